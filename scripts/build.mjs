@@ -1,0 +1,35 @@
+// Bundles the CLI, the language server and the VS Code client with esbuild.
+// Entry points that do not exist yet are skipped, so each layer can land on its own.
+import { build } from 'esbuild';
+import { existsSync, chmodSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const bundles = [
+  { entry: 'server/src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { entry: 'server/src/lsp/main.ts', out: 'dist/server.js' },
+  { entry: 'client/src/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
+  { entry: 'test/vscode/suite.ts', out: 'dist/test/suite.js', external: ['vscode'] },
+];
+
+for (const bundle of bundles) {
+  if (!existsSync(bundle.entry)) continue;
+  await build({
+    entryPoints: [bundle.entry],
+    outfile: bundle.out,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: !production,
+    minify: production,
+    external: bundle.external ?? [],
+    banner: bundle.banner ? { js: bundle.banner } : undefined,
+    logLevel: 'warning',
+    // ts-morph's bundled TypeScript probes optional modules it never needs here.
+    logOverride: { 'require-resolve-not-external': 'silent', 'empty-import-meta': 'silent' },
+  });
+  if (bundle.banner) chmodSync(bundle.out, 0o755);
+}
+if (watch) console.log('watch mode is not supported; re-run the build');

@@ -1,0 +1,29 @@
+/**
+ * The analyzer's public entry points. The CLI and the language server are thin shells over these.
+ */
+import type { AnalysisResult } from './model';
+import type { ResolvedConfig } from '../config/types';
+
+export interface LintRequest {
+  /** Directory the paths are relative to (the CLI's working directory). */
+  cwd: string;
+  /** Files and folders to lint; every other file of the project is still loaded to resolve calls. */
+  paths: string[];
+  /** Explicit tsconfig.json; otherwise the nearest one above the first path (or none). */
+  project?: string;
+  config: ResolvedConfig;
+  /** Called as files are analysed, for a progress line. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface LintRun extends AnalysisResult {
+  /** The tsconfig.json used, if any. */
+  tsconfigPath?: string;
+  /** Non-fatal notes for the user (no tsconfig found, files skipped…). */
+  warnings: string[];
+}
+
+export type RunLint = (request: LintRequest) => LintRun;
+
+/** A problem with what the user asked for (a broken --project file): the CLI exits 2 with its message. */
+export class LintInputError extends Error {}

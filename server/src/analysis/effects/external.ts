@@ -1,0 +1,133 @@
+/** Calls that leave the process: HTTP, email/SMS/push, payments, file appends. */
+import { ts } from 'ts-morph';
+import { staticText } from '../source';
+import { commandOf, findProperty, keyedByMessage, methodOption, topProperty } from './objects';
+import { CallLink, ClassifiedCall, MatchContext, effect } from './types';
+
+const HTTP_MODULES = new Set(['axios', 'got', 'ky', 'superagent', 'node-fetch', 'undici', '@nestjs/axios', 'request', 'needle', 'cross-fetch']);
+const HTTP_RECEIVERS = /^(axios|got|ky|superagent|http|httpclient|httpservice|request|needle|undici)$/;
+
+function idempotencyHeader(init: ts.Expression | undefined, context: MatchContext): boolean {
+  const headers = findProperty(init, (name) => name === 'headers', context.checker);
+  const value = findProperty(headers, (name) => /^idempotency[-_]?key$/i.test(name), context.checker);
+  return !!value && context.values.isIdentityKey(value);
+}
+
+function httpEffect(link: CallLink, method: string, init: ts.Expression | undefined, target: string, context: MatchContext): ClassifiedCall {
+  const label = `HTTP ${method} ${target}`.trim();
+  if (method === 'POST' || method === 'PATCH') {
+    if (idempotencyHeader(init, context)) return effect(link, 'idempotent', 'http', label, { keyedByMessage: true });
+    return effect(link, 'duplicate-unsafe', 'http', label, { onDuplicate: `repeats the ${method} request` });
+  }
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return effect(link, 'read', 'http', label);
+  return effect(link, 'idempotent', 'http', label);
+}
+
+function urlText(argument: ts.Expression | undefined, context: MatchContext): string {
+  const text = staticText(argument, context.checker);
+  if (!text) return '';
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+export function matchHttp(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+  if (!link.method) return undefined;
+  const isGlobalFetch = link.path.length === 1 && link.method === 'fetch';
+  if (isGlobalFetch || (link.method === 'fetch' && /^(globalthis|window)$/.test(link.receiverNames[0] ?? ''))) {
+    const init = link.argument(1);
+    const method = init ? methodOption(init, context.checker) ?? (topProperty(init, 'method', context.checker) ? undefined : 'GET') : 'GET';
+    if (!method) return undefined; // method not static: cannot tell
+    return httpEffect(link, method, init, urlText(link.argument(0), context), context);
+  }
+  const origin = link.origin();
+  const receiver = link.receiverNames[link.receiverNames.length - 1] ?? '';
+  const known = (origin && HTTP_MODULES.has(origin)) || (!origin && HTTP_RECEIVERS.test(receiver));
+  if (!known) return undefined;
+  const verb = link.method.toUpperCase();
+  if (['POST', 'PATCH', 'PUT', 'DELETE', 'GET', 'HEAD'].includes(verb)) {
+    // axios.post(url, data, config); got.post(url, options)
+    const config = verb === 'POST' || verb === 'PATCH' || verb === 'PUT' ? link.argument(2) ?? link.argument(1) : link.argument(1);
+    return httpEffect(link, verb, config, urlText(link.argument(0), context), context);
+  }
+  if (link.method === 'request' || (link.path.length === 1 && origin === 'axios')) {
+    const config = link.argument(0);
+    const method = methodOption(config, context.checker) ?? 'GET';
+    return httpEffect(link, method, config, urlText(topProperty(config, 'url', context.checker), context), context);
+  }
+  return undefined;
+}
+
+const EMAIL_COMMANDS = /^(SendEmail|SendRawEmail|SendTemplatedEmail|SendBulkTemplatedEmail|SendBulkEmail)Command$/;
+
+export function matchNotifications(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+  if (!link.method) return undefined;
+  const origin = link.origin() ?? '';
+  const names = link.receiverNames.join('.');
+  if (link.method === 'sendMail' || (link.method === 'sendEmail' && /ses|postmark|mail/.test(names + origin))) {
+    return effect(link, 'duplicate-unsafe', 'email', `${link.method} (email)`, { onDuplicate: 'sends the email a second time' });
+  }
+  if (link.method === 'send') {
+    const command = commandOf(link.argument(0), context.checker);
+    if (command && EMAIL_COMMANDS.test(command.name)) return effect(link, 'duplicate-unsafe', 'email', `SES ${command.name}`, { onDuplicate: 'sends the email a second time' });
+    if (origin === '@sendgrid/mail' || /sgmail|sendgrid/.test(names)) return effect(link, 'duplicate-unsafe', 'email', 'SendGrid send', { onDuplicate: 'sends the email a second time' });
+    if (/resend/.test(origin + names) && names.endsWith('emails')) return effect(link, 'duplicate-unsafe', 'email', 'Resend emails.send', { onDuplicate: 'sends the email a second time' });
+    if (/firebase/.test(origin) || names.includes('messaging')) return effect(link, 'duplicate-unsafe', 'email', 'FCM send (push)', { onDuplicate: 'pushes the notification a second time' });
+  }
+  if (['sendMulticast', 'sendEach', 'sendEachForMulticast', 'sendToDevice', 'sendAll'].includes(link.method) && (/firebase/.test(origin) || names.includes('messaging'))) {
+    return effect(link, 'duplicate-unsafe', 'email', `FCM ${link.method} (push)`, { onDuplicate: 'pushes the notification a second time' });
+  }
+  if (link.method === 'create' && names.endsWith('messages') && (/twilio|mailgun/.test(origin) || /twilio|sms|mailgun|^mg\b/.test(names))) {
+    return effect(link, 'duplicate-unsafe', 'email', 'Twilio messages.create (SMS)', { onDuplicate: 'sends the SMS a second time' });
+  }
+  if (link.method === 'trigger' && (/novu/.test(origin) || /novu/.test(names))) {
+    if (keyedByMessage(link.argument(1), context)) return effect(link, 'idempotent', 'email', 'Novu trigger (transactionId)', { keyedByMessage: true });
+    return effect(link, 'duplicate-unsafe', 'email', 'Novu trigger', { onDuplicate: 'sends the notification a second time' });
+  }
+  return undefined;
+}
+
+const STRIPE_UNSAFE = new Set(['create', 'confirm', 'capture', 'pay', 'createUsageRecord', 'finalizeInvoice', 'sendInvoice', 'createReversal']);
+
+/** Stripe mutations without an idempotencyKey charge, refund or transfer again on redelivery. */
+export function matchStripe(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+  if (!link.method || !STRIPE_UNSAFE.has(link.method)) return undefined;
+  const origin = link.origin();
+  const names = link.receiverNames.filter((name) => name !== 'this');
+  if (origin !== 'stripe' && !/stripe/.test(names[0] ?? '')) return undefined;
+  if (origin === 'stripe' && names.length < 1) return undefined;
+  const resource = names.slice(1).join('.') || names[0] || 'stripe';
+  const label = `Stripe ${resource}.${link.method}`;
+  // meterEvents.create({ identifier }) dedups by its identifier.
+  if (resource.endsWith('meterEvents') && keyedByMessage(link.argument(0), context)) return effect(link, 'idempotent', 'payment', label, { keyedByMessage: true });
+  const options = link.call.arguments.find((argument, index) => index > 0 && findProperty(argument, (name) => name === 'idempotencyKey', context.checker));
+  if (options) {
+    const key = findProperty(options, (name) => name === 'idempotencyKey', context.checker);
+    if (key && context.values.isIdentityKey(key)) return effect(link, 'idempotent', 'payment', `${label} (idempotencyKey)`, { keyedByMessage: true });
+    return effect(link, 'duplicate-unsafe', 'payment', label, { onDuplicate: stripeDuplicate(resource) + ' (its idempotencyKey is made fresh per delivery)', effectFix: 'stripe-idempotency-key' });
+  }
+  return effect(link, 'duplicate-unsafe', 'payment', label, { onDuplicate: stripeDuplicate(resource), effectFix: 'stripe-idempotency-key' });
+}
+
+function stripeDuplicate(resource: string): string {
+  if (/refund/i.test(resource)) return 'refunds the customer a second time';
+  if (/transfer|payout/i.test(resource)) return 'sends the money a second time';
+  if (/invoice/i.test(resource)) return 'bills the customer a second time';
+  if (/subscription/i.test(resource)) return 'creates a second subscription';
+  if (/customer/i.test(resource)) return 'creates a duplicate customer';
+  return 'charges the customer a second time';
+}
+
+export function matchFiles(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+  if (!link.method) return undefined;
+  const origin = link.origin() ?? '';
+  const fsLike = /^(node:)?fs(\/promises)?$|^fs-extra$/.test(origin) || /^(fs|fsp|promises)$/.test(link.receiverNames[link.receiverNames.length - 1] ?? '') || link.path.length === 1;
+  if (!fsLike) return undefined;
+  if (link.method === 'appendFile' || link.method === 'appendFileSync') {
+    return effect(link, 'duplicate-unsafe', 'file', link.method, { onDuplicate: 'appends the record twice', synchronous: link.method.endsWith('Sync') });
+  }
+  if (link.method === 'createWriteStream') {
+    const flags = staticText(topProperty(link.argument(1), 'flags', context.checker), context.checker);
+    if (flags?.startsWith('a')) return effect(link, 'duplicate-unsafe', 'file', 'append-mode write stream', { onDuplicate: 'appends the record twice', synchronous: true });
+  }
+  if (link.method === 'writeFile' || link.method === 'writeFileSync') return effect(link, 'idempotent', 'file', link.method, { synchronous: link.method.endsWith('Sync') });
+  return undefined;
+}

@@ -1,0 +1,96 @@
+/** Publishing another message: a duplicate upstream becomes a duplicate downstream. */
+import { ts } from 'ts-morph';
+import { staticText } from '../source';
+import { typeName } from '../symbols';
+import { commandOf, findProperty, keyedByMessage, topProperty } from './objects';
+import { CallLink, ClassifiedCall, MatchContext, effect } from './types';
+
+const DUPLICATE = 'publishes a duplicate message downstream';
+/** Failure routing destinations (RULES.md 3a): publishing there settles a failed message. */
+export const FAILURE_DESTINATION = /dlq|dead|retry|error|fail/i;
+
+function publish(link: CallLink, label: string, destination: string | undefined, keyed: boolean): ClassifiedCall {
+  const target = destination ? `${label} → ${destination}` : label;
+  if (keyed) return effect(link, 'idempotent', 'publish', `${target} (deduplicated)`, { keyedByMessage: true });
+  return effect(link, 'duplicate-unsafe', 'publish', target, { onDuplicate: DUPLICATE });
+}
+
+export function matchPublishes(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+  if (!link.method) return undefined;
+  const origin = link.origin() ?? '';
+  const names = link.receiverNames.filter((name) => name !== 'this');
+  const receiver = names[names.length - 1] ?? '';
+  const method = link.method;
+
+  // kafkajs / Confluent producer.send({ topic, messages })
+  if ((method === 'send' || method === 'sendBatch') && (/kafkajs|kafka-javascript/.test(origin) || /producer/.test(receiver) || receiver === 'transaction')) {
+    const topic = staticText(topProperty(link.argument(0), 'topic', context.checker), context.checker);
+    if (receiver === 'transaction' || /transaction/.test(receiver)) {
+      return effect(link, 'idempotent', 'publish', `Kafka transactional send${topic ? ` → ${topic}` : ''}`);
+    }
+    if (method === 'send' && !findProperty(link.argument(0), (name) => name === 'messages', context.checker)) return undefined;
+    return publish(link, 'Kafka producer.send', topic, false);
+  }
+  // amqplib channel.publish(exchange, routingKey, content, options) / sendToQueue(queue, content, options)
+  if (method === 'sendToQueue' || (method === 'publish' && (/amqp/.test(origin) || /channel/.test(receiver)) && link.call.arguments.length >= 3)) {
+    // An RPC reply to the request's replyTo is an answer, not an event (RULES.md 3a).
+    if (method === 'sendToQueue' && /replyTo/.test(link.argument(0)?.getText() ?? '')) {
+      return effect(link, 'read', 'publish', 'amqplib reply to replyTo', { processing: false });
+    }
+    const destination = staticText(link.argument(method === 'publish' ? 1 : 0), context.checker) ?? staticText(link.argument(0), context.checker);
+    return publish(link, `amqplib ${method}`, destination, false);
+  }
+  // SQS / SNS: client.send(new SendMessageCommand({ QueueUrl, MessageDeduplicationId }))
+  if (method === 'send') {
+    const command = commandOf(link.argument(0), context.checker);
+    if (command && /^(SendMessage|SendMessageBatch|Publish|PublishBatch)Command$/.test(command.name)) {
+      const dedup = findProperty(command.input, (name) => name === 'MessageDeduplicationId', context.checker);
+      const keyed = !!dedup && context.values.isIdentityKey(dedup);
+      const queue = staticText(topProperty(command.input, 'QueueUrl', context.checker) ?? topProperty(command.input, 'TopicArn', context.checker), context.checker);
+      const result = publish(link, command.name.startsWith('Send') ? 'SQS SendMessage' : 'SNS Publish', queue?.split(/[/:]/).pop(), keyed);
+      if (!keyed && command.name === 'SendMessageCommand') result.description.effectFix = 'sqs-deduplication-id';
+      return result;
+    }
+  }
+  // BullMQ queue.add(name, data, { jobId })
+  if ((method === 'add' || method === 'addBulk') && (/bull/.test(origin) || (!origin && /queue$/.test(receiver) && link.call.arguments.length >= 2))) {
+    const options = link.argument(2);
+    const jobId = findProperty(options, (name) => name === 'jobId', context.checker);
+    const keyed = method === 'add' && !!jobId && context.values.isIdentityKey(jobId);
+    const withFreshJobId = method === 'add' && !!jobId && !keyed;
+    const result = publish(link, `BullMQ ${method}`, staticText(link.argument(0), context.checker), keyed);
+    if (!keyed) result.description.effectFix = 'bullmq-job-id';
+    if (withFreshJobId) result.description.onDuplicate = `${DUPLICATE} (its jobId is made fresh per delivery)`;
+    return result;
+  }
+  // Pub/Sub topic.publishMessage / publish / publishJSON
+  if (['publishMessage', 'publish', 'publishJSON'].includes(method) && (origin === '@google-cloud/pubsub' || link.path.includes('topic') || /topic$/.test(receiver))) {
+    return publish(link, `Pub/Sub ${method}`, topicName(link), false);
+  }
+  // NATS nc.publish(subject, data) / js.publish(subject, data, { msgID })
+  if (method === 'publish' && (/nats/.test(origin) || /^(nc|nats|js|jetstream|natsconnection)$/.test(receiver))) {
+    const msgId = findProperty(link.argument(2), (name) => name === 'msgID', context.checker);
+    return publish(link, 'NATS publish', staticText(link.argument(0), context.checker), !!msgId && context.values.isIdentityKey(msgId));
+  }
+  // NestJS ClientProxy emit/send
+  if ((method === 'emit' || method === 'send') && (origin === '@nestjs/microservices' || /^Client(Proxy|Kafka|RMQ|Nats|Redis)/.test(typeName(link.receiver ?? link.call.expression, context.checker) ?? ''))) {
+    return publish(link, `NestJS client.${method}`, staticText(link.argument(0), context.checker), false);
+  }
+  // Service Bus sender.sendMessages({ body, messageId })
+  if (method === 'sendMessages' && (origin === '@azure/service-bus' || /sender/.test(receiver))) {
+    return publish(link, 'Service Bus sendMessages', undefined, keyedByMessage(link.argument(0), context));
+  }
+  return undefined;
+}
+
+function topicName(link: CallLink): string | undefined {
+  let current: ts.Expression = link.call.expression;
+  while (ts.isPropertyAccessExpression(current) || ts.isCallExpression(current)) {
+    if (ts.isCallExpression(current) && ts.isPropertyAccessExpression(current.expression) && current.expression.name.text === 'topic') {
+      const [first] = current.arguments;
+      return first && ts.isStringLiteralLike(first) ? first.text : undefined;
+    }
+    current = current.expression;
+  }
+  return undefined;
+}

@@ -1,0 +1,120 @@
+/** SQL through any driver (`query`, `execute`, `prepare(...).run`, tagged templates), by statement text. */
+import { ts } from 'ts-morph';
+import { staticText } from '../source';
+import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './types';
+
+const SQL_METHODS = new Set([
+  'query', 'execute', 'exec', 'raw', 'run', 'none', 'one', 'oneOrNone', 'many', 'manyOrNone', 'any', 'result',
+  'all', 'get', 'unsafe', '$executeRaw', '$executeRawUnsafe', '$queryRaw', '$queryRawUnsafe', 'executeQuery', 'prepare',
+]);
+const SQL_TAGS = /^(sql|\$executeRaw|\$queryRaw|query|raw)$/;
+const STATEMENT = /^\s*(\/\*[\s\S]*?\*\/\s*)?(insert|update|delete|select|with|merge|upsert|replace)\b/i;
+
+export interface SqlStatement {
+  text: string;
+  kind: 'insert' | 'update' | 'delete' | 'select' | 'other';
+  table?: string;
+  conflictClause: boolean;
+  relativeUpdate: boolean;
+}
+
+export function parseSql(text: string): SqlStatement | undefined {
+  if (!STATEMENT.test(text)) return undefined;
+  const normalized = text.replace(/\s+/g, ' ').trim();
+  const lower = normalized.toLowerCase();
+  const conflictClause = /on\s+conflict|on\s+duplicate\s+key|insert\s+ignore|insert\s+or\s+(ignore|replace)|^\s*replace\s+into|^\s*merge\b/i.test(normalized);
+  let kind: SqlStatement['kind'] = 'other';
+  let table: string | undefined;
+  const insert = /\binsert\s+(?:or\s+\w+\s+)?(?:ignore\s+)?into\s+([\w."`[\]]+)/i.exec(normalized);
+  const update = /\bupdate\s+([\w."`[\]]+)\s+set\b/i.exec(normalized);
+  const remove = /\bdelete\s+from\s+([\w."`[\]]+)/i.exec(normalized);
+  if (insert) {
+    kind = 'insert';
+    table = insert[1];
+  } else if (/^\s*(replace|merge|upsert)\b/i.test(normalized)) {
+    kind = 'insert';
+  } else if (update) {
+    kind = 'update';
+    table = update[1];
+  } else if (remove) {
+    kind = 'delete';
+    table = remove[1];
+  } else if (/^\s*(select|with)\b/i.test(lower)) {
+    kind = 'select';
+  }
+  // SET balance = balance + $1, stock = stock - 1: a second run applies the change again.
+  const unquoted = normalized.replace(/["`]/g, '');
+  const relativeUpdate = kind === 'update' && /\bset\b.*?\b([\w.]+)\s*=\s*\1\s*[-+*/|]/i.test(unquoted);
+  return { text: normalized, kind, table: table?.replace(/["`[\]]/g, ''), conflictClause, relativeUpdate };
+}
+
+export function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: readonly ts.Node[], context: MatchContext): ClassifiedCall | undefined {
+  const table = statement.table ?? 'table';
+  const keyed = keyArgs.some((argument) => context.values.isIdentityKey(argument));
+  switch (statement.kind) {
+    case 'insert': {
+      const dedupStore = DEDUP_STORE_NAME.test(table);
+      if (statement.conflictClause) {
+        const claims = /do\s+nothing|insert\s+ignore|insert\s+or\s+ignore/i.test(statement.text);
+        return effect(node, 'idempotent', 'sql', `INSERT INTO ${table} … ON CONFLICT`, {
+          keyedByMessage: keyed,
+          guard: claims && keyed ? { kind: 'claim', key: keyArgs[0], truthyMeans: 'new' } : undefined,
+          record: dedupStore,
+        });
+      }
+      if (dedupStore && keyed) {
+        return effect(node, 'dedup-record', 'sql', `INSERT INTO ${table}`, { keyedByMessage: true, record: true });
+      }
+      return effect(node, 'duplicate-unsafe', 'sql', `INSERT INTO ${table}`, {
+        onDuplicate: `inserts a second row into ${table}`,
+        effectFix: 'conflict-ignoring-insert',
+      });
+    }
+    case 'update':
+      if (statement.relativeUpdate) {
+        return effect(node, 'duplicate-unsafe', 'sql', `UPDATE ${table} (relative)`, { onDuplicate: `applies the relative update to ${table} twice` });
+      }
+      return effect(node, 'idempotent', 'sql', `UPDATE ${table}`);
+    case 'delete':
+      return effect(node, 'idempotent', 'sql', `DELETE FROM ${table}`);
+    case 'select': {
+      return effect(node, 'read', 'sql', `SELECT`, {
+        guard: keyed ? { kind: 'check', key: keyArgs[0], truthyMeans: 'seen' } : undefined,
+      });
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `db.query('INSERT …', [id])`, `client.execute(sql, params)`, `db.prepare('INSERT …').run(id)`. */
+export function matchSqlCall(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+  if (!link.method || !SQL_METHODS.has(link.method)) return undefined;
+  const first = link.argument(0);
+  const text = first && ts.isTaggedTemplateExpression(first) ? staticText(first.template as ts.Expression) : staticText(first, context.checker);
+  if (text === undefined) return undefined;
+  const statement = parseSql(text);
+  if (!statement) return undefined;
+  if (link.method === 'prepare') {
+    // prepare() alone runs nothing; the chained run()/get()/all() does, with its own arguments.
+    const runner = link.later.find((later) => later.method && ['run', 'get', 'all', 'execute'].includes(later.method));
+    if (!runner) return undefined;
+    return classifySql(runner.call, statement, runner.call.arguments, context);
+  }
+  const params = link.call.arguments.slice(1);
+  const templateArgs = first && ts.isTemplateExpression(first) ? first.templateSpans.map((span) => span.expression) : [];
+  return classifySql(link.call, statement, [...params, ...templateArgs], context);
+}
+
+/** sql`INSERT …`, prisma.$executeRaw`…`, postgres.js / slonik style tagged templates. */
+export function matchSqlTemplate(node: ts.TaggedTemplateExpression, context: MatchContext): ClassifiedCall | undefined {
+  const tag = node.tag;
+  const name = ts.isIdentifier(tag) ? tag.text : ts.isPropertyAccessExpression(tag) ? tag.name.text : '';
+  if (!SQL_TAGS.test(name)) return undefined;
+  const text = staticText(node.template as ts.Expression);
+  if (!text) return undefined;
+  const statement = parseSql(text);
+  if (!statement) return undefined;
+  const args = ts.isTemplateExpression(node.template) ? node.template.templateSpans.map((span) => span.expression) : [];
+  return classifySql(node, statement, args, context);
+}

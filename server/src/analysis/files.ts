@@ -1,0 +1,139 @@
+/**
+ * Which files to lint: the paths given, walked for TypeScript and JavaScript sources, with
+ * dependency and build folders skipped, symlink loops cut, and odd files reported, not crashed on.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FileProblem } from './model';
+
+const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
+const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git', 'dist', 'build', 'out', 'coverage', '.next', '.turbo', '.cache']);
+export const MAX_FILE_BYTES = 2 * 1024 * 1024;
+
+export interface CollectedFiles {
+  files: string[];
+  problems: FileProblem[];
+  warnings: string[];
+}
+
+export function isSourceFile(filePath: string): boolean {
+  return SOURCE_EXTENSIONS.test(filePath) && !/\.d\.[cm]?ts$/.test(filePath);
+}
+
+/** Converts a glob (`**`, `*`, `?`) to a regular expression over '/'-separated relative paths. */
+export function globToRegExp(glob: string): RegExp {
+  let pattern = '';
+  for (let index = 0; index < glob.length; index++) {
+    const char = glob[index];
+    if (char === '*' && glob[index + 1] === '*') {
+      pattern += '.*';
+      index++;
+      if (glob[index + 1] === '/') index++;
+    } else if (char === '*') pattern += '[^/]*';
+    else if (char === '?') pattern += '[^/]';
+    else pattern += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${pattern}$`);
+}
+
+export function collectFiles(paths: readonly string[], cwd: string, ignore: readonly string[]): CollectedFiles {
+  const result: CollectedFiles = { files: [], problems: [], warnings: [] };
+  const ignored = ignore.map(globToRegExp);
+  const isIgnored = (file: string): boolean => {
+    const relative = path.relative(cwd, file).split(path.sep).join('/');
+    return ignored.some((pattern) => pattern.test(relative));
+  };
+  const seenFiles = new Set<string>();
+  const visitedDirectories = new Set<string>();
+
+  const addFile = (file: string, explicit: boolean): void => {
+    if (!isSourceFile(file)) {
+      if (explicit) result.warnings.push(`${path.relative(cwd, file) || file} is not a TypeScript or JavaScript source file; skipped`);
+      return;
+    }
+    if (isIgnored(file)) return;
+    let real: string;
+    try {
+      real = fs.realpathSync(file);
+    } catch (error) {
+      result.problems.push({ filePath: file, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+      return;
+    }
+    if (seenFiles.has(real)) return;
+    seenFiles.add(real);
+    result.files.push(path.resolve(file));
+  };
+
+  const walk = (directory: string): void => {
+    let real: string;
+    try {
+      real = fs.realpathSync(directory);
+    } catch (error) {
+      result.problems.push({ filePath: directory, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+      return;
+    }
+    if (visitedDirectories.has(real)) return; // a symlink back into a folder already walked
+    visitedDirectories.add(real);
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(directory, { withFileTypes: true });
+    } catch (error) {
+      result.problems.push({ filePath: directory, message: `cannot be listed (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      const full = path.join(directory, entry.name);
+      if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(full))) {
+        if (!SKIPPED_DIRECTORIES.has(entry.name) && !entry.name.startsWith('.') && !isIgnored(full)) walk(full);
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
+        addFile(full, false);
+      }
+    }
+  };
+
+  for (const given of paths) {
+    const absolute = path.resolve(cwd, given);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(absolute);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      result.problems.push({ filePath: absolute, message: code === 'ELOOP' ? 'is a symlink loop; skipped' : `cannot be read (${code ?? 'error'})` });
+      continue;
+    }
+    const before = result.files.length;
+    if (stat.isDirectory()) walk(absolute);
+    else addFile(absolute, true);
+    if (stat.isDirectory() && result.files.length === before) {
+      result.warnings.push(`no TypeScript or JavaScript files found in ${path.relative(cwd, absolute) || '.'}`);
+    }
+  }
+  return result;
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export interface ReadSource {
+  text?: string;
+  problem?: string;
+}
+
+/** Reads a source file for the prefilter; huge and binary files are reported and skipped. */
+export function readSource(file: string): ReadSource {
+  try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_FILE_BYTES) return { problem: `is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB (${(size / 1024 / 1024).toFixed(1)} MB); skipped` };
+    const buffer = fs.readFileSync(file);
+    if (buffer.subarray(0, 8192).includes(0)) return { problem: 'is a binary file; skipped' };
+    return { text: buffer.toString('utf8') };
+  } catch (error) {
+    return { problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+}

@@ -1,0 +1,548 @@
+/**
+ * Builds the control-flow skeleton of a handler: effects, settles and guards in execution order,
+ * with branches, loops, try/catch/finally and early exits kept, and calls into the project's own
+ * functions inlined (across files, to a bounded depth, cycles cut). `await` decides whether a
+ * promise completes before the next step or is left running ("dropped").
+ */
+import { ts } from 'ts-morph';
+import type { CallChainLink, EffectDescription, GuardKind, SettleOccurrence } from './model';
+import type { ResolvedConfig } from '../config/types';
+import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from './effects';
+import { findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
+import { MessageValues } from './identity';
+import { FunctionWithBody, calledName, functionName, isAsyncFunction, isFunctionWithBody, isProjectCode, locationOf, unwrap } from './source';
+import { calledFunction } from './symbols';
+
+export type Completion = 'awaited' | 'dropped';
+
+export interface EffectTemplate {
+  description: EffectDescription;
+  node: ts.Node;
+  keyedByMessage: boolean;
+  /** Protected by an entity-level check around it (get-or-create), not by the handler's guard. */
+  locallyGuarded: boolean;
+  chain: CallChainLink[];
+}
+
+export interface SettleTemplate {
+  kind: SettleOccurrence['kind'];
+  label: string;
+  node: ts.Node;
+  chain: CallChainLink[];
+}
+
+export interface GuardTemplate {
+  kind: GuardKind;
+  label: string;
+  node: ts.Node;
+  keyedByIdentity: boolean;
+  invalidReason?: string;
+  scope: 'message' | 'entity';
+  chain: CallChainLink[];
+}
+
+export type Step =
+  | { t: 'effect'; effect: EffectTemplate; completion: Completion }
+  | { t: 'settle'; settle: SettleTemplate; completion: Completion }
+  | { t: 'if'; guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' }; then: Step[]; else: Step[] }
+  | { t: 'exit'; kind: 'return' | 'throw' | 'break' | 'continue'; node: ts.Node }
+  | { t: 'try'; body: Step[]; handler?: Step[]; finalizer?: Step[]; claim?: GuardTemplate }
+  | { t: 'loop'; body: Step[] }
+  | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
+  | { t: 'scope'; body: Step[] }
+  | { t: 'guarded'; guard: GuardTemplate; body: Step[] };
+
+/** What a library contributes to reading a handler: which calls settle the message. */
+export interface SettleRecognizer {
+  settleOf(call: ts.CallExpression, values: MessageValues, checker: ts.TypeChecker): { kind: SettleOccurrence['kind']; label: string } | undefined;
+}
+
+export interface FlowOptions {
+  checker: ts.TypeChecker;
+  config: ResolvedConfig;
+  library: SettleRecognizer;
+  libraryId: string;
+}
+
+const DEFERRING_CALLS = new Set(['on', 'once', 'addListener', 'addEventListener', 'setTimeout', 'setInterval', 'setImmediate', 'nextTick', 'queueMicrotask', 'subscribe']);
+const ARRAY_CALLBACKS = new Set(['forEach', 'map', 'flatMap', 'filter', 'some', 'every', 'find', 'findIndex', 'reduce', 'reduceRight']);
+const PROMISE_COMBINATORS = new Set(['all', 'allSettled', 'race', 'any']);
+
+interface WalkState {
+  values: MessageValues;
+  /** Statements of the function being walked, for finding a later `await p`. */
+  fn: FunctionWithBody;
+}
+
+export class FlowBuilder {
+  private readonly summaryCache = new Map<string, Step[]>();
+  private readonly functionIds = new WeakMap<ts.Node, number>();
+  private nextFunctionId = 0;
+  private readonly stack: ts.Node[] = [];
+  /** Set when a call could not be followed (depth limit); rules stay quiet on what they cannot see. */
+  truncated: string | undefined;
+
+  constructor(private readonly options: FlowOptions) {}
+
+  /** Steps of a handler whose message-bearing bindings are already in `values`. */
+  handlerSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
+    values.propagateThrough(fn.body);
+    return this.functionSteps(fn, values);
+  }
+
+  private functionSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
+    this.stack.push(fn);
+    try {
+      const state: WalkState = { values, fn };
+      if (ts.isBlock(fn.body)) return this.block(fn.body.statements, state);
+      return [...this.expression(fn.body, state, 'awaited')];
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  private matchContext(values: MessageValues): MatchContext {
+    return { checker: this.options.checker, config: this.options.config, values };
+  }
+
+  // ---- statements ------------------------------------------------------------------------
+
+  private block(statements: readonly ts.Statement[], state: WalkState): Step[] {
+    const built = statements.map((statement) => this.statement(statement, state));
+    built.forEach((stepsOfStatement, index) => {
+      for (const step of stepsOfStatement) {
+        if (step.t !== 'if' || !step.guard) continue;
+        // A guard is the handler's (message-level) when "seen" skips the rest of the processing.
+        const seenSide = step.guard.thenMeans === 'seen' ? step.then : step.else;
+        const newSide = step.guard.thenMeans === 'seen' ? step.else : step.then;
+        const processingAfter = built.slice(index + 1).some(hasProcessing);
+        const messageLevel = alwaysExits(seenSide) || (hasProcessing(newSide) && !processingAfter && !hasProcessing(seenSide));
+        if (!messageLevel) {
+          step.guard.guard.scope = 'entity';
+          if (step.guard.guard.keyedByIdentity && !step.guard.guard.invalidReason) markLocallyGuarded(newSide);
+        }
+      }
+    });
+    return built.flat();
+  }
+
+  private statement(statement: ts.Statement, state: WalkState): Step[] {
+    if (ts.isBlock(statement)) return this.block(statement.statements, state);
+    if (ts.isExpressionStatement(statement)) return this.expression(statement.expression, state, 'statement');
+    if (ts.isVariableStatement(statement)) {
+      return statement.declarationList.declarations.flatMap((declaration) =>
+        declaration.initializer ? this.expression(declaration.initializer, state, this.variableCompletion(declaration, state)) : [],
+      );
+    }
+    if (ts.isReturnStatement(statement)) {
+      return [...(statement.expression ? this.expression(statement.expression, state, 'awaited') : []), { t: 'exit', kind: 'return', node: statement }];
+    }
+    if (ts.isThrowStatement(statement)) {
+      return [...this.expression(statement.expression, state, 'awaited'), { t: 'exit', kind: 'throw', node: statement }];
+    }
+    if (ts.isIfStatement(statement)) return this.ifStatement(statement, state);
+    if (ts.isTryStatement(statement)) return this.tryStatement(statement, state);
+    if (ts.isForOfStatement(statement) || ts.isForInStatement(statement)) {
+      return [...this.expression(statement.expression, state, 'awaited'), { t: 'loop', body: this.statement(statement.statement, state) }];
+    }
+    if (ts.isForStatement(statement)) {
+      const header = [statement.initializer, statement.condition].filter((node): node is ts.Expression => !!node && ts.isExpression(node));
+      return [...header.flatMap((node) => this.expression(node, state, 'awaited')), { t: 'loop', body: this.statement(statement.statement, state) }];
+    }
+    if (ts.isWhileStatement(statement) || ts.isDoStatement(statement)) {
+      return [...this.expression(statement.expression, state, 'awaited'), { t: 'loop', body: this.statement(statement.statement, state) }];
+    }
+    if (ts.isSwitchStatement(statement)) {
+      const cases = statement.caseBlock.clauses.map((clause) => this.block(clause.statements, state));
+      const hasDefault = statement.caseBlock.clauses.some((clause) => ts.isDefaultClause(clause));
+      return [...this.expression(statement.expression, state, 'awaited'), { t: 'switch', cases, hasDefault }];
+    }
+    if (ts.isBreakStatement(statement)) return [{ t: 'exit', kind: 'break', node: statement }];
+    if (ts.isContinueStatement(statement)) return [{ t: 'exit', kind: 'continue', node: statement }];
+    if (ts.isLabeledStatement(statement)) return this.statement(statement.statement, state);
+    return [];
+  }
+
+  private ifStatement(statement: ts.IfStatement, state: WalkState): Step[] {
+    const condition = this.expression(statement.expression, state, 'awaited');
+    const thenSteps = this.statement(statement.thenStatement, state);
+    const elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
+    const found = findConditionGuard(statement.expression, this.matchContext(state.values));
+    if (!found) return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
+    const judgement = judgeGuardKey(found.signal, state.values, this.options.config, this.options.checker);
+    const guard: GuardTemplate = {
+      kind: found.signal.kind,
+      label: found.label,
+      node: found.call,
+      keyedByIdentity: judgement.keyedByIdentity,
+      invalidReason: judgement.invalidReason,
+      scope: 'message',
+      chain: [],
+    };
+    return [...condition, { t: 'if', guard: { guard, thenMeans: found.thenMeans }, then: thenSteps, else: elseSteps }];
+  }
+
+  private tryStatement(statement: ts.TryStatement, state: WalkState): Step[] {
+    const body = this.block(statement.tryBlock.statements, state);
+    const handler = statement.catchClause ? this.block(statement.catchClause.block.statements, state) : undefined;
+    const finalizer = statement.finallyBlock ? this.block(statement.finallyBlock.statements, state) : undefined;
+    // try { insert the message ID (unique) } catch { return } : a claim by unique violation.
+    let claim: GuardTemplate | undefined;
+    const record = firstRecord(body);
+    if (record && handler && alwaysReturns(handler) && !hasProcessing(body.filter((step) => !(step.t === 'effect' && step.effect === record)))) {
+      claim = { kind: 'claim', label: `${record.description.label} (unique)`, node: record.node, keyedByIdentity: true, scope: 'message', chain: record.chain };
+    }
+    return [{ t: 'try', body, handler, finalizer, claim }];
+  }
+
+  private variableCompletion(declaration: ts.VariableDeclaration, state: WalkState): Completion | 'statement' {
+    // const p = send(); … await p  — the promise completes where it is awaited; treat as awaited.
+    if (!ts.isIdentifier(declaration.name)) return 'awaited';
+    const name = declaration.name.text;
+    const init = unwrap(declaration.initializer!);
+    if (ts.isAwaitExpression(init)) return 'awaited';
+    let awaitedLater = false;
+    const visit = (node: ts.Node): void => {
+      if (awaitedLater) return;
+      if (ts.isIdentifier(node) && node.text === name && node !== declaration.name) {
+        let parent: ts.Node = node.parent;
+        while (parent && (ts.isArrayLiteralExpression(parent) || ts.isParenthesizedExpression(parent) || ts.isSpreadElement(parent) || ts.isCallExpression(parent))) {
+          if (ts.isCallExpression(parent) && !PROMISE_COMBINATORS.has(calledName(parent) ?? '')) break;
+          parent = parent.parent;
+        }
+        if (parent && (ts.isAwaitExpression(parent) || ts.isReturnStatement(parent))) awaitedLater = true;
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(state.fn.body);
+    return awaitedLater ? 'awaited' : 'statement';
+  }
+
+  // ---- expressions -----------------------------------------------------------------------
+
+  /**
+   * Steps of an expression in evaluation order. `mode` says how its value is used: `awaited`
+   * (awaited, returned or otherwise completed before the next step) or `statement` (a promise
+   * produced here is dropped unless awaited inside the expression).
+   */
+  private expression(node: ts.Node, state: WalkState, mode: Completion | 'statement'): Step[] {
+    const steps: Step[] = [];
+    const completionOf = (call: ts.Node): Completion => (mode === 'awaited' || isAwaited(call) ? 'awaited' : 'dropped');
+    const visit = (current: ts.Node): void => {
+      if (isFunctionWithBody(current)) return; // callbacks are handled at their call
+      if (ts.isConditionalExpression(current)) {
+        visit(current.condition);
+        steps.push({ t: 'if', then: this.expression(current.whenTrue, state, mode), else: this.expression(current.whenFalse, state, mode) });
+        return;
+      }
+      if (ts.isBinaryExpression(current) && isShortCircuit(current.operatorToken.kind)) {
+        visit(current.left);
+        const right = this.expression(current.right, state, mode);
+        if (right.length) steps.push({ t: 'if', then: right, else: [] });
+        return;
+      }
+      if (ts.isTaggedTemplateExpression(current)) {
+        ts.forEachChild(current, visit);
+        const classified = classifyTaggedTemplate(current, this.matchContext(state.values));
+        if (classified) steps.push(this.effectStep(classified, state, completionOf(current)));
+        return;
+      }
+      if (ts.isCallExpression(current) && !isInnerChainLink(current)) {
+        steps.push(...this.callChain(current, state, completionOf(current)));
+        return;
+      }
+      ts.forEachChild(current, visit);
+    };
+    visit(node);
+    return steps;
+  }
+
+  private effectStep(classified: ReturnType<typeof classifyChain> & object, state: WalkState, completion: Completion): Step {
+    void state;
+    return {
+      t: 'effect',
+      completion: classified.description.synchronous ? 'awaited' : completion,
+      effect: { description: classified.description, node: classified.node, keyedByMessage: classified.keyedByMessage, locallyGuarded: false, chain: [] },
+    };
+  }
+
+  /** An outermost call of a chain: an effect, a settle, a call into the project, or a callback runner. */
+  private callChain(call: ts.CallExpression, state: WalkState, completion: Completion): Step[] {
+    const steps: Step[] = [];
+    const context = this.matchContext(state.values);
+    const classified = classifyChain(call, context);
+    // Arguments (and receivers' arguments) run before the call itself.
+    for (const link of chainCalls(call)) {
+      for (const argument of link.arguments) {
+        // A promise passed to a call is taken to be settled by it (Promise.all, prisma.$transaction([...])):
+        // it completes when the call does.
+        if (!isFunctionWithBody(unwrap(argument))) steps.push(...this.expression(argument, state, completion));
+      }
+      const callee = unwrap(link.expression);
+      if (ts.isPropertyAccessExpression(callee) && !ts.isCallExpression(unwrap(callee.expression))) {
+        steps.push(...this.expression(callee.expression, state, 'statement'));
+      }
+    }
+    if (classified) {
+      steps.push(this.effectStep(classified, state, completion));
+      return steps;
+    }
+    for (const link of chainCalls(call)) steps.push(...this.singleCall(link, state, completion, call));
+    return steps;
+  }
+
+  private singleCall(call: ts.CallExpression, state: WalkState, completion: Completion, outermost: ts.CallExpression): Step[] {
+    const settle = this.options.library.settleOf(call, state.values, this.options.checker);
+    if (settle) return [{ t: 'settle', completion, settle: { ...settle, node: call, chain: [] } }];
+
+    const wrapper = wrapperGuard(call, this.options.config);
+    if (wrapper && isFunctionWithBody(wrapper.callback)) {
+      const judgement = wrapper.key
+        ? judgeGuardKey({ kind: 'claim', key: wrapper.key, truthyMeans: 'new' }, state.values, this.options.config, this.options.checker)
+        : { keyedByIdentity: false, invalidReason: 'it has no key' };
+      const guard: GuardTemplate = { kind: 'wrapper', label: wrapper.label, node: call, keyedByIdentity: judgement.keyedByIdentity, invalidReason: judgement.invalidReason, scope: 'message', chain: [] };
+      return [{ t: 'guarded', guard, body: this.inlineCallback(wrapper.callback, state, completion) }];
+    }
+
+    const target = calledFunction(call, this.options.checker);
+    if (target && isProjectCode(target)) return this.inlineCall(call, target, state, completion);
+
+    const steps: Step[] = [];
+    const name = calledName(call) ?? '';
+    for (const argument of call.arguments) {
+      const callback = unwrap(argument);
+      if (!isFunctionWithBody(callback)) continue;
+      steps.push(...this.inlineCallback(callback, state, this.callbackCompletion(call, name, callback, completion, outermost)));
+    }
+    return steps;
+  }
+
+  private callbackCompletion(call: ts.CallExpression, name: string, callback: FunctionWithBody, completion: Completion, outermost: ts.CallExpression): Completion {
+    if (DEFERRING_CALLS.has(name)) return 'dropped';
+    if (ARRAY_CALLBACKS.has(name) && isAsyncFunction(callback)) {
+      // items.map(async …) inside an awaited Promise.all completes; forEach(async …) never does.
+      return name === 'map' || name === 'flatMap' ? (isAwaitedThroughCombinator(outermost) || completion === 'awaited' && isAwaitedThroughCombinator(call) ? 'awaited' : 'dropped') : 'dropped';
+    }
+    return completion;
+  }
+
+  private inlineCallback(callback: FunctionWithBody, state: WalkState, completion: Completion): Step[] {
+    if (this.stack.includes(callback)) return [];
+    const values = state.values;
+    values.propagateThrough(callback.body);
+    const body = this.functionSteps(callback, values);
+    return [{ t: 'scope', body: completion === 'dropped' ? dropAll(body) : body }];
+  }
+
+  private inlineCall(call: ts.CallExpression, target: FunctionWithBody, state: WalkState, completion: Completion): Step[] {
+    if (this.stack.includes(target)) return []; // recursion: cut the cycle
+    if (this.stack.length > this.options.config.maxDepth) {
+      this.truncated = `calls deeper than ${this.options.config.maxDepth} levels were not followed`;
+      return [];
+    }
+    const calleeValues = new MessageValues(this.options.checker);
+    const flags = state.values.bindCallee(call, target, calleeValues);
+    const key = `${this.functionId(target)}:${flags.map((flag) => (flag ? 1 : 0)).join('')}`;
+    let body = this.summaryCache.get(key);
+    if (!body) {
+      calleeValues.propagateThrough(target.body);
+      body = this.functionSteps(target, calleeValues);
+      this.summaryCache.set(key, body);
+    }
+    if (!hasEvents(body)) return [];
+    const link: CallChainLink = { location: locationOf(call), callee: functionName(target) };
+    const async = isAsyncFunction(target) || returnsPromise(target, this.options.checker);
+    const linked = prefixChain(body, link);
+    return [{ t: 'scope', body: async && completion === 'dropped' ? dropAll(linked) : linked }];
+  }
+
+  private functionId(node: ts.Node): number {
+    let id = this.functionIds.get(node);
+    if (id === undefined) {
+      id = this.nextFunctionId++;
+      this.functionIds.set(node, id);
+    }
+    return id;
+  }
+}
+
+// ---- helpers over steps ------------------------------------------------------------------
+
+function chainCalls(outermost: ts.CallExpression): ts.CallExpression[] {
+  const calls: ts.CallExpression[] = [];
+  let current: ts.Expression = outermost;
+  for (;;) {
+    current = unwrap(current);
+    if (ts.isCallExpression(current)) {
+      calls.unshift(current);
+      current = current.expression;
+    } else if (ts.isPropertyAccessExpression(current) || ts.isElementAccessExpression(current)) {
+      current = current.expression;
+    } else {
+      return calls;
+    }
+  }
+}
+
+function isShortCircuit(kind: ts.SyntaxKind): boolean {
+  return kind === ts.SyntaxKind.AmpersandAmpersandToken || kind === ts.SyntaxKind.BarBarToken || kind === ts.SyntaxKind.QuestionQuestionToken;
+}
+
+function isPromiseCombinator(call: ts.CallExpression): boolean {
+  const callee = unwrap(call.expression);
+  return ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'Promise' && PROMISE_COMBINATORS.has(callee.name.text);
+}
+
+/** Whether the value of this node is awaited, returned, or awaited as part of Promise.all. */
+function isAwaited(node: ts.Node): boolean {
+  let current: ts.Node = node;
+  for (;;) {
+    const parent: ts.Node | undefined = current.parent;
+    if (!parent) return false;
+    if (ts.isAwaitExpression(parent) || ts.isReturnStatement(parent)) return true;
+    if (ts.isArrowFunction(parent) && parent.body === current) return true; // concise body is returned
+    if (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent) || ts.isNonNullExpression(parent) || ts.isArrayLiteralExpression(parent) || ts.isSpreadElement(parent)) {
+      current = parent;
+      continue;
+    }
+    // x.then(...).catch(...): the chain is awaited if its outermost call is.
+    if ((ts.isPropertyAccessExpression(parent) && parent.expression === current) || (ts.isCallExpression(parent) && parent.expression === current)) {
+      current = parent;
+      continue;
+    }
+    if (ts.isCallExpression(parent) && isPromiseCombinator(parent)) {
+      current = parent;
+      continue;
+    }
+    return false;
+  }
+}
+
+function isAwaitedThroughCombinator(call: ts.CallExpression): boolean {
+  let current: ts.Node = call;
+  while (current.parent && (ts.isArrayLiteralExpression(current.parent) || ts.isParenthesizedExpression(current.parent) || ts.isSpreadElement(current.parent))) current = current.parent;
+  const parent = current.parent;
+  return !!parent && ts.isCallExpression(parent) && isPromiseCombinator(parent) && isAwaited(parent);
+}
+
+function returnsPromise(fn: FunctionWithBody, checker: ts.TypeChecker): boolean {
+  try {
+    const signature = checker.getSignatureFromDeclaration(fn);
+    const type = signature && checker.getReturnTypeOfSignature(signature);
+    return !!type && type.getSymbol()?.getName() === 'Promise';
+  } catch {
+    return false;
+  }
+}
+
+export function mapSteps(steps: Step[], mapStep: (step: Step) => Step): Step[] {
+  return steps.map((step) => {
+    switch (step.t) {
+      case 'if':
+        return mapStep({ ...step, then: mapSteps(step.then, mapStep), else: mapSteps(step.else, mapStep) });
+      case 'try':
+        return mapStep({
+          ...step,
+          body: mapSteps(step.body, mapStep),
+          handler: step.handler && mapSteps(step.handler, mapStep),
+          finalizer: step.finalizer && mapSteps(step.finalizer, mapStep),
+        });
+      case 'loop':
+      case 'scope':
+      case 'guarded':
+        return mapStep({ ...step, body: mapSteps(step.body, mapStep) });
+      case 'switch':
+        return mapStep({ ...step, cases: step.cases.map((body) => mapSteps(body, mapStep)) });
+      default:
+        return mapStep(step);
+    }
+  });
+}
+
+export function forEachStep(steps: Step[], visit: (step: Step) => void): void {
+  for (const step of steps) {
+    visit(step);
+    switch (step.t) {
+      case 'if':
+        forEachStep(step.then, visit);
+        forEachStep(step.else, visit);
+        break;
+      case 'try':
+        forEachStep(step.body, visit);
+        if (step.handler) forEachStep(step.handler, visit);
+        if (step.finalizer) forEachStep(step.finalizer, visit);
+        break;
+      case 'loop':
+      case 'scope':
+      case 'guarded':
+        forEachStep(step.body, visit);
+        break;
+      case 'switch':
+        step.cases.forEach((body) => forEachStep(body, visit));
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+function dropAll(steps: Step[]): Step[] {
+  return mapSteps(steps, (step) => (step.t === 'effect' || step.t === 'settle' ? { ...step, completion: 'dropped' } : step));
+}
+
+function prefixChain(steps: Step[], link: CallChainLink): Step[] {
+  return mapSteps(steps, (step) => {
+    if (step.t === 'effect') return { ...step, effect: { ...step.effect, chain: [link, ...step.effect.chain] } };
+    if (step.t === 'settle') return { ...step, settle: { ...step.settle, chain: [link, ...step.settle.chain] } };
+    if (step.t === 'if' && step.guard) return { ...step, guard: { ...step.guard, guard: { ...step.guard.guard, chain: [link, ...step.guard.guard.chain] } } };
+    if (step.t === 'guarded') return { ...step, guard: { ...step.guard, chain: [link, ...step.guard.chain] } };
+    if (step.t === 'try' && step.claim) return { ...step, claim: { ...step.claim, chain: [link, ...step.claim.chain] } };
+    return step;
+  });
+}
+
+function markLocallyGuarded(steps: Step[]): void {
+  forEachStep(steps, (step) => {
+    if (step.t === 'effect') step.effect.locallyGuarded = true;
+  });
+}
+
+function hasEvents(steps: Step[]): boolean {
+  let found = false;
+  forEachStep(steps, (step) => {
+    if (step.t === 'effect' || step.t === 'settle' || (step.t === 'if' && step.guard) || step.t === 'guarded') found = true;
+  });
+  return found;
+}
+
+export function hasProcessing(steps: Step[]): boolean {
+  let found = false;
+  forEachStep(steps, (step) => {
+    if (step.t === 'effect' && step.effect.description.processing && step.effect.description.class !== 'dedup-record') found = true;
+  });
+  return found;
+}
+
+function firstRecord(steps: Step[]): EffectTemplate | undefined {
+  let record: EffectTemplate | undefined;
+  forEachStep(steps, (step) => {
+    if (!record && step.t === 'effect' && step.effect.description.class === 'dedup-record' && step.effect.keyedByMessage) record = step.effect;
+  });
+  return record;
+}
+
+/** Whether every path through these steps leaves by return/throw/continue/break. */
+export function alwaysExits(steps: Step[]): boolean {
+  for (const step of steps) {
+    if (step.t === 'exit') return true;
+    if (step.t === 'if' && step.then.length && alwaysExits(step.then) && alwaysExits(step.else)) return true;
+    if (step.t === 'scope' && step.body.some((inner) => inner.t === 'exit' && inner.kind === 'throw')) return true;
+  }
+  return false;
+}
+
+function alwaysReturns(steps: Step[]): boolean {
+  return steps.some((step) => step.t === 'exit' && (step.kind === 'return' || step.kind === 'continue'));
+}
+
+export { calledName };

@@ -1,0 +1,287 @@
+/**
+ * Dedup guards (RULES.md section 2): a check or claim keyed by the message whose outcome decides
+ * whether the processing runs. Here: finding the guard call in an `if` condition and reading
+ * which branch means "seen before".
+ */
+import { ts } from 'ts-morph';
+import type { ResolvedConfig } from '../config/types';
+import { classifyChain, isInnerChainLink, type GuardSignal, type MatchContext } from './effects';
+import { MessageValues, containsFreshValue, mentionsIdentityProperty } from './identity';
+import { calledName, isFunctionWithBody, receiverOf, unwrap, unwrapAwait } from './source';
+import { calledFunction, typeName } from './symbols';
+
+export interface ConditionGuard {
+  signal: GuardSignal;
+  /** The call that checks or claims. */
+  call: ts.Node;
+  /** What a truthy condition means. */
+  thenMeans: 'seen' | 'new';
+  label: string;
+}
+
+export interface GuardJudgement {
+  keyedByIdentity: boolean;
+  invalidReason?: string;
+}
+
+/** Judges a guard's key against the caller's message values and the identity config. */
+export function judgeGuardKey(signal: GuardSignal, values: MessageValues, config: ResolvedConfig, checker: ts.TypeChecker): GuardJudgement {
+  if (signal.invalidReason) return { keyedByIdentity: false, invalidReason: signal.invalidReason };
+  const key = signal.key;
+  if (!key) return { keyedByIdentity: false, invalidReason: 'its key could not be read' };
+  if (containsFreshValue(key, checker)) {
+    return { keyedByIdentity: false, invalidReason: 'its key is made fresh on every delivery (randomUUID(), Date.now(), a counter), so a redelivery never matches it' };
+  }
+  if (!values.derivesFrom(key)) return { keyedByIdentity: false, invalidReason: 'its key does not come from the message, so it cannot recognise a redelivery' };
+  if (config.identity === 'message-id' && !mentionsIdentityProperty(key, config.identityFields, checker)) {
+    return { keyedByIdentity: false, invalidReason: 'its key is not the broker message ID or a configured identity field ("identity": "message-id")' };
+  }
+  return { keyedByIdentity: true };
+}
+
+/** A check against process memory (`seen.has(id)`): lost on the restart that causes the redelivery. */
+function inMemoryCheck(call: ts.CallExpression, checker: ts.TypeChecker): GuardSignal | undefined {
+  const method = calledName(call);
+  if (method !== 'has' && method !== 'includes' && method !== 'get') return undefined;
+  const receiver = receiverOf(call);
+  if (!receiver) return undefined;
+  const type = typeName(receiver, checker);
+  let inMemory = type === 'Set' || type === 'Map' || type === 'WeakSet' || type === 'WeakMap' || type === 'Array';
+  if (!inMemory) {
+    try {
+      const declaration = checker.getSymbolAtLocation(ts.isPropertyAccessExpression(receiver) ? receiver.name : receiver)?.valueDeclaration;
+      const init = declaration && (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration)) ? declaration.initializer : undefined;
+      if (init) {
+        const value = unwrap(init);
+        inMemory = (ts.isNewExpression(value) && /^(Set|Map|WeakSet|WeakMap)$/.test(value.expression.getText())) || ts.isArrayLiteralExpression(value);
+      }
+    } catch {
+      inMemory = false;
+    }
+  }
+  if (!inMemory || method === 'get' && type !== 'Map') return undefined;
+  return {
+    kind: 'check',
+    key: call.arguments[0],
+    truthyMeans: 'seen',
+    invalidReason: 'it checks an in-memory collection, which is empty again after the restart that causes the redelivery',
+  };
+}
+
+/** A function the config names as a guard. */
+function configuredGuard(call: ts.CallExpression, config: ResolvedConfig): GuardSignal | undefined {
+  const name = calledName(call);
+  const entry = config.guards.find((guard) => guard.name === name);
+  if (!entry) return undefined;
+  let returns = entry.returns;
+  if (returns === 'wrapper') {
+    // A guard named without a result sense, used as a condition: read the sense from its name.
+    if (/claim|acquire|lock|^try|^mark|^record|^reserve|first/i.test(name ?? '')) returns = 'new';
+    else if (/^(is|has|was|already|seen|exists)|processed|duplicate|seen|handled/i.test(name ?? '')) returns = 'seen';
+    else return undefined;
+  }
+  return { kind: returns === 'new' ? 'claim' : 'check', key: call.arguments[entry.keyArgument], truthyMeans: returns === 'new' ? 'new' : 'seen' };
+}
+
+const returnsGuardCache = new WeakMap<ts.Node, { signal: Omit<GuardSignal, 'key'> & { keyParameter: number }; label: string } | null>();
+
+/**
+ * A project function that returns a guard's result, e.g. `isProcessed(id)` returning
+ * `(await redis.exists(key(id))) === 1`. Its key is traced to one of its parameters.
+ */
+function projectGuard(call: ts.CallExpression, context: MatchContext, depth: number): { signal: GuardSignal; label: string } | undefined {
+  const fn = calledFunction(call, context.checker);
+  if (!fn || depth > 3) return undefined;
+  let summary = returnsGuardCache.get(fn);
+  if (summary === undefined) {
+    summary = null;
+    const values = new MessageValues(context.checker);
+    fn.parameters.forEach((parameter) => values.addBinding(parameter.name));
+    values.propagateThrough(fn.body);
+    const calleeContext: MatchContext = { ...context, values };
+    const returned: ts.Expression[] = [];
+    if (ts.isBlock(fn.body)) {
+      const visit = (node: ts.Node): void => {
+        if (ts.isReturnStatement(node) && node.expression) returned.push(node.expression);
+        if (!ts.isFunctionLike(node)) ts.forEachChild(node, visit);
+      };
+      ts.forEachChild(fn.body, visit);
+    } else {
+      returned.push(fn.body);
+    }
+    for (const expression of returned) {
+      const found = findConditionGuard(expression, calleeContext, depth + 1);
+      if (!found?.signal.key) continue;
+      const keyParameter = fn.parameters.findIndex((parameter) => {
+        const single = new MessageValues(context.checker);
+        single.addBinding(parameter.name);
+        single.propagateThrough(fn.body);
+        return single.derivesFrom(found.signal.key!);
+      });
+      if (keyParameter < 0) continue;
+      summary = {
+        signal: { kind: found.signal.kind, truthyMeans: found.thenMeans, invalidReason: found.signal.invalidReason, keyParameter },
+        label: `${calledName(call)}() (${found.label})`,
+      };
+      break;
+    }
+    returnsGuardCache.set(fn, summary);
+  }
+  if (!summary) return undefined;
+  const { keyParameter, ...signal } = summary.signal;
+  return { signal: { ...signal, key: call.arguments[keyParameter] }, label: summary.label };
+}
+
+/** The guard signal of a single call, if it is one. */
+export function guardOfCall(call: ts.CallExpression, context: MatchContext, depth = 0): { signal: GuardSignal; label: string } | undefined {
+  const configured = configuredGuard(call, context.config);
+  if (configured) return { signal: configured, label: `${calledName(call)}()` };
+  const memory = inMemoryCheck(call, context.checker);
+  if (memory) return { signal: memory, label: `${call.expression.getText()}()` };
+  const classified = classifyChain(call, context);
+  if (classified?.guard) return { signal: classified.guard, label: classified.description.label };
+  return projectGuard(call, context, depth);
+}
+
+/**
+ * Finds the guard a condition tests and what a truthy condition means. Handles the call inline
+ * (`if (await redis.exists(k))`) and through a variable (`const claimed = await redis.set(…NX)`).
+ */
+export function findConditionGuard(condition: ts.Expression, context: MatchContext, depth = 0): ConditionGuard | undefined {
+  let found: { call: ts.CallExpression; signal: GuardSignal; label: string; anchor: ts.Node } | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionLike(node)) return;
+    if (ts.isCallExpression(node) && !isInnerChainLink(node)) {
+      const guard = guardOfCall(node, context, depth);
+      if (guard) {
+        found = { call: node, ...guard, anchor: node };
+        return;
+      }
+    }
+    if (ts.isIdentifier(node)) {
+      const fromVariable = guardFromVariable(node, context, depth);
+      if (fromVariable) {
+        found = { ...fromVariable, anchor: node };
+        return;
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(condition);
+  if (!found) return undefined;
+  const polarity = polarityOf(found.anchor, condition);
+  if (polarity === undefined) return undefined;
+  const truthyIsSeen = found.signal.truthyMeans === 'seen';
+  return {
+    signal: found.signal,
+    call: found.call,
+    label: found.label,
+    thenMeans: (polarity > 0) === truthyIsSeen ? 'seen' : 'new',
+  };
+}
+
+function guardFromVariable(identifier: ts.Identifier, context: MatchContext, depth: number): { call: ts.CallExpression; signal: GuardSignal; label: string } | undefined {
+  let declaration: ts.Declaration | undefined;
+  try {
+    declaration = context.checker.getSymbolAtLocation(identifier)?.valueDeclaration;
+  } catch {
+    return undefined;
+  }
+  if (!declaration) return undefined;
+  let holder: ts.Node = declaration;
+  // const { rowCount } = await client.query(...); const [existing] = await …
+  while (ts.isBindingElement(holder)) holder = holder.parent.parent;
+  if (!ts.isVariableDeclaration(holder) || !holder.initializer) return undefined;
+  const value = unwrapAwait(holder.initializer);
+  if (!ts.isCallExpression(value)) return undefined;
+  const guard = guardOfCall(value, context, depth);
+  return guard ? { call: value, ...guard } : undefined;
+}
+
+/**
+ * +1 when `condition` is truthy exactly when the guard value is truthy, -1 when inverted,
+ * undefined when the relation cannot be read.
+ */
+export function polarityOf(anchor: ts.Node, condition: ts.Expression): number | undefined {
+  let sign = 1;
+  let node: ts.Node = anchor;
+  while (node !== condition) {
+    const parent: ts.Node | undefined = node.parent;
+    if (!parent) return undefined;
+    if (ts.isPrefixUnaryExpression(parent) && parent.operator === ts.SyntaxKind.ExclamationToken) {
+      sign = -sign;
+    } else if (ts.isBinaryExpression(parent)) {
+      const operator = parent.operatorToken.kind;
+      const other = parent.left === node ? parent.right : parent.left;
+      if (operator === ts.SyntaxKind.AmpersandAmpersandToken || operator === ts.SyntaxKind.BarBarToken || operator === ts.SyntaxKind.QuestionQuestionToken) {
+        // `!msg || seen` keeps the guard's sense on its side of the operator.
+      } else {
+        const comparison = compareSign(operator, parent.left === node ? other : other, parent.left !== node);
+        if (comparison === undefined) return undefined;
+        sign *= comparison;
+      }
+    } else if (
+      !ts.isParenthesizedExpression(parent) &&
+      !ts.isAwaitExpression(parent) &&
+      !ts.isPropertyAccessExpression(parent) &&
+      !ts.isElementAccessExpression(parent) &&
+      !ts.isNonNullExpression(parent) &&
+      !ts.isAsExpression(parent) &&
+      !(ts.isCallExpression(parent) && ts.isIdentifier(parent.expression) && parent.expression.text === 'Boolean')
+    ) {
+      if (ts.isCallExpression(parent) && parent.expression === node) {
+        // calling a property of the value, e.g. rows.some(...): keeps the sense
+      } else {
+        return undefined;
+      }
+    }
+    node = parent;
+  }
+  return sign;
+}
+
+/** Sign of `value <op> other`: +1 if truthy when value is truthy (non-empty, 'OK', > 0). */
+function compareSign(operator: ts.SyntaxKind, other: ts.Expression, valueOnRight: boolean): number | undefined {
+  const literal = unwrap(other);
+  const falsy =
+    literal.kind === ts.SyntaxKind.NullKeyword ||
+    literal.kind === ts.SyntaxKind.FalseKeyword ||
+    (ts.isIdentifier(literal) && literal.text === 'undefined') ||
+    (ts.isNumericLiteral(literal) && Number(literal.text) === 0) ||
+    (ts.isStringLiteralLike(literal) && literal.text === '');
+  const truthy =
+    literal.kind === ts.SyntaxKind.TrueKeyword ||
+    (ts.isNumericLiteral(literal) && Number(literal.text) > 0) ||
+    (ts.isStringLiteralLike(literal) && literal.text !== '');
+  switch (operator) {
+    case ts.SyntaxKind.EqualsEqualsEqualsToken:
+    case ts.SyntaxKind.EqualsEqualsToken:
+      return falsy ? -1 : truthy ? 1 : undefined;
+    case ts.SyntaxKind.ExclamationEqualsEqualsToken:
+    case ts.SyntaxKind.ExclamationEqualsToken:
+      return falsy ? 1 : truthy ? -1 : undefined;
+    case ts.SyntaxKind.GreaterThanToken:
+    case ts.SyntaxKind.GreaterThanEqualsToken:
+      return valueOnRight ? -1 : ts.isNumericLiteral(literal) ? 1 : undefined;
+    case ts.SyntaxKind.LessThanToken:
+    case ts.SyntaxKind.LessThanEqualsToken:
+      return valueOnRight ? 1 : ts.isNumericLiteral(literal) ? -1 : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The callback a wrapper guard runs at most once per key: config wrappers and Powertools. */
+export function wrapperGuard(call: ts.CallExpression, config: ResolvedConfig): { key?: ts.Expression; callback: ts.Node; label: string } | undefined {
+  const name = calledName(call);
+  const entry = config.guards.find((guard) => guard.name === name && guard.returns === 'wrapper');
+  if (!entry) return undefined;
+  const callback = call.arguments.find((argument, index) => index !== entry.keyArgument && isFunctionWithBody(unwrap(argument)));
+  if (!callback) return undefined;
+  return { key: call.arguments[entry.keyArgument], callback: unwrap(callback), label: `${name}()` };
+}
+
+/** Whether a guard judgement and its key make it count. */
+export function guardIsValid(judgement: GuardJudgement): boolean {
+  return judgement.keyedByIdentity && !judgement.invalidReason;
+}

@@ -1,0 +1,187 @@
+/**
+ * Message identity (RULES.md 3a): which values in a handler come from the message, and so stay
+ * the same across redeliveries, and which keys are made fresh on every delivery and dedup nothing.
+ */
+import { ts } from 'ts-morph';
+import { forEachDescendant, unwrap } from './source';
+
+/** Calls whose result is new on every delivery. */
+const FRESH_CALLS = /^(randomUUID|uuid|uuidv4|v4|v1|v7|nanoid|cuid|cuid2|createId|ulid|randomBytes|randomInt|random|now|generateId|newId|objectId|ObjectId)$/;
+
+export class MessageValues {
+  private readonly symbols = new Set<ts.Symbol>();
+
+  constructor(private readonly checker: ts.TypeChecker) {}
+
+  /** Marks a parameter or variable (and every name bound in its pattern) as message-derived. */
+  addBinding(name: ts.BindingName): void {
+    if (ts.isIdentifier(name)) {
+      const symbol = this.safeSymbol(name);
+      if (symbol) this.symbols.add(symbol);
+      return;
+    }
+    for (const element of name.elements) {
+      if (ts.isBindingElement(element)) this.addBinding(element.name);
+    }
+  }
+
+  get isEmpty(): boolean {
+    return this.symbols.size === 0;
+  }
+
+  /**
+   * Scans a function body in source order and marks variables whose initializer (or a later
+   * assignment) reads a message-derived value: `const event = JSON.parse(message.value)`.
+   */
+  propagateThrough(body: ts.Node): void {
+    // Two passes reach chains declared out of order (rare, but cheap).
+    for (let pass = 0; pass < 2; pass++) {
+      forEachDescendant(
+        body,
+        (node) => {
+          if (ts.isVariableDeclaration(node) && node.initializer && this.derivesFrom(node.initializer)) this.addBinding(node.name);
+          if (ts.isForOfStatement(node) && this.derivesFrom(node.expression)) {
+            const init = node.initializer;
+            if (ts.isVariableDeclarationList(init)) for (const declaration of init.declarations) this.addBinding(declaration.name);
+          }
+          if (
+            ts.isBinaryExpression(node) &&
+            node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+            ts.isIdentifier(node.left) &&
+            this.derivesFrom(node.right)
+          ) {
+            const symbol = this.safeSymbol(node.left);
+            if (symbol) this.symbols.add(symbol);
+          }
+          // Callback parameters of array methods over message values: event.items.map((item) => …)
+          if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && this.derivesFrom(node.expression.expression)) {
+            for (const argument of node.arguments) {
+              if (ts.isArrowFunction(argument) || ts.isFunctionExpression(argument)) {
+                for (const parameter of argument.parameters) this.addBinding(parameter.name);
+              }
+            }
+          }
+        },
+        true,
+      );
+    }
+  }
+
+  /** Whether an expression reads any message-derived value. */
+  derivesFrom(expression: ts.Node): boolean {
+    let found = false;
+    const visit = (node: ts.Node): void => {
+      if (found) return;
+      if (ts.isIdentifier(node)) {
+        const symbol = this.safeSymbol(node);
+        if (symbol && this.symbols.has(symbol)) found = true;
+        return;
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(expression);
+    return found;
+  }
+
+  /**
+   * Whether a key identifies the message: derived from it and with nothing made fresh per
+   * delivery in it (`${msg.id}-${Date.now()}` changes on every redelivery).
+   */
+  isIdentityKey(expression: ts.Node | undefined): boolean {
+    if (!expression) return false;
+    return this.derivesFrom(expression) && !containsFreshValue(expression, this.checker);
+  }
+
+  /** Symbols of the parameters of `fn` that receive a message-derived argument at `call`. */
+  bindCallee(call: ts.CallExpression, callee: ts.FunctionLikeDeclaration, calleeValues: MessageValues): boolean[] {
+    const flags: boolean[] = [];
+    callee.parameters.forEach((parameter, index) => {
+      const argument = call.arguments[index];
+      const derived = !!argument && this.derivesFrom(argument);
+      flags.push(derived);
+      if (derived) calleeValues.addBinding(parameter.name);
+    });
+    // `this.handle(message)` where the callee reads `this` state seeded from the message is not tracked.
+    return flags;
+  }
+
+  private safeSymbol(node: ts.Identifier): ts.Symbol | undefined {
+    try {
+      const symbol = this.checker.getSymbolAtLocation(node);
+      if (symbol && ts.isShorthandPropertyAssignment(node.parent) && node.parent.name === node) {
+        return this.checker.getShorthandAssignmentValueSymbol(node.parent) ?? symbol;
+      }
+      return symbol;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Whether an expression (or a const it reads) contains a value made fresh on each call. */
+export function containsFreshValue(expression: ts.Node, checker: ts.TypeChecker, depth = 0): boolean {
+  let fresh = false;
+  const visit = (node: ts.Node): void => {
+    if (fresh) return;
+    if (ts.isCallExpression(node) || ts.isNewExpression(node)) {
+      const callee = unwrap(node.expression);
+      const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+      if (FRESH_CALLS.test(name)) {
+        fresh = true;
+        return;
+      }
+      if (ts.isNewExpression(node) && name === 'Date' && (node.arguments?.length ?? 0) === 0) {
+        fresh = true;
+        return;
+      }
+    }
+    if (ts.isIdentifier(node) && depth < 3) {
+      try {
+        const symbol = checker.getSymbolAtLocation(node);
+        const declaration = symbol?.valueDeclaration;
+        if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && declaration.initializer !== expression) {
+          if (containsFreshValue(declaration.initializer, checker, depth + 1)) fresh = true;
+        }
+      } catch {
+        /* unresolved names are not fresh */
+      }
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(expression);
+  return fresh;
+}
+
+/** Property names that carry a broker's message ID, for `identity: "message-id"` mode. */
+export const BROKER_ID_PROPERTIES = new Set(['messageId', 'MessageId', 'offset', 'id', 'seq', 'deliveryTag', 'eventId', 'Nats-Msg-Id']);
+
+/** Whether a key expression names a broker ID property or one of the configured fields. */
+export function mentionsIdentityProperty(expression: ts.Node, extraFields: readonly string[], checker: ts.TypeChecker, depth = 0): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isPropertyAccessExpression(node) && (BROKER_ID_PROPERTIES.has(node.name.text) || extraFields.includes(node.name.text))) {
+      found = true;
+      return;
+    }
+    if (ts.isIdentifier(node) && depth < 3) {
+      if (BROKER_ID_PROPERTIES.has(node.text) || extraFields.includes(node.text)) {
+        found = true;
+        return;
+      }
+      try {
+        const declaration = checker.getSymbolAtLocation(node)?.valueDeclaration;
+        if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer) {
+          found = mentionsIdentityProperty(declaration.initializer, extraFields, checker, depth + 1);
+        }
+      } catch {
+        /* ignore */
+      }
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(expression);
+  return found;
+}

@@ -1,0 +1,63 @@
+/**
+ * amqplib and amqp-connection-manager: `channel.consume(queue, onMessage, { noAck })`.
+ * Manual ack by default (`ack`/`nack`/`reject`); `noAck: true` acks on delivery, before the handler.
+ */
+import { ts } from 'ts-morph';
+import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../source';
+import { resolveFunction } from '../symbols';
+import type { MessageValues } from '../identity';
+import { callsNamed, firstParameterName, receiverFromPackages, shortName } from './shared';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+
+const PACKAGES = ['amqplib', 'amqplib/callback_api', 'amqp-connection-manager'];
+const SETTLES = { ack: 'ack', nack: 'nack', reject: 'reject', ackAll: 'ack', nackAll: 'nack' } as const;
+
+export const amqplib: LibraryModule = {
+  info: {
+    id: 'amqplib',
+    displayName: 'amqplib (+ amqp-connection-manager)',
+    packages: PACKAGES,
+    registration: '`channel.consume(queue, fn, opts)`, also in `createChannel({ setup })`',
+    ackModes: 'explicit (`ack`/`nack`/`reject`), or auto-before-handler with `noAck: true`',
+    identity: '`msg.properties.messageId`',
+  },
+
+  findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
+    const sites: ConsumerSite[] = [];
+    for (const call of callsNamed(sourceFile, ['consume'])) {
+      if (call.arguments.length < 2) continue;
+      const receiver = ts.isPropertyAccessExpression(call.expression) ? call.expression.expression : undefined;
+      if (!receiverFromPackages(receiver, PACKAGES, context, ['Channel', 'ConfirmChannel', 'ChannelWrapper'])) continue;
+      const handler = resolveFunction(call.arguments[1], context.checker);
+      if (!handler) continue;
+      const options = call.arguments[2] && unwrap(call.arguments[2]);
+      const noAckNode = options && ts.isObjectLiteralExpression(options) ? propertyOf(options, 'noAck') : undefined;
+      const noAck = options && ts.isObjectLiteralExpression(options) ? booleanValue(propertyValue(options, 'noAck')) : undefined;
+      const message = firstParameterName(handler);
+      sites.push({
+        library: amqplib,
+        form: 'consume',
+        registrationNode: call,
+        handler,
+        messageBindings: handler.parameters.slice(0, 1).map((parameter) => parameter.name),
+        ackMode: noAck ? 'auto-before-handler' : 'explicit',
+        ackModeNode: noAckNode,
+        source: shortName(call.arguments[0], context.checker),
+        identityHint: 'msg.properties.messageId',
+        identityExpression: message ? `${message}.properties.messageId` : undefined,
+      });
+    }
+    return sites;
+  },
+
+  settleOf(call: ts.CallExpression, values: MessageValues) {
+    const name = calledName(call) as keyof typeof SETTLES | undefined;
+    if (!name || !(name in SETTLES)) return undefined;
+    if (name !== 'ackAll' && name !== 'nackAll') {
+      const [message] = call.arguments;
+      if (!message || !values.derivesFrom(message)) return undefined;
+    }
+    const kind = SETTLES[name];
+    return { kind, label: `channel.${name}()` };
+  },
+};

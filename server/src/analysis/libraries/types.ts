@@ -1,0 +1,44 @@
+import { ts } from 'ts-morph';
+import type { AckMode } from '../model';
+import type { ResolvedConfig } from '../../config/types';
+import type { SettleRecognizer } from '../flow';
+import type { FunctionWithBody } from '../source';
+
+/** What the README's table of supported libraries says about a library; generated from here. */
+export interface LibraryInfo {
+  id: string;
+  displayName: string;
+  /** npm packages whose import marks a file as touching this broker. */
+  packages: string[];
+  registration: string;
+  ackModes: string;
+  identity: string;
+}
+
+/** A consumer found in the code: the handler plus what the library decides about it. */
+export interface ConsumerSite {
+  library: LibraryModule;
+  form: string;
+  registrationNode: ts.Node;
+  handler: FunctionWithBody;
+  /** Handler parameters (or bindings) that hold the message. */
+  messageBindings: ts.BindingName[];
+  ackMode: AckMode;
+  ackModeNode?: ts.Node;
+  source?: string;
+  identityHint: string;
+  /** A TypeScript expression, valid at the top of the handler, for the message identity. */
+  identityExpression?: string;
+}
+
+export interface LibraryContext {
+  checker: ts.TypeChecker;
+  config: ResolvedConfig;
+  /** Modules the file imports. */
+  imports: ReadonlySet<string>;
+}
+
+export interface LibraryModule extends SettleRecognizer {
+  info: LibraryInfo;
+  findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[];
+}

@@ -1,0 +1,17 @@
+/**
+ * The cheap text test run before any parsing: only files that import a broker library are
+ * parsed and type-checked as roots; what they reach is loaded through module resolution.
+ */
+import { BROKER_PACKAGES } from './libraries';
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+const IMPORT_OF_BROKER = new RegExp(
+  `(?:from\\s*|require\\s*\\(\\s*|import\\s*\\(\\s*)['"](?:${BROKER_PACKAGES.map(escape).join('|')})(?:/[^'"]*)?['"]`,
+);
+
+export function mentionsBroker(text: string): boolean {
+  return IMPORT_OF_BROKER.test(text);
+}

@@ -1,0 +1,109 @@
+/**
+ * One lint run for the CLI: collect files, prefilter them by text, load only the broker files
+ * (and what they import) into a ts-morph project from the nearest tsconfig, and analyse them.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Project, ts } from 'ts-morph';
+import { LintInputError, type LintRequest, type LintRun } from './api';
+import { analyzeFiles } from './analyzer';
+import { collectFiles, readSource } from './files';
+import type { FileProblem } from './model';
+import { mentionsBroker } from './prefilter';
+
+/** Options that make any project loadable for analysis, whatever its tsconfig says. */
+const ANALYSIS_OVERRIDES: ts.CompilerOptions = { noEmit: true, allowJs: true, skipLibCheck: true, checkJs: false };
+
+const DEFAULT_OPTIONS: ts.CompilerOptions = {
+  ...ANALYSIS_OVERRIDES,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.Node16,
+  moduleResolution: ts.ModuleResolutionKind.Node16,
+  esModuleInterop: true,
+  experimentalDecorators: true,
+  strict: true,
+};
+
+export function findTsconfig(start: string): string | undefined {
+  let directory = fs.existsSync(start) && fs.statSync(start).isDirectory() ? start : path.dirname(start);
+  for (;;) {
+    const candidate = path.join(directory, 'tsconfig.json');
+    if (fs.existsSync(candidate)) return candidate;
+    const parent = path.dirname(directory);
+    if (parent === directory) return undefined;
+    directory = parent;
+  }
+}
+
+export interface LoadedProgram {
+  program: ts.Program;
+  tsconfigPath?: string;
+  warnings: string[];
+}
+
+/** A TypeScript program whose roots are the given files, with the project's compiler options. */
+export function loadProgram(rootFiles: readonly string[], tsconfigPath: string | undefined, explicit: boolean): LoadedProgram {
+  const warnings: string[] = [];
+  let project: Project | undefined;
+  if (tsconfigPath) {
+    try {
+      project = new Project({ tsConfigFilePath: tsconfigPath, skipAddingFilesFromTsConfig: true, skipFileDependencyResolution: true, compilerOptions: ANALYSIS_OVERRIDES });
+      const diagnostics = project.getConfigFileParsingDiagnostics?.() ?? [];
+      const firstError = diagnostics.find((diagnostic) => diagnostic.getCategory() === ts.DiagnosticCategory.Error);
+      if (firstError) {
+        const message = ts.flattenDiagnosticMessageText(firstError.compilerObject.messageText, ' ');
+        if (explicit) throw new LintInputError(`${tsconfigPath}: ${message}`);
+        warnings.push(`${tsconfigPath}: ${message}; analysing with default compiler options`);
+        project = undefined;
+      }
+    } catch (error) {
+      if (error instanceof LintInputError) throw error;
+      const message = `${tsconfigPath} could not be read (${(error as Error).message.split('\n')[0]})`;
+      if (explicit) throw new LintInputError(message);
+      warnings.push(`${message}; analysing with default compiler options`);
+      project = undefined;
+    }
+  } else {
+    warnings.push('no tsconfig.json found; analysing with default compiler options');
+  }
+  if (!project) project = new Project({ compilerOptions: DEFAULT_OPTIONS, skipFileDependencyResolution: true });
+  for (const file of rootFiles) project.addSourceFileAtPath(file);
+  return { program: project.getProgram().compilerObject, tsconfigPath: project === undefined ? undefined : tsconfigPath, warnings };
+}
+
+export function runLint(request: LintRequest): LintRun {
+  const collected = collectFiles(request.paths, request.cwd, request.config.ignore);
+  const problems: FileProblem[] = [...collected.problems];
+  const candidates: string[] = [];
+  for (const file of collected.files) {
+    const source = readSource(file);
+    if (source.problem) problems.push({ filePath: file, message: source.problem });
+    else if (source.text !== undefined && mentionsBroker(source.text)) candidates.push(file);
+  }
+  const warnings = [...collected.warnings];
+  if (!candidates.length) {
+    return { consumers: [], findings: [], problems, filesLinted: collected.files, filesAnalyzed: 0, warnings };
+  }
+  const explicit = request.project !== undefined;
+  const tsconfigPath = request.project ?? findTsconfig(request.paths[0] ?? request.cwd);
+  const loaded = loadProgram(candidates, tsconfigPath, explicit);
+  warnings.push(...loaded.warnings);
+  for (const file of candidates) {
+    const sourceFile = loaded.program.getSourceFile(file);
+    const syntax = sourceFile ? loaded.program.getSyntacticDiagnostics(sourceFile) : [];
+    if (syntax.length) {
+      const first = syntax[0];
+      const line = first.start !== undefined ? sourceFile!.getLineAndCharacterOfPosition(first.start).line + 1 : 0;
+      problems.push({ filePath: file, message: `has syntax errors (line ${line}: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}); analysed what could be parsed` });
+    }
+  }
+  const result = analyzeFiles({ program: loaded.program, files: candidates, config: request.config, onProgress: request.onProgress });
+  return {
+    ...result,
+    problems: [...problems, ...result.problems],
+    filesLinted: collected.files,
+    filesAnalyzed: candidates.length,
+    tsconfigPath: loaded.tsconfigPath,
+    warnings,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Suppressions (RULES.md section 3): `// delivery-lint-disable-next-line <rule> -- reason`,
+ * `// delivery-lint-disable-line <rule>`, `/* delivery-lint-disable <rule> *\/` up to a matching
+ * `/* delivery-lint-enable <rule> *\/`, and the handler JSDoc tags `@idempotent` and `@delivery`.
+ */
+import { ts } from 'ts-morph';
+import type { Semantics } from './model';
+
+interface Directive {
+  kind: 'next-line' | 'line' | 'disable' | 'enable';
+  line: number;
+  /** Empty means every rule. */
+  rules: string[];
+}
+
+const DIRECTIVE = /(?:\/\/|\/\*)\s*delivery-lint-(disable-next-line|disable-line|disable|enable)\b([^\n]*?)(?:\*\/|$)/gm;
+
+function parseRules(text: string): string[] {
+  const withoutReason = text.split(/\s--\s|\s--$/)[0];
+  return withoutReason
+    .split(/[\s,]+/)
+    .map((rule) => rule.trim())
+    .filter((rule) => /^[a-z][a-z-]*$/.test(rule));
+}
+
+export class Suppressions {
+  private readonly directives: Directive[] = [];
+
+  constructor(text: string) {
+    const lineStarts = computeLineStarts(text);
+    for (const match of text.matchAll(DIRECTIVE)) {
+      const kind = match[1] === 'disable-next-line' ? 'next-line' : match[1] === 'disable-line' ? 'line' : (match[1] as 'disable' | 'enable');
+      this.directives.push({ kind, line: lineOf(lineStarts, match.index ?? 0), rules: parseRules(match[2] ?? '') });
+    }
+  }
+
+  /** Whether a finding of `ruleId` on 1-based `line` is suppressed. */
+  isSuppressed(ruleId: string, line: number): boolean {
+    let disabled = false;
+    for (const directive of this.directives) {
+      const applies = directive.rules.length === 0 || directive.rules.includes(ruleId);
+      if (!applies) continue;
+      if (directive.kind === 'next-line' && directive.line + 1 === line) return true;
+      if (directive.kind === 'line' && directive.line === line) return true;
+      if (directive.kind === 'disable' && directive.line <= line) disabled = true;
+      if (directive.kind === 'enable' && directive.line <= line) disabled = false;
+    }
+    return disabled;
+  }
+}
+
+function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) === 10) starts.push(index + 1);
+  return starts;
+}
+
+function lineOf(starts: number[], offset: number): number {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (starts[mid] <= offset) low = mid;
+    else high = mid - 1;
+  }
+  return low + 1;
+}
+
+export interface HandlerTags {
+  idempotent?: string;
+  delivery?: Semantics;
+}
+
+const SEMANTICS: readonly Semantics[] = ['at-most-once', 'at-least-once', 'effectively-once', 'exactly-once'];
+
+/** JSDoc tags on a handler, its variable, property or method. */
+export function handlerTags(handler: ts.Node): HandlerTags {
+  const tags: HandlerTags = {};
+  const holders: ts.Node[] = [handler];
+  let parent = handler.parent;
+  for (let hops = 0; parent && hops < 3; hops++, parent = parent.parent) {
+    if (ts.isVariableDeclaration(parent) || ts.isVariableDeclarationList(parent) || ts.isVariableStatement(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) {
+      holders.push(parent);
+    } else {
+      break;
+    }
+  }
+  for (const holder of holders) {
+    for (const tag of ts.getJSDocTags(holder)) {
+      const name = tag.tagName.text;
+      const comment = typeof tag.comment === 'string' ? tag.comment : ts.getTextOfJSDocComment(tag.comment) ?? '';
+      if (name === 'idempotent' && tags.idempotent === undefined) tags.idempotent = comment.trim() || 'vouched idempotent';
+      if (name === 'delivery') {
+        const value = comment.trim().split(/\s+/)[0] as Semantics;
+        if (SEMANTICS.includes(value)) tags.delivery = value;
+      }
+    }
+  }
+  return tags;
+}

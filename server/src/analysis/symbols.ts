@@ -1,0 +1,257 @@
+/**
+ * Resolving names to what they stand for: the function a handler reference points at, and the
+ * package a value comes from. Both work through the type checker when types are installed and
+ * fall back to import declarations and `new X()` / `x.factory()` shapes when they are not.
+ */
+import { ts } from 'ts-morph';
+import { FunctionWithBody, isFunctionWithBody, symbolOf, unwrap, unwrapAwait } from './source';
+
+/** The function an expression refers to: inline, named, imported, a method, `x.bind(this)`. */
+export function resolveFunction(node: ts.Node | undefined, checker: ts.TypeChecker, depth = 0): FunctionWithBody | undefined {
+  if (!node || depth > 6) return undefined;
+  if (isFunctionWithBody(node)) return node;
+  if (!ts.isExpression(node) && !ts.isIdentifier(node)) return undefined;
+  const expression = unwrap(node as ts.Expression);
+  if (isFunctionWithBody(expression)) return expression;
+  if (ts.isCallExpression(expression)) {
+    const callee = unwrap(expression.expression);
+    // handler.bind(this) -> handler
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'bind') return resolveFunction(callee.expression, checker, depth + 1);
+    return undefined;
+  }
+  if (ts.isIdentifier(expression) || ts.isPropertyAccessExpression(expression)) {
+    const symbol = symbolOf(ts.isPropertyAccessExpression(expression) ? expression.name : expression, checker);
+    return symbol ? functionOfSymbol(symbol, checker, depth) : undefined;
+  }
+  return undefined;
+}
+
+export function functionOfSymbol(symbol: ts.Symbol, checker: ts.TypeChecker, depth = 0): FunctionWithBody | undefined {
+  for (const declaration of symbol.declarations ?? []) {
+    if (isFunctionWithBody(declaration)) return declaration;
+    if (
+      (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isPropertyAssignment(declaration)) &&
+      declaration.initializer
+    ) {
+      const resolved = resolveFunction(declaration.initializer, checker, depth + 1);
+      if (resolved) return resolved;
+    }
+    if (ts.isShorthandPropertyAssignment(declaration)) {
+      const value = checker.getShorthandAssignmentValueSymbol(declaration);
+      if (value && value !== symbol) return functionOfSymbol(value, checker, depth + 1);
+    }
+  }
+  return undefined;
+}
+
+/** The function a call invokes, when it is the project's own code. */
+export function calledFunction(call: ts.CallExpression, checker: ts.TypeChecker): FunctionWithBody | undefined {
+  const callee = unwrap(call.expression);
+  if (isFunctionWithBody(callee)) return callee; // IIFE
+  let target: ts.Node = callee;
+  if (ts.isPropertyAccessExpression(callee)) target = callee.name;
+  if (!ts.isIdentifier(target)) return undefined;
+  const symbol = symbolOf(target, checker);
+  if (symbol) {
+    const resolved = functionOfSymbol(symbol, checker);
+    if (resolved) return resolved;
+  }
+  // Methods called through an interface or a union: ask the checker for the signature.
+  try {
+    const signature = checker.getResolvedSignature(call);
+    const declaration = signature?.getDeclaration();
+    if (declaration && isFunctionWithBody(declaration)) return declaration;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The npm package a value comes from, following `const x = new Imported()`, `x = imported.factory()`,
+ * `this.field` initialised or typed so, class fields, constructor parameter types, and the type
+ * checker's view of the value's type. Returns e.g. 'kafkajs', 'ioredis', '@prisma/client'.
+ */
+export function originModule(expression: ts.Expression, checker: ts.TypeChecker, depth = 0): string | undefined {
+  if (depth > 8) return undefined;
+  const value = unwrapAwait(expression);
+  if (ts.isNewExpression(value) || ts.isCallExpression(value)) {
+    return originModule(value.expression, checker, depth + 1) ?? typeOrigin(value, checker);
+  }
+  if (ts.isPropertyAccessExpression(value)) {
+    const fromSymbol = ts.isIdentifier(value.name) ? symbolOrigin(value.name, checker, depth) : undefined;
+    if (fromSymbol) return fromSymbol;
+    const fromReceiver = originModule(value.expression, checker, depth + 1);
+    if (fromReceiver) return fromReceiver;
+    return typeOrigin(value, checker);
+  }
+  if (ts.isIdentifier(value)) return symbolOrigin(value, checker, depth) ?? typeOrigin(value, checker);
+  if (ts.isElementAccessExpression(value)) return originModule(value.expression, checker, depth + 1);
+  return typeOrigin(value, checker);
+}
+
+function symbolOrigin(name: ts.Identifier, checker: ts.TypeChecker, depth: number): string | undefined {
+  let symbol: ts.Symbol | undefined;
+  try {
+    symbol = checker.getSymbolAtLocation(name);
+  } catch {
+    return undefined;
+  }
+  if (!symbol) return undefined;
+  for (const declaration of symbol.declarations ?? []) {
+    const imported = importModuleOf(declaration);
+    if (imported && !imported.startsWith('.')) return imported;
+  }
+  if (symbol.flags & ts.SymbolFlags.Alias) {
+    try {
+      symbol = checker.getAliasedSymbol(symbol);
+    } catch {
+      return undefined;
+    }
+  }
+  for (const declaration of symbol.declarations ?? []) {
+    const fromFile = packageOfFile(declaration.getSourceFile().fileName);
+    if (fromFile) return fromFile;
+    const origin = declarationOrigin(declaration, checker, depth);
+    if (origin) return origin;
+  }
+  return undefined;
+}
+
+function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker, depth: number): string | undefined {
+  if (
+    (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isParameter(declaration) || ts.isPropertyAssignment(declaration)) &&
+    !ts.isObjectBindingPattern(declaration.name)
+  ) {
+    const typeNode = 'type' in declaration ? declaration.type : undefined;
+    if (typeNode && ts.isTypeReferenceNode(typeNode)) {
+      const fromType = symbolOrigin(rightmostName(typeNode.typeName), checker, depth + 1);
+      if (fromType) return fromType;
+    }
+    if (declaration.initializer) {
+      const fromInit = originModule(declaration.initializer, checker, depth + 1);
+      if (fromInit) return fromInit;
+    }
+    if (ts.isPropertyDeclaration(declaration) || ts.isParameter(declaration)) {
+      return assignedInConstructorOrigin(declaration, checker, depth);
+    }
+  }
+  if (ts.isClassDeclaration(declaration)) {
+    for (const clause of declaration.heritageClauses ?? []) {
+      for (const type of clause.types) {
+        const origin = originModule(type.expression, checker, depth + 1);
+        if (origin) return origin;
+      }
+    }
+  }
+  if (ts.isBindingElement(declaration)) {
+    const pattern = declaration.parent;
+    const holder = pattern.parent;
+    if (ts.isVariableDeclaration(holder) && holder.initializer) return originModule(holder.initializer, checker, depth + 1);
+  }
+  return undefined;
+}
+
+/** `this.redis = new Redis()` in a constructor gives the field its origin. */
+function assignedInConstructorOrigin(declaration: ts.PropertyDeclaration | ts.ParameterDeclaration, checker: ts.TypeChecker, depth: number): string | undefined {
+  if (!ts.isPropertyDeclaration(declaration) || !ts.isIdentifier(declaration.name)) return undefined;
+  const name = declaration.name.text;
+  const owner = declaration.parent;
+  for (const member of owner.members) {
+    if (!ts.isConstructorDeclaration(member) || !member.body) continue;
+    for (const statement of member.body.statements) {
+      if (!ts.isExpressionStatement(statement) || !ts.isBinaryExpression(statement.expression)) continue;
+      const { left, right, operatorToken } = statement.expression;
+      if (operatorToken.kind !== ts.SyntaxKind.EqualsToken) continue;
+      if (ts.isPropertyAccessExpression(left) && left.expression.kind === ts.SyntaxKind.ThisKeyword && left.name.text === name) {
+        return originModule(right, checker, depth + 1);
+      }
+    }
+  }
+  return undefined;
+}
+
+function rightmostName(name: ts.EntityName): ts.Identifier {
+  return ts.isIdentifier(name) ? name : name.right;
+}
+
+/** The module specifier of an import declaration that declares this name. */
+export function importModuleOf(declaration: ts.Node): string | undefined {
+  let current: ts.Node | undefined = declaration;
+  while (current && !ts.isSourceFile(current)) {
+    if (ts.isImportDeclaration(current) && ts.isStringLiteral(current.moduleSpecifier)) return current.moduleSpecifier.text;
+    if (ts.isImportEqualsDeclaration(current)) {
+      const reference = current.moduleReference;
+      if (ts.isExternalModuleReference(reference) && ts.isStringLiteral(reference.expression)) return reference.expression.text;
+      return undefined;
+    }
+    if (ts.isVariableDeclaration(current) && current.initializer) {
+      // const { Kafka } = require('kafkajs')
+      const init = unwrap(current.initializer);
+      if (ts.isCallExpression(init) && ts.isIdentifier(init.expression) && init.expression.text === 'require') {
+        const [argument] = init.arguments;
+        if (argument && ts.isStringLiteral(argument)) return argument.text;
+      }
+      return undefined;
+    }
+    current = current.parent;
+  }
+  return undefined;
+}
+
+/** `node_modules/@scope/pkg/...` gives `@scope/pkg`; `node_modules/@types/pkg` gives `pkg`. */
+export function packageOfFile(fileName: string): string | undefined {
+  const index = fileName.lastIndexOf('/node_modules/');
+  if (index < 0) return undefined;
+  const parts = fileName.slice(index + '/node_modules/'.length).split('/');
+  if (parts[0] === '@types') return parts[1]?.replace(/^(.+)__(.+)$/, '@$1/$2');
+  if (parts[0]?.startsWith('@')) return `${parts[0]}/${parts[1]}`;
+  return parts[0];
+}
+
+function typeOrigin(expression: ts.Expression, checker: ts.TypeChecker): string | undefined {
+  try {
+    const type = checker.getTypeAtLocation(expression);
+    const symbol = type.getSymbol() ?? type.aliasSymbol;
+    for (const declaration of symbol?.declarations ?? []) {
+      const origin = packageOfFile(declaration.getSourceFile().fileName);
+      if (origin) return origin;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** The name of the type of a value, e.g. `Channel`, `PrismaClient` (undefined when untyped). */
+export function typeName(expression: ts.Expression, checker: ts.TypeChecker): string | undefined {
+  try {
+    const type = checker.getTypeAtLocation(expression);
+    if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return undefined;
+    return (type.aliasSymbol ?? type.getSymbol())?.getName();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The modules a source file imports (import declarations and top-level require calls). */
+export function importedModules(sourceFile: ts.SourceFile): Set<string> {
+  const modules = new Set<string>();
+  for (const statement of sourceFile.statements) {
+    if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier)) modules.add(statement.moduleSpecifier.text);
+    if (ts.isImportEqualsDeclaration(statement)) {
+      const ref = statement.moduleReference;
+      if (ts.isExternalModuleReference(ref) && ts.isStringLiteral(ref.expression)) modules.add(ref.expression.text);
+    }
+    if (ts.isVariableStatement(statement)) {
+      for (const declaration of statement.declarationList.declarations) {
+        const init = declaration.initializer && unwrap(declaration.initializer);
+        if (init && ts.isCallExpression(init) && ts.isIdentifier(init.expression) && init.expression.text === 'require') {
+          const [argument] = init.arguments;
+          if (argument && ts.isStringLiteral(argument)) modules.add(argument.text);
+        }
+      }
+    }
+  }
+  return modules;
+}

@@ -1,0 +1,76 @@
+/**
+ * `--format json`: ESLint's JSON result format, so tools that read ESLint output read ours.
+ * One result per file linted (files without findings too), sorted by path:
+ *
+ *   [{ "filePath": "/abs/src/orders.ts",
+ *      "messages": [{ "ruleId": "ack-before-process", "severity": 2, "message": "...",
+ *                     "line": 12, "column": 5, "endLine": 12, "endColumn": 20 }],
+ *      "errorCount": 1, "warningCount": 0, "fixableErrorCount": 0, "fixableWarningCount": 0 }]
+ *
+ * Severity 2 is an error; warnings and infos are 1 (ESLint has no info level).
+ * With `--explain` the output is an object instead: { "results": [...the array above],
+ * "consumers": [...ConsumerReport without its "paths"] }.
+ */
+import type { Finding } from '../../analysis/model';
+import { consumersForJson } from './explain';
+import type { FormatInput } from './types';
+import { absolutePath, compareStrings, sortFindings } from './util';
+
+export interface EslintMessage {
+  ruleId: string;
+  severity: 1 | 2;
+  message: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface EslintResult {
+  filePath: string;
+  messages: EslintMessage[];
+  errorCount: number;
+  warningCount: number;
+  fixableErrorCount: 0;
+  fixableWarningCount: 0;
+}
+
+export function eslintResults(input: FormatInput): EslintResult[] {
+  const byFile = new Map<string, Finding[]>();
+  for (const file of input.run.filesLinted) byFile.set(absolutePath(input.cwd, file), []);
+  for (const finding of sortFindings(input.findings, input.cwd)) {
+    const file = absolutePath(input.cwd, finding.location.filePath);
+    let list = byFile.get(file);
+    if (!list) byFile.set(file, (list = []));
+    list.push(finding);
+  }
+  return [...byFile.keys()].sort(compareStrings).map((filePath) => {
+    const findings = byFile.get(filePath)!;
+    const messages = findings.map(
+      (f): EslintMessage => ({
+        ruleId: f.ruleId,
+        severity: f.severity === 'error' ? 2 : 1,
+        message: f.message,
+        line: f.location.line,
+        column: f.location.column,
+        endLine: f.location.endLine,
+        endColumn: f.location.endColumn,
+      }),
+    );
+    const errorCount = messages.filter((m) => m.severity === 2).length;
+    return {
+      filePath,
+      messages,
+      errorCount,
+      warningCount: messages.length - errorCount,
+      fixableErrorCount: 0,
+      fixableWarningCount: 0,
+    };
+  });
+}
+
+export function formatJson(input: FormatInput): string {
+  const results = eslintResults(input);
+  const output = input.explain ? { results, consumers: consumersForJson(input.run.consumers, input.cwd) } : results;
+  return JSON.stringify(output) + '\n';
+}

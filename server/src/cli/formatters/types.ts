@@ -1,0 +1,25 @@
+import type { Finding } from '../../analysis/model';
+import type { LintRun } from '../../analysis/api';
+import type { RuleMeta } from '../../rules/types';
+
+/** Everything a formatter needs; formatters are pure functions of it. */
+export interface FormatInput {
+  /** The whole run (consumers, files linted, problems). */
+  run: LintRun;
+  /** The findings to report: the run's findings after `--quiet`. */
+  findings: Finding[];
+  /** Paths are shown relative to this folder. */
+  cwd: string;
+  /** Metadata of every rule (SARIF lists them all). */
+  rules: RuleMeta[];
+  /** delivery-lint's version. */
+  version: string;
+  /** ANSI colours (stylish only). */
+  color: boolean;
+  /** `--explain`: include the consumers found. */
+  explain: boolean;
+  /** Findings left out by `--quiet` (stylish mentions them). */
+  hiddenCount: number;
+}
+
+export type Formatter = (input: FormatInput) => string;

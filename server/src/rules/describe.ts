@@ -1,0 +1,64 @@
+/** Wording shared by the rules' messages, so every finding names its consumer the same way. */
+import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../analysis/model';
+
+const SOURCE_NOUN: Record<string, string> = { kafkajs: 'topic', amqplib: 'queue', 'sqs-consumer': 'queue' };
+
+/** "kafkajs consumer of topic 'orders.placed'" */
+export function consumerName(consumer: ConsumerReport): string {
+  const { library, source } = consumer.registration;
+  const noun = SOURCE_NOUN[library] ?? 'source';
+  return source ? `${library} consumer of ${noun} '${source}'` : `${library} consumer`;
+}
+
+/** Why the broker delivers the message again, per library and ack mode. */
+export function redeliveryCause(consumer: ConsumerReport): string {
+  switch (consumer.registration.library) {
+    case 'kafkajs':
+      return consumer.registration.ackMode === 'explicit'
+        ? 'a crash, a rebalance or a failed step before commitOffsets makes Kafka deliver it again'
+        : 'a crash or a rebalance before the offset is committed makes Kafka deliver it again';
+    case 'amqplib':
+      return 'a crash, a lost connection or a nack before the ack makes RabbitMQ deliver it again';
+    case 'sqs-consumer':
+      return 'a crash, a thrown error or a visibility timeout before the delete makes SQS deliver it again';
+    default:
+      return 'the broker delivers it again after a crash or a lost ack';
+  }
+}
+
+/** What settling means for this library, in one phrase ("commits the offset"). */
+export function settleMeaning(consumer: ConsumerReport): string {
+  switch (consumer.registration.library) {
+    case 'kafkajs':
+      return 'the offset is committed';
+    case 'sqs-consumer':
+      return 'sqs-consumer deletes the message';
+    default:
+      return 'the message is acknowledged';
+  }
+}
+
+export function effectPhrase(effect: EffectOccurrence): string {
+  const via = effect.chain.length ? ` (via ${effect.chain.map((link) => `${link.callee}()`).join(' → ')})` : '';
+  return `${effect.description.label}${via}`;
+}
+
+/** Related locations for an effect: the effect itself and each call that leads to it. */
+export function effectRelated(effect: EffectOccurrence, what: string): RelatedLocation[] {
+  const related: RelatedLocation[] = [{ location: effect.location, message: what }];
+  effect.chain.forEach((link, index) => {
+    related.push({ location: link.location, message: `${index === 0 ? 'the handler calls' : 'which calls'} ${link.callee}()` });
+  });
+  return related;
+}
+
+export function listPhrases(items: string[], max = 3): string {
+  const shown = items.slice(0, max);
+  const rest = items.length - shown.length;
+  const joined = shown.length > 1 ? `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}` : shown[0] ?? '';
+  return rest > 0 ? `${joined} (and ${rest} more)` : joined;
+}
+
+export function relativeLine(location: { line: number }): string {
+  return `line ${location.line}`;
+}

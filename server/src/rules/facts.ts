@@ -1,0 +1,64 @@
+/**
+ * Facts the rules derive from a consumer's paths. Kept in one place so rules that share a handler
+ * draw the same boundaries ("How the rules share a handler", RULES.md section 3).
+ */
+import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from '../analysis/model';
+
+const POSITIVE_SETTLES = new Set<SettleOccurrence['kind']>(['ack', 'commit', 'resolve-offset', 'delete', 'complete']);
+
+export function isPositiveSettle(settle: SettleOccurrence): boolean {
+  return POSITIVE_SETTLES.has(settle.kind);
+}
+
+/** Index of the first positive settle on a path, or the path length. */
+export function firstAckIndex(path: HandlerPath): number {
+  const index = path.events.findIndex((event) => event.kind === 'settle' && isPositiveSettle(event.settle));
+  return index < 0 ? path.events.length : index;
+}
+
+export function isUnsafe(effect: EffectOccurrence): boolean {
+  return effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage;
+}
+
+/** The guards that count as the handler's identity guard. */
+export function validMessageGuards(consumer: ConsumerReport): GuardOccurrence[] {
+  return consumer.guards.filter((guard) => guard.scope === 'message' && guard.keyedByIdentity && !guard.invalidReason);
+}
+
+/** Guards that look like dedup checks but do not count (random key, in-memory set). */
+export function invalidGuards(consumer: ConsumerReport): GuardOccurrence[] {
+  return consumer.guards.filter((guard) => guard.scope === 'message' && (!guard.keyedByIdentity || guard.invalidReason));
+}
+
+/** Whether the dedup rules apply at all: redelivering consumers the analysis can fully see. */
+export function dedupRulesApply(consumer: ConsumerReport): boolean {
+  if (consumer.incomplete || consumer.vouchedIdempotent) return false;
+  if (consumer.registration.ackMode === 'auto-before-handler') return false;
+  return consumer.declaredSemantics !== 'at-most-once';
+}
+
+export interface UnprotectedEffect {
+  effect: EffectOccurrence;
+  /** It ran before any message-level guard on some path. */
+  beforeGuard: boolean;
+}
+
+/**
+ * Duplicate-unsafe effects that complete before the ack on some path without a valid identity
+ * guard having passed (effects after the ack, or left running, belong to ack-before-process).
+ */
+export function unprotectedEffects(consumer: ConsumerReport): UnprotectedEffect[] {
+  const found = new Map<number, UnprotectedEffect>();
+  for (const path of consumer.paths) {
+    const ackAt = firstAckIndex(path);
+    let sawGuard = false;
+    path.events.forEach((event: PathEvent, index) => {
+      if ((event.kind === 'guard-pass' || event.kind === 'guard-skip') && event.guard.scope === 'message') sawGuard = true;
+      if (event.kind !== 'effect' || index > ackAt) return;
+      if (event.completion !== 'awaited' || event.guarded || !isUnsafe(event.effect)) return;
+      const previous = found.get(event.effect.id);
+      found.set(event.effect.id, { effect: event.effect, beforeGuard: (previous?.beforeGuard ?? false) || !sawGuard });
+    });
+  }
+  return [...found.values()].sort((a, b) => a.effect.handlerLocation.start - b.effect.handlerLocation.start);
+}

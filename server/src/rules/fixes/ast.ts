@@ -1,0 +1,51 @@
+/** Finding the nodes a finding points at, for fixes that edit around them. */
+import { ts } from 'ts-morph';
+import type { SourceLocation } from '../../analysis/model';
+import type { FixContext } from './context';
+
+/** The outermost node that starts and ends exactly at the location (a call, a statement…). */
+export function nodeAt(context: FixContext, location: SourceLocation): ts.Node | undefined {
+  const sourceFile = context.sourceFile(location.filePath);
+  if (!sourceFile) return undefined;
+  let found: ts.Node | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (node.getStart(sourceFile) === location.start && node.getEnd() === location.end) {
+      found = node;
+      return;
+    }
+    if (node.getStart(sourceFile) <= location.start && node.getEnd() >= location.end) ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(sourceFile, visit);
+  return found;
+}
+
+/** The statement that holds a node, directly inside a block. */
+export function statementInBlock(node: ts.Node): ts.Statement | undefined {
+  let current: ts.Node | undefined = node;
+  while (current && !(ts.isBlock(current.parent) && ts.isStatement(current as ts.Statement))) {
+    if (ts.isFunctionLike(current)) return undefined;
+    current = current.parent;
+  }
+  return current as ts.Statement | undefined;
+}
+
+export function enclosingFunction(node: ts.Node): ts.FunctionLikeDeclaration | undefined {
+  let current: ts.Node | undefined = node.parent;
+  while (current && !ts.isFunctionLike(current)) current = current.parent;
+  return current as ts.FunctionLikeDeclaration | undefined;
+}
+
+export function isAsync(fn: ts.FunctionLikeDeclaration): boolean {
+  return (ts.getCombinedModifierFlags(fn as ts.Declaration) & ts.ModifierFlags.Async) !== 0;
+}
+
+/** Start of the statement's first line (so moving it takes its indentation and comments). */
+export function fullLineRange(text: string, statement: ts.Statement): { start: number; end: number } {
+  const start = text.lastIndexOf('\n', statement.getStart() - 1) + 1;
+  let end = statement.getEnd();
+  while (end < text.length && (text[end] === ' ' || text[end] === '\t')) end++;
+  if (text[end] === '\r') end++;
+  if (text[end] === '\n') end++;
+  return { start, end };
+}

@@ -1,0 +1,52 @@
+/**
+ * missing-event-id-check: an at-least-once consumer reaches a duplicate-unsafe effect with no
+ * check on the message identity, so every redelivery repeats it (RULES.md section 3).
+ */
+import type { ConsumerReport, RelatedLocation } from '../analysis/model';
+import { consumerName, effectPhrase, effectRelated, listPhrases, redeliveryCause } from './describe';
+import { dedupRulesApply, invalidGuards, unprotectedEffects, validMessageGuards } from './facts';
+import { dedupGuardFixes } from './fixes/dedup-guard';
+import { effectLevelFixes } from './fixes/effect-level';
+import { Rule, RuleContext, docsUrl } from './types';
+
+const ID = 'missing-event-id-check';
+
+export const missingEventIdCheck: Rule = {
+  meta: {
+    id: ID,
+    defaultSeverity: 'warning',
+    description: 'An at-least-once consumer runs a duplicate-unsafe effect without checking the message identity.',
+    rationale:
+      'At-least-once brokers redeliver after crashes, timeouts and lost acks; without a dedup check on the event ID the handler charges, inserts or emails a second time.',
+    docsUrl: docsUrl(ID),
+    fixable: 'suggestion',
+    fixes: [
+      'Insert a dedup guard keyed by the message identity (redis, sql, powertools or memory strategy)',
+      'Make the effect itself idempotent (Stripe idempotencyKey, conflict-ignoring insert, BullMQ jobId, SQS MessageDeduplicationId)',
+    ],
+  },
+
+  check(consumer: ConsumerReport, context: RuleContext): void {
+    if (!dedupRulesApply(consumer) || validMessageGuards(consumer).length) return;
+    const unprotected = unprotectedEffects(consumer).map((entry) => entry.effect);
+    if (!unprotected.length) return;
+    const first = unprotected[0];
+    const consequence = first.description.onDuplicate ?? `runs ${first.description.label} again`;
+    const invalid = invalidGuards(consumer)[0];
+    const guardNote = invalid ? ` The check on line ${invalid.location.line} (${invalid.label}) does not count: ${invalid.invalidReason ?? 'its key is not the message identity'}.` : '';
+    const related: RelatedLocation[] = unprotected.flatMap((effect) =>
+      effectRelated(effect, `${effect.description.label}: ${effect.description.onDuplicate ?? 'not idempotent'} on redelivery`),
+    );
+    if (invalid) related.push({ location: invalid.location, message: `this check does not recognise a redelivery: ${invalid.invalidReason}` });
+    related.push({ location: consumer.registration.location, message: `registered with ${consumer.registration.library} (${consumer.registration.ackMode})` });
+    context.report({
+      message:
+        `${consumerName(consumer)} has no check on the message identity before ${listPhrases(unprotected.map(effectPhrase))}. ` +
+        `Delivery is at-least-once: ${redeliveryCause(consumer)}, and the handler then ${consequence}.${guardNote} ` +
+        `Dedup on ${consumer.identityHint} before these effects.`,
+      location: consumer.handlerLocation,
+      related,
+      fixes: [...dedupGuardFixes(consumer, context.fixes), ...unprotected.flatMap((effect) => effectLevelFixes(consumer, effect, context.fixes))],
+    });
+  },
+};

@@ -1,0 +1,46 @@
+/**
+ * non-idempotent-handler: the handler checks the message identity, but a duplicate-unsafe effect
+ * escapes that check (it runs before it, or on a path around it) (RULES.md section 3).
+ */
+import type { ConsumerReport } from '../analysis/model';
+import { consumerName, effectPhrase, effectRelated, redeliveryCause } from './describe';
+import { dedupRulesApply, unprotectedEffects, validMessageGuards } from './facts';
+import { effectLevelFixes } from './fixes/effect-level';
+import { moveUnderGuardFix } from './fixes/ordering';
+import { Rule, RuleContext, docsUrl } from './types';
+
+const ID = 'non-idempotent-handler';
+
+export const nonIdempotentHandler: Rule = {
+  meta: {
+    id: ID,
+    defaultSeverity: 'warning',
+    description: 'A duplicate-unsafe effect escapes the handler\'s dedup check.',
+    rationale:
+      'The dedup check only protects what runs after it on the same path; an effect before it, or on a branch around it, repeats on every redelivery.',
+    docsUrl: docsUrl(ID),
+    fixable: 'suggestion',
+    fixes: ['Move the effect under the guard', 'Make the effect itself idempotent (Stripe idempotencyKey, conflict-ignoring insert, BullMQ jobId, SQS MessageDeduplicationId)'],
+  },
+
+  check(consumer: ConsumerReport, context: RuleContext): void {
+    if (!dedupRulesApply(consumer)) return;
+    const [guard] = validMessageGuards(consumer);
+    if (!guard) return;
+    for (const { effect, beforeGuard } of unprotectedEffects(consumer)) {
+      const where = beforeGuard ? `runs before the dedup check (${guard.label}, line ${guard.location.line})` : `runs on a path that bypasses the dedup check (${guard.label}, line ${guard.location.line})`;
+      context.report({
+        message:
+          `${consumerName(consumer)}: ${effectPhrase(effect)} ${where}. ${capitalize(redeliveryCause(consumer))}, ` +
+          `and then it ${effect.description.onDuplicate ?? 'runs again'} even though the check skips the rest.`,
+        location: effect.handlerLocation,
+        related: [...effectRelated(effect, `${effect.description.label} is not protected`), { location: guard.location, message: 'the dedup check it escapes' }],
+        fixes: [...(beforeGuard ? moveUnderGuardFix(consumer, effect, guard, context.fixes) : []), ...effectLevelFixes(consumer, effect, context.fixes)],
+      });
+    }
+  },
+};
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

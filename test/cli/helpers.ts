@@ -1,0 +1,115 @@
+/** Hand-built findings, runs and rule metadata for the CLI tests. */
+import * as path from 'node:path';
+import type { LintRun } from '../../server/src/analysis/api';
+import type { ConsumerReport, Finding, FindingSeverity, SourceLocation } from '../../server/src/analysis/model';
+import type { FormatInput } from '../../server/src/cli/formatters/types';
+import type { RuleMeta } from '../../server/src/rules/types';
+
+export const CWD = path.resolve('/work-fixture/project');
+
+export function loc(file: string, line: number, column: number, endLine = line, endColumn = column + 10): SourceLocation {
+  return { filePath: path.resolve(CWD, file), start: 0, end: 0, line, column, endLine, endColumn };
+}
+
+export function finding(
+  ruleId: string,
+  severity: FindingSeverity,
+  message: string,
+  location: SourceLocation,
+  related: Finding['related'] = [],
+): Finding {
+  return { ruleId, severity, message, location, related, consumerId: 'c1', fixes: [] };
+}
+
+export function ruleMeta(id: string, defaultSeverity: FindingSeverity): RuleMeta {
+  return {
+    id,
+    defaultSeverity,
+    description: `Description of ${id}.`,
+    rationale: `Rationale of ${id}.`,
+    docsUrl: `https://example.invalid/docs/rules/${id}.md`,
+    fixable: 'suggestion',
+    fixes: [`fix ${id}`],
+  };
+}
+
+export const RULES: RuleMeta[] = [
+  ruleMeta('ack-before-process', 'error'),
+  ruleMeta('missing-event-id-check', 'warning'),
+  ruleMeta('producer-missing-event-id', 'info'),
+  ruleMeta('double-ack', 'error'),
+];
+
+export function consumer(overrides: Partial<ConsumerReport> = {}): ConsumerReport {
+  const registration = loc('src/orders.ts', 12, 3);
+  return {
+    id: 'c1',
+    registration: {
+      library: 'kafkajs',
+      libraryDisplayName: 'KafkaJS',
+      source: 'orders.placed',
+      location: registration,
+      ackMode: 'implicit-after-return',
+      form: 'eachMessage',
+    },
+    handlerName: 'handleOrder',
+    handlerLocation: loc('src/orders.ts', 14, 5),
+    handlerRange: loc('src/orders.ts', 14, 5, 30, 6),
+    identityHint: 'topic + partition + message.offset',
+    effects: [
+      {
+        id: 1,
+        description: { class: 'duplicate-unsafe', label: 'Stripe charges.create', category: 'payment', processing: true },
+        location: loc('src/billing.ts', 40, 9),
+        chain: [{ location: loc('src/orders.ts', 20, 7), callee: 'chargeCustomer' }],
+        handlerLocation: loc('src/orders.ts', 20, 7),
+        keyedByMessage: false,
+      },
+    ],
+    settles: [],
+    guards: [],
+    paths: [{ events: [], exit: 'end' }],
+    declaredSemantics: 'at-least-once',
+    ...overrides,
+  };
+}
+
+export function lintRun(findings: Finding[], overrides: Partial<LintRun> = {}): LintRun {
+  return {
+    consumers: [consumer()],
+    findings,
+    problems: [],
+    filesLinted: [path.resolve(CWD, 'src/orders.ts'), path.resolve(CWD, 'src/billing.ts'), path.resolve(CWD, 'src/clean.ts')],
+    filesAnalyzed: 3,
+    warnings: [],
+    ...overrides,
+  };
+}
+
+/** Three findings over two files: an error with a related location, a warning, an info. */
+export function sampleFindings(): Finding[] {
+  return [
+    finding('missing-event-id-check', 'warning', 'kafkajs consumer of orders.placed reaches Stripe charges.create with no dedup check', loc('src/orders.ts', 14, 5), [
+      { location: loc('src/billing.ts', 40, 9), message: 'Stripe charges.create (via chargeCustomer)' },
+    ]),
+    finding('ack-before-process', 'error', 'The offset is committed before the processing completes', loc('src/orders.ts', 8, 3, 8, 30), [
+      { location: loc('src/orders.ts', 20, 7), message: 'chargeCustomer runs after the commit' },
+    ]),
+    finding('producer-missing-event-id', 'info', 'producer.send gives consumers no message id', loc('src/billing.ts', 3, 1)),
+  ];
+}
+
+export function formatInput(overrides: Partial<FormatInput> = {}): FormatInput {
+  const findings = overrides.findings ?? sampleFindings();
+  return {
+    run: lintRun(findings),
+    findings,
+    cwd: CWD,
+    rules: RULES,
+    version: '9.8.7',
+    color: false,
+    explain: false,
+    hiddenCount: 0,
+    ...overrides,
+  };
+}
