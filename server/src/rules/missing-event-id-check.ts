@@ -21,7 +21,7 @@ export const missingEventIdCheck: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: [
-      'Insert a dedup guard keyed by the message identity (redis, sql, powertools or memory strategy)',
+      'Insert a dedup guard keyed by the message identity (redis, sql or memory strategy)',
       'Make the effect itself idempotent (Stripe idempotencyKey, conflict-ignoring insert, BullMQ jobId, SQS MessageDeduplicationId)',
     ],
   },

@@ -1,0 +1,100 @@
+/**
+ * Test projects on disk. `typed` projects live inside the repository so module resolution finds
+ * the broker libraries' types in its node_modules; `untyped` ones live in the OS temp folder,
+ * where nothing resolves: the CI-without-node_modules case.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { analyzeFiles } from '../../server/src/analysis/analyzer';
+import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/analysis/model';
+import { loadProgram } from '../../server/src/analysis/runner';
+import { DEFAULT_CONFIG, type ResolvedConfig } from '../../server/src/config/types';
+
+export type Mode = 'typed' | 'untyped';
+export const MODES: readonly Mode[] = ['typed', 'untyped'];
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+const TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'node16',
+    moduleResolution: 'node16',
+    strict: true,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    experimentalDecorators: true,
+    noEmit: true,
+  },
+};
+
+export function configWith(overrides: Partial<ResolvedConfig> = {}): ResolvedConfig {
+  return { ...structuredClone(DEFAULT_CONFIG), ...overrides };
+}
+
+export class TestProject {
+  readonly root: string;
+
+  constructor(readonly mode: Mode, label: string) {
+    const base = mode === 'typed' ? path.join(REPO, '.tmp') : os.tmpdir();
+    fs.mkdirSync(base, { recursive: true });
+    this.root = fs.mkdtempSync(path.join(base, `dl-${label.replace(/\W+/g, '-')}-`));
+    fs.writeFileSync(path.join(this.root, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
+  }
+
+  /** Writes files (paths relative to the project root) and returns their absolute paths. */
+  write(files: Record<string, string>): string[] {
+    return Object.entries(files).map(([relative, text]) => {
+      const absolute = path.join(this.root, relative);
+      fs.mkdirSync(path.dirname(absolute), { recursive: true });
+      fs.writeFileSync(absolute, text);
+      return absolute;
+    });
+  }
+
+  path(relative: string): string {
+    return path.join(this.root, relative);
+  }
+
+  read(relative: string): string {
+    return fs.readFileSync(this.path(relative), 'utf8');
+  }
+
+  /** Analyses the given files (all written files are loadable through imports). */
+  analyze(files: readonly string[], config: ResolvedConfig = configWith()): AnalysisResult & { semanticErrors: (file: string) => string[] } {
+    const loaded = loadProgram(files, path.join(this.root, 'tsconfig.json'), true);
+    const result = analyzeFiles({ program: loaded.program, files, config });
+    return {
+      ...result,
+      semanticErrors: (file: string) => {
+        const sourceFile = loaded.program.getSourceFile(file);
+        if (!sourceFile) return [`${file} is not in the program`];
+        return [...loaded.program.getSyntacticDiagnostics(sourceFile), ...loaded.program.getSemanticDiagnostics(sourceFile)].map((diagnostic) =>
+          typeof diagnostic.messageText === 'string' ? diagnostic.messageText : diagnostic.messageText.messageText,
+        );
+      },
+    };
+  }
+
+  remove(): void {
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Applies a fix's edits to the files on disk (edits of one file from the end backwards). */
+export function applyFix(fix: FixSuggestion): void {
+  const byFile = new Map<string, FixSuggestion['edits']>();
+  for (const edit of fix.edits) byFile.set(edit.filePath, [...(byFile.get(edit.filePath) ?? []), edit]);
+  for (const [file, edits] of byFile) {
+    let text = fs.readFileSync(file, 'utf8');
+    for (const edit of [...edits].sort((a, b) => b.start - a.start || b.end - a.end)) {
+      text = text.slice(0, edit.start) + edit.newText + text.slice(edit.end);
+    }
+    fs.writeFileSync(file, text);
+  }
+}
+
+export function findingsOf(result: AnalysisResult, ruleId: string, file?: string): Finding[] {
+  return result.findings.filter((finding) => finding.ruleId === ruleId && (!file || finding.location.filePath === file));
+}
