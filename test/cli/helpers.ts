@@ -70,6 +70,8 @@ export function consumer(overrides: Partial<ConsumerReport> = {}): ConsumerRepor
     guards: [],
     paths: [{ events: [], exit: 'end' }],
     declaredSemantics: 'at-least-once',
+    effectiveSemantics: 'at-least-once',
+    semanticsReasons: ['Stripe charges.create runs again on redelivery (charges the customer a second time)'],
     ...overrides,
   };
 }

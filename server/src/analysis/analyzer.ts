@@ -12,6 +12,7 @@ import { MessageValues } from './identity';
 import { LIBRARIES, type ConsumerSite } from './libraries';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding, Semantics, SourceLocation } from './model';
 import { OccurrenceRegistry, enumeratePaths } from './paths';
+import { effectiveSemantics } from './semantics';
 import { functionName, locationOf } from './source';
 import { Suppressions, handlerTags } from './suppressions';
 import { importedModules } from './symbols';
@@ -95,7 +96,7 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
   const registration = locationOf(site.registrationNode);
   const override = tags.delivery ?? (site.source ? config.semantics[site.source] : undefined);
   const declared: Semantics = override ?? (site.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once');
-  return {
+  const report: ConsumerReport = {
     id: `${registration.filePath}:${registration.line}:${registration.column}:${site.library.info.id}`,
     registration: {
       library: site.library.info.id,
@@ -119,7 +120,13 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
     vouchedIdempotent: tags.idempotent,
     declaredSemanticsOverride: override,
     declaredSemantics: declared,
+    effectiveSemantics: declared,
+    semanticsReasons: [],
   };
+  const effective = effectiveSemantics(report);
+  report.effectiveSemantics = effective.semantics;
+  report.semanticsReasons = effective.reasons;
+  return report;
 }
 
 /** The head of a handler: its name, or `async ({ message }) =>` up to the body, on one line. */

@@ -175,6 +175,9 @@ export interface ConsumerReport {
   /** `/** @delivery at-most-once *\/` on the handler, or config by queue/topic. */
   declaredSemanticsOverride?: Semantics;
   declaredSemantics: Semantics;
+  /** What the code achieves (RULES.md section 2), with the reasons. */
+  effectiveSemantics: Semantics;
+  semanticsReasons: string[];
 }
 
 export interface TextEdit {

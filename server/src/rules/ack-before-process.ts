@@ -2,9 +2,9 @@
  * ack-before-process: the message is settled before its processing has completed, so a crash
  * after the ack loses it (RULES.md section 3).
  */
-import type { ConsumerReport, EffectOccurrence, RelatedLocation, SettleOccurrence } from '../analysis/model';
+import type { ConsumerReport, RelatedLocation } from '../analysis/model';
 import { consumerName, effectPhrase, effectRelated, listPhrases, settleMeaning } from './describe';
-import { firstAckIndex } from './facts';
+import { settledTooEarly } from '../analysis/ordering';
 import { addMissingAwaitFix, moveAckAfterProcessingFix } from './fixes/ordering';
 import { Rule, RuleContext, docsUrl } from './types';
 
@@ -23,31 +23,10 @@ export const ackBeforeProcess: Rule = {
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
-    if (consumer.registration.ackMode === 'auto-before-handler' || consumer.incomplete) return;
-    const earlyAcks = new Map<number, { settle: SettleOccurrence; effects: Map<number, EffectOccurrence> }>();
-    const unawaited = new Map<string, { effect: EffectOccurrence; beforeAck?: SettleOccurrence }>();
+    if (consumer.incomplete) return;
+    const { earlyAcks, unawaited } = settledTooEarly(consumer);
 
-    for (const path of consumer.paths) {
-      const ackIndex = firstAckIndex(path);
-      const ack = path.events[ackIndex];
-      path.events.forEach((event, index) => {
-        if (event.kind !== 'effect' || !event.effect.description.processing) return;
-        if (ack && ack.kind === 'settle' && index > ackIndex) {
-          const entry = earlyAcks.get(ack.settle.id) ?? { settle: ack.settle, effects: new Map() };
-          entry.effects.set(event.effect.id, event.effect);
-          earlyAcks.set(ack.settle.id, entry);
-        } else if (event.completion === 'dropped') {
-          const hasAck = ack && ack.kind === 'settle';
-          const implicit = consumer.registration.ackMode === 'implicit-after-return';
-          if (!hasAck && !implicit) return;
-          const key = `${event.effect.handlerLocation.filePath}:${event.effect.handlerLocation.start}`;
-          if (!unawaited.has(key)) unawaited.set(key, { effect: event.effect, beforeAck: hasAck ? ack.settle : undefined });
-        }
-      });
-    }
-
-    for (const { settle, effects } of earlyAcks.values()) {
-      const list = [...effects.values()];
+    for (const { settle, effects: list } of earlyAcks) {
       const related: RelatedLocation[] = list.flatMap((effect) => effectRelated(effect, `${effect.description.label} runs after the ack`));
       context.report({
         message:
@@ -59,7 +38,7 @@ export const ackBeforeProcess: Rule = {
       });
     }
 
-    for (const { effect, beforeAck } of unawaited.values()) {
+    for (const { effect, beforeAck } of unawaited) {
       const when = beforeAck ? `before ${beforeAck.label} runs` : `when the handler returns, ${settleMeaning(consumer)}`;
       const related: RelatedLocation[] = effectRelated(effect, `${effect.description.label} is still running`);
       if (beforeAck) related.push({ location: beforeAck.location, message: 'the ack that does not wait for it' });

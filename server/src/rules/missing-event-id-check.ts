@@ -4,7 +4,7 @@
  */
 import type { ConsumerReport, RelatedLocation } from '../analysis/model';
 import { consumerName, effectPhrase, effectRelated, listPhrases, redeliveryCause } from './describe';
-import { dedupRulesApply, invalidGuards, unprotectedEffects, validMessageGuards } from './facts';
+import { dedupRulesApply, invalidGuards, unprotectedEffects, validMessageGuards } from '../analysis/ordering';
 import { dedupGuardFixes } from './fixes/dedup-guard';
 import { effectLevelFixes } from './fixes/effect-level';
 import { Rule, RuleContext, docsUrl } from './types';

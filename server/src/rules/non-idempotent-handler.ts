@@ -4,7 +4,7 @@
  */
 import type { ConsumerReport } from '../analysis/model';
 import { consumerName, effectPhrase, effectRelated, redeliveryCause } from './describe';
-import { dedupRulesApply, unprotectedEffects, validMessageGuards } from './facts';
+import { dedupRulesApply, unprotectedEffects, validMessageGuards } from '../analysis/ordering';
 import { effectLevelFixes } from './fixes/effect-level';
 import { moveUnderGuardFix } from './fixes/ordering';
 import { Rule, RuleContext, docsUrl } from './types';

@@ -1,5 +1,5 @@
 /** Runs every enabled rule on a consumer and turns reports into findings with resolved severities. */
-import type { ConsumerReport, Finding } from '../analysis/model';
+import type { ConsumerReport, Finding, RelatedLocation } from '../analysis/model';
 import type { ResolvedConfig } from '../config/types';
 import type { FixContext } from './fixes/context';
 import { allRules } from './index';
@@ -18,11 +18,22 @@ export function runRules(consumer: ConsumerReport, config: ResolvedConfig, fixes
           severity,
           message: report.message,
           location: report.location,
-          related: report.related,
+          related: uniqueRelated(report.related),
           consumerId: consumer.id,
           fixes: report.fixes ?? [],
         }),
     });
   }
   return findings;
+}
+
+/** The same call in a chain shared by several effects is listed once. */
+function uniqueRelated(related: RelatedLocation[]): RelatedLocation[] {
+  const seen = new Set<string>();
+  return related.filter((entry) => {
+    const key = `${entry.location.filePath}:${entry.location.start}:${entry.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -46,7 +46,7 @@ export function formatExplainText(consumers: readonly ConsumerReport[], cwd: str
   for (const consumer of sorted) {
     lines.push('');
     lines.push(consumerHeadline(consumer, cwd));
-    const facts = [`handler ${consumer.handlerName || '(anonymous)'}`, `declared ${consumer.declaredSemantics}`];
+    const facts = [`handler ${consumer.handlerName || '(anonymous)'}`, `declared ${consumer.declaredSemantics}`, `effective ${consumer.effectiveSemantics}`];
     if (consumer.declaredSemanticsOverride) facts.push(`overridden to ${consumer.declaredSemanticsOverride}`);
     if (consumer.vouchedIdempotent !== undefined) facts.push(`@idempotent${consumer.vouchedIdempotent ? ` (${consumer.vouchedIdempotent})` : ''}`);
     lines.push(`  ${facts.join(' · ')}`);

@@ -2,7 +2,7 @@
  * Facts the rules derive from a consumer's paths. Kept in one place so rules that share a handler
  * draw the same boundaries ("How the rules share a handler", RULES.md section 3).
  */
-import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from '../analysis/model';
+import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from './model';
 
 const POSITIVE_SETTLES = new Set<SettleOccurrence['kind']>(['ack', 'commit', 'resolve-offset', 'delete', 'complete']);
 
@@ -61,4 +61,48 @@ export function unprotectedEffects(consumer: ConsumerReport): UnprotectedEffect[
     });
   }
   return [...found.values()].sort((a, b) => a.effect.handlerLocation.start - b.effect.handlerLocation.start);
+}
+
+export interface EarlyAck {
+  settle: SettleOccurrence;
+  /** Processing effects that run after it on some path. */
+  effects: EffectOccurrence[];
+}
+
+export interface UnawaitedWork {
+  effect: EffectOccurrence;
+  /** The ack it races with; undefined when the library settles on return. */
+  beforeAck?: SettleOccurrence;
+}
+
+/**
+ * Where the message is settled before its processing has completed (RULES.md
+ * `ack-before-process`): acks followed by processing, and processing left running at the ack
+ * or, for implicit-after-return consumers, at the handler's return.
+ */
+export function settledTooEarly(consumer: ConsumerReport): { earlyAcks: EarlyAck[]; unawaited: UnawaitedWork[] } {
+  const earlyAcks = new Map<number, { settle: SettleOccurrence; effects: Map<number, EffectOccurrence> }>();
+  const unawaited = new Map<string, UnawaitedWork>();
+  if (consumer.registration.ackMode === 'auto-before-handler') return { earlyAcks: [], unawaited: [] };
+  const implicit = consumer.registration.ackMode === 'implicit-after-return';
+  for (const path of consumer.paths) {
+    const ackIndex = firstAckIndex(path);
+    const ack = path.events[ackIndex];
+    const ackSettle = ack && ack.kind === 'settle' ? ack.settle : undefined;
+    path.events.forEach((event, index) => {
+      if (event.kind !== 'effect' || !event.effect.description.processing) return;
+      if (ackSettle && index > ackIndex) {
+        const entry = earlyAcks.get(ackSettle.id) ?? { settle: ackSettle, effects: new Map() };
+        entry.effects.set(event.effect.id, event.effect);
+        earlyAcks.set(ackSettle.id, entry);
+      } else if (event.completion === 'dropped' && (ackSettle || implicit)) {
+        const key = `${event.effect.handlerLocation.filePath}:${event.effect.handlerLocation.start}`;
+        if (!unawaited.has(key)) unawaited.set(key, { effect: event.effect, beforeAck: ackSettle });
+      }
+    });
+  }
+  return {
+    earlyAcks: [...earlyAcks.values()].map(({ settle, effects }) => ({ settle, effects: [...effects.values()] })),
+    unawaited: [...unawaited.values()],
+  };
 }

@@ -1,0 +1,71 @@
+/** Findings and locations in LSP terms. */
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Range, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import type { Finding, FixSuggestion, SourceLocation } from '../analysis/model';
+import { ruleById } from '../rules';
+
+export function uriOf(filePath: string): string {
+  return pathToFileURL(filePath).toString();
+}
+
+export function pathOf(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function rangeOf(location: SourceLocation): Range {
+  return Range.create(location.line - 1, location.column - 1, location.endLine - 1, location.endColumn - 1);
+}
+
+const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+};
+
+export interface DiagnosticData {
+  consumerId: string;
+  findingIndex: number;
+}
+
+export function toDiagnostic(finding: Finding, findingIndex: number): Diagnostic {
+  const rule = ruleById(finding.ruleId);
+  return {
+    range: rangeOf(finding.location),
+    severity: SEVERITY[finding.severity],
+    code: finding.ruleId,
+    codeDescription: rule ? { href: rule.meta.docsUrl } : undefined,
+    source: 'delivery-lint',
+    message: finding.message,
+    relatedInformation: finding.related.map((related) => DiagnosticRelatedInformation.create({ uri: uriOf(related.location.filePath), range: rangeOf(related.location) }, related.message)),
+    tags: [] as DiagnosticTag[],
+    data: { consumerId: finding.consumerId, findingIndex } satisfies DiagnosticData,
+  };
+}
+
+/** Offsets to positions, in the text the analysis ran on. */
+export function positionAt(text: string, offset: number): { line: number; character: number } {
+  let line = 0;
+  let lineStart = 0;
+  for (let index = 0; index < offset && index < text.length; index++) {
+    if (text.charCodeAt(index) === 10) {
+      line++;
+      lineStart = index + 1;
+    }
+  }
+  return { line, character: offset - lineStart };
+}
+
+export function toWorkspaceEdit(fix: FixSuggestion, textOf: (filePath: string) => string | undefined): WorkspaceEdit | undefined {
+  const changes: Record<string, TextEdit[]> = {};
+  for (const edit of fix.edits) {
+    const text = textOf(edit.filePath);
+    if (text === undefined) return undefined;
+    const uri = uriOf(edit.filePath);
+    (changes[uri] ??= []).push(TextEdit.replace(Range.create(positionAt(text, edit.start), positionAt(text, edit.end)), edit.newText));
+  }
+  return { changes };
+}

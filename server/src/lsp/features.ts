@@ -1,0 +1,114 @@
+/** Code actions, hover and code lens, computed from the last analysis of a document. */
+import { CodeAction, CodeActionKind, CodeLens, Diagnostic, Hover, MarkupKind, Position, Range, TextEdit } from 'vscode-languageserver';
+import type { ConsumerReport, Finding, SourceLocation } from '../analysis/model';
+import { validMessageGuards } from '../analysis/ordering';
+import { COMMANDS, FIX_ALL_KIND } from './protocol';
+import { rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
+
+export interface DocumentAnalysis {
+  uri: string;
+  filePath: string;
+  version: number;
+  text: string;
+  findings: Finding[];
+  consumers: ConsumerReport[];
+  textOf(filePath: string): string | undefined;
+}
+
+function intersects(a: Range, b: Range): boolean {
+  const before = (x: Position, y: Position) => x.line < y.line || (x.line === y.line && x.character <= y.character);
+  return before(a.start, b.end) && before(b.start, a.end);
+}
+
+function contains(location: SourceLocation, position: Position): boolean {
+  return intersects(rangeOf(location), Range.create(position, position));
+}
+
+export function codeActions(analysis: DocumentAnalysis, range: Range, only: string[] | undefined): CodeAction[] {
+  const actions: CodeAction[] = [];
+  const wantsQuickFix = !only || only.some((kind) => CodeActionKind.QuickFix.startsWith(kind) || kind.startsWith(CodeActionKind.QuickFix));
+  const wantsFixAll = !!only && only.some((kind) => FIX_ALL_KIND.startsWith(kind) || kind === CodeActionKind.Source);
+  analysis.findings.forEach((finding, index) => {
+    if (!wantsQuickFix || !intersects(rangeOf(finding.location), range)) return;
+    const diagnostic = toDiagnostic(finding, index);
+    for (const fix of finding.fixes) {
+      const edit = toWorkspaceEdit(fix, analysis.textOf);
+      if (!edit) continue;
+      actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred, edit });
+    }
+    actions.push(suppressAction(analysis, finding, diagnostic));
+  });
+  if (wantsFixAll) {
+    // Only fixes marked safe (behaviour-preserving) run unattended; the rest are offered one by one.
+    const safe = analysis.findings.flatMap((finding) => finding.fixes.filter((fix) => fix.safe));
+    if (safe.length) {
+      const edits = safe.map((fix) => toWorkspaceEdit(fix, analysis.textOf)).filter((edit) => !!edit);
+      const changes: Record<string, TextEdit[]> = {};
+      for (const edit of edits) for (const [uri, list] of Object.entries(edit!.changes ?? {})) (changes[uri] ??= []).push(...list);
+      actions.push({ title: 'Fix all safe delivery-lint problems', kind: FIX_ALL_KIND, edit: { changes } });
+    }
+  }
+  return actions;
+}
+
+/** `// delivery-lint-disable-next-line <rule> -- <reason>` above the finding's line. */
+function suppressAction(analysis: DocumentAnalysis, finding: Finding, diagnostic: Diagnostic): CodeAction {
+  const lines = analysis.text.split('\n');
+  const line = finding.location.line - 1;
+  const indent = /^[ \t]*/.exec(lines[line] ?? '')?.[0] ?? '';
+  const comment = `${indent}// delivery-lint-disable-next-line ${finding.ruleId} -- reason: \n`;
+  return {
+    title: `Suppress ${finding.ruleId} on this line (give a reason)`,
+    kind: CodeActionKind.QuickFix,
+    diagnostics: [diagnostic],
+    edit: { changes: { [analysis.uri]: [TextEdit.insert(Position.create(line, 0), comment)] } },
+  };
+}
+
+function consumerSummary(consumer: ConsumerReport): string {
+  const unsafe = consumer.effects.filter((effect) => effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage).length;
+  const guard = validMessageGuards(consumer).length ? 'dedup check' : 'no dedup check';
+  const effects = unsafe ? `${unsafe} unsafe effect${unsafe === 1 ? '' : 's'}, ${guard}` : 'no unsafe effects';
+  return `${consumer.registration.library} · ${consumer.registration.source ?? '(dynamic source)'} · ${consumer.effectiveSemantics} · ${effects}`;
+}
+
+export function codeLenses(analysis: DocumentAnalysis): CodeLens[] {
+  return analysis.consumers
+    .filter((consumer) => consumer.registration.location.filePath === analysis.filePath)
+    .map((consumer) => ({
+      range: rangeOf(consumer.registration.location),
+      command: { title: `${consumerSummary(consumer)} · Explain`, command: COMMANDS.explainConsumer, arguments: [analysis.uri, consumer.id] },
+    }));
+}
+
+export function hover(analysis: DocumentAnalysis, position: Position): Hover | undefined {
+  const consumer = analysis.consumers.find(
+    (candidate) =>
+      contains(candidate.handlerLocation, position) ||
+      contains(candidate.registration.location, position) ||
+      candidate.settles.some((settle) => contains(settle.handlerLocation, position)),
+  );
+  if (!consumer) return undefined;
+  const { registration } = consumer;
+  const lines = [
+    `**delivery-lint** · ${registration.libraryDisplayName} consumer${registration.source ? ` of \`${registration.source}\`` : ''}`,
+    '',
+    `- ack mode: **${registration.ackMode}** (${registration.form})`,
+    `- declared: **${consumer.declaredSemantics}** · effective: **${consumer.effectiveSemantics}**`,
+    ...consumer.semanticsReasons.map((reason) => `  - ${reason}`),
+    `- identity: \`${consumer.identityExpression ?? consumer.identityHint}\``,
+  ];
+  if (consumer.effects.length) {
+    lines.push('', '**Effects**');
+    for (const effect of consumer.effects) {
+      lines.push(`- ${effect.description.class}: ${effect.description.label} (line ${effect.location.line}${effect.chain.length ? `, via ${effect.chain.map((link) => link.callee).join(' → ')}` : ''})`);
+    }
+  }
+  if (consumer.guards.length) {
+    lines.push('', '**Guards**');
+    for (const guard of consumer.guards) lines.push(`- ${guard.kind}: ${guard.label} (line ${guard.location.line})${guard.invalidReason ? ` — does not count: ${guard.invalidReason}` : ''}`);
+  }
+  return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') } };
+}
+
+export { uriOf };

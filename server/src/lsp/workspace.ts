@@ -1,0 +1,190 @@
+/**
+ * One analysed project per workspace folder, kept alive across edits. Text reaches TypeScript as
+ * versioned snapshots through a LanguageService, so an edit re-parses one file and the program's
+ * structure is reused; nothing is rebuilt per keystroke.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { getLibFiles, libFolderInMemoryPath } from '@ts-morph/common';
+import { ts } from 'ts-morph';
+import { analyzeFiles } from '../analysis/analyzer';
+import { collectFiles, isSourceFile, MAX_FILE_BYTES } from '../analysis/files';
+import type { AnalysisResult } from '../analysis/model';
+import { mentionsBroker } from '../analysis/prefilter';
+import { findTsconfig } from '../analysis/runner';
+import { ConfigError, loadConfig } from '../config/config';
+import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/types';
+
+const LIB_FILES = new Map(getLibFiles().map((file) => [path.posix.join(libFolderInMemoryPath, file.fileName), file.text]));
+
+/** Options that make any project loadable for analysis, whatever its tsconfig says. */
+const ANALYSIS_OVERRIDES: ts.CompilerOptions = { noEmit: true, allowJs: true, skipLibCheck: true, checkJs: false };
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export class WorkspaceProject {
+  config: ResolvedConfig = structuredClone(DEFAULT_CONFIG);
+  tsconfigPath: string | undefined;
+  private options: ts.CompilerOptions = {};
+  private service!: ts.LanguageService;
+  private readonly versions = new Map<string, number>();
+  private readonly overlays = new Map<string, string>();
+  private readonly diskTexts = new Map<string, string | undefined>();
+  private readonly snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot }>();
+  private rootFiles = new Set<string>();
+  private projectVersion = 0;
+
+  constructor(
+    readonly root: string,
+    private readonly logger: Logger,
+    private readonly settingsOverrides: () => Partial<ResolvedConfig>,
+  ) {
+    this.reload();
+  }
+
+  /** Re-reads tsconfig and delivery-lint.config.json and rescans the folder (watched-file changes). */
+  reload(): void {
+    this.loadConfig();
+    this.loadCompilerOptions();
+    this.scanRootFiles();
+    this.diskTexts.clear();
+    this.snapshots.clear();
+    this.projectVersion++;
+    this.service = ts.createLanguageService(this.host(), ts.createDocumentRegistry());
+  }
+
+  owns(filePath: string): boolean {
+    return filePath === this.root || filePath.startsWith(this.root.endsWith(path.sep) ? this.root : this.root + path.sep);
+  }
+
+  /** The editor's text for an open file. */
+  setOverlay(filePath: string, text: string): void {
+    this.overlays.set(filePath, text);
+    this.touch(filePath, text);
+  }
+
+  clearOverlay(filePath: string): void {
+    this.overlays.delete(filePath);
+    this.diskTexts.delete(filePath);
+    this.touch(filePath, this.readDisk(filePath));
+  }
+
+  /** A file changed on disk (not open in the editor). */
+  fileChangedOnDisk(filePath: string): void {
+    this.diskTexts.delete(filePath);
+    if (!this.overlays.has(filePath)) this.touch(filePath, this.readDisk(filePath));
+  }
+
+  isBrokerFile(filePath: string): boolean {
+    return this.rootFiles.has(filePath);
+  }
+
+  /** Lints the given files against the current program. */
+  analyze(files: readonly string[]): AnalysisResult {
+    const program = this.service.getProgram();
+    if (!program) return { consumers: [], findings: [], problems: [], filesLinted: [], filesAnalyzed: 0 };
+    const targets = files.filter((file) => this.rootFiles.has(file) && program.getSourceFile(file));
+    return analyzeFiles({ program, files: targets, config: this.config });
+  }
+
+  /** The text the last analysis saw for a file (offsets in findings refer to it). */
+  textOf(filePath: string): string | undefined {
+    return this.overlays.get(filePath) ?? this.readDisk(filePath);
+  }
+
+  private touch(filePath: string, text: string | undefined): void {
+    this.versions.set(filePath, (this.versions.get(filePath) ?? 0) + 1);
+    this.projectVersion++;
+    if (!isSourceFile(filePath)) return;
+    // Membership follows the text: a file that starts importing a broker becomes a root.
+    if (text !== undefined && text.length <= MAX_FILE_BYTES && mentionsBroker(text)) this.rootFiles.add(filePath);
+    else this.rootFiles.delete(filePath);
+  }
+
+  private loadConfig(): void {
+    let base: ResolvedConfig = structuredClone(DEFAULT_CONFIG);
+    try {
+      base = loadConfig(this.root);
+    } catch (error) {
+      const message = error instanceof ConfigError ? error.message : (error as Error).message;
+      this.logger.warn(`delivery-lint: ${message}; using the default configuration`);
+    }
+    const overrides = this.settingsOverrides();
+    this.config = { ...base, ...overrides, rules: { ...base.rules, ...(overrides.rules ?? {}) } };
+  }
+
+  private loadCompilerOptions(): void {
+    this.tsconfigPath = findTsconfig(this.root);
+    this.options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, esModuleInterop: true, experimentalDecorators: true };
+    if (!this.tsconfigPath) {
+      this.logger.info(`delivery-lint: no tsconfig.json above ${this.root}; using default compiler options`);
+    } else {
+      const parsed = ts.getParsedCommandLineOfConfigFile(this.tsconfigPath, {}, {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (diagnostic) => this.logger.warn(`delivery-lint: ${this.tsconfigPath}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`),
+      });
+      if (parsed) {
+        const errors = parsed.errors.filter((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error && diagnostic.code !== 18003);
+        for (const error of errors.slice(0, 3)) this.logger.warn(`delivery-lint: ${this.tsconfigPath}: ${ts.flattenDiagnosticMessageText(error.messageText, ' ')}`);
+        this.options = parsed.options;
+      }
+    }
+    this.options = { ...this.options, ...ANALYSIS_OVERRIDES };
+  }
+
+  private scanRootFiles(): void {
+    const collected = collectFiles([this.root], this.root, this.config.ignore);
+    this.rootFiles = new Set();
+    for (const file of collected.files) {
+      const text = this.overlays.get(file) ?? this.readDisk(file);
+      if (text !== undefined && text.length <= MAX_FILE_BYTES && mentionsBroker(text)) this.rootFiles.add(file);
+    }
+    for (const [file, text] of this.overlays) if (mentionsBroker(text)) this.rootFiles.add(file);
+    this.logger.info(`delivery-lint: ${this.rootFiles.size} of ${collected.files.length} files in ${this.root} import a broker library`);
+  }
+
+  private readDisk(filePath: string): string | undefined {
+    if (this.diskTexts.has(filePath)) return this.diskTexts.get(filePath);
+    let text: string | undefined;
+    try {
+      text = fs.readFileSync(filePath, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    this.diskTexts.set(filePath, text);
+    return text;
+  }
+
+  private host(): ts.LanguageServiceHost {
+    return {
+      getProjectVersion: () => String(this.projectVersion),
+      getScriptFileNames: () => [...this.rootFiles],
+      getScriptVersion: (fileName) => String(this.versions.get(fileName) ?? 0),
+      getScriptSnapshot: (fileName) => {
+        const lib = LIB_FILES.get(fileName);
+        if (lib !== undefined) return ts.ScriptSnapshot.fromString(lib);
+        const version = String(this.versions.get(fileName) ?? 0);
+        const cached = this.snapshots.get(fileName);
+        if (cached && cached.version === version) return cached.snapshot;
+        const text = this.overlays.get(fileName) ?? this.readDisk(fileName);
+        if (text === undefined) return undefined;
+        const snapshot = ts.ScriptSnapshot.fromString(text);
+        this.snapshots.set(fileName, { version, snapshot });
+        return snapshot;
+      },
+      getCurrentDirectory: () => this.root,
+      getCompilationSettings: () => this.options,
+      getDefaultLibFileName: (options) => path.posix.join(libFolderInMemoryPath, ts.getDefaultLibFileName(options)),
+      fileExists: (fileName) => LIB_FILES.has(fileName) || this.overlays.has(fileName) || ts.sys.fileExists(fileName),
+      readFile: (fileName) => LIB_FILES.get(fileName) ?? this.overlays.get(fileName) ?? ts.sys.readFile(fileName),
+      readDirectory: ts.sys.readDirectory,
+      directoryExists: (directory) => directory === libFolderInMemoryPath || ts.sys.directoryExists(directory),
+      getDirectories: ts.sys.getDirectories,
+      realpath: ts.sys.realpath,
+      useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
+    };
+  }
+}
