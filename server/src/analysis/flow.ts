@@ -66,7 +66,8 @@ export interface FlowOptions {
 
 const DEFERRING_CALLS = new Set(['on', 'once', 'addListener', 'addEventListener', 'setTimeout', 'setInterval', 'setImmediate', 'nextTick', 'queueMicrotask', 'subscribe']);
 const ARRAY_CALLBACKS = new Set(['forEach', 'map', 'flatMap', 'filter', 'some', 'every', 'find', 'findIndex', 'reduce', 'reduceRight']);
-const PROMISE_COMBINATORS = new Set(['all', 'allSettled', 'race', 'any']);
+const PROMISE_COMBINATORS = new Set(['all', 'allSettled']);
+const RACE_COMBINATORS = new Set(['race', 'any']);
 
 interface WalkState {
   values: MessageValues;
@@ -276,7 +277,8 @@ export class FlowBuilder {
       for (const argument of link.arguments) {
         // A promise passed to a call is taken to be settled by it (Promise.all, prisma.$transaction([...])):
         // it completes when the call does.
-        if (!isFunctionWithBody(unwrap(argument))) steps.push(...this.expression(argument, state, completion));
+        // Promise.race/any settle with the first input: the others may still be running.
+        if (!isFunctionWithBody(unwrap(argument))) steps.push(...this.expression(argument, state, isRaceCombinator(link) ? 'dropped' : completion));
       }
       const callee = unwrap(link.expression);
       if (ts.isPropertyAccessExpression(callee) && !ts.isCallExpression(unwrap(callee.expression))) {
@@ -285,6 +287,10 @@ export class FlowBuilder {
     }
     if (classified) {
       steps.push(this.effectStep(classified, state, completion));
+      // Callbacks of the links after the effect (.then(() => channel.ack(msg))) run after it.
+      for (const link of chainCalls(call)) {
+        if (link.pos > classified.node.pos || (link.pos === classified.node.pos && link.end > classified.node.end)) steps.push(...this.singleCall(link, state, completion, call));
+      }
       return steps;
     }
     for (const link of chainCalls(call)) steps.push(...this.singleCall(link, state, completion, call));
@@ -386,6 +392,11 @@ function chainCalls(outermost: ts.CallExpression): ts.CallExpression[] {
 
 function isShortCircuit(kind: ts.SyntaxKind): boolean {
   return kind === ts.SyntaxKind.AmpersandAmpersandToken || kind === ts.SyntaxKind.BarBarToken || kind === ts.SyntaxKind.QuestionQuestionToken;
+}
+
+function isRaceCombinator(call: ts.CallExpression): boolean {
+  const callee = unwrap(call.expression);
+  return ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'Promise' && RACE_COMBINATORS.has(callee.name.text);
 }
 
 function isPromiseCombinator(call: ts.CallExpression): boolean {

@@ -3,7 +3,7 @@
  * after the ack loses it (RULES.md section 3).
  */
 import type { ConsumerReport, RelatedLocation } from '../analysis/model';
-import { consumerName, effectPhrase, effectRelated, listPhrases, settleMeaning } from './describe';
+import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated, settleMeaning } from './describe';
 import { settledTooEarly } from '../analysis/ordering';
 import { addMissingAwaitFix, moveAckAfterProcessingFix } from './fixes/ordering';
 import { Rule, RuleContext, docsUrl } from './types';
@@ -28,6 +28,11 @@ export const ackBeforeProcess: Rule = {
 
     for (const { settle, effects: list } of earlyAcks) {
       const related: RelatedLocation[] = list.flatMap((effect) => effectRelated(effect, `${effect.description.label} runs after the ack`));
+      if (settle.chain.length) {
+        related.push({ location: settle.location, message: `${settle.label} settles the message here` });
+        settle.chain.forEach((link, index) => related.push({ location: link.location, message: `${index === 0 ? 'the handler calls' : 'which calls'} ${link.callee}()` }));
+      }
+      related.push(registrationRelated(consumer));
       context.report({
         message:
           `${consumerName(consumer)}: ${settle.label} settles the message before ${listPhrases(list.map(effectPhrase))} ${list.length > 1 ? 'have' : 'has'} completed. ` +
@@ -42,6 +47,7 @@ export const ackBeforeProcess: Rule = {
       const when = beforeAck ? `before ${beforeAck.label} runs` : `when the handler returns, ${settleMeaning(consumer)}`;
       const related: RelatedLocation[] = effectRelated(effect, `${effect.description.label} is still running`);
       if (beforeAck) related.push({ location: beforeAck.location, message: 'the ack that does not wait for it' });
+      related.push(registrationRelated(consumer));
       context.report({
         message:
           `${consumerName(consumer)}: ${effectPhrase(effect)} is started without await, so it has not finished ${when}. ` +

@@ -62,3 +62,9 @@ export function listPhrases(items: string[], max = 3): string {
 export function relativeLine(location: { line: number }): string {
   return `line ${location.line}`;
 }
+
+/** The consumer's registration, as a related location every finding carries. */
+export function registrationRelated(consumer: ConsumerReport): RelatedLocation {
+  const { library, ackMode, form } = consumer.registration;
+  return { location: consumer.registration.location, message: `registered with ${library} ${form} (${ackMode})` };
+}

@@ -3,7 +3,7 @@
  * check on the message identity, so every redelivery repeats it (RULES.md section 3).
  */
 import type { ConsumerReport, RelatedLocation } from '../analysis/model';
-import { consumerName, effectPhrase, effectRelated, listPhrases, redeliveryCause } from './describe';
+import { consumerName, effectPhrase, effectRelated, listPhrases, redeliveryCause, registrationRelated } from './describe';
 import { dedupRulesApply, invalidGuards, unprotectedEffects, validMessageGuards } from '../analysis/ordering';
 import { dedupGuardFixes } from './fixes/dedup-guard';
 import { effectLevelFixes } from './fixes/effect-level';
@@ -38,7 +38,7 @@ export const missingEventIdCheck: Rule = {
       effectRelated(effect, `${effect.description.label}: ${effect.description.onDuplicate ?? 'not idempotent'} on redelivery`),
     );
     if (invalid) related.push({ location: invalid.location, message: `this check does not recognise a redelivery: ${invalid.invalidReason}` });
-    related.push({ location: consumer.registration.location, message: `registered with ${consumer.registration.library} (${consumer.registration.ackMode})` });
+    related.push(registrationRelated(consumer));
     context.report({
       message:
         `${consumerName(consumer)} has no check on the message identity before ${listPhrases(unprotected.map(effectPhrase))}. ` +

@@ -3,7 +3,7 @@
  * escapes that check (it runs before it, or on a path around it) (RULES.md section 3).
  */
 import type { ConsumerReport } from '../analysis/model';
-import { consumerName, effectPhrase, effectRelated, redeliveryCause } from './describe';
+import { consumerName, effectPhrase, effectRelated, redeliveryCause, registrationRelated } from './describe';
 import { dedupRulesApply, unprotectedEffects, validMessageGuards } from '../analysis/ordering';
 import { effectLevelFixes } from './fixes/effect-level';
 import { moveUnderGuardFix } from './fixes/ordering';
@@ -34,7 +34,7 @@ export const nonIdempotentHandler: Rule = {
           `${consumerName(consumer)}: ${effectPhrase(effect)} ${where}. ${capitalize(redeliveryCause(consumer))}, ` +
           `and then it ${effect.description.onDuplicate ?? 'runs again'} even though the check skips the rest.`,
         location: effect.handlerLocation,
-        related: [...effectRelated(effect, `${effect.description.label} is not protected`), { location: guard.location, message: 'the dedup check it escapes' }],
+        related: [...effectRelated(effect, `${effect.description.label} is not protected`), { location: guard.location, message: 'the dedup check it escapes' }, registrationRelated(consumer)],
         fixes: [...(beforeGuard ? moveUnderGuardFix(consumer, effect, guard, context.fixes) : []), ...effectLevelFixes(consumer, effect, context.fixes)],
       });
     }

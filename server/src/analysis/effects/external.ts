@@ -94,7 +94,8 @@ export function matchStripe(link: CallLink, context: MatchContext): ClassifiedCa
   const names = link.receiverNames.filter((name) => name !== 'this');
   if (origin !== 'stripe' && !/stripe/.test(names[0] ?? '')) return undefined;
   if (origin === 'stripe' && names.length < 1) return undefined;
-  const resource = names.slice(1).join('.') || names[0] || 'stripe';
+  const original = link.path.slice(0, -1).filter((name) => name !== 'this');
+  const resource = original.slice(1).join('.') || original[0] || 'stripe';
   const label = `Stripe ${resource}.${link.method}`;
   // meterEvents.create({ identifier }) dedups by its identifier.
   if (resource.endsWith('meterEvents') && keyedByMessage(link.argument(0), context)) return effect(link, 'idempotent', 'payment', label, { keyedByMessage: true });

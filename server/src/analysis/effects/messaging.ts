@@ -38,7 +38,9 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
       return effect(link, 'read', 'publish', 'amqplib reply to replyTo', { processing: false });
     }
     const destination = staticText(link.argument(method === 'publish' ? 1 : 0), context.checker) ?? staticText(link.argument(0), context.checker);
-    return publish(link, `amqplib ${method}`, destination, false);
+    const result = publish(link, `amqplib ${method}`, destination, false);
+    result.description.synchronous = true; // returns a boolean (write buffer state), not a promise
+    return result;
   }
   // SQS / SNS: client.send(new SendMessageCommand({ QueueUrl, MessageDeduplicationId }))
   if (method === 'send') {

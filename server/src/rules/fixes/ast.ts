@@ -45,6 +45,12 @@ export function fullLineRange(text: string, statement: ts.Statement): { start: n
   const start = text.lastIndexOf('\n', statement.getStart() - 1) + 1;
   let end = statement.getEnd();
   while (end < text.length && (text[end] === ' ' || text[end] === '\t')) end++;
+  // A trailing `// comment` on the same line belongs to the statement.
+  if (text.startsWith('//', end)) {
+    const newline = text.indexOf('\n', end);
+    end = newline < 0 ? text.length : newline;
+    if (text[end - 1] === '\r') end--;
+  }
   if (text[end] === '\r') end++;
   if (text[end] === '\n') end++;
   return { start, end };
