@@ -1,11 +1,15 @@
 /**
  * Writes every artifact derived from rule and library metadata, so the rule files stay the single
- * source of truth: the config schema's rule list, the docs index, and the README's tables.
- * `--check` fails (exit 1) instead of writing when a file is out of date; a test runs it.
+ * source of truth: the config schema's rule list, the docs index, the README's tables, the VS Code
+ * extension's package.json `contributes` and activation events, and the rule metadata the
+ * explainer panel shows. `--check` fails (exit 1) instead of writing when a file is out of date;
+ * a test runs it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { LANGUAGE_IDS } from '../client/src/languages';
 import { LIBRARIES } from '../server/src/analysis/libraries';
+import { COMMANDS, SETTINGS_SECTION } from '../server/src/lsp/protocol';
 import { allRules } from '../server/src/rules';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -66,8 +70,132 @@ export function readme(): Generated {
   return { file, content: text };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The VS Code extension.
+
+/** Titles of the commands in protocol.ts; a command without a title does not type-check. */
+export const COMMAND_TITLES: Record<keyof typeof COMMANDS, string> = {
+  explain: 'Explain Delivery Semantics',
+  explainConsumer: 'Explain Consumer',
+  restart: 'Restart Language Server',
+  showOutput: 'Show Output',
+};
+
+/** Commands that need arguments (the code lens passes them) stay out of the command palette. */
+const COMMANDS_NEEDING_ARGUMENTS: (keyof typeof COMMANDS)[] = ['explainConsumer'];
+
+export const SEVERITY_LEVELS = ['off', 'warn', 'error', 'info'] as const;
+
+export const GUARD_STRATEGIES: Record<string, string> = {
+  redis: 'Claim the message ID with Redis `SET NX` and a short lease, release the claim when processing fails, mark it done afterwards.',
+  sql: 'Insert the message ID into a processed-events (inbox) table with a unique key, in the same transaction as the effects.',
+  powertools: 'Wrap the handler with AWS Lambda Powertools `makeIdempotent`.',
+  memory: 'An in-memory `Map`: for tests only, it forgets on restart and is not shared between instances.',
+};
+
+export const INJECTION_GRAMMAR = {
+  scopeName: 'delivery-lint.comment-directives',
+  path: './syntaxes/delivery-lint.injection.tmLanguage.json',
+  injectTo: ['source.ts', 'source.tsx', 'source.js', 'source.js.jsx'],
+};
+
+export const CONFIG_SCHEMA_URL = './schemas/delivery-lint.config.schema.json';
+
+export function extensionContributes(): Record<string, unknown> {
+  const rules = Object.fromEntries(
+    allRules.map((rule) => [
+      rule.meta.id,
+      {
+        type: 'string',
+        enum: [...SEVERITY_LEVELS],
+        enumDescriptions: ['Turn the rule off.', 'Report a warning.', 'Report an error.', 'Report information.'],
+        default: severityWord(rule.meta.defaultSeverity),
+        markdownDescription: `${rule.meta.description} Default: \`${severityWord(rule.meta.defaultSeverity)}\`. [Documentation](${rule.meta.docsUrl})`,
+      },
+    ]),
+  );
+  const commandEntries = Object.entries(COMMANDS) as [keyof typeof COMMANDS, string][];
+  return {
+    configuration: {
+      title: 'delivery-lint',
+      properties: {
+        [`${SETTINGS_SECTION}.enable`]: {
+          type: 'boolean',
+          default: true,
+          order: 0,
+          description: 'Analyse message consumers in TypeScript and JavaScript files and report delivery problems.',
+        },
+        [`${SETTINGS_SECTION}.rules`]: {
+          type: 'object',
+          default: {},
+          order: 1,
+          additionalProperties: false,
+          markdownDescription:
+            'Severity per rule, over the `rules` of `delivery-lint.config.json`. A rule not listed here keeps the config file\'s severity, or its default.',
+          properties: rules,
+        },
+        [`${SETTINGS_SECTION}.guardStrategy`]: {
+          type: ['string', 'null'],
+          enum: [...Object.keys(GUARD_STRATEGIES), null],
+          markdownEnumDescriptions: [...Object.values(GUARD_STRATEGIES), 'Use `guardStrategy` from `delivery-lint.config.json` (default `redis`).'],
+          default: null,
+          order: 2,
+          markdownDescription: 'How the "insert a dedup guard" quick-fix of `missing-event-id-check` records processed message IDs. Unset: the project\'s `delivery-lint.config.json` decides.',
+        },
+        [`${SETTINGS_SECTION}.trace.server`]: {
+          type: 'string',
+          enum: ['off', 'messages', 'verbose'],
+          enumDescriptions: ['No tracing.', 'Trace the names of requests and notifications.', 'Trace every message with its parameters.'],
+          default: 'off',
+          order: 3,
+          scope: 'window',
+          description: 'Traces the communication between VS Code and the delivery-lint language server in the delivery-lint output.',
+        },
+      },
+    },
+    commands: commandEntries.map(([key, command]) => ({ command, title: COMMAND_TITLES[key], category: 'delivery-lint' })),
+    menus: {
+      commandPalette: COMMANDS_NEEDING_ARGUMENTS.map((key) => ({ command: COMMANDS[key], when: 'false' })),
+    },
+    jsonValidation: [{ fileMatch: 'delivery-lint.config.json', url: CONFIG_SCHEMA_URL }],
+    grammars: [INJECTION_GRAMMAR],
+  };
+}
+
+export function activationEvents(): string[] {
+  return [...LANGUAGE_IDS.map((language) => `onLanguage:${language}`), 'workspaceContains:**/delivery-lint.config.json'];
+}
+
+/** package.json with its `contributes` and `activationEvents` regenerated; other fields untouched. */
+export function packageJson(): Generated {
+  const file = path.join(ROOT, 'package.json');
+  const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+  manifest.activationEvents = activationEvents();
+  manifest.contributes = extensionContributes();
+  return { file, content: `${JSON.stringify(manifest, null, 2)}\n` };
+}
+
+/** The rule metadata the explainer panel shows, without bundling the rules into the client. */
+export function clientRules(): Generated {
+  const rules = allRules.map(({ meta }) => ({
+    id: meta.id,
+    defaultSeverity: meta.defaultSeverity,
+    description: meta.description,
+    rationale: meta.rationale,
+    docsUrl: meta.docsUrl,
+  }));
+  const content = [
+    '// Generated by `npm run generate` from the rule files in server/src/rules/. Do not edit.',
+    "import type { RuleInfo } from '../panel/types';",
+    '',
+    `export const RULES: readonly RuleInfo[] = ${JSON.stringify(rules, null, 2)};`,
+    '',
+  ].join('\n');
+  return { file: path.join(ROOT, 'client/src/generated/rules.ts'), content };
+}
+
 export function allGenerated(): Generated[] {
-  return [schemaFile(), docsIndex(), readme()];
+  return [schemaFile(), docsIndex(), readme(), packageJson(), clientRules()];
 }
 
 if (require.main === module) {

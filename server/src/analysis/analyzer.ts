@@ -49,7 +49,7 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     }
     try {
       const fileConsumers = analyzeSourceFile(sourceFile, checker, config);
-      const suppressions = new Suppressions(sourceFile.getFullText());
+      const suppressions = new Suppressions(sourceFile.getFullText(), sourceFile);
       for (const consumer of fileConsumers) {
         consumers.push(consumer);
         const reported = runRules(consumer, config, fixContext);
@@ -82,6 +82,14 @@ export function analyzeSourceFile(sourceFile: ts.SourceFile, checker: ts.TypeChe
       reports.push(buildConsumerReport(site, checker, config));
     }
   }
+  // Ids that survive edits above the consumer (no line numbers): file, library, source, handler, ordinal.
+  const counts = new Map<string, number>();
+  for (const report of reports) {
+    const base = `${sourceFile.fileName}#${report.registration.library}:${report.registration.form}:${report.registration.source ?? ''}:${report.handlerName}`;
+    const ordinal = counts.get(base) ?? 0;
+    counts.set(base, ordinal + 1);
+    report.id = ordinal ? `${base}:${ordinal}` : base;
+  }
   return reports;
 }
 
@@ -97,7 +105,7 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
   const override = tags.delivery ?? (site.source ? config.semantics[site.source] : undefined);
   const declared: Semantics = override ?? (site.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once');
   const report: ConsumerReport = {
-    id: `${registration.filePath}:${registration.line}:${registration.column}:${site.library.info.id}`,
+    id: '', // set by analyzeSourceFile, which sees the file's other consumers
     registration: {
       library: site.library.info.id,
       libraryDisplayName: site.library.info.displayName,

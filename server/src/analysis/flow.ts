@@ -117,7 +117,9 @@ export class FlowBuilder {
         const seenSide = step.guard.thenMeans === 'seen' ? step.then : step.else;
         const newSide = step.guard.thenMeans === 'seen' ? step.else : step.then;
         const processingAfter = built.slice(index + 1).some(hasProcessing);
-        const messageLevel = alwaysExits(seenSide) || (hasProcessing(newSide) && !processingAfter && !hasProcessing(seenSide));
+        // `if (seen) log(...)` with no return is still the handler's check, one that skips nothing.
+        const checkWithoutSkip = step.guard.thenMeans === 'seen' && processingAfter && !alwaysExits(newSide) && !hasProcessing(newSide) && !hasProcessing(seenSide);
+        const messageLevel = alwaysExits(seenSide) || (hasProcessing(newSide) && !processingAfter && !hasProcessing(seenSide)) || checkWithoutSkip;
         if (!messageLevel) {
           step.guard.guard.scope = 'entity';
           if (step.guard.guard.keyedByIdentity && !step.guard.guard.invalidReason) markLocallyGuarded(newSide);

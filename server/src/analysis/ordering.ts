@@ -49,15 +49,16 @@ export interface UnprotectedEffect {
  */
 export function unprotectedEffects(consumer: ConsumerReport): UnprotectedEffect[] {
   const found = new Map<number, UnprotectedEffect>();
+  const isMessageGuardEvent = (event: PathEvent): boolean => (event.kind === 'guard-pass' || event.kind === 'guard-skip') && event.guard.scope === 'message';
   for (const path of consumer.paths) {
     const ackAt = firstAckIndex(path);
-    let sawGuard = false;
     path.events.forEach((event: PathEvent, index) => {
-      if ((event.kind === 'guard-pass' || event.kind === 'guard-skip') && event.guard.scope === 'message') sawGuard = true;
       if (event.kind !== 'effect' || index > ackAt) return;
       if (event.completion !== 'awaited' || event.guarded || !isUnsafe(event.effect)) return;
+      // Before the check: the same path reaches the check later. Otherwise the path goes around it.
+      const checkLater = path.events.slice(index + 1).some(isMessageGuardEvent);
       const previous = found.get(event.effect.id);
-      found.set(event.effect.id, { effect: event.effect, beforeGuard: (previous?.beforeGuard ?? false) || !sawGuard });
+      found.set(event.effect.id, { effect: event.effect, beforeGuard: (previous?.beforeGuard ?? false) || checkLater });
     });
   }
   return [...found.values()].sort((a, b) => a.effect.handlerLocation.start - b.effect.handlerLocation.start);

@@ -13,24 +13,56 @@ interface Directive {
   rules: string[];
 }
 
-const DIRECTIVE = /(?:\/\/|\/\*)\s*delivery-lint-(disable-next-line|disable-line|disable|enable)\b([^\n]*?)(?:\*\/|$)/gm;
+// `(?![\w-])`: `delivery-lint-disable-nextline` is a typo, not a file-wide `disable`.
+const DIRECTIVE = /(?:\/\/|\/\*)\s*delivery-lint-(disable-next-line|disable-line|disable|enable)(?![\w-])([^\n]*?)(?:\*\/|$)/gm;
 
-function parseRules(text: string): string[] {
+/** Rule ids of a directive; `undefined` when ids were written but none is valid (it then suppresses nothing). */
+function parseRules(text: string): string[] | undefined {
   const withoutReason = text.split(/\s--\s|\s--$/)[0];
-  return withoutReason
+  const words = withoutReason
     .split(/[\s,]+/)
     .map((rule) => rule.trim())
-    .filter((rule) => /^[a-z][a-z-]*$/.test(rule));
+    .filter(Boolean);
+  const rules = words.filter((rule) => /^[a-z]+(-[a-z]+)*$/.test(rule));
+  return words.length && !rules.length ? undefined : rules;
+}
+
+const LITERAL_KINDS = new Set([
+  ts.SyntaxKind.StringLiteral,
+  ts.SyntaxKind.NoSubstitutionTemplateLiteral,
+  ts.SyntaxKind.TemplateHead,
+  ts.SyntaxKind.TemplateMiddle,
+  ts.SyntaxKind.TemplateTail,
+  ts.SyntaxKind.RegularExpressionLiteral,
+  ts.SyntaxKind.JsxText,
+]);
+
+/** Whether a position falls inside a string, template or regex literal rather than in a comment. */
+function insideLiteral(sourceFile: ts.SourceFile, position: number): boolean {
+  let node: ts.Node = sourceFile;
+  for (;;) {
+    const child: ts.Node | undefined = ts.forEachChild(node, (candidate) => (candidate.getStart(sourceFile) <= position && position < candidate.getEnd() ? candidate : undefined));
+    if (!child) return LITERAL_KINDS.has(node.kind);
+    if (LITERAL_KINDS.has(child.kind)) return true;
+    node = child;
+  }
 }
 
 export class Suppressions {
   private readonly directives: Directive[] = [];
 
-  constructor(text: string) {
+  /** Reads the directives of a file; only real comments count (not `"// delivery-lint-…"` in a string). */
+  constructor(text: string, sourceFile?: ts.SourceFile) {
     const lineStarts = computeLineStarts(text);
+    let parsed = sourceFile;
     for (const match of text.matchAll(DIRECTIVE)) {
+      const position = match.index ?? 0;
+      parsed ??= ts.createSourceFile('directives.tsx', text, ts.ScriptTarget.Latest, true);
+      if (insideLiteral(parsed, position)) continue;
+      const rules = parseRules(match[2] ?? '');
+      if (!rules) continue;
       const kind = match[1] === 'disable-next-line' ? 'next-line' : match[1] === 'disable-line' ? 'line' : (match[1] as 'disable' | 'enable');
-      this.directives.push({ kind, line: lineOf(lineStarts, match.index ?? 0), rules: parseRules(match[2] ?? '') });
+      this.directives.push({ kind, line: lineOf(lineStarts, position), rules });
     }
   }
 

@@ -30,7 +30,8 @@ export const COMMANDS = {
 export interface ClientSettings {
   enable: boolean;
   rules: Record<string, 'off' | 'warn' | 'error' | 'info'>;
-  guardStrategy: 'redis' | 'sql' | 'powertools' | 'memory';
+  /** Unset (null): the project's delivery-lint.config.json decides. */
+  guardStrategy?: 'redis' | 'sql' | 'powertools' | 'memory' | null;
 }
 
 export const FIX_ALL_KIND = 'source.fixAll.delivery-lint';

@@ -32,7 +32,7 @@ export class DeliveryLintServer {
   private readonly projects = new Map<string, WorkspaceProject>();
   private readonly analyses = new Map<string, DocumentAnalysis>();
   private folders: string[] = [];
-  private settings: ClientSettings = { enable: true, rules: {}, guardStrategy: 'redis' };
+  private settings: ClientSettings = { enable: true, rules: {} };
   private supportsConfiguration = false;
   private supportsWorkspaceFolders = false;
   private timer: NodeJS.Timeout | undefined;
@@ -115,7 +115,7 @@ export class DeliveryLintServer {
     if (this.supportsConfiguration) {
       try {
         const value = (await this.connection.workspace.getConfiguration({ section: SETTINGS_SECTION })) as Partial<ClientSettings> | null;
-        this.settings = { enable: value?.enable ?? true, rules: value?.rules ?? {}, guardStrategy: value?.guardStrategy ?? 'redis' };
+        this.settings = { enable: value?.enable ?? true, rules: value?.rules ?? {}, guardStrategy: value?.guardStrategy ?? null };
       } catch (error) {
         this.connection.console.warn(`delivery-lint: could not read settings: ${(error as Error).message}`);
       }
@@ -189,6 +189,7 @@ export class DeliveryLintServer {
     if (!this.settings.enable) {
       for (const uri of this.openUris()) this.connection.sendDiagnostics({ uri, diagnostics: [] });
       this.analyses.clear();
+      this.sendStatus({ state: 'ready', consumers: 0, message: 'disabled by deliveryLint.enable' });
       return;
     }
     const byProject = new Map<WorkspaceProject, TextDocument[]>();
@@ -239,7 +240,8 @@ export class DeliveryLintServer {
     if (!filePath) return undefined;
     const project = this.projectFor(filePath);
     project.setOverlay(filePath, document.getText());
-    this.analyzeDocuments(project, [document]);
+    const consumers = this.analyzeDocuments(project, [document]);
+    this.sendStatus({ state: 'ready', consumers });
     return this.analyses.get(uri);
   }
 

@@ -48,6 +48,37 @@ export function parseSql(text: string): SqlStatement | undefined {
   return { text: normalized, kind, table: table?.replace(/["`[\]]/g, ''), conflictClause, relativeUpdate };
 }
 
+const KEY_COLUMNS = /^(id|event_?id|message_?id|idempotency_?key|dedup_?key|deduplication_?id)$/i;
+
+/** The expression bound to a placeholder: `$2` or the second `?` in the params array, or `${…}`. */
+function placeholderValue(token: string, position: number, keyArgs: readonly ts.Node[]): ts.Node | undefined {
+  const [params] = keyArgs;
+  const list = params && ts.isArrayLiteralExpression(params) ? params.elements : keyArgs;
+  const dollar = /^\$(\d+)$/.exec(token);
+  if (dollar) return list[Number(dollar[1]) - 1];
+  if (token === '?') return list[position];
+  if (token === '${…}') return keyArgs[position];
+  return undefined;
+}
+
+/** Whether an INSERT's key-like column (id, event_id…) receives the message identity. */
+function keyColumnFromMessage(statement: SqlStatement, keyArgs: readonly ts.Node[], context: MatchContext): boolean {
+  const match = /insert\s+(?:ignore\s+)?into\s+[\w."`[\]]+\s*\(([^)]*)\)\s*values\s*\(([^)]*)\)/i.exec(statement.text);
+  if (!match) return false;
+  const columns = match[1].split(',').map((column) => column.trim().replace(/["`[\]]/g, ''));
+  const values = match[2].split(',').map((value) => value.trim());
+  const extra = context.config.identityFields.map((field) => field.toLowerCase());
+  let questionMarks = 0;
+  let templates = 0;
+  return values.some((value, index) => {
+    const position = value === '?' ? questionMarks++ : value === '${…}' ? templates++ : index;
+    const column = columns[index] ?? '';
+    if (!KEY_COLUMNS.test(column) && !extra.includes(column.toLowerCase())) return false;
+    const bound = placeholderValue(value, position, keyArgs);
+    return !!bound && context.values.isIdentityKey(bound);
+  });
+}
+
 export function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: readonly ts.Node[], context: MatchContext): ClassifiedCall | undefined {
   const table = statement.table ?? 'table';
   const keyed = keyArgs.some((argument) => context.values.isIdentityKey(argument));
@@ -64,6 +95,10 @@ export function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: rea
       }
       if (dedupStore && keyed) {
         return effect(node, 'dedup-record', 'sql', `INSERT INTO ${table}`, { keyedByMessage: true, record: true });
+      }
+      // A row whose primary key is the message's ID: a redelivery hits the key instead of adding a row.
+      if (keyColumnFromMessage(statement, keyArgs, context)) {
+        return effect(node, 'idempotent', 'sql', `INSERT INTO ${table} (key from the message)`, { keyedByMessage: true });
       }
       return effect(node, 'duplicate-unsafe', 'sql', `INSERT INTO ${table}`, {
         onDuplicate: `inserts a second row into ${table}`,

@@ -1,5 +1,6 @@
 /** Key-value and document stores: Redis, DynamoDB, Firestore, Elasticsearch. */
 import { ts } from 'ts-morph';
+import { containsFreshValue } from '../identity';
 import { staticText } from '../source';
 import { commandOf, findProperty, hasNxOption, hasProperty, keyedByMessage, keyedFresh, topProperty } from './objects';
 import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './types';
@@ -37,12 +38,14 @@ export function matchRedis(link: CallLink, context: MatchContext): ClassifiedCal
     return effect(link, 'dedup-record', 'redis', 'redis SET NX', { keyedByMessage: keyed, guard: key ? { kind: 'claim', key, truthyMeans: 'new' } : undefined, record: true });
   }
   if (method === 'setnx' || method === 'sadd' || method === 'hsetnx') {
-    const member = method === 'sadd' ? link.argument(1) ?? key : key;
+    const member = method === 'setnx' ? key : link.argument(1) ?? key;
     const memberKeyed = !!member && context.values.isIdentityKey(member);
-    return effect(link, memberKeyed || keyed ? 'dedup-record' : 'idempotent', 'redis', label, {
-      keyedByMessage: memberKeyed || keyed,
+    // SADD into `active-customers` is plain state; into `processed-events` it records the message.
+    const record = memberKeyed && (method === 'setnx' || DEDUP_STORE_NAME.test(keyText) || method === 'hsetnx');
+    return effect(link, record ? 'dedup-record' : 'idempotent', 'redis', label, {
+      keyedByMessage: memberKeyed,
       guard: member ? { kind: 'claim', key: member, truthyMeans: 'new' } : undefined,
-      record: memberKeyed || keyed,
+      record,
     });
   }
   if (REDIS_ABSOLUTE.has(method)) {
@@ -140,7 +143,10 @@ export function matchSearchIndex(link: CallLink, context: MatchContext): Classif
   if (!/elastic|opensearch/.test(origin) && !/elastic|search|opensearch|^es$/.test(link.receiverNames.join('.'))) return undefined;
   const options = link.argument(0);
   if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
-  if (findProperty(options, (name) => name === 'id', context.checker)) return effect(link, 'idempotent', 'search-index', 'Elasticsearch index (with id)');
+  const id = findProperty(options, (name) => name === 'id', context.checker);
+  if (id && context.values.isIdentityKey(id)) return effect(link, 'idempotent', 'search-index', 'Elasticsearch index (id from the message)', { keyedByMessage: true });
+  if (id && !containsFreshValue(id, context.checker)) return effect(link, 'idempotent', 'search-index', 'Elasticsearch index (with id)');
+  if (id) return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (id made fresh)', { onDuplicate: 'indexes a second document under a fresh id' });
   if (!hasProperty(options, ['index'], context.checker)) return undefined;
   return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (no id)', { onDuplicate: 'indexes a second document' });
 }

@@ -1,7 +1,7 @@
 /** Helpers the library modules share: finding registration calls and naming the message. */
 import { ts } from 'ts-morph';
 import { calledName, forEachDescendant, receiverOf, staticText, unwrap } from '../source';
-import { originModule, typeName } from '../symbols';
+import { importModuleOf, originModule, typeName } from '../symbols';
 import type { LibraryContext } from './types';
 
 /** Every call in a file whose called name is one of `names`. */
@@ -17,12 +17,12 @@ export function callsNamed(sourceFile: ts.SourceFile, names: readonly string[]):
   return calls;
 }
 
-export function newExpressionsNamed(sourceFile: ts.SourceFile, name: string): ts.NewExpression[] {
+export function newExpressions(sourceFile: ts.SourceFile): ts.NewExpression[] {
   const found: ts.NewExpression[] = [];
   forEachDescendant(
     sourceFile,
     (node) => {
-      if (ts.isNewExpression(node) && calledName(node) === name) found.push(node);
+      if (ts.isNewExpression(node)) found.push(node);
     },
     true,
   );
@@ -76,4 +76,36 @@ export function shortName(expression: ts.Expression | undefined, checker: ts.Typ
 export function receiverText(call: ts.CallExpression): string | undefined {
   const receiver = receiverOf(call);
   return receiver ? unwrap(receiver).getText() : undefined;
+}
+
+/**
+ * Whether an expression names `exportName` imported from one of `packages`, under any local name:
+ * `Consumer`, `Consumer as SqsConsumer`, `sqs.Consumer` of `import * as sqs`, or a require.
+ */
+export function refersToImport(expression: ts.Expression, packages: readonly string[], exportName: string, checker: ts.TypeChecker): boolean {
+  const value = unwrap(expression);
+  if (ts.isPropertyAccessExpression(value)) {
+    if (value.name.text !== exportName || !ts.isIdentifier(value.expression)) return false;
+    return importDeclarationsOf(value.expression, checker).some(({ declaration, module }) => packages.includes(module) && (ts.isNamespaceImport(declaration) || ts.isImportClause(declaration) || ts.isVariableDeclaration(declaration)));
+  }
+  if (!ts.isIdentifier(value)) return false;
+  return importDeclarationsOf(value, checker).some(({ declaration, module }) => {
+    if (!packages.includes(module)) return false;
+    if (ts.isImportSpecifier(declaration)) return (declaration.propertyName ?? declaration.name).text === exportName;
+    if (ts.isBindingElement(declaration)) return ((declaration.propertyName as ts.Identifier | undefined) ?? (declaration.name as ts.Identifier)).text === exportName;
+    return false;
+  });
+}
+
+function importDeclarationsOf(identifier: ts.Identifier, checker: ts.TypeChecker): { declaration: ts.Declaration; module: string }[] {
+  let symbol: ts.Symbol | undefined;
+  try {
+    symbol = checker.getSymbolAtLocation(identifier);
+  } catch {
+    return [];
+  }
+  return (symbol?.declarations ?? []).flatMap((declaration) => {
+    const module = importModuleOf(declaration);
+    return module ? [{ declaration, module }] : [];
+  });
 }

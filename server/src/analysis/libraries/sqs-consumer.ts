@@ -3,9 +3,9 @@
  * `new Consumer({...})`. The library deletes the message when the handler resolves.
  */
 import { ts } from 'ts-morph';
-import { calledName, propertyFunctionNode, propertyOf, propertyValue, unwrap } from '../source';
+import { propertyFunctionNode, propertyOf, propertyValue, unwrap } from '../source';
 import { resolveFunction } from '../symbols';
-import { callsNamed, firstParameterName, newExpressionsNamed, receiverFromPackages, shortName } from './shared';
+import { callsNamed, firstParameterName, newExpressions, refersToImport, shortName } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
 
 const PACKAGES = ['sqs-consumer'];
@@ -22,19 +22,20 @@ export const sqsConsumer: LibraryModule = {
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
     const registrations: { node: ts.CallExpression | ts.NewExpression; options: ts.Expression | undefined }[] = [];
+    const isConsumerClass = (expression: ts.Expression): boolean =>
+      refersToImport(expression, PACKAGES, 'Consumer', context.checker) || (unwrap(expression).getText() === 'Consumer' && PACKAGES.some((name) => context.imports.has(name)));
     for (const call of callsNamed(sourceFile, ['create'])) {
       const callee = unwrap(call.expression);
-      if (ts.isPropertyAccessExpression(callee) && calledName(call) === 'create' && callee.expression.getText() === 'Consumer') {
-        registrations.push({ node: call, options: call.arguments[0] });
-      }
+      if (ts.isPropertyAccessExpression(callee) && isConsumerClass(callee.expression)) registrations.push({ node: call, options: call.arguments[0] });
     }
-    for (const created of newExpressionsNamed(sourceFile, 'Consumer')) registrations.push({ node: created, options: created.arguments?.[0] });
+    for (const created of newExpressions(sourceFile)) {
+      if (isConsumerClass(created.expression)) registrations.push({ node: created, options: created.arguments?.[0] });
+    }
 
     const sites: ConsumerSite[] = [];
     for (const { node, options } of registrations) {
       const object = options && unwrap(options);
       if (!object || !ts.isObjectLiteralExpression(object)) continue;
-      if (!receiverFromPackages(unwrap(node.expression), PACKAGES, context)) continue;
       const form = propertyOf(object, 'handleMessage') ? 'handleMessage' : propertyOf(object, 'handleMessageBatch') ? 'handleMessageBatch' : undefined;
       if (!form) continue;
       const handler = resolveFunction(propertyFunctionNode(object, form), context.checker);
