@@ -106,7 +106,7 @@ describe('explain output', () => {
         '1 consumer found',
         '',
         'kafkajs · orders.placed · eachMessage · implicit-after-return · src/orders.ts:12',
-        '  handler handleOrder · declared at-least-once',
+        '  handler handleOrder · declared at-least-once · effective at-least-once',
         '  identity: topic + partition + message.offset',
         '  incomplete: dynamic dispatch',
         '  effect  duplicate-unsafe  Stripe charges.create   src/billing.ts:40 (via chargeCustomer)',

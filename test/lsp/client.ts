@@ -47,6 +47,10 @@ export class LspClient {
     this.connection.listen();
   }
 
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
   get exited(): boolean {
     return this.process.exitCode !== null;
   }

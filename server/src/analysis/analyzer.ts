@@ -96,7 +96,7 @@ export function analyzeSourceFile(sourceFile: ts.SourceFile, checker: ts.TypeChe
 export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker, config: ResolvedConfig): ConsumerReport {
   const values = new MessageValues(checker);
   for (const binding of site.messageBindings) values.addBinding(binding);
-  const builder = new FlowBuilder({ checker, config, library: site.library, libraryId: site.library.info.id });
+  const builder = new FlowBuilder({ checker, config, library: site.library, libraryId: site.library.info.id, identity: site.library.identity });
   const steps = builder.handlerSteps(site.handler, values);
   const registry = new OccurrenceRegistry();
   const { paths, incomplete } = enumeratePaths(steps, registry);
@@ -120,6 +120,9 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
     handlerRange: locationOf(site.handler),
     identityHint: site.identityHint,
     identityExpression: site.identityExpression,
+    identityBinding: site.identityBinding
+      ? { filePath: site.handler.getSourceFile().fileName, start: site.identityBinding.position, end: site.identityBinding.position, newText: site.identityBinding.text }
+      : undefined,
     effects: registry.effects,
     settles: registry.settles,
     guards: registry.guards,

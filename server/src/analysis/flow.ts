@@ -8,7 +8,7 @@ import { ts } from 'ts-morph';
 import type { CallChainLink, EffectDescription, GuardKind, SettleOccurrence } from './model';
 import type { ResolvedConfig } from '../config/types';
 import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from './effects';
-import { findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
+import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
 import { MessageValues } from './identity';
 import { FunctionWithBody, calledName, functionName, isAsyncFunction, isFunctionWithBody, isProjectCode, locationOf, unwrap } from './source';
 import { calledFunction } from './symbols';
@@ -62,6 +62,7 @@ export interface FlowOptions {
   config: ResolvedConfig;
   library: SettleRecognizer;
   libraryId: string;
+  identity: IdentityRules;
 }
 
 const DEFERRING_CALLS = new Set(['on', 'once', 'addListener', 'addEventListener', 'setTimeout', 'setInterval', 'setImmediate', 'nextTick', 'queueMicrotask', 'subscribe']);
@@ -172,7 +173,7 @@ export class FlowBuilder {
     const elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
     const found = findConditionGuard(statement.expression, this.matchContext(state.values));
     if (!found) return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
-    const judgement = judgeGuardKey(found.signal, state.values, this.options.config, this.options.checker);
+    const judgement = judgeGuardKey(found.signal, state.values, this.options.config, this.options.checker, this.options.identity);
     const guard: GuardTemplate = {
       kind: found.signal.kind,
       label: found.label,
@@ -306,7 +307,7 @@ export class FlowBuilder {
     const wrapper = wrapperGuard(call, this.options.config);
     if (wrapper && isFunctionWithBody(wrapper.callback)) {
       const judgement = wrapper.key
-        ? judgeGuardKey({ kind: 'claim', key: wrapper.key, truthyMeans: 'new' }, state.values, this.options.config, this.options.checker)
+        ? judgeGuardKey({ kind: 'claim', key: wrapper.key, truthyMeans: 'new' }, state.values, this.options.config, this.options.checker, this.options.identity)
         : { keyedByIdentity: false, invalidReason: 'it has no key' };
       const guard: GuardTemplate = { kind: 'wrapper', label: wrapper.label, node: call, keyedByIdentity: judgement.keyedByIdentity, invalidReason: judgement.invalidReason, scope: 'message', chain: [] };
       return [{ t: 'guarded', guard, body: this.inlineCallback(wrapper.callback, state, completion) }];

@@ -24,8 +24,16 @@ export interface GuardJudgement {
   invalidReason?: string;
 }
 
+/** What identifies a message of a library (RULES.md section 4, "identity"). */
+export interface IdentityRules {
+  /** Properties holding the broker's message ID (`offset`, `messageId`, `MessageId`…). */
+  idProperties: readonly string[];
+  /** Message properties that look like an ID but are not unique per event (Kafka's `key`). */
+  nonUniqueProperties: readonly string[];
+}
+
 /** Judges a guard's key against the caller's message values and the identity config. */
-export function judgeGuardKey(signal: GuardSignal, values: MessageValues, config: ResolvedConfig, checker: ts.TypeChecker): GuardJudgement {
+export function judgeGuardKey(signal: GuardSignal, values: MessageValues, config: ResolvedConfig, checker: ts.TypeChecker, identity: IdentityRules): GuardJudgement {
   if (signal.invalidReason) return { keyedByIdentity: false, invalidReason: signal.invalidReason };
   const key = signal.key;
   if (!key) return { keyedByIdentity: false, invalidReason: 'its key could not be read' };
@@ -33,7 +41,11 @@ export function judgeGuardKey(signal: GuardSignal, values: MessageValues, config
     return { keyedByIdentity: false, invalidReason: 'its key is made fresh on every delivery (randomUUID(), Date.now(), a counter), so a redelivery never matches it' };
   }
   if (!values.derivesFrom(key)) return { keyedByIdentity: false, invalidReason: 'its key does not come from the message, so it cannot recognise a redelivery' };
-  if (config.identity === 'message-id' && !mentionsIdentityProperty(key, config.identityFields, checker)) {
+  const nonUnique = identity.nonUniqueProperties.filter((property) => !(property === 'key' && config.kafkaKeysUnique));
+  if (nonUnique.length && !values.derivesExcluding(key, new Set(nonUnique))) {
+    return { keyedByIdentity: false, invalidReason: `its key is the message's ${nonUnique.join('/')}, which many events share (a partition key); set "kafkaKeysUnique": true if yours are unique per event` };
+  }
+  if (config.identity === 'message-id' && !mentionsIdentityProperty(key, [...identity.idProperties, ...config.identityFields], checker)) {
     return { keyedByIdentity: false, invalidReason: 'its key is not the broker message ID or a configured identity field ("identity": "message-id")' };
   }
   return { keyedByIdentity: true };

@@ -92,6 +92,32 @@ export class MessageValues {
     return this.derivesFrom(expression) && !containsFreshValue(expression, this.checker);
   }
 
+  /**
+   * Like `derivesFrom`, but reading `x.<excluded>` of a message value does not count, through
+   * local variables too: with Kafka, `message.key` is a partition key, not an event ID.
+   */
+  derivesExcluding(expression: ts.Node, excluded: ReadonlySet<string>, depth = 0): boolean {
+    let found = false;
+    const visit = (node: ts.Node): void => {
+      if (found) return;
+      if (ts.isPropertyAccessExpression(node) && excluded.has(node.name.text) && this.derivesFrom(node.expression)) return;
+      if (ts.isIdentifier(node)) {
+        const symbol = this.safeSymbol(node);
+        if (!symbol || !this.symbols.has(symbol)) return;
+        const declaration = symbol.valueDeclaration;
+        if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && depth < 4) {
+          found = this.derivesExcluding(declaration.initializer, excluded, depth + 1);
+        } else {
+          found = true; // a parameter or binding that holds the message itself
+        }
+        return;
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(expression);
+    return found;
+  }
+
   /** Symbols of the parameters of `fn` that receive a message-derived argument at `call`. */
   bindCallee(call: ts.CallExpression, callee: ts.FunctionLikeDeclaration, calleeValues: MessageValues): boolean[] {
     const flags: boolean[] = [];
@@ -153,27 +179,27 @@ export function containsFreshValue(expression: ts.Node, checker: ts.TypeChecker,
   return fresh;
 }
 
-/** Property names that carry a broker's message ID, for `identity: "message-id"` mode. */
-export const BROKER_ID_PROPERTIES = new Set(['messageId', 'MessageId', 'offset', 'id', 'seq', 'deliveryTag', 'eventId', 'Nats-Msg-Id']);
-
-/** Whether a key expression names a broker ID property or one of the configured fields. */
-export function mentionsIdentityProperty(expression: ts.Node, extraFields: readonly string[], checker: ts.TypeChecker, depth = 0): boolean {
+/**
+ * Whether a key expression names one of the broker's ID properties (the library's: `offset`,
+ * `messageId`, `MessageId`…) or one of the configured fields, for `identity: "message-id"` mode.
+ */
+export function mentionsIdentityProperty(expression: ts.Node, properties: readonly string[], checker: ts.TypeChecker, depth = 0): boolean {
   let found = false;
   const visit = (node: ts.Node): void => {
     if (found) return;
-    if (ts.isPropertyAccessExpression(node) && (BROKER_ID_PROPERTIES.has(node.name.text) || extraFields.includes(node.name.text))) {
+    if (ts.isPropertyAccessExpression(node) && properties.includes(node.name.text)) {
       found = true;
       return;
     }
     if (ts.isIdentifier(node) && depth < 3) {
-      if (BROKER_ID_PROPERTIES.has(node.text) || extraFields.includes(node.text)) {
+      if (properties.includes(node.text) && ts.isBindingElement(node.parent)) {
         found = true;
         return;
       }
       try {
         const declaration = checker.getSymbolAtLocation(node)?.valueDeclaration;
         if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer) {
-          found = mentionsIdentityProperty(declaration.initializer, extraFields, checker, depth + 1);
+          found = mentionsIdentityProperty(declaration.initializer, properties, checker, depth + 1);
         }
       } catch {
         /* ignore */

@@ -164,6 +164,8 @@ export interface ConsumerReport {
   identityHint: string;
   /** Expression (as text in the handler) for the message identity, used by quick-fixes. */
   identityExpression?: string;
+  /** An edit that binds the names `identityExpression` uses (kafkajs: add `topic, partition`). */
+  identityBinding?: TextEdit;
   effects: EffectOccurrence[];
   settles: SettleOccurrence[];
   guards: GuardOccurrence[];

@@ -4,7 +4,7 @@
  * fall back to import declarations and `new X()` / `x.factory()` shapes when they are not.
  */
 import { ts } from 'ts-morph';
-import { FunctionWithBody, isFunctionWithBody, symbolOf, unwrap, unwrapAwait } from './source';
+import { FunctionWithBody, isFunctionWithBody, isProjectCode, symbolOf, unwrap, unwrapAwait } from './source';
 
 /** The function an expression refers to: inline, named, imported, a method, `x.bind(this)`. */
 export function resolveFunction(node: ts.Node | undefined, checker: ts.TypeChecker, depth = 0): FunctionWithBody | undefined {
@@ -52,11 +52,12 @@ export function calledFunction(call: ts.CallExpression, checker: ts.TypeChecker)
   if (ts.isPropertyAccessExpression(callee)) target = callee.name;
   if (!ts.isIdentifier(target)) return undefined;
   const symbol = symbolOf(target, checker);
-  if (symbol) {
-    const resolved = functionOfSymbol(symbol, checker);
-    if (resolved) return resolved;
-  }
-  // Methods called through an interface or a union: ask the checker for the signature.
+  if (!symbol) return undefined; // untyped: nothing to follow
+  const resolved = functionOfSymbol(symbol, checker);
+  if (resolved) return resolved;
+  // Methods called through the project's own interfaces: ask the checker for the signature.
+  // (Overload resolution is costly, and library declarations have no body to follow anyway.)
+  if (!(symbol.declarations ?? []).some((declaration) => isProjectCode(declaration))) return undefined;
   try {
     const signature = checker.getResolvedSignature(call);
     const declaration = signature?.getDeclaration();

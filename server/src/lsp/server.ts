@@ -22,7 +22,10 @@ import { codeActions, codeLenses, DocumentAnalysis, hover } from './features';
 import { CONSUMER_REPORTS_REQUEST, ClientSettings, ConsumerReportsParams, FIX_ALL_KIND, SETTINGS_SECTION, STATUS_NOTIFICATION, StatusParams } from './protocol';
 import { WorkspaceProject } from './workspace';
 
-/** Long enough to skip the intermediate states of fast typing, short enough to feel live. */
+/**
+ * Typing in bursts: the first change after a pause is analysed at once (it feels live); changes
+ * that follow within this window wait for the burst to end, so intermediate states are skipped.
+ */
 export const DEBOUNCE_MS = 120;
 
 const CONFIG_FILES = new Set(['tsconfig.json', 'delivery-lint.config.json', 'jsconfig.json']);
@@ -36,6 +39,7 @@ export class DeliveryLintServer {
   private supportsConfiguration = false;
   private supportsWorkspaceFolders = false;
   private timer: NodeJS.Timeout | undefined;
+  private lastChangeAt = 0;
   private pending = new Set<string>();
 
   constructor(private readonly connection: Connection) {}
@@ -146,7 +150,10 @@ export class DeliveryLintServer {
     const filePath = pathOf(document.uri);
     if (!filePath) return;
     this.projectFor(filePath).setOverlay(filePath, document.getText());
-    this.schedule([document.uri], opened ? 0 : DEBOUNCE_MS);
+    const now = Date.now();
+    const inBurst = now - this.lastChangeAt < DEBOUNCE_MS;
+    this.lastChangeAt = now;
+    this.schedule([document.uri], opened || !inBurst ? 0 : DEBOUNCE_MS);
   }
 
   private onClose(document: TextDocument): void {

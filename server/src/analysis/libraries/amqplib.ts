@@ -21,6 +21,7 @@ export const amqplib: LibraryModule = {
     ackModes: 'explicit (`ack`/`nack`/`reject`), or auto-before-handler with `noAck: true`',
     identity: '`msg.properties.messageId`',
   },
+  identity: { idProperties: ['messageId'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
     const sites: ConsumerSite[] = [];

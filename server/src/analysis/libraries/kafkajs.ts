@@ -21,6 +21,7 @@ export const kafkajs: LibraryModule = {
     ackModes: 'implicit-after-return (autoCommit) or explicit (`commitOffsets`, `resolveOffset`)',
     identity: 'topic + partition + `message.offset`; an ID header',
   },
+  identity: { idProperties: ['offset', 'headers'], nonUniqueProperties: ['key'] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
     const sites: ConsumerSite[] = [];
@@ -47,7 +48,7 @@ export const kafkajs: LibraryModule = {
         ackModeNode: autoCommitNode ?? propertyOf(options, 'eachBatchAutoResolve'),
         source: subscribedTopic(sourceFile, receiverText(call), context.checker),
         identityHint: 'topic + partition + message.offset (or an event-ID header)',
-        identityExpression: form === 'eachMessage' ? identityExpression(handler) : undefined,
+        ...(form === 'eachMessage' ? identityOf(handler) : {}),
       });
     }
     return sites;
@@ -62,15 +63,25 @@ export const kafkajs: LibraryModule = {
   },
 };
 
-/** `${topic}:${partition}:${message.offset}` in the names the handler's parameter uses. */
-function identityExpression(handler: ts.FunctionLikeDeclaration): string | undefined {
+/**
+ * `${topic}:${partition}:${message.offset}` in the names the handler's parameter uses. For
+ * `({ message })`, the names `topic` and `partition` are added to the pattern by the fix.
+ */
+function identityOf(handler: ts.FunctionLikeDeclaration): Pick<ConsumerSite, 'identityExpression' | 'identityBinding'> {
   const payload = firstParameterName(handler);
-  if (payload) return '`${' + payload + '.topic}:${' + payload + '.partition}:${' + payload + '.message.offset}`';
+  if (payload) return { identityExpression: '`${' + payload + '.topic}:${' + payload + '.partition}:${' + payload + '.message.offset}`' };
+  const pattern = handler.parameters[0]?.name;
+  const message = destructuredName(handler, 'message');
+  if (!pattern || !ts.isObjectBindingPattern(pattern) || !message) return {};
   const topic = destructuredName(handler, 'topic');
   const partition = destructuredName(handler, 'partition');
-  const message = destructuredName(handler, 'message');
-  if (topic && partition && message) return '`${' + topic + '}:${' + partition + '}:${' + message + '.offset}`';
-  return undefined;
+  const missing = [topic ? undefined : 'topic', partition ? undefined : 'partition'].filter((name): name is string => !!name);
+  const bodyText = handler.body?.getText() ?? '';
+  // Adding a name the body already uses for something else would shadow it.
+  if (missing.some((name) => new RegExp(`\\b${name}\\b`).test(bodyText))) return {};
+  const identityExpression = '`${' + (topic ?? 'topic') + '}:${' + (partition ?? 'partition') + '}:${' + message + '.offset}`';
+  if (!missing.length) return { identityExpression };
+  return { identityExpression, identityBinding: { position: pattern.elements[0].getStart(), text: `${missing.join(', ')}, ` } };
 }
 
 /** The topic named in `consumer.subscribe({ topic })` / `{ topics: [...] }` on the same consumer. */

@@ -19,6 +19,7 @@ export const sqsConsumer: LibraryModule = {
     ackModes: 'implicit-after-return (deleted when the handler resolves)',
     identity: '`message.MessageId`',
   },
+  identity: { idProperties: ['MessageId', 'MessageDeduplicationId'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
     const registrations: { node: ts.CallExpression | ts.NewExpression; options: ts.Expression | undefined }[] = [];

@@ -2,6 +2,7 @@ import { ts } from 'ts-morph';
 import type { AckMode } from '../model';
 import type { ResolvedConfig } from '../../config/types';
 import type { SettleRecognizer } from '../flow';
+import type { IdentityRules } from '../guards';
 import type { FunctionWithBody } from '../source';
 
 /** What the README's table of supported libraries says about a library; generated from here. */
@@ -29,6 +30,8 @@ export interface ConsumerSite {
   identityHint: string;
   /** A TypeScript expression, valid at the top of the handler, for the message identity. */
   identityExpression?: string;
+  /** An insertion that makes `identityExpression` valid (names added to the parameter pattern). */
+  identityBinding?: { position: number; text: string };
 }
 
 export interface LibraryContext {
@@ -40,5 +43,6 @@ export interface LibraryContext {
 
 export interface LibraryModule extends SettleRecognizer {
   info: LibraryInfo;
+  identity: IdentityRules;
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[];
 }

@@ -2,7 +2,7 @@
  * `--explain`: one block per consumer found, for people (stylish) or as data (json).
  *
  *   kafkajs · orders.placed · eachMessage · implicit-after-return · src/orders.ts:12
- *     handler handleOrder · declared at-least-once
+ *     handler handleOrder · declared at-least-once · effective at-least-once
  *     effect  duplicate-unsafe  Stripe charges.create  src/billing.ts:40 (via chargeCustomer)
  *     settle  ack               channel.ack            src/orders.ts:30
  */

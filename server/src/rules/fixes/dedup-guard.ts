@@ -1,6 +1,10 @@
 /**
  * The `missing-event-id-check` quick-fix: a dedup guard at the top of the handler, keyed by the
  * message identity, in the strategies of RULES.md section 3. The configured strategy is preferred.
+ *
+ * The handler body is split into three parts: the head (validation before any effect) stays
+ * above the guard; the work goes under it; the tail (a final ack or `return message`) stays after
+ * it, so the claim is marked done (or the transaction committed) before the message is settled.
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, TextEdit } from '../../analysis/model';
@@ -10,27 +14,26 @@ import { nodeAt } from './ast';
 import { CodeStyle, detectStyle, indentLines, indentationAt, quoted } from './style';
 
 interface HandlerShape {
-  body: ts.Block;
-  /** Statements kept above the guard (input validation that does no processing). */
-  head: readonly ts.Statement[];
   /** Statements moved under the guard. */
-  rest: readonly ts.Statement[];
+  work: readonly ts.Statement[];
+  /** Trailing settles and `return message` kept after the guarded block. */
+  tail: readonly ts.Statement[];
   sourceFile: ts.SourceFile;
+  /** Indentation of the handler body's statements. */
+  indent: string;
 }
 
-/** What a duplicate does in this consumer: ack and return, or return (the library settles). */
-function skipDuplicate(consumer: ConsumerReport, context: FixContext, style: CodeStyle): string {
-  const registration = nodeAt(context, consumer.registration.location);
-  if (consumer.registration.library === 'amqplib' && registration && ts.isCallExpression(registration) && ts.isPropertyAccessExpression(registration.expression)) {
-    const channel = registration.expression.expression.getText();
-    const message = consumer.identityExpression?.split('.')[0] ?? 'msg';
-    return `{${style.newline}${style.indentUnit}${channel}.ack(${message})${style.semicolon}${style.newline}${style.indentUnit}return${style.semicolon}${style.newline}}`;
-  }
-  if (consumer.registration.library === 'sqs-consumer' && consumer.identityExpression) {
-    // sqs-consumer 14+ deletes only messages the handler returns; earlier versions ignore it.
-    return `return ${consumer.identityExpression.split('.')[0]}${style.semicolon}`;
-  }
-  return `return${style.semicolon}`;
+type Builder = (consumer: ConsumerReport, shape: HandlerShape, context: FixContext, style: CodeStyle) => FixSuggestion;
+
+function containsReturn(statements: readonly ts.Statement[]): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionLike(node)) return;
+    if (ts.isReturnStatement(node)) found = true;
+    else ts.forEachChild(node, visit);
+  };
+  statements.forEach(visit);
+  return found;
 }
 
 function handlerShape(consumer: ConsumerReport, context: FixContext): HandlerShape | undefined {
@@ -38,21 +41,74 @@ function handlerShape(consumer: ConsumerReport, context: FixContext): HandlerSha
   if (!handler || !ts.isFunctionLike(handler)) return undefined;
   const body = (handler as ts.FunctionLikeDeclaration).body;
   if (!body || !ts.isBlock(body) || !body.statements.length) return undefined;
-  const touched = [...consumer.effects.map((effect) => effect.handlerLocation.start), ...consumer.settles.map((settle) => settle.handlerLocation.start)];
-  const firstTouching = body.statements.findIndex((statement) => touched.some((start) => start >= statement.getStart() && start < statement.getEnd()));
-  if (firstTouching < 0) return undefined;
-  return { body, head: body.statements.slice(0, firstTouching), rest: body.statements.slice(firstTouching), sourceFile: body.getSourceFile() };
+  const touches = (statement: ts.Statement, starts: number[]) => starts.some((start) => start >= statement.getStart() && start < statement.getEnd());
+  const effectStarts = consumer.effects.map((effect) => effect.handlerLocation.start);
+  const settleStarts = consumer.settles.map((settle) => settle.handlerLocation.start);
+  const statements = body.statements;
+  const first = statements.findIndex((statement) => touches(statement, [...effectStarts, ...settleStarts]));
+  if (first < 0) return undefined;
+  let tailStart = statements.length;
+  while (tailStart > first + 1) {
+    const statement = statements[tailStart - 1];
+    const isSettle = ts.isExpressionStatement(statement) && touches(statement, settleStarts) && !touches(statement, effectStarts);
+    if (!isSettle && !ts.isReturnStatement(statement)) break;
+    tailStart--;
+  }
+  const work = statements.slice(first, tailStart);
+  // An early return inside the work would skip the 'done' mark or the COMMIT: no mechanical fix.
+  if (containsReturn(work)) return undefined;
+  return { work, tail: statements.slice(tailStart), sourceFile: body.getSourceFile(), indent: indentationAt(body.getSourceFile().text, statements[first].getStart()) };
 }
 
-/** Text of the statements, re-indented one level deeper than the handler body. */
-function restText(shape: HandlerShape, style: CodeStyle): { text: string; indent: string } {
+/** The work's text, one level deeper than the handler body. */
+function workText(shape: HandlerShape, style: CodeStyle): string {
   const text = shape.sourceFile.text;
-  const first = shape.rest[0];
-  const last = shape.rest[shape.rest.length - 1];
-  const indent = indentationAt(text, first.getStart());
+  const first = shape.work[0];
+  const last = shape.work[shape.work.length - 1];
   const lineStart = text.lastIndexOf('\n', first.getStart() - 1) + 1;
-  const original = text.slice(lineStart, last.getEnd());
-  return { text: indentLines(original, style.indentUnit), indent };
+  return indentLines(text.slice(lineStart, last.getEnd()), style.indentUnit);
+}
+
+/** Everything from the line after the work to the end of the tail (comments between them too). */
+function tailText(shape: HandlerShape): string {
+  if (!shape.tail.length) return '';
+  const text = shape.sourceFile.text;
+  const workEnd = shape.work[shape.work.length - 1].getEnd();
+  const nextLine = text.indexOf('\n', workEnd) + 1;
+  return text.slice(nextLine, shape.tail[shape.tail.length - 1].getEnd()).replace(/\r$/, '');
+}
+
+/** What a duplicate does in this consumer: ack and return, or return (the library settles). */
+function skipDuplicate(consumer: ConsumerReport, context: FixContext, style: CodeStyle): string[] {
+  const s = style.semicolon;
+  const registration = nodeAt(context, consumer.registration.location);
+  const message = consumer.identityExpression?.split(/[.?]/)[0] ?? 'msg';
+  if (consumer.registration.library === 'amqplib' && registration && ts.isCallExpression(registration) && ts.isPropertyAccessExpression(registration.expression)) {
+    return [`${registration.expression.expression.getText()}.ack(${message})${s}`, `return${s}`];
+  }
+  // sqs-consumer 14+ deletes only messages the handler returns; earlier versions ignore it.
+  if (consumer.registration.library === 'sqs-consumer') return [`return ${message}${s}`];
+  return [`return${s}`];
+}
+
+function skipBlock(lines: string[], indent: string, style: CodeStyle): string {
+  if (lines.length === 1) return lines[0];
+  return ['{', ...lines.map((line) => indent + style.indentUnit + line), `${indent}}`].join(style.newline);
+}
+
+/**
+ * The dedup key: the message identity (with a prefix for shared key spaces such as Redis), and a
+ * content hash where an amqplib publisher set no messageId (else every such message shares one key).
+ */
+function dedupKey(consumer: ConsumerReport, style: CodeStyle, prefix: string): { expression: string; needsHash: boolean } {
+  const identity = consumer.identityExpression!;
+  if (consumer.registration.library === 'amqplib') {
+    const message = identity.split('.')[0];
+    const hash = `createHash(${quoted('sha256', style)}).update(${message}.content).digest(${quoted('hex', style)})`;
+    return { expression: '`' + prefix + '${' + identity + ' ?? ' + hash + '}`', needsHash: true };
+  }
+  if (identity.startsWith('`')) return { expression: '`' + prefix + identity.slice(1), needsHash: false };
+  return { expression: prefix ? '`' + prefix + '${' + identity + '}`' : identity, needsHash: false };
 }
 
 function hasModuleBinding(sourceFile: ts.SourceFile, name: string): boolean {
@@ -73,12 +129,16 @@ function moduleEdit(sourceFile: ts.SourceFile, lines: string[], style: CodeStyle
   return { filePath: sourceFile.fileName, start: position, end: position, newText: prefix + lines.join(style.newline) + suffix };
 }
 
+function hashImport(shape: HandlerShape, style: CodeStyle, needed: boolean): string[] {
+  return needed && !hasModuleBinding(shape.sourceFile, 'createHash') ? [`import { createHash } from ${quoted('node:crypto', style)}${style.semicolon}`] : [];
+}
+
 /** An existing Redis client in the file (imported or declared), by name. */
 function existingRedisClient(sourceFile: ts.SourceFile): string | undefined {
   for (const statement of sourceFile.statements) {
     if (ts.isImportDeclaration(statement)) {
       const names = statement.importClause?.getText().split(/[\s{},]+/).filter(Boolean) ?? [];
-      const client = names.find((name) => /^redis$|redis(client)?$/i.test(name) && name !== 'Redis');
+      const client = names.find((name) => /redis(client)?$/i.test(name) && name !== 'Redis');
       if (client) return client;
     }
     if (ts.isVariableStatement(statement)) {
@@ -92,122 +152,110 @@ function existingRedisClient(sourceFile: ts.SourceFile): string | undefined {
   return undefined;
 }
 
-function redisFix(consumer: ConsumerReport, shape: HandlerShape, context: FixContext, style: CodeStyle): FixSuggestion {
+const redisFix: Builder = (consumer, shape, context, style) => {
   const q = (text: string) => quoted(text, style);
-  const s = style.semicolon;
-  const n = style.newline;
-  const moduleLines: string[] = [];
+  const { semicolon: s, newline: n, indentUnit: u } = style;
+  const i = shape.indent;
+  const key = dedupKey(consumer, style, 'processed:');
+  const moduleLines = hashImport(shape, style, key.needsHash);
   let client = existingRedisClient(shape.sourceFile);
   if (!client) {
     client = 'dedupRedis';
     if (!hasModuleBinding(shape.sourceFile, 'Redis')) moduleLines.push(`import Redis from ${q('ioredis')}${s}`);
     moduleLines.push(`const ${client} = new Redis(process.env.REDIS_URL ?? ${q('redis://localhost:6379')})${s}`);
   }
-  const { text, indent } = restText(shape, style);
-  const u = style.indentUnit;
-  const key = consumer.identityExpression!;
-  const guard = [
-    `// Claim the message: a short lease so a crash mid-processing lets a redelivery retry it.`,
-    `const dedupKey = ${key.startsWith('`') ? '`processed:' + key.slice(1) : '`processed:${' + key + '}`'}${s}`,
-    `const claimed = await ${client}.set(dedupKey, ${q('processing')}, ${q('EX')}, 300, ${q('NX')})${s}`,
-    `if (!claimed) ${skipDuplicate(consumer, context, style).split(n).join(n + indent)}`,
-    `try {`,
-  ].map((line, index) => (index === 0 ? line : indent + line));
-  const tail = [
-    `${u}await ${client}.set(dedupKey, ${q('done')}, ${q('EX')}, 7 * 24 * 3600)${s}`,
-    `} catch (error) {`,
-    `${u}await ${client}.del(dedupKey)${s} // release the claim so the redelivery can retry`,
-    `${u}throw error${s}`,
-    `}`,
-  ].map((line) => indent + line);
-  return buildFix(consumer, shape, 'Add a Redis dedup guard keyed by the message identity (SET NX lease)', [guard.join(n), text, tail.join(n)].join(n), moduleLines, style, context);
-}
+  const lines = [
+    `// Claim the message with a short lease: a crash mid-processing lets a redelivery retry it.`,
+    `${i}const dedupKey = ${key.expression}${s}`,
+    `${i}const claimed = await ${client}.set(dedupKey, ${q('processing')}, ${q('EX')}, 300, ${q('NX')})${s}`,
+    `${i}if (!claimed) ${skipBlock(skipDuplicate(consumer, context, style), i, style)}`,
+    `${i}try {`,
+    workText(shape, style),
+    `${i}${u}await ${client}.set(dedupKey, ${q('done')}, ${q('EX')}, 7 * 24 * 3600)${s}`,
+    `${i}} catch (error) {`,
+    `${i}${u}await ${client}.del(dedupKey)${s} // release the claim so the redelivery can retry`,
+    `${i}${u}throw error${s}`,
+    `${i}}`,
+  ];
+  return buildFix(shape, 'redis', 'Add a Redis dedup guard keyed by the message identity (SET NX lease)', lines.join(n), moduleLines, style, context);
+};
 
-function sqlFix(consumer: ConsumerReport, shape: HandlerShape, context: FixContext, style: CodeStyle): FixSuggestion {
+const sqlFix: Builder = (consumer, shape, context, style) => {
   const q = (text: string) => quoted(text, style);
-  const s = style.semicolon;
-  const n = style.newline;
-  const u = style.indentUnit;
-  const moduleLines: string[] = [];
+  const { semicolon: s, newline: n, indentUnit: u } = style;
+  const i = shape.indent;
+  const key = dedupKey(consumer, style, '');
+  const moduleLines = hashImport(shape, style, key.needsHash);
   if (!hasModuleBinding(shape.sourceFile, 'dedupPool')) {
     if (!hasModuleBinding(shape.sourceFile, 'Pool')) moduleLines.push(`import { Pool } from ${q('pg')}${s}`);
     moduleLines.push(`const dedupPool = new Pool({ connectionString: process.env.DATABASE_URL })${s}`);
   }
-  const { text, indent } = restText(shape, style);
-  const key = consumer.identityExpression!;
-  const head = [
+  const skip = skipDuplicate(consumer, context, style).map((line) => `${i}${u}${u}${line}`);
+  const lines = [
     `// Inbox pattern: the claim commits or rolls back with this handler's writes (needs a unique key on event_id).`,
-    `// Run the handler's database writes on \`db\` so they share the transaction.`,
-    `const db = await dedupPool.connect()${s}`,
-    `try {`,
-    `${u}await db.query(${q('BEGIN')})${s}`,
-    `${u}const { rowCount } = await db.query(${q('INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING')}, [${key}])${s}`,
-    `${u}if (rowCount === 0) {`,
-    `${u}${u}await db.query(${q('ROLLBACK')})${s}`,
-    ...skipDuplicate(consumer, context, style)
-      .replace(/^\{|\}$/g, '')
-      .split(n)
-      .map((line) => line.trim())
-      .filter(Boolean)
-      .map((line) => `${u}${u}${line}`),
-    `${u}}`,
-  ].map((line, index) => (index === 0 ? line : indent + line));
-  const tail = [
-    `${u}await db.query(${q('COMMIT')})${s}`,
-    `} catch (error) {`,
-    `${u}await db.query(${q('ROLLBACK')})${s}`,
-    `${u}throw error${s}`,
-    `} finally {`,
-    `${u}db.release()${s}`,
-    `}`,
-  ].map((line) => indent + line);
-  return buildFix(consumer, shape, 'Add an inbox-table dedup guard (INSERT … ON CONFLICT DO NOTHING in one transaction)', [head.join(n), indentLines(text, u), tail.join(n)].join(n), moduleLines, style, context);
-}
+    `${i}// Run the handler's database writes on \`db\` so they share the transaction.`,
+    `${i}const db = await dedupPool.connect()${s}`,
+    `${i}try {`,
+    `${i}${u}await db.query(${q('BEGIN')})${s}`,
+    `${i}${u}const { rowCount } = await db.query(${q('INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING')}, [${key.expression}])${s}`,
+    `${i}${u}if (rowCount === 0) {`,
+    `${i}${u}${u}await db.query(${q('ROLLBACK')})${s}`,
+    ...skip,
+    `${i}${u}}`,
+    workText(shape, style),
+    `${i}${u}await db.query(${q('COMMIT')})${s}`,
+    `${i}} catch (error) {`,
+    `${i}${u}await db.query(${q('ROLLBACK')})${s}`,
+    `${i}${u}throw error${s}`,
+    `${i}} finally {`,
+    `${i}${u}db.release()${s}`,
+    `${i}}`,
+  ];
+  return buildFix(shape, 'sql', 'Add an inbox-table dedup guard (INSERT … ON CONFLICT DO NOTHING in one transaction)', lines.join(n), moduleLines, style, context);
+};
 
-function memoryFix(consumer: ConsumerReport, shape: HandlerShape, context: FixContext, style: CodeStyle): FixSuggestion {
-  const s = style.semicolon;
-  const n = style.newline;
-  const moduleLines = hasModuleBinding(shape.sourceFile, 'processedMessageIds')
-    ? []
-    : [
-        `// In-memory dedup, for tests only: it is empty again after a restart, so it does not`,
-        `// protect against the redeliveries a crash causes. Use the redis or sql strategy in production.`,
-        `const processedMessageIds = new Set<string>()${s}`,
-      ];
-  const first = shape.rest[0];
-  const indent = indentationAt(shape.sourceFile.text, first.getStart());
-  const key = consumer.identityExpression!;
-  const guard = [`const dedupKey = String(${key})${s}`, `if (processedMessageIds.has(dedupKey)) ${skipDuplicate(consumer, context, style).split(n).join(n + indent)}`, `processedMessageIds.add(dedupKey)${s}`].map(
-    (line, index) => (index === 0 ? line : indent + line),
-  );
-  const lineStart = shape.sourceFile.text.lastIndexOf('\n', first.getStart() - 1) + 1;
-  const edits: TextEdit[] = [{ filePath: shape.sourceFile.fileName, start: first.getStart(), end: first.getStart(), newText: guard.join(n) + n + indent }];
-  void lineStart;
+const memoryFix: Builder = (consumer, shape, context, style) => {
+  const { semicolon: s, newline: n } = style;
+  const i = shape.indent;
+  const key = dedupKey(consumer, style, 'processed:');
+  const moduleLines = [
+    ...hashImport(shape, style, key.needsHash),
+    ...(hasModuleBinding(shape.sourceFile, 'processedMessageIds')
+      ? []
+      : [
+          `// In-memory dedup, for tests only: it is empty again after a restart, so it does not`,
+          `// protect against the redeliveries a crash causes. Use the redis or sql strategy in production.`,
+          `const processedMessageIds = new Set<string>()${s}`,
+        ]),
+  ];
+  const first = shape.work[0];
+  const guard = [`const dedupKey = ${key.expression}${s}`, `${i}if (processedMessageIds.has(dedupKey)) ${skipBlock(skipDuplicate(consumer, context, style), i, style)}`, `${i}processedMessageIds.add(dedupKey)${s}`];
+  const edits: TextEdit[] = [{ filePath: shape.sourceFile.fileName, start: first.getStart(), end: first.getStart(), newText: guard.join(n) + n + i }];
   const module = moduleEdit(shape.sourceFile, moduleLines, style);
   if (module) edits.unshift(module);
-  return { title: 'Add an in-memory dedup guard (tests only: lost on restart)', safe: false, preferred: context.config.guardStrategy === 'memory', edits };
-}
+  return { title: 'Add an in-memory dedup guard (tests only: lost on restart)', safe: false, preferred: context.config.guardStrategy === 'memory', edits: withBinding(consumer, edits) };
+};
 
-function buildFix(consumer: ConsumerReport, shape: HandlerShape, title: string, replacement: string, moduleLines: string[], style: CodeStyle, context: FixContext): FixSuggestion {
-  void consumer;
-  const first = shape.rest[0];
-  const last = shape.rest[shape.rest.length - 1];
-  const edits: TextEdit[] = [{ filePath: shape.sourceFile.fileName, start: first.getStart(), end: last.getEnd(), newText: replacement.trimStart() }];
+function buildFix(shape: HandlerShape, strategy: GuardStrategy, title: string, replacement: string, moduleLines: string[], style: CodeStyle, context: FixContext): FixSuggestion {
+  const first = shape.work[0];
+  const last = shape.tail.length ? shape.tail[shape.tail.length - 1] : shape.work[shape.work.length - 1];
+  const tail = tailText(shape);
+  const edits: TextEdit[] = [{ filePath: shape.sourceFile.fileName, start: first.getStart(), end: last.getEnd(), newText: tail ? replacement + style.newline + tail : replacement }];
   const module = moduleEdit(shape.sourceFile, moduleLines, style);
   if (module) edits.unshift(module);
-  const strategy = title.startsWith('Add a Redis') ? 'redis' : title.startsWith('Add an inbox') ? 'sql' : 'memory';
   return { title, safe: false, preferred: context.config.guardStrategy === strategy, edits };
 }
 
-const BUILDERS: Partial<Record<GuardStrategy, (consumer: ConsumerReport, shape: HandlerShape, context: FixContext, style: CodeStyle) => FixSuggestion>> = {
-  redis: redisFix,
-  sql: sqlFix,
-  memory: memoryFix,
-};
+/** Adds the parameter bindings the identity expression needs (kafkajs `{ topic, partition, message }`). */
+function withBinding(consumer: ConsumerReport, edits: TextEdit[]): TextEdit[] {
+  return consumer.identityBinding ? [consumer.identityBinding, ...edits] : edits;
+}
+
+const BUILDERS: Partial<Record<GuardStrategy, Builder>> = { redis: redisFix, sql: sqlFix, memory: memoryFix };
 
 /**
  * One fix per strategy that applies to this handler. Powertools' makeIdempotent wraps a Lambda
- * handler, so it is offered only for Lambda consumers.
+ * handler, so it is not offered for these consumers.
  */
 export function dedupGuardFixes(consumer: ConsumerReport, context: FixContext): FixSuggestion[] {
   if (!consumer.identityExpression) return [];
@@ -217,7 +265,9 @@ export function dedupGuardFixes(consumer: ConsumerReport, context: FixContext): 
   const fixes: FixSuggestion[] = [];
   for (const strategy of ['redis', 'sql', 'memory'] as const) {
     const build = BUILDERS[strategy];
-    if (build) fixes.push(build(consumer, shape, context, style));
+    if (!build) continue;
+    const fix = build(consumer, shape, context, style);
+    fixes.push(strategy === 'memory' ? fix : { ...fix, edits: withBinding(consumer, fix.edits) });
   }
   // The configured strategy first, so editors list it on top.
   return fixes.sort((a, b) => Number(!!b.preferred) - Number(!!a.preferred));

@@ -10,6 +10,14 @@ import { nodeAt } from './ast';
 import { prefixedKey } from './style';
 import { unwrap } from '../../analysis/source';
 
+/** Sets `name: value` in an object literal: replaces an existing value, or adds the property. */
+function setObjectProperty(object: ts.ObjectLiteralExpression, name: string, value: string, filePath: string): FixSuggestion['edits'] {
+  const existing = object.properties.find((property) => property.name && ts.isIdentifier(property.name) && property.name.text === name);
+  if (existing && ts.isPropertyAssignment(existing)) return [{ filePath, start: existing.initializer.getStart(), end: existing.initializer.getEnd(), newText: value }];
+  if (existing) return [{ filePath, start: existing.getStart(), end: existing.getEnd(), newText: `${name}: ${value}` }];
+  return addObjectProperty(object, `${name}: ${value}`, filePath);
+}
+
 function addObjectProperty(object: ts.ObjectLiteralExpression, property: string, filePath: string): FixSuggestion['edits'] {
   const last = object.properties[object.properties.length - 1];
   if (!last) return [{ filePath, start: object.getStart() + 1, end: object.getEnd() - 1, newText: ` ${property} ` }];
@@ -30,7 +38,7 @@ function stripeFix(effect: EffectOccurrence, call: ts.CallExpression, identity: 
   const key = prefixedKey(identity, `${effect.description.label.replace(/^Stripe /, '').replace(/\W+/g, '-')}-`);
   const options = call.arguments[1] && unwrap(call.arguments[1]);
   let edits: FixSuggestion['edits'];
-  if (options && ts.isObjectLiteralExpression(options)) edits = addObjectProperty(options, `idempotencyKey: ${key}`, filePath);
+  if (options && ts.isObjectLiteralExpression(options)) edits = setObjectProperty(options, 'idempotencyKey', key, filePath);
   else if (call.arguments.length === 1) edits = [{ filePath, start: call.arguments[0].getEnd(), end: call.arguments[0].getEnd(), newText: `, { idempotencyKey: ${key} }` }];
   else return [];
   return [{ title: 'Pass a Stripe idempotencyKey derived from the message', safe: false, edits }];
@@ -65,34 +73,37 @@ function conflictFix(effect: EffectOccurrence, call: ts.CallExpression): FixSugg
 
 function bullmqFix(effect: EffectOccurrence, call: ts.CallExpression, identity: string): FixSuggestion[] {
   const filePath = effect.location.filePath;
-  const key = prefixedKey(identity, 'job-');
+  // BullMQ rejects custom job ids containing ':' (its key separator).
+  const key = prefixedKey(identity, 'job-').replace(/:(?=\$\{)/g, '-');
   const options = call.arguments[2] && unwrap(call.arguments[2]);
-  if (options && ts.isObjectLiteralExpression(options)) return [{ title: 'Give the BullMQ job a jobId derived from the message', safe: false, edits: addObjectProperty(options, `jobId: ${key}`, filePath) }];
+  if (options && ts.isObjectLiteralExpression(options)) return [{ title: 'Give the BullMQ job a jobId derived from the message', safe: false, edits: setObjectProperty(options, 'jobId', key, filePath) }];
   if (call.arguments.length !== 2) return [];
   return [{ title: 'Give the BullMQ job a jobId derived from the message', safe: false, edits: [{ filePath, start: call.arguments[1].getEnd(), end: call.arguments[1].getEnd(), newText: `, { jobId: ${key} }` }] }];
 }
 
+/** SQS rejects MessageDeduplicationId on standard queues: offered only when the queue may be FIFO. */
 function sqsFix(effect: EffectOccurrence, call: ts.CallExpression, identity: string): FixSuggestion[] {
   const command = call.arguments[0] && unwrap(call.arguments[0]);
   const input = command && ts.isNewExpression(command) ? command.arguments?.[0] : undefined;
   const object = input && unwrap(input);
   if (!object || !ts.isObjectLiteralExpression(object)) return [];
-  return [{ title: 'Set MessageDeduplicationId from the message (FIFO queues)', safe: false, edits: addObjectProperty(object, `MessageDeduplicationId: ${prefixedKey(identity, '')}`, effect.location.filePath) }];
+  const queueUrl = object.properties.find((property) => property.name?.getText() === 'QueueUrl');
+  const url = queueUrl && ts.isPropertyAssignment(queueUrl) ? unwrap(queueUrl.initializer) : undefined;
+  const staticUrl = url && (ts.isStringLiteral(url) || ts.isNoSubstitutionTemplateLiteral(url)) ? url.text : undefined;
+  if (staticUrl !== undefined && !staticUrl.endsWith('.fifo')) return [];
+  const title = staticUrl ? 'Set MessageDeduplicationId from the message' : 'Set MessageDeduplicationId from the message (FIFO queues only)';
+  return [{ title, safe: false, edits: setObjectProperty(object, 'MessageDeduplicationId', prefixedKey(identity, ''), effect.location.filePath) }];
 }
 
 export function effectLevelFixes(consumer: ConsumerReport, effect: EffectOccurrence, context: FixContext): FixSuggestion[] {
   const kind = effect.description.effectFix;
-  if (!kind || effect.chain.length || !consumer.identityExpression) return [];
+  if (!kind || effect.chain.length) return [];
   const node = nodeAt(context, effect.location);
   if (!node || !ts.isCallExpression(node)) return [];
-  switch (kind) {
-    case 'stripe-idempotency-key':
-      return stripeFix(effect, node, consumer.identityExpression);
-    case 'conflict-ignoring-insert':
-      return conflictFix(effect, node);
-    case 'bullmq-job-id':
-      return bullmqFix(effect, node, consumer.identityExpression);
-    case 'sqs-deduplication-id':
-      return sqsFix(effect, node, consumer.identityExpression);
-  }
+  if (kind === 'conflict-ignoring-insert') return conflictFix(effect, node);
+  const identity = consumer.identityExpression;
+  if (!identity) return [];
+  const fixes = kind === 'stripe-idempotency-key' ? stripeFix(effect, node, identity) : kind === 'bullmq-job-id' ? bullmqFix(effect, node, identity) : sqsFix(effect, node, identity);
+  // The key may use names the fix adds to the handler's parameters.
+  return consumer.identityBinding ? fixes.map((fix) => ({ ...fix, edits: [consumer.identityBinding!, ...fix.edits] })) : fixes;
 }
