@@ -7,9 +7,10 @@ import { ts } from 'ts-morph';
 import type { ResolvedConfig } from '../config/types';
 import { runRules } from '../rules/run';
 import type { FixContext } from '../rules/fixes/context';
-import { FlowBuilder } from './flow';
+import { FlowBuilder, type Step } from './flow';
 import { MessageValues } from './identity';
 import { LIBRARIES, type ConsumerSite } from './libraries';
+import { WrapperCall, findWrapper, findWrapperCalls } from './wrappers';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding, Semantics, SourceLocation } from './model';
 import { OccurrenceRegistry, enumeratePaths } from './paths';
 import { effectiveSemantics } from './semantics';
@@ -21,6 +22,11 @@ export interface AnalyzeOptions {
   program: ts.Program;
   /** Absolute paths of the files to lint. */
   files: readonly string[];
+  /**
+   * Files where consumers may be registered (those importing a broker library); wrappers defined
+   * there are followed into the lint files that call them. Defaults to `files`.
+   */
+  brokerFiles?: readonly string[];
   config: ResolvedConfig;
   /** Current text of files, for fixes (the editor's buffers in the server). */
   sourceText?: (filePath: string) => string | undefined;
@@ -30,104 +36,173 @@ export interface AnalyzeOptions {
 export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   const { program, config } = options;
   const checker = program.getTypeChecker();
-  const consumers: ConsumerReport[] = [];
-  const findings: Finding[] = [];
+  const lintFiles = new Set(options.files);
   const problems: FileProblem[] = [];
   const fixContext: FixContext = {
     config,
     sourceText: (filePath) => options.sourceText?.(filePath) ?? program.getSourceFile(filePath)?.getFullText(),
     sourceFile: (filePath) => program.getSourceFile(filePath),
   };
-  let done = 0;
-  for (const filePath of options.files) {
+
+  // 1. Registrations in every file that imports a broker library.
+  const sites: ConsumerSite[] = [];
+  const brokerFiles = [...new Set([...(options.brokerFiles ?? []), ...options.files])];
+  for (const filePath of brokerFiles) {
     const sourceFile = program.getSourceFile(filePath);
-    done++;
-    options.onProgress?.(done, options.files.length);
     if (!sourceFile) {
-      problems.push({ filePath, message: 'could not be loaded into the TypeScript program' });
+      if (lintFiles.has(filePath)) problems.push({ filePath, message: 'could not be loaded into the TypeScript program' });
       continue;
     }
     try {
-      const fileConsumers = analyzeSourceFile(sourceFile, checker, config);
-      const suppressions = new Suppressions(sourceFile.getFullText(), sourceFile);
-      for (const consumer of fileConsumers) {
-        consumers.push(consumer);
-        const reported = runRules(consumer, config, fixContext);
-        findings.push(...reported.filter((finding) => !isSuppressed(finding, program, suppressions, sourceFile)));
-      }
+      sites.push(...findSites(sourceFile, program, config));
     } catch (error) {
       problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
     }
   }
+
+  // 2. Wrappers: a registration whose handler calls a callback parameter; its callers are consumers.
+  const wrappers = sites.map((site) => ({ site, wrapper: findWrapper(site, checker) }));
+  const callSites = findWrapperCalls(
+    wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!),
+    options.files.map((file) => program.getSourceFile(file)).filter((file): file is ts.SourceFile => !!file),
+    checker,
+  );
+
+  // 3. Reports for the consumers registered in the lint files, then rules and suppressions.
+  const consumers: ConsumerReport[] = [];
+  const unresolvedWrappers: { name: string; filePath: string }[] = [];
+  let done = 0;
+  for (const { site, wrapper } of wrappers) {
+    if (!lintFiles.has(site.registrationNode.getSourceFile().fileName)) continue;
+    if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
+    const report = guarded(problems, site, () => buildConsumerReport(site, checker, config));
+    if (!report) continue;
+    if (wrapper) {
+      report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
+      unresolvedWrappers.push({ name: functionName(wrapper.wrapper).split('.').pop()!, filePath: wrapper.wrapper.getSourceFile().fileName });
+    }
+    consumers.push(report);
+  }
+  for (const call of callSites) {
+    const report = guarded(problems, call.site, () => buildConsumerReport(call.site, checker, config, call));
+    if (report) consumers.push(report);
+  }
+  assignIds(consumers);
+
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  for (const consumer of consumers) {
+    done++;
+    options.onProgress?.(done, consumers.length);
+    for (const finding of runRules(consumer, config, fixContext)) {
+      // A wrapper's ack serves every consumer registered through it: one finding, not one per caller.
+      const key = `${finding.ruleId}:${finding.location.filePath}:${finding.location.start}`;
+      if (seen.has(key) || isSuppressed(finding, program)) continue;
+      seen.add(key);
+      findings.push(finding);
+    }
+  }
   findings.sort(compareFindings);
-  return { consumers, findings, problems, filesLinted: [...options.files], filesAnalyzed: options.files.length };
+  return { consumers, findings, problems, filesLinted: [...options.files], filesAnalyzed: options.files.length, unresolvedWrappers };
 }
 
-function isSuppressed(finding: Finding, program: ts.Program, fileSuppressions: Suppressions, sourceFile: ts.SourceFile): boolean {
-  if (finding.location.filePath === sourceFile.fileName) return fileSuppressions.isSuppressed(finding.ruleId, finding.location.line);
-  const other = program.getSourceFile(finding.location.filePath);
-  return !!other && new Suppressions(other.getFullText()).isSuppressed(finding.ruleId, finding.location.line);
+function guarded<T>(problems: FileProblem[], site: ConsumerSite, build: () => T): T | undefined {
+  try {
+    return build();
+  } catch (error) {
+    problems.push({ filePath: site.registrationNode.getSourceFile().fileName, message: `analysis failed: ${(error as Error).message}` });
+    return undefined;
+  }
+}
+
+const suppressionCache = new WeakMap<ts.SourceFile, Suppressions>();
+
+function isSuppressed(finding: Finding, program: ts.Program): boolean {
+  const sourceFile = program.getSourceFile(finding.location.filePath);
+  if (!sourceFile) return false;
+  let suppressions = suppressionCache.get(sourceFile);
+  if (!suppressions) {
+    suppressions = new Suppressions(sourceFile.getFullText(), sourceFile);
+    suppressionCache.set(sourceFile, suppressions);
+  }
+  return suppressions.isSuppressed(finding.ruleId, finding.location.line);
 }
 
 function compareFindings(a: Finding, b: Finding): number {
   return a.location.filePath.localeCompare(b.location.filePath) || a.location.start - b.location.start || a.ruleId.localeCompare(b.ruleId);
 }
 
-/** Consumers registered in one file, with their handlers analysed. */
-export function analyzeSourceFile(sourceFile: ts.SourceFile, checker: ts.TypeChecker, config: ResolvedConfig): ConsumerReport[] {
+function findSites(sourceFile: ts.SourceFile, program: ts.Program, config: ResolvedConfig): ConsumerSite[] {
   const imports = importedModules(sourceFile);
-  const reports: ConsumerReport[] = [];
-  for (const library of LIBRARIES) {
-    for (const site of library.findConsumers(sourceFile, { checker, config, imports })) {
-      reports.push(buildConsumerReport(site, checker, config));
-    }
-  }
-  // Ids that survive edits above the consumer (no line numbers): file, library, source, handler, ordinal.
+  const checker = program.getTypeChecker();
+  return LIBRARIES.flatMap((library) => library.findConsumers(sourceFile, { checker, program, config, imports }));
+}
+
+/** Consumers registered in one file, with their handlers analysed (no wrapper following). */
+export function analyzeSourceFile(sourceFile: ts.SourceFile, program: ts.Program, config: ResolvedConfig): ConsumerReport[] {
+  const checker = program.getTypeChecker();
+  const reports = findSites(sourceFile, program, config).map((site) => buildConsumerReport(site, checker, config));
+  assignIds(reports);
+  return reports;
+}
+
+/** Ids that survive edits above the consumer (no line numbers): file, library, source, handler, ordinal. */
+function assignIds(reports: ConsumerReport[]): void {
   const counts = new Map<string, number>();
   for (const report of reports) {
-    const base = `${sourceFile.fileName}#${report.registration.library}:${report.registration.form}:${report.registration.source ?? ''}:${report.handlerName}`;
+    const base = `${report.registration.location.filePath}#${report.registration.library}:${report.registration.form}:${report.registration.source ?? ''}:${report.handlerName}`;
     const ordinal = counts.get(base) ?? 0;
     counts.set(base, ordinal + 1);
     report.id = ordinal ? `${base}:${ordinal}` : base;
   }
-  return reports;
 }
 
-export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker, config: ResolvedConfig): ConsumerReport {
+export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker, config: ResolvedConfig, call?: WrapperCall): ConsumerReport {
   const values = new MessageValues(checker);
   for (const binding of site.messageBindings) values.addBinding(binding);
   const builder = new FlowBuilder({ checker, config, library: site.library, libraryId: site.library.info.id, identity: site.library.identity });
-  const steps = builder.handlerSteps(site.handler, values);
+  if (call) builder.bindCallback(call.wrapper.parameter, call.callback);
+  const handlerSteps = site.body ? builder.loopBodySteps(site.handler, site.body, values) : builder.handlerSteps(site.handler, values);
+  const steps: Step[] = site.guardedBy
+    ? [{ t: 'guarded', guard: { kind: 'wrapper', label: site.guardedBy.label, node: site.guardedBy.node, keyedByIdentity: true, scope: 'message', chain: [] }, body: handlerSteps }]
+    : handlerSteps;
   const registry = new OccurrenceRegistry();
   const { paths, incomplete } = enumeratePaths(steps, registry);
-  const tags = handlerTags(site.handler);
-  const registration = locationOf(site.registrationNode);
-  const override = tags.delivery ?? (site.source ? config.semantics[site.source] : undefined);
+  // Through a wrapper, the handler the user wrote is the callback passed at the call site.
+  const handler = call?.callback ?? site.handler;
+  const tags = handlerTags(handler);
+  const registrationNode = call?.node ?? site.registrationNode;
+  const registration = locationOf(registrationNode);
+  const source = call ? call.source ?? site.source : site.source;
+  const override = tags.delivery ?? (source ? config.semantics[source] : undefined);
   const declared: Semantics = override ?? (site.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once');
   const report: ConsumerReport = {
-    id: '', // set by analyzeSourceFile, which sees the file's other consumers
+    id: '', // set by assignIds, which sees the other consumers of the file
     registration: {
       library: site.library.info.id,
       libraryDisplayName: site.library.info.displayName,
-      source: site.source,
+      source,
       location: registration,
       ackModeLocation: site.ackModeNode ? locationOf(site.ackModeNode) : undefined,
       ackMode: site.ackMode,
-      form: site.form,
+      form: call ? `${site.form} via ${functionName(call.wrapper.wrapper)}()` : site.form,
+      wrapperLocation: call ? locationOf(site.registrationNode) : undefined,
     },
-    handlerName: functionName(site.handler),
-    handlerLocation: handlerHead(site.handler),
-    handlerRange: locationOf(site.handler),
+    handlerName: functionName(handler),
+    handlerLocation: site.body && !call ? loopHead(site.body) : handlerHead(handler),
+    handlerRange: locationOf(site.body && !call ? site.body : handler),
     identityHint: site.identityHint,
-    identityExpression: site.identityExpression,
-    identityBinding: site.identityBinding
-      ? { filePath: site.handler.getSourceFile().fileName, start: site.identityBinding.position, end: site.identityBinding.position, newText: site.identityBinding.text }
-      : undefined,
+    // Fixes write code into the handler: only where the identity is expressible in its scope.
+    identityExpression: call ? undefined : site.identityExpression,
+    identityBinding:
+      site.identityBinding && !call
+        ? { filePath: site.handler.getSourceFile().fileName, start: site.identityBinding.position, end: site.identityBinding.position, newText: site.identityBinding.text }
+        : undefined,
     effects: registry.effects,
     settles: registry.settles,
     guards: registry.guards,
     paths,
-    incomplete: incomplete ?? builder.truncated,
+    incomplete: site.incomplete ?? incomplete ?? builder.truncated,
     vouchedIdempotent: tags.idempotent,
     declaredSemanticsOverride: override,
     declaredSemantics: declared,
@@ -138,6 +213,16 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
   report.effectiveSemantics = effective.semantics;
   report.semanticsReasons = effective.reasons;
   return report;
+}
+
+/** The head of a loop-style handler: `for (const message of Messages)`. */
+function loopHead(body: ts.Statement): SourceLocation {
+  const loop = body.parent;
+  const end = body.getStart();
+  const start = loop.getStart();
+  const text = loop.getSourceFile().text;
+  const newline = text.indexOf('\n', start);
+  return locationOf(loop, start, Math.max(start + 1, newline >= 0 && newline < end ? newline : end));
 }
 
 /** The head of a handler: its name, or `async ({ message }) =>` up to the body, on one line. */

@@ -10,8 +10,9 @@ import type { ResolvedConfig } from '../config/types';
 import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from './effects';
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
 import { MessageValues } from './identity';
-import { FunctionWithBody, calledName, functionName, isAsyncFunction, isFunctionWithBody, isProjectCode, locationOf, unwrap } from './source';
-import { calledFunction } from './symbols';
+import { FunctionWithBody, calledName, functionName, isAsyncFunction, isFunctionWithBody, isProjectCode, locationOf, symbolOf, unwrap } from './source';
+import { calledFunction, resolveFunction } from './symbols';
+import { objectLiteral as objectLiteralOf } from './effects/objects';
 
 export type Completion = 'awaited' | 'dropped';
 
@@ -81,6 +82,7 @@ export class FlowBuilder {
   private readonly functionIds = new WeakMap<ts.Node, number>();
   private nextFunctionId = 0;
   private readonly stack: ts.Node[] = [];
+  private readonly callbacks = new Map<ts.ParameterDeclaration, FunctionWithBody>();
   /** Set when a call could not be followed (depth limit); rules stay quiet on what they cannot see. */
   truncated: string | undefined;
 
@@ -90,6 +92,28 @@ export class FlowBuilder {
   handlerSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
     values.propagateThrough(fn.body);
     return this.functionSteps(fn, values);
+  }
+
+  /**
+   * Steps of a loop-style consumer (SQS receive loop, JetStream fetch, xreadgroup): the handler
+   * is the body that processes one message; `continue` ends the handling of that message.
+   */
+  loopBodySteps(fn: FunctionWithBody, body: ts.Statement, values: MessageValues): Step[] {
+    values.propagateThrough(body);
+    this.stack.push(fn);
+    try {
+      return this.statement(body, { values, fn });
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  /**
+   * Wrappers (RULES.md 3a): when the code calls `parameter` (a callback the wrapper was given),
+   * the function passed at this call site runs there, as part of the handler itself.
+   */
+  bindCallback(parameter: ts.ParameterDeclaration, callback: FunctionWithBody): void {
+    this.callbacks.set(parameter, callback);
   }
 
   private functionSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
@@ -313,8 +337,12 @@ export class FlowBuilder {
       return [{ t: 'guarded', guard, body: this.inlineCallback(wrapper.callback, state, completion) }];
     }
 
+    const bound = this.boundCallback(call);
+    if (bound) return this.inlineCall(call, bound, state, completion, false);
     const target = calledFunction(call, this.options.checker);
     if (target && isProjectCode(target)) return this.inlineCall(call, target, state, completion);
+    const dispatched = this.dispatchTable(call, state, completion);
+    if (dispatched) return dispatched;
 
     const steps: Step[] = [];
     const name = calledName(call) ?? '';
@@ -343,7 +371,33 @@ export class FlowBuilder {
     return [{ t: 'scope', body: completion === 'dropped' ? dropAll(body) : body }];
   }
 
-  private inlineCall(call: ts.CallExpression, target: FunctionWithBody, state: WalkState, completion: Completion): Step[] {
+  /** The callback bound to the parameter a call invokes (`handler(payload)` inside a wrapper). */
+  private boundCallback(call: ts.CallExpression): FunctionWithBody | undefined {
+    if (!this.callbacks.size) return undefined;
+    const callee = unwrap(call.expression);
+    if (!ts.isIdentifier(callee)) return undefined;
+    const declaration = symbolOf(callee, this.options.checker)?.valueDeclaration;
+    return declaration && ts.isParameter(declaration) ? this.callbacks.get(declaration) : undefined;
+  }
+
+  /**
+   * Dispatch tables: `handlers[event.type](event)` where `handlers` is an object literal of the
+   * project's functions. Every entry may run, so each is a branch; unresolved tables stay quiet.
+   */
+  private dispatchTable(call: ts.CallExpression, state: WalkState, completion: Completion): Step[] | undefined {
+    const callee = unwrap(call.expression);
+    if (!ts.isElementAccessExpression(callee) || ts.isStringLiteralLike(callee.argumentExpression)) return undefined;
+    const table = objectLiteralOf(callee.expression, this.options.checker);
+    if (!table) return undefined;
+    const targets = table.properties
+      .map((property) => (ts.isMethodDeclaration(property) ? property : ts.isPropertyAssignment(property) || ts.isShorthandPropertyAssignment(property) ? resolveFunction(ts.isPropertyAssignment(property) ? property.initializer : property.name, this.options.checker) : undefined))
+      .filter((target): target is FunctionWithBody => !!target && isFunctionWithBody(target) && isProjectCode(target));
+    if (!targets.length) return undefined;
+    const cases = targets.map((target) => this.inlineCall(call, target, state, completion));
+    return [{ t: 'switch', cases, hasDefault: false }];
+  }
+
+  private inlineCall(call: ts.CallExpression, target: FunctionWithBody, state: WalkState, completion: Completion, link = true): Step[] {
     if (this.stack.includes(target)) return []; // recursion: cut the cycle
     if (this.stack.length > this.options.config.maxDepth) {
       this.truncated = `calls deeper than ${this.options.config.maxDepth} levels were not followed`;
@@ -359,9 +413,9 @@ export class FlowBuilder {
       this.summaryCache.set(key, body);
     }
     if (!hasEvents(body)) return [];
-    const link: CallChainLink = { location: locationOf(call), callee: functionName(target) };
     const async = isAsyncFunction(target) || returnsPromise(target, this.options.checker);
-    const linked = prefixChain(body, link);
+    // A wrapper's callback is the handler itself: its effects are reported where they are.
+    const linked = link ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }) : body;
     return [{ t: 'scope', body: async && completion === 'dropped' ? dropAll(linked) : linked }];
   }
 

@@ -151,6 +151,8 @@ export interface ConsumerRegistration {
   ackMode: AckMode;
   /** Form of registration: "eachMessage", "eachBatch", "consume", "handleMessage"… */
   form: string;
+  /** For consumers registered through a wrapper: where the wrapper registers with the library. */
+  wrapperLocation?: SourceLocation;
 }
 
 export interface ConsumerReport {
@@ -221,4 +223,6 @@ export interface AnalysisResult {
   filesLinted: string[];
   /** Files the prefilter selected for deep analysis. */
   filesAnalyzed: number;
+  /** Wrapper functions whose callers were not among the analysed files (a second pass adds them). */
+  unresolvedWrappers?: { name: string; filePath: string }[];
 }

@@ -37,6 +37,7 @@ export function findTsconfig(start: string): string | undefined {
 
 export interface LoadedProgram {
   program: ts.Program;
+  project: Project;
   tsconfigPath?: string;
   warnings: string[];
 }
@@ -68,17 +69,19 @@ export function loadProgram(rootFiles: readonly string[], tsconfigPath: string |
   }
   if (!project) project = new Project({ compilerOptions: DEFAULT_OPTIONS, skipFileDependencyResolution: true });
   for (const file of rootFiles) project.addSourceFileAtPath(file);
-  return { program: project.getProgram().compilerObject, tsconfigPath: project === undefined ? undefined : tsconfigPath, warnings };
+  return { program: project.getProgram().compilerObject, project, tsconfigPath, warnings };
 }
 
 export function runLint(request: LintRequest): LintRun {
   const collected = collectFiles(request.paths, request.cwd, request.config.ignore);
   const problems: FileProblem[] = [...collected.problems];
   const candidates: string[] = [];
+  const others = new Map<string, string>();
   for (const file of collected.files) {
     const source = readSource(file);
     if (source.problem) problems.push({ filePath: file, message: source.problem });
     else if (source.text !== undefined && mentionsBroker(source.text)) candidates.push(file);
+    else if (source.text !== undefined) others.set(file, source.text);
   }
   const warnings = [...collected.warnings];
   if (!candidates.length) {
@@ -97,13 +100,42 @@ export function runLint(request: LintRequest): LintRun {
       problems.push({ filePath: file, message: `has syntax errors (line ${line}: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}); analysed what could be parsed` });
     }
   }
-  const result = analyzeFiles({ program: loaded.program, files: candidates, config: request.config, onProgress: request.onProgress });
+  let result = analyzeFiles({ program: loaded.program, files: candidates, config: request.config, onProgress: request.onProgress });
+  // Second pass: files that call a wrapper (a function that registers a consumer with a callback)
+  // are consumers too; only the files that name a wrapper and import its module are added.
+  const callers = wrapperCallers(result.unresolvedWrappers ?? [], others);
+  if (callers.length) {
+    for (const file of callers) loaded.project.addSourceFileAtPath(file);
+    const program = loaded.project.getProgram().compilerObject;
+    result = analyzeFiles({ program, files: [...candidates, ...callers], brokerFiles: candidates, config: request.config, onProgress: request.onProgress });
+  }
   return {
     ...result,
     problems: [...problems, ...result.problems],
     filesLinted: collected.files,
-    filesAnalyzed: candidates.length,
+    filesAnalyzed: candidates.length + callers.length,
     tsconfigPath: loaded.tsconfigPath,
     warnings,
   };
+}
+
+const RELATIVE_IMPORT = /(?:from\s*|require\s*\(\s*|import\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/** Files that mention a wrapper's name and import (relatively) the module that defines it. */
+export function wrapperCallers(wrappers: readonly { name: string; filePath: string }[], texts: ReadonlyMap<string, string>): string[] {
+  if (!wrappers.length) return [];
+  const modules = new Set(wrappers.map((wrapper) => wrapper.filePath.replace(/\.[cm]?[jt]sx?$/, '').replace(/\/index$/, '')));
+  const names = wrappers.map((wrapper) => new RegExp(`\\b${wrapper.name.replace(/[$]/g, '\\$')}\\b`));
+  const callers: string[] = [];
+  for (const [file, text] of texts) {
+    if (!names.some((name) => name.test(text))) continue;
+    for (const match of text.matchAll(RELATIVE_IMPORT)) {
+      const target = path.resolve(path.dirname(file), match[1]).replace(/\.[cm]?js$/, '').replace(/\/index$/, '');
+      if (modules.has(target)) {
+        callers.push(file);
+        break;
+      }
+    }
+  }
+  return callers;
 }

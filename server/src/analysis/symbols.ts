@@ -187,13 +187,8 @@ export function importModuleOf(declaration: ts.Node): string | undefined {
       return undefined;
     }
     if (ts.isVariableDeclaration(current) && current.initializer) {
-      // const { Kafka } = require('kafkajs')
-      const init = unwrap(current.initializer);
-      if (ts.isCallExpression(init) && ts.isIdentifier(init.expression) && init.expression.text === 'require') {
-        const [argument] = init.arguments;
-        if (argument && ts.isStringLiteral(argument)) return argument.text;
-      }
-      return undefined;
+      // const { Kafka } = require('kafkajs'), const { Kafka } = require('@confluentinc/kafka-javascript').KafkaJS
+      return requiredModule(current.initializer);
     }
     current = current.parent;
   }
@@ -246,13 +241,19 @@ export function importedModules(sourceFile: ts.SourceFile): Set<string> {
     }
     if (ts.isVariableStatement(statement)) {
       for (const declaration of statement.declarationList.declarations) {
-        const init = declaration.initializer && unwrap(declaration.initializer);
-        if (init && ts.isCallExpression(init) && ts.isIdentifier(init.expression) && init.expression.text === 'require') {
-          const [argument] = init.arguments;
-          if (argument && ts.isStringLiteral(argument)) modules.add(argument.text);
-        }
+        const required = declaration.initializer && requiredModule(declaration.initializer);
+        if (required) modules.add(required);
       }
     }
   }
   return modules;
+}
+
+/** The module of `require('x')`, also through member accesses: `require('x').KafkaJS`. */
+function requiredModule(initializer: ts.Expression): string | undefined {
+  let init = unwrap(initializer);
+  while (ts.isPropertyAccessExpression(init)) init = unwrap(init.expression);
+  if (!ts.isCallExpression(init) || !ts.isIdentifier(init.expression) || init.expression.text !== 'require') return undefined;
+  const [argument] = init.arguments;
+  return argument && ts.isStringLiteral(argument) ? argument.text : undefined;
 }

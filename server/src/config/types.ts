@@ -47,7 +47,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
   identityFields: [],
   guardStrategy: 'redis',
   kafkaKeysUnique: false,
-  maxDepth: 6,
+  maxDepth: 8,
   semantics: {},
   ignore: [],
 };

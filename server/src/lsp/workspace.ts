@@ -86,8 +86,9 @@ export class WorkspaceProject {
   analyze(files: readonly string[]): AnalysisResult {
     const program = this.service.getProgram();
     if (!program) return { consumers: [], findings: [], problems: [], filesLinted: [], filesAnalyzed: 0 };
-    const targets = files.filter((file) => this.rootFiles.has(file) && program.getSourceFile(file));
-    return analyzeFiles({ program, files: targets, config: this.config });
+    const targets = files.filter((file) => program.getSourceFile(file));
+    const brokerFiles = [...this.rootFiles].filter((file) => !this.overlays.has(file) || mentionsBroker(this.overlays.get(file)!));
+    return analyzeFiles({ program, files: targets, brokerFiles, config: this.config });
   }
 
   /** The text the last analysis saw for a file (offsets in findings refer to it). */
@@ -99,8 +100,10 @@ export class WorkspaceProject {
     this.versions.set(filePath, (this.versions.get(filePath) ?? 0) + 1);
     this.projectVersion++;
     if (!isSourceFile(filePath)) return;
-    // Membership follows the text: a file that starts importing a broker becomes a root.
-    if (text !== undefined && text.length <= MAX_FILE_BYTES && mentionsBroker(text)) this.rootFiles.add(filePath);
+    // Membership follows the text: a file that imports a broker is a root, and so is an open
+    // file (it may call a wrapper that registers a consumer).
+    const open = this.overlays.has(filePath);
+    if (text !== undefined && text.length <= MAX_FILE_BYTES && (open || mentionsBroker(text))) this.rootFiles.add(filePath);
     else this.rootFiles.delete(filePath);
   }
 
