@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs from Debian what the end-to-end tests need and is not an npm package:
-#   nvim (neovim)  test/neovim: Neovim's built-in LSP client against dist/server.js
+#   nvim (neovim)       test/neovim: Neovim's built-in LSP client against dist/server.js
+#   chromium (chromium) test/vscode: the headless browser playwright-core drives code-server with
+# and then, through .ci/install-code-server.sh, code-server 4.100.3 (real VS Code) in its own folder.
 # Idempotent: a command already on PATH is left alone, and apt-get runs only when something is
 # missing. Quiet: one line when all is well, apt-get's output only when it failed (exit 1).
 # To add a tool, add "command:debian-package" to TOOLS (e.g. "chromium:chromium").
@@ -8,6 +10,7 @@ set -euo pipefail
 
 TOOLS=(
   "nvim:neovim"
+  "chromium:chromium"
 )
 
 missing=()
@@ -42,4 +45,6 @@ for tool in "${TOOLS[@]}"; do
   fi
 done
 
-echo "install-e2e: ready: $(nvim --version | head -n 1)${missing[*]:+ (installed: ${missing[*]})}"
+echo "install-e2e: ready: $(nvim --version | head -n 1), $(chromium --version 2>/dev/null | head -n 1)${missing[*]:+ (installed: ${missing[*]})}"
+
+bash "$(dirname "$0")/install-code-server.sh"

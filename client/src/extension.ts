@@ -19,10 +19,12 @@ const CLIENT_ID = 'deliveryLint';
 const CLIENT_NAME = 'delivery-lint';
 
 let client: LanguageClient | undefined;
+/** Disposed after the client in deactivate(), so requests still in flight can log while it stops. */
+let outputChannel: vscode.LogOutputChannel | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel(CLIENT_NAME, { log: true });
-  context.subscriptions.push(output);
+  outputChannel = output;
 
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
@@ -123,6 +125,8 @@ export async function deactivate(): Promise<void> {
   const running = client;
   client = undefined;
   if (running) await running.dispose();
+  outputChannel?.dispose();
+  outputChannel = undefined;
 }
 
 function isEnabled(): boolean {

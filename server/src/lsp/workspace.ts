@@ -36,6 +36,7 @@ export class WorkspaceProject {
   private readonly snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot }>();
   private rootFiles = new Set<string>();
   private projectVersion = 0;
+  private lastScanSummary = '';
 
   constructor(
     readonly root: string,
@@ -146,7 +147,9 @@ export class WorkspaceProject {
       if (text !== undefined && text.length <= MAX_FILE_BYTES && mentionsBroker(text)) this.rootFiles.add(file);
     }
     for (const [file, text] of this.overlays) if (mentionsBroker(text)) this.rootFiles.add(file);
-    this.logger.info(`delivery-lint: ${this.rootFiles.size} of ${collected.files.length} files in ${this.root} import a broker library`);
+    const summary = `delivery-lint: ${this.rootFiles.size} of ${collected.files.length} files in ${this.root} import a broker library`;
+    if (summary !== this.lastScanSummary) this.logger.info(summary);
+    this.lastScanSummary = summary;
   }
 
   private readDisk(filePath: string): string | undefined {
