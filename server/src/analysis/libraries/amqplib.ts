@@ -7,6 +7,7 @@ import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../
 import { resolveFunction } from '../symbols';
 import type { MessageValues } from '../identity';
 import { callsNamed, firstParameterName, receiverFromPackages, shortName } from './shared';
+import { hasDeadLetterRoute } from './dead-letter';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
 
 const PACKAGES = ['amqplib', 'amqplib/callback_api', 'amqp-connection-manager'];
@@ -44,6 +45,7 @@ export const amqplib: LibraryModule = {
         ackMode: noAck ? 'auto-before-handler' : 'explicit',
         ackModeNode: noAckNode,
         source: shortName(call.arguments[0], context.checker),
+        deadLetterRoute: hasDeadLetterRoute(context.program, shortName(call.arguments[0], context.checker)),
         identityHint: 'msg.properties.messageId',
         identityExpression: message ? `${message}.properties.messageId` : undefined,
       });
@@ -53,12 +55,23 @@ export const amqplib: LibraryModule = {
 
   settleOf(call: ts.CallExpression, values: MessageValues) {
     const name = calledName(call) as keyof typeof SETTLES | undefined;
-    if (!name || !(name in SETTLES)) return undefined;
+    if (!name || !Object.hasOwn(SETTLES, name)) return undefined;
     if (name !== 'ackAll' && name !== 'nackAll') {
       const [message] = call.arguments;
       if (!message || !values.derivesFrom(message)) return undefined;
     }
     const kind = SETTLES[name];
-    return { kind, label: `channel.${name}()` };
+    return { kind, label: `channel.${name}()`, requeue: kind === 'ack' ? undefined : requeueOf(name, call) };
   },
 };
+
+/**
+ * The requeue argument of nack(msg, allUpTo, requeue), reject(msg, requeue), nackAll(requeue):
+ * amqplib's default is true; undefined when it is not a literal.
+ */
+function requeueOf(name: string, call: ts.CallExpression): boolean | undefined {
+  const index = name === 'nack' ? 2 : name === 'reject' ? 1 : 0;
+  const argument = call.arguments[index];
+  if (!argument) return true;
+  return booleanValue(argument);
+}

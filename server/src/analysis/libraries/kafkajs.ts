@@ -1,16 +1,19 @@
 /**
- * kafkajs (and the KafkaJS-compatible API of @confluentinc/kafka-javascript):
- * `consumer.run({ eachMessage | eachBatch })`. Offsets are committed after eachMessage resolves
- * (autoCommit, the default) or explicitly with `commitOffsets` when `autoCommit: false`.
+ * kafkajs: `consumer.run({ eachMessage | eachBatch })`. Offsets are committed after eachMessage
+ * resolves (autoCommit, the default) or explicitly with `commitOffsets` when `autoCommit: false`.
+ * The registration, identity and settle helpers are shared with confluent-kafka.ts (the
+ * KafkaJS-compatible API of @confluentinc/kafka-javascript), which differs in where `autoCommit` is.
  */
 import { ts } from 'ts-morph';
-import { booleanValue, calledName, propertyFunctionNode, propertyOf, propertyValue, staticText, unwrap } from '../source';
-import { resolveFunction } from '../symbols';
+import { FunctionWithBody, booleanValue, calledName, propertyFunctionNode, propertyOf, propertyValue, staticText, unwrap } from '../source';
+import { originModule, resolveFunction, typeName } from '../symbols';
 import type { MessageValues } from '../identity';
-import { callsNamed, destructuredName, firstParameterName, receiverFromPackages, receiverText } from './shared';
+import { callsNamed, destructuredName, firstParameterName, receiverText } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
 
-const PACKAGES = ['kafkajs', '@confluentinc/kafka-javascript'];
+const PACKAGES = ['kafkajs'];
+/** The package whose KafkaJS-compatible API confluent-kafka.ts reads. */
+export const CONFLUENT_PACKAGE = '@confluentinc/kafka-javascript';
 
 export const kafkajs: LibraryModule = {
   info: {
@@ -25,15 +28,7 @@ export const kafkajs: LibraryModule = {
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
     const sites: ConsumerSite[] = [];
-    for (const call of callsNamed(sourceFile, ['run'])) {
-      const options = call.arguments[0] && unwrap(call.arguments[0]);
-      if (!options || !ts.isObjectLiteralExpression(options)) continue;
-      const form = propertyOf(options, 'eachMessage') ? 'eachMessage' : propertyOf(options, 'eachBatch') ? 'eachBatch' : undefined;
-      if (!form) continue;
-      const receiver = ts.isPropertyAccessExpression(call.expression) ? call.expression.expression : undefined;
-      if (!receiverFromPackages(receiver, PACKAGES, context, ['Consumer'])) continue;
-      const handler = resolveFunction(propertyFunctionNode(options, form), context.checker);
-      if (!handler) continue;
+    for (const { call, options, form, handler } of runRegistrations(sourceFile, context, 'kafkajs')) {
       const autoCommitNode = propertyOf(options, 'autoCommit');
       const autoCommit = booleanValue(propertyValue(options, 'autoCommit'));
       const autoResolve = booleanValue(propertyValue(options, 'eachBatchAutoResolve'));
@@ -47,7 +42,7 @@ export const kafkajs: LibraryModule = {
         ackMode: explicit ? 'explicit' : 'implicit-after-return',
         ackModeNode: autoCommitNode ?? propertyOf(options, 'eachBatchAutoResolve'),
         source: subscribedTopic(sourceFile, receiverText(call), context.checker),
-        identityHint: 'topic + partition + message.offset (or an event-ID header)',
+        identityHint: KAFKA_IDENTITY_HINT,
         ...(form === 'eachMessage' ? identityOf(handler) : {}),
       });
     }
@@ -59,15 +54,62 @@ export const kafkajs: LibraryModule = {
     if (name === 'commitOffsets') return { kind: 'commit' as const, label: 'commitOffsets()' };
     if (name === 'commitOffsetsIfNecessary') return { kind: 'commit' as const, label: 'commitOffsetsIfNecessary()' };
     if (name === 'resolveOffset') return { kind: 'resolve-offset' as const, label: 'resolveOffset()' };
+    // Consume-transform-produce: the offsets are committed with the producer's transaction
+    // (transactions.ts gives the settle that transaction, so it takes effect at its commit).
+    if (name === 'sendOffsets') return { kind: 'commit' as const, label: 'transaction.sendOffsets()' };
     return undefined;
   },
 };
+
+export const KAFKA_IDENTITY_HINT = 'topic + partition + message.offset (or an event-ID header)';
+
+export interface RunRegistration {
+  call: ts.CallExpression;
+  options: ts.ObjectLiteralExpression;
+  form: 'eachMessage' | 'eachBatch';
+  handler: FunctionWithBody;
+  /** The consumer `run` is called on. */
+  receiver?: ts.Expression;
+}
+
+/** `consumer.run({ eachMessage | eachBatch })` calls on a consumer of the given client. */
+export function runRegistrations(sourceFile: ts.SourceFile, context: LibraryContext, client: KafkaClient): RunRegistration[] {
+  const found: RunRegistration[] = [];
+  for (const call of callsNamed(sourceFile, ['run'])) {
+    const options = call.arguments[0] && unwrap(call.arguments[0]);
+    if (!options || !ts.isObjectLiteralExpression(options)) continue;
+    const form = propertyOf(options, 'eachMessage') ? 'eachMessage' : propertyOf(options, 'eachBatch') ? 'eachBatch' : undefined;
+    if (!form) continue;
+    const receiver = ts.isPropertyAccessExpression(call.expression) ? call.expression.expression : undefined;
+    if (kafkaClientOf(receiver, context) !== client) continue;
+    const handler = resolveFunction(propertyFunctionNode(options, form), context.checker);
+    if (handler) found.push({ call, options, form, handler, receiver });
+  }
+  return found;
+}
+
+export type KafkaClient = 'kafkajs' | 'confluent';
+
+/**
+ * Which client a consumer comes from: the file's imports when it imports one of the two, else the
+ * value's origin (a consumer made in another module), else a `Consumer`-typed value (kafkajs).
+ */
+function kafkaClientOf(receiver: ts.Expression | undefined, context: LibraryContext): KafkaClient | undefined {
+  const importsKafkajs = PACKAGES.some((name) => context.imports.has(name));
+  const importsConfluent = context.imports.has(CONFLUENT_PACKAGE);
+  if (importsKafkajs !== importsConfluent) return importsKafkajs ? 'kafkajs' : 'confluent';
+  if (!receiver) return importsKafkajs ? 'kafkajs' : undefined;
+  const origin = originModule(receiver, context.checker);
+  if (origin === CONFLUENT_PACKAGE) return 'confluent';
+  if (importsKafkajs || (origin && PACKAGES.includes(origin))) return 'kafkajs';
+  return typeName(receiver, context.checker) === 'Consumer' ? 'kafkajs' : undefined;
+}
 
 /**
  * `${topic}:${partition}:${message.offset}` in the names the handler's parameter uses. For
  * `({ message })`, the names `topic` and `partition` are added to the pattern by the fix.
  */
-function identityOf(handler: ts.FunctionLikeDeclaration): Pick<ConsumerSite, 'identityExpression' | 'identityBinding'> {
+export function identityOf(handler: ts.FunctionLikeDeclaration): Pick<ConsumerSite, 'identityExpression' | 'identityBinding'> {
   const payload = firstParameterName(handler);
   if (payload) return { identityExpression: '`${' + payload + '.topic}:${' + payload + '.partition}:${' + payload + '.message.offset}`' };
   const pattern = handler.parameters[0]?.name;
@@ -85,7 +127,7 @@ function identityOf(handler: ts.FunctionLikeDeclaration): Pick<ConsumerSite, 'id
 }
 
 /** The topic named in `consumer.subscribe({ topic })` / `{ topics: [...] }` on the same consumer. */
-function subscribedTopic(sourceFile: ts.SourceFile, consumer: string | undefined, checker: ts.TypeChecker): string | undefined {
+export function subscribedTopic(sourceFile: ts.SourceFile, consumer: string | undefined, checker: ts.TypeChecker): string | undefined {
   const topics: string[] = [];
   for (const call of callsNamed(sourceFile, ['subscribe'])) {
     if (consumer && receiverText(call) !== consumer) continue;

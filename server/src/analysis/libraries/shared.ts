@@ -1,6 +1,6 @@
 /** Helpers the library modules share: finding registration calls and naming the message. */
 import { ts } from 'ts-morph';
-import { calledName, forEachDescendant, receiverOf, staticText, unwrap } from '../source';
+import { calledName, forEachDescendant, receiverOf, staticText, symbolOf, unwrap, unwrapAwait } from '../source';
 import { importModuleOf, originModule, typeName } from '../symbols';
 import type { LibraryContext } from './types';
 
@@ -108,4 +108,51 @@ function importDeclarationsOf(identifier: ts.Identifier, checker: ts.TypeChecker
     const module = importModuleOf(declaration);
     return module ? [{ declaration, module }] : [];
   });
+}
+
+/**
+ * Where a client object was made, for options given at its creation (a receiver's `receiveMode`, a
+ * consumer's `autoCommit`, a subscription's name): the initializer of the variable an identifier
+ * names (`const [sub] = await topic.createSubscription(...)` too), or of a `this.field` (its
+ * declaration, or an assignment `this.field = …` in the class). Undefined for parameters and
+ * values it cannot trace; the expression itself when it is already a call or `new`.
+ */
+export function creationOf(expression: ts.Expression | undefined, checker: ts.TypeChecker, depth = 0): ts.Expression | undefined {
+  if (!expression || depth > 5) return undefined;
+  const value = unwrapAwait(expression);
+  let name: ts.Node;
+  if (ts.isIdentifier(value)) name = value;
+  else if (ts.isPropertyAccessExpression(value) && value.expression.kind === ts.SyntaxKind.ThisKeyword) name = value.name;
+  else return ts.isCallExpression(value) || ts.isNewExpression(value) ? value : undefined;
+  const symbol = symbolOf(name, checker);
+  for (const declaration of symbol?.declarations ?? []) {
+    if ((ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration)) && ts.isIdentifier(declaration.name) && declaration.initializer) {
+      return creationOf(declaration.initializer, checker, depth + 1);
+    }
+    // const [subscription] = await topic.createSubscription('name')
+    if (ts.isBindingElement(declaration) && ts.isArrayBindingPattern(declaration.parent) && declaration.parent.elements.indexOf(declaration) === 0) {
+      const holder = declaration.parent.parent;
+      if (ts.isVariableDeclaration(holder) && holder.initializer) return creationOf(holder.initializer, checker, depth + 1);
+    }
+    if (ts.isPropertyDeclaration(declaration) && ts.isIdentifier(declaration.name) && ts.isClassLike(declaration.parent)) {
+      const assigned = assignmentInClass(declaration.parent, declaration.name.text);
+      if (assigned) return creationOf(assigned, checker, depth + 1);
+    }
+  }
+  return undefined;
+}
+
+/** The right-hand side of the first `this.<field> = …` in a class's members. */
+function assignmentInClass(owner: ts.ClassLikeDeclaration, field: string): ts.Expression | undefined {
+  let found: ts.Expression | undefined;
+  forEachDescendant(
+    owner,
+    (node) => {
+      if (found || !ts.isBinaryExpression(node) || node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return;
+      const left = unwrap(node.left);
+      if (ts.isPropertyAccessExpression(left) && left.expression.kind === ts.SyntaxKind.ThisKeyword && left.name.text === field) found = node.right;
+    },
+    true,
+  );
+  return found;
 }

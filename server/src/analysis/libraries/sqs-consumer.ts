@@ -1,9 +1,13 @@
 /**
  * sqs-consumer: `Consumer.create({ queueUrl, handleMessage | handleMessageBatch })` or
- * `new Consumer({...})`. The library deletes the message when the handler resolves.
+ * `new Consumer({...})`. The library deletes the message when the handler resolves; from version
+ * 14 only what the handler returns (the message, or for a batch the messages), unless
+ * `alwaysAcknowledge: true`. The version is read from the nearest package.json that declares it.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ts } from 'ts-morph';
-import { propertyFunctionNode, propertyOf, propertyValue, unwrap } from '../source';
+import { booleanValue, propertyFunctionNode, propertyOf, propertyValue, unwrap } from '../source';
 import { resolveFunction } from '../symbols';
 import { callsNamed, firstParameterName, newExpressions, refersToImport, shortName } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
@@ -42,11 +46,16 @@ export const sqsConsumer: LibraryModule = {
       const handler = resolveFunction(propertyFunctionNode(object, form), context.checker);
       if (!handler) continue;
       const message = firstParameterName(handler);
+      const declared = declaredMajorVersion(node.getSourceFile().fileName, 'sqs-consumer');
+      // `>=13` admits 14 and later too: only a lower bound of 14 or more says the handler must return.
+      const major = declared && declared.lowerBoundOnly && declared.major < 14 ? undefined : declared?.major;
+      const alwaysAcknowledge = booleanValue(propertyValue(object, 'alwaysAcknowledge'));
       sites.push({
         library: sqsConsumer,
         form,
         registrationNode: node,
         handler,
+        settlesByReturn: major === undefined ? undefined : major >= 14 && alwaysAcknowledge !== true,
         messageBindings: handler.parameters.slice(0, 1).map((parameter) => parameter.name),
         ackMode: 'implicit-after-return',
         source: shortName(propertyValue(object, 'queueUrl'), context.checker),
@@ -61,3 +70,50 @@ export const sqsConsumer: LibraryModule = {
     return undefined; // deletion is the library's, after the handler resolves
   },
 };
+
+const manifestCache = new Map<string, { mtimeMs: number; dependencies: Record<string, string> | undefined }>();
+
+/** The dependencies a package.json declares (cached by modification time), or undefined without one. */
+function declaredDependencies(manifest: string): Record<string, string> | undefined {
+  let mtimeMs: number;
+  try {
+    mtimeMs = fs.statSync(manifest).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  const cached = manifestCache.get(manifest);
+  if (cached && cached.mtimeMs === mtimeMs) return cached.dependencies;
+  let dependencies: Record<string, string> | undefined;
+  try {
+    const json = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    dependencies = { ...(json.devDependencies ?? {}), ...(json.dependencies ?? {}) };
+  } catch {
+    dependencies = undefined;
+  }
+  manifestCache.set(manifest, { mtimeMs, dependencies });
+  return dependencies;
+}
+
+/**
+ * The major version of a package from the range declared in the nearest package.json (walking up
+ * from the file) that lists it: `^14.2.8`, `>=14`, `15.x`, `~14.0.0`, `14`. Undefined when no
+ * package.json declares it, or the range does not name one major (`*`, `latest`, `<15`, `^13 || ^14`).
+ */
+export function declaredMajorVersion(fileName: string, packageName: string): { major: number; lowerBoundOnly: boolean } | undefined {
+  let directory = path.dirname(fileName);
+  for (;;) {
+    const range = declaredDependencies(path.join(directory, 'package.json'))?.[packageName];
+    if (range !== undefined) return majorOf(range);
+    const parent = path.dirname(directory);
+    if (parent === directory) return undefined;
+    directory = parent;
+  }
+}
+
+function majorOf(range: string): { major: number; lowerBoundOnly: boolean } | undefined {
+  const text = range.trim().replace(/^npm:.+@(?=[\^~>=v\d])/, '');
+  if (text.includes('||') || text.includes('<') || / - /.test(text)) return undefined;
+  const match = /^(\^|~|>=?|=)?\s*v?(\d+)(?:\.(?:\d+|x|\*))*(?:[-+].*)?$/i.exec(text);
+  if (!match) return undefined;
+  return { major: Number(match[2]), lowerBoundOnly: !!match[1]?.startsWith('>') };
+}

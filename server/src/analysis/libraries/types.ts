@@ -11,6 +11,12 @@ export interface LibraryInfo {
   displayName: string;
   /** npm packages whose import marks a file as touching this broker. */
   packages: string[];
+  /**
+   * Text that marks a file as touching this broker without an import of `packages`: a call shape
+   * distinctive enough (`.xreadgroup(`) for packages used for more than consuming (ioredis must
+   * not make every Redis file a broker file), or a handler shape (`handler` looping `.Records`).
+   */
+  mentions?: RegExp;
   registration: string;
   ackModes: string;
   identity: string;
@@ -23,13 +29,34 @@ export interface ConsumerSite {
   registrationNode: ts.Node;
   /** The function that receives messages (for loop-style consumers: the function holding the loop). */
   handler: FunctionWithBody;
-  /** Loop-style consumers (SQS receive loops, JetStream fetch, xreadgroup): the body for one message. */
-  body?: ts.Statement;
+  /**
+   * Loop-style consumers (SQS receive loops, JetStream fetch, xreadgroup): the body for one message
+   * (a loop body, or the body of an array callback such as `Messages.map(async (m) => …)`, which is
+   * an expression for a concise arrow).
+   */
+  body?: ts.Statement | ts.Expression;
+  /** Loop-style consumers: what surrounds the body (see FlowBuilder.loopBodySteps). */
+  loop?: {
+    /** Calls after the loop that settle every message of the batch (SQS DeleteMessageBatchCommand, `xack(…ids)`). */
+    settlesAfter?: ts.CallExpression[];
+    /** The body is the rest of its block from this statement (JetStream `const m = await consumer.next()`). */
+    from?: ts.Statement;
+  };
+  /**
+   * Nothing waits for the handler (or loop body) to complete: `forEach(async …)`, an async callback
+   * the library calls without awaiting. What follows it (the implicit ack, a batch settle) does not
+   * wait for its effects either.
+   */
+  detached?: boolean;
   /**
    * The whole handler runs inside a library's idempotency wrapper keyed by the message (Lambda
    * Powertools `makeIdempotent`): its effects are deduplicated.
    */
   guardedBy?: { node: ts.Node; label: string };
+  /** The library settles only what the handler returns (sqs-consumer 14+: the message, or the batch's messages). */
+  settlesByReturn?: boolean;
+  /** A dead-letter exchange is declared for the queue (amqplib): dropped messages are routed, not lost. */
+  deadLetterRoute?: boolean;
   /** Handler parameters (or bindings) that hold the message. */
   messageBindings: ts.BindingName[];
   ackMode: AckMode;

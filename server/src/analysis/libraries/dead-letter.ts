@@ -1,0 +1,70 @@
+/**
+ * RabbitMQ dead-letter routes declared in the project (RULES.md 3a "Settles"): a message nacked or
+ * rejected without requeue is dropped unless its queue has a dead-letter exchange. Declarations:
+ * `assertQueue(queue, { deadLetterExchange })`, `assertQueue(queue, { arguments: {
+ * 'x-dead-letter-exchange': … } })`, and the same options under a NestJS RMQ bootstrap's
+ * `queueOptions` (next to its `queue`). A policy set on the broker is invisible here.
+ */
+import { ts } from 'ts-morph';
+import { calledName, forEachDescendant, isProjectCode, staticText, unwrap } from '../source';
+
+const DLX_PROPERTIES = new Set(['deadLetterExchange', 'x-dead-letter-exchange']);
+
+export interface DeadLetterDeclarations {
+  /** Queues declared with a dead-letter exchange. */
+  queues: Set<string>;
+  /** A declaration whose queue name is not static (it may be any queue). */
+  unnamed: boolean;
+}
+
+const cache = new WeakMap<ts.Program, DeadLetterDeclarations>();
+
+export function deadLetterDeclarations(program: ts.Program): DeadLetterDeclarations {
+  const cached = cache.get(program);
+  if (cached) return cached;
+  const found: DeadLetterDeclarations = { queues: new Set(), unnamed: false };
+  const checker = program.getTypeChecker();
+  for (const sourceFile of program.getSourceFiles()) {
+    if (!isProjectCode(sourceFile) || !/deadLetterExchange|x-dead-letter-exchange/.test(sourceFile.text)) continue;
+    forEachDescendant(
+      sourceFile,
+      (node) => {
+        if (!ts.isPropertyAssignment(node) && !ts.isShorthandPropertyAssignment(node)) return;
+        const name = node.name;
+        if (!(ts.isIdentifier(name) || ts.isStringLiteral(name)) || !DLX_PROPERTIES.has(name.text)) return;
+        const queue = declaredQueue(node, checker);
+        if (queue) found.queues.add(queue);
+        else found.unnamed = true;
+      },
+      true,
+    );
+  }
+  cache.set(program, found);
+  return found;
+}
+
+/** Whether a queue (by static name, or any queue when the name is not known) has a dead-letter route. */
+export function hasDeadLetterRoute(program: ts.Program, queue: string | undefined): boolean {
+  const declared = deadLetterDeclarations(program);
+  if (declared.unnamed) return true;
+  return queue ? declared.queues.has(queue) : declared.queues.size > 0;
+}
+
+/** The queue a dead-letter option belongs to: `assertQueue(q, …)`'s first argument, or a sibling `queue`. */
+function declaredQueue(property: ts.Node, checker: ts.TypeChecker): string | undefined {
+  let current: ts.Node = property;
+  while (current.parent && !ts.isSourceFile(current.parent)) {
+    const parent: ts.Node = current.parent;
+    if (ts.isCallExpression(parent) && calledName(parent) === 'assertQueue' && parent.arguments[0] && parent.arguments[0] !== current) {
+      return staticText(parent.arguments[0], checker);
+    }
+    if (ts.isObjectLiteralExpression(parent)) {
+      for (const sibling of parent.properties) {
+        if (ts.isPropertyAssignment(sibling) && ts.isIdentifier(sibling.name) && sibling.name.text === 'queue') return staticText(unwrap(sibling.initializer), checker);
+      }
+    }
+    if (ts.isFunctionLike(parent) || ts.isBlock(parent)) return undefined;
+    current = parent;
+  }
+  return undefined;
+}

@@ -1,0 +1,112 @@
+/**
+ * Consumer recognition tests for one library module (RULES.md section 4), in the style of
+ * test/analysis/libraries.test.ts: each case is a small project folder whose consumer.ts is
+ * analysed, and the consumers found there are compared with the expected ones, typed (the
+ * library's types in the repository's node_modules, when installed) and untyped (no node_modules).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/analysis/model';
+import { MODES, type Mode, TestProject } from './project';
+
+export interface ExpectedConsumer {
+  library: string;
+  form: string;
+  ackMode: AckMode;
+  /** Queue/topic/subscription; `null` means statically unknown (undefined in the report). */
+  source: string | null;
+  handlerName?: string;
+  /** `null` means the report must not offer one. */
+  identityExpression?: string | null;
+  /** A text on the line where the handler's head is (checks which function was resolved). */
+  handlerAt?: { file?: string; text: string };
+  /** A text on the line of the registration (the call, `new`, or decorator). */
+  registrationAt?: string;
+  /** A text on the line of the option that decides the ack mode; `null`: no such location. */
+  ackModeAt?: string | null;
+}
+
+export interface RecognitionCase {
+  name: string;
+  /** consumer.ts is analysed; other files are only reachable through its imports. */
+  files: Record<string, string> & { 'consumer.ts': string };
+  expect: ExpectedConsumer[];
+  modes?: readonly Mode[];
+}
+
+export function lineOf(code: string, needle: string): number {
+  const lines = code.split('\n');
+  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
+  assert.equal(matches.length, 1, `fixture: expected one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
+  return matches[0];
+}
+
+function describeConsumer(consumer: ConsumerReport): string {
+  const { library, form, ackMode, source } = consumer.registration;
+  return `${library}/${form} ${ackMode} source=${source} handler=${consumer.handlerName} identity=${consumer.identityExpression}`;
+}
+
+export function recognitionTests(label: string, cases: readonly RecognitionCase[]): void {
+  const names = new Set<string>();
+  for (const c of cases) {
+    assert.ok(!names.has(c.name), `duplicate case name: ${c.name}`);
+    names.add(c.name);
+  }
+  for (const mode of MODES) {
+    describe(`${label} consumer recognition (${mode})`, () => {
+      let project: TestProject;
+      let result: AnalysisResult;
+      const folders = new Map<string, string>();
+
+      before(() => {
+        project = new TestProject(mode, label);
+        const roots: string[] = [];
+        cases.forEach((c, index) => {
+          if (!(c.modes ?? MODES).includes(mode)) return;
+          const folder = `case-${index}`;
+          folders.set(c.name, folder);
+          project.write(Object.fromEntries(Object.entries(c.files).map(([name, text]) => [`${folder}/${name}`, text])));
+          roots.push(project.path(`${folder}/consumer.ts`));
+        });
+        result = project.analyze(roots);
+      });
+      after(() => project?.remove());
+
+      for (const c of cases) {
+        if (!(c.modes ?? MODES).includes(mode)) continue;
+        test(c.name, () => {
+          assert.deepEqual(result.problems, []);
+          const folder = folders.get(c.name)!;
+          const file = project.path(`${folder}/consumer.ts`);
+          const found = result.consumers
+            .filter((consumer) => consumer.registration.location.filePath === file)
+            .sort((a, b) => a.registration.location.start - b.registration.location.start);
+          assert.equal(found.length, c.expect.length, `expected ${c.expect.length} consumer(s), found:\n${found.map(describeConsumer).join('\n')}`);
+          c.expect.forEach((want, index) => {
+            const got = found[index];
+            const what = describeConsumer(got);
+            assert.equal(got.registration.library, want.library, what);
+            assert.equal(got.registration.form, want.form, what);
+            assert.equal(got.registration.ackMode, want.ackMode, what);
+            assert.equal(got.registration.source, want.source ?? undefined, what);
+            if (want.handlerName !== undefined) assert.equal(got.handlerName, want.handlerName, what);
+            if (want.identityExpression !== undefined) assert.equal(got.identityExpression, want.identityExpression ?? undefined, what);
+            if (want.handlerAt) {
+              const handlerFile = want.handlerAt.file ?? 'consumer.ts';
+              assert.equal(got.handlerLocation.filePath, project.path(`${folder}/${handlerFile}`), `handler resolved into ${got.handlerLocation.filePath}`);
+              assert.equal(got.handlerLocation.line, lineOf(c.files[handlerFile], want.handlerAt.text), `handler head line (${what})`);
+            }
+            if (want.registrationAt) assert.equal(got.registration.location.line, lineOf(c.files['consumer.ts'], want.registrationAt), `registration line (${what})`);
+            if (want.ackModeAt === null) assert.equal(got.registration.ackModeLocation, undefined, `no ack-mode location expected (${what})`);
+            else if (want.ackModeAt) {
+              assert.ok(got.registration.ackModeLocation, 'the ack-mode option should be located');
+              assert.equal(got.registration.ackModeLocation.line, lineOf(c.files['consumer.ts'], want.ackModeAt));
+            }
+            assert.equal(got.registration.location.filePath, file);
+            assert.equal(got.declaredSemantics, want.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once');
+          });
+        });
+      }
+    });
+  }
+}

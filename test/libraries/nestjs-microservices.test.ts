@@ -1,0 +1,882 @@
+/**
+ * NestJS microservices (RULES.md section 4, NestJS row; 3a): `@EventPattern` / `@MessagePattern`
+ * handlers whose transport and ack mode come from the project's bootstrap
+ * (`NestFactory.createMicroservice` / `app.connectMicroservice`), usually in another file.
+ *
+ * - recognition: decorators, parameter bindings, bootstrap variants (inline, options in a const in
+ *   another file, `strategy: new ServerRMQ(...)`, hybrid apps, several apps), no bootstrap;
+ * - ack-before-process and missing-event-id-check on Nest consumers;
+ * - the CLI's prefilter loads a bootstrap that imports only '@nestjs/core'.
+ *
+ * Every case runs typed (the @nestjs packages from the repository's node_modules) and untyped.
+ * Cases share one program per mode, so every case keeps its main.ts in its own folder: a
+ * bootstrap serves the handlers in the folders below it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/analysis/model';
+import { mentionsBroker } from '../../server/src/analysis/prefilter';
+import { runLint } from '../../server/src/analysis/runner';
+import { MODES, type Mode, TestProject, configWith, findingsOf } from '../helpers/project';
+import { ruleTester } from '../helpers/rule-tester';
+
+function lineOf(code: string, needle: string): number {
+  const lines = code.split('\n');
+  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
+  assert.equal(matches.length, 1, `fixture: expected one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
+  return matches[0];
+}
+
+// ---- fixtures ----------------------------------------------------------------------------------
+
+/** A bootstrap with the given microservice options (the object literal's text). */
+function createMicroservice(options: string): string {
+  return `import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule, ${options});
+  await app.listen();
+}
+void bootstrap();
+`;
+}
+
+const APP_MODULE = `import { Module } from '@nestjs/common';
+import { OrdersController } from './orders.controller';
+
+@Module({ controllers: [OrdersController] })
+export class AppModule {}
+`;
+
+const RMQ_NO_ACK_FALSE = `{
+    transport: Transport.RMQ,
+    options: { urls: ['amqp://localhost:5672'], queue: 'orders', noAck: false },
+  }`;
+
+const RMQ_DEFAULT_NO_ACK = `{
+    transport: Transport.RMQ,
+    options: { urls: ['amqp://localhost:5672'], queue: 'orders' },
+  }`;
+
+const KAFKA = `{
+    transport: Transport.KAFKA,
+    options: { client: { brokers: ['kafka:9092'] }, consumer: { groupId: 'orders' } },
+  }`;
+
+/** An RMQ controller that acks after its work: the usual shape in Nest's docs. */
+const RMQ_CONTROLLER = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class OrdersController {
+  @EventPattern('order_created')
+  async onOrderCreated(@Payload() order: { id: string; total: number }, @Ctx() context: RmqContext): Promise<void> {
+    await pool.query('INSERT INTO order_totals (order_id, total) VALUES ($1, $2)', [order.id, order.total]);
+    context.getChannelRef().ack(context.getMessage());
+  }
+}
+`;
+
+const KAFKA_CONTROLLER = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class OrdersController {
+  @EventPattern('orders.created')
+  async onOrderCreated(@Payload() order: { id: string; total: number }, @Ctx() context: KafkaContext): Promise<void> {
+    console.log(context.getTopic(), context.getPartition());
+    await pool.query('INSERT INTO order_totals (order_id, total) VALUES ($1, $2)', [order.id, order.total]);
+  }
+}
+`;
+
+/** A handler with no parameter decorators: Nest passes (data, context) positionally. */
+const PLAIN_CONTROLLER = `import { Controller } from '@nestjs/common';
+import { EventPattern, MessagePattern, RmqContext } from '@nestjs/microservices';
+
+@Controller()
+export class OrdersController {
+  @EventPattern('order_shipped')
+  async onShipped(data: { id: string }, ctx: RmqContext): Promise<void> {
+    console.log(data.id, ctx.getPattern());
+  }
+
+  @MessagePattern({ cmd: 'sum' })
+  sum(data: number[]): number {
+    return data.reduce((a, b) => a + b, 0);
+  }
+}
+`;
+
+// ---- recognition ---------------------------------------------------------------------------------
+
+interface ExpectedConsumer {
+  form: string;
+  ackMode: AckMode;
+  source: string | null;
+  handlerName?: string;
+  identityExpression?: string | null;
+  /** The option (or bootstrap) that decides the ack mode: its file and a text on its line. */
+  ackModeAt?: { file: string; text: string };
+  /** A text the `incomplete` reason must contain; undefined means the report must be complete. */
+  incomplete?: string;
+}
+
+interface RecognitionCase {
+  name: string;
+  files: Record<string, string>;
+  /** Files passed to the analysis (the CLI's prefilter picks these: they import a @nestjs package). */
+  roots: string[];
+  /** The file whose handlers are checked. */
+  consumer: string;
+  expect: ExpectedConsumer[];
+}
+
+const recognitionCases: RecognitionCase[] = [
+  {
+    name: 'createMicroservice RMQ noAck: false: explicit, the option located in main.ts',
+    files: { 'main.ts': createMicroservice(RMQ_NO_ACK_FALSE), 'app.module.ts': APP_MODULE, 'orders.controller.ts': RMQ_CONTROLLER },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        handlerName: 'OrdersController.onOrderCreated',
+        identityExpression: 'context.getMessage().properties.messageId',
+        ackModeAt: { file: 'main.ts', text: 'noAck: false' },
+      },
+    ],
+  },
+  {
+    name: 'RMQ without noAck: Nest acks on delivery (auto-before-handler), the transport located',
+    files: { 'main.ts': createMicroservice(RMQ_DEFAULT_NO_ACK), 'app.module.ts': APP_MODULE, 'orders.controller.ts': RMQ_CONTROLLER },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'auto-before-handler', source: 'order_created', ackModeAt: { file: 'main.ts', text: 'transport: Transport.RMQ' } }],
+  },
+  {
+    name: 'RMQ noAck: true held in a const: auto-before-handler',
+    files: {
+      'main.ts': createMicroservice(`{ transport: Transport.RMQ, options: { queue: 'orders', noAck: NO_ACK } }`).replace(
+        "import { AppModule } from './app.module';",
+        "import { AppModule } from './app.module';\n\nconst NO_ACK = true;",
+      ),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'auto-before-handler', source: 'order_created', ackModeAt: { file: 'main.ts', text: 'noAck: NO_ACK' } }],
+  },
+  {
+    name: "hybrid app: connectMicroservice(options) with the options in another file, main.ts importing only '@nestjs/core'",
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { rmqOptions } from './config/microservice';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice(rmqOptions, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(3000);
+}
+void bootstrap();
+`,
+      'config/microservice.ts': `import { RmqOptions, Transport } from '@nestjs/microservices';
+
+export const rmqOptions: RmqOptions = {
+  transport: Transport.RMQ,
+  options: {
+    urls: [process.env.AMQP_URL ?? 'amqp://localhost:5672'],
+    queue: 'orders',
+    noAck: false,
+    prefetchCount: 10,
+  },
+};
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'config/microservice.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', ackModeAt: { file: 'config/microservice.ts', text: 'noAck: false' } }],
+  },
+  {
+    name: 'strategy: new ServerRMQ({ noAck: false }) is RMQ in manual-ack mode',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { ServerRMQ } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, {
+    strategy: new ServerRMQ({ urls: ['amqp://localhost:5672'], queue: 'orders', noAck: false }),
+  });
+  await app.listen();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', ackModeAt: { file: 'main.ts', text: "noAck: false }" } }],
+  },
+  {
+    name: 'a custom strategy: the transport is unknown, the report is incomplete (rules stay quiet)',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { SqsServer } from './sqs.server';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, { strategy: new SqsServer() });
+  await app.listen();
+}
+void bootstrap();
+`,
+      'sqs.server.ts': `import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+
+export class SqsServer extends Server implements CustomTransportStrategy {
+  listen(callback: () => void): void {
+    callback();
+  }
+  close(): void {}
+  on(): void {}
+  unwrap<T>(): T {
+    throw new Error('not supported');
+  }
+}
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'sqs.server.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (transport unknown)', ackMode: 'implicit-after-return', source: 'orders.created', incomplete: 'not statically known' }],
+  },
+  {
+    name: 'Kafka transport: implicit-after-return, identity topic:partition:offset from the context',
+    files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE, 'orders.controller.ts': KAFKA_CONTROLLER },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (Kafka)',
+        ackMode: 'implicit-after-return',
+        source: 'orders.created',
+        identityExpression: '`${context.getTopic()}:${context.getPartition()}:${context.getMessage().offset}`',
+        ackModeAt: { file: 'main.ts', text: 'transport: Transport.KAFKA' },
+      },
+    ],
+  },
+  {
+    name: 'Kafka with run: { autoCommit: false }: explicit',
+    files: {
+      'main.ts': createMicroservice(`{
+    transport: Transport.KAFKA,
+    options: { client: { brokers: ['kafka:9092'] }, run: { autoCommit: false } },
+  }`),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (Kafka)', ackMode: 'explicit', source: 'orders.created', ackModeAt: { file: 'main.ts', text: 'autoCommit: false' } }],
+  },
+  {
+    name: 'NATS core: at-most-once, modelled as auto-before-handler',
+    files: {
+      'main.ts': createMicroservice(`{ transport: Transport.NATS, options: { servers: ['nats://localhost:4222'] } }`),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER.replace(/KafkaContext/g, 'NatsContext').replace('console.log(context.getTopic(), context.getPartition());', 'console.log(context.getSubject());'),
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (NATS)', ackMode: 'auto-before-handler', source: 'orders.created', identityExpression: null, ackModeAt: { file: 'main.ts', text: 'Transport.NATS' } }],
+  },
+  {
+    name: 'Redis transport: at-most-once',
+    files: {
+      'main.ts': createMicroservice(`{ transport: Transport.REDIS, options: { host: 'localhost', port: 6379 } }`),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': PLAIN_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      { form: 'EventPattern (Redis)', ackMode: 'auto-before-handler', source: 'order_shipped' },
+      { form: 'MessagePattern (Redis)', ackMode: 'auto-before-handler', source: "{ cmd: 'sum' }" },
+    ],
+  },
+  {
+    name: 'no transport in the options: Nest defaults to TCP (at-most-once)',
+    files: {
+      'main.ts': createMicroservice(`{ options: { host: '0.0.0.0', port: 3001 } }`),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': PLAIN_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      { form: 'EventPattern (TCP)', ackMode: 'auto-before-handler', source: 'order_shipped' },
+      { form: 'MessagePattern (TCP)', ackMode: 'auto-before-handler', source: "{ cmd: 'sum' }" },
+    ],
+  },
+  {
+    name: 'parameters without decorators are (data, context); @MessagePattern with an object pattern',
+    files: { 'main.ts': createMicroservice(RMQ_NO_ACK_FALSE), 'app.module.ts': APP_MODULE, 'orders.controller.ts': PLAIN_CONTROLLER },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      { form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_shipped', identityExpression: 'ctx.getMessage().properties.messageId' },
+      { form: 'MessagePattern (RMQ)', ackMode: 'explicit', source: "{ cmd: 'sum' }", identityExpression: null },
+    ],
+  },
+  {
+    name: "namespace import: @ms.EventPattern(...) with @ms.Payload() / @ms.Ctx()",
+    files: {
+      'main.ts': createMicroservice(RMQ_NO_ACK_FALSE),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': `import { Controller } from '@nestjs/common';
+import * as ms from '@nestjs/microservices';
+
+@Controller()
+export class OrdersController {
+  @ms.EventPattern('order_cancelled')
+  async onCancelled(@ms.Payload() order: { id: string }, @ms.Ctx() rmq: ms.RmqContext): Promise<void> {
+    console.log(order.id);
+    rmq.getChannelRef().ack(rmq.getMessage());
+  }
+}
+`,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_cancelled', identityExpression: 'rmq.getMessage().properties.messageId' }],
+  },
+  {
+    name: 'hybrid app with RMQ and Kafka: @EventPattern(p, Transport.KAFKA) is Kafka; an unbound handler is ambiguous',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'orders', noAck: false } });
+  app.connectMicroservice({ transport: Transport.KAFKA, options: { client: { brokers: ['kafka:9092'] } } });
+  await app.startAllMicroservices();
+  await app.listen(3000);
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext, Payload, Transport } from '@nestjs/microservices';
+
+@Controller()
+export class OrdersController {
+  @EventPattern('orders.audited', Transport.KAFKA)
+  async onAudited(@Payload() entry: { id: string }, @Ctx() context: KafkaContext): Promise<void> {
+    console.log(entry.id, context.getTopic());
+  }
+
+  @EventPattern('orders.any')
+  async onAny(@Payload() entry: { id: string }): Promise<void> {
+    console.log(entry.id);
+  }
+}
+`,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      { form: 'EventPattern (Kafka)', ackMode: 'implicit-after-return', source: 'orders.audited', ackModeAt: { file: 'main.ts', text: 'Transport.KAFKA' } },
+      { form: 'EventPattern (transport unknown)', ackMode: 'implicit-after-return', source: 'orders.any', incomplete: 'bootstraps with different delivery' },
+    ],
+  },
+  {
+    name: 'two RMQ bootstraps in one folder: the one whose queue is the pattern',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'order_created', noAck: false } });
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'audit' } });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', ackModeAt: { file: 'main.ts', text: "queue: 'order_created', noAck: false" } }],
+  },
+  {
+    name: 'a monorepo: each app is served by the bootstrap in the folder above it',
+    files: {
+      'apps/orders/src/main.ts': createMicroservice(RMQ_NO_ACK_FALSE),
+      'apps/orders/src/app.module.ts': APP_MODULE,
+      'apps/orders/src/orders/orders.controller.ts': RMQ_CONTROLLER,
+      'apps/billing/src/main.ts': createMicroservice(KAFKA),
+      'apps/billing/src/app.module.ts': APP_MODULE,
+      'apps/billing/src/orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['apps/orders/src/main.ts', 'apps/orders/src/orders/orders.controller.ts', 'apps/billing/src/main.ts', 'apps/billing/src/orders.controller.ts'],
+    consumer: 'apps/orders/src/orders/orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', ackModeAt: { file: 'apps/orders/src/main.ts', text: 'noAck: false' } }],
+  },
+  {
+    name: 'not NestJS: a local decorator named EventPattern',
+    files: {
+      'main.ts': createMicroservice(RMQ_NO_ACK_FALSE),
+      'orders.controller.ts': `function EventPattern(_pattern: string): MethodDecorator {
+  return () => undefined;
+}
+
+export class OrdersController {
+  @EventPattern('order_created')
+  async onOrderCreated(order: { id: string }): Promise<void> {
+    console.log(order.id);
+  }
+}
+`,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [],
+  },
+];
+
+/** Without any bootstrap in the program (its own project: the other cases' bootstraps would count). */
+const noBootstrapCases: RecognitionCase[] = [
+  {
+    name: 'no bootstrap, the handler acks through getChannelRef(): RMQ in manual-ack mode',
+    files: { 'orders.controller.ts': RMQ_CONTROLLER },
+    roots: ['orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', identityExpression: 'context.getMessage().properties.messageId' }],
+  },
+  {
+    name: 'no bootstrap, no settle: transport unknown, incomplete',
+    files: { 'orders.controller.ts': KAFKA_CONTROLLER },
+    roots: ['orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (transport unknown)', ackMode: 'implicit-after-return', source: 'orders.created', incomplete: 'no NestJS microservice bootstrap' }],
+  },
+];
+
+function describeConsumer(consumer: ConsumerReport): string {
+  const { form, ackMode, source } = consumer.registration;
+  return `${consumer.handlerName} ${form} ${ackMode} ${source ?? '-'} incomplete=${consumer.incomplete ?? '-'}`;
+}
+
+function recognitionSuite(title: string, cases: RecognitionCase[]): void {
+  for (const mode of MODES) {
+    describe(`${title} (${mode})`, () => {
+      let project: TestProject;
+      let result: AnalysisResult;
+
+      before(() => {
+        project = new TestProject(mode, 'nestjs-recognition');
+        const roots: string[] = [];
+        cases.forEach((c, index) => {
+          project.write(Object.fromEntries(Object.entries(c.files).map(([name, text]) => [`case-${index}/${name}`, text])));
+          roots.push(...c.roots.map((root) => project.path(`case-${index}/${root}`)));
+        });
+        result = project.analyze(roots);
+      });
+      after(() => project?.remove());
+
+      cases.forEach((c, index) => {
+        test(c.name, () => {
+          assert.deepEqual(result.problems, []);
+          const file = project.path(`case-${index}/${c.consumer}`);
+          const found = result.consumers.filter((consumer) => consumer.registration.location.filePath === file).sort((a, b) => a.registration.location.start - b.registration.location.start);
+          assert.equal(found.length, c.expect.length, `expected ${c.expect.length} consumer(s), found:\n${found.map(describeConsumer).join('\n')}`);
+          c.expect.forEach((want, at) => {
+            const got = found[at];
+            const what = describeConsumer(got);
+            assert.equal(got.registration.library, 'nestjs-microservices', what);
+            assert.equal(got.registration.form, want.form, what);
+            assert.equal(got.registration.ackMode, want.ackMode, what);
+            assert.equal(got.registration.source, want.source ?? undefined, what);
+            if (want.handlerName) assert.equal(got.handlerName, want.handlerName, what);
+            if (want.identityExpression !== undefined) assert.equal(got.identityExpression, want.identityExpression ?? undefined, what);
+            if (want.incomplete) assert.ok(got.incomplete?.includes(want.incomplete), `incomplete should mention ${JSON.stringify(want.incomplete)}: ${what}`);
+            else assert.equal(got.incomplete, undefined, what);
+            if (want.ackModeAt) {
+              const location = got.registration.ackModeLocation;
+              assert.ok(location, `the ack-mode option should be located: ${what}`);
+              assert.equal(location.filePath, project.path(`case-${index}/${want.ackModeAt.file}`));
+              assert.equal(location.line, lineOf(c.files[want.ackModeAt.file], want.ackModeAt.text), what);
+            }
+            // The registration is the decorator, on the line above the handler's head.
+            assert.ok(got.registration.location.line < got.handlerLocation.line, what);
+            assert.equal(got.declaredSemantics, want.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once', what);
+          });
+        });
+      });
+    });
+  }
+}
+
+recognitionSuite('NestJS consumer recognition', recognitionCases);
+recognitionSuite('NestJS consumer recognition without a bootstrap', noBootstrapCases);
+
+// ---- rules on Nest consumers ---------------------------------------------------------------------
+
+const MAIN_RMQ_MANUAL = createMicroservice(RMQ_NO_ACK_FALSE);
+
+/** RMQ in manual-ack mode: acks first ("so the broker doesn't redeliver"), then saves. */
+const RMQ_ACK_FIRST = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class OrdersController {
+  @EventPattern('order_created')
+  async onOrderCreated(@Payload() order: { id: string; total: number }, @Ctx() context: RmqContext): Promise<void> {
+    const channel = context.getChannelRef();
+    const message = context.getMessage();
+    channel.ack(message);
+    await pool.query('INSERT INTO order_totals (order_id, total) VALUES ($1, $2) ON CONFLICT DO NOTHING', [order.id, order.total]);
+  }
+}
+`;
+
+/** RMQ manual ack, the save delegated to a service in another file, ack after it. */
+const RMQ_SERVICE_THEN_ACK = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { OrdersService } from './orders.service';
+
+@Controller()
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @EventPattern('order_created')
+  async onOrderCreated(@Payload() order: { id: string; total: number }, @Ctx() context: RmqContext): Promise<void> {
+    await this.orders.record(order.id, order.total);
+    context.getChannelRef().ack(context.getMessage());
+  }
+}
+`;
+
+const ORDERS_SERVICE_UPSERT = `import { Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+
+@Injectable()
+export class OrdersService {
+  private readonly pool = new Pool();
+
+  async record(orderId: string, total: number): Promise<void> {
+    await this.pool.query('INSERT INTO order_totals (order_id, total) VALUES ($1, $2) ON CONFLICT (order_id) DO UPDATE SET total = $2', [orderId, total]);
+  }
+}
+`;
+
+const ORDERS_SERVICE_INSERT = `import { Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+
+@Injectable()
+export class OrdersService {
+  private readonly pool = new Pool();
+
+  async record(orderId: string, total: number): Promise<void> {
+    await this.pool.query('INSERT INTO ledger (order_id, amount) VALUES ($1, $2)', [orderId, total]);
+  }
+}
+`;
+
+/** Kafka transport: the service call is not awaited, so Nest commits while it runs. */
+const KAFKA_UNAWAITED = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
+import { OrdersService } from './orders.service';
+
+@Controller()
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @EventPattern('orders.created')
+  async onOrderCreated(@Payload() order: { id: string; total: number }, @Ctx() context: KafkaContext): Promise<void> {
+    console.log(context.getTopic());
+    void this.orders.record(order.id, order.total);
+  }
+}
+`;
+
+/** Kafka transport, inserting a ledger row with no dedup check. */
+const KAFKA_INSERT = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class PaymentsController {
+  @EventPattern('payments.captured')
+  async onCaptured(@Payload() payment: { accountId: string; amountCents: number }, @Ctx() context: KafkaContext): Promise<void> {
+    console.log('captured', context.getPartition());
+    await pool.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [payment.accountId, payment.amountCents]);
+  }
+}
+`;
+
+/** RMQ manual ack, a Redis claim on the message ID, released on failure, marked done: correct. */
+const RMQ_REDIS_CLAIM = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class PaymentsController {
+  private readonly redis = new Redis();
+
+  @EventPattern('payment_captured')
+  async onCaptured(@Payload() payment: { accountId: string; amountCents: number }, @Ctx() context: RmqContext): Promise<void> {
+    const channel = context.getChannelRef();
+    const message = context.getMessage();
+    const key = \`processed:\${message.properties.messageId}\`;
+    const claimed = await this.redis.set(key, 'processing', 'EX', 300, 'NX');
+    if (!claimed) {
+      channel.ack(message);
+      return;
+    }
+    try {
+      await pool.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [payment.accountId, payment.amountCents]);
+    } catch (error) {
+      await this.redis.del(key);
+      channel.nack(message, false, true);
+      return;
+    }
+    await this.redis.set(key, 'done', 'EX', 86400);
+    channel.ack(message);
+  }
+}
+`;
+
+/** Kafka transport with a Redis claim on topic/partition/offset: correct. */
+const KAFKA_REDIS_CLAIM = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+const redis = new Redis();
+const pool = new Pool();
+
+@Controller()
+export class PaymentsController {
+  @EventPattern('payments.captured')
+  async onCaptured(@Payload() payment: { accountId: string; amountCents: number }, @Ctx() context: KafkaContext): Promise<void> {
+    const key = \`processed:\${context.getTopic()}:\${context.getPartition()}:\${context.getMessage().offset}\`;
+    if (!(await redis.set(key, 'processing', 'EX', 300, 'NX'))) return;
+    try {
+      await pool.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [payment.accountId, payment.amountCents]);
+    } catch (error) {
+      await redis.del(key);
+      throw error;
+    }
+    await redis.set(key, 'done', 'EX', 86400);
+  }
+}
+`;
+
+/** The default RMQ bootstrap (noAck: true): the same insert, acked on delivery. */
+const RMQ_AUTO_INSERT = KAFKA_INSERT.replace('KafkaContext, Payload', 'Payload, RmqContext')
+  .replace('context: KafkaContext', 'context: RmqContext')
+  .replace("console.log('captured', context.getPartition());", "console.log('captured', context.getPattern());");
+
+ruleTester('ack-before-process', {
+  valid: [
+    {
+      name: 'nest RMQ noAck: false, the service saves, then the handler acks',
+      code: RMQ_SERVICE_THEN_ACK,
+      files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE, 'orders.service.ts': ORDERS_SERVICE_UPSERT },
+    },
+    {
+      name: 'nest RMQ default noAck (auto-ack): no ack-before-process, whatever the handler does',
+      code: RMQ_AUTO_INSERT,
+      files: { 'main.ts': createMicroservice(RMQ_DEFAULT_NO_ACK), 'app.module.ts': APP_MODULE },
+    },
+    {
+      name: 'nest Kafka transport, the work awaited before the handler returns',
+      code: KAFKA_INSERT,
+      files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE },
+    },
+  ],
+  invalid: [
+    {
+      name: 'nest RMQ noAck: false, channel.ack(message) before the insert',
+      code: RMQ_ACK_FIRST,
+      files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE },
+      errors: [{ line: lineOf(RMQ_ACK_FIRST, 'channel.ack(message);'), message: ["nestjs-microservices consumer of pattern 'order_created'", 'channel.ack()'], related: 2, severity: 'error' }],
+    },
+    {
+      name: 'nest Kafka transport, the service call left running when the handler returns',
+      code: KAFKA_UNAWAITED,
+      files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE, 'orders.service.ts': ORDERS_SERVICE_INSERT },
+      errors: [{ line: lineOf(KAFKA_UNAWAITED, 'void this.orders.record'), message: ['without await', 'Nest commits the offset'] }],
+    },
+  ],
+});
+
+ruleTester('missing-event-id-check', {
+  valid: [
+    { name: 'nest RMQ noAck: false with a Redis claim on messageId, released on failure', code: RMQ_REDIS_CLAIM, files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE } },
+    { name: 'nest Kafka with a Redis claim on topic:partition:offset', code: KAFKA_REDIS_CLAIM, files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE } },
+    {
+      name: 'nest RMQ default noAck (auto-ack, at-most-once): no dedup finding',
+      code: RMQ_AUTO_INSERT,
+      files: { 'main.ts': createMicroservice(RMQ_DEFAULT_NO_ACK), 'app.module.ts': APP_MODULE },
+    },
+    {
+      name: 'nest NATS transport (no redelivery): no dedup finding',
+      code: KAFKA_INSERT.replace(/KafkaContext/g, 'NatsContext').replace("console.log('captured', context.getPartition());", "console.log('captured', context.getSubject());"),
+      files: { 'main.ts': createMicroservice(`{ transport: Transport.NATS, options: { servers: ['nats://localhost:4222'] } }`), 'app.module.ts': APP_MODULE },
+    },
+    {
+      name: 'nest RMQ noAck: false, the service upserts (idempotent)',
+      code: RMQ_SERVICE_THEN_ACK,
+      files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE, 'orders.service.ts': ORDERS_SERVICE_UPSERT },
+    },
+  ],
+  invalid: [
+    {
+      name: 'nest Kafka transport, an insert with no dedup check',
+      code: KAFKA_INSERT,
+      files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE },
+      errors: [
+        {
+          line: lineOf(KAFKA_INSERT, 'async onCaptured('),
+          message: ["nestjs-microservices consumer of pattern 'payments.captured'", 'Kafka deliver it again', 'context.getTopic() + context.getPartition() + context.getMessage().offset'],
+          related: 2,
+          severity: 'warning',
+        },
+      ],
+    },
+    {
+      name: 'nest RMQ noAck: false, the service inserts before the ack, no check',
+      code: RMQ_SERVICE_THEN_ACK,
+      files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE, 'orders.service.ts': ORDERS_SERVICE_INSERT },
+      errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated('), message: ['RabbitMQ deliver it again', 'context.getMessage().properties.messageId'], related: 3 }],
+    },
+  ],
+});
+
+/** No bootstrap anywhere: explicit settles make it RMQ manual-ack; otherwise nothing is judged. */
+ruleTester('missing-event-id-check', {
+  valid: [{ name: 'nest, no bootstrap and no settle: transport unknown, quiet', code: KAFKA_INSERT }],
+  invalid: [
+    {
+      name: 'nest, no bootstrap, the handler acks after an insert: RMQ manual-ack',
+      code: RMQ_SERVICE_THEN_ACK,
+      files: { 'orders.service.ts': ORDERS_SERVICE_INSERT },
+      errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated(') }],
+    },
+  ],
+});
+
+// ---- the CLI loads the bootstrap ---------------------------------------------------------------
+
+describe('NestJS through the CLI runner', () => {
+  test("the prefilter selects a bootstrap that imports only '@nestjs/core'", () => {
+    assert.ok(mentionsBroker("import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"));
+    assert.ok(mentionsBroker("import { Ctx, EventPattern } from '@nestjs/microservices';\n"));
+  });
+
+  for (const mode of MODES) {
+    test(`runLint finds the bootstrap's options in another file and the handler's findings (${mode})`, () => {
+      const project = new TestProject(mode as Mode, 'nestjs-cli');
+      try {
+        project.write({
+          'src/main.ts': `import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { rmqOptions } from './rmq.options';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, rmqOptions);
+  await app.listen();
+}
+void bootstrap();
+`,
+          // Shares no import with the controller's file: found through the program only.
+          'src/rmq.options.ts': `export const rmqOptions = {
+  transport: 5,
+  options: { urls: ['amqp://localhost:5672'], queue: 'orders', noAck: false },
+};
+`,
+          'src/app.module.ts': APP_MODULE,
+          'src/orders.controller.ts': RMQ_ACK_FIRST,
+        });
+        const run = runLint({ cwd: project.root, paths: [project.path('src')], config: configWith() });
+        const consumers = run.consumers.filter((consumer) => consumer.registration.library === 'nestjs-microservices');
+        assert.equal(consumers.length, 1);
+        // `transport: 5` is not Transport.RMQ by name: the bootstrap is found, its transport unknown.
+        assert.match(consumers[0].incomplete ?? '', /not statically known/);
+        assert.deepEqual(findingsOf(run, 'ack-before-process'), []);
+      } finally {
+        project.remove();
+      }
+    });
+  }
+
+  for (const mode of MODES) {
+    test(`runLint: a bootstrap importing only '@nestjs/core' decides the ack mode (${mode})`, () => {
+      const project = new TestProject(mode as Mode, 'nestjs-cli-core');
+      try {
+        project.write({
+          'src/main.ts': `import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { options } from './options';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, options.rmq);
+  await app.listen();
+}
+void bootstrap();
+`,
+          'src/options.ts': `import { Transport } from '@nestjs/microservices';
+
+export const options = {
+  rmq: { transport: Transport.RMQ, options: { queue: 'orders', noAck: false } },
+};
+`,
+          'src/app.module.ts': APP_MODULE,
+          'src/orders.controller.ts': RMQ_ACK_FIRST,
+        });
+        const run = runLint({ cwd: project.root, paths: [project.path('src')], config: configWith() });
+        const consumers = run.consumers.filter((consumer) => consumer.registration.library === 'nestjs-microservices');
+        assert.equal(consumers.length, 1);
+        assert.equal(consumers[0].registration.ackMode, 'explicit');
+        assert.equal(consumers[0].registration.ackModeLocation?.filePath, project.path('src/options.ts'));
+        const findings = findingsOf(run, 'ack-before-process');
+        assert.equal(findings.length, 1);
+        assert.equal(findings[0].location.line, lineOf(RMQ_ACK_FIRST, 'channel.ack(message);'));
+      } finally {
+        project.remove();
+      }
+    });
+  }
+});
