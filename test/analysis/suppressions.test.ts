@@ -167,7 +167,7 @@ export const payments = Consumer.create({
   handleMessage: async (message) => {
 ${beforeInsert}
     await pool.query('INSERT INTO payment_log (body) VALUES ($1)', [message.Body]);
-    const first = await redis.set(\`pay:\${message.MessageId}\`, '1', 'EX', 3600, 'NX');
+    const first = await redis.set(\`pay:\${message.MessageId}\`, '1', 'EX', 300, 'NX');
     if (!first) return message;
     await pool.query('INSERT INTO payouts (body) VALUES ($1)', [message.Body]);
     return message;

@@ -168,3 +168,22 @@ describe('the CLI follows wrappers into files that import no broker library', ()
     }
   });
 });
+
+describe('monorepo packages without node_modules', () => {
+  test('a wrapper in a sibling workspace package is followed through its package name', () => {
+    const project = new TestProject('untyped', 'workspaces');
+    try {
+      project.write({
+        'packages/bus/package.json': JSON.stringify({ name: '@acme/bus', main: 'dist/index.js' }),
+        'packages/bus/src/index.ts': `export { subscribe } from './kafka';\n`,
+        'packages/bus/src/kafka.ts': KAFKA_WRAPPER,
+        'apps/billing/src/main.ts': `import { subscribe } from '@acme/bus';\nimport { Pool } from 'pg';\nconst pool = new Pool();\nexport async function start(): Promise<void> {\n  await subscribe<{ id: string }>('payments.settled', 'billing', async (payment) => {\n    await pool.query('INSERT INTO ledger (payment_id) VALUES ($1)', [payment.id]);\n  });\n}\n`,
+      });
+      const run = runLint({ cwd: project.root, paths: [project.root], config: configWith() });
+      assert.deepEqual(run.consumers.map((consumer) => `${consumer.registration.source}@${consumer.registration.location.filePath.split('/').slice(-3).join('/')}`), ['payments.settled@billing/src/main.ts']);
+      assert.deepEqual(run.findings.map((finding) => finding.ruleId), ['missing-event-id-check']);
+    } finally {
+      project.remove();
+    }
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ResolvedConfig } from '../config/types';
-import { runRules } from '../rules/run';
+import { runFileRules, runRules } from '../rules/run';
 import type { FixContext } from '../rules/fixes/context';
 import { FlowBuilder, type Step } from './flow';
 import { MessageValues } from './identity';
@@ -14,6 +14,8 @@ import { WrapperCall, findWrapper, findWrapperCalls } from './wrappers';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding, Semantics, SourceLocation } from './model';
 import { OccurrenceRegistry, enumeratePaths } from './paths';
 import { effectiveSemantics } from './semantics';
+import { crashTimeline } from './timeline';
+import { annotateTransactions } from './transactions';
 import { functionName, locationOf } from './source';
 import { Suppressions, handlerTags } from './suppressions';
 import { importedModules } from './symbols';
@@ -102,6 +104,15 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
       findings.push(finding);
     }
   }
+  for (const filePath of options.files) {
+    const sourceFile = program.getSourceFile(filePath);
+    if (!sourceFile) continue;
+    try {
+      findings.push(...runFileRules(sourceFile, checker, config, fixContext).filter((finding) => !isSuppressed(finding, program)));
+    } catch (error) {
+      problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
+    }
+  }
   findings.sort(compareFindings);
   return { consumers, findings, problems, filesLinted: [...options.files], filesAnalyzed: options.files.length, unresolvedWrappers };
 }
@@ -162,12 +173,16 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
   for (const binding of site.messageBindings) values.addBinding(binding);
   const builder = new FlowBuilder({ checker, config, library: site.library, libraryId: site.library.info.id, identity: site.library.identity });
   if (call) builder.bindCallback(call.wrapper.parameter, call.callback);
-  const handlerSteps = site.body ? builder.loopBodySteps(site.handler, site.body, values) : builder.handlerSteps(site.handler, values);
+  const implicitAck = site.ackMode === 'implicit-after-return';
+  const handlerSteps = site.body
+    ? builder.loopBodySteps(site.handler, site.body, values, { ...site.loop, detached: site.detached, implicitAck })
+    : builder.handlerSteps(site.handler, values, { detachedAck: site.detached && implicitAck });
   const steps: Step[] = site.guardedBy
     ? [{ t: 'guarded', guard: { kind: 'wrapper', label: site.guardedBy.label, node: site.guardedBy.node, keyedByIdentity: true, scope: 'message', chain: [] }, body: handlerSteps }]
     : handlerSteps;
   const registry = new OccurrenceRegistry();
   const { paths, incomplete } = enumeratePaths(steps, registry);
+  annotateTransactions(steps, registry, checker);
   // Through a wrapper, the handler the user wrote is the callback passed at the call site.
   const handler = call?.callback ?? site.handler;
   const tags = handlerTags(handler);
@@ -187,6 +202,8 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
       ackMode: site.ackMode,
       form: call ? `${site.form} via ${functionName(call.wrapper.wrapper)}()` : site.form,
       wrapperLocation: call ? locationOf(site.registrationNode) : undefined,
+      settlesByReturn: site.settlesByReturn,
+      deadLetterRoute: site.deadLetterRoute,
     },
     handlerName: functionName(handler),
     handlerLocation: site.body && !call ? loopHead(site.body) : handlerHead(handler),
@@ -212,11 +229,12 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
   const effective = effectiveSemantics(report);
   report.effectiveSemantics = effective.semantics;
   report.semanticsReasons = effective.reasons;
+  report.timeline = crashTimeline(report);
   return report;
 }
 
 /** The head of a loop-style handler: `for (const message of Messages)`. */
-function loopHead(body: ts.Statement): SourceLocation {
+function loopHead(body: ts.Node): SourceLocation {
   const loop = body.parent;
   const end = body.getStart();
   const start = loop.getStart();

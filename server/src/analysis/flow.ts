@@ -19,6 +19,7 @@ export type Completion = 'awaited' | 'dropped';
 export interface EffectTemplate {
   description: EffectDescription;
   node: ts.Node;
+  keyText?: string;
   keyedByMessage: boolean;
   /** Protected by an entity-level check around it (get-or-create), not by the handler's guard. */
   locallyGuarded: boolean;
@@ -28,6 +29,7 @@ export interface EffectTemplate {
 export interface SettleTemplate {
   kind: SettleOccurrence['kind'];
   label: string;
+  requeue?: boolean;
   node: ts.Node;
   chain: CallChainLink[];
 }
@@ -35,6 +37,8 @@ export interface SettleTemplate {
 export interface GuardTemplate {
   kind: GuardKind;
   label: string;
+  keyText?: string;
+  leaseSeconds?: number;
   node: ts.Node;
   keyedByIdentity: boolean;
   invalidReason?: string;
@@ -46,8 +50,8 @@ export type Step =
   | { t: 'effect'; effect: EffectTemplate; completion: Completion }
   | { t: 'settle'; settle: SettleTemplate; completion: Completion }
   | { t: 'if'; guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' }; then: Step[]; else: Step[] }
-  | { t: 'exit'; kind: 'return' | 'throw' | 'break' | 'continue'; node: ts.Node }
-  | { t: 'try'; body: Step[]; handler?: Step[]; finalizer?: Step[]; claim?: GuardTemplate }
+  | { t: 'exit'; kind: 'return' | 'throw' | 'break' | 'continue'; node: ts.Node; returnsMessage?: boolean }
+  | { t: 'try'; body: Step[]; handler?: Step[]; finalizer?: Step[]; claim?: GuardTemplate; catchNode?: ts.Node; enclosesProcessing: boolean }
   | { t: 'loop'; body: Step[] }
   | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
   | { t: 'scope'; body: Step[] }
@@ -55,7 +59,19 @@ export type Step =
 
 /** What a library contributes to reading a handler: which calls settle the message. */
 export interface SettleRecognizer {
-  settleOf(call: ts.CallExpression, values: MessageValues, checker: ts.TypeChecker): { kind: SettleOccurrence['kind']; label: string } | undefined;
+  settleOf(call: ts.CallExpression, values: MessageValues, checker: ts.TypeChecker): { kind: SettleOccurrence['kind']; label: string; requeue?: boolean } | undefined;
+}
+
+/** How a loop-style consumer's body sits in the function around it (FlowBuilder.loopBodySteps). */
+export interface LoopBodyOptions {
+  /** The body is the rest of its block from this statement (`const m = await consumer.next()`). */
+  from?: ts.Statement;
+  /** Calls after the loop that settle every message of the batch. */
+  settlesAfter?: readonly ts.CallExpression[];
+  /** The loop does not wait for the body (`forEach(async …)`). */
+  detached?: boolean;
+  /** The library acks when the function holding the loop returns (Lambda). */
+  implicitAck?: boolean;
 }
 
 export interface FlowOptions {
@@ -88,22 +104,49 @@ export class FlowBuilder {
 
   constructor(private readonly options: FlowOptions) {}
 
-  /** Steps of a handler whose message-bearing bindings are already in `values`. */
-  handlerSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
+  /**
+   * Steps of a handler whose message-bearing bindings are already in `values`. `detachedAck`: the
+   * library acks when the handler returns without awaiting its promise (an async callback of an
+   * auto-acking subscription): nothing it starts has completed at the ack.
+   */
+  handlerSteps(fn: FunctionWithBody, values: MessageValues, options: { detachedAck?: boolean } = {}): Step[] {
     values.propagateThrough(fn.body);
-    return this.functionSteps(fn, values);
+    const steps = this.functionSteps(fn, values);
+    return options.detachedAck ? dropAll(steps) : steps;
   }
 
   /**
    * Steps of a loop-style consumer (SQS receive loop, JetStream fetch, xreadgroup): the handler
-   * is the body that processes one message; `continue` ends the handling of that message.
+   * is the body that processes one message; `continue` ends the handling of that message. The
+   * body may be an array callback's (`Messages.map(async (m) => …)`), where `return` ends it too.
+   * Batch settles after the loop (`settlesAfter`) follow the body on the paths that finish the
+   * message (normally, `continue`, `break`; a `return` in a `for…of` body leaves the function
+   * before them); when the loop does not wait for the body (`detached`) they come before it, and
+   * with `implicitAck` (the library acks when the function returns) the body's work is left running.
    */
-  loopBodySteps(fn: FunctionWithBody, body: ts.Statement, values: MessageValues): Step[] {
+  loopBodySteps(fn: FunctionWithBody, body: ts.Statement | ts.Expression, values: MessageValues, options: LoopBodyOptions = {}): Step[] {
     values.propagateThrough(body);
+    const owner = isFunctionWithBody(body.parent) && body.parent.body === body ? body.parent : fn;
     this.stack.push(fn);
+    if (owner !== fn) this.stack.push(owner);
     try {
-      return this.statement(body, { values, fn });
+      const state: WalkState = { values, fn: owner };
+      let steps: Step[];
+      if (options.from && ts.isBlock(body)) steps = this.block(body.statements.slice(Math.max(0, body.statements.indexOf(options.from))), state);
+      else if (owner !== fn && !ts.isBlock(body)) steps = this.expression(body, state, 'awaited'); // a concise arrow returns its value
+      else steps = this.statement(body as ts.Statement, state);
+      const settles: Step[] = (options.settlesAfter ?? []).flatMap((call): Step[] => {
+        const settle = this.options.library.settleOf(call, values, this.options.checker);
+        return settle ? [{ t: 'settle', completion: isAwaited(call) ? 'awaited' : 'dropped', settle: { ...settle, node: call, chain: [] } }] : [];
+      });
+      if (options.detached) {
+        if (settles.length) return [...settles, ...steps];
+        return options.implicitAck ? dropAll(steps) : steps;
+      }
+      if (!settles.length) return steps;
+      return [owner === fn ? { t: 'loop', body: steps } : { t: 'scope', body: steps }, ...settles];
     } finally {
+      if (owner !== fn) this.stack.pop();
       this.stack.pop();
     }
   }
@@ -163,7 +206,8 @@ export class FlowBuilder {
       );
     }
     if (ts.isReturnStatement(statement)) {
-      return [...(statement.expression ? this.expression(statement.expression, state, 'awaited') : []), { t: 'exit', kind: 'return', node: statement }];
+      const returnsMessage = !!statement.expression && state.values.derivesFrom(statement.expression);
+      return [...(statement.expression ? this.expression(statement.expression, state, 'awaited') : []), { t: 'exit', kind: 'return', node: statement, returnsMessage }];
     }
     if (ts.isThrowStatement(statement)) {
       return [...this.expression(statement.expression, state, 'awaited'), { t: 'exit', kind: 'throw', node: statement }];
@@ -202,6 +246,8 @@ export class FlowBuilder {
       kind: found.signal.kind,
       label: found.label,
       node: found.call,
+      keyText: found.signal.key?.getText().slice(0, 200),
+      leaseSeconds: ts.isCallExpression(found.call) ? leaseOf(found.call) : undefined,
       keyedByIdentity: judgement.keyedByIdentity,
       invalidReason: judgement.invalidReason,
       scope: 'message',
@@ -220,7 +266,7 @@ export class FlowBuilder {
     if (record && handler && alwaysReturns(handler) && !hasProcessing(body.filter((step) => !(step.t === 'effect' && step.effect === record)))) {
       claim = { kind: 'claim', label: `${record.description.label} (unique)`, node: record.node, keyedByIdentity: true, scope: 'message', chain: record.chain };
     }
-    return [{ t: 'try', body, handler, finalizer, claim }];
+    return [{ t: 'try', body, handler, finalizer, claim, catchNode: statement.catchClause, enclosesProcessing: hasProcessing(body) }];
   }
 
   private variableCompletion(declaration: ts.VariableDeclaration, state: WalkState): Completion | 'statement' {
@@ -279,6 +325,16 @@ export class FlowBuilder {
         steps.push(...this.callChain(current, state, completionOf(current)));
         return;
       }
+      // new Promise((resolve, reject) => { … }): the executor runs at once, settling the promise.
+      if (ts.isNewExpression(current) && ts.isIdentifier(current.expression) && current.expression.text === 'Promise') {
+        const executor = current.arguments?.[0] && unwrap(current.arguments[0]);
+        // The promise settles when the executor's work calls resolve: its effects complete with it.
+        if (executor && isFunctionWithBody(executor)) {
+          const settled = completionOf(current);
+          steps.push(...mapSteps(this.inlineCallback(executor, state, settled), (step) => (step.t === 'effect' || step.t === 'settle' ? { ...step, completion: settled } : step)));
+        }
+        return;
+      }
       ts.forEachChild(current, visit);
     };
     visit(node);
@@ -290,7 +346,14 @@ export class FlowBuilder {
     return {
       t: 'effect',
       completion: classified.description.synchronous ? 'awaited' : completion,
-      effect: { description: classified.description, node: classified.node, keyedByMessage: classified.keyedByMessage, locallyGuarded: false, chain: [] },
+      effect: {
+        description: classified.description,
+        node: classified.node,
+        keyText: ts.isCallExpression(classified.node) ? classified.node.arguments[0]?.getText().slice(0, 200) : undefined,
+        keyedByMessage: classified.keyedByMessage,
+        locallyGuarded: false,
+        chain: [],
+      },
     };
   }
 
@@ -614,3 +677,23 @@ function alwaysReturns(steps: Step[]): boolean {
 }
 
 export { calledName };
+
+/** The expiry of a Redis claim: `set(key, v, 'EX', 300, 'NX')`, `{ EX: 300, NX: true }`, PX in ms. */
+function leaseOf(call: ts.CallExpression): number | undefined {
+  const args = call.arguments;
+  for (let index = 0; index < args.length; index++) {
+    const argument = unwrap(args[index]);
+    if (ts.isStringLiteralLike(argument) && /^(EX|PX)$/i.test(argument.text)) {
+      const next = args[index + 1] && unwrap(args[index + 1]);
+      if (next && ts.isNumericLiteral(next)) return Number(next.text) / (argument.text.toUpperCase() === 'PX' ? 1000 : 1);
+    }
+    if (ts.isObjectLiteralExpression(argument)) {
+      for (const property of argument.properties) {
+        if (!ts.isPropertyAssignment(property) || !ts.isIdentifier(property.name)) continue;
+        const value = unwrap(property.initializer);
+        if (/^(EX|PX)$/i.test(property.name.text) && ts.isNumericLiteral(value)) return Number(value.text) / (property.name.text.toUpperCase() === 'PX' ? 1000 : 1);
+      }
+    }
+  }
+  return undefined;
+}

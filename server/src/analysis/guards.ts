@@ -30,7 +30,12 @@ export interface IdentityRules {
   idProperties: readonly string[];
   /** Message properties that look like an ID but are not unique per event (Kafka's `key`). */
   nonUniqueProperties: readonly string[];
+  /** Properties that change on every delivery (SQS `ReceiptHandle`, AMQP `deliveryTag`): never an identity. */
+  perDeliveryProperties?: readonly string[];
 }
+
+/** Per-delivery handles of every broker: a redelivery carries a new one, so they identify nothing. */
+const PER_DELIVERY = ['ReceiptHandle', 'receiptHandle', 'deliveryTag', 'redelivered', 'deliverySequence', 'deliveryCount', 'deliveryAttempt', 'attemptsMade', 'lockToken', 'ackId'];
 
 /** Judges a guard's key against the caller's message values and the identity config. */
 export function judgeGuardKey(signal: GuardSignal, values: MessageValues, config: ResolvedConfig, checker: ts.TypeChecker, identity: IdentityRules): GuardJudgement {
@@ -41,6 +46,10 @@ export function judgeGuardKey(signal: GuardSignal, values: MessageValues, config
     return { keyedByIdentity: false, invalidReason: 'its key is made fresh on every delivery (randomUUID(), Date.now(), a counter), so a redelivery never matches it' };
   }
   if (!values.derivesFrom(key)) return { keyedByIdentity: false, invalidReason: 'its key does not come from the message, so it cannot recognise a redelivery' };
+  const perDelivery = [...PER_DELIVERY, ...(identity.perDeliveryProperties ?? [])];
+  if (!values.derivesExcluding(key, new Set(perDelivery))) {
+    return { keyedByIdentity: false, invalidReason: 'its key is a per-delivery handle (receipt handle, delivery tag), which a redelivery replaces, so it never matches' };
+  }
   const nonUnique = identity.nonUniqueProperties.filter((property) => !(property === 'key' && config.kafkaKeysUnique));
   if (nonUnique.length && !values.derivesExcluding(key, new Set(nonUnique))) {
     return { keyedByIdentity: false, invalidReason: `its key is the message's ${nonUnique.join('/')}, which many events share (a partition key); set "kafkaKeysUnique": true if yours are unique per event` };

@@ -4,6 +4,8 @@
  * Everything here is plain data so the CLI, the language server and tests share it.
  */
 
+import type { CrashTimeline } from './timeline';
+
 export type AckMode = 'explicit' | 'implicit-after-return' | 'auto-before-handler';
 
 export type Semantics = 'at-most-once' | 'at-least-once' | 'effectively-once' | 'exactly-once';
@@ -51,6 +53,8 @@ export interface EffectDescription {
   synchronous?: boolean;
   /** Effect-level fix that would make it idempotent, when one exists. */
   effectFix?: EffectFixKind;
+  /** For publishes: the queue, topic or exchange written to, when static (failure routing reads it). */
+  destination?: string;
 }
 
 export type EffectCategory =
@@ -93,6 +97,10 @@ export interface EffectOccurrence {
   handlerLocation: SourceLocation;
   /** True when the effect's own key (idempotencyKey, jobId, primary key…) comes from the message. */
   keyedByMessage: boolean;
+  /** Source text of the call's first argument (a Redis key, a table), to match claims and releases. */
+  keyText?: string;
+  /** The database (or Kafka) transaction the call runs in, when one is recognised (transactions.ts). */
+  transaction?: TransactionScope;
 }
 
 export interface SettleOccurrence {
@@ -103,6 +111,10 @@ export interface SettleOccurrence {
   location: SourceLocation;
   chain: CallChainLink[];
   handlerLocation: SourceLocation;
+  /** For nack/reject: whether the broker requeues the message (amqplib's default is true). */
+  requeue?: boolean;
+  /** A settle inside a transaction (Kafka `sendOffsets`) takes effect when that transaction commits. */
+  transaction?: TransactionScope;
 }
 
 export type GuardKind = 'claim' | 'check' | 'wrapper';
@@ -123,6 +135,23 @@ export interface GuardOccurrence {
   invalidReason?: string;
   chain: CallChainLink[];
   handlerLocation: SourceLocation;
+  /** Source text of the guard's key, to match the record and the release of the same key. */
+  keyText?: string;
+  /** For claims with an expiry (Redis SET NX EX n): the lease in seconds. */
+  leaseSeconds?: number;
+  /** The transaction the claim is made in (the inbox pattern: the effects' own transaction). */
+  transaction?: TransactionScope;
+}
+
+/** A transaction: what runs in it is undone by a crash before it commits. */
+export interface TransactionScope {
+  /** Same id, same transaction. */
+  id: string;
+  label: string;
+  /** Where it begins (`BEGIN`, the `$transaction(…)` call). */
+  location: SourceLocation;
+  /** Where it commits (`COMMIT`, the end of the `$transaction(…)` call), when found. */
+  commit?: SourceLocation;
 }
 
 /** Events along one control-flow path through a handler, in execution order. */
@@ -130,13 +159,17 @@ export type PathEvent =
   | { kind: 'effect'; effect: EffectOccurrence; completion: 'awaited' | 'dropped'; guarded: boolean }
   | { kind: 'settle'; settle: SettleOccurrence; completion: 'awaited' | 'dropped' }
   | { kind: 'guard-pass'; guard: GuardOccurrence }
-  | { kind: 'guard-skip'; guard: GuardOccurrence };
+  | { kind: 'guard-skip'; guard: GuardOccurrence }
+  /** A failure was caught: the path entered a `catch` of a try (which encloses processing effects or not). */
+  | { kind: 'caught'; location: SourceLocation; enclosesProcessing: boolean };
 
 export interface HandlerPath {
   events: PathEvent[];
   /** How the path leaves the handler. */
   exit: 'return' | 'throw' | 'end';
   exitLocation?: SourceLocation;
+  /** The handler returns a message-derived value (sqs-consumer 14+ deletes what is returned). */
+  returnsMessage?: boolean;
 }
 
 export interface ConsumerRegistration {
@@ -153,6 +186,13 @@ export interface ConsumerRegistration {
   form: string;
   /** For consumers registered through a wrapper: where the wrapper registers with the library. */
   wrapperLocation?: SourceLocation;
+  /** The library settles only what the handler returns (sqs-consumer 14+). */
+  settlesByReturn?: boolean;
+  /**
+   * Whether a message the handler drops (amqplib `nack(m, false, false)`) is dead-lettered: a
+   * dead-letter exchange is declared for the queue somewhere in the project. Undefined: not known.
+   */
+  deadLetterRoute?: boolean;
 }
 
 export interface ConsumerReport {
@@ -182,6 +222,8 @@ export interface ConsumerReport {
   /** What the code achieves (RULES.md section 2), with the reasons. */
   effectiveSemantics: Semantics;
   semanticsReasons: string[];
+  /** What a crash or an error between two steps of the main path does (timeline.ts). */
+  timeline?: CrashTimeline;
 }
 
 export interface TextEdit {

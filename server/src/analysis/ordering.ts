@@ -2,6 +2,7 @@
  * Facts the rules derive from a consumer's paths. Kept in one place so rules that share a handler
  * draw the same boundaries ("How the rules share a handler", RULES.md section 3).
  */
+import { FAILURE_DESTINATION } from './effects/messaging';
 import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from './model';
 
 const POSITIVE_SETTLES = new Set<SettleOccurrence['kind']>(['ack', 'commit', 'resolve-offset', 'delete', 'complete']);
@@ -16,8 +17,13 @@ export function firstAckIndex(path: HandlerPath): number {
   return index < 0 ? path.events.length : index;
 }
 
+/** Publishing to a dead-letter, retry or failure destination is failure routing (RULES.md 3a). */
+export function isFailureRouting(effect: EffectOccurrence): boolean {
+  return effect.description.category === 'publish' && !!effect.description.destination && FAILURE_DESTINATION.test(effect.description.destination);
+}
+
 export function isUnsafe(effect: EffectOccurrence): boolean {
-  return effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage;
+  return effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage && !isFailureRouting(effect);
 }
 
 /** The guards that count as the handler's identity guard. */
@@ -92,6 +98,8 @@ export function settledTooEarly(consumer: ConsumerReport): { earlyAcks: EarlyAck
     const ackSettle = ack && ack.kind === 'settle' ? ack.settle : undefined;
     path.events.forEach((event, index) => {
       if (event.kind !== 'effect' || !event.effect.description.processing) return;
+      // A settle inside a transaction (Kafka sendOffsets) commits with what that transaction holds.
+      if (ackSettle?.transaction && event.effect.transaction?.id === ackSettle.transaction.id) return;
       if (ackSettle && index > ackIndex) {
         const entry = earlyAcks.get(ackSettle.id) ?? { settle: ackSettle, effects: new Map() };
         entry.effects.set(event.effect.id, event.effect);

@@ -54,6 +54,7 @@ export class OccurrenceRegistry {
         chain: template.chain,
         handlerLocation: template.chain[0]?.location ?? location,
         keyedByMessage: template.keyedByMessage,
+        keyText: template.keyText,
       };
       this.byKey.set(key, occurrence);
       this.effects.push(occurrence);
@@ -66,7 +67,7 @@ export class OccurrenceRegistry {
     let occurrence = this.byKey.get(key) as SettleOccurrence | undefined;
     if (!occurrence) {
       const location = locationOf(template.node);
-      occurrence = { id: this.nextId++, kind: template.kind, label: template.label, location, chain: template.chain, handlerLocation: template.chain[0]?.location ?? location };
+      occurrence = { id: this.nextId++, kind: template.kind, label: template.label, location, chain: template.chain, handlerLocation: template.chain[0]?.location ?? location, requeue: template.requeue };
       this.byKey.set(key, occurrence);
       this.settles.push(occurrence);
     }
@@ -88,6 +89,8 @@ export class OccurrenceRegistry {
         scope: template.scope,
         chain: template.chain,
         handlerLocation: template.chain[0]?.location ?? location,
+        keyText: template.keyText,
+        leaseSeconds: template.leaseSeconds,
       };
       this.byKey.set(key, occurrence);
       this.guards.push(occurrence);
@@ -106,7 +109,7 @@ export function enumeratePaths(steps: Step[], registry: OccurrenceRegistry): Pat
   const outcome = walker.run(steps, [{ events: [], key: '', guardPassed: false }], { inTry: false, wrapperGuarded: false });
   const paths: HandlerPath[] = [];
   const add = (states: State[], exit: HandlerPath['exit']): void => {
-    for (const state of states) paths.push({ events: state.events, exit, exitLocation: outcome.exitLocations.get(state) });
+    for (const state of states) paths.push({ events: state.events, exit, exitLocation: outcome.exitLocations.get(state), returnsMessage: walker.returnsMessage.has(state) });
   };
   add(outcome.normal, 'end');
   add([...outcome.broke, ...outcome.continued], 'end');
@@ -118,6 +121,7 @@ export function enumeratePaths(steps: Step[], registry: OccurrenceRegistry): Pat
 class PathWalker {
   overflow = false;
   private readonly exitLocations = new Map<State, SourceLocation>();
+  readonly returnsMessage = new Set<State>();
 
   constructor(private readonly registry: OccurrenceRegistry) {}
 
@@ -154,9 +158,15 @@ class PathWalker {
       }
       case 'exit': {
         const location = locationOf(step.node);
-        for (const state of states) this.exitLocations.set(state, location);
+        // A state object may go on along another branch (no event told them apart): the exit is
+        // recorded on a copy, so a later exit on that branch does not overwrite this one.
+        const exited = states.map((state) => ({ ...state }));
+        for (const state of exited) {
+          this.exitLocations.set(state, location);
+          if (step.returnsMessage) this.returnsMessage.add(state);
+        }
         const target = step.kind === 'return' ? outcome.returned : step.kind === 'throw' ? outcome.thrown : step.kind === 'break' ? outcome.broke : outcome.continued;
-        target.push(...states);
+        target.push(...exited);
         return [];
       }
       case 'if': {
@@ -198,6 +208,11 @@ class PathWalker {
       case 'scope': {
         const out = this.run(step.body, states, { ...context, inTry: context.inTry });
         outcome.thrown.push(...out.thrown);
+        // A callee's return ends the callee, not the handler.
+        for (const state of out.returned) {
+          this.exitLocations.delete(state);
+          this.returnsMessage.delete(state);
+        }
         return [...out.normal, ...out.returned, ...out.broke, ...out.continued];
       }
       case 'guarded': {
@@ -222,7 +237,11 @@ class PathWalker {
         let broke = body.broke;
         let continued = body.continued;
         if (step.handler) {
-          const handled = this.run(step.handler, this.dedupe(body.thrown), { ...context, inTry: false });
+          const caughtLocation = step.catchNode ? locationOf(step.catchNode, step.catchNode.getStart(), step.catchNode.getStart() + 5) : undefined;
+          const entering = this.dedupe(body.thrown).map((state) =>
+            caughtLocation ? append(state, { kind: 'caught', location: caughtLocation, enclosesProcessing: step.enclosesProcessing }) : state,
+          );
+          const handled = this.run(step.handler, entering, context);
           normal = [...normal, ...handled.normal];
           returned = [...returned, ...handled.returned];
           thrown = handled.thrown;
@@ -276,7 +295,8 @@ class PathWalker {
   }
 }
 
-function eventKey(event: PathEvent): string {
+/** A short key identifying an event within one consumer's paths (paths with equal keys merge). */
+export function eventKey(event: PathEvent): string {
   switch (event.kind) {
     case 'effect':
       return `e${event.effect.id}${event.completion[0]}${event.guarded ? 'g' : ''}`;
@@ -286,6 +306,8 @@ function eventKey(event: PathEvent): string {
       return `p${event.guard.id}`;
     case 'guard-skip':
       return `k${event.guard.id}`;
+    case 'caught':
+      return `c${event.location.filePath}:${event.location.start}`;
   }
 }
 

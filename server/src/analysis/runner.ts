@@ -10,6 +10,7 @@ import { analyzeFiles } from './analyzer';
 import { collectFiles, readSource } from './files';
 import type { FileProblem } from './model';
 import { mentionsBroker } from './prefilter';
+import { WorkspacePackage, findWorkspacePackages, workspacePaths } from './workspaces';
 
 /** Options that make any project loadable for analysis, whatever its tsconfig says. */
 const ANALYSIS_OVERRIDES: ts.CompilerOptions = { noEmit: true, allowJs: true, skipLibCheck: true, checkJs: false };
@@ -43,7 +44,7 @@ export interface LoadedProgram {
 }
 
 /** A TypeScript program whose roots are the given files, with the project's compiler options. */
-export function loadProgram(rootFiles: readonly string[], tsconfigPath: string | undefined, explicit: boolean): LoadedProgram {
+export function loadProgram(rootFiles: readonly string[], tsconfigPath: string | undefined, explicit: boolean, workspaceRoot?: string): LoadedProgram {
   const warnings: string[] = [];
   let project: Project | undefined;
   if (tsconfigPath) {
@@ -68,6 +69,11 @@ export function loadProgram(rootFiles: readonly string[], tsconfigPath: string |
     warnings.push('no tsconfig.json found; analysing with default compiler options');
   }
   if (!project) project = new Project({ compilerOptions: DEFAULT_OPTIONS, skipFileDependencyResolution: true });
+  // Sibling packages of a monorepo that was never installed: map their names to their sources.
+  const root = workspaceRoot ?? (tsconfigPath ? path.dirname(tsconfigPath) : undefined);
+  const options = project.getCompilerOptions();
+  const paths = root ? workspacePaths(root, options.paths as Record<string, string[]> | undefined) : undefined;
+  if (paths) project.compilerOptions.set({ paths });
   for (const file of rootFiles) project.addSourceFileAtPath(file);
   return { program: project.getProgram().compilerObject, project, tsconfigPath, warnings };
 }
@@ -89,7 +95,7 @@ export function runLint(request: LintRequest): LintRun {
   }
   const explicit = request.project !== undefined;
   const tsconfigPath = request.project ?? findTsconfig(request.paths[0] ?? request.cwd);
-  const loaded = loadProgram(candidates, tsconfigPath, explicit);
+  const loaded = loadProgram(candidates, tsconfigPath, explicit, request.cwd);
   warnings.push(...loaded.warnings);
   for (const file of candidates) {
     const sourceFile = loaded.program.getSourceFile(file);
@@ -103,7 +109,7 @@ export function runLint(request: LintRequest): LintRun {
   let result = analyzeFiles({ program: loaded.program, files: candidates, config: request.config, onProgress: request.onProgress });
   // Second pass: files that call a wrapper (a function that registers a consumer with a callback)
   // are consumers too; only the files that name a wrapper and import its module are added.
-  const callers = wrapperCallers(result.unresolvedWrappers ?? [], others);
+  const callers = wrapperCallers(result.unresolvedWrappers ?? [], others, findWorkspacePackages(request.cwd));
   if (callers.length) {
     for (const file of callers) loaded.project.addSourceFileAtPath(file);
     const program = loaded.project.getProgram().compilerObject;
@@ -119,22 +125,30 @@ export function runLint(request: LintRequest): LintRun {
   };
 }
 
-const RELATIVE_IMPORT = /(?:from\s*|require\s*\(\s*|import\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+const IMPORT_SPECIFIER = /(?:from\s*|require\s*\(\s*|import\s*\(\s*)['"]([^'"]+)['"]/g;
 
-/** Files that mention a wrapper's name and import (relatively) the module that defines it. */
-export function wrapperCallers(wrappers: readonly { name: string; filePath: string }[], texts: ReadonlyMap<string, string>): string[] {
+/**
+ * Files that mention a wrapper's name and import the module that defines it: relatively, or
+ * through the name of the workspace package that holds it.
+ */
+export function wrapperCallers(wrappers: readonly { name: string; filePath: string }[], texts: ReadonlyMap<string, string>, workspaces: readonly WorkspacePackage[] = []): string[] {
   if (!wrappers.length) return [];
   const modules = new Set(wrappers.map((wrapper) => wrapper.filePath.replace(/\.[cm]?[jt]sx?$/, '').replace(/\/index$/, '')));
   const names = wrappers.map((wrapper) => new RegExp(`\\b${wrapper.name.replace(/[$]/g, '\\$')}\\b`));
   const callers: string[] = [];
   for (const [file, text] of texts) {
     if (!names.some((name) => name.test(text))) continue;
-    for (const match of text.matchAll(RELATIVE_IMPORT)) {
-      const target = path.resolve(path.dirname(file), match[1]).replace(/\.[cm]?js$/, '').replace(/\/index$/, '');
-      if (modules.has(target)) {
-        callers.push(file);
-        break;
+    for (const match of text.matchAll(IMPORT_SPECIFIER)) {
+      const specifier = match[1];
+      if (specifier.startsWith('.')) {
+        const target = path.resolve(path.dirname(file), specifier).replace(/\.[cm]?js$/, '').replace(/\/index$/, '');
+        if (!modules.has(target)) continue;
+      } else {
+        const workspace = workspaces.find((candidate) => specifier === candidate.name || specifier.startsWith(`${candidate.name}/`));
+        if (!workspace || !wrappers.some((wrapper) => wrapper.filePath.startsWith(workspace.directory + path.sep))) continue;
       }
+      callers.push(file);
+      break;
     }
   }
   return callers;

@@ -17,6 +17,11 @@ export function effectiveSemantics(consumer: ConsumerReport): EffectiveSemantics
     reasons.push(`${consumer.registration.library} acks on delivery (${consumer.registration.form}), before the handler runs: a crash loses the message`);
     return { semantics: 'at-most-once', reasons };
   }
+  if (consumer.incomplete) {
+    // What the analysis cannot see it does not vouch for: keep what the broker declares.
+    reasons.push(`the analysis could not follow everything (${consumer.incomplete}), so the effective semantics are not derived`);
+    return { semantics: consumer.declaredSemantics, reasons };
+  }
   const { earlyAcks, unawaited } = settledTooEarly(consumer);
   for (const early of earlyAcks) reasons.push(`${early.settle.label} on line ${early.settle.location.line} settles before ${early.effects.length} processing effect(s) complete: a crash after it loses them`);
   for (const work of unawaited) reasons.push(`${work.effect.description.label} is not awaited: the message can be settled while it still runs`);

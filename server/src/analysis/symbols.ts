@@ -40,8 +40,33 @@ export function functionOfSymbol(symbol: ts.Symbol, checker: ts.TypeChecker, dep
       const value = checker.getShorthandAssignmentValueSymbol(declaration);
       if (value && value !== symbol) return functionOfSymbol(value, checker, depth + 1);
     }
+    // A class field assigned a function in a method or the constructor: `this.processor = async (job) => …`.
+    if (ts.isPropertyDeclaration(declaration) && !declaration.initializer && ts.isIdentifier(declaration.name)) {
+      const assigned = functionAssignedToField(declaration.parent, declaration.name.text, checker, depth);
+      if (assigned) return assigned;
+    }
   }
   return undefined;
+}
+
+function functionAssignedToField(owner: ts.ClassLikeDeclaration, field: string, checker: ts.TypeChecker, depth: number): FunctionWithBody | undefined {
+  let found: FunctionWithBody | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isPropertyAccessExpression(node.left) &&
+      node.left.expression.kind === ts.SyntaxKind.ThisKeyword &&
+      node.left.name.text === field
+    ) {
+      found = resolveFunction(node.right, checker, depth + 1);
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  for (const member of owner.members) visit(member);
+  return found;
 }
 
 /** The function a call invokes, when it is the project's own code. */
@@ -200,6 +225,8 @@ export function packageOfFile(fileName: string): string | undefined {
   const index = fileName.lastIndexOf('/node_modules/');
   if (index < 0) return undefined;
   const parts = fileName.slice(index + '/node_modules/'.length).split('/');
+  // TypeScript's own lib files (Promise, Array…) say nothing about which library a value is from.
+  if (parts[0] === 'typescript') return undefined;
   if (parts[0] === '@types') return parts[1]?.replace(/^(.+)__(.+)$/, '@$1/$2');
   if (parts[0]?.startsWith('@')) return `${parts[0]}/${parts[1]}`;
   return parts[0];

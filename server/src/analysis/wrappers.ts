@@ -40,7 +40,8 @@ export function findWrapper(site: ConsumerSite, checker: ts.TypeChecker): Wrappe
       const declaration = symbolOf(callee, checker)?.valueDeclaration;
       if (!declaration || !ts.isParameter(declaration)) return;
       const owner = declaration.parent;
-      if (!isFunctionWithBody(owner) || owner === site.handler || !containsNode(owner, site.registrationNode)) return;
+      // A loop-style consumer's handler is the function holding the loop: it can be the wrapper itself.
+      if (!isFunctionWithBody(owner) || (owner === site.handler && !site.body) || !containsNode(owner, site.registrationNode)) return;
       found = { site, wrapper: owner, parameter: declaration, parameterIndex: owner.parameters.indexOf(declaration) };
     },
     true,

@@ -1,6 +1,6 @@
 /** ORMs and document stores: Prisma, TypeORM, Sequelize, knex, Drizzle, MongoDB, Mongoose. */
 import { ts } from 'ts-morph';
-import { findProperty, hasProperty, keyedByMessage, keyedFresh } from './objects';
+import { findProperty, hasProperty, keyedByMessage, keyedFresh, objectLiteral } from './objects';
 import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './types';
 
 const PRISMA_RELATIVE = ['increment', 'decrement', 'multiply', 'divide', 'push'];
@@ -33,9 +33,9 @@ export function matchPrisma(link: CallLink, context: MatchContext): ClassifiedCa
       const data = findProperty(args, (name) => name === 'data', context.checker);
       const keyed = keyedByMessage(data, context);
       const skipsDuplicates = hasProperty(args, ['skipDuplicates'], context.checker);
-      if (keyed || (skipsDuplicates && keyed)) {
-        return effect(link, dedupStore ? 'dedup-record' : 'idempotent', 'orm', label, { keyedByMessage: true, record: dedupStore });
-      }
+      if (keyed) return effect(link, dedupStore ? 'dedup-record' : 'idempotent', 'orm', label, { keyedByMessage: true, record: dedupStore });
+      // createMany({ skipDuplicates: true }) is a conflict-ignoring insert (ON CONFLICT DO NOTHING).
+      if (skipsDuplicates) return effect(link, 'idempotent', 'orm', `${label} (skipDuplicates)`);
       const fresh = keyedFresh(data, context);
       return effect(link, 'duplicate-unsafe', 'orm', label, {
         onDuplicate: fresh ? `creates another ${model} record with a fresh key` : `creates a second ${model} record`,
@@ -83,8 +83,15 @@ export function matchTypeOrmSequelize(link: CallLink, context: MatchContext): Cl
     case 'increment':
     case 'decrement':
       return effect(link, 'duplicate-unsafe', 'orm', label, { onDuplicate: 'applies the increment twice' });
+    case 'update': {
+      // createQueryBuilder().update(T).set({ stock: () => 'stock - 1' }): raw SQL that is relative.
+      const setLink = link.later.find((later) => later.method === 'set');
+      if (setLink && relativeRawSet(setLink.argument(0), context)) {
+        return effect(link, 'duplicate-unsafe', 'orm', `${label} (relative set)`, { onDuplicate: 'applies the relative update twice' });
+      }
+      return effect(link, 'idempotent', 'orm', label);
+    }
     case 'upsert':
-    case 'update':
     case 'delete':
     case 'destroy':
     case 'remove':
@@ -194,4 +201,16 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
       }
       return undefined;
   }
+}
+
+/** `{ quantity: () => 'quantity - 1' }` (TypeORM raw set): a value computed from the column itself. */
+function relativeRawSet(argument: ts.Expression | undefined, context: MatchContext): boolean {
+  const object = argument && objectLiteral(argument, context.checker);
+  if (!object) return false;
+  return object.properties.some((property) => {
+    if (!ts.isPropertyAssignment(property) || !(ts.isArrowFunction(property.initializer) || ts.isFunctionExpression(property.initializer))) return false;
+    const column = property.name.getText().replace(/['"`]/g, '');
+    const body = property.initializer.body.getText();
+    return new RegExp(`\\b${column}\\s*[-+*/]`, 'i').test(body);
+  });
 }

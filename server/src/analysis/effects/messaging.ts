@@ -1,6 +1,6 @@
 /** Publishing another message: a duplicate upstream becomes a duplicate downstream. */
 import { ts } from 'ts-morph';
-import { staticText } from '../source';
+import { calledName, staticText, symbolOf, unwrap, unwrapAwait } from '../source';
 import { typeName } from '../symbols';
 import { commandOf, findProperty, keyedByMessage, topProperty } from './objects';
 import { CallLink, ClassifiedCall, MatchContext, effect } from './types';
@@ -11,8 +11,11 @@ export const FAILURE_DESTINATION = /dlq|dead|retry|error|fail/i;
 
 function publish(link: CallLink, label: string, destination: string | undefined, keyed: boolean): ClassifiedCall {
   const target = destination ? `${label} → ${destination}` : label;
-  if (keyed) return effect(link, 'idempotent', 'publish', `${target} (deduplicated)`, { keyedByMessage: true });
-  return effect(link, 'duplicate-unsafe', 'publish', target, { onDuplicate: DUPLICATE });
+  const result = keyed
+    ? effect(link, 'idempotent', 'publish', `${target} (deduplicated)`, { keyedByMessage: true })
+    : effect(link, 'duplicate-unsafe', 'publish', target, { onDuplicate: DUPLICATE });
+  if (destination) result.description.destination = destination;
+  return result;
 }
 
 export function matchPublishes(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
@@ -25,7 +28,7 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
   // kafkajs / Confluent producer.send({ topic, messages })
   if ((method === 'send' || method === 'sendBatch') && (/kafkajs|kafka-javascript/.test(origin) || /producer/.test(receiver) || receiver === 'transaction')) {
     const topic = staticText(topProperty(link.argument(0), 'topic', context.checker), context.checker);
-    if (receiver === 'transaction' || /transaction/.test(receiver)) {
+    if (/transaction/.test(receiver) || isKafkaTransaction(link.receiver, context.checker)) {
       return effect(link, 'idempotent', 'publish', `Kafka transactional send${topic ? ` → ${topic}` : ''}`);
     }
     if (method === 'send' && !findProperty(link.argument(0), (name) => name === 'messages', context.checker)) return undefined;
@@ -37,9 +40,16 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
     if (method === 'sendToQueue' && /replyTo/.test(link.argument(0)?.getText() ?? '')) {
       return effect(link, 'read', 'publish', 'amqplib reply to replyTo', { processing: false });
     }
-    const destination = staticText(link.argument(method === 'publish' ? 1 : 0), context.checker) ?? staticText(link.argument(0), context.checker);
+    // Names held in constants of unresolved packages still tell: fall back to the expression's text.
+    const named = (index: number) => staticText(link.argument(index), context.checker) ?? link.argument(index)?.getText();
+    const destination = named(method === 'publish' ? 1 : 0) ?? named(0);
     const result = publish(link, `amqplib ${method}`, destination, false);
     result.description.synchronous = true; // returns a boolean (write buffer state), not a promise
+    // Failure routing may be named by the exchange ('orders.dlx') or by the routing key.
+    if (method === 'publish') {
+      const exchange = named(0);
+      if (exchange && exchange !== destination) result.description.destination = [exchange, destination].filter(Boolean).join('/');
+    }
     return result;
   }
   // SQS / SNS: client.send(new SendMessageCommand({ QueueUrl, MessageDeduplicationId }))
@@ -83,6 +93,21 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
     return publish(link, 'Service Bus sendMessages', undefined, keyedByMessage(link.argument(0), context));
   }
   return undefined;
+}
+
+/**
+ * A kafkajs transaction under any name: typed `Transaction`, or a variable made by
+ * `await producer.transaction()` (`const tx = await producer.transaction()`).
+ */
+function isKafkaTransaction(receiver: ts.Expression | undefined, checker: ts.TypeChecker): boolean {
+  if (!receiver) return false;
+  if (typeName(receiver, checker) === 'Transaction') return true;
+  const value = unwrap(receiver);
+  if (!ts.isIdentifier(value)) return false;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  if (!declaration || !ts.isVariableDeclaration(declaration) || !declaration.initializer) return false;
+  const init = unwrapAwait(declaration.initializer);
+  return ts.isCallExpression(init) && calledName(init) === 'transaction';
 }
 
 function topicName(link: CallLink): string | undefined {
