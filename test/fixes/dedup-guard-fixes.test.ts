@@ -167,7 +167,11 @@ export async function run(): Promise<void> {
       // Claim the message with a short lease: a crash mid-processing lets a redelivery retry it.
       const dedupKey = \`processed:\${topic}:\${partition}:\${message.offset}\`;
       const claimed = await dedupRedis.set(dedupKey, 'processing', 'EX', 300, 'NX');
-      if (!claimed) return;
+      if (!claimed) {
+        // 'done': a duplicate. 'processing': another copy holds the claim (or crashed within the lease).
+        if ((await dedupRedis.get(dedupKey)) !== 'done') throw new Error(\`\${dedupKey} is still being processed; retry later\`);
+        return;
+      }
       try {
         await pool.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [payment.accountId, payment.amountCents]);
         console.log(\`ledger entry for \${payment.accountId}\`);
@@ -266,7 +270,11 @@ export async function run() {
             // Claim the message with a short lease: a crash mid-processing lets a redelivery retry it.
             const dedupKey = \`processed:\${topic}:\${partition}:\${message.offset}\`
             const claimed = await dedupRedis.set(dedupKey, "processing", "EX", 300, "NX")
-            if (!claimed) return
+            if (!claimed) {
+                // 'done': a duplicate. 'processing': another copy holds the claim (or crashed within the lease).
+                if ((await dedupRedis.get(dedupKey)) !== "done") throw new Error(\`\${dedupKey} is still being processed; retry later\`)
+                return
+            }
             try {
                 await pool.query("INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)", [payment.accountId, payment.amountCents])
                 await dedupRedis.set(dedupKey, "done", "EX", 7 * 24 * 3600)
@@ -560,7 +568,8 @@ for (const mode of MODES) {
       assert.equal(text.match(/from 'ioredis'/g)?.length, 1, 'no second ioredis import');
       assert.ok(!text.includes('dedupRedis'), 'no second client');
       assert.match(text, /await redis\.set\(dedupKey, 'processing', 'EX', 300, 'NX'\);/);
-      assert.match(text, /if \(!claimed\) \{\n\s+channel\.ack\(msg\);\n\s+return;\n\s+\}/, 'a duplicate is acked and skipped');
+      assert.match(text, /if \(\(await redis\.get\(dedupKey\)\) !== 'done'\) \{\n\s+channel\.nack\(msg, false, true\);\n\s+return;\n\s+\}/, 'a copy still being processed elsewhere is requeued');
+      assert.match(text, /\}\n\s+channel\.ack\(msg\);\n\s+return;\n\s+\}/, 'a duplicate is acked and skipped');
       const done = text.indexOf("await redis.set(dedupKey, 'done'");
       const lastAck = text.lastIndexOf('channel.ack(msg)');
       assert.ok(done >= 0, "the claim is marked 'done'");

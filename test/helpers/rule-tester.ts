@@ -71,7 +71,8 @@ export function ruleTester(ruleId: string, cases: { valid: RuleTestCase[]; inval
         }
         for (const [key, group] of groups) {
           const config = configWith(JSON.parse(key) as Partial<ResolvedConfig>);
-          const files = group.flatMap((c) => prepared.get(c.name)!.files);
+          // Non-source files of a case (a package.json) are written next to it, not linted.
+          const files = group.flatMap((c) => prepared.get(c.name)!.files).filter((file) => /\.[cm]?[jt]sx?$/.test(file));
           const result = project.analyze(files, config);
           for (const c of group) results.set(c.name, result);
         }

@@ -1,7 +1,7 @@
 /** Wording shared by the rules' messages, so every finding names its consumer the same way. */
 import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../analysis/model';
 
-const SOURCE_NOUN: Record<string, string> = { kafkajs: 'topic', amqplib: 'queue', 'sqs-consumer': 'queue' };
+const SOURCE_NOUN: Record<string, string> = { kafkajs: 'topic', amqplib: 'queue', 'sqs-consumer': 'queue', 'nestjs-microservices': 'pattern', 'confluent-kafka': 'topic', bullmq: 'queue', 'google-pubsub': 'subscription', 'client-sqs': 'queue', 'redis-streams': 'stream' };
 
 /** "kafkajs consumer of topic 'orders.placed'" */
 export function consumerName(consumer: ConsumerReport): string {
@@ -14,6 +14,7 @@ export function consumerName(consumer: ConsumerReport): string {
 export function redeliveryCause(consumer: ConsumerReport): string {
   switch (consumer.registration.library) {
     case 'kafkajs':
+    case 'confluent-kafka':
       return consumer.registration.ackMode === 'explicit'
         ? 'a crash, a rebalance or a failed step before commitOffsets makes Kafka deliver it again'
         : 'a crash or a rebalance before the offset is committed makes Kafka deliver it again';
@@ -21,6 +22,26 @@ export function redeliveryCause(consumer: ConsumerReport): string {
       return 'a crash, a lost connection or a nack before the ack makes RabbitMQ deliver it again';
     case 'sqs-consumer':
       return 'a crash, a thrown error or a visibility timeout before the delete makes SQS deliver it again';
+    case 'nestjs-microservices':
+      return consumer.registration.form.endsWith('(Kafka)')
+        ? 'a crash or a rebalance before Nest commits the offset makes Kafka deliver it again'
+        : 'a crash, a lost connection or a nack before the ack makes RabbitMQ deliver it again';
+    case 'bullmq':
+      return 'a worker that stalls (a crash, a deploy, a blocked event loop) or a retried failure makes BullMQ run the job again';
+    case 'google-pubsub':
+      return 'a crash, a nack or an expired ack deadline before the ack makes Pub/Sub deliver it again';
+    case 'azure-service-bus':
+      return consumer.registration.ackMode === 'explicit'
+        ? 'a crash, an abandon or an expired lock before completeMessage makes Service Bus deliver it again'
+        : 'a crash, a thrown error (the receiver abandons the message) or an expired lock makes Service Bus deliver it again';
+    case 'client-sqs':
+      return 'a crash, a failed step or an expired visibility timeout before DeleteMessage makes SQS deliver it again';
+    case 'lambda-sqs':
+      return 'a failed or timed-out invocation (without batchItemFailures, one failing record fails the whole batch) or an SQS duplicate makes Lambda deliver it again';
+    case 'nats-jetstream':
+      return 'a crash, a nak or an ack wait that expires before the ack makes JetStream deliver it again';
+    case 'redis-streams':
+      return 'a crash before XACK leaves the entry pending, and XAUTOCLAIM/XCLAIM (or a restart reading the pending entries) delivers it again';
     default:
       return 'the broker delivers it again after a crash or a lost ack';
   }
@@ -30,9 +51,20 @@ export function redeliveryCause(consumer: ConsumerReport): string {
 export function settleMeaning(consumer: ConsumerReport): string {
   switch (consumer.registration.library) {
     case 'kafkajs':
+    case 'confluent-kafka':
       return 'the offset is committed';
+    case 'bullmq':
+      return 'BullMQ completes the job';
+    case 'azure-service-bus':
+      return 'the receiver completes the message';
     case 'sqs-consumer':
       return 'sqs-consumer deletes the message';
+    case 'nestjs-microservices':
+      return consumer.registration.form.endsWith('(Kafka)') ? 'Nest commits the offset' : 'the message is acknowledged';
+    case 'lambda-sqs':
+      return 'Lambda deletes the batch from SQS';
+    case 'nats-jetstream':
+      return 'the client acks the message';
     default:
       return 'the message is acknowledged';
   }

@@ -1,4 +1,5 @@
 /** Runs every enabled rule on a consumer and turns reports into findings with resolved severities. */
+import type { ts } from 'ts-morph';
 import type { ConsumerReport, Finding, RelatedLocation } from '../analysis/model';
 import type { ResolvedConfig } from '../config/types';
 import type { FixContext } from './fixes/context';
@@ -22,6 +23,25 @@ export function runRules(consumer: ConsumerReport, config: ResolvedConfig, fixes
           consumerId: consumer.id,
           fixes: report.fixes ?? [],
         }),
+    });
+  }
+  return findings;
+}
+
+/** Runs the file-level rules (those with `checkFile`) on one linted file. */
+export function runFileRules(sourceFile: ts.SourceFile, checker: ts.TypeChecker, config: ResolvedConfig, fixes: FixContext): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of allRules) {
+    if (!rule.checkFile) continue;
+    const severity = config.rules[rule.meta.id] ?? rule.meta.defaultSeverity;
+    if (severity === 'off') continue;
+    rule.checkFile({
+      config,
+      fixes,
+      checker,
+      sourceFile,
+      report: (report) =>
+        findings.push({ ruleId: rule.meta.id, severity, message: report.message, location: report.location, related: uniqueRelated(report.related), consumerId: '', fixes: report.fixes ?? [] }),
     });
   }
   return findings;

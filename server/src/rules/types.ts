@@ -1,3 +1,4 @@
+import type { ts } from 'ts-morph';
 import type { ConsumerReport, FindingSeverity, FixSuggestion, RelatedLocation, SourceLocation } from '../analysis/model';
 import type { ResolvedConfig } from '../config/types';
 import type { FixContext } from './fixes/context';
@@ -35,9 +36,18 @@ export interface RuleContext {
   report(report: RuleReport): void;
 }
 
+/** What a file-level rule sees (rules about code outside consumers, such as producers). */
+export interface FileRuleContext extends RuleContext {
+  checker: ts.TypeChecker;
+  sourceFile: ts.SourceFile;
+}
+
 export interface Rule {
   meta: RuleMeta;
+  /** Runs once per consumer. */
   check(consumer: ConsumerReport, context: RuleContext): void;
+  /** Runs once per linted file, for rules about code that is not a consumer (publishes). */
+  checkFile?(context: FileRuleContext): void;
 }
 
 export function docsUrl(id: string): string {

@@ -91,6 +91,20 @@ function skipDuplicate(consumer: ConsumerReport, context: FixContext, style: Cod
   return [`return${s}`];
 }
 
+/**
+ * A claim still marked 'processing' belongs to another delivery in progress, or to one that
+ * crashed within its lease: this copy must come back later, not be settled as a duplicate.
+ */
+function retryLater(consumer: ConsumerReport, context: FixContext, style: CodeStyle): string[] {
+  const s = style.semicolon;
+  const registration = nodeAt(context, consumer.registration.location);
+  const message = consumer.identityExpression?.split(/[.?]/)[0] ?? 'msg';
+  if (consumer.registration.library === 'amqplib' && registration && ts.isCallExpression(registration) && ts.isPropertyAccessExpression(registration.expression)) {
+    return [`${registration.expression.expression.getText()}.nack(${message}, false, true)${s}`, `return${s}`];
+  }
+  return [`throw new Error(\`\${dedupKey} is still being processed; retry later\`)${s}`];
+}
+
 function skipBlock(lines: string[], indent: string, style: CodeStyle): string {
   if (lines.length === 1) return lines[0];
   return ['{', ...lines.map((line) => indent + style.indentUnit + line), `${indent}}`].join(style.newline);
@@ -168,7 +182,11 @@ const redisFix: Builder = (consumer, shape, context, style) => {
     `// Claim the message with a short lease: a crash mid-processing lets a redelivery retry it.`,
     `${i}const dedupKey = ${key.expression}${s}`,
     `${i}const claimed = await ${client}.set(dedupKey, ${q('processing')}, ${q('EX')}, 300, ${q('NX')})${s}`,
-    `${i}if (!claimed) ${skipBlock(skipDuplicate(consumer, context, style), i, style)}`,
+    `${i}if (!claimed) {`,
+    `${i}${u}// 'done': a duplicate. 'processing': another copy holds the claim (or crashed within the lease).`,
+    `${i}${u}if ((await ${client}.get(dedupKey)) !== ${q('done')}) ${skipBlock(retryLater(consumer, context, style), i + u, style)}`,
+    ...skipDuplicate(consumer, context, style).map((line) => `${i}${u}${line}`),
+    `${i}}`,
     `${i}try {`,
     workText(shape, style),
     `${i}${u}await ${client}.set(dedupKey, ${q('done')}, ${q('EX')}, 7 * 24 * 3600)${s}`,

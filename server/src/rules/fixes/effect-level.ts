@@ -18,7 +18,7 @@ function setObjectProperty(object: ts.ObjectLiteralExpression, name: string, val
   return addObjectProperty(object, `${name}: ${value}`, filePath);
 }
 
-function addObjectProperty(object: ts.ObjectLiteralExpression, property: string, filePath: string): FixSuggestion['edits'] {
+export function addObjectProperty(object: ts.ObjectLiteralExpression, property: string, filePath: string): FixSuggestion['edits'] {
   const last = object.properties[object.properties.length - 1];
   if (!last) return [{ filePath, start: object.getStart() + 1, end: object.getEnd() - 1, newText: ` ${property} ` }];
   const text = object.getSourceFile().text;

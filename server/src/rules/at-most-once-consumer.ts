@@ -1,0 +1,92 @@
+/**
+ * at-most-once-consumer: the consumer is acked on delivery, before its handler runs (amqplib
+ * `noAck: true`, Service Bus `receiveAndDelete`, NestJS RMQ's default `noAck`, transports that never
+ * redeliver), and the handler reaches a duplicate-unsafe effect: the state change it makes is lost
+ * by a crash, since nothing is redelivered (RULES.md section 3, 3a "Auto-ack consumers").
+ *
+ * Not reported when the handler is declared at-most-once (`/** @delivery at-most-once *\/`, or by
+ * queue/topic in config): the loss is then the choice. Auto-ack consumers get no dedup finding
+ * (nothing is redelivered, so nothing is duplicated) and no ack-before-process.
+ */
+import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../analysis/model';
+import { isFailureRouting } from '../analysis/ordering';
+import { consumerName, effectPhrase, effectRelated, listPhrases } from './describe';
+import { manualAckFix } from './fixes/manual-ack';
+import { Rule, RuleContext, docsUrl } from './types';
+
+const ID = 'at-most-once-consumer';
+
+export const atMostOnceConsumer: Rule = {
+  meta: {
+    id: ID,
+    defaultSeverity: 'warning',
+    description: 'The consumer is acked before its handler runs, and the handler makes state changes a crash would lose.',
+    rationale:
+      'Auto-ack (amqplib `noAck: true`, Service Bus `receiveAndDelete`) is at-most-once delivery: the broker forgets the message on delivery, so a crash, a deploy or a failed step mid-handler loses it for good (an order never written, an email never sent), with no retry and no trace.',
+    docsUrl: docsUrl(ID),
+    fixable: 'suggestion',
+    fixes: ['Switch to manual ack (amqplib `noAck: false`) and ack at the end of the handler'],
+  },
+
+  check(consumer: ConsumerReport, context: RuleContext): void {
+    if (consumer.incomplete || consumer.registration.ackMode !== 'auto-before-handler') return;
+    if (consumer.declaredSemanticsOverride === 'at-most-once') return;
+    // Request/reply (@MessagePattern): the caller waits for the answer, so a lost request is its
+    // timeout or error to retry, not a silent loss.
+    if (consumer.registration.form.startsWith('MessagePattern')) return;
+    const effects = stateChanges(consumer);
+    if (!effects.length) return;
+    const related: RelatedLocation[] = [];
+    if (consumer.registration.ackModeLocation) related.push({ location: consumer.registration.ackModeLocation, message: `${ackOnDelivery(consumer)}: the message is acked on delivery` });
+    if (consumer.registration.wrapperLocation) related.push({ location: consumer.registration.wrapperLocation, message: 'where the wrapper registers with the library' });
+    related.push(...effects.flatMap((effect) => effectRelated(effect, `${effect.description.label}: lost if the process stops before or during it`)));
+    context.report({
+      message:
+        `${consumerName(consumer)} is at-most-once: ${ackOnDelivery(consumer)}, so the broker forgets the message before the handler runs. ` +
+        `If the process crashes, is redeployed or a step fails during the handler, whatever has not completed of ${listPhrases(effects.map(effectPhrase))} is lost for good: the message is not redelivered. ` +
+        `${remedy(consumer)} ` +
+        `If losing messages is acceptable here, declare it: /** @delivery at-most-once */ on the handler.`,
+      location: consumer.registration.location,
+      related,
+      fixes: manualAckFix(consumer, context.fixes),
+    });
+  },
+};
+
+/** The duplicate-unsafe effects the handler reaches (failure routing is not a state change of the message). */
+function stateChanges(consumer: ConsumerReport): EffectOccurrence[] {
+  const found: EffectOccurrence[] = [];
+  for (const path of consumer.paths) {
+    for (const event of path.events) {
+      if (event.kind !== 'effect' || event.effect.description.class !== 'duplicate-unsafe' || isFailureRouting(event.effect)) continue;
+      if (!found.includes(event.effect)) found.push(event.effect);
+    }
+  }
+  return found.sort((a, b) => a.handlerLocation.start - b.handlerLocation.start);
+}
+
+/** Why this consumer is acked on delivery, in the library's own terms. */
+export function ackOnDelivery(consumer: ConsumerReport): string {
+  const { library, form } = consumer.registration;
+  switch (library) {
+    case 'amqplib':
+      return 'it consumes with `noAck: true`';
+    case 'azure-service-bus':
+      return "its receiver uses `receiveMode: 'receiveAndDelete'`";
+    case 'nestjs-microservices':
+      if (form.includes('(RMQ)')) return 'Nest consumes the RMQ queue with `noAck: true` (its default unless the bootstrap sets `noAck: false`)';
+      return `the ${/\(([^)]+)\)/.exec(form)?.[1] ?? 'transport'} transport has no acks and never redelivers`;
+    case 'nats-jetstream':
+      return 'its consumer does not ack (an ordered consumer, or ack policy none) and never redelivers';
+    default:
+      return `${library} acks the message on delivery`;
+  }
+}
+
+function remedy(consumer: ConsumerReport): string {
+  const { library, form } = consumer.registration;
+  if (library === 'amqplib') return 'Consume with `noAck: false` and ack after the processing succeeds.';
+  if (library === 'azure-service-bus') return "Use `receiveMode: 'peekLock'` (the default) and complete the message after the processing succeeds.";
+  if (library === 'nestjs-microservices' && form.includes('(RMQ)')) return 'Set `noAck: false` in the RMQ options and ack with `context.getChannelRef().ack(context.getMessage())` after the processing.';
+  return 'Use a transport or consumer that acks after the processing (explicit acks), so a message whose handler did not finish is redelivered.';
+}

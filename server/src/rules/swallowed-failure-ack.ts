@@ -1,0 +1,356 @@
+/**
+ * swallowed-failure-ack: the message's processing fails and the message is settled as if it had
+ * succeeded (RULES.md section 3 and 3a "Swallowed failures", "Handing a failure on", "Settles"):
+ *
+ * - a `catch` of a try that encloses the processing effects (in the handler, in a helper it calls,
+ *   or in a wrapper) hands nothing on, and the path's first settle is positive (reported on that
+ *   settle), or, for consumers the library settles on return, the handler returns normally
+ *   (reported on the catch, or on the handler's call into the helper holding it);
+ * - an unconditional ack in a `finally` that a failure reaches (reported on the ack);
+ * - on such a failure path, a settle that drops the message (amqplib nack/reject without requeue and
+ *   no dead-letter exchange for the queue, JetStream `term()`) with nothing handed on first.
+ *
+ * Not failures of the processing as a whole: a catch around parsing or validation alone, a `.catch()`
+ * on one promise, a try around one step after which processing goes on (best effort). Only the first
+ * settle after the failure is judged; a second one is `double-ack`'s.
+ */
+import { ts } from 'ts-morph';
+import type { ConsumerReport, EffectOccurrence, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SettleOccurrence, SourceLocation } from '../analysis/model';
+import { FAILURE_DESTINATION } from '../analysis/effects/messaging';
+import { isPositiveSettle } from '../analysis/ordering';
+import { consumerName, effectPhrase, listPhrases, registrationRelated, settleMeaning } from './describe';
+import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
+import type { FixContext } from './fixes/context';
+import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally, functionOf, locationWithin, reachedWithin, textOf, within } from './locate';
+import { Rule, RuleContext, docsUrl } from './types';
+
+const ID = 'swallowed-failure-ack';
+
+/** Effects that write a failure down (a `failed` status, an error row) hand it on, like a dead-letter publish. */
+const STORE_CATEGORIES = new Set(['sql', 'orm', 'mongo', 'redis', 'dynamodb', 'firestore', 'search-index', 'config']);
+
+export const swallowedFailureAck: Rule = {
+  meta: {
+    id: ID,
+    defaultSeverity: 'error',
+    description: 'A failure of the processing is caught and the message is then acked (or returned from normally) as if it had succeeded.',
+    rationale:
+      'Breaks at-least-once delivery: the broker only redelivers messages that were not acked, so a failure that is caught, logged and acked is never retried and its work is silently lost (an order never fulfilled, a payment never recorded).',
+    docsUrl: docsUrl(ID),
+    fixable: 'suggestion',
+    fixes: ['Rethrow the error from the catch', 'Nack the message with requeue on the failure path', 'Route the message to a dead-letter queue'],
+  },
+
+  check(consumer: ConsumerReport, context: RuleContext): void {
+    if (consumer.incomplete || consumer.registration.ackMode === 'auto-before-handler') return;
+    if (consumer.declaredSemanticsOverride === 'at-most-once') return;
+    const findings = new Map<string, Finding>();
+    const add = (finding: Finding): void => {
+      const key = `${finding.location.filePath}:${finding.location.start}`;
+      const previous = findings.get(key);
+      if (previous) {
+        for (const effect of finding.effects) if (!previous.effects.includes(effect)) previous.effects.push(effect);
+        return;
+      }
+      findings.set(key, finding);
+    };
+    for (const path of consumer.paths) {
+      const verdict = judgeCaughtFailure(consumer, path, context.fixes);
+      if (verdict) add(verdict);
+      const inFinally = judgeFinallyAck(consumer, path, context.fixes);
+      if (inFinally) add(inFinally);
+    }
+    for (const finding of findings.values()) context.report(render(consumer, finding, context.fixes));
+  },
+};
+
+interface Finding {
+  kind: 'ack' | 'return' | 'drop' | 'finally';
+  location: SourceLocation;
+  /** The catch that swallowed the failure (absent for a finally ack without catch). */
+  catchLocation?: SourceLocation;
+  clause?: ts.CatchClause;
+  settle?: SettleOccurrence;
+  /** The processing effects the failing try encloses. */
+  effects: EffectOccurrence[];
+}
+
+type Caught = Extract<PathEvent, { kind: 'caught' }>;
+
+/**
+ * Follows a path from the catch of a processing failure to its first settle (or its exit) and says
+ * whether the failure was swallowed there.
+ */
+function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context: FixContext): Finding | undefined {
+  const start = path.events.findIndex((event) => event.kind === 'caught' && event.enclosesProcessing);
+  if (start < 0) return undefined;
+  let caught = path.events[start] as Caught;
+  let clause = catchClauseAt(context, caught.location);
+  if (!clause) return undefined;
+  let handedOn = false;
+  let replied = false;
+  for (const event of path.events.slice(start + 1)) {
+    if (event.kind === 'caught') {
+      // Caught again outside this catch: the failure was rethrown (or something in the catch threw).
+      if (within(event.location, clause.block)) continue;
+      if (!event.enclosesProcessing) return undefined;
+      const outer = catchClauseAt(context, event.location);
+      if (!outer) return undefined;
+      caught = event;
+      clause = outer;
+      handedOn = false;
+      replied = false;
+      continue;
+    }
+    if (event.kind === 'effect') {
+      const effect = event.effect;
+      const tryStatement = clause.parent as ts.TryStatement;
+      if (reachedWithin(effect, clause.block)) {
+        if (effect.description.processing && handsFailureOn(effect, context)) handedOn = true;
+        if (!effect.description.processing && /reply/i.test(effect.description.label)) replied = true;
+        continue;
+      }
+      if (tryStatement.finallyBlock && reachedWithin(effect, tryStatement.finallyBlock)) continue;
+      // Processing goes on after the try: it was a best-effort step.
+      if (effect.description.processing && !reachedWithin(effect, tryStatement)) return undefined;
+      continue;
+    }
+    if (event.kind === 'settle') {
+      const settle = event.settle;
+      if (handedOn || replied || answeredOrCrashed(consumer, path, clause)) return undefined;
+      // `finally { if (ok) ack(msg); else nack(msg) }`: a success flag decides, not this path.
+      const inFinally = enclosingFinally(context, settle.location);
+      if (inFinally && conditionalWithin(context, settle.location, inFinally.block)) return undefined;
+      if (isPositiveSettle(settle)) return { kind: 'ack', location: settle.handlerLocation, catchLocation: caught.location, clause, settle, effects: enclosedEffects(consumer, clause.parent as ts.TryStatement) };
+      if (drops(consumer, settle)) return { kind: 'drop', location: settle.handlerLocation, catchLocation: caught.location, clause, settle, effects: enclosedEffects(consumer, clause.parent as ts.TryStatement) };
+      return undefined; // nack with requeue, dead-letter: handed on
+    }
+  }
+  if (path.exit === 'throw' || handedOn || replied) return undefined;
+  if (consumer.registration.ackMode !== 'implicit-after-return') return undefined; // held or retried: not settled here
+  // sqs-consumer 14+ deletes only a returned message; otherwise it is unsettled-message's.
+  if (consumer.registration.settlesByReturn && !path.returnsMessage) return undefined;
+  if (answeredOrCrashed(consumer, path, clause)) return undefined;
+  const effects = enclosedEffects(consumer, clause.parent as ts.TryStatement);
+  return { kind: 'return', location: catchReportLocation(caught.location, effects, clause), catchLocation: caught.location, clause, effects };
+}
+
+/**
+ * The catch answers for the failure without settling it: a request/reply handler (`@MessagePattern`)
+ * returns the error to its caller, or the catch ends the process (the broker redelivers).
+ */
+function answeredOrCrashed(consumer: ConsumerReport, path: HandlerPath, clause: ts.CatchClause): boolean {
+  if (/\bprocess\.(exit|abort)\s*\(/.test(clause.block.getText())) return true; // a crash: nothing is settled, the broker redelivers
+  return consumer.registration.form.startsWith('MessagePattern') && path.exit === 'return' && !!path.exitLocation && within(path.exitLocation, clause.block);
+}
+
+/** A positive settle in a `finally` that runs when the processing in its try throws. */
+function judgeFinallyAck(consumer: ConsumerReport, path: HandlerPath, context: FixContext): Finding | undefined {
+  if (path.exit !== 'throw') return undefined;
+  const first = path.events.find((event): event is Extract<PathEvent, { kind: 'settle' }> => event.kind === 'settle');
+  if (!first || !isPositiveSettle(first.settle)) return undefined;
+  const settle = first.settle;
+  for (const place of [settle.location, ...settle.chain.map((link) => link.location)]) {
+    const found = enclosingFinally(context, place);
+    if (!found) continue;
+    // The failure must come from the try the finally belongs to (not a throw after it).
+    if (path.exitLocation && !within(path.exitLocation, found.tryStatement.tryBlock) && !(found.tryStatement.catchClause && within(path.exitLocation, found.tryStatement.catchClause))) return undefined;
+    // A success flag (`finally { if (ok) channel.ack(msg) }`) makes it an ack of the success path only.
+    if (conditionalWithin(context, place, found.block)) return undefined;
+    const effects = enclosedEffects(consumer, found.tryStatement).filter((effect) => reachedWithin(effect, found.tryStatement.tryBlock));
+    if (!effects.length) return undefined;
+    return { kind: 'finally', location: settle.handlerLocation, settle, effects };
+  }
+  return undefined;
+}
+
+/** Whether a settle drops the message: no requeue and no dead-letter route (RULES.md 3a "Settles"). */
+function drops(consumer: ConsumerReport, settle: SettleOccurrence): boolean {
+  if (settle.kind === 'term') return true;
+  if (settle.kind !== 'nack' && settle.kind !== 'reject') return false;
+  return settle.requeue === false && consumer.registration.deadLetterRoute === false;
+}
+
+/**
+ * Handing a failure on, in a catch (RULES.md 3a): a publish to a dead-letter, retry or failure
+ * destination (or of an event about the failure), or a write of the failure to a store.
+ */
+function handsFailureOn(effect: EffectOccurrence, context: FixContext): boolean {
+  const { category, destination } = effect.description;
+  const text = `${textOf(context, effect.location)} ${effect.chain.map((link) => link.callee).join(' ')}`;
+  if (category === 'publish') return FAILURE_DESTINATION.test(destination ?? '') || FAILURE_DESTINATION.test(text);
+  if (STORE_CATEGORIES.has(category)) return FAILURE_DESTINATION.test(text);
+  return false;
+}
+
+/** The processing effects a try encloses (directly or through calls made inside it). */
+function enclosedEffects(consumer: ConsumerReport, tryStatement: ts.TryStatement): EffectOccurrence[] {
+  const seen = new Set<string>();
+  // In a wrapper, `try { await handler(payload) }` encloses the callback's effects, written elsewhere.
+  const callsCallback = !!consumer.registration.wrapperLocation && callsParameter(tryStatement.tryBlock);
+  return consumer.effects.filter((effect) => {
+    if (!effect.description.processing) return false;
+    if (!reachedWithin(effect, tryStatement.tryBlock) && !(callsCallback && locationWithin(effect.handlerLocation, consumer.handlerRange))) return false;
+    const key = `${effect.handlerLocation.filePath}:${effect.handlerLocation.start}:${effect.location.start}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Whether a block calls a parameter of a function around it (a wrapper calling its handler callback). */
+function callsParameter(block: ts.Block): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression)) {
+      const name = node.expression.text;
+      for (let fn = functionOf(node); fn; fn = functionOf(fn)) {
+        if (fn.parameters.some((parameter) => ts.isIdentifier(parameter.name) && parameter.name.text === name)) found = true;
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(block);
+  return found;
+}
+
+/**
+ * Where a catch is reported: on it, when it is in the handler (or the wrapper); when it is in a helper,
+ * on the handler's call that leads into that helper (RULES.md 3a "Where findings go").
+ */
+function catchReportLocation(catchLocation: SourceLocation, effects: EffectOccurrence[], clause: ts.CatchClause): SourceLocation {
+  const tryStatement = clause.parent as ts.TryStatement;
+  for (const effect of effects) {
+    // chain[j] is a call in the j-th function from the handler; the effect is in the last one.
+    // The function holding the try is reached through the links before the one inside the try.
+    const depth = within(effect.location, tryStatement.tryBlock) ? effect.chain.length : effect.chain.findIndex((link) => within(link.location, tryStatement.tryBlock));
+    if (depth < 0) continue;
+    return depth > 0 ? effect.chain[0].location : catchLocation;
+  }
+  return catchLocation;
+}
+
+function render(consumer: ConsumerReport, finding: Finding, context: FixContext): { message: string; location: SourceLocation; related: RelatedLocation[]; fixes: FixSuggestion[] } {
+  const name = consumerName(consumer);
+  const work = finding.effects.length ? listPhrases(finding.effects.map(effectPhrase)) : 'the processing';
+  const fails = finding.effects.length > 1 ? 'fail' : 'fails';
+  const catchLine = finding.catchLocation ? `the catch on line ${finding.catchLocation.line}${finding.catchLocation.filePath !== finding.location.filePath ? ` of ${baseName(finding.catchLocation.filePath)}` : ''}` : '';
+  const related: RelatedLocation[] = [];
+  if (finding.catchLocation && finding.catchLocation.start !== finding.location.start) related.push({ location: finding.catchLocation, message: 'the catch that swallows the failure' });
+  for (const effect of finding.effects) related.push({ location: effect.location, message: `${effect.description.label}: its failure is swallowed` });
+  if (finding.settle && finding.settle.location.start !== finding.location.start) related.push({ location: finding.settle.location, message: `${finding.settle.label} settles the message here` });
+  related.push(registrationRelated(consumer));
+  let message: string;
+  switch (finding.kind) {
+    case 'ack':
+      message =
+        `${name}: when ${work} ${fails}, ${catchLine} hands the failure on to nothing (no rethrow, nack or dead-letter) and ${finding.settle!.label} then settles the message as if it had been processed. ` +
+        `The broker will not redeliver it, so the failed work is silently lost. Rethrow, nack it for redelivery, or route it to a dead-letter queue.`;
+      break;
+    case 'return':
+      message =
+        `${name}: ${catchLine} swallows a failure of ${work}; the handler then returns normally, so ${settleMeaning(consumer)} and the message is never retried. ` +
+        `The failed work is silently lost. Rethrow the error (or route the message to a dead-letter queue) so the failure is handed on.`;
+      break;
+    case 'drop':
+      message =
+        `${name}: when ${work} ${fails}, ${finding.settle!.label} ${finding.settle!.kind === 'term' ? 'terminates the message: JetStream never redelivers it' : `without requeue drops the message: no dead-letter exchange is declared for ${consumer.registration.source ? `queue '${consumer.registration.source}'` : 'the queue'} in the project`}. ` +
+        `The failed message is lost. Nack it for redelivery, or publish it to a dead-letter queue first.`;
+      break;
+    case 'finally':
+      message =
+        `${name}: ${finding.settle!.label} in the finally block also runs when ${work} ${finding.effects.length > 1 ? 'throw' : 'throws'}, so a failed message is acked and never redelivered. ` +
+        `Ack after the processing succeeds (or behind a success flag) and nack or rethrow on failure.`;
+      break;
+  }
+  return { message, location: finding.location, related, fixes: fixesFor(consumer, finding, context) };
+}
+
+function fixesFor(consumer: ConsumerReport, finding: Finding, context: FixContext): FixSuggestion[] {
+  const fixes: FixSuggestion[] = [];
+  const library = consumer.registration.library;
+  const channelLibrary = library === 'amqplib' || (library === 'nestjs-microservices' && consumer.registration.form.includes('(RMQ)'));
+  const settleInFinally = finding.settle ? !!enclosingFinally(context, finding.settle.location) : false;
+  if (finding.kind === 'drop' && finding.settle) {
+    const settle = finding.settle;
+    const edits = replaceSettle(settle, context, (call) => {
+      if (settle.kind === 'term') return ts.isPropertyAccessExpression(call.expression) ? `${call.expression.expression.getText()}.nak()` : undefined;
+      const callee = call.expression;
+      const [message] = call.arguments;
+      if (!ts.isPropertyAccessExpression(callee) || !message) return undefined;
+      return `${callee.expression.getText()}.nack(${message.getText()}, false, true)`;
+    });
+    if (edits.length) fixes.push({ title: settle.kind === 'term' ? 'Nak the message for redelivery instead of terminating it' : 'Nack the message with requeue, for redelivery', safe: false, preferred: true, edits });
+    return fixes;
+  }
+  if (finding.kind === 'finally' || !finding.clause || settleInFinally) return fixes;
+  const clause = finding.clause;
+  if (channelLibrary && finding.kind === 'ack' && finding.settle && finding.settle.chain.length === 0) {
+    const nack = nackOnFailurePath(consumer, finding.settle, clause, context);
+    fixes.push(...nack);
+  }
+  const rethrow = rethrowFix(clause, `Rethrow the error from the catch${finding.kind === 'return' ? ` so ${failureOutcome(consumer)}` : ''}`, !fixes.length);
+  if (rethrow) fixes.push(rethrow);
+  return fixes;
+}
+
+/**
+ * amqplib / NestJS RMQ: on the failure path, `channel.nack(msg, false, true)` instead of the ack (the
+ * ack in the catch is replaced; an ack after the try gets a nack and a `return` at the end of the
+ * catch); with a dead-letter exchange for the queue, also `nack(msg, false, false)`, which routes there.
+ */
+function nackOnFailurePath(consumer: ConsumerReport, settle: SettleOccurrence, clause: ts.CatchClause, context: FixContext): FixSuggestion[] {
+  const call = context.sourceFile(settle.location.filePath) && findCall(context, settle);
+  if (!call) return [];
+  const callee = call.expression;
+  const [message] = call.arguments;
+  if (!ts.isPropertyAccessExpression(callee) || !message || callee.name.text !== 'ack') return [];
+  const channel = callee.expression.getText();
+  const msg = message.getText();
+  const variants: { title: string; text: string; preferred: boolean }[] = [{ title: 'Nack the message with requeue on the failure path, for redelivery', text: `${channel}.nack(${msg}, false, true)`, preferred: true }];
+  if (consumer.registration.deadLetterRoute) variants.push({ title: `Route the failed message to the dead-letter exchange (${channel}.nack(${msg}, false, false))`, text: `${channel}.nack(${msg}, false, false)`, preferred: false });
+  const filePath = settle.location.filePath;
+  if (within(settle.location, clause.block)) {
+    return variants.map((variant) => ({ title: variant.title, safe: false, preferred: variant.preferred, edits: [{ filePath, start: call.getStart(), end: call.getEnd(), newText: variant.text }] }));
+  }
+  // The ack after the try serves the success path too: nack and leave from the catch instead.
+  if (blockAlwaysExits(clause.block) || functionOf(clause) !== functionOf(call)) return [];
+  const writer = settleWriter(consumer, context, clause);
+  if (!writer) return [];
+  const semicolon = /;\s*$/.test(call.parent.getText()) ? ';' : '';
+  return variants.map((variant) => ({ title: variant.title, safe: false, preferred: variant.preferred, edits: appendToBlock(clause.block, [`${variant.text}${semicolon}`, `return${semicolon}`]) }));
+}
+
+function findCall(context: FixContext, settle: SettleOccurrence): ts.CallExpression | undefined {
+  const sourceFile = context.sourceFile(settle.location.filePath);
+  if (!sourceFile) return undefined;
+  let found: ts.CallExpression | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isCallExpression(node) && node.getStart(sourceFile) === settle.location.start && node.getEnd() === settle.location.end) found = node;
+    else if (node.getStart(sourceFile) <= settle.location.start && node.getEnd() >= settle.location.end) ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(sourceFile, visit);
+  return found;
+}
+
+function failureOutcome(consumer: ConsumerReport): string {
+  switch (consumer.registration.library) {
+    case 'kafkajs':
+    case 'confluent-kafka':
+      return 'the offset is not committed and the message is retried';
+    case 'sqs-consumer':
+      return 'sqs-consumer leaves the message for redelivery';
+    case 'bullmq':
+      return 'BullMQ marks the job failed and retries it';
+    case 'lambda-sqs':
+      return 'Lambda reports the batch (or the record) as failed';
+    default:
+      return 'the failure reaches the library';
+  }
+}
+
+function baseName(filePath: string): string {
+  return filePath.split(/[\\/]/).pop() ?? filePath;
+}

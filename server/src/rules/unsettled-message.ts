@@ -1,0 +1,292 @@
+/**
+ * unsettled-message: a consumer whose unsettled messages are held, not retried, has a path that
+ * completes normally without settling the message (RULES.md section 3): an early `return` on bad
+ * input, falling off the end, a `catch` that only logs. Held means: amqplib and NestJS RMQ in
+ * manual-ack mode (until the channel closes, blocking the prefetch window), Pub/Sub (while the
+ * client extends the lease), Redis streams (pending forever without a claimer), sqs-consumer 14+
+ * handlers that resolve without returning the message (never deleted, back forever). Not SQS
+ * receive loops, JetStream, Service Bus or Kafka, where not settling is the broker's timed retry.
+ *
+ * An exception escaping the handler is the failure path, not this rule, except with NestJS RMQ in
+ * manual-ack mode, where Nest catches it and leaves the message unacked. Reported on the path's
+ * exit: the `return` (or `continue`), or the handler's closing brace when it falls off the end.
+ */
+import { ts } from 'ts-morph';
+import type { ConsumerReport, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SourceLocation } from '../analysis/model';
+import { locationOf } from '../analysis/source';
+import { consumerName, registrationRelated } from './describe';
+import type { FixContext } from './fixes/context';
+import { nodeAt } from './fixes/ast';
+import { appendToBlock, insertBefore, rethrowFix, settleWriter } from './fixes/settle';
+import { detectStyle } from './fixes/style';
+import { blockAlwaysExits, catchClauseAt, functionOf, nodeContaining, reachedWithin } from './locate';
+import { Rule, RuleContext, docsUrl } from './types';
+
+const ID = 'unsettled-message';
+
+type Holder = 'amqplib' | 'nest-rmq' | 'pubsub' | 'redis-streams' | 'sqs-consumer';
+
+export const unsettledMessage: Rule = {
+  meta: {
+    id: ID,
+    defaultSeverity: 'error',
+    description: 'A path of the handler completes without settling the message, on a broker that holds unsettled messages instead of retrying them.',
+    rationale:
+      'RabbitMQ (manual ack), Pub/Sub, Redis streams and sqs-consumer 14+ do not retry a message the handler leaves unsettled: it is held (blocking the prefetch window, pending forever) or, for sqs-consumer, never deleted and delivered again forever, so consumers stall or loop instead of processing or dead-lettering it.',
+    docsUrl: docsUrl(ID),
+    fixable: 'suggestion',
+    fixes: ['Settle the message on that path (nack it, or ack bad input after routing it to a dead-letter queue)', 'Return the message from the sqs-consumer handler'],
+  },
+
+  check(consumer: ConsumerReport, context: RuleContext): void {
+    const holder = holderOf(consumer);
+    if (!holder || consumer.incomplete) return;
+    const reported = new Set<string>();
+    for (const path of consumer.paths) {
+      if (settled(path, holder)) continue;
+      if (path.exit === 'throw' && holder !== 'nest-rmq') continue;
+      const exit = exitOf(consumer, path, context.fixes);
+      if (!exit) continue;
+      if (holder === 'amqplib' && exit.node && nullMessageGuard(exit.node)) continue;
+      if (holder === 'amqplib' && !exit.node && !path.events.length && exit.body && checksMessagePresent(exit.body)) continue;
+      const key = `${exit.location.filePath}:${exit.location.start}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      context.report({
+        message: messageFor(consumer, holder, path, exit),
+        location: exit.location,
+        related: relatedFor(consumer, path),
+        fixes: fixesFor(consumer, holder, path, exit, context.fixes),
+      });
+    }
+    if (holder === 'nest-rmq') reportEscapingExceptions(consumer, context, reported);
+  },
+};
+
+function holderOf(consumer: ConsumerReport): Holder | undefined {
+  const { library, ackMode, form, settlesByReturn } = consumer.registration;
+  if (library === 'sqs-consumer') return settlesByReturn === true ? 'sqs-consumer' : undefined;
+  if (ackMode !== 'explicit') return undefined;
+  if (library === 'amqplib') return 'amqplib';
+  if (library === 'nestjs-microservices' && form.includes('(RMQ)')) return 'nest-rmq';
+  if (library === 'google-pubsub') return 'pubsub';
+  if (library === 'redis-streams') return 'redis-streams';
+  return undefined;
+}
+
+function settled(path: HandlerPath, holder: Holder): boolean {
+  if (holder === 'sqs-consumer') return path.exit === 'throw' || !!path.returnsMessage;
+  return path.events.some((event) => event.kind === 'settle');
+}
+
+interface Exit {
+  location: SourceLocation;
+  /** The return/continue/break/throw statement, when the path leaves by one. */
+  node?: ts.Statement;
+  /** The handler's body block, when the path falls off its end. */
+  body?: ts.Block;
+}
+
+/** Where a path leaves: its exit statement, or the closing brace of the handler (or loop body). */
+function exitOf(consumer: ConsumerReport, path: HandlerPath, context: FixContext): Exit | undefined {
+  if (path.exitLocation) {
+    const node = nodeContaining(context, path.exitLocation, (candidate): candidate is ts.Statement =>
+      (ts.isReturnStatement(candidate) || ts.isContinueStatement(candidate) || ts.isBreakStatement(candidate) || ts.isThrowStatement(candidate)) && candidate.getStart() === path.exitLocation!.start,
+    );
+    return { location: path.exitLocation, node };
+  }
+  if (path.exit === 'throw') return undefined; // an exception from a call: reported by reportEscapingExceptions
+  const body = handlerBody(consumer, context);
+  if (!body) return { location: consumer.handlerLocation };
+  if (!ts.isBlock(body)) return { location: locationOf(body) };
+  return { location: locationOf(body, body.getEnd() - 1, body.getEnd()), body };
+}
+
+/** The body of the function (or loop) that handles one message. */
+function handlerBody(consumer: ConsumerReport, context: FixContext): ts.ConciseBody | ts.Statement | undefined {
+  // Through a wrapper, the path runs through the wrapper's own callback, given to the library there.
+  if (consumer.registration.wrapperLocation) {
+    const registration = nodeAt(context, consumer.registration.wrapperLocation);
+    const callback = registration && ts.isCallExpression(registration) ? registration.arguments.find((argument) => ts.isFunctionLike(argument)) : undefined;
+    return callback && ts.isFunctionLike(callback) ? (callback as ts.FunctionLikeDeclaration).body : undefined;
+  }
+  const node = nodeAt(context, consumer.handlerRange);
+  if (!node) return undefined;
+  if (ts.isFunctionLike(node)) return (node as ts.FunctionLikeDeclaration).body;
+  return ts.isStatement(node) ? node : undefined;
+}
+
+/** `if (!msg) return;` in an amqplib callback: the consumer was cancelled, there is nothing to settle. */
+function nullMessageGuard(exit: ts.Statement): boolean {
+  const handler = functionOf(exit);
+  const parameter = handler?.parameters[0];
+  if (!parameter || !ts.isIdentifier(parameter.name)) return false;
+  const name = parameter.name.text;
+  for (let node: ts.Node = exit; node.parent && node !== handler; node = node.parent) {
+    const parent = node.parent;
+    if (ts.isIfStatement(parent) && parent.thenStatement === node) {
+      const condition = parent.expression.getText().replace(/\s+/g, '');
+      if (condition === `!${name}` || new RegExp(`^${name}(===?|!==?)(null|undefined)$`).test(condition) || new RegExp(`^(null|undefined)(===?)${name}$`).test(condition)) {
+        return !/!==?/.test(condition);
+      }
+    }
+  }
+  return false;
+}
+
+/** `if (msg) { … }` at the top of an amqplib callback: the path that skips it has no message to settle. */
+function checksMessagePresent(body: ts.Block): boolean {
+  const handler = body.parent;
+  const parameter = ts.isFunctionLike(handler) ? handler.parameters[0] : undefined;
+  if (!parameter || !ts.isIdentifier(parameter.name)) return false;
+  const name = parameter.name.text;
+  return body.statements.some((statement) => {
+    if (!ts.isIfStatement(statement) || statement.elseStatement) return false;
+    const condition = statement.expression.getText().replace(/\s+/g, '');
+    return condition === name || new RegExp(`^${name}!==?(null|undefined)$`).test(condition);
+  });
+}
+
+const HELD: Record<Holder, string> = {
+  amqplib: 'RabbitMQ holds an unacked message until the channel closes: it takes a prefetch slot (enough of them stall the consumer) and comes back only on a reconnect',
+  'nest-rmq': 'in manual-ack mode RabbitMQ holds an unacked message until the channel closes: it takes a prefetch slot (enough of them stall the consumer) and comes back only on a reconnect',
+  pubsub: 'Pub/Sub holds an unacked message while the client keeps extending its lease, then redelivers it, again and again',
+  'redis-streams': 'the entry stays in the consumer group\'s pending list forever unless a claimer (XAUTOCLAIM) takes it over',
+  'sqs-consumer': 'sqs-consumer 14+ deletes only what the handler returns, so the message is never deleted and comes back after every visibility timeout, forever (or until a redrive policy moves it)',
+};
+
+function messageFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, exit: Exit): string {
+  const name = consumerName(consumer);
+  const caught = lastCaught(path);
+  const how =
+    path.exit === 'throw'
+      ? `this throw leaves the handler without acking or nacking the message; Nest catches the exception and does not settle it`
+      : holder === 'sqs-consumer'
+        ? `${exit.node ? 'this return' : 'the handler'} resolves without returning the message${consumer.registration.form === 'handleMessageBatch' ? 's' : ''}`
+        : `${exit.node ? `this ${exit.node.getFirstToken()?.getText() ?? 'exit'} leaves the handler` : 'the handler reaches its end'} without acking or nacking the message`;
+  const after = caught ? ` (after the catch on line ${caught.location.line})` : '';
+  const action =
+    holder === 'sqs-consumer'
+      ? 'Return the message when it is done (after routing bad input to a dead-letter queue), or throw to have it retried.'
+      : caught?.enclosesProcessing
+        ? 'Nack it for redelivery on this path (or rethrow where the library retries).'
+        : 'Settle it on this path: nack it, or ack bad input after routing it to a dead-letter queue.';
+  return `${name}: ${how}${after}. ${capitalize(HELD[holder])}. ${action}`;
+}
+
+function relatedFor(consumer: ConsumerReport, path: HandlerPath): RelatedLocation[] {
+  const related: RelatedLocation[] = [];
+  const caught = lastCaught(path);
+  if (caught) related.push({ location: caught.location, message: 'the catch this path goes through' });
+  for (const settle of consumer.settles.slice(0, 3)) related.push({ location: settle.location, message: `${settle.label} settles the message on other paths` });
+  related.push(registrationRelated(consumer));
+  return related;
+}
+
+function lastCaught(path: HandlerPath): Extract<PathEvent, { kind: 'caught' }> | undefined {
+  for (let index = path.events.length - 1; index >= 0; index--) {
+    const event = path.events[index];
+    if (event.kind === 'caught') return event;
+  }
+  return undefined;
+}
+
+// ---- fixes -----------------------------------------------------------------------------------
+
+function fixesFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, exit: Exit, context: FixContext): FixSuggestion[] {
+  if (path.exit === 'throw') return [];
+  const caught = lastCaught(path);
+  const clause = caught ? catchClauseAt(context, caught.location) : undefined;
+  // Where the settle goes: before the exit statement, or at the end of the catch (or of the handler).
+  let place: { before?: ts.Statement; append?: ts.Block } | undefined;
+  if (exit.node) place = { before: exit.node };
+  else if (clause && !blockAlwaysExits(clause.block) && !consumer.settles.some((settle) => reachedWithin(settle, clause.block))) place = { append: clause.block };
+  else if (exit.body && !consumer.settles.length && !(holder === 'sqs-consumer' && consumer.paths.some((other) => other.returnsMessage))) place = { append: exit.body };
+  if (!place) return [];
+  const anchor = place.before ?? place.append!;
+  const style = detectStyle(anchor.getSourceFile().text);
+  const statement = (text: string): string => `${text}${style.semicolon}`;
+  const edit = (text: string): FixSuggestion['edits'] => (place!.before ? insertBefore(place!.before, statement(text)) : appendToBlock(place!.append!, [statement(text)]));
+  const failure = !!caught?.enclosesProcessing;
+
+  if (holder === 'sqs-consumer') {
+    if (failure && clause) {
+      const rethrow = rethrowFix(clause, 'Rethrow the error so sqs-consumer leaves the message for redelivery', true);
+      return rethrow ? [rethrow] : [];
+    }
+    const handler = functionOf(anchor);
+    const parameter = handler?.parameters[0];
+    if (!parameter || !ts.isIdentifier(parameter.name)) return [];
+    const name = parameter.name.text;
+    const what = consumer.registration.form === 'handleMessageBatch' ? 'messages' : 'message';
+    if (exit.node && ts.isReturnStatement(exit.node)) {
+      if (exit.node.expression) return [];
+      return [{ title: `Return the ${what} so sqs-consumer deletes ${what === 'message' ? 'it' : 'them'}`, safe: false, preferred: true, edits: [{ filePath: exit.location.filePath, start: exit.node.getStart(), end: exit.node.getEnd(), newText: statement(`return ${name}`) }] }];
+    }
+    if (place.append && place.append === exit.body) {
+      return [{ title: `Return the ${what} so sqs-consumer deletes ${what === 'message' ? 'it' : 'them'}`, safe: false, preferred: true, edits: appendToBlock(place.append, [statement(`return ${name}`)]) }];
+    }
+    return [];
+  }
+
+  const writer = settleWriter(consumer, context, anchor);
+  if (!writer) return [];
+  const prefix = writer.awaited && functionOf(anchor) && isAsync(functionOf(anchor)!) ? 'await ' : '';
+  const fixes: FixSuggestion[] = [];
+  if (failure) {
+    if (writer.nackRequeue) fixes.push({ title: `Nack the message for redelivery on this path (${writer.nackRequeue})`, safe: false, preferred: true, edits: edit(prefix + writer.nackRequeue) });
+    return fixes;
+  }
+  if (writer.nackDrop) {
+    fixes.push({ title: `Reject the message on this path (${writer.nackDrop}: dead-lettered if the queue has a dead-letter exchange)`, safe: false, preferred: true, edits: edit(prefix + writer.nackDrop) });
+  } else if (writer.nackRequeue) {
+    fixes.push({ title: `Nack the message on this path (${writer.nackRequeue}: redelivered, or dead-lettered by the subscription's policy)`, safe: false, preferred: true, edits: edit(prefix + writer.nackRequeue) });
+  }
+  fixes.push({ title: `Ack the message on this path (${writer.ack}; route bad input to a dead-letter queue first)`, safe: false, preferred: !fixes.length, edits: edit(prefix + writer.ack) });
+  return fixes;
+}
+
+function isAsync(fn: ts.FunctionLikeDeclaration): boolean {
+  return (ts.getCombinedModifierFlags(fn as ts.Declaration) & ts.ModifierFlags.Async) !== 0;
+}
+
+/**
+ * NestJS RMQ in manual-ack mode: an exception escaping the handler is caught by Nest, which does not
+ * nack it. Reported once, on the first awaited processing call before the path's settle that no
+ * try/catch of the handler encloses.
+ */
+function reportEscapingExceptions(consumer: ConsumerReport, context: RuleContext, reported: Set<string>): void {
+  for (const path of consumer.paths) {
+    const settleAt = path.events.findIndex((event) => event.kind === 'settle');
+    if (settleAt < 0) continue;
+    for (const event of path.events.slice(0, settleAt)) {
+      if (event.kind !== 'effect' || event.completion !== 'awaited' || !event.effect.description.processing) continue;
+      const call = nodeAt(context.fixes, event.effect.handlerLocation);
+      if (!call || insideCatchingTry(call)) continue;
+      const key = `${event.effect.handlerLocation.filePath}:${event.effect.handlerLocation.start}`;
+      if (reported.has(key)) return;
+      reported.add(key);
+      context.report({
+        message:
+          `${consumerName(consumer)}: if ${event.effect.description.label} throws, the exception leaves the handler before the message is settled; Nest catches it and does not nack it. ` +
+          `${capitalize(HELD['nest-rmq'])}. Wrap the processing in try/catch and nack the message in the catch.`,
+        location: event.effect.handlerLocation,
+        related: [{ location: event.effect.location, message: `${event.effect.description.label} may throw` }, registrationRelated(consumer)],
+        fixes: [],
+      });
+      return;
+    }
+  }
+}
+
+function insideCatchingTry(node: ts.Node): boolean {
+  for (let current: ts.Node = node; current.parent && !ts.isFunctionLike(current); current = current.parent) {
+    const parent = current.parent;
+    if (ts.isTryStatement(parent) && parent.tryBlock === current && parent.catchClause) return true;
+  }
+  return false;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

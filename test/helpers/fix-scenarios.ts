@@ -1,0 +1,174 @@
+/**
+ * Quick-fix scenarios for one rule, in both modes: analyse, find the rule's finding on a line, pick
+ * the fix by title, apply it, compare the file with the exact expected text, and analyse again: the
+ * finding is gone, no finding of any rule is new, and (typed) the file has no new compile errors.
+ * `noFix` scenarios check that a finding offers no fix (or not the one named) where it is not mechanical.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/analysis/model';
+import { MODES, Mode, TestProject, applyFix, findingsOf } from './project';
+
+export interface FixScenario {
+  name: string;
+  /** Files of the project; the fix edits `file` (consumer.ts unless said). */
+  files: Record<string, string>;
+  file?: string;
+  /** The line of the finding, given as the text of that line (a unique substring). */
+  at: string;
+  title: string;
+  /** The file after the fix, or a function of the file before it. */
+  expected: string | ((before: string) => string);
+  /** Rule ids whose findings may change with the fix (the fix's purpose), besides the rule's own. */
+  mayChange?: string[];
+  /**
+   * Compile errors that come from the test program, not from the fix: test programs load no
+   * automatic @types, so a new `import … from 'node:crypto'` does not resolve there.
+   */
+  allowedCompileErrors?: RegExp[];
+}
+
+export interface NoFixScenario {
+  name: string;
+  files: Record<string, string>;
+  file?: string;
+  at: string;
+  /** Titles that must not be offered; empty: no fix at all. */
+  notOffered?: string[];
+}
+
+export function lineOfText(text: string, marker: string): number {
+  const lines = text.split('\n');
+  const hits = lines.flatMap((line, index) => (line.includes(marker) ? [index + 1] : []));
+  assert.equal(hits.length, 1, `marker ${JSON.stringify(marker)} should occur on exactly one line, found ${hits.length}`);
+  return hits[0];
+}
+
+function describeFindings(findings: Finding[]): string {
+  return findings.map((finding) => `${finding.ruleId} ${finding.location.filePath.split('/').pop()}:${finding.location.line} ${finding.message}`).join('\n') || '(none)';
+}
+
+/** A finding's identity across an edit that shifts lines: rule, file and message (line numbers masked). */
+function findingKey(finding: Finding): string {
+  return `${finding.ruleId}|${finding.location.filePath}|${finding.message.replace(/\bline \d+/g, 'line N')}`;
+}
+
+function newEntries(beforeEntries: string[], afterEntries: string[]): string[] {
+  const remaining = [...beforeEntries];
+  return afterEntries.filter((entry) => {
+    const index = remaining.indexOf(entry);
+    if (index < 0) return true;
+    remaining.splice(index, 1);
+    return false;
+  });
+}
+
+function analyzeAll(project: TestProject, files: string[]): ReturnType<TestProject['analyze']> {
+  const result = project.analyze(files.filter((file) => /\.[cm]?[jt]sx?$/.test(file)));
+  assert.deepEqual(result.problems, [], 'the analysis reported problems');
+  return result;
+}
+
+function findingAt(result: AnalysisResult, rule: string, file: string, line: number): Finding | undefined {
+  return findingsOf(result, rule, file).find((finding) => finding.location.line === line);
+}
+
+export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFixScenario[] = []): void {
+  for (const mode of MODES) {
+    describe(`${rule} fixes (${mode})`, () => {
+      for (const scenario of scenarios) {
+        describe(scenario.name, () => {
+          let project: TestProject;
+          let target: string;
+          let original: string;
+          let beforeResult: ReturnType<TestProject['analyze']>;
+          let afterResult: ReturnType<TestProject['analyze']> | undefined;
+          let finding: Finding | undefined;
+          let fix: FixSuggestion | undefined;
+          let errorsBefore: string[] = [];
+          const relative = scenario.file ?? 'consumer.ts';
+
+          before(() => {
+            project = new TestProject(mode as Mode, `${rule}-fix`);
+            const files = project.write(scenario.files);
+            target = project.path(relative);
+            original = scenario.files[relative];
+            beforeResult = analyzeAll(project, files);
+            errorsBefore = beforeResult.semanticErrors(target);
+            finding = findingAt(beforeResult, rule, target, lineOfText(original, scenario.at));
+            fix = finding?.fixes.find((candidate) => candidate.title === scenario.title);
+            if (fix) {
+              applyFix(fix);
+              afterResult = analyzeAll(project, files);
+            }
+          });
+
+          after(() => project?.remove());
+
+          test('the finding offers the fix, as a suggestion', () => {
+            assert.ok(finding, `no ${rule} finding on the line of ${JSON.stringify(scenario.at)}:\n${describeFindings(beforeResult.findings)}`);
+            assert.ok(fix, `no fix titled ${JSON.stringify(scenario.title)}; offered: ${JSON.stringify(finding.fixes.map((candidate) => candidate.title))}`);
+            assert.equal(fix.safe, false, 'the fix changes behaviour, so it must not be marked safe');
+            assert.ok(fix.edits.every((edit) => edit.filePath === target), `the fix edits only ${relative}`);
+          });
+
+          test('the fixed file has exactly the expected text', () => {
+            assert.ok(fix, 'no fix to apply');
+            const expected = typeof scenario.expected === 'function' ? scenario.expected(original) : scenario.expected;
+            assert.notEqual(expected, original, 'the expected text must differ from the original');
+            assert.equal(project.read(relative), expected);
+          });
+
+          test(`after the fix the ${rule} finding is gone and no finding of another rule is new`, () => {
+            assert.ok(afterResult, 'no fix was applied');
+            assert.deepEqual(findingsOf(afterResult, rule, target), [], `still reported:\n${describeFindings(findingsOf(afterResult, rule, target))}`);
+            const allowed = new Set(scenario.mayChange ?? []);
+            const keys = (result: AnalysisResult) => result.findings.filter((entry) => !allowed.has(entry.ruleId)).map(findingKey);
+            const added = newEntries(keys(beforeResult), keys(afterResult));
+            assert.deepEqual(added, [], `new findings after the fix:\n${added.join('\n')}`);
+          });
+
+          if (mode === 'typed') {
+            test('the fix adds no compile errors (typed)', () => {
+              assert.ok(afterResult, 'no fix was applied');
+              const added = newEntries(errorsBefore, afterResult.semanticErrors(target)).filter((error) => !(scenario.allowedCompileErrors ?? []).some((pattern) => pattern.test(error)));
+              assert.deepEqual(added, [], `new compile errors:\n${added.join('\n')}`);
+            });
+          }
+        });
+      }
+
+      if (!noFix.length) return;
+      describe(`${rule}: fixes not offered where they are not mechanical (${mode})`, () => {
+        let project: TestProject;
+        let result: ReturnType<TestProject['analyze']>;
+        const targets = new Map<string, string>();
+
+        before(() => {
+          project = new TestProject(mode as Mode, `${rule}-nofix`);
+          const all: string[] = [];
+          noFix.forEach((scenario, index) => {
+            const folder = `case-${index}`;
+            all.push(...project.write(Object.fromEntries(Object.entries(scenario.files).map(([name, text]) => [`${folder}/${name}`, text]))));
+            targets.set(scenario.name, project.path(`${folder}/${scenario.file ?? 'consumer.ts'}`));
+          });
+          result = analyzeAll(project, all);
+        });
+
+        after(() => project?.remove());
+
+        for (const scenario of noFix) {
+          test(scenario.name, () => {
+            const file = targets.get(scenario.name)!;
+            const line = lineOfText(scenario.files[scenario.file ?? 'consumer.ts'], scenario.at);
+            const finding = findingAt(result, rule, file, line);
+            assert.ok(finding, `no ${rule} finding on line ${line}:\n${describeFindings(findingsOf(result, rule, file))}`);
+            const titles = finding.fixes.map((candidate) => candidate.title);
+            if (scenario.notOffered?.length) for (const title of scenario.notOffered) assert.ok(!titles.includes(title), `${title} should not be offered`);
+            else assert.deepEqual(titles, [], 'no fix is mechanical here');
+          });
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,981 @@
+/**
+ * swallowed-failure-ack (RULES.md section 3, 3a "Swallowed failures", "Handing a failure on",
+ * "Failure routing", "Settles"): a catch around the processing hands the failure on to nothing and
+ * the message is then settled as if it had succeeded (reported on the ack), or the library settles
+ * it because the handler returns normally (reported on the catch, or on the call into the helper
+ * holding it); an ack in a finally a failure reaches; a settle that drops with no dead-letter route.
+ *
+ * Cases across amqplib, kafkajs (eachMessage, eachBatch), sqs-consumer, BullMQ, Service Bus,
+ * Pub/Sub, NestJS (RMQ, Kafka), Lambda SQS, SQS receive loops, JetStream and Redis streams; every
+ * case runs typed and untyped.
+ */
+import assert from 'node:assert/strict';
+import { type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+
+const RULE = 'swallowed-failure-ack';
+
+/** 1-based line of the only line of `code` containing `marker`. */
+function lineOf(code: string, marker: string): number {
+  const lines = code.split('\n');
+  const hits = lines.flatMap((line, index) => (line.includes(marker) ? [index + 1] : []));
+  assert.equal(hits.length, 1, `marker ${JSON.stringify(marker)} should occur on exactly one line, found ${hits.length}`);
+  return hits[0];
+}
+
+/** An invalid case with one finding, on the line holding `marker`. */
+function invalid(name: string, code: string, marker: string, message: string | string[], extra: Partial<InvalidRuleTestCase> = {}): InvalidRuleTestCase {
+  return { name, code, errors: [{ line: lineOf(code, marker), message, severity: 'error', related: 2 }], ...extra };
+}
+
+const LOGGER = `export const logger = {
+  info: (message: string, fields: Record<string, unknown> = {}) => console.info(JSON.stringify({ message, ...fields })),
+  error: (message: string, fields: Record<string, unknown> = {}) => console.error(JSON.stringify({ message, ...fields })),
+};
+`;
+
+const SQS_CONSUMER_11 = JSON.stringify({ name: 'receipts', private: true, dependencies: { 'sqs-consumer': '^11.0.0' } }, null, 2);
+const SQS_CONSUMER_14 = JSON.stringify({ name: 'receipts', private: true, dependencies: { 'sqs-consumer': '^14.2.8' } }, null, 2);
+
+const NEST_RMQ_MAIN = `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+export async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, {
+    transport: Transport.RMQ,
+    options: { urls: ['amqp://rabbitmq'], queue: 'shipments', noAck: false },
+  });
+  await app.listen();
+}
+`;
+
+const NEST_KAFKA_MAIN = `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+export async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, {
+    transport: Transport.KAFKA,
+    options: { client: { brokers: ['kafka:9092'] }, consumer: { groupId: 'billing' } },
+  });
+  await app.listen();
+}
+`;
+
+const APP_MODULE = `export class AppModule {}
+`;
+
+// ============================================================================================
+// amqplib
+// ============================================================================================
+
+const A_CATCH_LOGS_THEN_ACK = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+import { logger } from './logger';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    const order = JSON.parse(msg.content.toString()) as { id: string; totalCents: number };
+    try {
+      await pool.query('INSERT INTO orders (id, total_cents) VALUES ($1, $2)', [order.id, order.totalCents]);
+    } catch (err) {
+      logger.error('order insert failed', { err, orderId: order.id });
+    }
+    channel.ack(msg);
+  });
+}
+`;
+
+const A_FINALLY_ACK_WITH_CATCH = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      const order = JSON.parse(msg.content.toString()) as { id: string };
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [order.id]);
+    } catch (err) {
+      console.error('insert failed', err);
+    } finally {
+      channel.ack(msg);
+    }
+  });
+}
+`;
+
+const A_FINALLY_ACK_NO_CATCH = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      const order = JSON.parse(msg.content.toString()) as { id: string };
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [order.id]);
+    } finally {
+      channel.ack(msg);
+    }
+  });
+}
+`;
+
+const A_RETHROW_THEN_FINALLY_ACK = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+    } catch (err) {
+      console.error('insert failed, rethrowing', err);
+      throw err;
+    } finally {
+      channel.ack(msg);
+    }
+  });
+}
+`;
+
+const A_NACK_DROP_NO_DLX = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startRefunds(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.assertQueue('payouts', { durable: true });
+  await channel.consume('payouts', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('UPDATE payments SET refunded = true WHERE id = $1', [msg.properties.messageId]);
+      channel.ack(msg);
+    } catch (err) {
+      console.error('payout failed', err);
+      channel.nack(msg, false, false);
+    }
+  });
+}
+`;
+
+const A_REJECT_DROP_NO_DLX = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startRefunds(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('chargebacks', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('UPDATE payments SET refunded = true WHERE id = $1', [msg.properties.messageId]);
+      channel.ack(msg);
+    } catch (err) {
+      console.error('refund failed', err);
+      channel.reject(msg, false);
+    }
+  });
+}
+`;
+
+const A_ACK_IN_CATCH_NON_FAILURE_PUBLISH = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+      channel.ack(msg);
+    } catch (err) {
+      channel.publish('events', 'orders.audit', msg.content, { messageId: msg.properties.messageId });
+      channel.ack(msg);
+    }
+  });
+}
+`;
+
+const A_WRAPPER = `import type { Channel, ConsumeMessage } from 'amqplib';
+
+/** Registers a handler; every message is acked once the handler has run. */
+export async function subscribe(channel: Channel, queue: string, handler: (payload: unknown) => Promise<void>): Promise<void> {
+  await channel.consume(queue, async (msg: ConsumeMessage | null) => {
+    if (!msg) return;
+    try {
+      await handler(JSON.parse(msg.content.toString()));
+    } catch (err) {
+      console.error('handler failed', queue, err);
+    }
+    channel.ack(msg);
+  });
+}
+`;
+
+const A_WRAPPER_CALLERS = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+import { subscribe } from './subscribe';
+
+const pool = new Pool();
+
+export async function start(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await subscribe(channel, 'orders.placed', async (payload) => {
+    await pool.query('INSERT INTO orders (payload) VALUES ($1)', [JSON.stringify(payload)]);
+  });
+  await subscribe(channel, 'orders.cancelled', async (payload) => {
+    await pool.query('INSERT INTO cancellations (payload) VALUES ($1)', [JSON.stringify(payload)]);
+  });
+}
+`;
+
+// ============================================================================================
+// kafkajs
+// ============================================================================================
+
+const K_CATCH_LOGS = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+import { logger } from './logger';
+
+const consumer = new Kafka({ clientId: 'ledger', brokers: ['kafka:9092'] }).consumer({ groupId: 'ledger' });
+const pool = new Pool();
+
+export async function run(): Promise<void> {
+  await consumer.subscribe({ topic: 'payments.captured' });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const payment = JSON.parse(message.value!.toString()) as { id: string; cents: number };
+      try {
+        await pool.query('INSERT INTO ledger (payment_id, cents) VALUES ($1, $2)', [payment.id, payment.cents]);
+      } catch (err) {
+        logger.error('ledger write failed', { err });
+      }
+    },
+  });
+}
+`;
+
+const K_HELPER_SERVICE = `import { Pool } from 'pg';
+import { logger } from './logger';
+
+const pool = new Pool();
+
+export async function recordPayment(payment: { id: string; cents: number }): Promise<void> {
+  try {
+    await pool.query('INSERT INTO ledger (payment_id, cents) VALUES ($1, $2)', [payment.id, payment.cents]);
+  } catch (err) {
+    logger.error('ledger write failed', { err });
+  }
+}
+`;
+
+const K_CATCH_IN_HELPER = `import { Kafka } from 'kafkajs';
+import { recordPayment } from './ledger';
+
+const consumer = new Kafka({ clientId: 'ledger', brokers: ['kafka:9092'] }).consumer({ groupId: 'ledger' });
+
+export async function run(): Promise<void> {
+  await consumer.subscribe({ topic: 'payments.captured' });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const payment = JSON.parse(message.value!.toString()) as { id: string; cents: number };
+      await recordPayment(payment);
+    },
+  });
+}
+`;
+
+const K_EACH_BATCH = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const consumer = new Kafka({ clientId: 'ledger', brokers: ['kafka:9092'] }).consumer({ groupId: 'ledger' });
+const pool = new Pool();
+
+export async function run(): Promise<void> {
+  await consumer.subscribe({ topic: 'payments.captured' });
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      for (const message of batch.messages) {
+        try {
+          await pool.query('INSERT INTO ledger (raw) VALUES ($1)', [message.value!.toString()]);
+        } catch (err) {
+          console.error('skipping failed message', message.offset, err);
+        }
+        resolveOffset(message.offset);
+        await heartbeat();
+      }
+    },
+  });
+}
+`;
+
+// ============================================================================================
+// other libraries
+// ============================================================================================
+
+const SQS_CONSUMER_CATCH = `import { Consumer } from 'sqs-consumer';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const receipts = Consumer.create({
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/receipts',
+  handleMessage: async (message) => {
+    try {
+      await pool.query('INSERT INTO receipts (body) VALUES ($1)', [message.Body]);
+    } catch (err) {
+      console.error('receipt failed', err);
+    }
+  },
+});
+`;
+
+const SQS_CONSUMER_14_CATCH_RETURNS_MESSAGE = `import { Consumer } from 'sqs-consumer';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const receipts = Consumer.create({
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/receipts',
+  handleMessage: async (message) => {
+    try {
+      await pool.query('INSERT INTO receipts (body) VALUES ($1)', [message.Body]);
+    } catch (err) {
+      console.error('receipt failed', err);
+    }
+    return message;
+  },
+});
+`;
+
+const BULLMQ_CATCH = `import { Worker, type Job } from 'bullmq';
+import nodemailer from 'nodemailer';
+
+const transporter = nodemailer.createTransport({ host: 'smtp.example.com' });
+
+export const worker = new Worker(
+  'welcome-emails',
+  async (job: Job<{ email: string }>) => {
+    try {
+      await transporter.sendMail({ to: job.data.email, subject: 'Welcome', text: 'Hello' });
+    } catch (err) {
+      console.warn('welcome email failed', job.id, err);
+    }
+  },
+  { connection: { host: 'redis' } },
+);
+`;
+
+const SERVICE_BUS_AUTO = `import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const receiver = new ServiceBusClient(process.env.SB ?? '').createReceiver('invoices');
+
+receiver.subscribe({
+  processMessage: async (message: ServiceBusReceivedMessage) => {
+    try {
+      await pool.query('INSERT INTO invoices (id) VALUES ($1)', [message.messageId]);
+    } catch (err) {
+      console.error('invoice failed', err);
+    }
+  },
+  processError: async (args) => console.error(args.error),
+});
+`;
+
+const SERVICE_BUS_MANUAL = `import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const receiver = new ServiceBusClient(process.env.SB ?? '').createReceiver('invoices');
+
+receiver.subscribe(
+  {
+    processMessage: async (message: ServiceBusReceivedMessage) => {
+      try {
+        await pool.query('INSERT INTO invoices (id) VALUES ($1)', [message.messageId]);
+      } catch (err) {
+        console.error('invoice failed', err);
+      }
+      await receiver.completeMessage(message);
+    },
+    processError: async (args) => console.error(args.error),
+  },
+  { autoCompleteMessages: false },
+);
+`;
+
+const PUBSUB_CATCH_THEN_ACK = `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const subscription = new PubSub().subscription('orders-billing');
+
+subscription.on('message', async (message: Message) => {
+  try {
+    await pool.query('INSERT INTO bills (order_id) VALUES ($1)', [message.attributes.orderId]);
+  } catch (err) {
+    console.error('billing failed', err);
+  }
+  message.ack();
+});
+`;
+
+const NEST_RMQ_CATCH_THEN_ACK = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment.created')
+  async onShipment(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    const channel = context.getChannelRef();
+    try {
+      await pool.query('INSERT INTO shipments (id) VALUES ($1)', [data.id]);
+    } catch (err) {
+      console.error('shipment failed', err);
+    }
+    channel.ack(context.getMessage());
+  }
+}
+`;
+
+const NEST_KAFKA_CATCH = `import { Controller } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class BillingController {
+  @EventPattern('invoice.paid')
+  async onInvoicePaid(@Payload() data: { id: string }): Promise<void> {
+    try {
+      await pool.query('INSERT INTO paid_invoices (id) VALUES ($1)', [data.id]);
+    } catch (err) {
+      console.error('could not record payment', err);
+    }
+  }
+}
+`;
+
+const NEST_KAFKA_MESSAGE_PATTERN_REPLY = `import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class BillingController {
+  @MessagePattern('invoice.create')
+  async createInvoice(@Payload() data: { id: string }): Promise<{ ok: boolean; error?: string }> {
+    try {
+      await pool.query('INSERT INTO invoices (id) VALUES ($1)', [data.id]);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+}
+`;
+
+const LAMBDA_CATCH = `import type { SQSEvent } from 'aws-lambda';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const handler = async (event: SQSEvent): Promise<void> => {
+  for (const record of event.Records) {
+    try {
+      await pool.query('INSERT INTO signups (body) VALUES ($1)', [record.body]);
+    } catch (err) {
+      console.error('signup failed', record.messageId, err);
+    }
+  }
+};
+`;
+
+const LAMBDA_BATCH_ITEM_FAILURES = `import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const batchItemFailures: { itemIdentifier: string }[] = [];
+  for (const record of event.Records) {
+    try {
+      await pool.query('INSERT INTO signups (body) VALUES ($1)', [record.body]);
+    } catch (err) {
+      console.error('signup failed', record.messageId, err);
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+};
+`;
+
+const SQS_LOOP_CATCH_THEN_DELETE = `import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { Pool } from 'pg';
+
+const sqs = new SQSClient({});
+const pool = new Pool();
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-placed';
+
+export async function poll(): Promise<void> {
+  for (;;) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: QUEUE_URL, MaxNumberOfMessages: 10 }));
+    for (const m of Messages ?? []) {
+      try {
+        await pool.query('INSERT INTO orders (body) VALUES ($1)', [m.Body]);
+      } catch (err) {
+        console.error('order failed', m.MessageId, err);
+      }
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+}
+`;
+
+const NATS_TERM = `import { connect } from 'nats';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function runBilling(): Promise<void> {
+  const nc = await connect({ servers: 'nats://nats:4222' });
+  const c = await nc.jetstream().consumers.get('ORDERS', 'billing');
+  for await (const m of await c.consume()) {
+    try {
+      await pool.query('INSERT INTO bills (seq) VALUES ($1)', [m.seq]);
+      m.ack();
+    } catch (err) {
+      console.error('billing failed', err);
+      m.term();
+    }
+  }
+}
+`;
+
+const NATS_NAK = NATS_TERM.replace('m.term();', 'm.nak(5_000);');
+
+const REDIS_STREAM_CATCH_THEN_XACK = `import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+const redis = new Redis();
+const pool = new Pool();
+type Reply = [stream: string, entries: [id: string, fields: string[]][]][];
+
+export async function consumeOrders(): Promise<void> {
+  for (;;) {
+    const res = (await redis.xreadgroup('GROUP', 'billing', 'worker-1', 'COUNT', 10, 'STREAMS', 'orders', '>')) as Reply | null;
+    if (!res) continue;
+    for (const [stream, entries] of res) {
+      for (const [id, fields] of entries) {
+        try {
+          await pool.query('INSERT INTO bills (entry) VALUES ($1)', [fields.join(',')]);
+        } catch (err) {
+          console.error('bill failed', id, err);
+        }
+        await redis.xack(stream, 'billing', id);
+      }
+    }
+  }
+}
+`;
+
+ruleTester(RULE, {
+  valid: [
+    // ---- amqplib ------------------------------------------------------------------------------
+    {
+      name: 'amqplib: the catch nacks with requeue and returns; the ack is on the success path only',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+    } catch (err) {
+      console.error('insert failed, requeueing', err);
+      channel.nack(msg, false, true);
+      return;
+    }
+    channel.ack(msg);
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib: the catch publishes the message to a dead-letter queue, then acks (failure routing)',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+    } catch (err) {
+      channel.sendToQueue('orders.placed.dlq', msg.content, { messageId: msg.properties.messageId, headers: { error: String(err) } });
+    }
+    channel.ack(msg);
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib: re-publishing to a retry exchange in the catch, then acking',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+    } catch (err) {
+      channel.publish('orders.retry', 'orders.placed', msg.content, { messageId: msg.properties.messageId });
+    }
+    channel.ack(msg);
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib: a catch around parsing alone drops a poison message on purpose (no processing enclosed)',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    let order: { id: string };
+    try {
+      order = JSON.parse(msg.content.toString());
+    } catch (err) {
+      console.error('malformed order, dropping', err);
+      channel.ack(msg);
+      return;
+    }
+    await pool.query('INSERT INTO orders (id) VALUES ($1)', [order.id]);
+    channel.ack(msg);
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib: a finally ack guarded by a success flag, nack otherwise',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    let ok = false;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+      ok = true;
+    } catch (err) {
+      console.error('insert failed', err);
+    } finally {
+      if (ok) channel.ack(msg);
+      else channel.nack(msg, false, true);
+    }
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib: nack without requeue when the queue declares a dead-letter exchange (routed, not dropped)',
+      code: A_NACK_DROP_NO_DLX.replace(/payouts/g, 'refunds').replace("await channel.assertQueue('refunds', { durable: true });", "await channel.assertQueue('refunds', { durable: true, deadLetterExchange: 'refunds.dlx' });"),
+    },
+    {
+      name: "amqplib: reject(msg, false) when the queue's x-dead-letter-exchange argument is declared in another file",
+      code: A_REJECT_DROP_NO_DLX.replace(/chargebacks/g, 'disputes'),
+      files: {
+        'topology.ts': `import type { Channel } from 'amqplib';
+
+export async function declareTopology(channel: Channel): Promise<void> {
+  await channel.assertExchange('refunds.dlx', 'fanout');
+  await channel.assertQueue('disputes', { durable: true, arguments: { 'x-dead-letter-exchange': 'disputes.dlx' } });
+}
+`,
+      },
+    },
+    {
+      name: 'amqplib: a .catch() on one best-effort promise, then the ack',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+    await fetch('https://analytics.example.com/events', { method: 'POST', body: msg.content }).catch((err) => console.warn('analytics down', err));
+    channel.ack(msg);
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib: a try around one best-effort step, after which the processing goes on',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await fetch('https://crm.example.com/hooks/order', { method: 'POST', body: msg.content });
+    } catch (err) {
+      console.warn('crm hook failed, continuing', err);
+    }
+    await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+    channel.ack(msg);
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib RPC: the catch replies with the error to replyTo, then acks',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startRpc(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('quotes.rpc', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO quotes (id) VALUES ($1)', [msg.properties.messageId]);
+      channel.sendToQueue(msg.properties.replyTo, Buffer.from('{"ok":true}'), { correlationId: msg.properties.correlationId });
+    } catch (err) {
+      channel.sendToQueue(msg.properties.replyTo, Buffer.from(JSON.stringify({ error: String(err) })), { correlationId: msg.properties.correlationId });
+    }
+    channel.ack(msg);
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib noAck: true: nothing to swallow (auto-ack, at-most-once-consumer territory)',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startMetrics(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('metrics', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO metrics (raw) VALUES ($1)', [msg.content.toString()]);
+    } catch (err) {
+      console.error(err);
+    }
+  }, { noAck: true });
+}
+`,
+    },
+    // ---- kafkajs ------------------------------------------------------------------------------
+    {
+      name: 'kafkajs: the catch ends the process (nothing committed, the message comes back)',
+      files: { 'logger.ts': LOGGER },
+      code: K_CATCH_LOGS.replace("logger.error('ledger write failed', { err });", "logger.error('ledger write failed, exiting', { err });\n        process.exit(1);"),
+    },
+    {
+      name: 'kafkajs: the catch rethrows after logging',
+      files: { 'logger.ts': LOGGER },
+      code: K_CATCH_LOGS.replace("logger.error('ledger write failed', { err });", "logger.error('ledger write failed', { err });\n        throw err;"),
+    },
+    {
+      name: "kafkajs: the catch writes a 'failed' status row (handed on to a store)",
+      files: { 'logger.ts': LOGGER },
+      code: K_CATCH_LOGS.replace("logger.error('ledger write failed', { err });", "await pool.query(\"INSERT INTO failed_payments (payment_id, error) VALUES ($1, $2)\", [payment.id, String(err)]);"),
+    },
+    {
+      name: 'kafkajs: the catch publishes to a retry topic (failure routing)',
+      code: `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const kafka = new Kafka({ clientId: 'ledger', brokers: ['kafka:9092'] });
+const consumer = kafka.consumer({ groupId: 'ledger' });
+const producer = kafka.producer();
+const pool = new Pool();
+
+export async function run(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      try {
+        await pool.query('INSERT INTO ledger (raw) VALUES ($1)', [message.value!.toString()]);
+      } catch (err) {
+        await producer.send({ topic: 'payments.captured.retry', messages: [{ key: message.key, value: message.value, headers: message.headers }] });
+      }
+    },
+  });
+}
+`,
+    },
+    {
+      name: 'kafkajs: declared @delivery at-most-once (loss accepted)',
+      code: `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const consumer = new Kafka({ clientId: 'stats', brokers: ['kafka:9092'] }).consumer({ groupId: 'stats' });
+const pool = new Pool();
+
+export async function run(): Promise<void> {
+  await consumer.run({
+    /** @delivery at-most-once */
+    eachMessage: async ({ message }) => {
+      try {
+        await pool.query('INSERT INTO page_views (raw) VALUES ($1)', [message.value!.toString()]);
+      } catch (err) {
+        console.warn('dropping page view', err);
+      }
+    },
+  });
+}
+`,
+    },
+    // ---- other libraries ----------------------------------------------------------------------
+    {
+      name: 'sqs-consumer 14: a catch that resolves without returning the message leaves it undeleted (unsettled-message, not this rule)',
+      files: { 'package.json': SQS_CONSUMER_14 },
+      code: SQS_CONSUMER_CATCH,
+    },
+    {
+      name: 'BullMQ: the catch rethrows so the job fails and is retried',
+      code: BULLMQ_CATCH.replace("console.warn('welcome email failed', job.id, err);", "console.warn('welcome email failed', job.id, err);\n      throw err;"),
+    },
+    {
+      name: 'Service Bus (manual complete): the catch dead-letters the message',
+      code: SERVICE_BUS_MANUAL.replace("console.error('invoice failed', err);\n      }\n      await receiver.completeMessage(message);", "await receiver.deadLetterMessage(message, { deadLetterReason: String(err) });\n        return;\n      }\n      await receiver.completeMessage(message);"),
+    },
+    {
+      name: 'NestJS Kafka @MessagePattern: the catch returns the error to the caller (request/reply)',
+      files: { 'main.ts': NEST_KAFKA_MAIN, 'app.module.ts': APP_MODULE },
+      code: NEST_KAFKA_MESSAGE_PATTERN_REPLY,
+    },
+    {
+      name: 'NestJS RMQ (noAck: false) @MessagePattern: the catch acks and returns the error to the caller',
+      files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+      code: `import { Controller } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class QuotesController {
+  @MessagePattern('quote.create')
+  async createQuote(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<{ ok: boolean; error?: string }> {
+    const channel = context.getChannelRef();
+    try {
+      await pool.query('INSERT INTO quotes (id) VALUES ($1)', [data.id]);
+      channel.ack(context.getMessage());
+      return { ok: true };
+    } catch (err) {
+      channel.ack(context.getMessage());
+      return { ok: false, error: String(err) };
+    }
+  }
+}
+`,
+    },
+    {
+      name: 'Lambda SQS: the catch reports the record in batchItemFailures (redelivered)',
+      code: LAMBDA_BATCH_ITEM_FAILURES,
+    },
+    {
+      name: 'JetStream: the catch naks the message for redelivery',
+      code: NATS_NAK,
+    },
+  ],
+
+  invalid: [
+    // ---- amqplib ------------------------------------------------------------------------------
+    invalid('amqplib: the catch only logs and the ack after the try settles the failed message', A_CATCH_LOGS_THEN_ACK, 'channel.ack(msg);', ["amqplib consumer of queue 'orders.placed'", 'INSERT INTO orders', 'channel.ack()', 'catch on line 14'], { files: { 'logger.ts': LOGGER } }),
+    invalid('amqplib: catch that logs, unconditional ack in the finally', A_FINALLY_ACK_WITH_CATCH, 'channel.ack(msg);', 'hands the failure on to nothing'),
+    invalid('amqplib: try/finally without catch, the finally acks a message whose processing threw', A_FINALLY_ACK_NO_CATCH, 'channel.ack(msg);', ['in the finally block also runs when INSERT INTO orders', 'never redelivered']),
+    invalid('amqplib: the catch rethrows, but the finally has already acked the message', A_RETHROW_THEN_FINALLY_ACK, 'channel.ack(msg);', 'channel.ack()'),
+    invalid('amqplib: nack(msg, false, false) in the catch with no dead-letter exchange for the queue drops it', A_NACK_DROP_NO_DLX, 'channel.nack(msg, false, false);', ['without requeue drops the message', "queue 'payouts'"]),
+    invalid('amqplib: reject(msg, false) with no dead-letter exchange anywhere drops it', A_REJECT_DROP_NO_DLX, 'channel.reject(msg, false);', 'channel.reject()'),
+    {
+      name: 'amqplib: the catch publishes to a destination that is not a failure route, then acks',
+      code: A_ACK_IN_CATCH_NON_FAILURE_PUBLISH,
+      errors: [{ line: lineOf(A_ACK_IN_CATCH_NON_FAILURE_PUBLISH, "channel.publish('events'") + 1, message: 'hands the failure on to nothing' }],
+    },
+    {
+      name: 'amqplib wrapper: the catch in the wrapper is reported once, in the wrapper, for both callers',
+      code: A_WRAPPER_CALLERS,
+      files: { 'subscribe.ts': A_WRAPPER },
+      errors: [{ file: 'subscribe.ts', line: lineOf(A_WRAPPER, 'channel.ack(msg);'), message: 'channel.ack()' }],
+    },
+    // ---- kafkajs ------------------------------------------------------------------------------
+    invalid('kafkajs eachMessage: the catch only logs and the handler returns, so the offset is committed', K_CATCH_LOGS, '} catch (err) {', ["kafkajs consumer of topic 'payments.captured'", 'the offset is committed', 'never retried'], { files: { 'logger.ts': LOGGER } }),
+    {
+      name: 'kafkajs: the catch is in a helper in another file; reported on the handler call that leads there',
+      code: K_CATCH_IN_HELPER,
+      files: { 'ledger.ts': K_HELPER_SERVICE, 'logger.ts': LOGGER },
+      errors: [{ line: lineOf(K_CATCH_IN_HELPER, 'await recordPayment(payment);'), message: ['catch on line 9 of ledger.ts', 'via recordPayment()'], related: 2 }],
+    },
+    invalid('kafkajs eachBatch: the catch logs, then resolveOffset marks the failed message done', K_EACH_BATCH, 'resolveOffset(message.offset);', 'resolveOffset()'),
+    // ---- other libraries ----------------------------------------------------------------------
+    invalid('sqs-consumer 11 (deletes on resolve): the catch logs and the handler resolves', SQS_CONSUMER_CATCH, '} catch (err) {', 'sqs-consumer deletes the message', { files: { 'package.json': SQS_CONSUMER_11 } }),
+    invalid('sqs-consumer 14: the catch logs and the handler returns the message, so it is deleted', SQS_CONSUMER_14_CATCH_RETURNS_MESSAGE, '} catch (err) {', 'swallows a failure', { files: { 'package.json': SQS_CONSUMER_14 } }),
+    invalid('BullMQ Worker: the catch only warns, so the job completes', BULLMQ_CATCH, '} catch (err) {', ['bullmq consumer', "'welcome-emails'", 'sendMail']),
+    invalid('Service Bus subscribe (autoComplete): the catch logs and the message is completed', SERVICE_BUS_AUTO, '} catch (err) {', 'azure-service-bus consumer'),
+    invalid('Service Bus manual complete: the catch logs, then completeMessage', SERVICE_BUS_MANUAL, 'await receiver.completeMessage(message);', 'receiver.completeMessage()'),
+    invalid('Pub/Sub: the catch logs, then message.ack()', PUBSUB_CATCH_THEN_ACK, 'message.ack();', 'message.ack()'),
+    invalid('NestJS RMQ (noAck: false): the catch logs, then channel.ack', NEST_RMQ_CATCH_THEN_ACK, 'channel.ack(context.getMessage());', 'nestjs-microservices consumer', { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('NestJS Kafka @EventPattern: the catch logs, Nest commits the offset', NEST_KAFKA_CATCH, '} catch (err) {', 'Nest commits the offset', { files: { 'main.ts': NEST_KAFKA_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('Lambda SQS: the catch in the record loop logs, the batch is deleted', LAMBDA_CATCH, '} catch (err) {', 'lambda-sqs consumer'),
+    invalid('SQS receive loop: the catch logs, then DeleteMessageCommand', SQS_LOOP_CATCH_THEN_DELETE, 'await sqs.send(new DeleteMessageCommand', 'DeleteMessageCommand'),
+    invalid('JetStream: term() in the catch drops the failed message', NATS_TERM, 'm.term();', 'JetStream never redelivers it'),
+    invalid('Redis streams: the catch logs, then xack', REDIS_STREAM_CATCH_THEN_XACK, "await redis.xack(stream, 'billing', id);", 'xack()'),
+  ],
+});

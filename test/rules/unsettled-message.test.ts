@@ -1,0 +1,470 @@
+/**
+ * unsettled-message (RULES.md section 3): on a broker that holds unsettled messages instead of
+ * retrying them (amqplib and NestJS RMQ in manual-ack mode, Pub/Sub, Redis streams, sqs-consumer
+ * 14+), a path completes normally without settling: an early return, falling off the end, a catch
+ * that only logs. Reported on the path's exit: the return/continue, or the handler's closing brace.
+ * Not SQS receive loops, JetStream, Service Bus or Kafka (not settling is their timed retry).
+ *
+ * sqs-consumer's version comes from the nearest package.json that declares it, so every
+ * sqs-consumer case brings its own. Every case runs typed and untyped.
+ */
+import assert from 'node:assert/strict';
+import { type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+
+const RULE = 'unsettled-message';
+
+function lineOf(code: string, marker: string): number {
+  const lines = code.split('\n');
+  const hits = lines.flatMap((line, index) => (line.includes(marker) ? [index + 1] : []));
+  assert.equal(hits.length, 1, `marker ${JSON.stringify(marker)} should occur on exactly one line, found ${hits.length}`);
+  return hits[0];
+}
+
+/** The line of the last line of `code` that is exactly `text` (a closing brace). */
+function lastLineExactly(code: string, text: string): number {
+  const lines = code.split('\n');
+  for (let index = lines.length - 1; index >= 0; index--) if (lines[index] === text) return index + 1;
+  throw new Error(`no line ${JSON.stringify(text)}`);
+}
+
+function invalid(name: string, code: string, line: number, message: string | string[], extra: Partial<InvalidRuleTestCase> = {}): InvalidRuleTestCase {
+  return { name, code, errors: [{ line, message, severity: 'error', related: 1 }], ...extra };
+}
+
+function packageJson(range: string): string {
+  return JSON.stringify({ name: 'svc', private: true, dependencies: { 'sqs-consumer': range } }, null, 2);
+}
+
+const NEST_RMQ_MAIN = `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+export async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, {
+    transport: Transport.RMQ,
+    options: { urls: ['amqp://rabbitmq'], queue: 'shipments', noAck: false },
+  });
+  await app.listen();
+}
+`;
+
+const NEST_RMQ_AUTO_MAIN = NEST_RMQ_MAIN.replace(", noAck: false", '');
+const APP_MODULE = `export class AppModule {}
+`;
+
+// ---- amqplib ---------------------------------------------------------------------------------
+
+const A_EARLY_RETURN = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    const order = JSON.parse(msg.content.toString()) as { id?: string };
+    if (!order.id) {
+      console.warn('order without id, skipping');
+      return;
+    }
+    await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT DO NOTHING', [order.id]);
+    channel.ack(msg);
+  });
+}
+`;
+
+const A_FALLS_OFF_END = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (msg === null) return;
+    const order = JSON.parse(msg.content.toString()) as { id: string; status: string };
+    if (order.status === 'PLACED') {
+      await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT DO NOTHING', [order.id]);
+      channel.ack(msg);
+    }
+  });
+}
+`;
+
+const A_CATCH_ONLY_LOGS = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT DO NOTHING', [msg.properties.messageId]);
+      channel.ack(msg);
+    } catch (err) {
+      console.error('insert failed', err);
+    }
+  });
+}
+`;
+
+const A_NAMED_HANDLER_EARLY_RETURN = `import amqp, { type Channel, type ConsumeMessage } from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function onInvoice(channel: Channel, msg: ConsumeMessage): Promise<void> {
+  const invoice = JSON.parse(msg.content.toString()) as { id: string; total: number };
+  if (invoice.total <= 0) return;
+  await pool.query('INSERT INTO invoices (id, total) VALUES ($1, $2) ON CONFLICT DO NOTHING', [invoice.id, invoice.total]);
+  channel.ack(msg);
+}
+
+export async function startInvoices(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('invoices', async (msg) => {
+    if (!msg) return;
+    await onInvoice(channel, msg);
+  });
+}
+`;
+
+// ---- NestJS RMQ ------------------------------------------------------------------------------
+
+const NEST_EARLY_RETURN = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment.created')
+  async onShipment(@Payload() data: { id?: string }, @Ctx() context: RmqContext): Promise<void> {
+    const channel = context.getChannelRef();
+    const message = context.getMessage();
+    if (!data.id) return;
+    try {
+      await pool.query('INSERT INTO shipments (id) VALUES ($1) ON CONFLICT DO NOTHING', [data.id]);
+      channel.ack(message);
+    } catch (err) {
+      channel.nack(message, false, true);
+    }
+  }
+}
+`;
+
+const NEST_RETHROW = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment.created')
+  async onShipment(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    try {
+      await pool.query('INSERT INTO shipments (id) VALUES ($1) ON CONFLICT DO NOTHING', [data.id]);
+      context.getChannelRef().ack(context.getMessage());
+    } catch (err) {
+      console.error('shipment failed', err);
+      throw err;
+    }
+  }
+}
+`;
+
+const NEST_UNGUARDED_AWAIT = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment.created')
+  async onShipment(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    await pool.query('INSERT INTO shipments (id) VALUES ($1) ON CONFLICT DO NOTHING', [data.id]);
+    context.getChannelRef().ack(context.getMessage());
+  }
+}
+`;
+
+// ---- Pub/Sub and Redis streams --------------------------------------------------------------
+
+const PUBSUB_EARLY_RETURN = `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const subscription = new PubSub().subscription('orders-billing');
+
+subscription.on('message', async (message: Message) => {
+  const orderId = message.attributes.orderId;
+  if (!orderId) return;
+  await pool.query('INSERT INTO bills (order_id) VALUES ($1) ON CONFLICT DO NOTHING', [orderId]);
+  message.ack();
+});
+`;
+
+const REDIS_CONTINUE = `import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+const redis = new Redis();
+const pool = new Pool();
+type Reply = [stream: string, entries: [id: string, fields: string[]][]][];
+
+export async function consumeOrders(): Promise<void> {
+  for (;;) {
+    const res = (await redis.xreadgroup('GROUP', 'billing', 'worker-1', 'COUNT', 10, 'STREAMS', 'orders', '>')) as Reply | null;
+    if (!res) continue;
+    for (const [stream, entries] of res) {
+      for (const [id, fields] of entries) {
+        if (fields.length < 2) continue;
+        await pool.query('INSERT INTO bills (entry) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
+        await redis.xack(stream, 'billing', id);
+      }
+    }
+  }
+}
+`;
+
+// ---- sqs-consumer 14+ ------------------------------------------------------------------------
+
+const SQS_FALLS_OFF = `import { Consumer } from 'sqs-consumer';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const receipts = Consumer.create({
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/receipts',
+  handleMessage: async (message) => {
+    await pool.query('INSERT INTO receipts (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING', [message.MessageId, message.Body]);
+  },
+});
+`;
+
+const SQS_EARLY_RETURN = `import { Consumer } from 'sqs-consumer';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const receipts = Consumer.create({
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/receipts',
+  handleMessage: async (message) => {
+    if (!message.Body) return;
+    await pool.query('INSERT INTO receipts (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING', [message.MessageId, message.Body]);
+    return message;
+  },
+});
+`;
+
+const SQS_BATCH = `import { Consumer } from 'sqs-consumer';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const receipts = new Consumer({
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/receipts',
+  handleMessageBatch: async (messages) => {
+    for (const message of messages) {
+      await pool.query('INSERT INTO receipts (id) VALUES ($1) ON CONFLICT DO NOTHING', [message.MessageId]);
+    }
+  },
+});
+`;
+
+ruleTester(RULE, {
+  valid: [
+    {
+      name: 'amqplib: bad input is nacked without requeue, the rest acked; the null message of a cancelled consumer is not settled',
+      code: A_EARLY_RETURN.replace("console.warn('order without id, skipping');", "console.warn('order without id, dead-lettering');\n      channel.nack(msg, false, false);"),
+    },
+    {
+      name: 'amqplib: the work runs under if (msg); the path without a message has nothing to settle',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (msg) {
+      await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT DO NOTHING', [msg.properties.messageId]);
+      channel.ack(msg);
+    }
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib: noAck: true (nothing to settle)',
+      code: A_EARLY_RETURN.replace("    channel.ack(msg);\n  });", "  }, { noAck: true });"),
+    },
+    {
+      name: 'amqplib: a throw escapes the handler (the failure path, not this rule)',
+      code: A_EARLY_RETURN.replace("console.warn('order without id, skipping');\n      return;", "throw new Error('order without id');"),
+    },
+    {
+      name: 'amqplib: every branch of a switch settles, the default nacks',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startEvents(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('customer.events', async (msg) => {
+    if (!msg) return;
+    const event = JSON.parse(msg.content.toString()) as { type: string; id: string };
+    switch (event.type) {
+      case 'created':
+        await pool.query('INSERT INTO customers (id) VALUES ($1) ON CONFLICT DO NOTHING', [event.id]);
+        channel.ack(msg);
+        break;
+      case 'deleted':
+        await pool.query('DELETE FROM customers WHERE id = $1', [event.id]);
+        channel.ack(msg);
+        break;
+      default:
+        channel.nack(msg, false, false);
+    }
+  });
+}
+`,
+    },
+    {
+      name: 'kafkajs: an early return is fine (the offset is committed; not a held-message broker)',
+      code: `import { Kafka } from 'kafkajs';
+
+const consumer = new Kafka({ clientId: 'x', brokers: ['kafka:9092'] }).consumer({ groupId: 'x' });
+
+export async function run(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (!message.value) return;
+      console.log(message.value.toString());
+    },
+  });
+}
+`,
+    },
+    {
+      name: 'SQS receive loop: continue without a delete is the visibility-timeout retry',
+      code: `import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+
+const sqs = new SQSClient({});
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-placed';
+
+export async function poll(): Promise<void> {
+  for (;;) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: QUEUE_URL }));
+    for (const m of Messages ?? []) {
+      if (!m.Body) continue;
+      console.log(m.Body);
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+}
+`,
+    },
+    {
+      name: 'JetStream: continue without an ack is redelivered after ack_wait',
+      code: `import { connect } from 'nats';
+
+export async function runBilling(): Promise<void> {
+  const nc = await connect();
+  const c = await nc.jetstream().consumers.get('ORDERS', 'billing');
+  for await (const m of await c.consume()) {
+    if (m.data.length === 0) continue;
+    console.log(m.string());
+    m.ack();
+  }
+}
+`,
+    },
+    {
+      name: 'Service Bus manual complete: an early return is redelivered when the lock expires',
+      code: `import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+
+const receiver = new ServiceBusClient(process.env.SB ?? '').createReceiver('invoices');
+
+receiver.subscribe(
+  {
+    processMessage: async (message: ServiceBusReceivedMessage) => {
+      if (!message.body) return;
+      console.log(message.body);
+      await receiver.completeMessage(message);
+    },
+    processError: async (args) => console.error(args.error),
+  },
+  { autoCompleteMessages: false },
+);
+`,
+    },
+    {
+      name: 'Pub/Sub: bad input is nacked, the rest acked',
+      code: PUBSUB_EARLY_RETURN.replace('if (!orderId) return;', 'if (!orderId) {\n    message.nack();\n    return;\n  }'),
+    },
+    {
+      name: 'Redis streams: bad entries are acked after being logged',
+      code: REDIS_CONTINUE.replace('if (fields.length < 2) continue;', "if (fields.length < 2) {\n          await redis.xack(stream, 'billing', id);\n          continue;\n        }"),
+    },
+    {
+      name: 'NestJS RMQ with the default noAck (auto-ack): an early return settles nothing and needs not',
+      files: { 'main.ts': NEST_RMQ_AUTO_MAIN, 'app.module.ts': APP_MODULE },
+      code: NEST_EARLY_RETURN.replace(/\n    const channel = context\.getChannelRef\(\);\n    const message = context\.getMessage\(\);/, '').replace("      channel.ack(message);\n", '').replace('      channel.nack(message, false, true);\n', "      console.error(err);\n"),
+    },
+    {
+      name: 'sqs-consumer 14: every path returns the message',
+      files: { 'package.json': packageJson('^14.2.8') },
+      code: SQS_EARLY_RETURN.replace('if (!message.Body) return;', 'if (!message.Body) return message;'),
+    },
+    {
+      name: 'sqs-consumer 14 with alwaysAcknowledge: true deletes on resolve',
+      files: { 'package.json': packageJson('^14.0.0') },
+      code: SQS_FALLS_OFF.replace("  handleMessage: async", '  alwaysAcknowledge: true,\n  handleMessage: async'),
+    },
+    {
+      name: 'sqs-consumer 13 deletes on resolve',
+      files: { 'package.json': packageJson('~13.1.0') },
+      code: SQS_FALLS_OFF,
+    },
+    {
+      name: 'sqs-consumer with a version range that names no major (latest): unknown, quiet',
+      files: { 'package.json': packageJson('latest') },
+      code: SQS_FALLS_OFF,
+    },
+    {
+      name: 'sqs-consumer 15: a failure thrown to the library is its retry, not an unsettled path',
+      files: { 'package.json': packageJson('15.x') },
+      code: SQS_EARLY_RETURN.replace('if (!message.Body) return;', "if (!message.Body) throw new Error('empty body');"),
+    },
+    {
+      name: 'sqs-consumer 14 batch handler returns the messages',
+      files: { 'package.json': packageJson('>=14') },
+      code: SQS_BATCH.replace('    }\n  },', '    }\n    return messages;\n  },'),
+    },
+  ],
+
+  invalid: [
+    invalid('amqplib: an early return on bad input leaves the message unacked', A_EARLY_RETURN, lineOf(A_EARLY_RETURN, "      return;"), ["amqplib consumer of queue 'orders.placed'", 'without acking or nacking', 'prefetch']),
+    invalid('amqplib: the handler falls off its end when the status is not PLACED', A_FALLS_OFF_END, lastLineExactly(A_FALLS_OFF_END, '  });'), 'reaches its end'),
+    invalid('amqplib: a catch that only logs, then the end of the handler', A_CATCH_ONLY_LOGS, lastLineExactly(A_CATCH_ONLY_LOGS, '  });'), ['after the catch on line 13', 'Nack it for redelivery']),
+    invalid('amqplib: a helper returns early, then the handler reaches its end (reported on the handler)', A_NAMED_HANDLER_EARLY_RETURN, lastLineExactly(A_NAMED_HANDLER_EARLY_RETURN, '  });'), ["amqplib consumer of queue 'invoices'", 'reaches its end']),
+    invalid('NestJS RMQ (noAck: false): an early return on bad input', NEST_EARLY_RETURN, lineOf(NEST_EARLY_RETURN, 'if (!data.id) return;'), 'nestjs-microservices consumer', { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('NestJS RMQ (noAck: false): a rethrow leaves the message unacked (Nest catches the exception)', NEST_RETHROW, lineOf(NEST_RETHROW, 'throw err;'), 'Nest catches the exception', { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('NestJS RMQ (noAck: false): an awaited write outside any try; if it throws the message is never settled', NEST_UNGUARDED_AWAIT, lineOf(NEST_UNGUARDED_AWAIT, 'await pool.query('), ['if INSERT INTO shipments', 'throws'], { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('Pub/Sub: an early return holds the message while the lease is extended', PUBSUB_EARLY_RETURN, lineOf(PUBSUB_EARLY_RETURN, 'if (!orderId) return;'), 'Pub/Sub holds'),
+    invalid('Redis streams: continue without xack leaves the entry pending', REDIS_CONTINUE, lineOf(REDIS_CONTINUE, 'if (fields.length < 2) continue;'), 'pending list'),
+    invalid('sqs-consumer 14: the handler resolves without returning the message', SQS_FALLS_OFF, lastLineExactly(SQS_FALLS_OFF, '  },'), ['resolves without returning the message', 'never deleted'], { files: { 'package.json': packageJson('^14.2.8') } }),
+    invalid('sqs-consumer 15 (devDependencies): an early return without the message', SQS_EARLY_RETURN, lineOf(SQS_EARLY_RETURN, 'if (!message.Body) return;'), 'this return resolves without returning the message', {
+      files: { 'package.json': JSON.stringify({ name: 'svc', devDependencies: { 'sqs-consumer': '15.0.3' } }) },
+    }),
+    invalid('sqs-consumer 14 batch handler returns nothing', SQS_BATCH, lastLineExactly(SQS_BATCH, '  },'), 'without returning the messages', { files: { 'package.json': packageJson('>=14.0.0') } }),
+  ],
+});
