@@ -226,5 +226,10 @@ describe('dist/cli.js: linting', () => {
     assert.equal(json.consumers.length, 1);
     assert.equal(json.consumers[0].registration.source, 'orders');
     assert.equal(json.consumers[0].paths, undefined);
+    // The crash timeline: acked before the INSERT, a crash after the ack loses it.
+    assert.match(result.stdout, /^ {2}crash timeline /m);
+    assert.match(result.stdout, /^ {4}1 +settle +channel\.ack\(\) \(ack\) +src\/consumer\.ts:\d+ +lost +lost$/m);
+    assert.equal(json.consumers[0].timeline.worst.kind, 'lost');
+    assert.deepEqual(json.consumers[0].timeline.steps.map((step: { kind: string }) => step.kind), ['receive', 'settle', 'effect']);
   });
 });

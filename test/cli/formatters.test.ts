@@ -112,9 +112,54 @@ describe('explain output', () => {
         '  effect  duplicate-unsafe  Stripe charges.create   src/billing.ts:40 (via chargeCustomer)',
         '  settle  commit            consumer.commitOffsets  src/orders.ts:25',
         '  guard   check             seen.has                src/orders.ts:16 (guards nothing: in-memory Set)',
+        '  crash timeline (main path; crash: the process dies after the step; error: the next step throws)',
+        '    #  step                                            where             crash  error',
+        '    0  receive  receive (eachMessage · orders.placed)  src/orders.ts:14  safe   -',
+        '    1  return   return (kafkajs acks) (implicit ack)                     safe   -',
+        '    concurrent copies: safe. Two copies processed at the same time change nothing twice: no effect on this path is duplicate-unsafe.',
+        '    worst: safe',
+        '    note: the analysis could not see the whole handler (dynamic dispatch): steps may be missing',
+        '    note: seen.has guards nothing: in-memory Set',
         '',
       ].join('\n'),
     );
+  });
+
+  it('prints the crash timeline as a table of steps with the outcome of a crash and of an error after each', () => {
+    const base = consumer();
+    const settle = { id: 2, kind: 'commit' as const, label: 'consumer.commitOffsets', location: loc('src/orders.ts', 25, 5), chain: [], handlerLocation: loc('src/orders.ts', 25, 5) };
+    const c = consumer({
+      registration: { ...base.registration, ackMode: 'explicit' },
+      settles: [settle],
+      paths: [{ events: [{ kind: 'effect', effect: base.effects[0], completion: 'awaited', guarded: false }, { kind: 'settle', settle, completion: 'awaited' }], exit: 'end' }],
+    });
+    const text = formatExplainText([c], CWD, false);
+    const timeline = text.slice(text.indexOf('  crash timeline'));
+    assert.equal(
+      timeline,
+      [
+        '  crash timeline (main path; crash: the process dies after the step; error: the next step throws)',
+        '    #  step                                                                    where              crash      error',
+        '    0  receive  receive (eachMessage · orders.placed)                          src/orders.ts:14   safe       safe',
+        '    1  effect   Stripe charges.create (duplicate-unsafe) (via chargeCustomer)  src/billing.ts:40  duplicate  duplicate',
+        '    2  settle   consumer.commitOffsets (commit)                                src/orders.ts:25   safe       -',
+        '    after 1: crash or error → duplicate: Stripe charges.create runs twice. Not settled: the broker redelivers it. Nothing checks the message identity, so the handler runs again.',
+        '    concurrent copies: duplicate. Two copies processed at the same time (a redelivery while the first still runs: an expired visibility timeout or lease, a rebalance) both run Stripe charges.create: nothing checks the message identity.',
+        '    worst: duplicate after step 1 (crash): Stripe charges.create runs twice',
+        '',
+      ].join('\n'),
+    );
+    // With colour the outcome words are painted, and still there as words.
+    const coloured = formatExplainText([c], CWD, true);
+    assert.ok(coloured.includes(`${ESC}[33mduplicate`), 'duplicate in yellow');
+    assert.ok(coloured.includes(`${ESC}[32msafe`), 'safe in green');
+    // Acked first: the crash after the commit loses the charge.
+    const ackFirst = consumer({
+      registration: { ...base.registration, ackMode: 'explicit' },
+      settles: [settle],
+      paths: [{ events: [{ kind: 'settle', settle, completion: 'awaited' }, { kind: 'effect', effect: base.effects[0], completion: 'awaited', guarded: false }], exit: 'end' }],
+    });
+    assert.match(formatExplainText([ackFirst], CWD, false), /^ {4}after 1: crash or error → lost: Stripe charges\.create never happens\. Already settled/m);
   });
 
   it('names a consumer whose source is not a static string', () => {
@@ -128,6 +173,16 @@ describe('explain output', () => {
     assert.ok(!('paths' in json));
     assert.equal(json.handlerName, 'handleOrder');
     assert.equal(json.effects.length, 1);
+  });
+
+  it('keeps the crash timeline in JSON consumers (computing it for reports built without one)', () => {
+    const [json] = consumersForJson([consumer()], CWD);
+    assert.ok(json.timeline, 'timeline present');
+    assert.deepEqual(json.timeline.steps.map((step) => step.kind), ['receive', 'return']);
+    assert.equal(json.timeline.points.length, 2);
+    assert.equal(json.timeline.worst.kind, 'safe');
+    const parsed = JSON.parse(JSON.stringify(json));
+    assert.deepEqual(Object.keys(parsed.timeline), ['steps', 'points', 'concurrency', 'worst', 'notes']);
   });
 });
 
@@ -180,6 +235,8 @@ describe('json formatter', () => {
     assert.equal(out.consumers.length, 1);
     assert.equal(out.consumers[0].registration.library, 'kafkajs');
     assert.equal(out.consumers[0].paths, undefined);
+    assert.deepEqual(out.consumers[0].timeline.steps.map((step: { kind: string }) => step.kind), ['receive', 'return']);
+    assert.equal(out.consumers[0].timeline.points[0].crash.kind, 'safe');
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SourceLocation } from '../../server/src/analysis/model';
+import type { CrashOutcome, CrashTimeline } from '../../server/src/analysis/timeline';
 import { RULES } from '../../client/src/generated/rules';
 import { buildView, escapeHtml, render } from '../../client/src/panel/render';
 import { isPanelMessage, type PanelConsumer, type PanelData } from '../../client/src/panel/types';
@@ -12,6 +13,35 @@ const BREAKOUT = '</script><script>alert(2)</script>';
 
 function at(line: number, filePath = FILE): SourceLocation {
   return { filePath, start: line * 10, end: line * 10 + 5, line, column: 3, endLine: line, endColumn: 8 };
+}
+
+function outcome(kind: CrashOutcome['kind'], summary: string, explanation: string, step = 2): CrashOutcome {
+  const ref = { effectId: 1, label: HOSTILE, step };
+  return { kind, redelivered: kind !== 'lost', duplicates: kind === 'duplicate' ? [ref] : [], lost: kind === 'lost' ? [ref] : [], summary, explanation };
+}
+
+/** A crash timeline as the server sends it: five steps, a crash point after each, hostile text in it. */
+function timeline(): CrashTimeline {
+  const safe = outcome('safe', 'nothing runs twice or is lost', 'Not settled: the broker redelivers it.');
+  return {
+    steps: [
+      { index: 0, kind: 'receive', label: 'receive', detail: `eachMessage · orders${HOSTILE}`, location: at(5) },
+      { index: 1, kind: 'guard', label: `redis.get ${HOSTILE}`, detail: 'check (then record)', location: at(6), guardId: 5 },
+      { index: 2, kind: 'effect', label: HOSTILE, detail: 'duplicate-unsafe', location: at(12, '/ws/src/billing/charge.ts'), chain: [{ location: at(8), callee: `charge"${HOSTILE}` }], effectId: 1 },
+      { index: 3, kind: 'settle', label: `commitOffsets ${HOSTILE}`, detail: 'commit', location: at(20), settleId: 4 },
+      { index: 4, kind: 'return', label: 'return (kafkajs acks)', detail: 'implicit ack' },
+    ],
+    points: [
+      { after: 0, before: 1, crash: safe, error: safe },
+      { after: 1, before: 2, crash: safe, error: outcome('lost', `${HOSTILE} never happens`, `The catch ${BREAKOUT} settles it anyway.`) },
+      { after: 2, before: 3, crash: outcome('duplicate', `${HOSTILE} runs twice`, `The check passes again ${BREAKOUT}.`), error: outcome('duplicate', `${HOSTILE} runs twice`, 'The error escapes the handler.') },
+      { after: 3, before: 4, crash: safe },
+      { after: 4, crash: safe },
+    ],
+    concurrency: { kind: 'duplicate', duplicates: [{ effectId: 1, label: HOSTILE, step: 2 }], text: `Two copies can both pass redis.get ${HOSTILE}.` },
+    worst: { kind: 'lost', point: 1, cause: 'error', summary: `${HOSTILE} never happens` },
+    notes: [`note ${BREAKOUT}`],
+  };
 }
 
 function consumer(overrides: Partial<PanelConsumer> = {}): PanelConsumer {
@@ -56,6 +86,7 @@ function consumer(overrides: Partial<PanelConsumer> = {}): PanelConsumer {
     declaredSemantics: 'at-least-once',
     effectiveSemantics: 'at-least-once',
     semanticsReasons: [`a redelivery charges again: ${HOSTILE}`],
+    timeline: timeline(),
     ...overrides,
   };
 }
@@ -217,4 +248,65 @@ test('only well-formed messages from the webview are accepted', () => {
   assert.ok(!isPanelMessage({ type: 'reveal', target: 1.5 }));
   assert.ok(!isPanelMessage({ type: 'open', file: '/etc/passwd' }));
   assert.ok(!isPanelMessage(null));
+});
+
+/** The crash-timeline section of the page. */
+function timelineSection(html: string): string {
+  const start = html.indexOf('<section aria-labelledby="timeline-heading">');
+  assert.ok(start >= 0, 'no crash timeline section');
+  return html.slice(start, html.indexOf('</section>', start));
+}
+
+test('the crash timeline lists the steps in order with a crash point after each, one outcome badge per point', () => {
+  const input = data();
+  const section = timelineSection(render(input));
+  const items = [...section.matchAll(/<li class="(step|crash-point)[^"]*"/g)].map((match) => match[1]);
+  assert.deepEqual(items, ['step', 'crash-point', 'step', 'crash-point', 'step', 'crash-point', 'step', 'crash-point', 'step', 'crash-point']);
+  const points = section.split('<li class="crash-point').slice(1).map((chunk) => chunk.slice(0, chunk.indexOf('</li>')));
+  assert.equal(points.length, input.consumer!.timeline!.points.length);
+  assert.equal(section.match(/class="outcome-badge /g)?.length, points.length, 'one badge per crash point');
+  const words = points.map((point) => {
+    assert.equal(point.match(/class="outcome-badge /g)?.length, 1, 'exactly one badge in each crash point');
+    return /<span class="outcome-badge outcome-(\w+)"><span aria-hidden="true">[^<]*<\/span> (\w+)<\/span>/.exec(point)!.slice(1);
+  });
+  // The outcome is a word as well as a colour: never colour alone.
+  assert.deepEqual(words, [['safe', 'Safe'], ['safe', 'Safe'], ['duplicate', 'Duplicate'], ['safe', 'Safe'], ['safe', 'Safe']]);
+  assert.ok(points[2].includes(`${escapeHtml(HOSTILE)} runs twice.`), 'the crash outcome says what runs twice');
+  // An error that leads elsewhere than the crash is told apart; the same one is said to be the same.
+  assert.ok(points[1].includes('throws instead: <strong class="outcome-text outcome-lost">lost</strong>'));
+  assert.ok(points[2].includes('throws instead: the same (duplicate).'));
+  assert.ok(!points[4].includes('throws instead'), 'nothing runs after the last step');
+  assert.ok(section.includes('Worst: <strong class="outcome-text outcome-lost">lost</strong>'));
+  assert.ok(section.includes('Two copies at once: <strong>duplicate</strong>'));
+  // Theme colours for the outcomes, in the page's stylesheet.
+  const html = render(input);
+  for (const variable of ['--vscode-editorError-foreground', '--vscode-editorWarning-foreground', '--vscode-testing-iconPassed']) assert.ok(html.includes(`var(${variable}`), variable);
+});
+
+test('crash timeline text is escaped and the steps link to their code lines by index', () => {
+  const input = data();
+  const view = buildView(input);
+  const section = timelineSection(view.html);
+  assert.ok(!section.includes(HOSTILE) && !section.includes(BREAKOUT), 'raw workspace text in the timeline');
+  assert.ok(section.includes(`${escapeHtml(HOSTILE)} never happens`));
+  assert.ok(section.includes(escapeHtml(`note ${BREAKOUT}`)));
+  assert.ok(section.includes(`via <code>${escapeHtml(`charge"${HOSTILE}`)}</code>`));
+  const steps = section.split('<li class="step').slice(1).map((chunk) => chunk.slice(0, chunk.indexOf('</li>')));
+  input.consumer!.timeline!.steps.forEach((step, index) => {
+    const buttons = [...steps[index].matchAll(/data-reveal="([^"]*)"/g)].map((match) => match[1]);
+    if (!step.location) {
+      assert.deepEqual(buttons, [], 'a step without a location has no link');
+      return;
+    }
+    assert.equal(buttons.length, 1, `step ${index} has one link`);
+    assert.match(buttons[0], /^\d+$/, 'the page posts an index, never a path');
+    const target = view.targets[Number(buttons[0])];
+    assert.deepEqual([target.filePath, target.line], [step.location.filePath, step.location.line]);
+  });
+  assert.ok(steps[2].includes('>src/billing/charge.ts:12</button>'), 'a step in another file shows its relative path');
+});
+
+test('a consumer without a crash timeline has no timeline section', () => {
+  const html = render(data({ consumer: consumer({ timeline: undefined }) }));
+  assert.ok(!html.includes('timeline-heading'));
 });

@@ -58,6 +58,11 @@ describe('language server over stdio', () => {
     assert.match(value, /implicit-after-return/);
     assert.match(value, /declared: \*\*at-least-once\*\* · effective: \*\*at-least-once\*\*/);
     assert.match(value, /Stripe charges\.create/);
+    // One line: the effective semantics and the worst outcome of a crash, from the crash timeline.
+    assert.ok(
+      value.split('\n').includes('effective: **at-least-once** · worst crash: **duplicate** (Stripe charges.create and prisma.invoice.create run twice)'),
+      `hover has the crash line:\n${value}`,
+    );
   });
 
   test('code lens above the consumer summarises it', async () => {

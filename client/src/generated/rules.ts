@@ -22,5 +22,54 @@ export const RULES: readonly RuleInfo[] = [
     "description": "A duplicate-unsafe effect escapes the handler's dedup check.",
     "rationale": "The dedup check only protects what runs after it on the same path; an effect before it, or on a branch around it, repeats on every redelivery.",
     "docsUrl": "https://github.com/delivery-lint/delivery-lint/blob/main/docs/rules/non-idempotent-handler.md"
+  },
+  {
+    "id": "non-atomic-dedup",
+    "defaultSeverity": "warning",
+    "description": "The dedup guard is not atomic: a check-then-record races, or a claim is not released when the processing fails.",
+    "rationale": "A check and a separate record let two concurrent deliveries both pass (a duplicate charge, a second email), and a crash between the work and the record repeats the work; a claim made before the work and never released makes the retry after a failure skip the message, so it is lost.",
+    "docsUrl": "https://github.com/delivery-lint/delivery-lint/blob/main/docs/rules/non-atomic-dedup.md"
+  },
+  {
+    "id": "at-most-once-consumer",
+    "defaultSeverity": "warning",
+    "description": "The consumer is acked before its handler runs, and the handler makes state changes a crash would lose.",
+    "rationale": "Auto-ack (amqplib `noAck: true`, Service Bus `receiveAndDelete`) is at-most-once delivery: the broker forgets the message on delivery, so a crash, a deploy or a failed step mid-handler loses it for good (an order never written, an email never sent), with no retry and no trace.",
+    "docsUrl": "https://github.com/delivery-lint/delivery-lint/blob/main/docs/rules/at-most-once-consumer.md"
+  },
+  {
+    "id": "swallowed-failure-ack",
+    "defaultSeverity": "error",
+    "description": "A failure of the processing is caught and the message is then acked (or returned from normally) as if it had succeeded.",
+    "rationale": "Breaks at-least-once delivery: the broker only redelivers messages that were not acked, so a failure that is caught, logged and acked is never retried and its work is silently lost (an order never fulfilled, a payment never recorded).",
+    "docsUrl": "https://github.com/delivery-lint/delivery-lint/blob/main/docs/rules/swallowed-failure-ack.md"
+  },
+  {
+    "id": "unsettled-message",
+    "defaultSeverity": "error",
+    "description": "A path of the handler completes without settling the message, on a broker that holds unsettled messages instead of retrying them.",
+    "rationale": "RabbitMQ (manual ack), Pub/Sub, Redis streams and sqs-consumer 14+ do not retry a message the handler leaves unsettled: it is held (blocking the prefetch window, pending forever) or, for sqs-consumer, never deleted and delivered again forever, so consumers stall or loop instead of processing or dead-lettering it.",
+    "docsUrl": "https://github.com/delivery-lint/delivery-lint/blob/main/docs/rules/unsettled-message.md"
+  },
+  {
+    "id": "double-ack",
+    "defaultSeverity": "error",
+    "description": "A path settles the same message twice, or an auto-acked handler settles it explicitly.",
+    "rationale": "RabbitMQ closes the channel with 406 PRECONDITION_FAILED when a delivery tag is settled twice (or settled at all under noAck), and every unacked message on that channel is redelivered: duplicates of other messages, and a consumer that stops receiving until it reconnects. Service Bus throws on a message that is already settled.",
+    "docsUrl": "https://github.com/delivery-lint/delivery-lint/blob/main/docs/rules/double-ack.md"
+  },
+  {
+    "id": "producer-missing-event-id",
+    "defaultSeverity": "info",
+    "description": "A publish gives its consumers no event ID to deduplicate on.",
+    "rationale": "At-least-once consumers dedup on the event identity; without a producer-assigned ID a retried publish is a new message (a new offset, a new SQS MessageId) that no consumer check can tell from the original, so it is processed twice.",
+    "docsUrl": "https://github.com/delivery-lint/delivery-lint/blob/main/docs/rules/producer-missing-event-id.md"
+  },
+  {
+    "id": "exactly-once-incomplete",
+    "defaultSeverity": "warning",
+    "description": "A Kafka consume-transform-produce handler uses a transactional producer but commits the consumed offsets outside the transaction.",
+    "rationale": "Exactly-once needs the output and the input offset in one transaction (`transaction.sendOffsets`, `autoCommit: false`); committed separately, a crash between the two replays the message and publishes its output a second time, and an offset committed before an aborted transaction loses the message.",
+    "docsUrl": "https://github.com/delivery-lint/delivery-lint/blob/main/docs/rules/exactly-once-incomplete.md"
   }
 ];

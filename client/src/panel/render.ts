@@ -10,6 +10,7 @@
  * the locations it keeps, so a message from the page never names a file.
  */
 import type { EffectClass, Semantics } from '../../../server/src/analysis/model';
+import type { CrashOutcome, CrashOutcomeKind, CrashTimeline, TimelineStep } from '../../../server/src/analysis/timeline';
 import type { PanelConsumer, PanelData, PanelDiagnostic, PanelLocation, RuleInfo } from './types';
 
 export interface PanelView {
@@ -243,6 +244,90 @@ ${revealButton(context, settle.location, settle.label)}
 </li>`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The crash timeline: the main path's steps, with what a failure between two of them leads to.
+
+const OUTCOME_WORDS: Record<CrashOutcomeKind, string> = { safe: 'Safe', duplicate: 'Duplicate', lost: 'Lost' };
+/** Shapes that tell the outcomes apart without colour; the word says it too. */
+const OUTCOME_ICONS: Record<CrashOutcomeKind, string> = { safe: '✓', duplicate: '×2', lost: '✗' };
+
+const STEP_WORDS: Record<TimelineStep['kind'], string> = {
+  receive: 'receive',
+  guard: 'guard',
+  effect: 'effect',
+  record: 'record',
+  commit: 'commit',
+  settle: 'settle',
+  return: 'return',
+};
+
+function outcomeKind(kind: string): CrashOutcomeKind {
+  return kind === 'duplicate' || kind === 'lost' ? kind : 'safe';
+}
+
+function stepItem(context: Context, step: TimelineStep): string {
+  const link = step.location ? ` ${revealButton(context, step.location, step.label)}` : '';
+  const facts = [step.detail, step.unawaited ? 'not awaited' : ''].filter((fact) => fact);
+  return `<li class="step step-${escapeHtml(step.kind)}" id="timeline-step-${escapeHtml(step.index)}">
+<span class="step-index" aria-label="Step ${escapeHtml(step.index)}">${escapeHtml(step.index)}</span>
+<span class="tag">${escapeHtml(STEP_WORDS[step.kind] ?? step.kind)}</span>
+<span class="label">${escapeHtml(step.label)}</span>${step.chain ? via(step.chain) : ''}${link}${facts.length ? `\n<div class="detail">${escapeHtml(facts.join('; '))}</div>` : ''}
+</li>`;
+}
+
+function sameOutcome(a: CrashOutcome, b: CrashOutcome): boolean {
+  return a.kind === b.kind && a.summary === b.summary;
+}
+
+function crashPointItem(timeline: CrashTimeline, index: number): string {
+  const point = timeline.points[index];
+  const kind = outcomeKind(point.crash.kind);
+  const after = timeline.steps[index];
+  const next = point.before !== undefined ? timeline.steps[point.before] : undefined;
+  const where = next ? `between step ${index} and step ${next.index}` : `after step ${index}, the last`;
+  let error = '';
+  if (point.error && next) {
+    const errorKind = outcomeKind(point.error.kind);
+    error = sameOutcome(point.crash, point.error)
+      ? `\n<div class="detail">If ${escapeHtml(next.label)} throws instead: the same (${OUTCOME_WORDS[errorKind].toLowerCase()}).</div>`
+      : `\n<div class="detail">If ${escapeHtml(next.label)} throws instead: <strong class="outcome-text outcome-${errorKind}">${OUTCOME_WORDS[errorKind].toLowerCase()}</strong>: ${escapeHtml(point.error.summary)}. ${escapeHtml(point.error.explanation)}</div>`;
+  }
+  return `<li class="crash-point crash-${kind}" aria-label="Crash point ${escapeHtml(where)}: ${OUTCOME_WORDS[kind]}">
+<span class="outcome-badge outcome-${kind}"><span aria-hidden="true">${OUTCOME_ICONS[kind]}</span> ${OUTCOME_WORDS[kind]}</span>
+<span>If the process dies after ${escapeHtml(after?.label ?? `step ${index}`)}: ${escapeHtml(point.crash.summary)}.</span>
+<div class="detail">${escapeHtml(point.crash.explanation)}</div>${error}
+</li>`;
+}
+
+function timelineSection(context: Context, consumer: PanelConsumer): string {
+  const timeline = consumer.timeline;
+  if (!timeline || !timeline.steps.length) return '';
+  const items: string[] = [];
+  timeline.steps.forEach((step, index) => {
+    items.push(stepItem(context, step));
+    if (timeline.points[index]) items.push(crashPointItem(timeline, index));
+  });
+  const worst = timeline.worst;
+  const worstKind = outcomeKind(worst.kind);
+  const worstText =
+    worstKind === 'safe'
+      ? 'no crash or error point duplicates or loses anything.'
+      : `${escapeHtml(worst.summary)} (${escapeHtml(worst.cause === 'error' ? 'an error' : 'a crash')} after step ${escapeHtml(worst.point)}).`;
+  const concurrency = timeline.concurrency;
+  const concurrencyWord = concurrency.kind === 'not-applicable' ? 'not applicable' : concurrency.kind;
+  const notes = timeline.notes.map((note) => `<p class="notice warn">${escapeHtml(note)}</p>`).join('\n');
+  return `<section aria-labelledby="timeline-heading">
+<h3 id="timeline-heading">Crash timeline</h3>
+<p class="detail">The handler's main path, step by step. Between two steps: what happens if the process dies there, or if the next step throws, once the broker has redelivered the message (or not).</p>
+<p>Worst: <strong class="outcome-text outcome-${worstKind}">${OUTCOME_WORDS[worstKind].toLowerCase()}</strong>: ${worstText}</p>
+${notes}
+<ol class="timeline">
+${items.join('\n')}
+</ol>
+<p>Two copies at once: <strong>${escapeHtml(concurrencyWord)}</strong>. ${escapeHtml(concurrency.text)}</p>
+</section>`;
+}
+
 const SEVERITY_WORDS: Record<PanelDiagnostic['severity'], string> = { error: 'Error', warning: 'Warning', info: 'Info', hint: 'Hint' };
 
 function safeLink(url: string, text: string): string {
@@ -321,6 +406,7 @@ ${notes.join('\n')}
 </div>
 ${reasons}
 </section>
+${timelineSection(context, consumer)}
 ${list('Effects', 'effects-heading', consumer.effects, 'The handler reaches no effects.', (effect) => effectItem(context, effect))}
 ${list('Dedup guards', 'guards-heading', consumer.guards, 'No dedup guard: nothing checks whether this message was processed before.', (guard) => guardItem(context, guard))}
 ${list('Acks and settles', 'settles-heading', consumer.settles, registration.ackMode === 'explicit' ? 'No ack found in the handler.' : 'None in the code: the library settles the message.', (settle) => settleItem(context, settle))}
@@ -400,6 +486,21 @@ button.primary:hover { background: var(--vscode-button-hoverBackground); }
 :focus-visible, button:focus-visible, a:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 2px; }
 ul.switcher { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 0.4em; }
 .toolbar { display: flex; gap: 0.5em; margin: 0.4em 0 0.8em; }
+ol.timeline { list-style: none; margin: 0.5em 0; padding: 0 0 0 1.1em; border-left: 2px solid var(--vscode-panel-border, var(--vscode-contrastBorder, currentColor)); }
+ol.timeline > li { position: relative; padding: 0.3em 0; }
+ol.timeline > li.step::before { content: ''; position: absolute; left: -1.55em; top: 0.65em; width: 0.75em; height: 0.75em; border-radius: 50%;
+  background: var(--vscode-editor-background); border: 2px solid var(--vscode-textLink-foreground); }
+.step-index { display: inline-block; min-width: 1.4em; font-variant-numeric: tabular-nums; color: var(--vscode-descriptionForeground); }
+ol.timeline > li.crash-point { margin-left: 0.4em; padding-left: 0.8em; border-left: 3px dashed var(--vscode-panel-border, var(--vscode-contrastBorder, currentColor)); }
+ol.timeline > li.crash-duplicate { border-left-color: var(--vscode-editorWarning-foreground); }
+ol.timeline > li.crash-lost { border-left-color: var(--vscode-editorError-foreground); }
+ol.timeline > li.crash-safe { border-left-color: var(--vscode-testing-iconPassed, var(--vscode-panel-border, currentColor)); }
+.outcome-badge { display: inline-block; font-size: 0.85em; font-weight: 600; padding: 0 0.5em; margin-right: 0.4em; border-radius: 2px; border: 1px solid; color: var(--vscode-foreground); }
+.outcome-badge.outcome-safe { border-color: var(--vscode-testing-iconPassed, var(--vscode-contrastBorder, currentColor)); }
+.outcome-badge.outcome-duplicate { border-color: var(--vscode-editorWarning-foreground); background: var(--vscode-inputValidation-warningBackground, transparent); }
+.outcome-badge.outcome-lost { border-color: var(--vscode-editorError-foreground); background: var(--vscode-inputValidation-errorBackground, transparent); }
+.outcome-text.outcome-duplicate { color: var(--vscode-editorWarning-foreground); }
+.outcome-text.outcome-lost { color: var(--vscode-editorError-foreground); }
 `;
 
 /** The webview's script: turns clicks (mouse, Enter or Space on a button) into messages. */

@@ -173,7 +173,8 @@ Options:
   -c, --config <file>        Use this config file instead of the nearest delivery-lint.config.json
   -p, --project <tsconfig>   Use this tsconfig.json instead of the nearest one
   -q, --quiet                Report errors only (warnings still count for --max-warnings)
-      --explain              Also print each consumer found: library, queue, ack mode and effects
+      --explain              Also print each consumer found: library, queue, ack mode, effects,
+                             and its crash timeline (what a crash or error at each step leads to)
   -o, --output-file <file>   Write the report to a file instead of standard output
   -h, --help                 Show this help
   -v, --version              Show the version

@@ -2,6 +2,7 @@
 import { CodeAction, CodeActionKind, CodeLens, Diagnostic, Hover, MarkupKind, Position, Range, TextEdit } from 'vscode-languageserver';
 import type { ConsumerReport, Finding, SourceLocation } from '../analysis/model';
 import { validMessageGuards } from '../analysis/ordering';
+import { crashTimeline } from '../analysis/timeline';
 import { COMMANDS, FIX_ALL_KIND } from './protocol';
 import { rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
 
@@ -93,6 +94,8 @@ export function hover(analysis: DocumentAnalysis, position: Position): Hover | u
   const lines = [
     `**delivery-lint** · ${registration.libraryDisplayName} consumer${registration.source ? ` of \`${registration.source}\`` : ''}`,
     '',
+    crashLine(consumer),
+    '',
     `- ack mode: **${registration.ackMode}** (${registration.form})`,
     `- declared: **${consumer.declaredSemantics}** · effective: **${consumer.effectiveSemantics}**`,
     ...consumer.semanticsReasons.map((reason) => `  - ${reason}`),
@@ -109,6 +112,15 @@ export function hover(analysis: DocumentAnalysis, position: Position): Hover | u
     for (const guard of consumer.guards) lines.push(`- ${guard.kind}: ${guard.label} (line ${guard.location.line})${guard.invalidReason ? ` — does not count: ${guard.invalidReason}` : ''}`);
   }
   return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') } };
+}
+
+/** One line: the effective semantics and the worst outcome of a crash or error in the handler. */
+export function crashLine(consumer: ConsumerReport): string {
+  const timeline = consumer.timeline ?? crashTimeline(consumer);
+  if (!timeline.steps.length) return `effective: **${consumer.effectiveSemantics}** · worst crash: unknown`;
+  const worst = timeline.worst;
+  const what = worst.kind === 'safe' ? '' : ` (${worst.summary.replace(/[\\`*_[\]<>]/g, (character) => `\\${character}`)})`;
+  return `effective: **${consumer.effectiveSemantics}** · worst crash: **${worst.kind}**${what}`;
 }
 
 export { uriOf };

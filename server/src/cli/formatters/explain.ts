@@ -5,16 +5,22 @@
  *     handler handleOrder · declared at-least-once · effective at-least-once
  *     effect  duplicate-unsafe  Stripe charges.create  src/billing.ts:40 (via chargeCustomer)
  *     settle  ack               channel.ack            src/orders.ts:30
+ *     crash timeline (…)                                    (see timeline.ts)
  */
 import * as path from 'node:path';
 import type { CallChainLink, ConsumerReport, SourceLocation } from '../../analysis/model';
+import { crashTimeline } from '../../analysis/timeline';
+import { timelineLines } from './timeline';
 import { colors, compareLocations, compareStrings, plural, relativePath } from './util';
 
-/** A consumer report for JSON output: everything but the per-path event lists. */
+/** A consumer report for JSON output: everything but the per-path event lists (the crash timeline included). */
 export type ExplainedConsumer = Omit<ConsumerReport, 'paths'>;
 
 export function consumersForJson(consumers: readonly ConsumerReport[], cwd: string): ExplainedConsumer[] {
-  return sortConsumers(consumers, cwd).map(({ paths: _paths, ...rest }) => rest);
+  return sortConsumers(consumers, cwd).map((consumer) => {
+    const { paths: _paths, ...rest } = consumer;
+    return { ...rest, timeline: consumer.timeline ?? crashTimeline(consumer) };
+  });
 }
 
 export function sortConsumers(consumers: readonly ConsumerReport[], cwd: string): ConsumerReport[] {
@@ -70,6 +76,7 @@ export function formatExplainText(consumers: readonly ConsumerReport[], cwd: str
     for (const row of rows) {
       lines.push(`  ${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2].padEnd(widths[2])}  ${c.dim(row[3])}`);
     }
+    lines.push(...timelineLines(consumer.timeline ?? crashTimeline(consumer), cwd, c));
   }
   return lines.join('\n') + '\n';
 }
