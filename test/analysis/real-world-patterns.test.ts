@@ -81,6 +81,33 @@ export async function run(): Promise<void> {
   });
 }
 `,
+  // A try around one upsert per item (the loop goes on), and a catch that records the failure
+  // (entity marked inactive) and discards the job: neither swallows the failure.
+  'profiles.ts': `import { Worker, Job } from 'bullmq';
+import { PrismaClient } from '@prisma/client';
+const prisma = new PrismaClient();
+async function refreshProfiles(symbols: string[]): Promise<void> {
+  for (const symbol of symbols) {
+    try {
+      await prisma.profile.upsert({ where: { symbol }, create: { symbol }, update: {} });
+    } catch (error) {
+      console.error(error);
+      if (symbols.length === 1) throw error;
+    }
+  }
+}
+export const worker = new Worker('profiles', async (job: Job<{ symbols: string[]; symbol: string }>) => {
+  try {
+    await refreshProfiles(job.data.symbols);
+  } catch (error) {
+    if (error instanceof Error && error.message === 'delisted') {
+      await prisma.profile.update({ where: { symbol: job.data.symbol }, data: { isActive: false } });
+      return job.discard();
+    }
+    throw error;
+  }
+});
+`,
 };
 
 for (const mode of MODES) {
@@ -120,6 +147,14 @@ for (const mode of MODES) {
       const consumer = result.consumers.find((candidate) => candidate.registration.source === 'welcome')!;
       assert.deepEqual(consumer.effects.map((effect) => effect.description.label), ['sendMail (email)']);
       assert.deepEqual(findingsIn('mailer.ts'), ['missing-event-id-check']);
+    });
+
+    test('a best-effort try per item and a catch that records the failure are not swallowed failures', () => {
+      assert.ok(result.consumers.some((candidate) => candidate.registration.source === 'profiles'));
+      assert.deepEqual(
+        result.findings.filter((finding) => finding.ruleId === 'swallowed-failure-ack').map((finding) => `${finding.location.filePath.split('/').pop()}:${finding.location.line}`),
+        [],
+      );
     });
 
     test('work inside a new Promise executor completes with the awaited promise', () => {

@@ -53,6 +53,7 @@ const pool = new Pool();
 
 export async function startRefunds(): Promise<void> {
   const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.assertQueue('refunds', { durable: true });
   await channel.consume('refunds', async (msg) => {
     if (!msg) return;
     try {

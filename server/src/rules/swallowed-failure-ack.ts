@@ -87,7 +87,9 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
   let caught = path.events[start] as Caught;
   let clause = catchClauseAt(context, caught.location);
   if (!clause) return undefined;
-  let handedOn = false;
+  // A try inside a loop over items (not the message loop) guards one step; the loop goes on.
+  if (insideItemLoop(consumer, clause.parent as ts.TryStatement)) return undefined;
+  let handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(clause.block.getText());
   let replied = false;
   for (const event of path.events.slice(start + 1)) {
     if (event.kind === 'caught') {
@@ -179,7 +181,29 @@ function handsFailureOn(effect: EffectOccurrence, context: FixContext): boolean 
   const { category, destination } = effect.description;
   const text = `${textOf(context, effect.location)} ${effect.chain.map((link) => link.callee).join(' ')}`;
   if (category === 'publish') return FAILURE_DESTINATION.test(destination ?? '') || FAILURE_DESTINATION.test(text);
-  if (STORE_CATEGORIES.has(category)) return FAILURE_DESTINATION.test(text);
+  // A failed status, an error row, an entity marked inactive: the failure is recorded durably.
+  if (STORE_CATEGORIES.has(category)) return FAILURE_DESTINATION.test(text) || FAILURE_STATE.test(text);
+  return false;
+}
+
+const FAILURE_STATE = /\b(status|state|isActive|active|enabled|disabled|failed|failure|error)\b/i;
+
+/**
+ * Whether the try sits in a loop over items inside the handler (a best-effort step per item,
+ * after which the loop goes on), rather than in the loop that receives the messages.
+ */
+function insideItemLoop(consumer: ConsumerReport, tryStatement: ts.TryStatement): boolean {
+  let node: ts.Node = tryStatement.parent;
+  while (node && !ts.isFunctionLike(node) && !ts.isSourceFile(node)) {
+    if (ts.isIterationStatement(node, false)) {
+      const body = node.statement;
+      const isHandlerBody = body.getStart() === consumer.handlerRange.start && body.getSourceFile().fileName === consumer.handlerRange.filePath;
+      // eachBatch / handleMessageBatch / Lambda: the loop over the batch is the message loop.
+      const overBatch = ts.isForOfStatement(node) && /\b(messages|Messages|Records|records|entries|batch)\b/.test(node.expression.getText());
+      return !isHandlerBody && !overBatch;
+    }
+    node = node.parent;
+  }
   return false;
 }
 

@@ -13,6 +13,8 @@ const DLX_PROPERTIES = new Set(['deadLetterExchange', 'x-dead-letter-exchange'])
 export interface DeadLetterDeclarations {
   /** Queues declared with a dead-letter exchange. */
   queues: Set<string>;
+  /** Every queue the project declares with assertQueue (static names). */
+  asserted: Set<string>;
   /** A declaration whose queue name is not static (it may be any queue). */
   unnamed: boolean;
 }
@@ -22,13 +24,18 @@ const cache = new WeakMap<ts.Program, DeadLetterDeclarations>();
 export function deadLetterDeclarations(program: ts.Program): DeadLetterDeclarations {
   const cached = cache.get(program);
   if (cached) return cached;
-  const found: DeadLetterDeclarations = { queues: new Set(), unnamed: false };
+  const found: DeadLetterDeclarations = { queues: new Set(), asserted: new Set(), unnamed: false };
   const checker = program.getTypeChecker();
   for (const sourceFile of program.getSourceFiles()) {
-    if (!isProjectCode(sourceFile) || !/deadLetterExchange|x-dead-letter-exchange/.test(sourceFile.text)) continue;
+    if (!isProjectCode(sourceFile) || !/assertQueue|deadLetterExchange|x-dead-letter-exchange/.test(sourceFile.text)) continue;
     forEachDescendant(
       sourceFile,
       (node) => {
+        if (ts.isCallExpression(node) && calledName(node) === 'assertQueue' && node.arguments[0]) {
+          const name = staticText(node.arguments[0], checker);
+          if (name) found.asserted.add(name);
+          return;
+        }
         if (!ts.isPropertyAssignment(node) && !ts.isShorthandPropertyAssignment(node)) return;
         const name = node.name;
         if (!(ts.isIdentifier(name) || ts.isStringLiteral(name)) || !DLX_PROPERTIES.has(name.text)) return;
@@ -43,11 +50,17 @@ export function deadLetterDeclarations(program: ts.Program): DeadLetterDeclarati
   return found;
 }
 
-/** Whether a queue (by static name, or any queue when the name is not known) has a dead-letter route. */
-export function hasDeadLetterRoute(program: ts.Program, queue: string | undefined): boolean {
+/**
+ * Whether a queue has a dead-letter route: true when declared with one, false only when the project
+ * declares the queue without one, undefined when the declaration is out of sight (another service,
+ * another language, a broker policy): then nothing is claimed about it.
+ */
+export function hasDeadLetterRoute(program: ts.Program, queue: string | undefined): boolean | undefined {
   const declared = deadLetterDeclarations(program);
   if (declared.unnamed) return true;
-  return queue ? declared.queues.has(queue) : declared.queues.size > 0;
+  if (!queue) return declared.queues.size > 0 ? true : undefined;
+  if (declared.queues.has(queue)) return true;
+  return declared.asserted.has(queue) ? false : undefined;
 }
 
 /** The queue a dead-letter option belongs to: `assertQueue(q, …)`'s first argument, or a sibling `queue`. */
