@@ -100,6 +100,23 @@ export function calledFunction(call: ts.CallExpression, checker: ts.TypeChecker)
  */
 export function originModule(expression: ts.Expression, checker: ts.TypeChecker, depth = 0): string | undefined {
   if (depth > 8) return undefined;
+  // Memoised per checker: chains of declarations are shared by many calls (a client used everywhere).
+  let cache = originCache.get(checker);
+  if (!cache) {
+    cache = new WeakMap();
+    originCache.set(checker, cache);
+  }
+  const cached = cache.get(expression);
+  if (cached !== undefined) return cached ?? undefined;
+  const origin = computeOrigin(expression, checker, depth);
+  // Only results computed with the full depth budget are final; a cut-off search may say less.
+  if (origin !== undefined || depth === 0) cache.set(expression, origin ?? null);
+  return origin;
+}
+
+const originCache = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, string | null>>();
+
+function computeOrigin(expression: ts.Expression, checker: ts.TypeChecker, depth: number): string | undefined {
   const value = unwrapAwait(expression);
   if (ts.isNewExpression(value) || ts.isCallExpression(value)) {
     return originModule(value.expression, checker, depth + 1) ?? typeOrigin(value, checker);
@@ -117,6 +134,7 @@ export function originModule(expression: ts.Expression, checker: ts.TypeChecker,
 }
 
 function symbolOrigin(name: ts.Identifier, checker: ts.TypeChecker, depth: number): string | undefined {
+  if (depth > 8) return undefined;
   let symbol: ts.Symbol | undefined;
   try {
     symbol = checker.getSymbolAtLocation(name);

@@ -23,10 +23,11 @@ import { CONSUMER_REPORTS_REQUEST, ClientSettings, ConsumerReportsParams, FIX_AL
 import { WorkspaceProject } from './workspace';
 
 /**
- * Typing in bursts: the first change after a pause is analysed at once (it feels live); changes
- * that follow within this window wait for the burst to end, so intermediate states are skipped.
+ * How long a change waits for the next keystroke before the analysis runs. Short: an analysis of
+ * an edit takes tens of milliseconds, and changes that arrive while one runs are coalesced into
+ * the next run (the timer is not pushed back by each keystroke, so typing never starves it).
  */
-export const DEBOUNCE_MS = 120;
+export const DEBOUNCE_MS = 10;
 
 const CONFIG_FILES = new Set(['tsconfig.json', 'delivery-lint.config.json', 'jsconfig.json']);
 
@@ -39,7 +40,6 @@ export class DeliveryLintServer {
   private supportsConfiguration = false;
   private supportsWorkspaceFolders = false;
   private timer: NodeJS.Timeout | undefined;
-  private lastChangeAt = 0;
   private pending = new Set<string>();
 
   constructor(private readonly connection: Connection) {}
@@ -150,10 +150,7 @@ export class DeliveryLintServer {
     const filePath = pathOf(document.uri);
     if (!filePath) return;
     this.projectFor(filePath).setOverlay(filePath, document.getText());
-    const now = Date.now();
-    const inBurst = now - this.lastChangeAt < DEBOUNCE_MS;
-    this.lastChangeAt = now;
-    this.schedule([document.uri], opened || !inBurst ? 0 : DEBOUNCE_MS);
+    this.schedule([document.uri], opened ? 0 : DEBOUNCE_MS);
   }
 
   private onClose(document: TextDocument): void {
@@ -184,7 +181,7 @@ export class DeliveryLintServer {
    */
   private schedule(uris: string[], delay = DEBOUNCE_MS): void {
     for (const uri of uris) this.pending.add(uri);
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) return; // a run is already due: it will see this change too
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.guard('analysis', () => this.runPending());
