@@ -10,7 +10,7 @@ import type { ResolvedConfig } from '../config/types';
 import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from './effects';
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
 import { MessageValues } from './identity';
-import { FunctionWithBody, calledName, functionName, isAsyncFunction, isFunctionWithBody, isProjectCode, locationOf, symbolOf, unwrap } from './source';
+import { FunctionWithBody, calledName, chainCalls, functionName, isAsyncFunction, isFunctionWithBody, isProjectCode, locationOf, symbolOf, unwrap } from './source';
 import { calledFunction, resolveFunction } from './symbols';
 import { objectLiteral as objectLiteralOf } from './effects/objects';
 
@@ -493,22 +493,6 @@ export class FlowBuilder {
 }
 
 // ---- helpers over steps ------------------------------------------------------------------
-
-function chainCalls(outermost: ts.CallExpression): ts.CallExpression[] {
-  const calls: ts.CallExpression[] = [];
-  let current: ts.Expression = outermost;
-  for (;;) {
-    current = unwrap(current);
-    if (ts.isCallExpression(current)) {
-      calls.unshift(current);
-      current = current.expression;
-    } else if (ts.isPropertyAccessExpression(current) || ts.isElementAccessExpression(current)) {
-      current = current.expression;
-    } else {
-      return calls;
-    }
-  }
-}
 
 function isShortCircuit(kind: ts.SyntaxKind): boolean {
   return kind === ts.SyntaxKind.AmpersandAmpersandToken || kind === ts.SyntaxKind.BarBarToken || kind === ts.SyntaxKind.QuestionQuestionToken;

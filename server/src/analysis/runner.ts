@@ -12,18 +12,19 @@ import type { FileProblem } from './model';
 import { mentionsBroker } from './prefilter';
 import { WorkspacePackage, findWorkspacePackages, workspacePaths } from './workspaces';
 
-/** Options that make any project loadable for analysis, whatever its tsconfig says. */
-const ANALYSIS_OVERRIDES: ts.CompilerOptions = { noEmit: true, allowJs: true, skipLibCheck: true, checkJs: false };
+/** Options that make any project loadable for analysis, whatever its tsconfig says. Shared with the server. */
+export const ANALYSIS_OVERRIDES: ts.CompilerOptions = { noEmit: true, allowJs: true, skipLibCheck: true, checkJs: false };
 
-const DEFAULT_OPTIONS: ts.CompilerOptions = {
-  ...ANALYSIS_OVERRIDES,
+/** The language settings assumed for a project without a tsconfig.json. Shared with the server. */
+export const NO_TSCONFIG_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.Node16,
   moduleResolution: ts.ModuleResolutionKind.Node16,
   esModuleInterop: true,
   experimentalDecorators: true,
-  strict: true,
 };
+
+const DEFAULT_OPTIONS: ts.CompilerOptions = { ...ANALYSIS_OVERRIDES, ...NO_TSCONFIG_OPTIONS, strict: true };
 
 export function findTsconfig(start: string): string | undefined {
   let directory = fs.existsSync(start) && fs.statSync(start).isDirectory() ? start : path.dirname(start);

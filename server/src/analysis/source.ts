@@ -241,3 +241,25 @@ export function forEachDescendant(node: ts.Node, visit: (child: ts.Node) => void
 export function containsNode(outer: ts.Node, inner: ts.Node): boolean {
   return inner.pos >= outer.pos && inner.end <= outer.end && inner.getSourceFile() === outer.getSourceFile();
 }
+
+/**
+ * The calls of a method chain, innermost first: `knex('t').insert(x).onConflict().ignore()` gives
+ * knex(), insert(), onConflict(), ignore(). With `throughAwait`, `(await a()).b()` includes a().
+ */
+export function chainCalls(outermost: ts.CallExpression, options: { throughAwait?: boolean } = {}): ts.CallExpression[] {
+  const calls: ts.CallExpression[] = [];
+  let current: ts.Expression = outermost;
+  for (;;) {
+    current = unwrap(current);
+    if (ts.isCallExpression(current)) {
+      calls.unshift(current);
+      current = current.expression;
+    } else if (ts.isPropertyAccessExpression(current) || ts.isElementAccessExpression(current)) {
+      current = current.expression;
+    } else if (options.throughAwait && ts.isAwaitExpression(current)) {
+      current = current.expression;
+    } else {
+      return calls;
+    }
+  }
+}

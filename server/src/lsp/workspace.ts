@@ -11,14 +11,12 @@ import { analyzeFiles } from '../analysis/analyzer';
 import { collectFiles, isSourceFile, MAX_FILE_BYTES } from '../analysis/files';
 import type { AnalysisResult } from '../analysis/model';
 import { mentionsBroker } from '../analysis/prefilter';
-import { findTsconfig } from '../analysis/runner';
+import { ANALYSIS_OVERRIDES, NO_TSCONFIG_OPTIONS, findTsconfig } from '../analysis/runner';
 import { ConfigError, loadConfig } from '../config/config';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/types';
 
 const LIB_FILES = new Map(getLibFiles().map((file) => [path.posix.join(libFolderInMemoryPath, file.fileName), file.text]));
 
-/** Options that make any project loadable for analysis, whatever its tsconfig says. */
-const ANALYSIS_OVERRIDES: ts.CompilerOptions = { noEmit: true, allowJs: true, skipLibCheck: true, checkJs: false };
 
 export interface Logger {
   info(message: string): void;
@@ -122,7 +120,7 @@ export class WorkspaceProject {
 
   private loadCompilerOptions(): void {
     this.tsconfigPath = findTsconfig(this.root);
-    this.options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, esModuleInterop: true, experimentalDecorators: true };
+    this.options = { ...NO_TSCONFIG_OPTIONS };
     if (!this.tsconfigPath) {
       this.logger.info(`delivery-lint: no tsconfig.json above ${this.root}; using default compiler options`);
     } else {

@@ -13,7 +13,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SourceLocation } from '../analysis/model';
-import { locationOf } from '../analysis/source';
+import { isAsyncFunction, locationOf } from '../analysis/source';
 import { consumerName, registrationRelated } from './describe';
 import type { FixContext } from './fixes/context';
 import { nodeAt } from './fixes/ast';
@@ -231,7 +231,7 @@ function fixesFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, e
 
   const writer = settleWriter(consumer, context, anchor);
   if (!writer) return [];
-  const prefix = writer.awaited && functionOf(anchor) && isAsync(functionOf(anchor)!) ? 'await ' : '';
+  const prefix = writer.awaited && functionOf(anchor) && isAsyncFunction(functionOf(anchor)!) ? 'await ' : '';
   const fixes: FixSuggestion[] = [];
   if (failure) {
     if (writer.nackRequeue) fixes.push({ title: `Nack the message for redelivery on this path (${writer.nackRequeue})`, safe: false, preferred: true, edits: edit(prefix + writer.nackRequeue) });
@@ -244,10 +244,6 @@ function fixesFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, e
   }
   fixes.push({ title: `Ack the message on this path (${writer.ack}; route bad input to a dead-letter queue first)`, safe: false, preferred: !fixes.length, edits: edit(prefix + writer.ack) });
   return fixes;
-}
-
-function isAsync(fn: ts.FunctionLikeDeclaration): boolean {
-  return (ts.getCombinedModifierFlags(fn as ts.Declaration) & ts.ModifierFlags.Async) !== 0;
 }
 
 /**

@@ -4,7 +4,7 @@
  * `unknown` and stay quiet.
  */
 import { ts } from 'ts-morph';
-import { unwrap } from '../source';
+import { chainCalls } from '../source';
 import { matchConfigured } from './configured';
 import { matchMongo, matchPrisma, matchQueryBuilders, matchTypeOrmSequelize } from './databases';
 import { matchFiles, matchHttp, matchNotifications, matchStripe } from './external';
@@ -39,21 +39,7 @@ const MATCHERS: CallMatcher[] = [
  * gives knex(), insert(), onConflict(), ignore(). Only the outermost call of a chain is passed in.
  */
 export function chainLinks(outermost: ts.CallExpression, checker: ts.TypeChecker): CallLink[] {
-  const calls: ts.CallExpression[] = [];
-  let current: ts.Expression = outermost;
-  for (;;) {
-    current = unwrap(current);
-    if (ts.isCallExpression(current)) {
-      calls.unshift(current);
-      current = current.expression;
-    } else if (ts.isPropertyAccessExpression(current) || ts.isElementAccessExpression(current)) {
-      current = current.expression;
-    } else if (ts.isAwaitExpression(current)) {
-      current = current.expression;
-    } else {
-      break;
-    }
-  }
+  const calls = chainCalls(outermost, { throughAwait: true });
   const links: CallLink[] = [];
   for (let index = calls.length - 1; index >= 0; index--) links.unshift(new CallLink(calls[index], links.slice(), checker));
   return links;

@@ -36,9 +36,6 @@ export function enclosingFunction(node: ts.Node): ts.FunctionLikeDeclaration | u
   return current as ts.FunctionLikeDeclaration | undefined;
 }
 
-export function isAsync(fn: ts.FunctionLikeDeclaration): boolean {
-  return (ts.getCombinedModifierFlags(fn as ts.Declaration) & ts.ModifierFlags.Async) !== 0;
-}
 
 /** Start of the statement's first line (so moving it takes its indentation and comments). */
 export function fullLineRange(text: string, statement: ts.Statement): { start: number; end: number } {

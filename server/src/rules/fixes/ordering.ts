@@ -2,7 +2,8 @@
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence, SettleOccurrence } from '../../analysis/model';
 import type { FixContext } from './context';
-import { enclosingFunction, fullLineRange, isAsync, nodeAt, statementInBlock } from './ast';
+import { isAsyncFunction } from '../../analysis/source';
+import { enclosingFunction, fullLineRange, nodeAt, statementInBlock } from './ast';
 
 /** Moves the ack statement below the last statement of the same block that does the processing. */
 export function moveAckAfterProcessingFix(consumer: ConsumerReport, settle: SettleOccurrence, effects: EffectOccurrence[], context: FixContext): FixSuggestion[] {
@@ -43,7 +44,7 @@ export function addMissingAwaitFix(effect: EffectOccurrence, context: FixContext
   const call = nodeAt(context, effect.handlerLocation);
   if (!call || !ts.isCallExpression(call)) return [];
   const fn = enclosingFunction(call);
-  if (!fn || !isAsync(fn)) return [];
+  if (!fn || !isAsyncFunction(fn)) return [];
   // Inside forEach(async …) an await would not make the handler wait: that needs a loop rewrite.
   const callbackOf = fn.parent && ts.isCallExpression(fn.parent) ? fn.parent : undefined;
   if (callbackOf && ts.isPropertyAccessExpression(callbackOf.expression) && callbackOf.expression.name.text === 'forEach') return [];
