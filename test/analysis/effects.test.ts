@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AnalysisResult, EffectClass } from '../../server/src/analysis/model';
+import type { AnalysisResult, EffectClass } from '../../server/src/model';
 import { MODES, TestProject } from '../helpers/project';
 
 interface EffectCase {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AnalysisResult } from '../../server/src/analysis/model';
+import type { AnalysisResult } from '../../server/src/model';
 import { MODES, TestProject } from '../helpers/project';
 
 const FILES: Record<string, string> = {

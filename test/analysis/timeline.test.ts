@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ConsumerReport } from '../../server/src/analysis/model';
-import { crashTimeline, worstOutcome, type CrashOutcome, type CrashTimeline } from '../../server/src/analysis/timeline';
+import type { ConsumerReport } from '../../server/src/model';
+import { crashTimeline, worstOutcome } from '../../server/src/analysis/timeline';
+import type { CrashOutcome, CrashTimeline } from '../../server/src/model';
 import { MODES, TestProject } from '../helpers/project';
 
 /** One line per step: `kind label | crash outcome / error outcome` (error `-` after the last step). */

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LintRequest, LintRun } from '../../server/src/analysis/api';
-import type { Finding } from '../../server/src/analysis/model';
+import type { Finding } from '../../server/src/model';
 import { runCli, type CliIO } from '../../server/src/cli/run';
 import { finding, lintRun, loc, RULES, sampleFindings } from './helpers';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SourceLocation } from '../../server/src/analysis/model';
-import type { CrashOutcome, CrashTimeline } from '../../server/src/analysis/timeline';
+import type { SourceLocation } from '../../server/src/model';
+import type { CrashOutcome, CrashTimeline } from '../../server/src/model';
 import { RULES } from '../../client/src/generated/rules';
 import { buildView, escapeHtml, render } from '../../client/src/panel/render';
 import { isPanelMessage, type PanelConsumer, type PanelData } from '../../client/src/panel/types';

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Finding, FixSuggestion } from '../../server/src/analysis/model';
+import type { Finding, FixSuggestion } from '../../server/src/model';
 import type { GuardStrategy } from '../../server/src/config/types';
 import { MODES, TestProject, applyFix, configWith, findingsOf } from '../helpers/project';
 

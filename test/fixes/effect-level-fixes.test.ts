@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Finding, FixSuggestion } from '../../server/src/analysis/model';
+import type { Finding, FixSuggestion } from '../../server/src/model';
 import { MODES, TestProject, applyFix, findingsOf } from '../helpers/project';
 
 const RULE = 'missing-event-id-check';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/analysis/model';
+import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
 import { MODES, Mode, TestProject, applyFix, findingsOf } from './project';
 
 export interface FixScenario {

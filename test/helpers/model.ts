@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AnalysisResult, ConsumerReport, HandlerPath } from '../../server/src/analysis/model';
+import type { AnalysisResult, ConsumerReport, HandlerPath } from '../../server/src/model';
 import { MODES, type Mode, TestProject } from './project';
 
 export interface ModelCase {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/analysis/model';
+import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { MODES, type Mode, TestProject } from './project';
 
 export interface ExpectedConsumer {

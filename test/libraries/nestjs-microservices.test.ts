@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/analysis/model';
+import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { mentionsBroker } from '../../server/src/analysis/prefilter';
 import { runLint } from '../../server/src/analysis/runner';
 import { MODES, type Mode, TestProject, configWith, findingsOf } from '../helpers/project';

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Finding } from '../../server/src/analysis/model';
+import type { Finding } from '../../server/src/model';
 import { ruleTester } from '../helpers/rule-tester';
 import { MODES, TestProject, findingsOf } from '../helpers/project';
 

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AnalysisResult } from '../../server/src/analysis/model';
+import type { AnalysisResult } from '../../server/src/model';
 import { MODES, TestProject, configWith } from '../helpers/project';
 import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AnalysisResult, ConsumerReport } from '../../server/src/analysis/model';
+import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
 import { MODES, TestProject, configWith, findingsOf } from '../helpers/project';
 

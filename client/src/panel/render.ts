@@ -9,8 +9,7 @@
  * The page sends back only indexes (`data-reveal`, `data-consumer`); the extension maps them to
  * the locations it keeps, so a message from the page never names a file.
  */
-import type { EffectClass, Semantics } from '../../../server/src/analysis/model';
-import type { CrashOutcome, CrashOutcomeKind, CrashTimeline, TimelineStep } from '../../../server/src/analysis/timeline';
+import type { CrashOutcome, CrashOutcomeKind, CrashTimeline, EffectClass, Semantics, TimelineStep } from '../../../server/src/model';
 import type { PanelConsumer, PanelData, PanelDiagnostic, PanelLocation, RuleInfo } from './types';
 
 export interface PanelView {

@@ -2,7 +2,7 @@
  * The data the explainer panel renders, and the messages its webview sends back. Plain types
  * with no `vscode` import, so the renderer can be tested in plain Node.
  */
-import type { ConsumerReport, FindingSeverity } from '../../../server/src/analysis/model';
+import type { ConsumerReport, FindingSeverity } from '../../../server/src/model';
 
 /** A consumer as the `deliveryLint/consumerReports` request returns it (without `paths`). */
 export type PanelConsumer = Omit<ConsumerReport, 'paths'>;

@@ -11,7 +11,7 @@ import { FlowBuilder, type Step } from './flow';
 import { MessageValues } from './identity';
 import { LIBRARIES, type ConsumerSite } from './libraries';
 import { WrapperCall, findWrapper, findWrapperCalls } from './wrappers';
-import type { AnalysisResult, ConsumerReport, FileProblem, Finding, Semantics, SourceLocation } from './model';
+import type { AnalysisResult, ConsumerReport, FileProblem, Finding, Semantics, SourceLocation } from '../model';
 import { OccurrenceRegistry, enumeratePaths } from './paths';
 import { effectiveSemantics } from './semantics';
 import { crashTimeline } from './timeline';

@@ -1,7 +1,7 @@
 /**
  * The analyzer's public entry points. The CLI and the language server are thin shells over these.
  */
-import type { AnalysisResult } from './model';
+import type { AnalysisResult } from '../model';
 import type { ResolvedConfig } from '../config/types';
 
 export interface LintRequest {

@@ -5,7 +5,7 @@
  * promise completes before the next step or is left running ("dropped").
  */
 import { ts } from 'ts-morph';
-import type { CallChainLink, EffectDescription, GuardKind, SettleOccurrence } from './model';
+import type { CallChainLink, EffectDescription, GuardKind, SettleOccurrence } from '../model';
 import type { ResolvedConfig } from '../config/types';
 import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from './effects';
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';

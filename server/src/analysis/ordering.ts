@@ -3,7 +3,7 @@
  * draw the same boundaries ("How the rules share a handler", RULES.md section 3).
  */
 import { FAILURE_DESTINATION } from './effects/messaging';
-import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from './model';
+import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from '../model';
 
 const POSITIVE_SETTLES = new Set<SettleOccurrence['kind']>(['ack', 'commit', 'resolve-offset', 'delete', 'complete']);
 

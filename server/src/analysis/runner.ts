@@ -8,7 +8,7 @@ import { Project, ts } from 'ts-morph';
 import { LintInputError, type LintRequest, type LintRun } from './api';
 import { analyzeFiles } from './analyzer';
 import { collectFiles, readSource } from './files';
-import type { FileProblem } from './model';
+import type { FileProblem } from '../model';
 import { mentionsBroker } from './prefilter';
 import { WorkspacePackage, findWorkspacePackages, workspacePaths } from './workspaces';
 

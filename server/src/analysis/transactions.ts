@@ -17,7 +17,7 @@
  * not known to be one).
  */
 import { ts } from 'ts-morph';
-import type { TransactionScope } from './model';
+import type { TransactionScope } from '../model';
 import { forEachStep, type Step } from './flow';
 import type { OccurrenceRegistry } from './paths';
 import { calledName, isFunctionWithBody, locationOf, rootExpression, staticText, symbolOf, unwrap } from './source';

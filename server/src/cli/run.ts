@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LintInputError, type LintRun, type RunLint } from '../analysis/api';
-import type { Finding } from '../analysis/model';
+import type { Finding } from '../model';
 import { ConfigError, loadConfig, toConfiguredSeverity } from '../config/config';
 import type { RuleMeta } from '../rules/types';
 import { helpText, parseArgs, UsageError, type CliOptions } from './args';

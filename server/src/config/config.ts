@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ConfiguredSeverity, Semantics } from '../analysis/model';
+import type { ConfiguredSeverity, Semantics } from '../model';
 import type { Rule } from '../rules/types';
 import { DEFAULT_CONFIG, type GuardFunctionConfig, type GuardStrategy, type ResolvedConfig } from './types';
 

@@ -1,4 +1,4 @@
-import type { ConfiguredSeverity, Semantics } from '../analysis/model';
+import type { ConfiguredSeverity, Semantics } from '../model';
 
 /** The dedup-guard code a `missing-event-id-check` quick-fix writes (RULES.md section 3). */
 export type GuardStrategy = 'redis' | 'sql' | 'powertools' | 'memory';

@@ -1,7 +1,7 @@
 /** Findings and locations in LSP terms. */
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Range, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
-import type { Finding, FixSuggestion, SourceLocation } from '../analysis/model';
+import type { Finding, FixSuggestion, SourceLocation } from '../model';
 import { ruleById } from '../rules';
 
 export function uriOf(filePath: string): string {

@@ -1,6 +1,6 @@
 /** Code actions, hover and code lens, computed from the last analysis of a document. */
 import { CodeAction, CodeActionKind, CodeLens, Diagnostic, Hover, MarkupKind, Position, Range, TextEdit } from 'vscode-languageserver';
-import type { ConsumerReport, Finding, SourceLocation } from '../analysis/model';
+import type { ConsumerReport, Finding, SourceLocation } from '../model';
 import { validMessageGuards } from '../analysis/ordering';
 import { crashTimeline } from '../analysis/timeline';
 import { COMMANDS, FIX_ALL_KIND } from './protocol';

@@ -15,7 +15,7 @@ import {
   TextDocuments,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { ConsumerReport, Finding } from '../analysis/model';
+import type { ConsumerReport, Finding } from '../model';
 import type { ResolvedConfig } from '../config/types';
 import { pathOf, toDiagnostic } from './convert';
 import { codeActions, codeLenses, DocumentAnalysis, hover } from './features';

@@ -9,7 +9,7 @@ import { getLibFiles, libFolderInMemoryPath } from '@ts-morph/common';
 import { ts } from 'ts-morph';
 import { analyzeFiles } from '../analysis/analyzer';
 import { collectFiles, isSourceFile, MAX_FILE_BYTES } from '../analysis/files';
-import type { AnalysisResult } from '../analysis/model';
+import type { AnalysisResult } from '../model';
 import { mentionsBroker } from '../analysis/prefilter';
 import { ANALYSIS_OVERRIDES, NO_TSCONFIG_OPTIONS, findTsconfig } from '../analysis/runner';
 import { ConfigError, loadConfig } from '../config/config';

@@ -2,7 +2,7 @@
  * ack-before-process: the message is settled before its processing has completed, so a crash
  * after the ack loses it (RULES.md section 3).
  */
-import type { ConsumerReport, RelatedLocation } from '../analysis/model';
+import type { ConsumerReport, RelatedLocation } from '../model';
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated, settleMeaning } from './describe';
 import { settledTooEarly } from '../analysis/ordering';
 import { addMissingAwaitFix, moveAckAfterProcessingFix } from './fixes/ordering';

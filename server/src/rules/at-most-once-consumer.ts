@@ -8,7 +8,7 @@
  * queue/topic in config): the loss is then the choice. Auto-ack consumers get no dedup finding
  * (nothing is redelivered, so nothing is duplicated) and no ack-before-process.
  */
-import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../analysis/model';
+import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../model';
 import { isFailureRouting } from '../analysis/ordering';
 import { consumerName, effectPhrase, effectRelated, listPhrases } from './describe';
 import { manualAckFix } from './fixes/manual-ack';

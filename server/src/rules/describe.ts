@@ -1,5 +1,5 @@
 /** Wording shared by the rules' messages, so every finding names its consumer the same way. */
-import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../analysis/model';
+import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../model';
 
 const SOURCE_NOUN: Record<string, string> = { kafkajs: 'topic', amqplib: 'queue', 'sqs-consumer': 'queue', 'nestjs-microservices': 'pattern', 'confluent-kafka': 'topic', bullmq: 'queue', 'google-pubsub': 'subscription', 'client-sqs': 'queue', 'redis-streams': 'stream' };
 

@@ -13,7 +13,7 @@
  * iteration: reported too, unless the same settle is already part of a finding on a path.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, RelatedLocation, SettleOccurrence } from '../analysis/model';
+import type { ConsumerReport, FixSuggestion, RelatedLocation, SettleOccurrence } from '../model';
 import { consumerName, registrationRelated } from './describe';
 import { ackOnDelivery } from './at-most-once-consumer';
 import type { FixContext } from './fixes/context';

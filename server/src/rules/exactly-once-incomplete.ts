@@ -13,7 +13,7 @@
  * transaction are this rule's: the dedup rules do not count them (they are classified idempotent);
  * other effects of the handler still count for those.
  */
-import type { ConsumerReport, EffectOccurrence, RelatedLocation, SourceLocation, TransactionScope } from '../analysis/model';
+import type { ConsumerReport, EffectOccurrence, RelatedLocation, SourceLocation, TransactionScope } from '../model';
 import { consumerName, listPhrases, registrationRelated } from './describe';
 import { sendOffsetsFix } from './fixes/send-offsets';
 import type { FixContext } from './fixes/context';

@@ -4,7 +4,7 @@
  * Shared by swallowed-failure-ack and unsettled-message and their fixes.
  */
 import { ts } from 'ts-morph';
-import type { CallChainLink, SourceLocation } from '../analysis/model';
+import type { CallChainLink, SourceLocation } from '../model';
 import type { FixContext } from './fixes/context';
 
 /** The places an occurrence touches: where it happens and each call that leads to it. */

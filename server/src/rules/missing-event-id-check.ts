@@ -2,7 +2,7 @@
  * missing-event-id-check: an at-least-once consumer reaches a duplicate-unsafe effect with no
  * check on the message identity, so every redelivery repeats it (RULES.md section 3).
  */
-import type { ConsumerReport, RelatedLocation } from '../analysis/model';
+import type { ConsumerReport, RelatedLocation } from '../model';
 import { consumerName, effectPhrase, effectRelated, listPhrases, redeliveryCause, registrationRelated } from './describe';
 import { dedupRulesApply, invalidGuards, unprotectedEffects, validMessageGuards } from '../analysis/ordering';
 import { dedupGuardFixes } from './fixes/dedup-guard';

@@ -17,7 +17,7 @@
  * missing-event-id-check). Effects after the ack belong to ack-before-process; auto-ack consumers
  * and handlers declared at-most-once get no dedup finding.
  */
-import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, RelatedLocation } from '../analysis/model';
+import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, RelatedLocation } from '../model';
 import { dedupRulesApply, firstAckIndex, isUnsafe } from '../analysis/ordering';
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated } from './describe';
 import type { FixContext } from './fixes/context';

@@ -2,7 +2,7 @@
  * non-idempotent-handler: the handler checks the message identity, but a duplicate-unsafe effect
  * escapes that check (it runs before it, or on a path around it) (RULES.md section 3).
  */
-import type { ConsumerReport } from '../analysis/model';
+import type { ConsumerReport } from '../model';
 import { consumerName, effectPhrase, effectRelated, redeliveryCause, registrationRelated } from './describe';
 import { dedupRulesApply, unprotectedEffects, validMessageGuards } from '../analysis/ordering';
 import { effectLevelFixes } from './fixes/effect-level';

@@ -7,7 +7,7 @@
  * producers are not consumers. Options it cannot see (a variable, a spread) keep it quiet.
  */
 import { ts } from 'ts-morph';
-import type { FixSuggestion } from '../analysis/model';
+import type { FixSuggestion } from '../model';
 import { commandOf, findProperty, objectLiteral, topProperty } from '../analysis/effects/objects';
 import { calledName, forEachDescendant, locationOf, receiverOf, staticText, unwrap } from '../analysis/source';
 import { originModule, typeName } from '../analysis/symbols';

@@ -1,6 +1,6 @@
 /** Runs every enabled rule on a consumer and turns reports into findings with resolved severities. */
 import type { ts } from 'ts-morph';
-import type { ConsumerReport, Finding, RelatedLocation } from '../analysis/model';
+import type { ConsumerReport, Finding, RelatedLocation } from '../model';
 import type { ResolvedConfig } from '../config/types';
 import type { FixContext } from './fixes/context';
 import { allRules } from './index';

@@ -15,7 +15,7 @@
  * settle after the failure is judged; a second one is `double-ack`'s.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, EffectOccurrence, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SettleOccurrence, SourceLocation } from '../analysis/model';
+import type { ConsumerReport, EffectOccurrence, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SettleOccurrence, SourceLocation } from '../model';
 import { FAILURE_DESTINATION } from '../analysis/effects/messaging';
 import { isPositiveSettle } from '../analysis/ordering';
 import { consumerName, effectPhrase, listPhrases, registrationRelated, settleMeaning } from './describe';

@@ -1,5 +1,5 @@
 import type { ts } from 'ts-morph';
-import type { ConsumerReport, FindingSeverity, FixSuggestion, RelatedLocation, SourceLocation } from '../analysis/model';
+import type { ConsumerReport, FindingSeverity, FixSuggestion, RelatedLocation, SourceLocation } from '../model';
 import type { ResolvedConfig } from '../config/types';
 import type { FixContext } from './fixes/context';
 

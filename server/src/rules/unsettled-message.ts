@@ -12,7 +12,7 @@
  * exit: the `return` (or `continue`), or the handler's closing brace when it falls off the end.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SourceLocation } from '../analysis/model';
+import type { ConsumerReport, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SourceLocation } from '../model';
 import { isAsyncFunction, locationOf } from '../analysis/source';
 import { consumerName, registrationRelated } from './describe';
 import type { FixContext } from './fixes/context';

@@ -1,5 +1,5 @@
 import { ts } from 'ts-morph';
-import type { EffectCategory, EffectClass, EffectDescription, EffectFixKind } from '../model';
+import type { EffectCategory, EffectClass, EffectDescription, EffectFixKind } from '../../model';
 import type { MessageValues } from '../identity';
 import type { ResolvedConfig } from '../../config/types';
 import { accessPath, calledName, receiverOf, rootExpression, unwrap } from '../source';

@@ -17,7 +17,7 @@
 import { ts } from 'ts-morph';
 import { objectLiteral } from '../effects/objects';
 import type { MessageValues } from '../identity';
-import type { AckMode } from '../model';
+import type { AckMode } from '../../model';
 import { booleanValue, calledName, forEachDescendant, isFunctionWithBody, propertyFunctionNode, propertyOf, propertyValue, receiverOf, staticText, unwrapAwait } from '../source';
 import { resolveFunction } from '../symbols';
 import { callsNamed, creationOf, firstParameterName, receiverFromPackages } from './shared';

@@ -25,7 +25,7 @@
  */
 import * as path from 'node:path';
 import { ts } from 'ts-morph';
-import type { AckMode } from '../model';
+import type { AckMode } from '../../model';
 import { booleanValue, calledName, constInitializer, forEachDescendant, isFunctionWithBody, isProjectCode, propertyOf, propertyValue, staticText, symbolOf, unwrap, type FunctionWithBody } from '../source';
 import { packageOfFile } from '../symbols';
 import type { MessageValues } from '../identity';

@@ -1,5 +1,5 @@
 import { ts } from 'ts-morph';
-import type { AckMode } from '../model';
+import type { AckMode } from '../../model';
 import type { ResolvedConfig } from '../../config/types';
 import type { SettleRecognizer } from '../flow';
 import type { IdentityRules } from '../guards';

@@ -8,7 +8,7 @@
  *     crash timeline (…)                                    (see timeline.ts)
  */
 import * as path from 'node:path';
-import type { CallChainLink, ConsumerReport, SourceLocation } from '../../analysis/model';
+import type { CallChainLink, ConsumerReport, SourceLocation } from '../../model';
 import { crashTimeline } from '../../analysis/timeline';
 import { timelineLines } from './timeline';
 import { colors, compareLocations, compareStrings, plural, relativePath } from './util';

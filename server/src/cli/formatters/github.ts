@@ -7,7 +7,7 @@
  * of their own. Data is escaped as the Actions runner expects (% CR LF), property values
  * also `:` and `,`.
  */
-import type { FindingSeverity } from '../../analysis/model';
+import type { FindingSeverity } from '../../model';
 import type { FormatInput } from './types';
 import { relativePath, sortFindings } from './util';
 

@@ -11,7 +11,7 @@
  * With `--explain` the output is an object instead: { "results": [...the array above],
  * "consumers": [...ConsumerReport without its "paths", with its crash "timeline"] }.
  */
-import type { Finding } from '../../analysis/model';
+import type { Finding } from '../../model';
 import { consumersForJson } from './explain';
 import type { FormatInput } from './types';
 import { absolutePath, compareStrings, sortFindings } from './util';

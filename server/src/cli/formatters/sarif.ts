@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Finding, FindingSeverity, SourceLocation } from '../../analysis/model';
+import type { Finding, FindingSeverity, SourceLocation } from '../../model';
 import type { RuleMeta } from '../../rules/types';
 import type { FormatInput } from './types';
 import { relativePath, sortFindings } from './util';

@@ -7,7 +7,7 @@
  *
  *   ✖ 1 problem (1 error, 0 warnings, 0 infos)
  */
-import type { Finding, FindingSeverity } from '../../analysis/model';
+import type { Finding, FindingSeverity } from '../../model';
 import { formatExplainText } from './explain';
 import type { FormatInput } from './types';
 import { colors, groupByFile, plural, relativePath } from './util';

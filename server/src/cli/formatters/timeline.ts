@@ -12,7 +12,7 @@
  *
  * Outcomes are words (safe, duplicate, lost), coloured when colour is on, never colour alone.
  */
-import type { CrashOutcome, CrashOutcomeKind, CrashTimeline } from '../../analysis/timeline';
+import type { CrashOutcome, CrashOutcomeKind, CrashTimeline } from '../../model';
 import type { Colors } from './util';
 import { relativePath } from './util';
 

@@ -1,4 +1,4 @@
-import type { Finding } from '../../analysis/model';
+import type { Finding } from '../../model';
 import type { LintRun } from '../../analysis/api';
 import type { RuleMeta } from '../../rules/types';
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Finding, SourceLocation } from '../../analysis/model';
+import type { Finding, SourceLocation } from '../../model';
 
 /** `file` relative to `cwd` with `/` separators (absolute when on another drive). */
 export function relativePath(cwd: string, file: string): string {

@@ -1,6 +1,6 @@
 /** Finding the nodes a finding points at, for fixes that edit around them. */
 import { ts } from 'ts-morph';
-import type { SourceLocation } from '../../analysis/model';
+import type { SourceLocation } from '../../model';
 import type { FixContext } from './context';
 
 /** The outermost node that starts and ends exactly at the location (a call, a statement…). */

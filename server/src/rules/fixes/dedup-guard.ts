@@ -7,7 +7,7 @@
  * it, so the claim is marked done (or the transaction committed) before the message is settled.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, TextEdit } from '../../analysis/model';
+import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
 import type { GuardStrategy } from '../../config/types';
 import type { FixContext } from './context';
 import { nodeAt } from './ast';

@@ -4,7 +4,7 @@
  * Offered only for effects called directly in the handler, where the message is in scope.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, EffectOccurrence, FixSuggestion } from '../../analysis/model';
+import type { ConsumerReport, EffectOccurrence, FixSuggestion } from '../../model';
 import type { FixContext } from './context';
 import { nodeAt } from './ast';
 import { prefixedKey } from './style';

@@ -10,7 +10,7 @@
  * out either always or never settles already.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, TextEdit } from '../../analysis/model';
+import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
 import { unwrap } from '../../analysis/source';
 import type { FixContext } from './context';
 import { nodeAt } from './ast';

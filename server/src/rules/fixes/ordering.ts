@@ -1,6 +1,6 @@
 /** Fixes that reorder a handler: settle after the work, await what was dropped, effects under the guard. */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence, SettleOccurrence } from '../../analysis/model';
+import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence, SettleOccurrence } from '../../model';
 import type { FixContext } from './context';
 import { isAsyncFunction } from '../../analysis/source';
 import { enclosingFunction, fullLineRange, nodeAt, statementInBlock } from './ast';

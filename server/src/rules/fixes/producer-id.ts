@@ -4,7 +4,7 @@
  * so the ID is made once per event at the publish; the title says it must be kept across retries.
  */
 import { ts } from 'ts-morph';
-import type { FixSuggestion, TextEdit } from '../../analysis/model';
+import type { FixSuggestion, TextEdit } from '../../model';
 import { addObjectProperty } from './effect-level';
 import { detectStyle, quoted } from './style';
 

@@ -4,7 +4,7 @@
  * `await receiver.completeMessage(m);`) are edited; a settle inside a helper, or used as a value, is not.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, SettleOccurrence, SourceLocation } from '../../analysis/model';
+import type { ConsumerReport, FixSuggestion, SettleOccurrence, SourceLocation } from '../../model';
 import { locationOf, unwrap } from '../../analysis/source';
 import type { FixContext } from './context';
 import { fullLineRange, nodeAt } from './ast';

@@ -23,7 +23,7 @@
  * on the same Redis client and key, with no early exit in the work between them.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence } from '../../analysis/model';
+import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence } from '../../model';
 import { calledName, receiverOf, unwrap } from '../../analysis/source';
 import type { FixContext } from './context';
 import { nodeAt, statementInBlock } from './ast';

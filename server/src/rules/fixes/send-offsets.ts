@@ -13,7 +13,7 @@
  * in the same file, and every outside commit is a plain statement.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, EffectOccurrence, FixSuggestion, SettleOccurrence, TextEdit, TransactionScope } from '../../analysis/model';
+import type { ConsumerReport, EffectOccurrence, FixSuggestion, SettleOccurrence, TextEdit, TransactionScope } from '../../model';
 import { calledName, propertyOf, propertyValue, receiverOf, unwrap, unwrapAwait } from '../../analysis/source';
 import type { FixContext } from './context';
 import { nodeAt } from './ast';

@@ -5,7 +5,7 @@
  * the rules decide which apply.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, SettleOccurrence, TextEdit } from '../../analysis/model';
+import type { ConsumerReport, FixSuggestion, SettleOccurrence, TextEdit } from '../../model';
 import type { FixContext } from './context';
 import { nodeAt } from './ast';
 import { detectStyle, indentationAt, lineStartOf } from './style';

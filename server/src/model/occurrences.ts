@@ -1,33 +1,9 @@
 /**
- * The delivery model of RULES.md section 2: consumers, their ack mode and message identity,
- * the effects their handlers reach, the guards that protect them, and findings.
- * Everything here is plain data so the CLI, the language server and tests share it.
+ * What the analysis finds in a handler (docs/model.md, "Effects", "Guards", "Order"): effects,
+ * settles and guards, each once per place and call chain, and the control-flow paths through the
+ * handler as ordered lists of them.
  */
-
-import type { CrashTimeline } from './timeline';
-
-export type AckMode = 'explicit' | 'implicit-after-return' | 'auto-before-handler';
-
-export type Semantics = 'at-most-once' | 'at-least-once' | 'effectively-once' | 'exactly-once';
-
-export type FindingSeverity = 'error' | 'warning' | 'info';
-export type ConfiguredSeverity = FindingSeverity | 'off';
-
-/** A source range. Lines and columns are 1-based (ESLint style); offsets are 0-based. */
-export interface SourceLocation {
-  filePath: string;
-  start: number;
-  end: number;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-}
-
-export interface RelatedLocation {
-  location: SourceLocation;
-  message: string;
-}
+import type { CallChainLink, SourceLocation } from './location';
 
 /** How an effect behaves when a message is delivered twice. */
 export type EffectClass =
@@ -79,12 +55,6 @@ export type EffectFixKind =
   | 'bullmq-job-id'
   | 'sqs-deduplication-id';
 
-/** One step of a call chain from the handler to an effect found in another function or file. */
-export interface CallChainLink {
-  location: SourceLocation;
-  /** Name of the function entered at this call. */
-  callee: string;
-}
 
 export interface EffectOccurrence {
   id: number;
@@ -172,99 +142,3 @@ export interface HandlerPath {
   returnsMessage?: boolean;
 }
 
-export interface ConsumerRegistration {
-  library: string;
-  libraryDisplayName: string;
-  /** Queue, topic or subscription name when it is a static string. */
-  source?: string;
-  /** The registering call (consumer.run, channel.consume, Consumer.create…). */
-  location: SourceLocation;
-  /** The option or bootstrap that decides the ack mode, when there is one. */
-  ackModeLocation?: SourceLocation;
-  ackMode: AckMode;
-  /** Form of registration: "eachMessage", "eachBatch", "consume", "handleMessage"… */
-  form: string;
-  /** For consumers registered through a wrapper: where the wrapper registers with the library. */
-  wrapperLocation?: SourceLocation;
-  /** The library settles only what the handler returns (sqs-consumer 14+). */
-  settlesByReturn?: boolean;
-  /**
-   * Whether a message the handler drops (amqplib `nack(m, false, false)`) is dead-lettered: a
-   * dead-letter exchange is declared for the queue somewhere in the project. Undefined: not known.
-   */
-  deadLetterRoute?: boolean;
-}
-
-export interface ConsumerReport {
-  id: string;
-  registration: ConsumerRegistration;
-  handlerName: string;
-  /** The handler function's head (name or parameter list) where handler findings go. */
-  handlerLocation: SourceLocation;
-  handlerRange: SourceLocation;
-  /** Identity expressions the library offers for dedup (message.offset, msg.properties.messageId…). */
-  identityHint: string;
-  /** Expression (as text in the handler) for the message identity, used by quick-fixes. */
-  identityExpression?: string;
-  /** An edit that binds the names `identityExpression` uses (kafkajs: add `topic, partition`). */
-  identityBinding?: TextEdit;
-  effects: EffectOccurrence[];
-  settles: SettleOccurrence[];
-  guards: GuardOccurrence[];
-  paths: HandlerPath[];
-  /** Set when the analysis could not see the whole handler; rules stay quiet then. */
-  incomplete?: string;
-  /** `/** @idempotent reason *\/` on the handler. */
-  vouchedIdempotent?: string;
-  /** `/** @delivery at-most-once *\/` on the handler, or config by queue/topic. */
-  declaredSemanticsOverride?: Semantics;
-  declaredSemantics: Semantics;
-  /** What the code achieves (RULES.md section 2), with the reasons. */
-  effectiveSemantics: Semantics;
-  semanticsReasons: string[];
-  /** What a crash or an error between two steps of the main path does (timeline.ts). */
-  timeline?: CrashTimeline;
-}
-
-export interface TextEdit {
-  filePath: string;
-  start: number;
-  end: number;
-  newText: string;
-}
-
-export interface FixSuggestion {
-  title: string;
-  /** Safe fixes do not change behaviour and may be applied by fix-all. */
-  safe: boolean;
-  preferred?: boolean;
-  edits: TextEdit[];
-}
-
-export interface Finding {
-  ruleId: string;
-  severity: FindingSeverity;
-  message: string;
-  location: SourceLocation;
-  related: RelatedLocation[];
-  consumerId: string;
-  fixes: FixSuggestion[];
-}
-
-export interface FileProblem {
-  filePath: string;
-  message: string;
-}
-
-export interface AnalysisResult {
-  consumers: ConsumerReport[];
-  findings: Finding[];
-  /** Files that could not be read or analysed, with the reason (never a crash). */
-  problems: FileProblem[];
-  /** Files that were linted (after the prefilter, those touching a broker). */
-  filesLinted: string[];
-  /** Files the prefilter selected for deep analysis. */
-  filesAnalyzed: number;
-  /** Wrapper functions whose callers were not among the analysed files (a second pass adds them). */
-  unresolvedWrappers?: { name: string; filePath: string }[];
-}

@@ -1,0 +1,64 @@
+/**
+ * A consumer (docs/model.md): a handler plus the library that calls it, with everything the
+ * analysis knows about it. The consumer report is plain data: the rules read it, the CLI prints it,
+ * the language server sends it to the explainer panel.
+ */
+import type { CrashTimeline } from './crash-timeline';
+import type { AckMode, Semantics } from './delivery';
+import type { SourceLocation, TextEdit } from './location';
+import type { EffectOccurrence, GuardOccurrence, HandlerPath, SettleOccurrence } from './occurrences';
+
+export interface ConsumerRegistration {
+  library: string;
+  libraryDisplayName: string;
+  /** Queue, topic or subscription name when it is a static string. */
+  source?: string;
+  /** The registering call (consumer.run, channel.consume, Consumer.create…). */
+  location: SourceLocation;
+  /** The option or bootstrap that decides the ack mode, when there is one. */
+  ackModeLocation?: SourceLocation;
+  ackMode: AckMode;
+  /** Form of registration: "eachMessage", "eachBatch", "consume", "handleMessage"… */
+  form: string;
+  /** For consumers registered through a wrapper: where the wrapper registers with the library. */
+  wrapperLocation?: SourceLocation;
+  /** The library settles only what the handler returns (sqs-consumer 14+). */
+  settlesByReturn?: boolean;
+  /**
+   * Whether a message the handler drops (amqplib `nack(m, false, false)`) is dead-lettered: a
+   * dead-letter exchange is declared for the queue somewhere in the project. Undefined: not known.
+   */
+  deadLetterRoute?: boolean;
+}
+
+export interface ConsumerReport {
+  id: string;
+  registration: ConsumerRegistration;
+  handlerName: string;
+  /** The handler function's head (name or parameter list) where handler findings go. */
+  handlerLocation: SourceLocation;
+  handlerRange: SourceLocation;
+  /** Identity expressions the library offers for dedup (message.offset, msg.properties.messageId…). */
+  identityHint: string;
+  /** Expression (as text in the handler) for the message identity, used by quick-fixes. */
+  identityExpression?: string;
+  /** An edit that binds the names `identityExpression` uses (kafkajs: add `topic, partition`). */
+  identityBinding?: TextEdit;
+  effects: EffectOccurrence[];
+  settles: SettleOccurrence[];
+  guards: GuardOccurrence[];
+  paths: HandlerPath[];
+  /** Set when the analysis could not see the whole handler; rules stay quiet then. */
+  incomplete?: string;
+  /** `/** @idempotent reason *\/` on the handler. */
+  vouchedIdempotent?: string;
+  /** `/** @delivery at-most-once *\/` on the handler, or config by queue/topic. */
+  declaredSemanticsOverride?: Semantics;
+  declaredSemantics: Semantics;
+  /** What the code achieves (RULES.md section 2), with the reasons. */
+  effectiveSemantics: Semantics;
+  semanticsReasons: string[];
+  /** What a crash or an error between two steps of the main path does (timeline.ts). */
+  timeline?: CrashTimeline;
+}
+

@@ -1,0 +1,42 @@
+/** What a lint run produces: findings with their fixes, problems with files, and the consumers found. */
+import type { ConsumerReport } from './consumer';
+import type { RelatedLocation, SourceLocation, TextEdit } from './location';
+
+export type FindingSeverity = 'error' | 'warning' | 'info';
+export type ConfiguredSeverity = FindingSeverity | 'off';
+
+export interface FixSuggestion {
+  title: string;
+  /** Safe fixes do not change behaviour and may be applied by fix-all. */
+  safe: boolean;
+  preferred?: boolean;
+  edits: TextEdit[];
+}
+
+export interface Finding {
+  ruleId: string;
+  severity: FindingSeverity;
+  message: string;
+  location: SourceLocation;
+  related: RelatedLocation[];
+  consumerId: string;
+  fixes: FixSuggestion[];
+}
+
+export interface FileProblem {
+  filePath: string;
+  message: string;
+}
+
+export interface AnalysisResult {
+  consumers: ConsumerReport[];
+  findings: Finding[];
+  /** Files that could not be read or analysed, with the reason (never a crash). */
+  problems: FileProblem[];
+  /** Files that were linted (after the prefilter, those touching a broker). */
+  filesLinted: string[];
+  /** Files the prefilter selected for deep analysis. */
+  filesAnalyzed: number;
+  /** Wrapper functions whose callers were not among the analysed files (a second pass adds them). */
+  unresolvedWrappers?: { name: string; filePath: string }[];
+}
