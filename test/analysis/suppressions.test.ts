@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, ConsumerReport, Finding } from '../../server/src/model';
-import { Suppressions } from '../../server/src/analysis/suppressions';
+import { Suppressions } from '../../server/src/analysis/source/directives';
 import { MODES, TestProject, configWith } from '../helpers/project';
 
 const MISSING = 'missing-event-id-check';

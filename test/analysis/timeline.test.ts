@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ConsumerReport } from '../../server/src/model';
-import { crashTimeline, worstOutcome } from '../../server/src/analysis/timeline';
+import { crashTimeline, worstOutcome } from '../../server/src/analysis/report/crash-timeline';
 import type { CrashOutcome, CrashTimeline } from '../../server/src/model';
 import { MODES, TestProject } from '../helpers/project';
 

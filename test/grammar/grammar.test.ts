@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ts } from 'ts-morph';
 import { createRegistry, loadConfiguration } from 'vscode-tmgrammar-test/dist/common/index.js';
-import { Suppressions, handlerTags } from '../../server/src/analysis/suppressions';
+import { Suppressions, handlerTags } from '../../server/src/analysis/source/directives';
 import { allRules } from '../../server/src/rules';
 
 const REPO = path.resolve(__dirname, '..', '..');

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { analyzeFiles } from '../../server/src/analysis/analyzer';
+import { analyzeFiles } from '../../server/src/analysis/report/build';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
 import { loadProgram } from '../../server/src/analysis/runner';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../../server/src/config/types';

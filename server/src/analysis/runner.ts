@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Project, ts } from 'ts-morph';
 import { LintInputError, type LintRequest, type LintRun } from './api';
-import { analyzeFiles } from './analyzer';
+import { analyzeFiles } from './report/build';
 import { collectFiles, readSource } from './files';
 import type { FileProblem } from '../model';
 import { mentionsBroker } from './prefilter';

@@ -1,8 +1,8 @@
 /** Code actions, hover and code lens, computed from the last analysis of a document. */
 import { CodeAction, CodeActionKind, CodeLens, Diagnostic, Hover, MarkupKind, Position, Range, TextEdit } from 'vscode-languageserver';
 import type { ConsumerReport, Finding, SourceLocation } from '../model';
-import { validMessageGuards } from '../analysis/ordering';
-import { crashTimeline } from '../analysis/timeline';
+import { validMessageGuards } from '../analysis/report/ordering';
+import { crashTimeline } from '../analysis/report/crash-timeline';
 import { COMMANDS, FIX_ALL_KIND } from './protocol';
 import { rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
 

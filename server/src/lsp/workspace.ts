@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getLibFiles, libFolderInMemoryPath } from '@ts-morph/common';
 import { ts } from 'ts-morph';
-import { analyzeFiles } from '../analysis/analyzer';
+import { analyzeFiles } from '../analysis/report/build';
 import { collectFiles, isSourceFile, MAX_FILE_BYTES } from '../analysis/files';
 import type { AnalysisResult } from '../model';
 import { mentionsBroker } from '../analysis/prefilter';

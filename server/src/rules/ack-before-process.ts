@@ -4,7 +4,7 @@
  */
 import type { ConsumerReport, RelatedLocation } from '../model';
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated, settleMeaning } from './describe';
-import { settledTooEarly } from '../analysis/ordering';
+import { settledTooEarly } from '../analysis/report/ordering';
 import { addMissingAwaitFix, moveAckAfterProcessingFix } from './fixes/ordering';
 import { Rule, RuleContext, docsUrl } from './types';
 

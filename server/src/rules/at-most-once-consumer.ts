@@ -9,7 +9,7 @@
  * (nothing is redelivered, so nothing is duplicated) and no ack-before-process.
  */
 import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../model';
-import { isFailureRouting } from '../analysis/ordering';
+import { isFailureRouting } from '../analysis/report/ordering';
 import { consumerName, effectPhrase, effectRelated, listPhrases } from './describe';
 import { manualAckFix } from './fixes/manual-ack';
 import { Rule, RuleContext, docsUrl } from './types';

@@ -4,7 +4,7 @@
  */
 import type { ConsumerReport, RelatedLocation } from '../model';
 import { consumerName, effectPhrase, effectRelated, listPhrases, redeliveryCause, registrationRelated } from './describe';
-import { dedupRulesApply, invalidGuards, unprotectedEffects, validMessageGuards } from '../analysis/ordering';
+import { dedupRulesApply, invalidGuards, unprotectedEffects, validMessageGuards } from '../analysis/report/ordering';
 import { dedupGuardFixes } from './fixes/dedup-guard';
 import { effectLevelFixes } from './fixes/effect-level';
 import { Rule, RuleContext, docsUrl } from './types';

@@ -18,7 +18,7 @@
  * and handlers declared at-most-once get no dedup finding.
  */
 import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, RelatedLocation } from '../model';
-import { dedupRulesApply, firstAckIndex, isUnsafe } from '../analysis/ordering';
+import { dedupRulesApply, firstAckIndex, isUnsafe } from '../analysis/report/ordering';
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated } from './describe';
 import type { FixContext } from './fixes/context';
 import { safeClaimFix } from './fixes/safe-claim';

@@ -9,8 +9,8 @@
 import { ts } from 'ts-morph';
 import type { FixSuggestion } from '../model';
 import { commandOf, findProperty, objectLiteral, topProperty } from '../analysis/effects/objects';
-import { calledName, forEachDescendant, locationOf, receiverOf, staticText, unwrap } from '../analysis/source';
-import { originModule, typeName } from '../analysis/symbols';
+import { calledName, forEachDescendant, locationOf, receiverOf, staticText, unwrap } from '../analysis/source/ast';
+import { originModule, typeName } from '../analysis/source/symbols';
 import { creationOf } from '../analysis/libraries/shared';
 import { addIdFix } from './fixes/producer-id';
 import { functionOf } from './locate';

@@ -17,7 +17,7 @@
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SettleOccurrence, SourceLocation } from '../model';
 import { FAILURE_DESTINATION } from '../analysis/effects/messaging';
-import { isPositiveSettle } from '../analysis/ordering';
+import { isPositiveSettle } from '../analysis/report/ordering';
 import { consumerName, effectPhrase, listPhrases, registrationRelated, settleMeaning } from './describe';
 import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
 import type { FixContext } from './fixes/context';

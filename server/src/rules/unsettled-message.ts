@@ -13,7 +13,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SourceLocation } from '../model';
-import { isAsyncFunction, locationOf } from '../analysis/source';
+import { isAsyncFunction, locationOf } from '../analysis/source/ast';
 import { consumerName, registrationRelated } from './describe';
 import type { FixContext } from './fixes/context';
 import { nodeAt } from './fixes/ast';

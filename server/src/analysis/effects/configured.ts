@@ -1,5 +1,5 @@
 /** Effects the user names in delivery-lint.config.json (`effects.unsafe`, `effects.idempotent`). */
-import { CallLink, ClassifiedCall, MatchContext, effect } from './types';
+import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
 
 /**
  * A pattern is `name` (a function or method name), `obj.method` (matching the end of the call's

@@ -1,7 +1,7 @@
 /** ORMs and document stores: Prisma, TypeORM, Sequelize, knex, Drizzle, MongoDB, Mongoose. */
 import { ts } from 'ts-morph';
 import { findProperty, hasProperty, keyedByMessage, keyedFresh, objectLiteral } from './objects';
-import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './types';
+import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './matcher';
 
 const PRISMA_RELATIVE = ['increment', 'decrement', 'multiply', 'divide', 'push'];
 const MONGO_RELATIVE = ['$inc', '$push', '$mul'];

@@ -1,8 +1,8 @@
 /** Calls that leave the process: HTTP, email/SMS/push, payments, file appends. */
 import { ts } from 'ts-morph';
-import { staticText } from '../source';
+import { staticText } from '../source/ast';
 import { commandOf, findProperty, keyedByMessage, methodOption, topProperty } from './objects';
-import { CallLink, ClassifiedCall, MatchContext, effect } from './types';
+import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
 
 const HTTP_MODULES = new Set(['axios', 'got', 'ky', 'superagent', 'node-fetch', 'undici', '@nestjs/axios', 'request', 'needle', 'cross-fetch']);
 const HTTP_RECEIVERS = /^(axios|got|ky|superagent|http|httpclient|httpservice|request|needle|undici)$/;

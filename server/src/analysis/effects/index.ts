@@ -4,16 +4,16 @@
  * `unknown` and stay quiet.
  */
 import { ts } from 'ts-morph';
-import { chainCalls } from '../source';
+import { chainCalls } from '../source/ast';
 import { matchConfigured } from './configured';
 import { matchMongo, matchPrisma, matchQueryBuilders, matchTypeOrmSequelize } from './databases';
 import { matchFiles, matchHttp, matchNotifications, matchStripe } from './external';
 import { matchPublishes } from './messaging';
 import { matchSqlCall, matchSqlTemplate } from './sql';
 import { matchDynamo, matchFirestore, matchRedis, matchSearchIndex } from './stores';
-import { CallLink, CallMatcher, ClassifiedCall, MatchContext } from './types';
+import { CallLink, CallMatcher, ClassifiedCall, MatchContext } from './matcher';
 
-export type { ClassifiedCall, MatchContext, GuardSignal } from './types';
+export type { ClassifiedCall, MatchContext, GuardSignal } from './matcher';
 
 /** Most specific first: the user's config, then SQL text, then libraries by origin. */
 const MATCHERS: CallMatcher[] = [

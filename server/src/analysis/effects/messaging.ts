@@ -1,9 +1,9 @@
 /** Publishing another message: a duplicate upstream becomes a duplicate downstream. */
 import { ts } from 'ts-morph';
-import { calledName, staticText, symbolOf, unwrap, unwrapAwait } from '../source';
-import { typeName } from '../symbols';
+import { calledName, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
+import { typeName } from '../source/symbols';
 import { commandOf, findProperty, keyedByMessage, topProperty } from './objects';
-import { CallLink, ClassifiedCall, MatchContext, effect } from './types';
+import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
 
 const DUPLICATE = 'publishes a duplicate message downstream';
 /** Failure routing destinations (RULES.md 3a): publishing there settles a failed message. */

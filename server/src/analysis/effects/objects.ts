@@ -1,7 +1,7 @@
 /** Reading option objects passed to effect calls: `{ data: { id } }`, `{ idempotencyKey }`. */
 import { ts } from 'ts-morph';
-import { staticText, unwrap } from '../source';
-import type { MatchContext } from './types';
+import { staticText, unwrap } from '../source/ast';
+import type { MatchContext } from './matcher';
 
 /** Property names that hold a record's key or an API's dedup key. */
 const KEY_PROPERTIES = new Set([

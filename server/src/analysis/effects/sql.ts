@@ -1,7 +1,7 @@
 /** SQL through any driver (`query`, `execute`, `prepare(...).run`, tagged templates), by statement text. */
 import { ts } from 'ts-morph';
-import { staticText } from '../source';
-import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './types';
+import { staticText } from '../source/ast';
+import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './matcher';
 
 const SQL_METHODS = new Set([
   'query', 'execute', 'exec', 'raw', 'run', 'none', 'one', 'oneOrNone', 'many', 'manyOrNone', 'any', 'result',

@@ -1,9 +1,9 @@
 /** Key-value and document stores: Redis, DynamoDB, Firestore, Elasticsearch. */
 import { ts } from 'ts-morph';
-import { containsFreshValue } from '../identity';
-import { staticText } from '../source';
+import { containsFreshValue } from '../source/message-values';
+import { staticText } from '../source/ast';
 import { commandOf, findProperty, hasNxOption, hasProperty, keyedByMessage, keyedFresh, topProperty } from './objects';
-import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './types';
+import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './matcher';
 
 const REDIS_MODULES = new Set(['ioredis', 'redis', '@redis/client', '@upstash/redis', 'ioredis-mock']);
 const REDIS_RELATIVE = new Set(['incr', 'incrby', 'incrbyfloat', 'decr', 'decrby', 'hincrby', 'hincrbyfloat', 'zincrby', 'lpush', 'rpush', 'lpushx', 'rpushx', 'xadd', 'append', 'linsert']);

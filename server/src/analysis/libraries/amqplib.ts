@@ -3,12 +3,12 @@
  * Manual ack by default (`ack`/`nack`/`reject`); `noAck: true` acks on delivery, before the handler.
  */
 import { ts } from 'ts-morph';
-import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../source';
-import { resolveFunction } from '../symbols';
-import type { MessageValues } from '../identity';
+import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../source/ast';
+import { resolveFunction } from '../source/symbols';
+import type { MessageValues } from '../source/message-values';
 import { callsNamed, firstParameterName, receiverFromPackages, shortName } from './shared';
 import { hasDeadLetterRoute } from './dead-letter';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['amqplib', 'amqplib/callback_api', 'amqp-connection-manager'];
 const SETTLES = { ack: 'ack', nack: 'nack', reject: 'reject', ackAll: 'ack', nackAll: 'nack' } as const;

@@ -16,12 +16,12 @@
  */
 import { ts } from 'ts-morph';
 import { objectLiteral } from '../effects/objects';
-import type { MessageValues } from '../identity';
+import type { MessageValues } from '../source/message-values';
 import type { AckMode } from '../../model';
-import { booleanValue, calledName, forEachDescendant, isFunctionWithBody, propertyFunctionNode, propertyOf, propertyValue, receiverOf, staticText, unwrapAwait } from '../source';
-import { resolveFunction } from '../symbols';
+import { booleanValue, calledName, forEachDescendant, isFunctionWithBody, propertyFunctionNode, propertyOf, propertyValue, receiverOf, staticText, unwrapAwait } from '../source/ast';
+import { resolveFunction } from '../source/symbols';
 import { callsNamed, creationOf, firstParameterName, receiverFromPackages } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['@azure/service-bus'];
 const RECEIVER_TYPES = ['ServiceBusReceiver', 'ServiceBusSessionReceiver'];

@@ -13,10 +13,10 @@
  */
 import { ts } from 'ts-morph';
 import { objectLiteral } from '../effects/objects';
-import { FunctionWithBody, forEachDescendant, isFunctionWithBody, isProjectCode, propertyValue, staticText, symbolOf, unwrap } from '../source';
-import { importModuleOf, resolveFunction } from '../symbols';
+import { FunctionWithBody, forEachDescendant, isFunctionWithBody, isProjectCode, propertyValue, staticText, symbolOf, unwrap } from '../source/ast';
+import { importModuleOf, resolveFunction } from '../source/symbols';
 import { firstParameterName, newExpressions, refersToImport } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const BULLMQ = ['bullmq'];
 const NEST_BULLMQ = ['@nestjs/bullmq'];

@@ -13,12 +13,12 @@
  * messages are still being processed.
  */
 import { ts } from 'ts-morph';
-import type { MessageValues } from '../identity';
-import { calledName, receiverOf } from '../source';
+import type { MessageValues } from '../source/message-values';
+import { calledName, receiverOf } from '../source/ast';
 import { commandOf, findProperty, objectLiteral, topProperty } from '../effects/objects';
 import { type MessageBinding, type Shape, MESSAGE, ShapeTracker, bindingProperty, callsAfter } from './loop-shapes';
 import { receiverFromPackages, shortName } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['@aws-sdk/client-sqs'];
 const CLIENT_TYPES = ['SQSClient', 'SQS'];

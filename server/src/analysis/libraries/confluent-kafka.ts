@@ -8,11 +8,11 @@
  */
 import { ts } from 'ts-morph';
 import { objectLiteral } from '../effects/objects';
-import type { MessageValues } from '../identity';
-import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../source';
+import type { MessageValues } from '../source/message-values';
+import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../source/ast';
 import { CONFLUENT_PACKAGE, KAFKA_IDENTITY_HINT, identityOf, kafkajs, runRegistrations, subscribedTopic } from './kafkajs';
 import { creationOf, receiverText } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 export const confluentKafka: LibraryModule = {
   info: {

@@ -6,7 +6,7 @@
  * `queueOptions` (next to its `queue`). A policy set on the broker is invisible here.
  */
 import { ts } from 'ts-morph';
-import { calledName, forEachDescendant, isProjectCode, staticText, unwrap } from '../source';
+import { calledName, forEachDescendant, isProjectCode, staticText, unwrap } from '../source/ast';
 
 const DLX_PROPERTIES = new Set(['deadLetterExchange', 'x-dead-letter-exchange']);
 

@@ -6,11 +6,11 @@
  * held while the client extends its lease, then redelivered. Identity: `message.id`.
  */
 import { ts } from 'ts-morph';
-import type { MessageValues } from '../identity';
-import { calledName, receiverOf, staticText, unwrap } from '../source';
-import { resolveFunction } from '../symbols';
+import type { MessageValues } from '../source/message-values';
+import { calledName, receiverOf, staticText, unwrap } from '../source/ast';
+import { resolveFunction } from '../source/symbols';
 import { callsNamed, creationOf, firstParameterName, receiverFromPackages, refersToImport } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['@google-cloud/pubsub'];
 const SETTLES = { ack: 'ack', ackWithResponse: 'ack', nack: 'nack', nackWithResponse: 'nack' } as const;

@@ -11,9 +11,9 @@ import { natsJetstream } from './nats-jetstream';
 import { redisStreams } from './redis-streams';
 import { nestjsMicroservices } from './nestjs-microservices';
 import { sqsConsumer } from './sqs-consumer';
-import type { LibraryModule } from './types';
+import type { LibraryModule } from './library';
 
-export type { LibraryModule, ConsumerSite, LibraryInfo } from './types';
+export type { LibraryModule, ConsumerSite, LibraryInfo } from './library';
 
 export const LIBRARIES: readonly LibraryModule[] = [kafkajs, amqplib, sqsConsumer, nestjsMicroservices, confluentKafka, bullmq, googlePubsub, azureServiceBus, clientSqs, lambdaSqs, natsJetstream, redisStreams];
 

@@ -5,11 +5,11 @@
  * KafkaJS-compatible API of @confluentinc/kafka-javascript), which differs in where `autoCommit` is.
  */
 import { ts } from 'ts-morph';
-import { FunctionWithBody, booleanValue, calledName, propertyFunctionNode, propertyOf, propertyValue, staticText, unwrap } from '../source';
-import { originModule, resolveFunction, typeName } from '../symbols';
-import type { MessageValues } from '../identity';
+import { FunctionWithBody, booleanValue, calledName, propertyFunctionNode, propertyOf, propertyValue, staticText, unwrap } from '../source/ast';
+import { originModule, resolveFunction, typeName } from '../source/symbols';
+import type { MessageValues } from '../source/message-values';
 import { callsNamed, destructuredName, firstParameterName, receiverText } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['kafkajs'];
 /** The package whose KafkaJS-compatible API confluent-kafka.ts reads. */

@@ -17,13 +17,13 @@
  * `makeHandlerIdempotent` and `@idempotent()` around the handler make it guarded.
  */
 import { ts } from 'ts-morph';
-import type { MessageValues } from '../identity';
-import { FunctionWithBody, calledName, constInitializer, forEachDescendant, isFunctionWithBody, receiverOf, unwrap } from '../source';
-import { resolveFunction, typeName } from '../symbols';
+import type { MessageValues } from '../source/message-values';
+import { FunctionWithBody, calledName, constInitializer, forEachDescendant, isFunctionWithBody, receiverOf, unwrap } from '../source/ast';
+import { resolveFunction, typeName } from '../source/symbols';
 import { findProperty } from '../effects/objects';
 import { type MessageBinding, MESSAGE, ShapeTracker, bindingProperty } from './loop-shapes';
 import { callsNamed } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const IDEMPOTENCY = '@aws-lambda-powertools/idempotency';
 const BATCH = '@aws-lambda-powertools/batch';

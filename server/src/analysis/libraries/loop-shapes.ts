@@ -11,8 +11,8 @@
  * holding one message (JetStream `consumer.next()`).
  */
 import { ts } from 'ts-morph';
-import { FunctionWithBody, calledName, forEachDescendant, isAsyncFunction, isFunctionWithBody, receiverOf, symbolOf, unwrap } from '../source';
-import { resolveFunction } from '../symbols';
+import { FunctionWithBody, calledName, forEachDescendant, isAsyncFunction, isFunctionWithBody, receiverOf, symbolOf, unwrap } from '../source/ast';
+import { resolveFunction } from '../source/symbols';
 
 /** A value in a receive chain: its kind (module-defined) and the receive call it comes from. */
 export interface Shape {

@@ -16,12 +16,12 @@
  * options) has no acks and no redelivery: auto-before-handler.
  */
 import { ts } from 'ts-morph';
-import type { MessageValues } from '../identity';
-import { FunctionWithBody, calledName, forEachDescendant, isAsyncFunction, propertyFunctionNode, propertyOf, propertyValue, receiverOf, staticText, symbolOf, unwrap } from '../source';
-import { originModule, resolveFunction, typeName } from '../symbols';
+import type { MessageValues } from '../source/message-values';
+import { FunctionWithBody, calledName, forEachDescendant, isAsyncFunction, propertyFunctionNode, propertyOf, propertyValue, receiverOf, staticText, symbolOf, unwrap } from '../source/ast';
+import { originModule, resolveFunction, typeName } from '../source/symbols';
 import { type MessageBinding, type Shape, MESSAGE, ShapeTracker } from './loop-shapes';
 import { callsNamed } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['nats', '@nats-io/jetstream', '@nats-io/transport-node'];
 const CONSUMER_TYPES = new Set(['Consumer', 'PullConsumer', 'OrderedConsumer', 'PushConsumer']);

@@ -26,11 +26,11 @@
 import * as path from 'node:path';
 import { ts } from 'ts-morph';
 import type { AckMode } from '../../model';
-import { booleanValue, calledName, constInitializer, forEachDescendant, isFunctionWithBody, isProjectCode, propertyOf, propertyValue, staticText, symbolOf, unwrap, type FunctionWithBody } from '../source';
-import { packageOfFile } from '../symbols';
-import type { MessageValues } from '../identity';
+import { booleanValue, calledName, constInitializer, forEachDescendant, isFunctionWithBody, isProjectCode, propertyOf, propertyValue, staticText, symbolOf, unwrap, type FunctionWithBody } from '../source/ast';
+import { packageOfFile } from '../source/symbols';
+import type { MessageValues } from '../source/message-values';
 import { refersToImport } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['@nestjs/microservices'];
 const PATTERN_DECORATORS = ['EventPattern', 'MessagePattern'] as const;

@@ -15,10 +15,10 @@
  * (`info.mentions`), and only the loops over those calls' results are consumers.
  */
 import { ts } from 'ts-morph';
-import { calledName, receiverOf, staticText, unwrap } from '../source';
-import { originModule } from '../symbols';
+import { calledName, receiverOf, staticText, unwrap } from '../source/ast';
+import { originModule } from '../source/symbols';
 import { type MessageBinding, type Shape, MESSAGE, ShapeTracker, callsAfter } from './loop-shapes';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const REDIS_PACKAGES = ['ioredis'];
 const READS = new Set(['xreadgroup', 'xautoclaim', 'xclaim']);

@@ -1,8 +1,8 @@
 /** Helpers the library modules share: finding registration calls and naming the message. */
 import { ts } from 'ts-morph';
-import { calledName, forEachDescendant, receiverOf, staticText, symbolOf, unwrap, unwrapAwait } from '../source';
-import { importModuleOf, originModule, typeName } from '../symbols';
-import type { LibraryContext } from './types';
+import { calledName, forEachDescendant, receiverOf, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
+import { importModuleOf, originModule, typeName } from '../source/symbols';
+import type { LibraryContext } from './library';
 
 /** Every call in a file whose called name is one of `names`. */
 export function callsNamed(sourceFile: ts.SourceFile, names: readonly string[]): ts.CallExpression[] {

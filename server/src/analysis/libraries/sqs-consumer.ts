@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ts } from 'ts-morph';
-import { booleanValue, propertyFunctionNode, propertyOf, propertyValue, unwrap } from '../source';
-import { resolveFunction } from '../symbols';
+import { booleanValue, propertyFunctionNode, propertyOf, propertyValue, unwrap } from '../source/ast';
+import { resolveFunction } from '../source/symbols';
 import { callsNamed, firstParameterName, newExpressions, refersToImport, shortName } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './types';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['sqs-consumer'];
 

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import type { CallChainLink, ConsumerReport, SourceLocation } from '../../model';
-import { crashTimeline } from '../../analysis/timeline';
+import { crashTimeline } from '../../analysis/report/crash-timeline';
 import { timelineLines } from './timeline';
 import { colors, compareLocations, compareStrings, plural, relativePath } from './util';
 

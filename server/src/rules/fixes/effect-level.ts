@@ -8,7 +8,7 @@ import type { ConsumerReport, EffectOccurrence, FixSuggestion } from '../../mode
 import type { FixContext } from './context';
 import { nodeAt } from './ast';
 import { prefixedKey } from './style';
-import { unwrap } from '../../analysis/source';
+import { unwrap } from '../../analysis/source/ast';
 
 /** Sets `name: value` in an object literal: replaces an existing value, or adds the property. */
 function setObjectProperty(object: ts.ObjectLiteralExpression, name: string, value: string, filePath: string): FixSuggestion['edits'] {

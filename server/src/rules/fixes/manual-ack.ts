@@ -11,7 +11,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
-import { unwrap } from '../../analysis/source';
+import { unwrap } from '../../analysis/source/ast';
 import type { FixContext } from './context';
 import { nodeAt } from './ast';
 import { appendToBlock, insertBefore, settleWriter } from './settle';

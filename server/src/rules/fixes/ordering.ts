@@ -2,7 +2,7 @@
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence, SettleOccurrence } from '../../model';
 import type { FixContext } from './context';
-import { isAsyncFunction } from '../../analysis/source';
+import { isAsyncFunction } from '../../analysis/source/ast';
 import { enclosingFunction, fullLineRange, nodeAt, statementInBlock } from './ast';
 
 /** Moves the ack statement below the last statement of the same block that does the processing. */

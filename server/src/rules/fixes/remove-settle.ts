@@ -5,7 +5,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, SettleOccurrence, SourceLocation } from '../../model';
-import { locationOf, unwrap } from '../../analysis/source';
+import { locationOf, unwrap } from '../../analysis/source/ast';
 import type { FixContext } from './context';
 import { fullLineRange, nodeAt } from './ast';
 import { detectStyle, indentationAt } from './style';

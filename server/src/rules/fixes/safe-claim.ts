@@ -24,7 +24,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence } from '../../model';
-import { calledName, receiverOf, unwrap } from '../../analysis/source';
+import { calledName, receiverOf, unwrap } from '../../analysis/source/ast';
 import type { FixContext } from './context';
 import { nodeAt, statementInBlock } from './ast';
 import { settleWriter } from './settle';

@@ -14,7 +14,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, SettleOccurrence, TextEdit, TransactionScope } from '../../model';
-import { calledName, propertyOf, propertyValue, receiverOf, unwrap, unwrapAwait } from '../../analysis/source';
+import { calledName, propertyOf, propertyValue, receiverOf, unwrap, unwrapAwait } from '../../analysis/source/ast';
 import type { FixContext } from './context';
 import { nodeAt } from './ast';
 import { removeSettleFix } from './remove-settle';

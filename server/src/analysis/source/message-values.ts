@@ -3,7 +3,7 @@
  * the same across redeliveries, and which keys are made fresh on every delivery and dedup nothing.
  */
 import { ts } from 'ts-morph';
-import { forEachDescendant, unwrap } from './source';
+import { forEachDescendant, unwrap } from './ast';
 
 /** Calls whose result is new on every delivery. */
 const FRESH_CALLS = /^(randomUUID|uuid|uuidv4|v4|v1|v7|nanoid|cuid|cuid2|createId|ulid|randomBytes|randomInt|random|now|generateId|newId|objectId|ObjectId)$/;

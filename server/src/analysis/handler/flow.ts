@@ -5,62 +5,16 @@
  * promise completes before the next step or is left running ("dropped").
  */
 import { ts } from 'ts-morph';
-import type { CallChainLink, EffectDescription, GuardKind, SettleOccurrence } from '../model';
-import type { ResolvedConfig } from '../config/types';
-import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from './effects';
+import type { CallChainLink } from '../../model';
+import type { ResolvedConfig } from '../../config/types';
+import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from '../effects';
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
-import { MessageValues } from './identity';
-import { FunctionWithBody, calledName, chainCalls, functionName, isAsyncFunction, isFunctionWithBody, isProjectCode, locationOf, symbolOf, unwrap } from './source';
-import { calledFunction, resolveFunction } from './symbols';
-import { objectLiteral as objectLiteralOf } from './effects/objects';
+import { MessageValues } from '../source/message-values';
+import { FunctionWithBody, calledName, chainCalls, functionName, isAsyncFunction, isFunctionWithBody, isProjectCode, locationOf, symbolOf, unwrap } from '../source/ast';
+import { calledFunction, resolveFunction } from '../source/symbols';
+import { objectLiteral as objectLiteralOf } from '../effects/objects';
+import { forEachStep, mapSteps, type Completion, type EffectTemplate, type GuardTemplate, type SettleRecognizer, type Step } from './steps';
 
-export type Completion = 'awaited' | 'dropped';
-
-export interface EffectTemplate {
-  description: EffectDescription;
-  node: ts.Node;
-  keyText?: string;
-  keyedByMessage: boolean;
-  /** Protected by an entity-level check around it (get-or-create), not by the handler's guard. */
-  locallyGuarded: boolean;
-  chain: CallChainLink[];
-}
-
-export interface SettleTemplate {
-  kind: SettleOccurrence['kind'];
-  label: string;
-  requeue?: boolean;
-  node: ts.Node;
-  chain: CallChainLink[];
-}
-
-export interface GuardTemplate {
-  kind: GuardKind;
-  label: string;
-  keyText?: string;
-  leaseSeconds?: number;
-  node: ts.Node;
-  keyedByIdentity: boolean;
-  invalidReason?: string;
-  scope: 'message' | 'entity';
-  chain: CallChainLink[];
-}
-
-export type Step =
-  | { t: 'effect'; effect: EffectTemplate; completion: Completion }
-  | { t: 'settle'; settle: SettleTemplate; completion: Completion }
-  | { t: 'if'; guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' }; then: Step[]; else: Step[] }
-  | { t: 'exit'; kind: 'return' | 'throw' | 'break' | 'continue'; node: ts.Node; returnsMessage?: boolean }
-  | { t: 'try'; body: Step[]; handler?: Step[]; finalizer?: Step[]; claim?: GuardTemplate; catchNode?: ts.Node; enclosesProcessing: boolean }
-  | { t: 'loop'; body: Step[] }
-  | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
-  | { t: 'scope'; body: Step[] }
-  | { t: 'guarded'; guard: GuardTemplate; body: Step[] };
-
-/** What a library contributes to reading a handler: which calls settle the message. */
-export interface SettleRecognizer {
-  settleOf(call: ts.CallExpression, values: MessageValues, checker: ts.TypeChecker): { kind: SettleOccurrence['kind']; label: string; requeue?: boolean } | undefined;
-}
 
 /** How a loop-style consumer's body sits in the function around it (FlowBuilder.loopBodySteps). */
 export interface LoopBodyOptions {
@@ -550,56 +504,6 @@ function returnsPromise(fn: FunctionWithBody, checker: ts.TypeChecker): boolean 
   }
 }
 
-export function mapSteps(steps: Step[], mapStep: (step: Step) => Step): Step[] {
-  return steps.map((step) => {
-    switch (step.t) {
-      case 'if':
-        return mapStep({ ...step, then: mapSteps(step.then, mapStep), else: mapSteps(step.else, mapStep) });
-      case 'try':
-        return mapStep({
-          ...step,
-          body: mapSteps(step.body, mapStep),
-          handler: step.handler && mapSteps(step.handler, mapStep),
-          finalizer: step.finalizer && mapSteps(step.finalizer, mapStep),
-        });
-      case 'loop':
-      case 'scope':
-      case 'guarded':
-        return mapStep({ ...step, body: mapSteps(step.body, mapStep) });
-      case 'switch':
-        return mapStep({ ...step, cases: step.cases.map((body) => mapSteps(body, mapStep)) });
-      default:
-        return mapStep(step);
-    }
-  });
-}
-
-export function forEachStep(steps: Step[], visit: (step: Step) => void): void {
-  for (const step of steps) {
-    visit(step);
-    switch (step.t) {
-      case 'if':
-        forEachStep(step.then, visit);
-        forEachStep(step.else, visit);
-        break;
-      case 'try':
-        forEachStep(step.body, visit);
-        if (step.handler) forEachStep(step.handler, visit);
-        if (step.finalizer) forEachStep(step.finalizer, visit);
-        break;
-      case 'loop':
-      case 'scope':
-      case 'guarded':
-        forEachStep(step.body, visit);
-        break;
-      case 'switch':
-        step.cases.forEach((body) => forEachStep(body, visit));
-        break;
-      default:
-        break;
-    }
-  }
-}
 
 function dropAll(steps: Step[]): Step[] {
   return mapSteps(steps, (step) => (step.t === 'effect' || step.t === 'settle' ? { ...step, completion: 'dropped' } : step));
@@ -630,7 +534,7 @@ function hasEvents(steps: Step[]): boolean {
   return found;
 }
 
-export function hasProcessing(steps: Step[]): boolean {
+function hasProcessing(steps: Step[]): boolean {
   let found = false;
   forEachStep(steps, (step) => {
     if (step.t === 'effect' && step.effect.description.processing && step.effect.description.class !== 'dedup-record') found = true;
@@ -647,7 +551,7 @@ function firstRecord(steps: Step[]): EffectTemplate | undefined {
 }
 
 /** Whether every path through these steps leaves by return/throw/continue/break. */
-export function alwaysExits(steps: Step[]): boolean {
+function alwaysExits(steps: Step[]): boolean {
   for (const step of steps) {
     if (step.t === 'exit') return true;
     if (step.t === 'if' && step.then.length && alwaysExits(step.then) && alwaysExits(step.else)) return true;

@@ -2,7 +2,7 @@
  * Declared versus effective delivery semantics of a consumer (RULES.md section 2): what the broker
  * and ack mode promise, and what the handler's code actually achieves, with the reasons.
  */
-import type { ConsumerReport, Semantics } from '../model';
+import type { ConsumerReport, Semantics } from '../../model';
 import { settledTooEarly, unprotectedEffects } from './ordering';
 
 export interface EffectiveSemantics {

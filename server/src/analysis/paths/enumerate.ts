@@ -3,9 +3,9 @@
  * (RULES.md section 2, "order"). Paths that produce the same events are merged; beyond a cap the
  * consumer is marked incomplete and rules stay quiet rather than guess.
  */
-import type { EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence, SourceLocation } from '../model';
-import { locationOf } from './source';
-import type { EffectTemplate, GuardTemplate, SettleTemplate, Step } from './flow';
+import type { EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence, SourceLocation } from '../../model';
+import { locationOf } from '../source/ast';
+import type { EffectTemplate, GuardTemplate, SettleTemplate, Step } from '../handler/steps';
 
 const MAX_STATES = 4000;
 

@@ -1,6 +1,6 @@
 /** Small helpers over the TypeScript AST shared by the whole analysis. */
 import { ts } from 'ts-morph';
-import type { SourceLocation } from '../model';
+import type { SourceLocation } from '../../model';
 
 export function locationOf(node: ts.Node, start = node.getStart(), end = node.getEnd()): SourceLocation {
   const sourceFile = node.getSourceFile();

@@ -32,10 +32,10 @@ import type {
   TimelineEffectRef,
   TimelineStep,
   WorstOutcome,
-} from '../model';
-import { FAILURE_DESTINATION } from './effects/messaging';
+} from '../../model';
+import { FAILURE_DESTINATION } from '../effects/messaging';
 import { isPositiveSettle } from './ordering';
-import { eventKey } from './paths';
+import { eventKey } from '../paths';
 
 
 // ---------------------------------------------------------------------------------------------

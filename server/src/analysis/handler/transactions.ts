@@ -17,10 +17,9 @@
  * not known to be one).
  */
 import { ts } from 'ts-morph';
-import type { TransactionScope } from '../model';
-import { forEachStep, type Step } from './flow';
-import type { OccurrenceRegistry } from './paths';
-import { calledName, isFunctionWithBody, locationOf, rootExpression, staticText, symbolOf, unwrap } from './source';
+import type { EffectOccurrence, GuardOccurrence, SettleOccurrence, TransactionScope } from '../../model';
+import { forEachStep, type Step } from './steps';
+import { calledName, isFunctionWithBody, locationOf, rootExpression, staticText, symbolOf, unwrap } from '../source/ast';
 
 const CALLBACK_TRANSACTION = /^(\$transaction|transaction|begin|withTransaction|runInTransaction|transactional|transact)$/;
 const MADE_BY_TRANSACTION = /^(transaction|startTransaction|beginTransaction)$/;
@@ -30,8 +29,15 @@ const SQL_METHOD = /^(query|execute|exec|raw|run|none|unsafe|\$executeRaw|\$exec
 const BEGIN_SQL = /^\s*(begin|start\s+transaction)\b/i;
 const COMMIT_SQL = /^\s*(commit|end)\b/i;
 
+/** The occurrences of one handler, as the path enumerator made them from its steps. */
+export interface HandlerOccurrences {
+  readonly effects: readonly EffectOccurrence[];
+  readonly settles: readonly SettleOccurrence[];
+  readonly guards: readonly GuardOccurrence[];
+}
+
 /** Annotates the effects, settles and guards of a handler with the transaction they run in. */
-export function annotateTransactions(steps: Step[], registry: OccurrenceRegistry, checker: ts.TypeChecker): void {
+export function annotateTransactions(steps: Step[], occurrences: HandlerOccurrences, checker: ts.TypeChecker): void {
   const found = new Map<string, TransactionScope>();
   const visit = (node: ts.Node): void => {
     const key = `${node.getSourceFile().fileName}:${node.getStart()}`;
@@ -47,7 +53,7 @@ export function annotateTransactions(steps: Step[], registry: OccurrenceRegistry
     else if (step.t === 'try' && step.claim) visit(step.claim.node);
   });
   if (!found.size) return;
-  for (const occurrence of [...registry.effects, ...registry.settles, ...registry.guards]) {
+  for (const occurrence of [...occurrences.effects, ...occurrences.settles, ...occurrences.guards]) {
     const scope = found.get(`${occurrence.location.filePath}:${occurrence.location.start}`);
     if (scope) occurrence.transaction = scope;
   }

@@ -2,8 +2,8 @@
  * Facts the rules derive from a consumer's paths. Kept in one place so rules that share a handler
  * draw the same boundaries ("How the rules share a handler", RULES.md section 3).
  */
-import { FAILURE_DESTINATION } from './effects/messaging';
-import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from '../model';
+import { FAILURE_DESTINATION } from '../effects/messaging';
+import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from '../../model';
 
 const POSITIVE_SETTLES = new Set<SettleOccurrence['kind']>(['ack', 'commit', 'resolve-offset', 'delete', 'complete']);
 

@@ -4,21 +4,22 @@
  * server both call `analyzeFiles` with a ts.Program they own.
  */
 import { ts } from 'ts-morph';
-import type { ResolvedConfig } from '../config/types';
-import { runFileRules, runRules } from '../rules/run';
-import type { FixContext } from '../rules/fixes/context';
-import { FlowBuilder, type Step } from './flow';
-import { MessageValues } from './identity';
-import { LIBRARIES, type ConsumerSite } from './libraries';
-import { WrapperCall, findWrapper, findWrapperCalls } from './wrappers';
-import type { AnalysisResult, ConsumerReport, FileProblem, Finding, Semantics, SourceLocation } from '../model';
-import { OccurrenceRegistry, enumeratePaths } from './paths';
+import type { ResolvedConfig } from '../../config/types';
+import { runFileRules, runRules } from '../../rules/run';
+import type { FixContext } from '../../rules/fixes/context';
+import { FlowBuilder } from '../handler/flow';
+import type { Step } from '../handler/steps';
+import { MessageValues } from '../source/message-values';
+import { LIBRARIES, type ConsumerSite } from '../libraries';
+import { WrapperCall, findWrapper, findWrapperCalls } from '../libraries/wrappers';
+import type { AnalysisResult, ConsumerReport, FileProblem, Finding, Semantics, SourceLocation } from '../../model';
+import { OccurrenceRegistry, enumeratePaths } from '../paths';
 import { effectiveSemantics } from './semantics';
-import { crashTimeline } from './timeline';
-import { annotateTransactions } from './transactions';
-import { functionName, locationOf } from './source';
-import { Suppressions, handlerTags } from './suppressions';
-import { importedModules } from './symbols';
+import { crashTimeline } from './crash-timeline';
+import { annotateTransactions } from '../handler/transactions';
+import { functionName, locationOf } from '../source/ast';
+import { Suppressions, handlerTags } from '../source/directives';
+import { importedModules } from '../source/symbols';
 
 export interface AnalyzeOptions {
   program: ts.Program;

@@ -1,9 +1,9 @@
 import { ts } from 'ts-morph';
 import type { EffectCategory, EffectClass, EffectDescription, EffectFixKind } from '../../model';
-import type { MessageValues } from '../identity';
+import type { MessageValues } from '../source/message-values';
 import type { ResolvedConfig } from '../../config/types';
-import { accessPath, calledName, receiverOf, rootExpression, unwrap } from '../source';
-import { originModule } from '../symbols';
+import { accessPath, calledName, receiverOf, rootExpression, unwrap } from '../source/ast';
+import { originModule } from '../source/symbols';
 
 /** What a dedup guard call tells: a truthy result means the message was `seen` or is `new`. */
 export interface GuardSignal {

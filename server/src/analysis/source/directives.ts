@@ -4,7 +4,7 @@
  * `/* delivery-lint-enable <rule> *\/`, and the handler JSDoc tags `@idempotent` and `@delivery`.
  */
 import { ts } from 'ts-morph';
-import type { Semantics } from '../model';
+import type { Semantics } from '../../model';
 
 interface Directive {
   kind: 'next-line' | 'line' | 'disable' | 'enable';

@@ -1,9 +1,9 @@
 import { ts } from 'ts-morph';
 import type { AckMode } from '../../model';
 import type { ResolvedConfig } from '../../config/types';
-import type { SettleRecognizer } from '../flow';
-import type { IdentityRules } from '../guards';
-import type { FunctionWithBody } from '../source';
+import type { SettleRecognizer } from '../handler/steps';
+import type { IdentityRules } from '../handler/guards';
+import type { FunctionWithBody } from '../source/ast';
 
 /** What the README's table of supported libraries says about a library; generated from here. */
 export interface LibraryInfo {

@@ -4,9 +4,9 @@
  * from the wrapper. Found through the type checker; calls it cannot resolve stay unfollowed.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerSite } from './libraries';
-import { FunctionWithBody, containsNode, forEachDescendant, isFunctionWithBody, staticText, symbolOf, unwrap } from './source';
-import { calledFunction, resolveFunction } from './symbols';
+import type { ConsumerSite } from '.';
+import { FunctionWithBody, containsNode, forEachDescendant, isFunctionWithBody, staticText, symbolOf, unwrap } from '../source/ast';
+import { calledFunction, resolveFunction } from '../source/symbols';
 
 export interface WrapperInfo {
   site: ConsumerSite;

@@ -4,7 +4,7 @@
  * fall back to import declarations and `new X()` / `x.factory()` shapes when they are not.
  */
 import { ts } from 'ts-morph';
-import { FunctionWithBody, isFunctionWithBody, isProjectCode, symbolOf, unwrap, unwrapAwait } from './source';
+import { FunctionWithBody, isFunctionWithBody, isProjectCode, symbolOf, unwrap, unwrapAwait } from './ast';
 
 /** The function an expression refers to: inline, named, imported, a method, `x.bind(this)`. */
 export function resolveFunction(node: ts.Node | undefined, checker: ts.TypeChecker, depth = 0): FunctionWithBody | undefined {

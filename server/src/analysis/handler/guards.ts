@@ -4,11 +4,11 @@
  * which branch means "seen before".
  */
 import { ts } from 'ts-morph';
-import type { ResolvedConfig } from '../config/types';
-import { classifyChain, isInnerChainLink, type GuardSignal, type MatchContext } from './effects';
-import { MessageValues, containsFreshValue, mentionsIdentityProperty } from './identity';
-import { calledName, isFunctionWithBody, receiverOf, unwrap, unwrapAwait } from './source';
-import { calledFunction, typeName } from './symbols';
+import type { ResolvedConfig } from '../../config/types';
+import { classifyChain, isInnerChainLink, type GuardSignal, type MatchContext } from '../effects';
+import { MessageValues, containsFreshValue, mentionsIdentityProperty } from '../source/message-values';
+import { calledName, isFunctionWithBody, receiverOf, unwrap, unwrapAwait } from '../source/ast';
+import { calledFunction, typeName } from '../source/symbols';
 
 export interface ConditionGuard {
   signal: GuardSignal;

@@ -1,0 +1,107 @@
+/**
+ * The step tree: a handler's control-flow skeleton as FlowBuilder (flow.ts) builds it and the path
+ * enumerator (analysis/paths/) walks it. Effects, settles and guards are templates here (a node and
+ * the call chain that reached it); the path enumerator turns them into the model's occurrences.
+ */
+import type { ts } from 'ts-morph';
+import type { CallChainLink, EffectDescription, GuardKind, SettleOccurrence } from '../../model';
+import type { MessageValues } from '../source/message-values';
+
+export type Completion = 'awaited' | 'dropped';
+
+export interface EffectTemplate {
+  description: EffectDescription;
+  node: ts.Node;
+  keyText?: string;
+  keyedByMessage: boolean;
+  /** Protected by an entity-level check around it (get-or-create), not by the handler's guard. */
+  locallyGuarded: boolean;
+  chain: CallChainLink[];
+}
+
+export interface SettleTemplate {
+  kind: SettleOccurrence['kind'];
+  label: string;
+  requeue?: boolean;
+  node: ts.Node;
+  chain: CallChainLink[];
+}
+
+export interface GuardTemplate {
+  kind: GuardKind;
+  label: string;
+  keyText?: string;
+  leaseSeconds?: number;
+  node: ts.Node;
+  keyedByIdentity: boolean;
+  invalidReason?: string;
+  scope: 'message' | 'entity';
+  chain: CallChainLink[];
+}
+
+export type Step =
+  | { t: 'effect'; effect: EffectTemplate; completion: Completion }
+  | { t: 'settle'; settle: SettleTemplate; completion: Completion }
+  | { t: 'if'; guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' }; then: Step[]; else: Step[] }
+  | { t: 'exit'; kind: 'return' | 'throw' | 'break' | 'continue'; node: ts.Node; returnsMessage?: boolean }
+  | { t: 'try'; body: Step[]; handler?: Step[]; finalizer?: Step[]; claim?: GuardTemplate; catchNode?: ts.Node; enclosesProcessing: boolean }
+  | { t: 'loop'; body: Step[] }
+  | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
+  | { t: 'scope'; body: Step[] }
+  | { t: 'guarded'; guard: GuardTemplate; body: Step[] };
+
+/** What a library contributes to reading a handler: which calls settle the message. */
+export interface SettleRecognizer {
+  settleOf(call: ts.CallExpression, values: MessageValues, checker: ts.TypeChecker): { kind: SettleOccurrence['kind']; label: string; requeue?: boolean } | undefined;
+}
+
+export function mapSteps(steps: Step[], mapStep: (step: Step) => Step): Step[] {
+  return steps.map((step) => {
+    switch (step.t) {
+      case 'if':
+        return mapStep({ ...step, then: mapSteps(step.then, mapStep), else: mapSteps(step.else, mapStep) });
+      case 'try':
+        return mapStep({
+          ...step,
+          body: mapSteps(step.body, mapStep),
+          handler: step.handler && mapSteps(step.handler, mapStep),
+          finalizer: step.finalizer && mapSteps(step.finalizer, mapStep),
+        });
+      case 'loop':
+      case 'scope':
+      case 'guarded':
+        return mapStep({ ...step, body: mapSteps(step.body, mapStep) });
+      case 'switch':
+        return mapStep({ ...step, cases: step.cases.map((body) => mapSteps(body, mapStep)) });
+      default:
+        return mapStep(step);
+    }
+  });
+}
+
+export function forEachStep(steps: Step[], visit: (step: Step) => void): void {
+  for (const step of steps) {
+    visit(step);
+    switch (step.t) {
+      case 'if':
+        forEachStep(step.then, visit);
+        forEachStep(step.else, visit);
+        break;
+      case 'try':
+        forEachStep(step.body, visit);
+        if (step.handler) forEachStep(step.handler, visit);
+        if (step.finalizer) forEachStep(step.finalizer, visit);
+        break;
+      case 'loop':
+      case 'scope':
+      case 'guarded':
+        forEachStep(step.body, visit);
+        break;
+      case 'switch':
+        step.cases.forEach((body) => forEachStep(body, visit));
+        break;
+      default:
+        break;
+    }
+  }
+}
