@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult } from '../../server/src/model';
-import { runLint } from '../../server/src/analysis/runner';
+import { runLint } from '../../server/src/pipeline/lint';
 import { MODES, TestProject, configWith } from '../helpers/project';
 
 const KAFKA_WRAPPER = `import { Kafka } from 'kafkajs';

@@ -1,6 +1,6 @@
 /** Hand-built findings, runs and rule metadata for the CLI tests. */
 import * as path from 'node:path';
-import type { LintRun } from '../../server/src/analysis/api';
+import type { LintRun } from '../../server/src/pipeline/api';
 import type { ConsumerReport, Finding, FindingSeverity, SourceLocation } from '../../server/src/model';
 import type { FormatInput } from '../../server/src/cli/formatters/types';
 import type { RuleMeta } from '../../server/src/rules/types';

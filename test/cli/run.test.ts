@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { LintRequest, LintRun } from '../../server/src/analysis/api';
+import type { LintRequest, LintRun } from '../../server/src/pipeline/api';
 import type { Finding } from '../../server/src/model';
-import { runCli, type CliIO } from '../../server/src/cli/run';
+import { runCli, type CliIO } from '../../server/src/cli/cli';
 import { finding, lintRun, loc, RULES, sampleFindings } from './helpers';
 
 interface Captured {

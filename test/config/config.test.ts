@@ -15,6 +15,8 @@ import {
   type LoadConfigOptions,
 } from '../../server/src/config/config';
 import { DEFAULT_CONFIG } from '../../server/src/config/types';
+import { ruleCatalogue } from '../../server/src/pipeline/config';
+import { allRules } from '../../server/src/rules';
 
 const KNOWN = ['ack-before-process', 'missing-event-id-check', 'double-ack'];
 const options: LoadConfigOptions = { isKnownRule: (id) => KNOWN.includes(id), knownRuleIds: () => KNOWN };
@@ -266,13 +268,11 @@ describe('loadConfig', () => {
     });
   });
 
-  it('checks rule ids against the rule catalogue by default', () => {
-    // Loads server/src/rules/index lazily, as the CLI does.
-    const catalogue = require('../../server/src/rules/index') as typeof import('../../server/src/rules/index');
-    const someRule = catalogue.allRules[0].meta.id;
-    const config = parseConfigText(JSON.stringify({ rules: { [someRule]: 'off' } }), LABEL);
+  it('checks rule ids against the rule catalogue when loaded for a run (pipeline/config.ts)', () => {
+    const someRule = allRules[0].meta.id;
+    const config = parseConfigText(JSON.stringify({ rules: { [someRule]: 'off' } }), LABEL, ruleCatalogue());
     assert.equal(config.rules[someRule], 'off');
-    assert.throws(() => parseConfigText('{"rules": {"no-such-rule": "off"}}', LABEL), (error: unknown) => {
+    assert.throws(() => parseConfigText('{"rules": {"no-such-rule": "off"}}', LABEL, ruleCatalogue()), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
       assert.match(error.message, /^delivery-lint\.config\.json: "rules" names an unknown rule "no-such-rule" \(known rules: .*\)$/);
       assert.ok(error.message.includes(someRule));

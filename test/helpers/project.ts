@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { analyzeFiles } from '../../server/src/analysis/report/build';
+import { analyzeFiles } from '../../server/src/pipeline/analyze';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
-import { loadProgram } from '../../server/src/analysis/runner';
+import { loadProgram } from '../../server/src/pipeline/program';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../../server/src/config/types';
 
 export type Mode = 'typed' | 'untyped';

@@ -15,8 +15,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/model';
-import { mentionsBroker } from '../../server/src/analysis/prefilter';
-import { runLint } from '../../server/src/analysis/runner';
+import { mentionsBroker } from '../../server/src/pipeline/prefilter';
+import { runLint } from '../../server/src/pipeline/lint';
 import { MODES, type Mode, TestProject, configWith, findingsOf } from '../helpers/project';
 import { ruleTester } from '../helpers/rule-tester';
 

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mentionsBroker } from '../../server/src/analysis/prefilter';
+import { mentionsBroker } from '../../server/src/pipeline/prefilter';
 import { type RecognitionCase, recognitionTests } from '../helpers/recognition';
 import { modelTests, pathsOf } from '../helpers/model';
 import { ruleTester } from '../helpers/rule-tester';

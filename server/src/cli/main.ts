@@ -3,12 +3,12 @@
  * Everything but process wiring lives in run.ts.
  */
 import type { Rule } from '../rules/types';
-import { runCli, type Engine } from './run';
+import { runCli, type Engine } from './cli';
 
 function loadEngine(): Engine {
   // Loaded on demand so that --help, --version and usage errors answer without the analyzer.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const runner = require('../analysis/runner') as typeof import('../analysis/runner');
+  const runner = require('../pipeline/lint') as typeof import('../pipeline/lint');
   const catalogue = require('../rules/index') as typeof import('../rules/index');
   /* eslint-enable @typescript-eslint/no-require-imports */
   return { runLint: runner.runLint, rules: catalogue.allRules.map((rule: Rule) => rule.meta) };

@@ -11,7 +11,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConfiguredSeverity, Semantics } from '../model';
-import type { Rule } from '../rules/types';
 import { DEFAULT_CONFIG, type GuardFunctionConfig, type GuardStrategy, type ResolvedConfig } from './types';
 
 export const CONFIG_FILE_NAME = 'delivery-lint.config.json';
@@ -66,14 +65,15 @@ export function toConfiguredSeverity(value: FileSeverity): ConfiguredSeverity {
   return value === 'warn' ? 'warning' : value;
 }
 
+/**
+ * The rule ids a config may name. config/ sits below the rules (ARCHITECTURE.md, "Layers"), so the
+ * caller passes them: pipeline/config.ts takes them from the rule catalogue, tests give their own.
+ */
 export interface LoadConfigOptions {
-  /**
-   * Decides whether a rule id exists. Defaults to `ruleById` of the rule catalogue, loaded
-   * lazily so that loading a config does not pull in every rule.
-   */
-  isKnownRule?: (id: string) => boolean;
-  /** Rule ids listed in "unknown rule" messages; defaults to the catalogue's. */
-  knownRuleIds?: () => string[];
+  /** Decides whether a rule id exists. */
+  isKnownRule: (id: string) => boolean;
+  /** Rule ids listed in "unknown rule" messages. */
+  knownRuleIds: () => string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ export function findConfigFile(cwd: string): string | undefined {
  * The configuration for a run in `cwd`: the explicit file when given (it must exist), else the
  * nearest `delivery-lint.config.json` upward, else the defaults. Throws ConfigError.
  */
-export function loadConfig(cwd: string, explicitPath?: string, options: LoadConfigOptions = {}): ResolvedConfig {
+export function loadConfig(cwd: string, explicitPath: string | undefined, options: LoadConfigOptions): ResolvedConfig {
   let file: string | undefined;
   if (explicitPath !== undefined) {
     file = path.resolve(cwd, explicitPath);
@@ -119,7 +119,7 @@ export function loadConfig(cwd: string, explicitPath?: string, options: LoadConf
 }
 
 /** Parses and validates the text of a config file; `label` prefixes every error message. */
-export function parseConfigText(text: string, label: string, options: LoadConfigOptions = {}): ResolvedConfig {
+export function parseConfigText(text: string, label: string, options: LoadConfigOptions): ResolvedConfig {
   let value: unknown;
   try {
     value = parseJson(text);
@@ -136,7 +136,7 @@ export function parseConfigText(text: string, label: string, options: LoadConfig
 // Validation.
 
 /** Checks a parsed config file and merges it over the defaults. Throws ConfigError. */
-export function validateConfig(value: unknown, label: string, options: LoadConfigOptions = {}): ResolvedConfig {
+export function validateConfig(value: unknown, label: string, options: LoadConfigOptions): ResolvedConfig {
   const fail = (message: string): never => {
     throw new ConfigError(`${label}: ${message}`);
   };
@@ -156,10 +156,10 @@ export function validateConfig(value: unknown, label: string, options: LoadConfi
 
   if ('rules' in root) {
     const rules = expectObject(root.rules, 'rules', fail);
-    const isKnown = options.isKnownRule ?? defaultIsKnownRule;
+    const isKnown = options.isKnownRule;
     for (const [id, severity] of Object.entries(rules)) {
       if (!isKnown(id)) {
-        const known = (options.knownRuleIds ?? defaultKnownRuleIds)();
+        const known = options.knownRuleIds();
         fail(`"rules" names an unknown rule ${quote(id)}${known.length ? ` (known rules: ${known.join(', ')})` : ''}`);
       }
       const sev = expectEnum(severity, `rules.${id}`, SEVERITY_VALUES, fail);
@@ -288,20 +288,6 @@ function expectPattern(value: unknown, where: string, fail: (message: string) =>
 
 function expectPatternArray(value: unknown, where: string, fail: (message: string) => never): string[] {
   return expectArray(value, where, fail).map((item, index) => expectPattern(item, `${where}[${index}]`, fail));
-}
-
-function defaultIsKnownRule(id: string): boolean {
-  return loadRuleCatalogue().ruleById(id) !== undefined;
-}
-
-function defaultKnownRuleIds(): string[] {
-  return loadRuleCatalogue().allRules.map((rule: Rule) => rule.meta.id);
-}
-
-/** Loaded on first use only (the catalogue pulls in every rule). */
-function loadRuleCatalogue(): typeof import('../rules/index') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('../rules/index') as typeof import('../rules/index');
 }
 
 // ---------------------------------------------------------------------------------------------

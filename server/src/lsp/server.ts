@@ -20,7 +20,7 @@ import type { ResolvedConfig } from '../config/types';
 import { pathOf, toDiagnostic } from './convert';
 import { codeActions, codeLenses, DocumentAnalysis, hover } from './features';
 import { CONSUMER_REPORTS_REQUEST, ClientSettings, ConsumerReportsParams, FIX_ALL_KIND, SETTINGS_SECTION, STATUS_NOTIFICATION, StatusParams } from './protocol';
-import { WorkspaceProject } from './workspace';
+import { WorkspaceProject } from '../pipeline/workspace-project';
 
 /**
  * How long a change waits for the next keystroke before the analysis runs. Short: an analysis of

@@ -39,7 +39,7 @@ export const ackBeforeProcess: Rule = {
           `If the process crashes or the step fails after the ack, the broker will not redeliver it and that work is lost. Settle after the processing succeeds.`,
         location: settle.handlerLocation,
         related,
-        fixes: moveAckAfterProcessingFix(consumer, settle, list, context.fixes),
+        fixes: moveAckAfterProcessingFix(consumer, settle, list, context.source),
       });
     }
 
@@ -54,7 +54,7 @@ export const ackBeforeProcess: Rule = {
           `A crash or a rejection after that point loses the message's processing. Await it (or return it) before the message is settled.`,
         location: effect.handlerLocation,
         related,
-        fixes: addMissingAwaitFix(effect, context.fixes),
+        fixes: addMissingAwaitFix(effect, context.source),
       });
     }
   },

@@ -48,7 +48,7 @@ export const atMostOnceConsumer: Rule = {
         `If losing messages is acceptable here, declare it: /** @delivery at-most-once */ on the handler.`,
       location: consumer.registration.location,
       related,
-      fixes: manualAckFix(consumer, context.fixes),
+      fixes: manualAckFix(consumer, context.source),
     });
   },
 };

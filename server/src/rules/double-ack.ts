@@ -16,7 +16,7 @@ import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, RelatedLocation, SettleOccurrence } from '../model';
 import { consumerName, registrationRelated } from './describe';
 import { ackOnDelivery } from './at-most-once-consumer';
-import type { FixContext } from './fixes/context';
+import type { SourceReader } from '../analysis/source/reader';
 import { manualAckFix } from './fixes/manual-ack';
 import { moveOutOfLoopFix, removeSettleFix, settleLoop, settleStatement } from './fixes/remove-settle';
 import { nodeAt } from './fixes/ast';
@@ -47,7 +47,7 @@ export const doubleAck: Rule = {
       settles.forEach((settle, index) => {
         if (findings.has(settle.id)) return;
         if (auto) findings.set(settle.id, { settle });
-        else if (index > 0 && settles[0] !== settle && !behindFlag(consumer, settle, context.fixes)) findings.set(settle.id, { settle, first: settles[0] });
+        else if (index > 0 && settles[0] !== settle && !behindFlag(consumer, settle, context.source)) findings.set(settle.id, { settle, first: settles[0] });
       });
     }
 
@@ -64,21 +64,21 @@ export const doubleAck: Rule = {
         message: `${consumerName(consumer)}: ${what}. ${consequence} ${first ? 'Settle each message once per path.' : 'Remove the explicit settle, or switch to manual ack.'}`,
         location: settle.handlerLocation,
         related,
-        fixes: fixesFor(consumer, settle, first, context.fixes),
+        fixes: fixesFor(consumer, settle, first, context.source),
       });
     }
 
     // An ack in a loop runs once per iteration: the second iteration settles again.
     for (const settle of consumer.settles) {
       if (auto || findings.has(settle.id) || [...findings.values()].some((finding) => finding.first === settle)) continue;
-      const loop = settleLoop(consumer, settle, context.fixes);
+      const loop = settleLoop(consumer, settle, context.source);
       if (!loop) continue;
       context.report({
         message:
           `${consumerName(consumer)}: ${settle.label} is inside a loop (line ${loop.line}) with no way out after it, so it settles the same message once per iteration; the second one is a double settle. ${consequence} Settle once, after the loop.`,
         location: settle.handlerLocation,
         related: [{ location: loop, message: 'the loop that repeats the settle' }, registrationRelated(consumer)],
-        fixes: moveOutOfLoopFix(settle, context.fixes),
+        fixes: moveOutOfLoopFix(settle, context.source),
       });
     }
   },
@@ -98,7 +98,7 @@ function secondSettleFails(consumer: ConsumerReport): string | undefined {
   return undefined;
 }
 
-function fixesFor(consumer: ConsumerReport, settle: SettleOccurrence, first: SettleOccurrence | undefined, context: FixContext): FixSuggestion[] {
+function fixesFor(consumer: ConsumerReport, settle: SettleOccurrence, first: SettleOccurrence | undefined, context: SourceReader): FixSuggestion[] {
   if (!first) {
     // Auto-acked: every explicit settle is extra, or the consumer meant to ack manually.
     return [...removeSettleFix(settle, context, true), ...manualAckFix(consumer, context).map((fix) => ({ ...fix, preferred: false }))];
@@ -117,7 +117,7 @@ function fixesFor(consumer: ConsumerReport, settle: SettleOccurrence, first: Set
  * follow variables, so a settle behind a condition on a variable the handler assigns is taken to
  * run only when no settle ran before it.
  */
-function behindFlag(consumer: ConsumerReport, settle: SettleOccurrence, context: FixContext): boolean {
+function behindFlag(consumer: ConsumerReport, settle: SettleOccurrence, context: SourceReader): boolean {
   const statement = settleStatement(settle, context) ?? nodeAt(context, settle.handlerLocation);
   if (!statement) return false;
   const handler = nodeAt(context, consumer.handlerRange);

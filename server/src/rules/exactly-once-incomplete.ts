@@ -16,7 +16,7 @@
 import type { ConsumerReport, EffectOccurrence, RelatedLocation, SourceLocation, TransactionScope } from '../model';
 import { consumerName, listPhrases, registrationRelated } from './describe';
 import { sendOffsetsFix } from './fixes/send-offsets';
-import type { FixContext } from './fixes/context';
+import type { SourceReader } from '../analysis/source/reader';
 import { Rule, RuleContext, docsUrl } from './types';
 
 const ID = 'exactly-once-incomplete';
@@ -42,7 +42,7 @@ export const exactlyOnceIncomplete: Rule = {
     for (const transaction of transactionsOf(consumer)) {
       const inTransaction = consumer.settles.filter((settle) => settle.label === SEND_OFFSETS_LABEL && sameTransaction(settle.transaction, transaction.scope));
       const outside = consumer.settles.filter((settle) => settle.kind === 'commit' && settle.label !== SEND_OFFSETS_LABEL);
-      const autoCommit = autoCommitOn(consumer, context.fixes);
+      const autoCommit = autoCommitOn(consumer, context.source);
       const reasons: string[] = [];
       if (!inTransaction.length) reasons.push('the transaction never calls transaction.sendOffsets(), so the offset is not part of it');
       if (autoCommit) reasons.push(`autoCommit is on${autoCommit === 'default' ? ' (the default)' : ''}, so the consumer also commits the offset itself, outside the transaction`);
@@ -68,7 +68,7 @@ export const exactlyOnceIncomplete: Rule = {
           `Commit the offset inside the transaction with transaction.sendOffsets({ consumerGroupId, topics }) before commit(), and run the consumer with autoCommit: false.`,
         location,
         related,
-        fixes: sendOffsetsFix(consumer, { scope: transaction.scope, sends, missingOffsets: !inTransaction.length, autoCommit: !!autoCommit, outside }, context.fixes),
+        fixes: sendOffsetsFix(consumer, { scope: transaction.scope, sends, missingOffsets: !inTransaction.length, autoCommit: !!autoCommit, outside }, context.source),
       });
     }
   },
@@ -102,7 +102,7 @@ function sameTransaction(settleScope: TransactionScope | undefined, scope: Trans
  * `kafkaJS: { autoCommit }` / `'enable.auto.commit'`; on by default. `explicit`: set to true in the
  * code; `default`: not set. A value the analysis cannot read is not reported.
  */
-function autoCommitOn(consumer: ConsumerReport, context: FixContext): 'explicit' | 'default' | undefined {
+function autoCommitOn(consumer: ConsumerReport, context: SourceReader): 'explicit' | 'default' | undefined {
   const at = consumer.registration.ackModeLocation;
   const text = at ? context.sourceText(at.filePath)?.slice(at.start, at.end) ?? '' : '';
   const setting = /^\s*['"]?(autoCommit|enable\.auto\.commit)['"]?\s*:\s*(.*)$/s.exec(text);

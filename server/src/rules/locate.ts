@@ -5,7 +5,7 @@
  */
 import { ts } from 'ts-morph';
 import type { CallChainLink, SourceLocation } from '../model';
-import type { FixContext } from './fixes/context';
+import type { SourceReader } from '../analysis/source/reader';
 
 /** The places an occurrence touches: where it happens and each call that leads to it. */
 export function placesOf(occurrence: { location: SourceLocation; chain: CallChainLink[] }): SourceLocation[] {
@@ -27,7 +27,7 @@ export function reachedWithin(occurrence: { location: SourceLocation; chain: Cal
 }
 
 /** The innermost node of a kind that starts at an offset (a `catch` keyword, a statement). */
-export function nodeStartingAt<T extends ts.Node>(context: FixContext, location: SourceLocation, test: (node: ts.Node) => node is T): T | undefined {
+export function nodeStartingAt<T extends ts.Node>(context: SourceReader, location: SourceLocation, test: (node: ts.Node) => node is T): T | undefined {
   const sourceFile = context.sourceFile(location.filePath);
   if (!sourceFile) return undefined;
   let found: T | undefined;
@@ -42,7 +42,7 @@ export function nodeStartingAt<T extends ts.Node>(context: FixContext, location:
 }
 
 /** The innermost node of a kind that contains a location. */
-export function nodeContaining<T extends ts.Node>(context: FixContext, location: SourceLocation, test: (node: ts.Node) => node is T): T | undefined {
+export function nodeContaining<T extends ts.Node>(context: SourceReader, location: SourceLocation, test: (node: ts.Node) => node is T): T | undefined {
   const sourceFile = context.sourceFile(location.filePath);
   if (!sourceFile) return undefined;
   let found: T | undefined;
@@ -58,7 +58,7 @@ export function nodeContaining<T extends ts.Node>(context: FixContext, location:
 /** Lookups by location, per parsed file (a handler has many paths through the same few catches). */
 const memo = new WeakMap<ts.SourceFile, Map<string, unknown>>();
 
-function remembered<T>(context: FixContext, location: SourceLocation, kind: string, compute: () => T): T {
+function remembered<T>(context: SourceReader, location: SourceLocation, kind: string, compute: () => T): T {
   const sourceFile = context.sourceFile(location.filePath);
   if (!sourceFile) return compute();
   let entries = memo.get(sourceFile);
@@ -72,22 +72,22 @@ function remembered<T>(context: FixContext, location: SourceLocation, kind: stri
 }
 
 /** The catch clause a `caught` event points at (its location starts at the `catch` keyword). */
-export function catchClauseAt(context: FixContext, location: SourceLocation): ts.CatchClause | undefined {
+export function catchClauseAt(context: SourceReader, location: SourceLocation): ts.CatchClause | undefined {
   return remembered(context, location, 'catch', () => nodeStartingAt(context, location, ts.isCatchClause));
 }
 
 /** The source text of a location, as analysed. */
-export function textOf(context: FixContext, location: SourceLocation): string {
+export function textOf(context: SourceReader, location: SourceLocation): string {
   const sourceFile = context.sourceFile(location.filePath);
   return sourceFile ? sourceFile.text.slice(location.start, location.end) : '';
 }
 
 /** The `finally` block holding a location, with the try it belongs to. */
-export function enclosingFinally(context: FixContext, location: SourceLocation): { block: ts.Block; tryStatement: ts.TryStatement } | undefined {
+export function enclosingFinally(context: SourceReader, location: SourceLocation): { block: ts.Block; tryStatement: ts.TryStatement } | undefined {
   return remembered(context, location, 'finally', () => findEnclosingFinally(context, location));
 }
 
-function findEnclosingFinally(context: FixContext, location: SourceLocation): { block: ts.Block; tryStatement: ts.TryStatement } | undefined {
+function findEnclosingFinally(context: SourceReader, location: SourceLocation): { block: ts.Block; tryStatement: ts.TryStatement } | undefined {
   const sourceFile = context.sourceFile(location.filePath);
   if (!sourceFile) return undefined;
   let found: { block: ts.Block; tryStatement: ts.TryStatement } | undefined;
@@ -105,7 +105,7 @@ function findEnclosingFinally(context: FixContext, location: SourceLocation): { 
  * conditional expression, `&&`/`||`/`??`, or a `switch` between them (a finally ack behind a
  * success flag).
  */
-export function conditionalWithin(context: FixContext, location: SourceLocation, container: ts.Node): boolean {
+export function conditionalWithin(context: SourceReader, location: SourceLocation, container: ts.Node): boolean {
   const sourceFile = context.sourceFile(location.filePath);
   if (!sourceFile) return false;
   let conditional = false;

@@ -46,7 +46,7 @@ export const missingEventIdCheck: Rule = {
         `Dedup on ${consumer.identityHint} before these effects.`,
       location: consumer.handlerLocation,
       related,
-      fixes: [...dedupGuardFixes(consumer, context.fixes), ...unprotected.flatMap((effect) => effectLevelFixes(consumer, effect, context.fixes))],
+      fixes: [...dedupGuardFixes(consumer, context.source, context.config.guardStrategy), ...unprotected.flatMap((effect) => effectLevelFixes(consumer, effect, context.source))],
     });
   },
 };

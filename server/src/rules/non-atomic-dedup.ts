@@ -20,7 +20,7 @@
 import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, RelatedLocation } from '../model';
 import { dedupRulesApply, firstAckIndex, isUnsafe } from '../analysis/report/ordering';
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated } from './describe';
-import type { FixContext } from './fixes/context';
+import type { SourceReader } from '../analysis/source/reader';
 import { safeClaimFix } from './fixes/safe-claim';
 import { Rule, RuleContext, docsUrl } from './types';
 
@@ -68,11 +68,11 @@ export const nonAtomicDedup: Rule = {
             : 'Claim the key atomically instead: Redis SET NX with a short lease (released on failure, marked done after the work), or an insert ON CONFLICT DO NOTHING in the same transaction as the effects.'),
         location: guard.handlerLocation,
         related,
-        fixes: safeClaimFix(consumer, guard, record, context.fixes),
+        fixes: safeClaimFix(consumer, guard, record, context.source),
       });
     }
 
-    for (const { guard, effects } of unreleasedClaims(consumer).filter((entry) => !configured.has(entry.guard.label) && !leaseUnreadable(entry.guard, consumer, context.fixes))) {
+    for (const { guard, effects } of unreleasedClaims(consumer).filter((entry) => !configured.has(entry.guard.label) && !leaseUnreadable(entry.guard, consumer, context.source))) {
       const related: RelatedLocation[] = [];
       if (guard.chain.length) related.push({ location: guard.location, message: `the claim: ${guard.label}` });
       related.push(...effects.flatMap((effect) => effectRelated(effect, `${effect.description.label} may fail after the claim`)));
@@ -258,7 +258,7 @@ function releasesOnFailure(path: HandlerPath, guard: GuardOccurrence): boolean {
  * A lease the analysis cannot read: an expiry given by a variable (`'EX', CLAIM_TTL`), or set by a
  * separate `expire` of the key. Not reported: it may well be short.
  */
-function leaseUnreadable(guard: GuardOccurrence, consumer: ConsumerReport, context: FixContext): boolean {
+function leaseUnreadable(guard: GuardOccurrence, consumer: ConsumerReport, context: SourceReader): boolean {
   if (guard.leaseSeconds !== undefined) return false;
   const text = context.sourceText(guard.location.filePath)?.slice(guard.location.start, guard.location.end) ?? '';
   if (/['"`](EX|PX|EXAT|PXAT)['"`]|\b(EX|PX|EXAT|PXAT)\s*:/i.test(text)) return true;

@@ -35,7 +35,7 @@ export const nonIdempotentHandler: Rule = {
           `and then it ${effect.description.onDuplicate ?? 'runs again'} even though the check skips the rest.`,
         location: effect.handlerLocation,
         related: [...effectRelated(effect, `${effect.description.label} is not protected`), { location: guard.location, message: 'the dedup check it escapes' }, registrationRelated(consumer)],
-        fixes: [...(beforeGuard ? moveUnderGuardFix(consumer, effect, guard, context.fixes) : []), ...effectLevelFixes(consumer, effect, context.fixes)],
+        fixes: [...(beforeGuard ? moveUnderGuardFix(consumer, effect, guard, context.source) : []), ...effectLevelFixes(consumer, effect, context.source)],
       });
     }
   },

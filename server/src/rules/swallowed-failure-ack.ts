@@ -20,7 +20,7 @@ import { FAILURE_DESTINATION } from '../analysis/effects/messaging';
 import { isPositiveSettle } from '../analysis/report/ordering';
 import { consumerName, effectPhrase, listPhrases, registrationRelated, settleMeaning } from './describe';
 import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
-import type { FixContext } from './fixes/context';
+import type { SourceReader } from '../analysis/source/reader';
 import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally, functionOf, locationWithin, reachedWithin, textOf, within } from './locate';
 import { Rule, RuleContext, docsUrl } from './types';
 
@@ -55,12 +55,12 @@ export const swallowedFailureAck: Rule = {
       findings.set(key, finding);
     };
     for (const path of consumer.paths) {
-      const verdict = judgeCaughtFailure(consumer, path, context.fixes);
+      const verdict = judgeCaughtFailure(consumer, path, context.source);
       if (verdict) add(verdict);
-      const inFinally = judgeFinallyAck(consumer, path, context.fixes);
+      const inFinally = judgeFinallyAck(consumer, path, context.source);
       if (inFinally) add(inFinally);
     }
-    for (const finding of findings.values()) context.report(render(consumer, finding, context.fixes));
+    for (const finding of findings.values()) context.report(render(consumer, finding, context.source));
   },
 };
 
@@ -81,7 +81,7 @@ type Caught = Extract<PathEvent, { kind: 'caught' }>;
  * Follows a path from the catch of a processing failure to its first settle (or its exit) and says
  * whether the failure was swallowed there.
  */
-function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context: FixContext): Finding | undefined {
+function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Finding | undefined {
   const start = path.events.findIndex((event) => event.kind === 'caught' && event.enclosesProcessing);
   if (start < 0) return undefined;
   let caught = path.events[start] as Caught;
@@ -147,7 +147,7 @@ function answeredOrCrashed(consumer: ConsumerReport, path: HandlerPath, clause: 
 }
 
 /** A positive settle in a `finally` that runs when the processing in its try throws. */
-function judgeFinallyAck(consumer: ConsumerReport, path: HandlerPath, context: FixContext): Finding | undefined {
+function judgeFinallyAck(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Finding | undefined {
   if (path.exit !== 'throw') return undefined;
   const first = path.events.find((event): event is Extract<PathEvent, { kind: 'settle' }> => event.kind === 'settle');
   if (!first || !isPositiveSettle(first.settle)) return undefined;
@@ -177,7 +177,7 @@ function drops(consumer: ConsumerReport, settle: SettleOccurrence): boolean {
  * Handing a failure on, in a catch (RULES.md 3a): a publish to a dead-letter, retry or failure
  * destination (or of an event about the failure), or a write of the failure to a store.
  */
-function handsFailureOn(effect: EffectOccurrence, context: FixContext): boolean {
+function handsFailureOn(effect: EffectOccurrence, context: SourceReader): boolean {
   const { category, destination } = effect.description;
   const text = `${textOf(context, effect.location)} ${effect.chain.map((link) => link.callee).join(' ')}`;
   if (category === 'publish') return FAILURE_DESTINATION.test(destination ?? '') || FAILURE_DESTINATION.test(text);
@@ -255,7 +255,7 @@ function catchReportLocation(catchLocation: SourceLocation, effects: EffectOccur
   return catchLocation;
 }
 
-function render(consumer: ConsumerReport, finding: Finding, context: FixContext): { message: string; location: SourceLocation; related: RelatedLocation[]; fixes: FixSuggestion[] } {
+function render(consumer: ConsumerReport, finding: Finding, context: SourceReader): { message: string; location: SourceLocation; related: RelatedLocation[]; fixes: FixSuggestion[] } {
   const name = consumerName(consumer);
   const work = finding.effects.length ? listPhrases(finding.effects.map(effectPhrase)) : 'the processing';
   const fails = finding.effects.length > 1 ? 'fail' : 'fails';
@@ -291,7 +291,7 @@ function render(consumer: ConsumerReport, finding: Finding, context: FixContext)
   return { message, location: finding.location, related, fixes: fixesFor(consumer, finding, context) };
 }
 
-function fixesFor(consumer: ConsumerReport, finding: Finding, context: FixContext): FixSuggestion[] {
+function fixesFor(consumer: ConsumerReport, finding: Finding, context: SourceReader): FixSuggestion[] {
   const fixes: FixSuggestion[] = [];
   const library = consumer.registration.library;
   const channelLibrary = library === 'amqplib' || (library === 'nestjs-microservices' && consumer.registration.form.includes('(RMQ)'));
@@ -324,7 +324,7 @@ function fixesFor(consumer: ConsumerReport, finding: Finding, context: FixContex
  * ack in the catch is replaced; an ack after the try gets a nack and a `return` at the end of the
  * catch); with a dead-letter exchange for the queue, also `nack(msg, false, false)`, which routes there.
  */
-function nackOnFailurePath(consumer: ConsumerReport, settle: SettleOccurrence, clause: ts.CatchClause, context: FixContext): FixSuggestion[] {
+function nackOnFailurePath(consumer: ConsumerReport, settle: SettleOccurrence, clause: ts.CatchClause, context: SourceReader): FixSuggestion[] {
   const call = context.sourceFile(settle.location.filePath) && findCall(context, settle);
   if (!call) return [];
   const callee = call.expression;
@@ -346,7 +346,7 @@ function nackOnFailurePath(consumer: ConsumerReport, settle: SettleOccurrence, c
   return variants.map((variant) => ({ title: variant.title, safe: false, preferred: variant.preferred, edits: appendToBlock(clause.block, [`${variant.text}${semicolon}`, `return${semicolon}`]) }));
 }
 
-function findCall(context: FixContext, settle: SettleOccurrence): ts.CallExpression | undefined {
+function findCall(context: SourceReader, settle: SettleOccurrence): ts.CallExpression | undefined {
   const sourceFile = context.sourceFile(settle.location.filePath);
   if (!sourceFile) return undefined;
   let found: ts.CallExpression | undefined;

@@ -1,7 +1,7 @@
 import type { ts } from 'ts-morph';
 import type { ConsumerReport, FindingSeverity, FixSuggestion, RelatedLocation, SourceLocation } from '../model';
 import type { ResolvedConfig } from '../config/types';
-import type { FixContext } from './fixes/context';
+import type { SourceReader } from '../analysis/source/reader';
 
 /** Where the rule's documentation lives; one place so every surface links the same page. */
 export const DOCS_BASE_URL = 'https://github.com/delivery-lint/delivery-lint/blob/main/docs/rules/';
@@ -32,7 +32,7 @@ export interface RuleReport {
 
 export interface RuleContext {
   config: ResolvedConfig;
-  fixes: FixContext;
+  source: SourceReader;
   report(report: RuleReport): void;
 }
 

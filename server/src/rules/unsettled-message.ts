@@ -15,7 +15,7 @@ import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SourceLocation } from '../model';
 import { isAsyncFunction, locationOf } from '../analysis/source/ast';
 import { consumerName, registrationRelated } from './describe';
-import type { FixContext } from './fixes/context';
+import type { SourceReader } from '../analysis/source/reader';
 import { nodeAt } from './fixes/ast';
 import { appendToBlock, insertBefore, rethrowFix, settleWriter } from './fixes/settle';
 import { detectStyle } from './fixes/style';
@@ -45,7 +45,7 @@ export const unsettledMessage: Rule = {
     for (const path of consumer.paths) {
       if (settled(path, holder)) continue;
       if (path.exit === 'throw' && holder !== 'nest-rmq') continue;
-      const exit = exitOf(consumer, path, context.fixes);
+      const exit = exitOf(consumer, path, context.source);
       if (!exit) continue;
       if (holder === 'amqplib' && exit.node && nullMessageGuard(exit.node)) continue;
       if (holder === 'amqplib' && !exit.node && !path.events.length && exit.body && checksMessagePresent(exit.body)) continue;
@@ -56,7 +56,7 @@ export const unsettledMessage: Rule = {
         message: messageFor(consumer, holder, path, exit),
         location: exit.location,
         related: relatedFor(consumer, path),
-        fixes: fixesFor(consumer, holder, path, exit, context.fixes),
+        fixes: fixesFor(consumer, holder, path, exit, context.source),
       });
     }
     if (holder === 'nest-rmq') reportEscapingExceptions(consumer, context, reported);
@@ -88,7 +88,7 @@ interface Exit {
 }
 
 /** Where a path leaves: its exit statement, or the closing brace of the handler (or loop body). */
-function exitOf(consumer: ConsumerReport, path: HandlerPath, context: FixContext): Exit | undefined {
+function exitOf(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Exit | undefined {
   if (path.exitLocation) {
     const node = nodeContaining(context, path.exitLocation, (candidate): candidate is ts.Statement =>
       (ts.isReturnStatement(candidate) || ts.isContinueStatement(candidate) || ts.isBreakStatement(candidate) || ts.isThrowStatement(candidate)) && candidate.getStart() === path.exitLocation!.start,
@@ -103,7 +103,7 @@ function exitOf(consumer: ConsumerReport, path: HandlerPath, context: FixContext
 }
 
 /** The body of the function (or loop) that handles one message. */
-function handlerBody(consumer: ConsumerReport, context: FixContext): ts.ConciseBody | ts.Statement | undefined {
+function handlerBody(consumer: ConsumerReport, context: SourceReader): ts.ConciseBody | ts.Statement | undefined {
   // Through a wrapper, the path runs through the wrapper's own callback, given to the library there.
   if (consumer.registration.wrapperLocation) {
     const registration = nodeAt(context, consumer.registration.wrapperLocation);
@@ -193,7 +193,7 @@ function lastCaught(path: HandlerPath): Extract<PathEvent, { kind: 'caught' }> |
 
 // ---- fixes -----------------------------------------------------------------------------------
 
-function fixesFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, exit: Exit, context: FixContext): FixSuggestion[] {
+function fixesFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, exit: Exit, context: SourceReader): FixSuggestion[] {
   if (path.exit === 'throw') return [];
   const caught = lastCaught(path);
   const clause = caught ? catchClauseAt(context, caught.location) : undefined;
@@ -257,7 +257,7 @@ function reportEscapingExceptions(consumer: ConsumerReport, context: RuleContext
     if (settleAt < 0) continue;
     for (const event of path.events.slice(0, settleAt)) {
       if (event.kind !== 'effect' || event.completion !== 'awaited' || !event.effect.description.processing) continue;
-      const call = nodeAt(context.fixes, event.effect.handlerLocation);
+      const call = nodeAt(context.source, event.effect.handlerLocation);
       if (!call || insideCatchingTry(call)) continue;
       const key = `${event.effect.handlerLocation.filePath}:${event.effect.handlerLocation.start}`;
       if (reported.has(key)) return;

@@ -1,165 +1,34 @@
 /**
- * The editor-independent analysis: finds the consumers in a set of source files, builds each
- * handler's delivery model, runs the rules and applies suppressions. The CLI and the language
- * server both call `analyzeFiles` with a ts.Program they own.
+ * The consumer report (docs/model.md): for one library site (a handler plus what its library
+ * decides), the step tree of the handler (handler/flow.ts), its paths (paths/), its transactions,
+ * the declared and effective semantics (semantics.ts) and the crash timeline (crash-timeline.ts).
+ * The result is plain data (model/consumer.ts); the rules read nothing else about the consumer.
  */
 import { ts } from 'ts-morph';
 import type { ResolvedConfig } from '../../config/types';
-import { runFileRules, runRules } from '../../rules/run';
-import type { FixContext } from '../../rules/fixes/context';
 import { FlowBuilder } from '../handler/flow';
 import type { Step } from '../handler/steps';
 import { MessageValues } from '../source/message-values';
 import { LIBRARIES, type ConsumerSite } from '../libraries';
-import { WrapperCall, findWrapper, findWrapperCalls } from '../libraries/wrappers';
-import type { AnalysisResult, ConsumerReport, FileProblem, Finding, Semantics, SourceLocation } from '../../model';
+import type { WrapperCall } from '../libraries/wrappers';
+import type { ConsumerReport, Semantics, SourceLocation } from '../../model';
 import { OccurrenceRegistry, enumeratePaths } from '../paths';
 import { effectiveSemantics } from './semantics';
 import { crashTimeline } from './crash-timeline';
 import { annotateTransactions } from '../handler/transactions';
 import { functionName, locationOf } from '../source/ast';
-import { Suppressions, handlerTags } from '../source/directives';
+import { handlerTags } from '../source/directives';
 import { importedModules } from '../source/symbols';
 
-export interface AnalyzeOptions {
-  program: ts.Program;
-  /** Absolute paths of the files to lint. */
-  files: readonly string[];
-  /**
-   * Files where consumers may be registered (those importing a broker library); wrappers defined
-   * there are followed into the lint files that call them. Defaults to `files`.
-   */
-  brokerFiles?: readonly string[];
-  config: ResolvedConfig;
-  /** Current text of files, for fixes (the editor's buffers in the server). */
-  sourceText?: (filePath: string) => string | undefined;
-  onProgress?: (done: number, total: number) => void;
-}
-
-export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
-  const { program, config } = options;
-  const checker = program.getTypeChecker();
-  const lintFiles = new Set(options.files);
-  const problems: FileProblem[] = [];
-  const fixContext: FixContext = {
-    config,
-    sourceText: (filePath) => options.sourceText?.(filePath) ?? program.getSourceFile(filePath)?.getFullText(),
-    sourceFile: (filePath) => program.getSourceFile(filePath),
-  };
-
-  // 1. Registrations in every file that imports a broker library.
-  const sites: ConsumerSite[] = [];
-  const brokerFiles = [...new Set([...(options.brokerFiles ?? []), ...options.files])];
-  for (const filePath of brokerFiles) {
-    const sourceFile = program.getSourceFile(filePath);
-    if (!sourceFile) {
-      if (lintFiles.has(filePath)) problems.push({ filePath, message: 'could not be loaded into the TypeScript program' });
-      continue;
-    }
-    try {
-      sites.push(...findSites(sourceFile, program, config));
-    } catch (error) {
-      problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
-    }
-  }
-
-  // 2. Wrappers: a registration whose handler calls a callback parameter; its callers are consumers.
-  const wrappers = sites.map((site) => ({ site, wrapper: findWrapper(site, checker) }));
-  const callSites = findWrapperCalls(
-    wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!),
-    options.files.map((file) => program.getSourceFile(file)).filter((file): file is ts.SourceFile => !!file),
-    checker,
-  );
-
-  // 3. Reports for the consumers registered in the lint files, then rules and suppressions.
-  const consumers: ConsumerReport[] = [];
-  const unresolvedWrappers: { name: string; filePath: string }[] = [];
-  let done = 0;
-  for (const { site, wrapper } of wrappers) {
-    if (!lintFiles.has(site.registrationNode.getSourceFile().fileName)) continue;
-    if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
-    const report = guarded(problems, site, () => buildConsumerReport(site, checker, config));
-    if (!report) continue;
-    if (wrapper) {
-      report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
-      unresolvedWrappers.push({ name: functionName(wrapper.wrapper).split('.').pop()!, filePath: wrapper.wrapper.getSourceFile().fileName });
-    }
-    consumers.push(report);
-  }
-  for (const call of callSites) {
-    const report = guarded(problems, call.site, () => buildConsumerReport(call.site, checker, config, call));
-    if (report) consumers.push(report);
-  }
-  assignIds(consumers);
-
-  const findings: Finding[] = [];
-  const seen = new Set<string>();
-  for (const consumer of consumers) {
-    done++;
-    options.onProgress?.(done, consumers.length);
-    for (const finding of runRules(consumer, config, fixContext)) {
-      // A wrapper's ack serves every consumer registered through it: one finding, not one per caller.
-      const key = `${finding.ruleId}:${finding.location.filePath}:${finding.location.start}`;
-      if (seen.has(key) || isSuppressed(finding, program)) continue;
-      seen.add(key);
-      findings.push(finding);
-    }
-  }
-  for (const filePath of options.files) {
-    const sourceFile = program.getSourceFile(filePath);
-    if (!sourceFile) continue;
-    try {
-      findings.push(...runFileRules(sourceFile, checker, config, fixContext).filter((finding) => !isSuppressed(finding, program)));
-    } catch (error) {
-      problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
-    }
-  }
-  findings.sort(compareFindings);
-  return { consumers, findings, problems, filesLinted: [...options.files], filesAnalyzed: options.files.length, unresolvedWrappers };
-}
-
-function guarded<T>(problems: FileProblem[], site: ConsumerSite, build: () => T): T | undefined {
-  try {
-    return build();
-  } catch (error) {
-    problems.push({ filePath: site.registrationNode.getSourceFile().fileName, message: `analysis failed: ${(error as Error).message}` });
-    return undefined;
-  }
-}
-
-const suppressionCache = new WeakMap<ts.SourceFile, Suppressions>();
-
-function isSuppressed(finding: Finding, program: ts.Program): boolean {
-  const sourceFile = program.getSourceFile(finding.location.filePath);
-  if (!sourceFile) return false;
-  let suppressions = suppressionCache.get(sourceFile);
-  if (!suppressions) {
-    suppressions = new Suppressions(sourceFile.getFullText(), sourceFile);
-    suppressionCache.set(sourceFile, suppressions);
-  }
-  return suppressions.isSuppressed(finding.ruleId, finding.location.line);
-}
-
-function compareFindings(a: Finding, b: Finding): number {
-  return a.location.filePath.localeCompare(b.location.filePath) || a.location.start - b.location.start || a.ruleId.localeCompare(b.ruleId);
-}
-
-function findSites(sourceFile: ts.SourceFile, program: ts.Program, config: ResolvedConfig): ConsumerSite[] {
+/** The consumers the libraries recognise in one file (before wrappers are followed). */
+export function findSites(sourceFile: ts.SourceFile, program: ts.Program, config: ResolvedConfig): ConsumerSite[] {
   const imports = importedModules(sourceFile);
   const checker = program.getTypeChecker();
   return LIBRARIES.flatMap((library) => library.findConsumers(sourceFile, { checker, program, config, imports }));
 }
 
-/** Consumers registered in one file, with their handlers analysed (no wrapper following). */
-export function analyzeSourceFile(sourceFile: ts.SourceFile, program: ts.Program, config: ResolvedConfig): ConsumerReport[] {
-  const checker = program.getTypeChecker();
-  const reports = findSites(sourceFile, program, config).map((site) => buildConsumerReport(site, checker, config));
-  assignIds(reports);
-  return reports;
-}
-
 /** Ids that survive edits above the consumer (no line numbers): file, library, source, handler, ordinal. */
-function assignIds(reports: ConsumerReport[]): void {
+export function assignIds(reports: ConsumerReport[]): void {
   const counts = new Map<string, number>();
   for (const report of reports) {
     const base = `${report.registration.location.filePath}#${report.registration.library}:${report.registration.form}:${report.registration.source ?? ''}:${report.handlerName}`;

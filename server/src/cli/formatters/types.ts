@@ -1,5 +1,5 @@
 import type { Finding } from '../../model';
-import type { LintRun } from '../../analysis/api';
+import type { LintRun } from '../../pipeline/api';
 import type { RuleMeta } from '../../rules/types';
 
 /** Everything a formatter needs; formatters are pure functions of it. */

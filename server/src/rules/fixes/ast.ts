@@ -1,10 +1,10 @@
 /** Finding the nodes a finding points at, for fixes that edit around them. */
 import { ts } from 'ts-morph';
 import type { SourceLocation } from '../../model';
-import type { FixContext } from './context';
+import type { SourceReader } from '../../analysis/source/reader';
 
 /** The outermost node that starts and ends exactly at the location (a call, a statement…). */
-export function nodeAt(context: FixContext, location: SourceLocation): ts.Node | undefined {
+export function nodeAt(context: SourceReader, location: SourceLocation): ts.Node | undefined {
   const sourceFile = context.sourceFile(location.filePath);
   if (!sourceFile) return undefined;
   let found: ts.Node | undefined;

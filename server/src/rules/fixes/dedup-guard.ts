@@ -9,7 +9,7 @@
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
 import type { GuardStrategy } from '../../config/types';
-import type { FixContext } from './context';
+import type { SourceReader } from '../../analysis/source/reader';
 import { nodeAt } from './ast';
 import { CodeStyle, detectStyle, indentLines, indentationAt, quoted } from './style';
 
@@ -23,7 +23,8 @@ interface HandlerShape {
   indent: string;
 }
 
-type Builder = (consumer: ConsumerReport, shape: HandlerShape, context: FixContext, style: CodeStyle) => FixSuggestion;
+/** Builds one strategy's fix; `preferred` is the strategy the config names (its fix is marked preferred). */
+type Builder = (consumer: ConsumerReport, shape: HandlerShape, context: SourceReader, style: CodeStyle, preferred: GuardStrategy) => FixSuggestion;
 
 function containsReturn(statements: readonly ts.Statement[]): boolean {
   let found = false;
@@ -36,7 +37,7 @@ function containsReturn(statements: readonly ts.Statement[]): boolean {
   return found;
 }
 
-function handlerShape(consumer: ConsumerReport, context: FixContext): HandlerShape | undefined {
+function handlerShape(consumer: ConsumerReport, context: SourceReader): HandlerShape | undefined {
   const handler = nodeAt(context, consumer.handlerRange);
   if (!handler || !ts.isFunctionLike(handler)) return undefined;
   const body = (handler as ts.FunctionLikeDeclaration).body;
@@ -79,7 +80,7 @@ function tailText(shape: HandlerShape): string {
 }
 
 /** What a duplicate does in this consumer: ack and return, or return (the library settles). */
-function skipDuplicate(consumer: ConsumerReport, context: FixContext, style: CodeStyle): string[] {
+function skipDuplicate(consumer: ConsumerReport, context: SourceReader, style: CodeStyle): string[] {
   const s = style.semicolon;
   const registration = nodeAt(context, consumer.registration.location);
   const message = consumer.identityExpression?.split(/[.?]/)[0] ?? 'msg';
@@ -95,7 +96,7 @@ function skipDuplicate(consumer: ConsumerReport, context: FixContext, style: Cod
  * A claim still marked 'processing' belongs to another delivery in progress, or to one that
  * crashed within its lease: this copy must come back later, not be settled as a duplicate.
  */
-function retryLater(consumer: ConsumerReport, context: FixContext, style: CodeStyle): string[] {
+function retryLater(consumer: ConsumerReport, context: SourceReader, style: CodeStyle): string[] {
   const s = style.semicolon;
   const registration = nodeAt(context, consumer.registration.location);
   const message = consumer.identityExpression?.split(/[.?]/)[0] ?? 'msg';
@@ -166,7 +167,7 @@ function existingRedisClient(sourceFile: ts.SourceFile): string | undefined {
   return undefined;
 }
 
-const redisFix: Builder = (consumer, shape, context, style) => {
+const redisFix: Builder = (consumer, shape, context, style, preferred) => {
   const q = (text: string) => quoted(text, style);
   const { semicolon: s, newline: n, indentUnit: u } = style;
   const i = shape.indent;
@@ -195,10 +196,10 @@ const redisFix: Builder = (consumer, shape, context, style) => {
     `${i}${u}throw error${s}`,
     `${i}}`,
   ];
-  return buildFix(shape, 'redis', 'Add a Redis dedup guard keyed by the message identity (SET NX lease)', lines.join(n), moduleLines, style, context);
+  return buildFix(shape, 'redis', 'Add a Redis dedup guard keyed by the message identity (SET NX lease)', lines.join(n), moduleLines, style, preferred);
 };
 
-const sqlFix: Builder = (consumer, shape, context, style) => {
+const sqlFix: Builder = (consumer, shape, context, style, preferred) => {
   const q = (text: string) => quoted(text, style);
   const { semicolon: s, newline: n, indentUnit: u } = style;
   const i = shape.indent;
@@ -229,10 +230,10 @@ const sqlFix: Builder = (consumer, shape, context, style) => {
     `${i}${u}db.release()${s}`,
     `${i}}`,
   ];
-  return buildFix(shape, 'sql', 'Add an inbox-table dedup guard (INSERT … ON CONFLICT DO NOTHING in one transaction)', lines.join(n), moduleLines, style, context);
+  return buildFix(shape, 'sql', 'Add an inbox-table dedup guard (INSERT … ON CONFLICT DO NOTHING in one transaction)', lines.join(n), moduleLines, style, preferred);
 };
 
-const memoryFix: Builder = (consumer, shape, context, style) => {
+const memoryFix: Builder = (consumer, shape, context, style, preferred) => {
   const { semicolon: s, newline: n } = style;
   const i = shape.indent;
   const key = dedupKey(consumer, style, 'processed:');
@@ -251,17 +252,17 @@ const memoryFix: Builder = (consumer, shape, context, style) => {
   const edits: TextEdit[] = [{ filePath: shape.sourceFile.fileName, start: first.getStart(), end: first.getStart(), newText: guard.join(n) + n + i }];
   const module = moduleEdit(shape.sourceFile, moduleLines, style);
   if (module) edits.unshift(module);
-  return { title: 'Add an in-memory dedup guard (tests only: lost on restart)', safe: false, preferred: context.config.guardStrategy === 'memory', edits: withBinding(consumer, edits) };
+  return { title: 'Add an in-memory dedup guard (tests only: lost on restart)', safe: false, preferred: preferred === 'memory', edits: withBinding(consumer, edits) };
 };
 
-function buildFix(shape: HandlerShape, strategy: GuardStrategy, title: string, replacement: string, moduleLines: string[], style: CodeStyle, context: FixContext): FixSuggestion {
+function buildFix(shape: HandlerShape, strategy: GuardStrategy, title: string, replacement: string, moduleLines: string[], style: CodeStyle, preferred: GuardStrategy): FixSuggestion {
   const first = shape.work[0];
   const last = shape.tail.length ? shape.tail[shape.tail.length - 1] : shape.work[shape.work.length - 1];
   const tail = tailText(shape);
   const edits: TextEdit[] = [{ filePath: shape.sourceFile.fileName, start: first.getStart(), end: last.getEnd(), newText: tail ? replacement + style.newline + tail : replacement }];
   const module = moduleEdit(shape.sourceFile, moduleLines, style);
   if (module) edits.unshift(module);
-  return { title, safe: false, preferred: context.config.guardStrategy === strategy, edits };
+  return { title, safe: false, preferred: preferred === strategy, edits };
 }
 
 /** Adds the parameter bindings the identity expression needs (kafkajs `{ topic, partition, message }`). */
@@ -275,7 +276,7 @@ const BUILDERS: Partial<Record<GuardStrategy, Builder>> = { redis: redisFix, sql
  * One fix per strategy that applies to this handler. Powertools' makeIdempotent wraps a Lambda
  * handler, so it is not offered for these consumers.
  */
-export function dedupGuardFixes(consumer: ConsumerReport, context: FixContext): FixSuggestion[] {
+export function dedupGuardFixes(consumer: ConsumerReport, context: SourceReader, preferred: GuardStrategy): FixSuggestion[] {
   if (!consumer.identityExpression) return [];
   const shape = handlerShape(consumer, context);
   if (!shape) return [];
@@ -284,7 +285,7 @@ export function dedupGuardFixes(consumer: ConsumerReport, context: FixContext): 
   for (const strategy of ['redis', 'sql', 'memory'] as const) {
     const build = BUILDERS[strategy];
     if (!build) continue;
-    const fix = build(consumer, shape, context, style);
+    const fix = build(consumer, shape, context, style, preferred);
     fixes.push(strategy === 'memory' ? fix : { ...fix, edits: withBinding(consumer, fix.edits) });
   }
   // The configured strategy first, so editors list it on top.

@@ -5,7 +5,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion } from '../../model';
-import type { FixContext } from './context';
+import type { SourceReader } from '../../analysis/source/reader';
 import { nodeAt } from './ast';
 import { prefixedKey } from './style';
 import { unwrap } from '../../analysis/source/ast';
@@ -95,7 +95,7 @@ function sqsFix(effect: EffectOccurrence, call: ts.CallExpression, identity: str
   return [{ title, safe: false, edits: setObjectProperty(object, 'MessageDeduplicationId', prefixedKey(identity, ''), effect.location.filePath) }];
 }
 
-export function effectLevelFixes(consumer: ConsumerReport, effect: EffectOccurrence, context: FixContext): FixSuggestion[] {
+export function effectLevelFixes(consumer: ConsumerReport, effect: EffectOccurrence, context: SourceReader): FixSuggestion[] {
   const kind = effect.description.effectFix;
   if (!kind || effect.chain.length) return [];
   const node = nodeAt(context, effect.location);

@@ -12,12 +12,12 @@
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
 import { unwrap } from '../../analysis/source/ast';
-import type { FixContext } from './context';
+import type { SourceReader } from '../../analysis/source/reader';
 import { nodeAt } from './ast';
 import { appendToBlock, insertBefore, settleWriter } from './settle';
 import { detectStyle } from './style';
 
-export function manualAckFix(consumer: ConsumerReport, context: FixContext): FixSuggestion[] {
+export function manualAckFix(consumer: ConsumerReport, context: SourceReader): FixSuggestion[] {
   const { library, ackModeLocation, ackMode } = consumer.registration;
   if (library !== 'amqplib' || ackMode !== 'auto-before-handler' || !ackModeLocation || consumer.registration.wrapperLocation) return [];
   const option = nodeAt(context, ackModeLocation);

@@ -1,12 +1,12 @@
 /** Fixes that reorder a handler: settle after the work, await what was dropped, effects under the guard. */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence, SettleOccurrence } from '../../model';
-import type { FixContext } from './context';
+import type { SourceReader } from '../../analysis/source/reader';
 import { isAsyncFunction } from '../../analysis/source/ast';
 import { enclosingFunction, fullLineRange, nodeAt, statementInBlock } from './ast';
 
 /** Moves the ack statement below the last statement of the same block that does the processing. */
-export function moveAckAfterProcessingFix(consumer: ConsumerReport, settle: SettleOccurrence, effects: EffectOccurrence[], context: FixContext): FixSuggestion[] {
+export function moveAckAfterProcessingFix(consumer: ConsumerReport, settle: SettleOccurrence, effects: EffectOccurrence[], context: SourceReader): FixSuggestion[] {
   void consumer;
   const ack = nodeAt(context, settle.handlerLocation);
   const ackStatement = ack && statementInBlock(ack);
@@ -40,7 +40,7 @@ export function moveAckAfterProcessingFix(consumer: ConsumerReport, settle: Sett
 }
 
 /** Adds `await` to a call whose promise is dropped (or turns `void p()` into `await p()`). */
-export function addMissingAwaitFix(effect: EffectOccurrence, context: FixContext): FixSuggestion[] {
+export function addMissingAwaitFix(effect: EffectOccurrence, context: SourceReader): FixSuggestion[] {
   const call = nodeAt(context, effect.handlerLocation);
   if (!call || !ts.isCallExpression(call)) return [];
   const fn = enclosingFunction(call);
@@ -60,7 +60,7 @@ export function addMissingAwaitFix(effect: EffectOccurrence, context: FixContext
 }
 
 /** Moves an effect that runs before the guard to just after the guard's if-statement. */
-export function moveUnderGuardFix(consumer: ConsumerReport, effect: EffectOccurrence, guard: GuardOccurrence, context: FixContext): FixSuggestion[] {
+export function moveUnderGuardFix(consumer: ConsumerReport, effect: EffectOccurrence, guard: GuardOccurrence, context: SourceReader): FixSuggestion[] {
   void consumer;
   const effectNode = nodeAt(context, effect.handlerLocation);
   const guardNode = nodeAt(context, guard.handlerLocation);

@@ -6,14 +6,14 @@
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, SettleOccurrence, SourceLocation } from '../../model';
 import { locationOf, unwrap } from '../../analysis/source/ast';
-import type { FixContext } from './context';
+import type { SourceReader } from '../../analysis/source/reader';
 import { fullLineRange, nodeAt } from './ast';
 import { detectStyle, indentationAt } from './style';
 
 const ARRAY_LOOPS = new Set(['forEach', 'map', 'flatMap', 'filter', 'some', 'every', 'reduce']);
 
 /** The statement `settle;` / `await settle;` / `void settle;` directly in a block or a switch case. */
-export function settleStatement(settle: SettleOccurrence, context: FixContext): ts.ExpressionStatement | undefined {
+export function settleStatement(settle: SettleOccurrence, context: SourceReader): ts.ExpressionStatement | undefined {
   if (settle.chain.length) return undefined;
   const call = nodeAt(context, settle.location);
   if (!call || !ts.isCallExpression(call)) return undefined;
@@ -25,7 +25,7 @@ export function settleStatement(settle: SettleOccurrence, context: FixContext): 
   return ts.isBlock(owner) || ts.isCaseClause(owner) || ts.isDefaultClause(owner) ? statement : undefined;
 }
 
-export function removeSettleFix(settle: SettleOccurrence, context: FixContext, preferred: boolean): FixSuggestion[] {
+export function removeSettleFix(settle: SettleOccurrence, context: SourceReader, preferred: boolean): FixSuggestion[] {
   const statement = settleStatement(settle, context);
   if (!statement) return [];
   const text = statement.getSourceFile().text;
@@ -46,7 +46,7 @@ export function removeSettleFix(settle: SettleOccurrence, context: FixContext, p
  * that leaves it. The consumer's own loop (loop-style consumers) is not one: it settles a new
  * message each time.
  */
-export function settleLoop(consumer: ConsumerReport, settle: SettleOccurrence, context: FixContext): SourceLocation | undefined {
+export function settleLoop(consumer: ConsumerReport, settle: SettleOccurrence, context: SourceReader): SourceLocation | undefined {
   const statement = settleStatement(settle, context);
   if (!statement) return undefined;
   const call = nodeAt(context, settle.location) as ts.CallExpression;
@@ -79,7 +79,7 @@ export function settleLoop(consumer: ConsumerReport, settle: SettleOccurrence, c
 }
 
 /** Moves a settle that a loop repeats to just after the loop statement. */
-export function moveOutOfLoopFix(settle: SettleOccurrence, context: FixContext): FixSuggestion[] {
+export function moveOutOfLoopFix(settle: SettleOccurrence, context: SourceReader): FixSuggestion[] {
   const statement = settleStatement(settle, context);
   if (!statement) return [];
   let loop: ts.Node | undefined = statement.parent;

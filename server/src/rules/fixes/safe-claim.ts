@@ -25,7 +25,7 @@
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence } from '../../model';
 import { calledName, receiverOf, unwrap } from '../../analysis/source/ast';
-import type { FixContext } from './context';
+import type { SourceReader } from '../../analysis/source/reader';
 import { nodeAt, statementInBlock } from './ast';
 import { settleWriter } from './settle';
 import { detectStyle, indentLines, indentationAt, lineStartOf, quoted } from './style';
@@ -42,7 +42,7 @@ interface CheckShape {
   block: ts.Block;
 }
 
-export function safeClaimFix(consumer: ConsumerReport, guard: GuardOccurrence, record: EffectOccurrence | undefined, context: FixContext): FixSuggestion[] {
+export function safeClaimFix(consumer: ConsumerReport, guard: GuardOccurrence, record: EffectOccurrence | undefined, context: SourceReader): FixSuggestion[] {
   if (guard.chain.length || guard.kind !== 'check' || guard.scope !== 'message') return [];
   if (!record || record.chain.length || record.description.category !== 'redis') return [];
   const check = checkShape(context, guard);
@@ -107,7 +107,7 @@ export function safeClaimFix(consumer: ConsumerReport, guard: GuardOccurrence, r
 }
 
 /** `redis.exists(k)` / `redis.get(k)` tested by an if (directly, or through a const just before it) whose then-branch skips. */
-function checkShape(context: FixContext, guard: GuardOccurrence): CheckShape | undefined {
+function checkShape(context: SourceReader, guard: GuardOccurrence): CheckShape | undefined {
   const call = nodeAt(context, guard.location);
   if (!call || !ts.isCallExpression(call) || !/^(exists|get)$/.test(calledName(call) ?? '') || call.arguments.length !== 1) return undefined;
   const receiver = receiverOf(call);
@@ -194,7 +194,7 @@ function seenBranch(ifStatement: ts.IfStatement, text: string, unit: string, ind
 }
 
 /** What a delivery does while another one holds the claim: come back later, never be skipped. */
-function inFlight(consumer: ConsumerReport, context: FixContext, at: ts.Node, style: ReturnType<typeof detectStyle>): string[] {
+function inFlight(consumer: ConsumerReport, context: SourceReader, at: ts.Node, style: ReturnType<typeof detectStyle>): string[] {
   const s = style.semicolon;
   const writer = settleWriter(consumer, context, at);
   if (writer?.nackRequeue && (consumer.registration.library === 'amqplib' || consumer.registration.library === 'nestjs-microservices')) {

@@ -15,7 +15,7 @@
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, SettleOccurrence, TextEdit, TransactionScope } from '../../model';
 import { calledName, propertyOf, propertyValue, receiverOf, unwrap, unwrapAwait } from '../../analysis/source/ast';
-import type { FixContext } from './context';
+import type { SourceReader } from '../../analysis/source/reader';
 import { nodeAt } from './ast';
 import { removeSettleFix } from './remove-settle';
 import { detectStyle, indentationAt, lineStartOf } from './style';
@@ -31,7 +31,7 @@ export interface OffsetsFixInput {
   outside: SettleOccurrence[];
 }
 
-export function sendOffsetsFix(consumer: ConsumerReport, input: OffsetsFixInput, context: FixContext): FixSuggestion[] {
+export function sendOffsetsFix(consumer: ConsumerReport, input: OffsetsFixInput, context: SourceReader): FixSuggestion[] {
   if (consumer.registration.library !== 'kafkajs' || consumer.registration.form !== 'eachMessage' || consumer.registration.wrapperLocation) return [];
   const run = nodeAt(context, consumer.registration.location);
   if (!run || !ts.isCallExpression(run)) return [];
@@ -60,7 +60,7 @@ export function sendOffsetsFix(consumer: ConsumerReport, input: OffsetsFixInput,
   return [{ title: 'Commit the consumed offset in the transaction (transaction.sendOffsets, autoCommit: false)', safe: false, preferred: true, edits }];
 }
 
-function sendOffsetsEdits(sends: EffectOccurrence[], run: ts.CallExpression, context: FixContext, style: ReturnType<typeof detectStyle>): TextEdit[] | undefined {
+function sendOffsetsEdits(sends: EffectOccurrence[], run: ts.CallExpression, context: SourceReader, style: ReturnType<typeof detectStyle>): TextEdit[] | undefined {
   const send = sends.find((effect) => !effect.chain.length);
   const call = send && nodeAt(context, send.location);
   if (!call || !ts.isCallExpression(call)) return undefined;

@@ -6,7 +6,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, SettleOccurrence, TextEdit } from '../../model';
-import type { FixContext } from './context';
+import type { SourceReader } from '../../analysis/source/reader';
 import { nodeAt } from './ast';
 import { detectStyle, indentationAt, lineStartOf } from './style';
 import { functionOf } from '../locate';
@@ -106,7 +106,7 @@ export interface SettleWriter {
  * The settle calls for the handler, built from a settle the handler already makes before `at`
  * (its channel and message expressions), or from the library's shape when there is none.
  */
-export function settleWriter(consumer: ConsumerReport, context: FixContext, at: ts.Node): SettleWriter | undefined {
+export function settleWriter(consumer: ConsumerReport, context: SourceReader, at: ts.Node): SettleWriter | undefined {
   const library = consumer.registration.library;
   const handler = functionOf(at);
   const existing = consumer.settles
@@ -188,7 +188,7 @@ function bindsName(name: ts.BindingName, wanted: string): boolean {
 }
 
 /** A settle replaced by another call (ack → nack with requeue), keeping its `await` and statement. */
-export function replaceSettle(settle: SettleOccurrence, context: FixContext, replacement: (call: ts.CallExpression) => string | undefined): TextEdit[] {
+export function replaceSettle(settle: SettleOccurrence, context: SourceReader, replacement: (call: ts.CallExpression) => string | undefined): TextEdit[] {
   const call = nodeAt(context, settle.location);
   if (!call || !ts.isCallExpression(call)) return [];
   const text = replacement(call);

@@ -1,83 +1,18 @@
 /**
- * One lint run for the CLI: collect files, prefilter them by text, load only the broker files
- * (and what they import) into a ts-morph project from the nearest tsconfig, and analyse them.
+ * One lint run for the CLI (`runLint`, the LintRequest/LintRun API of api.ts): collect files,
+ * prefilter them by text, load only the broker files (and what they import) into a program from the
+ * nearest tsconfig (program.ts), and analyse them (analyze.ts); then a second pass over the files
+ * that call a wrapper found in the first.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Project, ts } from 'ts-morph';
-import { LintInputError, type LintRequest, type LintRun } from './api';
-import { analyzeFiles } from './report/build';
+import { ts } from 'ts-morph';
+import type { LintRequest, LintRun } from './api';
+import { analyzeFiles } from './analyze';
 import { collectFiles, readSource } from './files';
 import type { FileProblem } from '../model';
 import { mentionsBroker } from './prefilter';
-import { WorkspacePackage, findWorkspacePackages, workspacePaths } from './workspaces';
-
-/** Options that make any project loadable for analysis, whatever its tsconfig says. Shared with the server. */
-export const ANALYSIS_OVERRIDES: ts.CompilerOptions = { noEmit: true, allowJs: true, skipLibCheck: true, checkJs: false };
-
-/** The language settings assumed for a project without a tsconfig.json. Shared with the server. */
-export const NO_TSCONFIG_OPTIONS: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  module: ts.ModuleKind.Node16,
-  moduleResolution: ts.ModuleResolutionKind.Node16,
-  esModuleInterop: true,
-  experimentalDecorators: true,
-};
-
-const DEFAULT_OPTIONS: ts.CompilerOptions = { ...ANALYSIS_OVERRIDES, ...NO_TSCONFIG_OPTIONS, strict: true };
-
-export function findTsconfig(start: string): string | undefined {
-  let directory = fs.existsSync(start) && fs.statSync(start).isDirectory() ? start : path.dirname(start);
-  for (;;) {
-    const candidate = path.join(directory, 'tsconfig.json');
-    if (fs.existsSync(candidate)) return candidate;
-    const parent = path.dirname(directory);
-    if (parent === directory) return undefined;
-    directory = parent;
-  }
-}
-
-export interface LoadedProgram {
-  program: ts.Program;
-  project: Project;
-  tsconfigPath?: string;
-  warnings: string[];
-}
-
-/** A TypeScript program whose roots are the given files, with the project's compiler options. */
-export function loadProgram(rootFiles: readonly string[], tsconfigPath: string | undefined, explicit: boolean, workspaceRoot?: string): LoadedProgram {
-  const warnings: string[] = [];
-  let project: Project | undefined;
-  if (tsconfigPath) {
-    try {
-      project = new Project({ tsConfigFilePath: tsconfigPath, skipAddingFilesFromTsConfig: true, skipFileDependencyResolution: true, compilerOptions: ANALYSIS_OVERRIDES });
-      const diagnostics = project.getConfigFileParsingDiagnostics?.() ?? [];
-      const firstError = diagnostics.find((diagnostic) => diagnostic.getCategory() === ts.DiagnosticCategory.Error);
-      if (firstError) {
-        const message = ts.flattenDiagnosticMessageText(firstError.compilerObject.messageText, ' ');
-        if (explicit) throw new LintInputError(`${tsconfigPath}: ${message}`);
-        warnings.push(`${tsconfigPath}: ${message}; analysing with default compiler options`);
-        project = undefined;
-      }
-    } catch (error) {
-      if (error instanceof LintInputError) throw error;
-      const message = `${tsconfigPath} could not be read (${(error as Error).message.split('\n')[0]})`;
-      if (explicit) throw new LintInputError(message);
-      warnings.push(`${message}; analysing with default compiler options`);
-      project = undefined;
-    }
-  } else {
-    warnings.push('no tsconfig.json found; analysing with default compiler options');
-  }
-  if (!project) project = new Project({ compilerOptions: DEFAULT_OPTIONS, skipFileDependencyResolution: true });
-  // Sibling packages of a monorepo that was never installed: map their names to their sources.
-  const root = workspaceRoot ?? (tsconfigPath ? path.dirname(tsconfigPath) : undefined);
-  const options = project.getCompilerOptions();
-  const paths = root ? workspacePaths(root, options.paths as Record<string, string[]> | undefined) : undefined;
-  if (paths) project.compilerOptions.set({ paths });
-  for (const file of rootFiles) project.addSourceFileAtPath(file);
-  return { program: project.getProgram().compilerObject, project, tsconfigPath, warnings };
-}
+import { findTsconfig, loadProgram } from './program';
+import { WorkspacePackage, findWorkspacePackages } from './workspaces';
 
 export function runLint(request: LintRequest): LintRun {
   const collected = collectFiles(request.paths, request.cwd, request.config.ignore);

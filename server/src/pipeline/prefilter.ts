@@ -3,7 +3,7 @@
  * library's `mentions`, e.g. `.xreadgroup(`) are parsed and type-checked as roots; what they
  * reach is loaded through module resolution.
  */
-import { BROKER_PACKAGES, LIBRARIES } from './libraries';
+import { BROKER_PACKAGES, LIBRARIES } from '../analysis/libraries';
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -6,13 +6,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LintInputError, type LintRun, type RunLint } from '../analysis/api';
+import { LintInputError, type LintRun, type RunLint } from '../pipeline/api';
 import type { Finding } from '../model';
 import { ConfigError, loadConfig, toConfiguredSeverity } from '../config/config';
 import type { RuleMeta } from '../rules/types';
 import { helpText, parseArgs, UsageError, type CliOptions } from './args';
 import { formatExplainText } from './formatters/explain';
-import { formatters } from './formatters/index';
+import { formatters } from './formatters';
 import { relativePath } from './formatters/util';
 import { VERSION } from './version';
 

@@ -2,17 +2,17 @@
 import type { ts } from 'ts-morph';
 import type { ConsumerReport, Finding, RelatedLocation } from '../model';
 import type { ResolvedConfig } from '../config/types';
-import type { FixContext } from './fixes/context';
-import { allRules } from './index';
+import type { SourceReader } from '../analysis/source/reader';
+import { allRules } from '.';
 
-export function runRules(consumer: ConsumerReport, config: ResolvedConfig, fixes: FixContext): Finding[] {
+export function runRules(consumer: ConsumerReport, config: ResolvedConfig, source: SourceReader): Finding[] {
   const findings: Finding[] = [];
   for (const rule of allRules) {
     const severity = config.rules[rule.meta.id] ?? rule.meta.defaultSeverity;
     if (severity === 'off') continue;
     rule.check(consumer, {
       config,
-      fixes,
+      source,
       report: (report) =>
         findings.push({
           ruleId: rule.meta.id,
@@ -29,7 +29,7 @@ export function runRules(consumer: ConsumerReport, config: ResolvedConfig, fixes
 }
 
 /** Runs the file-level rules (those with `checkFile`) on one linted file. */
-export function runFileRules(sourceFile: ts.SourceFile, checker: ts.TypeChecker, config: ResolvedConfig, fixes: FixContext): Finding[] {
+export function runFileRules(sourceFile: ts.SourceFile, checker: ts.TypeChecker, config: ResolvedConfig, source: SourceReader): Finding[] {
   const findings: Finding[] = [];
   for (const rule of allRules) {
     if (!rule.checkFile) continue;
@@ -37,7 +37,7 @@ export function runFileRules(sourceFile: ts.SourceFile, checker: ts.TypeChecker,
     if (severity === 'off') continue;
     rule.checkFile({
       config,
-      fixes,
+      source,
       checker,
       sourceFile,
       report: (report) =>

@@ -1,5 +1,5 @@
 /**
- * One analysed project per workspace folder, kept alive across edits. Text reaches TypeScript as
+ * The language server's program: one analysed project per workspace folder, kept alive across edits. Text reaches TypeScript as
  * versioned snapshots through a LanguageService, so an edit re-parses one file and the program's
  * structure is reused; nothing is rebuilt per keystroke.
  */
@@ -7,12 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getLibFiles, libFolderInMemoryPath } from '@ts-morph/common';
 import { ts } from 'ts-morph';
-import { analyzeFiles } from '../analysis/report/build';
-import { collectFiles, isSourceFile, MAX_FILE_BYTES } from '../analysis/files';
+import { analyzeFiles } from './analyze';
+import { collectFiles, isSourceFile, MAX_FILE_BYTES } from './files';
 import type { AnalysisResult } from '../model';
-import { mentionsBroker } from '../analysis/prefilter';
-import { ANALYSIS_OVERRIDES, NO_TSCONFIG_OPTIONS, findTsconfig } from '../analysis/runner';
-import { ConfigError, loadConfig } from '../config/config';
+import { mentionsBroker } from './prefilter';
+import { analysisOptions, findTsconfig, readTsconfig } from './program';
+import { ConfigError } from '../config/config';
+import { loadProjectConfig } from './config';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/types';
 
 const LIB_FILES = new Map(getLibFiles().map((file) => [path.posix.join(libFolderInMemoryPath, file.fileName), file.text]));
@@ -109,7 +110,7 @@ export class WorkspaceProject {
   private loadConfig(): void {
     let base: ResolvedConfig = structuredClone(DEFAULT_CONFIG);
     try {
-      base = loadConfig(this.root);
+      base = loadProjectConfig(this.root);
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : (error as Error).message;
       this.logger.warn(`delivery-lint: ${message}; using the default configuration`);
@@ -120,21 +121,15 @@ export class WorkspaceProject {
 
   private loadCompilerOptions(): void {
     this.tsconfigPath = findTsconfig(this.root);
-    this.options = { ...NO_TSCONFIG_OPTIONS };
     if (!this.tsconfigPath) {
       this.logger.info(`delivery-lint: no tsconfig.json above ${this.root}; using default compiler options`);
-    } else {
-      const parsed = ts.getParsedCommandLineOfConfigFile(this.tsconfigPath, {}, {
-        ...ts.sys,
-        onUnRecoverableConfigFileDiagnostic: (diagnostic) => this.logger.warn(`delivery-lint: ${this.tsconfigPath}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`),
-      });
-      if (parsed) {
-        const errors = parsed.errors.filter((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error && diagnostic.code !== 18003);
-        for (const error of errors.slice(0, 3)) this.logger.warn(`delivery-lint: ${this.tsconfigPath}: ${ts.flattenDiagnosticMessageText(error.messageText, ' ')}`);
-        this.options = parsed.options;
-      }
+      this.options = analysisOptions(undefined);
+      return;
     }
-    this.options = { ...this.options, ...ANALYSIS_OVERRIDES };
+    const reading = readTsconfig(this.tsconfigPath);
+    // The roots are the broker files, not the tsconfig's `include`: "no inputs" is not a problem here.
+    for (const error of reading.errors.filter((candidate) => !candidate.noInputs).slice(0, 3)) this.logger.warn(`delivery-lint: ${this.tsconfigPath}: ${error.message}`);
+    this.options = analysisOptions(reading.options);
   }
 
   private scanRootFiles(): void {

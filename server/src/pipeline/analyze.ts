@@ -1,0 +1,145 @@
+/**
+ * analyzeFiles: the analysis of a set of files in a TypeScript program, from library sites to
+ * suppressed findings (ARCHITECTURE.md, "Pipeline"):
+ *
+ *   1. library sites: every library module looks for registrations in the broker files;
+ *   2. wrappers: a registration whose handler calls a callback parameter makes its callers consumers;
+ *   3. consumer reports: analysis/report/ builds one per consumer registered in the lint files;
+ *   4. rules: every enabled rule judges each report, and the file-level rules each lint file;
+ *   5. suppressions: `delivery-lint-disable…` comments drop findings.
+ *
+ * Editor-independent: the CLI (pipeline/lint.ts) and the language server (pipeline/workspace-project.ts)
+ * both call it with a ts.Program they own. A file whose analysis throws becomes a FileProblem, never
+ * a crash.
+ */
+import type { ts } from 'ts-morph';
+import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
+import type { ConsumerSite } from '../analysis/libraries';
+import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
+import { Suppressions } from '../analysis/source/directives';
+import type { SourceReader } from '../analysis/source/reader';
+import { functionName } from '../analysis/source/ast';
+import type { ResolvedConfig } from '../config/types';
+import type { AnalysisResult, ConsumerReport, FileProblem, Finding } from '../model';
+import { runFileRules, runRules } from '../rules/runner';
+
+export interface AnalyzeOptions {
+  program: ts.Program;
+  /** Absolute paths of the files to lint. */
+  files: readonly string[];
+  /**
+   * Files where consumers may be registered (those importing a broker library); wrappers defined
+   * there are followed into the lint files that call them. Defaults to `files`.
+   */
+  brokerFiles?: readonly string[];
+  config: ResolvedConfig;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
+  const { program, config } = options;
+  const checker = program.getTypeChecker();
+  const lintFiles = new Set(options.files);
+  const problems: FileProblem[] = [];
+  const source: SourceReader = {
+    sourceText: (filePath) => program.getSourceFile(filePath)?.getFullText(),
+    sourceFile: (filePath) => program.getSourceFile(filePath),
+  };
+
+  // 1. Registrations in every file that imports a broker library.
+  const sites: ConsumerSite[] = [];
+  const brokerFiles = [...new Set([...(options.brokerFiles ?? []), ...options.files])];
+  for (const filePath of brokerFiles) {
+    const sourceFile = program.getSourceFile(filePath);
+    if (!sourceFile) {
+      if (lintFiles.has(filePath)) problems.push({ filePath, message: 'could not be loaded into the TypeScript program' });
+      continue;
+    }
+    try {
+      sites.push(...findSites(sourceFile, program, config));
+    } catch (error) {
+      problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
+    }
+  }
+
+  // 2. Wrappers: a registration whose handler calls a callback parameter; its callers are consumers.
+  const wrappers = sites.map((site) => ({ site, wrapper: findWrapper(site, checker) }));
+  const callSites = findWrapperCalls(
+    wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!),
+    options.files.map((file) => program.getSourceFile(file)).filter((file): file is ts.SourceFile => !!file),
+    checker,
+  );
+
+  // 3. Reports for the consumers registered in the lint files, then rules and suppressions.
+  const consumers: ConsumerReport[] = [];
+  const unresolvedWrappers: { name: string; filePath: string }[] = [];
+  let done = 0;
+  for (const { site, wrapper } of wrappers) {
+    if (!lintFiles.has(site.registrationNode.getSourceFile().fileName)) continue;
+    if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
+    const report = guarded(problems, site, () => buildConsumerReport(site, checker, config));
+    if (!report) continue;
+    if (wrapper) {
+      report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
+      unresolvedWrappers.push({ name: functionName(wrapper.wrapper).split('.').pop()!, filePath: wrapper.wrapper.getSourceFile().fileName });
+    }
+    consumers.push(report);
+  }
+  for (const call of callSites) {
+    const report = guarded(problems, call.site, () => buildConsumerReport(call.site, checker, config, call));
+    if (report) consumers.push(report);
+  }
+  assignIds(consumers);
+
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  for (const consumer of consumers) {
+    done++;
+    options.onProgress?.(done, consumers.length);
+    for (const finding of runRules(consumer, config, source)) {
+      // A wrapper's ack serves every consumer registered through it: one finding, not one per caller.
+      const key = `${finding.ruleId}:${finding.location.filePath}:${finding.location.start}`;
+      if (seen.has(key) || isSuppressed(finding, program)) continue;
+      seen.add(key);
+      findings.push(finding);
+    }
+  }
+  for (const filePath of options.files) {
+    const sourceFile = program.getSourceFile(filePath);
+    if (!sourceFile) continue;
+    try {
+      findings.push(...runFileRules(sourceFile, checker, config, source).filter((finding) => !isSuppressed(finding, program)));
+    } catch (error) {
+      problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
+    }
+  }
+  findings.sort(compareFindings);
+  return { consumers, findings, problems, filesLinted: [...options.files], filesAnalyzed: options.files.length, unresolvedWrappers };
+}
+
+function guarded<T>(problems: FileProblem[], site: ConsumerSite, build: () => T): T | undefined {
+  try {
+    return build();
+  } catch (error) {
+    problems.push({ filePath: site.registrationNode.getSourceFile().fileName, message: `analysis failed: ${(error as Error).message}` });
+    return undefined;
+  }
+}
+
+const suppressionCache = new WeakMap<ts.SourceFile, Suppressions>();
+
+function isSuppressed(finding: Finding, program: ts.Program): boolean {
+  const sourceFile = program.getSourceFile(finding.location.filePath);
+  if (!sourceFile) return false;
+  let suppressions = suppressionCache.get(sourceFile);
+  if (!suppressions) {
+    suppressions = new Suppressions(sourceFile.getFullText(), sourceFile);
+    suppressionCache.set(sourceFile, suppressions);
+  }
+  return suppressions.isSuppressed(finding.ruleId, finding.location.line);
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return a.location.filePath.localeCompare(b.location.filePath) || a.location.start - b.location.start || a.ruleId.localeCompare(b.ruleId);
+}
+
