@@ -4,6 +4,7 @@ import type { LintRun } from '../../server/src/pipeline/api';
 import type { ConsumerReport, Finding, FindingSeverity, SourceLocation } from '../../server/src/model';
 import type { FormatInput } from '../../server/src/cli/formatters/types';
 import type { RuleMeta } from '../../server/src/rules/types';
+import { KAFKA_TRAITS } from '../../server/src/analysis/libraries/kafkajs';
 
 export const CWD = path.resolve('/work-fixture/project');
 
@@ -47,6 +48,7 @@ export function consumer(overrides: Partial<ConsumerReport> = {}): ConsumerRepor
     registration: {
       library: 'kafkajs',
       libraryDisplayName: 'KafkaJS',
+      traits: KAFKA_TRAITS,
       source: 'orders.placed',
       location: registration,
       ackMode: 'implicit-after-return',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SourceLocation } from '../../server/src/model';
-import type { CrashOutcome, CrashTimeline } from '../../server/src/model';
+import type { CrashOutcome, CrashTimeline, SourceLocation } from '../../server/src/model';
+import { KAFKA_TRAITS } from '../../server/src/analysis/libraries/kafkajs';
 import { RULES } from '../../client/src/generated/rules';
 import { buildView, escapeHtml, render } from '../../client/src/panel/render';
 import { isPanelMessage, type PanelConsumer, type PanelData } from '../../client/src/panel/types';
@@ -47,7 +47,7 @@ function timeline(): CrashTimeline {
 function consumer(overrides: Partial<PanelConsumer> = {}): PanelConsumer {
   return {
     id: `${FILE}:4:3:kafkajs`,
-    registration: { library: 'kafkajs', libraryDisplayName: 'kafkajs', source: `orders${HOSTILE}`, location: at(4), ackMode: 'implicit-after-return', form: 'eachMessage' },
+    registration: { library: 'kafkajs', libraryDisplayName: 'kafkajs', traits: KAFKA_TRAITS, source: `orders${HOSTILE}`, location: at(4), ackMode: 'implicit-after-return', form: 'eachMessage' },
     handlerName: `handle${BREAKOUT}`,
     handlerLocation: at(5),
     handlerRange: { ...at(5), endLine: 30 },

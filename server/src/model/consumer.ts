@@ -5,12 +5,17 @@
  */
 import type { CrashTimeline } from './crash-timeline';
 import type { AckMode, Semantics } from './delivery';
+import type { LibraryId, LibraryTraits, Transport } from './library';
 import type { SourceLocation, TextEdit } from './location';
 import type { EffectOccurrence, GuardOccurrence, HandlerPath, SettleOccurrence } from './occurrences';
 
 export interface ConsumerRegistration {
-  library: string;
+  library: LibraryId;
   libraryDisplayName: string;
+  /** What the library does with a message (docs/model.md, "Per-library behaviour"); for NestJS, its transport's. */
+  traits: LibraryTraits;
+  /** NestJS microservices: the transport the handler is served over, when known. */
+  transport?: Transport;
   /** Queue, topic or subscription name when it is a static string. */
   source?: string;
   /** The registering call (consumer.run, channel.consume, Consumer.create…). */
@@ -18,8 +23,12 @@ export interface ConsumerRegistration {
   /** The option or bootstrap that decides the ack mode, when there is one. */
   ackModeLocation?: SourceLocation;
   ackMode: AckMode;
-  /** Form of registration: "eachMessage", "eachBatch", "consume", "handleMessage"… */
+  /** Form of registration, for display only: "eachMessage", "eachBatch", "consume", "EventPattern (RMQ)"… */
   form: string;
+  /** The handler receives a batch of messages (kafkajs `eachBatch`, sqs-consumer `handleMessageBatch`). */
+  batch?: boolean;
+  /** A request/reply handler (NestJS `@MessagePattern`): its caller waits for the answer. */
+  requestReply?: boolean;
   /** For consumers registered through a wrapper: where the wrapper registers with the library. */
   wrapperLocation?: SourceLocation;
   /** The library settles only what the handler returns (sqs-consumer 14+). */

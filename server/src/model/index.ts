@@ -7,5 +7,6 @@ export type * from './consumer';
 export type * from './crash-timeline';
 export type * from './delivery';
 export type * from './findings';
+export type * from './library';
 export type * from './location';
 export type * from './occurrences';

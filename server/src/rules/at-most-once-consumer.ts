@@ -10,7 +10,7 @@
  */
 import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../model';
 import { isFailureRouting } from '../analysis/report/ordering';
-import { consumerName, effectPhrase, effectRelated, listPhrases } from './describe';
+import { ackOnDelivery, autoAckRemedy, consumerName, effectPhrase, effectRelated, listPhrases } from './describe';
 import { manualAckFix } from './fixes/manual-ack';
 import { Rule, RuleContext, docsUrl } from './types';
 
@@ -33,7 +33,7 @@ export const atMostOnceConsumer: Rule = {
     if (consumer.declaredSemanticsOverride === 'at-most-once') return;
     // Request/reply (@MessagePattern): the caller waits for the answer, so a lost request is its
     // timeout or error to retry, not a silent loss.
-    if (consumer.registration.form.startsWith('MessagePattern')) return;
+    if (consumer.registration.requestReply) return;
     const effects = stateChanges(consumer);
     if (!effects.length) return;
     const related: RelatedLocation[] = [];
@@ -44,7 +44,7 @@ export const atMostOnceConsumer: Rule = {
       message:
         `${consumerName(consumer)} is at-most-once: ${ackOnDelivery(consumer)}, so the broker forgets the message before the handler runs. ` +
         `If the process crashes, is redeployed or a step fails during the handler, whatever has not completed of ${listPhrases(effects.map(effectPhrase))} is lost for good: the message is not redelivered. ` +
-        `${remedy(consumer)} ` +
+        `${autoAckRemedy(consumer)} ` +
         `If losing messages is acceptable here, declare it: /** @delivery at-most-once */ on the handler.`,
       location: consumer.registration.location,
       related,
@@ -63,30 +63,4 @@ function stateChanges(consumer: ConsumerReport): EffectOccurrence[] {
     }
   }
   return found.sort((a, b) => a.handlerLocation.start - b.handlerLocation.start);
-}
-
-/** Why this consumer is acked on delivery, in the library's own terms. */
-export function ackOnDelivery(consumer: ConsumerReport): string {
-  const { library, form } = consumer.registration;
-  switch (library) {
-    case 'amqplib':
-      return 'it consumes with `noAck: true`';
-    case 'azure-service-bus':
-      return "its receiver uses `receiveMode: 'receiveAndDelete'`";
-    case 'nestjs-microservices':
-      if (form.includes('(RMQ)')) return 'Nest consumes the RMQ queue with `noAck: true` (its default unless the bootstrap sets `noAck: false`)';
-      return `the ${/\(([^)]+)\)/.exec(form)?.[1] ?? 'transport'} transport has no acks and never redelivers`;
-    case 'nats-jetstream':
-      return 'its consumer does not ack (an ordered consumer, or ack policy none) and never redelivers';
-    default:
-      return `${library} acks the message on delivery`;
-  }
-}
-
-function remedy(consumer: ConsumerReport): string {
-  const { library, form } = consumer.registration;
-  if (library === 'amqplib') return 'Consume with `noAck: false` and ack after the processing succeeds.';
-  if (library === 'azure-service-bus') return "Use `receiveMode: 'peekLock'` (the default) and complete the message after the processing succeeds.";
-  if (library === 'nestjs-microservices' && form.includes('(RMQ)')) return 'Set `noAck: false` in the RMQ options and ack with `context.getChannelRef().ack(context.getMessage())` after the processing.';
-  return 'Use a transport or consumer that acks after the processing (explicit acks), so a message whose handler did not finish is redelivered.';
 }

@@ -1,73 +1,67 @@
-/** Wording shared by the rules' messages, so every finding names its consumer the same way. */
-import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../model';
-
-const SOURCE_NOUN: Record<string, string> = { kafkajs: 'topic', amqplib: 'queue', 'sqs-consumer': 'queue', 'nestjs-microservices': 'pattern', 'confluent-kafka': 'topic', bullmq: 'queue', 'google-pubsub': 'subscription', 'client-sqs': 'queue', 'redis-streams': 'stream' };
+/**
+ * Wording shared by the rules' messages, so every finding names its consumer the same way. What a
+ * library does is read from its traits (model/library.ts, set by its module in analysis/libraries/):
+ * nothing here knows a library by name.
+ */
+import type { ByAckMode, ConsumerReport, EffectOccurrence, HeldUnsettled, RelatedLocation } from '../model';
 
 /** "kafkajs consumer of topic 'orders.placed'" */
 export function consumerName(consumer: ConsumerReport): string {
-  const { library, source } = consumer.registration;
-  const noun = SOURCE_NOUN[library] ?? 'source';
-  return source ? `${library} consumer of ${noun} '${source}'` : `${library} consumer`;
+  const { library, source, traits } = consumer.registration;
+  return source ? `${library} consumer of ${traits.sourceNoun} '${source}'` : `${library} consumer`;
 }
 
-/** Why the broker delivers the message again, per library and ack mode. */
+function forAckMode<T>(value: ByAckMode<T>, consumer: ConsumerReport): T {
+  return value[consumer.registration.ackMode] ?? value.default;
+}
+
+/** Why the broker delivers the message again, for this library and ack mode. */
 export function redeliveryCause(consumer: ConsumerReport): string {
-  switch (consumer.registration.library) {
-    case 'kafkajs':
-    case 'confluent-kafka':
-      return consumer.registration.ackMode === 'explicit'
-        ? 'a crash, a rebalance or a failed step before commitOffsets makes Kafka deliver it again'
-        : 'a crash or a rebalance before the offset is committed makes Kafka deliver it again';
-    case 'amqplib':
-      return 'a crash, a lost connection or a nack before the ack makes RabbitMQ deliver it again';
-    case 'sqs-consumer':
-      return 'a crash, a thrown error or a visibility timeout before the delete makes SQS deliver it again';
-    case 'nestjs-microservices':
-      return consumer.registration.form.endsWith('(Kafka)')
-        ? 'a crash or a rebalance before Nest commits the offset makes Kafka deliver it again'
-        : 'a crash, a lost connection or a nack before the ack makes RabbitMQ deliver it again';
-    case 'bullmq':
-      return 'a worker that stalls (a crash, a deploy, a blocked event loop) or a retried failure makes BullMQ run the job again';
-    case 'google-pubsub':
-      return 'a crash, a nack or an expired ack deadline before the ack makes Pub/Sub deliver it again';
-    case 'azure-service-bus':
-      return consumer.registration.ackMode === 'explicit'
-        ? 'a crash, an abandon or an expired lock before completeMessage makes Service Bus deliver it again'
-        : 'a crash, a thrown error (the receiver abandons the message) or an expired lock makes Service Bus deliver it again';
-    case 'client-sqs':
-      return 'a crash, a failed step or an expired visibility timeout before DeleteMessage makes SQS deliver it again';
-    case 'lambda-sqs':
-      return 'a failed or timed-out invocation (without batchItemFailures, one failing record fails the whole batch) or an SQS duplicate makes Lambda deliver it again';
-    case 'nats-jetstream':
-      return 'a crash, a nak or an ack wait that expires before the ack makes JetStream deliver it again';
-    case 'redis-streams':
-      return 'a crash before XACK leaves the entry pending, and XAUTOCLAIM/XCLAIM (or a restart reading the pending entries) delivers it again';
-    default:
-      return 'the broker delivers it again after a crash or a lost ack';
-  }
+  return forAckMode(consumer.registration.traits.redeliveryCause, consumer);
 }
 
-/** What settling means for this library, in one phrase ("commits the offset"). */
+/** What settling means for this library, in one phrase ("the offset is committed"). */
 export function settleMeaning(consumer: ConsumerReport): string {
-  switch (consumer.registration.library) {
-    case 'kafkajs':
-    case 'confluent-kafka':
-      return 'the offset is committed';
-    case 'bullmq':
-      return 'BullMQ completes the job';
-    case 'azure-service-bus':
-      return 'the receiver completes the message';
-    case 'sqs-consumer':
-      return 'sqs-consumer deletes the message';
-    case 'nestjs-microservices':
-      return consumer.registration.form.endsWith('(Kafka)') ? 'Nest commits the offset' : 'the message is acknowledged';
-    case 'lambda-sqs':
-      return 'Lambda deletes the batch from SQS';
-    case 'nats-jetstream':
-      return 'the client acks the message';
-    default:
-      return 'the message is acknowledged';
-  }
+  return consumer.registration.traits.settleMeaning;
+}
+
+/** What a failure that reaches the library does ("BullMQ marks the job failed and retries it"). */
+export function failureOutcome(consumer: ConsumerReport): string {
+  return consumer.registration.traits.failureOutcome;
+}
+
+/** What settling the message a second time does, or undefined where that is harmless. */
+export function secondSettleConsequence(consumer: ConsumerReport): string | undefined {
+  const value = consumer.registration.traits.secondSettle;
+  return value && forAckMode(value, consumer);
+}
+
+/** How the library holds a message this consumer leaves unsettled, or undefined where it retries it. */
+export function heldUnsettled(consumer: ConsumerReport): HeldUnsettled | undefined {
+  const { traits, ackMode, settlesByReturn } = consumer.registration;
+  const held = traits.holdsUnsettled;
+  if (!held) return undefined;
+  // sqs-consumer 14+ holds what the handler does not return; the others hold only in explicit-ack mode.
+  if (held.kind === 'until-returned') return settlesByReturn === true ? held : undefined;
+  return ackMode === 'explicit' ? held : undefined;
+}
+
+/** Why this consumer is acked on delivery, in the library's own terms. */
+export function ackOnDelivery(consumer: ConsumerReport): string {
+  return consumer.registration.traits.autoAck?.reason ?? `${consumer.registration.library} acks the message on delivery`;
+}
+
+/** How to make an auto-acked consumer ack after its processing. */
+export function autoAckRemedy(consumer: ConsumerReport): string {
+  return (
+    consumer.registration.traits.autoAck?.remedy ??
+    'Use a transport or consumer that acks after the processing (explicit acks), so a message whose handler did not finish is redelivered.'
+  );
+}
+
+/** A phrase of the traits with its `{{name}}` values filled in. */
+export function fillPhrase(phrase: string, values: Record<string, string>): string {
+  return phrase.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
 export function effectPhrase(effect: EffectOccurrence): string {
@@ -89,10 +83,6 @@ export function listPhrases(items: string[], max = 3): string {
   const rest = items.length - shown.length;
   const joined = shown.length > 1 ? `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}` : shown[0] ?? '';
   return rest > 0 ? `${joined} (and ${rest} more)` : joined;
-}
-
-export function relativeLine(location: { line: number }): string {
-  return `line ${location.line}`;
 }
 
 /** The consumer's registration, as a related location every finding carries. */

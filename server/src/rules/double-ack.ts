@@ -14,8 +14,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, RelatedLocation, SettleOccurrence } from '../model';
-import { consumerName, registrationRelated } from './describe';
-import { ackOnDelivery } from './at-most-once-consumer';
+import { ackOnDelivery, consumerName, registrationRelated, secondSettleConsequence } from './describe';
 import type { SourceReader } from '../analysis/source/reader';
 import { manualAckFix } from './fixes/manual-ack';
 import { moveOutOfLoopFix, removeSettleFix, settleLoop, settleStatement } from './fixes/remove-settle';
@@ -38,7 +37,7 @@ export const doubleAck: Rule = {
 
   check(consumer: ConsumerReport, context: RuleContext): void {
     if (consumer.incomplete) return;
-    const consequence = secondSettleFails(consumer);
+    const consequence = secondSettleConsequence(consumer);
     if (!consequence) return;
     const auto = consumer.registration.ackMode === 'auto-before-handler';
     const findings = new Map<number, { settle: SettleOccurrence; first?: SettleOccurrence }>();
@@ -83,20 +82,6 @@ export const doubleAck: Rule = {
     }
   },
 };
-
-/** What a second settle does in this library, or undefined where it is harmless. */
-function secondSettleFails(consumer: ConsumerReport): string | undefined {
-  const { library, form } = consumer.registration;
-  if (library === 'amqplib' || (library === 'nestjs-microservices' && form.includes('(RMQ)'))) {
-    return 'RabbitMQ answers an unknown delivery tag with 406 PRECONDITION_FAILED and closes the channel: every unacked message on it is redelivered (duplicates), and the consumer receives nothing more until it reconnects.';
-  }
-  if (library === 'azure-service-bus') {
-    return consumer.registration.ackMode === 'auto-before-handler'
-      ? 'Service Bus rejects settling a message received in receiveAndDelete mode: the call throws after the work is done.'
-      : 'Service Bus rejects settling a message that is already settled: the call throws (the message is already settled) after the work is done.';
-  }
-  return undefined;
-}
 
 function fixesFor(consumer: ConsumerReport, settle: SettleOccurrence, first: SettleOccurrence | undefined, context: SourceReader): FixSuggestion[] {
   if (!first) {

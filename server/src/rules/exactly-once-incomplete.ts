@@ -21,7 +21,6 @@ import { Rule, RuleContext, docsUrl } from './types';
 
 const ID = 'exactly-once-incomplete';
 
-const KAFKA_LIBRARIES = new Set(['kafkajs', 'confluent-kafka']);
 export const SEND_OFFSETS_LABEL = 'transaction.sendOffsets()';
 const TRANSACTIONAL_SEND = /^Kafka transactional send/;
 
@@ -38,7 +37,7 @@ export const exactlyOnceIncomplete: Rule = {
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
-    if (consumer.incomplete || !KAFKA_LIBRARIES.has(consumer.registration.library)) return;
+    if (consumer.incomplete || !consumer.registration.traits.transactionalOffsets) return;
     for (const transaction of transactionsOf(consumer)) {
       const inTransaction = consumer.settles.filter((settle) => settle.label === SEND_OFFSETS_LABEL && sameTransaction(settle.transaction, transaction.scope));
       const outside = consumer.settles.filter((settle) => settle.kind === 'commit' && settle.label !== SEND_OFFSETS_LABEL);

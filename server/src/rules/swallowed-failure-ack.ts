@@ -15,10 +15,10 @@
  * settle after the failure is judged; a second one is `double-ack`'s.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, EffectOccurrence, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SettleOccurrence, SourceLocation } from '../model';
+import type { ConsumerReport, EffectOccurrence, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SettleOccurrence, SourceLocation, SettleCode } from '../model';
 import { FAILURE_DESTINATION } from '../analysis/effects/messaging';
 import { isPositiveSettle } from '../analysis/report/ordering';
-import { consumerName, effectPhrase, listPhrases, registrationRelated, settleMeaning } from './describe';
+import { consumerName, effectPhrase, failureOutcome, fillPhrase, listPhrases, registrationRelated, settleMeaning } from './describe';
 import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
 import type { SourceReader } from '../analysis/source/reader';
 import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally, functionOf, locationWithin, reachedWithin, textOf, within } from './locate';
@@ -143,7 +143,7 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
  */
 function answeredOrCrashed(consumer: ConsumerReport, path: HandlerPath, clause: ts.CatchClause): boolean {
   if (/\bprocess\.(exit|abort)\s*\(/.test(clause.block.getText())) return true; // a crash: nothing is settled, the broker redelivers
-  return consumer.registration.form.startsWith('MessagePattern') && path.exit === 'return' && !!path.exitLocation && within(path.exitLocation, clause.block);
+  return !!consumer.registration.requestReply && path.exit === 'return' && !!path.exitLocation && within(path.exitLocation, clause.block);
 }
 
 /** A positive settle in a `finally` that runs when the processing in its try throws. */
@@ -168,6 +168,7 @@ function judgeFinallyAck(consumer: ConsumerReport, path: HandlerPath, context: S
 
 /** Whether a settle drops the message: no requeue and no dead-letter route (RULES.md 3a "Settles"). */
 function drops(consumer: ConsumerReport, settle: SettleOccurrence): boolean {
+  if (!consumer.registration.traits.drop) return false;
   if (settle.kind === 'term') return true;
   if (settle.kind !== 'nack' && settle.kind !== 'reject') return false;
   return settle.requeue === false && consumer.registration.deadLetterRoute === false;
@@ -279,7 +280,7 @@ function render(consumer: ConsumerReport, finding: Finding, context: SourceReade
       break;
     case 'drop':
       message =
-        `${name}: when ${work} ${fails}, ${finding.settle!.label} ${finding.settle!.kind === 'term' ? 'terminates the message: JetStream never redelivers it' : `without requeue drops the message: no dead-letter exchange is declared for ${consumer.registration.source ? `queue '${consumer.registration.source}'` : 'the queue'} in the project`}. ` +
+        `${name}: when ${work} ${fails}, ${finding.settle!.label} ${fillPhrase(consumer.registration.traits.drop!.explanation, { queue: consumer.registration.source ? `queue '${consumer.registration.source}'` : 'the queue' })}. ` +
         `The failed message is lost. Nack it for redelivery, or publish it to a dead-letter queue first.`;
       break;
     case 'finally':
@@ -293,25 +294,24 @@ function render(consumer: ConsumerReport, finding: Finding, context: SourceReade
 
 function fixesFor(consumer: ConsumerReport, finding: Finding, context: SourceReader): FixSuggestion[] {
   const fixes: FixSuggestion[] = [];
-  const library = consumer.registration.library;
-  const channelLibrary = library === 'amqplib' || (library === 'nestjs-microservices' && consumer.registration.form.includes('(RMQ)'));
+  const settleCode = consumer.registration.traits.code?.settle;
+  const throughChannel = settleCode?.via === 'channel';
   const settleInFinally = finding.settle ? !!enclosingFinally(context, finding.settle.location) : false;
-  if (finding.kind === 'drop' && finding.settle) {
-    const settle = finding.settle;
-    const edits = replaceSettle(settle, context, (call) => {
-      if (settle.kind === 'term') return ts.isPropertyAccessExpression(call.expression) ? `${call.expression.expression.getText()}.nak()` : undefined;
+  const redeliver = consumer.registration.traits.drop?.redeliver;
+  if (finding.kind === 'drop' && finding.settle && redeliver) {
+    const edits = replaceSettle(finding.settle, context, (call) => {
       const callee = call.expression;
       const [message] = call.arguments;
-      if (!ts.isPropertyAccessExpression(callee) || !message) return undefined;
-      return `${callee.expression.getText()}.nack(${message.getText()}, false, true)`;
+      if (!ts.isPropertyAccessExpression(callee) || (!message && /\{\{\s*message\s*\}\}/.test(redeliver.call))) return undefined;
+      return fillPhrase(redeliver.call, { receiver: callee.expression.getText(), ...(message ? { message: message.getText() } : {}) });
     });
-    if (edits.length) fixes.push({ title: settle.kind === 'term' ? 'Nak the message for redelivery instead of terminating it' : 'Nack the message with requeue, for redelivery', safe: false, preferred: true, edits });
+    if (edits.length) fixes.push({ title: redeliver.title, safe: false, preferred: true, edits });
     return fixes;
   }
   if (finding.kind === 'finally' || !finding.clause || settleInFinally) return fixes;
   const clause = finding.clause;
-  if (channelLibrary && finding.kind === 'ack' && finding.settle && finding.settle.chain.length === 0) {
-    const nack = nackOnFailurePath(consumer, finding.settle, clause, context);
+  if (throughChannel && finding.kind === 'ack' && finding.settle && finding.settle.chain.length === 0) {
+    const nack = nackOnFailurePath(consumer, settleCode, finding.settle, clause, context);
     fixes.push(...nack);
   }
   const rethrow = rethrowFix(clause, `Rethrow the error from the catch${finding.kind === 'return' ? ` so ${failureOutcome(consumer)}` : ''}`, !fixes.length);
@@ -320,11 +320,12 @@ function fixesFor(consumer: ConsumerReport, finding: Finding, context: SourceRea
 }
 
 /**
- * amqplib / NestJS RMQ: on the failure path, `channel.nack(msg, false, true)` instead of the ack (the
- * ack in the catch is replaced; an ack after the try gets a nack and a `return` at the end of the
- * catch); with a dead-letter exchange for the queue, also `nack(msg, false, false)`, which routes there.
+ * Settling through a channel (RabbitMQ): on the failure path, a nack with requeue
+ * (`channel.nack(msg, false, true)`) instead of the ack (the ack in the catch is replaced; an ack
+ * after the try gets a nack and a `return` at the end of the catch); with a dead-letter exchange
+ * for the queue, also the nack without requeue, which routes there.
  */
-function nackOnFailurePath(consumer: ConsumerReport, settle: SettleOccurrence, clause: ts.CatchClause, context: SourceReader): FixSuggestion[] {
+function nackOnFailurePath(consumer: ConsumerReport, code: SettleCode, settle: SettleOccurrence, clause: ts.CatchClause, context: SourceReader): FixSuggestion[] {
   const call = context.sourceFile(settle.location.filePath) && findCall(context, settle);
   if (!call) return [];
   const callee = call.expression;
@@ -332,8 +333,13 @@ function nackOnFailurePath(consumer: ConsumerReport, settle: SettleOccurrence, c
   if (!ts.isPropertyAccessExpression(callee) || !message || callee.name.text !== 'ack') return [];
   const channel = callee.expression.getText();
   const msg = message.getText();
-  const variants: { title: string; text: string; preferred: boolean }[] = [{ title: 'Nack the message with requeue on the failure path, for redelivery', text: `${channel}.nack(${msg}, false, true)`, preferred: true }];
-  if (consumer.registration.deadLetterRoute) variants.push({ title: `Route the failed message to the dead-letter exchange (${channel}.nack(${msg}, false, false))`, text: `${channel}.nack(${msg}, false, false)`, preferred: false });
+  if (!code.nackRequeue) return [];
+  const values = { channel, message: msg };
+  const variants: { title: string; text: string; preferred: boolean }[] = [{ title: 'Nack the message with requeue on the failure path, for redelivery', text: fillPhrase(code.nackRequeue, values), preferred: true }];
+  if (consumer.registration.deadLetterRoute && code.nackDrop) {
+    const drop = fillPhrase(code.nackDrop, values);
+    variants.push({ title: `Route the failed message to the dead-letter exchange (${drop})`, text: drop, preferred: false });
+  }
   const filePath = settle.location.filePath;
   if (within(settle.location, clause.block)) {
     return variants.map((variant) => ({ title: variant.title, safe: false, preferred: variant.preferred, edits: [{ filePath, start: call.getStart(), end: call.getEnd(), newText: variant.text }] }));
@@ -357,22 +363,6 @@ function findCall(context: SourceReader, settle: SettleOccurrence): ts.CallExpre
   };
   ts.forEachChild(sourceFile, visit);
   return found;
-}
-
-function failureOutcome(consumer: ConsumerReport): string {
-  switch (consumer.registration.library) {
-    case 'kafkajs':
-    case 'confluent-kafka':
-      return 'the offset is not committed and the message is retried';
-    case 'sqs-consumer':
-      return 'sqs-consumer leaves the message for redelivery';
-    case 'bullmq':
-      return 'BullMQ marks the job failed and retries it';
-    case 'lambda-sqs':
-      return 'Lambda reports the batch (or the record) as failed';
-    default:
-      return 'the failure reaches the library';
-  }
 }
 
 function baseName(filePath: string): string {

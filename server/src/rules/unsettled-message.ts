@@ -12,9 +12,9 @@
  * exit: the `return` (or `continue`), or the handler's closing brace when it falls off the end.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SourceLocation } from '../model';
+import type { ConsumerReport, FixSuggestion, HandlerPath, HeldUnsettled, PathEvent, RelatedLocation, SourceLocation } from '../model';
 import { isAsyncFunction, locationOf } from '../analysis/source/ast';
-import { consumerName, registrationRelated } from './describe';
+import { consumerName, failureOutcome, heldUnsettled, registrationRelated } from './describe';
 import type { SourceReader } from '../analysis/source/reader';
 import { nodeAt } from './fixes/ast';
 import { appendToBlock, insertBefore, rethrowFix, settleWriter } from './fixes/settle';
@@ -23,8 +23,6 @@ import { blockAlwaysExits, catchClauseAt, functionOf, nodeContaining, reachedWit
 import { Rule, RuleContext, docsUrl } from './types';
 
 const ID = 'unsettled-message';
-
-type Holder = 'amqplib' | 'nest-rmq' | 'pubsub' | 'redis-streams' | 'sqs-consumer';
 
 export const unsettledMessage: Rule = {
   meta: {
@@ -39,43 +37,32 @@ export const unsettledMessage: Rule = {
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
-    const holder = holderOf(consumer);
-    if (!holder || consumer.incomplete) return;
+    const held = heldUnsettled(consumer);
+    if (!held || consumer.incomplete) return;
     const reported = new Set<string>();
     for (const path of consumer.paths) {
-      if (settled(path, holder)) continue;
-      if (path.exit === 'throw' && holder !== 'nest-rmq') continue;
+      if (settled(path, held)) continue;
+      if (path.exit === 'throw' && !held.exceptionCaughtBy) continue;
       const exit = exitOf(consumer, path, context.source);
       if (!exit) continue;
-      if (holder === 'amqplib' && exit.node && nullMessageGuard(exit.node)) continue;
-      if (holder === 'amqplib' && !exit.node && !path.events.length && exit.body && checksMessagePresent(exit.body)) continue;
+      if (held.cancelledWithoutMessage && exit.node && nullMessageGuard(exit.node)) continue;
+      if (held.cancelledWithoutMessage && !exit.node && !path.events.length && exit.body && checksMessagePresent(exit.body)) continue;
       const key = `${exit.location.filePath}:${exit.location.start}`;
       if (reported.has(key)) continue;
       reported.add(key);
       context.report({
-        message: messageFor(consumer, holder, path, exit),
+        message: messageFor(consumer, held, path, exit),
         location: exit.location,
         related: relatedFor(consumer, path),
-        fixes: fixesFor(consumer, holder, path, exit, context.source),
+        fixes: fixesFor(consumer, held, path, exit, context.source),
       });
     }
-    if (holder === 'nest-rmq') reportEscapingExceptions(consumer, context, reported);
+    if (held.exceptionCaughtBy) reportEscapingExceptions(consumer, held, context, reported);
   },
 };
 
-function holderOf(consumer: ConsumerReport): Holder | undefined {
-  const { library, ackMode, form, settlesByReturn } = consumer.registration;
-  if (library === 'sqs-consumer') return settlesByReturn === true ? 'sqs-consumer' : undefined;
-  if (ackMode !== 'explicit') return undefined;
-  if (library === 'amqplib') return 'amqplib';
-  if (library === 'nestjs-microservices' && form.includes('(RMQ)')) return 'nest-rmq';
-  if (library === 'google-pubsub') return 'pubsub';
-  if (library === 'redis-streams') return 'redis-streams';
-  return undefined;
-}
-
-function settled(path: HandlerPath, holder: Holder): boolean {
-  if (holder === 'sqs-consumer') return path.exit === 'throw' || !!path.returnsMessage;
+function settled(path: HandlerPath, held: HeldUnsettled): boolean {
+  if (held.kind === 'until-returned') return path.exit === 'throw' || !!path.returnsMessage;
   return path.events.some((event) => event.kind === 'settle');
 }
 
@@ -147,31 +134,23 @@ function checksMessagePresent(body: ts.Block): boolean {
   });
 }
 
-const HELD: Record<Holder, string> = {
-  amqplib: 'RabbitMQ holds an unacked message until the channel closes: it takes a prefetch slot (enough of them stall the consumer) and comes back only on a reconnect',
-  'nest-rmq': 'in manual-ack mode RabbitMQ holds an unacked message until the channel closes: it takes a prefetch slot (enough of them stall the consumer) and comes back only on a reconnect',
-  pubsub: 'Pub/Sub holds an unacked message while the client keeps extending its lease, then redelivers it, again and again',
-  'redis-streams': 'the entry stays in the consumer group\'s pending list forever unless a claimer (XAUTOCLAIM) takes it over',
-  'sqs-consumer': 'sqs-consumer 14+ deletes only what the handler returns, so the message is never deleted and comes back after every visibility timeout, forever (or until a redrive policy moves it)',
-};
-
-function messageFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, exit: Exit): string {
+function messageFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPath, exit: Exit): string {
   const name = consumerName(consumer);
   const caught = lastCaught(path);
   const how =
     path.exit === 'throw'
-      ? `this throw leaves the handler without acking or nacking the message; Nest catches the exception and does not settle it`
-      : holder === 'sqs-consumer'
-        ? `${exit.node ? 'this return' : 'the handler'} resolves without returning the message${consumer.registration.form === 'handleMessageBatch' ? 's' : ''}`
+      ? `this throw leaves the handler without acking or nacking the message; ${held.exceptionCaughtBy} catches the exception and does not settle it`
+      : held.kind === 'until-returned'
+        ? `${exit.node ? 'this return' : 'the handler'} resolves without returning the message${consumer.registration.batch ? 's' : ''}`
         : `${exit.node ? `this ${exit.node.getFirstToken()?.getText() ?? 'exit'} leaves the handler` : 'the handler reaches its end'} without acking or nacking the message`;
   const after = caught ? ` (after the catch on line ${caught.location.line})` : '';
   const action =
-    holder === 'sqs-consumer'
+    held.kind === 'until-returned'
       ? 'Return the message when it is done (after routing bad input to a dead-letter queue), or throw to have it retried.'
       : caught?.enclosesProcessing
         ? 'Nack it for redelivery on this path (or rethrow where the library retries).'
         : 'Settle it on this path: nack it, or ack bad input after routing it to a dead-letter queue.';
-  return `${name}: ${how}${after}. ${capitalize(HELD[holder])}. ${action}`;
+  return `${name}: ${how}${after}. ${capitalize(held.explanation)}. ${action}`;
 }
 
 function relatedFor(consumer: ConsumerReport, path: HandlerPath): RelatedLocation[] {
@@ -193,7 +172,7 @@ function lastCaught(path: HandlerPath): Extract<PathEvent, { kind: 'caught' }> |
 
 // ---- fixes -----------------------------------------------------------------------------------
 
-function fixesFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, exit: Exit, context: SourceReader): FixSuggestion[] {
+function fixesFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPath, exit: Exit, context: SourceReader): FixSuggestion[] {
   if (path.exit === 'throw') return [];
   const caught = lastCaught(path);
   const clause = caught ? catchClauseAt(context, caught.location) : undefined;
@@ -201,7 +180,7 @@ function fixesFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, e
   let place: { before?: ts.Statement; append?: ts.Block } | undefined;
   if (exit.node) place = { before: exit.node };
   else if (clause && !blockAlwaysExits(clause.block) && !consumer.settles.some((settle) => reachedWithin(settle, clause.block))) place = { append: clause.block };
-  else if (exit.body && !consumer.settles.length && !(holder === 'sqs-consumer' && consumer.paths.some((other) => other.returnsMessage))) place = { append: exit.body };
+  else if (exit.body && !consumer.settles.length && !(held.kind === 'until-returned' && consumer.paths.some((other) => other.returnsMessage))) place = { append: exit.body };
   if (!place) return [];
   const anchor = place.before ?? place.append!;
   const style = detectStyle(anchor.getSourceFile().text);
@@ -209,22 +188,23 @@ function fixesFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, e
   const edit = (text: string): FixSuggestion['edits'] => (place!.before ? insertBefore(place!.before, statement(text)) : appendToBlock(place!.append!, [statement(text)]));
   const failure = !!caught?.enclosesProcessing;
 
-  if (holder === 'sqs-consumer') {
+  if (held.kind === 'until-returned') {
     if (failure && clause) {
-      const rethrow = rethrowFix(clause, 'Rethrow the error so sqs-consumer leaves the message for redelivery', true);
+      const rethrow = rethrowFix(clause, `Rethrow the error so ${failureOutcome(consumer)}`, true);
       return rethrow ? [rethrow] : [];
     }
     const handler = functionOf(anchor);
     const parameter = handler?.parameters[0];
     if (!parameter || !ts.isIdentifier(parameter.name)) return [];
     const name = parameter.name.text;
-    const what = consumer.registration.form === 'handleMessageBatch' ? 'messages' : 'message';
+    const what = consumer.registration.batch ? 'messages' : 'message';
+    const deletes = `${consumer.registration.library} deletes ${what === 'message' ? 'it' : 'them'}`;
     if (exit.node && ts.isReturnStatement(exit.node)) {
       if (exit.node.expression) return [];
-      return [{ title: `Return the ${what} so sqs-consumer deletes ${what === 'message' ? 'it' : 'them'}`, safe: false, preferred: true, edits: [{ filePath: exit.location.filePath, start: exit.node.getStart(), end: exit.node.getEnd(), newText: statement(`return ${name}`) }] }];
+      return [{ title: `Return the ${what} so ${deletes}`, safe: false, preferred: true, edits: [{ filePath: exit.location.filePath, start: exit.node.getStart(), end: exit.node.getEnd(), newText: statement(`return ${name}`) }] }];
     }
     if (place.append && place.append === exit.body) {
-      return [{ title: `Return the ${what} so sqs-consumer deletes ${what === 'message' ? 'it' : 'them'}`, safe: false, preferred: true, edits: appendToBlock(place.append, [statement(`return ${name}`)]) }];
+      return [{ title: `Return the ${what} so ${deletes}`, safe: false, preferred: true, edits: appendToBlock(place.append, [statement(`return ${name}`)]) }];
     }
     return [];
   }
@@ -251,7 +231,7 @@ function fixesFor(consumer: ConsumerReport, holder: Holder, path: HandlerPath, e
  * nack it. Reported once, on the first awaited processing call before the path's settle that no
  * try/catch of the handler encloses.
  */
-function reportEscapingExceptions(consumer: ConsumerReport, context: RuleContext, reported: Set<string>): void {
+function reportEscapingExceptions(consumer: ConsumerReport, held: HeldUnsettled, context: RuleContext, reported: Set<string>): void {
   for (const path of consumer.paths) {
     const settleAt = path.events.findIndex((event) => event.kind === 'settle');
     if (settleAt < 0) continue;
@@ -264,8 +244,8 @@ function reportEscapingExceptions(consumer: ConsumerReport, context: RuleContext
       reported.add(key);
       context.report({
         message:
-          `${consumerName(consumer)}: if ${event.effect.description.label} throws, the exception leaves the handler before the message is settled; Nest catches it and does not nack it. ` +
-          `${capitalize(HELD['nest-rmq'])}. Wrap the processing in try/catch and nack the message in the catch.`,
+          `${consumerName(consumer)}: if ${event.effect.description.label} throws, the exception leaves the handler before the message is settled; ${held.exceptionCaughtBy} catches it and does not nack it. ` +
+          `${capitalize(held.explanation)}. Wrap the processing in try/catch and nack the message in the catch.`,
         location: event.effect.handlerLocation,
         related: [{ location: event.effect.location, message: `${event.effect.description.label} may throw` }, registrationRelated(consumer)],
         fixes: [],

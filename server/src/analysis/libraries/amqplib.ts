@@ -13,6 +13,23 @@ import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 const PACKAGES = ['amqplib', 'amqplib/callback_api', 'amqp-connection-manager'];
 const SETTLES = { ack: 'ack', nack: 'nack', reject: 'reject', ackAll: 'ack', nackAll: 'nack' } as const;
 
+/** How RabbitMQ delivers, shared with NestJS's RMQ transport. */
+export const RABBITMQ = {
+  redeliveryCause: 'a crash, a lost connection or a nack before the ack makes RabbitMQ deliver it again',
+  settleMeaning: 'the message is acknowledged',
+  deadLetter: 'a nack or reject without requeue dead-letters the message when its queue has a dead-letter exchange (`x-dead-letter-exchange`), and drops it otherwise',
+  heldExplanation: 'RabbitMQ holds an unacked message until the channel closes: it takes a prefetch slot (enough of them stall the consumer) and comes back only on a reconnect',
+  secondSettle:
+    'RabbitMQ answers an unknown delivery tag with 406 PRECONDITION_FAILED and closes the channel: every unacked message on it is redelivered (duplicates), and the consumer receives nothing more until it reconnects.',
+  /** Settling through the channel, with the message as argument. */
+  settle: {
+    via: 'channel',
+    ack: '{{channel}}.ack({{message}})',
+    nackRequeue: '{{channel}}.nack({{message}}, false, true)',
+    nackDrop: '{{channel}}.nack({{message}}, false, false)',
+  },
+} as const;
+
 export const amqplib: LibraryModule = {
   info: {
     id: 'amqplib',
@@ -21,6 +38,26 @@ export const amqplib: LibraryModule = {
     registration: '`channel.consume(queue, fn, opts)`, also in `createChannel({ setup })`',
     ackModes: 'explicit (`ack`/`nack`/`reject`), or auto-before-handler with `noAck: true`',
     identity: '`msg.properties.messageId`',
+  },
+  traits: {
+    sourceNoun: 'queue',
+    redeliveryCause: { default: RABBITMQ.redeliveryCause },
+    settleMeaning: RABBITMQ.settleMeaning,
+    failureOutcome: 'the failure reaches the library',
+    deadLetter: RABBITMQ.deadLetter,
+    holdsUnsettled: { kind: 'until-channel-close', explanation: RABBITMQ.heldExplanation, cancelledWithoutMessage: true },
+    secondSettle: { default: RABBITMQ.secondSettle },
+    autoAck: { reason: 'it consumes with `noAck: true`', remedy: 'Consume with `noAck: false` and ack after the processing succeeds.' },
+    drop: {
+      explanation: 'without requeue drops the message: no dead-letter exchange is declared for {{queue}} in the project',
+      redeliver: { title: 'Nack the message with requeue, for redelivery', call: '{{receiver}}.nack({{message}}, false, true)' },
+    },
+    code: {
+      settle: { ...RABBITMQ.settle, fallback: 'registration' },
+      guardSettlesThroughRegistration: true,
+      identityHashFallback: 'content',
+      manualAckOption: 'noAck',
+    },
   },
   identity: { idProperties: ['messageId'], nonUniqueProperties: [] },
 

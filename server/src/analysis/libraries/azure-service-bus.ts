@@ -41,6 +41,22 @@ export const azureServiceBus: LibraryModule = {
       'implicit-after-return (`autoCompleteMessages`, the default) or explicit (`completeMessage`, `abandonMessage`, `deadLetterMessage`, `deferMessage`); `receiveMode: "receiveAndDelete"` is auto-before-handler',
     identity: '`message.messageId`',
   },
+  traits: {
+    // Messages still say "source" for a Service Bus queue or subscription (the wording predates traits).
+    sourceNoun: 'source',
+    redeliveryCause: {
+      default: 'a crash, a thrown error (the receiver abandons the message) or an expired lock makes Service Bus deliver it again',
+      explicit: 'a crash, an abandon or an expired lock before completeMessage makes Service Bus deliver it again',
+    },
+    settleMeaning: 'the receiver completes the message',
+    failureOutcome: 'the failure reaches the library',
+    deadLetter: 'after `maxDeliveryCount` deliveries Service Bus moves the message to the dead-letter subqueue; `deadLetterMessage()` moves it there at once',
+    secondSettle: {
+      default: 'Service Bus rejects settling a message that is already settled: the call throws (the message is already settled) after the work is done.',
+      'auto-before-handler': 'Service Bus rejects settling a message received in receiveAndDelete mode: the call throws after the work is done.',
+    },
+    autoAck: { reason: "its receiver uses `receiveMode: 'receiveAndDelete'`", remedy: "Use `receiveMode: 'peekLock'` (the default) and complete the message after the processing succeeds." },
+  },
   identity: { idProperties: ['messageId', 'sequenceNumber', 'applicationProperties'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {

@@ -31,6 +31,13 @@ export const bullmq: LibraryModule = {
     ackModes: 'implicit-after-return (completed when the processor resolves; stalled jobs run again)',
     identity: '`job.id` (and the payload)',
   },
+  traits: {
+    sourceNoun: 'queue',
+    redeliveryCause: { default: 'a worker that stalls (a crash, a deploy, a blocked event loop) or a retried failure makes BullMQ run the job again' },
+    settleMeaning: 'BullMQ completes the job',
+    failureOutcome: 'BullMQ marks the job failed and retries it',
+    deadLetter: 'none built in: a job that fails its last attempt stays in the failed set, where it can be retried by hand',
+  },
   identity: { idProperties: ['id'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {

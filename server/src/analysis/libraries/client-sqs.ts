@@ -17,7 +17,7 @@ import type { MessageValues } from '../source/message-values';
 import { calledName, receiverOf } from '../source/ast';
 import { commandOf, findProperty, objectLiteral, topProperty } from '../effects/objects';
 import { type MessageBinding, type Shape, MESSAGE, ShapeTracker, bindingProperty, callsAfter } from './loop-shapes';
-import { receiverFromPackages, shortName } from './shared';
+import { receiverFromPackages, shortName, SQS_DEAD_LETTER } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['@aws-sdk/client-sqs'];
@@ -31,6 +31,13 @@ export const clientSqs: LibraryModule = {
     registration: '`send(new ReceiveMessageCommand(…))` (or `receiveMessage`) then a loop over `Messages`: `for…of`, `map` in `Promise.all`, `forEach`',
     ackModes: 'explicit (`DeleteMessageCommand`, `DeleteMessageBatchCommand` after the loop; `ChangeMessageVisibilityCommand` with `VisibilityTimeout: 0` is a nack)',
     identity: '`message.MessageId`; FIFO `MessageDeduplicationId` attribute',
+  },
+  traits: {
+    sourceNoun: 'queue',
+    redeliveryCause: { default: 'a crash, a failed step or an expired visibility timeout before DeleteMessage makes SQS deliver it again' },
+    settleMeaning: 'the message is acknowledged',
+    failureOutcome: 'the failure reaches the library',
+    deadLetter: SQS_DEAD_LETTER,
   },
   identity: { idProperties: ['MessageId', 'MessageDeduplicationId'], nonUniqueProperties: [] },
 

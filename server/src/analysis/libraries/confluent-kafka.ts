@@ -10,7 +10,7 @@ import { ts } from 'ts-morph';
 import { objectLiteral } from '../effects/objects';
 import type { MessageValues } from '../source/message-values';
 import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../source/ast';
-import { CONFLUENT_PACKAGE, KAFKA_IDENTITY_HINT, identityOf, kafkajs, runRegistrations, subscribedTopic } from './kafkajs';
+import { CONFLUENT_PACKAGE, KAFKA_IDENTITY_HINT, identityOf, kafkajs, runRegistrations, subscribedTopic, KAFKA_TRAITS } from './kafkajs';
 import { creationOf, receiverText } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
@@ -23,6 +23,7 @@ export const confluentKafka: LibraryModule = {
     ackModes: 'implicit-after-return (auto-commit) or explicit with `kafkaJS: { autoCommit: false }` in the consumer config (`commitOffsets`, `resolveOffset`)',
     identity: 'topic + partition + `message.offset`; an ID header',
   },
+  traits: KAFKA_TRAITS,
   identity: kafkajs.identity,
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
@@ -35,6 +36,7 @@ export const confluentKafka: LibraryModule = {
       sites.push({
         library: confluentKafka,
         form,
+        ...(form === 'eachBatch' ? { batch: true } : {}),
         registrationNode: call,
         handler,
         messageBindings: handler.parameters.slice(0, 1).map((parameter) => parameter.name),

@@ -24,6 +24,15 @@ export const googlePubsub: LibraryModule = {
     ackModes: 'explicit (`message.ack()` / `nack()`, `ackWithResponse()`)',
     identity: '`message.id`',
   },
+  traits: {
+    sourceNoun: 'subscription',
+    redeliveryCause: { default: 'a crash, a nack or an expired ack deadline before the ack makes Pub/Sub deliver it again' },
+    settleMeaning: 'the message is acknowledged',
+    failureOutcome: 'the failure reaches the library',
+    deadLetter: "the subscription's dead-letter policy forwards a message to its dead-letter topic after `maxDeliveryAttempts`",
+    holdsUnsettled: { kind: 'lease-extended', explanation: 'Pub/Sub holds an unacked message while the client keeps extending its lease, then redelivers it, again and again' },
+    code: { settle: { via: 'message', ack: '{{message}}.ack()', nackRequeue: '{{message}}.nack()' } },
+  },
   identity: { idProperties: ['id', 'attributes'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {

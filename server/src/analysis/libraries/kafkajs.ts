@@ -10,10 +10,24 @@ import { originModule, resolveFunction, typeName } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
 import { callsNamed, destructuredName, firstParameterName, receiverText } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { LibraryTraits } from '../../model';
 
 const PACKAGES = ['kafkajs'];
 /** The package whose KafkaJS-compatible API confluent-kafka.ts reads. */
 export const CONFLUENT_PACKAGE = '@confluentinc/kafka-javascript';
+
+/** How Kafka delivers, for kafkajs and the KafkaJS API of @confluentinc/kafka-javascript. */
+export const KAFKA_TRAITS: LibraryTraits = {
+  sourceNoun: 'topic',
+  redeliveryCause: {
+    default: 'a crash or a rebalance before the offset is committed makes Kafka deliver it again',
+    explicit: 'a crash, a rebalance or a failed step before commitOffsets makes Kafka deliver it again',
+  },
+  settleMeaning: 'the offset is committed',
+  failureOutcome: 'the offset is not committed and the message is retried',
+  deadLetter: 'none built in: a message whose handler keeps throwing is retried and holds up its partition; the handler publishes it to a dead-letter topic itself',
+  transactionalOffsets: true,
+};
 
 export const kafkajs: LibraryModule = {
   info: {
@@ -24,6 +38,7 @@ export const kafkajs: LibraryModule = {
     ackModes: 'implicit-after-return (autoCommit) or explicit (`commitOffsets`, `resolveOffset`)',
     identity: 'topic + partition + `message.offset`; an ID header',
   },
+  traits: { ...KAFKA_TRAITS, code: { sendOffsetsFix: true } },
   identity: { idProperties: ['offset', 'headers'], nonUniqueProperties: ['key'] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
@@ -36,6 +51,7 @@ export const kafkajs: LibraryModule = {
       sites.push({
         library: kafkajs,
         form,
+        ...(form === 'eachBatch' ? { batch: true } : {}),
         registrationNode: call,
         handler,
         messageBindings: handler.parameters.slice(0, 1).map((parameter) => parameter.name),

@@ -22,7 +22,7 @@ import { FunctionWithBody, calledName, constInitializer, forEachDescendant, isFu
 import { resolveFunction, typeName } from '../source/symbols';
 import { findProperty } from '../effects/objects';
 import { type MessageBinding, MESSAGE, ShapeTracker, bindingProperty } from './loop-shapes';
-import { callsNamed } from './shared';
+import { callsNamed, SQS_DEAD_LETTER } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const IDEMPOTENCY = '@aws-lambda-powertools/idempotency';
@@ -43,6 +43,14 @@ export const lambdaSqs: LibraryModule = {
     registration: '`export const handler = async (event: SQSEvent)` looping `event.Records`; Powertools `processPartialResponse(event, recordHandler, processor)`',
     ackModes: 'implicit-after-return (the batch is deleted when the handler returns); a record pushed to `batchItemFailures` is retried',
     identity: '`record.messageId`',
+  },
+  traits: {
+    // No noun for a Lambda's event source in messages yet: the queue is not in the code.
+    sourceNoun: 'source',
+    redeliveryCause: { default: 'a failed or timed-out invocation (without batchItemFailures, one failing record fails the whole batch) or an SQS duplicate makes Lambda deliver it again' },
+    settleMeaning: 'Lambda deletes the batch from SQS',
+    failureOutcome: 'Lambda reports the batch (or the record) as failed',
+    deadLetter: SQS_DEAD_LETTER,
   },
   identity: { idProperties: ['messageId', 'MessageDeduplicationId'], nonUniqueProperties: [] },
 

@@ -1,5 +1,5 @@
 import { ts } from 'ts-morph';
-import type { AckMode } from '../../model';
+import type { AckMode, LibraryId, LibraryTraits, Transport } from '../../model';
 import type { ResolvedConfig } from '../../config/types';
 import type { SettleRecognizer } from '../handler/steps';
 import type { IdentityRules } from '../handler/guards';
@@ -7,7 +7,7 @@ import type { FunctionWithBody } from '../source/ast';
 
 /** What the README's table of supported libraries says about a library; generated from here. */
 export interface LibraryInfo {
-  id: string;
+  id: LibraryId;
   displayName: string;
   /** npm packages whose import marks a file as touching this broker. */
   packages: string[];
@@ -25,7 +25,16 @@ export interface LibraryInfo {
 /** A consumer found in the code: the handler plus what the library decides about it. */
 export interface ConsumerSite {
   library: LibraryModule;
+  /** How it is registered, for display only ("eachMessage", "EventPattern (RMQ)"): nothing may branch on it. */
   form: string;
+  /** NestJS: the transport the handler is served over, when known. */
+  transport?: Transport;
+  /** The library's traits for this consumer, where they differ from `library.traits` (a NestJS transport's). */
+  traits?: LibraryTraits;
+  /** The handler receives a batch of messages (kafkajs `eachBatch`, sqs-consumer `handleMessageBatch`). */
+  batch?: boolean;
+  /** A request/reply handler (NestJS `@MessagePattern`): what it returns or throws is the answer to its caller. */
+  requestReply?: boolean;
   registrationNode: ts.Node;
   /** The function that receives messages (for loop-style consumers: the function holding the loop). */
   handler: FunctionWithBody;
@@ -85,6 +94,10 @@ export interface LibraryContext {
 
 export interface LibraryModule extends SettleRecognizer {
   info: LibraryInfo;
+  /** What the library does with a message (model/library.ts): copied onto every consumer it finds. */
+  traits: LibraryTraits;
+  /** Libraries whose delivery depends on a transport (NestJS): the traits of each; `traits` holds when it is unknown. */
+  traitsByTransport?: Readonly<Record<Transport, LibraryTraits>>;
   identity: IdentityRules;
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[];
 }

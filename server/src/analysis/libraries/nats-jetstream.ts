@@ -36,6 +36,19 @@ export const natsJetstream: LibraryModule = {
     ackModes: 'explicit (`m.ack()`, `m.ackAck()`; `m.nak()` redelivers; `m.term()` drops); legacy subscriptions without `manualAck()` ack after the handler',
     identity: '`m.seq` / `Nats-Msg-Id` header',
   },
+  traits: {
+    // Messages still say "source" for a JetStream stream or consumer (the wording predates traits).
+    sourceNoun: 'source',
+    redeliveryCause: { default: 'a crash, a nak or an ack wait that expires before the ack makes JetStream deliver it again' },
+    settleMeaning: 'the client acks the message',
+    failureOutcome: 'the failure reaches the library',
+    deadLetter: 'none built in: after `max_deliver` attempts JetStream stops redelivering and publishes an advisory; `term()` drops the message at once',
+    autoAck: { reason: 'its consumer does not ack (an ordered consumer, or ack policy none) and never redelivers' },
+    drop: {
+      explanation: 'terminates the message: JetStream never redelivers it',
+      redeliver: { title: 'Nak the message for redelivery instead of terminating it', call: '{{receiver}}.nak()' },
+    },
+  },
   identity: { idProperties: ['seq', 'streamSequence', 'headers'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {

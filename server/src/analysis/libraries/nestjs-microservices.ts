@@ -25,7 +25,9 @@
  */
 import * as path from 'node:path';
 import { ts } from 'ts-morph';
-import type { AckMode } from '../../model';
+import type { AckMode, LibraryTraits, Transport } from '../../model';
+import { RABBITMQ } from './amqplib';
+import { KAFKA_TRAITS } from './kafkajs';
 import { booleanValue, calledName, constInitializer, forEachDescendant, isFunctionWithBody, isProjectCode, propertyOf, propertyValue, staticText, symbolOf, unwrap, type FunctionWithBody } from '../source/ast';
 import { packageOfFile } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
@@ -36,9 +38,51 @@ const PACKAGES = ['@nestjs/microservices'];
 const PATTERN_DECORATORS = ['EventPattern', 'MessagePattern'] as const;
 const SETTLES = { ack: 'ack', nack: 'nack', reject: 'reject', ackAll: 'ack', nackAll: 'nack' } as const;
 
-type TransportName = 'RMQ' | 'KAFKA' | 'NATS' | 'REDIS' | 'TCP' | 'MQTT' | 'GRPC';
+type TransportName = Transport;
 
 const TRANSPORT_LABEL: Record<TransportName, string> = { RMQ: 'RMQ', KAFKA: 'Kafka', NATS: 'NATS', REDIS: 'Redis', TCP: 'TCP', MQTT: 'MQTT', GRPC: 'gRPC' };
+
+/** What every transport shares: handlers are named by their pattern, and a thrown error goes to Nest. */
+const NEST_BASE = { sourceNoun: 'pattern', failureOutcome: 'the failure reaches the library' } as const;
+
+/** A transport without acks: the message is gone once delivered (NATS core, Redis pub/sub, TCP, MQTT, gRPC). */
+function noAckTransport(transport: TransportName): LibraryTraits {
+  return {
+    ...NEST_BASE,
+    redeliveryCause: { default: `the ${TRANSPORT_LABEL[transport]} transport never delivers a message again` },
+    settleMeaning: 'the transport forgets the message once it is delivered',
+    deadLetter: 'none: the transport keeps nothing to dead-letter',
+    autoAck: { reason: `the ${TRANSPORT_LABEL[transport]} transport has no acks and never redelivers` },
+  };
+}
+
+/** Each transport delivers like the broker under it. */
+export const NEST_TRANSPORT_TRAITS: Readonly<Record<TransportName, LibraryTraits>> = {
+  RMQ: {
+    ...NEST_BASE,
+    redeliveryCause: { default: RABBITMQ.redeliveryCause },
+    settleMeaning: RABBITMQ.settleMeaning,
+    deadLetter: RABBITMQ.deadLetter,
+    holdsUnsettled: { kind: 'until-channel-close', explanation: `in manual-ack mode ${RABBITMQ.heldExplanation}`, exceptionCaughtBy: 'Nest' },
+    secondSettle: { default: RABBITMQ.secondSettle },
+    autoAck: {
+      reason: 'Nest consumes the RMQ queue with `noAck: true` (its default unless the bootstrap sets `noAck: false`)',
+      remedy: 'Set `noAck: false` in the RMQ options and ack with `context.getChannelRef().ack(context.getMessage())` after the processing.',
+    },
+    code: { settle: { ...RABBITMQ.settle, fallback: 'nest-context', contextChannel: '{{context}}.getChannelRef()', contextMessage: '{{context}}.getMessage()' } },
+  },
+  KAFKA: {
+    ...NEST_BASE,
+    redeliveryCause: { default: 'a crash or a rebalance before Nest commits the offset makes Kafka deliver it again' },
+    settleMeaning: 'Nest commits the offset',
+    deadLetter: KAFKA_TRAITS.deadLetter,
+  },
+  NATS: noAckTransport('NATS'),
+  REDIS: noAckTransport('REDIS'),
+  TCP: noAckTransport('TCP'),
+  MQTT: noAckTransport('MQTT'),
+  GRPC: noAckTransport('GRPC'),
+};
 
 /** Nest's built-in servers, for the `{ strategy: new ServerRMQ({...}) }` form. */
 const SERVER_CLASSES: Record<string, TransportName> = {
@@ -63,6 +107,14 @@ export const nestjsMicroservices: LibraryModule = {
       'per transport: RMQ auto-before-handler unless `noAck: false`, then explicit (`context.getChannelRef().ack(context.getMessage())`); Kafka implicit-after-return (explicit with `run: { autoCommit: false }`); NATS, Redis, TCP: at-most-once',
     identity: 'RMQ `context.getMessage().properties.messageId`; Kafka topic + partition + `context.getMessage().offset`; payload business keys',
   },
+  // The transport unknown: the consumer is reported incomplete and no rule judges it; the wording is RabbitMQ's.
+  traits: {
+    ...NEST_BASE,
+    redeliveryCause: { default: RABBITMQ.redeliveryCause },
+    settleMeaning: RABBITMQ.settleMeaning,
+    deadLetter: 'per transport',
+  },
+  traitsByTransport: NEST_TRANSPORT_TRAITS,
   identity: { idProperties: ['messageId', 'offset', 'headers'], nonUniqueProperties: ['key'] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
@@ -178,6 +230,8 @@ function siteOf(method: FunctionWithBody & ts.MethodDeclaration, decorator: Patt
   const base = {
     library: nestjsMicroservices,
     form: `${decorator.kind} (${decision.transport ? TRANSPORT_LABEL[decision.transport] : 'transport unknown'})`,
+    ...(decision.transport ? { transport: decision.transport, traits: NEST_TRANSPORT_TRAITS[decision.transport] } : {}),
+    ...(decorator.kind === 'MessagePattern' ? { requestReply: true } : {}),
     registrationNode: decorator.node,
     handler: method,
     messageBindings: [payload, ctx].filter((parameter): parameter is ts.ParameterDeclaration => !!parameter).map((parameter) => parameter.name),

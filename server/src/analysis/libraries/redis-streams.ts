@@ -34,6 +34,16 @@ export const redisStreams: LibraryModule = {
     ackModes: 'explicit (`xack`); `NOACK` acks on delivery',
     identity: 'stream entry ID',
   },
+  traits: {
+    sourceNoun: 'stream',
+    redeliveryCause: { default: 'a crash before XACK leaves the entry pending, and XAUTOCLAIM/XCLAIM (or a restart reading the pending entries) delivers it again' },
+    settleMeaning: 'the message is acknowledged',
+    failureOutcome: 'the failure reaches the library',
+    deadLetter: 'none built in: an entry that keeps failing stays pending; a claimer can move it to a dead-letter stream once XPENDING counts too many deliveries',
+    holdsUnsettled: { kind: 'pending-until-claimed', explanation: "the entry stays in the consumer group's pending list forever unless a claimer (XAUTOCLAIM) takes it over" },
+    autoAck: { reason: 'redis-streams acks the message on delivery' },
+    code: { settle: { via: 'copy' } },
+  },
   identity: { idProperties: ['id', 'entryId', 'streamId', 'messageId'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {

@@ -4,6 +4,9 @@ import { calledName, forEachDescendant, receiverOf, staticText, symbolOf, unwrap
 import { importModuleOf, originModule, typeName } from '../source/symbols';
 import type { LibraryContext } from './library';
 
+/** Where SQS sends a message that keeps failing, for every SQS consumer (sqs-consumer, receive loops, Lambda). */
+export const SQS_DEAD_LETTER = "the queue's redrive policy moves a message to its dead-letter queue after `maxReceiveCount` receives";
+
 /** Every call in a file whose called name is one of `names`. */
 export function callsNamed(sourceFile: ts.SourceFile, names: readonly string[]): ts.CallExpression[] {
   const calls: ts.CallExpression[] = [];

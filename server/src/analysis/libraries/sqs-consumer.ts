@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ts } from 'ts-morph';
 import { booleanValue, propertyFunctionNode, propertyOf, propertyValue, unwrap } from '../source/ast';
 import { resolveFunction } from '../source/symbols';
-import { callsNamed, firstParameterName, newExpressions, refersToImport, shortName } from './shared';
+import { callsNamed, firstParameterName, newExpressions, refersToImport, shortName, SQS_DEAD_LETTER } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
 
 const PACKAGES = ['sqs-consumer'];
@@ -22,6 +22,18 @@ export const sqsConsumer: LibraryModule = {
     registration: '`Consumer.create({ handleMessage })`, `new Consumer({ handleMessageBatch })`',
     ackModes: 'implicit-after-return (deleted when the handler resolves)',
     identity: '`message.MessageId`',
+  },
+  traits: {
+    sourceNoun: 'queue',
+    redeliveryCause: { default: 'a crash, a thrown error or a visibility timeout before the delete makes SQS deliver it again' },
+    settleMeaning: 'sqs-consumer deletes the message',
+    failureOutcome: 'sqs-consumer leaves the message for redelivery',
+    deadLetter: SQS_DEAD_LETTER,
+    holdsUnsettled: {
+      kind: 'until-returned',
+      explanation: 'sqs-consumer 14+ deletes only what the handler returns, so the message is never deleted and comes back after every visibility timeout, forever (or until a redrive policy moves it)',
+    },
+    code: { guardReturnsMessage: true },
   },
   identity: { idProperties: ['MessageId', 'MessageDeduplicationId'], nonUniqueProperties: [] },
 
@@ -53,6 +65,7 @@ export const sqsConsumer: LibraryModule = {
       sites.push({
         library: sqsConsumer,
         form,
+        ...(form === 'handleMessageBatch' ? { batch: true } : {}),
         registrationNode: node,
         handler,
         settlesByReturn: major === undefined ? undefined : major >= 14 && alwaysAcknowledge !== true,

@@ -8,18 +8,23 @@
  *     crash timeline (…)                                    (see timeline.ts)
  */
 import * as path from 'node:path';
-import type { CallChainLink, ConsumerReport, SourceLocation } from '../../model';
+import type { CallChainLink, ConsumerRegistration, ConsumerReport, SourceLocation } from '../../model';
 import { crashTimeline } from '../../analysis/report/crash-timeline';
 import { timelineLines } from './timeline';
 import { colors, compareLocations, compareStrings, plural, relativePath } from './util';
 
-/** A consumer report for JSON output: everything but the per-path event lists (the crash timeline included). */
-export type ExplainedConsumer = Omit<ConsumerReport, 'paths'>;
+/**
+ * A consumer report for JSON output: everything but the per-path event lists (the crash timeline
+ * included) and the library's traits, which are the same for every consumer of a library (they
+ * are listed in docs/model.md, "Per-library behaviour").
+ */
+export type ExplainedConsumer = Omit<ConsumerReport, 'paths' | 'registration'> & { registration: Omit<ConsumerRegistration, 'traits'> };
 
 export function consumersForJson(consumers: readonly ConsumerReport[], cwd: string): ExplainedConsumer[] {
   return sortConsumers(consumers, cwd).map((consumer) => {
     const { paths: _paths, ...rest } = consumer;
-    return { ...rest, timeline: consumer.timeline ?? crashTimeline(consumer) };
+    const { traits: _traits, ...registration } = consumer.registration;
+    return { ...rest, registration, timeline: consumer.timeline ?? crashTimeline(consumer) };
   });
 }
 

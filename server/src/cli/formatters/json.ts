@@ -9,7 +9,7 @@
  *
  * Severity 2 is an error; warnings and infos are 1 (ESLint has no info level).
  * With `--explain` the output is an object instead: { "results": [...the array above],
- * "consumers": [...ConsumerReport without its "paths", with its crash "timeline"] }.
+ * "consumers": [...ConsumerReport without its "paths" and its registration's "traits", with its crash "timeline"] }.
  */
 import type { Finding } from '../../model';
 import { consumersForJson } from './explain';

@@ -11,6 +11,8 @@ import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
 import type { GuardStrategy } from '../../config/types';
 import type { SourceReader } from '../../analysis/source/reader';
 import { nodeAt } from './ast';
+import type { SettleWriter } from './settle';
+import { fillPhrase } from '../describe';
 import { CodeStyle, detectStyle, indentLines, indentationAt, quoted } from './style';
 
 interface HandlerShape {
@@ -79,16 +81,30 @@ function tailText(shape: HandlerShape): string {
   return text.slice(nextLine, shape.tail[shape.tail.length - 1].getEnd()).replace(/\r$/, '');
 }
 
+/**
+ * The settle calls through the channel of the registration (`channel.consume(queue, …)`), for
+ * libraries whose guard fix settles there (traits.code.guardSettlesThroughRegistration).
+ */
+function registrationWriter(consumer: ConsumerReport, context: SourceReader): SettleWriter | undefined {
+  const code = consumer.registration.traits.code;
+  if (!code?.guardSettlesThroughRegistration || !code.settle?.ack) return undefined;
+  const registration = nodeAt(context, consumer.registration.location);
+  if (!registration || !ts.isCallExpression(registration) || !ts.isPropertyAccessExpression(registration.expression)) return undefined;
+  const values = { channel: registration.expression.expression.getText(), message: consumer.identityExpression?.split(/[.?]/)[0] ?? 'msg' };
+  return {
+    ack: fillPhrase(code.settle.ack, values),
+    ...(code.settle.nackRequeue ? { nackRequeue: fillPhrase(code.settle.nackRequeue, values) } : {}),
+  };
+}
+
 /** What a duplicate does in this consumer: ack and return, or return (the library settles). */
 function skipDuplicate(consumer: ConsumerReport, context: SourceReader, style: CodeStyle): string[] {
   const s = style.semicolon;
-  const registration = nodeAt(context, consumer.registration.location);
   const message = consumer.identityExpression?.split(/[.?]/)[0] ?? 'msg';
-  if (consumer.registration.library === 'amqplib' && registration && ts.isCallExpression(registration) && ts.isPropertyAccessExpression(registration.expression)) {
-    return [`${registration.expression.expression.getText()}.ack(${message})${s}`, `return${s}`];
-  }
+  const writer = registrationWriter(consumer, context);
+  if (writer) return [`${writer.ack}${s}`, `return${s}`];
   // sqs-consumer 14+ deletes only messages the handler returns; earlier versions ignore it.
-  if (consumer.registration.library === 'sqs-consumer') return [`return ${message}${s}`];
+  if (consumer.registration.traits.code?.guardReturnsMessage) return [`return ${message}${s}`];
   return [`return${s}`];
 }
 
@@ -98,11 +114,8 @@ function skipDuplicate(consumer: ConsumerReport, context: SourceReader, style: C
  */
 function retryLater(consumer: ConsumerReport, context: SourceReader, style: CodeStyle): string[] {
   const s = style.semicolon;
-  const registration = nodeAt(context, consumer.registration.location);
-  const message = consumer.identityExpression?.split(/[.?]/)[0] ?? 'msg';
-  if (consumer.registration.library === 'amqplib' && registration && ts.isCallExpression(registration) && ts.isPropertyAccessExpression(registration.expression)) {
-    return [`${registration.expression.expression.getText()}.nack(${message}, false, true)${s}`, `return${s}`];
-  }
+  const writer = registrationWriter(consumer, context);
+  if (writer?.nackRequeue) return [`${writer.nackRequeue}${s}`, `return${s}`];
   return [`throw new Error(\`\${dedupKey} is still being processed; retry later\`)${s}`];
 }
 
@@ -117,9 +130,10 @@ function skipBlock(lines: string[], indent: string, style: CodeStyle): string {
  */
 function dedupKey(consumer: ConsumerReport, style: CodeStyle, prefix: string): { expression: string; needsHash: boolean } {
   const identity = consumer.identityExpression!;
-  if (consumer.registration.library === 'amqplib') {
+  const hashed = consumer.registration.traits.code?.identityHashFallback;
+  if (hashed) {
     const message = identity.split('.')[0];
-    const hash = `createHash(${quoted('sha256', style)}).update(${message}.content).digest(${quoted('hex', style)})`;
+    const hash = `createHash(${quoted('sha256', style)}).update(${message}.${hashed}).digest(${quoted('hex', style)})`;
     return { expression: '`' + prefix + '${' + identity + ' ?? ' + hash + '}`', needsHash: true };
   }
   if (identity.startsWith('`')) return { expression: '`' + prefix + identity.slice(1), needsHash: false };

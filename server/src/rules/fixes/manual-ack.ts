@@ -1,5 +1,6 @@
 /**
- * Switching an amqplib consumer from auto-ack to manual ack (the `at-most-once-consumer` quick-fix,
+ * Switching a consumer from auto-ack to manual ack, where its library acks on delivery through a
+ * boolean option (traits.code.manualAckOption: amqplib's `noAck`) (the `at-most-once-consumer` quick-fix,
  * also offered by `double-ack` for an explicit settle inside an auto-acked handler):
  * `noAck: true` becomes `noAck: false`, and every way the handler finishes normally acks the
  * message: `channel.ack(msg)` at the end of the body and before each early `return` that does not
@@ -18,10 +19,11 @@ import { appendToBlock, insertBefore, settleWriter } from './settle';
 import { detectStyle } from './style';
 
 export function manualAckFix(consumer: ConsumerReport, context: SourceReader): FixSuggestion[] {
-  const { library, ackModeLocation, ackMode } = consumer.registration;
-  if (library !== 'amqplib' || ackMode !== 'auto-before-handler' || !ackModeLocation || consumer.registration.wrapperLocation) return [];
-  const option = nodeAt(context, ackModeLocation);
-  if (!option || !ts.isPropertyAssignment(option) || unwrap(option.initializer).kind !== ts.SyntaxKind.TrueKeyword) return [];
+  const { traits, ackModeLocation, ackMode } = consumer.registration;
+  const option = traits.code?.manualAckOption;
+  if (!option || ackMode !== 'auto-before-handler' || !ackModeLocation || consumer.registration.wrapperLocation) return [];
+  const assignment = nodeAt(context, ackModeLocation);
+  if (!assignment || !ts.isPropertyAssignment(assignment) || unwrap(assignment.initializer).kind !== ts.SyntaxKind.TrueKeyword) return [];
   const handler = nodeAt(context, consumer.handlerRange);
   if (!handler || !ts.isFunctionLike(handler)) return [];
   const body = (handler as ts.FunctionLikeDeclaration).body;
@@ -32,7 +34,7 @@ export function manualAckFix(consumer: ConsumerReport, context: SourceReader): F
   const ack = `${writer.ack}${style.semicolon}`;
   const message = messageName(handler as ts.FunctionLikeDeclaration);
   const filePath = ackModeLocation.filePath;
-  const value = unwrap(option.initializer);
+  const value = unwrap(assignment.initializer);
   const edits: TextEdit[] = [{ filePath, start: value.getStart(), end: value.getEnd(), newText: 'false' }];
 
   for (const statement of returnsOf(body)) {
@@ -51,7 +53,7 @@ export function manualAckFix(consumer: ConsumerReport, context: SourceReader): F
   if (atEnd === 'never') edits.push(...appendToBlock(body, [ack]));
   return [
     {
-      title: `Switch to manual ack: noAck: false, and ${writer.ack} after the processing`,
+      title: `Switch to manual ack: ${option}: false, and ${writer.ack} after the processing`,
       safe: false,
       preferred: true,
       edits,

@@ -197,7 +197,7 @@ function seenBranch(ifStatement: ts.IfStatement, text: string, unit: string, ind
 function inFlight(consumer: ConsumerReport, context: SourceReader, at: ts.Node, style: ReturnType<typeof detectStyle>): string[] {
   const s = style.semicolon;
   const writer = settleWriter(consumer, context, at);
-  if (writer?.nackRequeue && (consumer.registration.library === 'amqplib' || consumer.registration.library === 'nestjs-microservices')) {
+  if (writer?.nackRequeue && consumer.registration.traits.code?.settle?.via === 'channel') {
     return [`${writer.nackRequeue}${s} // back to the queue: redelivered once the other delivery is done or its lease ends`, `return${s}`];
   }
   const handler = nodeAt(context, consumer.handlerRange);

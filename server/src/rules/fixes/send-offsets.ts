@@ -32,7 +32,8 @@ export interface OffsetsFixInput {
 }
 
 export function sendOffsetsFix(consumer: ConsumerReport, input: OffsetsFixInput, context: SourceReader): FixSuggestion[] {
-  if (consumer.registration.library !== 'kafkajs' || consumer.registration.form !== 'eachMessage' || consumer.registration.wrapperLocation) return [];
+  const { traits, batch, wrapperLocation } = consumer.registration;
+  if (!traits.code?.sendOffsetsFix || batch || wrapperLocation) return [];
   const run = nodeAt(context, consumer.registration.location);
   if (!run || !ts.isCallExpression(run)) return [];
   const options = run.arguments[0] && unwrap(run.arguments[0]);

@@ -5,7 +5,8 @@
  * the rules decide which apply.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, SettleOccurrence, TextEdit } from '../../model';
+import type { ConsumerReport, FixSuggestion, SettleCode, SettleOccurrence, TextEdit } from '../../model';
+import { fillPhrase } from '../describe';
 import type { SourceReader } from '../../analysis/source/reader';
 import { nodeAt } from './ast';
 import { detectStyle, indentationAt, lineStartOf } from './style';
@@ -90,7 +91,7 @@ export function insertBefore(statement: ts.Statement, line: string): TextEdit[] 
   return [];
 }
 
-/** How to write a settle of the message at a point of the handler, per library. */
+/** How to write a settle of the message at a point of the handler, for its library. */
 export interface SettleWriter {
   /** `channel.ack(msg)`, `message.ack()`, … (without the statement's semicolon). */
   ack: string;
@@ -103,56 +104,67 @@ export interface SettleWriter {
 }
 
 /**
- * The settle calls for the handler, built from a settle the handler already makes before `at`
- * (its channel and message expressions), or from the library's shape when there is none.
+ * The settle calls for the handler, from the library's settle code (model/library.ts): through a
+ * channel, copied from a settle the handler already makes before `at` (its channel and message
+ * expressions) or else found where the library's code says; as a method of the message parameter;
+ * or the handler's own settle call copied.
  */
 export function settleWriter(consumer: ConsumerReport, context: SourceReader, at: ts.Node): SettleWriter | undefined {
-  const library = consumer.registration.library;
+  const code = consumer.registration.traits.code?.settle;
+  if (!code) return undefined;
   const handler = functionOf(at);
   const existing = consumer.settles
     .filter((settle) => settle.chain.length === 0)
     .map((settle) => nodeAt(context, settle.location))
     .filter((node): node is ts.CallExpression => !!node && ts.isCallExpression(node) && functionOf(node) === handler);
-  if (library === 'amqplib' || (library === 'nestjs-microservices' && consumer.registration.form.includes('(RMQ)'))) {
-    for (const call of existing) {
-      const callee = call.expression;
-      const [message] = call.arguments;
-      if (!ts.isPropertyAccessExpression(callee) || !message || !/^(ack|nack|reject)$/.test(callee.name.text)) continue;
-      const channel = callee.expression.getText();
-      const msg = message.getText();
-      if (!inScope(channel, at) || !inScope(msg, at)) continue;
-      return channelWriter(channel, msg);
-    }
-    if (library === 'amqplib') {
-      // The handler written inline in channel.consume(queue, (msg) => …): the consume's channel is in scope.
-      const consume = nodeAt(context, consumer.registration.location);
-      const parameter = handler?.parameters[0];
-      if (consume && ts.isCallExpression(consume) && ts.isPropertyAccessExpression(consume.expression) && handler && consume.arguments[1] === handler && parameter && ts.isIdentifier(parameter.name)) {
-        return channelWriter(consume.expression.expression.getText(), parameter.name.text);
+  switch (code.via) {
+    case 'channel': {
+      for (const call of existing) {
+        const callee = call.expression;
+        const [message] = call.arguments;
+        if (!ts.isPropertyAccessExpression(callee) || !message || !/^(ack|nack|reject)$/.test(callee.name.text)) continue;
+        const channel = callee.expression.getText();
+        const msg = message.getText();
+        if (!inScope(channel, at) || !inScope(msg, at)) continue;
+        return writerFor(code, { channel, message: msg });
+      }
+      if (code.fallback === 'registration') {
+        // The handler written inline in channel.consume(queue, (msg) => …): the consume's channel is in scope.
+        const consume = nodeAt(context, consumer.registration.location);
+        const parameter = handler?.parameters[0];
+        if (consume && ts.isCallExpression(consume) && ts.isPropertyAccessExpression(consume.expression) && handler && consume.arguments[1] === handler && parameter && ts.isIdentifier(parameter.name)) {
+          return writerFor(code, { channel: consume.expression.expression.getText(), message: parameter.name.text });
+        }
+        return undefined;
+      }
+      if (code.fallback === 'nest-context' && code.contextChannel && code.contextMessage) {
+        const ctx = nestContextName(handler);
+        return ctx ? writerFor(code, { channel: fillPhrase(code.contextChannel, { context: ctx }), message: fillPhrase(code.contextMessage, { context: ctx }) }) : undefined;
       }
       return undefined;
     }
-    const ctx = nestContextName(handler);
-    return ctx ? channelWriter(`${ctx}.getChannelRef()`, `${ctx}.getMessage()`) : undefined;
-  }
-  if (library === 'google-pubsub') {
-    const parameter = handler?.parameters[0];
-    if (!parameter || !ts.isIdentifier(parameter.name)) return undefined;
-    const message = parameter.name.text;
-    return { ack: `${message}.ack()`, nackRequeue: `${message}.nack()` };
-  }
-  if (library === 'redis-streams') {
-    // Copy the handler's own xack(stream, group, id), when it is written in this function.
-    for (const call of existing) {
-      if (!call.arguments.every((argument) => inScope(argument.getText(), at))) continue;
-      return { ack: call.getText(), awaited: ts.isAwaitExpression(call.parent) };
+    case 'message': {
+      const parameter = handler?.parameters[0];
+      if (!parameter || !ts.isIdentifier(parameter.name)) return undefined;
+      return writerFor(code, { message: parameter.name.text });
     }
+    case 'copy':
+      // Copy the handler's own settle call (`xack(stream, group, id)`), when it is written in this function.
+      for (const call of existing) {
+        if (!call.arguments.every((argument) => inScope(argument.getText(), at))) continue;
+        return { ack: call.getText(), awaited: ts.isAwaitExpression(call.parent) };
+      }
+      return undefined;
   }
-  return undefined;
 }
 
-function channelWriter(channel: string, message: string): SettleWriter {
-  return { ack: `${channel}.ack(${message})`, nackRequeue: `${channel}.nack(${message}, false, true)`, nackDrop: `${channel}.nack(${message}, false, false)` };
+function writerFor(code: SettleCode, values: Record<string, string>): SettleWriter | undefined {
+  if (!code.ack) return undefined;
+  return {
+    ack: fillPhrase(code.ack, values),
+    ...(code.nackRequeue ? { nackRequeue: fillPhrase(code.nackRequeue, values) } : {}),
+    ...(code.nackDrop ? { nackDrop: fillPhrase(code.nackDrop, values) } : {}),
+  };
 }
 
 /** The `@Ctx()` parameter of a NestJS handler (the second parameter without decorators). */
