@@ -197,7 +197,7 @@ describe('json formatter', () => {
     const [billing, clean, orders] = results;
     assert.deepEqual(clean, { filePath: `${CWD}/src/clean.ts`, messages: [], errorCount: 0, warningCount: 0, fixableErrorCount: 0, fixableWarningCount: 0 });
     assert.deepEqual(billing.messages, [
-      { ruleId: 'producer-missing-event-id', severity: 1, message: 'producer.send gives consumers no message id', line: 3, column: 1, endLine: 3, endColumn: 11 },
+      { ruleId: 'producer-missing-event-id', severity: 1, message: 'producer.send gives consumers no message id', messageId: 'message', line: 3, column: 1, endLine: 3, endColumn: 11 },
     ]);
     assert.equal(billing.warningCount, 1);
     assert.deepEqual(

@@ -19,7 +19,7 @@ export function finding(
   location: SourceLocation,
   related: Finding['related'] = [],
 ): Finding {
-  return { ruleId, severity, message, location, related, consumerId: 'c1', fixes: [] };
+  return { ruleId, messageId: 'message', severity, message, location, related, consumerId: 'c1', fixes: [] };
 }
 
 export function ruleMeta(id: string, defaultSeverity: FindingSeverity): RuleMeta {
@@ -31,6 +31,7 @@ export function ruleMeta(id: string, defaultSeverity: FindingSeverity): RuleMeta
     docsUrl: `https://example.invalid/docs/rules/${id}.md`,
     fixable: 'suggestion',
     fixes: [`fix ${id}`],
+    messages: { message: `Message of ${id}.` },
   };
 }
 

@@ -23,7 +23,11 @@ export interface ExpectedFinding {
   /** 1-based line in the file (consumer.ts unless `file` says otherwise). */
   line: number;
   file?: string;
-  /** Text the message must contain (each of them, if several). */
+  /** The id of the rule's message (a key of its meta.messages). */
+  messageId: string;
+  /** Texts the finding's data must hold: each inside one of its values (a consumer's name, an effect's label, a line). */
+  data?: string | string[];
+  /** Texts the rendered message must contain: only where the wording itself is what the case tests. */
   message?: string | string[];
   /** Minimum number of related locations. */
   related?: number;
@@ -99,7 +103,11 @@ export function ruleTester(ruleId: string, cases: { valid: RuleTestCase[]; inval
             const file = want.file ?? 'consumer.ts';
             assert.ok(got.location.filePath.endsWith(`/${folder}/${file}`), `finding ${index + 1} is in ${got.location.filePath}, expected ${file}`);
             assert.equal(got.location.line, want.line, `finding ${index + 1} line:\n${describeFindings()}`);
+            assert.equal(got.messageId, want.messageId, `finding ${index + 1} message id:\n${got.message}`);
+            const values = Object.values(got.data ?? {});
+            for (const text of [want.data ?? []].flat()) assert.ok(values.some((value) => value.includes(text)), `no data value includes ${JSON.stringify(text)}: ${JSON.stringify(got.data)}`);
             for (const text of [want.message ?? []].flat()) assert.ok(got.message.includes(text), `message should include ${JSON.stringify(text)}:\n${got.message}`);
+            assert.ok(!/\{\{\s*\w+\s*\}\}/.test(got.message), `a placeholder was left unfilled:\n${got.message}`);
             if (want.related !== undefined) assert.ok(got.related.length >= want.related, `expected at least ${want.related} related locations, got ${got.related.length}`);
             if (want.severity) assert.equal(got.severity, want.severity);
           });

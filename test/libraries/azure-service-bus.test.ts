@@ -310,7 +310,10 @@ receiver.subscribe(
   { autoCompleteMessages: false },
 );
 `,
-      errors: [{ line: 10, message: ["azure-service-bus consumer of source 'invoices'", 'receiver.completeMessage()'], related: 2 }],
+      errors: [{ line: 10,
+          messageId: 'ackBeforeProcessing',
+        data: ['azure-service-bus consumer of source \'invoices\'', 'receiver.completeMessage()'],
+        related: 2 }],
     },
     {
       name: 'service bus: auto-complete, the email is left running when processMessage resolves',
@@ -327,7 +330,10 @@ receiver.subscribe({
   processError: async (args) => console.error(args.error),
 });
 `,
-      errors: [{ line: 9, message: ['without await', 'the receiver completes the message'] }],
+      errors: [{ line: 9,
+          messageId: 'unawaitedAtReturn',
+        data: 'the receiver completes the message'
+    }],
     },
     {
       name: 'service bus: receiveMessages loop completes each message before its write',
@@ -345,7 +351,10 @@ export async function drain(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 10, message: 'receiver.completeMessage()' }],
+      errors: [{ line: 10,
+          messageId: 'ackBeforeProcessing',
+        data: 'receiver.completeMessage()'
+    }],
     },
   ],
 });
@@ -401,7 +410,10 @@ receiver.subscribe({
   processError: async (args) => console.error(args.error),
 });
 `,
-      errors: [{ line: 8, message: ["azure-service-bus consumer of source 'charges'", 'the receiver abandons the message', 'message.messageId'], related: 2 }],
+      errors: [{ line: 8,
+          messageId: 'noIdentityCheck',
+        data: ['azure-service-bus consumer of source \'charges\'', 'the receiver abandons the message', 'message.messageId'],
+        related: 2 }],
     },
     {
       name: 'service bus: receiveMessages loop inserts before completing; finding on the loop head',
@@ -419,7 +431,10 @@ export async function drain(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 9, message: 'ledger' }],
+      errors: [{ line: 9,
+          messageId: 'noIdentityCheck',
+        data: 'ledger'
+    }],
     },
   ],
 });

@@ -291,7 +291,10 @@ export const worker = new Worker('invoice-emails', async (job: Job<{ email: stri
   transporter.sendMail({ to: job.data.email, subject: \`Invoice \${job.data.invoiceId}\`, text: 'Attached.' });
 }, { connection: { host: 'redis' } });
 `,
-      errors: [{ line: 6, message: ['bullmq consumer', 'without await'], related: 2 }],
+      errors: [{ line: 6,
+          messageId: 'unawaitedAtReturn',
+        data: 'bullmq consumer',
+        related: 2 }],
     },
     {
       name: '@nestjs/bull: @Process method starts the write and returns',
@@ -309,7 +312,9 @@ export class OrderEventsProcessor {
   }
 }
 `,
-      errors: [{ line: 11, message: 'without await' }],
+      errors: [{ line: 11,
+          messageId: 'unawaitedAtReturn'
+    }],
     },
   ],
 });
@@ -375,7 +380,10 @@ export const worker = new Worker('order-charges', async (job: Job<{ customerId: 
   await stripe.paymentIntents.create({ customer: job.data.customerId, amount: job.data.amountCents, currency: 'eur', confirm: true });
 }, { connection: { host: 'redis' } });
 `,
-      errors: [{ line: 6, message: ["bullmq consumer of queue 'order-charges'", 'BullMQ run the job again', 'job.id'], related: 2 }],
+      errors: [{ line: 6,
+          messageId: 'noIdentityCheck',
+        data: ['bullmq consumer of queue \'order-charges\'', 'BullMQ run the job again', 'job.id'],
+        related: 2 }],
     },
     {
       name: '@nestjs/bullmq: WorkerHost.process inserts a ledger row with no check; finding on the method name',
@@ -392,7 +400,10 @@ export class LedgerProcessor extends WorkerHost {
   }
 }
 `,
-      errors: [{ line: 9, message: "consumer of queue 'ledger'" }],
+      errors: [{ line: 9,
+          messageId: 'noIdentityCheck',
+        data: 'consumer of queue \'ledger\''
+    }],
     },
     {
       name: '@nestjs/bull: a claim on a fresh randomUUID() guards nothing',
@@ -415,7 +426,10 @@ export class LoyaltyProcessor {
   }
 }
 `,
-      errors: [{ line: 13, message: 'randomUUID' }],
+      errors: [{ line: 13,
+          messageId: 'invalidIdentityCheck',
+        data: 'randomUUID'
+    }],
     },
   ],
 });

@@ -403,7 +403,10 @@ export async function poll(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 11, message: ['client-sqs consumer', 'DeleteMessageCommand settles the message before'], related: 2 }],
+      errors: [{ line: 11,
+          messageId: 'ackBeforeProcessing',
+        data: ['client-sqs consumer', 'DeleteMessageCommand'],
+        related: 2 }],
     },
     {
       name: 'client-sqs: DeleteMessageBatchCommand after forEach(async …) deletes the batch while it is processed',
@@ -416,7 +419,10 @@ export async function poll(): Promise<void> {
   await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: QUEUE_URL, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
 }
 `,
-      errors: [{ line: 13, message: 'DeleteMessageBatchCommand settles the message before INSERT INTO orders' }],
+      errors: [{ line: 13,
+          messageId: 'ackBeforeProcessing',
+        data: ['DeleteMessageBatchCommand', 'INSERT INTO orders']
+    }],
     },
   ],
 });
@@ -464,7 +470,10 @@ export async function poll(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 10, message: ["client-sqs consumer of queue 'orders-placed'", 'INSERT INTO invoices', 'makes SQS deliver it again', 'message.MessageId'], related: 2 }],
+      errors: [{ line: 10,
+          messageId: 'noIdentityCheck',
+        data: ['client-sqs consumer of queue \'orders-placed\'', 'INSERT INTO invoices', 'makes SQS deliver it again', 'message.MessageId'],
+        related: 2 }],
     },
     {
       name: 'client-sqs: a claim keyed by a fresh randomUUID() guards nothing',
@@ -482,7 +491,10 @@ export async function poll(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 14, message: 'made fresh on every delivery' }],
+      errors: [{ line: 14,
+          messageId: 'invalidIdentityCheck',
+        data: 'made fresh on every delivery'
+    }],
     },
   ],
 });

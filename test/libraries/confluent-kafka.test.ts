@@ -254,7 +254,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 13, message: ["confluent-kafka consumer of topic 'orders.placed'", 'commitOffsets()'], related: 2 }],
+      errors: [{ line: 13,
+          messageId: 'ackBeforeProcessing',
+        data: ['confluent-kafka consumer of topic \'orders.placed\'', 'commitOffsets()'],
+        related: 2 }],
     },
     {
       name: 'confluent-kafka: auto-commit, email left running when eachMessage resolves',
@@ -273,7 +276,9 @@ export async function start() {
   });
 }
 `,
-      errors: [{ line: 14, message: 'without await' }],
+      errors: [{ line: 14,
+          messageId: 'unawaitedAtReturn'
+    }],
     },
   ],
 });
@@ -346,7 +351,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 12, message: ["confluent-kafka consumer of topic 'orders.placed'", 'makes Kafka deliver it again', 'message.offset'], related: 2 }],
+      errors: [{ line: 12,
+          messageId: 'noIdentityCheck',
+        data: ['confluent-kafka consumer of topic \'orders.placed\'', 'makes Kafka deliver it again', 'message.offset'],
+        related: 2 }],
     },
     {
       name: 'confluent-kafka: a claim on message.key (a partition key) does not count',
@@ -369,7 +377,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 14, message: 'partition key' }],
+      errors: [{ line: 14,
+          messageId: 'invalidIdentityCheck',
+        data: 'partition key'
+    }],
     },
   ],
 });

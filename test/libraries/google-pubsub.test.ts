@@ -268,7 +268,10 @@ subscription.on('message', async (message: Message) => {
   await pool.query('INSERT INTO invoices (order_id, total_cents) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING', [order.orderId, order.totalCents]);
 });
 `,
-      errors: [{ line: 8, message: ["google-pubsub consumer of subscription 'orders-billing'", 'message.ack()'], related: 2 }],
+      errors: [{ line: 8,
+          messageId: 'ackBeforeProcessing',
+        data: ['google-pubsub consumer of subscription \'orders-billing\'', 'message.ack()'],
+        related: 2 }],
     },
     {
       name: 'pubsub: email started without await before the ack',
@@ -284,7 +287,9 @@ subscription.on('message', (message: Message) => {
   message.ack();
 });
 `,
-      errors: [{ line: 9, message: 'without await' }],
+      errors: [{ line: 9,
+          messageId: 'unawaitedBeforeAck'
+    }],
     },
   ],
 });
@@ -351,7 +356,10 @@ subscription.on('message', async (message: Message) => {
   message.ack();
 });
 `,
-      errors: [{ line: 7, message: ["google-pubsub consumer of subscription 'ledger-entries'", 'Pub/Sub deliver it again', 'message.id'], related: 2 }],
+      errors: [{ line: 7,
+          messageId: 'noIdentityCheck',
+        data: ['google-pubsub consumer of subscription \'ledger-entries\'', 'Pub/Sub deliver it again', 'message.id'],
+        related: 2 }],
     },
     {
       name: 'pubsub: a check against an in-memory Set does not count',
@@ -374,7 +382,10 @@ export function listen(pubsub: PubSub): void {
   });
 }
 `,
-      errors: [{ line: 8, message: 'in-memory' }],
+      errors: [{ line: 8,
+          messageId: 'invalidIdentityCheck',
+        data: 'in-memory'
+    }],
     },
   ],
 });

@@ -348,7 +348,10 @@ export const handler = async (event: SQSEvent): Promise<void> => {
   });
 };
 `,
-      errors: [{ line: 6, message: ['lambda-sqs consumer', 'has not finished when the handler returns, Lambda deletes the batch from SQS'] }],
+      errors: [{ line: 6,
+          messageId: 'unawaitedAtReturn',
+        data: ['lambda-sqs consumer', 'Lambda deletes the batch from SQS']
+    }],
     },
     {
       name: 'lambda-sqs: a dropped insert in the record loop',
@@ -362,7 +365,9 @@ export async function handler(event: SQSEvent): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 6, message: 'without await' }],
+      errors: [{ line: 6,
+          messageId: 'unawaitedAtReturn'
+    }],
     },
   ],
 });
@@ -418,7 +423,10 @@ export const handler = async (event: SQSEvent): Promise<void> => {
   }
 };
 `,
-      errors: [{ line: 5, message: ['lambda-sqs consumer', 'INSERT INTO invoices', 'makes Lambda deliver it again', 'record.messageId'], related: 2 }],
+      errors: [{ line: 5,
+          messageId: 'noIdentityCheck',
+        data: ['lambda-sqs consumer', 'INSERT INTO invoices', 'makes Lambda deliver it again', 'record.messageId'],
+        related: 2 }],
     },
     {
       name: 'lambda-sqs: Powertools record handler posting to a payment API',
@@ -433,7 +441,10 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
 
 export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, recordHandler, processor, { context });
 `,
-      errors: [{ line: 6, message: 'HTTP POST' }],
+      errors: [{ line: 6,
+          messageId: 'noIdentityCheck',
+        data: 'HTTP POST'
+    }],
     },
   ],
 });

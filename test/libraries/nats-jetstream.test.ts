@@ -345,7 +345,10 @@ export async function run(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 9, message: ["nats-jetstream consumer of source 'ORDERS'", 'ack() settles the message before INSERT INTO invoices'], related: 2 }],
+      errors: [{ line: 9,
+          messageId: 'ackBeforeProcessing',
+        data: ['nats-jetstream consumer of source \'ORDERS\'', 'ack()', 'INSERT INTO invoices'],
+        related: 2 }],
     },
     {
       name: 'nats-jetstream: legacy auto-ack subscription with an async callback',
@@ -360,7 +363,10 @@ export async function auto(): Promise<void> {
   await js.subscribe('orders.*', opts);
 }
 `,
-      errors: [{ line: 11, message: 'has not finished when the handler returns, the client acks the message' }],
+      errors: [{ line: 11,
+          messageId: 'unawaitedAtReturn',
+        data: 'the client acks the message'
+    }],
     },
   ],
 });
@@ -414,7 +420,10 @@ export async function run(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 9, message: ["nats-jetstream consumer of source 'ORDERS'", 'INSERT INTO invoices', 'makes JetStream deliver it again', 'm.seq'], related: 2 }],
+      errors: [{ line: 9,
+          messageId: 'noIdentityCheck',
+        data: ['nats-jetstream consumer of source \'ORDERS\'', 'INSERT INTO invoices', 'makes JetStream deliver it again', 'm.seq'],
+        related: 2 }],
     },
     {
       name: 'nats-jetstream: consume callback posting a charge',
@@ -429,7 +438,10 @@ export async function run(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 9, message: 'HTTP POST' }],
+      errors: [{ line: 9,
+          messageId: 'noIdentityCheck',
+        data: 'HTTP POST'
+    }],
     },
   ],
 });

@@ -731,13 +731,19 @@ ruleTester('ack-before-process', {
       name: 'nest RMQ noAck: false, channel.ack(message) before the insert',
       code: RMQ_ACK_FIRST,
       files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE },
-      errors: [{ line: lineOf(RMQ_ACK_FIRST, 'channel.ack(message);'), message: ["nestjs-microservices consumer of pattern 'order_created'", 'channel.ack()'], related: 2, severity: 'error' }],
+      errors: [{ line: lineOf(RMQ_ACK_FIRST, 'channel.ack(message);'),
+          messageId: 'ackBeforeProcessing',
+        data: ['nestjs-microservices consumer of pattern \'order_created\'', 'channel.ack()'],
+        related: 2, severity: 'error' }],
     },
     {
       name: 'nest Kafka transport, the service call left running when the handler returns',
       code: KAFKA_UNAWAITED,
       files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE, 'orders.service.ts': ORDERS_SERVICE_INSERT },
-      errors: [{ line: lineOf(KAFKA_UNAWAITED, 'void this.orders.record'), message: ['without await', 'Nest commits the offset'] }],
+      errors: [{ line: lineOf(KAFKA_UNAWAITED, 'void this.orders.record'),
+          messageId: 'unawaitedAtReturn',
+        data: 'Nest commits the offset'
+    }],
     },
   ],
 });
@@ -770,8 +776,9 @@ ruleTester('missing-event-id-check', {
       errors: [
         {
           line: lineOf(KAFKA_INSERT, 'async onCaptured('),
-          message: ["nestjs-microservices consumer of pattern 'payments.captured'", 'Kafka deliver it again', 'context.getTopic() + context.getPartition() + context.getMessage().offset'],
-          related: 2,
+            messageId: 'noIdentityCheck',
+            data: ['nestjs-microservices consumer of pattern \'payments.captured\'', 'Kafka deliver it again', 'context.getTopic() + context.getPartition() + context.getMessage().offset'],
+            related: 2,
           severity: 'warning',
         },
       ],
@@ -780,7 +787,10 @@ ruleTester('missing-event-id-check', {
       name: 'nest RMQ noAck: false, the service inserts before the ack, no check',
       code: RMQ_SERVICE_THEN_ACK,
       files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE, 'orders.service.ts': ORDERS_SERVICE_INSERT },
-      errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated('), message: ['RabbitMQ deliver it again', 'context.getMessage().properties.messageId'], related: 3 }],
+      errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated('),
+          messageId: 'noIdentityCheck',
+        data: ['RabbitMQ deliver it again', 'context.getMessage().properties.messageId'],
+        related: 3 }],
     },
   ],
 });
@@ -793,7 +803,9 @@ ruleTester('missing-event-id-check', {
       name: 'nest, no bootstrap, the handler acks after an insert: RMQ manual-ack',
       code: RMQ_SERVICE_THEN_ACK,
       files: { 'orders.service.ts': ORDERS_SERVICE_INSERT },
-      errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated(') }],
+      errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated('),
+          messageId: 'noIdentityCheck'
+    }],
     },
   ],
 });

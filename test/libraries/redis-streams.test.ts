@@ -233,7 +233,10 @@ export async function consume(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 12, message: ["redis-streams consumer of stream 'orders'", 'xack() settles the message before INSERT INTO invoices'], related: 2 }],
+      errors: [{ line: 12,
+          messageId: 'ackBeforeProcessing',
+        data: ['redis-streams consumer of stream \'orders\'', 'xack()', 'INSERT INTO invoices'],
+        related: 2 }],
     },
     {
       name: 'redis-streams: batch xack after entries.forEach(async …)',
@@ -247,7 +250,10 @@ export async function consume(): Promise<void> {
   await redis.xack('orders', 'billing', ...entries.map(([id]) => id));
 }
 `,
-      errors: [{ line: 14, message: 'xack() settles the message before INSERT INTO invoices' }],
+      errors: [{ line: 14,
+          messageId: 'ackBeforeProcessing',
+        data: ['xack()', 'INSERT INTO invoices']
+    }],
     },
   ],
 });
@@ -298,7 +304,10 @@ export async function count(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 11, message: ["redis-streams consumer of stream 'orders'", 'redis incrby', 'XAUTOCLAIM', 'the stream entry ID'], related: 2 }],
+      errors: [{ line: 11,
+          messageId: 'noIdentityCheck',
+        data: ['redis-streams consumer of stream \'orders\'', 'redis incrby', 'XAUTOCLAIM', 'the stream entry ID'],
+        related: 2 }],
     },
     {
       name: 'redis-streams: xautoclaim recovery loop re-posting without a check',
@@ -311,7 +320,10 @@ export async function recover(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 10, message: 'HTTP POST' }],
+      errors: [{ line: 10,
+          messageId: 'noIdentityCheck',
+        data: 'HTTP POST'
+    }],
     },
   ],
 });

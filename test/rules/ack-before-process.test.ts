@@ -1160,7 +1160,10 @@ export async function startBilling(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 14, message: ["kafkajs consumer of topic 'orders.placed'", 'commitOffsets()', 'INSERT INTO invoices'], related: 1, severity: 'error' }],
+      errors: [{ line: 14,
+          messageId: 'ackBeforeProcessing',
+        data: ['kafkajs consumer of topic \'orders.placed\'', 'commitOffsets()', 'INSERT INTO invoices'],
+        related: 1, severity: 'error' }],
     },
     {
       name: 'kafkajs eachMessage (autoCommit) drops producer.send with void',
@@ -1192,8 +1195,9 @@ export async function startRouter(): Promise<void> {
       errors: [
         {
           line: 16,
-          message: ["kafkajs consumer of topic 'orders.placed'", 'Kafka producer.send → fulfilment.requested', 'without await', 'the offset is committed'],
-          related: 1,
+            messageId: 'unawaitedAtReturn',
+            data: ['kafkajs consumer of topic \'orders.placed\'', 'Kafka producer.send → fulfilment.requested', 'the offset is committed'],
+            related: 1,
           severity: 'error',
         },
       ],
@@ -1237,8 +1241,9 @@ export async function startWarehouseBridge(): Promise<void> {
       errors: [
         {
           line: 14,
-          message: ["kafkajs consumer of topic 'orders.placed'", 'HTTP POST https://wms.internal.example.com/api/picklists', 'notifyWarehouse()', 'without await'],
-          related: 2,
+            messageId: 'unawaitedAtReturn',
+            data: ['kafkajs consumer of topic \'orders.placed\'', 'HTTP POST https://wms.internal.example.com/api/picklists', 'notifyWarehouse()'],
+            related: 2,
         },
       ],
     },
@@ -1266,7 +1271,10 @@ export async function startStockReserver(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 16, message: ["kafkajs consumer of topic 'orders.placed'", 'UPDATE stock (relative)', 'without await', 'the offset is committed'] }],
+      errors: [{ line: 16,
+          messageId: 'unawaitedAtReturn',
+        data: ['kafkajs consumer of topic \'orders.placed\'', 'UPDATE stock (relative)', 'the offset is committed']
+    }],
     },
     {
       name: 'kafkajs eachBatch resolves the offset before crediting the ledger (service in another file)',
@@ -1317,8 +1325,9 @@ export async function startLedger(): Promise<void> {
       errors: [
         {
           line: 20,
-          message: ["kafkajs consumer of topic 'payments.settled'", 'resolveOffset()', 'UPDATE accounts (relative)', 'INSERT INTO ledger_entries', 'LedgerService.credit()'],
-          // each effect, plus the handler's call into LedgerService.credit() (listed once)
+            messageId: 'ackBeforeProcessing',
+            data: ['kafkajs consumer of topic \'payments.settled\'', 'resolveOffset()', 'UPDATE accounts (relative)', 'INSERT INTO ledger_entries', 'LedgerService.credit()'],
+            // each effect, plus the handler's call into LedgerService.credit() (listed once)
           related: 3,
         },
       ],
@@ -1346,7 +1355,10 @@ export async function startIndexer(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 12, message: ["kafkajs consumer of topic 'catalog.products'", 'HTTP PUT', 'indexProduct()', 'before resolveOffset() runs'], related: 3 }],
+      errors: [{ line: 12,
+          messageId: 'unawaitedBeforeAck',
+        data: ['kafkajs consumer of topic \'catalog.products\'', 'HTTP PUT', 'indexProduct()', 'resolveOffset()'],
+        related: 3 }],
     },
     {
       name: 'kafkajs handler imported from another file drops the tracking email',
@@ -1402,8 +1414,9 @@ export async function startShipmentNotifications(): Promise<void> {
         {
           file: 'handlers/shipments.ts',
           line: 17,
-          message: ["kafkajs consumer of topic 'shipments.dispatched'", 'sendMail (email)', 'CustomerMailer.sendTrackingEmail()', 'the offset is committed'],
-          related: 2,
+            messageId: 'unawaitedAtReturn',
+            data: ['kafkajs consumer of topic \'shipments.dispatched\'', 'sendMail (email)', 'CustomerMailer.sendTrackingEmail()', 'the offset is committed'],
+            related: 2,
         },
       ],
     },
@@ -1461,8 +1474,9 @@ export class InvoiceConsumer {
       errors: [
         {
           line: 20,
-          message: ["kafkajs consumer of topic 'orders.placed'", 'commitOffsets()', 'Stripe paymentIntents.create', 'BillingService.chargeOrder()'],
-          related: 2,
+            messageId: 'ackBeforeProcessing',
+            data: ['kafkajs consumer of topic \'orders.placed\'', 'commitOffsets()', 'Stripe paymentIntents.create', 'BillingService.chargeOrder()'],
+            related: 2,
         },
       ],
     },
@@ -1495,7 +1509,10 @@ export async function startAudit(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 20, message: ["kafkajs consumer of topic 'users.signed-up'", 'INSERT INTO audit_log', 'without await'] }],
+      errors: [{ line: 20,
+          messageId: 'unawaitedAtReturn',
+        data: ['kafkajs consumer of topic \'users.signed-up\'', 'INSERT INTO audit_log']
+    }],
     },
     {
       name: 'kafkajs autoCommit:false starts producer.send without await, then commits',
@@ -1524,7 +1541,10 @@ export async function startFanout(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 15, message: ["kafkajs consumer of topic 'orders.placed'", 'Kafka producer.send → customers.activity', 'before commitOffsets() runs'], related: 2 }],
+      errors: [{ line: 15,
+          messageId: 'unawaitedBeforeAck',
+        data: ['kafkajs consumer of topic \'orders.placed\'', 'Kafka producer.send → customers.activity', 'commitOffsets()'],
+        related: 2 }],
     },
 
     {
@@ -1553,7 +1573,10 @@ export async function startReservations(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 17, message: ["kafkajs consumer of topic 'orders.placed'", 'INSERT INTO reservations', 'the offset is committed'] }],
+      errors: [{ line: 17,
+          messageId: 'unawaitedAtReturn',
+        data: ['kafkajs consumer of topic \'orders.placed\'', 'INSERT INTO reservations', 'the offset is committed']
+    }],
     },
     {
       name: 'kafkajs autoCommit:false commits before an idempotent DELETE (idempotent writes are processing too)',
@@ -1580,7 +1603,10 @@ export async function startCartCleanup(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 18, message: ["kafkajs consumer of topic 'carts.checked-out'", 'commitOffsets()', 'DELETE FROM cart_items'] }],
+      errors: [{ line: 18,
+          messageId: 'ackBeforeProcessing',
+        data: ['kafkajs consumer of topic \'carts.checked-out\'', 'commitOffsets()', 'DELETE FROM cart_items']
+    }],
     },
 
     {
@@ -1619,7 +1645,10 @@ export async function startCrm(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 14, message: ["kafkajs consumer of topic 'customers.updated'", 'INSERT INTO customers … ON CONFLICT', 'CustomerProjector.apply()', 'the offset is committed'] }],
+      errors: [{ line: 14,
+          messageId: 'unawaitedAtReturn',
+        data: ['kafkajs consumer of topic \'customers.updated\'', 'INSERT INTO customers … ON CONFLICT', 'CustomerProjector.apply()', 'the offset is committed']
+    }],
     },
 
     // ---- amqplib ----------------------------------------------------------------------------
@@ -1638,7 +1667,10 @@ export async function start() {
   });
 }
 `,
-      errors: [{ line: 9, message: ["amqplib consumer of queue 'orders'", 'INSERT INTO orders'], related: 1, severity: 'error' }],
+      errors: [{ line: 9,
+          messageId: 'ackBeforeProcessing',
+        data: ['amqplib consumer of queue \'orders\'', 'INSERT INTO orders'],
+        related: 1, severity: 'error' }],
     },
     {
       name: 'amqplib acks, then starts sendMail with void',
@@ -1669,7 +1701,10 @@ export async function startWelcomeMailer(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 18, message: ["amqplib consumer of queue 'users.welcome-email'", 'channel.ack()', 'sendMail (email)'], related: 1 }],
+      errors: [{ line: 18,
+          messageId: 'ackBeforeProcessing',
+        data: ['amqplib consumer of queue \'users.welcome-email\'', 'channel.ack()', 'sendMail (email)'],
+        related: 1 }],
     },
     {
       name: 'amqplib drops a webhook call with void (service in another file), then acks',
@@ -1715,8 +1750,9 @@ export async function startScanner(): Promise<void> {
       errors: [
         {
           line: 13,
-          message: ["amqplib consumer of queue 'depot.scans'", 'HTTP POST', 'TrackingWebhook.shipmentInTransit()', 'before channel.ack() runs'],
-          related: 3,
+            messageId: 'unawaitedBeforeAck',
+            data: ['amqplib consumer of queue \'depot.scans\'', 'HTTP POST', 'TrackingWebhook.shipmentInTransit()', 'channel.ack()'],
+            related: 3,
         },
       ],
     },
@@ -1754,7 +1790,10 @@ export async function startAccountAudit(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 16, message: ["amqplib consumer of queue 'accounts.changes'", 'INSERT INTO audit_entries', 'recordAuditEntry()', 'before channel.ack() runs'], related: 3 }],
+      errors: [{ line: 16,
+          messageId: 'unawaitedBeforeAck',
+        data: ['amqplib consumer of queue \'accounts.changes\'', 'INSERT INTO audit_entries', 'recordAuditEntry()', 'channel.ack()'],
+        related: 3 }],
     },
     {
       name: 'amqplib class worker (bind) acks, then awaits this.fulfilment.ship()',
@@ -1806,7 +1845,10 @@ export class FulfilmentWorker {
   }
 }
 `,
-      errors: [{ line: 24, message: ["amqplib consumer of queue 'orders.fulfil'", 'channel.ack()', 'HTTP POST', 'FulfilmentClient.ship()'], related: 2 }],
+      errors: [{ line: 24,
+          messageId: 'ackBeforeProcessing',
+        data: ['amqplib consumer of queue \'orders.fulfil\'', 'channel.ack()', 'HTTP POST', 'FulfilmentClient.ship()'],
+        related: 2 }],
     },
     {
       name: 'amqp-connection-manager setup acks before the relative rating update',
@@ -1839,7 +1881,10 @@ export const reviewsChannel = connection.createChannel({
   },
 });
 `,
-      errors: [{ line: 20, message: ["amqplib consumer of queue 'catalog.reviews'", 'channel.ack()', 'UPDATE products (relative)'], related: 1 }],
+      errors: [{ line: 20,
+          messageId: 'ackBeforeProcessing',
+        data: ['amqplib consumer of queue \'catalog.reviews\'', 'channel.ack()', 'UPDATE products (relative)'],
+        related: 1 }],
     },
     {
       name: 'amqplib decrements stock in lines.forEach(async ...) and acks before it finishes',
@@ -1864,7 +1909,10 @@ export async function startStockDecrement(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 15, message: ["amqplib consumer of queue 'stock.decrement'", 'UPDATE stock (relative)', 'before channel.ack() runs'], related: 2 }],
+      errors: [{ line: 15,
+          messageId: 'unawaitedBeforeAck',
+        data: ['amqplib consumer of queue \'stock.decrement\'', 'UPDATE stock (relative)', 'channel.ack()'],
+        related: 2 }],
     },
     {
       name: 'amqplib fires a CRM webhook with .then() and acks without waiting',
@@ -1892,7 +1940,10 @@ export async function startCrmSync(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 18, message: ["amqplib consumer of queue 'billing.invoice-paid'", 'HTTP POST https://crm.example.com/hooks/invoice-paid', 'before channel.ack() runs'], related: 2 }],
+      errors: [{ line: 18,
+          messageId: 'unawaitedBeforeAck',
+        data: ['amqplib consumer of queue \'billing.invoice-paid\'', 'HTTP POST https://crm.example.com/hooks/invoice-paid', 'channel.ack()'],
+        related: 2 }],
     },
     {
       name: 'amqplib acks through a helper in another file before the insert',
@@ -1933,7 +1984,10 @@ export async function startRefunds(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 19, message: ["amqplib consumer of queue 'payments.refund-approved'", 'channel.ack()', 'INSERT INTO refunds'], related: 1 }],
+      errors: [{ line: 19,
+          messageId: 'ackBeforeProcessing',
+        data: ['amqplib consumer of queue \'payments.refund-approved\'', 'channel.ack()', 'INSERT INTO refunds'],
+        related: 1 }],
     },
     {
       name: 'amqplib acks low-priority messages up front, then does the insert on that path too',
@@ -1962,7 +2016,10 @@ export async function startTickets(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 19, message: ["amqplib consumer of queue 'support.tickets'", 'channel.ack()', 'INSERT INTO tickets'], related: 1 }],
+      errors: [{ line: 19,
+          messageId: 'ackBeforeProcessing',
+        data: ['amqplib consumer of queue \'support.tickets\'', 'channel.ack()', 'INSERT INTO tickets'],
+        related: 1 }],
     },
 
     {
@@ -1993,7 +2050,10 @@ export async function startBookings(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 22, message: ["amqplib consumer of queue 'bookings.confirmed'", 'channel.ack()', 'sendMail (email)'] }],
+      errors: [{ line: 22,
+          messageId: 'ackBeforeProcessing',
+        data: ['amqplib consumer of queue \'bookings.confirmed\'', 'channel.ack()', 'sendMail (email)']
+    }],
     },
     {
       name: 'amqplib calls a local async closure without await, then acks (queue name from a const)',
@@ -2022,7 +2082,10 @@ export async function startLoyalty(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 21, message: ["amqplib consumer of queue 'loyalty.points-earned'", 'UPDATE members (relative)', 'addPoints()', 'before channel.ack() runs'] }],
+      errors: [{ line: 21,
+          messageId: 'unawaitedBeforeAck',
+        data: ['amqplib consumer of queue \'loyalty.points-earned\'', 'UPDATE members (relative)', 'addPoints()', 'channel.ack()']
+    }],
     },
 
     {
@@ -2057,7 +2120,10 @@ export async function startContactSync(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 18, message: ["amqplib consumer of queue 'crm.contacts'", 'HTTP POST https://crm.internal.example.com/contacts', 'syncContact()', 'before channel.ack() runs'] }],
+      errors: [{ line: 18,
+          messageId: 'unawaitedBeforeAck',
+        data: ['amqplib consumer of queue \'crm.contacts\'', 'HTTP POST https://crm.internal.example.com/contacts', 'syncContact()', 'channel.ack()']
+    }],
     },
     {
       name: 'amqplib named function handler (module-level channel) acks, then awaits the Stripe charge',
@@ -2087,7 +2153,10 @@ export async function startRenewals(): Promise<void> {
   await channel.consume('billing.renewals', onRenewal);
 }
 `,
-      errors: [{ line: 16, message: ["amqplib consumer of queue 'billing.renewals'", 'channel.ack()', 'Stripe charges.create'] }],
+      errors: [{ line: 16,
+          messageId: 'ackBeforeProcessing',
+        data: ['amqplib consumer of queue \'billing.renewals\'', 'channel.ack()', 'Stripe charges.create']
+    }],
     },
 
     // ---- sqs-consumer -----------------------------------------------------------------------
@@ -2118,7 +2187,10 @@ export const dunningConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 17, message: ["sqs-consumer consumer of queue 'payment-failed'", 'sendMail (email)', 'without await', 'sqs-consumer deletes the message'], related: 1, severity: 'error' }],
+      errors: [{ line: 17,
+          messageId: 'unawaitedAtReturn',
+        data: ['sqs-consumer consumer of queue \'payment-failed\'', 'sendMail (email)', 'sqs-consumer deletes the message'],
+        related: 1, severity: 'error' }],
     },
     {
       name: 'sqs-consumer class worker (new Consumer, bind) drops this.ledger.credit()',
@@ -2175,7 +2247,10 @@ export class TopUpWorker {
   }
 }
 `,
-      errors: [{ line: 24, message: ["sqs-consumer consumer of queue 'wallet-topups'", 'UPDATE wallets (relative)', 'WalletLedger.credit()', 'sqs-consumer deletes the message'], related: 2 }],
+      errors: [{ line: 24,
+          messageId: 'unawaitedAtReturn',
+        data: ['sqs-consumer consumer of queue \'wallet-topups\'', 'UPDATE wallets (relative)', 'WalletLedger.credit()', 'sqs-consumer deletes the message'],
+        related: 2 }],
     },
     {
       name: 'sqs-consumer handleMessageBatch counts clicks in messages.forEach(async ...)',
@@ -2197,7 +2272,10 @@ export const clickConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 13, message: ["sqs-consumer consumer of queue 'ad-clicks'", 'redis hincrby', 'sqs-consumer deletes the message'] }],
+      errors: [{ line: 13,
+          messageId: 'unawaitedAtReturn',
+        data: ['sqs-consumer consumer of queue \'ad-clicks\'', 'redis hincrby', 'sqs-consumer deletes the message']
+    }],
     },
     {
       name: 'sqs-consumer schedules a reminder insert in a setTimeout callback and returns',
@@ -2224,7 +2302,10 @@ export const cartConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 18, message: ["sqs-consumer consumer of queue 'cart-abandoned'", 'INSERT INTO reminders', 'sqs-consumer deletes the message'] }],
+      errors: [{ line: 18,
+          messageId: 'unawaitedAtReturn',
+        data: ['sqs-consumer consumer of queue \'cart-abandoned\'', 'INSERT INTO reminders', 'sqs-consumer deletes the message']
+    }],
     },
     {
       name: 'sqs-consumer creates a Stripe refund with .then() and returns before it completes',
@@ -2247,7 +2328,10 @@ export const refundConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 12, message: ["sqs-consumer consumer of queue 'refund-requests'", 'Stripe refunds.create', 'without await'] }],
+      errors: [{ line: 12,
+          messageId: 'unawaitedAtReturn',
+        data: ['sqs-consumer consumer of queue \'refund-requests\'', 'Stripe refunds.create']
+    }],
     },
     {
       name: 'sqs-consumer maps lines to reservation promises but never awaits them',
@@ -2271,7 +2355,10 @@ export const reservationConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 13, message: ["sqs-consumer consumer of queue 'order-reservations'", 'HTTP POST https://wms.internal.example.com/api/reservations', 'sqs-consumer deletes the message'] }],
+      errors: [{ line: 13,
+          messageId: 'unawaitedAtReturn',
+        data: ['sqs-consumer consumer of queue \'order-reservations\'', 'HTTP POST https://wms.internal.example.com/api/reservations', 'sqs-consumer deletes the message']
+    }],
     },
     {
       name: 'sqs-consumer handler imported from another file drops the search upsert',
@@ -2318,8 +2405,9 @@ export const profileConsumer = Consumer.create({
         {
           file: 'handlers/profile-updated.ts',
           line: 14,
-          message: ["sqs-consumer consumer of queue 'profile-updated'", 'HTTP PUT', 'SearchIndex.upsertProfile()', 'sqs-consumer deletes the message'],
-          related: 2,
+            messageId: 'unawaitedAtReturn',
+            data: ['sqs-consumer consumer of queue \'profile-updated\'', 'HTTP PUT', 'SearchIndex.upsertProfile()', 'sqs-consumer deletes the message'],
+            related: 2,
         },
       ],
     },
@@ -2363,7 +2451,10 @@ export const crmConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 19, message: ["sqs-consumer consumer of queue 'customer-ordered'", 'HTTP PATCH', 'CrmClient.touch()', 'sqs-consumer deletes the message'], related: 2 }],
+      errors: [{ line: 19,
+          messageId: 'unawaitedAtReturn',
+        data: ['sqs-consumer consumer of queue \'customer-ordered\'', 'HTTP PATCH', 'CrmClient.touch()', 'sqs-consumer deletes the message'],
+        related: 2 }],
     },
     {
       name: 'sqs-consumer forwards to another queue fire-and-forget with only a .catch()',
@@ -2386,7 +2477,10 @@ export const paidOrders = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 12, message: ["sqs-consumer consumer of queue 'orders-paid'", 'SQS SendMessage → fulfilment-requests', 'sqs-consumer deletes the message'] }],
+      errors: [{ line: 12,
+          messageId: 'unawaitedAtReturn',
+        data: ['sqs-consumer consumer of queue \'orders-paid\'', 'SQS SendMessage → fulfilment-requests', 'sqs-consumer deletes the message']
+    }],
     },
   ],
 });

@@ -246,7 +246,9 @@ const invalidCases: InvalidRuleTestCase[] = [
     findings: [
       {
         at: 'await channel.consume(',
-        message: ["amqplib consumer of queue 'orders' is at-most-once", 'noAck: true', 'INSERT INTO order_lines and UPDATE customers (relative)', 'noAck: false', '@delivery at-most-once'],
+          messageId: 'ackedOnDelivery',
+        data: ['amqplib consumer of queue \'orders\'', 'noAck: true', 'INSERT INTO order_lines and UPDATE customers (relative)', 'noAck: false'],
+        message: '@delivery at-most-once',
         related: 3,
         severity: 'warning',
       },
@@ -255,30 +257,45 @@ const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     name: 'amqp-connection-manager setup: channel.consume with noAck: true and an email',
     code: CONNECTION_MANAGER,
-    findings: [{ at: "channel.consume('reminders'", message: ['sendMail (email)', 'is lost for good'] }],
+    findings: [{ at: "channel.consume('reminders'",
+        messageId: 'ackedOnDelivery',
+        data: 'sendMail (email)'
+    }],
   }),
   invalid({
     name: "Service Bus receiveMode: 'receiveAndDelete' with a Stripe invoice item",
     code: SERVICE_BUS,
-    findings: [{ at: 'receiver.subscribe({', message: ["receiveMode: 'receiveAndDelete'", 'Stripe invoiceItems.create', 'peekLock'], related: 2 }],
+    findings: [{ at: 'receiver.subscribe({',
+        messageId: 'ackedOnDelivery',
+        data: ['receiveMode: \'receiveAndDelete\'', 'Stripe invoiceItems.create', 'peekLock'],
+        related: 2 }],
   }),
   invalid({
     name: 'NestJS RMQ with the default noAck (the bootstrap does not set noAck: false)',
     code: NEST_CONTROLLER,
     files: { 'main.ts': NEST_BOOTSTRAP, 'app.module.ts': NEST_MODULE },
-    findings: [{ at: "@EventPattern('order_created')", message: ['Nest consumes the RMQ queue with `noAck: true`', 'INSERT INTO order_totals', 'noAck: false'] }],
+    findings: [{ at: "@EventPattern('order_created')",
+        messageId: 'ackedOnDelivery',
+        data: ['Nest consumes the RMQ queue with `noAck: true`', 'INSERT INTO order_totals', 'noAck: false']
+    }],
   }),
   invalid({
     name: 'NestJS TCP transport, @EventPattern: no acks, never redelivered',
     code: NEST_CONTROLLER,
     files: { 'main.ts': NEST_BOOTSTRAP.replace("transport: Transport.RMQ,\n    options: { urls: ['amqp://localhost:5672'], queue: 'orders' },", 'transport: Transport.TCP,'), 'app.module.ts': NEST_MODULE },
-    findings: [{ at: "@EventPattern('order_created')", message: ['the TCP transport has no acks and never redelivers', 'acks after the processing'] }],
+    findings: [{ at: "@EventPattern('order_created')",
+        messageId: 'ackedOnDelivery',
+        data: ['the TCP transport has no acks and never redelivers', 'acks after the processing']
+    }],
   }),
   invalid({
     name: 'amqplib noAck: true, the relative update in a helper file: related follows the call chain',
     code: AMQP_HELPER,
     files: { 'services/clicks.ts': HELPER },
-    findings: [{ at: 'await channel.consume(', message: ['UPDATE campaigns (relative) (via recordClick())'], related: 3 }],
+    findings: [{ at: 'await channel.consume(',
+        messageId: 'ackedOnDelivery',
+        data: 'UPDATE campaigns (relative) (via recordClick())',
+        related: 3 }],
   }),
 ];
 

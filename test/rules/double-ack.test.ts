@@ -308,55 +308,81 @@ const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     name: 'amqplib: ack in the try before the insert, nack in the catch when the insert fails',
     code: ACK_THEN_NACK,
-    findings: [{ at: '// second settle', message: ["amqplib consumer of queue 'orders'", 'channel.nack() settles the message a second time', 'channel.ack() (line', '406 PRECONDITION_FAILED'], related: 2, severity: 'error' }],
+    findings: [{ at: '// second settle',
+        messageId: 'settledTwice',
+        data: ['amqplib consumer of queue \'orders\'', 'channel.nack()', 'channel.ack()', '406 PRECONDITION_FAILED'],
+        related: 2, severity: 'error' }],
   }),
   invalid({
     name: 'amqplib: ack in a loop and again after it: one finding, on the ack after the loop',
     code: LOOP_AND_AFTER,
-    findings: [{ at: '// after the loop', message: ['a second time'] }],
+    findings: [{ at: '// after the loop',
+        messageId: 'settledTwice'
+    }],
   }),
   invalid({
     name: 'amqplib: an ack inside a loop over the order lines settles once per line',
     code: LOOP_ONLY,
-    findings: [{ at: '// once per line', message: ['inside a loop', 'once per iteration'] }],
+    findings: [{ at: '// once per line',
+        messageId: 'settledInLoop'
+    }],
   }),
   invalid({
     name: 'amqplib: ack in the try and again in the finally',
     code: TRY_AND_FINALLY,
-    findings: [{ at: '// again', message: ['a second time'] }],
+    findings: [{ at: '// again',
+        messageId: 'settledTwice'
+    }],
   }),
   invalid({
     name: 'amqplib noAck: true with an explicit ack',
     code: AUTO_ACK,
-    findings: [{ at: '// explicit ack under noAck', message: ['settles a message that was acked on delivery', 'noAck: true', '406'] }],
+    findings: [{ at: '// explicit ack under noAck',
+        messageId: 'settledAfterAutoAck',
+        data: ['noAck: true', '406']
+    }],
   }),
   invalid({
     name: 'amqplib: a helper acks, then the handler acks again: reported on the handler\'s ack',
     code: HELPER_CONSUMER,
     files: { 'services/audit.ts': HELPER },
-    findings: [{ at: '// the helper already acked', message: ['a second time'] }],
+    findings: [{ at: '// the helper already acked',
+        messageId: 'settledTwice'
+    }],
   }),
   invalid({
     name: 'NestJS RMQ (noAck: false): ack in the try and in the finally',
     code: NEST_CONTROLLER,
     files: { 'main.ts': nestBootstrap(', noAck: false'), 'app.module.ts': NEST_MODULE },
-    findings: [{ at: '// twice on success', message: ['nestjs-microservices consumer', 'a second time'] }],
+    findings: [{ at: '// twice on success',
+        messageId: 'settledTwice',
+        data: 'nestjs-microservices consumer'
+    }],
   }),
   invalid({
     name: 'NestJS RMQ with the default noAck: an explicit ack in the handler',
     code: NEST_AUTO_CONTROLLER,
     files: { 'main.ts': nestBootstrap(''), 'app.module.ts': NEST_MODULE },
-    findings: [{ at: '// Nest already acked', message: ['acked on delivery', 'Nest consumes the RMQ queue with `noAck: true`'] }],
+    findings: [{ at: '// Nest already acked',
+        messageId: 'settledAfterAutoAck',
+        data: 'Nest consumes the RMQ queue with `noAck: true`'
+    }],
   }),
   invalid({
     name: 'Service Bus: completeMessage then abandonMessage in the catch',
     code: SERVICE_BUS_TWICE,
-    findings: [{ at: '// already completed', message: ['receiver.abandonMessage() settles the message a second time', 'Service Bus rejects'] }],
+    findings: [{ at: '// already completed',
+        messageId: 'settledTwice',
+        data: ['receiver.abandonMessage()', 'Service Bus rejects']
+    }],
   }),
   invalid({
     name: "Service Bus receiveAndDelete: completeMessage in the handler",
     code: SERVICE_BUS_RECEIVE_AND_DELETE,
-    findings: [{ at: '// not allowed in receiveAndDelete mode', message: ["receiveMode: 'receiveAndDelete'", 'receiveAndDelete mode'] }],
+    findings: [{ at: '// not allowed in receiveAndDelete mode',
+        messageId: 'settledAfterAutoAck',
+        data: ['receiveMode: \'receiveAndDelete\'', 'receiveAndDelete mode']
+    }],
   }),
 ];
 

@@ -169,7 +169,8 @@ const invalidCases: InvalidRuleTestCase[] = [
     findings: [
       {
         at: 'const transaction = await producer.transaction();',
-        message: ["kafkajs consumer of topic 'orders.raw'", "'orders.enriched'", 'never calls transaction.sendOffsets()', 'autoCommit is on (the default)', 'autoCommit: false'],
+          messageId: 'offsetOutsideTransaction',
+        data: ['kafkajs consumer of topic \'orders.raw\'', '\'orders.enriched\'', 'never calls transaction.sendOffsets()', 'autoCommit is on (the default)'],
         related: 2,
         severity: 'warning',
       },
@@ -178,28 +179,43 @@ const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     name: 'kafkajs: sendOffsets in the transaction, but autoCommit: true',
     code: kafka('\n    autoCommit: true,', SEND_OFFSETS),
-    findings: [{ at: 'const transaction = await producer.transaction();', message: ['autoCommit is on, so the consumer also commits'] }],
+    findings: [{ at: 'const transaction = await producer.transaction();',
+        messageId: 'offsetOutsideTransaction',
+        data: 'autoCommit is on, so the consumer also commits'
+    }],
   }),
   invalid({
     name: 'kafkajs: autoCommit: false but the offset is committed with commitOffsets after the transaction',
     code: COMMIT_OUTSIDE,
-    findings: [{ at: 'const transaction = await producer.transaction();', message: ['never calls transaction.sendOffsets()', 'commitOffsets() on line'] }],
+    findings: [{ at: 'const transaction = await producer.transaction();',
+        messageId: 'offsetOutsideTransaction',
+        data: ['never calls transaction.sendOffsets()', 'commitOffsets() on line']
+    }],
   }),
   invalid({
     name: 'kafkajs: a transaction under another name (tx)',
     code: RENAMED,
-    findings: [{ at: 'const tx = await producer.transaction();', message: ["'audit'"] }],
+    findings: [{ at: 'const tx = await producer.transaction();',
+        messageId: 'offsetOutsideTransaction',
+        data: '\'audit\''
+    }],
   }),
   invalid({
     name: 'kafkajs: the transaction is made in a helper: reported on the handler\'s call, related to the transaction',
     code: HELPER_CONSUMER,
     files: { 'services/forward.ts': HELPER },
-    findings: [{ at: 'await forward(producer, message.value);', message: ["'orders.copied'"], related: 3 }],
+    findings: [{ at: 'await forward(producer, message.value);',
+        messageId: 'offsetOutsideTransaction',
+        data: '\'orders.copied\'',
+        related: 3 }],
   }),
   invalid({
     name: 'Confluent KafkaJS API: auto-commit on (the default) and no sendOffsets',
     code: confluent('', ''),
-    findings: [{ at: 'const transaction = await producer.transaction();', message: ['confluent-kafka consumer', 'never calls transaction.sendOffsets()', 'autoCommit is on'] }],
+    findings: [{ at: 'const transaction = await producer.transaction();',
+        messageId: 'offsetOutsideTransaction',
+        data: ['confluent-kafka consumer', 'never calls transaction.sendOffsets()', 'autoCommit is on']
+    }],
   }),
 ];
 

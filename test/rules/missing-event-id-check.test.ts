@@ -1769,8 +1769,9 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(K_RAW_INSERT, 'eachMessage:'),
-          message: ["kafkajs consumer of topic 'payments.captured'", 'INSERT INTO ledger_entries', 'inserts a second row into ledger_entries', 'topic + partition + message.offset'],
-          related: 2,
+            messageId: 'noIdentityCheck',
+            data: ['kafkajs consumer of topic \'payments.captured\'', 'INSERT INTO ledger_entries', 'inserts a second row into ledger_entries', 'topic + partition + message.offset'],
+            related: 2,
           severity: 'warning',
         },
       ],
@@ -1779,38 +1780,59 @@ ruleTester(RULE, {
       name: 'kafkajs: Prisma update with { increment }',
       code: K_PRISMA_INCREMENT,
       files: { 'db.ts': PRISMA_DB },
-      errors: [{ line: lineOf(K_PRISMA_INCREMENT, 'eachMessage:'), message: ['prisma.article.update (increment)', 'applies the article increment twice'] }],
+      errors: [{ line: lineOf(K_PRISMA_INCREMENT, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['prisma.article.update (increment)', 'applies the article increment twice']
+    }],
     },
     {
       name: 'kafkajs: Redis incr',
       code: K_REDIS_INCR,
-      errors: [{ line: lineOf(K_REDIS_INCR, 'eachMessage:'), message: ['redis incr', 'counts it twice'] }],
+      errors: [{ line: lineOf(K_REDIS_INCR, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['redis incr', 'counts it twice']
+    }],
     },
     {
       name: 'kafkajs: fetch POST',
       code: K_FETCH_POST,
-      errors: [{ line: lineOf(K_FETCH_POST, 'eachMessage:'), message: ['HTTP POST https://crm.example.com/api/contacts', 'repeats the POST request'] }],
+      errors: [{ line: lineOf(K_FETCH_POST, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['HTTP POST https://crm.example.com/api/contacts', 'repeats the POST request']
+    }],
     },
     {
       name: 'kafkajs: Stripe charges.create without idempotencyKey',
       code: K_STRIPE_NO_KEY,
-      errors: [{ line: lineOf(K_STRIPE_NO_KEY, 'eachMessage:'), message: ['Stripe charges.create', 'charges the customer a second time'] }],
+      errors: [{ line: lineOf(K_STRIPE_NO_KEY, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['Stripe charges.create', 'charges the customer a second time']
+    }],
     },
     {
       name: 'kafkajs: producer.send of a derived event',
       code: K_PRODUCER_SEND,
-      errors: [{ line: lineOf(K_PRODUCER_SEND, 'eachMessage:'), message: ['Kafka producer.send', 'orders.enriched', 'publishes a duplicate message downstream'] }],
+      errors: [{ line: lineOf(K_PRODUCER_SEND, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['Kafka producer.send', 'orders.enriched', 'publishes a duplicate message downstream']
+    }],
     },
     {
       name: 'kafkajs: appendFile to an audit trail',
       code: K_APPEND_FILE,
-      errors: [{ line: lineOf(K_APPEND_FILE, 'eachMessage:'), message: ['appendFile', 'appends the record twice'] }],
+      errors: [{ line: lineOf(K_APPEND_FILE, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['appendFile', 'appends the record twice']
+    }],
     },
     {
       name: 'kafkajs: INSERT in a helper of another file',
       code: K_HELPER_OTHER_FILE,
       files: { 'services/ledger.ts': LEDGER_SERVICE },
-      errors: [{ line: lineOf(K_HELPER_OTHER_FILE, 'eachMessage:'), message: ['INSERT INTO ledger_entries', 'via recordPayment()'], related: 3 }],
+      errors: [{ line: lineOf(K_HELPER_OTHER_FILE, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['INSERT INTO ledger_entries', 'via recordPayment()'],
+        related: 3 }],
     },
     {
       name: 'kafkajs: guard keyed by randomUUID() does not count',
@@ -1818,8 +1840,9 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(K_RANDOM_UUID_GUARD, 'eachMessage:'),
-          message: ['UPDATE loyalty_accounts (relative)', `line ${lineOf(K_RANDOM_UUID_GUARD, 'redis.exists(dedupKey)')}`, 'does not count', 'made fresh on every delivery'],
-          related: 3,
+            messageId: 'invalidIdentityCheck',
+            data: ['UPDATE loyalty_accounts (relative)', 'made fresh on every delivery'],
+            related: 3,
         },
       ],
     },
@@ -1827,7 +1850,10 @@ ruleTester(RULE, {
       name: 'kafkajs: identity "message-id" rejects a payload-field key',
       code: K_MESSAGE_ID_MODE,
       config: { identity: 'message-id' },
-      errors: [{ line: lineOf(K_MESSAGE_ID_MODE, 'eachMessage:'), message: ['sendMail (email)', 'does not count', '"identity": "message-id"'] }],
+      errors: [{ line: lineOf(K_MESSAGE_ID_MODE, 'eachMessage:'),
+          messageId: 'invalidIdentityCheck',
+        data: ['sendMail (email)', '"identity": "message-id"']
+    }],
     },
     {
       name: 'kafkajs: four unsafe effects give one finding listing them',
@@ -1835,46 +1861,68 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(K_MANY_EFFECTS, 'eachMessage:'),
-          message: ['INSERT INTO welcome_credits', 'redis incr', 'sendMail (email)', '(and 1 more)'],
-          related: 5,
+            messageId: 'noIdentityCheck',
+            data: ['INSERT INTO welcome_credits', 'redis incr', 'sendMail (email)', '(and 1 more)'],
+            related: 5,
         },
       ],
     },
     {
       name: 'kafkajs: named handler function (finding on its name)',
       code: K_NAMED_HANDLER,
-      errors: [{ line: lineOf(K_NAMED_HANDLER, 'async function handleStockReceived'), message: ['redis hincrby', "topic 'stock.received'"] }],
+      errors: [{ line: lineOf(K_NAMED_HANDLER, 'async function handleStockReceived'),
+          messageId: 'noIdentityCheck',
+        data: ['redis hincrby', 'topic \'stock.received\'']
+    }],
     },
     {
       name: 'kafkajs: eachBatch insert before resolveOffset',
       code: K_EACH_BATCH,
-      errors: [{ line: lineOf(K_EACH_BATCH, 'eachBatch:'), message: ['INSERT INTO meter_readings'] }],
+      errors: [{ line: lineOf(K_EACH_BATCH, 'eachBatch:'),
+          messageId: 'noIdentityCheck',
+        data: 'INSERT INTO meter_readings'
+    }],
     },
     {
       name: 'kafkajs: axios instance POST without config',
       code: K_AXIOS_INSTANCE_POST,
-      errors: [{ line: lineOf(K_AXIOS_INSTANCE_POST, 'eachMessage:'), message: ['HTTP POST /entries'] }],
+      errors: [{ line: lineOf(K_AXIOS_INSTANCE_POST, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: 'HTTP POST /entries'
+    }],
     },
     {
       name: 'kafkajs: autoCommit false, relative UPDATE before commitOffsets',
       code: K_EXPLICIT_COMMIT,
-      errors: [{ line: lineOf(K_EXPLICIT_COMMIT, 'eachMessage:'), message: ['UPDATE stock (relative)', 'before commitOffsets'] }],
+      errors: [{ line: lineOf(K_EXPLICIT_COMMIT, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['UPDATE stock (relative)', 'before commitOffsets']
+    }],
     },
     {
       name: 'kafkajs: the same handler without its @idempotent tag',
       code: K_IDEMPOTENT_TAG.replace('/** @idempotent the warehouse API rejects a second shipment with the same shipmentId */', '// forwards shipments to the warehouse'),
-      errors: [{ line: lineOf(K_IDEMPOTENT_TAG, 'eachMessage:'), message: ['HTTP POST https://warehouse.example.com/v2/shipments'] }],
+      errors: [{ line: lineOf(K_IDEMPOTENT_TAG, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+        data: 'HTTP POST https://warehouse.example.com/v2/shipments'
+    }],
     },
     {
       name: 'kafkajs: SET NX claim on message.key without kafkaKeysUnique does not count',
       code: K_MESSAGE_KEY_GUARD,
-      errors: [{ line: lineOf(K_MESSAGE_KEY_GUARD, 'eachMessage:'), message: ['redis zincrby', 'does not count'] }],
+      errors: [{ line: lineOf(K_MESSAGE_KEY_GUARD, 'eachMessage:'),
+          messageId: 'invalidIdentityCheck',
+        data: 'redis zincrby'
+    }],
     },
     {
       name: 'kafkajs: identity "message-id" rejects a payload `id` field',
       code: K_MESSAGE_ID_MODE_PAYLOAD_ID,
       config: { identity: 'message-id' },
-      errors: [{ line: lineOf(K_MESSAGE_ID_MODE_PAYLOAD_ID, 'eachMessage:'), message: ['sendMail (email)', '"identity": "message-id"'] }],
+      errors: [{ line: lineOf(K_MESSAGE_ID_MODE_PAYLOAD_ID, 'eachMessage:'),
+          messageId: 'invalidIdentityCheck',
+        data: ['sendMail (email)', '"identity": "message-id"']
+    }],
     },
     // ---- amqplib ----
     {
@@ -1883,8 +1931,9 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(A_RELATIVE_UPDATE, 'async (msg) =>'),
-          message: ["amqplib consumer of queue 'deposits'", 'UPDATE accounts (relative)', 'applies the relative update to accounts twice', 'msg.properties.messageId'],
-          related: 2,
+            messageId: 'noIdentityCheck',
+            data: ['amqplib consumer of queue \'deposits\'', 'UPDATE accounts (relative)', 'applies the relative update to accounts twice', 'msg.properties.messageId'],
+            related: 2,
           severity: 'warning',
         },
       ],
@@ -1892,38 +1941,59 @@ ruleTester(RULE, {
     {
       name: 'amqplib: Mongo insertOne',
       code: A_MONGO_INSERT,
-      errors: [{ line: lineOf(A_MONGO_INSERT, 'async (msg) =>'), message: ['auditLog.insertOne', 'inserts a second document'] }],
+      errors: [{ line: lineOf(A_MONGO_INSERT, 'async (msg) =>'),
+          messageId: 'noIdentityCheck',
+        data: ['auditLog.insertOne', 'inserts a second document']
+    }],
     },
     {
       name: 'amqplib: Redis lpush',
       code: A_REDIS_LPUSH,
-      errors: [{ line: lineOf(A_REDIS_LPUSH, 'async (msg) =>'), message: ['redis lpush', 'appends the entry twice'] }],
+      errors: [{ line: lineOf(A_REDIS_LPUSH, 'async (msg) =>'),
+          messageId: 'noIdentityCheck',
+        data: ['redis lpush', 'appends the entry twice']
+    }],
     },
     {
       name: 'amqplib: axios.post',
       code: A_AXIOS_POST,
-      errors: [{ line: lineOf(A_AXIOS_POST, 'async (msg) =>'), message: ['HTTP POST https://hooks.partner.example/shipments'] }],
+      errors: [{ line: lineOf(A_AXIOS_POST, 'async (msg) =>'),
+          messageId: 'noIdentityCheck',
+        data: 'HTTP POST https://hooks.partner.example/shipments'
+    }],
     },
     {
       name: 'amqplib: Stripe refunds.create with idempotencyKey: randomUUID()',
       code: A_STRIPE_RANDOM_KEY,
-      errors: [{ line: lineOf(A_STRIPE_RANDOM_KEY, 'async (msg) =>'), message: ['Stripe refunds.create', 'refunds the customer a second time', 'made fresh per delivery'] }],
+      errors: [{ line: lineOf(A_STRIPE_RANDOM_KEY, 'async (msg) =>'),
+          messageId: 'noIdentityCheck',
+        data: ['Stripe refunds.create', 'refunds the customer a second time', 'made fresh per delivery']
+    }],
     },
     {
       name: 'amqplib: channel.publish (synchronous) before the ack',
       code: A_CHANNEL_PUBLISH,
-      errors: [{ line: lineOf(A_CHANNEL_PUBLISH, 'async (msg) =>'), message: ['amqplib publish', 'publishes a duplicate message downstream'] }],
+      errors: [{ line: lineOf(A_CHANNEL_PUBLISH, 'async (msg) =>'),
+          messageId: 'noIdentityCheck',
+        data: ['amqplib publish', 'publishes a duplicate message downstream']
+    }],
     },
     {
       name: 'amqplib: channel.sendToQueue in a loop before the ack',
       code: A_SEND_TO_QUEUE,
-      errors: [{ line: lineOf(A_SEND_TO_QUEUE, 'async (msg) =>'), message: ['amqplib sendToQueue', 'picking'] }],
+      errors: [{ line: lineOf(A_SEND_TO_QUEUE, 'async (msg) =>'),
+          messageId: 'noIdentityCheck',
+        data: ['amqplib sendToQueue', 'picking']
+    }],
     },
     {
       name: 'amqplib: INSERT two calls deep (service method → repository function)',
       code: A_TWO_LEVEL_HELPER,
       files: { 'services/order-service.ts': A_SERVICE_FILE, 'repositories/orders.ts': A_REPOSITORY_FILE },
-      errors: [{ line: lineOf(A_TWO_LEVEL_HELPER, 'async (msg) =>'), message: ['INSERT INTO orders', 'insertOrder()'], related: 4 }],
+      errors: [{ line: lineOf(A_TWO_LEVEL_HELPER, 'async (msg) =>'),
+          messageId: 'noIdentityCheck',
+        data: ['INSERT INTO orders', 'insertOrder()'],
+        related: 4 }],
     },
     {
       name: 'amqplib: SET NX claim keyed with Date.now() does not count',
@@ -1931,36 +2001,52 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(A_DATE_NOW_GUARD, 'async (msg) =>'),
-          message: ['INSERT INTO invoices', 'does not count', 'made fresh on every delivery'],
-          related: 3,
+            messageId: 'invalidIdentityCheck',
+            data: ['INSERT INTO invoices', 'made fresh on every delivery'],
+            related: 3,
         },
       ],
     },
     {
       name: 'amqplib: DynamoDB UpdateCommand SET votes = votes + :one',
       code: A_DYNAMO_SET_PLUS,
-      errors: [{ line: lineOf(A_DYNAMO_SET_PLUS, 'async (msg) =>'), message: ['DynamoDB Update polls'] }],
+      errors: [{ line: lineOf(A_DYNAMO_SET_PLUS, 'async (msg) =>'),
+          messageId: 'noIdentityCheck',
+        data: 'DynamoDB Update polls'
+    }],
     },
     {
       name: 'amqplib: in-memory Map check does not count',
       code: A_IN_MEMORY_MAP,
-      errors: [{ line: lineOf(A_IN_MEMORY_MAP, 'async (msg) =>'), message: ['sendMail (email)', 'does not count', 'in-memory'] }],
+      errors: [{ line: lineOf(A_IN_MEMORY_MAP, 'async (msg) =>'),
+          messageId: 'invalidIdentityCheck',
+        data: ['sendMail (email)', 'in-memory']
+    }],
     },
     // ---- sqs-consumer ----
     {
       name: 'amqplib: guard keyed by a module counter does not count',
       code: A_COUNTER_GUARD,
-      errors: [{ line: lineOf(A_COUNTER_GUARD, 'async (msg) =>'), message: ['redis zincrby', 'does not count', 'does not come from the message'] }],
+      errors: [{ line: lineOf(A_COUNTER_GUARD, 'async (msg) =>'),
+          messageId: 'invalidIdentityCheck',
+        data: ['redis zincrby', 'does not come from the message']
+    }],
     },
     {
       name: 'amqplib: the same consumer with noAck: false',
       code: A_NO_ACK.replace('{ noAck: true }', '{ noAck: false }'),
-      errors: [{ line: lineOf(A_NO_ACK, 'async (msg) =>'), message: ['INSERT INTO temperature_samples'] }],
+      errors: [{ line: lineOf(A_NO_ACK, 'async (msg) =>'),
+          messageId: 'noIdentityCheck',
+        data: 'INSERT INTO temperature_samples'
+    }],
     },
     {
       name: 'amqplib: the same file without its delivery-lint-disable comment',
       code: A_FILE_DISABLE.replace('/* delivery-lint-disable missing-event-id-check */\n', ''),
-      errors: [{ line: lineOf(A_FILE_DISABLE, 'async (msg) =>') - 1, message: ['redis incr'] }],
+      errors: [{ line: lineOf(A_FILE_DISABLE, 'async (msg) =>') - 1,
+          messageId: 'noIdentityCheck',
+        data: 'redis incr'
+    }],
     },
     {
       name: 'sqs-consumer: Prisma create (untyped client)',
@@ -1969,8 +2055,9 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(S_PRISMA_CREATE, 'handleMessage:'),
-          message: ["sqs-consumer consumer of queue 'invoices'", 'prisma.invoice.create', 'creates a second invoice record', 'message.MessageId'],
-          related: 2,
+            messageId: 'noIdentityCheck',
+            data: ['sqs-consumer consumer of queue \'invoices\'', 'prisma.invoice.create', 'creates a second invoice record', 'message.MessageId'],
+            related: 2,
           severity: 'warning',
         },
       ],
@@ -1978,75 +2065,117 @@ ruleTester(RULE, {
     {
       name: 'sqs-consumer: Mongo updateOne with $inc',
       code: S_MONGO_INC,
-      errors: [{ line: lineOf(S_MONGO_INC, 'handleMessage:'), message: ['usage.updateOne ($inc/$push)', 'applies the $inc/$push twice'] }],
+      errors: [{ line: lineOf(S_MONGO_INC, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['usage.updateOne ($inc/$push)', 'applies the $inc/$push twice']
+    }],
     },
     {
       name: 'sqs-consumer: DynamoDB UpdateCommand with ADD',
       code: S_DYNAMO_ADD,
-      errors: [{ line: lineOf(S_DYNAMO_ADD, 'handleMessage:'), message: ['DynamoDB Update inventory', 'applies the inventory update twice'] }],
+      errors: [{ line: lineOf(S_DYNAMO_ADD, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['DynamoDB Update inventory', 'applies the inventory update twice']
+    }],
     },
     {
       name: 'sqs-consumer: nodemailer sendMail',
       code: S_SEND_MAIL,
-      errors: [{ line: lineOf(S_SEND_MAIL, 'handleMessage:'), message: ['sendMail (email)', 'sends the email a second time'] }],
+      errors: [{ line: lineOf(S_SEND_MAIL, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['sendMail (email)', 'sends the email a second time']
+    }],
     },
     {
       name: 'sqs-consumer: kafkajs producer.send bridge',
       code: S_KAFKA_BRIDGE,
-      errors: [{ line: lineOf(S_KAFKA_BRIDGE, 'handleMessage:'), message: ['Kafka producer.send', 'legacy.events'] }],
+      errors: [{ line: lineOf(S_KAFKA_BRIDGE, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['Kafka producer.send', 'legacy.events']
+    }],
     },
     {
       name: 'sqs-consumer: SQS SendMessageCommand to a standard queue',
       code: S_SQS_SEND,
-      errors: [{ line: lineOf(S_SQS_SEND, 'handleMessage:'), message: ['SQS SendMessage', 'shipping'] }],
+      errors: [{ line: lineOf(S_SQS_SEND, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['SQS SendMessage', 'shipping']
+    }],
     },
     {
       name: 'sqs-consumer: Stripe paymentIntents.create in a helper of another file',
       code: S_HELPER_STRIPE,
       files: { 'billing.ts': S_BILLING_FILE },
-      errors: [{ line: lineOf(S_HELPER_STRIPE, 'handleMessage:'), message: ['Stripe paymentIntents.create', 'via chargeCustomer()'], related: 3 }],
+      errors: [{ line: lineOf(S_HELPER_STRIPE, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['Stripe paymentIntents.create', 'via chargeCustomer()'],
+        related: 3 }],
     },
     {
       name: 'sqs-consumer: in-memory Set check does not count',
       code: S_IN_MEMORY_SET,
-      errors: [{ line: lineOf(S_IN_MEMORY_SET, 'handleMessage:'), message: ['sendMail (email)', 'does not count', 'in-memory'], related: 3 }],
+      errors: [{ line: lineOf(S_IN_MEMORY_SET, 'handleMessage:'),
+          messageId: 'invalidIdentityCheck',
+        data: ['sendMail (email)', 'in-memory'],
+        related: 3 }],
     },
     {
       name: 'sqs-consumer: knex insert without onConflict',
       code: S_KNEX_INSERT,
-      errors: [{ line: lineOf(S_KNEX_INSERT, 'handleMessage:'), message: ['knex shipment_labels insert'] }],
+      errors: [{ line: lineOf(S_KNEX_INSERT, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: 'knex shipment_labels insert'
+    }],
     },
     {
       name: 'sqs-consumer: new Consumer({...}) with axios.patch',
       code: S_NEW_CONSUMER_PATCH,
-      errors: [{ line: lineOf(S_NEW_CONSUMER_PATCH, 'handleMessage:'), message: ['HTTP PATCH', "queue 'loyalty-adjustments'"] }],
+      errors: [{ line: lineOf(S_NEW_CONSUMER_PATCH, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: ['HTTP PATCH', 'queue \'loyalty-adjustments\'']
+    }],
     },
     {
       name: 'sqs-consumer: handleMessageBatch with redis xadd',
       code: S_BATCH_XADD,
-      errors: [{ line: lineOf(S_BATCH_XADD, 'handleMessageBatch:'), message: ['redis xadd'] }],
+      errors: [{ line: lineOf(S_BATCH_XADD, 'handleMessageBatch:'),
+          messageId: 'noIdentityCheck',
+        data: 'redis xadd'
+    }],
     },
     {
       name: 'sqs-consumer: without the guards config, isDuplicate() is not a guard',
       code: S_CONFIGURED_GUARD,
       files: { 'dedup.ts': S_DEDUP_LIBRARY_FILE },
-      errors: [{ line: lineOf(S_CONFIGURED_GUARD, 'handleMessage:'), message: ['INSERT INTO invoice_lines'] }],
+      errors: [{ line: lineOf(S_CONFIGURED_GUARD, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: 'INSERT INTO invoice_lines'
+    }],
     },
     {
       name: 'sqs-consumer: sendMail and incr awaited through Promise.all',
       code: S_PROMISE_ALL,
-      errors: [{ line: lineOf(S_PROMISE_ALL, 'handleMessage:'), message: ['sendMail (email) and redis incr'], related: 3 }],
+      errors: [{ line: lineOf(S_PROMISE_ALL, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+        data: 'sendMail (email) and redis incr',
+        related: 3 }],
     },
     {
       name: 'sqs-consumer: handler imported from another file (finding in that file)',
       code: S_IMPORTED_HANDLER,
       files: { 'handlers/refund.ts': S_REFUND_HANDLER_FILE },
-      errors: [{ file: 'handlers/refund.ts', line: lineOf(S_REFUND_HANDLER_FILE, 'export async function handleRefund'), message: ['Stripe refunds.create', "queue 'refunds'"] }],
+      errors: [{ file: 'handlers/refund.ts', line: lineOf(S_REFUND_HANDLER_FILE, 'export async function handleRefund'),
+          messageId: 'noIdentityCheck',
+        data: ['Stripe refunds.create', 'queue \'refunds\'']
+    }],
     },
     {
       name: 'sqs-consumer: the same handler without @delivery at-most-once',
       code: S_AT_MOST_ONCE_TAG.replace('/** @delivery at-most-once */\n', ''),
-      errors: [{ line: lineOf(S_AT_MOST_ONCE_TAG, 'async function trackPageView') - 1, message: ['redis incr'] }],
+      errors: [{ line: lineOf(S_AT_MOST_ONCE_TAG, 'async function trackPageView') - 1,
+          messageId: 'noIdentityCheck',
+        data: 'redis incr'
+    }],
     },
   ],
 });

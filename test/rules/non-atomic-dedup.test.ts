@@ -540,48 +540,75 @@ const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     name: 'amqplib: Redis EXISTS then the insert and the email, then SET of the same key',
     code: AMQP_EXISTS,
-    findings: [{ at: 'if (await redis.exists(', message: ["amqplib consumer of queue 'signups'", 'redis exists', `records it separately (redis set, line ${lineOf(AMQP_EXISTS, "await redis.set(")})`, 'INSERT INTO welcome_log', 'sendMail'], related: 4, severity: 'warning' }],
+    findings: [{ at: 'if (await redis.exists(',
+        messageId: 'checkThenRecord',
+        data: ['amqplib consumer of queue \'signups\'', 'redis exists', 'records it separately (redis set, line 23)', 'INSERT INTO welcome_log', 'sendMail'],
+        related: 4, severity: 'warning' }],
   }),
   invalid({
     name: 'kafkajs: SELECT from processed_events, the Stripe charge, then INSERT into processed_events (no transaction)',
     code: KAFKA_SQL_CHECK,
-    findings: [{ at: "const seen = await pool.query('SELECT 1", message: ["kafkajs consumer of topic", 'SELECT', 'Stripe charges.create', 'INSERT INTO processed_events'] }],
+    findings: [{ at: "const seen = await pool.query('SELECT 1",
+        messageId: 'checkThenRecord',
+        data: ['kafkajs consumer of topic', 'SELECT', 'Stripe charges.create', 'INSERT INTO processed_events']
+    }],
   }),
   invalid({
     name: 'sqs-consumer: Redis GET !== null, the email, then SET done',
     code: SQS_GET,
-    findings: [{ at: 'if ((await redis.get(key)) !== null)', message: ['sqs-consumer consumer', 'redis get', 'sendMail'] }],
+    findings: [{ at: 'if ((await redis.get(key)) !== null)',
+        messageId: 'checkThenRecord',
+        data: ['sqs-consumer consumer', 'redis get', 'sendMail']
+    }],
   }),
   invalid({
     name: 'BullMQ: a business-state check (status already paid) before the charge, the status written after',
     code: BULLMQ_STATUS,
-    findings: [{ at: "const { rows } = await pool.query('SELECT status", message: ['bullmq consumer', 'Stripe charges.create'] }],
+    findings: [{ at: "const { rows } = await pool.query('SELECT status",
+        messageId: 'checkThenRecord',
+        data: ['bullmq consumer', 'Stripe charges.create']
+    }],
   }),
   invalid({
     name: 'kafkajs: get-or-create of a customer by email (entity level), the insert not keyed by the message',
     code: KAFKA_GET_OR_CREATE,
-    findings: [{ at: "const existing = await pool.query('SELECT id FROM customers", message: ['checks the entity key', 'INSERT INTO customers', 'Make the write itself idempotent'] }],
+    findings: [{ at: "const existing = await pool.query('SELECT id FROM customers",
+        messageId: 'entityCheckThenRecord',
+        data: 'INSERT INTO customers'
+    }],
   }),
   invalid({
     name: 'amqplib: the check-then-record lives in a helper: reported on the handler\'s call, related into the helper',
     code: AMQP_HELPER,
     files: { 'services/welcome.ts': HELPER_FILE },
-    findings: [{ at: 'await sendWelcomeOnce(', message: ['sendMail (email) (via sendWelcomeOnce())'], related: 3 }],
+    findings: [{ at: 'await sendWelcomeOnce(',
+        messageId: 'checkThenRecord',
+        data: 'sendMail (email) (via sendWelcomeOnce())',
+        related: 3 }],
   }),
   invalid({
     name: 'kafkajs: SET NX with a day-long lease, nothing releases it when the insert fails',
     code: KAFKA_LONG_LEASE,
-    findings: [{ at: "const claimed = await redis.set(", message: ['redis SET NX claims the message before INSERT INTO invoices', 'its lease (1 day) outlasts the redelivery', 'skips the message'] }],
+    findings: [{ at: "const claimed = await redis.set(",
+        messageId: 'claimNotReleased',
+        data: ['redis SET NX', 'INSERT INTO invoices', 'its lease (1 day) outlasts the redelivery']
+    }],
   }),
   invalid({
     name: 'amqplib: SET NX without expiry; the catch logs and rethrows but does not delete the key',
     code: AMQP_NO_LEASE,
-    findings: [{ at: 'const claimed = await redis.set(', message: ['it never expires', 'sendMail'] }],
+    findings: [{ at: 'const claimed = await redis.set(',
+        messageId: 'claimNotReleased',
+        data: ['it never expires', 'sendMail']
+    }],
   }),
   invalid({
     name: 'sqs-consumer: inbox insert ON CONFLICT DO NOTHING that commits on its own, before the email',
     code: SQS_INBOX_AUTOCOMMIT,
-    findings: [{ at: "const { rowCount } = await pool.query('INSERT INTO processed_messages", message: ['INSERT INTO processed_messages', 'claims the message before sendMail'] }],
+    findings: [{ at: "const { rowCount } = await pool.query('INSERT INTO processed_messages",
+        messageId: 'claimNotReleased',
+        data: 'INSERT INTO processed_messages'
+    }],
   }),
 ];
 

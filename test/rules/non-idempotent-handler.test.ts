@@ -657,7 +657,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO audit_log', message: ["kafkajs consumer of topic 'orders.placed'", 'INSERT INTO audit_log', 'before the dedup check'], related: 2, severity: 'warning' }],
+    escapes: [{ at: 'INSERT INTO audit_log',
+        messageId: 'effectBeforeCheck',
+        data: ['kafkajs consumer of topic \'orders.placed\'', 'INSERT INTO audit_log'],
+        related: 2, severity: 'warning' }],
   }),
   invalid({
     name: 'amqplib: the confirmation email is sent before the Redis exists check',
@@ -679,7 +682,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'mailer.sendMail', message: ["amqplib consumer of queue 'orders'", 'sendMail', 'before the dedup check'] }],
+    escapes: [{ at: 'mailer.sendMail',
+        messageId: 'effectBeforeCheck',
+        data: ['amqplib consumer of queue \'orders\'', 'sendMail']
+    }],
   }),
   invalid({
     name: 'sqs-consumer: a Stripe charge without idempotencyKey runs before the claim',
@@ -696,7 +702,10 @@ export const payments = Consumer.create({
   },
 });
 `,
-    escapes: [{ at: 'stripe.charges.create', message: ["sqs-consumer consumer of queue 'payments-queue'", 'Stripe charges.create', 'before the dedup check'] }],
+    escapes: [{ at: 'stripe.charges.create',
+        messageId: 'effectBeforeCheck',
+        data: ['sqs-consumer consumer of queue \'payments-queue\'', 'Stripe charges.create']
+    }],
   }),
   invalid({
     name: 'kafkajs: "if (seen) log" without a return lets the effects run on the seen path',
@@ -715,7 +724,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO shipments', message: ['INSERT INTO shipments', 'bypasses the dedup check'] }],
+    escapes: [{ at: 'INSERT INTO shipments',
+        messageId: 'effectBypassesCheck',
+        data: 'INSERT INTO shipments'
+    }],
   }),
   invalid({
     name: 'kafkajs: payment events are claimed, refund events are not',
@@ -740,7 +752,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'stripe.refunds.create', message: ['Stripe refunds.create', 'bypasses the dedup check'] }],
+    escapes: [{ at: 'stripe.refunds.create',
+        messageId: 'effectBypassesCheck',
+        data: 'Stripe refunds.create'
+    }],
   }),
   invalid({
     name: 'amqplib: guard inside a helper returns early, the handler then emails anyway',
@@ -773,7 +788,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'mailer.sendMail', message: ['sendMail', 'bypasses the dedup check'] }],
+    escapes: [{ at: 'mailer.sendMail',
+        messageId: 'effectBypassesCheck',
+        data: 'sendMail'
+    }],
   }),
   invalid({
     name: 'sqs-consumer: an insert in a helper of another file runs before the guard (finding on the handler call)',
@@ -802,7 +820,10 @@ export const payments = Consumer.create({
   },
 });
 `,
-    escapes: [{ at: "await writeAudit('payment.received'", message: ['INSERT INTO audit_events', 'writeAudit()', 'before the dedup check'], related: 3 }],
+    escapes: [{ at: "await writeAudit('payment.received'",
+        messageId: 'effectBeforeCheck',
+        data: ['INSERT INTO audit_events', 'writeAudit()'],
+        related: 3 }],
   }),
   invalid({
     name: 'kafkajs: a helper called before the guard publishes downstream (chain through two functions)',
@@ -836,7 +857,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'await announce(order)', message: ['Kafka producer.send', 'announce()', 'before the dedup check'], related: 3 }],
+    escapes: [{ at: 'await announce(order)',
+        messageId: 'effectBeforeCheck',
+        data: ['Kafka producer.send', 'announce()'],
+        related: 3 }],
   }),
   invalid({
     name: 'amqplib: two effects escape, each reported on its own call',
@@ -860,8 +884,14 @@ export async function start(): Promise<void> {
 }
 `,
     escapes: [
-      { at: "redis.incr('signups:total')", message: ['redis incr', 'before the dedup check'] },
-      { at: 'INSERT INTO signup_events', message: ['INSERT INTO signup_events', 'before the dedup check'] },
+      { at: "redis.incr('signups:total')",
+          messageId: 'effectBeforeCheck',
+        data: 'redis incr'
+    },
+      { at: 'INSERT INTO signup_events',
+          messageId: 'effectBeforeCheck',
+        data: 'INSERT INTO signup_events'
+    },
     ],
   }),
   invalid({
@@ -879,7 +909,10 @@ export const payments = Consumer.create({
   },
 });
 `,
-    escapes: [{ at: "fetch('https://ledger.internal", message: ['HTTP POST', 'before the dedup check'] }],
+    escapes: [{ at: "fetch('https://ledger.internal",
+        messageId: 'effectBeforeCheck',
+        data: 'HTTP POST'
+    }],
   }),
   invalid({
     name: 'kafkajs: a Prisma create runs before the processedEvent lookup',
@@ -903,7 +936,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'prisma.activity.create', message: ['prisma.activity.create', 'before the dedup check'] }],
+    escapes: [{ at: 'prisma.activity.create',
+        messageId: 'effectBeforeCheck',
+        data: 'prisma.activity.create'
+    }],
   }),
   invalid({
     name: 'amqplib: a channel.publish to another exchange runs before the guard',
@@ -924,7 +960,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: "channel.publish('analytics'", message: ['amqplib publish', 'before the dedup check'] }],
+    escapes: [{ at: "channel.publish('analytics'",
+        messageId: 'effectBeforeCheck',
+        data: 'amqplib publish'
+    }],
   }),
   invalid({
     name: 'sqs-consumer: a Stripe idempotencyKey made fresh with randomUUID() dedups nothing',
@@ -943,7 +982,10 @@ export const payments = Consumer.create({
   },
 });
 `,
-    escapes: [{ at: 'stripe.refunds.create', message: ['Stripe refunds.create', 'before the dedup check'] }],
+    escapes: [{ at: 'stripe.refunds.create',
+        messageId: 'effectBeforeCheck',
+        data: 'Stripe refunds.create'
+    }],
   }),
   invalid({
     name: 'kafkajs: a switch with one guarded case and one unguarded case',
@@ -968,7 +1010,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'balance - $1', message: ['UPDATE accounts (relative)', 'bypasses the dedup check'] }],
+    escapes: [{ at: 'balance - $1',
+        messageId: 'effectBypassesCheck',
+        data: 'UPDATE accounts (relative)'
+    }],
   }),
   invalid({
     name: 'amqplib: a guard helper from another file, with an insert before it',
@@ -1002,7 +1047,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO ticket_log', message: ['INSERT INTO ticket_log', 'before the dedup check'] }],
+    escapes: [{ at: 'INSERT INTO ticket_log',
+        messageId: 'effectBeforeCheck',
+        data: 'INSERT INTO ticket_log'
+    }],
   }),
   invalid({
     name: 'kafkajs: a guard function named in the config (returns seen), with a counter bumped before it',
@@ -1029,7 +1077,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'redis.hincrby', message: ['redis hincrby', 'before the dedup check'] }],
+    escapes: [{ at: 'redis.hincrby',
+        messageId: 'effectBeforeCheck',
+        data: 'redis hincrby'
+    }],
   }),
   invalid({
     name: 'amqplib: the seen path publishes a duplicate notice (an unsafe effect outside the guard)',
@@ -1052,7 +1103,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO duplicate_deliveries', message: ['INSERT INTO duplicate_deliveries', 'bypasses the dedup check'] }],
+    escapes: [{ at: 'INSERT INTO duplicate_deliveries',
+        messageId: 'effectBypassesCheck',
+        data: 'INSERT INTO duplicate_deliveries'
+    }],
   }),
   invalid({
     name: 'sqs-consumer: handleMessageBatch inserts before each per-message claim',
@@ -1071,7 +1125,10 @@ export const batch = new Consumer({
   },
 });
 `,
-    escapes: [{ at: 'INSERT INTO raw_payments', message: ['INSERT INTO raw_payments', 'before the dedup check'] }],
+    escapes: [{ at: 'INSERT INTO raw_payments',
+        messageId: 'effectBeforeCheck',
+        data: 'INSERT INTO raw_payments'
+    }],
   }),
   invalid({
     name: 'kafkajs: eachBatch with autoResolve off appends to a file before the claim',
@@ -1100,7 +1157,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'appendFile(', message: ['appendFile', 'before the dedup check'] }],
+    escapes: [{ at: 'appendFile(',
+        messageId: 'effectBeforeCheck',
+        data: 'appendFile'
+    }],
   }),
   invalid({
     name: 'kafkajs: guarded in the main branch, but the catch path re-publishes outside the guard',
@@ -1126,7 +1186,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: "topic: 'orders.unparsed'", message: ['Kafka producer.send', 'bypasses the dedup check'] }],
+    escapes: [{ at: "topic: 'orders.unparsed'",
+        messageId: 'effectBypassesCheck',
+        data: 'Kafka producer.send'
+    }],
   }),
   invalid({
     name: 'amqplib: an SMS is sent before the SELECT on processed_messages',
@@ -1154,7 +1217,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'sms.messages.create', message: ['Twilio messages.create', 'before the dedup check'] }],
+    escapes: [{ at: 'sms.messages.create',
+        messageId: 'effectBeforeCheck',
+        data: 'Twilio messages.create'
+    }],
   }),
   invalid({
     name: 'kafkajs: an insert runs before a unique-violation claim',
@@ -1174,7 +1240,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO settlement_audit', message: ['INSERT INTO settlement_audit', 'before the dedup check'] }],
+    escapes: [{ at: 'INSERT INTO settlement_audit',
+        messageId: 'effectBeforeCheck',
+        data: 'INSERT INTO settlement_audit'
+    }],
   }),
   invalid({
     name: 'sqs-consumer: effects awaited together in Promise.all before the guard are both reported',
@@ -1199,8 +1268,14 @@ export const payments = Consumer.create({
 });
 `,
     escapes: [
-      { at: 'mailer.sendMail', message: ['sendMail', 'before the dedup check'] },
-      { at: 'INSERT INTO payment_notices', message: ['INSERT INTO payment_notices', 'before the dedup check'] },
+      { at: 'mailer.sendMail',
+          messageId: 'effectBeforeCheck',
+        data: 'sendMail'
+    },
+      { at: 'INSERT INTO payment_notices',
+          messageId: 'effectBeforeCheck',
+        data: 'INSERT INTO payment_notices'
+    },
     ],
   }),
   invalid({
@@ -1224,7 +1299,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO order_log', message: ['INSERT INTO order_log', 'before the dedup check'] }],
+    escapes: [{ at: 'INSERT INTO order_log',
+        messageId: 'effectBeforeCheck',
+        data: 'INSERT INTO order_log'
+    }],
   }),
   invalid({
     name: 'kafkajs: a config-named wrapper guard, with a publish before it',
@@ -1259,7 +1337,10 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: "topic: 'loyalty.audit'", message: ['Kafka producer.send', 'before the dedup check'] }],
+    escapes: [{ at: "topic: 'loyalty.audit'",
+        messageId: 'effectBeforeCheck',
+        data: 'Kafka producer.send'
+    }],
   }),
 ];
 

@@ -6,7 +6,7 @@
  * A file-level rule: producers need no consumer in the file. Reported on the publish call, as info.
  */
 import assert from 'node:assert/strict';
-import { type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { type ExpectedFinding, type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
 
 const RULE = 'producer-missing-event-id';
 
@@ -17,8 +17,11 @@ function lineOf(code: string, marker: string): number {
   return hits[0];
 }
 
-function invalid(name: string, code: string, markers: string[], message: string | string[]): InvalidRuleTestCase {
-  return { name, code, errors: markers.map((marker) => ({ line: lineOf(code, marker), message, severity: 'info' as const })) };
+/** What each finding of a case says: its message id and the data it names. */
+type Expected = Pick<ExpectedFinding, 'messageId' | 'data' | 'message'>;
+
+function invalid(name: string, code: string, markers: string[], expected: Expected): InvalidRuleTestCase {
+  return { name, code, errors: markers.map((marker) => ({ line: lineOf(code, marker), ...expected, severity: 'info' as const })) };
 }
 
 const AMQP = `import amqp from 'amqplib';
@@ -167,7 +170,7 @@ export async function publishOrder(event: OrderPlaced): Promise<void> {
 }
 `,
       ["channel.publish('orders'", "channel.sendToQueue('emails'"],
-      ['sets no messageId', 'no event ID to dedup on'],
+      { messageId: 'amqplibNoMessageId' },
     ),
     invalid(
       'amqplib publish inside a consumer (a downstream event without an ID)',
@@ -183,7 +186,7 @@ export async function startEnricher(): Promise<void> {
 }
 `,
       ["channel.publish('orders'"],
-      "amqplib publish to 'orders.enriched'",
+      { messageId: 'amqplibNoMessageId', data: 'amqplib publish to \'orders.enriched\'' },
     ),
     invalid(
       'Kafka send whose message has only a value; sendBatch with one topic lacking keys',
@@ -199,7 +202,7 @@ export async function publish(order: { id: string }): Promise<void> {
 }
 `,
       ["await producer.send({ topic: 'orders'", 'await producer.sendBatch({'],
-      'neither a key nor an ID header',
+      { messageId: 'kafkaNoEventId' },
     ),
     invalid(
       'Kafka send of mapped messages without a key or ID header',
@@ -209,7 +212,7 @@ export async function publishAll(orders: { id: string }[]): Promise<void> {
 }
 `,
       ["await producer.send({ topic: 'orders'"],
-      "Kafka send to 'orders'",
+      { messageId: 'kafkaNoEventId', data: 'Kafka send to \'orders\'' },
     ),
     invalid(
       'SQS FIFO (by the .fifo URL, and by MessageGroupId) without MessageDeduplicationId',
@@ -221,7 +224,7 @@ export async function enqueue(queueUrl: string, body: string): Promise<void> {
 }
 `,
       ["'https://sqs.eu-west-1.amazonaws.com/1/orders.fifo'", 'await sqs.send(command);'],
-      'sets no MessageDeduplicationId',
+      { messageId: 'sqsFifoNoDeduplicationId' },
     ),
     invalid(
       'JetStream publish without msgID (no options, and options without it)',
@@ -234,7 +237,7 @@ export async function publish(payload: Uint8Array): Promise<void> {
 }
 `,
       ["await js.publish('orders.placed'", "await js.publish('orders.cancelled'"],
-      'sets no msgID',
+      { messageId: 'jetStreamNoMsgId' },
     ),
   ],
 });

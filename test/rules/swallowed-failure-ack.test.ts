@@ -10,7 +10,7 @@
  * case runs typed and untyped.
  */
 import assert from 'node:assert/strict';
-import { type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { type ExpectedFinding, type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
 
 const RULE = 'swallowed-failure-ack';
 
@@ -23,9 +23,12 @@ function lineOf(code: string, marker: string): number {
 }
 
 /** An invalid case with one finding, on the line holding `marker`. */
-function invalid(name: string, code: string, marker: string, message: string | string[], extra: Partial<InvalidRuleTestCase> = {}): InvalidRuleTestCase {
-  return { name, code, errors: [{ line: lineOf(code, marker), message, severity: 'error', related: 2 }], ...extra };
+function invalid(name: string, code: string, marker: string, expected: Expected, extra: Partial<InvalidRuleTestCase> = {}): InvalidRuleTestCase {
+  return { name, code, errors: [{ line: lineOf(code, marker), ...expected, severity: 'error', related: 2 }], ...extra };
 }
+
+/** What the finding of a case says: its message id and the data it names. */
+type Expected = Pick<ExpectedFinding, 'messageId' | 'data' | 'message'>;
 
 const LOGGER = `export const logger = {
   info: (message: string, fields: Record<string, unknown> = {}) => console.info(JSON.stringify({ message, ...fields })),
@@ -945,44 +948,52 @@ export class QuotesController {
 
   invalid: [
     // ---- amqplib ------------------------------------------------------------------------------
-    invalid('amqplib: the catch only logs and the ack after the try settles the failed message', A_CATCH_LOGS_THEN_ACK, 'channel.ack(msg);', ["amqplib consumer of queue 'orders.placed'", 'INSERT INTO orders', 'channel.ack()', 'catch on line 14'], { files: { 'logger.ts': LOGGER } }),
-    invalid('amqplib: catch that logs, unconditional ack in the finally', A_FINALLY_ACK_WITH_CATCH, 'channel.ack(msg);', 'hands the failure on to nothing'),
-    invalid('amqplib: try/finally without catch, the finally acks a message whose processing threw', A_FINALLY_ACK_NO_CATCH, 'channel.ack(msg);', ['in the finally block also runs when INSERT INTO orders', 'never redelivered']),
-    invalid('amqplib: the catch rethrows, but the finally has already acked the message', A_RETHROW_THEN_FINALLY_ACK, 'channel.ack(msg);', 'channel.ack()'),
-    invalid('amqplib: nack(msg, false, false) in the catch with no dead-letter exchange for the queue drops it', A_NACK_DROP_NO_DLX, 'channel.nack(msg, false, false);', ['without requeue drops the message', "queue 'payouts'"]),
-    invalid('amqplib: reject(msg, false) on a queue the project declares without a dead-letter exchange drops it', A_REJECT_DROP_NO_DLX, 'channel.reject(msg, false);', 'channel.reject()'),
+    invalid('amqplib: the catch only logs and the ack after the try settles the failed message', A_CATCH_LOGS_THEN_ACK, 'channel.ack(msg);', { messageId: 'ackAfterCaughtFailure', data: ['amqplib consumer of queue \'orders.placed\'', 'INSERT INTO orders', 'channel.ack()', 'catch on line 14'] }, { files: { 'logger.ts': LOGGER } }),
+    invalid('amqplib: catch that logs, unconditional ack in the finally', A_FINALLY_ACK_WITH_CATCH, 'channel.ack(msg);', { messageId: 'ackAfterCaughtFailure' }),
+    invalid('amqplib: try/finally without catch, the finally acks a message whose processing threw', A_FINALLY_ACK_NO_CATCH, 'channel.ack(msg);', { messageId: 'ackInFinally' }),
+    invalid('amqplib: the catch rethrows, but the finally has already acked the message', A_RETHROW_THEN_FINALLY_ACK, 'channel.ack(msg);', { messageId: 'ackAfterCaughtFailure', data: 'channel.ack()' }),
+    invalid('amqplib: nack(msg, false, false) in the catch with no dead-letter exchange for the queue drops it', A_NACK_DROP_NO_DLX, 'channel.nack(msg, false, false);', { messageId: 'dropAfterFailure', data: ['without requeue drops the message', 'queue \'payouts\''] }),
+    invalid('amqplib: reject(msg, false) on a queue the project declares without a dead-letter exchange drops it', A_REJECT_DROP_NO_DLX, 'channel.reject(msg, false);', { messageId: 'dropAfterFailure', data: 'channel.reject()' }),
     {
       name: 'amqplib: the catch publishes to a destination that is not a failure route, then acks',
       code: A_ACK_IN_CATCH_NON_FAILURE_PUBLISH,
-      errors: [{ line: lineOf(A_ACK_IN_CATCH_NON_FAILURE_PUBLISH, "channel.publish('events'") + 1, message: 'hands the failure on to nothing' }],
+      errors: [{ line: lineOf(A_ACK_IN_CATCH_NON_FAILURE_PUBLISH, "channel.publish('events'") + 1,
+          messageId: 'ackAfterCaughtFailure'
+    }],
     },
     {
       name: 'amqplib wrapper: the catch in the wrapper is reported once, in the wrapper, for both callers',
       code: A_WRAPPER_CALLERS,
       files: { 'subscribe.ts': A_WRAPPER },
-      errors: [{ file: 'subscribe.ts', line: lineOf(A_WRAPPER, 'channel.ack(msg);'), message: 'channel.ack()' }],
+      errors: [{ file: 'subscribe.ts', line: lineOf(A_WRAPPER, 'channel.ack(msg);'),
+          messageId: 'ackAfterCaughtFailure',
+        data: 'channel.ack()'
+    }],
     },
     // ---- kafkajs ------------------------------------------------------------------------------
-    invalid('kafkajs eachMessage: the catch only logs and the handler returns, so the offset is committed', K_CATCH_LOGS, '} catch (err) {', ["kafkajs consumer of topic 'payments.captured'", 'the offset is committed', 'never retried'], { files: { 'logger.ts': LOGGER } }),
+    invalid('kafkajs eachMessage: the catch only logs and the handler returns, so the offset is committed', K_CATCH_LOGS, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: ['kafkajs consumer of topic \'payments.captured\'', 'the offset is committed'] }, { files: { 'logger.ts': LOGGER } }),
     {
       name: 'kafkajs: the catch is in a helper in another file; reported on the handler call that leads there',
       code: K_CATCH_IN_HELPER,
       files: { 'ledger.ts': K_HELPER_SERVICE, 'logger.ts': LOGGER },
-      errors: [{ line: lineOf(K_CATCH_IN_HELPER, 'await recordPayment(payment);'), message: ['catch on line 9 of ledger.ts', 'via recordPayment()'], related: 2 }],
+      errors: [{ line: lineOf(K_CATCH_IN_HELPER, 'await recordPayment(payment);'),
+          messageId: 'returnAfterCaughtFailure',
+        data: ['catch on line 9 of ledger.ts', 'via recordPayment()'],
+        related: 2 }],
     },
-    invalid('kafkajs eachBatch: the catch logs, then resolveOffset marks the failed message done', K_EACH_BATCH, 'resolveOffset(message.offset);', 'resolveOffset()'),
+    invalid('kafkajs eachBatch: the catch logs, then resolveOffset marks the failed message done', K_EACH_BATCH, 'resolveOffset(message.offset);', { messageId: 'ackAfterCaughtFailure', data: 'resolveOffset()' }),
     // ---- other libraries ----------------------------------------------------------------------
-    invalid('sqs-consumer 11 (deletes on resolve): the catch logs and the handler resolves', SQS_CONSUMER_CATCH, '} catch (err) {', 'sqs-consumer deletes the message', { files: { 'package.json': SQS_CONSUMER_11 } }),
-    invalid('sqs-consumer 14: the catch logs and the handler returns the message, so it is deleted', SQS_CONSUMER_14_CATCH_RETURNS_MESSAGE, '} catch (err) {', 'swallows a failure', { files: { 'package.json': SQS_CONSUMER_14 } }),
-    invalid('BullMQ Worker: the catch only warns, so the job completes', BULLMQ_CATCH, '} catch (err) {', ['bullmq consumer', "'welcome-emails'", 'sendMail']),
-    invalid('Service Bus subscribe (autoComplete): the catch logs and the message is completed', SERVICE_BUS_AUTO, '} catch (err) {', 'azure-service-bus consumer'),
-    invalid('Service Bus manual complete: the catch logs, then completeMessage', SERVICE_BUS_MANUAL, 'await receiver.completeMessage(message);', 'receiver.completeMessage()'),
-    invalid('Pub/Sub: the catch logs, then message.ack()', PUBSUB_CATCH_THEN_ACK, 'message.ack();', 'message.ack()'),
-    invalid('NestJS RMQ (noAck: false): the catch logs, then channel.ack', NEST_RMQ_CATCH_THEN_ACK, 'channel.ack(context.getMessage());', 'nestjs-microservices consumer', { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('NestJS Kafka @EventPattern: the catch logs, Nest commits the offset', NEST_KAFKA_CATCH, '} catch (err) {', 'Nest commits the offset', { files: { 'main.ts': NEST_KAFKA_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('Lambda SQS: the catch in the record loop logs, the batch is deleted', LAMBDA_CATCH, '} catch (err) {', 'lambda-sqs consumer'),
-    invalid('SQS receive loop: the catch logs, then DeleteMessageCommand', SQS_LOOP_CATCH_THEN_DELETE, 'await sqs.send(new DeleteMessageCommand', 'DeleteMessageCommand'),
-    invalid('JetStream: term() in the catch drops the failed message', NATS_TERM, 'm.term();', 'JetStream never redelivers it'),
-    invalid('Redis streams: the catch logs, then xack', REDIS_STREAM_CATCH_THEN_XACK, "await redis.xack(stream, 'billing', id);", 'xack()'),
+    invalid('sqs-consumer 11 (deletes on resolve): the catch logs and the handler resolves', SQS_CONSUMER_CATCH, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: 'sqs-consumer deletes the message' }, { files: { 'package.json': SQS_CONSUMER_11 } }),
+    invalid('sqs-consumer 14: the catch logs and the handler returns the message, so it is deleted', SQS_CONSUMER_14_CATCH_RETURNS_MESSAGE, '} catch (err) {', { messageId: 'returnAfterCaughtFailure' }, { files: { 'package.json': SQS_CONSUMER_14 } }),
+    invalid('BullMQ Worker: the catch only warns, so the job completes', BULLMQ_CATCH, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: ['bullmq consumer', '\'welcome-emails\'', 'sendMail'] }),
+    invalid('Service Bus subscribe (autoComplete): the catch logs and the message is completed', SERVICE_BUS_AUTO, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: 'azure-service-bus consumer' }),
+    invalid('Service Bus manual complete: the catch logs, then completeMessage', SERVICE_BUS_MANUAL, 'await receiver.completeMessage(message);', { messageId: 'ackAfterCaughtFailure', data: 'receiver.completeMessage()' }),
+    invalid('Pub/Sub: the catch logs, then message.ack()', PUBSUB_CATCH_THEN_ACK, 'message.ack();', { messageId: 'ackAfterCaughtFailure', data: 'message.ack()' }),
+    invalid('NestJS RMQ (noAck: false): the catch logs, then channel.ack', NEST_RMQ_CATCH_THEN_ACK, 'channel.ack(context.getMessage());', { messageId: 'ackAfterCaughtFailure', data: 'nestjs-microservices consumer' }, { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('NestJS Kafka @EventPattern: the catch logs, Nest commits the offset', NEST_KAFKA_CATCH, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: 'Nest commits the offset' }, { files: { 'main.ts': NEST_KAFKA_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('Lambda SQS: the catch in the record loop logs, the batch is deleted', LAMBDA_CATCH, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: 'lambda-sqs consumer' }),
+    invalid('SQS receive loop: the catch logs, then DeleteMessageCommand', SQS_LOOP_CATCH_THEN_DELETE, 'await sqs.send(new DeleteMessageCommand', { messageId: 'ackAfterCaughtFailure', data: 'DeleteMessageCommand' }),
+    invalid('JetStream: term() in the catch drops the failed message', NATS_TERM, 'm.term();', { messageId: 'dropAfterFailure', data: 'JetStream never redelivers it' }),
+    invalid('Redis streams: the catch logs, then xack', REDIS_STREAM_CATCH_THEN_XACK, "await redis.xack(stream, 'billing', id);", { messageId: 'ackAfterCaughtFailure', data: 'xack()' }),
   ],
 });

@@ -9,7 +9,7 @@
  * sqs-consumer case brings its own. Every case runs typed and untyped.
  */
 import assert from 'node:assert/strict';
-import { type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { type ExpectedFinding, type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
 
 const RULE = 'unsettled-message';
 
@@ -27,8 +27,11 @@ function lastLineExactly(code: string, text: string): number {
   throw new Error(`no line ${JSON.stringify(text)}`);
 }
 
-function invalid(name: string, code: string, line: number, message: string | string[], extra: Partial<InvalidRuleTestCase> = {}): InvalidRuleTestCase {
-  return { name, code, errors: [{ line, message, severity: 'error', related: 1 }], ...extra };
+/** What the finding of a case says: its message id and the data it names. */
+type Expected = Pick<ExpectedFinding, 'messageId' | 'data' | 'message'>;
+
+function invalid(name: string, code: string, line: number, expected: Expected, extra: Partial<InvalidRuleTestCase> = {}): InvalidRuleTestCase {
+  return { name, code, errors: [{ line, ...expected, severity: 'error', related: 1 }], ...extra };
 }
 
 function packageJson(range: string): string {
@@ -452,19 +455,19 @@ receiver.subscribe(
   ],
 
   invalid: [
-    invalid('amqplib: an early return on bad input leaves the message unacked', A_EARLY_RETURN, lineOf(A_EARLY_RETURN, "      return;"), ["amqplib consumer of queue 'orders.placed'", 'without acking or nacking', 'prefetch']),
-    invalid('amqplib: the handler falls off its end when the status is not PLACED', A_FALLS_OFF_END, lastLineExactly(A_FALLS_OFF_END, '  });'), 'reaches its end'),
-    invalid('amqplib: a catch that only logs, then the end of the handler', A_CATCH_ONLY_LOGS, lastLineExactly(A_CATCH_ONLY_LOGS, '  });'), ['after the catch on line 13', 'Nack it for redelivery']),
-    invalid('amqplib: a helper returns early, then the handler reaches its end (reported on the handler)', A_NAMED_HANDLER_EARLY_RETURN, lastLineExactly(A_NAMED_HANDLER_EARLY_RETURN, '  });'), ["amqplib consumer of queue 'invoices'", 'reaches its end']),
-    invalid('NestJS RMQ (noAck: false): an early return on bad input', NEST_EARLY_RETURN, lineOf(NEST_EARLY_RETURN, 'if (!data.id) return;'), 'nestjs-microservices consumer', { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('NestJS RMQ (noAck: false): a rethrow leaves the message unacked (Nest catches the exception)', NEST_RETHROW, lineOf(NEST_RETHROW, 'throw err;'), 'Nest catches the exception', { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('NestJS RMQ (noAck: false): an awaited write outside any try; if it throws the message is never settled', NEST_UNGUARDED_AWAIT, lineOf(NEST_UNGUARDED_AWAIT, 'await pool.query('), ['if INSERT INTO shipments', 'throws'], { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('Pub/Sub: an early return holds the message while the lease is extended', PUBSUB_EARLY_RETURN, lineOf(PUBSUB_EARLY_RETURN, 'if (!orderId) return;'), 'Pub/Sub holds'),
-    invalid('Redis streams: continue without xack leaves the entry pending', REDIS_CONTINUE, lineOf(REDIS_CONTINUE, 'if (fields.length < 2) continue;'), 'pending list'),
-    invalid('sqs-consumer 14: the handler resolves without returning the message', SQS_FALLS_OFF, lastLineExactly(SQS_FALLS_OFF, '  },'), ['resolves without returning the message', 'never deleted'], { files: { 'package.json': packageJson('^14.2.8') } }),
-    invalid('sqs-consumer 15 (devDependencies): an early return without the message', SQS_EARLY_RETURN, lineOf(SQS_EARLY_RETURN, 'if (!message.Body) return;'), 'this return resolves without returning the message', {
+    invalid('amqplib: an early return on bad input leaves the message unacked', A_EARLY_RETURN, lineOf(A_EARLY_RETURN, "      return;"), { messageId: 'exitUnsettled', data: ['amqplib consumer of queue \'orders.placed\'', 'prefetch'] }),
+    invalid('amqplib: the handler falls off its end when the status is not PLACED', A_FALLS_OFF_END, lastLineExactly(A_FALLS_OFF_END, '  });'), { messageId: 'exitUnsettled', data: 'reaches its end' }),
+    invalid('amqplib: a catch that only logs, then the end of the handler', A_CATCH_ONLY_LOGS, lastLineExactly(A_CATCH_ONLY_LOGS, '  });'), { messageId: 'exitUnsettledAfterFailure', data: 'after the catch on line 13' }),
+    invalid('amqplib: a helper returns early, then the handler reaches its end (reported on the handler)', A_NAMED_HANDLER_EARLY_RETURN, lastLineExactly(A_NAMED_HANDLER_EARLY_RETURN, '  });'), { messageId: 'exitUnsettled', data: ['amqplib consumer of queue \'invoices\'', 'reaches its end'] }),
+    invalid('NestJS RMQ (noAck: false): an early return on bad input', NEST_EARLY_RETURN, lineOf(NEST_EARLY_RETURN, 'if (!data.id) return;'), { messageId: 'exitUnsettled', data: 'nestjs-microservices consumer' }, { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('NestJS RMQ (noAck: false): a rethrow leaves the message unacked (Nest catches the exception)', NEST_RETHROW, lineOf(NEST_RETHROW, 'throw err;'), { messageId: 'throwUnsettledAfterFailure', data: 'Nest' }, { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('NestJS RMQ (noAck: false): an awaited write outside any try; if it throws the message is never settled', NEST_UNGUARDED_AWAIT, lineOf(NEST_UNGUARDED_AWAIT, 'await pool.query('), { messageId: 'exceptionUnsettled' }, { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
+    invalid('Pub/Sub: an early return holds the message while the lease is extended', PUBSUB_EARLY_RETURN, lineOf(PUBSUB_EARLY_RETURN, 'if (!orderId) return;'), { messageId: 'exitUnsettled', data: 'Pub/Sub holds' }),
+    invalid('Redis streams: continue without xack leaves the entry pending', REDIS_CONTINUE, lineOf(REDIS_CONTINUE, 'if (fields.length < 2) continue;'), { messageId: 'exitUnsettled', data: 'pending list' }),
+    invalid('sqs-consumer 14: the handler resolves without returning the message', SQS_FALLS_OFF, lastLineExactly(SQS_FALLS_OFF, '  },'), { messageId: 'notReturned', data: ['message', 'never deleted'] }, { files: { 'package.json': packageJson('^14.2.8') } }),
+    invalid('sqs-consumer 15 (devDependencies): an early return without the message', SQS_EARLY_RETURN, lineOf(SQS_EARLY_RETURN, 'if (!message.Body) return;'), { messageId: 'notReturned', data: ['this return', 'message'] }, {
       files: { 'package.json': JSON.stringify({ name: 'svc', devDependencies: { 'sqs-consumer': '15.0.3' } }) },
     }),
-    invalid('sqs-consumer 14 batch handler returns nothing', SQS_BATCH, lastLineExactly(SQS_BATCH, '  },'), 'without returning the messages', { files: { 'package.json': packageJson('>=14.0.0') } }),
+    invalid('sqs-consumer 14 batch handler returns nothing', SQS_BATCH, lastLineExactly(SQS_BATCH, '  },'), { messageId: 'notReturned', data: 'messages' }, { files: { 'package.json': packageJson('>=14.0.0') } }),
   ],
 });

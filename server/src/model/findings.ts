@@ -15,7 +15,12 @@ export interface FixSuggestion {
 
 export interface Finding {
   ruleId: string;
+  /** Which of the rule's messages (its meta.messages) this is: stable when the wording changes. */
+  messageId: string;
+  /** The values the message was rendered with (names, labels, lines). */
+  data?: Record<string, string>;
   severity: FindingSeverity;
+  /** The message rendered for people. */
   message: string;
   location: SourceLocation;
   related: RelatedLocation[];

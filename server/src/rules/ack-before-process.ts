@@ -10,7 +10,7 @@ import { Rule, RuleContext, docsUrl } from './types';
 
 const ID = 'ack-before-process';
 
-export const ackBeforeProcess: Rule = {
+export const ackBeforeProcess: Rule<'ackBeforeProcessing' | 'unawaitedBeforeAck' | 'unawaitedAtReturn'> = {
   meta: {
     id: ID,
     defaultSeverity: 'error',
@@ -20,6 +20,17 @@ export const ackBeforeProcess: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: ['Move the ack after the processing', 'Add the missing `await`'],
+    messages: {
+      ackBeforeProcessing:
+        '{{consumer}}: {{settle}} settles the message before {{effects}} {{have}} completed. ' +
+        'If the process crashes or the step fails after the ack, the broker will not redeliver it and that work is lost. Settle after the processing succeeds.',
+      unawaitedBeforeAck:
+        '{{consumer}}: {{effect}} is started without await, so it has not finished before {{settle}} runs. ' +
+        "A crash or a rejection after that point loses the message's processing. Await it (or return it) before the message is settled.",
+      unawaitedAtReturn:
+        '{{consumer}}: {{effect}} is started without await, so it has not finished when the handler returns, {{settled}}. ' +
+        "A crash or a rejection after that point loses the message's processing. Await it (or return it) before the message is settled.",
+    },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
@@ -34,9 +45,8 @@ export const ackBeforeProcess: Rule = {
       }
       related.push(registrationRelated(consumer));
       context.report({
-        message:
-          `${consumerName(consumer)}: ${settle.label} settles the message before ${listPhrases(list.map(effectPhrase))} ${list.length > 1 ? 'have' : 'has'} completed. ` +
-          `If the process crashes or the step fails after the ack, the broker will not redeliver it and that work is lost. Settle after the processing succeeds.`,
+        messageId: 'ackBeforeProcessing',
+        data: { consumer: consumerName(consumer), settle: settle.label, effects: listPhrases(list.map(effectPhrase)), have: list.length > 1 ? 'have' : 'has' },
         location: settle.handlerLocation,
         related,
         fixes: moveAckAfterProcessingFix(consumer, settle, list, context.source),
@@ -44,14 +54,13 @@ export const ackBeforeProcess: Rule = {
     }
 
     for (const { effect, beforeAck } of unawaited) {
-      const when = beforeAck ? `before ${beforeAck.label} runs` : `when the handler returns, ${settleMeaning(consumer)}`;
       const related: RelatedLocation[] = effectRelated(effect, `${effect.description.label} is still running`);
       if (beforeAck) related.push({ location: beforeAck.location, message: 'the ack that does not wait for it' });
       related.push(registrationRelated(consumer));
       context.report({
-        message:
-          `${consumerName(consumer)}: ${effectPhrase(effect)} is started without await, so it has not finished ${when}. ` +
-          `A crash or a rejection after that point loses the message's processing. Await it (or return it) before the message is settled.`,
+        ...(beforeAck
+          ? { messageId: 'unawaitedBeforeAck', data: { consumer: consumerName(consumer), effect: effectPhrase(effect), settle: beforeAck.label } }
+          : { messageId: 'unawaitedAtReturn', data: { consumer: consumerName(consumer), effect: effectPhrase(effect), settled: settleMeaning(consumer) } }),
         location: effect.handlerLocation,
         related,
         fixes: addMissingAwaitFix(effect, context.source),

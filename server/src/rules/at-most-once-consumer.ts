@@ -16,7 +16,7 @@ import { Rule, RuleContext, docsUrl } from './types';
 
 const ID = 'at-most-once-consumer';
 
-export const atMostOnceConsumer: Rule = {
+export const atMostOnceConsumer: Rule<'ackedOnDelivery'> = {
   meta: {
     id: ID,
     defaultSeverity: 'warning',
@@ -26,6 +26,12 @@ export const atMostOnceConsumer: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: ['Switch to manual ack (amqplib `noAck: false`) and ack at the end of the handler'],
+    messages: {
+      ackedOnDelivery:
+        '{{consumer}} is at-most-once: {{ackedBecause}}, so the broker forgets the message before the handler runs. ' +
+        'If the process crashes, is redeployed or a step fails during the handler, whatever has not completed of {{effects}} is lost for good: the message is not redelivered. ' +
+        '{{remedy}} If losing messages is acceptable here, declare it: /** @delivery at-most-once */ on the handler.',
+    },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
@@ -41,11 +47,8 @@ export const atMostOnceConsumer: Rule = {
     if (consumer.registration.wrapperLocation) related.push({ location: consumer.registration.wrapperLocation, message: 'where the wrapper registers with the library' });
     related.push(...effects.flatMap((effect) => effectRelated(effect, `${effect.description.label}: lost if the process stops before or during it`)));
     context.report({
-      message:
-        `${consumerName(consumer)} is at-most-once: ${ackOnDelivery(consumer)}, so the broker forgets the message before the handler runs. ` +
-        `If the process crashes, is redeployed or a step fails during the handler, whatever has not completed of ${listPhrases(effects.map(effectPhrase))} is lost for good: the message is not redelivered. ` +
-        `${autoAckRemedy(consumer)} ` +
-        `If losing messages is acceptable here, declare it: /** @delivery at-most-once */ on the handler.`,
+      messageId: 'ackedOnDelivery',
+      data: { consumer: consumerName(consumer), ackedBecause: ackOnDelivery(consumer), effects: listPhrases(effects.map(effectPhrase)), remedy: autoAckRemedy(consumer) },
       location: consumer.registration.location,
       related,
       fixes: manualAckFix(consumer, context.source),

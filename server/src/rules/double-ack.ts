@@ -23,7 +23,7 @@ import { Rule, RuleContext, docsUrl } from './types';
 
 const ID = 'double-ack';
 
-export const doubleAck: Rule = {
+export const doubleAck: Rule<'settledTwice' | 'settledAfterAutoAck' | 'settledInLoop'> = {
   meta: {
     id: ID,
     defaultSeverity: 'error',
@@ -33,6 +33,14 @@ export const doubleAck: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: ['Remove the second settle (one settle per path)', 'Move an ack out of a loop', 'Switch an auto-acked amqplib consumer to manual ack'],
+    messages: {
+      settledTwice:
+        '{{consumer}}: {{settle}} settles the message a second time on a path that already settled it with {{first}} (line {{line}}). {{consequence}} Settle each message once per path.',
+      settledAfterAutoAck:
+        '{{consumer}}: {{settle}} settles a message that was acked on delivery ({{ackedBecause}}). {{consequence}} Remove the explicit settle, or switch to manual ack.',
+      settledInLoop:
+        '{{consumer}}: {{settle}} is inside a loop (line {{line}}) with no way out after it, so it settles the same message once per iteration; the second one is a double settle. {{consequence}} Settle once, after the loop.',
+    },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
@@ -56,11 +64,11 @@ export const doubleAck: Rule = {
       if (first) related.push({ location: first.handlerLocation, message: `the first settle on this path: ${first.label}` });
       else if (consumer.registration.ackModeLocation) related.push({ location: consumer.registration.ackModeLocation, message: `${ackOnDelivery(consumer)}: the message is already acked` });
       related.push(registrationRelated(consumer));
-      const what = first
-        ? `${settle.label} settles the message a second time on a path that already settled it with ${first.label} (line ${first.handlerLocation.line})`
-        : `${settle.label} settles a message that was acked on delivery (${ackOnDelivery(consumer)})`;
+      const name = consumerName(consumer);
       context.report({
-        message: `${consumerName(consumer)}: ${what}. ${consequence} ${first ? 'Settle each message once per path.' : 'Remove the explicit settle, or switch to manual ack.'}`,
+        ...(first
+          ? { messageId: 'settledTwice', data: { consumer: name, settle: settle.label, first: first.label, line: first.handlerLocation.line, consequence } }
+          : { messageId: 'settledAfterAutoAck', data: { consumer: name, settle: settle.label, ackedBecause: ackOnDelivery(consumer), consequence } }),
         location: settle.handlerLocation,
         related,
         fixes: fixesFor(consumer, settle, first, context.source),
@@ -73,8 +81,8 @@ export const doubleAck: Rule = {
       const loop = settleLoop(consumer, settle, context.source);
       if (!loop) continue;
       context.report({
-        message:
-          `${consumerName(consumer)}: ${settle.label} is inside a loop (line ${loop.line}) with no way out after it, so it settles the same message once per iteration; the second one is a double settle. ${consequence} Settle once, after the loop.`,
+        messageId: 'settledInLoop',
+        data: { consumer: consumerName(consumer), settle: settle.label, line: loop.line, consequence },
         location: settle.handlerLocation,
         related: [{ location: loop, message: 'the loop that repeats the settle' }, registrationRelated(consumer)],
         fixes: moveOutOfLoopFix(settle, context.source),

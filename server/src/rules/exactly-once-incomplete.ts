@@ -24,7 +24,7 @@ const ID = 'exactly-once-incomplete';
 export const SEND_OFFSETS_LABEL = 'transaction.sendOffsets()';
 const TRANSACTIONAL_SEND = /^Kafka transactional send/;
 
-export const exactlyOnceIncomplete: Rule = {
+export const exactlyOnceIncomplete: Rule<'offsetOutsideTransaction'> = {
   meta: {
     id: ID,
     defaultSeverity: 'warning',
@@ -34,6 +34,13 @@ export const exactlyOnceIncomplete: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: ['Move the offset commit into the transaction: `transaction.sendOffsets(...)` before `commit()`, `autoCommit: false`'],
+    messages: {
+      offsetOutsideTransaction:
+        '{{consumer}}: {{transaction}} publishes {{output}}, but the consumed offset is committed outside it: {{reasons}}. ' +
+        'The output and the offset then commit separately: a crash between the two makes Kafka redeliver the message and the handler publishes {{output}} again (read_committed consumers see both), ' +
+        'and an offset committed before the transaction commits loses the message if the transaction aborts. ' +
+        'Commit the offset inside the transaction with transaction.sendOffsets({ consumerGroupId, topics }) before commit(), and run the consumer with autoCommit: false.',
+    },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
@@ -60,11 +67,13 @@ export const exactlyOnceIncomplete: Rule = {
       const destinations = [...new Set(sends.map((send) => send.description.destination ?? /→ (.+)$/.exec(send.description.label)?.[1]).filter((name): name is string => !!name))];
       const output = destinations.length ? `its output to ${listPhrases(destinations.map((name) => `'${name}'`))}` : 'its output';
       context.report({
-        message:
-          `${consumerName(consumer)}: the producer transaction${transaction.scope ? ` begun on line ${transaction.scope.location.line}` : ''} publishes ${output}, but the consumed offset is committed outside it: ${reasons.join('; ')}. ` +
-          `The output and the offset then commit separately: a crash between the two makes Kafka redeliver the message and the handler publishes ${output} again (read_committed consumers see both), ` +
-          `and an offset committed before the transaction commits loses the message if the transaction aborts. ` +
-          `Commit the offset inside the transaction with transaction.sendOffsets({ consumerGroupId, topics }) before commit(), and run the consumer with autoCommit: false.`,
+        messageId: 'offsetOutsideTransaction',
+        data: {
+          consumer: consumerName(consumer),
+          transaction: `the producer transaction${transaction.scope ? ` begun on line ${transaction.scope.location.line}` : ''}`,
+          output,
+          reasons: reasons.join('; '),
+        },
         location,
         related,
         fixes: sendOffsetsFix(consumer, { scope: transaction.scope, sends, missingOffsets: !inTransaction.length, autoCommit: !!autoCommit, outside }, context.source),

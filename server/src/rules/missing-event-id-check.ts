@@ -11,7 +11,7 @@ import { Rule, RuleContext, docsUrl } from './types';
 
 const ID = 'missing-event-id-check';
 
-export const missingEventIdCheck: Rule = {
+export const missingEventIdCheck: Rule<'noIdentityCheck' | 'invalidIdentityCheck'> = {
   meta: {
     id: ID,
     defaultSeverity: 'warning',
@@ -24,6 +24,15 @@ export const missingEventIdCheck: Rule = {
       'Insert a dedup guard keyed by the message identity (redis, sql or memory strategy)',
       'Make the effect itself idempotent (Stripe idempotencyKey, conflict-ignoring insert, BullMQ jobId, SQS MessageDeduplicationId)',
     ],
+    messages: {
+      noIdentityCheck:
+        '{{consumer}} has no check on the message identity before {{effects}}. ' +
+        'Delivery is at-least-once: {{redelivery}}, and the handler then {{consequence}}. Dedup on {{identity}} before these effects.',
+      invalidIdentityCheck:
+        '{{consumer}} has no check on the message identity before {{effects}}. ' +
+        'Delivery is at-least-once: {{redelivery}}, and the handler then {{consequence}}. The check on line {{line}} ({{check}}) does not count: {{reason}}. ' +
+        'Dedup on {{identity}} before these effects.',
+    },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
@@ -33,17 +42,22 @@ export const missingEventIdCheck: Rule = {
     const first = unprotected[0];
     const consequence = first.description.onDuplicate ?? `runs ${first.description.label} again`;
     const invalid = invalidGuards(consumer)[0];
-    const guardNote = invalid ? ` The check on line ${invalid.location.line} (${invalid.label}) does not count: ${invalid.invalidReason ?? 'its key is not the message identity'}.` : '';
     const related: RelatedLocation[] = unprotected.flatMap((effect) =>
       effectRelated(effect, `${effect.description.label}: ${effect.description.onDuplicate ?? 'not idempotent'} on redelivery`),
     );
     if (invalid) related.push({ location: invalid.location, message: `this check does not recognise a redelivery: ${invalid.invalidReason}` });
     related.push(registrationRelated(consumer));
+    const data = {
+      consumer: consumerName(consumer),
+      effects: listPhrases(unprotected.map(effectPhrase)),
+      redelivery: redeliveryCause(consumer),
+      consequence,
+      identity: consumer.identityHint,
+    };
     context.report({
-      message:
-        `${consumerName(consumer)} has no check on the message identity before ${listPhrases(unprotected.map(effectPhrase))}. ` +
-        `Delivery is at-least-once: ${redeliveryCause(consumer)}, and the handler then ${consequence}.${guardNote} ` +
-        `Dedup on ${consumer.identityHint} before these effects.`,
+      ...(invalid
+        ? { messageId: 'invalidIdentityCheck', data: { ...data, line: invalid.location.line, check: invalid.label, reason: invalid.invalidReason ?? 'its key is not the message identity' } }
+        : { messageId: 'noIdentityCheck', data }),
       location: consumer.handlerLocation,
       related,
       fixes: [...dedupGuardFixes(consumer, context.source, context.config.guardStrategy), ...unprotected.flatMap((effect) => effectLevelFixes(consumer, effect, context.source))],

@@ -29,7 +29,7 @@ const ID = 'non-atomic-dedup';
 /** A claim whose lease is at most this long frees itself soon enough after a crash or a failure. */
 export const SHORT_LEASE_SECONDS = 15 * 60;
 
-export const nonAtomicDedup: Rule = {
+export const nonAtomicDedup: Rule<'checkThenRecord' | 'entityCheckThenRecord' | 'claimNotReleased'> = {
   meta: {
     id: ID,
     defaultSeverity: 'warning',
@@ -39,6 +39,23 @@ export const nonAtomicDedup: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: ['Replace a Redis check-then-record with a claim: `SET NX` with a short lease, released on failure, marked done after the work'],
+    messages: {
+      checkThenRecord:
+        '{{consumer}}: {{check}} checks the message key and {{recorded}}, so the check is not atomic. ' +
+        'Two deliveries of the same message (a redelivery while the first is still running, a visibility timeout, a rebalance) can both pass the check and run {{effects}} twice, ' +
+        'and a crash after the work but before the record repeats it. ' +
+        'Claim the key atomically instead: Redis SET NX with a short lease (released on failure, marked done after the work), or an insert ON CONFLICT DO NOTHING in the same transaction as the effects.',
+      entityCheckThenRecord:
+        '{{consumer}}: {{check}} checks the entity key and {{recorded}}, so the check is not atomic. ' +
+        'Two deliveries of the same message (a redelivery while the first is still running, a visibility timeout, a rebalance) can both pass the check and run {{effects}} twice, ' +
+        'and a crash after the work but before the record repeats it. ' +
+        'Make the write itself idempotent (a unique key from the message with a conflict-ignoring insert or an upsert), or claim the message atomically before it.',
+      claimNotReleased:
+        '{{consumer}}: {{claim}} claims the message before {{effects}}, and nothing releases the claim when they fail: ' +
+        'there is no delete of the key on the failure path, {{transaction}}and {{lease}}. ' +
+        'The retry after a failure or a crash finds the claim and skips the message, so its processing is lost. ' +
+        "Release the claim when the processing fails (delete the key in a catch and rethrow), give it a short lease that a 'done' write replaces after the work, or make the claim in the same transaction as the effects.",
+    },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
@@ -59,13 +76,8 @@ export const nonAtomicDedup: Rule = {
           ? 'creates it in a separate step'
           : 'whatever records it is a separate step';
       context.report({
-        message:
-          `${consumerName(consumer)}: ${guard.label} checks the ${entity ? 'entity' : 'message'} key and ${recordPhrase}, so the check is not atomic. ` +
-          `Two deliveries of the same message (a redelivery while the first is still running, a visibility timeout, a rebalance) can both pass the check and run ${listPhrases(effects.map(effectPhrase))} twice, ` +
-          `and a crash after the work but before the record repeats it. ` +
-          (entity
-            ? 'Make the write itself idempotent (a unique key from the message with a conflict-ignoring insert or an upsert), or claim the message atomically before it.'
-            : 'Claim the key atomically instead: Redis SET NX with a short lease (released on failure, marked done after the work), or an insert ON CONFLICT DO NOTHING in the same transaction as the effects.'),
+        messageId: entity ? 'entityCheckThenRecord' : 'checkThenRecord',
+        data: { consumer: consumerName(consumer), check: guard.label, recorded: recordPhrase, effects: listPhrases(effects.map(effectPhrase)) },
         location: guard.handlerLocation,
         related,
         fixes: safeClaimFix(consumer, guard, record, context.source),
@@ -80,11 +92,14 @@ export const nonAtomicDedup: Rule = {
       const lease =
         guard.leaseSeconds === undefined ? 'it never expires' : `its lease (${formatSeconds(guard.leaseSeconds)}) outlasts the redelivery`;
       context.report({
-        message:
-          `${consumerName(consumer)}: ${guard.label} claims the message before ${listPhrases(effects.map(effectPhrase))}, and nothing releases the claim when they fail: ` +
-          `there is no delete of the key on the failure path, ${guard.transaction ? `its transaction (${guard.transaction.label}) commits before the work, ` : ''}and ${lease}. ` +
-          `The retry after a failure or a crash finds the claim and skips the message, so its processing is lost. ` +
-          `Release the claim when the processing fails (delete the key in a catch and rethrow), give it a short lease that a 'done' write replaces after the work, or make the claim in the same transaction as the effects.`,
+        messageId: 'claimNotReleased',
+        data: {
+          consumer: consumerName(consumer),
+          claim: guard.label,
+          effects: listPhrases(effects.map(effectPhrase)),
+          transaction: guard.transaction ? `its transaction (${guard.transaction.label}) commits before the work, ` : '',
+          lease,
+        },
         location: guard.handlerLocation,
         related,
       });

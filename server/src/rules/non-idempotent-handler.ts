@@ -11,7 +11,7 @@ import { Rule, RuleContext, docsUrl } from './types';
 
 const ID = 'non-idempotent-handler';
 
-export const nonIdempotentHandler: Rule = {
+export const nonIdempotentHandler: Rule<'effectBeforeCheck' | 'effectBypassesCheck'> = {
   meta: {
     id: ID,
     defaultSeverity: 'warning',
@@ -21,6 +21,12 @@ export const nonIdempotentHandler: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: ['Move the effect under the guard', 'Make the effect itself idempotent (Stripe idempotencyKey, conflict-ignoring insert, BullMQ jobId, SQS MessageDeduplicationId)'],
+    messages: {
+      effectBeforeCheck:
+        '{{consumer}}: {{effect}} runs before the dedup check ({{check}}, line {{line}}). {{redelivery}}, and then it {{consequence}} even though the check skips the rest.',
+      effectBypassesCheck:
+        '{{consumer}}: {{effect}} runs on a path that bypasses the dedup check ({{check}}, line {{line}}). {{redelivery}}, and then it {{consequence}} even though the check skips the rest.',
+    },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
@@ -28,11 +34,16 @@ export const nonIdempotentHandler: Rule = {
     const [guard] = validMessageGuards(consumer);
     if (!guard) return;
     for (const { effect, beforeGuard } of unprotectedEffects(consumer)) {
-      const where = beforeGuard ? `runs before the dedup check (${guard.label}, line ${guard.location.line})` : `runs on a path that bypasses the dedup check (${guard.label}, line ${guard.location.line})`;
       context.report({
-        message:
-          `${consumerName(consumer)}: ${effectPhrase(effect)} ${where}. ${capitalize(redeliveryCause(consumer))}, ` +
-          `and then it ${effect.description.onDuplicate ?? 'runs again'} even though the check skips the rest.`,
+        messageId: beforeGuard ? 'effectBeforeCheck' : 'effectBypassesCheck',
+        data: {
+          consumer: consumerName(consumer),
+          effect: effectPhrase(effect),
+          check: guard.label,
+          line: guard.location.line,
+          redelivery: capitalize(redeliveryCause(consumer)),
+          consequence: effect.description.onDuplicate ?? 'runs again',
+        },
         location: effect.handlerLocation,
         related: [...effectRelated(effect, `${effect.description.label} is not protected`), { location: guard.location, message: 'the dedup check it escapes' }, registrationRelated(consumer)],
         fixes: [...(beforeGuard ? moveUnderGuardFix(consumer, effect, guard, context.source) : []), ...effectLevelFixes(consumer, effect, context.source)],

@@ -25,7 +25,12 @@ const NATS_PACKAGES = ['nats', '@nats-io/jetstream', '@nats-io/transport-node'];
 const ID_HEADER = { test: (name: string): boolean => /(^|[-_.])id$/i.test(name) || /[a-z]Id$/.test(name) || /idempot|dedup/i.test(name) };
 const KEEP = 'made once per event; keep the same ID when this publish is retried';
 
-export const producerMissingEventId: Rule = {
+type MessageId = 'amqplibNoMessageId' | 'kafkaNoEventId' | 'sqsFifoNoDeduplicationId' | 'jetStreamNoMsgId';
+
+/** What every message says between the publish and its advice. */
+const NO_ID = ': its consumers have no event ID to dedup on, so a publish retried after a timeout or a crash is a second message they process again. ';
+
+export const producerMissingEventId: Rule<MessageId> = {
   meta: {
     id: ID,
     defaultSeverity: 'info',
@@ -35,13 +40,31 @@ export const producerMissingEventId: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: ['Add an ID made with randomUUID() when the event is created, and keep it across retries'],
+    messages: {
+      amqplibNoMessageId:
+        '{{publish}} sets no messageId' +
+        NO_ID +
+        'Set `messageId` to an ID made once when the event is created (reused on every retry of the publish); consumers dedup on `msg.properties.messageId`.',
+      kafkaNoEventId:
+        '{{publish}} has {{messages}} with neither a key nor an ID header' +
+        NO_ID +
+        'Give each message an event-ID header made once when the event is created (reused on retries); consumers dedup on it (or on a key that is unique per event).',
+      sqsFifoNoDeduplicationId:
+        '{{publish}} sets no MessageDeduplicationId' +
+        NO_ID +
+        'Set `MessageDeduplicationId` to an event ID made once when the event is created (reused on retries): SQS then drops a duplicate send within 5 minutes, and consumers can dedup on it after that.',
+      jetStreamNoMsgId:
+        '{{publish}} sets no msgID' +
+        NO_ID +
+        "Set `msgID` to an event ID made once when the event is created (reused on retries): JetStream drops a duplicate within the stream's duplicate window, and consumers can dedup on the Nats-Msg-Id header.",
+    },
   },
 
   check(): void {
     // Producers are found per file (checkFile).
   },
 
-  checkFile(context: FileRuleContext): void {
+  checkFile(context: FileRuleContext<MessageId>): void {
     const { sourceFile, checker } = context;
     if (!/\b(publish|sendToQueue|send|SendMessageCommand)\b/.test(sourceFile.text)) return;
     const imports = importedModules(sourceFile);
@@ -53,7 +76,8 @@ export const producerMissingEventId: Rule = {
         if (!finding) return;
         const location = locationOf(node);
         context.report({
-          message: `${finding.what} ${finding.missing}: its consumers have no event ID to dedup on, so a publish retried after a timeout or a crash is a second message they process again. ${finding.advice}`,
+          messageId: finding.messageId,
+          data: finding.data,
           location,
           related: [],
           fixes: functionOf(node) && finding.fix ? [finding.fix()] : [],
@@ -65,9 +89,8 @@ export const producerMissingEventId: Rule = {
 };
 
 interface ProducerFinding {
-  what: string;
-  missing: string;
-  advice: string;
+  messageId: MessageId;
+  data: Record<string, string>;
   fix?: () => FixSuggestion;
 }
 
@@ -126,9 +149,8 @@ function amqplibPublish(call: ts.CallExpression, imports: ReadonlySet<string>, c
   const argument = call.arguments[optionsIndex];
   const direct = argument && ts.isObjectLiteralExpression(unwrap(argument)) ? (unwrap(argument) as ts.ObjectLiteralExpression) : undefined;
   return {
-    what: `amqplib ${method}${name ? ` to '${name}'` : ''}`,
-    missing: 'sets no messageId',
-    advice: 'Set `messageId` to an ID made once when the event is created (reused on every retry of the publish); consumers dedup on `msg.properties.messageId`.',
+    messageId: 'amqplibNoMessageId',
+    data: { publish: `amqplib ${method}${name ? ` to '${name}'` : ''}` },
     fix:
       options === 'absent' || direct
         ? () => addIdFix(sourceFile, direct ? { object: direct } : { appendAfter: call.arguments[call.arguments.length - 1] }, 'messageId', `Add messageId: randomUUID() (${KEEP})`)
@@ -168,9 +190,8 @@ function kafkaSend(call: ts.CallExpression, imports: ReadonlySet<string>, checke
   if (!lacking.length) return undefined;
   const sourceFile = call.getSourceFile();
   return {
-    what: `Kafka ${method}${topic ? ` to '${topic}'` : ''}`,
-    missing: lacking.length > 1 ? `has ${lacking.length} messages with neither a key nor an ID header` : 'has a message with neither a key nor an ID header',
-    advice: 'Give each message an event-ID header made once when the event is created (reused on retries); consumers dedup on it (or on a key that is unique per event).',
+    messageId: 'kafkaNoEventId',
+    data: { publish: `Kafka ${method}${topic ? ` to '${topic}'` : ''}`, messages: lacking.length > 1 ? `${lacking.length} messages` : 'a message' },
     fix: () =>
       addIdFix(
         sourceFile,
@@ -254,9 +275,8 @@ function sqsFifoSend(call: ts.CallExpression, checker: ts.TypeChecker): Producer
   const queue = queueUrl?.split('/').pop();
   const sourceFile = call.getSourceFile();
   return {
-    what: `SQS SendMessage${queue && !queue.includes('${…}') ? ` to FIFO queue '${queue}'` : ' to a FIFO queue'}`,
-    missing: 'sets no MessageDeduplicationId',
-    advice: 'Set `MessageDeduplicationId` to an event ID made once when the event is created (reused on retries): SQS then drops a duplicate send within 5 minutes, and consumers can dedup on it after that.',
+    messageId: 'sqsFifoNoDeduplicationId',
+    data: { publish: `SQS SendMessage${queue && !queue.includes('${…}') ? ` to FIFO queue '${queue}'` : ' to a FIFO queue'}` },
     fix: () => addIdFix(sourceFile, { object: input }, 'MessageDeduplicationId', `Add MessageDeduplicationId: randomUUID() (${KEEP})`),
   };
 }
@@ -275,9 +295,8 @@ function jetStreamPublish(call: ts.CallExpression, imports: ReadonlySet<string>,
   const argument = call.arguments[2];
   const direct = argument && ts.isObjectLiteralExpression(unwrap(argument)) ? (unwrap(argument) as ts.ObjectLiteralExpression) : undefined;
   return {
-    what: `JetStream publish${subject ? ` to '${subject}'` : ''}`,
-    missing: 'sets no msgID',
-    advice: 'Set `msgID` to an event ID made once when the event is created (reused on retries): JetStream drops a duplicate within the stream\'s duplicate window, and consumers can dedup on the Nats-Msg-Id header.',
+    messageId: 'jetStreamNoMsgId',
+    data: { publish: `JetStream publish${subject ? ` to '${subject}'` : ''}` },
     fix: direct || call.arguments.length === 2 ? () => addIdFix(sourceFile, direct ? { object: direct } : { appendAfter: call.arguments[1] }, 'msgID', `Add msgID: randomUUID() (${KEEP})`) : undefined,
   };
 }

@@ -1,29 +1,21 @@
-/** Runs every enabled rule on a consumer and turns reports into findings with resolved severities. */
+/**
+ * Runs every enabled rule on a consumer (or, for file-level rules, on a file) and turns its reports
+ * into findings: the severity resolved from the config, the message rendered from the rule's
+ * template, related locations deduplicated.
+ */
 import type { ts } from 'ts-morph';
-import type { ConsumerReport, Finding, RelatedLocation } from '../model';
+import type { ConsumerReport, Finding, FindingSeverity, RelatedLocation } from '../model';
 import type { ResolvedConfig } from '../config/types';
 import type { SourceReader } from '../analysis/source/reader';
 import { allRules } from '.';
+import { renderMessage, type Rule, type RuleReport } from './types';
 
 export function runRules(consumer: ConsumerReport, config: ResolvedConfig, source: SourceReader): Finding[] {
   const findings: Finding[] = [];
   for (const rule of allRules) {
-    const severity = config.rules[rule.meta.id] ?? rule.meta.defaultSeverity;
-    if (severity === 'off') continue;
-    rule.check(consumer, {
-      config,
-      source,
-      report: (report) =>
-        findings.push({
-          ruleId: rule.meta.id,
-          severity,
-          message: report.message,
-          location: report.location,
-          related: uniqueRelated(report.related),
-          consumerId: consumer.id,
-          fixes: report.fixes ?? [],
-        }),
-    });
+    const severity = severityOf(rule, config);
+    if (!severity) continue;
+    rule.check(consumer, { config, source, report: (report) => findings.push(toFinding(rule, report, severity, consumer.id)) });
   }
   return findings;
 }
@@ -32,19 +24,34 @@ export function runRules(consumer: ConsumerReport, config: ResolvedConfig, sourc
 export function runFileRules(sourceFile: ts.SourceFile, checker: ts.TypeChecker, config: ResolvedConfig, source: SourceReader): Finding[] {
   const findings: Finding[] = [];
   for (const rule of allRules) {
-    if (!rule.checkFile) continue;
-    const severity = config.rules[rule.meta.id] ?? rule.meta.defaultSeverity;
-    if (severity === 'off') continue;
-    rule.checkFile({
-      config,
-      source,
-      checker,
-      sourceFile,
-      report: (report) =>
-        findings.push({ ruleId: rule.meta.id, severity, message: report.message, location: report.location, related: uniqueRelated(report.related), consumerId: '', fixes: report.fixes ?? [] }),
-    });
+    const severity = severityOf(rule, config);
+    if (!rule.checkFile || !severity) continue;
+    rule.checkFile({ config, source, checker, sourceFile, report: (report) => findings.push(toFinding(rule, report, severity, '')) });
   }
   return findings;
+}
+
+/** The rule's severity in this config, or undefined when it is off. */
+function severityOf(rule: Rule, config: ResolvedConfig): FindingSeverity | undefined {
+  const severity = config.rules[rule.meta.id] ?? rule.meta.defaultSeverity;
+  return severity === 'off' ? undefined : severity;
+}
+
+function toFinding(rule: Rule, report: RuleReport, severity: FindingSeverity, consumerId: string): Finding {
+  const template = rule.meta.messages[report.messageId];
+  if (template === undefined) throw new Error(`${rule.meta.id} reported an unknown message id ${JSON.stringify(report.messageId)}`);
+  const data = report.data ? Object.fromEntries(Object.entries(report.data).map(([name, value]) => [name, String(value)])) : undefined;
+  return {
+    ruleId: rule.meta.id,
+    messageId: report.messageId,
+    ...(data ? { data } : {}),
+    severity,
+    message: renderMessage(template, data),
+    location: report.location,
+    related: uniqueRelated(report.related),
+    consumerId,
+    fixes: report.fixes ?? [],
+  };
 }
 
 /** The same call in a chain shared by several effects is listed once. */

@@ -22,14 +22,16 @@ import { consumerName, effectPhrase, failureOutcome, fillPhrase, listPhrases, re
 import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
 import type { SourceReader } from '../analysis/source/reader';
 import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally, functionOf, locationWithin, reachedWithin, textOf, within } from './locate';
-import { Rule, RuleContext, docsUrl } from './types';
+import { Rule, RuleContext, RuleReport, docsUrl } from './types';
 
 const ID = 'swallowed-failure-ack';
 
 /** Effects that write a failure down (a `failed` status, an error row) hand it on, like a dead-letter publish. */
 const STORE_CATEGORIES = new Set(['sql', 'orm', 'mongo', 'redis', 'dynamodb', 'firestore', 'search-index', 'config']);
 
-export const swallowedFailureAck: Rule = {
+type MessageId = 'ackAfterCaughtFailure' | 'returnAfterCaughtFailure' | 'dropAfterFailure' | 'ackInFinally';
+
+export const swallowedFailureAck: Rule<MessageId> = {
   meta: {
     id: ID,
     defaultSeverity: 'error',
@@ -39,6 +41,19 @@ export const swallowedFailureAck: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: ['Rethrow the error from the catch', 'Nack the message with requeue on the failure path', 'Route the message to a dead-letter queue'],
+    messages: {
+      ackAfterCaughtFailure:
+        '{{consumer}}: when {{work}} {{fails}}, {{catch}} hands the failure on to nothing (no rethrow, nack or dead-letter) and {{settle}} then settles the message as if it had been processed. ' +
+        'The broker will not redeliver it, so the failed work is silently lost. Rethrow, nack it for redelivery, or route it to a dead-letter queue.',
+      returnAfterCaughtFailure:
+        '{{consumer}}: {{catch}} swallows a failure of {{work}}; the handler then returns normally, so {{settled}} and the message is never retried. ' +
+        'The failed work is silently lost. Rethrow the error (or route the message to a dead-letter queue) so the failure is handed on.',
+      dropAfterFailure:
+        '{{consumer}}: when {{work}} {{fails}}, {{settle}} {{drops}}. The failed message is lost. Nack it for redelivery, or publish it to a dead-letter queue first.',
+      ackInFinally:
+        '{{consumer}}: {{settle}} in the finally block also runs when {{work}} {{throws}}, so a failed message is acked and never redelivered. ' +
+        'Ack after the processing succeeds (or behind a success flag) and nack or rethrow on failure.',
+    },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
@@ -256,7 +271,7 @@ function catchReportLocation(catchLocation: SourceLocation, effects: EffectOccur
   return catchLocation;
 }
 
-function render(consumer: ConsumerReport, finding: Finding, context: SourceReader): { message: string; location: SourceLocation; related: RelatedLocation[]; fixes: FixSuggestion[] } {
+function render(consumer: ConsumerReport, finding: Finding, context: SourceReader): RuleReport<MessageId> {
   const name = consumerName(consumer);
   const work = finding.effects.length ? listPhrases(finding.effects.map(effectPhrase)) : 'the processing';
   const fails = finding.effects.length > 1 ? 'fail' : 'fails';
@@ -266,30 +281,26 @@ function render(consumer: ConsumerReport, finding: Finding, context: SourceReade
   for (const effect of finding.effects) related.push({ location: effect.location, message: `${effect.description.label}: its failure is swallowed` });
   if (finding.settle && finding.settle.location.start !== finding.location.start) related.push({ location: finding.settle.location, message: `${finding.settle.label} settles the message here` });
   related.push(registrationRelated(consumer));
-  let message: string;
+  const base = { consumer: name, work, fails };
+  const report = { location: finding.location, related, fixes: fixesFor(consumer, finding, context) };
   switch (finding.kind) {
     case 'ack':
-      message =
-        `${name}: when ${work} ${fails}, ${catchLine} hands the failure on to nothing (no rethrow, nack or dead-letter) and ${finding.settle!.label} then settles the message as if it had been processed. ` +
-        `The broker will not redeliver it, so the failed work is silently lost. Rethrow, nack it for redelivery, or route it to a dead-letter queue.`;
-      break;
+      return { ...report, messageId: 'ackAfterCaughtFailure', data: { ...base, catch: catchLine, settle: finding.settle!.label } };
     case 'return':
-      message =
-        `${name}: ${catchLine} swallows a failure of ${work}; the handler then returns normally, so ${settleMeaning(consumer)} and the message is never retried. ` +
-        `The failed work is silently lost. Rethrow the error (or route the message to a dead-letter queue) so the failure is handed on.`;
-      break;
+      return { ...report, messageId: 'returnAfterCaughtFailure', data: { ...base, catch: catchLine, settled: settleMeaning(consumer) } };
     case 'drop':
-      message =
-        `${name}: when ${work} ${fails}, ${finding.settle!.label} ${fillPhrase(consumer.registration.traits.drop!.explanation, { queue: consumer.registration.source ? `queue '${consumer.registration.source}'` : 'the queue' })}. ` +
-        `The failed message is lost. Nack it for redelivery, or publish it to a dead-letter queue first.`;
-      break;
+      return {
+        ...report,
+        messageId: 'dropAfterFailure',
+        data: {
+          ...base,
+          settle: finding.settle!.label,
+          drops: fillPhrase(consumer.registration.traits.drop!.explanation, { queue: consumer.registration.source ? `queue '${consumer.registration.source}'` : 'the queue' }),
+        },
+      };
     case 'finally':
-      message =
-        `${name}: ${finding.settle!.label} in the finally block also runs when ${work} ${finding.effects.length > 1 ? 'throw' : 'throws'}, so a failed message is acked and never redelivered. ` +
-        `Ack after the processing succeeds (or behind a success flag) and nack or rethrow on failure.`;
-      break;
+      return { ...report, messageId: 'ackInFinally', data: { ...base, settle: finding.settle!.label, throws: finding.effects.length > 1 ? 'throw' : 'throws' } };
   }
-  return { message, location: finding.location, related, fixes: fixesFor(consumer, finding, context) };
 }
 
 function fixesFor(consumer: ConsumerReport, finding: Finding, context: SourceReader): FixSuggestion[] {

@@ -9,7 +9,7 @@ export const DOCS_BASE_URL = 'https://github.com/delivery-lint/delivery-lint/blo
 export type FixKind = 'code' | 'suggestion' | 'none';
 
 /** Rule metadata: the single source of truth for the CLI, the LSP, docs and package.json. */
-export interface RuleMeta {
+export interface RuleMeta<MessageId extends string = string> {
   id: string;
   defaultSeverity: FindingSeverity;
   /** One sentence: what the rule finds. */
@@ -21,35 +21,51 @@ export interface RuleMeta {
   fixable: FixKind;
   /** The quick-fixes the rule offers, as shown in docs. */
   fixes: string[];
+  /**
+   * The rule's messages by id, as typescript-eslint has them: templates whose `{{name}}`
+   * placeholders are filled from a report's `data`. Tests assert on the ids, so a message can be
+   * reworded without touching them.
+   */
+  messages: Record<MessageId, string>;
 }
 
-export interface RuleReport {
-  message: string;
+export interface RuleReport<MessageId extends string = string> {
+  messageId: MessageId;
+  /** Values for the message's placeholders. */
+  data?: Record<string, string | number>;
   location: SourceLocation;
   related: RelatedLocation[];
   fixes?: FixSuggestion[];
 }
 
-export interface RuleContext {
+export interface RuleContext<MessageId extends string = string> {
   config: ResolvedConfig;
   source: SourceReader;
-  report(report: RuleReport): void;
+  report(report: RuleReport<MessageId>): void;
 }
 
 /** What a file-level rule sees (rules about code outside consumers, such as producers). */
-export interface FileRuleContext extends RuleContext {
+export interface FileRuleContext<MessageId extends string = string> extends RuleContext<MessageId> {
   checker: ts.TypeChecker;
   sourceFile: ts.SourceFile;
 }
 
-export interface Rule {
-  meta: RuleMeta;
+export interface Rule<MessageId extends string = string> {
+  meta: RuleMeta<MessageId>;
   /** Runs once per consumer. */
-  check(consumer: ConsumerReport, context: RuleContext): void;
+  check(consumer: ConsumerReport, context: RuleContext<MessageId>): void;
   /** Runs once per linted file, for rules about code that is not a consumer (publishes). */
-  checkFile?(context: FileRuleContext): void;
+  checkFile?(context: FileRuleContext<MessageId>): void;
 }
 
 export function docsUrl(id: string): string {
   return `${DOCS_BASE_URL}${id}.md`;
+}
+
+/**
+ * A message template with its `{{name}}` placeholders filled from `data`. A placeholder without a
+ * value is left as it is (as ESLint does), so a missing value shows instead of vanishing.
+ */
+export function renderMessage(template: string, data: Record<string, string | number> = {}): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (placeholder, name: string) => (Object.hasOwn(data, name) ? String(data[name]) : placeholder));
 }

@@ -20,11 +20,17 @@ import { nodeAt } from './fixes/ast';
 import { appendToBlock, insertBefore, rethrowFix, settleWriter } from './fixes/settle';
 import { detectStyle } from './fixes/style';
 import { blockAlwaysExits, catchClauseAt, functionOf, nodeContaining, reachedWithin } from './locate';
-import { Rule, RuleContext, docsUrl } from './types';
+import { Rule, RuleContext, RuleReport, docsUrl } from './types';
 
 const ID = 'unsettled-message';
 
-export const unsettledMessage: Rule = {
+type MessageId = 'notReturned' | 'exitUnsettled' | 'exitUnsettledAfterFailure' | 'throwUnsettled' | 'throwUnsettledAfterFailure' | 'exceptionUnsettled';
+
+const SETTLE_IT = 'Settle it on this path: nack it, or ack bad input after routing it to a dead-letter queue.';
+const NACK_IT = 'Nack it for redelivery on this path (or rethrow where the library retries).';
+const THROWN = '{{consumer}}: this throw leaves the handler without acking or nacking the message; {{caughtBy}} catches the exception and does not settle it{{afterCatch}}. {{held}}. ';
+
+export const unsettledMessage: Rule<MessageId> = {
   meta: {
     id: ID,
     defaultSeverity: 'error',
@@ -34,6 +40,18 @@ export const unsettledMessage: Rule = {
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
     fixes: ['Settle the message on that path (nack it, or ack bad input after routing it to a dead-letter queue)', 'Return the message from the sqs-consumer handler'],
+    messages: {
+      notReturned:
+        '{{consumer}}: {{exit}} resolves without returning the {{messages}}{{afterCatch}}. {{held}}. ' +
+        'Return the message when it is done (after routing bad input to a dead-letter queue), or throw to have it retried.',
+      exitUnsettled: `{{consumer}}: {{exit}} without acking or nacking the message{{afterCatch}}. {{held}}. ${SETTLE_IT}`,
+      exitUnsettledAfterFailure: `{{consumer}}: {{exit}} without acking or nacking the message{{afterCatch}}. {{held}}. ${NACK_IT}`,
+      throwUnsettled: THROWN + SETTLE_IT,
+      throwUnsettledAfterFailure: THROWN + NACK_IT,
+      exceptionUnsettled:
+        '{{consumer}}: if {{effect}} throws, the exception leaves the handler before the message is settled; {{caughtBy}} catches it and does not nack it. ' +
+        '{{held}}. Wrap the processing in try/catch and nack the message in the catch.',
+    },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
@@ -51,7 +69,7 @@ export const unsettledMessage: Rule = {
       if (reported.has(key)) continue;
       reported.add(key);
       context.report({
-        message: messageFor(consumer, held, path, exit),
+        ...messageFor(consumer, held, path, exit),
         location: exit.location,
         related: relatedFor(consumer, path),
         fixes: fixesFor(consumer, held, path, exit, context.source),
@@ -134,23 +152,18 @@ function checksMessagePresent(body: ts.Block): boolean {
   });
 }
 
-function messageFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPath, exit: Exit): string {
-  const name = consumerName(consumer);
+/** The message for a path that leaves the message unsettled: which exit, and whether a failure was caught on the way. */
+function messageFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPath, exit: Exit): Pick<RuleReport<MessageId>, 'messageId' | 'data'> {
   const caught = lastCaught(path);
-  const how =
-    path.exit === 'throw'
-      ? `this throw leaves the handler without acking or nacking the message; ${held.exceptionCaughtBy} catches the exception and does not settle it`
-      : held.kind === 'until-returned'
-        ? `${exit.node ? 'this return' : 'the handler'} resolves without returning the message${consumer.registration.batch ? 's' : ''}`
-        : `${exit.node ? `this ${exit.node.getFirstToken()?.getText() ?? 'exit'} leaves the handler` : 'the handler reaches its end'} without acking or nacking the message`;
-  const after = caught ? ` (after the catch on line ${caught.location.line})` : '';
-  const action =
-    held.kind === 'until-returned'
-      ? 'Return the message when it is done (after routing bad input to a dead-letter queue), or throw to have it retried.'
-      : caught?.enclosesProcessing
-        ? 'Nack it for redelivery on this path (or rethrow where the library retries).'
-        : 'Settle it on this path: nack it, or ack bad input after routing it to a dead-letter queue.';
-  return `${name}: ${how}${after}. ${capitalize(held.explanation)}. ${action}`;
+  const base = { consumer: consumerName(consumer), afterCatch: caught ? ` (after the catch on line ${caught.location.line})` : '', held: capitalize(held.explanation) };
+  if (path.exit === 'throw') {
+    return { messageId: caught?.enclosesProcessing ? 'throwUnsettledAfterFailure' : 'throwUnsettled', data: { ...base, caughtBy: held.exceptionCaughtBy ?? 'the library' } };
+  }
+  if (held.kind === 'until-returned') {
+    return { messageId: 'notReturned', data: { ...base, exit: exit.node ? 'this return' : 'the handler', messages: consumer.registration.batch ? 'messages' : 'message' } };
+  }
+  const how = exit.node ? `this ${exit.node.getFirstToken()?.getText() ?? 'exit'} leaves the handler` : 'the handler reaches its end';
+  return { messageId: caught?.enclosesProcessing ? 'exitUnsettledAfterFailure' : 'exitUnsettled', data: { ...base, exit: how } };
 }
 
 function relatedFor(consumer: ConsumerReport, path: HandlerPath): RelatedLocation[] {
@@ -231,7 +244,7 @@ function fixesFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPa
  * nack it. Reported once, on the first awaited processing call before the path's settle that no
  * try/catch of the handler encloses.
  */
-function reportEscapingExceptions(consumer: ConsumerReport, held: HeldUnsettled, context: RuleContext, reported: Set<string>): void {
+function reportEscapingExceptions(consumer: ConsumerReport, held: HeldUnsettled, context: RuleContext<MessageId>, reported: Set<string>): void {
   for (const path of consumer.paths) {
     const settleAt = path.events.findIndex((event) => event.kind === 'settle');
     if (settleAt < 0) continue;
@@ -243,9 +256,8 @@ function reportEscapingExceptions(consumer: ConsumerReport, held: HeldUnsettled,
       if (reported.has(key)) return;
       reported.add(key);
       context.report({
-        message:
-          `${consumerName(consumer)}: if ${event.effect.description.label} throws, the exception leaves the handler before the message is settled; ${held.exceptionCaughtBy} catches it and does not nack it. ` +
-          `${capitalize(held.explanation)}. Wrap the processing in try/catch and nack the message in the catch.`,
+        messageId: 'exceptionUnsettled',
+        data: { consumer: consumerName(consumer), effect: event.effect.description.label, caughtBy: held.exceptionCaughtBy ?? 'the library', held: capitalize(held.explanation) },
         location: event.effect.handlerLocation,
         related: [{ location: event.effect.location, message: `${event.effect.description.label} may throw` }, registrationRelated(consumer)],
         fixes: [],

@@ -4,6 +4,7 @@
  *
  *   [{ "filePath": "/abs/src/orders.ts",
  *      "messages": [{ "ruleId": "ack-before-process", "severity": 2, "message": "...",
+ *                     "messageId": "ackBeforeProcessing",
  *                     "line": 12, "column": 5, "endLine": 12, "endColumn": 20 }],
  *      "errorCount": 1, "warningCount": 0, "fixableErrorCount": 0, "fixableWarningCount": 0 }]
  *
@@ -20,6 +21,8 @@ export interface EslintMessage {
   ruleId: string;
   severity: 1 | 2;
   message: string;
+  /** The id of the rule's message (ESLint's `messageId`): stable when the wording changes. */
+  messageId: string;
   line: number;
   column: number;
   endLine: number;
@@ -51,6 +54,7 @@ export function eslintResults(input: FormatInput): EslintResult[] {
         ruleId: f.ruleId,
         severity: f.severity === 'error' ? 2 : 1,
         message: f.message,
+        messageId: f.messageId,
         line: f.location.line,
         column: f.location.column,
         endLine: f.location.endLine,
