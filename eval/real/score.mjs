@@ -316,7 +316,9 @@ function main() {
   for (const repo of repos) {
     const checkout = ensureCheckout(repo, options);
     if (!checkout) {
+      // Scored as a run that found nothing, so the totals do not shrink when a checkout is missing.
       runs.push({ repo: repo.repo, error: `no checkout at ${path.join(options.checkouts, repo.key)} (extract it with eval/real/extract.sh, or pass --mirrors)`, seconds: 0 });
+      scored.push(...scoreRepository(repo, path.join(options.checkouts, repo.key), { results: [], consumers: [] }));
       continue;
     }
     process.stderr.write(`linting ${repo.repo} …\n`);
