@@ -12,7 +12,7 @@ import { LanguageClient, LanguageClientOptions, RevealOutputChannelOn, ServerOpt
 import { COMMANDS, CONSUMER_REPORTS_REQUEST, ConsumerReportsParams, SETTINGS_SECTION, STATUS_NOTIFICATION, StatusParams } from '../../server/src/lsp/protocol';
 import { documentSelector, LANGUAGE_IDS, WATCHED_FILES } from './languages';
 import { ExplainerPanel, PanelHost } from './panel/panel';
-import type { PanelConsumer } from './panel/types';
+import type { PanelConsumer } from './panel/panel-data';
 import { StatusState, statusView } from './status';
 
 const CLIENT_ID = 'deliveryLint';

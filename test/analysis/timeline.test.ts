@@ -1,5 +1,5 @@
 /**
- * The crash timeline (server/src/analysis/timeline.ts), derived from the analysis of real handlers:
+ * The crash timeline (server/src/analysis/report/derive-timeline.ts), derived from the analysis of real handlers:
  * every ack mode (explicit ack at the end, ack first, implicit after return, auto-ack on delivery,
  * a Kafka transaction that commits the offsets) and every guard kind (none, check-then-record, a
  * claim with a short lease released on failure, a claim that is never released, an inbox insert in
@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ConsumerReport } from '../../server/src/model';
-import { crashTimeline, worstOutcome } from '../../server/src/analysis/report/crash-timeline';
+import { crashTimeline, worstOutcome } from '../../server/src/analysis/report/derive-timeline';
 import type { CrashOutcome, CrashTimeline } from '../../server/src/model';
 import { MODES, TestProject } from '../helpers/project';
 

@@ -2,8 +2,8 @@
 import * as path from 'node:path';
 import type { LintRun } from '../../server/src/pipeline/api';
 import type { ConsumerReport, Finding, FindingSeverity, SourceLocation } from '../../server/src/model';
-import type { FormatInput } from '../../server/src/cli/formatters/types';
-import type { RuleMeta } from '../../server/src/rules/types';
+import type { FormatInput } from '../../server/src/cli/formatters/formatter';
+import type { RuleMeta } from '../../server/src/rules/rule';
 import { KAFKA_TRAITS } from '../../server/src/analysis/libraries/kafkajs';
 
 export const CWD = path.resolve('/work-fixture/project');

@@ -4,7 +4,7 @@ import type { CrashOutcome, CrashTimeline, SourceLocation } from '../../server/s
 import { KAFKA_TRAITS } from '../../server/src/analysis/libraries/kafkajs';
 import { RULES } from '../../client/src/generated/rules';
 import { buildView, escapeHtml, render } from '../../client/src/panel/render';
-import { isPanelMessage, type PanelConsumer, type PanelData } from '../../client/src/panel/types';
+import { isPanelMessage, type PanelConsumer, type PanelData } from '../../client/src/panel/panel-data';
 
 const NONCE = 'abcdefABCDEF0123456789';
 const FILE = '/ws/src/orders/consumer.ts';

@@ -13,8 +13,8 @@ import {
   parseJson,
   validateConfig,
   type LoadConfigOptions,
-} from '../../server/src/config/config';
-import { DEFAULT_CONFIG } from '../../server/src/config/types';
+} from '../../server/src/config/load';
+import { DEFAULT_CONFIG } from '../../server/src/config/resolved-config';
 import { ruleCatalogue } from '../../server/src/pipeline/config';
 import { allRules } from '../../server/src/rules';
 

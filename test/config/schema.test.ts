@@ -20,7 +20,7 @@ import {
   SEMANTICS_VALUES,
   SEVERITY_VALUES,
   validateConfig,
-} from '../../server/src/config/config';
+} from '../../server/src/config/load';
 import { schemaErrors, type Schema } from './schema-subset';
 
 const SCHEMA_PATH = path.resolve(__dirname, '../../schemas/delivery-lint.config.schema.json');

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Finding, FixSuggestion } from '../../server/src/model';
-import type { GuardStrategy } from '../../server/src/config/types';
+import type { GuardStrategy } from '../../server/src/config/resolved-config';
 import { MODES, TestProject, applyFix, configWith, findingsOf } from '../helpers/project';
 
 const RULE = 'missing-event-id-check';

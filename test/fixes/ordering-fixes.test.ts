@@ -1,5 +1,5 @@
 /**
- * The ordering quick-fixes of ack-before-process (RULES.md section 3; server/src/rules/fixes/ordering.ts):
+ * The ordering quick-fixes of ack-before-process (RULES.md section 3; server/src/rules/fixes/reorder.ts):
  * "Move … after the processing" and "Add the missing await" / "Await … instead of dropping its promise".
  *
  * Each scenario runs in both modes: analyse, pick the fix by title, apply it, compare the file with

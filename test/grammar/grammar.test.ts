@@ -6,7 +6,7 @@
  * - the snapshots in test/grammar/snapshots/, run by `vscode-tmgrammar-snap` (after a deliberate
  *   grammar change, refresh them with the command in test/grammar/README.md);
  * - every rule of the catalogue is highlighted as a rule id;
- * - the grammar agrees with the server's own parsers (server/src/analysis/suppressions.ts) on
+ * - the grammar agrees with the server's own parsers (server/src/analysis/source/directives.ts) on
  *   what is a directive, which rule ids it names, and which @delivery values count.
  */
 import assert from 'node:assert/strict';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Finding, FixSuggestion } from '../../server/src/model';
-import type { ResolvedConfig } from '../../server/src/config/types';
+import type { ResolvedConfig } from '../../server/src/config/resolved-config';
 import { MODES, type Mode, TestProject, applyFix, configWith, findingsOf } from './project';
 
 export interface FixCase {

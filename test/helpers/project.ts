@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { analyzeFiles } from '../../server/src/pipeline/analyze';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
 import { loadProgram } from '../../server/src/pipeline/program';
-import { DEFAULT_CONFIG, type ResolvedConfig } from '../../server/src/config/types';
+import { DEFAULT_CONFIG, type ResolvedConfig } from '../../server/src/config/resolved-config';
 
 export type Mode = 'typed' | 'untyped';
 export const MODES: readonly Mode[] = ['typed', 'untyped'];

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult } from '../../server/src/model';
-import type { ResolvedConfig } from '../../server/src/config/types';
+import type { ResolvedConfig } from '../../server/src/config/resolved-config';
 import { MODES, Mode, TestProject, configWith, findingsOf } from './project';
 
 export interface RuleTestCase {

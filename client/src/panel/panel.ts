@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { RULES } from '../generated/rules';
 import { buildView } from './render';
-import { isPanelMessage, PanelConsumer, PanelData, PanelDiagnostic, PanelLocation } from './types';
+import { isPanelMessage, PanelConsumer, PanelData, PanelDiagnostic, PanelLocation } from './panel-data';
 
 export interface PanelHost {
   /** The consumer reports of a document, or undefined when the server is not available. */

@@ -10,7 +10,7 @@
  * the locations it keeps, so a message from the page never names a file.
  */
 import type { CrashOutcome, CrashOutcomeKind, CrashTimeline, EffectClass, Semantics, TimelineStep } from '../../../server/src/model';
-import type { PanelConsumer, PanelData, PanelDiagnostic, PanelLocation, RuleInfo } from './types';
+import type { PanelConsumer, PanelData, PanelDiagnostic, PanelLocation, RuleInfo } from './panel-data';
 
 export interface PanelView {
   html: string;

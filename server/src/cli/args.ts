@@ -2,7 +2,7 @@
  * The command line of `delivery-lint`, parsed by hand: `--opt value` and `--opt=value`,
  * repeatable `--rule`, `--` ends the options. Errors are UsageError (exit 2).
  */
-import { SEVERITY_VALUES, type FileSeverity } from '../config/config';
+import { SEVERITY_VALUES, type FileSeverity } from '../config/load';
 
 export const FORMATS = ['stylish', 'json', 'sarif', 'github'] as const;
 export type OutputFormat = (typeof FORMATS)[number];

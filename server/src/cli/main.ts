@@ -1,8 +1,8 @@
 /**
  * `delivery-lint` command-line entry point, bundled to dist/cli.js by scripts/build.mjs.
- * Everything but process wiring lives in run.ts.
+ * Everything but process wiring lives in cli.ts.
  */
-import type { Rule } from '../rules/types';
+import type { Rule } from '../rules/rule';
 import { runCli, type Engine } from './cli';
 
 function loadEngine(): Engine {

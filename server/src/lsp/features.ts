@@ -2,7 +2,7 @@
 import { CodeAction, CodeActionKind, CodeLens, Diagnostic, Hover, MarkupKind, Position, Range, TextEdit } from 'vscode-languageserver';
 import type { ConsumerReport, Finding, SourceLocation } from '../model';
 import { validMessageGuards } from '../analysis/report/ordering';
-import { crashTimeline } from '../analysis/report/crash-timeline';
+import { crashTimeline } from '../analysis/report/derive-timeline';
 import { COMMANDS, FIX_ALL_KIND } from './protocol';
 import { rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
 

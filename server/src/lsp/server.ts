@@ -16,7 +16,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ConsumerReport, Finding } from '../model';
-import type { ResolvedConfig } from '../config/types';
+import type { ResolvedConfig } from '../config/resolved-config';
 import { pathOf, toDiagnostic } from './convert';
 import { codeActions, codeLenses, DocumentAnalysis, hover } from './features';
 import { CONSUMER_REPORTS_REQUEST, ClientSettings, ConsumerReportsParams, FIX_ALL_KIND, SETTINGS_SECTION, STATUS_NOTIFICATION, StatusParams } from './protocol';

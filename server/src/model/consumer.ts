@@ -67,7 +67,7 @@ export interface ConsumerReport {
   /** What the code achieves (RULES.md section 2), with the reasons. */
   effectiveSemantics: Semantics;
   semanticsReasons: string[];
-  /** What a crash or an error between two steps of the main path does (timeline.ts). */
+  /** What a crash or an error between two steps of the main path does (analysis/report/derive-timeline.ts). */
   timeline?: CrashTimeline;
 }
 

@@ -69,7 +69,7 @@ export interface EffectOccurrence {
   keyedByMessage: boolean;
   /** Source text of the call's first argument (a Redis key, a table), to match claims and releases. */
   keyText?: string;
-  /** The database (or Kafka) transaction the call runs in, when one is recognised (transactions.ts). */
+  /** The database (or Kafka) transaction the call runs in, when one is recognised (analysis/handler/transactions.ts). */
   transaction?: TransactionScope;
 }
 

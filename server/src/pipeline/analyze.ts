@@ -19,7 +19,7 @@ import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
 import { functionName } from '../analysis/source/ast';
-import type { ResolvedConfig } from '../config/types';
+import type { ResolvedConfig } from '../config/resolved-config';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding } from '../model';
 import { runFileRules, runRules } from '../rules/runner';
 

@@ -2,7 +2,7 @@
  * The analyzer's public entry points. The CLI and the language server are thin shells over these.
  */
 import type { AnalysisResult } from '../model';
-import type { ResolvedConfig } from '../config/types';
+import type { ResolvedConfig } from '../config/resolved-config';
 
 export interface LintRequest {
   /** Directory the paths are relative to (the CLI's working directory). */

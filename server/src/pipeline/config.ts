@@ -2,8 +2,8 @@
  * Loading delivery-lint.config.json for a run: config/ validates the file against the rule ids
  * it is given; this is where they come from (the rule catalogue), so config/ stays below the rules.
  */
-import { loadConfig, type LoadConfigOptions } from '../config/config';
-import type { ResolvedConfig } from '../config/types';
+import { loadConfig, type LoadConfigOptions } from '../config/load';
+import type { ResolvedConfig } from '../config/resolved-config';
 import { allRules, ruleById } from '../rules';
 
 /** The rule catalogue, as config validation needs it. */

@@ -12,9 +12,9 @@ import { collectFiles, isSourceFile, MAX_FILE_BYTES } from './files';
 import type { AnalysisResult } from '../model';
 import { mentionsBroker } from './prefilter';
 import { analysisOptions, findTsconfig, readTsconfig } from './program';
-import { ConfigError } from '../config/config';
+import { ConfigError } from '../config/load';
 import { loadProjectConfig } from './config';
-import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/types';
+import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/resolved-config';
 
 const LIB_FILES = new Map(getLibFiles().map((file) => [path.posix.join(libFolderInMemoryPath, file.fileName), file.text]));
 

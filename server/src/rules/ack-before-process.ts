@@ -5,8 +5,8 @@
 import type { ConsumerReport, RelatedLocation } from '../model';
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated, settleMeaning } from './describe';
 import { settledTooEarly } from '../analysis/report/ordering';
-import { addMissingAwaitFix, moveAckAfterProcessingFix } from './fixes/ordering';
-import { Rule, RuleContext, docsUrl } from './types';
+import { addMissingAwaitFix, moveAckAfterProcessingFix } from './fixes/reorder';
+import { Rule, RuleContext, docsUrl } from './rule';
 
 const ID = 'ack-before-process';
 

@@ -12,7 +12,7 @@ import type { ConsumerReport, EffectOccurrence, RelatedLocation } from '../model
 import { isFailureRouting } from '../analysis/report/ordering';
 import { ackOnDelivery, autoAckRemedy, consumerName, effectPhrase, effectRelated, listPhrases } from './describe';
 import { manualAckFix } from './fixes/manual-ack';
-import { Rule, RuleContext, docsUrl } from './types';
+import { Rule, RuleContext, docsUrl } from './rule';
 
 const ID = 'at-most-once-consumer';
 

@@ -19,7 +19,7 @@ import type { SourceReader } from '../analysis/source/reader';
 import { manualAckFix } from './fixes/manual-ack';
 import { moveOutOfLoopFix, removeSettleFix, settleLoop, settleStatement } from './fixes/remove-settle';
 import { nodeAt } from './fixes/ast';
-import { Rule, RuleContext, docsUrl } from './types';
+import { Rule, RuleContext, docsUrl } from './rule';
 
 const ID = 'double-ack';
 

@@ -17,7 +17,7 @@ import type { ConsumerReport, EffectOccurrence, RelatedLocation, SourceLocation,
 import { consumerName, listPhrases, registrationRelated } from './describe';
 import { sendOffsetsFix } from './fixes/send-offsets';
 import type { SourceReader } from '../analysis/source/reader';
-import { Rule, RuleContext, docsUrl } from './types';
+import { Rule, RuleContext, docsUrl } from './rule';
 
 const ID = 'exactly-once-incomplete';
 

@@ -9,9 +9,9 @@ import { nonIdempotentHandler } from './non-idempotent-handler';
 import { producerMissingEventId } from './producer-missing-event-id';
 import { swallowedFailureAck } from './swallowed-failure-ack';
 import { unsettledMessage } from './unsettled-message';
-import type { Rule } from './types';
+import type { Rule } from './rule';
 
-export type { Rule, RuleMeta } from './types';
+export type { Rule, RuleMeta } from './rule';
 
 export const allRules: readonly Rule[] = [ackBeforeProcess, missingEventIdCheck, nonIdempotentHandler, nonAtomicDedup, atMostOnceConsumer, swallowedFailureAck, unsettledMessage, doubleAck, producerMissingEventId, exactlyOnceIncomplete];
 

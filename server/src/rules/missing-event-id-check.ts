@@ -7,7 +7,7 @@ import { consumerName, effectPhrase, effectRelated, listPhrases, redeliveryCause
 import { dedupRulesApply, invalidGuards, unprotectedEffects, validMessageGuards } from '../analysis/report/ordering';
 import { dedupGuardFixes } from './fixes/dedup-guard';
 import { effectLevelFixes } from './fixes/effect-level';
-import { Rule, RuleContext, docsUrl } from './types';
+import { Rule, RuleContext, docsUrl } from './rule';
 
 const ID = 'missing-event-id-check';
 

@@ -22,7 +22,7 @@ import { dedupRulesApply, firstAckIndex, isUnsafe } from '../analysis/report/ord
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated } from './describe';
 import type { SourceReader } from '../analysis/source/reader';
 import { safeClaimFix } from './fixes/safe-claim';
-import { Rule, RuleContext, docsUrl } from './types';
+import { Rule, RuleContext, docsUrl } from './rule';
 
 const ID = 'non-atomic-dedup';
 

@@ -6,8 +6,8 @@ import type { ConsumerReport } from '../model';
 import { consumerName, effectPhrase, effectRelated, redeliveryCause, registrationRelated } from './describe';
 import { dedupRulesApply, unprotectedEffects, validMessageGuards } from '../analysis/report/ordering';
 import { effectLevelFixes } from './fixes/effect-level';
-import { moveUnderGuardFix } from './fixes/ordering';
-import { Rule, RuleContext, docsUrl } from './types';
+import { moveUnderGuardFix } from './fixes/reorder';
+import { Rule, RuleContext, docsUrl } from './rule';
 
 const ID = 'non-idempotent-handler';
 

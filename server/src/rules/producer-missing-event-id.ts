@@ -14,7 +14,7 @@ import { originModule, typeName } from '../analysis/source/symbols';
 import { creationOf } from '../analysis/libraries/shared';
 import { addIdFix } from './fixes/producer-id';
 import { functionOf } from './locate';
-import { FileRuleContext, Rule, docsUrl } from './types';
+import { FileRuleContext, Rule, docsUrl } from './rule';
 
 const ID = 'producer-missing-event-id';
 

@@ -5,10 +5,10 @@
  */
 import type { ts } from 'ts-morph';
 import type { ConsumerReport, Finding, FindingSeverity, RelatedLocation } from '../model';
-import type { ResolvedConfig } from '../config/types';
+import type { ResolvedConfig } from '../config/resolved-config';
 import type { SourceReader } from '../analysis/source/reader';
 import { allRules } from '.';
-import { renderMessage, type Rule, type RuleReport } from './types';
+import { renderMessage, type Rule, type RuleReport } from './rule';
 
 export function runRules(consumer: ConsumerReport, config: ResolvedConfig, source: SourceReader): Finding[] {
   const findings: Finding[] = [];

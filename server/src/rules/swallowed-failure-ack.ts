@@ -22,7 +22,7 @@ import { consumerName, effectPhrase, failureOutcome, fillPhrase, listPhrases, re
 import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
 import type { SourceReader } from '../analysis/source/reader';
 import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally, functionOf, locationWithin, reachedWithin, textOf, within } from './locate';
-import { Rule, RuleContext, RuleReport, docsUrl } from './types';
+import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
 
 const ID = 'swallowed-failure-ack';
 
@@ -59,8 +59,8 @@ export const swallowedFailureAck: Rule<MessageId> = {
   check(consumer: ConsumerReport, context: RuleContext): void {
     if (consumer.incomplete || consumer.registration.ackMode === 'auto-before-handler') return;
     if (consumer.declaredSemanticsOverride === 'at-most-once') return;
-    const findings = new Map<string, Finding>();
-    const add = (finding: Finding): void => {
+    const findings = new Map<string, Swallow>();
+    const add = (finding: Swallow): void => {
       const key = `${finding.location.filePath}:${finding.location.start}`;
       const previous = findings.get(key);
       if (previous) {
@@ -79,7 +79,8 @@ export const swallowedFailureAck: Rule<MessageId> = {
   },
 };
 
-interface Finding {
+/** A swallowed failure, before it is reported. */
+interface Swallow {
   kind: 'ack' | 'return' | 'drop' | 'finally';
   location: SourceLocation;
   /** The catch that swallowed the failure (absent for a finally ack without catch). */
@@ -96,7 +97,7 @@ type Caught = Extract<PathEvent, { kind: 'caught' }>;
  * Follows a path from the catch of a processing failure to its first settle (or its exit) and says
  * whether the failure was swallowed there.
  */
-function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Finding | undefined {
+function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Swallow | undefined {
   const start = path.events.findIndex((event) => event.kind === 'caught' && event.enclosesProcessing);
   if (start < 0) return undefined;
   let caught = path.events[start] as Caught;
@@ -162,7 +163,7 @@ function answeredOrCrashed(consumer: ConsumerReport, path: HandlerPath, clause: 
 }
 
 /** A positive settle in a `finally` that runs when the processing in its try throws. */
-function judgeFinallyAck(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Finding | undefined {
+function judgeFinallyAck(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Swallow | undefined {
   if (path.exit !== 'throw') return undefined;
   const first = path.events.find((event): event is Extract<PathEvent, { kind: 'settle' }> => event.kind === 'settle');
   if (!first || !isPositiveSettle(first.settle)) return undefined;
@@ -271,7 +272,7 @@ function catchReportLocation(catchLocation: SourceLocation, effects: EffectOccur
   return catchLocation;
 }
 
-function render(consumer: ConsumerReport, finding: Finding, context: SourceReader): RuleReport<MessageId> {
+function render(consumer: ConsumerReport, finding: Swallow, context: SourceReader): RuleReport<MessageId> {
   const name = consumerName(consumer);
   const work = finding.effects.length ? listPhrases(finding.effects.map(effectPhrase)) : 'the processing';
   const fails = finding.effects.length > 1 ? 'fail' : 'fails';
@@ -303,7 +304,7 @@ function render(consumer: ConsumerReport, finding: Finding, context: SourceReade
   }
 }
 
-function fixesFor(consumer: ConsumerReport, finding: Finding, context: SourceReader): FixSuggestion[] {
+function fixesFor(consumer: ConsumerReport, finding: Swallow, context: SourceReader): FixSuggestion[] {
   const fixes: FixSuggestion[] = [];
   const settleCode = consumer.registration.traits.code?.settle;
   const throughChannel = settleCode?.via === 'channel';

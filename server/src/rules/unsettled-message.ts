@@ -20,7 +20,7 @@ import { nodeAt } from './fixes/ast';
 import { appendToBlock, insertBefore, rethrowFix, settleWriter } from './fixes/settle';
 import { detectStyle } from './fixes/style';
 import { blockAlwaysExits, catchClauseAt, functionOf, nodeContaining, reachedWithin } from './locate';
-import { Rule, RuleContext, RuleReport, docsUrl } from './types';
+import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
 
 const ID = 'unsettled-message';
 

@@ -1,7 +1,7 @@
 import { ts } from 'ts-morph';
 import type { EffectCategory, EffectClass, EffectDescription, EffectFixKind } from '../../model';
 import type { MessageValues } from '../source/message-values';
-import type { ResolvedConfig } from '../../config/types';
+import type { ResolvedConfig } from '../../config/resolved-config';
 import { accessPath, calledName, receiverOf, rootExpression, unwrap } from '../source/ast';
 import { originModule } from '../source/symbols';
 

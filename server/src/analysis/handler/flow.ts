@@ -6,7 +6,7 @@
  */
 import { ts } from 'ts-morph';
 import type { CallChainLink } from '../../model';
-import type { ResolvedConfig } from '../../config/types';
+import type { ResolvedConfig } from '../../config/resolved-config';
 import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from '../effects';
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
 import { MessageValues } from '../source/message-values';

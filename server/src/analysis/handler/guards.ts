@@ -4,7 +4,7 @@
  * which branch means "seen before".
  */
 import { ts } from 'ts-morph';
-import type { ResolvedConfig } from '../../config/types';
+import type { ResolvedConfig } from '../../config/resolved-config';
 import { classifyChain, isInnerChainLink, type GuardSignal, type MatchContext } from '../effects';
 import { MessageValues, containsFreshValue, mentionsIdentityProperty } from '../source/message-values';
 import { calledName, isFunctionWithBody, receiverOf, unwrap, unwrapAwait } from '../source/ast';

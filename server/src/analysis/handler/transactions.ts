@@ -1,5 +1,5 @@
 /**
- * Database (and other) transactions around effects, for the crash timeline (timeline.ts): an
+ * Database (and other) transactions around effects, for the crash timeline (report/derive-timeline.ts): an
  * effect inside a transaction that has not committed yet is rolled back by a crash, together with
  * an inbox claim made in the same transaction (RULES.md 3a, "Transactions").
  *

@@ -8,7 +8,7 @@ import { resolveFunction } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
 import { callsNamed, firstParameterName, receiverFromPackages, shortName } from './shared';
 import { hasDeadLetterRoute } from './dead-letter';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const PACKAGES = ['amqplib', 'amqplib/callback_api', 'amqp-connection-manager'];
 const SETTLES = { ack: 'ack', nack: 'nack', reject: 'reject', ackAll: 'ack', nackAll: 'nack' } as const;

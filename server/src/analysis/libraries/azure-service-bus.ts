@@ -21,7 +21,7 @@ import type { AckMode } from '../../model';
 import { booleanValue, calledName, forEachDescendant, isFunctionWithBody, propertyFunctionNode, propertyOf, propertyValue, receiverOf, staticText, unwrapAwait } from '../source/ast';
 import { resolveFunction } from '../source/symbols';
 import { callsNamed, creationOf, firstParameterName, receiverFromPackages } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const PACKAGES = ['@azure/service-bus'];
 const RECEIVER_TYPES = ['ServiceBusReceiver', 'ServiceBusSessionReceiver'];

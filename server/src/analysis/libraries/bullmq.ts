@@ -16,7 +16,7 @@ import { objectLiteral } from '../effects/objects';
 import { FunctionWithBody, forEachDescendant, isFunctionWithBody, isProjectCode, propertyValue, staticText, symbolOf, unwrap } from '../source/ast';
 import { importModuleOf, resolveFunction } from '../source/symbols';
 import { firstParameterName, newExpressions, refersToImport } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const BULLMQ = ['bullmq'];
 const NEST_BULLMQ = ['@nestjs/bullmq'];

@@ -18,7 +18,7 @@ import { calledName, receiverOf } from '../source/ast';
 import { commandOf, findProperty, objectLiteral, topProperty } from '../effects/objects';
 import { type MessageBinding, type Shape, MESSAGE, ShapeTracker, bindingProperty, callsAfter } from './loop-shapes';
 import { receiverFromPackages, shortName, SQS_DEAD_LETTER } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const PACKAGES = ['@aws-sdk/client-sqs'];
 const CLIENT_TYPES = ['SQSClient', 'SQS'];

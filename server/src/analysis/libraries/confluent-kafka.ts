@@ -12,7 +12,7 @@ import type { MessageValues } from '../source/message-values';
 import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../source/ast';
 import { CONFLUENT_PACKAGE, KAFKA_IDENTITY_HINT, identityOf, kafkajs, runRegistrations, subscribedTopic, KAFKA_TRAITS } from './kafkajs';
 import { creationOf, receiverText } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 export const confluentKafka: LibraryModule = {
   info: {

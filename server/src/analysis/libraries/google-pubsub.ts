@@ -10,7 +10,7 @@ import type { MessageValues } from '../source/message-values';
 import { calledName, receiverOf, staticText, unwrap } from '../source/ast';
 import { resolveFunction } from '../source/symbols';
 import { callsNamed, creationOf, firstParameterName, receiverFromPackages, refersToImport } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const PACKAGES = ['@google-cloud/pubsub'];
 const SETTLES = { ack: 'ack', ackWithResponse: 'ack', nack: 'nack', nackWithResponse: 'nack' } as const;

@@ -11,9 +11,9 @@ import { natsJetstream } from './nats-jetstream';
 import { redisStreams } from './redis-streams';
 import { nestjsMicroservices } from './nestjs-microservices';
 import { sqsConsumer } from './sqs-consumer';
-import type { LibraryModule } from './library';
+import type { LibraryModule } from './module';
 
-export type { LibraryModule, ConsumerSite, LibraryInfo } from './library';
+export type { LibraryModule, ConsumerSite, LibraryInfo } from './module';
 
 export const LIBRARIES: readonly LibraryModule[] = [kafkajs, amqplib, sqsConsumer, nestjsMicroservices, confluentKafka, bullmq, googlePubsub, azureServiceBus, clientSqs, lambdaSqs, natsJetstream, redisStreams];
 

@@ -9,7 +9,7 @@ import { FunctionWithBody, booleanValue, calledName, propertyFunctionNode, prope
 import { originModule, resolveFunction, typeName } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
 import { callsNamed, destructuredName, firstParameterName, receiverText } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 import type { LibraryTraits } from '../../model';
 
 const PACKAGES = ['kafkajs'];
@@ -71,7 +71,7 @@ export const kafkajs: LibraryModule = {
     if (name === 'commitOffsetsIfNecessary') return { kind: 'commit' as const, label: 'commitOffsetsIfNecessary()' };
     if (name === 'resolveOffset') return { kind: 'resolve-offset' as const, label: 'resolveOffset()' };
     // Consume-transform-produce: the offsets are committed with the producer's transaction
-    // (transactions.ts gives the settle that transaction, so it takes effect at its commit).
+    // (handler/transactions.ts gives the settle that transaction, so it takes effect at its commit).
     if (name === 'sendOffsets') return { kind: 'commit' as const, label: 'transaction.sendOffsets()' };
     return undefined;
   },

@@ -23,7 +23,7 @@ import { resolveFunction, typeName } from '../source/symbols';
 import { findProperty } from '../effects/objects';
 import { type MessageBinding, MESSAGE, ShapeTracker, bindingProperty } from './loop-shapes';
 import { callsNamed, SQS_DEAD_LETTER } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const IDEMPOTENCY = '@aws-lambda-powertools/idempotency';
 const BATCH = '@aws-lambda-powertools/batch';

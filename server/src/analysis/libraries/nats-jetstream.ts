@@ -21,7 +21,7 @@ import { FunctionWithBody, calledName, forEachDescendant, isAsyncFunction, prope
 import { originModule, resolveFunction, typeName } from '../source/symbols';
 import { type MessageBinding, type Shape, MESSAGE, ShapeTracker } from './loop-shapes';
 import { callsNamed } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const PACKAGES = ['nats', '@nats-io/jetstream', '@nats-io/transport-node'];
 const CONSUMER_TYPES = new Set(['Consumer', 'PullConsumer', 'OrderedConsumer', 'PushConsumer']);

@@ -32,7 +32,7 @@ import { booleanValue, calledName, constInitializer, forEachDescendant, isFuncti
 import { packageOfFile } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
 import { refersToImport } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const PACKAGES = ['@nestjs/microservices'];
 const PATTERN_DECORATORS = ['EventPattern', 'MessagePattern'] as const;

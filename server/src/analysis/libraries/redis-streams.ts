@@ -18,7 +18,7 @@ import { ts } from 'ts-morph';
 import { calledName, receiverOf, staticText, unwrap } from '../source/ast';
 import { originModule } from '../source/symbols';
 import { type MessageBinding, type Shape, MESSAGE, ShapeTracker, callsAfter } from './loop-shapes';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const REDIS_PACKAGES = ['ioredis'];
 const READS = new Set(['xreadgroup', 'xautoclaim', 'xclaim']);

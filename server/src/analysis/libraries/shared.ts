@@ -2,7 +2,7 @@
 import { ts } from 'ts-morph';
 import { calledName, forEachDescendant, receiverOf, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
 import { importModuleOf, originModule, typeName } from '../source/symbols';
-import type { LibraryContext } from './library';
+import type { LibraryContext } from './module';
 
 /** Where SQS sends a message that keeps failing, for every SQS consumer (sqs-consumer, receive loops, Lambda). */
 export const SQS_DEAD_LETTER = "the queue's redrive policy moves a message to its dead-letter queue after `maxReceiveCount` receives";

@@ -10,7 +10,7 @@ import { ts } from 'ts-morph';
 import { booleanValue, propertyFunctionNode, propertyOf, propertyValue, unwrap } from '../source/ast';
 import { resolveFunction } from '../source/symbols';
 import { callsNamed, firstParameterName, newExpressions, refersToImport, shortName, SQS_DEAD_LETTER } from './shared';
-import type { ConsumerSite, LibraryContext, LibraryModule } from './library';
+import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const PACKAGES = ['sqs-consumer'];
 

@@ -1,11 +1,11 @@
 /**
  * The consumer report (docs/model.md): for one library site (a handler plus what its library
  * decides), the step tree of the handler (handler/flow.ts), its paths (paths/), its transactions,
- * the declared and effective semantics (semantics.ts) and the crash timeline (crash-timeline.ts).
+ * the declared and effective semantics (semantics.ts) and the crash timeline (derive-timeline.ts).
  * The result is plain data (model/consumer.ts); the rules read nothing else about the consumer.
  */
 import { ts } from 'ts-morph';
-import type { ResolvedConfig } from '../../config/types';
+import type { ResolvedConfig } from '../../config/resolved-config';
 import { FlowBuilder } from '../handler/flow';
 import type { Step } from '../handler/steps';
 import { MessageValues } from '../source/message-values';
@@ -14,7 +14,7 @@ import type { WrapperCall } from '../libraries/wrappers';
 import type { ConsumerReport, Semantics, SourceLocation } from '../../model';
 import { OccurrenceRegistry, enumeratePaths } from '../paths';
 import { effectiveSemantics } from './semantics';
-import { crashTimeline } from './crash-timeline';
+import { crashTimeline } from './derive-timeline';
 import { annotateTransactions } from '../handler/transactions';
 import { functionName, locationOf } from '../source/ast';
 import { handlerTags } from '../source/directives';

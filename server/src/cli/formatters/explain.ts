@@ -5,12 +5,12 @@
  *     handler handleOrder · declared at-least-once · effective at-least-once
  *     effect  duplicate-unsafe  Stripe charges.create  src/billing.ts:40 (via chargeCustomer)
  *     settle  ack               channel.ack            src/orders.ts:30
- *     crash timeline (…)                                    (see timeline.ts)
+ *     crash timeline (…)                                    (see timeline-text.ts)
  */
 import * as path from 'node:path';
 import type { CallChainLink, ConsumerRegistration, ConsumerReport, SourceLocation } from '../../model';
-import { crashTimeline } from '../../analysis/report/crash-timeline';
-import { timelineLines } from './timeline';
+import { crashTimeline } from '../../analysis/report/derive-timeline';
+import { timelineLines } from './timeline-text';
 import { colors, compareLocations, compareStrings, plural, relativePath } from './util';
 
 /**

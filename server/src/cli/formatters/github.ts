@@ -8,7 +8,7 @@
  * also `:` and `,`.
  */
 import type { FindingSeverity } from '../../model';
-import type { FormatInput } from './types';
+import type { FormatInput } from './formatter';
 import { relativePath, sortFindings } from './util';
 
 export function escapeData(text: string): string {

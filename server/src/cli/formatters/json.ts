@@ -14,7 +14,7 @@
  */
 import type { Finding } from '../../model';
 import { consumersForJson } from './explain';
-import type { FormatInput } from './types';
+import type { FormatInput } from './formatter';
 import { absolutePath, compareStrings, sortFindings } from './util';
 
 export interface EslintMessage {

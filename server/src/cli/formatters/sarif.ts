@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Finding, FindingSeverity, SourceLocation } from '../../model';
-import type { RuleMeta } from '../../rules/types';
-import type { FormatInput } from './types';
+import type { RuleMeta } from '../../rules/rule';
+import type { FormatInput } from './formatter';
 import { relativePath, sortFindings } from './util';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';

@@ -9,7 +9,7 @@
  */
 import type { Finding, FindingSeverity } from '../../model';
 import { formatExplainText } from './explain';
-import type { FormatInput } from './types';
+import type { FormatInput } from './formatter';
 import { colors, groupByFile, plural, relativePath } from './util';
 
 export function formatStylish(input: FormatInput): string {

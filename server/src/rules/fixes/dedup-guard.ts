@@ -8,7 +8,7 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
-import type { GuardStrategy } from '../../config/types';
+import type { GuardStrategy } from '../../config/resolved-config';
 import type { SourceReader } from '../../analysis/source/reader';
 import { nodeAt } from './ast';
 import type { SettleWriter } from './settle';

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConfiguredSeverity, Semantics } from '../model';
-import { DEFAULT_CONFIG, type GuardFunctionConfig, type GuardStrategy, type ResolvedConfig } from './types';
+import { DEFAULT_CONFIG, type GuardFunctionConfig, type GuardStrategy, type ResolvedConfig } from './resolved-config';
 
 export const CONFIG_FILE_NAME = 'delivery-lint.config.json';
 

@@ -1,6 +1,6 @@
 import { ts } from 'ts-morph';
 import type { AckMode, LibraryId, LibraryTraits, Transport } from '../../model';
-import type { ResolvedConfig } from '../../config/types';
+import type { ResolvedConfig } from '../../config/resolved-config';
 import type { SettleRecognizer } from '../handler/steps';
 import type { IdentityRules } from '../handler/guards';
 import type { FunctionWithBody } from '../source/ast';

@@ -1,6 +1,6 @@
 import type { ts } from 'ts-morph';
 import type { ConsumerReport, FindingSeverity, FixSuggestion, RelatedLocation, SourceLocation } from '../model';
-import type { ResolvedConfig } from '../config/types';
+import type { ResolvedConfig } from '../config/resolved-config';
 import type { SourceReader } from '../analysis/source/reader';
 
 /** Where the rule's documentation lives; one place so every surface links the same page. */

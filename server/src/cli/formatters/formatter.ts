@@ -1,6 +1,6 @@
 import type { Finding } from '../../model';
 import type { LintRun } from '../../pipeline/api';
-import type { RuleMeta } from '../../rules/types';
+import type { RuleMeta } from '../../rules/rule';
 
 /** Everything a formatter needs; formatters are pure functions of it. */
 export interface FormatInput {
