@@ -3,7 +3,6 @@
 import { build } from 'esbuild';
 import { existsSync, chmodSync } from 'node:fs';
 
-const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 const bundles = [
@@ -32,4 +31,3 @@ for (const bundle of bundles) {
   });
   if (bundle.banner) chmodSync(bundle.out, 0o755);
 }
-if (watch) console.log('watch mode is not supported; re-run the build');

@@ -3,42 +3,7 @@
  * sqs-consumer: each registration form, with the broker types installed (typed) and without any
  * node_modules (untyped). Assertions read the analysis result's `consumers` (ConsumerReport).
  */
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/model';
-import { MODES, type Mode, TestProject } from '../helpers/project';
-
-interface ExpectedConsumer {
-  library: 'kafkajs' | 'amqplib' | 'sqs-consumer';
-  form: string;
-  ackMode: AckMode;
-  /** Queue/topic; `null` means statically unknown (undefined in the report). */
-  source: string | null;
-  handlerName?: string;
-  /** `null` means the report must not offer one. */
-  identityExpression?: string | null;
-  /** A text on the line where the handler's head is (checks which function was resolved). */
-  handlerAt?: { file?: string; text: string };
-  /** A text on the line of the option that decides the ack mode. */
-  ackModeAt?: string;
-}
-
-interface RecognitionCase {
-  name: string;
-  /** consumer.ts is analysed; other files are only reachable through its imports. */
-  files: Record<string, string> & { 'consumer.ts': string };
-  expect: ExpectedConsumer[];
-  modes?: readonly Mode[];
-}
-
-function lineOf(code: string, needle: string): number {
-  const lines = code.split('\n');
-  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
-  return matches[0];
-}
-
-// ---- kafkajs --------------------------------------------------------------------------------
+import { type RecognitionCase, recognitionTests } from '../helpers/recognition';
 
 const KAFKA = `import { Kafka, type EachMessagePayload, type EachBatchPayload } from 'kafkajs';
 
@@ -759,65 +724,4 @@ export const local = Consumer.create({
   },
 ];
 
-// ---- the tests ------------------------------------------------------------------------------
-
-function describeConsumer(consumer: ConsumerReport): string {
-  const { library, form, ackMode, source } = consumer.registration;
-  return `${library}/${form} ${ackMode} source=${source} handler=${consumer.handlerName} identity=${consumer.identityExpression}`;
-}
-
-for (const mode of MODES) {
-  describe(`consumer recognition (${mode})`, () => {
-    let project: TestProject;
-    let result: AnalysisResult;
-    const folders = new Map<string, string>();
-
-    before(() => {
-      project = new TestProject(mode, 'libraries');
-      const roots: string[] = [];
-      cases.forEach((c, index) => {
-        const folder = `case-${index}`;
-        folders.set(c.name, folder);
-        project.write(Object.fromEntries(Object.entries(c.files).map(([name, text]) => [`${folder}/${name}`, text])));
-        roots.push(project.path(`${folder}/consumer.ts`));
-      });
-      result = project.analyze(roots);
-    });
-    after(() => project?.remove());
-
-    for (const c of cases) {
-      if (!(c.modes ?? MODES).includes(mode)) continue;
-      test(c.name, () => {
-        assert.deepEqual(result.problems, []);
-        const folder = folders.get(c.name)!;
-        const file = project.path(`${folder}/consumer.ts`);
-        const found = result.consumers
-          .filter((consumer) => consumer.registration.location.filePath === file)
-          .sort((a, b) => a.registration.location.start - b.registration.location.start);
-        assert.equal(found.length, c.expect.length, `expected ${c.expect.length} consumer(s), found:\n${found.map(describeConsumer).join('\n')}`);
-        c.expect.forEach((want, index) => {
-          const got = found[index];
-          const what = describeConsumer(got);
-          assert.equal(got.registration.library, want.library, what);
-          assert.equal(got.registration.form, want.form, what);
-          assert.equal(got.registration.ackMode, want.ackMode, what);
-          assert.equal(got.registration.source, want.source ?? undefined, what);
-          if (want.handlerName !== undefined) assert.equal(got.handlerName, want.handlerName, what);
-          if (want.identityExpression !== undefined) assert.equal(got.identityExpression, want.identityExpression ?? undefined, what);
-          if (want.handlerAt) {
-            const handlerFile = want.handlerAt.file ?? 'consumer.ts';
-            assert.equal(got.handlerLocation.filePath, project.path(`${folder}/${handlerFile}`), `handler resolved into ${got.handlerLocation.filePath}`);
-            assert.equal(got.handlerLocation.line, lineOf(c.files[handlerFile], want.handlerAt.text), `handler head line (${what})`);
-          }
-          if (want.ackModeAt) {
-            assert.ok(got.registration.ackModeLocation, 'the ack-mode option should be located');
-            assert.equal(got.registration.ackModeLocation.line, lineOf(c.files['consumer.ts'], want.ackModeAt));
-          }
-          // Every report names the registration call in the analysed file.
-          assert.equal(got.registration.location.filePath, file);
-          assert.equal(got.declaredSemantics, want.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once');
-        });
-      });
-    }
-  });
-}
+recognitionTests('kafkajs, amqplib and sqs-consumer', cases);

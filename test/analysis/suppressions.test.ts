@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, ConsumerReport, Finding } from '../../server/src/model';
 import { Suppressions } from '../../server/src/analysis/source/directives';
 import { MODES, TestProject, configWith } from '../helpers/project';
+import { lineOf } from '../helpers/lines';
 
 const MISSING = 'missing-event-id-check';
 const ACK = 'ack-before-process';
@@ -182,13 +183,6 @@ interface Scenario {
   /** Rule ids expected, in order of location (each once). */
   expected: string[];
   check?: (consumer: ConsumerReport, findings: Finding[], code: string) => void;
-}
-
-function lineOf(code: string, needle: string): number {
-  const lines = code.split('\n');
-  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected one line containing ${JSON.stringify(needle)}`);
-  return matches[0];
 }
 
 const scenarios: Scenario[] = [

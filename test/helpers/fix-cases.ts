@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Finding, FixSuggestion } from '../../server/src/model';
 import type { ResolvedConfig } from '../../server/src/config/resolved-config';
 import { MODES, type Mode, TestProject, applyFix, configWith, findingsOf } from './project';
+import { firstLineOf } from './lines';
 
 export interface FixCase {
   name: string;
@@ -34,12 +35,6 @@ export interface FixCase {
   modes?: readonly Mode[];
 }
 
-function lineOf(code: string, needle: string): number {
-  const index = code.split('\n').findIndex((line) => line.includes(needle));
-  assert.ok(index >= 0, `fixture: no line contains ${JSON.stringify(needle)}`);
-  return index + 1;
-}
-
 export function fixTests(rule: string, cases: FixCase[]): void {
   for (const mode of MODES) {
     describe(`${rule} fixes (${mode})`, () => {
@@ -60,7 +55,7 @@ export function fixTests(rule: string, cases: FixCase[]): void {
           const result = project.analyze(written, config);
           assert.deepEqual(result.problems, []);
           let findings = findingsOf(result, rule, file);
-          if (c.on) findings = findings.filter((finding) => finding.location.line === lineOf(c.code, c.on!));
+          if (c.on) findings = findings.filter((finding) => finding.location.line === firstLineOf(c.code, c.on!));
           assert.equal(findings.length, 1, `one ${rule} finding to fix, got:\n${listFindings(findingsOf(result, rule, file))}`);
           const finding = findings[0];
           if (!c.fix) {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
 import { MODES, Mode, TestProject, applyFix, findingsOf } from './project';
+import { lineOf } from './lines';
 
 export interface FixScenario {
   name: string;
@@ -35,13 +36,6 @@ export interface NoFixScenario {
   at: string;
   /** Titles that must not be offered; empty: no fix at all. */
   notOffered?: string[];
-}
-
-export function lineOfText(text: string, marker: string): number {
-  const lines = text.split('\n');
-  const hits = lines.flatMap((line, index) => (line.includes(marker) ? [index + 1] : []));
-  assert.equal(hits.length, 1, `marker ${JSON.stringify(marker)} should occur on exactly one line, found ${hits.length}`);
-  return hits[0];
 }
 
 function describeFindings(findings: Finding[]): string {
@@ -95,7 +89,7 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
             original = scenario.files[relative];
             beforeResult = analyzeAll(project, files);
             errorsBefore = beforeResult.semanticErrors(target);
-            finding = findingAt(beforeResult, rule, target, lineOfText(original, scenario.at));
+            finding = findingAt(beforeResult, rule, target, lineOf(original, scenario.at));
             fix = finding?.fixes.find((candidate) => candidate.title === scenario.title);
             if (fix) {
               applyFix(fix);
@@ -160,7 +154,7 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
         for (const scenario of noFix) {
           test(scenario.name, () => {
             const file = targets.get(scenario.name)!;
-            const line = lineOfText(scenario.files[scenario.file ?? 'consumer.ts'], scenario.at);
+            const line = lineOf(scenario.files[scenario.file ?? 'consumer.ts'], scenario.at);
             const finding = findingAt(result, rule, file, line);
             assert.ok(finding, `no ${rule} finding on line ${line}:\n${describeFindings(findingsOf(result, rule, file))}`);
             const titles = finding.fixes.map((candidate) => candidate.title);

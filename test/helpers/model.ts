@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, ConsumerReport, HandlerPath } from '../../server/src/model';
+import { lineOf } from './lines';
 import { MODES, type Mode, TestProject } from './project';
 
 export interface ModelCase {
@@ -68,13 +69,7 @@ export function modelTests(label: string, cases: readonly ModelCase[]): void {
           const consumers = result.consumers
             .filter((consumer) => consumer.registration.location.filePath === file)
             .sort((a, b) => a.registration.location.start - b.registration.location.start || a.handlerLocation.start - b.handlerLocation.start);
-          const lines = c.files['consumer.ts'].split('\n');
-          const lineOf = (needle: string): number => {
-            const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-            assert.equal(matches.length, 1, `fixture: expected one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
-            return matches[0];
-          };
-          c.check(consumers, { lineOf, mode });
+          c.check(consumers, { lineOf: (needle) => lineOf(c.files['consumer.ts'], needle), mode });
         });
       }
     });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { MODES, type Mode, TestProject } from './project';
+import { lineOf } from './lines';
 
 export interface ExpectedConsumer {
   library: string;
@@ -32,13 +33,6 @@ export interface RecognitionCase {
   files: Record<string, string> & { 'consumer.ts': string };
   expect: ExpectedConsumer[];
   modes?: readonly Mode[];
-}
-
-export function lineOf(code: string, needle: string): number {
-  const lines = code.split('\n');
-  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
-  return matches[0];
 }
 
 function describeConsumer(consumer: ConsumerReport): string {

@@ -19,13 +19,7 @@ import { mentionsBroker } from '../../server/src/pipeline/prefilter';
 import { runLint } from '../../server/src/pipeline/lint';
 import { MODES, type Mode, TestProject, configWith, findingsOf } from '../helpers/project';
 import { ruleTester } from '../helpers/rule-tester';
-
-function lineOf(code: string, needle: string): number {
-  const lines = code.split('\n');
-  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
-  return matches[0];
-}
+import { lineOf } from '../helpers/lines';
 
 // ---- fixtures ----------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Finding } from '../../server/src/model';
 import { ruleTester } from '../helpers/rule-tester';
 import { MODES, TestProject, findingsOf } from '../helpers/project';
+import { firstLineOf } from '../helpers/lines';
 
 // ---- files several cases share (each case gets its own copy in its folder) ----------------------
 
@@ -2487,13 +2488,6 @@ export const paidOrders = Consumer.create({
 
 // ---- related locations: where a finding points besides its own line (RULES.md section 3) ------
 
-/** The line (1-based) of the first line of `text` containing `snippet`. */
-function lineOf(text: string, snippet: string): number {
-  const index = text.split('\n').findIndex((line) => line.includes(snippet));
-  assert.ok(index >= 0, `fixture has no line containing ${JSON.stringify(snippet)}`);
-  return index + 1;
-}
-
 const RELATED_LEDGER_SERVICE = `import { Pool } from 'pg';
 
 const pool = new Pool();
@@ -2611,39 +2605,39 @@ for (const mode of MODES) {
 
     test('ack then a service call: the finding is on the ack, related points at each effect in the service and at the call', () => {
       const finding = only('ack-then-service');
-      assert.equal(finding.location.line, lineOf(RELATED_ACK_THEN_SERVICE, 'channel.ack(msg)'));
+      assert.equal(finding.location.line, firstLineOf(RELATED_ACK_THEN_SERVICE, 'channel.ack(msg)'));
       assert.ok(finding.location.filePath.endsWith('/ack-then-service/consumer.ts'));
-      assert.ok(relatedAt(finding, '/ack-then-service/services/ledger.ts', lineOf(RELATED_LEDGER_SERVICE, 'UPDATE accounts')), describeRelated(finding));
-      assert.ok(relatedAt(finding, '/ack-then-service/services/ledger.ts', lineOf(RELATED_LEDGER_SERVICE, 'INSERT INTO ledger_entries') - 1), describeRelated(finding));
-      assert.ok(relatedAt(finding, '/ack-then-service/consumer.ts', lineOf(RELATED_ACK_THEN_SERVICE, 'await ledger.credit(')), describeRelated(finding));
+      assert.ok(relatedAt(finding, '/ack-then-service/services/ledger.ts', firstLineOf(RELATED_LEDGER_SERVICE, 'UPDATE accounts')), describeRelated(finding));
+      assert.ok(relatedAt(finding, '/ack-then-service/services/ledger.ts', firstLineOf(RELATED_LEDGER_SERVICE, 'INSERT INTO ledger_entries') - 1), describeRelated(finding));
+      assert.ok(relatedAt(finding, '/ack-then-service/consumer.ts', firstLineOf(RELATED_ACK_THEN_SERVICE, 'await ledger.credit(')), describeRelated(finding));
       assert.match(finding.message, /via LedgerService\.credit\(\)/);
     });
 
     test('ack then a service call: related includes the consumer registration (RULES.md 3: every diagnostic)', () => {
       const finding = only('ack-then-service');
-      assert.ok(relatedAt(finding, '/ack-then-service/consumer.ts', lineOf(RELATED_ACK_THEN_SERVICE, "channel.consume('payments.settled'")), describeRelated(finding));
+      assert.ok(relatedAt(finding, '/ack-then-service/consumer.ts', firstLineOf(RELATED_ACK_THEN_SERVICE, "channel.consume('payments.settled'")), describeRelated(finding));
     });
 
     test('dropped service call: the finding is on the call in the handler, related points at the effect inside the service', () => {
       const finding = only('dropped-service');
-      assert.equal(finding.location.line, lineOf(RELATED_DROPPED_SERVICE, 'void ledger.credit('));
+      assert.equal(finding.location.line, firstLineOf(RELATED_DROPPED_SERVICE, 'void ledger.credit('));
       assert.ok(finding.location.filePath.endsWith('/dropped-service/consumer.ts'));
-      assert.ok(relatedAt(finding, '/dropped-service/services/ledger.ts', lineOf(RELATED_LEDGER_SERVICE, 'UPDATE accounts')), describeRelated(finding));
-      assert.ok(relatedAt(finding, '/dropped-service/consumer.ts', lineOf(RELATED_DROPPED_SERVICE, 'void ledger.credit(')), describeRelated(finding));
+      assert.ok(relatedAt(finding, '/dropped-service/services/ledger.ts', firstLineOf(RELATED_LEDGER_SERVICE, 'UPDATE accounts')), describeRelated(finding));
+      assert.ok(relatedAt(finding, '/dropped-service/consumer.ts', firstLineOf(RELATED_DROPPED_SERVICE, 'void ledger.credit(')), describeRelated(finding));
     });
 
     test('dropped service call: related includes the consumer registration (RULES.md 3: every diagnostic)', () => {
       const finding = only('dropped-service');
-      assert.ok(relatedAt(finding, '/dropped-service/consumer.ts', lineOf(RELATED_DROPPED_SERVICE, 'Consumer.create(')), describeRelated(finding));
+      assert.ok(relatedAt(finding, '/dropped-service/consumer.ts', firstLineOf(RELATED_DROPPED_SERVICE, 'Consumer.create(')), describeRelated(finding));
     });
 
     test('ack inside a helper: the finding is on the helper call in the handler, related points at the ack inside the helper', () => {
       const finding = only('ack-in-helper');
-      assert.equal(finding.location.line, lineOf(RELATED_ACK_IN_HELPER, 'acknowledge(channel, msg)'));
+      assert.equal(finding.location.line, firstLineOf(RELATED_ACK_IN_HELPER, 'acknowledge(channel, msg)'));
       assert.ok(finding.location.filePath.endsWith('/ack-in-helper/consumer.ts'));
       assert.match(finding.message, /INSERT INTO refunds/);
-      assert.ok(relatedAt(finding, '/ack-in-helper/consumer.ts', lineOf(RELATED_ACK_IN_HELPER, 'INSERT INTO refunds')), describeRelated(finding));
-      assert.ok(relatedAt(finding, '/ack-in-helper/messaging/acknowledge.ts', lineOf(RELATED_SETTLE_HELPER, 'channel.ack(msg)')), describeRelated(finding));
+      assert.ok(relatedAt(finding, '/ack-in-helper/consumer.ts', firstLineOf(RELATED_ACK_IN_HELPER, 'INSERT INTO refunds')), describeRelated(finding));
+      assert.ok(relatedAt(finding, '/ack-in-helper/messaging/acknowledge.ts', firstLineOf(RELATED_SETTLE_HELPER, 'channel.ack(msg)')), describeRelated(finding));
     });
   });
 }

@@ -5,17 +5,10 @@
  * effects as related locations; not when the handler (or its queue, in config) is declared
  * at-most-once; never on consumers that ack after their handler.
  */
-import assert from 'node:assert/strict';
 import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { lineOf } from '../helpers/lines';
 
 const RULE = 'at-most-once-consumer';
-
-function lineOf(code: string, needle: string): number {
-  const lines = code.split('\n');
-  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected exactly one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
-  return matches[0];
-}
 
 type Located = Omit<ExpectedFinding, 'line' | 'file'> & { at: string };
 

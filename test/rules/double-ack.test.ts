@@ -5,17 +5,10 @@
  * settle. Only where a second settle breaks something (RabbitMQ: 406 and the channel closes;
  * Service Bus: the settle throws); Kafka commits, Pub/Sub acks and SQS deletes twice are harmless.
  */
-import assert from 'node:assert/strict';
 import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { lineOf } from '../helpers/lines';
 
 const RULE = 'double-ack';
-
-function lineOf(code: string, needle: string): number {
-  const lines = code.split('\n');
-  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected exactly one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
-  return matches[0];
-}
 
 type Located = Omit<ExpectedFinding, 'line' | 'file'> & { at: string };
 

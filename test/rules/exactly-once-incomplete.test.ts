@@ -10,15 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult } from '../../server/src/model';
 import { MODES, TestProject, configWith } from '../helpers/project';
 import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { lineOf } from '../helpers/lines';
 
 const RULE = 'exactly-once-incomplete';
-
-function lineOf(code: string, needle: string): number {
-  const lines = code.split('\n');
-  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected exactly one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
-  return matches[0];
-}
 
 type Located = Omit<ExpectedFinding, 'line' | 'file'> & { at: string };
 

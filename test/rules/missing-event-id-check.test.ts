@@ -9,16 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MODES, TestProject, configWith, findingsOf } from '../helpers/project';
 import { ruleTester } from '../helpers/rule-tester';
+import { lineOf } from '../helpers/lines';
 
 const RULE = 'missing-event-id-check';
-
-/** 1-based line of the only line of `code` containing `marker`. */
-function lineOf(code: string, marker: string): number {
-  const lines = code.split('\n');
-  const hits = lines.flatMap((line, index) => (line.includes(marker) ? [index + 1] : []));
-  assert.equal(hits.length, 1, `marker ${JSON.stringify(marker)} should occur on exactly one line, found ${hits.length}`);
-  return hits[0];
-}
 
 // ---- shared project files ----------------------------------------------------------------
 

@@ -5,18 +5,10 @@
  * failure and not leased briefly: reported on the claim. Guards on a random key, auto-ack
  * consumers, effects after the ack and Kafka transactional sends are other rules' business.
  */
-import assert from 'node:assert/strict';
 import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { lineOf } from '../helpers/lines';
 
 const RULE = 'non-atomic-dedup';
-
-/** 1-based line of the only line of `code` containing `needle`. */
-function lineOf(code: string, needle: string): number {
-  const lines = code.split('\n');
-  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected exactly one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
-  return matches[0];
-}
 
 type Located = Omit<ExpectedFinding, 'line' | 'file'> & { at: string };
 

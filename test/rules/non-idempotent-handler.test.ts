@@ -8,16 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
 import { MODES, TestProject, configWith, findingsOf } from '../helpers/project';
+import { lineOf } from '../helpers/lines';
 
 const RULE = 'non-idempotent-handler';
-
-/** 1-based line of the only line of `code` containing `needle`. */
-function lineOf(code: string, needle: string): number {
-  const lines = code.split('\n');
-  const matches = lines.flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected exactly one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
-  return matches[0];
-}
 
 /** An expected finding, located by a text on its line of consumer.ts (findings go in the handler). */
 type Escape = Omit<ExpectedFinding, 'line' | 'file'> & { at: string };

@@ -5,17 +5,10 @@
  * `SendMessageCommand` without `MessageDeduplicationId`, JetStream `js.publish` without `msgID`.
  * A file-level rule: producers need no consumer in the file. Reported on the publish call, as info.
  */
-import assert from 'node:assert/strict';
 import { type ExpectedFinding, type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { lineOf } from '../helpers/lines';
 
 const RULE = 'producer-missing-event-id';
-
-function lineOf(code: string, marker: string): number {
-  const lines = code.split('\n');
-  const hits = lines.flatMap((line, index) => (line.includes(marker) ? [index + 1] : []));
-  assert.equal(hits.length, 1, `marker ${JSON.stringify(marker)} should occur on exactly one line, found ${hits.length}`);
-  return hits[0];
-}
 
 /** What each finding of a case says: its message id and the data it names. */
 type Expected = Pick<ExpectedFinding, 'messageId' | 'data' | 'message'>;

@@ -9,18 +9,10 @@
  * Pub/Sub, NestJS (RMQ, Kafka), Lambda SQS, SQS receive loops, JetStream and Redis streams; every
  * case runs typed and untyped.
  */
-import assert from 'node:assert/strict';
 import { type ExpectedFinding, type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { lineOf } from '../helpers/lines';
 
 const RULE = 'swallowed-failure-ack';
-
-/** 1-based line of the only line of `code` containing `marker`. */
-function lineOf(code: string, marker: string): number {
-  const lines = code.split('\n');
-  const hits = lines.flatMap((line, index) => (line.includes(marker) ? [index + 1] : []));
-  assert.equal(hits.length, 1, `marker ${JSON.stringify(marker)} should occur on exactly one line, found ${hits.length}`);
-  return hits[0];
-}
 
 /** An invalid case with one finding, on the line holding `marker`. */
 function invalid(name: string, code: string, marker: string, expected: Expected, extra: Partial<InvalidRuleTestCase> = {}): InvalidRuleTestCase {

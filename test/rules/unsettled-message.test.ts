@@ -8,17 +8,10 @@
  * sqs-consumer's version comes from the nearest package.json that declares it, so every
  * sqs-consumer case brings its own. Every case runs typed and untyped.
  */
-import assert from 'node:assert/strict';
 import { type ExpectedFinding, type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { lineOf } from '../helpers/lines';
 
 const RULE = 'unsettled-message';
-
-function lineOf(code: string, marker: string): number {
-  const lines = code.split('\n');
-  const hits = lines.flatMap((line, index) => (line.includes(marker) ? [index + 1] : []));
-  assert.equal(hits.length, 1, `marker ${JSON.stringify(marker)} should occur on exactly one line, found ${hits.length}`);
-  return hits[0];
-}
 
 /** The line of the last line of `code` that is exactly `text` (a closing brace). */
 function lastLineExactly(code: string, text: string): number {

@@ -43,7 +43,7 @@ function contains(location: PanelLocation, position: vscode.Position): boolean {
 }
 
 /** The consumer at a position: its handler or its registration contains it. */
-export function consumerAt(consumers: PanelConsumer[], position: vscode.Position): PanelConsumer | undefined {
+function consumerAt(consumers: PanelConsumer[], position: vscode.Position): PanelConsumer | undefined {
   return (
     consumers.find((consumer) => contains(consumer.registration.location, position)) ??
     consumers.find((consumer) => contains(consumer.handlerRange, position))

@@ -60,9 +60,17 @@ export const DEFAULT_GUARD_RETURNS: GuardFunctionConfig['returns'] = 'wrapper';
 export const CALL_PATTERN_SOURCE = '^(\\*|[A-Za-z_$][A-Za-z0-9_$]*)(\\.(\\*|[A-Za-z_$][A-Za-z0-9_$]*))*$';
 const CALL_PATTERN = new RegExp(CALL_PATTERN_SOURCE);
 
-/** Maps a severity as written in the file or on the command line to the resolved form. */
+/**
+ * The one mapping between the severity words users write (`warn`: the config file, --rule, the
+ * editor's settings, the docs) and the ones findings carry (`warning`).
+ */
 export function toConfiguredSeverity(value: FileSeverity): ConfiguredSeverity {
   return value === 'warn' ? 'warning' : value;
+}
+
+/** A resolved severity as users write it (`warning` is `warn`). */
+export function toFileSeverity(value: ConfiguredSeverity): FileSeverity {
+  return value === 'warning' ? 'warn' : value;
 }
 
 /**

@@ -47,7 +47,7 @@ export function toDiagnostic(finding: Finding, findingIndex: number): Diagnostic
 }
 
 /** Offsets to positions, in the text the analysis ran on. */
-export function positionAt(text: string, offset: number): { line: number; character: number } {
+function positionAt(text: string, offset: number): { line: number; character: number } {
   let line = 0;
   let lineStart = 0;
   for (let index = 0; index < offset && index < text.length; index++) {

@@ -115,7 +115,7 @@ export function hover(analysis: DocumentAnalysis, position: Position): Hover | u
 }
 
 /** One line: the effective semantics and the worst outcome of a crash or error in the handler. */
-export function crashLine(consumer: ConsumerReport): string {
+function crashLine(consumer: ConsumerReport): string {
   const timeline = consumer.timeline ?? crashTimeline(consumer);
   if (!timeline.steps.length) return `effective: **${consumer.effectiveSemantics}** · worst crash: unknown`;
   const worst = timeline.worst;

@@ -17,6 +17,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ConsumerReport, Finding } from '../model';
 import type { ResolvedConfig } from '../config/resolved-config';
+import { toConfiguredSeverity } from '../config/load';
 import { pathOf, toDiagnostic } from './convert';
 import { codeActions, codeLenses, DocumentAnalysis, hover } from './features';
 import { CONSUMER_REPORTS_REQUEST, ClientSettings, ConsumerReportsParams, FIX_ALL_KIND, SETTINGS_SECTION, STATUS_NOTIFICATION, StatusParams } from './protocol';
@@ -131,7 +132,7 @@ export class DeliveryLintServer {
   /** Settings from the editor, layered over delivery-lint.config.json. */
   private settingsOverrides(): Partial<ResolvedConfig> {
     const rules: ResolvedConfig['rules'] = {};
-    for (const [id, level] of Object.entries(this.settings.rules ?? {})) rules[id] = level === 'warn' ? 'warning' : level;
+    for (const [id, level] of Object.entries(this.settings.rules ?? {})) rules[id] = toConfiguredSeverity(level);
     return { rules, ...(this.settings.guardStrategy ? { guardStrategy: this.settings.guardStrategy } : {}) };
   }
 

@@ -21,7 +21,7 @@ export function isSourceFile(filePath: string): boolean {
 }
 
 /** Converts a glob (`**`, `*`, `?`) to a regular expression over '/'-separated relative paths. */
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
   let pattern = '';
   for (let index = 0; index < glob.length; index++) {
     const char = glob[index];

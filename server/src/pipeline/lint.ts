@@ -67,7 +67,7 @@ const IMPORT_SPECIFIER = /(?:from\s*|require\s*\(\s*|import\s*\(\s*)['"]([^'"]+)
  * Files that mention a wrapper's name and import the module that defines it: relatively, or
  * through the name of the workspace package that holds it.
  */
-export function wrapperCallers(wrappers: readonly { name: string; filePath: string }[], texts: ReadonlyMap<string, string>, workspaces: readonly WorkspacePackage[] = []): string[] {
+function wrapperCallers(wrappers: readonly { name: string; filePath: string }[], texts: ReadonlyMap<string, string>, workspaces: readonly WorkspacePackage[] = []): string[] {
   if (!wrappers.length) return [];
   const modules = new Set(wrappers.map((wrapper) => wrapper.filePath.replace(/\.[cm]?[jt]sx?$/, '').replace(/\/index$/, '')));
   const names = wrappers.map((wrapper) => new RegExp(`\\b${wrapper.name.replace(/[$]/g, '\\$')}\\b`));

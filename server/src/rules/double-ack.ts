@@ -18,8 +18,8 @@ import { ackOnDelivery, consumerName, registrationRelated, secondSettleConsequen
 import type { SourceReader } from '../analysis/source/reader';
 import { manualAckFix } from './fixes/manual-ack';
 import { moveOutOfLoopFix, removeSettleFix, settleLoop, settleStatement } from './fixes/remove-settle';
-import { nodeAt } from './fixes/ast';
 import { Rule, RuleContext, docsUrl } from './rule';
+import { nodeAt } from '../analysis/source/locate';
 
 const ID = 'double-ack';
 

@@ -131,7 +131,7 @@ function isAtomicGuard(guard: GuardOccurrence): boolean {
  * atomic guard passed before them. An effect is charged to the handler's (message-level) check
  * that passed first on its path; failing that, to the entity-level check that gates it.
  */
-export function racyChecks(consumer: ConsumerReport): RacyCheck[] {
+function racyChecks(consumer: ConsumerReport): RacyCheck[] {
   const found = new Map<number, RacyCheck>();
   for (const path of consumer.paths) {
     const ackAt = firstAckIndex(path);
@@ -199,7 +199,7 @@ interface UnreleasedClaim {
 const DELETION = /^redis (del|unlink|getdel)$|^DELETE FROM |\.(delete|deleteMany|deleteOne|destroy|remove|del)$|\bDelete\b/;
 
 /** Claims keyed by the identity, made before processing effects, with no release, rollback or short lease. */
-export function unreleasedClaims(consumer: ConsumerReport): UnreleasedClaim[] {
+function unreleasedClaims(consumer: ConsumerReport): UnreleasedClaim[] {
   // A claim made through a function of the project (`if (!(await claimOnce(id))) return`, labelled
   // `claimOnce() (redis SET NX)`) keeps its lease and key inside it: not judged.
   const claims = consumer.guards.filter((guard) => guard.kind === 'claim' && guard.scope === 'message' && isIdentityGuard(guard) && !/^[\w$]+\(\)/.test(guard.label));

@@ -13,8 +13,8 @@ import { calledName, forEachDescendant, locationOf, receiverOf, staticText, unwr
 import { originModule, typeName } from '../analysis/source/symbols';
 import { creationOf } from '../analysis/libraries/shared';
 import { addIdFix } from './fixes/producer-id';
-import { functionOf } from './locate';
 import { FileRuleContext, Rule, docsUrl } from './rule';
+import { functionOf } from '../analysis/source/locate';
 
 const ID = 'producer-missing-event-id';
 

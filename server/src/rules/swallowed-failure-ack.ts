@@ -21,8 +21,9 @@ import { isPositiveSettle } from '../analysis/report/ordering';
 import { consumerName, effectPhrase, failureOutcome, fillPhrase, listPhrases, registrationRelated, settleMeaning } from './describe';
 import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
 import type { SourceReader } from '../analysis/source/reader';
-import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally, functionOf, locationWithin, reachedWithin, textOf, within } from './locate';
+import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally } from './locate';
 import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
+import { functionOf, locationWithin, nodeAt, reachedWithin, textOf, within } from '../analysis/source/locate';
 
 const ID = 'swallowed-failure-ack';
 
@@ -338,7 +339,7 @@ function fixesFor(consumer: ConsumerReport, finding: Swallow, context: SourceRea
  * for the queue, also the nack without requeue, which routes there.
  */
 function nackOnFailurePath(consumer: ConsumerReport, code: SettleCode, settle: SettleOccurrence, clause: ts.CatchClause, context: SourceReader): FixSuggestion[] {
-  const call = context.sourceFile(settle.location.filePath) && findCall(context, settle);
+  const call = nodeAt(context, settle.location, ts.isCallExpression);
   if (!call) return [];
   const callee = call.expression;
   const [message] = call.arguments;
@@ -364,18 +365,6 @@ function nackOnFailurePath(consumer: ConsumerReport, code: SettleCode, settle: S
   return variants.map((variant) => ({ title: variant.title, safe: false, preferred: variant.preferred, edits: appendToBlock(clause.block, [`${variant.text}${semicolon}`, `return${semicolon}`]) }));
 }
 
-function findCall(context: SourceReader, settle: SettleOccurrence): ts.CallExpression | undefined {
-  const sourceFile = context.sourceFile(settle.location.filePath);
-  if (!sourceFile) return undefined;
-  let found: ts.CallExpression | undefined;
-  const visit = (node: ts.Node): void => {
-    if (found) return;
-    if (ts.isCallExpression(node) && node.getStart(sourceFile) === settle.location.start && node.getEnd() === settle.location.end) found = node;
-    else if (node.getStart(sourceFile) <= settle.location.start && node.getEnd() >= settle.location.end) ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(sourceFile, visit);
-  return found;
-}
 
 function baseName(filePath: string): string {
   return filePath.split(/[\\/]/).pop() ?? filePath;

@@ -16,11 +16,11 @@ import type { ConsumerReport, FixSuggestion, HandlerPath, HeldUnsettled, PathEve
 import { isAsyncFunction, locationOf } from '../analysis/source/ast';
 import { consumerName, failureOutcome, heldUnsettled, registrationRelated } from './describe';
 import type { SourceReader } from '../analysis/source/reader';
-import { nodeAt } from './fixes/ast';
 import { appendToBlock, insertBefore, rethrowFix, settleWriter } from './fixes/settle';
 import { detectStyle } from './fixes/style';
-import { blockAlwaysExits, catchClauseAt, functionOf, nodeContaining, reachedWithin } from './locate';
+import { blockAlwaysExits, catchClauseAt } from './locate';
 import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
+import { functionOf, nodeAt, nodeContaining, reachedWithin } from '../analysis/source/locate';
 
 const ID = 'unsettled-message';
 

@@ -5,7 +5,7 @@ import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
  * A pattern is `name` (a function or method name), `obj.method` (matching the end of the call's
  * access path, ignoring `this`) or `*.method` (any receiver).
  */
-export function matchesPattern(path: readonly string[], pattern: string): boolean {
+function matchesPattern(path: readonly string[], pattern: string): boolean {
   const names = path.filter((name) => name !== 'this' && name !== '()');
   const parts = pattern.split('.');
   if (parts.length > names.length) return false;

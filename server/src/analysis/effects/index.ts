@@ -38,7 +38,7 @@ const MATCHERS: CallMatcher[] = [
  * The calls of a method chain, innermost first: `knex('t').insert(x).onConflict('id').ignore()`
  * gives knex(), insert(), onConflict(), ignore(). Only the outermost call of a chain is passed in.
  */
-export function chainLinks(outermost: ts.CallExpression, checker: ts.TypeChecker): CallLink[] {
+function chainLinks(outermost: ts.CallExpression, checker: ts.TypeChecker): CallLink[] {
   const calls = chainCalls(outermost, { throughAwait: true });
   const links: CallLink[] = [];
   for (let index = calls.length - 1; index >= 0; index--) links.unshift(new CallLink(calls[index], links.slice(), checker));

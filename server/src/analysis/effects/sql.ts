@@ -18,7 +18,7 @@ export interface SqlStatement {
   relativeUpdate: boolean;
 }
 
-export function parseSql(text: string): SqlStatement | undefined {
+function parseSql(text: string): SqlStatement | undefined {
   if (!STATEMENT.test(text)) return undefined;
   const normalized = text.replace(/\s+/g, ' ').trim();
   const lower = normalized.toLowerCase();
@@ -79,7 +79,7 @@ function keyColumnFromMessage(statement: SqlStatement, keyArgs: readonly ts.Node
   });
 }
 
-export function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: readonly ts.Node[], context: MatchContext): ClassifiedCall | undefined {
+function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: readonly ts.Node[], context: MatchContext): ClassifiedCall | undefined {
   const table = statement.table ?? 'table';
   const keyed = keyArgs.some((argument) => context.values.isIdentityKey(argument));
   switch (statement.kind) {

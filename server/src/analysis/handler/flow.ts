@@ -32,7 +32,6 @@ export interface FlowOptions {
   checker: ts.TypeChecker;
   config: ResolvedConfig;
   library: SettleRecognizer;
-  libraryId: string;
   identity: IdentityRules;
 }
 

@@ -154,7 +154,7 @@ function projectGuard(call: ts.CallExpression, context: MatchContext, depth: num
 }
 
 /** The guard signal of a single call, if it is one. */
-export function guardOfCall(call: ts.CallExpression, context: MatchContext, depth = 0): { signal: GuardSignal; label: string } | undefined {
+function guardOfCall(call: ts.CallExpression, context: MatchContext, depth = 0): { signal: GuardSignal; label: string } | undefined {
   const configured = configuredGuard(call, context.config);
   if (configured) return { signal: configured, label: `${calledName(call)}()` };
   const memory = inMemoryCheck(call, context.checker);
@@ -223,7 +223,7 @@ function guardFromVariable(identifier: ts.Identifier, context: MatchContext, dep
  * +1 when `condition` is truthy exactly when the guard value is truthy, -1 when inverted,
  * undefined when the relation cannot be read.
  */
-export function polarityOf(anchor: ts.Node, condition: ts.Expression): number | undefined {
+function polarityOf(anchor: ts.Node, condition: ts.Expression): number | undefined {
   let sign = 1;
   let node: ts.Node = anchor;
   while (node !== condition) {
@@ -300,9 +300,4 @@ export function wrapperGuard(call: ts.CallExpression, config: ResolvedConfig): {
   const callback = call.arguments.find((argument, index) => index !== entry.keyArgument && isFunctionWithBody(unwrap(argument)));
   if (!callback) return undefined;
   return { key: call.arguments[entry.keyArgument], callback: unwrap(callback), label: `${name}()` };
-}
-
-/** Whether a guard judgement and its key make it count. */
-export function guardIsValid(judgement: GuardJudgement): boolean {
-  return judgement.keyedByIdentity && !judgement.invalidReason;
 }

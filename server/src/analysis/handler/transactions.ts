@@ -19,7 +19,7 @@
 import { ts } from 'ts-morph';
 import type { EffectOccurrence, GuardOccurrence, SettleOccurrence, TransactionScope } from '../../model';
 import { forEachStep, type Step } from './steps';
-import { calledName, isFunctionWithBody, locationOf, rootExpression, staticText, symbolOf, unwrap } from '../source/ast';
+import { calledName, isFunctionWithBody, locationOf, rootExpression, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
 
 const CALLBACK_TRANSACTION = /^(\$transaction|transaction|begin|withTransaction|runInTransaction|transactional|transact)$/;
 const MADE_BY_TRANSACTION = /^(transaction|startTransaction|beginTransaction)$/;
@@ -60,7 +60,7 @@ export function annotateTransactions(steps: Step[], occurrences: HandlerOccurren
 }
 
 /** The transaction a call (an effect, a settle, a guard) runs in, when it can be read. */
-export function transactionOf(node: ts.Node, checker: ts.TypeChecker): TransactionScope | undefined {
+function transactionOf(node: ts.Node, checker: ts.TypeChecker): TransactionScope | undefined {
   try {
     return arrayTransaction(node) ?? handleTransaction(node, checker);
   } catch {
@@ -130,7 +130,7 @@ function variableTransaction(node: ts.Node, declaration: ts.VariableDeclaration,
   if (!scope || node.getStart() < scope.getStart() || node.getEnd() > scope.getEnd()) return undefined;
   const begins: ts.Node[] = [];
   const commits: ts.Node[] = [];
-  const initializer = declaration.initializer && unwrapAwaitDeep(declaration.initializer);
+  const initializer = declaration.initializer && unwrapAwait(declaration.initializer);
   if (initializer && ts.isCallExpression(initializer) && MADE_BY_TRANSACTION.test(calledName(initializer) ?? '')) begins.push(initializer);
   const visit = (current: ts.Node): void => {
     if (ts.isCallExpression(current)) {
@@ -186,10 +186,4 @@ function enclosingBody(node: ts.Node): ts.Node | undefined {
     if (ts.isSourceFile(current)) return current;
   }
   return undefined;
-}
-
-function unwrapAwaitDeep(expression: ts.Expression): ts.Expression {
-  let current = unwrap(expression);
-  while (ts.isAwaitExpression(current)) current = unwrap(current.expression);
-  return current;
 }

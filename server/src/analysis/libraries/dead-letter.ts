@@ -21,7 +21,7 @@ export interface DeadLetterDeclarations {
 
 const cache = new WeakMap<ts.Program, DeadLetterDeclarations>();
 
-export function deadLetterDeclarations(program: ts.Program): DeadLetterDeclarations {
+function deadLetterDeclarations(program: ts.Program): DeadLetterDeclarations {
   const cached = cache.get(program);
   if (cached) return cached;
   const found: DeadLetterDeclarations = { queues: new Set(), asserted: new Set(), unnamed: false };

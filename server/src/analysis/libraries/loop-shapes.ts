@@ -209,7 +209,7 @@ export class ShapeTracker {
 }
 
 /** The function a node is in (not crossing into the file's top level). */
-export function enclosingFunction(node: ts.Node): FunctionWithBody | undefined {
+function enclosingFunction(node: ts.Node): FunctionWithBody | undefined {
   let current: ts.Node | undefined = node.parent;
   while (current && !ts.isSourceFile(current)) {
     if (isFunctionWithBody(current)) return current;
@@ -223,7 +223,7 @@ export function enclosingFunction(node: ts.Node): FunctionWithBody | undefined {
  * never waits; `map(async …)` waits only inside an awaited (or returned) `Promise.all`/`allSettled`,
  * directly or through a variable awaited that way later.
  */
-export function isDetachedIteration(call: ts.CallExpression, callback: FunctionWithBody): boolean {
+function isDetachedIteration(call: ts.CallExpression, callback: FunctionWithBody): boolean {
   if (!isAsyncFunction(callback)) return false;
   const name = calledName(call);
   if (name === 'forEach') return true;

@@ -41,7 +41,7 @@ export function assignIds(reports: ConsumerReport[]): void {
 export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker, config: ResolvedConfig, call?: WrapperCall): ConsumerReport {
   const values = new MessageValues(checker);
   for (const binding of site.messageBindings) values.addBinding(binding);
-  const builder = new FlowBuilder({ checker, config, library: site.library, libraryId: site.library.info.id, identity: site.library.identity });
+  const builder = new FlowBuilder({ checker, config, library: site.library, identity: site.library.identity });
   if (call) builder.bindCallback(call.wrapper.parameter, call.callback);
   const implicitAck = site.ackMode === 'implicit-after-return';
   const handlerSteps = site.body

@@ -10,10 +10,10 @@ import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
 import type { GuardStrategy } from '../../config/resolved-config';
 import type { SourceReader } from '../../analysis/source/reader';
-import { nodeAt } from './ast';
 import type { SettleWriter } from './settle';
 import { fillPhrase } from '../describe';
 import { CodeStyle, detectStyle, indentLines, indentationAt, quoted } from './style';
+import { nodeAt } from '../../analysis/source/locate';
 
 interface HandlerShape {
   /** Statements moved under the guard. */

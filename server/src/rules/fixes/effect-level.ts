@@ -6,9 +6,9 @@
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion } from '../../model';
 import type { SourceReader } from '../../analysis/source/reader';
-import { nodeAt } from './ast';
 import { prefixedKey } from './style';
 import { unwrap } from '../../analysis/source/ast';
+import { nodeAt } from '../../analysis/source/locate';
 
 /** Sets `name: value` in an object literal: replaces an existing value, or adds the property. */
 function setObjectProperty(object: ts.ObjectLiteralExpression, name: string, value: string, filePath: string): FixSuggestion['edits'] {

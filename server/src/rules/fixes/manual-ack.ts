@@ -14,9 +14,9 @@ import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
 import { unwrap } from '../../analysis/source/ast';
 import type { SourceReader } from '../../analysis/source/reader';
-import { nodeAt } from './ast';
 import { appendToBlock, insertBefore, settleWriter } from './settle';
 import { detectStyle } from './style';
+import { nodeAt } from '../../analysis/source/locate';
 
 export function manualAckFix(consumer: ConsumerReport, context: SourceReader): FixSuggestion[] {
   const { traits, ackModeLocation, ackMode } = consumer.registration;

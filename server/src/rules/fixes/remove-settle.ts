@@ -7,8 +7,9 @@ import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, SettleOccurrence, SourceLocation } from '../../model';
 import { locationOf, unwrap } from '../../analysis/source/ast';
 import type { SourceReader } from '../../analysis/source/reader';
-import { fullLineRange, nodeAt } from './ast';
+import { fullLineRange } from './statements';
 import { detectStyle, indentationAt } from './style';
+import { nodeAt } from '../../analysis/source/locate';
 
 const ARRAY_LOOPS = new Set(['forEach', 'map', 'flatMap', 'filter', 'some', 'every', 'reduce']);
 

@@ -3,7 +3,8 @@ import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence, SettleOccurrence } from '../../model';
 import type { SourceReader } from '../../analysis/source/reader';
 import { isAsyncFunction } from '../../analysis/source/ast';
-import { enclosingFunction, fullLineRange, nodeAt, statementInBlock } from './ast';
+import { fullLineRange, statementInBlock } from './statements';
+import { functionOf, nodeAt } from '../../analysis/source/locate';
 
 /** Moves the ack statement below the last statement of the same block that does the processing. */
 export function moveAckAfterProcessingFix(consumer: ConsumerReport, settle: SettleOccurrence, effects: EffectOccurrence[], context: SourceReader): FixSuggestion[] {
@@ -43,7 +44,7 @@ export function moveAckAfterProcessingFix(consumer: ConsumerReport, settle: Sett
 export function addMissingAwaitFix(effect: EffectOccurrence, context: SourceReader): FixSuggestion[] {
   const call = nodeAt(context, effect.handlerLocation);
   if (!call || !ts.isCallExpression(call)) return [];
-  const fn = enclosingFunction(call);
+  const fn = functionOf(call);
   if (!fn || !isAsyncFunction(fn)) return [];
   // Inside forEach(async …) an await would not make the handler wait: that needs a loop rewrite.
   const callbackOf = fn.parent && ts.isCallExpression(fn.parent) ? fn.parent : undefined;

@@ -24,11 +24,12 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence } from '../../model';
-import { calledName, receiverOf, unwrap } from '../../analysis/source/ast';
+import { calledName, receiverOf, unwrap, unwrapAwait } from '../../analysis/source/ast';
 import type { SourceReader } from '../../analysis/source/reader';
-import { nodeAt, statementInBlock } from './ast';
+import { statementInBlock } from './statements';
 import { settleWriter } from './settle';
 import { detectStyle, indentLines, indentationAt, lineStartOf, quoted } from './style';
+import { nodeAt } from '../../analysis/source/locate';
 
 /** Lease of the claim: longer than a normal run, short enough that a crash frees the message soon. */
 const CLAIM_LEASE_SECONDS = 300;
@@ -122,7 +123,7 @@ function checkShape(context: SourceReader, guard: GuardOccurrence): CheckShape |
   } else if (ts.isVariableStatement(statement) && statement.declarationList.declarations.length === 1) {
     const declaration = statement.declarationList.declarations[0];
     const next = block.statements[block.statements.indexOf(statement) + 1];
-    if (!ts.isIdentifier(declaration.name) || !declaration.initializer || stripAwait(declaration.initializer) !== call || !next || !ts.isIfStatement(next)) return undefined;
+    if (!ts.isIdentifier(declaration.name) || !declaration.initializer || unwrapAwait(declaration.initializer) !== call || !next || !ts.isIfStatement(next)) return undefined;
     // The variable must serve only as the condition.
     const name = declaration.name.text;
     const uses = block.statements.filter((other) => other !== statement && new RegExp(`\\b${name}\\b`).test(other.getText()));
@@ -134,12 +135,6 @@ function checkShape(context: SourceReader, guard: GuardOccurrence): CheckShape |
   return { client: receiver.getText(), key: call.arguments[0], first: statement, ifStatement, block };
 }
 
-function stripAwait(expression: ts.Expression): ts.Expression {
-  let current = unwrap(expression);
-  while (ts.isAwaitExpression(current)) current = unwrap(current.expression);
-  return current;
-}
-
 /** The condition is truthy exactly when the value tested is "seen": `x`, `!!x`, `x === 1`, `x > 0`, `x !== null`. */
 function seenWhenTruthy(condition: ts.Expression, tested: ts.Node): boolean {
   let value = unwrap(condition);
@@ -149,7 +144,7 @@ function seenWhenTruthy(condition: ts.Expression, tested: ts.Node): boolean {
     value = unwrap(inner.operand);
   }
   const isTested = (node: ts.Expression): boolean => {
-    const bare = stripAwait(node);
+    const bare = unwrapAwait(node);
     return bare === tested || (ts.isIdentifier(tested) && ts.isIdentifier(bare) && bare.text === tested.text);
   };
   if (isTested(value)) return true;

@@ -16,9 +16,9 @@ import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, SettleOccurrence, TextEdit, TransactionScope } from '../../model';
 import { calledName, propertyOf, propertyValue, receiverOf, unwrap, unwrapAwait } from '../../analysis/source/ast';
 import type { SourceReader } from '../../analysis/source/reader';
-import { nodeAt } from './ast';
 import { removeSettleFix } from './remove-settle';
 import { detectStyle, indentationAt, lineStartOf } from './style';
+import { nodeAt } from '../../analysis/source/locate';
 
 export interface OffsetsFixInput {
   scope?: TransactionScope;

@@ -8,9 +8,8 @@ import { ts } from 'ts-morph';
 import type { ConsumerReport, FixSuggestion, SettleCode, SettleOccurrence, TextEdit } from '../../model';
 import { fillPhrase } from '../describe';
 import type { SourceReader } from '../../analysis/source/reader';
-import { nodeAt } from './ast';
 import { detectStyle, indentationAt, lineStartOf } from './style';
-import { functionOf } from '../locate';
+import { functionOf, nodeAt } from '../../analysis/source/locate';
 
 /** `throw error;` at the end of a catch block, naming the catch variable (adding one if there is none). */
 export function rethrowFix(clause: ts.CatchClause, title: string, preferred: boolean): FixSuggestion | undefined {
