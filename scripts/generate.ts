@@ -1,6 +1,7 @@
 /**
  * Writes every artifact derived from rule and library metadata, so the rule files stay the single
- * source of truth: the config schema's rule list, the docs index, the README's tables, the VS Code
+ * source of truth: the config schema's rule list, the docs index, the README's tables, the
+ * per-library section of docs/model.md (from the library traits), the VS Code
  * extension's package.json `contributes` and activation events, and the rule metadata the
  * explainer panel shows. `--check` fails (exit 1) instead of writing when a file is out of date;
  * a test runs it.
@@ -10,6 +11,7 @@ import * as path from 'node:path';
 import { LANGUAGE_IDS } from '../client/src/languages';
 import { SEVERITY_VALUES, toFileSeverity } from '../server/src/config/load';
 import { LIBRARIES } from '../server/src/analysis/libraries';
+import type { ByAckMode, HeldUnsettled, LibraryTraits } from '../server/src/model';
 import { COMMANDS, SETTINGS_SECTION } from '../server/src/lsp/protocol';
 import { allRules } from '../server/src/rules';
 
@@ -40,6 +42,94 @@ export function librariesTable(): string {
   return ['| library | registration | ack mode | message identity |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/** A markdown table cell: pipes escaped, so phrases with `|` in code stay in their cell. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+function ackModeVariants(value: ByAckMode<string> | undefined): string[] {
+  if (!value) return [];
+  const rows = [value.default];
+  for (const mode of ['explicit', 'implicit-after-return', 'auto-before-handler'] as const) {
+    if (value[mode] !== undefined) rows.push(`${mode}: ${value[mode]}`);
+  }
+  return rows;
+}
+
+function heldText(held: HeldUnsettled | undefined): string {
+  if (!held) return 'not held: not settling is the broker\'s timed retry, or the library settles';
+  const extra = [held.exceptionCaughtBy ? `an exception escaping the handler leaves it held too (${held.exceptionCaughtBy} catches it)` : '', held.cancelledWithoutMessage ? 'the handler is called without a message when the consumer is cancelled' : ''].filter(Boolean);
+  return [`held (\`${held.kind}\`): ${held.explanation}`, ...extra].join('; ');
+}
+
+function codeText(traits: LibraryTraits): string {
+  const code = traits.code;
+  if (!code) return '—';
+  const parts: string[] = [];
+  if (code.settle) {
+    const settle = code.settle;
+    const calls = [settle.ack, settle.nackRequeue, settle.nackDrop].filter((call): call is string => !!call).map((call) => `\`${call}\``);
+    parts.push(`settles ${settle.via === 'copy' ? 'by copying the handler\'s own settle call' : `via the ${settle.via}${calls.length ? `: ${calls.join(', ')}` : ''}`}${settle.fallback ? ` (without a settle to copy: from the ${settle.fallback})` : ''}`);
+  }
+  if (code.guardSettlesThroughRegistration) parts.push('the dedup guard acks a duplicate and nacks a message in progress through the registration\'s channel');
+  if (code.guardReturnsMessage) parts.push('the dedup guard returns the message on the "seen" path');
+  if (code.identityHashFallback) parts.push(`the dedup key falls back to a hash of \`message.${code.identityHashFallback}\``);
+  if (code.manualAckOption) parts.push(`manual ack sets \`${code.manualAckOption}: false\``);
+  if (code.sendOffsetsFix) parts.push('the exactly-once fix adds `transaction.sendOffsets`');
+  return parts.join('; ');
+}
+
+function traitRows(traits: LibraryTraits): string[] {
+  const [redelivery, ...otherModes] = ackModeVariants(traits.redeliveryCause);
+  const rows: [string, string][] = [
+    ['source noun', traits.sourceNoun],
+    ['redelivered when', redelivery],
+    ...otherModes.map((text): [string, string] => ['… in an ack mode of its own', text]),
+    ['settling means', traits.settleMeaning],
+    ['a failure reaching the library', traits.failureOutcome],
+    ['dead letters', traits.deadLetter],
+    ['unsettled messages', heldText(traits.holdsUnsettled)],
+    ['a second settle', traits.secondSettle ? ackModeVariants(traits.secondSettle).join(' · ') : 'harmless: not reported'],
+    ['acked on delivery', traits.autoAck ? `${traits.autoAck.reason}${traits.autoAck.remedy ? `. Remedy: ${traits.autoAck.remedy}` : ''}` : '—'],
+    ['a settle that drops', traits.drop ? `${traits.drop.explanation}. Fix: ${traits.drop.redeliver.title} (\`${traits.drop.redeliver.call}\`)` : '—'],
+    ['offsets in a producer transaction', traits.transactionalOffsets ? 'yes: `exactly-once-incomplete` applies' : '—'],
+    ['code the fixes write', codeText(traits)],
+  ];
+  return ['| trait | value |', '|---|---|', ...rows.map(([name, value]) => `| ${name} | ${cell(value)} |`)];
+}
+
+/** docs/model.md, "Per-library behaviour": every library's traits, as its module declares them. */
+export function libraryTraitsSection(): string {
+  const yes = (value: unknown): string => (value ? 'yes' : '—');
+  const summary = [
+    '| library | unsettled messages held | a second settle is an error | can be acked on delivery | a settle can drop | offsets in a producer transaction |',
+    '|---|---|---|---|---|---|',
+    ...LIBRARIES.map((library) => {
+      const all = [library.traits, ...Object.values(library.traitsByTransport ?? {})];
+      return `| [${library.info.id}](#${library.info.id}) | ${yes(all.some((traits) => traits.holdsUnsettled))} | ${yes(all.some((traits) => traits.secondSettle))} | ${yes(all.some((traits) => traits.autoAck))} | ${yes(all.some((traits) => traits.drop))} | ${yes(all.some((traits) => traits.transactionalOffsets))} |`;
+    }),
+  ];
+  const sections = LIBRARIES.flatMap((library) => {
+    const lines = [
+      `### ${library.info.id}`,
+      '',
+      `${library.info.displayName}. Registration: ${library.info.registration}. Ack modes: ${library.info.ackModes}. Identity: ${library.info.identity}.`,
+      '',
+    ];
+    if (!library.traitsByTransport) return [...lines, ...traitRows(library.traits), ''];
+    lines.push('The traits depend on the transport, read from the bootstrap. When no bootstrap names it, the consumer is incomplete (no rule judges it) and these hold:', '', ...traitRows(library.traits), '');
+    for (const [transport, traits] of Object.entries(library.traitsByTransport)) lines.push(`#### ${library.info.id} over ${transport}`, '', ...traitRows(traits), '');
+    return lines;
+  });
+  return [...summary, '', ...sections].join('\n').trimEnd();
+}
+
+/** docs/model.md with its per-library section regenerated. */
+export function modelDoc(): Generated {
+  const file = path.join(ROOT, 'docs/model.md');
+  return { file, content: replaceBetween(fs.readFileSync(file, 'utf8'), 'library-traits', libraryTraitsSection()) };
+}
+
 export function docsIndex(): Generated {
   const lines = [
     '# delivery-lint rules',
@@ -56,7 +146,7 @@ function replaceBetween(text: string, marker: string, body: string): string {
   const end = `<!-- ${marker}:end -->`;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
-  if (from < 0 || to < 0) throw new Error(`README.md lacks the ${start} … ${end} markers`);
+  if (from < 0 || to < 0) throw new Error(`the file lacks the ${start} … ${end} markers`);
   return `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`;
 }
 
@@ -192,7 +282,7 @@ export function clientRules(): Generated {
 }
 
 export function allGenerated(): Generated[] {
-  return [schemaFile(), docsIndex(), readme(), packageJson(), clientRules()];
+  return [schemaFile(), docsIndex(), readme(), modelDoc(), packageJson(), clientRules()];
 }
 
 if (require.main === module) {

@@ -1,6 +1,6 @@
 /**
- * The effect classifier (RULES.md section 2 "Duplicate-unsafe effects" / "Idempotent effects",
- * 3a "More default classifications", "Keys made fresh", "API-level dedup keys"), observed
+ * The effect classifier (docs/model.md, "Effects": the default classifications, keys made fresh,
+ * dedup keys derived from the message), observed
  * through the `effects` list of the consumer whose handler makes the call.
  *
  * Each case is a small kafkajs handler (`evt` is the parsed message) with one call of interest;

@@ -1,5 +1,5 @@
 /**
- * Consumer recognition (RULES.md section 4) for kafkajs, amqplib (+ amqp-connection-manager) and
+ * Consumer recognition (docs/model.md, "Per-library behaviour") for kafkajs, amqplib (+ amqp-connection-manager) and
  * sqs-consumer: each registration form, with the broker types installed (typed) and without any
  * node_modules (untyped). Assertions read the analysis result's `consumers` (ConsumerReport).
  */

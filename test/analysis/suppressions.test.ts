@@ -1,5 +1,5 @@
 /**
- * Suppressions and handler tags (RULES.md section 3, "Suppression"):
+ * Suppressions and handler tags (docs/model.md, "Suppressions and declarations"):
  * `// delivery-lint-disable-next-line <rule> -- reason`, `// delivery-lint-disable-line <rule>`,
  * `/* delivery-lint-disable <rule> *\/` … `/* delivery-lint-enable <rule> *\/`, and the JSDoc tags
  * `@idempotent reason` and `@delivery at-most-once` on a handler.

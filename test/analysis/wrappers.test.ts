@@ -1,5 +1,5 @@
 /**
- * Wrappers and dispatch tables (RULES.md 3a): callbacks passed to a function that registers a
+ * Wrappers and dispatch tables (docs/model.md, "Wrappers, dispatch tables and where findings go"): callbacks passed to a function that registers a
  * consumer are handlers; handler maps are followed where the checker resolves the targets.
  */
 import assert from 'node:assert/strict';

@@ -42,7 +42,7 @@ function run(args: string[], cwd: string): Result {
 
 const TSCONFIG = JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true }, include: ['src'] });
 
-/** amqplib: the message is acked before the INSERT it triggers (RULES.md ack-before-process). */
+/** amqplib: the message is acked before the INSERT it triggers (docs/rules/ack-before-process.md). */
 const ACK_FIRST = `import * as amqp from 'amqplib';
 import { Pool } from 'pg';
 

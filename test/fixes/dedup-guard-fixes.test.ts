@@ -1,9 +1,9 @@
 /**
  * The missing-event-id-check quick-fixes that insert a dedup guard at the top of the handler
- * (RULES.md section 3): redis (SET NX lease), sql (inbox table in one transaction) and memory
+ * (docs/rules/missing-event-id-check.md): redis (SET NX lease), sql (inbox table in one transaction) and memory
  * (a Set, tests only). The configured guardStrategy is the preferred fix; the generated code
  * follows the file's style; redis and sql make the finding go away without new ones, the memory
- * guard does not count (RULES.md 3a) so the finding stays and says why.
+ * guard does not count (docs/model.md, "Guards") so the finding stays and says why.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -524,7 +524,7 @@ for (const mode of MODES) {
         assert.match(text, /for tests only/);
         const after = prepared.reanalyze();
         const left = findingsOf(after, RULE, prepared.file);
-        assert.equal(left.length, 1, 'in-memory guards do not count (RULES 3a)');
+        assert.equal(left.length, 1, 'in-memory guards do not count (docs/model.md, "Guards")');
         assert.match(left[0].message, /in-memory/);
         assert.match(left[0].message, /does not count/);
         assert.ok(

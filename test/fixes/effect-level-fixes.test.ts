@@ -1,5 +1,5 @@
 /**
- * Effect-level quick-fixes of missing-event-id-check (RULES.md section 3): make one effect
+ * Effect-level quick-fixes of missing-event-id-check (docs/rules/missing-event-id-check.md): make one effect
  * idempotent with a key derived from the message: a Stripe idempotencyKey, a conflict-ignoring
  * insert (raw SQL, knex, Drizzle), a BullMQ jobId, an SQS MessageDeduplicationId. Applying the
  * fix for every unsafe effect of the handler makes the finding go away.

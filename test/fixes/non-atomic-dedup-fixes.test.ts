@@ -1,5 +1,5 @@
 /**
- * The non-atomic-dedup quick-fix (RULES.md section 3): a Redis check-then-record written in the
+ * The non-atomic-dedup quick-fix (docs/rules/non-atomic-dedup.md): a Redis check-then-record written in the
  * handler becomes a claim (SET NX with a short lease), released on failure and marked done after
  * the work; a duplicate that finds the claim still in flight is retried, never skipped. Applied and
  * re-analysed: no dedup finding is left, and no settle finding is added. Where the shape is not

@@ -1,5 +1,5 @@
 /**
- * The ordering quick-fixes of ack-before-process (RULES.md section 3; server/src/rules/fixes/reorder.ts):
+ * The ordering quick-fixes of ack-before-process (docs/rules/ack-before-process.md; server/src/rules/fixes/reorder.ts):
  * "Move … after the processing" and "Add the missing await" / "Await … instead of dropping its promise".
  *
  * Each scenario runs in both modes: analyse, pick the fix by title, apply it, compare the file with
@@ -176,7 +176,7 @@ export async function startPriceCache(): Promise<void> {
 };
 
 const MOVE_RESOLVE_OFFSET: FixScenario = {
-  name: 'kafkajs eachBatch: move resolveOffset() below the update, above the heartbeat (3a order)',
+  name: 'kafkajs eachBatch: move resolveOffset() below the update, above the heartbeat (the eachBatch order)',
   line: 19,
   title: 'Move resolveOffset() after the processing',
   files: {

@@ -1,5 +1,5 @@
 /**
- * Consumer recognition tests for one library module (RULES.md section 4), in the style of
+ * Consumer recognition tests for one library module (docs/model.md, "Per-library behaviour"), in the style of
  * test/analysis/libraries.test.ts: each case is a small project folder whose consumer.ts is
  * analysed, and the consumers found there are compared with the expected ones, typed (the
  * library's types in the repository's node_modules, when installed) and untyped (no node_modules).

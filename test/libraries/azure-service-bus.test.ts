@@ -1,5 +1,5 @@
 /**
- * @azure/service-bus, RULES.md section 4: `receiver.subscribe({ processMessage, processError },
+ * @azure/service-bus, docs/model.md, "Per-library behaviour": `receiver.subscribe({ processMessage, processError },
  * { autoCompleteMessages })` (implicit-after-return by default, explicit with
  * `autoCompleteMessages: false`), `receiver.receiveMessages(n)` and a loop over the result
  * (loop-style, explicit), and `createReceiver(queue, { receiveMode: 'receiveAndDelete' })`

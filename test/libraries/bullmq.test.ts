@@ -1,5 +1,5 @@
 /**
- * BullMQ (+ @nestjs/bullmq, @nestjs/bull), RULES.md section 4: `new Worker(name, processor)`,
+ * BullMQ (+ @nestjs/bullmq, @nestjs/bull), docs/model.md, "Per-library behaviour": `new Worker(name, processor)`,
  * `@Processor(name)` classes extending `WorkerHost` with `process(job)`, and `@Process()` methods.
  * Implicit-after-return (the job completes when the processor resolves); identity `job.id` and
  * the payload. Typed mode has bullmq, @nestjs/bullmq, @nestjs/bull and bull installed.

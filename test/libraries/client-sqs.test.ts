@@ -1,5 +1,5 @@
 /**
- * @aws-sdk/client-sqs receive loops (RULES.md section 4, loop-style consumers): `ReceiveMessageCommand`
+ * @aws-sdk/client-sqs receive loops (docs/model.md, "Consumers": loop-style consumers): `ReceiveMessageCommand`
  * (or the aggregated client's `receiveMessage`) then a loop over `Messages`: `for…of`, `map(async …)`
  * in `Promise.all`, `forEach`. Explicit settles: `DeleteMessageCommand` (delete), a
  * `DeleteMessageBatchCommand` after the loop (a settle after the body), `ChangeMessageVisibilityCommand`

@@ -1,5 +1,5 @@
 /**
- * @confluentinc/kafka-javascript, its KafkaJS-compatible API (RULES.md section 4: "as kafkajs"):
+ * @confluentinc/kafka-javascript, its KafkaJS-compatible API (docs/model.md, "Per-library behaviour": as kafkajs):
  * `consumer.run({ eachMessage | eachBatch })` on a consumer of `new KafkaJS.Kafka({ kafkaJS })`.
  * Unlike kafkajs, auto-commit is set in the consumer config, `kafka.consumer({ kafkaJS: { groupId,
  * autoCommit: false } })` (or the librdkafka property `'enable.auto.commit'`), not in `run()`.

@@ -1,5 +1,5 @@
 /**
- * @google-cloud/pubsub, RULES.md section 4: `subscription.on('message', fn)`, explicit
+ * @google-cloud/pubsub, docs/model.md, "Per-library behaviour": `subscription.on('message', fn)`, explicit
  * `message.ack()` / `message.nack()` (`ackWithResponse()` with exactly-once delivery), identity
  * `message.id`, source = the subscription's static name.
  *

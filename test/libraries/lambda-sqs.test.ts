@@ -1,5 +1,5 @@
 /**
- * AWS Lambda SQS handlers (RULES.md section 4): `export const handler = async (event: SQSEvent)`
+ * AWS Lambda SQS handlers (docs/model.md, "Per-library behaviour"): `export const handler = async (event: SQSEvent)`
  * looping `event.Records` (the loop body is the per-record handler), Powertools
  * `processPartialResponse(event, recordHandler, processor)` (the record handler), implicit-after-return
  * (the batch is deleted when the handler returns), a record pushed to `batchItemFailures` is retried

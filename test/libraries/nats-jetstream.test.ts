@@ -1,5 +1,5 @@
 /**
- * nats JetStream (RULES.md section 4): `consumer.consume()` (iterator or `callback`), `consumer.fetch()`,
+ * nats JetStream (docs/model.md, "Per-library behaviour"): `consumer.consume()` (iterator or `callback`), `consumer.fetch()`,
  * `consumer.next()`, legacy `js.subscribe`/`js.pullSubscribe`; explicit settles `m.ack()`/`m.ackAck()`
  * (ack), `m.nak()` (nack), `m.term()` (term), `m.working()` is not a settle; identity `m.seq`/the
  * `Nats-Msg-Id` header. Typed mode has `nats` (2.x) installed; the `@nats-io/*` cases are untyped in

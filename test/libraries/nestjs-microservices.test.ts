@@ -1,5 +1,5 @@
 /**
- * NestJS microservices (RULES.md section 4, NestJS row; 3a): `@EventPattern` / `@MessagePattern`
+ * NestJS microservices (docs/model.md, "Per-library behaviour", "How the rules share a handler"): `@EventPattern` / `@MessagePattern`
  * handlers whose transport and ack mode come from the project's bootstrap
  * (`NestFactory.createMicroservice` / `app.connectMicroservice`), usually in another file.
  *

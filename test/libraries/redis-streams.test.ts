@@ -1,5 +1,5 @@
 /**
- * Redis streams with ioredis (RULES.md section 4): an `xreadgroup` loop iterating the result entries,
+ * Redis streams with ioredis (docs/model.md, "Per-library behaviour"): an `xreadgroup` loop iterating the result entries,
  * and `xautoclaim`/`xclaim` recovery loops; the innermost loop body is the handler, with the entry's
  * `[id, fields]` as the message. Explicit `xack` (in the body, or `xack(…ids)` after the loop for the
  * batch); `NOACK` acks on delivery. ioredis is an effects library too: only loops over these reads

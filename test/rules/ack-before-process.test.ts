@@ -1,5 +1,5 @@
 /**
- * ack-before-process (RULES.md section 3, 3a): the message is settled before its processing has
+ * ack-before-process (docs/rules/ack-before-process.md; docs/model.md, "Order"): the message is settled before its processing has
  * completed (ack then work; work started without await before the ack), or, for consumers that
  * settle when the handler resolves (kafkajs autoCommit, sqs-consumer), the handler returns while
  * processing still runs in a dropped promise.
@@ -268,7 +268,7 @@ export async function startCrm(): Promise<void> {
 `,
     },
     {
-      name: 'kafkajs reads, logging and metrics after commitOffsets are not processing (3a)',
+      name: 'kafkajs reads, logging and metrics after commitOffsets are not processing effects',
       files: { 'events.ts': EVENTS, 'logger.ts': LOGGER, 'metrics.ts': METRICS },
       code: `import { Kafka } from 'kafkajs';
 import Redis from 'ioredis';
@@ -992,7 +992,7 @@ export const cancellationConsumer = Consumer.create({
 `,
     },
     {
-      name: 'sqs-consumer deferred logging/metrics and a dropped read are not processing (3a)',
+      name: 'sqs-consumer deferred logging/metrics and a dropped read are not processing effects',
       files: {
         'logger.ts': LOGGER,
         'metrics.ts': METRICS,
@@ -2486,7 +2486,7 @@ export const paidOrders = Consumer.create({
   ],
 });
 
-// ---- related locations: where a finding points besides its own line (RULES.md section 3) ------
+// ---- related locations: where a finding points besides its own line (docs/model.md, "Wrappers, dispatch tables and where findings go") ------
 
 const RELATED_LEDGER_SERVICE = `import { Pool } from 'pg';
 
@@ -2613,7 +2613,7 @@ for (const mode of MODES) {
       assert.match(finding.message, /via LedgerService\.credit\(\)/);
     });
 
-    test('ack then a service call: related includes the consumer registration (RULES.md 3: every diagnostic)', () => {
+    test('ack then a service call: related includes the consumer registration (every finding names its registration)', () => {
       const finding = only('ack-then-service');
       assert.ok(relatedAt(finding, '/ack-then-service/consumer.ts', firstLineOf(RELATED_ACK_THEN_SERVICE, "channel.consume('payments.settled'")), describeRelated(finding));
     });
@@ -2626,7 +2626,7 @@ for (const mode of MODES) {
       assert.ok(relatedAt(finding, '/dropped-service/consumer.ts', firstLineOf(RELATED_DROPPED_SERVICE, 'void ledger.credit(')), describeRelated(finding));
     });
 
-    test('dropped service call: related includes the consumer registration (RULES.md 3: every diagnostic)', () => {
+    test('dropped service call: related includes the consumer registration (every finding names its registration)', () => {
       const finding = only('dropped-service');
       assert.ok(relatedAt(finding, '/dropped-service/consumer.ts', firstLineOf(RELATED_DROPPED_SERVICE, 'Consumer.create(')), describeRelated(finding));
     });

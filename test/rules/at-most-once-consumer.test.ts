@@ -1,5 +1,5 @@
 /**
- * at-most-once-consumer (RULES.md section 3, 3a "Auto-ack consumers"): a consumer acked on
+ * at-most-once-consumer (docs/rules/at-most-once-consumer.md; docs/model.md, "How the rules share a handler"): a consumer acked on
  * delivery (amqplib `noAck: true`, Service Bus `receiveAndDelete`, NestJS RMQ's default) whose
  * handler reaches a duplicate-unsafe effect. Reported on the registration, with the option and the
  * effects as related locations; not when the handler (or its queue, in config) is declared

@@ -1,5 +1,5 @@
 /**
- * double-ack (RULES.md section 3, 3a "Auto-ack consumers"): a path settles the same message twice
+ * double-ack (docs/rules/double-ack.md; docs/model.md, "How the rules share a handler"): a path settles the same message twice
  * (ack then nack, an ack in a loop and again after it, an ack in a try and in its finally), an ack
  * a loop repeats, or an explicit settle inside an auto-acked handler. Reported on the second
  * settle. Only where a second settle breaks something (RabbitMQ: 406 and the channel closes;

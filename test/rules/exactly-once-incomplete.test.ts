@@ -1,5 +1,5 @@
 /**
- * exactly-once-incomplete (RULES.md section 3): kafkajs consume-transform-produce with a
+ * exactly-once-incomplete (docs/rules/exactly-once-incomplete.md): kafkajs consume-transform-produce with a
  * transactional producer whose consumed offsets are committed outside the transaction: no
  * `transaction.sendOffsets`, `autoCommit` on, or `commitOffsets` on the side. Reported on the
  * `producer.transaction()` call. The sends inside the transaction belong to this rule: the dedup

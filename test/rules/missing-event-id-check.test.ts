@@ -1,5 +1,5 @@
 /**
- * missing-event-id-check (RULES.md section 3): an at-least-once consumer reaches a
+ * missing-event-id-check (docs/rules/missing-event-id-check.md): an at-least-once consumer reaches a
  * duplicate-unsafe effect before its ack with no check on the message identity. Reported once,
  * on the handler's head, with each unprotected effect (and its call chain) as related locations.
  *

@@ -1,5 +1,5 @@
 /**
- * non-atomic-dedup (RULES.md section 3): the identity guard itself duplicates or loses.
+ * non-atomic-dedup (docs/rules/non-atomic-dedup.md): the identity guard itself duplicates or loses.
  * (a) a check and a separate record: reported on the check, judged on the duplicate-unsafe
  * effects it is the only protection of; (b) a claim made before the effects, never released on
  * failure and not leased briefly: reported on the claim. Guards on a random key, auto-ack
@@ -105,7 +105,7 @@ export const receipts = Consumer.create({
 });
 `;
 
-/** A business-state check (the order is already paid) is a check-then-record guard too (RULES.md 3a). */
+/** A business-state check (the order is already paid) is a check-then-record guard too (docs/model.md, "Guards"). */
 const BULLMQ_STATUS = `import { Worker } from 'bullmq';
 import { Pool } from 'pg';
 import Stripe from 'stripe';

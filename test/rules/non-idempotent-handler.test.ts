@@ -1,5 +1,5 @@
 /**
- * non-idempotent-handler (RULES.md section 3): the handler has a valid identity guard, but a
+ * non-idempotent-handler (docs/rules/non-idempotent-handler.md): the handler has a valid identity guard, but a
  * duplicate-unsafe effect escapes it (it runs before the check, or on a path around it).
  * When there is no valid guard this rule stays quiet: missing-event-id-check owns that case.
  */
@@ -1388,7 +1388,7 @@ for (const mode of MODES) {
 
 /**
  * For each handler, at most one of missing-event-id-check (no valid identity guard) and
- * non-idempotent-handler (a valid guard, escaped) fires (RULES.md 3, "How the rules share a handler").
+ * non-idempotent-handler (a valid guard, escaped) fires (docs/model.md, "How the rules share a handler").
  */
 const ONE_CAUSE_FILES: Record<string, { code: string; expected: 'missing-event-id-check' | 'non-idempotent-handler' | 'none' }> = {
   'no-guard.ts': {

@@ -1,5 +1,5 @@
 /**
- * producer-missing-event-id (RULES.md section 3, 3a "Replies are not events"): a publish that gives
+ * producer-missing-event-id (docs/rules/producer-missing-event-id.md): a publish that gives
  * its consumers no identity to dedup on. amqplib `publish`/`sendToQueue` without `messageId`, Kafka
  * `send`/`sendBatch` whose messages have neither a key nor an ID header, SQS FIFO
  * `SendMessageCommand` without `MessageDeduplicationId`, JetStream `js.publish` without `msgID`.

@@ -1,6 +1,6 @@
 /**
- * swallowed-failure-ack (RULES.md section 3, 3a "Swallowed failures", "Handing a failure on",
- * "Failure routing", "Settles"): a catch around the processing hands the failure on to nothing and
+ * swallowed-failure-ack (docs/rules/swallowed-failure-ack.md; docs/model.md, "Failure routing and
+ * handing failures on", "Settles"): a catch around the processing hands the failure on to nothing and
  * the message is then settled as if it had succeeded (reported on the ack), or the library settles
  * it because the handler returns normally (reported on the catch, or on the call into the helper
  * holding it); an ack in a finally a failure reaches; a settle that drops with no dead-letter route.

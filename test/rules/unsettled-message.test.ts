@@ -1,5 +1,5 @@
 /**
- * unsettled-message (RULES.md section 3): on a broker that holds unsettled messages instead of
+ * unsettled-message (docs/rules/unsettled-message.md): on a broker that holds unsettled messages instead of
  * retrying them (amqplib and NestJS RMQ in manual-ack mode, Pub/Sub, Redis streams, sqs-consumer
  * 14+), a path completes normally without settling: an early return, falling off the end, a catch
  * that only logs. Reported on the path's exit: the return/continue, or the handler's closing brace.

@@ -48,7 +48,7 @@ export function contentSecurityPolicy(nonce: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The general explanation, in our own words (RULES.md section 1 is the reference).
+// The general explanation, in our own words (docs/model.md, "Semantics", is the reference).
 
 interface SemanticsCard {
   id: 'at-most-once' | 'at-least-once' | 'exactly-once';

@@ -51,7 +51,7 @@ export const GUARD_STRATEGY_VALUES = ['redis', 'sql', 'powertools', 'memory'] as
 export const SEMANTICS_VALUES = ['at-most-once', 'at-least-once', 'effectively-once', 'exactly-once'] as const;
 export const MAX_DEPTH_MIN = 1;
 export const MAX_DEPTH_MAX = 20;
-/** What a guard written as a plain string means: RULES.md 2 "a function the config names as a guard" is a wrapper. */
+/** What a guard written as a plain string means: a function the config names as a guard is a wrapper (docs/model.md, "Guards"). */
 export const DEFAULT_GUARD_RETURNS: GuardFunctionConfig['returns'] = 'wrapper';
 /**
  * A call pattern for `effects` and guard names: dotted identifiers, any segment may be `*`

@@ -1,6 +1,6 @@
 import type { ConfiguredSeverity, Semantics } from '../model';
 
-/** The dedup-guard code a `missing-event-id-check` quick-fix writes (RULES.md section 3). */
+/** The dedup-guard code a `missing-event-id-check` quick-fix writes (docs/rules/missing-event-id-check.md, "Fixes"). */
 export type GuardStrategy = 'redis' | 'sql' | 'powertools' | 'memory';
 
 /**

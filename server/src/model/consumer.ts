@@ -64,7 +64,7 @@ export interface ConsumerReport {
   /** `/** @delivery at-most-once *\/` on the handler, or config by queue/topic. */
   declaredSemanticsOverride?: Semantics;
   declaredSemantics: Semantics;
-  /** What the code achieves (RULES.md section 2), with the reasons. */
+  /** What the code achieves (docs/model.md, "Semantics"), with the reasons. */
   effectiveSemantics: Semantics;
   semanticsReasons: string[];
   /** What a crash or an error between two steps of the main path does (analysis/report/derive-timeline.ts). */

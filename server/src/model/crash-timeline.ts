@@ -1,5 +1,5 @@
 /**
- * The crash timeline of a consumer (docs/model.md, "Crash timeline"): for each step of its main
+ * The crash timeline of a consumer (docs/model.md, "The crash timeline"): for each step of its main
  * path, what a crash or an error right after it leads to. Derived by analysis/report/derive-timeline.ts;
  * shown by the CLI's --explain, the hover and the explainer panel.
  */

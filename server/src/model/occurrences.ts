@@ -23,7 +23,7 @@ export interface EffectDescription {
   onDuplicate?: string;
   /** Which catalogue entry recognised it, for docs and debugging. */
   category: EffectCategory;
-  /** True for state changes and external calls (RULES.md 3a "processing effects"). */
+  /** True for state changes and external calls (docs/model.md, "Effects"). */
   processing: boolean;
   /** True when the call completes synchronously (appendFileSync); most effects are promises. */
   synchronous?: boolean;
@@ -94,7 +94,7 @@ export interface GuardOccurrence {
   kind: GuardKind;
   label: string;
   location: SourceLocation;
-  /** The key is derived from the message identity (RULES.md 3a); otherwise it guards nothing. */
+  /** The key is derived from the message identity (docs/model.md, "Message identity"); otherwise it guards nothing. */
   keyedByIdentity: boolean;
   /**
    * `message`: its "seen" outcome skips the processing of the message (the handler's guard);

@@ -1,6 +1,6 @@
 /**
  * ack-before-process: the message is settled before its processing has completed, so a crash
- * after the ack loses it (RULES.md section 3).
+ * after the ack loses it (docs/rules/ack-before-process.md).
  */
 import type { ConsumerReport, RelatedLocation } from '../model';
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated, settleMeaning } from './describe';

@@ -2,7 +2,7 @@
  * at-most-once-consumer: the consumer is acked on delivery, before its handler runs (amqplib
  * `noAck: true`, Service Bus `receiveAndDelete`, NestJS RMQ's default `noAck`, transports that never
  * redeliver), and the handler reaches a duplicate-unsafe effect: the state change it makes is lost
- * by a crash, since nothing is redelivered (RULES.md section 3, 3a "Auto-ack consumers").
+ * by a crash, since nothing is redelivered (docs/rules/at-most-once-consumer.md; docs/model.md, "How the rules share a handler").
  *
  * Not reported when the handler is declared at-most-once (`/** @delivery at-most-once *\/`, or by
  * queue/topic in config): the loss is then the choice. Auto-ack consumers get no dedup finding

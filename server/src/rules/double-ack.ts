@@ -1,7 +1,7 @@
 /**
  * double-ack: a path settles the same message twice (ack then nack, an ack in a loop and again
- * after it), or an auto-acked handler settles explicitly (RULES.md section 3, 3a "Auto-ack
- * consumers"). Reported on the second settle; swallowed-failure-ack judges only the first.
+ * after it), or an auto-acked handler settles explicitly (docs/rules/double-ack.md; docs/model.md, "How the
+ * rules share a handler"). Reported on the second settle; swallowed-failure-ack judges only the first.
  *
  * Only where a second settle is an error: RabbitMQ (amqplib, NestJS RMQ) closes the channel with
  * 406 PRECONDITION_FAILED on an unknown delivery tag, and every unacked message on that channel is

@@ -3,7 +3,7 @@
  * transactional producer (`const transaction = await producer.transaction()`, `transaction.send`,
  * `transaction.commit()`), but the consumed offset is committed outside that transaction: there is
  * no `transaction.sendOffsets({ consumerGroupId, topics })`, or `autoCommit` is on, or the handler
- * commits with `commitOffsets` (RULES.md section 3). The output and the input's progress then commit
+ * commits with `commitOffsets` (docs/rules/exactly-once-incomplete.md). The output and the input's progress then commit
  * separately: a crash between the two replays the message and publishes its output again (the
  * transaction's atomicity buys nothing), and an offset committed before the transaction commits
  * loses the message when the transaction aborts.

@@ -1,6 +1,6 @@
 /**
  * missing-event-id-check: an at-least-once consumer reaches a duplicate-unsafe effect with no
- * check on the message identity, so every redelivery repeats it (RULES.md section 3).
+ * check on the message identity, so every redelivery repeats it (docs/rules/missing-event-id-check.md).
  */
 import type { ConsumerReport, RelatedLocation } from '../model';
 import { consumerName, effectPhrase, effectRelated, listPhrases, redeliveryCause, registrationRelated } from './describe';

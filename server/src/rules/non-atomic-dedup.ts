@@ -1,6 +1,7 @@
 /**
- * non-atomic-dedup: the handler's identity guard can itself duplicate or lose (RULES.md section 3,
- * 2 "Dedup guards", 3a "Guards are message-level", "Keys made fresh", "Transactions"):
+ * non-atomic-dedup: the handler's identity guard can itself duplicate or lose
+ * (docs/rules/non-atomic-dedup.md; docs/model.md, "Guards", "Effects" on keys made fresh,
+ * "Transactions"):
  *
  * - (a) check-then-record: a read of the key (`exists`, `get`, `findUnique`, a `SELECT`) guards the
  *   processing and a separate write records it. Two deliveries that run at the same time both pass
@@ -160,7 +161,7 @@ function racyChecks(consumer: ConsumerReport): RacyCheck[] {
     });
   }
   // The inbox pattern: a record with a unique key in the same transaction as the effects is the
-  // claim; a racing duplicate fails on the key and rolls its effects back (RULES.md 3a "Transactions").
+  // claim; a racing duplicate fails on the key and rolls its effects back (docs/model.md, "Transactions").
   const racy: RacyCheck[] = [];
   for (const entry of found.values()) {
     const transaction = entry.record?.transaction;

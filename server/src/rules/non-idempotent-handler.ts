@@ -1,6 +1,6 @@
 /**
  * non-idempotent-handler: the handler checks the message identity, but a duplicate-unsafe effect
- * escapes that check (it runs before it, or on a path around it) (RULES.md section 3).
+ * escapes that check (it runs before it, or on a path around it) (docs/rules/non-idempotent-handler.md).
  */
 import type { ConsumerReport } from '../model';
 import { consumerName, effectPhrase, effectRelated, redeliveryCause, registrationRelated } from './describe';

@@ -1,9 +1,9 @@
 /**
- * producer-missing-event-id: a publish gives its consumers no identity to dedup on (RULES.md
- * section 3): amqplib `publish`/`sendToQueue` without a `messageId` option, Kafka `send` whose
+ * producer-missing-event-id: a publish gives its consumers no identity to dedup on
+ * (docs/rules/producer-missing-event-id.md): amqplib `publish`/`sendToQueue` without a `messageId` option, Kafka `send` whose
  * messages have neither a key nor an ID header, SQS FIFO `SendMessageCommand` without
  * `MessageDeduplicationId`, JetStream `js.publish` without `msgID`. Request/reply answers (a send
- * to the request's `replyTo`) are not events (3a "Replies are not events"). A file-level rule:
+ * to the request's `replyTo`) are not events (docs/model.md, "Failure routing and handing failures on"). A file-level rule:
  * producers are not consumers. Options it cannot see (a variable, a spread) keep it quiet.
  */
 import { ts } from 'ts-morph';

@@ -1,6 +1,6 @@
 /**
  * swallowed-failure-ack: the message's processing fails and the message is settled as if it had
- * succeeded (RULES.md section 3 and 3a "Swallowed failures", "Handing a failure on", "Settles"):
+ * succeeded (docs/rules/swallowed-failure-ack.md; docs/model.md, "Failure routing and handing failures on", "Settles"):
  *
  * - a `catch` of a try that encloses the processing effects (in the handler, in a helper it calls,
  *   or in a wrapper) hands nothing on, and the path's first settle is positive (reported on that
@@ -183,7 +183,7 @@ function judgeFinallyAck(consumer: ConsumerReport, path: HandlerPath, context: S
   return undefined;
 }
 
-/** Whether a settle drops the message: no requeue and no dead-letter route (RULES.md 3a "Settles"). */
+/** Whether a settle drops the message: no requeue and no dead-letter route (docs/model.md, "Settles"). */
 function drops(consumer: ConsumerReport, settle: SettleOccurrence): boolean {
   if (!consumer.registration.traits.drop) return false;
   if (settle.kind === 'term') return true;
@@ -192,7 +192,7 @@ function drops(consumer: ConsumerReport, settle: SettleOccurrence): boolean {
 }
 
 /**
- * Handing a failure on, in a catch (RULES.md 3a): a publish to a dead-letter, retry or failure
+ * Handing a failure on, in a catch (docs/model.md, "Failure routing and handing failures on"): a publish to a dead-letter, retry or failure
  * destination (or of an event about the failure), or a write of the failure to a store.
  */
 function handsFailureOn(effect: EffectOccurrence, context: SourceReader): boolean {
@@ -259,7 +259,7 @@ function callsParameter(block: ts.Block): boolean {
 
 /**
  * Where a catch is reported: on it, when it is in the handler (or the wrapper); when it is in a helper,
- * on the handler's call that leads into that helper (RULES.md 3a "Where findings go").
+ * on the handler's call that leads into that helper (docs/model.md, "Wrappers, dispatch tables and where findings go").
  */
 function catchReportLocation(catchLocation: SourceLocation, effects: EffectOccurrence[], clause: ts.CatchClause): SourceLocation {
   const tryStatement = clause.parent as ts.TryStatement;

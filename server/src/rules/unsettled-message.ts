@@ -1,6 +1,6 @@
 /**
  * unsettled-message: a consumer whose unsettled messages are held, not retried, has a path that
- * completes normally without settling the message (RULES.md section 3): an early `return` on bad
+ * completes normally without settling the message (docs/rules/unsettled-message.md): an early `return` on bad
  * input, falling off the end, a `catch` that only logs. Held means: amqplib and NestJS RMQ in
  * manual-ack mode (until the channel closes, blocking the prefetch window), Pub/Sub (while the
  * client extends the lease), Redis streams (pending forever without a claimer), sqs-consumer 14+

@@ -1,5 +1,5 @@
 /**
- * Classifies a call as an effect (RULES.md section 2): duplicate-unsafe, idempotent, a read that
+ * Classifies a call as an effect (docs/model.md, "Effects"): duplicate-unsafe, idempotent, a read that
  * can serve as a dedup check, a claim, or a record of a processed ID. Calls nothing matches are
  * `unknown` and stay quiet.
  */

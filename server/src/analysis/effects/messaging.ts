@@ -6,7 +6,7 @@ import { commandOf, findProperty, keyedByMessage, topProperty } from './objects'
 import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
 
 const DUPLICATE = 'publishes a duplicate message downstream';
-/** Failure routing destinations (RULES.md 3a): publishing there settles a failed message. */
+/** Failure routing destinations (docs/model.md, "Failure routing and handing failures on"): publishing there settles a failed message. */
 export const FAILURE_DESTINATION = /dlq|dead|retry|error|fail/i;
 
 function publish(link: CallLink, label: string, destination: string | undefined, keyed: boolean): ClassifiedCall {
@@ -36,7 +36,7 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
   }
   // amqplib channel.publish(exchange, routingKey, content, options) / sendToQueue(queue, content, options)
   if (method === 'sendToQueue' || (method === 'publish' && (/amqp/.test(origin) || /channel/.test(receiver)) && link.call.arguments.length >= 3)) {
-    // An RPC reply to the request's replyTo is an answer, not an event (RULES.md 3a).
+    // An RPC reply to the request's replyTo is an answer, not an event (docs/rules/producer-missing-event-id.md).
     if (method === 'sendToQueue' && /replyTo/.test(link.argument(0)?.getText() ?? '')) {
       return effect(link, 'read', 'publish', 'amqplib reply to replyTo', { processing: false });
     }

@@ -105,7 +105,7 @@ export class FlowBuilder {
   }
 
   /**
-   * Wrappers (RULES.md 3a): when the code calls `parameter` (a callback the wrapper was given),
+   * Wrappers (docs/model.md, "Wrappers, dispatch tables and where findings go"): when the code calls `parameter` (a callback the wrapper was given),
    * the function passed at this call site runs there, as part of the handler itself.
    */
   bindCallback(parameter: ts.ParameterDeclaration, callback: FunctionWithBody): void {

@@ -1,5 +1,5 @@
 /**
- * Dedup guards (RULES.md section 2): a check or claim keyed by the message whose outcome decides
+ * Dedup guards (docs/model.md, "Guards"): a check or claim keyed by the message whose outcome decides
  * whether the processing runs. Here: finding the guard call in an `if` condition and reading
  * which branch means "seen before".
  */
@@ -24,7 +24,7 @@ export interface GuardJudgement {
   invalidReason?: string;
 }
 
-/** What identifies a message of a library (RULES.md section 4, "identity"). */
+/** What identifies a message of a library (docs/model.md, "Message identity"). */
 export interface IdentityRules {
   /** Properties holding the broker's message ID (`offset`, `messageId`, `MessageId`…). */
   idProperties: readonly string[];

@@ -1,7 +1,7 @@
 /**
  * Database (and other) transactions around effects, for the crash timeline (report/derive-timeline.ts): an
  * effect inside a transaction that has not committed yet is rolled back by a crash, together with
- * an inbox claim made in the same transaction (RULES.md 3a, "Transactions").
+ * an inbox claim made in the same transaction (docs/model.md, "Transactions").
  *
  * Recognised shapes, all read from the call's receiver (or its `{ transaction }` / `{ session }`
  * option) back to where that value comes from:

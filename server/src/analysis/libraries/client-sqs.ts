@@ -2,7 +2,7 @@
  * @aws-sdk/client-sqs receive loops: `const { Messages } = await sqs.send(new ReceiveMessageCommand(…))`
  * (or `res.Messages`, or the aggregated client's `sqs.receiveMessage(…)`), then a loop over the
  * messages: `for…of`, `Messages.map(async (m) => …)` in `Promise.all`, `forEach`. A loop-style
- * consumer (RULES.md section 4): the handler is the body that processes one message.
+ * consumer (docs/model.md, "Consumers"): the handler is the body that processes one message.
  *
  * Settling is explicit: `DeleteMessageCommand` with the message's `ReceiptHandle` deletes it;
  * `ChangeMessageVisibilityCommand` with `VisibilityTimeout: 0` returns it at once (a nack; another

@@ -1,5 +1,5 @@
 /**
- * RabbitMQ dead-letter routes declared in the project (RULES.md 3a "Settles"): a message nacked or
+ * RabbitMQ dead-letter routes declared in the project (docs/model.md, "Settles"): a message nacked or
  * rejected without requeue is dropped unless its queue has a dead-letter exchange. Declarations:
  * `assertQueue(queue, { deadLetterExchange })`, `assertQueue(queue, { arguments: {
  * 'x-dead-letter-exchange': … } })`, and the same options under a NestJS RMQ bootstrap's

@@ -1,4 +1,4 @@
-/** The broker libraries delivery-lint recognises, one module each (RULES.md section 4). */
+/** The broker libraries delivery-lint recognises, one module each (docs/model.md, "Per-library behaviour"). */
 import { amqplib } from './amqplib';
 import { azureServiceBus } from './azure-service-bus';
 import { bullmq } from './bullmq';

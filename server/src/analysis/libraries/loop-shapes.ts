@@ -1,6 +1,6 @@
 /**
- * Helpers for loop-style consumers (RULES.md section 4: "For loop-style consumers the handler is
- * the loop body that processes one message"): SQS receive loops, Lambda `event.Records` loops,
+ * Helpers for loop-style consumers (docs/model.md, "Consumers": the handler is the loop body that
+ * processes one message): SQS receive loops, Lambda `event.Records` loops,
  * JetStream iterators and Redis stream entries.
  *
  * A module describes the values a receive call produces as a small chain of shapes, e.g. for SQS

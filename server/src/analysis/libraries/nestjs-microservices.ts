@@ -3,7 +3,7 @@
  * `@MessagePattern(pattern)`, receiving the payload (`@Payload()`) and the transport's context
  * (`@Ctx()`). The transport, and with it the ack mode, is not at the handler: it is in the
  * project's bootstrap, `NestFactory.createMicroservice(AppModule, { transport, options })` or
- * `app.connectMicroservice({...})`, usually in another file. RULES.md section 4 and 3a:
+ * `app.connectMicroservice({...})`, usually in another file. docs/model.md, "Per-library behaviour" and "How the rules share a handler":
  *
  * - RMQ: Nest consumes with `noAck: true` unless the options say `noAck: false`, so by default
  *   the message is acked on delivery (auto-before-handler); with `noAck: false` the handler
@@ -12,16 +12,16 @@
  *   after it returns (implicit-after-return); with `run: { autoCommit: false }` the handler
  *   commits through `context.getConsumer().commitOffsets(...)` (explicit).
  * - NATS (core), Redis (pub/sub), TCP, MQTT and gRPC never redeliver to the handler: nothing acks
- *   a message and a crash loses it. They are modelled as auto-before-handler (RULES.md section 2:
- *   "at-most-once by construction"), so they get no dedup finding (3a "Auto-ack consumers").
+ *   a message and a crash loses it. They are modelled as auto-before-handler (docs/model.md, "Ack modes": at-most-once
+ *   by construction), so they get no dedup finding ("How the rules share a handler").
  * - No bootstrap in the program: a handler that settles through `getChannelRef()` is taken as RMQ
- *   in manual-ack mode (3a, last point of "How the rules share a handler"); any other handler's
+ *   in manual-ack mode (docs/model.md, "How the rules share a handler", last point); any other handler's
  *   transport is unknown and the consumer is reported as not fully analysed (`incomplete`), so
  *   no rule judges it: guessing at-least-once would report dedup findings on at-most-once
  *   transports, guessing auto-ack would report `at-most-once-consumer` on Kafka handlers.
  *
  * `@MessagePattern` handlers are request/reply: what they return is the reply, not an event, and
- * not a processing effect (3a "Replies are not events").
+ * not a processing effect (docs/model.md, "Effects").
  */
 import * as path from 'node:path';
 import { ts } from 'ts-morph';

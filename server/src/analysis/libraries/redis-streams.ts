@@ -3,7 +3,7 @@
  * `redis.xreadgroup('GROUP', group, consumer, 'COUNT', n, 'BLOCK', ms, 'STREAMS', stream, '>')` and
  * iterating the result (`for (const [stream, entries] of res) for (const [id, fields] of entries)`);
  * recovery loops over `xautoclaim` (`const [cursor, entries] = await redis.xautoclaim(…)`) and
- * `xclaim` are consumers too. Loop-style (RULES.md section 4): the handler is the innermost loop
+ * `xclaim` are consumers too. Loop-style (docs/model.md, "Consumers"): the handler is the innermost loop
  * body, with the entry's `id` and `fields` as the message.
  *
  * Settling is explicit with `redis.xack(stream, group, id)`; an `xack(stream, group, ...ids)` after

@@ -1,5 +1,5 @@
 /**
- * Wrappers (RULES.md 3a): a function or method that registers a consumer and calls a callback it
+ * Wrappers (docs/model.md, "Wrappers, dispatch tables and where findings go"): a function or method that registers a consumer and calls a callback it
  * was given. The callbacks passed at its call sites are the real handlers; the ack order comes
  * from the wrapper. Found through the type checker; calls it cannot resolve stay unfollowed.
  */

@@ -1,6 +1,6 @@
 /**
  * Enumerates the control-flow paths of a handler's step tree into ordered event lists
- * (RULES.md section 2, "order"). Paths that produce the same events are merged; beyond a cap the
+ * (docs/model.md, "Order"). Paths that produce the same events are merged; beyond a cap the
  * consumer is marked incomplete and rules stay quiet rather than guess.
  */
 import type { EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence, SourceLocation } from '../../model';

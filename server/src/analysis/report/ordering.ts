@@ -1,6 +1,6 @@
 /**
  * Facts the rules derive from a consumer's paths. Kept in one place so rules that share a handler
- * draw the same boundaries ("How the rules share a handler", RULES.md section 3).
+ * draw the same boundaries (docs/model.md, "How the rules share a handler").
  */
 import { FAILURE_DESTINATION } from '../effects/messaging';
 import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from '../../model';
@@ -17,7 +17,7 @@ export function firstAckIndex(path: HandlerPath): number {
   return index < 0 ? path.events.length : index;
 }
 
-/** Publishing to a dead-letter, retry or failure destination is failure routing (RULES.md 3a). */
+/** Publishing to a dead-letter, retry or failure destination is failure routing (docs/model.md, "Failure routing and handing failures on"). */
 export function isFailureRouting(effect: EffectOccurrence): boolean {
   return effect.description.category === 'publish' && !!effect.description.destination && FAILURE_DESTINATION.test(effect.description.destination);
 }
@@ -83,8 +83,8 @@ export interface UnawaitedWork {
 }
 
 /**
- * Where the message is settled before its processing has completed (RULES.md
- * `ack-before-process`): acks followed by processing, and processing left running at the ack
+ * Where the message is settled before its processing has completed
+ * (docs/rules/ack-before-process.md): acks followed by processing, and processing left running at the ack
  * or, for implicit-after-return consumers, at the handler's return.
  */
 export function settledTooEarly(consumer: ConsumerReport): { earlyAcks: EarlyAck[]; unawaited: UnawaitedWork[] } {

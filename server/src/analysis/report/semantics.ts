@@ -1,5 +1,5 @@
 /**
- * Declared versus effective delivery semantics of a consumer (RULES.md section 2): what the broker
+ * Declared versus effective delivery semantics of a consumer (docs/model.md, "Semantics"): what the broker
  * and ack mode promise, and what the handler's code actually achieves, with the reasons.
  */
 import type { ConsumerReport, Semantics } from '../../model';

@@ -1,5 +1,5 @@
 /**
- * Suppressions (RULES.md section 3): `// delivery-lint-disable-next-line <rule> -- reason`,
+ * Suppressions (docs/model.md, "Suppressions and declarations"): `// delivery-lint-disable-next-line <rule> -- reason`,
  * `// delivery-lint-disable-line <rule>`, `/* delivery-lint-disable <rule> *\/` up to a matching
  * `/* delivery-lint-enable <rule> *\/`, and the handler JSDoc tags `@idempotent` and `@delivery`.
  */

@@ -1,5 +1,5 @@
 /**
- * Message identity (RULES.md 3a): which values in a handler come from the message, and so stay
+ * Message identity (docs/model.md, "Message identity"): which values in a handler come from the message, and so stay
  * the same across redeliveries, and which keys are made fresh on every delivery and dedup nothing.
  */
 import { ts } from 'ts-morph';

@@ -1,6 +1,6 @@
 /**
  * The `missing-event-id-check` quick-fix: a dedup guard at the top of the handler, keyed by the
- * message identity, in the strategies of RULES.md section 3. The configured strategy is preferred.
+ * message identity, in the strategies of docs/rules/missing-event-id-check.md. The configured strategy is preferred.
  *
  * The handler body is split into three parts: the head (validation before any effect) stays
  * above the guard; the work goes under it; the tail (a final ack or `return message`) stays after
