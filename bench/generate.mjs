@@ -2154,7 +2154,7 @@ export function create${N}Routes(service: ${N}Service): Route[] {
 // ---------------------------------------------------------------------------------------------
 // Large rule modules (500-1500 lines)
 
-function rulesFile(service, index, rnd, scale) {
+function rulesFile(service, index, rnd, _scale) {
   const prefix = `${cap(service)}Rules${index}`;
   // Not scaled: these stay 500-1500 lines.
   const kinds = rnd.int(42, 115);

@@ -174,11 +174,31 @@ function num(value) {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+/**
+ * What one run of a command measured, and what the CLI's JSON said.
+ * @typedef {object} Sample
+ * @property {number} [seconds]
+ * @property {number} [cpuSeconds]
+ * @property {number} [peakMb]
+ * @property {number | null} [exitCode]
+ * @property {number} [typeErrors]
+ * @property {string} [skipped]
+ * @property {string} [error]
+ * @property {string} [parseError]
+ * @property {string} [stderrTail]
+ * @property {number} [findings]
+ * @property {number} [files]
+ * @property {number} [consumers]
+ * @property {Record<string, number>} [byRule]
+ */
+
+/** @returns {Sample} */
 function runCli(run) {
   if (!existsSync(cliPath)) {
     return { skipped: `${relative(root, cliPath)} not found: the CLI has not been built yet (npm run build bundles server/src/cli/main.ts)` };
   }
   const m = measureChild('cli', [cliPath, projectRel, '--format', 'json'], run);
+  /** @type {Sample} */
   const sample = { seconds: m.seconds, cpuSeconds: m.cpuSeconds, peakMb: m.peakMb, exitCode: m.exitCode };
   if (m.spawnError || m.signal || (m.exitCode !== 0 && m.exitCode !== 1)) {
     sample.error = m.spawnError ?? (m.signal ? `killed by ${m.signal}` : `exit code ${m.exitCode}`);
@@ -190,9 +210,11 @@ function runCli(run) {
   return sample;
 }
 
+/** @returns {Sample} */
 function runTsc(run) {
   const m = measureChild('tsc', [tscPath, '--noEmit', '-p', join(projectRel, 'tsconfig.json')], run);
   const errors = (m.stdout.match(/error TS\d+/g) ?? []).length;
+  /** @type {Sample} */
   const sample = { seconds: m.seconds, cpuSeconds: m.cpuSeconds, peakMb: m.peakMb, exitCode: m.exitCode, typeErrors: errors };
   if (m.spawnError || m.signal || m.exitCode !== 0) {
     sample.error = m.spawnError ?? (m.signal ? `killed by ${m.signal}` : `exit code ${m.exitCode}, ${errors} type errors`);
@@ -207,7 +229,7 @@ function runPrefilter() {
   const matches = [];
   const stack = [projectDir];
   while (stack.length > 0) {
-    const dir = stack.pop();
+    const dir = /** @type {string} */ (stack.pop());
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
@@ -244,6 +266,7 @@ function main() {
   if (loadBefore > cpuCount / 2) console.log(`note: the machine is busy (load average ${loadBefore.toFixed(2)} on ${cpuCount} cpus); timings will be inflated`);
   console.log('');
 
+  /** @type {{ cli: Sample[]; tsc: Sample[]; prefilter: ReturnType<typeof runPrefilter>[] }} */
   const samples = { cli: [], tsc: [], prefilter: [] };
   let cliSkipped;
   for (let run = 1; run <= opts.runs; run++) {
@@ -298,7 +321,7 @@ function main() {
   else if (cliSkipped) verdict = `target missed: no CLI measurement (${relative(root, cliPath)} not built yet)`;
   else if (cliFailed) verdict = 'target missed: the CLI failed on every run';
   else verdict = `target missed: CLI takes ${fmt(ratio, 3)} x tsc (> ${TARGET_RATIO})`;
-  const tscErrors = samples.tsc.find((s) => s.typeErrors > 0 || s.error);
+  const tscErrors = samples.tsc.find((s) => (s.typeErrors ?? 0) > 0 || s.error);
   if (tscErrors) console.log(`\nwarning: tsc did not pass cleanly on the generated project (${tscErrors.error}); the generator has a bug`);
   if (tscSeconds !== undefined && (tscSeconds < 15 || tscSeconds > 30)) console.log(`\nnote: tsc took ${fmt(tscSeconds)} s, outside the 15-30 s the project is sized for on a 2-core machine`);
   console.log(`\n${verdict}`);

@@ -19,10 +19,9 @@ const ROOT = path.resolve(__dirname, '..');
 
 type Generated = { file: string; content: string };
 
-
 export function schemaFile(): Generated {
   const file = path.join(ROOT, 'schemas/delivery-lint.config.schema.json');
-  const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as { properties: { rules: { properties: unknown } } };
   schema.properties.rules.properties = Object.fromEntries(
     allRules.map((rule) => [rule.meta.id, { description: `${rule.meta.description} Default: ${toFileSeverity(rule.meta.defaultSeverity)}.`, $ref: '#/definitions/severity' }]),
   );
@@ -256,7 +255,7 @@ export function activationEvents(): string[] {
 /** package.json with its `contributes` and `activationEvents` regenerated; other fields untouched. */
 export function packageJson(): Generated {
   const file = path.join(ROOT, 'package.json');
-  const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   manifest.activationEvents = activationEvents();
   manifest.contributes = extensionContributes();
   return { file, content: `${JSON.stringify(manifest, null, 2)}\n` };

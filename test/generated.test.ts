@@ -7,7 +7,31 @@ import { LANGUAGE_IDS } from '../client/src/languages';
 import { COMMANDS, SETTINGS_SECTION } from '../server/src/lsp/protocol';
 import { allRules } from '../server/src/rules';
 
-const manifest = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+/** The parts of package.json these tests read. */
+interface Setting {
+  type?: string | (string | null)[];
+  default?: unknown;
+  enum?: unknown[];
+  markdownDescription?: string;
+  markdownEnumDescriptions?: string[];
+  properties?: Record<string, Setting>;
+}
+interface Manifest {
+  main: string;
+  activationEvents: string[];
+  scripts: Record<string, string>;
+  repository?: { url?: string };
+  capabilities: { untrustedWorkspaces: unknown };
+  contributes: {
+    configuration: { properties: Record<string, Setting> };
+    commands: { command: string; title: string; category: string }[];
+    jsonValidation: unknown[];
+    grammars: unknown[];
+    menus: { commandPalette: { command: string; when: string }[] };
+  };
+}
+
+const manifest = JSON.parse(fs.readFileSync('package.json', 'utf8')) as Manifest;
 
 test('files generated from rule and library metadata are up to date (npm run generate)', () => {
   for (const { file, content } of allGenerated()) {
@@ -38,19 +62,21 @@ test('package.json contributes a setting per rule, with its default severity and
   assert.equal(rules.type, 'object');
   // An empty default: only rules the user sets override delivery-lint.config.json.
   assert.deepEqual(rules.default, {});
-  assert.deepEqual(Object.keys(rules.properties), allRules.map((rule) => rule.meta.id));
+  const ruleSettings = rules.properties ?? {};
+  assert.deepEqual(Object.keys(ruleSettings), allRules.map((rule) => rule.meta.id));
   for (const rule of allRules) {
-    const setting = rules.properties[rule.meta.id];
+    const setting = ruleSettings[rule.meta.id];
     assert.deepEqual(setting.enum, ['off', 'warn', 'error', 'info']);
     assert.equal(setting.default, rule.meta.defaultSeverity === 'warning' ? 'warn' : rule.meta.defaultSeverity);
-    assert.ok(setting.markdownDescription.includes(rule.meta.description));
-    assert.ok(setting.markdownDescription.includes(`(${rule.meta.docsUrl})`));
+    const description = setting.markdownDescription ?? '';
+    assert.ok(description.includes(rule.meta.description));
+    assert.ok(description.includes(`(${rule.meta.docsUrl})`));
   }
   const strategy = properties['deliveryLint.guardStrategy'];
   // Unset (null) leaves the choice to delivery-lint.config.json.
   assert.deepEqual(strategy.enum, ['redis', 'sql', 'powertools', 'memory', null]);
   assert.equal(strategy.default, null);
-  assert.equal(strategy.markdownEnumDescriptions.length, strategy.enum.length);
+  assert.equal(strategy.markdownEnumDescriptions?.length, strategy.enum?.length);
   assert.deepEqual(properties['deliveryLint.trace.server'].enum, ['off', 'messages', 'verbose']);
 });
 

@@ -304,7 +304,7 @@ export async function start(): Promise<void> {
 const consumer = kafka.consumer({ groupId: 'catch-all' });
 
 export async function start(): Promise<void> {
-  await consumer.subscribe({ topic: /^tenant-.*\.events$/ });
+  await consumer.subscribe({ topic: /^tenant-.*.events$/ });
   await consumer.run({ eachMessage: async ({ message }) => console.log(message.offset) });
 }
 `,

@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { EslintResult } from '../../server/src/cli/formatters/json';
+import { parseAs, type ExplainedJson, type SarifLog } from './helpers';
 
 const REPO = path.resolve(__dirname, '../..');
 const CLI = path.join(REPO, 'dist/cli.js');
@@ -188,7 +190,7 @@ describe('dist/cli.js: linting', () => {
       assert.equal(run([...args, '--max-warnings', '1000'], buggy).code, 1);
       return;
     }
-    const warnings = JSON.parse(first.stdout).reduce((n: number, entry: { warningCount: number }) => n + entry.warningCount, 0);
+    const warnings = parseAs<EslintResult[]>(first.stdout).reduce((n, entry) => n + entry.warningCount, 0);
     assert.ok(warnings >= 1, 'ack-before-process is now a warning');
     assert.equal(run([...args, '--max-warnings', String(warnings)], buggy).code, 0);
     const over = run([...args, '--max-warnings', '0'], buggy);
@@ -201,13 +203,14 @@ describe('dist/cli.js: linting', () => {
     const result = run(['--format', 'sarif', '--output-file', target], buggy);
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stdout, '');
-    const sarif = JSON.parse(fs.readFileSync(target, 'utf8'));
+    const sarif = parseAs<SarifLog>(fs.readFileSync(target, 'utf8'));
     assert.equal(sarif.version, '2.1.0');
     const driver = sarif.runs[0].tool.driver;
     assert.equal(driver.name, 'delivery-lint');
     assert.equal(driver.version, VERSION);
     assert.ok(driver.rules.some((rule: { id: string }) => rule.id === 'ack-before-process'));
-    const result0 = sarif.runs[0].results.find((r: { ruleId: string }) => r.ruleId === 'ack-before-process');
+    const result0 = sarif.runs[0].results.find((r) => r.ruleId === 'ack-before-process');
+    assert.ok(result0);
     assert.ok(result0);
     assert.equal(result0.locations[0].physicalLocation.artifactLocation.uri, 'src/consumer.ts');
     assert.equal(driver.rules[result0.ruleIndex].id, 'ack-before-process');
@@ -222,14 +225,16 @@ describe('dist/cli.js: linting', () => {
   it('explains the consumers it found', () => {
     const result = run(['--explain'], buggy);
     assert.match(result.stdout, /^amqplib · orders · .* · src\/consumer\.ts:\d+$/m);
-    const json = JSON.parse(run(['--format', 'json', '--explain'], buggy).stdout);
+    const json = parseAs<ExplainedJson>(run(['--format', 'json', '--explain'], buggy).stdout);
     assert.equal(json.consumers.length, 1);
     assert.equal(json.consumers[0].registration.source, 'orders');
-    assert.equal(json.consumers[0].paths, undefined);
+    assert.ok(!('paths' in json.consumers[0]), 'no paths');
     // The crash timeline: acked before the INSERT, a crash after the ack loses it.
     assert.match(result.stdout, /^ {2}crash timeline /m);
     assert.match(result.stdout, /^ {4}1 +settle +channel\.ack\(\) \(ack\) +src\/consumer\.ts:\d+ +lost +lost$/m);
-    assert.equal(json.consumers[0].timeline.worst.kind, 'lost');
-    assert.deepEqual(json.consumers[0].timeline.steps.map((step: { kind: string }) => step.kind), ['receive', 'settle', 'effect']);
+    const timeline = json.consumers[0].timeline;
+    assert.ok(timeline);
+    assert.equal(timeline.worst.kind, 'lost');
+    assert.deepEqual(timeline.steps.map((step) => step.kind), ['receive', 'settle', 'effect']);
   });
 });

@@ -14,7 +14,8 @@ import {
 } from '../../server/src/cli/formatters/sarif';
 import { formatStylish } from '../../server/src/cli/formatters/stylish';
 import { relativePath } from '../../server/src/cli/formatters/util';
-import { consumer, CWD, finding, formatInput, lintRun, loc, RULES, sampleFindings } from './helpers';
+import type { EslintResult } from '../../server/src/cli/formatters/json';
+import { consumer, CWD, finding, formatInput, lintRun, loc, parseAs, RULES, sampleFindings, type ExplainedJson, type SarifLog } from './helpers';
 
 const ESC = '\u001b';
 
@@ -181,14 +182,14 @@ describe('explain output', () => {
     assert.deepEqual(json.timeline.steps.map((step) => step.kind), ['receive', 'return']);
     assert.equal(json.timeline.points.length, 2);
     assert.equal(json.timeline.worst.kind, 'safe');
-    const parsed = JSON.parse(JSON.stringify(json));
-    assert.deepEqual(Object.keys(parsed.timeline), ['steps', 'points', 'concurrency', 'worst', 'notes']);
+    const parsed = parseAs<typeof json>(JSON.stringify(json));
+    assert.deepEqual(Object.keys(parsed.timeline ?? {}), ['steps', 'points', 'concurrency', 'worst', 'notes']);
   });
 });
 
 describe('json formatter', () => {
   it('emits ESLint result objects for every file linted, errors as 2 and warnings/infos as 1', () => {
-    const results = JSON.parse(formatJson(formatInput()));
+    const results = parseAs<EslintResult[]>(formatJson(formatInput()));
     assert.ok(Array.isArray(results));
     assert.deepEqual(
       results.map((r: { filePath: string }) => r.filePath),
@@ -217,7 +218,7 @@ describe('json formatter', () => {
 
   it('adds files with findings that were not in filesLinted', () => {
     const input = formatInput({ run: lintRun(sampleFindings(), { filesLinted: [] }) });
-    const results = JSON.parse(formatJson(input));
+    const results = parseAs<EslintResult[]>(formatJson(input));
     assert.deepEqual(
       results.map((r: { filePath: string }) => r.filePath),
       [`${CWD}/src/billing.ts`, `${CWD}/src/orders.ts`],
@@ -229,19 +230,21 @@ describe('json formatter', () => {
   });
 
   it('with --explain is an object of results and consumers (without paths)', () => {
-    const out = JSON.parse(formatJson(formatInput({ explain: true })));
+    const out = parseAs<ExplainedJson>(formatJson(formatInput({ explain: true })));
     assert.deepEqual(Object.keys(out), ['results', 'consumers']);
     assert.equal(out.results.length, 3);
     assert.equal(out.consumers.length, 1);
     assert.equal(out.consumers[0].registration.library, 'kafkajs');
-    assert.equal(out.consumers[0].paths, undefined);
-    assert.deepEqual(out.consumers[0].timeline.steps.map((step: { kind: string }) => step.kind), ['receive', 'return']);
-    assert.equal(out.consumers[0].timeline.points[0].crash.kind, 'safe');
+    assert.ok(!('paths' in out.consumers[0]), 'no paths');
+    const timeline = out.consumers[0].timeline;
+    assert.ok(timeline);
+    assert.deepEqual(timeline.steps.map((step) => step.kind), ['receive', 'return']);
+    assert.equal(timeline.points[0].crash.kind, 'safe');
   });
 });
 
 describe('sarif formatter', () => {
-  const sarif = JSON.parse(formatSarif(formatInput()));
+  const sarif = parseAs<SarifLog>(formatSarif(formatInput()));
 
   it('has the SARIF 2.1.0 envelope', () => {
     assert.equal(typeof sarif.$schema, 'string');
@@ -291,7 +294,7 @@ describe('sarif formatter', () => {
       const physical = result.locations[0].physicalLocation;
       assert.equal(physical.artifactLocation.uriBaseId, '%SRCROOT%');
       assert.ok(!physical.artifactLocation.uri.startsWith('/'), 'relative uri');
-      for (const key of ['startLine', 'startColumn', 'endLine', 'endColumn']) {
+      for (const key of ['startLine', 'startColumn', 'endLine', 'endColumn'] as const) {
         assert.ok(Number.isInteger(physical.region[key]) && physical.region[key] >= 1, key);
       }
       assert.ok(Array.isArray(result.relatedLocations));
@@ -302,7 +305,8 @@ describe('sarif formatter', () => {
       }
       assert.match(result.partialFingerprints[FINGERPRINT_KEY], /^[0-9a-f]{32}:\d+$/);
     }
-    const error = results.find((r: { ruleId: string }) => r.ruleId === 'ack-before-process');
+    const error = results.find((r) => r.ruleId === 'ack-before-process');
+    assert.ok(error);
     assert.equal(error.level, 'error');
     assert.equal(error.ruleIndex, 0);
     assert.deepEqual(error.locations[0].physicalLocation, {
@@ -319,7 +323,7 @@ describe('sarif formatter', () => {
         },
       },
     ]);
-    assert.equal(results.find((r: { ruleId: string }) => r.ruleId === 'producer-missing-event-id').level, 'note');
+    assert.equal(results.find((r) => r.ruleId === 'producer-missing-event-id')?.level, 'note');
   });
 
   it('keeps fingerprints stable when code moves and distinct for different findings', () => {
@@ -359,7 +363,7 @@ describe('sarif formatter', () => {
   });
 
   it('has empty results when there are no findings', () => {
-    const out = JSON.parse(formatSarif(formatInput({ findings: [] })));
+    const out = parseAs<SarifLog>(formatSarif(formatInput({ findings: [] })));
     assert.deepEqual(out.runs[0].results, []);
     assert.equal(out.runs[0].tool.driver.rules.length, RULES.length);
   });

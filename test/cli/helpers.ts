@@ -3,6 +3,9 @@ import * as path from 'node:path';
 import type { LintRun } from '../../server/src/pipeline/api';
 import type { ConsumerReport, Finding, FindingSeverity, SourceLocation } from '../../server/src/model';
 import type { FormatInput } from '../../server/src/cli/formatters/formatter';
+import type { ExplainedConsumer } from '../../server/src/cli/formatters/explain';
+import type { EslintResult } from '../../server/src/cli/formatters/json';
+import type { buildSarif } from '../../server/src/cli/formatters/sarif';
 import type { RuleMeta } from '../../server/src/rules/rule';
 import { KAFKA_TRAITS } from '../../server/src/analysis/libraries/kafkajs';
 
@@ -117,4 +120,17 @@ export function formatInput(overrides: Partial<FormatInput> = {}): FormatInput {
     hiddenCount: 0,
     ...overrides,
   };
+}
+
+/** The SARIF log the sarif formatter writes. */
+export type SarifLog = ReturnType<typeof buildSarif>;
+/** What `--format json --explain` writes. */
+export interface ExplainedJson {
+  results: EslintResult[];
+  consumers: ExplainedConsumer[];
+}
+
+/** Output read back as the type its formatter wrote (the assertions check what matters). */
+export function parseAs<T>(text: string): T {
+  return JSON.parse(text) as T;
 }

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { LintRequest, LintRun } from '../../server/src/pipeline/api';
 import type { Finding } from '../../server/src/model';
 import { runCli, type CliIO } from '../../server/src/cli/cli';
-import { finding, lintRun, loc, RULES, sampleFindings } from './helpers';
+import type { EslintResult } from '../../server/src/cli/formatters/json';
+import { finding, lintRun, loc, parseAs, RULES, sampleFindings, type ExplainedJson, type SarifLog } from './helpers';
 
 interface Captured {
   code: number;
@@ -213,8 +214,8 @@ describe('runCli: exit codes', () => {
 describe('runCli: output', () => {
   it('hides warnings and infos with --quiet', () => {
     const result = cli(['--quiet', '--format', 'json'], { run: withFindings([error(1), warning(2), info(3)]) });
-    const results = JSON.parse(result.stdout);
-    const messages = results.flatMap((r: { messages: { message: string }[] }) => r.messages.map((m) => m.message));
+    const results = parseAs<EslintResult[]>(result.stdout);
+    const messages = results.flatMap((r) => r.messages.map((m) => m.message));
     assert.deepEqual(messages, ['error 1']);
     assert.equal(result.code, 1);
   });
@@ -243,7 +244,7 @@ describe('runCli: output', () => {
     const result = cli(['--format', 'sarif', '--output-file', target], { run: withFindings(sampleFindings()) });
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
-    const sarif = JSON.parse(fs.readFileSync(target, 'utf8'));
+    const sarif = parseAs<SarifLog>(fs.readFileSync(target, 'utf8'));
     assert.equal(sarif.runs[0].results.length, 3);
   });
 
@@ -267,9 +268,9 @@ describe('runCli: output', () => {
   it('keeps machine formats parseable with --explain, sending the consumers to stderr for sarif and github', () => {
     const run = withFindings(sampleFindings());
     const json = cli(['--format', 'json', '--explain'], { run });
-    assert.deepEqual(Object.keys(JSON.parse(json.stdout)), ['results', 'consumers']);
+    assert.deepEqual(Object.keys(parseAs<ExplainedJson>(json.stdout)), ['results', 'consumers']);
     const sarif = cli(['--format', 'sarif', '--explain'], { run });
-    assert.equal(JSON.parse(sarif.stdout).version, '2.1.0');
+    assert.equal(parseAs<SarifLog>(sarif.stdout).version, '2.1.0');
     assert.match(sarif.stderr, /^kafkajs · orders\.placed · eachMessage · implicit-after-return · .*src\/orders\.ts:12$/m);
     const github = cli(['--format', 'github', '--explain'], { run });
     assert.ok(github.stdout.split('\n').filter(Boolean).every((line) => line.startsWith('::')));

@@ -40,7 +40,7 @@ export function schemaErrors(root: Schema, value: unknown): string[] {
       if (!KEYWORDS.has(key) && !ANNOTATIONS.has(key)) throw new Error(`schema-subset does not support "${key}" (at ${at})`);
     }
     if (typeof schema.$ref === 'string') check(resolve(schema.$ref), value, at, out);
-    if (schema.type !== undefined && !hasType(value, schema.type as string)) out.push(`${at}: not of type ${schema.type}`);
+    if (schema.type !== undefined && !hasType(value, schema.type as string)) out.push(`${at}: not of type ${JSON.stringify(schema.type)}`);
     if (Array.isArray(schema.enum) && !schema.enum.some((option) => option === value)) out.push(`${at}: not in enum`);
     if (typeof value === 'number') {
       if (typeof schema.minimum === 'number' && value < schema.minimum) out.push(`${at}: below minimum`);

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
-import { MODES, Mode, TestProject, applyFix, findingsOf } from '../helpers/project';
+import { MODES, TestProject, applyFix, findingsOf } from '../helpers/project';
 
 const RULE = 'ack-before-process';
 
@@ -661,7 +661,7 @@ for (const mode of MODES) {
         let errorsBefore: string[] = [];
 
         before(() => {
-          project = new TestProject(mode as Mode, 'ordering-fix');
+          project = new TestProject(mode, 'ordering-fix');
           const files = project.write(scenario.files);
           consumer = project.path('consumer.ts');
           beforeResult = analyzeAll(project, files);
@@ -714,7 +714,7 @@ for (const mode of MODES) {
     const consumers = new Map<string, string>();
 
     before(() => {
-      project = new TestProject(mode as Mode, 'ordering-nofix');
+      project = new TestProject(mode, 'ordering-nofix');
       const all: string[] = [];
       NO_FIX_SCENARIOS.forEach((scenario, index) => {
         const folder = `case-${index}`;

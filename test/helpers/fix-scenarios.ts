@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
-import { MODES, Mode, TestProject, applyFix, findingsOf } from './project';
+import { MODES, TestProject, applyFix, findingsOf } from './project';
 import { lineOf } from './lines';
 
 export interface FixScenario {
@@ -83,7 +83,7 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
           const relative = scenario.file ?? 'consumer.ts';
 
           before(() => {
-            project = new TestProject(mode as Mode, `${rule}-fix`);
+            project = new TestProject(mode, `${rule}-fix`);
             const files = project.write(scenario.files);
             target = project.path(relative);
             original = scenario.files[relative];
@@ -139,7 +139,7 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
         const targets = new Map<string, string>();
 
         before(() => {
-          project = new TestProject(mode as Mode, `${rule}-nofix`);
+          project = new TestProject(mode, `${rule}-nofix`);
           const all: string[] = [];
           noFix.forEach((scenario, index) => {
             const folder = `case-${index}`;

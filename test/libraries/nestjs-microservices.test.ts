@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { mentionsBroker } from '../../server/src/pipeline/prefilter';
 import { runLint } from '../../server/src/pipeline/lint';
-import { MODES, type Mode, TestProject, configWith, findingsOf } from '../helpers/project';
+import { MODES, TestProject, configWith, findingsOf } from '../helpers/project';
 import { ruleTester } from '../helpers/rule-tester';
 import { lineOf } from '../helpers/lines';
 
@@ -814,7 +814,7 @@ describe('NestJS through the CLI runner', () => {
 
   for (const mode of MODES) {
     test(`runLint finds the bootstrap's options in another file and the handler's findings (${mode})`, () => {
-      const project = new TestProject(mode as Mode, 'nestjs-cli');
+      const project = new TestProject(mode, 'nestjs-cli');
       try {
         project.write({
           'src/main.ts': `import { NestFactory } from '@nestjs/core';
@@ -850,7 +850,7 @@ void bootstrap();
 
   for (const mode of MODES) {
     test(`runLint: a bootstrap importing only '@nestjs/core' decides the ack mode (${mode})`, () => {
-      const project = new TestProject(mode as Mode, 'nestjs-cli-core');
+      const project = new TestProject(mode, 'nestjs-cli-core');
       try {
         project.write({
           'src/main.ts': `import { NestFactory } from '@nestjs/core';

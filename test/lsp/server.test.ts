@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
+import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { LspClient, applyWorkspaceEdit } from './client';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
@@ -45,7 +45,7 @@ describe('language server over stdio', () => {
     assert.equal(missing.severity, 2);
     assert.equal(missing.range.start.line, 13);
     assert.match(missing.codeDescription!.href, /docs\/rules\/missing-event-id-check\.md$/);
-    assert.match(String(missing.message), /charges the customer a second time/);
+    assert.match(messageText(missing), /charges the customer a second time/);
     const relatedFiles = missing.relatedInformation!.map((related) => path.basename(related.location.uri));
     assert.ok(relatedFiles.includes('billing.ts'), 'related locations point into the helper');
   });
@@ -83,7 +83,7 @@ describe('language server over stdio', () => {
 
   test('the preferred quick-fix inserts a Redis guard and the diagnostic goes away', async () => {
     const [missing] = byRule(client.latestDiagnostics(ORDER_PLACED), 'missing-event-id-check');
-    const actions = (await client.codeActions(ORDER_PLACED, missing)) as CodeAction[];
+    const actions = (await client.codeActions(ORDER_PLACED, missing));
     const titles = actions.map((action) => action.title);
     assert.ok(titles.some((title) => title.startsWith('Add a Redis dedup guard')), titles.join('\n'));
     assert.ok(titles.some((title) => title.startsWith('Suppress missing-event-id-check')), 'suppression offered');
@@ -142,13 +142,13 @@ describe('language server over stdio', () => {
     await client.open(BILLING, billing);
     const keyed = billing.replace(/stripe\.charges\.create\(\{([\s\S]*?)\}\)/, (_match, body: string) => `stripe.charges.create({${body}}, { idempotencyKey: \`charge-\${order.orderId}\` })`);
     assert.notEqual(keyed, billing, 'the fixture has the Stripe call');
-    const republished = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.length > 0 && params.diagnostics.every((d) => !/Stripe/.test(String(d.message))));
+    const republished = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.length > 0 && params.diagnostics.every((d) => !/Stripe/.test(messageText(d))));
     await client.change(BILLING, keyed);
     const { diagnostics } = await republished;
     const [missing] = byRule(diagnostics, 'missing-event-id-check');
     assert.ok(missing, 'the invoice insert is still unprotected');
-    assert.doesNotMatch(String(missing.message), /Stripe/);
-    const restored = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.some((d) => /Stripe/.test(String(d.message))));
+    assert.doesNotMatch(messageText(missing), /Stripe/);
+    const restored = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.some((d) => /Stripe/.test(messageText(d))));
     await client.change(BILLING, billing);
     await restored;
     await client.close(BILLING);
@@ -195,3 +195,8 @@ describe('language server over stdio', () => {
     client.settings = { enable: true, rules: {}, guardStrategy: 'redis' };
   });
 });
+
+/** A diagnostic's message as text (LSP allows markup content too). */
+function messageText(diagnostic: Diagnostic): string {
+  return typeof diagnostic.message === 'string' ? diagnostic.message : diagnostic.message.value;
+}

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { MODES, TestProject, configWith, findingsOf } from '../helpers/project';
 import { ruleTester } from '../helpers/rule-tester';
 import { lineOf } from '../helpers/lines';
+import type { ResolvedConfig } from '../../server/src/config/resolved-config';
 
 const RULE = 'missing-event-id-check';
 
@@ -2251,7 +2252,7 @@ function analyzeBatch(project: TestProject, prefix: string, cases: readonly Batc
   const results = new Map<string, ReturnType<TestProject['analyze']>>();
   for (const key of new Set(prepared.map((entry) => entry.key))) {
     const files = prepared.filter((entry) => entry.key === key).map((entry) => entry.consumerFile);
-    results.set(key, project.analyze(files, configWith(JSON.parse(key))));
+    results.set(key, project.analyze(files, configWith(JSON.parse(key) as Partial<ResolvedConfig>)));
   }
   return prepared.map((entry) => ({ consumerFile: entry.consumerFile, result: results.get(entry.key)! }));
 }

@@ -9,6 +9,7 @@ import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
 import { MODES, TestProject, configWith, findingsOf } from '../helpers/project';
 import { lineOf } from '../helpers/lines';
+import type { ResolvedConfig } from '../../server/src/config/resolved-config';
 
 const RULE = 'non-idempotent-handler';
 
@@ -1363,7 +1364,7 @@ for (const mode of MODES) {
         byConfig.set(key, group);
       });
       for (const [key, group] of byConfig) {
-        const result = project.analyze(group.files, configWith(JSON.parse(key)));
+        const result = project.analyze(group.files, configWith(JSON.parse(key) as Partial<ResolvedConfig>));
         for (const name of group.names) results.set(name, result);
       }
     });

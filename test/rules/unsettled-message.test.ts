@@ -413,7 +413,7 @@ receiver.subscribe(
     {
       name: 'NestJS RMQ with the default noAck (auto-ack): an early return settles nothing and needs not',
       files: { 'main.ts': NEST_RMQ_AUTO_MAIN, 'app.module.ts': APP_MODULE },
-      code: NEST_EARLY_RETURN.replace(/\n    const channel = context\.getChannelRef\(\);\n    const message = context\.getMessage\(\);/, '').replace("      channel.ack(message);\n", '').replace('      channel.nack(message, false, true);\n', "      console.error(err);\n"),
+      code: NEST_EARLY_RETURN.replace(/\n {4}const channel = context\.getChannelRef\(\);\n {4}const message = context\.getMessage\(\);/, '').replace("      channel.ack(message);\n", '').replace('      channel.nack(message, false, true);\n', "      console.error(err);\n"),
     },
     {
       name: 'sqs-consumer 14: every path returns the message',

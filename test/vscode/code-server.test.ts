@@ -41,6 +41,12 @@ const SUITE = path.join(REPO, 'dist', 'test', 'suite.js');
 const INVOICE_EMAIL = 'src/rabbit/invoice-email.consumer.ts';
 /** Screenshots: a stable path under the OS temp dir (printed), copied to test-results/. */
 const SCREENSHOT_DIR = path.join(os.tmpdir(), 'delivery-lint-e2e');
+
+/** The DOM elements the page's editor is read through (the Node-side types have no DOM). */
+interface BrowserElement {
+  textContent: string | null;
+  getBoundingClientRect(): { top: number; bottom: number };
+}
 const RESULTS_DIR = path.join(REPO, 'test-results');
 
 const SERVER_START_MS = 60_000;
@@ -191,7 +197,7 @@ class CodeServer {
     // The top-level node process itself (no shell in between), so its PID is the one to stop.
     this.child = spawn(process.execPath, args, { cwd: temp, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const append = (chunk: Buffer) => {
-      this.log += chunk;
+      this.log += chunk.toString();
       fs.appendFileSync(this.logFile, chunk);
     };
     this.child.stdout!.on('data', append);
@@ -390,7 +396,7 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
     };
     let result: SuiteResult | undefined;
     try {
-      await page.goto(`${server.origin}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) })}`, { waitUntil: 'domcontentloaded' });
+      await page.goto(`${server.origin}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) }).toString()}`, { waitUntil: 'domcontentloaded' });
       await page.waitForSelector('.monaco-workbench', { timeout: WORKBENCH_MS });
       t.diagnostic(`workbench loaded after ${elapsed(started)}`);
       result = await until('the suite to finish (done: true in its result JSON)', () => {
@@ -480,7 +486,7 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
     const shot = path.join(temp, 'vsix.png');
     try {
       const payload = [['openFile', server.remote(path.join(workspace, INVOICE_EMAIL))]];
-      await page.goto(`${server.origin}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) })}`, { waitUntil: 'domcontentloaded' });
+      await page.goto(`${server.origin}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) }).toString()}`, { waitUntil: 'domcontentloaded' });
       await page.waitForSelector('.monaco-workbench', { timeout: WORKBENCH_MS });
       await page.waitForSelector('.monaco-editor .squiggly-error', { timeout: SQUIGGLE_MS });
       // TypeScript's own errors (the copy has no node_modules) may come first: wait for the one on
@@ -489,13 +495,13 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
       await until(
         'an error squiggle on line 20',
         async () => {
-          const lineNumbers = await page.locator('.monaco-editor .margin-view-overlays .line-numbers').evaluateAll((elements) =>
+          const lineNumbers = await page.locator('.monaco-editor .margin-view-overlays .line-numbers').evaluateAll((elements: BrowserElement[]) =>
             elements.map((element) => {
               const box = element.getBoundingClientRect();
               return { line: Number(element.textContent), top: box.top, bottom: box.bottom };
             }),
           );
-          const squiggles = await page.locator('.monaco-editor .squiggly-error').evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect().top));
+          const squiggles = await page.locator('.monaco-editor .squiggly-error').evaluateAll((elements: BrowserElement[]) => elements.map((element) => element.getBoundingClientRect().top));
           squiggleLines = squiggles.map((top) => lineNumbers.find((number) => top + 1 >= number.top && top < number.bottom)?.line);
           return squiggleLines.includes(20);
         },

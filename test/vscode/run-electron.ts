@@ -62,4 +62,4 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-main().then((code) => process.exit(code));
+void main().then((code) => process.exit(code));

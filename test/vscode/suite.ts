@@ -129,7 +129,7 @@ export async function run(): Promise<void> {
   save();
 
   const passed = new Set<string>();
-  async function check(name: string, needs: string[], body: () => Promise<unknown>): Promise<void> {
+  async function check(name: string, needs: string[], body: () => unknown): Promise<void> {
     const started = Date.now();
     const entry: CheckResult = { name, pass: false, ms: 0 };
     try {
@@ -153,7 +153,7 @@ export async function run(): Promise<void> {
   let orderPlaced: vscode.TextDocument | undefined;
   let invoiceEmail: vscode.TextDocument | undefined;
 
-  await check('workspace is a temporary copy of examples/', [], async () => {
+  await check('workspace is a temporary copy of examples/', [], () => {
     if (!folder) throw new Error('no workspace folder is open');
     root = folder.uri.fsPath;
     extension = vscode.extensions.getExtension(EXTENSION_ID);

@@ -200,7 +200,7 @@ export function validateConfig(value: unknown, label: string, options: LoadConfi
   }
 
   if ('guardStrategy' in root) {
-    config.guardStrategy = expectEnum(root.guardStrategy, 'guardStrategy', GUARD_STRATEGY_VALUES, fail) as GuardStrategy;
+    config.guardStrategy = expectEnum<GuardStrategy>(root.guardStrategy, 'guardStrategy', GUARD_STRATEGY_VALUES, fail);
   }
 
   if ('kafkaKeysUnique' in root) {
@@ -222,7 +222,7 @@ export function validateConfig(value: unknown, label: string, options: LoadConfi
     const semantics = expectObject(root.semantics, 'semantics', fail);
     for (const [name, declared] of Object.entries(semantics)) {
       if (name === '') fail('"semantics" has an empty queue/topic name');
-      setOwn(config.semantics, name, expectEnum(declared, `semantics.${name}`, SEMANTICS_VALUES, fail) as Semantics);
+      setOwn(config.semantics, name, expectEnum<Semantics>(declared, `semantics.${name}`, SEMANTICS_VALUES, fail));
     }
   }
 
@@ -241,7 +241,7 @@ function validateGuard(value: unknown, where: string, fail: (message: string) =>
   if (!isPlainObject(value)) {
     fail(`${quote(where)} must be a function name or an object { name, returns, keyArgument? } (got ${describe(value)})`);
   }
-  const guard = value as Record<string, unknown>;
+  const guard = value;
   for (const key of Object.keys(guard)) {
     if (!(GUARD_OBJECT_KEYS as readonly string[]).includes(key)) {
       fail(`unknown key ${quote(`${where}.${key}`)} (allowed: ${GUARD_OBJECT_KEYS.join(', ')})`);
@@ -257,14 +257,14 @@ function validateGuard(value: unknown, where: string, fail: (message: string) =>
     if (typeof arg !== 'number' || !Number.isInteger(arg) || arg < 0) {
       fail(`${quote(`${where}.keyArgument`)} must be an integer of 0 or more (got ${describe(arg)})`);
     }
-    keyArgument = arg as number;
+    keyArgument = arg;
   }
   return { name, returns, keyArgument };
 }
 
 function expectObject(value: unknown, where: string, fail: (message: string) => never): Record<string, unknown> {
   if (!isPlainObject(value)) fail(`${quote(where)} must be an object (got ${describe(value)})`);
-  return value as Record<string, unknown>;
+  return value;
 }
 
 function expectArray(value: unknown, where: string, fail: (message: string) => never): unknown[] {
@@ -283,7 +283,7 @@ function expectNonEmptyString(value: unknown, where: string, fail: (message: str
   if (typeof value !== 'string' || value.trim() === '') {
     fail(`${quote(where)} must be a non-empty string (got ${describe(value)})`);
   }
-  return value as string;
+  return value;
 }
 
 function expectPattern(value: unknown, where: string, fail: (message: string) => never): string {
@@ -346,7 +346,8 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return value.length > 60 ? `${quote(value.slice(0, 57))}...` : quote(value);
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return typeof value; // not in parsed JSON
 }
 
 /** The config file's path for messages: relative to cwd when inside it, else absolute. */

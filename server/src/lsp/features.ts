@@ -13,7 +13,8 @@ export interface DocumentAnalysis {
   text: string;
   findings: Finding[];
   consumers: ConsumerReport[];
-  textOf(filePath: string): string | undefined;
+  /** The text the analysis ran on (a plain function: it is passed around). */
+  textOf: (filePath: string) => string | undefined;
 }
 
 function intersects(a: Range, b: Range): boolean {
@@ -45,7 +46,7 @@ export function codeActions(analysis: DocumentAnalysis, range: Range, only: stri
     if (safe.length) {
       const edits = safe.map((fix) => toWorkspaceEdit(fix, analysis.textOf)).filter((edit) => !!edit);
       const changes: Record<string, TextEdit[]> = {};
-      for (const edit of edits) for (const [uri, list] of Object.entries(edit!.changes ?? {})) (changes[uri] ??= []).push(...list);
+      for (const edit of edits) for (const [uri, list] of Object.entries(edit.changes ?? {})) (changes[uri] ??= []).push(...list);
       actions.push({ title: 'Fix all safe delivery-lint problems', kind: FIX_ALL_KIND, edit: { changes } });
     }
   }

@@ -158,7 +158,7 @@ export class DeliveryLintServer {
     const filePath = pathOf(document.uri);
     this.analyses.delete(document.uri);
     this.pending.delete(document.uri);
-    this.connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+    void this.connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
     if (filePath) this.projectFor(filePath).clearOverlay(filePath);
   }
 
@@ -192,7 +192,7 @@ export class DeliveryLintServer {
   private runPending(): void {
     this.pending.clear();
     if (!this.settings.enable) {
-      for (const uri of this.openUris()) this.connection.sendDiagnostics({ uri, diagnostics: [] });
+      for (const uri of this.openUris()) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
       this.analyses.clear();
       this.sendStatus({ state: 'ready', consumers: 0, message: 'disabled by deliveryLint.enable' });
       return;
@@ -230,7 +230,7 @@ export class DeliveryLintServer {
         consumers,
         textOf: (file) => project.textOf(file),
       });
-      this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: findings.map(toDiagnostic) });
+      void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: findings.map(toDiagnostic) });
     }
     return result.consumers.length;
   }

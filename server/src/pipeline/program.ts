@@ -112,7 +112,7 @@ export function loadProgram(rootFiles: readonly string[], tsconfigPath: string |
   const project = new Project({ compilerOptions: analysisOptions(options), skipFileDependencyResolution: true });
   // Sibling packages of a monorepo that was never installed: map their names to their sources.
   const root = workspaceRoot ?? (tsconfigPath ? path.dirname(tsconfigPath) : undefined);
-  const paths = root ? workspacePaths(root, project.getCompilerOptions().paths as Record<string, string[]> | undefined) : undefined;
+  const paths = root ? workspacePaths(root, project.getCompilerOptions().paths) : undefined;
   if (paths) project.compilerOptions.set({ paths });
   for (const file of rootFiles) project.addSourceFileAtPath(file);
   return { program: project.getProgram().compilerObject, project, tsconfigPath, warnings };

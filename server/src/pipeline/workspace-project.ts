@@ -179,10 +179,10 @@ export class WorkspaceProject {
       getDefaultLibFileName: (options) => path.posix.join(libFolderInMemoryPath, ts.getDefaultLibFileName(options)),
       fileExists: (fileName) => LIB_FILES.has(fileName) || this.overlays.has(fileName) || ts.sys.fileExists(fileName),
       readFile: (fileName) => LIB_FILES.get(fileName) ?? this.overlays.get(fileName) ?? ts.sys.readFile(fileName),
-      readDirectory: ts.sys.readDirectory,
+      readDirectory: (...args) => ts.sys.readDirectory(...args),
       directoryExists: (directory) => directory === libFolderInMemoryPath || ts.sys.directoryExists(directory),
-      getDirectories: ts.sys.getDirectories,
-      realpath: ts.sys.realpath,
+      getDirectories: (directory) => ts.sys.getDirectories(directory),
+      realpath: ts.sys.realpath && ((file) => ts.sys.realpath!(file)),
       useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
     };
   }

@@ -236,7 +236,7 @@ function messageLiterals(expression: ts.Expression | undefined, checker: ts.Type
     }
     const returns = body.statements.filter(ts.isReturnStatement);
     const literals = returns.map((statement) => (statement.expression ? objectLiteral(statement.expression, checker) : undefined));
-    return literals.length && literals.every((literal) => !!literal) ? (literals as ts.ObjectLiteralExpression[]) : undefined;
+    return literals.length && literals.every((literal) => !!literal) ? (literals) : undefined;
   }
   return undefined;
 }

@@ -105,7 +105,7 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
   let clause = catchClauseAt(context, caught.location);
   if (!clause) return undefined;
   // A try inside a loop over items (not the message loop) guards one step; the loop goes on.
-  if (insideItemLoop(consumer, clause.parent as ts.TryStatement)) return undefined;
+  if (insideItemLoop(consumer, clause.parent)) return undefined;
   let handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(clause.block.getText());
   let replied = false;
   for (const event of path.events.slice(start + 1)) {
@@ -123,7 +123,7 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
     }
     if (event.kind === 'effect') {
       const effect = event.effect;
-      const tryStatement = clause.parent as ts.TryStatement;
+      const tryStatement = clause.parent;
       if (reachedWithin(effect, clause.block)) {
         if (effect.description.processing && handsFailureOn(effect, context)) handedOn = true;
         if (!effect.description.processing && /reply/i.test(effect.description.label)) replied = true;
@@ -140,8 +140,8 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
       // `finally { if (ok) ack(msg); else nack(msg) }`: a success flag decides, not this path.
       const inFinally = enclosingFinally(context, settle.location);
       if (inFinally && conditionalWithin(context, settle.location, inFinally.block)) return undefined;
-      if (isPositiveSettle(settle)) return { kind: 'ack', location: settle.handlerLocation, catchLocation: caught.location, clause, settle, effects: enclosedEffects(consumer, clause.parent as ts.TryStatement) };
-      if (drops(consumer, settle)) return { kind: 'drop', location: settle.handlerLocation, catchLocation: caught.location, clause, settle, effects: enclosedEffects(consumer, clause.parent as ts.TryStatement) };
+      if (isPositiveSettle(settle)) return { kind: 'ack', location: settle.handlerLocation, catchLocation: caught.location, clause, settle, effects: enclosedEffects(consumer, clause.parent) };
+      if (drops(consumer, settle)) return { kind: 'drop', location: settle.handlerLocation, catchLocation: caught.location, clause, settle, effects: enclosedEffects(consumer, clause.parent) };
       return undefined; // nack with requeue, dead-letter: handed on
     }
   }
@@ -150,7 +150,7 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
   // sqs-consumer 14+ deletes only a returned message; otherwise it is unsettled-message's.
   if (consumer.registration.settlesByReturn && !path.returnsMessage) return undefined;
   if (answeredOrCrashed(consumer, path, clause)) return undefined;
-  const effects = enclosedEffects(consumer, clause.parent as ts.TryStatement);
+  const effects = enclosedEffects(consumer, clause.parent);
   return { kind: 'return', location: catchReportLocation(caught.location, effects, clause), catchLocation: caught.location, clause, effects };
 }
 
@@ -262,7 +262,7 @@ function callsParameter(block: ts.Block): boolean {
  * on the handler's call that leads into that helper (docs/model.md, "Wrappers, dispatch tables and where findings go").
  */
 function catchReportLocation(catchLocation: SourceLocation, effects: EffectOccurrence[], clause: ts.CatchClause): SourceLocation {
-  const tryStatement = clause.parent as ts.TryStatement;
+  const tryStatement = clause.parent;
   for (const effect of effects) {
     // chain[j] is a call in the j-th function from the handler; the effect is in the last one.
     // The function holding the try is reached through the links before the one inside the try.

@@ -198,7 +198,7 @@ function fixesFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPa
   const anchor = place.before ?? place.append!;
   const style = detectStyle(anchor.getSourceFile().text);
   const statement = (text: string): string => `${text}${style.semicolon}`;
-  const edit = (text: string): FixSuggestion['edits'] => (place!.before ? insertBefore(place!.before, statement(text)) : appendToBlock(place!.append!, [statement(text)]));
+  const edit = (text: string): FixSuggestion['edits'] => (place.before ? insertBefore(place.before, statement(text)) : appendToBlock(place.append!, [statement(text)]));
   const failure = !!caught?.enclosesProcessing;
 
   if (held.kind === 'until-returned') {

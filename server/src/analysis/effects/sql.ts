@@ -126,7 +126,7 @@ function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: readonly t
 export function matchSqlCall(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   if (!link.method || !SQL_METHODS.has(link.method)) return undefined;
   const first = link.argument(0);
-  const text = first && ts.isTaggedTemplateExpression(first) ? staticText(first.template as ts.Expression) : staticText(first, context.checker);
+  const text = first && ts.isTaggedTemplateExpression(first) ? staticText(first.template) : staticText(first, context.checker);
   if (text === undefined) return undefined;
   const statement = parseSql(text);
   if (!statement) return undefined;
@@ -146,7 +146,7 @@ export function matchSqlTemplate(node: ts.TaggedTemplateExpression, context: Mat
   const tag = node.tag;
   const name = ts.isIdentifier(tag) ? tag.text : ts.isPropertyAccessExpression(tag) ? tag.name.text : '';
   if (!SQL_TAGS.test(name)) return undefined;
-  const text = staticText(node.template as ts.Expression);
+  const text = staticText(node.template);
   if (!text) return undefined;
   const statement = parseSql(text);
   if (!statement) return undefined;

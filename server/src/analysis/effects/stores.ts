@@ -113,7 +113,7 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
 }
 
 /** Firestore: FieldValue.increment is relative; add() and doc() without a path create new documents. */
-export function matchFirestore(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+export function matchFirestore(link: CallLink, _context: MatchContext): ClassifiedCall | undefined {
   if (!link.method) return undefined;
   const origin = link.origin() ?? '';
   const firestore = /firebase|firestore/.test(origin) || link.receiverNames.includes('collection') || link.path.some((name) => /firestore/i.test(name));

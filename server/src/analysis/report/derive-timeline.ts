@@ -550,7 +550,7 @@ class TimelineBuilder {
     const where = path.caughtAt ? `The catch on line ${path.caughtAt.line}` : 'The failure path';
     const guard = this.guard;
     const releases = !!guard && guard.kind === 'claim' && path.events.some((event) => event.kind === 'effect' && event.effect.keyText !== undefined && event.effect.keyText === guard.keyText && event.effect.description.class !== 'dedup-record');
-    const release = releases ? ` releases ${guard!.label}` : '';
+    const release = releases ? ` releases ${guard.label}` : '';
     for (const event of path.events) {
       if (event.kind === 'effect' && event.effect.description.category === 'publish' && FAILURE_DESTINATION.test(event.effect.description.destination ?? event.effect.description.label)) {
         return { text: `${where}${release ? `${release} and` : ''} routes it to ${event.effect.description.label}`, routes: true, releases };

@@ -114,7 +114,7 @@ export function staticText(expression: ts.Expression | undefined, checker?: ts.T
   if (ts.isTemplateExpression(value)) {
     return value.head.text + value.templateSpans.map((span) => '${…}' + span.literal.text).join('');
   }
-  if (ts.isTaggedTemplateExpression(value)) return staticText(value.template as ts.Expression, checker, depth);
+  if (ts.isTaggedTemplateExpression(value)) return staticText(value.template, checker, depth);
   if (ts.isBinaryExpression(value) && value.operatorToken.kind === ts.SyntaxKind.PlusToken) {
     const left = staticText(value.left, checker, depth);
     const right = staticText(value.right, checker, depth);
@@ -206,7 +206,7 @@ export function isFunctionWithBody(node: ts.Node | undefined): node is FunctionW
 }
 
 export function isAsyncFunction(node: ts.FunctionLikeDeclaration): boolean {
-  return (ts.getCombinedModifierFlags(node as ts.Declaration) & ts.ModifierFlags.Async) !== 0;
+  return (ts.getCombinedModifierFlags(node) & ts.ModifierFlags.Async) !== 0;
 }
 
 /** A readable name for a function: its declared name, or the variable/property it is assigned to. */

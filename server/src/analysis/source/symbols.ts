@@ -11,7 +11,7 @@ export function resolveFunction(node: ts.Node | undefined, checker: ts.TypeCheck
   if (!node || depth > 6) return undefined;
   if (isFunctionWithBody(node)) return node;
   if (!ts.isExpression(node) && !ts.isIdentifier(node)) return undefined;
-  const expression = unwrap(node as ts.Expression);
+  const expression = unwrap(node);
   if (isFunctionWithBody(expression)) return expression;
   if (ts.isCallExpression(expression)) {
     const callee = unwrap(expression.expression);

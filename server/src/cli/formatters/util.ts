@@ -49,14 +49,15 @@ export function plural(count: number, singular: string, pluralForm = `${singular
   return `${count} ${count === 1 ? singular : pluralForm}`;
 }
 
+/** ANSI colours as plain functions (no `this`), so they can be picked and passed around. */
 export interface Colors {
-  red(text: string): string;
-  yellow(text: string): string;
-  blue(text: string): string;
-  green(text: string): string;
-  dim(text: string): string;
-  bold(text: string): string;
-  underline(text: string): string;
+  red: (text: string) => string;
+  yellow: (text: string) => string;
+  blue: (text: string) => string;
+  green: (text: string) => string;
+  dim: (text: string) => string;
+  bold: (text: string) => string;
+  underline: (text: string) => string;
 }
 
 const sgr = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;

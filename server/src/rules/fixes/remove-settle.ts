@@ -57,8 +57,8 @@ export function settleLoop(consumer: ConsumerReport, settle: SettleOccurrence, c
     const parent: ts.Node = node.parent;
     if (parent.getStart() < range.start || parent.getEnd() > range.end || (parent.getStart() === range.start && parent.getEnd() === range.end)) return undefined;
     // A way out of the loop after the settle, at this level.
-    if ((ts.isBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent)) && ts.isStatement(node as ts.Statement)) {
-      const after = parent.statements.slice(parent.statements.indexOf(node as ts.Statement) + 1);
+    if ((ts.isBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent)) && ts.isStatement(node)) {
+      const after = parent.statements.slice(parent.statements.indexOf(node) + 1);
       if (after.some((next) => ts.isBreakStatement(next) || ts.isReturnStatement(next) || ts.isThrowStatement(next))) return undefined;
     }
     if (ts.isIterationStatement(parent, false) && parent.statement === node) {

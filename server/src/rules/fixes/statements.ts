@@ -4,11 +4,11 @@ import { ts } from 'ts-morph';
 /** The statement that holds a node, directly inside a block. */
 export function statementInBlock(node: ts.Node): ts.Statement | undefined {
   let current: ts.Node | undefined = node;
-  while (current && !(ts.isBlock(current.parent) && ts.isStatement(current as ts.Statement))) {
+  while (current && !(ts.isBlock(current.parent) && ts.isStatement(current))) {
     if (ts.isFunctionLike(current)) return undefined;
     current = current.parent;
   }
-  return current as ts.Statement | undefined;
+  return current;
 }
 
 /** Start of the statement's first line (so moving it takes its indentation and comments). */
