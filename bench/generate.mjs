@@ -62,24 +62,125 @@ function makeRandom(seed) {
 // Names
 
 const SERVICES = [
-  'orders', 'billing', 'inventory', 'shipping', 'catalog', 'customers',
-  'notifications', 'pricing', 'payments', 'fulfillment', 'identity', 'analytics',
+  'orders',
+  'billing',
+  'inventory',
+  'shipping',
+  'catalog',
+  'customers',
+  'notifications',
+  'pricing',
+  'payments',
+  'fulfillment',
+  'identity',
+  'analytics',
 ];
 
 const QUALIFIERS = [
-  'Account', 'Batch', 'Billing', 'Carrier', 'Channel', 'Contract', 'Coupon', 'Credit', 'Customer',
-  'Delivery', 'Discount', 'Dispatch', 'Export', 'Fleet', 'Import', 'Invoice', 'Ledger', 'Loyalty',
-  'Market', 'Member', 'Merchant', 'Order', 'Parcel', 'Partner', 'Payout', 'Plan', 'Portal', 'Price',
-  'Product', 'Promo', 'Quote', 'Region', 'Return', 'Route', 'Sales', 'Seller', 'Service', 'Stock',
-  'Store', 'Supplier', 'Tax', 'Tenant', 'Ticket', 'Transfer', 'Vendor', 'Warehouse', 'Wallet', 'Zone',
+  'Account',
+  'Batch',
+  'Billing',
+  'Carrier',
+  'Channel',
+  'Contract',
+  'Coupon',
+  'Credit',
+  'Customer',
+  'Delivery',
+  'Discount',
+  'Dispatch',
+  'Export',
+  'Fleet',
+  'Import',
+  'Invoice',
+  'Ledger',
+  'Loyalty',
+  'Market',
+  'Member',
+  'Merchant',
+  'Order',
+  'Parcel',
+  'Partner',
+  'Payout',
+  'Plan',
+  'Portal',
+  'Price',
+  'Product',
+  'Promo',
+  'Quote',
+  'Region',
+  'Return',
+  'Route',
+  'Sales',
+  'Seller',
+  'Service',
+  'Stock',
+  'Store',
+  'Supplier',
+  'Tax',
+  'Tenant',
+  'Ticket',
+  'Transfer',
+  'Vendor',
+  'Warehouse',
+  'Wallet',
+  'Zone',
 ];
 const NOUNS = [
-  'Adjustment', 'Allocation', 'Approval', 'Assignment', 'Attempt', 'Audit', 'Balance', 'Booking',
-  'Budget', 'Bundle', 'Campaign', 'Capture', 'Category', 'Change', 'Charge', 'Claim', 'Config',
-  'Dispute', 'Entry', 'Estimate', 'Exception', 'Fee', 'Forecast', 'Group', 'Hold', 'Item', 'Label',
-  'Limit', 'Line', 'Manifest', 'Mapping', 'Note', 'Offer', 'Period', 'Policy', 'Profile', 'Quota',
-  'Rate', 'Reason', 'Record', 'Reservation', 'Rule', 'Schedule', 'Segment', 'Setting', 'Slot',
-  'Snapshot', 'Statement', 'Step', 'Summary', 'Template', 'Threshold', 'Tier', 'Window',
+  'Adjustment',
+  'Allocation',
+  'Approval',
+  'Assignment',
+  'Attempt',
+  'Audit',
+  'Balance',
+  'Booking',
+  'Budget',
+  'Bundle',
+  'Campaign',
+  'Capture',
+  'Category',
+  'Change',
+  'Charge',
+  'Claim',
+  'Config',
+  'Dispute',
+  'Entry',
+  'Estimate',
+  'Exception',
+  'Fee',
+  'Forecast',
+  'Group',
+  'Hold',
+  'Item',
+  'Label',
+  'Limit',
+  'Line',
+  'Manifest',
+  'Mapping',
+  'Note',
+  'Offer',
+  'Period',
+  'Policy',
+  'Profile',
+  'Quota',
+  'Rate',
+  'Reason',
+  'Record',
+  'Reservation',
+  'Rule',
+  'Schedule',
+  'Segment',
+  'Setting',
+  'Slot',
+  'Snapshot',
+  'Statement',
+  'Step',
+  'Summary',
+  'Template',
+  'Threshold',
+  'Tier',
+  'Window',
 ];
 
 const LIFECYCLES = [
@@ -94,9 +195,48 @@ const LIFECYCLES = [
 
 /** Field names by kind, so that a field's name matches its type. */
 const FIELD_POOLS = {
-  string: ['title', 'label', 'code', 'reference', 'externalRef', 'sku', 'email', 'phone', 'locale', 'timezone', 'region', 'category', 'source', 'owner', 'segment', 'team', 'country', 'language', 'slug', 'handle', 'displayName', 'description'],
+  string: [
+    'title',
+    'label',
+    'code',
+    'reference',
+    'externalRef',
+    'sku',
+    'email',
+    'phone',
+    'locale',
+    'timezone',
+    'region',
+    'category',
+    'source',
+    'owner',
+    'segment',
+    'team',
+    'country',
+    'language',
+    'slug',
+    'handle',
+    'displayName',
+    'description',
+  ],
   optString: ['notes', 'comment', 'reason', 'memo', 'approvedBy', 'externalNote', 'parentRef'],
-  number: ['quantity', 'weight', 'score', 'rank', 'capacity', 'threshold', 'ratio', 'duration', 'interval', 'attempts', 'retries', 'position', 'sequence', 'percentage', 'count'],
+  number: [
+    'quantity',
+    'weight',
+    'score',
+    'rank',
+    'capacity',
+    'threshold',
+    'ratio',
+    'duration',
+    'interval',
+    'attempts',
+    'retries',
+    'position',
+    'sequence',
+    'percentage',
+    'count',
+  ],
   boolean: ['enabled', 'archived', 'verified', 'isDefault', 'requiresReview', 'autoRenew', 'visible', 'locked'],
   money: ['price', 'cost', 'fee', 'budget', 'discount', 'tax', 'total', 'balance', 'creditLimit'],
   timestamp: ['deadline', 'startsAt', 'endsAt', 'expiresAt', 'lastSeenAt', 'scheduledAt', 'closedAt'],
@@ -1527,7 +1667,20 @@ export * from './utils';
 // ---------------------------------------------------------------------------------------------
 // Entities
 
-const FIELD_KINDS = ['string', 'number', 'number', 'boolean', 'money', 'timestamp', 'tags', 'optString', 'union', 'address', 'ref', 'ref'];
+const FIELD_KINDS = [
+  'string',
+  'number',
+  'number',
+  'boolean',
+  'money',
+  'timestamp',
+  'tags',
+  'optString',
+  'union',
+  'address',
+  'ref',
+  'ref',
+];
 
 function makeFields(rnd, entity, refCandidates) {
   const used = new Set();
@@ -1565,51 +1718,85 @@ function makeFields(rnd, entity, refCandidates) {
 
 function fieldType(f) {
   switch (f.kind) {
-    case 'string': return 'string';
-    case 'optString': return 'string | undefined';
-    case 'number': return 'number';
-    case 'boolean': return 'boolean';
-    case 'money': return 'Money';
-    case 'timestamp': return 'Timestamp';
-    case 'tags': return 'readonly string[]';
-    case 'union': return f.options.map((o) => `'${o}'`).join(' | ');
-    case 'address': return 'Address';
-    case 'ref': return `${f.target.name}['id']`;
+    case 'string':
+      return 'string';
+    case 'optString':
+      return 'string | undefined';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'money':
+      return 'Money';
+    case 'timestamp':
+      return 'Timestamp';
+    case 'tags':
+      return 'readonly string[]';
+    case 'union':
+      return f.options.map((o) => `'${o}'`).join(' | ');
+    case 'address':
+      return 'Address';
+    case 'ref':
+      return `${f.target.name}['id']`;
   }
   throw new Error(f.kind);
 }
 
 function dtoType(f) {
   switch (f.kind) {
-    case 'optString': return 'string | null';
-    case 'money': case 'address': case 'ref': case 'string': return 'string';
-    case 'timestamp': return 'string';
-    case 'tags': return 'string[]';
-    default: return fieldType(f);
+    case 'optString':
+      return 'string | null';
+    case 'money':
+    case 'address':
+    case 'ref':
+    case 'string':
+      return 'string';
+    case 'timestamp':
+      return 'string';
+    case 'tags':
+      return 'string[]';
+    default:
+      return fieldType(f);
   }
 }
 
 function dtoValue(f, v) {
   switch (f.kind) {
-    case 'optString': return `${v}.${f.name} ?? null`;
-    case 'money': return `formatMoney(${v}.${f.name})`;
-    case 'address': return `formatAddress(${v}.${f.name})`;
-    case 'timestamp': return `formatIso(${v}.${f.name})`;
-    case 'tags': return `[...${v}.${f.name}]`;
-    default: return `${v}.${f.name}`;
+    case 'optString':
+      return `${v}.${f.name} ?? null`;
+    case 'money':
+      return `formatMoney(${v}.${f.name})`;
+    case 'address':
+      return `formatAddress(${v}.${f.name})`;
+    case 'timestamp':
+      return `formatIso(${v}.${f.name})`;
+    case 'tags':
+      return `[...${v}.${f.name}]`;
+    default:
+      return `${v}.${f.name}`;
   }
 }
 
 function readExpr(f) {
   switch (f.kind) {
-    case 'string': case 'optString': return `readString(input, '${f.name}')`;
-    case 'number': case 'timestamp': return `readNumber(input, '${f.name}')`;
-    case 'boolean': return `readBoolean(input, '${f.name}')`;
-    case 'money': return `readMoney(input, '${f.name}')`;
-    case 'tags': return `readStringArray(input, '${f.name}')`;
-    case 'union': return `readOneOf(input, '${f.name}', [${f.options.map((o) => `'${o}'`).join(', ')}] as const)`;
-    case 'address': return `readAddress(input, '${f.name}')`;
-    case 'ref': return `readId<'${f.target.name}'>(input, '${f.name}')`;
+    case 'string':
+    case 'optString':
+      return `readString(input, '${f.name}')`;
+    case 'number':
+    case 'timestamp':
+      return `readNumber(input, '${f.name}')`;
+    case 'boolean':
+      return `readBoolean(input, '${f.name}')`;
+    case 'money':
+      return `readMoney(input, '${f.name}')`;
+    case 'tags':
+      return `readStringArray(input, '${f.name}')`;
+    case 'union':
+      return `readOneOf(input, '${f.name}', [${f.options.map((o) => `'${o}'`).join(', ')}] as const)`;
+    case 'address':
+      return `readAddress(input, '${f.name}')`;
+    case 'ref':
+      return `readId<'${f.target.name}'>(input, '${f.name}')`;
   }
   throw new Error(f.kind);
 }
@@ -1648,7 +1835,9 @@ class Imports {
   render() {
     const lines = [];
     const isPackage = (spec) => !spec.startsWith('.');
-    const specs = [...new Set([...this.values.keys(), ...this.types.keys()])].sort((a, b) => Number(isPackage(b)) - Number(isPackage(a)) || (a < b ? -1 : a > b ? 1 : 0));
+    const specs = [...new Set([...this.values.keys(), ...this.types.keys()])].sort(
+      (a, b) => Number(isPackage(b)) - Number(isPackage(a)) || (a < b ? -1 : a > b ? 1 : 0),
+    );
     for (const spec of specs) {
       const values = this.values.get(spec);
       const types = [...(this.types.get(spec) ?? [])].filter((t) => !values?.has(t));
@@ -1682,9 +1871,16 @@ function modelFile(e) {
   const lines = [];
   lines.push(`/**\n * ${N}: ${e.service} domain model.\n */`);
   lines.push(`export enum ${N}Status {\n${statuses.map((s) => `  ${s} = '${s.toLowerCase()}',`).join('\n')}\n}\n`);
-  lines.push(`export interface ${N}Props {\n  status: ${N}Status;\n${fields.map((f) => `  ${f.name}${f.kind === 'optString' ? '?' : ''}: ${f.kind === 'optString' ? 'string' : fieldType(f)};`).join('\n')}\n}\n`);
-  lines.push(`export interface ${N} extends ${N}Props {\n  readonly id: EntityId<'${N}'>;\n  readonly createdAt: Timestamp;\n  readonly updatedAt: Timestamp;\n  readonly version: number;\n}\n`);
-  const editable = fields.filter((f) => f.kind !== 'ref').slice(0, 4).map((f) => `'${f.name}'`);
+  lines.push(
+    `export interface ${N}Props {\n  status: ${N}Status;\n${fields.map((f) => `  ${f.name}${f.kind === 'optString' ? '?' : ''}: ${f.kind === 'optString' ? 'string' : fieldType(f)};`).join('\n')}\n}\n`,
+  );
+  lines.push(
+    `export interface ${N} extends ${N}Props {\n  readonly id: EntityId<'${N}'>;\n  readonly createdAt: Timestamp;\n  readonly updatedAt: Timestamp;\n  readonly version: number;\n}\n`,
+  );
+  const editable = fields
+    .filter((f) => f.kind !== 'ref')
+    .slice(0, 4)
+    .map((f) => `'${f.name}'`);
   lines.push(`export type ${N}CreateInput = ${N}Props;`);
   lines.push(`export type ${N}UpdateInput = Partial<Pick<${N}Props, ${editable.join(' | ')}>>;\n`);
   lines.push(`export type ${N}Event =
@@ -1698,7 +1894,9 @@ function modelFile(e) {
     const next = statuses.slice(i + 1, i + 3);
     return `  [${N}Status.${s}]: [${next.map((n) => `${N}Status.${n}`).join(', ')}],`;
   });
-  lines.push(`export const ${snake(N).toUpperCase()}_TRANSITIONS: Readonly<Record<${N}Status, readonly ${N}Status[]>> = {\n${trans.join('\n')}\n};\n`);
+  lines.push(
+    `export const ${snake(N).toUpperCase()}_TRANSITIONS: Readonly<Record<${N}Status, readonly ${N}Status[]>> = {\n${trans.join('\n')}\n};\n`,
+  );
   lines.push(`export function canTransition${N}(from: ${N}Status, to: ${N}Status): boolean {
   return ${snake(N).toUpperCase()}_TRANSITIONS[from].includes(to);
 }
@@ -1710,7 +1908,8 @@ function modelFile(e) {
   parse.push(`  const status = readOneOf(input, 'status', Object.values(${N}Status)) ?? ${N}Status.${statuses[0]};`);
   for (const f of fields) {
     parse.push(`  const ${f.name} = ${readExpr(f)};`);
-    if (f.kind !== 'optString') parse.push(`  if (${f.name} === undefined) return err(new ValidationError('${N}', '${f.name} is required'));`);
+    if (f.kind !== 'optString')
+      parse.push(`  if (${f.name} === undefined) return err(new ValidationError('${N}', '${f.name} is required'));`);
   }
   parse.push(`  return ok({ status, ${fields.map((f) => f.name).join(', ')} });`);
   parse.push('}\n');
@@ -1916,7 +2115,9 @@ function serviceMethods(e, rnd, count) {
       .sort((a, b) => b.score - a.score)
       .slice(0, limit);
   }`,
-    (i) => `  async bulkTransition${i}(ids: readonly ${N}['id'][], to: ${N}Status): Promise<{ moved: ${N}[]; failed: Array<{ id: string; reason: string }> }> {
+    (
+      i,
+    ) => `  async bulkTransition${i}(ids: readonly ${N}['id'][], to: ${N}Status): Promise<{ moved: ${N}[]; failed: Array<{ id: string; reason: string }> }> {
     const moved: ${N}[] = [];
     const failed: Array<{ id: string; reason: string }> = [];
     for (const batch of chunk(ids, ${10 + (i % 5) * 5})) {
@@ -1934,7 +2135,9 @@ function serviceMethods(e, rnd, count) {
     const rows = items.map((item) => [item.id, item.status, item.${str.name}, item.${num.name}, formatIso(item.updatedAt)].map(csvEscape).join(','));
     return [header, ...rows].join('\\n');
   }`,
-    (i) => `  async reconcile${i}(incoming: readonly ${N}[]): Promise<{ added: number; changed: number; unchanged: number }> {
+    (
+      i,
+    ) => `  async reconcile${i}(incoming: readonly ${N}[]): Promise<{ added: number; changed: number; unchanged: number }> {
     const current = keyBy(await this.repo.findMany(incoming.map((item) => item.id)), (item) => item.id);
     let added = 0;
     let changed = 0;
@@ -2004,11 +2207,30 @@ function serviceFile(e, rnd, scale) {
   im.type('src/shared/errors.ts', 'DomainError');
   im.value('src/shared/ids.ts', 'newId');
   im.value('src/shared/logger.ts', 'Logger');
-  im.value('src/shared/utils/index.ts', 'sumBy', 'groupBy', 'sortBy', 'by', 'round', 'chunk', 'formatIso', 'csvEscape', 'keyBy', 'DAY_MS', 'partition', 'uniqBy', 'maxBy', 'pipe', 'clamp');
+  im.value(
+    'src/shared/utils/index.ts',
+    'sumBy',
+    'groupBy',
+    'sortBy',
+    'by',
+    'round',
+    'chunk',
+    'formatIso',
+    'csvEscape',
+    'keyBy',
+    'DAY_MS',
+    'partition',
+    'uniqBy',
+    'maxBy',
+    'pipe',
+    'clamp',
+  );
   for (const d of e.deps) im.type(d.paths.service, `${d.name}Service`);
   const count = Math.max(4, Math.round(rnd.int(6, 14) * scale));
   const methods = serviceMethods(e, rnd, count);
-  const depsType = e.deps.length ? `{ ${e.deps.map((d) => `readonly ${lower(d.name)}: ${d.name}Service`).join('; ')} }` : 'Record<string, never>';
+  const depsType = e.deps.length
+    ? `{ ${e.deps.map((d) => `readonly ${lower(d.name)}: ${d.name}Service`).join('; ')} }`
+    : 'Record<string, never>';
   return `${im.render()}
 
 export type ${N}Deps = ${depsType};
@@ -2211,10 +2433,14 @@ export interface ${prefix}Outcome {
     }
     variants.push({ k, name: `${lower(prefix)}K${k}`, params, body, shape, f1, f2 });
   }
-  lines.push(`export type ${prefix}Rule =\n${variants.map((v) => `  | { readonly kind: '${v.name}'; ${v.params} }`).join('\n')};\n`);
+  lines.push(
+    `export type ${prefix}Rule =\n${variants.map((v) => `  | { readonly kind: '${v.name}'; ${v.params} }`).join('\n')};\n`,
+  );
   lines.push(`export type ${prefix}Kind = ${prefix}Rule['kind'];\n`);
   for (const v of variants) {
-    lines.push(`function evaluate${cap(v.name)}(rule: Extract<${prefix}Rule, { kind: '${v.name}' }>, ctx: ${prefix}Context): ${prefix}Outcome {\n${v.body}\n}\n`);
+    lines.push(
+      `function evaluate${cap(v.name)}(rule: Extract<${prefix}Rule, { kind: '${v.name}' }>, ctx: ${prefix}Context): ${prefix}Outcome {\n${v.body}\n}\n`,
+    );
   }
   lines.push(`export function evaluate${prefix}(rule: ${prefix}Rule, ctx: ${prefix}Context): ${prefix}Outcome {
   switch (rule.kind) {
@@ -2224,8 +2450,10 @@ ${variants.map((v) => `    case '${v.name}':\n      return evaluate${cap(v.name)
 `);
   const table = variants.map((v) => {
     if (v.shape === 0) return `  { kind: '${v.name}', min: ${rnd.int(0, 50)}, max: ${rnd.int(60, 500)} },`;
-    if (v.shape === 1) return `  { kind: '${v.name}', regions: ['eu', '${rnd.pick(['us', 'apac', 'latam', 'mea'])}'], factor: ${rnd.int(1, 9)} },`;
-    if (v.shape === 2) return `  { kind: '${v.name}', requiredTags: ['${rnd.pick(['vip', 'new', 'b2b', 'retail'])}'], flag: '${rnd.pick(['fraud', 'hold', 'manual', 'audit'])}' },`;
+    if (v.shape === 1)
+      return `  { kind: '${v.name}', regions: ['eu', '${rnd.pick(['us', 'apac', 'latam', 'mea'])}'], factor: ${rnd.int(1, 9)} },`;
+    if (v.shape === 2)
+      return `  { kind: '${v.name}', requiredTags: ['${rnd.pick(['vip', 'new', 'b2b', 'retail'])}'], flag: '${rnd.pick(['fraud', 'hold', 'manual', 'audit'])}' },`;
     return `  { kind: '${v.name}', weights: { ${v.f1}: ${rnd.int(1, 5)}, ${v.f2}: ${rnd.int(1, 5)} }, threshold: ${rnd.int(100, 900)} },`;
   });
   lines.push(`export const ${snake(prefix).toUpperCase()}: readonly ${prefix}Rule[] = [\n${table.join('\n')}\n];\n`);
@@ -2253,10 +2481,12 @@ export function explain${prefix}(outcome: ${prefix}Outcome): string {
 function libFile(index, rnd, scale) {
   const name = `Lib${index}`;
   const n = Math.max(3, Math.round(rnd.int(5, 12) * scale));
-  const parts = [`import type { Comparator, DeepReadonly, KeysOfType, Result } from '../types';
+  const parts = [
+    `import type { Comparator, DeepReadonly, KeysOfType, Result } from '../types';
 import { ok, err } from '../result';
 import { sortBy, by } from '../utils/array';
-`];
+`,
+  ];
   parts.push(`export interface ${name}Record<T> {
   readonly key: string;
   readonly value: T;
@@ -2328,7 +2558,19 @@ export type ${name}NumericKeys<T> = KeysOfType<T, number>;
 // ---------------------------------------------------------------------------------------------
 // Consumers: the ~1% of files that touch a broker, and their helper chains
 
-const EFFECTS = ['stripe-charge', 'stripe-charge-keyed', 'stripe-refund', 'prisma-create', 'prisma-upsert', 'prisma-increment', 'redis-incr', 'redis-set', 'kafka-publish', 'sql-insert', 'prisma-notification'];
+const EFFECTS = [
+  'stripe-charge',
+  'stripe-charge-keyed',
+  'stripe-refund',
+  'prisma-create',
+  'prisma-upsert',
+  'prisma-increment',
+  'redis-incr',
+  'redis-set',
+  'kafka-publish',
+  'sql-insert',
+  'prisma-notification',
+];
 
 function effectCode(kind, v) {
   // v: name of the command variable inside the last chain function
@@ -2394,10 +2636,29 @@ function consumerFiles(c, rnd) {
   // Chain level 1: application handler (parses the event, may hold the dedup guard).
   const chain = [];
   const dirs = ['application', 'workflows', 'domain', 'services', 'repositories', 'gateways'];
-  const suffix = { application: 'handler', workflows: 'workflow', domain: 'process', services: 'steps', repositories: 'store', gateways: 'gateway' };
+  const suffix = {
+    application: 'handler',
+    workflows: 'workflow',
+    domain: 'process',
+    services: 'steps',
+    repositories: 'store',
+    gateways: 'gateway',
+  };
   for (let level = 1; level <= depth; level++) {
-    const dir = level === depth ? (c.effects.some((k) => k.startsWith('stripe')) ? 'gateways' : 'repositories') : dirs[level - 1];
-    chain.push({ level, dir, file: `src/${service}/${dir}/${name}.${suffix[dir]}${level === depth ? '' : level > 1 && dir === 'repositories' ? level : ''}.ts`, fn: level === 1 ? `handle${Name}` : level === depth ? `apply${Name}` : `${['', '', 'run', 'process', 'execute', 'perform'][level]}${Name}Step${level}`, style: level > 1 && level < depth && rnd.chance(0.4) ? 'class' : 'function' });
+    const dir =
+      level === depth ? (c.effects.some((k) => k.startsWith('stripe')) ? 'gateways' : 'repositories') : dirs[level - 1];
+    chain.push({
+      level,
+      dir,
+      file: `src/${service}/${dir}/${name}.${suffix[dir]}${level === depth ? '' : level > 1 && dir === 'repositories' ? level : ''}.ts`,
+      fn:
+        level === 1
+          ? `handle${Name}`
+          : level === depth
+            ? `apply${Name}`
+            : `${['', '', 'run', 'process', 'execute', 'perform'][level]}${Name}Step${level}`,
+      style: level > 1 && level < depth && rnd.chance(0.4) ? 'class' : 'function',
+    });
   }
   // Make file names unique if two levels landed in the same dir.
   const seen = new Set();
@@ -2463,14 +2724,20 @@ export function tryParse${evt}(raw: string): ${evt} | undefined {
       const v = l.level === 1 ? 'ctx.eventId' : 'command.eventId';
       if (c.guard === 'redis-exists') {
         im.value('src/shared/clients/redis.ts', 'redis');
-        guardPre.push(`  if (await redis.exists(\`evt:\${${v}}\`)) {\n    log.info('duplicate delivery skipped', { eventId: ${v} });\n    return;\n  }`);
+        guardPre.push(
+          `  if (await redis.exists(\`evt:\${${v}}\`)) {\n    log.info('duplicate delivery skipped', { eventId: ${v} });\n    return;\n  }`,
+        );
         guardPost.push(`  await redis.set(\`evt:\${${v}}\`, '1', 'EX', 86400);`);
       } else if (c.guard === 'redis-setnx') {
         im.value('src/shared/clients/redis.ts', 'redis');
-        guardPre.push(`  const claimed = await redis.set(\`evt:\${${v}}\`, '1', 'EX', 86400, 'NX');\n  if (claimed !== 'OK') return;`);
+        guardPre.push(
+          `  const claimed = await redis.set(\`evt:\${${v}}\`, '1', 'EX', 86400, 'NX');\n  if (claimed !== 'OK') return;`,
+        );
       } else if (c.guard === 'db-processed') {
         im.value('src/shared/clients/db.ts', 'db');
-        guardPre.push(`  const seen = await db.processedEvent.findUnique({ where: { id: ${v} } });\n  if (seen) return;`);
+        guardPre.push(
+          `  const seen = await db.processedEvent.findUnique({ where: { id: ${v} } });\n  if (seen) return;`,
+        );
         guardPost.push(`  await db.processedEvent.create({ data: { id: ${v}, consumer: '${topic}' } });`);
       }
     }
@@ -2690,7 +2957,14 @@ export function start${Name}Consumer(): void {
 // ---------------------------------------------------------------------------------------------
 // Main generation
 
-export function generate({ out = DEFAULT_OUT, seed = DEFAULT_SEED, scale = DEFAULT_SCALE, entitiesPerService = 52, consumersPerService = 3, log = console.log } = {}) {
+export function generate({
+  out = DEFAULT_OUT,
+  seed = DEFAULT_SEED,
+  scale = DEFAULT_SCALE,
+  entitiesPerService = 52,
+  consumersPerService = 3,
+  log = console.log,
+} = {}) {
   const rnd = makeRandom(seed);
   const files = new Map();
   const put = (path, content) => {
@@ -2698,34 +2972,56 @@ export function generate({ out = DEFAULT_OUT, seed = DEFAULT_SEED, scale = DEFAU
     files.set(path, content.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n'));
   };
 
-  put('package.json', JSON.stringify({ name: 'platform-services', version: '1.0.0', private: true, description: 'Generated by delivery-lint bench/generate.mjs' }, null, 2) + '\n');
-  put('tsconfig.json', JSON.stringify({
-    compilerOptions: {
-      target: 'ES2022',
-      module: 'node16',
-      moduleResolution: 'node16',
-      lib: ['ES2022'],
-      types: [],
-      strict: true,
-      noEmit: true,
-      esModuleInterop: true,
-      skipLibCheck: false,
-      forceConsistentCasingInFileNames: true,
-      noFallthroughCasesInSwitch: true,
-      // The stubs are ambient `declare module` files; mapping each library to its stub keeps module
-      // resolution inside the project even when a node_modules above it holds the real packages
-      // (which would pull @types/node into the program and clash with types/globals.d.ts).
-      paths: Object.fromEntries(Object.entries(STUB_MODULES).map(([mod, file]) => [mod, [`./${file}`]])),
-    },
-    include: ['src', 'types'],
-  }, null, 2) + '\n');
-  put('README.md', `# platform-services
+  put(
+    'package.json',
+    JSON.stringify(
+      {
+        name: 'platform-services',
+        version: '1.0.0',
+        private: true,
+        description: 'Generated by delivery-lint bench/generate.mjs',
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  put(
+    'tsconfig.json',
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'node16',
+          moduleResolution: 'node16',
+          lib: ['ES2022'],
+          types: [],
+          strict: true,
+          noEmit: true,
+          esModuleInterop: true,
+          skipLibCheck: false,
+          forceConsistentCasingInFileNames: true,
+          noFallthroughCasesInSwitch: true,
+          // The stubs are ambient `declare module` files; mapping each library to its stub keeps module
+          // resolution inside the project even when a node_modules above it holds the real packages
+          // (which would pull @types/node into the program and clash with types/globals.d.ts).
+          paths: Object.fromEntries(Object.entries(STUB_MODULES).map(([mod, file]) => [mod, [`./${file}`]])),
+        },
+        include: ['src', 'types'],
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  put(
+    'README.md',
+    `# platform-services
 
 Generated benchmark project for delivery-lint (\`node bench/generate.mjs\`, seed ${seed}); do not edit.
 It needs no node_modules: the third-party libraries it uses are declared by ambient stubs in
 types/, and tsconfig.json maps each library to its stub with \`paths\` so that a node_modules
 in a parent folder is never consulted.
-`);
+`,
+  );
   for (const [p, c] of Object.entries(STUBS)) put(p, c);
   for (const [p, c] of Object.entries(SHARED)) put(p, c);
 
@@ -2805,9 +3101,15 @@ in a parent folder is never consulted.
     for (let j = 0; j < consumersPerService; j++, ci++) {
       const lib = libs[ci % 3];
       let Name;
-      do Name = `${rnd.pick(list).name}${rnd.pick(['Settled', 'Requested', 'Created', 'Captured', 'Expired', 'Synced', 'Adjusted', 'Placed'])}`;
+      do
+        Name = `${rnd.pick(list).name}${rnd.pick(['Settled', 'Requested', 'Created', 'Captured', 'Expired', 'Synced', 'Adjusted', 'Placed'])}`;
       while (consumers.some((x) => x.Name === Name));
-      const variants = lib === 'amqp' ? ['ack-after', 'ack-before', 'early-return'] : lib === 'sqs' ? ['plain', 'return-message'] : ['plain'];
+      const variants =
+        lib === 'amqp'
+          ? ['ack-after', 'ack-before', 'early-return']
+          : lib === 'sqs'
+            ? ['plain', 'return-message']
+            : ['plain'];
       const depth = 3 + (ci % 4);
       const c = {
         service,
@@ -2831,7 +3133,9 @@ in a parent folder is never consulted.
   const producers = [];
   for (const service of ['orders', 'inventory', 'notifications']) {
     const p = `src/${service}/events/${service}.publisher.ts`;
-    put(p, `import { Kafka } from 'kafkajs';
+    put(
+      p,
+      `import { Kafka } from 'kafkajs';
 import type { Producer, RecordMetadata } from 'kafkajs';
 import { config } from '../../shared/config';
 
@@ -2843,7 +3147,8 @@ export async function publish${cap(service)}Event(type: string, key: string, pay
   await producer.connect();
   return producer.send({ topic: '${service}.events', messages: [{ key, value: JSON.stringify({ type, ...payload }), headers: { 'event-type': type } }] });
 }
-`);
+`,
+    );
     producers.push(p);
   }
 
@@ -2852,11 +3157,31 @@ export async function publish${cap(service)}Event(type: string, key: string, pay
     const list = byService.get(service);
     const folders = ['models', 'repositories', 'services', 'api', 'mappers'];
     for (const folder of folders) {
-      const key = { models: 'model', repositories: 'repository', services: 'service', api: 'controller', mappers: 'mapper' }[folder];
-      put(`src/${service}/${folder}/index.ts`, list.map((e) => `export * from '${importPath(`src/${service}/${folder}/index.ts`, e.paths[key])}';`).join('\n') + '\n');
+      const key = {
+        models: 'model',
+        repositories: 'repository',
+        services: 'service',
+        api: 'controller',
+        mappers: 'mapper',
+      }[folder];
+      put(
+        `src/${service}/${folder}/index.ts`,
+        list
+          .map((e) => `export * from '${importPath(`src/${service}/${folder}/index.ts`, e.paths[key])}';`)
+          .join('\n') + '\n',
+      );
     }
-    put(`src/${service}/rules/index.ts`, rulesByService.get(service).map((p) => `export * from './${p.split('/').pop().replace(/\.ts$/, '')}';`).join('\n') + '\n');
-    put(`src/${service}/index.ts`, ['models', 'services', 'api', 'rules'].map((f) => `export * from './${f}';`).join('\n') + '\n');
+    put(
+      `src/${service}/rules/index.ts`,
+      rulesByService
+        .get(service)
+        .map((p) => `export * from './${p.split('/').pop().replace(/\.ts$/, '')}';`)
+        .join('\n') + '\n',
+    );
+    put(
+      `src/${service}/index.ts`,
+      ['models', 'services', 'api', 'rules'].map((f) => `export * from './${f}';`).join('\n') + '\n',
+    );
 
     // Composition root.
     const mainPath = `src/${service}/main.ts`;
@@ -2870,8 +3195,12 @@ export async function publish${cap(service)}Event(type: string, key: string, pay
       im.value(`src/${service}/repositories/index.ts`, `${e.name}Repository`);
       im.value(`src/${service}/services/index.ts`, `${e.name}Service`);
       im.value(`src/${service}/api/index.ts`, `create${e.name}Routes`);
-      const deps = e.deps.length ? `{ ${e.deps.map((d) => `${lower(d.name)}: ${lower(d.name)}Service`).join(', ')} }` : '{}';
-      body.push(`  const ${lower(e.name)}Service = new ${e.name}Service(new ${e.name}Repository(sql), systemClock, bus, ${deps});`);
+      const deps = e.deps.length
+        ? `{ ${e.deps.map((d) => `${lower(d.name)}: ${lower(d.name)}Service`).join(', ')} }`
+        : '{}';
+      body.push(
+        `  const ${lower(e.name)}Service = new ${e.name}Service(new ${e.name}Repository(sql), systemClock, bus, ${deps});`,
+      );
       body.push(`  routes.push(...create${e.name}Routes(${lower(e.name)}Service));`);
     }
     const starts = [];
@@ -2879,7 +3208,9 @@ export async function publish${cap(service)}Event(type: string, key: string, pay
       im.value(c.consumerFile, `start${c.Name}Consumer`);
       starts.push(`  await start${c.Name}Consumer();`);
     }
-    put(mainPath, `${im.render()}
+    put(
+      mainPath,
+      `${im.render()}
 
 const log = new Logger('${service}.main');
 
@@ -2894,9 +3225,12 @@ export async function start${cap(service)}(): Promise<void> {
   log.info('routes ready', { count: routes.length });
 ${starts.join('\n')}
 }
-`);
+`,
+    );
   }
-  put('src/main.ts', `${SERVICES.map((s) => `import { start${cap(s)} } from './${s}/main';`).join('\n')}
+  put(
+    'src/main.ts',
+    `${SERVICES.map((s) => `import { start${cap(s)} } from './${s}/main';`).join('\n')}
 import { Logger } from './shared/logger';
 
 const log = new Logger('main');
@@ -2911,7 +3245,8 @@ main().catch((error: unknown) => {
   log.error('startup failed', { error: String(error) });
   process.exit(1);
 });
-`);
+`,
+  );
 
   // Write.
   rmSync(out, { recursive: true, force: true });
@@ -2928,7 +3263,9 @@ main().catch((error: unknown) => {
       bytes += Buffer.byteLength(content);
     }
   }
-  const brokerFiles = [...files.keys()].filter((p) => /from '(kafkajs|amqplib|sqs-consumer)'/.test(files.get(p)) && !p.endsWith('.d.ts')).sort();
+  const brokerFiles = [...files.keys()]
+    .filter((p) => /from '(kafkajs|amqplib|sqs-consumer)'/.test(files.get(p)) && !p.endsWith('.d.ts'))
+    .sort();
   const manifest = {
     generatorVersion: GENERATOR_VERSION,
     seed,
@@ -2951,7 +3288,9 @@ main().catch((error: unknown) => {
     })),
   };
   writeFileSync(join(out, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
-  log(`generated ${tsFiles} .ts files, ${lines} lines (${(bytes / 1e6).toFixed(1)} MB), ${consumers.length} consumers, ${brokerFiles.length} files importing a broker into ${out}`);
+  log(
+    `generated ${tsFiles} .ts files, ${lines} lines (${(bytes / 1e6).toFixed(1)} MB), ${consumers.length} consumers, ${brokerFiles.length} files importing a broker into ${out}`,
+  );
   return manifest;
 }
 

@@ -33,11 +33,17 @@ function memoryMb(pid: number | undefined): { rss: number; peak: number } {
 
 /** A consumer file with an unsafe effect in a helper file, found through the CLI's --explain. */
 function pickFiles(): { consumer: string; helper: string } {
-  const run = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), PROJECT, '--format', 'json', '--explain'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), PROJECT, '--format', 'json', '--explain'], {
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+  });
   const { consumers } = JSON.parse(run.stdout) as { consumers: ExplainedConsumer[] };
   for (const consumer of consumers) {
-    const helperEffect = consumer.effects.find((effect) => effect.chain.length > 0 && effect.location.filePath !== consumer.registration.location.filePath);
-    if (helperEffect) return { consumer: consumer.registration.location.filePath, helper: helperEffect.location.filePath };
+    const helperEffect = consumer.effects.find(
+      (effect) => effect.chain.length > 0 && effect.location.filePath !== consumer.registration.location.filePath,
+    );
+    if (helperEffect)
+      return { consumer: consumer.registration.location.filePath, helper: helperEffect.location.filePath };
   }
   throw new Error('no consumer with an effect in a helper file in the bench project');
 }
@@ -67,7 +73,8 @@ async function main(): Promise<void> {
     const edited = (n: number) => `${consumerText}\nexport const benchEdit${n % 2} = ${n};\n`;
     const firstEdit = await timeEdit(client, consumer, consumer, edited(0));
     const edits: number[] = [];
-    for (let n = 1; n <= EDITS; n++) edits.push(await timeEdit(client, consumer, consumer, n % 2 ? consumerText : edited(n)));
+    for (let n = 1; n <= EDITS; n++)
+      edits.push(await timeEdit(client, consumer, consumer, n % 2 ? consumerText : edited(n)));
 
     await client.open(helper, helperText);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -102,7 +109,10 @@ async function main(): Promise<void> {
       [`helper edit, p95 of ${HELPER_EDITS}`, results.helperEditP95Ms, TARGETS.helperP95],
     ] as const;
     console.log(`\nLanguage server on ${path.relative(ROOT, PROJECT)} (didChange → publishDiagnostics)`);
-    for (const [label, value, target] of verdicts) console.log(`  ${label.padEnd(34)} ${String(value).padStart(6)} ms   target ≤ ${target} ms  ${value <= target ? 'met' : 'MISSED'}`);
+    for (const [label, value, target] of verdicts)
+      console.log(
+        `  ${label.padEnd(34)} ${String(value).padStart(6)} ms   target ≤ ${target} ms  ${value <= target ? 'met' : 'MISSED'}`,
+      );
     console.log(`  helper edit, median                ${String(results.helperEditMedianMs).padStart(6)} ms`);
     console.log(`  server memory                      ${results.serverRssMb} MB RSS, ${results.serverPeakMb} MB peak`);
     fs.writeFileSync(path.join(ROOT, 'bench/.generated/lsp-results.json'), JSON.stringify(results, null, 2));

@@ -35,7 +35,8 @@ const resultsPath = join(generatedDir, 'results.json');
 const cliPath = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(root, 'dist', 'cli.js');
 const tscPath = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const peakRssPreload = join(benchDir, 'peak-rss.cjs');
-const BROKER_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"](?:kafkajs|amqplib|sqs-consumer)['"]/m;
+const BROKER_IMPORT =
+  /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"](?:kafkajs|amqplib|sqs-consumer)['"]/m;
 
 function usage(message) {
   if (message) console.error(`bench: ${message}`);
@@ -71,14 +72,25 @@ function readManifest() {
 
 function ensureProject(opts) {
   const manifest = readManifest();
-  const current = manifest && manifest.generatorVersion === GENERATOR_VERSION && manifest.seed === DEFAULT_SEED && manifest.scale === DEFAULT_SCALE;
+  const current =
+    manifest &&
+    manifest.generatorVersion === GENERATOR_VERSION &&
+    manifest.seed === DEFAULT_SEED &&
+    manifest.scale === DEFAULT_SCALE;
   if (opts.skipGenerate) {
     if (!manifest) usage(`--skip-generate, but ${projectRel} has not been generated (run without --skip-generate)`);
-    if (!current) console.log(`note: ${projectRel} comes from generator version ${manifest.generatorVersion}, not ${GENERATOR_VERSION}; using it anyway (--skip-generate)`);
+    if (!current)
+      console.log(
+        `note: ${projectRel} comes from generator version ${manifest.generatorVersion}, not ${GENERATOR_VERSION}; using it anyway (--skip-generate)`,
+      );
     return manifest;
   }
   if (current && !opts.regenerate) return manifest;
-  const why = opts.regenerate ? 'regenerating (--regenerate)' : manifest ? `generator changed (version ${manifest.generatorVersion} -> ${GENERATOR_VERSION})` : 'no generated project yet';
+  const why = opts.regenerate
+    ? 'regenerating (--regenerate)'
+    : manifest
+      ? `generator changed (version ${manifest.generatorVersion} -> ${GENERATOR_VERSION})`
+      : 'no generated project yet';
   console.log(`${why}: generating ${projectRel} ...`);
   return generate({ out: projectDir });
 }
@@ -161,13 +173,19 @@ function summarizeCliJson(text) {
     num(summary.filesAnalyzed) ??
     num(data.filesAnalyzed) ??
     (Array.isArray(data) && data.some((x) => x && Array.isArray(x.messages)) ? data.length : undefined);
-  const consumersCount = (Array.isArray(data.consumers) ? data.consumers.length : num(data.consumers)) ?? num(summary.consumers);
+  const consumersCount =
+    (Array.isArray(data.consumers) ? data.consumers.length : num(data.consumers)) ?? num(summary.consumers);
   const byRule = {};
   for (const f of findings ?? []) {
     const rule = f?.ruleId ?? f?.rule ?? 'unknown';
     byRule[rule] = (byRule[rule] ?? 0) + 1;
   }
-  return { findings: findingsCount, files: filesCount, consumers: consumersCount, byRule: findings ? byRule : undefined };
+  return {
+    findings: findingsCount,
+    files: filesCount,
+    consumers: consumersCount,
+    byRule: findings ? byRule : undefined,
+  };
 }
 
 function num(value) {
@@ -195,7 +213,9 @@ function num(value) {
 /** @returns {Sample} */
 function runCli(run) {
   if (!existsSync(cliPath)) {
-    return { skipped: `${relative(root, cliPath)} not found: the CLI has not been built yet (npm run build bundles server/src/cli/main.ts)` };
+    return {
+      skipped: `${relative(root, cliPath)} not found: the CLI has not been built yet (npm run build bundles server/src/cli/main.ts)`,
+    };
   }
   const m = measureChild('cli', [cliPath, projectRel, '--format', 'json'], run);
   /** @type {Sample} */
@@ -215,9 +235,16 @@ function runTsc(run) {
   const m = measureChild('tsc', [tscPath, '--noEmit', '-p', join(projectRel, 'tsconfig.json')], run);
   const errors = (m.stdout.match(/error TS\d+/g) ?? []).length;
   /** @type {Sample} */
-  const sample = { seconds: m.seconds, cpuSeconds: m.cpuSeconds, peakMb: m.peakMb, exitCode: m.exitCode, typeErrors: errors };
+  const sample = {
+    seconds: m.seconds,
+    cpuSeconds: m.cpuSeconds,
+    peakMb: m.peakMb,
+    exitCode: m.exitCode,
+    typeErrors: errors,
+  };
   if (m.spawnError || m.signal || m.exitCode !== 0) {
-    sample.error = m.spawnError ?? (m.signal ? `killed by ${m.signal}` : `exit code ${m.exitCode}, ${errors} type errors`);
+    sample.error =
+      m.spawnError ?? (m.signal ? `killed by ${m.signal}` : `exit code ${m.exitCode}, ${errors} type errors`);
     sample.stderrTail = tail(m.stdout + m.stderr);
   }
   return sample;
@@ -260,10 +287,17 @@ function main() {
   const opts = parseArgs(process.argv.slice(2));
   const manifest = ensureProject(opts);
   const cpuCount = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
-  console.log(`project: ${projectRel}: ${manifest.tsFiles} .ts files, ${manifest.lines.toLocaleString('en-US')} lines, ${manifest.consumers.length} consumers, ${manifest.brokerFiles.length} files importing a broker (generator v${manifest.generatorVersion})`);
+  console.log(
+    `project: ${projectRel}: ${manifest.tsFiles} .ts files, ${manifest.lines.toLocaleString('en-US')} lines, ${manifest.consumers.length} consumers, ${manifest.brokerFiles.length} files importing a broker (generator v${manifest.generatorVersion})`,
+  );
   const loadBefore = loadavg()[0];
-  console.log(`machine: node ${process.version}, ${cpuCount} cpus, load average ${loadBefore.toFixed(2)}; ${opts.runs} run(s)`);
-  if (loadBefore > cpuCount / 2) console.log(`note: the machine is busy (load average ${loadBefore.toFixed(2)} on ${cpuCount} cpus); timings will be inflated`);
+  console.log(
+    `machine: node ${process.version}, ${cpuCount} cpus, load average ${loadBefore.toFixed(2)}; ${opts.runs} run(s)`,
+  );
+  if (loadBefore > cpuCount / 2)
+    console.log(
+      `note: the machine is busy (load average ${loadBefore.toFixed(2)} on ${cpuCount} cpus); timings will be inflated`,
+    );
   console.log('');
 
   /** @type {{ cli: Sample[]; tsc: Sample[]; prefilter: ReturnType<typeof runPrefilter>[] }} */
@@ -277,16 +311,22 @@ function main() {
       if (run === 1) console.log(`${prefix}CLI: skipped: ${cli.skipped}`);
     } else {
       samples.cli.push(cli);
-      console.log(`${prefix}CLI: ${fmt(cli.seconds)} s (cpu ${fmt(cli.cpuSeconds)} s), peak ${fmt(cli.peakMb, 0)} MB, exit ${cli.exitCode}${cli.error ? `: FAILED (${cli.error})` : cli.parseError ? `: ${cli.parseError}` : `, ${cli.findings ?? '?'} findings`}`);
+      console.log(
+        `${prefix}CLI: ${fmt(cli.seconds)} s (cpu ${fmt(cli.cpuSeconds)} s), peak ${fmt(cli.peakMb, 0)} MB, exit ${cli.exitCode}${cli.error ? `: FAILED (${cli.error})` : cli.parseError ? `: ${cli.parseError}` : `, ${cli.findings ?? '?'} findings`}`,
+      );
       if (cli.stderrTail) console.log(indent(cli.stderrTail));
     }
     const tsc = runTsc(run);
     samples.tsc.push(tsc);
-    console.log(`${prefix}tsc --noEmit: ${fmt(tsc.seconds)} s (cpu ${fmt(tsc.cpuSeconds)} s), peak ${fmt(tsc.peakMb, 0)} MB${tsc.error ? `: ${tsc.error}` : ''}`);
+    console.log(
+      `${prefix}tsc --noEmit: ${fmt(tsc.seconds)} s (cpu ${fmt(tsc.cpuSeconds)} s), peak ${fmt(tsc.peakMb, 0)} MB${tsc.error ? `: ${tsc.error}` : ''}`,
+    );
     if (tsc.stderrTail) console.log(indent(tsc.stderrTail));
     const prefilter = runPrefilter();
     samples.prefilter.push(prefilter);
-    console.log(`${prefix}prefilter: ${fmt(prefilter.seconds, 3)} s, ${prefilter.filesMatched} of ${prefilter.filesScanned} files import a broker`);
+    console.log(
+      `${prefix}prefilter: ${fmt(prefilter.seconds, 3)} s, ${prefilter.filesMatched} of ${prefilter.filesScanned} files import a broker`,
+    );
   }
 
   const cliOk = samples.cli.filter((s) => !s.error);
@@ -295,19 +335,34 @@ function main() {
   const tscSeconds = median(samples.tsc.map((s) => s.seconds));
   const ratio = cliSeconds !== undefined && tscSeconds ? cliSeconds / tscSeconds : undefined;
   const last = cliOk[cliOk.length - 1];
-  const byRule = last?.byRule && Object.keys(last.byRule).length ? Object.entries(last.byRule).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ') : undefined;
+  const byRule =
+    last?.byRule && Object.keys(last.byRule).length
+      ? Object.entries(last.byRule)
+          .sort((a, b) => b[1] - a[1])
+          .map(([r, n]) => `${r} ${n}`)
+          .join(', ')
+      : undefined;
   const prefilterLast = samples.prefilter[samples.prefilter.length - 1];
 
   const rows = [
     ['CLI time (s)', cliSkipped ? 'n/a (not built)' : cliFailed ? 'n/a (failed)' : fmt(cliSeconds)],
     ['tsc --noEmit time (s)', fmt(tscSeconds)],
     ['ratio CLI/tsc', ratio === undefined ? 'n/a' : `${fmt(ratio, 3)} (target <= ${TARGET_RATIO})`],
-    ['CPU time CLI / tsc (s)', `${fmt(median(cliOk.map((s) => s.cpuSeconds)))} / ${fmt(median(samples.tsc.map((s) => s.cpuSeconds)))} (user+sys; steadier than wall time on a busy machine)`],
+    [
+      'CPU time CLI / tsc (s)',
+      `${fmt(median(cliOk.map((s) => s.cpuSeconds)))} / ${fmt(median(samples.tsc.map((s) => s.cpuSeconds)))} (user+sys; steadier than wall time on a busy machine)`,
+    ],
     ['CLI peak RSS (MB)', fmt(median(cliOk.map((s) => s.peakMb)), 0)],
     ['tsc peak RSS (MB)', fmt(median(samples.tsc.map((s) => s.peakMb)), 0)],
-    ['prefilter time (s)', `${fmt(median(samples.prefilter.map((s) => s.seconds)), 3)} (${prefilterLast.filesMatched} of ${prefilterLast.filesScanned} files import a broker)`],
+    [
+      'prefilter time (s)',
+      `${fmt(median(samples.prefilter.map((s) => s.seconds)), 3)} (${prefilterLast.filesMatched} of ${prefilterLast.filesScanned} files import a broker)`,
+    ],
     ['files', `${manifest.tsFiles} in project${last?.files !== undefined ? `; CLI reports ${last.files}` : ''}`],
-    ['consumers', `${manifest.consumers.length} generated${last?.consumers !== undefined ? `; CLI found ${last.consumers}` : ''}`],
+    [
+      'consumers',
+      `${manifest.consumers.length} generated${last?.consumers !== undefined ? `; CLI found ${last.consumers}` : ''}`,
+    ],
     ['findings', last ? `${last.findings ?? 'n/a'}${byRule ? ` (${byRule})` : ''}` : 'n/a'],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
@@ -322,8 +377,14 @@ function main() {
   else if (cliFailed) verdict = 'target missed: the CLI failed on every run';
   else verdict = `target missed: CLI takes ${fmt(ratio, 3)} x tsc (> ${TARGET_RATIO})`;
   const tscErrors = samples.tsc.find((s) => (s.typeErrors ?? 0) > 0 || s.error);
-  if (tscErrors) console.log(`\nwarning: tsc did not pass cleanly on the generated project (${tscErrors.error}); the generator has a bug`);
-  if (tscSeconds !== undefined && (tscSeconds < 15 || tscSeconds > 30)) console.log(`\nnote: tsc took ${fmt(tscSeconds)} s, outside the 15-30 s the project is sized for on a 2-core machine`);
+  if (tscErrors)
+    console.log(
+      `\nwarning: tsc did not pass cleanly on the generated project (${tscErrors.error}); the generator has a bug`,
+    );
+  if (tscSeconds !== undefined && (tscSeconds < 15 || tscSeconds > 30))
+    console.log(
+      `\nnote: tsc took ${fmt(tscSeconds)} s, outside the 15-30 s the project is sized for on a 2-core machine`,
+    );
   console.log(`\n${verdict}`);
 
   const results = {
@@ -356,8 +417,18 @@ function main() {
           byRule: last?.byRule,
           samples: samples.cli,
         },
-    tsc: { seconds: tscSeconds, cpuSeconds: median(samples.tsc.map((s) => s.cpuSeconds)), peakMb: median(samples.tsc.map((s) => s.peakMb)), samples: samples.tsc },
-    prefilter: { seconds: median(samples.prefilter.map((s) => s.seconds)), filesScanned: prefilterLast.filesScanned, filesMatched: prefilterLast.filesMatched, samples: samples.prefilter },
+    tsc: {
+      seconds: tscSeconds,
+      cpuSeconds: median(samples.tsc.map((s) => s.cpuSeconds)),
+      peakMb: median(samples.tsc.map((s) => s.peakMb)),
+      samples: samples.tsc,
+    },
+    prefilter: {
+      seconds: median(samples.prefilter.map((s) => s.seconds)),
+      filesScanned: prefilterLast.filesScanned,
+      filesMatched: prefilterLast.filesMatched,
+      samples: samples.prefilter,
+    },
     ratio,
   };
   writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
@@ -365,7 +436,10 @@ function main() {
 }
 
 function indent(text) {
-  return text.split('\n').map((l) => `    ${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 }
 
 main();

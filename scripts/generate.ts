@@ -23,7 +23,13 @@ export function schemaFile(): Generated {
   const file = path.join(ROOT, 'schemas/delivery-lint.config.schema.json');
   const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as { properties: { rules: { properties: unknown } } };
   schema.properties.rules.properties = Object.fromEntries(
-    allRules.map((rule) => [rule.meta.id, { description: `${rule.meta.description} Default: ${toFileSeverity(rule.meta.defaultSeverity)}.`, $ref: '#/definitions/severity' }]),
+    allRules.map((rule) => [
+      rule.meta.id,
+      {
+        description: `${rule.meta.description} Default: ${toFileSeverity(rule.meta.defaultSeverity)}.`,
+        $ref: '#/definitions/severity',
+      },
+    ]),
   );
   return { file, content: `${JSON.stringify(schema, null, 2)}\n` };
 }
@@ -37,7 +43,10 @@ export function rulesTable(): string {
 }
 
 export function librariesTable(): string {
-  const rows = LIBRARIES.map((library) => `| ${library.info.displayName} | ${library.info.registration} | ${library.info.ackModes} | ${library.info.identity} |`);
+  const rows = LIBRARIES.map(
+    (library) =>
+      `| ${library.info.displayName} | ${library.info.registration} | ${library.info.ackModes} | ${library.info.identity} |`,
+  );
   return ['| library | registration | ack mode | message identity |', '|---|---|---|---|', ...rows].join('\n');
 }
 
@@ -56,8 +65,13 @@ function ackModeVariants(value: ByAckMode<string> | undefined): string[] {
 }
 
 function heldText(held: HeldUnsettled | undefined): string {
-  if (!held) return 'not held: not settling is the broker\'s timed retry, or the library settles';
-  const extra = [held.exceptionCaughtBy ? `an exception escaping the handler leaves it held too (${held.exceptionCaughtBy} catches it)` : '', held.cancelledWithoutMessage ? 'the handler is called without a message when the consumer is cancelled' : ''].filter(Boolean);
+  if (!held) return "not held: not settling is the broker's timed retry, or the library settles";
+  const extra = [
+    held.exceptionCaughtBy
+      ? `an exception escaping the handler leaves it held too (${held.exceptionCaughtBy} catches it)`
+      : '',
+    held.cancelledWithoutMessage ? 'the handler is called without a message when the consumer is cancelled' : '',
+  ].filter(Boolean);
   return [`held (\`${held.kind}\`): ${held.explanation}`, ...extra].join('; ');
 }
 
@@ -67,12 +81,18 @@ function codeText(traits: LibraryTraits): string {
   const parts: string[] = [];
   if (code.settle) {
     const settle = code.settle;
-    const calls = [settle.ack, settle.nackRequeue, settle.nackDrop].filter((call): call is string => !!call).map((call) => `\`${call}\``);
-    parts.push(`settles ${settle.via === 'copy' ? 'by copying the handler\'s own settle call' : `via the ${settle.via}${calls.length ? `: ${calls.join(', ')}` : ''}`}${settle.fallback ? ` (without a settle to copy: from the ${settle.fallback})` : ''}`);
+    const calls = [settle.ack, settle.nackRequeue, settle.nackDrop]
+      .filter((call): call is string => !!call)
+      .map((call) => `\`${call}\``);
+    parts.push(
+      `settles ${settle.via === 'copy' ? "by copying the handler's own settle call" : `via the ${settle.via}${calls.length ? `: ${calls.join(', ')}` : ''}`}${settle.fallback ? ` (without a settle to copy: from the ${settle.fallback})` : ''}`,
+    );
   }
-  if (code.guardSettlesThroughRegistration) parts.push('the dedup guard acks a duplicate and nacks a message in progress through the registration\'s channel');
+  if (code.guardSettlesThroughRegistration)
+    parts.push("the dedup guard acks a duplicate and nacks a message in progress through the registration's channel");
   if (code.guardReturnsMessage) parts.push('the dedup guard returns the message on the "seen" path');
-  if (code.identityHashFallback) parts.push(`the dedup key falls back to a hash of \`message.${code.identityHashFallback}\``);
+  if (code.identityHashFallback)
+    parts.push(`the dedup key falls back to a hash of \`message.${code.identityHashFallback}\``);
   if (code.manualAckOption) parts.push(`manual ack sets \`${code.manualAckOption}: false\``);
   if (code.sendOffsetsFix) parts.push('the exactly-once fix adds `transaction.sendOffsets`');
   return parts.join('; ');
@@ -88,9 +108,22 @@ function traitRows(traits: LibraryTraits): string[] {
     ['a failure reaching the library', traits.failureOutcome],
     ['dead letters', traits.deadLetter],
     ['unsettled messages', heldText(traits.holdsUnsettled)],
-    ['a second settle', traits.secondSettle ? ackModeVariants(traits.secondSettle).join(' · ') : 'harmless: not reported'],
-    ['acked on delivery', traits.autoAck ? `${traits.autoAck.reason}${traits.autoAck.remedy ? `. Remedy: ${traits.autoAck.remedy}` : ''}` : '—'],
-    ['a settle that drops', traits.drop ? `${traits.drop.explanation}. Fix: ${traits.drop.redeliver.title} (\`${traits.drop.redeliver.call}\`)` : '—'],
+    [
+      'a second settle',
+      traits.secondSettle ? ackModeVariants(traits.secondSettle).join(' · ') : 'harmless: not reported',
+    ],
+    [
+      'acked on delivery',
+      traits.autoAck
+        ? `${traits.autoAck.reason}${traits.autoAck.remedy ? `. Remedy: ${traits.autoAck.remedy}` : ''}`
+        : '—',
+    ],
+    [
+      'a settle that drops',
+      traits.drop
+        ? `${traits.drop.explanation}. Fix: ${traits.drop.redeliver.title} (\`${traits.drop.redeliver.call}\`)`
+        : '—',
+    ],
     ['offsets in a producer transaction', traits.transactionalOffsets ? 'yes: `exactly-once-incomplete` applies' : '—'],
     ['code the fixes write', codeText(traits)],
   ];
@@ -116,8 +149,14 @@ export function libraryTraitsSection(): string {
       '',
     ];
     if (!library.traitsByTransport) return [...lines, ...traitRows(library.traits), ''];
-    lines.push('The traits depend on the transport, read from the bootstrap. When no bootstrap names it, the consumer is incomplete (no rule judges it) and these hold:', '', ...traitRows(library.traits), '');
-    for (const [transport, traits] of Object.entries(library.traitsByTransport)) lines.push(`#### ${library.info.id} over ${transport}`, '', ...traitRows(traits), '');
+    lines.push(
+      'The traits depend on the transport, read from the bootstrap. When no bootstrap names it, the consumer is incomplete (no rule judges it) and these hold:',
+      '',
+      ...traitRows(library.traits),
+      '',
+    );
+    for (const [transport, traits] of Object.entries(library.traitsByTransport))
+      lines.push(`#### ${library.info.id} over ${transport}`, '', ...traitRows(traits), '');
     return lines;
   });
   return [...summary, '', ...sections].join('\n').trimEnd();
@@ -135,7 +174,14 @@ export function docsIndex(): Generated {
     '',
     '<!-- Generated by `npm run generate` from the rule files in server/src/rules/. Do not edit. -->',
     '',
-    ...allRules.flatMap((rule) => [`## [${rule.meta.id}](${rule.meta.id}.md)`, '', `Default: **${toFileSeverity(rule.meta.defaultSeverity)}**. ${rule.meta.description}`, '', rule.meta.rationale, '']),
+    ...allRules.flatMap((rule) => [
+      `## [${rule.meta.id}](${rule.meta.id}.md)`,
+      '',
+      `Default: **${toFileSeverity(rule.meta.defaultSeverity)}**. ${rule.meta.description}`,
+      '',
+      rule.meta.rationale,
+      '',
+    ]),
   ];
   return { file: path.join(ROOT, 'docs/rules/README.md'), content: lines.join('\n') };
 }
@@ -171,9 +217,9 @@ export const COMMAND_TITLES: Record<keyof typeof COMMANDS, string> = {
 /** Commands that need arguments (the code lens passes them) stay out of the command palette. */
 const COMMANDS_NEEDING_ARGUMENTS: (keyof typeof COMMANDS)[] = ['explainConsumer'];
 
-
 export const GUARD_STRATEGIES: Record<string, string> = {
-  redis: 'Claim the message ID with Redis `SET NX` and a short lease, release the claim when processing fails, mark it done afterwards.',
+  redis:
+    'Claim the message ID with Redis `SET NX` and a short lease, release the claim when processing fails, mark it done afterwards.',
   sql: 'Insert the message ID into a processed-events (inbox) table with a unique key, in the same transaction as the effects.',
   powertools: 'Wrap the handler with AWS Lambda Powertools `makeIdempotent`.',
   memory: 'An in-memory `Map`: for tests only, it forgets on restart and is not shared between instances.',
@@ -217,29 +263,42 @@ export function extensionContributes(): Record<string, unknown> {
           order: 1,
           additionalProperties: false,
           markdownDescription:
-            'Severity per rule, over the `rules` of `delivery-lint.config.json`. A rule not listed here keeps the config file\'s severity, or its default.',
+            "Severity per rule, over the `rules` of `delivery-lint.config.json`. A rule not listed here keeps the config file's severity, or its default.",
           properties: rules,
         },
         [`${SETTINGS_SECTION}.guardStrategy`]: {
           type: ['string', 'null'],
           enum: [...Object.keys(GUARD_STRATEGIES), null],
-          markdownEnumDescriptions: [...Object.values(GUARD_STRATEGIES), 'Use `guardStrategy` from `delivery-lint.config.json` (default `redis`).'],
+          markdownEnumDescriptions: [
+            ...Object.values(GUARD_STRATEGIES),
+            'Use `guardStrategy` from `delivery-lint.config.json` (default `redis`).',
+          ],
           default: null,
           order: 2,
-          markdownDescription: 'How the "insert a dedup guard" quick-fix of `missing-event-id-check` records processed message IDs. Unset: the project\'s `delivery-lint.config.json` decides.',
+          markdownDescription:
+            'How the "insert a dedup guard" quick-fix of `missing-event-id-check` records processed message IDs. Unset: the project\'s `delivery-lint.config.json` decides.',
         },
         [`${SETTINGS_SECTION}.trace.server`]: {
           type: 'string',
           enum: ['off', 'messages', 'verbose'],
-          enumDescriptions: ['No tracing.', 'Trace the names of requests and notifications.', 'Trace every message with its parameters.'],
+          enumDescriptions: [
+            'No tracing.',
+            'Trace the names of requests and notifications.',
+            'Trace every message with its parameters.',
+          ],
           default: 'off',
           order: 3,
           scope: 'window',
-          description: 'Traces the communication between VS Code and the delivery-lint language server in the delivery-lint output.',
+          description:
+            'Traces the communication between VS Code and the delivery-lint language server in the delivery-lint output.',
         },
       },
     },
-    commands: commandEntries.map(([key, command]) => ({ command, title: COMMAND_TITLES[key], category: 'delivery-lint' })),
+    commands: commandEntries.map(([key, command]) => ({
+      command,
+      title: COMMAND_TITLES[key],
+      category: 'delivery-lint',
+    })),
     menus: {
       commandPalette: COMMANDS_NEEDING_ARGUMENTS.map((key) => ({ command: COMMANDS[key], when: 'false' })),
     },
@@ -249,7 +308,10 @@ export function extensionContributes(): Record<string, unknown> {
 }
 
 export function activationEvents(): string[] {
-  return [...LANGUAGE_IDS.map((language) => `onLanguage:${language}`), 'workspaceContains:**/delivery-lint.config.json'];
+  return [
+    ...LANGUAGE_IDS.map((language) => `onLanguage:${language}`),
+    'workspaceContains:**/delivery-lint.config.json',
+  ];
 }
 
 /** package.json with its `contributes` and `activationEvents` regenerated; other fields untouched. */

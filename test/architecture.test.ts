@@ -27,16 +27,52 @@ interface Layer {
 }
 
 export const LAYERS: readonly Layer[] = [
-  { folder: 'server/src/model/', rank: 1, owns: 'plain data: the consumer report, occurrences, locations, findings, fixes, the crash timeline, library traits' },
-  { folder: 'server/src/config/', rank: 2, owns: 'delivery-lint.config.json: its types, parsing and validation (against the rule ids it is given)' },
-  { folder: 'server/src/analysis/source/', rank: 3, owns: 'reading TypeScript: AST, symbol and checker helpers, message-derived values, comment directives' },
+  {
+    folder: 'server/src/model/',
+    rank: 1,
+    owns: 'plain data: the consumer report, occurrences, locations, findings, fixes, the crash timeline, library traits',
+  },
+  {
+    folder: 'server/src/config/',
+    rank: 2,
+    owns: 'delivery-lint.config.json: its types, parsing and validation (against the rule ids it is given)',
+  },
+  {
+    folder: 'server/src/analysis/source/',
+    rank: 3,
+    owns: 'reading TypeScript: AST, symbol and checker helpers, message-derived values, comment directives',
+  },
   { folder: 'server/src/analysis/effects/', rank: 4, owns: 'effect classification: one file per family of APIs' },
-  { folder: 'server/src/analysis/handler/', rank: 5, owns: 'a handler as a step tree: the flow builder, guards, transactions' },
-  { folder: 'server/src/analysis/libraries/', rank: 6, owns: 'one module per broker library (recognition, settles, identity, traits), wrappers' },
-  { folder: 'server/src/analysis/paths/', rank: 7, owns: 'the path enumerator: step tree to occurrences and control-flow paths' },
-  { folder: 'server/src/analysis/report/', rank: 8, owns: 'the consumer report, semantics, the crash timeline, the ordering facts rules share' },
-  { folder: 'server/src/rules/', rank: 9, owns: 'one file per rule, its messages and fixes; the registry, the runner, the wording helpers' },
-  { folder: 'server/src/pipeline/', rank: 10, owns: 'files, prefilter, program loading, analyzeFiles, runLint, the server\'s incremental project' },
+  {
+    folder: 'server/src/analysis/handler/',
+    rank: 5,
+    owns: 'a handler as a step tree: the flow builder, guards, transactions',
+  },
+  {
+    folder: 'server/src/analysis/libraries/',
+    rank: 6,
+    owns: 'one module per broker library (recognition, settles, identity, traits), wrappers',
+  },
+  {
+    folder: 'server/src/analysis/paths/',
+    rank: 7,
+    owns: 'the path enumerator: step tree to occurrences and control-flow paths',
+  },
+  {
+    folder: 'server/src/analysis/report/',
+    rank: 8,
+    owns: 'the consumer report, semantics, the crash timeline, the ordering facts rules share',
+  },
+  {
+    folder: 'server/src/rules/',
+    rank: 9,
+    owns: 'one file per rule, its messages and fixes; the registry, the runner, the wording helpers',
+  },
+  {
+    folder: 'server/src/pipeline/',
+    rank: 10,
+    owns: "files, prefilter, program loading, analyzeFiles, runLint, the server's incremental project",
+  },
   { folder: 'server/src/cli/', rank: 11, owns: 'the command line and its formatters' },
   { folder: 'server/src/lsp/', rank: 11, owns: 'the language server: the only code that knows LSP' },
   { folder: 'client/src/', rank: 12, owns: 'the VS Code extension: talks to the server over LSP only' },
@@ -141,7 +177,11 @@ function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
 
 /** The layer table as ARCHITECTURE.md quotes it. */
 export function layerTable(): string {
-  return ['| rank | folder | owns |', '|---|---|---|', ...LAYERS.map((layer) => `| ${layer.rank} | \`${layer.folder}\` | ${layer.owns} |`)].join('\n');
+  return [
+    '| rank | folder | owns |',
+    '|---|---|---|',
+    ...LAYERS.map((layer) => `| ${layer.rank} | \`${layer.folder}\` | ${layer.owns} |`),
+  ].join('\n');
 }
 
 describe('architecture', () => {
@@ -149,7 +189,11 @@ describe('architecture', () => {
 
   test('every file of server/src and client/src belongs to a layer', () => {
     const orphans = sources.filter((source) => !layerOf(source.file)).map((source) => source.file);
-    assert.deepEqual(orphans, [], 'files outside every layer of LAYERS: add the folder to the table (and to ARCHITECTURE.md)');
+    assert.deepEqual(
+      orphans,
+      [],
+      'files outside every layer of LAYERS: add the folder to the table (and to ARCHITECTURE.md)',
+    );
   });
 
   test('no import cycle between files (type-only imports included)', () => {
@@ -164,7 +208,10 @@ describe('architecture', () => {
       for (const target of source.files) {
         const to = layerOf(target);
         if (!to || to === from) continue;
-        if (to.rank >= from.rank) violations.push(`${source.file} (${from.folder}, rank ${from.rank}) imports ${target} (${to.folder}, rank ${to.rank})`);
+        if (to.rank >= from.rank)
+          violations.push(
+            `${source.file} (${from.folder}, rank ${from.rank}) imports ${target} (${to.folder}, rank ${to.rank})`,
+          );
       }
     }
     assert.deepEqual(violations, [], `imports against the layering:\n${violations.join('\n')}`);
@@ -173,14 +220,25 @@ describe('architecture', () => {
   test('the client imports nothing of the server but the model and the LSP protocol', () => {
     const violations = sources
       .filter((source) => source.file.startsWith('client/src/'))
-      .flatMap((source) => source.files.filter((target) => !target.startsWith('client/src/') && !CLIENT_MAY_IMPORT.some((allowed) => target.startsWith(allowed))).map((target) => `${source.file} imports ${target}`));
+      .flatMap((source) =>
+        source.files
+          .filter(
+            (target) =>
+              !target.startsWith('client/src/') && !CLIENT_MAY_IMPORT.some((allowed) => target.startsWith(allowed)),
+          )
+          .map((target) => `${source.file} imports ${target}`),
+      );
     assert.deepEqual(violations, []);
   });
 
   test('the model is plain data: it imports no package and nothing outside itself', () => {
     const violations = sources
       .filter((source) => source.file.startsWith('server/src/model/'))
-      .flatMap((source) => [...source.packages, ...source.files.filter((target) => !target.startsWith('server/src/model/'))].map((target) => `${source.file} imports ${target}`));
+      .flatMap((source) =>
+        [...source.packages, ...source.files.filter((target) => !target.startsWith('server/src/model/'))].map(
+          (target) => `${source.file} imports ${target}`,
+        ),
+      );
     assert.deepEqual(violations, []);
   });
 
@@ -189,7 +247,8 @@ describe('architecture', () => {
     for (const source of sources) {
       for (const name of source.packages) {
         const owner = PACKAGE_OWNERS.find((entry) => entry.pattern.test(name));
-        if (owner && !source.file.startsWith(owner.folder)) violations.push(`${source.file} imports ${name} (only ${owner.folder} may)`);
+        if (owner && !source.file.startsWith(owner.folder))
+          violations.push(`${source.file} imports ${name} (only ${owner.folder} may)`);
       }
     }
     assert.deepEqual(violations, []);
@@ -199,6 +258,10 @@ describe('architecture', () => {
     const text = fs.readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8');
     const match = /<!-- layers:start -->\n([\s\S]*?)\n<!-- layers:end -->/.exec(text);
     assert.ok(match, 'ARCHITECTURE.md lacks the <!-- layers:start --> … <!-- layers:end --> markers');
-    assert.equal(match[1], layerTable(), 'the layer table in ARCHITECTURE.md differs from LAYERS in test/architecture.test.ts');
+    assert.equal(
+      match[1],
+      layerTable(),
+      'the layer table in ARCHITECTURE.md differs from LAYERS in test/architecture.test.ts',
+    );
   });
 });

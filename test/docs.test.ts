@@ -33,7 +33,9 @@ function folded(text: string): string {
   return text.replace(/\n\s*(\*|\/\/)\s*/g, ' ');
 }
 
-const sources = SOURCE_FOLDERS.flatMap((folder) => filesUnder(folder, /\.(ts|mjs|cjs|js)$/)).filter((file) => !file.includes('/.generated/'));
+const sources = SOURCE_FOLDERS.flatMap((folder) => filesUnder(folder, /\.(ts|mjs|cjs|js)$/)).filter(
+  (file) => !file.includes('/.generated/'),
+);
 const docs = DOCS.flatMap((entry) => filesUnder(entry, /\.md$/));
 
 test('every docs/ file the code and docs name exists', () => {
@@ -61,7 +63,9 @@ test('every section of docs/model.md that a citation names is one of its heading
 });
 
 test('no source comment cites the model by a file outside the repository', () => {
-  const outside = sources.filter((file) => /RULES\.md|\/work\/shared/.test(fs.readFileSync(path.join(ROOT, file), 'utf8')));
+  const outside = sources.filter((file) =>
+    /RULES\.md|\/work\/shared/.test(fs.readFileSync(path.join(ROOT, file), 'utf8')),
+  );
   assert.deepEqual(outside, []);
 });
 

@@ -11,11 +11,19 @@ interface EslintResult {
 }
 
 test('the README main command finds exactly the bugs planted in examples/ (examples/README.md)', () => {
-  const run = spawnSync(process.execPath, ['dist/cli.js', 'examples/', '--format', 'json'], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['dist/cli.js', 'examples/', '--format', 'json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   assert.equal(run.status, 1, `expected exit 1 (errors found); stderr: ${run.stderr}`);
   const results = JSON.parse(run.stdout) as EslintResult[];
   const found = results
-    .flatMap((result) => result.messages.map((message) => `${path.relative(path.join(ROOT, 'examples/src'), result.filePath)}:${message.line} ${message.ruleId}`))
+    .flatMap((result) =>
+      result.messages.map(
+        (message) =>
+          `${path.relative(path.join(ROOT, 'examples/src'), result.filePath)}:${message.line} ${message.ruleId}`,
+      ),
+    )
     .sort();
   assert.deepEqual(found, [
     'bullmq/dunning.processor.ts:12 missing-event-id-check',
@@ -38,21 +46,39 @@ test('the README main command finds exactly the bugs planted in examples/ (examp
 });
 
 test('the examples explain: every supported library appears, with a correct and a buggy consumer', () => {
-  const run = spawnSync(process.execPath, ['dist/cli.js', 'examples/', '--format', 'json', '--explain'], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['dist/cli.js', 'examples/', '--format', 'json', '--explain'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   const output = JSON.parse(run.stdout) as { consumers: { registration: { library: string } }[] };
   const libraries = output.consumers.map((consumer) => consumer.registration.library).sort();
   assert.deepEqual(libraries, [
-    'amqplib', 'amqplib',
-    'azure-service-bus', 'azure-service-bus',
-    'bullmq', 'bullmq',
-    'client-sqs', 'client-sqs',
-    'confluent-kafka', 'confluent-kafka',
-    'google-pubsub', 'google-pubsub',
-    'kafkajs', 'kafkajs', 'kafkajs', 'kafkajs',
-    'lambda-sqs', 'lambda-sqs',
-    'nats-jetstream', 'nats-jetstream',
-    'nestjs-microservices', 'nestjs-microservices',
-    'redis-streams', 'redis-streams', 'redis-streams',
-    'sqs-consumer', 'sqs-consumer',
+    'amqplib',
+    'amqplib',
+    'azure-service-bus',
+    'azure-service-bus',
+    'bullmq',
+    'bullmq',
+    'client-sqs',
+    'client-sqs',
+    'confluent-kafka',
+    'confluent-kafka',
+    'google-pubsub',
+    'google-pubsub',
+    'kafkajs',
+    'kafkajs',
+    'kafkajs',
+    'kafkajs',
+    'lambda-sqs',
+    'lambda-sqs',
+    'nats-jetstream',
+    'nats-jetstream',
+    'nestjs-microservices',
+    'nestjs-microservices',
+    'redis-streams',
+    'redis-streams',
+    'redis-streams',
+    'sqs-consumer',
+    'sqs-consumer',
   ]);
 });

@@ -50,12 +50,16 @@ test('every rule has a docs page and a row in the README table', () => {
 
 test('the libraries table lists every library module', () => {
   const table = librariesTable();
-  for (const name of ['kafkajs', 'amqplib', 'sqs-consumer']) assert.ok(table.includes(name), `${name} missing from the table`);
+  for (const name of ['kafkajs', 'amqplib', 'sqs-consumer'])
+    assert.ok(table.includes(name), `${name} missing from the table`);
 });
 
 test('package.json contributes a setting per rule, with its default severity and docs link', () => {
   const properties = manifest.contributes.configuration.properties;
-  assert.deepEqual(Object.keys(properties).sort(), ['enable', 'guardStrategy', 'rules', 'trace.server'].map((name) => `${SETTINGS_SECTION}.${name}`).sort());
+  assert.deepEqual(
+    Object.keys(properties).sort(),
+    ['enable', 'guardStrategy', 'rules', 'trace.server'].map((name) => `${SETTINGS_SECTION}.${name}`).sort(),
+  );
   assert.equal(properties['deliveryLint.enable'].type, 'boolean');
   assert.equal(properties['deliveryLint.enable'].default, true);
   const rules = properties['deliveryLint.rules'];
@@ -63,7 +67,10 @@ test('package.json contributes a setting per rule, with its default severity and
   // An empty default: only rules the user sets override delivery-lint.config.json.
   assert.deepEqual(rules.default, {});
   const ruleSettings = rules.properties ?? {};
-  assert.deepEqual(Object.keys(ruleSettings), allRules.map((rule) => rule.meta.id));
+  assert.deepEqual(
+    Object.keys(ruleSettings),
+    allRules.map((rule) => rule.meta.id),
+  );
   for (const rule of allRules) {
     const setting = ruleSettings[rule.meta.id];
     assert.deepEqual(setting.enum, ['off', 'warn', 'error', 'info']);
@@ -87,8 +94,15 @@ test('package.json contributes every command of protocol.ts, the schema and the 
     assert.equal(entry.category, 'delivery-lint');
     assert.ok(entry.title && Object.values(COMMAND_TITLES).includes(entry.title));
   }
-  assert.ok(menus.commandPalette.some((entry: { command: string; when: string }) => entry.command === COMMANDS.explainConsumer && entry.when === 'false'));
-  assert.deepEqual(jsonValidation, [{ fileMatch: 'delivery-lint.config.json', url: './schemas/delivery-lint.config.schema.json' }]);
+  assert.ok(
+    menus.commandPalette.some(
+      (entry: { command: string; when: string }) =>
+        entry.command === COMMANDS.explainConsumer && entry.when === 'false',
+    ),
+  );
+  assert.deepEqual(jsonValidation, [
+    { fileMatch: 'delivery-lint.config.json', url: './schemas/delivery-lint.config.schema.json' },
+  ]);
   assert.ok(fs.existsSync(jsonValidation[0].url));
   assert.deepEqual(grammars, [
     {
@@ -104,10 +118,16 @@ test('the extension manifest runs the bundled client and declares what it needs'
   assert.equal(manifest.main, './dist/extension.js');
   assert.deepEqual(manifest.capabilities.untrustedWorkspaces, { supported: true });
   assert.ok(manifest.repository?.url);
-  assert.match(manifest.scripts.package, /build\.mjs --production && vsce package --no-dependencies -o delivery-lint\.vsix/);
+  assert.match(
+    manifest.scripts.package,
+    /build\.mjs --production && vsce package --no-dependencies -o delivery-lint\.vsix/,
+  );
   assert.ok(fs.existsSync('LICENSE'));
 });
 
 test('the explainer panel knows every rule', () => {
-  assert.deepEqual(RULES.map((rule) => rule.id), allRules.map((rule) => rule.meta.id));
+  assert.deepEqual(
+    RULES.map((rule) => rule.id),
+    allRules.map((rule) => rule.meta.id),
+  );
 });

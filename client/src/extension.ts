@@ -8,8 +8,22 @@
  * That is why package.json declares `capabilities.untrustedWorkspaces.supported: true`.
  */
 import * as vscode from 'vscode';
-import { LanguageClient, LanguageClientOptions, RevealOutputChannelOn, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
-import { COMMANDS, CONSUMER_REPORTS_REQUEST, ConsumerReportsParams, SETTINGS_SECTION, STATUS_NOTIFICATION, StatusParams } from '../../server/src/lsp/protocol';
+import {
+  LanguageClient,
+  LanguageClientOptions,
+  RevealOutputChannelOn,
+  ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import {
+  COMMANDS,
+  CONSUMER_REPORTS_REQUEST,
+  ConsumerReportsParams,
+  SETTINGS_SECTION,
+  STATUS_NOTIFICATION,
+  StatusParams,
+} from '../../server/src/lsp/protocol';
 import { documentSelector, LANGUAGE_IDS, WATCHED_FILES } from './languages';
 import { ExplainerPanel, PanelHost } from './panel/panel';
 import type { PanelConsumer } from './panel/panel-data';
@@ -29,7 +43,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    debug: {
+      module: serverModule,
+      transport: TransportKind.ipc,
+      options: { execArgv: ['--nolazy', '--inspect=6019'] },
+    },
   };
   const watchers = WATCHED_FILES.map((pattern) => vscode.workspace.createFileSystemWatcher(pattern));
   context.subscriptions.push(...watchers);
@@ -52,14 +70,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     item.text = view.text;
     item.tooltip = view.tooltip;
     item.command = view.command === 'explain' ? COMMANDS.explain : COMMANDS.showOutput;
-    item.backgroundColor = view.tone === 'normal' ? undefined : new vscode.ThemeColor(view.tone === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+    item.backgroundColor =
+      view.tone === 'normal'
+        ? undefined
+        : new vscode.ThemeColor(
+            view.tone === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground',
+          );
     item.accessibilityInformation = { label: view.tooltip };
     item.show();
   };
   updateStatus();
   context.subscriptions.push(
     languageClient.onDidChangeState((event) => {
-      state.client = event.newState === State.Running ? 'running' : event.newState === State.Starting ? 'starting' : 'stopped';
+      state.client =
+        event.newState === State.Running ? 'running' : event.newState === State.Starting ? 'starting' : 'stopped';
       if (event.newState !== State.Running) state.server = undefined;
       updateStatus();
     }),
@@ -79,7 +103,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     consumerReports: async (uri) => {
       if (!languageClient.isRunning()) return undefined;
       try {
-        return await languageClient.sendRequest<PanelConsumer[]>(CONSUMER_REPORTS_REQUEST, { uri } satisfies ConsumerReportsParams);
+        return await languageClient.sendRequest<PanelConsumer[]>(CONSUMER_REPORTS_REQUEST, {
+          uri,
+        } satisfies ConsumerReportsParams);
       } catch (error) {
         output.error(`${CONSUMER_REPORTS_REQUEST} failed: ${(error as Error).message}`);
         return undefined;
@@ -92,12 +118,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(COMMANDS.explain, async () => {
       const editor = vscode.window.activeTextEditor;
       const supported = editor && (LANGUAGE_IDS as readonly string[]).includes(editor.document.languageId);
-      await ExplainerPanel.show(host, supported ? editor.document.uri : undefined, { position: supported ? editor.selection.active : undefined });
+      await ExplainerPanel.show(host, supported ? editor.document.uri : undefined, {
+        position: supported ? editor.selection.active : undefined,
+      });
     }),
-    vscode.commands.registerCommand(COMMANDS.explainConsumer, async (uri?: string | vscode.Uri, consumerId?: string) => {
-      const target = typeof uri === 'string' ? vscode.Uri.parse(uri) : uri ?? vscode.window.activeTextEditor?.document.uri;
-      await ExplainerPanel.show(host, target, { consumerId: typeof consumerId === 'string' ? consumerId : undefined });
-    }),
+    vscode.commands.registerCommand(
+      COMMANDS.explainConsumer,
+      async (uri?: string | vscode.Uri, consumerId?: string) => {
+        const target =
+          typeof uri === 'string' ? vscode.Uri.parse(uri) : (uri ?? vscode.window.activeTextEditor?.document.uri);
+        await ExplainerPanel.show(host, target, {
+          consumerId: typeof consumerId === 'string' ? consumerId : undefined,
+        });
+      },
+    ),
     vscode.commands.registerCommand(COMMANDS.restart, async () => {
       output.info('restarting the language server');
       try {
@@ -105,7 +139,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         else await languageClient.start();
       } catch (error) {
         output.error(`restart failed: ${(error as Error).message}`);
-        void vscode.window.showErrorMessage(`delivery-lint: the language server did not restart: ${(error as Error).message}`);
+        void vscode.window.showErrorMessage(
+          `delivery-lint: the language server did not restart: ${(error as Error).message}`,
+        );
       }
     }),
     vscode.commands.registerCommand(COMMANDS.showOutput, () => output.show(true)),

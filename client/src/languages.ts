@@ -14,7 +14,12 @@ export const SCHEMES = ['file'] as const;
  * source file (a helper called by an open consumer can change on disk). Watched by the client
  * and forwarded to the server as workspace/didChangeWatchedFiles.
  */
-export const WATCHED_FILES = ['**/tsconfig.json', '**/jsconfig.json', '**/delivery-lint.config.json', '**/*.{ts,tsx,js,jsx,mts,cts,mjs,cjs}'] as const;
+export const WATCHED_FILES = [
+  '**/tsconfig.json',
+  '**/jsconfig.json',
+  '**/delivery-lint.config.json',
+  '**/*.{ts,tsx,js,jsx,mts,cts,mjs,cjs}',
+] as const;
 
 export function documentSelector(): { language: string; scheme: string }[] {
   return LANGUAGE_IDS.flatMap((language) => SCHEMES.map((scheme) => ({ language, scheme })));

@@ -24,23 +24,49 @@ export interface StatusView {
 
 export function statusView(state: StatusState): StatusView {
   if (!state.enabled) {
-    return { text: '$(circle-slash) delivery-lint', tooltip: 'delivery-lint is turned off (deliveryLint.enable). Click to show the output.', command: 'showOutput', tone: 'normal' };
+    return {
+      text: '$(circle-slash) delivery-lint',
+      tooltip: 'delivery-lint is turned off (deliveryLint.enable). Click to show the output.',
+      command: 'showOutput',
+      tone: 'normal',
+    };
   }
   if (state.client === 'stopped') {
-    return { text: '$(error) delivery-lint', tooltip: 'The delivery-lint language server is not running. Click to show the output; run "delivery-lint: Restart Language Server" to start it again.', command: 'showOutput', tone: 'error' };
+    return {
+      text: '$(error) delivery-lint',
+      tooltip:
+        'The delivery-lint language server is not running. Click to show the output; run "delivery-lint: Restart Language Server" to start it again.',
+      command: 'showOutput',
+      tone: 'error',
+    };
   }
   const server = state.server;
   if (server?.state === 'error') {
     const detail = server.message ? `: ${server.message}` : '';
-    return { text: '$(error) delivery-lint', tooltip: `The last analysis failed${detail}. Click to show the output.`, command: 'showOutput', tone: 'error' };
+    return {
+      text: '$(error) delivery-lint',
+      tooltip: `The last analysis failed${detail}. Click to show the output.`,
+      command: 'showOutput',
+      tone: 'error',
+    };
   }
   if (state.client === 'starting' || !server || server.state === 'loading') {
-    return { text: '$(sync~spin) delivery-lint', tooltip: 'delivery-lint is loading the project…', command: 'showOutput', tone: 'normal' };
+    return {
+      text: '$(sync~spin) delivery-lint',
+      tooltip: 'delivery-lint is loading the project…',
+      command: 'showOutput',
+      tone: 'normal',
+    };
   }
   const count = server.consumers;
   const noun = count === 1 ? 'consumer' : 'consumers';
   if (!count) {
-    return { text: '$(check) delivery-lint', tooltip: 'delivery-lint is ready; no message consumers in the open files. Click to show the output.', command: 'showOutput', tone: 'normal' };
+    return {
+      text: '$(check) delivery-lint',
+      tooltip: 'delivery-lint is ready; no message consumers in the open files. Click to show the output.',
+      command: 'showOutput',
+      tone: 'normal',
+    };
   }
   return {
     text: `$(check) delivery-lint: ${count} ${noun}`,

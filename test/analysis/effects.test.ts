@@ -23,7 +23,8 @@ interface EffectCase {
    * The expected class and keyedByMessage. `unknown` means no effect is recorded for the call;
    * `not-unsafe` means either nothing is recorded or something other than duplicate-unsafe.
    */
-  expect: { class: Exclude<EffectClass, 'unknown' | 'ack' | 'dedup-check'>; keyed?: boolean } | 'unknown' | 'not-unsafe';
+  expect:
+    { class: Exclude<EffectClass, 'unknown' | 'ack' | 'dedup-check'>; keyed?: boolean } | 'unknown' | 'not-unsafe';
 }
 
 function fileOf(c: EffectCase): string {
@@ -110,9 +111,27 @@ const RANDOM = `import { randomUUID } from 'node:crypto';`;
 
 const cases: EffectCase[] = [
   // ---- SQL by statement text -------------------------------------------------------------------
-  { name: 'SQL INSERT without a conflict clause', setup: PG, body: `await pool.query('INSERT INTO orders (customer_id, total) VALUES ($1, $2)', [evt.customerId, evt.total]);`, at: 'INSERT INTO orders', expect: unsafe },
-  { name: 'SQL INSERT … ON CONFLICT DO NOTHING', setup: PG, body: `await pool.query('INSERT INTO orders (external_id, total) VALUES ($1, $2) ON CONFLICT (external_id) DO NOTHING', [evt.orderId, evt.total]);`, at: 'INSERT INTO orders', expect: idempotent },
-  { name: 'SQL upsert ON CONFLICT DO UPDATE', setup: PG, body: `await pool.query('INSERT INTO customers (id, email) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email', [evt.customerId, evt.email]);`, at: 'INSERT INTO customers', expect: idempotent },
+  {
+    name: 'SQL INSERT without a conflict clause',
+    setup: PG,
+    body: `await pool.query('INSERT INTO orders (customer_id, total) VALUES ($1, $2)', [evt.customerId, evt.total]);`,
+    at: 'INSERT INTO orders',
+    expect: unsafe,
+  },
+  {
+    name: 'SQL INSERT … ON CONFLICT DO NOTHING',
+    setup: PG,
+    body: `await pool.query('INSERT INTO orders (external_id, total) VALUES ($1, $2) ON CONFLICT (external_id) DO NOTHING', [evt.orderId, evt.total]);`,
+    at: 'INSERT INTO orders',
+    expect: idempotent,
+  },
+  {
+    name: 'SQL upsert ON CONFLICT DO UPDATE',
+    setup: PG,
+    body: `await pool.query('INSERT INTO customers (id, email) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email', [evt.customerId, evt.email]);`,
+    at: 'INSERT INTO customers',
+    expect: idempotent,
+  },
   {
     name: 'MySQL INSERT … ON DUPLICATE KEY UPDATE through mysql2 execute',
     setup: `import mysql from 'mysql2/promise';
@@ -137,11 +156,41 @@ const sqlite = new Database('events.db');`,
     at: 'INSERT INTO events',
     expect: unsafe,
   },
-  { name: 'SQL relative update SET x = x + ?', setup: PG, body: `await pool.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [evt.amount, evt.accountId]);`, at: 'UPDATE accounts', expect: unsafe },
-  { name: 'SQL absolute update SET x = ?', setup: PG, body: `await pool.query('UPDATE orders SET status = $1 WHERE id = $2', ['paid', evt.orderId]);`, at: 'UPDATE orders', expect: idempotent },
-  { name: 'SQL DELETE', setup: PG, body: `await pool.query('DELETE FROM carts WHERE customer_id = $1', [evt.customerId]);`, at: 'DELETE FROM carts', expect: idempotent },
-  { name: 'SQL SELECT is a read', setup: PG, body: `const { rows } = await pool.query('SELECT * FROM orders WHERE id = $1', [evt.orderId]);\nconsole.log(rows.length);`, at: 'SELECT * FROM orders', expect: read },
-  { name: 'SQL INSERT of a new generated id (key made fresh)', setup: `${PG}\n${RANDOM}`, body: `await pool.query('INSERT INTO payments (id, amount) VALUES ($1, $2)', [randomUUID(), evt.amount]);`, at: 'INSERT INTO payments', expect: unsafe },
+  {
+    name: 'SQL relative update SET x = x + ?',
+    setup: PG,
+    body: `await pool.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [evt.amount, evt.accountId]);`,
+    at: 'UPDATE accounts',
+    expect: unsafe,
+  },
+  {
+    name: 'SQL absolute update SET x = ?',
+    setup: PG,
+    body: `await pool.query('UPDATE orders SET status = $1 WHERE id = $2', ['paid', evt.orderId]);`,
+    at: 'UPDATE orders',
+    expect: idempotent,
+  },
+  {
+    name: 'SQL DELETE',
+    setup: PG,
+    body: `await pool.query('DELETE FROM carts WHERE customer_id = $1', [evt.customerId]);`,
+    at: 'DELETE FROM carts',
+    expect: idempotent,
+  },
+  {
+    name: 'SQL SELECT is a read',
+    setup: PG,
+    body: `const { rows } = await pool.query('SELECT * FROM orders WHERE id = $1', [evt.orderId]);\nconsole.log(rows.length);`,
+    at: 'SELECT * FROM orders',
+    expect: read,
+  },
+  {
+    name: 'SQL INSERT of a new generated id (key made fresh)',
+    setup: `${PG}\n${RANDOM}`,
+    body: `await pool.query('INSERT INTO payments (id, amount) VALUES ($1, $2)', [randomUUID(), evt.amount]);`,
+    at: 'INSERT INTO payments',
+    expect: unsafe,
+  },
   {
     name: 'SQL INSERT whose primary key is the message event id (a duplicate fails)',
     setup: PG,
@@ -149,7 +198,13 @@ const sqlite = new Database('events.db');`,
     at: 'INSERT INTO payments',
     expect: keyedIdempotent,
   },
-  { name: 'SQL INSERT of the event id into processed_events is a dedup record', setup: PG, body: `await pool.query('INSERT INTO processed_events (event_id) VALUES ($1)', [evt.eventId]);`, at: 'INSERT INTO processed_events', expect: record },
+  {
+    name: 'SQL INSERT of the event id into processed_events is a dedup record',
+    setup: PG,
+    body: `await pool.query('INSERT INTO processed_events (event_id) VALUES ($1)', [evt.eventId]);`,
+    at: 'INSERT INTO processed_events',
+    expect: record,
+  },
   {
     name: 'sql tagged template INSERT',
     setup: `import postgres from 'postgres';
@@ -160,67 +215,305 @@ const sql = postgres(process.env.DATABASE_URL ?? '');`,
   },
 
   // ---- ORMs ------------------------------------------------------------------------------------
-  { name: 'Prisma create', setup: PRISMA, body: `await prisma.order.create({ data: { customerId: evt.customerId, total: evt.total } });`, at: 'prisma.order.create', expect: unsafe },
-  { name: 'Prisma createMany', setup: PRISMA, body: `await prisma.orderLine.createMany({ data: evt.lines });`, at: 'prisma.orderLine.createMany', expect: unsafe },
-  { name: 'Prisma create keyed by the message id', setup: PRISMA, body: `await prisma.order.create({ data: { id: evt.orderId, total: evt.total } });`, at: 'prisma.order.create', expect: keyedIdempotent },
-  { name: 'Prisma update with { increment }', setup: PRISMA, body: `await prisma.account.update({ where: { id: evt.accountId }, data: { balance: { increment: evt.amount } } });`, at: 'prisma.account.update', expect: unsafe },
-  { name: 'Prisma absolute update', setup: PRISMA, body: `await prisma.order.update({ where: { id: evt.orderId }, data: { status: 'SHIPPED' } });`, at: 'prisma.order.update', expect: idempotent },
-  { name: 'Prisma upsert', setup: PRISMA, body: `await prisma.customer.upsert({ where: { id: evt.customerId }, create: { id: evt.customerId, email: evt.email }, update: { email: evt.email } });`, at: 'prisma.customer.upsert', expect: idempotent },
-  { name: 'Prisma delete', setup: PRISMA, body: `await prisma.cart.delete({ where: { customerId: evt.customerId } });`, at: 'prisma.cart.delete', expect: idempotent },
-  { name: 'Prisma findUnique is a read', setup: PRISMA, body: `const order = await prisma.order.findUnique({ where: { id: evt.orderId } });\nconsole.log(order);`, at: 'prisma.order.findUnique', expect: read },
-  { name: 'Prisma create into processedEvent is a dedup record', setup: PRISMA, body: `await prisma.processedEvent.create({ data: { eventId: evt.eventId } });`, at: 'prisma.processedEvent.create', expect: record },
-  { name: 'TypeORM insert', setup: TYPEORM, body: `await orderRepository.insert({ total: evt.total });`, at: 'orderRepository.insert', expect: unsafe },
-  { name: 'TypeORM save of a new entity without a key from the message', setup: TYPEORM, body: `await orderRepository.save({ total: evt.total });`, at: 'orderRepository.save', expect: unsafe },
-  { name: 'TypeORM save with the primary key from the message', setup: TYPEORM, body: `await orderRepository.save({ id: evt.orderId, total: evt.total });`, at: 'orderRepository.save', expect: keyedIdempotent },
-  { name: 'Sequelize create', setup: SEQUELIZE, body: `await Order.create({ total: evt.total });`, at: 'Order.create', expect: unsafe },
-  { name: 'Sequelize bulkCreate', setup: SEQUELIZE, body: `await Order.bulkCreate(evt.orders);`, at: 'Order.bulkCreate', expect: unsafe },
-  { name: 'Sequelize bulkCreate with ignoreDuplicates', setup: SEQUELIZE, body: `await Order.bulkCreate(evt.orders, { ignoreDuplicates: true });`, at: 'Order.bulkCreate', expect: idempotent },
-  { name: 'knex insert without onConflict', setup: KNEX, body: `await knex('orders').insert({ customer_id: evt.customerId, total: evt.total });`, at: "knex('orders').insert", expect: unsafe },
-  { name: 'knex insert … onConflict().ignore()', setup: KNEX, body: `await knex('orders').insert({ external_id: evt.orderId, total: evt.total }).onConflict('external_id').ignore();`, at: "knex('orders').insert", expect: idempotent },
-  { name: 'knex insert … onConflict().merge()', setup: KNEX, body: `await knex('customers').insert({ email: evt.email, name: evt.name }).onConflict('email').merge();`, at: "knex('customers').insert", expect: idempotent },
-  { name: 'knex increment', setup: KNEX, body: `await knex('accounts').where({ id: evt.accountId }).increment('balance', evt.amount);`, at: "knex('accounts')", expect: unsafe },
-  { name: 'Drizzle insert().values() without onConflict', setup: DRIZZLE, body: `await db.insert(orders).values({ id: \`o-\${Date.now()}\`, total: evt.total });`, at: 'db.insert(orders)', expect: unsafe },
-  { name: 'Drizzle insert().values().onConflictDoNothing()', setup: DRIZZLE, body: `await db.insert(orders).values({ id: evt.orderId, total: evt.total }).onConflictDoNothing();`, at: 'db.insert(orders)', expect: idempotent },
+  {
+    name: 'Prisma create',
+    setup: PRISMA,
+    body: `await prisma.order.create({ data: { customerId: evt.customerId, total: evt.total } });`,
+    at: 'prisma.order.create',
+    expect: unsafe,
+  },
+  {
+    name: 'Prisma createMany',
+    setup: PRISMA,
+    body: `await prisma.orderLine.createMany({ data: evt.lines });`,
+    at: 'prisma.orderLine.createMany',
+    expect: unsafe,
+  },
+  {
+    name: 'Prisma create keyed by the message id',
+    setup: PRISMA,
+    body: `await prisma.order.create({ data: { id: evt.orderId, total: evt.total } });`,
+    at: 'prisma.order.create',
+    expect: keyedIdempotent,
+  },
+  {
+    name: 'Prisma update with { increment }',
+    setup: PRISMA,
+    body: `await prisma.account.update({ where: { id: evt.accountId }, data: { balance: { increment: evt.amount } } });`,
+    at: 'prisma.account.update',
+    expect: unsafe,
+  },
+  {
+    name: 'Prisma absolute update',
+    setup: PRISMA,
+    body: `await prisma.order.update({ where: { id: evt.orderId }, data: { status: 'SHIPPED' } });`,
+    at: 'prisma.order.update',
+    expect: idempotent,
+  },
+  {
+    name: 'Prisma upsert',
+    setup: PRISMA,
+    body: `await prisma.customer.upsert({ where: { id: evt.customerId }, create: { id: evt.customerId, email: evt.email }, update: { email: evt.email } });`,
+    at: 'prisma.customer.upsert',
+    expect: idempotent,
+  },
+  {
+    name: 'Prisma delete',
+    setup: PRISMA,
+    body: `await prisma.cart.delete({ where: { customerId: evt.customerId } });`,
+    at: 'prisma.cart.delete',
+    expect: idempotent,
+  },
+  {
+    name: 'Prisma findUnique is a read',
+    setup: PRISMA,
+    body: `const order = await prisma.order.findUnique({ where: { id: evt.orderId } });\nconsole.log(order);`,
+    at: 'prisma.order.findUnique',
+    expect: read,
+  },
+  {
+    name: 'Prisma create into processedEvent is a dedup record',
+    setup: PRISMA,
+    body: `await prisma.processedEvent.create({ data: { eventId: evt.eventId } });`,
+    at: 'prisma.processedEvent.create',
+    expect: record,
+  },
+  {
+    name: 'TypeORM insert',
+    setup: TYPEORM,
+    body: `await orderRepository.insert({ total: evt.total });`,
+    at: 'orderRepository.insert',
+    expect: unsafe,
+  },
+  {
+    name: 'TypeORM save of a new entity without a key from the message',
+    setup: TYPEORM,
+    body: `await orderRepository.save({ total: evt.total });`,
+    at: 'orderRepository.save',
+    expect: unsafe,
+  },
+  {
+    name: 'TypeORM save with the primary key from the message',
+    setup: TYPEORM,
+    body: `await orderRepository.save({ id: evt.orderId, total: evt.total });`,
+    at: 'orderRepository.save',
+    expect: keyedIdempotent,
+  },
+  {
+    name: 'Sequelize create',
+    setup: SEQUELIZE,
+    body: `await Order.create({ total: evt.total });`,
+    at: 'Order.create',
+    expect: unsafe,
+  },
+  {
+    name: 'Sequelize bulkCreate',
+    setup: SEQUELIZE,
+    body: `await Order.bulkCreate(evt.orders);`,
+    at: 'Order.bulkCreate',
+    expect: unsafe,
+  },
+  {
+    name: 'Sequelize bulkCreate with ignoreDuplicates',
+    setup: SEQUELIZE,
+    body: `await Order.bulkCreate(evt.orders, { ignoreDuplicates: true });`,
+    at: 'Order.bulkCreate',
+    expect: idempotent,
+  },
+  {
+    name: 'knex insert without onConflict',
+    setup: KNEX,
+    body: `await knex('orders').insert({ customer_id: evt.customerId, total: evt.total });`,
+    at: "knex('orders').insert",
+    expect: unsafe,
+  },
+  {
+    name: 'knex insert … onConflict().ignore()',
+    setup: KNEX,
+    body: `await knex('orders').insert({ external_id: evt.orderId, total: evt.total }).onConflict('external_id').ignore();`,
+    at: "knex('orders').insert",
+    expect: idempotent,
+  },
+  {
+    name: 'knex insert … onConflict().merge()',
+    setup: KNEX,
+    body: `await knex('customers').insert({ email: evt.email, name: evt.name }).onConflict('email').merge();`,
+    at: "knex('customers').insert",
+    expect: idempotent,
+  },
+  {
+    name: 'knex increment',
+    setup: KNEX,
+    body: `await knex('accounts').where({ id: evt.accountId }).increment('balance', evt.amount);`,
+    at: "knex('accounts')",
+    expect: unsafe,
+  },
+  {
+    name: 'Drizzle insert().values() without onConflict',
+    setup: DRIZZLE,
+    body: `await db.insert(orders).values({ id: \`o-\${Date.now()}\`, total: evt.total });`,
+    at: 'db.insert(orders)',
+    expect: unsafe,
+  },
+  {
+    name: 'Drizzle insert().values().onConflictDoNothing()',
+    setup: DRIZZLE,
+    body: `await db.insert(orders).values({ id: evt.orderId, total: evt.total }).onConflictDoNothing();`,
+    at: 'db.insert(orders)',
+    expect: idempotent,
+  },
 
   // ---- MongoDB / Mongoose -----------------------------------------------------------------------
-  { name: 'MongoDB insertOne', setup: MONGO, body: `await orders.insertOne({ customerId: evt.customerId, total: evt.total });`, at: 'orders.insertOne', expect: unsafe },
-  { name: 'MongoDB insertMany', setup: MONGO, body: `await orders.insertMany(evt.orders);`, at: 'orders.insertMany', expect: unsafe },
-  { name: 'MongoDB insertOne with _id made fresh', setup: `${MONGO}\n${RANDOM}`, body: `await orders.insertOne({ _id: randomUUID() as any, total: evt.total });`, at: 'orders.insertOne', expect: unsafe },
-  { name: 'MongoDB insertOne with _id from the message', setup: MONGO, body: `await orders.insertOne({ _id: evt.orderId, total: evt.total });`, at: 'orders.insertOne', expect: keyedIdempotent },
-  { name: 'MongoDB updateOne with $inc', setup: MONGO, body: `await accounts.updateOne({ _id: evt.accountId }, { $inc: { balance: evt.amount } });`, at: 'accounts.updateOne', expect: unsafe },
-  { name: 'MongoDB updateOne with $push', setup: MONGO, body: `await accounts.updateOne({ _id: evt.accountId }, { $push: { history: evt.entry } });`, at: 'accounts.updateOne', expect: unsafe },
-  { name: 'MongoDB updateOne with $set', setup: MONGO, body: `await accounts.updateOne({ _id: evt.accountId }, { $set: { tier: evt.tier } });`, at: 'accounts.updateOne', expect: idempotent },
-  { name: 'MongoDB deleteOne', setup: MONGO, body: `await orders.deleteOne({ _id: evt.orderId });`, at: 'orders.deleteOne', expect: idempotent },
-  { name: 'Mongoose Model.create', setup: MONGOOSE, body: `await Order.create({ total: evt.total });`, at: 'Order.create', expect: unsafe },
-  { name: 'Mongoose Model.insertMany', setup: MONGOOSE, body: `await Order.insertMany(evt.orders);`, at: 'Order.insertMany', expect: unsafe },
-  { name: 'Mongoose new Model(...).save()', setup: MONGOOSE, body: `await new Order({ total: evt.total }).save();`, at: 'new Order(', expect: unsafe },
+  {
+    name: 'MongoDB insertOne',
+    setup: MONGO,
+    body: `await orders.insertOne({ customerId: evt.customerId, total: evt.total });`,
+    at: 'orders.insertOne',
+    expect: unsafe,
+  },
+  {
+    name: 'MongoDB insertMany',
+    setup: MONGO,
+    body: `await orders.insertMany(evt.orders);`,
+    at: 'orders.insertMany',
+    expect: unsafe,
+  },
+  {
+    name: 'MongoDB insertOne with _id made fresh',
+    setup: `${MONGO}\n${RANDOM}`,
+    body: `await orders.insertOne({ _id: randomUUID() as any, total: evt.total });`,
+    at: 'orders.insertOne',
+    expect: unsafe,
+  },
+  {
+    name: 'MongoDB insertOne with _id from the message',
+    setup: MONGO,
+    body: `await orders.insertOne({ _id: evt.orderId, total: evt.total });`,
+    at: 'orders.insertOne',
+    expect: keyedIdempotent,
+  },
+  {
+    name: 'MongoDB updateOne with $inc',
+    setup: MONGO,
+    body: `await accounts.updateOne({ _id: evt.accountId }, { $inc: { balance: evt.amount } });`,
+    at: 'accounts.updateOne',
+    expect: unsafe,
+  },
+  {
+    name: 'MongoDB updateOne with $push',
+    setup: MONGO,
+    body: `await accounts.updateOne({ _id: evt.accountId }, { $push: { history: evt.entry } });`,
+    at: 'accounts.updateOne',
+    expect: unsafe,
+  },
+  {
+    name: 'MongoDB updateOne with $set',
+    setup: MONGO,
+    body: `await accounts.updateOne({ _id: evt.accountId }, { $set: { tier: evt.tier } });`,
+    at: 'accounts.updateOne',
+    expect: idempotent,
+  },
+  {
+    name: 'MongoDB deleteOne',
+    setup: MONGO,
+    body: `await orders.deleteOne({ _id: evt.orderId });`,
+    at: 'orders.deleteOne',
+    expect: idempotent,
+  },
+  {
+    name: 'Mongoose Model.create',
+    setup: MONGOOSE,
+    body: `await Order.create({ total: evt.total });`,
+    at: 'Order.create',
+    expect: unsafe,
+  },
+  {
+    name: 'Mongoose Model.insertMany',
+    setup: MONGOOSE,
+    body: `await Order.insertMany(evt.orders);`,
+    at: 'Order.insertMany',
+    expect: unsafe,
+  },
+  {
+    name: 'Mongoose new Model(...).save()',
+    setup: MONGOOSE,
+    body: `await new Order({ total: evt.total }).save();`,
+    at: 'new Order(',
+    expect: unsafe,
+  },
 
   // ---- Redis --------------------------------------------------------------------------------------
-  ...(['incr', 'incrby', 'hincrby', 'lpush', 'rpush', 'xadd', 'zincrby'] as const).map(
-    (method): EffectCase => ({
-      name: `Redis ${method}`,
-      setup: REDIS,
-      body: {
-        incr: `await redis.incr(\`orders:count:\${evt.customerId}\`);`,
-        incrby: `await redis.incrby(\`revenue:\${evt.day}\`, evt.total);`,
-        hincrby: `await redis.hincrby(\`customer:\${evt.customerId}\`, 'orders', 1);`,
-        lpush: `await redis.lpush('recent-orders', evt.orderId);`,
-        rpush: `await redis.rpush(\`timeline:\${evt.customerId}\`, JSON.stringify(evt));`,
-        xadd: `await redis.xadd('order-stream', '*', 'order', evt.orderId);`,
-        zincrby: `await redis.zincrby('top-products', 1, evt.sku);`,
-      }[method],
-      at: `redis.${method}(`,
-      expect: unsafe,
-    }),
-  ),
-  { name: 'Redis publish', setup: REDIS, body: `await redis.publish('order-events', JSON.stringify(evt));`, at: 'redis.publish', expect: { class: 'duplicate-unsafe', keyed: false } },
-  { name: 'Redis set of a value', setup: REDIS, body: `await redis.set(\`customer:\${evt.customerId}:tier\`, evt.tier);`, at: 'redis.set', expect: idempotent },
-  { name: 'Redis hset', setup: REDIS, body: `await redis.hset(\`customer:\${evt.customerId}\`, 'email', evt.email);`, at: 'redis.hset', expect: idempotent },
-  { name: 'Redis sadd of a business member', setup: REDIS, body: `await redis.sadd('active-customers', evt.customerId);`, at: 'redis.sadd', expect: idempotent },
-  { name: 'Redis del', setup: REDIS, body: `await redis.del(\`cart:\${evt.customerId}\`);`, at: 'redis.del', expect: idempotent },
-  { name: 'Redis get is a read', setup: REDIS, body: `const tier = await redis.get(\`customer:\${evt.customerId}:tier\`);\nconsole.log(tier);`, at: 'redis.get', expect: read },
-  { name: 'Redis set of a processed marker is a dedup record', setup: REDIS, body: `await redis.set(\`processed:\${topic}:\${partition}:\${message.offset}\`, '1', 'EX', 86400);`, at: 'redis.set', expect: record },
-  { name: 'Redis sadd of the event id into a processed set is a dedup record', setup: REDIS, body: `await redis.sadd('processed-events', evt.eventId);`, at: 'redis.sadd', expect: record },
+  ...(['incr', 'incrby', 'hincrby', 'lpush', 'rpush', 'xadd', 'zincrby'] as const).map((method): EffectCase => ({
+    name: `Redis ${method}`,
+    setup: REDIS,
+    body: {
+      incr: `await redis.incr(\`orders:count:\${evt.customerId}\`);`,
+      incrby: `await redis.incrby(\`revenue:\${evt.day}\`, evt.total);`,
+      hincrby: `await redis.hincrby(\`customer:\${evt.customerId}\`, 'orders', 1);`,
+      lpush: `await redis.lpush('recent-orders', evt.orderId);`,
+      rpush: `await redis.rpush(\`timeline:\${evt.customerId}\`, JSON.stringify(evt));`,
+      xadd: `await redis.xadd('order-stream', '*', 'order', evt.orderId);`,
+      zincrby: `await redis.zincrby('top-products', 1, evt.sku);`,
+    }[method],
+    at: `redis.${method}(`,
+    expect: unsafe,
+  })),
+  {
+    name: 'Redis publish',
+    setup: REDIS,
+    body: `await redis.publish('order-events', JSON.stringify(evt));`,
+    at: 'redis.publish',
+    expect: { class: 'duplicate-unsafe', keyed: false },
+  },
+  {
+    name: 'Redis set of a value',
+    setup: REDIS,
+    body: `await redis.set(\`customer:\${evt.customerId}:tier\`, evt.tier);`,
+    at: 'redis.set',
+    expect: idempotent,
+  },
+  {
+    name: 'Redis hset',
+    setup: REDIS,
+    body: `await redis.hset(\`customer:\${evt.customerId}\`, 'email', evt.email);`,
+    at: 'redis.hset',
+    expect: idempotent,
+  },
+  {
+    name: 'Redis sadd of a business member',
+    setup: REDIS,
+    body: `await redis.sadd('active-customers', evt.customerId);`,
+    at: 'redis.sadd',
+    expect: idempotent,
+  },
+  {
+    name: 'Redis del',
+    setup: REDIS,
+    body: `await redis.del(\`cart:\${evt.customerId}\`);`,
+    at: 'redis.del',
+    expect: idempotent,
+  },
+  {
+    name: 'Redis get is a read',
+    setup: REDIS,
+    body: `const tier = await redis.get(\`customer:\${evt.customerId}:tier\`);\nconsole.log(tier);`,
+    at: 'redis.get',
+    expect: read,
+  },
+  {
+    name: 'Redis set of a processed marker is a dedup record',
+    setup: REDIS,
+    body: `await redis.set(\`processed:\${topic}:\${partition}:\${message.offset}\`, '1', 'EX', 86400);`,
+    at: 'redis.set',
+    expect: record,
+  },
+  {
+    name: 'Redis sadd of the event id into a processed set is a dedup record',
+    setup: REDIS,
+    body: `await redis.sadd('processed-events', evt.eventId);`,
+    at: 'redis.sadd',
+    expect: record,
+  },
 
   // ---- DynamoDB -----------------------------------------------------------------------------------
   {
@@ -265,21 +558,87 @@ const sql = postgres(process.env.DATABASE_URL ?? '');`,
     at: 'ddb.send',
     expect: unsafe,
   },
-  { name: 'DynamoDB GetCommand is a read', setup: DYNAMO, body: `const found = await ddb.send(new GetCommand({ TableName: 'orders', Key: { pk: evt.orderId } }));\nconsole.log(found.Item);`, at: 'ddb.send', expect: read },
+  {
+    name: 'DynamoDB GetCommand is a read',
+    setup: DYNAMO,
+    body: `const found = await ddb.send(new GetCommand({ TableName: 'orders', Key: { pk: evt.orderId } }));\nconsole.log(found.Item);`,
+    at: 'ddb.send',
+    expect: read,
+  },
 
   // ---- Firestore ----------------------------------------------------------------------------------
-  { name: 'Firestore FieldValue.increment', setup: FIRESTORE, body: `await firestore.collection('counters').doc(evt.page).update({ views: FieldValue.increment(1) });`, at: 'FieldValue.increment', expect: unsafe },
-  { name: 'Firestore arrayUnion', setup: FIRESTORE, body: `await firestore.collection('customers').doc(evt.customerId).update({ tags: FieldValue.arrayUnion(evt.tag) });`, at: 'FieldValue.arrayUnion', expect: idempotent },
-  { name: 'Firestore collection.add() (new document id)', setup: FIRESTORE, body: `await firestore.collection('order-events').add({ orderId: evt.orderId, at: evt.at });`, at: ".add({", expect: unsafe },
-  { name: 'Firestore doc() without a path, then set', setup: FIRESTORE, body: `await firestore.collection('audit').doc().set({ orderId: evt.orderId });`, at: '.doc().set', expect: unsafe },
-  { name: 'Firestore doc(id).set', setup: FIRESTORE, body: `await firestore.collection('orders').doc(evt.orderId).set({ total: evt.total });`, at: 'doc(evt.orderId).set', expect: idempotent },
+  {
+    name: 'Firestore FieldValue.increment',
+    setup: FIRESTORE,
+    body: `await firestore.collection('counters').doc(evt.page).update({ views: FieldValue.increment(1) });`,
+    at: 'FieldValue.increment',
+    expect: unsafe,
+  },
+  {
+    name: 'Firestore arrayUnion',
+    setup: FIRESTORE,
+    body: `await firestore.collection('customers').doc(evt.customerId).update({ tags: FieldValue.arrayUnion(evt.tag) });`,
+    at: 'FieldValue.arrayUnion',
+    expect: idempotent,
+  },
+  {
+    name: 'Firestore collection.add() (new document id)',
+    setup: FIRESTORE,
+    body: `await firestore.collection('order-events').add({ orderId: evt.orderId, at: evt.at });`,
+    at: '.add({',
+    expect: unsafe,
+  },
+  {
+    name: 'Firestore doc() without a path, then set',
+    setup: FIRESTORE,
+    body: `await firestore.collection('audit').doc().set({ orderId: evt.orderId });`,
+    at: '.doc().set',
+    expect: unsafe,
+  },
+  {
+    name: 'Firestore doc(id).set',
+    setup: FIRESTORE,
+    body: `await firestore.collection('orders').doc(evt.orderId).set({ total: evt.total });`,
+    at: 'doc(evt.orderId).set',
+    expect: idempotent,
+  },
 
   // ---- HTTP ---------------------------------------------------------------------------------------
-  { name: 'fetch POST', setup: '', body: `await fetch('https://erp.internal/api/orders', { method: 'POST', body: JSON.stringify(evt) });`, at: "fetch('https://erp.internal", expect: unsafe },
-  { name: 'fetch PATCH', setup: '', body: `await fetch(\`https://erp.internal/api/orders/\${evt.orderId}\`, { method: 'PATCH', body: JSON.stringify({ paid: true }) });`, at: 'fetch(', expect: unsafe },
-  { name: 'fetch PUT', setup: '', body: `await fetch(\`https://erp.internal/api/orders/\${evt.orderId}\`, { method: 'PUT', body: JSON.stringify(evt) });`, at: 'fetch(', expect: idempotent },
-  { name: 'fetch DELETE', setup: '', body: `await fetch(\`https://erp.internal/api/carts/\${evt.customerId}\`, { method: 'DELETE' });`, at: 'fetch(', expect: idempotent },
-  { name: 'fetch GET is a read', setup: '', body: `const response = await fetch(\`https://erp.internal/api/orders/\${evt.orderId}\`);\nconsole.log(response.status);`, at: 'fetch(', expect: read },
+  {
+    name: 'fetch POST',
+    setup: '',
+    body: `await fetch('https://erp.internal/api/orders', { method: 'POST', body: JSON.stringify(evt) });`,
+    at: "fetch('https://erp.internal",
+    expect: unsafe,
+  },
+  {
+    name: 'fetch PATCH',
+    setup: '',
+    body: `await fetch(\`https://erp.internal/api/orders/\${evt.orderId}\`, { method: 'PATCH', body: JSON.stringify({ paid: true }) });`,
+    at: 'fetch(',
+    expect: unsafe,
+  },
+  {
+    name: 'fetch PUT',
+    setup: '',
+    body: `await fetch(\`https://erp.internal/api/orders/\${evt.orderId}\`, { method: 'PUT', body: JSON.stringify(evt) });`,
+    at: 'fetch(',
+    expect: idempotent,
+  },
+  {
+    name: 'fetch DELETE',
+    setup: '',
+    body: `await fetch(\`https://erp.internal/api/carts/\${evt.customerId}\`, { method: 'DELETE' });`,
+    at: 'fetch(',
+    expect: idempotent,
+  },
+  {
+    name: 'fetch GET is a read',
+    setup: '',
+    body: `const response = await fetch(\`https://erp.internal/api/orders/\${evt.orderId}\`);\nconsole.log(response.status);`,
+    at: 'fetch(',
+    expect: read,
+  },
   {
     name: 'fetch POST with an Idempotency-Key header from the message',
     setup: '',
@@ -287,12 +646,48 @@ const sql = postgres(process.env.DATABASE_URL ?? '');`,
     at: 'fetch(',
     expect: keyedIdempotent,
   },
-  { name: 'axios.post', setup: AXIOS, body: `await axios.post('https://crm.internal/api/notes', { customer: evt.customerId, text: 'ordered' });`, at: 'axios.post', expect: unsafe },
-  { name: 'axios.patch', setup: AXIOS, body: `await axios.patch(\`https://crm.internal/api/customers/\${evt.customerId}\`, { lastOrder: evt.orderId });`, at: 'axios.patch', expect: unsafe },
-  { name: 'axios.put', setup: AXIOS, body: `await axios.put(\`https://crm.internal/api/customers/\${evt.customerId}\`, { tier: evt.tier });`, at: 'axios.put', expect: idempotent },
-  { name: 'axios.delete', setup: AXIOS, body: `await axios.delete(\`https://crm.internal/api/holds/\${evt.holdId}\`);`, at: 'axios.delete', expect: idempotent },
-  { name: 'axios.get is a read', setup: AXIOS, body: `const { data } = await axios.get(\`https://crm.internal/api/customers/\${evt.customerId}\`);\nconsole.log(data);`, at: 'axios.get', expect: read },
-  { name: 'got.post', setup: GOT, body: `await got.post('https://hooks.internal/order-created', { json: evt });`, at: 'got.post', expect: unsafe },
+  {
+    name: 'axios.post',
+    setup: AXIOS,
+    body: `await axios.post('https://crm.internal/api/notes', { customer: evt.customerId, text: 'ordered' });`,
+    at: 'axios.post',
+    expect: unsafe,
+  },
+  {
+    name: 'axios.patch',
+    setup: AXIOS,
+    body: `await axios.patch(\`https://crm.internal/api/customers/\${evt.customerId}\`, { lastOrder: evt.orderId });`,
+    at: 'axios.patch',
+    expect: unsafe,
+  },
+  {
+    name: 'axios.put',
+    setup: AXIOS,
+    body: `await axios.put(\`https://crm.internal/api/customers/\${evt.customerId}\`, { tier: evt.tier });`,
+    at: 'axios.put',
+    expect: idempotent,
+  },
+  {
+    name: 'axios.delete',
+    setup: AXIOS,
+    body: `await axios.delete(\`https://crm.internal/api/holds/\${evt.holdId}\`);`,
+    at: 'axios.delete',
+    expect: idempotent,
+  },
+  {
+    name: 'axios.get is a read',
+    setup: AXIOS,
+    body: `const { data } = await axios.get(\`https://crm.internal/api/customers/\${evt.customerId}\`);\nconsole.log(data);`,
+    at: 'axios.get',
+    expect: read,
+  },
+  {
+    name: 'got.post',
+    setup: GOT,
+    body: `await got.post('https://hooks.internal/order-created', { json: evt });`,
+    at: 'got.post',
+    expect: unsafe,
+  },
 
   // ---- email, SMS, push ----------------------------------------------------------------------------
   {
@@ -336,9 +731,27 @@ const sms = twilio(process.env.TWILIO_SID, process.env.TWILIO_TOKEN);`,
   },
 
   // ---- payments -----------------------------------------------------------------------------------
-  { name: 'Stripe charges.create without idempotencyKey', setup: STRIPE, body: `await stripe.charges.create({ amount: evt.amount, currency: 'eur', customer: evt.customerId });`, at: 'stripe.charges.create', expect: unsafe },
-  { name: 'Stripe paymentIntents.confirm without idempotencyKey', setup: STRIPE, body: `await stripe.paymentIntents.confirm(evt.paymentIntentId);`, at: 'stripe.paymentIntents.confirm', expect: unsafe },
-  { name: 'Stripe paymentIntents.capture without idempotencyKey', setup: STRIPE, body: `await stripe.paymentIntents.capture(evt.paymentIntentId);`, at: 'stripe.paymentIntents.capture', expect: unsafe },
+  {
+    name: 'Stripe charges.create without idempotencyKey',
+    setup: STRIPE,
+    body: `await stripe.charges.create({ amount: evt.amount, currency: 'eur', customer: evt.customerId });`,
+    at: 'stripe.charges.create',
+    expect: unsafe,
+  },
+  {
+    name: 'Stripe paymentIntents.confirm without idempotencyKey',
+    setup: STRIPE,
+    body: `await stripe.paymentIntents.confirm(evt.paymentIntentId);`,
+    at: 'stripe.paymentIntents.confirm',
+    expect: unsafe,
+  },
+  {
+    name: 'Stripe paymentIntents.capture without idempotencyKey',
+    setup: STRIPE,
+    body: `await stripe.paymentIntents.capture(evt.paymentIntentId);`,
+    at: 'stripe.paymentIntents.capture',
+    expect: unsafe,
+  },
   {
     name: 'Stripe create with an idempotencyKey from the message',
     setup: STRIPE,
@@ -346,7 +759,13 @@ const sms = twilio(process.env.TWILIO_SID, process.env.TWILIO_TOKEN);`,
     at: 'stripe.paymentIntents.create',
     expect: keyedIdempotent,
   },
-  { name: 'Stripe create with an idempotencyKey made fresh', setup: STRIPE, body: `await stripe.refunds.create({ charge: evt.chargeId }, { idempotencyKey: randomUUID() });`, at: 'stripe.refunds.create', expect: unsafe },
+  {
+    name: 'Stripe create with an idempotencyKey made fresh',
+    setup: STRIPE,
+    body: `await stripe.refunds.create({ charge: evt.chargeId }, { idempotencyKey: randomUUID() });`,
+    at: 'stripe.refunds.create',
+    expect: unsafe,
+  },
   {
     name: 'Stripe meterEvents.create with an identifier from the message',
     setup: STRIPE,
@@ -354,7 +773,13 @@ const sms = twilio(process.env.TWILIO_SID, process.env.TWILIO_TOKEN);`,
     at: 'stripe.billing.meterEvents.create',
     expect: keyedIdempotent,
   },
-  { name: 'Stripe invoices.createPreview is not a create', setup: STRIPE, body: `const preview = await stripe.invoices.createPreview({ customer: evt.customerId });\nconsole.log(preview.total);`, at: 'stripe.invoices.createPreview', expect: 'not-unsafe' },
+  {
+    name: 'Stripe invoices.createPreview is not a create',
+    setup: STRIPE,
+    body: `const preview = await stripe.invoices.createPreview({ customer: evt.customerId });\nconsole.log(preview.total);`,
+    at: 'stripe.invoices.createPreview',
+    expect: 'not-unsafe',
+  },
 
   // ---- publishing another message ------------------------------------------------------------------
   {
@@ -401,9 +826,27 @@ const channelPromise = amqp.connect('amqp://rabbit').then((connection) => connec
     at: 'sqs.send',
     expect: unsafe,
   },
-  { name: 'BullMQ queue.add without jobId', setup: BULL, body: `await emailQueue.add('receipt', { orderId: evt.orderId });`, at: 'emailQueue.add', expect: unsafe },
-  { name: 'BullMQ queue.add with jobId from the message', setup: BULL, body: `await emailQueue.add('receipt', { orderId: evt.orderId }, { jobId: \`receipt:\${evt.orderId}\` });`, at: 'emailQueue.add', expect: keyedIdempotent },
-  { name: 'BullMQ queue.add with jobId made fresh', setup: BULL, body: `await emailQueue.add('receipt', { orderId: evt.orderId }, { jobId: randomUUID() });`, at: 'emailQueue.add', expect: unsafe },
+  {
+    name: 'BullMQ queue.add without jobId',
+    setup: BULL,
+    body: `await emailQueue.add('receipt', { orderId: evt.orderId });`,
+    at: 'emailQueue.add',
+    expect: unsafe,
+  },
+  {
+    name: 'BullMQ queue.add with jobId from the message',
+    setup: BULL,
+    body: `await emailQueue.add('receipt', { orderId: evt.orderId }, { jobId: \`receipt:\${evt.orderId}\` });`,
+    at: 'emailQueue.add',
+    expect: keyedIdempotent,
+  },
+  {
+    name: 'BullMQ queue.add with jobId made fresh',
+    setup: BULL,
+    body: `await emailQueue.add('receipt', { orderId: evt.orderId }, { jobId: randomUUID() });`,
+    at: 'emailQueue.add',
+    expect: unsafe,
+  },
   {
     name: 'Pub/Sub topic.publishMessage',
     setup: `import { PubSub } from '@google-cloud/pubsub';
@@ -441,18 +884,66 @@ const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { 
   },
 
   // ---- files ---------------------------------------------------------------------------------------
-  { name: 'fs appendFile', setup: `import { appendFile } from 'node:fs/promises';`, body: `await appendFile('/var/data/orders.ndjson', JSON.stringify(evt) + '\\n');`, at: 'appendFile(', expect: unsafe },
-  { name: 'fs.appendFileSync', setup: `import fs from 'node:fs';`, body: `fs.appendFileSync('/var/data/orders.csv', \`\${evt.orderId},\${evt.total}\\n\`);`, at: 'fs.appendFileSync', expect: unsafe },
-  { name: 'write stream in append mode', setup: `import fs from 'node:fs';`, body: `const out = fs.createWriteStream('/var/data/audit.log', { flags: 'a' });\nout.end(JSON.stringify(evt));`, at: 'fs.createWriteStream', expect: unsafe },
-  { name: 'fs writeFile (overwrite) is idempotent', setup: `import { writeFile } from 'node:fs/promises';`, body: `await writeFile(\`/var/data/orders/\${evt.orderId}.json\`, JSON.stringify(evt));`, at: 'writeFile(', expect: idempotent },
+  {
+    name: 'fs appendFile',
+    setup: `import { appendFile } from 'node:fs/promises';`,
+    body: `await appendFile('/var/data/orders.ndjson', JSON.stringify(evt) + '\\n');`,
+    at: 'appendFile(',
+    expect: unsafe,
+  },
+  {
+    name: 'fs.appendFileSync',
+    setup: `import fs from 'node:fs';`,
+    body: `fs.appendFileSync('/var/data/orders.csv', \`\${evt.orderId},\${evt.total}\\n\`);`,
+    at: 'fs.appendFileSync',
+    expect: unsafe,
+  },
+  {
+    name: 'write stream in append mode',
+    setup: `import fs from 'node:fs';`,
+    body: `const out = fs.createWriteStream('/var/data/audit.log', { flags: 'a' });\nout.end(JSON.stringify(evt));`,
+    at: 'fs.createWriteStream',
+    expect: unsafe,
+  },
+  {
+    name: 'fs writeFile (overwrite) is idempotent',
+    setup: `import { writeFile } from 'node:fs/promises';`,
+    body: `await writeFile(\`/var/data/orders/\${evt.orderId}.json\`, JSON.stringify(evt));`,
+    at: 'writeFile(',
+    expect: idempotent,
+  },
 
   // ---- search index --------------------------------------------------------------------------------
-  { name: 'Elasticsearch index with an id from the message', setup: ELASTIC, body: `await es.index({ index: 'orders', id: evt.orderId, document: evt });`, at: 'es.index', expect: keyedIdempotent },
-  { name: 'Elasticsearch index without an id', setup: ELASTIC, body: `await es.index({ index: 'order-events', document: evt });`, at: 'es.index', expect: unsafe },
-  { name: 'Elasticsearch index with an id made fresh', setup: ELASTIC, body: `await es.index({ index: 'order-events', id: randomUUID(), document: evt });`, at: 'es.index', expect: unsafe },
+  {
+    name: 'Elasticsearch index with an id from the message',
+    setup: ELASTIC,
+    body: `await es.index({ index: 'orders', id: evt.orderId, document: evt });`,
+    at: 'es.index',
+    expect: keyedIdempotent,
+  },
+  {
+    name: 'Elasticsearch index without an id',
+    setup: ELASTIC,
+    body: `await es.index({ index: 'order-events', document: evt });`,
+    at: 'es.index',
+    expect: unsafe,
+  },
+  {
+    name: 'Elasticsearch index with an id made fresh',
+    setup: ELASTIC,
+    body: `await es.index({ index: 'order-events', id: randomUUID(), document: evt });`,
+    at: 'es.index',
+    expect: unsafe,
+  },
 
   // ---- logging and things that are not effects ----------------------------------------------------
-  { name: 'console logging is not duplicate-unsafe', setup: '', body: `console.info('order received', evt.orderId);`, at: 'console.info', expect: 'not-unsafe' },
+  {
+    name: 'console logging is not duplicate-unsafe',
+    setup: '',
+    body: `console.info('order received', evt.orderId);`,
+    at: 'console.info',
+    expect: 'not-unsafe',
+  },
   {
     name: 'an unknown package stays unknown',
     setup: `import { Analytics } from '@segment/analytics-node';
@@ -469,16 +960,41 @@ const loyalty = new LoyaltyClient({ apiKey: process.env.LOYALTY_KEY ?? '' });`,
     at: 'loyalty.points.create',
     expect: 'unknown',
   },
-  { name: 'set.add on an in-memory Set stays unknown', setup: `const seenOrders = new Set<string>();`, body: `seenOrders.add(evt.orderId);`, at: 'seenOrders.add', expect: 'unknown' },
-  { name: 'array.push stays unknown', setup: `const pendingOrders: string[] = [];`, body: `pendingOrders.push(evt.orderId);`, at: 'pendingOrders.push', expect: 'unknown' },
-  { name: 'map.set stays unknown', setup: `const totals = new Map<string, number>();`, body: `totals.set(evt.customerId, (totals.get(evt.customerId) ?? 0) + evt.total);`, at: 'totals.set', expect: 'unknown' },
+  {
+    name: 'set.add on an in-memory Set stays unknown',
+    setup: `const seenOrders = new Set<string>();`,
+    body: `seenOrders.add(evt.orderId);`,
+    at: 'seenOrders.add',
+    expect: 'unknown',
+  },
+  {
+    name: 'array.push stays unknown',
+    setup: `const pendingOrders: string[] = [];`,
+    body: `pendingOrders.push(evt.orderId);`,
+    at: 'pendingOrders.push',
+    expect: 'unknown',
+  },
+  {
+    name: 'map.set stays unknown',
+    setup: `const totals = new Map<string, number>();`,
+    body: `totals.set(evt.customerId, (totals.get(evt.customerId) ?? 0) + evt.total);`,
+    at: 'totals.set',
+    expect: 'unknown',
+  },
 ];
 
 // ---- the tests ------------------------------------------------------------------------------
 
 function describeEffects(result: AnalysisResult, file: string): string {
   const consumer = result.consumers.find((c) => c.registration.location.filePath === file);
-  return consumer ? consumer.effects.map((effect) => `L${effect.location.line} ${effect.description.label}: ${effect.description.class}${effect.keyedByMessage ? ' (keyed)' : ''}`).join('; ') || 'no effects' : 'no consumer';
+  return consumer
+    ? consumer.effects
+        .map(
+          (effect) =>
+            `L${effect.location.line} ${effect.description.label}: ${effect.description.class}${effect.keyedByMessage ? ' (keyed)' : ''}`,
+        )
+        .join('; ') || 'no effects'
+    : 'no consumer';
 }
 
 const names = new Set<string>();
@@ -508,29 +1024,44 @@ for (const mode of MODES) {
     for (const c of cases) {
       test(c.name, () => {
         const { path, text } = files.get(c.name)!;
-        assert.deepEqual(result.problems.filter((problem) => problem.filePath === path), []);
+        assert.deepEqual(
+          result.problems.filter((problem) => problem.filePath === path),
+          [],
+        );
         const consumers = result.consumers.filter((consumer) => consumer.registration.location.filePath === path);
         assert.equal(consumers.length, 1, 'the fixture should register one kafkajs consumer');
         const lines = text.split('\n');
         const matching = lines.flatMap((line, index) => (line.includes(c.at) ? [index + 1] : []));
         assert.equal(matching.length, 1, `fixture: ${JSON.stringify(c.at)} should be on exactly one line`);
         const line = matching[0];
-        const onLine = consumers[0].effects.filter((effect) => effect.location.filePath === path && effect.location.line === line);
+        const onLine = consumers[0].effects.filter(
+          (effect) => effect.location.filePath === path && effect.location.line === line,
+        );
         const seen = describeEffects(result, path);
         if (c.expect === 'unknown') {
           assert.equal(onLine.length, 0, `expected no effect recorded on line ${line}; effects: ${seen}`);
           return;
         }
         if (c.expect === 'not-unsafe') {
-          assert.ok(onLine.every((effect) => effect.description.class !== 'duplicate-unsafe'), `expected nothing duplicate-unsafe on line ${line}; effects: ${seen}`);
+          assert.ok(
+            onLine.every((effect) => effect.description.class !== 'duplicate-unsafe'),
+            `expected nothing duplicate-unsafe on line ${line}; effects: ${seen}`,
+          );
           return;
         }
         assert.equal(onLine.length, 1, `expected one effect on line ${line}; effects: ${seen}`);
         const [effect] = onLine;
-        assert.equal(effect.description.class, c.expect.class, `class of ${effect.description.label}; effects: ${seen}`);
-        if (c.expect.keyed !== undefined) assert.equal(effect.keyedByMessage, c.expect.keyed, `keyedByMessage of ${effect.description.label}`);
-        if (c.expect.class === 'duplicate-unsafe') assert.equal(effect.description.processing, true, 'duplicate-unsafe effects are processing effects');
-        if (c.expect.class === 'read') assert.equal(effect.description.processing, false, 'reads are not processing effects');
+        assert.equal(
+          effect.description.class,
+          c.expect.class,
+          `class of ${effect.description.label}; effects: ${seen}`,
+        );
+        if (c.expect.keyed !== undefined)
+          assert.equal(effect.keyedByMessage, c.expect.keyed, `keyedByMessage of ${effect.description.label}`);
+        if (c.expect.class === 'duplicate-unsafe')
+          assert.equal(effect.description.processing, true, 'duplicate-unsafe effects are processing effects');
+        if (c.expect.class === 'read')
+          assert.equal(effect.description.processing, false, 'reads are not processing effects');
       });
     }
   });

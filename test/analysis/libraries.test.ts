@@ -60,7 +60,15 @@ export async function start(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'kafkajs', form: 'eachBatch', ackMode: 'implicit-after-return', source: 'orders.paid, orders.cancelled', identityExpression: null }],
+    expect: [
+      {
+        library: 'kafkajs',
+        form: 'eachBatch',
+        ackMode: 'implicit-after-return',
+        source: 'orders.paid, orders.cancelled',
+        identityExpression: null,
+      },
+    ],
   },
   {
     name: 'kafkajs eachBatch with eachBatchAutoResolve: false is explicit',
@@ -82,7 +90,15 @@ export async function start(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'kafkajs', form: 'eachBatch', ackMode: 'explicit', source: 'ledger.entries', ackModeAt: 'eachBatchAutoResolve: false' }],
+    expect: [
+      {
+        library: 'kafkajs',
+        form: 'eachBatch',
+        ackMode: 'explicit',
+        source: 'ledger.entries',
+        ackModeAt: 'eachBatchAutoResolve: false',
+      },
+    ],
   },
   {
     name: 'kafkajs autoCommit: false makes eachMessage explicit; payload parameter gives the identity expression',
@@ -214,7 +230,16 @@ export class InvoiceConsumer {
 }
 `,
     },
-    expect: [{ library: 'kafkajs', form: 'eachMessage', ackMode: 'implicit-after-return', source: 'invoices.issued', handlerName: 'InvoiceConsumer.handle', handlerAt: { text: 'async handle({ message }' } }],
+    expect: [
+      {
+        library: 'kafkajs',
+        form: 'eachMessage',
+        ackMode: 'implicit-after-return',
+        source: 'invoices.issued',
+        handlerName: 'InvoiceConsumer.handle',
+        handlerAt: { text: 'async handle({ message }' },
+      },
+    ],
   },
   {
     name: 'kafkajs class with an arrow-function property as the handler',
@@ -234,7 +259,16 @@ export class RefundConsumer {
 }
 `,
     },
-    expect: [{ library: 'kafkajs', form: 'eachMessage', ackMode: 'implicit-after-return', source: 'refunds.requested', handlerName: 'onRefund', handlerAt: { text: 'private readonly onRefund' } }],
+    expect: [
+      {
+        library: 'kafkajs',
+        form: 'eachMessage',
+        ackMode: 'implicit-after-return',
+        source: 'refunds.requested',
+        handlerName: 'onRefund',
+        handlerAt: { text: 'private readonly onRefund' },
+      },
+    ],
   },
   {
     name: 'kafkajs shorthand { eachMessage }',
@@ -252,7 +286,16 @@ export async function start(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'kafkajs', form: 'eachMessage', ackMode: 'implicit-after-return', source: 'audit.trail', handlerName: 'eachMessage', handlerAt: { text: 'async function eachMessage(' } }],
+    expect: [
+      {
+        library: 'kafkajs',
+        form: 'eachMessage',
+        ackMode: 'implicit-after-return',
+        source: 'audit.trail',
+        handlerName: 'eachMessage',
+        handlerAt: { text: 'async function eachMessage(' },
+      },
+    ],
   },
   {
     name: 'kafkajs consumer created in another module (no kafkajs import in the registering file)',
@@ -360,7 +403,16 @@ export async function start(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'amqplib', form: 'consume', ackMode: 'auto-before-handler', source: 'page-views', identityExpression: 'message.properties.messageId', ackModeAt: '{ noAck: true }' }],
+    expect: [
+      {
+        library: 'amqplib',
+        form: 'consume',
+        ackMode: 'auto-before-handler',
+        source: 'page-views',
+        identityExpression: 'message.properties.messageId',
+        ackModeAt: '{ noAck: true }',
+      },
+    ],
   },
   {
     name: 'amqplib noAck: false stays explicit',
@@ -396,7 +448,17 @@ export async function start(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'amqplib', form: 'consume', ackMode: 'explicit', source: 'billing.invoices', handlerName: 'onInvoice', identityExpression: 'msg.properties.messageId', handlerAt: { text: 'async function onInvoice(' } }],
+    expect: [
+      {
+        library: 'amqplib',
+        form: 'consume',
+        ackMode: 'explicit',
+        source: 'billing.invoices',
+        handlerName: 'onInvoice',
+        identityExpression: 'msg.properties.messageId',
+        handlerAt: { text: 'async function onInvoice(' },
+      },
+    ],
   },
   {
     name: 'amqplib callback API',
@@ -439,7 +501,15 @@ export const wrapper = connection.createChannel({
 });
 `,
     },
-    expect: [{ library: 'amqplib', form: 'consume', ackMode: 'explicit', source: 'notifications', identityExpression: 'msg.properties.messageId' }],
+    expect: [
+      {
+        library: 'amqplib',
+        form: 'consume',
+        ackMode: 'explicit',
+        source: 'notifications',
+        identityExpression: 'msg.properties.messageId',
+      },
+    ],
   },
 
   {
@@ -458,7 +528,15 @@ export async function start(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'amqplib', form: 'consume', ackMode: 'explicit', source: 'webhooks', identityExpression: 'msg.properties.messageId' }],
+    expect: [
+      {
+        library: 'amqplib',
+        form: 'consume',
+        ackMode: 'explicit',
+        source: 'webhooks',
+        identityExpression: 'msg.properties.messageId',
+      },
+    ],
   },
   {
     name: 'amqplib class method handler with .bind(this)',
@@ -481,7 +559,16 @@ export class ReportWorker {
 }
 `,
     },
-    expect: [{ library: 'amqplib', form: 'consume', ackMode: 'explicit', source: 'reports', handlerName: 'ReportWorker.onReport', handlerAt: { text: 'private async onReport(' } }],
+    expect: [
+      {
+        library: 'amqplib',
+        form: 'consume',
+        ackMode: 'explicit',
+        source: 'reports',
+        handlerName: 'ReportWorker.onReport',
+        handlerAt: { text: 'private async onReport(' },
+      },
+    ],
   },
   {
     name: 'amqplib channel made by a factory in another module (types follow it)',
@@ -545,7 +632,16 @@ app.on('error', (error) => console.error(error.message));
 app.start();
 `,
     },
-    expect: [{ library: 'sqs-consumer', form: 'handleMessage', ackMode: 'implicit-after-return', source: 'order-events', identityExpression: 'message.MessageId', handlerAt: { text: 'handleMessage: async (message) =>' } }],
+    expect: [
+      {
+        library: 'sqs-consumer',
+        form: 'handleMessage',
+        ackMode: 'implicit-after-return',
+        source: 'order-events',
+        identityExpression: 'message.MessageId',
+        handlerAt: { text: 'handleMessage: async (message) =>' },
+      },
+    ],
   },
   {
     name: 'sqs-consumer new Consumer with a named handler',
@@ -564,7 +660,17 @@ export const refunds = new Consumer({
 });
 `,
     },
-    expect: [{ library: 'sqs-consumer', form: 'handleMessage', ackMode: 'implicit-after-return', source: 'refunds', handlerName: 'handleRefund', identityExpression: 'msg.MessageId', handlerAt: { text: 'async function handleRefund(' } }],
+    expect: [
+      {
+        library: 'sqs-consumer',
+        form: 'handleMessage',
+        ackMode: 'implicit-after-return',
+        source: 'refunds',
+        handlerName: 'handleRefund',
+        identityExpression: 'msg.MessageId',
+        handlerAt: { text: 'async function handleRefund(' },
+      },
+    ],
   },
   {
     name: 'sqs-consumer handleMessageBatch; FIFO queue URL from a const',
@@ -583,7 +689,15 @@ export const ledger = Consumer.create({
 });
 `,
     },
-    expect: [{ library: 'sqs-consumer', form: 'handleMessageBatch', ackMode: 'implicit-after-return', source: 'ledger-updates.fifo', identityExpression: null }],
+    expect: [
+      {
+        library: 'sqs-consumer',
+        form: 'handleMessageBatch',
+        ackMode: 'implicit-after-return',
+        source: 'ledger-updates.fifo',
+        identityExpression: null,
+      },
+    ],
   },
   {
     name: 'sqs-consumer queue URL built from an environment prefix keeps its last segment',
@@ -599,7 +713,9 @@ export const emails = Consumer.create({
 });
 `,
     },
-    expect: [{ library: 'sqs-consumer', form: 'handleMessage', ackMode: 'implicit-after-return', source: 'outbound-emails' }],
+    expect: [
+      { library: 'sqs-consumer', form: 'handleMessage', ackMode: 'implicit-after-return', source: 'outbound-emails' },
+    ],
   },
   {
     name: 'sqs-consumer imported under another name (import { Consumer as SqsConsumer })',

@@ -117,7 +117,9 @@ for (const mode of MODES) {
     // The rules these patterns are about (others, e.g. unsettled-message, judge other things).
     const RULES = ['ack-before-process', 'missing-event-id-check', 'non-idempotent-handler'];
     const findingsIn = (file: string) =>
-      result.findings.filter((finding) => finding.location.filePath.endsWith(`/${file}`) && RULES.includes(finding.ruleId)).map((finding) => finding.ruleId);
+      result.findings
+        .filter((finding) => finding.location.filePath.endsWith(`/${file}`) && RULES.includes(finding.ruleId))
+        .map((finding) => finding.ruleId);
 
     before(() => {
       project = new TestProject(mode, 'real-world');
@@ -145,22 +147,34 @@ for (const mode of MODES) {
 
     test('a handler held in a class field assigned in the constructor is followed', () => {
       const consumer = result.consumers.find((candidate) => candidate.registration.source === 'welcome')!;
-      assert.deepEqual(consumer.effects.map((effect) => effect.description.label), ['sendMail (email)']);
+      assert.deepEqual(
+        consumer.effects.map((effect) => effect.description.label),
+        ['sendMail (email)'],
+      );
       assert.deepEqual(findingsIn('mailer.ts'), ['missing-event-id-check']);
     });
 
     test('a best-effort try per item and a catch that records the failure are not swallowed failures', () => {
       assert.ok(result.consumers.some((candidate) => candidate.registration.source === 'profiles'));
       assert.deepEqual(
-        result.findings.filter((finding) => finding.ruleId === 'swallowed-failure-ack').map((finding) => `${finding.location.filePath.split('/').pop()}:${finding.location.line}`),
+        result.findings
+          .filter((finding) => finding.ruleId === 'swallowed-failure-ack')
+          .map((finding) => `${finding.location.filePath.split('/').pop()}:${finding.location.line}`),
         [],
       );
     });
 
     test('work inside a new Promise executor completes with the awaited promise', () => {
       const consumer = result.consumers.find((candidate) => candidate.registration.library === 'kafkajs')!;
-      assert.deepEqual(consumer.effects.map((effect) => effect.description.label), ['Kafka producer.send → orders.shipped']);
-      assert.deepEqual(findingsIn('emitter.ts'), ['missing-event-id-check'], 'an unguarded publish, and no ack-before-process');
+      assert.deepEqual(
+        consumer.effects.map((effect) => effect.description.label),
+        ['Kafka producer.send → orders.shipped'],
+      );
+      assert.deepEqual(
+        findingsIn('emitter.ts'),
+        ['missing-event-id-check'],
+        'an unguarded publish, and no ack-before-process',
+      );
     });
   });
 }

@@ -21,7 +21,9 @@ describe('Suppressions (directive parser)', () => {
   const text = (lines: string[]): string => lines.join('\n');
 
   test('disable-next-line with one rule suppresses only that rule on the next line', () => {
-    const s = new Suppressions(text(['// delivery-lint-disable-next-line missing-event-id-check', 'handler();', 'other();']));
+    const s = new Suppressions(
+      text(['// delivery-lint-disable-next-line missing-event-id-check', 'handler();', 'other();']),
+    );
     assert.equal(s.isSuppressed(MISSING, 2), true);
     assert.equal(s.isSuppressed(ACK, 2), false);
     assert.equal(s.isSuppressed(MISSING, 1), false);
@@ -29,25 +31,41 @@ describe('Suppressions (directive parser)', () => {
   });
 
   test('disable-next-line without a rule list suppresses every rule on the next line', () => {
-    const s = new Suppressions(text(['const x = 1;', '  // delivery-lint-disable-next-line', '  channel.ack(msg);', 'after();']));
+    const s = new Suppressions(
+      text(['const x = 1;', '  // delivery-lint-disable-next-line', '  channel.ack(msg);', 'after();']),
+    );
     for (const rule of [MISSING, ACK, NIH]) assert.equal(s.isSuppressed(rule, 3), true, rule);
     assert.equal(s.isSuppressed(ACK, 4), false);
   });
 
   test('a `-- reason` is not read as rule names', () => {
-    const s = new Suppressions(text(['// delivery-lint-disable-next-line ack-before-process -- missing-event-id-check is handled by the outbox', 'channel.ack(msg);']));
+    const s = new Suppressions(
+      text([
+        '// delivery-lint-disable-next-line ack-before-process -- missing-event-id-check is handled by the outbox',
+        'channel.ack(msg);',
+      ]),
+    );
     assert.equal(s.isSuppressed(ACK, 2), true);
     assert.equal(s.isSuppressed(MISSING, 2), false);
   });
 
   test('a reason alone (no rule list) still suppresses every rule', () => {
-    const s = new Suppressions(text(['// delivery-lint-disable-next-line -- replayed from an idempotent outbox', 'work();']));
+    const s = new Suppressions(
+      text(['// delivery-lint-disable-next-line -- replayed from an idempotent outbox', 'work();']),
+    );
     assert.equal(s.isSuppressed(MISSING, 2), true);
     assert.equal(s.isSuppressed(NIH, 2), true);
   });
 
   test('several rules, comma- or space-separated', () => {
-    const s = new Suppressions(text(['// delivery-lint-disable-next-line ack-before-process, missing-event-id-check', 'a();', '// delivery-lint-disable-next-line non-idempotent-handler double-ack', 'b();']));
+    const s = new Suppressions(
+      text([
+        '// delivery-lint-disable-next-line ack-before-process, missing-event-id-check',
+        'a();',
+        '// delivery-lint-disable-next-line non-idempotent-handler double-ack',
+        'b();',
+      ]),
+    );
     assert.equal(s.isSuppressed(ACK, 2), true);
     assert.equal(s.isSuppressed(MISSING, 2), true);
     assert.equal(s.isSuppressed(NIH, 2), false);
@@ -57,7 +75,13 @@ describe('Suppressions (directive parser)', () => {
   });
 
   test('disable-line suppresses its own line only', () => {
-    const s = new Suppressions(text(['first();', 'channel.ack(msg); // delivery-lint-disable-line ack-before-process -- acked on purpose', 'third();']));
+    const s = new Suppressions(
+      text([
+        'first();',
+        'channel.ack(msg); // delivery-lint-disable-line ack-before-process -- acked on purpose',
+        'third();',
+      ]),
+    );
     assert.equal(s.isSuppressed(ACK, 2), true);
     assert.equal(s.isSuppressed(ACK, 1), false);
     assert.equal(s.isSuppressed(ACK, 3), false);
@@ -66,7 +90,14 @@ describe('Suppressions (directive parser)', () => {
 
   test('block disable … enable covers the lines in between, for the named rule', () => {
     const s = new Suppressions(
-      text(['before();', '/* delivery-lint-disable missing-event-id-check */', 'inside();', 'inside();', '/* delivery-lint-enable missing-event-id-check */', 'after();']),
+      text([
+        'before();',
+        '/* delivery-lint-disable missing-event-id-check */',
+        'inside();',
+        'inside();',
+        '/* delivery-lint-enable missing-event-id-check */',
+        'after();',
+      ]),
     );
     assert.equal(s.isSuppressed(MISSING, 1), false);
     assert.equal(s.isSuppressed(MISSING, 3), true);
@@ -83,20 +114,40 @@ describe('Suppressions (directive parser)', () => {
   });
 
   test('enabling one rule after disabling all leaves the others disabled', () => {
-    const s = new Suppressions(text(['/* delivery-lint-disable */', 'a();', '/* delivery-lint-enable missing-event-id-check */', 'b();']));
+    const s = new Suppressions(
+      text(['/* delivery-lint-disable */', 'a();', '/* delivery-lint-enable missing-event-id-check */', 'b();']),
+    );
     assert.equal(s.isSuppressed(MISSING, 2), true);
     assert.equal(s.isSuppressed(MISSING, 4), false);
     assert.equal(s.isSuppressed(ACK, 4), true);
   });
 
   test('an enable of another rule does not end a rule-specific block', () => {
-    const s = new Suppressions(text(['/* delivery-lint-disable ack-before-process */', 'a();', '/* delivery-lint-enable missing-event-id-check */', 'b();', '/* delivery-lint-enable */', 'c();']));
+    const s = new Suppressions(
+      text([
+        '/* delivery-lint-disable ack-before-process */',
+        'a();',
+        '/* delivery-lint-enable missing-event-id-check */',
+        'b();',
+        '/* delivery-lint-enable */',
+        'c();',
+      ]),
+    );
     assert.equal(s.isSuppressed(ACK, 4), true);
     assert.equal(s.isSuppressed(ACK, 6), false);
   });
 
   test('unrelated comments and near-miss spellings suppress nothing', () => {
-    const s = new Suppressions(text(['// eslint-disable-next-line no-console', 'a();', '// delivery-lint disable-next-line', 'b();', '// TODO delivery-lint', 'c();']));
+    const s = new Suppressions(
+      text([
+        '// eslint-disable-next-line no-console',
+        'a();',
+        '// delivery-lint disable-next-line',
+        'b();',
+        '// TODO delivery-lint',
+        'c();',
+      ]),
+    );
     assert.equal(s.isSuppressed(ACK, 2), false);
     assert.equal(s.isSuppressed(ACK, 4), false);
     assert.equal(s.isSuppressed(ACK, 6), false);
@@ -109,7 +160,9 @@ describe('Suppressions (directive parser)', () => {
  * A kafkajs handler with no dedup check before an insert: one missing-event-id-check finding, on
  * the handler's head. The slots place comments around it.
  */
-function kafkaNoGuard(slots: { beforeRun?: string; beforeHandler?: string; headSuffix?: string; afterRun?: string; top?: string } = {}): string {
+function kafkaNoGuard(
+  slots: { beforeRun?: string; beforeHandler?: string; headSuffix?: string; afterRun?: string; top?: string } = {},
+): string {
   return `import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 ${slots.top ?? ''}
@@ -190,15 +243,42 @@ const scenarios: Scenario[] = [
     name: 'baseline: the unguarded kafkajs handler is reported on its head',
     code: kafkaNoGuard(),
     expected: [MISSING],
-    check: (_consumer, findings, code) => assert.equal(findings[0].location.line, lineOf(code, 'eachMessage: async ({ message })')),
+    check: (_consumer, findings, code) =>
+      assert.equal(findings[0].location.line, lineOf(code, 'eachMessage: async ({ message })')),
   },
-  { name: 'disable-next-line naming the rule, with a reason', code: kafkaNoGuard({ beforeHandler: '    // delivery-lint-disable-next-line missing-event-id-check -- invoices has a unique (order_id) index' }), expected: [] },
-  { name: 'disable-next-line without a rule list', code: kafkaNoGuard({ beforeHandler: '    // delivery-lint-disable-next-line' }), expected: [] },
-  { name: 'disable-next-line naming several rules', code: kafkaNoGuard({ beforeHandler: '    // delivery-lint-disable-next-line ack-before-process, missing-event-id-check' }), expected: [] },
-  { name: 'disable-next-line naming another rule does not suppress', code: kafkaNoGuard({ beforeHandler: '    // delivery-lint-disable-next-line ack-before-process -- offsets are committed later' }), expected: [MISSING] },
+  {
+    name: 'disable-next-line naming the rule, with a reason',
+    code: kafkaNoGuard({
+      beforeHandler:
+        '    // delivery-lint-disable-next-line missing-event-id-check -- invoices has a unique (order_id) index',
+    }),
+    expected: [],
+  },
+  {
+    name: 'disable-next-line without a rule list',
+    code: kafkaNoGuard({ beforeHandler: '    // delivery-lint-disable-next-line' }),
+    expected: [],
+  },
+  {
+    name: 'disable-next-line naming several rules',
+    code: kafkaNoGuard({
+      beforeHandler: '    // delivery-lint-disable-next-line ack-before-process, missing-event-id-check',
+    }),
+    expected: [],
+  },
+  {
+    name: 'disable-next-line naming another rule does not suppress',
+    code: kafkaNoGuard({
+      beforeHandler: '    // delivery-lint-disable-next-line ack-before-process -- offsets are committed later',
+    }),
+    expected: [MISSING],
+  },
   {
     name: 'a rule id inside the reason does not suppress it',
-    code: kafkaNoGuard({ beforeHandler: '    // delivery-lint-disable-next-line non-idempotent-handler -- missing-event-id-check is tracked in JIRA-42' }),
+    code: kafkaNoGuard({
+      beforeHandler:
+        '    // delivery-lint-disable-next-line non-idempotent-handler -- missing-event-id-check is tracked in JIRA-42',
+    }),
     expected: [MISSING],
   },
   {
@@ -206,13 +286,37 @@ const scenarios: Scenario[] = [
     code: kafkaNoGuard({ beforeRun: '  // delivery-lint-disable-next-line missing-event-id-check' }),
     expected: [MISSING],
   },
-  { name: 'disable-line on the handler head', code: kafkaNoGuard({ headSuffix: ' // delivery-lint-disable-line missing-event-id-check -- unique index' }), expected: [] },
-  { name: 'block disable … enable around the registration', code: kafkaNoGuard({ beforeRun: '  /* delivery-lint-disable missing-event-id-check */', afterRun: '  /* delivery-lint-enable missing-event-id-check */' }), expected: [] },
-  { name: 'block disable of every rule at the top of the file', code: kafkaNoGuard({ top: '/* delivery-lint-disable */' }), expected: [] },
-  { name: 'block disable of another rule does not suppress', code: kafkaNoGuard({ beforeRun: '  /* delivery-lint-disable ack-before-process */', afterRun: '  /* delivery-lint-enable ack-before-process */' }), expected: [MISSING] },
+  {
+    name: 'disable-line on the handler head',
+    code: kafkaNoGuard({ headSuffix: ' // delivery-lint-disable-line missing-event-id-check -- unique index' }),
+    expected: [],
+  },
+  {
+    name: 'block disable … enable around the registration',
+    code: kafkaNoGuard({
+      beforeRun: '  /* delivery-lint-disable missing-event-id-check */',
+      afterRun: '  /* delivery-lint-enable missing-event-id-check */',
+    }),
+    expected: [],
+  },
+  {
+    name: 'block disable of every rule at the top of the file',
+    code: kafkaNoGuard({ top: '/* delivery-lint-disable */' }),
+    expected: [],
+  },
+  {
+    name: 'block disable of another rule does not suppress',
+    code: kafkaNoGuard({
+      beforeRun: '  /* delivery-lint-disable ack-before-process */',
+      afterRun: '  /* delivery-lint-enable ack-before-process */',
+    }),
+    expected: [MISSING],
+  },
   {
     name: 'block disable ended before the handler does not suppress',
-    code: kafkaNoGuard({ top: '/* delivery-lint-disable missing-event-id-check */\n/* delivery-lint-enable missing-event-id-check */' }),
+    code: kafkaNoGuard({
+      top: '/* delivery-lint-disable missing-event-id-check */\n/* delivery-lint-enable missing-event-id-check */',
+    }),
     expected: [MISSING],
   },
   {
@@ -226,9 +330,12 @@ const scenarios: Scenario[] = [
   },
   {
     name: '@idempotent on a named handler silences the dedup rule, not ack-before-process',
-    code: amqpHandler('/**\n * Writes invoices for placed orders.\n * @idempotent order_log and invoices have unique (message_id) constraints\n */'),
+    code: amqpHandler(
+      '/**\n * Writes invoices for placed orders.\n * @idempotent order_log and invoices have unique (message_id) constraints\n */',
+    ),
     expected: [ACK],
-    check: (consumer) => assert.equal(consumer.vouchedIdempotent, 'order_log and invoices have unique (message_id) constraints'),
+    check: (consumer) =>
+      assert.equal(consumer.vouchedIdempotent, 'order_log and invoices have unique (message_id) constraints'),
   },
   {
     name: '@idempotent without a reason still vouches',
@@ -291,9 +398,16 @@ export async function start(): Promise<void> {
     name: 'baseline: an insert escaping the claim is reported on its line',
     code: sqsEscape(''),
     expected: [NIH],
-    check: (_consumer, findings, code) => assert.equal(findings[0].location.line, lineOf(code, 'INSERT INTO payment_log')),
+    check: (_consumer, findings, code) =>
+      assert.equal(findings[0].location.line, lineOf(code, 'INSERT INTO payment_log')),
   },
-  { name: 'disable-next-line above an escaping effect', code: sqsEscape('    // delivery-lint-disable-next-line non-idempotent-handler -- payment_log is append-only on purpose'), expected: [] },
+  {
+    name: 'disable-next-line above an escaping effect',
+    code: sqsEscape(
+      '    // delivery-lint-disable-next-line non-idempotent-handler -- payment_log is append-only on purpose',
+    ),
+    expected: [],
+  },
 ];
 
 for (const mode of MODES) {
@@ -338,7 +452,10 @@ describe('declared semantics from config, by topic', () => {
       try {
         const [file] = project.write({ 'consumer.ts': kafkaNoGuard() });
         const plain = project.analyze([file]);
-        assert.deepEqual(plain.findings.map((finding) => finding.ruleId), [MISSING]);
+        assert.deepEqual(
+          plain.findings.map((finding) => finding.ruleId),
+          [MISSING],
+        );
         const configured = project.analyze([file], configWith({ semantics: { 'orders.placed': 'at-most-once' } }));
         assert.deepEqual(configured.findings, []);
         assert.equal(configured.consumers[0].declaredSemantics, 'at-most-once');
@@ -385,10 +502,14 @@ export async function start(): Promise<void> {
         });
         const result = project.analyze([suppressedConsumer, plainConsumer]);
         assert.deepEqual(result.problems, []);
-        const plain = result.findings.filter((finding) => finding.ruleId === MISSING && finding.location.filePath === plainHandler);
+        const plain = result.findings.filter(
+          (finding) => finding.ruleId === MISSING && finding.location.filePath === plainHandler,
+        );
         assert.equal(plain.length, 1, 'without the comment the finding is reported in the handler file');
         assert.equal(plain[0].location.line, lineOf(unsuppressed, 'export async function onOrderPlaced'));
-        const suppressed = result.findings.filter((finding) => finding.ruleId === MISSING && finding.location.filePath.includes('/a/'));
+        const suppressed = result.findings.filter(
+          (finding) => finding.ruleId === MISSING && finding.location.filePath.includes('/a/'),
+        );
         assert.deepEqual(suppressed, []);
       } finally {
         project.remove();
@@ -422,11 +543,17 @@ export class LedgerWorker {
         const result = project.analyze([file]);
         assert.equal(result.consumers.length, 1);
         assert.match(result.consumers[0].vouchedIdempotent ?? '', /keyed by \(message_id\)/);
-        assert.deepEqual(result.findings.filter((finding) => finding.ruleId === MISSING || finding.ruleId === NIH), []);
+        assert.deepEqual(
+          result.findings.filter((finding) => finding.ruleId === MISSING || finding.ruleId === NIH),
+          [],
+        );
         // Control: the same worker without the tag is reported.
         const [untagged] = project.write({ 'untagged.ts': code.replace(/^\s*\/\*\* @idempotent.*\n/m, '') });
         const control = project.analyze([untagged]);
-        assert.deepEqual(control.findings.map((finding) => finding.ruleId), [MISSING]);
+        assert.deepEqual(
+          control.findings.map((finding) => finding.ruleId),
+          [MISSING],
+        );
       } finally {
         project.remove();
       }

@@ -21,7 +21,10 @@ function table(timeline: CrashTimeline): string[] {
 }
 
 function labels(outcome: CrashOutcome | undefined): { duplicates: string[]; lost: string[] } {
-  return { duplicates: outcome?.duplicates.map((item) => item.label) ?? [], lost: outcome?.lost.map((item) => item.label) ?? [] };
+  return {
+    duplicates: outcome?.duplicates.map((item) => item.label) ?? [],
+    lost: outcome?.lost.map((item) => item.label) ?? [],
+  };
 }
 
 // ---- ack modes, no guard ---------------------------------------------------------------------
@@ -374,16 +377,27 @@ for (const mode of MODES) {
         'settle channel.ack() | safe / -',
       ]);
       assert.deepEqual(labels(timeline!.points[1].crash), { duplicates: ['Stripe charges.create'], lost: [] });
-      assert.deepEqual(labels(timeline!.points[2].crash), { duplicates: ['Stripe charges.create', 'INSERT INTO receipts'], lost: [] });
+      assert.deepEqual(labels(timeline!.points[2].crash), {
+        duplicates: ['Stripe charges.create', 'INSERT INTO receipts'],
+        lost: [],
+      });
       assert.equal(timeline!.points[1].crash.redelivered, true);
       assert.equal(timeline!.points[1].crash.summary, 'Stripe charges.create runs twice');
       // An error in the INSERT escapes the handler: unsettled, redelivered, the charge repeats.
       assert.match(timeline!.points[1].error!.explanation, /escapes the handler/);
       assert.equal(timeline!.points[3].crash.redelivered, false);
       assert.equal(timeline!.concurrency.kind, 'duplicate');
-      assert.deepEqual(timeline!.worst, { kind: 'duplicate', point: 2, cause: 'crash', summary: 'Stripe charges.create and INSERT INTO receipts run twice' });
+      assert.deepEqual(timeline!.worst, {
+        kind: 'duplicate',
+        point: 2,
+        cause: 'crash',
+        summary: 'Stripe charges.create and INSERT INTO receipts run twice',
+      });
       // The steps link to their code lines.
-      assert.deepEqual(timeline!.steps.map((step) => step.location?.line), [10, 13, 14, 15]);
+      assert.deepEqual(
+        timeline!.steps.map((step) => step.location?.line),
+        [10, 13, 14, 15],
+      );
     });
 
     test('ack first: a crash after the ack loses the work that had not happened yet', () => {
@@ -394,10 +408,16 @@ for (const mode of MODES) {
         'effect Stripe charges.create | lost / lost',
         'effect INSERT INTO receipts | safe / -',
       ]);
-      assert.deepEqual(labels(timeline!.points[1].crash), { duplicates: [], lost: ['Stripe charges.create', 'INSERT INTO receipts'] });
+      assert.deepEqual(labels(timeline!.points[1].crash), {
+        duplicates: [],
+        lost: ['Stripe charges.create', 'INSERT INTO receipts'],
+      });
       assert.deepEqual(labels(timeline!.points[2].crash), { duplicates: [], lost: ['INSERT INTO receipts'] });
       assert.equal(timeline!.points[1].crash.redelivered, false);
-      assert.match(timeline!.points[1].crash.explanation, /^Already settled \(channel\.ack\(\) on line 12 settled it\): no redelivery/);
+      assert.match(
+        timeline!.points[1].crash.explanation,
+        /^Already settled \(channel\.ack\(\) on line 12 settled it\): no redelivery/,
+      );
       assert.equal(timeline!.worst.kind, 'lost');
       assert.equal(timeline!.worst.summary, 'Stripe charges.create and INSERT INTO receipts never happen');
     });
@@ -412,11 +432,17 @@ for (const mode of MODES) {
       ]);
       assert.equal(timeline!.steps[2].unawaited, true);
       // Not awaited: it runs twice only if it had finished, and is lost only if it had not.
-      assert.deepEqual(timeline!.points[2].crash.duplicates.map((item) => [item.label, item.uncertain ?? false]), [
-        ['INSERT INTO audit_log', false],
-        ['sendMail (email)', true],
-      ]);
-      assert.deepEqual(timeline!.points[3].crash.lost.map((item) => [item.label, item.uncertain ?? false]), [['sendMail (email)', true]]);
+      assert.deepEqual(
+        timeline!.points[2].crash.duplicates.map((item) => [item.label, item.uncertain ?? false]),
+        [
+          ['INSERT INTO audit_log', false],
+          ['sendMail (email)', true],
+        ],
+      );
+      assert.deepEqual(
+        timeline!.points[3].crash.lost.map((item) => [item.label, item.uncertain ?? false]),
+        [['sendMail (email)', true]],
+      );
       assert.match(timeline!.points[3].crash.explanation, /the handler returned, so kafkajs acked it/);
       assert.equal(timeline!.worst.kind, 'lost');
     });
@@ -425,7 +451,9 @@ for (const mode of MODES) {
       const { timeline, registration } = analyse(SQS_RETURNS('return message;'));
       const last = timeline!.steps[timeline!.steps.length - 1];
       assert.equal(last.kind, 'return');
-      assert.deepEqual(table(timeline!).slice(1, 2), ['effect HTTP POST https://fulfilment.example.com/orders | duplicate / -']);
+      assert.deepEqual(table(timeline!).slice(1, 2), [
+        'effect HTTP POST https://fulfilment.example.com/orders | duplicate / -',
+      ]);
       assert.equal(timeline!.points[timeline!.points.length - 1].crash.kind, 'safe');
       assert.equal(timeline!.points[timeline!.points.length - 1].crash.redelivered, false);
       if (registration.settlesByReturn) {
@@ -447,7 +475,12 @@ for (const mode of MODES) {
       assert.deepEqual(labels(timeline!.points[0].crash), { duplicates: [], lost: ['redis incr', 'sendMail (email)'] });
       assert.ok(timeline!.points.every((point) => !point.crash.redelivered));
       assert.equal(timeline!.concurrency.kind, 'not-applicable');
-      assert.deepEqual(timeline!.worst, { kind: 'lost', point: 0, cause: 'crash', summary: 'redis incr and sendMail (email) never happen' });
+      assert.deepEqual(timeline!.worst, {
+        kind: 'lost',
+        point: 0,
+        cause: 'crash',
+        summary: 'redis incr and sendMail (email) never happen',
+      });
     });
 
     test('Kafka transaction (consume-transform-produce): output and offsets commit together; a write outside it repeats', () => {
@@ -467,7 +500,10 @@ for (const mode of MODES) {
       assert.equal(offsets.transaction, commit.transaction);
       assert.equal(update.transaction, undefined);
       // A crash after the send but before the commit aborts it: the redelivery produces it once.
-      assert.match(timeline!.points[1].crash.explanation, /Kafka transactional send → orders\.enriched is rolled back with the transaction/);
+      assert.match(
+        timeline!.points[1].crash.explanation,
+        /Kafka transactional send → orders\.enriched is rolled back with the transaction/,
+      );
       // The offsets count only once the transaction commits.
       assert.equal(timeline!.points[3].crash.redelivered, true);
       assert.equal(timeline!.points[4].crash.redelivered, false);
@@ -500,9 +536,18 @@ for (const mode of MODES) {
         'settle channel.ack() | safe / -',
       ]);
       assert.equal(timeline!.steps[1].detail, 'check (then record)');
-      assert.deepEqual(labels(timeline!.points[3].crash), { duplicates: ['Stripe charges.create', 'sendMail (email)'], lost: [] });
-      assert.match(timeline!.points[3].crash.explanation, /The check redis exists passes again \(redis set had not recorded the message yet\)/);
-      assert.match(timeline!.points[4].crash.explanation, /finds the record redis set wrote, so the redelivery takes the "seen" path, which settles it/);
+      assert.deepEqual(labels(timeline!.points[3].crash), {
+        duplicates: ['Stripe charges.create', 'sendMail (email)'],
+        lost: [],
+      });
+      assert.match(
+        timeline!.points[3].crash.explanation,
+        /The check redis exists passes again \(redis set had not recorded the message yet\)/,
+      );
+      assert.match(
+        timeline!.points[4].crash.explanation,
+        /finds the record redis set wrote, so the redelivery takes the "seen" path, which settles it/,
+      );
       // The charge fails: the catch requeues it, and nothing had completed.
       assert.match(timeline!.points[1].error!.explanation, /The catch on line \d+ requeues it \(channel\.nack\(\)\)/);
       assert.deepEqual(labels(timeline!.points[2].error), { duplicates: ['Stripe charges.create'], lost: [] });
@@ -523,9 +568,18 @@ for (const mode of MODES) {
       assert.equal(timeline!.steps[1].detail, 'claim, 300 s lease');
       assert.equal(timeline!.steps[4].detail, 'marks the claim done');
       // Crash: the claim outlives the process; the redelivery (within the lease) is skipped and acked.
-      assert.deepEqual(labels(timeline!.points[1].crash), { duplicates: [], lost: ['Stripe charges.create', 'INSERT INTO ledger_entries'] });
-      assert.match(timeline!.points[1].crash.explanation, /is still held \(for its 300 s lease\), so the redelivery takes the "seen" path, which settles it/);
-      assert.match(timeline!.points[2].crash.explanation, /Only a redelivery after the 300 s lease would process it again, repeating Stripe charges\.create/);
+      assert.deepEqual(labels(timeline!.points[1].crash), {
+        duplicates: [],
+        lost: ['Stripe charges.create', 'INSERT INTO ledger_entries'],
+      });
+      assert.match(
+        timeline!.points[1].crash.explanation,
+        /is still held \(for its 300 s lease\), so the redelivery takes the "seen" path, which settles it/,
+      );
+      assert.match(
+        timeline!.points[2].crash.explanation,
+        /Only a redelivery after the 300 s lease would process it again, repeating Stripe charges\.create/,
+      );
       // Error: the catch releases the claim and rethrows, so the retry runs; what had completed runs again.
       assert.match(timeline!.points[1].error!.explanation, /The catch on line \d+ releases redis SET NX and rethrows/);
       assert.deepEqual(labels(timeline!.points[1].error), { duplicates: [], lost: [] });
@@ -549,7 +603,10 @@ for (const mode of MODES) {
         'record redis set | safe / safe',
         'settle channel.ack() | safe / -',
       ]);
-      assert.match(timeline!.points[2].crash.explanation, /turned away unsettled until it expires, then the message is processed again/);
+      assert.match(
+        timeline!.points[2].crash.explanation,
+        /turned away unsettled until it expires, then the message is processed again/,
+      );
       assert.match(timeline!.points[3].crash.explanation, /keeps coming back/);
     });
 
@@ -565,7 +622,12 @@ for (const mode of MODES) {
       ]);
       const [, claim, update, insert, commit] = timeline!.steps;
       assert.equal(claim.detail, 'claim, in db transaction');
-      assert.ok(claim.transaction && claim.transaction === update.transaction && update.transaction === insert.transaction && insert.transaction === commit.transaction);
+      assert.ok(
+        claim.transaction &&
+          claim.transaction === update.transaction &&
+          update.transaction === insert.transaction &&
+          insert.transaction === commit.transaction,
+      );
       assert.equal(commit.location?.line, 22, 'the commit step links to the COMMIT');
       assert.match(timeline!.points[3].crash.explanation, /rolled back with the transaction/);
       assert.match(timeline!.points[4].crash.explanation, /is still held \(committed\)/);
@@ -587,7 +649,10 @@ for (const mode of MODES) {
       ]);
       assert.equal(timeline!.steps[3].transaction, undefined, 'the charge is not part of the database transaction');
       assert.deepEqual(labels(timeline!.points[3].crash), { duplicates: ['Stripe charges.create'], lost: [] });
-      assert.deepEqual(labels(timeline!.points[4].crash), { duplicates: [], lost: ['SQS SendMessage → wallet-events'] });
+      assert.deepEqual(labels(timeline!.points[4].crash), {
+        duplicates: [],
+        lost: ['SQS SendMessage → wallet-events'],
+      });
       // The COMMIT fails: the catch rolls back and rethrows; the charge has happened and happens again.
       assert.match(timeline!.points[3].error!.explanation, /The catch on line \d+ rethrows/);
     });
@@ -617,12 +682,20 @@ test('worstOutcome ranks lost over duplicate over safe, then by the number of ef
     explanation: '',
   });
   const safe = outcome('safe', 0, 'nothing runs twice or is lost');
-  assert.deepEqual(worstOutcome({ points: [{ after: 0, crash: safe }] }), { kind: 'safe', summary: 'nothing runs twice or is lost' });
+  assert.deepEqual(worstOutcome({ points: [{ after: 0, crash: safe }] }), {
+    kind: 'safe',
+    summary: 'nothing runs twice or is lost',
+  });
   const points = [
     { after: 0, before: 1, crash: outcome('duplicate', 2, 'two run twice') },
     { after: 1, before: 2, crash: safe, error: outcome('lost', 1, 'one is lost') },
     { after: 2, before: 3, crash: outcome('duplicate', 3, 'three run twice') },
   ];
   assert.deepEqual(worstOutcome({ points }), { kind: 'lost', point: 1, cause: 'error', summary: 'one is lost' });
-  assert.deepEqual(worstOutcome({ points: [points[0], points[2]] }), { kind: 'duplicate', point: 1, cause: 'crash', summary: 'three run twice' });
+  assert.deepEqual(worstOutcome({ points: [points[0], points[2]] }), {
+    kind: 'duplicate',
+    point: 1,
+    cause: 'crash',
+    summary: 'three run twice',
+  });
 });

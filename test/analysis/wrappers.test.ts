@@ -106,22 +106,37 @@ for (const mode of MODES) {
 
     before(() => {
       project = new TestProject(mode, 'wrappers');
-      files = project.write({ 'bus/kafka.ts': KAFKA_WRAPPER, 'bus/rabbit.ts': AMQP_CLASS_WRAPPER, 'callers.ts': CALLERS, 'dispatch.ts': DISPATCH });
+      files = project.write({
+        'bus/kafka.ts': KAFKA_WRAPPER,
+        'bus/rabbit.ts': AMQP_CLASS_WRAPPER,
+        'callers.ts': CALLERS,
+        'dispatch.ts': DISPATCH,
+      });
       result = project.analyze(files);
     });
     after(() => project.remove());
 
     test('each call of a wrapper is a consumer, registered at the call, named by its topic', () => {
       const viaWrapper = result.consumers.filter((consumer) => consumer.registration.wrapperLocation);
-      assert.deepEqual(viaWrapper.map((consumer) => `${consumer.registration.library}:${consumer.registration.source}`).sort(), ['amqplib:welcome-emails', 'kafkajs:orders.placed', 'kafkajs:orders.shipped']);
+      assert.deepEqual(
+        viaWrapper.map((consumer) => `${consumer.registration.library}:${consumer.registration.source}`).sort(),
+        ['amqplib:welcome-emails', 'kafkajs:orders.placed', 'kafkajs:orders.shipped'],
+      );
       for (const consumer of viaWrapper) assert.ok(consumer.registration.location.filePath.endsWith('/callers.ts'));
       // The wrapper's own registration is not reported again as a consumer of its own.
-      assert.equal(result.consumers.filter((consumer) => consumer.registration.location.filePath.includes('/bus/')).length, 0);
+      assert.equal(
+        result.consumers.filter((consumer) => consumer.registration.location.filePath.includes('/bus/')).length,
+        0,
+      );
     });
 
     test("the callback's effects are checked: an unguarded insert is reported on the callback", () => {
-      const missing = result.findings.filter((finding) => finding.ruleId === 'missing-event-id-check' && !finding.location.filePath.endsWith('/dispatch.ts'));
-      const lines = missing.map((finding) => `${finding.location.filePath.split('/').pop()}:${finding.location.line}`).sort();
+      const missing = result.findings.filter(
+        (finding) => finding.ruleId === 'missing-event-id-check' && !finding.location.filePath.endsWith('/dispatch.ts'),
+      );
+      const lines = missing
+        .map((finding) => `${finding.location.filePath.split('/').pop()}:${finding.location.line}`)
+        .sort();
       assert.deepEqual(lines, ['callers.ts:12']);
       assert.match(missing[0].message, /kafkajs consumer of topic 'orders.placed'/);
       assert.match(missing[0].message, /INSERT INTO invoices/);
@@ -142,8 +157,13 @@ for (const mode of MODES) {
 
     test('a dispatch table is followed: each handler of the map is a branch', () => {
       const users = result.consumers.find((consumer) => consumer.registration.library === 'sqs-consumer')!;
-      assert.deepEqual(users.effects.map((effect) => effect.description.label).sort(), ['DELETE FROM users', 'INSERT INTO users']);
-      const missing = result.findings.filter((finding) => finding.ruleId === 'missing-event-id-check' && finding.location.filePath.endsWith('/dispatch.ts'));
+      assert.deepEqual(users.effects.map((effect) => effect.description.label).sort(), [
+        'DELETE FROM users',
+        'INSERT INTO users',
+      ]);
+      const missing = result.findings.filter(
+        (finding) => finding.ruleId === 'missing-event-id-check' && finding.location.filePath.endsWith('/dispatch.ts'),
+      );
       assert.equal(missing.length, 1);
       assert.match(missing[0].message, /INSERT INTO users/);
     });
@@ -161,8 +181,16 @@ describe('the CLI follows wrappers into files that import no broker library', ()
       });
       const run = runLint({ cwd: project.root, paths: [project.root], config: configWith() });
       assert.equal(run.filesAnalyzed, 2, 'the broker file and its one caller');
-      assert.deepEqual(run.consumers.map((consumer) => consumer.registration.source), ['invoices.requested']);
-      assert.deepEqual(run.findings.map((finding) => `${finding.ruleId}@${finding.location.filePath.split('/').pop()}:${finding.location.line}`), ['missing-event-id-check@billing.ts:5']);
+      assert.deepEqual(
+        run.consumers.map((consumer) => consumer.registration.source),
+        ['invoices.requested'],
+      );
+      assert.deepEqual(
+        run.findings.map(
+          (finding) => `${finding.ruleId}@${finding.location.filePath.split('/').pop()}:${finding.location.line}`,
+        ),
+        ['missing-event-id-check@billing.ts:5'],
+      );
     } finally {
       project.remove();
     }
@@ -180,8 +208,17 @@ describe('monorepo packages without node_modules', () => {
         'apps/billing/src/main.ts': `import { subscribe } from '@acme/bus';\nimport { Pool } from 'pg';\nconst pool = new Pool();\nexport async function start(): Promise<void> {\n  await subscribe<{ id: string }>('payments.settled', 'billing', async (payment) => {\n    await pool.query('INSERT INTO ledger (payment_id) VALUES ($1)', [payment.id]);\n  });\n}\n`,
       });
       const run = runLint({ cwd: project.root, paths: [project.root], config: configWith() });
-      assert.deepEqual(run.consumers.map((consumer) => `${consumer.registration.source}@${consumer.registration.location.filePath.split('/').slice(-3).join('/')}`), ['payments.settled@billing/src/main.ts']);
-      assert.deepEqual(run.findings.map((finding) => finding.ruleId), ['missing-event-id-check']);
+      assert.deepEqual(
+        run.consumers.map(
+          (consumer) =>
+            `${consumer.registration.source}@${consumer.registration.location.filePath.split('/').slice(-3).join('/')}`,
+        ),
+        ['payments.settled@billing/src/main.ts'],
+      );
+      assert.deepEqual(
+        run.findings.map((finding) => finding.ruleId),
+        ['missing-event-id-check'],
+      );
     } finally {
       project.remove();
     }

@@ -28,12 +28,18 @@ describe('parseArgs', () => {
   it('takes every option in both --opt value and --opt=value forms', () => {
     const spaced = parseArgs([
       'src',
-      '--format', 'sarif',
-      '--max-warnings', '3',
-      '--rule', 'double-ack:off',
-      '--config', 'conf.json',
-      '--project', 'tsconfig.app.json',
-      '--output-file', 'out.sarif',
+      '--format',
+      'sarif',
+      '--max-warnings',
+      '3',
+      '--rule',
+      'double-ack:off',
+      '--config',
+      'conf.json',
+      '--project',
+      'tsconfig.app.json',
+      '--output-file',
+      'out.sarif',
       '--quiet',
       '--explain',
       'lib',
@@ -100,7 +106,7 @@ describe('parseArgs', () => {
     assert.equal(parseArgs(['--config=a=b.json']).config, 'a=b.json');
   });
 
-  it('takes --max-warnings 0 and ESLint\'s -1 (no limit)', () => {
+  it("takes --max-warnings 0 and ESLint's -1 (no limit)", () => {
     assert.equal(parseArgs(['--max-warnings', '0']).maxWarnings, 0);
     assert.equal(parseArgs(['--max-warnings', '-1']).maxWarnings, undefined);
   });
@@ -118,7 +124,10 @@ describe('parseArgs', () => {
       [['--max-warnings', '1.5'], '--max-warnings must be a whole number of 0 or more (got "1.5")'],
       [['--max-warnings', '-2'], '--max-warnings must be a whole number of 0 or more (got "-2")'],
       [['--rule', 'double-ack'], '--rule must look like <rule-id>:off|warn|error|info (got "double-ack")'],
-      [['--rule', 'double-ack:warning'], '--rule must look like <rule-id>:off|warn|error|info (got "double-ack:warning")'],
+      [
+        ['--rule', 'double-ack:warning'],
+        '--rule must look like <rule-id>:off|warn|error|info (got "double-ack:warning")',
+      ],
       [['--rule', ':off'], '--rule must look like <rule-id>:off|warn|error|info (got ":off")'],
       [['--quiet=yes'], 'option --quiet does not take a value; see --help'],
       [['--config'], 'option --config needs a value (<file>); see --help'],
@@ -141,7 +150,18 @@ describe('helpText', () => {
   it('lists every option and the version', () => {
     const text = helpText('1.2.3');
     assert.ok(text.startsWith('delivery-lint 1.2.3'));
-    for (const option of ['--format', '--max-warnings', '--rule', '--config', '--project', '--quiet', '--explain', '--output-file', '--help', '--version']) {
+    for (const option of [
+      '--format',
+      '--max-warnings',
+      '--rule',
+      '--config',
+      '--project',
+      '--quiet',
+      '--explain',
+      '--output-file',
+      '--help',
+      '--version',
+    ]) {
       assert.ok(text.includes(option), option);
     }
   });

@@ -42,7 +42,10 @@ function run(args: string[], cwd: string): Result {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const TSCONFIG = JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true }, include: ['src'] });
+const TSCONFIG = JSON.stringify({
+  compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true },
+  include: ['src'],
+});
 
 /** amqplib: the message is acked before the INSERT it triggers (docs/rules/ack-before-process.md). */
 const ACK_FIRST = `import * as amqp from 'amqplib';
@@ -98,17 +101,38 @@ describe('dist/cli.js', () => {
 describe('dist/cli.js: usage and configuration errors', () => {
   let dir: string;
   before(() => {
-    dir = project('errors', { 'tsconfig.json': TSCONFIG, 'src/util.ts': NO_CONSUMER, 'bad.json': '{"guardStrategy": "mongo"}', 'broken.json': '{\n  "maxDepth": 3,\n}' });
+    dir = project('errors', {
+      'tsconfig.json': TSCONFIG,
+      'src/util.ts': NO_CONSUMER,
+      'bad.json': '{"guardStrategy": "mongo"}',
+      'broken.json': '{\n  "maxDepth": 3,\n}',
+    });
   });
 
   const cases: [string, string[], string][] = [
     ['a missing path', ['src', 'missing-folder'], 'delivery-lint: path not found: missing-folder\n'],
-    ['a bad --format', ['--format', 'xml'], 'delivery-lint: --format must be one of stylish, json, sarif, github (got "xml")\n'],
+    [
+      'a bad --format',
+      ['--format', 'xml'],
+      'delivery-lint: --format must be one of stylish, json, sarif, github (got "xml")\n',
+    ],
     ['an unknown option', ['--fix'], 'delivery-lint: unknown option "--fix"; see --help\n'],
     ['a missing --config file', ['--config', 'nope.json'], 'delivery-lint: config file not found: nope.json\n'],
-    ['a bad config value', ['--config', 'bad.json'], 'delivery-lint: bad.json: "guardStrategy" must be one of redis, sql, powertools, memory (got "mongo")\n'],
-    ['a config JSON syntax error', ['--config', 'broken.json'], 'delivery-lint: broken.json:3:1: invalid JSON: trailing comma before "}"\n'],
-    ['a bad --max-warnings', ['--max-warnings', 'lots'], 'delivery-lint: --max-warnings must be a whole number of 0 or more (got "lots")\n'],
+    [
+      'a bad config value',
+      ['--config', 'bad.json'],
+      'delivery-lint: bad.json: "guardStrategy" must be one of redis, sql, powertools, memory (got "mongo")\n',
+    ],
+    [
+      'a config JSON syntax error',
+      ['--config', 'broken.json'],
+      'delivery-lint: broken.json:3:1: invalid JSON: trailing comma before "}"\n',
+    ],
+    [
+      'a bad --max-warnings',
+      ['--max-warnings', 'lots'],
+      'delivery-lint: --max-warnings must be a whole number of 0 or more (got "lots")\n',
+    ],
   ];
   for (const [what, args, stderr] of cases) {
     it(`exits 2 on ${what}`, () => {
@@ -122,15 +146,24 @@ describe('dist/cli.js: usage and configuration errors', () => {
   it('exits 2 on an unknown rule in --rule', () => {
     const result = run(['--rule', 'no-such-rule:off'], dir);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^delivery-lint: unknown rule "no-such-rule" in --rule \(known rules: [a-z-]+(, [a-z-]+)*\)\n$/);
+    assert.match(
+      result.stderr,
+      /^delivery-lint: unknown rule "no-such-rule" in --rule \(known rules: [a-z-]+(, [a-z-]+)*\)\n$/,
+    );
     assert.ok(result.stderr.includes('ack-before-process'));
   });
 
   it('exits 2 on a config file found upward that names an unknown rule', () => {
-    const nested = project('errors-upward', { 'delivery-lint.config.json': '{"rules": {"no-such-rule": "off"}}', 'pkg/src/a.ts': NO_CONSUMER });
+    const nested = project('errors-upward', {
+      'delivery-lint.config.json': '{"rules": {"no-such-rule": "off"}}',
+      'pkg/src/a.ts': NO_CONSUMER,
+    });
     const result = run(['src'], path.join(nested, 'pkg'));
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^delivery-lint: .*delivery-lint\.config\.json: "rules" names an unknown rule "no-such-rule"/);
+    assert.match(
+      result.stderr,
+      /^delivery-lint: .*delivery-lint\.config\.json: "rules" names an unknown rule "no-such-rule"/,
+    );
     assert.equal(result.stderr.split('\n').length, 2, 'one line');
   });
 });
@@ -163,7 +196,10 @@ describe('dist/cli.js: linting', () => {
   it('finds ack-before-process and exits 1', () => {
     const result = run(['--format', 'json'], buggy);
     assert.equal(result.code, 1, result.stderr);
-    const results = JSON.parse(result.stdout) as { filePath: string; messages: { ruleId: string; severity: number; line: number }[] }[];
+    const results = JSON.parse(result.stdout) as {
+      filePath: string;
+      messages: { ruleId: string; severity: number; line: number }[];
+    }[];
     const consumer = results.find((entry) => entry.filePath === path.join(buggy, 'src/consumer.ts'));
     assert.ok(consumer, 'src/consumer.ts is in the results');
     const ack = consumer.messages.find((message) => message.ruleId === 'ack-before-process');
@@ -172,11 +208,15 @@ describe('dist/cli.js: linting', () => {
   });
 
   it('turns a rule off with --rule and changes the exit code accordingly', () => {
-    const all = JSON.parse(run(['--format', 'json'], buggy).stdout) as { messages: { ruleId: string; severity: number }[] }[];
+    const all = JSON.parse(run(['--format', 'json'], buggy).stdout) as {
+      messages: { ruleId: string; severity: number }[];
+    }[];
     const messages = all.flatMap((entry) => entry.messages);
     const otherErrors = messages.filter((m) => m.severity === 2 && m.ruleId !== 'ack-before-process').length;
     const result = run(['--format', 'json', '--rule', 'ack-before-process:off'], buggy);
-    const after = (JSON.parse(result.stdout) as { messages: { ruleId: string }[] }[]).flatMap((entry) => entry.messages);
+    const after = (JSON.parse(result.stdout) as { messages: { ruleId: string }[] }[]).flatMap(
+      (entry) => entry.messages,
+    );
     assert.ok(!after.some((m) => m.ruleId === 'ack-before-process'));
     assert.equal(result.code, otherErrors > 0 ? 1 : 0);
   });
@@ -184,7 +224,9 @@ describe('dist/cli.js: linting', () => {
   it('applies --max-warnings to the warnings it reports', () => {
     const args = ['--format', 'json', '--rule', 'ack-before-process:warn'];
     const first = run(args, buggy);
-    const messages = (JSON.parse(first.stdout) as { messages: { severity: number }[] }[]).flatMap((entry) => entry.messages);
+    const messages = (JSON.parse(first.stdout) as { messages: { severity: number }[] }[]).flatMap(
+      (entry) => entry.messages,
+    );
     if (messages.some((m) => m.severity === 2)) {
       // Other rules report errors here: they decide the exit code whatever the warning limit.
       assert.equal(run([...args, '--max-warnings', '1000'], buggy).code, 1);
@@ -219,7 +261,10 @@ describe('dist/cli.js: linting', () => {
   it('writes GitHub annotations', () => {
     const result = run(['--format', 'github'], buggy);
     assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stdout, /^::error file=src\/consumer\.ts,line=\d+,col=\d+,endLine=\d+,endColumn=\d+,title=delivery-lint\(ack-before-process\)::/m);
+    assert.match(
+      result.stdout,
+      /^::error file=src\/consumer\.ts,line=\d+,col=\d+,endLine=\d+,endColumn=\d+,title=delivery-lint\(ack-before-process\)::/m,
+    );
   });
 
   it('explains the consumers it found', () => {
@@ -235,6 +280,9 @@ describe('dist/cli.js: linting', () => {
     const timeline = json.consumers[0].timeline;
     assert.ok(timeline);
     assert.equal(timeline.worst.kind, 'lost');
-    assert.deepEqual(timeline.steps.map((step) => step.kind), ['receive', 'settle', 'effect']);
+    assert.deepEqual(
+      timeline.steps.map((step) => step.kind),
+      ['receive', 'settle', 'effect'],
+    );
   });
 });

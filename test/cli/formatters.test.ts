@@ -15,7 +15,19 @@ import {
 import { formatStylish } from '../../server/src/cli/formatters/stylish';
 import { relativePath } from '../../server/src/cli/formatters/util';
 import type { EslintResult } from '../../server/src/cli/formatters/json';
-import { consumer, CWD, finding, formatInput, lintRun, loc, parseAs, RULES, sampleFindings, type ExplainedJson, type SarifLog } from './helpers';
+import {
+  consumer,
+  CWD,
+  finding,
+  formatInput,
+  lintRun,
+  loc,
+  parseAs,
+  RULES,
+  sampleFindings,
+  type ExplainedJson,
+  type SarifLog,
+} from './helpers';
 
 const ESC = '\u001b';
 
@@ -54,7 +66,9 @@ describe('stylish formatter', () => {
   it('says how many files and consumers were clean', () => {
     const out = formatStylish(formatInput({ findings: [] }));
     assert.equal(out, 'No problems found in 3 files (1 consumer)\n');
-    const one = formatStylish(formatInput({ findings: [], run: lintRun([], { filesLinted: ['/x/a.ts'], consumers: [] }) }));
+    const one = formatStylish(
+      formatInput({ findings: [], run: lintRun([], { filesLinted: ['/x/a.ts'], consumers: [] }) }),
+    );
     assert.equal(one, 'No problems found in 1 file (0 consumers)\n');
   });
 
@@ -64,7 +78,10 @@ describe('stylish formatter', () => {
       finding('double-ack', 'error', 'third ack', loc('a.ts', 3, 1)),
     ];
     assert.match(formatStylish(formatInput({ findings: two })), /✖ 2 problems \(2 errors, 0 warnings, 0 infos\)\n$/);
-    assert.match(formatStylish(formatInput({ findings: two.slice(0, 1) })), /✖ 1 problem \(1 error, 0 warnings, 0 infos\)\n$/);
+    assert.match(
+      formatStylish(formatInput({ findings: two.slice(0, 1) })),
+      /✖ 1 problem \(1 error, 0 warnings, 0 infos\)\n$/,
+    );
   });
 
   it('mentions findings hidden by --quiet', () => {
@@ -76,7 +93,9 @@ describe('stylish formatter', () => {
   });
 
   it('indents the further lines of a multi-line message under the message column', () => {
-    const out = formatStylish(formatInput({ findings: [finding('double-ack', 'error', 'first line\nsecond line', loc('a.ts', 2, 1))] }));
+    const out = formatStylish(
+      formatInput({ findings: [finding('double-ack', 'error', 'first line\nsecond line', loc('a.ts', 2, 1))] }),
+    );
     const lines = out.split('\n');
     const first = lines.findIndex((line) => line.includes('first line'));
     assert.equal(lines[first + 1], `${' '.repeat(2 + 3 + 2 + 5 + 2)}second line`);
@@ -85,7 +104,11 @@ describe('stylish formatter', () => {
 
   it('prints the consumers first with --explain', () => {
     const out = formatStylish(formatInput({ explain: true }));
-    assert.ok(out.startsWith('1 consumer found\n\nkafkajs · orders.placed · eachMessage · implicit-after-return · src/orders.ts:12\n'));
+    assert.ok(
+      out.startsWith(
+        '1 consumer found\n\nkafkajs · orders.placed · eachMessage · implicit-after-return · src/orders.ts:12\n',
+      ),
+    );
     assert.ok(out.indexOf('1 consumer found') < out.indexOf('src/billing.ts\n'));
   });
 });
@@ -93,14 +116,36 @@ describe('stylish formatter', () => {
 describe('explain output', () => {
   it('has a headline per consumer and a line per effect, settle and guard', () => {
     const c = consumer({
-      settles: [{ id: 2, kind: 'commit', label: 'consumer.commitOffsets', location: loc('src/orders.ts', 25, 5), chain: [], handlerLocation: loc('src/orders.ts', 25, 5) }],
+      settles: [
+        {
+          id: 2,
+          kind: 'commit',
+          label: 'consumer.commitOffsets',
+          location: loc('src/orders.ts', 25, 5),
+          chain: [],
+          handlerLocation: loc('src/orders.ts', 25, 5),
+        },
+      ],
       guards: [
-        { id: 3, kind: 'check', label: 'seen.has', location: loc('src/orders.ts', 16, 9), keyedByIdentity: false, scope: 'message', invalidReason: 'in-memory Set', chain: [], handlerLocation: loc('src/orders.ts', 16, 9) },
+        {
+          id: 3,
+          kind: 'check',
+          label: 'seen.has',
+          location: loc('src/orders.ts', 16, 9),
+          keyedByIdentity: false,
+          scope: 'message',
+          invalidReason: 'in-memory Set',
+          chain: [],
+          handlerLocation: loc('src/orders.ts', 16, 9),
+        },
       ],
       incomplete: 'dynamic dispatch',
     });
     const text = formatExplainText([c], CWD, false);
-    assert.equal(consumerHeadline(c, CWD), 'kafkajs · orders.placed · eachMessage · implicit-after-return · src/orders.ts:12');
+    assert.equal(
+      consumerHeadline(c, CWD),
+      'kafkajs · orders.placed · eachMessage · implicit-after-return · src/orders.ts:12',
+    );
     assert.equal(
       text,
       [
@@ -128,11 +173,26 @@ describe('explain output', () => {
 
   it('prints the crash timeline as a table of steps with the outcome of a crash and of an error after each', () => {
     const base = consumer();
-    const settle = { id: 2, kind: 'commit' as const, label: 'consumer.commitOffsets', location: loc('src/orders.ts', 25, 5), chain: [], handlerLocation: loc('src/orders.ts', 25, 5) };
+    const settle = {
+      id: 2,
+      kind: 'commit' as const,
+      label: 'consumer.commitOffsets',
+      location: loc('src/orders.ts', 25, 5),
+      chain: [],
+      handlerLocation: loc('src/orders.ts', 25, 5),
+    };
     const c = consumer({
       registration: { ...base.registration, ackMode: 'explicit' },
       settles: [settle],
-      paths: [{ events: [{ kind: 'effect', effect: base.effects[0], completion: 'awaited', guarded: false }, { kind: 'settle', settle, completion: 'awaited' }], exit: 'end' }],
+      paths: [
+        {
+          events: [
+            { kind: 'effect', effect: base.effects[0], completion: 'awaited', guarded: false },
+            { kind: 'settle', settle, completion: 'awaited' },
+          ],
+          exit: 'end',
+        },
+      ],
     });
     const text = formatExplainText([c], CWD, false);
     const timeline = text.slice(text.indexOf('  crash timeline'));
@@ -158,9 +218,20 @@ describe('explain output', () => {
     const ackFirst = consumer({
       registration: { ...base.registration, ackMode: 'explicit' },
       settles: [settle],
-      paths: [{ events: [{ kind: 'settle', settle, completion: 'awaited' }, { kind: 'effect', effect: base.effects[0], completion: 'awaited', guarded: false }], exit: 'end' }],
+      paths: [
+        {
+          events: [
+            { kind: 'settle', settle, completion: 'awaited' },
+            { kind: 'effect', effect: base.effects[0], completion: 'awaited', guarded: false },
+          ],
+          exit: 'end',
+        },
+      ],
     });
-    assert.match(formatExplainText([ackFirst], CWD, false), /^ {4}after 1: crash or error → lost: Stripe charges\.create never happens\. Already settled/m);
+    assert.match(
+      formatExplainText([ackFirst], CWD, false),
+      /^ {4}after 1: crash or error → lost: Stripe charges\.create never happens\. Already settled/m,
+    );
   });
 
   it('names a consumer whose source is not a static string', () => {
@@ -179,7 +250,10 @@ describe('explain output', () => {
   it('keeps the crash timeline in JSON consumers (computing it for reports built without one)', () => {
     const [json] = consumersForJson([consumer()], CWD);
     assert.ok(json.timeline, 'timeline present');
-    assert.deepEqual(json.timeline.steps.map((step) => step.kind), ['receive', 'return']);
+    assert.deepEqual(
+      json.timeline.steps.map((step) => step.kind),
+      ['receive', 'return'],
+    );
     assert.equal(json.timeline.points.length, 2);
     assert.equal(json.timeline.worst.kind, 'safe');
     const parsed = parseAs<typeof json>(JSON.stringify(json));
@@ -196,9 +270,25 @@ describe('json formatter', () => {
       ['src/billing.ts', 'src/clean.ts', 'src/orders.ts'].map((f) => `${CWD}/${f}`),
     );
     const [billing, clean, orders] = results;
-    assert.deepEqual(clean, { filePath: `${CWD}/src/clean.ts`, messages: [], errorCount: 0, warningCount: 0, fixableErrorCount: 0, fixableWarningCount: 0 });
+    assert.deepEqual(clean, {
+      filePath: `${CWD}/src/clean.ts`,
+      messages: [],
+      errorCount: 0,
+      warningCount: 0,
+      fixableErrorCount: 0,
+      fixableWarningCount: 0,
+    });
     assert.deepEqual(billing.messages, [
-      { ruleId: 'producer-missing-event-id', severity: 1, message: 'producer.send gives consumers no message id', messageId: 'message', line: 3, column: 1, endLine: 3, endColumn: 11 },
+      {
+        ruleId: 'producer-missing-event-id',
+        severity: 1,
+        message: 'producer.send gives consumers no message id',
+        messageId: 'message',
+        line: 3,
+        column: 1,
+        endLine: 3,
+        endColumn: 11,
+      },
     ]);
     assert.equal(billing.warningCount, 1);
     assert.deepEqual(
@@ -211,7 +301,14 @@ describe('json formatter', () => {
     assert.equal(orders.errorCount, 1);
     assert.equal(orders.warningCount, 1);
     for (const result of results) {
-      assert.deepEqual(Object.keys(result), ['filePath', 'messages', 'errorCount', 'warningCount', 'fixableErrorCount', 'fixableWarningCount']);
+      assert.deepEqual(Object.keys(result), [
+        'filePath',
+        'messages',
+        'errorCount',
+        'warningCount',
+        'fixableErrorCount',
+        'fixableWarningCount',
+      ]);
       assert.ok(result.filePath.startsWith('/'), 'absolute path');
     }
   });
@@ -238,7 +335,10 @@ describe('json formatter', () => {
     assert.ok(!('paths' in out.consumers[0]), 'no paths');
     const timeline = out.consumers[0].timeline;
     assert.ok(timeline);
-    assert.deepEqual(timeline.steps.map((step) => step.kind), ['receive', 'return']);
+    assert.deepEqual(
+      timeline.steps.map((step) => step.kind),
+      ['receive', 'return'],
+    );
     assert.equal(timeline.points[0].crash.kind, 'safe');
   });
 });
@@ -274,8 +374,13 @@ describe('sarif formatter', () => {
       assert.equal(rule.helpUri, meta.docsUrl);
       assert.equal(typeof rule.help.text, 'string');
       assert.ok(rule.help.text.includes(meta.docsUrl));
-      assert.equal(rule.defaultConfiguration.level, { error: 'error', warning: 'warning', info: 'note' }[meta.defaultSeverity]);
-      assert.ok(Array.isArray(rule.properties.tags) && rule.properties.tags.every((t: unknown) => typeof t === 'string'));
+      assert.equal(
+        rule.defaultConfiguration.level,
+        { error: 'error', warning: 'warning', info: 'note' }[meta.defaultSeverity],
+      );
+      assert.ok(
+        Array.isArray(rule.properties.tags) && rule.properties.tags.every((t: unknown) => typeof t === 'string'),
+      );
     }
     assert.equal(pascalCase('ack-before-process'), 'AckBeforeProcess');
   });
@@ -328,22 +433,24 @@ describe('sarif formatter', () => {
 
   it('keeps fingerprints stable when code moves and distinct for different findings', () => {
     const moved = (line: number, message: string) =>
-      buildSarif(formatInput({ findings: [finding('double-ack', 'error', message, loc('src/a.ts', line, 1))] })).runs[0].results[0]
-        .partialFingerprints[FINGERPRINT_KEY];
+      buildSarif(formatInput({ findings: [finding('double-ack', 'error', message, loc('src/a.ts', line, 1))] })).runs[0]
+        .results[0].partialFingerprints[FINGERPRINT_KEY];
     assert.equal(moved(10, 'second ack (first at src/a.ts:5)'), moved(42, 'second ack (first at src/a.ts:37)'));
     assert.equal(moved(10, 'second ack, see line 5'), moved(11, 'second ack, see line 6'));
     assert.notEqual(moved(10, 'second ack'), moved(10, 'a different message'));
-    assert.notEqual(
-      fingerprint('double-ack', 'src/a.ts', 'm'),
-      fingerprint('double-ack', 'src/b.ts', 'm'),
-    );
+    assert.notEqual(fingerprint('double-ack', 'src/a.ts', 'm'), fingerprint('double-ack', 'src/b.ts', 'm'));
     assert.notEqual(fingerprint('double-ack', 'src/a.ts', 'm'), fingerprint('ack-before-process', 'src/a.ts', 'm'));
     assert.equal(normalizeMessageForFingerprint('at src/x.ts:12:4 and line 7'), 'at src/x.ts: and line');
   });
 
   it('tells identical findings in one file apart by occurrence', () => {
-    const twins = [finding('double-ack', 'error', 'same', loc('src/a.ts', 3, 1)), finding('double-ack', 'error', 'same', loc('src/a.ts', 9, 1))];
-    const prints = buildSarif(formatInput({ findings: twins })).runs[0].results.map((r) => r.partialFingerprints[FINGERPRINT_KEY]);
+    const twins = [
+      finding('double-ack', 'error', 'same', loc('src/a.ts', 3, 1)),
+      finding('double-ack', 'error', 'same', loc('src/a.ts', 9, 1)),
+    ];
+    const prints = buildSarif(formatInput({ findings: twins })).runs[0].results.map(
+      (r) => r.partialFingerprints[FINGERPRINT_KEY],
+    );
     assert.equal(new Set(prints).size, 2);
     assert.match(prints[0], /:1$/);
     assert.match(prints[1], /:2$/);
@@ -358,7 +465,9 @@ describe('sarif formatter', () => {
   });
 
   it('percent-encodes uris', () => {
-    const out = buildSarif(formatInput({ findings: [finding('double-ack', 'error', 'x', loc('my dir/a#b.ts', 1, 1))] }));
+    const out = buildSarif(
+      formatInput({ findings: [finding('double-ack', 'error', 'x', loc('my dir/a#b.ts', 1, 1))] }),
+    );
     assert.equal(out.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, 'my%20dir/a%23b.ts');
   });
 

@@ -11,7 +11,13 @@ import { KAFKA_TRAITS } from '../../server/src/analysis/libraries/kafkajs';
 
 export const CWD = path.resolve('/work-fixture/project');
 
-export function loc(file: string, line: number, column: number, endLine = line, endColumn = column + 10): SourceLocation {
+export function loc(
+  file: string,
+  line: number,
+  column: number,
+  endLine = line,
+  endColumn = column + 10,
+): SourceLocation {
   return { filePath: path.resolve(CWD, file), start: 0, end: 0, line, column, endLine, endColumn };
 }
 
@@ -65,7 +71,12 @@ export function consumer(overrides: Partial<ConsumerReport> = {}): ConsumerRepor
     effects: [
       {
         id: 1,
-        description: { class: 'duplicate-unsafe', label: 'Stripe charges.create', category: 'payment', processing: true },
+        description: {
+          class: 'duplicate-unsafe',
+          label: 'Stripe charges.create',
+          category: 'payment',
+          processing: true,
+        },
         location: loc('src/billing.ts', 40, 9),
         chain: [{ location: loc('src/orders.ts', 20, 7), callee: 'chargeCustomer' }],
         handlerLocation: loc('src/orders.ts', 20, 7),
@@ -87,7 +98,11 @@ export function lintRun(findings: Finding[], overrides: Partial<LintRun> = {}): 
     consumers: [consumer()],
     findings,
     problems: [],
-    filesLinted: [path.resolve(CWD, 'src/orders.ts'), path.resolve(CWD, 'src/billing.ts'), path.resolve(CWD, 'src/clean.ts')],
+    filesLinted: [
+      path.resolve(CWD, 'src/orders.ts'),
+      path.resolve(CWD, 'src/billing.ts'),
+      path.resolve(CWD, 'src/clean.ts'),
+    ],
     filesAnalyzed: 3,
     warnings: [],
     ...overrides,
@@ -97,13 +112,26 @@ export function lintRun(findings: Finding[], overrides: Partial<LintRun> = {}): 
 /** Three findings over two files: an error with a related location, a warning, an info. */
 export function sampleFindings(): Finding[] {
   return [
-    finding('missing-event-id-check', 'warning', 'kafkajs consumer of orders.placed reaches Stripe charges.create with no dedup check', loc('src/orders.ts', 14, 5), [
-      { location: loc('src/billing.ts', 40, 9), message: 'Stripe charges.create (via chargeCustomer)' },
-    ]),
-    finding('ack-before-process', 'error', 'The offset is committed before the processing completes', loc('src/orders.ts', 8, 3, 8, 30), [
-      { location: loc('src/orders.ts', 20, 7), message: 'chargeCustomer runs after the commit' },
-    ]),
-    finding('producer-missing-event-id', 'info', 'producer.send gives consumers no message id', loc('src/billing.ts', 3, 1)),
+    finding(
+      'missing-event-id-check',
+      'warning',
+      'kafkajs consumer of orders.placed reaches Stripe charges.create with no dedup check',
+      loc('src/orders.ts', 14, 5),
+      [{ location: loc('src/billing.ts', 40, 9), message: 'Stripe charges.create (via chargeCustomer)' }],
+    ),
+    finding(
+      'ack-before-process',
+      'error',
+      'The offset is committed before the processing completes',
+      loc('src/orders.ts', 8, 3, 8, 30),
+      [{ location: loc('src/orders.ts', 20, 7), message: 'chargeCustomer runs after the commit' }],
+    ),
+    finding(
+      'producer-missing-event-id',
+      'info',
+      'producer.send gives consumers no message id',
+      loc('src/billing.ts', 3, 1),
+    ),
   ];
 }
 

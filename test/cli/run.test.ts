@@ -69,8 +69,10 @@ function withFindings(findings: Finding[], overrides: Partial<LintRun> = {}): Li
   return lintRun(findings, overrides);
 }
 
-const warning = (line: number) => finding('missing-event-id-check', 'warning', `warning ${line}`, loc('src/orders.ts', line, 1));
-const info = (line: number) => finding('producer-missing-event-id', 'info', `info ${line}`, loc('src/orders.ts', line, 1));
+const warning = (line: number) =>
+  finding('missing-event-id-check', 'warning', `warning ${line}`, loc('src/orders.ts', line, 1));
+const info = (line: number) =>
+  finding('producer-missing-event-id', 'info', `info ${line}`, loc('src/orders.ts', line, 1));
 const error = (line: number) => finding('double-ack', 'error', `error ${line}`, loc('src/orders.ts', line, 1));
 
 describe('runCli: usage and configuration errors exit 2 with one line', () => {
@@ -89,7 +91,10 @@ describe('runCli: usage and configuration errors exit 2 with one line', () => {
 
   it('rejects a bad --format', () => {
     const result = cli(['--format', 'xml']);
-    assert.deepEqual([result.code, result.stderr], [2, 'delivery-lint: --format must be one of stylish, json, sarif, github (got "xml")\n']);
+    assert.deepEqual(
+      [result.code, result.stderr],
+      [2, 'delivery-lint: --format must be one of stylish, json, sarif, github (got "xml")\n'],
+    );
   });
 
   it('rejects an unknown rule in --rule', () => {
@@ -104,7 +109,10 @@ describe('runCli: usage and configuration errors exit 2 with one line', () => {
 
   it('rejects a missing --project file', () => {
     const result = cli(['--project', 'tsconfig.missing.json']);
-    assert.deepEqual([result.code, result.stderr], [2, 'delivery-lint: --project file not found: tsconfig.missing.json\n']);
+    assert.deepEqual(
+      [result.code, result.stderr],
+      [2, 'delivery-lint: --project file not found: tsconfig.missing.json\n'],
+    );
   });
 
   it('rejects a missing --config file', () => {
@@ -116,14 +124,20 @@ describe('runCli: usage and configuration errors exit 2 with one line', () => {
     fs.writeFileSync(path.join(root, 'bad.json'), '{"guardStrategy": "mongo"}');
     const result = cli(['--config', '../bad.json']);
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, `delivery-lint: ${path.join(root, 'bad.json')}: "guardStrategy" must be one of redis, sql, powertools, memory (got "mongo")\n`);
+    assert.equal(
+      result.stderr,
+      `delivery-lint: ${path.join(root, 'bad.json')}: "guardStrategy" must be one of redis, sql, powertools, memory (got "mongo")\n`,
+    );
   });
 
   it('rejects a config file naming an unknown rule', () => {
     fs.writeFileSync(path.join(root, 'rules.json'), '{"rules": {"nope": "off"}}');
     const result = cli(['--config', path.join(root, 'rules.json')]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^delivery-lint: .*rules\.json: "rules" names an unknown rule "nope" \(known rules: ack-before-process, /);
+    assert.match(
+      result.stderr,
+      /^delivery-lint: .*rules\.json: "rules" names an unknown rule "nope" \(known rules: ack-before-process, /,
+    );
   });
 });
 
@@ -168,7 +182,11 @@ describe('runCli: the lint request', () => {
       path.join(dir, 'delivery-lint.config.json'),
       JSON.stringify({ rules: { 'double-ack': 'off', 'ack-before-process': 'info' }, maxDepth: 4 }),
     );
-    const [request] = cli(['--rule', 'double-ack:warn', '--rule', 'missing-event-id-check:off', '--rule=producer-missing-event-id:error'], {}, dir).requests;
+    const [request] = cli(
+      ['--rule', 'double-ack:warn', '--rule', 'missing-event-id-check:off', '--rule=producer-missing-event-id:error'],
+      {},
+      dir,
+    ).requests;
     assert.deepEqual(request.config.rules, {
       'double-ack': 'warning',
       'ack-before-process': 'info',
@@ -271,9 +289,17 @@ describe('runCli: output', () => {
     assert.deepEqual(Object.keys(parseAs<ExplainedJson>(json.stdout)), ['results', 'consumers']);
     const sarif = cli(['--format', 'sarif', '--explain'], { run });
     assert.equal(parseAs<SarifLog>(sarif.stdout).version, '2.1.0');
-    assert.match(sarif.stderr, /^kafkajs · orders\.placed · eachMessage · implicit-after-return · .*src\/orders\.ts:12$/m);
+    assert.match(
+      sarif.stderr,
+      /^kafkajs · orders\.placed · eachMessage · implicit-after-return · .*src\/orders\.ts:12$/m,
+    );
     const github = cli(['--format', 'github', '--explain'], { run });
-    assert.ok(github.stdout.split('\n').filter(Boolean).every((line) => line.startsWith('::')));
+    assert.ok(
+      github.stdout
+        .split('\n')
+        .filter(Boolean)
+        .every((line) => line.startsWith('::')),
+    );
     assert.match(github.stderr, /1 consumer found/);
   });
 });
@@ -363,6 +389,9 @@ describe('runCli: progress line', () => {
         throw new Error('boom');
       },
     });
-    assert.equal(result.stderr, '\r\u001b[Kdelivery-lint: analysing 1/2 files\r\u001b[Kdelivery-lint: internal error: boom\n');
+    assert.equal(
+      result.stderr,
+      '\r\u001b[Kdelivery-lint: analysing 1/2 files\r\u001b[Kdelivery-lint: internal error: boom\n',
+    );
   });
 });

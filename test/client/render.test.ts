@@ -17,7 +17,14 @@ function at(line: number, filePath = FILE): SourceLocation {
 
 function outcome(kind: CrashOutcome['kind'], summary: string, explanation: string, step = 2): CrashOutcome {
   const ref = { effectId: 1, label: HOSTILE, step };
-  return { kind, redelivered: kind !== 'lost', duplicates: kind === 'duplicate' ? [ref] : [], lost: kind === 'lost' ? [ref] : [], summary, explanation };
+  return {
+    kind,
+    redelivered: kind !== 'lost',
+    duplicates: kind === 'duplicate' ? [ref] : [],
+    lost: kind === 'lost' ? [ref] : [],
+    summary,
+    explanation,
+  };
 }
 
 /** A crash timeline as the server sends it: five steps, a crash point after each, hostile text in it. */
@@ -26,19 +33,48 @@ function timeline(): CrashTimeline {
   return {
     steps: [
       { index: 0, kind: 'receive', label: 'receive', detail: `eachMessage · orders${HOSTILE}`, location: at(5) },
-      { index: 1, kind: 'guard', label: `redis.get ${HOSTILE}`, detail: 'check (then record)', location: at(6), guardId: 5 },
-      { index: 2, kind: 'effect', label: HOSTILE, detail: 'duplicate-unsafe', location: at(12, '/ws/src/billing/charge.ts'), chain: [{ location: at(8), callee: `charge"${HOSTILE}` }], effectId: 1 },
+      {
+        index: 1,
+        kind: 'guard',
+        label: `redis.get ${HOSTILE}`,
+        detail: 'check (then record)',
+        location: at(6),
+        guardId: 5,
+      },
+      {
+        index: 2,
+        kind: 'effect',
+        label: HOSTILE,
+        detail: 'duplicate-unsafe',
+        location: at(12, '/ws/src/billing/charge.ts'),
+        chain: [{ location: at(8), callee: `charge"${HOSTILE}` }],
+        effectId: 1,
+      },
       { index: 3, kind: 'settle', label: `commitOffsets ${HOSTILE}`, detail: 'commit', location: at(20), settleId: 4 },
       { index: 4, kind: 'return', label: 'return (kafkajs acks)', detail: 'implicit ack' },
     ],
     points: [
       { after: 0, before: 1, crash: safe, error: safe },
-      { after: 1, before: 2, crash: safe, error: outcome('lost', `${HOSTILE} never happens`, `The catch ${BREAKOUT} settles it anyway.`) },
-      { after: 2, before: 3, crash: outcome('duplicate', `${HOSTILE} runs twice`, `The check passes again ${BREAKOUT}.`), error: outcome('duplicate', `${HOSTILE} runs twice`, 'The error escapes the handler.') },
+      {
+        after: 1,
+        before: 2,
+        crash: safe,
+        error: outcome('lost', `${HOSTILE} never happens`, `The catch ${BREAKOUT} settles it anyway.`),
+      },
+      {
+        after: 2,
+        before: 3,
+        crash: outcome('duplicate', `${HOSTILE} runs twice`, `The check passes again ${BREAKOUT}.`),
+        error: outcome('duplicate', `${HOSTILE} runs twice`, 'The error escapes the handler.'),
+      },
       { after: 3, before: 4, crash: safe },
       { after: 4, crash: safe },
     ],
-    concurrency: { kind: 'duplicate', duplicates: [{ effectId: 1, label: HOSTILE, step: 2 }], text: `Two copies can both pass redis.get ${HOSTILE}.` },
+    concurrency: {
+      kind: 'duplicate',
+      duplicates: [{ effectId: 1, label: HOSTILE, step: 2 }],
+      text: `Two copies can both pass redis.get ${HOSTILE}.`,
+    },
     worst: { kind: 'lost', point: 1, cause: 'error', summary: `${HOSTILE} never happens` },
     notes: [`note ${BREAKOUT}`],
   };
@@ -47,7 +83,15 @@ function timeline(): CrashTimeline {
 function consumer(overrides: Partial<PanelConsumer> = {}): PanelConsumer {
   return {
     id: `${FILE}:4:3:kafkajs`,
-    registration: { library: 'kafkajs', libraryDisplayName: 'kafkajs', traits: KAFKA_TRAITS, source: `orders${HOSTILE}`, location: at(4), ackMode: 'implicit-after-return', form: 'eachMessage' },
+    registration: {
+      library: 'kafkajs',
+      libraryDisplayName: 'kafkajs',
+      traits: KAFKA_TRAITS,
+      source: `orders${HOSTILE}`,
+      location: at(4),
+      ackMode: 'implicit-after-return',
+      form: 'eachMessage',
+    },
     handlerName: `handle${BREAKOUT}`,
     handlerLocation: at(5),
     handlerRange: { ...at(5), endLine: 30 },
@@ -56,7 +100,13 @@ function consumer(overrides: Partial<PanelConsumer> = {}): PanelConsumer {
     effects: [
       {
         id: 1,
-        description: { class: 'duplicate-unsafe', label: HOSTILE, onDuplicate: `charges ${BREAKOUT} twice`, category: 'payment', processing: true },
+        description: {
+          class: 'duplicate-unsafe',
+          label: HOSTILE,
+          onDuplicate: `charges ${BREAKOUT} twice`,
+          category: 'payment',
+          processing: true,
+        },
         location: at(12, '/ws/src/billing/charge.ts'),
         chain: [{ location: at(8), callee: `charge"${HOSTILE}` }],
         handlerLocation: at(8),
@@ -72,16 +122,40 @@ function consumer(overrides: Partial<PanelConsumer> = {}): PanelConsumer {
       },
       {
         id: 3,
-        description: { class: 'duplicate-unsafe', label: 'INSERT into "orders" & \'items\'', category: 'sql', processing: true },
+        description: {
+          class: 'duplicate-unsafe',
+          label: 'INSERT into "orders" & \'items\'',
+          category: 'sql',
+          processing: true,
+        },
         location: at(10),
         chain: [],
         handlerLocation: at(10),
         keyedByMessage: true,
       },
     ],
-    settles: [{ id: 4, kind: 'commit', label: `commitOffsets ${HOSTILE}`, location: at(20), chain: [], handlerLocation: at(20) }],
+    settles: [
+      {
+        id: 4,
+        kind: 'commit',
+        label: `commitOffsets ${HOSTILE}`,
+        location: at(20),
+        chain: [],
+        handlerLocation: at(20),
+      },
+    ],
     guards: [
-      { id: 5, kind: 'check', label: `redis.get ${HOSTILE}`, location: at(6), keyedByIdentity: false, scope: 'message', invalidReason: `key made fresh with ${BREAKOUT}`, chain: [], handlerLocation: at(6) },
+      {
+        id: 5,
+        kind: 'check',
+        label: `redis.get ${HOSTILE}`,
+        location: at(6),
+        keyedByIdentity: false,
+        scope: 'message',
+        invalidReason: `key made fresh with ${BREAKOUT}`,
+        chain: [],
+        handlerLocation: at(6),
+      },
     ],
     declaredSemantics: 'at-least-once',
     effectiveSemantics: 'at-least-once',
@@ -96,8 +170,22 @@ function data(overrides: Partial<PanelData> = {}): PanelData {
   return {
     nonce: NONCE,
     consumer: selected,
-    consumers: [selected, consumer({ id: 'second', handlerName: 'other', registration: { ...selected.registration, source: `audit${HOSTILE}`, location: at(40) } })],
-    diagnostics: [{ ruleId: 'missing-event-id-check', severity: 'warning', message: `Unprotected ${HOSTILE} ${BREAKOUT}`, location: { filePath: FILE, line: 5, column: 3, endLine: 5, endColumn: 9 } }],
+    consumers: [
+      selected,
+      consumer({
+        id: 'second',
+        handlerName: 'other',
+        registration: { ...selected.registration, source: `audit${HOSTILE}`, location: at(40) },
+      }),
+    ],
+    diagnostics: [
+      {
+        ruleId: 'missing-event-id-check',
+        severity: 'warning',
+        message: `Unprotected ${HOSTILE} ${BREAKOUT}`,
+        location: { filePath: FILE, line: 5, column: 3, endLine: 5, endColumn: 9 },
+      },
+    ],
     rules: RULES,
     roots: ['/ws'],
     notice: `notice ${HOSTILE}`,
@@ -107,19 +195,27 @@ function data(overrides: Partial<PanelData> = {}): PanelData {
 
 /** The HTML with the page's own <style> and <script> bodies removed: what is left is markup. */
 function markup(html: string): string {
-  return html.replace(/<style nonce="[^"]*">[\s\S]*?<\/style>/, '<style></style>').replace(/<script nonce="[^"]*">[\s\S]*?<\/script>/, '<script></script>');
+  return html
+    .replace(/<style nonce="[^"]*">[\s\S]*?<\/style>/, '<style></style>')
+    .replace(/<script nonce="[^"]*">[\s\S]*?<\/script>/, '<script></script>');
 }
 
 /** Every element's tag name and attribute names (values dropped: escaped text cannot hold a quote). */
 function elements(html: string): { tag: string; attributes: string[] }[] {
   return (markup(html).match(/<[a-zA-Z][^>]*>/g) ?? []).map((tag) => {
     const bare = tag.replace(/"[^"]*"/g, '""');
-    return { tag: /^<([a-zA-Z0-9]+)/.exec(bare)![1].toLowerCase(), attributes: [...bare.matchAll(/\s([^\s=>]+)(?==|\s|>)/g)].map((match) => match[1].toLowerCase()) };
+    return {
+      tag: /^<([a-zA-Z0-9]+)/.exec(bare)![1].toLowerCase(),
+      attributes: [...bare.matchAll(/\s([^\s=>]+)(?==|\s|>)/g)].map((match) => match[1].toLowerCase()),
+    };
   });
 }
 
 test('escapeHtml escapes the five HTML-significant characters', () => {
-  assert.equal(escapeHtml(`<a href="x" onclick='y'>&</a>`), '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  assert.equal(
+    escapeHtml(`<a href="x" onclick='y'>&</a>`),
+    '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+  );
   assert.equal(escapeHtml(undefined), '');
 });
 
@@ -136,7 +232,11 @@ test('workspace text is escaped everywhere: no hostile tag, attribute or script 
   assert.equal(html.match(/<style\b/g)?.length, 1);
   const parsed = elements(html);
   assert.ok(!parsed.some((element) => element.tag === 'img'), 'an <img> element reached the page');
-  assert.deepEqual(parsed.flatMap((element) => element.attributes.filter((name) => name.startsWith('on'))), [], 'an on* attribute reached the markup');
+  assert.deepEqual(
+    parsed.flatMap((element) => element.attributes.filter((name) => name.startsWith('on'))),
+    [],
+    'an on* attribute reached the markup',
+  );
   // Quotes in labels cannot close an attribute.
   assert.ok(!markup(html).includes('charge"<'), 'a quote in a callee closed an attribute');
   assert.ok(html.includes('INSERT into &quot;orders&quot; &amp; &#39;items&#39;'));
@@ -146,7 +246,12 @@ test('the Content-Security-Policy is strict: nonce for style and script, nothing
   const html = render(data());
   const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html);
   assert.ok(meta, 'CSP meta tag missing');
-  const policy = Object.fromEntries(meta[1].split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+  const policy = Object.fromEntries(
+    meta[1]
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .map(([name, ...values]) => [name, values]),
+  );
   assert.deepEqual(policy['default-src'], ["'none'"]);
   assert.deepEqual(policy['script-src'], [`'nonce-${NONCE}'`]);
   assert.deepEqual(policy['style-src'], [`'nonce-${NONCE}'`]);
@@ -156,9 +261,20 @@ test('the Content-Security-Policy is strict: nonce for style and script, nothing
   assert.ok(html.includes(`<style nonce="${NONCE}">`));
   // No remote content and no inline style attributes (they would need 'unsafe-inline').
   const parsed = elements(html);
-  assert.deepEqual(parsed.filter((element) => ['img', 'link', 'iframe', 'object', 'embed', 'base', 'form'].includes(element.tag)), []);
-  assert.deepEqual(parsed.filter((element) => element.attributes.some((name) => ['src', 'srcset', 'style', 'action', 'formaction'].includes(name))), []);
-  assert.deepEqual([...new Set(parsed.map((element) => element.tag))].filter((tag) => tag === 'script' || tag === 'style').sort(), ['script', 'style']);
+  assert.deepEqual(
+    parsed.filter((element) => ['img', 'link', 'iframe', 'object', 'embed', 'base', 'form'].includes(element.tag)),
+    [],
+  );
+  assert.deepEqual(
+    parsed.filter((element) =>
+      element.attributes.some((name) => ['src', 'srcset', 'style', 'action', 'formaction'].includes(name)),
+    ),
+    [],
+  );
+  assert.deepEqual(
+    [...new Set(parsed.map((element) => element.tag))].filter((tag) => tag === 'script' || tag === 'style').sort(),
+    ['script', 'style'],
+  );
 });
 
 test('a nonce that could break out of the policy is refused', () => {
@@ -169,12 +285,16 @@ test('a nonce that could break out of the policy is refused', () => {
 test('every effect, guard, settle and finding gets a reveal button, and the targets match', () => {
   const input = data();
   const view = buildView(input);
-  const buttons = [...view.html.matchAll(/<button type="button" class="reveal" data-reveal="(\d+)"[^>]*>([^<]*)<\/button>/g)];
+  const buttons = [
+    ...view.html.matchAll(/<button type="button" class="reveal" data-reveal="(\d+)"[^>]*>([^<]*)<\/button>/g),
+  ];
   assert.equal(buttons.length, view.targets.length, 'one target per reveal button');
   buttons.forEach((button, index) => assert.equal(Number(button[1]), index));
   const selected = input.consumer!;
   for (const effect of selected.effects) {
-    const index = view.targets.findIndex((target) => target.filePath === effect.location.filePath && target.line === effect.location.line);
+    const index = view.targets.findIndex(
+      (target) => target.filePath === effect.location.filePath && target.line === effect.location.line,
+    );
     assert.ok(index >= 0, `effect ${effect.id} has no reveal target`);
     const item = view.html.split('<li class="effect').find((chunk) => chunk.includes(`data-reveal="${index}"`));
     assert.ok(item, `effect ${effect.id} has no reveal button`);
@@ -182,7 +302,10 @@ test('every effect, guard, settle and finding gets a reveal button, and the targ
   for (const location of [...selected.guards, ...selected.settles].map((entry) => entry.location)) {
     assert.ok(view.targets.some((target) => target.line === location.line && target.filePath === location.filePath));
   }
-  assert.ok(view.targets.some((target) => target.line === input.diagnostics[0].location.line), 'the finding has a reveal button');
+  assert.ok(
+    view.targets.some((target) => target.line === input.diagnostics[0].location.line),
+    'the finding has a reveal button',
+  );
   // Effects in another file show their workspace-relative path; those in the consumer's file the line.
   assert.ok(view.html.includes('>src/billing/charge.ts:12</button>'));
   assert.ok(view.html.includes('>line 9</button>'));
@@ -196,12 +319,20 @@ test('the three semantics, how to choose and the idempotent-consumer recipe are 
     for (const term of ['Guarantee', 'Duplicates', 'Loss', 'Typical use']) assert.ok(html.includes(`<dt>${term}</dt>`));
     assert.ok(html.includes('id="choosing-heading"'));
     assert.ok(html.includes('id="idempotency-heading"'));
-    for (const step of ['unique event ID', 'durable record of processed IDs', 'atomic check-and-record']) assert.ok(html.toLowerCase().includes(step.toLowerCase()), step);
+    for (const step of ['unique event ID', 'durable record of processed IDs', 'atomic check-and-record'])
+      assert.ok(html.toLowerCase().includes(step.toLowerCase()), step);
   }
 });
 
 test('the consumer section shows library, source, ack mode, declared and effective semantics with reasons', () => {
-  const html = render(data({ consumer: consumer({ effectiveSemantics: 'effectively-once', semanticsReasons: ['every unsafe effect is keyed by the message'] }) }));
+  const html = render(
+    data({
+      consumer: consumer({
+        effectiveSemantics: 'effectively-once',
+        semanticsReasons: ['every unsafe effect is keyed by the message'],
+      }),
+    }),
+  );
   assert.ok(html.includes('kafkajs'));
   assert.ok(html.includes(`orders${escapeHtml(HOSTILE)}`));
   assert.ok(html.includes('<strong>implicit-after-return</strong>'));
@@ -222,7 +353,9 @@ test('findings are listed with what their rule means and a docs link; none is sa
 });
 
 test('without a consumer the page explains the semantics and shows the notice', () => {
-  const view = buildView(data({ consumer: undefined, consumers: [], diagnostics: [], notice: 'No message consumer found in x.ts.' }));
+  const view = buildView(
+    data({ consumer: undefined, consumers: [], diagnostics: [], notice: 'No message consumer found in x.ts.' }),
+  );
   assert.equal(view.targets.length, 0);
   assert.ok(view.html.includes('No message consumer found in x.ts.'));
   assert.ok(!view.html.includes('id="consumer-heading"'));
@@ -261,16 +394,38 @@ test('the crash timeline lists the steps in order with a crash point after each,
   const input = data();
   const section = timelineSection(render(input));
   const items = [...section.matchAll(/<li class="(step|crash-point)[^"]*"/g)].map((match) => match[1]);
-  assert.deepEqual(items, ['step', 'crash-point', 'step', 'crash-point', 'step', 'crash-point', 'step', 'crash-point', 'step', 'crash-point']);
-  const points = section.split('<li class="crash-point').slice(1).map((chunk) => chunk.slice(0, chunk.indexOf('</li>')));
+  assert.deepEqual(items, [
+    'step',
+    'crash-point',
+    'step',
+    'crash-point',
+    'step',
+    'crash-point',
+    'step',
+    'crash-point',
+    'step',
+    'crash-point',
+  ]);
+  const points = section
+    .split('<li class="crash-point')
+    .slice(1)
+    .map((chunk) => chunk.slice(0, chunk.indexOf('</li>')));
   assert.equal(points.length, input.consumer!.timeline!.points.length);
   assert.equal(section.match(/class="outcome-badge /g)?.length, points.length, 'one badge per crash point');
   const words = points.map((point) => {
     assert.equal(point.match(/class="outcome-badge /g)?.length, 1, 'exactly one badge in each crash point');
-    return /<span class="outcome-badge outcome-(\w+)"><span aria-hidden="true">[^<]*<\/span> (\w+)<\/span>/.exec(point)!.slice(1);
+    return /<span class="outcome-badge outcome-(\w+)"><span aria-hidden="true">[^<]*<\/span> (\w+)<\/span>/
+      .exec(point)!
+      .slice(1);
   });
   // The outcome is a word as well as a colour: never colour alone.
-  assert.deepEqual(words, [['safe', 'Safe'], ['safe', 'Safe'], ['duplicate', 'Duplicate'], ['safe', 'Safe'], ['safe', 'Safe']]);
+  assert.deepEqual(words, [
+    ['safe', 'Safe'],
+    ['safe', 'Safe'],
+    ['duplicate', 'Duplicate'],
+    ['safe', 'Safe'],
+    ['safe', 'Safe'],
+  ]);
   assert.ok(points[2].includes(`${escapeHtml(HOSTILE)} runs twice.`), 'the crash outcome says what runs twice');
   // An error that leads elsewhere than the crash is told apart; the same one is said to be the same.
   assert.ok(points[1].includes('throws instead: <strong class="outcome-text outcome-lost">lost</strong>'));
@@ -280,7 +435,12 @@ test('the crash timeline lists the steps in order with a crash point after each,
   assert.ok(section.includes('Two copies at once: <strong>duplicate</strong>'));
   // Theme colours for the outcomes, in the page's stylesheet.
   const html = render(input);
-  for (const variable of ['--vscode-editorError-foreground', '--vscode-editorWarning-foreground', '--vscode-testing-iconPassed']) assert.ok(html.includes(`var(${variable}`), variable);
+  for (const variable of [
+    '--vscode-editorError-foreground',
+    '--vscode-editorWarning-foreground',
+    '--vscode-testing-iconPassed',
+  ])
+    assert.ok(html.includes(`var(${variable}`), variable);
 });
 
 test('crash timeline text is escaped and the steps link to their code lines by index', () => {
@@ -291,7 +451,10 @@ test('crash timeline text is escaped and the steps link to their code lines by i
   assert.ok(section.includes(`${escapeHtml(HOSTILE)} never happens`));
   assert.ok(section.includes(escapeHtml(`note ${BREAKOUT}`)));
   assert.ok(section.includes(`via <code>${escapeHtml(`charge"${HOSTILE}`)}</code>`));
-  const steps = section.split('<li class="step').slice(1).map((chunk) => chunk.slice(0, chunk.indexOf('</li>')));
+  const steps = section
+    .split('<li class="step')
+    .slice(1)
+    .map((chunk) => chunk.slice(0, chunk.indexOf('</li>')));
   input.consumer!.timeline!.steps.forEach((step, index) => {
     const buttons = [...steps[index].matchAll(/data-reveal="([^"]*)"/g)].map((match) => match[1]);
     if (!step.location) {

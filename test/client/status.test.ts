@@ -5,17 +5,27 @@ import { statusView } from '../../client/src/status';
 
 test('the status bar follows the client and the server', () => {
   assert.match(statusView({ client: 'starting', enabled: true }).text, /sync~spin/);
-  assert.match(statusView({ client: 'running', enabled: true, server: { state: 'loading', consumers: 0 } }).text, /sync~spin/);
+  assert.match(
+    statusView({ client: 'running', enabled: true, server: { state: 'loading', consumers: 0 } }).text,
+    /sync~spin/,
+  );
 
   const ready = statusView({ client: 'running', enabled: true, server: { state: 'ready', consumers: 3 } });
   assert.equal(ready.text, '$(check) delivery-lint: 3 consumers');
   assert.equal(ready.command, 'explain');
-  assert.equal(statusView({ client: 'running', enabled: true, server: { state: 'ready', consumers: 1 } }).text, '$(check) delivery-lint: 1 consumer');
+  assert.equal(
+    statusView({ client: 'running', enabled: true, server: { state: 'ready', consumers: 1 } }).text,
+    '$(check) delivery-lint: 1 consumer',
+  );
 
   const none = statusView({ client: 'running', enabled: true, server: { state: 'ready', consumers: 0 } });
   assert.equal(none.command, 'showOutput');
 
-  const failed = statusView({ client: 'running', enabled: true, server: { state: 'error', consumers: 0, message: 'boom' } });
+  const failed = statusView({
+    client: 'running',
+    enabled: true,
+    server: { state: 'error', consumers: 0, message: 'boom' },
+  });
   assert.equal(failed.tone, 'error');
   assert.equal(failed.command, 'showOutput');
   assert.match(failed.tooltip, /boom/);
@@ -24,7 +34,10 @@ test('the status bar follows the client and the server', () => {
   assert.equal(stopped.tone, 'error');
   assert.match(stopped.tooltip, /Restart Language Server/);
 
-  assert.match(statusView({ client: 'running', enabled: false, server: { state: 'ready', consumers: 2 } }).text, /circle-slash/);
+  assert.match(
+    statusView({ client: 'running', enabled: false, server: { state: 'ready', consumers: 2 } }).text,
+    /circle-slash/,
+  );
 });
 
 test('the client serves TS and JS files on disk (the analysis needs their project), and watches configs and sources', () => {

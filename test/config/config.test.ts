@@ -105,7 +105,11 @@ describe('validateConfig', () => {
         $schema: './node_modules/delivery-lint/schemas/delivery-lint.config.schema.json',
         rules: { 'ack-before-process': 'warn', 'double-ack': 'off', 'missing-event-id-check': 'info' },
         effects: { unsafe: ['sendInvoice', 'billing.charge'], idempotent: ['*.upsertOrder'] },
-        guards: ['withIdempotency', { name: 'inbox.isProcessed', returns: 'seen' }, { name: 'claim', returns: 'new', keyArgument: 1 }],
+        guards: [
+          'withIdempotency',
+          { name: 'inbox.isProcessed', returns: 'seen' },
+          { name: 'claim', returns: 'new', keyArgument: 1 },
+        ],
         identity: 'message-id',
         identityFields: ['eventId'],
         guardStrategy: 'sql',
@@ -136,28 +140,55 @@ describe('validateConfig', () => {
   });
 
   it('fills in a partial effects object', () => {
-    assert.deepEqual(validateConfig({ effects: { unsafe: ['x'] } }, LABEL, options).effects, { unsafe: ['x'], idempotent: [] });
+    assert.deepEqual(validateConfig({ effects: { unsafe: ['x'] } }, LABEL, options).effects, {
+      unsafe: ['x'],
+      idempotent: [],
+    });
   });
 
   it('names the key and the allowed values in its errors', () => {
     const cases: [unknown, string][] = [
       [{ guardStrategy: 'mongo' }, '"guardStrategy" must be one of redis, sql, powertools, memory (got "mongo")'],
       [{ identity: 'id' }, '"identity" must be one of any, message-id (got "id")'],
-      [{ colour: true }, 'unknown key "colour" (allowed: $schema, rules, effects, guards, identity, identityFields, guardStrategy, kafkaKeysUnique, maxDepth, semantics, ignore)'],
-      [{ rules: { 'ack-before-process': 'warning' } }, '"rules.ack-before-process" must be one of off, warn, error, info (got "warning")'],
-      [{ rules: { 'ack-before-process': 2 } }, '"rules.ack-before-process" must be one of off, warn, error, info (got 2)'],
-      [{ rules: { 'no-such-rule': 'off' } }, '"rules" names an unknown rule "no-such-rule" (known rules: ack-before-process, missing-event-id-check, double-ack)'],
+      [
+        { colour: true },
+        'unknown key "colour" (allowed: $schema, rules, effects, guards, identity, identityFields, guardStrategy, kafkaKeysUnique, maxDepth, semantics, ignore)',
+      ],
+      [
+        { rules: { 'ack-before-process': 'warning' } },
+        '"rules.ack-before-process" must be one of off, warn, error, info (got "warning")',
+      ],
+      [
+        { rules: { 'ack-before-process': 2 } },
+        '"rules.ack-before-process" must be one of off, warn, error, info (got 2)',
+      ],
+      [
+        { rules: { 'no-such-rule': 'off' } },
+        '"rules" names an unknown rule "no-such-rule" (known rules: ack-before-process, missing-event-id-check, double-ack)',
+      ],
       [{ rules: [] }, '"rules" must be an object (got an array)'],
       [{ effects: { unsafe: 'x' } }, '"effects.unsafe" must be an array (got "x")'],
       [{ effects: { safe: [] } }, 'unknown key "effects.safe" (allowed: unsafe, idempotent)'],
-      [{ effects: { unsafe: ['ok', 'not a pattern'] } }, '"effects.unsafe[1]" must be a call pattern such as name, obj.method or *.method (got "not a pattern")'],
+      [
+        { effects: { unsafe: ['ok', 'not a pattern'] } },
+        '"effects.unsafe[1]" must be a call pattern such as name, obj.method or *.method (got "not a pattern")',
+      ],
       [{ effects: { idempotent: [''] } }, '"effects.idempotent[0]" must be a non-empty string (got "")'],
       [{ guards: {} }, '"guards" must be an array (got an object)'],
-      [{ guards: ['ok', { name: 'g', returns: 'maybe' }] }, '"guards[1].returns" must be one of seen, new, wrapper (got "maybe")'],
+      [
+        { guards: ['ok', { name: 'g', returns: 'maybe' }] },
+        '"guards[1].returns" must be one of seen, new, wrapper (got "maybe")',
+      ],
       [{ guards: [{ name: 'g' }] }, '"guards[0]" needs "returns" (one of seen, new, wrapper)'],
       [{ guards: [{ returns: 'seen' }] }, '"guards[0]" needs a "name"'],
-      [{ guards: [{ name: 'g', returns: 'seen', key: 1 }] }, 'unknown key "guards[0].key" (allowed: name, returns, keyArgument)'],
-      [{ guards: [{ name: 'g', returns: 'seen', keyArgument: -1 }] }, '"guards[0].keyArgument" must be an integer of 0 or more (got -1)'],
+      [
+        { guards: [{ name: 'g', returns: 'seen', key: 1 }] },
+        'unknown key "guards[0].key" (allowed: name, returns, keyArgument)',
+      ],
+      [
+        { guards: [{ name: 'g', returns: 'seen', keyArgument: -1 }] },
+        '"guards[0].keyArgument" must be an integer of 0 or more (got -1)',
+      ],
       [{ guards: [3] }, '"guards[0]" must be a function name or an object { name, returns, keyArgument? } (got 3)'],
       [{ identityFields: ['eventId', ' '] }, '"identityFields[1]" must be a non-empty string (got " ")'],
       [{ kafkaKeysUnique: 'yes' }, '"kafkaKeysUnique" must be true or false (got "yes")'],
@@ -165,7 +196,10 @@ describe('validateConfig', () => {
       [{ maxDepth: 21 }, '"maxDepth" must be an integer from 1 to 20 (got 21)'],
       [{ maxDepth: 2.5 }, '"maxDepth" must be an integer from 1 to 20 (got 2.5)'],
       [{ maxDepth: '6' }, '"maxDepth" must be an integer from 1 to 20 (got "6")'],
-      [{ semantics: { orders: 'twice' } }, '"semantics.orders" must be one of at-most-once, at-least-once, effectively-once, exactly-once (got "twice")'],
+      [
+        { semantics: { orders: 'twice' } },
+        '"semantics.orders" must be one of at-most-once, at-least-once, effectively-once, exactly-once (got "twice")',
+      ],
       [{ semantics: { '': 'at-most-once' } }, '"semantics" has an empty queue/topic name'],
       [{ ignore: 'dist' }, '"ignore" must be an array (got "dist")'],
       [{ ignore: [null] }, '"ignore[0]" must be a non-empty string (got null)'],
@@ -173,7 +207,8 @@ describe('validateConfig', () => {
       [[], 'the file must contain a JSON object (got an array)'],
       [null, 'the file must contain a JSON object (got null)'],
     ];
-    for (const [value, message] of cases) assert.equal(configError(value), `${LABEL}: ${message}`, JSON.stringify(value));
+    for (const [value, message] of cases)
+      assert.equal(configError(value), `${LABEL}: ${message}`, JSON.stringify(value));
   });
 
   it('accepts the edge values of maxDepth and a "__proto__" queue name', () => {
@@ -231,13 +266,19 @@ describe('loadConfig', () => {
   });
 
   it('takes the nearest file when there are several', () => {
-    const dir = project('nearest', { [CONFIG_FILE_NAME]: '{"maxDepth": 2}', [`app/${CONFIG_FILE_NAME}`]: '{"maxDepth": 3}' });
+    const dir = project('nearest', {
+      [CONFIG_FILE_NAME]: '{"maxDepth": 2}',
+      [`app/${CONFIG_FILE_NAME}`]: '{"maxDepth": 3}',
+    });
     assert.equal(loadConfig(path.join(dir, 'app'), undefined, options).maxDepth, 3);
     assert.equal(loadConfig(dir, undefined, options).maxDepth, 2);
   });
 
   it('loads an explicit path relative to the working directory', () => {
-    const dir = project('explicit', { 'cfg/custom.json': '{"kafkaKeysUnique": true}', [CONFIG_FILE_NAME]: '{"kafkaKeysUnique": false}' });
+    const dir = project('explicit', {
+      'cfg/custom.json': '{"kafkaKeysUnique": true}',
+      [CONFIG_FILE_NAME]: '{"kafkaKeysUnique": false}',
+    });
     const config = loadConfig(dir, 'cfg/custom.json', options);
     assert.equal(config.kafkaKeysUnique, true);
     assert.equal(config.configPath, path.join(dir, 'cfg/custom.json'));
@@ -245,9 +286,15 @@ describe('loadConfig', () => {
 
   it('fails when the explicit path does not exist or is a folder', () => {
     const dir = project('missing', {});
-    assert.throws(() => loadConfig(dir, 'nope.json', options), { name: 'ConfigError', message: 'config file not found: nope.json' });
+    assert.throws(() => loadConfig(dir, 'nope.json', options), {
+      name: 'ConfigError',
+      message: 'config file not found: nope.json',
+    });
     fs.mkdirSync(path.join(dir, 'folder.json'));
-    assert.throws(() => loadConfig(dir, 'folder.json', options), { name: 'ConfigError', message: 'config file is not a file: folder.json' });
+    assert.throws(() => loadConfig(dir, 'folder.json', options), {
+      name: 'ConfigError',
+      message: 'config file is not a file: folder.json',
+    });
   });
 
   it('prefixes errors with the config path relative to the working directory', () => {
@@ -264,7 +311,8 @@ describe('loadConfig', () => {
   it('reports JSON errors in the file with line and column', () => {
     const dir = project('syntax', { [CONFIG_FILE_NAME]: '{\n  "rules": {\n    "double-ack": "off"\n  \n}\n' });
     assert.throws(() => loadConfig(dir, undefined, options), {
-      message: 'delivery-lint.config.json:6:1: invalid JSON: expected "," or "}" after a property value, found end of file',
+      message:
+        'delivery-lint.config.json:6:1: invalid JSON: expected "," or "}" after a property value, found end of file',
     });
   });
 
@@ -272,11 +320,17 @@ describe('loadConfig', () => {
     const someRule = allRules[0].meta.id;
     const config = parseConfigText(JSON.stringify({ rules: { [someRule]: 'off' } }), LABEL, ruleCatalogue());
     assert.equal(config.rules[someRule], 'off');
-    assert.throws(() => parseConfigText('{"rules": {"no-such-rule": "off"}}', LABEL, ruleCatalogue()), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /^delivery-lint\.config\.json: "rules" names an unknown rule "no-such-rule" \(known rules: .*\)$/);
-      assert.ok(error.message.includes(someRule));
-      return true;
-    });
+    assert.throws(
+      () => parseConfigText('{"rules": {"no-such-rule": "off"}}', LABEL, ruleCatalogue()),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(
+          error.message,
+          /^delivery-lint\.config\.json: "rules" names an unknown rule "no-such-rule" \(known rules: .*\)$/,
+        );
+        assert.ok(error.message.includes(someRule));
+        return true;
+      },
+    );
   });
 });

@@ -37,10 +37,12 @@ export function schemaErrors(root: Schema, value: unknown): string[] {
 
   function check(schema: Schema, value: unknown, at: string, out: string[]): void {
     for (const key of Object.keys(schema)) {
-      if (!KEYWORDS.has(key) && !ANNOTATIONS.has(key)) throw new Error(`schema-subset does not support "${key}" (at ${at})`);
+      if (!KEYWORDS.has(key) && !ANNOTATIONS.has(key))
+        throw new Error(`schema-subset does not support "${key}" (at ${at})`);
     }
     if (typeof schema.$ref === 'string') check(resolve(schema.$ref), value, at, out);
-    if (schema.type !== undefined && !hasType(value, schema.type as string)) out.push(`${at}: not of type ${JSON.stringify(schema.type)}`);
+    if (schema.type !== undefined && !hasType(value, schema.type as string))
+      out.push(`${at}: not of type ${JSON.stringify(schema.type)}`);
     if (Array.isArray(schema.enum) && !schema.enum.some((option) => option === value)) out.push(`${at}: not in enum`);
     if (typeof value === 'number') {
       if (typeof schema.minimum === 'number' && value < schema.minimum) out.push(`${at}: below minimum`);
@@ -48,7 +50,8 @@ export function schemaErrors(root: Schema, value: unknown): string[] {
     }
     if (typeof value === 'string') {
       if (typeof schema.minLength === 'number' && [...value].length < schema.minLength) out.push(`${at}: too short`);
-      if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) out.push(`${at}: pattern`);
+      if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value))
+        out.push(`${at}: pattern`);
     }
     if (Array.isArray(value) && schema.items !== undefined) {
       value.forEach((item, index) => check(schema.items as Schema, item, `${at}[${index}]`, out));

@@ -29,11 +29,14 @@ const schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, 'utf8')) as Schema;
 type Props = Record<string, Schema>;
 const props = schema.properties as Props;
 const definitions = schema.definitions as Props;
-const schemaRuleIds = Object.keys((props.rules.properties ?? {}));
+const schemaRuleIds = Object.keys(props.rules.properties ?? {});
 
 function validatorAccepts(value: unknown): boolean {
   try {
-    validateConfig(value, 'test.json', { isKnownRule: (id) => schemaRuleIds.includes(id), knownRuleIds: () => schemaRuleIds });
+    validateConfig(value, 'test.json', {
+      isKnownRule: (id) => schemaRuleIds.includes(id),
+      knownRuleIds: () => schemaRuleIds,
+    });
     return true;
   } catch (error) {
     if (error instanceof ConfigError) return false;
@@ -57,19 +60,20 @@ describe('config schema: structure', () => {
     assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
     assert.equal(schema.type, 'object');
     assert.equal(schema.additionalProperties, false);
-    for (const [key, value] of Object.entries(props)) assert.equal(typeof value.description, 'string', `${key} has a description`);
+    for (const [key, value] of Object.entries(props))
+      assert.equal(typeof value.description, 'string', `${key} has a description`);
   });
 
-  it('has the validator\'s top-level keys', () => {
+  it("has the validator's top-level keys", () => {
     assert.deepEqual(sorted(Object.keys(props)), sorted(CONFIG_KEYS));
   });
 
-  it('has the validator\'s effects keys, closed', () => {
+  it("has the validator's effects keys, closed", () => {
     assert.deepEqual(sorted(Object.keys(props.effects.properties as Props)), sorted(EFFECTS_KEYS));
     assert.equal(props.effects.additionalProperties, false);
   });
 
-  it('has the validator\'s guard object keys, required keys and returns enum', () => {
+  it("has the validator's guard object keys, required keys and returns enum", () => {
     const guard = guardObjectSchema();
     assert.deepEqual(sorted(Object.keys(guard.properties as Props)), sorted(GUARD_OBJECT_KEYS));
     assert.deepEqual(sorted(guard.required as string[]), ['name', 'returns']);
@@ -77,15 +81,19 @@ describe('config schema: structure', () => {
     assert.deepEqual(sorted((guard.properties as Props).returns.enum as string[]), sorted(GUARD_RETURNS_VALUES));
   });
 
-  it('has the validator\'s enums', () => {
+  it("has the validator's enums", () => {
     assert.deepEqual(sorted(definitions.severity.enum as string[]), sorted(SEVERITY_VALUES));
     assert.deepEqual(sorted(props.identity.enum as string[]), sorted(IDENTITY_VALUES));
     assert.deepEqual(sorted(props.guardStrategy.enum as string[]), sorted(GUARD_STRATEGY_VALUES));
-    assert.deepEqual(sorted((props.semantics.additionalProperties as Schema).enum as string[]), sorted(SEMANTICS_VALUES));
-    for (const rule of Object.values(props.rules.properties as Props)) assert.equal(rule.$ref, '#/definitions/severity');
+    assert.deepEqual(
+      sorted((props.semantics.additionalProperties as Schema).enum as string[]),
+      sorted(SEMANTICS_VALUES),
+    );
+    for (const rule of Object.values(props.rules.properties as Props))
+      assert.equal(rule.$ref, '#/definitions/severity');
   });
 
-  it('has the validator\'s bounds and call pattern', () => {
+  it("has the validator's bounds and call pattern", () => {
     assert.equal(props.maxDepth.type, 'integer');
     assert.equal(props.maxDepth.minimum, MAX_DEPTH_MIN);
     assert.equal(props.maxDepth.maximum, MAX_DEPTH_MAX);
@@ -110,7 +118,12 @@ describe('config schema: same verdicts as the validator', () => {
     { guards: [] },
     { guards: ['g', 'svc.isDone'] },
     ...GUARD_RETURNS_VALUES.map((returns) => ({ guards: [{ name: 'g', returns }] })),
-    { guards: [{ name: 'g', returns: 'new', keyArgument: 0 }, { name: 'h', returns: 'seen', keyArgument: 3 }] },
+    {
+      guards: [
+        { name: 'g', returns: 'new', keyArgument: 0 },
+        { name: 'h', returns: 'seen', keyArgument: 3 },
+      ],
+    },
     ...IDENTITY_VALUES.map((identity) => ({ identity })),
     { identityFields: ['eventId', 'meta.id'] },
     ...GUARD_STRATEGY_VALUES.map((guardStrategy) => ({ guardStrategy })),
@@ -189,7 +202,11 @@ describe('config schema: same verdicts as the validator', () => {
       for (const bad of [123.5, 'x', [], {}, true, null]) {
         const value = { [key]: bad };
         const bySchema = schemaErrors(schema, value).length === 0;
-        assert.equal(validatorAccepts(value), bySchema, `${JSON.stringify(value)}: schema ${bySchema ? 'accepts' : 'rejects'}`);
+        assert.equal(
+          validatorAccepts(value),
+          bySchema,
+          `${JSON.stringify(value)}: schema ${bySchema ? 'accepts' : 'rejects'}`,
+        );
       }
     }
   });

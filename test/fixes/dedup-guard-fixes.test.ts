@@ -413,7 +413,11 @@ interface Prepared {
 
 function dedupFix(finding: Finding, strategy: Strategy): FixSuggestion {
   const matches = finding.fixes.filter((fix) => fix.title.startsWith(TITLES[strategy]));
-  assert.equal(matches.length, 1, `one '${TITLES[strategy]}…' fix, got: ${finding.fixes.map((fix) => fix.title).join(' | ')}`);
+  assert.equal(
+    matches.length,
+    1,
+    `one '${TITLES[strategy]}…' fix, got: ${finding.fixes.map((fix) => fix.title).join(' | ')}`,
+  );
   return matches[0];
 }
 
@@ -481,10 +485,15 @@ for (const mode of MODES) {
             'one fix per strategy',
           );
           const preferred = finding.fixes.filter((fix) => fix.preferred);
-          assert.equal(preferred.length, 1, `exactly one preferred fix, got ${preferred.map((fix) => fix.title).join(' | ')}`);
+          assert.equal(
+            preferred.length,
+            1,
+            `exactly one preferred fix, got ${preferred.map((fix) => fix.title).join(' | ')}`,
+          );
           assert.ok(preferred[0].title.startsWith(TITLES[strategy]), `preferred: ${preferred[0].title}`);
           assert.equal(finding.fixes[0], preferred[0], 'the preferred fix is listed first');
-          for (const fix of guards) assert.equal(fix.safe, false, 'a dedup guard changes behaviour: never auto-applied');
+          for (const fix of guards)
+            assert.equal(fix.safe, false, 'a dedup guard changes behaviour: never auto-applied');
         });
       }
     }
@@ -512,7 +521,10 @@ for (const mode of MODES) {
           );
           if (mode === 'typed') {
             const errorsAfter = after.semanticErrors(prepared.file);
-            assert.ok(errorsAfter.length <= prepared.errorsBefore.length, `new type errors: ${errorsAfter.join(' / ')}`);
+            assert.ok(
+              errorsAfter.length <= prepared.errorsBefore.length,
+              `new type errors: ${errorsAfter.join(' / ')}`,
+            );
           }
         });
       }
@@ -532,7 +544,9 @@ for (const mode of MODES) {
           'the in-memory check is a related location',
         );
         assert.deepEqual(
-          after.findings.filter((finding) => finding.location.filePath === prepared.file && finding.ruleId !== RULE).map((finding) => finding.ruleId),
+          after.findings
+            .filter((finding) => finding.location.filePath === prepared.file && finding.ruleId !== RULE)
+            .map((finding) => finding.ruleId),
           [],
           'no other findings',
         );
@@ -543,13 +557,43 @@ for (const mode of MODES) {
     // ---- exact code ----
 
     const EXACT: { name: string; code: string; strategy: Strategy; expected: string }[] = [
-      { name: 'kafkajs redis (2 spaces, single quotes, semicolons)', code: KAFKA, strategy: 'redis', expected: KAFKA_REDIS },
+      {
+        name: 'kafkajs redis (2 spaces, single quotes, semicolons)',
+        code: KAFKA,
+        strategy: 'redis',
+        expected: KAFKA_REDIS,
+      },
       { name: 'kafkajs sql (2 spaces, single quotes, semicolons)', code: KAFKA, strategy: 'sql', expected: KAFKA_SQL },
-      { name: 'kafkajs memory (2 spaces, single quotes, semicolons)', code: KAFKA, strategy: 'memory', expected: KAFKA_MEMORY },
-      { name: 'kafkajs redis (4 spaces, double quotes, no semicolons)', code: KAFKA_STYLE, strategy: 'redis', expected: KAFKA_STYLE_REDIS },
-      { name: 'kafkajs sql (4 spaces, double quotes, no semicolons)', code: KAFKA_STYLE, strategy: 'sql', expected: KAFKA_STYLE_SQL },
-      { name: 'kafkajs memory (4 spaces, double quotes, no semicolons)', code: KAFKA_STYLE, strategy: 'memory', expected: KAFKA_STYLE_MEMORY },
-      { name: 'amqplib memory (4 spaces, double quotes, no semicolons): ack then return', code: AMQP_STYLE, strategy: 'memory', expected: AMQP_STYLE_MEMORY },
+      {
+        name: 'kafkajs memory (2 spaces, single quotes, semicolons)',
+        code: KAFKA,
+        strategy: 'memory',
+        expected: KAFKA_MEMORY,
+      },
+      {
+        name: 'kafkajs redis (4 spaces, double quotes, no semicolons)',
+        code: KAFKA_STYLE,
+        strategy: 'redis',
+        expected: KAFKA_STYLE_REDIS,
+      },
+      {
+        name: 'kafkajs sql (4 spaces, double quotes, no semicolons)',
+        code: KAFKA_STYLE,
+        strategy: 'sql',
+        expected: KAFKA_STYLE_SQL,
+      },
+      {
+        name: 'kafkajs memory (4 spaces, double quotes, no semicolons)',
+        code: KAFKA_STYLE,
+        strategy: 'memory',
+        expected: KAFKA_STYLE_MEMORY,
+      },
+      {
+        name: 'amqplib memory (4 spaces, double quotes, no semicolons): ack then return',
+        code: AMQP_STYLE,
+        strategy: 'memory',
+        expected: AMQP_STYLE_MEMORY,
+      },
       { name: 'sqs-consumer memory: return the message', code: SQS, strategy: 'memory', expected: SQS_MEMORY },
     ];
 
@@ -562,13 +606,17 @@ for (const mode of MODES) {
 
     // ---- the generated guard keeps the settle after the work and the 'done' mark ----
 
-    test('amqplib redis: reuses the file\'s ioredis client and marks done before the ack', () => {
+    test("amqplib redis: reuses the file's ioredis client and marks done before the ack", () => {
       const prepared = prepare(AMQP, 'redis');
       const text = applyAndRead(prepared, 'redis');
       assert.equal(text.match(/from 'ioredis'/g)?.length, 1, 'no second ioredis import');
       assert.ok(!text.includes('dedupRedis'), 'no second client');
       assert.match(text, /await redis\.set\(dedupKey, 'processing', 'EX', 300, 'NX'\);/);
-      assert.match(text, /if \(\(await redis\.get\(dedupKey\)\) !== 'done'\) \{\n\s+channel\.nack\(msg, false, true\);\n\s+return;\n\s+\}/, 'a copy still being processed elsewhere is requeued');
+      assert.match(
+        text,
+        /if \(\(await redis\.get\(dedupKey\)\) !== 'done'\) \{\n\s+channel\.nack\(msg, false, true\);\n\s+return;\n\s+\}/,
+        'a copy still being processed elsewhere is requeued',
+      );
       assert.match(text, /\}\n\s+channel\.ack\(msg\);\n\s+return;\n\s+\}/, 'a duplicate is acked and skipped');
       const done = text.indexOf("await redis.set(dedupKey, 'done'");
       const lastAck = text.lastIndexOf('channel.ack(msg)');
@@ -602,9 +650,11 @@ for (const mode of MODES) {
 
     test('kafkajs: a handler destructuring only { message } is offered the dedup fixes too', () => {
       const { finding } = prepare(KAFKA_MESSAGE_ONLY, 'redis');
-      assert.equal(dedupFixes(finding).length, 3, `fixes: ${finding.fixes.map((fix) => fix.title).join(' | ') || 'none'}`);
+      assert.equal(
+        dedupFixes(finding).length,
+        3,
+        `fixes: ${finding.fixes.map((fix) => fix.title).join(' | ') || 'none'}`,
+      );
     });
-
   });
 }
-

@@ -24,27 +24,31 @@ ${body}
 `;
 }
 
-const LOOP_AND_AFTER = amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
+const LOOP_AND_AFTER =
+  amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
     for (const line of order.lines) {
       await pool.query('UPDATE stock SET reserved = $1 WHERE sku = $2', [line.qty, line.sku]);
       channel.ack(msg);
     }
     channel.ack(msg);`);
 
-const LOOP_AND_AFTER_FIXED = amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
+const LOOP_AND_AFTER_FIXED =
+  amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
     for (const line of order.lines) {
       await pool.query('UPDATE stock SET reserved = $1 WHERE sku = $2', [line.qty, line.sku]);
     }
     channel.ack(msg);`);
 
-const LOOP_ONLY = amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
+const LOOP_ONLY =
+  amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
     for (const line of order.lines) {
       await pool.query('UPDATE stock SET reserved = $1 WHERE sku = $2', [line.qty, line.sku]);
       channel.ack(msg);
     }
     console.log('reserved', order.lines.length);`);
 
-const LOOP_ONLY_FIXED = amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
+const LOOP_ONLY_FIXED =
+  amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
     for (const line of order.lines) {
       await pool.query('UPDATE stock SET reserved = $1 WHERE sku = $2', [line.qty, line.sku]);
     }
@@ -74,8 +78,11 @@ export async function start(): Promise<void> {
 }
 `;
 
-const AUTO = amqp(`    await pool.query('INSERT INTO audit (payload) VALUES ($1)', [msg.content.toString()]);
-    channel.ack(msg);`, ', { noAck: true }');
+const AUTO = amqp(
+  `    await pool.query('INSERT INTO audit (payload) VALUES ($1)', [msg.content.toString()]);
+    channel.ack(msg);`,
+  ', { noAck: true }',
+);
 
 const SERVICE_BUS = `import { ServiceBusClient } from '@azure/service-bus';
 import { Pool } from 'pg';
@@ -144,7 +151,10 @@ const cases: FixCase[] = [
     name: 'Service Bus: completeMessage twice: the second goes',
     code: SERVICE_BUS,
     fix: 'Remove receiver.completeMessage() on line 12',
-    expected: SERVICE_BUS.replace('      await receiver.completeMessage(message);\n      await receiver.completeMessage(message);\n', '      await receiver.completeMessage(message);\n'),
+    expected: SERVICE_BUS.replace(
+      '      await receiver.completeMessage(message);\n      await receiver.completeMessage(message);\n',
+      '      await receiver.completeMessage(message);\n',
+    ),
     absent: [RULE],
   },
   { name: 'no fix for an ack in a forEach callback (moving it out is not mechanical)', code: FOR_EACH },

@@ -357,7 +357,11 @@ for (const mode of MODES) {
 
     function setup(code: string, files: Record<string, string> = {}) {
       const folder = `case-${counter++}`;
-      const written = project.write(Object.fromEntries(Object.entries({ 'consumer.ts': code, ...files }).map(([name, text]) => [`${folder}/${name}`, text])));
+      const written = project.write(
+        Object.fromEntries(
+          Object.entries({ 'consumer.ts': code, ...files }).map(([name, text]) => [`${folder}/${name}`, text]),
+        ),
+      );
       const file = written[0];
       const relative = `${folder}/consumer.ts`;
       const analyze = () => project.analyze([file]);
@@ -371,7 +375,11 @@ for (const mode of MODES) {
     /** Applies the single fix with this title, re-analyses, and returns the new text and result. */
     function applyOnly(setupResult: ReturnType<typeof setup>, title: string) {
       const fixes = fixTitled(setupResult.finding, title);
-      assert.equal(fixes.length, 1, `one '${title}…' fix, got: ${setupResult.finding.fixes.map((fix) => fix.title).join(' | ')}`);
+      assert.equal(
+        fixes.length,
+        1,
+        `one '${title}…' fix, got: ${setupResult.finding.fixes.map((fix) => fix.title).join(' | ')}`,
+      );
       assert.equal(fixes[0].safe, false, 'changes behaviour: offered, never auto-applied');
       assert.notEqual(fixes[0].preferred, true, 'the dedup guard of the configured strategy is the preferred fix');
       applyFix(fixes[0]);
@@ -441,7 +449,10 @@ for (const mode of MODES) {
     test('an effect in a helper of another file gets no effect-level fix (the message is not in scope there)', () => {
       const s = setup(HELPER_CONSUMER, { 'billing.ts': HELPER_BILLING });
       const offered = s.finding.fixes.filter((fix) => EFFECT_LEVEL.some((title) => fix.title.startsWith(title)));
-      assert.deepEqual(offered.map((fix) => fix.title), []);
+      assert.deepEqual(
+        offered.map((fix) => fix.title),
+        [],
+      );
       assert.ok(s.finding.fixes.length > 0, 'the dedup-guard fixes are still offered');
     });
 
@@ -450,14 +461,24 @@ for (const mode of MODES) {
     test('kafkajs raw INSERT: appends ON CONFLICT DO NOTHING inside the string', () => {
       const s = setup(SQL_KAFKA);
       const { text, result } = applyOnly(s, TITLE.sql);
-      assert.ok(text.includes("await pool.query('INSERT INTO ledger_entries (reference, account_id, amount_cents) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', ["), text);
+      assert.ok(
+        text.includes(
+          "await pool.query('INSERT INTO ledger_entries (reference, account_id, amount_cents) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [",
+        ),
+        text,
+      );
       assertResolved(s, result);
     });
 
     test('kafkajs ({ message }) raw INSERT: the ON CONFLICT fix needs no identity expression and is offered', () => {
       const s = setup(SQL_KAFKA_MESSAGE_ONLY);
       const { text, result } = applyOnly(s, TITLE.sql);
-      assert.ok(text.includes("'INSERT INTO meter_readings (reading_id, meter_id, kwh) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING'"), text);
+      assert.ok(
+        text.includes(
+          "'INSERT INTO meter_readings (reading_id, meter_id, kwh) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING'",
+        ),
+        text,
+      );
       assertResolved(s, result);
     });
 
@@ -465,7 +486,9 @@ for (const mode of MODES) {
       const s = setup(SQL_AMQP_RETURNING);
       const { text, result } = applyOnly(s, TITLE.sql);
       assert.ok(
-        text.includes("await pool.query('INSERT INTO orders (source_message_id, customer_id, total_cents) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id', ["),
+        text.includes(
+          "await pool.query('INSERT INTO orders (source_message_id, customer_id, total_cents) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id', [",
+        ),
         text,
       );
       assertResolved(s, result);
@@ -482,21 +505,36 @@ for (const mode of MODES) {
       const second = applyOnly(s, TITLE.sql);
       result = second.result;
       assert.match(second.text, /VALUES \(\$1, \$2, \$3\) ON CONFLICT DO NOTHING/);
-      assert.ok(second.text.includes("'INSERT INTO signup_audit (source_message_id, email) VALUES ($1, $2) ON CONFLICT DO NOTHING'"), second.text);
+      assert.ok(
+        second.text.includes(
+          "'INSERT INTO signup_audit (source_message_id, email) VALUES ($1, $2) ON CONFLICT DO NOTHING'",
+        ),
+        second.text,
+      );
       assertResolved(s, result);
     });
 
     test('sqs-consumer knex insert: appends .onConflict().ignore()', () => {
       const s = setup(KNEX_SQS);
       const { text, result } = applyOnly(s, TITLE.knex);
-      assert.ok(text.includes("await db('shipment_labels').insert({ order_id: label.orderId, carrier: label.carrier }).onConflict().ignore();"), text);
+      assert.ok(
+        text.includes(
+          "await db('shipment_labels').insert({ order_id: label.orderId, carrier: label.carrier }).onConflict().ignore();",
+        ),
+        text,
+      );
       assertResolved(s, result);
     });
 
     test('kafkajs drizzle insert(...).values(...): appends .onConflictDoNothing()', () => {
       const s = setup(DRIZZLE_KAFKA, { 'schema.ts': DRIZZLE_SCHEMA });
       const { text, result } = applyOnly(s, TITLE.drizzle);
-      assert.ok(text.includes('await db.insert(orders).values({ customerId: order.customerId, totalCents: order.totalCents }).onConflictDoNothing();'), text);
+      assert.ok(
+        text.includes(
+          'await db.insert(orders).values({ customerId: order.customerId, totalCents: order.totalCents }).onConflictDoNothing();',
+        ),
+        text,
+      );
       assertResolved(s, result);
     });
 
@@ -514,14 +552,22 @@ for (const mode of MODES) {
     test('amqplib BullMQ add(name, data): adds { jobId } from the messageId', () => {
       const s = setup(BULLMQ_AMQP);
       const { text, result } = applyOnly(s, TITLE.bullmq);
-      assert.ok(text.includes("await thumbnails.add('render', upload, { jobId: `job-${msg.properties.messageId}` });"), text);
+      assert.ok(
+        text.includes("await thumbnails.add('render', upload, { jobId: `job-${msg.properties.messageId}` });"),
+        text,
+      );
       assertResolved(s, result);
     });
 
     test('sqs-consumer BullMQ add(name, data, opts): adds jobId to the options', () => {
       const s = setup(BULLMQ_SQS_OPTIONS);
       const { text, result } = applyOnly(s, TITLE.bullmq);
-      assert.ok(text.includes("await exportJobs.add('export', request, { attempts: 3, removeOnComplete: true, jobId: `job-${message.MessageId}` });"), text);
+      assert.ok(
+        text.includes(
+          "await exportJobs.add('export', request, { attempts: 3, removeOnComplete: true, jobId: `job-${message.MessageId}` });",
+        ),
+        text,
+      );
       assertResolved(s, result);
     });
 
@@ -541,7 +587,10 @@ for (const mode of MODES) {
 
     test('SendMessageCommand to a standard queue (static URL without .fifo): no MessageDeduplicationId fix, SQS would reject it', () => {
       const s = setup(SQS_STANDARD_FORWARD);
-      assert.deepEqual(fixTitled(s.finding, TITLE.sqs).map((fix) => fix.title), []);
+      assert.deepEqual(
+        fixTitled(s.finding, TITLE.sqs).map((fix) => fix.title),
+        [],
+      );
     });
   });
 }

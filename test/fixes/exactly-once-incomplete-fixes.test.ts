@@ -8,7 +8,15 @@ import { type FixCase, fixTests } from '../helpers/fix-cases';
 
 const RULE = 'exactly-once-incomplete';
 const FIX = 'Commit the consumed offset in the transaction';
-const ALL = [RULE, 'missing-event-id-check', 'non-idempotent-handler', 'non-atomic-dedup', 'ack-before-process', 'double-ack', 'swallowed-failure-ack'];
+const ALL = [
+  RULE,
+  'missing-event-id-check',
+  'non-idempotent-handler',
+  'non-atomic-dedup',
+  'ack-before-process',
+  'double-ack',
+  'swallowed-failure-ack',
+];
 
 const HEAD = `import { Kafka } from 'kafkajs';
 
@@ -129,9 +137,27 @@ export async function forward(producer: Producer, value: Buffer | null): Promise
 `;
 
 const cases: FixCase[] = [
-  { name: 'kafkajs: sendOffsets before commit() with the group constant, autoCommit: false added', code: NO_OFFSETS, fix: FIX, expected: NO_OFFSETS_FIXED, absent: ALL },
-  { name: 'kafkajs: ({ message }) only, autoCommit: true flipped, topic bound under a free name', code: MESSAGE_ONLY, fix: FIX, expected: MESSAGE_ONLY_FIXED, absent: ALL },
-  { name: 'kafkajs: a payload parameter; the commitOffsets outside the transaction is removed', code: COMMIT_OUTSIDE, fix: FIX, expected: COMMIT_OUTSIDE_FIXED, absent: ALL },
+  {
+    name: 'kafkajs: sendOffsets before commit() with the group constant, autoCommit: false added',
+    code: NO_OFFSETS,
+    fix: FIX,
+    expected: NO_OFFSETS_FIXED,
+    absent: ALL,
+  },
+  {
+    name: 'kafkajs: ({ message }) only, autoCommit: true flipped, topic bound under a free name',
+    code: MESSAGE_ONLY,
+    fix: FIX,
+    expected: MESSAGE_ONLY_FIXED,
+    absent: ALL,
+  },
+  {
+    name: 'kafkajs: a payload parameter; the commitOffsets outside the transaction is removed',
+    code: COMMIT_OUTSIDE,
+    fix: FIX,
+    expected: COMMIT_OUTSIDE_FIXED,
+    absent: ALL,
+  },
   {
     name: 'sendOffsets already there, only autoCommit on: the fix only turns it off',
     code: NO_OFFSETS_FIXED.replace('    autoCommit: false,\n', ''),
@@ -150,7 +176,10 @@ export async function run(): Promise<void> {
 `,
     files: { 'forward.ts': HELPER },
   },
-  { name: 'no fix when the group id is not a literal or a module constant', code: NO_OFFSETS.replace('groupId: GROUP', 'groupId: process.env.GROUP_ID ?? GROUP') },
+  {
+    name: 'no fix when the group id is not a literal or a module constant',
+    code: NO_OFFSETS.replace('groupId: GROUP', 'groupId: process.env.GROUP_ID ?? GROUP'),
+  },
 ];
 
 fixTests(RULE, cases);

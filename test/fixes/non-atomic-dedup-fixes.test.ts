@@ -9,7 +9,15 @@ import { type FixCase, fixTests } from '../helpers/fix-cases';
 
 const RULE = 'non-atomic-dedup';
 const FIX = 'Replace the check-then-record';
-const CLEAN = [RULE, 'missing-event-id-check', 'non-idempotent-handler', 'double-ack', 'unsettled-message', 'swallowed-failure-ack', 'ack-before-process'];
+const CLEAN = [
+  RULE,
+  'missing-event-id-check',
+  'non-idempotent-handler',
+  'double-ack',
+  'unsettled-message',
+  'swallowed-failure-ack',
+  'ack-before-process',
+];
 
 // ---- amqplib: 2 spaces, single quotes, semicolons; the duplicate is acked, an in-flight one nacked ----
 
@@ -212,8 +220,20 @@ export async function start(): Promise<void> {
 `;
 
 const cases: FixCase[] = [
-  { name: 'amqplib: EXISTS/SET becomes SET NX EX 300, done after the work, DEL in the catch; a duplicate in flight is nacked', code: AMQP, fix: FIX, expected: AMQP_FIXED, absent: CLEAN },
-  { name: "kafkajs: the file's style, the check through a const, the record's TTL kept; a duplicate in flight throws (kafkajs retries)", code: KAFKA, fix: FIX, expected: KAFKA_FIXED, absent: CLEAN },
+  {
+    name: 'amqplib: EXISTS/SET becomes SET NX EX 300, done after the work, DEL in the catch; a duplicate in flight is nacked',
+    code: AMQP,
+    fix: FIX,
+    expected: AMQP_FIXED,
+    absent: CLEAN,
+  },
+  {
+    name: "kafkajs: the file's style, the check through a const, the record's TTL kept; a duplicate in flight throws (kafkajs retries)",
+    code: KAFKA,
+    fix: FIX,
+    expected: KAFKA_FIXED,
+    absent: CLEAN,
+  },
   {
     name: 'sqs-consumer: the duplicate is still returned (deleted), the claim done mark replaces the record',
     code: SQS,
@@ -231,7 +251,10 @@ const cases: FixCase[] = [
   { name: 'no fix when the check-then-record is in a helper', code: HELPER_CONSUMER, files: { 'welcome.ts': HELPER } },
   {
     name: 'no fix when the work has an early return (it would skip the done mark)',
-    code: SQS.replace("    await mailer.sendMail(", "    if (!receipt.email) return message;\n    await mailer.sendMail("),
+    code: SQS.replace(
+      '    await mailer.sendMail(',
+      '    if (!receipt.email) return message;\n    await mailer.sendMail(',
+    ),
   },
 ];
 

@@ -612,12 +612,24 @@ export async function startTagging(): Promise<void> {
   },
 };
 
-const NO_FIX_SCENARIOS: NoFixScenario[] = [NO_FIX_WORK_IN_BLOCK, NO_FIX_FOREACH_AWAITED_INSIDE, NO_FIX_FOREACH_DROPPED_INSIDE, NO_FIX_FOREACH_BEFORE_ACK];
+const NO_FIX_SCENARIOS: NoFixScenario[] = [
+  NO_FIX_WORK_IN_BLOCK,
+  NO_FIX_FOREACH_AWAITED_INSIDE,
+  NO_FIX_FOREACH_DROPPED_INSIDE,
+  NO_FIX_FOREACH_BEFORE_ACK,
+];
 
 // ---- helpers -----------------------------------------------------------------------------------
 
 function describeFindings(findings: Finding[]): string {
-  return findings.map((finding) => `${finding.ruleId} ${finding.location.filePath.split('/').pop()}:${finding.location.line} ${finding.message}`).join('\n') || '(none)';
+  return (
+    findings
+      .map(
+        (finding) =>
+          `${finding.ruleId} ${finding.location.filePath.split('/').pop()}:${finding.location.line} ${finding.message}`,
+      )
+      .join('\n') || '(none)'
+  );
 }
 
 /** A finding's identity across an edit that shifts lines: rule, file and message (line numbers masked). */
@@ -677,10 +689,19 @@ for (const mode of MODES) {
         after(() => project?.remove());
 
         test('the finding offers the fix, as a suggestion (not a safe fix)', () => {
-          assert.ok(finding, `no ${RULE} finding on line ${scenario.line}:\n${describeFindings(beforeResult.findings)}`);
-          assert.ok(fix, `no fix titled ${JSON.stringify(scenario.title)}; offered: ${JSON.stringify(finding.fixes.map((candidate) => candidate.title))}`);
+          assert.ok(
+            finding,
+            `no ${RULE} finding on line ${scenario.line}:\n${describeFindings(beforeResult.findings)}`,
+          );
+          assert.ok(
+            fix,
+            `no fix titled ${JSON.stringify(scenario.title)}; offered: ${JSON.stringify(finding.fixes.map((candidate) => candidate.title))}`,
+          );
           assert.equal(fix.safe, false, 'reordering changes behaviour, so the fix must not be marked safe');
-          assert.ok(fix.edits.every((edit) => edit.filePath === consumer), 'the fix edits only the handler file');
+          assert.ok(
+            fix.edits.every((edit) => edit.filePath === consumer),
+            'the fix edits only the handler file',
+          );
         });
 
         test('the fixed file has exactly the expected text', () => {
@@ -690,7 +711,11 @@ for (const mode of MODES) {
 
         test('after the fix the ack-before-process finding is gone and no finding of any rule is new', () => {
           assert.ok(afterResult, 'no fix was applied');
-          assert.deepEqual(findingsOf(afterResult, RULE, consumer), [], `still reported:\n${describeFindings(findingsOf(afterResult, RULE, consumer))}`);
+          assert.deepEqual(
+            findingsOf(afterResult, RULE, consumer),
+            [],
+            `still reported:\n${describeFindings(findingsOf(afterResult, RULE, consumer))}`,
+          );
           const added = newEntries(beforeResult.findings.map(findingKey), afterResult.findings.map(findingKey));
           assert.deepEqual(added, [], `new findings after the fix:\n${added.join('\n')}`);
         });
@@ -718,7 +743,11 @@ for (const mode of MODES) {
       const all: string[] = [];
       NO_FIX_SCENARIOS.forEach((scenario, index) => {
         const folder = `case-${index}`;
-        all.push(...project.write(Object.fromEntries(Object.entries(scenario.files).map(([name, text]) => [`${folder}/${name}`, text]))));
+        all.push(
+          ...project.write(
+            Object.fromEntries(Object.entries(scenario.files).map(([name, text]) => [`${folder}/${name}`, text])),
+          ),
+        );
         consumers.set(scenario.name, project.path(`${folder}/consumer.ts`));
       });
       result = analyzeAll(project, all);
@@ -730,7 +759,10 @@ for (const mode of MODES) {
       test(scenario.name, () => {
         const file = consumers.get(scenario.name)!;
         const finding = findingAt(result, file, scenario.line);
-        assert.ok(finding, `no ${RULE} finding on line ${scenario.line}:\n${describeFindings(findingsOf(result, RULE, file))}`);
+        assert.ok(
+          finding,
+          `no ${RULE} finding on line ${scenario.line}:\n${describeFindings(findingsOf(result, RULE, file))}`,
+        );
         assert.ok(finding.message.includes(scenario.message), `not the finding meant:\n${finding.message}`);
         assert.deepEqual(
           finding.fixes.map((candidate) => candidate.title),

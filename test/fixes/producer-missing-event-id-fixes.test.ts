@@ -90,15 +90,24 @@ fixScenarios(
       allowedCompileErrors: NODE_TYPES,
       expected: (text) =>
         text
-          .replace("import amqp from 'amqplib';\n", "import amqp from 'amqplib';\nimport { randomUUID } from 'node:crypto';\n")
-          .replace('Buffer.from(JSON.stringify(order)));', 'Buffer.from(JSON.stringify(order)), { messageId: randomUUID() });'),
+          .replace(
+            "import amqp from 'amqplib';\n",
+            "import amqp from 'amqplib';\nimport { randomUUID } from 'node:crypto';\n",
+          )
+          .replace(
+            'Buffer.from(JSON.stringify(order)));',
+            'Buffer.from(JSON.stringify(order)), { messageId: randomUUID() });',
+          ),
     },
     {
       name: 'amqplib sendToQueue with multi-line options; randomUUID joins the existing node:crypto import',
       files: { 'consumer.ts': AMQP_OPTIONS_AND_CRYPTO_IMPORT },
       at: "channel.sendToQueue('invoices'",
       title: `Add messageId: randomUUID() (${TITLE_KEEP})`,
-      expected: (text) => text.replace("import { createHash } from 'node:crypto';", "import { createHash, randomUUID } from 'node:crypto';").replace('    headers: { checksum },\n', '    headers: { checksum },\n    messageId: randomUUID(),\n'),
+      expected: (text) =>
+        text
+          .replace("import { createHash } from 'node:crypto';", "import { createHash, randomUUID } from 'node:crypto';")
+          .replace('    headers: { checksum },\n', '    headers: { checksum },\n    messageId: randomUUID(),\n'),
     },
     {
       name: "Kafka: an 'event-id' header on each message without a key or ID header",
@@ -108,15 +117,25 @@ fixScenarios(
       allowedCompileErrors: NODE_TYPES,
       expected: (text) =>
         text
-          .replace("import { Kafka } from 'kafkajs';\n", "import { Kafka } from 'kafkajs';\nimport { randomUUID } from 'node:crypto';\n")
-          .replace("{ value: JSON.stringify(order) }, { value: 'audit', headers: { source: 'orders' } }", "{ value: JSON.stringify(order), headers: { 'event-id': randomUUID() } }, { value: 'audit', headers: { source: 'orders', 'event-id': randomUUID() } }"),
+          .replace(
+            "import { Kafka } from 'kafkajs';\n",
+            "import { Kafka } from 'kafkajs';\nimport { randomUUID } from 'node:crypto';\n",
+          )
+          .replace(
+            "{ value: JSON.stringify(order) }, { value: 'audit', headers: { source: 'orders' } }",
+            "{ value: JSON.stringify(order), headers: { 'event-id': randomUUID() } }, { value: 'audit', headers: { source: 'orders', 'event-id': randomUUID() } }",
+          ),
     },
     {
-      name: 'SQS FIFO: MessageDeduplicationId, through the file\'s `import * as crypto`',
+      name: "SQS FIFO: MessageDeduplicationId, through the file's `import * as crypto`",
       files: { 'consumer.ts': SQS_FIFO_NAMESPACE_CRYPTO },
       at: 'await sqs.send(new SendMessageCommand',
       title: `Add MessageDeduplicationId: randomUUID() (${TITLE_KEEP})`,
-      expected: (text) => text.replace('MessageGroupId: signature }', 'MessageGroupId: signature, MessageDeduplicationId: crypto.randomUUID() }'),
+      expected: (text) =>
+        text.replace(
+          'MessageGroupId: signature }',
+          'MessageGroupId: signature, MessageDeduplicationId: crypto.randomUUID() }',
+        ),
     },
     {
       name: 'JetStream: an options argument with msgID',
@@ -124,11 +143,28 @@ fixScenarios(
       at: "await js.publish('orders.placed'",
       title: `Add msgID: randomUUID() (${TITLE_KEEP})`,
       allowedCompileErrors: NODE_TYPES,
-      expected: (text) => text.replace("import { connect } from 'nats';\n", "import { connect } from 'nats';\nimport { randomUUID } from 'node:crypto';\n").replace("js.publish('orders.placed', payload);", "js.publish('orders.placed', payload, { msgID: randomUUID() });"),
+      expected: (text) =>
+        text
+          .replace(
+            "import { connect } from 'nats';\n",
+            "import { connect } from 'nats';\nimport { randomUUID } from 'node:crypto';\n",
+          )
+          .replace(
+            "js.publish('orders.placed', payload);",
+            "js.publish('orders.placed', payload, { msgID: randomUUID() });",
+          ),
     },
   ],
   [
-    { name: 'a publish at the top level of a module (not made once per event)', files: { 'consumer.ts': TOP_LEVEL }, at: "channel.publish('orders'" },
-    { name: 'options shared through a const: adding the ID there would reuse one ID for every event', files: { 'consumer.ts': SHARED_OPTIONS }, at: "channel.publish('orders'" },
+    {
+      name: 'a publish at the top level of a module (not made once per event)',
+      files: { 'consumer.ts': TOP_LEVEL },
+      at: "channel.publish('orders'",
+    },
+    {
+      name: 'options shared through a const: adding the ID there would reuse one ID for every event',
+      files: { 'consumer.ts': SHARED_OPTIONS },
+      at: "channel.publish('orders'",
+    },
   ],
 );

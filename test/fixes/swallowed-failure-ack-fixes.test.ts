@@ -151,28 +151,38 @@ fixScenarios(
       files: { 'consumer.ts': AMQP_CATCH_LOGS },
       at: 'channel.ack(msg);',
       title: 'Nack the message with requeue on the failure path, for redelivery',
-      expected: (text) => text.replace("console.error('order insert failed', err);\n", "console.error('order insert failed', err);\n      channel.nack(msg, false, true);\n      return;\n"),
+      expected: (text) =>
+        text.replace(
+          "console.error('order insert failed', err);\n",
+          "console.error('order insert failed', err);\n      channel.nack(msg, false, true);\n      return;\n",
+        ),
     },
     {
       name: 'amqplib: rethrow from the catch, naming the catch variable',
       files: { 'consumer.ts': AMQP_CATCH_LOGS },
       at: 'channel.ack(msg);',
       title: 'Rethrow the error from the catch',
-      expected: (text) => text.replace("console.error('order insert failed', err);\n", "console.error('order insert failed', err);\n      throw err;\n"),
+      expected: (text) =>
+        text.replace(
+          "console.error('order insert failed', err);\n",
+          "console.error('order insert failed', err);\n      throw err;\n",
+        ),
     },
     {
       name: 'amqplib: the ack in the catch becomes a nack with requeue',
       files: { 'consumer.ts': AMQP_ACK_IN_CATCH },
       at: 'channel.ack(msg); // give up on it',
       title: 'Nack the message with requeue on the failure path, for redelivery',
-      expected: (text) => text.replace('channel.ack(msg); // give up on it', 'channel.nack(msg, false, true); // give up on it'),
+      expected: (text) =>
+        text.replace('channel.ack(msg); // give up on it', 'channel.nack(msg, false, true); // give up on it'),
     },
     {
       name: 'amqplib: the queue declares a dead-letter exchange, so the ack in the catch can route there',
       files: { 'consumer.ts': AMQP_ACK_IN_CATCH },
       at: 'channel.ack(msg); // give up on it',
       title: 'Route the failed message to the dead-letter exchange (channel.nack(msg, false, false))',
-      expected: (text) => text.replace('channel.ack(msg); // give up on it', 'channel.nack(msg, false, false); // give up on it'),
+      expected: (text) =>
+        text.replace('channel.ack(msg); // give up on it', 'channel.nack(msg, false, false); // give up on it'),
     },
     {
       name: 'amqplib: a dropping nack (no dead-letter exchange) becomes a nack with requeue',
@@ -186,14 +196,24 @@ fixScenarios(
       files: { 'consumer.ts': KAFKA_CATCH },
       at: '} catch {',
       title: 'Rethrow the error from the catch so the offset is not committed and the message is retried',
-      expected: (text) => text.replace('} catch {', '} catch (error) {').replace("console.error('ledger write failed');\n", "console.error('ledger write failed');\n        throw error;\n"),
+      expected: (text) =>
+        text
+          .replace('} catch {', '} catch (error) {')
+          .replace(
+            "console.error('ledger write failed');\n",
+            "console.error('ledger write failed');\n        throw error;\n",
+          ),
     },
     {
       name: "BullMQ: the catch's bare return becomes the rethrow",
       files: { 'consumer.ts': BULLMQ_CATCH_RETURN },
       at: '} catch (e) {',
       title: 'Rethrow the error from the catch so BullMQ marks the job failed and retries it',
-      expected: (text) => text.replace("console.warn('crm sync failed', job.id, e);\n      return;", "console.warn('crm sync failed', job.id, e);\n      throw e;"),
+      expected: (text) =>
+        text.replace(
+          "console.warn('crm sync failed', job.id, e);\n      return;",
+          "console.warn('crm sync failed', job.id, e);\n      throw e;",
+        ),
     },
     {
       name: 'JetStream: term() becomes nak()',
@@ -204,6 +224,10 @@ fixScenarios(
     },
   ],
   [
-    { name: 'an unconditional ack in a finally: neither a rethrow nor a nack in the catch stops it', files: { 'consumer.ts': FINALLY_ACK }, at: 'channel.ack(msg);' },
+    {
+      name: 'an unconditional ack in a finally: neither a rethrow nor a nack in the catch stops it',
+      files: { 'consumer.ts': FINALLY_ACK },
+      at: 'channel.ack(msg);',
+    },
   ],
 );

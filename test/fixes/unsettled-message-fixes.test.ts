@@ -6,7 +6,11 @@
  */
 import { fixScenarios } from '../helpers/fix-scenarios';
 
-const SQS_14 = JSON.stringify({ name: 'receipts', private: true, dependencies: { 'sqs-consumer': '^14.2.8' } }, null, 2);
+const SQS_14 = JSON.stringify(
+  { name: 'receipts', private: true, dependencies: { 'sqs-consumer': '^14.2.8' } },
+  null,
+  2,
+);
 
 const AMQP_EARLY_RETURN = `import amqp from 'amqplib';
 import { Pool } from 'pg';
@@ -235,57 +239,96 @@ fixScenarios(
       name: 'amqplib: nack without requeue before the early return (preferred for bad input)',
       files: { 'consumer.ts': AMQP_EARLY_RETURN },
       at: '      return;',
-      title: 'Reject the message on this path (channel.nack(msg, false, false): dead-lettered if the queue has a dead-letter exchange)',
-      expected: (text) => text.replace("console.warn('order without id');\n      return;", "console.warn('order without id');\n      channel.nack(msg, false, false);\n      return;"),
+      title:
+        'Reject the message on this path (channel.nack(msg, false, false): dead-lettered if the queue has a dead-letter exchange)',
+      expected: (text) =>
+        text.replace(
+          "console.warn('order without id');\n      return;",
+          "console.warn('order without id');\n      channel.nack(msg, false, false);\n      return;",
+        ),
     },
     {
       name: 'amqplib: ack before the early return',
       files: { 'consumer.ts': AMQP_EARLY_RETURN },
       at: '      return;',
       title: 'Ack the message on this path (channel.ack(msg); route bad input to a dead-letter queue first)',
-      expected: (text) => text.replace("console.warn('order without id');\n      return;", "console.warn('order without id');\n      channel.ack(msg);\n      return;"),
+      expected: (text) =>
+        text.replace(
+          "console.warn('order without id');\n      return;",
+          "console.warn('order without id');\n      channel.ack(msg);\n      return;",
+        ),
     },
     {
       name: 'amqplib: `if (x) return;` becomes a block with the settle',
       files: { 'consumer.ts': AMQP_ONE_LINE_IF },
       at: 'if (!order.id) return;',
-      title: 'Reject the message on this path (channel.nack(msg, false, false): dead-lettered if the queue has a dead-letter exchange)',
-      expected: (text) => text.replace('if (!order.id) return;', 'if (!order.id) { channel.nack(msg, false, false); return; }'),
+      title:
+        'Reject the message on this path (channel.nack(msg, false, false): dead-lettered if the queue has a dead-letter exchange)',
+      expected: (text) =>
+        text.replace('if (!order.id) return;', 'if (!order.id) { channel.nack(msg, false, false); return; }'),
     },
     {
       name: 'amqplib: a catch that only logs gets a nack with requeue, with the names the handler uses',
       files: { 'consumer.ts': AMQP_CATCH_ONLY_LOGS },
       at: '  });',
       title: 'Nack the message for redelivery on this path (ch.nack(message, false, true))',
-      expected: (text) => text.replace("console.error('insert failed', err);\n", "console.error('insert failed', err);\n      ch.nack(message, false, true);\n"),
+      expected: (text) =>
+        text.replace(
+          "console.error('insert failed', err);\n",
+          "console.error('insert failed', err);\n      ch.nack(message, false, true);\n",
+        ),
     },
     {
       name: 'amqplib: a handler that settles nowhere gets the settle at its end (channel from the consume call)',
       files: { 'consumer.ts': AMQP_NO_SETTLE_AT_ALL },
       at: '  });',
       title: 'Ack the message on this path (channel.ack(msg); route bad input to a dead-letter queue first)',
-      expected: (text) => text.replace("console.log('audit event', msg.content.toString());\n", "console.log('audit event', msg.content.toString());\n    channel.ack(msg);\n"),
+      expected: (text) =>
+        text.replace(
+          "console.log('audit event', msg.content.toString());\n",
+          "console.log('audit event', msg.content.toString());\n    channel.ack(msg);\n",
+        ),
     },
     {
       name: 'Pub/Sub: nack before the early return',
       files: { 'consumer.ts': PUBSUB_EARLY_RETURN },
       at: '    return;',
-      title: "Nack the message on this path (message.nack(): redelivered, or dead-lettered by the subscription's policy)",
-      expected: (text) => text.replace("console.warn('no order id');\n    return;", "console.warn('no order id');\n    message.nack();\n    return;"),
+      title:
+        "Nack the message on this path (message.nack(): redelivered, or dead-lettered by the subscription's policy)",
+      expected: (text) =>
+        text.replace(
+          "console.warn('no order id');\n    return;",
+          "console.warn('no order id');\n    message.nack();\n    return;",
+        ),
     },
     {
       name: "Redis streams: the handler's own xack before the continue",
-      files: { 'consumer.ts': REDIS_CONTINUE.replace("        await redis.xack(stream, 'billing', id);\n        if (fields.length < 2) continue;\n        await pool.query('INSERT INTO bills (entry) VALUES ($1) ON CONFLICT DO NOTHING', [id]);", "        if (fields.length < 2) continue;\n        await pool.query('INSERT INTO bills (entry) VALUES ($1) ON CONFLICT DO NOTHING', [id]);\n        await redis.xack(stream, 'billing', id);") },
+      files: {
+        'consumer.ts': REDIS_CONTINUE.replace(
+          "        await redis.xack(stream, 'billing', id);\n        if (fields.length < 2) continue;\n        await pool.query('INSERT INTO bills (entry) VALUES ($1) ON CONFLICT DO NOTHING', [id]);",
+          "        if (fields.length < 2) continue;\n        await pool.query('INSERT INTO bills (entry) VALUES ($1) ON CONFLICT DO NOTHING', [id]);\n        await redis.xack(stream, 'billing', id);",
+        ),
+      },
       at: 'if (fields.length < 2) continue;',
-      title: "Ack the message on this path (redis.xack(stream, 'billing', id); route bad input to a dead-letter queue first)",
-      expected: (text) => text.replace('if (fields.length < 2) continue;', "if (fields.length < 2) { await redis.xack(stream, 'billing', id); continue; }"),
+      title:
+        "Ack the message on this path (redis.xack(stream, 'billing', id); route bad input to a dead-letter queue first)",
+      expected: (text) =>
+        text.replace(
+          'if (fields.length < 2) continue;',
+          "if (fields.length < 2) { await redis.xack(stream, 'billing', id); continue; }",
+        ),
     },
     {
       name: 'NestJS RMQ: the channel variable is declared below the return, so the fix goes through the @Ctx() parameter',
       files: { 'consumer.ts': NEST_EARLY_RETURN, 'main.ts': NEST_MAIN, 'app.module.ts': 'export class AppModule {}\n' },
       at: '      return;',
-      title: 'Reject the message on this path (context.getChannelRef().nack(context.getMessage(), false, false): dead-lettered if the queue has a dead-letter exchange)',
-      expected: (text) => text.replace('    if (!data.id) {\n      return;', '    if (!data.id) {\n      context.getChannelRef().nack(context.getMessage(), false, false);\n      return;'),
+      title:
+        'Reject the message on this path (context.getChannelRef().nack(context.getMessage(), false, false): dead-lettered if the queue has a dead-letter exchange)',
+      expected: (text) =>
+        text.replace(
+          '    if (!data.id) {\n      return;',
+          '    if (!data.id) {\n      context.getChannelRef().nack(context.getMessage(), false, false);\n      return;',
+        ),
     },
     {
       name: 'sqs-consumer 14: `return;` becomes `return message;`',
@@ -299,7 +342,11 @@ fixScenarios(
       files: { 'consumer.ts': SQS_FALLS_OFF, 'package.json': SQS_14 },
       at: '  },',
       title: 'Return the message so sqs-consumer deletes it',
-      expected: (text) => text.replace("[message.MessageId, message.Body]);\n  },", "[message.MessageId, message.Body]);\n    return message;\n  },"),
+      expected: (text) =>
+        text.replace(
+          '[message.MessageId, message.Body]);\n  },',
+          '[message.MessageId, message.Body]);\n    return message;\n  },',
+        ),
     },
     {
       name: 'sqs-consumer 14 batch: return the messages',
@@ -313,8 +360,18 @@ fixScenarios(
       files: { 'consumer.ts': SQS_CATCH, 'package.json': SQS_14 },
       at: '  },',
       title: 'Rethrow the error so sqs-consumer leaves the message for redelivery',
-      expected: (text) => text.replace("console.error('receipt failed', err);\n", "console.error('receipt failed', err);\n      throw err;\n"),
+      expected: (text) =>
+        text.replace(
+          "console.error('receipt failed', err);\n",
+          "console.error('receipt failed', err);\n      throw err;\n",
+        ),
     },
   ],
-  [{ name: 'amqplib: the early return is in a helper; the settle point is not mechanical', files: { 'consumer.ts': AMQP_HELPER }, at: '  });' }],
+  [
+    {
+      name: 'amqplib: the early return is in a helper; the settle point is not mechanical',
+      files: { 'consumer.ts': AMQP_HELPER },
+      at: '  });',
+    },
+  ],
 );

@@ -36,7 +36,11 @@ const SEMANTICS = 'constant.language.semantics.delivery-lint';
 const BAD_SEMANTICS = 'invalid.illegal.semantics.delivery-lint';
 
 function runTool(script: string, args: string[]): { status: number | null; output: string } {
-  const run = spawnSync(process.execPath, [path.join(TOOL, 'dist', script), ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  const run = spawnSync(process.execPath, [path.join(TOOL, 'dist', script), ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   return { status: run.status, output: `${run.stdout}${run.stderr}${run.error ? String(run.error) : ''}` };
 }
 
@@ -60,13 +64,18 @@ function tokenize(grammar: IGrammar, source: string): Token[][] {
   for (const line of source.split('\n')) {
     const result = grammar.tokenizeLine(line, state);
     state = result.ruleStack;
-    lines.push(result.tokens.map((token) => ({ text: line.slice(token.startIndex, token.endIndex), scopes: token.scopes })));
+    lines.push(
+      result.tokens.map((token) => ({ text: line.slice(token.startIndex, token.endIndex), scopes: token.scopes })),
+    );
   }
   return lines;
 }
 
 function withScope(lines: Token[][], scope: string): string[] {
-  return lines.flat().filter((token) => token.scopes.includes(scope)).map((token) => token.text);
+  return lines
+    .flat()
+    .filter((token) => token.scopes.includes(scope))
+    .map((token) => token.text);
 }
 
 describe('comment-directive grammar', () => {
@@ -86,7 +95,8 @@ describe('comment-directive grammar', () => {
     assert.ok(cases.length >= 5, `cases found: ${cases.join(', ')}`);
     const { status, output } = runTool('unit.js', ['--config', path.relative(REPO, CONFIG), ...cases]);
     assert.equal(status, 0, output);
-    for (const file of cases) assert.match(output, new RegExp(`✓ ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} run successful`), output);
+    for (const file of cases)
+      assert.match(output, new RegExp(`✓ ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} run successful`), output);
   });
 
   test('the snapshots match vscode-tmgrammar-snap', () => {
@@ -96,10 +106,19 @@ describe('comment-directive grammar', () => {
     for (const source of sources) {
       const snap = path.join(REPO, `${source}.snap`);
       // Without its .snap the tool would write one and pass: a missing snapshot is a failure here.
-      assert.ok(fs.existsSync(snap), `${snap} is missing: generate it with the command in test/grammar/README.md and review it`);
+      assert.ok(
+        fs.existsSync(snap),
+        `${snap} is missing: generate it with the command in test/grammar/README.md and review it`,
+      );
       before.set(snap, fs.readFileSync(snap, 'utf8'));
     }
-    const { status, output } = runTool('snapshot.js', ['--config', path.relative(REPO, CONFIG), '--scope', 'source.ts', ...sources]);
+    const { status, output } = runTool('snapshot.js', [
+      '--config',
+      path.relative(REPO, CONFIG),
+      '--scope',
+      'source.ts',
+      ...sources,
+    ]);
     assert.equal(status, 0, output);
     for (const [snap, text] of before) assert.equal(fs.readFileSync(snap, 'utf8'), text, `${snap} was not rewritten`);
   });
@@ -108,16 +127,24 @@ describe('comment-directive grammar', () => {
     const injection = JSON.parse(fs.readFileSync(GRAMMAR, 'utf8')) as { scopeName: string; injectionSelector: string };
     assert.equal(injection.scopeName, 'delivery-lint.comment-directives');
     const selectors = injection.injectionSelector.split(',').map((part) => part.trim());
-    for (const selector of selectors) assert.match(selector, /^L:comment\./, 'left-priority injections into comments only');
+    for (const selector of selectors)
+      assert.match(selector, /^L:comment\./, 'left-priority injections into comments only');
     const names = new Set(selectors.map((selector) => selector.slice(2)));
-    const config = JSON.parse(fs.readFileSync(CONFIG, 'utf8')) as { contributes: { grammars: { scopeName: string; path: string; injectTo?: string[] }[] } };
+    const config = JSON.parse(fs.readFileSync(CONFIG, 'utf8')) as {
+      contributes: { grammars: { scopeName: string; path: string; injectTo?: string[] }[] };
+    };
     const bases = config.contributes.grammars.filter((grammar) => !grammar.injectTo);
     assert.equal(bases.length, 4);
     for (const base of bases) {
       const text = fs.readFileSync(path.join(__dirname, base.path), 'utf8');
-      const commentScopes = new Set([...text.matchAll(/"(comment\.(?:line\.double-slash|block(?:\.documentation)?)\.[\w.]+)"/g)].map((match) => match[1]));
+      const commentScopes = new Set(
+        [...text.matchAll(/"(comment\.(?:line\.double-slash|block(?:\.documentation)?)\.[\w.]+)"/g)].map(
+          (match) => match[1],
+        ),
+      );
       assert.ok(commentScopes.size >= 3, `${base.scopeName} has line, block and documentation comments`);
-      for (const scope of commentScopes) assert.ok(names.has(scope), `${scope} (from ${base.scopeName}) is in the injectionSelector`);
+      for (const scope of commentScopes)
+        assert.ok(names.has(scope), `${scope} (from ${base.scopeName}) is in the injectionSelector`);
     }
   });
 
@@ -125,9 +152,20 @@ describe('comment-directive grammar', () => {
     assert.ok(allRules.length >= 3);
     for (const [scope, grammar] of grammars) {
       for (const rule of allRules) {
-        const lines = tokenize(grammar, `// delivery-lint-disable-next-line ${rule.meta.id} -- reviewed\n/* delivery-lint-disable ${rule.meta.id}, ${rule.meta.id} */`);
-        assert.deepEqual(withScope(lines, RULE), [rule.meta.id, rule.meta.id, rule.meta.id], `${rule.meta.id} in ${scope}`);
-        assert.deepEqual(withScope(lines, KEYWORD), ['delivery-lint-disable-next-line', 'delivery-lint-disable'], scope);
+        const lines = tokenize(
+          grammar,
+          `// delivery-lint-disable-next-line ${rule.meta.id} -- reviewed\n/* delivery-lint-disable ${rule.meta.id}, ${rule.meta.id} */`,
+        );
+        assert.deepEqual(
+          withScope(lines, RULE),
+          [rule.meta.id, rule.meta.id, rule.meta.id],
+          `${rule.meta.id} in ${scope}`,
+        );
+        assert.deepEqual(
+          withScope(lines, KEYWORD),
+          ['delivery-lint-disable-next-line', 'delivery-lint-disable'],
+          scope,
+        );
       }
     }
   });
@@ -150,7 +188,13 @@ describe('comment-directive grammar', () => {
       '// see delivery-lint-disable-next-line ack-before-process in the docs',
       '/** delivery-lint-disable ack-before-process */',
     ];
-    const others = ['ack-before-process', 'missing-event-id-check', 'non-idempotent-handler', 'double-ack', 'some-other-rule'];
+    const others = [
+      'ack-before-process',
+      'missing-event-id-check',
+      'non-idempotent-handler',
+      'double-ack',
+      'some-other-rule',
+    ];
 
     for (const sample of samples) {
       test(sample, () => {
@@ -163,13 +207,19 @@ describe('comment-directive grammar', () => {
         for (const id of new Set([...ids, ...others])) {
           const serverSuppresses = suppressions.isSuppressed(id, 1) || suppressions.isSuppressed(id, 2);
           const grammarSays = isDirective && (ids.length === 0 ? invalidIds.length === 0 : ids.includes(id));
-          assert.equal(grammarSays, serverSuppresses, `${id}: grammar ${grammarSays ? 'names it' : 'does not name it'}, server ${serverSuppresses ? 'suppresses it' : 'does not'}`);
+          assert.equal(
+            grammarSays,
+            serverSuppresses,
+            `${id}: grammar ${grammarSays ? 'names it' : 'does not name it'}, server ${serverSuppresses ? 'suppresses it' : 'does not'}`,
+          );
         }
       });
     }
 
     test('a misspelt keyword is no directive', () => {
-      const suppressions = new Suppressions('// delivery-lint-disable-nextline ack-before-process\nhandle(message);\nhandle(message);\n');
+      const suppressions = new Suppressions(
+        '// delivery-lint-disable-nextline ack-before-process\nhandle(message);\nhandle(message);\n',
+      );
       assert.equal(suppressions.isSuppressed('ack-before-process', 3), false);
     });
     test('a directive inside a string is no directive', () => {
@@ -203,12 +253,26 @@ describe('comment-directive grammar', () => {
         const lines = tokenize(grammars.get('source.ts')!, sample);
         const tags = withScope(lines, TAG).filter((text) => text !== '@');
         const semantics = withScope(lines, SEMANTICS);
-        const file = ts.createSourceFile('handler.ts', `${sample}\nconst handler = async () => {};\n`, ts.ScriptTarget.Latest, true);
+        const file = ts.createSourceFile(
+          'handler.ts',
+          `${sample}\nconst handler = async () => {};\n`,
+          ts.ScriptTarget.Latest,
+          true,
+        );
         const statement = file.statements[0] as ts.VariableStatement;
         const server = handlerTags(statement.declarationList.declarations[0].initializer!);
-        assert.equal(tags.includes('idempotent'), server.idempotent !== undefined, `@idempotent: grammar ${JSON.stringify(tags)}, server ${JSON.stringify(server)}`);
-        assert.deepEqual(semantics, server.delivery ? [server.delivery] : [], `@delivery: grammar ${JSON.stringify(semantics)}, server ${JSON.stringify(server)}`);
-        if (tags.includes('delivery') && !server.delivery) assert.equal(withScope(lines, BAD_SEMANTICS).length, 1, 'an unknown semantics is marked invalid');
+        assert.equal(
+          tags.includes('idempotent'),
+          server.idempotent !== undefined,
+          `@idempotent: grammar ${JSON.stringify(tags)}, server ${JSON.stringify(server)}`,
+        );
+        assert.deepEqual(
+          semantics,
+          server.delivery ? [server.delivery] : [],
+          `@delivery: grammar ${JSON.stringify(semantics)}, server ${JSON.stringify(server)}`,
+        );
+        if (tags.includes('delivery') && !server.delivery)
+          assert.equal(withScope(lines, BAD_SEMANTICS).length, 1, 'an unknown semantics is marked invalid');
       });
     }
   });

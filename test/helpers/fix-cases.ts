@@ -49,17 +49,32 @@ export function fixTests(rule: string, cases: FixCase[]): void {
         if (!(c.modes ?? MODES).includes(mode)) continue;
         test(c.name, () => {
           const folder = `case-${counter++}`;
-          const written = project.write(Object.fromEntries(Object.entries({ 'consumer.ts': c.code, ...(c.files ?? {}) }).map(([name, text]) => [`${folder}/${name}`, text])));
+          const written = project.write(
+            Object.fromEntries(
+              Object.entries({ 'consumer.ts': c.code, ...(c.files ?? {}) }).map(([name, text]) => [
+                `${folder}/${name}`,
+                text,
+              ]),
+            ),
+          );
           const file = project.path(`${folder}/consumer.ts`);
           const config = configWith(c.config ?? {});
           const result = project.analyze(written, config);
           assert.deepEqual(result.problems, []);
           let findings = findingsOf(result, rule, file);
           if (c.on) findings = findings.filter((finding) => finding.location.line === firstLineOf(c.code, c.on!));
-          assert.equal(findings.length, 1, `one ${rule} finding to fix, got:\n${listFindings(findingsOf(result, rule, file))}`);
+          assert.equal(
+            findings.length,
+            1,
+            `one ${rule} finding to fix, got:\n${listFindings(findingsOf(result, rule, file))}`,
+          );
           const finding = findings[0];
           if (!c.fix) {
-            assert.deepEqual(finding.fixes.map((fix) => fix.title), [], 'no fix is offered');
+            assert.deepEqual(
+              finding.fixes.map((fix) => fix.title),
+              [],
+              'no fix is offered',
+            );
             return;
           }
           const fix = pick(finding, c.fix);
@@ -68,19 +83,30 @@ export function fixTests(rule: string, cases: FixCase[]): void {
           applyFix(fix);
           const text = project.read(`${folder}/consumer.ts`);
           if (c.expected !== undefined) assert.equal(text, c.expected);
-          for (const wanted of c.contains ?? []) assert.ok(text.includes(wanted), `the fixed file should contain ${JSON.stringify(wanted)}:\n${text}`);
+          for (const wanted of c.contains ?? [])
+            assert.ok(text.includes(wanted), `the fixed file should contain ${JSON.stringify(wanted)}:\n${text}`);
           const reanalyzed = project.analyze(written, config);
           assert.deepEqual(reanalyzed.problems, []);
           const left = reanalyzed.findings.filter((item) => item.location.filePath === file);
           for (const absent of c.absent ?? [rule]) {
-            assert.deepEqual(listFindings(left.filter((item) => item.ruleId === absent)), '', `no ${absent} after the fix`);
+            assert.deepEqual(
+              listFindings(left.filter((item) => item.ruleId === absent)),
+              '',
+              `no ${absent} after the fix`,
+            );
           }
           for (const present of c.present ?? []) {
-            assert.ok(left.some((item) => item.ruleId === present), `${present} reported after the fix, got:\n${listFindings(left)}`);
+            assert.ok(
+              left.some((item) => item.ruleId === present),
+              `${present} reported after the fix, got:\n${listFindings(left)}`,
+            );
           }
           if (mode === 'typed') {
             const errorsAfter = reanalyzed.semanticErrors(file);
-            assert.ok(errorsAfter.length <= errorsBefore.length, `the fix adds type errors:\n${errorsAfter.join('\n')}\n---\n${text}`);
+            assert.ok(
+              errorsAfter.length <= errorsBefore.length,
+              `the fix adds type errors:\n${errorsAfter.join('\n')}\n---\n${text}`,
+            );
           }
         });
       }
@@ -90,7 +116,11 @@ export function fixTests(rule: string, cases: FixCase[]): void {
 
 function pick(finding: Finding, title: string): FixSuggestion {
   const matches = finding.fixes.filter((fix) => fix.title.startsWith(title));
-  assert.equal(matches.length, 1, `one fix titled '${title}…', got: ${finding.fixes.map((fix) => fix.title).join(' | ') || 'none'}`);
+  assert.equal(
+    matches.length,
+    1,
+    `one fix titled '${title}…', got: ${finding.fixes.map((fix) => fix.title).join(' | ') || 'none'}`,
+  );
   return matches[0];
 }
 

@@ -39,7 +39,14 @@ export interface NoFixScenario {
 }
 
 function describeFindings(findings: Finding[]): string {
-  return findings.map((finding) => `${finding.ruleId} ${finding.location.filePath.split('/').pop()}:${finding.location.line} ${finding.message}`).join('\n') || '(none)';
+  return (
+    findings
+      .map(
+        (finding) =>
+          `${finding.ruleId} ${finding.location.filePath.split('/').pop()}:${finding.location.line} ${finding.message}`,
+      )
+      .join('\n') || '(none)'
+  );
 }
 
 /** A finding's identity across an edit that shifts lines: rule, file and message (line numbers masked). */
@@ -100,10 +107,19 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
           after(() => project?.remove());
 
           test('the finding offers the fix, as a suggestion', () => {
-            assert.ok(finding, `no ${rule} finding on the line of ${JSON.stringify(scenario.at)}:\n${describeFindings(beforeResult.findings)}`);
-            assert.ok(fix, `no fix titled ${JSON.stringify(scenario.title)}; offered: ${JSON.stringify(finding.fixes.map((candidate) => candidate.title))}`);
+            assert.ok(
+              finding,
+              `no ${rule} finding on the line of ${JSON.stringify(scenario.at)}:\n${describeFindings(beforeResult.findings)}`,
+            );
+            assert.ok(
+              fix,
+              `no fix titled ${JSON.stringify(scenario.title)}; offered: ${JSON.stringify(finding.fixes.map((candidate) => candidate.title))}`,
+            );
             assert.equal(fix.safe, false, 'the fix changes behaviour, so it must not be marked safe');
-            assert.ok(fix.edits.every((edit) => edit.filePath === target), `the fix edits only ${relative}`);
+            assert.ok(
+              fix.edits.every((edit) => edit.filePath === target),
+              `the fix edits only ${relative}`,
+            );
           });
 
           test('the fixed file has exactly the expected text', () => {
@@ -115,9 +131,14 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
 
           test(`after the fix the ${rule} finding is gone and no finding of another rule is new`, () => {
             assert.ok(afterResult, 'no fix was applied');
-            assert.deepEqual(findingsOf(afterResult, rule, target), [], `still reported:\n${describeFindings(findingsOf(afterResult, rule, target))}`);
+            assert.deepEqual(
+              findingsOf(afterResult, rule, target),
+              [],
+              `still reported:\n${describeFindings(findingsOf(afterResult, rule, target))}`,
+            );
             const allowed = new Set(scenario.mayChange ?? []);
-            const keys = (result: AnalysisResult) => result.findings.filter((entry) => !allowed.has(entry.ruleId)).map(findingKey);
+            const keys = (result: AnalysisResult) =>
+              result.findings.filter((entry) => !allowed.has(entry.ruleId)).map(findingKey);
             const added = newEntries(keys(beforeResult), keys(afterResult));
             assert.deepEqual(added, [], `new findings after the fix:\n${added.join('\n')}`);
           });
@@ -125,7 +146,9 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
           if (mode === 'typed') {
             test('the fix adds no compile errors (typed)', () => {
               assert.ok(afterResult, 'no fix was applied');
-              const added = newEntries(errorsBefore, afterResult.semanticErrors(target)).filter((error) => !(scenario.allowedCompileErrors ?? []).some((pattern) => pattern.test(error)));
+              const added = newEntries(errorsBefore, afterResult.semanticErrors(target)).filter(
+                (error) => !(scenario.allowedCompileErrors ?? []).some((pattern) => pattern.test(error)),
+              );
               assert.deepEqual(added, [], `new compile errors:\n${added.join('\n')}`);
             });
           }
@@ -143,7 +166,11 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
           const all: string[] = [];
           noFix.forEach((scenario, index) => {
             const folder = `case-${index}`;
-            all.push(...project.write(Object.fromEntries(Object.entries(scenario.files).map(([name, text]) => [`${folder}/${name}`, text]))));
+            all.push(
+              ...project.write(
+                Object.fromEntries(Object.entries(scenario.files).map(([name, text]) => [`${folder}/${name}`, text])),
+              ),
+            );
             targets.set(scenario.name, project.path(`${folder}/${scenario.file ?? 'consumer.ts'}`));
           });
           result = analyzeAll(project, all);
@@ -156,9 +183,14 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
             const file = targets.get(scenario.name)!;
             const line = lineOf(scenario.files[scenario.file ?? 'consumer.ts'], scenario.at);
             const finding = findingAt(result, rule, file, line);
-            assert.ok(finding, `no ${rule} finding on line ${line}:\n${describeFindings(findingsOf(result, rule, file))}`);
+            assert.ok(
+              finding,
+              `no ${rule} finding on line ${line}:\n${describeFindings(findingsOf(result, rule, file))}`,
+            );
             const titles = finding.fixes.map((candidate) => candidate.title);
-            if (scenario.notOffered?.length) for (const title of scenario.notOffered) assert.ok(!titles.includes(title), `${title} should not be offered`);
+            if (scenario.notOffered?.length)
+              for (const title of scenario.notOffered)
+                assert.ok(!titles.includes(title), `${title} should not be offered`);
             else assert.deepEqual(titles, [], 'no fix is mechanical here');
           });
         }

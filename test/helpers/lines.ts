@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 /** The 1-based line that contains `needle`; the fixture must hold it on exactly one line. */
 export function lineOf(code: string, needle: string): number {
   const matches = code.split('\n').flatMap((line, index) => (line.includes(needle) ? [index + 1] : []));
-  assert.equal(matches.length, 1, `fixture: expected exactly one line containing ${JSON.stringify(needle)}, found ${matches.length}`);
+  assert.equal(
+    matches.length,
+    1,
+    `fixture: expected exactly one line containing ${JSON.stringify(needle)}, found ${matches.length}`,
+  );
   return matches[0];
 }
 

@@ -68,7 +68,11 @@ export function modelTests(label: string, cases: readonly ModelCase[]): void {
           const file = project.path(`${folders.get(c.name)}/consumer.ts`);
           const consumers = result.consumers
             .filter((consumer) => consumer.registration.location.filePath === file)
-            .sort((a, b) => a.registration.location.start - b.registration.location.start || a.handlerLocation.start - b.handlerLocation.start);
+            .sort(
+              (a, b) =>
+                a.registration.location.start - b.registration.location.start ||
+                a.handlerLocation.start - b.handlerLocation.start,
+            );
           c.check(consumers, { lineOf: (needle) => lineOf(c.files['consumer.ts'], needle), mode });
         });
       }

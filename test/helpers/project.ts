@@ -36,7 +36,10 @@ export function configWith(overrides: Partial<ResolvedConfig> = {}): ResolvedCon
 export class TestProject {
   readonly root: string;
 
-  constructor(readonly mode: Mode, label: string) {
+  constructor(
+    readonly mode: Mode,
+    label: string,
+  ) {
     const base = mode === 'typed' ? path.join(REPO, '.tmp') : os.tmpdir();
     fs.mkdirSync(base, { recursive: true });
     this.root = fs.mkdtempSync(path.join(base, `dl-${label.replace(/\W+/g, '-')}-`));
@@ -62,7 +65,10 @@ export class TestProject {
   }
 
   /** Analyses the given files (all written files are loadable through imports). */
-  analyze(files: readonly string[], config: ResolvedConfig = configWith()): AnalysisResult & { semanticErrors: (file: string) => string[] } {
+  analyze(
+    files: readonly string[],
+    config: ResolvedConfig = configWith(),
+  ): AnalysisResult & { semanticErrors: (file: string) => string[] } {
     const loaded = loadProgram(files, path.join(this.root, 'tsconfig.json'), true);
     const result = analyzeFiles({ program: loaded.program, files, config });
     return {
@@ -70,7 +76,10 @@ export class TestProject {
       semanticErrors: (file: string) => {
         const sourceFile = loaded.program.getSourceFile(file);
         if (!sourceFile) return [`${file} is not in the program`];
-        return [...loaded.program.getSyntacticDiagnostics(sourceFile), ...loaded.program.getSemanticDiagnostics(sourceFile)].map((diagnostic) =>
+        return [
+          ...loaded.program.getSyntacticDiagnostics(sourceFile),
+          ...loaded.program.getSemanticDiagnostics(sourceFile),
+        ].map((diagnostic) =>
           typeof diagnostic.messageText === 'string' ? diagnostic.messageText : diagnostic.messageText.messageText,
         );
       },
@@ -96,5 +105,7 @@ export function applyFix(fix: FixSuggestion): void {
 }
 
 export function findingsOf(result: AnalysisResult, ruleId: string, file?: string): Finding[] {
-  return result.findings.filter((finding) => finding.ruleId === ruleId && (!file || finding.location.filePath === file));
+  return result.findings.filter(
+    (finding) => finding.ruleId === ruleId && (!file || finding.location.filePath === file),
+  );
 }

@@ -75,7 +75,11 @@ export function recognitionTests(label: string, cases: readonly RecognitionCase[
           const found = result.consumers
             .filter((consumer) => consumer.registration.location.filePath === file)
             .sort((a, b) => a.registration.location.start - b.registration.location.start);
-          assert.equal(found.length, c.expect.length, `expected ${c.expect.length} consumer(s), found:\n${found.map(describeConsumer).join('\n')}`);
+          assert.equal(
+            found.length,
+            c.expect.length,
+            `expected ${c.expect.length} consumer(s), found:\n${found.map(describeConsumer).join('\n')}`,
+          );
           c.expect.forEach((want, index) => {
             const got = found[index];
             const what = describeConsumer(got);
@@ -84,20 +88,38 @@ export function recognitionTests(label: string, cases: readonly RecognitionCase[
             assert.equal(got.registration.ackMode, want.ackMode, what);
             assert.equal(got.registration.source, want.source ?? undefined, what);
             if (want.handlerName !== undefined) assert.equal(got.handlerName, want.handlerName, what);
-            if (want.identityExpression !== undefined) assert.equal(got.identityExpression, want.identityExpression ?? undefined, what);
+            if (want.identityExpression !== undefined)
+              assert.equal(got.identityExpression, want.identityExpression ?? undefined, what);
             if (want.handlerAt) {
               const handlerFile = want.handlerAt.file ?? 'consumer.ts';
-              assert.equal(got.handlerLocation.filePath, project.path(`${folder}/${handlerFile}`), `handler resolved into ${got.handlerLocation.filePath}`);
-              assert.equal(got.handlerLocation.line, lineOf(c.files[handlerFile], want.handlerAt.text), `handler head line (${what})`);
+              assert.equal(
+                got.handlerLocation.filePath,
+                project.path(`${folder}/${handlerFile}`),
+                `handler resolved into ${got.handlerLocation.filePath}`,
+              );
+              assert.equal(
+                got.handlerLocation.line,
+                lineOf(c.files[handlerFile], want.handlerAt.text),
+                `handler head line (${what})`,
+              );
             }
-            if (want.registrationAt) assert.equal(got.registration.location.line, lineOf(c.files['consumer.ts'], want.registrationAt), `registration line (${what})`);
-            if (want.ackModeAt === null) assert.equal(got.registration.ackModeLocation, undefined, `no ack-mode location expected (${what})`);
+            if (want.registrationAt)
+              assert.equal(
+                got.registration.location.line,
+                lineOf(c.files['consumer.ts'], want.registrationAt),
+                `registration line (${what})`,
+              );
+            if (want.ackModeAt === null)
+              assert.equal(got.registration.ackModeLocation, undefined, `no ack-mode location expected (${what})`);
             else if (want.ackModeAt) {
               assert.ok(got.registration.ackModeLocation, 'the ack-mode option should be located');
               assert.equal(got.registration.ackModeLocation.line, lineOf(c.files['consumer.ts'], want.ackModeAt));
             }
             assert.equal(got.registration.location.filePath, file);
-            assert.equal(got.declaredSemantics, want.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once');
+            assert.equal(
+              got.declaredSemantics,
+              want.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once',
+            );
           });
         });
       }

@@ -45,7 +45,10 @@ interface Prepared {
 }
 
 export function ruleTester(ruleId: string, cases: { valid: RuleTestCase[]; invalid: InvalidRuleTestCase[] }): void {
-  const all = [...cases.valid.map((c) => ({ ...c, kind: 'valid' as const })), ...cases.invalid.map((c) => ({ ...c, kind: 'invalid' as const }))];
+  const all = [
+    ...cases.valid.map((c) => ({ ...c, kind: 'valid' as const })),
+    ...cases.invalid.map((c) => ({ ...c, kind: 'invalid' as const })),
+  ];
   const names = new Set<string>();
   for (const c of all) {
     assert.ok(!names.has(c.name), `duplicate case name: ${c.name}`);
@@ -64,7 +67,9 @@ export function ruleTester(ruleId: string, cases: { valid: RuleTestCase[]; inval
         runnable.forEach((c, index) => {
           const folder = `case-${index}`;
           const files = { 'consumer.ts': c.code, ...(c.files ?? {}) };
-          const written = project.write(Object.fromEntries(Object.entries(files).map(([name, text]) => [`${folder}/${name}`, text])));
+          const written = project.write(
+            Object.fromEntries(Object.entries(files).map(([name, text]) => [`${folder}/${name}`, text])),
+          );
           prepared.set(c.name, { folder, files: written, consumer: project.path(`${folder}/consumer.ts`) });
         });
         // One program per distinct config: cases sharing a config are analysed together.
@@ -76,7 +81,9 @@ export function ruleTester(ruleId: string, cases: { valid: RuleTestCase[]; inval
         for (const [key, group] of groups) {
           const config = configWith(JSON.parse(key) as Partial<ResolvedConfig>);
           // Non-source files of a case (a package.json) are written next to it, not linted.
-          const files = group.flatMap((c) => prepared.get(c.name)!.files).filter((file) => /\.[cm]?[jt]sx?$/.test(file));
+          const files = group
+            .flatMap((c) => prepared.get(c.name)!.files)
+            .filter((file) => /\.[cm]?[jt]sx?$/.test(file));
           const result = project.analyze(files, config);
           for (const c of group) results.set(c.name, result);
         }
@@ -90,25 +97,49 @@ export function ruleTester(ruleId: string, cases: { valid: RuleTestCase[]; inval
           const result = results.get(c.name)!;
           const { folder } = prepared.get(c.name)!;
           assert.deepEqual(result.problems, [], 'the analysis reported problems');
-          const inCase = findingsOf(result, ruleId).filter((finding) => finding.location.filePath.includes(`/${folder}/`));
-          const describeFindings = () => inCase.map((finding) => `${finding.location.filePath.split(`/${folder}/`)[1]}:${finding.location.line} ${finding.message}`).join('\n');
+          const inCase = findingsOf(result, ruleId).filter((finding) =>
+            finding.location.filePath.includes(`/${folder}/`),
+          );
+          const describeFindings = () =>
+            inCase
+              .map(
+                (finding) =>
+                  `${finding.location.filePath.split(`/${folder}/`)[1]}:${finding.location.line} ${finding.message}`,
+              )
+              .join('\n');
           if (c.kind === 'valid') {
             assert.equal(inCase.length, 0, `expected no ${ruleId} finding, got:\n${describeFindings()}`);
             return;
           }
           const expected = (c as InvalidRuleTestCase).errors;
-          assert.equal(inCase.length, expected.length, `expected ${expected.length} finding(s), got ${inCase.length}:\n${describeFindings()}`);
+          assert.equal(
+            inCase.length,
+            expected.length,
+            `expected ${expected.length} finding(s), got ${inCase.length}:\n${describeFindings()}`,
+          );
           expected.forEach((want, index) => {
             const got = inCase[index];
             const file = want.file ?? 'consumer.ts';
-            assert.ok(got.location.filePath.endsWith(`/${folder}/${file}`), `finding ${index + 1} is in ${got.location.filePath}, expected ${file}`);
+            assert.ok(
+              got.location.filePath.endsWith(`/${folder}/${file}`),
+              `finding ${index + 1} is in ${got.location.filePath}, expected ${file}`,
+            );
             assert.equal(got.location.line, want.line, `finding ${index + 1} line:\n${describeFindings()}`);
             assert.equal(got.messageId, want.messageId, `finding ${index + 1} message id:\n${got.message}`);
             const values = Object.values(got.data ?? {});
-            for (const text of [want.data ?? []].flat()) assert.ok(values.some((value) => value.includes(text)), `no data value includes ${JSON.stringify(text)}: ${JSON.stringify(got.data)}`);
-            for (const text of [want.message ?? []].flat()) assert.ok(got.message.includes(text), `message should include ${JSON.stringify(text)}:\n${got.message}`);
+            for (const text of [want.data ?? []].flat())
+              assert.ok(
+                values.some((value) => value.includes(text)),
+                `no data value includes ${JSON.stringify(text)}: ${JSON.stringify(got.data)}`,
+              );
+            for (const text of [want.message ?? []].flat())
+              assert.ok(got.message.includes(text), `message should include ${JSON.stringify(text)}:\n${got.message}`);
             assert.ok(!/\{\{\s*\w+\s*\}\}/.test(got.message), `a placeholder was left unfilled:\n${got.message}`);
-            if (want.related !== undefined) assert.ok(got.related.length >= want.related, `expected at least ${want.related} related locations, got ${got.related.length}`);
+            if (want.related !== undefined)
+              assert.ok(
+                got.related.length >= want.related,
+                `expected at least ${want.related} related locations, got ${got.related.length}`,
+              );
             if (want.severity) assert.equal(got.severity, want.severity);
           });
         });

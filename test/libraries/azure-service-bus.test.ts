@@ -96,7 +96,16 @@ receiver.subscribe(
 );
 `,
     },
-    expect: [{ library: 'azure-service-bus', form: 'subscribe', ackMode: 'auto-before-handler', source: 'telemetry', handlerName: 'processMessage', ackModeAt: "receiveMode: 'receiveAndDelete'," }],
+    expect: [
+      {
+        library: 'azure-service-bus',
+        form: 'subscribe',
+        ackMode: 'auto-before-handler',
+        source: 'telemetry',
+        handlerName: 'processMessage',
+        ackModeAt: "receiveMode: 'receiveAndDelete',",
+      },
+    ],
   },
   {
     name: 'receiveMessages then for…of: the loop body is the handler (peekLock: explicit)',
@@ -147,8 +156,22 @@ export async function poll(): Promise<void> {
 `,
     },
     expect: [
-      { library: 'azure-service-bus', form: 'receiveMessages', ackMode: 'auto-before-handler', source: 'audit/archive', identityExpression: 'entry.messageId', ackModeAt: "const auditReceiver = sbClient.createReceiver('audit', 'archive', { receiveMode: 'receiveAndDelete' });" },
-      { library: 'azure-service-bus', form: 'getMessageIterator', ackMode: 'explicit', source: 'refunds', identityExpression: 'refund.messageId' },
+      {
+        library: 'azure-service-bus',
+        form: 'receiveMessages',
+        ackMode: 'auto-before-handler',
+        source: 'audit/archive',
+        identityExpression: 'entry.messageId',
+        ackModeAt:
+          "const auditReceiver = sbClient.createReceiver('audit', 'archive', { receiveMode: 'receiveAndDelete' });",
+      },
+      {
+        library: 'azure-service-bus',
+        form: 'getMessageIterator',
+        ackMode: 'explicit',
+        source: 'refunds',
+        identityExpression: 'refund.messageId',
+      },
       { library: 'azure-service-bus', form: 'receiveDeferredMessages', ackMode: 'explicit', source: 'refunds' },
     ],
   },
@@ -172,7 +195,12 @@ export async function start(): Promise<void> {
     },
     expect: [
       { library: 'azure-service-bus', form: 'subscribe', ackMode: 'implicit-after-return', source: 'carts' },
-      { library: 'azure-service-bus', form: 'subscribe', ackMode: 'implicit-after-return', source: 'shipments/warehouse' },
+      {
+        library: 'azure-service-bus',
+        form: 'subscribe',
+        ackMode: 'implicit-after-return',
+        source: 'shipments/warehouse',
+      },
     ],
   },
   {
@@ -201,7 +229,16 @@ export class RefundWorker {
 }
 `,
     },
-    expect: [{ library: 'azure-service-bus', form: 'subscribe', ackMode: 'explicit', source: 'refund-requests', handlerName: 'RefundWorker.handle', handlerAt: { text: 'private async handle(' } }],
+    expect: [
+      {
+        library: 'azure-service-bus',
+        form: 'subscribe',
+        ackMode: 'explicit',
+        source: 'refund-requests',
+        handlerName: 'RefundWorker.handle',
+        handlerAt: { text: 'private async handle(' },
+      },
+    ],
   },
   {
     name: 'receiver made in another module (no Service Bus import in the registering file)',
@@ -219,7 +256,9 @@ creditNotes.subscribe({
 });
 `,
     },
-    expect: [{ library: 'azure-service-bus', form: 'subscribe', ackMode: 'auto-before-handler', source: 'credit-notes' }],
+    expect: [
+      { library: 'azure-service-bus', form: 'subscribe', ackMode: 'auto-before-handler', source: 'credit-notes' },
+    ],
   },
   {
     name: 'negative: kafkajs-style subscribe, rxjs subscribe and an unrelated receiveMessages loop',
@@ -310,10 +349,14 @@ receiver.subscribe(
   { autoCompleteMessages: false },
 );
 `,
-      errors: [{ line: 10,
+      errors: [
+        {
+          line: 10,
           messageId: 'ackBeforeProcessing',
-        data: ['azure-service-bus consumer of source \'invoices\'', 'receiver.completeMessage()'],
-        related: 2 }],
+          data: ["azure-service-bus consumer of source 'invoices'", 'receiver.completeMessage()'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'service bus: auto-complete, the email is left running when processMessage resolves',
@@ -330,10 +373,7 @@ receiver.subscribe({
   processError: async (args) => console.error(args.error),
 });
 `,
-      errors: [{ line: 9,
-          messageId: 'unawaitedAtReturn',
-        data: 'the receiver completes the message'
-    }],
+      errors: [{ line: 9, messageId: 'unawaitedAtReturn', data: 'the receiver completes the message' }],
     },
     {
       name: 'service bus: receiveMessages loop completes each message before its write',
@@ -351,10 +391,7 @@ export async function drain(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 10,
-          messageId: 'ackBeforeProcessing',
-        data: 'receiver.completeMessage()'
-    }],
+      errors: [{ line: 10, messageId: 'ackBeforeProcessing', data: 'receiver.completeMessage()' }],
     },
   ],
 });
@@ -410,10 +447,18 @@ receiver.subscribe({
   processError: async (args) => console.error(args.error),
 });
 `,
-      errors: [{ line: 8,
+      errors: [
+        {
+          line: 8,
           messageId: 'noIdentityCheck',
-        data: ['azure-service-bus consumer of source \'charges\'', 'the receiver abandons the message', 'message.messageId'],
-        related: 2 }],
+          data: [
+            "azure-service-bus consumer of source 'charges'",
+            'the receiver abandons the message',
+            'message.messageId',
+          ],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'service bus: receiveMessages loop inserts before completing; finding on the loop head',
@@ -431,10 +476,7 @@ export async function drain(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 9,
-          messageId: 'noIdentityCheck',
-        data: 'ledger'
-    }],
+      errors: [{ line: 9, messageId: 'noIdentityCheck', data: 'ledger' }],
     },
   ],
 });

@@ -78,7 +78,17 @@ const processRefund = async (refundJob: bullmq.Job) => {
 export const refunds = new bullmq.Worker('refunds', processRefund, { connection: { host: 'redis' } });
 `,
     },
-    expect: [{ library: 'bullmq', form: 'Worker', ackMode: 'implicit-after-return', source: 'refunds', handlerName: 'processRefund', identityExpression: 'refundJob.id', handlerAt: { text: 'const processRefund = async' } }],
+    expect: [
+      {
+        library: 'bullmq',
+        form: 'Worker',
+        ackMode: 'implicit-after-return',
+        source: 'refunds',
+        handlerName: 'processRefund',
+        identityExpression: 'refundJob.id',
+        handlerAt: { text: 'const processRefund = async' },
+      },
+    ],
   },
   {
     name: 'loaded with require(); queue name built from an environment prefix is not static',
@@ -92,7 +102,15 @@ const worker = new Worker(\`\${process.env.QUEUE_PREFIX}-receipts\`, async (job:
 module.exports = { worker };
 `,
     },
-    expect: [{ library: 'bullmq', form: 'Worker', ackMode: 'implicit-after-return', source: null, identityExpression: 'job.id' }],
+    expect: [
+      {
+        library: 'bullmq',
+        form: 'Worker',
+        ackMode: 'implicit-after-return',
+        source: null,
+        identityExpression: 'job.id',
+      },
+    ],
   },
   {
     name: 'sandboxed processors (a file path or URL) and a manual worker (null) are not analysable: skipped',
@@ -171,7 +189,15 @@ export class PayoutProcessor extends WorkerHost {
 }
 `,
     },
-    expect: [{ library: 'bullmq', form: 'WorkerHost.process', ackMode: 'implicit-after-return', source: 'payouts', identityExpression: 'payout.id' }],
+    expect: [
+      {
+        library: 'bullmq',
+        form: 'WorkerHost.process',
+        ackMode: 'implicit-after-return',
+        source: 'payouts',
+        identityExpression: 'payout.id',
+      },
+    ],
   },
   {
     name: '@nestjs/bull @Process() and @Process(name) methods are each a consumer; other methods are not',
@@ -208,9 +234,30 @@ export class CustomerEmailProcessor {
 `,
     },
     expect: [
-      { library: 'bullmq', form: '@Process', ackMode: 'implicit-after-return', source: 'customer-emails', handlerName: 'CustomerEmailProcessor.sendDefault', registrationAt: '@Process()' },
-      { library: 'bullmq', form: '@Process', ackMode: 'implicit-after-return', source: 'customer-emails', handlerName: 'CustomerEmailProcessor.sendWelcome', registrationAt: "@Process('welcome')" },
-      { library: 'bullmq', form: '@Process', ackMode: 'implicit-after-return', source: 'customer-emails', handlerName: 'CustomerEmailProcessor.sendReceipt', identityExpression: 'job.id' },
+      {
+        library: 'bullmq',
+        form: '@Process',
+        ackMode: 'implicit-after-return',
+        source: 'customer-emails',
+        handlerName: 'CustomerEmailProcessor.sendDefault',
+        registrationAt: '@Process()',
+      },
+      {
+        library: 'bullmq',
+        form: '@Process',
+        ackMode: 'implicit-after-return',
+        source: 'customer-emails',
+        handlerName: 'CustomerEmailProcessor.sendWelcome',
+        registrationAt: "@Process('welcome')",
+      },
+      {
+        library: 'bullmq',
+        form: '@Process',
+        ackMode: 'implicit-after-return',
+        source: 'customer-emails',
+        handlerName: 'CustomerEmailProcessor.sendReceipt',
+        identityExpression: 'job.id',
+      },
     ],
   },
   {
@@ -291,10 +338,7 @@ export const worker = new Worker('invoice-emails', async (job: Job<{ email: stri
   transporter.sendMail({ to: job.data.email, subject: \`Invoice \${job.data.invoiceId}\`, text: 'Attached.' });
 }, { connection: { host: 'redis' } });
 `,
-      errors: [{ line: 6,
-          messageId: 'unawaitedAtReturn',
-        data: 'bullmq consumer',
-        related: 2 }],
+      errors: [{ line: 6, messageId: 'unawaitedAtReturn', data: 'bullmq consumer', related: 2 }],
     },
     {
       name: '@nestjs/bull: @Process method starts the write and returns',
@@ -312,9 +356,7 @@ export class OrderEventsProcessor {
   }
 }
 `,
-      errors: [{ line: 11,
-          messageId: 'unawaitedAtReturn'
-    }],
+      errors: [{ line: 11, messageId: 'unawaitedAtReturn' }],
     },
   ],
 });
@@ -380,10 +422,14 @@ export const worker = new Worker('order-charges', async (job: Job<{ customerId: 
   await stripe.paymentIntents.create({ customer: job.data.customerId, amount: job.data.amountCents, currency: 'eur', confirm: true });
 }, { connection: { host: 'redis' } });
 `,
-      errors: [{ line: 6,
+      errors: [
+        {
+          line: 6,
           messageId: 'noIdentityCheck',
-        data: ['bullmq consumer of queue \'order-charges\'', 'BullMQ run the job again', 'job.id'],
-        related: 2 }],
+          data: ["bullmq consumer of queue 'order-charges'", 'BullMQ run the job again', 'job.id'],
+          related: 2,
+        },
+      ],
     },
     {
       name: '@nestjs/bullmq: WorkerHost.process inserts a ledger row with no check; finding on the method name',
@@ -400,10 +446,7 @@ export class LedgerProcessor extends WorkerHost {
   }
 }
 `,
-      errors: [{ line: 9,
-          messageId: 'noIdentityCheck',
-        data: 'consumer of queue \'ledger\''
-    }],
+      errors: [{ line: 9, messageId: 'noIdentityCheck', data: "consumer of queue 'ledger'" }],
     },
     {
       name: '@nestjs/bull: a claim on a fresh randomUUID() guards nothing',
@@ -426,10 +469,7 @@ export class LoyaltyProcessor {
   }
 }
 `,
-      errors: [{ line: 13,
-          messageId: 'invalidIdentityCheck',
-        data: 'randomUUID'
-    }],
+      errors: [{ line: 13, messageId: 'invalidIdentityCheck', data: 'randomUUID' }],
     },
   ],
 });

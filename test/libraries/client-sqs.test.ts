@@ -134,8 +134,22 @@ export async function pollTwice(): Promise<void> {
 `,
     },
     expect: [
-      { library: 'client-sqs', form: 'ReceiveMessageCommand loop', ackMode: 'explicit', source: 'orders-placed', identityExpression: 'm.MessageId', handlerAt: { text: 'first.Messages?.forEach(async (m) => {' } },
-      { library: 'client-sqs', form: 'ReceiveMessageCommand loop', ackMode: 'explicit', source: 'orders-placed', identityExpression: 'm.MessageId', handlerAt: { text: 'await Promise.all(second.map((m) => handle(m)));' } },
+      {
+        library: 'client-sqs',
+        form: 'ReceiveMessageCommand loop',
+        ackMode: 'explicit',
+        source: 'orders-placed',
+        identityExpression: 'm.MessageId',
+        handlerAt: { text: 'first.Messages?.forEach(async (m) => {' },
+      },
+      {
+        library: 'client-sqs',
+        form: 'ReceiveMessageCommand loop',
+        ackMode: 'explicit',
+        source: 'orders-placed',
+        identityExpression: 'm.MessageId',
+        handlerAt: { text: 'await Promise.all(second.map((m) => handle(m)));' },
+      },
     ],
   },
   {
@@ -154,7 +168,16 @@ export async function pollShipments(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'client-sqs', form: 'receiveMessage loop', ackMode: 'explicit', source: 'shipments', identityExpression: 'message.MessageId', handlerAt: { text: 'for (const message of Messages ?? []) {' } }],
+    expect: [
+      {
+        library: 'client-sqs',
+        form: 'receiveMessage loop',
+        ackMode: 'explicit',
+        source: 'shipments',
+        identityExpression: 'message.MessageId',
+        handlerAt: { text: 'for (const message of Messages ?? []) {' },
+      },
+    ],
   },
   {
     name: 'a wrapper pollQueue(url, handler) that receives and deletes: the callback passed at its call is the handler',
@@ -230,7 +253,7 @@ recognitionTests('client-sqs', cases);
 
 modelTests('client-sqs', [
   {
-    name: 'DeleteMessageCommand with the message receipt handle is a delete; another message\'s is not',
+    name: "DeleteMessageCommand with the message receipt handle is a delete; another message's is not",
     files: {
       'consumer.ts': `${HEAD}
 export async function poll(other: { ReceiptHandle?: string }): Promise<void> {
@@ -249,7 +272,9 @@ export async function poll(other: { ReceiptHandle?: string }): Promise<void> {
         consumer.settles.map((settle) => [settle.kind, settle.label, settle.location.line]),
         [['delete', 'DeleteMessageCommand', lineOf('ReceiptHandle: handle')]],
       );
-      assert.deepEqual(pathsOf(consumer), [`E${lineOf('INSERT INTO orders')} S${lineOf('ReceiptHandle: handle')}:delete`]);
+      assert.deepEqual(pathsOf(consumer), [
+        `E${lineOf('INSERT INTO orders')} S${lineOf('ReceiptHandle: handle')}:delete`,
+      ]);
     },
   },
   {
@@ -273,7 +298,10 @@ export async function poll(): Promise<void> {
     check: ([consumer], { lineOf }) => {
       assert.deepEqual(
         consumer.settles.map((settle) => [settle.kind, settle.location.line]).sort(),
-        [['delete', lineOf('await sqs.send(new DeleteMessageCommand')], ['nack', lineOf('VisibilityTimeout: 0')]].sort(),
+        [
+          ['delete', lineOf('await sqs.send(new DeleteMessageCommand')],
+          ['nack', lineOf('VisibilityTimeout: 0')],
+        ].sort(),
       );
       assert.equal(consumer.settles.find((settle) => settle.kind === 'nack')?.requeue, true);
     },
@@ -295,9 +323,16 @@ export async function poll(): Promise<void> {
     },
     check: ([consumer], { lineOf }) => {
       const batch = lineOf('new DeleteMessageBatchCommand');
-      assert.deepEqual(consumer.settles.map((settle) => [settle.kind, settle.label]), [['delete', 'DeleteMessageBatchCommand']]);
+      assert.deepEqual(
+        consumer.settles.map((settle) => [settle.kind, settle.label]),
+        [['delete', 'DeleteMessageBatchCommand']],
+      );
       // zero iterations / continue: just the batch delete; return: nothing; processed: the insert then the delete
-      assert.deepEqual(pathsOf(consumer), ['', `E${lineOf('INSERT INTO orders')} S${batch}:delete`, `S${batch}:delete`]);
+      assert.deepEqual(pathsOf(consumer), [
+        '',
+        `E${lineOf('INSERT INTO orders')} S${batch}:delete`,
+        `S${batch}:delete`,
+      ]);
       assert.ok(consumer.paths.some((path) => path.exit === 'return' && path.events.length === 0));
     },
   },
@@ -315,7 +350,9 @@ export async function poll(): Promise<void> {
 `,
     },
     check: ([consumer], { lineOf }) => {
-      assert.deepEqual(pathsOf(consumer), [`E${lineOf('INSERT INTO orders')} S${lineOf('new DeleteMessageBatchCommand')}:delete`]);
+      assert.deepEqual(pathsOf(consumer), [
+        `E${lineOf('INSERT INTO orders')} S${lineOf('new DeleteMessageBatchCommand')}:delete`,
+      ]);
     },
   },
   {
@@ -332,7 +369,9 @@ export async function poll(): Promise<void> {
 `,
     },
     check: ([consumer], { lineOf }) => {
-      assert.deepEqual(pathsOf(consumer), [`S${lineOf('new DeleteMessageBatchCommand')}:delete E${lineOf('INSERT INTO orders')}`]);
+      assert.deepEqual(pathsOf(consumer), [
+        `S${lineOf('new DeleteMessageBatchCommand')}:delete E${lineOf('INSERT INTO orders')}`,
+      ]);
     },
   },
   {
@@ -355,7 +394,11 @@ export async function poll(): Promise<void> {
     check: ([consumer]) => {
       assert.equal(consumer.guards.length, 1);
       assert.equal(consumer.guards[0].kind, 'claim');
-      assert.ok(consumer.guards[0].keyedByIdentity && !consumer.guards[0].invalidReason && consumer.guards[0].scope === 'message');
+      assert.ok(
+        consumer.guards[0].keyedByIdentity &&
+          !consumer.guards[0].invalidReason &&
+          consumer.guards[0].scope === 'message',
+      );
       assert.equal(consumer.effectiveSemantics, 'effectively-once');
     },
   },
@@ -403,10 +446,14 @@ export async function poll(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 11,
+      errors: [
+        {
+          line: 11,
           messageId: 'ackBeforeProcessing',
-        data: ['client-sqs consumer', 'DeleteMessageCommand'],
-        related: 2 }],
+          data: ['client-sqs consumer', 'DeleteMessageCommand'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'client-sqs: DeleteMessageBatchCommand after forEach(async …) deletes the batch while it is processed',
@@ -419,10 +466,9 @@ export async function poll(): Promise<void> {
   await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: QUEUE_URL, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
 }
 `,
-      errors: [{ line: 13,
-          messageId: 'ackBeforeProcessing',
-        data: ['DeleteMessageBatchCommand', 'INSERT INTO orders']
-    }],
+      errors: [
+        { line: 13, messageId: 'ackBeforeProcessing', data: ['DeleteMessageBatchCommand', 'INSERT INTO orders'] },
+      ],
     },
   ],
 });
@@ -470,10 +516,19 @@ export async function poll(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 10,
+      errors: [
+        {
+          line: 10,
           messageId: 'noIdentityCheck',
-        data: ['client-sqs consumer of queue \'orders-placed\'', 'INSERT INTO invoices', 'makes SQS deliver it again', 'message.MessageId'],
-        related: 2 }],
+          data: [
+            "client-sqs consumer of queue 'orders-placed'",
+            'INSERT INTO invoices',
+            'makes SQS deliver it again',
+            'message.MessageId',
+          ],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'client-sqs: a claim keyed by a fresh randomUUID() guards nothing',
@@ -491,10 +546,7 @@ export async function poll(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 14,
-          messageId: 'invalidIdentityCheck',
-        data: 'made fresh on every delivery'
-    }],
+      errors: [{ line: 14, messageId: 'invalidIdentityCheck', data: 'made fresh on every delivery' }],
     },
   ],
 });

@@ -52,7 +52,7 @@ export async function start() {
     ],
   },
   {
-    name: "import { KafkaJS }; kafkaJS: { autoCommit: false } in the consumer config makes eachMessage explicit",
+    name: 'import { KafkaJS }; kafkaJS: { autoCommit: false } in the consumer config makes eachMessage explicit',
     files: {
       'consumer.ts': `${IMPORT}
 const consumer = kafka.consumer({
@@ -98,7 +98,15 @@ export async function start(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'confluent-kafka', form: 'eachMessage', ackMode: 'explicit', source: 'refunds.requested', ackModeAt: "const consumerConfig = { 'group.id': 'billing-refunds', 'enable.auto.commit': false };" }],
+    expect: [
+      {
+        library: 'confluent-kafka',
+        form: 'eachMessage',
+        ackMode: 'explicit',
+        source: 'refunds.requested',
+        ackModeAt: "const consumerConfig = { 'group.id': 'billing-refunds', 'enable.auto.commit': false };",
+      },
+    ],
   },
   {
     name: 'eachBatch, implicit by default; eachBatchAutoResolve: false in run() is explicit',
@@ -129,8 +137,20 @@ export async function start(): Promise<void> {
 `,
     },
     expect: [
-      { library: 'confluent-kafka', form: 'eachBatch', ackMode: 'implicit-after-return', source: 'ledger.entries', identityExpression: null },
-      { library: 'confluent-kafka', form: 'eachBatch', ackMode: 'explicit', source: 'ledger.corrections', ackModeAt: 'eachBatchAutoResolve: false,' },
+      {
+        library: 'confluent-kafka',
+        form: 'eachBatch',
+        ackMode: 'implicit-after-return',
+        source: 'ledger.entries',
+        identityExpression: null,
+      },
+      {
+        library: 'confluent-kafka',
+        form: 'eachBatch',
+        ackMode: 'explicit',
+        source: 'ledger.corrections',
+        ackModeAt: 'eachBatchAutoResolve: false,',
+      },
     ],
   },
   {
@@ -151,7 +171,16 @@ export class InvoiceConsumer {
 }
 `,
     },
-    expect: [{ library: 'confluent-kafka', form: 'eachMessage', ackMode: 'explicit', source: 'invoices.issued', handlerName: 'InvoiceConsumer.handle', handlerAt: { text: 'async handle({ message }' } }],
+    expect: [
+      {
+        library: 'confluent-kafka',
+        form: 'eachMessage',
+        ackMode: 'explicit',
+        source: 'invoices.issued',
+        handlerName: 'InvoiceConsumer.handle',
+        handlerAt: { text: 'async handle({ message }' },
+      },
+    ],
   },
   {
     name: 'consumer made in another module (no import in the registering file): still confluent, not kafkajs',
@@ -254,10 +283,14 @@ export async function start(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 13,
+      errors: [
+        {
+          line: 13,
           messageId: 'ackBeforeProcessing',
-        data: ['confluent-kafka consumer of topic \'orders.placed\'', 'commitOffsets()'],
-        related: 2 }],
+          data: ["confluent-kafka consumer of topic 'orders.placed'", 'commitOffsets()'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'confluent-kafka: auto-commit, email left running when eachMessage resolves',
@@ -276,9 +309,7 @@ export async function start() {
   });
 }
 `,
-      errors: [{ line: 14,
-          messageId: 'unawaitedAtReturn'
-    }],
+      errors: [{ line: 14, messageId: 'unawaitedAtReturn' }],
     },
   ],
 });
@@ -351,10 +382,14 @@ export async function start(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 12,
+      errors: [
+        {
+          line: 12,
           messageId: 'noIdentityCheck',
-        data: ['confluent-kafka consumer of topic \'orders.placed\'', 'makes Kafka deliver it again', 'message.offset'],
-        related: 2 }],
+          data: ["confluent-kafka consumer of topic 'orders.placed'", 'makes Kafka deliver it again', 'message.offset'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'confluent-kafka: a claim on message.key (a partition key) does not count',
@@ -377,10 +412,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 14,
-          messageId: 'invalidIdentityCheck',
-        data: 'partition key'
-    }],
+      errors: [{ line: 14, messageId: 'invalidIdentityCheck', data: 'partition key' }],
     },
   ],
 });

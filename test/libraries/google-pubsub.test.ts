@@ -40,7 +40,7 @@ subscription.on('error', (error) => console.error(error));
     ],
   },
   {
-    name: "topic(...).subscription(...) chained, with a named handler function",
+    name: 'topic(...).subscription(...) chained, with a named handler function',
     files: {
       'consumer.ts': `import { PubSub, Message } from '@google-cloud/pubsub';
 
@@ -85,7 +85,13 @@ export async function start(): Promise<void> {
 `,
     },
     expect: [
-      { library: 'google-pubsub', form: "on('message')", ackMode: 'explicit', source: 'refunds-ledger', identityExpression: 'message.id' },
+      {
+        library: 'google-pubsub',
+        form: "on('message')",
+        ackMode: 'explicit',
+        source: 'refunds-ledger',
+        identityExpression: 'message.id',
+      },
       { library: 'google-pubsub', form: "on('message')", ackMode: 'explicit', source: 'refunds-archive' },
     ],
   },
@@ -131,7 +137,16 @@ export class ShipmentListener {
 }
 `,
     },
-    expect: [{ library: 'google-pubsub', form: "on('message')", ackMode: 'explicit', source: null, handlerName: 'ShipmentListener.onShipment', handlerAt: { text: 'private async onShipment(' } }],
+    expect: [
+      {
+        library: 'google-pubsub',
+        form: "on('message')",
+        ackMode: 'explicit',
+        source: null,
+        handlerName: 'ShipmentListener.onShipment',
+        handlerAt: { text: 'private async onShipment(' },
+      },
+    ],
   },
   {
     name: 'subscription made in another module, handler in a third (no Pub/Sub import in the registering file)',
@@ -161,10 +176,19 @@ export function start(): void {
 }
 `,
     },
-    expect: [{ library: 'google-pubsub', form: "on('message')", ackMode: 'explicit', source: 'payments-captured-billing', handlerName: 'onPaymentCaptured', handlerAt: { file: 'handlers.ts', text: 'export async function onPaymentCaptured(' } }],
+    expect: [
+      {
+        library: 'google-pubsub',
+        form: "on('message')",
+        ackMode: 'explicit',
+        source: 'payments-captured-billing',
+        handlerName: 'onPaymentCaptured',
+        handlerAt: { file: 'handlers.ts', text: 'export async function onPaymentCaptured(' },
+      },
+    ],
   },
   {
-    name: "a Subscription parameter: recognised by its declared type; no static source",
+    name: 'a Subscription parameter: recognised by its declared type; no static source',
     files: {
       'consumer.ts': `import type { Message, Subscription } from '@google-cloud/pubsub';
 
@@ -176,7 +200,15 @@ export function attach(source: Subscription): void {
 }
 `,
     },
-    expect: [{ library: 'google-pubsub', form: "on('message')", ackMode: 'explicit', source: null, identityExpression: 'message.id' }],
+    expect: [
+      {
+        library: 'google-pubsub',
+        form: "on('message')",
+        ackMode: 'explicit',
+        source: null,
+        identityExpression: 'message.id',
+      },
+    ],
   },
   {
     name: "negative: other 'message' emitters in a file that uses Pub/Sub",
@@ -268,10 +300,14 @@ subscription.on('message', async (message: Message) => {
   await pool.query('INSERT INTO invoices (order_id, total_cents) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING', [order.orderId, order.totalCents]);
 });
 `,
-      errors: [{ line: 8,
+      errors: [
+        {
+          line: 8,
           messageId: 'ackBeforeProcessing',
-        data: ['google-pubsub consumer of subscription \'orders-billing\'', 'message.ack()'],
-        related: 2 }],
+          data: ["google-pubsub consumer of subscription 'orders-billing'", 'message.ack()'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'pubsub: email started without await before the ack',
@@ -287,9 +323,7 @@ subscription.on('message', (message: Message) => {
   message.ack();
 });
 `,
-      errors: [{ line: 9,
-          messageId: 'unawaitedBeforeAck'
-    }],
+      errors: [{ line: 9, messageId: 'unawaitedBeforeAck' }],
     },
   ],
 });
@@ -356,10 +390,14 @@ subscription.on('message', async (message: Message) => {
   message.ack();
 });
 `,
-      errors: [{ line: 7,
+      errors: [
+        {
+          line: 7,
           messageId: 'noIdentityCheck',
-        data: ['google-pubsub consumer of subscription \'ledger-entries\'', 'Pub/Sub deliver it again', 'message.id'],
-        related: 2 }],
+          data: ["google-pubsub consumer of subscription 'ledger-entries'", 'Pub/Sub deliver it again', 'message.id'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'pubsub: a check against an in-memory Set does not count',
@@ -382,10 +420,7 @@ export function listen(pubsub: PubSub): void {
   });
 }
 `,
-      errors: [{ line: 8,
-          messageId: 'invalidIdentityCheck',
-        data: 'in-memory'
-    }],
+      errors: [{ line: 8, messageId: 'invalidIdentityCheck', data: 'in-memory' }],
     },
   ],
 });

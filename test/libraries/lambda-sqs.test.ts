@@ -57,7 +57,17 @@ export async function handler(event: SQSEvent, context: Context): Promise<void> 
 }
 `,
     },
-    expect: [{ library: 'lambda-sqs', form: 'handler', ackMode: 'implicit-after-return', source: null, identityExpression: 'messageId', handlerAt: { text: 'for (const { messageId, body } of Records) {' }, registrationAt: 'export async function handler(' }],
+    expect: [
+      {
+        library: 'lambda-sqs',
+        form: 'handler',
+        ackMode: 'implicit-after-return',
+        source: null,
+        identityExpression: 'messageId',
+        handlerAt: { text: 'for (const { messageId, body } of Records) {' },
+        registrationAt: 'export async function handler(',
+      },
+    ],
   },
   {
     name: 'const handler: SQSHandler with Promise.all(event.Records.map(async (record) => …))',
@@ -73,7 +83,16 @@ export const handler: SQSHandler = async (event) => {
 };
 `,
     },
-    expect: [{ library: 'lambda-sqs', form: 'handler', ackMode: 'implicit-after-return', source: null, identityExpression: 'record.messageId', handlerAt: { text: 'event.Records.map(async (record) => {' } }],
+    expect: [
+      {
+        library: 'lambda-sqs',
+        form: 'handler',
+        ackMode: 'implicit-after-return',
+        source: null,
+        identityExpression: 'record.messageId',
+        handlerAt: { text: 'event.Records.map(async (record) => {' },
+      },
+    ],
   },
   {
     name: 'Powertools processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS))',
@@ -120,7 +139,17 @@ export const handler = makeIdempotent(async (event: SQSEvent) => {
 }, { persistenceStore });
 `,
     },
-    expect: [{ library: 'lambda-sqs', form: 'handler', ackMode: 'implicit-after-return', source: null, identityExpression: 'record.messageId', handlerAt: { text: 'for (const record of event.Records) {' }, registrationAt: 'export const handler = makeIdempotent(' }],
+    expect: [
+      {
+        library: 'lambda-sqs',
+        form: 'handler',
+        ackMode: 'implicit-after-return',
+        source: null,
+        identityExpression: 'record.messageId',
+        handlerAt: { text: 'for (const record of event.Records) {' },
+        registrationAt: 'export const handler = makeIdempotent(',
+      },
+    ],
   },
   {
     name: 'untyped and without any import: exports.handler looping event.Records and reading record.body',
@@ -135,7 +164,17 @@ exports.handler = async (event: any) => {
 };
 `,
     },
-    expect: [{ library: 'lambda-sqs', form: 'handler', ackMode: 'implicit-after-return', source: null, identityExpression: 'record.messageId', handlerAt: { text: 'for (const record of event.Records) {' }, registrationAt: 'exports.handler = async (event: any) => {' }],
+    expect: [
+      {
+        library: 'lambda-sqs',
+        form: 'handler',
+        ackMode: 'implicit-after-return',
+        source: null,
+        identityExpression: 'record.messageId',
+        handlerAt: { text: 'for (const record of event.Records) {' },
+        registrationAt: 'exports.handler = async (event: any) => {',
+      },
+    ],
   },
   {
     name: 'a typed handler without a Records loop works on the whole batch',
@@ -148,7 +187,16 @@ export async function handler(event: SQSEvent): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'lambda-sqs', form: 'handler (whole batch)', ackMode: 'implicit-after-return', source: null, identityExpression: null, handlerAt: { text: 'export async function handler(event: SQSEvent)' } }],
+    expect: [
+      {
+        library: 'lambda-sqs',
+        form: 'handler (whole batch)',
+        ackMode: 'implicit-after-return',
+        source: null,
+        identityExpression: null,
+        handlerAt: { text: 'export async function handler(event: SQSEvent)' },
+      },
+    ],
   },
   {
     name: 'negative: an S3Event handler and a Kinesis batch processor',
@@ -209,7 +257,10 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
 `,
     },
     check: ([consumer], { lineOf }) => {
-      assert.deepEqual(consumer.settles.map((settle) => [settle.kind, settle.label, settle.requeue]), [['nack', 'batchItemFailures.push()', true]]);
+      assert.deepEqual(
+        consumer.settles.map((settle) => [settle.kind, settle.label, settle.requeue]),
+        [['nack', 'batchItemFailures.push()', true]],
+      );
       const insert = lineOf('INSERT INTO invoices');
       const push = lineOf('batchItemFailures.push');
       assert.deepEqual(pathsOf(consumer), [`C S${push}:nack`, `E${insert}`, `E${insert} C S${push}:nack`]);
@@ -265,13 +316,19 @@ export class PayoutsLambda {
     },
     check: (consumers, { lineOf }) => {
       assert.equal(consumers.length, 3);
-      const labels = consumers.map((consumer) => consumer.guards.map((guard) => [guard.kind, guard.label, guard.location.line]));
-      assert.deepEqual(labels.sort(), [
-        [['wrapper', '@idempotent()', lineOf('@idempotent({ persistenceStore })')]],
-        [['wrapper', 'makeHandlerIdempotent()', lineOf('}).use(makeHandlerIdempotent')]],
-        [['wrapper', 'makeIdempotent()', lineOf('export const byReference')]],
-      ].sort());
-      for (const consumer of consumers) assert.equal(consumer.effectiveSemantics, 'effectively-once', consumer.handlerName);
+      const labels = consumers.map((consumer) =>
+        consumer.guards.map((guard) => [guard.kind, guard.label, guard.location.line]),
+      );
+      assert.deepEqual(
+        labels.sort(),
+        [
+          [['wrapper', '@idempotent()', lineOf('@idempotent({ persistenceStore })')]],
+          [['wrapper', 'makeHandlerIdempotent()', lineOf('}).use(makeHandlerIdempotent')]],
+          [['wrapper', 'makeIdempotent()', lineOf('export const byReference')]],
+        ].sort(),
+      );
+      for (const consumer of consumers)
+        assert.equal(consumer.effectiveSemantics, 'effectively-once', consumer.handlerName);
     },
   },
   {
@@ -299,8 +356,13 @@ export const handler = async (event: SQSEvent, context: Context) => processParti
     },
     check: ([consumer], { lineOf }) => {
       assert.equal(consumer.registration.form, 'processPartialResponse');
-      assert.deepEqual(consumer.guards.map((guard) => [guard.label, guard.location.line]), [['makeIdempotent()', lineOf('const processRecord = makeIdempotent(')]]);
-      assert.deepEqual(pathsOf(consumer), [`G${lineOf('const processRecord = makeIdempotent(')}+ E${lineOf('INSERT INTO ledger')}`]);
+      assert.deepEqual(
+        consumer.guards.map((guard) => [guard.label, guard.location.line]),
+        [['makeIdempotent()', lineOf('const processRecord = makeIdempotent(')]],
+      );
+      assert.deepEqual(pathsOf(consumer), [
+        `G${lineOf('const processRecord = makeIdempotent(')}+ E${lineOf('INSERT INTO ledger')}`,
+      ]);
     },
   },
 ]);
@@ -348,10 +410,9 @@ export const handler = async (event: SQSEvent): Promise<void> => {
   });
 };
 `,
-      errors: [{ line: 6,
-          messageId: 'unawaitedAtReturn',
-        data: ['lambda-sqs consumer', 'Lambda deletes the batch from SQS']
-    }],
+      errors: [
+        { line: 6, messageId: 'unawaitedAtReturn', data: ['lambda-sqs consumer', 'Lambda deletes the batch from SQS'] },
+      ],
     },
     {
       name: 'lambda-sqs: a dropped insert in the record loop',
@@ -365,9 +426,7 @@ export async function handler(event: SQSEvent): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 6,
-          messageId: 'unawaitedAtReturn'
-    }],
+      errors: [{ line: 6, messageId: 'unawaitedAtReturn' }],
     },
   ],
 });
@@ -423,10 +482,14 @@ export const handler = async (event: SQSEvent): Promise<void> => {
   }
 };
 `,
-      errors: [{ line: 5,
+      errors: [
+        {
+          line: 5,
           messageId: 'noIdentityCheck',
-        data: ['lambda-sqs consumer', 'INSERT INTO invoices', 'makes Lambda deliver it again', 'record.messageId'],
-        related: 2 }],
+          data: ['lambda-sqs consumer', 'INSERT INTO invoices', 'makes Lambda deliver it again', 'record.messageId'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'lambda-sqs: Powertools record handler posting to a payment API',
@@ -441,10 +504,7 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
 
 export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, recordHandler, processor, { context });
 `,
-      errors: [{ line: 6,
-          messageId: 'noIdentityCheck',
-        data: 'HTTP POST'
-    }],
+      errors: [{ line: 6, messageId: 'noIdentityCheck', data: 'HTTP POST' }],
     },
   ],
 });

@@ -68,8 +68,24 @@ export async function runShipping(): Promise<void> {
 `,
     },
     expect: [
-      { library: 'nats-jetstream', form: 'fetch', ackMode: 'explicit', source: 'ORDERS', identityExpression: 'msg.seq', handlerAt: { text: 'for await (const msg of await consumer.fetch(' } },
-      { library: 'nats-jetstream', form: 'consume (callback)', ackMode: 'explicit', source: 'ORDERS', handlerName: 'callback', identityExpression: 'm.seq', handlerAt: { text: 'callback: (m: JsMsg) => {' }, registrationAt: 'await consumer.consume({' },
+      {
+        library: 'nats-jetstream',
+        form: 'fetch',
+        ackMode: 'explicit',
+        source: 'ORDERS',
+        identityExpression: 'msg.seq',
+        handlerAt: { text: 'for await (const msg of await consumer.fetch(' },
+      },
+      {
+        library: 'nats-jetstream',
+        form: 'consume (callback)',
+        ackMode: 'explicit',
+        source: 'ORDERS',
+        handlerName: 'callback',
+        identityExpression: 'm.seq',
+        handlerAt: { text: 'callback: (m: JsMsg) => {' },
+        registrationAt: 'await consumer.consume({',
+      },
     ],
   },
   {
@@ -88,7 +104,17 @@ export async function runLedger(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'nats-jetstream', form: 'next', ackMode: 'explicit', source: 'PAYMENTS', identityExpression: 'm.seq', handlerAt: { text: 'while (!nc.isClosed()) {' }, registrationAt: 'const m = await c.next(' }],
+    expect: [
+      {
+        library: 'nats-jetstream',
+        form: 'next',
+        ackMode: 'explicit',
+        source: 'PAYMENTS',
+        identityExpression: 'm.seq',
+        handlerAt: { text: 'while (!nc.isClosed()) {' },
+        registrationAt: 'const m = await c.next(',
+      },
+    ],
   },
   {
     name: '@nats-io/jetstream: jetstream(nc).consumers.get(…) with a consumer held in a class field',
@@ -114,7 +140,16 @@ export class RefundWorker {
 }
 `,
     },
-    expect: [{ library: 'nats-jetstream', form: 'consume', ackMode: 'explicit', source: 'REFUNDS', handlerName: 'RefundWorker.run', handlerAt: { text: 'for await (const m of messages) {' } }],
+    expect: [
+      {
+        library: 'nats-jetstream',
+        form: 'consume',
+        ackMode: 'explicit',
+        source: 'REFUNDS',
+        handlerName: 'RefundWorker.run',
+        handlerAt: { text: 'for await (const m of messages) {' },
+      },
+    ],
   },
   {
     name: 'a consumer received as a parameter (by type, or by name in a nats file)',
@@ -129,7 +164,15 @@ export async function drain(consumer: Consumer): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'nats-jetstream', form: 'fetch', ackMode: 'explicit', source: null, handlerAt: { text: 'for await (const m of messages) {' } }],
+    expect: [
+      {
+        library: 'nats-jetstream',
+        form: 'fetch',
+        ackMode: 'explicit',
+        source: null,
+        handlerAt: { text: 'for await (const m of messages) {' },
+      },
+    ],
   },
   {
     name: 'legacy js.subscribe: manualAck() is explicit, a builder without it auto-acks after the body, ackNone() acks nothing',
@@ -157,9 +200,29 @@ export async function legacy(): Promise<void> {
 `,
     },
     expect: [
-      { library: 'nats-jetstream', form: 'subscribe', ackMode: 'explicit', source: 'orders.placed', ackModeAt: 'opts.manualAck();', handlerAt: { text: 'for await (const m of sub) {' } },
-      { library: 'nats-jetstream', form: 'pullSubscribe', ackMode: 'implicit-after-return', source: 'orders.shipped', ackModeAt: null, handlerAt: { text: 'for await (const m of pull)' } },
-      { library: 'nats-jetstream', form: 'subscribe', ackMode: 'auto-before-handler', source: 'orders.*', ackModeAt: "const audit = await js.subscribe('orders.*', consumerOpts().durable('audit').ackNone());" },
+      {
+        library: 'nats-jetstream',
+        form: 'subscribe',
+        ackMode: 'explicit',
+        source: 'orders.placed',
+        ackModeAt: 'opts.manualAck();',
+        handlerAt: { text: 'for await (const m of sub) {' },
+      },
+      {
+        library: 'nats-jetstream',
+        form: 'pullSubscribe',
+        ackMode: 'implicit-after-return',
+        source: 'orders.shipped',
+        ackModeAt: null,
+        handlerAt: { text: 'for await (const m of pull)' },
+      },
+      {
+        library: 'nats-jetstream',
+        form: 'subscribe',
+        ackMode: 'auto-before-handler',
+        source: 'orders.*',
+        ackModeAt: "const audit = await js.subscribe('orders.*', consumerOpts().durable('audit').ackNone());",
+      },
     ],
   },
   {
@@ -178,7 +241,17 @@ export async function legacyCallback(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'nats-jetstream', form: 'subscribe', ackMode: 'explicit', source: 'orders.confirmed', identityExpression: 'm.seq', handlerAt: { text: 'opts.callback((err, m) => {' }, registrationAt: "await js.subscribe('orders.confirmed', opts);" }],
+    expect: [
+      {
+        library: 'nats-jetstream',
+        form: 'subscribe',
+        ackMode: 'explicit',
+        source: 'orders.confirmed',
+        identityExpression: 'm.seq',
+        handlerAt: { text: 'opts.callback((err, m) => {' },
+        registrationAt: "await js.subscribe('orders.confirmed', opts);",
+      },
+    ],
   },
   {
     name: 'an ordered consumer (consumers.get(stream) without a durable name) has no acks',
@@ -191,7 +264,15 @@ export async function replay(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'nats-jetstream', form: 'consume', ackMode: 'auto-before-handler', source: 'ORDERS', ackModeAt: "const ordered = await nc.jetstream().consumers.get('ORDERS');" }],
+    expect: [
+      {
+        library: 'nats-jetstream',
+        form: 'consume',
+        ackMode: 'auto-before-handler',
+        source: 'ORDERS',
+        ackModeAt: "const ordered = await nc.jetstream().consumers.get('ORDERS');",
+      },
+    ],
   },
   {
     name: 'negative: core NATS nc.subscribe, and next()/fetch on values in a file without nats',
@@ -345,10 +426,14 @@ export async function run(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 9,
+      errors: [
+        {
+          line: 9,
           messageId: 'ackBeforeProcessing',
-        data: ['nats-jetstream consumer of source \'ORDERS\'', 'ack()', 'INSERT INTO invoices'],
-        related: 2 }],
+          data: ["nats-jetstream consumer of source 'ORDERS'", 'ack()', 'INSERT INTO invoices'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'nats-jetstream: legacy auto-ack subscription with an async callback',
@@ -363,10 +448,7 @@ export async function auto(): Promise<void> {
   await js.subscribe('orders.*', opts);
 }
 `,
-      errors: [{ line: 11,
-          messageId: 'unawaitedAtReturn',
-        data: 'the client acks the message'
-    }],
+      errors: [{ line: 11, messageId: 'unawaitedAtReturn', data: 'the client acks the message' }],
     },
   ],
 });
@@ -420,10 +502,19 @@ export async function run(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 9,
+      errors: [
+        {
+          line: 9,
           messageId: 'noIdentityCheck',
-        data: ['nats-jetstream consumer of source \'ORDERS\'', 'INSERT INTO invoices', 'makes JetStream deliver it again', 'm.seq'],
-        related: 2 }],
+          data: [
+            "nats-jetstream consumer of source 'ORDERS'",
+            'INSERT INTO invoices',
+            'makes JetStream deliver it again',
+            'm.seq',
+          ],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'nats-jetstream: consume callback posting a charge',
@@ -438,10 +529,7 @@ export async function run(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 9,
-          messageId: 'noIdentityCheck',
-        data: 'HTTP POST'
-    }],
+      errors: [{ line: 9, messageId: 'noIdentityCheck', data: 'HTTP POST' }],
     },
   ],
 });

@@ -137,7 +137,11 @@ interface RecognitionCase {
 const recognitionCases: RecognitionCase[] = [
   {
     name: 'createMicroservice RMQ noAck: false: explicit, the option located in main.ts',
-    files: { 'main.ts': createMicroservice(RMQ_NO_ACK_FALSE), 'app.module.ts': APP_MODULE, 'orders.controller.ts': RMQ_CONTROLLER },
+    files: {
+      'main.ts': createMicroservice(RMQ_NO_ACK_FALSE),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
     expect: [
@@ -153,15 +157,28 @@ const recognitionCases: RecognitionCase[] = [
   },
   {
     name: 'RMQ without noAck: Nest acks on delivery (auto-before-handler), the transport located',
-    files: { 'main.ts': createMicroservice(RMQ_DEFAULT_NO_ACK), 'app.module.ts': APP_MODULE, 'orders.controller.ts': RMQ_CONTROLLER },
+    files: {
+      'main.ts': createMicroservice(RMQ_DEFAULT_NO_ACK),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'auto-before-handler', source: 'order_created', ackModeAt: { file: 'main.ts', text: 'transport: Transport.RMQ' } }],
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'auto-before-handler',
+        source: 'order_created',
+        ackModeAt: { file: 'main.ts', text: 'transport: Transport.RMQ' },
+      },
+    ],
   },
   {
     name: 'RMQ noAck: true held in a const: auto-before-handler',
     files: {
-      'main.ts': createMicroservice(`{ transport: Transport.RMQ, options: { queue: 'orders', noAck: NO_ACK } }`).replace(
+      'main.ts': createMicroservice(
+        `{ transport: Transport.RMQ, options: { queue: 'orders', noAck: NO_ACK } }`,
+      ).replace(
         "import { AppModule } from './app.module';",
         "import { AppModule } from './app.module';\n\nconst NO_ACK = true;",
       ),
@@ -170,7 +187,14 @@ const recognitionCases: RecognitionCase[] = [
     },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'auto-before-handler', source: 'order_created', ackModeAt: { file: 'main.ts', text: 'noAck: NO_ACK' } }],
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'auto-before-handler',
+        source: 'order_created',
+        ackModeAt: { file: 'main.ts', text: 'noAck: NO_ACK' },
+      },
+    ],
   },
   {
     name: "hybrid app: connectMicroservice(options) with the options in another file, main.ts importing only '@nestjs/core'",
@@ -204,7 +228,14 @@ export const rmqOptions: RmqOptions = {
     },
     roots: ['main.ts', 'config/microservice.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', ackModeAt: { file: 'config/microservice.ts', text: 'noAck: false' } }],
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'config/microservice.ts', text: 'noAck: false' },
+      },
+    ],
   },
   {
     name: 'strategy: new ServerRMQ({ noAck: false }) is RMQ in manual-ack mode',
@@ -226,7 +257,14 @@ void bootstrap();
     },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', ackModeAt: { file: 'main.ts', text: "noAck: false }" } }],
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'main.ts', text: 'noAck: false }' },
+      },
+    ],
   },
   {
     name: 'a custom strategy: the transport is unknown, the report is incomplete (rules stay quiet)',
@@ -259,11 +297,22 @@ export class SqsServer extends Server implements CustomTransportStrategy {
     },
     roots: ['main.ts', 'sqs.server.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (transport unknown)', ackMode: 'implicit-after-return', source: 'orders.created', incomplete: 'not statically known' }],
+    expect: [
+      {
+        form: 'EventPattern (transport unknown)',
+        ackMode: 'implicit-after-return',
+        source: 'orders.created',
+        incomplete: 'not statically known',
+      },
+    ],
   },
   {
     name: 'Kafka transport: implicit-after-return, identity topic:partition:offset from the context',
-    files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE, 'orders.controller.ts': KAFKA_CONTROLLER },
+    files: {
+      'main.ts': createMicroservice(KAFKA),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
     expect: [
@@ -288,18 +337,36 @@ export class SqsServer extends Server implements CustomTransportStrategy {
     },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (Kafka)', ackMode: 'explicit', source: 'orders.created', ackModeAt: { file: 'main.ts', text: 'autoCommit: false' } }],
+    expect: [
+      {
+        form: 'EventPattern (Kafka)',
+        ackMode: 'explicit',
+        source: 'orders.created',
+        ackModeAt: { file: 'main.ts', text: 'autoCommit: false' },
+      },
+    ],
   },
   {
     name: 'NATS core: at-most-once, modelled as auto-before-handler',
     files: {
       'main.ts': createMicroservice(`{ transport: Transport.NATS, options: { servers: ['nats://localhost:4222'] } }`),
       'app.module.ts': APP_MODULE,
-      'orders.controller.ts': KAFKA_CONTROLLER.replace(/KafkaContext/g, 'NatsContext').replace('console.log(context.getTopic(), context.getPartition());', 'console.log(context.getSubject());'),
+      'orders.controller.ts': KAFKA_CONTROLLER.replace(/KafkaContext/g, 'NatsContext').replace(
+        'console.log(context.getTopic(), context.getPartition());',
+        'console.log(context.getSubject());',
+      ),
     },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (NATS)', ackMode: 'auto-before-handler', source: 'orders.created', identityExpression: null, ackModeAt: { file: 'main.ts', text: 'Transport.NATS' } }],
+    expect: [
+      {
+        form: 'EventPattern (NATS)',
+        ackMode: 'auto-before-handler',
+        source: 'orders.created',
+        identityExpression: null,
+        ackModeAt: { file: 'main.ts', text: 'Transport.NATS' },
+      },
+    ],
   },
   {
     name: 'Redis transport: at-most-once',
@@ -331,16 +398,25 @@ export class SqsServer extends Server implements CustomTransportStrategy {
   },
   {
     name: 'parameters without decorators are (data, context); @MessagePattern with an object pattern',
-    files: { 'main.ts': createMicroservice(RMQ_NO_ACK_FALSE), 'app.module.ts': APP_MODULE, 'orders.controller.ts': PLAIN_CONTROLLER },
+    files: {
+      'main.ts': createMicroservice(RMQ_NO_ACK_FALSE),
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': PLAIN_CONTROLLER,
+    },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
     expect: [
-      { form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_shipped', identityExpression: 'ctx.getMessage().properties.messageId' },
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_shipped',
+        identityExpression: 'ctx.getMessage().properties.messageId',
+      },
       { form: 'MessagePattern (RMQ)', ackMode: 'explicit', source: "{ cmd: 'sum' }", identityExpression: null },
     ],
   },
   {
-    name: "namespace import: @ms.EventPattern(...) with @ms.Payload() / @ms.Ctx()",
+    name: 'namespace import: @ms.EventPattern(...) with @ms.Payload() / @ms.Ctx()',
     files: {
       'main.ts': createMicroservice(RMQ_NO_ACK_FALSE),
       'app.module.ts': APP_MODULE,
@@ -359,7 +435,14 @@ export class OrdersController {
     },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_cancelled', identityExpression: 'rmq.getMessage().properties.messageId' }],
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_cancelled',
+        identityExpression: 'rmq.getMessage().properties.messageId',
+      },
+    ],
   },
   {
     name: 'hybrid app with RMQ and Kafka: @EventPattern(p, Transport.KAFKA) is Kafka; an unbound handler is ambiguous',
@@ -398,8 +481,18 @@ export class OrdersController {
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
     expect: [
-      { form: 'EventPattern (Kafka)', ackMode: 'implicit-after-return', source: 'orders.audited', ackModeAt: { file: 'main.ts', text: 'Transport.KAFKA' } },
-      { form: 'EventPattern (transport unknown)', ackMode: 'implicit-after-return', source: 'orders.any', incomplete: 'bootstraps with different delivery' },
+      {
+        form: 'EventPattern (Kafka)',
+        ackMode: 'implicit-after-return',
+        source: 'orders.audited',
+        ackModeAt: { file: 'main.ts', text: 'Transport.KAFKA' },
+      },
+      {
+        form: 'EventPattern (transport unknown)',
+        ackMode: 'implicit-after-return',
+        source: 'orders.any',
+        incomplete: 'bootstraps with different delivery',
+      },
     ],
   },
   {
@@ -422,7 +515,14 @@ void bootstrap();
     },
     roots: ['main.ts', 'orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', ackModeAt: { file: 'main.ts', text: "queue: 'order_created', noAck: false" } }],
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'main.ts', text: "queue: 'order_created', noAck: false" },
+      },
+    ],
   },
   {
     name: 'a monorepo: each app is served by the bootstrap in the folder above it',
@@ -434,9 +534,21 @@ void bootstrap();
       'apps/billing/src/app.module.ts': APP_MODULE,
       'apps/billing/src/orders.controller.ts': KAFKA_CONTROLLER,
     },
-    roots: ['apps/orders/src/main.ts', 'apps/orders/src/orders/orders.controller.ts', 'apps/billing/src/main.ts', 'apps/billing/src/orders.controller.ts'],
+    roots: [
+      'apps/orders/src/main.ts',
+      'apps/orders/src/orders/orders.controller.ts',
+      'apps/billing/src/main.ts',
+      'apps/billing/src/orders.controller.ts',
+    ],
     consumer: 'apps/orders/src/orders/orders.controller.ts',
-    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', ackModeAt: { file: 'apps/orders/src/main.ts', text: 'noAck: false' } }],
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'apps/orders/src/main.ts', text: 'noAck: false' },
+      },
+    ],
   },
   {
     name: 'not NestJS: a local decorator named EventPattern',
@@ -467,14 +579,28 @@ const noBootstrapCases: RecognitionCase[] = [
     files: { 'orders.controller.ts': RMQ_CONTROLLER },
     roots: ['orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created', identityExpression: 'context.getMessage().properties.messageId' }],
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        identityExpression: 'context.getMessage().properties.messageId',
+      },
+    ],
   },
   {
     name: 'no bootstrap, no settle: transport unknown, incomplete',
     files: { 'orders.controller.ts': KAFKA_CONTROLLER },
     roots: ['orders.controller.ts'],
     consumer: 'orders.controller.ts',
-    expect: [{ form: 'EventPattern (transport unknown)', ackMode: 'implicit-after-return', source: 'orders.created', incomplete: 'no NestJS microservice bootstrap' }],
+    expect: [
+      {
+        form: 'EventPattern (transport unknown)',
+        ackMode: 'implicit-after-return',
+        source: 'orders.created',
+        incomplete: 'no NestJS microservice bootstrap',
+      },
+    ],
   },
 ];
 
@@ -493,7 +619,9 @@ function recognitionSuite(title: string, cases: RecognitionCase[]): void {
         project = new TestProject(mode, 'nestjs-recognition');
         const roots: string[] = [];
         cases.forEach((c, index) => {
-          project.write(Object.fromEntries(Object.entries(c.files).map(([name, text]) => [`case-${index}/${name}`, text])));
+          project.write(
+            Object.fromEntries(Object.entries(c.files).map(([name, text]) => [`case-${index}/${name}`, text])),
+          );
           roots.push(...c.roots.map((root) => project.path(`case-${index}/${root}`)));
         });
         result = project.analyze(roots);
@@ -504,8 +632,14 @@ function recognitionSuite(title: string, cases: RecognitionCase[]): void {
         test(c.name, () => {
           assert.deepEqual(result.problems, []);
           const file = project.path(`case-${index}/${c.consumer}`);
-          const found = result.consumers.filter((consumer) => consumer.registration.location.filePath === file).sort((a, b) => a.registration.location.start - b.registration.location.start);
-          assert.equal(found.length, c.expect.length, `expected ${c.expect.length} consumer(s), found:\n${found.map(describeConsumer).join('\n')}`);
+          const found = result.consumers
+            .filter((consumer) => consumer.registration.location.filePath === file)
+            .sort((a, b) => a.registration.location.start - b.registration.location.start);
+          assert.equal(
+            found.length,
+            c.expect.length,
+            `expected ${c.expect.length} consumer(s), found:\n${found.map(describeConsumer).join('\n')}`,
+          );
           c.expect.forEach((want, at) => {
             const got = found[at];
             const what = describeConsumer(got);
@@ -514,8 +648,13 @@ function recognitionSuite(title: string, cases: RecognitionCase[]): void {
             assert.equal(got.registration.ackMode, want.ackMode, what);
             assert.equal(got.registration.source, want.source ?? undefined, what);
             if (want.handlerName) assert.equal(got.handlerName, want.handlerName, what);
-            if (want.identityExpression !== undefined) assert.equal(got.identityExpression, want.identityExpression ?? undefined, what);
-            if (want.incomplete) assert.ok(got.incomplete?.includes(want.incomplete), `incomplete should mention ${JSON.stringify(want.incomplete)}: ${what}`);
+            if (want.identityExpression !== undefined)
+              assert.equal(got.identityExpression, want.identityExpression ?? undefined, what);
+            if (want.incomplete)
+              assert.ok(
+                got.incomplete?.includes(want.incomplete),
+                `incomplete should mention ${JSON.stringify(want.incomplete)}: ${what}`,
+              );
             else assert.equal(got.incomplete, undefined, what);
             if (want.ackModeAt) {
               const location = got.registration.ackModeLocation;
@@ -525,7 +664,11 @@ function recognitionSuite(title: string, cases: RecognitionCase[]): void {
             }
             // The registration is the decorator, on the line above the handler's head.
             assert.ok(got.registration.location.line < got.handlerLocation.line, what);
-            assert.equal(got.declaredSemantics, want.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once', what);
+            assert.equal(
+              got.declaredSemantics,
+              want.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once',
+              what,
+            );
           });
         });
       });
@@ -725,27 +868,47 @@ ruleTester('ack-before-process', {
       name: 'nest RMQ noAck: false, channel.ack(message) before the insert',
       code: RMQ_ACK_FIRST,
       files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE },
-      errors: [{ line: lineOf(RMQ_ACK_FIRST, 'channel.ack(message);'),
+      errors: [
+        {
+          line: lineOf(RMQ_ACK_FIRST, 'channel.ack(message);'),
           messageId: 'ackBeforeProcessing',
-        data: ['nestjs-microservices consumer of pattern \'order_created\'', 'channel.ack()'],
-        related: 2, severity: 'error' }],
+          data: ["nestjs-microservices consumer of pattern 'order_created'", 'channel.ack()'],
+          related: 2,
+          severity: 'error',
+        },
+      ],
     },
     {
       name: 'nest Kafka transport, the service call left running when the handler returns',
       code: KAFKA_UNAWAITED,
-      files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE, 'orders.service.ts': ORDERS_SERVICE_INSERT },
-      errors: [{ line: lineOf(KAFKA_UNAWAITED, 'void this.orders.record'),
+      files: {
+        'main.ts': createMicroservice(KAFKA),
+        'app.module.ts': APP_MODULE,
+        'orders.service.ts': ORDERS_SERVICE_INSERT,
+      },
+      errors: [
+        {
+          line: lineOf(KAFKA_UNAWAITED, 'void this.orders.record'),
           messageId: 'unawaitedAtReturn',
-        data: 'Nest commits the offset'
-    }],
+          data: 'Nest commits the offset',
+        },
+      ],
     },
   ],
 });
 
 ruleTester('missing-event-id-check', {
   valid: [
-    { name: 'nest RMQ noAck: false with a Redis claim on messageId, released on failure', code: RMQ_REDIS_CLAIM, files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE } },
-    { name: 'nest Kafka with a Redis claim on topic:partition:offset', code: KAFKA_REDIS_CLAIM, files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE } },
+    {
+      name: 'nest RMQ noAck: false with a Redis claim on messageId, released on failure',
+      code: RMQ_REDIS_CLAIM,
+      files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE },
+    },
+    {
+      name: 'nest Kafka with a Redis claim on topic:partition:offset',
+      code: KAFKA_REDIS_CLAIM,
+      files: { 'main.ts': createMicroservice(KAFKA), 'app.module.ts': APP_MODULE },
+    },
     {
       name: 'nest RMQ default noAck (auto-ack, at-most-once): no dedup finding',
       code: RMQ_AUTO_INSERT,
@@ -753,8 +916,14 @@ ruleTester('missing-event-id-check', {
     },
     {
       name: 'nest NATS transport (no redelivery): no dedup finding',
-      code: KAFKA_INSERT.replace(/KafkaContext/g, 'NatsContext').replace("console.log('captured', context.getPartition());", "console.log('captured', context.getSubject());"),
-      files: { 'main.ts': createMicroservice(`{ transport: Transport.NATS, options: { servers: ['nats://localhost:4222'] } }`), 'app.module.ts': APP_MODULE },
+      code: KAFKA_INSERT.replace(/KafkaContext/g, 'NatsContext').replace(
+        "console.log('captured', context.getPartition());",
+        "console.log('captured', context.getSubject());",
+      ),
+      files: {
+        'main.ts': createMicroservice(`{ transport: Transport.NATS, options: { servers: ['nats://localhost:4222'] } }`),
+        'app.module.ts': APP_MODULE,
+      },
     },
     {
       name: 'nest RMQ noAck: false, the service upserts (idempotent)',
@@ -770,9 +939,13 @@ ruleTester('missing-event-id-check', {
       errors: [
         {
           line: lineOf(KAFKA_INSERT, 'async onCaptured('),
-            messageId: 'noIdentityCheck',
-            data: ['nestjs-microservices consumer of pattern \'payments.captured\'', 'Kafka deliver it again', 'context.getTopic() + context.getPartition() + context.getMessage().offset'],
-            related: 2,
+          messageId: 'noIdentityCheck',
+          data: [
+            "nestjs-microservices consumer of pattern 'payments.captured'",
+            'Kafka deliver it again',
+            'context.getTopic() + context.getPartition() + context.getMessage().offset',
+          ],
+          related: 2,
           severity: 'warning',
         },
       ],
@@ -781,10 +954,14 @@ ruleTester('missing-event-id-check', {
       name: 'nest RMQ noAck: false, the service inserts before the ack, no check',
       code: RMQ_SERVICE_THEN_ACK,
       files: { 'main.ts': MAIN_RMQ_MANUAL, 'app.module.ts': APP_MODULE, 'orders.service.ts': ORDERS_SERVICE_INSERT },
-      errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated('),
+      errors: [
+        {
+          line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated('),
           messageId: 'noIdentityCheck',
-        data: ['RabbitMQ deliver it again', 'context.getMessage().properties.messageId'],
-        related: 3 }],
+          data: ['RabbitMQ deliver it again', 'context.getMessage().properties.messageId'],
+          related: 3,
+        },
+      ],
     },
   ],
 });
@@ -797,9 +974,7 @@ ruleTester('missing-event-id-check', {
       name: 'nest, no bootstrap, the handler acks after an insert: RMQ manual-ack',
       code: RMQ_SERVICE_THEN_ACK,
       files: { 'orders.service.ts': ORDERS_SERVICE_INSERT },
-      errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated('),
-          messageId: 'noIdentityCheck'
-    }],
+      errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated('), messageId: 'noIdentityCheck' }],
     },
   ],
 });
@@ -808,7 +983,9 @@ ruleTester('missing-event-id-check', {
 
 describe('NestJS through the CLI runner', () => {
   test("the prefilter selects a bootstrap that imports only '@nestjs/core'", () => {
-    assert.ok(mentionsBroker("import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"));
+    assert.ok(
+      mentionsBroker("import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"),
+    );
     assert.ok(mentionsBroker("import { Ctx, EventPattern } from '@nestjs/microservices';\n"));
   });
 

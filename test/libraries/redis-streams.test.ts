@@ -64,7 +64,17 @@ export async function audit(): Promise<void> {
 }
 `,
     },
-    expect: [{ library: 'redis-streams', form: 'xreadgroup', ackMode: 'auto-before-handler', source: 'orders', identityExpression: 'entry[0]', ackModeAt: "'NOACK'", handlerAt: { text: 'entries.forEach((entry) => console.log(entry[0], entry[1]));' } }],
+    expect: [
+      {
+        library: 'redis-streams',
+        form: 'xreadgroup',
+        ackMode: 'auto-before-handler',
+        source: 'orders',
+        identityExpression: 'entry[0]',
+        ackModeAt: "'NOACK'",
+        handlerAt: { text: 'entries.forEach((entry) => console.log(entry[0], entry[1]));' },
+      },
+    ],
   },
   {
     name: 'xautoclaim recovery loop ([cursor, entries]) and xclaim (entries); a client from a project module',
@@ -90,8 +100,22 @@ export async function steal(ids: string[]): Promise<void> {
 `,
     },
     expect: [
-      { library: 'redis-streams', form: 'xautoclaim', ackMode: 'explicit', source: 'payments', identityExpression: 'id', handlerAt: { text: 'for (const [id, fields] of entries) {' } },
-      { library: 'redis-streams', form: 'xclaim', ackMode: 'explicit', source: 'payments', identityExpression: 'id', handlerAt: { text: 'for (const [id] of claimed)' } },
+      {
+        library: 'redis-streams',
+        form: 'xautoclaim',
+        ackMode: 'explicit',
+        source: 'payments',
+        identityExpression: 'id',
+        handlerAt: { text: 'for (const [id, fields] of entries) {' },
+      },
+      {
+        library: 'redis-streams',
+        form: 'xclaim',
+        ackMode: 'explicit',
+        source: 'payments',
+        identityExpression: 'id',
+        handlerAt: { text: 'for (const [id] of claimed)' },
+      },
     ],
   },
   {
@@ -115,7 +139,17 @@ export class ShipmentWorker {
 }
 `,
     },
-    expect: [{ library: 'redis-streams', form: 'xreadgroup', ackMode: 'explicit', source: 'shipments', handlerName: 'ShipmentWorker.tick', identityExpression: 'entry[0]', handlerAt: { text: 'for (const entry of entries) {' } }],
+    expect: [
+      {
+        library: 'redis-streams',
+        form: 'xreadgroup',
+        ackMode: 'explicit',
+        source: 'shipments',
+        handlerName: 'ShipmentWorker.tick',
+        identityExpression: 'entry[0]',
+        handlerAt: { text: 'for (const entry of entries) {' },
+      },
+    ],
   },
   {
     name: 'negative: other ioredis calls (xrange, xadd, set) and a loop over xrange entries',
@@ -135,9 +169,20 @@ export async function report(): Promise<void> {
 recognitionTests('redis-streams', cases);
 
 test('redis-streams prefilter: a file is a candidate when it mentions xreadgroup/xautoclaim, not for importing ioredis', () => {
-  assert.equal(mentionsBroker(`import Redis from 'ioredis';\nconst redis = new Redis();\nawait redis.set('a', 1);\n`), false);
-  assert.equal(mentionsBroker(`import { redis } from './lib/redis';\nawait redis.xreadgroup('GROUP', 'g', 'c', 'STREAMS', 's', '>');\n`), true);
-  assert.equal(mentionsBroker(`import { redis } from './lib/redis';\nawait redis.xautoclaim('s', 'g', 'c', 1000, '0-0');\n`), true);
+  assert.equal(
+    mentionsBroker(`import Redis from 'ioredis';\nconst redis = new Redis();\nawait redis.set('a', 1);\n`),
+    false,
+  );
+  assert.equal(
+    mentionsBroker(
+      `import { redis } from './lib/redis';\nawait redis.xreadgroup('GROUP', 'g', 'c', 'STREAMS', 's', '>');\n`,
+    ),
+    true,
+  );
+  assert.equal(
+    mentionsBroker(`import { redis } from './lib/redis';\nawait redis.xautoclaim('s', 'g', 'c', 1000, '0-0');\n`),
+    true,
+  );
 });
 
 // ---- settles and paths ------------------------------------------------------------------------
@@ -161,7 +206,10 @@ export async function consume(): Promise<void> {
     },
     check: ([consumer], { lineOf }) => {
       const ack = lineOf('await redis.xack(stream');
-      assert.deepEqual(consumer.settles.map((settle) => [settle.kind, settle.label, settle.location.line]), [['ack', 'xack()', ack]]);
+      assert.deepEqual(
+        consumer.settles.map((settle) => [settle.kind, settle.label, settle.location.line]),
+        [['ack', 'xack()', ack]],
+      );
       assert.deepEqual(pathsOf(consumer), [`E${lineOf('INSERT INTO invoices')} S${ack}:ack`, `S${ack}:ack`]);
     },
   },
@@ -181,7 +229,10 @@ export async function count(): Promise<void> {
 `,
     },
     check: ([consumer], { lineOf }) => {
-      assert.deepEqual(consumer.effects.map((effect) => [effect.description.label, effect.description.class]), [['redis incr', 'duplicate-unsafe']]);
+      assert.deepEqual(
+        consumer.effects.map((effect) => [effect.description.label, effect.description.class]),
+        [['redis incr', 'duplicate-unsafe']],
+      );
       assert.deepEqual(pathsOf(consumer), [`E${lineOf('redis.incr')} S${lineOf('redis.xack')}:ack`]);
     },
   },
@@ -233,10 +284,14 @@ export async function consume(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 12,
+      errors: [
+        {
+          line: 12,
           messageId: 'ackBeforeProcessing',
-        data: ['redis-streams consumer of stream \'orders\'', 'xack()', 'INSERT INTO invoices'],
-        related: 2 }],
+          data: ["redis-streams consumer of stream 'orders'", 'xack()', 'INSERT INTO invoices'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'redis-streams: batch xack after entries.forEach(async …)',
@@ -250,10 +305,7 @@ export async function consume(): Promise<void> {
   await redis.xack('orders', 'billing', ...entries.map(([id]) => id));
 }
 `,
-      errors: [{ line: 14,
-          messageId: 'ackBeforeProcessing',
-        data: ['xack()', 'INSERT INTO invoices']
-    }],
+      errors: [{ line: 14, messageId: 'ackBeforeProcessing', data: ['xack()', 'INSERT INTO invoices'] }],
     },
   ],
 });
@@ -304,10 +356,14 @@ export async function count(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 11,
+      errors: [
+        {
+          line: 11,
           messageId: 'noIdentityCheck',
-        data: ['redis-streams consumer of stream \'orders\'', 'redis incrby', 'XAUTOCLAIM', 'the stream entry ID'],
-        related: 2 }],
+          data: ["redis-streams consumer of stream 'orders'", 'redis incrby', 'XAUTOCLAIM', 'the stream entry ID'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'redis-streams: xautoclaim recovery loop re-posting without a check',
@@ -320,10 +376,7 @@ export async function recover(): Promise<void> {
   }
 }
 `,
-      errors: [{ line: 10,
-          messageId: 'noIdentityCheck',
-        data: 'HTTP POST'
-    }],
+      errors: [{ line: 10, messageId: 'noIdentityCheck', data: 'HTTP POST' }],
     },
   ],
 });

@@ -5,8 +5,21 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MessageConnection, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import type { CodeAction, CodeLens, Diagnostic, Hover, PublishDiagnosticsParams, TextEdit, WorkspaceEdit } from 'vscode-languageserver-protocol';
+import {
+  MessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  createMessageConnection,
+} from 'vscode-jsonrpc/node';
+import type {
+  CodeAction,
+  CodeLens,
+  Diagnostic,
+  Hover,
+  PublishDiagnosticsParams,
+  TextEdit,
+  WorkspaceEdit,
+} from 'vscode-languageserver-protocol';
 
 const SERVER = path.resolve(__dirname, '..', '..', 'dist', 'server.js');
 
@@ -20,7 +33,11 @@ export class LspClient {
   readonly connection: MessageConnection;
   private readonly process: ChildProcess;
   private readonly diagnostics = new Map<string, PublishDiagnosticsParams[]>();
-  private readonly waiters: { uri: string; predicate: (params: PublishDiagnosticsParams) => boolean; resolve: (params: PublishDiagnosticsParams) => void }[] = [];
+  private readonly waiters: {
+    uri: string;
+    predicate: (params: PublishDiagnosticsParams) => boolean;
+    resolve: (params: PublishDiagnosticsParams) => void;
+  }[] = [];
   readonly logs: string[] = [];
   readonly stderr: string[] = [];
   settings: ServerSettings = { enable: true, rules: {}, guardStrategy: 'redis' };
@@ -29,7 +46,10 @@ export class LspClient {
   constructor() {
     this.process = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.process.stderr!.on('data', (chunk) => this.stderr.push(String(chunk)));
-    this.connection = createMessageConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
+    this.connection = createMessageConnection(
+      new StreamMessageReader(this.process.stdout!),
+      new StreamMessageWriter(this.process.stdin!),
+    );
     this.connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
       this.diagnostics.set(params.uri, [...(this.diagnostics.get(params.uri) ?? []), params]);
       for (const waiter of [...this.waiters]) {
@@ -42,7 +62,9 @@ export class LspClient {
     this.connection.onNotification('window/logMessage', (params: { message: string }) => {
       this.logs.push(params.message);
     });
-    this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => this.settings));
+    this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) =>
+      params.items.map(() => this.settings),
+    );
     this.connection.onRequest('client/registerCapability', () => null);
     this.connection.listen();
   }
@@ -61,7 +83,10 @@ export class LspClient {
       processId: process.pid,
       rootUri,
       workspaceFolders: [{ uri: rootUri, name: path.basename(rootPath) }],
-      capabilities: { workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } }, textDocument: { publishDiagnostics: { relatedInformation: true } } },
+      capabilities: {
+        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
+        textDocument: { publishDiagnostics: { relatedInformation: true } },
+      },
     });
     await this.connection.sendNotification('initialized', {});
     return result;
@@ -73,22 +98,34 @@ export class LspClient {
 
   async open(filePath: string, text: string): Promise<void> {
     this.versions.set(filePath, 1);
-    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: this.uri(filePath), languageId: 'typescript', version: 1, text } });
+    await this.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: this.uri(filePath), languageId: 'typescript', version: 1, text },
+    });
   }
 
   /** Replaces the whole text (a full-document change). */
   async change(filePath: string, text: string): Promise<number> {
     const version = (this.versions.get(filePath) ?? 1) + 1;
     this.versions.set(filePath, version);
-    await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri: this.uri(filePath), version }, contentChanges: [{ text }] });
+    await this.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri: this.uri(filePath), version },
+      contentChanges: [{ text }],
+    });
     return version;
   }
 
   /** An incremental change: replace a range. */
-  async edit(filePath: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string): Promise<number> {
+  async edit(
+    filePath: string,
+    range: { start: { line: number; character: number }; end: { line: number; character: number } },
+    text: string,
+  ): Promise<number> {
     const version = (this.versions.get(filePath) ?? 1) + 1;
     this.versions.set(filePath, version);
-    await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri: this.uri(filePath), version }, contentChanges: [{ range, text }] });
+    await this.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri: this.uri(filePath), version },
+      contentChanges: [{ range, text }],
+    });
     return version;
   }
 
@@ -97,12 +134,27 @@ export class LspClient {
   }
 
   /** Waits for diagnostics of a file that satisfy the predicate (by default: for the latest version). */
-  waitForDiagnostics(filePath: string, predicate?: (params: PublishDiagnosticsParams) => boolean, timeoutMs = 20000): Promise<PublishDiagnosticsParams> {
+  waitForDiagnostics(
+    filePath: string,
+    predicate?: (params: PublishDiagnosticsParams) => boolean,
+    timeoutMs = 20000,
+  ): Promise<PublishDiagnosticsParams> {
     const uri = this.uri(filePath);
     // By default: diagnostics for the version the file has when they arrive.
-    const test = predicate ?? ((params: PublishDiagnosticsParams) => params.version === undefined || params.version === this.versions.get(filePath));
+    const test =
+      predicate ??
+      ((params: PublishDiagnosticsParams) =>
+        params.version === undefined || params.version === this.versions.get(filePath));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${filePath} within ${timeoutMs} ms; logs:\n${this.logs.join('\n')}\n${this.stderr.join('')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching diagnostics for ${filePath} within ${timeoutMs} ms; logs:\n${this.logs.join('\n')}\n${this.stderr.join('')}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({
         uri,
         predicate: test,
@@ -128,7 +180,10 @@ export class LspClient {
   }
 
   hover(filePath: string, line: number, character: number): Promise<Hover | null> {
-    return this.connection.sendRequest('textDocument/hover', { textDocument: { uri: this.uri(filePath) }, position: { line, character } });
+    return this.connection.sendRequest('textDocument/hover', {
+      textDocument: { uri: this.uri(filePath) },
+      position: { line, character },
+    });
   }
 
   codeLens(filePath: string): Promise<CodeLens[]> {
@@ -141,7 +196,10 @@ export class LspClient {
 
   async shutdown(): Promise<void> {
     try {
-      await Promise.race([this.connection.sendRequest('shutdown'), new Promise((resolve) => setTimeout(resolve, 2000))]);
+      await Promise.race([
+        this.connection.sendRequest('shutdown'),
+        new Promise((resolve) => setTimeout(resolve, 2000)),
+      ]);
       await this.connection.sendNotification('exit');
     } catch {
       /* the process may already be gone */
@@ -155,9 +213,11 @@ export class LspClient {
 export function applyWorkspaceEdit(text: string, edit: WorkspaceEdit, uri: string): string {
   const edits: TextEdit[] = edit.changes?.[uri] ?? [];
   const lines = text.split('\n');
-  const offsetOf = (position: { line: number; character: number }) => lines.slice(0, position.line).reduce((sum, line) => sum + line.length + 1, 0) + position.character;
+  const offsetOf = (position: { line: number; character: number }) =>
+    lines.slice(0, position.line).reduce((sum, line) => sum + line.length + 1, 0) + position.character;
   const sorted = [...edits].sort((a, b) => offsetOf(b.range.start) - offsetOf(a.range.start));
   let result = text;
-  for (const change of sorted) result = result.slice(0, offsetOf(change.range.start)) + change.newText + result.slice(offsetOf(change.range.end));
+  for (const change of sorted)
+    result = result.slice(0, offsetOf(change.range.start)) + change.newText + result.slice(offsetOf(change.range.end));
   return result;
 }

@@ -60,7 +60,11 @@ describe('language server over stdio', () => {
     assert.match(value, /Stripe charges\.create/);
     // One line: the effective semantics and the worst outcome of a crash, from the crash timeline.
     assert.ok(
-      value.split('\n').includes('effective: **at-least-once** · worst crash: **duplicate** (Stripe charges.create and prisma.invoice.create run twice)'),
+      value
+        .split('\n')
+        .includes(
+          'effective: **at-least-once** · worst crash: **duplicate** (Stripe charges.create and prisma.invoice.create run twice)',
+        ),
       `hover has the crash line:\n${value}`,
     );
   });
@@ -68,12 +72,17 @@ describe('language server over stdio', () => {
   test('code lens above the consumer summarises it', async () => {
     const lenses = await client.codeLens(ORDER_PLACED);
     assert.equal(lenses.length, 1);
-    assert.equal(lenses[0].command!.title, 'kafkajs · orders.placed · at-least-once · 2 unsafe effects, no dedup check · Explain');
+    assert.equal(
+      lenses[0].command!.title,
+      'kafkajs · orders.placed · at-least-once · 2 unsafe effects, no dedup check · Explain',
+    );
     assert.equal(lenses[0].command!.command, 'deliveryLint.explainConsumer');
   });
 
   test('the consumer-report request returns the consumers of a document', async () => {
-    const reports = await client.request<{ registration: { library: string; source: string }; effects: unknown[]; paths?: unknown }[]>('deliveryLint/consumerReports', { uri: client.uri(ORDER_PLACED) });
+    const reports = await client.request<
+      { registration: { library: string; source: string }; effects: unknown[]; paths?: unknown }[]
+    >('deliveryLint/consumerReports', { uri: client.uri(ORDER_PLACED) });
     assert.equal(reports.length, 1);
     assert.equal(reports[0].registration.library, 'kafkajs');
     assert.equal(reports[0].registration.source, 'orders.placed');
@@ -83,10 +92,16 @@ describe('language server over stdio', () => {
 
   test('the preferred quick-fix inserts a Redis guard and the diagnostic goes away', async () => {
     const [missing] = byRule(client.latestDiagnostics(ORDER_PLACED), 'missing-event-id-check');
-    const actions = (await client.codeActions(ORDER_PLACED, missing));
+    const actions = await client.codeActions(ORDER_PLACED, missing);
     const titles = actions.map((action) => action.title);
-    assert.ok(titles.some((title) => title.startsWith('Add a Redis dedup guard')), titles.join('\n'));
-    assert.ok(titles.some((title) => title.startsWith('Suppress missing-event-id-check')), 'suppression offered');
+    assert.ok(
+      titles.some((title) => title.startsWith('Add a Redis dedup guard')),
+      titles.join('\n'),
+    );
+    assert.ok(
+      titles.some((title) => title.startsWith('Suppress missing-event-id-check')),
+      'suppression offered',
+    );
     const preferred = actions.find((action) => action.isPreferred)!;
     assert.match(preferred.title, /Redis/);
     const fixed = applyWorkspaceEdit(fs.readFileSync(ORDER_PLACED, 'utf8'), preferred.edit!, client.uri(ORDER_PLACED));
@@ -109,7 +124,10 @@ describe('language server over stdio', () => {
     const text = applyWorkspaceEdit(fs.readFileSync(ORDER_PLACED, 'utf8'), suppress.edit!, client.uri(ORDER_PLACED));
     assert.match(text, /\/\/ delivery-lint-disable-next-line missing-event-id-check -- reason: /);
     const republished = client.waitForDiagnostics(ORDER_PLACED);
-    await client.change(ORDER_PLACED, text.replace('-- reason: ', '-- reason: replayed from an outbox with its own dedup'));
+    await client.change(
+      ORDER_PLACED,
+      text.replace('-- reason: ', '-- reason: replayed from an outbox with its own dedup'),
+    );
     assert.deepEqual((await republished).diagnostics, []);
     const restored = client.waitForDiagnostics(ORDER_PLACED);
     await client.change(ORDER_PLACED, fs.readFileSync(ORDER_PLACED, 'utf8'));
@@ -140,15 +158,23 @@ describe('language server over stdio', () => {
   test('an edit to a helper file updates the consumer that reaches it', async () => {
     const billing = fs.readFileSync(BILLING, 'utf8');
     await client.open(BILLING, billing);
-    const keyed = billing.replace(/stripe\.charges\.create\(\{([\s\S]*?)\}\)/, (_match, body: string) => `stripe.charges.create({${body}}, { idempotencyKey: \`charge-\${order.orderId}\` })`);
+    const keyed = billing.replace(
+      /stripe\.charges\.create\(\{([\s\S]*?)\}\)/,
+      (_match, body: string) => `stripe.charges.create({${body}}, { idempotencyKey: \`charge-\${order.orderId}\` })`,
+    );
     assert.notEqual(keyed, billing, 'the fixture has the Stripe call');
-    const republished = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.length > 0 && params.diagnostics.every((d) => !/Stripe/.test(messageText(d))));
+    const republished = client.waitForDiagnostics(
+      ORDER_PLACED,
+      (params) => params.diagnostics.length > 0 && params.diagnostics.every((d) => !/Stripe/.test(messageText(d))),
+    );
     await client.change(BILLING, keyed);
     const { diagnostics } = await republished;
     const [missing] = byRule(diagnostics, 'missing-event-id-check');
     assert.ok(missing, 'the invoice insert is still unprotected');
     assert.doesNotMatch(messageText(missing), /Stripe/);
-    const restored = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.some((d) => /Stripe/.test(messageText(d))));
+    const restored = client.waitForDiagnostics(ORDER_PLACED, (params) =>
+      params.diagnostics.some((d) => /Stripe/.test(messageText(d))),
+    );
     await client.change(BILLING, billing);
     await restored;
     await client.close(BILLING);
@@ -169,7 +195,10 @@ describe('language server over stdio', () => {
 
   test('garbage text is analysed without a crash', async () => {
     const published = client.waitForDiagnostics(ORDER_PLACED);
-    await client.change(ORDER_PLACED, "import { Kafka } from 'kafkajs';\nconsumer.run({ eachMessage: async ({ message }) => { await fetch(`x`, { method: 'POST' ");
+    await client.change(
+      ORDER_PLACED,
+      "import { Kafka } from 'kafkajs';\nconsumer.run({ eachMessage: async ({ message }) => { await fetch(`x`, { method: 'POST' ",
+    );
     await published;
     assert.equal(client.exited, false);
     const restored = client.waitForDiagnostics(ORDER_PLACED);
@@ -187,7 +216,11 @@ describe('language server over stdio', () => {
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     const [missing] = (await republished).diagnostics;
     const actions = await client.codeActions(ORDER_PLACED, missing);
-    assert.match(actions.find((action) => action.isPreferred)!.title, /inbox-table/, 'guardStrategy sql makes the SQL fix preferred');
+    assert.match(
+      actions.find((action) => action.isPreferred)!.title,
+      /inbox-table/,
+      'guardStrategy sql makes the SQL fix preferred',
+    );
     client.settings = { enable: false };
     republished = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.length === 0);
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });

@@ -22,7 +22,15 @@ const WAIT_MS = 20_000;
 const RUN_LIMIT_MS = 60_000;
 
 const TSCONFIG = {
-  compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, esModuleInterop: true, skipLibCheck: true, noEmit: true },
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'node16',
+    moduleResolution: 'node16',
+    strict: true,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    noEmit: true,
+  },
   include: ['src'],
 };
 
@@ -75,7 +83,10 @@ interface NvimDiagnostic {
   code?: string;
   source?: string;
   message: string;
-  lsp?: { codeDescription?: { href: string }; relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[] };
+  lsp?: {
+    codeDescription?: { href: string };
+    relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[];
+  };
 }
 
 interface CheckResult {
@@ -112,7 +123,11 @@ function requireNvim(): void {
 /** Lua's JSON encoder writes an empty list as `{}`. */
 function list<T>(value: T[] | Record<string, never> | undefined): T[] {
   if (value === undefined) return [];
-  return Array.isArray(value) ? value : Object.keys(value).length === 0 ? [] : assert.fail(`not a list: ${JSON.stringify(value)}`);
+  return Array.isArray(value)
+    ? value
+    : Object.keys(value).length === 0
+      ? []
+      : assert.fail(`not a list: ${JSON.stringify(value)}`);
 }
 
 function position(text: string, needle: string): { line: number; col: number } {
@@ -154,15 +169,45 @@ describe('Neovim 0.7 built-in LSP client (nvim --headless)', () => {
   /** Runs check.lua on one file of the workspace in a fresh nvim with its own HOME and XDG dirs. */
   async function runNvim(relativeFile: string, extraEnv: Record<string, string> = {}): Promise<Run> {
     const home = path.join(temp, `home-${++runs}`);
-    const dirs = { HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data'), XDG_STATE_HOME: path.join(home, 'state'), XDG_CACHE_HOME: path.join(home, 'cache') };
+    const dirs = {
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, 'config'),
+      XDG_DATA_HOME: path.join(home, 'data'),
+      XDG_STATE_HOME: path.join(home, 'state'),
+      XDG_CACHE_HOME: path.join(home, 'cache'),
+    };
     for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
     const out = path.join(home, 'result.json');
-    const env: NodeJS.ProcessEnv = { ...process.env, ...dirs, NVIM_LOG_FILE: path.join(home, 'nvim.log'), DL_NODE: process.execPath, DL_SERVER: SERVER, DL_ROOT: workspace, DL_OUT: out, DL_TIMEOUT_MS: String(WAIT_MS), ...extraEnv };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...dirs,
+      NVIM_LOG_FILE: path.join(home, 'nvim.log'),
+      DL_NODE: process.execPath,
+      DL_SERVER: SERVER,
+      DL_ROOT: workspace,
+      DL_OUT: out,
+      DL_TIMEOUT_MS: String(WAIT_MS),
+      ...extraEnv,
+    };
     // Not inside another Neovim's terminal, and no user init.
     for (const name of ['NVIM', 'NVIM_LISTEN_ADDRESS', 'VIMINIT', 'MYVIMRC', 'NVIM_APPNAME']) delete env[name];
 
     const started = Date.now();
-    const child = spawn('nvim', ['--headless', '-u', 'NONE', '-i', 'NONE', '-n', '-c', `luafile ${CHECK_LUA.replace(/[\\ ]/g, '\\$&')}`, relativeFile], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'nvim',
+      [
+        '--headless',
+        '-u',
+        'NONE',
+        '-i',
+        'NONE',
+        '-n',
+        '-c',
+        `luafile ${CHECK_LUA.replace(/[\\ ]/g, '\\$&')}`,
+        relativeFile,
+      ],
+      { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -201,7 +246,10 @@ describe('Neovim 0.7 built-in LSP client (nvim --headless)', () => {
   test('Neovim is installed', () => {
     requireNvim();
     assert.ok(nvimVersion);
-    assert.ok(/^0\.([7-9]|\d{2,})\.|^[1-9]/.test(nvimVersion), `Neovim ${nvimVersion} has vim.lsp.start_client and vim.diagnostic (0.7 or newer)`);
+    assert.ok(
+      /^0\.([7-9]|\d{2,})\.|^[1-9]/.test(nvimVersion),
+      `Neovim ${nvimVersion} has vim.lsp.start_client and vim.diagnostic (0.7 or newer)`,
+    );
   });
 
   test('kafkajs consumer charging Stripe without a dedup check: missing-event-id-check warning', async () => {
@@ -210,19 +258,29 @@ describe('Neovim 0.7 built-in LSP client (nvim --headless)', () => {
     const result = succeeded(run);
     assert.equal(result.file, fs.realpathSync(path.join(workspace, 'src', 'charge.consumer.ts')));
     const diagnostics = list(result.diagnostics);
-    assert.deepEqual(diagnostics.map((d) => d.code), ['missing-event-id-check'], explain(run));
+    assert.deepEqual(
+      diagnostics.map((d) => d.code),
+      ['missing-event-id-check'],
+      explain(run),
+    );
     const [finding] = diagnostics;
     const head = position(KAFKA_CONSUMER, 'async ({ message })');
     assert.equal(finding.severity_name, 'WARN');
     assert.equal(finding.severity, 2);
     assert.equal(finding.source, 'delivery-lint');
     assert.deepEqual({ line: finding.lnum, col: finding.col }, head, 'reported on the handler head');
-    assert.match(finding.message, /^kafkajs consumer of topic 'orders\.placed' has no check on the message identity before Stripe charges\.create\./);
+    assert.match(
+      finding.message,
+      /^kafkajs consumer of topic 'orders\.placed' has no check on the message identity before Stripe charges\.create\./,
+    );
     assert.match(finding.message, /charges the customer a second time/);
     assert.match(finding.lsp?.codeDescription?.href ?? '', /docs\/rules\/missing-event-id-check\.md$/);
     const charge = position(KAFKA_CONSUMER, 'stripe.charges.create');
     assert.ok(
-      finding.lsp?.relatedInformation?.some((related) => related.location.range.start.line === charge.line && /Stripe charges\.create/.test(related.message)),
+      finding.lsp?.relatedInformation?.some(
+        (related) =>
+          related.location.range.start.line === charge.line && /Stripe charges\.create/.test(related.message),
+      ),
       `related location on the charge: ${JSON.stringify(finding.lsp?.relatedInformation)}`,
     );
   });
@@ -237,26 +295,42 @@ describe('Neovim 0.7 built-in LSP client (nvim --headless)', () => {
     const run = await runNvim('src/mail.consumer.ts', { DL_EDIT: JSON.stringify(edit) });
     const result = succeeded(run);
     const diagnostics = list(result.diagnostics);
-    assert.deepEqual(diagnostics.map((d) => d.code), ['ack-before-process'], explain(run));
+    assert.deepEqual(
+      diagnostics.map((d) => d.code),
+      ['ack-before-process'],
+      explain(run),
+    );
     const [finding] = diagnostics;
     assert.equal(finding.severity_name, 'ERROR');
     assert.equal(finding.severity, 1);
     assert.equal(finding.source, 'delivery-lint');
     assert.deepEqual({ line: finding.lnum, col: finding.col }, ack, 'reported on the ack');
     assert.equal(finding.end_col - finding.col, 'channel.ack(msg)'.length);
-    assert.match(finding.message, /^amqplib consumer of queue 'invoices': channel\.ack\(\) settles the message before sendMail \(email\) has completed\./);
+    assert.match(
+      finding.message,
+      /^amqplib consumer of queue 'invoices': channel\.ack\(\) settles the message before sendMail \(email\) has completed\./,
+    );
     assert.match(finding.lsp?.codeDescription?.href ?? '', /docs\/rules\/ack-before-process\.md$/);
 
     assert.ok(typeof result.edit_version === 'number' && result.edit_version > 0, explain(run));
-    assert.ok(list(result.publishes).some((publish) => publish.version === result.edit_version), explain(run));
+    assert.ok(
+      list(result.publishes).some((publish) => publish.version === result.edit_version),
+      explain(run),
+    );
     // Acked after sendMail, the message is redelivered on failure, so the email needs a dedup
     // check: the server saw the edited text when the finding moves to the handler head and its
     // related location to sendMail's new line.
     const afterEdit = list(result.after_edit);
-    assert.deepEqual(afterEdit.map((d) => d.code), ['missing-event-id-check'], `after the edit:\n${explain(run)}`);
+    assert.deepEqual(
+      afterEdit.map((d) => d.code),
+      ['missing-event-id-check'],
+      `after the edit:\n${explain(run)}`,
+    );
     assert.deepEqual({ line: afterEdit[0].lnum, col: afterEdit[0].col }, position(AMQP_CONSUMER, 'async (msg)'));
     assert.ok(
-      afterEdit[0].lsp?.relatedInformation?.some((related) => related.location.range.start.line === ack.line && /sendMail/.test(related.message)),
+      afterEdit[0].lsp?.relatedInformation?.some(
+        (related) => related.location.range.start.line === ack.line && /sendMail/.test(related.message),
+      ),
       `related location on sendMail, now on line ${ack.line + 1}: ${JSON.stringify(afterEdit[0].lsp?.relatedInformation)}`,
     );
   });

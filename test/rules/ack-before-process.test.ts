@@ -1161,10 +1161,15 @@ export async function startBilling(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 14,
+      errors: [
+        {
+          line: 14,
           messageId: 'ackBeforeProcessing',
-        data: ['kafkajs consumer of topic \'orders.placed\'', 'commitOffsets()', 'INSERT INTO invoices'],
-        related: 1, severity: 'error' }],
+          data: ["kafkajs consumer of topic 'orders.placed'", 'commitOffsets()', 'INSERT INTO invoices'],
+          related: 1,
+          severity: 'error',
+        },
+      ],
     },
     {
       name: 'kafkajs eachMessage (autoCommit) drops producer.send with void',
@@ -1196,9 +1201,13 @@ export async function startRouter(): Promise<void> {
       errors: [
         {
           line: 16,
-            messageId: 'unawaitedAtReturn',
-            data: ['kafkajs consumer of topic \'orders.placed\'', 'Kafka producer.send → fulfilment.requested', 'the offset is committed'],
-            related: 1,
+          messageId: 'unawaitedAtReturn',
+          data: [
+            "kafkajs consumer of topic 'orders.placed'",
+            'Kafka producer.send → fulfilment.requested',
+            'the offset is committed',
+          ],
+          related: 1,
           severity: 'error',
         },
       ],
@@ -1242,9 +1251,13 @@ export async function startWarehouseBridge(): Promise<void> {
       errors: [
         {
           line: 14,
-            messageId: 'unawaitedAtReturn',
-            data: ['kafkajs consumer of topic \'orders.placed\'', 'HTTP POST https://wms.internal.example.com/api/picklists', 'notifyWarehouse()'],
-            related: 2,
+          messageId: 'unawaitedAtReturn',
+          data: [
+            "kafkajs consumer of topic 'orders.placed'",
+            'HTTP POST https://wms.internal.example.com/api/picklists',
+            'notifyWarehouse()',
+          ],
+          related: 2,
         },
       ],
     },
@@ -1272,10 +1285,13 @@ export async function startStockReserver(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 16,
+      errors: [
+        {
+          line: 16,
           messageId: 'unawaitedAtReturn',
-        data: ['kafkajs consumer of topic \'orders.placed\'', 'UPDATE stock (relative)', 'the offset is committed']
-    }],
+          data: ["kafkajs consumer of topic 'orders.placed'", 'UPDATE stock (relative)', 'the offset is committed'],
+        },
+      ],
     },
     {
       name: 'kafkajs eachBatch resolves the offset before crediting the ledger (service in another file)',
@@ -1326,9 +1342,15 @@ export async function startLedger(): Promise<void> {
       errors: [
         {
           line: 20,
-            messageId: 'ackBeforeProcessing',
-            data: ['kafkajs consumer of topic \'payments.settled\'', 'resolveOffset()', 'UPDATE accounts (relative)', 'INSERT INTO ledger_entries', 'LedgerService.credit()'],
-            // each effect, plus the handler's call into LedgerService.credit() (listed once)
+          messageId: 'ackBeforeProcessing',
+          data: [
+            "kafkajs consumer of topic 'payments.settled'",
+            'resolveOffset()',
+            'UPDATE accounts (relative)',
+            'INSERT INTO ledger_entries',
+            'LedgerService.credit()',
+          ],
+          // each effect, plus the handler's call into LedgerService.credit() (listed once)
           related: 3,
         },
       ],
@@ -1356,10 +1378,14 @@ export async function startIndexer(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 12,
+      errors: [
+        {
+          line: 12,
           messageId: 'unawaitedBeforeAck',
-        data: ['kafkajs consumer of topic \'catalog.products\'', 'HTTP PUT', 'indexProduct()', 'resolveOffset()'],
-        related: 3 }],
+          data: ["kafkajs consumer of topic 'catalog.products'", 'HTTP PUT', 'indexProduct()', 'resolveOffset()'],
+          related: 3,
+        },
+      ],
     },
     {
       name: 'kafkajs handler imported from another file drops the tracking email',
@@ -1415,9 +1441,14 @@ export async function startShipmentNotifications(): Promise<void> {
         {
           file: 'handlers/shipments.ts',
           line: 17,
-            messageId: 'unawaitedAtReturn',
-            data: ['kafkajs consumer of topic \'shipments.dispatched\'', 'sendMail (email)', 'CustomerMailer.sendTrackingEmail()', 'the offset is committed'],
-            related: 2,
+          messageId: 'unawaitedAtReturn',
+          data: [
+            "kafkajs consumer of topic 'shipments.dispatched'",
+            'sendMail (email)',
+            'CustomerMailer.sendTrackingEmail()',
+            'the offset is committed',
+          ],
+          related: 2,
         },
       ],
     },
@@ -1475,9 +1506,14 @@ export class InvoiceConsumer {
       errors: [
         {
           line: 20,
-            messageId: 'ackBeforeProcessing',
-            data: ['kafkajs consumer of topic \'orders.placed\'', 'commitOffsets()', 'Stripe paymentIntents.create', 'BillingService.chargeOrder()'],
-            related: 2,
+          messageId: 'ackBeforeProcessing',
+          data: [
+            "kafkajs consumer of topic 'orders.placed'",
+            'commitOffsets()',
+            'Stripe paymentIntents.create',
+            'BillingService.chargeOrder()',
+          ],
+          related: 2,
         },
       ],
     },
@@ -1510,10 +1546,13 @@ export async function startAudit(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 20,
+      errors: [
+        {
+          line: 20,
           messageId: 'unawaitedAtReturn',
-        data: ['kafkajs consumer of topic \'users.signed-up\'', 'INSERT INTO audit_log']
-    }],
+          data: ["kafkajs consumer of topic 'users.signed-up'", 'INSERT INTO audit_log'],
+        },
+      ],
     },
     {
       name: 'kafkajs autoCommit:false starts producer.send without await, then commits',
@@ -1542,10 +1581,18 @@ export async function startFanout(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 15,
+      errors: [
+        {
+          line: 15,
           messageId: 'unawaitedBeforeAck',
-        data: ['kafkajs consumer of topic \'orders.placed\'', 'Kafka producer.send → customers.activity', 'commitOffsets()'],
-        related: 2 }],
+          data: [
+            "kafkajs consumer of topic 'orders.placed'",
+            'Kafka producer.send → customers.activity',
+            'commitOffsets()',
+          ],
+          related: 2,
+        },
+      ],
     },
 
     {
@@ -1574,10 +1621,13 @@ export async function startReservations(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 17,
+      errors: [
+        {
+          line: 17,
           messageId: 'unawaitedAtReturn',
-        data: ['kafkajs consumer of topic \'orders.placed\'', 'INSERT INTO reservations', 'the offset is committed']
-    }],
+          data: ["kafkajs consumer of topic 'orders.placed'", 'INSERT INTO reservations', 'the offset is committed'],
+        },
+      ],
     },
     {
       name: 'kafkajs autoCommit:false commits before an idempotent DELETE (idempotent writes are processing too)',
@@ -1604,10 +1654,13 @@ export async function startCartCleanup(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 18,
+      errors: [
+        {
+          line: 18,
           messageId: 'ackBeforeProcessing',
-        data: ['kafkajs consumer of topic \'carts.checked-out\'', 'commitOffsets()', 'DELETE FROM cart_items']
-    }],
+          data: ["kafkajs consumer of topic 'carts.checked-out'", 'commitOffsets()', 'DELETE FROM cart_items'],
+        },
+      ],
     },
 
     {
@@ -1646,10 +1699,18 @@ export async function startCrm(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 14,
+      errors: [
+        {
+          line: 14,
           messageId: 'unawaitedAtReturn',
-        data: ['kafkajs consumer of topic \'customers.updated\'', 'INSERT INTO customers … ON CONFLICT', 'CustomerProjector.apply()', 'the offset is committed']
-    }],
+          data: [
+            "kafkajs consumer of topic 'customers.updated'",
+            'INSERT INTO customers … ON CONFLICT',
+            'CustomerProjector.apply()',
+            'the offset is committed',
+          ],
+        },
+      ],
     },
 
     // ---- amqplib ----------------------------------------------------------------------------
@@ -1668,10 +1729,15 @@ export async function start() {
   });
 }
 `,
-      errors: [{ line: 9,
+      errors: [
+        {
+          line: 9,
           messageId: 'ackBeforeProcessing',
-        data: ['amqplib consumer of queue \'orders\'', 'INSERT INTO orders'],
-        related: 1, severity: 'error' }],
+          data: ["amqplib consumer of queue 'orders'", 'INSERT INTO orders'],
+          related: 1,
+          severity: 'error',
+        },
+      ],
     },
     {
       name: 'amqplib acks, then starts sendMail with void',
@@ -1702,10 +1768,14 @@ export async function startWelcomeMailer(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 18,
+      errors: [
+        {
+          line: 18,
           messageId: 'ackBeforeProcessing',
-        data: ['amqplib consumer of queue \'users.welcome-email\'', 'channel.ack()', 'sendMail (email)'],
-        related: 1 }],
+          data: ["amqplib consumer of queue 'users.welcome-email'", 'channel.ack()', 'sendMail (email)'],
+          related: 1,
+        },
+      ],
     },
     {
       name: 'amqplib drops a webhook call with void (service in another file), then acks',
@@ -1751,9 +1821,14 @@ export async function startScanner(): Promise<void> {
       errors: [
         {
           line: 13,
-            messageId: 'unawaitedBeforeAck',
-            data: ['amqplib consumer of queue \'depot.scans\'', 'HTTP POST', 'TrackingWebhook.shipmentInTransit()', 'channel.ack()'],
-            related: 3,
+          messageId: 'unawaitedBeforeAck',
+          data: [
+            "amqplib consumer of queue 'depot.scans'",
+            'HTTP POST',
+            'TrackingWebhook.shipmentInTransit()',
+            'channel.ack()',
+          ],
+          related: 3,
         },
       ],
     },
@@ -1791,10 +1866,19 @@ export async function startAccountAudit(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 16,
+      errors: [
+        {
+          line: 16,
           messageId: 'unawaitedBeforeAck',
-        data: ['amqplib consumer of queue \'accounts.changes\'', 'INSERT INTO audit_entries', 'recordAuditEntry()', 'channel.ack()'],
-        related: 3 }],
+          data: [
+            "amqplib consumer of queue 'accounts.changes'",
+            'INSERT INTO audit_entries',
+            'recordAuditEntry()',
+            'channel.ack()',
+          ],
+          related: 3,
+        },
+      ],
     },
     {
       name: 'amqplib class worker (bind) acks, then awaits this.fulfilment.ship()',
@@ -1846,10 +1930,14 @@ export class FulfilmentWorker {
   }
 }
 `,
-      errors: [{ line: 24,
+      errors: [
+        {
+          line: 24,
           messageId: 'ackBeforeProcessing',
-        data: ['amqplib consumer of queue \'orders.fulfil\'', 'channel.ack()', 'HTTP POST', 'FulfilmentClient.ship()'],
-        related: 2 }],
+          data: ["amqplib consumer of queue 'orders.fulfil'", 'channel.ack()', 'HTTP POST', 'FulfilmentClient.ship()'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'amqp-connection-manager setup acks before the relative rating update',
@@ -1882,10 +1970,14 @@ export const reviewsChannel = connection.createChannel({
   },
 });
 `,
-      errors: [{ line: 20,
+      errors: [
+        {
+          line: 20,
           messageId: 'ackBeforeProcessing',
-        data: ['amqplib consumer of queue \'catalog.reviews\'', 'channel.ack()', 'UPDATE products (relative)'],
-        related: 1 }],
+          data: ["amqplib consumer of queue 'catalog.reviews'", 'channel.ack()', 'UPDATE products (relative)'],
+          related: 1,
+        },
+      ],
     },
     {
       name: 'amqplib decrements stock in lines.forEach(async ...) and acks before it finishes',
@@ -1910,10 +2002,14 @@ export async function startStockDecrement(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 15,
+      errors: [
+        {
+          line: 15,
           messageId: 'unawaitedBeforeAck',
-        data: ['amqplib consumer of queue \'stock.decrement\'', 'UPDATE stock (relative)', 'channel.ack()'],
-        related: 2 }],
+          data: ["amqplib consumer of queue 'stock.decrement'", 'UPDATE stock (relative)', 'channel.ack()'],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'amqplib fires a CRM webhook with .then() and acks without waiting',
@@ -1941,10 +2037,18 @@ export async function startCrmSync(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 18,
+      errors: [
+        {
+          line: 18,
           messageId: 'unawaitedBeforeAck',
-        data: ['amqplib consumer of queue \'billing.invoice-paid\'', 'HTTP POST https://crm.example.com/hooks/invoice-paid', 'channel.ack()'],
-        related: 2 }],
+          data: [
+            "amqplib consumer of queue 'billing.invoice-paid'",
+            'HTTP POST https://crm.example.com/hooks/invoice-paid',
+            'channel.ack()',
+          ],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'amqplib acks through a helper in another file before the insert',
@@ -1985,10 +2089,14 @@ export async function startRefunds(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 19,
+      errors: [
+        {
+          line: 19,
           messageId: 'ackBeforeProcessing',
-        data: ['amqplib consumer of queue \'payments.refund-approved\'', 'channel.ack()', 'INSERT INTO refunds'],
-        related: 1 }],
+          data: ["amqplib consumer of queue 'payments.refund-approved'", 'channel.ack()', 'INSERT INTO refunds'],
+          related: 1,
+        },
+      ],
     },
     {
       name: 'amqplib acks low-priority messages up front, then does the insert on that path too',
@@ -2017,10 +2125,14 @@ export async function startTickets(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 19,
+      errors: [
+        {
+          line: 19,
           messageId: 'ackBeforeProcessing',
-        data: ['amqplib consumer of queue \'support.tickets\'', 'channel.ack()', 'INSERT INTO tickets'],
-        related: 1 }],
+          data: ["amqplib consumer of queue 'support.tickets'", 'channel.ack()', 'INSERT INTO tickets'],
+          related: 1,
+        },
+      ],
     },
 
     {
@@ -2051,10 +2163,13 @@ export async function startBookings(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 22,
+      errors: [
+        {
+          line: 22,
           messageId: 'ackBeforeProcessing',
-        data: ['amqplib consumer of queue \'bookings.confirmed\'', 'channel.ack()', 'sendMail (email)']
-    }],
+          data: ["amqplib consumer of queue 'bookings.confirmed'", 'channel.ack()', 'sendMail (email)'],
+        },
+      ],
     },
     {
       name: 'amqplib calls a local async closure without await, then acks (queue name from a const)',
@@ -2083,10 +2198,18 @@ export async function startLoyalty(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 21,
+      errors: [
+        {
+          line: 21,
           messageId: 'unawaitedBeforeAck',
-        data: ['amqplib consumer of queue \'loyalty.points-earned\'', 'UPDATE members (relative)', 'addPoints()', 'channel.ack()']
-    }],
+          data: [
+            "amqplib consumer of queue 'loyalty.points-earned'",
+            'UPDATE members (relative)',
+            'addPoints()',
+            'channel.ack()',
+          ],
+        },
+      ],
     },
 
     {
@@ -2121,10 +2244,18 @@ export async function startContactSync(): Promise<void> {
   });
 }
 `,
-      errors: [{ line: 18,
+      errors: [
+        {
+          line: 18,
           messageId: 'unawaitedBeforeAck',
-        data: ['amqplib consumer of queue \'crm.contacts\'', 'HTTP POST https://crm.internal.example.com/contacts', 'syncContact()', 'channel.ack()']
-    }],
+          data: [
+            "amqplib consumer of queue 'crm.contacts'",
+            'HTTP POST https://crm.internal.example.com/contacts',
+            'syncContact()',
+            'channel.ack()',
+          ],
+        },
+      ],
     },
     {
       name: 'amqplib named function handler (module-level channel) acks, then awaits the Stripe charge',
@@ -2154,10 +2285,13 @@ export async function startRenewals(): Promise<void> {
   await channel.consume('billing.renewals', onRenewal);
 }
 `,
-      errors: [{ line: 16,
+      errors: [
+        {
+          line: 16,
           messageId: 'ackBeforeProcessing',
-        data: ['amqplib consumer of queue \'billing.renewals\'', 'channel.ack()', 'Stripe charges.create']
-    }],
+          data: ["amqplib consumer of queue 'billing.renewals'", 'channel.ack()', 'Stripe charges.create'],
+        },
+      ],
     },
 
     // ---- sqs-consumer -----------------------------------------------------------------------
@@ -2188,10 +2322,19 @@ export const dunningConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 17,
+      errors: [
+        {
+          line: 17,
           messageId: 'unawaitedAtReturn',
-        data: ['sqs-consumer consumer of queue \'payment-failed\'', 'sendMail (email)', 'sqs-consumer deletes the message'],
-        related: 1, severity: 'error' }],
+          data: [
+            "sqs-consumer consumer of queue 'payment-failed'",
+            'sendMail (email)',
+            'sqs-consumer deletes the message',
+          ],
+          related: 1,
+          severity: 'error',
+        },
+      ],
     },
     {
       name: 'sqs-consumer class worker (new Consumer, bind) drops this.ledger.credit()',
@@ -2248,10 +2391,19 @@ export class TopUpWorker {
   }
 }
 `,
-      errors: [{ line: 24,
+      errors: [
+        {
+          line: 24,
           messageId: 'unawaitedAtReturn',
-        data: ['sqs-consumer consumer of queue \'wallet-topups\'', 'UPDATE wallets (relative)', 'WalletLedger.credit()', 'sqs-consumer deletes the message'],
-        related: 2 }],
+          data: [
+            "sqs-consumer consumer of queue 'wallet-topups'",
+            'UPDATE wallets (relative)',
+            'WalletLedger.credit()',
+            'sqs-consumer deletes the message',
+          ],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'sqs-consumer handleMessageBatch counts clicks in messages.forEach(async ...)',
@@ -2273,10 +2425,13 @@ export const clickConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 13,
+      errors: [
+        {
+          line: 13,
           messageId: 'unawaitedAtReturn',
-        data: ['sqs-consumer consumer of queue \'ad-clicks\'', 'redis hincrby', 'sqs-consumer deletes the message']
-    }],
+          data: ["sqs-consumer consumer of queue 'ad-clicks'", 'redis hincrby', 'sqs-consumer deletes the message'],
+        },
+      ],
     },
     {
       name: 'sqs-consumer schedules a reminder insert in a setTimeout callback and returns',
@@ -2303,10 +2458,17 @@ export const cartConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 18,
+      errors: [
+        {
+          line: 18,
           messageId: 'unawaitedAtReturn',
-        data: ['sqs-consumer consumer of queue \'cart-abandoned\'', 'INSERT INTO reminders', 'sqs-consumer deletes the message']
-    }],
+          data: [
+            "sqs-consumer consumer of queue 'cart-abandoned'",
+            'INSERT INTO reminders',
+            'sqs-consumer deletes the message',
+          ],
+        },
+      ],
     },
     {
       name: 'sqs-consumer creates a Stripe refund with .then() and returns before it completes',
@@ -2329,10 +2491,13 @@ export const refundConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 12,
+      errors: [
+        {
+          line: 12,
           messageId: 'unawaitedAtReturn',
-        data: ['sqs-consumer consumer of queue \'refund-requests\'', 'Stripe refunds.create']
-    }],
+          data: ["sqs-consumer consumer of queue 'refund-requests'", 'Stripe refunds.create'],
+        },
+      ],
     },
     {
       name: 'sqs-consumer maps lines to reservation promises but never awaits them',
@@ -2356,10 +2521,17 @@ export const reservationConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 13,
+      errors: [
+        {
+          line: 13,
           messageId: 'unawaitedAtReturn',
-        data: ['sqs-consumer consumer of queue \'order-reservations\'', 'HTTP POST https://wms.internal.example.com/api/reservations', 'sqs-consumer deletes the message']
-    }],
+          data: [
+            "sqs-consumer consumer of queue 'order-reservations'",
+            'HTTP POST https://wms.internal.example.com/api/reservations',
+            'sqs-consumer deletes the message',
+          ],
+        },
+      ],
     },
     {
       name: 'sqs-consumer handler imported from another file drops the search upsert',
@@ -2406,9 +2578,14 @@ export const profileConsumer = Consumer.create({
         {
           file: 'handlers/profile-updated.ts',
           line: 14,
-            messageId: 'unawaitedAtReturn',
-            data: ['sqs-consumer consumer of queue \'profile-updated\'', 'HTTP PUT', 'SearchIndex.upsertProfile()', 'sqs-consumer deletes the message'],
-            related: 2,
+          messageId: 'unawaitedAtReturn',
+          data: [
+            "sqs-consumer consumer of queue 'profile-updated'",
+            'HTTP PUT',
+            'SearchIndex.upsertProfile()',
+            'sqs-consumer deletes the message',
+          ],
+          related: 2,
         },
       ],
     },
@@ -2452,10 +2629,19 @@ export const crmConsumer = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 19,
+      errors: [
+        {
+          line: 19,
           messageId: 'unawaitedAtReturn',
-        data: ['sqs-consumer consumer of queue \'customer-ordered\'', 'HTTP PATCH', 'CrmClient.touch()', 'sqs-consumer deletes the message'],
-        related: 2 }],
+          data: [
+            "sqs-consumer consumer of queue 'customer-ordered'",
+            'HTTP PATCH',
+            'CrmClient.touch()',
+            'sqs-consumer deletes the message',
+          ],
+          related: 2,
+        },
+      ],
     },
     {
       name: 'sqs-consumer forwards to another queue fire-and-forget with only a .catch()',
@@ -2478,10 +2664,17 @@ export const paidOrders = Consumer.create({
   },
 });
 `,
-      errors: [{ line: 12,
+      errors: [
+        {
+          line: 12,
           messageId: 'unawaitedAtReturn',
-        data: ['sqs-consumer consumer of queue \'orders-paid\'', 'SQS SendMessage → fulfilment-requests', 'sqs-consumer deletes the message']
-    }],
+          data: [
+            "sqs-consumer consumer of queue 'orders-paid'",
+            'SQS SendMessage → fulfilment-requests',
+            'sqs-consumer deletes the message',
+          ],
+        },
+      ],
     },
   ],
 });
@@ -2568,11 +2761,18 @@ export async function startRefunds(): Promise<void> {
 `;
 
 function relatedAt(finding: Finding, fileSuffix: string, line: number): boolean {
-  return finding.related.some((related) => related.location.filePath.endsWith(fileSuffix) && related.location.line === line);
+  return finding.related.some(
+    (related) => related.location.filePath.endsWith(fileSuffix) && related.location.line === line,
+  );
 }
 
 function describeRelated(finding: Finding): string {
-  return finding.related.map((related) => `${related.location.filePath.split('/').slice(-2).join('/')}:${related.location.line} ${related.message}`).join('\n');
+  return finding.related
+    .map(
+      (related) =>
+        `${related.location.filePath.split('/').slice(-2).join('/')}:${related.location.line} ${related.message}`,
+    )
+    .join('\n');
 }
 
 for (const mode of MODES) {
@@ -2607,28 +2807,69 @@ for (const mode of MODES) {
       const finding = only('ack-then-service');
       assert.equal(finding.location.line, firstLineOf(RELATED_ACK_THEN_SERVICE, 'channel.ack(msg)'));
       assert.ok(finding.location.filePath.endsWith('/ack-then-service/consumer.ts'));
-      assert.ok(relatedAt(finding, '/ack-then-service/services/ledger.ts', firstLineOf(RELATED_LEDGER_SERVICE, 'UPDATE accounts')), describeRelated(finding));
-      assert.ok(relatedAt(finding, '/ack-then-service/services/ledger.ts', firstLineOf(RELATED_LEDGER_SERVICE, 'INSERT INTO ledger_entries') - 1), describeRelated(finding));
-      assert.ok(relatedAt(finding, '/ack-then-service/consumer.ts', firstLineOf(RELATED_ACK_THEN_SERVICE, 'await ledger.credit(')), describeRelated(finding));
+      assert.ok(
+        relatedAt(
+          finding,
+          '/ack-then-service/services/ledger.ts',
+          firstLineOf(RELATED_LEDGER_SERVICE, 'UPDATE accounts'),
+        ),
+        describeRelated(finding),
+      );
+      assert.ok(
+        relatedAt(
+          finding,
+          '/ack-then-service/services/ledger.ts',
+          firstLineOf(RELATED_LEDGER_SERVICE, 'INSERT INTO ledger_entries') - 1,
+        ),
+        describeRelated(finding),
+      );
+      assert.ok(
+        relatedAt(
+          finding,
+          '/ack-then-service/consumer.ts',
+          firstLineOf(RELATED_ACK_THEN_SERVICE, 'await ledger.credit('),
+        ),
+        describeRelated(finding),
+      );
       assert.match(finding.message, /via LedgerService\.credit\(\)/);
     });
 
     test('ack then a service call: related includes the consumer registration (every finding names its registration)', () => {
       const finding = only('ack-then-service');
-      assert.ok(relatedAt(finding, '/ack-then-service/consumer.ts', firstLineOf(RELATED_ACK_THEN_SERVICE, "channel.consume('payments.settled'")), describeRelated(finding));
+      assert.ok(
+        relatedAt(
+          finding,
+          '/ack-then-service/consumer.ts',
+          firstLineOf(RELATED_ACK_THEN_SERVICE, "channel.consume('payments.settled'"),
+        ),
+        describeRelated(finding),
+      );
     });
 
     test('dropped service call: the finding is on the call in the handler, related points at the effect inside the service', () => {
       const finding = only('dropped-service');
       assert.equal(finding.location.line, firstLineOf(RELATED_DROPPED_SERVICE, 'void ledger.credit('));
       assert.ok(finding.location.filePath.endsWith('/dropped-service/consumer.ts'));
-      assert.ok(relatedAt(finding, '/dropped-service/services/ledger.ts', firstLineOf(RELATED_LEDGER_SERVICE, 'UPDATE accounts')), describeRelated(finding));
-      assert.ok(relatedAt(finding, '/dropped-service/consumer.ts', firstLineOf(RELATED_DROPPED_SERVICE, 'void ledger.credit(')), describeRelated(finding));
+      assert.ok(
+        relatedAt(
+          finding,
+          '/dropped-service/services/ledger.ts',
+          firstLineOf(RELATED_LEDGER_SERVICE, 'UPDATE accounts'),
+        ),
+        describeRelated(finding),
+      );
+      assert.ok(
+        relatedAt(finding, '/dropped-service/consumer.ts', firstLineOf(RELATED_DROPPED_SERVICE, 'void ledger.credit(')),
+        describeRelated(finding),
+      );
     });
 
     test('dropped service call: related includes the consumer registration (every finding names its registration)', () => {
       const finding = only('dropped-service');
-      assert.ok(relatedAt(finding, '/dropped-service/consumer.ts', firstLineOf(RELATED_DROPPED_SERVICE, 'Consumer.create(')), describeRelated(finding));
+      assert.ok(
+        relatedAt(finding, '/dropped-service/consumer.ts', firstLineOf(RELATED_DROPPED_SERVICE, 'Consumer.create(')),
+        describeRelated(finding),
+      );
     });
 
     test('ack inside a helper: the finding is on the helper call in the handler, related points at the ack inside the helper', () => {
@@ -2636,8 +2877,18 @@ for (const mode of MODES) {
       assert.equal(finding.location.line, firstLineOf(RELATED_ACK_IN_HELPER, 'acknowledge(channel, msg)'));
       assert.ok(finding.location.filePath.endsWith('/ack-in-helper/consumer.ts'));
       assert.match(finding.message, /INSERT INTO refunds/);
-      assert.ok(relatedAt(finding, '/ack-in-helper/consumer.ts', firstLineOf(RELATED_ACK_IN_HELPER, 'INSERT INTO refunds')), describeRelated(finding));
-      assert.ok(relatedAt(finding, '/ack-in-helper/messaging/acknowledge.ts', firstLineOf(RELATED_SETTLE_HELPER, 'channel.ack(msg)')), describeRelated(finding));
+      assert.ok(
+        relatedAt(finding, '/ack-in-helper/consumer.ts', firstLineOf(RELATED_ACK_IN_HELPER, 'INSERT INTO refunds')),
+        describeRelated(finding),
+      );
+      assert.ok(
+        relatedAt(
+          finding,
+          '/ack-in-helper/messaging/acknowledge.ts',
+          firstLineOf(RELATED_SETTLE_HELPER, 'channel.ack(msg)'),
+        ),
+        describeRelated(finding),
+      );
     });
   });
 }

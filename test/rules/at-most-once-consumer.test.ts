@@ -227,8 +227,17 @@ export const receipts = Consumer.create({
   },
   {
     name: 'NestJS TCP @MessagePattern (request/reply): the caller sees a lost request as its timeout',
-    code: NEST_CONTROLLER.replace("import { EventPattern, Payload } from '@nestjs/microservices';", "import { MessagePattern, Payload } from '@nestjs/microservices';").replace("@EventPattern('order_created')", "@MessagePattern({ cmd: 'create_order' })"),
-    files: { 'main.ts': NEST_BOOTSTRAP.replace("transport: Transport.RMQ,\n    options: { urls: ['amqp://localhost:5672'], queue: 'orders' },", 'transport: Transport.TCP,'), 'app.module.ts': NEST_MODULE },
+    code: NEST_CONTROLLER.replace(
+      "import { EventPattern, Payload } from '@nestjs/microservices';",
+      "import { MessagePattern, Payload } from '@nestjs/microservices';",
+    ).replace("@EventPattern('order_created')", "@MessagePattern({ cmd: 'create_order' })"),
+    files: {
+      'main.ts': NEST_BOOTSTRAP.replace(
+        "transport: Transport.RMQ,\n    options: { urls: ['amqp://localhost:5672'], queue: 'orders' },",
+        'transport: Transport.TCP,',
+      ),
+      'app.module.ts': NEST_MODULE,
+    },
   },
 ];
 
@@ -239,8 +248,13 @@ const invalidCases: InvalidRuleTestCase[] = [
     findings: [
       {
         at: 'await channel.consume(',
-          messageId: 'ackedOnDelivery',
-        data: ['amqplib consumer of queue \'orders\'', 'noAck: true', 'INSERT INTO order_lines and UPDATE customers (relative)', 'noAck: false'],
+        messageId: 'ackedOnDelivery',
+        data: [
+          "amqplib consumer of queue 'orders'",
+          'noAck: true',
+          'INSERT INTO order_lines and UPDATE customers (relative)',
+          'noAck: false',
+        ],
         message: '@delivery at-most-once',
         related: 3,
         severity: 'warning',
@@ -250,45 +264,62 @@ const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     name: 'amqp-connection-manager setup: channel.consume with noAck: true and an email',
     code: CONNECTION_MANAGER,
-    findings: [{ at: "channel.consume('reminders'",
-        messageId: 'ackedOnDelivery',
-        data: 'sendMail (email)'
-    }],
+    findings: [{ at: "channel.consume('reminders'", messageId: 'ackedOnDelivery', data: 'sendMail (email)' }],
   }),
   invalid({
     name: "Service Bus receiveMode: 'receiveAndDelete' with a Stripe invoice item",
     code: SERVICE_BUS,
-    findings: [{ at: 'receiver.subscribe({',
+    findings: [
+      {
+        at: 'receiver.subscribe({',
         messageId: 'ackedOnDelivery',
-        data: ['receiveMode: \'receiveAndDelete\'', 'Stripe invoiceItems.create', 'peekLock'],
-        related: 2 }],
+        data: ["receiveMode: 'receiveAndDelete'", 'Stripe invoiceItems.create', 'peekLock'],
+        related: 2,
+      },
+    ],
   }),
   invalid({
     name: 'NestJS RMQ with the default noAck (the bootstrap does not set noAck: false)',
     code: NEST_CONTROLLER,
     files: { 'main.ts': NEST_BOOTSTRAP, 'app.module.ts': NEST_MODULE },
-    findings: [{ at: "@EventPattern('order_created')",
+    findings: [
+      {
+        at: "@EventPattern('order_created')",
         messageId: 'ackedOnDelivery',
-        data: ['Nest consumes the RMQ queue with `noAck: true`', 'INSERT INTO order_totals', 'noAck: false']
-    }],
+        data: ['Nest consumes the RMQ queue with `noAck: true`', 'INSERT INTO order_totals', 'noAck: false'],
+      },
+    ],
   }),
   invalid({
     name: 'NestJS TCP transport, @EventPattern: no acks, never redelivered',
     code: NEST_CONTROLLER,
-    files: { 'main.ts': NEST_BOOTSTRAP.replace("transport: Transport.RMQ,\n    options: { urls: ['amqp://localhost:5672'], queue: 'orders' },", 'transport: Transport.TCP,'), 'app.module.ts': NEST_MODULE },
-    findings: [{ at: "@EventPattern('order_created')",
+    files: {
+      'main.ts': NEST_BOOTSTRAP.replace(
+        "transport: Transport.RMQ,\n    options: { urls: ['amqp://localhost:5672'], queue: 'orders' },",
+        'transport: Transport.TCP,',
+      ),
+      'app.module.ts': NEST_MODULE,
+    },
+    findings: [
+      {
+        at: "@EventPattern('order_created')",
         messageId: 'ackedOnDelivery',
-        data: ['the TCP transport has no acks and never redelivers', 'acks after the processing']
-    }],
+        data: ['the TCP transport has no acks and never redelivers', 'acks after the processing'],
+      },
+    ],
   }),
   invalid({
     name: 'amqplib noAck: true, the relative update in a helper file: related follows the call chain',
     code: AMQP_HELPER,
     files: { 'services/clicks.ts': HELPER },
-    findings: [{ at: 'await channel.consume(',
+    findings: [
+      {
+        at: 'await channel.consume(',
         messageId: 'ackedOnDelivery',
         data: 'UPDATE campaigns (relative) (via recordClick())',
-        related: 3 }],
+        related: 3,
+      },
+    ],
   }),
 ];
 

@@ -45,14 +45,16 @@ const ACK_THEN_NACK = amqp(`    const order = JSON.parse(msg.content.toString())
       channel.nack(msg, false, true); // second settle
     }`);
 
-const LOOP_AND_AFTER = amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
+const LOOP_AND_AFTER =
+  amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
     for (const line of order.lines) {
       await pool.query('UPDATE stock SET reserved = reserved + $1 WHERE sku = $2', [line.qty, line.sku]);
       channel.ack(msg); // in the loop
     }
     channel.ack(msg); // after the loop`);
 
-const LOOP_ONLY = amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
+const LOOP_ONLY =
+  amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: { sku: string; qty: number }[] };
     for (const line of order.lines) {
       await pool.query('UPDATE stock SET reserved = reserved + $1 WHERE sku = $2', [line.qty, line.sku]);
       channel.ack(msg); // once per line
@@ -65,8 +67,11 @@ const TRY_AND_FINALLY = amqp(`    try {
       channel.ack(msg); // again
     }`);
 
-const AUTO_ACK = amqp(`    await pool.query('INSERT INTO audit (payload) VALUES ($1)', [msg.content.toString()]);
-    channel.ack(msg); // explicit ack under noAck`, ', { noAck: true }');
+const AUTO_ACK = amqp(
+  `    await pool.query('INSERT INTO audit (payload) VALUES ($1)', [msg.content.toString()]);
+    channel.ack(msg); // explicit ack under noAck`,
+  ', { noAck: true }',
+);
 
 const HELPER = `import type { Channel, ConsumeMessage } from 'amqplib';
 import { Pool } from 'pg';
@@ -301,81 +306,81 @@ const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     name: 'amqplib: ack in the try before the insert, nack in the catch when the insert fails',
     code: ACK_THEN_NACK,
-    findings: [{ at: '// second settle',
+    findings: [
+      {
+        at: '// second settle',
         messageId: 'settledTwice',
-        data: ['amqplib consumer of queue \'orders\'', 'channel.nack()', 'channel.ack()', '406 PRECONDITION_FAILED'],
-        related: 2, severity: 'error' }],
+        data: ["amqplib consumer of queue 'orders'", 'channel.nack()', 'channel.ack()', '406 PRECONDITION_FAILED'],
+        related: 2,
+        severity: 'error',
+      },
+    ],
   }),
   invalid({
     name: 'amqplib: ack in a loop and again after it: one finding, on the ack after the loop',
     code: LOOP_AND_AFTER,
-    findings: [{ at: '// after the loop',
-        messageId: 'settledTwice'
-    }],
+    findings: [{ at: '// after the loop', messageId: 'settledTwice' }],
   }),
   invalid({
     name: 'amqplib: an ack inside a loop over the order lines settles once per line',
     code: LOOP_ONLY,
-    findings: [{ at: '// once per line',
-        messageId: 'settledInLoop'
-    }],
+    findings: [{ at: '// once per line', messageId: 'settledInLoop' }],
   }),
   invalid({
     name: 'amqplib: ack in the try and again in the finally',
     code: TRY_AND_FINALLY,
-    findings: [{ at: '// again',
-        messageId: 'settledTwice'
-    }],
+    findings: [{ at: '// again', messageId: 'settledTwice' }],
   }),
   invalid({
     name: 'amqplib noAck: true with an explicit ack',
     code: AUTO_ACK,
-    findings: [{ at: '// explicit ack under noAck',
-        messageId: 'settledAfterAutoAck',
-        data: ['noAck: true', '406']
-    }],
+    findings: [{ at: '// explicit ack under noAck', messageId: 'settledAfterAutoAck', data: ['noAck: true', '406'] }],
   }),
   invalid({
-    name: 'amqplib: a helper acks, then the handler acks again: reported on the handler\'s ack',
+    name: "amqplib: a helper acks, then the handler acks again: reported on the handler's ack",
     code: HELPER_CONSUMER,
     files: { 'services/audit.ts': HELPER },
-    findings: [{ at: '// the helper already acked',
-        messageId: 'settledTwice'
-    }],
+    findings: [{ at: '// the helper already acked', messageId: 'settledTwice' }],
   }),
   invalid({
     name: 'NestJS RMQ (noAck: false): ack in the try and in the finally',
     code: NEST_CONTROLLER,
     files: { 'main.ts': nestBootstrap(', noAck: false'), 'app.module.ts': NEST_MODULE },
-    findings: [{ at: '// twice on success',
-        messageId: 'settledTwice',
-        data: 'nestjs-microservices consumer'
-    }],
+    findings: [{ at: '// twice on success', messageId: 'settledTwice', data: 'nestjs-microservices consumer' }],
   }),
   invalid({
     name: 'NestJS RMQ with the default noAck: an explicit ack in the handler',
     code: NEST_AUTO_CONTROLLER,
     files: { 'main.ts': nestBootstrap(''), 'app.module.ts': NEST_MODULE },
-    findings: [{ at: '// Nest already acked',
+    findings: [
+      {
+        at: '// Nest already acked',
         messageId: 'settledAfterAutoAck',
-        data: 'Nest consumes the RMQ queue with `noAck: true`'
-    }],
+        data: 'Nest consumes the RMQ queue with `noAck: true`',
+      },
+    ],
   }),
   invalid({
     name: 'Service Bus: completeMessage then abandonMessage in the catch',
     code: SERVICE_BUS_TWICE,
-    findings: [{ at: '// already completed',
+    findings: [
+      {
+        at: '// already completed',
         messageId: 'settledTwice',
-        data: ['receiver.abandonMessage()', 'Service Bus rejects']
-    }],
+        data: ['receiver.abandonMessage()', 'Service Bus rejects'],
+      },
+    ],
   }),
   invalid({
-    name: "Service Bus receiveAndDelete: completeMessage in the handler",
+    name: 'Service Bus receiveAndDelete: completeMessage in the handler',
     code: SERVICE_BUS_RECEIVE_AND_DELETE,
-    findings: [{ at: '// not allowed in receiveAndDelete mode',
+    findings: [
+      {
+        at: '// not allowed in receiveAndDelete mode',
         messageId: 'settledAfterAutoAck',
-        data: ['receiveMode: \'receiveAndDelete\'', 'receiveAndDelete mode']
-    }],
+        data: ["receiveMode: 'receiveAndDelete'", 'receiveAndDelete mode'],
+      },
+    ],
   }),
 ];
 

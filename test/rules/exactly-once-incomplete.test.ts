@@ -153,7 +153,10 @@ export async function start(): Promise<void> {
 }
 `,
   },
-  { name: 'Confluent KafkaJS API: autoCommit: false in the consumer config, sendOffsets in the transaction', code: confluent(', autoCommit: false', CONFLUENT_OFFSETS) },
+  {
+    name: 'Confluent KafkaJS API: autoCommit: false in the consumer config, sendOffsets in the transaction',
+    code: confluent(', autoCommit: false', CONFLUENT_OFFSETS),
+  },
 ];
 
 const invalidCases: InvalidRuleTestCase[] = [
@@ -163,8 +166,13 @@ const invalidCases: InvalidRuleTestCase[] = [
     findings: [
       {
         at: 'const transaction = await producer.transaction();',
-          messageId: 'offsetOutsideTransaction',
-        data: ['kafkajs consumer of topic \'orders.raw\'', '\'orders.enriched\'', 'never calls transaction.sendOffsets()', 'autoCommit is on (the default)'],
+        messageId: 'offsetOutsideTransaction',
+        data: [
+          "kafkajs consumer of topic 'orders.raw'",
+          "'orders.enriched'",
+          'never calls transaction.sendOffsets()',
+          'autoCommit is on (the default)',
+        ],
         related: 2,
         severity: 'warning',
       },
@@ -173,43 +181,55 @@ const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     name: 'kafkajs: sendOffsets in the transaction, but autoCommit: true',
     code: kafka('\n    autoCommit: true,', SEND_OFFSETS),
-    findings: [{ at: 'const transaction = await producer.transaction();',
+    findings: [
+      {
+        at: 'const transaction = await producer.transaction();',
         messageId: 'offsetOutsideTransaction',
-        data: 'autoCommit is on, so the consumer also commits'
-    }],
+        data: 'autoCommit is on, so the consumer also commits',
+      },
+    ],
   }),
   invalid({
     name: 'kafkajs: autoCommit: false but the offset is committed with commitOffsets after the transaction',
     code: COMMIT_OUTSIDE,
-    findings: [{ at: 'const transaction = await producer.transaction();',
+    findings: [
+      {
+        at: 'const transaction = await producer.transaction();',
         messageId: 'offsetOutsideTransaction',
-        data: ['never calls transaction.sendOffsets()', 'commitOffsets() on line']
-    }],
+        data: ['never calls transaction.sendOffsets()', 'commitOffsets() on line'],
+      },
+    ],
   }),
   invalid({
     name: 'kafkajs: a transaction under another name (tx)',
     code: RENAMED,
-    findings: [{ at: 'const tx = await producer.transaction();',
-        messageId: 'offsetOutsideTransaction',
-        data: '\'audit\''
-    }],
+    findings: [
+      { at: 'const tx = await producer.transaction();', messageId: 'offsetOutsideTransaction', data: "'audit'" },
+    ],
   }),
   invalid({
-    name: 'kafkajs: the transaction is made in a helper: reported on the handler\'s call, related to the transaction',
+    name: "kafkajs: the transaction is made in a helper: reported on the handler's call, related to the transaction",
     code: HELPER_CONSUMER,
     files: { 'services/forward.ts': HELPER },
-    findings: [{ at: 'await forward(producer, message.value);',
+    findings: [
+      {
+        at: 'await forward(producer, message.value);',
         messageId: 'offsetOutsideTransaction',
-        data: '\'orders.copied\'',
-        related: 3 }],
+        data: "'orders.copied'",
+        related: 3,
+      },
+    ],
   }),
   invalid({
     name: 'Confluent KafkaJS API: auto-commit on (the default) and no sendOffsets',
     code: confluent('', ''),
-    findings: [{ at: 'const transaction = await producer.transaction();',
+    findings: [
+      {
+        at: 'const transaction = await producer.transaction();',
         messageId: 'offsetOutsideTransaction',
-        data: ['confluent-kafka consumer', 'never calls transaction.sendOffsets()', 'autoCommit is on']
-    }],
+        data: ['confluent-kafka consumer', 'never calls transaction.sendOffsets()', 'autoCommit is on'],
+      },
+    ],
   }),
 ];
 
@@ -227,24 +247,37 @@ for (const mode of MODES) {
         'correct/consumer.ts': CORRECT,
         'incomplete/consumer.ts': NO_OFFSETS_AUTOCOMMIT,
         'renamed/consumer.ts': RENAMED,
-        'offsets-first/consumer.ts': kafka('\n    autoCommit: false,', '').replace("        await transaction.send(", `${SEND_OFFSETS.slice(1)}\n        await transaction.send(`),
+        'offsets-first/consumer.ts': kafka('\n    autoCommit: false,', '').replace(
+          '        await transaction.send(',
+          `${SEND_OFFSETS.slice(1)}\n        await transaction.send(`,
+        ),
       });
       result = project.analyze(files, configWith());
     });
     after(() => project?.remove());
 
     test('no missing-event-id-check, non-idempotent-handler or non-atomic-dedup on a transactional send', () => {
-      const dedup = result.findings.filter((finding) => ['missing-event-id-check', 'non-idempotent-handler', 'non-atomic-dedup'].includes(finding.ruleId));
-      assert.deepEqual(dedup.map((finding) => `${finding.ruleId}: ${finding.message}`), []);
+      const dedup = result.findings.filter((finding) =>
+        ['missing-event-id-check', 'non-idempotent-handler', 'non-atomic-dedup'].includes(finding.ruleId),
+      );
+      assert.deepEqual(
+        dedup.map((finding) => `${finding.ruleId}: ${finding.message}`),
+        [],
+      );
     });
 
     test('sendOffsets before the send is not an early ack: both commit with the transaction', () => {
       const findings = result.findings.filter((finding) => finding.location.filePath.includes('/offsets-first/'));
-      assert.deepEqual(findings.map((finding) => `${finding.ruleId}: ${finding.message}`), []);
+      assert.deepEqual(
+        findings.map((finding) => `${finding.ruleId}: ${finding.message}`),
+        [],
+      );
     });
 
     test('the transactional sends are idempotent effects, the sendOffsets a commit inside the transaction', () => {
-      const correct = result.consumers.find((consumer) => consumer.registration.location.filePath.includes('/correct/'))!;
+      const correct = result.consumers.find((consumer) =>
+        consumer.registration.location.filePath.includes('/correct/'),
+      )!;
       const sends = correct.effects.filter((effect) => effect.description.label.startsWith('Kafka transactional send'));
       assert.equal(sends.length, 1);
       assert.equal(sends[0].description.class, 'idempotent');
@@ -252,7 +285,12 @@ for (const mode of MODES) {
       assert.equal(offsets.length, 1);
       assert.equal(offsets[0].kind, 'commit');
       assert.equal(offsets[0].transaction?.id, sends[0].transaction?.id, 'the offsets commit with the sends');
-      assert.deepEqual(result.findings.filter((finding) => finding.location.filePath.includes('/correct/')).map((finding) => finding.ruleId), []);
+      assert.deepEqual(
+        result.findings
+          .filter((finding) => finding.location.filePath.includes('/correct/'))
+          .map((finding) => finding.ruleId),
+        [],
+      );
     });
   });
 }

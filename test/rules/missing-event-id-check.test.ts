@@ -1699,15 +1699,25 @@ export const refunds = Consumer.create({
 ruleTester(RULE, {
   valid: [
     // ---- kafkajs ----
-    { name: 'kafkajs: Redis SET NX EX claim on topic/partition/offset, checked, released on failure', code: K_REDIS_CLAIM },
-    { name: 'kafkajs: inbox INSERT … ON CONFLICT DO NOTHING with rowCount checked in one transaction', code: K_INBOX_TX },
+    {
+      name: 'kafkajs: Redis SET NX EX claim on topic/partition/offset, checked, released on failure',
+      code: K_REDIS_CLAIM,
+    },
+    {
+      name: 'kafkajs: inbox INSERT … ON CONFLICT DO NOTHING with rowCount checked in one transaction',
+      code: K_INBOX_TX,
+    },
     { name: 'kafkajs: upsert only (INSERT … ON CONFLICT DO UPDATE)', code: K_UPSERT_ONLY },
     { name: 'kafkajs: HTTP PUT only', code: K_FETCH_PUT },
     { name: 'kafkajs: BullMQ add with jobId from the offset', code: K_BULLMQ_JOB_ID },
     { name: 'kafkajs: @idempotent JSDoc on the eachMessage property', code: K_IDEMPOTENT_TAG },
     { name: 'kafkajs: delivery-lint-disable-next-line above the handler head', code: K_SUPPRESSED_NEXT_LINE },
     { name: 'kafkajs: Redis hset/sadd/set/del projection only', code: K_REDIS_PROJECTION },
-    { name: 'kafkajs: check-then-record guard in helpers of another file', code: K_HELPER_GUARD, files: { 'dedup.ts': K_HELPER_GUARD_FILE } },
+    {
+      name: 'kafkajs: check-then-record guard in helpers of another file',
+      code: K_HELPER_GUARD,
+      files: { 'dedup.ts': K_HELPER_GUARD_FILE },
+    },
     { name: 'kafkajs: DynamoDB PutCommand keyed by the payload id', code: K_DYNAMO_PUT_KEYED },
     { name: "kafkajs: effects inside `if (claimed === 'OK')` of a SET NX claim", code: K_CLAIM_THEN_BRANCH },
     {
@@ -1715,15 +1725,25 @@ ruleTester(RULE, {
       code: K_AXIOS_INSTANCE_POST,
       config: { effects: { unsafe: [], idempotent: ['ledgerApi.post'] } },
     },
-    { name: 'kafkajs: Stripe billing.meterEvents.create with identifier from the offset', code: K_METER_EVENT_IDENTIFIER },
-    { name: "kafkajs: guard on the event-id header (`!eventId || await redis.exists(…)`)", code: K_HEADER_GUARD },
-    { name: 'kafkajs: effect before a valid claim is non-idempotent-handler, not this rule', code: K_EFFECT_BEFORE_GUARD },
+    {
+      name: 'kafkajs: Stripe billing.meterEvents.create with identifier from the offset',
+      code: K_METER_EVENT_IDENTIFIER,
+    },
+    { name: 'kafkajs: guard on the event-id header (`!eventId || await redis.exists(…)`)', code: K_HEADER_GUARD },
+    {
+      name: 'kafkajs: effect before a valid claim is non-idempotent-handler, not this rule',
+      code: K_EFFECT_BEFORE_GUARD,
+    },
     {
       name: 'kafkajs: identity "message-id" with identityFields naming orderId',
       code: K_MESSAGE_ID_MODE,
       config: { identity: 'message-id', identityFields: ['orderId'] },
     },
-    { name: 'kafkajs: SET NX claim on message.key with kafkaKeysUnique: true', code: K_MESSAGE_KEY_GUARD, config: { kafkaKeysUnique: true } },
+    {
+      name: 'kafkajs: SET NX claim on message.key with kafkaKeysUnique: true',
+      code: K_MESSAGE_KEY_GUARD,
+      config: { kafkaKeysUnique: true },
+    },
     { name: 'kafkajs: eachBatch per-message guard that resolves and continues', code: K_BATCH_GUARD },
     // ---- amqplib ----
     { name: 'amqplib: check-then-record redis.exists(`evt:${id}`) then ack and return', code: A_EXISTS_GUARD },
@@ -1732,16 +1752,26 @@ ruleTester(RULE, {
     { name: 'amqplib: HTTP GET and Redis hset/sadd/set only', code: A_GET_AND_REDIS_WRITES },
     { name: 'amqplib: insert after the ack belongs to ack-before-process', code: A_ACK_FIRST },
     { name: 'amqplib: noAck: true consumer (auto-ack, no dedup finding)', code: A_NO_ACK },
-    { name: 'amqplib: /* delivery-lint-disable missing-event-id-check */ at the top of the file', code: A_FILE_DISABLE },
+    {
+      name: 'amqplib: /* delivery-lint-disable missing-event-id-check */ at the top of the file',
+      code: A_FILE_DISABLE,
+    },
     { name: 'amqplib: logging and metrics only', code: A_LOGGING_ONLY },
     { name: 'amqplib: node-redis set(key, v, { NX: true, EX }) claim', code: A_NODE_REDIS_NX },
     { name: 'amqplib: INSERT … ON CONFLICT (id) DO NOTHING keyed by messageId', code: A_CONFLICT_INSERT },
     { name: 'amqplib: Stripe transfers.create with idempotencyKey from messageId', code: A_STRIPE_MESSAGE_KEY },
     // ---- sqs-consumer ----
-    { name: 'sqs-consumer: prisma.processedEvent.findUnique then return', code: S_PRISMA_INBOX_CHECK, files: { 'db.ts': PRISMA_DB } },
+    {
+      name: 'sqs-consumer: prisma.processedEvent.findUnique then return',
+      code: S_PRISMA_INBOX_CHECK,
+      files: { 'db.ts': PRISMA_DB },
+    },
     { name: 'sqs-consumer: business key guard on payload orderId', code: S_BUSINESS_KEY_GUARD },
     { name: 'sqs-consumer: DELETE statements only', code: S_DELETE_ONLY },
-    { name: 'sqs-consumer: Stripe paymentIntents.create with idempotencyKey from MessageId', code: S_STRIPE_MESSAGE_KEY },
+    {
+      name: 'sqs-consumer: Stripe paymentIntents.create with idempotencyKey from MessageId',
+      code: S_STRIPE_MESSAGE_KEY,
+    },
     { name: 'sqs-consumer: SQS FIFO send with MessageDeduplicationId from MessageId', code: S_FIFO_DEDUP_ID },
     { name: 'sqs-consumer: /** @delivery at-most-once */ on a named handler', code: S_AT_MOST_ONCE_TAG },
     {
@@ -1763,9 +1793,14 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(K_RAW_INSERT, 'eachMessage:'),
-            messageId: 'noIdentityCheck',
-            data: ['kafkajs consumer of topic \'payments.captured\'', 'INSERT INTO ledger_entries', 'inserts a second row into ledger_entries', 'topic + partition + message.offset'],
-            related: 2,
+          messageId: 'noIdentityCheck',
+          data: [
+            "kafkajs consumer of topic 'payments.captured'",
+            'INSERT INTO ledger_entries',
+            'inserts a second row into ledger_entries',
+            'topic + partition + message.offset',
+          ],
+          related: 2,
           severity: 'warning',
         },
       ],
@@ -1774,59 +1809,81 @@ ruleTester(RULE, {
       name: 'kafkajs: Prisma update with { increment }',
       code: K_PRISMA_INCREMENT,
       files: { 'db.ts': PRISMA_DB },
-      errors: [{ line: lineOf(K_PRISMA_INCREMENT, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_PRISMA_INCREMENT, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['prisma.article.update (increment)', 'applies the article increment twice']
-    }],
+          data: ['prisma.article.update (increment)', 'applies the article increment twice'],
+        },
+      ],
     },
     {
       name: 'kafkajs: Redis incr',
       code: K_REDIS_INCR,
-      errors: [{ line: lineOf(K_REDIS_INCR, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_REDIS_INCR, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['redis incr', 'counts it twice']
-    }],
+          data: ['redis incr', 'counts it twice'],
+        },
+      ],
     },
     {
       name: 'kafkajs: fetch POST',
       code: K_FETCH_POST,
-      errors: [{ line: lineOf(K_FETCH_POST, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_FETCH_POST, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['HTTP POST https://crm.example.com/api/contacts', 'repeats the POST request']
-    }],
+          data: ['HTTP POST https://crm.example.com/api/contacts', 'repeats the POST request'],
+        },
+      ],
     },
     {
       name: 'kafkajs: Stripe charges.create without idempotencyKey',
       code: K_STRIPE_NO_KEY,
-      errors: [{ line: lineOf(K_STRIPE_NO_KEY, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_STRIPE_NO_KEY, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['Stripe charges.create', 'charges the customer a second time']
-    }],
+          data: ['Stripe charges.create', 'charges the customer a second time'],
+        },
+      ],
     },
     {
       name: 'kafkajs: producer.send of a derived event',
       code: K_PRODUCER_SEND,
-      errors: [{ line: lineOf(K_PRODUCER_SEND, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_PRODUCER_SEND, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['Kafka producer.send', 'orders.enriched', 'publishes a duplicate message downstream']
-    }],
+          data: ['Kafka producer.send', 'orders.enriched', 'publishes a duplicate message downstream'],
+        },
+      ],
     },
     {
       name: 'kafkajs: appendFile to an audit trail',
       code: K_APPEND_FILE,
-      errors: [{ line: lineOf(K_APPEND_FILE, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_APPEND_FILE, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['appendFile', 'appends the record twice']
-    }],
+          data: ['appendFile', 'appends the record twice'],
+        },
+      ],
     },
     {
       name: 'kafkajs: INSERT in a helper of another file',
       code: K_HELPER_OTHER_FILE,
       files: { 'services/ledger.ts': LEDGER_SERVICE },
-      errors: [{ line: lineOf(K_HELPER_OTHER_FILE, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_HELPER_OTHER_FILE, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['INSERT INTO ledger_entries', 'via recordPayment()'],
-        related: 3 }],
+          data: ['INSERT INTO ledger_entries', 'via recordPayment()'],
+          related: 3,
+        },
+      ],
     },
     {
       name: 'kafkajs: guard keyed by randomUUID() does not count',
@@ -1834,9 +1891,9 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(K_RANDOM_UUID_GUARD, 'eachMessage:'),
-            messageId: 'invalidIdentityCheck',
-            data: ['UPDATE loyalty_accounts (relative)', 'made fresh on every delivery'],
-            related: 3,
+          messageId: 'invalidIdentityCheck',
+          data: ['UPDATE loyalty_accounts (relative)', 'made fresh on every delivery'],
+          related: 3,
         },
       ],
     },
@@ -1844,10 +1901,13 @@ ruleTester(RULE, {
       name: 'kafkajs: identity "message-id" rejects a payload-field key',
       code: K_MESSAGE_ID_MODE,
       config: { identity: 'message-id' },
-      errors: [{ line: lineOf(K_MESSAGE_ID_MODE, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_MESSAGE_ID_MODE, 'eachMessage:'),
           messageId: 'invalidIdentityCheck',
-        data: ['sendMail (email)', '"identity": "message-id"']
-    }],
+          data: ['sendMail (email)', '"identity": "message-id"'],
+        },
+      ],
     },
     {
       name: 'kafkajs: four unsafe effects give one finding listing them',
@@ -1855,68 +1915,84 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(K_MANY_EFFECTS, 'eachMessage:'),
-            messageId: 'noIdentityCheck',
-            data: ['INSERT INTO welcome_credits', 'redis incr', 'sendMail (email)', '(and 1 more)'],
-            related: 5,
+          messageId: 'noIdentityCheck',
+          data: ['INSERT INTO welcome_credits', 'redis incr', 'sendMail (email)', '(and 1 more)'],
+          related: 5,
         },
       ],
     },
     {
       name: 'kafkajs: named handler function (finding on its name)',
       code: K_NAMED_HANDLER,
-      errors: [{ line: lineOf(K_NAMED_HANDLER, 'async function handleStockReceived'),
+      errors: [
+        {
+          line: lineOf(K_NAMED_HANDLER, 'async function handleStockReceived'),
           messageId: 'noIdentityCheck',
-        data: ['redis hincrby', 'topic \'stock.received\'']
-    }],
+          data: ['redis hincrby', "topic 'stock.received'"],
+        },
+      ],
     },
     {
       name: 'kafkajs: eachBatch insert before resolveOffset',
       code: K_EACH_BATCH,
-      errors: [{ line: lineOf(K_EACH_BATCH, 'eachBatch:'),
-          messageId: 'noIdentityCheck',
-        data: 'INSERT INTO meter_readings'
-    }],
+      errors: [
+        { line: lineOf(K_EACH_BATCH, 'eachBatch:'), messageId: 'noIdentityCheck', data: 'INSERT INTO meter_readings' },
+      ],
     },
     {
       name: 'kafkajs: axios instance POST without config',
       code: K_AXIOS_INSTANCE_POST,
-      errors: [{ line: lineOf(K_AXIOS_INSTANCE_POST, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_AXIOS_INSTANCE_POST, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: 'HTTP POST /entries'
-    }],
+          data: 'HTTP POST /entries',
+        },
+      ],
     },
     {
       name: 'kafkajs: autoCommit false, relative UPDATE before commitOffsets',
       code: K_EXPLICIT_COMMIT,
-      errors: [{ line: lineOf(K_EXPLICIT_COMMIT, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_EXPLICIT_COMMIT, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['UPDATE stock (relative)', 'before commitOffsets']
-    }],
+          data: ['UPDATE stock (relative)', 'before commitOffsets'],
+        },
+      ],
     },
     {
       name: 'kafkajs: the same handler without its @idempotent tag',
-      code: K_IDEMPOTENT_TAG.replace('/** @idempotent the warehouse API rejects a second shipment with the same shipmentId */', '// forwards shipments to the warehouse'),
-      errors: [{ line: lineOf(K_IDEMPOTENT_TAG, 'eachMessage:'),
+      code: K_IDEMPOTENT_TAG.replace(
+        '/** @idempotent the warehouse API rejects a second shipment with the same shipmentId */',
+        '// forwards shipments to the warehouse',
+      ),
+      errors: [
+        {
+          line: lineOf(K_IDEMPOTENT_TAG, 'eachMessage:'),
           messageId: 'noIdentityCheck',
-        data: 'HTTP POST https://warehouse.example.com/v2/shipments'
-    }],
+          data: 'HTTP POST https://warehouse.example.com/v2/shipments',
+        },
+      ],
     },
     {
       name: 'kafkajs: SET NX claim on message.key without kafkaKeysUnique does not count',
       code: K_MESSAGE_KEY_GUARD,
-      errors: [{ line: lineOf(K_MESSAGE_KEY_GUARD, 'eachMessage:'),
-          messageId: 'invalidIdentityCheck',
-        data: 'redis zincrby'
-    }],
+      errors: [
+        { line: lineOf(K_MESSAGE_KEY_GUARD, 'eachMessage:'), messageId: 'invalidIdentityCheck', data: 'redis zincrby' },
+      ],
     },
     {
       name: 'kafkajs: identity "message-id" rejects a payload `id` field',
       code: K_MESSAGE_ID_MODE_PAYLOAD_ID,
       config: { identity: 'message-id' },
-      errors: [{ line: lineOf(K_MESSAGE_ID_MODE_PAYLOAD_ID, 'eachMessage:'),
+      errors: [
+        {
+          line: lineOf(K_MESSAGE_ID_MODE_PAYLOAD_ID, 'eachMessage:'),
           messageId: 'invalidIdentityCheck',
-        data: ['sendMail (email)', '"identity": "message-id"']
-    }],
+          data: ['sendMail (email)', '"identity": "message-id"'],
+        },
+      ],
     },
     // ---- amqplib ----
     {
@@ -1925,9 +2001,14 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(A_RELATIVE_UPDATE, 'async (msg) =>'),
-            messageId: 'noIdentityCheck',
-            data: ['amqplib consumer of queue \'deposits\'', 'UPDATE accounts (relative)', 'applies the relative update to accounts twice', 'msg.properties.messageId'],
-            related: 2,
+          messageId: 'noIdentityCheck',
+          data: [
+            "amqplib consumer of queue 'deposits'",
+            'UPDATE accounts (relative)',
+            'applies the relative update to accounts twice',
+            'msg.properties.messageId',
+          ],
+          related: 2,
           severity: 'warning',
         },
       ],
@@ -1935,59 +2016,81 @@ ruleTester(RULE, {
     {
       name: 'amqplib: Mongo insertOne',
       code: A_MONGO_INSERT,
-      errors: [{ line: lineOf(A_MONGO_INSERT, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_MONGO_INSERT, 'async (msg) =>'),
           messageId: 'noIdentityCheck',
-        data: ['auditLog.insertOne', 'inserts a second document']
-    }],
+          data: ['auditLog.insertOne', 'inserts a second document'],
+        },
+      ],
     },
     {
       name: 'amqplib: Redis lpush',
       code: A_REDIS_LPUSH,
-      errors: [{ line: lineOf(A_REDIS_LPUSH, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_REDIS_LPUSH, 'async (msg) =>'),
           messageId: 'noIdentityCheck',
-        data: ['redis lpush', 'appends the entry twice']
-    }],
+          data: ['redis lpush', 'appends the entry twice'],
+        },
+      ],
     },
     {
       name: 'amqplib: axios.post',
       code: A_AXIOS_POST,
-      errors: [{ line: lineOf(A_AXIOS_POST, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_AXIOS_POST, 'async (msg) =>'),
           messageId: 'noIdentityCheck',
-        data: 'HTTP POST https://hooks.partner.example/shipments'
-    }],
+          data: 'HTTP POST https://hooks.partner.example/shipments',
+        },
+      ],
     },
     {
       name: 'amqplib: Stripe refunds.create with idempotencyKey: randomUUID()',
       code: A_STRIPE_RANDOM_KEY,
-      errors: [{ line: lineOf(A_STRIPE_RANDOM_KEY, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_STRIPE_RANDOM_KEY, 'async (msg) =>'),
           messageId: 'noIdentityCheck',
-        data: ['Stripe refunds.create', 'refunds the customer a second time', 'made fresh per delivery']
-    }],
+          data: ['Stripe refunds.create', 'refunds the customer a second time', 'made fresh per delivery'],
+        },
+      ],
     },
     {
       name: 'amqplib: channel.publish (synchronous) before the ack',
       code: A_CHANNEL_PUBLISH,
-      errors: [{ line: lineOf(A_CHANNEL_PUBLISH, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_CHANNEL_PUBLISH, 'async (msg) =>'),
           messageId: 'noIdentityCheck',
-        data: ['amqplib publish', 'publishes a duplicate message downstream']
-    }],
+          data: ['amqplib publish', 'publishes a duplicate message downstream'],
+        },
+      ],
     },
     {
       name: 'amqplib: channel.sendToQueue in a loop before the ack',
       code: A_SEND_TO_QUEUE,
-      errors: [{ line: lineOf(A_SEND_TO_QUEUE, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_SEND_TO_QUEUE, 'async (msg) =>'),
           messageId: 'noIdentityCheck',
-        data: ['amqplib sendToQueue', 'picking']
-    }],
+          data: ['amqplib sendToQueue', 'picking'],
+        },
+      ],
     },
     {
       name: 'amqplib: INSERT two calls deep (service method → repository function)',
       code: A_TWO_LEVEL_HELPER,
       files: { 'services/order-service.ts': A_SERVICE_FILE, 'repositories/orders.ts': A_REPOSITORY_FILE },
-      errors: [{ line: lineOf(A_TWO_LEVEL_HELPER, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_TWO_LEVEL_HELPER, 'async (msg) =>'),
           messageId: 'noIdentityCheck',
-        data: ['INSERT INTO orders', 'insertOrder()'],
-        related: 4 }],
+          data: ['INSERT INTO orders', 'insertOrder()'],
+          related: 4,
+        },
+      ],
     },
     {
       name: 'amqplib: SET NX claim keyed with Date.now() does not count',
@@ -1995,52 +2098,63 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(A_DATE_NOW_GUARD, 'async (msg) =>'),
-            messageId: 'invalidIdentityCheck',
-            data: ['INSERT INTO invoices', 'made fresh on every delivery'],
-            related: 3,
+          messageId: 'invalidIdentityCheck',
+          data: ['INSERT INTO invoices', 'made fresh on every delivery'],
+          related: 3,
         },
       ],
     },
     {
       name: 'amqplib: DynamoDB UpdateCommand SET votes = votes + :one',
       code: A_DYNAMO_SET_PLUS,
-      errors: [{ line: lineOf(A_DYNAMO_SET_PLUS, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_DYNAMO_SET_PLUS, 'async (msg) =>'),
           messageId: 'noIdentityCheck',
-        data: 'DynamoDB Update polls'
-    }],
+          data: 'DynamoDB Update polls',
+        },
+      ],
     },
     {
       name: 'amqplib: in-memory Map check does not count',
       code: A_IN_MEMORY_MAP,
-      errors: [{ line: lineOf(A_IN_MEMORY_MAP, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_IN_MEMORY_MAP, 'async (msg) =>'),
           messageId: 'invalidIdentityCheck',
-        data: ['sendMail (email)', 'in-memory']
-    }],
+          data: ['sendMail (email)', 'in-memory'],
+        },
+      ],
     },
     // ---- sqs-consumer ----
     {
       name: 'amqplib: guard keyed by a module counter does not count',
       code: A_COUNTER_GUARD,
-      errors: [{ line: lineOf(A_COUNTER_GUARD, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_COUNTER_GUARD, 'async (msg) =>'),
           messageId: 'invalidIdentityCheck',
-        data: ['redis zincrby', 'does not come from the message']
-    }],
+          data: ['redis zincrby', 'does not come from the message'],
+        },
+      ],
     },
     {
       name: 'amqplib: the same consumer with noAck: false',
       code: A_NO_ACK.replace('{ noAck: true }', '{ noAck: false }'),
-      errors: [{ line: lineOf(A_NO_ACK, 'async (msg) =>'),
+      errors: [
+        {
+          line: lineOf(A_NO_ACK, 'async (msg) =>'),
           messageId: 'noIdentityCheck',
-        data: 'INSERT INTO temperature_samples'
-    }],
+          data: 'INSERT INTO temperature_samples',
+        },
+      ],
     },
     {
       name: 'amqplib: the same file without its delivery-lint-disable comment',
       code: A_FILE_DISABLE.replace('/* delivery-lint-disable missing-event-id-check */\n', ''),
-      errors: [{ line: lineOf(A_FILE_DISABLE, 'async (msg) =>') - 1,
-          messageId: 'noIdentityCheck',
-        data: 'redis incr'
-    }],
+      errors: [
+        { line: lineOf(A_FILE_DISABLE, 'async (msg) =>') - 1, messageId: 'noIdentityCheck', data: 'redis incr' },
+      ],
     },
     {
       name: 'sqs-consumer: Prisma create (untyped client)',
@@ -2049,9 +2163,14 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(S_PRISMA_CREATE, 'handleMessage:'),
-            messageId: 'noIdentityCheck',
-            data: ['sqs-consumer consumer of queue \'invoices\'', 'prisma.invoice.create', 'creates a second invoice record', 'message.MessageId'],
-            related: 2,
+          messageId: 'noIdentityCheck',
+          data: [
+            "sqs-consumer consumer of queue 'invoices'",
+            'prisma.invoice.create',
+            'creates a second invoice record',
+            'message.MessageId',
+          ],
+          related: 2,
           severity: 'warning',
         },
       ],
@@ -2059,117 +2178,157 @@ ruleTester(RULE, {
     {
       name: 'sqs-consumer: Mongo updateOne with $inc',
       code: S_MONGO_INC,
-      errors: [{ line: lineOf(S_MONGO_INC, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_MONGO_INC, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['usage.updateOne ($inc/$push)', 'applies the $inc/$push twice']
-    }],
+          data: ['usage.updateOne ($inc/$push)', 'applies the $inc/$push twice'],
+        },
+      ],
     },
     {
       name: 'sqs-consumer: DynamoDB UpdateCommand with ADD',
       code: S_DYNAMO_ADD,
-      errors: [{ line: lineOf(S_DYNAMO_ADD, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_DYNAMO_ADD, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['DynamoDB Update inventory', 'applies the inventory update twice']
-    }],
+          data: ['DynamoDB Update inventory', 'applies the inventory update twice'],
+        },
+      ],
     },
     {
       name: 'sqs-consumer: nodemailer sendMail',
       code: S_SEND_MAIL,
-      errors: [{ line: lineOf(S_SEND_MAIL, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_SEND_MAIL, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['sendMail (email)', 'sends the email a second time']
-    }],
+          data: ['sendMail (email)', 'sends the email a second time'],
+        },
+      ],
     },
     {
       name: 'sqs-consumer: kafkajs producer.send bridge',
       code: S_KAFKA_BRIDGE,
-      errors: [{ line: lineOf(S_KAFKA_BRIDGE, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_KAFKA_BRIDGE, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['Kafka producer.send', 'legacy.events']
-    }],
+          data: ['Kafka producer.send', 'legacy.events'],
+        },
+      ],
     },
     {
       name: 'sqs-consumer: SQS SendMessageCommand to a standard queue',
       code: S_SQS_SEND,
-      errors: [{ line: lineOf(S_SQS_SEND, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_SQS_SEND, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['SQS SendMessage', 'shipping']
-    }],
+          data: ['SQS SendMessage', 'shipping'],
+        },
+      ],
     },
     {
       name: 'sqs-consumer: Stripe paymentIntents.create in a helper of another file',
       code: S_HELPER_STRIPE,
       files: { 'billing.ts': S_BILLING_FILE },
-      errors: [{ line: lineOf(S_HELPER_STRIPE, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_HELPER_STRIPE, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['Stripe paymentIntents.create', 'via chargeCustomer()'],
-        related: 3 }],
+          data: ['Stripe paymentIntents.create', 'via chargeCustomer()'],
+          related: 3,
+        },
+      ],
     },
     {
       name: 'sqs-consumer: in-memory Set check does not count',
       code: S_IN_MEMORY_SET,
-      errors: [{ line: lineOf(S_IN_MEMORY_SET, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_IN_MEMORY_SET, 'handleMessage:'),
           messageId: 'invalidIdentityCheck',
-        data: ['sendMail (email)', 'in-memory'],
-        related: 3 }],
+          data: ['sendMail (email)', 'in-memory'],
+          related: 3,
+        },
+      ],
     },
     {
       name: 'sqs-consumer: knex insert without onConflict',
       code: S_KNEX_INSERT,
-      errors: [{ line: lineOf(S_KNEX_INSERT, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_KNEX_INSERT, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: 'knex shipment_labels insert'
-    }],
+          data: 'knex shipment_labels insert',
+        },
+      ],
     },
     {
       name: 'sqs-consumer: new Consumer({...}) with axios.patch',
       code: S_NEW_CONSUMER_PATCH,
-      errors: [{ line: lineOf(S_NEW_CONSUMER_PATCH, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_NEW_CONSUMER_PATCH, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: ['HTTP PATCH', 'queue \'loyalty-adjustments\'']
-    }],
+          data: ['HTTP PATCH', "queue 'loyalty-adjustments'"],
+        },
+      ],
     },
     {
       name: 'sqs-consumer: handleMessageBatch with redis xadd',
       code: S_BATCH_XADD,
-      errors: [{ line: lineOf(S_BATCH_XADD, 'handleMessageBatch:'),
-          messageId: 'noIdentityCheck',
-        data: 'redis xadd'
-    }],
+      errors: [{ line: lineOf(S_BATCH_XADD, 'handleMessageBatch:'), messageId: 'noIdentityCheck', data: 'redis xadd' }],
     },
     {
       name: 'sqs-consumer: without the guards config, isDuplicate() is not a guard',
       code: S_CONFIGURED_GUARD,
       files: { 'dedup.ts': S_DEDUP_LIBRARY_FILE },
-      errors: [{ line: lineOf(S_CONFIGURED_GUARD, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_CONFIGURED_GUARD, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: 'INSERT INTO invoice_lines'
-    }],
+          data: 'INSERT INTO invoice_lines',
+        },
+      ],
     },
     {
       name: 'sqs-consumer: sendMail and incr awaited through Promise.all',
       code: S_PROMISE_ALL,
-      errors: [{ line: lineOf(S_PROMISE_ALL, 'handleMessage:'),
+      errors: [
+        {
+          line: lineOf(S_PROMISE_ALL, 'handleMessage:'),
           messageId: 'noIdentityCheck',
-        data: 'sendMail (email) and redis incr',
-        related: 3 }],
+          data: 'sendMail (email) and redis incr',
+          related: 3,
+        },
+      ],
     },
     {
       name: 'sqs-consumer: handler imported from another file (finding in that file)',
       code: S_IMPORTED_HANDLER,
       files: { 'handlers/refund.ts': S_REFUND_HANDLER_FILE },
-      errors: [{ file: 'handlers/refund.ts', line: lineOf(S_REFUND_HANDLER_FILE, 'export async function handleRefund'),
+      errors: [
+        {
+          file: 'handlers/refund.ts',
+          line: lineOf(S_REFUND_HANDLER_FILE, 'export async function handleRefund'),
           messageId: 'noIdentityCheck',
-        data: ['Stripe refunds.create', 'queue \'refunds\'']
-    }],
+          data: ['Stripe refunds.create', "queue 'refunds'"],
+        },
+      ],
     },
     {
       name: 'sqs-consumer: the same handler without @delivery at-most-once',
       code: S_AT_MOST_ONCE_TAG.replace('/** @delivery at-most-once */\n', ''),
-      errors: [{ line: lineOf(S_AT_MOST_ONCE_TAG, 'async function trackPageView') - 1,
+      errors: [
+        {
+          line: lineOf(S_AT_MOST_ONCE_TAG, 'async function trackPageView') - 1,
           messageId: 'noIdentityCheck',
-        data: 'redis incr'
-    }],
+          data: 'redis incr',
+        },
+      ],
     },
   ],
 });
@@ -2185,7 +2344,10 @@ for (const mode of MODES) {
     after(() => project?.remove());
 
     test('kafkajs: the effect in services/ledger.ts, the call in the handler and the registration', () => {
-      const [consumerFile, ledgerFile] = project.write({ 'consumer.ts': K_HELPER_OTHER_FILE, 'services/ledger.ts': LEDGER_SERVICE });
+      const [consumerFile, ledgerFile] = project.write({
+        'consumer.ts': K_HELPER_OTHER_FILE,
+        'services/ledger.ts': LEDGER_SERVICE,
+      });
       const result = project.analyze([consumerFile]);
       assert.deepEqual(result.problems, []);
       const [finding, ...others] = findingsOf(result, RULE);
@@ -2193,13 +2355,22 @@ for (const mode of MODES) {
       assert.equal(finding.location.filePath, consumerFile);
       assert.equal(finding.location.line, lineOf(K_HELPER_OTHER_FILE, 'eachMessage:'));
       const effect = finding.related.find((related) => related.location.filePath === ledgerFile);
-      assert.ok(effect, `a related location in services/ledger.ts, got ${JSON.stringify(finding.related.map((r) => `${r.location.filePath}:${r.location.line}`))}`);
+      assert.ok(
+        effect,
+        `a related location in services/ledger.ts, got ${JSON.stringify(finding.related.map((r) => `${r.location.filePath}:${r.location.line}`))}`,
+      );
       assert.equal(effect.location.line, lineOf(LEDGER_SERVICE, 'INSERT INTO ledger_entries'));
       assert.match(effect.message, /INSERT INTO ledger_entries/);
-      const call = finding.related.find((related) => related.location.filePath === consumerFile && related.location.line === lineOf(K_HELPER_OTHER_FILE, 'await recordPayment('));
+      const call = finding.related.find(
+        (related) =>
+          related.location.filePath === consumerFile &&
+          related.location.line === lineOf(K_HELPER_OTHER_FILE, 'await recordPayment('),
+      );
       assert.ok(call, 'the handler call leading to the effect is related');
       assert.match(call.message, /recordPayment\(\)/);
-      const registration = finding.related.find((related) => related.location.line === lineOf(K_HELPER_OTHER_FILE, 'await consumer.run('));
+      const registration = finding.related.find(
+        (related) => related.location.line === lineOf(K_HELPER_OTHER_FILE, 'await consumer.run('),
+      );
       assert.ok(registration, 'the registration is related');
       assert.match(registration.message, /kafkajs/);
     });
@@ -2217,17 +2388,27 @@ for (const mode of MODES) {
       const files = findings[0].related.map((related) => related.location.filePath);
       const effectIndex = files.indexOf(repositoryFile);
       const serviceIndex = files.indexOf(serviceFile);
-      const handlerIndex = findings[0].related.findIndex((related) => related.location.filePath === consumerFile && related.location.line === lineOf(A_TWO_LEVEL_HELPER, 'await orders.place('));
+      const handlerIndex = findings[0].related.findIndex(
+        (related) =>
+          related.location.filePath === consumerFile &&
+          related.location.line === lineOf(A_TWO_LEVEL_HELPER, 'await orders.place('),
+      );
       assert.ok(effectIndex >= 0, 'the INSERT in repositories/orders.ts is related');
       assert.ok(handlerIndex >= 0, 'the handler call orders.place() is related');
       assert.ok(serviceIndex >= 0, 'the call to insertOrder() in the service is related');
       assert.equal(findings[0].related[effectIndex].location.line, lineOf(A_REPOSITORY_FILE, 'INSERT INTO orders'));
       assert.equal(findings[0].related[serviceIndex].location.line, lineOf(A_SERVICE_FILE, 'await insertOrder('));
-      assert.ok(effectIndex < handlerIndex && handlerIndex < serviceIndex, 'effect first, then the chain from the handler down');
+      assert.ok(
+        effectIndex < handlerIndex && handlerIndex < serviceIndex,
+        'effect first, then the chain from the handler down',
+      );
     });
 
     test('the suppression comment removes only missing-event-id-check, one line below it', () => {
-      const code = K_SUPPRESSED_NEXT_LINE.replace('// delivery-lint-disable-next-line missing-event-id-check', '// delivery-lint-disable-next-line ack-before-process');
+      const code = K_SUPPRESSED_NEXT_LINE.replace(
+        '// delivery-lint-disable-next-line missing-event-id-check',
+        '// delivery-lint-disable-next-line ack-before-process',
+      );
       const [file] = project.write({ 'suppress/consumer.ts': code });
       const result = project.analyze([file], configWith());
       assert.equal(findingsOf(result, RULE, file).length, 1, 'a directive for another rule does not suppress this one');
@@ -2244,9 +2425,20 @@ interface BatchCase {
 }
 
 /** Writes each case in its own folder and analyses them together, one program per config. */
-function analyzeBatch(project: TestProject, prefix: string, cases: readonly BatchCase[]): { consumerFile: string; result: ReturnType<TestProject['analyze']> }[] {
+function analyzeBatch(
+  project: TestProject,
+  prefix: string,
+  cases: readonly BatchCase[],
+): { consumerFile: string; result: ReturnType<TestProject['analyze']> }[] {
   const prepared = cases.map((c, index) => {
-    const written = project.write(Object.fromEntries(Object.entries({ 'consumer.ts': c.code, ...(c.files ?? {}) }).map(([name, text]) => [`${prefix}${index}/${name}`, text])));
+    const written = project.write(
+      Object.fromEntries(
+        Object.entries({ 'consumer.ts': c.code, ...(c.files ?? {}) }).map(([name, text]) => [
+          `${prefix}${index}/${name}`,
+          text,
+        ]),
+      ),
+    );
     return { consumerFile: written[0], key: JSON.stringify(c.config ?? {}) };
   });
   const results = new Map<string, ReturnType<TestProject['analyze']>>();
@@ -2265,7 +2457,12 @@ function consumerIn(result: ReturnType<TestProject['analyze']>, file: string) {
 
 // ---- valid for the right reason: the unsafe effect is seen, and so is the guard ----------------
 
-const GUARDED: { name: string; code: string; files?: Record<string, string>; config?: Parameters<typeof configWith>[0] }[] = [
+const GUARDED: {
+  name: string;
+  code: string;
+  files?: Record<string, string>;
+  config?: Parameters<typeof configWith>[0];
+}[] = [
   { name: 'kafkajs Redis SET NX claim', code: K_REDIS_CLAIM },
   { name: 'kafkajs inbox transaction', code: K_INBOX_TX },
   { name: 'kafkajs helper isProcessed()', code: K_HELPER_GUARD, files: { 'dedup.ts': K_HELPER_GUARD_FILE } },
@@ -2308,7 +2505,10 @@ for (const mode of MODES) {
           `a duplicate-unsafe effect is seen: ${consumer.effects.map((effect) => `${effect.description.label}=${effect.description.class}`).join(', ')}`,
         );
         const guard = consumer.guards.find((g) => g.scope === 'message' && g.keyedByIdentity && !g.invalidReason);
-        assert.ok(guard, `a valid message guard is seen: ${JSON.stringify(consumer.guards.map((g) => [g.label, g.scope, g.keyedByIdentity, g.invalidReason]))}`);
+        assert.ok(
+          guard,
+          `a valid message guard is seen: ${JSON.stringify(consumer.guards.map((g) => [g.label, g.scope, g.keyedByIdentity, g.invalidReason]))}`,
+        );
         assert.equal(findingsOf(result, RULE, consumerFile).length, 0);
       });
     });
@@ -2326,7 +2526,11 @@ for (const mode of MODES) {
       const [file] = project.write({ 'log-only/consumer.ts': K_LOG_ONLY_CHECK });
       const result = project.analyze([file]);
       const dedup = [...findingsOf(result, RULE, file), ...findingsOf(result, 'non-idempotent-handler', file)];
-      assert.equal(dedup.length, 1, `one of missing-event-id-check / non-idempotent-handler: ${dedup.map((f) => f.ruleId).join(', ')}`);
+      assert.equal(
+        dedup.length,
+        1,
+        `one of missing-event-id-check / non-idempotent-handler: ${dedup.map((f) => f.ruleId).join(', ')}`,
+      );
       assert.match(dedup[0].message, /INSERT INTO bookings/);
     });
 
@@ -2358,14 +2562,35 @@ const IDEMPOTENT_ONLY: { name: string; code: string; config?: Parameters<typeof 
   { name: 'kafkajs BullMQ jobId', code: K_BULLMQ_JOB_ID, expect: [/BullMQ add/] },
   { name: 'kafkajs Redis projection', code: K_REDIS_PROJECTION, expect: [/redis hset/, /redis set/, /redis del/] },
   { name: 'kafkajs DynamoDB PutCommand', code: K_DYNAMO_PUT_KEYED, expect: [/DynamoDB Put profiles/] },
-  { name: 'kafkajs configured idempotent call', code: K_AXIOS_INSTANCE_POST, config: { effects: { unsafe: [], idempotent: ['ledgerApi.post'] } }, expect: [/ledgerApi\.post/] },
-  { name: 'amqplib absolute UPDATE and DELETE', code: A_ABSOLUTE_UPDATE, expect: [/UPDATE orders/, /DELETE FROM order_locks/] },
+  {
+    name: 'kafkajs configured idempotent call',
+    code: K_AXIOS_INSTANCE_POST,
+    config: { effects: { unsafe: [], idempotent: ['ledgerApi.post'] } },
+    expect: [/ledgerApi\.post/],
+  },
+  {
+    name: 'amqplib absolute UPDATE and DELETE',
+    code: A_ABSOLUTE_UPDATE,
+    expect: [/UPDATE orders/, /DELETE FROM order_locks/],
+  },
   { name: 'amqplib Redis writes', code: A_GET_AND_REDIS_WRITES, expect: [/redis hset/, /redis set/] },
-  { name: 'amqplib conflict-ignoring insert', code: A_CONFLICT_INSERT, expect: [/INSERT INTO registrations … ON CONFLICT/] },
-  { name: 'amqplib Stripe with message key', code: A_STRIPE_MESSAGE_KEY, expect: [/Stripe .*transfers\.create \(idempotencyKey\)/i] },
+  {
+    name: 'amqplib conflict-ignoring insert',
+    code: A_CONFLICT_INSERT,
+    expect: [/INSERT INTO registrations … ON CONFLICT/],
+  },
+  {
+    name: 'amqplib Stripe with message key',
+    code: A_STRIPE_MESSAGE_KEY,
+    expect: [/Stripe .*transfers\.create \(idempotencyKey\)/i],
+  },
   { name: 'sqs-consumer DELETE', code: S_DELETE_ONLY, expect: [/DELETE FROM cart_items/, /DELETE FROM carts/] },
   { name: 'sqs-consumer Stripe with message key', code: S_STRIPE_MESSAGE_KEY, expect: [/\(idempotencyKey\)/] },
-  { name: 'sqs-consumer FIFO MessageDeduplicationId', code: S_FIFO_DEDUP_ID, expect: [/SQS SendMessage .*\(deduplicated\)/] },
+  {
+    name: 'sqs-consumer FIFO MessageDeduplicationId',
+    code: S_FIFO_DEDUP_ID,
+    expect: [/SQS SendMessage .*\(deduplicated\)/],
+  },
   { name: 'sqs-consumer axios PUT and DELETE', code: S_PUT_AND_DELETE, expect: [/HTTP PUT/, /HTTP DELETE/] },
   { name: 'sqs-consumer Mongo $set', code: S_MONGO_SET, expect: [/profiles\.updateOne/] },
   { name: 'sqs-consumer Idempotency-Key header', code: S_IDEMPOTENCY_HEADER, expect: [/HTTP POST/] },
@@ -2389,14 +2614,21 @@ for (const mode of MODES) {
         const { consumerFile, result } = idempotent[index];
         assert.deepEqual(result.problems, []);
         const consumer = consumerIn(result, consumerFile);
-        const described = consumer.effects.map((effect) => `${effect.description.label}=${effect.description.class}`).join(', ');
+        const described = consumer.effects
+          .map((effect) => `${effect.description.label}=${effect.description.class}`)
+          .join(', ');
         for (const pattern of c.expect) {
           assert.ok(
-            consumer.effects.some((effect) => pattern.test(effect.description.label) && effect.description.class === 'idempotent'),
+            consumer.effects.some(
+              (effect) => pattern.test(effect.description.label) && effect.description.class === 'idempotent',
+            ),
             `an idempotent effect matching ${pattern}: ${described}`,
           );
         }
-        assert.ok(!consumer.effects.some((effect) => effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage), `no unsafe effect: ${described}`);
+        assert.ok(
+          !consumer.effects.some((effect) => effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage),
+          `no unsafe effect: ${described}`,
+        );
         assert.equal(findingsOf(result, RULE, consumerFile).length, 0);
       });
     });

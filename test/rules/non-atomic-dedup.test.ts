@@ -464,11 +464,17 @@ export async function start(): Promise<void> {
   },
   {
     name: 'amqplib noAck: true: auto-ack consumers get at-most-once-consumer, no dedup finding',
-    code: AMQP_EXISTS.replace("channel.ack(msg);\n      return;", 'return;').replace('    channel.ack(msg);\n  });', '  }, { noAck: true });'),
+    code: AMQP_EXISTS.replace('channel.ack(msg);\n      return;', 'return;').replace(
+      '    channel.ack(msg);\n  });',
+      '  }, { noAck: true });',
+    ),
   },
   {
     name: 'amqplib: a handler declared @delivery at-most-once',
-    code: AMQP_EXISTS.replace("await channel.consume('signups', async (msg) => {", "await channel.consume('signups', /** @delivery at-most-once */ async (msg) => {"),
+    code: AMQP_EXISTS.replace(
+      "await channel.consume('signups', async (msg) => {",
+      "await channel.consume('signups', /** @delivery at-most-once */ async (msg) => {",
+    ),
   },
   {
     name: 'amqplib: the guard function is named in the config (the user vouches for it)',
@@ -532,75 +538,107 @@ const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     name: 'amqplib: Redis EXISTS then the insert and the email, then SET of the same key',
     code: AMQP_EXISTS,
-    findings: [{ at: 'if (await redis.exists(',
+    findings: [
+      {
+        at: 'if (await redis.exists(',
         messageId: 'checkThenRecord',
-        data: ['amqplib consumer of queue \'signups\'', 'redis exists', 'records it separately (redis set, line 23)', 'INSERT INTO welcome_log', 'sendMail'],
-        related: 4, severity: 'warning' }],
+        data: [
+          "amqplib consumer of queue 'signups'",
+          'redis exists',
+          'records it separately (redis set, line 23)',
+          'INSERT INTO welcome_log',
+          'sendMail',
+        ],
+        related: 4,
+        severity: 'warning',
+      },
+    ],
   }),
   invalid({
     name: 'kafkajs: SELECT from processed_events, the Stripe charge, then INSERT into processed_events (no transaction)',
     code: KAFKA_SQL_CHECK,
-    findings: [{ at: "const seen = await pool.query('SELECT 1",
+    findings: [
+      {
+        at: "const seen = await pool.query('SELECT 1",
         messageId: 'checkThenRecord',
-        data: ['kafkajs consumer of topic', 'SELECT', 'Stripe charges.create', 'INSERT INTO processed_events']
-    }],
+        data: ['kafkajs consumer of topic', 'SELECT', 'Stripe charges.create', 'INSERT INTO processed_events'],
+      },
+    ],
   }),
   invalid({
     name: 'sqs-consumer: Redis GET !== null, the email, then SET done',
     code: SQS_GET,
-    findings: [{ at: 'if ((await redis.get(key)) !== null)',
+    findings: [
+      {
+        at: 'if ((await redis.get(key)) !== null)',
         messageId: 'checkThenRecord',
-        data: ['sqs-consumer consumer', 'redis get', 'sendMail']
-    }],
+        data: ['sqs-consumer consumer', 'redis get', 'sendMail'],
+      },
+    ],
   }),
   invalid({
     name: 'BullMQ: a business-state check (status already paid) before the charge, the status written after',
     code: BULLMQ_STATUS,
-    findings: [{ at: "const { rows } = await pool.query('SELECT status",
+    findings: [
+      {
+        at: "const { rows } = await pool.query('SELECT status",
         messageId: 'checkThenRecord',
-        data: ['bullmq consumer', 'Stripe charges.create']
-    }],
+        data: ['bullmq consumer', 'Stripe charges.create'],
+      },
+    ],
   }),
   invalid({
     name: 'kafkajs: get-or-create of a customer by email (entity level), the insert not keyed by the message',
     code: KAFKA_GET_OR_CREATE,
-    findings: [{ at: "const existing = await pool.query('SELECT id FROM customers",
+    findings: [
+      {
+        at: "const existing = await pool.query('SELECT id FROM customers",
         messageId: 'entityCheckThenRecord',
-        data: 'INSERT INTO customers'
-    }],
+        data: 'INSERT INTO customers',
+      },
+    ],
   }),
   invalid({
-    name: 'amqplib: the check-then-record lives in a helper: reported on the handler\'s call, related into the helper',
+    name: "amqplib: the check-then-record lives in a helper: reported on the handler's call, related into the helper",
     code: AMQP_HELPER,
     files: { 'services/welcome.ts': HELPER_FILE },
-    findings: [{ at: 'await sendWelcomeOnce(',
+    findings: [
+      {
+        at: 'await sendWelcomeOnce(',
         messageId: 'checkThenRecord',
         data: 'sendMail (email) (via sendWelcomeOnce())',
-        related: 3 }],
+        related: 3,
+      },
+    ],
   }),
   invalid({
     name: 'kafkajs: SET NX with a day-long lease, nothing releases it when the insert fails',
     code: KAFKA_LONG_LEASE,
-    findings: [{ at: "const claimed = await redis.set(",
+    findings: [
+      {
+        at: 'const claimed = await redis.set(',
         messageId: 'claimNotReleased',
-        data: ['redis SET NX', 'INSERT INTO invoices', 'its lease (1 day) outlasts the redelivery']
-    }],
+        data: ['redis SET NX', 'INSERT INTO invoices', 'its lease (1 day) outlasts the redelivery'],
+      },
+    ],
   }),
   invalid({
     name: 'amqplib: SET NX without expiry; the catch logs and rethrows but does not delete the key',
     code: AMQP_NO_LEASE,
-    findings: [{ at: 'const claimed = await redis.set(',
-        messageId: 'claimNotReleased',
-        data: ['it never expires', 'sendMail']
-    }],
+    findings: [
+      { at: 'const claimed = await redis.set(', messageId: 'claimNotReleased', data: ['it never expires', 'sendMail'] },
+    ],
   }),
   invalid({
     name: 'sqs-consumer: inbox insert ON CONFLICT DO NOTHING that commits on its own, before the email',
     code: SQS_INBOX_AUTOCOMMIT,
-    findings: [{ at: "const { rowCount } = await pool.query('INSERT INTO processed_messages",
+    findings: [
+      {
+        at: "const { rowCount } = await pool.query('INSERT INTO processed_messages",
         messageId: 'claimNotReleased',
-        data: 'INSERT INTO processed_messages'
-    }],
+        data: 'INSERT INTO processed_messages',
+      },
+    ],
   }),
 ];
 

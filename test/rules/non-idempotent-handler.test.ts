@@ -630,7 +630,11 @@ const WITHOUT_VALID_GUARD = new Set([
   'kafkajs: an in-memory Set is no guard (lost on restart), so this rule stays quiet',
   'amqplib: with "identity": "message-id", a guard on a payload field is no identity guard (not this rule)',
 ]);
-for (const name of WITHOUT_VALID_GUARD) assert.ok(valid.some((c) => c.name === name), `unknown case ${name}`);
+for (const name of WITHOUT_VALID_GUARD)
+  assert.ok(
+    valid.some((c) => c.name === name),
+    `unknown case ${name}`,
+  );
 
 // ---- invalid --------------------------------------------------------------------------------
 
@@ -651,10 +655,15 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO audit_log',
+    escapes: [
+      {
+        at: 'INSERT INTO audit_log',
         messageId: 'effectBeforeCheck',
-        data: ['kafkajs consumer of topic \'orders.placed\'', 'INSERT INTO audit_log'],
-        related: 2, severity: 'warning' }],
+        data: ["kafkajs consumer of topic 'orders.placed'", 'INSERT INTO audit_log'],
+        related: 2,
+        severity: 'warning',
+      },
+    ],
   }),
   invalid({
     name: 'amqplib: the confirmation email is sent before the Redis exists check',
@@ -676,10 +685,13 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'mailer.sendMail',
+    escapes: [
+      {
+        at: 'mailer.sendMail',
         messageId: 'effectBeforeCheck',
-        data: ['amqplib consumer of queue \'orders\'', 'sendMail']
-    }],
+        data: ["amqplib consumer of queue 'orders'", 'sendMail'],
+      },
+    ],
   }),
   invalid({
     name: 'sqs-consumer: a Stripe charge without idempotencyKey runs before the claim',
@@ -696,10 +708,13 @@ export const payments = Consumer.create({
   },
 });
 `,
-    escapes: [{ at: 'stripe.charges.create',
+    escapes: [
+      {
+        at: 'stripe.charges.create',
         messageId: 'effectBeforeCheck',
-        data: ['sqs-consumer consumer of queue \'payments-queue\'', 'Stripe charges.create']
-    }],
+        data: ["sqs-consumer consumer of queue 'payments-queue'", 'Stripe charges.create'],
+      },
+    ],
   }),
   invalid({
     name: 'kafkajs: "if (seen) log" without a return lets the effects run on the seen path',
@@ -718,10 +733,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO shipments',
-        messageId: 'effectBypassesCheck',
-        data: 'INSERT INTO shipments'
-    }],
+    escapes: [{ at: 'INSERT INTO shipments', messageId: 'effectBypassesCheck', data: 'INSERT INTO shipments' }],
   }),
   invalid({
     name: 'kafkajs: payment events are claimed, refund events are not',
@@ -746,10 +758,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'stripe.refunds.create',
-        messageId: 'effectBypassesCheck',
-        data: 'Stripe refunds.create'
-    }],
+    escapes: [{ at: 'stripe.refunds.create', messageId: 'effectBypassesCheck', data: 'Stripe refunds.create' }],
   }),
   invalid({
     name: 'amqplib: guard inside a helper returns early, the handler then emails anyway',
@@ -782,10 +791,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'mailer.sendMail',
-        messageId: 'effectBypassesCheck',
-        data: 'sendMail'
-    }],
+    escapes: [{ at: 'mailer.sendMail', messageId: 'effectBypassesCheck', data: 'sendMail' }],
   }),
   invalid({
     name: 'sqs-consumer: an insert in a helper of another file runs before the guard (finding on the handler call)',
@@ -814,10 +820,14 @@ export const payments = Consumer.create({
   },
 });
 `,
-    escapes: [{ at: "await writeAudit('payment.received'",
+    escapes: [
+      {
+        at: "await writeAudit('payment.received'",
         messageId: 'effectBeforeCheck',
         data: ['INSERT INTO audit_events', 'writeAudit()'],
-        related: 3 }],
+        related: 3,
+      },
+    ],
   }),
   invalid({
     name: 'kafkajs: a helper called before the guard publishes downstream (chain through two functions)',
@@ -851,10 +861,14 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'await announce(order)',
+    escapes: [
+      {
+        at: 'await announce(order)',
         messageId: 'effectBeforeCheck',
         data: ['Kafka producer.send', 'announce()'],
-        related: 3 }],
+        related: 3,
+      },
+    ],
   }),
   invalid({
     name: 'amqplib: two effects escape, each reported on its own call',
@@ -878,14 +892,8 @@ export async function start(): Promise<void> {
 }
 `,
     escapes: [
-      { at: "redis.incr('signups:total')",
-          messageId: 'effectBeforeCheck',
-        data: 'redis incr'
-    },
-      { at: 'INSERT INTO signup_events',
-          messageId: 'effectBeforeCheck',
-        data: 'INSERT INTO signup_events'
-    },
+      { at: "redis.incr('signups:total')", messageId: 'effectBeforeCheck', data: 'redis incr' },
+      { at: 'INSERT INTO signup_events', messageId: 'effectBeforeCheck', data: 'INSERT INTO signup_events' },
     ],
   }),
   invalid({
@@ -903,10 +911,7 @@ export const payments = Consumer.create({
   },
 });
 `,
-    escapes: [{ at: "fetch('https://ledger.internal",
-        messageId: 'effectBeforeCheck',
-        data: 'HTTP POST'
-    }],
+    escapes: [{ at: "fetch('https://ledger.internal", messageId: 'effectBeforeCheck', data: 'HTTP POST' }],
   }),
   invalid({
     name: 'kafkajs: a Prisma create runs before the processedEvent lookup',
@@ -930,10 +935,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'prisma.activity.create',
-        messageId: 'effectBeforeCheck',
-        data: 'prisma.activity.create'
-    }],
+    escapes: [{ at: 'prisma.activity.create', messageId: 'effectBeforeCheck', data: 'prisma.activity.create' }],
   }),
   invalid({
     name: 'amqplib: a channel.publish to another exchange runs before the guard',
@@ -954,10 +956,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: "channel.publish('analytics'",
-        messageId: 'effectBeforeCheck',
-        data: 'amqplib publish'
-    }],
+    escapes: [{ at: "channel.publish('analytics'", messageId: 'effectBeforeCheck', data: 'amqplib publish' }],
   }),
   invalid({
     name: 'sqs-consumer: a Stripe idempotencyKey made fresh with randomUUID() dedups nothing',
@@ -976,10 +975,7 @@ export const payments = Consumer.create({
   },
 });
 `,
-    escapes: [{ at: 'stripe.refunds.create',
-        messageId: 'effectBeforeCheck',
-        data: 'Stripe refunds.create'
-    }],
+    escapes: [{ at: 'stripe.refunds.create', messageId: 'effectBeforeCheck', data: 'Stripe refunds.create' }],
   }),
   invalid({
     name: 'kafkajs: a switch with one guarded case and one unguarded case',
@@ -1004,10 +1000,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'balance - $1',
-        messageId: 'effectBypassesCheck',
-        data: 'UPDATE accounts (relative)'
-    }],
+    escapes: [{ at: 'balance - $1', messageId: 'effectBypassesCheck', data: 'UPDATE accounts (relative)' }],
   }),
   invalid({
     name: 'amqplib: a guard helper from another file, with an insert before it',
@@ -1041,10 +1034,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO ticket_log',
-        messageId: 'effectBeforeCheck',
-        data: 'INSERT INTO ticket_log'
-    }],
+    escapes: [{ at: 'INSERT INTO ticket_log', messageId: 'effectBeforeCheck', data: 'INSERT INTO ticket_log' }],
   }),
   invalid({
     name: 'kafkajs: a guard function named in the config (returns seen), with a counter bumped before it',
@@ -1071,10 +1061,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'redis.hincrby',
-        messageId: 'effectBeforeCheck',
-        data: 'redis hincrby'
-    }],
+    escapes: [{ at: 'redis.hincrby', messageId: 'effectBeforeCheck', data: 'redis hincrby' }],
   }),
   invalid({
     name: 'amqplib: the seen path publishes a duplicate notice (an unsafe effect outside the guard)',
@@ -1097,10 +1084,13 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO duplicate_deliveries',
+    escapes: [
+      {
+        at: 'INSERT INTO duplicate_deliveries',
         messageId: 'effectBypassesCheck',
-        data: 'INSERT INTO duplicate_deliveries'
-    }],
+        data: 'INSERT INTO duplicate_deliveries',
+      },
+    ],
   }),
   invalid({
     name: 'sqs-consumer: handleMessageBatch inserts before each per-message claim',
@@ -1119,10 +1109,7 @@ export const batch = new Consumer({
   },
 });
 `,
-    escapes: [{ at: 'INSERT INTO raw_payments',
-        messageId: 'effectBeforeCheck',
-        data: 'INSERT INTO raw_payments'
-    }],
+    escapes: [{ at: 'INSERT INTO raw_payments', messageId: 'effectBeforeCheck', data: 'INSERT INTO raw_payments' }],
   }),
   invalid({
     name: 'kafkajs: eachBatch with autoResolve off appends to a file before the claim',
@@ -1151,10 +1138,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'appendFile(',
-        messageId: 'effectBeforeCheck',
-        data: 'appendFile'
-    }],
+    escapes: [{ at: 'appendFile(', messageId: 'effectBeforeCheck', data: 'appendFile' }],
   }),
   invalid({
     name: 'kafkajs: guarded in the main branch, but the catch path re-publishes outside the guard',
@@ -1180,10 +1164,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: "topic: 'orders.unparsed'",
-        messageId: 'effectBypassesCheck',
-        data: 'Kafka producer.send'
-    }],
+    escapes: [{ at: "topic: 'orders.unparsed'", messageId: 'effectBypassesCheck', data: 'Kafka producer.send' }],
   }),
   invalid({
     name: 'amqplib: an SMS is sent before the SELECT on processed_messages',
@@ -1211,10 +1192,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'sms.messages.create',
-        messageId: 'effectBeforeCheck',
-        data: 'Twilio messages.create'
-    }],
+    escapes: [{ at: 'sms.messages.create', messageId: 'effectBeforeCheck', data: 'Twilio messages.create' }],
   }),
   invalid({
     name: 'kafkajs: an insert runs before a unique-violation claim',
@@ -1234,10 +1212,9 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO settlement_audit',
-        messageId: 'effectBeforeCheck',
-        data: 'INSERT INTO settlement_audit'
-    }],
+    escapes: [
+      { at: 'INSERT INTO settlement_audit', messageId: 'effectBeforeCheck', data: 'INSERT INTO settlement_audit' },
+    ],
   }),
   invalid({
     name: 'sqs-consumer: effects awaited together in Promise.all before the guard are both reported',
@@ -1262,14 +1239,8 @@ export const payments = Consumer.create({
 });
 `,
     escapes: [
-      { at: 'mailer.sendMail',
-          messageId: 'effectBeforeCheck',
-        data: 'sendMail'
-    },
-      { at: 'INSERT INTO payment_notices',
-          messageId: 'effectBeforeCheck',
-        data: 'INSERT INTO payment_notices'
-    },
+      { at: 'mailer.sendMail', messageId: 'effectBeforeCheck', data: 'sendMail' },
+      { at: 'INSERT INTO payment_notices', messageId: 'effectBeforeCheck', data: 'INSERT INTO payment_notices' },
     ],
   }),
   invalid({
@@ -1293,10 +1264,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: 'INSERT INTO order_log',
-        messageId: 'effectBeforeCheck',
-        data: 'INSERT INTO order_log'
-    }],
+    escapes: [{ at: 'INSERT INTO order_log', messageId: 'effectBeforeCheck', data: 'INSERT INTO order_log' }],
   }),
   invalid({
     name: 'kafkajs: a config-named wrapper guard, with a publish before it',
@@ -1331,10 +1299,7 @@ export async function start(): Promise<void> {
   });
 }
 `,
-    escapes: [{ at: "topic: 'loyalty.audit'",
-        messageId: 'effectBeforeCheck',
-        data: 'Kafka producer.send'
-    }],
+    escapes: [{ at: "topic: 'loyalty.audit'", messageId: 'effectBeforeCheck', data: 'Kafka producer.send' }],
   }),
 ];
 
@@ -1355,7 +1320,14 @@ for (const mode of MODES) {
       project = new TestProject(mode, 'nih-sanity');
       const byConfig = new Map<string, { names: string[]; files: string[] }>();
       valid.forEach((c, index) => {
-        const written = project.write(Object.fromEntries(Object.entries({ 'consumer.ts': c.code, ...(c.files ?? {}) }).map(([name, text]) => [`case-${index}/${name}`, text])));
+        const written = project.write(
+          Object.fromEntries(
+            Object.entries({ 'consumer.ts': c.code, ...(c.files ?? {}) }).map(([name, text]) => [
+              `case-${index}/${name}`,
+              text,
+            ]),
+          ),
+        );
         consumerFiles.set(c.name, written[0]);
         const key = JSON.stringify(c.config ?? {});
         const group = byConfig.get(key) ?? { names: [], files: [] };
@@ -1372,13 +1344,27 @@ for (const mode of MODES) {
     for (const c of valid) {
       test(c.name, () => {
         const result = results.get(c.name)!;
-        const consumers = result.consumers.filter((consumer) => consumer.registration.location.filePath === consumerFiles.get(c.name));
+        const consumers = result.consumers.filter(
+          (consumer) => consumer.registration.location.filePath === consumerFiles.get(c.name),
+        );
         assert.equal(consumers.length, 1, 'the fixture should register exactly one consumer');
         const unsafe = consumers[0].effects.filter((effect) => effect.description.class === 'duplicate-unsafe');
-        assert.ok(unsafe.length > 0, `the handler should reach a duplicate-unsafe effect; effects: ${consumers[0].effects.map((effect) => `${effect.description.label}=${effect.description.class}`).join(', ')}`);
-        const guards = consumers[0].guards.filter((guard) => guard.scope === 'message' && guard.keyedByIdentity && !guard.invalidReason);
-        const describeGuards = consumers[0].guards.map((guard) => `${guard.label} (${guard.scope}, keyed=${guard.keyedByIdentity}${guard.invalidReason ? `, ${guard.invalidReason}` : ''})`).join('; ') || 'none';
-        if (WITHOUT_VALID_GUARD.has(c.name)) assert.equal(guards.length, 0, `the fixture should have no valid identity guard; guards: ${describeGuards}`);
+        assert.ok(
+          unsafe.length > 0,
+          `the handler should reach a duplicate-unsafe effect; effects: ${consumers[0].effects.map((effect) => `${effect.description.label}=${effect.description.class}`).join(', ')}`,
+        );
+        const guards = consumers[0].guards.filter(
+          (guard) => guard.scope === 'message' && guard.keyedByIdentity && !guard.invalidReason,
+        );
+        const describeGuards =
+          consumers[0].guards
+            .map(
+              (guard) =>
+                `${guard.label} (${guard.scope}, keyed=${guard.keyedByIdentity}${guard.invalidReason ? `, ${guard.invalidReason}` : ''})`,
+            )
+            .join('; ') || 'none';
+        if (WITHOUT_VALID_GUARD.has(c.name))
+          assert.equal(guards.length, 0, `the fixture should have no valid identity guard; guards: ${describeGuards}`);
         else assert.ok(guards.length > 0, `the fixture should have a valid identity guard; guards: ${describeGuards}`);
       });
     }
@@ -1391,7 +1377,10 @@ for (const mode of MODES) {
  * For each handler, at most one of missing-event-id-check (no valid identity guard) and
  * non-idempotent-handler (a valid guard, escaped) fires (docs/model.md, "How the rules share a handler").
  */
-const ONE_CAUSE_FILES: Record<string, { code: string; expected: 'missing-event-id-check' | 'non-idempotent-handler' | 'none' }> = {
+const ONE_CAUSE_FILES: Record<
+  string,
+  { code: string; expected: 'missing-event-id-check' | 'non-idempotent-handler' | 'none' }
+> = {
   'no-guard.ts': {
     expected: 'missing-event-id-check',
     code: `${KAFKA_HEAD}
@@ -1518,15 +1507,23 @@ for (const mode of MODES) {
     for (const [file, { expected }] of Object.entries(ONE_CAUSE_FILES)) {
       test(`${file}: ${expected === 'none' ? 'no dedup finding' : `only ${expected}`}`, () => {
         assert.deepEqual(result.problems, []);
-        const consumers = result.consumers.filter((consumer: ConsumerReport) => consumer.registration.location.filePath === paths.get(file));
+        const consumers = result.consumers.filter(
+          (consumer: ConsumerReport) => consumer.registration.location.filePath === paths.get(file),
+        );
         assert.equal(consumers.length, 1, `expected one consumer in ${file}`);
         const [consumer] = consumers;
         const rules = ['missing-event-id-check', RULE];
-        const byRule = Object.fromEntries(rules.map((rule) => [rule, result.findings.filter((finding) => finding.ruleId === rule && finding.consumerId === consumer.id)]));
+        const byRule = Object.fromEntries(
+          rules.map((rule) => [
+            rule,
+            result.findings.filter((finding) => finding.ruleId === rule && finding.consumerId === consumer.id),
+          ]),
+        );
         const firing = rules.filter((rule) => byRule[rule].length > 0);
         assert.ok(firing.length <= 1, `both dedup rules fired for one handler: ${firing.join(', ')}`);
         assert.deepEqual(firing, expected === 'none' ? [] : [expected]);
-        if (expected === 'missing-event-id-check') assert.equal(byRule[expected].length, 1, 'missing-event-id-check is reported once per handler');
+        if (expected === 'missing-event-id-check')
+          assert.equal(byRule[expected].length, 1, 'missing-event-id-check is reported once per handler');
       });
     }
   });
@@ -1571,11 +1568,18 @@ export async function start(): Promise<void> {
       assert.equal(finding.location.line, lineOf(consumer, 'await logReceipt('));
       const insertLine = lineOf(helper, 'INSERT INTO receipts_log');
       assert.ok(
-        finding.related.some((related) => related.location.filePath === helperPath && related.location.line === insertLine),
+        finding.related.some(
+          (related) => related.location.filePath === helperPath && related.location.line === insertLine,
+        ),
         `a related location should point at the insert in receipts.ts:${insertLine}; got ${finding.related.map((related) => `${related.location.filePath}:${related.location.line}`).join(', ')}`,
       );
       const guardLine = lineOf(consumer, "'NX');");
-      assert.ok(finding.related.some((related) => related.location.filePath === consumerPath && related.location.line === guardLine), 'a related location should point at the dedup check');
+      assert.ok(
+        finding.related.some(
+          (related) => related.location.filePath === consumerPath && related.location.line === guardLine,
+        ),
+        'a related location should point at the dedup check',
+      );
       assert.equal(findingsOf(result, 'missing-event-id-check').length, 0);
     } finally {
       project.remove();

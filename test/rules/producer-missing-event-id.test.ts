@@ -14,7 +14,11 @@ const RULE = 'producer-missing-event-id';
 type Expected = Pick<ExpectedFinding, 'messageId' | 'data' | 'message'>;
 
 function invalid(name: string, code: string, markers: string[], expected: Expected): InvalidRuleTestCase {
-  return { name, code, errors: markers.map((marker) => ({ line: lineOf(code, marker), ...expected, severity: 'info' as const })) };
+  return {
+    name,
+    code,
+    errors: markers.map((marker) => ({ line: lineOf(code, marker), ...expected, severity: 'info' as const })),
+  };
 }
 
 const AMQP = `import amqp from 'amqplib';
@@ -179,7 +183,7 @@ export async function startEnricher(): Promise<void> {
 }
 `,
       ["channel.publish('orders'"],
-      { messageId: 'amqplibNoMessageId', data: 'amqplib publish to \'orders.enriched\'' },
+      { messageId: 'amqplibNoMessageId', data: "amqplib publish to 'orders.enriched'" },
     ),
     invalid(
       'Kafka send whose message has only a value; sendBatch with one topic lacking keys',
@@ -205,7 +209,7 @@ export async function publishAll(orders: { id: string }[]): Promise<void> {
 }
 `,
       ["await producer.send({ topic: 'orders'"],
-      { messageId: 'kafkaNoEventId', data: 'Kafka send to \'orders\'' },
+      { messageId: 'kafkaNoEventId', data: "Kafka send to 'orders'" },
     ),
     invalid(
       'SQS FIFO (by the .fifo URL, and by MessageGroupId) without MessageDeduplicationId',

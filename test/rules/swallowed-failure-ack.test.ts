@@ -15,7 +15,13 @@ import { lineOf } from '../helpers/lines';
 const RULE = 'swallowed-failure-ack';
 
 /** An invalid case with one finding, on the line holding `marker`. */
-function invalid(name: string, code: string, marker: string, expected: Expected, extra: Partial<InvalidRuleTestCase> = {}): InvalidRuleTestCase {
+function invalid(
+  name: string,
+  code: string,
+  marker: string,
+  expected: Expected,
+  extra: Partial<InvalidRuleTestCase> = {},
+): InvalidRuleTestCase {
   return { name, code, errors: [{ line: lineOf(code, marker), ...expected, severity: 'error', related: 2 }], ...extra };
 }
 
@@ -28,8 +34,16 @@ const LOGGER = `export const logger = {
 };
 `;
 
-const SQS_CONSUMER_11 = JSON.stringify({ name: 'receipts', private: true, dependencies: { 'sqs-consumer': '^11.0.0' } }, null, 2);
-const SQS_CONSUMER_14 = JSON.stringify({ name: 'receipts', private: true, dependencies: { 'sqs-consumer': '^14.2.8' } }, null, 2);
+const SQS_CONSUMER_11 = JSON.stringify(
+  { name: 'receipts', private: true, dependencies: { 'sqs-consumer': '^11.0.0' } },
+  null,
+  2,
+);
+const SQS_CONSUMER_14 = JSON.stringify(
+  { name: 'receipts', private: true, dependencies: { 'sqs-consumer': '^14.2.8' } },
+  null,
+  2,
+);
 
 const NEST_RMQ_MAIN = `import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
@@ -719,7 +733,10 @@ export async function startOrders(): Promise<void> {
     },
     {
       name: 'amqplib: nack without requeue when the queue declares a dead-letter exchange (routed, not dropped)',
-      code: A_NACK_DROP_NO_DLX.replace(/payouts/g, 'refunds').replace("await channel.assertQueue('refunds', { durable: true });", "await channel.assertQueue('refunds', { durable: true, deadLetterExchange: 'refunds.dlx' });"),
+      code: A_NACK_DROP_NO_DLX.replace(/payouts/g, 'refunds').replace(
+        "await channel.assertQueue('refunds', { durable: true });",
+        "await channel.assertQueue('refunds', { durable: true, deadLetterExchange: 'refunds.dlx' });",
+      ),
     },
     {
       name: "amqplib: reject(msg, false) when the queue's x-dead-letter-exchange argument is declared in another file",
@@ -738,7 +755,10 @@ export async function declareTopology(channel: Channel): Promise<void> {
       // Declared by another service (another language, a broker policy): the analysis cannot see
       // whether it has a dead-letter exchange, so it claims nothing.
       name: 'amqplib: reject(msg, false) on a queue the project never declares',
-      code: A_REJECT_DROP_NO_DLX.replace("  await channel.assertQueue('chargebacks', { durable: true });\n", '').replace(/chargebacks/g, 'appeals'),
+      code: A_REJECT_DROP_NO_DLX.replace(
+        "  await channel.assertQueue('chargebacks', { durable: true });\n",
+        '',
+      ).replace(/chargebacks/g, 'appeals'),
     },
     {
       name: 'amqplib: a .catch() on one best-effort promise, then the ack',
@@ -826,17 +846,26 @@ export async function startMetrics(): Promise<void> {
     {
       name: 'kafkajs: the catch ends the process (nothing committed, the message comes back)',
       files: { 'logger.ts': LOGGER },
-      code: K_CATCH_LOGS.replace("logger.error('ledger write failed', { err });", "logger.error('ledger write failed, exiting', { err });\n        process.exit(1);"),
+      code: K_CATCH_LOGS.replace(
+        "logger.error('ledger write failed', { err });",
+        "logger.error('ledger write failed, exiting', { err });\n        process.exit(1);",
+      ),
     },
     {
       name: 'kafkajs: the catch rethrows after logging',
       files: { 'logger.ts': LOGGER },
-      code: K_CATCH_LOGS.replace("logger.error('ledger write failed', { err });", "logger.error('ledger write failed', { err });\n        throw err;"),
+      code: K_CATCH_LOGS.replace(
+        "logger.error('ledger write failed', { err });",
+        "logger.error('ledger write failed', { err });\n        throw err;",
+      ),
     },
     {
       name: "kafkajs: the catch writes a 'failed' status row (handed on to a store)",
       files: { 'logger.ts': LOGGER },
-      code: K_CATCH_LOGS.replace("logger.error('ledger write failed', { err });", "await pool.query(\"INSERT INTO failed_payments (payment_id, error) VALUES ($1, $2)\", [payment.id, String(err)]);"),
+      code: K_CATCH_LOGS.replace(
+        "logger.error('ledger write failed', { err });",
+        'await pool.query("INSERT INTO failed_payments (payment_id, error) VALUES ($1, $2)", [payment.id, String(err)]);',
+      ),
     },
     {
       name: 'kafkajs: the catch publishes to a retry topic (failure routing)',
@@ -891,11 +920,17 @@ export async function run(): Promise<void> {
     },
     {
       name: 'BullMQ: the catch rethrows so the job fails and is retried',
-      code: BULLMQ_CATCH.replace("console.warn('welcome email failed', job.id, err);", "console.warn('welcome email failed', job.id, err);\n      throw err;"),
+      code: BULLMQ_CATCH.replace(
+        "console.warn('welcome email failed', job.id, err);",
+        "console.warn('welcome email failed', job.id, err);\n      throw err;",
+      ),
     },
     {
       name: 'Service Bus (manual complete): the catch dead-letters the message',
-      code: SERVICE_BUS_MANUAL.replace("console.error('invoice failed', err);\n      }\n      await receiver.completeMessage(message);", "await receiver.deadLetterMessage(message, { deadLetterReason: String(err) });\n        return;\n      }\n      await receiver.completeMessage(message);"),
+      code: SERVICE_BUS_MANUAL.replace(
+        "console.error('invoice failed', err);\n      }\n      await receiver.completeMessage(message);",
+        'await receiver.deadLetterMessage(message, { deadLetterReason: String(err) });\n        return;\n      }\n      await receiver.completeMessage(message);',
+      ),
     },
     {
       name: 'NestJS Kafka @MessagePattern: the catch returns the error to the caller (request/reply)',
@@ -940,52 +975,167 @@ export class QuotesController {
 
   invalid: [
     // ---- amqplib ------------------------------------------------------------------------------
-    invalid('amqplib: the catch only logs and the ack after the try settles the failed message', A_CATCH_LOGS_THEN_ACK, 'channel.ack(msg);', { messageId: 'ackAfterCaughtFailure', data: ['amqplib consumer of queue \'orders.placed\'', 'INSERT INTO orders', 'channel.ack()', 'catch on line 14'] }, { files: { 'logger.ts': LOGGER } }),
-    invalid('amqplib: catch that logs, unconditional ack in the finally', A_FINALLY_ACK_WITH_CATCH, 'channel.ack(msg);', { messageId: 'ackAfterCaughtFailure' }),
-    invalid('amqplib: try/finally without catch, the finally acks a message whose processing threw', A_FINALLY_ACK_NO_CATCH, 'channel.ack(msg);', { messageId: 'ackInFinally' }),
-    invalid('amqplib: the catch rethrows, but the finally has already acked the message', A_RETHROW_THEN_FINALLY_ACK, 'channel.ack(msg);', { messageId: 'ackAfterCaughtFailure', data: 'channel.ack()' }),
-    invalid('amqplib: nack(msg, false, false) in the catch with no dead-letter exchange for the queue drops it', A_NACK_DROP_NO_DLX, 'channel.nack(msg, false, false);', { messageId: 'dropAfterFailure', data: ['without requeue drops the message', 'queue \'payouts\''] }),
-    invalid('amqplib: reject(msg, false) on a queue the project declares without a dead-letter exchange drops it', A_REJECT_DROP_NO_DLX, 'channel.reject(msg, false);', { messageId: 'dropAfterFailure', data: 'channel.reject()' }),
+    invalid(
+      'amqplib: the catch only logs and the ack after the try settles the failed message',
+      A_CATCH_LOGS_THEN_ACK,
+      'channel.ack(msg);',
+      {
+        messageId: 'ackAfterCaughtFailure',
+        data: ["amqplib consumer of queue 'orders.placed'", 'INSERT INTO orders', 'channel.ack()', 'catch on line 14'],
+      },
+      { files: { 'logger.ts': LOGGER } },
+    ),
+    invalid(
+      'amqplib: catch that logs, unconditional ack in the finally',
+      A_FINALLY_ACK_WITH_CATCH,
+      'channel.ack(msg);',
+      { messageId: 'ackAfterCaughtFailure' },
+    ),
+    invalid(
+      'amqplib: try/finally without catch, the finally acks a message whose processing threw',
+      A_FINALLY_ACK_NO_CATCH,
+      'channel.ack(msg);',
+      { messageId: 'ackInFinally' },
+    ),
+    invalid(
+      'amqplib: the catch rethrows, but the finally has already acked the message',
+      A_RETHROW_THEN_FINALLY_ACK,
+      'channel.ack(msg);',
+      { messageId: 'ackAfterCaughtFailure', data: 'channel.ack()' },
+    ),
+    invalid(
+      'amqplib: nack(msg, false, false) in the catch with no dead-letter exchange for the queue drops it',
+      A_NACK_DROP_NO_DLX,
+      'channel.nack(msg, false, false);',
+      { messageId: 'dropAfterFailure', data: ['without requeue drops the message', "queue 'payouts'"] },
+    ),
+    invalid(
+      'amqplib: reject(msg, false) on a queue the project declares without a dead-letter exchange drops it',
+      A_REJECT_DROP_NO_DLX,
+      'channel.reject(msg, false);',
+      { messageId: 'dropAfterFailure', data: 'channel.reject()' },
+    ),
     {
       name: 'amqplib: the catch publishes to a destination that is not a failure route, then acks',
       code: A_ACK_IN_CATCH_NON_FAILURE_PUBLISH,
-      errors: [{ line: lineOf(A_ACK_IN_CATCH_NON_FAILURE_PUBLISH, "channel.publish('events'") + 1,
-          messageId: 'ackAfterCaughtFailure'
-    }],
+      errors: [
+        {
+          line: lineOf(A_ACK_IN_CATCH_NON_FAILURE_PUBLISH, "channel.publish('events'") + 1,
+          messageId: 'ackAfterCaughtFailure',
+        },
+      ],
     },
     {
       name: 'amqplib wrapper: the catch in the wrapper is reported once, in the wrapper, for both callers',
       code: A_WRAPPER_CALLERS,
       files: { 'subscribe.ts': A_WRAPPER },
-      errors: [{ file: 'subscribe.ts', line: lineOf(A_WRAPPER, 'channel.ack(msg);'),
+      errors: [
+        {
+          file: 'subscribe.ts',
+          line: lineOf(A_WRAPPER, 'channel.ack(msg);'),
           messageId: 'ackAfterCaughtFailure',
-        data: 'channel.ack()'
-    }],
+          data: 'channel.ack()',
+        },
+      ],
     },
     // ---- kafkajs ------------------------------------------------------------------------------
-    invalid('kafkajs eachMessage: the catch only logs and the handler returns, so the offset is committed', K_CATCH_LOGS, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: ['kafkajs consumer of topic \'payments.captured\'', 'the offset is committed'] }, { files: { 'logger.ts': LOGGER } }),
+    invalid(
+      'kafkajs eachMessage: the catch only logs and the handler returns, so the offset is committed',
+      K_CATCH_LOGS,
+      '} catch (err) {',
+      {
+        messageId: 'returnAfterCaughtFailure',
+        data: ["kafkajs consumer of topic 'payments.captured'", 'the offset is committed'],
+      },
+      { files: { 'logger.ts': LOGGER } },
+    ),
     {
       name: 'kafkajs: the catch is in a helper in another file; reported on the handler call that leads there',
       code: K_CATCH_IN_HELPER,
       files: { 'ledger.ts': K_HELPER_SERVICE, 'logger.ts': LOGGER },
-      errors: [{ line: lineOf(K_CATCH_IN_HELPER, 'await recordPayment(payment);'),
+      errors: [
+        {
+          line: lineOf(K_CATCH_IN_HELPER, 'await recordPayment(payment);'),
           messageId: 'returnAfterCaughtFailure',
-        data: ['catch on line 9 of ledger.ts', 'via recordPayment()'],
-        related: 2 }],
+          data: ['catch on line 9 of ledger.ts', 'via recordPayment()'],
+          related: 2,
+        },
+      ],
     },
-    invalid('kafkajs eachBatch: the catch logs, then resolveOffset marks the failed message done', K_EACH_BATCH, 'resolveOffset(message.offset);', { messageId: 'ackAfterCaughtFailure', data: 'resolveOffset()' }),
+    invalid(
+      'kafkajs eachBatch: the catch logs, then resolveOffset marks the failed message done',
+      K_EACH_BATCH,
+      'resolveOffset(message.offset);',
+      { messageId: 'ackAfterCaughtFailure', data: 'resolveOffset()' },
+    ),
     // ---- other libraries ----------------------------------------------------------------------
-    invalid('sqs-consumer 11 (deletes on resolve): the catch logs and the handler resolves', SQS_CONSUMER_CATCH, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: 'sqs-consumer deletes the message' }, { files: { 'package.json': SQS_CONSUMER_11 } }),
-    invalid('sqs-consumer 14: the catch logs and the handler returns the message, so it is deleted', SQS_CONSUMER_14_CATCH_RETURNS_MESSAGE, '} catch (err) {', { messageId: 'returnAfterCaughtFailure' }, { files: { 'package.json': SQS_CONSUMER_14 } }),
-    invalid('BullMQ Worker: the catch only warns, so the job completes', BULLMQ_CATCH, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: ['bullmq consumer', '\'welcome-emails\'', 'sendMail'] }),
-    invalid('Service Bus subscribe (autoComplete): the catch logs and the message is completed', SERVICE_BUS_AUTO, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: 'azure-service-bus consumer' }),
-    invalid('Service Bus manual complete: the catch logs, then completeMessage', SERVICE_BUS_MANUAL, 'await receiver.completeMessage(message);', { messageId: 'ackAfterCaughtFailure', data: 'receiver.completeMessage()' }),
-    invalid('Pub/Sub: the catch logs, then message.ack()', PUBSUB_CATCH_THEN_ACK, 'message.ack();', { messageId: 'ackAfterCaughtFailure', data: 'message.ack()' }),
-    invalid('NestJS RMQ (noAck: false): the catch logs, then channel.ack', NEST_RMQ_CATCH_THEN_ACK, 'channel.ack(context.getMessage());', { messageId: 'ackAfterCaughtFailure', data: 'nestjs-microservices consumer' }, { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('NestJS Kafka @EventPattern: the catch logs, Nest commits the offset', NEST_KAFKA_CATCH, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: 'Nest commits the offset' }, { files: { 'main.ts': NEST_KAFKA_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('Lambda SQS: the catch in the record loop logs, the batch is deleted', LAMBDA_CATCH, '} catch (err) {', { messageId: 'returnAfterCaughtFailure', data: 'lambda-sqs consumer' }),
-    invalid('SQS receive loop: the catch logs, then DeleteMessageCommand', SQS_LOOP_CATCH_THEN_DELETE, 'await sqs.send(new DeleteMessageCommand', { messageId: 'ackAfterCaughtFailure', data: 'DeleteMessageCommand' }),
-    invalid('JetStream: term() in the catch drops the failed message', NATS_TERM, 'm.term();', { messageId: 'dropAfterFailure', data: 'JetStream never redelivers it' }),
-    invalid('Redis streams: the catch logs, then xack', REDIS_STREAM_CATCH_THEN_XACK, "await redis.xack(stream, 'billing', id);", { messageId: 'ackAfterCaughtFailure', data: 'xack()' }),
+    invalid(
+      'sqs-consumer 11 (deletes on resolve): the catch logs and the handler resolves',
+      SQS_CONSUMER_CATCH,
+      '} catch (err) {',
+      { messageId: 'returnAfterCaughtFailure', data: 'sqs-consumer deletes the message' },
+      { files: { 'package.json': SQS_CONSUMER_11 } },
+    ),
+    invalid(
+      'sqs-consumer 14: the catch logs and the handler returns the message, so it is deleted',
+      SQS_CONSUMER_14_CATCH_RETURNS_MESSAGE,
+      '} catch (err) {',
+      { messageId: 'returnAfterCaughtFailure' },
+      { files: { 'package.json': SQS_CONSUMER_14 } },
+    ),
+    invalid('BullMQ Worker: the catch only warns, so the job completes', BULLMQ_CATCH, '} catch (err) {', {
+      messageId: 'returnAfterCaughtFailure',
+      data: ['bullmq consumer', "'welcome-emails'", 'sendMail'],
+    }),
+    invalid(
+      'Service Bus subscribe (autoComplete): the catch logs and the message is completed',
+      SERVICE_BUS_AUTO,
+      '} catch (err) {',
+      { messageId: 'returnAfterCaughtFailure', data: 'azure-service-bus consumer' },
+    ),
+    invalid(
+      'Service Bus manual complete: the catch logs, then completeMessage',
+      SERVICE_BUS_MANUAL,
+      'await receiver.completeMessage(message);',
+      { messageId: 'ackAfterCaughtFailure', data: 'receiver.completeMessage()' },
+    ),
+    invalid('Pub/Sub: the catch logs, then message.ack()', PUBSUB_CATCH_THEN_ACK, 'message.ack();', {
+      messageId: 'ackAfterCaughtFailure',
+      data: 'message.ack()',
+    }),
+    invalid(
+      'NestJS RMQ (noAck: false): the catch logs, then channel.ack',
+      NEST_RMQ_CATCH_THEN_ACK,
+      'channel.ack(context.getMessage());',
+      { messageId: 'ackAfterCaughtFailure', data: 'nestjs-microservices consumer' },
+      { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
+    ),
+    invalid(
+      'NestJS Kafka @EventPattern: the catch logs, Nest commits the offset',
+      NEST_KAFKA_CATCH,
+      '} catch (err) {',
+      { messageId: 'returnAfterCaughtFailure', data: 'Nest commits the offset' },
+      { files: { 'main.ts': NEST_KAFKA_MAIN, 'app.module.ts': APP_MODULE } },
+    ),
+    invalid('Lambda SQS: the catch in the record loop logs, the batch is deleted', LAMBDA_CATCH, '} catch (err) {', {
+      messageId: 'returnAfterCaughtFailure',
+      data: 'lambda-sqs consumer',
+    }),
+    invalid(
+      'SQS receive loop: the catch logs, then DeleteMessageCommand',
+      SQS_LOOP_CATCH_THEN_DELETE,
+      'await sqs.send(new DeleteMessageCommand',
+      { messageId: 'ackAfterCaughtFailure', data: 'DeleteMessageCommand' },
+    ),
+    invalid('JetStream: term() in the catch drops the failed message', NATS_TERM, 'm.term();', {
+      messageId: 'dropAfterFailure',
+      data: 'JetStream never redelivers it',
+    }),
+    invalid(
+      'Redis streams: the catch logs, then xack',
+      REDIS_STREAM_CATCH_THEN_XACK,
+      "await redis.xack(stream, 'billing', id);",
+      { messageId: 'ackAfterCaughtFailure', data: 'xack()' },
+    ),
   ],
 });

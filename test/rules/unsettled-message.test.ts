@@ -23,7 +23,13 @@ function lastLineExactly(code: string, text: string): number {
 /** What the finding of a case says: its message id and the data it names. */
 type Expected = Pick<ExpectedFinding, 'messageId' | 'data' | 'message'>;
 
-function invalid(name: string, code: string, line: number, expected: Expected, extra: Partial<InvalidRuleTestCase> = {}): InvalidRuleTestCase {
+function invalid(
+  name: string,
+  code: string,
+  line: number,
+  expected: Expected,
+  extra: Partial<InvalidRuleTestCase> = {},
+): InvalidRuleTestCase {
   return { name, code, errors: [{ line, ...expected, severity: 'error', related: 1 }], ...extra };
 }
 
@@ -44,7 +50,7 @@ export async function bootstrap(): Promise<void> {
 }
 `;
 
-const NEST_RMQ_AUTO_MAIN = NEST_RMQ_MAIN.replace(", noAck: false", '');
+const NEST_RMQ_AUTO_MAIN = NEST_RMQ_MAIN.replace(', noAck: false', '');
 const APP_MODULE = `export class AppModule {}
 `;
 
@@ -277,7 +283,10 @@ ruleTester(RULE, {
   valid: [
     {
       name: 'amqplib: bad input is nacked without requeue, the rest acked; the null message of a cancelled consumer is not settled',
-      code: A_EARLY_RETURN.replace("console.warn('order without id, skipping');", "console.warn('order without id, dead-lettering');\n      channel.nack(msg, false, false);"),
+      code: A_EARLY_RETURN.replace(
+        "console.warn('order without id, skipping');",
+        "console.warn('order without id, dead-lettering');\n      channel.nack(msg, false, false);",
+      ),
     },
     {
       name: 'amqplib: the work runs under if (msg); the path without a message has nothing to settle',
@@ -299,11 +308,14 @@ export async function startOrders(): Promise<void> {
     },
     {
       name: 'amqplib: noAck: true (nothing to settle)',
-      code: A_EARLY_RETURN.replace("    channel.ack(msg);\n  });", "  }, { noAck: true });"),
+      code: A_EARLY_RETURN.replace('    channel.ack(msg);\n  });', '  }, { noAck: true });'),
     },
     {
       name: 'amqplib: a throw escapes the handler (the failure path, not this rule)',
-      code: A_EARLY_RETURN.replace("console.warn('order without id, skipping');\n      return;", "throw new Error('order without id');"),
+      code: A_EARLY_RETURN.replace(
+        "console.warn('order without id, skipping');\n      return;",
+        "throw new Error('order without id');",
+      ),
     },
     {
       name: 'amqplib: every branch of a switch settles, the default nacks',
@@ -404,16 +416,27 @@ receiver.subscribe(
     },
     {
       name: 'Pub/Sub: bad input is nacked, the rest acked',
-      code: PUBSUB_EARLY_RETURN.replace('if (!orderId) return;', 'if (!orderId) {\n    message.nack();\n    return;\n  }'),
+      code: PUBSUB_EARLY_RETURN.replace(
+        'if (!orderId) return;',
+        'if (!orderId) {\n    message.nack();\n    return;\n  }',
+      ),
     },
     {
       name: 'Redis streams: bad entries are acked after being logged',
-      code: REDIS_CONTINUE.replace('if (fields.length < 2) continue;', "if (fields.length < 2) {\n          await redis.xack(stream, 'billing', id);\n          continue;\n        }"),
+      code: REDIS_CONTINUE.replace(
+        'if (fields.length < 2) continue;',
+        "if (fields.length < 2) {\n          await redis.xack(stream, 'billing', id);\n          continue;\n        }",
+      ),
     },
     {
       name: 'NestJS RMQ with the default noAck (auto-ack): an early return settles nothing and needs not',
       files: { 'main.ts': NEST_RMQ_AUTO_MAIN, 'app.module.ts': APP_MODULE },
-      code: NEST_EARLY_RETURN.replace(/\n {4}const channel = context\.getChannelRef\(\);\n {4}const message = context\.getMessage\(\);/, '').replace("      channel.ack(message);\n", '').replace('      channel.nack(message, false, true);\n', "      console.error(err);\n"),
+      code: NEST_EARLY_RETURN.replace(
+        /\n {4}const channel = context\.getChannelRef\(\);\n {4}const message = context\.getMessage\(\);/,
+        '',
+      )
+        .replace('      channel.ack(message);\n', '')
+        .replace('      channel.nack(message, false, true);\n', '      console.error(err);\n'),
     },
     {
       name: 'sqs-consumer 14: every path returns the message',
@@ -423,7 +446,7 @@ receiver.subscribe(
     {
       name: 'sqs-consumer 14 with alwaysAcknowledge: true deletes on resolve',
       files: { 'package.json': packageJson('^14.0.0') },
-      code: SQS_FALLS_OFF.replace("  handleMessage: async", '  alwaysAcknowledge: true,\n  handleMessage: async'),
+      code: SQS_FALLS_OFF.replace('  handleMessage: async', '  alwaysAcknowledge: true,\n  handleMessage: async'),
     },
     {
       name: 'sqs-consumer 13 deletes on resolve',
@@ -448,19 +471,85 @@ receiver.subscribe(
   ],
 
   invalid: [
-    invalid('amqplib: an early return on bad input leaves the message unacked', A_EARLY_RETURN, lineOf(A_EARLY_RETURN, "      return;"), { messageId: 'exitUnsettled', data: ['amqplib consumer of queue \'orders.placed\'', 'prefetch'] }),
-    invalid('amqplib: the handler falls off its end when the status is not PLACED', A_FALLS_OFF_END, lastLineExactly(A_FALLS_OFF_END, '  });'), { messageId: 'exitUnsettled', data: 'reaches its end' }),
-    invalid('amqplib: a catch that only logs, then the end of the handler', A_CATCH_ONLY_LOGS, lastLineExactly(A_CATCH_ONLY_LOGS, '  });'), { messageId: 'exitUnsettledAfterFailure', data: 'after the catch on line 13' }),
-    invalid('amqplib: a helper returns early, then the handler reaches its end (reported on the handler)', A_NAMED_HANDLER_EARLY_RETURN, lastLineExactly(A_NAMED_HANDLER_EARLY_RETURN, '  });'), { messageId: 'exitUnsettled', data: ['amqplib consumer of queue \'invoices\'', 'reaches its end'] }),
-    invalid('NestJS RMQ (noAck: false): an early return on bad input', NEST_EARLY_RETURN, lineOf(NEST_EARLY_RETURN, 'if (!data.id) return;'), { messageId: 'exitUnsettled', data: 'nestjs-microservices consumer' }, { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('NestJS RMQ (noAck: false): a rethrow leaves the message unacked (Nest catches the exception)', NEST_RETHROW, lineOf(NEST_RETHROW, 'throw err;'), { messageId: 'throwUnsettledAfterFailure', data: 'Nest' }, { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('NestJS RMQ (noAck: false): an awaited write outside any try; if it throws the message is never settled', NEST_UNGUARDED_AWAIT, lineOf(NEST_UNGUARDED_AWAIT, 'await pool.query('), { messageId: 'exceptionUnsettled' }, { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } }),
-    invalid('Pub/Sub: an early return holds the message while the lease is extended', PUBSUB_EARLY_RETURN, lineOf(PUBSUB_EARLY_RETURN, 'if (!orderId) return;'), { messageId: 'exitUnsettled', data: 'Pub/Sub holds' }),
-    invalid('Redis streams: continue without xack leaves the entry pending', REDIS_CONTINUE, lineOf(REDIS_CONTINUE, 'if (fields.length < 2) continue;'), { messageId: 'exitUnsettled', data: 'pending list' }),
-    invalid('sqs-consumer 14: the handler resolves without returning the message', SQS_FALLS_OFF, lastLineExactly(SQS_FALLS_OFF, '  },'), { messageId: 'notReturned', data: ['message', 'never deleted'] }, { files: { 'package.json': packageJson('^14.2.8') } }),
-    invalid('sqs-consumer 15 (devDependencies): an early return without the message', SQS_EARLY_RETURN, lineOf(SQS_EARLY_RETURN, 'if (!message.Body) return;'), { messageId: 'notReturned', data: ['this return', 'message'] }, {
-      files: { 'package.json': JSON.stringify({ name: 'svc', devDependencies: { 'sqs-consumer': '15.0.3' } }) },
-    }),
-    invalid('sqs-consumer 14 batch handler returns nothing', SQS_BATCH, lastLineExactly(SQS_BATCH, '  },'), { messageId: 'notReturned', data: 'messages' }, { files: { 'package.json': packageJson('>=14.0.0') } }),
+    invalid(
+      'amqplib: an early return on bad input leaves the message unacked',
+      A_EARLY_RETURN,
+      lineOf(A_EARLY_RETURN, '      return;'),
+      { messageId: 'exitUnsettled', data: ["amqplib consumer of queue 'orders.placed'", 'prefetch'] },
+    ),
+    invalid(
+      'amqplib: the handler falls off its end when the status is not PLACED',
+      A_FALLS_OFF_END,
+      lastLineExactly(A_FALLS_OFF_END, '  });'),
+      { messageId: 'exitUnsettled', data: 'reaches its end' },
+    ),
+    invalid(
+      'amqplib: a catch that only logs, then the end of the handler',
+      A_CATCH_ONLY_LOGS,
+      lastLineExactly(A_CATCH_ONLY_LOGS, '  });'),
+      { messageId: 'exitUnsettledAfterFailure', data: 'after the catch on line 13' },
+    ),
+    invalid(
+      'amqplib: a helper returns early, then the handler reaches its end (reported on the handler)',
+      A_NAMED_HANDLER_EARLY_RETURN,
+      lastLineExactly(A_NAMED_HANDLER_EARLY_RETURN, '  });'),
+      { messageId: 'exitUnsettled', data: ["amqplib consumer of queue 'invoices'", 'reaches its end'] },
+    ),
+    invalid(
+      'NestJS RMQ (noAck: false): an early return on bad input',
+      NEST_EARLY_RETURN,
+      lineOf(NEST_EARLY_RETURN, 'if (!data.id) return;'),
+      { messageId: 'exitUnsettled', data: 'nestjs-microservices consumer' },
+      { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
+    ),
+    invalid(
+      'NestJS RMQ (noAck: false): a rethrow leaves the message unacked (Nest catches the exception)',
+      NEST_RETHROW,
+      lineOf(NEST_RETHROW, 'throw err;'),
+      { messageId: 'throwUnsettledAfterFailure', data: 'Nest' },
+      { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
+    ),
+    invalid(
+      'NestJS RMQ (noAck: false): an awaited write outside any try; if it throws the message is never settled',
+      NEST_UNGUARDED_AWAIT,
+      lineOf(NEST_UNGUARDED_AWAIT, 'await pool.query('),
+      { messageId: 'exceptionUnsettled' },
+      { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
+    ),
+    invalid(
+      'Pub/Sub: an early return holds the message while the lease is extended',
+      PUBSUB_EARLY_RETURN,
+      lineOf(PUBSUB_EARLY_RETURN, 'if (!orderId) return;'),
+      { messageId: 'exitUnsettled', data: 'Pub/Sub holds' },
+    ),
+    invalid(
+      'Redis streams: continue without xack leaves the entry pending',
+      REDIS_CONTINUE,
+      lineOf(REDIS_CONTINUE, 'if (fields.length < 2) continue;'),
+      { messageId: 'exitUnsettled', data: 'pending list' },
+    ),
+    invalid(
+      'sqs-consumer 14: the handler resolves without returning the message',
+      SQS_FALLS_OFF,
+      lastLineExactly(SQS_FALLS_OFF, '  },'),
+      { messageId: 'notReturned', data: ['message', 'never deleted'] },
+      { files: { 'package.json': packageJson('^14.2.8') } },
+    ),
+    invalid(
+      'sqs-consumer 15 (devDependencies): an early return without the message',
+      SQS_EARLY_RETURN,
+      lineOf(SQS_EARLY_RETURN, 'if (!message.Body) return;'),
+      { messageId: 'notReturned', data: ['this return', 'message'] },
+      {
+        files: { 'package.json': JSON.stringify({ name: 'svc', devDependencies: { 'sqs-consumer': '15.0.3' } }) },
+      },
+    ),
+    invalid(
+      'sqs-consumer 14 batch handler returns nothing',
+      SQS_BATCH,
+      lastLineExactly(SQS_BATCH, '  },'),
+      { messageId: 'notReturned', data: 'messages' },
+      { files: { 'package.json': packageJson('>=14.0.0') } },
+    ),
   ],
 });

@@ -32,10 +32,21 @@ import type { SuiteResult } from './suite';
 const REPO = path.resolve(__dirname, '..', '..');
 const CODE_SERVER_VERSION = '4.100.3';
 const VSCODE_VERSION = '1.100.3';
-const CODE_SERVER_DIR = process.env.DELIVERY_LINT_CODE_SERVER_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'delivery-lint', 'code-server');
+const CODE_SERVER_DIR =
+  process.env.DELIVERY_LINT_CODE_SERVER_DIR ||
+  path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'delivery-lint', 'code-server');
 const CODE_SERVER_ENTRY = path.join(CODE_SERVER_DIR, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const CHROMIUM = process.env.DELIVERY_LINT_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 const EXTENSION_ID = 'delivery-lint.delivery-lint';
 const SUITE = path.join(REPO, 'dist', 'test', 'suite.js');
 const INVOICE_EMAIL = 'src/rabbit/invoice-email.consumer.ts';
@@ -55,7 +66,12 @@ const WORKBENCH_MS = 60_000;
 const SQUIGGLE_MS = 60_000;
 
 /** Console errors that come from this machine being offline, not from the extension. */
-const OFFLINE_NOISE = [/open-vsx\.org/, /ERR_NAME_NOT_RESOLVED/, /ERR_INTERNET_DISCONNECTED/, /Failed to load resource: the server responded with a status of 404/];
+const OFFLINE_NOISE = [
+  /open-vsx\.org/,
+  /ERR_NAME_NOT_RESOLVED/,
+  /ERR_INTERNET_DISCONNECTED/,
+  /Failed to load resource: the server responded with a status of 404/,
+];
 
 let setupProblem: string | undefined;
 
@@ -68,7 +84,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, interval = 250): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  interval = 250,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -144,9 +165,17 @@ interface Captured {
   output: string;
 }
 
-function runCommand(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Captured> {
+function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<Captured> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -193,7 +222,18 @@ class CodeServer {
     const config = path.join(temp, `config-${port}.yaml`);
     fs.writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
     this.logFile = path.join(temp, `code-server-${port}.log`);
-    const args = [CODE_SERVER_ENTRY, '--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust'];
+    const args = [
+      CODE_SERVER_ENTRY,
+      '--config',
+      config,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+    ];
     // The top-level node process itself (no shell in between), so its PID is the one to stop.
     this.child = spawn(process.execPath, args, { cwd: temp, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const append = (chunk: Buffer) => {
@@ -205,7 +245,12 @@ class CodeServer {
     this.child.on('exit', () => (this.exited = true));
   }
 
-  static async start(temp: string, env: NodeJS.ProcessEnv, userDataDir: string, extensionsDir: string): Promise<CodeServer> {
+  static async start(
+    temp: string,
+    env: NodeJS.ProcessEnv,
+    userDataDir: string,
+    extensionsDir: string,
+  ): Promise<CodeServer> {
     const server = new CodeServer(await freePort(), extensionsDir, env, temp, userDataDir);
     try {
       await until(
@@ -218,7 +263,9 @@ class CodeServer {
       );
     } catch (error) {
       await server.stop();
-      throw new Error(`code-server did not come up on port ${server.port} (${(error as Error).message}); exited: ${server.exited}. Its output:\n${tail(server.output)}`);
+      throw new Error(
+        `code-server did not come up on port ${server.port} (${(error as Error).message}); exited: ${server.exited}. Its output:\n${tail(server.output)}`,
+      );
     }
     return server;
   }
@@ -277,13 +324,19 @@ function watchConsole(page: Page): ConsoleLine[] {
   page.on('console', (message) => lines.push({ type: message.type(), text: message.text() }));
   page.on('pageerror', (error) => lines.push({ type: 'pageerror', text: error.stack ?? error.message }));
   page.on('response', (response) => {
-    if (response.status() >= 400) lines.push({ type: 'http', text: `${response.status()} ${response.request().method()} ${response.url()}` });
+    if (response.status() >= 400)
+      lines.push({ type: 'http', text: `${response.status()} ${response.request().method()} ${response.url()}` });
   });
   return lines;
 }
 
 function consoleErrors(lines: ConsoleLine[]): string[] {
-  return lines.filter((line) => (line.type === 'error' || line.type === 'pageerror') && !OFFLINE_NOISE.some((noise) => noise.test(line.text))).map((line) => line.text);
+  return lines
+    .filter(
+      (line) =>
+        (line.type === 'error' || line.type === 'pageerror') && !OFFLINE_NOISE.some((noise) => noise.test(line.text)),
+    )
+    .map((line) => line.text);
 }
 
 /** Errors that name the extension, or have a stack through its bundles (a rejected run() is one). */
@@ -324,17 +377,25 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
 
   before(async () => {
     const problems: string[] = [];
-    const install = 'Run `bash .ci/install-e2e.sh` (it installs Chromium and, through .ci/install-code-server.sh, code-server).';
+    const install =
+      'Run `bash .ci/install-e2e.sh` (it installs Chromium and, through .ci/install-code-server.sh, code-server).';
     let version: string | undefined;
     try {
-      version = (JSON.parse(fs.readFileSync(path.join(CODE_SERVER_DIR, 'node_modules', 'code-server', 'package.json'), 'utf8')) as { version: string }).version;
+      version = (
+        JSON.parse(
+          fs.readFileSync(path.join(CODE_SERVER_DIR, 'node_modules', 'code-server', 'package.json'), 'utf8'),
+        ) as { version: string }
+      ).version;
     } catch {
       // not installed
     }
     if (version !== CODE_SERVER_VERSION || !fs.existsSync(CODE_SERVER_ENTRY)) {
-      problems.push(`code-server ${CODE_SERVER_VERSION} is not installed in ${CODE_SERVER_DIR} (${version ? `found ${version}` : 'not found'}): these tests need it. ${install}`);
+      problems.push(
+        `code-server ${CODE_SERVER_VERSION} is not installed in ${CODE_SERVER_DIR} (${version ? `found ${version}` : 'not found'}): these tests need it. ${install}`,
+      );
     }
-    if (!fs.existsSync(CHROMIUM)) problems.push(`Chromium is not installed at ${CHROMIUM}: these tests need it. ${install}`);
+    if (!fs.existsSync(CHROMIUM))
+      problems.push(`Chromium is not installed at ${CHROMIUM}: these tests need it. ${install}`);
     for (const built of ['dist/extension.js', 'dist/server.js', 'dist/test/suite.js']) {
       if (!fs.existsSync(path.join(REPO, built))) problems.push(`${built} is missing: run \`npm run build\` first.`);
     }
@@ -345,11 +406,24 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
 
     temp = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-lint-code-server-'));
     const home = path.join(temp, 'home');
-    const dirs = { HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data'), XDG_STATE_HOME: path.join(home, 'state'), XDG_CACHE_HOME: path.join(home, 'cache') };
+    const dirs = {
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, 'config'),
+      XDG_DATA_HOME: path.join(home, 'data'),
+      XDG_STATE_HOME: path.join(home, 'state'),
+      XDG_CACHE_HOME: path.join(home, 'cache'),
+    };
     for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
     env = { ...process.env, ...dirs };
     // Nothing of an enclosing VS Code, test runner or Node option leaks into code-server.
-    for (const name of Object.keys(env)) if (name.startsWith('VSCODE_') || name === 'ELECTRON_RUN_AS_NODE' || name === 'NODE_TEST_CONTEXT' || name === 'NODE_OPTIONS') delete env[name];
+    for (const name of Object.keys(env))
+      if (
+        name.startsWith('VSCODE_') ||
+        name === 'ELECTRON_RUN_AS_NODE' ||
+        name === 'NODE_TEST_CONTEXT' ||
+        name === 'NODE_OPTIONS'
+      )
+        delete env[name];
     process.on('exit', killEverything);
 
     const started = Date.now();
@@ -361,7 +435,12 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
 
   after(async () => {
     const stopping: Promise<unknown>[] = [];
-    if (browser) stopping.push(Promise.race([browser.close(), sleep(5_000)]).then(() => browserServer && Promise.race([browserServer.close(), sleep(5_000)])));
+    if (browser)
+      stopping.push(
+        Promise.race([browser.close(), sleep(5_000)]).then(
+          () => browserServer && Promise.race([browserServer.close(), sleep(5_000)]),
+        ),
+      );
     if (server) stopping.push(server.stop());
     await Promise.all(stopping);
     // Whatever did not close: Chromium's process, code-server's tree.
@@ -381,7 +460,12 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
     fs.cpSync(path.join(REPO, 'examples'), workspace, { recursive: true });
     const resultFile = path.join(temp, 'suite-result.json');
     const fallbackResult = path.join(workspace, '.delivery-lint-e2e-result.json');
-    server = await CodeServer.start(temp, { ...env, DELIVERY_LINT_E2E_RESULT: resultFile }, path.join(temp, 'user-data'), path.join(temp, 'extensions'));
+    server = await CodeServer.start(
+      temp,
+      { ...env, DELIVERY_LINT_E2E_RESULT: resultFile },
+      path.join(temp, 'user-data'),
+      path.join(temp, 'extensions'),
+    );
     t.diagnostic(`code-server up on ${server.origin} in ${elapsed(started)}`);
 
     const payload = [
@@ -391,18 +475,27 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
     const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
     const lines = watchConsole(page);
     const read = (): SuiteResult | undefined => {
-      for (const file of [resultFile, fallbackResult]) if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as SuiteResult;
+      for (const file of [resultFile, fallbackResult])
+        if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as SuiteResult;
       return undefined;
     };
     let result: SuiteResult | undefined;
     try {
-      await page.goto(`${server.origin}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) }).toString()}`, { waitUntil: 'domcontentloaded' });
+      await page.goto(
+        `${server.origin}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) }).toString()}`,
+        { waitUntil: 'domcontentloaded' },
+      );
       await page.waitForSelector('.monaco-workbench', { timeout: WORKBENCH_MS });
       t.diagnostic(`workbench loaded after ${elapsed(started)}`);
-      result = await until('the suite to finish (done: true in its result JSON)', () => {
-        const current = read();
-        return current?.done ? current : undefined;
-      }, SUITE_TIMEOUT_MS, 500);
+      result = await until(
+        'the suite to finish (done: true in its result JSON)',
+        () => {
+          const current = read();
+          return current?.done ? current : undefined;
+        },
+        SUITE_TIMEOUT_MS,
+        500,
+      );
       t.diagnostic(`suite finished after ${elapsed(started)}`);
       const shot = path.join(temp, 'suite.png');
       await page.screenshot({ path: shot });
@@ -418,7 +511,10 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
         ].join('\n'),
       );
     } finally {
-      fs.writeFileSync(path.join(temp, 'console-suite.log'), lines.map((line) => `[${line.type}] ${line.text}`).join('\n'));
+      fs.writeFileSync(
+        path.join(temp, 'console-suite.log'),
+        lines.map((line) => `[${line.type}] ${line.text}`).join('\n'),
+      );
       await page.close().catch(() => undefined);
       await server.stop();
       server = undefined;
@@ -427,7 +523,11 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
     assert.equal(result.vscodeVersion, VSCODE_VERSION, 'ran in code-server’s VS Code');
     assert.equal(result.uiKind, 'web');
     assert.equal(result.extension?.id, EXTENSION_ID);
-    assert.equal(result.extension?.path, REPO, 'the extension was loaded from the repository (extensionDevelopmentPath)');
+    assert.equal(
+      result.extension?.path,
+      REPO,
+      'the extension was loaded from the repository (extensionDevelopmentPath)',
+    );
     assert.ok(result.checks.length >= 10, `all checks ran: ${result.checks.map((check) => check.name).join(', ')}`);
     for (const check of result.checks) {
       // A check that did not run because one it needs failed is reported as skipped; the failed
@@ -437,7 +537,11 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
       });
     }
     const failed = result.checks.filter((check) => !check.pass);
-    assert.deepEqual(failed.map((check) => check.name), [], 'every check of the suite passed');
+    assert.deepEqual(
+      failed.map((check) => check.name),
+      [],
+      'every check of the suite passed',
+    );
     // A failing run() is logged to the browser console too: nothing of the kind, and no other
     // error from the extension or its extension host.
     assert.deepEqual(extensionErrors(lines), [], 'no browser console errors from the extension host or the extension');
@@ -458,23 +562,54 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
       fs.cpSync(path.join(REPO, entry), path.join(copy, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
-    const packaged = await runCommand('npm', ['run', 'package'], { cwd: copy, env: { ...process.env, NODE_TEST_CONTEXT: undefined }, timeoutMs: 120_000 });
+    const packaged = await runCommand('npm', ['run', 'package'], {
+      cwd: copy,
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+      timeoutMs: 120_000,
+    });
     assert.equal(packaged.code, 0, `npm run package failed:\n${tail(packaged.output)}`);
     const vsix = path.join(copy, 'delivery-lint.vsix');
     assert.ok(fs.existsSync(vsix), `npm run package wrote no ${vsix}:\n${tail(packaged.output)}`);
     const entries = zipEntries(vsix);
-    for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/server.js']) assert.ok(entries.includes(needed), `${needed} is in the .vsix: ${entries.join(', ')}`);
-    assert.deepEqual(entries.filter((entry) => /^extension\/(dist\/test|test|examples|node_modules|server\/src|client\/src)\//.test(entry) || entry.endsWith('.map')), [], 'no tests, sources, maps or node_modules in the .vsix');
-    t.diagnostic(`npm run package: ${elapsed(started)}, ${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB, ${entries.length} files`);
+    for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/server.js'])
+      assert.ok(entries.includes(needed), `${needed} is in the .vsix: ${entries.join(', ')}`);
+    assert.deepEqual(
+      entries.filter(
+        (entry) =>
+          /^extension\/(dist\/test|test|examples|node_modules|server\/src|client\/src)\//.test(entry) ||
+          entry.endsWith('.map'),
+      ),
+      [],
+      'no tests, sources, maps or node_modules in the .vsix',
+    );
+    t.diagnostic(
+      `npm run package: ${elapsed(started)}, ${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB, ${entries.length} files`,
+    );
 
     const installStarted = Date.now();
     const extensionsDir = path.join(temp, 'extensions-vsix');
     const userDataDir = path.join(temp, 'user-data-vsix');
-    const installed = await runCommand(process.execPath, [CODE_SERVER_ENTRY, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix], { cwd: temp, env, timeoutMs: 60_000 });
+    const installed = await runCommand(
+      process.execPath,
+      [
+        CODE_SERVER_ENTRY,
+        '--user-data-dir',
+        userDataDir,
+        '--extensions-dir',
+        extensionsDir,
+        '--install-extension',
+        vsix,
+      ],
+      { cwd: temp, env, timeoutMs: 60_000 },
+    );
     assert.equal(installed.code, 0, `code-server --install-extension failed:\n${installed.output}`);
     assert.match(installed.output, /was successfully installed/, installed.output);
     const folders = fs.readdirSync(extensionsDir).filter((entry) => entry.startsWith(`${EXTENSION_ID}-`));
-    assert.equal(folders.length, 1, `one ${EXTENSION_ID} folder in ${extensionsDir}: ${fs.readdirSync(extensionsDir).join(', ')}`);
+    assert.equal(
+      folders.length,
+      1,
+      `one ${EXTENSION_ID} folder in ${extensionsDir}: ${fs.readdirSync(extensionsDir).join(', ')}`,
+    );
     t.diagnostic(`--install-extension: ${elapsed(installStarted)} (${folders[0]})`);
 
     const workspace = path.join(temp, 'vsix-workspace');
@@ -486,7 +621,10 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
     const shot = path.join(temp, 'vsix.png');
     try {
       const payload = [['openFile', server.remote(path.join(workspace, INVOICE_EMAIL))]];
-      await page.goto(`${server.origin}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) }).toString()}`, { waitUntil: 'domcontentloaded' });
+      await page.goto(
+        `${server.origin}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) }).toString()}`,
+        { waitUntil: 'domcontentloaded' },
+      );
       await page.waitForSelector('.monaco-workbench', { timeout: WORKBENCH_MS });
       await page.waitForSelector('.monaco-editor .squiggly-error', { timeout: SQUIGGLE_MS });
       // TypeScript's own errors (the copy has no node_modules) may come first: wait for the one on
@@ -495,14 +633,22 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
       await until(
         'an error squiggle on line 20',
         async () => {
-          const lineNumbers = await page.locator('.monaco-editor .margin-view-overlays .line-numbers').evaluateAll((elements: BrowserElement[]) =>
-            elements.map((element) => {
-              const box = element.getBoundingClientRect();
-              return { line: Number(element.textContent), top: box.top, bottom: box.bottom };
-            }),
+          const lineNumbers = await page
+            .locator('.monaco-editor .margin-view-overlays .line-numbers')
+            .evaluateAll((elements: BrowserElement[]) =>
+              elements.map((element) => {
+                const box = element.getBoundingClientRect();
+                return { line: Number(element.textContent), top: box.top, bottom: box.bottom };
+              }),
+            );
+          const squiggles = await page
+            .locator('.monaco-editor .squiggly-error')
+            .evaluateAll((elements: BrowserElement[]) =>
+              elements.map((element) => element.getBoundingClientRect().top),
+            );
+          squiggleLines = squiggles.map(
+            (top) => lineNumbers.find((number) => top + 1 >= number.top && top < number.bottom)?.line,
           );
-          const squiggles = await page.locator('.monaco-editor .squiggly-error').evaluateAll((elements: BrowserElement[]) => elements.map((element) => element.getBoundingClientRect().top));
-          squiggleLines = squiggles.map((top) => lineNumbers.find((number) => top + 1 >= number.top && top < number.bottom)?.line);
           return squiggleLines.includes(20);
         },
         SQUIGGLE_MS,
@@ -515,29 +661,50 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
       await page.keyboard.press('Control+Shift+M');
       const markers = page.locator('.markers-panel');
       await markers.waitFor({ state: 'visible', timeout: 15_000 });
-      const problems = await until('ack-before-process in the Problems panel', async () => {
-        const text = await markers.innerText();
-        return text.includes('ack-before-process') ? text : undefined;
-      }, 30_000);
+      const problems = await until(
+        'ack-before-process in the Problems panel',
+        async () => {
+          const text = await markers.innerText();
+          return text.includes('ack-before-process') ? text : undefined;
+        },
+        30_000,
+      );
       assert.match(problems, /channel\.ack\(\) settles the message before sendMail \(email\) has completed/);
       assert.match(problems, /delivery-lint/);
       assert.match(problems, /\[Ln 20, Col 5\]/);
 
-      const status = await until('the delivery-lint status bar item to report the consumer', async () => {
-        const texts = await page.locator('.statusbar-item').allInnerTexts();
-        return texts.find((text) => /delivery-lint: \d+ consumers?/.test(text));
-      }, 30_000);
+      const status = await until(
+        'the delivery-lint status bar item to report the consumer',
+        async () => {
+          const texts = await page.locator('.statusbar-item').allInnerTexts();
+          return texts.find((text) => /delivery-lint: \d+ consumers?/.test(text));
+        },
+        30_000,
+      );
       t.diagnostic(`status bar: ${status.trim()}`);
       await sleep(500);
       await page.screenshot({ path: shot });
       saveScreenshot(t, shot, 'code-server-vsix-problems.png');
       t.diagnostic(`UI checks done after ${elapsed(uiStarted)}`);
-      assert.deepEqual(extensionErrors(lines), [], 'no browser console errors from the extension host or the extension');
+      assert.deepEqual(
+        extensionErrors(lines),
+        [],
+        'no browser console errors from the extension host or the extension',
+      );
     } catch (error) {
-      await page.screenshot({ path: shot }).then(() => saveScreenshot(t, shot, 'code-server-vsix-failure.png')).catch(() => undefined);
-      throw new Error(`${(error as Error).message}\nbrowser console errors:\n${consoleErrors(lines).slice(-20).join('\n')}\ncode-server output:\n${tail(server.output)}`, { cause: error });
+      await page
+        .screenshot({ path: shot })
+        .then(() => saveScreenshot(t, shot, 'code-server-vsix-failure.png'))
+        .catch(() => undefined);
+      throw new Error(
+        `${(error as Error).message}\nbrowser console errors:\n${consoleErrors(lines).slice(-20).join('\n')}\ncode-server output:\n${tail(server.output)}`,
+        { cause: error },
+      );
     } finally {
-      fs.writeFileSync(path.join(temp, 'console-vsix.log'), lines.map((line) => `[${line.type}] ${line.text}`).join('\n'));
+      fs.writeFileSync(
+        path.join(temp, 'console-vsix.log'),
+        lines.map((line) => `[${line.type}] ${line.text}`).join('\n'),
+      );
       await page.close().catch(() => undefined);
       await server.stop();
       server = undefined;

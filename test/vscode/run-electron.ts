@@ -40,7 +40,17 @@ async function main(): Promise<number> {
       extensionDevelopmentPath: REPO,
       extensionTestsPath: SUITE,
       extensionTestsEnv: { DELIVERY_LINT_E2E_RESULT: resultFile },
-      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes', '--user-data-dir', path.join(temp, 'user-data'), '--extensions-dir', path.join(temp, 'extensions')],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--skip-welcome',
+        '--skip-release-notes',
+        '--user-data-dir',
+        path.join(temp, 'user-data'),
+        '--extensions-dir',
+        path.join(temp, 'extensions'),
+      ],
     });
   } catch (error) {
     console.error(`run-electron: VS Code did not run the suite: ${(error as Error).message ?? error}`);
@@ -50,7 +60,10 @@ async function main(): Promise<number> {
   if (fs.existsSync(resultFile)) {
     const result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as SuiteResult;
     console.log(`${result.appName} ${result.vscodeVersion}, ${((Date.now() - started) / 1000).toFixed(1)} s:`);
-    for (const check of result.checks) console.log(`  ${check.pass ? 'ok  ' : 'FAIL'} ${check.name} (${check.ms} ms)${check.pass ? '' : `\n       ${check.error}`}`);
+    for (const check of result.checks)
+      console.log(
+        `  ${check.pass ? 'ok  ' : 'FAIL'} ${check.name} (${check.ms} ms)${check.pass ? '' : `\n       ${check.error}`}`,
+      );
     if (!result.done) console.log('  (the suite did not finish)');
     if (!result.done || result.checks.some((check) => !check.pass)) exitCode ||= 1;
   } else {

@@ -35,7 +35,13 @@ function toRange(location: PanelLocation): vscode.Range {
 }
 
 function fromRange(filePath: string, range: vscode.Range): PanelLocation {
-  return { filePath, line: range.start.line + 1, column: range.start.character + 1, endLine: range.end.line + 1, endColumn: range.end.character + 1 };
+  return {
+    filePath,
+    line: range.start.line + 1,
+    column: range.start.character + 1,
+    endLine: range.end.line + 1,
+    endColumn: range.end.character + 1,
+  };
 }
 
 function contains(location: PanelLocation, position: vscode.Position): boolean {
@@ -85,33 +91,53 @@ export class ExplainerPanel implements vscode.Disposable {
   private generation = 0;
 
   /** Opens (or reuses) the panel on a document, explaining `consumerId` or the consumer at `position`. */
-  static async show(host: PanelHost, uri: vscode.Uri | undefined, select: { consumerId?: string; position?: vscode.Position } = {}): Promise<ExplainerPanel> {
+  static async show(
+    host: PanelHost,
+    uri: vscode.Uri | undefined,
+    select: { consumerId?: string; position?: vscode.Position } = {},
+  ): Promise<ExplainerPanel> {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
     if (ExplainerPanel.current) ExplainerPanel.current.panel.reveal(column, true);
-    else ExplainerPanel.current = new ExplainerPanel(host, vscode.window.createWebviewPanel(ExplainerPanel.viewType, 'Delivery semantics', { viewColumn: column, preserveFocus: true }, {
-      enableScripts: true,
-      enableCommandUris: false,
-      enableFindWidget: true,
-      localResourceRoots: [],
-    }));
+    else
+      ExplainerPanel.current = new ExplainerPanel(
+        host,
+        vscode.window.createWebviewPanel(
+          ExplainerPanel.viewType,
+          'Delivery semantics',
+          { viewColumn: column, preserveFocus: true },
+          {
+            enableScripts: true,
+            enableCommandUris: false,
+            enableFindWidget: true,
+            localResourceRoots: [],
+          },
+        ),
+      );
     await ExplainerPanel.current.load(uri, select);
     return ExplainerPanel.current;
   }
 
-  private constructor(private readonly host: PanelHost, panel: vscode.WebviewPanel) {
+  private constructor(
+    private readonly host: PanelHost,
+    panel: vscode.WebviewPanel,
+  ) {
     this.panel = panel;
     this.panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
     this.panel.webview.onDidReceiveMessage((message: unknown) => this.onMessage(message), undefined, this.disposables);
     vscode.languages.onDidChangeDiagnostics(
       (event) => {
-        if (this.uri && event.uris.some((changed) => changed.toString() === this.uri!.toString())) this.scheduleRefresh();
+        if (this.uri && event.uris.some((changed) => changed.toString() === this.uri!.toString()))
+          this.scheduleRefresh();
       },
       undefined,
       this.disposables,
     );
   }
 
-  private async load(uri: vscode.Uri | undefined, select: { consumerId?: string; position?: vscode.Position }): Promise<void> {
+  private async load(
+    uri: vscode.Uri | undefined,
+    select: { consumerId?: string; position?: vscode.Position },
+  ): Promise<void> {
     this.uri = uri;
     const generation = ++this.generation;
     const reports = uri ? await this.host.consumerReports(uri.toString()) : [];
@@ -123,10 +149,13 @@ export class ExplainerPanel implements vscode.Disposable {
       this.consumers[0];
     this.consumerId = chosen?.id;
     let notice: string | undefined;
-    if (!uri) notice = 'Open a TypeScript or JavaScript file with a message consumer, then run "delivery-lint: Explain Delivery Semantics".';
+    if (!uri)
+      notice =
+        'Open a TypeScript or JavaScript file with a message consumer, then run "delivery-lint: Explain Delivery Semantics".';
     else if (!reports) notice = 'The delivery-lint language server is not available; see the output for details.';
     else if (!this.consumers.length) notice = `No message consumer found in ${vscode.workspace.asRelativePath(uri)}.`;
-    else if (select.consumerId && chosen?.id !== select.consumerId) notice = 'That consumer is no longer in the file; showing the first one.';
+    else if (select.consumerId && chosen?.id !== select.consumerId)
+      notice = 'That consumer is no longer in the file; showing the first one.';
     this.render(notice);
   }
 
@@ -143,7 +172,9 @@ export class ExplainerPanel implements vscode.Disposable {
     };
     const view = buildView(data);
     this.targets = view.targets;
-    this.panel.title = consumer ? `Delivery: ${consumer.registration.source ?? consumer.handlerName}` : 'Delivery semantics';
+    this.panel.title = consumer
+      ? `Delivery: ${consumer.registration.source ?? consumer.handlerName}`
+      : 'Delivery semantics';
     this.panel.webview.html = view.html;
   }
 
@@ -162,8 +193,13 @@ export class ExplainerPanel implements vscode.Disposable {
     const reports = this.uri ? await this.host.consumerReports(this.uri.toString()) : [];
     if (generation !== this.generation || !reports) return;
     this.consumers = reports;
-    if (!reports.some((consumer) => consumer.id === this.consumerId)) this.consumerId = reports[Math.max(0, Math.min(index, reports.length - 1))]?.id;
-    this.render(reports.length ? undefined : this.uri && `No message consumer found in ${vscode.workspace.asRelativePath(this.uri)}.`);
+    if (!reports.some((consumer) => consumer.id === this.consumerId))
+      this.consumerId = reports[Math.max(0, Math.min(index, reports.length - 1))]?.id;
+    this.render(
+      reports.length
+        ? undefined
+        : this.uri && `No message consumer found in ${vscode.workspace.asRelativePath(this.uri)}.`,
+    );
   }
 
   private async onMessage(message: unknown): Promise<void> {
@@ -205,7 +241,8 @@ export class ExplainerPanel implements vscode.Disposable {
 
 /** Opens the location's file (the panel's own document when it is that file) and selects the range. */
 async function reveal(location: PanelLocation, documentUri: vscode.Uri | undefined): Promise<void> {
-  const uri = documentUri && documentUri.fsPath === location.filePath ? documentUri : vscode.Uri.file(location.filePath);
+  const uri =
+    documentUri && documentUri.fsPath === location.filePath ? documentUri : vscode.Uri.file(location.filePath);
   const visible = vscode.window.visibleTextEditors.find((editor) => editor.document.uri.toString() === uri.toString());
   const range = toRange(location);
   try {
@@ -216,6 +253,8 @@ async function reveal(location: PanelLocation, documentUri: vscode.Uri | undefin
     });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   } catch (error) {
-    void vscode.window.showWarningMessage(`delivery-lint: could not open ${location.filePath}: ${(error as Error).message}`);
+    void vscode.window.showWarningMessage(
+      `delivery-lint: could not open ${location.filePath}: ${(error as Error).message}`,
+    );
   }
 }

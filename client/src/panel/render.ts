@@ -9,7 +9,14 @@
  * The page sends back only indexes (`data-reveal`, `data-consumer`); the extension maps them to
  * the locations it keeps, so a message from the page never names a file.
  */
-import type { CrashOutcome, CrashOutcomeKind, CrashTimeline, EffectClass, Semantics, TimelineStep } from '../../../server/src/model';
+import type {
+  CrashOutcome,
+  CrashOutcomeKind,
+  CrashTimeline,
+  EffectClass,
+  Semantics,
+  TimelineStep,
+} from '../../../server/src/model';
 import type { PanelConsumer, PanelData, PanelDiagnostic, PanelLocation, RuleInfo } from './panel-data';
 
 export interface PanelView {
@@ -72,8 +79,10 @@ const SEMANTICS: SemanticsCard[] = [
   {
     id: 'at-least-once',
     title: 'At-least-once',
-    guarantee: 'The broker redelivers a message until the consumer acknowledges it, so every message is processed one or more times.',
-    duplicates: 'Yes. A crash before the ack, an expired visibility timeout or lease, a consumer-group rebalance or a lost ack all bring the message back.',
+    guarantee:
+      'The broker redelivers a message until the consumer acknowledges it, so every message is processed one or more times.',
+    duplicates:
+      'Yes. A crash before the ack, an expired visibility timeout or lease, a consumer-group rebalance or a lost ack all bring the message back.',
     loss: 'No, as long as the consumer acknowledges only after its work has completed.',
     use: 'Most business events (orders, notifications, payments), paired with an idempotent consumer.',
   },
@@ -84,8 +93,7 @@ const SEMANTICS: SemanticsCard[] = [
     duplicates: 'No.',
     loss: 'No.',
     use: 'Ledgers, billing, inventory counts: anything where one repeat or one gap is a visible error.',
-    note:
-      'No broker can promise this for arbitrary side effects on its own. In practice it is either at-least-once delivery plus an idempotent consumer ("effectively once"), or a transaction that covers both the output and the consumed position (Kafka consume-transform-produce). Both cost latency and complexity.',
+    note: 'No broker can promise this for arbitrary side effects on its own. In practice it is either at-least-once delivery plus an idempotent consumer ("effectively once"), or a transaction that covers both the output and the consumed position (Kafka consume-transform-produce). Both cost latency and complexity.',
   },
 ];
 
@@ -142,14 +150,16 @@ const IDEMPOTENCY = `<section aria-labelledby="idempotency-heading">
 
 const ACK_MODES: Record<string, string> = {
   explicit: 'the code must acknowledge (ack, commit or delete) the message itself.',
-  'implicit-after-return': "the library acknowledges the message when the handler's promise resolves, so the handler must not return before its work is done.",
+  'implicit-after-return':
+    "the library acknowledges the message when the handler's promise resolves, so the handler must not return before its work is done.",
   'auto-before-handler': 'the library acknowledges the message before the handler runs: at-most-once by construction.',
 };
 
 const SEMANTICS_MEANING: Record<Semantics, string> = {
   'at-most-once': 'a failure during processing loses the message.',
   'at-least-once': 'a redelivery repeats the duplicate-unsafe effects.',
-  'effectively-once': 'delivered at least once, and every duplicate-unsafe effect is deduplicated by the message identity.',
+  'effectively-once':
+    'delivered at least once, and every duplicate-unsafe effect is deduplicated by the message identity.',
   'exactly-once': 'the output and the consumed offsets commit in one transaction.',
 };
 
@@ -177,7 +187,13 @@ class Targets {
   readonly list: PanelLocation[] = [];
 
   add(location: PanelLocation): number {
-    this.list.push({ filePath: location.filePath, line: location.line, column: location.column, endLine: location.endLine, endColumn: location.endColumn });
+    this.list.push({
+      filePath: location.filePath,
+      line: location.line,
+      column: location.column,
+      endLine: location.endLine,
+      endColumn: location.endColumn,
+    });
     return this.list.length - 1;
   }
 }
@@ -201,12 +217,17 @@ interface Context {
 /** A button that asks the extension to open the location; its text says where. */
 function revealButton(context: Context, location: PanelLocation, what: string): string {
   const index = context.targets.add(location);
-  const where = location.filePath === context.home ? `line ${location.line}` : `${displayPath(location.filePath, context.roots)}:${location.line}`;
+  const where =
+    location.filePath === context.home
+      ? `line ${location.line}`
+      : `${displayPath(location.filePath, context.roots)}:${location.line}`;
   return `<button type="button" class="reveal" data-reveal="${index}" title="Go to ${escapeHtml(what)}" aria-label="Go to ${escapeHtml(what)}, ${escapeHtml(where)}">${escapeHtml(where)}</button>`;
 }
 
 function via(chain: { callee: string }[]): string {
-  return chain.length ? ` <span class="muted">via ${chain.map((link) => `<code>${escapeHtml(link.callee)}</code>`).join(' → ')}</span>` : '';
+  return chain.length
+    ? ` <span class="muted">via ${chain.map((link) => `<code>${escapeHtml(link.callee)}</code>`).join(' → ')}</span>`
+    : '';
 }
 
 function effectItem(context: Context, effect: PanelConsumer['effects'][number]): string {
@@ -226,7 +247,9 @@ function guardItem(context: Context, guard: PanelConsumer['guards'][number]): st
     guard.keyedByIdentity ? 'keyed by the message identity' : 'not keyed by the message identity',
     guard.scope === 'message' ? 'skips the whole message when seen' : 'gates one write',
   ];
-  const invalid = guard.invalidReason ? `\n<div class="detail warn">Does not count: ${escapeHtml(guard.invalidReason)}.</div>` : '';
+  const invalid = guard.invalidReason
+    ? `\n<div class="detail warn">Does not count: ${escapeHtml(guard.invalidReason)}.</div>`
+    : '';
   return `<li class="guard">
 <span class="tag">${escapeHtml(guard.kind)}</span>
 <span class="label">${escapeHtml(guard.label)}</span>${via(guard.chain)}
@@ -327,7 +350,12 @@ ${items.join('\n')}
 </section>`;
 }
 
-const SEVERITY_WORDS: Record<PanelDiagnostic['severity'], string> = { error: 'Error', warning: 'Warning', info: 'Info', hint: 'Hint' };
+const SEVERITY_WORDS: Record<PanelDiagnostic['severity'], string> = {
+  error: 'Error',
+  warning: 'Warning',
+  info: 'Info',
+  hint: 'Hint',
+};
 
 function safeLink(url: string, text: string): string {
   return /^https:\/\//.test(url) ? `<a href="${escapeHtml(url)}">${escapeHtml(text)}</a>` : escapeHtml(text);
@@ -374,15 +402,26 @@ ${items.length ? `<ul class="items">\n${items.map(item).join('\n')}\n</ul>` : `<
 
 function consumerTitle(consumer: PanelConsumer): string {
   const { registration } = consumer;
-  return registration.source ? `${registration.libraryDisplayName} consumer of ${registration.source}` : `${registration.libraryDisplayName} consumer ${consumer.handlerName}`;
+  return registration.source
+    ? `${registration.libraryDisplayName} consumer of ${registration.source}`
+    : `${registration.libraryDisplayName} consumer ${consumer.handlerName}`;
 }
 
 function consumerSection(context: Context, data: PanelData, consumer: PanelConsumer): string {
   const { registration } = consumer;
   const notes: string[] = [];
-  if (consumer.incomplete) notes.push(`<p class="notice warn">The analysis could not see all of this handler (${escapeHtml(consumer.incomplete)}), so its rules stay quiet.</p>`);
-  if (consumer.vouchedIdempotent) notes.push(`<p class="notice">The handler is vouched for as idempotent: ${escapeHtml(consumer.vouchedIdempotent)}</p>`);
-  if (consumer.declaredSemanticsOverride) notes.push(`<p class="notice">Declared <strong>${escapeHtml(consumer.declaredSemanticsOverride)}</strong> on purpose (annotation or config).</p>`);
+  if (consumer.incomplete)
+    notes.push(
+      `<p class="notice warn">The analysis could not see all of this handler (${escapeHtml(consumer.incomplete)}), so its rules stay quiet.</p>`,
+    );
+  if (consumer.vouchedIdempotent)
+    notes.push(
+      `<p class="notice">The handler is vouched for as idempotent: ${escapeHtml(consumer.vouchedIdempotent)}</p>`,
+    );
+  if (consumer.declaredSemanticsOverride)
+    notes.push(
+      `<p class="notice">Declared <strong>${escapeHtml(consumer.declaredSemanticsOverride)}</strong> on purpose (annotation or config).</p>`,
+    );
   const same = consumer.declaredSemantics === consumer.effectiveSemantics;
   const reasons = consumer.semanticsReasons.length
     ? `<ul>\n${consumer.semanticsReasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join('\n')}\n</ul>`
@@ -522,7 +561,11 @@ const SCRIPT = `
 export function buildView(data: PanelData): PanelView {
   const nonce = checkedNonce(data.nonce);
   const consumer = data.consumer;
-  const context: Context = { targets: new Targets(), roots: data.roots, home: consumer?.registration.location.filePath };
+  const context: Context = {
+    targets: new Targets(),
+    roots: data.roots,
+    home: consumer?.registration.location.filePath,
+  };
   const notice = data.notice ? `<p class="notice" role="status">${escapeHtml(data.notice)}</p>` : '';
   const body = [
     `<header>\n<h1>Delivery semantics</h1>\n<div class="toolbar"><button type="button" class="primary" data-action="refresh">Refresh</button><button type="button" data-action="showOutput">Show output</button></div>\n</header>`,

@@ -79,7 +79,10 @@ export function runCli(argv: readonly string[], io: CliIO): number {
         return fail(`unknown rule ${JSON.stringify(override.ruleId)} in --rule (known rules: ${ruleIds.join(', ')})`);
       }
     }
-    const config = loadConfig(io.cwd, options.config, { isKnownRule: (id) => known.has(id), knownRuleIds: () => ruleIds });
+    const config = loadConfig(io.cwd, options.config, {
+      isKnownRule: (id) => known.has(id),
+      knownRuleIds: () => ruleIds,
+    });
     for (const override of options.rules) config.rules[override.ruleId] = toConfiguredSeverity(override.severity);
 
     progress = new Progress(io.stderr, io.now ?? Date.now);
@@ -97,7 +100,8 @@ export function runCli(argv: readonly string[], io: CliIO): number {
     return report(run, options, engine.rules, io, version);
   } catch (error) {
     progress?.clear();
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof LintInputError) return fail(error.message);
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof LintInputError)
+      return fail(error.message);
     const message = error instanceof Error ? error.message : String(error);
     if (io.env.DELIVERY_LINT_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return fail(`internal error: ${message}`);

@@ -239,7 +239,9 @@ function validateGuard(value: unknown, where: string, fail: (message: string) =>
     return { name: expectPattern(value, where, fail), returns: DEFAULT_GUARD_RETURNS, keyArgument: 0 };
   }
   if (!isPlainObject(value)) {
-    fail(`${quote(where)} must be a function name or an object { name, returns, keyArgument? } (got ${describe(value)})`);
+    fail(
+      `${quote(where)} must be a function name or an object { name, returns, keyArgument? } (got ${describe(value)})`,
+    );
   }
   const guard = value;
   for (const key of Object.keys(guard)) {
@@ -272,7 +274,12 @@ function expectArray(value: unknown, where: string, fail: (message: string) => n
   return value as unknown[];
 }
 
-function expectEnum<T extends string>(value: unknown, where: string, allowed: readonly T[], fail: (message: string) => never): T {
+function expectEnum<T extends string>(
+  value: unknown,
+  where: string,
+  allowed: readonly T[],
+  fail: (message: string) => never,
+): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     fail(`${quote(where)} must be one of ${allowed.join(', ')} (got ${describe(value)})`);
   }
@@ -403,7 +410,11 @@ export function parseJson(text: string): unknown {
     if (c === '[') return parseArray();
     if (c === '"') return parseString();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
-    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, value] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, pos)) {
         pos += word.length;
         return value;
@@ -483,14 +494,24 @@ export function parseJson(text: string): unknown {
         pos++;
         return result;
       }
-      if (code < 0x20) error(c === '\n' ? 'unterminated string (newline inside a string)' : 'control character inside a string');
+      if (code < 0x20)
+        error(c === '\n' ? 'unterminated string (newline inside a string)' : 'control character inside a string');
       if (c !== '\\') {
         result += c;
         pos++;
         continue;
       }
       const escape = text[pos + 1];
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+      const simple: Record<string, string> = {
+        '"': '"',
+        '\\': '\\',
+        '/': '/',
+        b: '\b',
+        f: '\f',
+        n: '\n',
+        r: '\r',
+        t: '\t',
+      };
       if (escape !== undefined && Object.prototype.hasOwnProperty.call(simple, escape)) {
         result += simple[escape];
         pos += 2;

@@ -1,6 +1,14 @@
 /** Findings and locations in LSP terms. */
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Range, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import {
+  Diagnostic,
+  DiagnosticRelatedInformation,
+  DiagnosticSeverity,
+  DiagnosticTag,
+  Range,
+  TextEdit,
+  WorkspaceEdit,
+} from 'vscode-languageserver';
 import type { Finding, FixSuggestion, SourceLocation } from '../model';
 import { ruleById } from '../rules';
 
@@ -40,7 +48,12 @@ export function toDiagnostic(finding: Finding, findingIndex: number): Diagnostic
     codeDescription: rule ? { href: rule.meta.docsUrl } : undefined,
     source: 'delivery-lint',
     message: finding.message,
-    relatedInformation: finding.related.map((related) => DiagnosticRelatedInformation.create({ uri: uriOf(related.location.filePath), range: rangeOf(related.location) }, related.message)),
+    relatedInformation: finding.related.map((related) =>
+      DiagnosticRelatedInformation.create(
+        { uri: uriOf(related.location.filePath), range: rangeOf(related.location) },
+        related.message,
+      ),
+    ),
     tags: [] as DiagnosticTag[],
     data: { consumerId: finding.consumerId, findingIndex } satisfies DiagnosticData,
   };
@@ -59,13 +72,18 @@ function positionAt(text: string, offset: number): { line: number; character: nu
   return { line, character: offset - lineStart };
 }
 
-export function toWorkspaceEdit(fix: FixSuggestion, textOf: (filePath: string) => string | undefined): WorkspaceEdit | undefined {
+export function toWorkspaceEdit(
+  fix: FixSuggestion,
+  textOf: (filePath: string) => string | undefined,
+): WorkspaceEdit | undefined {
   const changes: Record<string, TextEdit[]> = {};
   for (const edit of fix.edits) {
     const text = textOf(edit.filePath);
     if (text === undefined) return undefined;
     const uri = uriOf(edit.filePath);
-    (changes[uri] ??= []).push(TextEdit.replace(Range.create(positionAt(text, edit.start), positionAt(text, edit.end)), edit.newText));
+    (changes[uri] ??= []).push(
+      TextEdit.replace(Range.create(positionAt(text, edit.start), positionAt(text, edit.end)), edit.newText),
+    );
   }
   return { changes };
 }

@@ -1,5 +1,15 @@
 /** Code actions, hover and code lens, computed from the last analysis of a document. */
-import { CodeAction, CodeActionKind, CodeLens, Diagnostic, Hover, MarkupKind, Position, Range, TextEdit } from 'vscode-languageserver';
+import {
+  CodeAction,
+  CodeActionKind,
+  CodeLens,
+  Diagnostic,
+  Hover,
+  MarkupKind,
+  Position,
+  Range,
+  TextEdit,
+} from 'vscode-languageserver';
 import type { ConsumerReport, Finding, SourceLocation } from '../model';
 import { validMessageGuards } from '../analysis/report/ordering';
 import { crashTimeline } from '../analysis/report/derive-timeline';
@@ -28,7 +38,8 @@ function contains(location: SourceLocation, position: Position): boolean {
 
 export function codeActions(analysis: DocumentAnalysis, range: Range, only: string[] | undefined): CodeAction[] {
   const actions: CodeAction[] = [];
-  const wantsQuickFix = !only || only.some((kind) => CodeActionKind.QuickFix.startsWith(kind) || kind.startsWith(CodeActionKind.QuickFix));
+  const wantsQuickFix =
+    !only || only.some((kind) => CodeActionKind.QuickFix.startsWith(kind) || kind.startsWith(CodeActionKind.QuickFix));
   const wantsFixAll = !!only && only.some((kind) => FIX_ALL_KIND.startsWith(kind) || kind === CodeActionKind.Source);
   analysis.findings.forEach((finding, index) => {
     if (!wantsQuickFix || !intersects(rangeOf(finding.location), range)) return;
@@ -36,7 +47,13 @@ export function codeActions(analysis: DocumentAnalysis, range: Range, only: stri
     for (const fix of finding.fixes) {
       const edit = toWorkspaceEdit(fix, analysis.textOf);
       if (!edit) continue;
-      actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred, edit });
+      actions.push({
+        title: fix.title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diagnostic],
+        isPreferred: fix.preferred,
+        edit,
+      });
     }
     actions.push(suppressAction(analysis, finding, diagnostic));
   });
@@ -46,7 +63,8 @@ export function codeActions(analysis: DocumentAnalysis, range: Range, only: stri
     if (safe.length) {
       const edits = safe.map((fix) => toWorkspaceEdit(fix, analysis.textOf)).filter((edit) => !!edit);
       const changes: Record<string, TextEdit[]> = {};
-      for (const edit of edits) for (const [uri, list] of Object.entries(edit.changes ?? {})) (changes[uri] ??= []).push(...list);
+      for (const edit of edits)
+        for (const [uri, list] of Object.entries(edit.changes ?? {})) (changes[uri] ??= []).push(...list);
       actions.push({ title: 'Fix all safe delivery-lint problems', kind: FIX_ALL_KIND, edit: { changes } });
     }
   }
@@ -68,7 +86,9 @@ function suppressAction(analysis: DocumentAnalysis, finding: Finding, diagnostic
 }
 
 function consumerSummary(consumer: ConsumerReport): string {
-  const unsafe = consumer.effects.filter((effect) => effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage).length;
+  const unsafe = consumer.effects.filter(
+    (effect) => effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage,
+  ).length;
   const guard = validMessageGuards(consumer).length ? 'dedup check' : 'no dedup check';
   const effects = unsafe ? `${unsafe} unsafe effect${unsafe === 1 ? '' : 's'}, ${guard}` : 'no unsafe effects';
   return `${consumer.registration.library} · ${consumer.registration.source ?? '(dynamic source)'} · ${consumer.effectiveSemantics} · ${effects}`;
@@ -79,7 +99,11 @@ export function codeLenses(analysis: DocumentAnalysis): CodeLens[] {
     .filter((consumer) => consumer.registration.location.filePath === analysis.filePath)
     .map((consumer) => ({
       range: rangeOf(consumer.registration.location),
-      command: { title: `${consumerSummary(consumer)} · Explain`, command: COMMANDS.explainConsumer, arguments: [analysis.uri, consumer.id] },
+      command: {
+        title: `${consumerSummary(consumer)} · Explain`,
+        command: COMMANDS.explainConsumer,
+        arguments: [analysis.uri, consumer.id],
+      },
     }));
 }
 
@@ -105,12 +129,17 @@ export function hover(analysis: DocumentAnalysis, position: Position): Hover | u
   if (consumer.effects.length) {
     lines.push('', '**Effects**');
     for (const effect of consumer.effects) {
-      lines.push(`- ${effect.description.class}: ${effect.description.label} (line ${effect.location.line}${effect.chain.length ? `, via ${effect.chain.map((link) => link.callee).join(' → ')}` : ''})`);
+      lines.push(
+        `- ${effect.description.class}: ${effect.description.label} (line ${effect.location.line}${effect.chain.length ? `, via ${effect.chain.map((link) => link.callee).join(' → ')}` : ''})`,
+      );
     }
   }
   if (consumer.guards.length) {
     lines.push('', '**Guards**');
-    for (const guard of consumer.guards) lines.push(`- ${guard.kind}: ${guard.label} (line ${guard.location.line})${guard.invalidReason ? ` — does not count: ${guard.invalidReason}` : ''}`);
+    for (const guard of consumer.guards)
+      lines.push(
+        `- ${guard.kind}: ${guard.label} (line ${guard.location.line})${guard.invalidReason ? ` — does not count: ${guard.invalidReason}` : ''}`,
+      );
   }
   return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') } };
 }
@@ -120,7 +149,8 @@ function crashLine(consumer: ConsumerReport): string {
   const timeline = consumer.timeline ?? crashTimeline(consumer);
   if (!timeline.steps.length) return `effective: **${consumer.effectiveSemantics}** · worst crash: unknown`;
   const worst = timeline.worst;
-  const what = worst.kind === 'safe' ? '' : ` (${worst.summary.replace(/[\\`*_[\]<>]/g, (character) => `\\${character}`)})`;
+  const what =
+    worst.kind === 'safe' ? '' : ` (${worst.summary.replace(/[\\`*_[\]<>]/g, (character) => `\\${character}`)})`;
   return `effective: **${consumer.effectiveSemantics}** · worst crash: **${worst.kind}**${what}`;
 }
 

@@ -6,5 +6,7 @@ import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
 import { DeliveryLintServer } from './server';
 
 const connection = createConnection(ProposedFeatures.all);
-process.on('uncaughtException', (error) => connection.console.error(`delivery-lint: unexpected error: ${error.stack ?? error.message}`));
+process.on('uncaughtException', (error) =>
+  connection.console.error(`delivery-lint: unexpected error: ${error.stack ?? error.message}`),
+);
 new DeliveryLintServer(connection).listen();

@@ -20,7 +20,15 @@ import type { ResolvedConfig } from '../config/resolved-config';
 import { toConfiguredSeverity } from '../config/load';
 import { pathOf, toDiagnostic } from './convert';
 import { codeActions, codeLenses, DocumentAnalysis, hover } from './features';
-import { CONSUMER_REPORTS_REQUEST, ClientSettings, ConsumerReportsParams, FIX_ALL_KIND, SETTINGS_SECTION, STATUS_NOTIFICATION, StatusParams } from './protocol';
+import {
+  CONSUMER_REPORTS_REQUEST,
+  ClientSettings,
+  ConsumerReportsParams,
+  FIX_ALL_KIND,
+  SETTINGS_SECTION,
+  STATUS_NOTIFICATION,
+  StatusParams,
+} from './protocol';
 import { WorkspaceProject } from '../pipeline/workspace-project';
 
 /**
@@ -59,20 +67,31 @@ export class DeliveryLintServer {
     this.documents.onDidOpen((event) => this.guard('open', () => this.onText(event.document, true)));
     this.documents.onDidChangeContent((event) => this.guard('change', () => this.onText(event.document, false)));
     this.documents.onDidClose((event) => this.guard('close', () => this.onClose(event.document)));
-    connection.onCodeAction((params) => this.guard('code action', () => {
-      const analysis = this.freshAnalysis(params.textDocument.uri);
-      return analysis ? codeActions(analysis, params.range, params.context.only) : [];
-    }) ?? []);
-    connection.onHover((params) => this.guard('hover', () => {
-      const analysis = this.freshAnalysis(params.textDocument.uri);
-      return analysis ? hover(analysis, params.position) : undefined;
-    }) ?? null);
-    connection.onCodeLens((params) => this.guard('code lens', () => {
-      const analysis = this.freshAnalysis(params.textDocument.uri);
-      return analysis ? codeLenses(analysis) : [];
-    }) ?? []);
-    connection.onRequest(CONSUMER_REPORTS_REQUEST, (params: ConsumerReportsParams) =>
-      this.guard('consumer reports', () => this.freshAnalysis(params.uri)?.consumers.map(withoutPaths) ?? []) ?? [],
+    connection.onCodeAction(
+      (params) =>
+        this.guard('code action', () => {
+          const analysis = this.freshAnalysis(params.textDocument.uri);
+          return analysis ? codeActions(analysis, params.range, params.context.only) : [];
+        }) ?? [],
+    );
+    connection.onHover(
+      (params) =>
+        this.guard('hover', () => {
+          const analysis = this.freshAnalysis(params.textDocument.uri);
+          return analysis ? hover(analysis, params.position) : undefined;
+        }) ?? null,
+    );
+    connection.onCodeLens(
+      (params) =>
+        this.guard('code lens', () => {
+          const analysis = this.freshAnalysis(params.textDocument.uri);
+          return analysis ? codeLenses(analysis) : [];
+        }) ?? [],
+    );
+    connection.onRequest(
+      CONSUMER_REPORTS_REQUEST,
+      (params: ConsumerReportsParams) =>
+        this.guard('consumer reports', () => this.freshAnalysis(params.uri)?.consumers.map(withoutPaths) ?? []) ?? [],
     );
     this.documents.listen(connection);
     connection.listen();
@@ -81,8 +100,9 @@ export class DeliveryLintServer {
   private initialize(params: InitializeParams): InitializeResult {
     this.supportsConfiguration = !!params.capabilities.workspace?.configuration;
     this.supportsWorkspaceFolders = !!params.capabilities.workspace?.workspaceFolders;
-    const folders = params.workspaceFolders?.map((folder) => pathOf(folder.uri)).filter((folder): folder is string => !!folder) ?? [];
-    const root = params.rootUri ? pathOf(params.rootUri) : params.rootPath ?? undefined;
+    const folders =
+      params.workspaceFolders?.map((folder) => pathOf(folder.uri)).filter((folder): folder is string => !!folder) ?? [];
+    const root = params.rootUri ? pathOf(params.rootUri) : (params.rootPath ?? undefined);
     this.folders = folders.length ? folders : root ? [root] : [];
     return {
       capabilities: {
@@ -98,7 +118,9 @@ export class DeliveryLintServer {
 
   private async initialized(): Promise<void> {
     if (this.supportsConfiguration) {
-      this.connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION }).catch(() => undefined);
+      this.connection.client
+        .register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION })
+        .catch(() => undefined);
     }
     if (this.supportsWorkspaceFolders) {
       this.connection.workspace.onDidChangeWorkspaceFolders((event) => {
@@ -119,8 +141,14 @@ export class DeliveryLintServer {
   private async refreshSettings(): Promise<void> {
     if (this.supportsConfiguration) {
       try {
-        const value = (await this.connection.workspace.getConfiguration({ section: SETTINGS_SECTION })) as Partial<ClientSettings> | null;
-        this.settings = { enable: value?.enable ?? true, rules: value?.rules ?? {}, guardStrategy: value?.guardStrategy ?? null };
+        const value = (await this.connection.workspace.getConfiguration({
+          section: SETTINGS_SECTION,
+        })) as Partial<ClientSettings> | null;
+        this.settings = {
+          enable: value?.enable ?? true,
+          rules: value?.rules ?? {},
+          guardStrategy: value?.guardStrategy ?? null,
+        };
       } catch (error) {
         this.connection.console.warn(`delivery-lint: could not read settings: ${(error as Error).message}`);
       }
@@ -139,8 +167,13 @@ export class DeliveryLintServer {
   private projectFor(filePath: string): WorkspaceProject {
     for (const project of this.projects.values()) if (project.owns(filePath)) return project;
     const folder =
-      this.folders.filter((candidate) => filePath.startsWith(candidate + path.sep)).sort((a, b) => b.length - a.length)[0] ?? path.dirname(filePath);
-    const logger = { info: (message: string) => this.connection.console.info(message), warn: (message: string) => this.connection.console.warn(message) };
+      this.folders
+        .filter((candidate) => filePath.startsWith(candidate + path.sep))
+        .sort((a, b) => b.length - a.length)[0] ?? path.dirname(filePath);
+    const logger = {
+      info: (message: string) => this.connection.console.info(message),
+      warn: (message: string) => this.connection.console.warn(message),
+    };
     const project = new WorkspaceProject(folder, logger, () => this.settingsOverrides());
     this.projects.set(folder, project);
     this.sendStatus({ state: 'loading', consumers: 0 });
@@ -214,13 +247,16 @@ export class DeliveryLintServer {
   private analyzeDocuments(project: WorkspaceProject, documents: TextDocument[]): number {
     const files = documents.map((document) => pathOf(document.uri)!);
     const result = project.analyze(files);
-    for (const problem of result.problems) this.connection.console.warn(`delivery-lint: ${problem.filePath}: ${problem.message}`);
+    for (const problem of result.problems)
+      this.connection.console.warn(`delivery-lint: ${problem.filePath}: ${problem.message}`);
     for (const document of documents) {
       const filePath = pathOf(document.uri)!;
       // Stale: the buffer changed after the snapshot this analysis used; the next run covers it.
       if (project.textOf(filePath) !== document.getText()) continue;
       const findings: Finding[] = result.findings.filter((finding) => finding.location.filePath === filePath);
-      const consumers: ConsumerReport[] = result.consumers.filter((consumer) => consumer.registration.location.filePath === filePath);
+      const consumers: ConsumerReport[] = result.consumers.filter(
+        (consumer) => consumer.registration.location.filePath === filePath,
+      );
       this.analyses.set(document.uri, {
         uri: document.uri,
         filePath,
@@ -230,7 +266,11 @@ export class DeliveryLintServer {
         consumers,
         textOf: (file) => project.textOf(file),
       });
-      void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: findings.map(toDiagnostic) });
+      void this.connection.sendDiagnostics({
+        uri: document.uri,
+        version: document.version,
+        diagnostics: findings.map(toDiagnostic),
+      });
     }
     return result.consumers.length;
   }
@@ -266,7 +306,9 @@ export class DeliveryLintServer {
       }
       return value;
     } catch (error) {
-      this.connection.console.warn(`delivery-lint: ${what} failed: ${(error as Error).stack ?? (error as Error).message}`);
+      this.connection.console.warn(
+        `delivery-lint: ${what} failed: ${(error as Error).stack ?? (error as Error).message}`,
+      );
       this.sendStatus({ state: 'error', consumers: 0, message: (error as Error).message });
       return undefined;
     }

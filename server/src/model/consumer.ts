@@ -70,4 +70,3 @@ export interface ConsumerReport {
   /** What a crash or an error between two steps of the main path does (analysis/report/derive-timeline.ts). */
   timeline?: CrashTimeline;
 }
-

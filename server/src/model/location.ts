@@ -16,7 +16,6 @@ export interface RelatedLocation {
   message: string;
 }
 
-
 /** One step of a call chain from the handler to an effect found in another function or file. */
 export interface CallChainLink {
   location: SourceLocation;
@@ -24,11 +23,9 @@ export interface CallChainLink {
   callee: string;
 }
 
-
 export interface TextEdit {
   filePath: string;
   start: number;
   end: number;
   newText: string;
 }
-

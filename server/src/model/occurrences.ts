@@ -7,13 +7,7 @@ import type { CallChainLink, SourceLocation } from './location';
 
 /** How an effect behaves when a message is delivered twice. */
 export type EffectClass =
-  | 'duplicate-unsafe'
-  | 'idempotent'
-  | 'ack'
-  | 'dedup-check'
-  | 'dedup-record'
-  | 'read'
-  | 'unknown';
+  'duplicate-unsafe' | 'idempotent' | 'ack' | 'dedup-check' | 'dedup-record' | 'read' | 'unknown';
 
 export interface EffectDescription {
   class: EffectClass;
@@ -50,11 +44,7 @@ export type EffectCategory =
   | 'log';
 
 export type EffectFixKind =
-  | 'stripe-idempotency-key'
-  | 'conflict-ignoring-insert'
-  | 'bullmq-job-id'
-  | 'sqs-deduplication-id';
-
+  'stripe-idempotency-key' | 'conflict-ignoring-insert' | 'bullmq-job-id' | 'sqs-deduplication-id';
 
 export interface EffectOccurrence {
   id: number;
@@ -141,4 +131,3 @@ export interface HandlerPath {
   /** The handler returns a message-derived value (sqs-consumer 14+ deletes what is returned). */
   returnsMessage?: boolean;
 }
-

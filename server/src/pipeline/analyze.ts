@@ -52,7 +52,8 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   for (const filePath of brokerFiles) {
     const sourceFile = program.getSourceFile(filePath);
     if (!sourceFile) {
-      if (lintFiles.has(filePath)) problems.push({ filePath, message: 'could not be loaded into the TypeScript program' });
+      if (lintFiles.has(filePath))
+        problems.push({ filePath, message: 'could not be loaded into the TypeScript program' });
       continue;
     }
     try {
@@ -81,7 +82,10 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     if (!report) continue;
     if (wrapper) {
       report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
-      unresolvedWrappers.push({ name: functionName(wrapper.wrapper).split('.').pop()!, filePath: wrapper.wrapper.getSourceFile().fileName });
+      unresolvedWrappers.push({
+        name: functionName(wrapper.wrapper).split('.').pop()!,
+        filePath: wrapper.wrapper.getSourceFile().fileName,
+      });
     }
     consumers.push(report);
   }
@@ -108,20 +112,32 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     const sourceFile = program.getSourceFile(filePath);
     if (!sourceFile) continue;
     try {
-      findings.push(...runFileRules(sourceFile, checker, config, source).filter((finding) => !isSuppressed(finding, program)));
+      findings.push(
+        ...runFileRules(sourceFile, checker, config, source).filter((finding) => !isSuppressed(finding, program)),
+      );
     } catch (error) {
       problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
     }
   }
   findings.sort(compareFindings);
-  return { consumers, findings, problems, filesLinted: [...options.files], filesAnalyzed: options.files.length, unresolvedWrappers };
+  return {
+    consumers,
+    findings,
+    problems,
+    filesLinted: [...options.files],
+    filesAnalyzed: options.files.length,
+    unresolvedWrappers,
+  };
 }
 
 function guarded<T>(problems: FileProblem[], site: ConsumerSite, build: () => T): T | undefined {
   try {
     return build();
   } catch (error) {
-    problems.push({ filePath: site.registrationNode.getSourceFile().fileName, message: `analysis failed: ${(error as Error).message}` });
+    problems.push({
+      filePath: site.registrationNode.getSourceFile().fileName,
+      message: `analysis failed: ${(error as Error).message}`,
+    });
     return undefined;
   }
 }
@@ -140,6 +156,9 @@ function isSuppressed(finding: Finding, program: ts.Program): boolean {
 }
 
 function compareFindings(a: Finding, b: Finding): number {
-  return a.location.filePath.localeCompare(b.location.filePath) || a.location.start - b.location.start || a.ruleId.localeCompare(b.ruleId);
+  return (
+    a.location.filePath.localeCompare(b.location.filePath) ||
+    a.location.start - b.location.start ||
+    a.ruleId.localeCompare(b.ruleId)
+  );
 }
-

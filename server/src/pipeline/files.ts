@@ -7,7 +7,17 @@ import * as path from 'node:path';
 import type { FileProblem } from '../model';
 
 const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
-const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git', 'dist', 'build', 'out', 'coverage', '.next', '.turbo', '.cache']);
+const SKIPPED_DIRECTORIES = new Set([
+  'node_modules',
+  '.git',
+  'dist',
+  'build',
+  'out',
+  'coverage',
+  '.next',
+  '.turbo',
+  '.cache',
+]);
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 export interface CollectedFiles {
@@ -48,7 +58,10 @@ export function collectFiles(paths: readonly string[], cwd: string, ignore: read
 
   const addFile = (file: string, explicit: boolean): void => {
     if (!isSourceFile(file)) {
-      if (explicit) result.warnings.push(`${path.relative(cwd, file) || file} is not a TypeScript or JavaScript source file; skipped`);
+      if (explicit)
+        result.warnings.push(
+          `${path.relative(cwd, file) || file} is not a TypeScript or JavaScript source file; skipped`,
+        );
       return;
     }
     if (isIgnored(file)) return;
@@ -56,7 +69,10 @@ export function collectFiles(paths: readonly string[], cwd: string, ignore: read
     try {
       real = fs.realpathSync(file);
     } catch (error) {
-      result.problems.push({ filePath: file, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+      result.problems.push({
+        filePath: file,
+        message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      });
       return;
     }
     if (seenFiles.has(real)) return;
@@ -69,7 +85,10 @@ export function collectFiles(paths: readonly string[], cwd: string, ignore: read
     try {
       real = fs.realpathSync(directory);
     } catch (error) {
-      result.problems.push({ filePath: directory, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+      result.problems.push({
+        filePath: directory,
+        message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      });
       return;
     }
     if (visitedDirectories.has(real)) return; // a symlink back into a folder already walked
@@ -78,7 +97,10 @@ export function collectFiles(paths: readonly string[], cwd: string, ignore: read
     try {
       entries = fs.readdirSync(directory, { withFileTypes: true });
     } catch (error) {
-      result.problems.push({ filePath: directory, message: `cannot be listed (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+      result.problems.push({
+        filePath: directory,
+        message: `cannot be listed (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      });
       return;
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));
@@ -99,7 +121,10 @@ export function collectFiles(paths: readonly string[], cwd: string, ignore: read
       stat = fs.statSync(absolute);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      result.problems.push({ filePath: absolute, message: code === 'ELOOP' ? 'is a symlink loop; skipped' : `cannot be read (${code ?? 'error'})` });
+      result.problems.push({
+        filePath: absolute,
+        message: code === 'ELOOP' ? 'is a symlink loop; skipped' : `cannot be read (${code ?? 'error'})`,
+      });
       continue;
     }
     const before = result.files.length;
@@ -129,7 +154,10 @@ export interface ReadSource {
 export function readSource(file: string): ReadSource {
   try {
     const size = fs.statSync(file).size;
-    if (size > MAX_FILE_BYTES) return { problem: `is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB (${(size / 1024 / 1024).toFixed(1)} MB); skipped` };
+    if (size > MAX_FILE_BYTES)
+      return {
+        problem: `is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB (${(size / 1024 / 1024).toFixed(1)} MB); skipped`,
+      };
     const buffer = fs.readFileSync(file);
     if (buffer.subarray(0, 8192).includes(0)) return { problem: 'is a binary file; skipped' };
     return { text: buffer.toString('utf8') };

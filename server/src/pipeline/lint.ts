@@ -39,17 +39,31 @@ export function runLint(request: LintRequest): LintRun {
     if (syntax.length) {
       const first = syntax[0];
       const line = first.start !== undefined ? sourceFile!.getLineAndCharacterOfPosition(first.start).line + 1 : 0;
-      problems.push({ filePath: file, message: `has syntax errors (line ${line}: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}); analysed what could be parsed` });
+      problems.push({
+        filePath: file,
+        message: `has syntax errors (line ${line}: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}); analysed what could be parsed`,
+      });
     }
   }
-  let result = analyzeFiles({ program: loaded.program, files: candidates, config: request.config, onProgress: request.onProgress });
+  let result = analyzeFiles({
+    program: loaded.program,
+    files: candidates,
+    config: request.config,
+    onProgress: request.onProgress,
+  });
   // Second pass: files that call a wrapper (a function that registers a consumer with a callback)
   // are consumers too; only the files that name a wrapper and import its module are added.
   const callers = wrapperCallers(result.unresolvedWrappers ?? [], others, findWorkspacePackages(request.cwd));
   if (callers.length) {
     for (const file of callers) loaded.project.addSourceFileAtPath(file);
     const program = loaded.project.getProgram().compilerObject;
-    result = analyzeFiles({ program, files: [...candidates, ...callers], brokerFiles: candidates, config: request.config, onProgress: request.onProgress });
+    result = analyzeFiles({
+      program,
+      files: [...candidates, ...callers],
+      brokerFiles: candidates,
+      config: request.config,
+      onProgress: request.onProgress,
+    });
   }
   return {
     ...result,
@@ -67,9 +81,15 @@ const IMPORT_SPECIFIER = /(?:from\s*|require\s*\(\s*|import\s*\(\s*)['"]([^'"]+)
  * Files that mention a wrapper's name and import the module that defines it: relatively, or
  * through the name of the workspace package that holds it.
  */
-function wrapperCallers(wrappers: readonly { name: string; filePath: string }[], texts: ReadonlyMap<string, string>, workspaces: readonly WorkspacePackage[] = []): string[] {
+function wrapperCallers(
+  wrappers: readonly { name: string; filePath: string }[],
+  texts: ReadonlyMap<string, string>,
+  workspaces: readonly WorkspacePackage[] = [],
+): string[] {
   if (!wrappers.length) return [];
-  const modules = new Set(wrappers.map((wrapper) => wrapper.filePath.replace(/\.[cm]?[jt]sx?$/, '').replace(/\/index$/, '')));
+  const modules = new Set(
+    wrappers.map((wrapper) => wrapper.filePath.replace(/\.[cm]?[jt]sx?$/, '').replace(/\/index$/, '')),
+  );
   const names = wrappers.map((wrapper) => new RegExp(`\\b${wrapper.name.replace(/[$]/g, '\\$')}\\b`));
   const callers: string[] = [];
   for (const [file, text] of texts) {
@@ -77,11 +97,17 @@ function wrapperCallers(wrappers: readonly { name: string; filePath: string }[],
     for (const match of text.matchAll(IMPORT_SPECIFIER)) {
       const specifier = match[1];
       if (specifier.startsWith('.')) {
-        const target = path.resolve(path.dirname(file), specifier).replace(/\.[cm]?js$/, '').replace(/\/index$/, '');
+        const target = path
+          .resolve(path.dirname(file), specifier)
+          .replace(/\.[cm]?js$/, '')
+          .replace(/\/index$/, '');
         if (!modules.has(target)) continue;
       } else {
-        const workspace = workspaces.find((candidate) => specifier === candidate.name || specifier.startsWith(`${candidate.name}/`));
-        if (!workspace || !wrappers.some((wrapper) => wrapper.filePath.startsWith(workspace.directory + path.sep))) continue;
+        const workspace = workspaces.find(
+          (candidate) => specifier === candidate.name || specifier.startsWith(`${candidate.name}/`),
+        );
+        if (!workspace || !wrappers.some((wrapper) => wrapper.filePath.startsWith(workspace.directory + path.sep)))
+          continue;
       }
       callers.push(file);
       break;

@@ -13,7 +13,9 @@ const IMPORT_OF_BROKER = new RegExp(
   `(?:from\\s*|require\\s*\\(\\s*|import\\s*\\(\\s*)['"](?:${BROKER_PACKAGES.map(escape).join('|')})(?:/[^'"]*)?['"]`,
 );
 
-const MENTIONS: readonly RegExp[] = LIBRARIES.flatMap((library) => (library.info.mentions ? [library.info.mentions] : []));
+const MENTIONS: readonly RegExp[] = LIBRARIES.flatMap((library) =>
+  library.info.mentions ? [library.info.mentions] : [],
+);
 
 export function mentionsBroker(text: string): boolean {
   return IMPORT_OF_BROKER.test(text) || MENTIONS.some((pattern) => pattern.test(text));

@@ -20,7 +20,12 @@ import { LintInputError } from './api';
 import { workspacePaths } from './workspaces';
 
 /** Options that make any project loadable for analysis, whatever its tsconfig says. */
-export const ANALYSIS_OVERRIDES: ts.CompilerOptions = { noEmit: true, allowJs: true, skipLibCheck: true, checkJs: false };
+export const ANALYSIS_OVERRIDES: ts.CompilerOptions = {
+  noEmit: true,
+  allowJs: true,
+  skipLibCheck: true,
+  checkJs: false,
+};
 
 /** The options for a project without a usable tsconfig.json. */
 export const DEFAULT_COMPILER_OPTIONS: ts.CompilerOptions = {
@@ -69,11 +74,25 @@ export function readTsconfig(tsconfigPath: string): TsconfigReading {
     return { errors: [{ message: (error as Error).message.split('\n')[0], unreadable: true }] };
   }
   const json = ts.parseConfigFileTextToJson(tsconfigPath, text);
-  if (json.error) return { errors: [{ message: ts.flattenDiagnosticMessageText(json.error.messageText, '\n').split('\n')[0], unreadable: true }] };
-  const parsed = ts.parseJsonConfigFileContent(json.config, ts.sys, path.dirname(tsconfigPath), undefined, tsconfigPath);
+  if (json.error)
+    return {
+      errors: [
+        { message: ts.flattenDiagnosticMessageText(json.error.messageText, '\n').split('\n')[0], unreadable: true },
+      ],
+    };
+  const parsed = ts.parseJsonConfigFileContent(
+    json.config,
+    ts.sys,
+    path.dirname(tsconfigPath),
+    undefined,
+    tsconfigPath,
+  );
   const errors = parsed.errors
     .filter((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error)
-    .map((diagnostic) => ({ message: ts.flattenDiagnosticMessageText(diagnostic.messageText, ' '), ...(diagnostic.code === 18003 ? { noInputs: true } : {}) }));
+    .map((diagnostic) => ({
+      message: ts.flattenDiagnosticMessageText(diagnostic.messageText, ' '),
+      ...(diagnostic.code === 18003 ? { noInputs: true } : {}),
+    }));
   return { options: parsed.options, errors };
 }
 
@@ -93,14 +112,21 @@ export interface LoadedProgram {
  * The CLI's program: the given root files with the project's compiler options. A tsconfig with
  * errors stops an explicit --project (LintInputError) and is otherwise replaced by the defaults.
  */
-export function loadProgram(rootFiles: readonly string[], tsconfigPath: string | undefined, explicit: boolean, workspaceRoot?: string): LoadedProgram {
+export function loadProgram(
+  rootFiles: readonly string[],
+  tsconfigPath: string | undefined,
+  explicit: boolean,
+  workspaceRoot?: string,
+): LoadedProgram {
   const warnings: string[] = [];
   let options: ts.CompilerOptions | undefined;
   if (tsconfigPath) {
     const reading = readTsconfig(tsconfigPath);
     const [first] = reading.errors;
     if (first) {
-      const message = first.unreadable ? `${tsconfigPath} could not be read (${first.message})` : `${tsconfigPath}: ${first.message}`;
+      const message = first.unreadable
+        ? `${tsconfigPath} could not be read (${first.message})`
+        : `${tsconfigPath}: ${first.message}`;
       if (explicit) throw new LintInputError(message);
       warnings.push(`${message}; analysing with default compiler options`);
     } else {

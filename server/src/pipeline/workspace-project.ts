@@ -16,8 +16,9 @@ import { ConfigError } from '../config/load';
 import { loadProjectConfig } from './config';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/resolved-config';
 
-const LIB_FILES = new Map(getLibFiles().map((file) => [path.posix.join(libFolderInMemoryPath, file.fileName), file.text]));
-
+const LIB_FILES = new Map(
+  getLibFiles().map((file) => [path.posix.join(libFolderInMemoryPath, file.fileName), file.text]),
+);
 
 export interface Logger {
   info(message: string): void;
@@ -57,7 +58,9 @@ export class WorkspaceProject {
   }
 
   owns(filePath: string): boolean {
-    return filePath === this.root || filePath.startsWith(this.root.endsWith(path.sep) ? this.root : this.root + path.sep);
+    return (
+      filePath === this.root || filePath.startsWith(this.root.endsWith(path.sep) ? this.root : this.root + path.sep)
+    );
   }
 
   /** The editor's text for an open file. */
@@ -87,7 +90,9 @@ export class WorkspaceProject {
     const program = this.service.getProgram();
     if (!program) return { consumers: [], findings: [], problems: [], filesLinted: [], filesAnalyzed: 0 };
     const targets = files.filter((file) => program.getSourceFile(file));
-    const brokerFiles = [...this.rootFiles].filter((file) => !this.overlays.has(file) || mentionsBroker(this.overlays.get(file)!));
+    const brokerFiles = [...this.rootFiles].filter(
+      (file) => !this.overlays.has(file) || mentionsBroker(this.overlays.get(file)!),
+    );
     return analyzeFiles({ program, files: targets, brokerFiles, config: this.config });
   }
 
@@ -103,7 +108,8 @@ export class WorkspaceProject {
     // Membership follows the text: a file that imports a broker is a root, and so is an open
     // file (it may call a wrapper that registers a consumer).
     const open = this.overlays.has(filePath);
-    if (text !== undefined && text.length <= MAX_FILE_BYTES && (open || mentionsBroker(text))) this.rootFiles.add(filePath);
+    if (text !== undefined && text.length <= MAX_FILE_BYTES && (open || mentionsBroker(text)))
+      this.rootFiles.add(filePath);
     else this.rootFiles.delete(filePath);
   }
 
@@ -128,7 +134,8 @@ export class WorkspaceProject {
     }
     const reading = readTsconfig(this.tsconfigPath);
     // The roots are the broker files, not the tsconfig's `include`: "no inputs" is not a problem here.
-    for (const error of reading.errors.filter((candidate) => !candidate.noInputs).slice(0, 3)) this.logger.warn(`delivery-lint: ${this.tsconfigPath}: ${error.message}`);
+    for (const error of reading.errors.filter((candidate) => !candidate.noInputs).slice(0, 3))
+      this.logger.warn(`delivery-lint: ${this.tsconfigPath}: ${error.message}`);
     this.options = analysisOptions(reading.options);
   }
 

@@ -26,10 +26,28 @@ function readJson(file: string): Record<string, unknown> | undefined {
 /** The TypeScript source a package's manifest points at (types, main, exports, or src/index.ts). */
 function entryOf(directory: string, manifest: Record<string, unknown>): string | undefined {
   const exportsField = manifest.exports as Record<string, unknown> | string | undefined;
-  const dotExport = typeof exportsField === 'string' ? exportsField : exportsField && typeof exportsField === 'object' ? exportsField['.'] : undefined;
-  const declared = [manifest.types, manifest.typings, manifest.source, typeof dotExport === 'string' ? dotExport : undefined, manifest.main].filter((value): value is string => typeof value === 'string');
+  const dotExport =
+    typeof exportsField === 'string'
+      ? exportsField
+      : exportsField && typeof exportsField === 'object'
+        ? exportsField['.']
+        : undefined;
+  const declared = [
+    manifest.types,
+    manifest.typings,
+    manifest.source,
+    typeof dotExport === 'string' ? dotExport : undefined,
+    manifest.main,
+  ].filter((value): value is string => typeof value === 'string');
   const candidates = [
-    ...declared.flatMap((entry) => [entry, entry.replace(/\.(c|m)?js$/, '.ts'), entry.replace(/^\.?\/?(dist|build|lib)\//, 'src/').replace(/\.(c|m)?js$/, '.ts').replace(/\.d\.ts$/, '.ts')]),
+    ...declared.flatMap((entry) => [
+      entry,
+      entry.replace(/\.(c|m)?js$/, '.ts'),
+      entry
+        .replace(/^\.?\/?(dist|build|lib)\//, 'src/')
+        .replace(/\.(c|m)?js$/, '.ts')
+        .replace(/\.d\.ts$/, '.ts'),
+    ]),
     'src/index.ts',
     'index.ts',
     'src/index.js',
@@ -59,7 +77,8 @@ export function findWorkspacePackages(root: string): WorkspacePackage[] {
     }
     if (depth >= MAX_DEPTH) return;
     for (const entry of entries) {
-      if (entry.isDirectory() && !SKIPPED.has(entry.name) && !entry.name.startsWith('.')) walk(path.join(directory, entry.name), depth + 1);
+      if (entry.isDirectory() && !SKIPPED.has(entry.name) && !entry.name.startsWith('.'))
+        walk(path.join(directory, entry.name), depth + 1);
     }
   };
   walk(root, 0);
@@ -70,7 +89,10 @@ export function findWorkspacePackages(root: string): WorkspacePackage[] {
  * `paths` entries for the workspace packages that do not resolve through node_modules, keeping any
  * mapping the tsconfig already has.
  */
-export function workspacePaths(root: string, existing: Record<string, string[]> | undefined): Record<string, string[]> | undefined {
+export function workspacePaths(
+  root: string,
+  existing: Record<string, string[]> | undefined,
+): Record<string, string[]> | undefined {
   const mapped: Record<string, string[]> = { ...(existing ?? {}) };
   let added = 0;
   for (const workspace of findWorkspacePackages(root)) {

@@ -38,15 +38,27 @@ export const ackBeforeProcess: Rule<'ackBeforeProcessing' | 'unawaitedBeforeAck'
     const { earlyAcks, unawaited } = settledTooEarly(consumer);
 
     for (const { settle, effects: list } of earlyAcks) {
-      const related: RelatedLocation[] = list.flatMap((effect) => effectRelated(effect, `${effect.description.label} runs after the ack`));
+      const related: RelatedLocation[] = list.flatMap((effect) =>
+        effectRelated(effect, `${effect.description.label} runs after the ack`),
+      );
       if (settle.chain.length) {
         related.push({ location: settle.location, message: `${settle.label} settles the message here` });
-        settle.chain.forEach((link, index) => related.push({ location: link.location, message: `${index === 0 ? 'the handler calls' : 'which calls'} ${link.callee}()` }));
+        settle.chain.forEach((link, index) =>
+          related.push({
+            location: link.location,
+            message: `${index === 0 ? 'the handler calls' : 'which calls'} ${link.callee}()`,
+          }),
+        );
       }
       related.push(registrationRelated(consumer));
       context.report({
         messageId: 'ackBeforeProcessing',
-        data: { consumer: consumerName(consumer), settle: settle.label, effects: listPhrases(list.map(effectPhrase)), have: list.length > 1 ? 'have' : 'has' },
+        data: {
+          consumer: consumerName(consumer),
+          settle: settle.label,
+          effects: listPhrases(list.map(effectPhrase)),
+          have: list.length > 1 ? 'have' : 'has',
+        },
         location: settle.handlerLocation,
         related,
         fixes: moveAckAfterProcessingFix(consumer, settle, list, context.source),
@@ -59,8 +71,18 @@ export const ackBeforeProcess: Rule<'ackBeforeProcessing' | 'unawaitedBeforeAck'
       related.push(registrationRelated(consumer));
       context.report({
         ...(beforeAck
-          ? { messageId: 'unawaitedBeforeAck', data: { consumer: consumerName(consumer), effect: effectPhrase(effect), settle: beforeAck.label } }
-          : { messageId: 'unawaitedAtReturn', data: { consumer: consumerName(consumer), effect: effectPhrase(effect), settled: settleMeaning(consumer) } }),
+          ? {
+              messageId: 'unawaitedBeforeAck',
+              data: { consumer: consumerName(consumer), effect: effectPhrase(effect), settle: beforeAck.label },
+            }
+          : {
+              messageId: 'unawaitedAtReturn',
+              data: {
+                consumer: consumerName(consumer),
+                effect: effectPhrase(effect),
+                settled: settleMeaning(consumer),
+              },
+            }),
         location: effect.handlerLocation,
         related,
         fixes: addMissingAwaitFix(effect, context.source),

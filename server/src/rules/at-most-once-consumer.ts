@@ -20,7 +20,8 @@ export const atMostOnceConsumer: Rule<'ackedOnDelivery'> = {
   meta: {
     id: ID,
     defaultSeverity: 'warning',
-    description: 'The consumer is acked before its handler runs, and the handler makes state changes a crash would lose.',
+    description:
+      'The consumer is acked before its handler runs, and the handler makes state changes a crash would lose.',
     rationale:
       'Auto-ack (amqplib `noAck: true`, Service Bus `receiveAndDelete`) is at-most-once delivery: the broker forgets the message on delivery, so a crash, a deploy or a failed step mid-handler loses it for good (an order never written, an email never sent), with no retry and no trace.',
     docsUrl: docsUrl(ID),
@@ -43,12 +44,29 @@ export const atMostOnceConsumer: Rule<'ackedOnDelivery'> = {
     const effects = stateChanges(consumer);
     if (!effects.length) return;
     const related: RelatedLocation[] = [];
-    if (consumer.registration.ackModeLocation) related.push({ location: consumer.registration.ackModeLocation, message: `${ackOnDelivery(consumer)}: the message is acked on delivery` });
-    if (consumer.registration.wrapperLocation) related.push({ location: consumer.registration.wrapperLocation, message: 'where the wrapper registers with the library' });
-    related.push(...effects.flatMap((effect) => effectRelated(effect, `${effect.description.label}: lost if the process stops before or during it`)));
+    if (consumer.registration.ackModeLocation)
+      related.push({
+        location: consumer.registration.ackModeLocation,
+        message: `${ackOnDelivery(consumer)}: the message is acked on delivery`,
+      });
+    if (consumer.registration.wrapperLocation)
+      related.push({
+        location: consumer.registration.wrapperLocation,
+        message: 'where the wrapper registers with the library',
+      });
+    related.push(
+      ...effects.flatMap((effect) =>
+        effectRelated(effect, `${effect.description.label}: lost if the process stops before or during it`),
+      ),
+    );
     context.report({
       messageId: 'ackedOnDelivery',
-      data: { consumer: consumerName(consumer), ackedBecause: ackOnDelivery(consumer), effects: listPhrases(effects.map(effectPhrase)), remedy: autoAckRemedy(consumer) },
+      data: {
+        consumer: consumerName(consumer),
+        ackedBecause: ackOnDelivery(consumer),
+        effects: listPhrases(effects.map(effectPhrase)),
+        remedy: autoAckRemedy(consumer),
+      },
       location: consumer.registration.location,
       related,
       fixes: manualAckFix(consumer, context.source),
@@ -61,7 +79,12 @@ function stateChanges(consumer: ConsumerReport): EffectOccurrence[] {
   const found: EffectOccurrence[] = [];
   for (const path of consumer.paths) {
     for (const event of path.events) {
-      if (event.kind !== 'effect' || event.effect.description.class !== 'duplicate-unsafe' || isFailureRouting(event.effect)) continue;
+      if (
+        event.kind !== 'effect' ||
+        event.effect.description.class !== 'duplicate-unsafe' ||
+        isFailureRouting(event.effect)
+      )
+        continue;
       if (!found.includes(event.effect)) found.push(event.effect);
     }
   }

@@ -48,7 +48,9 @@ export function heldUnsettled(consumer: ConsumerReport): HeldUnsettled | undefin
 
 /** Why this consumer is acked on delivery, in the library's own terms. */
 export function ackOnDelivery(consumer: ConsumerReport): string {
-  return consumer.registration.traits.autoAck?.reason ?? `${consumer.registration.library} acks the message on delivery`;
+  return (
+    consumer.registration.traits.autoAck?.reason ?? `${consumer.registration.library} acks the message on delivery`
+  );
 }
 
 /** How to make an auto-acked consumer ack after its processing. */
@@ -73,7 +75,10 @@ export function effectPhrase(effect: EffectOccurrence): string {
 export function effectRelated(effect: EffectOccurrence, what: string): RelatedLocation[] {
   const related: RelatedLocation[] = [{ location: effect.location, message: what }];
   effect.chain.forEach((link, index) => {
-    related.push({ location: link.location, message: `${index === 0 ? 'the handler calls' : 'which calls'} ${link.callee}()` });
+    related.push({
+      location: link.location,
+      message: `${index === 0 ? 'the handler calls' : 'which calls'} ${link.callee}()`,
+    });
   });
   return related;
 }
@@ -81,7 +86,8 @@ export function effectRelated(effect: EffectOccurrence, what: string): RelatedLo
 export function listPhrases(items: string[], max = 3): string {
   const shown = items.slice(0, max);
   const rest = items.length - shown.length;
-  const joined = shown.length > 1 ? `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}` : shown[0] ?? '';
+  const joined =
+    shown.length > 1 ? `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}` : (shown[0] ?? '');
   return rest > 0 ? `${joined} (and ${rest} more)` : joined;
 }
 

@@ -32,7 +32,11 @@ export const doubleAck: Rule<'settledTwice' | 'settledAfterAutoAck' | 'settledIn
       'RabbitMQ closes the channel with 406 PRECONDITION_FAILED when a delivery tag is settled twice (or settled at all under noAck), and every unacked message on that channel is redelivered: duplicates of other messages, and a consumer that stops receiving until it reconnects. Service Bus throws on a message that is already settled.',
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
-    fixes: ['Remove the second settle (one settle per path)', 'Move an ack out of a loop', 'Switch an auto-acked amqplib consumer to manual ack'],
+    fixes: [
+      'Remove the second settle (one settle per path)',
+      'Move an ack out of a loop',
+      'Switch an auto-acked amqplib consumer to manual ack',
+    ],
     messages: {
       settledTwice:
         '{{consumer}}: {{settle}} settles the message a second time on a path that already settled it with {{first}} (line {{line}}). {{consequence}} Settle each message once per path.',
@@ -54,21 +58,42 @@ export const doubleAck: Rule<'settledTwice' | 'settledAfterAutoAck' | 'settledIn
       settles.forEach((settle, index) => {
         if (findings.has(settle.id)) return;
         if (auto) findings.set(settle.id, { settle });
-        else if (index > 0 && settles[0] !== settle && !behindFlag(consumer, settle, context.source)) findings.set(settle.id, { settle, first: settles[0] });
+        else if (index > 0 && settles[0] !== settle && !behindFlag(consumer, settle, context.source))
+          findings.set(settle.id, { settle, first: settles[0] });
       });
     }
 
-    for (const { settle, first } of [...findings.values()].sort((a, b) => a.settle.handlerLocation.start - b.settle.handlerLocation.start)) {
+    for (const { settle, first } of [...findings.values()].sort(
+      (a, b) => a.settle.handlerLocation.start - b.settle.handlerLocation.start,
+    )) {
       const related: RelatedLocation[] = [];
-      if (settle.chain.length) related.push({ location: settle.location, message: `${settle.label} settles the message here` });
-      if (first) related.push({ location: first.handlerLocation, message: `the first settle on this path: ${first.label}` });
-      else if (consumer.registration.ackModeLocation) related.push({ location: consumer.registration.ackModeLocation, message: `${ackOnDelivery(consumer)}: the message is already acked` });
+      if (settle.chain.length)
+        related.push({ location: settle.location, message: `${settle.label} settles the message here` });
+      if (first)
+        related.push({ location: first.handlerLocation, message: `the first settle on this path: ${first.label}` });
+      else if (consumer.registration.ackModeLocation)
+        related.push({
+          location: consumer.registration.ackModeLocation,
+          message: `${ackOnDelivery(consumer)}: the message is already acked`,
+        });
       related.push(registrationRelated(consumer));
       const name = consumerName(consumer);
       context.report({
         ...(first
-          ? { messageId: 'settledTwice', data: { consumer: name, settle: settle.label, first: first.label, line: first.handlerLocation.line, consequence } }
-          : { messageId: 'settledAfterAutoAck', data: { consumer: name, settle: settle.label, ackedBecause: ackOnDelivery(consumer), consequence } }),
+          ? {
+              messageId: 'settledTwice',
+              data: {
+                consumer: name,
+                settle: settle.label,
+                first: first.label,
+                line: first.handlerLocation.line,
+                consequence,
+              },
+            }
+          : {
+              messageId: 'settledAfterAutoAck',
+              data: { consumer: name, settle: settle.label, ackedBecause: ackOnDelivery(consumer), consequence },
+            }),
         location: settle.handlerLocation,
         related,
         fixes: fixesFor(consumer, settle, first, context.source),
@@ -77,7 +102,8 @@ export const doubleAck: Rule<'settledTwice' | 'settledAfterAutoAck' | 'settledIn
 
     // An ack in a loop runs once per iteration: the second iteration settles again.
     for (const settle of consumer.settles) {
-      if (auto || findings.has(settle.id) || [...findings.values()].some((finding) => finding.first === settle)) continue;
+      if (auto || findings.has(settle.id) || [...findings.values()].some((finding) => finding.first === settle))
+        continue;
       const loop = settleLoop(consumer, settle, context.source);
       if (!loop) continue;
       context.report({
@@ -91,10 +117,18 @@ export const doubleAck: Rule<'settledTwice' | 'settledAfterAutoAck' | 'settledIn
   },
 };
 
-function fixesFor(consumer: ConsumerReport, settle: SettleOccurrence, first: SettleOccurrence | undefined, context: SourceReader): FixSuggestion[] {
+function fixesFor(
+  consumer: ConsumerReport,
+  settle: SettleOccurrence,
+  first: SettleOccurrence | undefined,
+  context: SourceReader,
+): FixSuggestion[] {
   if (!first) {
     // Auto-acked: every explicit settle is extra, or the consumer meant to ack manually.
-    return [...removeSettleFix(settle, context, true), ...manualAckFix(consumer, context).map((fix) => ({ ...fix, preferred: false }))];
+    return [
+      ...removeSettleFix(settle, context, true),
+      ...manualAckFix(consumer, context).map((fix) => ({ ...fix, preferred: false })),
+    ];
   }
   // Keep one settle on every path: remove the second where each path through it settles otherwise, else the first.
   for (const candidate of [settle, first]) {
@@ -117,7 +151,12 @@ function behindFlag(consumer: ConsumerReport, settle: SettleOccurrence, context:
   if (!handler) return false;
   const assigned = new Set<string>();
   const collect = (node: ts.Node): void => {
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(node.left)) assigned.add(node.left.text);
+    if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isIdentifier(node.left)
+    )
+      assigned.add(node.left.text);
     ts.forEachChild(node, collect);
   };
   collect(handler);
@@ -136,7 +175,13 @@ function behindFlag(consumer: ConsumerReport, settle: SettleOccurrence, context:
     const parent = node.parent;
     if (ts.isIfStatement(parent) && parent.expression !== node && mentionsFlag(parent.expression)) return true;
     if (ts.isConditionalExpression(parent) && parent.condition !== node && mentionsFlag(parent.condition)) return true;
-    if (ts.isBinaryExpression(parent) && parent.right === node && /^(&&|\|\||\?\?)$/.test(parent.operatorToken.getText()) && mentionsFlag(parent.left)) return true;
+    if (
+      ts.isBinaryExpression(parent) &&
+      parent.right === node &&
+      /^(&&|\|\||\?\?)$/.test(parent.operatorToken.getText()) &&
+      mentionsFlag(parent.left)
+    )
+      return true;
   }
   return false;
 }

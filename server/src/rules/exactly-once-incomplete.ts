@@ -28,12 +28,15 @@ export const exactlyOnceIncomplete: Rule<'offsetOutsideTransaction'> = {
   meta: {
     id: ID,
     defaultSeverity: 'warning',
-    description: 'A Kafka consume-transform-produce handler uses a transactional producer but commits the consumed offsets outside the transaction.',
+    description:
+      'A Kafka consume-transform-produce handler uses a transactional producer but commits the consumed offsets outside the transaction.',
     rationale:
       'Exactly-once needs the output and the input offset in one transaction (`transaction.sendOffsets`, `autoCommit: false`); committed separately, a crash between the two replays the message and publishes its output a second time, and an offset committed before an aborted transaction loses the message.',
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
-    fixes: ['Move the offset commit into the transaction: `transaction.sendOffsets(...)` before `commit()`, `autoCommit: false`'],
+    fixes: [
+      'Move the offset commit into the transaction: `transaction.sendOffsets(...)` before `commit()`, `autoCommit: false`',
+    ],
     messages: {
       offsetOutsideTransaction:
         '{{consumer}}: {{transaction}} publishes {{output}}, but the consumed offset is committed outside it: {{reasons}}. ' +
@@ -46,26 +49,55 @@ export const exactlyOnceIncomplete: Rule<'offsetOutsideTransaction'> = {
   check(consumer: ConsumerReport, context: RuleContext): void {
     if (consumer.incomplete || !consumer.registration.traits.transactionalOffsets) return;
     for (const transaction of transactionsOf(consumer)) {
-      const inTransaction = consumer.settles.filter((settle) => settle.label === SEND_OFFSETS_LABEL && sameTransaction(settle.transaction, transaction.scope));
-      const outside = consumer.settles.filter((settle) => settle.kind === 'commit' && settle.label !== SEND_OFFSETS_LABEL);
+      const inTransaction = consumer.settles.filter(
+        (settle) => settle.label === SEND_OFFSETS_LABEL && sameTransaction(settle.transaction, transaction.scope),
+      );
+      const outside = consumer.settles.filter(
+        (settle) => settle.kind === 'commit' && settle.label !== SEND_OFFSETS_LABEL,
+      );
       const autoCommit = autoCommitOn(consumer, context.source);
       const reasons: string[] = [];
-      if (!inTransaction.length) reasons.push('the transaction never calls transaction.sendOffsets(), so the offset is not part of it');
-      if (autoCommit) reasons.push(`autoCommit is on${autoCommit === 'default' ? ' (the default)' : ''}, so the consumer also commits the offset itself, outside the transaction`);
-      if (outside.length) reasons.push(`${listPhrases(outside.map((settle) => `${settle.label} on line ${settle.location.line}`))} commit${outside.length > 1 ? '' : 's'} the offset separately`);
+      if (!inTransaction.length)
+        reasons.push('the transaction never calls transaction.sendOffsets(), so the offset is not part of it');
+      if (autoCommit)
+        reasons.push(
+          `autoCommit is on${autoCommit === 'default' ? ' (the default)' : ''}, so the consumer also commits the offset itself, outside the transaction`,
+        );
+      if (outside.length)
+        reasons.push(
+          `${listPhrases(outside.map((settle) => `${settle.label} on line ${settle.location.line}`))} commit${outside.length > 1 ? '' : 's'} the offset separately`,
+        );
       if (!reasons.length) continue;
 
       const sends = transaction.sends;
       const inHandler = transaction.scope && within(transaction.scope.location, consumer.handlerRange);
       const location = inHandler ? transaction.scope!.location : sends[0].handlerLocation;
       const related: RelatedLocation[] = [];
-      if (transaction.scope && !inHandler) related.push({ location: transaction.scope.location, message: 'the transaction' });
-      for (const send of sends) related.push({ location: send.location, message: `${send.description.label}: part of the transaction` });
-      if (autoCommit && consumer.registration.ackModeLocation) related.push({ location: consumer.registration.ackModeLocation, message: 'autoCommit: the consumer commits offsets on its own' });
-      for (const settle of outside) related.push({ location: settle.handlerLocation, message: `${settle.label} commits the offset outside the transaction` });
+      if (transaction.scope && !inHandler)
+        related.push({ location: transaction.scope.location, message: 'the transaction' });
+      for (const send of sends)
+        related.push({ location: send.location, message: `${send.description.label}: part of the transaction` });
+      if (autoCommit && consumer.registration.ackModeLocation)
+        related.push({
+          location: consumer.registration.ackModeLocation,
+          message: 'autoCommit: the consumer commits offsets on its own',
+        });
+      for (const settle of outside)
+        related.push({
+          location: settle.handlerLocation,
+          message: `${settle.label} commits the offset outside the transaction`,
+        });
       related.push(registrationRelated(consumer));
-      const destinations = [...new Set(sends.map((send) => send.description.destination ?? /→ (.+)$/.exec(send.description.label)?.[1]).filter((name): name is string => !!name))];
-      const output = destinations.length ? `its output to ${listPhrases(destinations.map((name) => `'${name}'`))}` : 'its output';
+      const destinations = [
+        ...new Set(
+          sends
+            .map((send) => send.description.destination ?? /→ (.+)$/.exec(send.description.label)?.[1])
+            .filter((name): name is string => !!name),
+        ),
+      ];
+      const output = destinations.length
+        ? `its output to ${listPhrases(destinations.map((name) => `'${name}'`))}`
+        : 'its output';
       context.report({
         messageId: 'offsetOutsideTransaction',
         data: {
@@ -76,7 +108,11 @@ export const exactlyOnceIncomplete: Rule<'offsetOutsideTransaction'> = {
         },
         location,
         related,
-        fixes: sendOffsetsFix(consumer, { scope: transaction.scope, sends, missingOffsets: !inTransaction.length, autoCommit: !!autoCommit, outside }, context.source),
+        fixes: sendOffsetsFix(
+          consumer,
+          { scope: transaction.scope, sends, missingOffsets: !inTransaction.length, autoCommit: !!autoCommit, outside },
+          context.source,
+        ),
       });
     }
   },
@@ -112,7 +148,7 @@ function sameTransaction(settleScope: TransactionScope | undefined, scope: Trans
  */
 function autoCommitOn(consumer: ConsumerReport, context: SourceReader): 'explicit' | 'default' | undefined {
   const at = consumer.registration.ackModeLocation;
-  const text = at ? context.sourceText(at.filePath)?.slice(at.start, at.end) ?? '' : '';
+  const text = at ? (context.sourceText(at.filePath)?.slice(at.start, at.end) ?? '') : '';
   const setting = /^\s*['"]?(autoCommit|enable\.auto\.commit)['"]?\s*:\s*(.*)$/s.exec(text);
   if (!setting) return 'default';
   const value = setting[2].trim();

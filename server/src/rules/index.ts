@@ -13,7 +13,18 @@ import type { Rule } from './rule';
 
 export type { Rule, RuleMeta } from './rule';
 
-export const allRules: readonly Rule[] = [ackBeforeProcess, missingEventIdCheck, nonIdempotentHandler, nonAtomicDedup, atMostOnceConsumer, swallowedFailureAck, unsettledMessage, doubleAck, producerMissingEventId, exactlyOnceIncomplete];
+export const allRules: readonly Rule[] = [
+  ackBeforeProcess,
+  missingEventIdCheck,
+  nonIdempotentHandler,
+  nonAtomicDedup,
+  atMostOnceConsumer,
+  swallowedFailureAck,
+  unsettledMessage,
+  doubleAck,
+  producerMissingEventId,
+  exactlyOnceIncomplete,
+];
 
 export function ruleById(id: string): Rule | undefined {
   return allRules.find((rule) => rule.meta.id === id);

@@ -31,16 +31,23 @@ export function catchClauseAt(context: SourceReader, location: SourceLocation): 
 }
 
 /** The `finally` block holding a location, with the try it belongs to. */
-export function enclosingFinally(context: SourceReader, location: SourceLocation): { block: ts.Block; tryStatement: ts.TryStatement } | undefined {
+export function enclosingFinally(
+  context: SourceReader,
+  location: SourceLocation,
+): { block: ts.Block; tryStatement: ts.TryStatement } | undefined {
   return remembered(context, location, 'finally', () => findEnclosingFinally(context, location));
 }
 
-function findEnclosingFinally(context: SourceReader, location: SourceLocation): { block: ts.Block; tryStatement: ts.TryStatement } | undefined {
+function findEnclosingFinally(
+  context: SourceReader,
+  location: SourceLocation,
+): { block: ts.Block; tryStatement: ts.TryStatement } | undefined {
   const sourceFile = context.sourceFile(location.filePath);
   if (!sourceFile) return undefined;
   let found: { block: ts.Block; tryStatement: ts.TryStatement } | undefined;
   forEachNodeAround(sourceFile, location.start, location.end, (node) => {
-    if (ts.isTryStatement(node) && node.finallyBlock && within(location, node.finallyBlock)) found = { block: node.finallyBlock, tryStatement: node };
+    if (ts.isTryStatement(node) && node.finallyBlock && within(location, node.finallyBlock))
+      found = { block: node.finallyBlock, tryStatement: node };
   });
   return found;
 }
@@ -55,10 +62,23 @@ export function conditionalWithin(context: SourceReader, location: SourceLocatio
   if (!sourceFile) return false;
   let conditional = false;
   forEachNodeAround(sourceFile, location.start, location.end, (node) => {
-    if (node === container || !within(location, node) || node.getStart(sourceFile) < container.getStart(sourceFile) || node.getEnd() > container.getEnd()) return;
+    if (
+      node === container ||
+      !within(location, node) ||
+      node.getStart(sourceFile) < container.getStart(sourceFile) ||
+      node.getEnd() > container.getEnd()
+    )
+      return;
     if (ts.isIfStatement(node) && !within(location, node.expression)) conditional = true;
     if (ts.isConditionalExpression(node) && !within(location, node.condition)) conditional = true;
-    if (ts.isBinaryExpression(node) && within(location, node.right) && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(node.operatorToken.kind)) conditional = true;
+    if (
+      ts.isBinaryExpression(node) &&
+      within(location, node.right) &&
+      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(
+        node.operatorToken.kind,
+      )
+    )
+      conditional = true;
     if (ts.isCaseClause(node) || ts.isDefaultClause(node)) conditional = true;
   });
   return conditional;
@@ -68,10 +88,19 @@ export function conditionalWithin(context: SourceReader, location: SourceLocatio
 export function blockAlwaysExits(block: ts.Block): boolean {
   const last = block.statements[block.statements.length - 1];
   if (!last) return false;
-  if (ts.isReturnStatement(last) || ts.isThrowStatement(last) || ts.isContinueStatement(last) || ts.isBreakStatement(last)) return true;
+  if (
+    ts.isReturnStatement(last) ||
+    ts.isThrowStatement(last) ||
+    ts.isContinueStatement(last) ||
+    ts.isBreakStatement(last)
+  )
+    return true;
   if (ts.isBlock(last)) return blockAlwaysExits(last);
   if (ts.isIfStatement(last) && last.elseStatement) {
-    const branch = (statement: ts.Statement): boolean => (ts.isBlock(statement) ? blockAlwaysExits(statement) : ts.isReturnStatement(statement) || ts.isThrowStatement(statement));
+    const branch = (statement: ts.Statement): boolean =>
+      ts.isBlock(statement)
+        ? blockAlwaysExits(statement)
+        : ts.isReturnStatement(statement) || ts.isThrowStatement(statement);
     return branch(last.thenStatement) && branch(last.elseStatement);
   }
   return false;

@@ -3,7 +3,14 @@
  * check on the message identity, so every redelivery repeats it (docs/rules/missing-event-id-check.md).
  */
 import type { ConsumerReport, RelatedLocation } from '../model';
-import { consumerName, effectPhrase, effectRelated, listPhrases, redeliveryCause, registrationRelated } from './describe';
+import {
+  consumerName,
+  effectPhrase,
+  effectRelated,
+  listPhrases,
+  redeliveryCause,
+  registrationRelated,
+} from './describe';
 import { dedupRulesApply, invalidGuards, unprotectedEffects, validMessageGuards } from '../analysis/report/ordering';
 import { dedupGuardFixes } from './fixes/dedup-guard';
 import { effectLevelFixes } from './fixes/effect-level';
@@ -43,9 +50,16 @@ export const missingEventIdCheck: Rule<'noIdentityCheck' | 'invalidIdentityCheck
     const consequence = first.description.onDuplicate ?? `runs ${first.description.label} again`;
     const invalid = invalidGuards(consumer)[0];
     const related: RelatedLocation[] = unprotected.flatMap((effect) =>
-      effectRelated(effect, `${effect.description.label}: ${effect.description.onDuplicate ?? 'not idempotent'} on redelivery`),
+      effectRelated(
+        effect,
+        `${effect.description.label}: ${effect.description.onDuplicate ?? 'not idempotent'} on redelivery`,
+      ),
     );
-    if (invalid) related.push({ location: invalid.location, message: `this check does not recognise a redelivery: ${invalid.invalidReason}` });
+    if (invalid)
+      related.push({
+        location: invalid.location,
+        message: `this check does not recognise a redelivery: ${invalid.invalidReason}`,
+      });
     related.push(registrationRelated(consumer));
     const data = {
       consumer: consumerName(consumer),
@@ -56,11 +70,22 @@ export const missingEventIdCheck: Rule<'noIdentityCheck' | 'invalidIdentityCheck
     };
     context.report({
       ...(invalid
-        ? { messageId: 'invalidIdentityCheck', data: { ...data, line: invalid.location.line, check: invalid.label, reason: invalid.invalidReason ?? 'its key is not the message identity' } }
+        ? {
+            messageId: 'invalidIdentityCheck',
+            data: {
+              ...data,
+              line: invalid.location.line,
+              check: invalid.label,
+              reason: invalid.invalidReason ?? 'its key is not the message identity',
+            },
+          }
         : { messageId: 'noIdentityCheck', data }),
       location: consumer.handlerLocation,
       related,
-      fixes: [...dedupGuardFixes(consumer, context.source, context.config.guardStrategy), ...unprotected.flatMap((effect) => effectLevelFixes(consumer, effect, context.source))],
+      fixes: [
+        ...dedupGuardFixes(consumer, context.source, context.config.guardStrategy),
+        ...unprotected.flatMap((effect) => effectLevelFixes(consumer, effect, context.source)),
+      ],
     });
   },
 };

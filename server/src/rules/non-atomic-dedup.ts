@@ -34,12 +34,15 @@ export const nonAtomicDedup: Rule<'checkThenRecord' | 'entityCheckThenRecord' | 
   meta: {
     id: ID,
     defaultSeverity: 'warning',
-    description: 'The dedup guard is not atomic: a check-then-record races, or a claim is not released when the processing fails.',
+    description:
+      'The dedup guard is not atomic: a check-then-record races, or a claim is not released when the processing fails.',
     rationale:
       'A check and a separate record let two concurrent deliveries both pass (a duplicate charge, a second email), and a crash between the work and the record repeats the work; a claim made before the work and never released makes the retry after a failure skip the message, so it is lost.',
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
-    fixes: ['Replace a Redis check-then-record with a claim: `SET NX` with a short lease, released on failure, marked done after the work'],
+    fixes: [
+      'Replace a Redis check-then-record with a claim: `SET NX` with a short lease, released on failure, marked done after the work',
+    ],
     messages: {
       checkThenRecord:
         '{{consumer}}: {{check}} checks the message key and {{recorded}}, so the check is not atomic. ' +
@@ -64,11 +67,24 @@ export const nonAtomicDedup: Rule<'checkThenRecord' | 'entityCheckThenRecord' | 
 
     // A guard function the config names is the user's: what it does inside is vouched for.
     const configured = new Set(context.config.guards.map((guard) => `${guard.name}()`));
-    for (const { guard, effects, record } of racyChecks(consumer).filter((entry) => !configured.has(entry.guard.label))) {
+    for (const { guard, effects, record } of racyChecks(consumer).filter(
+      (entry) => !configured.has(entry.guard.label),
+    )) {
       const related: RelatedLocation[] = [];
       if (guard.chain.length) related.push({ location: guard.location, message: `the check: ${guard.label}` });
-      if (record) related.push({ location: record.location, message: `the separate record of the key: ${record.description.label}` });
-      related.push(...effects.flatMap((effect) => effectRelated(effect, `${effect.description.label} is protected only by this check: it ${effect.description.onDuplicate ?? 'runs again'} when two deliveries race past it`)));
+      if (record)
+        related.push({
+          location: record.location,
+          message: `the separate record of the key: ${record.description.label}`,
+        });
+      related.push(
+        ...effects.flatMap((effect) =>
+          effectRelated(
+            effect,
+            `${effect.description.label} is protected only by this check: it ${effect.description.onDuplicate ?? 'runs again'} when two deliveries race past it`,
+          ),
+        ),
+      );
       related.push(registrationRelated(consumer));
       const entity = guard.scope === 'entity';
       const recordPhrase = record
@@ -78,27 +94,40 @@ export const nonAtomicDedup: Rule<'checkThenRecord' | 'entityCheckThenRecord' | 
           : 'whatever records it is a separate step';
       context.report({
         messageId: entity ? 'entityCheckThenRecord' : 'checkThenRecord',
-        data: { consumer: consumerName(consumer), check: guard.label, recorded: recordPhrase, effects: listPhrases(effects.map(effectPhrase)) },
+        data: {
+          consumer: consumerName(consumer),
+          check: guard.label,
+          recorded: recordPhrase,
+          effects: listPhrases(effects.map(effectPhrase)),
+        },
         location: guard.handlerLocation,
         related,
         fixes: safeClaimFix(consumer, guard, record, context.source),
       });
     }
 
-    for (const { guard, effects } of unreleasedClaims(consumer).filter((entry) => !configured.has(entry.guard.label) && !leaseUnreadable(entry.guard, consumer, context.source))) {
+    for (const { guard, effects } of unreleasedClaims(consumer).filter(
+      (entry) => !configured.has(entry.guard.label) && !leaseUnreadable(entry.guard, consumer, context.source),
+    )) {
       const related: RelatedLocation[] = [];
       if (guard.chain.length) related.push({ location: guard.location, message: `the claim: ${guard.label}` });
-      related.push(...effects.flatMap((effect) => effectRelated(effect, `${effect.description.label} may fail after the claim`)));
+      related.push(
+        ...effects.flatMap((effect) => effectRelated(effect, `${effect.description.label} may fail after the claim`)),
+      );
       related.push(registrationRelated(consumer));
       const lease =
-        guard.leaseSeconds === undefined ? 'it never expires' : `its lease (${formatSeconds(guard.leaseSeconds)}) outlasts the redelivery`;
+        guard.leaseSeconds === undefined
+          ? 'it never expires'
+          : `its lease (${formatSeconds(guard.leaseSeconds)}) outlasts the redelivery`;
       context.report({
         messageId: 'claimNotReleased',
         data: {
           consumer: consumerName(consumer),
           claim: guard.label,
           effects: listPhrases(effects.map(effectPhrase)),
-          transaction: guard.transaction ? `its transaction (${guard.transaction.label}) commits before the work, ` : '',
+          transaction: guard.transaction
+            ? `its transaction (${guard.transaction.label}) commits before the work, `
+            : '',
           lease,
         },
         location: guard.handlerLocation,
@@ -165,7 +194,9 @@ function racyChecks(consumer: ConsumerReport): RacyCheck[] {
   const racy: RacyCheck[] = [];
   for (const entry of found.values()) {
     const transaction = entry.record?.transaction;
-    const effects = transaction ? entry.effects.filter((effect) => effect.transaction?.id !== transaction.id) : entry.effects;
+    const effects = transaction
+      ? entry.effects.filter((effect) => effect.transaction?.id !== transaction.id)
+      : entry.effects;
     if (effects.length) racy.push({ ...entry, effects });
   }
   return racy.sort((a, b) => a.guard.handlerLocation.start - b.guard.handlerLocation.start);
@@ -181,7 +212,13 @@ function normalizeKey(text: string | undefined): string | undefined {
  */
 function recordAfter(path: HandlerPath, guard: GuardOccurrence): EffectOccurrence | undefined {
   const start = path.events.findIndex((event) => event.kind === 'guard-pass' && event.guard === guard);
-  const writes = path.events.slice(start + 1).flatMap((event) => (event.kind === 'effect' && event.effect.description.processing && !DELETION.test(event.effect.description.label) ? [event.effect] : []));
+  const writes = path.events
+    .slice(start + 1)
+    .flatMap((event) =>
+      event.kind === 'effect' && event.effect.description.processing && !DELETION.test(event.effect.description.label)
+        ? [event.effect]
+        : [],
+    );
   const key = normalizeKey(guard.keyText);
   return (
     writes.find((effect) => key !== undefined && normalizeKey(effect.keyText) === key && effect.keyedByMessage) ??
@@ -197,13 +234,17 @@ interface UnreleasedClaim {
   effects: EffectOccurrence[];
 }
 
-const DELETION = /^redis (del|unlink|getdel)$|^DELETE FROM |\.(delete|deleteMany|deleteOne|destroy|remove|del)$|\bDelete\b/;
+const DELETION =
+  /^redis (del|unlink|getdel)$|^DELETE FROM |\.(delete|deleteMany|deleteOne|destroy|remove|del)$|\bDelete\b/;
 
 /** Claims keyed by the identity, made before processing effects, with no release, rollback or short lease. */
 function unreleasedClaims(consumer: ConsumerReport): UnreleasedClaim[] {
   // A claim made through a function of the project (`if (!(await claimOnce(id))) return`, labelled
   // `claimOnce() (redis SET NX)`) keeps its lease and key inside it: not judged.
-  const claims = consumer.guards.filter((guard) => guard.kind === 'claim' && guard.scope === 'message' && isIdentityGuard(guard) && !/^[\w$]+\(\)/.test(guard.label));
+  const claims = consumer.guards.filter(
+    (guard) =>
+      guard.kind === 'claim' && guard.scope === 'message' && isIdentityGuard(guard) && !/^[\w$]+\(\)/.test(guard.label),
+  );
   const found: UnreleasedClaim[] = [];
   for (const guard of claims) {
     if (guard.leaseSeconds !== undefined && guard.leaseSeconds <= SHORT_LEASE_SECONDS) continue;
@@ -226,7 +267,13 @@ function protectedWork(consumer: ConsumerReport, guard: GuardOccurrence): Effect
     path.events.forEach((event, index) => {
       if (index <= start || index > ackAt || event.kind !== 'effect') return;
       const { description } = event.effect;
-      if (!description.processing || description.class === 'dedup-record' || description.class === 'read' || description.class === 'dedup-check') return;
+      if (
+        !description.processing ||
+        description.class === 'dedup-record' ||
+        description.class === 'read' ||
+        description.class === 'dedup-check'
+      )
+        return;
       if (isRelease(event.effect, guard)) return;
       if (!work.includes(event.effect)) work.push(event.effect);
     });
@@ -279,7 +326,11 @@ function leaseUnreadable(guard: GuardOccurrence, consumer: ConsumerReport, conte
   const text = context.sourceText(guard.location.filePath)?.slice(guard.location.start, guard.location.end) ?? '';
   if (/['"`](EX|PX|EXAT|PXAT)['"`]|\b(EX|PX|EXAT|PXAT)\s*:/i.test(text)) return true;
   const key = normalizeKey(guard.keyText);
-  return consumer.effects.some((effect) => /^redis p?expire(at)?$/.test(effect.description.label) && (key === undefined || normalizeKey(effect.keyText) === key));
+  return consumer.effects.some(
+    (effect) =>
+      /^redis p?expire(at)?$/.test(effect.description.label) &&
+      (key === undefined || normalizeKey(effect.keyText) === key),
+  );
 }
 
 function formatSeconds(seconds: number): string {

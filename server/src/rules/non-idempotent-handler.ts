@@ -15,12 +15,15 @@ export const nonIdempotentHandler: Rule<'effectBeforeCheck' | 'effectBypassesChe
   meta: {
     id: ID,
     defaultSeverity: 'warning',
-    description: 'A duplicate-unsafe effect escapes the handler\'s dedup check.',
+    description: "A duplicate-unsafe effect escapes the handler's dedup check.",
     rationale:
       'The dedup check only protects what runs after it on the same path; an effect before it, or on a branch around it, repeats on every redelivery.',
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
-    fixes: ['Move the effect under the guard', 'Make the effect itself idempotent (Stripe idempotencyKey, conflict-ignoring insert, BullMQ jobId, SQS MessageDeduplicationId)'],
+    fixes: [
+      'Move the effect under the guard',
+      'Make the effect itself idempotent (Stripe idempotencyKey, conflict-ignoring insert, BullMQ jobId, SQS MessageDeduplicationId)',
+    ],
     messages: {
       effectBeforeCheck:
         '{{consumer}}: {{effect}} runs before the dedup check ({{check}}, line {{line}}). {{redelivery}}, and then it {{consequence}} even though the check skips the rest.',
@@ -45,8 +48,15 @@ export const nonIdempotentHandler: Rule<'effectBeforeCheck' | 'effectBypassesChe
           consequence: effect.description.onDuplicate ?? 'runs again',
         },
         location: effect.handlerLocation,
-        related: [...effectRelated(effect, `${effect.description.label} is not protected`), { location: guard.location, message: 'the dedup check it escapes' }, registrationRelated(consumer)],
-        fixes: [...(beforeGuard ? moveUnderGuardFix(consumer, effect, guard, context.source) : []), ...effectLevelFixes(consumer, effect, context.source)],
+        related: [
+          ...effectRelated(effect, `${effect.description.label} is not protected`),
+          { location: guard.location, message: 'the dedup check it escapes' },
+          registrationRelated(consumer),
+        ],
+        fixes: [
+          ...(beforeGuard ? moveUnderGuardFix(consumer, effect, guard, context.source) : []),
+          ...effectLevelFixes(consumer, effect, context.source),
+        ],
       });
     }
   },

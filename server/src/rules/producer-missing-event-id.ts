@@ -22,13 +22,16 @@ const AMQP_PACKAGES = ['amqplib', 'amqplib/callback_api', 'amqp-connection-manag
 const KAFKA_PACKAGES = ['kafkajs', '@confluentinc/kafka-javascript'];
 const NATS_PACKAGES = ['nats', '@nats-io/jetstream', '@nats-io/transport-node'];
 /** Kafka headers that carry an event ID: `event-id`, `eventId`, `x-message-id`, `idempotency-key`… */
-const ID_HEADER = { test: (name: string): boolean => /(^|[-_.])id$/i.test(name) || /[a-z]Id$/.test(name) || /idempot|dedup/i.test(name) };
+const ID_HEADER = {
+  test: (name: string): boolean => /(^|[-_.])id$/i.test(name) || /[a-z]Id$/.test(name) || /idempot|dedup/i.test(name),
+};
 const KEEP = 'made once per event; keep the same ID when this publish is retried';
 
 type MessageId = 'amqplibNoMessageId' | 'kafkaNoEventId' | 'sqsFifoNoDeduplicationId' | 'jetStreamNoMsgId';
 
 /** What every message says between the publish and its advice. */
-const NO_ID = ': its consumers have no event ID to dedup on, so a publish retried after a timeout or a crash is a second message they process again. ';
+const NO_ID =
+  ': its consumers have no event ID to dedup on, so a publish retried after a timeout or a crash is a second message they process again. ';
 
 export const producerMissingEventId: Rule<MessageId> = {
   meta: {
@@ -72,7 +75,11 @@ export const producerMissingEventId: Rule<MessageId> = {
       sourceFile,
       (node) => {
         if (!ts.isCallExpression(node)) return;
-        const finding = amqplibPublish(node, imports, checker) ?? kafkaSend(node, imports, checker) ?? sqsFifoSend(node, checker) ?? jetStreamPublish(node, imports, checker);
+        const finding =
+          amqplibPublish(node, imports, checker) ??
+          kafkaSend(node, imports, checker) ??
+          sqsFifoSend(node, checker) ??
+          jetStreamPublish(node, imports, checker);
         if (!finding) return;
         const location = locationOf(node);
         context.report({
@@ -97,77 +104,134 @@ interface ProducerFinding {
 function importedModules(sourceFile: ts.SourceFile): Set<string> {
   const modules = new Set<string>();
   for (const statement of sourceFile.statements) {
-    if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier)) modules.add(statement.moduleSpecifier.text);
+    if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier))
+      modules.add(statement.moduleSpecifier.text);
   }
   for (const match of sourceFile.text.matchAll(/require\(\s*['"]([^'"]+)['"]\s*\)/g)) modules.add(match[1]);
   return modules;
 }
 
-function fromPackages(receiver: ts.Expression | undefined, packages: readonly string[], imports: ReadonlySet<string>, checker: ts.TypeChecker, typeNames: readonly string[], namePattern: RegExp): boolean {
+function fromPackages(
+  receiver: ts.Expression | undefined,
+  packages: readonly string[],
+  imports: ReadonlySet<string>,
+  checker: ts.TypeChecker,
+  typeNames: readonly string[],
+  namePattern: RegExp,
+): boolean {
   if (!receiver) return false;
   const origin = originModule(receiver, checker);
   if (origin && packages.includes(origin)) return true;
   const type = typeName(receiver, checker);
   if (type && typeNames.includes(type)) return true;
   // Untyped: a receiver named like one, in a file that imports the package.
-  return packages.some((name) => imports.has(name)) && namePattern.test(unwrap(receiver).getText().split('.').pop() ?? '');
+  return (
+    packages.some((name) => imports.has(name)) && namePattern.test(unwrap(receiver).getText().split('.').pop() ?? '')
+  );
 }
 
 /** The object literal an options argument is, or `absent`, or undefined when it cannot be seen. */
-function optionsOf(argument: ts.Expression | undefined, checker: ts.TypeChecker): ts.ObjectLiteralExpression | 'absent' | undefined {
+function optionsOf(
+  argument: ts.Expression | undefined,
+  checker: ts.TypeChecker,
+): ts.ObjectLiteralExpression | 'absent' | undefined {
   if (!argument) return 'absent';
   const value = unwrap(argument);
-  if (value.kind === ts.SyntaxKind.UndefinedKeyword || (ts.isIdentifier(value) && value.text === 'undefined')) return 'absent';
+  if (value.kind === ts.SyntaxKind.UndefinedKeyword || (ts.isIdentifier(value) && value.text === 'undefined'))
+    return 'absent';
   return objectLiteral(value, checker);
 }
 
 /** Whether an object literal spreads something it cannot see into itself (which may hold the ID). */
 function hasOpaqueSpread(object: ts.ObjectLiteralExpression, checker: ts.TypeChecker): boolean {
-  return object.properties.some((property) => ts.isSpreadAssignment(property) && !objectLiteral(property.expression, checker));
+  return object.properties.some(
+    (property) => ts.isSpreadAssignment(property) && !objectLiteral(property.expression, checker),
+  );
 }
 
 function has(object: ts.ObjectLiteralExpression, names: readonly string[], checker: ts.TypeChecker): boolean {
-  return findProperty(object, (name) => names.includes(name), checker) !== undefined || hasOpaqueSpread(object, checker);
+  return (
+    findProperty(object, (name) => names.includes(name), checker) !== undefined || hasOpaqueSpread(object, checker)
+  );
 }
 
 // ---- amqplib ---------------------------------------------------------------------------------
 
-function amqplibPublish(call: ts.CallExpression, imports: ReadonlySet<string>, checker: ts.TypeChecker): ProducerFinding | undefined {
+function amqplibPublish(
+  call: ts.CallExpression,
+  imports: ReadonlySet<string>,
+  checker: ts.TypeChecker,
+): ProducerFinding | undefined {
   const method = calledName(call);
   if (method !== 'publish' && method !== 'sendToQueue') return undefined;
   const optionsIndex = method === 'publish' ? 3 : 2;
   if (call.arguments.length < optionsIndex) return undefined;
-  if (!fromPackages(receiverOf(call), AMQP_PACKAGES, imports, checker, ['Channel', 'ConfirmChannel', 'ChannelWrapper'], /channel|chan|ch$/i)) return undefined;
+  if (
+    !fromPackages(
+      receiverOf(call),
+      AMQP_PACKAGES,
+      imports,
+      checker,
+      ['Channel', 'ConfirmChannel', 'ChannelWrapper'],
+      /channel|chan|ch$/i,
+    )
+  )
+    return undefined;
   // A reply to the request's replyTo is an answer, not an event.
   const destination = call.arguments[method === 'publish' ? 1 : 0];
   if (destination && /replyTo/.test(destination.getText())) return undefined;
   const options = optionsOf(call.arguments[optionsIndex], checker);
   if (options === undefined) return undefined;
   if (options !== 'absent' && has(options, ['messageId'], checker)) return undefined;
-  const name = staticText(destination, checker) ?? (method === 'publish' ? staticText(call.arguments[0], checker) : undefined);
+  const name =
+    staticText(destination, checker) ?? (method === 'publish' ? staticText(call.arguments[0], checker) : undefined);
   const sourceFile = call.getSourceFile();
   const argument = call.arguments[optionsIndex];
-  const direct = argument && ts.isObjectLiteralExpression(unwrap(argument)) ? (unwrap(argument) as ts.ObjectLiteralExpression) : undefined;
+  const direct =
+    argument && ts.isObjectLiteralExpression(unwrap(argument))
+      ? (unwrap(argument) as ts.ObjectLiteralExpression)
+      : undefined;
   return {
     messageId: 'amqplibNoMessageId',
     data: { publish: `amqplib ${method}${name ? ` to '${name}'` : ''}` },
     fix:
       options === 'absent' || direct
-        ? () => addIdFix(sourceFile, direct ? { object: direct } : { appendAfter: call.arguments[call.arguments.length - 1] }, 'messageId', `Add messageId: randomUUID() (${KEEP})`)
+        ? () =>
+            addIdFix(
+              sourceFile,
+              direct ? { object: direct } : { appendAfter: call.arguments[call.arguments.length - 1] },
+              'messageId',
+              `Add messageId: randomUUID() (${KEEP})`,
+            )
         : undefined,
   };
 }
 
 // ---- Kafka -----------------------------------------------------------------------------------
 
-function kafkaSend(call: ts.CallExpression, imports: ReadonlySet<string>, checker: ts.TypeChecker): ProducerFinding | undefined {
+function kafkaSend(
+  call: ts.CallExpression,
+  imports: ReadonlySet<string>,
+  checker: ts.TypeChecker,
+): ProducerFinding | undefined {
   const method = calledName(call);
   if (method !== 'send' && method !== 'sendBatch') return undefined;
   const record = objectLiteral(call.arguments[0], checker);
   if (!record) return undefined;
-  if (!fromPackages(receiverOf(call), KAFKA_PACKAGES, imports, checker, ['Producer', 'Transaction'], /producer|transaction/i)) return undefined;
+  if (
+    !fromPackages(
+      receiverOf(call),
+      KAFKA_PACKAGES,
+      imports,
+      checker,
+      ['Producer', 'Transaction'],
+      /producer|transaction/i,
+    )
+  )
+    return undefined;
   const batches: { topic: ts.Expression | undefined; messages: ts.Expression | undefined }[] = [];
-  if (method === 'send') batches.push({ topic: topProperty(record, 'topic', checker), messages: topProperty(record, 'messages', checker) });
+  if (method === 'send')
+    batches.push({ topic: topProperty(record, 'topic', checker), messages: topProperty(record, 'messages', checker) });
   else {
     const topicMessages = topProperty(record, 'topicMessages', checker);
     const list = topicMessages && unwrap(topicMessages);
@@ -191,15 +255,23 @@ function kafkaSend(call: ts.CallExpression, imports: ReadonlySet<string>, checke
   const sourceFile = call.getSourceFile();
   return {
     messageId: 'kafkaNoEventId',
-    data: { publish: `Kafka ${method}${topic ? ` to '${topic}'` : ''}`, messages: lacking.length > 1 ? `${lacking.length} messages` : 'a message' },
+    data: {
+      publish: `Kafka ${method}${topic ? ` to '${topic}'` : ''}`,
+      messages: lacking.length > 1 ? `${lacking.length} messages` : 'a message',
+    },
     fix: () =>
       addIdFix(
         sourceFile,
         {
           objects: lacking.map((message) => {
             const headers = topProperty(message, 'headers', checker);
-            const literal = headers && ts.isObjectLiteralExpression(unwrap(headers)) ? (unwrap(headers) as ts.ObjectLiteralExpression) : undefined;
-            return literal ? { object: literal, property: `'event-id': $ID` } : { object: message, property: `headers: { 'event-id': $ID }` };
+            const literal =
+              headers && ts.isObjectLiteralExpression(unwrap(headers))
+                ? (unwrap(headers) as ts.ObjectLiteralExpression)
+                : undefined;
+            return literal
+              ? { object: literal, property: `'event-id': $ID` }
+              : { object: message, property: `headers: { 'event-id': $ID }` };
           }),
         },
         'event-id',
@@ -209,7 +281,10 @@ function kafkaSend(call: ts.CallExpression, imports: ReadonlySet<string>, checke
 }
 
 /** The message object literals of `messages`: an array literal, or `list.map((x) => ({ … }))`. */
-function messageLiterals(expression: ts.Expression | undefined, checker: ts.TypeChecker): ts.ObjectLiteralExpression[] | undefined {
+function messageLiterals(
+  expression: ts.Expression | undefined,
+  checker: ts.TypeChecker,
+): ts.ObjectLiteralExpression[] | undefined {
   if (!expression) return undefined;
   let value = unwrap(expression);
   if (ts.isIdentifier(value)) {
@@ -235,8 +310,10 @@ function messageLiterals(expression: ts.Expression | undefined, checker: ts.Type
       return literal ? [literal] : undefined;
     }
     const returns = body.statements.filter(ts.isReturnStatement);
-    const literals = returns.map((statement) => (statement.expression ? objectLiteral(statement.expression, checker) : undefined));
-    return literals.length && literals.every((literal) => !!literal) ? (literals) : undefined;
+    const literals = returns.map((statement) =>
+      statement.expression ? objectLiteral(statement.expression, checker) : undefined,
+    );
+    return literals.length && literals.every((literal) => !!literal) ? literals : undefined;
   }
   return undefined;
 }
@@ -251,7 +328,10 @@ function kafkaMessageHasId(message: ts.ObjectLiteralExpression, checker: ts.Type
   if (!literal) return true; // headers built elsewhere: cannot tell
   return literal.properties.some((property) => {
     if (ts.isSpreadAssignment(property)) return !objectLiteral(property.expression, checker);
-    const name = property.name && (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name)) ? property.name.text : undefined;
+    const name =
+      property.name && (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name))
+        ? property.name.text
+        : undefined;
     return name === undefined ? true : ID_HEADER.test(name);
   });
 }
@@ -270,20 +350,33 @@ function sqsFifoSend(call: ts.CallExpression, checker: ts.TypeChecker): Producer
   const input = objectLiteral(command.input, checker);
   if (!input) return undefined;
   const queueUrl = staticText(topProperty(input, 'QueueUrl', checker), checker);
-  const fifo = (!!queueUrl && /\.fifo$/.test(queueUrl.replace(/\$\{…\}$/, ''))) || !!topProperty(input, 'MessageGroupId', checker);
+  const fifo =
+    (!!queueUrl && /\.fifo$/.test(queueUrl.replace(/\$\{…\}$/, ''))) || !!topProperty(input, 'MessageGroupId', checker);
   if (!fifo || has(input, ['MessageDeduplicationId'], checker)) return undefined;
   const queue = queueUrl?.split('/').pop();
   const sourceFile = call.getSourceFile();
   return {
     messageId: 'sqsFifoNoDeduplicationId',
-    data: { publish: `SQS SendMessage${queue && !queue.includes('${…}') ? ` to FIFO queue '${queue}'` : ' to a FIFO queue'}` },
-    fix: () => addIdFix(sourceFile, { object: input }, 'MessageDeduplicationId', `Add MessageDeduplicationId: randomUUID() (${KEEP})`),
+    data: {
+      publish: `SQS SendMessage${queue && !queue.includes('${…}') ? ` to FIFO queue '${queue}'` : ' to a FIFO queue'}`,
+    },
+    fix: () =>
+      addIdFix(
+        sourceFile,
+        { object: input },
+        'MessageDeduplicationId',
+        `Add MessageDeduplicationId: randomUUID() (${KEEP})`,
+      ),
   };
 }
 
 // ---- JetStream -------------------------------------------------------------------------------
 
-function jetStreamPublish(call: ts.CallExpression, imports: ReadonlySet<string>, checker: ts.TypeChecker): ProducerFinding | undefined {
+function jetStreamPublish(
+  call: ts.CallExpression,
+  imports: ReadonlySet<string>,
+  checker: ts.TypeChecker,
+): ProducerFinding | undefined {
   if (calledName(call) !== 'publish' || call.arguments.length < 1) return undefined;
   const receiver = receiverOf(call);
   if (!receiver || !isJetStream(receiver, imports, checker)) return undefined;
@@ -293,11 +386,23 @@ function jetStreamPublish(call: ts.CallExpression, imports: ReadonlySet<string>,
   const subject = staticText(call.arguments[0], checker);
   const sourceFile = call.getSourceFile();
   const argument = call.arguments[2];
-  const direct = argument && ts.isObjectLiteralExpression(unwrap(argument)) ? (unwrap(argument) as ts.ObjectLiteralExpression) : undefined;
+  const direct =
+    argument && ts.isObjectLiteralExpression(unwrap(argument))
+      ? (unwrap(argument) as ts.ObjectLiteralExpression)
+      : undefined;
   return {
     messageId: 'jetStreamNoMsgId',
     data: { publish: `JetStream publish${subject ? ` to '${subject}'` : ''}` },
-    fix: direct || call.arguments.length === 2 ? () => addIdFix(sourceFile, direct ? { object: direct } : { appendAfter: call.arguments[1] }, 'msgID', `Add msgID: randomUUID() (${KEEP})`) : undefined,
+    fix:
+      direct || call.arguments.length === 2
+        ? () =>
+            addIdFix(
+              sourceFile,
+              direct ? { object: direct } : { appendAfter: call.arguments[1] },
+              'msgID',
+              `Add msgID: randomUUID() (${KEEP})`,
+            )
+        : undefined,
   };
 }
 
@@ -307,6 +412,8 @@ function isJetStream(receiver: ts.Expression, imports: ReadonlySet<string>, chec
   if (created && ts.isCallExpression(created) && calledName(created) === 'jetstream') return true;
   const type = typeName(receiver, checker);
   if (type) return type === 'JetStreamClient';
-  const natsFile = [...imports].some((module) => NATS_PACKAGES.some((name) => module === name || module.startsWith(`${name}/`)));
+  const natsFile = [...imports].some((module) =>
+    NATS_PACKAGES.some((name) => module === name || module.startsWith(`${name}/`)),
+  );
   return natsFile && /^(js|jetstream|jsClient|jetStream)$/.test(unwrap(receiver).getText().split('.').pop() ?? '');
 }

@@ -67,5 +67,7 @@ export function docsUrl(id: string): string {
  * value is left as it is (as ESLint does), so a missing value shows instead of vanishing.
  */
 export function renderMessage(template: string, data: Record<string, string | number> = {}): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (placeholder, name: string) => (Object.hasOwn(data, name) ? String(data[name]) : placeholder));
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (placeholder, name: string) =>
+    Object.hasOwn(data, name) ? String(data[name]) : placeholder,
+  );
 }

@@ -15,18 +15,33 @@ export function runRules(consumer: ConsumerReport, config: ResolvedConfig, sourc
   for (const rule of allRules) {
     const severity = severityOf(rule, config);
     if (!severity) continue;
-    rule.check(consumer, { config, source, report: (report) => findings.push(toFinding(rule, report, severity, consumer.id)) });
+    rule.check(consumer, {
+      config,
+      source,
+      report: (report) => findings.push(toFinding(rule, report, severity, consumer.id)),
+    });
   }
   return findings;
 }
 
 /** Runs the file-level rules (those with `checkFile`) on one linted file. */
-export function runFileRules(sourceFile: ts.SourceFile, checker: ts.TypeChecker, config: ResolvedConfig, source: SourceReader): Finding[] {
+export function runFileRules(
+  sourceFile: ts.SourceFile,
+  checker: ts.TypeChecker,
+  config: ResolvedConfig,
+  source: SourceReader,
+): Finding[] {
   const findings: Finding[] = [];
   for (const rule of allRules) {
     const severity = severityOf(rule, config);
     if (!rule.checkFile || !severity) continue;
-    rule.checkFile({ config, source, checker, sourceFile, report: (report) => findings.push(toFinding(rule, report, severity, '')) });
+    rule.checkFile({
+      config,
+      source,
+      checker,
+      sourceFile,
+      report: (report) => findings.push(toFinding(rule, report, severity, '')),
+    });
   }
   return findings;
 }
@@ -39,8 +54,11 @@ function severityOf(rule: Rule, config: ResolvedConfig): FindingSeverity | undef
 
 function toFinding(rule: Rule, report: RuleReport, severity: FindingSeverity, consumerId: string): Finding {
   const template = rule.meta.messages[report.messageId];
-  if (template === undefined) throw new Error(`${rule.meta.id} reported an unknown message id ${JSON.stringify(report.messageId)}`);
-  const data = report.data ? Object.fromEntries(Object.entries(report.data).map(([name, value]) => [name, String(value)])) : undefined;
+  if (template === undefined)
+    throw new Error(`${rule.meta.id} reported an unknown message id ${JSON.stringify(report.messageId)}`);
+  const data = report.data
+    ? Object.fromEntries(Object.entries(report.data).map(([name, value]) => [name, String(value)]))
+    : undefined;
   return {
     ruleId: rule.meta.id,
     messageId: report.messageId,

@@ -15,10 +15,28 @@
  * settle after the failure is judged; a second one is `double-ack`'s.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, EffectOccurrence, FixSuggestion, HandlerPath, PathEvent, RelatedLocation, SettleOccurrence, SourceLocation, SettleCode } from '../model';
+import type {
+  ConsumerReport,
+  EffectOccurrence,
+  FixSuggestion,
+  HandlerPath,
+  PathEvent,
+  RelatedLocation,
+  SettleOccurrence,
+  SourceLocation,
+  SettleCode,
+} from '../model';
 import { FAILURE_DESTINATION } from '../analysis/effects/messaging';
 import { isPositiveSettle } from '../analysis/report/ordering';
-import { consumerName, effectPhrase, failureOutcome, fillPhrase, listPhrases, registrationRelated, settleMeaning } from './describe';
+import {
+  consumerName,
+  effectPhrase,
+  failureOutcome,
+  fillPhrase,
+  listPhrases,
+  registrationRelated,
+  settleMeaning,
+} from './describe';
 import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
 import type { SourceReader } from '../analysis/source/reader';
 import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally } from './locate';
@@ -36,12 +54,17 @@ export const swallowedFailureAck: Rule<MessageId> = {
   meta: {
     id: ID,
     defaultSeverity: 'error',
-    description: 'A failure of the processing is caught and the message is then acked (or returned from normally) as if it had succeeded.',
+    description:
+      'A failure of the processing is caught and the message is then acked (or returned from normally) as if it had succeeded.',
     rationale:
       'Breaks at-least-once delivery: the broker only redelivers messages that were not acked, so a failure that is caught, logged and acked is never retried and its work is silently lost (an order never fulfilled, a payment never recorded).',
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
-    fixes: ['Rethrow the error from the catch', 'Nack the message with requeue on the failure path', 'Route the message to a dead-letter queue'],
+    fixes: [
+      'Rethrow the error from the catch',
+      'Nack the message with requeue on the failure path',
+      'Route the message to a dead-letter queue',
+    ],
     messages: {
       ackAfterCaughtFailure:
         '{{consumer}}: when {{work}} {{fails}}, {{catch}} hands the failure on to nothing (no rethrow, nack or dead-letter) and {{settle}} then settles the message as if it had been processed. ' +
@@ -140,8 +163,24 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
       // `finally { if (ok) ack(msg); else nack(msg) }`: a success flag decides, not this path.
       const inFinally = enclosingFinally(context, settle.location);
       if (inFinally && conditionalWithin(context, settle.location, inFinally.block)) return undefined;
-      if (isPositiveSettle(settle)) return { kind: 'ack', location: settle.handlerLocation, catchLocation: caught.location, clause, settle, effects: enclosedEffects(consumer, clause.parent) };
-      if (drops(consumer, settle)) return { kind: 'drop', location: settle.handlerLocation, catchLocation: caught.location, clause, settle, effects: enclosedEffects(consumer, clause.parent) };
+      if (isPositiveSettle(settle))
+        return {
+          kind: 'ack',
+          location: settle.handlerLocation,
+          catchLocation: caught.location,
+          clause,
+          settle,
+          effects: enclosedEffects(consumer, clause.parent),
+        };
+      if (drops(consumer, settle))
+        return {
+          kind: 'drop',
+          location: settle.handlerLocation,
+          catchLocation: caught.location,
+          clause,
+          settle,
+          effects: enclosedEffects(consumer, clause.parent),
+        };
       return undefined; // nack with requeue, dead-letter: handed on
     }
   }
@@ -151,7 +190,13 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
   if (consumer.registration.settlesByReturn && !path.returnsMessage) return undefined;
   if (answeredOrCrashed(consumer, path, clause)) return undefined;
   const effects = enclosedEffects(consumer, clause.parent);
-  return { kind: 'return', location: catchReportLocation(caught.location, effects, clause), catchLocation: caught.location, clause, effects };
+  return {
+    kind: 'return',
+    location: catchReportLocation(caught.location, effects, clause),
+    catchLocation: caught.location,
+    clause,
+    effects,
+  };
 }
 
 /**
@@ -160,7 +205,12 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
  */
 function answeredOrCrashed(consumer: ConsumerReport, path: HandlerPath, clause: ts.CatchClause): boolean {
   if (/\bprocess\.(exit|abort)\s*\(/.test(clause.block.getText())) return true; // a crash: nothing is settled, the broker redelivers
-  return !!consumer.registration.requestReply && path.exit === 'return' && !!path.exitLocation && within(path.exitLocation, clause.block);
+  return (
+    !!consumer.registration.requestReply &&
+    path.exit === 'return' &&
+    !!path.exitLocation &&
+    within(path.exitLocation, clause.block)
+  );
 }
 
 /** A positive settle in a `finally` that runs when the processing in its try throws. */
@@ -173,10 +223,17 @@ function judgeFinallyAck(consumer: ConsumerReport, path: HandlerPath, context: S
     const found = enclosingFinally(context, place);
     if (!found) continue;
     // The failure must come from the try the finally belongs to (not a throw after it).
-    if (path.exitLocation && !within(path.exitLocation, found.tryStatement.tryBlock) && !(found.tryStatement.catchClause && within(path.exitLocation, found.tryStatement.catchClause))) return undefined;
+    if (
+      path.exitLocation &&
+      !within(path.exitLocation, found.tryStatement.tryBlock) &&
+      !(found.tryStatement.catchClause && within(path.exitLocation, found.tryStatement.catchClause))
+    )
+      return undefined;
     // A success flag (`finally { if (ok) channel.ack(msg) }`) makes it an ack of the success path only.
     if (conditionalWithin(context, place, found.block)) return undefined;
-    const effects = enclosedEffects(consumer, found.tryStatement).filter((effect) => reachedWithin(effect, found.tryStatement.tryBlock));
+    const effects = enclosedEffects(consumer, found.tryStatement).filter((effect) =>
+      reachedWithin(effect, found.tryStatement.tryBlock),
+    );
     if (!effects.length) return undefined;
     return { kind: 'finally', location: settle.handlerLocation, settle, effects };
   }
@@ -215,9 +272,13 @@ function insideItemLoop(consumer: ConsumerReport, tryStatement: ts.TryStatement)
   while (node && !ts.isFunctionLike(node) && !ts.isSourceFile(node)) {
     if (ts.isIterationStatement(node, false)) {
       const body = node.statement;
-      const isHandlerBody = body.getStart() === consumer.handlerRange.start && body.getSourceFile().fileName === consumer.handlerRange.filePath;
+      const isHandlerBody =
+        body.getStart() === consumer.handlerRange.start &&
+        body.getSourceFile().fileName === consumer.handlerRange.filePath;
       // eachBatch / handleMessageBatch / Lambda: the loop over the batch is the message loop.
-      const overBatch = ts.isForOfStatement(node) && /\b(messages|Messages|Records|records|entries|batch)\b/.test(node.expression.getText());
+      const overBatch =
+        ts.isForOfStatement(node) &&
+        /\b(messages|Messages|Records|records|entries|batch)\b/.test(node.expression.getText());
       return !isHandlerBody && !overBatch;
     }
     node = node.parent;
@@ -232,7 +293,11 @@ function enclosedEffects(consumer: ConsumerReport, tryStatement: ts.TryStatement
   const callsCallback = !!consumer.registration.wrapperLocation && callsParameter(tryStatement.tryBlock);
   return consumer.effects.filter((effect) => {
     if (!effect.description.processing) return false;
-    if (!reachedWithin(effect, tryStatement.tryBlock) && !(callsCallback && locationWithin(effect.handlerLocation, consumer.handlerRange))) return false;
+    if (
+      !reachedWithin(effect, tryStatement.tryBlock) &&
+      !(callsCallback && locationWithin(effect.handlerLocation, consumer.handlerRange))
+    )
+      return false;
     const key = `${effect.handlerLocation.filePath}:${effect.handlerLocation.start}:${effect.location.start}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -248,7 +313,8 @@ function callsParameter(block: ts.Block): boolean {
     if (ts.isCallExpression(node) && ts.isIdentifier(node.expression)) {
       const name = node.expression.text;
       for (let fn = functionOf(node); fn; fn = functionOf(fn)) {
-        if (fn.parameters.some((parameter) => ts.isIdentifier(parameter.name) && parameter.name.text === name)) found = true;
+        if (fn.parameters.some((parameter) => ts.isIdentifier(parameter.name) && parameter.name.text === name))
+          found = true;
       }
     }
     ts.forEachChild(node, visit);
@@ -261,12 +327,18 @@ function callsParameter(block: ts.Block): boolean {
  * Where a catch is reported: on it, when it is in the handler (or the wrapper); when it is in a helper,
  * on the handler's call that leads into that helper (docs/model.md, "Wrappers, dispatch tables and where findings go").
  */
-function catchReportLocation(catchLocation: SourceLocation, effects: EffectOccurrence[], clause: ts.CatchClause): SourceLocation {
+function catchReportLocation(
+  catchLocation: SourceLocation,
+  effects: EffectOccurrence[],
+  clause: ts.CatchClause,
+): SourceLocation {
   const tryStatement = clause.parent;
   for (const effect of effects) {
     // chain[j] is a call in the j-th function from the handler; the effect is in the last one.
     // The function holding the try is reached through the links before the one inside the try.
-    const depth = within(effect.location, tryStatement.tryBlock) ? effect.chain.length : effect.chain.findIndex((link) => within(link.location, tryStatement.tryBlock));
+    const depth = within(effect.location, tryStatement.tryBlock)
+      ? effect.chain.length
+      : effect.chain.findIndex((link) => within(link.location, tryStatement.tryBlock));
     if (depth < 0) continue;
     return depth > 0 ? effect.chain[0].location : catchLocation;
   }
@@ -277,19 +349,32 @@ function render(consumer: ConsumerReport, finding: Swallow, context: SourceReade
   const name = consumerName(consumer);
   const work = finding.effects.length ? listPhrases(finding.effects.map(effectPhrase)) : 'the processing';
   const fails = finding.effects.length > 1 ? 'fail' : 'fails';
-  const catchLine = finding.catchLocation ? `the catch on line ${finding.catchLocation.line}${finding.catchLocation.filePath !== finding.location.filePath ? ` of ${baseName(finding.catchLocation.filePath)}` : ''}` : '';
+  const catchLine = finding.catchLocation
+    ? `the catch on line ${finding.catchLocation.line}${finding.catchLocation.filePath !== finding.location.filePath ? ` of ${baseName(finding.catchLocation.filePath)}` : ''}`
+    : '';
   const related: RelatedLocation[] = [];
-  if (finding.catchLocation && finding.catchLocation.start !== finding.location.start) related.push({ location: finding.catchLocation, message: 'the catch that swallows the failure' });
-  for (const effect of finding.effects) related.push({ location: effect.location, message: `${effect.description.label}: its failure is swallowed` });
-  if (finding.settle && finding.settle.location.start !== finding.location.start) related.push({ location: finding.settle.location, message: `${finding.settle.label} settles the message here` });
+  if (finding.catchLocation && finding.catchLocation.start !== finding.location.start)
+    related.push({ location: finding.catchLocation, message: 'the catch that swallows the failure' });
+  for (const effect of finding.effects)
+    related.push({ location: effect.location, message: `${effect.description.label}: its failure is swallowed` });
+  if (finding.settle && finding.settle.location.start !== finding.location.start)
+    related.push({ location: finding.settle.location, message: `${finding.settle.label} settles the message here` });
   related.push(registrationRelated(consumer));
   const base = { consumer: name, work, fails };
   const report = { location: finding.location, related, fixes: fixesFor(consumer, finding, context) };
   switch (finding.kind) {
     case 'ack':
-      return { ...report, messageId: 'ackAfterCaughtFailure', data: { ...base, catch: catchLine, settle: finding.settle!.label } };
+      return {
+        ...report,
+        messageId: 'ackAfterCaughtFailure',
+        data: { ...base, catch: catchLine, settle: finding.settle!.label },
+      };
     case 'return':
-      return { ...report, messageId: 'returnAfterCaughtFailure', data: { ...base, catch: catchLine, settled: settleMeaning(consumer) } };
+      return {
+        ...report,
+        messageId: 'returnAfterCaughtFailure',
+        data: { ...base, catch: catchLine, settled: settleMeaning(consumer) },
+      };
     case 'drop':
       return {
         ...report,
@@ -297,11 +382,17 @@ function render(consumer: ConsumerReport, finding: Swallow, context: SourceReade
         data: {
           ...base,
           settle: finding.settle!.label,
-          drops: fillPhrase(consumer.registration.traits.drop!.explanation, { queue: consumer.registration.source ? `queue '${consumer.registration.source}'` : 'the queue' }),
+          drops: fillPhrase(consumer.registration.traits.drop!.explanation, {
+            queue: consumer.registration.source ? `queue '${consumer.registration.source}'` : 'the queue',
+          }),
         },
       };
     case 'finally':
-      return { ...report, messageId: 'ackInFinally', data: { ...base, settle: finding.settle!.label, throws: finding.effects.length > 1 ? 'throw' : 'throws' } };
+      return {
+        ...report,
+        messageId: 'ackInFinally',
+        data: { ...base, settle: finding.settle!.label, throws: finding.effects.length > 1 ? 'throw' : 'throws' },
+      };
   }
 }
 
@@ -315,8 +406,12 @@ function fixesFor(consumer: ConsumerReport, finding: Swallow, context: SourceRea
     const edits = replaceSettle(finding.settle, context, (call) => {
       const callee = call.expression;
       const [message] = call.arguments;
-      if (!ts.isPropertyAccessExpression(callee) || (!message && /\{\{\s*message\s*\}\}/.test(redeliver.call))) return undefined;
-      return fillPhrase(redeliver.call, { receiver: callee.expression.getText(), ...(message ? { message: message.getText() } : {}) });
+      if (!ts.isPropertyAccessExpression(callee) || (!message && /\{\{\s*message\s*\}\}/.test(redeliver.call)))
+        return undefined;
+      return fillPhrase(redeliver.call, {
+        receiver: callee.expression.getText(),
+        ...(message ? { message: message.getText() } : {}),
+      });
     });
     if (edits.length) fixes.push({ title: redeliver.title, safe: false, preferred: true, edits });
     return fixes;
@@ -327,7 +422,11 @@ function fixesFor(consumer: ConsumerReport, finding: Swallow, context: SourceRea
     const nack = nackOnFailurePath(consumer, settleCode, finding.settle, clause, context);
     fixes.push(...nack);
   }
-  const rethrow = rethrowFix(clause, `Rethrow the error from the catch${finding.kind === 'return' ? ` so ${failureOutcome(consumer)}` : ''}`, !fixes.length);
+  const rethrow = rethrowFix(
+    clause,
+    `Rethrow the error from the catch${finding.kind === 'return' ? ` so ${failureOutcome(consumer)}` : ''}`,
+    !fixes.length,
+  );
   if (rethrow) fixes.push(rethrow);
   return fixes;
 }
@@ -338,7 +437,13 @@ function fixesFor(consumer: ConsumerReport, finding: Swallow, context: SourceRea
  * after the try gets a nack and a `return` at the end of the catch); with a dead-letter exchange
  * for the queue, also the nack without requeue, which routes there.
  */
-function nackOnFailurePath(consumer: ConsumerReport, code: SettleCode, settle: SettleOccurrence, clause: ts.CatchClause, context: SourceReader): FixSuggestion[] {
+function nackOnFailurePath(
+  consumer: ConsumerReport,
+  code: SettleCode,
+  settle: SettleOccurrence,
+  clause: ts.CatchClause,
+  context: SourceReader,
+): FixSuggestion[] {
   const call = nodeAt(context, settle.location, ts.isCallExpression);
   if (!call) return [];
   const callee = call.expression;
@@ -348,23 +453,42 @@ function nackOnFailurePath(consumer: ConsumerReport, code: SettleCode, settle: S
   const msg = message.getText();
   if (!code.nackRequeue) return [];
   const values = { channel, message: msg };
-  const variants: { title: string; text: string; preferred: boolean }[] = [{ title: 'Nack the message with requeue on the failure path, for redelivery', text: fillPhrase(code.nackRequeue, values), preferred: true }];
+  const variants: { title: string; text: string; preferred: boolean }[] = [
+    {
+      title: 'Nack the message with requeue on the failure path, for redelivery',
+      text: fillPhrase(code.nackRequeue, values),
+      preferred: true,
+    },
+  ];
   if (consumer.registration.deadLetterRoute && code.nackDrop) {
     const drop = fillPhrase(code.nackDrop, values);
-    variants.push({ title: `Route the failed message to the dead-letter exchange (${drop})`, text: drop, preferred: false });
+    variants.push({
+      title: `Route the failed message to the dead-letter exchange (${drop})`,
+      text: drop,
+      preferred: false,
+    });
   }
   const filePath = settle.location.filePath;
   if (within(settle.location, clause.block)) {
-    return variants.map((variant) => ({ title: variant.title, safe: false, preferred: variant.preferred, edits: [{ filePath, start: call.getStart(), end: call.getEnd(), newText: variant.text }] }));
+    return variants.map((variant) => ({
+      title: variant.title,
+      safe: false,
+      preferred: variant.preferred,
+      edits: [{ filePath, start: call.getStart(), end: call.getEnd(), newText: variant.text }],
+    }));
   }
   // The ack after the try serves the success path too: nack and leave from the catch instead.
   if (blockAlwaysExits(clause.block) || functionOf(clause) !== functionOf(call)) return [];
   const writer = settleWriter(consumer, context, clause);
   if (!writer) return [];
   const semicolon = /;\s*$/.test(call.parent.getText()) ? ';' : '';
-  return variants.map((variant) => ({ title: variant.title, safe: false, preferred: variant.preferred, edits: appendToBlock(clause.block, [`${variant.text}${semicolon}`, `return${semicolon}`]) }));
+  return variants.map((variant) => ({
+    title: variant.title,
+    safe: false,
+    preferred: variant.preferred,
+    edits: appendToBlock(clause.block, [`${variant.text}${semicolon}`, `return${semicolon}`]),
+  }));
 }
-
 
 function baseName(filePath: string): string {
   return filePath.split(/[\\/]/).pop() ?? filePath;

@@ -12,7 +12,15 @@
  * exit: the `return` (or `continue`), or the handler's closing brace when it falls off the end.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, HandlerPath, HeldUnsettled, PathEvent, RelatedLocation, SourceLocation } from '../model';
+import type {
+  ConsumerReport,
+  FixSuggestion,
+  HandlerPath,
+  HeldUnsettled,
+  PathEvent,
+  RelatedLocation,
+  SourceLocation,
+} from '../model';
 import { isAsyncFunction, locationOf } from '../analysis/source/ast';
 import { consumerName, failureOutcome, heldUnsettled, registrationRelated } from './describe';
 import type { SourceReader } from '../analysis/source/reader';
@@ -24,22 +32,33 @@ import { functionOf, nodeAt, nodeContaining, reachedWithin } from '../analysis/s
 
 const ID = 'unsettled-message';
 
-type MessageId = 'notReturned' | 'exitUnsettled' | 'exitUnsettledAfterFailure' | 'throwUnsettled' | 'throwUnsettledAfterFailure' | 'exceptionUnsettled';
+type MessageId =
+  | 'notReturned'
+  | 'exitUnsettled'
+  | 'exitUnsettledAfterFailure'
+  | 'throwUnsettled'
+  | 'throwUnsettledAfterFailure'
+  | 'exceptionUnsettled';
 
 const SETTLE_IT = 'Settle it on this path: nack it, or ack bad input after routing it to a dead-letter queue.';
 const NACK_IT = 'Nack it for redelivery on this path (or rethrow where the library retries).';
-const THROWN = '{{consumer}}: this throw leaves the handler without acking or nacking the message; {{caughtBy}} catches the exception and does not settle it{{afterCatch}}. {{held}}. ';
+const THROWN =
+  '{{consumer}}: this throw leaves the handler without acking or nacking the message; {{caughtBy}} catches the exception and does not settle it{{afterCatch}}. {{held}}. ';
 
 export const unsettledMessage: Rule<MessageId> = {
   meta: {
     id: ID,
     defaultSeverity: 'error',
-    description: 'A path of the handler completes without settling the message, on a broker that holds unsettled messages instead of retrying them.',
+    description:
+      'A path of the handler completes without settling the message, on a broker that holds unsettled messages instead of retrying them.',
     rationale:
       'RabbitMQ (manual ack), Pub/Sub, Redis streams and sqs-consumer 14+ do not retry a message the handler leaves unsettled: it is held (blocking the prefetch window, pending forever) or, for sqs-consumer, never deleted and delivered again forever, so consumers stall or loop instead of processing or dead-lettering it.',
     docsUrl: docsUrl(ID),
     fixable: 'suggestion',
-    fixes: ['Settle the message on that path (nack it, or ack bad input after routing it to a dead-letter queue)', 'Return the message from the sqs-consumer handler'],
+    fixes: [
+      'Settle the message on that path (nack it, or ack bad input after routing it to a dead-letter queue)',
+      'Return the message from the sqs-consumer handler',
+    ],
     messages: {
       notReturned:
         '{{consumer}}: {{exit}} resolves without returning the {{messages}}{{afterCatch}}. {{held}}. ' +
@@ -64,7 +83,14 @@ export const unsettledMessage: Rule<MessageId> = {
       const exit = exitOf(consumer, path, context.source);
       if (!exit) continue;
       if (held.cancelledWithoutMessage && exit.node && nullMessageGuard(exit.node)) continue;
-      if (held.cancelledWithoutMessage && !exit.node && !path.events.length && exit.body && checksMessagePresent(exit.body)) continue;
+      if (
+        held.cancelledWithoutMessage &&
+        !exit.node &&
+        !path.events.length &&
+        exit.body &&
+        checksMessagePresent(exit.body)
+      )
+        continue;
       const key = `${exit.location.filePath}:${exit.location.start}`;
       if (reported.has(key)) continue;
       reported.add(key);
@@ -95,8 +121,15 @@ interface Exit {
 /** Where a path leaves: its exit statement, or the closing brace of the handler (or loop body). */
 function exitOf(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Exit | undefined {
   if (path.exitLocation) {
-    const node = nodeContaining(context, path.exitLocation, (candidate): candidate is ts.Statement =>
-      (ts.isReturnStatement(candidate) || ts.isContinueStatement(candidate) || ts.isBreakStatement(candidate) || ts.isThrowStatement(candidate)) && candidate.getStart() === path.exitLocation!.start,
+    const node = nodeContaining(
+      context,
+      path.exitLocation,
+      (candidate): candidate is ts.Statement =>
+        (ts.isReturnStatement(candidate) ||
+          ts.isContinueStatement(candidate) ||
+          ts.isBreakStatement(candidate) ||
+          ts.isThrowStatement(candidate)) &&
+        candidate.getStart() === path.exitLocation!.start,
     );
     return { location: path.exitLocation, node };
   }
@@ -112,7 +145,10 @@ function handlerBody(consumer: ConsumerReport, context: SourceReader): ts.Concis
   // Through a wrapper, the path runs through the wrapper's own callback, given to the library there.
   if (consumer.registration.wrapperLocation) {
     const registration = nodeAt(context, consumer.registration.wrapperLocation);
-    const callback = registration && ts.isCallExpression(registration) ? registration.arguments.find((argument) => ts.isFunctionLike(argument)) : undefined;
+    const callback =
+      registration && ts.isCallExpression(registration)
+        ? registration.arguments.find((argument) => ts.isFunctionLike(argument))
+        : undefined;
     return callback && ts.isFunctionLike(callback) ? (callback as ts.FunctionLikeDeclaration).body : undefined;
   }
   const node = nodeAt(context, consumer.handlerRange);
@@ -131,7 +167,11 @@ function nullMessageGuard(exit: ts.Statement): boolean {
     const parent = node.parent;
     if (ts.isIfStatement(parent) && parent.thenStatement === node) {
       const condition = parent.expression.getText().replace(/\s+/g, '');
-      if (condition === `!${name}` || new RegExp(`^${name}(===?|!==?)(null|undefined)$`).test(condition) || new RegExp(`^(null|undefined)(===?)${name}$`).test(condition)) {
+      if (
+        condition === `!${name}` ||
+        new RegExp(`^${name}(===?|!==?)(null|undefined)$`).test(condition) ||
+        new RegExp(`^(null|undefined)(===?)${name}$`).test(condition)
+      ) {
         return !/!==?/.test(condition);
       }
     }
@@ -153,24 +193,49 @@ function checksMessagePresent(body: ts.Block): boolean {
 }
 
 /** The message for a path that leaves the message unsettled: which exit, and whether a failure was caught on the way. */
-function messageFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPath, exit: Exit): Pick<RuleReport<MessageId>, 'messageId' | 'data'> {
+function messageFor(
+  consumer: ConsumerReport,
+  held: HeldUnsettled,
+  path: HandlerPath,
+  exit: Exit,
+): Pick<RuleReport<MessageId>, 'messageId' | 'data'> {
   const caught = lastCaught(path);
-  const base = { consumer: consumerName(consumer), afterCatch: caught ? ` (after the catch on line ${caught.location.line})` : '', held: capitalize(held.explanation) };
+  const base = {
+    consumer: consumerName(consumer),
+    afterCatch: caught ? ` (after the catch on line ${caught.location.line})` : '',
+    held: capitalize(held.explanation),
+  };
   if (path.exit === 'throw') {
-    return { messageId: caught?.enclosesProcessing ? 'throwUnsettledAfterFailure' : 'throwUnsettled', data: { ...base, caughtBy: held.exceptionCaughtBy ?? 'the library' } };
+    return {
+      messageId: caught?.enclosesProcessing ? 'throwUnsettledAfterFailure' : 'throwUnsettled',
+      data: { ...base, caughtBy: held.exceptionCaughtBy ?? 'the library' },
+    };
   }
   if (held.kind === 'until-returned') {
-    return { messageId: 'notReturned', data: { ...base, exit: exit.node ? 'this return' : 'the handler', messages: consumer.registration.batch ? 'messages' : 'message' } };
+    return {
+      messageId: 'notReturned',
+      data: {
+        ...base,
+        exit: exit.node ? 'this return' : 'the handler',
+        messages: consumer.registration.batch ? 'messages' : 'message',
+      },
+    };
   }
-  const how = exit.node ? `this ${exit.node.getFirstToken()?.getText() ?? 'exit'} leaves the handler` : 'the handler reaches its end';
-  return { messageId: caught?.enclosesProcessing ? 'exitUnsettledAfterFailure' : 'exitUnsettled', data: { ...base, exit: how } };
+  const how = exit.node
+    ? `this ${exit.node.getFirstToken()?.getText() ?? 'exit'} leaves the handler`
+    : 'the handler reaches its end';
+  return {
+    messageId: caught?.enclosesProcessing ? 'exitUnsettledAfterFailure' : 'exitUnsettled',
+    data: { ...base, exit: how },
+  };
 }
 
 function relatedFor(consumer: ConsumerReport, path: HandlerPath): RelatedLocation[] {
   const related: RelatedLocation[] = [];
   const caught = lastCaught(path);
   if (caught) related.push({ location: caught.location, message: 'the catch this path goes through' });
-  for (const settle of consumer.settles.slice(0, 3)) related.push({ location: settle.location, message: `${settle.label} settles the message on other paths` });
+  for (const settle of consumer.settles.slice(0, 3))
+    related.push({ location: settle.location, message: `${settle.label} settles the message on other paths` });
   related.push(registrationRelated(consumer));
   return related;
 }
@@ -185,20 +250,37 @@ function lastCaught(path: HandlerPath): Extract<PathEvent, { kind: 'caught' }> |
 
 // ---- fixes -----------------------------------------------------------------------------------
 
-function fixesFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPath, exit: Exit, context: SourceReader): FixSuggestion[] {
+function fixesFor(
+  consumer: ConsumerReport,
+  held: HeldUnsettled,
+  path: HandlerPath,
+  exit: Exit,
+  context: SourceReader,
+): FixSuggestion[] {
   if (path.exit === 'throw') return [];
   const caught = lastCaught(path);
   const clause = caught ? catchClauseAt(context, caught.location) : undefined;
   // Where the settle goes: before the exit statement, or at the end of the catch (or of the handler).
   let place: { before?: ts.Statement; append?: ts.Block } | undefined;
   if (exit.node) place = { before: exit.node };
-  else if (clause && !blockAlwaysExits(clause.block) && !consumer.settles.some((settle) => reachedWithin(settle, clause.block))) place = { append: clause.block };
-  else if (exit.body && !consumer.settles.length && !(held.kind === 'until-returned' && consumer.paths.some((other) => other.returnsMessage))) place = { append: exit.body };
+  else if (
+    clause &&
+    !blockAlwaysExits(clause.block) &&
+    !consumer.settles.some((settle) => reachedWithin(settle, clause.block))
+  )
+    place = { append: clause.block };
+  else if (
+    exit.body &&
+    !consumer.settles.length &&
+    !(held.kind === 'until-returned' && consumer.paths.some((other) => other.returnsMessage))
+  )
+    place = { append: exit.body };
   if (!place) return [];
   const anchor = place.before ?? place.append!;
   const style = detectStyle(anchor.getSourceFile().text);
   const statement = (text: string): string => `${text}${style.semicolon}`;
-  const edit = (text: string): FixSuggestion['edits'] => (place.before ? insertBefore(place.before, statement(text)) : appendToBlock(place.append!, [statement(text)]));
+  const edit = (text: string): FixSuggestion['edits'] =>
+    place.before ? insertBefore(place.before, statement(text)) : appendToBlock(place.append!, [statement(text)]);
   const failure = !!caught?.enclosesProcessing;
 
   if (held.kind === 'until-returned') {
@@ -214,10 +296,31 @@ function fixesFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPa
     const deletes = `${consumer.registration.library} deletes ${what === 'message' ? 'it' : 'them'}`;
     if (exit.node && ts.isReturnStatement(exit.node)) {
       if (exit.node.expression) return [];
-      return [{ title: `Return the ${what} so ${deletes}`, safe: false, preferred: true, edits: [{ filePath: exit.location.filePath, start: exit.node.getStart(), end: exit.node.getEnd(), newText: statement(`return ${name}`) }] }];
+      return [
+        {
+          title: `Return the ${what} so ${deletes}`,
+          safe: false,
+          preferred: true,
+          edits: [
+            {
+              filePath: exit.location.filePath,
+              start: exit.node.getStart(),
+              end: exit.node.getEnd(),
+              newText: statement(`return ${name}`),
+            },
+          ],
+        },
+      ];
     }
     if (place.append && place.append === exit.body) {
-      return [{ title: `Return the ${what} so ${deletes}`, safe: false, preferred: true, edits: appendToBlock(place.append, [statement(`return ${name}`)]) }];
+      return [
+        {
+          title: `Return the ${what} so ${deletes}`,
+          safe: false,
+          preferred: true,
+          edits: appendToBlock(place.append, [statement(`return ${name}`)]),
+        },
+      ];
     }
     return [];
   }
@@ -227,15 +330,36 @@ function fixesFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPa
   const prefix = writer.awaited && functionOf(anchor) && isAsyncFunction(functionOf(anchor)!) ? 'await ' : '';
   const fixes: FixSuggestion[] = [];
   if (failure) {
-    if (writer.nackRequeue) fixes.push({ title: `Nack the message for redelivery on this path (${writer.nackRequeue})`, safe: false, preferred: true, edits: edit(prefix + writer.nackRequeue) });
+    if (writer.nackRequeue)
+      fixes.push({
+        title: `Nack the message for redelivery on this path (${writer.nackRequeue})`,
+        safe: false,
+        preferred: true,
+        edits: edit(prefix + writer.nackRequeue),
+      });
     return fixes;
   }
   if (writer.nackDrop) {
-    fixes.push({ title: `Reject the message on this path (${writer.nackDrop}: dead-lettered if the queue has a dead-letter exchange)`, safe: false, preferred: true, edits: edit(prefix + writer.nackDrop) });
+    fixes.push({
+      title: `Reject the message on this path (${writer.nackDrop}: dead-lettered if the queue has a dead-letter exchange)`,
+      safe: false,
+      preferred: true,
+      edits: edit(prefix + writer.nackDrop),
+    });
   } else if (writer.nackRequeue) {
-    fixes.push({ title: `Nack the message on this path (${writer.nackRequeue}: redelivered, or dead-lettered by the subscription's policy)`, safe: false, preferred: true, edits: edit(prefix + writer.nackRequeue) });
+    fixes.push({
+      title: `Nack the message on this path (${writer.nackRequeue}: redelivered, or dead-lettered by the subscription's policy)`,
+      safe: false,
+      preferred: true,
+      edits: edit(prefix + writer.nackRequeue),
+    });
   }
-  fixes.push({ title: `Ack the message on this path (${writer.ack}; route bad input to a dead-letter queue first)`, safe: false, preferred: !fixes.length, edits: edit(prefix + writer.ack) });
+  fixes.push({
+    title: `Ack the message on this path (${writer.ack}; route bad input to a dead-letter queue first)`,
+    safe: false,
+    preferred: !fixes.length,
+    edits: edit(prefix + writer.ack),
+  });
   return fixes;
 }
 
@@ -244,7 +368,12 @@ function fixesFor(consumer: ConsumerReport, held: HeldUnsettled, path: HandlerPa
  * nack it. Reported once, on the first awaited processing call before the path's settle that no
  * try/catch of the handler encloses.
  */
-function reportEscapingExceptions(consumer: ConsumerReport, held: HeldUnsettled, context: RuleContext<MessageId>, reported: Set<string>): void {
+function reportEscapingExceptions(
+  consumer: ConsumerReport,
+  held: HeldUnsettled,
+  context: RuleContext<MessageId>,
+  reported: Set<string>,
+): void {
   for (const path of consumer.paths) {
     const settleAt = path.events.findIndex((event) => event.kind === 'settle');
     if (settleAt < 0) continue;
@@ -257,9 +386,17 @@ function reportEscapingExceptions(consumer: ConsumerReport, held: HeldUnsettled,
       reported.add(key);
       context.report({
         messageId: 'exceptionUnsettled',
-        data: { consumer: consumerName(consumer), effect: event.effect.description.label, caughtBy: held.exceptionCaughtBy ?? 'the library', held: capitalize(held.explanation) },
+        data: {
+          consumer: consumerName(consumer),
+          effect: event.effect.description.label,
+          caughtBy: held.exceptionCaughtBy ?? 'the library',
+          held: capitalize(held.explanation),
+        },
         location: event.effect.handlerLocation,
-        related: [{ location: event.effect.location, message: `${event.effect.description.label} may throw` }, registrationRelated(consumer)],
+        related: [
+          { location: event.effect.location, message: `${event.effect.description.label} may throw` },
+          registrationRelated(consumer),
+        ],
         fixes: [],
       });
       return;

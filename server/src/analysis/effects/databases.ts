@@ -5,14 +5,32 @@ import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from
 
 const PRISMA_RELATIVE = ['increment', 'decrement', 'multiply', 'divide', 'push'];
 const MONGO_RELATIVE = ['$inc', '$push', '$mul'];
-const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'count', 'findOne', 'findOneBy', 'findById', 'findByPk', 'exists', 'exist', 'existsBy', 'countBy', 'countDocuments', 'first']);
+const READS = new Set([
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'count',
+  'findOne',
+  'findOneBy',
+  'findById',
+  'findByPk',
+  'exists',
+  'exist',
+  'existsBy',
+  'countBy',
+  'countDocuments',
+  'first',
+]);
 
 function isPrisma(link: CallLink): boolean {
   const origin = link.origin();
   if (origin === '@prisma/client' || origin?.startsWith('.prisma')) return true;
   const names = link.receiverNames.filter((name) => name !== 'this');
   // prisma.order.create, this.prisma.order.create, tx.order.create inside $transaction
-  return names.length >= 2 && (/prisma/.test(names[0]) || ((names[0] === 'tx' || names[0] === 'trx') && names.length === 2));
+  return (
+    names.length >= 2 && (/prisma/.test(names[0]) || ((names[0] === 'tx' || names[0] === 'trx') && names.length === 2))
+  );
 }
 
 function checkSignal(link: CallLink, context: MatchContext, where: ts.Expression | undefined): ClassifiedCall['guard'] {
@@ -33,7 +51,11 @@ export function matchPrisma(link: CallLink, context: MatchContext): ClassifiedCa
       const data = findProperty(args, (name) => name === 'data', context.checker);
       const keyed = keyedByMessage(data, context);
       const skipsDuplicates = hasProperty(args, ['skipDuplicates'], context.checker);
-      if (keyed) return effect(link, dedupStore ? 'dedup-record' : 'idempotent', 'orm', label, { keyedByMessage: true, record: dedupStore });
+      if (keyed)
+        return effect(link, dedupStore ? 'dedup-record' : 'idempotent', 'orm', label, {
+          keyedByMessage: true,
+          record: dedupStore,
+        });
       // createMany({ skipDuplicates: true }) is a conflict-ignoring insert (ON CONFLICT DO NOTHING).
       if (skipsDuplicates) return effect(link, 'idempotent', 'orm', `${label} (skipDuplicates)`);
       const fresh = keyedFresh(data, context);
@@ -46,7 +68,10 @@ export function matchPrisma(link: CallLink, context: MatchContext): ClassifiedCa
     case 'updateMany':
     case 'upsert': {
       const relative = hasProperty(args, PRISMA_RELATIVE, context.checker);
-      if (relative) return effect(link, 'duplicate-unsafe', 'orm', `${label} (increment)`, { onDuplicate: `applies the ${model} increment twice` });
+      if (relative)
+        return effect(link, 'duplicate-unsafe', 'orm', `${label} (increment)`, {
+          onDuplicate: `applies the ${model} increment twice`,
+        });
       return effect(link, 'idempotent', 'orm', label);
     }
     case 'delete':
@@ -54,7 +79,13 @@ export function matchPrisma(link: CallLink, context: MatchContext): ClassifiedCa
       return effect(link, 'idempotent', 'orm', label);
     default:
       if (READS.has(link.method)) {
-        return effect(link, 'read', 'orm', label, { guard: checkSignal(link, context, findProperty(args, (name) => name === 'where', context.checker)) });
+        return effect(link, 'read', 'orm', label, {
+          guard: checkSignal(
+            link,
+            context,
+            findProperty(args, (name) => name === 'where', context.checker),
+          ),
+        });
       }
       return undefined;
   }
@@ -76,9 +107,13 @@ export function matchTypeOrmSequelize(link: CallLink, context: MatchContext): Cl
     case 'save': {
       if (keyedByMessage(first, context)) return effect(link, 'idempotent', 'orm', label, { keyedByMessage: true });
       const options = link.argument(1);
-      if (hasProperty(options, ['ignoreDuplicates', 'updateOnDuplicate', 'conflictPaths'], context.checker)) return effect(link, 'idempotent', 'orm', label);
+      if (hasProperty(options, ['ignoreDuplicates', 'updateOnDuplicate', 'conflictPaths'], context.checker))
+        return effect(link, 'idempotent', 'orm', label);
       if (link.method === 'save' && !typeorm) return undefined;
-      return effect(link, 'duplicate-unsafe', 'orm', label, { onDuplicate: 'inserts a second row', effectFix: 'conflict-ignoring-insert' });
+      return effect(link, 'duplicate-unsafe', 'orm', label, {
+        onDuplicate: 'inserts a second row',
+        effectFix: 'conflict-ignoring-insert',
+      });
     }
     case 'increment':
     case 'decrement':
@@ -87,7 +122,9 @@ export function matchTypeOrmSequelize(link: CallLink, context: MatchContext): Cl
       // createQueryBuilder().update(T).set({ stock: () => 'stock - 1' }): raw SQL that is relative.
       const setLink = link.later.find((later) => later.method === 'set');
       if (setLink && relativeRawSet(setLink.argument(0), context)) {
-        return effect(link, 'duplicate-unsafe', 'orm', `${label} (relative set)`, { onDuplicate: 'applies the relative update twice' });
+        return effect(link, 'duplicate-unsafe', 'orm', `${label} (relative set)`, {
+          onDuplicate: 'applies the relative update twice',
+        });
       }
       return effect(link, 'idempotent', 'orm', label);
     }
@@ -100,7 +137,12 @@ export function matchTypeOrmSequelize(link: CallLink, context: MatchContext): Cl
     default:
       if (READS.has(link.method)) {
         const where = findProperty(first, (name) => name === 'where', context.checker) ?? first;
-        return effect(link, 'read', 'orm', label, { guard: where && context.values.isIdentityKey(where) ? { kind: 'check', key: where, truthyMeans: 'seen' } : undefined });
+        return effect(link, 'read', 'orm', label, {
+          guard:
+            where && context.values.isIdentityKey(where)
+              ? { kind: 'check', key: where, truthyMeans: 'seen' }
+              : undefined,
+        });
       }
       return undefined;
   }
@@ -112,27 +154,47 @@ export function matchQueryBuilders(link: CallLink, context: MatchContext): Class
   const origin = link.origin();
   const later = link.laterMethods();
   const root = link.path[0]?.toLowerCase() ?? '';
-  const knex = origin === 'knex' || /^(knex|trx)$/.test(root) || (link.receiverNames.includes('()') && /knex|db|trx/.test(root) && !later.includes('values'));
+  const knex =
+    origin === 'knex' ||
+    /^(knex|trx)$/.test(root) ||
+    (link.receiverNames.includes('()') && /knex|db|trx/.test(root) && !later.includes('values'));
   const drizzle = origin?.startsWith('drizzle-orm') || (later.includes('values') && link.method === 'insert');
   if (drizzle && link.method === 'insert') {
-    if (later.some((method) => method === 'onConflictDoNothing' || method === 'onConflictDoUpdate')) return effect(link, 'idempotent', 'orm', 'drizzle insert … onConflict');
+    if (later.some((method) => method === 'onConflictDoNothing' || method === 'onConflictDoUpdate'))
+      return effect(link, 'idempotent', 'orm', 'drizzle insert … onConflict');
     const valuesLink = link.later.find((l) => l.method === 'values');
-    if (valuesLink && keyedByMessage(valuesLink.argument(0), context)) return effect(link, 'idempotent', 'orm', 'drizzle insert', { keyedByMessage: true });
-    return effect(link, 'duplicate-unsafe', 'orm', 'drizzle insert', { onDuplicate: 'inserts a second row', effectFix: 'conflict-ignoring-insert' });
+    if (valuesLink && keyedByMessage(valuesLink.argument(0), context))
+      return effect(link, 'idempotent', 'orm', 'drizzle insert', { keyedByMessage: true });
+    return effect(link, 'duplicate-unsafe', 'orm', 'drizzle insert', {
+      onDuplicate: 'inserts a second row',
+      effectFix: 'conflict-ignoring-insert',
+    });
   }
   if (!knex) return undefined;
   const table = tableOfKnex(link);
   switch (link.method) {
     case 'insert': {
-      if (later.includes('onConflict') && (later.includes('ignore') || later.includes('merge'))) return effect(link, 'idempotent', 'sql', `knex ${table} insert … onConflict`);
+      if (later.includes('onConflict') && (later.includes('ignore') || later.includes('merge')))
+        return effect(link, 'idempotent', 'sql', `knex ${table} insert … onConflict`);
       if (keyedByMessage(link.argument(0), context)) {
-        return effect(link, DEDUP_STORE_NAME.test(table) ? 'dedup-record' : 'idempotent', 'sql', `knex ${table} insert`, { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table) });
+        return effect(
+          link,
+          DEDUP_STORE_NAME.test(table) ? 'dedup-record' : 'idempotent',
+          'sql',
+          `knex ${table} insert`,
+          { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table) },
+        );
       }
-      return effect(link, 'duplicate-unsafe', 'sql', `knex ${table} insert`, { onDuplicate: `inserts a second row into ${table}`, effectFix: 'conflict-ignoring-insert' });
+      return effect(link, 'duplicate-unsafe', 'sql', `knex ${table} insert`, {
+        onDuplicate: `inserts a second row into ${table}`,
+        effectFix: 'conflict-ignoring-insert',
+      });
     }
     case 'increment':
     case 'decrement':
-      return effect(link, 'duplicate-unsafe', 'sql', `knex ${table} ${link.method}`, { onDuplicate: `applies the ${table} ${link.method} twice` });
+      return effect(link, 'duplicate-unsafe', 'sql', `knex ${table} ${link.method}`, {
+        onDuplicate: `applies the ${table} ${link.method} twice`,
+      });
     case 'update':
     case 'del':
     case 'delete':
@@ -161,7 +223,15 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
   const origin = link.origin();
   const mongoose = origin === 'mongoose';
   const mongo = origin === 'mongodb';
-  const distinctive = ['insertOne', 'insertMany', 'updateOne', 'updateMany', 'findOneAndUpdate', 'bulkWrite', 'replaceOne'].includes(link.method);
+  const distinctive = [
+    'insertOne',
+    'insertMany',
+    'updateOne',
+    'updateMany',
+    'findOneAndUpdate',
+    'bulkWrite',
+    'replaceOne',
+  ].includes(link.method);
   if (!mongoose && !mongo && !distinctive) return undefined;
   const label = link.path.filter((name) => name !== 'this').join('.');
   switch (link.method) {
@@ -169,7 +239,8 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
     case 'insertMany':
     case 'create': {
       if (link.method === 'create' && !mongoose) return undefined;
-      if (keyedByMessage(link.argument(0), context)) return effect(link, 'idempotent', 'mongo', label, { keyedByMessage: true });
+      if (keyedByMessage(link.argument(0), context))
+        return effect(link, 'idempotent', 'mongo', label, { keyedByMessage: true });
       return effect(link, 'duplicate-unsafe', 'mongo', label, { onDuplicate: 'inserts a second document' });
     }
     case 'updateOne':
@@ -178,7 +249,9 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
     case 'findByIdAndUpdate':
     case 'bulkWrite':
       if (hasProperty(link.argument(1) ?? link.argument(0), MONGO_RELATIVE, context.checker)) {
-        return effect(link, 'duplicate-unsafe', 'mongo', `${label} ($inc/$push)`, { onDuplicate: 'applies the $inc/$push twice' });
+        return effect(link, 'duplicate-unsafe', 'mongo', `${label} ($inc/$push)`, {
+          onDuplicate: 'applies the $inc/$push twice',
+        });
       }
       return effect(link, 'idempotent', 'mongo', label);
     case 'replaceOne':
@@ -189,15 +262,23 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
       // new Model({...}).save()
       const receiver = link.receiver;
       if (mongoose && receiver && ts.isNewExpression(receiver)) {
-        if (keyedByMessage(receiver.arguments?.[0], context)) return effect(link, 'idempotent', 'mongo', label, { keyedByMessage: true });
-        return effect(link, 'duplicate-unsafe', 'mongo', 'new Model(…).save()', { onDuplicate: 'inserts a second document' });
+        if (keyedByMessage(receiver.arguments?.[0], context))
+          return effect(link, 'idempotent', 'mongo', label, { keyedByMessage: true });
+        return effect(link, 'duplicate-unsafe', 'mongo', 'new Model(…).save()', {
+          onDuplicate: 'inserts a second document',
+        });
       }
       return undefined;
     }
     default:
       if (READS.has(link.method)) {
         const filter = link.argument(0);
-        return effect(link, 'read', 'mongo', label, { guard: filter && context.values.isIdentityKey(filter) ? { kind: 'check', key: filter, truthyMeans: 'seen' } : undefined });
+        return effect(link, 'read', 'mongo', label, {
+          guard:
+            filter && context.values.isIdentityKey(filter)
+              ? { kind: 'check', key: filter, truthyMeans: 'seen' }
+              : undefined,
+        });
       }
       return undefined;
   }
@@ -208,7 +289,11 @@ function relativeRawSet(argument: ts.Expression | undefined, context: MatchConte
   const object = argument && objectLiteral(argument, context.checker);
   if (!object) return false;
   return object.properties.some((property) => {
-    if (!ts.isPropertyAssignment(property) || !(ts.isArrowFunction(property.initializer) || ts.isFunctionExpression(property.initializer))) return false;
+    if (
+      !ts.isPropertyAssignment(property) ||
+      !(ts.isArrowFunction(property.initializer) || ts.isFunctionExpression(property.initializer))
+    )
+      return false;
     const column = property.name.getText().replace(/['"`]/g, '');
     const body = property.initializer.body.getText();
     return new RegExp(`\\b${column}\\s*[-+*/]`, 'i').test(body);

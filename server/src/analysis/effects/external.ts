@@ -4,7 +4,18 @@ import { staticText } from '../source/ast';
 import { commandOf, findProperty, keyedByMessage, methodOption, topProperty } from './objects';
 import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
 
-const HTTP_MODULES = new Set(['axios', 'got', 'ky', 'superagent', 'node-fetch', 'undici', '@nestjs/axios', 'request', 'needle', 'cross-fetch']);
+const HTTP_MODULES = new Set([
+  'axios',
+  'got',
+  'ky',
+  'superagent',
+  'node-fetch',
+  'undici',
+  '@nestjs/axios',
+  'request',
+  'needle',
+  'cross-fetch',
+]);
 const HTTP_RECEIVERS = /^(axios|got|ky|superagent|http|httpclient|httpservice|request|needle|undici)$/;
 
 function idempotencyHeader(init: ts.Expression | undefined, context: MatchContext): boolean {
@@ -13,7 +24,13 @@ function idempotencyHeader(init: ts.Expression | undefined, context: MatchContex
   return !!value && context.values.isIdentityKey(value);
 }
 
-function httpEffect(link: CallLink, method: string, init: ts.Expression | undefined, target: string, context: MatchContext): ClassifiedCall {
+function httpEffect(
+  link: CallLink,
+  method: string,
+  init: ts.Expression | undefined,
+  target: string,
+  context: MatchContext,
+): ClassifiedCall {
   const label = `HTTP ${method} ${target}`.trim();
   if (method === 'POST' || method === 'PATCH') {
     if (idempotencyHeader(init, context)) return effect(link, 'idempotent', 'http', label, { keyedByMessage: true });
@@ -34,7 +51,9 @@ export function matchHttp(link: CallLink, context: MatchContext): ClassifiedCall
   const isGlobalFetch = link.path.length === 1 && link.method === 'fetch';
   if (isGlobalFetch || (link.method === 'fetch' && /^(globalthis|window)$/.test(link.receiverNames[0] ?? ''))) {
     const init = link.argument(1);
-    const method = init ? methodOption(init, context.checker) ?? (topProperty(init, 'method', context.checker) ? undefined : 'GET') : 'GET';
+    const method = init
+      ? (methodOption(init, context.checker) ?? (topProperty(init, 'method', context.checker) ? undefined : 'GET'))
+      : 'GET';
     if (!method) return undefined; // method not static: cannot tell
     return httpEffect(link, method, init, urlText(link.argument(0), context), context);
   }
@@ -45,7 +64,8 @@ export function matchHttp(link: CallLink, context: MatchContext): ClassifiedCall
   const verb = link.method.toUpperCase();
   if (['POST', 'PATCH', 'PUT', 'DELETE', 'GET', 'HEAD'].includes(verb)) {
     // axios.post(url, data, config); got.post(url, options)
-    const config = verb === 'POST' || verb === 'PATCH' || verb === 'PUT' ? link.argument(2) ?? link.argument(1) : link.argument(1);
+    const config =
+      verb === 'POST' || verb === 'PATCH' || verb === 'PUT' ? (link.argument(2) ?? link.argument(1)) : link.argument(1);
     return httpEffect(link, verb, config, urlText(link.argument(0), context), context);
   }
   if (link.method === 'request' || (link.path.length === 1 && origin === 'axios')) {
@@ -63,29 +83,66 @@ export function matchNotifications(link: CallLink, context: MatchContext): Class
   const origin = link.origin() ?? '';
   const names = link.receiverNames.join('.');
   if (link.method === 'sendMail' || (link.method === 'sendEmail' && /ses|postmark|mail/.test(names + origin))) {
-    return effect(link, 'duplicate-unsafe', 'email', `${link.method} (email)`, { onDuplicate: 'sends the email a second time' });
+    return effect(link, 'duplicate-unsafe', 'email', `${link.method} (email)`, {
+      onDuplicate: 'sends the email a second time',
+    });
   }
   if (link.method === 'send') {
     const command = commandOf(link.argument(0), context.checker);
-    if (command && EMAIL_COMMANDS.test(command.name)) return effect(link, 'duplicate-unsafe', 'email', `SES ${command.name}`, { onDuplicate: 'sends the email a second time' });
-    if (origin === '@sendgrid/mail' || /sgmail|sendgrid/.test(names)) return effect(link, 'duplicate-unsafe', 'email', 'SendGrid send', { onDuplicate: 'sends the email a second time' });
-    if (/resend/.test(origin + names) && names.endsWith('emails')) return effect(link, 'duplicate-unsafe', 'email', 'Resend emails.send', { onDuplicate: 'sends the email a second time' });
-    if (/firebase/.test(origin) || names.includes('messaging')) return effect(link, 'duplicate-unsafe', 'email', 'FCM send (push)', { onDuplicate: 'pushes the notification a second time' });
+    if (command && EMAIL_COMMANDS.test(command.name))
+      return effect(link, 'duplicate-unsafe', 'email', `SES ${command.name}`, {
+        onDuplicate: 'sends the email a second time',
+      });
+    if (origin === '@sendgrid/mail' || /sgmail|sendgrid/.test(names))
+      return effect(link, 'duplicate-unsafe', 'email', 'SendGrid send', {
+        onDuplicate: 'sends the email a second time',
+      });
+    if (/resend/.test(origin + names) && names.endsWith('emails'))
+      return effect(link, 'duplicate-unsafe', 'email', 'Resend emails.send', {
+        onDuplicate: 'sends the email a second time',
+      });
+    if (/firebase/.test(origin) || names.includes('messaging'))
+      return effect(link, 'duplicate-unsafe', 'email', 'FCM send (push)', {
+        onDuplicate: 'pushes the notification a second time',
+      });
   }
-  if (['sendMulticast', 'sendEach', 'sendEachForMulticast', 'sendToDevice', 'sendAll'].includes(link.method) && (/firebase/.test(origin) || names.includes('messaging'))) {
-    return effect(link, 'duplicate-unsafe', 'email', `FCM ${link.method} (push)`, { onDuplicate: 'pushes the notification a second time' });
+  if (
+    ['sendMulticast', 'sendEach', 'sendEachForMulticast', 'sendToDevice', 'sendAll'].includes(link.method) &&
+    (/firebase/.test(origin) || names.includes('messaging'))
+  ) {
+    return effect(link, 'duplicate-unsafe', 'email', `FCM ${link.method} (push)`, {
+      onDuplicate: 'pushes the notification a second time',
+    });
   }
-  if (link.method === 'create' && names.endsWith('messages') && (/twilio|mailgun/.test(origin) || /twilio|sms|mailgun|^mg\b/.test(names))) {
-    return effect(link, 'duplicate-unsafe', 'email', 'Twilio messages.create (SMS)', { onDuplicate: 'sends the SMS a second time' });
+  if (
+    link.method === 'create' &&
+    names.endsWith('messages') &&
+    (/twilio|mailgun/.test(origin) || /twilio|sms|mailgun|^mg\b/.test(names))
+  ) {
+    return effect(link, 'duplicate-unsafe', 'email', 'Twilio messages.create (SMS)', {
+      onDuplicate: 'sends the SMS a second time',
+    });
   }
   if (link.method === 'trigger' && (/novu/.test(origin) || /novu/.test(names))) {
-    if (keyedByMessage(link.argument(1), context)) return effect(link, 'idempotent', 'email', 'Novu trigger (transactionId)', { keyedByMessage: true });
-    return effect(link, 'duplicate-unsafe', 'email', 'Novu trigger', { onDuplicate: 'sends the notification a second time' });
+    if (keyedByMessage(link.argument(1), context))
+      return effect(link, 'idempotent', 'email', 'Novu trigger (transactionId)', { keyedByMessage: true });
+    return effect(link, 'duplicate-unsafe', 'email', 'Novu trigger', {
+      onDuplicate: 'sends the notification a second time',
+    });
   }
   return undefined;
 }
 
-const STRIPE_UNSAFE = new Set(['create', 'confirm', 'capture', 'pay', 'createUsageRecord', 'finalizeInvoice', 'sendInvoice', 'createReversal']);
+const STRIPE_UNSAFE = new Set([
+  'create',
+  'confirm',
+  'capture',
+  'pay',
+  'createUsageRecord',
+  'finalizeInvoice',
+  'sendInvoice',
+  'createReversal',
+]);
 
 /** Stripe mutations without an idempotencyKey charge, refund or transfer again on redelivery. */
 export function matchStripe(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
@@ -98,14 +155,24 @@ export function matchStripe(link: CallLink, context: MatchContext): ClassifiedCa
   const resource = original.slice(1).join('.') || original[0] || 'stripe';
   const label = `Stripe ${resource}.${link.method}`;
   // meterEvents.create({ identifier }) dedups by its identifier.
-  if (resource.endsWith('meterEvents') && keyedByMessage(link.argument(0), context)) return effect(link, 'idempotent', 'payment', label, { keyedByMessage: true });
-  const options = link.call.arguments.find((argument, index) => index > 0 && findProperty(argument, (name) => name === 'idempotencyKey', context.checker));
+  if (resource.endsWith('meterEvents') && keyedByMessage(link.argument(0), context))
+    return effect(link, 'idempotent', 'payment', label, { keyedByMessage: true });
+  const options = link.call.arguments.find(
+    (argument, index) => index > 0 && findProperty(argument, (name) => name === 'idempotencyKey', context.checker),
+  );
   if (options) {
     const key = findProperty(options, (name) => name === 'idempotencyKey', context.checker);
-    if (key && context.values.isIdentityKey(key)) return effect(link, 'idempotent', 'payment', `${label} (idempotencyKey)`, { keyedByMessage: true });
-    return effect(link, 'duplicate-unsafe', 'payment', label, { onDuplicate: stripeDuplicate(resource) + ' (its idempotencyKey is made fresh per delivery)', effectFix: 'stripe-idempotency-key' });
+    if (key && context.values.isIdentityKey(key))
+      return effect(link, 'idempotent', 'payment', `${label} (idempotencyKey)`, { keyedByMessage: true });
+    return effect(link, 'duplicate-unsafe', 'payment', label, {
+      onDuplicate: stripeDuplicate(resource) + ' (its idempotencyKey is made fresh per delivery)',
+      effectFix: 'stripe-idempotency-key',
+    });
   }
-  return effect(link, 'duplicate-unsafe', 'payment', label, { onDuplicate: stripeDuplicate(resource), effectFix: 'stripe-idempotency-key' });
+  return effect(link, 'duplicate-unsafe', 'payment', label, {
+    onDuplicate: stripeDuplicate(resource),
+    effectFix: 'stripe-idempotency-key',
+  });
 }
 
 function stripeDuplicate(resource: string): string {
@@ -120,15 +187,26 @@ function stripeDuplicate(resource: string): string {
 export function matchFiles(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   if (!link.method) return undefined;
   const origin = link.origin() ?? '';
-  const fsLike = /^(node:)?fs(\/promises)?$|^fs-extra$/.test(origin) || /^(fs|fsp|promises)$/.test(link.receiverNames[link.receiverNames.length - 1] ?? '') || link.path.length === 1;
+  const fsLike =
+    /^(node:)?fs(\/promises)?$|^fs-extra$/.test(origin) ||
+    /^(fs|fsp|promises)$/.test(link.receiverNames[link.receiverNames.length - 1] ?? '') ||
+    link.path.length === 1;
   if (!fsLike) return undefined;
   if (link.method === 'appendFile' || link.method === 'appendFileSync') {
-    return effect(link, 'duplicate-unsafe', 'file', link.method, { onDuplicate: 'appends the record twice', synchronous: link.method.endsWith('Sync') });
+    return effect(link, 'duplicate-unsafe', 'file', link.method, {
+      onDuplicate: 'appends the record twice',
+      synchronous: link.method.endsWith('Sync'),
+    });
   }
   if (link.method === 'createWriteStream') {
     const flags = staticText(topProperty(link.argument(1), 'flags', context.checker), context.checker);
-    if (flags?.startsWith('a')) return effect(link, 'duplicate-unsafe', 'file', 'append-mode write stream', { onDuplicate: 'appends the record twice', synchronous: true });
+    if (flags?.startsWith('a'))
+      return effect(link, 'duplicate-unsafe', 'file', 'append-mode write stream', {
+        onDuplicate: 'appends the record twice',
+        synchronous: true,
+      });
   }
-  if (link.method === 'writeFile' || link.method === 'writeFileSync') return effect(link, 'idempotent', 'file', link.method, { synchronous: link.method.endsWith('Sync') });
+  if (link.method === 'writeFile' || link.method === 'writeFileSync')
+    return effect(link, 'idempotent', 'file', link.method, { synchronous: link.method.endsWith('Sync') });
   return undefined;
 }

@@ -41,15 +41,26 @@ const MATCHERS: CallMatcher[] = [
 function chainLinks(outermost: ts.CallExpression, checker: ts.TypeChecker): CallLink[] {
   const calls = chainCalls(outermost, { throughAwait: true });
   const links: CallLink[] = [];
-  for (let index = calls.length - 1; index >= 0; index--) links.unshift(new CallLink(calls[index], links.slice(), checker));
+  for (let index = calls.length - 1; index >= 0; index--)
+    links.unshift(new CallLink(calls[index], links.slice(), checker));
   return links;
 }
 
 /** Whether a call is an inner link of a chain (its result is called on), so only the outer one is classified. */
 export function isInnerChainLink(call: ts.CallExpression): boolean {
   let parent = call.parent;
-  while (parent && (ts.isParenthesizedExpression(parent) || ts.isNonNullExpression(parent) || ts.isAsExpression(parent))) parent = parent.parent;
-  return !!parent && (ts.isPropertyAccessExpression(parent) || ts.isElementAccessExpression(parent)) && !!parent.parent && ts.isCallExpression(parent.parent) && parent.parent.expression === parent;
+  while (
+    parent &&
+    (ts.isParenthesizedExpression(parent) || ts.isNonNullExpression(parent) || ts.isAsExpression(parent))
+  )
+    parent = parent.parent;
+  return (
+    !!parent &&
+    (ts.isPropertyAccessExpression(parent) || ts.isElementAccessExpression(parent)) &&
+    !!parent.parent &&
+    ts.isCallExpression(parent.parent) &&
+    parent.parent.expression === parent
+  );
 }
 
 export function classifyChain(outermost: ts.CallExpression, context: MatchContext): ClassifiedCall | undefined {
@@ -68,6 +79,9 @@ export function classifyChain(outermost: ts.CallExpression, context: MatchContex
   return undefined;
 }
 
-export function classifyTaggedTemplate(node: ts.TaggedTemplateExpression, context: MatchContext): ClassifiedCall | undefined {
+export function classifyTaggedTemplate(
+  node: ts.TaggedTemplateExpression,
+  context: MatchContext,
+): ClassifiedCall | undefined {
   return matchSqlTemplate(node, context);
 }

@@ -54,7 +54,8 @@ export class CallLink {
   origin(): string | undefined {
     if (this.originCache === undefined) {
       const target = this.receiver ?? unwrap(this.call.expression);
-      this.originCache = originModule(target, this.checker) ?? originModule(rootExpression(this.call.expression), this.checker) ?? null;
+      this.originCache =
+        originModule(target, this.checker) ?? originModule(rootExpression(this.call.expression), this.checker) ?? null;
     }
     return this.originCache ?? undefined;
   }
@@ -81,7 +82,15 @@ export function effect(
   cls: EffectClass,
   category: EffectCategory,
   label: string,
-  options: { onDuplicate?: string; processing?: boolean; keyedByMessage?: boolean; effectFix?: EffectFixKind; synchronous?: boolean; guard?: GuardSignal; record?: boolean } = {},
+  options: {
+    onDuplicate?: string;
+    processing?: boolean;
+    keyedByMessage?: boolean;
+    effectFix?: EffectFixKind;
+    synchronous?: boolean;
+    guard?: GuardSignal;
+    record?: boolean;
+  } = {},
 ): ClassifiedCall {
   const node = link instanceof CallLink ? link.call : link;
   return {
@@ -102,4 +111,5 @@ export function effect(
 }
 
 /** Tables, models and keys named like a processed-events store. */
-export const DEDUP_STORE_NAME = /process(ed)?[_-]?(event|message|job)|dedup|idempot|inbox|handled|consumed|seen[_-]?(event|message)|processed/i;
+export const DEDUP_STORE_NAME =
+  /process(ed)?[_-]?(event|message|job)|dedup|idempot|inbox|handled|consumed|seen[_-]?(event|message)|processed/i;

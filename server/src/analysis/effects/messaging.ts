@@ -26,29 +26,38 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
   const method = link.method;
 
   // kafkajs / Confluent producer.send({ topic, messages })
-  if ((method === 'send' || method === 'sendBatch') && (/kafkajs|kafka-javascript/.test(origin) || /producer/.test(receiver) || receiver === 'transaction')) {
+  if (
+    (method === 'send' || method === 'sendBatch') &&
+    (/kafkajs|kafka-javascript/.test(origin) || /producer/.test(receiver) || receiver === 'transaction')
+  ) {
     const topic = staticText(topProperty(link.argument(0), 'topic', context.checker), context.checker);
     if (/transaction/.test(receiver) || isKafkaTransaction(link.receiver, context.checker)) {
       return effect(link, 'idempotent', 'publish', `Kafka transactional send${topic ? ` → ${topic}` : ''}`);
     }
-    if (method === 'send' && !findProperty(link.argument(0), (name) => name === 'messages', context.checker)) return undefined;
+    if (method === 'send' && !findProperty(link.argument(0), (name) => name === 'messages', context.checker))
+      return undefined;
     return publish(link, 'Kafka producer.send', topic, false);
   }
   // amqplib channel.publish(exchange, routingKey, content, options) / sendToQueue(queue, content, options)
-  if (method === 'sendToQueue' || (method === 'publish' && (/amqp/.test(origin) || /channel/.test(receiver)) && link.call.arguments.length >= 3)) {
+  if (
+    method === 'sendToQueue' ||
+    (method === 'publish' && (/amqp/.test(origin) || /channel/.test(receiver)) && link.call.arguments.length >= 3)
+  ) {
     // An RPC reply to the request's replyTo is an answer, not an event (docs/rules/producer-missing-event-id.md).
     if (method === 'sendToQueue' && /replyTo/.test(link.argument(0)?.getText() ?? '')) {
       return effect(link, 'read', 'publish', 'amqplib reply to replyTo', { processing: false });
     }
     // Names held in constants of unresolved packages still tell: fall back to the expression's text.
-    const named = (index: number) => staticText(link.argument(index), context.checker) ?? link.argument(index)?.getText();
+    const named = (index: number) =>
+      staticText(link.argument(index), context.checker) ?? link.argument(index)?.getText();
     const destination = named(method === 'publish' ? 1 : 0) ?? named(0);
     const result = publish(link, `amqplib ${method}`, destination, false);
     result.description.synchronous = true; // returns a boolean (write buffer state), not a promise
     // Failure routing may be named by the exchange ('orders.dlx') or by the routing key.
     if (method === 'publish') {
       const exchange = named(0);
-      if (exchange && exchange !== destination) result.description.destination = [exchange, destination].filter(Boolean).join('/');
+      if (exchange && exchange !== destination)
+        result.description.destination = [exchange, destination].filter(Boolean).join('/');
     }
     return result;
   }
@@ -58,14 +67,26 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
     if (command && /^(SendMessage|SendMessageBatch|Publish|PublishBatch)Command$/.test(command.name)) {
       const dedup = findProperty(command.input, (name) => name === 'MessageDeduplicationId', context.checker);
       const keyed = !!dedup && context.values.isIdentityKey(dedup);
-      const queue = staticText(topProperty(command.input, 'QueueUrl', context.checker) ?? topProperty(command.input, 'TopicArn', context.checker), context.checker);
-      const result = publish(link, command.name.startsWith('Send') ? 'SQS SendMessage' : 'SNS Publish', queue?.split(/[/:]/).pop(), keyed);
+      const queue = staticText(
+        topProperty(command.input, 'QueueUrl', context.checker) ??
+          topProperty(command.input, 'TopicArn', context.checker),
+        context.checker,
+      );
+      const result = publish(
+        link,
+        command.name.startsWith('Send') ? 'SQS SendMessage' : 'SNS Publish',
+        queue?.split(/[/:]/).pop(),
+        keyed,
+      );
       if (!keyed && command.name === 'SendMessageCommand') result.description.effectFix = 'sqs-deduplication-id';
       return result;
     }
   }
   // BullMQ queue.add(name, data, { jobId })
-  if ((method === 'add' || method === 'addBulk') && (/bull/.test(origin) || (!origin && /queue$/.test(receiver) && link.call.arguments.length >= 2))) {
+  if (
+    (method === 'add' || method === 'addBulk') &&
+    (/bull/.test(origin) || (!origin && /queue$/.test(receiver) && link.call.arguments.length >= 2))
+  ) {
     const options = link.argument(2);
     const jobId = findProperty(options, (name) => name === 'jobId', context.checker);
     const keyed = method === 'add' && !!jobId && context.values.isIdentityKey(jobId);
@@ -76,16 +97,30 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
     return result;
   }
   // Pub/Sub topic.publishMessage / publish / publishJSON
-  if (['publishMessage', 'publish', 'publishJSON'].includes(method) && (origin === '@google-cloud/pubsub' || link.path.includes('topic') || /topic$/.test(receiver))) {
+  if (
+    ['publishMessage', 'publish', 'publishJSON'].includes(method) &&
+    (origin === '@google-cloud/pubsub' || link.path.includes('topic') || /topic$/.test(receiver))
+  ) {
     return publish(link, `Pub/Sub ${method}`, topicName(link), false);
   }
   // NATS nc.publish(subject, data) / js.publish(subject, data, { msgID })
   if (method === 'publish' && (/nats/.test(origin) || /^(nc|nats|js|jetstream|natsconnection)$/.test(receiver))) {
     const msgId = findProperty(link.argument(2), (name) => name === 'msgID', context.checker);
-    return publish(link, 'NATS publish', staticText(link.argument(0), context.checker), !!msgId && context.values.isIdentityKey(msgId));
+    return publish(
+      link,
+      'NATS publish',
+      staticText(link.argument(0), context.checker),
+      !!msgId && context.values.isIdentityKey(msgId),
+    );
   }
   // NestJS ClientProxy emit/send
-  if ((method === 'emit' || method === 'send') && (origin === '@nestjs/microservices' || /^Client(Proxy|Kafka|RMQ|Nats|Redis)/.test(typeName(link.receiver ?? link.call.expression, context.checker) ?? ''))) {
+  if (
+    (method === 'emit' || method === 'send') &&
+    (origin === '@nestjs/microservices' ||
+      /^Client(Proxy|Kafka|RMQ|Nats|Redis)/.test(
+        typeName(link.receiver ?? link.call.expression, context.checker) ?? '',
+      ))
+  ) {
     return publish(link, `NestJS client.${method}`, staticText(link.argument(0), context.checker), false);
   }
   // Service Bus sender.sendMessages({ body, messageId })
@@ -113,7 +148,11 @@ function isKafkaTransaction(receiver: ts.Expression | undefined, checker: ts.Typ
 function topicName(link: CallLink): string | undefined {
   let current: ts.Expression = link.call.expression;
   while (ts.isPropertyAccessExpression(current) || ts.isCallExpression(current)) {
-    if (ts.isCallExpression(current) && ts.isPropertyAccessExpression(current.expression) && current.expression.name.text === 'topic') {
+    if (
+      ts.isCallExpression(current) &&
+      ts.isPropertyAccessExpression(current.expression) &&
+      current.expression.name.text === 'topic'
+    ) {
       const [first] = current.arguments;
       return first && ts.isStringLiteralLike(first) ? first.text : undefined;
     }

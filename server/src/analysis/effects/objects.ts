@@ -5,13 +5,32 @@ import type { MatchContext } from './matcher';
 
 /** Property names that hold a record's key or an API's dedup key. */
 const KEY_PROPERTIES = new Set([
-  'id', '_id', 'eventId', 'event_id', 'messageId', 'message_id', 'idempotencyKey', 'idempotency_key',
-  'dedupKey', 'dedupeKey', 'deduplicationId', 'MessageDeduplicationId', 'jobId', 'transactionId', 'identifier',
-  'pk', 'PK', 'key', 'Key',
+  'id',
+  '_id',
+  'eventId',
+  'event_id',
+  'messageId',
+  'message_id',
+  'idempotencyKey',
+  'idempotency_key',
+  'dedupKey',
+  'dedupeKey',
+  'deduplicationId',
+  'MessageDeduplicationId',
+  'jobId',
+  'transactionId',
+  'identifier',
+  'pk',
+  'PK',
+  'key',
+  'Key',
 ]);
 
 /** The object literal an expression is (or a const it reads holds). */
-export function objectLiteral(expression: ts.Expression | undefined, checker: ts.TypeChecker): ts.ObjectLiteralExpression | undefined {
+export function objectLiteral(
+  expression: ts.Expression | undefined,
+  checker: ts.TypeChecker,
+): ts.ObjectLiteralExpression | undefined {
   if (!expression) return undefined;
   const value = unwrap(expression);
   if (ts.isObjectLiteralExpression(value)) return value;
@@ -63,12 +82,20 @@ export function findProperty(
   return undefined;
 }
 
-export function hasProperty(expression: ts.Expression | undefined, names: readonly string[], checker: ts.TypeChecker): boolean {
+export function hasProperty(
+  expression: ts.Expression | undefined,
+  names: readonly string[],
+  checker: ts.TypeChecker,
+): boolean {
   return findProperty(expression, (name) => names.includes(name), checker) !== undefined;
 }
 
 /** The top-level property's value of an object argument. */
-export function topProperty(expression: ts.Expression | undefined, name: string, checker: ts.TypeChecker): ts.Expression | undefined {
+export function topProperty(
+  expression: ts.Expression | undefined,
+  name: string,
+  checker: ts.TypeChecker,
+): ts.Expression | undefined {
   const object = objectLiteral(expression, checker);
   if (!object) return undefined;
   for (const property of object.properties) {
@@ -102,20 +129,28 @@ export function methodOption(expression: ts.Expression | undefined, checker: ts.
 }
 
 /** The class name of `new X(...)` passed as the argument (`send(new SendMessageCommand({...}))`). */
-export function commandOf(expression: ts.Expression | undefined, checker: ts.TypeChecker): { name: string; input?: ts.Expression } | undefined {
+export function commandOf(
+  expression: ts.Expression | undefined,
+  checker: ts.TypeChecker,
+): { name: string; input?: ts.Expression } | undefined {
   if (!expression) return undefined;
   let value = unwrap(expression);
   if (ts.isIdentifier(value)) {
     try {
       const declaration = checker.getSymbolAtLocation(value)?.valueDeclaration;
-      if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer) value = unwrap(declaration.initializer);
+      if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer)
+        value = unwrap(declaration.initializer);
     } catch {
       return undefined;
     }
   }
   if (!ts.isNewExpression(value)) return undefined;
   const callee = unwrap(value.expression);
-  const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+  const name = ts.isIdentifier(callee)
+    ? callee.text
+    : ts.isPropertyAccessExpression(callee)
+      ? callee.name.text
+      : undefined;
   return name ? { name, input: value.arguments?.[0] } : undefined;
 }
 

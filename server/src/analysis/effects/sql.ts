@@ -4,8 +4,27 @@ import { staticText } from '../source/ast';
 import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './matcher';
 
 const SQL_METHODS = new Set([
-  'query', 'execute', 'exec', 'raw', 'run', 'none', 'one', 'oneOrNone', 'many', 'manyOrNone', 'any', 'result',
-  'all', 'get', 'unsafe', '$executeRaw', '$executeRawUnsafe', '$queryRaw', '$queryRawUnsafe', 'executeQuery', 'prepare',
+  'query',
+  'execute',
+  'exec',
+  'raw',
+  'run',
+  'none',
+  'one',
+  'oneOrNone',
+  'many',
+  'manyOrNone',
+  'any',
+  'result',
+  'all',
+  'get',
+  'unsafe',
+  '$executeRaw',
+  '$executeRawUnsafe',
+  '$queryRaw',
+  '$queryRawUnsafe',
+  'executeQuery',
+  'prepare',
 ]);
 const SQL_TAGS = /^(sql|\$executeRaw|\$queryRaw|query|raw)$/;
 const STATEMENT = /^\s*(\/\*[\s\S]*?\*\/\s*)?(insert|update|delete|select|with|merge|upsert|replace)\b/i;
@@ -22,7 +41,10 @@ function parseSql(text: string): SqlStatement | undefined {
   if (!STATEMENT.test(text)) return undefined;
   const normalized = text.replace(/\s+/g, ' ').trim();
   const lower = normalized.toLowerCase();
-  const conflictClause = /on\s+conflict|on\s+duplicate\s+key|insert\s+ignore|insert\s+or\s+(ignore|replace)|^\s*replace\s+into|^\s*merge\b/i.test(normalized);
+  const conflictClause =
+    /on\s+conflict|on\s+duplicate\s+key|insert\s+ignore|insert\s+or\s+(ignore|replace)|^\s*replace\s+into|^\s*merge\b/i.test(
+      normalized,
+    );
   let kind: SqlStatement['kind'] = 'other';
   let table: string | undefined;
   const insert = /\binsert\s+(?:or\s+\w+\s+)?(?:ignore\s+)?into\s+([\w."`[\]]+)/i.exec(normalized);
@@ -79,7 +101,12 @@ function keyColumnFromMessage(statement: SqlStatement, keyArgs: readonly ts.Node
   });
 }
 
-function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: readonly ts.Node[], context: MatchContext): ClassifiedCall | undefined {
+function classifySql(
+  node: ts.Node,
+  statement: SqlStatement,
+  keyArgs: readonly ts.Node[],
+  context: MatchContext,
+): ClassifiedCall | undefined {
   const table = statement.table ?? 'table';
   const keyed = keyArgs.some((argument) => context.values.isIdentityKey(argument));
   switch (statement.kind) {
@@ -98,7 +125,9 @@ function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: readonly t
       }
       // A row whose primary key is the message's ID: a redelivery hits the key instead of adding a row.
       if (keyColumnFromMessage(statement, keyArgs, context)) {
-        return effect(node, 'idempotent', 'sql', `INSERT INTO ${table} (key from the message)`, { keyedByMessage: true });
+        return effect(node, 'idempotent', 'sql', `INSERT INTO ${table} (key from the message)`, {
+          keyedByMessage: true,
+        });
       }
       return effect(node, 'duplicate-unsafe', 'sql', `INSERT INTO ${table}`, {
         onDuplicate: `inserts a second row into ${table}`,
@@ -107,7 +136,9 @@ function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: readonly t
     }
     case 'update':
       if (statement.relativeUpdate) {
-        return effect(node, 'duplicate-unsafe', 'sql', `UPDATE ${table} (relative)`, { onDuplicate: `applies the relative update to ${table} twice` });
+        return effect(node, 'duplicate-unsafe', 'sql', `UPDATE ${table} (relative)`, {
+          onDuplicate: `applies the relative update to ${table} twice`,
+        });
       }
       return effect(node, 'idempotent', 'sql', `UPDATE ${table}`);
     case 'delete':
@@ -126,7 +157,8 @@ function classifySql(node: ts.Node, statement: SqlStatement, keyArgs: readonly t
 export function matchSqlCall(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   if (!link.method || !SQL_METHODS.has(link.method)) return undefined;
   const first = link.argument(0);
-  const text = first && ts.isTaggedTemplateExpression(first) ? staticText(first.template) : staticText(first, context.checker);
+  const text =
+    first && ts.isTaggedTemplateExpression(first) ? staticText(first.template) : staticText(first, context.checker);
   if (text === undefined) return undefined;
   const statement = parseSql(text);
   if (!statement) return undefined;
@@ -137,7 +169,8 @@ export function matchSqlCall(link: CallLink, context: MatchContext): ClassifiedC
     return classifySql(runner.call, statement, runner.call.arguments, context);
   }
   const params = link.call.arguments.slice(1);
-  const templateArgs = first && ts.isTemplateExpression(first) ? first.templateSpans.map((span) => span.expression) : [];
+  const templateArgs =
+    first && ts.isTemplateExpression(first) ? first.templateSpans.map((span) => span.expression) : [];
   return classifySql(link.call, statement, [...params, ...templateArgs], context);
 }
 

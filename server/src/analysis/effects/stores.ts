@@ -6,9 +6,60 @@ import { commandOf, findProperty, hasNxOption, hasProperty, keyedByMessage, keye
 import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './matcher';
 
 const REDIS_MODULES = new Set(['ioredis', 'redis', '@redis/client', '@upstash/redis', 'ioredis-mock']);
-const REDIS_RELATIVE = new Set(['incr', 'incrby', 'incrbyfloat', 'decr', 'decrby', 'hincrby', 'hincrbyfloat', 'zincrby', 'lpush', 'rpush', 'lpushx', 'rpushx', 'xadd', 'append', 'linsert']);
-const REDIS_ABSOLUTE = new Set(['set', 'setex', 'psetex', 'mset', 'hset', 'hmset', 'hsetnx', 'sadd', 'srem', 'zadd', 'zrem', 'del', 'unlink', 'expire', 'pexpire', 'hdel', 'setnx', 'getdel', 'getset', 'persist', 'lrem']);
-const REDIS_READS = new Set(['get', 'exists', 'sismember', 'smismember', 'hget', 'hexists', 'mget', 'hgetall', 'ttl', 'pttl', 'smembers', 'zscore']);
+const REDIS_RELATIVE = new Set([
+  'incr',
+  'incrby',
+  'incrbyfloat',
+  'decr',
+  'decrby',
+  'hincrby',
+  'hincrbyfloat',
+  'zincrby',
+  'lpush',
+  'rpush',
+  'lpushx',
+  'rpushx',
+  'xadd',
+  'append',
+  'linsert',
+]);
+const REDIS_ABSOLUTE = new Set([
+  'set',
+  'setex',
+  'psetex',
+  'mset',
+  'hset',
+  'hmset',
+  'hsetnx',
+  'sadd',
+  'srem',
+  'zadd',
+  'zrem',
+  'del',
+  'unlink',
+  'expire',
+  'pexpire',
+  'hdel',
+  'setnx',
+  'getdel',
+  'getset',
+  'persist',
+  'lrem',
+]);
+const REDIS_READS = new Set([
+  'get',
+  'exists',
+  'sismember',
+  'smismember',
+  'hget',
+  'hexists',
+  'mget',
+  'hgetall',
+  'ttl',
+  'pttl',
+  'smembers',
+  'zscore',
+]);
 
 function isRedis(link: CallLink): boolean {
   const origin = link.origin();
@@ -31,14 +82,21 @@ export function matchRedis(link: CallLink, context: MatchContext): ClassifiedCal
   const keyText = staticText(key, context.checker) ?? '';
   const label = `redis ${method}`;
   if (REDIS_RELATIVE.has(method)) {
-    return effect(link, 'duplicate-unsafe', 'redis', label, { onDuplicate: method.includes('push') || method === 'xadd' ? 'appends the entry twice' : 'counts it twice' });
+    return effect(link, 'duplicate-unsafe', 'redis', label, {
+      onDuplicate: method.includes('push') || method === 'xadd' ? 'appends the entry twice' : 'counts it twice',
+    });
   }
-  if (method === 'publish') return effect(link, 'duplicate-unsafe', 'publish', 'redis publish', { onDuplicate: 'publishes the event twice' });
+  if (method === 'publish')
+    return effect(link, 'duplicate-unsafe', 'publish', 'redis publish', { onDuplicate: 'publishes the event twice' });
   if (method === 'set' && hasNxOption(link.call.arguments.slice(2), context.checker)) {
-    return effect(link, 'dedup-record', 'redis', 'redis SET NX', { keyedByMessage: keyed, guard: key ? { kind: 'claim', key, truthyMeans: 'new' } : undefined, record: true });
+    return effect(link, 'dedup-record', 'redis', 'redis SET NX', {
+      keyedByMessage: keyed,
+      guard: key ? { kind: 'claim', key, truthyMeans: 'new' } : undefined,
+      record: true,
+    });
   }
   if (method === 'setnx' || method === 'sadd' || method === 'hsetnx') {
-    const member = method === 'setnx' ? key : link.argument(1) ?? key;
+    const member = method === 'setnx' ? key : (link.argument(1) ?? key);
     const memberKeyed = !!member && context.values.isIdentityKey(member);
     // SADD into `active-customers` is plain state; into `processed-events` it records the message.
     const record = memberKeyed && (method === 'setnx' || DEDUP_STORE_NAME.test(keyText) || method === 'hsetnx');
@@ -50,17 +108,25 @@ export function matchRedis(link: CallLink, context: MatchContext): ClassifiedCal
   }
   if (REDIS_ABSOLUTE.has(method)) {
     const valueText = staticText(link.argument(1), context.checker) ?? '';
-    const record = keyed && method !== 'del' && (DEDUP_STORE_NAME.test(keyText) || /^(1|true|done|processed|seen)$/i.test(valueText) || /\b(done|seen)\b/i.test(keyText));
+    const record =
+      keyed &&
+      method !== 'del' &&
+      (DEDUP_STORE_NAME.test(keyText) ||
+        /^(1|true|done|processed|seen)$/i.test(valueText) ||
+        /\b(done|seen)\b/i.test(keyText));
     return effect(link, record ? 'dedup-record' : 'idempotent', 'redis', label, { keyedByMessage: keyed, record });
   }
   if (REDIS_READS.has(method)) {
-    const checked = method === 'sismember' || method === 'hexists' ? link.argument(1) ?? key : key;
-    return effect(link, 'read', 'redis', label, { guard: checked ? { kind: 'check', key: checked, truthyMeans: 'seen' } : undefined });
+    const checked = method === 'sismember' || method === 'hexists' ? (link.argument(1) ?? key) : key;
+    return effect(link, 'read', 'redis', label, {
+      guard: checked ? { kind: 'check', key: checked, truthyMeans: 'seen' } : undefined,
+    });
   }
   return undefined;
 }
 
-const DYNAMO_COMMANDS = /^(PutItem|Put|UpdateItem|Update|GetItem|Get|DeleteItem|Delete|TransactWriteItems|TransactWrite|BatchWriteItem|BatchWrite)Command$/;
+const DYNAMO_COMMANDS =
+  /^(PutItem|Put|UpdateItem|Update|GetItem|Get|DeleteItem|Delete|TransactWriteItems|TransactWrite|BatchWriteItem|BatchWrite)Command$/;
 
 /** DynamoDB through `client.send(new XCommand(input))` or the v2 DocumentClient `put/update/get`. */
 export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
@@ -74,8 +140,18 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
     input = command.input;
   } else {
     const origin = link.origin();
-    if (origin !== 'aws-sdk' && !/dynamo|docclient|documentclient/i.test(link.receiverNames.join('.'))) return undefined;
-    const v2 = { put: 'Put', update: 'Update', get: 'Get', delete: 'Delete', transactWrite: 'TransactWrite', putItem: 'Put', updateItem: 'Update', getItem: 'Get' } as Record<string, string>;
+    if (origin !== 'aws-sdk' && !/dynamo|docclient|documentclient/i.test(link.receiverNames.join('.')))
+      return undefined;
+    const v2 = {
+      put: 'Put',
+      update: 'Update',
+      get: 'Get',
+      delete: 'Delete',
+      transactWrite: 'TransactWrite',
+      putItem: 'Put',
+      updateItem: 'Update',
+      getItem: 'Get',
+    } as Record<string, string>;
     operation = v2[link.method];
     input = link.argument(0);
   }
@@ -85,10 +161,16 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
   const condition = staticText(topProperty(input, 'ConditionExpression', context.checker), context.checker) ?? '';
   switch (operation) {
     case 'Update': {
-      const expression = (staticText(topProperty(input, 'UpdateExpression', context.checker), context.checker) ?? '').replace(/\s+/g, ' ');
-      const relative = /^\s*ADD\b|\bADD\s/i.test(expression) || /\b(#?\w+)\s*=\s*(if_not_exists\(\s*)?\1\b[^,]*?[+-]/i.test(expression);
+      const expression = (
+        staticText(topProperty(input, 'UpdateExpression', context.checker), context.checker) ?? ''
+      ).replace(/\s+/g, ' ');
+      const relative =
+        /^\s*ADD\b|\bADD\s/i.test(expression) ||
+        /\b(#?\w+)\s*=\s*(if_not_exists\(\s*)?\1\b[^,]*?[+-]/i.test(expression);
       if (relative && !/attribute_not_exists|<>|=/.test(condition)) {
-        return effect(link, 'duplicate-unsafe', 'dynamodb', `${label} (ADD / x = x + :v)`, { onDuplicate: `applies the ${table} update twice` });
+        return effect(link, 'duplicate-unsafe', 'dynamodb', `${label} (ADD / x = x + :v)`, {
+          onDuplicate: `applies the ${table} update twice`,
+        });
       }
       return effect(link, 'idempotent', 'dynamodb', label);
     }
@@ -96,16 +178,26 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
       const item = topProperty(input, 'Item', context.checker);
       const conditional = /attribute_not_exists/i.test(condition);
       if (conditional && keyedByMessage(item, context)) {
-        return effect(link, DEDUP_STORE_NAME.test(table) ? 'dedup-record' : 'idempotent', 'dynamodb', `${label} if absent`, { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table) });
+        return effect(
+          link,
+          DEDUP_STORE_NAME.test(table) ? 'dedup-record' : 'idempotent',
+          'dynamodb',
+          `${label} if absent`,
+          { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table) },
+        );
       }
       if (keyedFresh(item, context) && !keyedByMessage(item, context)) {
-        return effect(link, 'duplicate-unsafe', 'dynamodb', label, { onDuplicate: `puts another ${table} item under a fresh key` });
+        return effect(link, 'duplicate-unsafe', 'dynamodb', label, {
+          onDuplicate: `puts another ${table} item under a fresh key`,
+        });
       }
       return effect(link, 'idempotent', 'dynamodb', label, { keyedByMessage: keyedByMessage(item, context) });
     }
     case 'Get': {
       const key = topProperty(input, 'Key', context.checker);
-      return effect(link, 'read', 'dynamodb', label, { guard: key && context.values.isIdentityKey(key) ? { kind: 'check', key, truthyMeans: 'seen' } : undefined });
+      return effect(link, 'read', 'dynamodb', label, {
+        guard: key && context.values.isIdentityKey(key) ? { kind: 'check', key, truthyMeans: 'seen' } : undefined,
+      });
     }
     default:
       return effect(link, 'idempotent', 'dynamodb', label);
@@ -116,19 +208,37 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
 export function matchFirestore(link: CallLink, _context: MatchContext): ClassifiedCall | undefined {
   if (!link.method) return undefined;
   const origin = link.origin() ?? '';
-  const firestore = /firebase|firestore/.test(origin) || link.receiverNames.includes('collection') || link.path.some((name) => /firestore/i.test(name));
+  const firestore =
+    /firebase|firestore/.test(origin) ||
+    link.receiverNames.includes('collection') ||
+    link.path.some((name) => /firestore/i.test(name));
   if (!firestore) return undefined;
   const label = `Firestore ${link.method}`;
-  if (['update', 'set'].includes(link.method) && link.call.arguments.some((argument) => /FieldValue\.increment\(|\bincrement\(/.test(argument.getText()))) {
-    return effect(link, 'duplicate-unsafe', 'firestore', `${label} (FieldValue.increment)`, { onDuplicate: 'applies the increment twice' });
+  if (
+    ['update', 'set'].includes(link.method) &&
+    link.call.arguments.some((argument) => /FieldValue\.increment\(|\bincrement\(/.test(argument.getText()))
+  ) {
+    return effect(link, 'duplicate-unsafe', 'firestore', `${label} (FieldValue.increment)`, {
+      onDuplicate: 'applies the increment twice',
+    });
   }
   if (link.method === 'add' && link.receiverNames.includes('collection')) {
-    return effect(link, 'duplicate-unsafe', 'firestore', 'Firestore collection.add', { onDuplicate: 'adds a second document' });
+    return effect(link, 'duplicate-unsafe', 'firestore', 'Firestore collection.add', {
+      onDuplicate: 'adds a second document',
+    });
   }
   if (link.method === 'set' || link.method === 'create') {
     const docCall = ts.isPropertyAccessExpression(link.call.expression) ? link.call.expression.expression : undefined;
-    if (docCall && ts.isCallExpression(docCall) && ts.isPropertyAccessExpression(docCall.expression) && docCall.expression.name.text === 'doc' && docCall.arguments.length === 0) {
-      return effect(link, 'duplicate-unsafe', 'firestore', 'Firestore doc().set', { onDuplicate: 'creates a second document under a fresh ID' });
+    if (
+      docCall &&
+      ts.isCallExpression(docCall) &&
+      ts.isPropertyAccessExpression(docCall.expression) &&
+      docCall.expression.name.text === 'doc' &&
+      docCall.arguments.length === 0
+    ) {
+      return effect(link, 'duplicate-unsafe', 'firestore', 'Firestore doc().set', {
+        onDuplicate: 'creates a second document under a fresh ID',
+      });
     }
     return effect(link, 'idempotent', 'firestore', label);
   }
@@ -140,13 +250,23 @@ export function matchFirestore(link: CallLink, _context: MatchContext): Classifi
 export function matchSearchIndex(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   if (link.method !== 'index') return undefined;
   const origin = link.origin() ?? '';
-  if (!/elastic|opensearch/.test(origin) && !/elastic|search|opensearch|^es$/.test(link.receiverNames.join('.'))) return undefined;
+  if (!/elastic|opensearch/.test(origin) && !/elastic|search|opensearch|^es$/.test(link.receiverNames.join('.')))
+    return undefined;
   const options = link.argument(0);
   if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
   const id = findProperty(options, (name) => name === 'id', context.checker);
-  if (id && context.values.isIdentityKey(id)) return effect(link, 'idempotent', 'search-index', 'Elasticsearch index (id from the message)', { keyedByMessage: true });
-  if (id && !containsFreshValue(id, context.checker)) return effect(link, 'idempotent', 'search-index', 'Elasticsearch index (with id)');
-  if (id) return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (id made fresh)', { onDuplicate: 'indexes a second document under a fresh id' });
+  if (id && context.values.isIdentityKey(id))
+    return effect(link, 'idempotent', 'search-index', 'Elasticsearch index (id from the message)', {
+      keyedByMessage: true,
+    });
+  if (id && !containsFreshValue(id, context.checker))
+    return effect(link, 'idempotent', 'search-index', 'Elasticsearch index (with id)');
+  if (id)
+    return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (id made fresh)', {
+      onDuplicate: 'indexes a second document under a fresh id',
+    });
   if (!hasProperty(options, ['index'], context.checker)) return undefined;
-  return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (no id)', { onDuplicate: 'indexes a second document' });
+  return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (no id)', {
+    onDuplicate: 'indexes a second document',
+  });
 }

@@ -10,11 +10,29 @@ import type { ResolvedConfig } from '../../config/resolved-config';
 import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from '../effects';
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
 import { MessageValues } from '../source/message-values';
-import { FunctionWithBody, calledName, chainCalls, functionName, isAsyncFunction, isFunctionWithBody, isProjectCode, locationOf, symbolOf, unwrap } from '../source/ast';
+import {
+  FunctionWithBody,
+  calledName,
+  chainCalls,
+  functionName,
+  isAsyncFunction,
+  isFunctionWithBody,
+  isProjectCode,
+  locationOf,
+  symbolOf,
+  unwrap,
+} from '../source/ast';
 import { calledFunction, resolveFunction } from '../source/symbols';
 import { objectLiteral as objectLiteralOf } from '../effects/objects';
-import { forEachStep, mapSteps, type Completion, type EffectTemplate, type GuardTemplate, type SettleRecognizer, type Step } from './steps';
-
+import {
+  forEachStep,
+  mapSteps,
+  type Completion,
+  type EffectTemplate,
+  type GuardTemplate,
+  type SettleRecognizer,
+  type Step,
+} from './steps';
 
 /** How a loop-style consumer's body sits in the function around it (FlowBuilder.loopBodySteps). */
 export interface LoopBodyOptions {
@@ -35,8 +53,30 @@ export interface FlowOptions {
   identity: IdentityRules;
 }
 
-const DEFERRING_CALLS = new Set(['on', 'once', 'addListener', 'addEventListener', 'setTimeout', 'setInterval', 'setImmediate', 'nextTick', 'queueMicrotask', 'subscribe']);
-const ARRAY_CALLBACKS = new Set(['forEach', 'map', 'flatMap', 'filter', 'some', 'every', 'find', 'findIndex', 'reduce', 'reduceRight']);
+const DEFERRING_CALLS = new Set([
+  'on',
+  'once',
+  'addListener',
+  'addEventListener',
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'nextTick',
+  'queueMicrotask',
+  'subscribe',
+]);
+const ARRAY_CALLBACKS = new Set([
+  'forEach',
+  'map',
+  'flatMap',
+  'filter',
+  'some',
+  'every',
+  'find',
+  'findIndex',
+  'reduce',
+  'reduceRight',
+]);
 const PROMISE_COMBINATORS = new Set(['all', 'allSettled']);
 const RACE_COMBINATORS = new Set(['race', 'any']);
 
@@ -77,7 +117,12 @@ export class FlowBuilder {
    * before them); when the loop does not wait for the body (`detached`) they come before it, and
    * with `implicitAck` (the library acks when the function returns) the body's work is left running.
    */
-  loopBodySteps(fn: FunctionWithBody, body: ts.Statement | ts.Expression, values: MessageValues, options: LoopBodyOptions = {}): Step[] {
+  loopBodySteps(
+    fn: FunctionWithBody,
+    body: ts.Statement | ts.Expression,
+    values: MessageValues,
+    options: LoopBodyOptions = {},
+  ): Step[] {
     values.propagateThrough(body);
     const owner = isFunctionWithBody(body.parent) && body.parent.body === body ? body.parent : fn;
     this.stack.push(fn);
@@ -85,12 +130,22 @@ export class FlowBuilder {
     try {
       const state: WalkState = { values, fn: owner };
       let steps: Step[];
-      if (options.from && ts.isBlock(body)) steps = this.block(body.statements.slice(Math.max(0, body.statements.indexOf(options.from))), state);
-      else if (owner !== fn && !ts.isBlock(body)) steps = this.expression(body, state, 'awaited'); // a concise arrow returns its value
+      if (options.from && ts.isBlock(body))
+        steps = this.block(body.statements.slice(Math.max(0, body.statements.indexOf(options.from))), state);
+      else if (owner !== fn && !ts.isBlock(body))
+        steps = this.expression(body, state, 'awaited'); // a concise arrow returns its value
       else steps = this.statement(body as ts.Statement, state);
       const settles: Step[] = (options.settlesAfter ?? []).flatMap((call): Step[] => {
         const settle = this.options.library.settleOf(call, values, this.options.checker);
-        return settle ? [{ t: 'settle', completion: isAwaited(call) ? 'awaited' : 'dropped', settle: { ...settle, node: call, chain: [] } }] : [];
+        return settle
+          ? [
+              {
+                t: 'settle',
+                completion: isAwaited(call) ? 'awaited' : 'dropped',
+                settle: { ...settle, node: call, chain: [] },
+              },
+            ]
+          : [];
       });
       if (options.detached) {
         if (settles.length) return [...settles, ...steps];
@@ -139,8 +194,16 @@ export class FlowBuilder {
         const newSide = step.guard.thenMeans === 'seen' ? step.else : step.then;
         const processingAfter = built.slice(index + 1).some(hasProcessing);
         // `if (seen) log(...)` with no return is still the handler's check, one that skips nothing.
-        const checkWithoutSkip = step.guard.thenMeans === 'seen' && processingAfter && !alwaysExits(newSide) && !hasProcessing(newSide) && !hasProcessing(seenSide);
-        const messageLevel = alwaysExits(seenSide) || (hasProcessing(newSide) && !processingAfter && !hasProcessing(seenSide)) || checkWithoutSkip;
+        const checkWithoutSkip =
+          step.guard.thenMeans === 'seen' &&
+          processingAfter &&
+          !alwaysExits(newSide) &&
+          !hasProcessing(newSide) &&
+          !hasProcessing(seenSide);
+        const messageLevel =
+          alwaysExits(seenSide) ||
+          (hasProcessing(newSide) && !processingAfter && !hasProcessing(seenSide)) ||
+          checkWithoutSkip;
         if (!messageLevel) {
           step.guard.guard.scope = 'entity';
           if (step.guard.guard.keyedByIdentity && !step.guard.guard.invalidReason) markLocallyGuarded(newSide);
@@ -155,27 +218,46 @@ export class FlowBuilder {
     if (ts.isExpressionStatement(statement)) return this.expression(statement.expression, state, 'statement');
     if (ts.isVariableStatement(statement)) {
       return statement.declarationList.declarations.flatMap((declaration) =>
-        declaration.initializer ? this.expression(declaration.initializer, state, this.variableCompletion(declaration, state)) : [],
+        declaration.initializer
+          ? this.expression(declaration.initializer, state, this.variableCompletion(declaration, state))
+          : [],
       );
     }
     if (ts.isReturnStatement(statement)) {
       const returnsMessage = !!statement.expression && state.values.derivesFrom(statement.expression);
-      return [...(statement.expression ? this.expression(statement.expression, state, 'awaited') : []), { t: 'exit', kind: 'return', node: statement, returnsMessage }];
+      return [
+        ...(statement.expression ? this.expression(statement.expression, state, 'awaited') : []),
+        { t: 'exit', kind: 'return', node: statement, returnsMessage },
+      ];
     }
     if (ts.isThrowStatement(statement)) {
-      return [...this.expression(statement.expression, state, 'awaited'), { t: 'exit', kind: 'throw', node: statement }];
+      return [
+        ...this.expression(statement.expression, state, 'awaited'),
+        { t: 'exit', kind: 'throw', node: statement },
+      ];
     }
     if (ts.isIfStatement(statement)) return this.ifStatement(statement, state);
     if (ts.isTryStatement(statement)) return this.tryStatement(statement, state);
     if (ts.isForOfStatement(statement) || ts.isForInStatement(statement)) {
-      return [...this.expression(statement.expression, state, 'awaited'), { t: 'loop', body: this.statement(statement.statement, state) }];
+      return [
+        ...this.expression(statement.expression, state, 'awaited'),
+        { t: 'loop', body: this.statement(statement.statement, state) },
+      ];
     }
     if (ts.isForStatement(statement)) {
-      const header = [statement.initializer, statement.condition].filter((node): node is ts.Expression => !!node && ts.isExpression(node));
-      return [...header.flatMap((node) => this.expression(node, state, 'awaited')), { t: 'loop', body: this.statement(statement.statement, state) }];
+      const header = [statement.initializer, statement.condition].filter(
+        (node): node is ts.Expression => !!node && ts.isExpression(node),
+      );
+      return [
+        ...header.flatMap((node) => this.expression(node, state, 'awaited')),
+        { t: 'loop', body: this.statement(statement.statement, state) },
+      ];
     }
     if (ts.isWhileStatement(statement) || ts.isDoStatement(statement)) {
-      return [...this.expression(statement.expression, state, 'awaited'), { t: 'loop', body: this.statement(statement.statement, state) }];
+      return [
+        ...this.expression(statement.expression, state, 'awaited'),
+        { t: 'loop', body: this.statement(statement.statement, state) },
+      ];
     }
     if (ts.isSwitchStatement(statement)) {
       const cases = statement.caseBlock.clauses.map((clause) => this.block(clause.statements, state));
@@ -194,7 +276,13 @@ export class FlowBuilder {
     const elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
     const found = findConditionGuard(statement.expression, this.matchContext(state.values));
     if (!found) return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
-    const judgement = judgeGuardKey(found.signal, state.values, this.options.config, this.options.checker, this.options.identity);
+    const judgement = judgeGuardKey(
+      found.signal,
+      state.values,
+      this.options.config,
+      this.options.checker,
+      this.options.identity,
+    );
     const guard: GuardTemplate = {
       kind: found.signal.kind,
       label: found.label,
@@ -216,10 +304,32 @@ export class FlowBuilder {
     // try { insert the message ID (unique) } catch { return } : a claim by unique violation.
     let claim: GuardTemplate | undefined;
     const record = firstRecord(body);
-    if (record && handler && alwaysReturns(handler) && !hasProcessing(body.filter((step) => !(step.t === 'effect' && step.effect === record)))) {
-      claim = { kind: 'claim', label: `${record.description.label} (unique)`, node: record.node, keyedByIdentity: true, scope: 'message', chain: record.chain };
+    if (
+      record &&
+      handler &&
+      alwaysReturns(handler) &&
+      !hasProcessing(body.filter((step) => !(step.t === 'effect' && step.effect === record)))
+    ) {
+      claim = {
+        kind: 'claim',
+        label: `${record.description.label} (unique)`,
+        node: record.node,
+        keyedByIdentity: true,
+        scope: 'message',
+        chain: record.chain,
+      };
     }
-    return [{ t: 'try', body, handler, finalizer, claim, catchNode: statement.catchClause, enclosesProcessing: hasProcessing(body) }];
+    return [
+      {
+        t: 'try',
+        body,
+        handler,
+        finalizer,
+        claim,
+        catchNode: statement.catchClause,
+        enclosesProcessing: hasProcessing(body),
+      },
+    ];
   }
 
   private variableCompletion(declaration: ts.VariableDeclaration, state: WalkState): Completion | 'statement' {
@@ -233,7 +343,13 @@ export class FlowBuilder {
       if (awaitedLater) return;
       if (ts.isIdentifier(node) && node.text === name && node !== declaration.name) {
         let parent: ts.Node = node.parent;
-        while (parent && (ts.isArrayLiteralExpression(parent) || ts.isParenthesizedExpression(parent) || ts.isSpreadElement(parent) || ts.isCallExpression(parent))) {
+        while (
+          parent &&
+          (ts.isArrayLiteralExpression(parent) ||
+            ts.isParenthesizedExpression(parent) ||
+            ts.isSpreadElement(parent) ||
+            ts.isCallExpression(parent))
+        ) {
           if (ts.isCallExpression(parent) && !PROMISE_COMBINATORS.has(calledName(parent) ?? '')) break;
           parent = parent.parent;
         }
@@ -259,7 +375,11 @@ export class FlowBuilder {
       if (isFunctionWithBody(current)) return; // callbacks are handled at their call
       if (ts.isConditionalExpression(current)) {
         visit(current.condition);
-        steps.push({ t: 'if', then: this.expression(current.whenTrue, state, mode), else: this.expression(current.whenFalse, state, mode) });
+        steps.push({
+          t: 'if',
+          then: this.expression(current.whenTrue, state, mode),
+          else: this.expression(current.whenFalse, state, mode),
+        });
         return;
       }
       if (ts.isBinaryExpression(current) && isShortCircuit(current.operatorToken.kind)) {
@@ -284,7 +404,11 @@ export class FlowBuilder {
         // The promise settles when the executor's work calls resolve: its effects complete with it.
         if (executor && isFunctionWithBody(executor)) {
           const settled = completionOf(current);
-          steps.push(...mapSteps(this.inlineCallback(executor, state, settled), (step) => (step.t === 'effect' || step.t === 'settle' ? { ...step, completion: settled } : step)));
+          steps.push(
+            ...mapSteps(this.inlineCallback(executor, state, settled), (step) =>
+              step.t === 'effect' || step.t === 'settle' ? { ...step, completion: settled } : step,
+            ),
+          );
         }
         return;
       }
@@ -294,7 +418,11 @@ export class FlowBuilder {
     return steps;
   }
 
-  private effectStep(classified: ReturnType<typeof classifyChain> & object, state: WalkState, completion: Completion): Step {
+  private effectStep(
+    classified: ReturnType<typeof classifyChain> & object,
+    state: WalkState,
+    completion: Completion,
+  ): Step {
     void state;
     return {
       t: 'effect',
@@ -302,7 +430,9 @@ export class FlowBuilder {
       effect: {
         description: classified.description,
         node: classified.node,
-        keyText: ts.isCallExpression(classified.node) ? classified.node.arguments[0]?.getText().slice(0, 200) : undefined,
+        keyText: ts.isCallExpression(classified.node)
+          ? classified.node.arguments[0]?.getText().slice(0, 200)
+          : undefined,
         keyedByMessage: classified.keyedByMessage,
         locallyGuarded: false,
         chain: [],
@@ -321,7 +451,8 @@ export class FlowBuilder {
         // A promise passed to a call is taken to be settled by it (Promise.all, prisma.$transaction([...])):
         // it completes when the call does.
         // Promise.race/any settle with the first input: the others may still be running.
-        if (!isFunctionWithBody(unwrap(argument))) steps.push(...this.expression(argument, state, isRaceCombinator(link) ? 'dropped' : completion));
+        if (!isFunctionWithBody(unwrap(argument)))
+          steps.push(...this.expression(argument, state, isRaceCombinator(link) ? 'dropped' : completion));
       }
       const callee = unwrap(link.expression);
       if (ts.isPropertyAccessExpression(callee) && !ts.isCallExpression(unwrap(callee.expression))) {
@@ -332,7 +463,8 @@ export class FlowBuilder {
       steps.push(this.effectStep(classified, state, completion));
       // Callbacks of the links after the effect (.then(() => channel.ack(msg))) run after it.
       for (const link of chainCalls(call)) {
-        if (link.pos > classified.node.pos || (link.pos === classified.node.pos && link.end > classified.node.end)) steps.push(...this.singleCall(link, state, completion, call));
+        if (link.pos > classified.node.pos || (link.pos === classified.node.pos && link.end > classified.node.end))
+          steps.push(...this.singleCall(link, state, completion, call));
       }
       return steps;
     }
@@ -340,16 +472,35 @@ export class FlowBuilder {
     return steps;
   }
 
-  private singleCall(call: ts.CallExpression, state: WalkState, completion: Completion, outermost: ts.CallExpression): Step[] {
+  private singleCall(
+    call: ts.CallExpression,
+    state: WalkState,
+    completion: Completion,
+    outermost: ts.CallExpression,
+  ): Step[] {
     const settle = this.options.library.settleOf(call, state.values, this.options.checker);
     if (settle) return [{ t: 'settle', completion, settle: { ...settle, node: call, chain: [] } }];
 
     const wrapper = wrapperGuard(call, this.options.config);
     if (wrapper && isFunctionWithBody(wrapper.callback)) {
       const judgement = wrapper.key
-        ? judgeGuardKey({ kind: 'claim', key: wrapper.key, truthyMeans: 'new' }, state.values, this.options.config, this.options.checker, this.options.identity)
+        ? judgeGuardKey(
+            { kind: 'claim', key: wrapper.key, truthyMeans: 'new' },
+            state.values,
+            this.options.config,
+            this.options.checker,
+            this.options.identity,
+          )
         : { keyedByIdentity: false, invalidReason: 'it has no key' };
-      const guard: GuardTemplate = { kind: 'wrapper', label: wrapper.label, node: call, keyedByIdentity: judgement.keyedByIdentity, invalidReason: judgement.invalidReason, scope: 'message', chain: [] };
+      const guard: GuardTemplate = {
+        kind: 'wrapper',
+        label: wrapper.label,
+        node: call,
+        keyedByIdentity: judgement.keyedByIdentity,
+        invalidReason: judgement.invalidReason,
+        scope: 'message',
+        chain: [],
+      };
       return [{ t: 'guarded', guard, body: this.inlineCallback(wrapper.callback, state, completion) }];
     }
 
@@ -365,16 +516,28 @@ export class FlowBuilder {
     for (const argument of call.arguments) {
       const callback = unwrap(argument);
       if (!isFunctionWithBody(callback)) continue;
-      steps.push(...this.inlineCallback(callback, state, this.callbackCompletion(call, name, callback, completion, outermost)));
+      steps.push(
+        ...this.inlineCallback(callback, state, this.callbackCompletion(call, name, callback, completion, outermost)),
+      );
     }
     return steps;
   }
 
-  private callbackCompletion(call: ts.CallExpression, name: string, callback: FunctionWithBody, completion: Completion, outermost: ts.CallExpression): Completion {
+  private callbackCompletion(
+    call: ts.CallExpression,
+    name: string,
+    callback: FunctionWithBody,
+    completion: Completion,
+    outermost: ts.CallExpression,
+  ): Completion {
     if (DEFERRING_CALLS.has(name)) return 'dropped';
     if (ARRAY_CALLBACKS.has(name) && isAsyncFunction(callback)) {
       // items.map(async …) inside an awaited Promise.all completes; forEach(async …) never does.
-      return name === 'map' || name === 'flatMap' ? (isAwaitedThroughCombinator(outermost) || completion === 'awaited' && isAwaitedThroughCombinator(call) ? 'awaited' : 'dropped') : 'dropped';
+      return name === 'map' || name === 'flatMap'
+        ? isAwaitedThroughCombinator(outermost) || (completion === 'awaited' && isAwaitedThroughCombinator(call))
+          ? 'awaited'
+          : 'dropped'
+        : 'dropped';
     }
     return completion;
   }
@@ -406,14 +569,29 @@ export class FlowBuilder {
     const table = objectLiteralOf(callee.expression, this.options.checker);
     if (!table) return undefined;
     const targets = table.properties
-      .map((property) => (ts.isMethodDeclaration(property) ? property : ts.isPropertyAssignment(property) || ts.isShorthandPropertyAssignment(property) ? resolveFunction(ts.isPropertyAssignment(property) ? property.initializer : property.name, this.options.checker) : undefined))
+      .map((property) =>
+        ts.isMethodDeclaration(property)
+          ? property
+          : ts.isPropertyAssignment(property) || ts.isShorthandPropertyAssignment(property)
+            ? resolveFunction(
+                ts.isPropertyAssignment(property) ? property.initializer : property.name,
+                this.options.checker,
+              )
+            : undefined,
+      )
       .filter((target): target is FunctionWithBody => !!target && isFunctionWithBody(target) && isProjectCode(target));
     if (!targets.length) return undefined;
     const cases = targets.map((target) => this.inlineCall(call, target, state, completion));
     return [{ t: 'switch', cases, hasDefault: false }];
   }
 
-  private inlineCall(call: ts.CallExpression, target: FunctionWithBody, state: WalkState, completion: Completion, link = true): Step[] {
+  private inlineCall(
+    call: ts.CallExpression,
+    target: FunctionWithBody,
+    state: WalkState,
+    completion: Completion,
+    link = true,
+  ): Step[] {
     if (this.stack.includes(target)) return []; // recursion: cut the cycle
     if (this.stack.length > this.options.config.maxDepth) {
       this.truncated = `calls deeper than ${this.options.config.maxDepth} levels were not followed`;
@@ -448,17 +626,31 @@ export class FlowBuilder {
 // ---- helpers over steps ------------------------------------------------------------------
 
 function isShortCircuit(kind: ts.SyntaxKind): boolean {
-  return kind === ts.SyntaxKind.AmpersandAmpersandToken || kind === ts.SyntaxKind.BarBarToken || kind === ts.SyntaxKind.QuestionQuestionToken;
+  return (
+    kind === ts.SyntaxKind.AmpersandAmpersandToken ||
+    kind === ts.SyntaxKind.BarBarToken ||
+    kind === ts.SyntaxKind.QuestionQuestionToken
+  );
 }
 
 function isRaceCombinator(call: ts.CallExpression): boolean {
   const callee = unwrap(call.expression);
-  return ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'Promise' && RACE_COMBINATORS.has(callee.name.text);
+  return (
+    ts.isPropertyAccessExpression(callee) &&
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === 'Promise' &&
+    RACE_COMBINATORS.has(callee.name.text)
+  );
 }
 
 function isPromiseCombinator(call: ts.CallExpression): boolean {
   const callee = unwrap(call.expression);
-  return ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'Promise' && PROMISE_COMBINATORS.has(callee.name.text);
+  return (
+    ts.isPropertyAccessExpression(callee) &&
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === 'Promise' &&
+    PROMISE_COMBINATORS.has(callee.name.text)
+  );
 }
 
 /** Whether the value of this node is awaited, returned, or awaited as part of Promise.all. */
@@ -469,12 +661,21 @@ function isAwaited(node: ts.Node): boolean {
     if (!parent) return false;
     if (ts.isAwaitExpression(parent) || ts.isReturnStatement(parent)) return true;
     if (ts.isArrowFunction(parent) && parent.body === current) return true; // concise body is returned
-    if (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent) || ts.isNonNullExpression(parent) || ts.isArrayLiteralExpression(parent) || ts.isSpreadElement(parent)) {
+    if (
+      ts.isParenthesizedExpression(parent) ||
+      ts.isAsExpression(parent) ||
+      ts.isNonNullExpression(parent) ||
+      ts.isArrayLiteralExpression(parent) ||
+      ts.isSpreadElement(parent)
+    ) {
       current = parent;
       continue;
     }
     // x.then(...).catch(...): the chain is awaited if its outermost call is.
-    if ((ts.isPropertyAccessExpression(parent) && parent.expression === current) || (ts.isCallExpression(parent) && parent.expression === current)) {
+    if (
+      (ts.isPropertyAccessExpression(parent) && parent.expression === current) ||
+      (ts.isCallExpression(parent) && parent.expression === current)
+    ) {
       current = parent;
       continue;
     }
@@ -488,7 +689,13 @@ function isAwaited(node: ts.Node): boolean {
 
 function isAwaitedThroughCombinator(call: ts.CallExpression): boolean {
   let current: ts.Node = call;
-  while (current.parent && (ts.isArrayLiteralExpression(current.parent) || ts.isParenthesizedExpression(current.parent) || ts.isSpreadElement(current.parent))) current = current.parent;
+  while (
+    current.parent &&
+    (ts.isArrayLiteralExpression(current.parent) ||
+      ts.isParenthesizedExpression(current.parent) ||
+      ts.isSpreadElement(current.parent))
+  )
+    current = current.parent;
   const parent = current.parent;
   return !!parent && ts.isCallExpression(parent) && isPromiseCombinator(parent) && isAwaited(parent);
 }
@@ -503,18 +710,24 @@ function returnsPromise(fn: FunctionWithBody, checker: ts.TypeChecker): boolean 
   }
 }
 
-
 function dropAll(steps: Step[]): Step[] {
-  return mapSteps(steps, (step) => (step.t === 'effect' || step.t === 'settle' ? { ...step, completion: 'dropped' } : step));
+  return mapSteps(steps, (step) =>
+    step.t === 'effect' || step.t === 'settle' ? { ...step, completion: 'dropped' } : step,
+  );
 }
 
 function prefixChain(steps: Step[], link: CallChainLink): Step[] {
   return mapSteps(steps, (step) => {
     if (step.t === 'effect') return { ...step, effect: { ...step.effect, chain: [link, ...step.effect.chain] } };
     if (step.t === 'settle') return { ...step, settle: { ...step.settle, chain: [link, ...step.settle.chain] } };
-    if (step.t === 'if' && step.guard) return { ...step, guard: { ...step.guard, guard: { ...step.guard.guard, chain: [link, ...step.guard.guard.chain] } } };
+    if (step.t === 'if' && step.guard)
+      return {
+        ...step,
+        guard: { ...step.guard, guard: { ...step.guard.guard, chain: [link, ...step.guard.guard.chain] } },
+      };
     if (step.t === 'guarded') return { ...step, guard: { ...step.guard, chain: [link, ...step.guard.chain] } };
-    if (step.t === 'try' && step.claim) return { ...step, claim: { ...step.claim, chain: [link, ...step.claim.chain] } };
+    if (step.t === 'try' && step.claim)
+      return { ...step, claim: { ...step.claim, chain: [link, ...step.claim.chain] } };
     return step;
   });
 }
@@ -528,7 +741,8 @@ function markLocallyGuarded(steps: Step[]): void {
 function hasEvents(steps: Step[]): boolean {
   let found = false;
   forEachStep(steps, (step) => {
-    if (step.t === 'effect' || step.t === 'settle' || (step.t === 'if' && step.guard) || step.t === 'guarded') found = true;
+    if (step.t === 'effect' || step.t === 'settle' || (step.t === 'if' && step.guard) || step.t === 'guarded')
+      found = true;
   });
   return found;
 }
@@ -536,7 +750,8 @@ function hasEvents(steps: Step[]): boolean {
 function hasProcessing(steps: Step[]): boolean {
   let found = false;
   forEachStep(steps, (step) => {
-    if (step.t === 'effect' && step.effect.description.processing && step.effect.description.class !== 'dedup-record') found = true;
+    if (step.t === 'effect' && step.effect.description.processing && step.effect.description.class !== 'dedup-record')
+      found = true;
   });
   return found;
 }
@@ -544,7 +759,13 @@ function hasProcessing(steps: Step[]): boolean {
 function firstRecord(steps: Step[]): EffectTemplate | undefined {
   let record: EffectTemplate | undefined;
   forEachStep(steps, (step) => {
-    if (!record && step.t === 'effect' && step.effect.description.class === 'dedup-record' && step.effect.keyedByMessage) record = step.effect;
+    if (
+      !record &&
+      step.t === 'effect' &&
+      step.effect.description.class === 'dedup-record' &&
+      step.effect.keyedByMessage
+    )
+      record = step.effect;
   });
   return record;
 }
@@ -572,13 +793,15 @@ function leaseOf(call: ts.CallExpression): number | undefined {
     const argument = unwrap(args[index]);
     if (ts.isStringLiteralLike(argument) && /^(EX|PX)$/i.test(argument.text)) {
       const next = args[index + 1] && unwrap(args[index + 1]);
-      if (next && ts.isNumericLiteral(next)) return Number(next.text) / (argument.text.toUpperCase() === 'PX' ? 1000 : 1);
+      if (next && ts.isNumericLiteral(next))
+        return Number(next.text) / (argument.text.toUpperCase() === 'PX' ? 1000 : 1);
     }
     if (ts.isObjectLiteralExpression(argument)) {
       for (const property of argument.properties) {
         if (!ts.isPropertyAssignment(property) || !ts.isIdentifier(property.name)) continue;
         const value = unwrap(property.initializer);
-        if (/^(EX|PX)$/i.test(property.name.text) && ts.isNumericLiteral(value)) return Number(value.text) / (property.name.text.toUpperCase() === 'PX' ? 1000 : 1);
+        if (/^(EX|PX)$/i.test(property.name.text) && ts.isNumericLiteral(value))
+          return Number(value.text) / (property.name.text.toUpperCase() === 'PX' ? 1000 : 1);
       }
     }
   }

@@ -35,27 +35,65 @@ export interface IdentityRules {
 }
 
 /** Per-delivery handles of every broker: a redelivery carries a new one, so they identify nothing. */
-const PER_DELIVERY = ['ReceiptHandle', 'receiptHandle', 'deliveryTag', 'redelivered', 'deliverySequence', 'deliveryCount', 'deliveryAttempt', 'attemptsMade', 'lockToken', 'ackId'];
+const PER_DELIVERY = [
+  'ReceiptHandle',
+  'receiptHandle',
+  'deliveryTag',
+  'redelivered',
+  'deliverySequence',
+  'deliveryCount',
+  'deliveryAttempt',
+  'attemptsMade',
+  'lockToken',
+  'ackId',
+];
 
 /** Judges a guard's key against the caller's message values and the identity config. */
-export function judgeGuardKey(signal: GuardSignal, values: MessageValues, config: ResolvedConfig, checker: ts.TypeChecker, identity: IdentityRules): GuardJudgement {
+export function judgeGuardKey(
+  signal: GuardSignal,
+  values: MessageValues,
+  config: ResolvedConfig,
+  checker: ts.TypeChecker,
+  identity: IdentityRules,
+): GuardJudgement {
   if (signal.invalidReason) return { keyedByIdentity: false, invalidReason: signal.invalidReason };
   const key = signal.key;
   if (!key) return { keyedByIdentity: false, invalidReason: 'its key could not be read' };
   if (containsFreshValue(key, checker)) {
-    return { keyedByIdentity: false, invalidReason: 'its key is made fresh on every delivery (randomUUID(), Date.now(), a counter), so a redelivery never matches it' };
+    return {
+      keyedByIdentity: false,
+      invalidReason:
+        'its key is made fresh on every delivery (randomUUID(), Date.now(), a counter), so a redelivery never matches it',
+    };
   }
-  if (!values.derivesFrom(key)) return { keyedByIdentity: false, invalidReason: 'its key does not come from the message, so it cannot recognise a redelivery' };
+  if (!values.derivesFrom(key))
+    return {
+      keyedByIdentity: false,
+      invalidReason: 'its key does not come from the message, so it cannot recognise a redelivery',
+    };
   const perDelivery = [...PER_DELIVERY, ...(identity.perDeliveryProperties ?? [])];
   if (!values.derivesExcluding(key, new Set(perDelivery))) {
-    return { keyedByIdentity: false, invalidReason: 'its key is a per-delivery handle (receipt handle, delivery tag), which a redelivery replaces, so it never matches' };
+    return {
+      keyedByIdentity: false,
+      invalidReason:
+        'its key is a per-delivery handle (receipt handle, delivery tag), which a redelivery replaces, so it never matches',
+    };
   }
   const nonUnique = identity.nonUniqueProperties.filter((property) => !(property === 'key' && config.kafkaKeysUnique));
   if (nonUnique.length && !values.derivesExcluding(key, new Set(nonUnique))) {
-    return { keyedByIdentity: false, invalidReason: `its key is the message's ${nonUnique.join('/')}, which many events share (a partition key); set "kafkaKeysUnique": true if yours are unique per event` };
+    return {
+      keyedByIdentity: false,
+      invalidReason: `its key is the message's ${nonUnique.join('/')}, which many events share (a partition key); set "kafkaKeysUnique": true if yours are unique per event`,
+    };
   }
-  if (config.identity === 'message-id' && !mentionsIdentityProperty(key, [...identity.idProperties, ...config.identityFields], checker)) {
-    return { keyedByIdentity: false, invalidReason: 'its key is not the broker message ID or a configured identity field ("identity": "message-id")' };
+  if (
+    config.identity === 'message-id' &&
+    !mentionsIdentityProperty(key, [...identity.idProperties, ...config.identityFields], checker)
+  ) {
+    return {
+      keyedByIdentity: false,
+      invalidReason: 'its key is not the broker message ID or a configured identity field ("identity": "message-id")',
+    };
   }
   return { keyedByIdentity: true };
 }
@@ -70,22 +108,30 @@ function inMemoryCheck(call: ts.CallExpression, checker: ts.TypeChecker): GuardS
   let inMemory = type === 'Set' || type === 'Map' || type === 'WeakSet' || type === 'WeakMap' || type === 'Array';
   if (!inMemory) {
     try {
-      const declaration = checker.getSymbolAtLocation(ts.isPropertyAccessExpression(receiver) ? receiver.name : receiver)?.valueDeclaration;
-      const init = declaration && (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration)) ? declaration.initializer : undefined;
+      const declaration = checker.getSymbolAtLocation(
+        ts.isPropertyAccessExpression(receiver) ? receiver.name : receiver,
+      )?.valueDeclaration;
+      const init =
+        declaration && (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration))
+          ? declaration.initializer
+          : undefined;
       if (init) {
         const value = unwrap(init);
-        inMemory = (ts.isNewExpression(value) && /^(Set|Map|WeakSet|WeakMap)$/.test(value.expression.getText())) || ts.isArrayLiteralExpression(value);
+        inMemory =
+          (ts.isNewExpression(value) && /^(Set|Map|WeakSet|WeakMap)$/.test(value.expression.getText())) ||
+          ts.isArrayLiteralExpression(value);
       }
     } catch {
       inMemory = false;
     }
   }
-  if (!inMemory || method === 'get' && type !== 'Map') return undefined;
+  if (!inMemory || (method === 'get' && type !== 'Map')) return undefined;
   return {
     kind: 'check',
     key: call.arguments[0],
     truthyMeans: 'seen',
-    invalidReason: 'it checks an in-memory collection, which is empty again after the restart that causes the redelivery',
+    invalidReason:
+      'it checks an in-memory collection, which is empty again after the restart that causes the redelivery',
   };
 }
 
@@ -101,16 +147,27 @@ function configuredGuard(call: ts.CallExpression, config: ResolvedConfig): Guard
     else if (/^(is|has|was|already|seen|exists)|processed|duplicate|seen|handled/i.test(name ?? '')) returns = 'seen';
     else return undefined;
   }
-  return { kind: returns === 'new' ? 'claim' : 'check', key: call.arguments[entry.keyArgument], truthyMeans: returns === 'new' ? 'new' : 'seen' };
+  return {
+    kind: returns === 'new' ? 'claim' : 'check',
+    key: call.arguments[entry.keyArgument],
+    truthyMeans: returns === 'new' ? 'new' : 'seen',
+  };
 }
 
-const returnsGuardCache = new WeakMap<ts.Node, { signal: Omit<GuardSignal, 'key'> & { keyParameter: number }; label: string } | null>();
+const returnsGuardCache = new WeakMap<
+  ts.Node,
+  { signal: Omit<GuardSignal, 'key'> & { keyParameter: number }; label: string } | null
+>();
 
 /**
  * A project function that returns a guard's result, e.g. `isProcessed(id)` returning
  * `(await redis.exists(key(id))) === 1`. Its key is traced to one of its parameters.
  */
-function projectGuard(call: ts.CallExpression, context: MatchContext, depth: number): { signal: GuardSignal; label: string } | undefined {
+function projectGuard(
+  call: ts.CallExpression,
+  context: MatchContext,
+  depth: number,
+): { signal: GuardSignal; label: string } | undefined {
   const fn = calledFunction(call, context.checker);
   if (!fn || depth > 3) return undefined;
   let summary = returnsGuardCache.get(fn);
@@ -141,7 +198,12 @@ function projectGuard(call: ts.CallExpression, context: MatchContext, depth: num
       });
       if (keyParameter < 0) continue;
       summary = {
-        signal: { kind: found.signal.kind, truthyMeans: found.thenMeans, invalidReason: found.signal.invalidReason, keyParameter },
+        signal: {
+          kind: found.signal.kind,
+          truthyMeans: found.thenMeans,
+          invalidReason: found.signal.invalidReason,
+          keyParameter,
+        },
         label: `${calledName(call)}() (${found.label})`,
       };
       break;
@@ -154,7 +216,11 @@ function projectGuard(call: ts.CallExpression, context: MatchContext, depth: num
 }
 
 /** The guard signal of a single call, if it is one. */
-function guardOfCall(call: ts.CallExpression, context: MatchContext, depth = 0): { signal: GuardSignal; label: string } | undefined {
+function guardOfCall(
+  call: ts.CallExpression,
+  context: MatchContext,
+  depth = 0,
+): { signal: GuardSignal; label: string } | undefined {
   const configured = configuredGuard(call, context.config);
   if (configured) return { signal: configured, label: `${calledName(call)}()` };
   const memory = inMemoryCheck(call, context.checker);
@@ -168,7 +234,11 @@ function guardOfCall(call: ts.CallExpression, context: MatchContext, depth = 0):
  * Finds the guard a condition tests and what a truthy condition means. Handles the call inline
  * (`if (await redis.exists(k))`) and through a variable (`const claimed = await redis.set(…NX)`).
  */
-export function findConditionGuard(condition: ts.Expression, context: MatchContext, depth = 0): ConditionGuard | undefined {
+export function findConditionGuard(
+  condition: ts.Expression,
+  context: MatchContext,
+  depth = 0,
+): ConditionGuard | undefined {
   let found: { call: ts.CallExpression; signal: GuardSignal; label: string; anchor: ts.Node } | undefined;
   const visit = (node: ts.Node): void => {
     if (found || ts.isFunctionLike(node)) return;
@@ -197,11 +267,15 @@ export function findConditionGuard(condition: ts.Expression, context: MatchConte
     signal: found.signal,
     call: found.call,
     label: found.label,
-    thenMeans: (polarity > 0) === truthyIsSeen ? 'seen' : 'new',
+    thenMeans: polarity > 0 === truthyIsSeen ? 'seen' : 'new',
   };
 }
 
-function guardFromVariable(identifier: ts.Identifier, context: MatchContext, depth: number): { call: ts.CallExpression; signal: GuardSignal; label: string } | undefined {
+function guardFromVariable(
+  identifier: ts.Identifier,
+  context: MatchContext,
+  depth: number,
+): { call: ts.CallExpression; signal: GuardSignal; label: string } | undefined {
   let declaration: ts.Declaration | undefined;
   try {
     declaration = context.checker.getSymbolAtLocation(identifier)?.valueDeclaration;
@@ -234,7 +308,11 @@ function polarityOf(anchor: ts.Node, condition: ts.Expression): number | undefin
     } else if (ts.isBinaryExpression(parent)) {
       const operator = parent.operatorToken.kind;
       const other = parent.left === node ? parent.right : parent.left;
-      if (operator === ts.SyntaxKind.AmpersandAmpersandToken || operator === ts.SyntaxKind.BarBarToken || operator === ts.SyntaxKind.QuestionQuestionToken) {
+      if (
+        operator === ts.SyntaxKind.AmpersandAmpersandToken ||
+        operator === ts.SyntaxKind.BarBarToken ||
+        operator === ts.SyntaxKind.QuestionQuestionToken
+      ) {
         // `!msg || seen` keeps the guard's sense on its side of the operator.
       } else {
         const comparison = compareSign(operator, parent.left === node ? other : other, parent.left !== node);
@@ -293,11 +371,16 @@ function compareSign(operator: ts.SyntaxKind, other: ts.Expression, valueOnRight
 }
 
 /** The callback a wrapper guard runs at most once per key: config wrappers and Powertools. */
-export function wrapperGuard(call: ts.CallExpression, config: ResolvedConfig): { key?: ts.Expression; callback: ts.Node; label: string } | undefined {
+export function wrapperGuard(
+  call: ts.CallExpression,
+  config: ResolvedConfig,
+): { key?: ts.Expression; callback: ts.Node; label: string } | undefined {
   const name = calledName(call);
   const entry = config.guards.find((guard) => guard.name === name && guard.returns === 'wrapper');
   if (!entry) return undefined;
-  const callback = call.arguments.find((argument, index) => index !== entry.keyArgument && isFunctionWithBody(unwrap(argument)));
+  const callback = call.arguments.find(
+    (argument, index) => index !== entry.keyArgument && isFunctionWithBody(unwrap(argument)),
+  );
   if (!callback) return undefined;
   return { key: call.arguments[entry.keyArgument], callback: unwrap(callback), label: `${name}()` };
 }

@@ -44,7 +44,15 @@ export type Step =
   | { t: 'settle'; settle: SettleTemplate; completion: Completion }
   | { t: 'if'; guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' }; then: Step[]; else: Step[] }
   | { t: 'exit'; kind: 'return' | 'throw' | 'break' | 'continue'; node: ts.Node; returnsMessage?: boolean }
-  | { t: 'try'; body: Step[]; handler?: Step[]; finalizer?: Step[]; claim?: GuardTemplate; catchNode?: ts.Node; enclosesProcessing: boolean }
+  | {
+      t: 'try';
+      body: Step[];
+      handler?: Step[];
+      finalizer?: Step[];
+      claim?: GuardTemplate;
+      catchNode?: ts.Node;
+      enclosesProcessing: boolean;
+    }
   | { t: 'loop'; body: Step[] }
   | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
   | { t: 'scope'; body: Step[] }
@@ -52,7 +60,11 @@ export type Step =
 
 /** What a library contributes to reading a handler: which calls settle the message. */
 export interface SettleRecognizer {
-  settleOf(call: ts.CallExpression, values: MessageValues, checker: ts.TypeChecker): { kind: SettleOccurrence['kind']; label: string; requeue?: boolean } | undefined;
+  settleOf(
+    call: ts.CallExpression,
+    values: MessageValues,
+    checker: ts.TypeChecker,
+  ): { kind: SettleOccurrence['kind']; label: string; requeue?: boolean } | undefined;
 }
 
 export function mapSteps(steps: Step[], mapStep: (step: Step) => Step): Step[] {

@@ -19,9 +19,19 @@
 import { ts } from 'ts-morph';
 import type { EffectOccurrence, GuardOccurrence, SettleOccurrence, TransactionScope } from '../../model';
 import { forEachStep, type Step } from './steps';
-import { calledName, isFunctionWithBody, locationOf, rootExpression, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
+import {
+  calledName,
+  isFunctionWithBody,
+  locationOf,
+  rootExpression,
+  staticText,
+  symbolOf,
+  unwrap,
+  unwrapAwait,
+} from '../source/ast';
 
-const CALLBACK_TRANSACTION = /^(\$transaction|transaction|begin|withTransaction|runInTransaction|transactional|transact)$/;
+const CALLBACK_TRANSACTION =
+  /^(\$transaction|transaction|begin|withTransaction|runInTransaction|transactional|transact)$/;
 const MADE_BY_TRANSACTION = /^(transaction|startTransaction|beginTransaction)$/;
 const BEGIN_METHOD = /^(startTransaction|beginTransaction)$/;
 const COMMIT_METHOD = /^(commit|commitTransaction)$/;
@@ -72,7 +82,13 @@ function transactionOf(node: ts.Node, checker: ts.TypeChecker): TransactionScope
 function arrayTransaction(node: ts.Node): TransactionScope | undefined {
   for (let current: ts.Node = node; current.parent && !ts.isFunctionLike(current.parent); current = current.parent) {
     const parent = current.parent;
-    if (ts.isArrayLiteralExpression(parent) && parent.parent && ts.isCallExpression(parent.parent) && parent.parent.arguments.includes(parent) && calledName(parent.parent) === '$transaction') {
+    if (
+      ts.isArrayLiteralExpression(parent) &&
+      parent.parent &&
+      ts.isCallExpression(parent.parent) &&
+      parent.parent.arguments.includes(parent) &&
+      calledName(parent.parent) === '$transaction'
+    ) {
       return callTransaction(parent.parent);
     }
   }
@@ -89,7 +105,13 @@ function handleTransaction(node: ts.Node, checker: ts.TypeChecker): TransactionS
   if (ts.isParameter(declaration)) {
     const fn = declaration.parent;
     const call = fn.parent;
-    if (isFunctionWithBody(fn) && call && ts.isCallExpression(call) && call.arguments.some((argument) => unwrap(argument) === fn) && CALLBACK_TRANSACTION.test(calledName(call) ?? '')) {
+    if (
+      isFunctionWithBody(fn) &&
+      call &&
+      ts.isCallExpression(call) &&
+      call.arguments.some((argument) => unwrap(argument) === fn) &&
+      CALLBACK_TRANSACTION.test(calledName(call) ?? '')
+    ) {
       return callTransaction(call);
     }
     return undefined;
@@ -112,7 +134,8 @@ function transactionHandle(node: ts.Node): ts.Identifier | undefined {
       const name = property.name && ts.isIdentifier(property.name) ? property.name.text : undefined;
       if (name !== 'transaction' && name !== 'session') continue;
       if (ts.isShorthandPropertyAssignment(property)) return property.name;
-      if (ts.isPropertyAssignment(property) && ts.isIdentifier(unwrap(property.initializer))) return unwrap(property.initializer) as ts.Identifier;
+      if (ts.isPropertyAssignment(property) && ts.isIdentifier(unwrap(property.initializer)))
+        return unwrap(property.initializer) as ts.Identifier;
     }
   }
   const callee = unwrap(node.expression);
@@ -125,17 +148,27 @@ function transactionHandle(node: ts.Node): ts.Identifier | undefined {
  * A variable on which a transaction is begun before the call and committed after it, in the
  * function that declares it: the nearest begin before the call, the first commit after it.
  */
-function variableTransaction(node: ts.Node, declaration: ts.VariableDeclaration, symbol: ts.Symbol, checker: ts.TypeChecker): TransactionScope | undefined {
+function variableTransaction(
+  node: ts.Node,
+  declaration: ts.VariableDeclaration,
+  symbol: ts.Symbol,
+  checker: ts.TypeChecker,
+): TransactionScope | undefined {
   const scope = enclosingBody(declaration);
   if (!scope || node.getStart() < scope.getStart() || node.getEnd() > scope.getEnd()) return undefined;
   const begins: ts.Node[] = [];
   const commits: ts.Node[] = [];
   const initializer = declaration.initializer && unwrapAwait(declaration.initializer);
-  if (initializer && ts.isCallExpression(initializer) && MADE_BY_TRANSACTION.test(calledName(initializer) ?? '')) begins.push(initializer);
+  if (initializer && ts.isCallExpression(initializer) && MADE_BY_TRANSACTION.test(calledName(initializer) ?? ''))
+    begins.push(initializer);
   const visit = (current: ts.Node): void => {
     if (ts.isCallExpression(current)) {
       const callee = unwrap(current.expression);
-      if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(unwrap(callee.expression)) && symbolOf(unwrap(callee.expression), checker) === symbol) {
+      if (
+        ts.isPropertyAccessExpression(callee) &&
+        ts.isIdentifier(unwrap(callee.expression)) &&
+        symbolOf(unwrap(callee.expression), checker) === symbol
+      ) {
         const method = callee.name.text;
         const text = SQL_METHOD.test(method) ? staticText(current.arguments[0], checker) : undefined;
         if (BEGIN_METHOD.test(method) || (text !== undefined && BEGIN_SQL.test(text))) begins.push(current);
@@ -154,11 +187,16 @@ function variableTransaction(node: ts.Node, declaration: ts.VariableDeclaration,
   };
   visit(scope);
   const start = node.getStart();
-  const begin = begins.filter((candidate) => candidate.getStart() <= start).sort((a, b) => b.getStart() - a.getStart())[0];
+  const begin = begins
+    .filter((candidate) => candidate.getStart() <= start)
+    .sort((a, b) => b.getStart() - a.getStart())[0];
   if (!begin) return undefined;
   // A commit between the begin and the call closed that transaction before the call.
-  if (commits.some((commit) => commit !== begin && commit.getStart() > begin.getEnd() && commit.getEnd() <= start)) return undefined;
-  const commit = commits.filter((candidate) => candidate === begin || candidate.getStart() >= node.getEnd()).sort((a, b) => a.getStart() - b.getStart())[0];
+  if (commits.some((commit) => commit !== begin && commit.getStart() > begin.getEnd() && commit.getEnd() <= start))
+    return undefined;
+  const commit = commits
+    .filter((candidate) => candidate === begin || candidate.getStart() >= node.getEnd())
+    .sort((a, b) => a.getStart() - b.getStart())[0];
   const name = (declaration.name as ts.Node).getText();
   return {
     id: `${begin.getSourceFile().fileName}:${begin.getStart()}`,

@@ -17,8 +17,10 @@ const SETTLES = { ack: 'ack', nack: 'nack', reject: 'reject', ackAll: 'ack', nac
 export const RABBITMQ = {
   redeliveryCause: 'a crash, a lost connection or a nack before the ack makes RabbitMQ deliver it again',
   settleMeaning: 'the message is acknowledged',
-  deadLetter: 'a nack or reject without requeue dead-letters the message when its queue has a dead-letter exchange (`x-dead-letter-exchange`), and drops it otherwise',
-  heldExplanation: 'RabbitMQ holds an unacked message until the channel closes: it takes a prefetch slot (enough of them stall the consumer) and comes back only on a reconnect',
+  deadLetter:
+    'a nack or reject without requeue dead-letters the message when its queue has a dead-letter exchange (`x-dead-letter-exchange`), and drops it otherwise',
+  heldExplanation:
+    'RabbitMQ holds an unacked message until the channel closes: it takes a prefetch slot (enough of them stall the consumer) and comes back only on a reconnect',
   secondSettle:
     'RabbitMQ answers an unknown delivery tag with 406 PRECONDITION_FAILED and closes the channel: every unacked message on it is redelivered (duplicates), and the consumer receives nothing more until it reconnects.',
   /** Settling through the channel, with the message as argument. */
@@ -45,12 +47,23 @@ export const amqplib: LibraryModule = {
     settleMeaning: RABBITMQ.settleMeaning,
     failureOutcome: 'the failure reaches the library',
     deadLetter: RABBITMQ.deadLetter,
-    holdsUnsettled: { kind: 'until-channel-close', explanation: RABBITMQ.heldExplanation, cancelledWithoutMessage: true },
+    holdsUnsettled: {
+      kind: 'until-channel-close',
+      explanation: RABBITMQ.heldExplanation,
+      cancelledWithoutMessage: true,
+    },
     secondSettle: { default: RABBITMQ.secondSettle },
-    autoAck: { reason: 'it consumes with `noAck: true`', remedy: 'Consume with `noAck: false` and ack after the processing succeeds.' },
+    autoAck: {
+      reason: 'it consumes with `noAck: true`',
+      remedy: 'Consume with `noAck: false` and ack after the processing succeeds.',
+    },
     drop: {
-      explanation: 'without requeue drops the message: no dead-letter exchange is declared for {{queue}} in the project',
-      redeliver: { title: 'Nack the message with requeue, for redelivery', call: '{{receiver}}.nack({{message}}, false, true)' },
+      explanation:
+        'without requeue drops the message: no dead-letter exchange is declared for {{queue}} in the project',
+      redeliver: {
+        title: 'Nack the message with requeue, for redelivery',
+        call: '{{receiver}}.nack({{message}}, false, true)',
+      },
     },
     code: {
       settle: { ...RABBITMQ.settle, fallback: 'registration' },
@@ -71,7 +84,8 @@ export const amqplib: LibraryModule = {
       if (!handler) continue;
       const options = call.arguments[2] && unwrap(call.arguments[2]);
       const noAckNode = options && ts.isObjectLiteralExpression(options) ? propertyOf(options, 'noAck') : undefined;
-      const noAck = options && ts.isObjectLiteralExpression(options) ? booleanValue(propertyValue(options, 'noAck')) : undefined;
+      const noAck =
+        options && ts.isObjectLiteralExpression(options) ? booleanValue(propertyValue(options, 'noAck')) : undefined;
       const message = firstParameterName(handler);
       sites.push({
         library: amqplib,

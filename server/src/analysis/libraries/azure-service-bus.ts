@@ -18,7 +18,18 @@ import { ts } from 'ts-morph';
 import { objectLiteral } from '../effects/objects';
 import type { MessageValues } from '../source/message-values';
 import type { AckMode } from '../../model';
-import { booleanValue, calledName, forEachDescendant, isFunctionWithBody, propertyFunctionNode, propertyOf, propertyValue, receiverOf, staticText, unwrapAwait } from '../source/ast';
+import {
+  booleanValue,
+  calledName,
+  forEachDescendant,
+  isFunctionWithBody,
+  propertyFunctionNode,
+  propertyOf,
+  propertyValue,
+  receiverOf,
+  staticText,
+  unwrapAwait,
+} from '../source/ast';
 import { resolveFunction } from '../source/symbols';
 import { callsNamed, creationOf, firstParameterName, receiverFromPackages } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
@@ -28,8 +39,18 @@ const RECEIVER_TYPES = ['ServiceBusReceiver', 'ServiceBusSessionReceiver'];
 const RECEIVER_FACTORIES = ['createReceiver', 'acceptSession', 'acceptNextSession'];
 const BATCH_CALLS = ['receiveMessages', 'receiveDeferredMessages', 'getMessageIterator'];
 /** Settles on the receiver (v7), and on the message itself (the v1 API: `message.complete()`). */
-const RECEIVER_SETTLES = { completeMessage: 'complete', abandonMessage: 'nack', deadLetterMessage: 'dead-letter', deferMessage: 'dead-letter' } as const;
-const MESSAGE_SETTLES = { complete: 'complete', abandon: 'nack', deadLetter: 'dead-letter', defer: 'dead-letter' } as const;
+const RECEIVER_SETTLES = {
+  completeMessage: 'complete',
+  abandonMessage: 'nack',
+  deadLetterMessage: 'dead-letter',
+  deferMessage: 'dead-letter',
+} as const;
+const MESSAGE_SETTLES = {
+  complete: 'complete',
+  abandon: 'nack',
+  deadLetter: 'dead-letter',
+  defer: 'dead-letter',
+} as const;
 
 export const azureServiceBus: LibraryModule = {
   info: {
@@ -45,17 +66,24 @@ export const azureServiceBus: LibraryModule = {
     // Messages still say "source" for a Service Bus queue or subscription (the wording predates traits).
     sourceNoun: 'source',
     redeliveryCause: {
-      default: 'a crash, a thrown error (the receiver abandons the message) or an expired lock makes Service Bus deliver it again',
+      default:
+        'a crash, a thrown error (the receiver abandons the message) or an expired lock makes Service Bus deliver it again',
       explicit: 'a crash, an abandon or an expired lock before completeMessage makes Service Bus deliver it again',
     },
     settleMeaning: 'the receiver completes the message',
     failureOutcome: 'the failure reaches the library',
-    deadLetter: 'after `maxDeliveryCount` deliveries Service Bus moves the message to the dead-letter subqueue; `deadLetterMessage()` moves it there at once',
+    deadLetter:
+      'after `maxDeliveryCount` deliveries Service Bus moves the message to the dead-letter subqueue; `deadLetterMessage()` moves it there at once',
     secondSettle: {
-      default: 'Service Bus rejects settling a message that is already settled: the call throws (the message is already settled) after the work is done.',
-      'auto-before-handler': 'Service Bus rejects settling a message received in receiveAndDelete mode: the call throws after the work is done.',
+      default:
+        'Service Bus rejects settling a message that is already settled: the call throws (the message is already settled) after the work is done.',
+      'auto-before-handler':
+        'Service Bus rejects settling a message received in receiveAndDelete mode: the call throws after the work is done.',
     },
-    autoAck: { reason: "its receiver uses `receiveMode: 'receiveAndDelete'`", remedy: "Use `receiveMode: 'peekLock'` (the default) and complete the message after the processing succeeds." },
+    autoAck: {
+      reason: "its receiver uses `receiveMode: 'receiveAndDelete'`",
+      remedy: "Use `receiveMode: 'peekLock'` (the default) and complete the message after the processing succeeds.",
+    },
   },
   identity: { idProperties: ['messageId', 'sequenceNumber', 'applicationProperties'], nonUniqueProperties: [] },
 
@@ -101,7 +129,9 @@ export const azureServiceBus: LibraryModule = {
         const receiver = receiverOf(batch);
         if (!receiverFromPackages(receiver, PACKAGES, context, RECEIVER_TYPES)) return;
         const handler = enclosingFunction(node);
-        const binding = ts.isVariableDeclarationList(node.initializer) ? node.initializer.declarations[0]?.name : undefined;
+        const binding = ts.isVariableDeclarationList(node.initializer)
+          ? node.initializer.declarations[0]?.name
+          : undefined;
         if (!handler || !binding) return;
         const created = receiverCreation(receiver, context.checker);
         sites.push({
@@ -159,7 +189,10 @@ function enclosingFunction(node: ts.Node): (ts.FunctionLikeDeclaration & { body:
  * `acceptSession(topic, subscription, sessionId)`; `acceptNextSession(queue)` and
  * `acceptNextSession(topic, subscription)`.
  */
-function receiverCreation(receiver: ts.Expression | undefined, checker: ts.TypeChecker): { source?: string; receiveAndDelete?: ts.Node } | undefined {
+function receiverCreation(
+  receiver: ts.Expression | undefined,
+  checker: ts.TypeChecker,
+): { source?: string; receiveAndDelete?: ts.Node } | undefined {
   const created = creationOf(receiver, checker);
   if (!created || !ts.isCallExpression(created)) return undefined;
   const factory = calledName(created) ?? '';
@@ -172,7 +205,8 @@ function receiverCreation(receiver: ts.Expression | undefined, checker: ts.TypeC
   for (const argument of created.arguments) {
     const options = objectLiteral(argument, checker);
     const mode = options && propertyOf(options, 'receiveMode');
-    if (mode && staticText(propertyValue(options, 'receiveMode'), checker) === 'receiveAndDelete') receiveAndDelete = mode;
+    if (mode && staticText(propertyValue(options, 'receiveMode'), checker) === 'receiveAndDelete')
+      receiveAndDelete = mode;
   }
   return { source, receiveAndDelete };
 }

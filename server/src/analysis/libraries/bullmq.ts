@@ -13,7 +13,16 @@
  */
 import { ts } from 'ts-morph';
 import { objectLiteral } from '../effects/objects';
-import { FunctionWithBody, forEachDescendant, isFunctionWithBody, isProjectCode, propertyValue, staticText, symbolOf, unwrap } from '../source/ast';
+import {
+  FunctionWithBody,
+  forEachDescendant,
+  isFunctionWithBody,
+  isProjectCode,
+  propertyValue,
+  staticText,
+  symbolOf,
+  unwrap,
+} from '../source/ast';
 import { importModuleOf, resolveFunction } from '../source/symbols';
 import { firstParameterName, newExpressions, refersToImport } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
@@ -27,16 +36,21 @@ export const bullmq: LibraryModule = {
     id: 'bullmq',
     displayName: 'BullMQ (+ @nestjs/bullmq, @nestjs/bull)',
     packages: [...BULLMQ, ...NEST_BULLMQ, ...NEST_BULL],
-    registration: '`new Worker(name, processor)`; `@Processor(name)` classes extending `WorkerHost` with `process(job)`; `@Process()` methods',
+    registration:
+      '`new Worker(name, processor)`; `@Processor(name)` classes extending `WorkerHost` with `process(job)`; `@Process()` methods',
     ackModes: 'implicit-after-return (completed when the processor resolves; stalled jobs run again)',
     identity: '`job.id` (and the payload)',
   },
   traits: {
     sourceNoun: 'queue',
-    redeliveryCause: { default: 'a worker that stalls (a crash, a deploy, a blocked event loop) or a retried failure makes BullMQ run the job again' },
+    redeliveryCause: {
+      default:
+        'a worker that stalls (a crash, a deploy, a blocked event loop) or a retried failure makes BullMQ run the job again',
+    },
     settleMeaning: 'BullMQ completes the job',
     failureOutcome: 'BullMQ marks the job failed and retries it',
-    deadLetter: 'none built in: a job that fails its last attempt stays in the failed set, where it can be retried by hand',
+    deadLetter:
+      'none built in: a job that fails its last attempt stays in the failed set, where it can be retried by hand',
   },
   identity: { idProperties: ['id'], nonUniqueProperties: [] },
 
@@ -57,12 +71,19 @@ export const bullmq: LibraryModule = {
         if (!ts.isCallExpression(call)) continue;
         const source = queueName(call.arguments[0], context.checker);
         if (refersToImport(call.expression, NEST_BULLMQ, 'Processor', context.checker)) {
-          const process = node.members.find((member): member is FunctionWithBody & ts.MethodDeclaration => ts.isMethodDeclaration(member) && isFunctionWithBody(member) && member.name.getText() === 'process');
+          const process = node.members.find(
+            (member): member is FunctionWithBody & ts.MethodDeclaration =>
+              ts.isMethodDeclaration(member) && isFunctionWithBody(member) && member.name.getText() === 'process',
+          );
           if (process) sites.push(siteOf(process, decorator, 'WorkerHost.process', source));
         } else if (refersToImport(call.expression, NEST_BULL, 'Processor', context.checker)) {
           for (const member of node.members) {
             if (!ts.isMethodDeclaration(member) || !isFunctionWithBody(member)) continue;
-            const process = decoratorsOf(member).find((candidate) => ts.isCallExpression(candidate.expression) && refersToImport(candidate.expression.expression, NEST_BULL, 'Process', context.checker));
+            const process = decoratorsOf(member).find(
+              (candidate) =>
+                ts.isCallExpression(candidate.expression) &&
+                refersToImport(candidate.expression.expression, NEST_BULL, 'Process', context.checker),
+            );
             if (process) sites.push(siteOf(member, process, '@Process', source));
           }
         }
@@ -89,7 +110,12 @@ function isWorkerClass(expression: ts.Expression, context: LibraryContext): bool
   return !declarations.some((declaration) => importModuleOf(declaration) !== undefined || isProjectCode(declaration));
 }
 
-function siteOf(handler: FunctionWithBody, registrationNode: ts.Node, form: string, source: string | undefined): ConsumerSite {
+function siteOf(
+  handler: FunctionWithBody,
+  registrationNode: ts.Node,
+  form: string,
+  source: string | undefined,
+): ConsumerSite {
   const job = firstParameterName(handler);
   return {
     library: bullmq,
@@ -112,5 +138,5 @@ function queueName(argument: ts.Expression | undefined, checker: ts.TypeChecker)
 }
 
 function decoratorsOf(node: ts.Node): readonly ts.Decorator[] {
-  return ts.canHaveDecorators(node) ? ts.getDecorators(node) ?? [] : [];
+  return ts.canHaveDecorators(node) ? (ts.getDecorators(node) ?? []) : [];
 }

@@ -28,13 +28,18 @@ export const clientSqs: LibraryModule = {
     id: 'client-sqs',
     displayName: '@aws-sdk/client-sqs (receive loops)',
     packages: PACKAGES,
-    registration: '`send(new ReceiveMessageCommand(…))` (or `receiveMessage`) then a loop over `Messages`: `for…of`, `map` in `Promise.all`, `forEach`',
-    ackModes: 'explicit (`DeleteMessageCommand`, `DeleteMessageBatchCommand` after the loop; `ChangeMessageVisibilityCommand` with `VisibilityTimeout: 0` is a nack)',
+    registration:
+      '`send(new ReceiveMessageCommand(…))` (or `receiveMessage`) then a loop over `Messages`: `for…of`, `map` in `Promise.all`, `forEach`',
+    ackModes:
+      'explicit (`DeleteMessageCommand`, `DeleteMessageBatchCommand` after the loop; `ChangeMessageVisibilityCommand` with `VisibilityTimeout: 0` is a nack)',
     identity: '`message.MessageId`; FIFO `MessageDeduplicationId` attribute',
   },
   traits: {
     sourceNoun: 'queue',
-    redeliveryCause: { default: 'a crash, a failed step or an expired visibility timeout before DeleteMessage makes SQS deliver it again' },
+    redeliveryCause: {
+      default:
+        'a crash, a failed step or an expired visibility timeout before DeleteMessage makes SQS deliver it again',
+    },
     settleMeaning: 'the message is acknowledged',
     failureOutcome: 'the failure reaches the library',
     deadLetter: SQS_DEAD_LETTER,
@@ -45,7 +50,8 @@ export const clientSqs: LibraryModule = {
     if (!/ReceiveMessageCommand|receiveMessage/.test(sourceFile.text)) return []; // no receive, no consumer
     const tracker = new ShapeTracker(context.checker, {
       call: (call) => receiveCall(call, context),
-      property: (shape, name) => (shape.kind === 'response' && name === 'Messages' ? { ...shape, kind: 'list' } : undefined),
+      property: (shape, name) =>
+        shape.kind === 'response' && name === 'Messages' ? { ...shape, kind: 'list' } : undefined,
       element: (shape) => (shape.kind === 'list' ? { ...shape, kind: MESSAGE } : undefined),
     });
     const found = tracker.scan(sourceFile).filter((binding) => binding.kind !== 'single');
@@ -60,14 +66,19 @@ export const clientSqs: LibraryModule = {
       const found = commandOf(call.arguments[0], checker);
       command = found?.name.replace(/Command$/, '');
       input = found?.input;
-    } else if (name && /^(deleteMessage|deleteMessageBatch|changeMessageVisibility|changeMessageVisibilityBatch)$/.test(name)) {
+    } else if (
+      name &&
+      /^(deleteMessage|deleteMessageBatch|changeMessageVisibility|changeMessageVisibilityBatch)$/.test(name)
+    ) {
       command = name[0].toUpperCase() + name.slice(1); // the aggregated client: sqs.deleteMessage({...})
       input = call.arguments[0];
     }
     if (!command) return undefined;
     switch (command) {
       case 'DeleteMessage':
-        return ofThisMessage(input, values, checker) ? { kind: 'delete' as const, label: 'DeleteMessageCommand' } : undefined;
+        return ofThisMessage(input, values, checker)
+          ? { kind: 'delete' as const, label: 'DeleteMessageCommand' }
+          : undefined;
       case 'DeleteMessageBatch':
         return { kind: 'delete' as const, label: 'DeleteMessageBatchCommand' };
       case 'ChangeMessageVisibility':
@@ -98,7 +109,11 @@ function receiveCall(call: ts.CallExpression, context: LibraryContext): Shape | 
   } else {
     input = call.arguments[0];
   }
-  return { kind: 'response', origin: call, source: shortName(topProperty(input, 'QueueUrl', context.checker), context.checker) };
+  return {
+    kind: 'response',
+    origin: call,
+    source: shortName(topProperty(input, 'QueueUrl', context.checker), context.checker),
+  };
 }
 
 /** A delete or visibility change whose `ReceiptHandle` is this message's (or cannot be read). */
@@ -132,5 +147,8 @@ function siteOf(binding: MessageBinding, all: readonly MessageBinding[], checker
 function isBatchSettle(call: ts.CallExpression, checker: ts.TypeChecker): boolean {
   const name = calledName(call);
   if (name === 'deleteMessageBatch' || name === 'changeMessageVisibilityBatch') return true;
-  return name === 'send' && /^(DeleteMessageBatch|ChangeMessageVisibilityBatch)Command$/.test(commandOf(call.arguments[0], checker)?.name ?? '');
+  return (
+    name === 'send' &&
+    /^(DeleteMessageBatch|ChangeMessageVisibilityBatch)Command$/.test(commandOf(call.arguments[0], checker)?.name ?? '')
+  );
 }

@@ -10,7 +10,15 @@ import { ts } from 'ts-morph';
 import { objectLiteral } from '../effects/objects';
 import type { MessageValues } from '../source/message-values';
 import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../source/ast';
-import { CONFLUENT_PACKAGE, KAFKA_IDENTITY_HINT, identityOf, kafkajs, runRegistrations, subscribedTopic, KAFKA_TRAITS } from './kafkajs';
+import {
+  CONFLUENT_PACKAGE,
+  KAFKA_IDENTITY_HINT,
+  identityOf,
+  kafkajs,
+  runRegistrations,
+  subscribedTopic,
+  KAFKA_TRAITS,
+} from './kafkajs';
 import { creationOf, receiverText } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
@@ -19,8 +27,10 @@ export const confluentKafka: LibraryModule = {
     id: 'confluent-kafka',
     displayName: '@confluentinc/kafka-javascript (KafkaJS API)',
     packages: [CONFLUENT_PACKAGE],
-    registration: '`consumer.run({ eachMessage })`, `consumer.run({ eachBatch })` on `new KafkaJS.Kafka(...).consumer(...)`',
-    ackModes: 'implicit-after-return (auto-commit) or explicit with `kafkaJS: { autoCommit: false }` in the consumer config (`commitOffsets`, `resolveOffset`)',
+    registration:
+      '`consumer.run({ eachMessage })`, `consumer.run({ eachBatch })` on `new KafkaJS.Kafka(...).consumer(...)`',
+    ackModes:
+      'implicit-after-return (auto-commit) or explicit with `kafkaJS: { autoCommit: false }` in the consumer config (`commitOffsets`, `resolveOffset`)',
     identity: 'topic + partition + `message.offset`; an ID header',
   },
   traits: KAFKA_TRAITS,
@@ -61,7 +71,10 @@ export const confluentKafka: LibraryModule = {
  * The auto-commit setting of the consumer `run` is called on, read where it was made:
  * `kafka.consumer({ kafkaJS: { autoCommit } })` or `{ 'enable.auto.commit': … }`.
  */
-function consumerAutoCommit(receiver: ts.Expression | undefined, checker: ts.TypeChecker): { value: boolean | undefined; node: ts.Node } | undefined {
+function consumerAutoCommit(
+  receiver: ts.Expression | undefined,
+  checker: ts.TypeChecker,
+): { value: boolean | undefined; node: ts.Node } | undefined {
   const created = creationOf(receiver, checker);
   if (!created || !ts.isCallExpression(created) || calledName(created) !== 'consumer') return undefined;
   const config = objectLiteral(created.arguments[0], checker);

@@ -27,7 +27,8 @@ function deadLetterDeclarations(program: ts.Program): DeadLetterDeclarations {
   const found: DeadLetterDeclarations = { queues: new Set(), asserted: new Set(), unnamed: false };
   const checker = program.getTypeChecker();
   for (const sourceFile of program.getSourceFiles()) {
-    if (!isProjectCode(sourceFile) || !/assertQueue|deadLetterExchange|x-dead-letter-exchange/.test(sourceFile.text)) continue;
+    if (!isProjectCode(sourceFile) || !/assertQueue|deadLetterExchange|x-dead-letter-exchange/.test(sourceFile.text))
+      continue;
     forEachDescendant(
       sourceFile,
       (node) => {
@@ -68,12 +69,18 @@ function declaredQueue(property: ts.Node, checker: ts.TypeChecker): string | und
   let current: ts.Node = property;
   while (current.parent && !ts.isSourceFile(current.parent)) {
     const parent: ts.Node = current.parent;
-    if (ts.isCallExpression(parent) && calledName(parent) === 'assertQueue' && parent.arguments[0] && parent.arguments[0] !== current) {
+    if (
+      ts.isCallExpression(parent) &&
+      calledName(parent) === 'assertQueue' &&
+      parent.arguments[0] &&
+      parent.arguments[0] !== current
+    ) {
       return staticText(parent.arguments[0], checker);
     }
     if (ts.isObjectLiteralExpression(parent)) {
       for (const sibling of parent.properties) {
-        if (ts.isPropertyAssignment(sibling) && ts.isIdentifier(sibling.name) && sibling.name.text === 'queue') return staticText(unwrap(sibling.initializer), checker);
+        if (ts.isPropertyAssignment(sibling) && ts.isIdentifier(sibling.name) && sibling.name.text === 'queue')
+          return staticText(unwrap(sibling.initializer), checker);
       }
     }
     if (ts.isFunctionLike(parent) || ts.isBlock(parent)) return undefined;

@@ -20,17 +20,25 @@ export const googlePubsub: LibraryModule = {
     id: 'google-pubsub',
     displayName: '@google-cloud/pubsub',
     packages: PACKAGES,
-    registration: "`subscription.on('message', fn)` (subscription from `pubsub.subscription(name)` / `topic.subscription(name)`)",
+    registration:
+      "`subscription.on('message', fn)` (subscription from `pubsub.subscription(name)` / `topic.subscription(name)`)",
     ackModes: 'explicit (`message.ack()` / `nack()`, `ackWithResponse()`)',
     identity: '`message.id`',
   },
   traits: {
     sourceNoun: 'subscription',
-    redeliveryCause: { default: 'a crash, a nack or an expired ack deadline before the ack makes Pub/Sub deliver it again' },
+    redeliveryCause: {
+      default: 'a crash, a nack or an expired ack deadline before the ack makes Pub/Sub deliver it again',
+    },
     settleMeaning: 'the message is acknowledged',
     failureOutcome: 'the failure reaches the library',
-    deadLetter: "the subscription's dead-letter policy forwards a message to its dead-letter topic after `maxDeliveryAttempts`",
-    holdsUnsettled: { kind: 'lease-extended', explanation: 'Pub/Sub holds an unacked message while the client keeps extending its lease, then redelivers it, again and again' },
+    deadLetter:
+      "the subscription's dead-letter policy forwards a message to its dead-letter topic after `maxDeliveryAttempts`",
+    holdsUnsettled: {
+      kind: 'lease-extended',
+      explanation:
+        'Pub/Sub holds an unacked message while the client keeps extending its lease, then redelivers it, again and again',
+    },
     code: { settle: { via: 'message', ack: '{{message}}.ack()', nackRequeue: '{{message}}.nack()' } },
   },
   identity: { idProperties: ['id', 'attributes'], nonUniqueProperties: [] },
@@ -79,8 +87,11 @@ export const googlePubsub: LibraryModule = {
 function subscriptionOf(receiver: ts.Expression, context: LibraryContext): { name?: string } | undefined {
   const created = creationOf(receiver, context.checker);
   if (created && (ts.isCallExpression(created) || ts.isNewExpression(created))) {
-    const factory = ts.isNewExpression(created) ? refersToImport(created.expression, PACKAGES, 'Subscription', context.checker) : ['subscription', 'createSubscription'].includes(calledName(created) ?? '');
-    if (factory && receiverFromPackages(created.expression, PACKAGES, context)) return { name: subscriptionName(created, context.checker) };
+    const factory = ts.isNewExpression(created)
+      ? refersToImport(created.expression, PACKAGES, 'Subscription', context.checker)
+      : ['subscription', 'createSubscription'].includes(calledName(created) ?? '');
+    if (factory && receiverFromPackages(created.expression, PACKAGES, context))
+      return { name: subscriptionName(created, context.checker) };
   }
   if (!receiverFromPackages(receiver, PACKAGES, context, ['Subscription'])) return undefined;
   const value = unwrap(receiver);
@@ -93,7 +104,13 @@ function subscriptionName(created: ts.CallExpression | ts.NewExpression, checker
   const args = created.arguments ?? [];
   let argument = args[0];
   if (ts.isNewExpression(created)) argument = args[1];
-  else if (calledName(created) === 'createSubscription' && args[1] && !ts.isObjectLiteralExpression(unwrap(args[1])) && staticText(args[1], checker) !== undefined) argument = args[1];
+  else if (
+    calledName(created) === 'createSubscription' &&
+    args[1] &&
+    !ts.isObjectLiteralExpression(unwrap(args[1])) &&
+    staticText(args[1], checker) !== undefined
+  )
+    argument = args[1];
   // projects/<project>/subscriptions/<name>: the last segment names it.
   const text = staticText(argument, checker)?.split('/').pop();
   return text && !text.includes('${…}') ? text : undefined;
@@ -108,7 +125,9 @@ function declaredAsSubscription(value: ts.Expression, checker: ts.TypeChecker): 
     return false;
   }
   return (symbol?.declarations ?? []).some((declaration) => {
-    const type = (ts.isParameter(declaration) || ts.isPropertyDeclaration(declaration) || ts.isVariableDeclaration(declaration)) && declaration.type;
+    const type =
+      (ts.isParameter(declaration) || ts.isPropertyDeclaration(declaration) || ts.isVariableDeclaration(declaration)) &&
+      declaration.type;
     return !!type && ts.isTypeReferenceNode(type) && /(^|\.)Subscription$/.test(type.typeName.getText());
   });
 }

@@ -15,7 +15,20 @@ import type { LibraryModule } from './module';
 
 export type { LibraryModule, ConsumerSite, LibraryInfo } from './module';
 
-export const LIBRARIES: readonly LibraryModule[] = [kafkajs, amqplib, sqsConsumer, nestjsMicroservices, confluentKafka, bullmq, googlePubsub, azureServiceBus, clientSqs, lambdaSqs, natsJetstream, redisStreams];
+export const LIBRARIES: readonly LibraryModule[] = [
+  kafkajs,
+  amqplib,
+  sqsConsumer,
+  nestjsMicroservices,
+  confluentKafka,
+  bullmq,
+  googlePubsub,
+  azureServiceBus,
+  clientSqs,
+  lambdaSqs,
+  natsJetstream,
+  redisStreams,
+];
 
 /** Every package name whose import marks a file for deep analysis (the text prefilter). */
 export const BROKER_PACKAGES: readonly string[] = LIBRARIES.flatMap((library) => library.info.packages);

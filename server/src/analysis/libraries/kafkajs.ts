@@ -5,7 +5,16 @@
  * KafkaJS-compatible API of @confluentinc/kafka-javascript), which differs in where `autoCommit` is.
  */
 import { ts } from 'ts-morph';
-import { FunctionWithBody, booleanValue, calledName, propertyFunctionNode, propertyOf, propertyValue, staticText, unwrap } from '../source/ast';
+import {
+  FunctionWithBody,
+  booleanValue,
+  calledName,
+  propertyFunctionNode,
+  propertyOf,
+  propertyValue,
+  staticText,
+  unwrap,
+} from '../source/ast';
 import { originModule, resolveFunction, typeName } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
 import { callsNamed, destructuredName, firstParameterName, receiverText } from './shared';
@@ -25,7 +34,8 @@ export const KAFKA_TRAITS: LibraryTraits = {
   },
   settleMeaning: 'the offset is committed',
   failureOutcome: 'the offset is not committed and the message is retried',
-  deadLetter: 'none built in: a message whose handler keeps throwing is retried and holds up its partition; the handler publishes it to a dead-letter topic itself',
+  deadLetter:
+    'none built in: a message whose handler keeps throwing is retried and holds up its partition; the handler publishes it to a dead-letter topic itself',
   transactionalOffsets: true,
 };
 
@@ -89,12 +99,20 @@ export interface RunRegistration {
 }
 
 /** `consumer.run({ eachMessage | eachBatch })` calls on a consumer of the given client. */
-export function runRegistrations(sourceFile: ts.SourceFile, context: LibraryContext, client: KafkaClient): RunRegistration[] {
+export function runRegistrations(
+  sourceFile: ts.SourceFile,
+  context: LibraryContext,
+  client: KafkaClient,
+): RunRegistration[] {
   const found: RunRegistration[] = [];
   for (const call of callsNamed(sourceFile, ['run'])) {
     const options = call.arguments[0] && unwrap(call.arguments[0]);
     if (!options || !ts.isObjectLiteralExpression(options)) continue;
-    const form = propertyOf(options, 'eachMessage') ? 'eachMessage' : propertyOf(options, 'eachBatch') ? 'eachBatch' : undefined;
+    const form = propertyOf(options, 'eachMessage')
+      ? 'eachMessage'
+      : propertyOf(options, 'eachBatch')
+        ? 'eachBatch'
+        : undefined;
     if (!form) continue;
     const receiver = ts.isPropertyAccessExpression(call.expression) ? call.expression.expression : undefined;
     if (kafkaClientOf(receiver, context) !== client) continue;
@@ -125,25 +143,40 @@ function kafkaClientOf(receiver: ts.Expression | undefined, context: LibraryCont
  * `${topic}:${partition}:${message.offset}` in the names the handler's parameter uses. For
  * `({ message })`, the names `topic` and `partition` are added to the pattern by the fix.
  */
-export function identityOf(handler: ts.FunctionLikeDeclaration): Pick<ConsumerSite, 'identityExpression' | 'identityBinding'> {
+export function identityOf(
+  handler: ts.FunctionLikeDeclaration,
+): Pick<ConsumerSite, 'identityExpression' | 'identityBinding'> {
   const payload = firstParameterName(handler);
-  if (payload) return { identityExpression: '`${' + payload + '.topic}:${' + payload + '.partition}:${' + payload + '.message.offset}`' };
+  if (payload)
+    return {
+      identityExpression: '`${' + payload + '.topic}:${' + payload + '.partition}:${' + payload + '.message.offset}`',
+    };
   const pattern = handler.parameters[0]?.name;
   const message = destructuredName(handler, 'message');
   if (!pattern || !ts.isObjectBindingPattern(pattern) || !message) return {};
   const topic = destructuredName(handler, 'topic');
   const partition = destructuredName(handler, 'partition');
-  const missing = [topic ? undefined : 'topic', partition ? undefined : 'partition'].filter((name): name is string => !!name);
+  const missing = [topic ? undefined : 'topic', partition ? undefined : 'partition'].filter(
+    (name): name is string => !!name,
+  );
   const bodyText = handler.body?.getText() ?? '';
   // Adding a name the body already uses for something else would shadow it.
   if (missing.some((name) => new RegExp(`\\b${name}\\b`).test(bodyText))) return {};
-  const identityExpression = '`${' + (topic ?? 'topic') + '}:${' + (partition ?? 'partition') + '}:${' + message + '.offset}`';
+  const identityExpression =
+    '`${' + (topic ?? 'topic') + '}:${' + (partition ?? 'partition') + '}:${' + message + '.offset}`';
   if (!missing.length) return { identityExpression };
-  return { identityExpression, identityBinding: { position: pattern.elements[0].getStart(), text: `${missing.join(', ')}, ` } };
+  return {
+    identityExpression,
+    identityBinding: { position: pattern.elements[0].getStart(), text: `${missing.join(', ')}, ` },
+  };
 }
 
 /** The topic named in `consumer.subscribe({ topic })` / `{ topics: [...] }` on the same consumer. */
-export function subscribedTopic(sourceFile: ts.SourceFile, consumer: string | undefined, checker: ts.TypeChecker): string | undefined {
+export function subscribedTopic(
+  sourceFile: ts.SourceFile,
+  consumer: string | undefined,
+  checker: ts.TypeChecker,
+): string | undefined {
   const topics: string[] = [];
   for (const call of callsNamed(sourceFile, ['subscribe'])) {
     if (consumer && receiverText(call) !== consumer) continue;

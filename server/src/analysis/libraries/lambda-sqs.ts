@@ -18,7 +18,15 @@
  */
 import { ts } from 'ts-morph';
 import type { MessageValues } from '../source/message-values';
-import { FunctionWithBody, calledName, constInitializer, forEachDescendant, isFunctionWithBody, receiverOf, unwrap } from '../source/ast';
+import {
+  FunctionWithBody,
+  calledName,
+  constInitializer,
+  forEachDescendant,
+  isFunctionWithBody,
+  receiverOf,
+  unwrap,
+} from '../source/ast';
 import { resolveFunction, typeName } from '../source/symbols';
 import { findProperty } from '../effects/objects';
 import { type MessageBinding, MESSAGE, ShapeTracker, bindingProperty } from './loop-shapes';
@@ -29,7 +37,8 @@ const IDEMPOTENCY = '@aws-lambda-powertools/idempotency';
 const BATCH = '@aws-lambda-powertools/batch';
 const PACKAGES = ['aws-lambda', IDEMPOTENCY, BATCH];
 /** Event types with `Records` that are not SQS. */
-const OTHER_EVENTS = /^(S3|SNS|DynamoDBStream|KinesisStream|Kinesis|Firehose|SES|CodeCommit|CloudWatchLogs|EventBridge|MSK|SelfManagedKafka)\w*Event$/;
+const OTHER_EVENTS =
+  /^(S3|SNS|DynamoDBStream|KinesisStream|Kinesis|Firehose|SES|CodeCommit|CloudWatchLogs|EventBridge|MSK|SelfManagedKafka)\w*Event$/;
 const SQS_RECORD_READS = /\.(body|messageId|receiptHandle|messageAttributes|md5OfBody)\b/;
 const OTHER_RECORD_READS = /\.(s3|Sns|dynamodb|kinesis|ses)\b/;
 
@@ -40,14 +49,19 @@ export const lambdaSqs: LibraryModule = {
     packages: PACKAGES,
     // Plain JavaScript Lambdas import nothing: a `handler` looping `.Records` is enough to look closer.
     mentions: /^(?=[\s\S]*\bhandler\b)(?=[\s\S]*\.Records\b)/,
-    registration: '`export const handler = async (event: SQSEvent)` looping `event.Records`; Powertools `processPartialResponse(event, recordHandler, processor)`',
-    ackModes: 'implicit-after-return (the batch is deleted when the handler returns); a record pushed to `batchItemFailures` is retried',
+    registration:
+      '`export const handler = async (event: SQSEvent)` looping `event.Records`; Powertools `processPartialResponse(event, recordHandler, processor)`',
+    ackModes:
+      'implicit-after-return (the batch is deleted when the handler returns); a record pushed to `batchItemFailures` is retried',
     identity: '`record.messageId`',
   },
   traits: {
     // No noun for a Lambda's event source in messages yet: the queue is not in the code.
     sourceNoun: 'source',
-    redeliveryCause: { default: 'a failed or timed-out invocation (without batchItemFailures, one failing record fails the whole batch) or an SQS duplicate makes Lambda deliver it again' },
+    redeliveryCause: {
+      default:
+        'a failed or timed-out invocation (without batchItemFailures, one failing record fails the whole batch) or an SQS duplicate makes Lambda deliver it again',
+    },
     settleMeaning: 'Lambda deletes the batch from SQS',
     failureOutcome: 'Lambda reports the batch (or the record) as failed',
     deadLetter: SQS_DEAD_LETTER,
@@ -55,8 +69,15 @@ export const lambdaSqs: LibraryModule = {
   identity: { idProperties: ['messageId', 'MessageDeduplicationId'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
-    const imported = [...context.imports].some((module) => PACKAGES.some((name) => module === name || module.startsWith(`${name}/`)));
-    if (!imported && !lambdaSqs.info.mentions!.test(sourceFile.text) && !/SQSEvent|processPartialResponse/.test(sourceFile.text)) return [];
+    const imported = [...context.imports].some((module) =>
+      PACKAGES.some((name) => module === name || module.startsWith(`${name}/`)),
+    );
+    if (
+      !imported &&
+      !lambdaSqs.info.mentions!.test(sourceFile.text) &&
+      !/SQSEvent|processPartialResponse/.test(sourceFile.text)
+    )
+      return [];
     const sites: ConsumerSite[] = [];
     const recordHandlerCalls = new Set<FunctionWithBody>();
 
@@ -94,11 +115,14 @@ export const lambdaSqs: LibraryModule = {
         const parameter = node.parameters[0];
         const tracker = new ShapeTracker(context.checker, {
           call: () => undefined,
-          property: (shape, name) => (shape.kind === 'event' && name === 'Records' ? { ...shape, kind: 'records' } : undefined),
+          property: (shape, name) =>
+            shape.kind === 'event' && name === 'Records' ? { ...shape, kind: 'records' } : undefined,
           element: (shape) => (shape.kind === 'records' ? { ...shape, kind: MESSAGE } : undefined),
         });
         tracker.seed(parameter.name, { kind: 'event', origin: node });
-        const loops = /\bRecords\b/.test(node.body.getText()) ? tracker.scan(node).filter((found) => found.kind !== 'single' && found.handler === node) : [];
+        const loops = /\bRecords\b/.test(node.body.getText())
+          ? tracker.scan(node).filter((found) => found.kind !== 'single' && found.handler === node)
+          : [];
         const guardedBy = idempotencyWrapper(node, sourceFile, context);
         if (!loops.length) {
           // A typed handler that works on the whole batch (or on `event.Records[0]` with batch size 1).
@@ -106,7 +130,8 @@ export const lambdaSqs: LibraryModule = {
           return;
         }
         for (const loop of loops) {
-          if (!typed && (!SQS_RECORD_READS.test(loop.body.getText()) || OTHER_RECORD_READS.test(loop.body.getText()))) continue;
+          if (!typed && (!SQS_RECORD_READS.test(loop.body.getText()) || OTHER_RECORD_READS.test(loop.body.getText())))
+            continue;
           sites.push(loopSite(node, loop, guardedBy));
         }
       },
@@ -167,7 +192,8 @@ function messageIdOf(binding: ts.BindingName): string | undefined {
  */
 function eventTyping(fn: FunctionWithBody, checker: ts.TypeChecker): 'sqs' | 'other' | undefined {
   const parameter = fn.parameters[0];
-  const annotated = parameter.type && ts.isTypeReferenceNode(parameter.type) ? rightmost(parameter.type.typeName) : undefined;
+  const annotated =
+    parameter.type && ts.isTypeReferenceNode(parameter.type) ? rightmost(parameter.type.typeName) : undefined;
   if (annotated === 'SQSEvent') return 'sqs';
   if (annotated && OTHER_EVENTS.test(annotated)) return 'other';
   let holder: ts.Node = fn.parent;
@@ -204,12 +230,20 @@ function nameNodeOf(fn: FunctionWithBody): ts.Node | undefined {
   let node: ts.Node = fn;
   for (let depth = 0; depth < 6; depth++) {
     const parent: ts.Node = node.parent;
-    if (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent) || ts.isSatisfiesExpression(parent)) node = parent;
-    else if (ts.isCallExpression(parent) && parent.arguments.includes(node as ts.Expression)) node = parent; // makeIdempotent(fn, …), middy(fn)
-    else if (ts.isPropertyAccessExpression(parent) && parent.expression === node && ts.isCallExpression(parent.parent)) node = parent.parent; // middy(fn).use(…)
+    if (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent) || ts.isSatisfiesExpression(parent))
+      node = parent;
+    else if (ts.isCallExpression(parent) && parent.arguments.includes(node as ts.Expression))
+      node = parent; // makeIdempotent(fn, …), middy(fn)
+    else if (ts.isPropertyAccessExpression(parent) && parent.expression === node && ts.isCallExpression(parent.parent))
+      node = parent.parent; // middy(fn).use(…)
     else if (ts.isVariableDeclaration(parent) && parent.initializer === node) return parent.name;
     else if (ts.isPropertyAssignment(parent) && parent.initializer === node) return parent.name;
-    else if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && parent.right === node) return parent.left;
+    else if (
+      ts.isBinaryExpression(parent) &&
+      parent.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      parent.right === node
+    )
+      return parent.left;
     else return undefined;
   }
   return undefined;
@@ -228,13 +262,23 @@ function enclosingFunctionOf(node: ts.Node): FunctionWithBody | undefined {
   return undefined;
 }
 
-function isIdempotencyCall(node: ts.Node, names: readonly string[], context: LibraryContext): node is ts.CallExpression {
+function isIdempotencyCall(
+  node: ts.Node,
+  names: readonly string[],
+  context: LibraryContext,
+): node is ts.CallExpression {
   if (!ts.isCallExpression(node) || !names.includes(calledName(node) ?? '')) return false;
-  return [...context.imports].some((module) => module === IDEMPOTENCY || module.startsWith(`${IDEMPOTENCY}/`)) || /idempot/i.test(node.expression.getText());
+  return (
+    [...context.imports].some((module) => module === IDEMPOTENCY || module.startsWith(`${IDEMPOTENCY}/`)) ||
+    /idempot/i.test(node.expression.getText())
+  );
 }
 
 /** `makeIdempotent(fn, …)` around a record handler argument (inline, or a const holding it). */
-function unwrapIdempotent(argument: ts.Expression | undefined, context: LibraryContext): { target: ts.Expression; guard?: ConsumerSite['guardedBy'] } | undefined {
+function unwrapIdempotent(
+  argument: ts.Expression | undefined,
+  context: LibraryContext,
+): { target: ts.Expression; guard?: ConsumerSite['guardedBy'] } | undefined {
   if (!argument) return undefined;
   let value = unwrap(argument);
   if (ts.isIdentifier(value)) {
@@ -251,11 +295,19 @@ function unwrapIdempotent(argument: ts.Expression | undefined, context: LibraryC
  * The Powertools idempotency wrapper around a handler: `makeIdempotent(fn, …)` (inline or by
  * reference), `middy(fn).use(makeHandlerIdempotent(…))`, or an `@idempotent()` decorator.
  */
-function idempotencyWrapper(fn: FunctionWithBody, sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite['guardedBy'] {
+function idempotencyWrapper(
+  fn: FunctionWithBody,
+  sourceFile: ts.SourceFile,
+  context: LibraryContext,
+): ConsumerSite['guardedBy'] {
   if (ts.canHaveDecorators(fn)) {
     for (const decorator of ts.getDecorators(fn) ?? []) {
       const expression = unwrap(decorator.expression);
-      const name = ts.isCallExpression(expression) ? calledName(expression) : ts.isIdentifier(expression) ? expression.text : undefined;
+      const name = ts.isCallExpression(expression)
+        ? calledName(expression)
+        : ts.isIdentifier(expression)
+          ? expression.text
+          : undefined;
       if (name === 'idempotent') return { node: decorator, label: '@idempotent()' };
     }
   }
@@ -264,15 +316,27 @@ function idempotencyWrapper(fn: FunctionWithBody, sourceFile: ts.SourceFile, con
     sourceFile,
     (node) => {
       if (found || !ts.isCallExpression(node)) return;
-      if (isIdempotencyCall(node, ['makeIdempotent'], context) && node.arguments[0] && resolveFunction(node.arguments[0], context.checker) === fn) {
+      if (
+        isIdempotencyCall(node, ['makeIdempotent'], context) &&
+        node.arguments[0] &&
+        resolveFunction(node.arguments[0], context.checker) === fn
+      ) {
         found = { node, label: 'makeIdempotent()' };
-      } else if (calledName(node) === 'middy' && node.arguments[0] && resolveFunction(node.arguments[0], context.checker) === fn) {
+      } else if (
+        calledName(node) === 'middy' &&
+        node.arguments[0] &&
+        resolveFunction(node.arguments[0], context.checker) === fn
+      ) {
         // middy(fn).use(makeHandlerIdempotent({ persistenceStore }))
         let chain: ts.Node = node;
         while (ts.isPropertyAccessExpression(chain.parent) && ts.isCallExpression(chain.parent.parent)) {
           const use = chain.parent.parent;
           const middleware = use.arguments[0] && unwrap(use.arguments[0]);
-          if (calledName(use) === 'use' && middleware && isIdempotencyCall(middleware, ['makeHandlerIdempotent'], context)) {
+          if (
+            calledName(use) === 'use' &&
+            middleware &&
+            isIdempotencyCall(middleware, ['makeHandlerIdempotent'], context)
+          ) {
             found = { node: middleware, label: 'makeHandlerIdempotent()' };
             break;
           }

@@ -11,7 +11,16 @@
  * holding one message (JetStream `consumer.next()`).
  */
 import { ts } from 'ts-morph';
-import { FunctionWithBody, calledName, forEachDescendant, isAsyncFunction, isFunctionWithBody, receiverOf, symbolOf, unwrap } from '../source/ast';
+import {
+  FunctionWithBody,
+  calledName,
+  forEachDescendant,
+  isAsyncFunction,
+  isFunctionWithBody,
+  receiverOf,
+  symbolOf,
+  unwrap,
+} from '../source/ast';
 import { resolveFunction } from '../source/symbols';
 
 /** A value in a receive chain: its kind (module-defined) and the receive call it comes from. */
@@ -144,7 +153,8 @@ export class ShapeTracker {
     }
     if (ts.isArrayBindingPattern(name)) {
       name.elements.forEach((element, index) => {
-        if (ts.isBindingElement(element) && !element.dotDotDotToken) this.bind(element.name, this.rules.index?.(shape, index));
+        if (ts.isBindingElement(element) && !element.dotDotDotToken)
+          this.bind(element.name, this.rules.index?.(shape, index));
       });
     }
   }
@@ -156,7 +166,11 @@ export class ShapeTracker {
       else this.bind(node.name, shape);
       return;
     }
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && (ts.isIdentifier(node.left) || ts.isPropertyAccessExpression(node.left))) {
+    if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      (ts.isIdentifier(node.left) || ts.isPropertyAccessExpression(node.left))
+    ) {
       const shape = this.shapeOf(node.right);
       if (shape && shape.kind !== MESSAGE) this.bind(node.left, shape);
       return;
@@ -189,13 +203,32 @@ export class ShapeTracker {
   private loop(statement: ts.ForOfStatement, binding: ts.BindingName, shape: Shape): void {
     const handler = enclosingFunction(statement);
     if (!handler || this.found.has(statement)) return;
-    this.found.set(statement, { kind: 'loop', origin: shape.origin, source: shape.source, node: statement, binding, body: statement.statement, handler, detached: false });
+    this.found.set(statement, {
+      kind: 'loop',
+      origin: shape.origin,
+      source: shape.source,
+      node: statement,
+      binding,
+      body: statement.statement,
+      handler,
+      detached: false,
+    });
   }
 
   private callback(call: ts.CallExpression, callback: FunctionWithBody, binding: ts.BindingName, shape: Shape): void {
     const handler = enclosingFunction(call);
     if (!handler || this.found.has(call)) return;
-    this.found.set(call, { kind: 'callback', origin: shape.origin, source: shape.source, node: call, binding, body: callback.body, handler, callback, detached: isDetachedIteration(call, callback) });
+    this.found.set(call, {
+      kind: 'callback',
+      origin: shape.origin,
+      source: shape.source,
+      node: call,
+      binding,
+      body: callback.body,
+      handler,
+      callback,
+      detached: isDetachedIteration(call, callback),
+    });
   }
 
   /** `const m = await consumer.next()`: the message is handled by the rest of the block. */
@@ -204,7 +237,17 @@ export class ShapeTracker {
     if (!ts.isVariableStatement(statement) || !ts.isBlock(statement.parent) || this.found.has(statement)) return;
     const handler = enclosingFunction(statement);
     if (!handler) return;
-    this.found.set(statement, { kind: 'single', origin: shape.origin, source: shape.source, node: statement, binding: declaration.name, body: statement.parent, from: statement, handler, detached: false });
+    this.found.set(statement, {
+      kind: 'single',
+      origin: shape.origin,
+      source: shape.source,
+      node: statement,
+      binding: declaration.name,
+      body: statement.parent,
+      from: statement,
+      handler,
+      detached: false,
+    });
   }
 }
 
@@ -249,9 +292,18 @@ function isDetachedIteration(call: ts.CallExpression, callback: FunctionWithBody
 
 function isAwaitedValue(node: ts.Node): boolean {
   let current: ts.Node = node;
-  while (ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent) || ts.isNonNullExpression(current.parent)) current = current.parent;
+  while (
+    ts.isParenthesizedExpression(current.parent) ||
+    ts.isAsExpression(current.parent) ||
+    ts.isNonNullExpression(current.parent)
+  )
+    current = current.parent;
   const parent = current.parent;
-  return ts.isAwaitExpression(parent) || ts.isReturnStatement(parent) || (ts.isArrowFunction(parent) && parent.body === current);
+  return (
+    ts.isAwaitExpression(parent) ||
+    ts.isReturnStatement(parent) ||
+    (ts.isArrowFunction(parent) && parent.body === current)
+  );
 }
 
 /** `await Promise.all(x)`, `await Promise.all([...x])`, `return Promise.allSettled(x)`. */
@@ -263,16 +315,30 @@ function combinatorAwaited(node: ts.Node): boolean {
 /** The `Promise.all`/`allSettled` call a value is passed to (directly, spread, or in an array literal). */
 function combinatorArgument(node: ts.Node): ts.CallExpression | undefined {
   let current: ts.Node = node;
-  while (ts.isArrayLiteralExpression(current.parent) || ts.isSpreadElement(current.parent) || ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent)) current = current.parent;
+  while (
+    ts.isArrayLiteralExpression(current.parent) ||
+    ts.isSpreadElement(current.parent) ||
+    ts.isParenthesizedExpression(current.parent) ||
+    ts.isAsExpression(current.parent)
+  )
+    current = current.parent;
   const parent = current.parent;
   if (!ts.isCallExpression(parent) || !parent.arguments.includes(current as ts.Expression)) return undefined;
   const callee = unwrap(parent.expression);
-  const combinator = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'Promise' && /^(all|allSettled)$/.test(callee.name.text);
+  const combinator =
+    ts.isPropertyAccessExpression(callee) &&
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === 'Promise' &&
+    /^(all|allSettled)$/.test(callee.name.text);
   return combinator ? parent : undefined;
 }
 
 /** Calls after a loop (outside it and outside other message bodies) in the function holding it. */
-export function callsAfter(binding: MessageBinding, others: readonly MessageBinding[], matches: (call: ts.CallExpression) => boolean): ts.CallExpression[] {
+export function callsAfter(
+  binding: MessageBinding,
+  others: readonly MessageBinding[],
+  matches: (call: ts.CallExpression) => boolean,
+): ts.CallExpression[] {
   if (binding.kind === 'single') return [];
   const end = binding.node.getEnd();
   const calls: ts.CallExpression[] = [];
@@ -280,7 +346,8 @@ export function callsAfter(binding: MessageBinding, others: readonly MessageBind
     binding.handler.body,
     (node) => {
       if (!ts.isCallExpression(node) || node.getStart() < end || !matches(node)) return;
-      if (others.some((other) => node.getStart() >= other.node.getStart() && node.getEnd() <= other.node.getEnd())) return;
+      if (others.some((other) => node.getStart() >= other.node.getStart() && node.getEnd() <= other.node.getEnd()))
+        return;
       if (enclosingFunction(node) !== binding.handler) return;
       calls.push(node);
     },

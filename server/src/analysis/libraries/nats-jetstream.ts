@@ -17,7 +17,19 @@
  */
 import { ts } from 'ts-morph';
 import type { MessageValues } from '../source/message-values';
-import { FunctionWithBody, calledName, forEachDescendant, isAsyncFunction, propertyFunctionNode, propertyOf, propertyValue, receiverOf, staticText, symbolOf, unwrap } from '../source/ast';
+import {
+  FunctionWithBody,
+  calledName,
+  forEachDescendant,
+  isAsyncFunction,
+  propertyFunctionNode,
+  propertyOf,
+  propertyValue,
+  receiverOf,
+  staticText,
+  symbolOf,
+  unwrap,
+} from '../source/ast';
 import { originModule, resolveFunction, typeName } from '../source/symbols';
 import { type MessageBinding, type Shape, MESSAGE, ShapeTracker } from './loop-shapes';
 import { callsNamed } from './shared';
@@ -32,17 +44,22 @@ export const natsJetstream: LibraryModule = {
     id: 'nats-jetstream',
     displayName: 'nats (JetStream)',
     packages: PACKAGES,
-    registration: '`consumer.consume()` (iterator or `callback`), `consumer.fetch()`, `consumer.next()`, `js.subscribe`/`js.pullSubscribe`',
-    ackModes: 'explicit (`m.ack()`, `m.ackAck()`; `m.nak()` redelivers; `m.term()` drops); legacy subscriptions without `manualAck()` ack after the handler',
+    registration:
+      '`consumer.consume()` (iterator or `callback`), `consumer.fetch()`, `consumer.next()`, `js.subscribe`/`js.pullSubscribe`',
+    ackModes:
+      'explicit (`m.ack()`, `m.ackAck()`; `m.nak()` redelivers; `m.term()` drops); legacy subscriptions without `manualAck()` ack after the handler',
     identity: '`m.seq` / `Nats-Msg-Id` header',
   },
   traits: {
     // Messages still say "source" for a JetStream stream or consumer (the wording predates traits).
     sourceNoun: 'source',
-    redeliveryCause: { default: 'a crash, a nak or an ack wait that expires before the ack makes JetStream deliver it again' },
+    redeliveryCause: {
+      default: 'a crash, a nak or an ack wait that expires before the ack makes JetStream deliver it again',
+    },
     settleMeaning: 'the client acks the message',
     failureOutcome: 'the failure reaches the library',
-    deadLetter: 'none built in: after `max_deliver` attempts JetStream stops redelivering and publishes an advisory; `term()` drops the message at once',
+    deadLetter:
+      'none built in: after `max_deliver` attempts JetStream stops redelivering and publishes an advisory; `term()` drops the message at once',
     autoAck: { reason: 'its consumer does not ack (an ordered consumer, or ack policy none) and never redelivers' },
     drop: {
       explanation: 'terminates the message: JetStream never redelivers it',
@@ -52,10 +69,16 @@ export const natsJetstream: LibraryModule = {
   identity: { idProperties: ['seq', 'streamSequence', 'headers'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
-    const natsFile = [...context.imports].some((module) => PACKAGES.some((name) => module === name || module.startsWith(`${name}/`)));
+    const natsFile = [...context.imports].some((module) =>
+      PACKAGES.some((name) => module === name || module.startsWith(`${name}/`)),
+    );
     if (!natsFile && !/\b(consumers|jetstream|JetStream|JsMsg)\b/.test(sourceFile.text)) return [];
     if (!/\.(consume|fetch|next|subscribe|pullSubscribe)\s*\(/.test(sourceFile.text)) return []; // no receive, no consumer
-    const tracker: ShapeTracker = new ShapeTracker(context.checker, { call: (call, receiver) => shapeOfCall(call, receiver, natsFile, context), property, element });
+    const tracker: ShapeTracker = new ShapeTracker(context.checker, {
+      call: (call, receiver) => shapeOfCall(call, receiver, natsFile, context),
+      property,
+      element,
+    });
     const sites: ConsumerSite[] = [];
     for (const found of tracker.scan(sourceFile)) {
       const site = iteratorSite(found, tracker, sourceFile, context);
@@ -69,7 +92,17 @@ export const natsJetstream: LibraryModule = {
       const consumer = consumerShape(receiverOf(call), tracker, natsFile, context);
       const handler = consumer && resolveFunction(propertyFunctionNode(options, 'callback'), context.checker);
       if (!consumer || !handler?.parameters[0]) continue;
-      sites.push(callbackSite('consume (callback)', call, handler, handler.parameters[0].name, consumer, consumer.kind === 'ordered' ? 'auto-before-handler' : 'explicit', consumer.kind === 'ordered' ? consumer.origin : undefined));
+      sites.push(
+        callbackSite(
+          'consume (callback)',
+          call,
+          handler,
+          handler.parameters[0].name,
+          consumer,
+          consumer.kind === 'ordered' ? 'auto-before-handler' : 'explicit',
+          consumer.kind === 'ordered' ? consumer.origin : undefined,
+        ),
+      );
     }
 
     // js.subscribe(subject, opts) with opts.callback((err, m) => …)
@@ -81,7 +114,15 @@ export const natsJetstream: LibraryModule = {
       const parameter = handler?.parameters[1] ?? handler?.parameters[0];
       if (!handler || !parameter) continue;
       const mode = legacyAckMode(options);
-      const site = callbackSite(calledName(call)!, call, handler, parameter.name, { kind: 'subscription', origin: call, source: staticText(call.arguments[0], context.checker) }, mode.ackMode, mode.node);
+      const site = callbackSite(
+        calledName(call)!,
+        call,
+        handler,
+        parameter.name,
+        { kind: 'subscription', origin: call, source: staticText(call.arguments[0], context.checker) },
+        mode.ackMode,
+        mode.node,
+      );
       // The client acks when the callback returns; an async callback's work is still running then.
       if (mode.ackMode === 'implicit-after-return') site.detached = isAsyncFunction(handler);
       sites.push(site);
@@ -107,7 +148,12 @@ function element(shape: Shape): Shape | undefined {
   return shape.kind === 'messages' || shape.kind === 'subscription' ? { ...shape, kind: MESSAGE } : undefined;
 }
 
-function shapeOfCall(call: ts.CallExpression, receiver: Shape | undefined, natsFile: boolean, context: LibraryContext): Shape | undefined {
+function shapeOfCall(
+  call: ts.CallExpression,
+  receiver: Shape | undefined,
+  natsFile: boolean,
+  context: LibraryContext,
+): Shape | undefined {
   const name = calledName(call);
   const callee = receiverOf(call);
   switch (name) {
@@ -115,20 +161,33 @@ function shapeOfCall(call: ts.CallExpression, receiver: Shape | undefined, natsF
       // nc.jetstream() (nats 2) or jetstream(nc) (@nats-io/jetstream)
       return natsFile || fromNats(callee ?? call.expression, context) ? { kind: 'js', origin: call } : undefined;
     case 'get': {
-      const onConsumers = receiver?.kind === 'consumers' || (!!callee && ts.isPropertyAccessExpression(unwrap(callee)) && (unwrap(callee) as ts.PropertyAccessExpression).name.text === 'consumers' && (natsFile || fromNats(callee, context)));
+      const onConsumers =
+        receiver?.kind === 'consumers' ||
+        (!!callee &&
+          ts.isPropertyAccessExpression(unwrap(callee)) &&
+          (unwrap(callee) as ts.PropertyAccessExpression).name.text === 'consumers' &&
+          (natsFile || fromNats(callee, context)));
       if (!onConsumers) return undefined;
       const durable = call.arguments[1] && unwrap(call.arguments[1]);
       // consumers.get(stream) or get(stream, { filterSubjects }) is an ordered consumer: no acks.
       const ordered = !durable || ts.isObjectLiteralExpression(durable);
-      return { kind: ordered ? 'ordered' : 'consumer', origin: call, source: staticText(call.arguments[0], context.checker) };
+      return {
+        kind: ordered ? 'ordered' : 'consumer',
+        origin: call,
+        source: staticText(call.arguments[0], context.checker),
+      };
     }
     case 'consume':
     case 'fetch':
     case 'next': {
-      const consumer = receiver && (receiver.kind === 'consumer' || receiver.kind === 'ordered') ? receiver : fallbackConsumer(callee, natsFile, context);
+      const consumer =
+        receiver && (receiver.kind === 'consumer' || receiver.kind === 'ordered')
+          ? receiver
+          : fallbackConsumer(callee, natsFile, context);
       if (!consumer) return undefined;
       const options = call.arguments[0] && unwrap(call.arguments[0]);
-      if (name === 'consume' && options && ts.isObjectLiteralExpression(options) && propertyOf(options, 'callback')) return undefined;
+      if (name === 'consume' && options && ts.isObjectLiteralExpression(options) && propertyOf(options, 'callback'))
+        return undefined;
       return { kind: name === 'next' ? MESSAGE : 'messages', origin: call, source: consumer.source };
     }
     case 'subscribe':
@@ -143,22 +202,37 @@ function shapeOfCall(call: ts.CallExpression, receiver: Shape | undefined, natsF
 }
 
 /** A consumer the tracker cannot trace (a parameter, a field set elsewhere): by type, or by name in a nats file. */
-function fallbackConsumer(receiver: ts.Expression | undefined, natsFile: boolean, context: LibraryContext): Shape | undefined {
+function fallbackConsumer(
+  receiver: ts.Expression | undefined,
+  natsFile: boolean,
+  context: LibraryContext,
+): Shape | undefined {
   if (!receiver) return undefined;
   const type = typeName(receiver, context.checker);
-  if (type && CONSUMER_TYPES.has(type) && fromNats(receiver, context)) return { kind: type === 'OrderedConsumer' ? 'ordered' : 'consumer', origin: receiver };
+  if (type && CONSUMER_TYPES.has(type) && fromNats(receiver, context))
+    return { kind: type === 'OrderedConsumer' ? 'ordered' : 'consumer', origin: receiver };
   if (natsFile && !type && /consumer$/i.test(unwrap(receiver).getText())) return { kind: 'consumer', origin: receiver };
   return undefined;
 }
 
-function consumerShape(receiver: ts.Expression | undefined, tracker: ShapeTracker, natsFile: boolean, context: LibraryContext): Shape | undefined {
+function consumerShape(
+  receiver: ts.Expression | undefined,
+  tracker: ShapeTracker,
+  natsFile: boolean,
+  context: LibraryContext,
+): Shape | undefined {
   if (!receiver) return undefined;
   const shape = tracker.shapeOf(receiver);
   if (shape && (shape.kind === 'consumer' || shape.kind === 'ordered')) return shape;
   return fallbackConsumer(receiver, natsFile, context);
 }
 
-function isJetStreamClient(receiver: ts.Expression | undefined, tracker: ShapeTracker, natsFile: boolean, context: LibraryContext): boolean {
+function isJetStreamClient(
+  receiver: ts.Expression | undefined,
+  tracker: ShapeTracker,
+  natsFile: boolean,
+  context: LibraryContext,
+): boolean {
   if (!receiver) return false;
   return tracker.shapeOf(receiver)?.kind === 'js' || isJetStreamReceiverText(receiver, natsFile, context);
 }
@@ -174,7 +248,12 @@ function fromNats(expression: ts.Expression, context: LibraryContext): boolean {
   return !!origin && PACKAGES.some((name) => origin === name || origin.startsWith('@nats-io/'));
 }
 
-function iteratorSite(found: MessageBinding, tracker: ShapeTracker, sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite | undefined {
+function iteratorSite(
+  found: MessageBinding,
+  tracker: ShapeTracker,
+  sourceFile: ts.SourceFile,
+  context: LibraryContext,
+): ConsumerSite | undefined {
   const origin = found.origin as ts.CallExpression;
   const name = calledName(origin)!;
   let ackMode: ConsumerSite['ackMode'] = 'explicit';
@@ -208,7 +287,15 @@ function iteratorSite(found: MessageBinding, tracker: ShapeTracker, sourceFile: 
   };
 }
 
-function callbackSite(form: string, call: ts.CallExpression, handler: FunctionWithBody, binding: ts.BindingName, shape: Shape, ackMode: ConsumerSite['ackMode'], ackModeNode: ts.Node | undefined): ConsumerSite {
+function callbackSite(
+  form: string,
+  call: ts.CallExpression,
+  handler: FunctionWithBody,
+  binding: ts.BindingName,
+  shape: Shape,
+  ackMode: ConsumerSite['ackMode'],
+  ackModeNode: ts.Node | undefined,
+): ConsumerSite {
   return {
     library: natsJetstream,
     form,
@@ -235,7 +322,11 @@ interface LegacyOptions {
  * What a legacy subscription's options say: `consumerOpts().manualAck().callback(fn)` (in the chain
  * or as later calls on the builder variable), or `{ mack: true, callbackFn, config: { ack_policy } }`.
  */
-function legacyOptions(expression: ts.Expression | undefined, sourceFile: ts.SourceFile, checker: ts.TypeChecker): LegacyOptions {
+function legacyOptions(
+  expression: ts.Expression | undefined,
+  sourceFile: ts.SourceFile,
+  checker: ts.TypeChecker,
+): LegacyOptions {
   const options: LegacyOptions = { known: false };
   if (!expression) return options;
   let value = unwrap(expression);
@@ -243,7 +334,8 @@ function legacyOptions(expression: ts.Expression | undefined, sourceFile: ts.Sou
   if (ts.isIdentifier(value)) {
     symbol = symbolOf(value, checker);
     const declaration = symbol?.valueDeclaration;
-    if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer) value = unwrap(declaration.initializer);
+    if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer)
+      value = unwrap(declaration.initializer);
   }
   const readCall = (call: ts.CallExpression): void => {
     const name = calledName(call);
@@ -253,7 +345,7 @@ function legacyOptions(expression: ts.Expression | undefined, sourceFile: ts.Sou
     if (name === 'callback' && call.arguments[0]) options.callback = call.arguments[0];
   };
   // The builder chain: consumerOpts().durable('billing').manualAck()
-  for (let current: ts.Expression = value; ts.isCallExpression(current); ) {
+  for (let current: ts.Expression = value; ts.isCallExpression(current);) {
     readCall(current);
     const callee = unwrap(current.expression);
     current = ts.isPropertyAccessExpression(callee) ? unwrap(callee.expression) : callee;
@@ -264,7 +356,10 @@ function legacyOptions(expression: ts.Expression | undefined, sourceFile: ts.Sou
     if (mack && mack.kind === ts.SyntaxKind.TrueKeyword) options.manualAck = mack;
     options.callback = propertyValue(value, 'callbackFn');
     const config = propertyValue(value, 'config');
-    const policy = config && ts.isObjectLiteralExpression(unwrap(config)) ? propertyValue(unwrap(config) as ts.ObjectLiteralExpression, 'ack_policy') : undefined;
+    const policy =
+      config && ts.isObjectLiteralExpression(unwrap(config))
+        ? propertyValue(unwrap(config) as ts.ObjectLiteralExpression, 'ack_policy')
+        : undefined;
     if (policy && /None|'none'|"none"/.test(policy.getText())) options.ackNone = policy;
   }
   // Later calls on the builder: opts.manualAck(); opts.callback((err, m) => …)
@@ -274,7 +369,12 @@ function legacyOptions(expression: ts.Expression | undefined, sourceFile: ts.Sou
       (node) => {
         if (!ts.isCallExpression(node)) return;
         const callee = unwrap(node.expression);
-        if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && symbolOf(callee.expression, checker) === symbol) readCall(node);
+        if (
+          ts.isPropertyAccessExpression(callee) &&
+          ts.isIdentifier(callee.expression) &&
+          symbolOf(callee.expression, checker) === symbol
+        )
+          readCall(node);
       },
       true,
     );

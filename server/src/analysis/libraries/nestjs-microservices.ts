@@ -28,7 +28,20 @@ import { ts } from 'ts-morph';
 import type { AckMode, LibraryTraits, Transport } from '../../model';
 import { RABBITMQ } from './amqplib';
 import { KAFKA_TRAITS } from './kafkajs';
-import { booleanValue, calledName, constInitializer, forEachDescendant, isFunctionWithBody, isProjectCode, propertyOf, propertyValue, staticText, symbolOf, unwrap, type FunctionWithBody } from '../source/ast';
+import {
+  booleanValue,
+  calledName,
+  constInitializer,
+  forEachDescendant,
+  isFunctionWithBody,
+  isProjectCode,
+  propertyOf,
+  propertyValue,
+  staticText,
+  symbolOf,
+  unwrap,
+  type FunctionWithBody,
+} from '../source/ast';
 import { packageOfFile } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
 import { refersToImport } from './shared';
@@ -40,7 +53,15 @@ const SETTLES = { ack: 'ack', nack: 'nack', reject: 'reject', ackAll: 'ack', nac
 
 type TransportName = Transport;
 
-const TRANSPORT_LABEL: Record<TransportName, string> = { RMQ: 'RMQ', KAFKA: 'Kafka', NATS: 'NATS', REDIS: 'Redis', TCP: 'TCP', MQTT: 'MQTT', GRPC: 'gRPC' };
+const TRANSPORT_LABEL: Record<TransportName, string> = {
+  RMQ: 'RMQ',
+  KAFKA: 'Kafka',
+  NATS: 'NATS',
+  REDIS: 'Redis',
+  TCP: 'TCP',
+  MQTT: 'MQTT',
+  GRPC: 'gRPC',
+};
 
 /** What every transport shares: handlers are named by their pattern, and a thrown error goes to Nest. */
 const NEST_BASE = { sourceNoun: 'pattern', failureOutcome: 'the failure reaches the library' } as const;
@@ -63,13 +84,25 @@ export const NEST_TRANSPORT_TRAITS: Readonly<Record<TransportName, LibraryTraits
     redeliveryCause: { default: RABBITMQ.redeliveryCause },
     settleMeaning: RABBITMQ.settleMeaning,
     deadLetter: RABBITMQ.deadLetter,
-    holdsUnsettled: { kind: 'until-channel-close', explanation: `in manual-ack mode ${RABBITMQ.heldExplanation}`, exceptionCaughtBy: 'Nest' },
+    holdsUnsettled: {
+      kind: 'until-channel-close',
+      explanation: `in manual-ack mode ${RABBITMQ.heldExplanation}`,
+      exceptionCaughtBy: 'Nest',
+    },
     secondSettle: { default: RABBITMQ.secondSettle },
     autoAck: {
       reason: 'Nest consumes the RMQ queue with `noAck: true` (its default unless the bootstrap sets `noAck: false`)',
-      remedy: 'Set `noAck: false` in the RMQ options and ack with `context.getChannelRef().ack(context.getMessage())` after the processing.',
+      remedy:
+        'Set `noAck: false` in the RMQ options and ack with `context.getChannelRef().ack(context.getMessage())` after the processing.',
     },
-    code: { settle: { ...RABBITMQ.settle, fallback: 'nest-context', contextChannel: '{{context}}.getChannelRef()', contextMessage: '{{context}}.getMessage()' } },
+    code: {
+      settle: {
+        ...RABBITMQ.settle,
+        fallback: 'nest-context',
+        contextChannel: '{{context}}.getChannelRef()',
+        contextMessage: '{{context}}.getMessage()',
+      },
+    },
   },
   KAFKA: {
     ...NEST_BASE,
@@ -102,10 +135,12 @@ export const nestjsMicroservices: LibraryModule = {
     // @nestjs/core too: a bootstrap that takes its options from another file imports only NestFactory,
     // and the bootstrap decides every handler's ack mode, so it must be in the program.
     packages: [...PACKAGES, '@nestjs/core'],
-    registration: '`@EventPattern(pattern)` / `@MessagePattern(pattern)` methods (with `@Payload()`, `@Ctx()`), transport from the bootstrap (`createMicroservice`, `connectMicroservice`)',
+    registration:
+      '`@EventPattern(pattern)` / `@MessagePattern(pattern)` methods (with `@Payload()`, `@Ctx()`), transport from the bootstrap (`createMicroservice`, `connectMicroservice`)',
     ackModes:
       'per transport: RMQ auto-before-handler unless `noAck: false`, then explicit (`context.getChannelRef().ack(context.getMessage())`); Kafka implicit-after-return (explicit with `run: { autoCommit: false }`); NATS, Redis, TCP: at-most-once',
-    identity: 'RMQ `context.getMessage().properties.messageId`; Kafka topic + partition + `context.getMessage().offset`; payload business keys',
+    identity:
+      'RMQ `context.getMessage().properties.messageId`; Kafka topic + partition + `context.getMessage().offset`; payload business keys',
   },
   // The transport unknown: the consumer is reported incomplete and no rule judges it; the wording is RabbitMQ's.
   traits: {
@@ -132,14 +167,19 @@ export const nestjsMicroservices: LibraryModule = {
     const name = calledName(call);
     if (name === 'commitOffsets') {
       // context.getConsumer().commitOffsets([...]) with Kafka's `run: { autoCommit: false }`
-      const receiver = ts.isPropertyAccessExpression(unwrap(call.expression)) ? (unwrap(call.expression) as ts.PropertyAccessExpression).expression : undefined;
-      return receiver && values.derivesFrom(receiver) ? { kind: 'commit' as const, label: 'context.getConsumer().commitOffsets()' } : undefined;
+      const receiver = ts.isPropertyAccessExpression(unwrap(call.expression))
+        ? (unwrap(call.expression) as ts.PropertyAccessExpression).expression
+        : undefined;
+      return receiver && values.derivesFrom(receiver)
+        ? { kind: 'commit' as const, label: 'context.getConsumer().commitOffsets()' }
+        : undefined;
     }
     if (!name || !Object.hasOwn(SETTLES, name)) return undefined;
     const callee = unwrap(call.expression);
     if (!ts.isPropertyAccessExpression(callee)) return undefined;
     // The channel is the context's: context.getChannelRef(), or a variable holding it.
-    if (!values.derivesFrom(callee.expression) && !/getChannelRef\s*\(/.test(callee.expression.getText())) return undefined;
+    if (!values.derivesFrom(callee.expression) && !/getChannelRef\s*\(/.test(callee.expression.getText()))
+      return undefined;
     if (name !== 'ackAll' && name !== 'nackAll') {
       const [message] = call.arguments;
       if (!message || !values.derivesFrom(message)) return undefined;
@@ -157,17 +197,26 @@ interface PatternDecorator {
 }
 
 function decoratorsOf(node: ts.Node): readonly ts.Decorator[] {
-  return ts.canHaveDecorators(node) ? ts.getDecorators(node) ?? [] : [];
+  return ts.canHaveDecorators(node) ? (ts.getDecorators(node) ?? []) : [];
 }
 
 /** `EventPattern` imported from @nestjs/microservices (or re-exported from it, when types resolve). */
 function isNestExport(expression: ts.Expression, exportName: string, context: LibraryContext): boolean {
   const callee = unwrap(expression);
-  const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+  const name = ts.isIdentifier(callee)
+    ? callee.text
+    : ts.isPropertyAccessExpression(callee)
+      ? callee.name.text
+      : undefined;
   if (name !== exportName) return false;
   if (refersToImport(callee, PACKAGES, exportName, context.checker)) return true;
   const symbol = symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee, context.checker);
-  if ((symbol?.declarations ?? []).some((declaration) => packageOfFile(declaration.getSourceFile().fileName) === '@nestjs/microservices')) return true;
+  if (
+    (symbol?.declarations ?? []).some(
+      (declaration) => packageOfFile(declaration.getSourceFile().fileName) === '@nestjs/microservices',
+    )
+  )
+    return true;
   // Untyped: the bare name in a file that imports the package.
   return ts.isIdentifier(callee) && PACKAGES.some((module) => context.imports.has(module));
 }
@@ -183,7 +232,10 @@ function patternDecorator(method: ts.MethodDeclaration, context: LibraryContext)
 }
 
 /** The `@Payload()` and `@Ctx()` parameters; without parameter decorators Nest passes (data, context). */
-function messageParameters(method: ts.MethodDeclaration, context: LibraryContext): { payload?: ts.ParameterDeclaration; ctx?: ts.ParameterDeclaration } {
+function messageParameters(
+  method: ts.MethodDeclaration,
+  context: LibraryContext,
+): { payload?: ts.ParameterDeclaration; ctx?: ts.ParameterDeclaration } {
   let payload: ts.ParameterDeclaration | undefined;
   let ctx: ts.ParameterDeclaration | undefined;
   let decorated = false;
@@ -222,7 +274,11 @@ function decoratorTransport(decorator: PatternDecorator, checker: ts.TypeChecker
   return undefined;
 }
 
-function siteOf(method: FunctionWithBody & ts.MethodDeclaration, decorator: PatternDecorator, context: LibraryContext): ConsumerSite {
+function siteOf(
+  method: FunctionWithBody & ts.MethodDeclaration,
+  decorator: PatternDecorator,
+  context: LibraryContext,
+): ConsumerSite {
   const { payload, ctx } = messageParameters(method, context);
   const pattern = patternText(decorator.call.arguments[0], context.checker);
   const decision = decide(method, decorator, pattern, context);
@@ -234,7 +290,9 @@ function siteOf(method: FunctionWithBody & ts.MethodDeclaration, decorator: Patt
     ...(decorator.kind === 'MessagePattern' ? { requestReply: true } : {}),
     registrationNode: decorator.node,
     handler: method,
-    messageBindings: [payload, ctx].filter((parameter): parameter is ts.ParameterDeclaration => !!parameter).map((parameter) => parameter.name),
+    messageBindings: [payload, ctx]
+      .filter((parameter): parameter is ts.ParameterDeclaration => !!parameter)
+      .map((parameter) => parameter.name),
     ackMode: decision.ackMode,
     ackModeNode: decision.node,
     source: pattern,
@@ -252,7 +310,9 @@ function siteOf(method: FunctionWithBody & ts.MethodDeclaration, decorator: Patt
     return {
       ...base,
       identityHint: `${c}.getTopic() + ${c}.getPartition() + ${c}.getMessage().offset (or a business key of the payload)`,
-      identityExpression: ctxName ? '`${' + c + '.getTopic()}:${' + c + '.getPartition()}:${' + c + '.getMessage().offset}`' : undefined,
+      identityExpression: ctxName
+        ? '`${' + c + '.getTopic()}:${' + c + '.getPartition()}:${' + c + '.getMessage().offset}`'
+        : undefined,
     };
   }
   return { ...base, identityHint: 'a business key of the payload (an event ID field)' };
@@ -268,14 +328,20 @@ interface Decision {
   incomplete?: string;
 }
 
-function decide(method: FunctionWithBody, decorator: PatternDecorator, pattern: string | undefined, context: LibraryContext): Decision {
+function decide(
+  method: FunctionWithBody,
+  decorator: PatternDecorator,
+  pattern: string | undefined,
+  context: LibraryContext,
+): Decision {
   const settles = settlesThroughChannel(method);
   const bound = decoratorTransport(decorator, context.checker);
   const all = bootstrapsOf(context.program, context.checker);
   const candidates = matchBootstraps(all, method.getSourceFile().fileName, bound, pattern);
   if (!candidates.length) {
     if (settles && (!bound || bound === 'RMQ')) return { transport: 'RMQ', ackMode: 'explicit' };
-    if (bound && !TRANSPORTS_THAT_REDELIVER.has(bound)) return { transport: bound, ackMode: 'auto-before-handler', node: decorator.call.arguments[1] };
+    if (bound && !TRANSPORTS_THAT_REDELIVER.has(bound))
+      return { transport: bound, ackMode: 'auto-before-handler', node: decorator.call.arguments[1] };
     return {
       transport: bound,
       ackMode: 'implicit-after-return',
@@ -286,7 +352,14 @@ function decide(method: FunctionWithBody, decorator: PatternDecorator, pattern: 
   }
   const decisions = candidates.map((bootstrap) => decisionFor(bootstrap, settles));
   const first = decisions[0];
-  if (decisions.some((other) => other.transport !== first.transport || other.ackMode !== first.ackMode || !!other.incomplete !== !!first.incomplete)) {
+  if (
+    decisions.some(
+      (other) =>
+        other.transport !== first.transport ||
+        other.ackMode !== first.ackMode ||
+        !!other.incomplete !== !!first.incomplete,
+    )
+  ) {
     return {
       ackMode: 'implicit-after-return',
       incomplete: `${candidates.length} NestJS microservice bootstraps with different delivery could serve this handler (${candidates.map((bootstrap) => bootstrap.label).join(', ')})`,
@@ -301,15 +374,27 @@ const TRANSPORTS_THAT_REDELIVER = new Set<TransportName>(['RMQ', 'KAFKA']);
 function decisionFor(bootstrap: Bootstrap, settles: boolean): Decision {
   const { transport } = bootstrap;
   if (!transport) {
-    return { ackMode: 'implicit-after-return', node: bootstrap.transportNode, incomplete: `the transport of the NestJS bootstrap (${bootstrap.label}) is not statically known` };
+    return {
+      ackMode: 'implicit-after-return',
+      node: bootstrap.transportNode,
+      incomplete: `the transport of the NestJS bootstrap (${bootstrap.label}) is not statically known`,
+    };
   }
   if (transport === 'RMQ') {
     // Nest's RMQ server consumes with noAck: true unless told otherwise.
     const manual = bootstrap.noAck === false || (bootstrap.noAck === undefined && !!bootstrap.noAckNode && settles);
-    return { transport, ackMode: manual ? 'explicit' : 'auto-before-handler', node: bootstrap.noAckNode ?? bootstrap.transportNode };
+    return {
+      transport,
+      ackMode: manual ? 'explicit' : 'auto-before-handler',
+      node: bootstrap.noAckNode ?? bootstrap.transportNode,
+    };
   }
   if (transport === 'KAFKA') {
-    return { transport, ackMode: bootstrap.autoCommit === false ? 'explicit' : 'implicit-after-return', node: bootstrap.autoCommitNode ?? bootstrap.transportNode };
+    return {
+      transport,
+      ackMode: bootstrap.autoCommit === false ? 'explicit' : 'implicit-after-return',
+      node: bootstrap.autoCommitNode ?? bootstrap.transportNode,
+    };
   }
   return { transport, ackMode: 'auto-before-handler', node: bootstrap.transportNode };
 }
@@ -346,10 +431,17 @@ interface Bootstrap {
  * handler's file (a monorepo's apps, each with its main.ts), the nearest of those; then those whose
  * RMQ queue is named like the pattern. What is left is accepted only when it agrees on the delivery.
  */
-function matchBootstraps(all: readonly Bootstrap[], file: string, bound: TransportName | undefined, pattern: string | undefined): Bootstrap[] {
+function matchBootstraps(
+  all: readonly Bootstrap[],
+  file: string,
+  bound: TransportName | undefined,
+  pattern: string | undefined,
+): Bootstrap[] {
   let candidates = bound ? all.filter((bootstrap) => bootstrap.transport === bound || !bootstrap.transport) : [...all];
   const directory = path.dirname(file);
-  const above = candidates.filter((bootstrap) => directory === bootstrap.directory || directory.startsWith(bootstrap.directory + path.sep));
+  const above = candidates.filter(
+    (bootstrap) => directory === bootstrap.directory || directory.startsWith(bootstrap.directory + path.sep),
+  );
   if (above.length) {
     const nearest = Math.max(...above.map((bootstrap) => bootstrap.directory.length));
     candidates = above.filter((bootstrap) => bootstrap.directory.length === nearest);
@@ -435,14 +527,24 @@ function readBootstrap(call: ts.CallExpression, argument: ts.Expression, checker
 }
 
 /** An object literal, directly or through consts and exported settings in other files. */
-function objectOf(expression: ts.Expression, checker: ts.TypeChecker, depth = 0): ts.ObjectLiteralExpression | undefined {
+function objectOf(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+  depth = 0,
+): ts.ObjectLiteralExpression | undefined {
   const value = unwrap(expression);
   if (ts.isObjectLiteralExpression(value)) return value;
   if (depth > 4) return undefined;
   const name = ts.isIdentifier(value) ? value : ts.isPropertyAccessExpression(value) ? value.name : undefined;
   if (!name) return undefined;
   const declaration = symbolOf(name, checker)?.valueDeclaration;
-  if (declaration && (ts.isVariableDeclaration(declaration) || ts.isPropertyAssignment(declaration) || ts.isPropertyDeclaration(declaration)) && declaration.initializer) {
+  if (
+    declaration &&
+    (ts.isVariableDeclaration(declaration) ||
+      ts.isPropertyAssignment(declaration) ||
+      ts.isPropertyDeclaration(declaration)) &&
+    declaration.initializer
+  ) {
     return objectOf(declaration.initializer, checker, depth + 1);
   }
   return undefined;

@@ -36,11 +36,19 @@ export const redisStreams: LibraryModule = {
   },
   traits: {
     sourceNoun: 'stream',
-    redeliveryCause: { default: 'a crash before XACK leaves the entry pending, and XAUTOCLAIM/XCLAIM (or a restart reading the pending entries) delivers it again' },
+    redeliveryCause: {
+      default:
+        'a crash before XACK leaves the entry pending, and XAUTOCLAIM/XCLAIM (or a restart reading the pending entries) delivers it again',
+    },
     settleMeaning: 'the message is acknowledged',
     failureOutcome: 'the failure reaches the library',
-    deadLetter: 'none built in: an entry that keeps failing stays pending; a claimer can move it to a dead-letter stream once XPENDING counts too many deliveries',
-    holdsUnsettled: { kind: 'pending-until-claimed', explanation: "the entry stays in the consumer group's pending list forever unless a claimer (XAUTOCLAIM) takes it over" },
+    deadLetter:
+      'none built in: an entry that keeps failing stays pending; a claimer can move it to a dead-letter stream once XPENDING counts too many deliveries',
+    holdsUnsettled: {
+      kind: 'pending-until-claimed',
+      explanation:
+        "the entry stays in the consumer group's pending list forever unless a claimer (XAUTOCLAIM) takes it over",
+    },
     autoAck: { reason: 'redis-streams acks the message on delivery' },
     code: { settle: { via: 'copy' } },
   },
@@ -56,7 +64,12 @@ export const redisStreams: LibraryModule = {
         if (shape.kind === 'streams') return { ...shape, kind: 'pair' }; // res[0]
         return undefined;
       },
-      element: (shape) => (shape.kind === 'streams' ? { ...shape, kind: 'pair' } : shape.kind === 'entries' ? { ...shape, kind: MESSAGE } : undefined),
+      element: (shape) =>
+        shape.kind === 'streams'
+          ? { ...shape, kind: 'pair' }
+          : shape.kind === 'entries'
+            ? { ...shape, kind: MESSAGE }
+            : undefined,
     });
     const found = tracker.scan(sourceFile).filter((binding) => binding.kind !== 'single');
     return found.map((binding) => siteOf(binding, found));
@@ -82,15 +95,26 @@ function readCall(call: ts.CallExpression, context: LibraryContext): Shape | und
   if (!fromIoredis) return undefined;
   if (name === 'xreadgroup') {
     const streams = texts.indexOf('STREAMS');
-    return { kind: 'streams', origin: call, source: streams >= 0 ? staticText(call.arguments[streams + 1], context.checker) : undefined };
+    return {
+      kind: 'streams',
+      origin: call,
+      source: streams >= 0 ? staticText(call.arguments[streams + 1], context.checker) : undefined,
+    };
   }
   if (name === 'xclaim' && texts.includes('JUSTID')) return undefined; // ids only, no entries to process
-  return { kind: name === 'xautoclaim' ? 'autoclaim' : 'entries', origin: call, source: staticText(call.arguments[0], context.checker) };
+  return {
+    kind: name === 'xautoclaim' ? 'autoclaim' : 'entries',
+    origin: call,
+    source: staticText(call.arguments[0], context.checker),
+  };
 }
 
 function siteOf(binding: MessageBinding, all: readonly MessageBinding[]): ConsumerSite {
   const origin = binding.origin as ts.CallExpression;
-  const noAck = origin.arguments.find((argument) => ts.isStringLiteralLike(unwrap(argument)) && (unwrap(argument) as ts.StringLiteral).text.toUpperCase() === 'NOACK');
+  const noAck = origin.arguments.find(
+    (argument) =>
+      ts.isStringLiteralLike(unwrap(argument)) && (unwrap(argument) as ts.StringLiteral).text.toUpperCase() === 'NOACK',
+  );
   return {
     library: redisStreams,
     form: calledName(origin)!,

@@ -5,7 +5,8 @@ import { importModuleOf, originModule, typeName } from '../source/symbols';
 import type { LibraryContext } from './module';
 
 /** Where SQS sends a message that keeps failing, for every SQS consumer (sqs-consumer, receive loops, Lambda). */
-export const SQS_DEAD_LETTER = "the queue's redrive policy moves a message to its dead-letter queue after `maxReceiveCount` receives";
+export const SQS_DEAD_LETTER =
+  "the queue's redrive policy moves a message to its dead-letter queue after `maxReceiveCount` receives";
 
 /** Every call in a file whose called name is one of `names`. */
 export function callsNamed(sourceFile: ts.SourceFile, names: readonly string[]): ts.CallExpression[] {
@@ -85,22 +86,38 @@ export function receiverText(call: ts.CallExpression): string | undefined {
  * Whether an expression names `exportName` imported from one of `packages`, under any local name:
  * `Consumer`, `Consumer as SqsConsumer`, `sqs.Consumer` of `import * as sqs`, or a require.
  */
-export function refersToImport(expression: ts.Expression, packages: readonly string[], exportName: string, checker: ts.TypeChecker): boolean {
+export function refersToImport(
+  expression: ts.Expression,
+  packages: readonly string[],
+  exportName: string,
+  checker: ts.TypeChecker,
+): boolean {
   const value = unwrap(expression);
   if (ts.isPropertyAccessExpression(value)) {
     if (value.name.text !== exportName || !ts.isIdentifier(value.expression)) return false;
-    return importDeclarationsOf(value.expression, checker).some(({ declaration, module }) => packages.includes(module) && (ts.isNamespaceImport(declaration) || ts.isImportClause(declaration) || ts.isVariableDeclaration(declaration)));
+    return importDeclarationsOf(value.expression, checker).some(
+      ({ declaration, module }) =>
+        packages.includes(module) &&
+        (ts.isNamespaceImport(declaration) || ts.isImportClause(declaration) || ts.isVariableDeclaration(declaration)),
+    );
   }
   if (!ts.isIdentifier(value)) return false;
   return importDeclarationsOf(value, checker).some(({ declaration, module }) => {
     if (!packages.includes(module)) return false;
     if (ts.isImportSpecifier(declaration)) return (declaration.propertyName ?? declaration.name).text === exportName;
-    if (ts.isBindingElement(declaration)) return ((declaration.propertyName as ts.Identifier | undefined) ?? (declaration.name as ts.Identifier)).text === exportName;
+    if (ts.isBindingElement(declaration))
+      return (
+        ((declaration.propertyName as ts.Identifier | undefined) ?? (declaration.name as ts.Identifier)).text ===
+        exportName
+      );
     return false;
   });
 }
 
-function importDeclarationsOf(identifier: ts.Identifier, checker: ts.TypeChecker): { declaration: ts.Declaration; module: string }[] {
+function importDeclarationsOf(
+  identifier: ts.Identifier,
+  checker: ts.TypeChecker,
+): { declaration: ts.Declaration; module: string }[] {
   let symbol: ts.Symbol | undefined;
   try {
     symbol = checker.getSymbolAtLocation(identifier);
@@ -120,24 +137,42 @@ function importDeclarationsOf(identifier: ts.Identifier, checker: ts.TypeChecker
  * declaration, or an assignment `this.field = …` in the class). Undefined for parameters and
  * values it cannot trace; the expression itself when it is already a call or `new`.
  */
-export function creationOf(expression: ts.Expression | undefined, checker: ts.TypeChecker, depth = 0): ts.Expression | undefined {
+export function creationOf(
+  expression: ts.Expression | undefined,
+  checker: ts.TypeChecker,
+  depth = 0,
+): ts.Expression | undefined {
   if (!expression || depth > 5) return undefined;
   const value = unwrapAwait(expression);
   let name: ts.Node;
   if (ts.isIdentifier(value)) name = value;
-  else if (ts.isPropertyAccessExpression(value) && value.expression.kind === ts.SyntaxKind.ThisKeyword) name = value.name;
+  else if (ts.isPropertyAccessExpression(value) && value.expression.kind === ts.SyntaxKind.ThisKeyword)
+    name = value.name;
   else return ts.isCallExpression(value) || ts.isNewExpression(value) ? value : undefined;
   const symbol = symbolOf(name, checker);
   for (const declaration of symbol?.declarations ?? []) {
-    if ((ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration)) && ts.isIdentifier(declaration.name) && declaration.initializer) {
+    if (
+      (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration)) &&
+      ts.isIdentifier(declaration.name) &&
+      declaration.initializer
+    ) {
       return creationOf(declaration.initializer, checker, depth + 1);
     }
     // const [subscription] = await topic.createSubscription('name')
-    if (ts.isBindingElement(declaration) && ts.isArrayBindingPattern(declaration.parent) && declaration.parent.elements.indexOf(declaration) === 0) {
+    if (
+      ts.isBindingElement(declaration) &&
+      ts.isArrayBindingPattern(declaration.parent) &&
+      declaration.parent.elements.indexOf(declaration) === 0
+    ) {
       const holder = declaration.parent.parent;
-      if (ts.isVariableDeclaration(holder) && holder.initializer) return creationOf(holder.initializer, checker, depth + 1);
+      if (ts.isVariableDeclaration(holder) && holder.initializer)
+        return creationOf(holder.initializer, checker, depth + 1);
     }
-    if (ts.isPropertyDeclaration(declaration) && ts.isIdentifier(declaration.name) && ts.isClassLike(declaration.parent)) {
+    if (
+      ts.isPropertyDeclaration(declaration) &&
+      ts.isIdentifier(declaration.name) &&
+      ts.isClassLike(declaration.parent)
+    ) {
       const assigned = assignmentInClass(declaration.parent, declaration.name.text);
       if (assigned) return creationOf(assigned, checker, depth + 1);
     }
@@ -153,7 +188,12 @@ function assignmentInClass(owner: ts.ClassLikeDeclaration, field: string): ts.Ex
     (node) => {
       if (found || !ts.isBinaryExpression(node) || node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return;
       const left = unwrap(node.left);
-      if (ts.isPropertyAccessExpression(left) && left.expression.kind === ts.SyntaxKind.ThisKeyword && left.name.text === field) found = node.right;
+      if (
+        ts.isPropertyAccessExpression(left) &&
+        left.expression.kind === ts.SyntaxKind.ThisKeyword &&
+        left.name.text === field
+      )
+        found = node.right;
     },
     true,
   );

@@ -25,13 +25,16 @@ export const sqsConsumer: LibraryModule = {
   },
   traits: {
     sourceNoun: 'queue',
-    redeliveryCause: { default: 'a crash, a thrown error or a visibility timeout before the delete makes SQS deliver it again' },
+    redeliveryCause: {
+      default: 'a crash, a thrown error or a visibility timeout before the delete makes SQS deliver it again',
+    },
     settleMeaning: 'sqs-consumer deletes the message',
     failureOutcome: 'sqs-consumer leaves the message for redelivery',
     deadLetter: SQS_DEAD_LETTER,
     holdsUnsettled: {
       kind: 'until-returned',
-      explanation: 'sqs-consumer 14+ deletes only what the handler returns, so the message is never deleted and comes back after every visibility timeout, forever (or until a redrive policy moves it)',
+      explanation:
+        'sqs-consumer 14+ deletes only what the handler returns, so the message is never deleted and comes back after every visibility timeout, forever (or until a redrive policy moves it)',
     },
     code: { guardReturnsMessage: true },
   },
@@ -40,10 +43,12 @@ export const sqsConsumer: LibraryModule = {
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
     const registrations: { node: ts.CallExpression | ts.NewExpression; options: ts.Expression | undefined }[] = [];
     const isConsumerClass = (expression: ts.Expression): boolean =>
-      refersToImport(expression, PACKAGES, 'Consumer', context.checker) || (unwrap(expression).getText() === 'Consumer' && PACKAGES.some((name) => context.imports.has(name)));
+      refersToImport(expression, PACKAGES, 'Consumer', context.checker) ||
+      (unwrap(expression).getText() === 'Consumer' && PACKAGES.some((name) => context.imports.has(name)));
     for (const call of callsNamed(sourceFile, ['create'])) {
       const callee = unwrap(call.expression);
-      if (ts.isPropertyAccessExpression(callee) && isConsumerClass(callee.expression)) registrations.push({ node: call, options: call.arguments[0] });
+      if (ts.isPropertyAccessExpression(callee) && isConsumerClass(callee.expression))
+        registrations.push({ node: call, options: call.arguments[0] });
     }
     for (const created of newExpressions(sourceFile)) {
       if (isConsumerClass(created.expression)) registrations.push({ node: created, options: created.arguments?.[0] });
@@ -53,7 +58,11 @@ export const sqsConsumer: LibraryModule = {
     for (const { node, options } of registrations) {
       const object = options && unwrap(options);
       if (!object || !ts.isObjectLiteralExpression(object)) continue;
-      const form = propertyOf(object, 'handleMessage') ? 'handleMessage' : propertyOf(object, 'handleMessageBatch') ? 'handleMessageBatch' : undefined;
+      const form = propertyOf(object, 'handleMessage')
+        ? 'handleMessage'
+        : propertyOf(object, 'handleMessageBatch')
+          ? 'handleMessageBatch'
+          : undefined;
       if (!form) continue;
       const handler = resolveFunction(propertyFunctionNode(object, form), context.checker);
       if (!handler) continue;
@@ -98,7 +107,10 @@ function declaredDependencies(manifest: string): Record<string, string> | undefi
   if (cached && cached.mtimeMs === mtimeMs) return cached.dependencies;
   let dependencies: Record<string, string> | undefined;
   try {
-    const json = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    const json = JSON.parse(fs.readFileSync(manifest, 'utf8')) as {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
     dependencies = { ...(json.devDependencies ?? {}), ...(json.dependencies ?? {}) };
   } catch {
     dependencies = undefined;
@@ -112,7 +124,10 @@ function declaredDependencies(manifest: string): Record<string, string> | undefi
  * from the file) that lists it: `^14.2.8`, `>=14`, `15.x`, `~14.0.0`, `14`. Undefined when no
  * package.json declares it, or the range does not name one major (`*`, `latest`, `<15`, `^13 || ^14`).
  */
-export function declaredMajorVersion(fileName: string, packageName: string): { major: number; lowerBoundOnly: boolean } | undefined {
+export function declaredMajorVersion(
+  fileName: string,
+  packageName: string,
+): { major: number; lowerBoundOnly: boolean } | undefined {
   let directory = path.dirname(fileName);
   for (;;) {
     const range = declaredDependencies(path.join(directory, 'package.json'))?.[packageName];

@@ -5,7 +5,15 @@
  */
 import { ts } from 'ts-morph';
 import type { ConsumerSite } from '.';
-import { FunctionWithBody, containsNode, forEachDescendant, isFunctionWithBody, staticText, symbolOf, unwrap } from '../source/ast';
+import {
+  FunctionWithBody,
+  containsNode,
+  forEachDescendant,
+  isFunctionWithBody,
+  staticText,
+  symbolOf,
+  unwrap,
+} from '../source/ast';
 import { calledFunction, resolveFunction } from '../source/symbols';
 
 export interface WrapperInfo {
@@ -41,7 +49,12 @@ export function findWrapper(site: ConsumerSite, checker: ts.TypeChecker): Wrappe
       if (!declaration || !ts.isParameter(declaration)) return;
       const owner = declaration.parent;
       // A loop-style consumer's handler is the function holding the loop: it can be the wrapper itself.
-      if (!isFunctionWithBody(owner) || (owner === site.handler && !site.body) || !containsNode(owner, site.registrationNode)) return;
+      if (
+        !isFunctionWithBody(owner) ||
+        (owner === site.handler && !site.body) ||
+        !containsNode(owner, site.registrationNode)
+      )
+        return;
       found = { site, wrapper: owner, parameter: declaration, parameterIndex: owner.parameters.indexOf(declaration) };
     },
     true,
@@ -50,7 +63,11 @@ export function findWrapper(site: ConsumerSite, checker: ts.TypeChecker): Wrappe
 }
 
 /** Calls of the wrappers in the given files, with the callback each passes. */
-export function findWrapperCalls(wrappers: readonly WrapperInfo[], files: readonly ts.SourceFile[], checker: ts.TypeChecker): WrapperCall[] {
+export function findWrapperCalls(
+  wrappers: readonly WrapperInfo[],
+  files: readonly ts.SourceFile[],
+  checker: ts.TypeChecker,
+): WrapperCall[] {
   if (!wrappers.length) return [];
   const byFunction = new Map(wrappers.map((wrapper) => [wrapper.wrapper, wrapper]));
   const names = new Set(wrappers.map((wrapper) => wrapperName(wrapper.wrapper)).filter(Boolean));
@@ -61,7 +78,11 @@ export function findWrapperCalls(wrappers: readonly WrapperInfo[], files: readon
       (node) => {
         if (!ts.isCallExpression(node)) return;
         const callee = unwrap(node.expression);
-        const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+        const name = ts.isIdentifier(callee)
+          ? callee.text
+          : ts.isPropertyAccessExpression(callee)
+            ? callee.name.text
+            : undefined;
         if (!name || !names.has(name)) return; // cheap test before asking the checker
         const target = calledFunction(node, checker);
         const wrapper = target && byFunction.get(target);
@@ -69,7 +90,9 @@ export function findWrapperCalls(wrappers: readonly WrapperInfo[], files: readon
         const argument = node.arguments[wrapper.parameterIndex];
         const callback = argument && resolveFunction(argument, checker);
         if (!callback) return;
-        const source = node.arguments.map((candidate) => staticText(candidate, checker)).find((text) => !!text && !text.includes('${'));
+        const source = node.arguments
+          .map((candidate) => staticText(candidate, checker))
+          .find((text) => !!text && !text.includes('${'));
         calls.push({ wrapper, node, callback, source, site: { ...wrapper.site } });
       },
       true,
@@ -82,6 +105,7 @@ function wrapperName(fn: FunctionWithBody): string | undefined {
   if (fn.name && ts.isIdentifier(fn.name)) return fn.name.text;
   const parent = fn.parent;
   if (ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
-  if ((ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) && ts.isIdentifier(parent.name)) return parent.name.text;
+  if ((ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) && ts.isIdentifier(parent.name))
+    return parent.name.text;
   return undefined;
 }

@@ -3,7 +3,14 @@
  * (docs/model.md, "Order"). Paths that produce the same events are merged; beyond a cap the
  * consumer is marked incomplete and rules stay quiet rather than guess.
  */
-import type { EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence, SourceLocation } from '../../model';
+import type {
+  EffectOccurrence,
+  GuardOccurrence,
+  HandlerPath,
+  PathEvent,
+  SettleOccurrence,
+  SourceLocation,
+} from '../../model';
 import { locationOf } from '../source/ast';
 import type { EffectTemplate, GuardTemplate, SettleTemplate, Step } from '../handler/steps';
 
@@ -38,7 +45,11 @@ export class OccurrenceRegistry {
   private readonly byKey = new Map<string, EffectOccurrence | SettleOccurrence | GuardOccurrence>();
   private nextId = 1;
 
-  private key(kind: string, node: { getStart(): number; getSourceFile(): { fileName: string } }, chain: { location: SourceLocation }[]): string {
+  private key(
+    kind: string,
+    node: { getStart(): number; getSourceFile(): { fileName: string } },
+    chain: { location: SourceLocation }[],
+  ): string {
     return `${kind}:${node.getSourceFile().fileName}:${node.getStart()}:${chain.map((link) => `${link.location.filePath}@${link.location.start}`).join('>')}`;
   }
 
@@ -67,7 +78,15 @@ export class OccurrenceRegistry {
     let occurrence = this.byKey.get(key) as SettleOccurrence | undefined;
     if (!occurrence) {
       const location = locationOf(template.node);
-      occurrence = { id: this.nextId++, kind: template.kind, label: template.label, location, chain: template.chain, handlerLocation: template.chain[0]?.location ?? location, requeue: template.requeue };
+      occurrence = {
+        id: this.nextId++,
+        kind: template.kind,
+        label: template.label,
+        location,
+        chain: template.chain,
+        handlerLocation: template.chain[0]?.location ?? location,
+        requeue: template.requeue,
+      };
       this.byKey.set(key, occurrence);
       this.settles.push(occurrence);
     }
@@ -106,10 +125,19 @@ export interface PathResult {
 
 export function enumeratePaths(steps: Step[], registry: OccurrenceRegistry): PathResult {
   const walker = new PathWalker(registry);
-  const outcome = walker.run(steps, [{ events: [], key: '', guardPassed: false }], { inTry: false, wrapperGuarded: false });
+  const outcome = walker.run(steps, [{ events: [], key: '', guardPassed: false }], {
+    inTry: false,
+    wrapperGuarded: false,
+  });
   const paths: HandlerPath[] = [];
   const add = (states: State[], exit: HandlerPath['exit']): void => {
-    for (const state of states) paths.push({ events: state.events, exit, exitLocation: outcome.exitLocations.get(state), returnsMessage: walker.returnsMessage.has(state) });
+    for (const state of states)
+      paths.push({
+        events: state.events,
+        exit,
+        exitLocation: outcome.exitLocations.get(state),
+        returnsMessage: walker.returnsMessage.has(state),
+      });
   };
   add(outcome.normal, 'end');
   add([...outcome.broke, ...outcome.continued], 'end');
@@ -127,7 +155,14 @@ class PathWalker {
 
   run(steps: Step[], input: State[], context: RunContext): Outcome {
     let states = input;
-    const outcome: Outcome = { normal: [], returned: [], thrown: [], broke: [], continued: [], exitLocations: this.exitLocations };
+    const outcome: Outcome = {
+      normal: [],
+      returned: [],
+      thrown: [],
+      broke: [],
+      continued: [],
+      exitLocations: this.exitLocations,
+    };
     for (const step of steps) {
       if (!states.length) break;
       states = this.step(step, states, context, outcome);
@@ -165,7 +200,14 @@ class PathWalker {
           this.exitLocations.set(state, location);
           if (step.returnsMessage) this.returnsMessage.add(state);
         }
-        const target = step.kind === 'return' ? outcome.returned : step.kind === 'throw' ? outcome.thrown : step.kind === 'break' ? outcome.broke : outcome.continued;
+        const target =
+          step.kind === 'return'
+            ? outcome.returned
+            : step.kind === 'throw'
+              ? outcome.thrown
+              : step.kind === 'break'
+                ? outcome.broke
+                : outcome.continued;
         target.push(...exited);
         return [];
       }
@@ -175,7 +217,10 @@ class PathWalker {
         if (step.guard) {
           const guard = this.registry.guard(step.guard.guard);
           const valid = guard.keyedByIdentity && !guard.invalidReason && guard.scope === 'message';
-          const pass = (state: State): State => ({ ...append(state, { kind: 'guard-pass', guard }), guardPassed: state.guardPassed || valid });
+          const pass = (state: State): State => ({
+            ...append(state, { kind: 'guard-pass', guard }),
+            guardPassed: state.guardPassed || valid,
+          });
           const skip = (state: State): State => append(state, { kind: 'guard-skip', guard });
           if (step.guard.thenMeans === 'new') {
             thenInput = states.map(pass);
@@ -237,9 +282,13 @@ class PathWalker {
         let broke = body.broke;
         let continued = body.continued;
         if (step.handler) {
-          const caughtLocation = step.catchNode ? locationOf(step.catchNode, step.catchNode.getStart(), step.catchNode.getStart() + 5) : undefined;
+          const caughtLocation = step.catchNode
+            ? locationOf(step.catchNode, step.catchNode.getStart(), step.catchNode.getStart() + 5)
+            : undefined;
           const entering = this.dedupe(body.thrown).map((state) =>
-            caughtLocation ? append(state, { kind: 'caught', location: caughtLocation, enclosesProcessing: step.enclosesProcessing }) : state,
+            caughtLocation
+              ? append(state, { kind: 'caught', location: caughtLocation, enclosesProcessing: step.enclosesProcessing })
+              : state,
           );
           const handled = this.run(step.handler, entering, context);
           normal = [...normal, ...handled.normal];
@@ -270,7 +319,11 @@ class PathWalker {
     }
   }
 
-  private mergeExits(into: Outcome, from: Outcome, options: { keepLoopExits?: boolean; breakIsNormal?: boolean } = { keepLoopExits: true }): void {
+  private mergeExits(
+    into: Outcome,
+    from: Outcome,
+    options: { keepLoopExits?: boolean; breakIsNormal?: boolean } = { keepLoopExits: true },
+  ): void {
     into.returned.push(...from.returned);
     into.thrown.push(...from.thrown);
     if (options.keepLoopExits !== false) {

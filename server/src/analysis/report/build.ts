@@ -38,7 +38,12 @@ export function assignIds(reports: ConsumerReport[]): void {
   }
 }
 
-export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker, config: ResolvedConfig, call?: WrapperCall): ConsumerReport {
+export function buildConsumerReport(
+  site: ConsumerSite,
+  checker: ts.TypeChecker,
+  config: ResolvedConfig,
+  call?: WrapperCall,
+): ConsumerReport {
   const values = new MessageValues(checker);
   for (const binding of site.messageBindings) values.addBinding(binding);
   const builder = new FlowBuilder({ checker, config, library: site.library, identity: site.library.identity });
@@ -48,7 +53,20 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
     ? builder.loopBodySteps(site.handler, site.body, values, { ...site.loop, detached: site.detached, implicitAck })
     : builder.handlerSteps(site.handler, values, { detachedAck: site.detached && implicitAck });
   const steps: Step[] = site.guardedBy
-    ? [{ t: 'guarded', guard: { kind: 'wrapper', label: site.guardedBy.label, node: site.guardedBy.node, keyedByIdentity: true, scope: 'message', chain: [] }, body: handlerSteps }]
+    ? [
+        {
+          t: 'guarded',
+          guard: {
+            kind: 'wrapper',
+            label: site.guardedBy.label,
+            node: site.guardedBy.node,
+            keyedByIdentity: true,
+            scope: 'message',
+            chain: [],
+          },
+          body: handlerSteps,
+        },
+      ]
     : handlerSteps;
   const registry = new OccurrenceRegistry();
   const { paths, incomplete } = enumeratePaths(steps, registry);
@@ -58,7 +76,7 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
   const tags = handlerTags(handler);
   const registrationNode = call?.node ?? site.registrationNode;
   const registration = locationOf(registrationNode);
-  const source = call ? call.source ?? site.source : site.source;
+  const source = call ? (call.source ?? site.source) : site.source;
   const override = tags.delivery ?? (source ? config.semantics[source] : undefined);
   const declared: Semantics = override ?? (site.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once');
   const report: ConsumerReport = {
@@ -87,7 +105,12 @@ export function buildConsumerReport(site: ConsumerSite, checker: ts.TypeChecker,
     identityExpression: call ? undefined : site.identityExpression,
     identityBinding:
       site.identityBinding && !call
-        ? { filePath: site.handler.getSourceFile().fileName, start: site.identityBinding.position, end: site.identityBinding.position, newText: site.identityBinding.text }
+        ? {
+            filePath: site.handler.getSourceFile().fileName,
+            start: site.identityBinding.position,
+            end: site.identityBinding.position,
+            newText: site.identityBinding.text,
+          }
         : undefined,
     effects: registry.effects,
     settles: registry.settles,

@@ -37,7 +37,6 @@ import { FAILURE_DESTINATION } from '../effects/messaging';
 import { isPositiveSettle } from './ordering';
 import { eventKey } from '../paths';
 
-
 // ---------------------------------------------------------------------------------------------
 
 interface Step extends TimelineStep {
@@ -126,8 +125,12 @@ class TimelineBuilder {
     this.buildSteps();
     this.findGuard();
     this.findSettle();
-    if (this.consumer.vouchedIdempotent !== undefined) this.notes.unshift('the handler is vouched idempotent: its effects are taken as safe to repeat');
-    if (this.consumer.incomplete) this.notes.unshift(`the analysis could not see the whole handler (${this.consumer.incomplete}): steps may be missing`);
+    if (this.consumer.vouchedIdempotent !== undefined)
+      this.notes.unshift('the handler is vouched idempotent: its effects are taken as safe to repeat');
+    if (this.consumer.incomplete)
+      this.notes.unshift(
+        `the analysis could not see the whole handler (${this.consumer.incomplete}): steps may be missing`,
+      );
     const points: CrashPoint[] = this.steps.map((step, index) => {
       const next = this.steps[index + 1];
       const point: CrashPoint = { after: index, before: next?.index, crash: this.outcome(index, undefined) };
@@ -158,9 +161,18 @@ class TimelineBuilder {
       const failed = path.exit === 'throw' || path.events.some((event) => event.kind === 'caught');
       const skipped = path.events.some((event) => event.kind === 'guard-skip' && event.guard.scope === 'message');
       const acked = path.events.some((event) => event.kind === 'settle' && isPositiveSettle(event.settle));
-      const passes = path.events.filter((event) => event.kind === 'guard-pass' && event.guard.scope === 'message').length;
+      const passes = path.events.filter(
+        (event) => event.kind === 'guard-pass' && event.guard.scope === 'message',
+      ).length;
       const work = path.events.filter((event) => event.kind === 'effect' && event.effect.description.processing).length;
-      return [failed ? 0 : 1, skipped ? 0 : 1, acked || this.implicit || this.auto ? 1 : 0, passes, work, path.events.length];
+      return [
+        failed ? 0 : 1,
+        skipped ? 0 : 1,
+        acked || this.implicit || this.auto ? 1 : 0,
+        passes,
+        work,
+        path.events.length,
+      ];
     };
     let best = paths[0];
     let bestScore = score(best);
@@ -172,7 +184,8 @@ class TimelineBuilder {
         bestScore = candidate;
       }
     }
-    if (bestScore[0] === 0) this.notes.push('no path through the handler completes normally: the timeline follows one that fails');
+    if (bestScore[0] === 0)
+      this.notes.push('no path through the handler completes normally: the timeline follows one that fails');
     return best;
   }
 
@@ -189,7 +202,11 @@ class TimelineBuilder {
       },
     ];
     const events = this.path?.events ?? [];
-    const guardLocations = new Set(events.flatMap((event) => (event.kind === 'guard-pass' || event.kind === 'guard-skip' ? [locationKey(event.guard.location)] : [])));
+    const guardLocations = new Set(
+      events.flatMap((event) =>
+        event.kind === 'guard-pass' || event.kind === 'guard-skip' ? [locationKey(event.guard.location)] : [],
+      ),
+    );
     let validGuardPassed = false;
     events.forEach((event, eventIndex) => {
       const base = { index: steps.length, eventIndex };
@@ -205,7 +222,9 @@ class TimelineBuilder {
             ...base,
             kind: record ? 'record' : 'effect',
             label: description.label,
-            detail: record ? 'records the message ID' : description.class + (effect.keyedByMessage ? ', keyed by the message' : ''),
+            detail: record
+              ? 'records the message ID'
+              : description.class + (effect.keyedByMessage ? ', keyed by the message' : ''),
             location: effect.location,
             chain: effect.chain,
             effectId: effect.id,
@@ -260,7 +279,9 @@ class TimelineBuilder {
       steps.push({
         index: steps.length,
         kind: 'return',
-        label: keeps ? 'return (without the message: the library does not delete it)' : `return (${registration.library} acks)`,
+        label: keeps
+          ? 'return (without the message: the library does not delete it)'
+          : `return (${registration.library} acks)`,
         detail: keeps ? 'no ack' : 'implicit ack',
         location: this.path?.exitLocation,
         eventIndex: events.length - 1,
@@ -286,13 +307,16 @@ class TimelineBuilder {
       let at = last + 1;
       const commit = scope.commit;
       // Later steps written before the COMMIT (in the same file) still run inside the transaction.
-      while (commit && at < result.length && result[at].kind !== 'return' && isBefore(result[at].location, commit)) at++;
+      while (commit && at < result.length && result[at].kind !== 'return' && isBefore(result[at].location, commit))
+        at++;
       const previous = result[at - 1];
       result.splice(at, 0, {
         index: at,
         kind: 'commit',
         label: `commit (${scope.label})`,
-        detail: commit ? 'transaction commits' : 'transaction commits (its COMMIT was not found: assumed after its last statement)',
+        detail: commit
+          ? 'transaction commits'
+          : 'transaction commits (its COMMIT was not found: assumed after its last statement)',
         location: commit ?? scope.location,
         transaction: scope.id,
         eventIndex: previous ? previous.eventIndex : -1,
@@ -306,21 +330,36 @@ class TimelineBuilder {
   }
 
   private findGuard(): void {
-    this.guardStep = this.steps.findIndex((step) => step.kind === 'guard' && step.guard!.scope === 'message' && step.guard!.keyedByIdentity && !step.guard!.invalidReason && !step.skipped);
+    this.guardStep = this.steps.findIndex(
+      (step) =>
+        step.kind === 'guard' &&
+        step.guard!.scope === 'message' &&
+        step.guard!.keyedByIdentity &&
+        !step.guard!.invalidReason &&
+        !step.skipped,
+    );
     this.guard = this.guardStep >= 0 ? this.steps[this.guardStep].guard : undefined;
-    const invalid = this.consumer.guards.find((guard) => guard.scope === 'message' && (guard.invalidReason || !guard.keyedByIdentity));
-    if (!this.guard && invalid) this.notes.push(`${invalid.label} guards nothing: ${invalid.invalidReason ?? 'its key is not the message identity'}`);
+    const invalid = this.consumer.guards.find(
+      (guard) => guard.scope === 'message' && (guard.invalidReason || !guard.keyedByIdentity),
+    );
+    if (!this.guard && invalid)
+      this.notes.push(
+        `${invalid.label} guards nothing: ${invalid.invalidReason ?? 'its key is not the message identity'}`,
+      );
     if (!this.guard) return;
     const guard = this.guard;
     if (guard.kind === 'wrapper') {
       this.steps.forEach((step, index) => {
-        if (index > this.guardStep && step.underGuard && (step.kind === 'effect' || step.kind === 'record')) this.wrapperEnd = index;
+        if (index > this.guardStep && step.underGuard && (step.kind === 'effect' || step.kind === 'record'))
+          this.wrapperEnd = index;
       });
       if (this.wrapperEnd < 0) this.wrapperEnd = this.guardStep;
       return;
     }
     // The record of a check, or the "done" mark of a claim: the same key, else any record of the message after the guard.
-    const records = this.steps.map((step, index) => ({ step, index })).filter(({ step, index }) => index > this.guardStep && step.kind === 'record' && step.effect!.keyedByMessage);
+    const records = this.steps
+      .map((step, index) => ({ step, index }))
+      .filter(({ step, index }) => index > this.guardStep && step.kind === 'record' && step.effect!.keyedByMessage);
     const same = records.find(({ step }) => guard.keyText !== undefined && step.effect!.keyText === guard.keyText);
     this.recordStep = (same ?? (guard.kind === 'check' ? records[0] : undefined))?.index ?? -1;
     if (this.recordStep >= 0 && guard.kind === 'claim') this.steps[this.recordStep].detail = `marks the claim done`;
@@ -333,7 +372,11 @@ class TimelineBuilder {
       return;
     }
     for (const step of this.steps) {
-      if (step.kind === 'settle' && step.settle && (isPositiveSettle(step.settle) || step.settle.kind === 'dead-letter')) {
+      if (
+        step.kind === 'settle' &&
+        step.settle &&
+        (isPositiveSettle(step.settle) || step.settle.kind === 'dead-letter')
+      ) {
         if (step.settle.transaction) {
           // Settled when its transaction commits (Kafka sendOffsets inside the transaction).
           const commit = this.commitOf.get(step.settle.transaction.id);
@@ -348,12 +391,19 @@ class TimelineBuilder {
           this.settledBy = `${step.settle.label} on line ${step.settle.location.line} settled it`;
         }
       }
-      if (step.kind === 'return' && !(this.consumer.registration.settlesByReturn && !this.path?.returnsMessage) && this.settledAt === undefined) {
+      if (
+        step.kind === 'return' &&
+        !(this.consumer.registration.settlesByReturn && !this.path?.returnsMessage) &&
+        this.settledAt === undefined
+      ) {
         this.settledAt = step.index;
         this.settledBy = `the handler returned, so ${this.consumer.registration.library} acked it`;
       }
     }
-    if (this.settledAt === undefined) this.notes.push('the main path never settles the message: it comes back (after a timeout, a restart or a rebalance) however far it got');
+    if (this.settledAt === undefined)
+      this.notes.push(
+        'the main path never settles the message: it comes back (after a timeout, a restart or a rebalance) however far it got',
+      );
   }
 
   // ---- outcomes -------------------------------------------------------------------------------
@@ -376,7 +426,12 @@ class TimelineBuilder {
   /** Repeating it does harm: duplicate-unsafe, not keyed by the message, not vouched for or locally guarded. */
   private harmfulToRepeat(step: Step): boolean {
     const effect = step.effect!;
-    return effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage && !step.locallyGuarded && this.consumer.vouchedIdempotent === undefined;
+    return (
+      effect.description.class === 'duplicate-unsafe' &&
+      !effect.keyedByMessage &&
+      !step.locallyGuarded &&
+      this.consumer.vouchedIdempotent === undefined
+    );
   }
 
   /** Effects that did not durably happen by a failure at `at`: not run yet, rolled back, or still running. */
@@ -389,7 +444,13 @@ class TimelineBuilder {
   /** Effects a reprocessing repeats harmfully: those that durably completed (or may have) by `at`. */
   private repeated(at: number, onlyBeforeGuard = false): TimelineEffectRef[] {
     return this.businessEffects()
-      .filter((step) => step.index <= at && !this.rolledBack(step, at) && this.harmfulToRepeat(step) && (!onlyBeforeGuard || step.index < this.guardStep))
+      .filter(
+        (step) =>
+          step.index <= at &&
+          !this.rolledBack(step, at) &&
+          this.harmfulToRepeat(step) &&
+          (!onlyBeforeGuard || step.index < this.guardStep),
+      )
       .map((step) => ref(step, !!step.unawaited));
   }
 
@@ -403,20 +464,46 @@ class TimelineBuilder {
     const Name = name.charAt(0).toUpperCase() + name.slice(1);
     if (guard.kind === 'check') {
       const record = this.recordStep >= 0 ? this.steps[this.recordStep] : undefined;
-      if (!record) return { holds: false, done: false, why: `${Name} finds no record of the message (none is written on this path)` };
-      if (record.index > at) return { holds: false, done: false, why: `${Name} passes again (${record.label} had not recorded the message yet)` };
-      if (this.rolledBack(record, at)) return { holds: false, done: false, why: `${Name} passes again (${record.label} was rolled back with its transaction)` };
+      if (!record)
+        return {
+          holds: false,
+          done: false,
+          why: `${Name} finds no record of the message (none is written on this path)`,
+        };
+      if (record.index > at)
+        return {
+          holds: false,
+          done: false,
+          why: `${Name} passes again (${record.label} had not recorded the message yet)`,
+        };
+      if (this.rolledBack(record, at))
+        return {
+          holds: false,
+          done: false,
+          why: `${Name} passes again (${record.label} was rolled back with its transaction)`,
+        };
       return { holds: true, done: true, why: `${Name} finds the record ${record.label} wrote` };
     }
     if (released) return { holds: false, done: false, why: `The failure path released ${name}` };
-    if (this.rolledBack(guardStep, at)) return { holds: false, done: false, why: `${Name} was rolled back with the transaction` };
+    if (this.rolledBack(guardStep, at))
+      return { holds: false, done: false, why: `${Name} was rolled back with the transaction` };
     if (guard.kind === 'wrapper') {
       const done = at >= this.wrapperEnd;
-      return { holds: true, done, why: done ? `${Name} has stored the result` : `${Name} has the message marked in progress` };
+      return {
+        holds: true,
+        done,
+        why: done ? `${Name} has stored the result` : `${Name} has the message marked in progress`,
+      };
     }
     const mark = this.recordStep >= 0 && this.recordStep <= at && !this.rolledBack(this.steps[this.recordStep], at);
     const done = mark || guard.leaseSeconds === undefined || !!guard.transaction;
-    const held = guard.transaction ? 'committed' : mark ? 'marked done' : guard.leaseSeconds !== undefined ? `for its ${guard.leaseSeconds} s lease` : 'no expiry found';
+    const held = guard.transaction
+      ? 'committed'
+      : mark
+        ? 'marked done'
+        : guard.leaseSeconds !== undefined
+          ? `for its ${guard.leaseSeconds} s lease`
+          : 'no expiry found';
     return { holds: true, done, why: `${Name} is still held (${held})` };
   }
 
@@ -433,12 +520,23 @@ class TimelineBuilder {
   private computeSkipSettles(done: boolean): boolean {
     const guard = this.guard!;
     if (guard.kind === 'wrapper') return done; // in progress: the wrapper throws; completed: it returns the stored result
-    const skips = this.consumer.paths.filter((path) => path.events.some((event) => event.kind === 'guard-skip' && event.guard.id === guard.id));
+    const skips = this.consumer.paths.filter((path) =>
+      path.events.some((event) => event.kind === 'guard-skip' && event.guard.id === guard.id),
+    );
     if (!skips.length) return this.implicit;
     return skips.some((path) => {
-      const after = path.events.slice(path.events.findIndex((event) => event.kind === 'guard-skip' && event.guard.id === guard.id) + 1);
-      if (after.some((event) => event.kind === 'settle' && (isPositiveSettle(event.settle) || event.settle.kind === 'dead-letter'))) return true;
-      return this.implicit && path.exit !== 'throw' && !(this.consumer.registration.settlesByReturn && !path.returnsMessage);
+      const after = path.events.slice(
+        path.events.findIndex((event) => event.kind === 'guard-skip' && event.guard.id === guard.id) + 1,
+      );
+      if (
+        after.some(
+          (event) => event.kind === 'settle' && (isPositiveSettle(event.settle) || event.settle.kind === 'dead-letter'),
+        )
+      )
+        return true;
+      return (
+        this.implicit && path.exit !== 'throw' && !(this.consumer.registration.settlesByReturn && !path.returnsMessage)
+      );
     });
   }
 
@@ -448,7 +546,13 @@ class TimelineBuilder {
     const path = typeof failure === 'object' ? failure : undefined;
     if (this.isSettled(at)) {
       const lost = this.undone(at);
-      return make(lost.length ? 'lost' : 'safe', false, [], lost, `Already settled (${this.settledBy}): no redelivery${lost.length ? ', so what had not durably happened is lost' : ''}.`);
+      return make(
+        lost.length ? 'lost' : 'safe',
+        false,
+        [],
+        lost,
+        `Already settled (${this.settledBy}): no redelivery${lost.length ? ', so what had not durably happened is lost' : ''}.`,
+      );
     }
     let prefix = 'Not settled: the broker redelivers it.';
     let released = false;
@@ -456,7 +560,13 @@ class TimelineBuilder {
       const handled = path && this.handleFailure(path);
       if (handled?.settles) {
         const lost = this.undone(at);
-        return make(lost.length ? 'lost' : 'safe', false, [], lost, `${handled.text}: the failure is swallowed${lost.length ? ', and what had not happened is lost' : ''}.`);
+        return make(
+          lost.length ? 'lost' : 'safe',
+          false,
+          [],
+          lost,
+          `${handled.text}: the failure is swallowed${lost.length ? ', and what had not happened is lost' : ''}.`,
+        );
       }
       if (handled?.drops) {
         const lost = this.undone(at);
@@ -466,10 +576,15 @@ class TimelineBuilder {
         return make('safe', false, [], [], `${handled.text}: the message is parked there (neither retried nor lost).`);
       }
       released = !!handled?.releases;
-      prefix = escaped || !handled ? 'The error escapes the handler, which leaves the message unsettled: the broker redelivers it.' : `${handled.text}: the broker redelivers it.`;
+      prefix =
+        escaped || !handled
+          ? 'The error escapes the handler, which leaves the message unsettled: the broker redelivers it.'
+          : `${handled.text}: the broker redelivers it.`;
     }
     const rolledBack = this.businessEffects().filter((step) => step.index <= at && this.rolledBack(step, at));
-    const rollback = rolledBack.length ? ` ${listLabels(rolledBack.map((step) => step.label))} ${rolledBack.length === 1 ? 'is' : 'are'} rolled back with the transaction.` : '';
+    const rollback = rolledBack.length
+      ? ` ${listLabels(rolledBack.map((step) => step.label))} ${rolledBack.length === 1 ? 'is' : 'are'} rolled back with the transaction.`
+      : '';
     const state = this.guardState(at, released);
     const before = this.repeated(at, true); // effects before the guard run again on any redelivery
     if (state.holds) {
@@ -478,16 +593,38 @@ class TimelineBuilder {
       if (!state.done && !settles && guard.kind !== 'check') {
         // Turned away while the claim is held, then processed again once it expires.
         const duplicates = mergeRefs(before, this.repeated(at));
-        return make(duplicates.length ? 'duplicate' : 'safe', true, duplicates, [], `${prefix} ${state.why}: redeliveries are turned away unsettled until it expires, then the message is processed again.${rollback}`);
+        return make(
+          duplicates.length ? 'duplicate' : 'safe',
+          true,
+          duplicates,
+          [],
+          `${prefix} ${state.why}: redeliveries are turned away unsettled until it expires, then the message is processed again.${rollback}`,
+        );
       }
       const lost = this.undone(at);
       const later = guard.kind === 'claim' && !state.done && guard.leaseSeconds !== undefined ? this.repeated(at) : [];
-      const alternative = later.length ? ` Only a redelivery after the ${guard.leaseSeconds} s lease would process it again, repeating ${listLabels(later.map((item) => item.label))}.` : '';
-      const skip = settles ? 'the redelivery takes the "seen" path, which settles it' : 'every redelivery takes the "seen" path and is left unsettled, so it keeps coming back';
-      return make(lost.length ? 'lost' : before.length ? 'duplicate' : 'safe', true, before, lost, `${prefix} ${state.why}, so ${skip}${lost.length ? ': what the first delivery had not done never happens' : ''}.${alternative}${rollback}`);
+      const alternative = later.length
+        ? ` Only a redelivery after the ${guard.leaseSeconds} s lease would process it again, repeating ${listLabels(later.map((item) => item.label))}.`
+        : '';
+      const skip = settles
+        ? 'the redelivery takes the "seen" path, which settles it'
+        : 'every redelivery takes the "seen" path and is left unsettled, so it keeps coming back';
+      return make(
+        lost.length ? 'lost' : before.length ? 'duplicate' : 'safe',
+        true,
+        before,
+        lost,
+        `${prefix} ${state.why}, so ${skip}${lost.length ? ': what the first delivery had not done never happens' : ''}.${alternative}${rollback}`,
+      );
     }
     const duplicates = mergeRefs(before, this.repeated(at));
-    return make(duplicates.length ? 'duplicate' : 'safe', true, duplicates, [], `${prefix} ${state.why}, so the handler runs again.${rollback}`);
+    return make(
+      duplicates.length ? 'duplicate' : 'safe',
+      true,
+      duplicates,
+      [],
+      `${prefix} ${state.why}, so the handler runs again.${rollback}`,
+    );
   }
 
   // ---- failures (an error thrown by the next step) ----------------------------------------------
@@ -501,7 +638,8 @@ class TimelineBuilder {
     const mainKeys = this.path ? this.keys(this.path) : [];
     const prefixLength = this.steps[at].eventIndex + 1;
     const next = this.steps[at + 1];
-    const failing = next && next.eventIndex > this.steps[at].eventIndex ? events.slice(prefixLength, next.eventIndex + 1) : [];
+    const failing =
+      next && next.eventIndex > this.steps[at].eventIndex ? events.slice(prefixLength, next.eventIndex + 1) : [];
     const candidates: { path: HandlerPath; from: number }[] = [];
     const failingKeys = mainKeys.slice(prefixLength, prefixLength + failing.length);
     for (const path of this.consumer.paths) {
@@ -514,7 +652,8 @@ class TimelineBuilder {
       // right after the step before it).
       const own = failing.some((event) => event.kind === 'effect');
       for (let extra = failing.length; extra >= (own ? 1 : 0); extra--) {
-        if (extra && (failing[extra - 1].kind !== 'effect' || !startsWith(keys, failingKeys, prefixLength, extra))) continue;
+        if (extra && (failing[extra - 1].kind !== 'effect' || !startsWith(keys, failingKeys, prefixLength, extra)))
+          continue;
         const from = prefixLength + extra;
         const first = path.events[from];
         if (first?.kind === 'caught' || (path.exit === 'throw' && !first)) {
@@ -546,25 +685,60 @@ class TimelineBuilder {
   }
 
   /** What a failure path does with the message and the claim. */
-  private handleFailure(path: FailurePath): { text: string; settles?: boolean; drops?: boolean; routes?: boolean; releases?: boolean } {
+  private handleFailure(path: FailurePath): {
+    text: string;
+    settles?: boolean;
+    drops?: boolean;
+    routes?: boolean;
+    releases?: boolean;
+  } {
     const where = path.caughtAt ? `The catch on line ${path.caughtAt.line}` : 'The failure path';
     const guard = this.guard;
-    const releases = !!guard && guard.kind === 'claim' && path.events.some((event) => event.kind === 'effect' && event.effect.keyText !== undefined && event.effect.keyText === guard.keyText && event.effect.description.class !== 'dedup-record');
+    const releases =
+      !!guard &&
+      guard.kind === 'claim' &&
+      path.events.some(
+        (event) =>
+          event.kind === 'effect' &&
+          event.effect.keyText !== undefined &&
+          event.effect.keyText === guard.keyText &&
+          event.effect.description.class !== 'dedup-record',
+      );
     const release = releases ? ` releases ${guard.label}` : '';
     for (const event of path.events) {
-      if (event.kind === 'effect' && event.effect.description.category === 'publish' && FAILURE_DESTINATION.test(event.effect.description.destination ?? event.effect.description.label)) {
-        return { text: `${where}${release ? `${release} and` : ''} routes it to ${event.effect.description.label}`, routes: true, releases };
+      if (
+        event.kind === 'effect' &&
+        event.effect.description.category === 'publish' &&
+        FAILURE_DESTINATION.test(event.effect.description.destination ?? event.effect.description.label)
+      ) {
+        return {
+          text: `${where}${release ? `${release} and` : ''} routes it to ${event.effect.description.label}`,
+          routes: true,
+          releases,
+        };
       }
       if (event.kind !== 'settle') continue;
       const { settle } = event;
-      if (settle.kind === 'dead-letter') return { text: `${where} dead-letters it (${settle.label})`, routes: true, releases };
-      if (isPositiveSettle(settle)) return { text: `${where}${release ? `${release} and` : ''} settles it anyway (${settle.label}, line ${settle.location.line})`, settles: true, releases };
-      if (settle.kind === 'term' || ((settle.kind === 'nack' || settle.kind === 'reject') && settle.requeue === false)) return { text: `${where} ${settle.label} without requeue`, drops: true, releases };
-      if (settle.kind === 'nack' || settle.kind === 'reject') return { text: `${where}${release ? `${release} and` : ''} requeues it (${settle.label})`, releases };
+      if (settle.kind === 'dead-letter')
+        return { text: `${where} dead-letters it (${settle.label})`, routes: true, releases };
+      if (isPositiveSettle(settle))
+        return {
+          text: `${where}${release ? `${release} and` : ''} settles it anyway (${settle.label}, line ${settle.location.line})`,
+          settles: true,
+          releases,
+        };
+      if (settle.kind === 'term' || ((settle.kind === 'nack' || settle.kind === 'reject') && settle.requeue === false))
+        return { text: `${where} ${settle.label} without requeue`, drops: true, releases };
+      if (settle.kind === 'nack' || settle.kind === 'reject')
+        return { text: `${where}${release ? `${release} and` : ''} requeues it (${settle.label})`, releases };
     }
     if (path.exit === 'throw') return { text: `${where}${release ? `${release} and` : ''} rethrows`, releases };
     if (this.implicit && !(this.consumer.registration.settlesByReturn && !path.returnsMessage)) {
-      return { text: `${where}${release ? `${release} and` : ''} returns normally, so ${this.consumer.registration.library} acks it`, settles: true, releases };
+      return {
+        text: `${where}${release ? `${release} and` : ''} returns normally, so ${this.consumer.registration.library} acks it`,
+        settles: true,
+        releases,
+      };
     }
     return { text: `${where}${release ? `${release} and` : ''} leaves it unsettled`, releases };
   }
@@ -572,26 +746,53 @@ class TimelineBuilder {
   // ---- two copies at once ---------------------------------------------------------------------
 
   private concurrency(): ConcurrencyNote {
-    if (this.auto) return { kind: 'not-applicable', duplicates: [], text: 'Acked on delivery, the message is never redelivered, so copies only come from a producer that sends twice.' };
+    if (this.auto)
+      return {
+        kind: 'not-applicable',
+        duplicates: [],
+        text: 'Acked on delivery, the message is never redelivered, so copies only come from a producer that sends twice.',
+      };
     const unsafe = this.businessEffects().filter((step) => this.harmfulToRepeat(step));
     const all = unsafe.map((step) => ref(step, false));
     const guard = this.guard;
     if (!guard) {
       return all.length
-        ? { kind: 'duplicate', duplicates: all, text: `Two copies processed at the same time (a redelivery while the first still runs: an expired visibility timeout or lease, a rebalance) both run ${listLabels(all.map((item) => item.label))}: nothing checks the message identity.` }
-        : { kind: 'safe', duplicates: [], text: 'Two copies processed at the same time change nothing twice: no effect on this path is duplicate-unsafe.' };
+        ? {
+            kind: 'duplicate',
+            duplicates: all,
+            text: `Two copies processed at the same time (a redelivery while the first still runs: an expired visibility timeout or lease, a rebalance) both run ${listLabels(all.map((item) => item.label))}: nothing checks the message identity.`,
+          }
+        : {
+            kind: 'safe',
+            duplicates: [],
+            text: 'Two copies processed at the same time change nothing twice: no effect on this path is duplicate-unsafe.',
+          };
     }
     const outside = unsafe.filter((step) => !step.underGuard).map((step) => ref(step, false));
-    const escape = outside.length ? ` ${listLabels(outside.map((item) => item.label))} ${outside.length === 1 ? 'is' : 'are'} outside the guard and run${outside.length === 1 ? 's' : ''} in both.` : '';
+    const escape = outside.length
+      ? ` ${listLabels(outside.map((item) => item.label))} ${outside.length === 1 ? 'is' : 'are'} outside the guard and run${outside.length === 1 ? 's' : ''} in both.`
+      : '';
     if (guard.kind === 'check') {
       return all.length
-        ? { kind: 'duplicate', duplicates: all, text: `Two copies processed at the same time can both pass ${guard.label} before either records the message: both run ${listLabels(all.map((item) => item.label))} (check-then-record is not atomic).` }
-        : { kind: 'safe', duplicates: [], text: `Two copies can both pass ${guard.label}, but no effect on this path is duplicate-unsafe.` };
+        ? {
+            kind: 'duplicate',
+            duplicates: all,
+            text: `Two copies processed at the same time can both pass ${guard.label} before either records the message: both run ${listLabels(all.map((item) => item.label))} (check-then-record is not atomic).`,
+          }
+        : {
+            kind: 'safe',
+            duplicates: [],
+            text: `Two copies can both pass ${guard.label}, but no effect on this path is duplicate-unsafe.`,
+          };
     }
     const how = guard.transaction
       ? `the second copy's ${guard.label} waits on the unique key until the first transaction ends, then conflicts and takes the "seen" path`
       : `only one copy wins ${guard.label}; the other takes the "seen" path`;
-    return { kind: outside.length ? 'duplicate' : 'safe', duplicates: outside, text: `Two copies processed at the same time: ${how}.${escape}` };
+    return {
+      kind: outside.length ? 'duplicate' : 'safe',
+      duplicates: outside,
+      text: `Two copies processed at the same time: ${how}.${escape}`,
+    };
   }
 }
 
@@ -630,14 +831,29 @@ function mergeRefs(...lists: TimelineEffectRef[][]): TimelineEffectRef[] {
   return lists.flat().filter((item) => !seen.has(item.step) && !!seen.add(item.step));
 }
 
-function make(kind: CrashOutcomeKind, redelivered: boolean, duplicates: TimelineEffectRef[], lost: TimelineEffectRef[], explanation: string): CrashOutcome {
-  return { kind, redelivered, duplicates, lost, summary: summarize(duplicates, lost), explanation: explanation.replace(/\s+/g, ' ').trim() };
+function make(
+  kind: CrashOutcomeKind,
+  redelivered: boolean,
+  duplicates: TimelineEffectRef[],
+  lost: TimelineEffectRef[],
+  explanation: string,
+): CrashOutcome {
+  return {
+    kind,
+    redelivered,
+    duplicates,
+    lost,
+    summary: summarize(duplicates, lost),
+    explanation: explanation.replace(/\s+/g, ' ').trim(),
+  };
 }
 
 /** "Stripe charges.create runs twice", "sendMail and SQS SendMessage never happen". */
 export function summarize(duplicates: readonly TimelineEffectRef[], lost: readonly TimelineEffectRef[]): string {
   const parts: string[] = [];
-  const names = (refs: readonly TimelineEffectRef[]): string[] => [...new Set(refs.map((item) => item.label + (item.uncertain ? ' (if still running)' : '')))];
+  const names = (refs: readonly TimelineEffectRef[]): string[] => [
+    ...new Set(refs.map((item) => item.label + (item.uncertain ? ' (if still running)' : ''))),
+  ];
   if (lost.length) {
     const labels = names(lost);
     parts.push(`${listLabels(labels)} never ${labels.length === 1 ? 'happens' : 'happen'}`);
@@ -664,7 +880,6 @@ function locationKey(location: SourceLocation): string {
 function isBefore(location: SourceLocation | undefined, commit: SourceLocation): boolean {
   return !!location && location.filePath === commit.filePath && location.end <= commit.start;
 }
-
 
 /** `keys[offset…offset+length)` equals `expected[0…length)`. */
 function startsWith(keys: readonly string[], expected: readonly string[], offset: number, length: number): boolean {

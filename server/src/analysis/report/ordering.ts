@@ -3,7 +3,14 @@
  * draw the same boundaries (docs/model.md, "How the rules share a handler").
  */
 import { FAILURE_DESTINATION } from '../effects/messaging';
-import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, PathEvent, SettleOccurrence } from '../../model';
+import type {
+  ConsumerReport,
+  EffectOccurrence,
+  GuardOccurrence,
+  HandlerPath,
+  PathEvent,
+  SettleOccurrence,
+} from '../../model';
 
 const POSITIVE_SETTLES = new Set<SettleOccurrence['kind']>(['ack', 'commit', 'resolve-offset', 'delete', 'complete']);
 
@@ -19,7 +26,11 @@ export function firstAckIndex(path: HandlerPath): number {
 
 /** Publishing to a dead-letter, retry or failure destination is failure routing (docs/model.md, "Failure routing and handing failures on"). */
 export function isFailureRouting(effect: EffectOccurrence): boolean {
-  return effect.description.category === 'publish' && !!effect.description.destination && FAILURE_DESTINATION.test(effect.description.destination);
+  return (
+    effect.description.category === 'publish' &&
+    !!effect.description.destination &&
+    FAILURE_DESTINATION.test(effect.description.destination)
+  );
 }
 
 export function isUnsafe(effect: EffectOccurrence): boolean {
@@ -33,7 +44,9 @@ export function validMessageGuards(consumer: ConsumerReport): GuardOccurrence[] 
 
 /** Guards that look like dedup checks but do not count (random key, in-memory set). */
 export function invalidGuards(consumer: ConsumerReport): GuardOccurrence[] {
-  return consumer.guards.filter((guard) => guard.scope === 'message' && (!guard.keyedByIdentity || guard.invalidReason));
+  return consumer.guards.filter(
+    (guard) => guard.scope === 'message' && (!guard.keyedByIdentity || guard.invalidReason),
+  );
 }
 
 /** Whether the dedup rules apply at all: redelivering consumers the analysis can fully see. */
@@ -55,7 +68,8 @@ export interface UnprotectedEffect {
  */
 export function unprotectedEffects(consumer: ConsumerReport): UnprotectedEffect[] {
   const found = new Map<number, UnprotectedEffect>();
-  const isMessageGuardEvent = (event: PathEvent): boolean => (event.kind === 'guard-pass' || event.kind === 'guard-skip') && event.guard.scope === 'message';
+  const isMessageGuardEvent = (event: PathEvent): boolean =>
+    (event.kind === 'guard-pass' || event.kind === 'guard-skip') && event.guard.scope === 'message';
   for (const path of consumer.paths) {
     const ackAt = firstAckIndex(path);
     path.events.forEach((event: PathEvent, index) => {

@@ -12,21 +12,34 @@ export interface EffectiveSemantics {
 
 export function effectiveSemantics(consumer: ConsumerReport): EffectiveSemantics {
   const reasons: string[] = [];
-  const unsafe = consumer.effects.filter((effect) => effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage);
+  const unsafe = consumer.effects.filter(
+    (effect) => effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage,
+  );
   if (consumer.registration.ackMode === 'auto-before-handler') {
-    reasons.push(`${consumer.registration.library} acks on delivery (${consumer.registration.form}), before the handler runs: a crash loses the message`);
+    reasons.push(
+      `${consumer.registration.library} acks on delivery (${consumer.registration.form}), before the handler runs: a crash loses the message`,
+    );
     return { semantics: 'at-most-once', reasons };
   }
   if (consumer.incomplete) {
     // What the analysis cannot see it does not vouch for: keep what the broker declares.
-    reasons.push(`the analysis could not follow everything (${consumer.incomplete}), so the effective semantics are not derived`);
+    reasons.push(
+      `the analysis could not follow everything (${consumer.incomplete}), so the effective semantics are not derived`,
+    );
     return { semantics: consumer.declaredSemantics, reasons };
   }
   const { earlyAcks, unawaited } = settledTooEarly(consumer);
-  for (const early of earlyAcks) reasons.push(`${early.settle.label} on line ${early.settle.location.line} settles before ${early.effects.length} processing effect(s) complete: a crash after it loses them`);
-  for (const work of unawaited) reasons.push(`${work.effect.description.label} is not awaited: the message can be settled while it still runs`);
+  for (const early of earlyAcks)
+    reasons.push(
+      `${early.settle.label} on line ${early.settle.location.line} settles before ${early.effects.length} processing effect(s) complete: a crash after it loses them`,
+    );
+  for (const work of unawaited)
+    reasons.push(`${work.effect.description.label} is not awaited: the message can be settled while it still runs`);
   const duplicated = consumer.incomplete ? [] : unprotectedEffects(consumer);
-  for (const { effect } of duplicated) reasons.push(`${effect.description.label} runs again on redelivery (${effect.description.onDuplicate ?? 'not idempotent'})`);
+  for (const { effect } of duplicated)
+    reasons.push(
+      `${effect.description.label} runs again on redelivery (${effect.description.onDuplicate ?? 'not idempotent'})`,
+    );
   if (consumer.vouchedIdempotent) reasons.push(`the handler is vouched idempotent: ${consumer.vouchedIdempotent}`);
   if (consumer.incomplete) reasons.push(`the analysis could not follow everything: ${consumer.incomplete}`);
   if (earlyAcks.length || unawaited.length) return { semantics: 'at-most-once', reasons };

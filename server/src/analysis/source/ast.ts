@@ -99,7 +99,8 @@ export function accessPath(expression: ts.Expression): string[] {
 export function rootExpression(expression: ts.Expression): ts.Expression {
   let current = unwrap(expression);
   for (;;) {
-    if (ts.isPropertyAccessExpression(current) || ts.isElementAccessExpression(current)) current = unwrap(current.expression);
+    if (ts.isPropertyAccessExpression(current) || ts.isElementAccessExpression(current))
+      current = unwrap(current.expression);
     else if (ts.isCallExpression(current)) current = unwrap(current.expression);
     else if (ts.isAwaitExpression(current)) current = unwrap(current.expression);
     else return current;
@@ -107,7 +108,11 @@ export function rootExpression(expression: ts.Expression): ts.Expression {
 }
 
 /** The static text of a string literal, a template without substitutions, or the head of a template. */
-export function staticText(expression: ts.Expression | undefined, checker?: ts.TypeChecker, depth = 0): string | undefined {
+export function staticText(
+  expression: ts.Expression | undefined,
+  checker?: ts.TypeChecker,
+  depth = 0,
+): string | undefined {
   if (!expression) return undefined;
   const value = unwrap(expression);
   if (ts.isStringLiteralLike(value)) return value.text;
@@ -212,7 +217,10 @@ export function isAsyncFunction(node: ts.FunctionLikeDeclaration): boolean {
 /** A readable name for a function: its declared name, or the variable/property it is assigned to. */
 export function functionName(node: ts.FunctionLikeDeclaration): string {
   if (node.name && (ts.isIdentifier(node.name) || ts.isStringLiteral(node.name))) {
-    const owner = ts.isMethodDeclaration(node) && ts.isClassLike(node.parent) && node.parent.name ? `${node.parent.name.text}.` : '';
+    const owner =
+      ts.isMethodDeclaration(node) && ts.isClassLike(node.parent) && node.parent.name
+        ? `${node.parent.name.text}.`
+        : '';
     return owner + node.name.text;
   }
   const parent = node.parent;
@@ -246,7 +254,10 @@ export function containsNode(outer: ts.Node, inner: ts.Node): boolean {
  * The calls of a method chain, innermost first: `knex('t').insert(x).onConflict().ignore()` gives
  * knex(), insert(), onConflict(), ignore(). With `throughAwait`, `(await a()).b()` includes a().
  */
-export function chainCalls(outermost: ts.CallExpression, options: { throughAwait?: boolean } = {}): ts.CallExpression[] {
+export function chainCalls(
+  outermost: ts.CallExpression,
+  options: { throughAwait?: boolean } = {},
+): ts.CallExpression[] {
   const calls: ts.CallExpression[] = [];
   let current: ts.Expression = outermost;
   for (;;) {

@@ -14,7 +14,8 @@ interface Directive {
 }
 
 // `(?![\w-])`: `delivery-lint-disable-nextline` is a typo, not a file-wide `disable`.
-const DIRECTIVE = /(?:\/\/|\/\*)\s*delivery-lint-(disable-next-line|disable-line|disable|enable)(?![\w-])([^\n]*?)(?:\*\/|$)/gm;
+const DIRECTIVE =
+  /(?:\/\/|\/\*)\s*delivery-lint-(disable-next-line|disable-line|disable|enable)(?![\w-])([^\n]*?)(?:\*\/|$)/gm;
 
 /** Rule ids of a directive; `undefined` when ids were written but none is valid (it then suppresses nothing). */
 function parseRules(text: string): string[] | undefined {
@@ -41,7 +42,9 @@ const LITERAL_KINDS = new Set([
 function insideLiteral(sourceFile: ts.SourceFile, position: number): boolean {
   let node: ts.Node = sourceFile;
   for (;;) {
-    const child: ts.Node | undefined = ts.forEachChild(node, (candidate) => (candidate.getStart(sourceFile) <= position && position < candidate.getEnd() ? candidate : undefined));
+    const child: ts.Node | undefined = ts.forEachChild(node, (candidate) =>
+      candidate.getStart(sourceFile) <= position && position < candidate.getEnd() ? candidate : undefined,
+    );
     if (!child) return LITERAL_KINDS.has(node.kind);
     if (LITERAL_KINDS.has(child.kind)) return true;
     node = child;
@@ -61,7 +64,12 @@ export class Suppressions {
       if (insideLiteral(parsed, position)) continue;
       const rules = parseRules(match[2] ?? '');
       if (!rules) continue;
-      const kind = match[1] === 'disable-next-line' ? 'next-line' : match[1] === 'disable-line' ? 'line' : (match[1] as 'disable' | 'enable');
+      const kind =
+        match[1] === 'disable-next-line'
+          ? 'next-line'
+          : match[1] === 'disable-line'
+            ? 'line'
+            : (match[1] as 'disable' | 'enable');
       this.directives.push({ kind, line: lineOf(lineStarts, position), rules });
     }
   }
@@ -111,7 +119,13 @@ export function handlerTags(handler: ts.Node): HandlerTags {
   const holders: ts.Node[] = [handler];
   let parent = handler.parent;
   for (let hops = 0; parent && hops < 3; hops++, parent = parent.parent) {
-    if (ts.isVariableDeclaration(parent) || ts.isVariableDeclarationList(parent) || ts.isVariableStatement(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) {
+    if (
+      ts.isVariableDeclaration(parent) ||
+      ts.isVariableDeclarationList(parent) ||
+      ts.isVariableStatement(parent) ||
+      ts.isPropertyAssignment(parent) ||
+      ts.isPropertyDeclaration(parent)
+    ) {
       holders.push(parent);
     } else {
       break;
@@ -120,8 +134,9 @@ export function handlerTags(handler: ts.Node): HandlerTags {
   for (const holder of holders) {
     for (const tag of ts.getJSDocTags(holder)) {
       const name = tag.tagName.text;
-      const comment = typeof tag.comment === 'string' ? tag.comment : ts.getTextOfJSDocComment(tag.comment) ?? '';
-      if (name === 'idempotent' && tags.idempotent === undefined) tags.idempotent = comment.trim() || 'vouched idempotent';
+      const comment = typeof tag.comment === 'string' ? tag.comment : (ts.getTextOfJSDocComment(tag.comment) ?? '');
+      if (name === 'idempotent' && tags.idempotent === undefined)
+        tags.idempotent = comment.trim() || 'vouched idempotent';
       if (name === 'delivery') {
         const value = comment.trim().split(/\s+/)[0] as Semantics;
         if (SEMANTICS.includes(value)) tags.delivery = value;

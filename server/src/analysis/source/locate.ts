@@ -11,7 +11,12 @@ import type { SourceReader } from './reader';
  * Visits, outermost first, every node whose span (from its first token to its end) covers
  * [start, end]; `visit` returning true stops the walk.
  */
-export function forEachNodeAround(sourceFile: ts.SourceFile, start: number, end: number, visit: (node: ts.Node) => boolean | void): void {
+export function forEachNodeAround(
+  sourceFile: ts.SourceFile,
+  start: number,
+  end: number,
+  visit: (node: ts.Node) => boolean | void,
+): void {
   let stopped = false;
   const descend = (node: ts.Node): void => {
     if (stopped || node.getStart(sourceFile) > start || node.getEnd() < end) return;
@@ -25,12 +30,17 @@ export function forEachNodeAround(sourceFile: ts.SourceFile, start: number, end:
 }
 
 /** The outermost node (passing `test`, when given) that starts and ends exactly at the location: a call, a statement… */
-export function nodeAt<T extends ts.Node = ts.Node>(reader: SourceReader, location: SourceLocation, test?: (node: ts.Node) => node is T): T | undefined {
+export function nodeAt<T extends ts.Node = ts.Node>(
+  reader: SourceReader,
+  location: SourceLocation,
+  test?: (node: ts.Node) => node is T,
+): T | undefined {
   const sourceFile = reader.sourceFile(location.filePath);
   if (!sourceFile) return undefined;
   let found: T | undefined;
   forEachNodeAround(sourceFile, location.start, location.end, (node) => {
-    if (node.getStart(sourceFile) !== location.start || node.getEnd() !== location.end || (test && !test(node))) return false;
+    if (node.getStart(sourceFile) !== location.start || node.getEnd() !== location.end || (test && !test(node)))
+      return false;
     found = node as T;
     return true;
   });
@@ -38,7 +48,11 @@ export function nodeAt<T extends ts.Node = ts.Node>(reader: SourceReader, locati
 }
 
 /** The innermost node of a kind that starts at the location's start (a `catch` keyword, a statement). */
-export function nodeStartingAt<T extends ts.Node>(reader: SourceReader, location: SourceLocation, test: (node: ts.Node) => node is T): T | undefined {
+export function nodeStartingAt<T extends ts.Node>(
+  reader: SourceReader,
+  location: SourceLocation,
+  test: (node: ts.Node) => node is T,
+): T | undefined {
   const sourceFile = reader.sourceFile(location.filePath);
   if (!sourceFile) return undefined;
   let found: T | undefined;
@@ -49,7 +63,11 @@ export function nodeStartingAt<T extends ts.Node>(reader: SourceReader, location
 }
 
 /** The innermost node of a kind that contains the location. */
-export function nodeContaining<T extends ts.Node>(reader: SourceReader, location: SourceLocation, test: (node: ts.Node) => node is T): T | undefined {
+export function nodeContaining<T extends ts.Node>(
+  reader: SourceReader,
+  location: SourceLocation,
+  test: (node: ts.Node) => node is T,
+): T | undefined {
   const sourceFile = reader.sourceFile(location.filePath);
   if (!sourceFile) return undefined;
   let found: T | undefined;
@@ -66,7 +84,11 @@ export function placesOf(occurrence: { location: SourceLocation; chain: CallChai
 
 export function within(location: SourceLocation, node: ts.Node): boolean {
   const sourceFile = node.getSourceFile();
-  return location.filePath === sourceFile.fileName && location.start >= node.getStart(sourceFile) && location.end <= node.getEnd();
+  return (
+    location.filePath === sourceFile.fileName &&
+    location.start >= node.getStart(sourceFile) &&
+    location.end <= node.getEnd()
+  );
 }
 
 export function locationWithin(inner: SourceLocation, outer: SourceLocation): boolean {
@@ -74,7 +96,10 @@ export function locationWithin(inner: SourceLocation, outer: SourceLocation): bo
 }
 
 /** Whether an occurrence runs inside a node: it is there, or a call inside the node leads to it. */
-export function reachedWithin(occurrence: { location: SourceLocation; chain: CallChainLink[] }, node: ts.Node): boolean {
+export function reachedWithin(
+  occurrence: { location: SourceLocation; chain: CallChainLink[] },
+  node: ts.Node,
+): boolean {
   return placesOf(occurrence).some((place) => within(place, node));
 }
 

@@ -6,7 +6,8 @@ import { ts } from 'ts-morph';
 import { forEachDescendant, unwrap } from './ast';
 
 /** Calls whose result is new on every delivery. */
-const FRESH_CALLS = /^(randomUUID|uuid|uuidv4|v4|v1|v7|nanoid|cuid|cuid2|createId|ulid|randomBytes|randomInt|random|now|generateId|newId|objectId|ObjectId)$/;
+const FRESH_CALLS =
+  /^(randomUUID|uuid|uuidv4|v4|v1|v7|nanoid|cuid|cuid2|createId|ulid|randomBytes|randomInt|random|now|generateId|newId|objectId|ObjectId)$/;
 
 export class MessageValues {
   private readonly symbols = new Set<ts.Symbol>();
@@ -39,10 +40,12 @@ export class MessageValues {
       forEachDescendant(
         body,
         (node) => {
-          if (ts.isVariableDeclaration(node) && node.initializer && this.derivesFrom(node.initializer)) this.addBinding(node.name);
+          if (ts.isVariableDeclaration(node) && node.initializer && this.derivesFrom(node.initializer))
+            this.addBinding(node.name);
           if (ts.isForOfStatement(node) && this.derivesFrom(node.expression)) {
             const init = node.initializer;
-            if (ts.isVariableDeclarationList(init)) for (const declaration of init.declarations) this.addBinding(declaration.name);
+            if (ts.isVariableDeclarationList(init))
+              for (const declaration of init.declarations) this.addBinding(declaration.name);
           }
           if (
             ts.isBinaryExpression(node) &&
@@ -54,7 +57,11 @@ export class MessageValues {
             if (symbol) this.symbols.add(symbol);
           }
           // Callback parameters of array methods over message values: event.items.map((item) => …)
-          if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && this.derivesFrom(node.expression.expression)) {
+          if (
+            ts.isCallExpression(node) &&
+            ts.isPropertyAccessExpression(node.expression) &&
+            this.derivesFrom(node.expression.expression)
+          ) {
             for (const argument of node.arguments) {
               if (ts.isArrowFunction(argument) || ts.isFunctionExpression(argument)) {
                 for (const parameter of argument.parameters) this.addBinding(parameter.name);
@@ -100,7 +107,8 @@ export class MessageValues {
     let found = false;
     const visit = (node: ts.Node): void => {
       if (found) return;
-      if (ts.isPropertyAccessExpression(node) && excluded.has(node.name.text) && this.derivesFrom(node.expression)) return;
+      if (ts.isPropertyAccessExpression(node) && excluded.has(node.name.text) && this.derivesFrom(node.expression))
+        return;
       if (ts.isIdentifier(node)) {
         const symbol = this.safeSymbol(node);
         if (!symbol || !this.symbols.has(symbol)) return;
@@ -151,7 +159,11 @@ export function containsFreshValue(expression: ts.Node, checker: ts.TypeChecker,
     if (fresh) return;
     if (ts.isCallExpression(node) || ts.isNewExpression(node)) {
       const callee = unwrap(node.expression);
-      const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+      const name = ts.isIdentifier(callee)
+        ? callee.text
+        : ts.isPropertyAccessExpression(callee)
+          ? callee.name.text
+          : '';
       if (FRESH_CALLS.test(name)) {
         fresh = true;
         return;
@@ -165,7 +177,12 @@ export function containsFreshValue(expression: ts.Node, checker: ts.TypeChecker,
       try {
         const symbol = checker.getSymbolAtLocation(node);
         const declaration = symbol?.valueDeclaration;
-        if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && declaration.initializer !== expression) {
+        if (
+          declaration &&
+          ts.isVariableDeclaration(declaration) &&
+          declaration.initializer &&
+          declaration.initializer !== expression
+        ) {
           if (containsFreshValue(declaration.initializer, checker, depth + 1)) fresh = true;
         }
       } catch {
@@ -183,7 +200,12 @@ export function containsFreshValue(expression: ts.Node, checker: ts.TypeChecker,
  * Whether a key expression names one of the broker's ID properties (the library's: `offset`,
  * `messageId`, `MessageId`…) or one of the configured fields, for `identity: "message-id"` mode.
  */
-export function mentionsIdentityProperty(expression: ts.Node, properties: readonly string[], checker: ts.TypeChecker, depth = 0): boolean {
+export function mentionsIdentityProperty(
+  expression: ts.Node,
+  properties: readonly string[],
+  checker: ts.TypeChecker,
+  depth = 0,
+): boolean {
   let found = false;
   const visit = (node: ts.Node): void => {
     if (found) return;

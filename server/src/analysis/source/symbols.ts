@@ -7,7 +7,11 @@ import { ts } from 'ts-morph';
 import { FunctionWithBody, isFunctionWithBody, isProjectCode, symbolOf, unwrap, unwrapAwait } from './ast';
 
 /** The function an expression refers to: inline, named, imported, a method, `x.bind(this)`. */
-export function resolveFunction(node: ts.Node | undefined, checker: ts.TypeChecker, depth = 0): FunctionWithBody | undefined {
+export function resolveFunction(
+  node: ts.Node | undefined,
+  checker: ts.TypeChecker,
+  depth = 0,
+): FunctionWithBody | undefined {
   if (!node || depth > 6) return undefined;
   if (isFunctionWithBody(node)) return node;
   if (!ts.isExpression(node) && !ts.isIdentifier(node)) return undefined;
@@ -16,7 +20,8 @@ export function resolveFunction(node: ts.Node | undefined, checker: ts.TypeCheck
   if (ts.isCallExpression(expression)) {
     const callee = unwrap(expression.expression);
     // handler.bind(this) -> handler
-    if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'bind') return resolveFunction(callee.expression, checker, depth + 1);
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'bind')
+      return resolveFunction(callee.expression, checker, depth + 1);
     return undefined;
   }
   if (ts.isIdentifier(expression) || ts.isPropertyAccessExpression(expression)) {
@@ -30,7 +35,9 @@ export function functionOfSymbol(symbol: ts.Symbol, checker: ts.TypeChecker, dep
   for (const declaration of symbol.declarations ?? []) {
     if (isFunctionWithBody(declaration)) return declaration;
     if (
-      (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isPropertyAssignment(declaration)) &&
+      (ts.isVariableDeclaration(declaration) ||
+        ts.isPropertyDeclaration(declaration) ||
+        ts.isPropertyAssignment(declaration)) &&
       declaration.initializer
     ) {
       const resolved = resolveFunction(declaration.initializer, checker, depth + 1);
@@ -49,7 +56,12 @@ export function functionOfSymbol(symbol: ts.Symbol, checker: ts.TypeChecker, dep
   return undefined;
 }
 
-function functionAssignedToField(owner: ts.ClassLikeDeclaration, field: string, checker: ts.TypeChecker, depth: number): FunctionWithBody | undefined {
+function functionAssignedToField(
+  owner: ts.ClassLikeDeclaration,
+  field: string,
+  checker: ts.TypeChecker,
+  depth: number,
+): FunctionWithBody | undefined {
   let found: FunctionWithBody | undefined;
   const visit = (node: ts.Node): void => {
     if (found) return;
@@ -164,7 +176,10 @@ function symbolOrigin(name: ts.Identifier, checker: ts.TypeChecker, depth: numbe
 
 function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker, depth: number): string | undefined {
   if (
-    (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isParameter(declaration) || ts.isPropertyAssignment(declaration)) &&
+    (ts.isVariableDeclaration(declaration) ||
+      ts.isPropertyDeclaration(declaration) ||
+      ts.isParameter(declaration) ||
+      ts.isPropertyAssignment(declaration)) &&
     !ts.isObjectBindingPattern(declaration.name)
   ) {
     const typeNode = 'type' in declaration ? declaration.type : undefined;
@@ -191,13 +206,18 @@ function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker,
   if (ts.isBindingElement(declaration)) {
     const pattern = declaration.parent;
     const holder = pattern.parent;
-    if (ts.isVariableDeclaration(holder) && holder.initializer) return originModule(holder.initializer, checker, depth + 1);
+    if (ts.isVariableDeclaration(holder) && holder.initializer)
+      return originModule(holder.initializer, checker, depth + 1);
   }
   return undefined;
 }
 
 /** `this.redis = new Redis()` in a constructor gives the field its origin. */
-function assignedInConstructorOrigin(declaration: ts.PropertyDeclaration | ts.ParameterDeclaration, checker: ts.TypeChecker, depth: number): string | undefined {
+function assignedInConstructorOrigin(
+  declaration: ts.PropertyDeclaration | ts.ParameterDeclaration,
+  checker: ts.TypeChecker,
+  depth: number,
+): string | undefined {
   if (!ts.isPropertyDeclaration(declaration) || !ts.isIdentifier(declaration.name)) return undefined;
   const name = declaration.name.text;
   const owner = declaration.parent;
@@ -207,7 +227,11 @@ function assignedInConstructorOrigin(declaration: ts.PropertyDeclaration | ts.Pa
       if (!ts.isExpressionStatement(statement) || !ts.isBinaryExpression(statement.expression)) continue;
       const { left, right, operatorToken } = statement.expression;
       if (operatorToken.kind !== ts.SyntaxKind.EqualsToken) continue;
-      if (ts.isPropertyAccessExpression(left) && left.expression.kind === ts.SyntaxKind.ThisKeyword && left.name.text === name) {
+      if (
+        ts.isPropertyAccessExpression(left) &&
+        left.expression.kind === ts.SyntaxKind.ThisKeyword &&
+        left.name.text === name
+      ) {
         return originModule(right, checker, depth + 1);
       }
     }
@@ -223,10 +247,12 @@ function rightmostName(name: ts.EntityName): ts.Identifier {
 export function importModuleOf(declaration: ts.Node): string | undefined {
   let current: ts.Node | undefined = declaration;
   while (current && !ts.isSourceFile(current)) {
-    if (ts.isImportDeclaration(current) && ts.isStringLiteral(current.moduleSpecifier)) return current.moduleSpecifier.text;
+    if (ts.isImportDeclaration(current) && ts.isStringLiteral(current.moduleSpecifier))
+      return current.moduleSpecifier.text;
     if (ts.isImportEqualsDeclaration(current)) {
       const reference = current.moduleReference;
-      if (ts.isExternalModuleReference(reference) && ts.isStringLiteral(reference.expression)) return reference.expression.text;
+      if (ts.isExternalModuleReference(reference) && ts.isStringLiteral(reference.expression))
+        return reference.expression.text;
       return undefined;
     }
     if (ts.isVariableDeclaration(current) && current.initializer) {
@@ -279,7 +305,8 @@ export function typeName(expression: ts.Expression, checker: ts.TypeChecker): st
 export function importedModules(sourceFile: ts.SourceFile): Set<string> {
   const modules = new Set<string>();
   for (const statement of sourceFile.statements) {
-    if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier)) modules.add(statement.moduleSpecifier.text);
+    if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier))
+      modules.add(statement.moduleSpecifier.text);
     if (ts.isImportEqualsDeclaration(statement)) {
       const ref = statement.moduleReference;
       if (ts.isExternalModuleReference(ref) && ts.isStringLiteral(ref.expression)) modules.add(ref.expression.text);
@@ -298,7 +325,8 @@ export function importedModules(sourceFile: ts.SourceFile): Set<string> {
 function requiredModule(initializer: ts.Expression): string | undefined {
   let init = unwrap(initializer);
   while (ts.isPropertyAccessExpression(init)) init = unwrap(init.expression);
-  if (!ts.isCallExpression(init) || !ts.isIdentifier(init.expression) || init.expression.text !== 'require') return undefined;
+  if (!ts.isCallExpression(init) || !ts.isIdentifier(init.expression) || init.expression.text !== 'require')
+    return undefined;
   const [argument] = init.arguments;
   return argument && ts.isStringLiteral(argument) ? argument.text : undefined;
 }

@@ -18,7 +18,9 @@ import { colors, compareLocations, compareStrings, plural, relativePath } from '
  * included) and the library's traits, which are the same for every consumer of a library (they
  * are listed in docs/model.md, "Per-library behaviour").
  */
-export type ExplainedConsumer = Omit<ConsumerReport, 'paths' | 'registration'> & { registration: Omit<ConsumerRegistration, 'traits'> };
+export type ExplainedConsumer = Omit<ConsumerReport, 'paths' | 'registration'> & {
+  registration: Omit<ConsumerRegistration, 'traits'>;
+};
 
 export function consumersForJson(consumers: readonly ConsumerReport[], cwd: string): ExplainedConsumer[] {
   return sortConsumers(consumers, cwd).map((consumer) => {
@@ -31,7 +33,10 @@ export function consumersForJson(consumers: readonly ConsumerReport[], cwd: stri
 export function sortConsumers(consumers: readonly ConsumerReport[], cwd: string): ConsumerReport[] {
   return [...consumers].sort(
     (a, b) =>
-      compareStrings(path.resolve(cwd, a.registration.location.filePath), path.resolve(cwd, b.registration.location.filePath)) ||
+      compareStrings(
+        path.resolve(cwd, a.registration.location.filePath),
+        path.resolve(cwd, b.registration.location.filePath),
+      ) ||
       compareLocations(a.registration.location, b.registration.location) ||
       compareStrings(a.id, b.id),
   );
@@ -40,13 +45,9 @@ export function sortConsumers(consumers: readonly ConsumerReport[], cwd: string)
 /** The one-line summary of a consumer. */
 export function consumerHeadline(consumer: ConsumerReport, cwd: string): string {
   const reg = consumer.registration;
-  return [
-    reg.library,
-    reg.source ?? '(source not static)',
-    reg.form,
-    reg.ackMode,
-    where(reg.location, cwd),
-  ].join(' · ');
+  return [reg.library, reg.source ?? '(source not static)', reg.form, reg.ackMode, where(reg.location, cwd)].join(
+    ' · ',
+  );
 }
 
 export function formatExplainText(consumers: readonly ConsumerReport[], cwd: string, color: boolean): string {
@@ -57,29 +58,45 @@ export function formatExplainText(consumers: readonly ConsumerReport[], cwd: str
   for (const consumer of sorted) {
     lines.push('');
     lines.push(consumerHeadline(consumer, cwd));
-    const facts = [`handler ${consumer.handlerName || '(anonymous)'}`, `declared ${consumer.declaredSemantics}`, `effective ${consumer.effectiveSemantics}`];
+    const facts = [
+      `handler ${consumer.handlerName || '(anonymous)'}`,
+      `declared ${consumer.declaredSemantics}`,
+      `effective ${consumer.effectiveSemantics}`,
+    ];
     if (consumer.declaredSemanticsOverride) facts.push(`overridden to ${consumer.declaredSemanticsOverride}`);
-    if (consumer.vouchedIdempotent !== undefined) facts.push(`@idempotent${consumer.vouchedIdempotent ? ` (${consumer.vouchedIdempotent})` : ''}`);
+    if (consumer.vouchedIdempotent !== undefined)
+      facts.push(`@idempotent${consumer.vouchedIdempotent ? ` (${consumer.vouchedIdempotent})` : ''}`);
     lines.push(`  ${facts.join(' · ')}`);
     lines.push(`  ${c.dim(`identity: ${consumer.identityExpression ?? consumer.identityHint}`)}`);
     if (consumer.incomplete) lines.push(`  ${c.yellow(`incomplete: ${consumer.incomplete}`)}`);
 
     const rows: [string, string, string, string][] = [];
     for (const effect of consumer.effects) {
-      rows.push(['effect', effect.description.class, effect.description.label, where(effect.location, cwd) + via(effect.chain) + (effect.keyedByMessage ? ' (keyed by the message)' : '')]);
+      rows.push([
+        'effect',
+        effect.description.class,
+        effect.description.label,
+        where(effect.location, cwd) + via(effect.chain) + (effect.keyedByMessage ? ' (keyed by the message)' : ''),
+      ]);
     }
     for (const settle of consumer.settles) {
       rows.push(['settle', settle.kind, settle.label, where(settle.location, cwd) + via(settle.chain)]);
     }
     for (const guard of consumer.guards) {
-      const validity = guard.invalidReason ? ` (guards nothing: ${guard.invalidReason})` : guard.keyedByIdentity ? '' : ' (not keyed by the message identity)';
+      const validity = guard.invalidReason
+        ? ` (guards nothing: ${guard.invalidReason})`
+        : guard.keyedByIdentity
+          ? ''
+          : ' (not keyed by the message identity)';
       const scope = guard.scope === 'entity' ? ' (gates one write only)' : '';
       rows.push(['guard', guard.kind, guard.label, where(guard.location, cwd) + via(guard.chain) + scope + validity]);
     }
     if (rows.length === 0) lines.push(`  ${c.dim('no effects, settles or guards found')}`);
     const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i].length)));
     for (const row of rows) {
-      lines.push(`  ${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2].padEnd(widths[2])}  ${c.dim(row[3])}`);
+      lines.push(
+        `  ${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2].padEnd(widths[2])}  ${c.dim(row[3])}`,
+      );
     }
     lines.push(...timelineLines(consumer.timeline ?? crashTimeline(consumer), cwd, c));
   }

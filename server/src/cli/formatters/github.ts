@@ -37,7 +37,8 @@ export function formatGithub(input: FormatInput): string {
     const message = [
       finding.message,
       ...finding.related.map(
-        (related) => `↳ ${relativePath(input.cwd, related.location.filePath)}:${related.location.line} ${related.message}`,
+        (related) =>
+          `↳ ${relativePath(input.cwd, related.location.filePath)}:${related.location.line} ${related.message}`,
       ),
     ].join('\n');
     return `::${COMMAND[finding.severity]} ${properties}::${escapeData(message)}`;

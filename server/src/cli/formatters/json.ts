@@ -49,18 +49,16 @@ export function eslintResults(input: FormatInput): EslintResult[] {
   }
   return [...byFile.keys()].sort(compareStrings).map((filePath) => {
     const findings = byFile.get(filePath)!;
-    const messages = findings.map(
-      (f): EslintMessage => ({
-        ruleId: f.ruleId,
-        severity: f.severity === 'error' ? 2 : 1,
-        message: f.message,
-        messageId: f.messageId,
-        line: f.location.line,
-        column: f.location.column,
-        endLine: f.location.endLine,
-        endColumn: f.location.endColumn,
-      }),
-    );
+    const messages = findings.map((f): EslintMessage => ({
+      ruleId: f.ruleId,
+      severity: f.severity === 'error' ? 2 : 1,
+      message: f.message,
+      messageId: f.messageId,
+      line: f.location.line,
+      column: f.location.column,
+      endLine: f.location.endLine,
+      endColumn: f.location.endColumn,
+    }));
     const errorCount = messages.filter((m) => m.severity === 2).length;
     return {
       filePath,

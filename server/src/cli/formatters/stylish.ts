@@ -17,7 +17,11 @@ export function formatStylish(input: FormatInput): string {
   const out: string[] = [];
   if (input.explain) out.push(formatExplainText(input.run.consumers, input.cwd, input.color));
 
-  const severityColor: Record<FindingSeverity, (text: string) => string> = { error: c.red, warning: c.yellow, info: c.blue };
+  const severityColor: Record<FindingSeverity, (text: string) => string> = {
+    error: c.red,
+    warning: c.yellow,
+    info: c.blue,
+  };
   const counts: Record<FindingSeverity, number> = { error: 0, warning: 0, info: 0 };
 
   for (const [file, findings] of groupByFile(input.findings, input.cwd)) {
@@ -44,7 +48,10 @@ export function formatStylish(input: FormatInput): string {
   }
 
   const total = counts.error + counts.warning + counts.info;
-  const hidden = input.hiddenCount > 0 ? ` (${plural(input.hiddenCount, 'warning or info', 'warnings and infos')} hidden by --quiet)` : '';
+  const hidden =
+    input.hiddenCount > 0
+      ? ` (${plural(input.hiddenCount, 'warning or info', 'warnings and infos')} hidden by --quiet)`
+      : '';
   if (total === 0) {
     const files = plural(input.run.filesLinted.length, 'file');
     const consumers = plural(input.run.consumers.length, 'consumer');

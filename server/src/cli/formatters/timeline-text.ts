@@ -17,8 +17,11 @@ import type { Colors } from './util';
 import { relativePath } from './util';
 
 export function timelineLines(timeline: CrashTimeline, cwd: string, c: Colors): string[] {
-  const paint = (kind: CrashOutcomeKind | undefined, text: string): string => (kind === 'lost' ? c.red(text) : kind === 'duplicate' ? c.yellow(text) : kind === 'safe' ? c.green(text) : text);
-  const lines: string[] = [`  ${c.bold('crash timeline')} ${c.dim('(main path; crash: the process dies after the step; error: the next step throws)')}`];
+  const paint = (kind: CrashOutcomeKind | undefined, text: string): string =>
+    kind === 'lost' ? c.red(text) : kind === 'duplicate' ? c.yellow(text) : kind === 'safe' ? c.green(text) : text;
+  const lines: string[] = [
+    `  ${c.bold('crash timeline')} ${c.dim('(main path; crash: the process dies after the step; error: the next step throws)')}`,
+  ];
   const rows = timeline.steps.map((step, index) => {
     const point = timeline.points[index];
     return {
@@ -37,10 +40,14 @@ export function timelineLines(timeline: CrashTimeline, cwd: string, c: Colors): 
   const header = ['#', 'step', '', 'where', 'crash', 'error'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row.cells[column].length)));
   const pad = (text: string, column: number): string => text.padEnd(widths[column]);
-  lines.push(`    ${c.dim([pad('#', 0), pad('step', 1), pad('', 2), pad('where', 3), pad('crash', 4), 'error'].join('  '))}`);
+  lines.push(
+    `    ${c.dim([pad('#', 0), pad('step', 1), pad('', 2), pad('where', 3), pad('crash', 4), 'error'].join('  '))}`,
+  );
   for (const row of rows) {
     const [index, kind, label, where, crash, error] = row.cells;
-    lines.push(`    ${[pad(index, 0), pad(kind, 1), pad(label, 2), c.dim(pad(where, 3)), paint(row.crash, pad(crash, 4)), paint(row.error, error)].join('  ').trimEnd()}`);
+    lines.push(
+      `    ${[pad(index, 0), pad(kind, 1), pad(label, 2), c.dim(pad(where, 3)), paint(row.crash, pad(crash, 4)), paint(row.error, error)].join('  ').trimEnd()}`,
+    );
   }
   // The outcomes that are not safe, with their reasons.
   timeline.points.forEach((point, index) => {
@@ -51,13 +58,19 @@ export function timelineLines(timeline: CrashTimeline, cwd: string, c: Colors): 
       else outcomes.push(['error', point.error]);
     }
     for (const [cause, outcome] of outcomes) {
-      lines.push(`    after ${index}: ${cause} → ${paint(outcome.kind, outcome.kind)}: ${outcome.summary}. ${c.dim(outcome.explanation)}`);
+      lines.push(
+        `    after ${index}: ${cause} → ${paint(outcome.kind, outcome.kind)}: ${outcome.summary}. ${c.dim(outcome.explanation)}`,
+      );
     }
   });
   const concurrency = timeline.concurrency;
-  lines.push(`    concurrent copies: ${concurrency.kind === 'not-applicable' ? 'not applicable' : paint(concurrency.kind, concurrency.kind)}. ${c.dim(concurrency.text)}`);
+  lines.push(
+    `    concurrent copies: ${concurrency.kind === 'not-applicable' ? 'not applicable' : paint(concurrency.kind, concurrency.kind)}. ${c.dim(concurrency.text)}`,
+  );
   const worst = timeline.worst;
-  lines.push(`    worst: ${paint(worst.kind, worst.kind)}${worst.point !== undefined ? ` after step ${worst.point} (${worst.cause})` : ''}${worst.kind === 'safe' ? '' : `: ${worst.summary}`}`);
+  lines.push(
+    `    worst: ${paint(worst.kind, worst.kind)}${worst.point !== undefined ? ` after step ${worst.point} (${worst.cause})` : ''}${worst.kind === 'safe' ? '' : `: ${worst.summary}`}`,
+  );
   for (const note of timeline.notes) lines.push(`    ${c.yellow(`note: ${note}`)}`);
   return lines;
 }

@@ -26,7 +26,13 @@ interface HandlerShape {
 }
 
 /** Builds one strategy's fix; `preferred` is the strategy the config names (its fix is marked preferred). */
-type Builder = (consumer: ConsumerReport, shape: HandlerShape, context: SourceReader, style: CodeStyle, preferred: GuardStrategy) => FixSuggestion;
+type Builder = (
+  consumer: ConsumerReport,
+  shape: HandlerShape,
+  context: SourceReader,
+  style: CodeStyle,
+  preferred: GuardStrategy,
+) => FixSuggestion;
 
 function containsReturn(statements: readonly ts.Statement[]): boolean {
   let found = false;
@@ -44,7 +50,8 @@ function handlerShape(consumer: ConsumerReport, context: SourceReader): HandlerS
   if (!handler || !ts.isFunctionLike(handler)) return undefined;
   const body = (handler as ts.FunctionLikeDeclaration).body;
   if (!body || !ts.isBlock(body) || !body.statements.length) return undefined;
-  const touches = (statement: ts.Statement, starts: number[]) => starts.some((start) => start >= statement.getStart() && start < statement.getEnd());
+  const touches = (statement: ts.Statement, starts: number[]) =>
+    starts.some((start) => start >= statement.getStart() && start < statement.getEnd());
   const effectStarts = consumer.effects.map((effect) => effect.handlerLocation.start);
   const settleStarts = consumer.settles.map((settle) => settle.handlerLocation.start);
   const statements = body.statements;
@@ -53,14 +60,20 @@ function handlerShape(consumer: ConsumerReport, context: SourceReader): HandlerS
   let tailStart = statements.length;
   while (tailStart > first + 1) {
     const statement = statements[tailStart - 1];
-    const isSettle = ts.isExpressionStatement(statement) && touches(statement, settleStarts) && !touches(statement, effectStarts);
+    const isSettle =
+      ts.isExpressionStatement(statement) && touches(statement, settleStarts) && !touches(statement, effectStarts);
     if (!isSettle && !ts.isReturnStatement(statement)) break;
     tailStart--;
   }
   const work = statements.slice(first, tailStart);
   // An early return inside the work would skip the 'done' mark or the COMMIT: no mechanical fix.
   if (containsReturn(work)) return undefined;
-  return { work, tail: statements.slice(tailStart), sourceFile: body.getSourceFile(), indent: indentationAt(body.getSourceFile().text, statements[first].getStart()) };
+  return {
+    work,
+    tail: statements.slice(tailStart),
+    sourceFile: body.getSourceFile(),
+    indent: indentationAt(body.getSourceFile().text, statements[first].getStart()),
+  };
 }
 
 /** The work's text, one level deeper than the handler body. */
@@ -89,8 +102,12 @@ function registrationWriter(consumer: ConsumerReport, context: SourceReader): Se
   const code = consumer.registration.traits.code;
   if (!code?.guardSettlesThroughRegistration || !code.settle?.ack) return undefined;
   const registration = nodeAt(context, consumer.registration.location);
-  if (!registration || !ts.isCallExpression(registration) || !ts.isPropertyAccessExpression(registration.expression)) return undefined;
-  const values = { channel: registration.expression.expression.getText(), message: consumer.identityExpression?.split(/[.?]/)[0] ?? 'msg' };
+  if (!registration || !ts.isCallExpression(registration) || !ts.isPropertyAccessExpression(registration.expression))
+    return undefined;
+  const values = {
+    channel: registration.expression.expression.getText(),
+    message: consumer.identityExpression?.split(/[.?]/)[0] ?? 'msg',
+  };
   return {
     ack: fillPhrase(code.settle.ack, values),
     ...(code.settle.nackRequeue ? { nackRequeue: fillPhrase(code.settle.nackRequeue, values) } : {}),
@@ -128,7 +145,11 @@ function skipBlock(lines: string[], indent: string, style: CodeStyle): string {
  * The dedup key: the message identity (with a prefix for shared key spaces such as Redis), and a
  * content hash where an amqplib publisher set no messageId (else every such message shares one key).
  */
-function dedupKey(consumer: ConsumerReport, style: CodeStyle, prefix: string): { expression: string; needsHash: boolean } {
+function dedupKey(
+  consumer: ConsumerReport,
+  style: CodeStyle,
+  prefix: string,
+): { expression: string; needsHash: boolean } {
   const identity = consumer.identityExpression!;
   const hashed = consumer.registration.traits.code?.identityHashFallback;
   if (hashed) {
@@ -142,8 +163,17 @@ function dedupKey(consumer: ConsumerReport, style: CodeStyle, prefix: string): {
 
 function hasModuleBinding(sourceFile: ts.SourceFile, name: string): boolean {
   return sourceFile.statements.some((statement) => {
-    if (ts.isImportDeclaration(statement)) return statement.importClause?.getText().split(/[\s{},]+/).includes(name) ?? false;
-    if (ts.isVariableStatement(statement)) return statement.declarationList.declarations.some((declaration) => ts.isIdentifier(declaration.name) && declaration.name.text === name);
+    if (ts.isImportDeclaration(statement))
+      return (
+        statement.importClause
+          ?.getText()
+          .split(/[\s{},]+/)
+          .includes(name) ?? false
+      );
+    if (ts.isVariableStatement(statement))
+      return statement.declarationList.declarations.some(
+        (declaration) => ts.isIdentifier(declaration.name) && declaration.name.text === name,
+      );
     return false;
   });
 }
@@ -151,28 +181,46 @@ function hasModuleBinding(sourceFile: ts.SourceFile, name: string): boolean {
 /** Inserts module-level lines after the last import. */
 function moduleEdit(sourceFile: ts.SourceFile, lines: string[], style: CodeStyle): TextEdit | undefined {
   if (!lines.length) return undefined;
-  const imports = sourceFile.statements.filter((statement) => ts.isImportDeclaration(statement) || ts.isImportEqualsDeclaration(statement));
+  const imports = sourceFile.statements.filter(
+    (statement) => ts.isImportDeclaration(statement) || ts.isImportEqualsDeclaration(statement),
+  );
   const position = imports.length ? imports[imports.length - 1].getEnd() : 0;
   const prefix = imports.length ? style.newline : '';
   const suffix = imports.length ? '' : style.newline;
-  return { filePath: sourceFile.fileName, start: position, end: position, newText: prefix + lines.join(style.newline) + suffix };
+  return {
+    filePath: sourceFile.fileName,
+    start: position,
+    end: position,
+    newText: prefix + lines.join(style.newline) + suffix,
+  };
 }
 
 function hashImport(shape: HandlerShape, style: CodeStyle, needed: boolean): string[] {
-  return needed && !hasModuleBinding(shape.sourceFile, 'createHash') ? [`import { createHash } from ${quoted('node:crypto', style)}${style.semicolon}`] : [];
+  return needed && !hasModuleBinding(shape.sourceFile, 'createHash')
+    ? [`import { createHash } from ${quoted('node:crypto', style)}${style.semicolon}`]
+    : [];
 }
 
 /** An existing Redis client in the file (imported or declared), by name. */
 function existingRedisClient(sourceFile: ts.SourceFile): string | undefined {
   for (const statement of sourceFile.statements) {
     if (ts.isImportDeclaration(statement)) {
-      const names = statement.importClause?.getText().split(/[\s{},]+/).filter(Boolean) ?? [];
+      const names =
+        statement.importClause
+          ?.getText()
+          .split(/[\s{},]+/)
+          .filter(Boolean) ?? [];
       const client = names.find((name) => /redis(client)?$/i.test(name) && name !== 'Redis');
       if (client) return client;
     }
     if (ts.isVariableStatement(statement)) {
       for (const declaration of statement.declarationList.declarations) {
-        if (ts.isIdentifier(declaration.name) && /redis/i.test(declaration.name.text) && declaration.initializer && /new\s+Redis|createClient/.test(declaration.initializer.getText())) {
+        if (
+          ts.isIdentifier(declaration.name) &&
+          /redis/i.test(declaration.name.text) &&
+          declaration.initializer &&
+          /new\s+Redis|createClient/.test(declaration.initializer.getText())
+        ) {
           return declaration.name.text;
         }
       }
@@ -210,7 +258,15 @@ const redisFix: Builder = (consumer, shape, context, style, preferred) => {
     `${i}${u}throw error${s}`,
     `${i}}`,
   ];
-  return buildFix(shape, 'redis', 'Add a Redis dedup guard keyed by the message identity (SET NX lease)', lines.join(n), moduleLines, style, preferred);
+  return buildFix(
+    shape,
+    'redis',
+    'Add a Redis dedup guard keyed by the message identity (SET NX lease)',
+    lines.join(n),
+    moduleLines,
+    style,
+    preferred,
+  );
 };
 
 const sqlFix: Builder = (consumer, shape, context, style, preferred) => {
@@ -244,7 +300,15 @@ const sqlFix: Builder = (consumer, shape, context, style, preferred) => {
     `${i}${u}db.release()${s}`,
     `${i}}`,
   ];
-  return buildFix(shape, 'sql', 'Add an inbox-table dedup guard (INSERT … ON CONFLICT DO NOTHING in one transaction)', lines.join(n), moduleLines, style, preferred);
+  return buildFix(
+    shape,
+    'sql',
+    'Add an inbox-table dedup guard (INSERT … ON CONFLICT DO NOTHING in one transaction)',
+    lines.join(n),
+    moduleLines,
+    style,
+    preferred,
+  );
 };
 
 const memoryFix: Builder = (consumer, shape, context, style, preferred) => {
@@ -262,18 +326,49 @@ const memoryFix: Builder = (consumer, shape, context, style, preferred) => {
         ]),
   ];
   const first = shape.work[0];
-  const guard = [`const dedupKey = ${key.expression}${s}`, `${i}if (processedMessageIds.has(dedupKey)) ${skipBlock(skipDuplicate(consumer, context, style), i, style)}`, `${i}processedMessageIds.add(dedupKey)${s}`];
-  const edits: TextEdit[] = [{ filePath: shape.sourceFile.fileName, start: first.getStart(), end: first.getStart(), newText: guard.join(n) + n + i }];
+  const guard = [
+    `const dedupKey = ${key.expression}${s}`,
+    `${i}if (processedMessageIds.has(dedupKey)) ${skipBlock(skipDuplicate(consumer, context, style), i, style)}`,
+    `${i}processedMessageIds.add(dedupKey)${s}`,
+  ];
+  const edits: TextEdit[] = [
+    {
+      filePath: shape.sourceFile.fileName,
+      start: first.getStart(),
+      end: first.getStart(),
+      newText: guard.join(n) + n + i,
+    },
+  ];
   const module = moduleEdit(shape.sourceFile, moduleLines, style);
   if (module) edits.unshift(module);
-  return { title: 'Add an in-memory dedup guard (tests only: lost on restart)', safe: false, preferred: preferred === 'memory', edits: withBinding(consumer, edits) };
+  return {
+    title: 'Add an in-memory dedup guard (tests only: lost on restart)',
+    safe: false,
+    preferred: preferred === 'memory',
+    edits: withBinding(consumer, edits),
+  };
 };
 
-function buildFix(shape: HandlerShape, strategy: GuardStrategy, title: string, replacement: string, moduleLines: string[], style: CodeStyle, preferred: GuardStrategy): FixSuggestion {
+function buildFix(
+  shape: HandlerShape,
+  strategy: GuardStrategy,
+  title: string,
+  replacement: string,
+  moduleLines: string[],
+  style: CodeStyle,
+  preferred: GuardStrategy,
+): FixSuggestion {
   const first = shape.work[0];
   const last = shape.tail.length ? shape.tail[shape.tail.length - 1] : shape.work[shape.work.length - 1];
   const tail = tailText(shape);
-  const edits: TextEdit[] = [{ filePath: shape.sourceFile.fileName, start: first.getStart(), end: last.getEnd(), newText: tail ? replacement + style.newline + tail : replacement }];
+  const edits: TextEdit[] = [
+    {
+      filePath: shape.sourceFile.fileName,
+      start: first.getStart(),
+      end: last.getEnd(),
+      newText: tail ? replacement + style.newline + tail : replacement,
+    },
+  ];
   const module = moduleEdit(shape.sourceFile, moduleLines, style);
   if (module) edits.unshift(module);
   return { title, safe: false, preferred: preferred === strategy, edits };
@@ -290,7 +385,11 @@ const BUILDERS: Partial<Record<GuardStrategy, Builder>> = { redis: redisFix, sql
  * One fix per strategy that applies to this handler. Powertools' makeIdempotent wraps a Lambda
  * handler, so it is not offered for these consumers.
  */
-export function dedupGuardFixes(consumer: ConsumerReport, context: SourceReader, preferred: GuardStrategy): FixSuggestion[] {
+export function dedupGuardFixes(
+  consumer: ConsumerReport,
+  context: SourceReader,
+  preferred: GuardStrategy,
+): FixSuggestion[] {
   if (!consumer.identityExpression) return [];
   const shape = handlerShape(consumer, context);
   if (!shape) return [];

@@ -21,9 +21,15 @@ import { nodeAt } from '../../analysis/source/locate';
 export function manualAckFix(consumer: ConsumerReport, context: SourceReader): FixSuggestion[] {
   const { traits, ackModeLocation, ackMode } = consumer.registration;
   const option = traits.code?.manualAckOption;
-  if (!option || ackMode !== 'auto-before-handler' || !ackModeLocation || consumer.registration.wrapperLocation) return [];
+  if (!option || ackMode !== 'auto-before-handler' || !ackModeLocation || consumer.registration.wrapperLocation)
+    return [];
   const assignment = nodeAt(context, ackModeLocation);
-  if (!assignment || !ts.isPropertyAssignment(assignment) || unwrap(assignment.initializer).kind !== ts.SyntaxKind.TrueKeyword) return [];
+  if (
+    !assignment ||
+    !ts.isPropertyAssignment(assignment) ||
+    unwrap(assignment.initializer).kind !== ts.SyntaxKind.TrueKeyword
+  )
+    return [];
   const handler = nodeAt(context, consumer.handlerRange);
   if (!handler || !ts.isFunctionLike(handler)) return [];
   const body = (handler as ts.FunctionLikeDeclaration).body;
@@ -40,7 +46,9 @@ export function manualAckFix(consumer: ConsumerReport, context: SourceReader): F
   for (const statement of returnsOf(body)) {
     if (statement.expression) return []; // `return work(msg)`: acking before it would ack before the work
     if (message && isNoMessageGuard(statement, message)) continue;
-    const settled = settledBefore(consumer, (paths) => paths.filter((path) => path.exit === 'return' && path.exitLocation?.start === statement.getStart()));
+    const settled = settledBefore(consumer, (paths) =>
+      paths.filter((path) => path.exit === 'return' && path.exitLocation?.start === statement.getStart()),
+    );
     if (settled === 'mixed') return [];
     if (settled === 'never') {
       const inserted = insertBefore(statement, ack);
@@ -62,7 +70,10 @@ export function manualAckFix(consumer: ConsumerReport, context: SourceReader): F
 }
 
 /** Whether the paths leaving at one place all settle the message already, none do, or some do. */
-function settledBefore(consumer: ConsumerReport, select: (paths: ConsumerReport['paths']) => ConsumerReport['paths']): 'always' | 'never' | 'mixed' | 'none' {
+function settledBefore(
+  consumer: ConsumerReport,
+  select: (paths: ConsumerReport['paths']) => ConsumerReport['paths'],
+): 'always' | 'never' | 'mixed' | 'none' {
   const paths = select(consumer.paths);
   if (!paths.length) return 'none';
   const settled = paths.filter((path) => path.events.some((event) => event.kind === 'settle'));
@@ -93,10 +104,14 @@ function isNoMessageGuard(statement: ts.ReturnStatement, message: string): boole
   if (ts.isBlock(owner) && owner.statements.length === 1) owner = owner.parent;
   if (!ts.isIfStatement(owner)) return false;
   const condition = unwrap(owner.expression);
-  if (ts.isPrefixUnaryExpression(condition) && condition.operator === ts.SyntaxKind.ExclamationToken) return unwrap(condition.operand).getText() === message;
+  if (ts.isPrefixUnaryExpression(condition) && condition.operator === ts.SyntaxKind.ExclamationToken)
+    return unwrap(condition.operand).getText() === message;
   if (ts.isBinaryExpression(condition) && /^(===|==)$/.test(condition.operatorToken.getText())) {
     const sides = [unwrap(condition.left), unwrap(condition.right)];
-    return sides.some((side) => side.getText() === message) && sides.some((side) => side.kind === ts.SyntaxKind.NullKeyword || side.getText() === 'undefined');
+    return (
+      sides.some((side) => side.getText() === message) &&
+      sides.some((side) => side.kind === ts.SyntaxKind.NullKeyword || side.getText() === 'undefined')
+    );
   }
   return false;
 }

@@ -21,29 +21,51 @@ export function randomUuidAccess(sourceFile: ts.SourceFile): { call: string; edi
     const bindings = statement.importClause?.namedBindings;
     if (bindings && ts.isNamespaceImport(bindings)) return { call: `${bindings.name.text}.randomUUID()`, edits: [] };
     if (bindings && ts.isNamedImports(bindings) && !statement.importClause?.isTypeOnly) {
-      const existing = bindings.elements.find((element) => (element.propertyName ?? element.name).text === 'randomUUID');
+      const existing = bindings.elements.find(
+        (element) => (element.propertyName ?? element.name).text === 'randomUUID',
+      );
       if (existing) return { call: `${existing.name.text}()`, edits: [] };
       const last = bindings.elements[bindings.elements.length - 1];
-      if (last) return { call: 'randomUUID()', edits: [{ filePath, start: last.getEnd(), end: last.getEnd(), newText: ', randomUUID' }] };
+      if (last)
+        return {
+          call: 'randomUUID()',
+          edits: [{ filePath, start: last.getEnd(), end: last.getEnd(), newText: ', randomUUID' }],
+        };
     }
   }
   // A `const { randomUUID } = require('crypto')` already there.
-  if (/\{\s*[^}]*\brandomUUID\b[^}]*\}\s*=\s*require\(\s*['"](node:)?crypto['"]\s*\)/.test(sourceFile.text)) return { call: 'randomUUID()', edits: [] };
+  if (/\{\s*[^}]*\brandomUUID\b[^}]*\}\s*=\s*require\(\s*['"](node:)?crypto['"]\s*\)/.test(sourceFile.text))
+    return { call: 'randomUUID()', edits: [] };
   const module = quoted('node:crypto', style);
   const commonJs = !lastImport && /\brequire\s*\(/.test(sourceFile.text) && !/^\s*export\s/m.test(sourceFile.text);
-  const line = commonJs ? `const { randomUUID } = require(${module})${style.semicolon}` : `import { randomUUID } from ${module}${style.semicolon}`;
-  if (lastImport) return { call: 'randomUUID()', edits: [{ filePath, start: lastImport.getEnd(), end: lastImport.getEnd(), newText: `${style.newline}${line}` }] };
+  const line = commonJs
+    ? `const { randomUUID } = require(${module})${style.semicolon}`
+    : `import { randomUUID } from ${module}${style.semicolon}`;
+  if (lastImport)
+    return {
+      call: 'randomUUID()',
+      edits: [{ filePath, start: lastImport.getEnd(), end: lastImport.getEnd(), newText: `${style.newline}${line}` }],
+    };
   // At the top, below a leading comment block or 'use strict'.
   const first = sourceFile.statements[0];
-  const at = first && ts.isExpressionStatement(first) && ts.isStringLiteral(first.expression) ? first.getEnd() : first ? first.getStart(sourceFile) : 0;
-  const newText = at === (first?.getStart(sourceFile) ?? 0) ? `${line}${style.newline}${style.newline}` : `${style.newline}${line}`;
+  const at =
+    first && ts.isExpressionStatement(first) && ts.isStringLiteral(first.expression)
+      ? first.getEnd()
+      : first
+        ? first.getStart(sourceFile)
+        : 0;
+  const newText =
+    at === (first?.getStart(sourceFile) ?? 0) ? `${line}${style.newline}${style.newline}` : `${style.newline}${line}`;
   return { call: 'randomUUID()', edits: [{ filePath, start: at, end: at, newText }] };
 }
 
 /** Adds `name: randomUUID()` to an options object, or appends `{ name: randomUUID() }` as a new last argument. */
 export function addIdFix(
   sourceFile: ts.SourceFile,
-  target: { object: ts.ObjectLiteralExpression } | { appendAfter: ts.Node } | { objects: { object: ts.ObjectLiteralExpression; property: string }[] },
+  target:
+    | { object: ts.ObjectLiteralExpression }
+    | { appendAfter: ts.Node }
+    | { objects: { object: ts.ObjectLiteralExpression; property: string }[] },
   name: string,
   title: string,
 ): FixSuggestion {
@@ -51,7 +73,15 @@ export function addIdFix(
   const access = randomUuidAccess(sourceFile);
   const edits: TextEdit[] = [...access.edits];
   if ('object' in target) edits.push(...addObjectProperty(target.object, `${name}: ${access.call}`, filePath));
-  else if ('appendAfter' in target) edits.push({ filePath, start: target.appendAfter.getEnd(), end: target.appendAfter.getEnd(), newText: `, { ${name}: ${access.call} }` });
-  else for (const { object, property } of target.objects) edits.push(...addObjectProperty(object, property.replace('$ID', access.call), filePath));
+  else if ('appendAfter' in target)
+    edits.push({
+      filePath,
+      start: target.appendAfter.getEnd(),
+      end: target.appendAfter.getEnd(),
+      newText: `, { ${name}: ${access.call} }`,
+    });
+  else
+    for (const { object, property } of target.objects)
+      edits.push(...addObjectProperty(object, property.replace('$ID', access.call), filePath));
   return { title, safe: false, preferred: true, edits };
 }

@@ -19,7 +19,13 @@ export function settleStatement(settle: SettleOccurrence, context: SourceReader)
   const call = nodeAt(context, settle.location);
   if (!call || !ts.isCallExpression(call)) return undefined;
   let current: ts.Node = call;
-  while (current.parent && (ts.isAwaitExpression(current.parent) || ts.isVoidExpression(current.parent) || ts.isParenthesizedExpression(current.parent))) current = current.parent;
+  while (
+    current.parent &&
+    (ts.isAwaitExpression(current.parent) ||
+      ts.isVoidExpression(current.parent) ||
+      ts.isParenthesizedExpression(current.parent))
+  )
+    current = current.parent;
   const statement = current.parent;
   if (!statement || !ts.isExpressionStatement(statement)) return undefined;
   const owner = statement.parent;
@@ -47,7 +53,11 @@ export function removeSettleFix(settle: SettleOccurrence, context: SourceReader,
  * that leaves it. The consumer's own loop (loop-style consumers) is not one: it settles a new
  * message each time.
  */
-export function settleLoop(consumer: ConsumerReport, settle: SettleOccurrence, context: SourceReader): SourceLocation | undefined {
+export function settleLoop(
+  consumer: ConsumerReport,
+  settle: SettleOccurrence,
+  context: SourceReader,
+): SourceLocation | undefined {
   const statement = settleStatement(settle, context);
   if (!statement) return undefined;
   const call = nodeAt(context, settle.location) as ts.CallExpression;
@@ -55,11 +65,17 @@ export function settleLoop(consumer: ConsumerReport, settle: SettleOccurrence, c
   let node: ts.Node = statement;
   while (node.parent) {
     const parent: ts.Node = node.parent;
-    if (parent.getStart() < range.start || parent.getEnd() > range.end || (parent.getStart() === range.start && parent.getEnd() === range.end)) return undefined;
+    if (
+      parent.getStart() < range.start ||
+      parent.getEnd() > range.end ||
+      (parent.getStart() === range.start && parent.getEnd() === range.end)
+    )
+      return undefined;
     // A way out of the loop after the settle, at this level.
     if ((ts.isBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent)) && ts.isStatement(node)) {
       const after = parent.statements.slice(parent.statements.indexOf(node) + 1);
-      if (after.some((next) => ts.isBreakStatement(next) || ts.isReturnStatement(next) || ts.isThrowStatement(next))) return undefined;
+      if (after.some((next) => ts.isBreakStatement(next) || ts.isReturnStatement(next) || ts.isThrowStatement(next)))
+        return undefined;
     }
     if (ts.isIterationStatement(parent, false) && parent.statement === node) {
       if (mentionsLoopVariable(parent, call)) return undefined;
@@ -67,9 +83,20 @@ export function settleLoop(consumer: ConsumerReport, settle: SettleOccurrence, c
     }
     if (ts.isFunctionLike(parent)) {
       const owner = parent.parent;
-      if (owner && ts.isCallExpression(owner) && owner.arguments.some((argument) => unwrap(argument) === parent) && ts.isPropertyAccessExpression(owner.expression) && ARRAY_LOOPS.has(owner.expression.name.text)) {
+      if (
+        owner &&
+        ts.isCallExpression(owner) &&
+        owner.arguments.some((argument) => unwrap(argument) === parent) &&
+        ts.isPropertyAccessExpression(owner.expression) &&
+        ARRAY_LOOPS.has(owner.expression.name.text)
+      ) {
         const parameters = parent.parameters.map((parameter) => parameter.name.getText());
-        if (call.arguments.some((argument) => parameters.some((name) => new RegExp(`\\b${name}\\b`).test(argument.getText())))) return undefined;
+        if (
+          call.arguments.some((argument) =>
+            parameters.some((name) => new RegExp(`\\b${name}\\b`).test(argument.getText())),
+          )
+        )
+          return undefined;
         return head(owner);
       }
       return undefined;
@@ -106,10 +133,22 @@ export function moveOutOfLoopFix(settle: SettleOccurrence, context: SourceReader
 
 function mentionsLoopVariable(loop: ts.IterationStatement, call: ts.CallExpression): boolean {
   const names: string[] = [];
-  if ((ts.isForOfStatement(loop) || ts.isForInStatement(loop) || ts.isForStatement(loop)) && loop.initializer && ts.isVariableDeclarationList(loop.initializer)) {
-    for (const declaration of loop.initializer.declarations) names.push(...declaration.name.getText().split(/[^\w$]+/).filter(Boolean));
+  if (
+    (ts.isForOfStatement(loop) || ts.isForInStatement(loop) || ts.isForStatement(loop)) &&
+    loop.initializer &&
+    ts.isVariableDeclarationList(loop.initializer)
+  ) {
+    for (const declaration of loop.initializer.declarations)
+      names.push(
+        ...declaration.name
+          .getText()
+          .split(/[^\w$]+/)
+          .filter(Boolean),
+      );
   }
-  return call.arguments.some((argument) => names.some((name) => new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(argument.getText())));
+  return call.arguments.some((argument) =>
+    names.some((name) => new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(argument.getText())),
+  );
 }
 
 /** The loop's first line, where the finding's related location points. */

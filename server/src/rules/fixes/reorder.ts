@@ -7,7 +7,12 @@ import { fullLineRange, statementInBlock } from './statements';
 import { functionOf, nodeAt } from '../../analysis/source/locate';
 
 /** Moves the ack statement below the last statement of the same block that does the processing. */
-export function moveAckAfterProcessingFix(consumer: ConsumerReport, settle: SettleOccurrence, effects: EffectOccurrence[], context: SourceReader): FixSuggestion[] {
+export function moveAckAfterProcessingFix(
+  consumer: ConsumerReport,
+  settle: SettleOccurrence,
+  effects: EffectOccurrence[],
+  context: SourceReader,
+): FixSuggestion[] {
   void consumer;
   const ack = nodeAt(context, settle.handlerLocation);
   const ackStatement = ack && statementInBlock(ack);
@@ -33,7 +38,12 @@ export function moveAckAfterProcessingFix(consumer: ConsumerReport, settle: Sett
       safe: false,
       preferred: true,
       edits: [
-        { filePath, start: target.end, end: target.end, newText: text.slice(removed.start, removed.end).replace(/^(?!.*\n$)(.*)$/s, '$1\n') },
+        {
+          filePath,
+          start: target.end,
+          end: target.end,
+          newText: text.slice(removed.start, removed.end).replace(/^(?!.*\n$)(.*)$/s, '$1\n'),
+        },
         { filePath, start: removed.start, end: removed.end, newText: '' },
       ],
     },
@@ -48,20 +58,44 @@ export function addMissingAwaitFix(effect: EffectOccurrence, context: SourceRead
   if (!fn || !isAsyncFunction(fn)) return [];
   // Inside forEach(async …) an await would not make the handler wait: that needs a loop rewrite.
   const callbackOf = fn.parent && ts.isCallExpression(fn.parent) ? fn.parent : undefined;
-  if (callbackOf && ts.isPropertyAccessExpression(callbackOf.expression) && callbackOf.expression.name.text === 'forEach') return [];
+  if (
+    callbackOf &&
+    ts.isPropertyAccessExpression(callbackOf.expression) &&
+    callbackOf.expression.name.text === 'forEach'
+  )
+    return [];
   const filePath = effect.handlerLocation.filePath;
   const parent = call.parent;
   if (ts.isVoidExpression(parent)) {
-    return [{ title: `Await ${call.expression.getText()}() instead of dropping its promise`, safe: false, preferred: true, edits: [{ filePath, start: parent.getStart(), end: call.getStart(), newText: 'await ' }] }];
+    return [
+      {
+        title: `Await ${call.expression.getText()}() instead of dropping its promise`,
+        safe: false,
+        preferred: true,
+        edits: [{ filePath, start: parent.getStart(), end: call.getStart(), newText: 'await ' }],
+      },
+    ];
   }
   if (ts.isExpressionStatement(parent)) {
-    return [{ title: `Add the missing await to ${call.expression.getText()}()`, safe: false, preferred: true, edits: [{ filePath, start: call.getStart(), end: call.getStart(), newText: 'await ' }] }];
+    return [
+      {
+        title: `Add the missing await to ${call.expression.getText()}()`,
+        safe: false,
+        preferred: true,
+        edits: [{ filePath, start: call.getStart(), end: call.getStart(), newText: 'await ' }],
+      },
+    ];
   }
   return [];
 }
 
 /** Moves an effect that runs before the guard to just after the guard's if-statement. */
-export function moveUnderGuardFix(consumer: ConsumerReport, effect: EffectOccurrence, guard: GuardOccurrence, context: SourceReader): FixSuggestion[] {
+export function moveUnderGuardFix(
+  consumer: ConsumerReport,
+  effect: EffectOccurrence,
+  guard: GuardOccurrence,
+  context: SourceReader,
+): FixSuggestion[] {
   void consumer;
   const effectNode = nodeAt(context, effect.handlerLocation);
   const guardNode = nodeAt(context, guard.handlerLocation);
@@ -71,7 +105,10 @@ export function moveUnderGuardFix(consumer: ConsumerReport, effect: EffectOccurr
   const block = effectStatement.parent as ts.Block;
   const statements = block.statements;
   const effectIndex = statements.indexOf(effectStatement);
-  const guardStatementIndex = statements.findIndex((statement, index) => index > effectIndex && ts.isIfStatement(statement) && statementMentions(statements, index, guardNode));
+  const guardStatementIndex = statements.findIndex(
+    (statement, index) =>
+      index > effectIndex && ts.isIfStatement(statement) && statementMentions(statements, index, guardNode),
+  );
   if (guardStatementIndex < 0) return [];
   const text = effectStatement.getSourceFile().text;
   const removed = fullLineRange(text, effectStatement);

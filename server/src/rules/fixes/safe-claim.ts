@@ -43,24 +43,45 @@ interface CheckShape {
   block: ts.Block;
 }
 
-export function safeClaimFix(consumer: ConsumerReport, guard: GuardOccurrence, record: EffectOccurrence | undefined, context: SourceReader): FixSuggestion[] {
+export function safeClaimFix(
+  consumer: ConsumerReport,
+  guard: GuardOccurrence,
+  record: EffectOccurrence | undefined,
+  context: SourceReader,
+): FixSuggestion[] {
   if (guard.chain.length || guard.kind !== 'check' || guard.scope !== 'message') return [];
   if (!record || record.chain.length || record.description.category !== 'redis') return [];
   const check = checkShape(context, guard);
   if (!check) return [];
   const recordCall = nodeAt(context, record.location);
-  if (!recordCall || !ts.isCallExpression(recordCall) || calledName(recordCall) !== 'set' || recordCall.arguments.length < 2) return [];
+  if (
+    !recordCall ||
+    !ts.isCallExpression(recordCall) ||
+    calledName(recordCall) !== 'set' ||
+    recordCall.arguments.length < 2
+  )
+    return [];
   const recordReceiver = receiverOf(recordCall);
-  if (!recordReceiver || same(recordReceiver.getText(), check.client) === false || !same(recordCall.arguments[0].getText(), check.key.getText())) return [];
+  if (
+    !recordReceiver ||
+    same(recordReceiver.getText(), check.client) === false ||
+    !same(recordCall.arguments[0].getText(), check.key.getText())
+  )
+    return [];
   const recordStatement = statementInBlock(recordCall);
-  if (!recordStatement || recordStatement.parent !== check.block || !ts.isExpressionStatement(recordStatement)) return [];
+  if (!recordStatement || recordStatement.parent !== check.block || !ts.isExpressionStatement(recordStatement))
+    return [];
   const statements = check.block.statements;
   const from = statements.indexOf(check.ifStatement) + 1;
   const to = statements.indexOf(recordStatement);
   const work = statements.slice(from, to);
   if (!work.length || work.some(leavesEarly)) return [];
   // The work moves into a try block: what it declares must not be used after the record.
-  const declared = work.flatMap((statement) => (ts.isVariableStatement(statement) ? statement.declarationList.declarations.flatMap((declaration) => bindingNames(declaration.name)) : []));
+  const declared = work.flatMap((statement) =>
+    ts.isVariableStatement(statement)
+      ? statement.declarationList.declarations.flatMap((declaration) => bindingNames(declaration.name))
+      : [],
+  );
   const after = statements.slice(to + 1);
   if (declared.some((name) => after.some((statement) => namesIn(statement).has(name)))) return [];
 
@@ -95,14 +116,26 @@ export function safeClaimFix(consumer: ConsumerReport, guard: GuardOccurrence, r
   const workStart = lineStartOf(text, work[0].getStart());
   const workText = indentLines(text.slice(workStart, work[work.length - 1].getEnd()), u);
   const done = `${i}${u}await ${client}.set(${[keyName, q('done'), ...recordCall.arguments.slice(2).map((argument) => argument.getText())].join(', ')})${s}`;
-  const tail = [`${i}} catch (${errorName}) {`, `${i}${u}await ${client}.del(${keyName})${s} // release the claim so a retry can run`, `${i}${u}throw ${errorName}${s}`, `${i}}`].join(n);
+  const tail = [
+    `${i}} catch (${errorName}) {`,
+    `${i}${u}await ${client}.del(${keyName})${s} // release the claim so a retry can run`,
+    `${i}${u}throw ${errorName}${s}`,
+    `${i}}`,
+  ].join(n);
   const filePath = sourceFile.fileName;
   return [
     {
       title: `Replace the check-then-record on ${check.key.getText()} with a Redis claim (SET NX with a lease, released on failure)`,
       safe: false,
       preferred: true,
-      edits: [{ filePath, start: check.first.getStart(), end: recordStatement.getEnd(), newText: [head, workText, done, tail].join(n) }],
+      edits: [
+        {
+          filePath,
+          start: check.first.getStart(),
+          end: recordStatement.getEnd(),
+          newText: [head, workText, done, tail].join(n),
+        },
+      ],
     },
   ];
 }
@@ -110,7 +143,13 @@ export function safeClaimFix(consumer: ConsumerReport, guard: GuardOccurrence, r
 /** `redis.exists(k)` / `redis.get(k)` tested by an if (directly, or through a const just before it) whose then-branch skips. */
 function checkShape(context: SourceReader, guard: GuardOccurrence): CheckShape | undefined {
   const call = nodeAt(context, guard.location);
-  if (!call || !ts.isCallExpression(call) || !/^(exists|get)$/.test(calledName(call) ?? '') || call.arguments.length !== 1) return undefined;
+  if (
+    !call ||
+    !ts.isCallExpression(call) ||
+    !/^(exists|get)$/.test(calledName(call) ?? '') ||
+    call.arguments.length !== 1
+  )
+    return undefined;
   const receiver = receiverOf(call);
   if (!receiver) return undefined;
   const statement = statementInBlock(call);
@@ -123,15 +162,30 @@ function checkShape(context: SourceReader, guard: GuardOccurrence): CheckShape |
   } else if (ts.isVariableStatement(statement) && statement.declarationList.declarations.length === 1) {
     const declaration = statement.declarationList.declarations[0];
     const next = block.statements[block.statements.indexOf(statement) + 1];
-    if (!ts.isIdentifier(declaration.name) || !declaration.initializer || unwrapAwait(declaration.initializer) !== call || !next || !ts.isIfStatement(next)) return undefined;
+    if (
+      !ts.isIdentifier(declaration.name) ||
+      !declaration.initializer ||
+      unwrapAwait(declaration.initializer) !== call ||
+      !next ||
+      !ts.isIfStatement(next)
+    )
+      return undefined;
     // The variable must serve only as the condition.
     const name = declaration.name.text;
-    const uses = block.statements.filter((other) => other !== statement && new RegExp(`\\b${name}\\b`).test(other.getText()));
+    const uses = block.statements.filter(
+      (other) => other !== statement && new RegExp(`\\b${name}\\b`).test(other.getText()),
+    );
     if (uses.length !== 1 || uses[0] !== next) return undefined;
     ifStatement = next;
     tested = declaration.name;
   }
-  if (!ifStatement || ifStatement.elseStatement || !seenWhenTruthy(ifStatement.expression, tested) || !alwaysLeaves(ifStatement.thenStatement)) return undefined;
+  if (
+    !ifStatement ||
+    ifStatement.elseStatement ||
+    !seenWhenTruthy(ifStatement.expression, tested) ||
+    !alwaysLeaves(ifStatement.thenStatement)
+  )
+    return undefined;
   return { client: receiver.getText(), key: call.arguments[0], first: statement, ifStatement, block };
 }
 
@@ -152,16 +206,27 @@ function seenWhenTruthy(condition: ts.Expression, tested: ts.Node): boolean {
   const right = unwrap(value.right);
   const operator = value.operatorToken.kind;
   const isNullish = right.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(right) && right.text === 'undefined');
-  const positive = (ts.isNumericLiteral(right) && Number(right.text) > 0) || (ts.isStringLiteralLike(right) && right.text !== '') || right.kind === ts.SyntaxKind.TrueKeyword;
-  if ((operator === ts.SyntaxKind.EqualsEqualsEqualsToken || operator === ts.SyntaxKind.EqualsEqualsToken) && positive) return true;
-  if ((operator === ts.SyntaxKind.ExclamationEqualsEqualsToken || operator === ts.SyntaxKind.ExclamationEqualsToken) && isNullish) return true;
-  if (operator === ts.SyntaxKind.GreaterThanToken && ts.isNumericLiteral(right) && Number(right.text) === 0) return true;
-  if (operator === ts.SyntaxKind.GreaterThanEqualsToken && ts.isNumericLiteral(right) && Number(right.text) === 1) return true;
+  const positive =
+    (ts.isNumericLiteral(right) && Number(right.text) > 0) ||
+    (ts.isStringLiteralLike(right) && right.text !== '') ||
+    right.kind === ts.SyntaxKind.TrueKeyword;
+  if ((operator === ts.SyntaxKind.EqualsEqualsEqualsToken || operator === ts.SyntaxKind.EqualsEqualsToken) && positive)
+    return true;
+  if (
+    (operator === ts.SyntaxKind.ExclamationEqualsEqualsToken || operator === ts.SyntaxKind.ExclamationEqualsToken) &&
+    isNullish
+  )
+    return true;
+  if (operator === ts.SyntaxKind.GreaterThanToken && ts.isNumericLiteral(right) && Number(right.text) === 0)
+    return true;
+  if (operator === ts.SyntaxKind.GreaterThanEqualsToken && ts.isNumericLiteral(right) && Number(right.text) === 1)
+    return true;
   return false;
 }
 
 function alwaysLeaves(statement: ts.Statement): boolean {
-  if (ts.isReturnStatement(statement) || ts.isThrowStatement(statement) || ts.isContinueStatement(statement)) return true;
+  if (ts.isReturnStatement(statement) || ts.isThrowStatement(statement) || ts.isContinueStatement(statement))
+    return true;
   if (!ts.isBlock(statement)) return false;
   const last = statement.statements[statement.statements.length - 1];
   return !!last && (ts.isReturnStatement(last) || ts.isThrowStatement(last) || ts.isContinueStatement(last));
@@ -189,11 +254,19 @@ function seenBranch(ifStatement: ts.IfStatement, text: string, unit: string, ind
 }
 
 /** What a delivery does while another one holds the claim: come back later, never be skipped. */
-function inFlight(consumer: ConsumerReport, context: SourceReader, at: ts.Node, style: ReturnType<typeof detectStyle>): string[] {
+function inFlight(
+  consumer: ConsumerReport,
+  context: SourceReader,
+  at: ts.Node,
+  style: ReturnType<typeof detectStyle>,
+): string[] {
   const s = style.semicolon;
   const writer = settleWriter(consumer, context, at);
   if (writer?.nackRequeue && consumer.registration.traits.code?.settle?.via === 'channel') {
-    return [`${writer.nackRequeue}${s} // back to the queue: redelivered once the other delivery is done or its lease ends`, `return${s}`];
+    return [
+      `${writer.nackRequeue}${s} // back to the queue: redelivered once the other delivery is done or its lease ends`,
+      `return${s}`,
+    ];
   }
   const handler = nodeAt(context, consumer.handlerRange);
   if (handler && !ts.isFunctionLike(handler)) {

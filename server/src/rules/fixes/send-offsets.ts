@@ -13,7 +13,14 @@
  * in the same file, and every outside commit is a plain statement.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, EffectOccurrence, FixSuggestion, SettleOccurrence, TextEdit, TransactionScope } from '../../model';
+import type {
+  ConsumerReport,
+  EffectOccurrence,
+  FixSuggestion,
+  SettleOccurrence,
+  TextEdit,
+  TransactionScope,
+} from '../../model';
 import { calledName, propertyOf, propertyValue, receiverOf, unwrap, unwrapAwait } from '../../analysis/source/ast';
 import type { SourceReader } from '../../analysis/source/reader';
 import { removeSettleFix } from './remove-settle';
@@ -31,7 +38,11 @@ export interface OffsetsFixInput {
   outside: SettleOccurrence[];
 }
 
-export function sendOffsetsFix(consumer: ConsumerReport, input: OffsetsFixInput, context: SourceReader): FixSuggestion[] {
+export function sendOffsetsFix(
+  consumer: ConsumerReport,
+  input: OffsetsFixInput,
+  context: SourceReader,
+): FixSuggestion[] {
   const { traits, batch, wrapperLocation } = consumer.registration;
   if (!traits.code?.sendOffsetsFix || batch || wrapperLocation) return [];
   const run = nodeAt(context, consumer.registration.location);
@@ -58,10 +69,22 @@ export function sendOffsetsFix(consumer: ConsumerReport, input: OffsetsFixInput,
     edits.push(...removal.edits);
   }
   if (!edits.length) return [];
-  return [{ title: 'Commit the consumed offset in the transaction (transaction.sendOffsets, autoCommit: false)', safe: false, preferred: true, edits }];
+  return [
+    {
+      title: 'Commit the consumed offset in the transaction (transaction.sendOffsets, autoCommit: false)',
+      safe: false,
+      preferred: true,
+      edits,
+    },
+  ];
 }
 
-function sendOffsetsEdits(sends: EffectOccurrence[], run: ts.CallExpression, context: SourceReader, style: ReturnType<typeof detectStyle>): TextEdit[] | undefined {
+function sendOffsetsEdits(
+  sends: EffectOccurrence[],
+  run: ts.CallExpression,
+  context: SourceReader,
+  style: ReturnType<typeof detectStyle>,
+): TextEdit[] | undefined {
   const send = sends.find((effect) => !effect.chain.length);
   const call = send && nodeAt(context, send.location);
   if (!call || !ts.isCallExpression(call)) return undefined;
@@ -93,7 +116,9 @@ function sendOffsetsEdits(sends: EffectOccurrence[], run: ts.CallExpression, con
  * parameter, the destructured names for `({ topic, partition, message })`, adding the missing ones
  * to the pattern (under another name where the body already uses `topic` or `partition`).
  */
-function payloadNames(at: ts.Node): { topic: string; partition: string; message: string; binding?: TextEdit } | undefined {
+function payloadNames(
+  at: ts.Node,
+): { topic: string; partition: string; message: string; binding?: TextEdit } | undefined {
   let handler: ts.Node | undefined = at.parent;
   while (handler && !ts.isFunctionLike(handler)) handler = handler.parent;
   if (!handler || !ts.isFunctionLike(handler)) return undefined;
@@ -130,7 +155,9 @@ function payloadNames(at: ts.Node): { topic: string; partition: string; message:
   const partition = name('partition', 'consumedPartition');
   const sourceFile = handler.getSourceFile();
   const start = pattern.elements[0].getStart();
-  const binding = added.length ? { filePath: sourceFile.fileName, start, end: start, newText: `${added.join(', ')}, ` } : undefined;
+  const binding = added.length
+    ? { filePath: sourceFile.fileName, start, end: start, newText: `${added.join(', ')}, ` }
+    : undefined;
   return { topic, partition, message, binding };
 }
 
@@ -180,7 +207,9 @@ function groupIdOf(run: ts.CallExpression): string | undefined {
   if (!group) {
     // `{ groupId }` shorthand: a constant of that name.
     const shorthand = propertyOf(config, 'groupId');
-    return shorthand && ts.isShorthandPropertyAssignment(shorthand) && isModuleConstant(sourceFile, 'groupId') ? 'groupId' : undefined;
+    return shorthand && ts.isShorthandPropertyAssignment(shorthand) && isModuleConstant(sourceFile, 'groupId')
+      ? 'groupId'
+      : undefined;
   }
   const value = unwrap(group);
   if (ts.isStringLiteralLike(value)) return value.getText();
@@ -193,12 +222,17 @@ function isModuleConstant(sourceFile: ts.SourceFile, name: string): boolean {
     (statement) =>
       ts.isVariableStatement(statement) &&
       (statement.declarationList.flags & ts.NodeFlags.Const) !== 0 &&
-      statement.declarationList.declarations.some((declaration) => ts.isIdentifier(declaration.name) && declaration.name.text === name),
+      statement.declarationList.declarations.some(
+        (declaration) => ts.isIdentifier(declaration.name) && declaration.name.text === name,
+      ),
   );
 }
 
 /** `autoCommit: true` → `autoCommit: false`, or `autoCommit: false,` added before the handler. */
-function autoCommitOff(options: ts.ObjectLiteralExpression, style: ReturnType<typeof detectStyle>): TextEdit | undefined {
+function autoCommitOff(
+  options: ts.ObjectLiteralExpression,
+  style: ReturnType<typeof detectStyle>,
+): TextEdit | undefined {
   const filePath = options.getSourceFile().fileName;
   const existing = propertyOf(options, 'autoCommit');
   if (existing) {
@@ -211,6 +245,8 @@ function autoCommitOff(options: ts.ObjectLiteralExpression, style: ReturnType<ty
   if (!first) return undefined;
   const text = options.getSourceFile().text;
   const multiline = text.slice(options.getStart(), first.getStart()).includes('\n');
-  const newText = multiline ? `autoCommit: false,${style.newline}${indentationAt(text, first.getStart())}` : 'autoCommit: false, ';
+  const newText = multiline
+    ? `autoCommit: false,${style.newline}${indentationAt(text, first.getStart())}`
+    : 'autoCommit: false, ';
   return { filePath, start: first.getStart(), end: first.getStart(), newText };
 }

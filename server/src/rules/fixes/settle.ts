@@ -53,12 +53,21 @@ export function appendToBlock(block: ts.Block, lines: string[]): TextEdit[] {
     let at = last.getEnd();
     const newline = text.indexOf('\n', at);
     if (newline >= 0 && newline < closeBrace) at = newline;
-    return [{ filePath, start: at, end: at, newText: lines.map((line) => `${style.newline}${indent}${line}`).join('') }];
+    return [
+      { filePath, start: at, end: at, newText: lines.map((line) => `${style.newline}${indent}${line}`).join('') },
+    ];
   }
   if (onOwnLine) {
     // An empty block whose brace is on its own line.
     const lineStart = lineStartOf(text, closeBrace);
-    return [{ filePath, start: lineStart, end: lineStart, newText: lines.map((line) => `${indent}${line}${style.newline}`).join('') }];
+    return [
+      {
+        filePath,
+        start: lineStart,
+        end: lineStart,
+        newText: lines.map((line) => `${indent}${line}${style.newline}`).join(''),
+      },
+    ];
   }
   // `{ log(e) }` or `{}` on one line.
   const open = block.getStart(sourceFile) + 1;
@@ -80,11 +89,17 @@ export function insertBefore(statement: ts.Statement, line: string): TextEdit[] 
     const lineStart = lineStartOf(text, start);
     if (text.slice(lineStart, start).trim() === '') {
       const style = detectStyle(text);
-      return [{ filePath, start: lineStart, end: lineStart, newText: `${indentationAt(text, start)}${line}${style.newline}` }];
+      return [
+        { filePath, start: lineStart, end: lineStart, newText: `${indentationAt(text, start)}${line}${style.newline}` },
+      ];
     }
     return [{ filePath, start, end: start, newText: `${line} ` }];
   }
-  if (ts.isIfStatement(statement.parent) || ts.isIterationStatement(statement.parent, false) || ts.isLabeledStatement(statement.parent)) {
+  if (
+    ts.isIfStatement(statement.parent) ||
+    ts.isIterationStatement(statement.parent, false) ||
+    ts.isLabeledStatement(statement.parent)
+  ) {
     return [{ filePath, start, end: statement.getEnd(), newText: `{ ${line} ${statement.getText(sourceFile)} }` }];
   }
   return [];
@@ -121,7 +136,8 @@ export function settleWriter(consumer: ConsumerReport, context: SourceReader, at
       for (const call of existing) {
         const callee = call.expression;
         const [message] = call.arguments;
-        if (!ts.isPropertyAccessExpression(callee) || !message || !/^(ack|nack|reject)$/.test(callee.name.text)) continue;
+        if (!ts.isPropertyAccessExpression(callee) || !message || !/^(ack|nack|reject)$/.test(callee.name.text))
+          continue;
         const channel = callee.expression.getText();
         const msg = message.getText();
         if (!inScope(channel, at) || !inScope(msg, at)) continue;
@@ -131,14 +147,27 @@ export function settleWriter(consumer: ConsumerReport, context: SourceReader, at
         // The handler written inline in channel.consume(queue, (msg) => …): the consume's channel is in scope.
         const consume = nodeAt(context, consumer.registration.location);
         const parameter = handler?.parameters[0];
-        if (consume && ts.isCallExpression(consume) && ts.isPropertyAccessExpression(consume.expression) && handler && consume.arguments[1] === handler && parameter && ts.isIdentifier(parameter.name)) {
+        if (
+          consume &&
+          ts.isCallExpression(consume) &&
+          ts.isPropertyAccessExpression(consume.expression) &&
+          handler &&
+          consume.arguments[1] === handler &&
+          parameter &&
+          ts.isIdentifier(parameter.name)
+        ) {
           return writerFor(code, { channel: consume.expression.expression.getText(), message: parameter.name.text });
         }
         return undefined;
       }
       if (code.fallback === 'nest-context' && code.contextChannel && code.contextMessage) {
         const ctx = nestContextName(handler);
-        return ctx ? writerFor(code, { channel: fillPhrase(code.contextChannel, { context: ctx }), message: fillPhrase(code.contextMessage, { context: ctx }) }) : undefined;
+        return ctx
+          ? writerFor(code, {
+              channel: fillPhrase(code.contextChannel, { context: ctx }),
+              message: fillPhrase(code.contextMessage, { context: ctx }),
+            })
+          : undefined;
       }
       return undefined;
     }
@@ -169,8 +198,16 @@ function writerFor(code: SettleCode, values: Record<string, string>): SettleWrit
 /** The `@Ctx()` parameter of a NestJS handler (the second parameter without decorators). */
 function nestContextName(handler: ts.FunctionLikeDeclaration | undefined): string | undefined {
   if (!handler) return undefined;
-  const decorated = handler.parameters.find((parameter) => (ts.canHaveDecorators(parameter) ? ts.getDecorators(parameter) ?? [] : []).some((decorator) => /^Ctx\b/.test(decorator.expression.getText())));
-  const parameter = decorated ?? (handler.parameters.some((p) => ts.canHaveDecorators(p) && (ts.getDecorators(p) ?? []).length) ? undefined : handler.parameters[1]);
+  const decorated = handler.parameters.find((parameter) =>
+    (ts.canHaveDecorators(parameter) ? (ts.getDecorators(parameter) ?? []) : []).some((decorator) =>
+      /^Ctx\b/.test(decorator.expression.getText()),
+    ),
+  );
+  const parameter =
+    decorated ??
+    (handler.parameters.some((p) => ts.canHaveDecorators(p) && (ts.getDecorators(p) ?? []).length)
+      ? undefined
+      : handler.parameters[1]);
   return parameter && ts.isIdentifier(parameter.name) ? parameter.name.text : undefined;
 }
 
@@ -186,7 +223,8 @@ function inScope(expression: string, at: ts.Node): boolean {
   let declaredLater = false;
   const visit = (node: ts.Node): void => {
     if (declaredLater) return;
-    if (ts.isVariableDeclaration(node) && bindsName(node.name, root) && node.getStart() > at.getStart()) declaredLater = true;
+    if (ts.isVariableDeclaration(node) && bindsName(node.name, root) && node.getStart() > at.getStart())
+      declaredLater = true;
     if (!ts.isFunctionLike(node)) ts.forEachChild(node, visit);
   };
   ts.forEachChild(fn.body, visit);
@@ -199,7 +237,11 @@ function bindsName(name: ts.BindingName, wanted: string): boolean {
 }
 
 /** A settle replaced by another call (ack → nack with requeue), keeping its `await` and statement. */
-export function replaceSettle(settle: SettleOccurrence, context: SourceReader, replacement: (call: ts.CallExpression) => string | undefined): TextEdit[] {
+export function replaceSettle(
+  settle: SettleOccurrence,
+  context: SourceReader,
+  replacement: (call: ts.CallExpression) => string | undefined,
+): TextEdit[] {
   const call = nodeAt(context, settle.location);
   if (!call || !ts.isCallExpression(call)) return [];
   const text = replacement(call);
@@ -212,7 +254,8 @@ function freeName(block: ts.Block, wanted: string): string {
   const used = new Set<string>();
   const visit = (node: ts.Node): void => {
     // `console.error` does not take the name `error`; a variable or a free reference does.
-    if (ts.isIdentifier(node) && !(ts.isPropertyAccessExpression(node.parent) && node.parent.name === node)) used.add(node.text);
+    if (ts.isIdentifier(node) && !(ts.isPropertyAccessExpression(node.parent) && node.parent.name === node))
+      used.add(node.text);
     ts.forEachChild(node, visit);
   };
   visit(block);

@@ -18,7 +18,10 @@ export function detectStyle(text: string): CodeStyle {
     else widths.set(indent.length, (widths.get(indent.length) ?? 0) + 1);
   }
   const smallest = [...widths.keys()].filter((width) => width > 0).sort((a, b) => a - b)[0] ?? 2;
-  const indentUnit = tabs > [...widths.values()].reduce((sum, count) => sum + count, 0) ? '\t' : ' '.repeat(smallest === 4 || smallest === 2 ? smallest : 2);
+  const indentUnit =
+    tabs > [...widths.values()].reduce((sum, count) => sum + count, 0)
+      ? '\t'
+      : ' '.repeat(smallest === 4 || smallest === 2 ? smallest : 2);
   const singles = (text.match(/'[^'\n]*'/g) ?? []).length;
   const doubles = (text.match(/"[^"\n]*"/g) ?? []).length;
   const statementsWithSemicolon = (text.match(/[)\]'"\w]\s*;\s*$/gm) ?? []).length;
