@@ -162,10 +162,22 @@ export function libraryTraitsSection(): string {
   return [...summary, '', ...sections].join('\n').trimEnd();
 }
 
-/** docs/model.md with its per-library section regenerated. */
+/** docs/model.md's rule catalogue: each rule, linked to its page. */
+export function modelRulesTable(): string {
+  const rows = allRules.map(
+    (rule) =>
+      `| [\`${rule.meta.id}\`](rules/${rule.meta.id}.md) | ${toFileSeverity(rule.meta.defaultSeverity)} | ${rule.meta.description} |`,
+  );
+  return ['| rule | default | finds |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** docs/model.md with its rule catalogue and per-library section regenerated. */
 export function modelDoc(): Generated {
   const file = path.join(ROOT, 'docs/model.md');
-  return { file, content: replaceBetween(fs.readFileSync(file, 'utf8'), 'library-traits', libraryTraitsSection()) };
+  let text = fs.readFileSync(file, 'utf8');
+  text = replaceBetween(text, 'model-rules', modelRulesTable());
+  text = replaceBetween(text, 'library-traits', libraryTraitsSection());
+  return { file, content: text };
 }
 
 export function docsIndex(): Generated {

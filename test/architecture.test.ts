@@ -7,7 +7,9 @@
  * - the client talks to the server over LSP only: it imports nothing of the server but the model's
  *   types and the protocol's names;
  * - packages stay where they belong: nothing in model/ imports anything, only lsp/ imports
- *   vscode-languageserver, only client/ imports vscode.
+ *   vscode-languageserver, only client/ imports vscode;
+ * - above the library modules, code reads a consumer's library traits: it never compares library
+ *   ids or reads the display form (`form.includes('(RMQ)')`).
  *
  * LAYERS is the one copy of the layer table; ARCHITECTURE.md quotes it between
  * `<!-- layers:start -->` and `<!-- layers:end -->`, and the last test keeps the quote exact.
@@ -251,6 +253,24 @@ describe('architecture', () => {
           violations.push(`${source.file} imports ${name} (only ${owner.folder} may)`);
       }
     }
+    assert.deepEqual(violations, []);
+  });
+
+  test('above the library modules, nothing asks which library a consumer uses: it reads the traits', () => {
+    // A library id compared or switched on, or the display form read for anything but display.
+    const askingWhich =
+      /\blibrary\s*[!=]==|[!=]==\s*'(?:kafkajs|confluent-kafka|amqplib|sqs-consumer|client-sqs|lambda-sqs|nestjs-microservices|bullmq|google-pubsub|azure-service-bus|nats-jetstream|redis-streams)'|case '(?:kafkajs|confluent-kafka|amqplib|sqs-consumer|client-sqs|lambda-sqs|nestjs-microservices|bullmq|google-pubsub|azure-service-bus|nats-jetstream|redis-streams)':|\bform\.(?:includes|startsWith|endsWith|match)\(|\bform\s*[!=]==/;
+    const violations = sources
+      .filter(
+        (source) =>
+          !source.file.startsWith('server/src/analysis/libraries/') && !source.file.startsWith('server/src/model/'),
+      )
+      .flatMap((source) =>
+        fs
+          .readFileSync(path.join(ROOT, source.file), 'utf8')
+          .split('\n')
+          .flatMap((line, index) => (askingWhich.test(line) ? [`${source.file}:${index + 1}: ${line.trim()}`] : [])),
+      );
     assert.deepEqual(violations, []);
   });
 
