@@ -13,12 +13,12 @@
  * bootstrap serves the handlers in the folders below it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { AckMode, AnalysisResult, ConsumerReport } from '../../server/src/model';
+import { describe, test } from 'node:test';
 import { mentionsBroker } from '../../server/src/pipeline/prefilter';
 import { runLint } from '../../server/src/pipeline/lint';
 import { MODES, TestProject, configWith, findingsOf } from '../helpers/project';
 import { ruleTester } from '../helpers/rule-tester';
+import { type ExpectedConsumer, type RecognitionCase, recognitionTests } from '../helpers/recognition';
 import { lineOf } from '../helpers/lines';
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -112,29 +112,16 @@ export class OrdersController {
 
 // ---- recognition ---------------------------------------------------------------------------------
 
-interface ExpectedConsumer {
-  form: string;
-  ackMode: AckMode;
-  source: string | null;
-  handlerName?: string;
-  identityExpression?: string | null;
-  /** The option (or bootstrap) that decides the ack mode: its file and a text on its line. */
-  ackModeAt?: { file: string; text: string };
-  /** A text the `incomplete` reason must contain; undefined means the report must be complete. */
-  incomplete?: string;
-}
-
-interface RecognitionCase {
-  name: string;
-  files: Record<string, string>;
+/** A Nest case: the library is implied; `incomplete` undefined means the report must be complete. */
+interface NestCase extends Omit<RecognitionCase, 'expect'> {
   /** Files passed to the analysis (the CLI's prefilter picks these: they import a @nestjs package). */
   roots: string[];
   /** The file whose handlers are checked. */
   consumer: string;
-  expect: ExpectedConsumer[];
+  expect: (Omit<ExpectedConsumer, 'library' | 'incomplete'> & { incomplete?: string })[];
 }
 
-const recognitionCases: RecognitionCase[] = [
+const recognitionCases: NestCase[] = [
   {
     name: 'createMicroservice RMQ noAck: false: explicit, the option located in main.ts',
     files: {
@@ -573,7 +560,7 @@ export class OrdersController {
 ];
 
 /** Without any bootstrap in the program (its own project: the other cases' bootstraps would count). */
-const noBootstrapCases: RecognitionCase[] = [
+const noBootstrapCases: NestCase[] = [
   {
     name: 'no bootstrap, the handler acks through getChannelRef(): RMQ in manual-ack mode',
     files: { 'orders.controller.ts': RMQ_CONTROLLER },
@@ -604,80 +591,32 @@ const noBootstrapCases: RecognitionCase[] = [
   },
 ];
 
-function describeConsumer(consumer: ConsumerReport): string {
-  const { form, ackMode, source } = consumer.registration;
-  return `${consumer.handlerName} ${form} ${ackMode} ${source ?? '-'} incomplete=${consumer.incomplete ?? '-'}`;
+/**
+ * The shared recognition harness (test/helpers/recognition.ts), with what every Nest case checks:
+ * the library, a complete report unless the case says why not, and the registration on the
+ * decorator, above the handler's head.
+ */
+function recognitionSuite(title: string, cases: NestCase[]): void {
+  recognitionTests(
+    title,
+    cases.map((c) => ({
+      ...c,
+      expect: c.expect.map((want) => ({
+        library: 'nestjs-microservices',
+        ...want,
+        incomplete: want.incomplete ?? null,
+      })),
+      check: (consumer) =>
+        assert.ok(
+          consumer.registration.location.line < consumer.handlerLocation.line,
+          'the registration is the decorator',
+        ),
+    })),
+  );
 }
 
-function recognitionSuite(title: string, cases: RecognitionCase[]): void {
-  for (const mode of MODES) {
-    describe(`${title} (${mode})`, () => {
-      let project: TestProject;
-      let result: AnalysisResult;
-
-      before(() => {
-        project = new TestProject(mode, 'nestjs-recognition');
-        const roots: string[] = [];
-        cases.forEach((c, index) => {
-          project.write(
-            Object.fromEntries(Object.entries(c.files).map(([name, text]) => [`case-${index}/${name}`, text])),
-          );
-          roots.push(...c.roots.map((root) => project.path(`case-${index}/${root}`)));
-        });
-        result = project.analyze(roots);
-      });
-      after(() => project?.remove());
-
-      cases.forEach((c, index) => {
-        test(c.name, () => {
-          assert.deepEqual(result.problems, []);
-          const file = project.path(`case-${index}/${c.consumer}`);
-          const found = result.consumers
-            .filter((consumer) => consumer.registration.location.filePath === file)
-            .sort((a, b) => a.registration.location.start - b.registration.location.start);
-          assert.equal(
-            found.length,
-            c.expect.length,
-            `expected ${c.expect.length} consumer(s), found:\n${found.map(describeConsumer).join('\n')}`,
-          );
-          c.expect.forEach((want, at) => {
-            const got = found[at];
-            const what = describeConsumer(got);
-            assert.equal(got.registration.library, 'nestjs-microservices', what);
-            assert.equal(got.registration.form, want.form, what);
-            assert.equal(got.registration.ackMode, want.ackMode, what);
-            assert.equal(got.registration.source, want.source ?? undefined, what);
-            if (want.handlerName) assert.equal(got.handlerName, want.handlerName, what);
-            if (want.identityExpression !== undefined)
-              assert.equal(got.identityExpression, want.identityExpression ?? undefined, what);
-            if (want.incomplete)
-              assert.ok(
-                got.incomplete?.includes(want.incomplete),
-                `incomplete should mention ${JSON.stringify(want.incomplete)}: ${what}`,
-              );
-            else assert.equal(got.incomplete, undefined, what);
-            if (want.ackModeAt) {
-              const location = got.registration.ackModeLocation;
-              assert.ok(location, `the ack-mode option should be located: ${what}`);
-              assert.equal(location.filePath, project.path(`case-${index}/${want.ackModeAt.file}`));
-              assert.equal(location.line, lineOf(c.files[want.ackModeAt.file], want.ackModeAt.text), what);
-            }
-            // The registration is the decorator, on the line above the handler's head.
-            assert.ok(got.registration.location.line < got.handlerLocation.line, what);
-            assert.equal(
-              got.declaredSemantics,
-              want.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once',
-              what,
-            );
-          });
-        });
-      });
-    });
-  }
-}
-
-recognitionSuite('NestJS consumer recognition', recognitionCases);
-recognitionSuite('NestJS consumer recognition without a bootstrap', noBootstrapCases);
+recognitionSuite('NestJS', recognitionCases);
+recognitionSuite('NestJS (no bootstrap)', noBootstrapCases);
 
 // ---- rules on Nest consumers ---------------------------------------------------------------------
 
