@@ -56,9 +56,9 @@ export const LAYERS: readonly Layer[] = [
     owns: 'one module per broker library (recognition, settles, identity, traits), wrappers',
   },
   {
-    folder: 'server/src/analysis/paths/',
+    folder: 'server/src/analysis/dataflow/',
     rank: 7,
-    owns: 'the path enumerator: step tree to occurrences and control-flow paths',
+    owns: 'the dataflow over a handler: step tree to occurrences, the facts rules read, and sampled paths for the timeline',
   },
   {
     folder: 'server/src/analysis/report/',

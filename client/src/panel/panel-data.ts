@@ -2,10 +2,10 @@
  * The data the explainer panel renders, and the messages its webview sends back. Plain types
  * with no `vscode` import, so the renderer can be tested in plain Node.
  */
-import type { ConsumerReport, FindingSeverity } from '../../../server/src/model';
+import type { FindingSeverity, PublicConsumerReport } from '../../../server/src/model';
 
 /** A consumer as the `deliveryLint/consumerReports` request returns it (without `paths`). */
-export type PanelConsumer = Omit<ConsumerReport, 'paths'>;
+export type PanelConsumer = PublicConsumerReport;
 
 /** A source range; lines and columns are 1-based, as in the analyzer's SourceLocation. */
 export interface PanelLocation {

@@ -92,6 +92,7 @@ export function runCli(argv: readonly string[], io: CliIO): number {
       project: options.project === undefined ? undefined : path.resolve(io.cwd, options.project),
       config,
       onProgress: (done, total) => progress?.update(done, total),
+      timelines: options.explain,
     });
     progress.clear();
     progress = undefined;

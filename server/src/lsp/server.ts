@@ -15,7 +15,7 @@ import {
   TextDocuments,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { ConsumerReport, Finding } from '../model';
+import type { ConsumerReport, Finding, PublicConsumerReport } from '../model';
 import type { ResolvedConfig } from '../config/resolved-config';
 import { toConfiguredSeverity } from '../config/load';
 import { pathOf, toDiagnostic } from './convert';
@@ -315,9 +315,8 @@ export class DeliveryLintServer {
   }
 }
 
-/** Reports travel to the panel without the path lists, which only the rules need. */
-function withoutPaths(consumer: ConsumerReport): Omit<ConsumerReport, 'paths'> {
-  const { paths: _paths, ...rest } = consumer;
-  void _paths;
+/** Reports travel to the panel without the path lists and dataflow facts, which only the rules need. */
+function withoutPaths(consumer: ConsumerReport): PublicConsumerReport {
+  const { paths: _paths, pathsSampled: _sampled, flow: _flow, ...rest } = consumer;
   return rest;
 }

@@ -7,7 +7,7 @@ import type { CrashTimeline } from './crash-timeline';
 import type { AckMode, Semantics } from './delivery';
 import type { LibraryId, LibraryTraits, Transport } from './library';
 import type { SourceLocation, TextEdit } from './location';
-import type { EffectOccurrence, GuardOccurrence, HandlerPath, SettleOccurrence } from './occurrences';
+import type { EffectOccurrence, FlowFacts, GuardOccurrence, HandlerPath, SettleOccurrence } from './occurrences';
 
 export interface ConsumerRegistration {
   library: LibraryId;
@@ -56,7 +56,17 @@ export interface ConsumerReport {
   effects: EffectOccurrence[];
   settles: SettleOccurrence[];
   guards: GuardOccurrence[];
+  /** Concrete paths for the crash timeline: a sample when the handler has very many, none when no timeline was asked for. */
   paths: HandlerPath[];
+  /** `paths` is a sample of the handler's paths. */
+  pathsSampled?: boolean;
+  /** What the dataflow over the handler established; the rules read this. */
+  flow: FlowFacts;
+  /**
+   * Calls the analysis could not follow (too deep): what they do is unseen. The findings whose
+   * evidence is complete are still reported; those that could depend on the unseen part are not.
+   */
+  partial?: string[];
   /** Set when the analysis could not see the whole handler; rules stay quiet then. */
   incomplete?: string;
   /** `/** @idempotent reason *\/` on the handler. */
@@ -70,3 +80,9 @@ export interface ConsumerReport {
   /** What a crash or an error between two steps of the main path does (analysis/report/derive-timeline.ts). */
   timeline?: CrashTimeline;
 }
+
+/** What the analysis keeps for the rules and the timeline, and never sends out (JSON, LSP, panel). */
+export type InternalReportFields = 'paths' | 'pathsSampled' | 'flow';
+
+/** A consumer report as it leaves the analyzer: plain data without the per-path internals. */
+export type PublicConsumerReport = Omit<ConsumerReport, InternalReportFields>;

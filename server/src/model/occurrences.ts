@@ -131,3 +131,64 @@ export interface HandlerPath {
   /** The handler returns a message-derived value (sqs-consumer 14+ deletes what is returned). */
   returnsMessage?: boolean;
 }
+
+/** How a path leaves the handler, with what it did before: one per exit and typestate (analysis/dataflow/facts.ts). */
+export interface WitnessedExit {
+  exit: 'end' | 'return' | 'throw';
+  /** The return/throw/continue/break statement; absent when the path falls off the end. */
+  location?: SourceLocation;
+  /** The handler returns a message-derived value (sqs-consumer 14+ deletes what is returned). */
+  returnsMessage: boolean;
+  /** Some settle ran on the path. */
+  settled: boolean;
+  hasEvents: boolean;
+  /** The last catch the path went through. */
+  lastCaught?: { location: SourceLocation; enclosesProcessing: boolean };
+  /** A call on the path could not be followed (why): it may have settled the message. */
+  unknown?: string;
+  /** The events of one such path. */
+  witness: PathEvent[];
+}
+
+/** A failure of the processing caught on some path, and what the path then did with the message. */
+export interface FailureOutcome {
+  /** The catch (its `catch` keyword) that decides: the outermost one the failure reached. */
+  caught: SourceLocation;
+  /** The first settle after the catch, unless the failure was handed on first. */
+  settle?: SettleOccurrence;
+  exit: { exit: 'end' | 'return' | 'throw'; location?: SourceLocation; returnsMessage: boolean };
+  witness: PathEvent[];
+}
+
+/**
+ * What the dataflow over the handler established (analysis/dataflow/facts.ts), each an "on some
+ * path" statement naming the occurrences it is about, most with a witness path. Rules read these,
+ * never the paths.
+ */
+export interface FlowFacts {
+  /** Awaited effects that run before the ack with no valid message guard passed (not yet filtered to unsafe ones). */
+  unprotected: { effect: EffectOccurrence; beforeGuard: boolean; witness: PathEvent[] }[];
+  /** Processing effects that run after the first ack of a path. */
+  afterAck: { settle: SettleOccurrence; effects: EffectOccurrence[]; witness: PathEvent[] }[];
+  /** Processing effects started without await before the ack (or the implicit ack on return). */
+  unawaited: { effect: EffectOccurrence; beforeAck?: SettleOccurrence }[];
+  /**
+   * Identity checks with the awaited effects charged to them (run on their "new" side, before the
+   * ack, with no atomic guard passed), and every write after them.
+   */
+  checks: { guard: GuardOccurrence; effects: EffectOccurrence[]; writesAfter: EffectOccurrence[] }[];
+  /** Claims that passed: the effects after them before the ack, and those on a failure path after them. */
+  claims: { guard: GuardOccurrence; work: EffectOccurrence[]; onFailurePath: EffectOccurrence[] }[];
+  /** A settle after a different first settle on the same path. */
+  secondSettles: { settle: SettleOccurrence; first: SettleOccurrence; witness: PathEvent[] }[];
+  /** Settles that are the only (distinct) settle of some path. */
+  soleSettles: SettleOccurrence[];
+  /** Paths that throw after their first settle, a positive one. */
+  settlesBeforeThrow: { settle: SettleOccurrence; exitLocation?: SourceLocation }[];
+  /** Awaited processing effects before the first settle of a path that settles. */
+  escapeCandidates: EffectOccurrence[];
+  failures: FailureOutcome[];
+  exits: WitnessedExit[];
+  /** Why calls could not be followed (depth): the consumer is partial, not incomplete. */
+  unknown: string[];
+}

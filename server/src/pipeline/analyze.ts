@@ -34,6 +34,8 @@ export interface AnalyzeOptions {
   brokerFiles?: readonly string[];
   config: ResolvedConfig;
   onProgress?: (done: number, total: number) => void;
+  /** Derive each consumer's crash timeline (default true; the CLI asks only for --explain). */
+  timelines?: boolean;
 }
 
 export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
@@ -78,7 +80,9 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   for (const { site, wrapper } of wrappers) {
     if (!lintFiles.has(site.registrationNode.getSourceFile().fileName)) continue;
     if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
-    const report = guarded(problems, site, () => buildConsumerReport(site, checker, config));
+    const report = guarded(problems, site, () =>
+      buildConsumerReport(site, checker, config, undefined, options.timelines ?? true),
+    );
     if (!report) continue;
     if (wrapper) {
       report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
@@ -90,7 +94,9 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     consumers.push(report);
   }
   for (const call of callSites) {
-    const report = guarded(problems, call.site, () => buildConsumerReport(call.site, checker, config, call));
+    const report = guarded(problems, call.site, () =>
+      buildConsumerReport(call.site, checker, config, call, options.timelines ?? true),
+    );
     if (report) consumers.push(report);
   }
   assignIds(consumers);

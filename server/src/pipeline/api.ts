@@ -14,6 +14,8 @@ export interface LintRequest {
   config: ResolvedConfig;
   /** Called as files are analysed, for a progress line. */
   onProgress?: (done: number, total: number) => void;
+  /** Derive the crash timelines (for --explain); a plain lint does not need them. */
+  timelines?: boolean;
 }
 
 export interface LintRun extends AnalysisResult {

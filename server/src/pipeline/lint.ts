@@ -50,6 +50,7 @@ export function runLint(request: LintRequest): LintRun {
     files: candidates,
     config: request.config,
     onProgress: request.onProgress,
+    timelines: request.timelines,
   });
   // Second pass: files that call a wrapper (a function that registers a consumer with a callback)
   // are consumers too; only the files that name a wrapper and import its module are added.
@@ -63,6 +64,7 @@ export function runLint(request: LintRequest): LintRun {
       brokerFiles: candidates,
       config: request.config,
       onProgress: request.onProgress,
+      timelines: request.timelines,
     });
   }
   return {

@@ -76,17 +76,7 @@ export const atMostOnceConsumer: Rule<'ackedOnDelivery'> = {
 
 /** The duplicate-unsafe effects the handler reaches (failure routing is not a state change of the message). */
 function stateChanges(consumer: ConsumerReport): EffectOccurrence[] {
-  const found: EffectOccurrence[] = [];
-  for (const path of consumer.paths) {
-    for (const event of path.events) {
-      if (
-        event.kind !== 'effect' ||
-        event.effect.description.class !== 'duplicate-unsafe' ||
-        isFailureRouting(event.effect)
-      )
-        continue;
-      if (!found.includes(event.effect)) found.push(event.effect);
-    }
-  }
-  return found.sort((a, b) => a.handlerLocation.start - b.handlerLocation.start);
+  return consumer.effects
+    .filter((effect) => effect.description.class === 'duplicate-unsafe' && !isFailureRouting(effect))
+    .sort((a, b) => a.handlerLocation.start - b.handlerLocation.start);
 }

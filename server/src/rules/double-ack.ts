@@ -53,14 +53,14 @@ export const doubleAck: Rule<'settledTwice' | 'settledAfterAutoAck' | 'settledIn
     if (!consequence) return;
     const auto = consumer.registration.ackMode === 'auto-before-handler';
     const findings = new Map<number, { settle: SettleOccurrence; first?: SettleOccurrence }>();
-    for (const path of consumer.paths) {
-      const settles = path.events.flatMap((event) => (event.kind === 'settle' ? [event.settle] : []));
-      settles.forEach((settle, index) => {
-        if (findings.has(settle.id)) return;
-        if (auto) findings.set(settle.id, { settle });
-        else if (index > 0 && settles[0] !== settle && !behindFlag(consumer, settle, context.source))
-          findings.set(settle.id, { settle, first: settles[0] });
-      });
+    if (auto) {
+      // Every explicit settle of a message acked on delivery is one too many.
+      for (const settle of consumer.settles) findings.set(settle.id, { settle });
+    } else {
+      for (const { settle, first } of consumer.flow.secondSettles) {
+        if (!findings.has(settle.id) && !behindFlag(consumer, settle, context.source))
+          findings.set(settle.id, { settle, first });
+      }
     }
 
     for (const { settle, first } of [...findings.values()].sort(
@@ -187,9 +187,5 @@ function behindFlag(consumer: ConsumerReport, settle: SettleOccurrence, context:
 }
 
 function everyPathSettlesWithout(consumer: ConsumerReport, removed: SettleOccurrence): boolean {
-  return consumer.paths.every((path) => {
-    const settles = path.events.filter((event) => event.kind === 'settle');
-    if (!settles.some((event) => event.kind === 'settle' && event.settle === removed)) return true;
-    return settles.some((event) => event.kind === 'settle' && event.settle !== removed);
-  });
+  return !consumer.flow.soleSettles.includes(removed);
 }

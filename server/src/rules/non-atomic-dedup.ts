@@ -18,8 +18,8 @@
  * missing-event-id-check). Effects after the ack belong to ack-before-process; auto-ack consumers
  * and handlers declared at-most-once get no dedup finding.
  */
-import type { ConsumerReport, EffectOccurrence, GuardOccurrence, HandlerPath, RelatedLocation } from '../model';
-import { dedupRulesApply, firstAckIndex, isUnsafe } from '../analysis/report/ordering';
+import type { ConsumerReport, EffectOccurrence, GuardOccurrence, RelatedLocation } from '../model';
+import { dedupRulesApply, isUnsafe } from '../analysis/report/ordering';
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated } from './describe';
 import type { SourceReader } from '../analysis/source/reader';
 import { safeClaimFix } from './fixes/safe-claim';
@@ -151,53 +151,23 @@ function isIdentityGuard(guard: GuardOccurrence): boolean {
   return guard.keyedByIdentity && !guard.invalidReason;
 }
 
-/** Claims and wrappers check and record in one step: what runs after them is theirs to protect. */
-function isAtomicGuard(guard: GuardOccurrence): boolean {
-  return isIdentityGuard(guard) && guard.scope === 'message' && (guard.kind === 'claim' || guard.kind === 'wrapper');
-}
-
 /**
  * Checks keyed by the identity whose "new" outcome lets duplicate-unsafe effects run with no
  * atomic guard passed before them. An effect is charged to the handler's (message-level) check
- * that passed first on its path; failing that, to the entity-level check that gates it.
+ * that passed first on its path; failing that, to the entity-level check that gates it (the
+ * dataflow does the charging: analysis/dataflow/facts.ts).
  */
 function racyChecks(consumer: ConsumerReport): RacyCheck[] {
-  const found = new Map<number, RacyCheck>();
-  for (const path of consumer.paths) {
-    const ackAt = firstAckIndex(path);
-    let atomic = false;
-    let messageCheck: GuardOccurrence | undefined;
-    let entityCheck: GuardOccurrence | undefined;
-    path.events.forEach((event, index) => {
-      if (index > ackAt) return;
-      if (event.kind === 'guard-pass') {
-        const guard = event.guard;
-        if (isAtomicGuard(guard)) atomic = true;
-        else if (guard.kind === 'check' && isIdentityGuard(guard)) {
-          if (guard.scope === 'message') messageCheck ??= guard;
-          else entityCheck = guard;
-        }
-        return;
-      }
-      if (event.kind !== 'effect' || atomic || event.completion !== 'awaited' || !isUnsafe(event.effect)) return;
-      // An entity check protects only the write it gates (the effect is marked guarded by it).
-      const guard = messageCheck ?? (event.guarded ? entityCheck : undefined);
-      if (!guard) return;
-      const entry = found.get(guard.id) ?? { guard, effects: [] };
-      if (!entry.effects.includes(event.effect)) entry.effects.push(event.effect);
-      entry.record ??= recordAfter(path, guard);
-      found.set(guard.id, entry);
-    });
-  }
-  // The inbox pattern: a record with a unique key in the same transaction as the effects is the
-  // claim; a racing duplicate fails on the key and rolls its effects back (docs/model.md, "Transactions").
   const racy: RacyCheck[] = [];
-  for (const entry of found.values()) {
-    const transaction = entry.record?.transaction;
-    const effects = transaction
-      ? entry.effects.filter((effect) => effect.transaction?.id !== transaction.id)
-      : entry.effects;
-    if (effects.length) racy.push({ ...entry, effects });
+  for (const check of consumer.flow.checks) {
+    const effects = check.effects.filter(isUnsafe);
+    if (!effects.length) continue;
+    const record = recordOf(check.guard, check.writesAfter);
+    // The inbox pattern: a record with a unique key in the same transaction as the effects is the
+    // claim; a racing duplicate fails on the key and rolls its effects back (docs/model.md, "Transactions").
+    const transaction = record?.transaction;
+    const outside = transaction ? effects.filter((effect) => effect.transaction?.id !== transaction.id) : effects;
+    if (outside.length) racy.push({ guard: check.guard, effects: outside, record });
   }
   return racy.sort((a, b) => a.guard.handlerLocation.start - b.guard.handlerLocation.start);
 }
@@ -207,18 +177,13 @@ function normalizeKey(text: string | undefined): string | undefined {
 }
 
 /**
- * The record of the guard's key after it on the path: a write of the same key (`redis.set(key, …)`
- * after `redis.exists(key)`, whatever the value), else any record of the message ID.
+ * The record of the guard's key after it: a write of the same key (`redis.set(key, …)` after
+ * `redis.exists(key)`, whatever the value), else any record of the message ID.
  */
-function recordAfter(path: HandlerPath, guard: GuardOccurrence): EffectOccurrence | undefined {
-  const start = path.events.findIndex((event) => event.kind === 'guard-pass' && event.guard === guard);
-  const writes = path.events
-    .slice(start + 1)
-    .flatMap((event) =>
-      event.kind === 'effect' && event.effect.description.processing && !DELETION.test(event.effect.description.label)
-        ? [event.effect]
-        : [],
-    );
+function recordOf(guard: GuardOccurrence, writesAfter: readonly EffectOccurrence[]): EffectOccurrence | undefined {
+  const writes = writesAfter.filter(
+    (effect) => effect.description.processing && !DELETION.test(effect.description.label),
+  );
   const key = normalizeKey(guard.keyText);
   return (
     writes.find((effect) => key !== undefined && normalizeKey(effect.keyText) === key && effect.keyedByMessage) ??
@@ -239,46 +204,36 @@ const DELETION =
 
 /** Claims keyed by the identity, made before processing effects, with no release, rollback or short lease. */
 function unreleasedClaims(consumer: ConsumerReport): UnreleasedClaim[] {
-  // A claim made through a function of the project (`if (!(await claimOnce(id))) return`, labelled
-  // `claimOnce() (redis SET NX)`) keeps its lease and key inside it: not judged.
-  const claims = consumer.guards.filter(
-    (guard) =>
-      guard.kind === 'claim' && guard.scope === 'message' && isIdentityGuard(guard) && !/^[\w$]+\(\)/.test(guard.label),
-  );
   const found: UnreleasedClaim[] = [];
-  for (const guard of claims) {
+  for (const claim of consumer.flow.claims) {
+    const guard = claim.guard;
+    // A claim made through a function of the project (`if (!(await claimOnce(id))) return`, labelled
+    // `claimOnce() (redis SET NX)`) keeps its lease and key inside it: not judged.
+    if (guard.scope !== 'message' || !isIdentityGuard(guard) || /^[\w$]+\(\)/.test(guard.label)) continue;
     if (guard.leaseSeconds !== undefined && guard.leaseSeconds <= SHORT_LEASE_SECONDS) continue;
-    const effects = protectedWork(consumer, guard);
+    const effects = protectedWork(claim.work, guard);
     if (!effects.length) continue;
     if (rolledBackWithWork(guard, effects)) continue;
-    if (consumer.paths.some((path) => releasesOnFailure(path, guard))) continue;
+    // On a failure path after the claim (a caught failure, or a path that throws), a delete of its key.
+    if (claim.onFailurePath.some((effect) => isRelease(effect, guard))) continue;
     found.push({ guard, effects });
   }
-  return found;
+  return found.sort((a, b) => a.guard.id - b.guard.id);
 }
 
 /** Processing effects that run after the claim passed, before the ack. */
-function protectedWork(consumer: ConsumerReport, guard: GuardOccurrence): EffectOccurrence[] {
-  const work: EffectOccurrence[] = [];
-  for (const path of consumer.paths) {
-    const ackAt = firstAckIndex(path);
-    const start = path.events.findIndex((event) => event.kind === 'guard-pass' && event.guard === guard);
-    if (start < 0) continue;
-    path.events.forEach((event, index) => {
-      if (index <= start || index > ackAt || event.kind !== 'effect') return;
-      const { description } = event.effect;
-      if (
-        !description.processing ||
-        description.class === 'dedup-record' ||
-        description.class === 'read' ||
-        description.class === 'dedup-check'
-      )
-        return;
-      if (isRelease(event.effect, guard)) return;
-      if (!work.includes(event.effect)) work.push(event.effect);
-    });
-  }
-  return work;
+function protectedWork(work: readonly EffectOccurrence[], guard: GuardOccurrence): EffectOccurrence[] {
+  return work.filter((effect) => {
+    const { description } = effect;
+    if (
+      !description.processing ||
+      description.class === 'dedup-record' ||
+      description.class === 'read' ||
+      description.class === 'dedup-check'
+    )
+      return false;
+    return !isRelease(effect, guard);
+  });
 }
 
 /**
@@ -303,18 +258,6 @@ function isRelease(effect: EffectOccurrence, guard: GuardOccurrence): boolean {
   const effectKey = normalizeKey(effect.keyText);
   if (effect.description.category === 'redis') return key !== undefined ? effectKey === key : effect.keyedByMessage;
   return effect.keyedByMessage || (effectKey !== undefined && key !== undefined && effectKey.includes(key));
-}
-
-/** On a failure path after the claim (a caught failure, or a path that throws), a delete of the claim's key. */
-function releasesOnFailure(path: HandlerPath, guard: GuardOccurrence): boolean {
-  const start = path.events.findIndex((event) => event.kind === 'guard-pass' && event.guard === guard);
-  if (start < 0) return false;
-  let failing = path.exit === 'throw';
-  for (const event of path.events.slice(start + 1)) {
-    if (event.kind === 'caught') failing = true;
-    if (event.kind === 'effect' && failing && isRelease(event.effect, guard)) return true;
-  }
-  return false;
 }
 
 /**

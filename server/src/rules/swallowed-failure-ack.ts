@@ -19,14 +19,13 @@ import type {
   ConsumerReport,
   EffectOccurrence,
   FixSuggestion,
-  HandlerPath,
-  PathEvent,
+  FailureOutcome,
+  FlowFacts,
   RelatedLocation,
   SettleOccurrence,
   SourceLocation,
   SettleCode,
 } from '../model';
-import { FAILURE_DESTINATION } from '../analysis/effects/messaging';
 import { isPositiveSettle } from '../analysis/report/ordering';
 import {
   consumerName,
@@ -41,12 +40,9 @@ import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/
 import type { SourceReader } from '../analysis/source/reader';
 import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally } from './locate';
 import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
-import { functionOf, locationWithin, nodeAt, reachedWithin, textOf, within } from '../analysis/source/locate';
+import { functionOf, locationWithin, nodeAt, reachedWithin, within } from '../analysis/source/locate';
 
 const ID = 'swallowed-failure-ack';
-
-/** Effects that write a failure down (a `failed` status, an error row) hand it on, like a dead-letter publish. */
-const STORE_CATEGORIES = new Set(['sql', 'orm', 'mongo', 'redis', 'dynamodb', 'firestore', 'search-index', 'config']);
 
 type MessageId = 'ackAfterCaughtFailure' | 'returnAfterCaughtFailure' | 'dropAfterFailure' | 'ackInFinally';
 
@@ -93,10 +89,12 @@ export const swallowedFailureAck: Rule<MessageId> = {
       }
       findings.set(key, finding);
     };
-    for (const path of consumer.paths) {
-      const verdict = judgeCaughtFailure(consumer, path, context.source);
+    for (const outcome of consumer.flow.failures) {
+      const verdict = judgeCaughtFailure(consumer, outcome, context.source);
       if (verdict) add(verdict);
-      const inFinally = judgeFinallyAck(consumer, path, context.source);
+    }
+    for (const thrown of consumer.flow.settlesBeforeThrow) {
+      const inFinally = judgeFinallyAck(consumer, thrown, context.source);
       if (inFinally) add(inFinally);
     }
     for (const finding of findings.values()) context.report(render(consumer, finding, context.source));
@@ -115,85 +113,40 @@ interface Swallow {
   effects: EffectOccurrence[];
 }
 
-type Caught = Extract<PathEvent, { kind: 'caught' }>;
-
 /**
- * Follows a path from the catch of a processing failure to its first settle (or its exit) and says
- * whether the failure was swallowed there.
+ * Judges what a path did after the processing failed and was caught: the dataflow followed it from
+ * the catch to its first settle, or to its exit (analysis/dataflow/facts.ts, "failures"). Was the
+ * failure swallowed there?
  */
-function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Swallow | undefined {
-  const start = path.events.findIndex((event) => event.kind === 'caught' && event.enclosesProcessing);
-  if (start < 0) return undefined;
-  let caught = path.events[start] as Caught;
-  let clause = catchClauseAt(context, caught.location);
+function judgeCaughtFailure(
+  consumer: ConsumerReport,
+  outcome: FailureOutcome,
+  context: SourceReader,
+): Swallow | undefined {
+  const clause = catchClauseAt(context, outcome.caught);
   if (!clause) return undefined;
-  // A try inside a loop over items (not the message loop) guards one step; the loop goes on.
-  if (insideItemLoop(consumer, clause.parent)) return undefined;
-  let handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(clause.block.getText());
-  let replied = false;
-  for (const event of path.events.slice(start + 1)) {
-    if (event.kind === 'caught') {
-      // Caught again outside this catch: the failure was rethrown (or something in the catch threw).
-      if (within(event.location, clause.block)) continue;
-      if (!event.enclosesProcessing) return undefined;
-      const outer = catchClauseAt(context, event.location);
-      if (!outer) return undefined;
-      caught = event;
-      clause = outer;
-      handedOn = false;
-      replied = false;
-      continue;
-    }
-    if (event.kind === 'effect') {
-      const effect = event.effect;
-      const tryStatement = clause.parent;
-      if (reachedWithin(effect, clause.block)) {
-        if (effect.description.processing && handsFailureOn(effect, context)) handedOn = true;
-        if (!effect.description.processing && /reply/i.test(effect.description.label)) replied = true;
-        continue;
-      }
-      if (tryStatement.finallyBlock && reachedWithin(effect, tryStatement.finallyBlock)) continue;
-      // Processing goes on after the try: it was a best-effort step.
-      if (effect.description.processing && !reachedWithin(effect, tryStatement)) return undefined;
-      continue;
-    }
-    if (event.kind === 'settle') {
-      const settle = event.settle;
-      if (handedOn || replied || answeredOrCrashed(consumer, path, clause)) return undefined;
-      // `finally { if (ok) ack(msg); else nack(msg) }`: a success flag decides, not this path.
-      const inFinally = enclosingFinally(context, settle.location);
-      if (inFinally && conditionalWithin(context, settle.location, inFinally.block)) return undefined;
-      if (isPositiveSettle(settle))
-        return {
-          kind: 'ack',
-          location: settle.handlerLocation,
-          catchLocation: caught.location,
-          clause,
-          settle,
-          effects: enclosedEffects(consumer, clause.parent),
-        };
-      if (drops(consumer, settle))
-        return {
-          kind: 'drop',
-          location: settle.handlerLocation,
-          catchLocation: caught.location,
-          clause,
-          settle,
-          effects: enclosedEffects(consumer, clause.parent),
-        };
-      return undefined; // nack with requeue, dead-letter: handed on
-    }
+  const tryStatement = clause.parent;
+  const settle = outcome.settle;
+  if (settle) {
+    if (answeredOrCrashed(consumer, outcome.exit, clause)) return undefined;
+    // `finally { if (ok) ack(msg); else nack(msg) }`: a success flag decides, not this path.
+    const inFinally = enclosingFinally(context, settle.location);
+    if (inFinally && conditionalWithin(context, settle.location, inFinally.block)) return undefined;
+    const base = { location: settle.handlerLocation, catchLocation: outcome.caught, clause, settle };
+    if (isPositiveSettle(settle)) return { kind: 'ack', ...base, effects: enclosedEffects(consumer, tryStatement) };
+    if (drops(consumer, settle)) return { kind: 'drop', ...base, effects: enclosedEffects(consumer, tryStatement) };
+    return undefined; // nack with requeue, dead-letter: handed on
   }
-  if (path.exit === 'throw' || handedOn || replied) return undefined;
+  if (outcome.exit.exit === 'throw') return undefined;
   if (consumer.registration.ackMode !== 'implicit-after-return') return undefined; // held or retried: not settled here
   // sqs-consumer 14+ deletes only a returned message; otherwise it is unsettled-message's.
-  if (consumer.registration.settlesByReturn && !path.returnsMessage) return undefined;
-  if (answeredOrCrashed(consumer, path, clause)) return undefined;
-  const effects = enclosedEffects(consumer, clause.parent);
+  if (consumer.registration.settlesByReturn && !outcome.exit.returnsMessage) return undefined;
+  if (answeredOrCrashed(consumer, outcome.exit, clause)) return undefined;
+  const effects = enclosedEffects(consumer, tryStatement);
   return {
     kind: 'return',
-    location: catchReportLocation(caught.location, effects, clause),
-    catchLocation: caught.location,
+    location: catchReportLocation(outcome.caught, effects, clause),
+    catchLocation: outcome.caught,
     clause,
     effects,
   };
@@ -203,30 +156,32 @@ function judgeCaughtFailure(consumer: ConsumerReport, path: HandlerPath, context
  * The catch answers for the failure without settling it: a request/reply handler (`@MessagePattern`)
  * returns the error to its caller, or the catch ends the process (the broker redelivers).
  */
-function answeredOrCrashed(consumer: ConsumerReport, path: HandlerPath, clause: ts.CatchClause): boolean {
+function answeredOrCrashed(consumer: ConsumerReport, exit: FailureOutcome['exit'], clause: ts.CatchClause): boolean {
   if (/\bprocess\.(exit|abort)\s*\(/.test(clause.block.getText())) return true; // a crash: nothing is settled, the broker redelivers
   return (
     !!consumer.registration.requestReply &&
-    path.exit === 'return' &&
-    !!path.exitLocation &&
-    within(path.exitLocation, clause.block)
+    exit.exit === 'return' &&
+    !!exit.location &&
+    within(exit.location, clause.block)
   );
 }
 
 /** A positive settle in a `finally` that runs when the processing in its try throws. */
-function judgeFinallyAck(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Swallow | undefined {
-  if (path.exit !== 'throw') return undefined;
-  const first = path.events.find((event): event is Extract<PathEvent, { kind: 'settle' }> => event.kind === 'settle');
-  if (!first || !isPositiveSettle(first.settle)) return undefined;
-  const settle = first.settle;
+function judgeFinallyAck(
+  consumer: ConsumerReport,
+  thrown: FlowFacts['settlesBeforeThrow'][number],
+  context: SourceReader,
+): Swallow | undefined {
+  const settle = thrown.settle;
   for (const place of [settle.location, ...settle.chain.map((link) => link.location)]) {
     const found = enclosingFinally(context, place);
     if (!found) continue;
     // The failure must come from the try the finally belongs to (not a throw after it).
+    const exitLocation = thrown.exitLocation;
     if (
-      path.exitLocation &&
-      !within(path.exitLocation, found.tryStatement.tryBlock) &&
-      !(found.tryStatement.catchClause && within(path.exitLocation, found.tryStatement.catchClause))
+      exitLocation &&
+      !within(exitLocation, found.tryStatement.tryBlock) &&
+      !(found.tryStatement.catchClause && within(exitLocation, found.tryStatement.catchClause))
     )
       return undefined;
     // A success flag (`finally { if (ok) channel.ack(msg) }`) makes it an ack of the success path only.
@@ -246,44 +201,6 @@ function drops(consumer: ConsumerReport, settle: SettleOccurrence): boolean {
   if (settle.kind === 'term') return true;
   if (settle.kind !== 'nack' && settle.kind !== 'reject') return false;
   return settle.requeue === false && consumer.registration.deadLetterRoute === false;
-}
-
-/**
- * Handing a failure on, in a catch (docs/model.md, "Failure routing and handing failures on"): a publish to a dead-letter, retry or failure
- * destination (or of an event about the failure), or a write of the failure to a store.
- */
-function handsFailureOn(effect: EffectOccurrence, context: SourceReader): boolean {
-  const { category, destination } = effect.description;
-  const text = `${textOf(context, effect.location)} ${effect.chain.map((link) => link.callee).join(' ')}`;
-  if (category === 'publish') return FAILURE_DESTINATION.test(destination ?? '') || FAILURE_DESTINATION.test(text);
-  // A failed status, an error row, an entity marked inactive: the failure is recorded durably.
-  if (STORE_CATEGORIES.has(category)) return FAILURE_DESTINATION.test(text) || FAILURE_STATE.test(text);
-  return false;
-}
-
-const FAILURE_STATE = /\b(status|state|isActive|active|enabled|disabled|failed|failure|error)\b/i;
-
-/**
- * Whether the try sits in a loop over items inside the handler (a best-effort step per item,
- * after which the loop goes on), rather than in the loop that receives the messages.
- */
-function insideItemLoop(consumer: ConsumerReport, tryStatement: ts.TryStatement): boolean {
-  let node: ts.Node = tryStatement.parent;
-  while (node && !ts.isFunctionLike(node) && !ts.isSourceFile(node)) {
-    if (ts.isIterationStatement(node, false)) {
-      const body = node.statement;
-      const isHandlerBody =
-        body.getStart() === consumer.handlerRange.start &&
-        body.getSourceFile().fileName === consumer.handlerRange.filePath;
-      // eachBatch / handleMessageBatch / Lambda: the loop over the batch is the message loop.
-      const overBatch =
-        ts.isForOfStatement(node) &&
-        /\b(messages|Messages|Records|records|entries|batch)\b/.test(node.expression.getText());
-      return !isHandlerBody && !overBatch;
-    }
-    node = node.parent;
-  }
-  return false;
 }
 
 /** The processing effects a try encloses (directly or through calls made inside it). */

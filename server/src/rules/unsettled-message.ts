@@ -15,9 +15,8 @@ import { ts } from 'ts-morph';
 import type {
   ConsumerReport,
   FixSuggestion,
-  HandlerPath,
   HeldUnsettled,
-  PathEvent,
+  WitnessedExit,
   RelatedLocation,
   SourceLocation,
 } from '../model';
@@ -77,19 +76,15 @@ export const unsettledMessage: Rule<MessageId> = {
     const held = heldUnsettled(consumer);
     if (!held || consumer.incomplete) return;
     const reported = new Set<string>();
-    for (const path of consumer.paths) {
+    for (const path of consumer.flow.exits) {
       if (settled(path, held)) continue;
       if (path.exit === 'throw' && !held.exceptionCaughtBy) continue;
+      // A call the analysis could not follow may have settled it.
+      if (path.unknown) continue;
       const exit = exitOf(consumer, path, context.source);
       if (!exit) continue;
       if (held.cancelledWithoutMessage && exit.node && nullMessageGuard(exit.node)) continue;
-      if (
-        held.cancelledWithoutMessage &&
-        !exit.node &&
-        !path.events.length &&
-        exit.body &&
-        checksMessagePresent(exit.body)
-      )
+      if (held.cancelledWithoutMessage && !exit.node && !path.hasEvents && exit.body && checksMessagePresent(exit.body))
         continue;
       const key = `${exit.location.filePath}:${exit.location.start}`;
       if (reported.has(key)) continue;
@@ -105,9 +100,9 @@ export const unsettledMessage: Rule<MessageId> = {
   },
 };
 
-function settled(path: HandlerPath, held: HeldUnsettled): boolean {
-  if (held.kind === 'until-returned') return path.exit === 'throw' || !!path.returnsMessage;
-  return path.events.some((event) => event.kind === 'settle');
+function settled(path: WitnessedExit, held: HeldUnsettled): boolean {
+  if (held.kind === 'until-returned') return path.exit === 'throw' || path.returnsMessage;
+  return path.settled;
 }
 
 interface Exit {
@@ -119,19 +114,20 @@ interface Exit {
 }
 
 /** Where a path leaves: its exit statement, or the closing brace of the handler (or loop body). */
-function exitOf(consumer: ConsumerReport, path: HandlerPath, context: SourceReader): Exit | undefined {
-  if (path.exitLocation) {
+function exitOf(consumer: ConsumerReport, path: WitnessedExit, context: SourceReader): Exit | undefined {
+  const exitLocation = path.location;
+  if (exitLocation) {
     const node = nodeContaining(
       context,
-      path.exitLocation,
+      exitLocation,
       (candidate): candidate is ts.Statement =>
         (ts.isReturnStatement(candidate) ||
           ts.isContinueStatement(candidate) ||
           ts.isBreakStatement(candidate) ||
           ts.isThrowStatement(candidate)) &&
-        candidate.getStart() === path.exitLocation!.start,
+        candidate.getStart() === exitLocation.start,
     );
-    return { location: path.exitLocation, node };
+    return { location: exitLocation, node };
   }
   if (path.exit === 'throw') return undefined; // an exception from a call: reported by reportEscapingExceptions
   const body = handlerBody(consumer, context);
@@ -196,10 +192,10 @@ function checksMessagePresent(body: ts.Block): boolean {
 function messageFor(
   consumer: ConsumerReport,
   held: HeldUnsettled,
-  path: HandlerPath,
+  path: WitnessedExit,
   exit: Exit,
 ): Pick<RuleReport<MessageId>, 'messageId' | 'data'> {
-  const caught = lastCaught(path);
+  const caught = path.lastCaught;
   const base = {
     consumer: consumerName(consumer),
     afterCatch: caught ? ` (after the catch on line ${caught.location.line})` : '',
@@ -230,9 +226,9 @@ function messageFor(
   };
 }
 
-function relatedFor(consumer: ConsumerReport, path: HandlerPath): RelatedLocation[] {
+function relatedFor(consumer: ConsumerReport, path: WitnessedExit): RelatedLocation[] {
   const related: RelatedLocation[] = [];
-  const caught = lastCaught(path);
+  const caught = path.lastCaught;
   if (caught) related.push({ location: caught.location, message: 'the catch this path goes through' });
   for (const settle of consumer.settles.slice(0, 3))
     related.push({ location: settle.location, message: `${settle.label} settles the message on other paths` });
@@ -240,25 +236,17 @@ function relatedFor(consumer: ConsumerReport, path: HandlerPath): RelatedLocatio
   return related;
 }
 
-function lastCaught(path: HandlerPath): Extract<PathEvent, { kind: 'caught' }> | undefined {
-  for (let index = path.events.length - 1; index >= 0; index--) {
-    const event = path.events[index];
-    if (event.kind === 'caught') return event;
-  }
-  return undefined;
-}
-
 // ---- fixes -----------------------------------------------------------------------------------
 
 function fixesFor(
   consumer: ConsumerReport,
   held: HeldUnsettled,
-  path: HandlerPath,
+  path: WitnessedExit,
   exit: Exit,
   context: SourceReader,
 ): FixSuggestion[] {
   if (path.exit === 'throw') return [];
-  const caught = lastCaught(path);
+  const caught = path.lastCaught;
   const clause = caught ? catchClauseAt(context, caught.location) : undefined;
   // Where the settle goes: before the exit statement, or at the end of the catch (or of the handler).
   let place: { before?: ts.Statement; append?: ts.Block } | undefined;
@@ -272,7 +260,7 @@ function fixesFor(
   else if (
     exit.body &&
     !consumer.settles.length &&
-    !(held.kind === 'until-returned' && consumer.paths.some((other) => other.returnsMessage))
+    !(held.kind === 'until-returned' && consumer.flow.exits.some((other) => other.returnsMessage))
   )
     place = { append: exit.body };
   if (!place) return [];
@@ -374,33 +362,28 @@ function reportEscapingExceptions(
   context: RuleContext<MessageId>,
   reported: Set<string>,
 ): void {
-  for (const path of consumer.paths) {
-    const settleAt = path.events.findIndex((event) => event.kind === 'settle');
-    if (settleAt < 0) continue;
-    for (const event of path.events.slice(0, settleAt)) {
-      if (event.kind !== 'effect' || event.completion !== 'awaited' || !event.effect.description.processing) continue;
-      const call = nodeAt(context.source, event.effect.handlerLocation);
-      if (!call || insideCatchingTry(call)) continue;
-      const key = `${event.effect.handlerLocation.filePath}:${event.effect.handlerLocation.start}`;
-      if (reported.has(key)) return;
-      reported.add(key);
-      context.report({
-        messageId: 'exceptionUnsettled',
-        data: {
-          consumer: consumerName(consumer),
-          effect: event.effect.description.label,
-          caughtBy: held.exceptionCaughtBy ?? 'the library',
-          held: capitalize(held.explanation),
-        },
-        location: event.effect.handlerLocation,
-        related: [
-          { location: event.effect.location, message: `${event.effect.description.label} may throw` },
-          registrationRelated(consumer),
-        ],
-        fixes: [],
-      });
-      return;
-    }
+  for (const effect of consumer.flow.escapeCandidates) {
+    const call = nodeAt(context.source, effect.handlerLocation);
+    if (!call || insideCatchingTry(call)) continue;
+    const key = `${effect.handlerLocation.filePath}:${effect.handlerLocation.start}`;
+    if (reported.has(key)) return;
+    reported.add(key);
+    context.report({
+      messageId: 'exceptionUnsettled',
+      data: {
+        consumer: consumerName(consumer),
+        effect: effect.description.label,
+        caughtBy: held.exceptionCaughtBy ?? 'the library',
+        held: capitalize(held.explanation),
+      },
+      location: effect.handlerLocation,
+      related: [
+        { location: effect.location, message: `${effect.description.label} may throw` },
+        registrationRelated(consumer),
+      ],
+      fixes: [],
+    });
+    return;
   }
 }
 

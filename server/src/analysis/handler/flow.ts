@@ -92,8 +92,8 @@ export class FlowBuilder {
   private nextFunctionId = 0;
   private readonly stack: ts.Node[] = [];
   private readonly callbacks = new Map<ts.ParameterDeclaration, FunctionWithBody>();
-  /** Set when a call could not be followed (depth limit); rules stay quiet on what they cannot see. */
-  truncated: string | undefined;
+  /** Above zero while the steps of an `if` condition are built (an unseen call there may be a check). */
+  private conditionDepth = 0;
 
   constructor(private readonly options: FlowOptions) {}
 
@@ -271,7 +271,13 @@ export class FlowBuilder {
   }
 
   private ifStatement(statement: ts.IfStatement, state: WalkState): Step[] {
-    const condition = this.expression(statement.expression, state, 'awaited');
+    this.conditionDepth++;
+    let condition: Step[];
+    try {
+      condition = this.expression(statement.expression, state, 'awaited');
+    } finally {
+      this.conditionDepth--;
+    }
     const thenSteps = this.statement(statement.thenStatement, state);
     const elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
     const found = findConditionGuard(statement.expression, this.matchContext(state.values));
@@ -594,8 +600,9 @@ export class FlowBuilder {
   ): Step[] {
     if (this.stack.includes(target)) return []; // recursion: cut the cycle
     if (this.stack.length > this.options.config.maxDepth) {
-      this.truncated = `calls deeper than ${this.options.config.maxDepth} levels were not followed`;
-      return [];
+      // Not the end of the analysis: an unknown step on this path (docs/model.md, "What the analysis cannot see").
+      const reason = `${functionName(target)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
+      return [{ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 }];
     }
     const calleeValues = new MessageValues(this.options.checker);
     const flags = state.values.bindCallee(call, target, calleeValues);
@@ -741,7 +748,13 @@ function markLocallyGuarded(steps: Step[]): void {
 function hasEvents(steps: Step[]): boolean {
   let found = false;
   forEachStep(steps, (step) => {
-    if (step.t === 'effect' || step.t === 'settle' || (step.t === 'if' && step.guard) || step.t === 'guarded')
+    if (
+      step.t === 'effect' ||
+      step.t === 'settle' ||
+      (step.t === 'if' && step.guard) ||
+      step.t === 'guarded' ||
+      step.t === 'unknown'
+    )
       found = true;
   });
   return found;

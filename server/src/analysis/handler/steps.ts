@@ -1,7 +1,7 @@
 /**
- * The step tree: a handler's control-flow skeleton as FlowBuilder (flow.ts) builds it and the path
- * enumerator (analysis/paths/) walks it. Effects, settles and guards are templates here (a node and
- * the call chain that reached it); the path enumerator turns them into the model's occurrences.
+ * The step tree: a handler's control-flow skeleton as FlowBuilder (flow.ts) builds it and the
+ * dataflow (analysis/dataflow/) walks it. Effects, settles and guards are templates here (a node and
+ * the call chain that reached it); the walk turns them into the model's occurrences.
  */
 import type { ts } from 'ts-morph';
 import type { CallChainLink, EffectDescription, GuardKind, SettleOccurrence } from '../../model';
@@ -56,7 +56,12 @@ export type Step =
   | { t: 'loop'; body: Step[] }
   | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
   | { t: 'scope'; body: Step[] }
-  | { t: 'guarded'; guard: GuardTemplate; body: Step[] };
+  | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
+  /**
+   * A call whose target could not be followed (too deep): it may do anything the analysis cannot
+   * see. `inCondition`: its result decides a branch, so it may be a dedup check.
+   */
+  | { t: 'unknown'; node: ts.Node; reason: string; inCondition: boolean };
 
 /** What a library contributes to reading a handler: which calls settle the message. */
 export interface SettleRecognizer {

@@ -1,7 +1,8 @@
 /**
  * The consumer report (docs/model.md): for one library site (a handler plus what its library
- * decides), the step tree of the handler (handler/flow.ts), its paths (paths/), its transactions,
- * the declared and effective semantics (semantics.ts) and the crash timeline (derive-timeline.ts).
+ * decides), the step tree of the handler (handler/flow.ts), the facts of the dataflow over it
+ * (dataflow/), its transactions, the declared and effective semantics (semantics.ts) and, when
+ * asked for, concrete paths and the crash timeline (derive-timeline.ts).
  * The result is plain data (model/consumer.ts); the rules read nothing else about the consumer.
  */
 import { ts } from 'ts-morph';
@@ -12,7 +13,9 @@ import { MessageValues } from '../source/message-values';
 import { LIBRARIES, type ConsumerSite } from '../libraries';
 import type { WrapperCall } from '../libraries/wrappers';
 import type { ConsumerReport, Semantics, SourceLocation } from '../../model';
-import { OccurrenceRegistry, enumeratePaths } from '../paths';
+import { computeFacts } from '../dataflow/facts';
+import { OccurrenceRegistry } from '../dataflow/occurrences';
+import { samplePaths } from '../dataflow/paths';
 import { effectiveSemantics } from './semantics';
 import { crashTimeline } from './derive-timeline';
 import { annotateTransactions } from '../handler/transactions';
@@ -43,6 +46,8 @@ export function buildConsumerReport(
   checker: ts.TypeChecker,
   config: ResolvedConfig,
   call?: WrapperCall,
+  /** Derive concrete paths and the crash timeline (--explain, the server); a plain lint does not need them. */
+  timeline = true,
 ): ConsumerReport {
   const values = new MessageValues(checker);
   for (const binding of site.messageBindings) values.addBinding(binding);
@@ -69,10 +74,12 @@ export function buildConsumerReport(
       ]
     : handlerSteps;
   const registry = new OccurrenceRegistry();
-  const { paths, incomplete } = enumeratePaths(steps, registry);
-  annotateTransactions(steps, registry, checker);
   // Through a wrapper, the handler the user wrote is the callback passed at the call site.
   const handler = call?.callback ?? site.handler;
+  const handlerRange = locationOf(site.body && !call ? site.body : handler);
+  const flow = computeFacts(steps, registry, { implicitAck, handlerRange });
+  const sample = timeline ? samplePaths(steps, registry) : { paths: [], sampled: false };
+  annotateTransactions(steps, registry, checker);
   const tags = handlerTags(handler);
   const registrationNode = call?.node ?? site.registrationNode;
   const registration = locationOf(registrationNode);
@@ -99,7 +106,7 @@ export function buildConsumerReport(
     },
     handlerName: functionName(handler),
     handlerLocation: site.body && !call ? loopHead(site.body) : handlerHead(handler),
-    handlerRange: locationOf(site.body && !call ? site.body : handler),
+    handlerRange,
     identityHint: site.identityHint,
     // Fixes write code into the handler: only where the identity is expressible in its scope.
     identityExpression: call ? undefined : site.identityExpression,
@@ -115,8 +122,11 @@ export function buildConsumerReport(
     effects: registry.effects,
     settles: registry.settles,
     guards: registry.guards,
-    paths,
-    incomplete: site.incomplete ?? incomplete ?? builder.truncated,
+    paths: sample.paths,
+    pathsSampled: sample.sampled || undefined,
+    flow,
+    partial: flow.unknown.length ? flow.unknown : undefined,
+    incomplete: site.incomplete,
     vouchedIdempotent: tags.idempotent,
     declaredSemanticsOverride: override,
     declaredSemantics: declared,
@@ -126,7 +136,7 @@ export function buildConsumerReport(
   const effective = effectiveSemantics(report);
   report.effectiveSemantics = effective.semantics;
   report.semanticsReasons = effective.reasons;
-  report.timeline = crashTimeline(report);
+  if (timeline) report.timeline = crashTimeline(report);
   return report;
 }
 

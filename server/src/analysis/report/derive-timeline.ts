@@ -35,7 +35,7 @@ import type {
 } from '../../model';
 import { FAILURE_DESTINATION } from '../effects/messaging';
 import { isPositiveSettle } from './ordering';
-import { eventKey } from '../paths';
+import { eventKey } from '../dataflow/occurrences';
 
 // ---------------------------------------------------------------------------------------------
 

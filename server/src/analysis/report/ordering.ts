@@ -1,28 +1,13 @@
 /**
- * Facts the rules derive from a consumer's paths. Kept in one place so rules that share a handler
- * draw the same boundaries (docs/model.md, "How the rules share a handler").
+ * What the rules derive from a consumer's dataflow facts (analysis/dataflow/facts.ts). Kept in one
+ * place so rules that share a handler draw the same boundaries (docs/model.md, "How the rules share
+ * a handler").
  */
 import { FAILURE_DESTINATION } from '../effects/messaging';
-import type {
-  ConsumerReport,
-  EffectOccurrence,
-  GuardOccurrence,
-  HandlerPath,
-  PathEvent,
-  SettleOccurrence,
-} from '../../model';
+import type { ConsumerReport, EffectOccurrence, GuardOccurrence, SettleOccurrence } from '../../model';
+import { isPositiveSettle } from '../dataflow/occurrences';
 
-const POSITIVE_SETTLES = new Set<SettleOccurrence['kind']>(['ack', 'commit', 'resolve-offset', 'delete', 'complete']);
-
-export function isPositiveSettle(settle: SettleOccurrence): boolean {
-  return POSITIVE_SETTLES.has(settle.kind);
-}
-
-/** Index of the first positive settle on a path, or the path length. */
-export function firstAckIndex(path: HandlerPath): number {
-  const index = path.events.findIndex((event) => event.kind === 'settle' && isPositiveSettle(event.settle));
-  return index < 0 ? path.events.length : index;
-}
+export { isPositiveSettle };
 
 /** Publishing to a dead-letter, retry or failure destination is failure routing (docs/model.md, "Failure routing and handing failures on"). */
 export function isFailureRouting(effect: EffectOccurrence): boolean {
@@ -67,21 +52,10 @@ export interface UnprotectedEffect {
  * guard having passed (effects after the ack, or left running, belong to ack-before-process).
  */
 export function unprotectedEffects(consumer: ConsumerReport): UnprotectedEffect[] {
-  const found = new Map<number, UnprotectedEffect>();
-  const isMessageGuardEvent = (event: PathEvent): boolean =>
-    (event.kind === 'guard-pass' || event.kind === 'guard-skip') && event.guard.scope === 'message';
-  for (const path of consumer.paths) {
-    const ackAt = firstAckIndex(path);
-    path.events.forEach((event: PathEvent, index) => {
-      if (event.kind !== 'effect' || index > ackAt) return;
-      if (event.completion !== 'awaited' || event.guarded || !isUnsafe(event.effect)) return;
-      // Before the check: the same path reaches the check later. Otherwise the path goes around it.
-      const checkLater = path.events.slice(index + 1).some(isMessageGuardEvent);
-      const previous = found.get(event.effect.id);
-      found.set(event.effect.id, { effect: event.effect, beforeGuard: (previous?.beforeGuard ?? false) || checkLater });
-    });
-  }
-  return [...found.values()].sort((a, b) => a.effect.handlerLocation.start - b.effect.handlerLocation.start);
+  return consumer.flow.unprotected
+    .filter((run) => isUnsafe(run.effect))
+    .map((run) => ({ effect: run.effect, beforeGuard: run.beforeGuard }))
+    .sort((a, b) => a.effect.handlerLocation.start - b.effect.handlerLocation.start);
 }
 
 export interface EarlyAck {
@@ -96,36 +70,33 @@ export interface UnawaitedWork {
   beforeAck?: SettleOccurrence;
 }
 
+function bySourceOrder(a: EffectOccurrence, b: EffectOccurrence): number {
+  return a.handlerLocation.start - b.handlerLocation.start || a.location.start - b.location.start;
+}
+
+/** A settle inside a transaction (Kafka `sendOffsets`) commits with what that transaction holds. */
+function sameTransaction(settle: SettleOccurrence | undefined, effect: EffectOccurrence): boolean {
+  return !!settle?.transaction && effect.transaction?.id === settle.transaction.id;
+}
+
 /**
  * Where the message is settled before its processing has completed
  * (docs/rules/ack-before-process.md): acks followed by processing, and processing left running at the ack
  * or, for implicit-after-return consumers, at the handler's return.
  */
 export function settledTooEarly(consumer: ConsumerReport): { earlyAcks: EarlyAck[]; unawaited: UnawaitedWork[] } {
-  const earlyAcks = new Map<number, { settle: SettleOccurrence; effects: Map<number, EffectOccurrence> }>();
-  const unawaited = new Map<string, UnawaitedWork>();
   if (consumer.registration.ackMode === 'auto-before-handler') return { earlyAcks: [], unawaited: [] };
-  const implicit = consumer.registration.ackMode === 'implicit-after-return';
-  for (const path of consumer.paths) {
-    const ackIndex = firstAckIndex(path);
-    const ack = path.events[ackIndex];
-    const ackSettle = ack && ack.kind === 'settle' ? ack.settle : undefined;
-    path.events.forEach((event, index) => {
-      if (event.kind !== 'effect' || !event.effect.description.processing) return;
-      // A settle inside a transaction (Kafka sendOffsets) commits with what that transaction holds.
-      if (ackSettle?.transaction && event.effect.transaction?.id === ackSettle.transaction.id) return;
-      if (ackSettle && index > ackIndex) {
-        const entry = earlyAcks.get(ackSettle.id) ?? { settle: ackSettle, effects: new Map() };
-        entry.effects.set(event.effect.id, event.effect);
-        earlyAcks.set(ackSettle.id, entry);
-      } else if (event.completion === 'dropped' && (ackSettle || implicit)) {
-        const key = `${event.effect.handlerLocation.filePath}:${event.effect.handlerLocation.start}`;
-        if (!unawaited.has(key)) unawaited.set(key, { effect: event.effect, beforeAck: ackSettle });
-      }
-    });
+  const earlyAcks = consumer.flow.afterAck
+    .map((run) => ({
+      settle: run.settle,
+      effects: run.effects.filter((effect) => !sameTransaction(run.settle, effect)).sort(bySourceOrder),
+    }))
+    .filter((early) => early.effects.length);
+  const unawaited = new Map<string, UnawaitedWork>();
+  for (const { effect, beforeAck } of consumer.flow.unawaited) {
+    if (sameTransaction(beforeAck, effect)) continue;
+    const key = `${effect.handlerLocation.filePath}:${effect.handlerLocation.start}`;
+    if (!unawaited.has(key)) unawaited.set(key, { effect, beforeAck });
   }
-  return {
-    earlyAcks: [...earlyAcks.values()].map(({ settle, effects }) => ({ settle, effects: [...effects.values()] })),
-    unawaited: [...unawaited.values()],
-  };
+  return { earlyAcks, unawaited: [...unawaited.values()] };
 }

@@ -11,7 +11,7 @@
  * out either always or never settles already.
  */
 import { ts } from 'ts-morph';
-import type { ConsumerReport, FixSuggestion, TextEdit } from '../../model';
+import type { ConsumerReport, FixSuggestion, TextEdit, WitnessedExit } from '../../model';
 import { unwrap } from '../../analysis/source/ast';
 import type { SourceReader } from '../../analysis/source/reader';
 import { appendToBlock, insertBefore, settleWriter } from './settle';
@@ -46,8 +46,9 @@ export function manualAckFix(consumer: ConsumerReport, context: SourceReader): F
   for (const statement of returnsOf(body)) {
     if (statement.expression) return []; // `return work(msg)`: acking before it would ack before the work
     if (message && isNoMessageGuard(statement, message)) continue;
-    const settled = settledBefore(consumer, (paths) =>
-      paths.filter((path) => path.exit === 'return' && path.exitLocation?.start === statement.getStart()),
+    const settled = settledBefore(
+      consumer,
+      (exit) => exit.exit === 'return' && exit.location?.start === statement.getStart(),
     );
     if (settled === 'mixed') return [];
     if (settled === 'never') {
@@ -56,7 +57,7 @@ export function manualAckFix(consumer: ConsumerReport, context: SourceReader): F
       edits.push(...inserted);
     }
   }
-  const atEnd = settledBefore(consumer, (paths) => paths.filter((path) => path.exit === 'end'));
+  const atEnd = settledBefore(consumer, (exit) => exit.exit === 'end');
   if (atEnd === 'mixed') return [];
   if (atEnd === 'never') edits.push(...appendToBlock(body, [ack]));
   return [
@@ -72,11 +73,11 @@ export function manualAckFix(consumer: ConsumerReport, context: SourceReader): F
 /** Whether the paths leaving at one place all settle the message already, none do, or some do. */
 function settledBefore(
   consumer: ConsumerReport,
-  select: (paths: ConsumerReport['paths']) => ConsumerReport['paths'],
+  select: (exit: WitnessedExit) => boolean,
 ): 'always' | 'never' | 'mixed' | 'none' {
-  const paths = select(consumer.paths);
+  const paths = consumer.flow.exits.filter(select);
   if (!paths.length) return 'none';
-  const settled = paths.filter((path) => path.events.some((event) => event.kind === 'settle'));
+  const settled = paths.filter((path) => path.settled);
   if (!settled.length) return 'never';
   return settled.length === paths.length ? 'always' : 'mixed';
 }

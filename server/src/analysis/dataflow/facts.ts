@@ -1,0 +1,622 @@
+/**
+ * The dataflow that the rules read: one walk over the handler's step tree whose state is a small
+ * typestate per path, so its cost is bounded by the typestates a handler can be in, not by the
+ * number of its paths.
+ *
+ * The typestate (the state's key) holds what decides later transitions: the first ack, the first
+ * settle and whether another followed, whether a valid message guard passed, the dedup checks
+ * passed before the ack, the state of a caught failure, and how the path is leaving. States with
+ * the same typestate merge; what they carry besides (effects waiting for a later guard, an ack,
+ * or a failing exit) merges by union. That is exact for what the rules ask, which is always
+ * "is there a path on which ...": two paths in the same typestate at a point have the same
+ * futures, so anything one of them has seen can be followed by anything the other goes on to do.
+ *
+ * Facts name occurrences (effects, settles, guards) and carry a witness: the events of one
+ * concrete path that makes them true.
+ */
+import { ts } from 'ts-morph';
+import type {
+  EffectOccurrence,
+  FlowFacts,
+  GuardOccurrence,
+  PathEvent,
+  SettleOccurrence,
+  SourceLocation,
+  WitnessedExit,
+} from '../../model';
+import type { Step } from '../handler/steps';
+import { handsFailureOn } from '../effects/failure-routing';
+import { reachedWithin, within } from '../source/locate';
+import { OccurrenceRegistry, isPositiveSettle } from './occurrences';
+import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type WalkContext } from './walker';
+
+export interface FactOptions {
+  /** The library acks when the handler returns (implicit-after-return). */
+  implicitAck: boolean;
+  /** The handler's body range: a try in a loop inside it guards one item, not the message. */
+  handlerRange: SourceLocation;
+}
+
+/** A persistent list of events, newest first: states share their common prefix. */
+interface Witness {
+  readonly event: PathEvent;
+  readonly previous: Witness | undefined;
+  readonly length: number;
+}
+
+/** After the first failure of the processing is caught: what the path has done with it. */
+interface FailureWatch {
+  clause: ts.CatchClause;
+  caught: SourceLocation;
+  /** A failure destination was written, or the failure recorded, inside the catch. */
+  handedOn: boolean;
+  /** A request/reply handler answered its caller inside the catch. */
+  replied: boolean;
+}
+
+/** The first settle after a caught failure: judged with how the path leaves. */
+interface FailureSettled {
+  caught: SourceLocation;
+  settle: SettleOccurrence;
+}
+
+interface FactState {
+  // ---- the typestate: part of the key ----
+  ack?: SettleOccurrence;
+  firstSettle?: SettleOccurrence;
+  /** A settle other than the first one ran after it. */
+  otherSettle: boolean;
+  /** A valid message-level guard said "new" (or a claim in a try succeeded). */
+  guardPassed: boolean;
+  /** Before the ack: an atomic guard (claim, wrapper) keyed by the identity passed. */
+  atomic: boolean;
+  /** Before the ack: the first message-level identity check that passed. */
+  messageCheck?: GuardOccurrence;
+  /** Before the ack: the last entity-level identity check that passed. */
+  entityCheck?: GuardOccurrence;
+  failure: 'idle' | 'done' | FailureWatch | FailureSettled;
+  /** A failure was caught on this path (any catch). */
+  failing: boolean;
+  lastCaught?: { location: SourceLocation; enclosesProcessing: boolean };
+  hasEvents: boolean;
+  /** A call that could not be followed ran on this path. */
+  unknown?: string;
+  /** A call that could not be followed decided a branch on this path: it may have been a dedup check. */
+  maybeGuarded: boolean;
+  exit?: ExitMark;
+  // ---- carried along, merged by union ----
+  /** Unguarded effects before the ack, waiting to learn whether a message guard comes later. */
+  unguarded: ReadonlySet<EffectOccurrence>;
+  /** Un-awaited processing effects before the ack, waiting for the ack (or the end). */
+  dropped: ReadonlySet<EffectOccurrence>;
+  /** Awaited processing effects before the first settle (what may throw before it). */
+  beforeSettle: ReadonlySet<EffectOccurrence>;
+  /** Identity checks and claims that passed. */
+  passed: ReadonlySet<GuardOccurrence>;
+  /** Effects after a claim on a path not (yet) failing: a release if the path then throws. */
+  afterClaim: ReadonlySet<string>;
+  witness: Witness | undefined;
+}
+
+export function computeFacts(steps: readonly Step[], registry: OccurrenceRegistry, options: FactOptions): FlowFacts {
+  const collector = new FactCollector(options);
+  const domain = new FactDomain(collector, options);
+  const initial: FactState = {
+    otherSettle: false,
+    guardPassed: false,
+    atomic: false,
+    failure: 'idle',
+    failing: false,
+    hasEvents: false,
+    maybeGuarded: false,
+    unguarded: EMPTY,
+    dropped: EMPTY,
+    beforeSettle: EMPTY,
+    passed: EMPTY,
+    afterClaim: EMPTY,
+    witness: undefined,
+  };
+  const result = walk(steps, initial, domain, registry);
+  const ends: [FactState[], WitnessedExit['exit']][] = [
+    [result.normal, 'end'],
+    [result.ended, 'end'],
+    [result.returned, 'return'],
+    [result.thrown, 'throw'],
+  ];
+  for (const [states, exit] of ends) for (const state of states) collector.exit(state, exit);
+  return collector.facts(registry);
+}
+
+const EMPTY: ReadonlySet<never> = new Set();
+
+function union<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
+  if (!b.size || a === b) return a;
+  if (!a.size) return b;
+  let merged: Set<T> | undefined;
+  for (const item of b) {
+    if (a.has(item) || merged?.has(item)) continue;
+    merged ??= new Set(a);
+    merged.add(item);
+  }
+  return merged ?? a;
+}
+
+function added<T>(set: ReadonlySet<T>, item: T): ReadonlySet<T> {
+  if (set.has(item)) return set;
+  const next = new Set(set);
+  next.add(item);
+  return next;
+}
+
+function materialize(witness: Witness | undefined): PathEvent[] {
+  const events: PathEvent[] = new Array<PathEvent>(witness?.length ?? 0);
+  for (let node = witness; node; node = node.previous) events[node.length - 1] = node.event;
+  return events;
+}
+
+function isIdentityGuard(guard: GuardOccurrence): boolean {
+  return guard.keyedByIdentity && !guard.invalidReason;
+}
+
+class FactDomain implements Domain<FactState> {
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
+
+  constructor(
+    private readonly facts: FactCollector,
+    private readonly options: FactOptions,
+  ) {}
+
+  private id(value: object | undefined): number {
+    if (!value) return 0;
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(value, id);
+    }
+    return id;
+  }
+
+  key(state: FactState): string {
+    const failure =
+      typeof state.failure === 'string'
+        ? state.failure
+        : 'settle' in state.failure
+          ? `s${state.failure.caught.start}:${this.id(state.failure.settle)}`
+          : `${this.id(state.failure.clause)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}`;
+    const exit = state.exit
+      ? `${state.exit.kind}@${state.exit.location.filePath}:${state.exit.location.start}${state.exit.returnsMessage ? 'm' : ''}`
+      : '';
+    const caught = state.lastCaught
+      ? `${state.lastCaught.location.start}${state.lastCaught.enclosesProcessing ? 'p' : ''}`
+      : '';
+    return [
+      this.id(state.ack),
+      this.id(state.firstSettle),
+      state.otherSettle ? 1 : 0,
+      state.guardPassed ? 1 : 0,
+      state.atomic ? 1 : 0,
+      this.id(state.messageCheck),
+      this.id(state.entityCheck),
+      failure,
+      state.failing ? 1 : 0,
+      caught,
+      state.hasEvents ? 1 : 0,
+      state.unknown ? 1 : 0,
+      state.maybeGuarded ? 1 : 0,
+      exit,
+    ].join('|');
+  }
+
+  join(into: FactState, other: FactState): FactState {
+    const unguarded = union(into.unguarded, other.unguarded);
+    const dropped = union(into.dropped, other.dropped);
+    const beforeSettle = union(into.beforeSettle, other.beforeSettle);
+    const passed = union(into.passed, other.passed);
+    const afterClaim = union(into.afterClaim, other.afterClaim);
+    if (
+      unguarded === into.unguarded &&
+      dropped === into.dropped &&
+      beforeSettle === into.beforeSettle &&
+      passed === into.passed &&
+      afterClaim === into.afterClaim
+    )
+      return into;
+    return { ...into, unguarded, dropped, beforeSettle, passed, afterClaim };
+  }
+
+  mark(state: FactState, exit: ExitMark | undefined): FactState {
+    return { ...state, exit };
+  }
+
+  private record(state: FactState, event: PathEvent): FactState {
+    const length = (state.witness?.length ?? 0) + 1;
+    return { ...state, exit: undefined, hasEvents: true, witness: { event, previous: state.witness, length } };
+  }
+
+  effect(state: FactState, step: Extract<Step, { t: 'effect' }>, context: WalkContext): FactState {
+    const effect = context.registry.effect(step.effect);
+    const guarded = state.guardPassed || context.wrapperGuarded || step.effect.locallyGuarded;
+    const event: PathEvent = { kind: 'effect', effect, completion: step.completion, guarded };
+    const next = this.record(state, event);
+    const processing = effect.description.processing;
+    const awaited = step.completion === 'awaited';
+    this.facts.reached(effect);
+
+    // Ordering: the ack-before-process and dedup rules.
+    if (state.ack) {
+      if (processing) this.facts.afterAck(state.ack, effect, next.witness);
+    } else {
+      // After an unseen call that decided a branch, a guard may have passed: the dedup rules cannot tell.
+      if (awaited && !guarded && !state.maybeGuarded) {
+        this.facts.unprotected(effect, next.witness);
+        next.unguarded = added(next.unguarded, effect);
+      }
+      if (processing && !awaited) next.dropped = added(next.dropped, effect);
+      this.dedupChecks(next, effect, step, guarded);
+      for (const guard of state.passed) {
+        if (guard.kind === 'claim') this.facts.claimWork(guard, effect);
+      }
+    }
+    if (!state.firstSettle && processing && awaited) next.beforeSettle = added(next.beforeSettle, effect);
+    for (const guard of state.passed) {
+      if (guard.kind === 'check') this.facts.writeAfterCheck(guard, effect);
+      else if (guard.kind === 'claim') {
+        if (state.failing) this.facts.failureWorkAfterClaim(guard, effect);
+        else next.afterClaim = added(next.afterClaim, `${guard.id}:${effect.id}`);
+      }
+    }
+    return this.watchFailure(next, effect, step.effect.node);
+  }
+
+  /** racyChecks: an unsafe effect charged to the identity check that lets it run. */
+  private dedupChecks(
+    state: FactState,
+    effect: EffectOccurrence,
+    step: Extract<Step, { t: 'effect' }>,
+    guarded: boolean,
+  ): void {
+    if (state.atomic || step.completion !== 'awaited') return;
+    const guard = state.messageCheck ?? (guarded ? state.entityCheck : undefined);
+    if (guard) this.facts.chargedToCheck(guard, effect);
+  }
+
+  settle(state: FactState, step: Extract<Step, { t: 'settle' }>, context: WalkContext): FactState {
+    const settle = context.registry.settle(step.settle);
+    const event: PathEvent = { kind: 'settle', settle, completion: step.completion };
+    const next = this.record(state, event);
+    if (!state.firstSettle) {
+      next.firstSettle = settle;
+      for (const effect of state.beforeSettle) this.facts.beforeFirstSettle(effect);
+      next.beforeSettle = EMPTY;
+    } else {
+      if (settle !== state.firstSettle) next.otherSettle = true;
+      if (settle !== state.firstSettle) this.facts.secondSettle(settle, state.firstSettle, next.witness);
+    }
+    if (!state.ack && isPositiveSettle(settle)) {
+      next.ack = settle;
+      for (const effect of state.dropped) this.facts.unawaited(effect, settle);
+      next.dropped = EMPTY;
+    }
+    if (typeof state.failure === 'object' && !('settle' in state.failure)) {
+      // The first settle after a caught failure decides whether it was swallowed (with how the path leaves).
+      next.failure =
+        state.failure.handedOn || state.failure.replied ? 'done' : { caught: state.failure.caught, settle };
+    }
+    return next;
+  }
+
+  guardOutcome(state: FactState, guardStep: GuardStep, outcome: 'pass' | 'skip', context: WalkContext): FactState {
+    const template =
+      guardStep.source === 'if'
+        ? guardStep.step.guard!.guard
+        : guardStep.source === 'guarded'
+          ? guardStep.step.guard
+          : guardStep.step.claim!;
+    const guard = context.registry.guard(template);
+    this.facts.reachedGuard(guard);
+    const event: PathEvent = outcome === 'pass' ? { kind: 'guard-pass', guard } : { kind: 'guard-skip', guard };
+    const next = this.record(state, event);
+    if (guard.scope === 'message') {
+      // Effects that ran before it on this path ran before the handler's check.
+      for (const effect of state.unguarded) this.facts.beforeGuard(effect);
+    }
+    if (outcome === 'skip') return next;
+    if (guardStep.source === 'if')
+      next.guardPassed = state.guardPassed || (isIdentityGuard(guard) && guard.scope === 'message');
+    else if (guardStep.source === 'claim') next.guardPassed = true;
+    if (!state.ack) {
+      if (isIdentityGuard(guard) && guard.scope === 'message' && (guard.kind === 'claim' || guard.kind === 'wrapper'))
+        next.atomic = true;
+      else if (guard.kind === 'check' && isIdentityGuard(guard)) {
+        if (guard.scope === 'message') next.messageCheck = state.messageCheck ?? guard;
+        else next.entityCheck = guard;
+      }
+    }
+    if (guard.kind === 'check' || guard.kind === 'claim') {
+      if (!state.passed.has(guard)) this.facts.passedGuard(guard);
+      next.passed = added(state.passed, guard);
+    }
+    return next;
+  }
+
+  caught(state: FactState, caught: CaughtStep): FactState {
+    const event: PathEvent = {
+      kind: 'caught',
+      location: caught.location,
+      enclosesProcessing: caught.step.enclosesProcessing,
+    };
+    let next = this.record(state, event);
+    next.failing = true;
+    next.lastCaught = { location: caught.location, enclosesProcessing: caught.step.enclosesProcessing };
+    // Effects after a claim on this path now run on a failure path: releases count.
+    for (const key of state.afterClaim) this.facts.failureWorkAfterClaimKey(key);
+    next.afterClaim = EMPTY;
+    next = this.watchCaught(next, caught);
+    return next;
+  }
+
+  unknown(state: FactState, step: Extract<Step, { t: 'unknown' }>): FactState {
+    this.facts.unknownStep(step.reason);
+    // What the unseen call did to a caught failure (handed it on?) cannot be told either.
+    const failure = typeof state.failure === 'object' && !('settle' in state.failure) ? 'done' : state.failure;
+    return {
+      ...state,
+      unknown: state.unknown ?? step.reason,
+      maybeGuarded: state.maybeGuarded || step.inCondition,
+      failure,
+    };
+  }
+
+  // ---- failures: swallowed-failure-ack ----------------------------------------------------------
+
+  private watchCaught(state: FactState, caught: CaughtStep): FactState {
+    const clause = caught.step.catchNode;
+    if (!clause || !ts.isCatchClause(clause)) return state;
+    const failure = state.failure;
+    if (failure === 'done' || (typeof failure === 'object' && 'settle' in failure)) return state;
+    if (failure === 'idle') {
+      if (!caught.step.enclosesProcessing) return state;
+      // A try inside a loop over items (not the message loop) guards one step; the loop goes on.
+      if (insideItemLoop(clause.parent, this.options.handlerRange)) return { ...state, failure: 'done' };
+      const handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(clause.block.getText());
+      return { ...state, failure: { clause, caught: caught.location, handedOn, replied: false } };
+    }
+    // Caught again: inside this catch (something in it threw and was caught there), or outside it
+    // (the failure was rethrown): then the outer catch is the one that decides.
+    if (within(caught.location, failure.clause.block)) return state;
+    if (!caught.step.enclosesProcessing) return { ...state, failure: 'done' };
+    return { ...state, failure: { clause, caught: caught.location, handedOn: false, replied: false } };
+  }
+
+  private watchFailure(state: FactState, effect: EffectOccurrence, node: ts.Node): FactState {
+    const failure = state.failure;
+    if (typeof failure !== 'object' || 'settle' in failure) return state;
+    const tryStatement = failure.clause.parent;
+    if (reachedWithin(effect, failure.clause.block)) {
+      const text = `${node.getText()} ${effect.chain.map((link) => link.callee).join(' ')}`;
+      const handedOn = failure.handedOn || (effect.description.processing && handsFailureOn(effect, text));
+      const replied = failure.replied || (!effect.description.processing && /reply/i.test(effect.description.label));
+      if (handedOn === failure.handedOn && replied === failure.replied) return state;
+      return { ...state, failure: { ...failure, handedOn, replied } };
+    }
+    if (tryStatement.finallyBlock && reachedWithin(effect, tryStatement.finallyBlock)) return state;
+    // Processing goes on after the try: it was a best-effort step.
+    if (effect.description.processing && !reachedWithin(effect, tryStatement)) return { ...state, failure: 'done' };
+    return state;
+  }
+}
+
+/** What the walk found, gathered per occurrence and first-found order. */
+class FactCollector {
+  private readonly unprotectedRuns = new Map<EffectOccurrence, { beforeGuard: boolean; witness: PathEvent[] }>();
+  private readonly afterAckRuns = new Map<SettleOccurrence, { effects: Set<EffectOccurrence>; witness: PathEvent[] }>();
+  private readonly unawaitedRuns = new Map<EffectOccurrence, SettleOccurrence | undefined>();
+  private readonly checks = new Map<GuardOccurrence, Set<EffectOccurrence>>();
+  private readonly writesAfter = new Map<GuardOccurrence, Set<EffectOccurrence>>();
+  private readonly claimWorkRuns = new Map<GuardOccurrence, Set<EffectOccurrence>>();
+  private readonly failureWork = new Map<GuardOccurrence, Set<EffectOccurrence>>();
+  private readonly passedGuards = new Set<GuardOccurrence>();
+  private readonly secondSettles = new Map<SettleOccurrence, { first: SettleOccurrence; witness: PathEvent[] }>();
+  private readonly soleSettles = new Set<SettleOccurrence>();
+  private readonly escapeCandidates = new Set<EffectOccurrence>();
+  private readonly failureOutcomes: FlowFacts['failures'] = [];
+  private readonly failureKeys = new Set<string>();
+  private readonly exits: WitnessedExit[] = [];
+  private readonly exitKeys = new Set<string>();
+  private readonly throwAfterSettle = new Map<string, { settle: SettleOccurrence; exitLocation?: SourceLocation }>();
+  private readonly unknownReasons = new Set<string>();
+  private readonly guardsById = new Map<number, GuardOccurrence>();
+  private readonly effectsById = new Map<number, EffectOccurrence>();
+
+  constructor(private readonly options: FactOptions) {}
+
+  reached(effect: EffectOccurrence): void {
+    this.effectsById.set(effect.id, effect);
+  }
+
+  reachedGuard(guard: GuardOccurrence): void {
+    this.guardsById.set(guard.id, guard);
+  }
+
+  unprotected(effect: EffectOccurrence, witness: Witness | undefined): void {
+    if (!this.unprotectedRuns.has(effect))
+      this.unprotectedRuns.set(effect, { beforeGuard: false, witness: materialize(witness) });
+  }
+
+  beforeGuard(effect: EffectOccurrence): void {
+    const run = this.unprotectedRuns.get(effect);
+    if (run) run.beforeGuard = true;
+  }
+
+  afterAck(settle: SettleOccurrence, effect: EffectOccurrence, witness: Witness | undefined): void {
+    let run = this.afterAckRuns.get(settle);
+    if (!run) {
+      run = { effects: new Set(), witness: materialize(witness) };
+      this.afterAckRuns.set(settle, run);
+    }
+    run.effects.add(effect);
+  }
+
+  unawaited(effect: EffectOccurrence, ack: SettleOccurrence | undefined): void {
+    if (!this.unawaitedRuns.has(effect)) this.unawaitedRuns.set(effect, ack);
+  }
+
+  chargedToCheck(guard: GuardOccurrence, effect: EffectOccurrence): void {
+    addTo(this.checks, guard, effect);
+  }
+
+  writeAfterCheck(guard: GuardOccurrence, effect: EffectOccurrence): void {
+    addTo(this.writesAfter, guard, effect);
+  }
+
+  claimWork(guard: GuardOccurrence, effect: EffectOccurrence): void {
+    addTo(this.claimWorkRuns, guard, effect);
+  }
+
+  failureWorkAfterClaim(guard: GuardOccurrence, effect: EffectOccurrence): void {
+    addTo(this.failureWork, guard, effect);
+  }
+
+  failureWorkAfterClaimKey(key: string): void {
+    const [guardId, effectId] = key.split(':').map(Number);
+    const guard = this.guardsById.get(guardId);
+    const effect = this.effectsById.get(effectId);
+    if (guard && effect) addTo(this.failureWork, guard, effect);
+  }
+
+  passedGuard(guard: GuardOccurrence): void {
+    this.passedGuards.add(guard);
+  }
+
+  secondSettle(settle: SettleOccurrence, first: SettleOccurrence, witness: Witness | undefined): void {
+    if (!this.secondSettles.has(settle)) this.secondSettles.set(settle, { first, witness: materialize(witness) });
+  }
+
+  beforeFirstSettle(effect: EffectOccurrence): void {
+    this.escapeCandidates.add(effect);
+  }
+
+  unknownStep(reason: string): void {
+    this.unknownReasons.add(reason);
+  }
+
+  /** A path leaves the handler. */
+  exit(state: FactState, exit: WitnessedExit['exit']): void {
+    const mark = state.exit;
+    // Un-awaited work on a path with no ack: left running when the library acks on return.
+    if (!state.ack && this.options.implicitAck) for (const effect of state.dropped) this.unawaited(effect, undefined);
+    if (exit === 'throw') {
+      for (const key of state.afterClaim) this.failureWorkAfterClaimKey(key);
+      if (state.firstSettle && isPositiveSettle(state.firstSettle)) {
+        const key = `${state.firstSettle.id}:${mark?.location.start ?? ''}`;
+        if (!this.throwAfterSettle.has(key))
+          this.throwAfterSettle.set(key, { settle: state.firstSettle, exitLocation: mark?.location });
+      }
+    }
+    if (state.firstSettle && !state.otherSettle) this.soleSettles.add(state.firstSettle);
+    const failure = state.failure;
+    if (
+      typeof failure === 'object' &&
+      ('settle' in failure || (exit !== 'throw' && !failure.handedOn && !failure.replied))
+    ) {
+      const settle = 'settle' in failure ? failure.settle : undefined;
+      const key = `${failure.caught.filePath}:${failure.caught.start}:${settle?.id ?? ''}:${exit}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}`;
+      if (!this.failureKeys.has(key)) {
+        this.failureKeys.add(key);
+        this.failureOutcomes.push({
+          caught: failure.caught,
+          settle,
+          exit: { exit, location: mark?.location, returnsMessage: !!mark?.returnsMessage },
+          witness: materialize(state.witness),
+        });
+      }
+    }
+    const key = `${exit}:${mark?.location.filePath ?? ''}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}:${state.firstSettle ? 1 : 0}:${state.hasEvents ? 1 : 0}:${state.lastCaught?.location.start ?? ''}:${state.lastCaught?.enclosesProcessing ? 1 : 0}:${state.unknown ? 1 : 0}`;
+    if (this.exitKeys.has(key)) return;
+    this.exitKeys.add(key);
+    this.exits.push({
+      exit,
+      location: mark?.location,
+      returnsMessage: !!mark?.returnsMessage,
+      settled: !!state.firstSettle,
+      hasEvents: state.hasEvents,
+      lastCaught: state.lastCaught,
+      unknown: state.unknown,
+      witness: materialize(state.witness),
+    });
+  }
+
+  facts(registry: OccurrenceRegistry): FlowFacts {
+    const bySource = <T extends { handlerLocation: SourceLocation; location: SourceLocation }>(a: T, b: T): number =>
+      a.handlerLocation.start - b.handlerLocation.start || a.location.start - b.location.start;
+    void registry;
+    return {
+      unprotected: [...this.unprotectedRuns].map(([effect, run]) => ({
+        effect,
+        beforeGuard: run.beforeGuard,
+        witness: run.witness,
+      })),
+      afterAck: [...this.afterAckRuns].map(([settle, run]) => ({
+        settle,
+        effects: [...run.effects],
+        witness: run.witness,
+      })),
+      unawaited: [...this.unawaitedRuns].map(([effect, beforeAck]) => ({ effect, beforeAck })),
+      checks: [...this.checks].map(([guard, effects]) => ({
+        guard,
+        effects: [...effects],
+        writesAfter: [...(this.writesAfter.get(guard) ?? [])],
+      })),
+      claims: [...this.passedGuards]
+        .filter((guard) => guard.kind === 'claim')
+        .map((guard) => ({
+          guard,
+          work: [...(this.claimWorkRuns.get(guard) ?? [])],
+          onFailurePath: [...(this.failureWork.get(guard) ?? [])],
+        })),
+      secondSettles: [...this.secondSettles].map(([settle, run]) => ({
+        settle,
+        first: run.first,
+        witness: run.witness,
+      })),
+      soleSettles: [...this.soleSettles],
+      settlesBeforeThrow: [...this.throwAfterSettle.values()],
+      escapeCandidates: [...this.escapeCandidates].sort(bySource),
+      failures: this.failureOutcomes,
+      exits: this.exits,
+      unknown: [...this.unknownReasons],
+    };
+  }
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(value);
+}
+
+/**
+ * Whether the try sits in a loop over items inside the handler (a best-effort step per item,
+ * after which the loop goes on), rather than in the loop that receives the messages.
+ */
+function insideItemLoop(tryStatement: ts.TryStatement, handlerRange: SourceLocation): boolean {
+  let node: ts.Node = tryStatement.parent;
+  while (node && !ts.isFunctionLike(node) && !ts.isSourceFile(node)) {
+    if (ts.isIterationStatement(node, false)) {
+      const body = node.statement;
+      const isHandlerBody =
+        body.getStart() === handlerRange.start && body.getSourceFile().fileName === handlerRange.filePath;
+      // eachBatch / handleMessageBatch / Lambda: the loop over the batch is the message loop.
+      const overBatch =
+        ts.isForOfStatement(node) &&
+        /\b(messages|Messages|Records|records|entries|batch)\b/.test(node.expression.getText());
+      return !isHandlerBody && !overBatch;
+    }
+    node = node.parent;
+  }
+  return false;
+}

@@ -1,0 +1,275 @@
+/**
+ * A forward analysis over a handler's step tree (flow.ts), generic in what it tracks.
+ *
+ * The step tree is structured (no goto): branches, loops, switch, try/catch/finally, callee
+ * scopes and exits. The walker carries a list of abstract states through it, in execution order,
+ * and after every step merges the states that have the same key: the domain decides what a key
+ * keeps apart. A domain whose key is the whole event sequence enumerates paths (timeline
+ * sampling); a domain whose key is a small typestate is a dataflow whose cost is bounded by the
+ * number of typestates, not by the number of paths.
+ *
+ * Loops run their body zero or one time: a handler's facts are about one message, and the
+ * iterations of an item loop are different items (a settle per item is the double-ack rule's
+ * own check, not the walker's).
+ */
+import type { SourceLocation } from '../../model';
+import { locationOf } from '../source/ast';
+import type { Step } from '../handler/steps';
+import type { OccurrenceRegistry } from './occurrences';
+
+/** How an abstract state leaves the handler or a construct inside it. */
+export interface ExitMark {
+  kind: 'return' | 'throw' | 'break' | 'continue';
+  location: SourceLocation;
+  returnsMessage: boolean;
+}
+
+/** What the walker needs from a domain. States are immutable values. */
+export interface Domain<S> {
+  /** States with equal keys are merged by `join`. */
+  key(state: S): string;
+  /** Merges two states of the same key; returns the first when nothing is added. */
+  join(into: S, other: S): S;
+  /** A step that produces an event (effect, settle, guard outcome, caught failure). */
+  effect(state: S, step: Extract<Step, { t: 'effect' }>, context: WalkContext): S;
+  settle(state: S, step: Extract<Step, { t: 'settle' }>, context: WalkContext): S;
+  guardOutcome(state: S, guard: GuardStep, outcome: 'pass' | 'skip', context: WalkContext): S;
+  caught(state: S, caught: CaughtStep, context: WalkContext): S;
+  unknown(state: S, step: Extract<Step, { t: 'unknown' }>, context: WalkContext): S;
+  /**
+   * The state leaves by `return`/`throw`/`break`/`continue`, or (`undefined`) a callee's return
+   * goes on in its caller. The mark stays until the next event: a `break` out of a loop with
+   * nothing after it still ends the path at that `break`.
+   */
+  mark(state: S, exit: ExitMark | undefined): S;
+  /** Keeps at most this many states after a step; beyond it the domain is told it overflowed. */
+  readonly cap?: number;
+  overflowed?(): void;
+}
+
+export interface WalkContext {
+  /** Inside a `try` with a handler: an effect may throw into it. */
+  inTry: boolean;
+  /** Inside a library guard wrapper keyed by the message (Powertools `makeIdempotent`). */
+  wrapperGuarded: boolean;
+  registry: OccurrenceRegistry;
+}
+
+export type GuardStep =
+  | { source: 'if'; step: Extract<Step, { t: 'if' }> }
+  | { source: 'guarded'; step: Extract<Step, { t: 'guarded' }> }
+  | { source: 'claim'; step: Extract<Step, { t: 'try' }> };
+
+export interface CaughtStep {
+  step: Extract<Step, { t: 'try' }>;
+  location: SourceLocation;
+}
+
+interface Outcome<S> {
+  normal: S[];
+  returned: S[];
+  thrown: S[];
+  broke: S[];
+  continued: S[];
+}
+
+export interface WalkResult<S> {
+  /** States that fall off the end of the handler. */
+  normal: S[];
+  returned: S[];
+  thrown: S[];
+  /** `break`/`continue` at the top of a loop-style handler end the handling of that message. */
+  ended: S[];
+}
+
+export function walk<S>(
+  steps: readonly Step[],
+  initial: S,
+  domain: Domain<S>,
+  registry: OccurrenceRegistry,
+): WalkResult<S> {
+  const walker = new Walker(domain);
+  const outcome = walker.run(steps, [initial], { inTry: false, wrapperGuarded: false, registry });
+  // The exits are not merged: each keeps where it leaves (the domain's key need not say).
+  return {
+    normal: outcome.normal,
+    returned: outcome.returned,
+    thrown: outcome.thrown,
+    ended: [...outcome.broke, ...outcome.continued],
+  };
+}
+
+class Walker<S> {
+  constructor(private readonly domain: Domain<S>) {}
+
+  run(steps: readonly Step[], input: S[], context: WalkContext): Outcome<S> {
+    let states = input;
+    const outcome: Outcome<S> = { normal: [], returned: [], thrown: [], broke: [], continued: [] };
+    for (const step of steps) {
+      if (!states.length) break;
+      states = this.merge(this.step(step, states, context, outcome));
+    }
+    outcome.normal.push(...states);
+    return outcome;
+  }
+
+  /** Merges states with equal keys, keeping the first one's position (and witness). */
+  private merge(states: S[]): S[] {
+    if (states.length < 2) return states;
+    const byKey = new Map<string, S>();
+    for (const state of states) {
+      const key = this.domain.key(state);
+      const previous = byKey.get(key);
+      byKey.set(key, previous === undefined ? state : this.domain.join(previous, state));
+    }
+    const merged = [...byKey.values()];
+    const cap = this.domain.cap;
+    if (cap !== undefined && merged.length > cap) {
+      this.domain.overflowed?.();
+      return merged.slice(0, cap);
+    }
+    return merged;
+  }
+
+  private step(step: Step, states: S[], context: WalkContext, outcome: Outcome<S>): S[] {
+    const domain = this.domain;
+    switch (step.t) {
+      case 'effect': {
+        const next = states.map((state) => domain.effect(state, step, context));
+        // An effect inside a try may throw: the catch is entered after it started.
+        if (context.inTry) outcome.thrown.push(...next);
+        return next;
+      }
+      case 'settle':
+        return states.map((state) => domain.settle(state, step, context));
+      case 'unknown':
+        return states.map((state) => domain.unknown(state, step, context));
+      case 'exit': {
+        const mark: ExitMark = {
+          kind: step.kind,
+          location: locationOf(step.node),
+          returnsMessage: !!step.returnsMessage,
+        };
+        const exited = states.map((state) => domain.mark(state, mark));
+        const target =
+          step.kind === 'return'
+            ? outcome.returned
+            : step.kind === 'throw'
+              ? outcome.thrown
+              : step.kind === 'break'
+                ? outcome.broke
+                : outcome.continued;
+        target.push(...exited);
+        return [];
+      }
+      case 'if': {
+        let thenInput = states;
+        let elseInput = states;
+        if (step.guard) {
+          const guard: GuardStep = { source: 'if', step };
+          const pass = states.map((state) => domain.guardOutcome(state, guard, 'pass', context));
+          const skip = states.map((state) => domain.guardOutcome(state, guard, 'skip', context));
+          [thenInput, elseInput] = step.guard.thenMeans === 'new' ? [pass, skip] : [skip, pass];
+        }
+        const thenOut = this.run(step.then, thenInput, context);
+        const elseOut = this.run(step.else, elseInput, context);
+        this.passExits(outcome, thenOut, 'all');
+        this.passExits(outcome, elseOut, 'all');
+        return [...thenOut.normal, ...elseOut.normal];
+      }
+      case 'loop': {
+        const body = this.run(step.body, states, context);
+        this.passExits(outcome, body, 'none');
+        return [...states, ...body.normal, ...body.continued, ...body.broke];
+      }
+      case 'switch': {
+        const results: S[] = step.hasDefault ? [] : [...states];
+        for (const body of step.cases) {
+          const out = this.run(body, states, context);
+          this.passExits(outcome, out, 'continue');
+          results.push(...out.normal, ...out.broke);
+        }
+        return results;
+      }
+      case 'scope': {
+        const out = this.run(step.body, states, context);
+        outcome.thrown.push(...out.thrown);
+        // A callee's return ends the callee, not the handler.
+        const returned = out.returned.map((state) => domain.mark(state, undefined));
+        return [...out.normal, ...returned, ...out.broke, ...out.continued];
+      }
+      case 'guarded': {
+        const guard: GuardStep = { source: 'guarded', step };
+        const entered = states.map((state) => domain.guardOutcome(state, guard, 'pass', context));
+        const valid = step.guard.keyedByIdentity && !step.guard.invalidReason;
+        const out = this.run(step.body, entered, { ...context, wrapperGuarded: context.wrapperGuarded || valid });
+        outcome.thrown.push(...out.thrown);
+        return [...out.normal, ...out.returned];
+      }
+      case 'try':
+        return this.tryStep(step, states, context, outcome);
+      default:
+        return states;
+    }
+  }
+
+  private tryStep(step: Extract<Step, { t: 'try' }>, states: S[], context: WalkContext, outcome: Outcome<S>): S[] {
+    const domain = this.domain;
+    const body = this.run(step.body, states, { ...context, inTry: true });
+    // Something in the try (parsing, validation) may throw before any effect.
+    const bodyThrown = [...states, ...body.thrown];
+    let normal = body.normal;
+    if (step.claim) {
+      const guard: GuardStep = { source: 'claim', step };
+      normal = normal.map((state) => domain.guardOutcome(state, guard, 'pass', context));
+    }
+    let returned = body.returned;
+    let thrown: S[];
+    let broke = body.broke;
+    let continued = body.continued;
+    if (step.handler) {
+      const location = step.catchNode
+        ? locationOf(step.catchNode, step.catchNode.getStart(), step.catchNode.getStart() + 5)
+        : undefined;
+      const entering = this.merge(bodyThrown).map((state) =>
+        location ? domain.caught(state, { step, location }, context) : state,
+      );
+      const handled = this.run(step.handler, entering, context);
+      normal = [...normal, ...handled.normal];
+      returned = [...returned, ...handled.returned];
+      thrown = handled.thrown;
+      broke = [...broke, ...handled.broke];
+      continued = [...continued, ...handled.continued];
+    } else {
+      thrown = bodyThrown;
+    }
+    if (step.finalizer) {
+      const finalize = (group: S[]): S[] => {
+        if (!group.length) return group;
+        // The finally block runs, then the group leaves as it was leaving (return, throw).
+        const out = this.run(step.finalizer!, group, { ...context, inTry: false });
+        return out.normal;
+      };
+      normal = finalize(normal);
+      returned = finalize(returned);
+      thrown = finalize(thrown);
+    }
+    outcome.returned.push(...returned);
+    outcome.broke.push(...broke);
+    outcome.continued.push(...continued);
+    outcome.thrown.push(...thrown);
+    return normal;
+  }
+
+  /** Exits of a nested construct go on to the enclosing one: `all`, only `continue`s (switch), or `none` of break/continue (loop). */
+  private passExits(into: Outcome<S>, from: Outcome<S>, loopExits: 'all' | 'continue' | 'none'): void {
+    into.returned.push(...from.returned);
+    into.thrown.push(...from.thrown);
+    if (loopExits === 'all') {
+      into.broke.push(...from.broke);
+      into.continued.push(...from.continued);
+    } else if (loopExits === 'continue') {
+      into.continued.push(...from.continued);
+    }
+  }
+}

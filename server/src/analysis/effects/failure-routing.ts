@@ -1,0 +1,20 @@
+/**
+ * Handing a failure on (docs: "Handing a failure on"): in a catch, a publish to a dead-letter,
+ * retry or failure destination (or of an event about the failure), or a write that records the
+ * failure in a store (a `failed` status, an error row, an entity marked inactive).
+ */
+import type { EffectOccurrence } from '../../model';
+import { FAILURE_DESTINATION } from './messaging';
+
+/** Effects that write a failure down (a `failed` status, an error row) hand it on, like a dead-letter publish. */
+const STORE_CATEGORIES = new Set(['sql', 'orm', 'mongo', 'redis', 'dynamodb', 'firestore', 'search-index', 'config']);
+
+const FAILURE_STATE = /\b(status|state|isActive|active|enabled|disabled|failed|failure|error)\b/i;
+
+/** `text`: the call's source and the names of the calls leading to it. */
+export function handsFailureOn(effect: EffectOccurrence, text: string): boolean {
+  const { category, destination } = effect.description;
+  if (category === 'publish') return FAILURE_DESTINATION.test(destination ?? '') || FAILURE_DESTINATION.test(text);
+  if (STORE_CATEGORIES.has(category)) return FAILURE_DESTINATION.test(text) || FAILURE_STATE.test(text);
+  return false;
+}

@@ -1,0 +1,198 @@
+/**
+ * The dataflow over a handler (server/src/analysis/dataflow): its cost and its answers do not
+ * depend on the number of paths, a call it cannot follow is an unknown step on that path (not the
+ * end of the analysis), and the facts it gives keep a witness path.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
+import { MODES, TestProject, configWith } from '../helpers/project';
+
+/** A kafkajs handler whose body is `count` independent optional inserts (no key from the message): 2^count paths. */
+function fanOut(count: number): string {
+  const branches = Array.from(
+    { length: count },
+    (_, index) =>
+      `      if (event.f${index}) {\n        await pool.query('INSERT INTO t${index} (created_at) VALUES (now())');\n      }`,
+  ).join('\n');
+  return `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ clientId: 'fan', brokers: ['kafka:9092'] }).consumer({ groupId: 'fan' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = JSON.parse(message.value!.toString()) as Record<string, string>;
+${branches}
+    },
+  });
+}
+`;
+}
+
+/** A handler with a dozen in-memory checks around its writes: none of them is a guard. */
+const IN_MEMORY_CHECKS = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const seen = new Set<string>();
+const consumer = new Kafka({ clientId: 'mem', brokers: ['kafka:9092'] }).consumer({ groupId: 'mem' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = JSON.parse(message.value!.toString()) as { id: string; items: string[] };
+${Array.from({ length: 12 }, (_, index) => `      if (seen.has(event.items[${index}])) {\n        console.log('item ${index} seen');\n      } else {\n        seen.add(event.items[${index}]);\n      }`).join('\n')}
+      await pool.query('INSERT INTO audit (at) VALUES (now())');
+    },
+  });
+}
+`;
+
+/** A chain of helpers deeper than maxDepth, called after a write and before the ack. */
+function deepChain(depth: number, settleInside: boolean): string {
+  const helpers = Array.from({ length: depth }, (_, index) => {
+    const body =
+      index === depth - 1
+        ? settleInside
+          ? '  channel.ack(msg);'
+          : '  console.log(msg.fields.deliveryTag);'
+        : `  await level${index + 1}(channel, msg);`;
+    return `async function level${index}(channel: Channel, msg: ConsumeMessage): Promise<void> {\n${body}\n}`;
+  }).join('\n\n');
+  return `import amqp, { type Channel, type ConsumeMessage } from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+${helpers}
+
+export async function start(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders', async (msg) => {
+    if (!msg) return;
+    await pool.query('INSERT INTO audit (at) VALUES (now())');
+    await level0(channel, msg);
+  });
+}
+`;
+}
+
+/**
+ * Whether to skip the message is decided by a helper chain that ends in a call to another service;
+ * `maxDepth` cuts the chain inside the condition, so what it does is unseen.
+ */
+const DEEP_CONDITION = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ clientId: 'deep', brokers: ['kafka:9092'] }).consumer({ groupId: 'deep' });
+declare const ledger: { lookup(id: string): Promise<{ settled: boolean }> };
+
+async function skip2(id: string): Promise<boolean> {
+  await pool.query('UPDATE lookups SET count = count + 1');
+  return (await ledger.lookup(id)).settled;
+}
+async function skip1(id: string): Promise<boolean> { return skip2(id); }
+async function skip0(id: string): Promise<boolean> { return skip1(id); }
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const id = message.headers!['event-id']!.toString();
+      if (await skip0(id)) return;
+      await pool.query('INSERT INTO audit (at) VALUES (now())');
+    },
+  });
+}
+`;
+
+function onlyConsumer(result: AnalysisResult): ConsumerReport {
+  assert.equal(result.consumers.length, 1, `expected one consumer, got ${result.consumers.length}`);
+  return result.consumers[0];
+}
+
+function rules(result: AnalysisResult): string[] {
+  return result.findings.map((finding) => finding.ruleId).sort();
+}
+
+for (const mode of MODES) {
+  describe(`the dataflow over a handler (${mode})`, () => {
+    let project: TestProject;
+    before(() => {
+      project = new TestProject(mode, 'dataflow');
+    });
+    after(() => project.remove());
+
+    test('24 independent optional inserts (2^24 paths): analysed in full, every insert unprotected', () => {
+      const files = project.write({ 'fan-out.ts': fanOut(24) });
+      const result = project.analyze(files);
+      const consumer = onlyConsumer(result);
+      assert.equal(consumer.incomplete, undefined);
+      assert.deepEqual(rules(result), ['missing-event-id-check']);
+      const finding = result.findings[0];
+      // Every one of the 24 inserts is named as an unprotected effect.
+      assert.equal(finding.related.filter((related) => /^INSERT INTO t\d+:/.test(related.message)).length, 24);
+    });
+
+    test('a dozen in-memory Set.has() checks do not split the analysis, and are not guards', () => {
+      const files = project.write({ 'in-memory.ts': IN_MEMORY_CHECKS });
+      const result = project.analyze(files);
+      const consumer = onlyConsumer(result);
+      assert.equal(consumer.incomplete, undefined);
+      assert.deepEqual(rules(result), ['missing-event-id-check']);
+    });
+
+    test('a call chain deeper than maxDepth is an unknown step: partial, not incomplete, and the rest is still judged', () => {
+      const files = project.write({ 'deep.ts': deepChain(6, false) });
+      const result = project.analyze(files, configWith({ maxDepth: 3 }));
+      const consumer = onlyConsumer(result);
+      assert.equal(consumer.incomplete, undefined);
+      assert.ok(
+        consumer.partial?.some((reason) => /level\d\(\) is more than 3 calls deep/.test(reason)),
+        `partial: ${consumer.partial?.join('; ')}`,
+      );
+      // The insert before the unseen call is unprotected: that evidence is complete.
+      assert.ok(rules(result).includes('missing-event-id-check'), rules(result).join(', '));
+      // Whether the message is settled on that path is unseen: unsettled-message stays quiet.
+      assert.ok(!rules(result).includes('unsettled-message'), rules(result).join(', '));
+    });
+
+    test('the same chain within maxDepth is followed to its ack', () => {
+      const files = project.write({ 'shallow.ts': deepChain(6, true) });
+      const result = project.analyze(files, configWith({ maxDepth: 10 }));
+      const consumer = onlyConsumer(result);
+      assert.equal(consumer.partial, undefined);
+      assert.equal(consumer.settles.length, 1);
+      assert.ok(!rules(result).includes('unsettled-message'));
+    });
+
+    test('an unseen call that decides a branch may be a dedup check: the writes after it are not reported', () => {
+      const files = project.write({ 'deep-condition.ts': DEEP_CONDITION });
+      // Followed in full, the helpers hold no check: both relative writes are unprotected.
+      const seen = project.analyze(files, configWith({ maxDepth: 8 }));
+      assert.equal(onlyConsumer(seen).partial, undefined);
+      assert.deepEqual(rules(seen), ['missing-event-id-check']);
+      // Cut inside the condition: the dedup rules cannot tell whether the insert is protected.
+      const cut = project.analyze(files, configWith({ maxDepth: 2 }));
+      assert.ok(
+        onlyConsumer(cut).partial?.some((reason) => reason.startsWith('skip2()')),
+        onlyConsumer(cut).partial?.join('; '),
+      );
+      assert.deepEqual(rules(cut), []);
+    });
+
+    test('facts keep a witness: the events of a concrete path', () => {
+      const files = project.write({ 'witness.ts': fanOut(3) });
+      const consumer = onlyConsumer(project.analyze(files));
+      for (const run of consumer.flow.unprotected) {
+        const last = run.witness[run.witness.length - 1];
+        assert.equal(last.kind, 'effect');
+        assert.equal(last.kind === 'effect' && last.effect, run.effect);
+      }
+      assert.equal(consumer.flow.unprotected.length, 3);
+    });
+  });
+}
