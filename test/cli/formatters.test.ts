@@ -102,6 +102,18 @@ describe('stylish formatter', () => {
     assert.equal(lines[first + 1].indexOf('second'), lines[first].indexOf('first'));
   });
 
+  it('ends with what it could not analyse in full, and where to see why', () => {
+    const consumers = [
+      consumer(),
+      consumer({ id: 'c2', incomplete: 'its transport is not statically known' }),
+      consumer({ id: 'c3', partial: ['deep() is more than 8 calls deep and was not followed'] }),
+    ];
+    const out = formatStylish(formatInput({ run: lintRun(sampleFindings(), { consumers }) }));
+    assert.match(out, /\n3 consumers, 1 not fully analysed, 1 partly analysed \(--explain shows why\)\n$/);
+    // Fully analysed runs say nothing more.
+    assert.ok(!formatStylish(formatInput()).includes('analysed ('));
+  });
+
   it('prints the consumers first with --explain', () => {
     const out = formatStylish(formatInput({ explain: true }));
     assert.ok(
@@ -154,7 +166,7 @@ describe('explain output', () => {
         'kafkajs · orders.placed · eachMessage · implicit-after-return · src/orders.ts:12',
         '  handler handleOrder · declared at-least-once · effective at-least-once',
         '  identity: topic + partition + message.offset',
-        '  incomplete: dynamic dispatch',
+        '  not fully analysed: dynamic dispatch',
         '  effect  duplicate-unsafe  Stripe charges.create   src/billing.ts:40 (via chargeCustomer)',
         '  settle  commit            consumer.commitOffsets  src/orders.ts:25',
         '  guard   check             seen.has                src/orders.ts:16 (guards nothing: in-memory Set)',
@@ -469,6 +481,23 @@ describe('sarif formatter', () => {
       formatInput({ findings: [finding('double-ack', 'error', 'x', loc('my dir/a#b.ts', 1, 1))] }),
     );
     assert.equal(out.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, 'my%20dir/a%23b.ts');
+  });
+
+  it('carries what the analysis could not see as tool notifications', () => {
+    const consumers = [
+      consumer({ incomplete: 'its transport is not statically known' }),
+      consumer({ id: 'c2', partial: ['deep() is more than 8 calls deep and was not followed'] }),
+    ];
+    const run = buildSarif(formatInput({ run: lintRun(sampleFindings(), { consumers }) })).runs[0];
+    const notes = run.invocations[0].toolExecutionNotifications;
+    assert.deepEqual(
+      notes.map((note) => (note as { message: { text: string } }).message.text),
+      [
+        'kafkajs consumer handleOrder: not fully analysed: its transport is not statically known',
+        'kafkajs consumer handleOrder: partly analysed: deep() is more than 8 calls deep and was not followed',
+      ],
+    );
+    assert.deepEqual(buildSarif(formatInput()).runs[0].invocations[0].toolExecutionNotifications, []);
   });
 
   it('has empty results when there are no findings', () => {

@@ -100,7 +100,7 @@ export function codeLenses(analysis: DocumentAnalysis): CodeLens[] {
     .map((consumer) => ({
       range: rangeOf(consumer.registration.location),
       command: {
-        title: `${consumerSummary(consumer)} · Explain`,
+        title: `${consumer.incomplete ? `${consumer.registration.library} · not fully analysed: ${consumer.incomplete}` : consumerSummary(consumer)} · Explain`,
         command: COMMANDS.explainConsumer,
         arguments: [analysis.uri, consumer.id],
       },

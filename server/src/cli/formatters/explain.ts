@@ -8,7 +8,13 @@
  *     crash timeline (…)                                    (see timeline-text.ts)
  */
 import * as path from 'node:path';
-import type { CallChainLink, ConsumerRegistration, ConsumerReport, SourceLocation } from '../../model';
+import type {
+  CallChainLink,
+  ConsumerRegistration,
+  ConsumerReport,
+  PublicConsumerReport,
+  SourceLocation,
+} from '../../model';
 import { crashTimeline } from '../../analysis/report/derive-timeline';
 import { timelineLines } from './timeline-text';
 import { colors, compareLocations, compareStrings, plural, relativePath } from './util';
@@ -18,13 +24,13 @@ import { colors, compareLocations, compareStrings, plural, relativePath } from '
  * included) and the library's traits, which are the same for every consumer of a library (they
  * are listed in docs/model.md, "Per-library behaviour").
  */
-export type ExplainedConsumer = Omit<ConsumerReport, 'paths' | 'registration'> & {
+export type ExplainedConsumer = Omit<PublicConsumerReport, 'registration'> & {
   registration: Omit<ConsumerRegistration, 'traits'>;
 };
 
 export function consumersForJson(consumers: readonly ConsumerReport[], cwd: string): ExplainedConsumer[] {
   return sortConsumers(consumers, cwd).map((consumer) => {
-    const { paths: _paths, ...rest } = consumer;
+    const { paths: _paths, pathsSampled: _sampled, flow: _flow, ...rest } = consumer;
     const { traits: _traits, ...registration } = consumer.registration;
     return { ...rest, registration, timeline: consumer.timeline ?? crashTimeline(consumer) };
   });
@@ -68,7 +74,8 @@ export function formatExplainText(consumers: readonly ConsumerReport[], cwd: str
       facts.push(`@idempotent${consumer.vouchedIdempotent ? ` (${consumer.vouchedIdempotent})` : ''}`);
     lines.push(`  ${facts.join(' · ')}`);
     lines.push(`  ${c.dim(`identity: ${consumer.identityExpression ?? consumer.identityHint}`)}`);
-    if (consumer.incomplete) lines.push(`  ${c.yellow(`incomplete: ${consumer.incomplete}`)}`);
+    if (consumer.incomplete) lines.push(`  ${c.yellow(`not fully analysed: ${consumer.incomplete}`)}`);
+    for (const reason of consumer.partial ?? []) lines.push(`  ${c.yellow(`partly analysed: ${reason}`)}`);
 
     const rows: [string, string, string, string][] = [];
     for (const effect of consumer.effects) {

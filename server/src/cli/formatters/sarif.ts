@@ -146,10 +146,33 @@ export function buildSarif(input: FormatInput) {
         },
         originalUriBaseIds: { '%SRCROOT%': { uri: root } },
         columnKind: 'utf16CodeUnits',
+        invocations: [
+          {
+            executionSuccessful: true,
+            // What the analysis could not see, said where code scanning shows tool messages.
+            toolExecutionNotifications: coverageNotifications(input),
+          },
+        ],
         results,
       },
     ],
   };
+}
+
+/** One notification per consumer the analysis could not see in full, with why and where. */
+function coverageNotifications(input: FormatInput): object[] {
+  return input.run.consumers.flatMap((consumer) => {
+    const reasons = consumer.incomplete
+      ? [`not fully analysed: ${consumer.incomplete}`]
+      : (consumer.partial ?? []).map((reason) => `partly analysed: ${reason}`);
+    return reasons.map((reason) => ({
+      level: 'note',
+      message: {
+        text: `${consumer.registration.library} consumer ${consumer.handlerName || '(anonymous)'}: ${reason}`,
+      },
+      locations: [{ physicalLocation: physicalLocation(input.cwd, consumer.registration.location) }],
+    }));
+  });
 }
 
 export function formatSarif(input: FormatInput): string {

@@ -7,7 +7,7 @@
  *
  *   ✖ 1 problem (1 error, 0 warnings, 0 infos)
  */
-import type { Finding, FindingSeverity } from '../../model';
+import type { ConsumerReport, Finding, FindingSeverity } from '../../model';
 import { formatExplainText } from './explain';
 import type { FormatInput } from './formatter';
 import { colors, groupByFile, plural, relativePath } from './util';
@@ -64,7 +64,23 @@ export function formatStylish(input: FormatInput): string {
     const paint = counts.error > 0 ? c.red : counts.warning > 0 ? c.yellow : c.blue;
     out.push(paint(c.bold(summary)) + hidden + '\n');
   }
+  const coverage = coverageLine(input.run.consumers);
+  if (coverage && !input.explain) out.push(c.yellow(coverage) + '\n');
   return out.join('\n');
+}
+
+/**
+ * `36 consumers, 1 not fully analysed, 2 partly analysed (--explain shows why)`: what the analysis could
+ * not see is said, never left silent (docs/model.md, "What the analysis cannot see").
+ */
+export function coverageLine(consumers: readonly ConsumerReport[]): string | undefined {
+  const incomplete = consumers.filter((consumer) => consumer.incomplete).length;
+  const partial = consumers.filter((consumer) => !consumer.incomplete && consumer.partial?.length).length;
+  if (!incomplete && !partial) return undefined;
+  const parts = [plural(consumers.length, 'consumer')];
+  if (incomplete) parts.push(`${incomplete} not fully analysed`);
+  if (partial) parts.push(`${partial} partly analysed`);
+  return `${parts.join(', ')} (--explain shows why)`;
 }
 
 function firstLine(message: string): string {
