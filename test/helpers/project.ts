@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import typescript from 'typescript';
 import { analyzeFiles } from '../../server/src/pipeline/analyze';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
 import { loadProgram } from '../../server/src/pipeline/program';
@@ -28,6 +29,26 @@ const TSCONFIG = {
     noEmit: true,
   },
 };
+
+/** What tsc says of a file, with the project's tsconfig and the installed types (typed mode). */
+export function typeErrors(tsconfigPath: string, rootFiles: readonly string[], file: string): string[] {
+  // The project's TypeScript (tsc's), with its lib files on disk; ts-morph's copy keeps them in memory.
+  const config = typescript.getParsedCommandLineOfConfigFile(
+    tsconfigPath,
+    {},
+    { ...typescript.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  );
+  const program = typescript.createProgram({
+    rootNames: [...rootFiles],
+    options: { ...(config?.options ?? {}), noEmit: true },
+  });
+  const sourceFile = program.getSourceFile(file);
+  if (!sourceFile) return [`${file} is not in the program`];
+  return [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)].map(
+    (diagnostic) =>
+      typeof diagnostic.messageText === 'string' ? diagnostic.messageText : diagnostic.messageText.messageText,
+  );
+}
 
 export function configWith(overrides: Partial<ResolvedConfig> = {}): ResolvedConfig {
   return { ...structuredClone(DEFAULT_CONFIG), ...overrides };
@@ -73,16 +94,9 @@ export class TestProject {
     const result = analyzeFiles({ program: loaded.program, files, config });
     return {
       ...result,
-      semanticErrors: (file: string) => {
-        const sourceFile = loaded.program.getSourceFile(file);
-        if (!sourceFile) return [`${file} is not in the program`];
-        return [
-          ...loaded.program.getSyntacticDiagnostics(sourceFile),
-          ...loaded.program.getSemanticDiagnostics(sourceFile),
-        ].map((diagnostic) =>
-          typeof diagnostic.messageText === 'string' ? diagnostic.messageText : diagnostic.messageText.messageText,
-        );
-      },
+      // Type errors as tsc reports them: a program of its own that, unlike the analysis (which
+      // never reads node_modules), resolves the installed packages' types.
+      semanticErrors: (file: string) => typeErrors(path.join(this.root, 'tsconfig.json'), files, file),
     };
   }
 

@@ -12,6 +12,11 @@
  *
  * What a tsconfig error does is the caller's policy: the CLI stops on an explicit --project and
  * otherwise falls back to the defaults with a warning; the server logs it and keeps what parsed.
+ *
+ * The analysis never reads installed packages (`node_modules`): only the project's own sources,
+ * the workspace packages of a monorepo, and TypeScript's ES library. Findings are the same on a
+ * fresh CI checkout as on a developer's machine, and a 50-file service loads 50 files, not the
+ * thousands of declaration files of its dependencies (docs/model.md, "What the analysis cannot see").
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,7 +30,35 @@ export const ANALYSIS_OVERRIDES: ts.CompilerOptions = {
   allowJs: true,
   skipLibCheck: true,
   checkJs: false,
+  // No @types packages, and the ES library without the DOM's 2 MB: nothing installed is read.
+  types: [],
+  lib: ['lib.es2023.d.ts'],
 };
+
+/** Whether a resolved module is an installed package rather than the project's own source. */
+function isInstalledPackage(resolved: ts.ResolvedModuleFull | undefined): boolean {
+  return (
+    !!resolved &&
+    (resolved.isExternalLibraryImport === true || /[\\/]node_modules[\\/]/.test(resolved.resolvedFileName))
+  );
+}
+
+/**
+ * Module resolution for analysis: TypeScript's own, except that installed packages resolve to
+ * nothing (an import of `kafkajs` is read from its declaration, not from its types).
+ */
+export function resolveProjectModules(
+  moduleNames: readonly string[],
+  containingFile: string,
+  options: ts.CompilerOptions,
+  host: ts.ModuleResolutionHost,
+  cache?: ts.ModuleResolutionCache,
+): (ts.ResolvedModuleFull | undefined)[] {
+  return moduleNames.map((name) => {
+    const resolved = ts.resolveModuleName(name, containingFile, options, host, cache).resolvedModule;
+    return isInstalledPackage(resolved) ? undefined : resolved;
+  });
+}
 
 /** The options for a project without a usable tsconfig.json. */
 export const DEFAULT_COMPILER_OPTIONS: ts.CompilerOptions = {
@@ -135,7 +168,18 @@ export function loadProgram(
   } else {
     warnings.push('no tsconfig.json found; analysing with default compiler options');
   }
-  const project = new Project({ compilerOptions: analysisOptions(options), skipFileDependencyResolution: true });
+  const project = new Project({
+    compilerOptions: analysisOptions(options),
+    skipFileDependencyResolution: true,
+    resolutionHost: (moduleResolutionHost, getCompilerOptions) => {
+      const cache = ts.createModuleResolutionCache(process.cwd(), (name) => name, getCompilerOptions());
+      return {
+        resolveModuleNames: (moduleNames, containingFile) =>
+          resolveProjectModules(moduleNames, containingFile, getCompilerOptions(), moduleResolutionHost, cache),
+        resolveTypeReferenceDirectives: (names) => names.map(() => undefined),
+      };
+    },
+  });
   // Sibling packages of a monorepo that was never installed: map their names to their sources.
   const root = workspaceRoot ?? (tsconfigPath ? path.dirname(tsconfigPath) : undefined);
   const paths = root ? workspacePaths(root, project.getCompilerOptions().paths) : undefined;

@@ -11,7 +11,7 @@ import { analyzeFiles } from './analyze';
 import { collectFiles, isSourceFile, MAX_FILE_BYTES } from './files';
 import type { AnalysisResult } from '../model';
 import { mentionsBroker } from './prefilter';
-import { analysisOptions, findTsconfig, readTsconfig } from './program';
+import { analysisOptions, findTsconfig, readTsconfig, resolveProjectModules } from './program';
 import { ConfigError } from '../config/load';
 import { loadProjectConfig } from './config';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/resolved-config';
@@ -165,7 +165,7 @@ export class WorkspaceProject {
   }
 
   private host(): ts.LanguageServiceHost {
-    return {
+    const host: ts.LanguageServiceHost = {
       getProjectVersion: () => String(this.projectVersion),
       getScriptFileNames: () => [...this.rootFiles],
       getScriptVersion: (fileName) => String(this.versions.get(fileName) ?? 0),
@@ -191,6 +191,11 @@ export class WorkspaceProject {
       getDirectories: (directory) => ts.sys.getDirectories(directory),
       realpath: ts.sys.realpath && ((file) => ts.sys.realpath!(file)),
       useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
+      // Installed packages are never read, as in the CLI (pipeline/program.ts).
+      resolveModuleNames: (moduleNames, containingFile) =>
+        resolveProjectModules(moduleNames, containingFile, this.options, host),
+      resolveTypeReferenceDirectives: (names) => names.map(() => undefined),
     };
+    return host;
   }
 }

@@ -203,6 +203,10 @@ function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker,
       }
     }
   }
+  // A project function's value comes from what it returns: `openChannel()` returning
+  // `connection.createChannel()`, or declared `Promise<Channel>` with Channel imported from amqplib.
+  const fn = functionOfDeclaration(declaration);
+  if (fn) return returnOrigin(fn, checker, depth);
   if (ts.isBindingElement(declaration)) {
     const pattern = declaration.parent;
     const holder = pattern.parent;
@@ -210,6 +214,39 @@ function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker,
       return originModule(holder.initializer, checker, depth + 1);
   }
   return undefined;
+}
+
+/** A function declared by this declaration: `function f()`, a method, or `const f = () => …`. */
+function functionOfDeclaration(declaration: ts.Declaration): ts.FunctionLikeDeclaration | undefined {
+  if (ts.isFunctionDeclaration(declaration) || ts.isMethodDeclaration(declaration)) return declaration;
+  if (ts.isVariableDeclaration(declaration) && declaration.initializer) {
+    const initializer = declaration.initializer;
+    if (ts.isArrowFunction(initializer) || ts.isFunctionExpression(initializer)) return initializer;
+  }
+  return undefined;
+}
+
+/** The package of what a function returns: its declared return type, else its return statements. */
+function returnOrigin(fn: ts.FunctionLikeDeclaration, checker: ts.TypeChecker, depth: number): string | undefined {
+  let typeNode = fn.type;
+  // Promise<Channel>: the awaited value is what the caller holds.
+  if (typeNode && ts.isTypeReferenceNode(typeNode) && rightmostName(typeNode.typeName).text === 'Promise')
+    typeNode = typeNode.typeArguments?.[0];
+  if (typeNode && ts.isTypeReferenceNode(typeNode)) {
+    const fromType = symbolOrigin(rightmostName(typeNode.typeName), checker, depth + 1);
+    if (fromType) return fromType;
+  }
+  const body = fn.body;
+  if (!body) return undefined;
+  if (!ts.isBlock(body)) return originModule(body, checker, depth + 1);
+  let found: string | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionLike(node)) return;
+    if (ts.isReturnStatement(node) && node.expression) found = originModule(node.expression, checker, depth + 1);
+    else ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(body, visit);
+  return found;
 }
 
 /** `this.redis = new Redis()` in a constructor gives the field its origin. */
