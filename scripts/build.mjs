@@ -5,8 +5,17 @@ import { existsSync, chmodSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 
+/** dist/cli.js requires the analyzer ('./engine') at run time, from its own bundle beside it. */
+const engineApart = {
+  name: 'engine-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/engine$/ }, () => ({ path: './engine.js', external: true }));
+  },
+};
+
 const bundles = [
-  { entry: 'server/src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { entry: 'server/src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node', plugins: [engineApart] },
+  { entry: 'server/src/cli/engine.ts', out: 'dist/engine.js' },
   { entry: 'server/src/lsp/main.ts', out: 'dist/server.js' },
   { entry: 'client/src/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
   { entry: 'test/vscode/suite.ts', out: 'dist/test/suite.js', external: ['vscode'] },
@@ -25,6 +34,7 @@ for (const bundle of bundles) {
     minify: production,
     external: bundle.external ?? [],
     banner: bundle.banner ? { js: bundle.banner } : undefined,
+    plugins: bundle.plugins ?? [],
     logLevel: 'warning',
     // ts-morph's bundled TypeScript probes optional modules it never needs here.
     logOverride: { 'require-resolve-not-external': 'silent', 'empty-import-meta': 'silent' },

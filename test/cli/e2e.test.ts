@@ -92,6 +92,17 @@ describe('dist/cli.js', () => {
     assert.equal(result.stderr, '');
   });
 
+  it('answers --help and usage errors without loading the analyzer bundle', () => {
+    // dist/cli.js alone, without dist/engine.js beside it: TypeScript is never parsed for these.
+    const lone = path.join(root, 'lone-cli.js');
+    fs.copyFileSync(CLI, lone);
+    const help = spawnSync(process.execPath, [lone, '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, help.stderr);
+    const misuse = spawnSync(process.execPath, [lone, '--format', 'nope'], { encoding: 'utf8' });
+    assert.equal(misuse.status, 2);
+    assert.match(misuse.stderr, /^delivery-lint: /);
+  });
+
   it('--version exits 0 with the package version', () => {
     const result = run(['--version'], REPO);
     assert.deepEqual([result.code, result.stdout, result.stderr], [0, `${VERSION}\n`, '']);

@@ -259,7 +259,7 @@ describe('explain output', () => {
     assert.equal(json.effects.length, 1);
   });
 
-  it('keeps the crash timeline in JSON consumers (computing it for reports built without one)', () => {
+  it('keeps the crash timeline in JSON consumers', () => {
     const [json] = consumersForJson([consumer()], CWD);
     assert.ok(json.timeline, 'timeline present');
     assert.deepEqual(

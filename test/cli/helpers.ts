@@ -1,5 +1,6 @@
 /** Hand-built findings, runs and rule metadata for the CLI tests. */
 import * as path from 'node:path';
+import { crashTimeline } from '../../server/src/analysis/report/derive-timeline';
 import type { LintRun } from '../../server/src/pipeline/api';
 import type { ConsumerReport, Finding, FindingSeverity, SourceLocation } from '../../server/src/model';
 import type { FormatInput } from '../../server/src/cli/formatters/formatter';
@@ -53,7 +54,7 @@ export const RULES: RuleMeta[] = [
 
 export function consumer(overrides: Partial<ConsumerReport> = {}): ConsumerReport {
   const registration = loc('src/orders.ts', 12, 3);
-  return {
+  const report: ConsumerReport = {
     id: 'c1',
     registration: {
       library: 'kafkajs',
@@ -105,6 +106,8 @@ export function consumer(overrides: Partial<ConsumerReport> = {}): ConsumerRepor
     semanticsReasons: ['Stripe charges.create runs again on redelivery (charges the customer a second time)'],
     ...overrides,
   };
+  // The pipeline derives timelines for --explain; a report made here gets one the same way.
+  return 'timeline' in overrides ? report : { ...report, timeline: crashTimeline(report) };
 }
 
 export function lintRun(findings: Finding[], overrides: Partial<LintRun> = {}): LintRun {

@@ -15,7 +15,6 @@ import type {
   PublicConsumerReport,
   SourceLocation,
 } from '../../model';
-import { crashTimeline } from '../../analysis/report/derive-timeline';
 import { timelineLines } from './timeline-text';
 import { colors, compareLocations, compareStrings, plural, relativePath } from './util';
 
@@ -32,7 +31,7 @@ export function consumersForJson(consumers: readonly ConsumerReport[], cwd: stri
   return sortConsumers(consumers, cwd).map((consumer) => {
     const { paths: _paths, pathsSampled: _sampled, flow: _flow, ...rest } = consumer;
     const { traits: _traits, ...registration } = consumer.registration;
-    return { ...rest, registration, timeline: consumer.timeline ?? crashTimeline(consumer) };
+    return { ...rest, registration, timeline: consumer.timeline };
   });
 }
 
@@ -105,7 +104,8 @@ export function formatExplainText(consumers: readonly ConsumerReport[], cwd: str
         `  ${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2].padEnd(widths[2])}  ${c.dim(row[3])}`,
       );
     }
-    lines.push(...timelineLines(consumer.timeline ?? crashTimeline(consumer), cwd, c));
+    // The pipeline derives timelines when --explain asks for them (pipeline/analyze.ts).
+    if (consumer.timeline) lines.push(...timelineLines(consumer.timeline, cwd, c));
   }
   return lines.join('\n') + '\n';
 }
