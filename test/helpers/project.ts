@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import typescript from 'typescript';
-import { analyzeFiles } from '../../server/src/pipeline/analyze';
+import { analyzeReached } from '../../server/src/pipeline/analyze';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
 import { loadProgram } from '../../server/src/pipeline/program';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../../server/src/config/resolved-config';
@@ -91,7 +91,7 @@ export class TestProject {
     config: ResolvedConfig = configWith(),
   ): AnalysisResult & { semanticErrors: (file: string) => string[] } {
     const loaded = loadProgram(files, path.join(this.root, 'tsconfig.json'), true);
-    const result = analyzeFiles({ program: loaded.program, files, config });
+    const result = analyzeReached(loaded, { files, config });
     return {
       ...result,
       // Type errors as tsc reports them: a program of its own that, unlike the analysis (which

@@ -13,6 +13,7 @@
  * a crash.
  */
 import type { ts } from 'ts-morph';
+import type { LoadedProgram } from './program';
 import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
 import type { ConsumerSite } from '../analysis/libraries';
 import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
@@ -36,6 +37,65 @@ export interface AnalyzeOptions {
   onProgress?: (done: number, total: number) => void;
   /** Derive each consumer's crash timeline (default true; the CLI asks only for --explain). */
   timelines?: boolean;
+}
+
+/** Rounds of loading before the analysis settles for what it has (a guard against pathological graphs). */
+const MAX_LOADING_ROUNDS = 16;
+
+/**
+ * analyzeFiles over a program that grows to what the analysis reaches (program.ts,
+ * `LoadedProgram`): analyse, load the imports of every file the analysis read, and again, until a
+ * round loads nothing new. The result of the last round is the result.
+ */
+export function analyzeReached(loaded: LoadedProgram, options: Omit<AnalyzeOptions, 'program'>): AnalysisResult {
+  for (let round = 1; ; round++) {
+    const read = new Set<ts.SourceFile>();
+    const result = analyzeFiles({ ...options, program: recordingReads(loaded.program, read) });
+    if (loaded.loadImportsOf(read) === 0) return result;
+    if (round === MAX_LOADING_ROUNDS) {
+      loaded.warnings.push(`calls were followed through ${MAX_LOADING_ROUNDS} rounds of imports; what lies further was not loaded`);
+      return result;
+    }
+  }
+}
+
+/**
+ * The program as the analysis sees it, noting the files the analysis reads through the type
+ * checker: those of the nodes it asks about, and of the declarations and signatures it gets back
+ * (it goes on to read those). The next round loads their imports.
+ */
+function recordingReads(program: ts.Program, read: Set<ts.SourceFile>): ts.Program {
+  const checker = program.getTypeChecker();
+  const noteNode = (value: object): void => {
+    if ('kind' in value && 'parent' in value && 'pos' in value) read.add((value as ts.Node).getSourceFile());
+  };
+  const note = (value: unknown): void => {
+    if (!value || typeof value !== 'object') return;
+    noteNode(value);
+    if ('declarations' in value && 'flags' in value && 'escapedName' in value) {
+      for (const declaration of (value as ts.Symbol).declarations ?? []) noteNode(declaration);
+    } else if ('declaration' in value && 'parameters' in value) {
+      const declaration = (value as ts.Signature).declaration;
+      if (declaration) noteNode(declaration);
+    }
+  };
+  const recording = new Proxy(checker, {
+    get(target, property, receiver) {
+      const member: unknown = Reflect.get(target, property, receiver);
+      if (typeof member !== 'function') return member;
+      return (...args: unknown[]): unknown => {
+        args.forEach(note);
+        const result = (member as (...parameters: unknown[]) => unknown).apply(target, args);
+        if (Array.isArray(result)) result.forEach(note);
+        else note(result);
+        return result;
+      };
+    },
+  });
+  return new Proxy(program, {
+    get: (target, property, receiver): unknown =>
+      property === 'getTypeChecker' ? () => recording : Reflect.get(target, property, receiver),
+  });
 }
 
 export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { ts } from 'ts-morph';
 import type { LintRequest, LintRun } from './api';
-import { analyzeFiles } from './analyze';
+import { analyzeReached } from './analyze';
 import { collectFiles, readSource } from './files';
 import type { FileProblem } from '../model';
 import { mentionsBroker } from './prefilter';
@@ -32,7 +32,6 @@ export function runLint(request: LintRequest): LintRun {
   const explicit = request.project !== undefined;
   const tsconfigPath = request.project ?? findTsconfig(request.paths[0] ?? request.cwd);
   const loaded = loadProgram(candidates, tsconfigPath, explicit, request.cwd);
-  warnings.push(...loaded.warnings);
   for (const file of candidates) {
     const sourceFile = loaded.program.getSourceFile(file);
     const syntax = sourceFile ? loaded.program.getSyntacticDiagnostics(sourceFile) : [];
@@ -45,8 +44,7 @@ export function runLint(request: LintRequest): LintRun {
       });
     }
   }
-  let result = analyzeFiles({
-    program: loaded.program,
+  let result = analyzeReached(loaded, {
     files: candidates,
     config: request.config,
     onProgress: request.onProgress,
@@ -56,10 +54,8 @@ export function runLint(request: LintRequest): LintRun {
   // are consumers too; only the files that name a wrapper and import its module are added.
   const callers = wrapperCallers(result.unresolvedWrappers ?? [], others, findWorkspacePackages(request.cwd));
   if (callers.length) {
-    for (const file of callers) loaded.project.addSourceFileAtPath(file);
-    const program = loaded.project.getProgram().compilerObject;
-    result = analyzeFiles({
-      program,
+    loaded.addRoots(callers);
+    result = analyzeReached(loaded, {
       files: [...candidates, ...callers],
       brokerFiles: candidates,
       config: request.config,
@@ -73,7 +69,7 @@ export function runLint(request: LintRequest): LintRun {
     filesLinted: collected.files,
     filesAnalyzed: candidates.length + callers.length,
     tsconfigPath: loaded.tsconfigPath,
-    warnings,
+    warnings: [...warnings, ...loaded.warnings],
   };
 }
 

@@ -20,8 +20,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Project, ts } from 'ts-morph';
+import { getLibFiles, libFolderInMemoryPath } from '@ts-morph/common';
+import { ts } from 'ts-morph';
 import { LintInputError } from './api';
+import { readSource } from './files';
 import { workspacePaths } from './workspaces';
 
 /** Options that make any project loadable for analysis, whatever its tsconfig says. */
@@ -134,11 +136,155 @@ export function analysisOptions(options: ts.CompilerOptions | undefined): ts.Com
   return options ? { ...options, ...ANALYSIS_OVERRIDES } : { ...DEFAULT_COMPILER_OPTIONS };
 }
 
-export interface LoadedProgram {
-  program: ts.Program;
-  project: Project;
-  tsconfigPath?: string;
-  warnings: string[];
+/** In-memory copies of TypeScript's lib files (ts-morph ships them; its compiler has no lib folder on disk). */
+const LIB_FILES = new Map(
+  getLibFiles().map((file) => [path.posix.join(libFolderInMemoryPath, file.fileName), file.text] as const),
+);
+
+/**
+ * The CLI's program, loaded as far as the analysis reaches rather than the whole import graph
+ * (docs/model.md, "What the analysis cannot see"; ARCHITECTURE.md, "Program").
+ *
+ * The root files (those that import a broker library, or call a wrapper) are read; every other
+ * file the program's imports lead to starts as an empty stand-in. After each analysis the files
+ * it read (every node it asked the type checker about) have their own imports loaded for real,
+ * and the program is rebuilt (unchanged files are reused, parsed and bound once). When a round
+ * loads nothing new, the analysis has seen everything it would have seen in the full program:
+ * any name it resolves from a file it read goes through that file's imports. On real monorepos
+ * that is a few hundred files instead of thousands.
+ */
+export class LoadedProgram {
+  readonly warnings: string[] = [];
+  private readonly options: ts.CompilerOptions;
+  private readonly host: ts.CompilerHost;
+  private readonly roots = new Set<string>();
+  private readonly loaded = new Set<string>();
+  /** Parsed files, by `real:` or `stub:` and name, so a rebuild reuses them. */
+  private readonly sourceFiles = new Map<string, ts.SourceFile>();
+  private readonly resolutionCache: ts.ModuleResolutionCache;
+  private current: ts.Program | undefined;
+  private dirty = true;
+
+  constructor(
+    rootFiles: readonly string[],
+    readonly tsconfigPath: string | undefined,
+    options: ts.CompilerOptions,
+  ) {
+    this.options = options;
+    this.resolutionCache = ts.createModuleResolutionCache(process.cwd(), (name) => name, options);
+    this.host = this.createHost();
+    this.addRoots(rootFiles);
+  }
+
+  /** The program as loaded so far. */
+  get program(): ts.Program {
+    if (this.dirty || !this.current) {
+      this.current = ts.createProgram({
+        rootNames: [...this.roots],
+        options: this.options,
+        host: this.host,
+        oldProgram: this.current,
+      });
+      this.dirty = false;
+    }
+    return this.current;
+  }
+
+  /** More files to analyse (callers of a wrapper): read in full. */
+  addRoots(files: Iterable<string>): void {
+    for (const file of files) {
+      if (this.roots.has(file)) continue;
+      this.roots.add(file);
+      this.loaded.add(file);
+      this.dirty = true;
+    }
+  }
+
+  /** Loads what these files import; returns how many files that adds. */
+  loadImportsOf(files: Iterable<ts.SourceFile>): number {
+    const before = this.loaded.size;
+    for (const sourceFile of files) {
+      if (!this.loaded.has(sourceFile.fileName)) continue; // a stand-in imports nothing
+      for (const target of this.resolvedImports(sourceFile, moduleSpecifiers(sourceFile))) this.load(target);
+    }
+    if (this.loaded.size > before) this.dirty = true;
+    return this.loaded.size - before;
+  }
+
+  /**
+   * Loads a file, and what it re-exports (`export * from './x'`, `export { A } from './a'`): a
+   * barrel's names resolve through it without the analysis ever asking about its own nodes.
+   */
+  private load(fileName: string): void {
+    if (this.loaded.has(fileName) || LIB_FILES.has(fileName)) return;
+    this.loaded.add(fileName);
+    const sourceFile = this.sourceFile(fileName, this.options.target ?? ts.ScriptTarget.ES2022);
+    const reexported = sourceFile.statements.flatMap((statement) =>
+      ts.isExportDeclaration(statement) && statement.moduleSpecifier && ts.isStringLiteralLike(statement.moduleSpecifier)
+        ? [statement.moduleSpecifier.text]
+        : [],
+    );
+    for (const target of this.resolvedImports(sourceFile, reexported)) this.load(target);
+  }
+
+  private resolvedImports(sourceFile: ts.SourceFile, specifiers: string[]): string[] {
+    return resolveProjectModules(specifiers, sourceFile.fileName, this.options, this.host, this.resolutionCache).flatMap(
+      (module) => (module ? [module.resolvedFileName] : []),
+    );
+  }
+
+  private createHost(): ts.CompilerHost {
+    const base = ts.createCompilerHost(this.options);
+    const host: ts.CompilerHost = {
+      ...base,
+      getDefaultLibFileName: (options) => path.posix.join(libFolderInMemoryPath, ts.getDefaultLibFileName(options)),
+      getDefaultLibLocation: () => libFolderInMemoryPath,
+      fileExists: (fileName) => LIB_FILES.has(fileName) || base.fileExists(fileName),
+      readFile: (fileName) => LIB_FILES.get(fileName) ?? base.readFile(fileName),
+      directoryExists: (directory) => directory === libFolderInMemoryPath || (base.directoryExists?.(directory) ?? true),
+      getSourceFile: (fileName, languageVersion) => this.sourceFile(fileName, languageVersion),
+      resolveModuleNames: (moduleNames, containingFile) =>
+        resolveProjectModules(moduleNames, containingFile, this.options, host, this.resolutionCache),
+      resolveTypeReferenceDirectives: (names) => names.map(() => undefined),
+    };
+    return host;
+  }
+
+  private sourceFile(fileName: string, languageVersion: ts.ScriptTarget | ts.CreateSourceFileOptions): ts.SourceFile {
+    const lib = LIB_FILES.get(fileName);
+    const real = lib !== undefined || this.loaded.has(fileName);
+    const key = `${real ? 'real' : 'stub'}:${fileName}`;
+    let sourceFile = this.sourceFiles.get(key);
+    if (!sourceFile) {
+      const text = lib ?? (real ? (readSource(fileName).text ?? '') : '');
+      sourceFile = ts.createSourceFile(fileName, text, languageVersion, true);
+      this.sourceFiles.set(key, sourceFile);
+    }
+    return sourceFile;
+  }
+}
+
+/** The module specifiers a file imports, re-exports, requires or imports dynamically. */
+function moduleSpecifiers(sourceFile: ts.SourceFile): string[] {
+  const specifiers: string[] = [];
+  const literal = (node: ts.Node | undefined): void => {
+    if (node && ts.isStringLiteralLike(node)) specifiers.push(node.text);
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) literal(node.moduleSpecifier);
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference))
+      literal(node.moduleReference.expression);
+    else if (
+      ts.isCallExpression(node) &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
+        (ts.isIdentifier(node.expression) && node.expression.text === 'require'))
+    )
+      literal(node.arguments[0]);
+    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) literal(node.argument.literal);
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return specifiers;
 }
 
 /**
@@ -168,22 +314,12 @@ export function loadProgram(
   } else {
     warnings.push('no tsconfig.json found; analysing with default compiler options');
   }
-  const project = new Project({
-    compilerOptions: analysisOptions(options),
-    skipFileDependencyResolution: true,
-    resolutionHost: (moduleResolutionHost, getCompilerOptions) => {
-      const cache = ts.createModuleResolutionCache(process.cwd(), (name) => name, getCompilerOptions());
-      return {
-        resolveModuleNames: (moduleNames, containingFile) =>
-          resolveProjectModules(moduleNames, containingFile, getCompilerOptions(), moduleResolutionHost, cache),
-        resolveTypeReferenceDirectives: (names) => names.map(() => undefined),
-      };
-    },
-  });
+  const compilerOptions = analysisOptions(options);
   // Sibling packages of a monorepo that was never installed: map their names to their sources.
   const root = workspaceRoot ?? (tsconfigPath ? path.dirname(tsconfigPath) : undefined);
-  const paths = root ? workspacePaths(root, project.getCompilerOptions().paths) : undefined;
-  if (paths) project.compilerOptions.set({ paths });
-  for (const file of rootFiles) project.addSourceFileAtPath(file);
-  return { program: project.getProgram().compilerObject, project, tsconfigPath, warnings };
+  const paths = root ? workspacePaths(root, compilerOptions.paths) : undefined;
+  if (paths) compilerOptions.paths = paths;
+  const loaded = new LoadedProgram(rootFiles, tsconfigPath, compilerOptions);
+  loaded.warnings.push(...warnings);
+  return loaded;
 }

@@ -154,10 +154,22 @@ function configuredGuard(call: ts.CallExpression, config: ResolvedConfig): Guard
   };
 }
 
-const returnsGuardCache = new WeakMap<
-  ts.Node,
-  { signal: Omit<GuardSignal, 'key'> & { keyParameter: number }; label: string } | null
->();
+type GuardSummary = { signal: Omit<GuardSignal, 'key'> & { keyParameter: number }; label: string } | null;
+
+/**
+ * Per checker, then per function: what a function resolves to depends on the rest of the program
+ * (the server's program changes under unchanged files; the CLI's grows as it loads what it reaches).
+ */
+const returnsGuardCache = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, GuardSummary>>();
+
+function guardSummaries(checker: ts.TypeChecker): WeakMap<ts.Node, GuardSummary> {
+  let summaries = returnsGuardCache.get(checker);
+  if (!summaries) {
+    summaries = new WeakMap();
+    returnsGuardCache.set(checker, summaries);
+  }
+  return summaries;
+}
 
 /**
  * A project function that returns a guard's result, e.g. `isProcessed(id)` returning
@@ -170,7 +182,8 @@ function projectGuard(
 ): { signal: GuardSignal; label: string } | undefined {
   const fn = calledFunction(call, context.checker);
   if (!fn || depth > 3) return undefined;
-  let summary = returnsGuardCache.get(fn);
+  const summaries = guardSummaries(context.checker);
+  let summary = summaries.get(fn);
   if (summary === undefined) {
     summary = null;
     const values = new MessageValues(context.checker);
@@ -208,7 +221,7 @@ function projectGuard(
       };
       break;
     }
-    returnsGuardCache.set(fn, summary);
+    summaries.set(fn, summary);
   }
   if (!summary) return undefined;
   const { keyParameter, ...signal } = summary.signal;

@@ -1,0 +1,115 @@
+/**
+ * The CLI's program grows to what the analysis reaches (pipeline/program.ts, `LoadedProgram`):
+ * the files the analysis reads have their imports loaded, barrels are followed through, and the
+ * rest of the import graph is never parsed. The findings are those of the full program.
+ */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { analyzeReached } from '../../server/src/pipeline/analyze';
+import { loadProgram } from '../../server/src/pipeline/program';
+import { MODES, TestProject, configWith } from '../helpers/project';
+
+const CONSUMER = `import { Kafka } from 'kafkajs';
+import { BillingService } from './services';
+
+const billing = new BillingService();
+const consumer = new Kafka({ clientId: 'svc', brokers: ['kafka:9092'] }).consumer({ groupId: 'billing' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const order = JSON.parse(message.value!.toString()) as { id: string; total: number };
+      await billing.invoice(order);
+    },
+  });
+}
+`;
+
+/** A barrel: its names resolve through it, though the analysis never asks about its own nodes. */
+const BARREL = `export * from './billing';
+export * from './reports';
+`;
+
+const BILLING = `import { Pool } from 'pg';
+import { alreadyInvoiced } from './ledger';
+
+const pool = new Pool();
+
+export class BillingService {
+  async invoice(order: { id: string; total: number }): Promise<void> {
+    if (alreadyInvoiced(order.id)) return;
+    await pool.query('INSERT INTO invoices (total) VALUES ($1)', [order.total]);
+  }
+}
+`;
+
+/** The check consults a Set declared in yet another module: in memory, so it guards nothing. */
+const LEDGER = `import { INVOICED } from './constants';
+
+export function alreadyInvoiced(id: string): boolean {
+  return INVOICED.has(id);
+}
+`;
+
+const CONSTANTS = `export const INVOICED: Set<string> = new Set();
+`;
+
+/** Re-exported by the barrel, but nothing the handler reaches uses it: its imports stay unread. */
+const REPORTS = `import { render } from './heavy';
+
+export function monthlyReport(): string {
+  return render();
+}
+`;
+
+const HEAVY = `export function render(): string {
+  return ${JSON.stringify('x'.repeat(1000))};
+}
+`;
+
+for (const mode of MODES) {
+  describe(`loading the program as far as the analysis reaches (${mode})`, () => {
+    let project: TestProject;
+    before(() => {
+      project = new TestProject(mode, 'program-loading');
+      project.write({
+        'consumer.ts': CONSUMER,
+        'services/index.ts': BARREL,
+        'services/billing.ts': BILLING,
+        'services/ledger.ts': LEDGER,
+        'services/constants.ts': CONSTANTS,
+        'services/reports.ts': REPORTS,
+        'services/heavy.ts': HEAVY,
+      });
+    });
+    after(() => project.remove());
+
+    test('follows calls through a barrel and two modules, and judges the check with the Set three files away', () => {
+      const result = project.analyze([project.path('consumer.ts')]);
+      assert.deepEqual(
+        result.findings.map((finding) => finding.ruleId),
+        ['missing-event-id-check'],
+      );
+      const [finding] = result.findings;
+      assert.ok(
+        finding.related.some((related) => /INSERT INTO invoices/.test(related.message)),
+        'the insert in services/billing.ts is named',
+      );
+      assert.ok(
+        finding.related.some((related) => /in-memory collection/.test(related.message)),
+        'the Set in services/constants.ts makes the check not count',
+      );
+    });
+
+    test('parses only what it reaches: a module behind an unused re-export stays unread', () => {
+      const consumer = project.path('consumer.ts');
+      const loaded = loadProgram([consumer], path.join(project.root, 'tsconfig.json'), true);
+      analyzeReached(loaded, { files: [consumer], config: configWith() });
+      const text = (file: string): string | undefined => loaded.program.getSourceFile(project.path(file))?.text;
+      assert.ok(text('services/constants.ts')?.includes('new Set'), 'reached: read in full');
+      assert.ok(text('services/reports.ts')?.includes('monthlyReport'), 'a barrel re-export: read in full');
+      assert.equal(text('services/heavy.ts'), '', 'never reached: an empty stand-in');
+    });
+  });
+}
