@@ -53,7 +53,9 @@ export function analyzeReached(loaded: LoadedProgram, options: Omit<AnalyzeOptio
     const result = analyzeFiles({ ...options, program: recordingReads(loaded.program, read) });
     if (loaded.loadImportsOf(read) === 0) return result;
     if (round === MAX_LOADING_ROUNDS) {
-      loaded.warnings.push(`calls were followed through ${MAX_LOADING_ROUNDS} rounds of imports; what lies further was not loaded`);
+      loaded.warnings.push(
+        `calls were followed through ${MAX_LOADING_ROUNDS} rounds of imports; what lies further was not loaded`,
+      );
       return result;
     }
   }

@@ -220,7 +220,9 @@ export class LoadedProgram {
     this.loaded.add(fileName);
     const sourceFile = this.sourceFile(fileName, this.options.target ?? ts.ScriptTarget.ES2022);
     const reexported = sourceFile.statements.flatMap((statement) =>
-      ts.isExportDeclaration(statement) && statement.moduleSpecifier && ts.isStringLiteralLike(statement.moduleSpecifier)
+      ts.isExportDeclaration(statement) &&
+      statement.moduleSpecifier &&
+      ts.isStringLiteralLike(statement.moduleSpecifier)
         ? [statement.moduleSpecifier.text]
         : [],
     );
@@ -228,9 +230,13 @@ export class LoadedProgram {
   }
 
   private resolvedImports(sourceFile: ts.SourceFile, specifiers: string[]): string[] {
-    return resolveProjectModules(specifiers, sourceFile.fileName, this.options, this.host, this.resolutionCache).flatMap(
-      (module) => (module ? [module.resolvedFileName] : []),
-    );
+    return resolveProjectModules(
+      specifiers,
+      sourceFile.fileName,
+      this.options,
+      this.host,
+      this.resolutionCache,
+    ).flatMap((module) => (module ? [module.resolvedFileName] : []));
   }
 
   private createHost(): ts.CompilerHost {
@@ -241,7 +247,8 @@ export class LoadedProgram {
       getDefaultLibLocation: () => libFolderInMemoryPath,
       fileExists: (fileName) => LIB_FILES.has(fileName) || base.fileExists(fileName),
       readFile: (fileName) => LIB_FILES.get(fileName) ?? base.readFile(fileName),
-      directoryExists: (directory) => directory === libFolderInMemoryPath || (base.directoryExists?.(directory) ?? true),
+      directoryExists: (directory) =>
+        directory === libFolderInMemoryPath || (base.directoryExists?.(directory) ?? true),
       getSourceFile: (fileName, languageVersion) => this.sourceFile(fileName, languageVersion),
       resolveModuleNames: (moduleNames, containingFile) =>
         resolveProjectModules(moduleNames, containingFile, this.options, host, this.resolutionCache),
