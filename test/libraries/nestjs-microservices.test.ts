@@ -538,6 +538,282 @@ void bootstrap();
     ],
   },
   {
+    name: 'a project function named connectMicroservice wraps the real call: its calls are not bootstraps',
+    files: {
+      'main.ts': `import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  connectMicroservice(app, 'orders');
+  connectMicroservice(app, 'audit');
+  await app.startAllMicroservices();
+}
+
+const connectMicroservice = (app: INestApplication, queue: string): void => {
+  app.connectMicroservice<MicroserviceOptions>({
+    transport: Transport.RMQ,
+    options: { urls: ['amqp://localhost:5672'], queue, noAck: false },
+  });
+};
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'main.ts', text: 'noAck: false' },
+      },
+    ],
+  },
+  {
+    name: 'options returned by a project function in another file, built with spreads',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { kafkaConfig } from './config/kafka';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice(kafkaConfig('orders'));
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'config/kafka.ts': `import { KafkaOptions, Transport } from '@nestjs/microservices';
+
+const client = { brokers: (process.env.BROKERS ?? 'kafka:9092').split(',') };
+
+export function kafkaConfig(groupId: string): KafkaOptions {
+  const base = { client, consumer: { groupId } };
+  return {
+    transport: Transport.KAFKA,
+    options: { ...base, run: { autoCommit: false } },
+  };
+}
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'config/kafka.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (Kafka)',
+        ackMode: 'explicit',
+        source: 'orders.created',
+        ackModeAt: { file: 'config/kafka.ts', text: 'autoCommit: false' },
+      },
+    ],
+  },
+  {
+    name: 'options known only from the declared return type (KafkaOptions): Kafka, implicit-after-return',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { KafkaOptions } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+function optionsFromEnvironment(): KafkaOptions {
+  return JSON.parse(process.env.KAFKA_OPTIONS ?? '{}') as KafkaOptions;
+}
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, optionsFromEnvironment());
+  await app.listen();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (Kafka)', ackMode: 'implicit-after-return', source: 'orders.created' }],
+  },
+  {
+    name: 'options known only as RmqOptions: a handler that acks is in manual-ack mode',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { RmqOptions } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const options: RmqOptions = JSON.parse(process.env.RMQ_OPTIONS ?? '{}');
+  const app = await NestFactory.createMicroservice(AppModule, options);
+  await app.listen();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created' }],
+  },
+  {
+    name: 'strategy: a project subclass of ServerKafka, held in a variable, takes the base server delivery',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { kafkaConfig } from './kafka.config';
+import { TracedKafkaServer } from './traced-kafka.server';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  const server = new TracedKafkaServer(kafkaConfig().options);
+  app.connectMicroservice({ strategy: server });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'kafka.config.ts': `import { KafkaOptions, Transport } from '@nestjs/microservices';
+
+export const kafkaConfig = (): KafkaOptions => ({
+  transport: Transport.KAFKA,
+  options: { client: { brokers: ['kafka:9092'] }, run: { autoCommit: false } },
+});
+`,
+      'traced-kafka.server.ts': `import { ServerKafka } from '@nestjs/microservices';
+
+export class TracedKafkaServer extends ServerKafka {
+  override getHandlerByPattern(pattern: string) {
+    console.log('pattern', pattern);
+    return super.getHandlerByPattern(pattern);
+  }
+}
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'kafka.config.ts', 'traced-kafka.server.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (Kafka)',
+        ackMode: 'explicit',
+        source: 'orders.created',
+        ackModeAt: { file: 'kafka.config.ts', text: 'autoCommit: false' },
+      },
+    ],
+  },
+  {
+    name: 'two applications in one folder: the one whose root module imports the controller module serves it',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { ApiModule } from './api.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(ApiModule);
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'api-events' } });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'worker.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { WorkerModule } from './worker.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(WorkerModule, {
+    transport: Transport.RMQ,
+    options: { queue: 'work', noAck: false },
+  });
+  await app.listen();
+}
+void bootstrap();
+`,
+      'api.module.ts': `import { Module } from '@nestjs/common';
+
+@Module({ imports: [] })
+export class ApiModule {}
+`,
+      'worker.module.ts': `import { Module, forwardRef } from '@nestjs/common';
+import { OrdersModule } from './orders.module';
+
+@Module({ imports: [forwardRef(() => OrdersModule)] })
+export class WorkerModule {}
+`,
+      'orders.module.ts': `import { Module } from '@nestjs/common';
+import { OrdersController } from './orders.controller';
+
+@Module({ controllers: [OrdersController] })
+export class OrdersModule {}
+`,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'worker.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'worker.ts', text: 'noAck: false' },
+      },
+    ],
+  },
+  {
+    name: 'a hybrid app with RMQ and Kafka: the handler typed with KafkaContext is served by Kafka',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'orders', noAck: false } });
+  app.connectMicroservice({ transport: Transport.KAFKA, options: { client: { brokers: ['kafka:9092'] } } });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (Kafka)',
+        ackMode: 'implicit-after-return',
+        source: 'orders.created',
+        ackModeAt: { file: 'main.ts', text: 'Transport.KAFKA' },
+      },
+    ],
+  },
+  {
+    name: 'two RMQ bootstraps that agree on the delivery (both noAck: false): judged',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'orders-eu', noAck: false } });
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'orders-us', noAck: false } });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created' }],
+  },
+  {
     name: 'not NestJS: a local decorator named EventPattern',
     files: {
       'main.ts': createMicroservice(RMQ_NO_ACK_FALSE),
@@ -576,15 +852,33 @@ const noBootstrapCases: NestCase[] = [
     ],
   },
   {
-    name: 'no bootstrap, no settle: transport unknown, incomplete',
+    name: 'no bootstrap, a KafkaContext handler that does not commit: Kafka, implicit-after-return',
     files: { 'orders.controller.ts': KAFKA_CONTROLLER },
     roots: ['orders.controller.ts'],
     consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (Kafka)', ackMode: 'implicit-after-return', source: 'orders.created' }],
+  },
+  {
+    name: 'no bootstrap, a handler with no context and no settle: transport unknown, incomplete',
+    files: {
+      'shipping/orders.controller.ts': PLAIN_CONTROLLER.replace(', ctx: RmqContext', '').replace(
+        'ctx.getPattern()',
+        "'shipped'",
+      ),
+    },
+    roots: ['shipping/orders.controller.ts'],
+    consumer: 'shipping/orders.controller.ts',
     expect: [
       {
         form: 'EventPattern (transport unknown)',
         ackMode: 'implicit-after-return',
-        source: 'orders.created',
+        source: 'order_shipped',
+        incomplete: 'no NestJS microservice bootstrap',
+      },
+      {
+        form: 'MessagePattern (transport unknown)',
+        ackMode: 'implicit-after-return',
+        source: "{ cmd: 'sum' }",
         incomplete: 'no NestJS microservice bootstrap',
       },
     ],
@@ -905,10 +1199,24 @@ ruleTester('missing-event-id-check', {
   ],
 });
 
-/** No bootstrap anywhere: explicit settles make it RMQ manual-ack; otherwise nothing is judged. */
+/** A handler that says nothing of its transport: no context, no settle. */
+const UNTOLD_INSERT = KAFKA_INSERT.replace(', @Ctx() context: KafkaContext', '').replace(
+  "console.log('captured', context.getPartition());",
+  "console.log('captured');",
+);
+
+/**
+ * No bootstrap anywhere: the handler's own evidence decides where it is enough (explicit settles make
+ * it RMQ manual-ack, a Kafka context makes it Kafka); otherwise nothing is judged.
+ */
 ruleTester('missing-event-id-check', {
-  valid: [{ name: 'nest, no bootstrap and no settle: transport unknown, quiet', code: KAFKA_INSERT }],
+  valid: [{ name: 'nest, no bootstrap, no context and no settle: transport unknown, quiet', code: UNTOLD_INSERT }],
   invalid: [
+    {
+      name: 'nest, no bootstrap, a KafkaContext handler: Kafka, implicit-after-return',
+      code: KAFKA_INSERT,
+      errors: [{ line: lineOf(KAFKA_INSERT, 'async onCaptured('), messageId: 'noIdentityCheck' }],
+    },
     {
       name: 'nest, no bootstrap, the handler acks after an insert: RMQ manual-ack',
       code: RMQ_SERVICE_THEN_ACK,
