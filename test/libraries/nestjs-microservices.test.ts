@@ -13,6 +13,7 @@
  * bootstrap serves the handlers in the folders below it.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { mentionsBroker } from '../../server/src/pipeline/prefilter';
 import { runLint } from '../../server/src/pipeline/lint';
@@ -1304,6 +1305,65 @@ export const options = {
         const findings = findingsOf(run, 'ack-before-process');
         assert.equal(findings.length, 1);
         assert.equal(findings[0].location.line, lineOf(RMQ_ACK_FIRST, 'channel.ack(message);'));
+      } finally {
+        project.remove();
+      }
+    });
+  }
+  for (const mode of MODES) {
+    test(`runLint: an Nx monorepo's tsconfig.base.json paths reach a workspace library's options; a build folder of sources is linted (${mode})`, () => {
+      const project = new TestProject(mode, 'nestjs-cli-nx');
+      try {
+        project.write({
+          'tsconfig.base.json': JSON.stringify({
+            compilerOptions: {
+              ...(JSON.parse(fs.readFileSync(project.path('tsconfig.json'), 'utf8')) as { compilerOptions: object })
+                .compilerOptions,
+              baseUrl: '.',
+              paths: { '@acme/messaging/kafka': ['libs/messaging/kafka/src/index.ts'] },
+            },
+          }),
+          'libs/messaging/kafka/src/index.ts': `import { KafkaOptions, Transport } from '@nestjs/microservices';
+
+export function createKafkaOptions(): KafkaOptions {
+  return { transport: Transport.KAFKA, options: { client: { brokers: ['kafka:9092'] } } };
+}
+`,
+          'apps/orders/src/main.ts': `import { NestFactory } from '@nestjs/core';
+import { createKafkaOptions } from '@acme/messaging/kafka';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice(createKafkaOptions());
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+          'apps/orders/src/app.module.ts': APP_MODULE.replace('./orders.controller', './build/orders.controller'),
+          'apps/orders/src/build/orders.controller.ts': KAFKA_INSERT.replace(
+            ', @Ctx() context: KafkaContext',
+            '',
+          ).replace("console.log('captured', context.getPartition());", "console.log('captured');"),
+          // The compiler's output: not linted.
+          'apps/orders/build/orders.controller.js': `"use strict";
+const microservices_1 = require("@nestjs/microservices");
+class PaymentsController { async onCaptured(payment) { console.log(payment); } }
+__decorate([(0, microservices_1.EventPattern)('payments.captured')], PaymentsController.prototype, "onCaptured", null);
+`,
+        });
+        // The root of an Nx workspace has no tsconfig.json, only the base its projects extend.
+        fs.rmSync(project.path('tsconfig.json'));
+        const run = runLint({ cwd: project.root, paths: [project.root], config: configWith() });
+        const consumers = run.consumers.filter((consumer) => consumer.registration.library === 'nestjs-microservices');
+        assert.equal(consumers.length, 1);
+        assert.equal(
+          consumers[0].registration.location.filePath,
+          project.path('apps/orders/src/build/orders.controller.ts'),
+        );
+        assert.equal(consumers[0].incomplete, undefined);
+        assert.equal(consumers[0].registration.form, 'EventPattern (Kafka)');
+        assert.equal(findingsOf(run, 'missing-event-id-check').length, 1);
       } finally {
         project.remove();
       }
