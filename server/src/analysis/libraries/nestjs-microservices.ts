@@ -3,7 +3,9 @@
  * `@MessagePattern(pattern)`, receiving the payload (`@Payload()`) and the transport's context
  * (`@Ctx()`). The transport, and with it the ack mode, is not at the handler: it is in the
  * project's bootstrap, `NestFactory.createMicroservice(AppModule, { transport, options })` or
- * `app.connectMicroservice({...})`, usually in another file. docs/model.md, "Per-library behaviour" and "How the rules share a handler":
+ * `app.connectMicroservice({...})`, usually in another file. docs/model.md, "NestJS" (how bootstraps
+ * and their options are read, and how several are narrowed), "Per-library behaviour" and "How the
+ * rules share a handler":
  *
  * - RMQ: Nest consumes with `noAck: true` unless the options say `noAck: false`, so by default
  *   the message is acked on delivery (auto-before-handler); with `noAck: false` the handler
@@ -117,6 +119,8 @@ export const NEST_TRANSPORT_TRAITS: Readonly<Record<TransportName, LibraryTraits
     ...NEST_BASE,
     redeliveryCause: { default: 'a crash or a rebalance before Nest commits the offset makes Kafka deliver it again' },
     settleMeaning: 'Nest commits the offset',
+    // Nest 10+ ServerKafka awaits the event handler's result: a throw reaches kafkajs (docs/model.md, "NestJS").
+    failureOutcome: 'the offset is not committed and the message is retried',
     deadLetter: KAFKA_TRAITS.deadLetter,
   },
   NATS: noAckTransport('NATS'),
