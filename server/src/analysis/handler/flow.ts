@@ -613,7 +613,9 @@ export class FlowBuilder {
       body = this.functionSteps(target, calleeValues);
       this.summaryCache.set(key, body);
     }
-    if (!hasEvents(body)) return [];
+    // A helper with nothing to see is left out, unless it throws: an explicit throw in an effect-free
+    // helper (a payload check) leaves the handler like one written in it (docs/model.md, "NestJS").
+    if (!hasEvents(body) && !throwsExplicitly(body)) return [];
     const async = isAsyncFunction(target) || returnsPromise(target, this.options.checker);
     // A wrapper's callback is the handler itself: its effects are reported where they are.
     const linked = link ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }) : body;
@@ -756,6 +758,14 @@ function hasEvents(steps: Step[]): boolean {
       step.t === 'unknown'
     )
       found = true;
+  });
+  return found;
+}
+
+function throwsExplicitly(steps: Step[]): boolean {
+  let found = false;
+  forEachStep(steps, (step) => {
+    if (step.t === 'exit' && step.kind === 'throw') found = true;
   });
   return found;
 }
