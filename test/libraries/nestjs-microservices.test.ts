@@ -1227,6 +1227,141 @@ ruleTester('missing-event-id-check', {
   ],
 });
 
+// ---- CQRS: the bus dispatches to the decorated handler class ----------------------------------
+
+const RECORD_PAYMENT_COMMAND = `export class RecordPaymentCommand {
+  constructor(
+    readonly accountId: string,
+    readonly amountCents: number,
+  ) {}
+}
+`;
+
+const RECORD_PAYMENT_HANDLER = `import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Pool } from 'pg';
+import { RecordPaymentCommand } from './record-payment.command';
+
+const pool = new Pool();
+
+@CommandHandler(RecordPaymentCommand)
+export class RecordPaymentHandler implements ICommandHandler<RecordPaymentCommand> {
+  async execute(command: RecordPaymentCommand): Promise<void> {
+    await pool.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [command.accountId, command.amountCents]);
+  }
+}
+`;
+
+/** Kafka: the handler sends a command; its handler class inserts. */
+const KAFKA_COMMAND_BUS = `import { Controller } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
+import { RecordPaymentCommand } from './record-payment.command';
+
+@Controller()
+export class PaymentsController {
+  constructor(private readonly commandBus: CommandBus) {}
+
+  @EventPattern('payments.captured')
+  async onCaptured(@Payload() payment: { accountId: string; amountCents: number }, @Ctx() context: KafkaContext): Promise<void> {
+    console.log('captured', context.getPartition());
+    await this.commandBus.execute(new RecordPaymentCommand(payment.accountId, payment.amountCents));
+  }
+}
+`;
+
+const ORDER_PLACED_EVENT = `export class OrderPlacedEvent {
+  constructor(readonly orderId: string) {}
+}
+`;
+
+const ORDER_PLACED_HANDLER = `import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
+import { Pool } from 'pg';
+import { OrderPlacedEvent } from './order-placed.event';
+
+const pool = new Pool();
+
+@EventsHandler(OrderPlacedEvent)
+export class OrderPlacedAuditHandler implements IEventHandler<OrderPlacedEvent> {
+  async handle(event: OrderPlacedEvent): Promise<void> {
+    await pool.query('INSERT INTO order_audit (order_id) VALUES ($1) ON CONFLICT DO NOTHING', [event.orderId]);
+  }
+}
+`;
+
+/** RMQ manual ack: the handler publishes an event and acks; the event's handler runs on its own. */
+const RMQ_EVENT_BUS_THEN_ACK = `import { Controller } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { OrderPlacedEvent } from './order-placed.event';
+
+@Controller()
+export class OrdersController {
+  constructor(private readonly eventBus: EventBus) {}
+
+  @EventPattern('order_created')
+  async onOrderCreated(@Payload() order: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    this.eventBus.publish(new OrderPlacedEvent(order.id));
+    context.getChannelRef().ack(context.getMessage());
+  }
+}
+`;
+
+ruleTester('missing-event-id-check', {
+  valid: [
+    {
+      name: 'nest CQRS: a command whose class no handler declares is not followed',
+      code: KAFKA_COMMAND_BUS,
+      files: {
+        'main.ts': createMicroservice(KAFKA),
+        'app.module.ts': APP_MODULE,
+        'record-payment.command.ts': RECORD_PAYMENT_COMMAND,
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: 'nest CQRS: commandBus.execute(new X()) reaches the @CommandHandler(X) class, which inserts',
+      code: KAFKA_COMMAND_BUS,
+      files: {
+        'main.ts': createMicroservice(KAFKA),
+        'app.module.ts': APP_MODULE,
+        'record-payment.command.ts': RECORD_PAYMENT_COMMAND,
+        'record-payment.handler.ts': RECORD_PAYMENT_HANDLER,
+      },
+      errors: [
+        {
+          line: lineOf(KAFKA_COMMAND_BUS, 'async onCaptured('),
+          messageId: 'noIdentityCheck',
+          data: ['INSERT INTO ledger_entries', 'RecordPaymentHandler.execute'],
+        },
+      ],
+    },
+  ],
+});
+
+ruleTester('ack-before-process', {
+  valid: [],
+  invalid: [
+    {
+      name: 'nest CQRS: eventBus.publish(new E()) starts the @EventsHandler(E) class without waiting, then the ack',
+      code: RMQ_EVENT_BUS_THEN_ACK,
+      files: {
+        'main.ts': MAIN_RMQ_MANUAL,
+        'app.module.ts': APP_MODULE,
+        'order-placed.event.ts': ORDER_PLACED_EVENT,
+        'order-placed.handler.ts': ORDER_PLACED_HANDLER,
+      },
+      errors: [
+        {
+          line: lineOf(RMQ_EVENT_BUS_THEN_ACK, 'this.eventBus.publish('),
+          messageId: 'unawaitedBeforeAck',
+          data: ['INSERT INTO order_audit', 'OrderPlacedAuditHandler.handle'],
+        },
+      ],
+    },
+  ],
+});
+
 // ---- the CLI loads the bootstrap ---------------------------------------------------------------
 
 describe('NestJS through the CLI runner', () => {
