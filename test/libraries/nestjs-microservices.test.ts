@@ -576,6 +576,42 @@ void bootstrap();
     ],
   },
   {
+    name: 'the options are a parameter of the function around the bootstrap: read at its call site',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+import { attachMicroservice } from './attach';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  attachMicroservice(app, { transport: Transport.RMQ, options: { queue: 'orders', noAck: false } });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'attach.ts': `import { INestApplication } from '@nestjs/common';
+import { MicroserviceOptions } from '@nestjs/microservices';
+
+export function attachMicroservice(app: INestApplication, options: MicroserviceOptions): void {
+  app.connectMicroservice(options, { inheritAppConfig: true });
+}
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'attach.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'main.ts', text: 'noAck: false' },
+      },
+    ],
+  },
+  {
     name: 'options returned by a project function in another file, built with spreads',
     files: {
       'main.ts': `import { NestFactory } from '@nestjs/core';

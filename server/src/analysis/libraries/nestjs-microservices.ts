@@ -609,7 +609,7 @@ export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Boot
         if (!isNestBootstrapCall(node, checker)) return;
         const argument = node.arguments[name === 'createMicroservice' ? 1 : 0];
         if (!argument) return;
-        found.push(readBootstrap(node, argument, checker));
+        found.push(...readBootstraps(node, argument, program, checker));
       },
       true,
     );
@@ -630,12 +630,64 @@ function isNestBootstrapCall(call: ts.CallExpression, checker: ts.TypeChecker): 
   return !symbol || !functionOfSymbol(symbol, checker) || !(symbol.declarations ?? []).some(isProjectCode);
 }
 
-function readBootstrap(call: ts.CallExpression, argument: ts.Expression, checker: ts.TypeChecker): Bootstrap {
+/**
+ * The options are a parameter of the function around the bootstrap (`setupMicroservice(app,
+ * options)`): one bootstrap per call of that function in the project, each with the options it is
+ * given.
+ */
+function readBootstraps(
+  call: ts.CallExpression,
+  argument: ts.Expression,
+  program: ts.Program,
+  checker: ts.TypeChecker,
+): Bootstrap[] {
+  const value = unwrap(argument);
+  const declaration = ts.isIdentifier(value) ? symbolOf(value, checker)?.valueDeclaration : undefined;
+  if (declaration && ts.isParameter(declaration) && isFunctionWithBody(declaration.parent)) {
+    const index = declaration.parent.parameters.indexOf(declaration);
+    const sites = callSitesOf(declaration.parent, program, checker).filter((site) => site.arguments[index]);
+    if (sites.length) return sites.map((site) => readBootstrap(call, site.arguments[index], checker, site));
+  }
+  return [readBootstrap(call, argument, checker)];
+}
+
+/** The calls of a project function in the program (by its name, then resolved). */
+function callSitesOf(fn: FunctionWithBody, program: ts.Program, checker: ts.TypeChecker): ts.CallExpression[] {
+  const name =
+    fn.name && ts.isIdentifier(fn.name)
+      ? fn.name.text
+      : ts.isVariableDeclaration(fn.parent) && ts.isIdentifier(fn.parent.name)
+        ? fn.parent.name.text
+        : undefined;
+  if (!name) return [];
+  const sites: ts.CallExpression[] = [];
+  for (const sourceFile of program.getSourceFiles()) {
+    if (!isProjectCode(sourceFile) || !sourceFile.text.includes(name)) continue;
+    forEachDescendant(
+      sourceFile,
+      (node) => {
+        if (ts.isCallExpression(node) && calledName(node) === name && calledFunction(node, checker) === fn)
+          sites.push(node);
+      },
+      true,
+    );
+  }
+  return sites;
+}
+
+function readBootstrap(
+  call: ts.CallExpression,
+  argument: ts.Expression,
+  checker: ts.TypeChecker,
+  /** The call of the function around the bootstrap that gives it these options. */
+  via?: ts.CallExpression,
+): Bootstrap {
   const sourceFile = call.getSourceFile();
-  const line = sourceFile.getLineAndCharacterOfPosition(call.getStart()).line + 1;
+  const where = (node: ts.Node): string =>
+    `${path.basename(node.getSourceFile().fileName)}:${node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
   const bootstrap: Bootstrap = {
     call,
-    label: `${calledName(call)}() in ${path.basename(sourceFile.fileName)}:${line}`,
+    label: `${calledName(call)}() in ${where(call)}${via ? ` (options from the call in ${where(via)})` : ''}`,
     transportNode: call,
     settingsKnown: false,
     rootModule: rootModuleOf(call, checker),
