@@ -13,6 +13,7 @@
  * bootstrap serves the handlers in the folders below it.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { mentionsBroker } from '../../server/src/pipeline/prefilter';
 import { runLint } from '../../server/src/pipeline/lint';
@@ -538,6 +539,318 @@ void bootstrap();
     ],
   },
   {
+    name: 'a project function named connectMicroservice wraps the real call: its calls are not bootstraps',
+    files: {
+      'main.ts': `import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  connectMicroservice(app, 'orders');
+  connectMicroservice(app, 'audit');
+  await app.startAllMicroservices();
+}
+
+const connectMicroservice = (app: INestApplication, queue: string): void => {
+  app.connectMicroservice<MicroserviceOptions>({
+    transport: Transport.RMQ,
+    options: { urls: ['amqp://localhost:5672'], queue, noAck: false },
+  });
+};
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'main.ts', text: 'noAck: false' },
+      },
+    ],
+  },
+  {
+    name: 'the options are a parameter of the function around the bootstrap: read at its call site',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+import { attachMicroservice } from './attach';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  attachMicroservice(app, { transport: Transport.RMQ, options: { queue: 'orders', noAck: false } });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'attach.ts': `import { INestApplication } from '@nestjs/common';
+import { MicroserviceOptions } from '@nestjs/microservices';
+
+export function attachMicroservice(app: INestApplication, options: MicroserviceOptions): void {
+  app.connectMicroservice(options, { inheritAppConfig: true });
+}
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'attach.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'main.ts', text: 'noAck: false' },
+      },
+    ],
+  },
+  {
+    name: 'options returned by a project function in another file, built with spreads',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { kafkaConfig } from './config/kafka';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice(kafkaConfig('orders'));
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'config/kafka.ts': `import { KafkaOptions, Transport } from '@nestjs/microservices';
+
+const client = { brokers: (process.env.BROKERS ?? 'kafka:9092').split(',') };
+
+export function kafkaConfig(groupId: string): KafkaOptions {
+  const base = { client, consumer: { groupId } };
+  return {
+    transport: Transport.KAFKA,
+    options: { ...base, run: { autoCommit: false } },
+  };
+}
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'config/kafka.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (Kafka)',
+        ackMode: 'explicit',
+        source: 'orders.created',
+        ackModeAt: { file: 'config/kafka.ts', text: 'autoCommit: false' },
+      },
+    ],
+  },
+  {
+    name: 'options known only from the declared return type (KafkaOptions): Kafka, implicit-after-return',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { KafkaOptions } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+function optionsFromEnvironment(): KafkaOptions {
+  return JSON.parse(process.env.KAFKA_OPTIONS ?? '{}') as KafkaOptions;
+}
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, optionsFromEnvironment());
+  await app.listen();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (Kafka)', ackMode: 'implicit-after-return', source: 'orders.created' }],
+  },
+  {
+    name: 'options known only as RmqOptions: a handler that acks is in manual-ack mode',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { RmqOptions } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const options: RmqOptions = JSON.parse(process.env.RMQ_OPTIONS ?? '{}');
+  const app = await NestFactory.createMicroservice(AppModule, options);
+  await app.listen();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created' }],
+  },
+  {
+    name: 'strategy: a project subclass of ServerKafka, held in a variable, takes the base server delivery',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { kafkaConfig } from './kafka.config';
+import { TracedKafkaServer } from './traced-kafka.server';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  const server = new TracedKafkaServer(kafkaConfig().options);
+  app.connectMicroservice({ strategy: server });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'kafka.config.ts': `import { KafkaOptions, Transport } from '@nestjs/microservices';
+
+export const kafkaConfig = (): KafkaOptions => ({
+  transport: Transport.KAFKA,
+  options: { client: { brokers: ['kafka:9092'] }, run: { autoCommit: false } },
+});
+`,
+      'traced-kafka.server.ts': `import { ServerKafka } from '@nestjs/microservices';
+
+export class TracedKafkaServer extends ServerKafka {
+  override getHandlerByPattern(pattern: string) {
+    console.log('pattern', pattern);
+    return super.getHandlerByPattern(pattern);
+  }
+}
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'kafka.config.ts', 'traced-kafka.server.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (Kafka)',
+        ackMode: 'explicit',
+        source: 'orders.created',
+        ackModeAt: { file: 'kafka.config.ts', text: 'autoCommit: false' },
+      },
+    ],
+  },
+  {
+    name: 'two applications in one folder: the one whose root module imports the controller module serves it',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { ApiModule } from './api.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(ApiModule);
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'api-events' } });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'worker.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { WorkerModule } from './worker.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(WorkerModule, {
+    transport: Transport.RMQ,
+    options: { queue: 'work', noAck: false },
+  });
+  await app.listen();
+}
+void bootstrap();
+`,
+      'api.module.ts': `import { Module } from '@nestjs/common';
+
+@Module({ imports: [] })
+export class ApiModule {}
+`,
+      'worker.module.ts': `import { Module, forwardRef } from '@nestjs/common';
+import { OrdersModule } from './orders.module';
+
+@Module({ imports: [forwardRef(() => OrdersModule)] })
+export class WorkerModule {}
+`,
+      'orders.module.ts': `import { Module } from '@nestjs/common';
+import { OrdersController } from './orders.controller';
+
+@Module({ controllers: [OrdersController] })
+export class OrdersModule {}
+`,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'worker.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (RMQ)',
+        ackMode: 'explicit',
+        source: 'order_created',
+        ackModeAt: { file: 'worker.ts', text: 'noAck: false' },
+      },
+    ],
+  },
+  {
+    name: 'a hybrid app with RMQ and Kafka: the handler typed with KafkaContext is served by Kafka',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'orders', noAck: false } });
+  app.connectMicroservice({ transport: Transport.KAFKA, options: { client: { brokers: ['kafka:9092'] } } });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': KAFKA_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [
+      {
+        form: 'EventPattern (Kafka)',
+        ackMode: 'implicit-after-return',
+        source: 'orders.created',
+        ackModeAt: { file: 'main.ts', text: 'Transport.KAFKA' },
+      },
+    ],
+  },
+  {
+    name: 'two RMQ bootstraps that agree on the delivery (both noAck: false): judged',
+    files: {
+      'main.ts': `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'orders-eu', noAck: false } });
+  app.connectMicroservice({ transport: Transport.RMQ, options: { queue: 'orders-us', noAck: false } });
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+      'app.module.ts': APP_MODULE,
+      'orders.controller.ts': RMQ_CONTROLLER,
+    },
+    roots: ['main.ts', 'orders.controller.ts'],
+    consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_created' }],
+  },
+  {
     name: 'not NestJS: a local decorator named EventPattern',
     files: {
       'main.ts': createMicroservice(RMQ_NO_ACK_FALSE),
@@ -576,15 +889,33 @@ const noBootstrapCases: NestCase[] = [
     ],
   },
   {
-    name: 'no bootstrap, no settle: transport unknown, incomplete',
+    name: 'no bootstrap, a KafkaContext handler that does not commit: Kafka, implicit-after-return',
     files: { 'orders.controller.ts': KAFKA_CONTROLLER },
     roots: ['orders.controller.ts'],
     consumer: 'orders.controller.ts',
+    expect: [{ form: 'EventPattern (Kafka)', ackMode: 'implicit-after-return', source: 'orders.created' }],
+  },
+  {
+    name: 'no bootstrap, a handler with no context and no settle: transport unknown, incomplete',
+    files: {
+      'shipping/orders.controller.ts': PLAIN_CONTROLLER.replace(', ctx: RmqContext', '').replace(
+        'ctx.getPattern()',
+        "'shipped'",
+      ),
+    },
+    roots: ['shipping/orders.controller.ts'],
+    consumer: 'shipping/orders.controller.ts',
     expect: [
       {
         form: 'EventPattern (transport unknown)',
         ackMode: 'implicit-after-return',
-        source: 'orders.created',
+        source: 'order_shipped',
+        incomplete: 'no NestJS microservice bootstrap',
+      },
+      {
+        form: 'MessagePattern (transport unknown)',
+        ackMode: 'implicit-after-return',
+        source: "{ cmd: 'sum' }",
         incomplete: 'no NestJS microservice bootstrap',
       },
     ],
@@ -905,15 +1236,164 @@ ruleTester('missing-event-id-check', {
   ],
 });
 
-/** No bootstrap anywhere: explicit settles make it RMQ manual-ack; otherwise nothing is judged. */
+/** A handler that says nothing of its transport: no context, no settle. */
+const UNTOLD_INSERT = KAFKA_INSERT.replace(', @Ctx() context: KafkaContext', '').replace(
+  "console.log('captured', context.getPartition());",
+  "console.log('captured');",
+);
+
+/**
+ * No bootstrap anywhere: the handler's own evidence decides where it is enough (explicit settles make
+ * it RMQ manual-ack, a Kafka context makes it Kafka); otherwise nothing is judged.
+ */
 ruleTester('missing-event-id-check', {
-  valid: [{ name: 'nest, no bootstrap and no settle: transport unknown, quiet', code: KAFKA_INSERT }],
+  valid: [{ name: 'nest, no bootstrap, no context and no settle: transport unknown, quiet', code: UNTOLD_INSERT }],
   invalid: [
+    {
+      name: 'nest, no bootstrap, a KafkaContext handler: Kafka, implicit-after-return',
+      code: KAFKA_INSERT,
+      errors: [{ line: lineOf(KAFKA_INSERT, 'async onCaptured('), messageId: 'noIdentityCheck' }],
+    },
     {
       name: 'nest, no bootstrap, the handler acks after an insert: RMQ manual-ack',
       code: RMQ_SERVICE_THEN_ACK,
       files: { 'orders.service.ts': ORDERS_SERVICE_INSERT },
       errors: [{ line: lineOf(RMQ_SERVICE_THEN_ACK, 'async onOrderCreated('), messageId: 'noIdentityCheck' }],
+    },
+  ],
+});
+
+// ---- CQRS: the bus dispatches to the decorated handler class ----------------------------------
+
+const RECORD_PAYMENT_COMMAND = `export class RecordPaymentCommand {
+  constructor(
+    readonly accountId: string,
+    readonly amountCents: number,
+  ) {}
+}
+`;
+
+const RECORD_PAYMENT_HANDLER = `import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Pool } from 'pg';
+import { RecordPaymentCommand } from './record-payment.command';
+
+const pool = new Pool();
+
+@CommandHandler(RecordPaymentCommand)
+export class RecordPaymentHandler implements ICommandHandler<RecordPaymentCommand> {
+  async execute(command: RecordPaymentCommand): Promise<void> {
+    await pool.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [command.accountId, command.amountCents]);
+  }
+}
+`;
+
+/** Kafka: the handler sends a command; its handler class inserts. */
+const KAFKA_COMMAND_BUS = `import { Controller } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
+import { RecordPaymentCommand } from './record-payment.command';
+
+@Controller()
+export class PaymentsController {
+  constructor(private readonly commandBus: CommandBus) {}
+
+  @EventPattern('payments.captured')
+  async onCaptured(@Payload() payment: { accountId: string; amountCents: number }, @Ctx() context: KafkaContext): Promise<void> {
+    console.log('captured', context.getPartition());
+    await this.commandBus.execute(new RecordPaymentCommand(payment.accountId, payment.amountCents));
+  }
+}
+`;
+
+const ORDER_PLACED_EVENT = `export class OrderPlacedEvent {
+  constructor(readonly orderId: string) {}
+}
+`;
+
+const ORDER_PLACED_HANDLER = `import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
+import { Pool } from 'pg';
+import { OrderPlacedEvent } from './order-placed.event';
+
+const pool = new Pool();
+
+@EventsHandler(OrderPlacedEvent)
+export class OrderPlacedAuditHandler implements IEventHandler<OrderPlacedEvent> {
+  async handle(event: OrderPlacedEvent): Promise<void> {
+    await pool.query('INSERT INTO order_audit (order_id) VALUES ($1) ON CONFLICT DO NOTHING', [event.orderId]);
+  }
+}
+`;
+
+/** RMQ manual ack: the handler publishes an event and acks; the event's handler runs on its own. */
+const RMQ_EVENT_BUS_THEN_ACK = `import { Controller } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { OrderPlacedEvent } from './order-placed.event';
+
+@Controller()
+export class OrdersController {
+  constructor(private readonly eventBus: EventBus) {}
+
+  @EventPattern('order_created')
+  async onOrderCreated(@Payload() order: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    this.eventBus.publish(new OrderPlacedEvent(order.id));
+    context.getChannelRef().ack(context.getMessage());
+  }
+}
+`;
+
+ruleTester('missing-event-id-check', {
+  valid: [
+    {
+      name: 'nest CQRS: a command whose class no handler declares is not followed',
+      code: KAFKA_COMMAND_BUS,
+      files: {
+        'main.ts': createMicroservice(KAFKA),
+        'app.module.ts': APP_MODULE,
+        'record-payment.command.ts': RECORD_PAYMENT_COMMAND,
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: 'nest CQRS: commandBus.execute(new X()) reaches the @CommandHandler(X) class, which inserts',
+      code: KAFKA_COMMAND_BUS,
+      files: {
+        'main.ts': createMicroservice(KAFKA),
+        'app.module.ts': APP_MODULE,
+        'record-payment.command.ts': RECORD_PAYMENT_COMMAND,
+        'record-payment.handler.ts': RECORD_PAYMENT_HANDLER,
+      },
+      errors: [
+        {
+          line: lineOf(KAFKA_COMMAND_BUS, 'async onCaptured('),
+          messageId: 'noIdentityCheck',
+          data: ['INSERT INTO ledger_entries', 'RecordPaymentHandler.execute'],
+        },
+      ],
+    },
+  ],
+});
+
+ruleTester('ack-before-process', {
+  valid: [],
+  invalid: [
+    {
+      name: 'nest CQRS: eventBus.publish(new E()) starts the @EventsHandler(E) class without waiting, then the ack',
+      code: RMQ_EVENT_BUS_THEN_ACK,
+      files: {
+        'main.ts': MAIN_RMQ_MANUAL,
+        'app.module.ts': APP_MODULE,
+        'order-placed.event.ts': ORDER_PLACED_EVENT,
+        'order-placed.handler.ts': ORDER_PLACED_HANDLER,
+      },
+      errors: [
+        {
+          line: lineOf(RMQ_EVENT_BUS_THEN_ACK, 'this.eventBus.publish('),
+          messageId: 'unawaitedBeforeAck',
+          data: ['INSERT INTO order_audit', 'OrderPlacedAuditHandler.handle'],
+        },
+      ],
     },
   ],
 });
@@ -996,6 +1476,65 @@ export const options = {
         const findings = findingsOf(run, 'ack-before-process');
         assert.equal(findings.length, 1);
         assert.equal(findings[0].location.line, lineOf(RMQ_ACK_FIRST, 'channel.ack(message);'));
+      } finally {
+        project.remove();
+      }
+    });
+  }
+  for (const mode of MODES) {
+    test(`runLint: an Nx monorepo's tsconfig.base.json paths reach a workspace library's options; a build folder of sources is linted (${mode})`, () => {
+      const project = new TestProject(mode, 'nestjs-cli-nx');
+      try {
+        project.write({
+          'tsconfig.base.json': JSON.stringify({
+            compilerOptions: {
+              ...(JSON.parse(fs.readFileSync(project.path('tsconfig.json'), 'utf8')) as { compilerOptions: object })
+                .compilerOptions,
+              baseUrl: '.',
+              paths: { '@acme/messaging/kafka': ['libs/messaging/kafka/src/index.ts'] },
+            },
+          }),
+          'libs/messaging/kafka/src/index.ts': `import { KafkaOptions, Transport } from '@nestjs/microservices';
+
+export function createKafkaOptions(): KafkaOptions {
+  return { transport: Transport.KAFKA, options: { client: { brokers: ['kafka:9092'] } } };
+}
+`,
+          'apps/orders/src/main.ts': `import { NestFactory } from '@nestjs/core';
+import { createKafkaOptions } from '@acme/messaging/kafka';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.connectMicroservice(createKafkaOptions());
+  await app.startAllMicroservices();
+}
+void bootstrap();
+`,
+          'apps/orders/src/app.module.ts': APP_MODULE.replace('./orders.controller', './build/orders.controller'),
+          'apps/orders/src/build/orders.controller.ts': KAFKA_INSERT.replace(
+            ', @Ctx() context: KafkaContext',
+            '',
+          ).replace("console.log('captured', context.getPartition());", "console.log('captured');"),
+          // The compiler's output: not linted.
+          'apps/orders/build/orders.controller.js': `"use strict";
+const microservices_1 = require("@nestjs/microservices");
+class PaymentsController { async onCaptured(payment) { console.log(payment); } }
+__decorate([(0, microservices_1.EventPattern)('payments.captured')], PaymentsController.prototype, "onCaptured", null);
+`,
+        });
+        // The root of an Nx workspace has no tsconfig.json, only the base its projects extend.
+        fs.rmSync(project.path('tsconfig.json'));
+        const run = runLint({ cwd: project.root, paths: [project.root], config: configWith() });
+        const consumers = run.consumers.filter((consumer) => consumer.registration.library === 'nestjs-microservices');
+        assert.equal(consumers.length, 1);
+        assert.equal(
+          consumers[0].registration.location.filePath,
+          project.path('apps/orders/src/build/orders.controller.ts'),
+        );
+        assert.equal(consumers[0].incomplete, undefined);
+        assert.equal(consumers[0].registration.form, 'EventPattern (Kafka)');
+        assert.equal(findingsOf(run, 'missing-event-id-check').length, 1);
       } finally {
         project.remove();
       }

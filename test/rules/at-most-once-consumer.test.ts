@@ -225,20 +225,6 @@ export const receipts = Consumer.create({
     name: 'Service Bus peekLock (the default) with auto-complete: acked after the handler',
     code: SERVICE_BUS.replace(", { receiveMode: 'receiveAndDelete' }", ''),
   },
-  {
-    name: 'NestJS TCP @MessagePattern (request/reply): the caller sees a lost request as its timeout',
-    code: NEST_CONTROLLER.replace(
-      "import { EventPattern, Payload } from '@nestjs/microservices';",
-      "import { MessagePattern, Payload } from '@nestjs/microservices';",
-    ).replace("@EventPattern('order_created')", "@MessagePattern({ cmd: 'create_order' })"),
-    files: {
-      'main.ts': NEST_BOOTSTRAP.replace(
-        "transport: Transport.RMQ,\n    options: { urls: ['amqp://localhost:5672'], queue: 'orders' },",
-        'transport: Transport.TCP,',
-      ),
-      'app.module.ts': NEST_MODULE,
-    },
-  },
 ];
 
 const invalidCases: InvalidRuleTestCase[] = [
@@ -305,6 +291,27 @@ const invalidCases: InvalidRuleTestCase[] = [
         at: "@EventPattern('order_created')",
         messageId: 'ackedOnDelivery',
         data: ['the TCP transport has no acks and never redelivers', 'acks after the processing'],
+      },
+    ],
+  }),
+  invalid({
+    name: 'NestJS TCP @MessagePattern (request/reply) is not exempt: a lost request is a silent hang for the caller',
+    code: NEST_CONTROLLER.replace(
+      "import { EventPattern, Payload } from '@nestjs/microservices';",
+      "import { MessagePattern, Payload } from '@nestjs/microservices';",
+    ).replace("@EventPattern('order_created')", "@MessagePattern({ cmd: 'create_order' })"),
+    files: {
+      'main.ts': NEST_BOOTSTRAP.replace(
+        "transport: Transport.RMQ,\n    options: { urls: ['amqp://localhost:5672'], queue: 'orders' },",
+        'transport: Transport.TCP,',
+      ),
+      'app.module.ts': NEST_MODULE,
+    },
+    findings: [
+      {
+        at: "@MessagePattern({ cmd: 'create_order' })",
+        messageId: 'ackedOnDelivery',
+        data: ['the TCP transport has no acks and never redelivers', 'INSERT INTO order_totals'],
       },
     ],
   }),

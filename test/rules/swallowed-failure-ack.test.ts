@@ -58,6 +58,36 @@ export async function bootstrap(): Promise<void> {
 }
 `;
 
+/** NestJS RMQ manual ack: the catch nacks without requeue (the queue's dead-letter exchange decides). */
+const NEST_RMQ_NACK_DROP = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment.dispatched')
+  async onDispatched(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    const channel = context.getChannelRef();
+    const message = context.getMessage();
+    try {
+      await pool.query('INSERT INTO dispatches (shipment_id) VALUES ($1)', [data.id]);
+      channel.ack(message);
+    } catch (err) {
+      console.error('dispatch failed', err);
+      channel.nack(message, false, false);
+    }
+  }
+}
+`;
+
+/** A bootstrap whose queue is asserted with a dead-letter exchange (its own queue: the cases share a program). */
+const NEST_RMQ_MAIN_DLX = NEST_RMQ_MAIN.replace(
+  "queue: 'shipments', noAck: false }",
+  "queue: 'returns', noAck: false, queueOptions: { durable: true, arguments: { 'x-dead-letter-exchange': 'returns.dlx' } } }",
+);
+
 const NEST_KAFKA_MAIN = `import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { AppModule } from './app.module';
@@ -964,6 +994,37 @@ export class QuotesController {
 `,
     },
     {
+      name: 'NestJS RMQ (noAck: false) @MessagePattern: the catch acks and throws an RpcException to the caller',
+      files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+      code: `import { Controller } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload, RmqContext, RpcException } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class QuotesController {
+  @MessagePattern('quote.accept')
+  async acceptQuote(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<{ ok: boolean }> {
+    const channel = context.getChannelRef();
+    try {
+      await pool.query('INSERT INTO accepted_quotes (id) VALUES ($1)', [data.id]);
+      channel.ack(context.getMessage());
+      return { ok: true };
+    } catch (err) {
+      channel.ack(context.getMessage());
+      throw new RpcException(String(err));
+    }
+  }
+}
+`,
+    },
+    {
+      name: 'NestJS RMQ: nack without requeue on a queue the bootstrap asserts with a dead-letter exchange (queueOptions.arguments)',
+      files: { 'main.ts': NEST_RMQ_MAIN_DLX, 'app.module.ts': APP_MODULE },
+      code: NEST_RMQ_NACK_DROP,
+    },
+    {
       name: 'Lambda SQS: the catch reports the record in batchItemFailures (redelivered)',
       code: LAMBDA_BATCH_ITEM_FAILURES,
     },
@@ -1014,6 +1075,13 @@ export class QuotesController {
       A_REJECT_DROP_NO_DLX,
       'channel.reject(msg, false);',
       { messageId: 'dropAfterFailure', data: 'channel.reject()' },
+    ),
+    invalid(
+      'NestJS RMQ: nack without requeue on a queue the bootstrap asserts without a dead-letter exchange drops it',
+      NEST_RMQ_NACK_DROP,
+      'channel.nack(message, false, false);',
+      { messageId: 'dropAfterFailure', data: ['channel.nack()', 'without a dead-letter exchange'] },
+      { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
     ),
     {
       name: 'amqplib: the catch publishes to a destination that is not a failure route, then acks',

@@ -196,6 +196,139 @@ export class ShipmentsController {
 }
 `;
 
+/** Manual ack with a retry path: the catch re-publishes (amqplib's synchronous publish) and acks. */
+const NEST_REPUBLISH_IN_CATCH = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment.created')
+  async onShipment(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    const channel = context.getChannelRef();
+    const message = context.getMessage();
+    try {
+      await pool.query('INSERT INTO shipments (id) VALUES ($1) ON CONFLICT DO NOTHING', [data.id]);
+      channel.ack(message);
+    } catch (err) {
+      console.error('shipment failed, retrying', err);
+      channel.publish('', 'shipments.retry', message.content, { persistent: true });
+      channel.ack(message);
+    }
+  }
+}
+`;
+
+/** The send's failure is caught in the service (it reports a status), so nothing escapes the handler. */
+const NEST_CAUGHT_DEEPER = `import { Controller, Injectable } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import nodemailer from 'nodemailer';
+
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });
+
+@Injectable()
+export class Mailer {
+  async notify(to: string): Promise<'sent' | 'failed'> {
+    try {
+      await mailer.sendMail({ to, subject: 'Shipped', text: 'Your parcel is on its way' });
+      return 'sent';
+    } catch (err) {
+      console.warn('mail failed', err);
+      return 'failed';
+    }
+  }
+}
+
+@Controller()
+export class ShipmentsController {
+  constructor(private readonly mailer: Mailer) {}
+
+  @EventPattern('shipment.created')
+  async onShipment(@Payload() data: { email: string }, @Ctx() context: RmqContext): Promise<void> {
+    const status = await this.mailer.notify(data.email);
+    if (status === 'failed') context.getChannelRef().nack(context.getMessage(), false, true);
+    else context.getChannelRef().ack(context.getMessage());
+  }
+}
+`;
+
+/** Each send settles inside Promise.allSettled: a rejection is a result, not an exception. */
+const NEST_ALL_SETTLED = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import nodemailer from 'nodemailer';
+
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment.created')
+  async onShipment(@Payload() data: { emails: string[] }, @Ctx() context: RmqContext): Promise<void> {
+    const results = await Promise.allSettled(
+      data.emails.map((to) => mailer.sendMail({ to, subject: 'Shipped', text: 'On its way' })),
+    );
+    const failed = results.filter((result) => result.status === 'rejected');
+    if (failed.length) context.getChannelRef().nack(context.getMessage(), false, true);
+    else context.getChannelRef().ack(context.getMessage());
+  }
+}
+`;
+
+/** A payload check in a helper with no effects throws before any settle: Nest catches it, the message stays unacked. */
+const NEST_THROWING_HELPER = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+function recipientOf(data: { recipient?: string }): string {
+  if (!data.recipient) {
+    throw new Error('the event has no recipient');
+  }
+  return data.recipient;
+}
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment.created')
+  async onShipment(@Payload() data: { recipient?: string }, @Ctx() context: RmqContext): Promise<void> {
+    const recipient = recipientOf(data);
+    try {
+      await pool.query('INSERT INTO notices (recipient) VALUES ($1) ON CONFLICT DO NOTHING', [recipient]);
+      context.getChannelRef().ack(context.getMessage());
+    } catch (err) {
+      context.getChannelRef().nack(context.getMessage(), false, true);
+    }
+  }
+}
+`;
+
+/** No channel or message in the context: nothing to settle, so the throw leaves nothing held. */
+const NEST_NO_CHANNEL_THROW = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment.created')
+  async onShipment(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    if (!context.getChannelRef() || !context.getMessage()) {
+      throw new Error('Channel or message is undefined');
+    }
+    const channel = context.getChannelRef();
+    try {
+      await pool.query('INSERT INTO shipments (id) VALUES ($1) ON CONFLICT DO NOTHING', [data.id]);
+      channel.ack(context.getMessage());
+    } catch (err) {
+      channel.nack(context.getMessage());
+    }
+  }
+}
+`;
+
 // ---- Pub/Sub and Redis streams --------------------------------------------------------------
 
 const PUBSUB_EARLY_RETURN = `import { PubSub, type Message } from '@google-cloud/pubsub';
@@ -429,6 +562,26 @@ receiver.subscribe(
       ),
     },
     {
+      name: 'NestJS RMQ (noAck: false): a synchronous re-publish in the catch does not throw',
+      files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+      code: NEST_REPUBLISH_IN_CATCH,
+    },
+    {
+      name: 'NestJS RMQ (noAck: false): the send fails inside a service that catches it: nothing escapes',
+      files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+      code: NEST_CAUGHT_DEEPER,
+    },
+    {
+      name: 'NestJS RMQ (noAck: false): sends inside Promise.allSettled do not throw',
+      files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+      code: NEST_ALL_SETTLED,
+    },
+    {
+      name: 'NestJS RMQ (noAck: false): a throw when the context has no channel or message has nothing to settle',
+      files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+      code: NEST_NO_CHANNEL_THROW,
+    },
+    {
       name: 'NestJS RMQ with the default noAck (auto-ack): an early return settles nothing and needs not',
       files: { 'main.ts': NEST_RMQ_AUTO_MAIN, 'app.module.ts': APP_MODULE },
       code: NEST_EARLY_RETURN.replace(
@@ -514,6 +667,13 @@ receiver.subscribe(
       NEST_UNGUARDED_AWAIT,
       lineOf(NEST_UNGUARDED_AWAIT, 'await pool.query('),
       { messageId: 'exceptionUnsettled' },
+      { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
+    ),
+    invalid(
+      'NestJS RMQ (noAck: false): an explicit throw in an effect-free helper before any settle',
+      NEST_THROWING_HELPER,
+      lineOf(NEST_THROWING_HELPER, "throw new Error('the event has no recipient');"),
+      { messageId: 'throwUnsettled', data: 'Nest' },
       { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
     ),
     invalid(

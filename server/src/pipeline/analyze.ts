@@ -143,7 +143,7 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     if (!lintFiles.has(site.registrationNode.getSourceFile().fileName)) continue;
     if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
     const report = guarded(problems, site, () =>
-      buildConsumerReport(site, checker, config, undefined, options.timelines ?? true),
+      buildConsumerReport(site, checker, config, undefined, options.timelines ?? true, program),
     );
     if (!report) continue;
     if (wrapper) {
@@ -157,7 +157,7 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   }
   for (const call of callSites) {
     const report = guarded(problems, call.site, () =>
-      buildConsumerReport(call.site, checker, config, call, options.timelines ?? true),
+      buildConsumerReport(call.site, checker, config, call, options.timelines ?? true, program),
     );
     if (report) consumers.push(report);
   }

@@ -26,6 +26,23 @@ export interface CollectedFiles {
   warnings: string[];
 }
 
+/**
+ * Dependency and output folders are skipped. A folder named like an output folder (`build`, `out`)
+ * that holds TypeScript sources itself is a source folder (`src/core/build/build.controller.ts`):
+ * compilers write JavaScript and declarations there, not `.ts`.
+ */
+function skippedDirectory(directory: string, name: string): boolean {
+  if (!SKIPPED_DIRECTORIES.has(name)) return false;
+  if (!OUTPUT_NAMES.has(name)) return true;
+  try {
+    return !fs.readdirSync(directory).some((file) => /\.tsx?$/.test(file) && !/\.d\.tsx?$/.test(file));
+  } catch {
+    return true;
+  }
+}
+
+const OUTPUT_NAMES = new Set(['build', 'out']);
+
 export function isSourceFile(filePath: string): boolean {
   return SOURCE_EXTENSIONS.test(filePath) && !/\.d\.[cm]?ts$/.test(filePath);
 }
@@ -107,7 +124,7 @@ export function collectFiles(paths: readonly string[], cwd: string, ignore: read
     for (const entry of entries) {
       const full = path.join(directory, entry.name);
       if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(full))) {
-        if (!SKIPPED_DIRECTORIES.has(entry.name) && !entry.name.startsWith('.') && !isIgnored(full)) walk(full);
+        if (!skippedDirectory(full, entry.name) && !entry.name.startsWith('.') && !isIgnored(full)) walk(full);
       } else if (entry.isFile() || entry.isSymbolicLink()) {
         addFile(full, false);
       }

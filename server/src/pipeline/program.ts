@@ -73,12 +73,18 @@ export const DEFAULT_COMPILER_OPTIONS: ts.CompilerOptions = {
   strict: true,
 };
 
-/** The nearest tsconfig.json in `start` (a folder or a file's folder) or a folder above it. */
+/**
+ * The nearest tsconfig.json in `start` (a folder or a file's folder) or a folder above it. A folder
+ * with only a tsconfig.base.json counts too: the root of an Nx-style monorepo has only that, and its
+ * `paths` map the workspace libraries' import names to their sources.
+ */
 export function findTsconfig(start: string): string | undefined {
   let directory = fs.existsSync(start) && fs.statSync(start).isDirectory() ? start : path.dirname(start);
   for (;;) {
-    const candidate = path.join(directory, 'tsconfig.json');
-    if (fs.existsSync(candidate)) return candidate;
+    for (const name of ['tsconfig.json', 'tsconfig.base.json']) {
+      const candidate = path.join(directory, name);
+      if (fs.existsSync(candidate)) return candidate;
+    }
     const parent = path.dirname(directory);
     if (parent === directory) return undefined;
     directory = parent;

@@ -38,9 +38,9 @@ export const atMostOnceConsumer: Rule<'ackedOnDelivery'> = {
   check(consumer: ConsumerReport, context: RuleContext): void {
     if (consumer.incomplete || consumer.registration.ackMode !== 'auto-before-handler') return;
     if (consumer.declaredSemanticsOverride === 'at-most-once') return;
-    // Request/reply (@MessagePattern): the caller waits for the answer, so a lost request is its
-    // timeout or error to retry, not a silent loss.
-    if (consumer.registration.requestReply) return;
+    // Request/reply (@MessagePattern) is not exempt: ClientProxy.send has no default timeout, so a
+    // request lost in a crash is a silent hang for the caller, and its effects are lost as with any
+    // event (docs/model.md, "How the rules share a handler").
     const effects = stateChanges(consumer);
     if (!effects.length) return;
     const related: RelatedLocation[] = [];

@@ -153,14 +153,15 @@ function judgeCaughtFailure(
 }
 
 /**
- * The catch answers for the failure without settling it: a request/reply handler (`@MessagePattern`)
- * returns the error to its caller, or the catch ends the process (the broker redelivers).
+ * The catch answers for the failure: a request/reply handler (`@MessagePattern`) returns or throws
+ * the error to its caller (Nest sends a thrown `RpcException` back as the reply), or the catch ends
+ * the process (the broker redelivers).
  */
 function answeredOrCrashed(consumer: ConsumerReport, exit: FailureOutcome['exit'], clause: ts.CatchClause): boolean {
   if (/\bprocess\.(exit|abort)\s*\(/.test(clause.block.getText())) return true; // a crash: nothing is settled, the broker redelivers
   return (
     !!consumer.registration.requestReply &&
-    exit.exit === 'return' &&
+    (exit.exit === 'return' || exit.exit === 'throw') &&
     !!exit.location &&
     within(exit.location, clause.block)
   );

@@ -14,6 +14,7 @@
 import { ts } from 'ts-morph';
 import type {
   ConsumerReport,
+  EffectOccurrence,
   FixSuggestion,
   HeldUnsettled,
   WitnessedExit,
@@ -27,7 +28,7 @@ import { appendToBlock, insertBefore, rethrowFix, settleWriter } from './fixes/s
 import { detectStyle } from './fixes/style';
 import { blockAlwaysExits, catchClauseAt } from './locate';
 import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
-import { functionOf, nodeAt, nodeContaining, reachedWithin } from '../analysis/source/locate';
+import { functionOf, nodeAt, nodeContaining, placesOf, reachedWithin } from '../analysis/source/locate';
 
 const ID = 'unsettled-message';
 
@@ -84,6 +85,7 @@ export const unsettledMessage: Rule<MessageId> = {
       const exit = exitOf(consumer, path, context.source);
       if (!exit) continue;
       if (held.cancelledWithoutMessage && exit.node && nullMessageGuard(exit.node)) continue;
+      if (exit.node && noContextMessageGuard(exit.node)) continue;
       if (held.cancelledWithoutMessage && !exit.node && !path.hasEvents && exit.body && checksMessagePresent(exit.body))
         continue;
       const key = `${exit.location.filePath}:${exit.location.start}`;
@@ -171,6 +173,35 @@ function nullMessageGuard(exit: ts.Statement): boolean {
         return !/!==?/.test(condition);
       }
     }
+  }
+  return false;
+}
+
+/**
+ * `if (!context.getChannelRef() || !context.getMessage()) throw …`: a NestJS context with no channel
+ * or no message has nothing to settle, so the exit under that test leaves nothing held.
+ */
+function noContextMessageGuard(exit: ts.Statement): boolean {
+  for (let node: ts.Node = exit; node.parent && !ts.isFunctionLike(node.parent); node = node.parent) {
+    const parent = node.parent;
+    if (!ts.isIfStatement(parent) || parent.thenStatement !== node) continue;
+    const operands: ts.Expression[] = [];
+    const collect = (expression: ts.Expression): void => {
+      const value = ts.isParenthesizedExpression(expression) ? expression.expression : expression;
+      if (ts.isBinaryExpression(value) && value.operatorToken.kind === ts.SyntaxKind.BarBarToken) {
+        collect(value.left);
+        collect(value.right);
+      } else operands.push(value);
+    };
+    collect(parent.expression);
+    return operands.every(
+      (operand) =>
+        ts.isPrefixUnaryExpression(operand) &&
+        operand.operator === ts.SyntaxKind.ExclamationToken &&
+        ts.isCallExpression(operand.operand) &&
+        ts.isPropertyAccessExpression(operand.operand.expression) &&
+        ['getMessage', 'getChannelRef'].includes(operand.operand.expression.name.text),
+    );
   }
   return false;
 }
@@ -353,8 +384,12 @@ function fixesFor(
 
 /**
  * NestJS RMQ in manual-ack mode: an exception escaping the handler is caught by Nest, which does not
- * nack it. Reported once, on the first awaited processing call before the path's settle that no
- * try/catch of the handler encloses.
+ * nack it. Reported once, on the first awaited processing call before the path's settle whose
+ * failure can reach the handler's caller: not a synchronous publish (it returns the write buffer's
+ * state; it throws only on a closed channel, which returns every unacked message anyway), and not
+ * an effect whose failure a try/catch of the handler encloses, or that is caught deeper, on the way
+ * from the handler to the effect, by a catch that does not rethrow or inside `Promise.allSettled`
+ * (docs/model.md, "NestJS").
  */
 function reportEscapingExceptions(
   consumer: ConsumerReport,
@@ -363,8 +398,9 @@ function reportEscapingExceptions(
   reported: Set<string>,
 ): void {
   for (const effect of consumer.flow.escapeCandidates) {
+    if (effect.description.category === 'publish' && effect.description.synchronous) continue;
     const call = nodeAt(context.source, effect.handlerLocation);
-    if (!call || insideCatchingTry(call)) continue;
+    if (!call || insideCatchingTry(call) || caughtOnTheWay(effect, context.source)) continue;
     const key = `${effect.handlerLocation.filePath}:${effect.handlerLocation.start}`;
     if (reported.has(key)) return;
     reported.add(key);
@@ -385,6 +421,48 @@ function reportEscapingExceptions(
     });
     return;
   }
+}
+
+/** The effect's failure is caught before it reaches the handler: by a catch that does not rethrow, or by `Promise.allSettled`. */
+function caughtOnTheWay(effect: EffectOccurrence, source: SourceReader): boolean {
+  return placesOf(effect).some((place) => {
+    const node = nodeAt(source, place);
+    if (!node) return false;
+    // Through the callbacks written inline (`Promise.allSettled(items.map((item) => send(item)))`),
+    // up to the function that holds the call.
+    for (let current: ts.Node = node; current.parent; current = current.parent) {
+      if (ts.isFunctionLike(current) && !isInlineCallback(current)) return false;
+      const parent = current.parent;
+      if (
+        ts.isTryStatement(parent) &&
+        parent.tryBlock === current &&
+        parent.catchClause &&
+        !rethrows(parent.catchClause.block)
+      )
+        return true;
+      if (ts.isCallExpression(parent) && parent.arguments.includes(current as ts.Expression)) {
+        const callee = parent.expression;
+        if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'allSettled') return true;
+      }
+    }
+    return false;
+  });
+}
+
+function isInlineCallback(node: ts.Node): boolean {
+  return (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) && ts.isCallExpression(node.parent);
+}
+
+/** A catch block that may throw again: a `throw` statement in it (not in a nested function). */
+function rethrows(block: ts.Block): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionLike(node)) return;
+    if (ts.isThrowStatement(node)) found = true;
+    else ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(block, visit);
+  return found;
 }
 
 function insideCatchingTry(node: ts.Node): boolean {

@@ -9,6 +9,7 @@ import type { CallChainLink } from '../../model';
 import type { ResolvedConfig } from '../../config/resolved-config';
 import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from '../effects';
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
+import { busDispatch } from './cqrs';
 import { MessageValues } from '../source/message-values';
 import {
   FunctionWithBody,
@@ -48,6 +49,8 @@ export interface LoopBodyOptions {
 
 export interface FlowOptions {
   checker: ts.TypeChecker;
+  /** The program, to find the handlers a NestJS CQRS bus dispatches to (handler/cqrs.ts). */
+  program?: ts.Program;
   config: ResolvedConfig;
   library: SettleRecognizer;
   identity: IdentityRules;
@@ -450,7 +453,9 @@ export class FlowBuilder {
   private callChain(call: ts.CallExpression, state: WalkState, completion: Completion): Step[] {
     const steps: Step[] = [];
     const context = this.matchContext(state.values);
-    const classified = classifyChain(call, context);
+    // A CQRS bus call is followed into its handlers (singleCall), not classified as a publish.
+    const dispatched = !!this.options.program && !!busDispatch(call, this.options.checker, this.options.program);
+    const classified = dispatched ? undefined : classifyChain(call, context);
     // Arguments (and receivers' arguments) run before the call itself.
     for (const link of chainCalls(call)) {
       for (const argument of link.arguments) {
@@ -512,6 +517,14 @@ export class FlowBuilder {
 
     const bound = this.boundCallback(call);
     if (bound) return this.inlineCall(call, bound, state, completion, false);
+    const dispatch = this.options.program && busDispatch(call, this.options.checker, this.options.program);
+    if (dispatch) {
+      // An event reaches every handler, each started without waiting; a command or query reaches its one handler.
+      if (dispatch.detached)
+        return dispatch.targets.flatMap((target) => this.inlineCall(call, target, state, 'dropped'));
+      const cases = dispatch.targets.map((target) => this.inlineCall(call, target, state, completion));
+      return cases.length === 1 ? cases[0] : [{ t: 'switch', cases, hasDefault: false }];
+    }
     const target = calledFunction(call, this.options.checker);
     if (target && isProjectCode(target)) return this.inlineCall(call, target, state, completion);
     const dispatched = this.dispatchTable(call, state, completion);
@@ -613,7 +626,9 @@ export class FlowBuilder {
       body = this.functionSteps(target, calleeValues);
       this.summaryCache.set(key, body);
     }
-    if (!hasEvents(body)) return [];
+    // A helper with nothing to see is left out, unless it throws: an explicit throw in an effect-free
+    // helper (a payload check) leaves the handler like one written in it (docs/model.md, "NestJS").
+    if (!hasEvents(body) && !throwsExplicitly(body)) return [];
     const async = isAsyncFunction(target) || returnsPromise(target, this.options.checker);
     // A wrapper's callback is the handler itself: its effects are reported where they are.
     const linked = link ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }) : body;
@@ -756,6 +771,14 @@ function hasEvents(steps: Step[]): boolean {
       step.t === 'unknown'
     )
       found = true;
+  });
+  return found;
+}
+
+function throwsExplicitly(steps: Step[]): boolean {
+  let found = false;
+  forEachStep(steps, (step) => {
+    if (step.t === 'exit' && step.kind === 'throw') found = true;
   });
   return found;
 }

@@ -3,7 +3,9 @@
  * `@MessagePattern(pattern)`, receiving the payload (`@Payload()`) and the transport's context
  * (`@Ctx()`). The transport, and with it the ack mode, is not at the handler: it is in the
  * project's bootstrap, `NestFactory.createMicroservice(AppModule, { transport, options })` or
- * `app.connectMicroservice({...})`, usually in another file. docs/model.md, "Per-library behaviour" and "How the rules share a handler":
+ * `app.connectMicroservice({...})`, usually in another file. docs/model.md, "NestJS" (how bootstraps
+ * and their options are read, and how several are narrowed), "Per-library behaviour" and "How the
+ * rules share a handler":
  *
  * - RMQ: Nest consumes with `noAck: true` unless the options say `noAck: false`, so by default
  *   the message is acked on delivery (auto-before-handler); with `noAck: false` the handler
@@ -35,14 +37,15 @@ import {
   forEachDescendant,
   isFunctionWithBody,
   isProjectCode,
-  propertyOf,
   propertyValue,
   staticText,
   symbolOf,
   unwrap,
+  unwrapAwait,
   type FunctionWithBody,
 } from '../source/ast';
-import { packageOfFile } from '../source/symbols';
+import { calledFunction, functionOfSymbol, packageOfFile } from '../source/symbols';
+import { hasDeadLetterRoute } from './dead-letter';
 import type { MessageValues } from '../source/message-values';
 import { refersToImport } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
@@ -90,6 +93,14 @@ export const NEST_TRANSPORT_TRAITS: Readonly<Record<TransportName, LibraryTraits
       exceptionCaughtBy: 'Nest',
     },
     secondSettle: { default: RABBITMQ.secondSettle },
+    drop: {
+      explanation:
+        "without requeue drops the message: the bootstrap asserts the transport's queue without a dead-letter exchange (`queueOptions.arguments`), and none is declared for it in the project",
+      redeliver: {
+        title: 'Nack the message with requeue, for redelivery',
+        call: '{{receiver}}.nack({{message}}, false, true)',
+      },
+    },
     autoAck: {
       reason: 'Nest consumes the RMQ queue with `noAck: true` (its default unless the bootstrap sets `noAck: false`)',
       remedy:
@@ -108,6 +119,8 @@ export const NEST_TRANSPORT_TRAITS: Readonly<Record<TransportName, LibraryTraits
     ...NEST_BASE,
     redeliveryCause: { default: 'a crash or a rebalance before Nest commits the offset makes Kafka deliver it again' },
     settleMeaning: 'Nest commits the offset',
+    // Nest 10+ ServerKafka awaits the event handler's result: a throw reaches kafkajs (docs/model.md, "NestJS").
+    failureOutcome: 'the offset is not committed and the message is retried',
     deadLetter: KAFKA_TRAITS.deadLetter,
   },
   NATS: noAckTransport('NATS'),
@@ -184,9 +197,21 @@ export const nestjsMicroservices: LibraryModule = {
       const [message] = call.arguments;
       if (!message || !values.derivesFrom(message)) return undefined;
     }
-    return { kind: SETTLES[name as keyof typeof SETTLES], label: `channel.${name}()` };
+    const kind = SETTLES[name as keyof typeof SETTLES];
+    return { kind, label: `channel.${name}()`, requeue: kind === 'ack' ? undefined : requeueOf(name, call) };
   },
 };
+
+/**
+ * The requeue argument of nack(msg, allUpTo, requeue), reject(msg, requeue), nackAll(requeue): the
+ * channel is amqplib's, whose default is true; undefined when it is not a literal.
+ */
+function requeueOf(name: string, call: ts.CallExpression): boolean | undefined {
+  const index = name === 'nack' ? 2 : name === 'reject' ? 1 : 0;
+  const argument = call.arguments[index];
+  if (!argument) return true;
+  return booleanValue(argument);
+}
 
 // ---- handlers ----------------------------------------------------------------------------
 
@@ -296,6 +321,7 @@ function siteOf(
     ackMode: decision.ackMode,
     ackModeNode: decision.node,
     source: pattern,
+    ...(decision.deadLetterRoute !== undefined ? { deadLetterRoute: decision.deadLetterRoute } : {}),
     ...(decision.incomplete ? { incomplete: decision.incomplete } : {}),
   } satisfies Partial<ConsumerSite>;
   if (decision.transport === 'RMQ') {
@@ -326,22 +352,41 @@ interface Decision {
   node?: ts.Node;
   /** Set when the delivery cannot be known: the consumer is reported, and no rule judges it. */
   incomplete?: string;
+  /** RMQ: whether the queue has a dead-letter exchange (undefined: out of sight, or the candidates differ). */
+  deadLetterRoute?: boolean;
+}
+
+/** What the handler itself says about its transport and how it settles. */
+interface HandlerEvidence {
+  /** The transport the decorator binds it to (Nest registers it on that transport's servers only). */
+  bound?: TransportName;
+  /** The transport its `@Ctx()` context is typed or used as (`RmqContext`, `getChannelRef()`). */
+  contextTransport?: TransportName;
+  /** It settles through `context.getChannelRef()` (RMQ manual ack). */
+  settles: boolean;
+  /** It commits through `context.getConsumer().commitOffsets(...)` (Kafka `autoCommit: false`). */
+  commits: boolean;
 }
 
 function decide(
-  method: FunctionWithBody,
+  method: FunctionWithBody & ts.MethodDeclaration,
   decorator: PatternDecorator,
   pattern: string | undefined,
   context: LibraryContext,
 ): Decision {
-  const settles = settlesThroughChannel(method);
-  const bound = decoratorTransport(decorator, context.checker);
+  const evidence = handlerEvidence(method, decorator, context);
+  const { bound, settles } = evidence;
   const all = bootstrapsOf(context.program, context.checker);
-  const candidates = matchBootstraps(all, method.getSourceFile().fileName, bound, pattern);
+  const candidates = matchBootstraps(all, method, evidence, pattern, context.program, context.checker);
   if (!candidates.length) {
-    if (settles && (!bound || bound === 'RMQ')) return { transport: 'RMQ', ackMode: 'explicit' };
-    if (bound && !TRANSPORTS_THAT_REDELIVER.has(bound))
-      return { transport: bound, ackMode: 'auto-before-handler', node: decorator.call.arguments[1] };
+    // No bootstrap in sight: what the handler says of its transport decides where it is enough.
+    const said = bound ?? evidence.contextTransport;
+    if (settles && (!said || said === 'RMQ'))
+      return { transport: 'RMQ', ackMode: 'explicit', deadLetterRoute: hasDeadLetterRoute(context.program, undefined) };
+    if (said && !TRANSPORTS_THAT_REDELIVER.has(said))
+      return { transport: said, ackMode: 'auto-before-handler', node: bound ? decorator.call.arguments[1] : undefined };
+    if (said === 'KAFKA' && !all.length)
+      return { transport: said, ackMode: evidence.commits ? 'explicit' : 'implicit-after-return' };
     return {
       transport: bound,
       ackMode: 'implicit-after-return',
@@ -350,7 +395,7 @@ function decide(
         : 'the program has no NestJS microservice bootstrap (createMicroservice / connectMicroservice), so the transport and ack mode are unknown',
     };
   }
-  const decisions = candidates.map((bootstrap) => decisionFor(bootstrap, settles));
+  const decisions = candidates.map((bootstrap) => decisionFor(bootstrap, evidence, context.program));
   const first = decisions[0];
   if (
     decisions.some(
@@ -365,13 +410,17 @@ function decide(
       incomplete: `${candidates.length} NestJS microservice bootstraps with different delivery could serve this handler (${candidates.map((bootstrap) => bootstrap.label).join(', ')})`,
     };
   }
-  return first;
+  // They agree on the delivery; what only some of them say (a dead-letter exchange) is not known.
+  const deadLetterRoute = decisions.every((other) => other.deadLetterRoute === first.deadLetterRoute)
+    ? first.deadLetterRoute
+    : undefined;
+  return { ...first, deadLetterRoute };
 }
 
 /** Transports whose broker keeps the message until it is acked or committed. */
 const TRANSPORTS_THAT_REDELIVER = new Set<TransportName>(['RMQ', 'KAFKA']);
 
-function decisionFor(bootstrap: Bootstrap, settles: boolean): Decision {
+function decisionFor(bootstrap: Bootstrap, evidence: HandlerEvidence, program: ts.Program): Decision {
   const { transport } = bootstrap;
   if (!transport) {
     return {
@@ -381,22 +430,87 @@ function decisionFor(bootstrap: Bootstrap, settles: boolean): Decision {
     };
   }
   if (transport === 'RMQ') {
-    // Nest's RMQ server consumes with noAck: true unless told otherwise.
-    const manual = bootstrap.noAck === false || (bootstrap.noAck === undefined && !!bootstrap.noAckNode && settles);
+    // Nest's RMQ server consumes with noAck: true unless told otherwise. Where the option is out of
+    // sight (set from a variable, or options the analysis cannot read), a handler that acks says
+    // which: acking a message consumed with noAck: true closes the channel.
+    const unknown = bootstrap.noAck === undefined && (!!bootstrap.noAckNode || !bootstrap.settingsKnown);
+    const manual = bootstrap.noAck === false || (unknown && evidence.settles);
+    const project = hasDeadLetterRoute(program, bootstrap.queue);
     return {
       transport,
       ackMode: manual ? 'explicit' : 'auto-before-handler',
       node: bootstrap.noAckNode ?? bootstrap.transportNode,
+      deadLetterRoute: project === true || bootstrap.deadLetter === true ? true : (bootstrap.deadLetter ?? project),
     };
   }
   if (transport === 'KAFKA') {
+    const unknown = bootstrap.autoCommit === undefined && (!!bootstrap.autoCommitNode || !bootstrap.settingsKnown);
     return {
       transport,
-      ackMode: bootstrap.autoCommit === false ? 'explicit' : 'implicit-after-return',
+      ackMode: bootstrap.autoCommit === false || (unknown && evidence.commits) ? 'explicit' : 'implicit-after-return',
       node: bootstrap.autoCommitNode ?? bootstrap.transportNode,
     };
   }
   return { transport, ackMode: 'auto-before-handler', node: bootstrap.transportNode };
+}
+
+/** The context classes of `@Ctx()`, and the context methods only one transport has. */
+const CONTEXT_CLASSES: Record<string, TransportName> = {
+  RmqContext: 'RMQ',
+  KafkaContext: 'KAFKA',
+  NatsContext: 'NATS',
+  RedisContext: 'REDIS',
+  MqttContext: 'MQTT',
+  TcpContext: 'TCP',
+};
+const CONTEXT_METHODS: Record<string, TransportName> = {
+  getChannelRef: 'RMQ',
+  getPartition: 'KAFKA',
+  getConsumer: 'KAFKA',
+  getHeartbeat: 'KAFKA',
+  getSubject: 'NATS',
+  getPacket: 'MQTT',
+  getSocketRef: 'TCP',
+};
+
+/**
+ * The handler's own evidence of its transport: the decorator's transport argument, else the type
+ * of its `@Ctx()` parameter (`RmqContext`) and the transport-specific methods it calls on it
+ * (`getChannelRef()`), when they agree.
+ */
+function handlerEvidence(
+  method: FunctionWithBody,
+  decorator: PatternDecorator,
+  context: LibraryContext,
+): HandlerEvidence {
+  const settles = settlesThroughChannel(method);
+  const commits = /getConsumer\s*\(\s*\)\s*\.\s*commitOffsets\s*\(/.test(method.body.getText());
+  const bound = decoratorTransport(decorator, context.checker);
+  const { ctx } = messageParameters(method as ts.MethodDeclaration, context);
+  const said = new Set<TransportName>();
+  if (ctx?.type && ts.isTypeReferenceNode(ctx.type)) {
+    const name = ts.isQualifiedName(ctx.type.typeName) ? ctx.type.typeName.right.text : ctx.type.typeName.text;
+    if (Object.hasOwn(CONTEXT_CLASSES, name)) said.add(CONTEXT_CLASSES[name]);
+  }
+  if (ctx && ts.isIdentifier(ctx.name)) {
+    const ctxName = ctx.name.text;
+    forEachDescendant(
+      method.body,
+      (node) => {
+        if (!ts.isCallExpression(node)) return;
+        const callee = unwrap(node.expression);
+        if (
+          ts.isPropertyAccessExpression(callee) &&
+          ts.isIdentifier(callee.expression) &&
+          callee.expression.text === ctxName &&
+          Object.hasOwn(CONTEXT_METHODS, callee.name.text)
+        )
+          said.add(CONTEXT_METHODS[callee.name.text]);
+      },
+      true,
+    );
+  }
+  return { bound, contextTransport: said.size === 1 ? [...said][0] : undefined, settles, commits };
 }
 
 /** Whether the handler settles the message itself: `context.getChannelRef().ack(...)` and the like. */
@@ -418,33 +532,57 @@ interface Bootstrap {
   label: string;
   transport?: TransportName;
   transportNode: ts.Node;
+  /** The transport's own options were read whole (no spread or source out of sight). */
+  settingsKnown: boolean;
   queue?: string;
   noAck?: boolean;
   noAckNode?: ts.Node;
   autoCommit?: boolean;
   autoCommitNode?: ts.Node;
+  /** RMQ: the queue is asserted with a dead-letter exchange (true), without one (false), or out of sight. */
+  deadLetter?: boolean;
+  /** The application's root module (`NestFactory.create(AppModule)`), when it can be seen. */
+  rootModule?: ts.ClassDeclaration;
   directory: string;
 }
 
 /**
- * Several bootstraps: those of the decorator's transport; then, when some are in a folder above the
- * handler's file (a monorepo's apps, each with its main.ts), the nearest of those; then those whose
- * RMQ queue is named like the pattern. What is left is accepted only when it agrees on the delivery.
+ * Several bootstraps: those of the decorator's transport; then those whose application's root
+ * module imports the module that declares the controller; then, when some are in a folder above
+ * the handler's file (a monorepo's apps, each with its main.ts), the nearest of those; then those
+ * of the transport the handler's context is typed or used as; then those whose RMQ queue is named
+ * like the pattern. What is left is accepted only when it agrees on the delivery.
  */
 function matchBootstraps(
   all: readonly Bootstrap[],
-  file: string,
-  bound: TransportName | undefined,
+  method: ts.MethodDeclaration,
+  { bound, contextTransport }: HandlerEvidence,
   pattern: string | undefined,
+  program: ts.Program,
+  checker: ts.TypeChecker,
 ): Bootstrap[] {
   let candidates = bound ? all.filter((bootstrap) => bootstrap.transport === bound || !bootstrap.transport) : [...all];
-  const directory = path.dirname(file);
+  if (candidates.length > 1 && ts.isClassDeclaration(method.parent)) {
+    const index = moduleIndex(program, checker);
+    const homes = index.declaring.get(method.parent) ?? [];
+    if (homes.length) {
+      const verdicts = candidates.map((bootstrap) =>
+        bootstrap.rootModule ? imports(index, bootstrap.rootModule, homes) : undefined,
+      );
+      if (verdicts.includes(true)) candidates = candidates.filter((_, index) => verdicts[index] !== false);
+    }
+  }
+  const directory = path.dirname(method.getSourceFile().fileName);
   const above = candidates.filter(
     (bootstrap) => directory === bootstrap.directory || directory.startsWith(bootstrap.directory + path.sep),
   );
   if (above.length) {
     const nearest = Math.max(...above.map((bootstrap) => bootstrap.directory.length));
     candidates = above.filter((bootstrap) => bootstrap.directory.length === nearest);
+  }
+  if (candidates.length > 1 && contextTransport) {
+    const byContext = candidates.filter((bootstrap) => bootstrap.transport === contextTransport);
+    if (byContext.length) candidates = byContext;
   }
   if (candidates.length > 1 && pattern) {
     const byQueue = candidates.filter((bootstrap) => bootstrap.queue === pattern);
@@ -455,7 +593,7 @@ function matchBootstraps(
 
 const bootstrapCache = new WeakMap<ts.Program, Bootstrap[]>();
 
-/** Every `createMicroservice` / `connectMicroservice` call in the program, cached per program. */
+/** Every `createMicroservice` / `connectMicroservice` call of Nest's in the program, cached per program. */
 export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Bootstrap[] {
   const cached = bootstrapCache.get(program);
   if (cached) return cached;
@@ -468,9 +606,10 @@ export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Boot
         if (!ts.isCallExpression(node)) return;
         const name = calledName(node);
         if (name !== 'createMicroservice' && name !== 'connectMicroservice') return;
+        if (!isNestBootstrapCall(node, checker)) return;
         const argument = node.arguments[name === 'createMicroservice' ? 1 : 0];
         if (!argument) return;
-        found.push(readBootstrap(node, argument, checker));
+        found.push(...readBootstraps(node, argument, program, checker));
       },
       true,
     );
@@ -479,75 +618,438 @@ export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Boot
   return found;
 }
 
-function readBootstrap(call: ts.CallExpression, argument: ts.Expression, checker: ts.TypeChecker): Bootstrap {
+/**
+ * Nest's bootstrap is a method (`NestFactory.createMicroservice`, `app.connectMicroservice`). A
+ * function or method of the project named so wraps the real call, which is found in its body: the
+ * wrapper's own call is not a bootstrap.
+ */
+function isNestBootstrapCall(call: ts.CallExpression, checker: ts.TypeChecker): boolean {
+  const callee = unwrap(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return false;
+  const symbol = symbolOf(callee.name, checker);
+  return !symbol || !functionOfSymbol(symbol, checker) || !(symbol.declarations ?? []).some(isProjectCode);
+}
+
+/**
+ * The options are a parameter of the function around the bootstrap (`setupMicroservice(app,
+ * options)`): one bootstrap per call of that function in the project, each with the options it is
+ * given.
+ */
+function readBootstraps(
+  call: ts.CallExpression,
+  argument: ts.Expression,
+  program: ts.Program,
+  checker: ts.TypeChecker,
+): Bootstrap[] {
+  const value = unwrap(argument);
+  const declaration = ts.isIdentifier(value) ? symbolOf(value, checker)?.valueDeclaration : undefined;
+  if (declaration && ts.isParameter(declaration) && isFunctionWithBody(declaration.parent)) {
+    const index = declaration.parent.parameters.indexOf(declaration);
+    const sites = callSitesOf(declaration.parent, program, checker).filter((site) => site.arguments[index]);
+    if (sites.length) return sites.map((site) => readBootstrap(call, site.arguments[index], checker, site));
+  }
+  return [readBootstrap(call, argument, checker)];
+}
+
+/** The calls of a project function in the program (by its name, then resolved). */
+function callSitesOf(fn: FunctionWithBody, program: ts.Program, checker: ts.TypeChecker): ts.CallExpression[] {
+  const name =
+    fn.name && ts.isIdentifier(fn.name)
+      ? fn.name.text
+      : ts.isVariableDeclaration(fn.parent) && ts.isIdentifier(fn.parent.name)
+        ? fn.parent.name.text
+        : undefined;
+  if (!name) return [];
+  const sites: ts.CallExpression[] = [];
+  for (const sourceFile of program.getSourceFiles()) {
+    if (!isProjectCode(sourceFile) || !sourceFile.text.includes(name)) continue;
+    forEachDescendant(
+      sourceFile,
+      (node) => {
+        if (ts.isCallExpression(node) && calledName(node) === name && calledFunction(node, checker) === fn)
+          sites.push(node);
+      },
+      true,
+    );
+  }
+  return sites;
+}
+
+function readBootstrap(
+  call: ts.CallExpression,
+  argument: ts.Expression,
+  checker: ts.TypeChecker,
+  /** The call of the function around the bootstrap that gives it these options. */
+  via?: ts.CallExpression,
+): Bootstrap {
   const sourceFile = call.getSourceFile();
-  const line = sourceFile.getLineAndCharacterOfPosition(call.getStart()).line + 1;
+  const where = (node: ts.Node): string =>
+    `${path.basename(node.getSourceFile().fileName)}:${node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
   const bootstrap: Bootstrap = {
     call,
-    label: `${calledName(call)}() in ${path.basename(sourceFile.fileName)}:${line}`,
+    label: `${calledName(call)}() in ${where(call)}${via ? ` (options from the call in ${where(via)})` : ''}`,
     transportNode: call,
+    settingsKnown: false,
+    rootModule: rootModuleOf(call, checker),
     directory: path.dirname(sourceFile.fileName),
   };
-  const options = objectOf(argument, checker);
+  const options = shapeOf(argument, checker);
   if (!options) return bootstrap;
-  let settings: ts.ObjectLiteralExpression | undefined;
-  const strategy = propertyValue(options, 'strategy');
+  let settings: Shape | undefined;
+  const strategy = options.properties.get('strategy');
   if (strategy) {
-    // { strategy: new ServerRMQ({ queue, noAck }) }; a custom strategy's delivery is unknown.
-    bootstrap.transportNode = propertyOf(options, 'strategy')!;
-    const created = unwrap(strategy);
-    if (ts.isNewExpression(created)) {
-      const className = unwrap(created.expression).getText().split('.').pop() ?? '';
-      bootstrap.transport = SERVER_CLASSES[className];
-      settings = created.arguments?.[0] ? objectOf(created.arguments[0], checker) : undefined;
+    // { strategy: new ServerRMQ({ queue, noAck }) }, or a project subclass of a built-in server, which
+    // delivers like its base; any other custom strategy's delivery is unknown.
+    bootstrap.transportNode = strategy;
+    const created = newExpressionOf(elementValue(strategy), checker);
+    if (created) {
+      bootstrap.transport = serverTransport(created.expression, checker);
+      const first = created.arguments?.[0];
+      settings = first ? shapeOf(first, checker) : undefined;
+      bootstrap.settingsKnown = !!settings && !settings.open;
     }
   } else {
-    const transport = propertyValue(options, 'transport');
-    if (transport) bootstrap.transportNode = propertyOf(options, 'transport')!;
-    // Nest's default transport is TCP.
-    bootstrap.transport = transport ? transportOf(transport, checker) : 'TCP';
-    const inner = propertyValue(options, 'options');
-    settings = inner ? objectOf(inner, checker) : undefined;
+    const transport = options.properties.get('transport');
+    const value = transport && elementValue(transport);
+    if (transport) bootstrap.transportNode = transport;
+    // Nest's default transport is TCP; options known only by their declared type (`KafkaOptions`) name it.
+    bootstrap.transport = value
+      ? transportOf(value, checker)
+      : (options.declaredTransport ?? (options.open ? undefined : 'TCP'));
+    const inner = options.properties.get('options');
+    const innerValue = inner && elementValue(inner);
+    settings = innerValue ? shapeOf(innerValue, checker) : undefined;
+    bootstrap.settingsKnown = inner ? !!settings && !settings.open : !options.open;
   }
   if (!settings) return bootstrap;
-  bootstrap.queue = staticText(propertyValue(settings, 'queue'), checker);
-  const noAck = propertyOf(settings, 'noAck');
+  bootstrap.queue = staticText(shapeValue(settings, 'queue'), checker);
+  const noAck = settings.properties.get('noAck');
   if (noAck) {
     bootstrap.noAckNode = noAck;
-    bootstrap.noAck = booleanOf(propertyValue(settings, 'noAck'), checker);
+    bootstrap.noAck = booleanOf(elementValue(noAck), checker);
   }
-  const run = propertyValue(settings, 'run');
-  const runOptions = run ? objectOf(run, checker) : undefined;
-  const autoCommit = runOptions && propertyOf(runOptions, 'autoCommit');
-  if (runOptions && autoCommit) {
+  const run = shapeValue(settings, 'run');
+  const runOptions = run ? shapeOf(run, checker) : undefined;
+  const autoCommit = runOptions?.properties.get('autoCommit');
+  if (autoCommit) {
     bootstrap.autoCommitNode = autoCommit;
-    bootstrap.autoCommit = booleanOf(propertyValue(runOptions, 'autoCommit'), checker);
+    bootstrap.autoCommit = booleanOf(elementValue(autoCommit), checker);
   }
+  bootstrap.deadLetter = deadLetterOf(settings, checker);
   return bootstrap;
 }
 
-/** An object literal, directly or through consts and exported settings in other files. */
-function objectOf(
-  expression: ts.Expression,
+/**
+ * Nest's RMQ server asserts its queue with `queueOptions`: a dead-letter exchange there
+ * (`arguments: { 'x-dead-letter-exchange': … }` or `deadLetterExchange`) routes what a nack without
+ * requeue rejects. Asserted without one, the queue has none (RabbitMQ refuses to redeclare a queue
+ * with other arguments). Undefined when the options are not all in sight, or `noAssert` is set.
+ */
+function deadLetterOf(settings: Shape, checker: ts.TypeChecker): boolean | undefined {
+  if (settings.properties.has('noAssert')) return undefined;
+  const queueOptionsValue = shapeValue(settings, 'queueOptions');
+  if (!queueOptionsValue) return settings.open ? undefined : false;
+  const queueOptions = shapeOf(queueOptionsValue, checker);
+  if (!queueOptions) return undefined;
+  if (queueOptions.properties.has('deadLetterExchange')) return true;
+  const argumentsValue = shapeValue(queueOptions, 'arguments');
+  const queueArguments = argumentsValue ? shapeOf(argumentsValue, checker) : undefined;
+  if (queueArguments?.properties.has('x-dead-letter-exchange')) return true;
+  if (queueOptions.open || (argumentsValue && (!queueArguments || queueArguments.open))) return undefined;
+  return false;
+}
+
+/** The root module of the application a bootstrap serves: `createMicroservice(AppModule, …)`, or the `app` of `app.connectMicroservice`. */
+function rootModuleOf(call: ts.CallExpression, checker: ts.TypeChecker): ts.ClassDeclaration | undefined {
+  let factoryCall: ts.CallExpression | undefined = call;
+  if (calledName(call) === 'connectMicroservice') {
+    const callee = unwrap(call.expression);
+    const receiver = ts.isPropertyAccessExpression(callee) ? unwrap(callee.expression) : undefined;
+    const declaration =
+      receiver && ts.isIdentifier(receiver) ? symbolOf(receiver, checker)?.valueDeclaration : undefined;
+    const initializer =
+      declaration && ts.isVariableDeclaration(declaration) && declaration.initializer
+        ? unwrapAwait(declaration.initializer)
+        : undefined;
+    factoryCall = initializer && ts.isCallExpression(initializer) ? initializer : undefined;
+  }
+  const root = factoryCall?.arguments[0];
+  return root ? classOf(root, checker) : undefined;
+}
+
+function classOf(expression: ts.Expression, checker: ts.TypeChecker): ts.ClassDeclaration | undefined {
+  const value = unwrap(expression);
+  const name = ts.isIdentifier(value) ? value : ts.isPropertyAccessExpression(value) ? value.name : undefined;
+  const declaration = name ? symbolOf(name, checker)?.valueDeclaration : undefined;
+  return declaration && ts.isClassDeclaration(declaration) ? declaration : undefined;
+}
+
+// ---- the module graph ------------------------------------------------------------------------
+
+interface ModuleIndex {
+  /** Controller class to the modules that list it in `controllers`. */
+  declaring: Map<ts.ClassDeclaration, ts.ClassDeclaration[]>;
+  /** Module class to the modules it imports; `open` when some import is out of sight. */
+  imports: Map<ts.ClassDeclaration, { modules: ts.ClassDeclaration[]; open: boolean }>;
+}
+
+const moduleCache = new WeakMap<ts.Program, ModuleIndex>();
+
+/** Every `@Module({ controllers, imports })` class of the project, cached per program. */
+function moduleIndex(program: ts.Program, checker: ts.TypeChecker): ModuleIndex {
+  const cached = moduleCache.get(program);
+  if (cached) return cached;
+  const index: ModuleIndex = { declaring: new Map(), imports: new Map() };
+  moduleCache.set(program, index);
+  for (const sourceFile of program.getSourceFiles()) {
+    if (!isProjectCode(sourceFile) || !sourceFile.text.includes('@Module')) continue;
+    forEachDescendant(sourceFile, (node) => {
+      if (!ts.isClassDeclaration(node)) return;
+      for (const decorator of decoratorsOf(node)) {
+        const call = decorator.expression;
+        if (!ts.isCallExpression(call) || calledName(call) !== 'Module') continue;
+        const metadata = call.arguments[0] && unwrap(call.arguments[0]);
+        if (!metadata || !ts.isObjectLiteralExpression(metadata)) {
+          index.imports.set(node, { modules: [], open: true });
+          continue;
+        }
+        const controllers = listOf(propertyValue(metadata, 'controllers'), checker);
+        for (const element of controllers.elements) {
+          const controller = classOf(element, checker);
+          if (controller) index.declaring.set(controller, [...(index.declaring.get(controller) ?? []), node]);
+        }
+        const imported = listOf(propertyValue(metadata, 'imports'), checker);
+        const modules: ts.ClassDeclaration[] = [];
+        let open = imported.open;
+        for (const element of imported.elements) {
+          const module = importedModule(element, checker);
+          if (module) modules.push(module);
+          else open = true;
+        }
+        index.imports.set(node, { modules, open });
+      }
+    });
+  }
+  return index;
+}
+
+/** The elements of an array literal (through consts and spreads); `open` when some are out of sight. */
+function listOf(
+  expression: ts.Expression | undefined,
   checker: ts.TypeChecker,
   depth = 0,
-): ts.ObjectLiteralExpression | undefined {
+): { elements: ts.Expression[]; open: boolean } {
+  if (!expression) return { elements: [], open: false };
   const value = unwrap(expression);
-  if (ts.isObjectLiteralExpression(value)) return value;
-  if (depth > 4) return undefined;
+  if (ts.isArrayLiteralExpression(value)) {
+    const elements: ts.Expression[] = [];
+    let open = false;
+    for (const element of value.elements) {
+      if (ts.isSpreadElement(element)) {
+        const inner = depth < 4 ? listOf(element.expression, checker, depth + 1) : { elements: [], open: true };
+        elements.push(...inner.elements);
+        open ||= inner.open;
+      } else elements.push(element);
+    }
+    return { elements, open };
+  }
+  const init = ts.isIdentifier(value) && depth < 4 ? constInitializer(value, checker) : undefined;
+  return init ? listOf(init, checker, depth + 1) : { elements: [], open: true };
+}
+
+/** `OrdersModule`, `OrdersModule.forRoot(…)`, `forwardRef(() => OrdersModule)`. */
+function importedModule(element: ts.Expression, checker: ts.TypeChecker): ts.ClassDeclaration | undefined {
+  const value = unwrap(element);
+  if (ts.isCallExpression(value)) {
+    if (calledName(value) === 'forwardRef') {
+      const factory = value.arguments[0] && unwrap(value.arguments[0]);
+      return factory && ts.isArrowFunction(factory) && !ts.isBlock(factory.body)
+        ? classOf(factory.body, checker)
+        : undefined;
+    }
+    const callee = unwrap(value.expression);
+    return ts.isPropertyAccessExpression(callee) ? classOf(callee.expression, checker) : undefined;
+  }
+  return classOf(value, checker);
+}
+
+/** Whether a root module reaches one of the modules through `imports`: undefined when some import is out of sight. */
+function imports(
+  index: ModuleIndex,
+  root: ts.ClassDeclaration,
+  targets: readonly ts.ClassDeclaration[],
+): boolean | undefined {
+  const seen = new Set<ts.ClassDeclaration>();
+  const queue = [root];
+  let open = false;
+  while (queue.length) {
+    const module = queue.pop()!;
+    if (seen.has(module)) continue;
+    seen.add(module);
+    if (targets.includes(module)) return true;
+    const entry = index.imports.get(module);
+    if (!entry) {
+      open = true;
+      continue;
+    }
+    open ||= entry.open;
+    queue.push(...entry.modules);
+  }
+  return open ? undefined : false;
+}
+
+// ---- options as the code builds them --------------------------------------------------------
+
+/** An object as the code builds it: its properties by name (spreads flattened, the last one wins). */
+interface Shape {
+  properties: Map<string, ts.ObjectLiteralElementLike>;
+  /** Some spread or source could not be read: a property not found may still be set. */
+  open: boolean;
+  /** The transport a declared type names (`KafkaOptions`), for options whose value is out of sight. */
+  declaredTransport?: TransportName;
+}
+
+/** Nest's option types, for options known only by a declared type. */
+const OPTIONS_TYPES: Record<string, TransportName> = {
+  RmqOptions: 'RMQ',
+  KafkaOptions: 'KAFKA',
+  NatsOptions: 'NATS',
+  RedisOptions: 'REDIS',
+  TcpOptions: 'TCP',
+  MqttOptions: 'MQTT',
+  GrpcOptions: 'GRPC',
+};
+
+/**
+ * An options object: a literal (spreads flattened), a const or exported setting in another file,
+ * what a project function returns (local or from a workspace library), a property of any of these
+ * (`createConfig().options`), or, when only the declared type is in sight, that type's transport.
+ */
+function shapeOf(expression: ts.Expression, checker: ts.TypeChecker, depth = 0): Shape | undefined {
+  if (depth > 6) return undefined;
+  const value = unwrap(expression);
+  if (ts.isObjectLiteralExpression(value)) return literalShape(value, checker, depth);
+  if (ts.isCallExpression(value)) return returnedShape(value, checker, depth);
+  if (ts.isPropertyAccessExpression(value)) {
+    const owner = shapeOf(value.expression, checker, depth + 1);
+    const inner = owner && shapeValue(owner, value.name.text);
+    const shape = inner && shapeOf(inner, checker, depth + 1);
+    if (shape) return shape;
+  }
   const name = ts.isIdentifier(value) ? value : ts.isPropertyAccessExpression(value) ? value.name : undefined;
-  if (!name) return undefined;
-  const declaration = symbolOf(name, checker)?.valueDeclaration;
+  const declaration = name ? symbolOf(name, checker)?.valueDeclaration : undefined;
   if (
     declaration &&
     (ts.isVariableDeclaration(declaration) ||
       ts.isPropertyAssignment(declaration) ||
-      ts.isPropertyDeclaration(declaration)) &&
-    declaration.initializer
+      ts.isPropertyDeclaration(declaration))
   ) {
-    return objectOf(declaration.initializer, checker, depth + 1);
+    const shape = declaration.initializer ? shapeOf(declaration.initializer, checker, depth + 1) : undefined;
+    const declared = declaredTransportOf(
+      ts.isPropertyAssignment(declaration) ? undefined : (declaration as ts.VariableDeclaration).type,
+    );
+    if (shape) return { ...shape, declaredTransport: shape.declaredTransport ?? declared };
+    if (declared) return { properties: new Map(), open: true, declaredTransport: declared };
   }
   return undefined;
+}
+
+function literalShape(literal: ts.ObjectLiteralExpression, checker: ts.TypeChecker, depth: number): Shape {
+  const shape: Shape = { properties: new Map(), open: false };
+  for (const property of literal.properties) {
+    if (ts.isSpreadAssignment(property)) {
+      const spread = shapeOf(property.expression, checker, depth + 1);
+      if (!spread) {
+        // Whatever it holds may override what came before it.
+        shape.properties.clear();
+        shape.open = true;
+        continue;
+      }
+      for (const [key, element] of spread.properties) shape.properties.set(key, element);
+      shape.open ||= spread.open;
+      shape.declaredTransport ??= spread.declaredTransport;
+      continue;
+    }
+    const key = property.name;
+    if (key && (ts.isIdentifier(key) || ts.isStringLiteral(key))) shape.properties.set(key.text, property);
+    else shape.open = true;
+  }
+  return shape;
+}
+
+/** What a project function returns: its one returned object, or its declared return type. */
+function returnedShape(call: ts.CallExpression, checker: ts.TypeChecker, depth: number): Shape | undefined {
+  const fn = calledFunction(call, checker);
+  if (!fn) return undefined;
+  const returned = returnedExpressions(fn);
+  const declared = declaredTransportOf(fn.type);
+  const shape = returned.length === 1 ? shapeOf(returned[0], checker, depth + 1) : undefined;
+  if (shape) return { ...shape, declaredTransport: shape.declaredTransport ?? declared };
+  return declared ? { properties: new Map(), open: true, declaredTransport: declared } : undefined;
+}
+
+function returnedExpressions(fn: FunctionWithBody): ts.Expression[] {
+  if (!ts.isBlock(fn.body)) return [fn.body];
+  const found: ts.Expression[] = [];
+  forEachDescendant(fn.body, (node) => {
+    if (ts.isReturnStatement(node) && node.expression) found.push(unwrapAwait(node.expression));
+  });
+  return found;
+}
+
+/** `KafkaOptions`, `Promise<RmqOptions>`: the transport a type annotation names. */
+function declaredTransportOf(type: ts.TypeNode | undefined): TransportName | undefined {
+  if (!type) return undefined;
+  if (ts.isTypeReferenceNode(type)) {
+    const name = ts.isQualifiedName(type.typeName) ? type.typeName.right.text : type.typeName.text;
+    if (Object.hasOwn(OPTIONS_TYPES, name)) return OPTIONS_TYPES[name];
+    if (name === 'Promise' && type.typeArguments?.length === 1) return declaredTransportOf(type.typeArguments[0]);
+  }
+  return undefined;
+}
+
+function shapeValue(shape: Shape, name: string): ts.Expression | undefined {
+  const element = shape.properties.get(name);
+  return element && elementValue(element);
+}
+
+function elementValue(element: ts.ObjectLiteralElementLike): ts.Expression | undefined {
+  if (ts.isPropertyAssignment(element)) return element.initializer;
+  if (ts.isShorthandPropertyAssignment(element)) return element.name;
+  return undefined;
+}
+
+/** `new ServerRMQ(…)`, directly or through a variable holding it. */
+function newExpressionOf(
+  expression: ts.Expression | undefined,
+  checker: ts.TypeChecker,
+  depth = 0,
+): ts.NewExpression | undefined {
+  if (!expression || depth > 3) return undefined;
+  const value = unwrap(expression);
+  if (ts.isNewExpression(value)) return value;
+  if (!ts.isIdentifier(value)) return undefined;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  return declaration && ts.isVariableDeclaration(declaration) && declaration.initializer
+    ? newExpressionOf(declaration.initializer, checker, depth + 1)
+    : undefined;
+}
+
+/** A built-in server class, or a project class that extends one (through any number of subclasses). */
+function serverTransport(expression: ts.Expression, checker: ts.TypeChecker, depth = 0): TransportName | undefined {
+  const value = unwrap(expression);
+  const className = ts.isIdentifier(value)
+    ? value.text
+    : ts.isPropertyAccessExpression(value)
+      ? value.name.text
+      : undefined;
+  if (!className) return undefined;
+  if (Object.hasOwn(SERVER_CLASSES, className)) return SERVER_CLASSES[className];
+  const declaration = depth < 5 ? classOf(value, checker) : undefined;
+  if (!declaration || !isProjectCode(declaration)) return undefined;
+  const base = declaration.heritageClauses?.find((clause) => clause.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]
+    ?.expression;
+  return base ? serverTransport(base, checker, depth + 1) : undefined;
 }
 
 function booleanOf(expression: ts.Expression | undefined, checker: ts.TypeChecker): boolean | undefined {

@@ -48,10 +48,18 @@ export function buildConsumerReport(
   call?: WrapperCall,
   /** Derive concrete paths and the crash timeline (--explain, the server); a plain lint does not need them. */
   timeline = true,
+  /** The whole program: where the handlers a NestJS CQRS bus dispatches to are found. */
+  program?: ts.Program,
 ): ConsumerReport {
   const values = new MessageValues(checker);
   for (const binding of site.messageBindings) values.addBinding(binding);
-  const builder = new FlowBuilder({ checker, config, library: site.library, identity: site.library.identity });
+  const builder = new FlowBuilder({
+    checker,
+    program,
+    config,
+    library: site.library,
+    identity: site.library.identity,
+  });
   if (call) builder.bindCallback(call.wrapper.parameter, call.callback);
   const implicitAck = site.ackMode === 'implicit-after-return';
   const handlerSteps = site.body
