@@ -35,8 +35,9 @@ import {
   listPhrases,
   registrationRelated,
   settleMeaning,
+  thrownFailureRedelivers,
 } from './describe';
-import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
+import { appendToBlock, rethrowFix, replaceSettle } from './fixes/settle';
 import type { SourceReader } from '../analysis/source/reader';
 import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally } from './locate';
 import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
@@ -316,7 +317,6 @@ function render(consumer: ConsumerReport, finding: Swallow, context: SourceReade
 function fixesFor(consumer: ConsumerReport, finding: Swallow, context: SourceReader): FixSuggestion[] {
   const fixes: FixSuggestion[] = [];
   const settleCode = consumer.registration.traits.code?.settle;
-  const throughChannel = settleCode?.via === 'channel';
   const settleInFinally = finding.settle ? !!enclosingFinally(context, finding.settle.location) : false;
   const redeliver = consumer.registration.traits.drop?.redeliver;
   if (finding.kind === 'drop' && finding.settle && redeliver) {
@@ -335,24 +335,35 @@ function fixesFor(consumer: ConsumerReport, finding: Swallow, context: SourceRea
   }
   if (finding.kind === 'finally' || !finding.clause || settleInFinally) return fixes;
   const clause = finding.clause;
-  if (throughChannel && finding.kind === 'ack' && finding.settle && finding.settle.chain.length === 0) {
+  if (settleCode && finding.kind === 'ack' && finding.settle && finding.settle.chain.length === 0) {
     const nack = nackOnFailurePath(consumer, settleCode, finding.settle, clause, context);
     fixes.push(...nack);
   }
+  // A thrown error hands the failure on only where the library then redelivers; where it holds an
+  // unsettled message (RabbitMQ, Pub/Sub), the failure is nacked instead (docs/rules/swallowed-failure-ack.md).
+  if (!thrownFailureRedelivers(consumer)) return fixes;
+  // An ack in the catch itself is taken out: the rethrow replaces it rather than following it.
+  let replacing: ts.Node | undefined;
+  if (finding.settle && within(finding.settle.handlerLocation, clause.block)) {
+    if (finding.settle.chain.length) return fixes;
+    replacing = nodeAt(context, finding.settle.location, ts.isCallExpression);
+    if (!replacing) return fixes;
+  }
   const rethrow = rethrowFix(
     clause,
-    `Rethrow the error from the catch${finding.kind === 'return' ? ` so ${failureOutcome(consumer)}` : ''}`,
+    `Rethrow the error from the catch${finding.kind === 'return' ? ` so ${failureOutcome(consumer)}` : replacing ? ` instead of ${finding.settle!.label}` : ''}`,
     !fixes.length,
+    replacing,
   );
   if (rethrow) fixes.push(rethrow);
   return fixes;
 }
 
 /**
- * Settling through a channel (RabbitMQ): on the failure path, a nack with requeue
- * (`channel.nack(msg, false, true)`) instead of the ack (the ack in the catch is replaced; an ack
- * after the try gets a nack and a `return` at the end of the catch); with a dead-letter exchange
- * for the queue, also the nack without requeue, which routes there.
+ * The settle the failure path gets instead of the ack: a nack with requeue (`channel.nack(msg,
+ * false, true)`, `message.nack()`), written from the ack call itself (the ack in the catch is
+ * replaced; an ack after the try gets a nack and a `return` at the end of the catch); with a
+ * dead-letter exchange for the queue, also the nack without requeue, which routes there.
  */
 function nackOnFailurePath(
   consumer: ConsumerReport,
@@ -362,14 +373,18 @@ function nackOnFailurePath(
   context: SourceReader,
 ): FixSuggestion[] {
   const call = nodeAt(context, settle.location, ts.isCallExpression);
-  if (!call) return [];
+  if (!call || !code.nackRequeue) return [];
   const callee = call.expression;
+  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'ack') return [];
   const [message] = call.arguments;
-  if (!ts.isPropertyAccessExpression(callee) || !message || callee.name.text !== 'ack') return [];
-  const channel = callee.expression.getText();
-  const msg = message.getText();
-  if (!code.nackRequeue) return [];
-  const values = { channel, message: msg };
+  let values: Record<string, string>;
+  if (code.via === 'channel') {
+    if (!message) return [];
+    values = { channel: callee.expression.getText(), message: message.getText() };
+  } else if (code.via === 'message') {
+    if (message) return [];
+    values = { message: callee.expression.getText() };
+  } else return [];
   const variants: { title: string; text: string; preferred: boolean }[] = [
     {
       title: 'Nack the message with requeue on the failure path, for redelivery',
@@ -396,8 +411,6 @@ function nackOnFailurePath(
   }
   // The ack after the try serves the success path too: nack and leave from the catch instead.
   if (blockAlwaysExits(clause.block) || functionOf(clause) !== functionOf(call)) return [];
-  const writer = settleWriter(consumer, context, clause);
-  if (!writer) return [];
   const semicolon = /;\s*$/.test(call.parent.getText()) ? ';' : '';
   return variants.map((variant) => ({
     title: variant.title,
