@@ -20,8 +20,10 @@ export interface FixCase {
   config?: Partial<ResolvedConfig>;
   /** The finding to fix, when the rule reports more than one: a text on its line. */
   on?: string;
-  /** The start of the fix's title; absent: the case checks that no fix is offered. */
+  /** The start of the fix's title; absent: the case checks that no fix is offered (or none of `notOffered`). */
   fix?: string;
+  /** Title starts that must not be offered (other fixes may be). */
+  notOffered?: string[];
   /** The whole of consumer.ts after the fix. */
   expected?: string;
   /** Texts the fixed consumer.ts must contain. */
@@ -69,6 +71,14 @@ export function fixTests(rule: string, cases: FixCase[]): void {
             `one ${rule} finding to fix, got:\n${listFindings(findingsOf(result, rule, file))}`,
           );
           const finding = findings[0];
+          if (!c.fix && c.notOffered) {
+            for (const title of c.notOffered)
+              assert.ok(
+                !finding.fixes.some((fix) => fix.title.startsWith(title)),
+                `'${title}…' should not be offered; offered: ${finding.fixes.map((fix) => fix.title).join(' | ')}`,
+              );
+            return;
+          }
           if (!c.fix) {
             assert.deepEqual(
               finding.fixes.map((fix) => fix.title),

@@ -46,6 +46,7 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   const source: SourceReader = {
     sourceText: (filePath) => program.getSourceFile(filePath)?.getFullText(),
     sourceFile: (filePath) => program.getSourceFile(filePath),
+    program,
   };
 
   // 1. Registrations in every file that imports a broker library.
