@@ -123,11 +123,22 @@ describe('language server over stdio', () => {
     const actions = await client.codeActions(ORDER_PLACED, missing);
     const suppress = actions.find((action) => action.title.startsWith('Suppress'))!;
     const text = applyWorkspaceEdit(fs.readFileSync(ORDER_PLACED, 'utf8'), suppress.edit!, client.uri(ORDER_PLACED));
-    assert.match(text, /\/\/ delivery-lint-disable-next-line missing-event-id-check -- reason: /);
+    // A client without snippet edits gets the placeholder as text; left as it is, it is reported.
+    assert.match(
+      text,
+      /\/\/ delivery-lint-disable-next-line missing-event-id-check -- <why this finding does not apply>\n/,
+    );
+    const unexplained = client.waitForDiagnostics(ORDER_PLACED);
+    await client.change(ORDER_PLACED, text);
+    assert.deepEqual(
+      (await unexplained).diagnostics.map((diagnostic) => diagnostic.code),
+      ['suppression-directive'],
+      'the finding is suppressed, and the suppression without a reason is reported',
+    );
     const republished = client.waitForDiagnostics(ORDER_PLACED);
     await client.change(
       ORDER_PLACED,
-      text.replace('-- reason: ', '-- reason: replayed from an outbox with its own dedup'),
+      text.replace('<why this finding does not apply>', 'replayed from an outbox with its own dedup'),
     );
     assert.deepEqual((await republished).diagnostics, []);
     const restored = client.waitForDiagnostics(ORDER_PLACED);

@@ -8,12 +8,16 @@ import {
   MarkupKind,
   Position,
   Range,
+  SnippetTextEdit,
+  TextDocumentEdit,
   TextEdit,
+  WorkspaceEdit,
 } from 'vscode-languageserver';
 import type { ConsumerReport, Finding, SourceLocation } from '../model';
 import { validMessageGuards } from '../analysis/report/ordering';
 import { crashTimeline } from '../analysis/report/derive-timeline';
 import { COMMANDS, FIX_ALL_KIND } from './protocol';
+import { DIRECTIVE_FINDING_ID } from '../pipeline/analyze';
 import { rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
 
 export interface DocumentAnalysis {
@@ -36,7 +40,17 @@ function contains(location: SourceLocation, position: Position): boolean {
   return intersects(rangeOf(location), Range.create(position, position));
 }
 
-export function codeActions(analysis: DocumentAnalysis, range: Range, only: string[] | undefined): CodeAction[] {
+export interface CodeActionOptions {
+  /** The client applies snippet text edits (LSP 3.18 `workspace.workspaceEdit.snippetEditSupport`). */
+  snippets?: boolean;
+}
+
+export function codeActions(
+  analysis: DocumentAnalysis,
+  range: Range,
+  only: string[] | undefined,
+  options: CodeActionOptions = {},
+): CodeAction[] {
   const actions: CodeAction[] = [];
   const wantsQuickFix =
     !only || only.some((kind) => CodeActionKind.QuickFix.startsWith(kind) || kind.startsWith(CodeActionKind.QuickFix));
@@ -55,7 +69,7 @@ export function codeActions(analysis: DocumentAnalysis, range: Range, only: stri
         edit,
       });
     }
-    actions.push(suppressAction(analysis, finding, diagnostic));
+    if (finding.ruleId !== DIRECTIVE_FINDING_ID) actions.push(suppressAction(analysis, finding, diagnostic, options));
   });
   if (wantsFixAll) {
     // Only fixes marked safe (behaviour-preserving) run unattended; the rest are offered one by one.
@@ -71,18 +85,48 @@ export function codeActions(analysis: DocumentAnalysis, range: Range, only: stri
   return actions;
 }
 
-/** `// delivery-lint-disable-next-line <rule> -- <reason>` above the finding's line. */
-function suppressAction(analysis: DocumentAnalysis, finding: Finding, diagnostic: Diagnostic): CodeAction {
+/** What the suppress fix leaves for the user to replace; a directive still saying it is reported (directives.ts). */
+export const REASON_PLACEHOLDER = '<why this finding does not apply>';
+
+/**
+ * `// delivery-lint-disable-next-line <rule> -- <reason>` above the finding's line. In editors that
+ * take snippets the reason is a selected placeholder to type over; elsewhere it is the placeholder
+ * text, which is reported (as an empty reason) until it is replaced.
+ */
+function suppressAction(
+  analysis: DocumentAnalysis,
+  finding: Finding,
+  diagnostic: Diagnostic,
+  options: CodeActionOptions,
+): CodeAction {
   const lines = analysis.text.split('\n');
   const line = finding.location.line - 1;
   const indent = /^[ \t]*/.exec(lines[line] ?? '')?.[0] ?? '';
-  const comment = `${indent}// delivery-lint-disable-next-line ${finding.ruleId} -- reason: \n`;
+  const head = `${indent}// delivery-lint-disable-next-line ${finding.ruleId} -- `;
+  const position = Position.create(line, 0);
+  const edit: WorkspaceEdit = options.snippets
+    ? {
+        documentChanges: [
+          TextDocumentEdit.create({ uri: analysis.uri, version: analysis.version }, [
+            {
+              range: Range.create(position, position),
+              snippet: { kind: 'snippet', value: `${escapeSnippet(head)}\${1:${escapeSnippet(REASON_PLACEHOLDER)}}\n` },
+            } as SnippetTextEdit,
+          ]),
+        ],
+      }
+    : { changes: { [analysis.uri]: [TextEdit.insert(position, `${head}${REASON_PLACEHOLDER}\n`)] } };
   return {
     title: `Suppress ${finding.ruleId} on this line (give a reason)`,
     kind: CodeActionKind.QuickFix,
     diagnostics: [diagnostic],
-    edit: { changes: { [analysis.uri]: [TextEdit.insert(Position.create(line, 0), comment)] } },
+    edit,
   };
+}
+
+/** Snippet syntax treats `$`, `}` and `\\` as special. */
+function escapeSnippet(text: string): string {
+  return text.replace(/[$}\\]/g, (character) => `\\${character}`);
 }
 
 function consumerSummary(consumer: ConsumerReport): string {

@@ -48,6 +48,7 @@ export class DeliveryLintServer {
   private settings: ClientSettings = { enable: true, rules: {} };
   private supportsConfiguration = false;
   private supportsWorkspaceFolders = false;
+  private supportsSnippetEdits = false;
   private timer: NodeJS.Timeout | undefined;
   private pending = new Set<string>();
 
@@ -71,7 +72,9 @@ export class DeliveryLintServer {
       (params) =>
         this.guard('code action', () => {
           const analysis = this.freshAnalysis(params.textDocument.uri);
-          return analysis ? codeActions(analysis, params.range, params.context.only) : [];
+          return analysis
+            ? codeActions(analysis, params.range, params.context.only, { snippets: this.supportsSnippetEdits })
+            : [];
         }) ?? [],
     );
     connection.onHover(
@@ -100,6 +103,7 @@ export class DeliveryLintServer {
   private initialize(params: InitializeParams): InitializeResult {
     this.supportsConfiguration = !!params.capabilities.workspace?.configuration;
     this.supportsWorkspaceFolders = !!params.capabilities.workspace?.workspaceFolders;
+    this.supportsSnippetEdits = !!params.capabilities.workspace?.workspaceEdit?.snippetEditSupport;
     const folders =
       params.workspaceFolders?.map((folder) => pathOf(folder.uri)).filter((folder): folder is string => !!folder) ?? [];
     const root = params.rootUri ? pathOf(params.rootUri) : (params.rootPath ?? undefined);

@@ -331,7 +331,8 @@ function clientRoot(call: ts.CallExpression): ts.Expression | undefined {
     if (ts.isPropertyAccessExpression(current)) {
       if (current.expression.kind === ts.SyntaxKind.ThisKeyword) return current; // this.prisma
       current = current.expression;
-    } else if (ts.isCallExpression(current)) current = current.expression; // knex('t').insert
+    } else if (ts.isCallExpression(current))
+      current = current.expression; // knex('t').insert
     else if (ts.isIdentifier(current)) return current;
     else return undefined;
   }
@@ -356,7 +357,8 @@ function databaseWrites(consumer: ConsumerReport, shape: HandlerShape, context: 
     const family = origin ? (DB_FAMILIES[origin] ?? (origin.startsWith('.prisma') ? 'prisma' : undefined)) : undefined;
     if (!family) return undefined;
     // pg: only a pool hands out a connection of its own for the transaction.
-    if (family === 'pg' && !/\bPool\b/.test(creationOf(root, checker)?.getText() ?? typeName(root, checker) ?? '')) return undefined;
+    if (family === 'pg' && !/\bPool\b/.test(creationOf(root, checker)?.getText() ?? typeName(root, checker) ?? ''))
+      return undefined;
     const client = root.getText();
     if (found && (found.family !== family || found.client !== client)) return undefined;
     found ??= { family, client, roots: [] };
@@ -409,7 +411,9 @@ const sqlFix: Builder = (consumer, shape, context, style, preferred) => {
     // A callback transaction: it commits when the callback resolves, and rolls back when it throws.
     const handle = freeHandle(shape, writes.family === 'prisma' ? ['tx'] : ['trx']);
     const open =
-      writes.family === 'prisma' ? `${writes.client}.$transaction(async (${handle}) => {` : `${writes.client}.transaction(async (${handle}) => {`;
+      writes.family === 'prisma'
+        ? `${writes.client}.$transaction(async (${handle}) => {`
+        : `${writes.client}.transaction(async (${handle}) => {`;
     const claim =
       writes.family === 'prisma'
         ? [

@@ -67,7 +67,11 @@ export function rethrowFix(
 /** The statement a settle call makes on its own (`channel.ack(msg);`, `await message.complete();`). */
 export function settleStatement(call: ts.Node): ts.Statement | undefined {
   let node: ts.Node = call;
-  while (ts.isAwaitExpression(node.parent) || ts.isParenthesizedExpression(node.parent) || ts.isVoidExpression(node.parent))
+  while (
+    ts.isAwaitExpression(node.parent) ||
+    ts.isParenthesizedExpression(node.parent) ||
+    ts.isVoidExpression(node.parent)
+  )
     node = node.parent;
   return ts.isExpressionStatement(node.parent) ? node.parent : undefined;
 }
