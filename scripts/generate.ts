@@ -225,6 +225,7 @@ export const COMMAND_TITLES: Record<keyof typeof COMMANDS, string> = {
   explainConsumer: 'Explain Consumer',
   restart: 'Restart Language Server',
   showOutput: 'Show Output',
+  openConfig: 'Open Configuration File',
 };
 
 /** Commands that need arguments (the code lens passes them) stay out of the command palette. */

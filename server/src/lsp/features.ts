@@ -18,6 +18,7 @@ import { validMessageGuards } from '../analysis/report/ordering';
 import { crashTimeline } from '../analysis/report/derive-timeline';
 import { COMMANDS, FIX_ALL_KIND } from './protocol';
 import { DIRECTIVE_FINDING_ID } from '../pipeline/analyze';
+import * as path from 'node:path';
 import { rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
 
 export interface DocumentAnalysis {
@@ -135,7 +136,7 @@ function consumerSummary(consumer: ConsumerReport): string {
   ).length;
   const guard = validMessageGuards(consumer).length ? 'dedup check' : 'no dedup check';
   const effects = unsafe ? `${unsafe} unsafe effect${unsafe === 1 ? '' : 's'}, ${guard}` : 'no unsafe effects';
-  return `${consumer.registration.library} · ${consumer.registration.source ?? '(dynamic source)'} · ${consumer.effectiveSemantics} · ${effects}`;
+  return `${consumer.registration.packageName ?? consumer.registration.library} · ${consumer.registration.source ?? '(dynamic source)'} · ${consumer.effectiveSemantics} · ${effects}`;
 }
 
 export function codeLenses(analysis: DocumentAnalysis): CodeLens[] {
@@ -144,13 +145,31 @@ export function codeLenses(analysis: DocumentAnalysis): CodeLens[] {
     .map((consumer) => ({
       range: rangeOf(consumer.registration.location),
       command: {
-        title: `${consumer.incomplete ? `${consumer.registration.library} · not fully analysed: ${consumer.incomplete}` : consumerSummary(consumer)} · Explain`,
+        title: `${consumer.incomplete ? `${consumer.registration.packageName ?? consumer.registration.library} · not fully analysed: ${consumer.incomplete}` : consumerSummary(consumer)} · Explain`,
         command: COMMANDS.explainConsumer,
         arguments: [analysis.uri, consumer.id],
       },
     }));
 }
 
+/** How many effects and guards the hover lists before "and N more" (the panel has them all). */
+const HOVER_ITEMS = 3;
+
+/**
+ * A location as the hover shows it: `line 13` in the hovered file, else the file too, as a link
+ * (`services/user.service.ts:13`), relative to the hovered file's folder.
+ */
+function whereIs(location: SourceLocation, documentPath: string): string {
+  if (location.filePath === documentPath) return `line ${location.line}`;
+  let relative = path.relative(path.dirname(documentPath), location.filePath).split(path.sep).join('/');
+  if (relative.startsWith('../../../')) relative = path.basename(location.filePath);
+  return `[${relative}:${location.line}](${uriOf(location.filePath)}#L${location.line})`;
+}
+
+/**
+ * The hover on a consumer: what it is, its semantics and worst crash outcome, its duplicate-unsafe
+ * effects and guards (a few, with the file each is in), and a "More" link to the explainer panel.
+ */
 export function hover(analysis: DocumentAnalysis, position: Position): Hover | undefined {
   const consumer = analysis.consumers.find(
     (candidate) =>
@@ -160,31 +179,34 @@ export function hover(analysis: DocumentAnalysis, position: Position): Hover | u
   );
   if (!consumer) return undefined;
   const { registration } = consumer;
+  const library = registration.packageName ?? registration.libraryDisplayName;
   const lines = [
-    `**delivery-lint** · ${registration.libraryDisplayName} consumer${registration.source ? ` of \`${registration.source}\`` : ''}`,
+    `**delivery-lint** · ${library} consumer${registration.source ? ` of \`${registration.source}\`` : ''} · ${registration.ackMode} (${registration.form})`,
     '',
     crashLine(consumer),
     '',
-    `- ack mode: **${registration.ackMode}** (${registration.form})`,
-    `- declared: **${consumer.declaredSemantics}** · effective: **${consumer.effectiveSemantics}**`,
-    ...consumer.semanticsReasons.map((reason) => `  - ${reason}`),
-    `- identity: \`${consumer.identityExpression ?? consumer.identityHint}\``,
+    `declared: **${consumer.declaredSemantics}** · effective: **${consumer.effectiveSemantics}** · identity: \`${consumer.identityExpression ?? consumer.identityHint}\``,
   ];
-  if (consumer.effects.length) {
-    lines.push('', '**Effects**');
-    for (const effect of consumer.effects) {
+  const unsafe = consumer.effects.filter((effect) => effect.description.class === 'duplicate-unsafe');
+  const shown = (unsafe.length ? unsafe : consumer.effects).slice(0, HOVER_ITEMS);
+  if (shown.length) {
+    lines.push('');
+    for (const effect of shown)
       lines.push(
-        `- ${effect.description.class}: ${effect.description.label} (line ${effect.location.line}${effect.chain.length ? `, via ${effect.chain.map((link) => link.callee).join(' → ')}` : ''})`,
+        `- ${effect.description.class}: ${effect.description.label} (${whereIs(effect.location, analysis.filePath)}${effect.chain.length ? `, via ${effect.chain.map((link) => link.callee).join(' → ')}` : ''})`,
       );
-    }
+    const more = consumer.effects.length - shown.length;
+    if (more > 0) lines.push(`- and ${more} more effect${more === 1 ? '' : 's'}`);
   }
-  if (consumer.guards.length) {
-    lines.push('', '**Guards**');
-    for (const guard of consumer.guards)
-      lines.push(
-        `- ${guard.kind}: ${guard.label} (line ${guard.location.line})${guard.invalidReason ? ` — does not count: ${guard.invalidReason}` : ''}`,
-      );
-  }
+  for (const guard of consumer.guards.slice(0, HOVER_ITEMS))
+    lines.push(
+      `- guard, ${guard.kind}: ${guard.label} (${whereIs(guard.location, analysis.filePath)})${guard.invalidReason ? ` — does not count: ${guard.invalidReason}` : ''}`,
+    );
+  const args = encodeURIComponent(JSON.stringify([analysis.uri, consumer.id]));
+  lines.push(
+    '',
+    `[More: the crash timeline and what each finding means](command:${COMMANDS.explainConsumer}?${args} "Open the delivery semantics explainer")`,
+  );
   return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') } };
 }
 
