@@ -62,7 +62,9 @@ describe('an unusable delivery-lint.config.json', () => {
     fs.writeFileSync(file, CONSUMER);
     fs.writeFileSync(configFile, VALID);
     client = new LspClient();
-    client.connection.onNotification('deliveryLint/status', (params: StatusParams) => statuses.push(params));
+    client.connection.onNotification('deliveryLint/status', (params: StatusParams) => {
+      statuses.push(params);
+    });
     client.connection.onRequest(
       'window/showMessageRequest',
       (params: { message: string; actions?: { title: string }[] }) => {
@@ -70,7 +72,9 @@ describe('an unusable delivery-lint.config.json', () => {
         return params.actions?.[0] ?? null;
       },
     );
-    client.connection.onNotification('window/showMessage', (params: { message: string }) => messages.push(params));
+    client.connection.onNotification('window/showMessage', (params: { message: string }) => {
+      messages.push(params);
+    });
     client.connection.onRequest('window/showDocument', (params: (typeof shown)[number]) => {
       shown.push(params);
       return { success: true };
@@ -114,7 +118,10 @@ describe('an unusable delivery-lint.config.json', () => {
       ['missing-event-id-check:1'],
       'still an error: the last valid config is in use, not the defaults (a warning)',
     );
-    const status = await waitFor(() => statuses.findLast((entry) => entry.configError), 'a status with the error');
+    const status = await waitFor(
+      () => [...statuses].reverse().find((entry) => entry.configError),
+      'a status with the error',
+    );
     assert.equal(status.configError!.fallback, 'last-valid');
     assert.match(status.configError!.message, /invalid JSON/);
     assert.equal(status.configError!.uri, pathToFileURL(configFile).toString());
