@@ -64,15 +64,15 @@ export const swallowedFailureAck: Rule<MessageId> = {
     ],
     messages: {
       ackAfterCaughtFailure:
-        '{{consumer}}: when {{work}} {{fails}}, {{catch}} hands the failure on to nothing (no rethrow, nack or dead-letter) and {{settle}} then settles the message as if it had been processed. ' +
+        'A failure is caught and the message acked anyway: it is never retried, the work is lost. {{consumer}}: when {{work}} {{fails}}, {{catch}} hands the failure on to nothing (no rethrow, nack or dead-letter) and {{settle}} then settles the message as if it had been processed. ' +
         'The broker will not redeliver it, so the failed work is silently lost. Rethrow, nack it for redelivery, or route it to a dead-letter queue.',
       returnAfterCaughtFailure:
-        '{{consumer}}: {{catch}} swallows a failure of {{work}}; the handler then returns normally, so {{settled}} and the message is never retried. ' +
+        'A failure is caught and the handler returns normally: the message is never retried. {{consumer}}: {{catch}} swallows a failure of {{work}}; the handler then returns normally, so {{settled}} and the message is never retried. ' +
         'The failed work is silently lost. Rethrow the error (or route the message to a dead-letter queue) so the failure is handed on.',
       dropAfterFailure:
-        '{{consumer}}: when {{work}} {{fails}}, {{settle}} {{drops}}. The failed message is lost. Nack it for redelivery, or publish it to a dead-letter queue first.',
+        'The failed message is dropped, with no requeue and no dead-letter route: it is lost. {{consumer}}: when {{work}} {{fails}}, {{settle}} {{drops}}. The failed message is lost. Nack it for redelivery, or publish it to a dead-letter queue first.',
       ackInFinally:
-        '{{consumer}}: {{settle}} in the finally block also runs when {{work}} {{throws}}, so a failed message is acked and never redelivered. ' +
+        'The ack in finally also runs on failure: a failed message is acked and never redelivered. {{consumer}}: {{settle}} in the finally block also runs when {{work}} {{throws}}, so a failed message is acked and never redelivered. ' +
         'Ack after the processing succeeds (or behind a success flag) and nack or rethrow on failure.',
     },
   },
