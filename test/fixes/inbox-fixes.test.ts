@@ -1,6 +1,7 @@
 /**
  * The inbox dedup guard (missing-event-id-check, guardStrategy `sql`) on the project's own
- * database client: a connection of its pg pool, a Prisma `$transaction`, a Knex transaction. The
+ * database client: a connection of its pg pool, a Prisma `$transaction`, a Knex transaction, a
+ * TypeORM repository's `manager.transaction`. The
  * handler's writes move onto the transaction's handle, so the claim and the writes commit or roll
  * back together; where that cannot be done by an edit (a write in a helper, a single pg Client, two
  * clients, no write at all) the inbox is not offered. Each fix is applied, type-checked (typed
@@ -64,6 +65,52 @@ export async function run(): Promise<void> {
     eachMessage: async ({ topic, partition, message }) => {
       const order = JSON.parse(message.value!.toString()) as { id: string; totalCents: number };
       await db('invoices').insert({ order_id: order.id, total_cents: order.totalCents });
+    },
+  });
+}
+`;
+
+/**
+ * TypeORM's API for what the fixture and the fix use, as its own declarations have it (the package
+ * is not a dev dependency: its peer ranges conflict with the project's ioredis).
+ */
+const TYPEORM_TYPES = `export type ObjectType<T> = { new (): T };
+export declare class Repository<T> {
+  readonly manager: EntityManager;
+  insert(entity: Partial<T> | Partial<T>[]): Promise<unknown>;
+  save(entity: Partial<T>): Promise<T>;
+}
+export declare class EntityManager {
+  query(query: string, parameters?: unknown[]): Promise<any>;
+  transaction<R>(runInTransaction: (entityManager: EntityManager) => Promise<R>): Promise<R>;
+  getRepository<T>(target: ObjectType<T>): Repository<T>;
+  withRepository<R extends Repository<any>>(repository: R): R;
+}
+export declare class DataSource {
+  constructor(options: { type: string; url?: string; entities?: unknown[] });
+  readonly manager: EntityManager;
+  getRepository<T>(target: ObjectType<T>): Repository<T>;
+  transaction<R>(runInTransaction: (entityManager: EntityManager) => Promise<R>): Promise<R>;
+}
+`;
+
+const TYPEORM = `${KAFKA_HEAD}import { DataSource } from 'typeorm';
+
+class Invoice {
+  id!: number;
+  orderId!: string;
+  totalCents!: number;
+}
+
+const dataSource = new DataSource({ type: 'postgres', url: process.env.DATABASE_URL, entities: [Invoice] });
+const invoices = dataSource.getRepository(Invoice);
+${CONSUMER}
+export async function run(): Promise<void> {
+  await consumer.subscribe({ topic: 'orders.placed' });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const order = JSON.parse(message.value!.toString()) as { id: string; totalCents: number };
+      await invoices.insert({ orderId: order.id, totalCents: order.totalCents });
     },
   });
 }
@@ -140,6 +187,20 @@ fixTests('missing-event-id-check', [
       'const fresh = await db.transaction(async (trx) => {',
       "const claimed = await trx.raw('INSERT INTO processed_events (event_id) VALUES (?) ON CONFLICT DO NOTHING', [`billing:${topic}:${partition}:${message.offset}`]);",
       "await trx('invoices').insert({ order_id: order.id, total_cents: order.totalCents });",
+    ],
+    absent: ['missing-event-id-check', 'non-atomic-dedup', 'non-idempotent-handler'],
+  },
+  {
+    name: "TypeORM: the claim and the insert run in the repository's manager.transaction, through withRepository",
+    code: TYPEORM,
+    files: { 'node_modules/typeorm/index.d.ts': TYPEORM_TYPES },
+    config: SQL,
+    fix: INBOX,
+    contains: [
+      'const fresh = await invoices.manager.transaction(async (manager) => {',
+      "const claimed: unknown[] = await manager.query('INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id', [`billing:${topic}:${partition}:${message.offset}`]);",
+      'if (claimed.length === 0) return false; // a duplicate: commit nothing',
+      'await manager.withRepository(invoices).insert({ orderId: order.id, totalCents: order.totalCents });',
     ],
     absent: ['missing-event-id-check', 'non-atomic-dedup', 'non-idempotent-handler'],
   },

@@ -107,17 +107,25 @@ function handlerShape(consumer: ConsumerReport, context: SourceReader): HandlerS
 }
 
 /**
- * The work's text, one level deeper than the handler body; `roots` (a client's nodes in it) are
- * replaced by `handle`, which puts those calls on the transaction.
+ * The work's text, one level deeper than the handler body; `rewrites` (nodes in it) are replaced,
+ * given `handle`, which puts those calls on the transaction.
  */
-function workText(shape: HandlerShape, style: CodeStyle, roots: readonly ts.Node[] = [], handle = ''): string {
+function workText(
+  shape: HandlerShape,
+  style: CodeStyle,
+  rewrites: readonly { node: ts.Node; text: (handle: string) => string }[] = [],
+  handle = '',
+): string {
   const text = shape.sourceFile.text;
   const first = shape.work[0];
   const last = shape.work[shape.work.length - 1];
   const lineStart = text.lastIndexOf('\n', first.getStart() - 1) + 1;
   let slice = text.slice(lineStart, last.getEnd());
-  for (const root of [...roots].sort((a, b) => b.getStart() - a.getStart()))
-    slice = slice.slice(0, root.getStart() - lineStart) + handle + slice.slice(root.getEnd() - lineStart);
+  for (const rewrite of [...rewrites].sort((a, b) => b.node.getStart() - a.node.getStart()))
+    slice =
+      slice.slice(0, rewrite.node.getStart() - lineStart) +
+      rewrite.text(handle) +
+      slice.slice(rewrite.node.getEnd() - lineStart);
   return indentLines(slice, style.indentUnit);
 }
 
@@ -307,22 +315,30 @@ const redisFix: Builder = (consumer, shape, context, style, preferred) => {
 };
 
 /** A client library whose transaction the inbox fix can open: how the claim and the transaction are written. */
-type DbFamily = 'pg' | 'prisma' | 'knex';
+type DbFamily = 'pg' | 'prisma' | 'knex' | 'typeorm';
 
-const DB_FAMILIES: Record<string, DbFamily> = { pg: 'pg', '@prisma/client': 'prisma', knex: 'knex' };
+const DB_FAMILIES: Record<string, DbFamily> = {
+  pg: 'pg',
+  '@prisma/client': 'prisma',
+  knex: 'knex',
+  typeorm: 'typeorm',
+};
 
 /**
  * The handler's database writes, all made directly in the work through one client of the project:
- * the client's text (`pool`, `this.prisma`), its library, and the rewrites that put each write on
- * the transaction (`pool.query(` → `db.query(`, `prisma.order` → `tx.order`). Undefined when a write
- * goes through a helper (it cannot be moved into the transaction by an edit here), when writes use
- * different clients, or when there is no write at all (nothing for the inbox to make atomic).
+ * the transaction to open on it (`pool.connect()`, `prisma.$transaction`, `this.orders.manager.transaction`)
+ * and the rewrites that put each write on the transaction's handle (`pool.query(` → `db.query(`,
+ * `prisma.order` → `tx.order`, `this.orders.save(` → `manager.withRepository(this.orders).save(`).
+ * Undefined when a write goes through a helper (it cannot be moved into the transaction by an edit
+ * here), when writes use different clients, or when there is no write at all (nothing for the
+ * inbox to make atomic).
  */
 interface DbWrites {
   family: DbFamily;
+  /** What the transaction is opened on (`pool`, `prisma`, `this.orders.manager`). */
   client: string;
-  /** The client's root node of each write, replaced by the transaction's handle. */
-  roots: ts.Expression[];
+  /** Nodes of the work replaced, given the transaction's handle. */
+  rewrites: { node: ts.Node; text: (handle: string) => string }[];
 }
 
 function clientRoot(call: ts.CallExpression): ts.Expression | undefined {
@@ -336,6 +352,35 @@ function clientRoot(call: ts.CallExpression): ts.Expression | undefined {
     else if (ts.isIdentifier(current)) return current;
     else return undefined;
   }
+}
+
+/**
+ * A TypeORM write's repository, and how it is reached from the transaction's entity manager:
+ * `dataSource.getRepository(Order)` → `manager.getRepository(Order)` (opened on `dataSource`),
+ * a repository `this.orders` → `manager.withRepository(this.orders)` (opened on `this.orders.manager`).
+ */
+function typeormWrite(
+  call: ts.CallExpression,
+): { client: string; node: ts.Node; text: (handle: string) => string } | undefined {
+  if (!ts.isPropertyAccessExpression(call.expression)) return undefined;
+  const repository = call.expression.expression;
+  if (
+    ts.isCallExpression(repository) &&
+    ts.isPropertyAccessExpression(repository.expression) &&
+    repository.expression.name.text === 'getRepository'
+  ) {
+    const entity = repository.arguments.map((argument) => argument.getText()).join(', ');
+    return {
+      client: repository.expression.expression.getText(),
+      node: repository,
+      text: (handle) => `${handle}.getRepository(${entity})`,
+    };
+  }
+  if (ts.isIdentifier(repository) || ts.isPropertyAccessExpression(repository)) {
+    const text = repository.getText();
+    return { client: `${text}.manager`, node: repository, text: (handle) => `${handle}.withRepository(${text})` };
+  }
+  return undefined;
 }
 
 function databaseWrites(consumer: ConsumerReport, shape: HandlerShape, context: SourceReader): DbWrites | undefined {
@@ -352,17 +397,24 @@ function databaseWrites(consumer: ConsumerReport, shape: HandlerShape, context: 
     if (effect.chain.length) return undefined; // in a helper: not movable by an edit here
     const call = nodeAt(context, effect.location, ts.isCallExpression);
     const root = call && clientRoot(call);
-    if (!root) return undefined;
+    if (!call || !root) return undefined;
     const origin = originModule(root, checker);
     const family = origin ? (DB_FAMILIES[origin] ?? (origin.startsWith('.prisma') ? 'prisma' : undefined)) : undefined;
     if (!family) return undefined;
     // pg: only a pool hands out a connection of its own for the transaction.
     if (family === 'pg' && !/\bPool\b/.test(creationOf(root, checker)?.getText() ?? typeName(root, checker) ?? ''))
       return undefined;
-    const client = root.getText();
+    let client = root.getText();
+    let rewrite: DbWrites['rewrites'][number] = { node: root, text: (handle) => handle };
+    if (family === 'typeorm') {
+      const write = typeormWrite(call);
+      if (!write) return undefined;
+      client = found?.family === 'typeorm' ? found.client : write.client; // one data source: the first write's
+      rewrite = write;
+    }
     if (found && (found.family !== family || found.client !== client)) return undefined;
-    found ??= { family, client, roots: [] };
-    found.roots.push(root);
+    found ??= { family, client, rewrites: [] };
+    found.rewrites.push(rewrite);
   }
   return found;
 }
@@ -387,7 +439,7 @@ const sqlFix: Builder = (consumer, shape, context, style, preferred) => {
   let lines: string[];
   if (writes.family === 'pg') {
     const db = freeHandle(shape, ['db', 'inboxClient']);
-    const work = workText(shape, style, writes.roots, db);
+    const work = workText(shape, style, writes.rewrites, db);
     lines = [
       header,
       `${i}const ${db} = await ${writes.client}.connect()${s}`,
@@ -409,7 +461,10 @@ const sqlFix: Builder = (consumer, shape, context, style, preferred) => {
     ];
   } else {
     // A callback transaction: it commits when the callback resolves, and rolls back when it throws.
-    const handle = freeHandle(shape, writes.family === 'prisma' ? ['tx'] : ['trx']);
+    const handle = freeHandle(
+      shape,
+      writes.family === 'prisma' ? ['tx'] : writes.family === 'knex' ? ['trx'] : ['manager', 'entityManager'],
+    );
     const open =
       writes.family === 'prisma'
         ? `${writes.client}.$transaction(async (${handle}) => {`
@@ -421,16 +476,21 @@ const sqlFix: Builder = (consumer, shape, context, style, preferred) => {
             `${i}${u}const claimed = await ${handle}.$executeRawUnsafe(${q(insert)}, ${key.expression})${s}`,
             `${i}${u}if (claimed === 0) return false${s} // a duplicate: commit nothing`,
           ]
-        : [
-            `${i}${u}const claimed = await ${handle}.raw(${q(insert.replace('$1', '?'))}, [${key.expression}])${s}`,
-            `${i}${u}if (claimed.rowCount === 0) return false${s} // a duplicate: commit nothing`,
-          ];
+        : writes.family === 'knex'
+          ? [
+              `${i}${u}const claimed = await ${handle}.raw(${q(insert.replace('$1', '?'))}, [${key.expression}])${s}`,
+              `${i}${u}if (claimed.rowCount === 0) return false${s} // a duplicate: commit nothing`,
+            ]
+          : [
+              `${i}${u}const claimed: unknown[] = await ${handle}.query(${q(`${insert} RETURNING event_id`)}, [${key.expression}])${s}`,
+              `${i}${u}if (claimed.length === 0) return false${s} // a duplicate: commit nothing`,
+            ];
     const fresh = freeHandle(shape, ['fresh', 'firstDelivery']);
     lines = [
       header,
       `${i}const ${fresh} = await ${open}`,
       ...claim,
-      workText(shape, style, writes.roots, handle),
+      workText(shape, style, writes.rewrites, handle),
       `${i}${u}return true${s}`,
       `${i}})${s}`,
       `${i}if (!${fresh}) ${skipBlock(skipDuplicate(consumer, context, style), i, style)}`,
