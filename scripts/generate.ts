@@ -95,7 +95,8 @@ function codeText(traits: LibraryTraits): string {
     parts.push(`the dedup key falls back to a hash of \`message.${code.identityHashFallback}\``);
   if (code.manualAckOption) parts.push(`manual ack sets \`${code.manualAckOption}: false\``);
   if (code.sendOffsetsFix) parts.push('the exactly-once fix adds `transaction.sendOffsets`');
-  if (code.identityUniquePerQueue) parts.push('dedup keys need not name the queue (the message ID is unique per queue)');
+  if (code.identityUniquePerQueue)
+    parts.push('dedup keys need not name the queue (the message ID is unique per queue)');
   return parts.join('; ');
 }
 

@@ -87,9 +87,12 @@ export const shipments = Consumer.create({
 
 const ONLY_ID_KEY = MIGRATION.replace(',\n  CONSTRAINT ledger_entries_payment UNIQUE (payment_id)', '');
 
-const VERIFIED = 'Ignore duplicate inserts (ON CONFLICT (payment_id) DO NOTHING: ledger_entries has a unique key on (payment_id))';
-const UNVERIFIED = 'Ignore duplicate inserts (ON CONFLICT (payment_id) DO NOTHING) after checking that ledger_entries has a unique key on (payment_id)';
-const FIXED_SQL = "'INSERT INTO ledger_entries (payment_id, account_id, amount_cents) VALUES ($1, $2, $3) ON CONFLICT (payment_id) DO NOTHING'";
+const VERIFIED =
+  'Ignore duplicate inserts (ON CONFLICT (payment_id) DO NOTHING: ledger_entries has a unique key on (payment_id))';
+const UNVERIFIED =
+  'Ignore duplicate inserts (ON CONFLICT (payment_id) DO NOTHING) after checking that ledger_entries has a unique key on (payment_id)';
+const FIXED_SQL =
+  "'INSERT INTO ledger_entries (payment_id, account_id, amount_cents) VALUES ($1, $2, $3) ON CONFLICT (payment_id) DO NOTHING'";
 
 const ROOT = { 'tsconfig.json': '{}\n' };
 
@@ -120,7 +123,9 @@ fixTests('missing-event-id-check', [
     code: KNEX_CONSUMER,
     files: { ...ROOT, 'migrations/20240101_labels.ts': KNEX_MIGRATION },
     fix: "Ignore duplicate inserts (.onConflict('order_id').ignore(): shipment_labels has a unique key on (order_id))",
-    contains: ["await db('shipment_labels').insert({ order_id: label.orderId, carrier: label.carrier }).onConflict('order_id').ignore();"],
+    contains: [
+      "await db('shipment_labels').insert({ order_id: label.orderId, carrier: label.carrier }).onConflict('order_id').ignore();",
+    ],
   },
   {
     name: 'no schema in sight: the fix names the column and says what to check',

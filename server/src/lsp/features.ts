@@ -112,7 +112,7 @@ function suppressAction(
             {
               range: Range.create(position, position),
               snippet: { kind: 'snippet', value: `${escapeSnippet(head)}\${1:${escapeSnippet(REASON_PLACEHOLDER)}}\n` },
-            } as SnippetTextEdit,
+            } satisfies SnippetTextEdit,
           ]),
         ],
       }

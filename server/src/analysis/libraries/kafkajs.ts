@@ -102,7 +102,9 @@ export function consumerGroup(call: ts.CallExpression, checker: ts.TypeChecker):
   if (!config) return undefined;
   const nested = objectLiteral(propertyValue(config, 'kafkaJS'), checker);
   const value =
-    (nested && propertyValue(nested, 'groupId')) ?? propertyValue(config, 'groupId') ?? propertyValue(config, 'group.id');
+    (nested && propertyValue(nested, 'groupId')) ??
+    propertyValue(config, 'groupId') ??
+    propertyValue(config, 'group.id');
   const text = staticText(value, checker);
   return text && !text.includes('${…}') ? text : undefined;
 }

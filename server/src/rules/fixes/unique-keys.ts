@@ -301,7 +301,11 @@ function knexTableKeys(call: ts.CallExpression, keys: UniqueKeys): void {
         else {
           // table.string('event_id').notNullable().primary(): the column of the call the chain starts with
           let inner: ts.Expression = node.expression.expression;
-          while (ts.isCallExpression(inner) && !stringOf(inner.arguments[0]) && ts.isPropertyAccessExpression(inner.expression))
+          while (
+            ts.isCallExpression(inner) &&
+            !stringOf(inner.arguments[0]) &&
+            ts.isPropertyAccessExpression(inner.expression)
+          )
             inner = inner.expression.expression;
           const column = ts.isCallExpression(inner) ? stringOf(inner.arguments[0]) : undefined;
           if (column) add(keys, table, [column]);
