@@ -95,6 +95,8 @@ function codeText(traits: LibraryTraits): string {
     parts.push(`the dedup key falls back to a hash of \`message.${code.identityHashFallback}\``);
   if (code.manualAckOption) parts.push(`manual ack sets \`${code.manualAckOption}: false\``);
   if (code.sendOffsetsFix) parts.push('the exactly-once fix adds `transaction.sendOffsets`');
+  if (code.identityUniquePerQueue)
+    parts.push('dedup keys need not name the queue (the message ID is unique per queue)');
   return parts.join('; ');
 }
 
@@ -224,6 +226,7 @@ export const COMMAND_TITLES: Record<keyof typeof COMMANDS, string> = {
   explainConsumer: 'Explain Consumer',
   restart: 'Restart Language Server',
   showOutput: 'Show Output',
+  openConfig: 'Open Configuration File',
 };
 
 /** Commands that need arguments (the code lens passes them) stay out of the command palette. */

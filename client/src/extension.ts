@@ -56,6 +56,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     synchronize: { fileEvents: watchers },
     outputChannel: output,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
+    // The hover's "More" link opens the explainer panel; no other command runs from server markdown.
+    markdown: { isTrusted: { enabledCommands: [COMMANDS.explainConsumer] } },
   };
   const languageClient = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
   client = languageClient;
@@ -69,7 +71,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const view = statusView(state);
     item.text = view.text;
     item.tooltip = view.tooltip;
-    item.command = view.command === 'explain' ? COMMANDS.explain : COMMANDS.showOutput;
+    item.command =
+      view.command === 'explain'
+        ? COMMANDS.explain
+        : view.command === 'openConfig'
+          ? { command: COMMANDS.openConfig, title: 'Open delivery-lint.config.json' }
+          : COMMANDS.showOutput;
     item.backgroundColor =
       view.tone === 'normal'
         ? undefined
@@ -91,6 +98,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       state.server = params;
       if (params.state === 'error' && params.message) output.error(`analysis failed: ${params.message}`);
       updateStatus();
+    }),
+    vscode.commands.registerCommand(COMMANDS.openConfig, async () => {
+      const error = state.server?.configError;
+      const uri = error?.uri
+        ? vscode.Uri.parse(error.uri)
+        : (await vscode.workspace.findFiles('**/delivery-lint.config.json', '**/node_modules/**', 1))[0];
+      if (!uri) return;
+      const document = await vscode.window.showTextDocument(uri);
+      if (error?.line !== undefined) {
+        const position = new vscode.Position(error.line, error.character ?? 0);
+        document.selection = new vscode.Selection(position, position);
+        document.revealRange(new vscode.Range(position, position));
+      }
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration(`${SETTINGS_SECTION}.enable`)) return;

@@ -16,8 +16,8 @@ export interface StatusState {
 export interface StatusView {
   text: string;
   tooltip: string;
-  /** Which command a click runs: the explainer when there is something to explain, else the output. */
-  command: 'explain' | 'showOutput';
+  /** Which command a click runs: the explainer when there is something to explain, the config file when it is broken, else the output. */
+  command: 'explain' | 'showOutput' | 'openConfig';
   /** Error and warning states get the theme's status bar error/warning background. */
   tone: 'normal' | 'warning' | 'error';
 }
@@ -60,6 +60,16 @@ export function statusView(state: StatusState): StatusView {
   }
   const count = server.consumers;
   const noun = count === 1 ? 'consumer' : 'consumers';
+  if (server.configError) {
+    const using =
+      server.configError.fallback === 'last-valid' ? 'the last valid configuration' : 'the default configuration';
+    return {
+      text: `$(warning) delivery-lint: config error`,
+      tooltip: `delivery-lint.config.json cannot be used: ${server.configError.message}. The analysis uses ${using} until the file is fixed (${count} message ${noun} in the open files). Click to open the file.`,
+      command: 'openConfig',
+      tone: 'warning',
+    };
+  }
   if (!count) {
     return {
       text: '$(check) delivery-lint',

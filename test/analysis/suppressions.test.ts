@@ -57,6 +57,30 @@ describe('Suppressions (directive parser)', () => {
     assert.equal(s.isSuppressed(NIH, 2), true);
   });
 
+  test('a `--` with nothing after it, an empty `reason:` or a placeholder is a problem (the directive still suppresses)', () => {
+    for (const written of ['-- ', '--', '-- reason:', '-- reason: ', '-- <why this finding does not apply>']) {
+      const s = new Suppressions(
+        text([`// delivery-lint-disable-next-line missing-event-id-check ${written}`, 'work();']),
+      );
+      assert.equal(s.isSuppressed(MISSING, 2), true, written);
+      assert.deepEqual(
+        s.problems.map((problem) => `${problem.kind}@${problem.line}`),
+        ['missing-reason@1'],
+        JSON.stringify(written),
+      );
+    }
+  });
+
+  test('a reason, or no `--` at all, is no problem', () => {
+    for (const written of ['-- replayed from the outbox', '-- reason: the outbox dedups', '']) {
+      const s = new Suppressions(
+        text([`// delivery-lint-disable-next-line missing-event-id-check ${written}`, 'work();']),
+      );
+      assert.deepEqual(s.problems, [], JSON.stringify(written));
+    }
+    assert.deepEqual(new Suppressions('/* delivery-lint-enable missing-event-id-check -- */').problems, []);
+  });
+
   test('several rules, comma- or space-separated', () => {
     const s = new Suppressions(
       text([

@@ -390,7 +390,7 @@ function timelineSection(html: string): string {
   return html.slice(start, html.indexOf('</section>', start));
 }
 
-test('the crash timeline lists the steps in order with a crash point after each, one outcome badge per point', () => {
+test('the crash timeline lists the steps in order with a crash point after each, a badge beside each outcome', () => {
   const input = data();
   const section = timelineSection(render(input));
   const items = [...section.matchAll(/<li class="(step|crash-point)[^"]*"/g)].map((match) => match[1]);
@@ -411,24 +411,27 @@ test('the crash timeline lists the steps in order with a crash point after each,
     .slice(1)
     .map((chunk) => chunk.slice(0, chunk.indexOf('</li>')));
   assert.equal(points.length, input.consumer!.timeline!.points.length);
-  assert.equal(section.match(/class="outcome-badge /g)?.length, points.length, 'one badge per crash point');
-  const words = points.map((point) => {
-    assert.equal(point.match(/class="outcome-badge /g)?.length, 1, 'exactly one badge in each crash point');
-    return /<span class="outcome-badge outcome-(\w+)"><span aria-hidden="true">[^<]*<\/span> (\w+)<\/span>/
-      .exec(point)!
-      .slice(1);
-  });
-  // The outcome is a word as well as a colour: never colour alone.
+  const badge =
+    /<span class="outcome-badge outcome-(\w+)" title="[^"]*"><span aria-hidden="true">[^<]*<\/span> (\w+)<\/span>/g;
+  const words = points.map((point) => [...point.matchAll(badge)].map((match) => match.slice(1)));
+  // The outcome is a word as well as a colour: never colour alone. A point whose error leads
+  // elsewhere than its crash has a second badge, beside the error's own sentence.
   assert.deepEqual(words, [
-    ['safe', 'Safe'],
-    ['safe', 'Safe'],
-    ['duplicate', 'Duplicate'],
-    ['safe', 'Safe'],
-    ['safe', 'Safe'],
+    [['safe', 'Safe']],
+    [
+      ['safe', 'Safe'],
+      ['lost', 'Lost'],
+    ],
+    [['duplicate', 'Duplicate']],
+    [['safe', 'Safe']],
+    [['safe', 'Safe']],
   ]);
   assert.ok(points[2].includes(`${escapeHtml(HOSTILE)} runs twice.`), 'the crash outcome says what runs twice');
   // An error that leads elsewhere than the crash is told apart; the same one is said to be the same.
-  assert.ok(points[1].includes('throws instead: <strong class="outcome-text outcome-lost">lost</strong>'));
+  assert.match(
+    points[1],
+    /<div class="detail error-outcome"><span class="outcome-badge outcome-lost"[^>]*>.*Lost<\/span> If [^<]* throws instead: [^<]*never happens\./,
+  );
   assert.ok(points[2].includes('throws instead: the same (duplicate).'));
   assert.ok(!points[4].includes('throws instead'), 'nothing runs after the last step');
   assert.ok(section.includes('Worst: <strong class="outcome-text outcome-lost">lost</strong>'));
@@ -472,4 +475,13 @@ test('crash timeline text is escaped and the steps link to their code lines by i
 test('a consumer without a crash timeline has no timeline section', () => {
   const html = render(data({ consumer: consumer({ timeline: undefined }) }));
   assert.ok(!html.includes('timeline-heading'));
+});
+
+test('a badge agrees with the sentence beside it, whatever kind the outcome was given', () => {
+  const input = data();
+  const lostButCalledSafe = { ...outcome('lost', 'sendMail never happens', 'Acked already.'), kind: 'safe' as const };
+  input.consumer!.timeline!.points[0] = { after: 0, before: 1, crash: lostButCalledSafe };
+  const point = timelineSection(render(input)).split('<li class="crash-point')[1];
+  assert.match(point, /outcome-badge outcome-lost/);
+  assert.doesNotMatch(point.slice(0, point.indexOf('</li>')), /Safe/);
 });

@@ -51,3 +51,33 @@ test('the client serves TS and JS files on disk (the analysis needs their projec
     assert.ok((WATCHED_FILES as readonly string[]).includes(pattern), pattern);
   }
 });
+
+test('an unusable delivery-lint.config.json turns the status bar to a warning that opens the file', () => {
+  const broken = statusView({
+    client: 'running',
+    enabled: true,
+    server: {
+      state: 'ready',
+      consumers: 2,
+      configError: {
+        message: 'delivery-lint.config.json:3:14: invalid JSON: expected a value',
+        uri: 'file:///project/delivery-lint.config.json',
+        line: 2,
+        character: 13,
+        fallback: 'last-valid',
+      },
+    },
+  });
+  assert.equal(broken.tone, 'warning');
+  assert.equal(broken.text, '$(warning) delivery-lint: config error');
+  assert.equal(broken.command, 'openConfig');
+  assert.match(broken.tooltip, /3:14: invalid JSON/);
+  assert.match(broken.tooltip, /uses the last valid configuration until the file is fixed/);
+
+  const never = statusView({
+    client: 'running',
+    enabled: true,
+    server: { state: 'ready', consumers: 0, configError: { message: 'unknown rule x', fallback: 'defaults' } },
+  });
+  assert.match(never.tooltip, /uses the default configuration/);
+});

@@ -140,11 +140,30 @@ export async function countClicks() {
 }
 `;
 
+/** sqs-consumer's fixture writes no database: there is nothing for an inbox transaction to hold, so no sql fix. */
 const LIBRARIES = [
-  { library: 'kafkajs', code: KAFKA, identity: '${topic}:${partition}:${message.offset}' },
-  { library: 'amqplib', code: AMQP, identity: 'msg.properties.messageId' },
-  { library: 'sqs-consumer', code: SQS, identity: 'message.MessageId' },
+  { library: 'kafkajs', code: KAFKA, identity: '${topic}:${partition}:${message.offset}', sql: true },
+  { library: 'amqplib', code: AMQP, identity: 'msg.properties.messageId', sql: true },
+  { library: 'sqs-consumer', code: SQS, identity: 'message.MessageId', sql: false },
 ] as const;
+
+/** sqs-consumer 14 with a pg write: the inbox applies. */
+const SQS_PG = `import { Consumer } from 'sqs-consumer';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const receipts = Consumer.create({
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/receipts',
+  handleMessage: async (message) => {
+    const receipt = JSON.parse(message.Body ?? '{}') as { email: string; totalCents: number };
+    await pool.query('INSERT INTO receipts (email, total_cents) VALUES ($1, $2)', [receipt.email, receipt.totalCents]);
+    return message;
+  },
+});
+
+receipts.start();
+`;
 
 // ---- expected code -----------------------------------------------------------------------------
 
@@ -165,7 +184,7 @@ export async function run(): Promise<void> {
       if (!message.value) return;
       const payment = JSON.parse(message.value.toString()) as { accountId: string; amountCents: number };
       // Claim the message with a short lease: a crash mid-processing lets a redelivery retry it.
-      const dedupKey = \`processed:\${topic}:\${partition}:\${message.offset}\`;
+      const dedupKey = \`processed:ledger-writer:\${topic}:\${partition}:\${message.offset}\`;
       const claimed = await dedupRedis.set(dedupKey, 'processing', 'EX', 300, 'NX');
       if (!claimed) {
         // 'done': a duplicate. 'processing': another copy holds the claim (or crashed within the lease).
@@ -185,10 +204,13 @@ export async function run(): Promise<void> {
 }
 `;
 
-/** The moved statements sit one level inside the `try`, like the BEGIN before them. */
+/**
+ * The inbox runs on a connection of the handler's own pool, and the handler's write moves onto it
+ * (`pool.query` becomes `db.query`), inside the transaction; the moved statements sit one level
+ * inside the `try`, like the BEGIN before them.
+ */
 const KAFKA_SQL = `import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-const dedupPool = new Pool({ connectionString: process.env.DATABASE_URL });
 
 const kafka = new Kafka({ clientId: 'ledger', brokers: ['kafka:9092'] });
 const consumer = kafka.consumer({ groupId: 'ledger-writer' });
@@ -201,17 +223,16 @@ export async function run(): Promise<void> {
     eachMessage: async ({ topic, partition, message }) => {
       if (!message.value) return;
       const payment = JSON.parse(message.value.toString()) as { accountId: string; amountCents: number };
-      // Inbox pattern: the claim commits or rolls back with this handler's writes (needs a unique key on event_id).
-      // Run the handler's database writes on \`db\` so they share the transaction.
-      const db = await dedupPool.connect();
+      // Inbox pattern: the claim commits or rolls back with this handler's writes (needs a unique key on processed_events.event_id).
+      const db = await pool.connect();
       try {
         await db.query('BEGIN');
-        const { rowCount } = await db.query('INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [\`\${topic}:\${partition}:\${message.offset}\`]);
+        const { rowCount } = await db.query('INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [\`ledger-writer:\${topic}:\${partition}:\${message.offset}\`]);
         if (rowCount === 0) {
           await db.query('ROLLBACK');
           return;
         }
-        await pool.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [payment.accountId, payment.amountCents]);
+        await db.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [payment.accountId, payment.amountCents]);
         console.log(\`ledger entry for \${payment.accountId}\`);
         await db.query('COMMIT');
       } catch (error) {
@@ -242,7 +263,7 @@ export async function run(): Promise<void> {
     eachMessage: async ({ topic, partition, message }) => {
       if (!message.value) return;
       const payment = JSON.parse(message.value.toString()) as { accountId: string; amountCents: number };
-      const dedupKey = \`processed:\${topic}:\${partition}:\${message.offset}\`;
+      const dedupKey = \`processed:ledger-writer:\${topic}:\${partition}:\${message.offset}\`;
       if (processedMessageIds.has(dedupKey)) return;
       processedMessageIds.add(dedupKey);
       await pool.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [payment.accountId, payment.amountCents]);
@@ -268,7 +289,7 @@ export async function run() {
         eachMessage: async ({ topic, partition, message }) => {
             const payment = JSON.parse(message.value!.toString()) as { accountId: string; amountCents: number }
             // Claim the message with a short lease: a crash mid-processing lets a redelivery retry it.
-            const dedupKey = \`processed:\${topic}:\${partition}:\${message.offset}\`
+            const dedupKey = \`processed:ledger-writer:\${topic}:\${partition}:\${message.offset}\`
             const claimed = await dedupRedis.set(dedupKey, "processing", "EX", 300, "NX")
             if (!claimed) {
                 // 'done': a duplicate. 'processing': another copy holds the claim (or crashed within the lease).
@@ -289,7 +310,6 @@ export async function run() {
 
 const KAFKA_STYLE_SQL = `import { Kafka } from "kafkajs"
 import { Pool } from "pg"
-const dedupPool = new Pool({ connectionString: process.env.DATABASE_URL })
 
 const kafka = new Kafka({ clientId: "ledger", brokers: ["kafka:9092"] })
 const consumer = kafka.consumer({ groupId: "ledger-writer" })
@@ -301,17 +321,16 @@ export async function run() {
     await consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
             const payment = JSON.parse(message.value!.toString()) as { accountId: string; amountCents: number }
-            // Inbox pattern: the claim commits or rolls back with this handler's writes (needs a unique key on event_id).
-            // Run the handler's database writes on \`db\` so they share the transaction.
-            const db = await dedupPool.connect()
+            // Inbox pattern: the claim commits or rolls back with this handler's writes (needs a unique key on processed_events.event_id).
+            const db = await pool.connect()
             try {
                 await db.query("BEGIN")
-                const { rowCount } = await db.query("INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING", [\`\${topic}:\${partition}:\${message.offset}\`])
+                const { rowCount } = await db.query("INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING", [\`ledger-writer:\${topic}:\${partition}:\${message.offset}\`])
                 if (rowCount === 0) {
                     await db.query("ROLLBACK")
                     return
                 }
-                await pool.query("INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)", [payment.accountId, payment.amountCents])
+                await db.query("INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)", [payment.accountId, payment.amountCents])
                 await db.query("COMMIT")
             } catch (error) {
                 await db.query("ROLLBACK")
@@ -340,7 +359,7 @@ export async function run() {
     await consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
             const payment = JSON.parse(message.value!.toString()) as { accountId: string; amountCents: number }
-            const dedupKey = \`processed:\${topic}:\${partition}:\${message.offset}\`
+            const dedupKey = \`processed:ledger-writer:\${topic}:\${partition}:\${message.offset}\`
             if (processedMessageIds.has(dedupKey)) return
             processedMessageIds.add(dedupKey)
             await pool.query("INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)", [payment.accountId, payment.amountCents])
@@ -365,7 +384,7 @@ export async function consumeReminders() {
     await channel.consume("reminders", async (msg) => {
         if (!msg) return
         const reminder = JSON.parse(msg.content.toString()) as { email: string; text: string }
-        const dedupKey = \`processed:\${msg.properties.messageId ?? createHash("sha256").update(msg.content).digest("hex")}\`
+        const dedupKey = \`processed:reminders:\${msg.properties.messageId ?? createHash("sha256").update(msg.content).digest("hex")}\`
         if (processedMessageIds.has(dedupKey)) {
             channel.ack(msg)
             return
@@ -390,7 +409,7 @@ export const receipts = Consumer.create({
   queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/receipts',
   handleMessage: async (message) => {
     const receipt = JSON.parse(message.Body ?? '{}') as { email: string; totalCents: number };
-    const dedupKey = \`processed:\${message.MessageId}\`;
+    const dedupKey = \`processed:receipts:\${message.MessageId}\`;
     if (processedMessageIds.has(dedupKey)) return message;
     processedMessageIds.add(dedupKey);
     await transporter.sendMail({ to: receipt.email, subject: 'Your receipt', text: \`Total: \${receipt.totalCents / 100} EUR\` });
@@ -474,15 +493,16 @@ for (const mode of MODES) {
 
     // ---- preferred fix follows guardStrategy ----
 
-    for (const { library, code } of LIBRARIES) {
+    for (const { library, code, sql } of LIBRARIES) {
       for (const strategy of STRATEGIES) {
+        if (strategy === 'sql' && !sql) continue;
         test(`${library}: guardStrategy '${strategy}' makes the ${strategy} fix preferred and first`, () => {
           const { finding } = prepare(code, strategy);
           const guards = dedupFixes(finding);
           assert.deepEqual(
             guards.map((fix) => STRATEGIES.find((s) => fix.title.startsWith(TITLES[s]))).sort(),
-            [...STRATEGIES].sort(),
-            'one fix per strategy',
+            STRATEGIES.filter((s) => s !== 'sql' || sql).sort(),
+            'one fix per strategy that applies',
           );
           const preferred = finding.fixes.filter((fix) => fix.preferred);
           assert.equal(
@@ -500,8 +520,9 @@ for (const mode of MODES) {
 
     // ---- apply, re-analyze ----
 
-    for (const { library, code, identity } of LIBRARIES) {
+    for (const { library, code, identity, sql } of LIBRARIES) {
       for (const strategy of ['redis', 'sql'] as const) {
+        if (strategy === 'sql' && !sql) continue;
         test(`${library}: the ${strategy} fix removes the finding and adds none`, () => {
           const prepared = prepare(code, strategy);
           assert.deepEqual(
@@ -624,10 +645,13 @@ for (const mode of MODES) {
       assert.ok(done < lastAck, "the 'done' mark completes before the message is acked");
     });
 
-    test('amqplib sql: the ack comes after the COMMIT', () => {
+    test("amqplib sql: the ack comes after the COMMIT, and the handler's update runs on the transaction", () => {
       const prepared = prepare(AMQP, 'sql');
       const text = applyAndRead(prepared, 'sql');
       assert.equal(text.match(/from 'pg'/g)?.length, 1, 'no second pg import');
+      assert.ok(!text.includes('new Pool({ connectionString'), 'no second pool');
+      assert.match(text, /const db = await pool\.connect\(\);/);
+      assert.match(text, /await db\.query\('UPDATE accounts SET balance = balance \+ \$1 WHERE id = \$2'/);
       const commit = text.indexOf("await db.query('COMMIT')");
       const lastAck = text.lastIndexOf('channel.ack(msg)');
       assert.ok(commit >= 0);
@@ -641,18 +665,23 @@ for (const mode of MODES) {
       assert.doesNotMatch(body, UNREACHABLE_AFTER_RETURN, `code after \`return message\` never runs:\n${body}`);
     });
 
+    test('sqs-consumer without a database write: no inbox fix (nothing for its transaction to hold)', () => {
+      const { finding } = prepare(SQS, 'sql');
+      assert.ok(!finding.fixes.some((fix) => fix.title.startsWith(TITLES.sql)));
+    });
+
     test('sqs-consumer sql: COMMIT is reachable (nothing after `return message`)', () => {
-      const prepared = prepare(SQS, 'sql');
+      const prepared = prepare(SQS_PG, 'sql');
       const body = tryBody(applyAndRead(prepared, 'sql'));
       assert.match(body, /await db\.query\('COMMIT'\)/);
       assert.doesNotMatch(body, UNREACHABLE_AFTER_RETURN, `the transaction is never committed:\n${body}`);
     });
 
-    test('kafkajs: a handler destructuring only { message } is offered the dedup fixes too', () => {
+    test('kafkajs: a handler destructuring only { message } is offered the dedup fixes too (no inbox: it writes no database)', () => {
       const { finding } = prepare(KAFKA_MESSAGE_ONLY, 'redis');
       assert.equal(
         dedupFixes(finding).length,
-        3,
+        2,
         `fixes: ${finding.fixes.map((fix) => fix.title).join(' | ') || 'none'}`,
       );
     });

@@ -13,8 +13,8 @@ const RULE = 'missing-event-id-check';
 
 const TITLE = {
   stripe: 'Pass a Stripe idempotencyKey derived from the message',
-  sql: 'Ignore duplicate inserts (ON CONFLICT DO NOTHING',
-  knex: 'Ignore duplicate inserts (.onConflict().ignore()',
+  sql: 'Ignore duplicate inserts (ON CONFLICT (',
+  knex: 'Ignore duplicate inserts (.onConflict(',
   drizzle: 'Ignore duplicate inserts (.onConflictDoNothing()',
   bullmq: 'Give the BullMQ job a jobId derived from the message',
   sqs: 'Set MessageDeduplicationId from the message',
@@ -463,7 +463,7 @@ for (const mode of MODES) {
       const { text, result } = applyOnly(s, TITLE.sql);
       assert.ok(
         text.includes(
-          "await pool.query('INSERT INTO ledger_entries (reference, account_id, amount_cents) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [",
+          "await pool.query('INSERT INTO ledger_entries (reference, account_id, amount_cents) VALUES ($1, $2, $3) ON CONFLICT (reference) DO NOTHING', [",
         ),
         text,
       );
@@ -475,7 +475,7 @@ for (const mode of MODES) {
       const { text, result } = applyOnly(s, TITLE.sql);
       assert.ok(
         text.includes(
-          "'INSERT INTO meter_readings (reading_id, meter_id, kwh) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING'",
+          "'INSERT INTO meter_readings (reading_id, meter_id, kwh) VALUES ($1, $2, $3) ON CONFLICT (reading_id) DO NOTHING'",
         ),
         text,
       );
@@ -487,7 +487,7 @@ for (const mode of MODES) {
       const { text, result } = applyOnly(s, TITLE.sql);
       assert.ok(
         text.includes(
-          "await pool.query('INSERT INTO orders (source_message_id, customer_id, total_cents) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id', [",
+          "await pool.query('INSERT INTO orders (source_message_id, customer_id, total_cents) VALUES ($1, $2, $3) ON CONFLICT (source_message_id) DO NOTHING RETURNING id', [",
         ),
         text,
       );
@@ -504,22 +504,22 @@ for (const mode of MODES) {
       s = { ...s, finding: remaining[0] };
       const second = applyOnly(s, TITLE.sql);
       result = second.result;
-      assert.match(second.text, /VALUES \(\$1, \$2, \$3\) ON CONFLICT DO NOTHING/);
+      assert.match(second.text, /VALUES \(\$1, \$2, \$3\) ON CONFLICT \(source_message_id\) DO NOTHING/);
       assert.ok(
         second.text.includes(
-          "'INSERT INTO signup_audit (source_message_id, email) VALUES ($1, $2) ON CONFLICT DO NOTHING'",
+          "'INSERT INTO signup_audit (source_message_id, email) VALUES ($1, $2) ON CONFLICT (source_message_id) DO NOTHING'",
         ),
         second.text,
       );
       assertResolved(s, result);
     });
 
-    test('sqs-consumer knex insert: appends .onConflict().ignore()', () => {
+    test("sqs-consumer knex insert: appends .onConflict('order_id').ignore()", () => {
       const s = setup(KNEX_SQS);
       const { text, result } = applyOnly(s, TITLE.knex);
       assert.ok(
         text.includes(
-          "await db('shipment_labels').insert({ order_id: label.orderId, carrier: label.carrier }).onConflict().ignore();",
+          "await db('shipment_labels').insert({ order_id: label.orderId, carrier: label.carrier }).onConflict('order_id').ignore();",
         ),
         text,
       );

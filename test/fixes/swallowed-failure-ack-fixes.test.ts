@@ -1,7 +1,10 @@
 /**
- * The swallowed-failure-ack quick-fixes (server/src/rules/fixes/settle.ts): rethrow from the catch,
- * nack with requeue on the failure path (amqplib), route to the dead-letter exchange, and for a
- * dropping settle, nack with requeue / nak. Applied, compared with the exact text, re-analysed.
+ * The swallowed-failure-ack quick-fixes (server/src/rules/fixes/settle.ts): rethrow from the catch
+ * (replacing an ack the catch makes, never following it), nack with requeue on the failure path
+ * (amqplib, Pub/Sub), route to the dead-letter exchange, and for a dropping settle, nack with
+ * requeue / nak. Applied, compared with the exact text, type-checked and re-analysed. Where the
+ * library holds an unsettled message (RabbitMQ, Pub/Sub), a rethrow hands nothing on and is not
+ * offered. The wrong fix (a throw after the ack) is checked to stay reported.
  */
 import { fixScenarios } from '../helpers/fix-scenarios';
 
@@ -143,6 +146,53 @@ export async function startOrders(): Promise<void> {
 }
 `;
 
+/** Service Bus with manual completes: the catch logs and completes the message (the failure is lost). */
+const SERVICE_BUS_COMPLETE_IN_CATCH = `import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const receiver = new ServiceBusClient(process.env.SB ?? '').createReceiver('invoices');
+
+receiver.subscribe(
+  {
+    processMessage: async (message: ServiceBusReceivedMessage) => {
+      try {
+        await pool.query('INSERT INTO invoices (id) VALUES ($1) ON CONFLICT DO NOTHING', [message.messageId]);
+        await receiver.completeMessage(message);
+      } catch (err) {
+        console.error('invoice failed', err);
+        await receiver.completeMessage(message); // drop it
+      }
+    },
+    processError: async (args) => console.error(args.error),
+  },
+  { autoCompleteMessages: false },
+);
+`;
+
+/** The same, with a statement after the complete in the catch. */
+const SERVICE_BUS_COMPLETE_THEN_LOG = SERVICE_BUS_COMPLETE_IN_CATCH.replace(
+  "console.error('invoice failed', err);\n        await receiver.completeMessage(message); // drop it\n",
+  "await receiver.completeMessage(message); // drop it\n        console.error('invoice failed', err);\n",
+);
+
+/** Pub/Sub: the catch logs, the ack after the try serves both paths. */
+const PUBSUB_CATCH_THEN_ACK = `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const subscription = new PubSub().subscription('orders-billing');
+
+subscription.on('message', async (message: Message) => {
+  try {
+    await pool.query('INSERT INTO bills (order_id) VALUES ($1) ON CONFLICT DO NOTHING', [message.attributes.orderId]);
+  } catch (err) {
+    console.error('billing failed', err);
+  }
+  message.ack();
+});
+`;
+
 fixScenarios(
   'swallowed-failure-ack',
   [
@@ -158,14 +208,32 @@ fixScenarios(
         ),
     },
     {
-      name: 'amqplib: rethrow from the catch, naming the catch variable',
-      files: { 'consumer.ts': AMQP_CATCH_LOGS },
-      at: 'channel.ack(msg);',
-      title: 'Rethrow the error from the catch',
+      name: 'Service Bus: the complete in the catch becomes the rethrow (not a throw after it)',
+      files: { 'consumer.ts': SERVICE_BUS_COMPLETE_IN_CATCH },
+      at: 'await receiver.completeMessage(message); // drop it',
+      title: 'Rethrow the error from the catch instead of receiver.completeMessage()',
+      expected: (text) => text.replace('await receiver.completeMessage(message); // drop it', 'throw err; // drop it'),
+    },
+    {
+      name: 'Service Bus: a complete followed by a log in the catch is taken out, the rethrow ends the catch',
+      files: { 'consumer.ts': SERVICE_BUS_COMPLETE_THEN_LOG },
+      at: 'await receiver.completeMessage(message); // drop it',
+      title: 'Rethrow the error from the catch instead of receiver.completeMessage()',
       expected: (text) =>
         text.replace(
-          "console.error('order insert failed', err);\n",
-          "console.error('order insert failed', err);\n      throw err;\n",
+          "await receiver.completeMessage(message); // drop it\n        console.error('invoice failed', err);\n",
+          "console.error('invoice failed', err);\n        throw err;\n",
+        ),
+    },
+    {
+      name: 'Pub/Sub: nack on the failure path and leave (the ack after the try serves the success path)',
+      files: { 'consumer.ts': PUBSUB_CATCH_THEN_ACK },
+      at: 'message.ack();',
+      title: 'Nack the message with requeue on the failure path, for redelivery',
+      expected: (text) =>
+        text.replace(
+          "console.error('billing failed', err);\n",
+          "console.error('billing failed', err);\n    message.nack();\n    return;\n",
         ),
     },
     {
@@ -228,6 +296,24 @@ fixScenarios(
       name: 'an unconditional ack in a finally: neither a rethrow nor a nack in the catch stops it',
       files: { 'consumer.ts': FINALLY_ACK },
       at: 'channel.ack(msg);',
+    },
+    {
+      name: 'amqplib: no rethrow (RabbitMQ holds the unacked message; the throw is an unhandled rejection)',
+      files: { 'consumer.ts': AMQP_CATCH_LOGS },
+      at: 'channel.ack(msg);',
+      notOffered: ['Rethrow the error from the catch'],
+    },
+    {
+      name: 'amqplib: no rethrow for an ack in the catch either',
+      files: { 'consumer.ts': AMQP_ACK_IN_CATCH },
+      at: 'channel.ack(msg); // give up on it',
+      notOffered: ['Rethrow the error from the catch', 'Rethrow the error from the catch instead of channel.ack()'],
+    },
+    {
+      name: 'Pub/Sub: no rethrow (the client holds the unacked message and extends its lease)',
+      files: { 'consumer.ts': PUBSUB_CATCH_THEN_ACK },
+      at: 'message.ack();',
+      notOffered: ['Rethrow the error from the catch'],
     },
   ],
 );

@@ -20,8 +20,10 @@ export interface FixCase {
   config?: Partial<ResolvedConfig>;
   /** The finding to fix, when the rule reports more than one: a text on its line. */
   on?: string;
-  /** The start of the fix's title; absent: the case checks that no fix is offered. */
+  /** The start of the fix's title; absent: the case checks that no fix is offered (or none of `notOffered`). */
   fix?: string;
+  /** Title starts that must not be offered (other fixes may be). */
+  notOffered?: string[];
   /** The whole of consumer.ts after the fix. */
   expected?: string;
   /** Texts the fixed consumer.ts must contain. */
@@ -59,7 +61,9 @@ export function fixTests(rule: string, cases: FixCase[]): void {
           );
           const file = project.path(`${folder}/consumer.ts`);
           const config = configWith(c.config ?? {});
-          const result = project.analyze(written, config);
+          // Migrations and schemas are read from disk by the fixes; only code goes into the program.
+          const code = written.filter((name) => /\.[cm]?[jt]sx?$/.test(name));
+          const result = project.analyze(code, config);
           assert.deepEqual(result.problems, []);
           let findings = findingsOf(result, rule, file);
           if (c.on) findings = findings.filter((finding) => finding.location.line === firstLineOf(c.code, c.on!));
@@ -69,6 +73,14 @@ export function fixTests(rule: string, cases: FixCase[]): void {
             `one ${rule} finding to fix, got:\n${listFindings(findingsOf(result, rule, file))}`,
           );
           const finding = findings[0];
+          if (!c.fix && c.notOffered) {
+            for (const title of c.notOffered)
+              assert.ok(
+                !finding.fixes.some((fix) => fix.title.startsWith(title)),
+                `'${title}…' should not be offered; offered: ${finding.fixes.map((fix) => fix.title).join(' | ')}`,
+              );
+            return;
+          }
           if (!c.fix) {
             assert.deepEqual(
               finding.fixes.map((fix) => fix.title),
@@ -85,7 +97,7 @@ export function fixTests(rule: string, cases: FixCase[]): void {
           if (c.expected !== undefined) assert.equal(text, c.expected);
           for (const wanted of c.contains ?? [])
             assert.ok(text.includes(wanted), `the fixed file should contain ${JSON.stringify(wanted)}:\n${text}`);
-          const reanalyzed = project.analyze(written, config);
+          const reanalyzed = project.analyze(code, config);
           assert.deepEqual(reanalyzed.problems, []);
           const left = reanalyzed.findings.filter((item) => item.location.filePath === file);
           for (const absent of c.absent ?? [rule]) {

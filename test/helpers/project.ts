@@ -40,7 +40,8 @@ export function typeErrors(tsconfigPath: string, rootFiles: readonly string[], f
   );
   const program = typescript.createProgram({
     rootNames: [...rootFiles],
-    options: { ...(config?.options ?? {}), noEmit: true },
+    // Node's own types, as a project that runs on Node has them (TypeScript 6 includes no @types by default).
+    options: { ...(config?.options ?? {}), types: config?.options.types ?? ['node'], noEmit: true },
   });
   const sourceFile = program.getSourceFile(file);
   if (!sourceFile) return [`${file} is not in the program`];

@@ -77,15 +77,17 @@ export class LspClient {
     return this.process.exitCode !== null;
   }
 
-  async initialize(rootPath: string): Promise<unknown> {
+  /** `extra` adds client capabilities by section (`{ window: { showDocument: { support: true } } }`). */
+  async initialize(rootPath: string, extra: { workspace?: object; window?: object } = {}): Promise<unknown> {
     const rootUri = pathToFileURL(rootPath).toString();
     const result = await this.connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri,
       workspaceFolders: [{ uri: rootUri, name: path.basename(rootPath) }],
       capabilities: {
-        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
+        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, ...extra.workspace },
         textDocument: { publishDiagnostics: { relatedInformation: true } },
+        ...(extra.window ? { window: extra.window } : {}),
       },
     });
     await this.connection.sendNotification('initialized', {});

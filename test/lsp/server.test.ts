@@ -58,6 +58,10 @@ describe('language server over stdio', () => {
     assert.match(value, /implicit-after-return/);
     assert.match(value, /declared: \*\*at-least-once\*\* · effective: \*\*at-least-once\*\*/);
     assert.match(value, /Stripe charges\.create/);
+    // An effect in another file names that file (a link), not a bare line number of this one.
+    assert.match(value, /Stripe charges\.create \(\[[\w./-]*billing\.ts:\d+\]\(file:\/\/[^)]*billing\.ts#L\d+\)/);
+    // Compact: the rest is in the panel, one click away.
+    assert.match(value, /\[More: [^\]]+\]\(command:deliveryLint\.explainConsumer\?/);
     // One line: the effective semantics and the worst outcome of a crash, from the crash timeline.
     assert.ok(
       value
@@ -105,7 +109,8 @@ describe('language server over stdio', () => {
     const preferred = actions.find((action) => action.isPreferred)!;
     assert.match(preferred.title, /Redis/);
     const fixed = applyWorkspaceEdit(fs.readFileSync(ORDER_PLACED, 'utf8'), preferred.edit!, client.uri(ORDER_PLACED));
-    assert.match(fixed, /await dedupRedis\.set\(dedupKey, 'processing', 'EX', 300, 'NX'\)/);
+    // The project's own ioredis client (the BullMQ connection the file imports) is reused.
+    assert.match(fixed, /await connection\.set\(dedupKey, 'processing', 'EX', 300, 'NX'\)/);
     const republished = client.waitForDiagnostics(ORDER_PLACED);
     await client.change(ORDER_PLACED, fixed);
     const { diagnostics } = await republished;
@@ -122,11 +127,22 @@ describe('language server over stdio', () => {
     const actions = await client.codeActions(ORDER_PLACED, missing);
     const suppress = actions.find((action) => action.title.startsWith('Suppress'))!;
     const text = applyWorkspaceEdit(fs.readFileSync(ORDER_PLACED, 'utf8'), suppress.edit!, client.uri(ORDER_PLACED));
-    assert.match(text, /\/\/ delivery-lint-disable-next-line missing-event-id-check -- reason: /);
+    // A client without snippet edits gets the placeholder as text; left as it is, it is reported.
+    assert.match(
+      text,
+      /\/\/ delivery-lint-disable-next-line missing-event-id-check -- <why this finding does not apply>\n/,
+    );
+    const unexplained = client.waitForDiagnostics(ORDER_PLACED);
+    await client.change(ORDER_PLACED, text);
+    assert.deepEqual(
+      (await unexplained).diagnostics.map((diagnostic) => diagnostic.code),
+      ['suppression-directive'],
+      'the finding is suppressed, and the suppression without a reason is reported',
+    );
     const republished = client.waitForDiagnostics(ORDER_PLACED);
     await client.change(
       ORDER_PLACED,
-      text.replace('-- reason: ', '-- reason: replayed from an outbox with its own dedup'),
+      text.replace('<why this finding does not apply>', 'replayed from an outbox with its own dedup'),
     );
     assert.deepEqual((await republished).diagnostics, []);
     const restored = client.waitForDiagnostics(ORDER_PLACED);
@@ -211,15 +227,16 @@ describe('language server over stdio', () => {
     let republished = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.length === 0);
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     await republished;
-    client.settings = { enable: true, rules: {}, guardStrategy: 'sql' };
+    // (sql would offer no inbox here: the handler's writes are in a helper, which an edit cannot move into the transaction)
+    client.settings = { enable: true, rules: {}, guardStrategy: 'memory' };
     republished = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.length === 1);
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     const [missing] = (await republished).diagnostics;
     const actions = await client.codeActions(ORDER_PLACED, missing);
     assert.match(
       actions.find((action) => action.isPreferred)!.title,
-      /inbox-table/,
-      'guardStrategy sql makes the SQL fix preferred',
+      /in-memory/,
+      'guardStrategy memory makes the memory fix preferred',
     );
     client.settings = { enable: false };
     republished = client.waitForDiagnostics(ORDER_PLACED, (params) => params.diagnostics.length === 0);

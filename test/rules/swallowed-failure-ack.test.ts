@@ -1167,6 +1167,16 @@ export class QuotesController {
       'await receiver.completeMessage(message);',
       { messageId: 'ackAfterCaughtFailure', data: 'receiver.completeMessage()' },
     ),
+    // What a rethrow appended after the ack looks like: the message is still completed first.
+    invalid(
+      'Service Bus manual complete: a throw after the complete in the catch still settles the failed message',
+      SERVICE_BUS_MANUAL.replace(
+        "console.error('invoice failed', err);\n      }\n      await receiver.completeMessage(message);",
+        "console.error('invoice failed', err);\n        await receiver.completeMessage(message); // then rethrow\n        throw err;\n      }\n      await receiver.completeMessage(message);",
+      ),
+      'await receiver.completeMessage(message); // then rethrow',
+      { messageId: 'ackAfterCaughtFailure', data: 'receiver.completeMessage()' },
+    ),
     invalid('Pub/Sub: the catch logs, then message.ack()', PUBSUB_CATCH_THEN_ACK, 'message.ack();', {
       messageId: 'ackAfterCaughtFailure',
       data: 'message.ack()',

@@ -9,7 +9,10 @@
  * 2. The packaged extension: `npm run package` in a temporary copy of the repository (so the
  *    repository's dist/ keeps its development build), `code-server --install-extension` of that
  *    .vsix, then the UI: the ack-before-process squiggle in invoice-email.consumer.ts, the
- *    Problems panel, the status bar, and a screenshot.
+ *    Problems panel, the status bar; the hover of the Kafka consumer naming the file of an effect
+ *    in another file; its code lens refreshed when only that other file changes on disk; a broken
+ *    delivery-lint.config.json turning the status bar to a warning with a notification whose
+ *    button opens the file. A screenshot of each.
  *
  * code-server and Chromium are required: when they are missing these tests fail, with what to
  * run (.ci/install-e2e.sh installs both, code-server through .ci/install-code-server.sh, into
@@ -548,7 +551,7 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
     t.diagnostic(`checks: ${result.checks.map((check) => `${check.name} ${check.ms} ms`).join('; ')}`);
   });
 
-  test('the packaged .vsix, installed with --install-extension: ack-before-process squiggle, Problems panel, status bar', async (t) => {
+  test('the packaged .vsix, installed with --install-extension: squiggle, Problems panel, status bar, hover file names, refreshed lens, config error', async (t) => {
     requireSetup();
     const started = Date.now();
 
@@ -685,6 +688,118 @@ describe(`VS Code ${VSCODE_VERSION} (code-server ${CODE_SERVER_VERSION}) in head
       await sleep(500);
       await page.screenshot({ path: shot });
       saveScreenshot(t, shot, 'code-server-vsix-problems.png');
+
+      // The Kafka consumer: its hover names the file of each effect in another file.
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await page.keyboard.type('order-placed.consumer.ts');
+      await sleep(700);
+      await page.keyboard.press('Enter');
+      const handlerLine = page.locator('.monaco-editor .view-line', { hasText: 'eachMessage: async' }).first();
+      await handlerLine.waitFor({ state: 'visible', timeout: 30_000 });
+      await until(
+        'the missing-event-id-check squiggle in order-placed.consumer.ts',
+        async () => (await page.locator('.monaco-editor .squiggly-warning').count()) > 0,
+        SQUIGGLE_MS,
+        500,
+      );
+      const hoverText = await until(
+        'a delivery-lint hover that names billing.ts',
+        async () => {
+          const box = await handlerLine.boundingBox();
+          if (!box) return undefined;
+          await page.mouse.move(box.x + 40, box.y + box.height / 2);
+          await sleep(300);
+          await page.mouse.move(box.x + 48, box.y + box.height / 2);
+          const hover = page.locator('.monaco-hover:visible').first();
+          await hover.waitFor({ state: 'visible', timeout: 4_000 });
+          const text = await hover.innerText();
+          return text.includes('delivery-lint') && /billing\.ts:\d+/.test(text) ? text : undefined;
+        },
+        45_000,
+        500,
+      );
+      assert.match(hoverText, /Stripe charges\.create \(\S*billing\.ts:\d+/, 'the effect names its file');
+      assert.match(hoverText, /More: the crash timeline/);
+      t.diagnostic(`hover: ${hoverText.replace(/\s+/g, ' ').slice(0, 300)}`);
+      await page.screenshot({ path: shot });
+      saveScreenshot(t, shot, 'code-server-vsix-hover.png');
+      await page.mouse.move(5, 5);
+      await page.keyboard.press('Escape');
+
+      // The code lens follows the diagnostics: billing.ts (not open) is changed on disk so the
+      // consumer's effects become idempotent; the consumer's document does not change, so only a
+      // refresh from the server (workspace/codeLens/refresh) brings the new lens.
+      const lensText = async () =>
+        (await page.locator('.monaco-editor .codelens-decoration').allInnerTexts()).join(' | ');
+      await until(
+        "the code lens 'no dedup check'",
+        async () => ((await lensText()).includes('no dedup check') ? true : undefined),
+        30_000,
+        500,
+      );
+      const billing = path.join(workspace, 'src/services/billing.ts');
+      const idempotent = fs
+        .readFileSync(billing, 'utf8')
+        .replace(
+          'metadata: { orderId: order.orderId },\n  });',
+          'metadata: { orderId: order.orderId },\n  }, { idempotencyKey: `charge-${order.orderId}` });',
+        )
+        .replace(
+          'return prisma.invoice.create({\n    data: {',
+          'return prisma.invoice.upsert({\n    where: { orderId: order.orderId },\n    update: {},\n    create: {',
+        );
+      assert.notEqual(idempotent, fs.readFileSync(billing, 'utf8'), 'billing.ts was rewritten');
+      fs.writeFileSync(billing, idempotent);
+      const refreshed = await until(
+        'the code lens to say the effects are safe, without the consumer file changing',
+        async () => {
+          const text = await lensText();
+          return text.includes('no unsafe effects') ? text : undefined;
+        },
+        45_000,
+        500,
+      ).catch(async (error: Error) => assert.fail(`${error.message}; lens: ${await lensText()}`));
+      t.diagnostic(`refreshed lens: ${refreshed}`);
+      await page.screenshot({ path: shot });
+      saveScreenshot(t, shot, 'code-server-vsix-lens-refreshed.png');
+
+      // An unusable delivery-lint.config.json: the status bar turns to a warning, a notification
+      // gives the error with a button that opens the file, the last valid config stays in use.
+      const configFile = path.join(workspace, 'delivery-lint.config.json');
+      fs.writeFileSync(configFile, '{ "rules": { "ack-before-process": "warn" } }\n');
+      await sleep(2_000);
+      fs.writeFileSync(configFile, '{ "rules": { "ack-before-process": "warn", } }\n');
+      const warning = await until(
+        "the status bar's config warning",
+        async () => {
+          const texts = await page.locator('.statusbar-item').allInnerTexts();
+          return texts.find((text) => /delivery-lint: config error/.test(text));
+        },
+        45_000,
+        500,
+      );
+      t.diagnostic(`status bar: ${warning.trim()}`);
+      const toast = page.locator('.notification-toast', { hasText: 'delivery-lint' }).first();
+      await toast.waitFor({ state: 'visible', timeout: 30_000 });
+      const toastText = await toast.innerText();
+      assert.match(toastText, /invalid JSON/);
+      assert.match(toastText, /Using the last valid configuration until the file is fixed/);
+      await page.screenshot({ path: shot });
+      saveScreenshot(t, shot, 'code-server-vsix-config-error.png');
+      await toast.locator('.monaco-button', { hasText: 'Open delivery-lint.config.json' }).click();
+      await until(
+        'delivery-lint.config.json open in the active editor tab',
+        async () => {
+          const active = await page.locator('.tab.active').allInnerTexts();
+          return active.some((text) => text.includes('delivery-lint.config.json')) ? true : undefined;
+        },
+        15_000,
+        250,
+      );
+      await sleep(500);
+      await page.screenshot({ path: shot });
+      saveScreenshot(t, shot, 'code-server-vsix-config-opened.png');
       t.diagnostic(`UI checks done after ${elapsed(uiStarted)}`);
       assert.deepEqual(
         extensionErrors(lines),

@@ -242,7 +242,7 @@ export async function run(): Promise<void> {
   );
 
   await check(
-    'hover on the handler names kafkajs and its delivery semantics',
+    'hover on the handler names kafkajs, its delivery semantics, and the file of each effect',
     ['order-placed.consumer.ts: missing-event-id-check warning on line 14'],
     async () => {
       const lineText = orderPlaced!.lineAt(13).text;
@@ -257,6 +257,9 @@ export async function run(): Promise<void> {
       const text = hoverText(hovers);
       if (!text.includes('kafkajs')) throw new Error(`no hover mentions kafkajs; hovers: ${text || '(none)'}`);
       if (!text.includes('at-least-once')) throw new Error(`the hover does not state the delivery semantics: ${text}`);
+      // The effects are in services/billing.ts: the hover says so, as a link, not a bare line number.
+      if (!/Stripe charges\.create \(\[[\w./-]*billing\.ts:\d+\]\(/.test(text))
+        throw new Error(`the hover does not name the file of an effect in another file: ${text}`);
       return { hover: text.slice(0, 600) };
     },
   );

@@ -298,24 +298,40 @@ function stepItem(context: Context, step: TimelineStep): string {
 }
 
 function sameOutcome(a: CrashOutcome, b: CrashOutcome): boolean {
-  return a.kind === b.kind && a.summary === b.summary;
+  return shownKind(a) === shownKind(b) && a.summary === b.summary;
+}
+
+/**
+ * The badge an outcome gets, read from what its text says: an effect that never happens is
+ * "Lost", one that runs twice "Duplicate", and only an outcome with neither is "Safe". The summary
+ * is written from the same lists, so a badge never contradicts the sentence beside it.
+ */
+function shownKind(outcome: CrashOutcome): CrashOutcomeKind {
+  if (outcome.lost.length) return 'lost';
+  if (outcome.duplicates.length) return 'duplicate';
+  return 'safe';
+}
+
+function outcomeBadge(kind: CrashOutcomeKind, what: string): string {
+  return `<span class="outcome-badge outcome-${kind}" title="${escapeHtml(what)}"><span aria-hidden="true">${OUTCOME_ICONS[kind]}</span> ${OUTCOME_WORDS[kind]}</span>`;
 }
 
 function crashPointItem(timeline: CrashTimeline, index: number): string {
   const point = timeline.points[index];
-  const kind = outcomeKind(point.crash.kind);
+  const kind = shownKind(point.crash);
   const after = timeline.steps[index];
   const next = point.before !== undefined ? timeline.steps[point.before] : undefined;
   const where = next ? `between step ${index} and step ${next.index}` : `after step ${index}, the last`;
   let error = '';
   if (point.error && next) {
-    const errorKind = outcomeKind(point.error.kind);
+    const errorKind = shownKind(point.error);
+    // Each outcome has its badge beside its own sentence: a safe crash next to an error that loses the message shows both.
     error = sameOutcome(point.crash, point.error)
       ? `\n<div class="detail">If ${escapeHtml(next.label)} throws instead: the same (${OUTCOME_WORDS[errorKind].toLowerCase()}).</div>`
-      : `\n<div class="detail">If ${escapeHtml(next.label)} throws instead: <strong class="outcome-text outcome-${errorKind}">${OUTCOME_WORDS[errorKind].toLowerCase()}</strong>: ${escapeHtml(point.error.summary)}. ${escapeHtml(point.error.explanation)}</div>`;
+      : `\n<div class="detail error-outcome">${outcomeBadge(errorKind, `if ${next.label} throws`)} If ${escapeHtml(next.label)} throws instead: ${escapeHtml(point.error.summary)}. ${escapeHtml(point.error.explanation)}</div>`;
   }
   return `<li class="crash-point crash-${kind}" aria-label="Crash point ${escapeHtml(where)}: ${OUTCOME_WORDS[kind]}">
-<span class="outcome-badge outcome-${kind}"><span aria-hidden="true">${OUTCOME_ICONS[kind]}</span> ${OUTCOME_WORDS[kind]}</span>
+${outcomeBadge(kind, `if the process dies after ${after?.label ?? `step ${index}`}`)}
 <span>If the process dies after ${escapeHtml(after?.label ?? `step ${index}`)}: ${escapeHtml(point.crash.summary)}.</span>
 <div class="detail">${escapeHtml(point.crash.explanation)}</div>${error}
 </li>`;
@@ -403,8 +419,8 @@ ${items.length ? `<ul class="items">\n${items.map(item).join('\n')}\n</ul>` : `<
 function consumerTitle(consumer: PanelConsumer): string {
   const { registration } = consumer;
   return registration.source
-    ? `${registration.libraryDisplayName} consumer of ${registration.source}`
-    : `${registration.libraryDisplayName} consumer ${consumer.handlerName}`;
+    ? `${registration.packageName ?? registration.libraryDisplayName} consumer of ${registration.source}`
+    : `${registration.packageName ?? registration.libraryDisplayName} consumer ${consumer.handlerName}`;
 }
 
 function consumerSection(context: Context, data: PanelData, consumer: PanelConsumer): string {
@@ -430,7 +446,7 @@ function consumerSection(context: Context, data: PanelData, consumer: PanelConsu
 <h2 id="consumer-heading">${escapeHtml(consumerTitle(consumer))}</h2>
 ${notes.join('\n')}
 <dl class="facts">
-<dt>Library</dt><dd>${escapeHtml(registration.libraryDisplayName)} <span class="muted">(${escapeHtml(registration.form)})</span> ${revealButton(context, registration.location, 'the registration')}</dd>
+<dt>Library</dt><dd>${escapeHtml(registration.packageName ?? registration.libraryDisplayName)} <span class="muted">(${escapeHtml(registration.form)})</span> ${revealButton(context, registration.location, 'the registration')}</dd>
 <dt>Queue / topic</dt><dd>${registration.source ? `<code>${escapeHtml(registration.source)}</code>` : 'not a static string'}</dd>
 <dt>Handler</dt><dd><code>${escapeHtml(consumer.handlerName)}</code> ${revealButton(context, consumer.handlerLocation, 'the handler')}</dd>
 <dt>Ack mode</dt><dd><strong>${escapeHtml(registration.ackMode)}</strong>: ${escapeHtml(ACK_MODES[registration.ackMode] ?? '')}${registration.ackModeLocation ? ` ${revealButton(context, registration.ackModeLocation, 'the ack mode option')}` : ''}</dd>

@@ -8,12 +8,17 @@ import {
   MarkupKind,
   Position,
   Range,
+  SnippetTextEdit,
+  TextDocumentEdit,
   TextEdit,
+  WorkspaceEdit,
 } from 'vscode-languageserver';
 import type { ConsumerReport, Finding, SourceLocation } from '../model';
 import { validMessageGuards } from '../analysis/report/ordering';
 import { crashTimeline } from '../analysis/report/derive-timeline';
 import { COMMANDS, FIX_ALL_KIND } from './protocol';
+import { DIRECTIVE_FINDING_ID } from '../pipeline/analyze';
+import * as path from 'node:path';
 import { rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
 
 export interface DocumentAnalysis {
@@ -36,7 +41,17 @@ function contains(location: SourceLocation, position: Position): boolean {
   return intersects(rangeOf(location), Range.create(position, position));
 }
 
-export function codeActions(analysis: DocumentAnalysis, range: Range, only: string[] | undefined): CodeAction[] {
+export interface CodeActionOptions {
+  /** The client applies snippet text edits (LSP 3.18 `workspace.workspaceEdit.snippetEditSupport`). */
+  snippets?: boolean;
+}
+
+export function codeActions(
+  analysis: DocumentAnalysis,
+  range: Range,
+  only: string[] | undefined,
+  options: CodeActionOptions = {},
+): CodeAction[] {
   const actions: CodeAction[] = [];
   const wantsQuickFix =
     !only || only.some((kind) => CodeActionKind.QuickFix.startsWith(kind) || kind.startsWith(CodeActionKind.QuickFix));
@@ -55,7 +70,7 @@ export function codeActions(analysis: DocumentAnalysis, range: Range, only: stri
         edit,
       });
     }
-    actions.push(suppressAction(analysis, finding, diagnostic));
+    if (finding.ruleId !== DIRECTIVE_FINDING_ID) actions.push(suppressAction(analysis, finding, diagnostic, options));
   });
   if (wantsFixAll) {
     // Only fixes marked safe (behaviour-preserving) run unattended; the rest are offered one by one.
@@ -71,18 +86,48 @@ export function codeActions(analysis: DocumentAnalysis, range: Range, only: stri
   return actions;
 }
 
-/** `// delivery-lint-disable-next-line <rule> -- <reason>` above the finding's line. */
-function suppressAction(analysis: DocumentAnalysis, finding: Finding, diagnostic: Diagnostic): CodeAction {
+/** What the suppress fix leaves for the user to replace; a directive still saying it is reported (directives.ts). */
+export const REASON_PLACEHOLDER = '<why this finding does not apply>';
+
+/**
+ * `// delivery-lint-disable-next-line <rule> -- <reason>` above the finding's line. In editors that
+ * take snippets the reason is a selected placeholder to type over; elsewhere it is the placeholder
+ * text, which is reported (as an empty reason) until it is replaced.
+ */
+function suppressAction(
+  analysis: DocumentAnalysis,
+  finding: Finding,
+  diagnostic: Diagnostic,
+  options: CodeActionOptions,
+): CodeAction {
   const lines = analysis.text.split('\n');
   const line = finding.location.line - 1;
   const indent = /^[ \t]*/.exec(lines[line] ?? '')?.[0] ?? '';
-  const comment = `${indent}// delivery-lint-disable-next-line ${finding.ruleId} -- reason: \n`;
+  const head = `${indent}// delivery-lint-disable-next-line ${finding.ruleId} -- `;
+  const position = Position.create(line, 0);
+  const edit: WorkspaceEdit = options.snippets
+    ? {
+        documentChanges: [
+          TextDocumentEdit.create({ uri: analysis.uri, version: analysis.version }, [
+            {
+              range: Range.create(position, position),
+              snippet: { kind: 'snippet', value: `${escapeSnippet(head)}\${1:${escapeSnippet(REASON_PLACEHOLDER)}}\n` },
+            } satisfies SnippetTextEdit,
+          ]),
+        ],
+      }
+    : { changes: { [analysis.uri]: [TextEdit.insert(position, `${head}${REASON_PLACEHOLDER}\n`)] } };
   return {
     title: `Suppress ${finding.ruleId} on this line (give a reason)`,
     kind: CodeActionKind.QuickFix,
     diagnostics: [diagnostic],
-    edit: { changes: { [analysis.uri]: [TextEdit.insert(Position.create(line, 0), comment)] } },
+    edit,
   };
+}
+
+/** Snippet syntax treats `$`, `}` and `\\` as special. */
+function escapeSnippet(text: string): string {
+  return text.replace(/[$}\\]/g, (character) => `\\${character}`);
 }
 
 function consumerSummary(consumer: ConsumerReport): string {
@@ -91,7 +136,7 @@ function consumerSummary(consumer: ConsumerReport): string {
   ).length;
   const guard = validMessageGuards(consumer).length ? 'dedup check' : 'no dedup check';
   const effects = unsafe ? `${unsafe} unsafe effect${unsafe === 1 ? '' : 's'}, ${guard}` : 'no unsafe effects';
-  return `${consumer.registration.library} · ${consumer.registration.source ?? '(dynamic source)'} · ${consumer.effectiveSemantics} · ${effects}`;
+  return `${consumer.registration.packageName ?? consumer.registration.library} · ${consumer.registration.source ?? '(dynamic source)'} · ${consumer.effectiveSemantics} · ${effects}`;
 }
 
 export function codeLenses(analysis: DocumentAnalysis): CodeLens[] {
@@ -100,13 +145,31 @@ export function codeLenses(analysis: DocumentAnalysis): CodeLens[] {
     .map((consumer) => ({
       range: rangeOf(consumer.registration.location),
       command: {
-        title: `${consumer.incomplete ? `${consumer.registration.library} · not fully analysed: ${consumer.incomplete}` : consumerSummary(consumer)} · Explain`,
+        title: `${consumer.incomplete ? `${consumer.registration.packageName ?? consumer.registration.library} · not fully analysed: ${consumer.incomplete}` : consumerSummary(consumer)} · Explain`,
         command: COMMANDS.explainConsumer,
         arguments: [analysis.uri, consumer.id],
       },
     }));
 }
 
+/** How many effects and guards the hover lists before "and N more" (the panel has them all). */
+const HOVER_ITEMS = 3;
+
+/**
+ * A location as the hover shows it: `line 13` in the hovered file, else the file too, as a link
+ * (`services/user.service.ts:13`), relative to the hovered file's folder.
+ */
+function whereIs(location: SourceLocation, documentPath: string): string {
+  if (location.filePath === documentPath) return `line ${location.line}`;
+  let relative = path.relative(path.dirname(documentPath), location.filePath).split(path.sep).join('/');
+  if (relative.startsWith('../../../')) relative = path.basename(location.filePath);
+  return `[${relative}:${location.line}](${uriOf(location.filePath)}#L${location.line})`;
+}
+
+/**
+ * The hover on a consumer: what it is, its semantics and worst crash outcome, its duplicate-unsafe
+ * effects and guards (a few, with the file each is in), and a "More" link to the explainer panel.
+ */
 export function hover(analysis: DocumentAnalysis, position: Position): Hover | undefined {
   const consumer = analysis.consumers.find(
     (candidate) =>
@@ -116,31 +179,34 @@ export function hover(analysis: DocumentAnalysis, position: Position): Hover | u
   );
   if (!consumer) return undefined;
   const { registration } = consumer;
+  const library = registration.packageName ?? registration.libraryDisplayName;
   const lines = [
-    `**delivery-lint** · ${registration.libraryDisplayName} consumer${registration.source ? ` of \`${registration.source}\`` : ''}`,
+    `**delivery-lint** · ${library} consumer${registration.source ? ` of \`${registration.source}\`` : ''} · ${registration.ackMode} (${registration.form})`,
     '',
     crashLine(consumer),
     '',
-    `- ack mode: **${registration.ackMode}** (${registration.form})`,
-    `- declared: **${consumer.declaredSemantics}** · effective: **${consumer.effectiveSemantics}**`,
-    ...consumer.semanticsReasons.map((reason) => `  - ${reason}`),
-    `- identity: \`${consumer.identityExpression ?? consumer.identityHint}\``,
+    `declared: **${consumer.declaredSemantics}** · effective: **${consumer.effectiveSemantics}** · identity: \`${consumer.identityExpression ?? consumer.identityHint}\``,
   ];
-  if (consumer.effects.length) {
-    lines.push('', '**Effects**');
-    for (const effect of consumer.effects) {
+  const unsafe = consumer.effects.filter((effect) => effect.description.class === 'duplicate-unsafe');
+  const shown = (unsafe.length ? unsafe : consumer.effects).slice(0, HOVER_ITEMS);
+  if (shown.length) {
+    lines.push('');
+    for (const effect of shown)
       lines.push(
-        `- ${effect.description.class}: ${effect.description.label} (line ${effect.location.line}${effect.chain.length ? `, via ${effect.chain.map((link) => link.callee).join(' → ')}` : ''})`,
+        `- ${effect.description.class}: ${effect.description.label} (${whereIs(effect.location, analysis.filePath)}${effect.chain.length ? `, via ${effect.chain.map((link) => link.callee).join(' → ')}` : ''})`,
       );
-    }
+    const more = consumer.effects.length - shown.length;
+    if (more > 0) lines.push(`- and ${more} more effect${more === 1 ? '' : 's'}`);
   }
-  if (consumer.guards.length) {
-    lines.push('', '**Guards**');
-    for (const guard of consumer.guards)
-      lines.push(
-        `- ${guard.kind}: ${guard.label} (line ${guard.location.line})${guard.invalidReason ? ` — does not count: ${guard.invalidReason}` : ''}`,
-      );
-  }
+  for (const guard of consumer.guards.slice(0, HOVER_ITEMS))
+    lines.push(
+      `- guard, ${guard.kind}: ${guard.label} (${whereIs(guard.location, analysis.filePath)})${guard.invalidReason ? ` — does not count: ${guard.invalidReason}` : ''}`,
+    );
+  const args = encodeURIComponent(JSON.stringify([analysis.uri, consumer.id]));
+  lines.push(
+    '',
+    `[More: the crash timeline and what each finding means](command:${COMMANDS.explainConsumer}?${args} "Open the delivery semantics explainer")`,
+  );
   return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') } };
 }
 

@@ -17,6 +17,18 @@ export interface StatusParams {
   state: 'loading' | 'ready' | 'error';
   consumers: number;
   message?: string;
+  /** delivery-lint.config.json cannot be used: the analysis runs on the last valid config (or the defaults). */
+  configError?: ConfigErrorParams;
+}
+
+export interface ConfigErrorParams {
+  message: string;
+  /** file: URI of the config file, when one was found. */
+  uri?: string;
+  /** 0-based position of the error, when the message names one. */
+  line?: number;
+  character?: number;
+  fallback: 'last-valid' | 'defaults';
 }
 
 export const COMMANDS = {
@@ -24,6 +36,8 @@ export const COMMANDS = {
   explainConsumer: 'deliveryLint.explainConsumer',
   restart: 'deliveryLint.restartServer',
   showOutput: 'deliveryLint.showOutput',
+  /** Opens delivery-lint.config.json (at its error, when the status bar shows one). */
+  openConfig: 'deliveryLint.openConfig',
 } as const;
 
 /** The client's settings as the server reads them through workspace/configuration. */

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import {
   CodeActionKind,
+  CodeLensRefreshRequest,
   Connection,
   DidChangeConfigurationNotification,
   FileChangeType,
@@ -18,7 +19,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ConsumerReport, Finding, PublicConsumerReport } from '../model';
 import type { ResolvedConfig } from '../config/resolved-config';
 import { toConfiguredSeverity } from '../config/load';
-import { pathOf, toDiagnostic } from './convert';
+import { pathOf, toDiagnostic, uriOf } from './convert';
 import { codeActions, codeLenses, DocumentAnalysis, hover } from './features';
 import {
   CONSUMER_REPORTS_REQUEST,
@@ -48,10 +49,26 @@ export class DeliveryLintServer {
   private settings: ClientSettings = { enable: true, rules: {} };
   private supportsConfiguration = false;
   private supportsWorkspaceFolders = false;
+  private supportsSnippetEdits = false;
+  private supportsCodeLensRefresh = false;
+  private supportsShowDocument = false;
+  /** The config error last announced, so each new one is announced once. */
+  private announcedConfigError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pending = new Set<string>();
 
   constructor(private readonly connection: Connection) {}
+
+  /**
+   * The output channel, by level (window/logMessage: error, warning, info, log). A LogOutputChannel
+   * (VS Code) filters by the level the user sets; `debug` goes out as MessageType.Log.
+   */
+  private readonly log = {
+    error: (message: string) => this.connection.console.error(message),
+    warn: (message: string) => this.connection.console.warn(message),
+    info: (message: string) => this.connection.console.info(message),
+    debug: (message: string) => this.connection.console.log(message),
+  };
 
   listen(): void {
     const { connection } = this;
@@ -71,7 +88,9 @@ export class DeliveryLintServer {
       (params) =>
         this.guard('code action', () => {
           const analysis = this.freshAnalysis(params.textDocument.uri);
-          return analysis ? codeActions(analysis, params.range, params.context.only) : [];
+          return analysis
+            ? codeActions(analysis, params.range, params.context.only, { snippets: this.supportsSnippetEdits })
+            : [];
         }) ?? [],
     );
     connection.onHover(
@@ -100,6 +119,9 @@ export class DeliveryLintServer {
   private initialize(params: InitializeParams): InitializeResult {
     this.supportsConfiguration = !!params.capabilities.workspace?.configuration;
     this.supportsWorkspaceFolders = !!params.capabilities.workspace?.workspaceFolders;
+    this.supportsSnippetEdits = !!params.capabilities.workspace?.workspaceEdit?.snippetEditSupport;
+    this.supportsCodeLensRefresh = !!params.capabilities.workspace?.codeLens?.refreshSupport;
+    this.supportsShowDocument = !!params.capabilities.window?.showDocument?.support;
     const folders =
       params.workspaceFolders?.map((folder) => pathOf(folder.uri)).filter((folder): folder is string => !!folder) ?? [];
     const root = params.rootUri ? pathOf(params.rootUri) : (params.rootPath ?? undefined);
@@ -171,8 +193,8 @@ export class DeliveryLintServer {
         .filter((candidate) => filePath.startsWith(candidate + path.sep))
         .sort((a, b) => b.length - a.length)[0] ?? path.dirname(filePath);
     const logger = {
-      info: (message: string) => this.connection.console.info(message),
-      warn: (message: string) => this.connection.console.warn(message),
+      info: (message: string) => this.log.info(message),
+      warn: (message: string) => this.log.warn(message),
     };
     const project = new WorkspaceProject(folder, logger, () => this.settingsOverrides());
     this.projects.set(folder, project);
@@ -241,14 +263,79 @@ export class DeliveryLintServer {
     for (const [project, documents] of byProject) {
       consumers += this.analyzeDocuments(project, documents);
     }
-    this.sendStatus({ state: 'ready', consumers });
+    this.sendStatus({ state: 'ready', consumers, ...this.configErrorStatus() });
+    this.refreshCodeLenses();
+  }
+
+  /** Code lenses are computed from the last analysis: ask the client to fetch them again after one. */
+  private refreshCodeLenses(): void {
+    if (!this.supportsCodeLensRefresh) return;
+    this.connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+  }
+
+  /**
+   * The first project's unusable config, for the status bar; a new error is also announced once,
+   * with a button that opens the file at the error (window/showDocument).
+   */
+  private configErrorStatus(): Pick<StatusParams, 'configError'> {
+    const problem = [...this.projects.values()].map((project) => project.configProblem).find((entry) => !!entry);
+    if (!problem) {
+      this.announcedConfigError = undefined;
+      return {};
+    }
+    const configError = {
+      message: problem.message,
+      ...(problem.filePath ? { uri: uriOf(problem.filePath) } : {}),
+      ...(problem.line ? { line: problem.line - 1, character: (problem.column ?? 1) - 1 } : {}),
+      fallback: problem.fallback,
+    };
+    if (this.announcedConfigError !== problem.message) {
+      this.announcedConfigError = problem.message;
+      void this.announceConfigError(configError);
+    }
+    return { configError };
+  }
+
+  private async announceConfigError(error: NonNullable<StatusParams['configError']>): Promise<void> {
+    const using = error.fallback === 'last-valid' ? 'the last valid configuration' : 'the default configuration';
+    const open = 'Open delivery-lint.config.json';
+    const actions = error.uri && this.supportsShowDocument ? [{ title: open }] : [];
+    try {
+      const chosen = await this.connection.window.showWarningMessage(
+        `delivery-lint: ${error.message}. Using ${using} until the file is fixed.`,
+        ...actions,
+      );
+      if (chosen?.title === open && error.uri) {
+        const position = { line: error.line ?? 0, character: error.character ?? 0 };
+        await this.connection.window.showDocument({
+          uri: error.uri,
+          takeFocus: true,
+          selection: { start: position, end: position },
+        });
+      }
+    } catch {
+      // the client went away or does not show messages: the status bar still says it
+    }
   }
 
   private analyzeDocuments(project: WorkspaceProject, documents: TextDocument[]): number {
     const files = documents.map((document) => pathOf(document.uri)!);
+    const started = performance.now();
     const result = project.analyze(files);
-    for (const problem of result.problems)
-      this.connection.console.warn(`delivery-lint: ${problem.filePath}: ${problem.message}`);
+    const elapsed = Math.round(performance.now() - started);
+    for (const problem of result.problems) this.log.error(`delivery-lint: ${problem.filePath}: ${problem.message}`);
+    const incomplete = result.consumers.filter((consumer) => consumer.incomplete).length;
+    this.log.info(
+      `analysed ${files.length} open file${files.length === 1 ? '' : 's'} in ${elapsed} ms: ${result.consumers.length} consumer${result.consumers.length === 1 ? '' : 's'}${incomplete ? ` (${incomplete} not fully analysed)` : ''}, ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'}`,
+    );
+    for (const consumer of result.consumers) {
+      const where = `${path.basename(consumer.registration.location.filePath)}:${consumer.registration.location.line}`;
+      this.log.debug(
+        `consumer ${consumer.registration.packageName ?? consumer.registration.library} ${consumer.registration.source ?? '(dynamic source)'} at ${where}: ${consumer.effectiveSemantics}`,
+      );
+      if (consumer.incomplete) this.log.warn(`consumer at ${where} not fully analysed: ${consumer.incomplete}`);
+      for (const call of consumer.partial ?? []) this.log.info(`consumer at ${where}: could not follow ${call}`);
+    }
     for (const document of documents) {
       const filePath = pathOf(document.uri)!;
       // Stale: the buffer changed after the snapshot this analysis used; the next run covers it.
@@ -286,7 +373,7 @@ export class DeliveryLintServer {
     const project = this.projectFor(filePath);
     project.setOverlay(filePath, document.getText());
     const consumers = this.analyzeDocuments(project, [document]);
-    this.sendStatus({ state: 'ready', consumers });
+    this.sendStatus({ state: 'ready', consumers, ...this.configErrorStatus() });
     return this.analyses.get(uri);
   }
 

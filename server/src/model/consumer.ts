@@ -12,6 +12,8 @@ import type { EffectOccurrence, FlowFacts, GuardOccurrence, HandlerPath, SettleO
 export interface ConsumerRegistration {
   library: LibraryId;
   libraryDisplayName: string;
+  /** The library's package the registering file imports (`amqplib`, not "amqplib (+ amqp-connection-manager)"), for labels. */
+  packageName?: string;
   /** What the library does with a message (docs/model.md, "Per-library behaviour"); for NestJS, its transport's. */
   traits: LibraryTraits;
   /** NestJS microservices: the transport the handler is served over, when known. */
@@ -53,6 +55,13 @@ export interface ConsumerReport {
   identityExpression?: string;
   /** An edit that binds the names `identityExpression` uses (kafkajs: add `topic, partition`). */
   identityBinding?: TextEdit;
+  /**
+   * What a dedup key names besides the identity so two consumers of the same message do not skip
+   * each other's (docs/model.md, "Message identity"): the text of a template literal (the Kafka
+   * consumer group, the queue, `${job.queueName}`); empty where the identity is unique per queue
+   * already; undefined where the consumer's group or queue is not known (no dedup-guard fix).
+   */
+  dedupScope?: string;
   effects: EffectOccurrence[];
   settles: SettleOccurrence[];
   guards: GuardOccurrence[];

@@ -94,6 +94,13 @@ export interface LibraryCode {
   manualAckOption?: string;
   /** The exactly-once fix can move the offset commit into the producer's transaction. */
   sendOffsetsFix?: boolean;
+  /**
+   * The broker assigns the message identity per queue (an SQS MessageId): a dedup key is unique
+   * without naming the queue. Elsewhere the same identity reaches every consumer group, queue or
+   * subscription that gets the message (a Kafka offset, a publisher's messageId, a BullMQ job id
+   * counted per queue), so the dedup guard's key names the consumer's group or queue.
+   */
+  identityUniquePerQueue?: boolean;
 }
 
 export interface SettleCode {

@@ -19,7 +19,7 @@ import type { ConsumerSite } from '../analysis/libraries';
 import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
-import { functionName } from '../analysis/source/ast';
+import { functionName, locationOf } from '../analysis/source/ast';
 import type { ResolvedConfig } from '../config/resolved-config';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding } from '../model';
 import { runFileRules, runRules } from '../rules/runner';
@@ -108,6 +108,7 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   const source: SourceReader = {
     sourceText: (filePath) => program.getSourceFile(filePath)?.getFullText(),
     sourceFile: (filePath) => program.getSourceFile(filePath),
+    program,
   };
 
   // 1. Registrations in every file that imports a broker library.
@@ -187,6 +188,10 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
       problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
     }
   }
+  for (const filePath of options.files) {
+    const sourceFile = program.getSourceFile(filePath);
+    if (sourceFile) findings.push(...directiveFindings(sourceFile));
+  }
   findings.sort(compareFindings);
   return {
     consumers,
@@ -212,15 +217,44 @@ function guarded<T>(problems: FileProblem[], site: ConsumerSite, build: () => T)
 
 const suppressionCache = new WeakMap<ts.SourceFile, Suppressions>();
 
-function isSuppressed(finding: Finding, program: ts.Program): boolean {
-  const sourceFile = program.getSourceFile(finding.location.filePath);
-  if (!sourceFile) return false;
+function suppressionsOf(sourceFile: ts.SourceFile): Suppressions {
   let suppressions = suppressionCache.get(sourceFile);
   if (!suppressions) {
     suppressions = new Suppressions(sourceFile.getFullText(), sourceFile);
     suppressionCache.set(sourceFile, suppressions);
   }
-  return suppressions.isSuppressed(finding.ruleId, finding.location.line);
+  return suppressions;
+}
+
+function isSuppressed(finding: Finding, program: ts.Program): boolean {
+  const sourceFile = program.getSourceFile(finding.location.filePath);
+  if (!sourceFile) return false;
+  return suppressionsOf(sourceFile).isSuppressed(finding.ruleId, finding.location.line);
+}
+
+/**
+ * The id findings about the directives themselves carry (not a rule: nothing turns it off but
+ * fixing the directive). A suppression without a reason still suppresses; it is reported so the
+ * reason gets written (docs/model.md, "Suppressions and declarations").
+ */
+export const DIRECTIVE_FINDING_ID = 'suppression-directive';
+
+const DIRECTIVE_MESSAGES = {
+  missingReason:
+    'This suppression gives no reason after `--`. Say why the finding does not apply here, so a reviewer can judge it.',
+} as const;
+
+function directiveFindings(sourceFile: ts.SourceFile): Finding[] {
+  return suppressionsOf(sourceFile).problems.map((problem) => ({
+    ruleId: DIRECTIVE_FINDING_ID,
+    messageId: 'missingReason',
+    severity: 'warning',
+    message: DIRECTIVE_MESSAGES.missingReason,
+    location: locationOf(sourceFile, problem.start, problem.end),
+    related: [],
+    consumerId: '',
+    fixes: [],
+  }));
 }
 
 function compareFindings(a: Finding, b: Finding): number {

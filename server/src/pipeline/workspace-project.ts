@@ -12,7 +12,7 @@ import { collectFiles, isSourceFile, MAX_FILE_BYTES } from './files';
 import type { AnalysisResult } from '../model';
 import { mentionsBroker } from './prefilter';
 import { analysisOptions, findTsconfig, readTsconfig, resolveProjectModules } from './program';
-import { ConfigError } from '../config/load';
+import { ConfigError, findConfigFile } from '../config/load';
 import { loadProjectConfig } from './config';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/resolved-config';
 
@@ -25,8 +25,27 @@ export interface Logger {
   warn(message: string): void;
 }
 
+/**
+ * A delivery-lint.config.json the project cannot use (invalid JSON, an unknown key or rule): the
+ * error as the CLI prints it, where it is, and what is used instead while it stays broken.
+ */
+export interface ConfigProblem {
+  message: string;
+  /** The config file, when one was found. */
+  filePath?: string;
+  /** 1-based, when the error names a position. */
+  line?: number;
+  column?: number;
+  /** `last-valid`: the config the file had before it broke; `defaults`: it was never valid in this session. */
+  fallback: 'last-valid' | 'defaults';
+}
+
 export class WorkspaceProject {
   config: ResolvedConfig = structuredClone(DEFAULT_CONFIG);
+  /** Set while delivery-lint.config.json cannot be used. */
+  configProblem: ConfigProblem | undefined;
+  /** The last config file that loaded, kept in use while the file is broken. */
+  private lastValidConfig: ResolvedConfig | undefined;
   tsconfigPath: string | undefined;
   private options: ts.CompilerOptions = {};
   private service!: ts.LanguageService;
@@ -114,12 +133,25 @@ export class WorkspaceProject {
   }
 
   private loadConfig(): void {
-    let base: ResolvedConfig = structuredClone(DEFAULT_CONFIG);
+    let base: ResolvedConfig;
     try {
       base = loadProjectConfig(this.root);
+      this.lastValidConfig = base;
+      this.configProblem = undefined;
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : (error as Error).message;
-      this.logger.warn(`delivery-lint: ${message}; using the default configuration`);
+      const fallback = this.lastValidConfig ? 'last-valid' : 'defaults';
+      base = this.lastValidConfig ?? structuredClone(DEFAULT_CONFIG);
+      const position = /:(\d+):(\d+):/.exec(message);
+      this.configProblem = {
+        message,
+        filePath: findConfigFile(this.root),
+        ...(position ? { line: Number(position[1]), column: Number(position[2]) } : {}),
+        fallback,
+      };
+      this.logger.warn(
+        `delivery-lint: ${message}; using ${fallback === 'last-valid' ? 'the last valid configuration' : 'the default configuration'} until it is fixed`,
+      );
     }
     const overrides = this.settingsOverrides();
     this.config = { ...base, ...overrides, rules: { ...base.rules, ...(overrides.rules ?? {}) } };

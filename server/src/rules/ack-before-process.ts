@@ -22,13 +22,13 @@ export const ackBeforeProcess: Rule<'ackBeforeProcessing' | 'unawaitedBeforeAck'
     fixes: ['Move the ack after the processing', 'Add the missing `await`'],
     messages: {
       ackBeforeProcessing:
-        '{{consumer}}: {{settle}} settles the message before {{effects}} {{have}} completed. ' +
+        'Acked before the processing completed: a crash or failure after the ack loses the message. {{consumer}}: {{settle}} settles the message before {{effects}} {{have}} completed. ' +
         'If the process crashes or the step fails after the ack, the broker will not redeliver it and that work is lost. Settle after the processing succeeds.',
       unawaitedBeforeAck:
-        '{{consumer}}: {{effect}} is started without await, so it has not finished before {{settle}} runs. ' +
+        'Work started without await still runs at the ack: a crash or rejection loses the message. {{consumer}}: {{effect}} is started without await, so it has not finished before {{settle}} runs. ' +
         "A crash or a rejection after that point loses the message's processing. Await it (or return it) before the message is settled.",
       unawaitedAtReturn:
-        '{{consumer}}: {{effect}} is started without await, so it has not finished when the handler returns, {{settled}}. ' +
+        'Work started without await still runs when the handler returns: a crash loses the message. {{consumer}}: {{effect}} is started without await, so it has not finished when the handler returns, {{settled}}. ' +
         "A crash or a rejection after that point loses the message's processing. Await it (or return it) before the message is settled.",
     },
   },

@@ -29,7 +29,7 @@ export const atMostOnceConsumer: Rule<'ackedOnDelivery'> = {
     fixes: ['Switch to manual ack (amqplib `noAck: false`) and ack at the end of the handler'],
     messages: {
       ackedOnDelivery:
-        '{{consumer}} is at-most-once: {{ackedBecause}}, so the broker forgets the message before the handler runs. ' +
+        'Acked on delivery: a crash during the handler loses its state changes for good. {{consumer}} is at-most-once: {{ackedBecause}}, so the broker forgets the message before the handler runs. ' +
         'If the process crashes, is redeployed or a step fails during the handler, whatever has not completed of {{effects}} is lost for good: the message is not redelivered. ' +
         '{{remedy}} If losing messages is acceptable here, declare it: /** @delivery at-most-once */ on the handler.',
     },

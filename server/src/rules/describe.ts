@@ -46,6 +46,17 @@ export function heldUnsettled(consumer: ConsumerReport): HeldUnsettled | undefin
   return ackMode === 'explicit' ? held : undefined;
 }
 
+/**
+ * Whether an error thrown out of the handler makes the broker deliver the message again: the
+ * library retries a rejected handler, or (explicit acks) the unsettled message times out and comes
+ * back. Not where the library holds an unsettled message instead (RabbitMQ until the channel closes,
+ * Pub/Sub while it extends the lease): there the failure has to be nacked.
+ */
+export function thrownFailureRedelivers(consumer: ConsumerReport): boolean {
+  const held = heldUnsettled(consumer);
+  return !held || held.kind === 'until-returned';
+}
+
 /** Why this consumer is acked on delivery, in the library's own terms. */
 export function ackOnDelivery(consumer: ConsumerReport): string {
   return (

@@ -39,11 +39,11 @@ export const doubleAck: Rule<'settledTwice' | 'settledAfterAutoAck' | 'settledIn
     ],
     messages: {
       settledTwice:
-        '{{consumer}}: {{settle}} settles the message a second time on a path that already settled it with {{first}} (line {{line}}). {{consequence}} Settle each message once per path.',
+        'The message is settled a second time on this path, which the broker rejects. {{consumer}}: {{settle}} settles the message a second time on a path that already settled it with {{first}} (line {{line}}). {{consequence}} Settle each message once per path.',
       settledAfterAutoAck:
-        '{{consumer}}: {{settle}} settles a message that was acked on delivery ({{ackedBecause}}). {{consequence}} Remove the explicit settle, or switch to manual ack.',
+        'An explicit settle of a message acked on delivery, which the broker rejects. {{consumer}}: {{settle}} settles a message that was acked on delivery ({{ackedBecause}}). {{consequence}} Remove the explicit settle, or switch to manual ack.',
       settledInLoop:
-        '{{consumer}}: {{settle}} is inside a loop (line {{line}}) with no way out after it, so it settles the same message once per iteration; the second one is a double settle. {{consequence}} Settle once, after the loop.',
+        'A settle in a loop settles the same message once per iteration, which the broker rejects. {{consumer}}: {{settle}} is inside a loop (line {{line}}) with no way out after it, so it settles the same message once per iteration; the second one is a double settle. {{consequence}} Settle once, after the loop.',
     },
   },
 

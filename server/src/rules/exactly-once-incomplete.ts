@@ -39,7 +39,7 @@ export const exactlyOnceIncomplete: Rule<'offsetOutsideTransaction'> = {
     ],
     messages: {
       offsetOutsideTransaction:
-        '{{consumer}}: {{transaction}} publishes {{output}}, but the consumed offset is committed outside it: {{reasons}}. ' +
+        'The offset commits outside the Kafka transaction: a crash can repeat or lose the output. {{consumer}}: {{transaction}} publishes {{output}}, but the consumed offset is committed outside it: {{reasons}}. ' +
         'The output and the offset then commit separately: a crash between the two makes Kafka redeliver the message and the handler publishes {{output}} again (read_committed consumers see both), ' +
         'and an offset committed before the transaction commits loses the message if the transaction aborts. ' +
         'Commit the offset inside the transaction with transaction.sendOffsets({ consumerGroupId, topics }) before commit(), and run the consumer with autoCommit: false.',

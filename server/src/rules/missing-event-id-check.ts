@@ -33,10 +33,10 @@ export const missingEventIdCheck: Rule<'noIdentityCheck' | 'invalidIdentityCheck
     ],
     messages: {
       noIdentityCheck:
-        '{{consumer}} has no check on the message identity before {{effects}}. ' +
+        'No dedup check before a duplicate-unsafe effect: a redelivered message repeats it. {{consumer}} has no check on the message identity before {{effects}}. ' +
         'Delivery is at-least-once: {{redelivery}}, and the handler then {{consequence}}. Dedup on {{identity}} before these effects.',
       invalidIdentityCheck:
-        '{{consumer}} has no check on the message identity before {{effects}}. ' +
+        'The dedup check cannot recognise a redelivery: a redelivered message repeats the effects. {{consumer}} has no check on the message identity before {{effects}}. ' +
         'Delivery is at-least-once: {{redelivery}}, and the handler then {{consequence}}. The check on line {{line}} ({{check}}) does not count: {{reason}}. ' +
         'Dedup on {{identity}} before these effects.',
     },

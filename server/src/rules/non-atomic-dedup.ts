@@ -45,17 +45,17 @@ export const nonAtomicDedup: Rule<'checkThenRecord' | 'entityCheckThenRecord' | 
     ],
     messages: {
       checkThenRecord:
-        '{{consumer}}: {{check}} checks the message key and {{recorded}}, so the check is not atomic. ' +
+        'Check-then-record dedup is not atomic: two copies can both pass and run the effects twice. {{consumer}}: {{check}} checks the message key and {{recorded}}, so the check is not atomic. ' +
         'Two deliveries of the same message (a redelivery while the first is still running, a visibility timeout, a rebalance) can both pass the check and run {{effects}} twice, ' +
         'and a crash after the work but before the record repeats it. ' +
         'Claim the key atomically instead: Redis SET NX with a short lease (released on failure, marked done after the work), or an insert ON CONFLICT DO NOTHING in the same transaction as the effects.',
       entityCheckThenRecord:
-        '{{consumer}}: {{check}} checks the entity key and {{recorded}}, so the check is not atomic. ' +
+        'This existence check and its write are not atomic: two copies can both write. {{consumer}}: {{check}} checks the entity key and {{recorded}}, so the check is not atomic. ' +
         'Two deliveries of the same message (a redelivery while the first is still running, a visibility timeout, a rebalance) can both pass the check and run {{effects}} twice, ' +
         'and a crash after the work but before the record repeats it. ' +
         'Make the write itself idempotent (a unique key from the message with a conflict-ignoring insert or an upsert), or claim the message atomically before it.',
       claimNotReleased:
-        '{{consumer}}: {{claim}} claims the message before {{effects}}, and nothing releases the claim when they fail: ' +
+        'The dedup claim is not released on failure: the retry is skipped and the message is lost. {{consumer}}: {{claim}} claims the message before {{effects}}, and nothing releases the claim when they fail: ' +
         'there is no delete of the key on the failure path, {{transaction}}and {{lease}}. ' +
         'The retry after a failure or a crash finds the claim and skips the message, so its processing is lost. ' +
         "Release the claim when the processing fails (delete the key in a catch and rethrow), give it a short lease that a 'done' write replaces after the work, or make the claim in the same transaction as the effects.",

@@ -26,9 +26,9 @@ export const nonIdempotentHandler: Rule<'effectBeforeCheck' | 'effectBypassesChe
     ],
     messages: {
       effectBeforeCheck:
-        '{{consumer}}: {{effect}} runs before the dedup check ({{check}}, line {{line}}). {{redelivery}}, and then it {{consequence}} even though the check skips the rest.',
+        'A duplicate-unsafe effect runs before the dedup check: a redelivered message repeats it. {{consumer}}: {{effect}} runs before the dedup check ({{check}}, line {{line}}). {{redelivery}}, and then it {{consequence}} even though the check skips the rest.',
       effectBypassesCheck:
-        '{{consumer}}: {{effect}} runs on a path that bypasses the dedup check ({{check}}, line {{line}}). {{redelivery}}, and then it {{consequence}} even though the check skips the rest.',
+        'A duplicate-unsafe effect bypasses the dedup check: a redelivered message repeats it. {{consumer}}: {{effect}} runs on a path that bypasses the dedup check ({{check}}, line {{line}}). {{redelivery}}, and then it {{consequence}} even though the check skips the rest.',
     },
   },
 

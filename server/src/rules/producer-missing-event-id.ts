@@ -45,19 +45,19 @@ export const producerMissingEventId: Rule<MessageId> = {
     fixes: ['Add an ID made with randomUUID() when the event is created, and keep it across retries'],
     messages: {
       amqplibNoMessageId:
-        '{{publish}} sets no messageId' +
+        'This publish sets no messageId: consumers cannot tell a retried publish from a new one. {{publish}} sets no messageId' +
         NO_ID +
         'Set `messageId` to an ID made once when the event is created (reused on every retry of the publish); consumers dedup on `msg.properties.messageId`.',
       kafkaNoEventId:
-        '{{publish}} has {{messages}} with neither a key nor an ID header' +
+        'No key or ID header on these messages: consumers cannot tell a retried send from a new one. {{publish}} has {{messages}} with neither a key nor an ID header' +
         NO_ID +
         'Give each message an event-ID header made once when the event is created (reused on retries); consumers dedup on it (or on a key that is unique per event).',
       sqsFifoNoDeduplicationId:
-        '{{publish}} sets no MessageDeduplicationId' +
+        'This send sets no MessageDeduplicationId: a retried send is a second message. {{publish}} sets no MessageDeduplicationId' +
         NO_ID +
         'Set `MessageDeduplicationId` to an event ID made once when the event is created (reused on retries): SQS then drops a duplicate send within 5 minutes, and consumers can dedup on it after that.',
       jetStreamNoMsgId:
-        '{{publish}} sets no msgID' +
+        'This publish sets no msgID: consumers cannot tell a retried publish from a new one. {{publish}} sets no msgID' +
         NO_ID +
         "Set `msgID` to an event ID made once when the event is created (reused on retries): JetStream drops a duplicate within the stream's duplicate window, and consumers can dedup on the Nats-Msg-Id header.",
     },

@@ -35,8 +35,9 @@ import {
   listPhrases,
   registrationRelated,
   settleMeaning,
+  thrownFailureRedelivers,
 } from './describe';
-import { appendToBlock, rethrowFix, replaceSettle, settleWriter } from './fixes/settle';
+import { appendToBlock, rethrowFix, replaceSettle } from './fixes/settle';
 import type { SourceReader } from '../analysis/source/reader';
 import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally } from './locate';
 import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
@@ -63,15 +64,15 @@ export const swallowedFailureAck: Rule<MessageId> = {
     ],
     messages: {
       ackAfterCaughtFailure:
-        '{{consumer}}: when {{work}} {{fails}}, {{catch}} hands the failure on to nothing (no rethrow, nack or dead-letter) and {{settle}} then settles the message as if it had been processed. ' +
+        'A failure is caught and the message acked anyway: it is never retried, the work is lost. {{consumer}}: when {{work}} {{fails}}, {{catch}} hands the failure on to nothing (no rethrow, nack or dead-letter) and {{settle}} then settles the message as if it had been processed. ' +
         'The broker will not redeliver it, so the failed work is silently lost. Rethrow, nack it for redelivery, or route it to a dead-letter queue.',
       returnAfterCaughtFailure:
-        '{{consumer}}: {{catch}} swallows a failure of {{work}}; the handler then returns normally, so {{settled}} and the message is never retried. ' +
+        'A failure is caught and the handler returns normally: the message is never retried. {{consumer}}: {{catch}} swallows a failure of {{work}}; the handler then returns normally, so {{settled}} and the message is never retried. ' +
         'The failed work is silently lost. Rethrow the error (or route the message to a dead-letter queue) so the failure is handed on.',
       dropAfterFailure:
-        '{{consumer}}: when {{work}} {{fails}}, {{settle}} {{drops}}. The failed message is lost. Nack it for redelivery, or publish it to a dead-letter queue first.',
+        'The failed message is dropped, with no requeue and no dead-letter route: it is lost. {{consumer}}: when {{work}} {{fails}}, {{settle}} {{drops}}. The failed message is lost. Nack it for redelivery, or publish it to a dead-letter queue first.',
       ackInFinally:
-        '{{consumer}}: {{settle}} in the finally block also runs when {{work}} {{throws}}, so a failed message is acked and never redelivered. ' +
+        'The ack in finally also runs on failure: a failed message is acked and never redelivered. {{consumer}}: {{settle}} in the finally block also runs when {{work}} {{throws}}, so a failed message is acked and never redelivered. ' +
         'Ack after the processing succeeds (or behind a success flag) and nack or rethrow on failure.',
     },
   },
@@ -317,7 +318,6 @@ function render(consumer: ConsumerReport, finding: Swallow, context: SourceReade
 function fixesFor(consumer: ConsumerReport, finding: Swallow, context: SourceReader): FixSuggestion[] {
   const fixes: FixSuggestion[] = [];
   const settleCode = consumer.registration.traits.code?.settle;
-  const throughChannel = settleCode?.via === 'channel';
   const settleInFinally = finding.settle ? !!enclosingFinally(context, finding.settle.location) : false;
   const redeliver = consumer.registration.traits.drop?.redeliver;
   if (finding.kind === 'drop' && finding.settle && redeliver) {
@@ -336,24 +336,35 @@ function fixesFor(consumer: ConsumerReport, finding: Swallow, context: SourceRea
   }
   if (finding.kind === 'finally' || !finding.clause || settleInFinally) return fixes;
   const clause = finding.clause;
-  if (throughChannel && finding.kind === 'ack' && finding.settle && finding.settle.chain.length === 0) {
+  if (settleCode && finding.kind === 'ack' && finding.settle && finding.settle.chain.length === 0) {
     const nack = nackOnFailurePath(consumer, settleCode, finding.settle, clause, context);
     fixes.push(...nack);
   }
+  // A thrown error hands the failure on only where the library then redelivers; where it holds an
+  // unsettled message (RabbitMQ, Pub/Sub), the failure is nacked instead (docs/rules/swallowed-failure-ack.md).
+  if (!thrownFailureRedelivers(consumer)) return fixes;
+  // An ack in the catch itself is taken out: the rethrow replaces it rather than following it.
+  let replacing: ts.Node | undefined;
+  if (finding.settle && within(finding.settle.handlerLocation, clause.block)) {
+    if (finding.settle.chain.length) return fixes;
+    replacing = nodeAt(context, finding.settle.location, ts.isCallExpression);
+    if (!replacing) return fixes;
+  }
   const rethrow = rethrowFix(
     clause,
-    `Rethrow the error from the catch${finding.kind === 'return' ? ` so ${failureOutcome(consumer)}` : ''}`,
+    `Rethrow the error from the catch${finding.kind === 'return' ? ` so ${failureOutcome(consumer)}` : replacing ? ` instead of ${finding.settle!.label}` : ''}`,
     !fixes.length,
+    replacing,
   );
   if (rethrow) fixes.push(rethrow);
   return fixes;
 }
 
 /**
- * Settling through a channel (RabbitMQ): on the failure path, a nack with requeue
- * (`channel.nack(msg, false, true)`) instead of the ack (the ack in the catch is replaced; an ack
- * after the try gets a nack and a `return` at the end of the catch); with a dead-letter exchange
- * for the queue, also the nack without requeue, which routes there.
+ * The settle the failure path gets instead of the ack: a nack with requeue (`channel.nack(msg,
+ * false, true)`, `message.nack()`), written from the ack call itself (the ack in the catch is
+ * replaced; an ack after the try gets a nack and a `return` at the end of the catch); with a
+ * dead-letter exchange for the queue, also the nack without requeue, which routes there.
  */
 function nackOnFailurePath(
   consumer: ConsumerReport,
@@ -363,14 +374,18 @@ function nackOnFailurePath(
   context: SourceReader,
 ): FixSuggestion[] {
   const call = nodeAt(context, settle.location, ts.isCallExpression);
-  if (!call) return [];
+  if (!call || !code.nackRequeue) return [];
   const callee = call.expression;
+  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'ack') return [];
   const [message] = call.arguments;
-  if (!ts.isPropertyAccessExpression(callee) || !message || callee.name.text !== 'ack') return [];
-  const channel = callee.expression.getText();
-  const msg = message.getText();
-  if (!code.nackRequeue) return [];
-  const values = { channel, message: msg };
+  let values: Record<string, string>;
+  if (code.via === 'channel') {
+    if (!message) return [];
+    values = { channel: callee.expression.getText(), message: message.getText() };
+  } else if (code.via === 'message') {
+    if (message) return [];
+    values = { message: callee.expression.getText() };
+  } else return [];
   const variants: { title: string; text: string; preferred: boolean }[] = [
     {
       title: 'Nack the message with requeue on the failure path, for redelivery',
@@ -397,8 +412,6 @@ function nackOnFailurePath(
   }
   // The ack after the try serves the success path too: nack and leave from the catch instead.
   if (blockAlwaysExits(clause.block) || functionOf(clause) !== functionOf(call)) return [];
-  const writer = settleWriter(consumer, context, clause);
-  if (!writer) return [];
   const semicolon = /;\s*$/.test(call.parent.getText()) ? ';' : '';
   return variants.map((variant) => ({
     title: variant.title,

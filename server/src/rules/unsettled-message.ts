@@ -61,14 +61,18 @@ export const unsettledMessage: Rule<MessageId> = {
     ],
     messages: {
       notReturned:
-        '{{consumer}}: {{exit}} resolves without returning the {{messages}}{{afterCatch}}. {{held}}. ' +
+        'This path does not return the message: it is never deleted and keeps coming back. {{consumer}}: {{exit}} resolves without returning the {{messages}}{{afterCatch}}. {{held}}. ' +
         'Return the message when it is done (after routing bad input to a dead-letter queue), or throw to have it retried.',
-      exitUnsettled: `{{consumer}}: {{exit}} without acking or nacking the message{{afterCatch}}. {{held}}. ${SETTLE_IT}`,
-      exitUnsettledAfterFailure: `{{consumer}}: {{exit}} without acking or nacking the message{{afterCatch}}. {{held}}. ${NACK_IT}`,
-      throwUnsettled: THROWN + SETTLE_IT,
-      throwUnsettledAfterFailure: THROWN + NACK_IT,
+      exitUnsettled: `This path ends without settling the message: the broker holds it instead of retrying it. {{consumer}}: {{exit}} without acking or nacking the message{{afterCatch}}. {{held}}. ${SETTLE_IT}`,
+      exitUnsettledAfterFailure: `After a failure this path ends without settling the message: it is held, not retried. {{consumer}}: {{exit}} without acking or nacking the message{{afterCatch}}. {{held}}. ${NACK_IT}`,
+      throwUnsettled:
+        'This throw leaves the message unsettled: the library catches it and the message is held. ' +
+        THROWN +
+        SETTLE_IT,
+      throwUnsettledAfterFailure:
+        'After a failure this throw leaves the message unsettled: it is held, not retried. ' + THROWN + NACK_IT,
       exceptionUnsettled:
-        '{{consumer}}: if {{effect}} throws, the exception leaves the handler before the message is settled; {{caughtBy}} catches it and does not nack it. ' +
+        'An exception here leaves the message unsettled: it is caught, not nacked, and held. {{consumer}}: if {{effect}} throws, the exception leaves the handler before the message is settled; {{caughtBy}} catches it and does not nack it. ' +
         '{{held}}. Wrap the processing in try/catch and nack the message in the catch.',
     },
   },

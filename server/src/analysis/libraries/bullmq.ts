@@ -127,6 +127,8 @@ function siteOf(
     source,
     identityHint: 'job.id (or a business key of job.data)',
     identityExpression: job ? `${job}.id` : undefined,
+    // Job ids are counters per queue: a key shared with another queue needs the queue's name.
+    ...(job ? { dedupScope: '${' + job + '.queueName}' } : {}),
   };
 }
 

@@ -43,6 +43,7 @@ export const clientSqs: LibraryModule = {
     settleMeaning: 'the message is acknowledged',
     failureOutcome: 'the failure reaches the library',
     deadLetter: SQS_DEAD_LETTER,
+    code: { identityUniquePerQueue: true },
   },
   identity: { idProperties: ['MessageId', 'MessageDeduplicationId'], nonUniqueProperties: [] },
 

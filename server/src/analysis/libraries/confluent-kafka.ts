@@ -13,6 +13,7 @@ import { booleanValue, calledName, propertyOf, propertyValue, unwrap } from '../
 import {
   CONFLUENT_PACKAGE,
   KAFKA_IDENTITY_HINT,
+  consumerGroup,
   identityOf,
   kafkajs,
   runRegistrations,
@@ -55,6 +56,7 @@ export const confluentKafka: LibraryModule = {
         source: subscribedTopic(sourceFile, receiverText(call), context.checker),
         identityHint: KAFKA_IDENTITY_HINT,
         ...(form === 'eachMessage' ? identityOf(handler) : {}),
+        dedupScope: consumerGroup(call, context.checker) ?? null,
       });
     }
     return sites;

@@ -17,7 +17,8 @@ import {
 } from '../source/ast';
 import { originModule, resolveFunction, typeName } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
-import { callsNamed, destructuredName, firstParameterName, receiverText } from './shared';
+import { callsNamed, creationOf, destructuredName, firstParameterName, receiverText } from './shared';
+import { objectLiteral } from '../effects/objects';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 import type { LibraryTraits } from '../../model';
 
@@ -70,6 +71,7 @@ export const kafkajs: LibraryModule = {
         source: subscribedTopic(sourceFile, receiverText(call), context.checker),
         identityHint: KAFKA_IDENTITY_HINT,
         ...(form === 'eachMessage' ? identityOf(handler) : {}),
+        dedupScope: consumerGroup(call, context.checker) ?? null,
       });
     }
     return sites;
@@ -86,6 +88,26 @@ export const kafkajs: LibraryModule = {
     return undefined;
   },
 };
+
+/**
+ * The consumer group of the consumer `run` is called on, when static: `kafka.consumer({ groupId })`
+ * (kafkajs), `{ kafkaJS: { groupId } }` or `{ 'group.id': … }` (@confluentinc/kafka-javascript).
+ * Every group reads the same offsets, so a dedup key names its group.
+ */
+export function consumerGroup(call: ts.CallExpression, checker: ts.TypeChecker): string | undefined {
+  const receiver = ts.isPropertyAccessExpression(call.expression) ? call.expression.expression : undefined;
+  const created = creationOf(receiver, checker);
+  if (!created || !ts.isCallExpression(created) || calledName(created) !== 'consumer') return undefined;
+  const config = objectLiteral(created.arguments[0], checker);
+  if (!config) return undefined;
+  const nested = objectLiteral(propertyValue(config, 'kafkaJS'), checker);
+  const value =
+    (nested && propertyValue(nested, 'groupId')) ??
+    propertyValue(config, 'groupId') ??
+    propertyValue(config, 'group.id');
+  const text = staticText(value, checker);
+  return text && !text.includes('${…}') ? text : undefined;
+}
 
 export const KAFKA_IDENTITY_HINT = 'topic + partition + message.offset (or an event-ID header)';
 

@@ -65,6 +65,7 @@ export const lambdaSqs: LibraryModule = {
     settleMeaning: 'Lambda deletes the batch from SQS',
     failureOutcome: 'Lambda reports the batch (or the record) as failed',
     deadLetter: SQS_DEAD_LETTER,
+    code: { identityUniquePerQueue: true },
   },
   identity: { idProperties: ['messageId', 'MessageDeduplicationId'], nonUniqueProperties: [] },
 

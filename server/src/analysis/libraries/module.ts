@@ -77,6 +77,13 @@ export interface ConsumerSite {
   /** An insertion that makes `identityExpression` valid (names added to the parameter pattern). */
   identityBinding?: { position: number; text: string };
   /**
+   * What names the consumer among those receiving the same messages, for dedup keys, as the text
+   * of a template literal: the Kafka consumer group (`ledger-writer`), an expression valid in the
+   * handler (`${job.queueName}`). Undefined: the static source (queue, subscription), if any; null:
+   * not known (the source does not tell consumer groups apart).
+   */
+  dedupScope?: string | null;
+  /**
    * Why the library cannot tell this consumer's delivery (a NestJS handler with no bootstrap to name
    * its transport): the report is marked incomplete, so the rules stay quiet on it.
    */

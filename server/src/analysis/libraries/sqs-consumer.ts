@@ -36,7 +36,7 @@ export const sqsConsumer: LibraryModule = {
       explanation:
         'sqs-consumer 14+ deletes only what the handler returns, so the message is never deleted and comes back after every visibility timeout, forever (or until a redrive policy moves it)',
     },
-    code: { guardReturnsMessage: true },
+    code: { guardReturnsMessage: true, identityUniquePerQueue: true },
   },
   identity: { idProperties: ['MessageId', 'MessageDeduplicationId'], nonUniqueProperties: [] },
 

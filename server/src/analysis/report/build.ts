@@ -99,6 +99,7 @@ export function buildConsumerReport(
     registration: {
       library: site.library.info.id,
       libraryDisplayName: site.library.info.displayName,
+      packageName: importedPackage(site),
       traits: site.traits ?? site.library.traits,
       transport: site.transport,
       source,
@@ -127,6 +128,7 @@ export function buildConsumerReport(
             newText: site.identityBinding.text,
           }
         : undefined,
+    dedupScope: call ? undefined : dedupScope(site, source),
     effects: registry.effects,
     settles: registry.settles,
     guards: registry.guards,
@@ -168,4 +170,21 @@ export function handlerHead(handler: ts.FunctionLikeDeclaration): SourceLocation
   let end = newline >= 0 && newline < bodyStart ? newline : bodyStart;
   while (end > start && /\s|\{/.test(text[end - 1])) end--;
   return locationOf(handler, start, Math.max(end, start + 1));
+}
+
+/** The library package the registering file imports (the first of the library's packages it names). */
+function importedPackage(site: ConsumerSite): string | undefined {
+  const imports = importedModules(site.registrationNode.getSourceFile());
+  return site.library.info.packages.find((name) => imports.has(name));
+}
+
+/**
+ * What a dedup key names besides the identity (ConsumerReport.dedupScope): the module's scope, else
+ * the static source; nothing where the identity is unique per queue anyway.
+ */
+function dedupScope(site: ConsumerSite, source: string | undefined): string | undefined {
+  if (site.dedupScope) return site.dedupScope;
+  if (site.dedupScope === undefined && source && !source.includes('${…}') && !source.includes(','))
+    return source.replace(/[`\\]|\$\{/g, (text) => '\\' + text);
+  return (site.traits ?? site.library.traits).code?.identityUniquePerQueue ? '' : undefined;
 }

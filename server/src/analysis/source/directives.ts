@@ -2,6 +2,8 @@
  * Suppressions (docs/model.md, "Suppressions and declarations"): `// delivery-lint-disable-next-line <rule> -- reason`,
  * `// delivery-lint-disable-line <rule>`, `/* delivery-lint-disable <rule> *\/` up to a matching
  * `/* delivery-lint-enable <rule> *\/`, and the handler JSDoc tags `@idempotent` and `@delivery`.
+ * The parser's API is shared with the CLI: `new Suppressions(text, sourceFile)`, `isSuppressed`,
+ * and `problems` (directives written wrong, which the pipeline reports).
  */
 import { ts } from 'ts-morph';
 import type { Semantics } from '../../model';
@@ -11,6 +13,31 @@ interface Directive {
   line: number;
   /** Empty means every rule. */
   rules: string[];
+}
+
+/**
+ * A directive that is honoured but not written as it should be: `missing-reason` is a `--` with
+ * nothing after it, `-- reason:` left empty, or a placeholder left as it was (`-- <why this is
+ * safe>`, what the editor's suppress fix writes for the user to fill in). Offsets span the comment.
+ */
+export interface DirectiveProblem {
+  kind: 'missing-reason';
+  line: number;
+  start: number;
+  end: number;
+}
+
+/** The text after ` -- ` that says why; undefined when the directive has no `--` at all. */
+function reasonOf(text: string): string | undefined {
+  const separator = /\s--(\s|$)/.exec(text);
+  if (!separator) return undefined;
+  return text.slice(separator.index + separator[0].length).trim();
+}
+
+/** Whether a reason says nothing: empty, an empty `reason:` label, or a `<placeholder>`. */
+export function isEmptyReason(reason: string): boolean {
+  const stripped = reason.replace(/^reason\s*:\s*/i, '').trim();
+  return stripped === '' || /^<[^>]*>$/.test(stripped);
 }
 
 // `(?![\w-])`: `delivery-lint-disable-nextline` is a typo, not a file-wide `disable`.
@@ -53,6 +80,8 @@ function insideLiteral(sourceFile: ts.SourceFile, position: number): boolean {
 
 export class Suppressions {
   private readonly directives: Directive[] = [];
+  /** Directives honoured but written wrong (an empty reason); see DirectiveProblem. */
+  readonly problems: DirectiveProblem[] = [];
 
   /** Reads the directives of a file; only real comments count (not `"// delivery-lint-…"` in a string). */
   constructor(text: string, sourceFile?: ts.SourceFile) {
@@ -70,7 +99,11 @@ export class Suppressions {
           : match[1] === 'disable-line'
             ? 'line'
             : (match[1] as 'disable' | 'enable');
-      this.directives.push({ kind, line: lineOf(lineStarts, position), rules });
+      const line = lineOf(lineStarts, position);
+      this.directives.push({ kind, line, rules });
+      const reason = kind === 'enable' ? undefined : reasonOf(match[2] ?? '');
+      if (reason !== undefined && isEmptyReason(reason))
+        this.problems.push({ kind: 'missing-reason', line, start: position, end: position + match[0].length });
     }
   }
 

@@ -9,4 +9,6 @@ export interface SourceReader {
   sourceText(filePath: string): string | undefined;
   /** The parsed file the analysis ran on (positions in findings refer to it). */
   sourceFile(filePath: string): ts.SourceFile | undefined;
+  /** The program the analysis ran on, for fixes that look for the project's own clients. */
+  program?: ts.Program;
 }

@@ -14,6 +14,9 @@ import type { SettleWriter } from './settle';
 import { fillPhrase } from '../describe';
 import { CodeStyle, detectStyle, indentLines, indentationAt, quoted } from './style';
 import { nodeAt } from '../../analysis/source/locate';
+import { type ProjectRedis, projectRedis } from './project-clients';
+import { originModule, typeName } from '../../analysis/source/symbols';
+import { creationOf } from '../../analysis/libraries/shared';
 
 interface HandlerShape {
   /** Statements moved under the guard. */
@@ -21,6 +24,7 @@ interface HandlerShape {
   /** Trailing settles and `return message` kept after the guarded block. */
   tail: readonly ts.Statement[];
   sourceFile: ts.SourceFile;
+  handler: ts.FunctionLikeDeclaration;
   /** Indentation of the handler body's statements. */
   indent: string;
 }
@@ -32,7 +36,7 @@ type Builder = (
   context: SourceReader,
   style: CodeStyle,
   preferred: GuardStrategy,
-) => FixSuggestion;
+) => FixSuggestion | undefined;
 
 function containsReturn(statements: readonly ts.Statement[]): boolean {
   let found = false;
@@ -43,6 +47,29 @@ function containsReturn(statements: readonly ts.Statement[]): boolean {
   };
   statements.forEach(visit);
   return found;
+}
+
+/** Whether `later` refers to a name a statement of `block` declares at its top level. */
+function usesNamesDeclaredIn(later: readonly ts.Statement[], block: readonly ts.Statement[]): boolean {
+  const declared = new Set<string>();
+  const bind = (name: ts.BindingName): void => {
+    if (ts.isIdentifier(name)) declared.add(name.text);
+    else for (const element of name.elements) if (ts.isBindingElement(element)) bind(element.name);
+  };
+  for (const statement of block) {
+    if (ts.isVariableStatement(statement))
+      for (const declaration of statement.declarationList.declarations) bind(declaration.name);
+    if ((ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) && statement.name)
+      declared.add(statement.name.text);
+  }
+  let used = false;
+  const visit = (node: ts.Node): void => {
+    if (used) return;
+    if (ts.isIdentifier(node) && declared.has(node.text)) used = true;
+    else ts.forEachChild(node, visit);
+  };
+  later.forEach(visit);
+  return used;
 }
 
 function handlerShape(consumer: ConsumerReport, context: SourceReader): HandlerShape | undefined {
@@ -68,21 +95,38 @@ function handlerShape(consumer: ConsumerReport, context: SourceReader): HandlerS
   const work = statements.slice(first, tailStart);
   // An early return inside the work would skip the 'done' mark or the COMMIT: no mechanical fix.
   if (containsReturn(work)) return undefined;
+  // The work moves into a block (a try, a transaction's callback): what the tail uses must not be declared in it.
+  if (usesNamesDeclaredIn(statements.slice(tailStart), work)) return undefined;
   return {
     work,
     tail: statements.slice(tailStart),
     sourceFile: body.getSourceFile(),
+    handler: handler as ts.FunctionLikeDeclaration,
     indent: indentationAt(body.getSourceFile().text, statements[first].getStart()),
   };
 }
 
-/** The work's text, one level deeper than the handler body. */
-function workText(shape: HandlerShape, style: CodeStyle): string {
+/**
+ * The work's text, one level deeper than the handler body; `rewrites` (nodes in it) are replaced,
+ * given `handle`, which puts those calls on the transaction.
+ */
+function workText(
+  shape: HandlerShape,
+  style: CodeStyle,
+  rewrites: readonly { node: ts.Node; text: (handle: string) => string }[] = [],
+  handle = '',
+): string {
   const text = shape.sourceFile.text;
   const first = shape.work[0];
   const last = shape.work[shape.work.length - 1];
   const lineStart = text.lastIndexOf('\n', first.getStart() - 1) + 1;
-  return indentLines(text.slice(lineStart, last.getEnd()), style.indentUnit);
+  let slice = text.slice(lineStart, last.getEnd());
+  for (const rewrite of [...rewrites].sort((a, b) => b.node.getStart() - a.node.getStart()))
+    slice =
+      slice.slice(0, rewrite.node.getStart() - lineStart) +
+      rewrite.text(handle) +
+      slice.slice(rewrite.node.getEnd() - lineStart);
+  return indentLines(slice, style.indentUnit);
 }
 
 /** Everything from the line after the work to the end of the tail (comments between them too). */
@@ -142,8 +186,11 @@ function skipBlock(lines: string[], indent: string, style: CodeStyle): string {
 }
 
 /**
- * The dedup key: the message identity (with a prefix for shared key spaces such as Redis), and a
- * content hash where an amqplib publisher set no messageId (else every such message shares one key).
+ * The dedup key: the consumer's group or queue and the message identity (with a prefix for shared
+ * key spaces such as Redis), and a content hash where an amqplib publisher set no messageId (else
+ * every such message shares one key). The group or queue keeps two consumers of the same message
+ * (two Kafka groups, two queues bound to one exchange, two BullMQ queues counting job ids from 1)
+ * from skipping each other's copies when they share the store.
  */
 function dedupKey(
   consumer: ConsumerReport,
@@ -151,14 +198,16 @@ function dedupKey(
   prefix: string,
 ): { expression: string; needsHash: boolean } {
   const identity = consumer.identityExpression!;
+  const scope = consumer.dedupScope ? `${consumer.dedupScope}:` : '';
+  const head = prefix + scope;
   const hashed = consumer.registration.traits.code?.identityHashFallback;
   if (hashed) {
     const message = identity.split('.')[0];
     const hash = `createHash(${quoted('sha256', style)}).update(${message}.${hashed}).digest(${quoted('hex', style)})`;
-    return { expression: '`' + prefix + '${' + identity + ' ?? ' + hash + '}`', needsHash: true };
+    return { expression: '`' + head + '${' + identity + ' ?? ' + hash + '}`', needsHash: true };
   }
-  if (identity.startsWith('`')) return { expression: '`' + prefix + identity.slice(1), needsHash: false };
-  return { expression: prefix ? '`' + prefix + '${' + identity + '}`' : identity, needsHash: false };
+  if (identity.startsWith('`')) return { expression: '`' + head + identity.slice(1), needsHash: false };
+  return { expression: head ? '`' + head + '${' + identity + '}`' : identity, needsHash: false };
 }
 
 function hasModuleBinding(sourceFile: ts.SourceFile, name: string): boolean {
@@ -201,32 +250,17 @@ function hashImport(shape: HandlerShape, style: CodeStyle, needed: boolean): str
     : [];
 }
 
-/** An existing Redis client in the file (imported or declared), by name. */
-function existingRedisClient(sourceFile: ts.SourceFile): string | undefined {
-  for (const statement of sourceFile.statements) {
-    if (ts.isImportDeclaration(statement)) {
-      const names =
-        statement.importClause
-          ?.getText()
-          .split(/[\s{},]+/)
-          .filter(Boolean) ?? [];
-      const client = names.find((name) => /redis(client)?$/i.test(name) && name !== 'Redis');
-      if (client) return client;
-    }
-    if (ts.isVariableStatement(statement)) {
-      for (const declaration of statement.declarationList.declarations) {
-        if (
-          ts.isIdentifier(declaration.name) &&
-          /redis/i.test(declaration.name.text) &&
-          declaration.initializer &&
-          /new\s+Redis|createClient/.test(declaration.initializer.getText())
-        ) {
-          return declaration.name.text;
-        }
-      }
-    }
-  }
-  return undefined;
+/** The Redis calls of the claim, in the project's package (ioredis or node-redis). */
+function redisCalls(redis: ProjectRedis, client: string, q: (text: string) => string) {
+  if (redis.package === 'node-redis')
+    return {
+      claim: `${client}.set(dedupKey, ${q('processing')}, { NX: true, EX: 300 })`,
+      done: `${client}.set(dedupKey, ${q('done')}, { EX: 7 * 24 * 3600 })`,
+    };
+  return {
+    claim: `${client}.set(dedupKey, ${q('processing')}, ${q('EX')}, 300, ${q('NX')})`,
+    done: `${client}.set(dedupKey, ${q('done')}, ${q('EX')}, 7 * 24 * 3600)`,
+  };
 }
 
 const redisFix: Builder = (consumer, shape, context, style, preferred) => {
@@ -235,16 +269,27 @@ const redisFix: Builder = (consumer, shape, context, style, preferred) => {
   const i = shape.indent;
   const key = dedupKey(consumer, style, 'processed:');
   const moduleLines = hashImport(shape, style, key.needsHash);
-  let client = existingRedisClient(shape.sourceFile);
-  if (!client) {
+  const redis = projectRedis(shape.handler, context);
+  let client = redis.client;
+  if (redis.importFrom) {
+    moduleLines.push(`import { ${redis.importFrom.name} } from ${q(redis.importFrom.module)}${s}`);
+  } else if (!client) {
     client = 'dedupRedis';
-    if (!hasModuleBinding(shape.sourceFile, 'Redis')) moduleLines.push(`import Redis from ${q('ioredis')}${s}`);
-    moduleLines.push(`const ${client} = new Redis(process.env.REDIS_URL ?? ${q('redis://localhost:6379')})${s}`);
+    if (redis.package === 'node-redis') {
+      if (!hasModuleBinding(shape.sourceFile, 'createClient'))
+        moduleLines.push(`import { createClient } from ${q('redis')}${s}`);
+      moduleLines.push(`const ${client} = createClient({ url: process.env.REDIS_URL })${s}`);
+      moduleLines.push(`void ${client}.connect()${s} // commands wait in its queue until it is connected`);
+    } else {
+      if (!hasModuleBinding(shape.sourceFile, 'Redis')) moduleLines.push(`import Redis from ${q('ioredis')}${s}`);
+      moduleLines.push(`const ${client} = new Redis(process.env.REDIS_URL ?? ${q('redis://localhost:6379')})${s}`);
+    }
   }
+  const calls = redisCalls(redis, client!, q);
   const lines = [
     `// Claim the message with a short lease: a crash mid-processing lets a redelivery retry it.`,
     `${i}const dedupKey = ${key.expression}${s}`,
-    `${i}const claimed = await ${client}.set(dedupKey, ${q('processing')}, ${q('EX')}, 300, ${q('NX')})${s}`,
+    `${i}const claimed = await ${calls.claim}${s}`,
     `${i}if (!claimed) {`,
     `${i}${u}// 'done': a duplicate. 'processing': another copy holds the claim (or crashed within the lease).`,
     `${i}${u}if ((await ${client}.get(dedupKey)) !== ${q('done')}) ${skipBlock(retryLater(consumer, context, style), i + u, style)}`,
@@ -252,7 +297,7 @@ const redisFix: Builder = (consumer, shape, context, style, preferred) => {
     `${i}}`,
     `${i}try {`,
     workText(shape, style),
-    `${i}${u}await ${client}.set(dedupKey, ${q('done')}, ${q('EX')}, 7 * 24 * 3600)${s}`,
+    `${i}${u}await ${calls.done}${s}`,
     `${i}} catch (error) {`,
     `${i}${u}await ${client}.del(dedupKey)${s} // release the claim so the redelivery can retry`,
     `${i}${u}throw error${s}`,
@@ -269,41 +314,192 @@ const redisFix: Builder = (consumer, shape, context, style, preferred) => {
   );
 };
 
+/** A client library whose transaction the inbox fix can open: how the claim and the transaction are written. */
+type DbFamily = 'pg' | 'prisma' | 'knex' | 'typeorm';
+
+const DB_FAMILIES: Record<string, DbFamily> = {
+  pg: 'pg',
+  '@prisma/client': 'prisma',
+  knex: 'knex',
+  typeorm: 'typeorm',
+};
+
+/**
+ * The handler's database writes, all made directly in the work through one client of the project:
+ * the transaction to open on it (`pool.connect()`, `prisma.$transaction`, `this.orders.manager.transaction`)
+ * and the rewrites that put each write on the transaction's handle (`pool.query(` → `db.query(`,
+ * `prisma.order` → `tx.order`, `this.orders.save(` → `manager.withRepository(this.orders).save(`).
+ * Undefined when a write goes through a helper (it cannot be moved into the transaction by an edit
+ * here), when writes use different clients, or when there is no write at all (nothing for the
+ * inbox to make atomic).
+ */
+interface DbWrites {
+  family: DbFamily;
+  /** What the transaction is opened on (`pool`, `prisma`, `this.orders.manager`). */
+  client: string;
+  /** Nodes of the work replaced, given the transaction's handle. */
+  rewrites: { node: ts.Node; text: (handle: string) => string }[];
+}
+
+function clientRoot(call: ts.CallExpression): ts.Expression | undefined {
+  let current: ts.Expression = call.expression;
+  for (;;) {
+    if (ts.isPropertyAccessExpression(current)) {
+      if (current.expression.kind === ts.SyntaxKind.ThisKeyword) return current; // this.prisma
+      current = current.expression;
+    } else if (ts.isCallExpression(current))
+      current = current.expression; // knex('t').insert
+    else if (ts.isIdentifier(current)) return current;
+    else return undefined;
+  }
+}
+
+/**
+ * A TypeORM write's repository, and how it is reached from the transaction's entity manager:
+ * `dataSource.getRepository(Order)` → `manager.getRepository(Order)` (opened on `dataSource`),
+ * a repository `this.orders` → `manager.withRepository(this.orders)` (opened on `this.orders.manager`).
+ */
+function typeormWrite(
+  call: ts.CallExpression,
+): { client: string; node: ts.Node; text: (handle: string) => string } | undefined {
+  if (!ts.isPropertyAccessExpression(call.expression)) return undefined;
+  const repository = call.expression.expression;
+  if (
+    ts.isCallExpression(repository) &&
+    ts.isPropertyAccessExpression(repository.expression) &&
+    repository.expression.name.text === 'getRepository'
+  ) {
+    const entity = repository.arguments.map((argument) => argument.getText()).join(', ');
+    return {
+      client: repository.expression.expression.getText(),
+      node: repository,
+      text: (handle) => `${handle}.getRepository(${entity})`,
+    };
+  }
+  if (ts.isIdentifier(repository) || ts.isPropertyAccessExpression(repository)) {
+    const text = repository.getText();
+    return { client: `${text}.manager`, node: repository, text: (handle) => `${handle}.withRepository(${text})` };
+  }
+  return undefined;
+}
+
+function databaseWrites(consumer: ConsumerReport, shape: HandlerShape, context: SourceReader): DbWrites | undefined {
+  const checker = context.program?.getTypeChecker();
+  if (!checker) return undefined;
+  const start = shape.work[0].getStart();
+  const end = shape.work[shape.work.length - 1].getEnd();
+  let found: DbWrites | undefined;
+  for (const effect of consumer.effects) {
+    const category = effect.description.category;
+    if (category !== 'sql' && category !== 'orm') continue;
+    if (!effect.description.processing || effect.description.class === 'read') continue;
+    if (effect.handlerLocation.start < start || effect.handlerLocation.end > end) continue;
+    if (effect.chain.length) return undefined; // in a helper: not movable by an edit here
+    const call = nodeAt(context, effect.location, ts.isCallExpression);
+    const root = call && clientRoot(call);
+    if (!call || !root) return undefined;
+    const origin = originModule(root, checker);
+    const family = origin ? (DB_FAMILIES[origin] ?? (origin.startsWith('.prisma') ? 'prisma' : undefined)) : undefined;
+    if (!family) return undefined;
+    // pg: only a pool hands out a connection of its own for the transaction.
+    if (family === 'pg' && !/\bPool\b/.test(creationOf(root, checker)?.getText() ?? typeName(root, checker) ?? ''))
+      return undefined;
+    let client = root.getText();
+    let rewrite: DbWrites['rewrites'][number] = { node: root, text: (handle) => handle };
+    if (family === 'typeorm') {
+      const write = typeormWrite(call);
+      if (!write) return undefined;
+      client = found?.family === 'typeorm' ? found.client : write.client; // one data source: the first write's
+      rewrite = write;
+    }
+    if (found && (found.family !== family || found.client !== client)) return undefined;
+    found ??= { family, client, rewrites: [] };
+    found.rewrites.push(rewrite);
+  }
+  return found;
+}
+
+/** A name not used in the handler, for the transaction's handle. */
+function freeHandle(shape: HandlerShape, wanted: string[]): string {
+  const text = shape.handler.getText();
+  const free = wanted.find((name) => !new RegExp(`\\b${name}\\b`).test(text));
+  return free ?? `${wanted[0]}${2}`;
+}
+
 const sqlFix: Builder = (consumer, shape, context, style, preferred) => {
+  const writes = databaseWrites(consumer, shape, context);
+  if (!writes) return undefined;
   const q = (text: string) => quoted(text, style);
   const { semicolon: s, newline: n, indentUnit: u } = style;
   const i = shape.indent;
   const key = dedupKey(consumer, style, '');
   const moduleLines = hashImport(shape, style, key.needsHash);
-  if (!hasModuleBinding(shape.sourceFile, 'dedupPool')) {
-    if (!hasModuleBinding(shape.sourceFile, 'Pool')) moduleLines.push(`import { Pool } from ${q('pg')}${s}`);
-    moduleLines.push(`const dedupPool = new Pool({ connectionString: process.env.DATABASE_URL })${s}`);
+  const insert = 'INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING';
+  const header = `// Inbox pattern: the claim commits or rolls back with this handler's writes (needs a unique key on processed_events.event_id).`;
+  let lines: string[];
+  if (writes.family === 'pg') {
+    const db = freeHandle(shape, ['db', 'inboxClient']);
+    const work = workText(shape, style, writes.rewrites, db);
+    lines = [
+      header,
+      `${i}const ${db} = await ${writes.client}.connect()${s}`,
+      `${i}try {`,
+      `${i}${u}await ${db}.query(${q('BEGIN')})${s}`,
+      `${i}${u}const { rowCount } = await ${db}.query(${q(insert)}, [${key.expression}])${s}`,
+      `${i}${u}if (rowCount === 0) {`,
+      `${i}${u}${u}await ${db}.query(${q('ROLLBACK')})${s}`,
+      ...skipDuplicate(consumer, context, style).map((line) => `${i}${u}${u}${line}`),
+      `${i}${u}}`,
+      work,
+      `${i}${u}await ${db}.query(${q('COMMIT')})${s}`,
+      `${i}} catch (error) {`,
+      `${i}${u}await ${db}.query(${q('ROLLBACK')})${s}`,
+      `${i}${u}throw error${s}`,
+      `${i}} finally {`,
+      `${i}${u}${db}.release()${s}`,
+      `${i}}`,
+    ];
+  } else {
+    // A callback transaction: it commits when the callback resolves, and rolls back when it throws.
+    const handle = freeHandle(
+      shape,
+      writes.family === 'prisma' ? ['tx'] : writes.family === 'knex' ? ['trx'] : ['manager', 'entityManager'],
+    );
+    const open =
+      writes.family === 'prisma'
+        ? `${writes.client}.$transaction(async (${handle}) => {`
+        : `${writes.client}.transaction(async (${handle}) => {`;
+    const claim =
+      writes.family === 'prisma'
+        ? [
+            // Parameterised ($1), as $executeRaw would be; the call form is what the claim's row count is read from.
+            `${i}${u}const claimed = await ${handle}.$executeRawUnsafe(${q(insert)}, ${key.expression})${s}`,
+            `${i}${u}if (claimed === 0) return false${s} // a duplicate: commit nothing`,
+          ]
+        : writes.family === 'knex'
+          ? [
+              `${i}${u}const claimed = await ${handle}.raw(${q(insert.replace('$1', '?'))}, [${key.expression}])${s}`,
+              `${i}${u}if (claimed.rowCount === 0) return false${s} // a duplicate: commit nothing`,
+            ]
+          : [
+              `${i}${u}const claimed: unknown[] = await ${handle}.query(${q(`${insert} RETURNING event_id`)}, [${key.expression}])${s}`,
+              `${i}${u}if (claimed.length === 0) return false${s} // a duplicate: commit nothing`,
+            ];
+    const fresh = freeHandle(shape, ['fresh', 'firstDelivery']);
+    lines = [
+      header,
+      `${i}const ${fresh} = await ${open}`,
+      ...claim,
+      workText(shape, style, writes.rewrites, handle),
+      `${i}${u}return true${s}`,
+      `${i}})${s}`,
+      `${i}if (!${fresh}) ${skipBlock(skipDuplicate(consumer, context, style), i, style)}`,
+    ];
   }
-  const skip = skipDuplicate(consumer, context, style).map((line) => `${i}${u}${u}${line}`);
-  const lines = [
-    `// Inbox pattern: the claim commits or rolls back with this handler's writes (needs a unique key on event_id).`,
-    `${i}// Run the handler's database writes on \`db\` so they share the transaction.`,
-    `${i}const db = await dedupPool.connect()${s}`,
-    `${i}try {`,
-    `${i}${u}await db.query(${q('BEGIN')})${s}`,
-    `${i}${u}const { rowCount } = await db.query(${q('INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING')}, [${key.expression}])${s}`,
-    `${i}${u}if (rowCount === 0) {`,
-    `${i}${u}${u}await db.query(${q('ROLLBACK')})${s}`,
-    ...skip,
-    `${i}${u}}`,
-    workText(shape, style),
-    `${i}${u}await db.query(${q('COMMIT')})${s}`,
-    `${i}} catch (error) {`,
-    `${i}${u}await db.query(${q('ROLLBACK')})${s}`,
-    `${i}${u}throw error${s}`,
-    `${i}} finally {`,
-    `${i}${u}db.release()${s}`,
-    `${i}}`,
-  ];
   return buildFix(
     shape,
     'sql',
-    'Add an inbox-table dedup guard (INSERT … ON CONFLICT DO NOTHING in one transaction)',
+    `Add an inbox-table dedup guard in a ${writes.family === 'pg' ? `transaction on ${writes.client}` : `${writes.client} transaction`}, with the handler's writes inside it`,
     lines.join(n),
     moduleLines,
     style,
@@ -390,7 +586,8 @@ export function dedupGuardFixes(
   context: SourceReader,
   preferred: GuardStrategy,
 ): FixSuggestion[] {
-  if (!consumer.identityExpression) return [];
+  // Without the consumer's group or queue, a key could collide with another consumer's copy of the message.
+  if (!consumer.identityExpression || consumer.dedupScope === undefined) return [];
   const shape = handlerShape(consumer, context);
   if (!shape) return [];
   const style = detectStyle(shape.sourceFile.text);
@@ -399,6 +596,7 @@ export function dedupGuardFixes(
     const build = BUILDERS[strategy];
     if (!build) continue;
     const fix = build(consumer, shape, context, style, preferred);
+    if (!fix) continue;
     fixes.push(strategy === 'memory' ? fix : { ...fix, edits: withBinding(consumer, fix.edits) });
   }
   // The configured strategy first, so editors list it on top.

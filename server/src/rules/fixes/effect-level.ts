@@ -1,7 +1,9 @@
 /**
  * Effect-level fixes: make one effect idempotent by giving it a key derived from the message
  * (Stripe idempotencyKey, conflict-ignoring insert, BullMQ jobId, SQS MessageDeduplicationId).
- * Offered only for effects called directly in the handler, where the message is in scope.
+ * Offered only for effects called directly in the handler, where the message is in scope. A
+ * conflict-ignoring insert names its conflict target: a unique key the project declares for the
+ * table (unique-keys.ts), or, when none is visible, the column to check, which the title names.
  */
 import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion } from '../../model';
@@ -9,6 +11,7 @@ import type { SourceReader } from '../../analysis/source/reader';
 import { prefixedKey } from './style';
 import { unwrap } from '../../analysis/source/ast';
 import { nodeAt } from '../../analysis/source/locate';
+import { bare, projectUniqueKeys } from './unique-keys';
 
 /** Sets `name: value` in an object literal: replaces an existing value, or adds the property. */
 function setObjectProperty(
@@ -72,7 +75,50 @@ function stripeFix(effect: EffectOccurrence, call: ts.CallExpression, identity: 
   return [{ title: 'Pass a Stripe idempotencyKey derived from the message', safe: false, edits }];
 }
 
-function conflictFix(effect: EffectOccurrence, call: ts.CallExpression): FixSuggestion[] {
+/**
+ * The column of an insert a conflict target most likely names when no unique key is visible: one
+ * that holds an identity (`source_message_id`, `event_id`, `reference`), else the first `…_id`.
+ */
+function likelyKeyColumn(columns: readonly string[]): string | undefined {
+  return (
+    columns.find((column) =>
+      /(^|_)(message_?id|event_?id|idempotency_?key|reference|ref)$|(Message|Event)Id$/i.test(column),
+    ) ?? columns.find((column) => /(^|_)id$|[a-z]Id$/.test(column))
+  );
+}
+
+/**
+ * The conflict target for an insert into `table` of `columns`: a unique key the project declares
+ * (migration, schema, entity) whose columns the insert sets, or, when none is visible, the column
+ * to check (the fix then says so in its title).
+ */
+function conflictTarget(
+  table: string | undefined,
+  columns: readonly string[],
+  filePath: string,
+  context: SourceReader,
+): { columns: string[]; verified: boolean } | undefined {
+  if (!table || !columns.length) return undefined;
+  const inserted = columns.map(bare);
+  const keys = (projectUniqueKeys(filePath, context).get(bare(table)) ?? []).filter((key) =>
+    key.every((column) => inserted.includes(column)),
+  );
+  if (keys.length) {
+    const key = [...keys].sort((a, b) => a.length - b.length)[0];
+    return { columns: key.map((column) => columns[inserted.indexOf(column)]), verified: true };
+  }
+  const guess = likelyKeyColumn(columns);
+  return guess ? { columns: [guess], verified: false } : undefined;
+}
+
+function conflictTitle(clause: string, table: string, target: { columns: string[]; verified: boolean }): string {
+  const key = target.columns.join(', ');
+  return target.verified
+    ? `Ignore duplicate inserts (${clause}: ${table} has a unique key on (${key}))`
+    : `Ignore duplicate inserts (${clause}) after checking that ${table} has a unique key on (${key}): none is visible in the project's migrations, schema or entities, and without one the insert fails`;
+}
+
+function conflictFix(effect: EffectOccurrence, call: ts.CallExpression, context: SourceReader): FixSuggestion[] {
   const filePath = effect.location.filePath;
   const [first] = call.arguments;
   if (
@@ -80,21 +126,32 @@ function conflictFix(effect: EffectOccurrence, call: ts.CallExpression): FixSugg
     (ts.isStringLiteral(first) || ts.isNoSubstitutionTemplateLiteral(first)) &&
     /^\s*insert\b/i.test(first.text)
   ) {
+    const shape = /^\s*insert\s+into\s+([\w."`[\]]+)\s*\(([^)]*)\)/i.exec(first.text);
+    if (!shape) return [];
+    const table = shape[1].replace(/["`[\]]/g, '');
+    const columns = shape[2]
+      .split(',')
+      .map((column) => column.trim().replace(/["`[\]]/g, ''))
+      .filter(Boolean);
+    const target = conflictTarget(table, columns, filePath, context);
+    if (!target) return [];
+    const clause = `ON CONFLICT (${target.columns.join(', ')}) DO NOTHING`;
     const raw = first.getText();
     const body = raw.slice(1, -1);
     const trimmed = body.replace(/\s*;?\s*$/, '');
     const returning = /\breturning\b/i.exec(trimmed);
     const insertAt = returning ? returning.index : trimmed.length;
-    const updated = `${trimmed.slice(0, insertAt).trimEnd()} ON CONFLICT DO NOTHING${returning ? ' ' + trimmed.slice(insertAt) : ''}`;
+    const updated = `${trimmed.slice(0, insertAt).trimEnd()} ${clause}${returning ? ' ' + trimmed.slice(insertAt) : ''}`;
     return [
       {
-        title: 'Ignore duplicate inserts (ON CONFLICT DO NOTHING; needs a unique key from the message)',
+        title: conflictTitle(clause, table, target),
         safe: false,
+        preferred: target.verified,
         edits: [{ filePath, start: first.getStart() + 1, end: first.getEnd() - 1, newText: updated }],
       },
     ];
   }
-  // knex(...).insert(...) → .onConflict().ignore(); drizzle insert(...).values(...) → .onConflictDoNothing()
+  // knex(...).insert(...) → .onConflict(target).ignore(); drizzle insert(...).values(...) → .onConflictDoNothing()
   let outer: ts.Node = call;
   while (
     outer.parent &&
@@ -109,13 +166,40 @@ function conflictFix(effect: EffectOccurrence, call: ts.CallExpression): FixSugg
   const method = ts.isPropertyAccessExpression(call.expression) ? call.expression.name.text : '';
   if (method !== 'insert') return [];
   const drizzle = outer !== call;
-  const addition = drizzle ? '.onConflictDoNothing()' : '.onConflict().ignore()';
-  const at = drizzle ? outer.getEnd() : call.getEnd();
+  if (drizzle) {
+    const table = call.arguments[0]?.getText() ?? 'the table';
+    return [
+      {
+        title: `Ignore duplicate inserts (.onConflictDoNothing()) after checking that ${table} has a unique key on the columns taken from the message: the conflict target is not named`,
+        safe: false,
+        edits: [{ filePath, start: outer.getEnd(), end: outer.getEnd(), newText: '.onConflictDoNothing()' }],
+      },
+    ];
+  }
+  // knex('table').insert({ a, b }): the table from the builder call, the columns from the row.
+  const builder = ts.isPropertyAccessExpression(call.expression) ? call.expression.expression : undefined;
+  const table =
+    builder && ts.isCallExpression(builder) && builder.arguments[0] && ts.isStringLiteralLike(builder.arguments[0])
+      ? builder.arguments[0].text
+      : undefined;
+  const row = call.arguments[0] && unwrap(call.arguments[0]);
+  const columns =
+    row && ts.isObjectLiteralExpression(row)
+      ? row.properties.map((property) => property.name?.getText().replace(/['"]/g, '') ?? '').filter(Boolean)
+      : [];
+  const target = conflictTarget(table, columns, filePath, context);
+  if (!target || !table) return [];
+  const argument =
+    target.columns.length === 1
+      ? `'${target.columns[0]}'`
+      : `[${target.columns.map((column) => `'${column}'`).join(', ')}]`;
+  const addition = `.onConflict(${argument}).ignore()`;
   return [
     {
-      title: `Ignore duplicate inserts (${addition}; needs a unique key from the message)`,
+      title: conflictTitle(addition, table, target),
       safe: false,
-      edits: [{ filePath, start: at, end: at, newText: addition }],
+      preferred: target.verified,
+      edits: [{ filePath, start: call.getEnd(), end: call.getEnd(), newText: addition }],
     },
   ];
 }
@@ -181,7 +265,7 @@ export function effectLevelFixes(
   if (!kind || effect.chain.length) return [];
   const node = nodeAt(context, effect.location);
   if (!node || !ts.isCallExpression(node)) return [];
-  if (kind === 'conflict-ignoring-insert') return conflictFix(effect, node);
+  if (kind === 'conflict-ignoring-insert') return conflictFix(effect, node, context);
   const identity = consumer.identityExpression;
   if (!identity) return [];
   const fixes =

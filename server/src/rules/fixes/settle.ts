@@ -9,10 +9,21 @@ import type { ConsumerReport, FixSuggestion, SettleCode, SettleOccurrence, TextE
 import { fillPhrase } from '../describe';
 import type { SourceReader } from '../../analysis/source/reader';
 import { detectStyle, indentationAt, lineStartOf } from './style';
+import { fullLineRange } from './statements';
 import { functionOf, nodeAt } from '../../analysis/source/locate';
 
-/** `throw error;` at the end of a catch block, naming the catch variable (adding one if there is none). */
-export function rethrowFix(clause: ts.CatchClause, title: string, preferred: boolean): FixSuggestion | undefined {
+/**
+ * `throw error;` at the end of a catch block, naming the catch variable (adding one if there is none).
+ * `replacing`: a settle statement in the catch that acks the failed message; the rethrow takes its
+ * place instead of following it (an ack before the throw would still settle the message). Only a
+ * settle written as a statement of its own can be taken out; otherwise there is no mechanical fix.
+ */
+export function rethrowFix(
+  clause: ts.CatchClause,
+  title: string,
+  preferred: boolean,
+  replacing?: ts.Node,
+): FixSuggestion | undefined {
   const sourceFile = clause.getSourceFile();
   const filePath = sourceFile.fileName;
   const declaration = clause.variableDeclaration;
@@ -25,7 +36,23 @@ export function rethrowFix(clause: ts.CatchClause, title: string, preferred: boo
   }
   const style = detectStyle(sourceFile.text);
   const statement = `throw ${name}${style.semicolon}`;
-  const last = clause.block.statements[clause.block.statements.length - 1];
+  let removed: ts.Statement | undefined;
+  if (replacing) {
+    removed = settleStatement(replacing);
+    if (!removed || !removed.parent || !ts.isBlock(removed.parent)) return undefined;
+  }
+  const statements = clause.block.statements.filter((candidate) => candidate !== removed);
+  const last = statements[statements.length - 1];
+  const lastOfBlock = clause.block.statements[clause.block.statements.length - 1];
+  if (removed && removed === lastOfBlock && removed.parent === clause.block) {
+    // `catch (e) { log(e); channel.ack(msg); }`: the ack becomes the rethrow.
+    edits.push({ filePath, start: removed.getStart(sourceFile), end: removed.getEnd(), newText: statement });
+    return { title, safe: false, preferred, edits };
+  }
+  if (removed) {
+    const range = fullLineRange(sourceFile.text, removed);
+    edits.push({ filePath, start: range.start, end: range.end, newText: '' });
+  }
   if (last && ts.isReturnStatement(last) && !last.expression) {
     // `catch (e) { log(e); return; }`: the return becomes the rethrow.
     edits.push({ filePath, start: last.getStart(sourceFile), end: last.getEnd(), newText: statement });
@@ -35,6 +62,18 @@ export function rethrowFix(clause: ts.CatchClause, title: string, preferred: boo
     edits.push(...appendToBlock(clause.block, [statement]));
   }
   return { title, safe: false, preferred, edits };
+}
+
+/** The statement a settle call makes on its own (`channel.ack(msg);`, `await message.complete();`). */
+export function settleStatement(call: ts.Node): ts.Statement | undefined {
+  let node: ts.Node = call;
+  while (
+    ts.isAwaitExpression(node.parent) ||
+    ts.isParenthesizedExpression(node.parent) ||
+    ts.isVoidExpression(node.parent)
+  )
+    node = node.parent;
+  return ts.isExpressionStatement(node.parent) ? node.parent : undefined;
 }
 
 /** Lines appended at the end of a block, indented like its statements. */
