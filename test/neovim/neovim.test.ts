@@ -271,7 +271,7 @@ describe('Neovim 0.7 built-in LSP client (nvim --headless)', () => {
     assert.deepEqual({ line: finding.lnum, col: finding.col }, head, 'reported on the handler head');
     assert.match(
       finding.message,
-      /^kafkajs consumer of topic 'orders\.placed' has no check on the message identity before Stripe charges\.create\./,
+      /^No dedup check before a duplicate-unsafe effect: a redelivered message repeats it\. kafkajs consumer of topic 'orders\.placed' has no check on the message identity before Stripe charges\.create\./,
     );
     assert.match(finding.message, /charges the customer a second time/);
     assert.match(finding.lsp?.codeDescription?.href ?? '', /docs\/rules\/missing-event-id-check\.md$/);
@@ -308,7 +308,7 @@ describe('Neovim 0.7 built-in LSP client (nvim --headless)', () => {
     assert.equal(finding.end_col - finding.col, 'channel.ack(msg)'.length);
     assert.match(
       finding.message,
-      /^amqplib consumer of queue 'invoices': channel\.ack\(\) settles the message before sendMail \(email\) has completed\./,
+      /^Acked before the processing completed: a crash or failure after the ack loses the message\. amqplib consumer of queue 'invoices': channel\.ack\(\) settles the message before sendMail \(email\) has completed/,
     );
     assert.match(finding.lsp?.codeDescription?.href ?? '', /docs\/rules\/ack-before-process\.md$/);
 
