@@ -63,6 +63,22 @@ export function monthlyReport(): string {
 }
 `;
 
+/** A consumer whose handler reads only its own file: its report is final after the first round. */
+const LOCAL = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ clientId: 'svc', brokers: ['kafka:9092'] }).consumer({ groupId: 'audit' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      await pool.query('INSERT INTO audit (body) VALUES ($1)', [message.value!.toString()]);
+    },
+  });
+}
+`;
+
 const HEAVY = `export function render(): string {
   return ${JSON.stringify('x'.repeat(1000))};
 }
@@ -81,6 +97,7 @@ for (const mode of MODES) {
         'services/constants.ts': CONSTANTS,
         'services/reports.ts': REPORTS,
         'services/heavy.ts': HEAVY,
+        'local.ts': LOCAL,
       });
     });
     after(() => project.remove());
@@ -110,6 +127,38 @@ for (const mode of MODES) {
       assert.ok(text('services/constants.ts')?.includes('new Set'), 'reached: read in full');
       assert.ok(text('services/reports.ts')?.includes('monthlyReport'), 'a barrel re-export: read in full');
       assert.equal(text('services/heavy.ts'), '', 'never reached: an empty stand-in');
+    });
+
+    test('a report is built again only while what it read can still change, and the result is the same', () => {
+      const files = [project.path('consumer.ts'), project.path('local.ts')];
+      const run = (keepReports: boolean) => {
+        const loaded = loadProgram(files, path.join(project.root, 'tsconfig.json'), true);
+        const cache = loaded.reportCache;
+        const built: string[] = [];
+        const build = cache.build.bind(cache);
+        cache.build = (key, recorder, report) =>
+          build(key, recorder, () => {
+            built.push(key);
+            return report();
+          });
+        if (!keepReports) cache.settle = () => undefined; // never final: every round builds every report
+        const result = analyzeReached(loaded, { files, config: configWith() });
+        const summary = result.findings.map(
+          (finding) => `${finding.ruleId} ${finding.location.filePath}:${finding.location.line}`,
+        );
+        return { built, summary };
+      };
+      const kept = run(true);
+      const fresh = run(false);
+      assert.deepEqual(kept.summary, fresh.summary);
+      assert.equal(kept.summary.length, 2, 'an unguarded insert in each consumer');
+      const builds = (keys: string[], file: string) => keys.filter((key) => key.includes(project.path(file))).length;
+      assert.equal(builds(kept.built, 'local.ts'), 1, 'read only its own file: built once');
+      assert.ok(builds(fresh.built, 'local.ts') >= 2, 'without the cache it is built in every round');
+      assert.ok(
+        builds(kept.built, 'consumer.ts') >= 2,
+        'reached files three imports away: built until they are loaded',
+      );
     });
   });
 }

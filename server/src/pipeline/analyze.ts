@@ -14,6 +14,7 @@
  */
 import type { ts } from 'ts-morph';
 import type { LoadedProgram } from './program';
+import { ReadRecorder } from './reads';
 import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
 import type { ConsumerSite } from '../analysis/libraries';
 import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
@@ -37,6 +38,8 @@ export interface AnalyzeOptions {
   onProgress?: (done: number, total: number) => void;
   /** Derive each consumer's crash timeline (default true; the CLI asks only for --explain). */
   timelines?: boolean;
+  /** Builds a consumer's report, or gives one already built that is still valid (analyzeReached). */
+  buildReport?: (key: string, build: () => ConsumerReport | undefined) => ConsumerReport | undefined;
 }
 
 /** Rounds of loading before the analysis settles for what it has (a guard against pathological graphs). */
@@ -48,10 +51,18 @@ const MAX_LOADING_ROUNDS = 16;
  * round loads nothing new. The result of the last round is the result.
  */
 export function analyzeReached(loaded: LoadedProgram, options: Omit<AnalyzeOptions, 'program'>): AnalysisResult {
+  const reports = loaded.reportCache;
   for (let round = 1; ; round++) {
-    const read = new Set<ts.SourceFile>();
-    const result = analyzeFiles({ ...options, program: recordingReads(loaded.program, read) });
-    if (loaded.loadImportsOf(read) === 0) return result;
+    const reads = new ReadRecorder();
+    const result = analyzeFiles({
+      ...options,
+      program: reads.recording(loaded.program),
+      buildReport: (key, build) => reports.build(key, reads, build),
+    });
+    // A report is final once every file it read, and every file those import, is loaded: a
+    // later round would read the same nodes (loaded files are reused across rebuilds).
+    reports.settle((sourceFile) => loaded.isSettled(sourceFile));
+    if (loaded.loadImportsOf(reads.all) === 0) return result;
     if (round === MAX_LOADING_ROUNDS) {
       loaded.warnings.push(
         `calls were followed through ${MAX_LOADING_ROUNDS} rounds of imports; what lies further was not loaded`,
@@ -61,49 +72,11 @@ export function analyzeReached(loaded: LoadedProgram, options: Omit<AnalyzeOptio
   }
 }
 
-/**
- * The program as the analysis sees it, noting the files the analysis reads through the type
- * checker: those of the nodes it asks about, and of the declarations and signatures it gets back
- * (it goes on to read those). The next round loads their imports.
- */
-function recordingReads(program: ts.Program, read: Set<ts.SourceFile>): ts.Program {
-  const checker = program.getTypeChecker();
-  const noteNode = (value: object): void => {
-    if ('kind' in value && 'parent' in value && 'pos' in value) read.add((value as ts.Node).getSourceFile());
-  };
-  const note = (value: unknown): void => {
-    if (!value || typeof value !== 'object') return;
-    noteNode(value);
-    if ('declarations' in value && 'flags' in value && 'escapedName' in value) {
-      for (const declaration of (value as ts.Symbol).declarations ?? []) noteNode(declaration);
-    } else if ('declaration' in value && 'parameters' in value) {
-      const declaration = (value as ts.Signature).declaration;
-      if (declaration) noteNode(declaration);
-    }
-  };
-  const recording = new Proxy(checker, {
-    get(target, property, receiver) {
-      const member: unknown = Reflect.get(target, property, receiver);
-      if (typeof member !== 'function') return member;
-      return (...args: unknown[]): unknown => {
-        args.forEach(note);
-        const result = (member as (...parameters: unknown[]) => unknown).apply(target, args);
-        if (Array.isArray(result)) result.forEach(note);
-        else note(result);
-        return result;
-      };
-    },
-  });
-  return new Proxy(program, {
-    get: (target, property, receiver): unknown =>
-      property === 'getTypeChecker' ? () => recording : Reflect.get(target, property, receiver),
-  });
-}
-
 export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   const { program, config } = options;
   const checker = program.getTypeChecker();
   const lintFiles = new Set(options.files);
+  const buildReport = options.buildReport ?? ((_key, build) => build());
   const problems: FileProblem[] = [];
   const source: SourceReader = {
     sourceText: (filePath) => program.getSourceFile(filePath)?.getFullText(),
@@ -144,7 +117,9 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     if (!lintFiles.has(site.registrationNode.getSourceFile().fileName)) continue;
     if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
     const report = guarded(problems, site, () =>
-      buildConsumerReport(site, checker, config, undefined, options.timelines ?? true, program),
+      buildReport(siteKey(site), () =>
+        buildConsumerReport(site, checker, config, undefined, options.timelines ?? true, program),
+      ),
     );
     if (!report) continue;
     if (wrapper) {
@@ -158,7 +133,9 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   }
   for (const call of callSites) {
     const report = guarded(problems, call.site, () =>
-      buildConsumerReport(call.site, checker, config, call, options.timelines ?? true, program),
+      buildReport(`${siteKey(call.site)} called at ${nodeKey(call.node)}`, () =>
+        buildConsumerReport(call.site, checker, config, call, options.timelines ?? true, program),
+      ),
     );
     if (report) consumers.push(report);
   }
@@ -201,6 +178,29 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     filesAnalyzed: options.files.length,
     unresolvedWrappers,
   };
+}
+
+function nodeKey(node: ts.Node): string {
+  return `${node.getSourceFile().fileName}:${node.pos}-${node.end}`;
+}
+
+/**
+ * A consumer site's identity across rounds: everything the library found about it (registration,
+ * handler, body, the NestJS transport and traits of the bootstraps loaded so far...), nodes by
+ * position. A site that reads differently after more files are loaded gets a new report.
+ */
+function siteKey(site: ConsumerSite): string {
+  return fingerprint(site, 0);
+}
+
+function fingerprint(value: unknown, depth: number): string {
+  if (value === null || typeof value !== 'object') return typeof value === 'function' ? 'fn' : String(value);
+  if ('kind' in value && 'parent' in value && 'pos' in value) return nodeKey(value as ts.Node);
+  if (depth > 6) return '…';
+  if (Array.isArray(value)) return `[${value.map((item) => fingerprint(item, depth + 1)).join(',')}]`;
+  if ('info' in value && 'findConsumers' in value) return (value as ConsumerSite['library']).info.id;
+  const entries = Object.entries(value).sort(([a], [b]) => a.localeCompare(b));
+  return `{${entries.map(([key, item]) => `${key}:${fingerprint(item, depth + 1)}`).join(',')}}`;
 }
 
 function guarded<T>(problems: FileProblem[], site: ConsumerSite, build: () => T): T | undefined {

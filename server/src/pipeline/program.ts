@@ -24,6 +24,7 @@ import { getLibFiles, libFolderInMemoryPath } from '@ts-morph/common';
 import { ts } from 'ts-morph';
 import { LintInputError } from './api';
 import { readSource } from './files';
+import { ReportCache } from './reads';
 import { workspacePaths } from './workspaces';
 
 /** Options that make any project loadable for analysis, whatever its tsconfig says. */
@@ -170,6 +171,10 @@ export class LoadedProgram {
   private readonly resolutionCache: ts.ModuleResolutionCache;
   private current: ts.Program | undefined;
   private dirty = true;
+  /** Files whose imports are all loaded: what the analysis reads in them can no longer change. */
+  private readonly settled = new WeakSet<ts.SourceFile>();
+  /** Consumer reports kept across analyses of this program (pipeline/analyze.ts). */
+  readonly reportCache = new ReportCache();
 
   constructor(
     rootFiles: readonly string[],
@@ -211,10 +216,28 @@ export class LoadedProgram {
     const before = this.loaded.size;
     for (const sourceFile of files) {
       if (!this.loaded.has(sourceFile.fileName)) continue; // a stand-in imports nothing
-      for (const target of this.resolvedImports(sourceFile, moduleSpecifiers(sourceFile))) this.load(target);
+      for (const target of this.importsOf(sourceFile)) this.load(target);
     }
     if (this.loaded.size > before) this.dirty = true;
     return this.loaded.size - before;
+  }
+
+  /**
+   * Whether a file is loaded for real, and so is everything it imports: names resolved from it
+   * resolve the same in every later program.
+   */
+  isSettled(sourceFile: ts.SourceFile): boolean {
+    if (this.settled.has(sourceFile)) return true;
+    const real =
+      LIB_FILES.has(sourceFile.fileName) || this.sourceFiles.get(`real:${sourceFile.fileName}`) === sourceFile;
+    if (!real) return false;
+    if (!this.importsOf(sourceFile).every((target) => this.loaded.has(target) || LIB_FILES.has(target))) return false;
+    this.settled.add(sourceFile);
+    return true;
+  }
+
+  private importsOf(sourceFile: ts.SourceFile): string[] {
+    return this.resolvedImports(sourceFile, moduleSpecifiers(sourceFile));
   }
 
   /**
@@ -247,14 +270,18 @@ export class LoadedProgram {
 
   private createHost(): ts.CompilerHost {
     const base = ts.createCompilerHost(this.options);
+    // One run sees one state of the disk: module resolution asks the same questions many times.
+    const fileExists = memoize((fileName: string) => LIB_FILES.has(fileName) || base.fileExists(fileName));
+    const directoryExists = memoize(
+      (directory: string) => directory === libFolderInMemoryPath || (base.directoryExists?.(directory) ?? true),
+    );
     const host: ts.CompilerHost = {
       ...base,
       getDefaultLibFileName: (options) => path.posix.join(libFolderInMemoryPath, ts.getDefaultLibFileName(options)),
       getDefaultLibLocation: () => libFolderInMemoryPath,
-      fileExists: (fileName) => LIB_FILES.has(fileName) || base.fileExists(fileName),
+      fileExists,
       readFile: (fileName) => LIB_FILES.get(fileName) ?? base.readFile(fileName),
-      directoryExists: (directory) =>
-        directory === libFolderInMemoryPath || (base.directoryExists?.(directory) ?? true),
+      directoryExists,
       getSourceFile: (fileName, languageVersion) => this.sourceFile(fileName, languageVersion),
       resolveModuleNames: (moduleNames, containingFile) =>
         resolveProjectModules(moduleNames, containingFile, this.options, host, this.resolutionCache),
@@ -277,8 +304,31 @@ export class LoadedProgram {
   }
 }
 
+function memoize(answer: (name: string) => boolean): (name: string) => boolean {
+  const answers = new Map<string, boolean>();
+  return (name) => {
+    let known = answers.get(name);
+    if (known === undefined) {
+      known = answer(name);
+      answers.set(name, known);
+    }
+    return known;
+  };
+}
+
+const specifierCache = new WeakMap<ts.SourceFile, string[]>();
+
 /** The module specifiers a file imports, re-exports, requires or imports dynamically. */
 function moduleSpecifiers(sourceFile: ts.SourceFile): string[] {
+  let specifiers = specifierCache.get(sourceFile);
+  if (!specifiers) {
+    specifiers = collectModuleSpecifiers(sourceFile);
+    specifierCache.set(sourceFile, specifiers);
+  }
+  return specifiers;
+}
+
+function collectModuleSpecifiers(sourceFile: ts.SourceFile): string[] {
   const specifiers: string[] = [];
   const literal = (node: ts.Node | undefined): void => {
     if (node && ts.isStringLiteralLike(node)) specifiers.push(node.text);

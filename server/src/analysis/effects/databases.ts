@@ -24,13 +24,14 @@ const READS = new Set([
 ]);
 
 function isPrisma(link: CallLink): boolean {
-  const origin = link.origin();
-  if (origin === '@prisma/client' || origin?.startsWith('.prisma')) return true;
   const names = link.receiverNames.filter((name) => name !== 'this');
-  // prisma.order.create, this.prisma.order.create, tx.order.create inside $transaction
-  return (
-    names.length >= 2 && (/prisma/.test(names[0]) || ((names[0] === 'tx' || names[0] === 'trx') && names.length === 2))
-  );
+  // prisma.order.create, this.prisma.order.create, tx.order.create inside $transaction; the names
+  // are read first because they are cheap, the value's origin (through declarations) is not.
+  const named =
+    names.length >= 2 && (/prisma/.test(names[0]) || ((names[0] === 'tx' || names[0] === 'trx') && names.length === 2));
+  if (named) return true;
+  const origin = link.origin();
+  return origin === '@prisma/client' || !!origin?.startsWith('.prisma');
 }
 
 function checkSignal(link: CallLink, context: MatchContext, where: ts.Expression | undefined): ClassifiedCall['guard'] {

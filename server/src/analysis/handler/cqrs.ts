@@ -104,15 +104,17 @@ interface HandlerClass {
   classDeclaration: ts.ClassDeclaration;
 }
 
-const indexCache = new WeakMap<ts.Program, Map<ts.ClassDeclaration, HandlerClass[]>>();
+/** Keyed by the program's file list: asking for it is what marks a report as reading the whole program (pipeline/reads.ts). */
+const indexCache = new WeakMap<readonly ts.SourceFile[], Map<ts.ClassDeclaration, HandlerClass[]>>();
 
 /** Message class to the classes decorated as its handlers, over the program's own files. */
 function handlerIndex(program: ts.Program, checker: ts.TypeChecker): Map<ts.ClassDeclaration, HandlerClass[]> {
-  const cached = indexCache.get(program);
+  const files = program.getSourceFiles();
+  const cached = indexCache.get(files);
   if (cached) return cached;
   const index = new Map<ts.ClassDeclaration, HandlerClass[]>();
-  indexCache.set(program, index);
-  for (const sourceFile of program.getSourceFiles()) {
+  indexCache.set(files, index);
+  for (const sourceFile of files) {
     if (!isProjectCode(sourceFile) || !/(Command|Query|Events)Handler\s*\(/.test(sourceFile.text)) continue;
     forEachDescendant(sourceFile, (node) => {
       if (!ts.isClassDeclaration(node)) return;

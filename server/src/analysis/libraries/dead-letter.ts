@@ -19,14 +19,16 @@ export interface DeadLetterDeclarations {
   unnamed: boolean;
 }
 
-const cache = new WeakMap<ts.Program, DeadLetterDeclarations>();
+/** Keyed by the program's file list: asking for it is what marks a report as reading the whole program (pipeline/reads.ts). */
+const cache = new WeakMap<readonly ts.SourceFile[], DeadLetterDeclarations>();
 
 function deadLetterDeclarations(program: ts.Program): DeadLetterDeclarations {
-  const cached = cache.get(program);
+  const files = program.getSourceFiles();
+  const cached = cache.get(files);
   if (cached) return cached;
   const found: DeadLetterDeclarations = { queues: new Set(), asserted: new Set(), unnamed: false };
   const checker = program.getTypeChecker();
-  for (const sourceFile of program.getSourceFiles()) {
+  for (const sourceFile of files) {
     if (!isProjectCode(sourceFile) || !/assertQueue|deadLetterExchange|x-dead-letter-exchange/.test(sourceFile.text))
       continue;
     forEachDescendant(
@@ -47,7 +49,7 @@ function deadLetterDeclarations(program: ts.Program): DeadLetterDeclarations {
       true,
     );
   }
-  cache.set(program, found);
+  cache.set(files, found);
   return found;
 }
 

@@ -591,14 +591,16 @@ function matchBootstraps(
   return candidates;
 }
 
-const bootstrapCache = new WeakMap<ts.Program, Bootstrap[]>();
+/** Keyed by the program's file list, like every whole-program index (pipeline/reads.ts). */
+const bootstrapCache = new WeakMap<readonly ts.SourceFile[], Bootstrap[]>();
 
 /** Every `createMicroservice` / `connectMicroservice` call of Nest's in the program, cached per program. */
 export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Bootstrap[] {
-  const cached = bootstrapCache.get(program);
+  const files = program.getSourceFiles();
+  const cached = bootstrapCache.get(files);
   if (cached) return cached;
   const found: Bootstrap[] = [];
-  for (const sourceFile of program.getSourceFiles()) {
+  for (const sourceFile of files) {
     if (!isProjectCode(sourceFile) || !/(create|connect)Microservice/.test(sourceFile.text)) continue;
     forEachDescendant(
       sourceFile,
@@ -614,7 +616,7 @@ export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Boot
       true,
     );
   }
-  bootstrapCache.set(program, found);
+  bootstrapCache.set(files, found);
   return found;
 }
 
@@ -793,15 +795,17 @@ interface ModuleIndex {
   imports: Map<ts.ClassDeclaration, { modules: ts.ClassDeclaration[]; open: boolean }>;
 }
 
-const moduleCache = new WeakMap<ts.Program, ModuleIndex>();
+/** Keyed by the program's file list, like every whole-program index (pipeline/reads.ts). */
+const moduleCache = new WeakMap<readonly ts.SourceFile[], ModuleIndex>();
 
 /** Every `@Module({ controllers, imports })` class of the project, cached per program. */
 function moduleIndex(program: ts.Program, checker: ts.TypeChecker): ModuleIndex {
-  const cached = moduleCache.get(program);
+  const files = program.getSourceFiles();
+  const cached = moduleCache.get(files);
   if (cached) return cached;
   const index: ModuleIndex = { declaring: new Map(), imports: new Map() };
-  moduleCache.set(program, index);
-  for (const sourceFile of program.getSourceFiles()) {
+  moduleCache.set(files, index);
+  for (const sourceFile of files) {
     if (!isProjectCode(sourceFile) || !sourceFile.text.includes('@Module')) continue;
     forEachDescendant(sourceFile, (node) => {
       if (!ts.isClassDeclaration(node)) return;

@@ -1,0 +1,105 @@
+/**
+ * What the analysis reads, and the consumer reports that stay valid while it grows the program
+ * (pipeline/analyze.ts, `analyzeReached`; ARCHITECTURE.md, "Program").
+ */
+import type { ts } from 'ts-morph';
+import type { ConsumerReport } from '../model';
+
+/** What one consumer's report read: the files of the nodes it asked about, or the whole program. */
+interface Reads {
+  files: Set<ts.SourceFile>;
+  /** It listed the program's files (a NestJS bootstrap search, CQRS handlers): more files can change it. */
+  wholeProgram: boolean;
+}
+
+/**
+ * Consumer reports kept across the rounds of analyzeReached (and its second pass), so that a
+ * round re-builds only the consumers whose reading can still change.
+ */
+export class ReportCache {
+  private readonly entries = new Map<string, { report: ConsumerReport; reads: Reads; final: boolean }>();
+
+  build(key: string, recorder: ReadRecorder, build: () => ConsumerReport | undefined): ConsumerReport | undefined {
+    const entry = this.entries.get(key);
+    if (entry?.final) return entry.report;
+    const reads = recorder.forConsumer(build);
+    if (reads.value) this.entries.set(key, { report: reads.value, reads: reads.reads, final: false });
+    return reads.value;
+  }
+
+  /** Marks final the reports whose every read file is settled. */
+  settle(isSettled: (sourceFile: ts.SourceFile) => boolean): void {
+    for (const entry of this.entries.values()) {
+      if (entry.final || entry.reads.wholeProgram) continue;
+      entry.final = [...entry.reads.files].every(isSettled);
+    }
+  }
+}
+
+/**
+ * Notes the files the analysis reads through the type checker: those of the nodes it asks about,
+ * and of the declarations and signatures it gets back (it goes on to read those). The next round
+ * loads their imports. While a consumer's report is built, its own reads are noted apart.
+ */
+export class ReadRecorder {
+  readonly all = new Set<ts.SourceFile>();
+  private current: Reads | undefined;
+
+  forConsumer<T>(build: () => T): { value: T; reads: Reads } {
+    const outer = this.current;
+    const reads: Reads = { files: new Set(), wholeProgram: false };
+    this.current = reads;
+    try {
+      return { value: build(), reads };
+    } finally {
+      this.current = outer;
+    }
+  }
+
+  recording(program: ts.Program): ts.Program {
+    const checker = program.getTypeChecker();
+    const noteNode = (value: object): void => {
+      if (!('kind' in value && 'parent' in value && 'pos' in value)) return;
+      const sourceFile = (value as ts.Node).getSourceFile();
+      this.all.add(sourceFile);
+      this.current?.files.add(sourceFile);
+    };
+    const note = (value: unknown): void => {
+      if (!value || typeof value !== 'object') return;
+      noteNode(value);
+      if ('declarations' in value && 'flags' in value && 'escapedName' in value) {
+        for (const declaration of (value as ts.Symbol).declarations ?? []) noteNode(declaration);
+      } else if ('declaration' in value && 'parameters' in value) {
+        const declaration = (value as ts.Signature).declaration;
+        if (declaration) noteNode(declaration);
+      }
+    };
+    const recording = new Proxy(checker, {
+      get(target, property, receiver) {
+        const member: unknown = Reflect.get(target, property, receiver);
+        if (typeof member !== 'function') return member;
+        return (...args: unknown[]): unknown => {
+          args.forEach(note);
+          const result = (member as (...parameters: unknown[]) => unknown).apply(target, args);
+          if (Array.isArray(result)) result.forEach(note);
+          else note(result);
+          return result;
+        };
+      },
+    });
+    return new Proxy(program, {
+      get: (target, property, receiver): unknown => {
+        if (property === 'getTypeChecker') return () => recording;
+        if (property === 'getSourceFiles' && this.current) this.current.wholeProgram = true;
+        if (property === 'getSourceFile') {
+          return (fileName: string): ts.SourceFile | undefined => {
+            const sourceFile = target.getSourceFile(fileName);
+            if (sourceFile) this.current?.files.add(sourceFile);
+            return sourceFile;
+          };
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    });
+  }
+}
