@@ -889,6 +889,33 @@ const noBootstrapCases: NestCase[] = [
     ],
   },
   {
+    name: 'no bootstrap, the handler acks through a helper it gives the context to: RMQ in manual-ack mode',
+    files: {
+      'acks/ack.ts': `import { RmqContext } from '@nestjs/microservices';
+
+export const ack = (context: RmqContext): void => {
+  context.getChannelRef().ack(context.getMessage());
+};
+`,
+      'acks/orders.controller.ts': `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { ack } from './ack';
+
+@Controller()
+export class OrdersController {
+  @EventPattern('order_archived')
+  async onArchived(@Payload() order: { id: string }, @Ctx() context: any): Promise<void> {
+    console.log(order.id);
+    ack(context);
+  }
+}
+`,
+    },
+    roots: ['acks/orders.controller.ts'],
+    consumer: 'acks/orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_archived' }],
+  },
+  {
     name: 'no bootstrap, a KafkaContext handler that does not commit: Kafka, implicit-after-return',
     files: { 'orders.controller.ts': KAFKA_CONTROLLER },
     roots: ['orders.controller.ts'],

@@ -483,7 +483,7 @@ function handlerEvidence(
   decorator: PatternDecorator,
   context: LibraryContext,
 ): HandlerEvidence {
-  const settles = settlesThroughChannel(method);
+  const settles = settlesThroughChannel(method, context.checker);
   const commits = /getConsumer\s*\(\s*\)\s*\.\s*commitOffsets\s*\(/.test(method.body.getText());
   const bound = decoratorTransport(decorator, context.checker);
   const { ctx } = messageParameters(method as ts.MethodDeclaration, context);
@@ -513,14 +513,37 @@ function handlerEvidence(
   return { bound, contextTransport: said.size === 1 ? [...said][0] : undefined, settles, commits };
 }
 
-/** Whether the handler settles the message itself: `context.getChannelRef().ack(...)` and the like. */
-function settlesThroughChannel(method: FunctionWithBody): boolean {
-  if (!/getChannelRef\s*\(/.test(method.body.getText())) return false;
+/**
+ * Whether the handler settles the message itself: `context.getChannelRef().ack(...)` and the like,
+ * in its body or in a project function it calls (`ack(context)`, a service's
+ * `processEvent(payload, context)`), a few calls deep.
+ */
+function settlesThroughChannel(
+  fn: FunctionWithBody,
+  checker: ts.TypeChecker,
+  depth = 0,
+  seen = new Set<ts.Node>(),
+): boolean {
+  if (seen.has(fn)) return false;
+  seen.add(fn);
   let found = false;
+  if (/getChannelRef\s*\(/.test(fn.body.getText())) {
+    forEachDescendant(
+      fn.body,
+      (node) => {
+        if (!found && ts.isCallExpression(node) && Object.hasOwn(SETTLES, calledName(node) ?? '')) found = true;
+      },
+      true,
+    );
+    if (found) return true;
+  }
+  if (depth >= 3) return false;
   forEachDescendant(
-    method.body,
+    fn.body,
     (node) => {
-      if (!found && ts.isCallExpression(node) && Object.hasOwn(SETTLES, calledName(node) ?? '')) found = true;
+      if (found || !ts.isCallExpression(node) || !node.arguments.length) return;
+      const target = calledFunction(node, checker);
+      if (target && isProjectCode(target) && settlesThroughChannel(target, checker, depth + 1, seen)) found = true;
     },
     true,
   );
