@@ -889,6 +889,33 @@ const noBootstrapCases: NestCase[] = [
     ],
   },
   {
+    name: 'no bootstrap, the handler acks through a helper it gives the context to: RMQ in manual-ack mode',
+    files: {
+      'acks/ack.ts': `import { RmqContext } from '@nestjs/microservices';
+
+export const ack = (context: RmqContext): void => {
+  context.getChannelRef().ack(context.getMessage());
+};
+`,
+      'acks/orders.controller.ts': `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { ack } from './ack';
+
+@Controller()
+export class OrdersController {
+  @EventPattern('order_archived')
+  async onArchived(@Payload() order: { id: string }, @Ctx() context: any): Promise<void> {
+    console.log(order.id);
+    ack(context);
+  }
+}
+`,
+    },
+    roots: ['acks/orders.controller.ts'],
+    consumer: 'acks/orders.controller.ts',
+    expect: [{ form: 'EventPattern (RMQ)', ackMode: 'explicit', source: 'order_archived' }],
+  },
+  {
     name: 'no bootstrap, a KafkaContext handler that does not commit: Kafka, implicit-after-return',
     files: { 'orders.controller.ts': KAFKA_CONTROLLER },
     roots: ['orders.controller.ts'],
@@ -1406,6 +1433,7 @@ describe('NestJS through the CLI runner', () => {
       mentionsBroker("import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"),
     );
     assert.ok(mentionsBroker("import { Ctx, EventPattern } from '@nestjs/microservices';\n"));
+    assert.ok(mentionsBroker('@CommandHandler(RecordPaymentCommand)\nexport class RecordPaymentHandler {}\n'));
   });
 
   for (const mode of MODES) {
@@ -1476,6 +1504,39 @@ export const options = {
         const findings = findingsOf(run, 'ack-before-process');
         assert.equal(findings.length, 1);
         assert.equal(findings[0].location.line, lineOf(RMQ_ACK_FIRST, 'channel.ack(message);'));
+      } finally {
+        project.remove();
+      }
+    });
+  }
+  for (const mode of MODES) {
+    test(`runLint: a CQRS handler class that nothing the consumer reaches imports is read; its effects count (${mode})`, () => {
+      const project = new TestProject(mode, 'nestjs-cli-cqrs');
+      try {
+        project.write({
+          'src/main.ts': createMicroservice(KAFKA),
+          'src/app.module.ts': `import { Module } from '@nestjs/common';
+import { PaymentsModule } from './payments.module';
+
+@Module({ imports: [PaymentsModule] })
+export class AppModule {}
+`,
+          // Only this module imports the handler class.
+          'src/payments.module.ts': `import { Module } from '@nestjs/common';
+import { PaymentsController } from './payments.controller';
+import { RecordPaymentHandler } from './record-payment.handler';
+
+@Module({ controllers: [PaymentsController], providers: [RecordPaymentHandler] })
+export class PaymentsModule {}
+`,
+          'src/payments.controller.ts': KAFKA_COMMAND_BUS,
+          'src/record-payment.command.ts': RECORD_PAYMENT_COMMAND,
+          'src/record-payment.handler.ts': RECORD_PAYMENT_HANDLER,
+        });
+        const run = runLint({ cwd: project.root, paths: [project.path('src')], config: configWith() });
+        const findings = findingsOf(run, 'missing-event-id-check');
+        assert.equal(findings.length, 1);
+        assert.equal(findings[0].location.filePath, project.path('src/payments.controller.ts'));
       } finally {
         project.remove();
       }

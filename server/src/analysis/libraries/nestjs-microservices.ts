@@ -148,6 +148,9 @@ export const nestjsMicroservices: LibraryModule = {
     // @nestjs/core too: a bootstrap that takes its options from another file imports only NestFactory,
     // and the bootstrap decides every handler's ack mode, so it must be in the program.
     packages: [...PACKAGES, '@nestjs/core'],
+    // A CQRS handler class (docs/model.md, "NestJS"): nothing the consumer imports leads to it (the
+    // module that provides it does), so it is read as a root for the bus to reach it.
+    mentions: /@(?:CommandHandler|EventsHandler|QueryHandler)\s*\(/,
     registration:
       '`@EventPattern(pattern)` / `@MessagePattern(pattern)` methods (with `@Payload()`, `@Ctx()`), transport from the bootstrap (`createMicroservice`, `connectMicroservice`)',
     ackModes:
@@ -483,7 +486,7 @@ function handlerEvidence(
   decorator: PatternDecorator,
   context: LibraryContext,
 ): HandlerEvidence {
-  const settles = settlesThroughChannel(method);
+  const settles = settlesThroughChannel(method, context.checker);
   const commits = /getConsumer\s*\(\s*\)\s*\.\s*commitOffsets\s*\(/.test(method.body.getText());
   const bound = decoratorTransport(decorator, context.checker);
   const { ctx } = messageParameters(method as ts.MethodDeclaration, context);
@@ -513,14 +516,37 @@ function handlerEvidence(
   return { bound, contextTransport: said.size === 1 ? [...said][0] : undefined, settles, commits };
 }
 
-/** Whether the handler settles the message itself: `context.getChannelRef().ack(...)` and the like. */
-function settlesThroughChannel(method: FunctionWithBody): boolean {
-  if (!/getChannelRef\s*\(/.test(method.body.getText())) return false;
+/**
+ * Whether the handler settles the message itself: `context.getChannelRef().ack(...)` and the like,
+ * in its body or in a project function it calls (`ack(context)`, a service's
+ * `processEvent(payload, context)`), a few calls deep.
+ */
+function settlesThroughChannel(
+  fn: FunctionWithBody,
+  checker: ts.TypeChecker,
+  depth = 0,
+  seen = new Set<ts.Node>(),
+): boolean {
+  if (seen.has(fn)) return false;
+  seen.add(fn);
   let found = false;
+  if (/getChannelRef\s*\(/.test(fn.body.getText())) {
+    forEachDescendant(
+      fn.body,
+      (node) => {
+        if (!found && ts.isCallExpression(node) && Object.hasOwn(SETTLES, calledName(node) ?? '')) found = true;
+      },
+      true,
+    );
+    if (found) return true;
+  }
+  if (depth >= 3) return false;
   forEachDescendant(
-    method.body,
+    fn.body,
     (node) => {
-      if (!found && ts.isCallExpression(node) && Object.hasOwn(SETTLES, calledName(node) ?? '')) found = true;
+      if (found || !ts.isCallExpression(node) || !node.arguments.length) return;
+      const target = calledFunction(node, checker);
+      if (target && isProjectCode(target) && settlesThroughChannel(target, checker, depth + 1, seen)) found = true;
     },
     true,
   );
