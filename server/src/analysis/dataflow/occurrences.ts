@@ -5,13 +5,11 @@
  */
 import type { EffectOccurrence, GuardOccurrence, PathEvent, SettleOccurrence, SourceLocation } from '../../model';
 import { locationOf } from '../source/ast';
-import type { EffectTemplate, GuardTemplate, SettleTemplate } from '../handler/steps';
-
-const POSITIVE_SETTLES = new Set<SettleOccurrence['kind']>(['ack', 'commit', 'resolve-offset', 'delete', 'complete']);
+import { POSITIVE_SETTLE_KINDS, type EffectTemplate, type GuardTemplate, type SettleTemplate } from '../handler/steps';
 
 /** Ack, commit, delete, complete: the broker will not deliver the message again. */
 export function isPositiveSettle(settle: SettleOccurrence): boolean {
-  return POSITIVE_SETTLES.has(settle.kind);
+  return POSITIVE_SETTLE_KINDS.has(settle.kind);
 }
 
 /** Turns templates (shared between call sites) into occurrences (one per node and call chain). */

@@ -15,6 +15,8 @@ import {
   FunctionWithBody,
   calledName,
   chainCalls,
+  containsNode,
+  forEachDescendant,
   functionName,
   isAsyncFunction,
   isFunctionWithBody,
@@ -23,9 +25,10 @@ import {
   symbolOf,
   unwrap,
 } from '../source/ast';
-import { calledFunction, resolveFunction } from '../source/symbols';
+import { calledFunction, implementationsOf, resolveFunction } from '../source/symbols';
 import { objectLiteral as objectLiteralOf } from '../effects/objects';
 import {
+  POSITIVE_SETTLE_KINDS,
   forEachStep,
   mapSteps,
   type Completion,
@@ -49,7 +52,10 @@ export interface LoopBodyOptions {
 
 export interface FlowOptions {
   checker: ts.TypeChecker;
-  /** The program, to find the handlers a NestJS CQRS bus dispatches to (handler/cqrs.ts). */
+  /**
+   * The program: the project's classes behind an interface or an abstract method, and the handlers
+   * a NestJS CQRS bus dispatches to (handler/cqrs.ts).
+   */
   program?: ts.Program;
   config: ResolvedConfig;
   library: SettleRecognizer;
@@ -83,6 +89,23 @@ const ARRAY_CALLBACKS = new Set([
 const PROMISE_COMBINATORS = new Set(['all', 'allSettled']);
 const RACE_COMBINATORS = new Set(['race', 'any']);
 
+/** Function names whose callback argument is removed, not run. */
+const CALLBACK_REMOVERS = new Set([
+  'off',
+  'removeListener',
+  'removeEventListener',
+  'removeAllListeners',
+  'unsubscribe',
+  'clearTimeout',
+  'clearInterval',
+]);
+
+interface BoundArgument {
+  callback: FunctionWithBody;
+  /** The values of the function that passed it (the callback's closure). */
+  values: MessageValues;
+}
+
 interface WalkState {
   values: MessageValues;
   /** Statements of the function being walked, for finding a later `await p`. */
@@ -94,7 +117,19 @@ export class FlowBuilder {
   private readonly functionIds = new WeakMap<ts.Node, number>();
   private nextFunctionId = 0;
   private readonly stack: ts.Node[] = [];
+  /** Wrapper callbacks (bindCallback): the whole analysis long. */
   private readonly callbacks = new Map<ts.ParameterDeclaration, FunctionWithBody>();
+  /**
+   * Callbacks passed to the project function being inlined, by its parameter: `withRetry(() => …)`
+   * runs the arrow where `withRetry` calls `fn()`. Scoped to the inlining of that call.
+   */
+  private readonly boundArguments = new Map<
+    ts.ParameterDeclaration,
+    { callback: FunctionWithBody; values: MessageValues }
+  >();
+  /** Part of every summary key: a body built with callbacks bound is not the body without them. */
+  private bindingKey = '';
+  private readonly promiseReturning = new WeakMap<ts.Node, boolean>();
   /** Above zero while the steps of an `if` condition are built (an unseen call there may be a check). */
   private conditionDepth = 0;
 
@@ -188,6 +223,12 @@ export class FlowBuilder {
   // ---- statements ------------------------------------------------------------------------
 
   private block(statements: readonly ts.Statement[], state: WalkState): Step[] {
+    // `if (this.client) return this.client; …` at the top of a function: what follows is a
+    // once-per-process initialisation, not work done for the message (docs/model.md, "Effects").
+    if (ts.isBlock(state.fn.body) && statements === state.fn.body.statements) {
+      const memo = statements.findIndex((statement) => isMemoReturn(statement, state.fn, this.options.checker));
+      if (memo >= 0) statements = statements.slice(0, memo + 1);
+    }
     const built = statements.map((statement) => this.statement(statement, state));
     built.forEach((stepsOfStatement, index) => {
       for (const step of stepsOfStatement) {
@@ -274,6 +315,8 @@ export class FlowBuilder {
   }
 
   private ifStatement(statement: ts.IfStatement, state: WalkState): Step[] {
+    // `if (!this.client) { this.client = await connect(); }`: initialised once per process.
+    if (!statement.elseStatement && isMemoInit(statement, this.options.checker)) return [];
     this.conditionDepth++;
     let condition: Step[];
     try {
@@ -391,6 +434,14 @@ export class FlowBuilder {
         });
         return;
       }
+      // this.client ??= await connect(): evaluated once per process.
+      if (
+        ts.isBinaryExpression(current) &&
+        (current.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken ||
+          current.operatorToken.kind === ts.SyntaxKind.BarBarEqualsToken) &&
+        memoTarget(current.left, this.options.checker)
+      )
+        return;
       if (ts.isBinaryExpression(current) && isShortCircuit(current.operatorToken.kind)) {
         visit(current.left);
         const right = this.expression(current.right, state, mode);
@@ -463,7 +514,13 @@ export class FlowBuilder {
         // it completes when the call does.
         // Promise.race/any settle with the first input: the others may still be running.
         if (!isFunctionWithBody(unwrap(argument)))
-          steps.push(...this.expression(argument, state, isRaceCombinator(link) ? 'dropped' : completion));
+          steps.push(
+            ...this.expression(
+              argument,
+              state,
+              isRaceCombinator(link) ? 'dropped' : pushedToAwaitedArray(link, state.fn) ? 'awaited' : completion,
+            ),
+          );
       }
       const callee = unwrap(link.expression);
       if (ts.isPropertyAccessExpression(callee) && !ts.isCallExpression(unwrap(callee.expression))) {
@@ -517,6 +574,8 @@ export class FlowBuilder {
 
     const bound = this.boundCallback(call);
     if (bound) return this.inlineCall(call, bound, state, completion, false);
+    const argument = this.boundArgumentCalled(call);
+    if (argument) return this.inlineBoundArgument(call, argument, state, completion);
     const dispatch = this.options.program && busDispatch(call, this.options.checker, this.options.program);
     if (dispatch) {
       // An event reaches every handler, each started without waiting; a command or query reaches its one handler.
@@ -524,6 +583,12 @@ export class FlowBuilder {
         return dispatch.targets.flatMap((target) => this.inlineCall(call, target, state, 'dropped'));
       const cases = dispatch.targets.map((target) => this.inlineCall(call, target, state, completion));
       return cases.length === 1 ? cases[0] : [{ t: 'switch', cases, hasDefault: false }];
+    }
+    // An interface's or an abstract method: one of the project's implementations runs.
+    const implementations = implementationsOf(call, this.options.checker, this.options.program);
+    if (implementations) {
+      const cases = implementations.map((implementation) => this.inlineCall(call, implementation, state, completion));
+      return cases.length === 1 ? cases[0] : [{ t: 'switch', cases, hasDefault: true }];
     }
     const target = calledFunction(call, this.options.checker);
     if (target && isProjectCode(target)) return this.inlineCall(call, target, state, completion);
@@ -534,10 +599,34 @@ export class FlowBuilder {
     const name = calledName(call) ?? '';
     for (const argument of call.arguments) {
       const callback = unwrap(argument);
-      if (!isFunctionWithBody(callback)) continue;
-      steps.push(
-        ...this.inlineCallback(callback, state, this.callbackCompletion(call, name, callback, completion, outermost)),
-      );
+      if (isFunctionWithBody(callback)) {
+        steps.push(
+          ...this.inlineCallback(
+            callback,
+            state,
+            this.callbackCompletion(call, name, callback, completion, outermost, state),
+          ),
+        );
+        continue;
+      }
+      // A function passed by name to a library call that runs it: a context runner
+      // (`storage.run(store, fn)`), a promise callback (`.then(this.next)`), an array callback.
+      if (CALLBACK_REMOVERS.has(name)) continue;
+      const bound = this.boundArgumentOf(callback);
+      if (bound) {
+        const runs = this.callbackCompletion(call, name, bound.callback, completion, outermost, state);
+        steps.push(...this.inlineBoundArgument(undefined, bound, state, runs));
+        continue;
+      }
+      const named = referencedFunction(callback, this.options.checker);
+      if (named)
+        steps.push(
+          ...this.inlineCallback(
+            named,
+            state,
+            this.callbackCompletion(call, name, named, completion, outermost, state),
+          ),
+        );
     }
     return steps;
   }
@@ -548,12 +637,16 @@ export class FlowBuilder {
     callback: FunctionWithBody,
     completion: Completion,
     outermost: ts.CallExpression,
+    state: WalkState,
   ): Completion {
     if (DEFERRING_CALLS.has(name)) return 'dropped';
     if (ARRAY_CALLBACKS.has(name) && isAsyncFunction(callback)) {
-      // items.map(async …) inside an awaited Promise.all completes; forEach(async …) never does.
+      // items.map(async …) inside an awaited Promise.all completes (also through a variable awaited
+      // so later: `const ps = items.map(async …); await Promise.all(ps)`); forEach(async …) never does.
       return name === 'map' || name === 'flatMap'
-        ? isAwaitedThroughCombinator(outermost) || (completion === 'awaited' && isAwaitedThroughCombinator(call))
+        ? isAwaitedThroughCombinator(outermost) ||
+          (completion === 'awaited' && isAwaitedThroughCombinator(call)) ||
+          assignedToAwaitedArray(outermost, state.fn)
           ? 'awaited'
           : 'dropped'
         : 'dropped';
@@ -566,16 +659,90 @@ export class FlowBuilder {
     const values = state.values;
     values.propagateThrough(callback.body);
     const body = this.functionSteps(callback, values);
-    return [{ t: 'scope', body: completion === 'dropped' ? dropAll(body) : body }];
+    return [{ t: 'scope', body: completion === 'dropped' ? leftRunning(body) : body }];
+  }
+
+  /**
+   * A callback the project passed into the function being inlined, run where that function calls
+   * it (`call`; undefined when a library call runs it). It reads the caller's values (a closure),
+   * and the arguments of `call` bind its parameters.
+   */
+  private inlineBoundArgument(
+    call: ts.CallExpression | undefined,
+    bound: BoundArgument,
+    state: WalkState,
+    completion: Completion,
+  ): Step[] {
+    const callback = bound.callback;
+    if (this.stack.includes(callback)) return [];
+    const values = new MessageValues(this.options.checker);
+    values.include(bound.values);
+    if (call) state.values.bindCallee(call, callback, values);
+    values.propagateThrough(callback.body);
+    const body = this.functionSteps(callback, values);
+    const async = isAsyncFunction(callback) || this.returnsPromise(callback);
+    return [{ t: 'scope', body: async && completion === 'dropped' ? leftRunning(body) : body }];
   }
 
   /** The callback bound to the parameter a call invokes (`handler(payload)` inside a wrapper). */
   private boundCallback(call: ts.CallExpression): FunctionWithBody | undefined {
     if (!this.callbacks.size) return undefined;
-    const callee = unwrap(call.expression);
+    const declaration = this.calledParameter(call);
+    return declaration ? this.callbacks.get(declaration) : undefined;
+  }
+
+  /** The callback the caller passed for the parameter a call invokes (`fn()` inside `withRetry(fn)`). */
+  private boundArgumentCalled(call: ts.CallExpression): BoundArgument | undefined {
+    if (!this.boundArguments.size) return undefined;
+    const declaration = this.calledParameter(call);
+    return declaration ? this.boundArguments.get(declaration) : undefined;
+  }
+
+  private calledParameter(call: ts.CallExpression): ts.ParameterDeclaration | undefined {
+    let callee = unwrap(call.expression);
+    // fn.call(this, …) and fn.apply(this, …) invoke fn.
+    if (ts.isPropertyAccessExpression(callee) && /^(call|apply)$/.test(callee.name.text))
+      callee = unwrap(callee.expression);
     if (!ts.isIdentifier(callee)) return undefined;
     const declaration = symbolOf(callee, this.options.checker)?.valueDeclaration;
-    return declaration && ts.isParameter(declaration) ? this.callbacks.get(declaration) : undefined;
+    return declaration && ts.isParameter(declaration) ? declaration : undefined;
+  }
+
+  /** The bound callback an argument names: a parameter of the function being inlined. */
+  private boundArgumentOf(argument: ts.Expression): BoundArgument | undefined {
+    if (!this.boundArguments.size || !ts.isIdentifier(argument)) return undefined;
+    const declaration = symbolOf(argument, this.options.checker)?.valueDeclaration;
+    return declaration && ts.isParameter(declaration) ? this.boundArguments.get(declaration) : undefined;
+  }
+
+  /**
+   * The callbacks a call passes to the project function it calls, by that function's parameter:
+   * an inline function, a function of the project named by the argument, or a callback the caller
+   * was given itself (passed on).
+   */
+  private argumentBindings(
+    call: ts.CallExpression,
+    target: FunctionWithBody,
+    state: WalkState,
+  ): [ts.ParameterDeclaration, BoundArgument][] {
+    const bindings: [ts.ParameterDeclaration, BoundArgument][] = [];
+    target.parameters.forEach((parameter, index) => {
+      const argument = call.arguments[index];
+      if (!argument || parameter.dotDotDotToken || !ts.isIdentifier(parameter.name)) return;
+      const value = unwrap(argument);
+      if (isFunctionWithBody(value)) {
+        bindings.push([parameter, { callback: value, values: state.values }]);
+        return;
+      }
+      const passedOn = this.boundArgumentOf(value);
+      if (passedOn) {
+        bindings.push([parameter, passedOn]);
+        return;
+      }
+      const named = referencedFunction(value, this.options.checker);
+      if (named) bindings.push([parameter, { callback: named, values: state.values }]);
+    });
+    return bindings;
   }
 
   /**
@@ -619,20 +786,84 @@ export class FlowBuilder {
     }
     const calleeValues = new MessageValues(this.options.checker);
     const flags = state.values.bindCallee(call, target, calleeValues);
-    const key = `${this.functionId(target)}:${flags.map((flag) => (flag ? 1 : 0)).join('')}`;
-    let body = this.summaryCache.get(key);
-    if (!body) {
-      calleeValues.propagateThrough(target.body);
-      body = this.functionSteps(target, calleeValues);
-      this.summaryCache.set(key, body);
+    const bindings = this.argumentBindings(call, target, state);
+    const previousKey = this.bindingKey;
+    const previous = bindings.map(([parameter]) => [parameter, this.boundArguments.get(parameter)] as const);
+    for (const [parameter, bound] of bindings) this.boundArguments.set(parameter, bound);
+    if (bindings.length || this.boundArguments.size) this.bindingKey = this.currentBindingKey();
+    let body: Step[] | undefined;
+    try {
+      const key = `${this.functionId(target)}:${flags.map((flag) => (flag ? 1 : 0)).join('')}${this.bindingKey}`;
+      body = this.summaryCache.get(key);
+      if (!body) {
+        calleeValues.propagateThrough(target.body);
+        body = this.functionSteps(target, calleeValues);
+        this.summaryCache.set(key, body);
+      }
+    } finally {
+      for (const [parameter, bound] of previous) {
+        if (bound) this.boundArguments.set(parameter, bound);
+        else this.boundArguments.delete(parameter);
+      }
+      this.bindingKey = previousKey;
     }
     // A helper with nothing to see is left out, unless it throws: an explicit throw in an effect-free
     // helper (a payload check) leaves the handler like one written in it (docs/model.md, "NestJS").
     if (!hasEvents(body) && !throwsExplicitly(body)) return [];
-    const async = isAsyncFunction(target) || returnsPromise(target, this.options.checker);
+    const async = isAsyncFunction(target) || this.returnsPromise(target);
     // A wrapper's callback is the handler itself: its effects are reported where they are.
-    const linked = link ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }) : body;
-    return [{ t: 'scope', body: async && completion === 'dropped' ? dropAll(linked) : linked }];
+    const linked = link
+      ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }, state.fn, target)
+      : body;
+    return [{ t: 'scope', body: async && completion === 'dropped' ? leftRunning(linked) : linked }];
+  }
+
+  private currentBindingKey(): string {
+    if (!this.boundArguments.size) return '';
+    const pairs = [...this.boundArguments].map(
+      ([parameter, bound]) => `${this.functionId(parameter)}=${this.functionId(bound.callback)}`,
+    );
+    return `|${pairs.sort().join(',')}`;
+  }
+
+  /**
+   * Whether calling this function gives a promise: it is async, its signature says Promise, or
+   * (when types are absent) what it returns is one: a call of an effect API, a promise chain,
+   * `new Promise`, or a call of another function of the project that returns a promise.
+   */
+  private returnsPromise(fn: FunctionWithBody, depth = 0): boolean {
+    const cached = this.promiseReturning.get(fn);
+    if (cached !== undefined) return cached;
+    if (depth > 4) return false;
+    this.promiseReturning.set(fn, false); // recursion: cut the cycle
+    const result =
+      isAsyncFunction(fn) || returnsPromiseType(fn, this.options.checker) || this.returnsPromiseValue(fn, depth);
+    this.promiseReturning.set(fn, result);
+    return result;
+  }
+
+  private returnsPromiseValue(fn: FunctionWithBody, depth: number): boolean {
+    const returned: ts.Expression[] = [];
+    if (!ts.isBlock(fn.body)) returned.push(fn.body);
+    else
+      forEachDescendant(fn.body, (node) => {
+        if (ts.isReturnStatement(node) && node.expression) returned.push(node.expression);
+      });
+    return returned.some((expression) => {
+      const value = unwrap(expression);
+      if (ts.isNewExpression(value)) return ts.isIdentifier(value.expression) && value.expression.text === 'Promise';
+      if (!ts.isCallExpression(value)) return false;
+      const name = calledName(value) ?? '';
+      if (/^(then|catch|finally)$/.test(name) || isPromiseCombinator(value) || isPromiseFactory(value)) return true;
+      try {
+        const classified = classifyChain(value, this.matchContext(new MessageValues(this.options.checker)));
+        if (classified && !classified.description.synchronous) return true;
+      } catch {
+        // an effect matcher that throws on odd code counts as no match
+      }
+      const target = calledFunction(value, this.options.checker);
+      return !!target && isProjectCode(target) && this.returnsPromise(target, depth + 1);
+    });
   }
 
   private functionId(node: ts.Node): number {
@@ -709,6 +940,53 @@ function isAwaited(node: ts.Node): boolean {
   }
 }
 
+/**
+ * Whether the array a variable holds is awaited later in the function through `Promise.all` or
+ * `Promise.allSettled` (`await Promise.all(promises)`, `await Promise.all([...promises])`).
+ */
+function awaitedLaterThroughCombinator(name: string, fn: FunctionWithBody): boolean {
+  let found = false;
+  forEachDescendant(fn.body, (node) => {
+    if (found || !ts.isIdentifier(node) || node.text !== name) return;
+    let current: ts.Node = node;
+    while (
+      current.parent &&
+      (ts.isArrayLiteralExpression(current.parent) ||
+        ts.isSpreadElement(current.parent) ||
+        ts.isParenthesizedExpression(current.parent) ||
+        ts.isAsExpression(current.parent))
+    )
+      current = current.parent;
+    const parent = current.parent;
+    if (parent && ts.isCallExpression(parent) && parent.arguments.includes(current as ts.Expression))
+      found = isPromiseCombinator(parent) && isAwaited(parent);
+  });
+  return found;
+}
+
+/** `const promises = items.map(async …)` later awaited through a combinator. */
+function assignedToAwaitedArray(call: ts.CallExpression, fn: FunctionWithBody): boolean {
+  let current: ts.Node = call;
+  while (current.parent && (ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent)))
+    current = current.parent;
+  const declaration = current.parent;
+  return (
+    !!declaration &&
+    ts.isVariableDeclaration(declaration) &&
+    declaration.initializer === current &&
+    ts.isIdentifier(declaration.name) &&
+    awaitedLaterThroughCombinator(declaration.name.text, fn)
+  );
+}
+
+/** `promises.push(send(…))` where `promises` is awaited later through a combinator. */
+function pushedToAwaitedArray(call: ts.CallExpression, fn: FunctionWithBody): boolean {
+  const callee = unwrap(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || !/^(push|unshift)$/.test(callee.name.text)) return false;
+  const array = unwrap(callee.expression);
+  return ts.isIdentifier(array) && awaitedLaterThroughCombinator(array.text, fn);
+}
+
 function isAwaitedThroughCombinator(call: ts.CallExpression): boolean {
   let current: ts.Node = call;
   while (
@@ -722,7 +1000,143 @@ function isAwaitedThroughCombinator(call: ts.CallExpression): boolean {
   return !!parent && ts.isCallExpression(parent) && isPromiseCombinator(parent) && isAwaited(parent);
 }
 
-function returnsPromise(fn: FunctionWithBody, checker: ts.TypeChecker): boolean {
+// ---- once-per-process initialisation (docs/model.md, "Effects") -----------------------------------
+
+/**
+ * Process-level state a memo is kept in: a field of `this` (or a static one), or a variable declared
+ * at the top of a module. A value there outlives the message.
+ */
+function memoTarget(expression: ts.Expression, checker: ts.TypeChecker): string | undefined {
+  const value = unwrap(expression);
+  if (ts.isPropertyAccessExpression(value)) {
+    const holder = unwrap(value.expression);
+    if (holder.kind === ts.SyntaxKind.ThisKeyword) return `this.${value.name.text}`;
+    const declaration = ts.isIdentifier(holder) ? symbolOf(holder, checker)?.valueDeclaration : undefined;
+    return declaration && ts.isClassDeclaration(declaration) ? `${holder.getText()}.${value.name.text}` : undefined;
+  }
+  if (!ts.isIdentifier(value)) return undefined;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  return declaration &&
+    ts.isVariableDeclaration(declaration) &&
+    ts.isVariableStatement(declaration.parent.parent) &&
+    ts.isSourceFile(declaration.parent.parent.parent)
+    ? value.text
+    : undefined;
+}
+
+/** The memo a condition tests: `this.x`, `this.x !== undefined`, `x != null`; `negated` for `!x`, `x === undefined`. */
+function testedMemo(condition: ts.Expression, checker: ts.TypeChecker): { memo: string; negated: boolean } | undefined {
+  const value = unwrap(condition);
+  if (ts.isPrefixUnaryExpression(value) && value.operator === ts.SyntaxKind.ExclamationToken) {
+    const inner = testedMemo(value.operand, checker);
+    return inner && { memo: inner.memo, negated: !inner.negated };
+  }
+  if (ts.isBinaryExpression(value)) {
+    const operator = value.operatorToken.kind;
+    const nullish = (side: ts.Expression): boolean => {
+      const unwrapped = unwrap(side);
+      return (
+        unwrapped.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(unwrapped) && unwrapped.text === 'undefined')
+      );
+    };
+    const equal =
+      operator === ts.SyntaxKind.EqualsEqualsEqualsToken || operator === ts.SyntaxKind.EqualsEqualsToken
+        ? true
+        : operator === ts.SyntaxKind.ExclamationEqualsEqualsToken || operator === ts.SyntaxKind.ExclamationEqualsToken
+          ? false
+          : undefined;
+    if (equal === undefined || !nullish(value.right)) return undefined;
+    const memo = memoTarget(value.left, checker);
+    return memo ? { memo, negated: equal } : undefined;
+  }
+  const memo = memoTarget(value, checker);
+  return memo ? { memo, negated: false } : undefined;
+}
+
+/** Whether `node` assigns the memo (`this.client = …`, `client ??= …`). */
+function assignsMemo(node: ts.Node, memo: string, checker: ts.TypeChecker): boolean {
+  let found = false;
+  const visit = (current: ts.Node): void => {
+    if (found) return;
+    if (
+      ts.isBinaryExpression(current) &&
+      (current.operatorToken.kind === ts.SyntaxKind.EqualsToken ||
+        current.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken ||
+        current.operatorToken.kind === ts.SyntaxKind.BarBarEqualsToken) &&
+      memoTarget(current.left, checker) === memo
+    ) {
+      found = true;
+      return;
+    }
+    ts.forEachChild(current, visit);
+  };
+  visit(node);
+  return found;
+}
+
+/** `if (this.client) return this.client;` (or `return;`) in a function that sets `this.client` later. */
+function isMemoReturn(statement: ts.Statement, fn: FunctionWithBody, checker: ts.TypeChecker): boolean {
+  if (!ts.isIfStatement(statement) || statement.elseStatement) return false;
+  const then = statement.thenStatement;
+  const returns =
+    ts.isReturnStatement(then) ||
+    (ts.isBlock(then) && then.statements.length === 1 && ts.isReturnStatement(then.statements[0]));
+  if (!returns) return false;
+  const tested = testedMemo(statement.expression, checker);
+  if (!tested || tested.negated) return false;
+  const rest = fn.body as ts.Block;
+  return rest.statements
+    .slice(rest.statements.indexOf(statement) + 1)
+    .some((later) => assignsMemo(later, tested.memo, checker));
+}
+
+/** `if (!this.client) { …; this.client = … }`: the block initialises the memo it tests. */
+function isMemoInit(statement: ts.IfStatement, checker: ts.TypeChecker): boolean {
+  const tested = testedMemo(statement.expression, checker);
+  return !!tested && tested.negated && assignsMemo(statement.thenStatement, tested.memo, checker);
+}
+
+/** `Promise.resolve(…)`, `Promise.reject(…)`. */
+function isPromiseFactory(call: ts.CallExpression): boolean {
+  const callee = unwrap(call.expression);
+  return (
+    ts.isPropertyAccessExpression(callee) &&
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === 'Promise' &&
+    /^(resolve|reject|race|any|all|allSettled)$/.test(callee.name.text)
+  );
+}
+
+/** A project function an argument names (`this.handle`, `handle.bind(this)`), not an inline one. */
+function referencedFunction(argument: ts.Expression, checker: ts.TypeChecker): FunctionWithBody | undefined {
+  if (!ts.isIdentifier(argument) && !ts.isPropertyAccessExpression(argument) && !ts.isCallExpression(argument))
+    return undefined;
+  const resolved = resolveFunction(argument, checker);
+  return resolved && isProjectCode(resolved) ? resolved : undefined;
+}
+
+/**
+ * Un-awaited work (docs/model.md, "Order"): what a dropped promise does completes at some unknown
+ * later time. Awaitedness is judged against the settle: when the dropped scope itself settles the
+ * message positively after its own awaited work (`void this.process(msg)` where `process` awaits
+ * the write, then acks), that work has completed at the ack, so the scope keeps its own order.
+ */
+function leftRunning(steps: Step[]): Step[] {
+  return settlesPositively(steps) ? steps : dropAll(steps);
+}
+
+function settlesPositively(steps: Step[]): boolean {
+  let found = false;
+  forEachStep(steps, (step) => {
+    if (step.t === 'settle' && POSITIVE_SETTLE_KINDS.has(step.settle.kind)) found = true;
+  });
+  return found;
+}
+
+function returnsPromiseType(fn: FunctionWithBody, checker: ts.TypeChecker): boolean {
+  const declared = fn.type;
+  if (declared && ts.isTypeReferenceNode(declared) && /^(Promise|PromiseLike)$/.test(declared.typeName.getText()))
+    return true;
   try {
     const signature = checker.getSignatureFromDeclaration(fn);
     const type = signature && checker.getReturnTypeOfSignature(signature);
@@ -738,18 +1152,31 @@ function dropAll(steps: Step[]): Step[] {
   );
 }
 
-function prefixChain(steps: Step[], link: CallChainLink): Step[] {
+/**
+ * The steps of a callee, reached through `link`. What is written in the caller itself outside the
+ * callee (a callback it passed to the callee: `withRetry(() => db.insert(…))`) is reached without
+ * a chain: its node is where the caller's reader sees it.
+ */
+function prefixChain(steps: Step[], link: CallChainLink, caller: ts.Node, callee: ts.Node): Step[] {
+  const chain = (node: ts.Node, rest: CallChainLink[]): CallChainLink[] =>
+    containsNode(caller, node) && !containsNode(callee, node) ? [] : [link, ...rest];
   return mapSteps(steps, (step) => {
-    if (step.t === 'effect') return { ...step, effect: { ...step.effect, chain: [link, ...step.effect.chain] } };
-    if (step.t === 'settle') return { ...step, settle: { ...step.settle, chain: [link, ...step.settle.chain] } };
+    if (step.t === 'effect')
+      return { ...step, effect: { ...step.effect, chain: chain(step.effect.node, step.effect.chain) } };
+    if (step.t === 'settle')
+      return { ...step, settle: { ...step.settle, chain: chain(step.settle.node, step.settle.chain) } };
     if (step.t === 'if' && step.guard)
       return {
         ...step,
-        guard: { ...step.guard, guard: { ...step.guard.guard, chain: [link, ...step.guard.guard.chain] } },
+        guard: {
+          ...step.guard,
+          guard: { ...step.guard.guard, chain: chain(step.guard.guard.node, step.guard.guard.chain) },
+        },
       };
-    if (step.t === 'guarded') return { ...step, guard: { ...step.guard, chain: [link, ...step.guard.chain] } };
+    if (step.t === 'guarded')
+      return { ...step, guard: { ...step.guard, chain: chain(step.guard.node, step.guard.chain) } };
     if (step.t === 'try' && step.claim)
-      return { ...step, claim: { ...step.claim, chain: [link, ...step.claim.chain] } };
+      return { ...step, claim: { ...step.claim, chain: chain(step.claim.node, step.claim.chain) } };
     return step;
   });
 }

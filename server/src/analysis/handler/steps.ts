@@ -19,6 +19,15 @@ export interface EffectTemplate {
   chain: CallChainLink[];
 }
 
+/** Ack, commit, resolve an offset, delete, complete: the broker will not deliver the message again. */
+export const POSITIVE_SETTLE_KINDS: ReadonlySet<SettleOccurrence['kind']> = new Set<SettleOccurrence['kind']>([
+  'ack',
+  'commit',
+  'resolve-offset',
+  'delete',
+  'complete',
+]);
+
 export interface SettleTemplate {
   kind: SettleOccurrence['kind'];
   label: string;

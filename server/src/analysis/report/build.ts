@@ -48,7 +48,10 @@ export function buildConsumerReport(
   call?: WrapperCall,
   /** Derive concrete paths and the crash timeline (--explain, the server); a plain lint does not need them. */
   timeline = true,
-  /** The whole program: where the handlers a NestJS CQRS bus dispatches to are found. */
+  /**
+   * The whole program: the project's classes behind an interface or an abstract method, and the
+   * handlers a NestJS CQRS bus dispatches to.
+   */
   program?: ts.Program,
 ): ConsumerReport {
   const values = new MessageValues(checker);

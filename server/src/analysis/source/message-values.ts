@@ -26,6 +26,11 @@ export class MessageValues {
     }
   }
 
+  /** Marks everything `other` marks (a callback's closure reads its caller's values). */
+  include(other: MessageValues): void {
+    for (const symbol of other.symbols) this.symbols.add(symbol);
+  }
+
   get isEmpty(): boolean {
     return this.symbols.size === 0;
   }

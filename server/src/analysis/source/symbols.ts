@@ -367,3 +367,211 @@ function requiredModule(initializer: ts.Expression): string | undefined {
   const [argument] = init.arguments;
   return argument && ts.isStringLiteral(argument) ? argument.text : undefined;
 }
+
+// ---- dispatch to the project's classes -----------------------------------------------------------
+
+/** Files whose classes are test doubles, not what runs in production. */
+const TEST_FILE =
+  /(^|[\\/])(__tests__|__mocks__|tests?|mocks?|fixtures?)[\\/]|\.(spec|test|e2e-spec|mock|stub|fake)\.[cm]?[jt]sx?$/i;
+/** Decorators of a dependency-injection container that constructs the class it marks. */
+const INJECTABLE_DECORATOR = /^(Injectable|injectable|Service|Controller|Processor|Resolver)$/;
+/** More implementations than this and the call is left unfollowed: too little is known to pick. */
+const MAX_IMPLEMENTATIONS = 6;
+
+/**
+ * The project's methods a call can reach through an interface-typed value or an abstract method
+ * (docs/model.md, "Order"): the implementations in the classes of the program that implement the
+ * interface (or extend the abstract class), that are not abstract themselves, and that the project
+ * constructs or provides (`new X(…)`, `providers: [X]`, `useClass: X`, a constructor parameter of
+ * type X, an injectable decorator). Undefined when the call does not go through an interface or an
+ * abstract method, or when no such implementation is found (the call stays unfollowed: quiet).
+ */
+export function implementationsOf(
+  call: ts.CallExpression,
+  checker: ts.TypeChecker,
+  program: ts.Program | undefined,
+): FunctionWithBody[] | undefined {
+  if (!program) return undefined;
+  const callee = unwrap(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  const method = callee.name.text;
+  const symbol = symbolOf(callee.name, checker);
+  const declaration = (symbol?.declarations ?? []).find(
+    (candidate) => isProjectCode(candidate) && isAbstractMember(candidate),
+  );
+  if (!declaration) return undefined;
+  const owner = declaration.parent;
+  if (!ts.isInterfaceDeclaration(owner) && !ts.isClassDeclaration(owner)) return undefined;
+  const ownerSymbol = owner.name && symbolOf(owner.name, checker);
+  if (!ownerSymbol) return undefined;
+  const index = hierarchyOf(program, checker);
+  const found = new Set<FunctionWithBody>();
+  for (const cls of index.concreteDescendants(ownerSymbol)) {
+    if (!index.isLive(cls)) continue;
+    const implementation = index.methodOf(cls, method, owner);
+    if (implementation) found.add(implementation);
+    if (found.size > MAX_IMPLEMENTATIONS) return undefined;
+  }
+  return found.size ? [...found] : undefined;
+}
+
+/** An interface's method or function-typed property, an abstract method, or a base method that only throws. */
+function isAbstractMember(declaration: ts.Declaration): boolean {
+  if (ts.isMethodSignature(declaration) || ts.isPropertySignature(declaration))
+    return ts.isInterfaceDeclaration(declaration.parent);
+  if (!ts.isMethodDeclaration(declaration) || !ts.isClassDeclaration(declaration.parent)) return false;
+  if (!declaration.body) return true; // abstract (or an overload signature)
+  const statements = declaration.body.statements;
+  return statements.length === 1 && ts.isThrowStatement(statements[0]);
+}
+
+const hierarchies = new WeakMap<ts.Program, ClassHierarchy>();
+
+function hierarchyOf(program: ts.Program, checker: ts.TypeChecker): ClassHierarchy {
+  let index = hierarchies.get(program);
+  if (!index) {
+    index = new ClassHierarchy(program, checker);
+    hierarchies.set(program, index);
+  }
+  return index;
+}
+
+/** The classes and interfaces of the project's own files, by what they extend or implement. */
+class ClassHierarchy {
+  /** Heritage (interface or class symbol) to the classes and interfaces that name it. */
+  private readonly heirs = new Map<ts.Symbol, (ts.ClassDeclaration | ts.InterfaceDeclaration)[]>();
+  private readonly files: ts.SourceFile[];
+  private readonly live = new Map<ts.ClassDeclaration, boolean>();
+
+  constructor(
+    program: ts.Program,
+    private readonly checker: ts.TypeChecker,
+  ) {
+    this.files = program
+      .getSourceFiles()
+      .filter((file) => !file.isDeclarationFile && !file.fileName.includes('/node_modules/'));
+    for (const file of this.files) {
+      if (TEST_FILE.test(file.fileName)) continue;
+      const visit = (node: ts.Node): void => {
+        if ((ts.isClassDeclaration(node) || ts.isInterfaceDeclaration(node)) && node.heritageClauses) {
+          for (const clause of node.heritageClauses)
+            for (const type of clause.types) {
+              const heritage = symbolOf(type.expression, checker);
+              if (!heritage) continue;
+              const list = this.heirs.get(heritage) ?? [];
+              list.push(node);
+              this.heirs.set(heritage, list);
+            }
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(file);
+    }
+  }
+
+  /** Classes under a class or interface (through subclasses and sub-interfaces) that are not abstract. */
+  concreteDescendants(root: ts.Symbol): ts.ClassDeclaration[] {
+    const result: ts.ClassDeclaration[] = [];
+    const seen = new Set<ts.Node>();
+    const visit = (symbol: ts.Symbol, depth: number): void => {
+      if (depth > 4) return;
+      for (const heir of this.heirs.get(symbol) ?? []) {
+        if (seen.has(heir)) continue;
+        seen.add(heir);
+        if (
+          ts.isClassDeclaration(heir) &&
+          !heir.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.AbstractKeyword)
+        )
+          result.push(heir);
+        const heirSymbol = heir.name && symbolOf(heir.name, this.checker);
+        if (heirSymbol) visit(heirSymbol, depth + 1);
+      }
+    };
+    visit(root, 0);
+    return result;
+  }
+
+  /** The method a class runs for `name`: its own, or the nearest project base class's below `owner`. */
+  methodOf(cls: ts.ClassDeclaration, name: string, owner: ts.Node): FunctionWithBody | undefined {
+    for (let current: ts.ClassDeclaration | undefined = cls, depth = 0; current && depth < 5; depth++) {
+      if (current === owner) return undefined;
+      for (const member of current.members) {
+        if (!member.name || !ts.isIdentifier(member.name) || member.name.text !== name) continue;
+        if (isFunctionWithBody(member)) return member;
+        if (ts.isPropertyDeclaration(member) && member.initializer) {
+          const value = unwrap(member.initializer);
+          if (isFunctionWithBody(value)) return value;
+        }
+      }
+      current = baseClassOf(current, this.checker);
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether the project constructs or provides the class: `new X(…)`, X as a value (a providers
+   * list, `useClass: X`), the type of a constructor parameter (injected), or an injectable decorator.
+   */
+  isLive(cls: ts.ClassDeclaration): boolean {
+    const cached = this.live.get(cls);
+    if (cached !== undefined) return cached;
+    const result = this.computeLive(cls);
+    this.live.set(cls, result);
+    return result;
+  }
+
+  private computeLive(cls: ts.ClassDeclaration): boolean {
+    if (!cls.name || TEST_FILE.test(cls.getSourceFile().fileName)) return false;
+    const decorators = ts.canHaveDecorators(cls) ? (ts.getDecorators(cls) ?? []) : [];
+    if (
+      decorators.some((decorator) => {
+        const expression = unwrap(decorator.expression);
+        const callee = ts.isCallExpression(expression) ? unwrap(expression.expression) : expression;
+        return ts.isIdentifier(callee) && INJECTABLE_DECORATOR.test(callee.text);
+      })
+    )
+      return true;
+    const name = cls.name.text;
+    const symbol = symbolOf(cls.name, this.checker);
+    if (!symbol) return false;
+    for (const file of this.files) {
+      if (TEST_FILE.test(file.fileName) || !file.text.includes(name)) continue;
+      let found = false;
+      const visit = (node: ts.Node): void => {
+        if (found) return;
+        if (ts.isIdentifier(node) && node.text === name && node !== cls.name && usedAsInstance(node)) {
+          if (symbolOf(node, this.checker) === symbol) found = true;
+          return;
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(file);
+      if (found) return true;
+    }
+    return false;
+  }
+}
+
+/** `new X(…)`, X in a list or an object's value (`providers: [X]`, `useClass: X`), a constructor parameter typed X. */
+function usedAsInstance(name: ts.Identifier): boolean {
+  const parent = name.parent;
+  if (ts.isNewExpression(parent) && parent.expression === name) return true;
+  if (ts.isArrayLiteralExpression(parent)) return true;
+  if (ts.isPropertyAssignment(parent) && parent.initializer === name) return true;
+  if (ts.isShorthandPropertyAssignment(parent)) return true;
+  if (ts.isTypeReferenceNode(parent) && parent.typeName === name) {
+    const holder = parent.parent;
+    return ts.isParameter(holder) && holder.type === parent && ts.isConstructorDeclaration(holder.parent);
+  }
+  return false;
+}
+
+function baseClassOf(cls: ts.ClassDeclaration, checker: ts.TypeChecker): ts.ClassDeclaration | undefined {
+  for (const clause of cls.heritageClauses ?? []) {
+    if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
+    const base = clause.types[0] && symbolOf(clause.types[0].expression, checker);
+    const declaration = base?.declarations?.find(ts.isClassDeclaration);
+    return declaration && isProjectCode(declaration) ? declaration : undefined;
+  }
+  return undefined;
+}
