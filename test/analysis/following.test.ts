@@ -355,6 +355,271 @@ export async function start(): Promise<void> {
 }
 `;
 
+// ---- transactions: the ack inside a callback transaction, and queries on one connection ---------------
+
+const ACK_IN_PRISMA_TRANSACTION = `import { PubSub } from '@google-cloud/pubsub';
+import { PrismaClient } from '@prisma/client';
+
+const prisma = new PrismaClient();
+
+export function listen(): void {
+  new PubSub().subscription('orders').on('message', async (message) => {
+    const order = JSON.parse(message.data.toString()) as { id: string; total: number };
+    await prisma.$transaction(async (tx) => {
+      await tx.order.create({ data: { externalId: order.id, total: order.total } });
+      await tx.outbox.create({ data: { topic: 'order-created', payload: order.id } });
+      message.ack();
+    });
+  });
+}
+`;
+
+const ORDER_REPOSITORY = `import type { PrismaClient } from '@prisma/client';
+
+type Tx = Omit<PrismaClient, '$transaction'>;
+
+export async function saveOrder(tx: Tx, id: string): Promise<void> {
+  await tx.order.create({ data: { externalId: id } });
+}
+`;
+
+const ACK_AFTER_HELPER_IN_TRANSACTION = `import { PubSub } from '@google-cloud/pubsub';
+import { PrismaClient } from '@prisma/client';
+import { saveOrder } from './orders';
+
+const prisma = new PrismaClient();
+
+export function listen(): void {
+  new PubSub().subscription('orders').on('message', async (message) => {
+    const order = JSON.parse(message.data.toString()) as { id: string };
+    await prisma.$transaction(async (tx) => {
+      await saveOrder(tx, order.id);
+      message.ack();
+    });
+  });
+}
+`;
+
+const ACK_AFTER_TRANSACTION = `import { PubSub } from '@google-cloud/pubsub';
+import { PrismaClient } from '@prisma/client';
+
+const prisma = new PrismaClient();
+
+export function listen(): void {
+  new PubSub().subscription('orders').on('message', async (message) => {
+    const order = JSON.parse(message.data.toString()) as { id: string; total: number };
+    await prisma.$transaction(async (tx) => {
+      await tx.order.upsert({ where: { externalId: order.id }, create: { externalId: order.id }, update: {} });
+    });
+    message.ack();
+  });
+}
+`;
+
+const CLS_TRANSACTION = `import { connect } from 'nats';
+import { Sequelize } from 'sequelize';
+import { Ticket } from './models';
+
+const sequelize = new Sequelize('postgres://db/tickets');
+
+export async function listen(): Promise<void> {
+  const nc = await connect({ servers: 'nats://nats:4222' });
+  const consumer = await nc.jetstream().consumers.get('TICKETS', 'ticket-created');
+  for await (const m of await consumer.consume()) {
+    const ticket = JSON.parse(m.string()) as { id: number; title: string };
+    await sequelize.transaction(async () => {
+      await Ticket.create({ id: ticket.id, title: ticket.title });
+      m.ack();
+    });
+  }
+}
+`;
+
+const TICKET_MODEL = `import { Model } from 'sequelize';
+
+export class Ticket extends Model {}
+`;
+
+const SAME_TRANSACTION_CONNECTION = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function main(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('payments', async (msg) => {
+    if (!msg) return;
+    const payment = JSON.parse(msg.content.toString()) as { order: string };
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      client.query('UPDATE orders SET paid = true WHERE id = $1', [payment.order]);
+      await client.query('INSERT INTO payment_log (at) VALUES (now())');
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    channel.ack(msg);
+  });
+}
+`;
+
+const CALLBACK_TRANSACTION_CONNECTION = `import amqp from 'amqplib';
+import { PrismaClient } from '@prisma/client';
+
+const prisma = new PrismaClient();
+
+export async function main(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('payments', async (msg) => {
+    if (!msg) return;
+    const payment = JSON.parse(msg.content.toString()) as { order: string };
+    await prisma.$transaction(async (tx) => {
+      tx.order.update({ where: { id: payment.order }, data: { paid: true } });
+      await tx.paymentLog.create({ data: { order: payment.order } });
+    });
+    channel.ack(msg);
+  });
+}
+`;
+
+const POOL_IS_NOT_ONE_CONNECTION = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function main(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('payments', async (msg) => {
+    if (!msg) return;
+    const payment = JSON.parse(msg.content.toString()) as { order: string };
+    pool.query('UPDATE orders SET paid = true WHERE id = $1', [payment.order]);
+    await pool.query('INSERT INTO payment_log (at) VALUES (now())');
+    channel.ack(msg);
+  });
+}
+`;
+
+// ---- in-process dispatch: RxJS subjects and event emitters -----------------------------------------
+
+const INBOX_BUS = `import { Subject, type Subscription } from 'rxjs';
+
+export interface Upload {
+  name: string;
+  size: number;
+}
+
+export class InboxBus {
+  private readonly uploads = new Subject<Upload>();
+
+  publishUpload(upload: Upload): void {
+    this.uploads.next(upload);
+  }
+
+  onUpload(handler: (upload: Upload) => void): Subscription {
+    return this.uploads.subscribe(handler);
+  }
+}
+`;
+
+const UPLOAD_SERVICE = `import { Pool } from 'pg';
+import type { InboxBus, Upload } from './bus';
+
+const pool = new Pool();
+
+export class UploadService {
+  constructor(bus: InboxBus) {
+    bus.onUpload(UploadService.indexer());
+  }
+
+  private static indexer() {
+    return async (upload: Upload) => {
+      await pool.query('INSERT INTO uploads (name, size) VALUES ($1, $2)', [upload.name, upload.size]);
+    };
+  }
+}
+`;
+
+const SUBJECT_DISPATCH = `import { ServiceBusClient } from '@azure/service-bus';
+import { InboxBus } from './bus';
+import { UploadService } from './uploads';
+
+const bus = new InboxBus();
+new UploadService(bus);
+
+export function listen(): void {
+  const receiver = new ServiceBusClient('Endpoint=sb://bus/').createReceiver('uploads');
+  receiver.subscribe({
+    processMessage: async (message) => {
+      const upload = message.body as { name: string; size: number };
+      bus.publishUpload(upload);
+    },
+    processError: async (error) => console.error(error),
+  });
+}
+`;
+
+const EMITTER_DISPATCH = `import { EventEmitter } from 'node:events';
+import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const events = new EventEmitter();
+const consumer = new Kafka({ clientId: 'orders', brokers: ['kafka:9092'] }).consumer({ groupId: 'orders' });
+
+events.on('order-placed', async (order: { id: string }) => {
+  await pool.query('INSERT INTO order_log (order_id) VALUES ($1)', [order.id]);
+});
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const order = JSON.parse(message.value!.toString()) as { id: string };
+      events.emit('order-placed', order);
+    },
+  });
+}
+`;
+
+const SUBJECT_WITHOUT_SUBSCRIBERS = `import { Kafka } from 'kafkajs';
+import { Subject } from 'rxjs';
+
+export const orders$ = new Subject<{ id: string }>();
+const consumer = new Kafka({ clientId: 'orders', brokers: ['kafka:9092'] }).consumer({ groupId: 'orders' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      orders$.next(JSON.parse(message.value!.toString()) as { id: string });
+    },
+  });
+}
+`;
+
+const NEST_EMIT_ASYNC = `import { Kafka } from 'kafkajs';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ clientId: 'orders', brokers: ['kafka:9092'] }).consumer({ groupId: 'orders' });
+
+export class OrderListener {
+  @OnEvent('order.placed')
+  async record(order: { id: string }): Promise<void> {
+    console.log('placed', order.id);
+    await pool.query('INSERT INTO order_log (at) VALUES (now())');
+  }
+}
+
+export async function start(events: EventEmitter2): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      await events.emitAsync('order.placed', JSON.parse(message.value!.toString()) as { id: string });
+    },
+  });
+}
+`;
+
 ruleTester('ack-before-process', {
   valid: [
     {
@@ -369,8 +634,97 @@ ruleTester('ack-before-process', {
       name: 'promises pushed into an array and awaited later through Promise.all complete before the return',
       code: PUSHED_THEN_AWAITED,
     },
+    {
+      name: 'a Subject nothing in the project subscribes to: the dispatch stays unfollowed',
+      code: SUBJECT_WITHOUT_SUBSCRIBERS,
+    },
+    {
+      name: 'emitAsync awaited: the listeners complete before the handler returns',
+      code: NEST_EMIT_ASYNC,
+    },
+    {
+      name: 'the ack after the callback transaction has returned (committed)',
+      code: ACK_AFTER_TRANSACTION,
+    },
+    {
+      name: 'an un-awaited query on the transaction connection completes before the awaited one after it',
+      code: SAME_TRANSACTION_CONNECTION,
+    },
+    {
+      name: 'an un-awaited query on the transaction client completes before the awaited one and the commit',
+      code: CALLBACK_TRANSACTION_CONNECTION,
+    },
   ],
   invalid: [
+    {
+      name: 'the ack inside a prisma callback transaction, before its creates commit',
+      code: ACK_IN_PRISMA_TRANSACTION,
+      errors: [
+        {
+          line: lineOf(ACK_IN_PRISMA_TRANSACTION, 'message.ack();'),
+          messageId: 'ackBeforeCommit',
+          data: ['prisma.$transaction', 'prisma.order.create', 'prisma.outbox.create'],
+        },
+      ],
+    },
+    {
+      name: 'the ack inside a callback transaction after a helper that writes through the transaction client',
+      code: ACK_AFTER_HELPER_IN_TRANSACTION,
+      files: { 'orders.ts': ORDER_REPOSITORY },
+      errors: [
+        {
+          line: lineOf(ACK_AFTER_HELPER_IN_TRANSACTION, 'message.ack();'),
+          messageId: 'ackBeforeCommit',
+          data: ['prisma.order.create', 'saveOrder()'],
+        },
+      ],
+    },
+    {
+      name: 'the ack inside a managed (CLS) sequelize transaction, before the create commits',
+      code: CLS_TRANSACTION,
+      files: { 'models.ts': TICKET_MODEL },
+      errors: [
+        {
+          line: lineOf(CLS_TRANSACTION, 'm.ack();'),
+          messageId: 'ackBeforeCommit',
+          data: ['sequelize.transaction', 'Ticket.create'],
+        },
+      ],
+    },
+    {
+      name: 'Service Bus auto-complete handler pushes into a Subject; the project subscriber inserts after the return',
+      code: SUBJECT_DISPATCH,
+      files: { 'bus.ts': INBOX_BUS, 'uploads.ts': UPLOAD_SERVICE },
+      errors: [
+        {
+          line: lineOf(SUBJECT_DISPATCH, 'bus.publishUpload(upload);'),
+          messageId: 'unawaitedAtReturn',
+          data: ['INSERT INTO uploads'],
+        },
+      ],
+    },
+    {
+      name: 'kafkajs eachMessage emits an event; the project listener inserts after the offset is committed',
+      code: EMITTER_DISPATCH,
+      errors: [
+        {
+          line: lineOf(EMITTER_DISPATCH, "events.emit('order-placed', order);"),
+          messageId: 'unawaitedAtReturn',
+          data: ['INSERT INTO order_log'],
+        },
+      ],
+    },
+    {
+      name: 'queries on a pool are not ordered: an un-awaited one may still run after a later awaited one',
+      code: POOL_IS_NOT_ONE_CONNECTION,
+      errors: [
+        {
+          line: lineOf(POOL_IS_NOT_ONE_CONNECTION, "pool.query('UPDATE orders"),
+          messageId: 'unawaitedBeforeAck',
+          data: ['UPDATE orders', 'channel.ack()'],
+        },
+      ],
+    },
     {
       name: 'an un-awaited helper that only nacks on failure: the handler acks before its insert completes',
       code: DETACHED_NACK_ONLY,
@@ -422,6 +776,17 @@ ruleTester('missing-event-id-check', {
     },
   ],
   invalid: [
+    {
+      name: 'the @OnEvent listener runs (and is awaited) where the handler calls emitAsync',
+      code: NEST_EMIT_ASYNC,
+      errors: [
+        {
+          line: lineOf(NEST_EMIT_ASYNC, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+          data: ['INSERT INTO order_log', 'OrderListener.record()'],
+        },
+      ],
+    },
     {
       name: 'an interface-typed dependency reaches the implementation the project constructs',
       code: INTERFACE_DEPENDENCY,

@@ -96,6 +96,7 @@ export function consumer(overrides: Partial<ConsumerReport> = {}): ConsumerRepor
       secondSettles: [],
       soleSettles: [],
       settlesBeforeThrow: [],
+      beforeCommit: [],
       escapeCandidates: [],
       failures: [],
       exits: [],

@@ -173,6 +173,16 @@ export interface FlowFacts {
   /** Processing effects started without await before the ack (or the implicit ack on return). */
   unawaited: { effect: EffectOccurrence; beforeAck?: SettleOccurrence }[];
   /**
+   * Acks inside a callback transaction, before it commits: the database writes it holds that ran
+   * before the ack are not durable yet at the ack.
+   */
+  beforeCommit: {
+    settle: SettleOccurrence;
+    transaction: TransactionScope;
+    effects: EffectOccurrence[];
+    witness: PathEvent[];
+  }[];
+  /**
    * Identity checks with the awaited effects charged to them (run on their "new" side, before the
    * ack, with no atomic guard passed), and every write after them.
    */

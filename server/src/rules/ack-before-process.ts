@@ -10,7 +10,9 @@ import { Rule, RuleContext, docsUrl } from './rule';
 
 const ID = 'ack-before-process';
 
-export const ackBeforeProcess: Rule<'ackBeforeProcessing' | 'unawaitedBeforeAck' | 'unawaitedAtReturn'> = {
+export const ackBeforeProcess: Rule<
+  'ackBeforeProcessing' | 'unawaitedBeforeAck' | 'unawaitedAtReturn' | 'ackBeforeCommit'
+> = {
   meta: {
     id: ID,
     defaultSeverity: 'error',
@@ -30,12 +32,39 @@ export const ackBeforeProcess: Rule<'ackBeforeProcessing' | 'unawaitedBeforeAck'
       unawaitedAtReturn:
         'Work started without await still runs when the handler returns: a crash loses the message. {{consumer}}: {{effect}} is started without await, so it has not finished when the handler returns, {{settled}}. ' +
         "A crash or a rejection after that point loses the message's processing. Await it (or return it) before the message is settled.",
+      ackBeforeCommit:
+        '{{consumer}}: {{settle}} settles the message inside {{transaction}}, before the transaction commits {{effects}}. ' +
+        'If the commit fails or the process crashes before it, those writes roll back and the broker will not redeliver the message. Settle after the transaction has committed.',
     },
   },
 
   check(consumer: ConsumerReport, context: RuleContext): void {
     if (consumer.incomplete) return;
-    const { earlyAcks, unawaited } = settledTooEarly(consumer);
+    const { earlyAcks, unawaited, uncommitted } = settledTooEarly(consumer);
+
+    for (const { settle, transaction, effects: list } of uncommitted) {
+      const related: RelatedLocation[] = list.flatMap((effect) =>
+        effectRelated(effect, `${effect.description.label} is not committed yet at the ack`),
+      );
+      related.push({
+        location: transaction.commit ?? transaction.location,
+        message: `${transaction.label} commits when its callback returns, after the ack`,
+      });
+      if (settle.chain.length)
+        related.push({ location: settle.location, message: `${settle.label} settles the message here` });
+      related.push(registrationRelated(consumer));
+      context.report({
+        messageId: 'ackBeforeCommit',
+        data: {
+          consumer: consumerName(consumer),
+          settle: settle.label,
+          transaction: transaction.label,
+          effects: listPhrases(list.map(effectPhrase)),
+        },
+        location: settle.handlerLocation,
+        related,
+      });
+    }
 
     for (const { settle, effects: list } of earlyAcks) {
       const related: RelatedLocation[] = list.flatMap((effect) =>

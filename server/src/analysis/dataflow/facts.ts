@@ -22,6 +22,7 @@ import type {
   PathEvent,
   SettleOccurrence,
   SourceLocation,
+  TransactionScope,
   WitnessedExit,
 } from '../../model';
 import type { Step } from '../handler/steps';
@@ -89,6 +90,8 @@ interface FactState {
   unguarded: ReadonlySet<EffectOccurrence>;
   /** Un-awaited processing effects before the ack, waiting for the ack (or the end). */
   dropped: ReadonlySet<EffectOccurrence>;
+  /** Database writes before the ack in a callback transaction that has not committed yet. */
+  uncommitted: ReadonlySet<EffectOccurrence>;
   /** Awaited processing effects before the first settle (what may throw before it). */
   beforeSettle: ReadonlySet<EffectOccurrence>;
   /** Identity checks and claims that passed. */
@@ -111,6 +114,7 @@ export function computeFacts(steps: readonly Step[], registry: OccurrenceRegistr
     maybeGuarded: false,
     unguarded: EMPTY,
     dropped: EMPTY,
+    uncommitted: EMPTY,
     beforeSettle: EMPTY,
     passed: EMPTY,
     afterClaim: EMPTY,
@@ -141,6 +145,17 @@ function union<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
   return merged ?? a;
 }
 
+function without<T>(set: ReadonlySet<T>, drop: (item: T) => boolean): ReadonlySet<T> {
+  if (!set.size) return set;
+  let kept: Set<T> | undefined;
+  for (const item of set) {
+    if (!drop(item)) continue;
+    kept ??= new Set(set);
+    kept.delete(item);
+  }
+  return kept ?? set;
+}
+
 function added<T>(set: ReadonlySet<T>, item: T): ReadonlySet<T> {
   if (set.has(item)) return set;
   const next = new Set(set);
@@ -161,6 +176,10 @@ function isIdentityGuard(guard: GuardOccurrence): boolean {
 class FactDomain implements Domain<FactState> {
   private readonly ids = new WeakMap<object, number>();
   private nextId = 1;
+  /** The callback transaction each database write commits with. */
+  private readonly commits = new Map<EffectOccurrence, TransactionScope>();
+  /** The connection (a transaction's) each effect runs on. */
+  private readonly connections = new Map<EffectOccurrence, string>();
 
   constructor(
     private readonly facts: FactCollector,
@@ -211,18 +230,20 @@ class FactDomain implements Domain<FactState> {
   join(into: FactState, other: FactState): FactState {
     const unguarded = union(into.unguarded, other.unguarded);
     const dropped = union(into.dropped, other.dropped);
+    const uncommitted = union(into.uncommitted, other.uncommitted);
     const beforeSettle = union(into.beforeSettle, other.beforeSettle);
     const passed = union(into.passed, other.passed);
     const afterClaim = union(into.afterClaim, other.afterClaim);
     if (
       unguarded === into.unguarded &&
       dropped === into.dropped &&
+      uncommitted === into.uncommitted &&
       beforeSettle === into.beforeSettle &&
       passed === into.passed &&
       afterClaim === into.afterClaim
     )
       return into;
-    return { ...into, unguarded, dropped, beforeSettle, passed, afterClaim };
+    return { ...into, unguarded, dropped, uncommitted, beforeSettle, passed, afterClaim };
   }
 
   mark(state: FactState, exit: ExitMark | undefined): FactState {
@@ -253,10 +274,20 @@ class FactDomain implements Domain<FactState> {
         next.unguarded = added(next.unguarded, effect);
       }
       if (processing && !awaited) next.dropped = added(next.dropped, effect);
+      if (step.effect.commitsWith) {
+        this.commits.set(effect, step.effect.commitsWith);
+        next.uncommitted = added(next.uncommitted, effect);
+      }
       this.dedupChecks(next, effect, step, guarded);
       for (const guard of state.passed) {
         if (guard.kind === 'claim') this.facts.claimWork(guard, effect);
       }
+    }
+    // Queries on one connection run in order: this one completing completes those queued before it.
+    const connection = step.effect.connection;
+    if (connection) {
+      this.connections.set(effect, connection);
+      if (awaited) next.dropped = this.completedOn(next.dropped, connection);
     }
     if (!state.firstSettle && processing && awaited) next.beforeSettle = added(next.beforeSettle, effect);
     for (const guard of state.passed) {
@@ -297,6 +328,9 @@ class FactDomain implements Domain<FactState> {
       next.ack = settle;
       for (const effect of state.dropped) this.facts.unawaited(effect, settle);
       next.dropped = EMPTY;
+      for (const effect of state.uncommitted)
+        this.facts.beforeCommit(settle, this.commits.get(effect)!, effect, next.witness);
+      next.uncommitted = EMPTY;
     }
     if (typeof state.failure === 'object' && !('settle' in state.failure)) {
       // The first settle after a caught failure decides whether it was swallowed (with how the path leaves).
@@ -356,6 +390,18 @@ class FactDomain implements Domain<FactState> {
     return next;
   }
 
+  /** The transaction commits (or rolls back): its writes are no longer waiting, nor its queued queries. */
+  leaveTransaction(state: FactState, transaction: TransactionScope): FactState {
+    const uncommitted = without(state.uncommitted, (effect) => this.commits.get(effect)?.id === transaction.id);
+    const dropped = this.completedOn(state.dropped, transaction.id);
+    if (uncommitted === state.uncommitted && dropped === state.dropped) return state;
+    return { ...state, uncommitted, dropped };
+  }
+
+  private completedOn(dropped: ReadonlySet<EffectOccurrence>, connection: string): ReadonlySet<EffectOccurrence> {
+    return without(dropped, (effect) => this.connections.get(effect) === connection);
+  }
+
   unknown(state: FactState, step: Extract<Step, { t: 'unknown' }>): FactState {
     this.facts.unknownStep(step.reason);
     // What the unseen call did to a caught failure (handed it on?) cannot be told either.
@@ -412,6 +458,10 @@ class FactCollector {
   private readonly unprotectedRuns = new Map<EffectOccurrence, { beforeGuard: boolean; witness: PathEvent[] }>();
   private readonly afterAckRuns = new Map<SettleOccurrence, { effects: Set<EffectOccurrence>; witness: PathEvent[] }>();
   private readonly unawaitedRuns = new Map<EffectOccurrence, SettleOccurrence | undefined>();
+  private readonly beforeCommitRuns = new Map<
+    SettleOccurrence,
+    { transaction: TransactionScope; effects: Set<EffectOccurrence>; witness: PathEvent[] }
+  >();
   private readonly checks = new Map<GuardOccurrence, Set<EffectOccurrence>>();
   private readonly writesAfter = new Map<GuardOccurrence, Set<EffectOccurrence>>();
   private readonly claimWorkRuns = new Map<GuardOccurrence, Set<EffectOccurrence>>();
@@ -454,6 +504,20 @@ class FactCollector {
     if (!run) {
       run = { effects: new Set(), witness: materialize(witness) };
       this.afterAckRuns.set(settle, run);
+    }
+    run.effects.add(effect);
+  }
+
+  beforeCommit(
+    settle: SettleOccurrence,
+    transaction: TransactionScope,
+    effect: EffectOccurrence,
+    witness: Witness | undefined,
+  ): void {
+    let run = this.beforeCommitRuns.get(settle);
+    if (!run) {
+      run = { transaction, effects: new Set(), witness: materialize(witness) };
+      this.beforeCommitRuns.set(settle, run);
     }
     run.effects.add(effect);
   }
@@ -563,6 +627,12 @@ class FactCollector {
         witness: run.witness,
       })),
       unawaited: [...this.unawaitedRuns].map(([effect, beforeAck]) => ({ effect, beforeAck })),
+      beforeCommit: [...this.beforeCommitRuns].map(([settle, run]) => ({
+        settle,
+        transaction: run.transaction,
+        effects: [...run.effects],
+        witness: run.witness,
+      })),
       checks: [...this.checks].map(([guard, effects]) => ({
         guard,
         effects: [...effects],

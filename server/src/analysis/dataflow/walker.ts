@@ -12,7 +12,7 @@
  * iterations of an item loop are different items (a settle per item is the double-ack rule's
  * own check, not the walker's).
  */
-import type { SourceLocation } from '../../model';
+import type { SourceLocation, TransactionScope } from '../../model';
 import { locationOf } from '../source/ast';
 import type { Step } from '../handler/steps';
 import type { OccurrenceRegistry } from './occurrences';
@@ -36,6 +36,8 @@ export interface Domain<S> {
   guardOutcome(state: S, guard: GuardStep, outcome: 'pass' | 'skip', context: WalkContext): S;
   caught(state: S, caught: CaughtStep, context: WalkContext): S;
   unknown(state: S, step: Extract<Step, { t: 'unknown' }>, context: WalkContext): S;
+  /** A state leaves a callback transaction's body: it commits, or (thrown) rolls back. */
+  leaveTransaction?(state: S, transaction: TransactionScope): S;
   /**
    * The state leaves by `return`/`throw`/`break`/`continue`, or (`undefined`) a callee's return
    * goes on in its caller. The mark stays until the next event: a `break` out of a loop with
@@ -193,10 +195,15 @@ class Walker<S> {
       }
       case 'scope': {
         const out = this.run(step.body, states, context);
-        outcome.thrown.push(...out.thrown);
+        const transaction = step.transaction;
+        const leave = (group: S[]): S[] =>
+          transaction && domain.leaveTransaction
+            ? group.map((state) => domain.leaveTransaction!(state, transaction))
+            : group;
+        outcome.thrown.push(...leave(out.thrown));
         // A callee's return ends the callee, not the handler.
-        const returned = out.returned.map((state) => domain.mark(state, undefined));
-        return [...out.normal, ...returned, ...out.broke, ...out.continued];
+        const returned = leave(out.returned).map((state) => domain.mark(state, undefined));
+        return [...leave(out.normal), ...returned, ...leave(out.broke), ...leave(out.continued)];
       }
       case 'guarded': {
         const guard: GuardStep = { source: 'guarded', step };

@@ -25,8 +25,10 @@ import {
   symbolOf,
   unwrap,
 } from '../source/ast';
-import { calledFunction, implementationsOf, resolveFunction } from '../source/symbols';
+import { calledFunction, implementationsOf, resolveFunction, subscribersOf, type Subscribers } from '../source/symbols';
+import { CALLBACK_TRANSACTION, callTransaction, transactionOf } from './transactions';
 import { objectLiteral as objectLiteralOf } from '../effects/objects';
+import type { EffectDescription } from '../../model';
 import {
   POSITIVE_SETTLE_KINDS,
   forEachStep,
@@ -496,6 +498,7 @@ export class FlowBuilder {
         keyedByMessage: classified.keyedByMessage,
         locallyGuarded: false,
         chain: [],
+        connection: connectionOf(classified.node, this.options.checker),
       },
     };
   }
@@ -594,19 +597,20 @@ export class FlowBuilder {
     if (target && isProjectCode(target)) return this.inlineCall(call, target, state, completion);
     const dispatched = this.dispatchTable(call, state, completion);
     if (dispatched) return dispatched;
+    const subscribers = subscribersOf(call, this.options.checker, this.options.program);
+    if (subscribers) return this.inlineSubscribers(call, subscribers, state, completion);
 
     const steps: Step[] = [];
     const name = calledName(call) ?? '';
     for (const argument of call.arguments) {
       const callback = unwrap(argument);
       if (isFunctionWithBody(callback)) {
-        steps.push(
-          ...this.inlineCallback(
-            callback,
-            state,
-            this.callbackCompletion(call, name, callback, completion, outermost, state),
-          ),
+        const inlined = this.inlineCallback(
+          callback,
+          state,
+          this.callbackCompletion(call, name, callback, completion, outermost, state),
         );
+        steps.push(...(CALLBACK_TRANSACTION.test(name) ? this.inTransaction(call, callback, inlined) : inlined));
         continue;
       }
       // A function passed by name to a library call that runs it: a context runner
@@ -615,7 +619,8 @@ export class FlowBuilder {
       const bound = this.boundArgumentOf(callback);
       if (bound) {
         const runs = this.callbackCompletion(call, name, bound.callback, completion, outermost, state);
-        steps.push(...this.inlineBoundArgument(undefined, bound, state, runs));
+        const inlined = this.inlineBoundArgument(undefined, bound, state, runs);
+        steps.push(...(CALLBACK_TRANSACTION.test(name) ? this.inTransaction(call, bound.callback, inlined) : inlined));
         continue;
       }
       const named = referencedFunction(callback, this.options.checker);
@@ -682,6 +687,44 @@ export class FlowBuilder {
     const body = this.functionSteps(callback, values);
     const async = isAsyncFunction(callback) || this.returnsPromise(callback);
     return [{ t: 'scope', body: async && completion === 'dropped' ? leftRunning(body) : body }];
+  }
+
+  /**
+   * In-process dispatch (docs/model.md, "Following the work"): `subject.next(value)` and
+   * `emitter.emit('event', value)` run the project's subscribers there and then, one after the other;
+   * what they do asynchronously is left running (`emitAsync` waits for them).
+   */
+  private inlineSubscribers(
+    call: ts.CallExpression,
+    subscribers: Subscribers,
+    state: WalkState,
+    completion: Completion,
+  ): Step[] {
+    const steps: Step[] = [];
+    for (const subscriber of subscribers.functions) {
+      if (this.stack.includes(subscriber)) continue;
+      if (this.stack.length > this.options.config.maxDepth) {
+        const reason = `${functionName(subscriber)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
+        steps.push({ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 });
+        continue;
+      }
+      const values = new MessageValues(this.options.checker);
+      const parameter = subscriber.parameters[0];
+      if (parameter && subscribers.payload && state.values.derivesFrom(subscribers.payload))
+        values.addBinding(parameter.name);
+      values.propagateThrough(subscriber.body);
+      const body = this.functionSteps(subscriber, values);
+      if (!hasEvents(body)) continue;
+      const linked = prefixChain(
+        body,
+        { location: locationOf(call), callee: functionName(subscriber) },
+        state.fn,
+        subscriber,
+      );
+      const waited = subscribers.awaited && completion === 'awaited';
+      steps.push({ t: 'scope', body: waited ? linked : leftRunning(linked) });
+    }
+    return steps;
   }
 
   /** The callback bound to the parameter a call invokes (`handler(payload)` inside a wrapper). */
@@ -815,7 +858,60 @@ export class FlowBuilder {
     const linked = link
       ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }, state.fn, target)
       : body;
-    return [{ t: 'scope', body: async && completion === 'dropped' ? leftRunning(linked) : linked }];
+    return [{ t: 'scope', body: async && completion === 'dropped' ? leftRunning(linked) : linked, call }];
+  }
+
+  /**
+   * A callback transaction (docs/model.md, "Transactions"): `sequelize.transaction(async () => …)`,
+   * `prisma.$transaction(async (tx) => …)`, `knex.transaction(async (trx) => …)`. Its database
+   * writes are durable only when it commits, as the callback returns. Those counted: every database
+   * write when the callback takes no transaction parameter (a managed transaction found through
+   * continuation-local storage), otherwise the writes made through that parameter, directly or in a
+   * project function it is passed to.
+   */
+  private inTransaction(call: ts.CallExpression, callback: FunctionWithBody, inlined: Step[]): Step[] {
+    const scope = callTransaction(call);
+    const parameter = callback.parameters[0];
+    const handle =
+      parameter && ts.isIdentifier(parameter.name) ? symbolOf(parameter.name, this.options.checker) : undefined;
+    const passesHandle = (node: ts.Node): boolean => {
+      let found = false;
+      forEachDescendant(node, (child) => {
+        if (!found && ts.isIdentifier(child) && symbolOf(child, this.options.checker) === handle) found = true;
+      });
+      return found;
+    };
+    const mark = (steps: Step[], all: boolean): Step[] =>
+      steps.map((step): Step => {
+        switch (step.t) {
+          case 'effect':
+            return isDatabaseWrite(step.effect.description) && (all || step.effect.connection === scope.id)
+              ? { ...step, effect: { ...step.effect, commitsWith: scope, connection: scope.id } }
+              : step;
+          case 'scope':
+            if (step.transaction) return step; // a transaction of its own
+            return { ...step, body: mark(step.body, all || (!!step.call && passesHandle(step.call))) };
+          case 'if':
+            return { ...step, then: mark(step.then, all), else: mark(step.else, all) };
+          case 'try':
+            return {
+              ...step,
+              body: mark(step.body, all),
+              handler: step.handler && mark(step.handler, all),
+              finalizer: step.finalizer && mark(step.finalizer, all),
+            };
+          case 'loop':
+          case 'guarded':
+            return { ...step, body: mark(step.body, all) };
+          case 'switch':
+            return { ...step, cases: step.cases.map((body) => mark(body, all)) };
+          default:
+            return step;
+        }
+      });
+    return inlined.map((step) =>
+      step.t === 'scope' ? { ...step, body: mark(step.body, !handle), transaction: scope } : step,
+    );
   }
 
   private currentBindingKey(): string {
@@ -998,6 +1094,19 @@ function isAwaitedThroughCombinator(call: ts.CallExpression): boolean {
     current = current.parent;
   const parent = current.parent;
   return !!parent && ts.isCallExpression(parent) && isPromiseCombinator(parent) && isAwaited(parent);
+}
+
+/** A write a database transaction holds until it commits. */
+function isDatabaseWrite(description: EffectDescription): boolean {
+  return (
+    /^(sql|orm|mongo|firestore)$/.test(description.category) &&
+    (description.processing || description.class === 'dedup-record')
+  );
+}
+
+/** The transaction (one connection) a call runs on, when it can be read. */
+function connectionOf(node: ts.Node, checker: ts.TypeChecker): string | undefined {
+  return transactionOf(node, checker)?.id;
 }
 
 // ---- once-per-process initialisation (docs/model.md, "Effects") -----------------------------------

@@ -4,7 +4,7 @@
  * the call chain that reached it); the walk turns them into the model's occurrences.
  */
 import type { ts } from 'ts-morph';
-import type { CallChainLink, EffectDescription, GuardKind, SettleOccurrence } from '../../model';
+import type { CallChainLink, EffectDescription, GuardKind, SettleOccurrence, TransactionScope } from '../../model';
 import type { MessageValues } from '../source/message-values';
 
 export type Completion = 'awaited' | 'dropped';
@@ -17,6 +17,16 @@ export interface EffectTemplate {
   /** Protected by an entity-level check around it (get-or-create), not by the handler's guard. */
   locallyGuarded: boolean;
   chain: CallChainLink[];
+  /**
+   * A database write inside a callback transaction (`sequelize.transaction(async () => …)`): it is
+   * durable only when that transaction commits, as its callback returns.
+   */
+  commitsWith?: TransactionScope;
+  /**
+   * The connection the call runs on when it is one (a transaction's): queries on one connection run
+   * in order, so a later awaited query or the commit on it completes this one too.
+   */
+  connection?: string;
 }
 
 /** Ack, commit, resolve an offset, delete, complete: the broker will not deliver the message again. */
@@ -64,7 +74,11 @@ export type Step =
     }
   | { t: 'loop'; body: Step[] }
   | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
-  | { t: 'scope'; body: Step[] }
+  /**
+   * A callee's or a callback's body; `call` is the call of the project function it inlines.
+   * `transaction`: a callback transaction's body, which commits (or rolls back) as it is left.
+   */
+  | { t: 'scope'; body: Step[]; transaction?: TransactionScope; call?: ts.CallExpression }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**
    * A call whose target could not be followed (too deep): it may do anything the analysis cannot

@@ -30,8 +30,8 @@ import {
   unwrapAwait,
 } from '../source/ast';
 
-const CALLBACK_TRANSACTION =
-  /^(\$transaction|transaction|begin|withTransaction|runInTransaction|transactional|transact)$/;
+export const CALLBACK_TRANSACTION =
+  /^(\$transaction|transaction|begin|withTransaction|runInTransaction|runTransaction|transactional|transact)$/;
 const MADE_BY_TRANSACTION = /^(transaction|startTransaction|beginTransaction)$/;
 const BEGIN_METHOD = /^(startTransaction|beginTransaction)$/;
 const COMMIT_METHOD = /^(commit|commitTransaction)$/;
@@ -70,13 +70,21 @@ export function annotateTransactions(steps: Step[], occurrences: HandlerOccurren
 }
 
 /** The transaction a call (an effect, a settle, a guard) runs in, when it can be read. */
-function transactionOf(node: ts.Node, checker: ts.TypeChecker): TransactionScope | undefined {
+export function transactionOf(node: ts.Node, checker: ts.TypeChecker): TransactionScope | undefined {
+  // Asked for every effect by the flow builder and again for the report: read once per node.
+  const cached = transactions.get(node);
+  if (cached !== undefined) return cached ?? undefined;
+  let scope: TransactionScope | undefined;
   try {
-    return arrayTransaction(node) ?? handleTransaction(node, checker);
+    scope = arrayTransaction(node) ?? handleTransaction(node, checker);
   } catch {
-    return undefined; // code that does not compile: no transaction is claimed
+    scope = undefined; // code that does not compile: no transaction is claimed
   }
+  transactions.set(node, scope ?? null);
+  return scope;
 }
+
+const transactions = new WeakMap<ts.Node, TransactionScope | null>();
 
 /** `prisma.$transaction([prisma.a.create(…), …])`: every call in the array commits together. */
 function arrayTransaction(node: ts.Node): TransactionScope | undefined {
@@ -207,7 +215,7 @@ function variableTransaction(
 }
 
 /** A transaction that commits when `call` completes (a callback or an array of operations). */
-function callTransaction(call: ts.CallExpression): TransactionScope {
+export function callTransaction(call: ts.CallExpression): TransactionScope {
   const location = locationOf(call, call.getStart(), call.expression.getEnd());
   return {
     id: `${call.getSourceFile().fileName}:${call.getStart()}`,

@@ -4,7 +4,13 @@
  * a handler").
  */
 import { FAILURE_DESTINATION } from '../effects/messaging';
-import type { ConsumerReport, EffectOccurrence, GuardOccurrence, SettleOccurrence } from '../../model';
+import type {
+  ConsumerReport,
+  EffectOccurrence,
+  GuardOccurrence,
+  SettleOccurrence,
+  TransactionScope,
+} from '../../model';
 import { isPositiveSettle } from '../dataflow/occurrences';
 
 export { isPositiveSettle };
@@ -79,13 +85,26 @@ function sameTransaction(settle: SettleOccurrence | undefined, effect: EffectOcc
   return !!settle?.transaction && effect.transaction?.id === settle.transaction.id;
 }
 
+export interface UncommittedAtAck {
+  settle: SettleOccurrence;
+  /** The callback transaction the ack runs in. */
+  transaction: TransactionScope;
+  /** Its writes before the ack: durable only when it commits, after the ack. */
+  effects: EffectOccurrence[];
+}
+
 /**
  * Where the message is settled before its processing has completed
- * (docs/rules/ack-before-process.md): acks followed by processing, and processing left running at the ack
- * or, for implicit-after-return consumers, at the handler's return.
+ * (docs/rules/ack-before-process.md): acks followed by processing, processing left running at the ack
+ * or, for implicit-after-return consumers, at the handler's return, and acks inside a callback
+ * transaction before it commits the writes made in it.
  */
-export function settledTooEarly(consumer: ConsumerReport): { earlyAcks: EarlyAck[]; unawaited: UnawaitedWork[] } {
-  if (consumer.registration.ackMode === 'auto-before-handler') return { earlyAcks: [], unawaited: [] };
+export function settledTooEarly(consumer: ConsumerReport): {
+  earlyAcks: EarlyAck[];
+  unawaited: UnawaitedWork[];
+  uncommitted: UncommittedAtAck[];
+} {
+  if (consumer.registration.ackMode === 'auto-before-handler') return { earlyAcks: [], unawaited: [], uncommitted: [] };
   const earlyAcks = consumer.flow.afterAck
     .map((run) => ({
       settle: run.settle,
@@ -98,5 +117,10 @@ export function settledTooEarly(consumer: ConsumerReport): { earlyAcks: EarlyAck
     const key = `${effect.handlerLocation.filePath}:${effect.handlerLocation.start}`;
     if (!unawaited.has(key)) unawaited.set(key, { effect, beforeAck });
   }
-  return { earlyAcks, unawaited: [...unawaited.values()] };
+  const uncommitted = consumer.flow.beforeCommit.map((run) => ({
+    settle: run.settle,
+    transaction: run.transaction,
+    effects: [...run.effects].sort(bySourceOrder),
+  }));
+  return { earlyAcks, unawaited: [...unawaited.values()], uncommitted };
 }

@@ -4,7 +4,16 @@
  * fall back to import declarations and `new X()` / `x.factory()` shapes when they are not.
  */
 import { ts } from 'ts-morph';
-import { FunctionWithBody, isFunctionWithBody, isProjectCode, symbolOf, unwrap, unwrapAwait } from './ast';
+import {
+  FunctionWithBody,
+  forEachDescendant,
+  isFunctionWithBody,
+  isProjectCode,
+  staticText,
+  symbolOf,
+  unwrap,
+  unwrapAwait,
+} from './ast';
 
 /** The function an expression refers to: inline, named, imported, a method, `x.bind(this)`. */
 export function resolveFunction(
@@ -574,4 +583,335 @@ function baseClassOf(cls: ts.ClassDeclaration, checker: ts.TypeChecker): ts.Clas
     return declaration && isProjectCode(declaration) ? declaration : undefined;
   }
   return undefined;
+}
+
+// ---- in-process dispatch ---------------------------------------------------------------------------
+
+/** Packages whose values dispatch in-process: an RxJS Subject, a Node EventEmitter and its kin. */
+const DISPATCHER_MODULES = new Set([
+  'rxjs',
+  'events',
+  'node:events',
+  'eventemitter2',
+  'eventemitter3',
+  '@nestjs/event-emitter',
+]);
+const LISTEN_METHODS = new Set(['on', 'once', 'addListener', 'prependListener', 'prependOnceListener']);
+/** More subscribers than this and the dispatch is left unfollowed. */
+const MAX_SUBSCRIBERS = 8;
+
+/** What a dispatch call runs: the project's subscribers, and whether it waits for them (`emitAsync`). */
+export interface Subscribers {
+  functions: FunctionWithBody[];
+  /** The argument each subscriber receives first. */
+  payload?: ts.Expression;
+  awaited: boolean;
+}
+
+/**
+ * The project's functions an in-process dispatch runs (docs/model.md, "Following the work"): the
+ * subscribers of an RxJS Subject on `subject.next(value)`, the listeners of an EventEmitter on
+ * `emitter.emit('event', value)` (and NestJS `@OnEvent('event')` methods). A subscriber is found
+ * where the project subscribes that same value (a field, a variable), also through a project
+ * function that receives the subject or the subscriber as a parameter. Undefined when the call is
+ * not such a dispatch or no subscriber is found: the dispatch stays unfollowed, quiet.
+ */
+export function subscribersOf(
+  call: ts.CallExpression,
+  checker: ts.TypeChecker,
+  program: ts.Program | undefined,
+): Subscribers | undefined {
+  if (!program) return undefined;
+  const callee = unwrap(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  const method = callee.name.text;
+  if (method !== 'next' && method !== 'emit' && method !== 'emitAsync') return undefined;
+  const receiver = unwrap(callee.expression);
+  const origin = originModule(receiver, checker);
+  if (!origin || !DISPATCHER_MODULES.has(origin)) return undefined;
+  if ((method === 'next') !== (origin === 'rxjs')) return undefined;
+  const channel = channelKey(receiver, checker);
+  const event = method === 'next' ? undefined : call.arguments[0];
+  if (method !== 'next' && !event) return undefined;
+  const index = projectIndexOf(program);
+  const found = new Set<FunctionWithBody>();
+  for (const subscription of channel ? index.subscriptions() : []) {
+    const name = calledMethod(subscription);
+    if (method === 'next' ? name !== 'subscribe' : !LISTEN_METHODS.has(name)) continue;
+    if (event && !sameEvent(subscription.arguments[0], event, checker)) continue;
+    const target = subscriptionTarget(subscription);
+    if (!target || !reachesChannel(target, channel!, checker, index)) continue;
+    for (const fn of subscriberFunctions(subscription, method === 'next' ? 0 : 1, checker, index)) found.add(fn);
+    if (found.size > MAX_SUBSCRIBERS) return undefined;
+  }
+  if (event && (origin === '@nestjs/event-emitter' || origin === 'eventemitter2'))
+    for (const listener of index.eventListeners(event, checker)) found.add(listener);
+  if (!found.size || found.size > MAX_SUBSCRIBERS) return undefined;
+  return {
+    functions: [...found],
+    payload: call.arguments[method === 'next' ? 0 : 1],
+    awaited: method === 'emitAsync',
+  };
+}
+
+function calledMethod(call: ts.CallExpression): string {
+  const callee = unwrap(call.expression);
+  return ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+}
+
+/** The value subscribed to: `x` in `x.subscribe(…)`, `x.pipe(…).subscribe(…)`, `x.on(…)`. */
+function subscriptionTarget(call: ts.CallExpression): ts.Expression | undefined {
+  const callee = unwrap(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  let target = unwrap(callee.expression);
+  while (ts.isCallExpression(target) && calledMethod(target) === 'pipe') {
+    const inner = unwrap(target.expression);
+    if (!ts.isPropertyAccessExpression(inner)) return undefined;
+    target = unwrap(inner.expression);
+  }
+  return target;
+}
+
+/** The symbol that names a dispatcher: a field (`this.events`), a variable, a property (`bus.events`). */
+function channelKey(expression: ts.Expression, checker: ts.TypeChecker): ts.Symbol | undefined {
+  const value = unwrap(expression);
+  if (ts.isPropertyAccessExpression(value)) return symbolOf(value.name, checker);
+  if (!ts.isIdentifier(value)) return undefined;
+  const symbol = symbolOf(value, checker);
+  const declaration = symbol?.valueDeclaration;
+  // A parameter names whatever its callers pass: not a channel of its own.
+  return declaration && ts.isParameter(declaration) ? undefined : symbol;
+}
+
+/**
+ * Whether a subscribed value is the channel: the same field or variable, or a parameter of a
+ * project function whose callers pass the channel for it (`subscribeTo(subject)` … `subject.subscribe(…)`).
+ */
+function reachesChannel(
+  target: ts.Expression,
+  channel: ts.Symbol,
+  checker: ts.TypeChecker,
+  index: ProjectIndex,
+): boolean {
+  const key = channelKey(target, checker);
+  if (key) return key === channel;
+  const parameter = parameterOf(target, checker);
+  if (!parameter) return false;
+  return index
+    .argumentsFor(parameter.parameter, parameter.fn, checker)
+    .some((argument) => channelKey(argument, checker) === channel);
+}
+
+function parameterOf(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+): { parameter: ts.ParameterDeclaration; fn: FunctionWithBody } | undefined {
+  const value = unwrap(expression);
+  if (!ts.isIdentifier(value)) return undefined;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  if (!declaration || !ts.isParameter(declaration) || !isFunctionWithBody(declaration.parent)) return undefined;
+  return { parameter: declaration, fn: declaration.parent };
+}
+
+/** The functions a subscription registers: its callback (or an observer's `next`), the operators' callbacks of a pipe. */
+function subscriberFunctions(
+  subscription: ts.CallExpression,
+  argumentIndex: number,
+  checker: ts.TypeChecker,
+  index: ProjectIndex,
+): FunctionWithBody[] {
+  const functions: FunctionWithBody[] = [];
+  const callee = unwrap(subscription.expression);
+  // subject.pipe(mergeMap(async (x) => …)).subscribe(): the operators run first.
+  if (ts.isPropertyAccessExpression(callee)) {
+    let target = unwrap(callee.expression);
+    const pipes: ts.CallExpression[] = [];
+    while (ts.isCallExpression(target) && calledMethod(target) === 'pipe') {
+      pipes.unshift(target);
+      const inner = unwrap(target.expression) as ts.PropertyAccessExpression;
+      target = unwrap(inner.expression);
+    }
+    for (const pipe of pipes)
+      for (const operator of pipe.arguments) {
+        const value = unwrap(operator);
+        if (ts.isCallExpression(value))
+          for (const argument of value.arguments) functions.push(...functionValues(argument, checker, index));
+      }
+  }
+  const argument = subscription.arguments[argumentIndex];
+  if (argument) {
+    const value = unwrap(argument);
+    const observer = ts.isObjectLiteralExpression(value)
+      ? value.properties.find(
+          (property) => property.name && ts.isIdentifier(property.name) && property.name.text === 'next',
+        )
+      : undefined;
+    if (observer && ts.isMethodDeclaration(observer) && isFunctionWithBody(observer)) functions.push(observer);
+    else if (observer && ts.isPropertyAssignment(observer))
+      functions.push(...functionValues(observer.initializer, checker, index));
+    else functions.push(...functionValues(argument, checker, index));
+  }
+  return functions;
+}
+
+/**
+ * The functions an expression stands for: an inline one, a project function it names, one a project
+ * function returns (`Service.handleUpdate(this)` returning an arrow), or, for a parameter, what the
+ * callers of its function pass for it.
+ */
+function functionValues(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+  index: ProjectIndex,
+  depth = 0,
+): FunctionWithBody[] {
+  if (depth > 3) return [];
+  const value = unwrap(expression);
+  if (isFunctionWithBody(value)) return [value];
+  const parameter = parameterOf(value, checker);
+  if (parameter)
+    return index
+      .argumentsFor(parameter.parameter, parameter.fn, checker)
+      .flatMap((argument) => functionValues(argument, checker, index, depth + 1));
+  const named = resolveFunction(value, checker);
+  if (named && isProjectCode(named)) return [named];
+  if (ts.isCallExpression(value)) {
+    const factory = calledFunction(value, checker);
+    if (factory && isProjectCode(factory)) return returnedFunctions(factory);
+  }
+  return [];
+}
+
+function returnedFunctions(fn: FunctionWithBody): FunctionWithBody[] {
+  if (!ts.isBlock(fn.body)) {
+    const body = unwrap(fn.body);
+    return isFunctionWithBody(body) ? [body] : [];
+  }
+  const found: FunctionWithBody[] = [];
+  forEachDescendant(fn.body, (node) => {
+    if (ts.isReturnStatement(node) && node.expression) {
+      const value = unwrap(node.expression);
+      if (isFunctionWithBody(value)) found.push(value);
+    }
+  });
+  return found;
+}
+
+/** Two event names: the same static text, or the same expression (`Events.OrderPlaced`). */
+function sameEvent(a: ts.Expression | undefined, b: ts.Expression, checker: ts.TypeChecker): boolean {
+  if (!a) return false;
+  const left = staticText(a, checker);
+  const right = staticText(b, checker);
+  if (left !== undefined || right !== undefined) return left === right && !left?.includes('${…}');
+  return unwrap(a).getText().replace(/\s+/g, '') === unwrap(b).getText().replace(/\s+/g, '');
+}
+
+const projectIndexes = new WeakMap<ts.Program, ProjectIndex>();
+
+function projectIndexOf(program: ts.Program): ProjectIndex {
+  let index = projectIndexes.get(program);
+  if (!index) {
+    index = new ProjectIndex(program);
+    projectIndexes.set(program, index);
+  }
+  return index;
+}
+
+/** Calls of the project's own files, found once per program: subscriptions and calls of a function. */
+class ProjectIndex {
+  private readonly files: ts.SourceFile[];
+  private subscriptionCalls: ts.CallExpression[] | undefined;
+  private readonly callsOf = new Map<FunctionWithBody, ts.CallExpression[]>();
+
+  constructor(program: ts.Program) {
+    this.files = program
+      .getSourceFiles()
+      .filter(
+        (file) =>
+          !file.isDeclarationFile && !file.fileName.includes('/node_modules/') && !TEST_FILE.test(file.fileName),
+      );
+  }
+
+  subscriptions(): ts.CallExpression[] {
+    if (!this.subscriptionCalls) {
+      const calls: ts.CallExpression[] = [];
+      for (const file of this.files) {
+        if (!/\.(subscribe|on|once|addListener|prependListener|prependOnceListener)\s*\(/.test(file.text)) continue;
+        forEachDescendant(
+          file,
+          (node) => {
+            if (!ts.isCallExpression(node)) return;
+            const name = calledMethod(node);
+            if (name === 'subscribe' || LISTEN_METHODS.has(name)) calls.push(node);
+          },
+          true,
+        );
+      }
+      this.subscriptionCalls = calls;
+    }
+    return this.subscriptionCalls;
+  }
+
+  /** What the project's calls of `fn` pass for one of its parameters. */
+  argumentsFor(parameter: ts.ParameterDeclaration, fn: FunctionWithBody, checker: ts.TypeChecker): ts.Expression[] {
+    const position = fn.parameters.indexOf(parameter);
+    if (position < 0 || parameter.dotDotDotToken) return [];
+    return this.calls(fn, checker)
+      .map((call) => call.arguments[position])
+      .filter((argument): argument is ts.Expression => !!argument);
+  }
+
+  private calls(fn: FunctionWithBody, checker: ts.TypeChecker): ts.CallExpression[] {
+    const cached = this.callsOf.get(fn);
+    if (cached) return cached;
+    const found: ts.CallExpression[] = [];
+    const name = fn.name && ts.isIdentifier(fn.name) ? fn.name.text : undefined;
+    if (name) {
+      for (const file of this.files) {
+        if (!file.text.includes(name)) continue;
+        forEachDescendant(
+          file,
+          (node) => {
+            if (!ts.isCallExpression(node)) return;
+            const callee = unwrap(node.expression);
+            const calledName = ts.isPropertyAccessExpression(callee)
+              ? callee.name.text
+              : ts.isIdentifier(callee)
+                ? callee.text
+                : undefined;
+            if (calledName === name && calledFunction(node, checker) === fn) found.push(node);
+          },
+          true,
+        );
+      }
+    }
+    this.callsOf.set(fn, found);
+    return found;
+  }
+
+  /** Methods decorated `@OnEvent(event)` (NestJS event emitter). */
+  eventListeners(event: ts.Expression, checker: ts.TypeChecker): FunctionWithBody[] {
+    const found: FunctionWithBody[] = [];
+    for (const file of this.files) {
+      if (!file.text.includes('OnEvent')) continue;
+      forEachDescendant(
+        file,
+        (node) => {
+          if (!ts.isMethodDeclaration(node) || !isFunctionWithBody(node)) return;
+          for (const decorator of ts.getDecorators(node) ?? []) {
+            const expression = unwrap(decorator.expression);
+            if (
+              ts.isCallExpression(expression) &&
+              ts.isIdentifier(unwrap(expression.expression)) &&
+              (unwrap(expression.expression) as ts.Identifier).text === 'OnEvent' &&
+              sameEvent(expression.arguments[0], event, checker)
+            )
+              found.push(node);
+          }
+        },
+        true,
+      );
+    }
+    return found;
+  }
 }
