@@ -620,6 +620,97 @@ export async function start(events: EventEmitter2): Promise<void> {
 }
 `;
 
+// ---- failures of work in callees: caught where they are, or escaping as a returned promise -----------
+
+const NEST_MAIN = `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+export async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(AppModule, {
+    transport: Transport.RMQ,
+    options: { urls: ['amqp://rabbitmq'], queue: 'alerts', noAck: false },
+  });
+  await app.listen();
+}
+`;
+
+const NEST_MODULE = `export class AppModule {}
+`;
+
+const ALERT_SERVICE = `import type { RmqContext } from '@nestjs/microservices';
+
+export class AlertService {
+  async relay(text: string, context: RmqContext): Promise<void> {
+    const channel = context.getChannelRef();
+    const message = context.getMessage();
+    try {
+      await this.post(text);
+      channel.ack(message);
+    } catch {
+      channel.nack(message);
+    }
+  }
+
+  private async post(text: string): Promise<void> {
+    try {
+      await fetch('https://chat.example.com/alerts', { method: 'POST', body: text });
+    } catch (error) {
+      console.error('chat unreachable', error);
+    }
+  }
+}
+`;
+
+const NEST_DETACHED_SERVICE = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, type RmqContext } from '@nestjs/microservices';
+import { AlertService } from './alert.service';
+
+@Controller()
+export class AlertController {
+  constructor(private readonly alerts: AlertService) {}
+
+  @EventPattern('alert')
+  async onAlert(@Payload() text: string, @Ctx() context: RmqContext): Promise<void> {
+    this.alerts.relay(text, context);
+  }
+}
+`;
+
+const RETURNED_TRANSACTION = `import amqp from 'amqplib';
+import { PrismaClient } from '@prisma/client';
+
+const prisma = new PrismaClient();
+
+async function store(reading: { sensor: string; value: number }) {
+  try {
+    return prisma.$transaction(async (tx) => {
+      await tx.reading.create({ data: reading });
+    });
+  } catch (error) {
+    console.error('could not store', error);
+  }
+}
+
+export async function main(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('readings', async (msg) => {
+    if (!msg) return;
+    try {
+      await store(JSON.parse(msg.content.toString()) as { sensor: string; value: number });
+      channel.ack(msg);
+    } catch {
+      channel.nack(msg, false, true);
+    }
+  });
+}
+`;
+
+const AWAITED_RETURN_IN_TRY = RETURNED_TRANSACTION.replace(
+  'return prisma.$transaction(',
+  'return await prisma.$transaction(',
+);
+
 ruleTester('ack-before-process', {
   valid: [
     {
@@ -834,6 +925,33 @@ ruleTester('missing-event-id-check', {
           data: ['INSERT INTO invoice_log'],
         },
       ],
+    },
+  ],
+});
+
+ruleTester('unsettled-message', {
+  valid: [
+    {
+      name: 'NestJS RMQ: the failure of a call in a service is caught there, and the service nacks on the others',
+      code: NEST_DETACHED_SERVICE,
+      files: { 'alert.service.ts': ALERT_SERVICE, 'main.ts': NEST_MAIN, 'app.module.ts': NEST_MODULE },
+    },
+  ],
+  invalid: [],
+});
+
+ruleTester('swallowed-failure-ack', {
+  valid: [
+    {
+      name: 'a promise returned without await from a try is not caught there: the handler nacks its failure',
+      code: RETURNED_TRANSACTION,
+    },
+  ],
+  invalid: [
+    {
+      name: 'a promise returned with await from a try is caught there and logged: the handler then acks',
+      code: AWAITED_RETURN_IN_TRY,
+      errors: [{ line: lineOf(AWAITED_RETURN_IN_TRY, 'channel.ack(msg);'), messageId: 'ackAfterCaughtFailure' }],
     },
   ],
 });

@@ -289,7 +289,9 @@ class FactDomain implements Domain<FactState> {
       this.connections.set(effect, connection);
       if (awaited) next.dropped = this.completedOn(next.dropped, connection);
     }
-    if (!state.firstSettle && processing && awaited) next.beforeSettle = added(next.beforeSettle, effect);
+    // A failure here leaves the handler unless a catch (here or in a caller) takes it.
+    if (!state.firstSettle && processing && awaited && !context.catching)
+      next.beforeSettle = added(next.beforeSettle, effect);
     for (const guard of state.passed) {
       if (guard.kind === 'check') this.facts.writeAfterCheck(guard, effect);
       else if (guard.kind === 'claim') {

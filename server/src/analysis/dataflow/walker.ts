@@ -52,6 +52,10 @@ export interface Domain<S> {
 export interface WalkContext {
   /** Inside a `try` with a handler: an effect may throw into it. */
   inTry: boolean;
+  /** Inside a `try` that has a `catch` (in this function or in a caller): a failure here is caught. */
+  catching: boolean;
+  /** What `inTry` and `catching` were where the current function was called (a returned promise escapes to there). */
+  caller: { inTry: boolean; catching: boolean };
   /** Inside a library guard wrapper keyed by the message (Powertools `makeIdempotent`). */
   wrapperGuarded: boolean;
   registry: OccurrenceRegistry;
@@ -73,6 +77,8 @@ interface Outcome<S> {
   thrown: S[];
   broke: S[];
   continued: S[];
+  /** Failures of a promise the function returns: they pass the function's own `try`s to its caller. */
+  escaped: S[];
 }
 
 export interface WalkResult<S> {
@@ -91,12 +97,18 @@ export function walk<S>(
   registry: OccurrenceRegistry,
 ): WalkResult<S> {
   const walker = new Walker(domain);
-  const outcome = walker.run(steps, [initial], { inTry: false, wrapperGuarded: false, registry });
+  const outcome = walker.run(steps, [initial], {
+    inTry: false,
+    catching: false,
+    caller: { inTry: false, catching: false },
+    wrapperGuarded: false,
+    registry,
+  });
   // The exits are not merged: each keeps where it leaves (the domain's key need not say).
   return {
     normal: outcome.normal,
     returned: outcome.returned,
-    thrown: outcome.thrown,
+    thrown: [...outcome.thrown, ...outcome.escaped],
     ended: [...outcome.broke, ...outcome.continued],
   };
 }
@@ -106,7 +118,7 @@ class Walker<S> {
 
   run(steps: readonly Step[], input: S[], context: WalkContext): Outcome<S> {
     let states = input;
-    const outcome: Outcome<S> = { normal: [], returned: [], thrown: [], broke: [], continued: [] };
+    const outcome: Outcome<S> = { normal: [], returned: [], thrown: [], broke: [], continued: [], escaped: [] };
     for (const step of steps) {
       if (!states.length) break;
       states = this.merge(this.step(step, states, context, outcome));
@@ -194,7 +206,18 @@ class Walker<S> {
         return results;
       }
       case 'scope': {
-        const out = this.run(step.body, states, context);
+        if (step.returnedPromise) {
+          // `return promise` (without await) in a try: a rejection passes this function's try/catch
+          // and reaches its caller, as a failure of the call.
+          const out = this.run(step.body, states, { ...context, ...context.caller });
+          outcome.escaped.push(...out.thrown, ...out.escaped);
+          return [...out.normal, ...out.returned.map((state) => domain.mark(state, undefined))];
+        }
+        const out = this.run(step.body, states, {
+          ...context,
+          caller: { inTry: context.inTry, catching: context.catching },
+        });
+        out.thrown.push(...out.escaped);
         const transaction = step.transaction;
         const leave = (group: S[]): S[] =>
           transaction && domain.leaveTransaction
@@ -211,6 +234,7 @@ class Walker<S> {
         const valid = step.guard.keyedByIdentity && !step.guard.invalidReason;
         const out = this.run(step.body, entered, { ...context, wrapperGuarded: context.wrapperGuarded || valid });
         outcome.thrown.push(...out.thrown);
+        outcome.escaped.push(...out.escaped);
         return [...out.normal, ...out.returned];
       }
       case 'try':
@@ -222,7 +246,7 @@ class Walker<S> {
 
   private tryStep(step: Extract<Step, { t: 'try' }>, states: S[], context: WalkContext, outcome: Outcome<S>): S[] {
     const domain = this.domain;
-    const body = this.run(step.body, states, { ...context, inTry: true });
+    const body = this.run(step.body, states, { ...context, inTry: true, catching: context.catching || !!step.handler });
     // Something in the try (parsing, validation) may throw before any effect.
     const bodyThrown = [...states, ...body.thrown];
     let normal = body.normal;
@@ -232,6 +256,7 @@ class Walker<S> {
     }
     let returned = body.returned;
     let thrown: S[];
+    const escaped = [...body.escaped];
     let broke = body.broke;
     let continued = body.continued;
     if (step.handler) {
@@ -242,6 +267,7 @@ class Walker<S> {
         location ? domain.caught(state, { step, location }, context) : state,
       );
       const handled = this.run(step.handler, entering, context);
+      escaped.push(...handled.escaped);
       normal = [...normal, ...handled.normal];
       returned = [...returned, ...handled.returned];
       thrown = handled.thrown;
@@ -261,6 +287,7 @@ class Walker<S> {
       returned = finalize(returned);
       thrown = finalize(thrown);
     }
+    outcome.escaped.push(...escaped);
     outcome.returned.push(...returned);
     outcome.broke.push(...broke);
     outcome.continued.push(...continued);
@@ -272,6 +299,7 @@ class Walker<S> {
   private passExits(into: Outcome<S>, from: Outcome<S>, loopExits: 'all' | 'continue' | 'none'): void {
     into.returned.push(...from.returned);
     into.thrown.push(...from.thrown);
+    into.escaped.push(...from.escaped);
     if (loopExits === 'all') {
       into.broke.push(...from.broke);
       into.continued.push(...from.continued);

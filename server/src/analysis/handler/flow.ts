@@ -271,8 +271,13 @@ export class FlowBuilder {
     }
     if (ts.isReturnStatement(statement)) {
       const returnsMessage = !!statement.expression && state.values.derivesFrom(statement.expression);
+      const value = statement.expression ? this.expression(statement.expression, state, 'awaited') : [];
+      // `try { return db.save(x) } catch {…}`: the promise is returned, not awaited, so its
+      // rejection reaches the caller past this catch (`return await` would be caught).
+      const escapes =
+        value.length && !ts.isAwaitExpression(unwrap(statement.expression!)) && insideTryBlock(statement, state.fn);
       return [
-        ...(statement.expression ? this.expression(statement.expression, state, 'awaited') : []),
+        ...(escapes ? [{ t: 'scope' as const, body: value, returnedPromise: true }] : value),
         { t: 'exit', kind: 'return', node: statement, returnsMessage },
       ];
     }
@@ -381,7 +386,8 @@ export class FlowBuilder {
         finalizer,
         claim,
         catchNode: statement.catchClause,
-        enclosesProcessing: hasProcessing(body),
+        // A promise returned from the try is not caught by it.
+        enclosesProcessing: hasCaughtProcessing(body),
       },
     ];
   }
@@ -1096,6 +1102,16 @@ function isAwaitedThroughCombinator(call: ts.CallExpression): boolean {
   return !!parent && ts.isCallExpression(parent) && isPromiseCombinator(parent) && isAwaited(parent);
 }
 
+/** Whether a statement sits in the `try` block of a `try` with a `catch`, in the function itself. */
+function insideTryBlock(statement: ts.Statement, fn: FunctionWithBody): boolean {
+  for (let node: ts.Node = statement; node.parent && node !== fn; node = node.parent) {
+    if (isFunctionWithBody(node)) return false;
+    const parent = node.parent;
+    if (ts.isTryStatement(parent) && parent.tryBlock === node && parent.catchClause) return true;
+  }
+  return false;
+}
+
 /** A write a database transaction holds until it commits. */
 function isDatabaseWrite(description: EffectDescription): boolean {
   return (
@@ -1317,6 +1333,33 @@ function throwsExplicitly(steps: Step[]): boolean {
     if (step.t === 'exit' && step.kind === 'throw') found = true;
   });
   return found;
+}
+
+/** Processing in these steps that a `try` around them catches: not in a promise returned from them. */
+function hasCaughtProcessing(steps: Step[]): boolean {
+  return steps.some((step) => {
+    switch (step.t) {
+      case 'effect':
+        return step.effect.description.processing && step.effect.description.class !== 'dedup-record';
+      case 'scope':
+        return !step.returnedPromise && hasCaughtProcessing(step.body);
+      case 'if':
+        return hasCaughtProcessing(step.then) || hasCaughtProcessing(step.else);
+      case 'try':
+        return (
+          hasCaughtProcessing(step.body) ||
+          hasCaughtProcessing(step.handler ?? []) ||
+          hasCaughtProcessing(step.finalizer ?? [])
+        );
+      case 'loop':
+      case 'guarded':
+        return hasCaughtProcessing(step.body);
+      case 'switch':
+        return step.cases.some(hasCaughtProcessing);
+      default:
+        return false;
+    }
+  });
 }
 
 function hasProcessing(steps: Step[]): boolean {

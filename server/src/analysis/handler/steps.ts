@@ -78,7 +78,14 @@ export type Step =
    * A callee's or a callback's body; `call` is the call of the project function it inlines.
    * `transaction`: a callback transaction's body, which commits (or rolls back) as it is left.
    */
-  | { t: 'scope'; body: Step[]; transaction?: TransactionScope; call?: ts.CallExpression }
+  | {
+      t: 'scope';
+      body: Step[];
+      transaction?: TransactionScope;
+      call?: ts.CallExpression;
+      /** The steps of a promise a function returns without `await` from inside a `try`: its failure passes that `try`. */
+      returnedPromise?: boolean;
+    }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**
    * A call whose target could not be followed (too deep): it may do anything the analysis cannot
