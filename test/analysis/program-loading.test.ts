@@ -4,6 +4,7 @@
  * rest of the import graph is never parsed. The findings are those of the full program.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyzeReached } from '../../server/src/pipeline/analyze';
@@ -84,7 +85,120 @@ const HEAVY = `export function render(): string {
 }
 `;
 
+/** A Subject the consumer pushes into; nothing it imports subscribes to it. */
+const UPLOAD_BUS = `import { Subject } from 'rxjs';
+
+export interface Upload {
+  name: string;
+}
+
+export const uploads$ = new Subject<Upload>();
+`;
+
+const PUSHING_CONSUMER = `import { Kafka } from 'kafkajs';
+import { uploads$ } from './bus';
+
+const consumer = new Kafka({ clientId: 'svc', brokers: ['kafka:9092'] }).consumer({ groupId: 'uploads' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      uploads$.next(JSON.parse(message.value!.toString()) as { name: string });
+    },
+  });
+}
+`;
+
+/** The subscriber imports the subject: the consumer's imports never lead here. */
+const SUBSCRIBER = `import { Pool } from 'pg';
+import { uploads$ } from './bus';
+
+const pool = new Pool();
+
+uploads$.subscribe(async (upload) => {
+  await pool.query('INSERT INTO uploads (name) VALUES ($1)', [upload.name]);
+});
+`;
+
+/** A base consumer whose abstract method a subclass in a file of its own implements. */
+const BASE_CONSUMER = `import { Kafka } from 'kafkajs';
+
+export abstract class BaseConsumer {
+  protected abstract handle(payload: { id: string }): Promise<void>;
+
+  async start(): Promise<void> {
+    const consumer = new Kafka({ clientId: 'svc', brokers: ['kafka:9092'] }).consumer({ groupId: 'audit' });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        await this.handle(JSON.parse(message.value!.toString()) as { id: string });
+      },
+    });
+  }
+}
+`;
+
+const AUDIT_CONSUMER = `import { Pool } from 'pg';
+import { BaseConsumer } from './base';
+
+const pool = new Pool();
+
+export class AuditConsumer extends BaseConsumer {
+  protected async handle(payload: { id: string }): Promise<void> {
+    await pool.query('INSERT INTO audit (entry) VALUES ($1)', [payload.id]);
+  }
+}
+`;
+
+/** Constructs the subclass: what makes it the one that runs. */
+const MAIN = `import { AuditConsumer } from './audit';
+
+void new AuditConsumer().start();
+`;
+
+const UNRELATED = `export function unrelated(): number {
+  return 42;
+}
+`;
+
 for (const mode of MODES) {
+  describe(`whole-project searches read the files nothing loaded imports (${mode})`, () => {
+    let project: TestProject;
+    const FILES: Record<string, string> = {
+      'bus.ts': UPLOAD_BUS,
+      'consumer.ts': PUSHING_CONSUMER,
+      'subscriber.ts': SUBSCRIBER,
+      'base.ts': BASE_CONSUMER,
+      'audit.ts': AUDIT_CONSUMER,
+      'main.ts': MAIN,
+      'unrelated.ts': UNRELATED,
+    };
+    before(() => {
+      project = new TestProject(mode, 'program-searches');
+      project.write(FILES);
+    });
+    after(() => project.remove());
+
+    test("finds a Subject's subscriber and an abstract method's implementation in unimported files", () => {
+      const roots = [project.path('consumer.ts'), project.path('base.ts')];
+      const texts = new Map(
+        Object.keys(FILES)
+          .map((name) => project.path(name))
+          .filter((file) => !roots.includes(file))
+          .map((file) => [file, fs.readFileSync(file, 'utf8')] as const),
+      );
+      const loaded = loadProgram(roots, path.join(project.root, 'tsconfig.json'), true);
+      const result = analyzeReached(loaded, { files: roots, config: configWith() }, texts);
+      const found = (file: string): string[] =>
+        result.findings
+          .filter((finding) => finding.location.filePath === project.path(file))
+          .map((finding) => finding.ruleId)
+          .sort();
+      assert.deepEqual(found('consumer.ts'), ['ack-before-process'], 'the subscriber inserts after the commit');
+      assert.deepEqual(found('base.ts'), ['missing-event-id-check'], "the subclass's insert is followed");
+      assert.equal(loaded.program.getSourceFile(project.path('unrelated.ts'))?.text ?? '', '', 'never read');
+    });
+  });
+
   describe(`loading the program as far as the analysis reaches (${mode})`, () => {
     let project: TestProject;
     before(() => {

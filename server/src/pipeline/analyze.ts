@@ -15,6 +15,7 @@
 import type { ts } from 'ts-morph';
 import type { LoadedProgram } from './program';
 import { ReadRecorder } from './reads';
+import { type ProjectSources, setProjectSources } from '../analysis/source/project-sources';
 import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
 import type { ConsumerSite } from '../analysis/libraries';
 import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
@@ -40,6 +41,8 @@ export interface AnalyzeOptions {
   timelines?: boolean;
   /** Builds a consumer's report, or gives one already built that is still valid (analyzeReached). */
   buildReport?: (key: string, build: () => ConsumerReport | undefined) => ConsumerReport | undefined;
+  /** The project's files the program has not read, for the whole-project searches (project-sources.ts). */
+  sources?: ProjectSources;
 }
 
 /** Rounds of loading before the analysis settles for what it has (a guard against pathological graphs). */
@@ -50,19 +53,32 @@ const MAX_LOADING_ROUNDS = 16;
  * `LoadedProgram`): analyse, load the imports of every file the analysis read, and again, until a
  * round loads nothing new. The result of the last round is the result.
  */
-export function analyzeReached(loaded: LoadedProgram, options: Omit<AnalyzeOptions, 'program'>): AnalysisResult {
+export function analyzeReached(
+  loaded: LoadedProgram,
+  options: Omit<AnalyzeOptions, 'program' | 'sources'>,
+  projectTexts?: ReadonlyMap<string, string>,
+): AnalysisResult {
   const reports = loaded.reportCache;
   for (let round = 1; ; round++) {
     const reads = new ReadRecorder();
+    // A report that searched the whole project can change when the files it asked for are read.
+    const sources: ProjectSources | undefined = projectTexts && {
+      unread: new Map([...projectTexts].filter(([fileName]) => !loaded.isLoaded(fileName))),
+      wanted: new Set(),
+      searched: () => reads.readsWholeProgram(),
+    };
     const result = analyzeFiles({
       ...options,
+      sources,
       program: reads.recording(loaded.program),
       buildReport: (key, build) => reports.build(key, reads, build),
     });
     // A report is final once every file it read, and every file those import, is loaded: a
     // later round would read the same nodes (loaded files are reused across rebuilds).
     reports.settle((sourceFile) => loaded.isSettled(sourceFile));
-    if (loaded.loadImportsOf(reads.all) === 0) return result;
+    // Both, not short-circuited: the files a whole-project search asked for, and the imports of those read.
+    const added = loaded.loadFiles(sources?.wanted ?? []) + loaded.loadImportsOf(reads.all);
+    if (added === 0) return result;
     if (round === MAX_LOADING_ROUNDS) {
       loaded.warnings.push(
         `calls were followed through ${MAX_LOADING_ROUNDS} rounds of imports; what lies further was not loaded`,
@@ -74,6 +90,7 @@ export function analyzeReached(loaded: LoadedProgram, options: Omit<AnalyzeOptio
 
 export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   const { program, config } = options;
+  setProjectSources(program, options.sources);
   const checker = program.getTypeChecker();
   const lintFiles = new Set(options.files);
   const buildReport = options.buildReport ?? ((_key, build) => build());

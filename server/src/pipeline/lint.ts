@@ -44,24 +44,27 @@ export function runLint(request: LintRequest): LintRun {
       });
     }
   }
-  let result = analyzeReached(loaded, {
-    files: candidates,
-    config: request.config,
-    onProgress: request.onProgress,
-    timelines: request.timelines,
-  });
+  let result = analyzeReached(
+    loaded,
+    { files: candidates, config: request.config, onProgress: request.onProgress, timelines: request.timelines },
+    others,
+  );
   // Second pass: files that call a wrapper (a function that registers a consumer with a callback)
   // are consumers too; only the files that name a wrapper and import its module are added.
   const callers = wrapperCallers(result.unresolvedWrappers ?? [], others, findWorkspacePackages(request.cwd));
   if (callers.length) {
     loaded.addRoots(callers);
-    result = analyzeReached(loaded, {
-      files: [...candidates, ...callers],
-      brokerFiles: candidates,
-      config: request.config,
-      onProgress: request.onProgress,
-      timelines: request.timelines,
-    });
+    result = analyzeReached(
+      loaded,
+      {
+        files: [...candidates, ...callers],
+        brokerFiles: candidates,
+        config: request.config,
+        onProgress: request.onProgress,
+        timelines: request.timelines,
+      },
+      others,
+    );
   }
   return {
     ...result,

@@ -211,6 +211,26 @@ export class LoadedProgram {
     }
   }
 
+  /** Whether a file is read in full (not a stand-in). */
+  isLoaded(fileName: string): boolean {
+    return this.loaded.has(fileName);
+  }
+
+  /**
+   * Reads these files in full, whether or not anything loaded imports them (a subclass, a
+   * subscriber: analysis/source/project-sources.ts); returns how many were not read yet.
+   */
+  loadFiles(files: Iterable<string>): number {
+    const before = this.loaded.size;
+    for (const file of files) {
+      if (this.loaded.has(file)) continue;
+      this.roots.add(file);
+      this.load(file);
+    }
+    if (this.loaded.size > before) this.dirty = true;
+    return this.loaded.size - before;
+  }
+
   /** Loads what these files import; returns how many files that adds. */
   loadImportsOf(files: Iterable<ts.SourceFile>): number {
     const before = this.loaded.size;

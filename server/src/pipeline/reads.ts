@@ -56,6 +56,11 @@ export class ReadRecorder {
     }
   }
 
+  /** The consumer being built searched the whole project (analysis/source/project-sources.ts). */
+  readsWholeProgram(): void {
+    if (this.current) this.current.wholeProgram = true;
+  }
+
   recording(program: ts.Program): ts.Program {
     const checker = program.getTypeChecker();
     const noteNode = (value: object): void => {

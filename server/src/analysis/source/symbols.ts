@@ -4,6 +4,7 @@
  * fall back to import declarations and `new X()` / `x.factory()` shapes when they are not.
  */
 import { ts } from 'ts-morph';
+import { TEST_FILE, wantUnread } from './project-sources';
 import {
   FunctionWithBody,
   forEachDescendant,
@@ -379,9 +380,6 @@ function requiredModule(initializer: ts.Expression): string | undefined {
 
 // ---- dispatch to the project's classes -----------------------------------------------------------
 
-/** Files whose classes are test doubles, not what runs in production. */
-const TEST_FILE =
-  /(^|[\\/])(__tests__|__mocks__|tests?|mocks?|fixtures?)[\\/]|\.(spec|test|e2e-spec|mock|stub|fake)\.[cm]?[jt]sx?$/i;
 /** Decorators of a dependency-injection container that constructs the class it marks. */
 const INJECTABLE_DECORATOR = /^(Injectable|injectable|Service|Controller|Processor|Resolver)$/;
 /** More implementations than this and the call is left unfollowed: too little is known to pick. */
@@ -453,7 +451,7 @@ class ClassHierarchy {
   private readonly live = new Map<ts.ClassDeclaration, boolean>();
 
   constructor(
-    program: ts.Program,
+    private readonly program: ts.Program,
     private readonly checker: ts.TypeChecker,
   ) {
     this.files = program
@@ -484,6 +482,8 @@ class ClassHierarchy {
     const seen = new Set<ts.Node>();
     const visit = (symbol: ts.Symbol, depth: number): void => {
       if (depth > 4) return;
+      const heritage = new RegExp(`\\b(extends|implements)\\b[^{;]*\\b${escapeRegExp(symbol.name)}\\b`);
+      wantUnread(this.program, (text) => heritage.test(text));
       for (const heir of this.heirs.get(symbol) ?? []) {
         if (seen.has(heir)) continue;
         seen.add(heir);
@@ -543,6 +543,7 @@ class ClassHierarchy {
     const name = cls.name.text;
     const symbol = symbolOf(cls.name, this.checker);
     if (!symbol) return false;
+    wantUnread(this.program, (text) => text.includes(name));
     for (const file of this.files) {
       if (TEST_FILE.test(file.fileName) || !file.text.includes(name)) continue;
       let found = false;
@@ -635,6 +636,10 @@ export function subscribersOf(
   if (method !== 'next' && !event) return undefined;
   const index = projectIndexOf(program);
   const found = new Set<FunctionWithBody>();
+  if (channel) {
+    const name = channel.name;
+    wantUnread(program, (text) => text.includes(name) && SUBSCRIBING.test(text));
+  }
   for (const subscription of channel ? index.subscriptions() : []) {
     const name = calledMethod(subscription);
     if (method === 'next' ? name !== 'subscribe' : !LISTEN_METHODS.has(name)) continue;
@@ -806,6 +811,13 @@ function sameEvent(a: ts.Expression | undefined, b: ts.Expression, checker: ts.T
   return unwrap(a).getText().replace(/\s+/g, '') === unwrap(b).getText().replace(/\s+/g, '');
 }
 
+/** Text that may subscribe to a Subject or listen on an emitter. */
+const SUBSCRIBING = /\.(subscribe|on|once|addListener|prependListener|prependOnceListener)\s*\(/;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 const projectIndexes = new WeakMap<ts.Program, ProjectIndex>();
 
 function projectIndexOf(program: ts.Program): ProjectIndex {
@@ -823,7 +835,7 @@ class ProjectIndex {
   private subscriptionCalls: ts.CallExpression[] | undefined;
   private readonly callsOf = new Map<FunctionWithBody, ts.CallExpression[]>();
 
-  constructor(program: ts.Program) {
+  constructor(private readonly program: ts.Program) {
     this.files = program
       .getSourceFiles()
       .filter(
@@ -836,7 +848,7 @@ class ProjectIndex {
     if (!this.subscriptionCalls) {
       const calls: ts.CallExpression[] = [];
       for (const file of this.files) {
-        if (!/\.(subscribe|on|once|addListener|prependListener|prependOnceListener)\s*\(/.test(file.text)) continue;
+        if (!SUBSCRIBING.test(file.text)) continue;
         forEachDescendant(
           file,
           (node) => {
@@ -867,6 +879,7 @@ class ProjectIndex {
     const found: ts.CallExpression[] = [];
     const name = fn.name && ts.isIdentifier(fn.name) ? fn.name.text : undefined;
     if (name) {
+      wantUnread(this.program, (text) => text.includes(name));
       for (const file of this.files) {
         if (!file.text.includes(name)) continue;
         forEachDescendant(
@@ -892,6 +905,7 @@ class ProjectIndex {
   /** Methods decorated `@OnEvent(event)` (NestJS event emitter). */
   eventListeners(event: ts.Expression, checker: ts.TypeChecker): FunctionWithBody[] {
     const found: FunctionWithBody[] = [];
+    wantUnread(this.program, (text) => text.includes('OnEvent'));
     for (const file of this.files) {
       if (!file.text.includes('OnEvent')) continue;
       forEachDescendant(
