@@ -500,6 +500,55 @@ export async function main(): Promise<void> {
 }
 `;
 
+/** The batch's state write and the batch's delete run together: the delete does not wait for the write. */
+const WRITE_BESIDE_ACK = `import amqp, { type Channel, type ConsumeMessage } from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function recordShipment(id: string): Promise<void> {
+  await pool.query('INSERT INTO shipments (id) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
+}
+
+async function acknowledge(channel: Channel, msg: ConsumeMessage): Promise<void> {
+  channel.ack(msg);
+}
+
+export async function start(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('shipments', async (msg) => {
+    if (!msg) return;
+    const shipment = JSON.parse(msg.content.toString()) as { id: string };
+    await Promise.all([recordShipment(shipment.id), acknowledge(channel, msg)]);
+  });
+}
+`;
+
+/** Both writes complete at the combinator's await, before the ack that follows it. */
+const WRITES_TOGETHER_THEN_ACK = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function recordShipment(id: string): Promise<void> {
+  await pool.query('INSERT INTO shipments (id) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
+}
+
+async function recordAudit(id: string): Promise<void> {
+  await pool.query('INSERT INTO shipment_audit (id) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
+}
+
+export async function start(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('shipments', async (msg) => {
+    if (!msg) return;
+    const shipment = JSON.parse(msg.content.toString()) as { id: string };
+    await Promise.all([recordShipment(shipment.id), recordAudit(shipment.id)]);
+    channel.ack(msg);
+  });
+}
+`;
+
 // ---- in-process dispatch: RxJS subjects and event emitters -----------------------------------------
 
 const INBOX_BUS = `import { Subject, type Subscription } from 'rxjs';
@@ -726,6 +775,10 @@ ruleTester('ack-before-process', {
       code: PUSHED_THEN_AWAITED,
     },
     {
+      name: 'writes awaited together through Promise.all complete before the ack that follows',
+      code: WRITES_TOGETHER_THEN_ACK,
+    },
+    {
       name: 'a Subject nothing in the project subscribes to: the dispatch stays unfollowed',
       code: SUBJECT_WITHOUT_SUBSCRIBERS,
     },
@@ -836,6 +889,17 @@ ruleTester('ack-before-process', {
           line: lineOf(DROPS_UNTYPED_HELPER, 'recordAudit(change.accountId'),
           messageId: 'unawaitedBeforeAck',
           data: ['INSERT INTO audit_log', 'recordAudit()', 'channel.ack()'],
+        },
+      ],
+    },
+    {
+      name: 'an ack run beside the write in one Promise.all does not wait for it',
+      code: WRITE_BESIDE_ACK,
+      errors: [
+        {
+          line: lineOf(WRITE_BESIDE_ACK, 'await Promise.all([recordShipment'),
+          messageId: 'unawaitedBeforeAck',
+          data: ['INSERT INTO shipments', 'recordShipment()', 'channel.ack()'],
         },
       ],
     },

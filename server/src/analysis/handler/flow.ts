@@ -522,14 +522,12 @@ export class FlowBuilder {
         // A promise passed to a call is taken to be settled by it (Promise.all, prisma.$transaction([...])):
         // it completes when the call does.
         // Promise.race/any settle with the first input: the others may still be running.
-        if (!isFunctionWithBody(unwrap(argument)))
-          steps.push(
-            ...this.expression(
-              argument,
-              state,
-              isRaceCombinator(link) ? 'dropped' : pushedToAwaitedArray(link, state.fn) ? 'awaited' : completion,
-            ),
-          );
+        if (isFunctionWithBody(unwrap(argument))) continue;
+        const mode = isRaceCombinator(link) ? 'dropped' : pushedToAwaitedArray(link, state.fn) ? 'awaited' : completion;
+        const elements = unwrap(argument);
+        if (isPromiseCombinator(link) && ts.isArrayLiteralExpression(elements))
+          steps.push(...this.combined(elements, state, mode));
+        else steps.push(...this.expression(argument, state, mode));
       }
       const callee = unwrap(link.expression);
       if (ts.isPropertyAccessExpression(callee) && !ts.isCallExpression(unwrap(callee.expression))) {
@@ -547,6 +545,22 @@ export class FlowBuilder {
     }
     for (const link of chainCalls(call)) steps.push(...this.singleCall(link, state, completion, call));
     return steps;
+  }
+
+  /**
+   * The promises of `Promise.all([...])` run together (docs/model.md, "Order"): each element starts
+   * (and runs to its first `await`) before the next one starts, and none waits for another. So
+   * when an element settles the message positively (`Promise.all([saveState(batch),
+   * deleteMessages(batch)])`), the work of the elements started before it is still running at that
+   * settle, as if started without `await`. Without such a settle the elements complete together
+   * when the combinator does.
+   */
+  private combined(elements: ts.ArrayLiteralExpression, state: WalkState, mode: Completion): Step[] {
+    const parts = elements.elements.map((element) => this.expression(element, state, mode));
+    if (mode !== 'awaited') return parts.flat();
+    const settling = parts.findIndex((part) => settlesPositively(part));
+    if (settling <= 0) return parts.flat();
+    return [...dropAll(parts.slice(0, settling).flat()), ...parts.slice(settling).flat()];
   }
 
   private singleCall(
