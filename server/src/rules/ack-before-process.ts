@@ -33,7 +33,7 @@ export const ackBeforeProcess: Rule<
         'Work started without await still runs when the handler returns: a crash loses the message. {{consumer}}: {{effect}} is started without await, so it has not finished when the handler returns, {{settled}}. ' +
         "A crash or a rejection after that point loses the message's processing. Await it (or return it) before the message is settled.",
       ackBeforeCommit:
-        '{{consumer}}: {{settle}} settles the message inside {{transaction}}, before the transaction commits {{effects}}. ' +
+        'Acked inside the transaction, before its commit: a failed commit loses the writes. {{consumer}}: {{settle}} settles the message inside {{transaction}}, before the transaction commits {{effects}}. ' +
         'If the commit fails or the process crashes before it, those writes roll back and the broker will not redeliver the message. Settle after the transaction has committed.',
     },
   },
