@@ -121,12 +121,17 @@ function classifySql(
         });
       }
       if (dedupStore && keyed) {
-        return effect(node, 'dedup-record', 'sql', `INSERT INTO ${table}`, { keyedByMessage: true, record: true });
+        return effect(node, 'dedup-record', 'sql', `INSERT INTO ${table}`, {
+          keyedByMessage: true,
+          record: true,
+          uniqueInsert: true,
+        });
       }
       // A row whose primary key is the message's ID: a redelivery hits the key instead of adding a row.
       if (keyColumnFromMessage(statement, keyArgs, context)) {
         return effect(node, 'idempotent', 'sql', `INSERT INTO ${table} (key from the message)`, {
           keyedByMessage: true,
+          uniqueInsert: true,
         });
       }
       return effect(node, 'duplicate-unsafe', 'sql', `INSERT INTO ${table}`, {

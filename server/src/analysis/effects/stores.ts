@@ -134,7 +134,7 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
   let operation: string | undefined;
   let input: ts.Expression | undefined;
   if (link.method === 'send') {
-    const command = commandOf(link.argument(0), context.checker);
+    const command = commandOf(link.argument(0), context);
     if (!command || !DYNAMO_COMMANDS.test(command.name)) return undefined;
     operation = command.name.replace(/(Item)?Command$/, '');
     input = command.input;
@@ -156,14 +156,15 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
     input = link.argument(0);
   }
   if (!operation) return undefined;
-  const table = staticText(topProperty(input, 'TableName', context.checker), context.checker) ?? 'table';
+  const table = staticText(topProperty(input, 'TableName', context), context.checker) ?? 'table';
   const label = `DynamoDB ${operation} ${table}`;
-  const condition = staticText(topProperty(input, 'ConditionExpression', context.checker), context.checker) ?? '';
+  const condition = staticText(topProperty(input, 'ConditionExpression', context), context.checker) ?? '';
   switch (operation) {
     case 'Update': {
-      const expression = (
-        staticText(topProperty(input, 'UpdateExpression', context.checker), context.checker) ?? ''
-      ).replace(/\s+/g, ' ');
+      const expression = (staticText(topProperty(input, 'UpdateExpression', context), context.checker) ?? '').replace(
+        /\s+/g,
+        ' ',
+      );
       const relative =
         /^\s*ADD\b|\bADD\s/i.test(expression) ||
         /\b(#?\w+)\s*=\s*(if_not_exists\(\s*)?\1\b[^,]*?[+-]/i.test(expression);
@@ -175,7 +176,7 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
       return effect(link, 'idempotent', 'dynamodb', label);
     }
     case 'Put': {
-      const item = topProperty(input, 'Item', context.checker);
+      const item = topProperty(input, 'Item', context);
       const conditional = /attribute_not_exists/i.test(condition);
       if (conditional && keyedByMessage(item, context)) {
         return effect(
@@ -183,7 +184,7 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
           DEDUP_STORE_NAME.test(table) ? 'dedup-record' : 'idempotent',
           'dynamodb',
           `${label} if absent`,
-          { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table) },
+          { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table), uniqueInsert: true },
         );
       }
       if (keyedFresh(item, context) && !keyedByMessage(item, context)) {
@@ -194,7 +195,7 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
       return effect(link, 'idempotent', 'dynamodb', label, { keyedByMessage: keyedByMessage(item, context) });
     }
     case 'Get': {
-      const key = topProperty(input, 'Key', context.checker);
+      const key = topProperty(input, 'Key', context);
       return effect(link, 'read', 'dynamodb', label, {
         guard: key && context.values.isIdentityKey(key) ? { kind: 'check', key, truthyMeans: 'seen' } : undefined,
       });
@@ -254,7 +255,7 @@ export function matchSearchIndex(link: CallLink, context: MatchContext): Classif
     return undefined;
   const options = link.argument(0);
   if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
-  const id = findProperty(options, (name) => name === 'id', context.checker);
+  const id = findProperty(options, (name) => name === 'id', context);
   if (id && context.values.isIdentityKey(id))
     return effect(link, 'idempotent', 'search-index', 'Elasticsearch index (id from the message)', {
       keyedByMessage: true,
@@ -265,7 +266,7 @@ export function matchSearchIndex(link: CallLink, context: MatchContext): Classif
     return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (id made fresh)', {
       onDuplicate: 'indexes a second document under a fresh id',
     });
-  if (!hasProperty(options, ['index'], context.checker)) return undefined;
+  if (!hasProperty(options, ['index'], context)) return undefined;
   return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (no id)', {
     onDuplicate: 'indexes a second document',
   });

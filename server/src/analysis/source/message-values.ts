@@ -11,8 +11,17 @@ const FRESH_CALLS =
 
 export class MessageValues {
   private readonly symbols = new Set<ts.Symbol>();
+  /** What the caller passed for each parameter of the function these values are about (bindCallee). */
+  private readonly passed = new Map<ts.Symbol, ts.Expression>();
 
-  constructor(private readonly checker: ts.TypeChecker) {}
+  /**
+   * `caller`: the values of the function that called this one. Code from the caller's scope (a
+   * closure, or an argument a parameter stands for) is judged with what the caller knows.
+   */
+  constructor(
+    private readonly checker: ts.TypeChecker,
+    private readonly caller?: MessageValues,
+  ) {}
 
   /** Marks a parameter or variable (and every name bound in its pattern) as message-derived. */
   addBinding(name: ts.BindingName): void {
@@ -27,7 +36,25 @@ export class MessageValues {
   }
 
   get isEmpty(): boolean {
-    return this.symbols.size === 0;
+    return this.symbols.size === 0 && (this.caller?.isEmpty ?? true);
+  }
+
+  private has(symbol: ts.Symbol): boolean {
+    return this.symbols.has(symbol) || (this.caller?.has(symbol) ?? false);
+  }
+
+  /**
+   * The argument a parameter stands for, when the function was reached through a call the flow
+   * followed (`createOrder(args)` forwarding its `args` to `prisma.order.create(args)`).
+   */
+  argumentFor(identifier: ts.Identifier): ts.Expression | undefined {
+    const symbol = this.safeSymbol(identifier);
+    if (!symbol) return undefined;
+    return this.lookupArgument(symbol);
+  }
+
+  private lookupArgument(symbol: ts.Symbol): ts.Expression | undefined {
+    return this.passed.get(symbol) ?? this.caller?.lookupArgument(symbol);
   }
 
   /**
@@ -81,7 +108,7 @@ export class MessageValues {
       if (found) return;
       if (ts.isIdentifier(node)) {
         const symbol = this.safeSymbol(node);
-        if (symbol && this.symbols.has(symbol)) found = true;
+        if (symbol && this.has(symbol)) found = true;
         return;
       }
       ts.forEachChild(node, visit);
@@ -111,7 +138,7 @@ export class MessageValues {
         return;
       if (ts.isIdentifier(node)) {
         const symbol = this.safeSymbol(node);
-        if (!symbol || !this.symbols.has(symbol)) return;
+        if (!symbol || !this.has(symbol)) return;
         const declaration = symbol.valueDeclaration;
         if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && depth < 4) {
           found = this.derivesExcluding(declaration.initializer, excluded, depth + 1);
@@ -134,6 +161,10 @@ export class MessageValues {
       const derived = !!argument && this.derivesFrom(argument);
       flags.push(derived);
       if (derived) calleeValues.addBinding(parameter.name);
+      if (argument && ts.isIdentifier(parameter.name) && !parameter.dotDotDotToken) {
+        const symbol = calleeValues.safeSymbol(parameter.name);
+        if (symbol) calleeValues.passed.set(symbol, argument);
+      }
     });
     // `this.handle(message)` where the callee reads `this` state seeded from the message is not tracked.
     return flags;
