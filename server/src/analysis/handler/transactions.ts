@@ -30,7 +30,7 @@ import {
   unwrapAwait,
 } from '../source/ast';
 
-const CALLBACK_TRANSACTION =
+export const CALLBACK_TRANSACTION =
   /^(\$transaction|transaction|begin|withTransaction|runInTransaction|transactional|transact)$/;
 const MADE_BY_TRANSACTION = /^(transaction|startTransaction|beginTransaction)$/;
 const BEGIN_METHOD = /^(startTransaction|beginTransaction)$/;
