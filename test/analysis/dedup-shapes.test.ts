@@ -219,6 +219,93 @@ await audit.append(evt.subjectId, evt.flowId);`,
     ],
   },
 
+  // ---- business-state guards ---------------------------------------------------------------------
+  {
+    name: 'a business-state check (status already paid) skips the charge and the status is recorded after it: non-atomic-dedup only',
+    files: { 'db.ts': PRISMA },
+    code: kafka(
+      `import Stripe from 'stripe';
+import { prisma } from './db';
+const stripe = new Stripe(process.env.STRIPE_KEY ?? '');`,
+      `const order = await prisma.order.findUnique({ where: { id: evt.orderId } });
+if (!order) return;
+if (order.status === 'PAID') return;
+await stripe.charges.create({ amount: order.total, currency: 'eur', customer: order.customerId });
+await prisma.order.update({ where: { id: order.id }, data: { status: 'PAID' } });`,
+    ),
+    dedup: [{ rule: 'non-atomic-dedup', at: "if (order.status === 'PAID') return;" }],
+  },
+  {
+    name: 'a timestamp already past the stored one skips the processing; the stored timestamp is written after: non-atomic-dedup, and a publish before the check escapes it',
+    code: kafka(
+      `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const sqs = new SQSClient({});`,
+      `await sqs.send(new SendMessageCommand({ QueueUrl: 'https://sqs/audit', MessageBody: JSON.stringify({ received: evt.userId }) }));
+const item = (await ddb.send(new GetCommand({ TableName: 'accounts', Key: { pk: evt.userId } }))).Item;
+if (item && evt.timestamp <= item.sentAt) return;
+await sqs.send(new SendMessageCommand({ QueueUrl: 'https://sqs/notify', MessageBody: JSON.stringify(evt) }));
+await ddb.send(new UpdateCommand({ TableName: 'accounts', Key: { pk: evt.userId }, UpdateExpression: 'SET sentAt = :t', ExpressionAttributeValues: { ':t': evt.timestamp } }));`,
+    ),
+    dedup: [
+      { rule: 'non-atomic-dedup', at: 'if (item && evt.timestamp <= item.sentAt) return;' },
+      { rule: 'non-idempotent-handler', at: "QueueUrl: 'https://sqs/audit'" },
+    ],
+  },
+  {
+    name: 'a state check that is validation (nothing records that state) is no guard',
+    files: { 'db.ts': PRISMA },
+    code: kafka(
+      `import nodemailer from 'nodemailer';
+import { prisma } from './db';
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const user = await prisma.user.findUnique({ where: { id: evt.userId } });
+if (!user || !user.emailVerified) return;
+await mailer.sendMail({ to: user.email, subject: 'Weekly digest', text: evt.digest });
+await prisma.user.update({ where: { id: user.id }, data: { lastDigestAt: new Date() } });`,
+    ),
+    dedup: [{ rule: 'missing-event-id-check', at: 'eachMessage' }],
+  },
+  {
+    name: 'a state check whose "seen" side throws is a failure, not a skip: no guard',
+    files: { 'db.ts': PRISMA },
+    code: kafka(
+      `import nodemailer from 'nodemailer';
+import { prisma } from './db';
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const invite = await prisma.invite.findUnique({ where: { id: evt.inviteId } });
+if (invite?.status === 'SENT') throw new Error('already sent');
+await mailer.sendMail({ to: evt.email, subject: 'You are invited', text: evt.link });
+await prisma.invite.update({ where: { id: evt.inviteId }, data: { status: 'SENT' } });`,
+    ),
+    dedup: [{ rule: 'missing-event-id-check', at: 'eachMessage' }],
+  },
+  {
+    name: 'a business-state guard on one dispatch branch: effects of the other branches escape it',
+    files: { 'db.ts': PRISMA },
+    code: kafka(
+      `import { prisma } from './db';`,
+      `switch (evt.type) {
+  case 'INSERT_BOOKING': {
+    const draft = await prisma.draft.findUnique({ where: { id: evt.draftId } });
+    if (!draft || draft.reservationNo) return;
+    const response = await fetch('https://pms.example.com/bookings', { method: 'POST', body: JSON.stringify(draft) });
+    await prisma.draft.update({ where: { id: evt.draftId }, data: { reservationNo: (await response.json()).no } });
+    break;
+  }
+  case 'ADD_CHARGE':
+    await fetch('https://pms.example.com/charges', { method: 'POST', body: JSON.stringify(evt) });
+    break;
+}`,
+    ),
+    dedup: [
+      { rule: 'non-atomic-dedup', at: 'if (!draft || draft.reservationNo) return;' },
+      { rule: 'non-idempotent-handler', at: "fetch('https://pms.example.com/charges'" },
+    ],
+  },
+
   // ---- TypeORM and Sequelize entities ------------------------------------------------------------
   {
     name: 'TypeORM: create() is an in-memory factory; saving an entity whose unique column is the message request id is keyed, and a job saved with it in one transaction rolls back with it',

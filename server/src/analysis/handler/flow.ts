@@ -275,6 +275,15 @@ export class FlowBuilder {
     const elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
     const found = findConditionGuard(statement.expression, this.matchContext(state.values));
     if (!found) return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
+    if (found.stateProperty) {
+      // A business-state check (docs/model.md, "Guards"): "seen" is the side that skips the work,
+      // and it is a guard only when the work then records that state.
+      const thenMeans = stateSense(thenSteps, elseSteps);
+      const newSide = thenMeans === 'seen' ? statement.elseStatement : statement.thenStatement;
+      if (!thenMeans || !recordsState(statement, newSide, found.stateProperty, this.options.checker))
+        return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
+      found.thenMeans = thenMeans;
+    }
     const judgement = judgeGuardKey(
       found.signal,
       state.values,
@@ -284,8 +293,9 @@ export class FlowBuilder {
     );
     const guard: GuardTemplate = {
       kind: found.signal.kind,
-      label: found.label,
-      node: found.call,
+      label: found.stateProperty ? `${found.label}: ${found.stateProperty}` : found.label,
+      // A state check is the condition on what the read loaded (the read may feed other checks).
+      node: found.stateProperty ? statement.expression : found.call,
       keyText: found.signal.key?.getText().slice(0, 200),
       leaseSeconds: ts.isCallExpression(found.call) ? leaseOf(found.call) : undefined,
       keyedByIdentity: judgement.keyedByIdentity,
@@ -899,6 +909,77 @@ function judgeStep(step: Step, after: boolean, continuation: Continuation, inner
     default:
       return step;
   }
+}
+
+/**
+ * Which side of a business-state check means "seen": the side that skips the work (leaves by
+ * `return`, `continue` or `break`; a `throw` is a failure, not a skip) while the other goes on, or,
+ * when neither leaves, the side without processing.
+ */
+function stateSense(thenSteps: Step[], elseSteps: Step[]): 'seen' | 'new' | undefined {
+  const skips = (exits: Set<ExitKind> | undefined): boolean => !!exits && !exits.has('throw');
+  const thenExits = exitsOf(thenSteps);
+  const elseExits = exitsOf(elseSteps);
+  if (skips(thenExits) && !elseExits && !hasProcessing(thenSteps)) return 'seen';
+  if (skips(elseExits) && !thenExits && !hasProcessing(elseSteps)) return 'new';
+  if (!thenExits && !elseExits) {
+    if (hasProcessing(thenSteps) && !hasProcessing(elseSteps)) return 'new';
+    if (hasProcessing(elseSteps) && !hasProcessing(thenSteps)) return 'seen';
+  }
+  return undefined;
+}
+
+/**
+ * Whether the work after a business-state check records the state it tested: the property is set
+ * (`x.status = …`, `{ status: … }`, `SET status = …`, a DynamoDB `#status` name) on the "new" side
+ * or later in the same function, or in a project function called there.
+ */
+function recordsState(
+  statement: ts.IfStatement,
+  newSide: ts.Statement | undefined,
+  property: string,
+  checker: ts.TypeChecker,
+): boolean {
+  const name = property.toLowerCase();
+  const inText = new RegExp(`(^|[^\\w])#?${property.replace(/[$]/g, '\\$')}\\s*=`, 'i');
+  let fn: ts.Node | undefined = statement.parent;
+  while (fn && !ts.isFunctionLike(fn) && !ts.isSourceFile(fn)) fn = fn.parent;
+  const scopes: ts.Node[] = [];
+  if (newSide) scopes.push(newSide);
+  const body = fn && ts.isFunctionLike(fn) ? (fn as ts.FunctionLikeDeclaration).body : undefined;
+  let found = false;
+  const followed = new Set<ts.Node>();
+  const visit = (node: ts.Node, depth: number): void => {
+    if (found) return;
+    if (
+      ((ts.isPropertyAssignment(node) || ts.isShorthandPropertyAssignment(node)) &&
+        node.name.getText().replace(/['"]/g, '').toLowerCase() === name) ||
+      (ts.isBinaryExpression(node) &&
+        node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        ts.isPropertyAccessExpression(node.left) &&
+        node.left.name.text.toLowerCase() === name) ||
+      (ts.isStringLiteralLike(node) && (node.text.toLowerCase() === name || inText.test(node.text)))
+    ) {
+      found = true;
+      return;
+    }
+    if (ts.isCallExpression(node) && depth < 2) {
+      const target = calledFunction(node, checker);
+      if (target && isProjectCode(target) && !followed.has(target)) {
+        followed.add(target);
+        visit(target.body, depth + 1);
+      }
+    }
+    ts.forEachChild(node, (child) => visit(child, depth));
+  };
+  for (const scope of scopes) visit(scope, 0);
+  if (!found && body && ts.isBlock(body)) {
+    for (const later of body.statements) if (later.pos >= statement.end) visit(later, 0);
+    // The check nested in a block: the rest of the enclosing blocks counts too.
+    for (let block: ts.Node = statement.parent; block && block !== body; block = block.parent)
+      if (ts.isBlock(block)) for (const later of block.statements) if (later.pos >= statement.end) visit(later, 0);
+  }
+  return found;
 }
 
 /** The first insert keyed by the message that fails on a duplicate, at the top of these steps (or of a helper they call). */
