@@ -255,6 +255,21 @@ await ddb.send(new UpdateCommand({ TableName: 'accounts', Key: { pk: evt.userId 
     ],
   },
   {
+    name: 'a business-state check recorded by a raw SQL update of the quoted column is a check-then-record',
+    files: { 'db.ts': PRISMA },
+    code: kafka(
+      `import nodemailer from 'nodemailer';
+import { prisma } from './db';
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const invoice = await prisma.invoice.findUnique({ where: { id: evt.invoiceId } });
+if (!invoice) return;
+if (invoice.reminderStage === evt.stage) return;
+await mailer.sendMail({ to: invoice.email, subject: 'Payment reminder', text: evt.text });
+await prisma.$executeRaw\`UPDATE "Invoice" SET "reminderStage" = \${evt.stage} WHERE id = \${invoice.id}\`;`,
+    ),
+    dedup: [{ rule: 'non-atomic-dedup', at: 'if (invoice.reminderStage === evt.stage) return;' }],
+  },
+  {
     name: 'a state check that is validation (nothing records that state) is no guard',
     files: { 'db.ts': PRISMA },
     code: kafka(
@@ -304,6 +319,146 @@ await prisma.invite.update({ where: { id: evt.inviteId }, data: { status: 'SENT'
       { rule: 'non-atomic-dedup', at: 'if (!draft || draft.reservationNo) return;' },
       { rule: 'non-idempotent-handler', at: "fetch('https://pms.example.com/charges'" },
     ],
+  },
+
+  // ---- claims, releases and keys -----------------------------------------------------------------
+  {
+    name: 'Firestore: a doc() reference kept in a variable, get() + exists, then set() after the work: check-then-record',
+    code: kafka(
+      `import { Firestore } from '@google-cloud/firestore';
+import nodemailer from 'nodemailer';
+const db = new Firestore();
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const ref = db.collection('processed').doc(evt.eventId);
+const snap = await ref.get();
+if (snap.exists) return;
+await mailer.sendMail({ to: evt.email, subject: 'Hi', text: evt.text });
+await ref.set({ at: Date.now() });`,
+    ),
+    dedup: [{ rule: 'non-atomic-dedup', at: 'const snap = await ref.get();' }],
+  },
+  {
+    name: 'a lookup key assembled by pushing message fields into an array is keyed by the message',
+    code: kafka(
+      `import Redis from 'ioredis';
+import nodemailer from 'nodemailer';
+const redis = new Redis();
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const parts: string[] = ['sent'];
+parts.push(evt.tenantId);
+parts.push(evt.eventId);
+const key = parts.join(':');
+if (await redis.exists(key)) return;
+await mailer.sendMail({ to: evt.email, subject: 'Hi', text: evt.text });
+await redis.set(key, '1');`,
+    ),
+    dedup: [{ rule: 'non-atomic-dedup', at: 'if (await redis.exists(key)) return;' }],
+  },
+  {
+    name: 'a conditional bulk update (moved out of PENDING) claims the record; moved back in the catch, it is released',
+    files: { 'db.ts': PRISMA },
+    code: kafka(
+      `import nodemailer from 'nodemailer';
+import { prisma } from './db';
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const { count } = await prisma.notification.updateMany({ where: { id: evt.notificationId, status: 'PENDING' }, data: { status: 'SENDING' } });
+if (count === 0) return;
+try {
+  await mailer.sendMail({ to: evt.email, subject: 'Hi', text: evt.text });
+} catch (err) {
+  await prisma.notification.update({ where: { id: evt.notificationId }, data: { status: 'PENDING' } });
+  throw err;
+}
+await prisma.notification.update({ where: { id: evt.notificationId }, data: { status: 'SENT' } });`,
+    ),
+    dedup: [],
+  },
+  {
+    name: 'a conditional bulk-update claim never moved back when the work fails is not released',
+    files: { 'db.ts': PRISMA },
+    code: kafka(
+      `import nodemailer from 'nodemailer';
+import { prisma } from './db';
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const { count } = await prisma.notification.updateMany({ where: { id: evt.notificationId, status: 'PENDING' }, data: { status: 'SENDING' } });
+if (count === 0) return;
+await mailer.sendMail({ to: evt.email, subject: 'Hi', text: evt.text });`,
+    ),
+    dedup: [{ rule: 'non-atomic-dedup', at: 'const { count } = await prisma.notification.updateMany' }],
+  },
+  {
+    name: 'MongoDB: updateOne moving the document keyed by the message out of a state claims it; never moved back, it is not released',
+    code: kafka(
+      `import { MongoClient } from 'mongodb';
+const orders = new MongoClient('mongodb://db').db('shop').collection('orders');`,
+      `const res = await orders.updateOne({ _id: evt.orderId, state: 'new' }, { $set: { state: 'fulfilling' } });
+if (res.modifiedCount === 0) return;
+await fetch('https://warehouse.example.com/shipments', { method: 'POST', body: JSON.stringify(evt) });`,
+    ),
+    dedup: [{ rule: 'non-atomic-dedup', at: 'const res = await orders.updateOne' }],
+  },
+  {
+    name: 'a SQL claim released by DELETE FROM the dedup table in the catch before rethrowing is released',
+    code: kafka(
+      `import { Pool } from 'pg';
+import nodemailer from 'nodemailer';
+const pool = new Pool();
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const claim = await pool.query('INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [evt.eventId]);
+if (claim.rowCount === 0) return;
+try {
+  await mailer.sendMail({ to: evt.email, subject: 'Hi', text: evt.text });
+} catch (err) {
+  await pool.query('DELETE FROM processed_events WHERE event_id = $1', [evt.eventId]);
+  throw err;
+}`,
+    ),
+    dedup: [],
+  },
+  {
+    name: 'an inbox transaction inside a helper function is judged as the same code inline',
+    files: { 'db.ts': PRISMA },
+    code: kafka(
+      `import { prisma } from './db';
+async function applyOnce(eventId: string, accountId: string, amount: number): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await tx.inbox.create({ data: { id: eventId } });
+    await tx.account.update({ where: { id: accountId }, data: { balance: { increment: amount } } });
+  });
+}`,
+      `await applyOnce(evt.eventId, evt.accountId, evt.amount);`,
+    ),
+    dedup: [],
+  },
+  {
+    name: 'an inbox transaction inline: the claim insert rolls back with the work',
+    files: { 'db.ts': PRISMA },
+    code: kafka(
+      `import { prisma } from './db';`,
+      `await prisma.$transaction(async (tx) => {
+  await tx.inbox.create({ data: { id: evt.eventId } });
+  await tx.account.update({ where: { id: evt.accountId }, data: { balance: { increment: evt.amount } } });
+});`,
+    ),
+    dedup: [],
+  },
+  {
+    name: 'a SQL claim and a DELETE FROM another table in the catch: the claim is not released',
+    code: kafka(
+      `import { Pool } from 'pg';
+import nodemailer from 'nodemailer';
+const pool = new Pool();
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const claim = await pool.query('INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [evt.eventId]);
+if (claim.rowCount === 0) return;
+try {
+  await mailer.sendMail({ to: evt.email, subject: 'Hi', text: evt.text });
+} catch (err) {
+  await pool.query('DELETE FROM outbox WHERE event_id = $1', [evt.eventId]);
+  throw err;
+}`,
+    ),
+    dedup: [{ rule: 'non-atomic-dedup', at: "const claim = await pool.query('INSERT INTO processed_events" }],
   },
 
   // ---- TypeORM and Sequelize entities ------------------------------------------------------------

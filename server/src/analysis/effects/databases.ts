@@ -4,6 +4,7 @@ import { calledName, unwrap } from '../source/ast';
 import { classOfExpression, entityKeys, entityOfHandle, entityValue, keyedByEntityKeys } from './entities';
 import {
   KEY_NAMES,
+  conditionalClaimKey,
   findProperty,
   hasProperty,
   keyedByMessage,
@@ -82,6 +83,21 @@ export function matchPrisma(link: CallLink, context: MatchContext): ClassifiedCa
       if (relative)
         return effect(link, 'duplicate-unsafe', 'orm', `${label} (increment)`, {
           onDuplicate: `applies the ${model} increment twice`,
+        });
+      // updateMany({ where: { id, status: 'PENDING' }, data: { status: 'SENDING' } }) and its count.
+      const claimKey =
+        link.method === 'updateMany'
+          ? conditionalClaimKey(
+              findProperty(args, (name) => name === 'where', context),
+              findProperty(args, (name) => name === 'data', context),
+              context,
+            )
+          : undefined;
+      if (claimKey)
+        return effect(link, 'dedup-record', 'orm', `${label} (claim)`, {
+          keyedByMessage: true,
+          guard: { kind: 'claim', key: claimKey, truthyMeans: 'new' },
+          record: true,
         });
       return effect(link, 'idempotent', 'orm', label);
     }
@@ -401,6 +417,19 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
         return effect(link, 'duplicate-unsafe', 'mongo', `${label} ($inc/$push)`, {
           onDuplicate: 'applies the $inc/$push twice',
         });
+      }
+      {
+        // updateOne({ _id, status: 'pending' }, { $set: { status: 'sending' } }): one delivery matches it.
+        const claimKey =
+          link.method === 'updateOne' || link.method === 'findOneAndUpdate'
+            ? conditionalClaimKey(link.argument(0), link.argument(1), context)
+            : undefined;
+        if (claimKey)
+          return effect(link, 'dedup-record', 'mongo', `${label} (claim)`, {
+            keyedByMessage: true,
+            guard: { kind: 'claim', key: claimKey, truthyMeans: 'new' },
+            record: true,
+          });
       }
       return effect(link, 'idempotent', 'mongo', label);
     case 'replaceOne':

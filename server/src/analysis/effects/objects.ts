@@ -229,3 +229,46 @@ export function hasNxOption(args: readonly ts.Expression[], checker: ts.TypeChec
     return hasProperty(argument, ['NX', 'nx'], checker);
   });
 }
+
+/** A literal a state column is compared with or set to: `'PENDING'`, `2`, `true`, `null`. */
+function literalText(expression: ts.Expression | undefined): string | undefined {
+  if (!expression) return undefined;
+  if (ts.isStringLiteralLike(expression) || ts.isNumericLiteral(expression)) return expression.text;
+  if (expression.kind === ts.SyntaxKind.TrueKeyword) return 'true';
+  if (expression.kind === ts.SyntaxKind.FalseKeyword) return 'false';
+  if (expression.kind === ts.SyntaxKind.NullKeyword) return 'null';
+  // Status.Pending: an enum member names its value.
+  if (ts.isPropertyAccessExpression(expression) && ts.isIdentifier(expression.expression)) return expression.getText();
+  return undefined;
+}
+
+/**
+ * A conditional update that moves one record keyed by the message out of a state, `where: { id,
+ * status: 'PENDING' }` with `data: { status: 'SENDING' }`: only one delivery matches it, so its
+ * count says whether this delivery claimed the record (docs/model.md, "Guards"). The filter, as
+ * the claim's key; undefined when the update is not such a transition.
+ */
+export function conditionalClaimKey(
+  filter: ts.Expression | undefined,
+  changes: ts.Expression | undefined,
+  context: MatchContext,
+): ts.Expression | undefined {
+  const where = objectLiteral(filter, context);
+  const set = objectLiteral(changes, context);
+  if (!where || !set || !context.values.isIdentityKey(where)) return undefined;
+  const keyed = where.properties.some(
+    (property) => ts.isPropertyAssignment(property) && context.values.isIdentityKey(property.initializer),
+  );
+  if (!keyed) return undefined;
+  const transition = where.properties.some((property) => {
+    if (!ts.isPropertyAssignment(property)) return false;
+    const name = propertyKeyName(property);
+    const from = literalText(property.initializer);
+    if (name === undefined || from === undefined || context.values.derivesFrom(property.initializer)) return false;
+    const to = literalText(
+      topProperty(set, name, context) ?? topProperty(topProperty(set, '$set', context), name, context),
+    );
+    return to !== undefined && to !== from;
+  });
+  return transition ? filter : undefined;
+}

@@ -147,7 +147,8 @@ function classifySql(
       }
       return effect(node, 'idempotent', 'sql', `UPDATE ${table}`);
     case 'delete':
-      return effect(node, 'idempotent', 'sql', `DELETE FROM ${table}`);
+      // Keyed when its parameters carry the message identity: a release of a claim on that key.
+      return effect(node, 'idempotent', 'sql', `DELETE FROM ${table}`, { keyedByMessage: keyed });
     case 'select': {
       return effect(node, 'read', 'sql', `SELECT`, {
         guard: keyed ? { kind: 'check', key: keyArgs[0], truthyMeans: 'seen' } : undefined,

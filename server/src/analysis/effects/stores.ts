@@ -205,8 +205,41 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
   }
 }
 
+/**
+ * The `doc(key)` a Firestore call acts on, in its chain or through the variable that holds the
+ * reference (`const ref = db.collection('processed').doc(id); await ref.get()`), with the static
+ * name of its collection.
+ */
+function firestoreDoc(
+  link: CallLink,
+  context: MatchContext,
+): { key: ts.Expression | undefined; collection: string } | undefined {
+  if (!ts.isPropertyAccessExpression(link.call.expression)) return undefined;
+  let target: ts.Expression = link.call.expression.expression;
+  for (let depth = 0; depth < 3 && ts.isIdentifier(target); depth++) {
+    const declaration = context.checker.getSymbolAtLocation(target)?.valueDeclaration;
+    if (!declaration || !ts.isVariableDeclaration(declaration) || !declaration.initializer) return undefined;
+    target = declaration.initializer;
+    while (ts.isAwaitExpression(target) || ts.isParenthesizedExpression(target)) target = target.expression;
+  }
+  if (
+    !ts.isCallExpression(target) ||
+    !ts.isPropertyAccessExpression(target.expression) ||
+    target.expression.name.text !== 'doc'
+  )
+    return undefined;
+  let collection = '';
+  for (let node: ts.Expression = target.expression.expression; ts.isCallExpression(node);) {
+    if (!ts.isPropertyAccessExpression(node.expression)) break;
+    if (node.expression.name.text === 'collection')
+      collection = staticText(node.arguments[0], context.checker) ?? collection;
+    node = node.expression.expression;
+  }
+  return { key: target.arguments[0], collection };
+}
+
 /** Firestore: FieldValue.increment is relative; add() and doc() without a path create new documents. */
-export function matchFirestore(link: CallLink, _context: MatchContext): ClassifiedCall | undefined {
+export function matchFirestore(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   if (!link.method) return undefined;
   const origin = link.origin() ?? '';
   const firestore =
@@ -241,9 +274,22 @@ export function matchFirestore(link: CallLink, _context: MatchContext): Classifi
         onDuplicate: 'creates a second document under a fresh ID',
       });
     }
-    return effect(link, 'idempotent', 'firestore', label);
+    // A document whose ID is the message's: set() twice writes the same document; in a dedup
+    // collection (`processed_events`) it records the message.
+    const doc = firestoreDoc(link, context);
+    const keyed = !!doc?.key && context.values.isIdentityKey(doc.key);
+    const record = keyed && DEDUP_STORE_NAME.test(doc.collection);
+    return effect(link, record ? 'dedup-record' : 'idempotent', 'firestore', label, { keyedByMessage: keyed, record });
   }
   if (['update', 'delete'].includes(link.method)) return effect(link, 'idempotent', 'firestore', label);
+  // `doc(key).get()` then `snapshot.exists`: a check of the key.
+  if (link.method === 'get') {
+    const doc = firestoreDoc(link, context);
+    if (!doc?.key) return undefined;
+    return effect(link, 'read', 'firestore', label, {
+      guard: context.values.isIdentityKey(doc.key) ? { kind: 'check', key: doc.key, truthyMeans: 'seen' } : undefined,
+    });
+  }
   return undefined;
 }
 

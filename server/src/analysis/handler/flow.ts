@@ -941,7 +941,8 @@ function recordsState(
   checker: ts.TypeChecker,
 ): boolean {
   const name = property.toLowerCase();
-  const inText = new RegExp(`(^|[^\\w])#?${property.replace(/[$]/g, '\\$')}\\s*=`, 'i');
+  // `SET status = …`, `SET "latestStatus" = …`, a DynamoDB `#status`.
+  const inText = new RegExp(`(^|[^\\w])[#"\`]?${property.replace(/[$]/g, '\\$')}["\`]?\\s*=`, 'i');
   let fn: ts.Node | undefined = statement.parent;
   while (fn && !ts.isFunctionLike(fn) && !ts.isSourceFile(fn)) fn = fn.parent;
   const scopes: ts.Node[] = [];
@@ -958,7 +959,11 @@ function recordsState(
         node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
         ts.isPropertyAccessExpression(node.left) &&
         node.left.name.text.toLowerCase() === name) ||
-      (ts.isStringLiteralLike(node) && (node.text.toLowerCase() === name || inText.test(node.text)))
+      ((ts.isStringLiteralLike(node) ||
+        ts.isTemplateHead(node) ||
+        ts.isTemplateMiddle(node) ||
+        ts.isTemplateTail(node)) &&
+        (node.text.toLowerCase() === name || inText.test(node.text)))
     ) {
       found = true;
       return;

@@ -83,6 +83,17 @@ export class MessageValues {
             const symbol = this.safeSymbol(node.left);
             if (symbol) this.symbols.add(symbol);
           }
+          // A list the key is assembled in: `parts.push(event.tenantId, event.id); parts.join(':')`.
+          if (
+            ts.isCallExpression(node) &&
+            ts.isPropertyAccessExpression(node.expression) &&
+            ts.isIdentifier(node.expression.expression) &&
+            (node.expression.name.text === 'push' || node.expression.name.text === 'unshift') &&
+            node.arguments.some((argument) => this.derivesFrom(argument))
+          ) {
+            const symbol = this.safeSymbol(node.expression.expression);
+            if (symbol) this.symbols.add(symbol);
+          }
           // Callback parameters of array methods over message values: event.items.map((item) => …)
           if (
             ts.isCallExpression(node) &&
@@ -140,7 +151,14 @@ export class MessageValues {
         const symbol = this.safeSymbol(node);
         if (!symbol || !this.has(symbol)) return;
         const declaration = symbol.valueDeclaration;
-        if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && depth < 4) {
+        // Marked by its initializer: read through it. Marked by a later assignment or push: it holds the message's values.
+        if (
+          declaration &&
+          ts.isVariableDeclaration(declaration) &&
+          declaration.initializer &&
+          depth < 4 &&
+          this.derivesFrom(declaration.initializer)
+        ) {
           found = this.derivesExcluding(declaration.initializer, excluded, depth + 1);
         } else {
           found = true; // a parameter or binding that holds the message itself
