@@ -461,6 +461,36 @@ try {
     dedup: [{ rule: 'non-atomic-dedup', at: "const claim = await pool.query('INSERT INTO processed_events" }],
   },
 
+  {
+    name: 'ON CONFLICT on a column given a fresh id never conflicts: a second row on redelivery',
+    code: kafka(
+      `import { Pool } from 'pg';
+import { randomUUID } from 'node:crypto';
+const pool = new Pool();`,
+      `await pool.query('INSERT INTO order_notes (id, order_id, note) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [randomUUID(), evt.orderId, evt.note]);`,
+    ),
+    dedup: [{ rule: 'missing-event-id-check', at: 'eachMessage' }],
+    effects: [{ at: 'INSERT INTO order_notes', expect: { class: 'duplicate-unsafe' } }],
+  },
+  {
+    name: 'ON CONFLICT on the event id column claims the message even when another column is a fresh timestamp; released in the catch',
+    code: kafka(
+      `import { Pool } from 'pg';
+import nodemailer from 'nodemailer';
+const pool = new Pool();
+const mailer = nodemailer.createTransport({ host: 'smtp.internal' });`,
+      `const claim = await pool.query('INSERT INTO processed_events (event_id, received_at) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING', [evt.eventId, new Date()]);
+if (claim.rowCount === 0) return;
+try {
+  await mailer.sendMail({ to: evt.email, subject: 'Hi', text: evt.text });
+} catch (err) {
+  await pool.query('DELETE FROM processed_events WHERE event_id = $1', [evt.eventId]);
+  throw err;
+}`,
+    ),
+    dedup: [],
+  },
+
   // ---- TypeORM and Sequelize entities ------------------------------------------------------------
   {
     name: 'TypeORM: create() is an in-memory factory; saving an entity whose unique column is the message request id is keyed, and a job saved with it in one transaction rolls back with it',
