@@ -581,7 +581,8 @@ const invalidCases: InvalidRuleTestCase[] = [
     code: BULLMQ_STATUS,
     findings: [
       {
-        at: "const { rows } = await pool.query('SELECT status",
+        // A business-state check is reported on the condition that reads the state.
+        at: "if (rows[0]?.status === 'paid') return;",
         messageId: 'checkThenRecord',
         data: ['bullmq consumer', 'Stripe charges.create'],
       },

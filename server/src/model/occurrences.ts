@@ -40,6 +40,8 @@ export type EffectCategory =
   | 'publish'
   | 'file'
   | 'search-index'
+  /** A cloud API that creates or starts something (AWS SDK `RunTask`, `StartExecution`, `Invoke`). */
+  | 'cloud'
   | 'config'
   | 'log';
 

@@ -253,11 +253,26 @@ function rolledBackWithWork(guard: GuardOccurrence, effects: EffectOccurrence[])
 }
 
 function isRelease(effect: EffectOccurrence, guard: GuardOccurrence): boolean {
+  if (/ \(claim\)$/.test(guard.label)) return conditionalRelease(effect, guard);
   if (!DELETION.test(effect.description.label)) return false;
   const key = normalizeKey(guard.keyText);
   const effectKey = normalizeKey(effect.keyText);
   if (effect.description.category === 'redis') return key !== undefined ? effectKey === key : effect.keyedByMessage;
+  // `DELETE FROM processed_events WHERE id = $1` releases a claim inserted into that table, not another.
+  const claimTable = /^INSERT INTO (\S+)/.exec(guard.label)?.[1];
+  const deleteTable = /^DELETE FROM (\S+)/.exec(effect.description.label)?.[1];
+  if (claimTable && deleteTable) return effect.keyedByMessage && claimTable.toLowerCase() === deleteTable.toLowerCase();
   return effect.keyedByMessage || (effectKey !== undefined && key !== undefined && effectKey.includes(key));
+}
+
+/**
+ * A conditional update's claim (`prisma.job.updateMany (claim)`: moved out of a state) is released
+ * by a write of that model on the failure path, which moves the record back.
+ */
+function conditionalRelease(effect: EffectOccurrence, guard: GuardOccurrence): boolean {
+  const model = /^(.*)\.\w+ \(claim\)$/.exec(guard.label)?.[1];
+  const label = effect.description.label;
+  return !!model && label.startsWith(`${model}.`) && !label.endsWith('(claim)') && !DELETION.test(label);
 }
 
 /**

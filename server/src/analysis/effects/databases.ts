@@ -1,6 +1,17 @@
 /** ORMs and document stores: Prisma, TypeORM, Sequelize, knex, Drizzle, MongoDB, Mongoose. */
 import { ts } from 'ts-morph';
-import { findProperty, hasProperty, keyedByMessage, keyedFresh, objectLiteral } from './objects';
+import { calledName, unwrap } from '../source/ast';
+import { classOfExpression, entityKeys, entityOfHandle, entityValue, keyedByEntityKeys } from './entities';
+import {
+  KEY_NAMES,
+  conditionalClaimKey,
+  findProperty,
+  hasProperty,
+  keyedByMessage,
+  keyedFresh,
+  objectLiteral,
+  resolveValue,
+} from './objects';
 import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './matcher';
 
 const PRISMA_RELATIVE = ['increment', 'decrement', 'multiply', 'divide', 'push'];
@@ -35,7 +46,7 @@ function isPrisma(link: CallLink): boolean {
 }
 
 function checkSignal(link: CallLink, context: MatchContext, where: ts.Expression | undefined): ClassifiedCall['guard'] {
-  const key = where && findProperty(where, () => true, context.checker);
+  const key = where && findProperty(where, () => true, context);
   return key && context.values.isIdentityKey(where) ? { kind: 'check', key: where, truthyMeans: 'seen' } : undefined;
 }
 
@@ -49,13 +60,14 @@ export function matchPrisma(link: CallLink, context: MatchContext): ClassifiedCa
     case 'create':
     case 'createMany':
     case 'createManyAndReturn': {
-      const data = findProperty(args, (name) => name === 'data', context.checker);
+      const data = findProperty(args, (name) => name === 'data', context);
       const keyed = keyedByMessage(data, context);
-      const skipsDuplicates = hasProperty(args, ['skipDuplicates'], context.checker);
+      const skipsDuplicates = hasProperty(args, ['skipDuplicates'], context);
       if (keyed)
         return effect(link, dedupStore ? 'dedup-record' : 'idempotent', 'orm', label, {
           keyedByMessage: true,
           record: dedupStore,
+          uniqueInsert: true,
         });
       // createMany({ skipDuplicates: true }) is a conflict-ignoring insert (ON CONFLICT DO NOTHING).
       if (skipsDuplicates) return effect(link, 'idempotent', 'orm', `${label} (skipDuplicates)`);
@@ -68,10 +80,25 @@ export function matchPrisma(link: CallLink, context: MatchContext): ClassifiedCa
     case 'update':
     case 'updateMany':
     case 'upsert': {
-      const relative = hasProperty(args, PRISMA_RELATIVE, context.checker);
+      const relative = hasProperty(args, PRISMA_RELATIVE, context);
       if (relative)
         return effect(link, 'duplicate-unsafe', 'orm', `${label} (increment)`, {
           onDuplicate: `applies the ${model} increment twice`,
+        });
+      // updateMany({ where: { id, status: 'PENDING' }, data: { status: 'SENDING' } }) and its count.
+      const claimKey =
+        link.method === 'updateMany'
+          ? conditionalClaimKey(
+              findProperty(args, (name) => name === 'where', context),
+              findProperty(args, (name) => name === 'data', context),
+              context,
+            )
+          : undefined;
+      if (claimKey)
+        return effect(link, 'dedup-record', 'orm', `${label} (claim)`, {
+          keyedByMessage: true,
+          guard: { kind: 'claim', key: claimKey, truthyMeans: 'new' },
+          record: true,
         });
       return effect(link, 'idempotent', 'orm', label);
     }
@@ -84,7 +111,7 @@ export function matchPrisma(link: CallLink, context: MatchContext): ClassifiedCa
           guard: checkSignal(
             link,
             context,
-            findProperty(args, (name) => name === 'where', context.checker),
+            findProperty(args, (name) => name === 'where', context),
           ),
         });
       }
@@ -92,28 +119,79 @@ export function matchPrisma(link: CallLink, context: MatchContext): ClassifiedCa
   }
 }
 
+/** Handles whose origin names the ORM: TypeORM repositories and managers, Sequelize models. */
+const SEQUELIZE_MODULES = new Set(['sequelize', 'sequelize-typescript', '@nestjs/sequelize']);
+/** A TypeORM query builder's terminal reads: a `getCount()` or `getOne()` keyed by the message is a check. */
+const QUERY_BUILDER_READS = new Set([
+  'getOne',
+  'getOneOrFail',
+  'getCount',
+  'getExists',
+  'getRawOne',
+  'getMany',
+  'getRawMany',
+]);
+
+/** The calls of a chain before this link, innermost first: `createQueryBuilder()`, `where()`, `andWhere()`. */
+function earlierCalls(link: CallLink): ts.CallExpression[] {
+  const calls: ts.CallExpression[] = [];
+  let receiver = link.receiver && unwrap(link.receiver);
+  while (receiver && ts.isCallExpression(receiver)) {
+    calls.unshift(receiver);
+    const callee = unwrap(receiver.expression);
+    receiver = ts.isPropertyAccessExpression(callee) ? unwrap(callee.expression) : undefined;
+  }
+  return calls;
+}
+
 export function matchTypeOrmSequelize(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   if (!link.method) return undefined;
   const origin = link.origin();
   const receiver = link.receiverNames[link.receiverNames.length - 1] ?? '';
-  const typeorm = origin === 'typeorm' || /(repo|repository|manager)$/.test(receiver);
-  const sequelize = origin === 'sequelize' || origin === 'sequelize-typescript';
+  const sequelize = !!origin && SEQUELIZE_MODULES.has(origin);
+  const typeorm = origin === 'typeorm' || (!sequelize && /(repo|repository|manager)$/.test(receiver));
   if (!typeorm && !sequelize) return undefined;
   const label = `${link.path.filter((name) => name !== 'this').join('.')}`;
   const first = link.argument(0);
+  // manager.save(Order, entity), manager.insert(Order, values): the entity class comes first.
+  const target = typeorm ? classOfExpression(first, context.checker) : undefined;
+  const value = target ? link.argument(1) : first;
+  const handle = target ?? entityOfHandle(link.receiver, context.checker);
   switch (link.method) {
-    case 'insert':
     case 'create':
+    case 'build':
+      // TypeORM repository.create() and Sequelize build() make an entity in memory: the save writes it.
+      if (typeorm || link.method === 'build') return undefined;
+      return insertEffect(link, value, handle, context, label);
+    case 'insert': {
+      const valuesLink = link.later.find((later) => later.method === 'values');
+      if (valuesLink) {
+        // createQueryBuilder().insert().into(T).values({…}).orIgnore() / .orUpdate(…)
+        if (link.laterMethods().some((method) => /^(orIgnore|orUpdate|onConflict)$/.test(method)))
+          return effect(link, 'idempotent', 'orm', `${label} … on conflict`);
+        return insertEffect(link, valuesLink.argument(0), handle, context, label);
+      }
+      return insertEffect(link, value, handle, context, label);
+    }
     case 'bulkCreate':
+      return insertEffect(link, value, handle, context, label);
     case 'save': {
-      if (keyedByMessage(first, context)) return effect(link, 'idempotent', 'orm', label, { keyedByMessage: true });
-      const options = link.argument(1);
-      if (hasProperty(options, ['ignoreDuplicates', 'updateOnDuplicate', 'conflictPaths'], context.checker))
-        return effect(link, 'idempotent', 'orm', label);
-      if (link.method === 'save' && !typeorm) return undefined;
-      return effect(link, 'duplicate-unsafe', 'orm', label, {
-        onDuplicate: 'inserts a second row',
-        effectFix: 'conflict-ignoring-insert',
+      // entity.save(): the receiver is the entity (Sequelize instances, TypeORM BaseEntity, Mongoose documents).
+      const onHandle = /(repo|repository|manager)$/.test(receiver) || !!target;
+      if (!link.call.arguments.length || (!onHandle && value && ts.isObjectLiteralExpression(unwrap(value)))) {
+        const instance = entityValue(link.receiver, context);
+        if (instance.kind === 'loaded') return updateOfLoaded(link, label, instance.relative);
+        if (instance.kind === 'new')
+          return insertOfFields(link, instance.fields, instance.entity, context, label, true);
+        return undefined;
+      }
+      return insertEffect(link, value, handle, context, label, true);
+    }
+    case 'findOrCreate': {
+      // A get-or-create in one call: a sequential redelivery finds the row.
+      const where = findProperty(first, (name) => name === 'where', context);
+      return effect(link, 'idempotent', 'orm', label, {
+        keyedByMessage: !!where && context.values.isIdentityKey(where),
       });
     }
     case 'increment':
@@ -134,10 +212,11 @@ export function matchTypeOrmSequelize(link: CallLink, context: MatchContext): Cl
     case 'destroy':
     case 'remove':
     case 'softDelete':
+    case 'restore':
       return effect(link, 'idempotent', 'orm', label);
     default:
       if (READS.has(link.method)) {
-        const where = findProperty(first, (name) => name === 'where', context.checker) ?? first;
+        const where = findProperty(first, (name) => name === 'where', context) ?? first;
         return effect(link, 'read', 'orm', label, {
           guard:
             where && context.values.isIdentityKey(where)
@@ -145,8 +224,94 @@ export function matchTypeOrmSequelize(link: CallLink, context: MatchContext): Cl
               : undefined,
         });
       }
+      if (typeorm && QUERY_BUILDER_READS.has(link.method)) {
+        // qb.where('e.eventId = :eventId', { eventId }).getCount(): the parameters are the key.
+        const key = earlierCalls(link)
+          .filter((call) => /^(where|andWhere|orWhere|setParameter|setParameters)$/.test(calledName(call) ?? ''))
+          .flatMap((call) => call.arguments.slice(call.arguments.length > 1 ? 1 : 0))
+          .find((argument) => context.values.isIdentityKey(argument));
+        const checks = link.method !== 'getMany' && link.method !== 'getRawMany';
+        return effect(link, 'read', 'orm', label, {
+          guard: key && checks ? { kind: 'check', key, truthyMeans: 'seen' } : undefined,
+        });
+      }
       return undefined;
   }
+}
+
+/** An update of an entity loaded from the database: absolute, unless changed relative to what was loaded. */
+function updateOfLoaded(link: CallLink, label: string, relative: boolean): ClassifiedCall {
+  if (relative)
+    return effect(link, 'duplicate-unsafe', 'orm', `${label} (read-modify-write)`, {
+      onDuplicate: 'applies the change to the loaded value a second time',
+    });
+  return effect(link, 'idempotent', 'orm', `${label} (update of a loaded entity)`);
+}
+
+/**
+ * An insert (or a save of a new entity): keyed when a primary or unique key of the entity receives
+ * the message identity (read from the entity's declaration when it is visible, else from key-like
+ * names), idempotent with a conflict option, duplicate-unsafe otherwise.
+ */
+function insertEffect(
+  link: CallLink,
+  value: ts.Expression | undefined,
+  handle: ts.ClassLikeDeclaration | undefined,
+  context: MatchContext,
+  label: string,
+  save = false,
+): ClassifiedCall {
+  const options = link.argument(handle && value === link.argument(1) ? 2 : 1);
+  if (
+    hasProperty(
+      options,
+      ['ignoreDuplicates', 'updateOnDuplicate', 'conflictPaths', 'skipUpdateIfNoValuesChanged'],
+      context,
+    )
+  )
+    return effect(link, 'idempotent', 'orm', label);
+  const resolved = resolveValue(value, context);
+  const items = resolved && ts.isArrayLiteralExpression(resolved) ? resolved.elements : value ? [value] : [];
+  const judged = items.map((item) => {
+    const origin = entityValue(item, context);
+    if (origin.kind === 'loaded' && save) return updateOfLoaded(link, label, origin.relative);
+    if (origin.kind === 'new')
+      return insertOfFields(link, origin.fields, origin.entity ?? handle, context, label, save);
+    return undefined;
+  });
+  // Every item judged: the most unsafe one decides.
+  if (judged.length && judged.every((item): item is ClassifiedCall => !!item))
+    return judged.find((item) => item.description.class === 'duplicate-unsafe') ?? judged[0];
+  if (keyedByMessage(value, context))
+    return effect(link, 'idempotent', 'orm', label, { keyedByMessage: true, uniqueInsert: !save });
+  return effect(link, 'duplicate-unsafe', 'orm', label, {
+    onDuplicate: 'inserts a second row',
+    effectFix: 'conflict-ignoring-insert',
+  });
+}
+
+function insertOfFields(
+  link: CallLink,
+  fields: ReadonlyMap<string, ts.Expression>,
+  entity: ts.ClassLikeDeclaration | undefined,
+  context: MatchContext,
+  label: string,
+  save = false,
+): ClassifiedCall {
+  const keys = entity && entityKeys(entity);
+  const isIdentity = (value: ts.Expression): boolean => context.values.isIdentityKey(value);
+  const keyed = keys
+    ? keyedByEntityKeys(keys, fields, isIdentity)
+    : [...fields].some(([name, value]) => KEY_NAMES.has(name) && isIdentity(value));
+  // A save given its primary key updates the row it finds; any other keyed insert fails on a duplicate.
+  const uniqueInsert =
+    keyed &&
+    !(save && (keys ? keyedByEntityKeys({ keys: keys.primary.map((column) => [column]) }, fields, isIdentity) : true));
+  if (keyed) return effect(link, 'idempotent', 'orm', label, { keyedByMessage: true, uniqueInsert });
+  return effect(link, 'duplicate-unsafe', 'orm', label, {
+    onDuplicate: 'inserts a second row',
+    effectFix: 'conflict-ignoring-insert',
+  });
 }
 
 /** knex('t').insert(…) unless .onConflict(…).ignore()/merge(); Drizzle db.insert(t).values(…) unless onConflictDo*. */
@@ -165,7 +330,7 @@ export function matchQueryBuilders(link: CallLink, context: MatchContext): Class
       return effect(link, 'idempotent', 'orm', 'drizzle insert … onConflict');
     const valuesLink = link.later.find((l) => l.method === 'values');
     if (valuesLink && keyedByMessage(valuesLink.argument(0), context))
-      return effect(link, 'idempotent', 'orm', 'drizzle insert', { keyedByMessage: true });
+      return effect(link, 'idempotent', 'orm', 'drizzle insert', { keyedByMessage: true, uniqueInsert: true });
     return effect(link, 'duplicate-unsafe', 'orm', 'drizzle insert', {
       onDuplicate: 'inserts a second row',
       effectFix: 'conflict-ignoring-insert',
@@ -183,7 +348,7 @@ export function matchQueryBuilders(link: CallLink, context: MatchContext): Class
           DEDUP_STORE_NAME.test(table) ? 'dedup-record' : 'idempotent',
           'sql',
           `knex ${table} insert`,
-          { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table) },
+          { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table), uniqueInsert: true },
         );
       }
       return effect(link, 'duplicate-unsafe', 'sql', `knex ${table} insert`, {
@@ -241,7 +406,7 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
     case 'create': {
       if (link.method === 'create' && !mongoose) return undefined;
       if (keyedByMessage(link.argument(0), context))
-        return effect(link, 'idempotent', 'mongo', label, { keyedByMessage: true });
+        return effect(link, 'idempotent', 'mongo', label, { keyedByMessage: true, uniqueInsert: true });
       return effect(link, 'duplicate-unsafe', 'mongo', label, { onDuplicate: 'inserts a second document' });
     }
     case 'updateOne':
@@ -249,10 +414,23 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
     case 'findOneAndUpdate':
     case 'findByIdAndUpdate':
     case 'bulkWrite':
-      if (hasProperty(link.argument(1) ?? link.argument(0), MONGO_RELATIVE, context.checker)) {
+      if (hasProperty(link.argument(1) ?? link.argument(0), MONGO_RELATIVE, context)) {
         return effect(link, 'duplicate-unsafe', 'mongo', `${label} ($inc/$push)`, {
           onDuplicate: 'applies the $inc/$push twice',
         });
+      }
+      {
+        // updateOne({ _id, status: 'pending' }, { $set: { status: 'sending' } }): one delivery matches it.
+        const claimKey =
+          link.method === 'updateOne' || link.method === 'findOneAndUpdate'
+            ? conditionalClaimKey(link.argument(0), link.argument(1), context)
+            : undefined;
+        if (claimKey)
+          return effect(link, 'dedup-record', 'mongo', `${label} (claim)`, {
+            keyedByMessage: true,
+            guard: { kind: 'claim', key: claimKey, truthyMeans: 'new' },
+            record: true,
+          });
       }
       return effect(link, 'idempotent', 'mongo', label);
     case 'replaceOne':
@@ -260,14 +438,32 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
     case 'deleteMany':
       return effect(link, 'idempotent', 'mongo', label);
     case 'save': {
-      // new Model({...}).save()
+      // new Model({...}).save(), or a document made new or loaded earlier and saved
       const receiver = link.receiver;
-      if (mongoose && receiver && ts.isNewExpression(receiver)) {
-        if (keyedByMessage(receiver.arguments?.[0], context))
+      if (!mongoose || !receiver) return undefined;
+      if (ts.isNewExpression(unwrap(receiver))) {
+        if (keyedByMessage((unwrap(receiver) as ts.NewExpression).arguments?.[0], context))
           return effect(link, 'idempotent', 'mongo', label, { keyedByMessage: true });
         return effect(link, 'duplicate-unsafe', 'mongo', 'new Model(…).save()', {
           onDuplicate: 'inserts a second document',
         });
+      }
+      const document = entityValue(receiver, context);
+      if (document.kind === 'loaded')
+        return document.relative
+          ? effect(link, 'duplicate-unsafe', 'mongo', `${label} (read-modify-write)`, {
+              onDuplicate: 'applies the change to the loaded document a second time',
+            })
+          : effect(link, 'idempotent', 'mongo', `${label} (update of a loaded document)`);
+      if (document.kind === 'new') {
+        const keyed = [...document.fields].some(
+          ([name, value]) => KEY_NAMES.has(name) && context.values.isIdentityKey(value),
+        );
+        return keyed
+          ? effect(link, 'idempotent', 'mongo', label, { keyedByMessage: true })
+          : effect(link, 'duplicate-unsafe', 'mongo', 'new Model(…).save()', {
+              onDuplicate: 'inserts a second document',
+            });
       }
       return undefined;
     }
@@ -287,7 +483,7 @@ export function matchMongo(link: CallLink, context: MatchContext): ClassifiedCal
 
 /** `{ quantity: () => 'quantity - 1' }` (TypeORM raw set): a value computed from the column itself. */
 function relativeRawSet(argument: ts.Expression | undefined, context: MatchContext): boolean {
-  const object = argument && objectLiteral(argument, context.checker);
+  const object = argument && objectLiteral(argument, context);
   if (!object) return false;
   return object.properties.some((property) => {
     if (

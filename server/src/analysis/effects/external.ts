@@ -1,7 +1,8 @@
 /** Calls that leave the process: HTTP, email/SMS/push, payments, file appends. */
 import { ts } from 'ts-morph';
-import { staticText } from '../source/ast';
-import { commandOf, findProperty, keyedByMessage, methodOption, topProperty } from './objects';
+import { staticText, unwrap } from '../source/ast';
+import { calledFunction, originModule } from '../source/symbols';
+import { commandOf, findProperty, keyedByMessage, methodOption, resolveValue, topProperty } from './objects';
 import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
 
 const HTTP_MODULES = new Set([
@@ -18,9 +19,16 @@ const HTTP_MODULES = new Set([
 ]);
 const HTTP_RECEIVERS = /^(axios|got|ky|superagent|http|httpclient|httpservice|request|needle|undici)$/;
 
+/**
+ * Headers named as the receiver's dedup key: `Idempotency-Key`, or an event, message or delivery
+ * ID (`X-Event-Id`, `X-Acme-Event-Id`, `X-Message-Id`, `X-Acme-Delivery`). A header named
+ * otherwise (`X-Acme-Call`) says nothing about what the receiver does with it.
+ */
+const DEDUP_HEADER = /^(x-)?([a-z0-9]+-)*(idempotency-key|idempotency-id|event-id|message-id|delivery-id|delivery)$/i;
+
 function idempotencyHeader(init: ts.Expression | undefined, context: MatchContext): boolean {
-  const headers = findProperty(init, (name) => name === 'headers', context.checker);
-  const value = findProperty(headers, (name) => /^idempotency[-_]?key$/i.test(name), context.checker);
+  const headers = findProperty(init, (name) => name === 'headers', context);
+  const value = findProperty(headers, (name) => DEDUP_HEADER.test(name.replace(/_/g, '-')), context);
   return !!value && context.values.isIdentityKey(value);
 }
 
@@ -52,7 +60,7 @@ export function matchHttp(link: CallLink, context: MatchContext): ClassifiedCall
   if (isGlobalFetch || (link.method === 'fetch' && /^(globalthis|window)$/.test(link.receiverNames[0] ?? ''))) {
     const init = link.argument(1);
     const method = init
-      ? (methodOption(init, context.checker) ?? (topProperty(init, 'method', context.checker) ? undefined : 'GET'))
+      ? (methodOption(init, context.checker) ?? (topProperty(init, 'method', context) ? undefined : 'GET'))
       : 'GET';
     if (!method) return undefined; // method not static: cannot tell
     return httpEffect(link, method, init, urlText(link.argument(0), context), context);
@@ -71,7 +79,7 @@ export function matchHttp(link: CallLink, context: MatchContext): ClassifiedCall
   if (link.method === 'request' || (link.path.length === 1 && origin === 'axios')) {
     const config = link.argument(0);
     const method = methodOption(config, context.checker) ?? 'GET';
-    return httpEffect(link, method, config, urlText(topProperty(config, 'url', context.checker), context), context);
+    return httpEffect(link, method, config, urlText(topProperty(config, 'url', context), context), context);
   }
   return undefined;
 }
@@ -88,7 +96,7 @@ export function matchNotifications(link: CallLink, context: MatchContext): Class
     });
   }
   if (link.method === 'send') {
-    const command = commandOf(link.argument(0), context.checker);
+    const command = commandOf(link.argument(0), context);
     if (command && EMAIL_COMMANDS.test(command.name))
       return effect(link, 'duplicate-unsafe', 'email', `SES ${command.name}`, {
         onDuplicate: 'sends the email a second time',
@@ -130,7 +138,55 @@ export function matchNotifications(link: CallLink, context: MatchContext): Class
       onDuplicate: 'sends the notification a second time',
     });
   }
-  return undefined;
+  return notificationSend(link, context, origin, names);
+}
+
+/** Packages of notification services (e-mail, SMS, push, chat), by name. */
+const NOTIFICATION_PACKAGE =
+  /mail|sms|notif|push|slack|telegra|twilio|novu|courier|knock|onesignal|postmark|sendgrid|resend|brevo|sendinblue|vonage|nexmo|plivo|messagebird|sinch|bird|discord|teams|whatsapp|mattermost|expo-server-sdk|gov-?notify|notifications-node-client/i;
+/** Methods that send, named so: on any package's client they send one more message per call. */
+const SENDING_METHOD =
+  /^(send(Email|Emails|Mail|Sms|SMS|Text|Message|Messages|Notification|Notifications|Push|PushNotification|Template|TemplateEmail|TemplatedEmail|BatchEmails?|Bulk\w*)|postMessage|createNotification|notify)$/;
+/** Packages whose `send`-named calls are publishes or storage, judged by their own matchers. */
+const NOT_NOTIFICATION =
+  /^(aws-sdk|@aws-sdk\/|kafkajs|amqplib|amqp-connection-manager|bullmq|bull|@google-cloud\/pubsub|nats|@azure\/service-bus|ioredis|redis|socket\.io|ws$)/;
+const DEDUP_OPTIONS = [
+  'transactionId',
+  'idempotencyKey',
+  'idempotency_key',
+  'dedupKey',
+  'deduplicationKey',
+  'dedupe_key',
+];
+
+/**
+ * Notification services by category (docs/model.md, "Effects"): a package client's method that
+ * sends (`sendEmail`, `sendSms`, `sendMessage`, `postMessage`), a notification package's `send`,
+ * and a multi-channel `trigger`. Keyed when an option the service dedups on (`transactionId`,
+ * `idempotencyKey`) comes from the message. Only calls into packages: a project function named
+ * `sendEmail` is followed into its body instead.
+ */
+function notificationSend(
+  link: CallLink,
+  context: MatchContext,
+  origin: string,
+  names: string,
+): ClassifiedCall | undefined {
+  const method = link.method ?? '';
+  if (!origin || origin.startsWith('.') || NOT_NOTIFICATION.test(origin)) return undefined;
+  if (calledFunction(link.call, context.checker)) return undefined; // the project's own function: followed
+  const named = SENDING_METHOD.test(method);
+  const byPackage =
+    (method === 'send' || method === 'trigger' || method === 'create') && NOTIFICATION_PACKAGE.test(origin);
+  if (!named && !byPackage) return undefined;
+  if (method === 'create' && !/message|notification|email/.test(names)) return undefined;
+  const label = `${names.split('.').filter(Boolean).slice(-1)[0] ?? origin}.${method} (${origin})`;
+  const keyed = link.call.arguments.some((argument) => {
+    const value = findProperty(argument, (name) => DEDUP_OPTIONS.includes(name), context);
+    return !!value && context.values.isIdentityKey(value);
+  });
+  if (keyed) return effect(link, 'idempotent', 'email', `${label} (deduplicated)`, { keyedByMessage: true });
+  return effect(link, 'duplicate-unsafe', 'email', label, { onDuplicate: 'sends the notification a second time' });
 }
 
 const STRIPE_UNSAFE = new Set([
@@ -158,10 +214,10 @@ export function matchStripe(link: CallLink, context: MatchContext): ClassifiedCa
   if (resource.endsWith('meterEvents') && keyedByMessage(link.argument(0), context))
     return effect(link, 'idempotent', 'payment', label, { keyedByMessage: true });
   const options = link.call.arguments.find(
-    (argument, index) => index > 0 && findProperty(argument, (name) => name === 'idempotencyKey', context.checker),
+    (argument, index) => index > 0 && findProperty(argument, (name) => name === 'idempotencyKey', context),
   );
   if (options) {
-    const key = findProperty(options, (name) => name === 'idempotencyKey', context.checker);
+    const key = findProperty(options, (name) => name === 'idempotencyKey', context);
     if (key && context.values.isIdentityKey(key))
       return effect(link, 'idempotent', 'payment', `${label} (idempotencyKey)`, { keyedByMessage: true });
     return effect(link, 'duplicate-unsafe', 'payment', label, {
@@ -199,7 +255,7 @@ export function matchFiles(link: CallLink, context: MatchContext): ClassifiedCal
     });
   }
   if (link.method === 'createWriteStream') {
-    const flags = staticText(topProperty(link.argument(1), 'flags', context.checker), context.checker);
+    const flags = staticText(topProperty(link.argument(1), 'flags', context), context.checker);
     if (flags?.startsWith('a'))
       return effect(link, 'duplicate-unsafe', 'file', 'append-mode write stream', {
         onDuplicate: 'appends the record twice',
@@ -209,4 +265,33 @@ export function matchFiles(link: CallLink, context: MatchContext): ClassifiedCal
   if (link.method === 'writeFile' || link.method === 'writeFileSync')
     return effect(link, 'idempotent', 'file', link.method, { synchronous: link.method.endsWith('Sync') });
   return undefined;
+}
+
+/** AWS SDK commands that create or start something: each call makes one more, unless it carries a client token. */
+const CREATING_COMMAND = /^(Create|Run|Start|Send|Publish|Invoke)\w*Command$/;
+/** The request tokens AWS APIs deduplicate on (`StartExecution` dedups on its execution `name`). */
+const CLIENT_TOKENS = ['ClientToken', 'clientToken', 'ClientRequestToken', 'CallerReference', 'IdempotencyToken'];
+
+/**
+ * `client.send(new RunTaskCommand({…}))` and the other AWS SDK commands that create or start
+ * something: duplicate-unsafe unless the input carries a client token derived from the message.
+ * The SDK commands with a matcher of their own (SQS, SNS, SES, DynamoDB) come before this one.
+ */
+export function matchCloudCommands(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+  if (link.method !== 'send') return undefined;
+  const command = commandOf(link.argument(0), context);
+  if (!command || !CREATING_COMMAND.test(command.name)) return undefined;
+  const created = resolveValue(link.argument(0), context);
+  const origin =
+    created && ts.isNewExpression(created) ? originModule(unwrap(created.expression), context.checker) : undefined;
+  if (!origin?.startsWith('@aws-sdk/')) return undefined;
+  const service = origin.replace(/^@aws-sdk\/(client-)?/, '');
+  const label = `AWS ${service} ${command.name.replace(/Command$/, '')}`;
+  const tokens = command.name === 'StartExecutionCommand' ? [...CLIENT_TOKENS, 'name'] : CLIENT_TOKENS;
+  const token = tokens.map((name) => topProperty(command.input, name, context)).find((value) => value !== undefined);
+  if (token && context.values.isIdentityKey(token))
+    return effect(link, 'idempotent', 'cloud', `${label} (client token)`, { keyedByMessage: true });
+  return effect(link, 'duplicate-unsafe', 'cloud', label, {
+    onDuplicate: `runs ${command.name.replace(/Command$/, '')} a second time`,
+  });
 }

@@ -7,7 +7,7 @@ import { ts } from 'ts-morph';
 import { chainCalls } from '../source/ast';
 import { matchConfigured } from './configured';
 import { matchMongo, matchPrisma, matchQueryBuilders, matchTypeOrmSequelize } from './databases';
-import { matchFiles, matchHttp, matchNotifications, matchStripe } from './external';
+import { matchCloudCommands, matchFiles, matchHttp, matchNotifications, matchStripe } from './external';
 import { matchPublishes } from './messaging';
 import { matchSqlCall, matchSqlTemplate } from './sql';
 import { matchDynamo, matchFirestore, matchRedis, matchSearchIndex } from './stores';
@@ -30,6 +30,7 @@ const MATCHERS: CallMatcher[] = [
   matchSearchIndex,
   matchNotifications,
   matchPublishes,
+  matchCloudCommands,
   matchHttp,
   matchFiles,
 ];

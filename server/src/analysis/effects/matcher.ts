@@ -23,6 +23,11 @@ export interface ClassifiedCall {
   guard?: GuardSignal;
   /** A write of the message ID into a processed-events store. */
   record?: boolean;
+  /**
+   * An insert keyed by the message that fails on a duplicate (a unique or primary key from the
+   * message, no conflict clause): in a transaction, what follows it rolls back with it.
+   */
+  uniqueInsert?: boolean;
 }
 
 /** One call of a method chain, with what the matchers need to know about it. */
@@ -90,6 +95,7 @@ export function effect(
     synchronous?: boolean;
     guard?: GuardSignal;
     record?: boolean;
+    uniqueInsert?: boolean;
   } = {},
 ): ClassifiedCall {
   const node = link instanceof CallLink ? link.call : link;
@@ -98,6 +104,7 @@ export function effect(
     keyedByMessage: options.keyedByMessage ?? false,
     guard: options.guard,
     record: options.record,
+    uniqueInsert: options.uniqueInsert,
     description: {
       class: cls,
       label,

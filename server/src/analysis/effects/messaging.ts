@@ -25,17 +25,21 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
   const receiver = names[names.length - 1] ?? '';
   const method = link.method;
 
+  // socket.io emit to live connections: nothing durable, lost on a restart like in-memory state, so
+  // not a processing effect (docs/model.md, "Effects").
+  if (/^socket\.io(-client)?$/.test(origin) && /^(emit|send|volatile|timeout)$/.test(method))
+    return effect(link, 'read', 'publish', `socket.io ${method} (live connections)`, { processing: false });
+
   // kafkajs / Confluent producer.send({ topic, messages })
   if (
     (method === 'send' || method === 'sendBatch') &&
     (/kafkajs|kafka-javascript/.test(origin) || /producer/.test(receiver) || receiver === 'transaction')
   ) {
-    const topic = staticText(topProperty(link.argument(0), 'topic', context.checker), context.checker);
+    const topic = staticText(topProperty(link.argument(0), 'topic', context), context.checker);
     if (/transaction/.test(receiver) || isKafkaTransaction(link.receiver, context.checker)) {
       return effect(link, 'idempotent', 'publish', `Kafka transactional send${topic ? ` → ${topic}` : ''}`);
     }
-    if (method === 'send' && !findProperty(link.argument(0), (name) => name === 'messages', context.checker))
-      return undefined;
+    if (method === 'send' && !findProperty(link.argument(0), (name) => name === 'messages', context)) return undefined;
     return publish(link, 'Kafka producer.send', topic, false);
   }
   // amqplib channel.publish(exchange, routingKey, content, options) / sendToQueue(queue, content, options)
@@ -44,7 +48,8 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
     (method === 'publish' && (/amqp/.test(origin) || /channel/.test(receiver)) && link.call.arguments.length >= 3)
   ) {
     // An RPC reply to the request's replyTo is an answer, not an event (docs/rules/producer-missing-event-id.md).
-    if (method === 'sendToQueue' && /replyTo/.test(link.argument(0)?.getText() ?? '')) {
+    // The request's reply address may reach the publish through variables and a helper's parameters.
+    if (isReplyAddress(link.argument(method === 'sendToQueue' ? 0 : 1), context)) {
       return effect(link, 'read', 'publish', 'amqplib reply to replyTo', { processing: false });
     }
     // Names held in constants of unresolved packages still tell: fall back to the expression's text.
@@ -63,13 +68,12 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
   }
   // SQS / SNS: client.send(new SendMessageCommand({ QueueUrl, MessageDeduplicationId }))
   if (method === 'send') {
-    const command = commandOf(link.argument(0), context.checker);
+    const command = commandOf(link.argument(0), context);
     if (command && /^(SendMessage|SendMessageBatch|Publish|PublishBatch)Command$/.test(command.name)) {
-      const dedup = findProperty(command.input, (name) => name === 'MessageDeduplicationId', context.checker);
+      const dedup = findProperty(command.input, (name) => name === 'MessageDeduplicationId', context);
       const keyed = !!dedup && context.values.isIdentityKey(dedup);
       const queue = staticText(
-        topProperty(command.input, 'QueueUrl', context.checker) ??
-          topProperty(command.input, 'TopicArn', context.checker),
+        topProperty(command.input, 'QueueUrl', context) ?? topProperty(command.input, 'TopicArn', context),
         context.checker,
       );
       const result = publish(
@@ -88,7 +92,7 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
     (/bull/.test(origin) || (!origin && /queue$/.test(receiver) && link.call.arguments.length >= 2))
   ) {
     const options = link.argument(2);
-    const jobId = findProperty(options, (name) => name === 'jobId', context.checker);
+    const jobId = findProperty(options, (name) => name === 'jobId', context);
     const keyed = method === 'add' && !!jobId && context.values.isIdentityKey(jobId);
     const withFreshJobId = method === 'add' && !!jobId && !keyed;
     const result = publish(link, `BullMQ ${method}`, staticText(link.argument(0), context.checker), keyed);
@@ -105,7 +109,7 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
   }
   // NATS nc.publish(subject, data) / js.publish(subject, data, { msgID })
   if (method === 'publish' && (/nats/.test(origin) || /^(nc|nats|js|jetstream|natsconnection)$/.test(receiver))) {
-    const msgId = findProperty(link.argument(2), (name) => name === 'msgID', context.checker);
+    const msgId = findProperty(link.argument(2), (name) => name === 'msgID', context);
     return publish(
       link,
       'NATS publish',
@@ -128,6 +132,27 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
     return publish(link, 'Service Bus sendMessages', undefined, keyedByMessage(link.argument(0), context));
   }
   return undefined;
+}
+
+/**
+ * Whether a destination is the request's reply address (`msg.properties.replyTo`): read directly,
+ * through variables and destructuring, or through the parameter of a helper the caller passed it to.
+ */
+function isReplyAddress(expression: ts.Expression | undefined, context: MatchContext, depth = 0): boolean {
+  if (!expression || depth > 6) return false;
+  const value = unwrap(expression);
+  if (ts.isPropertyAccessExpression(value)) return /^reply_?to$/i.test(value.name.text);
+  if (!ts.isIdentifier(value)) return false;
+  const declaration = symbolOf(value, context.checker)?.valueDeclaration;
+  if (!declaration) return false;
+  if (ts.isBindingElement(declaration)) {
+    const property = declaration.propertyName ?? declaration.name;
+    return ts.isIdentifier(property) && /^reply_?to$/i.test(property.text);
+  }
+  if (ts.isVariableDeclaration(declaration) && declaration.initializer)
+    return isReplyAddress(declaration.initializer, context, depth + 1);
+  if (ts.isParameter(declaration)) return isReplyAddress(context.values.argumentFor(value), context, depth + 1);
+  return false;
 }
 
 /**

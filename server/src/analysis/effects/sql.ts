@@ -1,6 +1,7 @@
 /** SQL through any driver (`query`, `execute`, `prepare(...).run`, tagged templates), by statement text. */
 import { ts } from 'ts-morph';
 import { staticText } from '../source/ast';
+import { containsFreshValue } from '../source/message-values';
 import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './matcher';
 
 const SQL_METHODS = new Set([
@@ -101,6 +102,47 @@ function keyColumnFromMessage(statement: SqlStatement, keyArgs: readonly ts.Node
   });
 }
 
+/**
+ * Where an `ON CONFLICT (col, …)` target's values come from: 'message' when every target column
+ * receives the message identity (the first as the claim's key), 'fresh' when one receives a value
+ * made per delivery (it never conflicts, so a redelivery inserts a second row), undefined when the
+ * target or its values cannot be read.
+ */
+function conflictTargetValues(
+  statement: SqlStatement,
+  keyArgs: readonly ts.Node[],
+  context: MatchContext,
+): { from: 'message' | 'fresh'; key?: ts.Node } | undefined {
+  const target = /on\s+conflict\s*\(([^)]*)\)/i.exec(statement.text);
+  const match = /insert\s+into\s+[\w."`[\]]+\s*\(([^)]*)\)\s*values\s*\(([^)]*)\)/i.exec(statement.text);
+  if (!target || !match) return undefined;
+  const clean = (column: string): string =>
+    column
+      .trim()
+      .replace(/["`[\]]/g, '')
+      .toLowerCase();
+  const columns = match[1].split(',').map(clean);
+  const values = match[2].split(',').map((value) => value.trim());
+  if (columns.length !== values.length) return undefined;
+  const bound = (column: string): ts.Node | undefined => {
+    const index = columns.indexOf(column);
+    if (index < 0) return undefined;
+    const value = values[index];
+    const position =
+      value === '?'
+        ? values.slice(0, index).filter((v) => v === '?').length
+        : value === '${…}'
+          ? values.slice(0, index).filter((v) => v === '${…}').length
+          : index;
+    return placeholderValue(value, position, keyArgs);
+  };
+  const targets = target[1].split(',').map(clean);
+  const nodes = targets.map(bound);
+  if (nodes.some((node) => node && containsFreshValue(node, context.checker))) return { from: 'fresh' };
+  if (nodes.every((node) => node && context.values.isIdentityKey(node))) return { from: 'message', key: nodes[0] };
+  return undefined;
+}
+
 function classifySql(
   node: ts.Node,
   statement: SqlStatement,
@@ -112,21 +154,30 @@ function classifySql(
   switch (statement.kind) {
     case 'insert': {
       const dedupStore = DEDUP_STORE_NAME.test(table);
-      if (statement.conflictClause) {
+      // ON CONFLICT on a column given a fresh value never conflicts: judged as a plain insert.
+      const target = statement.conflictClause ? conflictTargetValues(statement, keyArgs, context) : undefined;
+      if (statement.conflictClause && target?.from !== 'fresh') {
+        const claimKey = target?.key ?? keyArgs[0];
+        const claimed = !!target?.key || keyed;
         const claims = /do\s+nothing|insert\s+ignore|insert\s+or\s+ignore/i.test(statement.text);
         return effect(node, 'idempotent', 'sql', `INSERT INTO ${table} … ON CONFLICT`, {
-          keyedByMessage: keyed,
-          guard: claims && keyed ? { kind: 'claim', key: keyArgs[0], truthyMeans: 'new' } : undefined,
+          keyedByMessage: claimed,
+          guard: claims && claimed ? { kind: 'claim', key: claimKey, truthyMeans: 'new' } : undefined,
           record: dedupStore,
         });
       }
       if (dedupStore && keyed) {
-        return effect(node, 'dedup-record', 'sql', `INSERT INTO ${table}`, { keyedByMessage: true, record: true });
+        return effect(node, 'dedup-record', 'sql', `INSERT INTO ${table}`, {
+          keyedByMessage: true,
+          record: true,
+          uniqueInsert: true,
+        });
       }
       // A row whose primary key is the message's ID: a redelivery hits the key instead of adding a row.
       if (keyColumnFromMessage(statement, keyArgs, context)) {
         return effect(node, 'idempotent', 'sql', `INSERT INTO ${table} (key from the message)`, {
           keyedByMessage: true,
+          uniqueInsert: true,
         });
       }
       return effect(node, 'duplicate-unsafe', 'sql', `INSERT INTO ${table}`, {
@@ -142,7 +193,8 @@ function classifySql(
       }
       return effect(node, 'idempotent', 'sql', `UPDATE ${table}`);
     case 'delete':
-      return effect(node, 'idempotent', 'sql', `DELETE FROM ${table}`);
+      // Keyed when its parameters carry the message identity: a release of a claim on that key.
+      return effect(node, 'idempotent', 'sql', `DELETE FROM ${table}`, { keyedByMessage: keyed });
     case 'select': {
       return effect(node, 'read', 'sql', `SELECT`, {
         guard: keyed ? { kind: 'check', key: keyArgs[0], truthyMeans: 'seen' } : undefined,

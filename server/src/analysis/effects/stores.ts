@@ -134,7 +134,7 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
   let operation: string | undefined;
   let input: ts.Expression | undefined;
   if (link.method === 'send') {
-    const command = commandOf(link.argument(0), context.checker);
+    const command = commandOf(link.argument(0), context);
     if (!command || !DYNAMO_COMMANDS.test(command.name)) return undefined;
     operation = command.name.replace(/(Item)?Command$/, '');
     input = command.input;
@@ -156,14 +156,15 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
     input = link.argument(0);
   }
   if (!operation) return undefined;
-  const table = staticText(topProperty(input, 'TableName', context.checker), context.checker) ?? 'table';
+  const table = staticText(topProperty(input, 'TableName', context), context.checker) ?? 'table';
   const label = `DynamoDB ${operation} ${table}`;
-  const condition = staticText(topProperty(input, 'ConditionExpression', context.checker), context.checker) ?? '';
+  const condition = staticText(topProperty(input, 'ConditionExpression', context), context.checker) ?? '';
   switch (operation) {
     case 'Update': {
-      const expression = (
-        staticText(topProperty(input, 'UpdateExpression', context.checker), context.checker) ?? ''
-      ).replace(/\s+/g, ' ');
+      const expression = (staticText(topProperty(input, 'UpdateExpression', context), context.checker) ?? '').replace(
+        /\s+/g,
+        ' ',
+      );
       const relative =
         /^\s*ADD\b|\bADD\s/i.test(expression) ||
         /\b(#?\w+)\s*=\s*(if_not_exists\(\s*)?\1\b[^,]*?[+-]/i.test(expression);
@@ -175,7 +176,7 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
       return effect(link, 'idempotent', 'dynamodb', label);
     }
     case 'Put': {
-      const item = topProperty(input, 'Item', context.checker);
+      const item = topProperty(input, 'Item', context);
       const conditional = /attribute_not_exists/i.test(condition);
       if (conditional && keyedByMessage(item, context)) {
         return effect(
@@ -183,7 +184,7 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
           DEDUP_STORE_NAME.test(table) ? 'dedup-record' : 'idempotent',
           'dynamodb',
           `${label} if absent`,
-          { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table) },
+          { keyedByMessage: true, record: DEDUP_STORE_NAME.test(table), uniqueInsert: true },
         );
       }
       if (keyedFresh(item, context) && !keyedByMessage(item, context)) {
@@ -194,7 +195,7 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
       return effect(link, 'idempotent', 'dynamodb', label, { keyedByMessage: keyedByMessage(item, context) });
     }
     case 'Get': {
-      const key = topProperty(input, 'Key', context.checker);
+      const key = topProperty(input, 'Key', context);
       return effect(link, 'read', 'dynamodb', label, {
         guard: key && context.values.isIdentityKey(key) ? { kind: 'check', key, truthyMeans: 'seen' } : undefined,
       });
@@ -204,8 +205,41 @@ export function matchDynamo(link: CallLink, context: MatchContext): ClassifiedCa
   }
 }
 
+/**
+ * The `doc(key)` a Firestore call acts on, in its chain or through the variable that holds the
+ * reference (`const ref = db.collection('processed').doc(id); await ref.get()`), with the static
+ * name of its collection.
+ */
+function firestoreDoc(
+  link: CallLink,
+  context: MatchContext,
+): { key: ts.Expression | undefined; collection: string } | undefined {
+  if (!ts.isPropertyAccessExpression(link.call.expression)) return undefined;
+  let target: ts.Expression = link.call.expression.expression;
+  for (let depth = 0; depth < 3 && ts.isIdentifier(target); depth++) {
+    const declaration = context.checker.getSymbolAtLocation(target)?.valueDeclaration;
+    if (!declaration || !ts.isVariableDeclaration(declaration) || !declaration.initializer) return undefined;
+    target = declaration.initializer;
+    while (ts.isAwaitExpression(target) || ts.isParenthesizedExpression(target)) target = target.expression;
+  }
+  if (
+    !ts.isCallExpression(target) ||
+    !ts.isPropertyAccessExpression(target.expression) ||
+    target.expression.name.text !== 'doc'
+  )
+    return undefined;
+  let collection = '';
+  for (let node: ts.Expression = target.expression.expression; ts.isCallExpression(node);) {
+    if (!ts.isPropertyAccessExpression(node.expression)) break;
+    if (node.expression.name.text === 'collection')
+      collection = staticText(node.arguments[0], context.checker) ?? collection;
+    node = node.expression.expression;
+  }
+  return { key: target.arguments[0], collection };
+}
+
 /** Firestore: FieldValue.increment is relative; add() and doc() without a path create new documents. */
-export function matchFirestore(link: CallLink, _context: MatchContext): ClassifiedCall | undefined {
+export function matchFirestore(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   if (!link.method) return undefined;
   const origin = link.origin() ?? '';
   const firestore =
@@ -240,9 +274,22 @@ export function matchFirestore(link: CallLink, _context: MatchContext): Classifi
         onDuplicate: 'creates a second document under a fresh ID',
       });
     }
-    return effect(link, 'idempotent', 'firestore', label);
+    // A document whose ID is the message's: set() twice writes the same document; in a dedup
+    // collection (`processed_events`) it records the message.
+    const doc = firestoreDoc(link, context);
+    const keyed = !!doc?.key && context.values.isIdentityKey(doc.key);
+    const record = keyed && DEDUP_STORE_NAME.test(doc.collection);
+    return effect(link, record ? 'dedup-record' : 'idempotent', 'firestore', label, { keyedByMessage: keyed, record });
   }
   if (['update', 'delete'].includes(link.method)) return effect(link, 'idempotent', 'firestore', label);
+  // `doc(key).get()` then `snapshot.exists`: a check of the key.
+  if (link.method === 'get') {
+    const doc = firestoreDoc(link, context);
+    if (!doc?.key) return undefined;
+    return effect(link, 'read', 'firestore', label, {
+      guard: context.values.isIdentityKey(doc.key) ? { kind: 'check', key: doc.key, truthyMeans: 'seen' } : undefined,
+    });
+  }
   return undefined;
 }
 
@@ -254,7 +301,7 @@ export function matchSearchIndex(link: CallLink, context: MatchContext): Classif
     return undefined;
   const options = link.argument(0);
   if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
-  const id = findProperty(options, (name) => name === 'id', context.checker);
+  const id = findProperty(options, (name) => name === 'id', context);
   if (id && context.values.isIdentityKey(id))
     return effect(link, 'idempotent', 'search-index', 'Elasticsearch index (id from the message)', {
       keyedByMessage: true,
@@ -265,7 +312,7 @@ export function matchSearchIndex(link: CallLink, context: MatchContext): Classif
     return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (id made fresh)', {
       onDuplicate: 'indexes a second document under a fresh id',
     });
-  if (!hasProperty(options, ['index'], context.checker)) return undefined;
+  if (!hasProperty(options, ['index'], context)) return undefined;
   return effect(link, 'duplicate-unsafe', 'search-index', 'Elasticsearch index (no id)', {
     onDuplicate: 'indexes a second document',
   });

@@ -24,6 +24,7 @@ import {
   locationOf,
   symbolOf,
   unwrap,
+  unwrapAwait,
 } from '../source/ast';
 import { calledFunction, implementationsOf, resolveFunction, subscribersOf, type Subscribers } from '../source/symbols';
 import { CALLBACK_TRANSACTION, callTransaction, transactionOf } from './transactions';
@@ -144,7 +145,7 @@ export class FlowBuilder {
    */
   handlerSteps(fn: FunctionWithBody, values: MessageValues, options: { detachedAck?: boolean } = {}): Step[] {
     values.propagateThrough(fn.body);
-    const steps = this.functionSteps(fn, values);
+    const steps = judgeGuards(this.functionSteps(fn, values));
     return options.detachedAck ? dropAll(steps) : steps;
   }
 
@@ -175,6 +176,7 @@ export class FlowBuilder {
       else if (owner !== fn && !ts.isBlock(body))
         steps = this.expression(body, state, 'awaited'); // a concise arrow returns its value
       else steps = this.statement(body as ts.Statement, state);
+      steps = judgeGuards(steps);
       const settles: Step[] = (options.settlesAfter ?? []).flatMap((call): Step[] => {
         const settle = this.options.library.settleOf(call, values, this.options.checker);
         return settle
@@ -232,29 +234,16 @@ export class FlowBuilder {
       if (memo >= 0) statements = statements.slice(0, memo + 1);
     }
     const built = statements.map((statement) => this.statement(statement, state));
-    built.forEach((stepsOfStatement, index) => {
-      for (const step of stepsOfStatement) {
-        if (step.t !== 'if' || !step.guard) continue;
-        // A guard is the handler's (message-level) when "seen" skips the rest of the processing.
-        const seenSide = step.guard.thenMeans === 'seen' ? step.then : step.else;
-        const newSide = step.guard.thenMeans === 'seen' ? step.else : step.then;
-        const processingAfter = built.slice(index + 1).some(hasProcessing);
-        // `if (seen) log(...)` with no return is still the handler's check, one that skips nothing.
-        const checkWithoutSkip =
-          step.guard.thenMeans === 'seen' &&
-          processingAfter &&
-          !alwaysExits(newSide) &&
-          !hasProcessing(newSide) &&
-          !hasProcessing(seenSide);
-        const messageLevel =
-          alwaysExits(seenSide) ||
-          (hasProcessing(newSide) && !processingAfter && !hasProcessing(seenSide)) ||
-          checkWithoutSkip;
-        if (!messageLevel) {
-          step.guard.guard.scope = 'entity';
-          if (step.guard.guard.keyedByIdentity && !step.guard.guard.invalidReason) markLocallyGuarded(newSide);
-        }
-      }
+    // A memoised initialisation (`if (this.client) return this.client; …`) runs once per process,
+    // not once per message: what follows the memo check is not processing (docs/model.md, "Effects").
+    const memo = statements.findIndex((statement, index) =>
+      isMemoCheck(statement, statements.slice(index + 1), this.options.checker),
+    );
+    if (memo >= 0)
+      for (let index = memo + 1; index < built.length; index++) built[index] = oncePerProcess(built[index]);
+    statements.forEach((statement, index) => {
+      const initialised = memoInitialisation(statement, this.options.checker);
+      if (initialised) built[index] = initialised === 'all' ? oncePerProcess(built[index]) : built[index];
     });
     return built.flat();
   }
@@ -335,6 +324,15 @@ export class FlowBuilder {
     const elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
     const found = findConditionGuard(statement.expression, this.matchContext(state.values));
     if (!found) return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
+    if (found.stateProperty) {
+      // A business-state check (docs/model.md, "Guards"): "seen" is the side that skips the work,
+      // and it is a guard only when the work then records that state.
+      const thenMeans = stateSense(thenSteps, elseSteps);
+      const newSide = thenMeans === 'seen' ? statement.elseStatement : statement.thenStatement;
+      if (!thenMeans || !recordsState(statement, newSide, found.stateProperty, this.options.checker))
+        return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
+      found.thenMeans = thenMeans;
+    }
     const judgement = judgeGuardKey(
       found.signal,
       state.values,
@@ -344,8 +342,9 @@ export class FlowBuilder {
     );
     const guard: GuardTemplate = {
       kind: found.signal.kind,
-      label: found.label,
-      node: found.call,
+      label: found.stateProperty ? `${found.label}: ${found.stateProperty}` : found.label,
+      // A state check is the condition on what the read loaded (the read may feed other checks).
+      node: found.stateProperty ? statement.expression : found.call,
       keyText: found.signal.key?.getText().slice(0, 200),
       leaseSeconds: ts.isCallExpression(found.call) ? leaseOf(found.call) : undefined,
       keyedByIdentity: judgement.keyedByIdentity,
@@ -503,6 +502,7 @@ export class FlowBuilder {
           : undefined,
         keyedByMessage: classified.keyedByMessage,
         locallyGuarded: false,
+        uniqueInsert: classified.uniqueInsert,
         chain: [],
         connection: connectionOf(classified.node, this.options.checker),
       },
@@ -630,7 +630,12 @@ export class FlowBuilder {
           state,
           this.callbackCompletion(call, name, callback, completion, outermost, state),
         );
-        steps.push(...(CALLBACK_TRANSACTION.test(name) ? this.inTransaction(call, callback, inlined) : inlined));
+        // A unique insert that opens a transaction claims the message for the rest of it (docs/model.md).
+        steps.push(
+          ...(CALLBACK_TRANSACTION.test(name)
+            ? claimByUniqueInsert(this.inTransaction(call, callback, inlined))
+            : inlined),
+        );
         continue;
       }
       // A function passed by name to a library call that runs it: a context runner
@@ -640,7 +645,11 @@ export class FlowBuilder {
       if (bound) {
         const runs = this.callbackCompletion(call, name, bound.callback, completion, outermost, state);
         const inlined = this.inlineBoundArgument(undefined, bound, state, runs);
-        steps.push(...(CALLBACK_TRANSACTION.test(name) ? this.inTransaction(call, bound.callback, inlined) : inlined));
+        steps.push(
+          ...(CALLBACK_TRANSACTION.test(name)
+            ? claimByUniqueInsert(this.inTransaction(call, bound.callback, inlined))
+            : inlined),
+        );
         continue;
       }
       const named = referencedFunction(callback, this.options.checker);
@@ -847,16 +856,19 @@ export class FlowBuilder {
       const reason = `${functionName(target)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
       return [{ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 }];
     }
-    const calleeValues = new MessageValues(this.options.checker);
+    const calleeValues = new MessageValues(this.options.checker, state.values);
     const flags = state.values.bindCallee(call, target, calleeValues);
     const bindings = this.argumentBindings(call, target, state);
     const previousKey = this.bindingKey;
     const previous = bindings.map(([parameter]) => [parameter, this.boundArguments.get(parameter)] as const);
     for (const [parameter, bound] of bindings) this.boundArguments.set(parameter, bound);
     if (bindings.length || this.boundArguments.size) this.bindingKey = this.currentBindingKey();
+    // What the callee does with an argument it forwards (`prisma.order.create(args)`), or a closure
+    // reads from its caller, depends on this call site: such bodies are built per call.
+    const perCall = dependsOnCaller(target) ? `@${call.getSourceFile().fileName}:${call.pos}` : '';
     let body: Step[] | undefined;
     try {
-      const key = `${this.functionId(target)}:${flags.map((flag) => (flag ? 1 : 0)).join('')}${this.bindingKey}`;
+      const key = `${this.functionId(target)}:${flags.map((flag) => (flag ? 1 : 0)).join('')}${this.bindingKey}${perCall}`;
       body = this.summaryCache.get(key);
       if (!body) {
         calleeValues.propagateThrough(target.body);
@@ -993,6 +1005,41 @@ export class FlowBuilder {
 }
 
 // ---- helpers over steps ------------------------------------------------------------------
+
+const callerDependence = new WeakMap<ts.Node, boolean>();
+
+/**
+ * Whether what a function's effects are depends on its caller: it passes one of its parameters on
+ * to a call as is (a helper forwarding `args`, a `save(entity)` wrapper), or it is a closure
+ * declared inside another function (it may read the caller's message values).
+ */
+function dependsOnCaller(fn: FunctionWithBody): boolean {
+  let known = callerDependence.get(fn);
+  if (known !== undefined) return known;
+  known = false;
+  for (let parent = fn.parent; parent && !ts.isSourceFile(parent); parent = parent.parent)
+    if (ts.isFunctionLike(parent)) {
+      known = true;
+      break;
+    }
+  if (!known) {
+    const parameters = new Set(
+      fn.parameters.flatMap((parameter) => (ts.isIdentifier(parameter.name) ? [parameter.name.text] : [])),
+    );
+    const visit = (node: ts.Node): void => {
+      if (known || ts.isFunctionLike(node)) return;
+      if (ts.isCallExpression(node) || ts.isNewExpression(node))
+        for (const argument of node.arguments ?? []) {
+          const value = unwrap(ts.isSpreadElement(argument) ? argument.expression : argument);
+          if (ts.isIdentifier(value) && parameters.has(value.text)) known = true;
+        }
+      ts.forEachChild(node, visit);
+    };
+    if (parameters.size) ts.forEachChild(fn.body, visit);
+  }
+  callerDependence.set(fn, known);
+  return known;
+}
 
 function isShortCircuit(kind: ts.SyntaxKind): boolean {
   return (
@@ -1320,10 +1367,378 @@ function prefixChain(steps: Step[], link: CallChainLink, caller: ts.Node, callee
   });
 }
 
-function markLocallyGuarded(steps: Step[]): void {
-  forEachStep(steps, (step) => {
-    if (step.t === 'effect') step.effect.locallyGuarded = true;
+function markLocallyGuarded(steps: Step[]): Step[] {
+  return mapSteps(steps, (step) =>
+    step.t === 'effect' ? { ...step, effect: { ...step.effect, locallyGuarded: true } } : step,
+  );
+}
+
+type ExitKind = 'return' | 'throw' | 'break' | 'continue';
+
+/** How these steps always leave, when they do: the kinds of exit every path ends in. */
+function exitsOf(steps: Step[]): Set<ExitKind> | undefined {
+  for (const step of steps) {
+    if (step.t === 'exit') return new Set([step.kind]);
+    if (step.t === 'if' && step.then.length) {
+      const then = exitsOf(step.then);
+      const otherwise = then && exitsOf(step.else);
+      if (then && otherwise) return new Set([...then, ...otherwise]);
+    }
+    if (step.t === 'scope' && step.body.some((inner) => inner.t === 'exit' && inner.kind === 'throw'))
+      return new Set(['throw']);
+  }
+  return undefined;
+}
+
+interface Continuation {
+  /** Processing can follow on a path that falls out of the current list. */
+  afterList: boolean;
+  /** Processing can follow after the current function returns (the caller goes on). */
+  afterFunction: boolean;
+  /** Processing can follow a `break` out of the nearest loop or switch. */
+  afterBreak: boolean;
+}
+
+/**
+ * Decides, over the whole handler, which identity checks are the handler's guard (docs/model.md,
+ * "Guards"): a check is message-level when its "seen" outcome skips the processing of the message,
+ * that is when no processing follows it on the seen side: the seen side leaves the handler (or a
+ * helper after which the handler does nothing more), or all the processing sits on the "new" side.
+ * A check that gates only part of the processing (get-or-create inside larger work, a check in a
+ * helper after which the caller goes on) is entity-level: that part's own check, and the writes it
+ * gates count as protected by it.
+ */
+function judgeGuards(
+  steps: Step[],
+  continuation: Continuation = { afterList: false, afterFunction: false, afterBreak: false },
+): Step[] {
+  const judged: Step[] = [];
+  // An entity-level check whose "seen" side leaves early gates the rest of its list.
+  let gatesRest = false;
+  steps.forEach((step, index) => {
+    const after = continuation.afterList || steps.slice(index + 1).some((rest) => hasProcessing([rest]));
+    const inner: Continuation = { ...continuation, afterList: after };
+    let next = judgeStep(step, after, continuation, inner);
+    if (gatesRest) next = markLocallyGuarded([next])[0];
+    if (
+      next.t === 'if' &&
+      next.guard?.guard.scope === 'entity' &&
+      next.guard.guard.keyedByIdentity &&
+      !next.guard.guard.invalidReason
+    ) {
+      const seenSide = next.guard.thenMeans === 'seen' ? next.then : next.else;
+      if (exitsOf(seenSide)) gatesRest = true;
+    }
+    judged.push(next);
   });
+  return judged;
+}
+
+function judgeStep(step: Step, after: boolean, continuation: Continuation, inner: Continuation): Step {
+  switch (step.t) {
+    case 'if': {
+      const then = judgeGuards(step.then, inner);
+      const otherwise = judgeGuards(step.else, inner);
+      if (!step.guard) return { ...step, then, else: otherwise };
+      const seenIsThen = step.guard.thenMeans === 'seen';
+      const seenSide = seenIsThen ? then : otherwise;
+      let newSide = seenIsThen ? otherwise : then;
+      const exits = exitsOf(seenSide);
+      const seenContinues = exits
+        ? (exits.has('return') && continuation.afterFunction) || (exits.has('break') && continuation.afterBreak)
+        : after;
+      // A check whose "seen" side skips nothing (`if (seen) log(…)`, a lookup used by what follows)
+      // protects nothing: it is not the handler's guard.
+      const messageLevel =
+        (!!exits && !seenContinues) || (hasProcessing(newSide) && !after && !hasProcessing(seenSide));
+      let guard = step.guard;
+      if (!messageLevel) {
+        guard = { ...guard, guard: { ...guard.guard, scope: 'entity' } };
+        if (guard.guard.keyedByIdentity && !guard.guard.invalidReason) newSide = markLocallyGuarded(newSide);
+      }
+      return { ...step, guard, then: seenIsThen ? seenSide : newSide, else: seenIsThen ? newSide : seenSide };
+    }
+    case 'scope':
+      // A function boundary: a `return` inside resumes after it.
+      return { ...step, body: judgeGuards(step.body, { afterList: after, afterFunction: after, afterBreak: false }) };
+    case 'guarded':
+      return { ...step, body: judgeGuards(step.body, inner) };
+    case 'loop':
+      return { ...step, body: judgeGuards(step.body, { ...inner, afterBreak: after }) };
+    case 'switch':
+      return { ...step, cases: step.cases.map((body) => judgeGuards(body, { ...inner, afterBreak: after })) };
+    case 'try': {
+      const finalizer = step.finalizer && judgeGuards(step.finalizer, inner);
+      const afterBody: Continuation = { ...inner, afterList: after || hasProcessing(step.finalizer ?? []) };
+      return {
+        ...step,
+        body: judgeGuards(step.body, afterBody),
+        handler: step.handler && judgeGuards(step.handler, afterBody),
+        finalizer,
+      };
+    }
+    default:
+      return step;
+  }
+}
+
+/**
+ * Which side of a business-state check means "seen": the side that skips the work (leaves by
+ * `return`, `continue` or `break`; a `throw` is a failure, not a skip) while the other goes on, or,
+ * when neither leaves, the side without processing.
+ */
+function stateSense(thenSteps: Step[], elseSteps: Step[]): 'seen' | 'new' | undefined {
+  const skips = (exits: Set<ExitKind> | undefined): boolean => !!exits && !exits.has('throw');
+  const thenExits = exitsOf(thenSteps);
+  const elseExits = exitsOf(elseSteps);
+  if (skips(thenExits) && !elseExits && !hasProcessing(thenSteps)) return 'seen';
+  if (skips(elseExits) && !thenExits && !hasProcessing(elseSteps)) return 'new';
+  if (!thenExits && !elseExits) {
+    if (hasProcessing(thenSteps) && !hasProcessing(elseSteps)) return 'new';
+    if (hasProcessing(elseSteps) && !hasProcessing(thenSteps)) return 'seen';
+  }
+  return undefined;
+}
+
+/**
+ * Whether the work after a business-state check records the state it tested: the property is set
+ * (`x.status = …`, `{ status: … }`, `SET status = …`, a DynamoDB `#status` name) on the "new" side
+ * or later in the same function, or in a project function called there.
+ */
+function recordsState(
+  statement: ts.IfStatement,
+  newSide: ts.Statement | undefined,
+  property: string,
+  checker: ts.TypeChecker,
+): boolean {
+  const name = property.toLowerCase();
+  // `SET status = …`, `SET "latestStatus" = …`, a DynamoDB `#status`.
+  const inText = new RegExp(`(^|[^\\w])[#"\`]?${property.replace(/[$]/g, '\\$')}["\`]?\\s*=`, 'i');
+  let fn: ts.Node | undefined = statement.parent;
+  while (fn && !ts.isFunctionLike(fn) && !ts.isSourceFile(fn)) fn = fn.parent;
+  const scopes: ts.Node[] = [];
+  if (newSide) scopes.push(newSide);
+  const body = fn && ts.isFunctionLike(fn) ? (fn as ts.FunctionLikeDeclaration).body : undefined;
+  let found = false;
+  const followed = new Set<ts.Node>();
+  const visit = (node: ts.Node, depth: number): void => {
+    if (found) return;
+    if (
+      ((ts.isPropertyAssignment(node) || ts.isShorthandPropertyAssignment(node)) &&
+        node.name.getText().replace(/['"]/g, '').toLowerCase() === name) ||
+      (ts.isBinaryExpression(node) &&
+        node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        ts.isPropertyAccessExpression(node.left) &&
+        node.left.name.text.toLowerCase() === name) ||
+      ((ts.isStringLiteralLike(node) ||
+        ts.isTemplateHead(node) ||
+        ts.isTemplateMiddle(node) ||
+        ts.isTemplateTail(node)) &&
+        (node.text.toLowerCase() === name || inText.test(node.text)))
+    ) {
+      found = true;
+      return;
+    }
+    if (ts.isCallExpression(node) && depth < 2) {
+      const target = calledFunction(node, checker);
+      if (target && isProjectCode(target) && !followed.has(target)) {
+        followed.add(target);
+        visit(target.body, depth + 1);
+      }
+    }
+    ts.forEachChild(node, (child) => visit(child, depth));
+  };
+  for (const scope of scopes) visit(scope, 0);
+  if (!found && body && ts.isBlock(body)) {
+    for (const later of body.statements) if (later.pos >= statement.end) visit(later, 0);
+    // The check nested in a block: the rest of the enclosing blocks counts too.
+    for (let block: ts.Node = statement.parent; block && block !== body; block = block.parent)
+      if (ts.isBlock(block)) for (const later of block.statements) if (later.pos >= statement.end) visit(later, 0);
+  }
+  return found;
+}
+
+/** The first insert keyed by the message that fails on a duplicate, at the top of these steps (or of a helper they call). */
+function leadingUniqueInsert(steps: Step[]): EffectTemplate | undefined {
+  for (const step of steps) {
+    if (step.t === 'effect' && step.effect.uniqueInsert && step.completion === 'awaited') return step.effect;
+    if (step.t === 'scope') {
+      const inner = leadingUniqueInsert(step.body);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * In a transaction callback, an insert whose unique key comes from the message claims the message
+ * for what follows it in the transaction: a duplicate fails on the key and everything after it rolls
+ * back with the transaction (the inbox pattern, docs/model.md, "Transactions"). The claim covers the
+ * transaction only, so it is that part's own (entity-level) guard.
+ */
+function claimByUniqueInsert(steps: Step[]): Step[] {
+  return steps.map((step) => {
+    if (step.t !== 'scope') return step;
+    const index = step.body.findIndex((inner) => !!leadingUniqueInsert([inner]));
+    if (index < 0 || index === step.body.length - 1) return step;
+    const insert = leadingUniqueInsert([step.body[index]])!;
+    const guard: GuardTemplate = {
+      kind: 'claim',
+      label: `${insert.description.label} (unique key, in a transaction)`,
+      node: insert.node,
+      keyedByIdentity: true,
+      scope: 'entity',
+      chain: insert.chain,
+    };
+    return {
+      ...step,
+      body: [...step.body.slice(0, index + 1), { t: 'guarded', guard, body: step.body.slice(index + 1) }],
+    };
+  });
+}
+
+/** Effects that run once per process (a memoised initialisation): not processing, not per message. */
+function oncePerProcess(steps: Step[]): Step[] {
+  return mapSteps(steps, (step) =>
+    step.t === 'effect' && step.effect.description.processing
+      ? {
+          ...step,
+          effect: {
+            ...step.effect,
+            description: {
+              ...step.effect.description,
+              class:
+                step.effect.description.class === 'duplicate-unsafe' ? 'idempotent' : step.effect.description.class,
+              processing: false,
+              onDuplicate: undefined,
+              label: `${step.effect.description.label} (once per process)`,
+            },
+          },
+        }
+      : step,
+  );
+}
+
+/**
+ * A value kept for the process's lifetime: a field of `this`, a static field, or a module-level
+ * variable. Not a local: a local is made again for every message.
+ */
+function memoHolder(expression: ts.Expression, checker: ts.TypeChecker): string | undefined {
+  const value = unwrap(expression);
+  if (ts.isPropertyAccessExpression(value)) {
+    const root = unwrap(value.expression);
+    if (root.kind === ts.SyntaxKind.ThisKeyword) return value.getText();
+    if (ts.isIdentifier(root) && ts.isIdentifier(value.name)) {
+      const declaration = symbolOf(root, checker)?.valueDeclaration;
+      if (declaration && ts.isClassDeclaration(declaration)) return value.getText(); // Cls.instance
+    }
+    return undefined;
+  }
+  if (ts.isIdentifier(value)) {
+    const declaration = symbolOf(value, checker)?.valueDeclaration;
+    if (!declaration || !ts.isVariableDeclaration(declaration)) return undefined;
+    const statement = declaration.parent?.parent;
+    return statement && ts.isVariableStatement(statement) && ts.isSourceFile(statement.parent) ? value.text : undefined;
+  }
+  return undefined;
+}
+
+/** The holder a condition tests for presence (`this.client`, `client != null`), with its sense. */
+function presenceTest(
+  condition: ts.Expression,
+  checker: ts.TypeChecker,
+): { holder: string; present: boolean } | undefined {
+  const value = unwrap(condition);
+  if (ts.isPrefixUnaryExpression(value) && value.operator === ts.SyntaxKind.ExclamationToken) {
+    const inner = presenceTest(value.operand, checker);
+    return inner && { holder: inner.holder, present: !inner.present };
+  }
+  if (ts.isBinaryExpression(value)) {
+    const operator = value.operatorToken.kind;
+    const nullish = (node: ts.Expression): boolean => {
+      const side = unwrap(node);
+      return side.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(side) && side.text === 'undefined');
+    };
+    const other = nullish(value.right) ? value.left : nullish(value.left) ? value.right : undefined;
+    if (!other) return undefined;
+    const holder = memoHolder(other, checker);
+    if (!holder) return undefined;
+    if (operator === ts.SyntaxKind.ExclamationEqualsEqualsToken || operator === ts.SyntaxKind.ExclamationEqualsToken)
+      return { holder, present: true };
+    if (operator === ts.SyntaxKind.EqualsEqualsEqualsToken || operator === ts.SyntaxKind.EqualsEqualsToken)
+      return { holder, present: false };
+    return undefined;
+  }
+  const holder = memoHolder(value, checker);
+  return holder ? { holder, present: true } : undefined;
+}
+
+/** Assignments of a value that is not a literal flag (`this.client = await connect()`) to a holder. */
+function assignsHolder(nodes: readonly ts.Node[], holder: string): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node)) return;
+    if (
+      ts.isBinaryExpression(node) &&
+      (node.operatorToken.kind === ts.SyntaxKind.EqualsToken ||
+        node.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken) &&
+      unwrap(node.left).getText() === holder
+    ) {
+      const right = unwrap(node.right);
+      const flag =
+        right.kind === ts.SyntaxKind.TrueKeyword ||
+        right.kind === ts.SyntaxKind.FalseKeyword ||
+        right.kind === ts.SyntaxKind.NullKeyword ||
+        ts.isNumericLiteral(right) ||
+        ts.isStringLiteralLike(right);
+      if (!flag) found = true;
+    }
+    ts.forEachChild(node, visit);
+  };
+  nodes.forEach(visit);
+  return found;
+}
+
+function onlyStatement(statement: ts.Statement): ts.Statement | undefined {
+  if (ts.isBlock(statement)) return statement.statements.length === 1 ? statement.statements[0] : undefined;
+  return statement;
+}
+
+/**
+ * `if (this.client) return this.client;` followed by code that sets `this.client`: the start of a
+ * memoised initialisation, whose rest runs once per process.
+ */
+function isMemoCheck(statement: ts.Statement, rest: readonly ts.Statement[], checker: ts.TypeChecker): boolean {
+  if (!ts.isIfStatement(statement) || statement.elseStatement) return false;
+  const test = presenceTest(statement.expression, checker);
+  if (!test?.present) return false;
+  const returned = onlyStatement(statement.thenStatement);
+  if (!returned || !ts.isReturnStatement(returned) || !returned.expression) return false;
+  if (!unwrapAwait(returned.expression).getText().startsWith(test.holder)) return false;
+  return assignsHolder(rest, test.holder);
+}
+
+/**
+ * `if (!this.client) { … this.client = … }` or `this.client ??= …`: the initialisation itself runs
+ * once per process.
+ */
+function memoInitialisation(statement: ts.Statement, checker: ts.TypeChecker): 'all' | undefined {
+  if (ts.isIfStatement(statement) && !statement.elseStatement) {
+    const test = presenceTest(statement.expression, checker);
+    if (test && !test.present && assignsHolder([statement.thenStatement], test.holder)) return 'all';
+    return undefined;
+  }
+  if (ts.isExpressionStatement(statement)) {
+    const value = unwrap(statement.expression);
+    if (
+      ts.isBinaryExpression(value) &&
+      (value.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken ||
+        value.operatorToken.kind === ts.SyntaxKind.BarBarEqualsToken) &&
+      memoHolder(value.left, checker)
+    )
+      return 'all';
+  }
+  return undefined;
 }
 
 function hasEvents(steps: Step[]): boolean {
@@ -1397,16 +1812,6 @@ function firstRecord(steps: Step[]): EffectTemplate | undefined {
       record = step.effect;
   });
   return record;
-}
-
-/** Whether every path through these steps leaves by return/throw/continue/break. */
-function alwaysExits(steps: Step[]): boolean {
-  for (const step of steps) {
-    if (step.t === 'exit') return true;
-    if (step.t === 'if' && step.then.length && alwaysExits(step.then) && alwaysExits(step.else)) return true;
-    if (step.t === 'scope' && step.body.some((inner) => inner.t === 'exit' && inner.kind === 'throw')) return true;
-  }
-  return false;
 }
 
 function alwaysReturns(steps: Step[]): boolean {

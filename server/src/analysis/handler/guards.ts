@@ -14,9 +14,64 @@ export interface ConditionGuard {
   signal: GuardSignal;
   /** The call that checks or claims. */
   call: ts.Node;
-  /** What a truthy condition means. */
+  /** What a truthy condition means (for a state check: read from which side leaves, by the flow builder). */
   thenMeans: 'seen' | 'new';
   label: string;
+  /**
+   * A business-state check: the condition reads this property of a value loaded by the key
+   * (`order.status === 'paid'`, `alert.triggeredAt >= periodStart`), not whether the value exists.
+   */
+  stateProperty?: string;
+}
+
+/** Properties of a read's result that say whether something was found, not what state it is in. */
+const EXISTENCE_PROPERTIES = new Set([
+  'length',
+  'size',
+  'count',
+  'Count',
+  'rowCount',
+  'affectedRows',
+  'rows',
+  'Items',
+  'Item',
+  'items',
+  'data',
+  'exists',
+  'found',
+  'matchedCount',
+  'modifiedCount',
+  'deletedCount',
+  'upsertedCount',
+  'acknowledged',
+]);
+
+/**
+ * The property of the guarded value a condition reads, when it reads one: `order.status` in
+ * `order.status === 'paid'`, `rows[0].status`; undefined for `order`, `rows.length`, `!existing`.
+ */
+function statePropertyOf(anchor: ts.Node, condition: ts.Expression): string | undefined {
+  let node: ts.Node = anchor;
+  while (node !== condition && node.parent) {
+    const parent: ts.Node = node.parent;
+    if (ts.isAwaitExpression(parent) || ts.isParenthesizedExpression(parent) || ts.isNonNullExpression(parent)) {
+      node = parent;
+      continue;
+    }
+    if (ts.isPropertyAccessExpression(parent) && parent.expression === node) {
+      if (!EXISTENCE_PROPERTIES.has(parent.name.text)) return parent.name.text;
+      node = parent;
+      continue;
+    }
+    if (ts.isElementAccessExpression(parent) && parent.expression === node) {
+      const argument = parent.argumentExpression;
+      if (ts.isStringLiteralLike(argument) && !EXISTENCE_PROPERTIES.has(argument.text)) return argument.text;
+      node = parent;
+      continue;
+    }
+    return undefined;
+  }
+  return undefined;
 }
 
 export interface GuardJudgement {
@@ -202,7 +257,8 @@ function projectGuard(
     }
     for (const expression of returned) {
       const found = findConditionGuard(expression, calleeContext, depth + 1);
-      if (!found?.signal.key) continue;
+      // A state the helper returns (`return order.status`) says nothing of its sense by itself.
+      if (!found?.signal.key || found.stateProperty) continue;
       const keyParameter = fn.parameters.findIndex((parameter) => {
         const single = new MessageValues(context.checker);
         single.addBinding(parameter.name);
@@ -252,26 +308,47 @@ export function findConditionGuard(
   context: MatchContext,
   depth = 0,
 ): ConditionGuard | undefined {
-  let found: { call: ts.CallExpression; signal: GuardSignal; label: string; anchor: ts.Node } | undefined;
+  type Found = { call: ts.CallExpression; signal: GuardSignal; label: string; anchor: ts.Node };
+  let found: Found | undefined;
+  let state: { found: Found; property: string } | undefined;
+  // `item && evt.at <= item.sentAt`: a state read of the value wins over the test of its existence.
+  const consider = (candidate: Found): boolean => {
+    const property = candidate.signal.kind === 'check' ? statePropertyOf(candidate.anchor, condition) : undefined;
+    if (property) {
+      state = { found: candidate, property };
+      return true;
+    }
+    found ??= candidate;
+    return false;
+  };
   const visit = (node: ts.Node): void => {
-    if (found || ts.isFunctionLike(node)) return;
+    if (state || ts.isFunctionLike(node)) return;
     if (ts.isCallExpression(node) && !isInnerChainLink(node)) {
       const guard = guardOfCall(node, context, depth);
       if (guard) {
-        found = { call: node, ...guard, anchor: node };
+        consider({ call: node, ...guard, anchor: node });
         return;
       }
     }
     if (ts.isIdentifier(node)) {
       const fromVariable = guardFromVariable(node, context, depth);
       if (fromVariable) {
-        found = { ...fromVariable, anchor: node };
+        consider({ ...fromVariable, anchor: node });
         return;
       }
     }
     ts.forEachChild(node, visit);
   };
   visit(condition);
+  // A read's result checked for a state, not for existence: the flow builder reads which side skips.
+  if (state)
+    return {
+      signal: state.found.signal,
+      call: state.found.call,
+      label: state.found.label,
+      thenMeans: 'seen',
+      stateProperty: state.property,
+    };
   if (!found) return undefined;
   const polarity = polarityOf(found.anchor, condition);
   if (polarity === undefined) return undefined;
@@ -300,7 +377,11 @@ function guardFromVariable(
   // const { rowCount } = await client.query(...); const [existing] = await …
   while (ts.isBindingElement(holder)) holder = holder.parent.parent;
   if (!ts.isVariableDeclaration(holder) || !holder.initializer) return undefined;
-  const value = unwrapAwait(holder.initializer);
+  let value = unwrapAwait(holder.initializer);
+  // const item = (await ddb.send(new GetCommand(…))).Item; const row = result.rows[0]
+  while (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value))
+    value = unwrapAwait(value.expression);
+  if (ts.isIdentifier(value) && value !== identifier && depth < 4) return guardFromVariable(value, context, depth + 1);
   if (!ts.isCallExpression(value)) return undefined;
   const guard = guardOfCall(value, context, depth);
   return guard ? { call: value, ...guard } : undefined;

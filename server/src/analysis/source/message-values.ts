@@ -11,8 +11,17 @@ const FRESH_CALLS =
 
 export class MessageValues {
   private readonly symbols = new Set<ts.Symbol>();
+  /** What the caller passed for each parameter of the function these values are about (bindCallee). */
+  private readonly passed = new Map<ts.Symbol, ts.Expression>();
 
-  constructor(private readonly checker: ts.TypeChecker) {}
+  /**
+   * `caller`: the values of the function that called this one. Code from the caller's scope (a
+   * closure, or an argument a parameter stands for) is judged with what the caller knows.
+   */
+  constructor(
+    private readonly checker: ts.TypeChecker,
+    private readonly caller?: MessageValues,
+  ) {}
 
   /** Marks a parameter or variable (and every name bound in its pattern) as message-derived. */
   addBinding(name: ts.BindingName): void {
@@ -32,7 +41,25 @@ export class MessageValues {
   }
 
   get isEmpty(): boolean {
-    return this.symbols.size === 0;
+    return this.symbols.size === 0 && (this.caller?.isEmpty ?? true);
+  }
+
+  private has(symbol: ts.Symbol): boolean {
+    return this.symbols.has(symbol) || (this.caller?.has(symbol) ?? false);
+  }
+
+  /**
+   * The argument a parameter stands for, when the function was reached through a call the flow
+   * followed (`createOrder(args)` forwarding its `args` to `prisma.order.create(args)`).
+   */
+  argumentFor(identifier: ts.Identifier): ts.Expression | undefined {
+    const symbol = this.safeSymbol(identifier);
+    if (!symbol) return undefined;
+    return this.lookupArgument(symbol);
+  }
+
+  private lookupArgument(symbol: ts.Symbol): ts.Expression | undefined {
+    return this.passed.get(symbol) ?? this.caller?.lookupArgument(symbol);
   }
 
   /**
@@ -61,6 +88,17 @@ export class MessageValues {
             const symbol = this.safeSymbol(node.left);
             if (symbol) this.symbols.add(symbol);
           }
+          // A list the key is assembled in: `parts.push(event.tenantId, event.id); parts.join(':')`.
+          if (
+            ts.isCallExpression(node) &&
+            ts.isPropertyAccessExpression(node.expression) &&
+            ts.isIdentifier(node.expression.expression) &&
+            (node.expression.name.text === 'push' || node.expression.name.text === 'unshift') &&
+            node.arguments.some((argument) => this.derivesFrom(argument))
+          ) {
+            const symbol = this.safeSymbol(node.expression.expression);
+            if (symbol) this.symbols.add(symbol);
+          }
           // Callback parameters of array methods over message values: event.items.map((item) => …)
           if (
             ts.isCallExpression(node) &&
@@ -86,7 +124,7 @@ export class MessageValues {
       if (found) return;
       if (ts.isIdentifier(node)) {
         const symbol = this.safeSymbol(node);
-        if (symbol && this.symbols.has(symbol)) found = true;
+        if (symbol && this.has(symbol)) found = true;
         return;
       }
       ts.forEachChild(node, visit);
@@ -116,9 +154,16 @@ export class MessageValues {
         return;
       if (ts.isIdentifier(node)) {
         const symbol = this.safeSymbol(node);
-        if (!symbol || !this.symbols.has(symbol)) return;
+        if (!symbol || !this.has(symbol)) return;
         const declaration = symbol.valueDeclaration;
-        if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && depth < 4) {
+        // Marked by its initializer: read through it. Marked by a later assignment or push: it holds the message's values.
+        if (
+          declaration &&
+          ts.isVariableDeclaration(declaration) &&
+          declaration.initializer &&
+          depth < 4 &&
+          this.derivesFrom(declaration.initializer)
+        ) {
           found = this.derivesExcluding(declaration.initializer, excluded, depth + 1);
         } else {
           found = true; // a parameter or binding that holds the message itself
@@ -139,6 +184,10 @@ export class MessageValues {
       const derived = !!argument && this.derivesFrom(argument);
       flags.push(derived);
       if (derived) calleeValues.addBinding(parameter.name);
+      if (argument && ts.isIdentifier(parameter.name) && !parameter.dotDotDotToken) {
+        const symbol = calleeValues.safeSymbol(parameter.name);
+        if (symbol) calleeValues.passed.set(symbol, argument);
+      }
     });
     // `this.handle(message)` where the callee reads `this` state seeded from the message is not tracked.
     return flags;

@@ -140,6 +140,15 @@ const originCache = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, string | null>>
 
 function computeOrigin(expression: ts.Expression, checker: ts.TypeChecker, depth: number): string | undefined {
   const value = unwrapAwait(expression);
+  // A client cached on a global, or made when missing: `globalForPrisma.prisma ?? new PrismaClient()`.
+  if (
+    ts.isBinaryExpression(value) &&
+    (value.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
+      value.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+  )
+    return originModule(value.left, checker, depth + 1) ?? originModule(value.right, checker, depth + 1);
+  if (ts.isConditionalExpression(value))
+    return originModule(value.whenTrue, checker, depth + 1) ?? originModule(value.whenFalse, checker, depth + 1);
   if (ts.isNewExpression(value) || ts.isCallExpression(value)) {
     return originModule(value.expression, checker, depth + 1) ?? typeOrigin(value, checker);
   }
@@ -166,7 +175,8 @@ function symbolOrigin(name: ts.Identifier, checker: ts.TypeChecker, depth: numbe
   if (!symbol) return undefined;
   for (const declaration of symbol.declarations ?? []) {
     const imported = importModuleOf(declaration);
-    if (imported && !imported.startsWith('.')) return imported;
+    // A path alias (`src/models/order`, `@app/db`) that resolves into the project is followed there.
+    if (imported && !imported.startsWith('.') && !aliasOfProjectCode(symbol, checker)) return imported;
   }
   if (symbol.flags & ts.SymbolFlags.Alias) {
     try {
@@ -184,6 +194,32 @@ function symbolOrigin(name: ts.Identifier, checker: ts.TypeChecker, depth: numbe
   return undefined;
 }
 
+/** Whether an imported name resolves to a declaration in the project's own sources. */
+function aliasOfProjectCode(symbol: ts.Symbol, checker: ts.TypeChecker): boolean {
+  if (!(symbol.flags & ts.SymbolFlags.Alias)) return false;
+  try {
+    const target = checker.getAliasedSymbol(symbol);
+    return (target.declarations ?? []).some((declaration) => isProjectCode(declaration));
+  } catch {
+    return false;
+  }
+}
+
+/** The package a declared type comes from: `Redis`, `Redis | undefined`, `typeof Order`, `Promise<Channel>`. */
+function typeNodeOrigin(typeNode: ts.TypeNode | undefined, checker: ts.TypeChecker, depth: number): string | undefined {
+  if (!typeNode || depth > 8) return undefined;
+  if (ts.isTypeReferenceNode(typeNode)) return symbolOrigin(rightmostName(typeNode.typeName), checker, depth + 1);
+  if (ts.isTypeQueryNode(typeNode)) return symbolOrigin(rightmostName(typeNode.exprName), checker, depth + 1);
+  if (ts.isUnionTypeNode(typeNode) || ts.isIntersectionTypeNode(typeNode)) {
+    for (const member of typeNode.types) {
+      const origin = typeNodeOrigin(member, checker, depth + 1);
+      if (origin) return origin;
+    }
+  }
+  if (ts.isParenthesizedTypeNode(typeNode)) return typeNodeOrigin(typeNode.type, checker, depth + 1);
+  return undefined;
+}
+
 function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker, depth: number): string | undefined {
   if (
     (ts.isVariableDeclaration(declaration) ||
@@ -193,10 +229,8 @@ function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker,
     !ts.isObjectBindingPattern(declaration.name)
   ) {
     const typeNode = 'type' in declaration ? declaration.type : undefined;
-    if (typeNode && ts.isTypeReferenceNode(typeNode)) {
-      const fromType = symbolOrigin(rightmostName(typeNode.typeName), checker, depth + 1);
-      if (fromType) return fromType;
-    }
+    const fromType = typeNodeOrigin(typeNode, checker, depth);
+    if (fromType) return fromType;
     if (declaration.initializer) {
       const fromInit = originModule(declaration.initializer, checker, depth + 1);
       if (fromInit) return fromInit;
@@ -242,10 +276,8 @@ function returnOrigin(fn: ts.FunctionLikeDeclaration, checker: ts.TypeChecker, d
   // Promise<Channel>: the awaited value is what the caller holds.
   if (typeNode && ts.isTypeReferenceNode(typeNode) && rightmostName(typeNode.typeName).text === 'Promise')
     typeNode = typeNode.typeArguments?.[0];
-  if (typeNode && ts.isTypeReferenceNode(typeNode)) {
-    const fromType = symbolOrigin(rightmostName(typeNode.typeName), checker, depth + 1);
-    if (fromType) return fromType;
-  }
+  const fromType = typeNodeOrigin(typeNode, checker, depth);
+  if (fromType) return fromType;
   const body = fn.body;
   if (!body) return undefined;
   if (!ts.isBlock(body)) return originModule(body, checker, depth + 1);
@@ -259,7 +291,10 @@ function returnOrigin(fn: ts.FunctionLikeDeclaration, checker: ts.TypeChecker, d
   return found;
 }
 
-/** `this.redis = new Redis()` in a constructor gives the field its origin. */
+/**
+ * `this.redis = new Redis()` in the constructor (or a method, such as `onModuleInit`, that sets the
+ * field up) gives the field its origin.
+ */
 function assignedInConstructorOrigin(
   declaration: ts.PropertyDeclaration | ts.ParameterDeclaration,
   checker: ts.TypeChecker,
@@ -268,20 +303,27 @@ function assignedInConstructorOrigin(
   if (!ts.isPropertyDeclaration(declaration) || !ts.isIdentifier(declaration.name)) return undefined;
   const name = declaration.name.text;
   const owner = declaration.parent;
+  const assigned: ts.Expression[] = [];
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isPropertyAccessExpression(node.left) &&
+      node.left.expression.kind === ts.SyntaxKind.ThisKeyword &&
+      node.left.name.text === name
+    )
+      assigned.push(node.right);
+    // Arrow functions keep `this`; nested function expressions and classes do not.
+    if (ts.isFunctionExpression(node) || ts.isFunctionDeclaration(node) || ts.isClassLike(node)) return;
+    ts.forEachChild(node, visit);
+  };
   for (const member of owner.members) {
-    if (!ts.isConstructorDeclaration(member) || !member.body) continue;
-    for (const statement of member.body.statements) {
-      if (!ts.isExpressionStatement(statement) || !ts.isBinaryExpression(statement.expression)) continue;
-      const { left, right, operatorToken } = statement.expression;
-      if (operatorToken.kind !== ts.SyntaxKind.EqualsToken) continue;
-      if (
-        ts.isPropertyAccessExpression(left) &&
-        left.expression.kind === ts.SyntaxKind.ThisKeyword &&
-        left.name.text === name
-      ) {
-        return originModule(right, checker, depth + 1);
-      }
-    }
+    if ((ts.isConstructorDeclaration(member) || ts.isMethodDeclaration(member)) && member.body)
+      ts.forEachChild(member.body, visit);
+  }
+  for (const right of assigned) {
+    const origin = originModule(right, checker, depth + 1);
+    if (origin) return origin;
   }
   return undefined;
 }
