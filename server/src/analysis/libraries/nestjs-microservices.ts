@@ -593,13 +593,16 @@ function matchBootstraps(
 
 const bootstrapCache = new WeakMap<ts.Program, Bootstrap[]>();
 
+/** The text of a file that may bootstrap a microservice (a program-wide scan: see PROGRAM_WIDE_TEXT). */
+export const BOOTSTRAP_TEXT = /(create|connect)Microservice/;
+
 /** Every `createMicroservice` / `connectMicroservice` call of Nest's in the program, cached per program. */
 export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Bootstrap[] {
   const cached = bootstrapCache.get(program);
   if (cached) return cached;
   const found: Bootstrap[] = [];
   for (const sourceFile of program.getSourceFiles()) {
-    if (!isProjectCode(sourceFile) || !/(create|connect)Microservice/.test(sourceFile.text)) continue;
+    if (!isProjectCode(sourceFile) || !BOOTSTRAP_TEXT.test(sourceFile.text)) continue;
     forEachDescendant(
       sourceFile,
       (node) => {
