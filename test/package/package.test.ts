@@ -122,6 +122,7 @@ describe('the packed package, installed into a separate project', () => {
       'README.md',
       'LICENSE',
       'dist/cli.js',
+      'dist/engine.js',
       'dist/server.js',
       'schemas/delivery-lint.config.schema.json',
       'docs/model.md',
