@@ -259,6 +259,22 @@ describe('the cache follows what a consumer depends on without importing it', ()
     project.edit('src/util.ts', (text) => text.replace('42', '43'));
     assert.equal(project.check().cacheStats?.analysed, 0);
   });
+
+  test('an import of a file that is there but does not resolve (package.json under node16, no resolveJsonModule) keeps the entry', () => {
+    const other = new Project('json-import');
+    try {
+      other.write({
+        'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, module: 'node16' } }),
+        'package.json': JSON.stringify({ name: 'json-import', version: '1.0.0' }),
+        'src/bus.ts': `import { name } from '../package.json';\n${KAFKA_WRAPPER.replace("clientId: 'svc'", 'clientId: name')}`,
+        'src/billing.ts': WRAPPER_CALLER,
+      });
+      assert.ok(other.check().cacheStats!.analysed >= 1);
+      assert.equal(other.check().cacheStats?.analysed, 0, 'nothing changed: nothing is analysed');
+    } finally {
+      other.remove();
+    }
+  });
 });
 
 describe('what the cache cannot see is declared', () => {

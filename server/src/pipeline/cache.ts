@@ -9,7 +9,8 @@
  * - the run's key: delivery-lint's version, the resolved config, the options that change what is
  *   computed (crash timelines), the tsconfig's compiler options and the workspace packages;
  * - the file's text, and the text of every project file it reaches through imports (resolved as the
- *   program resolved them), and no relative import of those files that did not resolve now would;
+ *   program resolved them), and no relative import of those files that did not resolve, to a file
+ *   that was not there, now would (a file there that the options do not resolve waits on the key);
  * - the files that can change any consumer's report without being imported: files a program-wide
  *   scan reads (PROGRAM_WIDE_TEXT), `declare global` / `declare module` augmentations and
  *   scripts (files with no import or export). A change to one of them, or a new one among the files

@@ -338,13 +338,16 @@ function entriesOf(analysis: Analysis, hashes: FileHashes): { entries: Map<strin
   const { result, callers, syntax, loaded } = analysis;
   const entries = new Map<string, Entry>();
   let orphans = false;
+  const resolves = resolutionProbe();
   for (const file of result.filesLinted) {
     const reached = reachedFiles(file, loaded.resolutions);
     const manifests = manifestsAbove(file);
     entries.set(file, {
       hash: hashes.get(file) ?? '',
       deps: [...reached.files, ...manifests.present],
-      unresolved: [...reached.unresolved, ...manifests.absent],
+      // An import of a file that is there but did not resolve (a .json without resolveJsonModule, a
+      // stylesheet) waits on the compiler options, which are in the key, not on the file appearing.
+      unresolved: [...reached.unresolved.filter((base) => !resolves(base)), ...manifests.absent],
       ...(callers.includes(file) ? { caller: true } : {}),
       consumers: [],
       findings: [],
