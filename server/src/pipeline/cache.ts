@@ -26,6 +26,10 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
+import { PROJECT_CLIENT_TEXT } from '../rules/fixes/project-clients';
+
+/** The text tests of every scan over all the program's files: the analysis's and the fixes'. */
+const GLOBAL_SCANS: readonly RegExp[] = [...PROGRAM_WIDE_TEXT, PROJECT_CLIENT_TEXT];
 import type { ConsumerReport, FileProblem, Finding } from '../model';
 
 /** Bump when the file's shape or what an entry means changes: an older cache is then ignored. */
@@ -84,9 +88,7 @@ const MODULE_SYNTAX = /(^|[^\w$.])(import|export)\b|\brequire\s*\(|\bmodule\.exp
  * reads it, it augments the global scope or a module, or it is a script (its declarations are global).
  */
 export function isGlobalText(text: string): boolean {
-  return (
-    PROGRAM_WIDE_TEXT.some((pattern) => pattern.test(text)) || AUGMENTATION.test(text) || !MODULE_SYNTAX.test(text)
-  );
+  return GLOBAL_SCANS.some((pattern) => pattern.test(text)) || AUGMENTATION.test(text) || !MODULE_SYNTAX.test(text);
 }
 
 export function readCache(location: string): CacheFile | undefined {

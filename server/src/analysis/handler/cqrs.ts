@@ -104,6 +104,9 @@ interface HandlerClass {
   classDeclaration: ts.ClassDeclaration;
 }
 
+/** The text of a file that may declare a CQRS handler class (a program-wide scan: see PROGRAM_WIDE_TEXT). */
+export const CQRS_HANDLER_TEXT = /(Command|Query|Events)Handler\s*\(/;
+
 const indexCache = new WeakMap<ts.Program, Map<ts.ClassDeclaration, HandlerClass[]>>();
 
 /** Message class to the classes decorated as its handlers, over the program's own files. */
@@ -113,7 +116,7 @@ function handlerIndex(program: ts.Program, checker: ts.TypeChecker): Map<ts.Clas
   const index = new Map<ts.ClassDeclaration, HandlerClass[]>();
   indexCache.set(program, index);
   for (const sourceFile of program.getSourceFiles()) {
-    if (!isProjectCode(sourceFile) || !/(Command|Query|Events)Handler\s*\(/.test(sourceFile.text)) continue;
+    if (!isProjectCode(sourceFile) || !CQRS_HANDLER_TEXT.test(sourceFile.text)) continue;
     forEachDescendant(sourceFile, (node) => {
       if (!ts.isClassDeclaration(node)) return;
       for (const decorator of ts.getDecorators(node) ?? []) {

@@ -798,6 +798,9 @@ interface ModuleIndex {
 
 const moduleCache = new WeakMap<ts.Program, ModuleIndex>();
 
+/** The text of a file that may declare a Nest module (a program-wide scan: see PROGRAM_WIDE_TEXT). */
+export const MODULE_TEXT = /@Module/;
+
 /** Every `@Module({ controllers, imports })` class of the project, cached per program. */
 function moduleIndex(program: ts.Program, checker: ts.TypeChecker): ModuleIndex {
   const cached = moduleCache.get(program);
@@ -805,7 +808,7 @@ function moduleIndex(program: ts.Program, checker: ts.TypeChecker): ModuleIndex 
   const index: ModuleIndex = { declaring: new Map(), imports: new Map() };
   moduleCache.set(program, index);
   for (const sourceFile of program.getSourceFiles()) {
-    if (!isProjectCode(sourceFile) || !sourceFile.text.includes('@Module')) continue;
+    if (!isProjectCode(sourceFile) || !MODULE_TEXT.test(sourceFile.text)) continue;
     forEachDescendant(sourceFile, (node) => {
       if (!ts.isClassDeclaration(node)) return;
       for (const decorator of decoratorsOf(node)) {
