@@ -1,6 +1,35 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { helpText, parseArgs, parseRuleOverride, UsageError } from '../../server/src/cli/args';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  helpText,
+  OPTIONS,
+  parseArgs,
+  parseRuleOverride,
+  UsageError,
+  type CliOptions,
+} from '../../server/src/cli/args';
+
+/** What parseArgs returns when no option is given. */
+const DEFAULTS: CliOptions = {
+  paths: [],
+  format: 'stylish',
+  rules: [],
+  quiet: false,
+  explain: false,
+  help: false,
+  version: false,
+  fix: false,
+  fixDryRun: false,
+  cache: false,
+  ignorePatterns: [],
+  stdin: false,
+  suppressAll: false,
+  suppressRules: [],
+  pruneSuppressions: false,
+  passOnUnprunedSuppressions: false,
+};
 
 function usageError(argv: string[]): string {
   try {
@@ -14,15 +43,7 @@ function usageError(argv: string[]): string {
 
 describe('parseArgs', () => {
   it('has defaults', () => {
-    assert.deepEqual(parseArgs([]), {
-      paths: [],
-      format: 'stylish',
-      rules: [],
-      quiet: false,
-      explain: false,
-      help: false,
-      version: false,
-    });
+    assert.deepEqual(parseArgs([]), DEFAULTS);
   });
 
   it('takes every option in both --opt value and --opt=value forms', () => {
@@ -57,6 +78,7 @@ describe('parseArgs', () => {
       'lib',
     ]);
     const expected = {
+      ...DEFAULTS,
       paths: ['src', 'lib'],
       format: 'sarif',
       maxWarnings: 3,
@@ -104,6 +126,73 @@ describe('parseArgs', () => {
 
   it('accepts a value with = inside', () => {
     assert.equal(parseArgs(['--config=a=b.json']).config, 'a=b.json');
+  });
+
+  it('takes the ESLint-habit options: fixing, caching, standard input, ignore patterns, directives, suppressions', () => {
+    assert.deepEqual(
+      parseArgs([
+        '--fix',
+        '--cache',
+        '--cache-location',
+        '.cache/dl',
+        '--ignore-pattern',
+        'src/generated/**',
+        '--ignore-pattern=**/*.spec.ts',
+        '--report-unused-disable-directives',
+        '--suppress-rule',
+        'double-ack',
+        '--suppress-rule=missing-event-id-check',
+        '--suppressions-location',
+        'lint/suppressions.json',
+        '--pass-on-unpruned-suppressions',
+        'src',
+      ]),
+      {
+        ...DEFAULTS,
+        paths: ['src'],
+        fix: true,
+        cache: true,
+        cacheLocation: '.cache/dl',
+        ignorePatterns: ['src/generated/**', '**/*.spec.ts'],
+        reportUnusedDirectives: 'error',
+        suppressRules: ['double-ack', 'missing-event-id-check'],
+        suppressionsLocation: 'lint/suppressions.json',
+        passOnUnprunedSuppressions: true,
+      },
+    );
+    assert.deepEqual(parseArgs(['--stdin', '--stdin-filename', 'src/a.ts', '--fix-dry-run']), {
+      ...DEFAULTS,
+      stdin: true,
+      stdinFilename: 'src/a.ts',
+      fixDryRun: true,
+    });
+    assert.equal(parseArgs(['--print-config', 'src/a.ts']).printConfig, 'src/a.ts');
+    assert.equal(parseArgs(['--report-unused-disable-directives-severity', 'warn']).reportUnusedDirectives, 'warn');
+  });
+
+  it('rejects options that cannot go together, saying why', () => {
+    const cases: [string[], string][] = [
+      [['--fix', '--fix-dry-run'], '--fix and --fix-dry-run cannot be used together: use one of them'],
+      [
+        ['--stdin', '--fix'],
+        '--stdin and --fix cannot be used together: standard input cannot be written back; use --fix-dry-run',
+      ],
+      [
+        ['--suppress-all', '--suppress-rule', 'double-ack'],
+        '--suppress-all and --suppress-rule cannot be used together: use one of them',
+      ],
+      [
+        ['--suppress-all', '--prune-suppressions'],
+        '--suppress-all and --prune-suppressions cannot be used together: suppressing rewrites the counts already',
+      ],
+      [['--stdin', 'src'], '--stdin lints standard input: give no paths (name the file with --stdin-filename)'],
+      [['--stdin-filename', 'a.ts'], '--stdin-filename names the file read with --stdin; add --stdin'],
+      [
+        ['--report-unused-disable-directives-severity', 'loud'],
+        '--report-unused-disable-directives-severity must be one of off, warn, error, info (got "loud")',
+      ],
+    ];
+    for (const [argv, message] of cases) assert.equal(usageError(argv), message, argv.join(' '));
   });
 
   it("takes --max-warnings 0 and ESLint's -1 (no limit)", () => {
@@ -161,8 +250,35 @@ describe('helpText', () => {
       '--output-file',
       '--help',
       '--version',
+      '--fix',
+      '--fix-dry-run',
+      '--cache',
+      '--cache-location',
+      '--ignore-pattern',
+      '--stdin',
+      '--stdin-filename',
+      '--print-config',
+      '--report-unused-disable-directives',
+      '--report-unused-disable-directives-severity',
+      '--suppress-all',
+      '--suppress-rule',
+      '--suppressions-location',
+      '--prune-suppressions',
+      '--pass-on-unpruned-suppressions',
     ]) {
       assert.ok(text.includes(option), option);
     }
+  });
+});
+
+describe('the README', () => {
+  it("documents every option in the CLI's options table", () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| option | meaning |'), readme.indexOf('Exit codes:'));
+    const documented = new Set([...table.matchAll(/--[a-z-]+/g)].map((match) => match[0]));
+    assert.deepEqual(
+      Object.keys(OPTIONS).filter((option) => !documented.has(option)),
+      [],
+    );
   });
 });

@@ -127,7 +127,7 @@ describe('dist/cli.js: usage and configuration errors', () => {
       ['--format', 'xml'],
       'delivery-lint: --format must be one of stylish, json, sarif, github (got "xml")\n',
     ],
-    ['an unknown option', ['--fix'], 'delivery-lint: unknown option "--fix"; see --help\n'],
+    ['an unknown option', ['--colour'], 'delivery-lint: unknown option "--colour"; see --help\n'],
     ['a missing --config file', ['--config', 'nope.json'], 'delivery-lint: config file not found: nope.json\n'],
     [
       'a bad config value',

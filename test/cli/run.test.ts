@@ -85,8 +85,8 @@ describe('runCli: usage and configuration errors exit 2 with one line', () => {
   });
 
   it('rejects an unknown option', () => {
-    const result = cli(['--fix']);
-    assert.deepEqual([result.code, result.stderr], [2, 'delivery-lint: unknown option "--fix"; see --help\n']);
+    const result = cli(['--colour']);
+    assert.deepEqual([result.code, result.stderr], [2, 'delivery-lint: unknown option "--colour"; see --help\n']);
   });
 
   it('rejects a bad --format', () => {

@@ -103,6 +103,31 @@ receiver.subscribe(
 );
 `;
 
+/** The same ack twice on one path, the second further down: removing it is a safe fix. */
+const ACK_REPEATED = amqp(`    const order = JSON.parse(msg.content.toString()) as { id: string };
+    await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [order.id]);
+    channel.ack(msg);
+    if (order.id.startsWith('test-')) {
+      console.log('test order', order.id);
+    }
+    channel.ack(msg);`);
+
+/** The second ack runs whether or not the first did (the first is inside an if): removing one is a choice. */
+const ACK_CONDITIONAL_FIRST =
+  amqp(`    const order = JSON.parse(msg.content.toString()) as { id: string; priority: boolean };
+    await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [order.id]);
+    if (order.priority) {
+      channel.ack(msg);
+    }
+    console.log('stored', order.id);
+    channel.ack(msg);`);
+
+/** An ack then a nack: which one is meant is a choice, not a repetition. */
+const ACK_THEN_NACK = amqp(`    const order = JSON.parse(msg.content.toString()) as { id: string };
+    await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [order.id]);
+    channel.ack(msg);
+    channel.nack(msg, false, true);`);
+
 const FOR_EACH = amqp(`    const order = JSON.parse(msg.content.toString()) as { lines: string[] };
     order.lines.forEach((line) => {
       console.log(line);
@@ -148,13 +173,36 @@ const cases: FixCase[] = [
     absent: [RULE, 'at-most-once-consumer', 'unsettled-message'],
   },
   {
-    name: 'Service Bus: completeMessage twice: the second goes',
+    name: 'Service Bus: completeMessage twice: the second goes, a safe fix (it repeats the first)',
     code: SERVICE_BUS,
     fix: 'Remove receiver.completeMessage() on line 12',
     expected: SERVICE_BUS.replace(
       '      await receiver.completeMessage(message);\n      await receiver.completeMessage(message);\n',
       '      await receiver.completeMessage(message);\n',
     ),
+    absent: [RULE],
+    safe: true,
+  },
+  {
+    name: 'amqplib: the same ack again further down the path: the second goes, a safe fix',
+    code: ACK_REPEATED,
+    fix: 'Remove channel.ack() on line 16',
+    expected: ACK_REPEATED.replace('    }\n    channel.ack(msg);\n', '    }\n'),
+    absent: [RULE, 'unsettled-message'],
+    safe: true,
+  },
+  {
+    name: 'amqplib: the first ack is conditional, the second the only settle of the other path: the first goes, not a safe fix',
+    code: ACK_CONDITIONAL_FIRST,
+    fix: 'Remove channel.ack() on line 13',
+    expected: ACK_CONDITIONAL_FIRST.replace('      channel.ack(msg);\n', ''),
+    absent: [RULE, 'unsettled-message'],
+  },
+  {
+    name: 'amqplib: ack then nack: the nack goes, not a safe fix (a different settle is a choice)',
+    code: ACK_THEN_NACK,
+    fix: 'Remove channel.nack() on line 13',
+    expected: ACK_THEN_NACK.replace('    channel.nack(msg, false, true);\n', ''),
     absent: [RULE],
   },
   { name: 'no fix for an ack in a forEach callback (moving it out is not mechanical)', code: FOR_EACH },

@@ -87,6 +87,7 @@ fixScenarios(
       files: { 'consumer.ts': AMQP_NO_OPTIONS },
       at: "channel.publish('orders'",
       title: `Add messageId: randomUUID() (${TITLE_KEEP})`,
+      safe: true,
       allowedCompileErrors: NODE_TYPES,
       expected: (text) =>
         text
@@ -104,6 +105,7 @@ fixScenarios(
       files: { 'consumer.ts': AMQP_OPTIONS_AND_CRYPTO_IMPORT },
       at: "channel.sendToQueue('invoices'",
       title: `Add messageId: randomUUID() (${TITLE_KEEP})`,
+      safe: true,
       expected: (text) =>
         text
           .replace("import { createHash } from 'node:crypto';", "import { createHash, randomUUID } from 'node:crypto';")
@@ -114,6 +116,7 @@ fixScenarios(
       files: { 'consumer.ts': KAFKA },
       at: 'await producer.send({',
       title: `Add an 'event-id' header: randomUUID() (${TITLE_KEEP})`,
+      safe: true,
       allowedCompileErrors: NODE_TYPES,
       expected: (text) =>
         text
@@ -142,6 +145,7 @@ fixScenarios(
       files: { 'consumer.ts': JETSTREAM },
       at: "await js.publish('orders.placed'",
       title: `Add msgID: randomUUID() (${TITLE_KEEP})`,
+      safe: true,
       allowedCompileErrors: NODE_TYPES,
       expected: (text) =>
         text

@@ -22,6 +22,8 @@ export interface FixScenario {
   expected: string | ((before: string) => string);
   /** Rule ids whose findings may change with the fix (the fix's purpose), besides the rule's own. */
   mayChange?: string[];
+  /** The fix is safe: `--fix` applies it (docs/model.md, "Safe fixes"). Default false. */
+  safe?: boolean;
   /**
    * Compile errors that come from the test program, not from the fix: test programs load no
    * automatic @types, so a new `import … from 'node:crypto'` does not resolve there.
@@ -106,7 +108,7 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
 
           after(() => project?.remove());
 
-          test('the finding offers the fix, as a suggestion', () => {
+          test(`the finding offers the fix, ${scenario.safe ? 'as a safe fix' : 'as a suggestion'}`, () => {
             assert.ok(
               finding,
               `no ${rule} finding on the line of ${JSON.stringify(scenario.at)}:\n${describeFindings(beforeResult.findings)}`,
@@ -115,7 +117,13 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
               fix,
               `no fix titled ${JSON.stringify(scenario.title)}; offered: ${JSON.stringify(finding.fixes.map((candidate) => candidate.title))}`,
             );
-            assert.equal(fix.safe, false, 'the fix changes behaviour, so it must not be marked safe');
+            assert.equal(
+              fix.safe,
+              scenario.safe ?? false,
+              scenario.safe
+                ? 'a safe fix (--fix applies it)'
+                : 'the fix changes behaviour, so it must not be marked safe',
+            );
             assert.ok(
               fix.edits.every((edit) => edit.filePath === target),
               `the fix edits only ${relative}`,

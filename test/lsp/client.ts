@@ -43,8 +43,9 @@ export class LspClient {
   settings: ServerSettings = { enable: true, rules: {}, guardStrategy: 'redis' };
   private versions = new Map<string, number>();
 
-  constructor() {
-    this.process = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `server`: the bundle to run (default: the repository's dist/server.js). */
+  constructor(server: string = SERVER) {
+    this.process = spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.process.stderr!.on('data', (chunk) => this.stderr.push(String(chunk)));
     this.connection = createMessageConnection(
       new StreamMessageReader(this.process.stdout!),

@@ -2,7 +2,10 @@
  * `delivery-lint` command-line entry point, bundled to dist/cli.js by scripts/build.mjs.
  * Everything but process wiring lives in cli.ts.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { runCli, type Engine } from './cli';
+import { VERSION } from './version';
 
 function loadEngine(): Engine {
   // Loaded on demand so that --help, --version and usage errors answer without the analyzer. The
@@ -18,10 +21,25 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/**
+ * This build of delivery-lint, for the cache: the version, and the size and time of the bundles
+ * (dist/cli.js and the analyzer's dist/engine.js beside it), so a rebuilt one does not reuse a cache.
+ */
+function build(): string {
+  try {
+    const stats = [__filename, path.join(__dirname, 'engine.js')].map((file) => fs.statSync(file));
+    return `${VERSION}+${stats.map((stat) => `${stat.size}.${Math.round(stat.mtimeMs)}`).join('+')}`;
+  } catch {
+    return VERSION;
+  }
+}
+
 process.exitCode = runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
   loadEngine,
+  readStdin: () => fs.readFileSync(0, 'utf8'),
+  build: build(),
 });

@@ -45,6 +45,19 @@ export interface AnalyzeOptions {
   sources?: ProjectSources;
 }
 
+/** What analyzeFiles returns: the analysis result, and what the CLI's run needs to know about it. */
+export interface AnalyzedFiles extends AnalysisResult {
+  /** Findings a `delivery-lint-disable…` comment dropped (the unused-directive check reads them). */
+  suppressed: Finding[];
+  /**
+   * The lint file each consumer comes from, by consumer id: the file of its registration, or of
+   * the call to the wrapper that registers it.
+   */
+  origins: Map<string, string>;
+  /** Every wrapper found in the broker files, whether or not its callers were analysed. */
+  wrappers: { name: string; filePath: string }[];
+}
+
 /** Rounds of loading before the analysis settles for what it has (a guard against pathological graphs). */
 const MAX_LOADING_ROUNDS = 16;
 
@@ -57,7 +70,7 @@ export function analyzeReached(
   loaded: LoadedProgram,
   options: Omit<AnalyzeOptions, 'program' | 'sources'>,
   projectTexts?: ReadonlyMap<string, string>,
-): AnalysisResult {
+): AnalyzedFiles {
   const reports = loaded.reportCache;
   for (let round = 1; ; round++) {
     const reads = new ReadRecorder();
@@ -88,7 +101,7 @@ export function analyzeReached(
   }
 }
 
-export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
+export function analyzeFiles(options: AnalyzeOptions): AnalyzedFiles {
   const { program, config } = options;
   setProjectSources(program, options.sources);
   const checker = program.getTypeChecker();
@@ -128,10 +141,12 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
 
   // 3. Reports for the consumers registered in the lint files, then rules and suppressions.
   const consumers: ConsumerReport[] = [];
+  const origin = new Map<ConsumerReport, string>();
   const unresolvedWrappers: { name: string; filePath: string }[] = [];
   let done = 0;
   for (const { site, wrapper } of wrappers) {
-    if (!lintFiles.has(site.registrationNode.getSourceFile().fileName)) continue;
+    const file = site.registrationNode.getSourceFile().fileName;
+    if (!lintFiles.has(file)) continue;
     if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
     const report = guarded(problems, site, () =>
       buildReport(siteKey(site), () =>
@@ -147,6 +162,7 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
       });
     }
     consumers.push(report);
+    origin.set(report, file);
   }
   for (const call of callSites) {
     const report = guarded(problems, call.site, () =>
@@ -154,11 +170,14 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
         buildConsumerReport(call.site, checker, config, call, options.timelines ?? true, program),
       ),
     );
-    if (report) consumers.push(report);
+    if (!report) continue;
+    consumers.push(report);
+    origin.set(report, call.node.getSourceFile().fileName);
   }
   assignIds(consumers);
 
   const findings: Finding[] = [];
+  const suppressed: Finding[] = [];
   const seen = new Set<string>();
   for (const consumer of consumers) {
     done++;
@@ -166,18 +185,17 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     for (const finding of runRules(consumer, config, source)) {
       // A wrapper's ack serves every consumer registered through it: one finding, not one per caller.
       const key = `${finding.ruleId}:${finding.location.filePath}:${finding.location.start}`;
-      if (seen.has(key) || isSuppressed(finding, program)) continue;
+      if (seen.has(key)) continue;
       seen.add(key);
-      findings.push(finding);
+      (isSuppressed(finding, program) ? suppressed : findings).push(finding);
     }
   }
   for (const filePath of options.files) {
     const sourceFile = program.getSourceFile(filePath);
     if (!sourceFile) continue;
     try {
-      findings.push(
-        ...runFileRules(sourceFile, checker, config, source).filter((finding) => !isSuppressed(finding, program)),
-      );
+      for (const finding of runFileRules(sourceFile, checker, config, source))
+        (isSuppressed(finding, program) ? suppressed : findings).push(finding);
     } catch (error) {
       problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
     }
@@ -194,6 +212,14 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     filesLinted: [...options.files],
     filesAnalyzed: options.files.length,
     unresolvedWrappers,
+    suppressed,
+    origins: new Map(consumers.map((consumer) => [consumer.id, origin.get(consumer)!])),
+    wrappers: wrappers
+      .filter((entry) => entry.wrapper)
+      .map((entry) => ({
+        name: functionName(entry.wrapper!.wrapper).split('.').pop()!,
+        filePath: entry.wrapper!.wrapper.getSourceFile().fileName,
+      })),
   };
 }
 
@@ -274,7 +300,7 @@ function directiveFindings(sourceFile: ts.SourceFile): Finding[] {
   }));
 }
 
-function compareFindings(a: Finding, b: Finding): number {
+export function compareFindings(a: Finding, b: Finding): number {
   return (
     a.location.filePath.localeCompare(b.location.filePath) ||
     a.location.start - b.location.start ||

@@ -1,7 +1,7 @@
 /**
  * The analyzer's public entry points. The CLI and the language server are thin shells over these.
  */
-import type { AnalysisResult } from '../model';
+import type { AnalysisResult, Finding, FindingSeverity } from '../model';
 import type { ResolvedConfig } from '../config/resolved-config';
 
 export interface LintRequest {
@@ -16,6 +16,21 @@ export interface LintRequest {
   onProgress?: (done: number, total: number) => void;
   /** Derive the crash timelines (for --explain); a plain lint does not need them. */
   timelines?: boolean;
+  /**
+   * Texts to lint instead of what is on disk, by absolute path: standard input (the path need not
+   * exist), or files with fixes applied that are not written yet.
+   */
+  contents?: ReadonlyMap<string, string>;
+  /** Keep results in this file and re-analyse only what changed (pipeline/cache.ts). */
+  cache?: {
+    location: string;
+    /** delivery-lint's version and build: a cache written by another one is not used. */
+    version: string;
+    /** Leave the file as it is (a run over text that is not on disk). */
+    write?: boolean;
+  };
+  /** Report `delivery-lint-disable…` comments that suppressed nothing, with this severity. */
+  unusedDirectives?: FindingSeverity;
 }
 
 export interface LintRun extends AnalysisResult {
@@ -23,6 +38,10 @@ export interface LintRun extends AnalysisResult {
   tsconfigPath?: string;
   /** Non-fatal notes for the user (no tsconfig found, files skipped…). */
   warnings: string[];
+  /** Findings a `delivery-lint-disable…` comment dropped. */
+  suppressed?: Finding[];
+  /** With a cache: the lint files whose results it gave, and those analysed. */
+  cacheStats?: { reused: number; analysed: number };
 }
 
 export type RunLint = (request: LintRequest) => LintRun;

@@ -63,7 +63,22 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${pattern}$`);
 }
 
-export function collectFiles(paths: readonly string[], cwd: string, ignore: readonly string[]): CollectedFiles {
+/** Whether `ignore` patterns (globs over paths relative to `cwd`) leave `file` out. */
+export function isIgnoredPath(file: string, cwd: string, ignore: readonly string[]): boolean {
+  const relative = path.relative(cwd, file).split(path.sep).join('/');
+  return ignore.some((pattern) => globToRegExp(pattern).test(relative));
+}
+
+/**
+ * The files to lint under `paths`. A path in `contents` (text given instead of a file, such as
+ * standard input) is taken as a file whether or not it exists on disk.
+ */
+export function collectFiles(
+  paths: readonly string[],
+  cwd: string,
+  ignore: readonly string[],
+  contents?: ReadonlyMap<string, string>,
+): CollectedFiles {
   const result: CollectedFiles = { files: [], problems: [], warnings: [] };
   const ignored = ignore.map(globToRegExp);
   const isIgnored = (file: string): boolean => {
@@ -81,7 +96,15 @@ export function collectFiles(paths: readonly string[], cwd: string, ignore: read
         );
       return;
     }
-    if (isIgnored(file)) return;
+    if (isIgnored(file)) {
+      if (explicit)
+        result.warnings.push(`${path.relative(cwd, file) || file} is ignored by an ignore pattern; skipped`);
+      return;
+    }
+    if (contents?.has(path.resolve(file)) && !fs.existsSync(file)) {
+      result.files.push(path.resolve(file));
+      return;
+    }
     let real: string;
     try {
       real = fs.realpathSync(file);
@@ -133,6 +156,10 @@ export function collectFiles(paths: readonly string[], cwd: string, ignore: read
 
   for (const given of paths) {
     const absolute = path.resolve(cwd, given);
+    if (contents?.has(absolute) && !fs.existsSync(absolute)) {
+      addFile(absolute, true);
+      continue;
+    }
     let stat: fs.Stats;
     try {
       stat = fs.statSync(absolute);
@@ -167,8 +194,13 @@ export interface ReadSource {
   problem?: string;
 }
 
-/** Reads a source file for the prefilter; huge and binary files are reported and skipped. */
-export function readSource(file: string): ReadSource {
+/**
+ * Reads a source file for the prefilter; huge and binary files are reported and skipped. A file in
+ * `contents` is read from there.
+ */
+export function readSource(file: string, contents?: ReadonlyMap<string, string>): ReadSource {
+  const given = contents?.get(file);
+  if (given !== undefined) return { text: given };
   try {
     const size = fs.statSync(file).size;
     if (size > MAX_FILE_BYTES)

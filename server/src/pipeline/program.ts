@@ -6,8 +6,8 @@
  * - `readTsconfig`: its compiler options and its errors, in TypeScript's words;
  * - `analysisOptions`: those options with ANALYSIS_OVERRIDES on top, or DEFAULT_COMPILER_OPTIONS
  *   without a usable tsconfig;
- * - `loadProgram`: the CLI's batch program (a ts-morph project holding only the broker files and
- *   what they import). The server builds an incremental one over the same options
+ * - `loadProgram`: the CLI's batch program (the broker files and what the analysis reaches from
+ *   them, optionally with some files' text given instead of the disk's). The server builds an incremental one over the same options
  *   (workspace-project.ts).
  *
  * What a tsconfig error does is the caller's policy: the CLI stops on an explicit --project and
@@ -162,6 +162,12 @@ const LIB_FILES = new Map(
  */
 export class LoadedProgram {
   readonly warnings: string[] = [];
+  /**
+   * How each file's imports resolved while the program was built: containing file → module name →
+   * the project file it resolved to, or undefined (an installed package, or nothing found). The
+   * CLI's cache reads the files a consumer reaches from it (pipeline/cache.ts).
+   */
+  readonly resolutions = new Map<string, Map<string, string | undefined>>();
   private readonly options: ts.CompilerOptions;
   private readonly host: ts.CompilerHost;
   private readonly roots = new Set<string>();
@@ -175,13 +181,25 @@ export class LoadedProgram {
   private readonly settled = new WeakSet<ts.SourceFile>();
   /** Consumer reports kept across analyses of this program (pipeline/analyze.ts). */
   readonly reportCache = new ReportCache();
+  /** The folders of the `contents` files, taken to exist. */
+  private readonly overlayFolders = new Set<string>();
 
   constructor(
     rootFiles: readonly string[],
     readonly tsconfigPath: string | undefined,
     options: ts.CompilerOptions,
+    /**
+     * Texts to read instead of the disk's, by absolute path (standard input, fixes being tried): such
+     * a path need not exist on disk, and its folder is taken to exist.
+     */
+    private readonly contents: ReadonlyMap<string, string> = new Map(),
   ) {
     this.options = options;
+    for (const file of contents.keys())
+      for (let folder = path.dirname(file); !this.overlayFolders.has(folder); folder = path.dirname(folder)) {
+        this.overlayFolders.add(folder);
+        if (path.dirname(folder) === folder) break;
+      }
     this.resolutionCache = ts.createModuleResolutionCache(process.cwd(), (name) => name, options);
     this.host = this.createHost();
     this.addRoots(rootFiles);
@@ -279,32 +297,44 @@ export class LoadedProgram {
   }
 
   private resolvedImports(sourceFile: ts.SourceFile, specifiers: string[]): string[] {
-    return resolveProjectModules(
-      specifiers,
-      sourceFile.fileName,
-      this.options,
-      this.host,
-      this.resolutionCache,
-    ).flatMap((module) => (module ? [module.resolvedFileName] : []));
+    return this.resolve(specifiers, sourceFile.fileName).flatMap((module) => (module ? [module.resolvedFileName] : []));
+  }
+
+  /** Resolves module names as the program does, and records the result in `resolutions`. */
+  private resolve(moduleNames: string[], containingFile: string): (ts.ResolvedModuleFull | undefined)[] {
+    const resolved = resolveProjectModules(moduleNames, containingFile, this.options, this.host, this.resolutionCache);
+    const file = path.resolve(containingFile);
+    const byName = this.resolutions.get(file) ?? new Map<string, string | undefined>();
+    moduleNames.forEach((name, index) => byName.set(name, resolved[index]?.resolvedFileName));
+    this.resolutions.set(file, byName);
+    return resolved;
   }
 
   private createHost(): ts.CompilerHost {
     const base = ts.createCompilerHost(this.options);
     // One run sees one state of the disk: module resolution asks the same questions many times.
-    const fileExists = memoize((fileName: string) => LIB_FILES.has(fileName) || base.fileExists(fileName));
+    const fileExists = memoize(
+      (fileName: string) =>
+        LIB_FILES.has(fileName) || this.contents.has(path.resolve(fileName)) || base.fileExists(fileName),
+    );
     const directoryExists = memoize(
-      (directory: string) => directory === libFolderInMemoryPath || (base.directoryExists?.(directory) ?? true),
+      (directory: string) =>
+        directory === libFolderInMemoryPath ||
+        this.overlayFolders.has(path.resolve(directory)) ||
+        (base.directoryExists?.(directory) ?? true),
     );
     const host: ts.CompilerHost = {
       ...base,
       getDefaultLibFileName: (options) => path.posix.join(libFolderInMemoryPath, ts.getDefaultLibFileName(options)),
       getDefaultLibLocation: () => libFolderInMemoryPath,
       fileExists,
-      readFile: (fileName) => LIB_FILES.get(fileName) ?? base.readFile(fileName),
+      readFile: (fileName) =>
+        LIB_FILES.get(fileName) ?? this.contents.get(path.resolve(fileName)) ?? base.readFile(fileName),
       directoryExists,
+      realpath: (fileName) =>
+        this.contents.has(path.resolve(fileName)) ? path.resolve(fileName) : (base.realpath?.(fileName) ?? fileName),
       getSourceFile: (fileName, languageVersion) => this.sourceFile(fileName, languageVersion),
-      resolveModuleNames: (moduleNames, containingFile) =>
-        resolveProjectModules(moduleNames, containingFile, this.options, host, this.resolutionCache),
+      resolveModuleNames: (moduleNames, containingFile) => this.resolve(moduleNames, containingFile),
       resolveTypeReferenceDirectives: (names) => names.map(() => undefined),
     };
     return host;
@@ -316,7 +346,7 @@ export class LoadedProgram {
     const key = `${real ? 'real' : 'stub'}:${fileName}`;
     let sourceFile = this.sourceFiles.get(key);
     if (!sourceFile) {
-      const text = lib ?? (real ? (readSource(fileName).text ?? '') : '');
+      const text = lib ?? (real ? (readSource(path.resolve(fileName), this.contents).text ?? '') : '');
       sourceFile = ts.createSourceFile(fileName, text, languageVersion, true);
       this.sourceFiles.set(key, sourceFile);
     }
@@ -379,6 +409,8 @@ export function loadProgram(
   tsconfigPath: string | undefined,
   explicit: boolean,
   workspaceRoot?: string,
+  /** Texts to read instead of the disk's, by absolute path (see LoadedProgram). */
+  contents?: ReadonlyMap<string, string>,
 ): LoadedProgram {
   const warnings: string[] = [];
   let options: ts.CompilerOptions | undefined;
@@ -402,7 +434,7 @@ export function loadProgram(
   const root = workspaceRoot ?? (tsconfigPath ? path.dirname(tsconfigPath) : undefined);
   const paths = root ? workspacePaths(root, compilerOptions.paths) : undefined;
   if (paths) compilerOptions.paths = paths;
-  const loaded = new LoadedProgram(rootFiles, tsconfigPath, compilerOptions);
+  const loaded = new LoadedProgram(rootFiles, tsconfigPath, compilerOptions, contents);
   loaded.warnings.push(...warnings);
   return loaded;
 }

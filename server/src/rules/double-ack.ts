@@ -17,7 +17,13 @@ import type { ConsumerReport, FixSuggestion, RelatedLocation, SettleOccurrence }
 import { ackOnDelivery, consumerName, registrationRelated, secondSettleConsequence } from './describe';
 import type { SourceReader } from '../analysis/source/reader';
 import { manualAckFix } from './fixes/manual-ack';
-import { moveOutOfLoopFix, removeSettleFix, settleLoop, settleStatement } from './fixes/remove-settle';
+import {
+  moveOutOfLoopFix,
+  removeSettleFix,
+  repeatsEarlierSettle,
+  settleLoop,
+  settleStatement,
+} from './fixes/remove-settle';
 import { Rule, RuleContext, docsUrl } from './rule';
 import { nodeAt } from '../analysis/source/locate';
 
@@ -31,9 +37,9 @@ export const doubleAck: Rule<'settledTwice' | 'settledAfterAutoAck' | 'settledIn
     rationale:
       'RabbitMQ closes the channel with 406 PRECONDITION_FAILED when a delivery tag is settled twice (or settled at all under noAck), and every unacked message on that channel is redelivered: duplicates of other messages, and a consumer that stops receiving until it reconnects. Service Bus throws on a message that is already settled.',
     docsUrl: docsUrl(ID),
-    fixable: 'suggestion',
+    fixable: 'code',
     fixes: [
-      'Remove the second settle (one settle per path)',
+      'Remove the second settle (one settle per path; a safe fix when it repeats the same call that always ran before it)',
       'Move an ack out of a loop',
       'Switch an auto-acked amqplib consumer to manual ack',
     ],
@@ -133,7 +139,8 @@ function fixesFor(
   // Keep one settle on every path: remove the second where each path through it settles otherwise, else the first.
   for (const candidate of [settle, first]) {
     if (!everyPathSettlesWithout(consumer, candidate)) continue;
-    const fix = removeSettleFix(candidate, context, true);
+    const safe = candidate === settle && repeatsEarlierSettle(first, settle, context);
+    const fix = removeSettleFix(candidate, context, true, safe);
     if (fix.length) return fix;
   }
   return [];

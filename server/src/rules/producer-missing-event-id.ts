@@ -41,8 +41,10 @@ export const producerMissingEventId: Rule<MessageId> = {
     rationale:
       'At-least-once consumers dedup on the event identity; without a producer-assigned ID a retried publish is a new message (a new offset, a new SQS MessageId) that no consumer check can tell from the original, so it is processed twice.',
     docsUrl: docsUrl(ID),
-    fixable: 'suggestion',
-    fixes: ['Add an ID made with randomUUID() when the event is created, and keep it across retries'],
+    fixable: 'code',
+    fixes: [
+      'Add an ID made with randomUUID() when the event is created, and keep it across retries (a safe fix, except for SQS FIFO)',
+    ],
     messages: {
       amqplibNoMessageId:
         'This publish sets no messageId: consumers cannot tell a retried publish from a new one. {{publish}} sets no messageId' +
@@ -202,6 +204,7 @@ function amqplibPublish(
               direct ? { object: direct } : { appendAfter: call.arguments[call.arguments.length - 1] },
               'messageId',
               `Add messageId: randomUUID() (${KEEP})`,
+              true,
             )
         : undefined,
   };
@@ -276,6 +279,7 @@ function kafkaSend(
         },
         'event-id',
         `Add an 'event-id' header: randomUUID() (${KEEP})`,
+        true,
       ),
   };
 }
@@ -366,6 +370,7 @@ function sqsFifoSend(call: ts.CallExpression, checker: ts.TypeChecker): Producer
         { object: input },
         'MessageDeduplicationId',
         `Add MessageDeduplicationId: randomUUID() (${KEEP})`,
+        false,
       ),
   };
 }
@@ -401,6 +406,7 @@ function jetStreamPublish(
               direct ? { object: direct } : { appendAfter: call.arguments[1] },
               'msgID',
               `Add msgID: randomUUID() (${KEEP})`,
+              true,
             )
         : undefined,
   };

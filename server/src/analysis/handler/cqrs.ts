@@ -104,6 +104,9 @@ interface HandlerClass {
   classDeclaration: ts.ClassDeclaration;
 }
 
+/** The text of a file that may declare a CQRS handler class (a program-wide scan: see PROGRAM_WIDE_TEXT). */
+export const CQRS_HANDLER_TEXT = /(Command|Query|Events)Handler\s*\(/;
+
 /** Keyed by the program's file list: asking for it is what marks a report as reading the whole program (pipeline/reads.ts). */
 const indexCache = new WeakMap<readonly ts.SourceFile[], Map<ts.ClassDeclaration, HandlerClass[]>>();
 
@@ -115,7 +118,7 @@ function handlerIndex(program: ts.Program, checker: ts.TypeChecker): Map<ts.Clas
   const index = new Map<ts.ClassDeclaration, HandlerClass[]>();
   indexCache.set(files, index);
   for (const sourceFile of files) {
-    if (!isProjectCode(sourceFile) || !/(Command|Query|Events)Handler\s*\(/.test(sourceFile.text)) continue;
+    if (!isProjectCode(sourceFile) || !CQRS_HANDLER_TEXT.test(sourceFile.text)) continue;
     forEachDescendant(sourceFile, (node) => {
       if (!ts.isClassDeclaration(node)) return;
       for (const decorator of ts.getDecorators(node) ?? []) {

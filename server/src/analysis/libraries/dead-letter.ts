@@ -10,6 +10,9 @@ import { calledName, forEachDescendant, isProjectCode, staticText, unwrap } from
 
 const DLX_PROPERTIES = new Set(['deadLetterExchange', 'x-dead-letter-exchange']);
 
+/** The text of a file that may declare a queue or its dead-letter route (a program-wide scan: see PROGRAM_WIDE_TEXT). */
+export const DEAD_LETTER_TEXT = /assertQueue|deadLetterExchange|x-dead-letter-exchange/;
+
 export interface DeadLetterDeclarations {
   /** Queues declared with a dead-letter exchange. */
   queues: Set<string>;
@@ -29,8 +32,7 @@ function deadLetterDeclarations(program: ts.Program): DeadLetterDeclarations {
   const found: DeadLetterDeclarations = { queues: new Set(), asserted: new Set(), unnamed: false };
   const checker = program.getTypeChecker();
   for (const sourceFile of files) {
-    if (!isProjectCode(sourceFile) || !/assertQueue|deadLetterExchange|x-dead-letter-exchange/.test(sourceFile.text))
-      continue;
+    if (!isProjectCode(sourceFile) || !DEAD_LETTER_TEXT.test(sourceFile.text)) continue;
     forEachDescendant(
       sourceFile,
       (node) => {

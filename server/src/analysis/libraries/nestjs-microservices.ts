@@ -620,6 +620,9 @@ function matchBootstraps(
 /** Keyed by the program's file list, like every whole-program index (pipeline/reads.ts). */
 const bootstrapCache = new WeakMap<readonly ts.SourceFile[], Bootstrap[]>();
 
+/** The text of a file that may bootstrap a microservice (a program-wide scan: see PROGRAM_WIDE_TEXT). */
+export const BOOTSTRAP_TEXT = /(create|connect)Microservice/;
+
 /** Every `createMicroservice` / `connectMicroservice` call of Nest's in the program, cached per program. */
 export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Bootstrap[] {
   const files = program.getSourceFiles();
@@ -627,7 +630,7 @@ export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Boot
   if (cached) return cached;
   const found: Bootstrap[] = [];
   for (const sourceFile of files) {
-    if (!isProjectCode(sourceFile) || !/(create|connect)Microservice/.test(sourceFile.text)) continue;
+    if (!isProjectCode(sourceFile) || !BOOTSTRAP_TEXT.test(sourceFile.text)) continue;
     forEachDescendant(
       sourceFile,
       (node) => {
@@ -824,6 +827,9 @@ interface ModuleIndex {
 /** Keyed by the program's file list, like every whole-program index (pipeline/reads.ts). */
 const moduleCache = new WeakMap<readonly ts.SourceFile[], ModuleIndex>();
 
+/** The text of a file that may declare a Nest module (a program-wide scan: see PROGRAM_WIDE_TEXT). */
+export const MODULE_TEXT = /@Module/;
+
 /** Every `@Module({ controllers, imports })` class of the project, cached per program. */
 function moduleIndex(program: ts.Program, checker: ts.TypeChecker): ModuleIndex {
   const files = program.getSourceFiles();
@@ -832,7 +838,7 @@ function moduleIndex(program: ts.Program, checker: ts.TypeChecker): ModuleIndex 
   const index: ModuleIndex = { declaring: new Map(), imports: new Map() };
   moduleCache.set(files, index);
   for (const sourceFile of files) {
-    if (!isProjectCode(sourceFile) || !sourceFile.text.includes('@Module')) continue;
+    if (!isProjectCode(sourceFile) || !MODULE_TEXT.test(sourceFile.text)) continue;
     forEachDescendant(sourceFile, (node) => {
       if (!ts.isClassDeclaration(node)) return;
       for (const decorator of decoratorsOf(node)) {

@@ -8,11 +8,19 @@
 import { ts } from 'ts-morph';
 import type { Semantics } from '../../model';
 
-interface Directive {
+export interface Directive {
   kind: 'next-line' | 'line' | 'disable' | 'enable';
+  /** The 1-based line of the comment. */
   line: number;
-  /** Empty means every rule. */
+  /** Empty means every rule (unless `inert`). */
   rules: string[];
+  /** Every rule id as written, also those that are not shaped like one. */
+  written: string[];
+  /** Ids were written but none is shaped like a rule id: the directive suppresses nothing. */
+  inert?: boolean;
+  /** Offsets of the directive in the text, from `//` or `/*` to the end of its rule ids. */
+  start: number;
+  end: number;
 }
 
 /**
@@ -44,15 +52,19 @@ export function isEmptyReason(reason: string): boolean {
 const DIRECTIVE =
   /(?:\/\/|\/\*)\s*delivery-lint-(disable-next-line|disable-line|disable|enable)(?![\w-])([^\n]*?)(?:\*\/|$)/gm;
 
-/** Rule ids of a directive; `undefined` when ids were written but none is valid (it then suppresses nothing). */
-function parseRules(text: string): string[] | undefined {
+/** Rule ids of a directive (`rules` undefined when ids were written but none is valid: it then suppresses nothing). */
+function parseRules(text: string): { rules: string[] | undefined; written: string[]; length: number } {
   const withoutReason = text.split(/\s--\s|\s--$/)[0];
   const words = withoutReason
     .split(/[\s,]+/)
     .map((rule) => rule.trim())
     .filter(Boolean);
   const rules = words.filter((rule) => /^[a-z]+(-[a-z]+)*$/.test(rule));
-  return words.length && !rules.length ? undefined : rules;
+  return {
+    rules: words.length && !rules.length ? undefined : rules,
+    written: words,
+    length: withoutReason.trimEnd().length,
+  };
 }
 
 const LITERAL_KINDS = new Set([
@@ -79,7 +91,8 @@ function insideLiteral(sourceFile: ts.SourceFile, position: number): boolean {
 }
 
 export class Suppressions {
-  private readonly directives: Directive[] = [];
+  /** The directives of the file, in order. */
+  readonly directives: Directive[] = [];
   /** Directives honoured but written wrong (an empty reason); see DirectiveProblem. */
   readonly problems: DirectiveProblem[] = [];
 
@@ -91,8 +104,7 @@ export class Suppressions {
       const position = match.index ?? 0;
       parsed ??= ts.createSourceFile('directives.tsx', text, ts.ScriptTarget.Latest, true);
       if (insideLiteral(parsed, position)) continue;
-      const rules = parseRules(match[2] ?? '');
-      if (!rules) continue;
+      const ids = parseRules(match[2] ?? '');
       const kind =
         match[1] === 'disable-next-line'
           ? 'next-line'
@@ -100,8 +112,17 @@ export class Suppressions {
             ? 'line'
             : (match[1] as 'disable' | 'enable');
       const line = lineOf(lineStarts, position);
-      this.directives.push({ kind, line, rules });
-      const reason = kind === 'enable' ? undefined : reasonOf(match[2] ?? '');
+      const idsAt = position + match[0].indexOf(match[1]) + match[1].length;
+      this.directives.push({
+        kind,
+        line,
+        rules: ids.rules ?? [],
+        written: ids.written,
+        ...(ids.rules ? {} : { inert: true }),
+        start: position,
+        end: idsAt + ids.length,
+      });
+      const reason = kind === 'enable' || !ids.rules ? undefined : reasonOf(match[2] ?? '');
       if (reason !== undefined && isEmptyReason(reason))
         this.problems.push({ kind: 'missing-reason', line, start: position, end: position + match[0].length });
     }
@@ -109,16 +130,21 @@ export class Suppressions {
 
   /** Whether a finding of `ruleId` on 1-based `line` is suppressed. */
   isSuppressed(ruleId: string, line: number): boolean {
-    let disabled = false;
+    return this.suppressing(ruleId, line) !== undefined;
+  }
+
+  /** The directive that suppresses a finding of `ruleId` on 1-based `line`, if one does. */
+  suppressing(ruleId: string, line: number): Directive | undefined {
+    let region: Directive | undefined;
     for (const directive of this.directives) {
-      const applies = directive.rules.length === 0 || directive.rules.includes(ruleId);
+      const applies = !directive.inert && (directive.rules.length === 0 || directive.rules.includes(ruleId));
       if (!applies) continue;
-      if (directive.kind === 'next-line' && directive.line + 1 === line) return true;
-      if (directive.kind === 'line' && directive.line === line) return true;
-      if (directive.kind === 'disable' && directive.line <= line) disabled = true;
-      if (directive.kind === 'enable' && directive.line <= line) disabled = false;
+      if (directive.kind === 'next-line' && directive.line + 1 === line) return directive;
+      if (directive.kind === 'line' && directive.line === line) return directive;
+      if (directive.kind === 'disable' && directive.line <= line) region = directive;
+      if (directive.kind === 'enable' && directive.line <= line) region = undefined;
     }
-    return disabled;
+    return region;
   }
 }
 

@@ -20,6 +20,10 @@ export interface FormatInput {
   explain: boolean;
   /** Findings left out by `--quiet` (stylish mentions them). */
   hiddenCount: number;
+  /** `--fix` / `--fix-dry-run`: the text of each file the safe fixes changed (json's `output`). */
+  fixed?: ReadonlyMap<string, string>;
+  /** The run applied the safe fixes (stylish does not suggest --fix then). */
+  fixMode?: boolean;
 }
 
 export type Formatter = (input: FormatInput) => string;

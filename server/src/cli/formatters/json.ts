@@ -8,11 +8,14 @@
  *                     "line": 12, "column": 5, "endLine": 12, "endColumn": 20 }],
  *      "errorCount": 1, "warningCount": 0, "fixableErrorCount": 0, "fixableWarningCount": 0 }]
  *
- * Severity 2 is an error; warnings and infos are 1 (ESLint has no info level).
+ * Severity 2 is an error; warnings and infos are 1 (ESLint has no info level). A finding with a
+ * safe fix (`--fix` applies it) counts in `fixableErrorCount`/`fixableWarningCount`; with `--fix`
+ * or `--fix-dry-run`, a file the fixes changed has its new text in `output`, as in ESLint.
  * With `--explain` the output is an object instead: { "results": [...the array above],
  * "consumers": [...ConsumerReport without its "paths" and its registration's "traits", with its crash "timeline"] }.
  */
 import type { Finding } from '../../model';
+import { safeFixOf } from '../fix';
 import { consumersForJson } from './explain';
 import type { FormatInput } from './formatter';
 import { absolutePath, compareStrings, sortFindings } from './util';
@@ -34,13 +37,17 @@ export interface EslintResult {
   messages: EslintMessage[];
   errorCount: number;
   warningCount: number;
-  fixableErrorCount: 0;
-  fixableWarningCount: 0;
+  fixableErrorCount: number;
+  fixableWarningCount: number;
+  /** The file's text after --fix / --fix-dry-run, when the fixes changed it. */
+  output?: string;
 }
 
 export function eslintResults(input: FormatInput): EslintResult[] {
   const byFile = new Map<string, Finding[]>();
   for (const file of input.run.filesLinted) byFile.set(absolutePath(input.cwd, file), []);
+  for (const file of input.fixed?.keys() ?? [])
+    if (!byFile.has(absolutePath(input.cwd, file))) byFile.set(absolutePath(input.cwd, file), []);
   for (const finding of sortFindings(input.findings, input.cwd)) {
     const file = absolutePath(input.cwd, finding.location.filePath);
     let list = byFile.get(file);
@@ -60,13 +67,17 @@ export function eslintResults(input: FormatInput): EslintResult[] {
       endColumn: f.location.endColumn,
     }));
     const errorCount = messages.filter((m) => m.severity === 2).length;
+    const fixable = findings.filter((finding) => safeFixOf(finding));
+    const fixableErrorCount = fixable.filter((finding) => finding.severity === 'error').length;
+    const output = input.fixed?.get(filePath);
     return {
       filePath,
       messages,
       errorCount,
       warningCount: messages.length - errorCount,
-      fixableErrorCount: 0,
-      fixableWarningCount: 0,
+      fixableErrorCount,
+      fixableWarningCount: fixable.length - fixableErrorCount,
+      ...(output !== undefined ? { output } : {}),
     };
   });
 }

@@ -7,6 +7,7 @@
  *
  *   ✖ 1 problem (1 error, 0 warnings, 0 infos)
  */
+import { safeFixOf } from '../fix';
 import type { ConsumerReport, Finding, FindingSeverity } from '../../model';
 import { formatExplainText } from './explain';
 import type { FormatInput } from './formatter';
@@ -62,7 +63,12 @@ export function formatStylish(input: FormatInput): string {
       `✖ ${plural(total, 'problem')} ` +
       `(${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${plural(counts.info, 'info')})`;
     const paint = counts.error > 0 ? c.red : counts.warning > 0 ? c.yellow : c.blue;
-    out.push(paint(c.bold(summary)) + hidden + '\n');
+    const fixable = input.findings.filter((finding) => safeFixOf(finding)).length;
+    const hint =
+      fixable && !input.fixMode
+        ? paint(`  ${plural(fixable, 'problem has', 'problems have')} a safe fix: run with --fix to apply it`) + '\n'
+        : '';
+    out.push(paint(c.bold(summary)) + hidden + '\n' + hint);
   }
   const coverage = coverageLine(input.run.consumers);
   if (coverage && !input.explain) out.push(c.yellow(coverage) + '\n');

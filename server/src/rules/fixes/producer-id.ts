@@ -59,7 +59,11 @@ export function randomUuidAccess(sourceFile: ts.SourceFile): { call: string; edi
   return { call: 'randomUUID()', edits: [{ filePath, start: at, end: at, newText }] };
 }
 
-/** Adds `name: randomUUID()` to an options object, or appends `{ name: randomUUID() }` as a new last argument. */
+/**
+ * Adds `name: randomUUID()` to an options object, or appends `{ name: randomUUID() }` as a new last
+ * argument. `safe` where the ID is metadata nothing else reads, so adding it changes no delivery:
+ * the caller decides (an SQS FIFO MessageDeduplicationId is not: it replaces content-based dedup).
+ */
 export function addIdFix(
   sourceFile: ts.SourceFile,
   target:
@@ -68,6 +72,7 @@ export function addIdFix(
     | { objects: { object: ts.ObjectLiteralExpression; property: string }[] },
   name: string,
   title: string,
+  safe: boolean,
 ): FixSuggestion {
   const filePath = sourceFile.fileName;
   const access = randomUuidAccess(sourceFile);
@@ -83,5 +88,5 @@ export function addIdFix(
   else
     for (const { object, property } of target.objects)
       edits.push(...addObjectProperty(object, property.replace('$ID', access.call), filePath));
-  return { title, safe: false, preferred: true, edits };
+  return { title, safe, preferred: true, edits };
 }

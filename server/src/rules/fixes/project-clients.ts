@@ -88,10 +88,21 @@ function classClients(handler: ts.Node): { name: ts.Identifier; expression: stri
   return fields;
 }
 
+/**
+ * The text of a file that may import or export the project's Redis client: the fixes read every
+ * project file for it (the CLI's cache treats such files as read by every consumer, pipeline/cache.ts).
+ */
+export const PROJECT_CLIENT_TEXT = /redis/i;
+
+/**
+ * The project's own files, by path: the choice of a client must not depend on the order the
+ * program happened to load its files in (a program loaded as far as the analysis reaches, or the
+ * cache's partial one, holds them in another order than a full one).
+ */
 function projectFiles(reader: SourceReader): ts.SourceFile[] {
-  return (reader.program?.getSourceFiles() ?? []).filter(
-    (file) => !file.isDeclarationFile && !file.fileName.includes('/node_modules/') && isProjectCode(file),
-  );
+  return (reader.program?.getSourceFiles() ?? [])
+    .filter((file) => !file.isDeclarationFile && !file.fileName.includes('/node_modules/') && isProjectCode(file))
+    .sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
 }
 
 /** Which Redis package the project's files import; ioredis when none or both. */

@@ -32,7 +32,17 @@ export function settleStatement(settle: SettleOccurrence, context: SourceReader)
   return ts.isBlock(owner) || ts.isCaseClause(owner) || ts.isDefaultClause(owner) ? statement : undefined;
 }
 
-export function removeSettleFix(settle: SettleOccurrence, context: SourceReader, preferred: boolean): FixSuggestion[] {
+/**
+ * Removes a settle statement. `safe` when the caller established that the settle only repeats one
+ * that always ran before it (see repeatsEarlierSettle): then removing it changes nothing but the
+ * error the second settle raises.
+ */
+export function removeSettleFix(
+  settle: SettleOccurrence,
+  context: SourceReader,
+  preferred: boolean,
+  safe = false,
+): FixSuggestion[] {
   const statement = settleStatement(settle, context);
   if (!statement) return [];
   const text = statement.getSourceFile().text;
@@ -40,11 +50,42 @@ export function removeSettleFix(settle: SettleOccurrence, context: SourceReader,
   return [
     {
       title: `Remove ${settle.label} on line ${settle.location.line} (one settle per path)`,
-      safe: false,
+      safe,
       preferred,
       edits: [{ filePath: settle.location.filePath, start: range.start, end: range.end, newText: '' }],
     },
   ];
+}
+
+/**
+ * Whether `second` repeats `first` on every path that reaches it: both are plain statements of
+ * the handler with the same call text (`channel.ack(msg);` twice), and `first` is a statement of a
+ * block that holds `second` further down (in a later statement of that block, outside any nested
+ * function), so every path to `second` ran `first` before it. Removing `second` then removes only
+ * the double settle: the message stays settled, at the same point (docs/rules/double-ack.md, "Fixes").
+ */
+export function repeatsEarlierSettle(
+  first: SettleOccurrence,
+  second: SettleOccurrence,
+  context: SourceReader,
+): boolean {
+  if (first.kind !== second.kind) return false;
+  const earlier = settleStatement(first, context);
+  const later = settleStatement(second, context);
+  if (!earlier || !later || earlier.getSourceFile() !== later.getSourceFile()) return false;
+  const callText = (statement: ts.ExpressionStatement): string =>
+    unwrap(statement.expression)
+      .getText()
+      .replace(/^(await|void)\s+/, '')
+      .replace(/\s+/g, '');
+  if (callText(earlier) !== callText(later)) return false;
+  const block = earlier.parent as ts.Block | ts.CaseClause | ts.DefaultClause;
+  const index = block.statements.indexOf(earlier);
+  for (let node: ts.Node = later; node.parent; node = node.parent) {
+    if (ts.isFunctionLike(node)) return false;
+    if (node.parent === block) return block.statements.indexOf(node as ts.Statement) > index;
+  }
+  return false;
 }
 
 /**
