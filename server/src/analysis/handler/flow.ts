@@ -227,12 +227,6 @@ export class FlowBuilder {
   // ---- statements ------------------------------------------------------------------------
 
   private block(statements: readonly ts.Statement[], state: WalkState): Step[] {
-    // `if (this.client) return this.client; …` at the top of a function: what follows is a
-    // once-per-process initialisation, not work done for the message (docs/model.md, "Effects").
-    if (ts.isBlock(state.fn.body) && statements === state.fn.body.statements) {
-      const memo = statements.findIndex((statement) => isMemoReturn(statement, state.fn, this.options.checker));
-      if (memo >= 0) statements = statements.slice(0, memo + 1);
-    }
     const built = statements.map((statement) => this.statement(statement, state));
     // A memoised initialisation (`if (this.client) return this.client; …`) runs once per process,
     // not once per message: what follows the memo check is not processing (docs/model.md, "Effects").
@@ -1258,22 +1252,6 @@ function assignsMemo(node: ts.Node, memo: string, checker: ts.TypeChecker): bool
   };
   visit(node);
   return found;
-}
-
-/** `if (this.client) return this.client;` (or `return;`) in a function that sets `this.client` later. */
-function isMemoReturn(statement: ts.Statement, fn: FunctionWithBody, checker: ts.TypeChecker): boolean {
-  if (!ts.isIfStatement(statement) || statement.elseStatement) return false;
-  const then = statement.thenStatement;
-  const returns =
-    ts.isReturnStatement(then) ||
-    (ts.isBlock(then) && then.statements.length === 1 && ts.isReturnStatement(then.statements[0]));
-  if (!returns) return false;
-  const tested = testedMemo(statement.expression, checker);
-  if (!tested || tested.negated) return false;
-  const rest = fn.body as ts.Block;
-  return rest.statements
-    .slice(rest.statements.indexOf(statement) + 1)
-    .some((later) => assignsMemo(later, tested.memo, checker));
 }
 
 /** `if (!this.client) { …; this.client = … }`: the block initialises the memo it tests. */
