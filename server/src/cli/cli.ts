@@ -65,7 +65,8 @@ export function runCli(argv: readonly string[], io: CliIO): number {
     }
     const paths = options.paths.length ? options.paths : ['.'];
     for (const given of paths) {
-      if (!fs.existsSync(path.resolve(io.cwd, given))) return fail(`path not found: ${given}`);
+      // A symlink that leads nowhere or to itself exists: the run names it as unreadable.
+      if (!exists(path.resolve(io.cwd, given))) return fail(`path not found: ${given}`);
     }
     if (options.project !== undefined && !fs.existsSync(path.resolve(io.cwd, options.project))) {
       return fail(`--project file not found: ${options.project}`);
@@ -98,7 +99,9 @@ export function runCli(argv: readonly string[], io: CliIO): number {
     progress = undefined;
 
     reportRunNotes(run, io);
-    return report(run, options, engine.rules, io, version);
+    const status = report(run, options, engine.rules, io, version);
+    // A path the user named that could not be linted fails the run, after the others are reported.
+    return run.problems.some((problem) => problem.explicit) ? EXIT_USAGE : status;
   } catch (error) {
     progress?.clear();
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof LintInputError)
@@ -112,7 +115,10 @@ export function runCli(argv: readonly string[], io: CliIO): number {
 /** Files that could not be analysed and the analyzer's notes: stderr, never the report. */
 function reportRunNotes(run: LintRun, io: CliIO): void {
   for (const problem of run.problems) {
-    io.stderr.write(`delivery-lint: warning: ${relativePath(io.cwd, problem.filePath)}: ${oneLine(problem.message)}\n`);
+    const level = problem.explicit ? 'error' : 'warning';
+    io.stderr.write(
+      `delivery-lint: ${level}: ${relativePath(io.cwd, problem.filePath)}: ${oneLine(problem.message)}\n`,
+    );
   }
   for (const warning of run.warnings) io.stderr.write(`delivery-lint: warning: ${oneLine(warning)}\n`);
 }
@@ -186,6 +192,15 @@ class Progress {
   clear(): void {
     if (this.shown) this.stream.write('\r\u001b[K');
     this.shown = false;
+  }
+}
+
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
   }
 }
 
