@@ -16,7 +16,8 @@ import type { ts } from 'ts-morph';
 import type { LoadedProgram } from './program';
 import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
 import type { ConsumerSite } from '../analysis/libraries';
-import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
+import { findWrapper, findWrapperCalls, type WrapperCall } from '../analysis/libraries/wrappers';
+import { AnalysisCancelled, type BudgetLimits } from '../analysis/dataflow/budget';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
 import { functionName, locationOf } from '../analysis/source/ast';
@@ -37,6 +38,8 @@ export interface AnalyzeOptions {
   onProgress?: (done: number, total: number) => void;
   /** Derive each consumer's crash timeline (default true; the CLI asks only for --explain). */
   timelines?: boolean;
+  /** What each consumer's analysis may spend, and the run's cancellation (analysis/dataflow/budget.ts). */
+  budget?: BudgetLimits;
 }
 
 /** Rounds of loading before the analysis settles for what it has (a guard against pathological graphs). */
@@ -100,7 +103,45 @@ function recordingReads(program: ts.Program, read: Set<ts.SourceFile>): ts.Progr
   });
 }
 
+/** The analysis, run to its end in one go (the CLI). */
 export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
+  const steps = analysisSteps(options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * The analysis in slices (the server): `pause` runs between files and consumers, so the editor's
+ * messages are read meanwhile; when the budget's `cancelled` says so the run stops and gives
+ * undefined.
+ */
+export async function analyzeFilesInSlices(
+  options: AnalyzeOptions,
+  pause: () => Promise<void>,
+): Promise<AnalysisResult | undefined> {
+  const steps = analysisSteps(options);
+  try {
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+      await pause();
+      if (options.budget?.cancelled?.()) return undefined;
+    }
+  } catch (error) {
+    if (error instanceof AnalysisCancelled) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The analysis as a generator that yields between units of work. Each unit (a file's sites, a
+ * consumer's report and rules, a file's file-level rules) runs in a guard: what throws becomes a
+ * problem naming the file, and every other unit goes on (docs/model.md, "What the analysis cannot
+ * see"). Only a cancellation ends it.
+ */
+function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalysisResult> {
   const { program, config } = options;
   const checker = program.getTypeChecker();
   const lintFiles = new Set(options.files);
@@ -109,6 +150,14 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     sourceText: (filePath) => program.getSourceFile(filePath)?.getFullText(),
     sourceFile: (filePath) => program.getSourceFile(filePath),
     program,
+  };
+  /** Files whose analysis failed: their consumers are skipped, named once. */
+  const failed = new Set<string>();
+  const fail = (filePath: string, error: unknown, what = 'its consumers are not analysed'): void => {
+    if (error instanceof AnalysisCancelled) throw error;
+    if (failed.has(filePath)) return;
+    failed.add(filePath);
+    problems.push({ filePath, message: `analysis failed (${describeError(error)}); ${what}` });
   };
 
   // 1. Registrations in every file that imports a broker library.
@@ -124,28 +173,54 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     try {
       sites.push(...findSites(sourceFile, program, config));
     } catch (error) {
-      problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
+      fail(filePath, error);
     }
+    yield;
   }
 
   // 2. Wrappers: a registration whose handler calls a callback parameter; its callers are consumers.
-  const wrappers = sites.map((site) => ({ site, wrapper: findWrapper(site, checker) }));
-  const callSites = findWrapperCalls(
-    wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!),
-    options.files.map((file) => program.getSourceFile(file)).filter((file): file is ts.SourceFile => !!file),
-    checker,
-  );
+  const wrappers = sites.map((site) => {
+    try {
+      return { site, wrapper: findWrapper(site, checker) };
+    } catch (error) {
+      fail(fileOf(site), error);
+      return { site, wrapper: undefined };
+    }
+  });
+  let callSites: ReturnType<typeof findWrapperCalls> = [];
+  const found = wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!);
+  if (found.length) {
+    for (const file of options.files) {
+      const sourceFile = program.getSourceFile(file);
+      if (!sourceFile) continue;
+      try {
+        callSites.push(...findWrapperCalls(found, [sourceFile], checker));
+      } catch (error) {
+        fail(file, error, 'the consumers it registers through wrappers are not analysed');
+      }
+    }
+    yield;
+  }
+  callSites = callSites.filter((call) => !failed.has(call.node.getSourceFile().fileName));
 
   // 3. Reports for the consumers registered in the lint files, then rules and suppressions.
   const consumers: ConsumerReport[] = [];
   const unresolvedWrappers: { name: string; filePath: string }[] = [];
-  let done = 0;
+  const build = (site: ConsumerSite, call?: WrapperCall): ConsumerReport | undefined => {
+    const filePath = call ? call.node.getSourceFile().fileName : fileOf(site);
+    if (failed.has(filePath)) return undefined;
+    try {
+      return buildConsumerReport(site, checker, config, call, options.timelines ?? true, program, options.budget);
+    } catch (error) {
+      fail(filePath, error);
+      return undefined;
+    }
+  };
   for (const { site, wrapper } of wrappers) {
-    if (!lintFiles.has(site.registrationNode.getSourceFile().fileName)) continue;
+    if (!lintFiles.has(fileOf(site))) continue;
     if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
-    const report = guarded(problems, site, () =>
-      buildConsumerReport(site, checker, config, undefined, options.timelines ?? true, program),
-    );
+    const report = build(site);
+    yield;
     if (!report) continue;
     if (wrapper) {
       report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
@@ -157,36 +232,47 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     consumers.push(report);
   }
   for (const call of callSites) {
-    const report = guarded(problems, call.site, () =>
-      buildConsumerReport(call.site, checker, config, call, options.timelines ?? true, program),
-    );
+    const report = build(call.site, call);
+    yield;
     if (report) consumers.push(report);
   }
   assignIds(consumers);
 
   const findings: Finding[] = [];
   const seen = new Set<string>();
+  let done = 0;
+  const kept: ConsumerReport[] = [];
   for (const consumer of consumers) {
     done++;
     options.onProgress?.(done, consumers.length);
-    for (const finding of runRules(consumer, config, source)) {
-      // A wrapper's ack serves every consumer registered through it: one finding, not one per caller.
-      const key = `${finding.ruleId}:${finding.location.filePath}:${finding.location.start}`;
-      if (seen.has(key) || isSuppressed(finding, program)) continue;
-      seen.add(key);
-      findings.push(finding);
+    const filePath = consumer.registration.location.filePath;
+    try {
+      const reported: Finding[] = [];
+      for (const finding of runRules(consumer, config, source)) {
+        // A wrapper's ack serves every consumer registered through it: one finding, not one per caller.
+        const key = `${finding.ruleId}:${finding.location.filePath}:${finding.location.start}`;
+        if (seen.has(key) || isSuppressed(finding, program)) continue;
+        reported.push(finding);
+      }
+      for (const finding of reported)
+        seen.add(`${finding.ruleId}:${finding.location.filePath}:${finding.location.start}`);
+      findings.push(...reported);
+      kept.push(consumer);
+    } catch (error) {
+      fail(filePath, error, 'its findings are not reported');
     }
   }
   for (const filePath of options.files) {
     const sourceFile = program.getSourceFile(filePath);
-    if (!sourceFile) continue;
+    if (!sourceFile || failed.has(filePath)) continue;
     try {
       findings.push(
         ...runFileRules(sourceFile, checker, config, source).filter((finding) => !isSuppressed(finding, program)),
       );
     } catch (error) {
-      problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
+      fail(filePath, error, 'its file-level findings are not reported');
     }
+    yield;
   }
   for (const filePath of options.files) {
     const sourceFile = program.getSourceFile(filePath);
@@ -194,7 +280,7 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   }
   findings.sort(compareFindings);
   return {
-    consumers,
+    consumers: kept,
     findings,
     problems,
     filesLinted: [...options.files],
@@ -203,16 +289,14 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
   };
 }
 
-function guarded<T>(problems: FileProblem[], site: ConsumerSite, build: () => T): T | undefined {
-  try {
-    return build();
-  } catch (error) {
-    problems.push({
-      filePath: site.registrationNode.getSourceFile().fileName,
-      message: `analysis failed: ${(error as Error).message}`,
-    });
-    return undefined;
-  }
+function fileOf(site: ConsumerSite): string {
+  return site.registrationNode.getSourceFile().fileName;
+}
+
+/** An error in a problem's message: a stack overflow says what it means for the user. */
+function describeError(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return 'its code is nested too deeply';
+  return error instanceof Error ? error.message : String(error);
 }
 
 const suppressionCache = new WeakMap<ts.SourceFile, Suppressions>();

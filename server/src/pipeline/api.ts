@@ -3,6 +3,7 @@
  */
 import type { AnalysisResult } from '../model';
 import type { ResolvedConfig } from '../config/resolved-config';
+import type { BudgetLimits } from '../analysis/dataflow/budget';
 
 export interface LintRequest {
   /** Directory the paths are relative to (the CLI's working directory). */
@@ -16,6 +17,8 @@ export interface LintRequest {
   onProgress?: (done: number, total: number) => void;
   /** Derive the crash timelines (for --explain); a plain lint does not need them. */
   timelines?: boolean;
+  /** What each consumer's analysis may spend (default: analysis/dataflow/budget.ts, DEFAULT_BUDGET). */
+  budget?: BudgetLimits;
 }
 
 export interface LintRun extends AnalysisResult {

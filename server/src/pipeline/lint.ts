@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { ts } from 'ts-morph';
 import type { LintRequest, LintRun } from './api';
 import { analyzeReached } from './analyze';
-import { collectFiles, readSource } from './files';
+import { collectFiles, readSourceFile } from './files';
 import type { FileProblem } from '../model';
 import { mentionsBroker } from './prefilter';
 import { findTsconfig, loadProgram } from './program';
@@ -16,22 +16,28 @@ import { WorkspacePackage, findWorkspacePackages } from './workspaces';
 
 export function runLint(request: LintRequest): LintRun {
   const collected = collectFiles(request.paths, request.cwd, request.config.ignore);
+  const explicit = new Set(collected.explicit);
   const problems: FileProblem[] = [...collected.problems];
   const candidates: string[] = [];
+  const unreadable = new Set<string>();
   const others = new Map<string, string>();
   for (const file of collected.files) {
-    const source = readSource(file);
-    if (source.problem) problems.push({ filePath: file, message: source.problem });
-    else if (source.text !== undefined && mentionsBroker(source.text)) candidates.push(file);
-    else if (source.text !== undefined) others.set(file, source.text);
+    const source = readSourceFile(file);
+    if (source.problem) {
+      unreadable.add(file);
+      problems.push({ filePath: file, message: source.problem, ...(explicit.has(file) ? { explicit: true } : {}) });
+    } else if (source.text !== undefined && mentionsBroker(source.text)) {
+      candidates.push(file);
+    } else if (source.text !== undefined) others.set(file, source.text);
   }
   const warnings = [...collected.warnings];
+  const filesLinted = collected.files.filter((file) => !unreadable.has(file));
   if (!candidates.length) {
-    return { consumers: [], findings: [], problems, filesLinted: collected.files, filesAnalyzed: 0, warnings };
+    return { consumers: [], findings: [], problems, filesLinted, filesAnalyzed: 0, warnings };
   }
-  const explicit = request.project !== undefined;
+  const explicitProject = request.project !== undefined;
   const tsconfigPath = request.project ?? findTsconfig(request.paths[0] ?? request.cwd);
-  const loaded = loadProgram(candidates, tsconfigPath, explicit, request.cwd);
+  const loaded = loadProgram(candidates, tsconfigPath, explicitProject, request.cwd);
   for (const file of candidates) {
     const sourceFile = loaded.program.getSourceFile(file);
     const syntax = sourceFile ? loaded.program.getSyntacticDiagnostics(sourceFile) : [];
@@ -49,6 +55,7 @@ export function runLint(request: LintRequest): LintRun {
     config: request.config,
     onProgress: request.onProgress,
     timelines: request.timelines,
+    budget: request.budget,
   });
   // Second pass: files that call a wrapper (a function that registers a consumer with a callback)
   // are consumers too; only the files that name a wrapper and import its module are added.
@@ -61,12 +68,16 @@ export function runLint(request: LintRequest): LintRun {
       config: request.config,
       onProgress: request.onProgress,
       timelines: request.timelines,
+      budget: request.budget,
     });
   }
+  // Files left out of the program (nested too deeply, unreadable imports): named, with why.
+  const skipped = loaded.problems;
+  const skippedFiles = new Set(skipped.map((problem) => problem.filePath));
   return {
     ...result,
-    problems: [...problems, ...result.problems],
-    filesLinted: collected.files,
+    problems: [...problems, ...skipped, ...result.problems.filter((problem) => !skippedFiles.has(problem.filePath))],
+    filesLinted,
     filesAnalyzed: candidates.length + callers.length,
     tsconfigPath: loaded.tsconfigPath,
     warnings: [...warnings, ...loaded.warnings],
