@@ -238,7 +238,7 @@ describe('runCli: output', () => {
     assert.equal(result.code, 1);
   });
 
-  it('prints unanalysable files and analyzer warnings on stderr only, without changing the exit code', () => {
+  it('prints unanalysable files and analyzer warnings on stderr (and as SARIF notifications), without changing the exit code', () => {
     const run = withFindings([], {
       problems: [{ filePath: path.join(cwd, 'src/huge.ts'), message: 'skipped: larger than 2 MB' }],
       warnings: ['no tsconfig.json found; using default compiler options'],
@@ -252,8 +252,23 @@ describe('runCli: output', () => {
           'delivery-lint: warning: no tsconfig.json found; using default compiler options\n',
         format,
       );
-      assert.ok(!result.stdout.includes('huge.ts'), format);
-      if (format === 'json' || format === 'sarif') JSON.parse(result.stdout);
+      if (format === 'sarif') {
+        const sarif = parseAs<{
+          runs: {
+            invocations: {
+              executionSuccessful: boolean;
+              toolExecutionNotifications: { level: string; message: { text: string } }[];
+            }[];
+          }[];
+        }>(result.stdout);
+        const [invocation] = sarif.runs[0].invocations;
+        assert.equal(invocation.executionSuccessful, true);
+        assert.deepEqual(
+          invocation.toolExecutionNotifications.map((notification) => [notification.level, notification.message.text]),
+          [['warning', 'src/huge.ts: skipped: larger than 2 MB']],
+        );
+      } else assert.ok(!result.stdout.includes('huge.ts'), format);
+      if (format === 'json') JSON.parse(result.stdout);
     }
   });
 

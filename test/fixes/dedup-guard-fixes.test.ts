@@ -3,7 +3,8 @@
  * (docs/rules/missing-event-id-check.md): redis (SET NX lease), sql (inbox table in one transaction) and memory
  * (a Set, tests only). The configured guardStrategy is the preferred fix; the generated code
  * follows the file's style; redis and sql make the finding go away without new ones, the memory
- * guard does not count (docs/model.md, "Guards") so the finding stays and says why.
+ * guard does not count (docs/model.md, "Guards") so the finding stays and says why; it is not
+ * offered again over itself, and a guard added over it declares fresh names (no TS2451).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -573,6 +574,38 @@ for (const mode of MODES) {
         );
         if (mode === 'typed') assert.ok(after.semanticErrors(prepared.file).length <= prepared.errorsBefore.length);
       });
+    }
+
+    // ---- a fix applied is not offered again; a second guard still compiles ----
+
+    for (const { library, code } of LIBRARIES) {
+      for (const second of ['redis', 'sql'] as const) {
+        test(`${library}: after the memory fix, the memory fix is not offered again and the ${second} fix compiles`, () => {
+          const prepared = prepare(code, 'memory');
+          applyAndRead(prepared, 'memory');
+          const reanalysed = prepared.reanalyze();
+          const [left] = findingsOf(reanalysed, RULE, prepared.file);
+          assert.ok(left, 'the in-memory guard does not count: the finding stays');
+          assert.ok(
+            !left.fixes.some((fix) => fix.title.startsWith(TITLES.memory)),
+            `the in-memory guard is not offered over itself: ${left.fixes.map((fix) => fix.title).join(' | ')}`,
+          );
+          // Where the guard's skip branch settles and returns, the work cannot be wrapped
+          // mechanically any more: no guard is offered, which is fine; one that is offered must compile.
+          if (!left.fixes.some((fix) => fix.title.startsWith(TITLES[second]))) return;
+          applyFix(dedupFix(left, second));
+          const text = project.read(prepared.file.slice(project.root.length + 1));
+          if (second === 'redis') assert.match(text, /const dedupKey2 = /, 'the second guard declares a fresh name');
+          const after = prepared.reanalyze();
+          assert.deepEqual(after.problems, []);
+          if (mode === 'typed')
+            assert.deepEqual(
+              after.semanticErrors(prepared.file).filter((error) => !prepared.errorsBefore.includes(error)),
+              [],
+              'no new compile errors (no name declared twice)',
+            );
+        });
+      }
     }
 
     // ---- exact code ----

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { codeActions, codeLenses, type DocumentAnalysis } from '../../server/src/lsp/features';
-import { consumer } from '../cli/helpers';
+import { code, codeActions, codeLenses, hover, text, type DocumentAnalysis } from '../../server/src/lsp/features';
+import { consumer, finding, loc } from '../cli/helpers';
 
 function analysisOf(consumers: DocumentAnalysis['consumers']): DocumentAnalysis {
   const filePath = consumers[0].registration.location.filePath;
@@ -73,6 +73,86 @@ describe('the suppress quick-fix', () => {
     const [edit] = action.edit?.changes?.[analysis.uri] ?? [];
     assert.equal(
       edit.newText,
+      '  // delivery-lint-disable-next-line missing-event-id-check -- <why this finding does not apply>\n',
+    );
+  });
+});
+
+describe('hover escapes workspace-derived strings', () => {
+  const hostile = 'orders`) ![x](https://evil.example/p.png) [y](command:evil) <img src=x> **b** _i_';
+
+  function hoverValue(overrides: Parameters<typeof consumer>[0]): string {
+    const report = consumer(overrides);
+    const result = hover(analysisOf([report]), {
+      line: report.handlerLocation.line - 1,
+      character: report.handlerLocation.column,
+    });
+    return (result?.contents as { value: string }).value;
+  }
+
+  it('a topic with backticks stays inside its code span', () => {
+    const base = consumer();
+    const value = hoverValue({ registration: { ...base.registration, source: hostile } });
+    const line = value.split('\n')[0];
+    assert.ok(line.includes(`\`\` ${hostile} \`\``) || line.includes(`\`\`${hostile}\`\``), line);
+  });
+
+  it('effect labels and callee names cannot open a link, an image or HTML', () => {
+    const base = consumer();
+    const value = hoverValue({
+      effects: [
+        {
+          ...base.effects[0],
+          description: { ...base.effects[0].description, label: hostile },
+          chain: [{ ...base.effects[0].chain[0], callee: hostile }],
+        },
+      ],
+    });
+    const lines = value.split('\n').filter((candidate) => candidate.includes('evil'));
+    assert.ok(lines.length, value);
+    // The label and the callee appear escaped, and escaped they open nothing.
+    for (const line of lines) assert.ok(line.includes(text(hostile)), line);
+    assert.doesNotMatch(text(hostile).replace(/\\./g, ''), /[![\]<>`*_]/);
+  });
+
+  it('text() and code() keep the string on one line and render it as itself', () => {
+    assert.equal(text('a\nb'), 'a b');
+    assert.equal(text('x_y*z'), 'x\\_y\\*z');
+    assert.equal(text('# heading'), '\\# heading');
+    assert.equal(text('1. list'), '1\\. list');
+    assert.equal(code('a`b'), '``a`b``');
+    assert.equal(code('`a'), '`` `a ``');
+  });
+});
+
+describe('the suppress quick-fix in CRLF and tab-indented files', () => {
+  function suppressEdit(source: string): string {
+    const filePath = '/w/src/orders.ts';
+    const analysis: DocumentAnalysis = {
+      uri: `file://${filePath}`,
+      filePath,
+      version: 1,
+      text: source,
+      findings: [finding('missing-event-id-check', 'warning', 'm', loc(filePath, 2, 3))],
+      consumers: [],
+      textOf: () => source,
+    };
+    const actions = codeActions(
+      analysis,
+      { start: { line: 1, character: 0 }, end: { line: 1, character: 10 } },
+      undefined,
+    );
+    const suppress = actions.find((action) => action.title.startsWith('Suppress'))!;
+    return Object.values(suppress.edit!.changes!)[0][0].newText;
+  }
+
+  it("ends the comment with the file's own line ending and indentation", () => {
+    assert.equal(
+      suppressEdit('function f() {\r\n\tcall();\r\n}\r\n'),
+      '\t// delivery-lint-disable-next-line missing-event-id-check -- <why this finding does not apply>\r\n',
+    );
+    assert.equal(
+      suppressEdit('function f() {\n  call();\n}\n'),
       '  // delivery-lint-disable-next-line missing-event-id-check -- <why this finding does not apply>\n',
     );
   });

@@ -96,7 +96,8 @@ export function runCli(argv: readonly string[], io: CliIO): number {
     }
     const paths = options.stdin ? [] : options.paths.length ? options.paths : ['.'];
     for (const given of paths) {
-      if (!fs.existsSync(path.resolve(io.cwd, given))) return fail(`path not found: ${given}`);
+      // A symlink that leads nowhere or to itself exists: the run names it as unreadable.
+      if (!exists(path.resolve(io.cwd, given))) return fail(`path not found: ${given}`);
     }
     if (options.project !== undefined && !fs.existsSync(path.resolve(io.cwd, options.project))) {
       return fail(`--project file not found: ${options.project}`);
@@ -264,7 +265,8 @@ export function runCli(argv: readonly string[], io: CliIO): number {
       );
       return EXIT_USAGE;
     }
-    return code;
+    // A path the user named that could not be linted fails the run, after the others are reported.
+    return run.problems.some((problem) => problem.explicit) ? EXIT_USAGE : code;
   } catch (error) {
     progress?.clear();
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof LintInputError)
@@ -318,7 +320,10 @@ function printConfig(file: string, config: ResolvedConfig, rules: RuleMeta[], io
 /** Files that could not be analysed and the analyzer's notes: stderr, never the report. */
 function reportRunNotes(run: LintRun, io: CliIO): void {
   for (const problem of run.problems) {
-    io.stderr.write(`delivery-lint: warning: ${relativePath(io.cwd, problem.filePath)}: ${oneLine(problem.message)}\n`);
+    const level = problem.explicit ? 'error' : 'warning';
+    io.stderr.write(
+      `delivery-lint: ${level}: ${relativePath(io.cwd, problem.filePath)}: ${oneLine(problem.message)}\n`,
+    );
   }
   for (const warning of run.warnings) io.stderr.write(`delivery-lint: warning: ${oneLine(warning)}\n`);
   if (io.env.DELIVERY_LINT_DEBUG && run.cacheStats)
@@ -423,6 +428,15 @@ class Progress {
   clear(): void {
     if (this.shown) this.stream.write('\r\u001b[K');
     this.shown = false;
+  }
+}
+
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -377,9 +377,13 @@ export class JsonSyntaxError extends Error {
   }
 }
 
+/** How deep arrays and objects may nest in a config file (the parser recurses; a config needs 3). */
+export const MAX_JSON_DEPTH = 64;
+
 /** Parses strict JSON (RFC 8259, a leading BOM allowed); duplicate keys are an error. */
 export function parseJson(text: string): unknown {
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let depth = 0;
 
   const error = (message: string, at = pos): never => {
     let line = 1;
@@ -406,8 +410,12 @@ export function parseJson(text: string): unknown {
   const parseValue = (): unknown => {
     skipWhitespace();
     const c = text[pos];
-    if (c === '{') return parseObject();
-    if (c === '[') return parseArray();
+    if (c === '{' || c === '[') {
+      if (++depth > MAX_JSON_DEPTH) error(`nested more than ${MAX_JSON_DEPTH} levels deep`);
+      const value = c === '{' ? parseObject() : parseArray();
+      depth--;
+      return value;
+    }
     if (c === '"') return parseString();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
     for (const [word, value] of [

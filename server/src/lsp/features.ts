@@ -20,6 +20,7 @@ import { COMMANDS, FIX_ALL_KIND } from './protocol';
 import { DIRECTIVE_FINDING_ID } from '../pipeline/analyze';
 import * as path from 'node:path';
 import { rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
+import { detectStyle } from '../rules/fixes/style';
 
 export interface DocumentAnalysis {
   uri: string;
@@ -100,9 +101,11 @@ function suppressAction(
   diagnostic: Diagnostic,
   options: CodeActionOptions,
 ): CodeAction {
-  const lines = analysis.text.split('\n');
+  const lines = analysis.text.split(/\r?\n/);
   const line = finding.location.line - 1;
   const indent = /^[ \t]*/.exec(lines[line] ?? '')?.[0] ?? '';
+  // The file's own line ending: a CRLF file gets `\r\n`.
+  const newline = detectStyle(analysis.text).newline;
   const head = `${indent}// delivery-lint-disable-next-line ${finding.ruleId} -- `;
   const position = Position.create(line, 0);
   const edit: WorkspaceEdit = options.snippets
@@ -111,12 +114,15 @@ function suppressAction(
           TextDocumentEdit.create({ uri: analysis.uri, version: analysis.version }, [
             {
               range: Range.create(position, position),
-              snippet: { kind: 'snippet', value: `${escapeSnippet(head)}\${1:${escapeSnippet(REASON_PLACEHOLDER)}}\n` },
+              snippet: {
+                kind: 'snippet',
+                value: `${escapeSnippet(head)}\${1:${escapeSnippet(REASON_PLACEHOLDER)}}${newline}`,
+              },
             } satisfies SnippetTextEdit,
           ]),
         ],
       }
-    : { changes: { [analysis.uri]: [TextEdit.insert(position, `${head}${REASON_PLACEHOLDER}\n`)] } };
+    : { changes: { [analysis.uri]: [TextEdit.insert(position, `${head}${REASON_PLACEHOLDER}${newline}`)] } };
   return {
     title: `Suppress ${finding.ruleId} on this line (give a reason)`,
     kind: CodeActionKind.QuickFix,
@@ -163,7 +169,7 @@ function whereIs(location: SourceLocation, documentPath: string): string {
   if (location.filePath === documentPath) return `line ${location.line}`;
   let relative = path.relative(path.dirname(documentPath), location.filePath).split(path.sep).join('/');
   if (relative.startsWith('../../../')) relative = path.basename(location.filePath);
-  return `[${relative}:${location.line}](${uriOf(location.filePath)}#L${location.line})`;
+  return `[${text(relative)}:${location.line}](${uriOf(location.filePath)}#L${location.line})`;
 }
 
 /**
@@ -178,14 +184,16 @@ export function hover(analysis: DocumentAnalysis, position: Position): Hover | u
       candidate.settles.some((settle) => contains(settle.handlerLocation, position)),
   );
   if (!consumer) return undefined;
+  // Every string below that comes from the workspace (topics, labels, callee names, reasons) is
+  // escaped: a backtick in a topic name must not end its code span and inject a link or an image.
   const { registration } = consumer;
   const library = registration.packageName ?? registration.libraryDisplayName;
   const lines = [
-    `**delivery-lint** · ${library} consumer${registration.source ? ` of \`${registration.source}\`` : ''} · ${registration.ackMode} (${registration.form})`,
+    `**delivery-lint** · ${text(library)} consumer${registration.source ? ` of ${code(registration.source)}` : ''} · ${text(registration.ackMode)} (${text(registration.form)})`,
     '',
     crashLine(consumer),
     '',
-    `declared: **${consumer.declaredSemantics}** · effective: **${consumer.effectiveSemantics}** · identity: \`${consumer.identityExpression ?? consumer.identityHint}\``,
+    `declared: **${text(consumer.declaredSemantics)}** · effective: **${text(consumer.effectiveSemantics)}** · identity: ${code(consumer.identityExpression ?? consumer.identityHint)}`,
   ];
   const unsafe = consumer.effects.filter((effect) => effect.description.class === 'duplicate-unsafe');
   const shown = (unsafe.length ? unsafe : consumer.effects).slice(0, HOVER_ITEMS);
@@ -193,14 +201,14 @@ export function hover(analysis: DocumentAnalysis, position: Position): Hover | u
     lines.push('');
     for (const effect of shown)
       lines.push(
-        `- ${effect.description.class}: ${effect.description.label} (${whereIs(effect.location, analysis.filePath)}${effect.chain.length ? `, via ${effect.chain.map((link) => link.callee).join(' → ')}` : ''})`,
+        `- ${text(effect.description.class)}: ${text(effect.description.label)} (${whereIs(effect.location, analysis.filePath)}${effect.chain.length ? `, via ${effect.chain.map((link) => text(link.callee)).join(' → ')}` : ''})`,
       );
     const more = consumer.effects.length - shown.length;
     if (more > 0) lines.push(`- and ${more} more effect${more === 1 ? '' : 's'}`);
   }
   for (const guard of consumer.guards.slice(0, HOVER_ITEMS))
     lines.push(
-      `- guard, ${guard.kind}: ${guard.label} (${whereIs(guard.location, analysis.filePath)})${guard.invalidReason ? ` — does not count: ${guard.invalidReason}` : ''}`,
+      `- guard, ${text(guard.kind)}: ${text(guard.label)} (${whereIs(guard.location, analysis.filePath)})${guard.invalidReason ? ` — does not count: ${text(guard.invalidReason)}` : ''}`,
     );
   const args = encodeURIComponent(JSON.stringify([analysis.uri, consumer.id]));
   lines.push(
@@ -215,9 +223,35 @@ function crashLine(consumer: ConsumerReport): string {
   const timeline = consumer.timeline ?? crashTimeline(consumer);
   if (!timeline.steps.length) return `effective: **${consumer.effectiveSemantics}** · worst crash: unknown`;
   const worst = timeline.worst;
-  const what =
-    worst.kind === 'safe' ? '' : ` (${worst.summary.replace(/[\\`*_[\]<>]/g, (character) => `\\${character}`)})`;
-  return `effective: **${consumer.effectiveSemantics}** · worst crash: **${worst.kind}**${what}`;
+  const what = worst.kind === 'safe' ? '' : ` (${text(worst.summary)})`;
+  return `effective: **${text(consumer.effectiveSemantics)}** · worst crash: **${text(worst.kind)}**${what}`;
+}
+
+/**
+ * A workspace-derived string as Markdown text: every character that opens an inline construct
+ * (emphasis, code, link, image, HTML, entity, table cell, strikethrough) is backslash-escaped, one
+ * that would open a block (heading, list, quote) is escaped at the start, and a line break becomes
+ * a space, so the string renders as itself and cannot start a block of its own.
+ */
+export function text(value: string): string {
+  return value
+    .replace(/\r?\n|\r/g, ' ')
+    .replace(/[\\`*_[\]<>!|~&]/g, (character) => `\\${character}`)
+    .replace(/^(\s*)([#+\-=]|\d+(?=[.)]))/, (_, space: string, marker: string) =>
+      /\d/.test(marker) ? `${space}${marker}\\` : `${space}\\${marker}`,
+    );
+}
+
+/**
+ * A workspace-derived string as a Markdown code span: fenced by more backticks than the longest
+ * run inside it (CommonMark), padded when it starts or ends with a backtick, on one line.
+ */
+export function code(value: string): string {
+  const flat = value.replace(/\r?\n|\r/g, ' ');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') || (flat.startsWith(' ') && flat.endsWith(' ')) ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
 export { uriOf };

@@ -404,6 +404,6 @@ export class DeliveryLintServer {
 
 /** Reports travel to the panel without the path lists and dataflow facts, which only the rules need. */
 function withoutPaths(consumer: ConsumerReport): PublicConsumerReport {
-  const { paths: _paths, pathsSampled: _sampled, flow: _flow, ...rest } = consumer;
+  const { paths: _paths, pathsSampled: _sampled, flow: _flow, files: _files, ...rest } = consumer;
   return rest;
 }

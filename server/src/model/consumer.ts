@@ -88,10 +88,15 @@ export interface ConsumerReport {
   semanticsReasons: string[];
   /** What a crash or an error between two steps of the main path does (analysis/report/derive-timeline.ts). */
   timeline?: CrashTimeline;
+  /**
+   * The files whose code the analysis of this consumer read: the registration's, the handler's and
+   * those of every function it followed. The server re-analyses the consumer when one of them changes.
+   */
+  files?: string[];
 }
 
 /** What the analysis keeps for the rules and the timeline, and never sends out (JSON, LSP, panel). */
-export type InternalReportFields = 'paths' | 'pathsSampled' | 'flow';
+export type InternalReportFields = 'paths' | 'pathsSampled' | 'flow' | 'files';
 
 /** A consumer report as it leaves the analyzer: plain data without the per-path internals. */
 export type PublicConsumerReport = Omit<ConsumerReport, InternalReportFields>;

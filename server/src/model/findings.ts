@@ -31,6 +31,8 @@ export interface Finding {
 export interface FileProblem {
   filePath: string;
   message: string;
+  /** The user named this path and it could not be linted: the run fails (CLI exit 2). */
+  explicit?: boolean;
 }
 
 export interface AnalysisResult {

@@ -18,7 +18,8 @@ import { ReadRecorder } from './reads';
 import { type ProjectSources, setProjectSources } from '../analysis/source/project-sources';
 import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
 import type { ConsumerSite } from '../analysis/libraries';
-import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
+import { findWrapper, findWrapperCalls, type WrapperCall } from '../analysis/libraries/wrappers';
+import { AnalysisCancelled, type BudgetLimits } from '../analysis/dataflow/budget';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
 import { functionName, locationOf } from '../analysis/source/ast';
@@ -43,6 +44,8 @@ export interface AnalyzeOptions {
   buildReport?: (key: string, build: () => ConsumerReport | undefined) => ConsumerReport | undefined;
   /** The project's files the program has not read, for the whole-project searches (project-sources.ts). */
   sources?: ProjectSources;
+  /** What each consumer's analysis may spend, and the run's cancellation (analysis/dataflow/budget.ts). */
+  budget?: BudgetLimits;
 }
 
 /** What analyzeFiles returns: the analysis result, and what the CLI's run needs to know about it. */
@@ -101,7 +104,45 @@ export function analyzeReached(
   }
 }
 
+/** The analysis, run to its end in one go (the CLI). */
 export function analyzeFiles(options: AnalyzeOptions): AnalyzedFiles {
+  const steps = analysisSteps(options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * The analysis in slices (the server): `pause` runs between files and consumers, so the editor's
+ * messages are read meanwhile; when the budget's `cancelled` says so the run stops and gives
+ * undefined.
+ */
+export async function analyzeFilesInSlices(
+  options: AnalyzeOptions,
+  pause: () => Promise<void>,
+): Promise<AnalyzedFiles | undefined> {
+  const steps = analysisSteps(options);
+  try {
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+      await pause();
+      if (options.budget?.cancelled?.()) return undefined;
+    }
+  } catch (error) {
+    if (error instanceof AnalysisCancelled) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The analysis as a generator that yields between units of work. Each unit (a file's sites, a
+ * consumer's report and rules, a file's file-level rules) runs in a guard: what throws becomes a
+ * problem naming the file, and every other unit goes on (docs/model.md, "What the analysis cannot
+ * see"). Only a cancellation ends it.
+ */
+function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles> {
   const { program, config } = options;
   setProjectSources(program, options.sources);
   const checker = program.getTypeChecker();
@@ -112,6 +153,14 @@ export function analyzeFiles(options: AnalyzeOptions): AnalyzedFiles {
     sourceText: (filePath) => program.getSourceFile(filePath)?.getFullText(),
     sourceFile: (filePath) => program.getSourceFile(filePath),
     program,
+  };
+  /** Files whose analysis failed: their consumers are skipped, named once. */
+  const failed = new Set<string>();
+  const fail = (filePath: string, error: unknown, what = 'its consumers are not analysed'): void => {
+    if (error instanceof AnalysisCancelled) throw error;
+    if (failed.has(filePath)) return;
+    failed.add(filePath);
+    problems.push({ filePath, message: `analysis failed (${describeError(error)}); ${what}` });
   };
 
   // 1. Registrations in every file that imports a broker library.
@@ -127,32 +176,59 @@ export function analyzeFiles(options: AnalyzeOptions): AnalyzedFiles {
     try {
       sites.push(...findSites(sourceFile, program, config));
     } catch (error) {
-      problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
+      fail(filePath, error);
     }
+    yield;
   }
 
   // 2. Wrappers: a registration whose handler calls a callback parameter; its callers are consumers.
-  const wrappers = sites.map((site) => ({ site, wrapper: findWrapper(site, checker) }));
-  const callSites = findWrapperCalls(
-    wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!),
-    options.files.map((file) => program.getSourceFile(file)).filter((file): file is ts.SourceFile => !!file),
-    checker,
-  );
+  const wrappers = sites.map((site) => {
+    try {
+      return { site, wrapper: findWrapper(site, checker) };
+    } catch (error) {
+      fail(fileOf(site), error);
+      return { site, wrapper: undefined };
+    }
+  });
+  let callSites: ReturnType<typeof findWrapperCalls> = [];
+  const found = wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!);
+  if (found.length) {
+    for (const file of options.files) {
+      const sourceFile = program.getSourceFile(file);
+      if (!sourceFile) continue;
+      try {
+        callSites.push(...findWrapperCalls(found, [sourceFile], checker));
+      } catch (error) {
+        fail(file, error, 'the consumers it registers through wrappers are not analysed');
+      }
+    }
+    yield;
+  }
+  callSites = callSites.filter((call) => !failed.has(call.node.getSourceFile().fileName));
 
   // 3. Reports for the consumers registered in the lint files, then rules and suppressions.
   const consumers: ConsumerReport[] = [];
   const origin = new Map<ConsumerReport, string>();
   const unresolvedWrappers: { name: string; filePath: string }[] = [];
-  let done = 0;
+  const build = (site: ConsumerSite, call?: WrapperCall): ConsumerReport | undefined => {
+    const filePath = call ? call.node.getSourceFile().fileName : fileOf(site);
+    if (failed.has(filePath)) return undefined;
+    const key = call ? `${siteKey(site)} called at ${nodeKey(call.node)}` : siteKey(site);
+    try {
+      return buildReport(key, () =>
+        buildConsumerReport(site, checker, config, call, options.timelines ?? true, program, options.budget),
+      );
+    } catch (error) {
+      fail(filePath, error);
+      return undefined;
+    }
+  };
   for (const { site, wrapper } of wrappers) {
-    const file = site.registrationNode.getSourceFile().fileName;
+    const file = fileOf(site);
     if (!lintFiles.has(file)) continue;
     if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
-    const report = guarded(problems, site, () =>
-      buildReport(siteKey(site), () =>
-        buildConsumerReport(site, checker, config, undefined, options.timelines ?? true, program),
-      ),
-    );
+    const report = build(site);
+    yield;
     if (!report) continue;
     if (wrapper) {
       report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
@@ -165,11 +241,8 @@ export function analyzeFiles(options: AnalyzeOptions): AnalyzedFiles {
     origin.set(report, file);
   }
   for (const call of callSites) {
-    const report = guarded(problems, call.site, () =>
-      buildReport(`${siteKey(call.site)} called at ${nodeKey(call.node)}`, () =>
-        buildConsumerReport(call.site, checker, config, call, options.timelines ?? true, program),
-      ),
-    );
+    const report = build(call.site, call);
+    yield;
     if (!report) continue;
     consumers.push(report);
     origin.set(report, call.node.getSourceFile().fileName);
@@ -179,26 +252,42 @@ export function analyzeFiles(options: AnalyzeOptions): AnalyzedFiles {
   const findings: Finding[] = [];
   const suppressed: Finding[] = [];
   const seen = new Set<string>();
+  let done = 0;
+  const kept: ConsumerReport[] = [];
   for (const consumer of consumers) {
     done++;
     options.onProgress?.(done, consumers.length);
-    for (const finding of runRules(consumer, config, source)) {
-      // A wrapper's ack serves every consumer registered through it: one finding, not one per caller.
-      const key = `${finding.ruleId}:${finding.location.filePath}:${finding.location.start}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      (isSuppressed(finding, program) ? suppressed : findings).push(finding);
+    const filePath = consumer.registration.location.filePath;
+    try {
+      // Kept apart until the rules have all run: a consumer whose rules fail reports nothing.
+      const reported: Finding[] = [];
+      const dropped: Finding[] = [];
+      const keys = new Set<string>();
+      for (const finding of runRules(consumer, config, source)) {
+        // A wrapper's ack serves every consumer registered through it: one finding, not one per caller.
+        const key = `${finding.ruleId}:${finding.location.filePath}:${finding.location.start}`;
+        if (seen.has(key) || keys.has(key)) continue;
+        keys.add(key);
+        (isSuppressed(finding, program) ? dropped : reported).push(finding);
+      }
+      for (const key of keys) seen.add(key);
+      findings.push(...reported);
+      suppressed.push(...dropped);
+      kept.push(consumer);
+    } catch (error) {
+      fail(filePath, error, 'its findings are not reported');
     }
   }
   for (const filePath of options.files) {
     const sourceFile = program.getSourceFile(filePath);
-    if (!sourceFile) continue;
+    if (!sourceFile || failed.has(filePath)) continue;
     try {
       for (const finding of runFileRules(sourceFile, checker, config, source))
         (isSuppressed(finding, program) ? suppressed : findings).push(finding);
     } catch (error) {
-      problems.push({ filePath, message: `analysis failed: ${(error as Error).message}` });
+      fail(filePath, error, 'its file-level findings are not reported');
     }
+    yield;
   }
   for (const filePath of options.files) {
     const sourceFile = program.getSourceFile(filePath);
@@ -206,14 +295,14 @@ export function analyzeFiles(options: AnalyzeOptions): AnalyzedFiles {
   }
   findings.sort(compareFindings);
   return {
-    consumers,
+    consumers: kept,
     findings,
     problems,
     filesLinted: [...options.files],
     filesAnalyzed: options.files.length,
     unresolvedWrappers,
     suppressed,
-    origins: new Map(consumers.map((consumer) => [consumer.id, origin.get(consumer)!])),
+    origins: new Map(kept.map((consumer) => [consumer.id, origin.get(consumer)!])),
     wrappers: wrappers
       .filter((entry) => entry.wrapper)
       .map((entry) => ({
@@ -246,16 +335,14 @@ function fingerprint(value: unknown, depth: number): string {
   return `{${entries.map(([key, item]) => `${key}:${fingerprint(item, depth + 1)}`).join(',')}}`;
 }
 
-function guarded<T>(problems: FileProblem[], site: ConsumerSite, build: () => T): T | undefined {
-  try {
-    return build();
-  } catch (error) {
-    problems.push({
-      filePath: site.registrationNode.getSourceFile().fileName,
-      message: `analysis failed: ${(error as Error).message}`,
-    });
-    return undefined;
-  }
+function fileOf(site: ConsumerSite): string {
+  return site.registrationNode.getSourceFile().fileName;
+}
+
+/** An error in a problem's message: a stack overflow says what it means for the user. */
+function describeError(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return 'its code is nested too deeply';
+  return error instanceof Error ? error.message : String(error);
 }
 
 const suppressionCache = new WeakMap<ts.SourceFile, Suppressions>();

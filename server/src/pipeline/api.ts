@@ -3,6 +3,7 @@
  */
 import type { AnalysisResult, Finding, FindingSeverity } from '../model';
 import type { ResolvedConfig } from '../config/resolved-config';
+import type { BudgetLimits } from '../analysis/dataflow/budget';
 
 export interface LintRequest {
   /** Directory the paths are relative to (the CLI's working directory). */
@@ -31,6 +32,8 @@ export interface LintRequest {
   };
   /** Report `delivery-lint-disable…` comments that suppressed nothing, with this severity. */
   unusedDirectives?: FindingSeverity;
+  /** What each consumer's analysis may spend (default: analysis/dataflow/budget.ts, DEFAULT_BUDGET). */
+  budget?: BudgetLimits;
 }
 
 export interface LintRun extends AnalysisResult {

@@ -1,10 +1,20 @@
 /**
- * Which files to lint: the paths given, walked for TypeScript and JavaScript sources, with
- * dependency and build folders skipped, symlink loops cut, and odd files reported, not crashed on.
+ * Which files to lint and how a file is read, for the CLI and the language server alike:
+ *
+ * - `collectFiles`: the paths given, walked for TypeScript and JavaScript sources, with dependency
+ *   and build folders skipped, `ignore` globs applied (glob.ts, linear time), symlink loops cut,
+ *   and odd files reported, not crashed on;
+ * - `readSourceFile`: the one bounded read. It follows a symlink only to a regular file, refuses
+ *   devices, FIFOs and sockets without opening them for a blocking read, and reads at most
+ *   MAX_FILE_BYTES whatever `stat` says (a device reports size 0 and never ends).
+ *
+ * A file the user named on the command line that cannot be linted (unreadable, special, a symlink
+ * loop) is an `explicit` problem: the CLI reports the other files and exits 2.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileProblem } from '../model';
+import { globMatcher } from './glob';
 
 const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 const SKIPPED_DIRECTORIES = new Set([
@@ -22,6 +32,8 @@ export const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 export interface CollectedFiles {
   files: string[];
+  /** The files of `files` the user named one by one (their read failures fail the run). */
+  explicit: string[];
   problems: FileProblem[];
   warnings: string[];
 }
@@ -47,26 +59,32 @@ export function isSourceFile(filePath: string): boolean {
   return SOURCE_EXTENSIONS.test(filePath) && !/\.d\.[cm]?ts$/.test(filePath);
 }
 
-/** Converts a glob (`**`, `*`, `?`) to a regular expression over '/'-separated relative paths. */
-function globToRegExp(glob: string): RegExp {
-  let pattern = '';
-  for (let index = 0; index < glob.length; index++) {
-    const char = glob[index];
-    if (char === '*' && glob[index + 1] === '*') {
-      pattern += '.*';
-      index++;
-      if (glob[index + 1] === '/') index++;
-    } else if (char === '*') pattern += '[^/]*';
-    else if (char === '?') pattern += '[^/]';
-    else pattern += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${pattern}$`);
+/** What a file system entry that is not a regular file or a folder is, for messages. */
+export function specialKind(stat: fs.Stats): string | undefined {
+  if (stat.isFile() || stat.isDirectory()) return undefined;
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? 'error';
+}
+
+/** Why a path that `stat` refused cannot be read. */
+function statProblem(error: unknown): string {
+  const code = errorCode(error);
+  if (code === 'ELOOP') return 'is a symlink loop; skipped';
+  if (code === 'ENOENT') return 'is a symlink to nothing (or was removed); skipped';
+  return `cannot be read (${code})`;
 }
 
 /** Whether `ignore` patterns (globs over paths relative to `cwd`) leave `file` out. */
 export function isIgnoredPath(file: string, cwd: string, ignore: readonly string[]): boolean {
   const relative = path.relative(cwd, file).split(path.sep).join('/');
-  return ignore.some((pattern) => globToRegExp(pattern).test(relative));
+  return ignore.some((pattern) => globMatcher(pattern)(relative));
 }
 
 /**
@@ -79,11 +97,11 @@ export function collectFiles(
   ignore: readonly string[],
   contents?: ReadonlyMap<string, string>,
 ): CollectedFiles {
-  const result: CollectedFiles = { files: [], problems: [], warnings: [] };
-  const ignored = ignore.map(globToRegExp);
+  const result: CollectedFiles = { files: [], explicit: [], problems: [], warnings: [] };
+  const ignored = ignore.map(globMatcher);
   const isIgnored = (file: string): boolean => {
     const relative = path.relative(cwd, file).split(path.sep).join('/');
-    return ignored.some((pattern) => pattern.test(relative));
+    return ignored.some((matches) => matches(relative));
   };
   const seenFiles = new Set<string>();
   const visitedDirectories = new Set<string>();
@@ -106,29 +124,31 @@ export function collectFiles(
       return;
     }
     let real: string;
+    let stat: fs.Stats;
     try {
       real = fs.realpathSync(file);
+      stat = fs.statSync(real);
     } catch (error) {
-      result.problems.push({
-        filePath: file,
-        message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      });
+      result.problems.push({ filePath: file, message: statProblem(error), ...(explicit ? { explicit } : {}) });
+      return;
+    }
+    const special = specialKind(stat);
+    if (special) {
+      result.problems.push({ filePath: file, message: `is ${special}; skipped`, ...(explicit ? { explicit } : {}) });
       return;
     }
     if (seenFiles.has(real)) return;
     seenFiles.add(real);
     result.files.push(path.resolve(file));
+    if (explicit) result.explicit.push(path.resolve(file));
   };
 
-  const walk = (directory: string): void => {
+  const walk = (directory: string, explicit: boolean): void => {
     let real: string;
     try {
       real = fs.realpathSync(directory);
     } catch (error) {
-      result.problems.push({
-        filePath: directory,
-        message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      });
+      result.problems.push({ filePath: directory, message: statProblem(error), ...(explicit ? { explicit } : {}) });
       return;
     }
     if (visitedDirectories.has(real)) return; // a symlink back into a folder already walked
@@ -139,7 +159,8 @@ export function collectFiles(
     } catch (error) {
       result.problems.push({
         filePath: directory,
-        message: `cannot be listed (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        message: `cannot be listed (${errorCode(error)})`,
+        ...(explicit ? { explicit } : {}),
       });
       return;
     }
@@ -147,9 +168,21 @@ export function collectFiles(
     for (const entry of entries) {
       const full = path.join(directory, entry.name);
       if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(full))) {
-        if (!skippedDirectory(full, entry.name) && !entry.name.startsWith('.') && !isIgnored(full)) walk(full);
+        if (!skippedDirectory(full, entry.name) && !entry.name.startsWith('.') && !isIgnored(full)) walk(full, false);
       } else if (entry.isFile() || entry.isSymbolicLink()) {
         addFile(full, false);
+      } else if (isSourceFile(entry.name) && !isIgnored(full)) {
+        // A FIFO, socket or device with a source file's name: never opened.
+        const kind = entry.isFIFO()
+          ? 'a FIFO (named pipe)'
+          : entry.isSocket()
+            ? 'a socket'
+            : entry.isCharacterDevice()
+              ? 'a character device'
+              : entry.isBlockDevice()
+                ? 'a block device'
+                : 'not a regular file';
+        result.problems.push({ filePath: full, message: `is ${kind}; skipped` });
       }
     }
   };
@@ -164,15 +197,11 @@ export function collectFiles(
     try {
       stat = fs.statSync(absolute);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      result.problems.push({
-        filePath: absolute,
-        message: code === 'ELOOP' ? 'is a symlink loop; skipped' : `cannot be read (${code ?? 'error'})`,
-      });
+      result.problems.push({ filePath: absolute, message: statProblem(error), explicit: true });
       continue;
     }
     const before = result.files.length;
-    if (stat.isDirectory()) walk(absolute);
+    if (stat.isDirectory()) walk(absolute, true);
     else addFile(absolute, true);
     if (stat.isDirectory() && result.files.length === before) {
       result.warnings.push(`no TypeScript or JavaScript files found in ${path.relative(cwd, absolute) || '.'}`);
@@ -194,23 +223,65 @@ export interface ReadSource {
   problem?: string;
 }
 
+const READ_CHUNK = 64 * 1024;
+
 /**
- * Reads a source file for the prefilter; huge and binary files are reported and skipped. A file in
- * `contents` is read from there.
+ * Reads a source file, bounded: a symlink is followed only to a regular file; devices, FIFOs and
+ * sockets are refused (the file is opened non-blocking and checked again after opening, so a
+ * FIFO swapped in meanwhile cannot hang the read); at most `maxBytes` are read, whatever `stat`
+ * says; a file with NUL bytes in its first 8 KB is binary. A file in `contents` (standard input,
+ * fixes not written yet) is read from there. Never throws.
  */
-export function readSource(file: string, contents?: ReadonlyMap<string, string>): ReadSource {
+export function readSourceFile(
+  file: string,
+  contents?: ReadonlyMap<string, string>,
+  maxBytes = MAX_FILE_BYTES,
+): ReadSource {
   const given = contents?.get(file);
   if (given !== undefined) return { text: given };
+  let stat: fs.Stats;
   try {
-    const size = fs.statSync(file).size;
-    if (size > MAX_FILE_BYTES)
-      return {
-        problem: `is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB (${(size / 1024 / 1024).toFixed(1)} MB); skipped`,
-      };
-    const buffer = fs.readFileSync(file);
+    stat = fs.statSync(file);
+  } catch (error) {
+    return { problem: statProblem(error) };
+  }
+  if (stat.isDirectory()) return { problem: 'is a folder; skipped' };
+  const special = specialKind(stat);
+  if (special) return { problem: `is ${special}; skipped` };
+  const tooLarge = (size?: number): ReadSource => ({
+    problem: `is larger than ${maxBytes / 1024 / 1024} MB${size !== undefined ? ` (${(size / 1024 / 1024).toFixed(1)} MB)` : ''}; skipped`,
+  });
+  if (stat.size > maxBytes) return tooLarge(stat.size);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    return { problem: `cannot be read (${errorCode(error)})` };
+  }
+  try {
+    const opened = specialKind(fs.fstatSync(fd));
+    if (opened) return { problem: `is ${opened}; skipped` };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, maxBytes + 1 - total));
+      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      chunks.push(read === chunk.length ? chunk : chunk.subarray(0, read));
+      total += read;
+      if (total > maxBytes) return tooLarge();
+    }
+    const buffer = Buffer.concat(chunks, total);
     if (buffer.subarray(0, 8192).includes(0)) return { problem: 'is a binary file; skipped' };
     return { text: buffer.toString('utf8') };
   } catch (error) {
-    return { problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+    return { problem: `cannot be read (${errorCode(error)})` };
+  } finally {
+    fs.closeSync(fd);
   }
+}
+
+/** The bounded read for callers that only want the text (TypeScript's hosts): undefined when it cannot be had. */
+export function readSourceText(file: string, contents?: ReadonlyMap<string, string>): string | undefined {
+  return readSourceFile(file, contents).text;
 }

@@ -26,7 +26,7 @@ import {
   type CacheFile,
 } from './cache';
 import { directiveFindings } from './directives';
-import { collectFiles, readSource } from './files';
+import { collectFiles, readSourceFile } from './files';
 import type { ConsumerReport, FileProblem, Finding } from '../model';
 import { mentionsBroker } from './prefilter';
 import { findTsconfig, loadProgram, readTsconfig, type LoadedProgram } from './program';
@@ -64,20 +64,26 @@ type Entry = Omit<CacheEntry, 'deps'> & { deps: string[] };
 export function runLint(request: LintRequest): LintRun {
   const contents = request.contents ?? new Map<string, string>();
   const collected = collectFiles(request.paths, request.cwd, request.config.ignore, contents);
+  const explicit = new Set(collected.explicit);
   const problems: FileProblem[] = [...collected.problems];
   const sources: Sources = { texts: new Map(), candidates: [], others: new Map() };
+  const unreadable = new Set<string>();
   for (const file of collected.files) {
-    const source = readSource(file, contents);
-    if (source.problem) problems.push({ filePath: file, message: source.problem });
+    const source = readSourceFile(file, contents);
+    if (source.problem) {
+      unreadable.add(file);
+      problems.push({ filePath: file, message: source.problem, ...(explicit.has(file) ? { explicit: true } : {}) });
+    }
     if (source.text === undefined) continue;
     sources.texts.set(file, source.text);
     if (mentionsBroker(source.text)) sources.candidates.push(file);
     else sources.others.set(file, source.text);
   }
   const warnings = [...collected.warnings];
+  const filesLinted = collected.files.filter((file) => !unreadable.has(file));
   let run: LintRun;
   if (!sources.candidates.length) {
-    run = { consumers: [], findings: [], problems, filesLinted: collected.files, filesAnalyzed: 0, warnings };
+    run = { consumers: [], findings: [], problems, filesLinted, filesAnalyzed: 0, warnings };
   } else {
     const setting: ProgramSetting = {
       tsconfigPath: request.project ?? findTsconfig(request.paths[0] ?? request.cwd),
@@ -88,7 +94,7 @@ export function runLint(request: LintRequest): LintRun {
     run = {
       ...analysed,
       problems: [...problems, ...analysed.problems],
-      filesLinted: collected.files,
+      filesLinted,
       warnings: [...warnings, ...analysed.warnings],
     };
   }
@@ -156,7 +162,13 @@ function analyse(
   }
   let result = analyzeReached(
     loaded,
-    { files, config: request.config, onProgress: request.onProgress, timelines: request.timelines },
+    {
+      files,
+      config: request.config,
+      onProgress: request.onProgress,
+      timelines: request.timelines,
+      budget: request.budget,
+    },
     sources.others,
   );
   // Second pass: files that call a wrapper (a function that registers a consumer with a callback)
@@ -172,10 +184,18 @@ function analyse(
         config: request.config,
         onProgress: request.onProgress,
         timelines: request.timelines,
+        budget: request.budget,
       },
       sources.others,
     );
   }
+  // Files left out of the program (nested too deeply, unreadable imports): named, with why.
+  const skipped = loaded.problems;
+  const skippedFiles = new Set(skipped.map((problem) => problem.filePath));
+  result = {
+    ...result,
+    problems: [...skipped, ...result.problems.filter((problem) => !skippedFiles.has(problem.filePath))],
+  };
   return { result, callers, syntax, loaded };
 }
 
@@ -254,7 +274,7 @@ function cachedRun(request: LintRequest, sources: Sources, setting: ProgramSetti
         // A file the analysis never read is an empty stand-in in the program: judge its own text.
         const text = analysis.loaded.isLoaded(sourceFile.fileName)
           ? sourceFile.text
-          : readSource(path.resolve(sourceFile.fileName), request.contents).text;
+          : readSourceFile(path.resolve(sourceFile.fileName), request.contents).text;
         if (text !== undefined && isGlobalText(text)) global.add(path.resolve(sourceFile.fileName));
       }
     const failure = writeCache(

@@ -7,8 +7,9 @@
  * - `analysisOptions`: those options with ANALYSIS_OVERRIDES on top, or DEFAULT_COMPILER_OPTIONS
  *   without a usable tsconfig;
  * - `loadProgram`: the CLI's batch program (the broker files and what the analysis reaches from
- *   them, optionally with some files' text given instead of the disk's). The server builds an incremental one over the same options
- *   (workspace-project.ts).
+ *   them, optionally with some files' text given instead of the disk's), its files read bounded
+ *   and parsed in a guard (sources.ts). The server builds an incremental one over the same options
+ *   and the analysis compiler host (workspace-project.ts).
  *
  * What a tsconfig error does is the caller's policy: the CLI stops on an explicit --project and
  * otherwise falls back to the defaults with a warning; the server logs it and keeps what parsed.
@@ -22,8 +23,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getLibFiles, libFolderInMemoryPath } from '@ts-morph/common';
 import { ts } from 'ts-morph';
+import type { FileProblem } from '../model';
+import { readSourceFile } from './files';
+import { SourceCache, checkedProgram } from './sources';
 import { LintInputError } from './api';
-import { readSource } from './files';
 import { ReportCache } from './reads';
 import { workspacePaths } from './workspaces';
 
@@ -107,28 +110,46 @@ export interface TsconfigReading {
   errors: TsconfigError[];
 }
 
-/** Reads a tsconfig.json the way TypeScript does, collecting its errors instead of throwing. */
+/**
+ * Reads a tsconfig.json the way TypeScript does, collecting its errors instead of throwing. The
+ * file and the ones it `extends` are read bounded (files.ts); a file TypeScript's JSON parser
+ * cannot take (nested too deeply) is unreadable, not a crash.
+ */
 export function readTsconfig(tsconfigPath: string): TsconfigReading {
-  let text: string;
+  const read = readSourceFile(tsconfigPath);
+  if (read.text === undefined) return { errors: [{ message: read.problem ?? 'cannot be read', unreadable: true }] };
+  const unreadable = (error: unknown): TsconfigReading => ({
+    errors: [
+      {
+        message: error instanceof RangeError ? 'it is nested too deeply to parse' : (error as Error).message,
+        unreadable: true,
+      },
+    ],
+  });
+  let json: { config?: unknown; error?: ts.Diagnostic };
   try {
-    text = fs.readFileSync(tsconfigPath, 'utf8');
+    json = ts.parseConfigFileTextToJson(tsconfigPath, read.text);
   } catch (error) {
-    return { errors: [{ message: (error as Error).message.split('\n')[0], unreadable: true }] };
+    return unreadable(error);
   }
-  const json = ts.parseConfigFileTextToJson(tsconfigPath, text);
   if (json.error)
     return {
       errors: [
         { message: ts.flattenDiagnosticMessageText(json.error.messageText, '\n').split('\n')[0], unreadable: true },
       ],
     };
-  const parsed = ts.parseJsonConfigFileContent(
-    json.config,
-    ts.sys,
-    path.dirname(tsconfigPath),
-    undefined,
-    tsconfigPath,
-  );
+  const host: ts.ParseConfigHost = {
+    useCaseSensitiveFileNames: ts.sys.useCaseSensitiveFileNames,
+    readDirectory: (...args) => ts.sys.readDirectory(...args),
+    fileExists: (file) => ts.sys.fileExists(file),
+    readFile: (file) => readSourceFile(file).text,
+  };
+  let parsed: ts.ParsedCommandLine;
+  try {
+    parsed = ts.parseJsonConfigFileContent(json.config, host, path.dirname(tsconfigPath), undefined, tsconfigPath);
+  } catch (error) {
+    return unreadable(error);
+  }
   const errors = parsed.errors
     .filter((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error)
     .map((diagnostic) => ({
@@ -183,6 +204,13 @@ export class LoadedProgram {
   readonly reportCache = new ReportCache();
   /** The folders of the `contents` files, taken to exist. */
   private readonly overlayFolders = new Set<string>();
+  /**
+   * Real files, parsed in a guard (sources.ts): one too deep to parse or to bind is left out (it
+   * reads as an empty stand-in) and named in `problems`.
+   */
+  private readonly cache = new SourceCache();
+  /** The parsed real files handed to a program (not a stand-in for a file left out). */
+  private readonly realFiles = new WeakSet<ts.SourceFile>();
 
   constructor(
     rootFiles: readonly string[],
@@ -208,15 +236,19 @@ export class LoadedProgram {
   /** The program as loaded so far. */
   get program(): ts.Program {
     if (this.dirty || !this.current) {
-      this.current = ts.createProgram({
-        rootNames: [...this.roots],
-        options: this.options,
-        host: this.host,
-        oldProgram: this.current,
-      });
+      const oldProgram = this.current;
+      this.current = checkedProgram(
+        () => ts.createProgram({ rootNames: [...this.roots], options: this.options, host: this.host, oldProgram }),
+        this.cache,
+      );
       this.dirty = false;
     }
     return this.current;
+  }
+
+  /** Files left out of the program (too deep to parse or bind, unreadable), with why. */
+  get problems(): FileProblem[] {
+    return this.cache.problems();
   }
 
   /** More files to analyse (callers of a wrapper): read in full. */
@@ -266,8 +298,7 @@ export class LoadedProgram {
    */
   isSettled(sourceFile: ts.SourceFile): boolean {
     if (this.settled.has(sourceFile)) return true;
-    const real =
-      LIB_FILES.has(sourceFile.fileName) || this.sourceFiles.get(`real:${sourceFile.fileName}`) === sourceFile;
+    const real = LIB_FILES.has(sourceFile.fileName) || this.realFiles.has(sourceFile);
     if (!real) return false;
     if (!this.importsOf(sourceFile).every((target) => this.loaded.has(target) || LIB_FILES.has(target))) return false;
     this.settled.add(sourceFile);
@@ -344,11 +375,20 @@ export class LoadedProgram {
     const lib = LIB_FILES.get(fileName);
     const real = lib !== undefined || this.loaded.has(fileName);
     const key = `${real ? 'real' : 'stub'}:${fileName}`;
-    let sourceFile = this.sourceFiles.get(key);
+    if (real && lib === undefined) {
+      // Read bounded, parsed in a guard; a file left out reads as an empty stand-in.
+      const text = readSourceFile(path.resolve(fileName), this.contents).text ?? '';
+      const parsed = this.cache.get(fileName, text, languageVersion);
+      if (parsed.sourceFile) {
+        this.realFiles.add(parsed.sourceFile);
+        return parsed.sourceFile;
+      }
+    }
+    const stubKey = real && lib === undefined ? `stub:${fileName}` : key;
+    let sourceFile = this.sourceFiles.get(stubKey);
     if (!sourceFile) {
-      const text = lib ?? (real ? (readSource(path.resolve(fileName), this.contents).text ?? '') : '');
-      sourceFile = ts.createSourceFile(fileName, text, languageVersion, true);
-      this.sourceFiles.set(key, sourceFile);
+      sourceFile = ts.createSourceFile(fileName, lib ?? '', languageVersion, true);
+      this.sourceFiles.set(stubKey, sourceFile);
     }
     return sourceFile;
   }
@@ -403,6 +443,7 @@ function collectModuleSpecifiers(sourceFile: ts.SourceFile): string[] {
 /**
  * The CLI's program: the given root files with the project's compiler options. A tsconfig with
  * errors stops an explicit --project (LintInputError) and is otherwise replaced by the defaults.
+ * `contents` are texts read instead of the disk's; the rest is read from disk, bounded.
  */
 export function loadProgram(
   rootFiles: readonly string[],

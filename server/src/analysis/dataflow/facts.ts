@@ -29,6 +29,7 @@ import type { Step } from '../handler/steps';
 import { handsFailureOn } from '../effects/failure-routing';
 import { reachedWithin, within } from '../source/locate';
 import { OccurrenceRegistry, isPositiveSettle } from './occurrences';
+import type { Budget } from './budget';
 import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type WalkContext } from './walker';
 
 export interface FactOptions {
@@ -36,6 +37,8 @@ export interface FactOptions {
   implicitAck: boolean;
   /** The handler's body range: a try in a loop inside it guards one item, not the message. */
   handlerRange: SourceLocation;
+  /** The consumer's budget (budget.ts). */
+  budget?: Budget;
 }
 
 /** A persistent list of events, newest first: states share their common prefix. */
@@ -120,7 +123,7 @@ export function computeFacts(steps: readonly Step[], registry: OccurrenceRegistr
     afterClaim: EMPTY,
     witness: undefined,
   };
-  const result = walk(steps, initial, domain, registry);
+  const result = walk(steps, initial, domain, registry, options.budget);
   const ends: [FactState[], WitnessedExit['exit']][] = [
     [result.normal, 'end'],
     [result.ended, 'end'],

@@ -8,6 +8,7 @@
 import type { HandlerPath, PathEvent } from '../../model';
 import type { Step } from '../handler/steps';
 import { OccurrenceRegistry, eventKey } from './occurrences';
+import type { Budget } from './budget';
 import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type WalkContext } from './walker';
 
 export const PATH_SAMPLE_CAP = 256;
@@ -26,9 +27,9 @@ export interface PathSample {
   sampled: boolean;
 }
 
-export function samplePaths(steps: readonly Step[], registry: OccurrenceRegistry): PathSample {
+export function samplePaths(steps: readonly Step[], registry: OccurrenceRegistry, budget?: Budget): PathSample {
   const domain = new PathDomain();
-  const result = walk(steps, { events: [], key: '', guardPassed: false }, domain, registry);
+  const result = walk(steps, { events: [], key: '', guardPassed: false }, domain, registry, budget);
   const paths: HandlerPath[] = [];
   const add = (states: PathState[], exit: HandlerPath['exit']): void => {
     for (const state of states)

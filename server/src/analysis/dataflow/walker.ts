@@ -16,6 +16,7 @@ import type { SourceLocation, TransactionScope } from '../../model';
 import { locationOf } from '../source/ast';
 import type { Step } from '../handler/steps';
 import type { OccurrenceRegistry } from './occurrences';
+import type { Budget } from './budget';
 
 /** How an abstract state leaves the handler or a construct inside it. */
 export interface ExitMark {
@@ -95,8 +96,10 @@ export function walk<S>(
   initial: S,
   domain: Domain<S>,
   registry: OccurrenceRegistry,
+  /** Ticked with every state a step is applied to: a pathological handler runs out of it. */
+  budget?: Budget,
 ): WalkResult<S> {
-  const walker = new Walker(domain);
+  const walker = new Walker(domain, budget);
   const outcome = walker.run(steps, [initial], {
     inTry: false,
     catching: false,
@@ -114,13 +117,17 @@ export function walk<S>(
 }
 
 class Walker<S> {
-  constructor(private readonly domain: Domain<S>) {}
+  constructor(
+    private readonly domain: Domain<S>,
+    private readonly budget: Budget | undefined,
+  ) {}
 
   run(steps: readonly Step[], input: S[], context: WalkContext): Outcome<S> {
     let states = input;
     const outcome: Outcome<S> = { normal: [], returned: [], thrown: [], broke: [], continued: [], escaped: [] };
     for (const step of steps) {
       if (!states.length) break;
+      this.budget?.tick(states.length);
       states = this.merge(this.step(step, states, context, outcome));
     }
     outcome.normal.push(...states);

@@ -63,6 +63,8 @@ export interface FlowOptions {
   config: ResolvedConfig;
   library: SettleRecognizer;
   identity: IdentityRules;
+  /** Counts one unit of work against the consumer's budget (dataflow/budget.ts); may throw. */
+  tick?: () => void;
 }
 
 const DEFERRING_CALLS = new Set([
@@ -135,6 +137,8 @@ export class FlowBuilder {
   private readonly promiseReturning = new WeakMap<ts.Node, boolean>();
   /** Above zero while the steps of an `if` condition are built (an unseen call there may be a check). */
   private conditionDepth = 0;
+  /** The files whose code the steps were built from: the handler's and every function inlined. */
+  readonly files = new Set<string>();
 
   constructor(private readonly options: FlowOptions) {}
 
@@ -166,6 +170,7 @@ export class FlowBuilder {
   ): Step[] {
     values.propagateThrough(body);
     const owner = isFunctionWithBody(body.parent) && body.parent.body === body ? body.parent : fn;
+    this.files.add(fn.getSourceFile().fileName);
     this.stack.push(fn);
     if (owner !== fn) this.stack.push(owner);
     try {
@@ -210,6 +215,7 @@ export class FlowBuilder {
   }
 
   private functionSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
+    this.files.add(fn.getSourceFile().fileName);
     this.stack.push(fn);
     try {
       const state: WalkState = { values, fn };
@@ -243,6 +249,7 @@ export class FlowBuilder {
   }
 
   private statement(statement: ts.Statement, state: WalkState): Step[] {
+    this.options.tick?.();
     if (ts.isBlock(statement)) return this.block(statement.statements, state);
     if (ts.isExpressionStatement(statement)) return this.expression(statement.expression, state, 'statement');
     if (ts.isVariableStatement(statement)) {
@@ -845,6 +852,7 @@ export class FlowBuilder {
     link = true,
   ): Step[] {
     if (this.stack.includes(target)) return []; // recursion: cut the cycle
+    this.options.tick?.();
     if (this.stack.length > this.options.config.maxDepth) {
       // Not the end of the analysis: an unknown step on this path (docs/model.md, "What the analysis cannot see").
       const reason = `${functionName(target)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;

@@ -12,10 +12,11 @@ import type { Step } from '../handler/steps';
 import { MessageValues } from '../source/message-values';
 import { LIBRARIES, type ConsumerSite } from '../libraries';
 import type { WrapperCall } from '../libraries/wrappers';
-import type { ConsumerReport, Semantics, SourceLocation } from '../../model';
+import type { ConsumerReport, FlowFacts, Semantics, SourceLocation } from '../../model';
 import { computeFacts } from '../dataflow/facts';
 import { OccurrenceRegistry } from '../dataflow/occurrences';
-import { samplePaths } from '../dataflow/paths';
+import { samplePaths, type PathSample } from '../dataflow/paths';
+import { Budget, BudgetExceeded, type BudgetLimits } from '../dataflow/budget';
 import { effectiveSemantics } from './semantics';
 import { crashTimeline } from './derive-timeline';
 import { annotateTransactions } from '../handler/transactions';
@@ -53,7 +54,10 @@ export function buildConsumerReport(
    * handlers a NestJS CQRS bus dispatches to.
    */
   program?: ts.Program,
+  /** What this consumer's analysis may spend (dataflow/budget.ts); past it the report is incomplete. */
+  limits?: BudgetLimits,
 ): ConsumerReport {
+  const budget = new Budget(limits);
   const values = new MessageValues(checker);
   for (const binding of site.messageBindings) values.addBinding(binding);
   const builder = new FlowBuilder({
@@ -62,40 +66,58 @@ export function buildConsumerReport(
     config,
     library: site.library,
     identity: site.library.identity,
+    tick: () => budget.tick(),
   });
   if (call) builder.bindCallback(call.wrapper.parameter, call.callback);
   const implicitAck = site.ackMode === 'implicit-after-return';
-  const handlerSteps = site.body
-    ? builder.loopBodySteps(site.handler, site.body, values, { ...site.loop, detached: site.detached, implicitAck })
-    : builder.handlerSteps(site.handler, values, { detachedAck: site.detached && implicitAck });
-  const steps: Step[] = site.guardedBy
-    ? [
-        {
-          t: 'guarded',
-          guard: {
-            kind: 'wrapper',
-            label: site.guardedBy.label,
-            node: site.guardedBy.node,
-            keyedByIdentity: true,
-            scope: 'message',
-            chain: [],
-          },
-          body: handlerSteps,
-        },
-      ]
-    : handlerSteps;
-  const registry = new OccurrenceRegistry();
   // Through a wrapper, the handler the user wrote is the callback passed at the call site.
   const handler = call?.callback ?? site.handler;
   const handlerRange = locationOf(site.body && !call ? site.body : handler);
-  const flow = computeFacts(steps, registry, { implicitAck, handlerRange });
-  const sample = timeline ? samplePaths(steps, registry) : { paths: [], sampled: false };
+  let registry = new OccurrenceRegistry();
+  let steps: Step[] = [];
+  let flow: FlowFacts;
+  let sample: PathSample = { paths: [], sampled: false };
+  let overBudget: string | undefined;
+  try {
+    const handlerSteps = site.body
+      ? builder.loopBodySteps(site.handler, site.body, values, { ...site.loop, detached: site.detached, implicitAck })
+      : builder.handlerSteps(site.handler, values, { detachedAck: site.detached && implicitAck });
+    steps = site.guardedBy
+      ? [
+          {
+            t: 'guarded',
+            guard: {
+              kind: 'wrapper',
+              label: site.guardedBy.label,
+              node: site.guardedBy.node,
+              keyedByIdentity: true,
+              scope: 'message',
+              chain: [],
+            },
+            body: handlerSteps,
+          },
+        ]
+      : handlerSteps;
+    flow = computeFacts(steps, registry, { implicitAck, handlerRange, budget });
+    if (timeline) sample = samplePaths(steps, registry, budget);
+  } catch (error) {
+    // A pathological handler: what was built is dropped and the consumer is incomplete, so every
+    // rule stays quiet on it (docs/model.md, "What the analysis cannot see").
+    if (!(error instanceof BudgetExceeded)) throw error;
+    overBudget = error.reason;
+    steps = [];
+    registry = new OccurrenceRegistry();
+    flow = computeFacts(steps, registry, { implicitAck, handlerRange });
+    sample = { paths: [], sampled: false };
+  }
   annotateTransactions(steps, registry, checker);
   const tags = handlerTags(handler);
   const registrationNode = call?.node ?? site.registrationNode;
   const registration = locationOf(registrationNode);
   const source = call ? (call.source ?? site.source) : site.source;
-  const override = tags.delivery ?? (source ? config.semantics[source] : undefined);
+  // An own property only: a topic named `constructor` or `__proto__` is not in the config.
+  const override =
+    tags.delivery ?? (source && Object.hasOwn(config.semantics, source) ? config.semantics[source] : undefined);
   const declared: Semantics = override ?? (site.ackMode === 'auto-before-handler' ? 'at-most-once' : 'at-least-once');
   const report: ConsumerReport = {
     id: '', // set by assignIds, which sees the other consumers of the file
@@ -139,12 +161,13 @@ export function buildConsumerReport(
     pathsSampled: sample.sampled || undefined,
     flow,
     partial: flow.unknown.length ? flow.unknown : undefined,
-    incomplete: site.incomplete,
+    incomplete: site.incomplete ?? overBudget,
     vouchedIdempotent: tags.idempotent,
     declaredSemanticsOverride: override,
     declaredSemantics: declared,
     effectiveSemantics: declared,
     semanticsReasons: [],
+    files: [...new Set([registration.filePath, ...builder.files])],
   };
   const effective = effectiveSemantics(report);
   report.effectiveSemantics = effective.semantics;

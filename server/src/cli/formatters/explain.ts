@@ -29,7 +29,7 @@ export type ExplainedConsumer = Omit<PublicConsumerReport, 'registration'> & {
 
 export function consumersForJson(consumers: readonly ConsumerReport[], cwd: string): ExplainedConsumer[] {
   return sortConsumers(consumers, cwd).map((consumer) => {
-    const { paths: _paths, pathsSampled: _sampled, flow: _flow, ...rest } = consumer;
+    const { paths: _paths, pathsSampled: _sampled, flow: _flow, files: _files, ...rest } = consumer;
     const { traits: _traits, ...registration } = consumer.registration;
     return { ...rest, registration, timeline: consumer.timeline };
   });

@@ -148,15 +148,24 @@ export function buildSarif(input: FormatInput) {
         columnKind: 'utf16CodeUnits',
         invocations: [
           {
-            executionSuccessful: true,
+            executionSuccessful: !input.run.problems.some((problem) => problem.explicit),
             // What the analysis could not see, said where code scanning shows tool messages.
-            toolExecutionNotifications: coverageNotifications(input),
+            toolExecutionNotifications: [...problemNotifications(input), ...coverageNotifications(input)],
           },
         ],
         results,
       },
     ],
   };
+}
+
+/** One notification per file that could not be read or analysed: its consumers were skipped. */
+function problemNotifications(input: FormatInput): object[] {
+  return input.run.problems.map((problem) => ({
+    level: problem.explicit ? 'error' : 'warning',
+    message: { text: `${relativePath(input.cwd, problem.filePath)}: ${problem.message}` },
+    locations: [{ physicalLocation: { artifactLocation: artifactLocation(input.cwd, problem.filePath) } }],
+  }));
 }
 
 /** One notification per consumer the analysis could not see in full, with why and where. */

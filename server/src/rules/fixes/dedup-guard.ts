@@ -27,6 +27,29 @@ interface HandlerShape {
   handler: ts.FunctionLikeDeclaration;
   /** Indentation of the handler body's statements. */
   indent: string;
+  /**
+   * The names the guard declares in the handler (`dedupKey`, `claimed`), made unique against every
+   * identifier the handler already uses: a guard added twice (or over one added before) still compiles.
+   */
+  names: { key: string; claimed: string };
+}
+
+/** `base`, or `base2`, `base3`… : the first that no identifier in `node` is called. */
+function freshName(base: string, used: ReadonlySet<string>): string {
+  if (!used.has(base)) return base;
+  let index = 2;
+  while (used.has(`${base}${index}`)) index++;
+  return `${base}${index}`;
+}
+
+function identifiersIn(node: ts.Node): Set<string> {
+  const names = new Set<string>();
+  const visit = (child: ts.Node): void => {
+    if (ts.isIdentifier(child)) names.add(child.text);
+    ts.forEachChild(child, visit);
+  };
+  visit(node);
+  return names;
 }
 
 /** Builds one strategy's fix; `preferred` is the strategy the config names (its fix is marked preferred). */
@@ -97,12 +120,14 @@ function handlerShape(consumer: ConsumerReport, context: SourceReader): HandlerS
   if (containsReturn(work)) return undefined;
   // The work moves into a block (a try, a transaction's callback): what the tail uses must not be declared in it.
   if (usesNamesDeclaredIn(statements.slice(tailStart), work)) return undefined;
+  const used = identifiersIn(handler);
   return {
     work,
     tail: statements.slice(tailStart),
     sourceFile: body.getSourceFile(),
     handler: handler as ts.FunctionLikeDeclaration,
     indent: indentationAt(body.getSourceFile().text, statements[first].getStart()),
+    names: { key: freshName('dedupKey', used), claimed: freshName('claimed', used) },
   };
 }
 
@@ -173,11 +198,11 @@ function skipDuplicate(consumer: ConsumerReport, context: SourceReader, style: C
  * A claim still marked 'processing' belongs to another delivery in progress, or to one that
  * crashed within its lease: this copy must come back later, not be settled as a duplicate.
  */
-function retryLater(consumer: ConsumerReport, context: SourceReader, style: CodeStyle): string[] {
+function retryLater(consumer: ConsumerReport, context: SourceReader, style: CodeStyle, key: string): string[] {
   const s = style.semicolon;
   const writer = registrationWriter(consumer, context);
   if (writer?.nackRequeue) return [`${writer.nackRequeue}${s}`, `return${s}`];
-  return [`throw new Error(\`\${dedupKey} is still being processed; retry later\`)${s}`];
+  return [`throw new Error(\`\${${key}} is still being processed; retry later\`)${s}`];
 }
 
 function skipBlock(lines: string[], indent: string, style: CodeStyle): string {
@@ -251,15 +276,15 @@ function hashImport(shape: HandlerShape, style: CodeStyle, needed: boolean): str
 }
 
 /** The Redis calls of the claim, in the project's package (ioredis or node-redis). */
-function redisCalls(redis: ProjectRedis, client: string, q: (text: string) => string) {
+function redisCalls(redis: ProjectRedis, client: string, q: (text: string) => string, key: string) {
   if (redis.package === 'node-redis')
     return {
-      claim: `${client}.set(dedupKey, ${q('processing')}, { NX: true, EX: 300 })`,
-      done: `${client}.set(dedupKey, ${q('done')}, { EX: 7 * 24 * 3600 })`,
+      claim: `${client}.set(${key}, ${q('processing')}, { NX: true, EX: 300 })`,
+      done: `${client}.set(${key}, ${q('done')}, { EX: 7 * 24 * 3600 })`,
     };
   return {
-    claim: `${client}.set(dedupKey, ${q('processing')}, ${q('EX')}, 300, ${q('NX')})`,
-    done: `${client}.set(dedupKey, ${q('done')}, ${q('EX')}, 7 * 24 * 3600)`,
+    claim: `${client}.set(${key}, ${q('processing')}, ${q('EX')}, 300, ${q('NX')})`,
+    done: `${client}.set(${key}, ${q('done')}, ${q('EX')}, 7 * 24 * 3600)`,
   };
 }
 
@@ -267,6 +292,7 @@ const redisFix: Builder = (consumer, shape, context, style, preferred) => {
   const q = (text: string) => quoted(text, style);
   const { semicolon: s, newline: n, indentUnit: u } = style;
   const i = shape.indent;
+  const { key: k, claimed: c } = shape.names;
   const key = dedupKey(consumer, style, 'processed:');
   const moduleLines = hashImport(shape, style, key.needsHash);
   const redis = projectRedis(shape.handler, context);
@@ -285,21 +311,21 @@ const redisFix: Builder = (consumer, shape, context, style, preferred) => {
       moduleLines.push(`const ${client} = new Redis(process.env.REDIS_URL ?? ${q('redis://localhost:6379')})${s}`);
     }
   }
-  const calls = redisCalls(redis, client!, q);
+  const calls = redisCalls(redis, client!, q, k);
   const lines = [
     `// Claim the message with a short lease: a crash mid-processing lets a redelivery retry it.`,
-    `${i}const dedupKey = ${key.expression}${s}`,
-    `${i}const claimed = await ${calls.claim}${s}`,
-    `${i}if (!claimed) {`,
+    `${i}const ${k} = ${key.expression}${s}`,
+    `${i}const ${c} = await ${calls.claim}${s}`,
+    `${i}if (!${c}) {`,
     `${i}${u}// 'done': a duplicate. 'processing': another copy holds the claim (or crashed within the lease).`,
-    `${i}${u}if ((await ${client}.get(dedupKey)) !== ${q('done')}) ${skipBlock(retryLater(consumer, context, style), i + u, style)}`,
+    `${i}${u}if ((await ${client}.get(${k})) !== ${q('done')}) ${skipBlock(retryLater(consumer, context, style, k), i + u, style)}`,
     ...skipDuplicate(consumer, context, style).map((line) => `${i}${u}${line}`),
     `${i}}`,
     `${i}try {`,
     workText(shape, style),
     `${i}${u}await ${calls.done}${s}`,
     `${i}} catch (error) {`,
-    `${i}${u}await ${client}.del(dedupKey)${s} // release the claim so the redelivery can retry`,
+    `${i}${u}await ${client}.del(${k})${s} // release the claim so the redelivery can retry`,
     `${i}${u}throw error${s}`,
     `${i}}`,
   ];
@@ -510,6 +536,7 @@ const sqlFix: Builder = (consumer, shape, context, style, preferred) => {
 const memoryFix: Builder = (consumer, shape, context, style, preferred) => {
   const { semicolon: s, newline: n } = style;
   const i = shape.indent;
+  const k = shape.names.key;
   const key = dedupKey(consumer, style, 'processed:');
   const moduleLines = [
     ...hashImport(shape, style, key.needsHash),
@@ -523,9 +550,9 @@ const memoryFix: Builder = (consumer, shape, context, style, preferred) => {
   ];
   const first = shape.work[0];
   const guard = [
-    `const dedupKey = ${key.expression}${s}`,
-    `${i}if (processedMessageIds.has(dedupKey)) ${skipBlock(skipDuplicate(consumer, context, style), i, style)}`,
-    `${i}processedMessageIds.add(dedupKey)${s}`,
+    `const ${k} = ${key.expression}${s}`,
+    `${i}if (processedMessageIds.has(${k})) ${skipBlock(skipDuplicate(consumer, context, style), i, style)}`,
+    `${i}processedMessageIds.add(${k})${s}`,
   ];
   const edits: TextEdit[] = [
     {
@@ -592,9 +619,12 @@ export function dedupGuardFixes(
   if (!shape) return [];
   const style = detectStyle(shape.sourceFile.text);
   const fixes: FixSuggestion[] = [];
+  // A handler that already has a message check (one that does not count, such as the in-memory Set
+  // the memory strategy added) is not offered the in-memory guard again: it would add the same check.
+  const checked = consumer.guards.some((guard) => guard.scope === 'message');
   for (const strategy of ['redis', 'sql', 'memory'] as const) {
     const build = BUILDERS[strategy];
-    if (!build) continue;
+    if (!build || (strategy === 'memory' && checked)) continue;
     const fix = build(consumer, shape, context, style, preferred);
     if (!fix) continue;
     fixes.push(strategy === 'memory' ? fix : { ...fix, edits: withBinding(consumer, fix.edits) });
