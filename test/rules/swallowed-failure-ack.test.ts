@@ -9,7 +9,7 @@
  * Pub/Sub, NestJS (RMQ, Kafka), Lambda SQS, SQS receive loops, JetStream and Redis streams; every
  * case runs typed and untyped.
  */
-import { type ExpectedFinding, type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
 import { lineOf } from '../helpers/lines';
 
 const RULE = 'swallowed-failure-ack';
@@ -643,6 +643,171 @@ export async function consumeOrders(): Promise<void> {
 }
 `;
 
+// ============================================================================================
+// Failure shapes of real handlers (issue 8): what hands a failure on, what is a deliberate drop
+// ============================================================================================
+
+const SHAPES_VALID: RuleTestCase[] = [
+  {
+    name: 'NestJS RMQ (noAck: false) @MessagePattern: the catch acks and throws the error to the caller',
+    files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+    code: `import { Controller } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload, RmqContext, RpcException } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class RoomsController {
+  @MessagePattern({ cmd: 'room.post' })
+  async postToRoom(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<{ id: string }> {
+    const channel = context.getChannelRef();
+    const request = context.getMessage();
+    try {
+      await pool.query('INSERT INTO room_posts (id) VALUES ($1)', [data.id]);
+      channel.ack(request);
+      return { id: data.id };
+    } catch (error) {
+      console.error('posting failed', error);
+      channel.ack(request);
+      throw new RpcException(String(error));
+    }
+  }
+}
+`,
+  },
+  {
+    name: 'Pub/Sub: the catch acks only one class of permanent failure and nacks every other',
+    code: `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { Pool } from 'pg';
+
+class ClipDeletedError extends Error {}
+const pool = new Pool();
+
+async function renderClip(id: string): Promise<void> {
+  const { rowCount } = await pool.query('UPDATE clips SET rendered = true WHERE id = $1', [id]);
+  if (!rowCount) throw new ClipDeletedError(id);
+}
+
+new PubSub().subscription('clips-render').on('message', async (message: Message) => {
+  try {
+    await renderClip(message.attributes.clipId);
+    message.ack();
+  } catch (err) {
+    if (err instanceof ClipDeletedError) {
+      console.warn('clip deleted meanwhile, dropping', err);
+      message.ack();
+      return;
+    }
+    console.error('render failed', err);
+    message.nack();
+  }
+});
+`,
+  },
+  {
+    name: 'Lambda SQS: the catch rethrows every failure but the expected duplicate-key error',
+    code: `import type { SQSEvent } from 'aws-lambda';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const handler = async (event: SQSEvent): Promise<void> => {
+  await Promise.all(
+    event.Records.map(async (record) => {
+      try {
+        await pool.query('INSERT INTO signups (id, body) VALUES ($1, $2)', [record.messageId, record.body]);
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505') {
+          console.info('signup already recorded', record.messageId);
+        } else {
+          throw error;
+        }
+      }
+    }),
+  );
+};
+`,
+  },
+  {
+    name: 'BullMQ: the catch returns for an expected error code and rethrows the rest (negated test)',
+    code: `import { Worker, type Job } from 'bullmq';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const worker = new Worker('ledger-entries', async (job: Job<{ id: string; cents: number }>) => {
+  try {
+    await pool.query('INSERT INTO ledger (id, cents) VALUES ($1, $2)', [job.data.id, job.data.cents]);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'P2002') throw err;
+    console.info('entry exists', job.id);
+  }
+});
+`,
+  },
+  {
+    name: 'Lambda SQS: the catch asks a helper whether the failure is retried and reports it in batchItemFailures',
+    code: `import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Pool } from 'pg';
+
+class ValidationError extends Error {}
+const pool = new Pool();
+
+function retryIdentifier(error: unknown, record: SQSRecord): string | undefined {
+  if (error instanceof ValidationError) {
+    console.warn('invalid, not retried', error.message);
+    return undefined;
+  }
+  return record.messageId;
+}
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const failures: { itemIdentifier: string }[] = [];
+  for (const record of event.Records) {
+    try {
+      await pool.query('INSERT INTO audits (body) VALUES ($1)', [record.body]);
+    } catch (error) {
+      const itemIdentifier = retryIdentifier(error, record);
+      if (itemIdentifier) failures.push({ itemIdentifier });
+    }
+  }
+  return { batchItemFailures: failures };
+};
+`,
+  },
+];
+
+const SWALLOWS_ALL_BUT_ONE = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+class TimeoutError extends Error {}
+const pool = new Pool();
+const consumer = new Kafka({ brokers: ['kafka:9092'] }).consumer({ groupId: 'payments' });
+
+export async function run(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      try {
+        await pool.query('INSERT INTO payments (raw) VALUES ($1)', [message.value!.toString()]);
+      } catch (err) {
+        if (err instanceof TimeoutError) throw err;
+        console.error('payment failed', err);
+      }
+    },
+  });
+}
+`;
+
+const SHAPES_INVALID: InvalidRuleTestCase[] = [
+  invalid(
+    'kafkajs: the catch rethrows one class of failure and swallows every other',
+    SWALLOWS_ALL_BUT_ONE,
+    '} catch (err) {',
+    { messageId: 'returnAfterCaughtFailure' },
+  ),
+];
+
 ruleTester(RULE, {
   valid: [
     // ---- amqplib ------------------------------------------------------------------------------
@@ -1032,6 +1197,7 @@ export class QuotesController {
       name: 'JetStream: the catch naks the message for redelivery',
       code: NATS_NAK,
     },
+    ...SHAPES_VALID,
   ],
 
   invalid: [
@@ -1215,5 +1381,6 @@ export class QuotesController {
       "await redis.xack(stream, 'billing', id);",
       { messageId: 'ackAfterCaughtFailure', data: 'xack()' },
     ),
+    ...SHAPES_INVALID,
   ],
 });
