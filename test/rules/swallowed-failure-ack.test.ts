@@ -776,6 +776,58 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
 };
 `,
   },
+  {
+    name: 'kafkajs: the work runs in a task the handler does not await; its catch runs after the offset is committed',
+    code: `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ brokers: ['kafka:9092'] }).consumer({ groupId: 'rotor' });
+const tasks: Promise<void>[] = [];
+
+async function deliver(raw: string): Promise<void> {
+  try {
+    await pool.query('INSERT INTO deliveries (raw) VALUES ($1)', [raw]);
+  } catch (err) {
+    console.error('delivery failed', err);
+  }
+}
+
+export async function run(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      tasks.push(deliver(message.value!.toString()));
+    },
+  });
+}
+`,
+  },
+  {
+    name: 'Lambda SQS: a best-effort audit helper is called twice; its catch is followed by more processing',
+    code: `import type { SQSEvent } from 'aws-lambda';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Pool } from 'pg';
+
+const sqs = new SQSClient({});
+const pool = new Pool();
+
+async function audit(step: string, id: string): Promise<void> {
+  try {
+    await sqs.send(new SendMessageCommand({ QueueUrl: process.env.AUDIT_QUEUE_URL, MessageBody: JSON.stringify({ step, id }) }));
+  } catch (error) {
+    console.warn('audit event not sent', error);
+  }
+}
+
+export const handler = async (event: SQSEvent): Promise<void> => {
+  for (const record of event.Records) {
+    await audit('received', record.messageId);
+    await pool.query('INSERT INTO interventions (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING', [record.messageId, record.body]);
+    await audit('applied', record.messageId);
+  }
+};
+`,
+  },
 ];
 
 const SWALLOWS_ALL_BUT_ONE = `import { Kafka } from 'kafkajs';
@@ -799,7 +851,32 @@ export async function run(): Promise<void> {
 }
 `;
 
+const PUBSUB_DETACHED_CHAIN_ACKS = `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function record(message: Message): Promise<void> {
+  try {
+    await pool.query('INSERT INTO invoices (raw) VALUES ($1)', [message.data.toString()]);
+  } catch (err) {
+    console.error('invoice failed', err);
+  }
+  message.ack();
+}
+
+new PubSub().subscription('invoices').on('message', (message: Message) => {
+  void record(message);
+});
+`;
+
 const SHAPES_INVALID: InvalidRuleTestCase[] = [
+  invalid(
+    'Pub/Sub: a chain the handler does not await catches the failure, then acks in the same chain',
+    PUBSUB_DETACHED_CHAIN_ACKS,
+    'void record(message);',
+    { messageId: 'ackAfterCaughtFailure' },
+  ),
   invalid(
     'kafkajs: the catch rethrows one class of failure and swallows every other',
     SWALLOWS_ALL_BUT_ONE,

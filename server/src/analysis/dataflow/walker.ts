@@ -35,6 +35,10 @@ export interface Domain<S> {
   settle(state: S, step: Extract<Step, { t: 'settle' }>, context: WalkContext): S;
   guardOutcome(state: S, guard: GuardStep, outcome: 'pass' | 'skip', context: WalkContext): S;
   caught(state: S, caught: CaughtStep, context: WalkContext): S;
+  /** The state enters the try block of `step`. */
+  enterTry?(state: S, step: Extract<Step, { t: 'try' }>): S;
+  /** The state leaves the catch block of `step` (normally, or by return, throw, break, continue). */
+  leftCatch?(state: S, step: Extract<Step, { t: 'try' }>): S;
   unknown(state: S, step: Extract<Step, { t: 'unknown' }>, context: WalkContext): S;
   /**
    * The state leaves by `return`/`throw`/`break`/`continue`, or (`undefined`) a callee's return
@@ -215,9 +219,10 @@ class Walker<S> {
 
   private tryStep(step: Extract<Step, { t: 'try' }>, states: S[], context: WalkContext, outcome: Outcome<S>): S[] {
     const domain = this.domain;
-    const body = this.run(step.body, states, { ...context, inTry: true });
+    const entered = domain.enterTry ? states.map((state) => domain.enterTry!(state, step)) : states;
+    const body = this.run(step.body, entered, { ...context, inTry: true });
     // Something in the try (parsing, validation) may throw before any effect.
-    const bodyThrown = [...states, ...body.thrown];
+    const bodyThrown = [...entered, ...body.thrown];
     let normal = body.normal;
     if (step.claim) {
       const guard: GuardStep = { source: 'claim', step };
@@ -235,11 +240,13 @@ class Walker<S> {
         location ? domain.caught(state, { step, location }, context) : state,
       );
       const handled = this.run(step.handler, entering, context);
-      normal = [...normal, ...handled.normal];
-      returned = [...returned, ...handled.returned];
-      thrown = handled.thrown;
-      broke = [...broke, ...handled.broke];
-      continued = [...continued, ...handled.continued];
+      const left = (group: S[]): S[] =>
+        domain.leftCatch && group.length ? group.map((state) => domain.leftCatch!(state, step)) : group;
+      normal = [...normal, ...left(handled.normal)];
+      returned = [...returned, ...left(handled.returned)];
+      thrown = left(handled.thrown);
+      broke = [...broke, ...left(handled.broke)];
+      continued = [...continued, ...left(handled.continued)];
     } else {
       thrown = bodyThrown;
     }
