@@ -647,6 +647,34 @@ export async function consumeOrders(): Promise<void> {
 // Failure shapes of real handlers (issue 8): what hands a failure on, what is a deliberate drop
 // ============================================================================================
 
+const A_RETURNED_PAST_CATCH = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function saveOrder(order: { id: string }): Promise<unknown> {
+  try {
+    return pool.query('INSERT INTO orders (id) VALUES ($1)', [order.id]);
+  } catch (err) {
+    console.error('save failed', err);
+  }
+}
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await saveOrder(JSON.parse(msg.content.toString()) as { id: string });
+      channel.ack(msg);
+    } catch (err) {
+      console.error('order failed, requeueing', err);
+      channel.nack(msg);
+    }
+  });
+}
+`;
+
 const SHAPES_VALID: RuleTestCase[] = [
   {
     name: 'NestJS RMQ (noAck: false) @MessagePattern: the catch acks and throws the error to the caller',
@@ -828,6 +856,10 @@ export const handler = async (event: SQSEvent): Promise<void> => {
 };
 `,
   },
+  {
+    name: 'amqplib: a helper returns the insert promise without await from its try; the rejection reaches the nacking catch',
+    code: A_RETURNED_PAST_CATCH,
+  },
 ];
 
 const SWALLOWS_ALL_BUT_ONE = `import { Kafka } from 'kafkajs';
@@ -871,6 +903,12 @@ new PubSub().subscription('invoices').on('message', (message: Message) => {
 `;
 
 const SHAPES_INVALID: InvalidRuleTestCase[] = [
+  invalid(
+    'amqplib: the helper awaits the insert it returns, so its catch swallows the failure and the handler acks',
+    A_RETURNED_PAST_CATCH.replace('return pool.query(', 'return await pool.query('),
+    'channel.ack(msg);',
+    { messageId: 'ackAfterCaughtFailure' },
+  ),
   invalid(
     'Pub/Sub: a chain the handler does not await catches the failure, then acks in the same chain',
     PUBSUB_DETACHED_CHAIN_ACKS,

@@ -54,6 +54,8 @@ export interface Domain<S> {
 export interface WalkContext {
   /** Inside a `try` with a handler: an effect may throw into it. */
   inTry: boolean;
+  /** In a promise returned from inside a try without `await`: its rejection passes the function's catches. */
+  escaping?: boolean;
   /** Inside a library guard wrapper keyed by the message (Powertools `makeIdempotent`). */
   wrapperGuarded: boolean;
   registry: OccurrenceRegistry;
@@ -73,6 +75,8 @@ interface Outcome<S> {
   normal: S[];
   returned: S[];
   thrown: S[];
+  /** Thrown past the catches of the current function (a returned promise that rejects). */
+  escaped: S[];
   broke: S[];
   continued: S[];
 }
@@ -98,7 +102,7 @@ export function walk<S>(
   return {
     normal: outcome.normal,
     returned: outcome.returned,
-    thrown: outcome.thrown,
+    thrown: [...outcome.thrown, ...outcome.escaped],
     ended: [...outcome.broke, ...outcome.continued],
   };
 }
@@ -108,7 +112,7 @@ class Walker<S> {
 
   run(steps: readonly Step[], input: S[], context: WalkContext): Outcome<S> {
     let states = input;
-    const outcome: Outcome<S> = { normal: [], returned: [], thrown: [], broke: [], continued: [] };
+    const outcome: Outcome<S> = { normal: [], returned: [], thrown: [], escaped: [], broke: [], continued: [] };
     for (const step of steps) {
       if (!states.length) break;
       states = this.merge(this.step(step, states, context, outcome));
@@ -140,8 +144,10 @@ class Walker<S> {
     switch (step.t) {
       case 'effect': {
         const next = states.map((state) => domain.effect(state, step, context));
-        // An effect inside a try may throw: the catch is entered after it started.
-        if (context.inTry) outcome.thrown.push(...next);
+        // An effect inside a try may throw: the catch is entered after it started. In a promise
+        // returned without await, an asynchronous failure rejects it in the caller instead.
+        if (context.inTry)
+          (context.escaping && !step.effect.description.synchronous ? outcome.escaped : outcome.thrown).push(...next);
         return next;
       }
       case 'settle':
@@ -196,8 +202,16 @@ class Walker<S> {
         return results;
       }
       case 'scope': {
-        const out = this.run(step.body, states, context);
-        outcome.thrown.push(...out.thrown);
+        if (step.escapes) {
+          const out = this.run(step.body, states, { ...context, escaping: true });
+          outcome.thrown.push(...out.thrown);
+          outcome.escaped.push(...out.escaped);
+          return [...out.normal, ...out.returned, ...out.broke, ...out.continued];
+        }
+        const out = this.run(step.body, states, { ...context, escaping: false });
+        // What escaped the callee's catches is thrown at its call; an async callee's failure
+        // rejects its promise, which escapes here too when that promise is returned past a catch.
+        (context.escaping && step.async ? outcome.escaped : outcome.thrown).push(...out.thrown, ...out.escaped);
         // A callee's return ends the callee, not the handler.
         const returned = out.returned.map((state) => domain.mark(state, undefined));
         return [...out.normal, ...returned, ...out.broke, ...out.continued];
@@ -208,6 +222,7 @@ class Walker<S> {
         const valid = step.guard.keyedByIdentity && !step.guard.invalidReason;
         const out = this.run(step.body, entered, { ...context, wrapperGuarded: context.wrapperGuarded || valid });
         outcome.thrown.push(...out.thrown);
+        outcome.escaped.push(...out.escaped);
         return [...out.normal, ...out.returned];
       }
       case 'try':
@@ -221,6 +236,7 @@ class Walker<S> {
     const domain = this.domain;
     const entered = domain.enterTry ? states.map((state) => domain.enterTry!(state, step)) : states;
     const body = this.run(step.body, entered, { ...context, inTry: true });
+    outcome.escaped.push(...body.escaped);
     // Something in the try (parsing, validation) may throw before any effect.
     const bodyThrown = [...entered, ...body.thrown];
     let normal = body.normal;
@@ -240,6 +256,7 @@ class Walker<S> {
         location ? domain.caught(state, { step, location }, context) : state,
       );
       const handled = this.run(step.handler, entering, context);
+      outcome.escaped.push(...handled.escaped);
       const left = (group: S[]): S[] =>
         domain.leftCatch && group.length ? group.map((state) => domain.leftCatch!(state, step)) : group;
       normal = [...normal, ...left(handled.normal)];
@@ -272,6 +289,7 @@ class Walker<S> {
   private passExits(into: Outcome<S>, from: Outcome<S>, loopExits: 'all' | 'continue' | 'none'): void {
     into.returned.push(...from.returned);
     into.thrown.push(...from.thrown);
+    into.escaped.push(...from.escaped);
     if (loopExits === 'all') {
       into.broke.push(...from.broke);
       into.continued.push(...from.continued);

@@ -228,8 +228,11 @@ export class FlowBuilder {
     }
     if (ts.isReturnStatement(statement)) {
       const returnsMessage = !!statement.expression && state.values.derivesFrom(statement.expression);
+      const value = statement.expression ? this.expression(statement.expression, state, 'awaited') : [];
+      // `try { return work() } catch`: the returned promise rejects in the caller, past this catch.
+      const escapes = value.length > 0 && returnedPastCatch(statement);
       return [
-        ...(statement.expression ? this.expression(statement.expression, state, 'awaited') : []),
+        ...(escapes ? [{ t: 'scope', body: value, escapes: true } as Step] : value),
         { t: 'exit', kind: 'return', node: statement, returnsMessage },
       ];
     }
@@ -336,7 +339,8 @@ export class FlowBuilder {
         finalizer,
         claim,
         catchNode: statement.catchClause,
-        enclosesProcessing: hasProcessing(body),
+        // A promise returned past the catch (`return work()`) fails in the caller, not here.
+        enclosesProcessing: hasProcessing(withoutEscaping(body)),
       },
     ];
   }
@@ -566,7 +570,7 @@ export class FlowBuilder {
     const values = state.values;
     values.propagateThrough(callback.body);
     const body = this.functionSteps(callback, values);
-    return [{ t: 'scope', body: completion === 'dropped' ? dropAll(body) : body }];
+    return [{ t: 'scope', body: completion === 'dropped' ? dropAll(body) : body, async: isAsyncFunction(callback) }];
   }
 
   /** The callback bound to the parameter a call invokes (`handler(payload)` inside a wrapper). */
@@ -632,7 +636,7 @@ export class FlowBuilder {
     const async = isAsyncFunction(target) || returnsPromise(target, this.options.checker);
     // A wrapper's callback is the handler itself: its effects are reported where they are.
     const linked = link ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }) : body;
-    return [{ t: 'scope', body: async && completion === 'dropped' ? dropAll(linked) : linked }];
+    return [{ t: 'scope', body: async && completion === 'dropped' ? dropAll(linked) : linked, async }];
   }
 
   private functionId(node: ts.Node): number {
@@ -653,6 +657,22 @@ function isShortCircuit(kind: ts.SyntaxKind): boolean {
     kind === ts.SyntaxKind.BarBarToken ||
     kind === ts.SyntaxKind.QuestionQuestionToken
   );
+}
+
+/**
+ * `return work()` (not `return await work()`) inside the try block of a try/catch of the same
+ * function: the function returns the promise, and its rejection reaches the caller, not that catch.
+ */
+function returnedPastCatch(statement: ts.ReturnStatement): boolean {
+  let value = statement.expression!;
+  while (ts.isParenthesizedExpression(value) || ts.isAsExpression(value) || ts.isNonNullExpression(value))
+    value = value.expression;
+  if (ts.isAwaitExpression(value)) return false;
+  for (let node: ts.Node = statement; node.parent && !ts.isFunctionLike(node); node = node.parent) {
+    const parent = node.parent;
+    if (ts.isTryStatement(parent) && parent.tryBlock === node && parent.catchClause) return true;
+  }
+  return false;
 }
 
 function isRaceCombinator(call: ts.CallExpression): boolean {
@@ -790,6 +810,32 @@ function hasProcessing(steps: Step[]): boolean {
       found = true;
   });
   return found;
+}
+
+/** The steps whose failure a catch around them sees: without promises returned past it (`return work()`). */
+function withoutEscaping(steps: Step[]): Step[] {
+  return steps
+    .filter((step) => !(step.t === 'scope' && step.escapes))
+    .map((step): Step => {
+      switch (step.t) {
+        case 'if':
+          return { ...step, then: withoutEscaping(step.then), else: withoutEscaping(step.else) };
+        case 'loop':
+        case 'guarded':
+          return { ...step, body: withoutEscaping(step.body) };
+        case 'switch':
+          return { ...step, cases: step.cases.map(withoutEscaping) };
+        case 'try':
+          return {
+            ...step,
+            body: withoutEscaping(step.body),
+            handler: step.handler && withoutEscaping(step.handler),
+            finalizer: step.finalizer && withoutEscaping(step.finalizer),
+          };
+        default:
+          return step; // a callee's scope: what it throws reaches this catch
+      }
+    });
 }
 
 function firstRecord(steps: Step[]): EffectTemplate | undefined {

@@ -55,7 +55,12 @@ export type Step =
     }
   | { t: 'loop'; body: Step[] }
   | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
-  | { t: 'scope'; body: Step[] }
+  /**
+   * A function's body inlined at its call (`async`: it returns a promise, so what it throws rejects
+   * that promise), or, with `escapes`, the steps of a promise returned without `await` from inside a
+   * `try`: its rejection reaches the caller, not the function's own catch.
+   */
+  | { t: 'scope'; body: Step[]; async?: boolean; escapes?: boolean }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**
    * A call whose target could not be followed (too deep): it may do anything the analysis cannot
