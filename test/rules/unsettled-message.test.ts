@@ -159,6 +159,40 @@ export class ShipmentsController {
 }
 `;
 
+const NEST_MISSING_CONTEXT_THROWS = `import { Controller, Injectable } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Injectable()
+export class ChatStore {
+  async store(data: { id: string }, context: RmqContext): Promise<void> {
+    if (!context.getChannelRef() || !context.getMessage()) {
+      throw new Error('Channel or message is undefined');
+    }
+    const channel = context.getChannelRef();
+    const original = context.getMessage();
+    try {
+      await pool.query('INSERT INTO chats (id) VALUES ($1) ON CONFLICT DO NOTHING', [data.id]);
+      channel.ack(original);
+    } catch (err) {
+      channel.nack(original);
+    }
+  }
+}
+
+@Controller()
+export class ChatController {
+  constructor(private readonly chats: ChatStore) {}
+
+  @EventPattern('chat.message')
+  async onChat(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    await this.chats.store(data, context);
+  }
+}
+`;
+
 const NEST_RETHROW = `import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
 import { Pool } from 'pg';
@@ -440,6 +474,11 @@ export async function startOrders(): Promise<void> {
 `,
     },
     {
+      name: 'NestJS RMQ (noAck: false): a throw when the channel or the message is missing has nothing to settle',
+      files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+      code: NEST_MISSING_CONTEXT_THROWS,
+    },
+    {
       name: 'amqplib: noAck: true (nothing to settle)',
       code: A_EARLY_RETURN.replace('    channel.ack(msg);\n  });', '  }, { noAck: true });'),
     },
@@ -653,6 +692,13 @@ receiver.subscribe(
       NEST_EARLY_RETURN,
       lineOf(NEST_EARLY_RETURN, 'if (!data.id) return;'),
       { messageId: 'exitUnsettled', data: 'nestjs-microservices consumer' },
+      { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
+    ),
+    invalid(
+      'NestJS RMQ (noAck: false): a throw on a missing payload field is not a missing message',
+      NEST_MISSING_CONTEXT_THROWS.replace('if (!context.getChannelRef() || !context.getMessage())', 'if (!data.id)'),
+      lineOf(NEST_MISSING_CONTEXT_THROWS, "throw new Error('Channel or message is undefined');"),
+      { messageId: 'throwUnsettled' },
       { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
     ),
     invalid(

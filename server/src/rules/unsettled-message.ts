@@ -90,6 +90,8 @@ export const unsettledMessage: Rule<MessageId> = {
       if (!exit) continue;
       if (held.cancelledWithoutMessage && exit.node && nullMessageGuard(exit.node)) continue;
       if (exit.node && noContextMessageGuard(exit.node)) continue;
+      // `if (!channel || !message) throw …`: without them there is nothing to settle with.
+      if (exit.node && missingSettleOperand(consumer, exit.node, context.source)) continue;
       if (held.cancelledWithoutMessage && !exit.node && !path.hasEvents && exit.body && checksMessagePresent(exit.body))
         continue;
       const key = `${exit.location.filePath}:${exit.location.start}`;
@@ -208,6 +210,84 @@ function noContextMessageGuard(exit: ts.Statement): boolean {
     );
   }
   return false;
+}
+
+/**
+ * Whether the exit runs only when what the handler settles with is missing: it sits under
+ * `if (!channel || !context.getMessage())` (or `x == null`), every operand of which is the
+ * receiver or an argument of one of the consumer's settle calls (or what such a name was set to).
+ */
+function missingSettleOperand(consumer: ConsumerReport, exit: ts.Statement, context: SourceReader): boolean {
+  const operands = new Set<string>();
+  for (const settle of consumer.settles) {
+    const call = nodeAt(context, settle.location, ts.isCallExpression);
+    if (!call) continue;
+    const callee = call.expression;
+    const parts = [...call.arguments, ...(ts.isPropertyAccessExpression(callee) ? [callee.expression] : [])];
+    for (const part of parts) {
+      operands.add(compact(part.getText()));
+      if (ts.isIdentifier(part)) {
+        const initializer = localInitializer(part);
+        if (initializer) operands.add(compact(initializer.getText()));
+      }
+    }
+  }
+  if (!operands.size) return false;
+  const handler = functionOf(exit);
+  for (let node: ts.Node = exit; node.parent && node !== handler; node = node.parent) {
+    const parent = node.parent;
+    if (ts.isIfStatement(parent) && parent.thenStatement === node) {
+      const tested = missingChecks(parent.expression);
+      if (tested?.length && tested.every((text) => operands.has(text))) return true;
+    }
+  }
+  return false;
+}
+
+/** The operands of `!a || b == null || …`, or undefined when the condition is anything else. */
+function missingChecks(condition: ts.Expression): string[] | undefined {
+  let expression = condition;
+  while (ts.isParenthesizedExpression(expression)) expression = expression.expression;
+  if (ts.isBinaryExpression(expression) && expression.operatorToken.kind === ts.SyntaxKind.BarBarToken) {
+    const left = missingChecks(expression.left);
+    const right = missingChecks(expression.right);
+    return left && right ? [...left, ...right] : undefined;
+  }
+  if (ts.isPrefixUnaryExpression(expression) && expression.operator === ts.SyntaxKind.ExclamationToken)
+    return [compact(expression.operand.getText())];
+  if (
+    ts.isBinaryExpression(expression) &&
+    [ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.EqualsEqualsEqualsToken].includes(expression.operatorToken.kind)
+  ) {
+    const nullish = (side: ts.Expression): boolean =>
+      side.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(side) && side.text === 'undefined');
+    if (nullish(expression.right)) return [compact(expression.left.getText())];
+    if (nullish(expression.left)) return [compact(expression.right.getText())];
+  }
+  return undefined;
+}
+
+/** `const channel = context.getChannelRef()` in the function around a name: its initializer. */
+function localInitializer(name: ts.Identifier): ts.Expression | undefined {
+  const fn = functionOf(name);
+  if (!fn?.body) return undefined;
+  let found: ts.Expression | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.name.text === name.text && node.initializer) {
+      let value = node.initializer;
+      while (ts.isAwaitExpression(value) || ts.isParenthesizedExpression(value)) value = value.expression;
+      found = value;
+      return;
+    }
+    if (!ts.isFunctionLike(node)) ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(fn.body, visit);
+  return found;
+}
+
+function compact(text: string): string {
+  return text.replace(/\s+/g, '').replace(/\?\./g, '.');
 }
 
 /** `if (msg) { … }` at the top of an amqplib callback: the path that skips it has no message to settle. */
@@ -404,7 +484,6 @@ function reportEscapingExceptions(
   for (const effect of consumer.flow.escapeCandidates) {
     if (effect.description.category === 'publish' && effect.description.synchronous) continue;
     const call = nodeAt(context.source, effect.handlerLocation);
-    if (!call || insideCatchingTry(call) || caughtOnTheWay(effect, context.source)) continue;
     const key = `${effect.handlerLocation.filePath}:${effect.handlerLocation.start}`;
     if (reported.has(key)) return;
     reported.add(key);
@@ -427,46 +506,6 @@ function reportEscapingExceptions(
   }
 }
 
-/** The effect's failure is caught before it reaches the handler: by a catch that does not rethrow, or by `Promise.allSettled`. */
-function caughtOnTheWay(effect: EffectOccurrence, source: SourceReader): boolean {
-  return placesOf(effect).some((place) => {
-    const node = nodeAt(source, place);
-    if (!node) return false;
-    // Through the callbacks written inline (`Promise.allSettled(items.map((item) => send(item)))`),
-    // up to the function that holds the call.
-    for (let current: ts.Node = node; current.parent; current = current.parent) {
-      if (ts.isFunctionLike(current) && !isInlineCallback(current)) return false;
-      const parent = current.parent;
-      if (
-        ts.isTryStatement(parent) &&
-        parent.tryBlock === current &&
-        parent.catchClause &&
-        !rethrows(parent.catchClause.block)
-      )
-        return true;
-      if (ts.isCallExpression(parent) && parent.arguments.includes(current as ts.Expression)) {
-        const callee = parent.expression;
-        if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'allSettled') return true;
-      }
-    }
-    return false;
-  });
-}
-
-function isInlineCallback(node: ts.Node): boolean {
-  return (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) && ts.isCallExpression(node.parent);
-}
-
-/** A catch block that may throw again: a `throw` statement in it (not in a nested function). */
-function rethrows(block: ts.Block): boolean {
-  let found = false;
-  const visit = (node: ts.Node): void => {
-    if (found || ts.isFunctionLike(node)) return;
-    if (ts.isThrowStatement(node)) found = true;
-    else ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(block, visit);
-  return found;
 }
 
 function insideCatchingTry(node: ts.Node): boolean {
