@@ -134,6 +134,37 @@ export async function startInvoices(): Promise<void> {
 }
 `;
 
+const REDIS_DISPATCH_NO_HANDLER = `import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+const redis = new Redis();
+const pool = new Pool();
+type Reply = [stream: string, entries: [id: string, fields: string[]][]][];
+const handlers = new Map<string, (body: string) => Promise<void>>();
+
+async function dispatch(id: string, fields: string[]): Promise<void> {
+  const handler = handlers.get(fields[1]);
+  if (handler) {
+    await pool.query('INSERT INTO events (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING', [id, fields[3]]);
+    await redis.xack('events', 'workers', id);
+  } else {
+    console.warn('no handler for', fields[1]);
+  }
+}
+
+export async function consume(): Promise<void> {
+  for (;;) {
+    const res = (await redis.xreadgroup('GROUP', 'workers', 'w-1', 'COUNT', 10, 'STREAMS', 'events', '>')) as Reply | null;
+    if (!res) continue;
+    for (const [, entries] of res) {
+      for (const [id, fields] of entries) {
+        await dispatch(id, fields);
+      }
+    }
+  }
+}
+`;
+
 // ---- NestJS RMQ ------------------------------------------------------------------------------
 
 const NEST_EARLY_RETURN = `import { Controller } from '@nestjs/common';
@@ -682,10 +713,25 @@ receiver.subscribe(
       { messageId: 'exitUnsettledAfterFailure', data: 'after the catch on line 13' },
     ),
     invalid(
-      'amqplib: a helper returns early, then the handler reaches its end (reported on the handler)',
+      'amqplib: a helper returns early, then the handler reaches its end (reported on the call into the helper)',
       A_NAMED_HANDLER_EARLY_RETURN,
-      lastLineExactly(A_NAMED_HANDLER_EARLY_RETURN, '  });'),
-      { messageId: 'exitUnsettled', data: ["amqplib consumer of queue 'invoices'", 'reaches its end'] },
+      lineOf(A_NAMED_HANDLER_EARLY_RETURN, 'await onInvoice(channel, msg);'),
+      { messageId: 'exitUnsettled', data: ["amqplib consumer of queue 'invoices'", 'after onInvoice() returns'] },
+    ),
+    invalid(
+      'Redis streams: the loop body calls a dispatcher whose no-handler branch only warns (reported on the call)',
+      REDIS_DISPATCH_NO_HANDLER,
+      lineOf(REDIS_DISPATCH_NO_HANDLER, 'await dispatch(id, fields);'),
+      { messageId: 'exitUnsettled', data: 'after dispatch() returns' },
+    ),
+    invalid(
+      'amqplib: work after the helper returns, then the end: reported on the closing brace',
+      A_NAMED_HANDLER_EARLY_RETURN.replace(
+        'await onInvoice(channel, msg);',
+        "await onInvoice(channel, msg);\n    await pool.query('UPDATE counters SET seen = seen + 1');",
+      ),
+      lastLineExactly(A_NAMED_HANDLER_EARLY_RETURN, '  });') + 1,
+      { messageId: 'exitUnsettled', data: 'the handler reaches its end' },
     ),
     invalid(
       'NestJS RMQ (noAck: false): an early return on bad input',

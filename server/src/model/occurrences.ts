@@ -146,6 +146,11 @@ export interface WitnessedExit {
   lastCaught?: { location: SourceLocation; enclosesProcessing: boolean };
   /** A call on the path could not be followed (why): it may have settled the message. */
   unknown?: string;
+  /**
+   * The path falls off the end right after a call into a project function that returned (by a
+   * `return` or its end) with nothing after it: the handler's call that led there, and its callee.
+   */
+  via?: { location: SourceLocation; callee: string };
   /** The events of one such path. */
   witness: PathEvent[];
 }

@@ -119,6 +119,8 @@ interface Exit {
   node?: ts.Statement;
   /** The handler's body block, when the path falls off its end. */
   body?: ts.Block;
+  /** The path falls off the end right after this call into a helper returned without settling. */
+  via?: { location: SourceLocation; callee: string };
 }
 
 /** Where a path leaves: its exit statement, or the closing brace of the handler (or loop body). */
@@ -138,6 +140,8 @@ function exitOf(consumer: ConsumerReport, path: WitnessedExit, context: SourceRe
     return { location: exitLocation, node };
   }
   if (path.exit === 'throw') return undefined; // an exception from a call: reported by reportEscapingExceptions
+  // The helper that left it unsettled is where to look: reported on the handler's call into it.
+  if (path.via) return { location: path.via.location, via: path.via };
   const body = handlerBody(consumer, context);
   if (!body) return { location: consumer.handlerLocation };
   if (!ts.isBlock(body)) return { location: locationOf(body) };
@@ -334,7 +338,9 @@ function messageFor(
   }
   const how = exit.node
     ? `this ${exit.node.getFirstToken()?.getText() ?? 'exit'} leaves the handler`
-    : 'the handler reaches its end';
+    : exit.via
+      ? `the handler reaches its end after ${exit.via.callee}() returns`
+      : 'the handler reaches its end';
   return {
     messageId: caught?.enclosesProcessing ? 'exitUnsettledAfterFailure' : 'exitUnsettled',
     data: { ...base, exit: how },

@@ -25,6 +25,7 @@ import type {
   WitnessedExit,
 } from '../../model';
 import { forEachStep, type Step } from '../handler/steps';
+import { locationOf } from '../source/ast';
 import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
 import { reachedWithin } from '../source/locate';
 import { OccurrenceRegistry, isPositiveSettle } from './occurrences';
@@ -95,6 +96,8 @@ interface FactState {
   /** A call that could not be followed decided a branch on this path: it may have been a dedup check. */
   maybeGuarded: boolean;
   exit?: ExitMark;
+  /** The last step was a return from a call into a project function (cleared by the next event). */
+  via?: { location: SourceLocation; callee: string };
   // ---- carried along, merged by union ----
   /** Unguarded effects before the ack, waiting to learn whether a message guard comes later. */
   unguarded: ReadonlySet<EffectOccurrence>;
@@ -219,6 +222,7 @@ class FactDomain implements Domain<FactState> {
       state.unknown ? 1 : 0,
       state.maybeGuarded ? 1 : 0,
       exit,
+      state.via ? `${state.via.location.filePath}:${state.via.location.start}` : '',
     ].join('|');
   }
 
@@ -245,7 +249,13 @@ class FactDomain implements Domain<FactState> {
 
   private record(state: FactState, event: PathEvent): FactState {
     const length = (state.witness?.length ?? 0) + 1;
-    return { ...state, exit: undefined, hasEvents: true, witness: { event, previous: state.witness, length } };
+    return {
+      ...state,
+      exit: undefined,
+      via: undefined,
+      hasEvents: true,
+      witness: { event, previous: state.witness, length },
+    };
   }
 
   effect(state: FactState, step: Extract<Step, { t: 'effect' }>, context: WalkContext): FactState {
@@ -422,6 +432,11 @@ class FactDomain implements Domain<FactState> {
     };
   }
 
+  returnedFrom(state: FactState, step: Extract<Step, { t: 'scope' }>): FactState {
+    if (!step.call) return state;
+    return { ...state, via: { location: locationOf(step.call.node), callee: step.call.callee } };
+  }
+
   enterTry(state: FactState, step: Extract<Step, { t: 'try' }>): FactState {
     if (!step.handler) return state;
     return { ...state, tryEntry: { step, processed: state.processed } };
@@ -577,7 +592,8 @@ class FactCollector {
         });
       }
     }
-    const key = `${exit}:${mark?.location.filePath ?? ''}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}:${state.firstSettle ? 1 : 0}:${state.hasEvents ? 1 : 0}:${state.lastCaught?.location.start ?? ''}:${state.lastCaught?.enclosesProcessing ? 1 : 0}:${state.unknown ? 1 : 0}`;
+    const via = !mark && exit !== 'throw' ? state.via : undefined;
+    const key = `${exit}:${mark?.location.filePath ?? ''}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}:${state.firstSettle ? 1 : 0}:${state.hasEvents ? 1 : 0}:${state.lastCaught?.location.start ?? ''}:${state.lastCaught?.enclosesProcessing ? 1 : 0}:${state.unknown ? 1 : 0}:${via ? `${via.location.filePath}@${via.location.start}` : ''}`;
     if (this.exitKeys.has(key)) return;
     this.exitKeys.add(key);
     this.exits.push({
@@ -588,6 +604,7 @@ class FactCollector {
       hasEvents: state.hasEvents,
       lastCaught: state.lastCaught,
       unknown: state.unknown,
+      via,
       witness: materialize(state.witness),
     });
   }

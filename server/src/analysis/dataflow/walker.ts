@@ -35,6 +35,8 @@ export interface Domain<S> {
   settle(state: S, step: Extract<Step, { t: 'settle' }>, context: WalkContext): S;
   guardOutcome(state: S, guard: GuardStep, outcome: 'pass' | 'skip', context: WalkContext): S;
   caught(state: S, caught: CaughtStep, context: WalkContext): S;
+  /** The state comes back from a call into a project function (by its end or a `return`). */
+  returnedFrom?(state: S, step: Extract<Step, { t: 'scope' }>): S;
   /** The state enters the try block of `step`. */
   enterTry?(state: S, step: Extract<Step, { t: 'try' }>): S;
   /** The state leaves the catch block of `step` (normally, or by return, throw, break, continue). */
@@ -214,7 +216,9 @@ class Walker<S> {
         (context.escaping && step.async ? outcome.escaped : outcome.thrown).push(...out.thrown, ...out.escaped);
         // A callee's return ends the callee, not the handler.
         const returned = out.returned.map((state) => domain.mark(state, undefined));
-        return [...out.normal, ...returned, ...out.broke, ...out.continued];
+        const back = [...out.normal, ...returned];
+        const came = domain.returnedFrom && step.call ? back.map((state) => domain.returnedFrom!(state, step)) : back;
+        return [...came, ...out.broke, ...out.continued];
       }
       case 'guarded': {
         const guard: GuardStep = { source: 'guarded', step };

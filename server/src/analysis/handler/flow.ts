@@ -636,7 +636,14 @@ export class FlowBuilder {
     const async = isAsyncFunction(target) || returnsPromise(target, this.options.checker);
     // A wrapper's callback is the handler itself: its effects are reported where they are.
     const linked = link ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }) : body;
-    return [{ t: 'scope', body: async && completion === 'dropped' ? dropAll(linked) : linked, async }];
+    return [
+      {
+        t: 'scope',
+        body: async && completion === 'dropped' ? dropAll(linked) : linked,
+        async,
+        call: { node: call, callee: functionName(target) },
+      },
+    ];
   }
 
   private functionId(node: ts.Node): number {

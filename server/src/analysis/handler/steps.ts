@@ -60,7 +60,7 @@ export type Step =
    * that promise), or, with `escapes`, the steps of a promise returned without `await` from inside a
    * `try`: its rejection reaches the caller, not the function's own catch.
    */
-  | { t: 'scope'; body: Step[]; async?: boolean; escapes?: boolean }
+  | { t: 'scope'; body: Step[]; async?: boolean; escapes?: boolean; call?: { node: ts.Node; callee: string } }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**
    * A call whose target could not be followed (too deep): it may do anything the analysis cannot
