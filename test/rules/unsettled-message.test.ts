@@ -510,6 +510,62 @@ export async function startOrders(): Promise<void> {
       code: NEST_MISSING_CONTEXT_THROWS,
     },
     {
+      name: 'Pub/Sub: the handler hands the message to a batcher that keeps it for a later settle',
+      code: `import { PubSub, type Message } from '@google-cloud/pubsub';
+
+class Batcher {
+  private readonly buffer: { message: Message; at: number }[] = [];
+
+  add(message: Message): void {
+    this.buffer.push({ message, at: Date.now() });
+  }
+}
+
+const batcher = new Batcher();
+
+new PubSub().subscription('clicks').on('message', (message: Message) => {
+  batcher.add(message);
+});
+`,
+    },
+    {
+      name: 'Pub/Sub: a library wrapper acks unless told not to, and hands the wrapped message to a callback of its options',
+      code: `import { PubSub, type Message } from '@google-cloud/pubsub';
+
+class ReceivedEvent {
+  constructor(readonly original: Message) {}
+}
+
+export interface ListenOptions {
+  autoAck?: boolean;
+  onMessage?: (event: ReceivedEvent) => void;
+}
+
+export function listen(name: string, options: ListenOptions): void {
+  new PubSub().subscription(name).on('message', (message: Message) => {
+    const event = new ReceivedEvent(message);
+    if (options.autoAck !== false) message.ack();
+    options.onMessage?.(event);
+  });
+}
+`,
+    },
+    {
+      name: 'amqplib: the message is kept in a map of pending replies, acked when the reply comes',
+      code: `import amqp, { type ConsumeMessage } from 'amqplib';
+
+const pending = new Map<string, ConsumeMessage>();
+
+export async function startRequests(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('requests', (msg) => {
+    if (!msg) return;
+    pending.set(String(msg.properties.correlationId), msg);
+  });
+}
+`,
+    },
+    {
       name: 'amqplib: noAck: true (nothing to settle)',
       code: A_EARLY_RETURN.replace('    channel.ack(msg);\n  });', '  }, { noAck: true });'),
     },
@@ -699,6 +755,12 @@ receiver.subscribe(
       A_EARLY_RETURN,
       lineOf(A_EARLY_RETURN, '      return;'),
       { messageId: 'exitUnsettled', data: ["amqplib consumer of queue 'orders.placed'", 'prefetch'] },
+    ),
+    invalid(
+      'amqplib: logging the whole message hands it to nobody; the early return leaves it unacked',
+      A_EARLY_RETURN.replace("console.warn('order without id, skipping');", "console.warn('order without id, skipping', msg);"),
+      lineOf(A_EARLY_RETURN, '      return;'),
+      { messageId: 'exitUnsettled' },
     ),
     invalid(
       'amqplib: the handler falls off its end when the status is not PLACED',

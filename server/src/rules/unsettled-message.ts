@@ -84,8 +84,10 @@ export const unsettledMessage: Rule<MessageId> = {
     for (const path of consumer.flow.exits) {
       if (settled(path, held)) continue;
       if (path.exit === 'throw' && !held.exceptionCaughtBy) continue;
-      // A call the analysis could not follow may have settled it.
+      // A call the analysis could not follow may have settled it, or code it does not see that
+      // was handed the message (not where only the handler's return settles it).
       if (path.unknown) continue;
+      if (path.handedOff && held.kind !== 'until-returned') continue;
       const exit = exitOf(consumer, path, context.source);
       if (!exit) continue;
       if (held.cancelledWithoutMessage && exit.node && nullMessageGuard(exit.node)) continue;
@@ -278,7 +280,12 @@ function localInitializer(name: ts.Identifier): ts.Expression | undefined {
   let found: ts.Expression | undefined;
   const visit = (node: ts.Node): void => {
     if (found) return;
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.name.text === name.text && node.initializer) {
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.name.text === name.text &&
+      node.initializer
+    ) {
       let value = node.initializer;
       while (ts.isAwaitExpression(value) || ts.isParenthesizedExpression(value)) value = value.expression;
       found = value;
@@ -490,6 +497,7 @@ function reportEscapingExceptions(
   for (const effect of consumer.flow.escapeCandidates) {
     if (effect.description.category === 'publish' && effect.description.synchronous) continue;
     const call = nodeAt(context.source, effect.handlerLocation);
+    if (!call || insideCatchingTry(call) || caughtOnTheWay(effect, context.source)) continue;
     const key = `${effect.handlerLocation.filePath}:${effect.handlerLocation.start}`;
     if (reported.has(key)) return;
     reported.add(key);
@@ -512,6 +520,46 @@ function reportEscapingExceptions(
   }
 }
 
+/** The effect's failure is caught before it reaches the handler: by a catch that does not rethrow, or by `Promise.allSettled`. */
+function caughtOnTheWay(effect: EffectOccurrence, source: SourceReader): boolean {
+  return placesOf(effect).some((place) => {
+    const node = nodeAt(source, place);
+    if (!node) return false;
+    // Through the callbacks written inline (`Promise.allSettled(items.map((item) => send(item)))`),
+    // up to the function that holds the call.
+    for (let current: ts.Node = node; current.parent; current = current.parent) {
+      if (ts.isFunctionLike(current) && !isInlineCallback(current)) return false;
+      const parent = current.parent;
+      if (
+        ts.isTryStatement(parent) &&
+        parent.tryBlock === current &&
+        parent.catchClause &&
+        !rethrows(parent.catchClause.block)
+      )
+        return true;
+      if (ts.isCallExpression(parent) && parent.arguments.includes(current as ts.Expression)) {
+        const callee = parent.expression;
+        if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'allSettled') return true;
+      }
+    }
+    return false;
+  });
+}
+
+function isInlineCallback(node: ts.Node): boolean {
+  return (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) && ts.isCallExpression(node.parent);
+}
+
+/** A catch block that may throw again: a `throw` statement in it (not in a nested function). */
+function rethrows(block: ts.Block): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionLike(node)) return;
+    if (ts.isThrowStatement(node)) found = true;
+    else ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(block, visit);
+  return found;
 }
 
 function insideCatchingTry(node: ts.Node): boolean {

@@ -93,6 +93,8 @@ interface FactState {
   hasEvents: boolean;
   /** A call that could not be followed ran on this path. */
   unknown?: string;
+  /** The message was handed to code the analysis does not see (why). */
+  handedOff?: string;
   /** A call that could not be followed decided a branch on this path: it may have been a dedup check. */
   maybeGuarded: boolean;
   exit?: ExitMark;
@@ -220,6 +222,7 @@ class FactDomain implements Domain<FactState> {
       caught,
       state.hasEvents ? 1 : 0,
       state.unknown ? 1 : 0,
+      state.handedOff ? 1 : 0,
       state.maybeGuarded ? 1 : 0,
       exit,
       state.via ? `${state.via.location.filePath}:${state.via.location.start}` : '',
@@ -387,14 +390,23 @@ class FactDomain implements Domain<FactState> {
   }
 
   unknown(state: FactState, step: Extract<Step, { t: 'unknown' }>): FactState {
+    const watching = typeof state.failure === 'object' && !('settle' in state.failure);
+    if (step.handoff) {
+      // The message itself went where the analysis cannot see: it may be settled (or, where the
+      // handler settles explicitly, nacked) there. Not a call left unfollowed: the report is not partial.
+      return {
+        ...state,
+        handedOff: state.handedOff ?? step.reason,
+        failure: watching && !this.options.implicitAck ? 'done' : state.failure,
+      };
+    }
     this.facts.unknownStep(step.reason);
     // What the unseen call did to a caught failure (handed it on?) cannot be told either.
-    const failure = typeof state.failure === 'object' && !('settle' in state.failure) ? 'done' : state.failure;
     return {
       ...state,
       unknown: state.unknown ?? step.reason,
       maybeGuarded: state.maybeGuarded || step.inCondition,
-      failure,
+      failure: watching ? 'done' : state.failure,
     };
   }
 
@@ -593,7 +605,7 @@ class FactCollector {
       }
     }
     const via = !mark && exit !== 'throw' ? state.via : undefined;
-    const key = `${exit}:${mark?.location.filePath ?? ''}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}:${state.firstSettle ? 1 : 0}:${state.hasEvents ? 1 : 0}:${state.lastCaught?.location.start ?? ''}:${state.lastCaught?.enclosesProcessing ? 1 : 0}:${state.unknown ? 1 : 0}:${via ? `${via.location.filePath}@${via.location.start}` : ''}`;
+    const key = `${exit}:${mark?.location.filePath ?? ''}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}:${state.firstSettle ? 1 : 0}:${state.hasEvents ? 1 : 0}:${state.lastCaught?.location.start ?? ''}:${state.lastCaught?.enclosesProcessing ? 1 : 0}:${state.unknown ? 1 : 0}:${state.handedOff ? 1 : 0}:${via ? `${via.location.filePath}@${via.location.start}` : ''}`;
     if (this.exitKeys.has(key)) return;
     this.exitKeys.add(key);
     this.exits.push({
@@ -604,6 +616,7 @@ class FactCollector {
       hasEvents: state.hasEvents,
       lastCaught: state.lastCaught,
       unknown: state.unknown,
+      handedOff: state.handedOff,
       via,
       witness: materialize(state.witness),
     });

@@ -425,6 +425,17 @@ export class FlowBuilder {
         }
         return;
       }
+      // `this.pending[id] = msg`: the message is kept for code the analysis does not see.
+      if (
+        ts.isBinaryExpression(current) &&
+        current.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        (ts.isPropertyAccessExpression(current.left) || ts.isElementAccessExpression(current.left)) &&
+        state.values.carriesMessage(current.right)
+      ) {
+        visit(current.right);
+        steps.push(handoff(current, current.left.getText().slice(0, 60)));
+        return;
+      }
       ts.forEachChild(current, visit);
     };
     visit(node);
@@ -543,6 +554,10 @@ export class FlowBuilder {
         ...this.inlineCallback(callback, state, this.callbackCompletion(call, name, callback, completion, outermost)),
       );
     }
+    // The message handed to code the analysis does not see (`batch.push({ message })`,
+    // `resolve(msg)`, `opts.onMessage(msg)`): it may be settled there.
+    if (!observesOnly(call) && call.arguments.some((argument) => state.values.carriesMessage(argument)))
+      steps.push(handoff(call, `${calleeText(call)}()`));
     return steps;
   }
 
@@ -623,7 +638,7 @@ export class FlowBuilder {
     }
     const calleeValues = new MessageValues(this.options.checker);
     const flags = state.values.bindCallee(call, target, calleeValues);
-    const key = `${this.functionId(target)}:${flags.map((flag) => (flag ? 1 : 0)).join('')}`;
+    const key = `${this.functionId(target)}:${flags.join('')}`;
     let body = this.summaryCache.get(key);
     if (!body) {
       calleeValues.propagateThrough(target.body);
@@ -664,6 +679,40 @@ function isShortCircuit(kind: ts.SyntaxKind): boolean {
     kind === ts.SyntaxKind.BarBarToken ||
     kind === ts.SyntaxKind.QuestionQuestionToken
   );
+}
+
+/** Roots of calls that only look at a value (logging, metrics, error trackers, built-ins): not a hand-off. */
+const OBSERVERS =
+  /^(console|logger|log|Logger|this\.logger|this\.log|Sentry|sentry|bugsnag|Bugsnag|rollbar|newrelic|metrics|this\.metrics|statsd|tracer|span|JSON|Object|Array|String|Number|Boolean|Buffer|Promise|Math|Date|Reflect|util|assert)$/;
+const OBSERVING_METHODS =
+  /^(log|info|warn|warning|error|debug|trace|fatal|verbose|silly|captureException|captureMessage|addBreadcrumb|setContext|setTag|setExtra|increment|decrement|gauge|histogram|timing|inspect|stringify|format)$/;
+
+function observesOnly(call: ts.CallExpression): boolean {
+  const callee = unwrap(call.expression);
+  const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : '';
+  if (OBSERVING_METHODS.test(method)) return true;
+  let root: ts.Expression = callee;
+  while (ts.isPropertyAccessExpression(root) || ts.isCallExpression(root) || ts.isElementAccessExpression(root)) {
+    const inner: ts.Expression = root.expression;
+    if (inner.kind === ts.SyntaxKind.ThisKeyword && ts.isPropertyAccessExpression(root)) break;
+    root = inner;
+  }
+  return OBSERVERS.test(root.getText());
+}
+
+function calleeText(call: ts.CallExpression): string {
+  const text = unwrap(call.expression).getText().replace(/\s+/g, '');
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function handoff(node: ts.Node, target: string): Step {
+  return {
+    t: 'unknown',
+    node,
+    reason: `the message is handed to ${target}, which the analysis does not follow`,
+    inCondition: false,
+    handoff: true,
+  };
 }
 
 /**

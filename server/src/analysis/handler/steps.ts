@@ -66,7 +66,17 @@ export type Step =
    * A call whose target could not be followed (too deep): it may do anything the analysis cannot
    * see. `inCondition`: its result decides a branch, so it may be a dedup check.
    */
-  | { t: 'unknown'; node: ts.Node; reason: string; inCondition: boolean };
+  | {
+      t: 'unknown';
+      node: ts.Node;
+      reason: string;
+      inCondition: boolean;
+      /**
+       * Not a call too deep to follow, but the message object itself handed to code the analysis
+       * does not see (an external call, a stored reference): a settle may happen there.
+       */
+      handoff?: boolean;
+    };
 
 /** What a library contributes to reading a handler: which calls settle the message. */
 export interface SettleRecognizer {

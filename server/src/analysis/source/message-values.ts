@@ -11,8 +11,45 @@ const FRESH_CALLS =
 
 export class MessageValues {
   private readonly symbols = new Set<ts.Symbol>();
+  /** Names holding the message object itself (or a wrapper around it): what a settle needs. */
+  private readonly carriers = new Set<ts.Symbol>();
 
   constructor(private readonly checker: ts.TypeChecker) {}
+
+  /** Marks a binding as holding the message object the library settles (also message-derived). */
+  addCarrier(name: ts.BindingName): void {
+    this.addBinding(name);
+    if (!ts.isIdentifier(name)) return;
+    const symbol = this.safeSymbol(name);
+    if (symbol) this.carriers.add(symbol);
+  }
+
+  /**
+   * Whether an expression hands over the message object itself: a name holding it, an object or
+   * array literal with it as a value, or `new Wrapper(message)` (not `message.content`, a property
+   * of it).
+   */
+  carriesMessage(expression: ts.Node): boolean {
+    if (!this.carriers.size) return false;
+    let node: ts.Node = expression;
+    while (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isNonNullExpression(node))
+      node = node.expression;
+    if (ts.isIdentifier(node)) {
+      const symbol = this.safeSymbol(node);
+      return !!symbol && this.carriers.has(symbol);
+    }
+    if (ts.isObjectLiteralExpression(node))
+      return node.properties.some((property) =>
+        ts.isShorthandPropertyAssignment(property)
+          ? this.carriesMessage(property.name)
+          : ts.isPropertyAssignment(property)
+            ? this.carriesMessage(property.initializer)
+            : ts.isSpreadAssignment(property) && this.carriesMessage(property.expression),
+      );
+    if (ts.isArrayLiteralExpression(node)) return node.elements.some((element) => this.carriesMessage(element));
+    if (ts.isNewExpression(node)) return (node.arguments ?? []).some((argument) => this.carriesMessage(argument));
+    return false;
+  }
 
   /** Marks a parameter or variable (and every name bound in its pattern) as message-derived. */
   addBinding(name: ts.BindingName): void {
@@ -40,8 +77,10 @@ export class MessageValues {
       forEachDescendant(
         body,
         (node) => {
-          if (ts.isVariableDeclaration(node) && node.initializer && this.derivesFrom(node.initializer))
-            this.addBinding(node.name);
+          if (ts.isVariableDeclaration(node) && node.initializer && this.derivesFrom(node.initializer)) {
+            if (this.carriesMessage(node.initializer)) this.addCarrier(node.name);
+            else this.addBinding(node.name);
+          }
           if (ts.isForOfStatement(node) && this.derivesFrom(node.expression)) {
             const init = node.initializer;
             if (ts.isVariableDeclarationList(init))
@@ -126,14 +165,19 @@ export class MessageValues {
     return found;
   }
 
-  /** Symbols of the parameters of `fn` that receive a message-derived argument at `call`. */
-  bindCallee(call: ts.CallExpression, callee: ts.FunctionLikeDeclaration, calleeValues: MessageValues): boolean[] {
-    const flags: boolean[] = [];
+  /**
+   * Binds the parameters of `callee` that receive a message-derived argument at `call`; per
+   * parameter 0 (not derived), 1 (derived) or 2 (the message object itself).
+   */
+  bindCallee(call: ts.CallExpression, callee: ts.FunctionLikeDeclaration, calleeValues: MessageValues): number[] {
+    const flags: number[] = [];
     callee.parameters.forEach((parameter, index) => {
       const argument = call.arguments[index];
       const derived = !!argument && this.derivesFrom(argument);
-      flags.push(derived);
-      if (derived) calleeValues.addBinding(parameter.name);
+      const carried = derived && this.carriesMessage(argument);
+      flags.push(carried ? 2 : derived ? 1 : 0);
+      if (carried) calleeValues.addCarrier(parameter.name);
+      else if (derived) calleeValues.addBinding(parameter.name);
     });
     // `this.handle(message)` where the callee reads `this` state seeded from the message is not tracked.
     return flags;
