@@ -37,6 +37,24 @@ function packageJson(range: string): string {
   return JSON.stringify({ name: 'svc', private: true, dependencies: { 'sqs-consumer': range } }, null, 2);
 }
 
+/** A wrapper that acks only when its options say so; the payload, not the message, goes on. */
+const PUBSUB_CONFIGURED_ACK = `import { PubSub, type Message } from '@google-cloud/pubsub';
+
+export interface ListenOptions {
+  autoAck?: boolean;
+  onData?: (data: string) => void;
+}
+
+export function listen(name: string, options: ListenOptions): void {
+  new PubSub().subscription(name).on('message', (message: Message) => {
+    if (options.autoAck !== false) {
+      message.ack();
+    }
+    options.onData?.(message.data.toString());
+  });
+}
+`;
+
 const NEST_RMQ_MAIN = `import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { AppModule } from './app.module';
@@ -551,6 +569,28 @@ export function listen(name: string, options: ListenOptions): void {
 `,
     },
     {
+      name: 'Pub/Sub: a wrapper acks only when the options it is given ask for it (the callers decide)',
+      code: PUBSUB_CONFIGURED_ACK,
+    },
+    {
+      name: 'amqplib: a class acks only when its own autoAck field, set by its constructor, is on',
+      code: `import amqp from 'amqplib';
+
+export class Worker {
+  constructor(private readonly autoAck: boolean) {}
+
+  async start(queue: string): Promise<void> {
+    const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+    await channel.consume(queue, (msg) => {
+      if (!msg) return;
+      console.log('received', msg.content.length);
+      if (this.autoAck) channel.ack(msg);
+    });
+  }
+}
+`,
+    },
+    {
       name: 'amqplib: the message is kept in a map of pending replies, acked when the reply comes',
       code: `import amqp, { type ConsumeMessage } from 'amqplib';
 
@@ -758,7 +798,10 @@ receiver.subscribe(
     ),
     invalid(
       'amqplib: logging the whole message hands it to nobody; the early return leaves it unacked',
-      A_EARLY_RETURN.replace("console.warn('order without id, skipping');", "console.warn('order without id, skipping', msg);"),
+      A_EARLY_RETURN.replace(
+        "console.warn('order without id, skipping');",
+        "console.warn('order without id, skipping', msg);",
+      ),
       lineOf(A_EARLY_RETURN, '      return;'),
       { messageId: 'exitUnsettled' },
     ),
@@ -835,6 +878,21 @@ receiver.subscribe(
       PUBSUB_EARLY_RETURN,
       lineOf(PUBSUB_EARLY_RETURN, 'if (!orderId) return;'),
       { messageId: 'exitUnsettled', data: 'Pub/Sub holds' },
+    ),
+    invalid(
+      'Pub/Sub: an ack under a condition on the message itself is not configuration',
+      PUBSUB_CONFIGURED_ACK.replace('options.autoAck !== false', "message.attributes.kind === 'order'"),
+      lastLineExactly(PUBSUB_CONFIGURED_ACK, '  });'),
+      { messageId: 'exitUnsettled', data: 'reaches its end' },
+    ),
+    invalid(
+      'Pub/Sub: an ack under a condition on a value the handler computes is not configuration',
+      PUBSUB_CONFIGURED_ACK.replace(
+        '    if (options.autoAck !== false) {',
+        '    const fresh = Date.now() - message.publishTime.getTime() < 60_000;\n    if (fresh) {',
+      ),
+      lastLineExactly(PUBSUB_CONFIGURED_ACK, '  });') + 1,
+      { messageId: 'exitUnsettled', data: 'reaches its end' },
     ),
     invalid(
       'Redis streams: continue without xack leaves the entry pending',

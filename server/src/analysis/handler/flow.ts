@@ -14,6 +14,7 @@ import { MessageValues } from '../source/message-values';
 import {
   FunctionWithBody,
   calledName,
+  containsNode,
   chainCalls,
   functionName,
   isAsyncFunction,
@@ -284,8 +285,15 @@ export class FlowBuilder {
     } finally {
       this.conditionDepth--;
     }
-    const thenSteps = this.statement(statement.thenStatement, state);
-    const elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
+    let thenSteps = this.statement(statement.thenStatement, state);
+    let elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
+    // `if (options.autoAck) msg.ack()`: whether the message is settled here is the callers' choice.
+    const settlesThen = hasSettle(thenSteps);
+    if (settlesThen !== hasSettle(elseSteps) && this.isConfiguration(statement.expression, state)) {
+      const skip = configured(statement.expression, statement.expression.getText().replace(/\s+/g, ' ').slice(0, 60));
+      if (settlesThen) elseSteps = [skip, ...elseSteps];
+      else thenSteps = [skip, ...thenSteps];
+    }
     const found = findConditionGuard(statement.expression, this.matchContext(state.values));
     if (!found) return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
     const judgement = judgeGuardKey(
@@ -307,6 +315,37 @@ export class FlowBuilder {
       chain: [],
     };
     return [...condition, { t: 'if', guard: { guard, thenMeans: found.thenMeans }, then: thenSteps, else: elseSteps }];
+  }
+
+  /**
+   * A condition on configuration the handler is given, not on the message or the handler's own
+   * state: it reads only `this` fields, and names declared outside the handler (the registering
+   * function's parameters, module constants).
+   */
+  private isConfiguration(condition: ts.Expression, state: WalkState): boolean {
+    const handler = this.stack[0];
+    if (!handler || state.values.derivesFrom(condition)) return false;
+    let configuration = true;
+    let reads = 0;
+    const visit = (node: ts.Node): void => {
+      if (!configuration || ts.isFunctionLike(node)) return;
+      if (node.kind === ts.SyntaxKind.ThisKeyword) reads++;
+      if (ts.isPropertyAccessExpression(node)) {
+        visit(node.expression); // the name after the dot is not a variable
+        return;
+      }
+      if (ts.isIdentifier(node)) {
+        if (node.text === 'undefined') return;
+        const declaration = symbolOf(node, this.options.checker)?.declarations?.[0];
+        if (!declaration || containsNode(handler, declaration)) configuration = false;
+        else reads++;
+        return;
+      }
+      if (ts.isCallExpression(node)) configuration = false; // a call may read anything
+      ts.forEachChild(node, visit);
+    };
+    visit(condition);
+    return configuration && reads > 0;
   }
 
   private tryStatement(statement: ts.TryStatement, state: WalkState): Step[] {
@@ -715,6 +754,17 @@ function handoff(node: ts.Node, target: string): Step {
   };
 }
 
+/** Whether the message is settled on this side depends on what the handler's callers configure. */
+function configured(node: ts.Node, condition: string): Step {
+  return {
+    t: 'unknown',
+    node,
+    reason: `whether the message is settled depends on the configuration it is given (${condition})`,
+    inCondition: false,
+    handoff: true,
+  };
+}
+
 /**
  * `return work()` (not `return await work()`) inside the try block of a try/catch of the same
  * function: the function returns the promise, and its rejection reaches the caller, not that catch.
@@ -855,6 +905,14 @@ function throwsExplicitly(steps: Step[]): boolean {
   let found = false;
   forEachStep(steps, (step) => {
     if (step.t === 'exit' && step.kind === 'throw') found = true;
+  });
+  return found;
+}
+
+function hasSettle(steps: Step[]): boolean {
+  let found = false;
+  forEachStep(steps, (step) => {
+    if (step.t === 'settle') found = true;
   });
   return found;
 }
