@@ -108,6 +108,72 @@ const APP_MODULE = `export class AppModule {}
 // amqplib
 // ============================================================================================
 
+/** A helper catches the failure and returns a flag; the caller settles on it. */
+const A_HELPER_RETURNS_FLAG = `import amqp, { type ConsumeMessage } from 'amqplib';
+import { Pool } from 'pg';
+import { logger } from './logger';
+
+const pool = new Pool();
+
+async function saveOrder(msg: ConsumeMessage): Promise<boolean> {
+  try {
+    const order = JSON.parse(msg.content.toString()) as { id: string; totalCents: number };
+    await pool.query('INSERT INTO orders (id, total_cents) VALUES ($1, $2)', [order.id, order.totalCents]);
+    return true;
+  } catch (err) {
+    logger.error('order insert failed', { err });
+    return false;
+  }
+}
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    const saved = await saveOrder(msg);
+    if (saved) {
+      channel.ack(msg);
+    } else {
+      channel.nack(msg, false, true);
+    }
+  });
+}
+`;
+
+const SQS_LOOP_FLAG = `import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { Pool } from 'pg';
+import { logger } from './logger';
+
+const sqs = new SQSClient({});
+const pool = new Pool();
+const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/payments';
+
+async function record(message: Message): Promise<boolean> {
+  try {
+    const payment = JSON.parse(message.Body ?? '{}') as { id: string };
+    await pool.query('INSERT INTO payments (id) VALUES ($1)', [payment.id]);
+    return true;
+  } catch (err) {
+    logger.error('payment failed', { err });
+    return false;
+  }
+}
+
+export async function poll(): Promise<void> {
+  for (;;) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 5 }));
+    for (const message of Messages ?? []) {
+      const done = await record(message);
+      if (done) {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      } else {
+        logger.error('keeping the message for a retry', { id: message.MessageId });
+      }
+    }
+  }
+}
+`;
+
 const A_CATCH_LOGS_THEN_ACK = `import amqp from 'amqplib';
 import { Pool } from 'pg';
 import { logger } from './logger';
@@ -925,6 +991,24 @@ const SHAPES_INVALID: InvalidRuleTestCase[] = [
 
 ruleTester(RULE, {
   valid: [
+    {
+      name: 'amqplib: a helper catches and returns false, and the caller nacks on it',
+      code: A_HELPER_RETURNS_FLAG,
+      files: { 'logger.ts': LOGGER },
+    },
+    {
+      name: 'amqplib: a helper catches and returns false; the caller requeues and returns before the ack',
+      code: A_HELPER_RETURNS_FLAG.replace(
+        / {4}if \(saved\) \{[\s\S]*?\n {4}\}\n/,
+        '    if (!saved) {\n      channel.nack(msg, false, true);\n      return;\n    }\n    channel.ack(msg);\n',
+      ),
+      files: { 'logger.ts': LOGGER },
+    },
+    {
+      name: 'SQS receive loop: a helper catches and returns false, and the loop deletes only when it returned true',
+      code: SQS_LOOP_FLAG,
+      files: { 'logger.ts': LOGGER },
+    },
     // ---- amqplib ------------------------------------------------------------------------------
     {
       name: 'amqplib: the catch nacks with requeue and returns; the ack is on the success path only',
@@ -1317,6 +1401,26 @@ export class QuotesController {
 
   invalid: [
     // ---- amqplib ------------------------------------------------------------------------------
+    invalid(
+      'amqplib: a helper catches and returns false, but the caller acks whatever it returned',
+      A_HELPER_RETURNS_FLAG.replace(
+        / {4}if \(saved\) \{[\s\S]*?\n {4}\}\n/,
+        "    logger.error('saved', { saved });\n    channel.ack(msg);\n",
+      ),
+      'channel.ack(msg);',
+      { messageId: 'ackAfterCaughtFailure' },
+      { files: { 'logger.ts': LOGGER } },
+    ),
+    invalid(
+      'amqplib: a helper catches and returns true as if it had succeeded; the caller acks on it',
+      A_HELPER_RETURNS_FLAG.replace(
+        "logger.error('order insert failed', { err });\n    return false;",
+        "logger.error('order insert failed', { err });\n    return true;",
+      ),
+      'channel.ack(msg);',
+      { messageId: 'ackAfterCaughtFailure' },
+      { files: { 'logger.ts': LOGGER } },
+    ),
     invalid(
       'amqplib: the catch only logs and the ack after the try settles the failed message',
       A_CATCH_LOGS_THEN_ACK,

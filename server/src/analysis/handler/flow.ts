@@ -34,6 +34,7 @@ import {
   type GuardTemplate,
   type SettleRecognizer,
   type Step,
+  type Truth,
 } from './steps';
 
 /** How a loop-style consumer's body sits in the function around it (FlowBuilder.loopBodySteps). */
@@ -234,7 +235,7 @@ export class FlowBuilder {
       const escapes = value.length > 0 && returnedPastCatch(statement);
       return [
         ...(escapes ? [{ t: 'scope', body: value, escapes: true } as Step] : value),
-        { t: 'exit', kind: 'return', node: statement, returnsMessage },
+        { t: 'exit', kind: 'return', node: statement, returnsMessage, value: literalTruth(statement.expression) },
       ];
     }
     if (ts.isThrowStatement(statement)) {
@@ -294,8 +295,9 @@ export class FlowBuilder {
       if (settlesThen) elseSteps = [skip, ...elseSteps];
       else thenSteps = [skip, ...thenSteps];
     }
+    const flag = flagTest(statement.expression, this.options.checker);
     const found = findConditionGuard(statement.expression, this.matchContext(state.values));
-    if (!found) return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
+    if (!found) return [...condition, { t: 'if', ...(flag && { flag }), then: thenSteps, else: elseSteps }];
     const judgement = judgeGuardKey(
       found.signal,
       state.values,
@@ -314,7 +316,16 @@ export class FlowBuilder {
       scope: 'message',
       chain: [],
     };
-    return [...condition, { t: 'if', guard: { guard, thenMeans: found.thenMeans }, then: thenSteps, else: elseSteps }];
+    return [
+      ...condition,
+      {
+        t: 'if',
+        guard: { guard, thenMeans: found.thenMeans },
+        ...(flag && { flag }),
+        then: thenSteps,
+        else: elseSteps,
+      },
+    ];
   }
 
   /**
@@ -690,12 +701,15 @@ export class FlowBuilder {
     const async = isAsyncFunction(target) || returnsPromise(target, this.options.checker);
     // A wrapper's callback is the handler itself: its effects are reported where they are.
     const linked = link ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }) : body;
+    // A concise arrow body returns its expression, not `undefined`, when it ends.
+    const result = ts.isBlock(target.body) ? resultConstant(call, async) : undefined;
     return [
       {
         t: 'scope',
         body: async && completion === 'dropped' ? dropAll(linked) : linked,
         async,
         call: { node: call, callee: functionName(target) },
+        ...(result && { result }),
       },
     ];
   }
@@ -708,6 +722,67 @@ export class FlowBuilder {
     }
     return id;
   }
+}
+
+// ---- returned flags -----------------------------------------------------------------------
+
+/** What a test of `return <expression>`'s value decides, when the expression is a literal. */
+function literalTruth(expression: ts.Expression | undefined): Truth | undefined {
+  if (!expression) return 'falsy';
+  const value = unwrap(expression);
+  switch (value.kind) {
+    case ts.SyntaxKind.TrueKeyword:
+    case ts.SyntaxKind.ObjectLiteralExpression:
+    case ts.SyntaxKind.ArrayLiteralExpression:
+      return 'truthy';
+    case ts.SyntaxKind.FalseKeyword:
+    case ts.SyntaxKind.NullKeyword:
+      return 'falsy';
+  }
+  if (ts.isIdentifier(value) && value.text === 'undefined') return 'falsy';
+  if (ts.isNumericLiteral(value)) return Number(value.text) === 0 ? 'falsy' : 'truthy';
+  if (ts.isStringLiteral(value) || ts.isNoSubstitutionTemplateLiteral(value)) return value.text ? 'truthy' : 'falsy';
+  return undefined;
+}
+
+/** A name for the `const` a call's result is kept in (awaited when the callee is async). */
+function resultConstant(call: ts.CallExpression, async: boolean): string | undefined {
+  let node: ts.Node = call;
+  let awaited = false;
+  for (;;) {
+    const parent: ts.Node = node.parent;
+    if (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent) || ts.isNonNullExpression(parent)) {
+      node = parent;
+    } else if (ts.isAwaitExpression(parent)) {
+      awaited = true;
+      node = parent;
+    } else break;
+  }
+  const declaration = node.parent;
+  if (async && !awaited) return undefined; // the promise itself, always truthy
+  if (!ts.isVariableDeclaration(declaration) || declaration.initializer !== node) return undefined;
+  return constantId(declaration);
+}
+
+function constantId(declaration: ts.VariableDeclaration): string | undefined {
+  const list = declaration.parent;
+  if (!ts.isIdentifier(declaration.name) || !ts.isVariableDeclarationList(list)) return undefined;
+  if (!(list.flags & ts.NodeFlags.Const)) return undefined;
+  return `${declaration.getSourceFile().fileName}:${declaration.getStart()}`;
+}
+
+/** `if (processed)` / `if (!processed)` on a `const`: which truth of it takes the then side. */
+function flagTest(condition: ts.Expression, checker: ts.TypeChecker): { id: string; thenWhen: Truth } | undefined {
+  let value = unwrap(condition);
+  let thenWhen: Truth = 'truthy';
+  while (ts.isPrefixUnaryExpression(value) && value.operator === ts.SyntaxKind.ExclamationToken) {
+    thenWhen = thenWhen === 'truthy' ? 'falsy' : 'truthy';
+    value = unwrap(value.operand);
+  }
+  if (!ts.isIdentifier(value)) return undefined;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  const id = declaration && ts.isVariableDeclaration(declaration) ? constantId(declaration) : undefined;
+  return id ? { id, thenWhen } : undefined;
 }
 
 // ---- helpers over steps ------------------------------------------------------------------

@@ -39,11 +39,28 @@ export interface GuardTemplate {
   chain: CallChainLink[];
 }
 
+/** Whether a value is truthy or falsy when a condition tests it. */
+export type Truth = 'truthy' | 'falsy';
+
 export type Step =
   | { t: 'effect'; effect: EffectTemplate; completion: Completion }
   | { t: 'settle'; settle: SettleTemplate; completion: Completion }
-  | { t: 'if'; guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' }; then: Step[]; else: Step[] }
-  | { t: 'exit'; kind: 'return' | 'throw' | 'break' | 'continue'; node: ts.Node; returnsMessage?: boolean }
+  | {
+      t: 'if';
+      guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' };
+      /** A test of a `const` holding a project function's result (`if (processed)`): see `scope.result`. */
+      flag?: { id: string; thenWhen: Truth };
+      then: Step[];
+      else: Step[];
+    }
+  | {
+      t: 'exit';
+      kind: 'return' | 'throw' | 'break' | 'continue';
+      node: ts.Node;
+      returnsMessage?: boolean;
+      /** `return false`, `return true`, `return null`: what a test of the returned value decides. */
+      value?: Truth;
+    }
   | {
       t: 'try';
       body: Step[];
@@ -60,7 +77,19 @@ export type Step =
    * that promise), or, with `escapes`, the steps of a promise returned without `await` from inside a
    * `try`: its rejection reaches the caller, not the function's own catch.
    */
-  | { t: 'scope'; body: Step[]; async?: boolean; escapes?: boolean; call?: { node: ts.Node; callee: string } }
+  | {
+      t: 'scope';
+      body: Step[];
+      async?: boolean;
+      escapes?: boolean;
+      call?: { node: ts.Node; callee: string };
+      /**
+       * The call's result is kept in a `const` (`const processed = await handle(msg)`): a path
+       * that leaves the callee by `return false` takes only the matching side of a later
+       * `if (processed)`. A helper that catches and returns a flag hands the failure on this way.
+       */
+      result?: string;
+    }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**
    * A call whose target could not be followed (too deep): it may do anything the analysis cannot
