@@ -332,9 +332,7 @@ class FactDomain implements Domain<FactState> {
       // A catch in a chain the handler left running runs after the handler's own settle.
       const afterIt = state.failure.detached && step.completion !== 'dropped';
       next.failure =
-        state.failure.handedOn || state.failure.replied || afterIt
-          ? 'done'
-          : { caught: state.failure.caught, settle };
+        state.failure.handedOn || state.failure.replied || afterIt ? 'done' : { caught: state.failure.caught, settle };
     }
     return next;
   }
