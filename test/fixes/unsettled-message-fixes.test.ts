@@ -371,7 +371,7 @@ fixScenarios(
     {
       name: 'amqplib: the early return is in a helper; the settle point is not mechanical',
       files: { 'consumer.ts': AMQP_HELPER },
-      at: '  });',
+      at: '    await onInvoice(channel, msg);',
     },
   ],
 );

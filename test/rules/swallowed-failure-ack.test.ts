@@ -9,7 +9,7 @@
  * Pub/Sub, NestJS (RMQ, Kafka), Lambda SQS, SQS receive loops, JetStream and Redis streams; every
  * case runs typed and untyped.
  */
-import { type ExpectedFinding, type InvalidRuleTestCase, ruleTester } from '../helpers/rule-tester';
+import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
 import { lineOf } from '../helpers/lines';
 
 const RULE = 'swallowed-failure-ack';
@@ -107,6 +107,72 @@ const APP_MODULE = `export class AppModule {}
 // ============================================================================================
 // amqplib
 // ============================================================================================
+
+/** A helper catches the failure and returns a flag; the caller settles on it. */
+const A_HELPER_RETURNS_FLAG = `import amqp, { type ConsumeMessage } from 'amqplib';
+import { Pool } from 'pg';
+import { logger } from './logger';
+
+const pool = new Pool();
+
+async function saveOrder(msg: ConsumeMessage): Promise<boolean> {
+  try {
+    const order = JSON.parse(msg.content.toString()) as { id: string; totalCents: number };
+    await pool.query('INSERT INTO orders (id, total_cents) VALUES ($1, $2)', [order.id, order.totalCents]);
+    return true;
+  } catch (err) {
+    logger.error('order insert failed', { err });
+    return false;
+  }
+}
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    const saved = await saveOrder(msg);
+    if (saved) {
+      channel.ack(msg);
+    } else {
+      channel.nack(msg, false, true);
+    }
+  });
+}
+`;
+
+const SQS_LOOP_FLAG = `import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { Pool } from 'pg';
+import { logger } from './logger';
+
+const sqs = new SQSClient({});
+const pool = new Pool();
+const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/payments';
+
+async function record(message: Message): Promise<boolean> {
+  try {
+    const payment = JSON.parse(message.Body ?? '{}') as { id: string };
+    await pool.query('INSERT INTO payments (id) VALUES ($1)', [payment.id]);
+    return true;
+  } catch (err) {
+    logger.error('payment failed', { err });
+    return false;
+  }
+}
+
+export async function poll(): Promise<void> {
+  for (;;) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 5 }));
+    for (const message of Messages ?? []) {
+      const done = await record(message);
+      if (done) {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      } else {
+        logger.error('keeping the message for a retry', { id: message.MessageId });
+      }
+    }
+  }
+}
+`;
 
 const A_CATCH_LOGS_THEN_ACK = `import amqp from 'amqplib';
 import { Pool } from 'pg';
@@ -643,8 +709,337 @@ export async function consumeOrders(): Promise<void> {
 }
 `;
 
+// ============================================================================================
+// Failure shapes of real handlers (issue 8): what hands a failure on, what is a deliberate drop
+// ============================================================================================
+
+const A_RETURNED_PAST_CATCH = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function saveOrder(order: { id: string }): Promise<unknown> {
+  try {
+    return pool.query('INSERT INTO orders (id) VALUES ($1)', [order.id]);
+  } catch (err) {
+    console.error('save failed', err);
+  }
+}
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await saveOrder(JSON.parse(msg.content.toString()) as { id: string });
+      channel.ack(msg);
+    } catch (err) {
+      console.error('order failed, requeueing', err);
+      channel.nack(msg);
+    }
+  });
+}
+`;
+
+const SHAPES_VALID: RuleTestCase[] = [
+  {
+    name: 'NestJS RMQ (noAck: false) @MessagePattern: the catch acks and throws the error to the caller',
+    files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+    code: `import { Controller } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload, RmqContext, RpcException } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class RoomsController {
+  @MessagePattern({ cmd: 'room.post' })
+  async postToRoom(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<{ id: string }> {
+    const channel = context.getChannelRef();
+    const request = context.getMessage();
+    try {
+      await pool.query('INSERT INTO room_posts (id) VALUES ($1)', [data.id]);
+      channel.ack(request);
+      return { id: data.id };
+    } catch (error) {
+      console.error('posting failed', error);
+      channel.ack(request);
+      throw new RpcException(String(error));
+    }
+  }
+}
+`,
+  },
+  {
+    name: 'Pub/Sub: the catch acks only one class of permanent failure and nacks every other',
+    code: `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { Pool } from 'pg';
+
+class ClipDeletedError extends Error {}
+const pool = new Pool();
+
+async function renderClip(id: string): Promise<void> {
+  const { rowCount } = await pool.query('UPDATE clips SET rendered = true WHERE id = $1', [id]);
+  if (!rowCount) throw new ClipDeletedError(id);
+}
+
+new PubSub().subscription('clips-render').on('message', async (message: Message) => {
+  try {
+    await renderClip(message.attributes.clipId);
+    message.ack();
+  } catch (err) {
+    if (err instanceof ClipDeletedError) {
+      console.warn('clip deleted meanwhile, dropping', err);
+      message.ack();
+      return;
+    }
+    console.error('render failed', err);
+    message.nack();
+  }
+});
+`,
+  },
+  {
+    name: 'Lambda SQS: the catch rethrows every failure but the expected duplicate-key error',
+    code: `import type { SQSEvent } from 'aws-lambda';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const handler = async (event: SQSEvent): Promise<void> => {
+  await Promise.all(
+    event.Records.map(async (record) => {
+      try {
+        await pool.query('INSERT INTO signups (id, body) VALUES ($1, $2)', [record.messageId, record.body]);
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505') {
+          console.info('signup already recorded', record.messageId);
+        } else {
+          throw error;
+        }
+      }
+    }),
+  );
+};
+`,
+  },
+  {
+    name: 'BullMQ: the catch returns for an expected error code and rethrows the rest (negated test)',
+    code: `import { Worker, type Job } from 'bullmq';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export const worker = new Worker('ledger-entries', async (job: Job<{ id: string; cents: number }>) => {
+  try {
+    await pool.query('INSERT INTO ledger (id, cents) VALUES ($1, $2)', [job.data.id, job.data.cents]);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'P2002') throw err;
+    console.info('entry exists', job.id);
+  }
+});
+`,
+  },
+  {
+    name: 'Lambda SQS: the catch asks a helper whether the failure is retried and reports it in batchItemFailures',
+    code: `import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Pool } from 'pg';
+
+class ValidationError extends Error {}
+const pool = new Pool();
+
+function retryIdentifier(error: unknown, record: SQSRecord): string | undefined {
+  if (error instanceof ValidationError) {
+    console.warn('invalid, not retried', error.message);
+    return undefined;
+  }
+  return record.messageId;
+}
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const failures: { itemIdentifier: string }[] = [];
+  for (const record of event.Records) {
+    try {
+      await pool.query('INSERT INTO audits (body) VALUES ($1)', [record.body]);
+    } catch (error) {
+      const itemIdentifier = retryIdentifier(error, record);
+      if (itemIdentifier) failures.push({ itemIdentifier });
+    }
+  }
+  return { batchItemFailures: failures };
+};
+`,
+  },
+  {
+    name: 'kafkajs: the work runs in a task the handler does not await; its catch runs after the offset is committed',
+    code: `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ brokers: ['kafka:9092'] }).consumer({ groupId: 'rotor' });
+const tasks: Promise<void>[] = [];
+
+async function deliver(raw: string): Promise<void> {
+  try {
+    await pool.query('INSERT INTO deliveries (raw) VALUES ($1)', [raw]);
+  } catch (err) {
+    console.error('delivery failed', err);
+  }
+}
+
+export async function run(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      tasks.push(deliver(message.value!.toString()));
+    },
+  });
+}
+`,
+  },
+  {
+    name: 'Lambda SQS: a best-effort audit helper is called twice; its catch is followed by more processing',
+    code: `import type { SQSEvent } from 'aws-lambda';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Pool } from 'pg';
+
+const sqs = new SQSClient({});
+const pool = new Pool();
+
+async function audit(step: string, id: string): Promise<void> {
+  try {
+    await sqs.send(new SendMessageCommand({ QueueUrl: process.env.AUDIT_QUEUE_URL, MessageBody: JSON.stringify({ step, id }) }));
+  } catch (error) {
+    console.warn('audit event not sent', error);
+  }
+}
+
+export const handler = async (event: SQSEvent): Promise<void> => {
+  for (const record of event.Records) {
+    await audit('received', record.messageId);
+    await pool.query('INSERT INTO interventions (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING', [record.messageId, record.body]);
+    await audit('applied', record.messageId);
+  }
+};
+`,
+  },
+  {
+    name: 'amqplib: a helper returns the insert promise without await from its try; the rejection reaches the nacking catch',
+    code: A_RETURNED_PAST_CATCH,
+  },
+];
+
+const A_SYNC_PUBLISH_RETURNED = `import amqp, { type Channel } from 'amqplib';
+
+function forward(channel: Channel, order: { id: string }): boolean | undefined {
+  try {
+    return channel.publish('orders', 'order.saved', Buffer.from(order.id));
+  } catch (err) {
+    console.error('forward failed', err);
+  }
+}
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      forward(channel, JSON.parse(msg.content.toString()) as { id: string });
+      channel.ack(msg);
+    } catch (err) {
+      console.error('order failed, requeueing', err);
+      channel.nack(msg);
+    }
+  });
+}
+`;
+
+const SWALLOWS_ALL_BUT_ONE = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+class TimeoutError extends Error {}
+const pool = new Pool();
+const consumer = new Kafka({ brokers: ['kafka:9092'] }).consumer({ groupId: 'payments' });
+
+export async function run(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      try {
+        await pool.query('INSERT INTO payments (raw) VALUES ($1)', [message.value!.toString()]);
+      } catch (err) {
+        if (err instanceof TimeoutError) throw err;
+        console.error('payment failed', err);
+      }
+    },
+  });
+}
+`;
+
+const PUBSUB_DETACHED_CHAIN_ACKS = `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function record(message: Message): Promise<void> {
+  try {
+    await pool.query('INSERT INTO invoices (raw) VALUES ($1)', [message.data.toString()]);
+  } catch (err) {
+    console.error('invoice failed', err);
+  }
+  message.ack();
+}
+
+new PubSub().subscription('invoices').on('message', (message: Message) => {
+  void record(message);
+});
+`;
+
+const SHAPES_INVALID: InvalidRuleTestCase[] = [
+  invalid(
+    'amqplib: the helper awaits the insert it returns, so its catch swallows the failure and the handler acks',
+    A_RETURNED_PAST_CATCH.replace('return pool.query(', 'return await pool.query('),
+    'channel.ack(msg);',
+    { messageId: 'ackAfterCaughtFailure' },
+  ),
+  invalid(
+    'amqplib: a synchronous publish returned from a try throws at the return, into the catch that logs it; the handler acks',
+    A_SYNC_PUBLISH_RETURNED,
+    'channel.ack(msg);',
+    { messageId: 'ackAfterCaughtFailure' },
+  ),
+  invalid(
+    'Pub/Sub: a chain the handler does not await catches the failure, then acks in the same chain',
+    PUBSUB_DETACHED_CHAIN_ACKS,
+    'void record(message);',
+    { messageId: 'ackAfterCaughtFailure' },
+  ),
+  invalid(
+    'kafkajs: the catch rethrows one class of failure and swallows every other',
+    SWALLOWS_ALL_BUT_ONE,
+    '} catch (err) {',
+    { messageId: 'returnAfterCaughtFailure' },
+  ),
+];
+
 ruleTester(RULE, {
   valid: [
+    {
+      name: 'amqplib: a helper catches and returns false, and the caller nacks on it',
+      code: A_HELPER_RETURNS_FLAG,
+      files: { 'logger.ts': LOGGER },
+    },
+    {
+      name: 'amqplib: a helper catches and returns false; the caller requeues and returns before the ack',
+      code: A_HELPER_RETURNS_FLAG.replace(
+        / {4}if \(saved\) \{[\s\S]*?\n {4}\}\n/,
+        '    if (!saved) {\n      channel.nack(msg, false, true);\n      return;\n    }\n    channel.ack(msg);\n',
+      ),
+      files: { 'logger.ts': LOGGER },
+    },
+    {
+      name: 'SQS receive loop: a helper catches and returns false, and the loop deletes only when it returned true',
+      code: SQS_LOOP_FLAG,
+      files: { 'logger.ts': LOGGER },
+    },
     // ---- amqplib ------------------------------------------------------------------------------
     {
       name: 'amqplib: the catch nacks with requeue and returns; the ack is on the success path only',
@@ -1032,10 +1427,31 @@ export class QuotesController {
       name: 'JetStream: the catch naks the message for redelivery',
       code: NATS_NAK,
     },
+    ...SHAPES_VALID,
   ],
 
   invalid: [
     // ---- amqplib ------------------------------------------------------------------------------
+    invalid(
+      'amqplib: a helper catches and returns false, but the caller acks whatever it returned',
+      A_HELPER_RETURNS_FLAG.replace(
+        / {4}if \(saved\) \{[\s\S]*?\n {4}\}\n/,
+        "    logger.error('saved', { saved });\n    channel.ack(msg);\n",
+      ),
+      'channel.ack(msg);',
+      { messageId: 'ackAfterCaughtFailure' },
+      { files: { 'logger.ts': LOGGER } },
+    ),
+    invalid(
+      'amqplib: a helper catches and returns true as if it had succeeded; the caller acks on it',
+      A_HELPER_RETURNS_FLAG.replace(
+        "logger.error('order insert failed', { err });\n    return false;",
+        "logger.error('order insert failed', { err });\n    return true;",
+      ),
+      'channel.ack(msg);',
+      { messageId: 'ackAfterCaughtFailure' },
+      { files: { 'logger.ts': LOGGER } },
+    ),
     invalid(
       'amqplib: the catch only logs and the ack after the try settles the failed message',
       A_CATCH_LOGS_THEN_ACK,
@@ -1215,5 +1631,6 @@ export class QuotesController {
       "await redis.xack(stream, 'billing', id);",
       { messageId: 'ackAfterCaughtFailure', data: 'xack()' },
     ),
+    ...SHAPES_INVALID,
   ],
 });

@@ -37,6 +37,24 @@ function packageJson(range: string): string {
   return JSON.stringify({ name: 'svc', private: true, dependencies: { 'sqs-consumer': range } }, null, 2);
 }
 
+/** A wrapper that acks only when its options say so; the payload, not the message, goes on. */
+const PUBSUB_CONFIGURED_ACK = `import { PubSub, type Message } from '@google-cloud/pubsub';
+
+export interface ListenOptions {
+  autoAck?: boolean;
+  onData?: (data: string) => void;
+}
+
+export function listen(name: string, options: ListenOptions): void {
+  new PubSub().subscription(name).on('message', (message: Message) => {
+    if (options.autoAck !== false) {
+      message.ack();
+    }
+    options.onData?.(message.data.toString());
+  });
+}
+`;
+
 const NEST_RMQ_MAIN = `import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { AppModule } from './app.module';
@@ -134,6 +152,37 @@ export async function startInvoices(): Promise<void> {
 }
 `;
 
+const REDIS_DISPATCH_NO_HANDLER = `import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+const redis = new Redis();
+const pool = new Pool();
+type Reply = [stream: string, entries: [id: string, fields: string[]][]][];
+const handlers = new Map<string, (body: string) => Promise<void>>();
+
+async function dispatch(id: string, fields: string[]): Promise<void> {
+  const handler = handlers.get(fields[1]);
+  if (handler) {
+    await pool.query('INSERT INTO events (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING', [id, fields[3]]);
+    await redis.xack('events', 'workers', id);
+  } else {
+    console.warn('no handler for', fields[1]);
+  }
+}
+
+export async function consume(): Promise<void> {
+  for (;;) {
+    const res = (await redis.xreadgroup('GROUP', 'workers', 'w-1', 'COUNT', 10, 'STREAMS', 'events', '>')) as Reply | null;
+    if (!res) continue;
+    for (const [, entries] of res) {
+      for (const [id, fields] of entries) {
+        await dispatch(id, fields);
+      }
+    }
+  }
+}
+`;
+
 // ---- NestJS RMQ ------------------------------------------------------------------------------
 
 const NEST_EARLY_RETURN = `import { Controller } from '@nestjs/common';
@@ -155,6 +204,40 @@ export class ShipmentsController {
     } catch (err) {
       channel.nack(message, false, true);
     }
+  }
+}
+`;
+
+const NEST_MISSING_CONTEXT_THROWS = `import { Controller, Injectable } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Injectable()
+export class ChatStore {
+  async store(data: { id: string }, context: RmqContext): Promise<void> {
+    if (!context.getChannelRef() || !context.getMessage()) {
+      throw new Error('Channel or message is undefined');
+    }
+    const channel = context.getChannelRef();
+    const original = context.getMessage();
+    try {
+      await pool.query('INSERT INTO chats (id) VALUES ($1) ON CONFLICT DO NOTHING', [data.id]);
+      channel.ack(original);
+    } catch (err) {
+      channel.nack(original);
+    }
+  }
+}
+
+@Controller()
+export class ChatController {
+  constructor(private readonly chats: ChatStore) {}
+
+  @EventPattern('chat.message')
+  async onChat(@Payload() data: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    await this.chats.store(data, context);
   }
 }
 `;
@@ -440,6 +523,89 @@ export async function startOrders(): Promise<void> {
 `,
     },
     {
+      name: 'NestJS RMQ (noAck: false): a throw when the channel or the message is missing has nothing to settle',
+      files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE },
+      code: NEST_MISSING_CONTEXT_THROWS,
+    },
+    {
+      name: 'Pub/Sub: the handler hands the message to a batcher that keeps it for a later settle',
+      code: `import { PubSub, type Message } from '@google-cloud/pubsub';
+
+class Batcher {
+  private readonly buffer: { message: Message; at: number }[] = [];
+
+  add(message: Message): void {
+    this.buffer.push({ message, at: Date.now() });
+  }
+}
+
+const batcher = new Batcher();
+
+new PubSub().subscription('clicks').on('message', (message: Message) => {
+  batcher.add(message);
+});
+`,
+    },
+    {
+      name: 'Pub/Sub: a library wrapper acks unless told not to, and hands the wrapped message to a callback of its options',
+      code: `import { PubSub, type Message } from '@google-cloud/pubsub';
+
+class ReceivedEvent {
+  constructor(readonly original: Message) {}
+}
+
+export interface ListenOptions {
+  autoAck?: boolean;
+  onMessage?: (event: ReceivedEvent) => void;
+}
+
+export function listen(name: string, options: ListenOptions): void {
+  new PubSub().subscription(name).on('message', (message: Message) => {
+    const event = new ReceivedEvent(message);
+    if (options.autoAck !== false) message.ack();
+    options.onMessage?.(event);
+  });
+}
+`,
+    },
+    {
+      name: 'Pub/Sub: a wrapper acks only when the options it is given ask for it (the callers decide)',
+      code: PUBSUB_CONFIGURED_ACK,
+    },
+    {
+      name: 'amqplib: a class acks only when its own autoAck field, set by its constructor, is on',
+      code: `import amqp from 'amqplib';
+
+export class Worker {
+  constructor(private readonly autoAck: boolean) {}
+
+  async start(queue: string): Promise<void> {
+    const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+    await channel.consume(queue, (msg) => {
+      if (!msg) return;
+      console.log('received', msg.content.length);
+      if (this.autoAck) channel.ack(msg);
+    });
+  }
+}
+`,
+    },
+    {
+      name: 'amqplib: the message is kept in a map of pending replies, acked when the reply comes',
+      code: `import amqp, { type ConsumeMessage } from 'amqplib';
+
+const pending = new Map<string, ConsumeMessage>();
+
+export async function startRequests(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('requests', (msg) => {
+    if (!msg) return;
+    pending.set(String(msg.properties.correlationId), msg);
+  });
+}
+`,
+    },
+    {
       name: 'amqplib: noAck: true (nothing to settle)',
       code: A_EARLY_RETURN.replace('    channel.ack(msg);\n  });', '  }, { noAck: true });'),
     },
@@ -631,6 +797,15 @@ receiver.subscribe(
       { messageId: 'exitUnsettled', data: ["amqplib consumer of queue 'orders.placed'", 'prefetch'] },
     ),
     invalid(
+      'amqplib: logging the whole message hands it to nobody; the early return leaves it unacked',
+      A_EARLY_RETURN.replace(
+        "console.warn('order without id, skipping');",
+        "console.warn('order without id, skipping', msg);",
+      ),
+      lineOf(A_EARLY_RETURN, '      return;'),
+      { messageId: 'exitUnsettled' },
+    ),
+    invalid(
       'amqplib: the handler falls off its end when the status is not PLACED',
       A_FALLS_OFF_END,
       lastLineExactly(A_FALLS_OFF_END, '  });'),
@@ -643,16 +818,38 @@ receiver.subscribe(
       { messageId: 'exitUnsettledAfterFailure', data: 'after the catch on line 13' },
     ),
     invalid(
-      'amqplib: a helper returns early, then the handler reaches its end (reported on the handler)',
+      'amqplib: a helper returns early, then the handler reaches its end (reported on the call into the helper)',
       A_NAMED_HANDLER_EARLY_RETURN,
-      lastLineExactly(A_NAMED_HANDLER_EARLY_RETURN, '  });'),
-      { messageId: 'exitUnsettled', data: ["amqplib consumer of queue 'invoices'", 'reaches its end'] },
+      lineOf(A_NAMED_HANDLER_EARLY_RETURN, 'await onInvoice(channel, msg);'),
+      { messageId: 'exitUnsettled', data: ["amqplib consumer of queue 'invoices'", 'after onInvoice() returns'] },
+    ),
+    invalid(
+      'Redis streams: the loop body calls a dispatcher whose no-handler branch only warns (reported on the call)',
+      REDIS_DISPATCH_NO_HANDLER,
+      lineOf(REDIS_DISPATCH_NO_HANDLER, 'await dispatch(id, fields);'),
+      { messageId: 'exitUnsettled', data: 'after dispatch() returns' },
+    ),
+    invalid(
+      'amqplib: work after the helper returns, then the end: reported on the closing brace',
+      A_NAMED_HANDLER_EARLY_RETURN.replace(
+        'await onInvoice(channel, msg);',
+        "await onInvoice(channel, msg);\n    await pool.query('UPDATE counters SET seen = seen + 1');",
+      ),
+      lastLineExactly(A_NAMED_HANDLER_EARLY_RETURN, '  });') + 1,
+      { messageId: 'exitUnsettled', data: 'the handler reaches its end' },
     ),
     invalid(
       'NestJS RMQ (noAck: false): an early return on bad input',
       NEST_EARLY_RETURN,
       lineOf(NEST_EARLY_RETURN, 'if (!data.id) return;'),
       { messageId: 'exitUnsettled', data: 'nestjs-microservices consumer' },
+      { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
+    ),
+    invalid(
+      'NestJS RMQ (noAck: false): a throw on a missing payload field is not a missing message',
+      NEST_MISSING_CONTEXT_THROWS.replace('if (!context.getChannelRef() || !context.getMessage())', 'if (!data.id)'),
+      lineOf(NEST_MISSING_CONTEXT_THROWS, "throw new Error('Channel or message is undefined');"),
+      { messageId: 'throwUnsettled' },
       { files: { 'main.ts': NEST_RMQ_MAIN, 'app.module.ts': APP_MODULE } },
     ),
     invalid(
@@ -681,6 +878,21 @@ receiver.subscribe(
       PUBSUB_EARLY_RETURN,
       lineOf(PUBSUB_EARLY_RETURN, 'if (!orderId) return;'),
       { messageId: 'exitUnsettled', data: 'Pub/Sub holds' },
+    ),
+    invalid(
+      'Pub/Sub: an ack under a condition on the message itself is not configuration',
+      PUBSUB_CONFIGURED_ACK.replace('options.autoAck !== false', "message.attributes.kind === 'order'"),
+      lastLineExactly(PUBSUB_CONFIGURED_ACK, '  });'),
+      { messageId: 'exitUnsettled', data: 'reaches its end' },
+    ),
+    invalid(
+      'Pub/Sub: an ack under a condition on a value the handler computes is not configuration',
+      PUBSUB_CONFIGURED_ACK.replace(
+        '    if (options.autoAck !== false) {',
+        '    const fresh = Date.now() - message.publishTime.getTime() < 60_000;\n    if (fresh) {',
+      ),
+      lastLineExactly(PUBSUB_CONFIGURED_ACK, '  });') + 1,
+      { messageId: 'exitUnsettled', data: 'reaches its end' },
     ),
     invalid(
       'Redis streams: continue without xack leaves the entry pending',

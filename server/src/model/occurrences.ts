@@ -148,6 +148,13 @@ export interface WitnessedExit {
   lastCaught?: { location: SourceLocation; enclosesProcessing: boolean };
   /** A call on the path could not be followed (why): it may have settled the message. */
   unknown?: string;
+  /** The message itself was handed to code the analysis does not see (why): it may be settled there. */
+  handedOff?: string;
+  /**
+   * The path falls off the end right after a call into a project function that returned (by a
+   * `return` or its end) with nothing after it: the handler's call that led there, and its callee.
+   */
+  via?: { location: SourceLocation; callee: string };
   /** The events of one such path. */
   witness: PathEvent[];
 }

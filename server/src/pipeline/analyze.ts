@@ -57,6 +57,11 @@ export interface AnalyzedFiles extends AnalysisResult {
    * the call to the wrapper that registers it.
    */
   origins: Map<string, string>;
+  /**
+   * analyzeReached: the consumers whose analysis searched the whole project (subclasses,
+   * subscribers, callers of a function) rather than following imports.
+   */
+  searched?: ReadonlySet<ConsumerReport>;
   /** Every wrapper found in the broker files, whether or not its callers were analysed. */
   wrappers: { name: string; filePath: string }[];
 }
@@ -94,12 +99,12 @@ export function analyzeReached(
     reports.settle((sourceFile) => loaded.isSettled(sourceFile));
     // Both, not short-circuited: the files a whole-project search asked for, and the imports of those read.
     const added = loaded.loadFiles(sources?.wanted ?? []) + loaded.loadImportsOf(reads.all);
-    if (added === 0) return result;
+    if (added === 0) return { ...result, searched: reports.searchedWholeProgram() };
     if (round === MAX_LOADING_ROUNDS) {
       loaded.warnings.push(
         `calls were followed through ${MAX_LOADING_ROUNDS} rounds of imports; what lies further was not loaded`,
       );
-      return result;
+      return { ...result, searched: reports.searchedWholeProgram() };
     }
   }
 }

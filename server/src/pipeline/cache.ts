@@ -16,7 +16,9 @@
  *   scripts (files with no import or export). A change to one of them, or a new one among the files
  *   linted, invalidates every entry;
  * - for a wrapper (a function that registers a consumer for a callback it is given), the text of
- *   every file that names it: the wrapper's file and those files are analysed together.
+ *   every file that names it: the wrapper's file and those files are analysed together;
+ * - for a file whose consumers searched the whole project (subclasses, subscribers, callers), the
+ *   text of every linted file (`searched` entries, `everything`).
  *
  * The files to re-analyse are loaded into a program with those global files as extra roots, so the
  * program-wide scans see what a full run sees. Entries are keyed by file contents (a hash), never by
@@ -33,7 +35,7 @@ const GLOBAL_SCANS: readonly RegExp[] = [...PROGRAM_WIDE_TEXT, PROJECT_CLIENT_TE
 import type { ConsumerReport, FileProblem, Finding } from '../model';
 
 /** Bump when the file's shape or what an entry means changes: an older cache is then ignored. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 export interface CacheEntry {
   hash: string;
@@ -43,6 +45,11 @@ export interface CacheEntry {
   unresolved: string[];
   /** A file analysed because it calls a wrapper, not because it imports a broker library. */
   caller?: boolean;
+  /**
+   * Its consumers searched the whole project (a class's subclasses, a Subject's subscribers, a
+   * function's callers): any linted file may change them, so the entry holds only while none did.
+   */
+  searched?: boolean;
   consumers: ConsumerReport[];
   findings: Finding[];
   suppressed: Finding[];
@@ -67,6 +74,8 @@ export interface CacheFile {
   global: number[];
   /** Linted files whose text marks them as global (see isGlobalText), with their hash. */
   globalCandidates: Record<string, string>;
+  /** A hash of every linted file's path and text: what a `searched` entry depends on. */
+  everything: string;
   wrappers: CachedWrapper[];
   entries: Record<string, CacheEntry>;
 }

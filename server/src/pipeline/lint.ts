@@ -318,9 +318,11 @@ function planRun(previous: CacheFile | undefined, sources: Sources, hashes: File
 
   const valid = new Map<string, Entry>();
   const nowResolves = resolutionProbe();
+  const nothingChanged = previous.everything === everythingOf(sources);
   for (const [file, entry] of Object.entries(previous.entries)) {
     if (entry.caller ? !sources.others.has(file) : !sources.candidates.includes(file)) continue;
     if (hashes.get(file) !== entry.hash || entry.deps.some(changed) || entry.unresolved.some(nowResolves)) continue;
+    if (entry.searched && !nothingChanged) continue;
     valid.set(file, { ...entry, deps: entry.deps.map((index) => files[index].path) });
   }
   // A wrapper's files are analysed together: when one of them changed, all of them are stale (the
@@ -347,6 +349,12 @@ function planRun(previous: CacheFile | undefined, sources: Sources, hashes: File
 /** The wrapper's file and the linted files that name it. */
 function membersOf(wrapper: { name: string; filePath: string }, sources: Sources): string[] {
   return [...new Set([wrapper.filePath, ...filesNaming(wrapper.name, sources.texts)])].sort();
+}
+
+/** A hash of every linted file's path and text. */
+function everythingOf(sources: Sources): string {
+  const sorted = [...sources.texts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return hashText(JSON.stringify(sorted.map(([file, text]) => [file, hashText(text)])));
 }
 
 function globalCandidatesOf(sources: Sources): Record<string, string> {
@@ -383,7 +391,11 @@ function entriesOf(analysis: Analysis, hashes: FileHashes): { entries: Map<strin
     if (!entry) orphans = true;
     return entry;
   };
-  for (const consumer of result.consumers) entryOf(result.origins.get(consumer.id))?.consumers.push(consumer);
+  for (const consumer of result.consumers) {
+    const entry = entryOf(result.origins.get(consumer.id));
+    entry?.consumers.push(consumer);
+    if (entry && result.searched?.has(consumer)) entry.searched = true;
+  }
   const place = (finding: Finding): string | undefined =>
     finding.consumerId ? result.origins.get(finding.consumerId) : finding.location.filePath;
   for (const finding of result.findings) entryOf(place(finding))?.findings.push(finding);
@@ -437,6 +449,7 @@ function cacheFileOf(parts: {
     files: table,
     global: [...parts.global].sort().map(indexOf),
     globalCandidates: globalCandidatesOf(parts.sources),
+    everything: everythingOf(parts.sources),
     wrappers: parts.wrappers,
     entries,
   };

@@ -27,6 +27,11 @@ export class ReportCache {
     return reads.value;
   }
 
+  /** The reports whose analysis searched the whole program: any file may change them. */
+  searchedWholeProgram(): Set<ConsumerReport> {
+    return new Set([...this.entries.values()].filter((entry) => entry.reads.wholeProgram).map((entry) => entry.report));
+  }
+
   /** Marks final the reports whose every read file is settled. */
   settle(isSettled: (sourceFile: ts.SourceFile) => boolean): void {
     for (const entry of this.entries.values()) {

@@ -26,7 +26,7 @@ import type {
   SourceLocation,
   SettleCode,
 } from '../model';
-import { isPositiveSettle } from '../analysis/report/ordering';
+import { isFailureRouting, isPositiveSettle } from '../analysis/report/ordering';
 import {
   consumerName,
   effectPhrase,
@@ -126,6 +126,9 @@ function judgeCaughtFailure(
 ): Swallow | undefined {
   const clause = catchClauseAt(context, outcome.caught);
   if (!clause) return undefined;
+  // One class of failure dropped on purpose while the others are handed on (docs/model.md,
+  // "Failure routing and handing failures on"): a decision about that failure, not a swallow.
+  if (dropsOneFailureClass(consumer, clause)) return undefined;
   const tryStatement = clause.parent;
   const settle = outcome.settle;
   if (settle) {
@@ -154,18 +157,153 @@ function judgeCaughtFailure(
 }
 
 /**
- * The catch answers for the failure: a request/reply handler (`@MessagePattern`) returns or throws
- * the error to its caller (Nest sends a thrown `RpcException` back as the reply), or the catch ends
- * the process (the broker redelivers).
+ * The catch answers for the failure without settling it: a request/reply handler (`@MessagePattern`)
+ * returns the error to its caller from the catch, or throws it to the caller (Nest sends a thrown
+ * `RpcException` back as the reply; also after acking the request: the caller gets the error), or
+ * the catch ends the process (the broker redelivers).
  */
 function answeredOrCrashed(consumer: ConsumerReport, exit: FailureOutcome['exit'], clause: ts.CatchClause): boolean {
   if (/\bprocess\.(exit|abort)\s*\(/.test(clause.block.getText())) return true; // a crash: nothing is settled, the broker redelivers
-  return (
-    !!consumer.registration.requestReply &&
-    (exit.exit === 'return' || exit.exit === 'throw') &&
-    !!exit.location &&
-    within(exit.location, clause.block)
+  if (!consumer.registration.requestReply) return false;
+  if (exit.exit === 'throw') return true;
+  return exit.exit === 'return' && !!exit.location && within(exit.location, clause.block);
+}
+
+/**
+ * Whether the catch tells failures apart and hands the failure on except for the ones it singles
+ * out: `if (err instanceof DuplicateKeyError) { log; ack } else throw err`, `if (err.code !== 'P2002')
+ * throw err`, a `switch (err.code)` whose `default` rethrows, or a decision on a value a helper made
+ * from the error (`const retry = classify(err); if (retry) nack(msg)`). The path that skips the hand-on
+ * is a deliberate drop of that class of failure. A test whose singled-out side is the one handed on
+ * (`if (err instanceof Timeout) throw err;` then a log) swallows every other failure: not a drop.
+ */
+function dropsOneFailureClass(consumer: ConsumerReport, clause: ts.CatchClause): boolean {
+  const binding = clause.variableDeclaration?.name;
+  if (!binding || !ts.isIdentifier(binding)) return false;
+  const error = binding.text;
+  // Locals holding what a helper (or a property) made of the error: `const retry = classify(err)`.
+  const derived = new Set<string>();
+  forEachStatementOf(clause.block, (node) => {
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer &&
+      mentions(node.initializer, error)
+    )
+      derived.add(node.name.text);
+  });
+  const handsOn = (nodes: readonly ts.Node[]): boolean => nodes.some((node) => handsFailureOnWithin(consumer, node));
+  let found = false;
+  forEachStatementOf(clause.block, (node) => {
+    if (found) return;
+    if (ts.isIfStatement(node)) {
+      const test = failureTest(node.expression, error, derived);
+      if (!test) return;
+      const thenSide = [node.thenStatement];
+      const elseSide = node.elseStatement ? [node.elseStatement] : statementsAfter(node, clause.block);
+      if (test === 'derived') found = handsOn(thenSide) !== handsOn(elseSide);
+      else {
+        // The side the test singles out must be the dropping one, the other side hands on.
+        const [narrow, wide] = test === 'positive' ? [thenSide, elseSide] : [elseSide, thenSide];
+        found = !handsOn(narrow) && handsOn(wide);
+      }
+    } else if (ts.isSwitchStatement(node) && failureTest(node.expression, error, derived)) {
+      const fallback = node.caseBlock.clauses.find(ts.isDefaultClause);
+      const cases = node.caseBlock.clauses.filter(ts.isCaseClause);
+      found = !!fallback && handsOn(fallback.statements) && cases.some((clauseOf) => !handsOn(clauseOf.statements));
+    }
+  });
+  return found;
+}
+
+/** The nodes of a block in order, not entering nested functions. */
+function forEachStatementOf(block: ts.Block, visit: (node: ts.Node) => void): void {
+  const walk = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node)) return;
+    visit(node);
+    ts.forEachChild(node, walk);
+  };
+  ts.forEachChild(block, walk);
+}
+
+function statementsAfter(statement: ts.Statement, block: ts.Block): ts.Statement[] {
+  let node: ts.Node = statement;
+  while (node.parent && node.parent !== block) node = node.parent;
+  const index = block.statements.indexOf(node as ts.Statement);
+  return index < 0 ? [] : block.statements.slice(index + 1);
+}
+
+function mentions(node: ts.Node, name: string): boolean {
+  let found = false;
+  const visit = (child: ts.Node): void => {
+    if (found) return;
+    if (ts.isIdentifier(child) && child.text === name) found = true;
+    else ts.forEachChild(child, visit);
+  };
+  visit(node);
+  return found;
+}
+
+/**
+ * Whether a condition tells failures apart by the caught error: its class (`instanceof`), name, code,
+ * status or message, or a type guard (`isDuplicateKey(err)`); `positive` when it is true for the
+ * singled-out failures, `negative` when it is negated (`!==`, `!(… instanceof …)`), `derived` when it
+ * tests what a helper made of the error.
+ */
+function failureTest(
+  condition: ts.Expression,
+  error: string,
+  derived: ReadonlySet<string>,
+): 'positive' | 'negative' | 'derived' | undefined {
+  let expression = condition;
+  let negated = false;
+  for (;;) {
+    if (ts.isParenthesizedExpression(expression)) expression = expression.expression;
+    else if (ts.isPrefixUnaryExpression(expression) && expression.operator === ts.SyntaxKind.ExclamationToken) {
+      negated = !negated;
+      expression = expression.operand;
+    } else break;
+  }
+  if ([...derived].some((name) => mentions(expression, name)) && !mentions(expression, error)) return 'derived';
+  if (!mentions(expression, error)) return undefined;
+  if (ts.isBinaryExpression(expression)) {
+    const operator = expression.operatorToken.kind;
+    if (operator === ts.SyntaxKind.InstanceOfKeyword) return negated ? 'negative' : 'positive';
+    if (operator === ts.SyntaxKind.ExclamationEqualsEqualsToken || operator === ts.SyntaxKind.ExclamationEqualsToken)
+      negated = !negated;
+    else if (operator !== ts.SyntaxKind.EqualsEqualsEqualsToken && operator !== ts.SyntaxKind.EqualsEqualsToken)
+      return undefined;
+    return negated ? 'negative' : 'positive';
+  }
+  if (ts.isCallExpression(expression)) {
+    // isDuplicateKeyError(err), err.message.includes('duplicate'), ERRORS.includes(err.code)
+    const name = expression.expression.getText();
+    if (/(^|\.)(is[A-Z]\w*|includes|startsWith|endsWith|test|match)$/.test(name))
+      return negated ? 'negative' : 'positive';
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Whether the code of a node hands the failure on: rethrows, nacks for redelivery, or routes it. */
+function handsFailureOnWithin(consumer: ConsumerReport, node: ts.Node): boolean {
+  let throws = false;
+  const visit = (child: ts.Node): void => {
+    if (throws || ts.isFunctionLike(child)) return;
+    if (ts.isThrowStatement(child)) throws = true;
+    else ts.forEachChild(child, visit);
+  };
+  visit(node);
+  if (throws) return true;
+  const redelivers = consumer.settles.some(
+    (settle) =>
+      !isPositiveSettle(settle) &&
+      settle.kind !== 'term' &&
+      (settle.requeue !== false || consumer.registration.deadLetterRoute === true) &&
+      reachedWithin(settle, node),
   );
+  if (redelivers) return true;
+  return consumer.effects.some((effect) => isFailureRouting(effect) && reachedWithin(effect, node));
 }
 
 /** A positive settle in a `finally` that runs when the processing in its try throws. */

@@ -84,12 +84,16 @@ export const unsettledMessage: Rule<MessageId> = {
     for (const path of consumer.flow.exits) {
       if (settled(path, held)) continue;
       if (path.exit === 'throw' && !held.exceptionCaughtBy) continue;
-      // A call the analysis could not follow may have settled it.
+      // A call the analysis could not follow may have settled it, or code it does not see that
+      // was handed the message (not where only the handler's return settles it).
       if (path.unknown) continue;
+      if (path.handedOff && held.kind !== 'until-returned') continue;
       const exit = exitOf(consumer, path, context.source);
       if (!exit) continue;
       if (held.cancelledWithoutMessage && exit.node && nullMessageGuard(exit.node)) continue;
       if (exit.node && noContextMessageGuard(exit.node)) continue;
+      // `if (!channel || !message) throw …`: without them there is nothing to settle with.
+      if (exit.node && missingSettleOperand(consumer, exit.node, context.source)) continue;
       if (held.cancelledWithoutMessage && !exit.node && !path.hasEvents && exit.body && checksMessagePresent(exit.body))
         continue;
       const key = `${exit.location.filePath}:${exit.location.start}`;
@@ -117,6 +121,8 @@ interface Exit {
   node?: ts.Statement;
   /** The handler's body block, when the path falls off its end. */
   body?: ts.Block;
+  /** The path falls off the end right after this call into a helper returned without settling. */
+  via?: { location: SourceLocation; callee: string };
 }
 
 /** Where a path leaves: its exit statement, or the closing brace of the handler (or loop body). */
@@ -136,6 +142,8 @@ function exitOf(consumer: ConsumerReport, path: WitnessedExit, context: SourceRe
     return { location: exitLocation, node };
   }
   if (path.exit === 'throw') return undefined; // an exception from a call: reported by reportEscapingExceptions
+  // The helper that left it unsettled is where to look: reported on the handler's call into it.
+  if (path.via) return { location: path.via.location, via: path.via };
   const body = handlerBody(consumer, context);
   if (!body) return { location: consumer.handlerLocation };
   if (!ts.isBlock(body)) return { location: locationOf(body) };
@@ -210,6 +218,89 @@ function noContextMessageGuard(exit: ts.Statement): boolean {
   return false;
 }
 
+/**
+ * Whether the exit runs only when what the handler settles with is missing: it sits under
+ * `if (!channel || !context.getMessage())` (or `x == null`), every operand of which is the
+ * receiver or an argument of one of the consumer's settle calls (or what such a name was set to).
+ */
+function missingSettleOperand(consumer: ConsumerReport, exit: ts.Statement, context: SourceReader): boolean {
+  const operands = new Set<string>();
+  for (const settle of consumer.settles) {
+    const call = nodeAt(context, settle.location, ts.isCallExpression);
+    if (!call) continue;
+    const callee = call.expression;
+    const parts = [...call.arguments, ...(ts.isPropertyAccessExpression(callee) ? [callee.expression] : [])];
+    for (const part of parts) {
+      operands.add(compact(part.getText()));
+      if (ts.isIdentifier(part)) {
+        const initializer = localInitializer(part);
+        if (initializer) operands.add(compact(initializer.getText()));
+      }
+    }
+  }
+  if (!operands.size) return false;
+  const handler = functionOf(exit);
+  for (let node: ts.Node = exit; node.parent && node !== handler; node = node.parent) {
+    const parent = node.parent;
+    if (ts.isIfStatement(parent) && parent.thenStatement === node) {
+      const tested = missingChecks(parent.expression);
+      if (tested?.length && tested.every((text) => operands.has(text))) return true;
+    }
+  }
+  return false;
+}
+
+/** The operands of `!a || b == null || …`, or undefined when the condition is anything else. */
+function missingChecks(condition: ts.Expression): string[] | undefined {
+  let expression = condition;
+  while (ts.isParenthesizedExpression(expression)) expression = expression.expression;
+  if (ts.isBinaryExpression(expression) && expression.operatorToken.kind === ts.SyntaxKind.BarBarToken) {
+    const left = missingChecks(expression.left);
+    const right = missingChecks(expression.right);
+    return left && right ? [...left, ...right] : undefined;
+  }
+  if (ts.isPrefixUnaryExpression(expression) && expression.operator === ts.SyntaxKind.ExclamationToken)
+    return [compact(expression.operand.getText())];
+  if (
+    ts.isBinaryExpression(expression) &&
+    [ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.EqualsEqualsEqualsToken].includes(expression.operatorToken.kind)
+  ) {
+    const nullish = (side: ts.Expression): boolean =>
+      side.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(side) && side.text === 'undefined');
+    if (nullish(expression.right)) return [compact(expression.left.getText())];
+    if (nullish(expression.left)) return [compact(expression.right.getText())];
+  }
+  return undefined;
+}
+
+/** `const channel = context.getChannelRef()` in the function around a name: its initializer. */
+function localInitializer(name: ts.Identifier): ts.Expression | undefined {
+  const fn = functionOf(name);
+  if (!fn?.body) return undefined;
+  let found: ts.Expression | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.name.text === name.text &&
+      node.initializer
+    ) {
+      let value = node.initializer;
+      while (ts.isAwaitExpression(value) || ts.isParenthesizedExpression(value)) value = value.expression;
+      found = value;
+      return;
+    }
+    if (!ts.isFunctionLike(node)) ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(fn.body, visit);
+  return found;
+}
+
+function compact(text: string): string {
+  return text.replace(/\s+/g, '').replace(/\?\./g, '.');
+}
+
 /** `if (msg) { … }` at the top of an amqplib callback: the path that skips it has no message to settle. */
 function checksMessagePresent(body: ts.Block): boolean {
   const handler = body.parent;
@@ -254,7 +345,9 @@ function messageFor(
   }
   const how = exit.node
     ? `this ${exit.node.getFirstToken()?.getText() ?? 'exit'} leaves the handler`
-    : 'the handler reaches its end';
+    : exit.via
+      ? `the handler reaches its end after ${exit.via.callee}() returns`
+      : 'the handler reaches its end';
   return {
     messageId: caught?.enclosesProcessing ? 'exitUnsettledAfterFailure' : 'exitUnsettled',
     data: { ...base, exit: how },

@@ -25,9 +25,10 @@ import type {
   TransactionScope,
   WitnessedExit,
 } from '../../model';
-import type { Step } from '../handler/steps';
-import { handsFailureOn } from '../effects/failure-routing';
-import { reachedWithin, within } from '../source/locate';
+import { forEachStep, type Step } from '../handler/steps';
+import { locationOf } from '../source/ast';
+import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
+import { reachedWithin } from '../source/locate';
 import { OccurrenceRegistry, isPositiveSettle } from './occurrences';
 import type { Budget } from './budget';
 import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type WalkContext } from './walker';
@@ -52,6 +53,13 @@ interface Witness {
 interface FailureWatch {
   clause: ts.CatchClause;
   caught: SourceLocation;
+  /** The path is still in the catch block (it has not left it yet). */
+  inCatch: boolean;
+  /**
+   * The try's processing was left running by the handler (an un-awaited chain): its catch runs
+   * after the handler's own settle or return, so only a settle in the same chain is judged.
+   */
+  detached: boolean;
   /** A failure destination was written, or the failure recorded, inside the catch. */
   handedOn: boolean;
   /** A request/reply handler answered its caller inside the catch. */
@@ -79,15 +87,23 @@ interface FactState {
   /** Before the ack: the last entity-level identity check that passed. */
   entityCheck?: GuardOccurrence;
   failure: 'idle' | 'done' | FailureWatch | FailureSettled;
+  /** An awaited processing effect (not a dedup record) completed on this path. */
+  processed: boolean;
+  /** The last try entered, and whether processing had completed before it (it then guards one step). */
+  tryEntry?: { step: Extract<Step, { t: 'try' }>; processed: boolean };
   /** A failure was caught on this path (any catch). */
   failing: boolean;
   lastCaught?: { location: SourceLocation; enclosesProcessing: boolean };
   hasEvents: boolean;
   /** A call that could not be followed ran on this path. */
   unknown?: string;
+  /** The message was handed to code the analysis does not see (why). */
+  handedOff?: string;
   /** A call that could not be followed decided a branch on this path: it may have been a dedup check. */
   maybeGuarded: boolean;
   exit?: ExitMark;
+  /** The last step was a return from a call into a project function (cleared by the next event). */
+  via?: { location: SourceLocation; callee: string };
   // ---- carried along, merged by union ----
   /** Unguarded effects before the ack, waiting to learn whether a message guard comes later. */
   unguarded: ReadonlySet<EffectOccurrence>;
@@ -112,6 +128,7 @@ export function computeFacts(steps: readonly Step[], registry: OccurrenceRegistr
     guardPassed: false,
     atomic: false,
     failure: 'idle',
+    processed: false,
     failing: false,
     hasEvents: false,
     maybeGuarded: false,
@@ -205,7 +222,7 @@ class FactDomain implements Domain<FactState> {
         ? state.failure
         : 'settle' in state.failure
           ? `s${state.failure.caught.start}:${this.id(state.failure.settle)}`
-          : `${this.id(state.failure.clause)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}`;
+          : `${this.id(state.failure.clause)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}${state.failure.inCatch ? 'c' : ''}${state.failure.detached ? 'd' : ''}`;
     const exit = state.exit
       ? `${state.exit.kind}@${state.exit.location.filePath}:${state.exit.location.start}${state.exit.returnsMessage ? 'm' : ''}`
       : '';
@@ -221,12 +238,16 @@ class FactDomain implements Domain<FactState> {
       this.id(state.messageCheck),
       this.id(state.entityCheck),
       failure,
+      state.processed ? 1 : 0,
+      state.tryEntry ? `${this.id(state.tryEntry.step)}${state.tryEntry.processed ? 'p' : ''}` : '',
       state.failing ? 1 : 0,
       caught,
       state.hasEvents ? 1 : 0,
       state.unknown ? 1 : 0,
+      state.handedOff ? 1 : 0,
       state.maybeGuarded ? 1 : 0,
       exit,
+      state.via ? `${state.via.location.filePath}:${state.via.location.start}` : '',
     ].join('|');
   }
 
@@ -255,7 +276,13 @@ class FactDomain implements Domain<FactState> {
 
   private record(state: FactState, event: PathEvent): FactState {
     const length = (state.witness?.length ?? 0) + 1;
-    return { ...state, exit: undefined, hasEvents: true, witness: { event, previous: state.witness, length } };
+    return {
+      ...state,
+      exit: undefined,
+      via: undefined,
+      hasEvents: true,
+      witness: { event, previous: state.witness, length },
+    };
   }
 
   effect(state: FactState, step: Extract<Step, { t: 'effect' }>, context: WalkContext): FactState {
@@ -295,6 +322,8 @@ class FactDomain implements Domain<FactState> {
     // A failure here leaves the handler unless a catch (here or in a caller) takes it.
     if (!state.firstSettle && processing && awaited && !context.catching)
       next.beforeSettle = added(next.beforeSettle, effect);
+    if (processing && awaited && effect.description.class !== 'dedup-record' && !isFailureRouting(effect))
+      next.processed = true;
     for (const guard of state.passed) {
       if (guard.kind === 'check') this.facts.writeAfterCheck(guard, effect);
       else if (guard.kind === 'claim') {
@@ -339,8 +368,10 @@ class FactDomain implements Domain<FactState> {
     }
     if (typeof state.failure === 'object' && !('settle' in state.failure)) {
       // The first settle after a caught failure decides whether it was swallowed (with how the path leaves).
+      // A catch in a chain the handler left running runs after the handler's own settle.
+      const afterIt = state.failure.detached && step.completion !== 'dropped';
       next.failure =
-        state.failure.handedOn || state.failure.replied ? 'done' : { caught: state.failure.caught, settle };
+        state.failure.handedOn || state.failure.replied || afterIt ? 'done' : { caught: state.failure.caught, settle };
     }
     return next;
   }
@@ -408,14 +439,23 @@ class FactDomain implements Domain<FactState> {
   }
 
   unknown(state: FactState, step: Extract<Step, { t: 'unknown' }>): FactState {
+    const watching = typeof state.failure === 'object' && !('settle' in state.failure);
+    if (step.handoff) {
+      // The message itself went where the analysis cannot see: it may be settled (or, where the
+      // handler settles explicitly, nacked) there. Not a call left unfollowed: the report is not partial.
+      return {
+        ...state,
+        handedOff: state.handedOff ?? step.reason,
+        failure: watching && !this.options.implicitAck ? 'done' : state.failure,
+      };
+    }
     this.facts.unknownStep(step.reason);
     // What the unseen call did to a caught failure (handed it on?) cannot be told either.
-    const failure = typeof state.failure === 'object' && !('settle' in state.failure) ? 'done' : state.failure;
     return {
       ...state,
       unknown: state.unknown ?? step.reason,
       maybeGuarded: state.maybeGuarded || step.inCondition,
-      failure,
+      failure: watching ? 'done' : state.failure,
     };
   }
 
@@ -430,21 +470,51 @@ class FactDomain implements Domain<FactState> {
       if (!caught.step.enclosesProcessing) return state;
       // A try inside a loop over items (not the message loop) guards one step; the loop goes on.
       if (insideItemLoop(clause.parent, this.options.handlerRange)) return { ...state, failure: 'done' };
-      const handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(clause.block.getText());
-      return { ...state, failure: { clause, caught: caught.location, handedOn, replied: false } };
+      // Processing completed before the try: it encloses one further step, not the processing as a whole.
+      if (state.tryEntry?.step === caught.step && state.tryEntry.processed) return { ...state, failure: 'done' };
+      return { ...state, failure: this.watch(clause, caught) };
     }
-    // Caught again: inside this catch (something in it threw and was caught there), or outside it
+    // Caught again: inside this catch (something in it threw and was caught there), or after it
     // (the failure was rethrown): then the outer catch is the one that decides.
-    if (within(caught.location, failure.clause.block)) return state;
+    if (failure.inCatch) return state;
     if (!caught.step.enclosesProcessing) return { ...state, failure: 'done' };
-    return { ...state, failure: { clause, caught: caught.location, handedOn: false, replied: false } };
+    return { ...state, failure: this.watch(clause, caught) };
+  }
+
+  private watch(clause: ts.CatchClause, caught: CaughtStep): FailureWatch {
+    const handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(clause.block.getText());
+    return {
+      clause,
+      caught: caught.location,
+      inCatch: true,
+      detached: leftRunning(caught.step.body),
+      handedOn,
+      replied: false,
+    };
+  }
+
+  returnedFrom(state: FactState, step: Extract<Step, { t: 'scope' }>): FactState {
+    if (!step.call || step.callee === undefined) return state;
+    return { ...state, via: { location: locationOf(step.call), callee: step.callee } };
+  }
+
+  enterTry(state: FactState, step: Extract<Step, { t: 'try' }>): FactState {
+    if (!step.handler) return state;
+    return { ...state, tryEntry: { step, processed: state.processed } };
+  }
+
+  leftCatch(state: FactState, step: Extract<Step, { t: 'try' }>): FactState {
+    const failure = state.failure;
+    if (typeof failure !== 'object' || 'settle' in failure || !failure.inCatch || failure.clause !== step.catchNode)
+      return state;
+    return { ...state, failure: { ...failure, inCatch: false } };
   }
 
   private watchFailure(state: FactState, effect: EffectOccurrence, node: ts.Node): FactState {
     const failure = state.failure;
     if (typeof failure !== 'object' || 'settle' in failure) return state;
     const tryStatement = failure.clause.parent;
-    if (reachedWithin(effect, failure.clause.block)) {
+    if (failure.inCatch) {
       const text = `${node.getText()} ${effect.chain.map((link) => link.callee).join(' ')}`;
       const handedOn = failure.handedOn || (effect.description.processing && handsFailureOn(effect, text));
       const replied = failure.replied || (!effect.description.processing && /reply/i.test(effect.description.label));
@@ -452,8 +522,8 @@ class FactDomain implements Domain<FactState> {
       return { ...state, failure: { ...failure, handedOn, replied } };
     }
     if (tryStatement.finallyBlock && reachedWithin(effect, tryStatement.finallyBlock)) return state;
-    // Processing goes on after the try: it was a best-effort step.
-    if (effect.description.processing && !reachedWithin(effect, tryStatement)) return { ...state, failure: 'done' };
+    // Processing goes on after the catch: the try was a best-effort step.
+    if (effect.description.processing) return { ...state, failure: 'done' };
     return state;
   }
 }
@@ -587,7 +657,7 @@ class FactCollector {
     const failure = state.failure;
     if (
       typeof failure === 'object' &&
-      ('settle' in failure || (exit !== 'throw' && !failure.handedOn && !failure.replied))
+      ('settle' in failure || (exit !== 'throw' && !failure.handedOn && !failure.replied && !failure.detached))
     ) {
       const settle = 'settle' in failure ? failure.settle : undefined;
       const key = `${failure.caught.filePath}:${failure.caught.start}:${settle?.id ?? ''}:${exit}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}`;
@@ -601,7 +671,8 @@ class FactCollector {
         });
       }
     }
-    const key = `${exit}:${mark?.location.filePath ?? ''}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}:${state.firstSettle ? 1 : 0}:${state.hasEvents ? 1 : 0}:${state.lastCaught?.location.start ?? ''}:${state.lastCaught?.enclosesProcessing ? 1 : 0}:${state.unknown ? 1 : 0}`;
+    const via = !mark && exit !== 'throw' ? state.via : undefined;
+    const key = `${exit}:${mark?.location.filePath ?? ''}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}:${state.firstSettle ? 1 : 0}:${state.hasEvents ? 1 : 0}:${state.lastCaught?.location.start ?? ''}:${state.lastCaught?.enclosesProcessing ? 1 : 0}:${state.unknown ? 1 : 0}:${state.handedOff ? 1 : 0}:${via ? `${via.location.filePath}@${via.location.start}` : ''}`;
     if (this.exitKeys.has(key)) return;
     this.exitKeys.add(key);
     this.exits.push({
@@ -612,6 +683,8 @@ class FactCollector {
       hasEvents: state.hasEvents,
       lastCaught: state.lastCaught,
       unknown: state.unknown,
+      handedOff: state.handedOff,
+      via,
       witness: materialize(state.witness),
     });
   }
@@ -672,6 +745,18 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
     map.set(key, set);
   }
   set.add(value);
+}
+
+/** Whether every processing effect a try encloses was left running (not awaited by the handler). */
+function leftRunning(body: Step[]): boolean {
+  let processing = 0;
+  let dropped = 0;
+  forEachStep(body, (step) => {
+    if (step.t !== 'effect' || !step.effect.description.processing) return;
+    processing++;
+    if (step.completion === 'dropped') dropped++;
+  });
+  return processing > 0 && processing === dropped;
 }
 
 /**

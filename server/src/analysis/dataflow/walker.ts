@@ -14,7 +14,7 @@
  */
 import type { SourceLocation, TransactionScope } from '../../model';
 import { locationOf } from '../source/ast';
-import type { Step } from '../handler/steps';
+import type { Step, Truth } from '../handler/steps';
 import type { OccurrenceRegistry } from './occurrences';
 import type { Budget } from './budget';
 
@@ -36,6 +36,12 @@ export interface Domain<S> {
   settle(state: S, step: Extract<Step, { t: 'settle' }>, context: WalkContext): S;
   guardOutcome(state: S, guard: GuardStep, outcome: 'pass' | 'skip', context: WalkContext): S;
   caught(state: S, caught: CaughtStep, context: WalkContext): S;
+  /** The state comes back from a call into a project function (by its end or a `return`). */
+  returnedFrom?(state: S, step: Extract<Step, { t: 'scope' }>): S;
+  /** The state enters the try block of `step`. */
+  enterTry?(state: S, step: Extract<Step, { t: 'try' }>): S;
+  /** The state leaves the catch block of `step` (normally, or by return, throw, break, continue). */
+  leftCatch?(state: S, step: Extract<Step, { t: 'try' }>): S;
   unknown(state: S, step: Extract<Step, { t: 'unknown' }>, context: WalkContext): S;
   /** A state leaves a callback transaction's body: it commits, or (thrown) rolls back. */
   leaveTransaction?(state: S, transaction: TransactionScope): S;
@@ -72,15 +78,47 @@ export interface CaughtStep {
   location: SourceLocation;
 }
 
-interface Outcome<S> {
-  normal: S[];
-  returned: S[];
-  thrown: S[];
-  broke: S[];
-  continued: S[];
-  /** Failures of a promise the function returns: they pass the function's own `try`s to its caller. */
-  escaped: S[];
+/**
+ * A domain state on one path, with what the path knows of the flags it tested: the truth of a
+ * `const` holding a project function's result (`const processed = await handle(msg)`, known when
+ * the callee left by `return false`), and the truth of the `return` the path is leaving by. Paths
+ * that know different flags are kept apart, so `if (processed)` takes only the matching side.
+ */
+interface Tagged<S> {
+  s: S;
+  flags: string;
+  returning?: Truth;
 }
+
+interface Outcome<S> {
+  normal: Tagged<S>[];
+  returned: Tagged<S>[];
+  thrown: Tagged<S>[];
+  /** Thrown past the catches of the current function (a returned promise that rejects). */
+  escaped: Tagged<S>[];
+  broke: Tagged<S>[];
+  continued: Tagged<S>[];
+}
+
+function flagOf(flags: string, id: string): Truth | undefined {
+  for (const entry of flags ? flags.split('\n') : []) {
+    const at = entry.lastIndexOf('=');
+    if (entry.slice(0, at) === id) return entry.slice(at + 1) as Truth;
+  }
+  return undefined;
+}
+
+function withFlag(flags: string, id: string, truth: Truth): string {
+  const entries = (flags ? flags.split('\n') : []).filter((entry) => entry.slice(0, entry.lastIndexOf('=')) !== id);
+  return [...entries, `${id}=${truth}`].sort().join('\n');
+}
+
+/** Applies a domain transfer to each path, keeping what the path knows of its flags. */
+function lift<S>(states: Tagged<S>[], transfer: (state: S) => S): Tagged<S>[] {
+  return states.map((tagged) => ({ ...tagged, s: transfer(tagged.s) }));
+}
+
+const unwrapped = <S>(states: Tagged<S>[]): S[] => states.map((tagged) => tagged.s);
 
 export interface WalkResult<S> {
   /** States that fall off the end of the handler. */
@@ -100,7 +138,7 @@ export function walk<S>(
   budget?: Budget,
 ): WalkResult<S> {
   const walker = new Walker(domain, budget);
-  const outcome = walker.run(steps, [initial], {
+  const outcome = walker.run(steps, [{ s: initial, flags: '' }], {
     inTry: false,
     catching: false,
     caller: { inTry: false, catching: false },
@@ -109,10 +147,10 @@ export function walk<S>(
   });
   // The exits are not merged: each keeps where it leaves (the domain's key need not say).
   return {
-    normal: outcome.normal,
-    returned: outcome.returned,
-    thrown: [...outcome.thrown, ...outcome.escaped],
-    ended: [...outcome.broke, ...outcome.continued],
+    normal: unwrapped(outcome.normal),
+    returned: unwrapped(outcome.returned),
+    thrown: unwrapped([...outcome.thrown, ...outcome.escaped]),
+    ended: unwrapped([...outcome.broke, ...outcome.continued]),
   };
 }
 
@@ -122,9 +160,9 @@ class Walker<S> {
     private readonly budget: Budget | undefined,
   ) {}
 
-  run(steps: readonly Step[], input: S[], context: WalkContext): Outcome<S> {
+  run(steps: readonly Step[], input: Tagged<S>[], context: WalkContext): Outcome<S> {
     let states = input;
-    const outcome: Outcome<S> = { normal: [], returned: [], thrown: [], broke: [], continued: [], escaped: [] };
+    const outcome: Outcome<S> = { normal: [], returned: [], thrown: [], escaped: [], broke: [], continued: [] };
     for (const step of steps) {
       if (!states.length) break;
       this.budget?.tick(states.length);
@@ -135,13 +173,13 @@ class Walker<S> {
   }
 
   /** Merges states with equal keys, keeping the first one's position (and witness). */
-  private merge(states: S[]): S[] {
+  private merge(states: Tagged<S>[]): Tagged<S>[] {
     if (states.length < 2) return states;
-    const byKey = new Map<string, S>();
+    const byKey = new Map<string, Tagged<S>>();
     for (const state of states) {
-      const key = this.domain.key(state);
+      const key = `${this.domain.key(state.s)}\u0000${state.flags}\u0000${state.returning ?? ''}`;
       const previous = byKey.get(key);
-      byKey.set(key, previous === undefined ? state : this.domain.join(previous, state));
+      byKey.set(key, previous === undefined ? state : { ...previous, s: this.domain.join(previous.s, state.s) });
     }
     const merged = [...byKey.values()];
     const cap = this.domain.cap;
@@ -152,26 +190,28 @@ class Walker<S> {
     return merged;
   }
 
-  private step(step: Step, states: S[], context: WalkContext, outcome: Outcome<S>): S[] {
+  private step(step: Step, states: Tagged<S>[], context: WalkContext, outcome: Outcome<S>): Tagged<S>[] {
     const domain = this.domain;
     switch (step.t) {
       case 'effect': {
-        const next = states.map((state) => domain.effect(state, step, context));
+        const next = lift(states, (state) => domain.effect(state, step, context));
         // An effect inside a try may throw: the catch is entered after it started.
         if (context.inTry) outcome.thrown.push(...next);
         return next;
       }
       case 'settle':
-        return states.map((state) => domain.settle(state, step, context));
+        return lift(states, (state) => domain.settle(state, step, context));
       case 'unknown':
-        return states.map((state) => domain.unknown(state, step, context));
+        return lift(states, (state) => domain.unknown(state, step, context));
       case 'exit': {
         const mark: ExitMark = {
           kind: step.kind,
           location: locationOf(step.node),
           returnsMessage: !!step.returnsMessage,
         };
-        const exited = states.map((state) => domain.mark(state, mark));
+        const exited = lift(states, (state) => domain.mark(state, mark)).map((state) =>
+          step.kind === 'return' ? { ...state, returning: step.value } : state,
+        );
         const target =
           step.kind === 'return'
             ? outcome.returned
@@ -188,9 +228,19 @@ class Walker<S> {
         let elseInput = states;
         if (step.guard) {
           const guard: GuardStep = { source: 'if', step };
-          const pass = states.map((state) => domain.guardOutcome(state, guard, 'pass', context));
-          const skip = states.map((state) => domain.guardOutcome(state, guard, 'skip', context));
+          const pass = lift(states, (state) => domain.guardOutcome(state, guard, 'pass', context));
+          const skip = lift(states, (state) => domain.guardOutcome(state, guard, 'skip', context));
           [thenInput, elseInput] = step.guard.thenMeans === 'new' ? [pass, skip] : [skip, pass];
+        }
+        const flag = step.flag;
+        if (flag) {
+          // A path that knows the flag takes only the side its truth decides.
+          const known = (state: Tagged<S>): Truth | undefined => flagOf(state.flags, flag.id);
+          thenInput = thenInput.filter((state) => (known(state) ?? flag.thenWhen) === flag.thenWhen);
+          elseInput = elseInput.filter((state) => {
+            const truth = known(state);
+            return truth === undefined || truth !== flag.thenWhen;
+          });
         }
         const thenOut = this.run(step.then, thenInput, context);
         const elseOut = this.run(step.else, elseInput, context);
@@ -204,7 +254,7 @@ class Walker<S> {
         return [...states, ...body.normal, ...body.continued, ...body.broke];
       }
       case 'switch': {
-        const results: S[] = step.hasDefault ? [] : [...states];
+        const results: Tagged<S>[] = step.hasDefault ? [] : [...states];
         for (const body of step.cases) {
           const out = this.run(body, states, context);
           this.passExits(outcome, out, 'continue');
@@ -218,31 +268,49 @@ class Walker<S> {
           // and reaches its caller, as a failure of the call.
           const out = this.run(step.body, states, { ...context, ...context.caller });
           outcome.escaped.push(...out.thrown, ...out.escaped);
-          return [...out.normal, ...out.returned.map((state) => domain.mark(state, undefined))];
+          return [
+            ...out.normal,
+            ...lift(
+              out.returned.map(({ returning: _, ...state }) => state),
+              (state) => domain.mark(state, undefined),
+            ),
+          ];
         }
         const out = this.run(step.body, states, {
           ...context,
           caller: { inTry: context.inTry, catching: context.catching },
         });
+        // What escaped the callee's catches (a promise it returned from a try) is thrown at its call.
         out.thrown.push(...out.escaped);
         const transaction = step.transaction;
-        const leave = (group: S[]): S[] =>
+        const leave = (group: Tagged<S>[]): Tagged<S>[] =>
           transaction && domain.leaveTransaction
-            ? group.map((state) => domain.leaveTransaction!(state, transaction))
+            ? lift(group, (state) => domain.leaveTransaction!(state, transaction))
             : group;
         outcome.thrown.push(...leave(out.thrown));
         // A callee's return ends the callee, not the handler.
-        const returned = leave(out.returned).map((state) => domain.mark(state, undefined));
-        return [...leave(out.normal), ...returned, ...leave(out.broke), ...leave(out.continued)];
+        const returned = lift(leave(out.returned), (state) => domain.mark(state, undefined));
+        // Falling off the callee's end returns `undefined`; a `return <literal>` says its truth.
+        const result = step.result;
+        const back = [
+          ...leave(out.normal).map((state) =>
+            result ? { ...state, flags: withFlag(state.flags, result, 'falsy') } : state,
+          ),
+          ...returned.map(({ returning, ...state }) =>
+            result && returning ? { ...state, flags: withFlag(state.flags, result, returning) } : state,
+          ),
+        ];
+        const came = domain.returnedFrom && step.call ? lift(back, (state) => domain.returnedFrom!(state, step)) : back;
+        return [...came, ...leave(out.broke), ...leave(out.continued)];
       }
       case 'guarded': {
         const guard: GuardStep = { source: 'guarded', step };
-        const entered = states.map((state) => domain.guardOutcome(state, guard, 'pass', context));
+        const entered = lift(states, (state) => domain.guardOutcome(state, guard, 'pass', context));
         const valid = step.guard.keyedByIdentity && !step.guard.invalidReason;
         const out = this.run(step.body, entered, { ...context, wrapperGuarded: context.wrapperGuarded || valid });
         outcome.thrown.push(...out.thrown);
         outcome.escaped.push(...out.escaped);
-        return [...out.normal, ...out.returned];
+        return [...out.normal, ...out.returned.map(({ returning: _, ...state }) => state)];
       }
       case 'try':
         return this.tryStep(step, states, context, outcome);
@@ -251,40 +319,52 @@ class Walker<S> {
     }
   }
 
-  private tryStep(step: Extract<Step, { t: 'try' }>, states: S[], context: WalkContext, outcome: Outcome<S>): S[] {
+  private tryStep(
+    step: Extract<Step, { t: 'try' }>,
+    states: Tagged<S>[],
+    context: WalkContext,
+    outcome: Outcome<S>,
+  ): Tagged<S>[] {
     const domain = this.domain;
-    const body = this.run(step.body, states, { ...context, inTry: true, catching: context.catching || !!step.handler });
+    const entered = domain.enterTry ? lift(states, (state) => domain.enterTry!(state, step)) : states;
+    const body = this.run(step.body, entered, {
+      ...context,
+      inTry: true,
+      catching: context.catching || !!step.handler,
+    });
+    outcome.escaped.push(...body.escaped);
     // Something in the try (parsing, validation) may throw before any effect.
-    const bodyThrown = [...states, ...body.thrown];
+    const bodyThrown = [...entered, ...body.thrown];
     let normal = body.normal;
     if (step.claim) {
       const guard: GuardStep = { source: 'claim', step };
-      normal = normal.map((state) => domain.guardOutcome(state, guard, 'pass', context));
+      normal = lift(normal, (state) => domain.guardOutcome(state, guard, 'pass', context));
     }
     let returned = body.returned;
-    let thrown: S[];
-    const escaped = [...body.escaped];
+    let thrown: Tagged<S>[];
     let broke = body.broke;
     let continued = body.continued;
     if (step.handler) {
       const location = step.catchNode
         ? locationOf(step.catchNode, step.catchNode.getStart(), step.catchNode.getStart() + 5)
         : undefined;
-      const entering = this.merge(bodyThrown).map((state) =>
-        location ? domain.caught(state, { step, location }, context) : state,
-      );
+      const entering = location
+        ? lift(this.merge(bodyThrown), (state) => domain.caught(state, { step, location }, context))
+        : this.merge(bodyThrown);
       const handled = this.run(step.handler, entering, context);
-      escaped.push(...handled.escaped);
-      normal = [...normal, ...handled.normal];
-      returned = [...returned, ...handled.returned];
-      thrown = handled.thrown;
-      broke = [...broke, ...handled.broke];
-      continued = [...continued, ...handled.continued];
+      outcome.escaped.push(...handled.escaped);
+      const left = (group: Tagged<S>[]): Tagged<S>[] =>
+        domain.leftCatch && group.length ? lift(group, (state) => domain.leftCatch!(state, step)) : group;
+      normal = [...normal, ...left(handled.normal)];
+      returned = [...returned, ...left(handled.returned)];
+      thrown = left(handled.thrown);
+      broke = [...broke, ...left(handled.broke)];
+      continued = [...continued, ...left(handled.continued)];
     } else {
       thrown = bodyThrown;
     }
     if (step.finalizer) {
-      const finalize = (group: S[]): S[] => {
+      const finalize = (group: Tagged<S>[]): Tagged<S>[] => {
         if (!group.length) return group;
         // The finally block runs, then the group leaves as it was leaving (return, throw).
         const out = this.run(step.finalizer!, group, { ...context, inTry: false });
@@ -294,7 +374,6 @@ class Walker<S> {
       returned = finalize(returned);
       thrown = finalize(thrown);
     }
-    outcome.escaped.push(...escaped);
     outcome.returned.push(...returned);
     outcome.broke.push(...broke);
     outcome.continued.push(...continued);

@@ -6,6 +6,15 @@
 import type { EffectOccurrence } from '../../model';
 import { FAILURE_DESTINATION } from './messaging';
 
+/** Publishing to a dead-letter, retry or failure destination is failure routing (docs/model.md, "Failure routing and handing failures on"). */
+export function isFailureRouting(effect: EffectOccurrence): boolean {
+  return (
+    effect.description.category === 'publish' &&
+    !!effect.description.destination &&
+    FAILURE_DESTINATION.test(effect.description.destination)
+  );
+}
+
 /** Effects that write a failure down (a `failed` status, an error row) hand it on, like a dead-letter publish. */
 const STORE_CATEGORIES = new Set(['sql', 'orm', 'mongo', 'redis', 'dynamodb', 'firestore', 'search-index', 'config']);
 

@@ -39,6 +39,7 @@ import {
   type GuardTemplate,
   type SettleRecognizer,
   type Step,
+  type Truth,
 } from './steps';
 
 /** How a loop-style consumer's body sits in the function around it (FlowBuilder.loopBodySteps). */
@@ -267,8 +268,8 @@ export class FlowBuilder {
       const escapes =
         value.length && !ts.isAwaitExpression(unwrap(statement.expression!)) && insideTryBlock(statement, state.fn);
       return [
-        ...(escapes ? [{ t: 'scope' as const, body: value, returnedPromise: true }] : value),
-        { t: 'exit', kind: 'return', node: statement, returnsMessage },
+        ...(escapes ? returnedPromise(value) : value),
+        { t: 'exit', kind: 'return', node: statement, returnsMessage, value: literalTruth(statement.expression) },
       ];
     }
     if (ts.isThrowStatement(statement)) {
@@ -321,17 +322,25 @@ export class FlowBuilder {
     } finally {
       this.conditionDepth--;
     }
-    const thenSteps = this.statement(statement.thenStatement, state);
-    const elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
+    let thenSteps = this.statement(statement.thenStatement, state);
+    let elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
+    // `if (options.autoAck) msg.ack()`: whether the message is settled here is the callers' choice.
+    const settlesThen = hasSettle(thenSteps);
+    if (settlesThen !== hasSettle(elseSteps) && this.isConfiguration(statement.expression, state)) {
+      const skip = configured(statement.expression, statement.expression.getText().replace(/\s+/g, ' ').slice(0, 60));
+      if (settlesThen) elseSteps = [skip, ...elseSteps];
+      else thenSteps = [skip, ...thenSteps];
+    }
+    const flag = flagTest(statement.expression, this.options.checker);
     const found = findConditionGuard(statement.expression, this.matchContext(state.values));
-    if (!found) return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
+    if (!found) return [...condition, { t: 'if', ...(flag && { flag }), then: thenSteps, else: elseSteps }];
     if (found.stateProperty) {
       // A business-state check (docs/model.md, "Guards"): "seen" is the side that skips the work,
       // and it is a guard only when the work then records that state.
       const thenMeans = stateSense(thenSteps, elseSteps);
       const newSide = thenMeans === 'seen' ? statement.elseStatement : statement.thenStatement;
       if (!thenMeans || !recordsState(statement, newSide, found.stateProperty, this.options.checker))
-        return [...condition, { t: 'if', then: thenSteps, else: elseSteps }];
+        return [...condition, { t: 'if', ...(flag && { flag }), then: thenSteps, else: elseSteps }];
       found.thenMeans = thenMeans;
     }
     const judgement = judgeGuardKey(
@@ -353,7 +362,47 @@ export class FlowBuilder {
       scope: 'message',
       chain: [],
     };
-    return [...condition, { t: 'if', guard: { guard, thenMeans: found.thenMeans }, then: thenSteps, else: elseSteps }];
+    return [
+      ...condition,
+      {
+        t: 'if',
+        guard: { guard, thenMeans: found.thenMeans },
+        ...(flag && { flag }),
+        then: thenSteps,
+        else: elseSteps,
+      },
+    ];
+  }
+
+  /**
+   * A condition on configuration the handler is given, not on the message or the handler's own
+   * state: it reads only `this` fields, and names declared outside the handler (the registering
+   * function's parameters, module constants).
+   */
+  private isConfiguration(condition: ts.Expression, state: WalkState): boolean {
+    const handler = this.stack[0];
+    if (!handler || state.values.derivesFrom(condition)) return false;
+    let configuration = true;
+    let reads = 0;
+    const visit = (node: ts.Node): void => {
+      if (!configuration || ts.isFunctionLike(node)) return;
+      if (node.kind === ts.SyntaxKind.ThisKeyword) reads++;
+      if (ts.isPropertyAccessExpression(node)) {
+        visit(node.expression); // the name after the dot is not a variable
+        return;
+      }
+      if (ts.isIdentifier(node)) {
+        if (node.text === 'undefined') return;
+        const declaration = symbolOf(node, this.options.checker)?.declarations?.[0];
+        if (!declaration || containsNode(handler, declaration)) configuration = false;
+        else reads++;
+        return;
+      }
+      if (ts.isCallExpression(node)) configuration = false; // a call may read anything
+      ts.forEachChild(node, visit);
+    };
+    visit(condition);
+    return configuration && reads > 0;
   }
 
   private tryStatement(statement: ts.TryStatement, state: WalkState): Step[] {
@@ -478,6 +527,17 @@ export class FlowBuilder {
             ),
           );
         }
+        return;
+      }
+      // `this.pending[id] = msg`: the message is kept for code the analysis does not see.
+      if (
+        ts.isBinaryExpression(current) &&
+        current.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        (ts.isPropertyAccessExpression(current.left) || ts.isElementAccessExpression(current.left)) &&
+        state.values.carriesMessage(current.right)
+      ) {
+        visit(current.right);
+        steps.push(handoff(current, current.left.getText().slice(0, 60)));
         return;
       }
       ts.forEachChild(current, visit);
@@ -663,6 +723,10 @@ export class FlowBuilder {
           ),
         );
     }
+    // The message handed to code the analysis does not see (`batch.push({ message })`,
+    // `resolve(msg)`, `opts.onMessage(msg)`): it may be settled there.
+    if (!observesOnly(call) && call.arguments.some((argument) => state.values.carriesMessage(argument)))
+      steps.push(handoff(call, `${calleeText(call)}()`));
     return steps;
   }
 
@@ -870,7 +934,7 @@ export class FlowBuilder {
     const perCall = dependsOnCaller(target) ? `@${call.getSourceFile().fileName}:${call.pos}` : '';
     let body: Step[] | undefined;
     try {
-      const key = `${this.functionId(target)}:${flags.map((flag) => (flag ? 1 : 0)).join('')}${this.bindingKey}${perCall}`;
+      const key = `${this.functionId(target)}:${flags.join('')}${this.bindingKey}${perCall}`;
       body = this.summaryCache.get(key);
       if (!body) {
         calleeValues.propagateThrough(target.body);
@@ -892,7 +956,17 @@ export class FlowBuilder {
     const linked = link
       ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }, state.fn, target)
       : body;
-    return [{ t: 'scope', body: async && completion === 'dropped' ? leftRunning(linked) : linked, call }];
+    // A concise arrow body returns its expression, not `undefined`, when it ends.
+    const result = ts.isBlock(target.body) ? resultConstant(call, async) : undefined;
+    return [
+      {
+        t: 'scope',
+        body: async && completion === 'dropped' ? leftRunning(linked) : linked,
+        call,
+        callee: functionName(target),
+        ...(result && { result }),
+      },
+    ];
   }
 
   /**
@@ -1006,6 +1080,67 @@ export class FlowBuilder {
   }
 }
 
+// ---- returned flags -----------------------------------------------------------------------
+
+/** What a test of `return <expression>`'s value decides, when the expression is a literal. */
+function literalTruth(expression: ts.Expression | undefined): Truth | undefined {
+  if (!expression) return 'falsy';
+  const value = unwrap(expression);
+  switch (value.kind) {
+    case ts.SyntaxKind.TrueKeyword:
+    case ts.SyntaxKind.ObjectLiteralExpression:
+    case ts.SyntaxKind.ArrayLiteralExpression:
+      return 'truthy';
+    case ts.SyntaxKind.FalseKeyword:
+    case ts.SyntaxKind.NullKeyword:
+      return 'falsy';
+  }
+  if (ts.isIdentifier(value) && value.text === 'undefined') return 'falsy';
+  if (ts.isNumericLiteral(value)) return Number(value.text) === 0 ? 'falsy' : 'truthy';
+  if (ts.isStringLiteral(value) || ts.isNoSubstitutionTemplateLiteral(value)) return value.text ? 'truthy' : 'falsy';
+  return undefined;
+}
+
+/** A name for the `const` a call's result is kept in (awaited when the callee is async). */
+function resultConstant(call: ts.CallExpression, async: boolean): string | undefined {
+  let node: ts.Node = call;
+  let awaited = false;
+  for (;;) {
+    const parent: ts.Node = node.parent;
+    if (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent) || ts.isNonNullExpression(parent)) {
+      node = parent;
+    } else if (ts.isAwaitExpression(parent)) {
+      awaited = true;
+      node = parent;
+    } else break;
+  }
+  const declaration = node.parent;
+  if (async && !awaited) return undefined; // the promise itself, always truthy
+  if (!ts.isVariableDeclaration(declaration) || declaration.initializer !== node) return undefined;
+  return constantId(declaration);
+}
+
+function constantId(declaration: ts.VariableDeclaration): string | undefined {
+  const list = declaration.parent;
+  if (!ts.isIdentifier(declaration.name) || !ts.isVariableDeclarationList(list)) return undefined;
+  if (!(list.flags & ts.NodeFlags.Const)) return undefined;
+  return `${declaration.getSourceFile().fileName}:${declaration.getStart()}`;
+}
+
+/** `if (processed)` / `if (!processed)` on a `const`: which truth of it takes the then side. */
+function flagTest(condition: ts.Expression, checker: ts.TypeChecker): { id: string; thenWhen: Truth } | undefined {
+  let value = unwrap(condition);
+  let thenWhen: Truth = 'truthy';
+  while (ts.isPrefixUnaryExpression(value) && value.operator === ts.SyntaxKind.ExclamationToken) {
+    thenWhen = thenWhen === 'truthy' ? 'falsy' : 'truthy';
+    value = unwrap(value.operand);
+  }
+  if (!ts.isIdentifier(value)) return undefined;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  const id = declaration && ts.isVariableDeclaration(declaration) ? constantId(declaration) : undefined;
+  return id ? { id, thenWhen } : undefined;
+}
+
 // ---- helpers over steps ------------------------------------------------------------------
 
 const callerDependence = new WeakMap<ts.Node, boolean>();
@@ -1049,6 +1184,51 @@ function isShortCircuit(kind: ts.SyntaxKind): boolean {
     kind === ts.SyntaxKind.BarBarToken ||
     kind === ts.SyntaxKind.QuestionQuestionToken
   );
+}
+
+/** Roots of calls that only look at a value (logging, metrics, error trackers, built-ins): not a hand-off. */
+const OBSERVERS =
+  /^(console|logger|log|Logger|this\.logger|this\.log|Sentry|sentry|bugsnag|Bugsnag|rollbar|newrelic|metrics|this\.metrics|statsd|tracer|span|JSON|Object|Array|String|Number|Boolean|Buffer|Promise|Math|Date|Reflect|util|assert)$/;
+const OBSERVING_METHODS =
+  /^(log|info|warn|warning|error|debug|trace|fatal|verbose|silly|captureException|captureMessage|addBreadcrumb|setContext|setTag|setExtra|increment|decrement|gauge|histogram|timing|inspect|stringify|format)$/;
+
+function observesOnly(call: ts.CallExpression): boolean {
+  const callee = unwrap(call.expression);
+  const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : '';
+  if (OBSERVING_METHODS.test(method)) return true;
+  let root: ts.Expression = callee;
+  while (ts.isPropertyAccessExpression(root) || ts.isCallExpression(root) || ts.isElementAccessExpression(root)) {
+    const inner: ts.Expression = root.expression;
+    if (inner.kind === ts.SyntaxKind.ThisKeyword && ts.isPropertyAccessExpression(root)) break;
+    root = inner;
+  }
+  return OBSERVERS.test(root.getText());
+}
+
+function calleeText(call: ts.CallExpression): string {
+  const text = unwrap(call.expression).getText().replace(/\s+/g, '');
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function handoff(node: ts.Node, target: string): Step {
+  return {
+    t: 'unknown',
+    node,
+    reason: `the message is handed to ${target}, which the analysis does not follow`,
+    inCondition: false,
+    handoff: true,
+  };
+}
+
+/** Whether the message is settled on this side depends on what the handler's callers configure. */
+function configured(node: ts.Node, condition: string): Step {
+  return {
+    t: 'unknown',
+    node,
+    reason: `whether the message is settled depends on the configuration it is given (${condition})`,
+    inCondition: false,
+    handoff: true,
+  };
 }
 
 function isRaceCombinator(call: ts.CallExpression): boolean {
@@ -1163,6 +1343,22 @@ function isAwaitedThroughCombinator(call: ts.CallExpression): boolean {
     current = current.parent;
   const parent = current.parent;
   return !!parent && ts.isCallExpression(parent) && isPromiseCombinator(parent) && isAwaited(parent);
+}
+
+/**
+ * The steps of a value returned without `await` from a try: what rejects the returned promise goes in
+ * `returnedPromise` scopes, which pass the try's catch. A synchronous effect (`channel.publish`,
+ * `appendFileSync`) throws at the `return` itself, into that catch.
+ */
+function returnedPromise(steps: Step[]): Step[] {
+  const out: Step[] = [];
+  for (const step of steps) {
+    const last = out[out.length - 1];
+    if (step.t === 'effect' && step.effect.description.synchronous) out.push(step);
+    else if (last?.t === 'scope' && last.returnedPromise) last.body.push(step);
+    else out.push({ t: 'scope', body: [step], returnedPromise: true });
+  }
+  return out;
 }
 
 /** Whether a statement sits in the `try` block of a `try` with a `catch`, in the function itself. */
@@ -1775,6 +1971,14 @@ function hasCaughtProcessing(steps: Step[]): boolean {
         return false;
     }
   });
+}
+
+function hasSettle(steps: Step[]): boolean {
+  let found = false;
+  forEachStep(steps, (step) => {
+    if (step.t === 'settle') found = true;
+  });
+  return found;
 }
 
 function hasProcessing(steps: Step[]): boolean {

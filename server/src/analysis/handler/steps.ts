@@ -60,11 +60,28 @@ export interface GuardTemplate {
   chain: CallChainLink[];
 }
 
+/** Whether a value is truthy or falsy when a condition tests it. */
+export type Truth = 'truthy' | 'falsy';
+
 export type Step =
   | { t: 'effect'; effect: EffectTemplate; completion: Completion }
   | { t: 'settle'; settle: SettleTemplate; completion: Completion }
-  | { t: 'if'; guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' }; then: Step[]; else: Step[] }
-  | { t: 'exit'; kind: 'return' | 'throw' | 'break' | 'continue'; node: ts.Node; returnsMessage?: boolean }
+  | {
+      t: 'if';
+      guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' };
+      /** A test of a `const` holding a project function's result (`if (processed)`): see `scope.result`. */
+      flag?: { id: string; thenWhen: Truth };
+      then: Step[];
+      else: Step[];
+    }
+  | {
+      t: 'exit';
+      kind: 'return' | 'throw' | 'break' | 'continue';
+      node: ts.Node;
+      returnsMessage?: boolean;
+      /** `return false`, `return true`, `return null`: what a test of the returned value decides. */
+      value?: Truth;
+    }
   | {
       t: 'try';
       body: Step[];
@@ -77,23 +94,44 @@ export type Step =
   | { t: 'loop'; body: Step[] }
   | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
   /**
-   * A callee's or a callback's body; `call` is the call of the project function it inlines.
-   * `transaction`: a callback transaction's body, which commits (or rolls back) as it is left.
+   * A callee's or a callback's body; `call` is the call of the project function it inlines, and
+   * `callee` that function's name. `transaction`: a callback transaction's body, which commits (or
+   * rolls back) as it is left.
    */
   | {
       t: 'scope';
       body: Step[];
       transaction?: TransactionScope;
       call?: ts.CallExpression;
-      /** The steps of a promise a function returns without `await` from inside a `try`: its failure passes that `try`. */
+      callee?: string;
+      /**
+       * The steps of a promise a function returns without `await` from inside a `try`: its failure
+       * passes that function's catches to its caller's (docs/model.md, "Order").
+       */
       returnedPromise?: boolean;
+      /**
+       * The call's result is kept in a `const` (`const processed = await handle(msg)`): a path
+       * that leaves the callee by `return false` takes only the matching side of a later
+       * `if (processed)`. A helper that catches and returns a flag hands the failure on this way.
+       */
+      result?: string;
     }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**
    * A call whose target could not be followed (too deep): it may do anything the analysis cannot
    * see. `inCondition`: its result decides a branch, so it may be a dedup check.
    */
-  | { t: 'unknown'; node: ts.Node; reason: string; inCondition: boolean };
+  | {
+      t: 'unknown';
+      node: ts.Node;
+      reason: string;
+      inCondition: boolean;
+      /**
+       * Not a call too deep to follow, but the message object itself handed to code the analysis
+       * does not see (an external call, a stored reference): a settle may happen there.
+       */
+      handoff?: boolean;
+    };
 
 /** What a library contributes to reading a handler: which calls settle the message. */
 export interface SettleRecognizer {

@@ -68,6 +68,11 @@ export interface ConsumerSite {
   deadLetterRoute?: boolean;
   /** Handler parameters (or bindings) that hold the message. */
   messageBindings: ts.BindingName[];
+  /**
+   * Those of `messageBindings` the message is settled through (default: all): the message object,
+   * a NestJS context; not a payload. Handing one of them to code the analysis does not see may settle it.
+   */
+  settleBindings?: ts.BindingName[];
   ackMode: AckMode;
   ackModeNode?: ts.Node;
   source?: string;

@@ -321,6 +321,8 @@ function siteOf(
     messageBindings: [payload, ctx]
       .filter((parameter): parameter is ts.ParameterDeclaration => !!parameter)
       .map((parameter) => parameter.name),
+    // Settled through the context (`getChannelRef().ack(getMessage())`), never through the payload.
+    settleBindings: ctx ? [ctx.name] : [],
     ackMode: decision.ackMode,
     ackModeNode: decision.node,
     source: pattern,

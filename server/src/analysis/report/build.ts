@@ -59,7 +59,12 @@ export function buildConsumerReport(
 ): ConsumerReport {
   const budget = new Budget(limits);
   const values = new MessageValues(checker);
-  for (const binding of site.messageBindings) values.addBinding(binding);
+  // The bindings the message is settled through hold the message object itself (a hand-off of it
+  // to unseen code may settle it); the others are message-derived data.
+  const settleBindings = new Set(site.settleBindings ?? site.messageBindings);
+  for (const binding of site.messageBindings)
+    if (settleBindings.has(binding)) values.addCarrier(binding);
+    else values.addBinding(binding);
   const builder = new FlowBuilder({
     checker,
     program,

@@ -3,7 +3,6 @@
  * place so rules that share a handler draw the same boundaries (docs/model.md, "How the rules share
  * a handler").
  */
-import { FAILURE_DESTINATION } from '../effects/messaging';
 import type {
   ConsumerReport,
   EffectOccurrence,
@@ -12,17 +11,9 @@ import type {
   TransactionScope,
 } from '../../model';
 import { isPositiveSettle } from '../dataflow/occurrences';
+import { isFailureRouting } from '../effects/failure-routing';
 
-export { isPositiveSettle };
-
-/** Publishing to a dead-letter, retry or failure destination is failure routing (docs/model.md, "Failure routing and handing failures on"). */
-export function isFailureRouting(effect: EffectOccurrence): boolean {
-  return (
-    effect.description.category === 'publish' &&
-    !!effect.description.destination &&
-    FAILURE_DESTINATION.test(effect.description.destination)
-  );
-}
+export { isFailureRouting, isPositiveSettle };
 
 export function isUnsafe(effect: EffectOccurrence): boolean {
   return effect.description.class === 'duplicate-unsafe' && !effect.keyedByMessage && !isFailureRouting(effect);

@@ -13,6 +13,8 @@ export class MessageValues {
   private readonly symbols = new Set<ts.Symbol>();
   /** What the caller passed for each parameter of the function these values are about (bindCallee). */
   private readonly passed = new Map<ts.Symbol, ts.Expression>();
+  /** Names holding the message object itself (or a wrapper around it): what a settle needs. */
+  private readonly carriers = new Set<ts.Symbol>();
 
   /**
    * `caller`: the values of the function that called this one. Code from the caller's scope (a
@@ -22,6 +24,49 @@ export class MessageValues {
     private readonly checker: ts.TypeChecker,
     private readonly caller?: MessageValues,
   ) {}
+
+  /** Marks a binding as holding the message object the library settles (also message-derived). */
+  addCarrier(name: ts.BindingName): void {
+    this.addBinding(name);
+    if (!ts.isIdentifier(name)) return;
+    const symbol = this.safeSymbol(name);
+    if (symbol) this.carriers.add(symbol);
+  }
+
+  /**
+   * Whether an expression hands over the message object itself: a name holding it, an object or
+   * array literal with it as a value, or `new Wrapper(message)` (not `message.content`, a property
+   * of it).
+   */
+  carriesMessage(expression: ts.Node): boolean {
+    if (!this.hasCarriers) return false;
+    let node: ts.Node = expression;
+    while (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isNonNullExpression(node))
+      node = node.expression;
+    if (ts.isIdentifier(node)) {
+      const symbol = this.safeSymbol(node);
+      return !!symbol && this.isCarrier(symbol);
+    }
+    if (ts.isObjectLiteralExpression(node))
+      return node.properties.some((property) =>
+        ts.isShorthandPropertyAssignment(property)
+          ? this.carriesMessage(property.name)
+          : ts.isPropertyAssignment(property)
+            ? this.carriesMessage(property.initializer)
+            : ts.isSpreadAssignment(property) && this.carriesMessage(property.expression),
+      );
+    if (ts.isArrayLiteralExpression(node)) return node.elements.some((element) => this.carriesMessage(element));
+    if (ts.isNewExpression(node)) return (node.arguments ?? []).some((argument) => this.carriesMessage(argument));
+    return false;
+  }
+
+  private get hasCarriers(): boolean {
+    return this.carriers.size > 0 || (this.caller?.hasCarriers ?? false);
+  }
+
+  private isCarrier(symbol: ts.Symbol): boolean {
+    return this.carriers.has(symbol) || (this.caller?.isCarrier(symbol) ?? false);
+  }
 
   /** Marks a parameter or variable (and every name bound in its pattern) as message-derived. */
   addBinding(name: ts.BindingName): void {
@@ -38,6 +83,7 @@ export class MessageValues {
   /** Marks everything `other` marks (a callback's closure reads its caller's values). */
   include(other: MessageValues): void {
     for (const symbol of other.symbols) this.symbols.add(symbol);
+    for (const symbol of other.carriers) this.carriers.add(symbol);
   }
 
   get isEmpty(): boolean {
@@ -72,8 +118,10 @@ export class MessageValues {
       forEachDescendant(
         body,
         (node) => {
-          if (ts.isVariableDeclaration(node) && node.initializer && this.derivesFrom(node.initializer))
-            this.addBinding(node.name);
+          if (ts.isVariableDeclaration(node) && node.initializer && this.derivesFrom(node.initializer)) {
+            if (this.carriesMessage(node.initializer)) this.addCarrier(node.name);
+            else this.addBinding(node.name);
+          }
           if (ts.isForOfStatement(node) && this.derivesFrom(node.expression)) {
             const init = node.initializer;
             if (ts.isVariableDeclarationList(init))
@@ -176,14 +224,19 @@ export class MessageValues {
     return found;
   }
 
-  /** Symbols of the parameters of `fn` that receive a message-derived argument at `call`. */
-  bindCallee(call: ts.CallExpression, callee: ts.FunctionLikeDeclaration, calleeValues: MessageValues): boolean[] {
-    const flags: boolean[] = [];
+  /**
+   * Binds the parameters of `callee` that receive a message-derived argument at `call`; per
+   * parameter 0 (not derived), 1 (derived) or 2 (the message object itself).
+   */
+  bindCallee(call: ts.CallExpression, callee: ts.FunctionLikeDeclaration, calleeValues: MessageValues): number[] {
+    const flags: number[] = [];
     callee.parameters.forEach((parameter, index) => {
       const argument = call.arguments[index];
       const derived = !!argument && this.derivesFrom(argument);
-      flags.push(derived);
-      if (derived) calleeValues.addBinding(parameter.name);
+      const carried = derived && this.carriesMessage(argument);
+      flags.push(carried ? 2 : derived ? 1 : 0);
+      if (carried) calleeValues.addCarrier(parameter.name);
+      else if (derived) calleeValues.addBinding(parameter.name);
       if (argument && ts.isIdentifier(parameter.name) && !parameter.dotDotDotToken) {
         const symbol = calleeValues.safeSymbol(parameter.name);
         if (symbol) calleeValues.passed.set(symbol, argument);
