@@ -3,7 +3,7 @@
  * suppressed findings (ARCHITECTURE.md, "Pipeline"):
  *
  *   1. library sites: every library module looks for registrations in the broker files;
- *   2. wrappers: a registration whose handler calls a callback parameter makes its callers consumers;
+ *   2. wrappers: a registration whose handler runs a callback its callers supply makes their calls consumers;
  *   3. consumer reports: analysis/report/ builds one per consumer registered in the lint files;
  *   4. rules: every enabled rule judges each report, and the file-level rules each lint file;
  *   5. suppressions: `delivery-lint-disable…` comments drop findings.
@@ -16,10 +16,10 @@ import type { ts } from 'ts-morph';
 import type { LoadedProgram } from './program';
 import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
 import type { ConsumerSite } from '../analysis/libraries';
-import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
+import { findWrapper, findWrapperCalls, wrapperModules, wrapperName } from '../analysis/libraries/wrappers';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
-import { functionName, locationOf } from '../analysis/source/ast';
+import { locationOf } from '../analysis/source/ast';
 import type { ResolvedConfig } from '../config/resolved-config';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding } from '../model';
 import { runFileRules, runRules } from '../rules/runner';
@@ -37,6 +37,8 @@ export interface AnalyzeOptions {
   onProgress?: (done: number, total: number) => void;
   /** Derive each consumer's crash timeline (default true; the CLI asks only for --explain). */
   timelines?: boolean;
+  /** Only find the consumers and the wrappers (for the CLI's rounds that add wrapper callers): no reports, no rules. */
+  discoverOnly?: boolean;
 }
 
 /** Rounds of loading before the analysis settles for what it has (a guard against pathological graphs). */
@@ -128,32 +130,47 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     }
   }
 
-  // 2. Wrappers: a registration whose handler calls a callback parameter; its callers are consumers.
+  // 2. Wrappers: a registration whose handler runs a callback its callers supply; their calls are consumers.
   const wrappers = sites.map((site) => ({ site, wrapper: findWrapper(site, checker) }));
-  const callSites = findWrapperCalls(
+  const found = findWrapperCalls(
     wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!),
     options.files.map((file) => program.getSourceFile(file)).filter((file): file is ts.SourceFile => !!file),
     checker,
   );
+  const callSites = found.calls;
+  // Every function whose callers supply a handler: the CLI looks for its callers in the files it has not loaded.
+  const wrapperNames = new Map<string, Set<string>>();
+  for (const wrapper of found.wrappers) {
+    const name = wrapperName(wrapper.wrapper);
+    if (!name) continue;
+    const files = wrapperNames.get(name) ?? new Set<string>();
+    for (const file of wrapperModules(wrapper.wrapper, checker)) files.add(file);
+    wrapperNames.set(name, files);
+  }
+  const wrapperList = [...wrapperNames].map(([name, files]) => ({ name, filePaths: [...files] }));
+  if (options.discoverOnly)
+    return {
+      consumers: [],
+      findings: [],
+      problems,
+      filesLinted: [...options.files],
+      filesAnalyzed: 0,
+      wrappers: wrapperList,
+    };
 
   // 3. Reports for the consumers registered in the lint files, then rules and suppressions.
   const consumers: ConsumerReport[] = [];
-  const unresolvedWrappers: { name: string; filePath: string }[] = [];
   let done = 0;
   for (const { site, wrapper } of wrappers) {
     if (!lintFiles.has(site.registrationNode.getSourceFile().fileName)) continue;
-    if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
+    if (wrapper && callSites.some((call) => call.wrapper.site === site)) continue; // reported at its call sites
     const report = guarded(problems, site, () =>
       buildConsumerReport(site, checker, config, undefined, options.timelines ?? true, program),
     );
     if (!report) continue;
-    if (wrapper) {
+    // A callback parameter the handler calls directly, and no caller found: its work is unknown.
+    if (wrapper?.direct)
       report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
-      unresolvedWrappers.push({
-        name: functionName(wrapper.wrapper).split('.').pop()!,
-        filePath: wrapper.wrapper.getSourceFile().fileName,
-      });
-    }
     consumers.push(report);
   }
   for (const call of callSites) {
@@ -199,7 +216,7 @@ export function analyzeFiles(options: AnalyzeOptions): AnalysisResult {
     problems,
     filesLinted: [...options.files],
     filesAnalyzed: options.files.length,
-    unresolvedWrappers,
+    wrappers: wrapperList,
   };
 }
 

@@ -23,7 +23,7 @@ import {
   symbolOf,
   unwrap,
 } from '../source/ast';
-import { calledFunction, resolveFunction } from '../source/symbols';
+import { type ParameterBinding, calledFunction, resolveCallable, resolveFunction } from '../source/symbols';
 import { objectLiteral as objectLiteralOf } from '../effects/objects';
 import {
   forEachStep,
@@ -94,7 +94,12 @@ export class FlowBuilder {
   private readonly functionIds = new WeakMap<ts.Node, number>();
   private nextFunctionId = 0;
   private readonly stack: ts.Node[] = [];
+  /** Functions bound to parameters: a wrapper's callback, a factory's arguments, a function passed to a helper. */
   private readonly callbacks = new Map<ts.ParameterDeclaration, FunctionWithBody>();
+  /** Calls bound to the function they run (a wrapper's callback reached through a field or an options object). */
+  private readonly boundCalls = new Map<ts.CallExpression, FunctionWithBody>();
+  /** Where the depth limit counts from: a callback the user wrote, run by a wrapper, starts afresh. */
+  private depthBase = 0;
   /** Above zero while the steps of an `if` condition are built (an unseen call there may be a check). */
   private conditionDepth = 0;
 
@@ -168,6 +173,35 @@ export class FlowBuilder {
    */
   bindCallback(parameter: ts.ParameterDeclaration, callback: FunctionWithBody): void {
     this.callbacks.set(parameter, callback);
+  }
+
+  /** The callback a wrapper's call site passes runs where the handler makes this call (`this.onMessage(m)`, `opts.handler(m)`). */
+  bindCall(call: ts.CallExpression, callback: FunctionWithBody): void {
+    this.boundCalls.set(call, callback);
+  }
+
+  /**
+   * A factory's parameters bound to the arguments of the call that made a closure
+   * (`createWorkerHandler(executeEmail)`): where the closure calls them, those functions run.
+   */
+  bindParameters(bindings: readonly ParameterBinding[]): void {
+    for (const binding of bindings) {
+      const callback = this.resolveValue(binding.argument);
+      if (callback) this.callbacks.set(binding.parameter, callback);
+    }
+  }
+
+  /** The function an expression stands for, through parameters already bound to functions. */
+  private resolveValue(expression: ts.Expression): FunctionWithBody | undefined {
+    const value = unwrap(expression);
+    if (ts.isIdentifier(value)) {
+      const declaration = symbolOf(value, this.options.checker)?.valueDeclaration;
+      if (declaration && ts.isParameter(declaration)) return this.callbacks.get(declaration);
+    }
+    const resolved = resolveCallable(value, this.options.checker);
+    if (!resolved) return undefined;
+    this.bindParameters(resolved.bindings);
+    return resolved.fn;
   }
 
   private functionSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
@@ -533,13 +567,22 @@ export class FlowBuilder {
     const steps: Step[] = [];
     const name = calledName(call) ?? '';
     for (const argument of call.arguments) {
-      const callback = unwrap(argument);
-      if (!isFunctionWithBody(callback)) continue;
+      const callback = this.callbackArgument(argument);
+      if (!callback) continue;
       steps.push(
         ...this.inlineCallback(callback, state, this.callbackCompletion(call, name, callback, completion, outermost)),
       );
     }
     return steps;
+  }
+
+  /** A function passed to a library call: written inline, or a callback parameter bound to one. */
+  private callbackArgument(argument: ts.Expression): FunctionWithBody | undefined {
+    const value = unwrap(argument);
+    if (isFunctionWithBody(value)) return value;
+    if (!ts.isIdentifier(value) || !this.callbacks.size) return undefined;
+    const declaration = symbolOf(value, this.options.checker)?.valueDeclaration;
+    return declaration && ts.isParameter(declaration) ? this.callbacks.get(declaration) : undefined;
   }
 
   private callbackCompletion(
@@ -569,8 +612,10 @@ export class FlowBuilder {
     return [{ t: 'scope', body: completion === 'dropped' ? dropAll(body) : body }];
   }
 
-  /** The callback bound to the parameter a call invokes (`handler(payload)` inside a wrapper). */
+  /** The callback bound to the parameter (or the call) a call invokes (`handler(payload)` inside a wrapper). */
   private boundCallback(call: ts.CallExpression): FunctionWithBody | undefined {
+    const bound = this.boundCalls.get(call);
+    if (bound) return bound;
     if (!this.callbacks.size) return undefined;
     const callee = unwrap(call.expression);
     if (!ts.isIdentifier(callee)) return undefined;
@@ -612,18 +657,42 @@ export class FlowBuilder {
     link = true,
   ): Step[] {
     if (this.stack.includes(target)) return []; // recursion: cut the cycle
-    if (this.stack.length > this.options.config.maxDepth) {
+    if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
       // Not the end of the analysis: an unknown step on this path (docs/model.md, "What the analysis cannot see").
       const reason = `${functionName(target)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
       return [{ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 }];
     }
     const calleeValues = new MessageValues(this.options.checker);
     const flags = state.values.bindCallee(call, target, calleeValues);
-    const key = `${this.functionId(target)}:${flags.map((flag) => (flag ? 1 : 0)).join('')}`;
+    // A function passed to a project helper (`withLogger(ctx, async () => …)`) runs where the
+    // helper calls it, or where it hands it to a library call.
+    const passed = target.parameters.map((parameter, index) => {
+      const argument = call.arguments[index];
+      return argument && !parameter.dotDotDotToken ? this.resolveValue(argument) : undefined;
+    });
+    const key = `${this.functionId(target)}:${flags.map((flag) => (flag ? 1 : 0)).join('')}:${passed
+      .map((fn) => (fn ? this.functionId(fn) : '-'))
+      .join(',')}`;
     let body = this.summaryCache.get(key);
     if (!body) {
-      calleeValues.propagateThrough(target.body);
-      body = this.functionSteps(target, calleeValues);
+      const saved = target.parameters.map((parameter) => this.callbacks.get(parameter));
+      target.parameters.forEach((parameter, index) => {
+        const fn = passed[index];
+        if (fn) this.callbacks.set(parameter, fn);
+      });
+      const base = this.depthBase;
+      if (!link) this.depthBase = this.stack.length;
+      try {
+        calleeValues.propagateThrough(target.body);
+        body = this.functionSteps(target, calleeValues);
+      } finally {
+        this.depthBase = base;
+        target.parameters.forEach((parameter, index) => {
+          const previous = saved[index];
+          if (previous) this.callbacks.set(parameter, previous);
+          else this.callbacks.delete(parameter);
+        });
+      }
       this.summaryCache.set(key, body);
     }
     // A helper with nothing to see is left out, unless it throws: an explicit throw in an effect-free
@@ -632,7 +701,13 @@ export class FlowBuilder {
     const async = isAsyncFunction(target) || returnsPromise(target, this.options.checker);
     // A wrapper's callback is the handler itself: its effects are reported where they are.
     const linked = link ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }) : body;
-    return [{ t: 'scope', body: async && completion === 'dropped' ? dropAll(linked) : linked }];
+    return [
+      {
+        t: 'scope',
+        body: async && completion === 'dropped' ? dropAll(linked) : linked,
+        ...(link ? {} : { anchored: true }),
+      },
+    ];
   }
 
   private functionId(node: ts.Node): number {
@@ -739,18 +814,46 @@ function dropAll(steps: Step[]): Step[] {
 }
 
 function prefixChain(steps: Step[], link: CallChainLink): Step[] {
-  return mapSteps(steps, (step) => {
-    if (step.t === 'effect') return { ...step, effect: { ...step.effect, chain: [link, ...step.effect.chain] } };
-    if (step.t === 'settle') return { ...step, settle: { ...step.settle, chain: [link, ...step.settle.chain] } };
-    if (step.t === 'if' && step.guard)
-      return {
-        ...step,
-        guard: { ...step.guard, guard: { ...step.guard.guard, chain: [link, ...step.guard.guard.chain] } },
-      };
-    if (step.t === 'guarded') return { ...step, guard: { ...step.guard, chain: [link, ...step.guard.chain] } };
-    if (step.t === 'try' && step.claim)
-      return { ...step, claim: { ...step.claim, chain: [link, ...step.claim.chain] } };
-    return step;
+  // A callback the user wrote keeps its own locations (an anchored scope): the chain stops there.
+  return steps.map((step) => {
+    switch (step.t) {
+      case 'effect':
+        return { ...step, effect: { ...step.effect, chain: [link, ...step.effect.chain] } };
+      case 'settle':
+        return { ...step, settle: { ...step.settle, chain: [link, ...step.settle.chain] } };
+      case 'if':
+        return {
+          ...step,
+          guard: step.guard && {
+            ...step.guard,
+            guard: { ...step.guard.guard, chain: [link, ...step.guard.guard.chain] },
+          },
+          then: prefixChain(step.then, link),
+          else: prefixChain(step.else, link),
+        };
+      case 'guarded':
+        return {
+          ...step,
+          guard: { ...step.guard, chain: [link, ...step.guard.chain] },
+          body: prefixChain(step.body, link),
+        };
+      case 'try':
+        return {
+          ...step,
+          claim: step.claim && { ...step.claim, chain: [link, ...step.claim.chain] },
+          body: prefixChain(step.body, link),
+          handler: step.handler && prefixChain(step.handler, link),
+          finalizer: step.finalizer && prefixChain(step.finalizer, link),
+        };
+      case 'scope':
+        return step.anchored ? step : { ...step, body: prefixChain(step.body, link) };
+      case 'loop':
+        return { ...step, body: prefixChain(step.body, link) };
+      case 'switch':
+        return { ...step, cases: step.cases.map((body) => prefixChain(body, link)) };
+      default:
+        return step;
+    }
   });
 }
 

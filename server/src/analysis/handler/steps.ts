@@ -55,7 +55,12 @@ export type Step =
     }
   | { t: 'loop'; body: Step[] }
   | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
-  | { t: 'scope'; body: Step[] }
+  /**
+   * `anchored`: the body of a callback the user wrote, run by a wrapper (docs/model.md, "Wrappers,
+   * dispatch tables and where findings go"): what happens in it is located in it, not at the
+   * wrapper's calls that lead there.
+   */
+  | { t: 'scope'; body: Step[]; anchored?: boolean }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**
    * A call whose target could not be followed (too deep): it may do anything the analysis cannot
