@@ -248,7 +248,7 @@ function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker,
   ) {
     const typeNode = 'type' in declaration ? declaration.type : undefined;
     if (typeNode && ts.isTypeReferenceNode(typeNode)) {
-      const fromType = symbolOrigin(rightmostName(typeNode.typeName), checker, depth + 1);
+      const fromType = typeNameOrigin(typeNode.typeName, checker, depth + 1);
       if (fromType) return fromType;
     }
     if (declaration.initializer) {
@@ -297,7 +297,7 @@ function returnOrigin(fn: ts.FunctionLikeDeclaration, checker: ts.TypeChecker, d
   if (typeNode && ts.isTypeReferenceNode(typeNode) && rightmostName(typeNode.typeName).text === 'Promise')
     typeNode = typeNode.typeArguments?.[0];
   if (typeNode && ts.isTypeReferenceNode(typeNode)) {
-    const fromType = symbolOrigin(rightmostName(typeNode.typeName), checker, depth + 1);
+    const fromType = typeNameOrigin(typeNode.typeName, checker, depth + 1);
     if (fromType) return fromType;
   }
   const body = fn.body;
@@ -338,6 +338,18 @@ function assignedInConstructorOrigin(
     }
   }
   return undefined;
+}
+
+/**
+ * The package a type name comes from: `Channel` imported from it, or `amqp.Channel` of a namespace
+ * import (whose member the checker cannot resolve when the package is not installed).
+ */
+function typeNameOrigin(name: ts.EntityName, checker: ts.TypeChecker, depth: number): string | undefined {
+  const fromName = symbolOrigin(rightmostName(name), checker, depth);
+  if (fromName || ts.isIdentifier(name)) return fromName;
+  let left: ts.EntityName = name;
+  while (ts.isQualifiedName(left)) left = left.left;
+  return symbolOrigin(left, checker, depth);
 }
 
 function rightmostName(name: ts.EntityName): ts.Identifier {
