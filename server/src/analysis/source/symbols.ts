@@ -220,7 +220,9 @@ function symbolOrigin(name: ts.Identifier, checker: ts.TypeChecker, depth: numbe
   if (!symbol) return undefined;
   for (const declaration of symbol.declarations ?? []) {
     const imported = importModuleOf(declaration);
-    if (imported && !imported.startsWith('.')) return imported;
+    // A bare specifier names a package, unless it resolves to the project's own source (a `paths`
+    // alias, a workspace library): then the value's origin is followed into that file.
+    if (imported && !imported.startsWith('.') && !aliasesProjectCode(symbol, checker)) return imported;
   }
   if (symbol.flags & ts.SymbolFlags.Alias) {
     try {
@@ -236,6 +238,17 @@ function symbolOrigin(name: ts.Identifier, checker: ts.TypeChecker, depth: numbe
     if (origin) return origin;
   }
   return undefined;
+}
+
+/** Whether an imported name resolves to a declaration in the project's own source. */
+function aliasesProjectCode(symbol: ts.Symbol, checker: ts.TypeChecker): boolean {
+  if (!(symbol.flags & ts.SymbolFlags.Alias)) return false;
+  try {
+    const target = checker.getAliasedSymbol(symbol);
+    return (target.declarations ?? []).some(isProjectCode);
+  } catch {
+    return false;
+  }
 }
 
 function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker, depth: number): string | undefined {
