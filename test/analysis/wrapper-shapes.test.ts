@@ -296,6 +296,45 @@ export class ReplyListener {
   }
 }
 `,
+  // Two consumers hand their own work to a helper that calls it: the helper is not a wrapper, and
+  // neither consumer is registered at the other's call.
+  'billing/retry.ts': `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const kafka = new Kafka({ clientId: 'billing', brokers: ['kafka:9092'] });
+
+export class BillingConsumers {
+  private readonly invoices = kafka.consumer({ groupId: 'invoices' });
+  private readonly refunds = kafka.consumer({ groupId: 'refunds' });
+
+  async start(): Promise<void> {
+    await this.invoices.run({
+      eachMessage: async ({ message }) => {
+        await this.withRetry('invoice', async () => {
+          await pool.query('UPDATE totals SET amount = amount + 1 WHERE id = $1', [message.key?.toString()]);
+        });
+      },
+    });
+    await this.refunds.run({
+      eachMessage: async ({ message }) => {
+        await this.withRetry('refund', async () => {
+          await pool.query('UPDATE totals SET amount = amount - 1 WHERE id = $1', [message.key?.toString()]);
+        });
+      },
+    });
+  }
+
+  private async withRetry(label: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      console.error(label, error);
+      throw error;
+    }
+  }
+}
+`,
 };
 
 for (const mode of MODES) {
@@ -373,6 +412,16 @@ for (const mode of MODES) {
       const triggers = consumerOf('triggers');
       assert.equal(where(triggers), 'Emulator.onMessage@emulator.ts:10');
       assert.deepEqual(findingsIn('pubsub/emulator.ts'), ['missing-event-id-check:10']);
+    });
+
+    test('a helper the handler hands its own callback to is not a wrapper', () => {
+      const registrations = result.consumers
+        .filter((consumer) => consumer.registration.location.filePath.endsWith('/billing/retry.ts'))
+        .map(
+          (consumer) =>
+            `${consumer.registration.location.line}:${consumer.registration.wrapperLocation ? 'wrapped' : 'direct'}`,
+        );
+      assert.deepEqual(registrations.sort(), ['12:direct', '19:direct']);
     });
 
     test("neither a dependency's method nor a Promise's resolve makes a wrapper", () => {

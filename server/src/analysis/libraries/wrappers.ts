@@ -147,6 +147,20 @@ function slotCalls(
 ): SlotCall[] {
   const found: SlotCall[] = [];
   const visited = new Set<ts.Node>();
+  // The parameters of the functions the search enters, bound to the arguments of the call that
+  // entered them: a callback the handler passes to its own helper (`this.run(ctx, async () => …)`)
+  // is the handler's, not a slot its callers fill.
+  const bindings = new Map(bound);
+  const entered = new Set<FunctionWithBody>();
+  const sourcesOf = (expression: ts.Expression, depth: number): ParameterSource[] =>
+    parameterSources(expression, checker).flatMap((source) => {
+      const argument = bindings.get(source.parameter);
+      if (argument)
+        return depth > 4
+          ? []
+          : sourcesOf(argument, depth + 1).map((inner) => ({ ...inner, path: [...inner.path, ...source.path] }));
+      return entered.has(source.fn) ? [] : [source];
+    });
   const search = (node: ts.Node, depth: number): void => {
     if (visited.has(node)) return;
     visited.add(node);
@@ -156,18 +170,28 @@ function slotCalls(
         if (!ts.isCallExpression(child)) return;
         const target = calledFunction(child, checker);
         if (target) {
-          if (depth < MAX_SEARCH_DEPTH && isProjectCode(target)) search(target.body, depth + 1);
+          if (depth < MAX_SEARCH_DEPTH && isProjectCode(target)) {
+            if (!containsNode(target, child)) entered.add(target);
+            target.parameters.forEach((parameter, index) => {
+              const argument = child.arguments[index];
+              if (argument && !parameter.dotDotDotToken && !bindings.has(parameter)) bindings.set(parameter, argument);
+            });
+            search(target.body, depth + 1);
+          }
           return;
         }
         const callee = unwrap(child.expression);
         const parameter = ts.isIdentifier(callee) ? parameterOf(callee, checker) : undefined;
-        const argument = parameter && bound.get(parameter);
-        const sources = argument ? parameterSources(argument, checker) : parameterSources(callee, checker);
-        for (const source of sources) {
+        for (const source of sourcesOf(callee, 0)) {
           if (!callableByProject(source.fn) || !accept(source.fn)) continue;
           const rank = source.path.length ? callbackMember(source, checker) : 0;
           if (rank === undefined) continue;
-          found.push({ call: child, source, direct: !source.path.length && !!parameter && !argument, rank });
+          found.push({
+            call: child,
+            source,
+            direct: !source.path.length && !!parameter && !bound.has(parameter),
+            rank,
+          });
           return;
         }
       },
