@@ -79,6 +79,9 @@ export type Step =
   /**
    * A callee's or a callback's body; `call` is the call of the project function it inlines.
    * `transaction`: a callback transaction's body, which commits (or rolls back) as it is left.
+   * `anchored`: the body of a callback the user wrote, run by a wrapper (docs/model.md, "Wrappers,
+   * dispatch tables and where findings go"): what happens in it is located in it, not at the
+   * wrapper's calls that lead there.
    */
   | {
       t: 'scope';
@@ -87,6 +90,7 @@ export type Step =
       call?: ts.CallExpression;
       /** The steps of a promise a function returns without `await` from inside a `try`: its failure passes that `try`. */
       returnedPromise?: boolean;
+      anchored?: boolean;
     }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**
