@@ -37,6 +37,68 @@ export class ReportCache {
 }
 
 /**
+ * The language server's consumer reports, kept from one edit to the next: a report is reused while
+ * every file it read (and its registration's and handler's files) is the same parsed file in the
+ * new program, no file was added to or removed from the program, and the config is the same. An
+ * edit to one file re-builds only the reports that read it.
+ */
+export class EditorReportCache {
+  private readonly entries = new Map<
+    string,
+    { report: ConsumerReport; files: Map<string, ts.SourceFile>; fileSet: number; config: object }
+  >();
+  private fileSet = 0;
+  private fileNames = '';
+  private program: ts.Program | undefined;
+  private config: object | undefined;
+  private recorder = new ReadRecorder();
+
+  /** Starts an analysis of `program` under `config`; returns the program to analyse (it records reads). */
+  begin(program: ts.Program, config: object): ts.Program {
+    const names = program
+      .getSourceFiles()
+      .map((file) => file.fileName)
+      .join('\n');
+    if (names !== this.fileNames) {
+      this.fileNames = names;
+      this.fileSet++;
+    }
+    this.program = program;
+    this.config = config;
+    this.recorder = new ReadRecorder();
+    return this.recorder.recording(program);
+  }
+
+  build(key: string, build: () => ConsumerReport | undefined): ConsumerReport | undefined {
+    const program = this.program!;
+    const entry = this.entries.get(key);
+    if (
+      entry &&
+      entry.fileSet === this.fileSet &&
+      entry.config === this.config &&
+      [...entry.files].every(([fileName, sourceFile]) => program.getSourceFile(fileName) === sourceFile)
+    )
+      return entry.report;
+    const { value, reads } = this.recorder.forConsumer(build);
+    if (!value || reads.wholeProgram) {
+      this.entries.delete(key);
+      return value;
+    }
+    const files = new Map([...reads.files].map((file) => [file.fileName, file] as const));
+    for (const fileName of [value.registration.location.filePath, value.handlerRange.filePath]) {
+      const sourceFile = program.getSourceFile(fileName);
+      if (sourceFile) files.set(fileName, sourceFile);
+    }
+    this.entries.set(key, { report: value, files, fileSet: this.fileSet, config: this.config! });
+    return value;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/**
  * Notes the files the analysis reads through the type checker: those of the nodes it asks about,
  * and of the declarations and signatures it gets back (it goes on to read those). The next round
  * loads their imports. While a consumer's report is built, its own reads are noted apart.

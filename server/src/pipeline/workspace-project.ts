@@ -11,6 +11,7 @@ import { analyzeFiles } from './analyze';
 import { collectFiles, isSourceFile, MAX_FILE_BYTES } from './files';
 import type { AnalysisResult } from '../model';
 import { mentionsBroker } from './prefilter';
+import { EditorReportCache } from './reads';
 import { analysisOptions, findTsconfig, readTsconfig, resolveProjectModules } from './program';
 import { ConfigError, findConfigFile } from '../config/load';
 import { loadProjectConfig } from './config';
@@ -56,6 +57,8 @@ export class WorkspaceProject {
   private rootFiles = new Set<string>();
   private projectVersion = 0;
   private lastScanSummary = '';
+  /** Reports reused across edits while what they read is unchanged. */
+  private readonly reports = new EditorReportCache();
 
   constructor(
     readonly root: string,
@@ -67,6 +70,7 @@ export class WorkspaceProject {
 
   /** Re-reads tsconfig and delivery-lint.config.json and rescans the folder (watched-file changes). */
   reload(): void {
+    this.reports.clear();
     this.loadConfig();
     this.loadCompilerOptions();
     this.scanRootFiles();
@@ -112,7 +116,14 @@ export class WorkspaceProject {
     const brokerFiles = [...this.rootFiles].filter(
       (file) => !this.overlays.has(file) || mentionsBroker(this.overlays.get(file)!),
     );
-    return analyzeFiles({ program, files: targets, brokerFiles, config: this.config });
+    const recording = this.reports.begin(program, this.config);
+    return analyzeFiles({
+      program: recording,
+      files: targets,
+      brokerFiles,
+      config: this.config,
+      buildReport: (key, build) => this.reports.build(key, build),
+    });
   }
 
   /** The text the last analysis saw for a file (offsets in findings refer to it). */

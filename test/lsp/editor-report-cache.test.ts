@@ -1,0 +1,102 @@
+/**
+ * The language server re-builds only the consumer reports an edit can change
+ * (pipeline/reads.ts, `EditorReportCache`): a report is reused while every file it read is the
+ * same parsed file, and an edit to a helper it calls re-builds it with the helper's new code.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkspaceProject } from '../../server/src/pipeline/workspace-project';
+import { MODES, TestProject } from '../helpers/project';
+
+const ORDERS = `import { Kafka } from 'kafkajs';
+import { recordOrder } from './ledger';
+
+const consumer = new Kafka({ clientId: 'svc', brokers: ['kafka:9092'] }).consumer({ groupId: 'orders' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const order = JSON.parse(message.value!.toString()) as { id: string; total: number };
+      await recordOrder(order);
+    },
+  });
+}
+`;
+
+const UNGUARDED_LEDGER = `import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function recordOrder(order: { id: string; total: number }): Promise<void> {
+  await pool.query('INSERT INTO orders (total) VALUES ($1)', [order.total]);
+}
+`;
+
+/** The same helper, now an upsert keyed by the order's ID: idempotent. */
+const KEYED_LEDGER = `import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function recordOrder(order: { id: string; total: number }): Promise<void> {
+  await pool.query('INSERT INTO orders (id, total) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [order.id, order.total]);
+}
+`;
+
+const AUDIT = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ clientId: 'svc', brokers: ['kafka:9092'] }).consumer({ groupId: 'audit' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      await pool.query('INSERT INTO audit (body) VALUES ($1)', [message.value!.toString()]);
+    },
+  });
+}
+`;
+
+for (const mode of MODES) {
+  describe(`the server's reports across edits (${mode})`, () => {
+    let project: TestProject;
+    before(() => {
+      project = new TestProject(mode, 'editor-report-cache');
+      project.write({ 'orders.ts': ORDERS, 'ledger.ts': UNGUARDED_LEDGER, 'audit.ts': AUDIT });
+    });
+    after(() => project.remove());
+
+    test('an edit re-builds the reports that read the edited file, and only those', () => {
+      const workspace = new WorkspaceProject(
+        project.root,
+        { info: () => undefined, warn: () => undefined },
+        () => ({}),
+      );
+      const files = [project.path('orders.ts'), project.path('audit.ts')];
+      for (const file of files) workspace.setOverlay(file, file.endsWith('orders.ts') ? ORDERS : AUDIT);
+      const reportOf = (result: ReturnType<WorkspaceProject['analyze']>, file: string) =>
+        result.consumers.find((consumer) => consumer.registration.location.filePath === project.path(file))!;
+      const rules = (result: ReturnType<WorkspaceProject['analyze']>, file: string) =>
+        result.findings
+          .filter((finding) => finding.consumerId === reportOf(result, file).id)
+          .map((finding) => finding.ruleId);
+
+      const first = workspace.analyze(files);
+      assert.deepEqual(rules(first, 'orders.ts'), ['missing-event-id-check']);
+      assert.deepEqual(rules(first, 'audit.ts'), ['missing-event-id-check']);
+
+      // Editing audit.ts (a comment) keeps the orders report: it read neither audit.ts nor anything changed.
+      workspace.setOverlay(project.path('audit.ts'), `${AUDIT}\n// edited\n`);
+      const second = workspace.analyze(files);
+      assert.equal(reportOf(second, 'orders.ts'), reportOf(first, 'orders.ts'), 'reused');
+      assert.notEqual(reportOf(second, 'audit.ts'), reportOf(first, 'audit.ts'), 're-built');
+
+      // Making the helper an upsert keyed by the order's ID re-builds the orders report, which read it.
+      workspace.setOverlay(project.path('ledger.ts'), KEYED_LEDGER);
+      const third = workspace.analyze(files);
+      assert.notEqual(reportOf(third, 'orders.ts'), reportOf(second, 'orders.ts'), 're-built');
+      assert.deepEqual(rules(third, 'orders.ts'), [], 'the keyed insert is idempotent');
+      assert.equal(reportOf(third, 'audit.ts'), reportOf(second, 'audit.ts'), 'reused');
+    });
+  });
+}
