@@ -3,7 +3,7 @@
  * suppressed findings (ARCHITECTURE.md, "Pipeline"):
  *
  *   1. library sites: every library module looks for registrations in the broker files;
- *   2. wrappers: a registration whose handler calls a callback parameter makes its callers consumers;
+ *   2. wrappers: a registration whose handler runs a callback its callers supply makes their calls consumers;
  *   3. consumer reports: analysis/report/ builds one per consumer registered in the lint files;
  *   4. rules: every enabled rule judges each report, and the file-level rules each lint file;
  *   5. suppressions: `delivery-lint-disable…` comments drop findings.
@@ -18,10 +18,10 @@ import { ReadRecorder } from './reads';
 import { type ProjectSources, setProjectSources } from '../analysis/source/project-sources';
 import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
 import type { ConsumerSite } from '../analysis/libraries';
-import { findWrapper, findWrapperCalls } from '../analysis/libraries/wrappers';
+import { findWrapper, findWrapperCalls, wrapperModules, wrapperName } from '../analysis/libraries/wrappers';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
-import { functionName, locationOf } from '../analysis/source/ast';
+import { locationOf } from '../analysis/source/ast';
 import type { ResolvedConfig } from '../config/resolved-config';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding } from '../model';
 import { runFileRules, runRules } from '../rules/runner';
@@ -43,6 +43,8 @@ export interface AnalyzeOptions {
   buildReport?: (key: string, build: () => ConsumerReport | undefined) => ConsumerReport | undefined;
   /** The project's files the program has not read, for the whole-project searches (project-sources.ts). */
   sources?: ProjectSources;
+  /** Only find the consumers and the wrappers (for the CLI's rounds that add wrapper callers): no reports, no rules. */
+  discoverOnly?: boolean;
 }
 
 /** What analyzeFiles returns: the analysis result, and what the CLI's run needs to know about it. */
@@ -59,8 +61,11 @@ export interface AnalyzedFiles extends AnalysisResult {
    * subscribers, callers of a function) rather than following imports.
    */
   searched?: ReadonlySet<ConsumerReport>;
-  /** Every wrapper found in the broker files, whether or not its callers were analysed. */
-  wrappers: { name: string; filePath: string }[];
+  /**
+   * Every wrapper found (at every level of a chain), whether or not its callers were analysed: its
+   * name, the file that defines it, and the files a caller imports to reach it.
+   */
+  wrappers: { name: string; filePath: string; filePaths: string[] }[];
 }
 
 /** Rounds of loading before the analysis settles for what it has (a guard against pathological graphs). */
@@ -136,36 +141,55 @@ export function analyzeFiles(options: AnalyzeOptions): AnalyzedFiles {
     }
   }
 
-  // 2. Wrappers: a registration whose handler calls a callback parameter; its callers are consumers.
+  // 2. Wrappers: a registration whose handler runs a callback its callers supply; their calls are consumers.
   const wrappers = sites.map((site) => ({ site, wrapper: findWrapper(site, checker) }));
-  const callSites = findWrapperCalls(
+  const found = findWrapperCalls(
     wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!),
     options.files.map((file) => program.getSourceFile(file)).filter((file): file is ts.SourceFile => !!file),
     checker,
   );
+  const callSites = found.calls;
+  // Every function whose callers supply a handler: the CLI looks for its callers in the files it has not loaded.
+  // By name and the file that defines it (the cache's key for a wrapper's files, lint.ts).
+  const wrapperNames = new Map<string, { name: string; filePath: string; filePaths: Set<string> }>();
+  for (const wrapper of found.wrappers) {
+    const name = wrapperName(wrapper.wrapper);
+    if (!name) continue;
+    const filePath = wrapper.wrapper.getSourceFile().fileName;
+    const entry = wrapperNames.get(`${name}\0${filePath}`) ?? { name, filePath, filePaths: new Set<string>() };
+    for (const file of wrapperModules(wrapper.wrapper, checker)) entry.filePaths.add(file);
+    wrapperNames.set(`${name}\0${filePath}`, entry);
+  }
+  const wrapperList = [...wrapperNames.values()].map((entry) => ({ ...entry, filePaths: [...entry.filePaths] }));
+  if (options.discoverOnly)
+    return {
+      consumers: [],
+      findings: [],
+      problems,
+      filesLinted: [...options.files],
+      filesAnalyzed: 0,
+      suppressed: [],
+      origins: new Map(),
+      wrappers: wrapperList,
+    };
 
   // 3. Reports for the consumers registered in the lint files, then rules and suppressions.
   const consumers: ConsumerReport[] = [];
   const origin = new Map<ConsumerReport, string>();
-  const unresolvedWrappers: { name: string; filePath: string }[] = [];
   let done = 0;
   for (const { site, wrapper } of wrappers) {
     const file = site.registrationNode.getSourceFile().fileName;
     if (!lintFiles.has(file)) continue;
-    if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
+    if (wrapper && callSites.some((call) => call.wrapper.site === site)) continue; // reported at its call sites
     const report = guarded(problems, site, () =>
       buildReport(siteKey(site), () =>
         buildConsumerReport(site, checker, config, undefined, options.timelines ?? true, program),
       ),
     );
     if (!report) continue;
-    if (wrapper) {
+    // A callback parameter the handler calls directly, and no caller found: its work is unknown.
+    if (wrapper?.direct)
       report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
-      unresolvedWrappers.push({
-        name: functionName(wrapper.wrapper).split('.').pop()!,
-        filePath: wrapper.wrapper.getSourceFile().fileName,
-      });
-    }
     consumers.push(report);
     origin.set(report, file);
   }
@@ -216,15 +240,9 @@ export function analyzeFiles(options: AnalyzeOptions): AnalyzedFiles {
     problems,
     filesLinted: [...options.files],
     filesAnalyzed: options.files.length,
-    unresolvedWrappers,
     suppressed,
     origins: new Map(consumers.map((consumer) => [consumer.id, origin.get(consumer)!])),
-    wrappers: wrappers
-      .filter((entry) => entry.wrapper)
-      .map((entry) => ({
-        name: functionName(entry.wrapper!.wrapper).split('.').pop()!,
-        filePath: entry.wrapper!.wrapper.getSourceFile().fileName,
-      })),
+    wrappers: wrapperList,
   };
 }
 

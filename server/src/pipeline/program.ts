@@ -2,7 +2,7 @@
  * Program loading, the one way the CLI and the language server turn a folder into compiler
  * options and a TypeScript program:
  *
- * - `findTsconfig`: the nearest tsconfig.json above a path;
+ * - `findTsconfig`: the nearest tsconfig.json (or a monorepo root's tsconfig.base.json) above a path;
  * - `readTsconfig`: its compiler options and its errors, in TypeScript's words;
  * - `analysisOptions`: those options with ANALYSIS_OVERRIDES on top, or DEFAULT_COMPILER_OPTIONS
  *   without a usable tsconfig;
@@ -416,14 +416,21 @@ export function loadProgram(
   let options: ts.CompilerOptions | undefined;
   if (tsconfigPath) {
     const reading = readTsconfig(tsconfigPath);
-    const [first] = reading.errors;
-    if (first) {
-      const message = first.unreadable
+    // The roots are the broker files, not the tsconfig's `include`: "no inputs" is not a problem here.
+    const [first] = reading.errors.filter((error) => !error.noInputs);
+    if (first?.unreadable || !reading.options) {
+      const message = first?.unreadable
         ? `${tsconfigPath} could not be read (${first.message})`
-        : `${tsconfigPath}: ${first.message}`;
+        : `${tsconfigPath}: ${first?.message ?? 'no compiler options'}`;
       if (explicit) throw new LintInputError(message);
       warnings.push(`${message}; analysing with default compiler options`);
     } else {
+      // An `extends` that is not installed, an unknown option: the project's own options (its
+      // `paths`, say) still hold; only what the missing file would have added is lost.
+      if (first)
+        warnings.push(
+          `${tsconfigPath}: ${first.message.replace(/\.$/, '')}; analysing with the options it sets itself`,
+        );
       options = reading.options;
     }
   } else {

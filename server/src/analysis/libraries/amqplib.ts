@@ -40,6 +40,9 @@ export const amqplib: LibraryModule = {
     registration: '`channel.consume(queue, fn, opts)`, also in `createChannel({ setup })`',
     ackModes: 'explicit (`ack`/`nack`/`reject`), or auto-before-handler with `noAck: true`',
     identity: '`msg.properties.messageId`',
+    // A channel a project helper returns (`const channel = await getChannel()`): the file consuming
+    // from it need not import amqplib; its origin is followed through the helper.
+    mentions: /^(?=[\s\S]*\.consume\s*\()(?=[\s\S]*(?:\.(?:ack|nack|reject)\s*\(|\bnoAck\b))/,
   },
   traits: {
     sourceNoun: 'queue',
