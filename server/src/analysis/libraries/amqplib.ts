@@ -121,9 +121,10 @@ export const amqplib: LibraryModule = {
 
 /**
  * The requeue argument of nack(msg, allUpTo, requeue), reject(msg, requeue), nackAll(requeue):
- * amqplib's default is true; undefined when it is not a literal.
+ * amqplib's default is true; undefined when it is not a literal. NestJS RMQ settles on amqplib's
+ * channel too.
  */
-function requeueOf(name: string, call: ts.CallExpression): boolean | undefined {
+export function requeueOf(name: string, call: ts.CallExpression): boolean | undefined {
   const index = name === 'nack' ? 2 : name === 'reject' ? 1 : 0;
   const argument = call.arguments[index];
   if (!argument) return true;
