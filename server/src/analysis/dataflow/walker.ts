@@ -112,6 +112,9 @@ function withFlag(flags: string, id: string, truth: Truth): string {
   return [...entries, `${id}=${truth}`].sort().join('\n');
 }
 
+/** How many paths that differ only in their flags are kept apart at one point before the flags are forgotten. */
+const FLAGGED_STATES = 16;
+
 /** Applies a domain transfer to each path, keeping what the path knows of its flags. */
 function lift<S>(states: Tagged<S>[], transfer: (state: S) => S): Tagged<S>[] {
   return states.map((tagged) => ({ ...tagged, s: transfer(tagged.s) }));
@@ -174,7 +177,11 @@ class Walker<S> {
       const previous = byKey.get(key);
       byKey.set(key, previous === undefined ? state : { ...previous, s: this.domain.join(previous.s, state.s) });
     }
-    const merged = [...byKey.values()];
+    let merged = [...byKey.values()];
+    // Paths kept apart only by what they know of tested flags can multiply with every flagged call
+    // and return; past a few, forget the flags (both sides of a later test are taken, as without them).
+    if (merged.length > FLAGGED_STATES && merged.some((state) => state.flags || state.returning))
+      merged = this.merge(merged.map(({ s }) => ({ s, flags: '' })));
     const cap = this.domain.cap;
     if (cap !== undefined && merged.length > cap) {
       this.domain.overflowed?.();
