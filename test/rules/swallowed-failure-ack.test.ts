@@ -1010,7 +1010,7 @@ const SHAPES_INVALID: InvalidRuleTestCase[] = [
     'Pub/Sub: a chain the handler does not await catches the failure, then acks in the same chain',
     PUBSUB_DETACHED_CHAIN_ACKS,
     // The callback only hands the message to record(): it stands for it, findings go in it
-    // (docs/model.md, "Wrappers, dispatch tables and where findings go")..
+    // (docs/model.md, "Wrappers, dispatch tables and where findings go").
     'message.ack();',
     { messageId: 'ackAfterCaughtFailure' },
   ),
