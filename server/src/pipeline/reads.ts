@@ -57,9 +57,13 @@ export class EditorReportCache {
   private program: ts.Program | undefined;
   private config: object | undefined;
   private recorder = new ReadRecorder();
+  /** The keys the last analysis asked for: the others (a site whose position moved) are dropped. */
+  private used = new Set<string>();
 
   /** Starts an analysis of `program` under `config`; returns the program to analyse (it records reads). */
   begin(program: ts.Program, config: object): ts.Program {
+    for (const key of this.entries.keys()) if (!this.used.has(key)) this.entries.delete(key);
+    this.used = new Set();
     const names = program
       .getSourceFiles()
       .map((file) => file.fileName)
@@ -76,6 +80,7 @@ export class EditorReportCache {
 
   build(key: string, build: () => ConsumerReport | undefined): ConsumerReport | undefined {
     const program = this.program!;
+    this.used.add(key);
     const entry = this.entries.get(key);
     if (
       entry &&
