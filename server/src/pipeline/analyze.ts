@@ -83,12 +83,15 @@ export function analyzeReached(
 ): AnalyzedFiles {
   const reports = loaded.reportCache;
   for (let round = 1; ; round++) {
+    // Files read since the last analysis (this loop's loading, or wrapper callers added by the CLI).
+    reports.added(loaded.takeNewlyLoaded());
     const reads = new ReadRecorder();
     // A report that searched the whole project can change when the files it asked for are read.
-    const sources: ProjectSources | undefined = projectTexts && {
-      unread: new Map([...projectTexts].filter(([fileName]) => !loaded.isLoaded(fileName))),
+    // Without the project's texts nothing unread can be asked for, but each search still tells its test.
+    const sources: ProjectSources = {
+      unread: new Map([...(projectTexts ?? [])].filter(([fileName]) => !loaded.isLoaded(fileName))),
       wanted: new Set(),
-      searched: () => reads.readsWholeProgram(),
+      searched: (test) => reads.readsWholeProgram(test),
     };
     const result = analyzeFiles({
       ...options,
@@ -98,9 +101,9 @@ export function analyzeReached(
     });
     // A report is final once every file it read, and every file those import, is loaded: a
     // later round would read the same nodes (loaded files are reused across rebuilds).
-    reports.settle((sourceFile) => loaded.isSettled(sourceFile));
+    reports.settle((sourceFile) => loaded.isSettled(sourceFile), loaded.program.getSourceFiles());
     // Both, not short-circuited: the files a whole-project search asked for, and the imports of those read.
-    const added = loaded.loadFiles(sources?.wanted ?? []) + loaded.loadImportsOf(reads.all);
+    const added = loaded.loadFiles(sources.wanted) + loaded.loadImportsOf(reads.all);
     if (added === 0) return { ...result, searched: reports.searchedWholeProgram() };
     if (round === MAX_LOADING_ROUNDS) {
       loaded.warnings.push(

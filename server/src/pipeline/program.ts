@@ -183,6 +183,8 @@ export class LoadedProgram {
   readonly reportCache = new ReportCache();
   /** The folders of the `contents` files, taken to exist. */
   private readonly overlayFolders = new Set<string>();
+  /** How many of `loaded` takeNewlyLoaded has returned. */
+  private taken = 0;
 
   constructor(
     rootFiles: readonly string[],
@@ -227,6 +229,16 @@ export class LoadedProgram {
       this.loaded.add(file);
       this.dirty = true;
     }
+  }
+
+  /**
+   * The texts of the files read in full since the last call (the report cache checks its
+   * whole-program searches against them).
+   */
+  takeNewlyLoaded(): string[] {
+    const names = [...this.loaded].slice(this.taken);
+    this.taken = this.loaded.size;
+    return names.map((fileName) => this.sourceFile(fileName, this.options.target ?? ts.ScriptTarget.ES2022).text);
   }
 
   /** Whether a file is read in full (not a stand-in). */
