@@ -109,6 +109,87 @@ export async function start(): Promise<void> {
 }
 `;
 
+/**
+ * An amqplib handler calling `count` helpers, each with an optional entity check and a try whose
+ * catch rethrows one error code: the paths' exits, catches and checks multiply (count^3 and more
+ * typestates when every detail is kept apart).
+ */
+function catchingHelpers(count: number): string {
+  const helpers = Array.from(
+    { length: count },
+    (_, index) => `async function step${index}(event: OrderEvent): Promise<void> {
+  if (event.check${index}) {
+    const existing = await pool.query('SELECT 1 FROM done${index} WHERE order_id = $1', [event.orderId]);
+    if (existing.rowCount) return;
+  }
+  try {
+    await pool.query('UPDATE stock${index} SET count = count - 1 WHERE sku = $1', [event.sku]);
+  } catch (error) {
+    if ((error as { code?: string }).code === '40001') throw new Error('step${index}: serialization failure');
+  }
+}
+`,
+  ).join('\n');
+  const calls = Array.from({ length: count }, (_, index) => `      await step${index}(event);`).join('\n');
+  return `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+interface OrderEvent { orderId: string; sku: string; [flag: string]: string }
+const pool = new Pool();
+
+${helpers}
+export async function start(): Promise<void> {
+  const connection = await amqp.connect('amqp://localhost');
+  const channel = await connection.createChannel();
+  await channel.consume('orders', async (msg) => {
+    if (!msg) return;
+    const event = JSON.parse(msg.content.toString()) as OrderEvent;
+    try {
+${calls}
+    } catch (error) {
+      channel.nack(msg);
+      return;
+    }
+    channel.ack(msg);
+  });
+}
+`;
+}
+
+/** The order is stored before the outer try; `inner` puts a try of its own first inside it. */
+function tryAfterProcessing(inner: boolean): string {
+  const mail = inner
+    ? `      try {
+        await fetch('https://mail.example.com/send', { method: 'POST', body: event.email });
+      } catch (error) {
+        console.warn('mail failed', error);
+      }
+`
+    : '';
+  return `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+interface OrderEvent { orderId: string; email: string }
+const pool = new Pool();
+
+export async function start(): Promise<void> {
+  const connection = await amqp.connect('amqp://localhost');
+  const channel = await connection.createChannel();
+  await channel.consume('orders', async (msg) => {
+    if (!msg) return;
+    const event = JSON.parse(msg.content.toString()) as OrderEvent;
+    await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [event.orderId]);
+    try {
+${mail}      await fetch('https://hooks.example.com/order', { method: 'POST', body: event.orderId });
+    } catch (error) {
+      console.warn('webhook failed', error);
+    }
+    channel.ack(msg);
+  });
+}
+`;
+}
+
 function onlyConsumer(result: AnalysisResult): ConsumerReport {
   assert.equal(result.consumers.length, 1, `expected one consumer, got ${result.consumers.length}`);
   return result.consumers[0];
@@ -182,6 +263,26 @@ for (const mode of MODES) {
         onlyConsumer(cut).partial?.join('; '),
       );
       assert.deepEqual(rules(cut), []);
+    });
+
+    test('helpers whose exits, catches and checks multiply: analysed in full, each helper judged', () => {
+      const files = project.write({ 'catching-helpers.ts': catchingHelpers(30) });
+      const result = project.analyze(files);
+      const consumer = onlyConsumer(result);
+      assert.equal(consumer.incomplete, undefined);
+      assert.equal(consumer.partial, undefined);
+      const count = (ruleId: string): number => result.findings.filter((finding) => finding.ruleId === ruleId).length;
+      assert.equal(count('non-idempotent-handler'), 30, 'every relative stock update');
+      assert.equal(count('swallowed-failure-ack'), 1, 'a caught failure that is not rethrown, then the ack');
+    });
+
+    test("a try's catch is judged by where that try began, whatever trys ran inside it", () => {
+      // The outer try begins after the order is stored: its catch guards the webhook step, not the
+      // processing. An inner try that ran first does not change that.
+      for (const inner of [false, true]) {
+        const files = project.write({ [`after-processing-${inner}.ts`]: tryAfterProcessing(inner) });
+        assert.deepEqual(rules(project.analyze(files)), ['missing-event-id-check'], `inner try: ${inner}`);
+      }
     });
 
     test('facts keep a witness: the events of a concrete path', () => {

@@ -197,6 +197,52 @@ for (const mode of MODES) {
       assert.deepEqual(found('base.ts'), ['missing-event-id-check'], "the subclass's insert is followed");
       assert.equal(loaded.program.getSourceFile(project.path('unrelated.ts'))?.text ?? '', '', 'never read');
     });
+
+    test('a report that searched the whole project is built again only when a file its searches match is read', () => {
+      // A second consumer whose calls go three imports deep: the rounds that load them find nothing
+      // the subclass search looks for.
+      const deep = {
+        'deep/consumer.ts': CONSUMER,
+        'deep/services/index.ts': BARREL,
+        'deep/services/billing.ts': BILLING,
+        'deep/services/ledger.ts': LEDGER,
+        'deep/services/constants.ts': CONSTANTS,
+        'deep/services/reports.ts': REPORTS,
+        'deep/services/heavy.ts': HEAVY,
+      };
+      project.write(deep);
+      const roots = [project.path('consumer.ts'), project.path('base.ts'), project.path('deep/consumer.ts')];
+      const texts = new Map(
+        [...Object.keys(FILES), ...Object.keys(deep)]
+          .map((name) => project.path(name))
+          .filter((file) => !roots.includes(file))
+          .map((file) => [file, fs.readFileSync(file, 'utf8')] as const),
+      );
+      const run = (keepReports: boolean) => {
+        const loaded = loadProgram(roots, path.join(project.root, 'tsconfig.json'), true);
+        const cache = loaded.reportCache;
+        const built: string[] = [];
+        const build = cache.build.bind(cache);
+        cache.build = (key, recorder, report) =>
+          build(key, recorder, () => {
+            built.push(key);
+            return report();
+          });
+        if (!keepReports) cache.settle = () => undefined; // never final: every round builds every report
+        const result = analyzeReached(loaded, { files: roots, config: configWith() }, texts);
+        const summary = result.findings.map(
+          (finding) => `${finding.ruleId} ${finding.location.filePath}:${finding.location.line}`,
+        );
+        return { built, summary, searched: result.searched?.size ?? 0 };
+      };
+      const kept = run(true);
+      const fresh = run(false);
+      assert.deepEqual(kept.summary, fresh.summary);
+      assert.ok(kept.searched > 0, 'the subclass search looked at the whole project');
+      const builds = (keys: string[]) => keys.filter((key) => key.includes(project.path('base.ts'))).length;
+      // Built while the search found new files (the subclass, the file that constructs it), not in every round.
+      assert.ok(builds(kept.built) < builds(fresh.built), `${builds(kept.built)} < ${builds(fresh.built)}`);
+    });
   });
 
   describe(`loading the program as far as the analysis reaches (${mode})`, () => {

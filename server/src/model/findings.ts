@@ -44,6 +44,9 @@ export interface AnalysisResult {
   filesLinted: string[];
   /** Files the prefilter selected for deep analysis. */
   filesAnalyzed: number;
-  /** Wrapper functions whose callers were not among the analysed files (a second pass adds them). */
-  unresolvedWrappers?: { name: string; filePath: string }[];
+  /**
+   * Functions whose callers supply a consumer's handler (wrappers, at every level of a chain), with
+   * the files a caller imports to reach them: the CLI adds the callers it has not loaded yet.
+   */
+  wrappers?: { name: string; filePaths: string[] }[];
 }

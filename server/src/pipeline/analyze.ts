@@ -3,7 +3,7 @@
  * suppressed findings (ARCHITECTURE.md, "Pipeline"):
  *
  *   1. library sites: every library module looks for registrations in the broker files;
- *   2. wrappers: a registration whose handler calls a callback parameter makes its callers consumers;
+ *   2. wrappers: a registration whose handler runs a callback its callers supply makes their calls consumers;
  *   3. consumer reports: analysis/report/ builds one per consumer registered in the lint files;
  *   4. rules: every enabled rule judges each report, and the file-level rules each lint file;
  *   5. suppressions: `delivery-lint-disable…` comments drop findings.
@@ -18,11 +18,17 @@ import { ReadRecorder } from './reads';
 import { type ProjectSources, setProjectSources } from '../analysis/source/project-sources';
 import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
 import type { ConsumerSite } from '../analysis/libraries';
-import { findWrapper, findWrapperCalls, type WrapperCall } from '../analysis/libraries/wrappers';
+import {
+  findWrapper,
+  findWrapperCalls,
+  wrapperModules,
+  wrapperName,
+  type WrapperCall,
+} from '../analysis/libraries/wrappers';
 import { AnalysisCancelled, type BudgetLimits } from '../analysis/dataflow/budget';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
-import { functionName, locationOf } from '../analysis/source/ast';
+import { locationOf } from '../analysis/source/ast';
 import type { ResolvedConfig } from '../config/resolved-config';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding } from '../model';
 import { runFileRules, runRules } from '../rules/runner';
@@ -46,6 +52,8 @@ export interface AnalyzeOptions {
   sources?: ProjectSources;
   /** What each consumer's analysis may spend, and the run's cancellation (analysis/dataflow/budget.ts). */
   budget?: BudgetLimits;
+  /** Only find the consumers and the wrappers (for the CLI's rounds that add wrapper callers): no reports, no rules. */
+  discoverOnly?: boolean;
 }
 
 /** What analyzeFiles returns: the analysis result, and what the CLI's run needs to know about it. */
@@ -62,8 +70,11 @@ export interface AnalyzedFiles extends AnalysisResult {
    * subscribers, callers of a function) rather than following imports.
    */
   searched?: ReadonlySet<ConsumerReport>;
-  /** Every wrapper found in the broker files, whether or not its callers were analysed. */
-  wrappers: { name: string; filePath: string }[];
+  /**
+   * Every wrapper found (at every level of a chain), whether or not its callers were analysed: its
+   * name, the file that defines it, and the files a caller imports to reach it.
+   */
+  wrappers: { name: string; filePath: string; filePaths: string[] }[];
 }
 
 /** Rounds of loading before the analysis settles for what it has (a guard against pathological graphs). */
@@ -81,12 +92,15 @@ export function analyzeReached(
 ): AnalyzedFiles {
   const reports = loaded.reportCache;
   for (let round = 1; ; round++) {
+    // Files read since the last analysis (this loop's loading, or wrapper callers added by the CLI).
+    reports.added(loaded.takeNewlyLoaded());
     const reads = new ReadRecorder();
     // A report that searched the whole project can change when the files it asked for are read.
-    const sources: ProjectSources | undefined = projectTexts && {
-      unread: new Map([...projectTexts].filter(([fileName]) => !loaded.isLoaded(fileName))),
+    // Without the project's texts nothing unread can be asked for, but each search still tells its test.
+    const sources: ProjectSources = {
+      unread: new Map([...(projectTexts ?? [])].filter(([fileName]) => !loaded.isLoaded(fileName))),
       wanted: new Set(),
-      searched: () => reads.readsWholeProgram(),
+      searched: (test) => reads.readsWholeProgram(test),
     };
     const result = analyzeFiles({
       ...options,
@@ -96,9 +110,9 @@ export function analyzeReached(
     });
     // A report is final once every file it read, and every file those import, is loaded: a
     // later round would read the same nodes (loaded files are reused across rebuilds).
-    reports.settle((sourceFile) => loaded.isSettled(sourceFile));
+    reports.settle((sourceFile) => loaded.isSettled(sourceFile), loaded.program.getSourceFiles());
     // Both, not short-circuited: the files a whole-project search asked for, and the imports of those read.
-    const added = loaded.loadFiles(sources?.wanted ?? []) + loaded.loadImportsOf(reads.all);
+    const added = loaded.loadFiles(sources.wanted) + loaded.loadImportsOf(reads.all);
     if (added === 0) return { ...result, searched: reports.searchedWholeProgram() };
     if (round === MAX_LOADING_ROUNDS) {
       loaded.warnings.push(
@@ -186,7 +200,7 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
     yield;
   }
 
-  // 2. Wrappers: a registration whose handler calls a callback parameter; its callers are consumers.
+  // 2. Wrappers: a registration whose handler runs a callback its callers supply; their calls are consumers.
   const wrappers = sites.map((site) => {
     try {
       return { site, wrapper: findWrapper(site, checker) };
@@ -195,26 +209,41 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
       return { site, wrapper: undefined };
     }
   });
-  let callSites: ReturnType<typeof findWrapperCalls> = [];
-  const found = wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!);
-  if (found.length) {
-    for (const file of options.files) {
-      const sourceFile = program.getSourceFile(file);
-      if (!sourceFile) continue;
-      try {
-        callSites.push(...findWrapperCalls(found, [sourceFile], checker));
-      } catch (error) {
-        fail(file, error, 'the consumers it registers through wrappers are not analysed');
-      }
-    }
-    yield;
+  const found = wrapperCallsOf(
+    wrappers.filter((entry) => entry.wrapper).map((entry) => entry.wrapper!),
+    options.files,
+    program,
+    fail,
+  );
+  yield;
+  const callSites = found.calls.filter((call) => !failed.has(call.node.getSourceFile().fileName));
+  // Every function whose callers supply a handler: the CLI looks for its callers in the files it has not loaded.
+  // By name and the file that defines it (the cache's key for a wrapper's files, lint.ts).
+  const wrapperNames = new Map<string, { name: string; filePath: string; filePaths: Set<string> }>();
+  for (const wrapper of found.wrappers) {
+    const name = wrapperName(wrapper.wrapper);
+    if (!name) continue;
+    const filePath = wrapper.wrapper.getSourceFile().fileName;
+    const entry = wrapperNames.get(`${name}\0${filePath}`) ?? { name, filePath, filePaths: new Set<string>() };
+    for (const file of wrapperModules(wrapper.wrapper, checker)) entry.filePaths.add(file);
+    wrapperNames.set(`${name}\0${filePath}`, entry);
   }
-  callSites = callSites.filter((call) => !failed.has(call.node.getSourceFile().fileName));
+  const wrapperList = [...wrapperNames.values()].map((entry) => ({ ...entry, filePaths: [...entry.filePaths] }));
+  if (options.discoverOnly)
+    return {
+      consumers: [],
+      findings: [],
+      problems,
+      filesLinted: [...options.files],
+      filesAnalyzed: 0,
+      suppressed: [],
+      origins: new Map(),
+      wrappers: wrapperList,
+    };
 
   // 3. Reports for the consumers registered in the lint files, then rules and suppressions.
   const consumers: ConsumerReport[] = [];
   const origin = new Map<ConsumerReport, string>();
-  const unresolvedWrappers: { name: string; filePath: string }[] = [];
   const build = (site: ConsumerSite, call?: WrapperCall): ConsumerReport | undefined => {
     const filePath = call ? call.node.getSourceFile().fileName : fileOf(site);
     if (failed.has(filePath)) return undefined;
@@ -231,17 +260,13 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
   for (const { site, wrapper } of wrappers) {
     const file = fileOf(site);
     if (!lintFiles.has(file)) continue;
-    if (wrapper && callSites.some((call) => call.wrapper === wrapper)) continue; // reported at its call sites
+    if (wrapper && callSites.some((call) => call.wrapper.site === site)) continue; // reported at its call sites
     const report = build(site);
     yield;
     if (!report) continue;
-    if (wrapper) {
+    // A callback parameter the handler calls directly, and no caller found: its work is unknown.
+    if (wrapper?.direct)
       report.incomplete = `its handler is a callback (${wrapper.parameter.name.getText()}) passed by callers that were not analysed`;
-      unresolvedWrappers.push({
-        name: functionName(wrapper.wrapper).split('.').pop()!,
-        filePath: wrapper.wrapper.getSourceFile().fileName,
-      });
-    }
     consumers.push(report);
     origin.set(report, file);
   }
@@ -305,15 +330,9 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
     problems,
     filesLinted: [...options.files],
     filesAnalyzed: options.files.length,
-    unresolvedWrappers,
     suppressed,
     origins: new Map(kept.map((consumer) => [consumer.id, origin.get(consumer)!])),
-    wrappers: wrappers
-      .filter((entry) => entry.wrapper)
-      .map((entry) => ({
-        name: functionName(entry.wrapper!.wrapper).split('.').pop()!,
-        filePath: entry.wrapper!.wrapper.getSourceFile().fileName,
-      })),
+    wrappers: wrapperList,
   };
 }
 
@@ -338,6 +357,36 @@ function fingerprint(value: unknown, depth: number): string {
   if ('info' in value && 'findConsumers' in value) return (value as ConsumerSite['library']).info.id;
   const entries = Object.entries(value).sort(([a], [b]) => a.localeCompare(b));
   return `{${entries.map(([key, item]) => `${key}:${fingerprint(item, depth + 1)}`).join(',')}}`;
+}
+
+/**
+ * The wrappers' callers in the lint files: looked for in all of them at once (a chain of wrappers
+ * crosses files); when that fails, file by file, so one file's failure names it and spares the rest.
+ */
+function wrapperCallsOf(
+  wrappers: NonNullable<ReturnType<typeof findWrapper>>[],
+  files: readonly string[],
+  program: ts.Program,
+  fail: (filePath: string, error: unknown, what?: string) => void,
+): ReturnType<typeof findWrapperCalls> {
+  const checker = program.getTypeChecker();
+  const sourceFiles = files.map((file) => program.getSourceFile(file)).filter((file): file is ts.SourceFile => !!file);
+  if (!wrappers.length) return { calls: [], wrappers: [] };
+  try {
+    return findWrapperCalls(wrappers, sourceFiles, checker);
+  } catch {
+    const found: ReturnType<typeof findWrapperCalls> = { calls: [], wrappers: [] };
+    for (const sourceFile of sourceFiles) {
+      try {
+        const one = findWrapperCalls(wrappers, [sourceFile], checker);
+        found.calls.push(...one.calls);
+        found.wrappers.push(...one.wrappers);
+      } catch (error) {
+        fail(sourceFile.fileName, error, 'the consumers it registers through wrappers are not analysed');
+      }
+    }
+    return found;
+  }
 }
 
 function fileOf(site: ConsumerSite): string {

@@ -2,8 +2,10 @@
  * Which files to lint and how a file is read, for the CLI and the language server alike:
  *
  * - `collectFiles`: the paths given, walked for TypeScript and JavaScript sources, with dependency
- *   and build folders skipped, `ignore` globs applied (glob.ts, linear time), symlink loops cut,
- *   and odd files reported, not crashed on;
+ *   folders and build outputs skipped, `ignore` globs applied (glob.ts, linear time), symlink loops
+ *   cut, and odd files reported, not crashed on. Build outputs are every tsconfig's `outDir`, and
+ *   the folders named like one (`build/`, `out/`) that hold no TypeScript source or that a
+ *   `.gitignore` ignores (docs/model.md, "Finding the project and its consumers");
  * - `readSourceFile`: the one bounded read. It follows a symlink only to a regular file, refuses
  *   devices, FIFOs and sockets without opening them for a blocking read, and reads at most
  *   MAX_FILE_BYTES whatever `stat` says (a device reports size 0 and never ends).
@@ -14,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileProblem } from '../model';
-import { globMatcher } from './glob';
+import { globMatcher, type GlobMatcher } from './glob';
 
 const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 const SKIPPED_DIRECTORIES = new Set([
@@ -105,6 +107,8 @@ export function collectFiles(
   };
   const seenFiles = new Set<string>();
   const visitedDirectories = new Set<string>();
+  /** Build outputs and git-ignored folders, learnt from the tsconfigs and `.gitignore`s of the folders walked. */
+  const outputs = new OutputFolders();
 
   const addFile = (file: string, explicit: boolean): void => {
     if (!isSourceFile(file)) {
@@ -165,10 +169,17 @@ export function collectFiles(
       return;
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));
+    outputs.learn(directory, entries);
     for (const entry of entries) {
       const full = path.join(directory, entry.name);
       if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(full))) {
-        if (!skippedDirectory(full, entry.name) && !entry.name.startsWith('.') && !isIgnored(full)) walk(full, false);
+        if (
+          !skippedDirectory(full, entry.name) &&
+          !entry.name.startsWith('.') &&
+          !isIgnored(full) &&
+          !outputs.skips(full, OUTPUT_NAMES.has(entry.name))
+        )
+          walk(full, false);
       } else if (entry.isFile() || entry.isSymbolicLink()) {
         addFile(full, false);
       } else if (isSourceFile(entry.name) && !isIgnored(full)) {
@@ -208,6 +219,65 @@ export function collectFiles(
     }
   }
   return result;
+}
+
+/**
+ * The build outputs of the folders walked so far: every tsconfig's `outDir` (skipped whatever its
+ * name), and, for folders named like outputs, the paths a `.gitignore` ignores.
+ */
+class OutputFolders {
+  private readonly outDirs = new Set<string>();
+  private readonly ignores: { base: string; matches: GlobMatcher; anchored: boolean }[] = [];
+
+  learn(directory: string, entries: readonly fs.Dirent[]): void {
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      if (/^tsconfig(\.[\w-]+)?\.json$/.test(entry.name)) {
+        const outDir = readOutDir(path.join(directory, entry.name));
+        if (outDir) this.outDirs.add(path.resolve(directory, outDir));
+      } else if (entry.name === '.gitignore') {
+        let text = '';
+        try {
+          text = fs.readFileSync(path.join(directory, entry.name), 'utf8');
+        } catch {
+          continue;
+        }
+        for (const raw of text.split(/\r?\n/)) {
+          const line = raw.trim();
+          if (!line || line.startsWith('#') || line.startsWith('!')) continue;
+          const stripped = line.replace(/\/+$/, '');
+          const anchored = stripped.includes('/');
+          const glob = stripped.replace(/^\//, '');
+          if (glob) this.ignores.push({ base: directory, matches: globMatcher(glob), anchored });
+        }
+      }
+    }
+  }
+
+  /** Whether a folder is a build output: a tsconfig's `outDir`, or (named like one) ignored by git. */
+  skips(directory: string, outputName: boolean): boolean {
+    const full = path.resolve(directory);
+    if (this.outDirs.has(full)) return true;
+    if (!outputName) return false;
+    return this.ignores.some(({ base, matches, anchored }) => {
+      const relative = path.relative(base, full);
+      if (relative.startsWith('..') || path.isAbsolute(relative)) return false;
+      return matches(anchored ? relative.split(path.sep).join('/') : path.basename(full));
+    });
+  }
+}
+
+/** A tsconfig's own `compilerOptions.outDir` (JSON with comments: read by pattern). */
+function readOutDir(file: string): string | undefined {
+  try {
+    const text = fs
+      .readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
+    return /"outDir"\s*:\s*"([^"]+)"/.exec(text)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(file: string): boolean {

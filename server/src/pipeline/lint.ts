@@ -1,10 +1,10 @@
 /**
  * One lint run for the CLI (`runLint`, the LintRequest/LintRun API of api.ts): collect files,
  * prefilter them by text, load only the broker files (and what they import) into a program from the
- * nearest tsconfig (program.ts), and analyse them (analyze.ts); then a second pass over the files
- * that call a wrapper found in the first. With a cache (cache.ts) only the files whose inputs
- * changed are analysed, and the rest of the results come from the cache. Last, the suppression
- * comments are checked (directives.ts).
+ * nearest tsconfig (program.ts), and analyse them (analyze.ts), adding the files that call a
+ * wrapper (a function whose callers supply a consumer's handler) until there are none left to add.
+ * With a cache (cache.ts) only the files whose inputs changed are analysed, and the rest of the
+ * results come from the cache. Last, the suppression comments are checked (directives.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -160,10 +160,32 @@ function analyse(
       });
     }
   }
+  // Files that call a wrapper (a function whose callers supply a consumer's handler) are consumers
+  // too: they are added as roots, and looked for again, until no wrapper has callers left to add (a
+  // caller may forward its own callback, making it a wrapper in turn). The rounds only find the
+  // consumers and wrappers; the reports and rules run once, over everything found.
+  const compilerOptions = loaded.program.getCompilerOptions();
+  const others = new Map(sources.others);
+  let linted = [...files];
+  let callers: string[] = [];
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const discovered = analyzeReached(
+      loaded,
+      { files: linted, brokerFiles: files, config: request.config, discoverOnly: true },
+      others,
+    );
+    const added = wrapperCallers(discovered.wrappers, others, compilerOptions, setting.workspaces);
+    if (!added.length) break;
+    loaded.addRoots(added);
+    for (const file of added) others.delete(file);
+    callers = [...callers, ...added];
+    linted = [...linted, ...added];
+  }
   let result = analyzeReached(
     loaded,
     {
-      files,
+      files: linted,
+      brokerFiles: files,
       config: request.config,
       onProgress: request.onProgress,
       timelines: request.timelines,
@@ -171,24 +193,6 @@ function analyse(
     },
     sources.others,
   );
-  // Second pass: files that call a wrapper (a function that registers a consumer with a callback)
-  // are consumers too; only the files that name a wrapper and import its module are added.
-  const callers = wrapperCallers(result.unresolvedWrappers ?? [], sources.others, setting.workspaces);
-  if (callers.length) {
-    loaded.addRoots(callers);
-    result = analyzeReached(
-      loaded,
-      {
-        files: [...files, ...callers],
-        brokerFiles: files,
-        config: request.config,
-        onProgress: request.onProgress,
-        timelines: request.timelines,
-        budget: request.budget,
-      },
-      sources.others,
-    );
-  }
   // Files left out of the program (nested too deeply, unreadable imports): named, with why.
   const skipped = loaded.problems;
   const skippedFiles = new Set(skipped.map((problem) => problem.filePath));
@@ -241,7 +245,8 @@ function cachedRun(request: LintRequest, sources: Sources, setting: ProgramSetti
     fresh = split.entries;
     orphans = split.orphans;
     const analysed: CachedWrapper[] = analysis.result.wrappers.map((wrapper) => ({
-      ...wrapper,
+      name: wrapper.name,
+      filePath: wrapper.filePath,
       members: Object.fromEntries(membersOf(wrapper, sources).map((file) => [file, hashes.get(file) ?? ''])),
     }));
     const same = (a: CachedWrapper, b: CachedWrapper): boolean => a.name === b.name && a.filePath === b.filePath;
@@ -457,43 +462,77 @@ function cacheFileOf(parts: {
 
 // ---- wrapper callers ---------------------------------------------------------------------------
 
+/** How many times callers of wrappers are added: a chain of wrappers across that many files. */
+const MAX_ROUNDS = 4;
+
 const IMPORT_SPECIFIER = /(?:from\s*|require\s*\(\s*|import\s*\(\s*)['"]([^'"]+)['"]/g;
+const RE_EXPORT = /export\s+(?:\*|\{[^}]*\}|\*\s+as\s+\w+)\s*from\s*['"]([^'"]+)['"]/g;
 
 /**
- * Files that mention a wrapper's name and import the module that defines it: relatively, or
- * through the name of the workspace package that holds it.
+ * Files that mention a wrapper's name and import a module that holds it (or an interface it
+ * implements): through a relative path, a tsconfig `paths` alias, a workspace package's name, or an
+ * index that re-exports it.
  */
 function wrapperCallers(
-  wrappers: readonly { name: string; filePath: string }[],
+  wrappers: readonly { name: string; filePaths: string[] }[],
   texts: ReadonlyMap<string, string>,
+  options: ts.CompilerOptions,
   workspaces: readonly WorkspacePackage[] = [],
 ): string[] {
   if (!wrappers.length) return [];
-  const modules = new Set(
-    wrappers.map((wrapper) => wrapper.filePath.replace(/\.[cm]?[jt]sx?$/, '').replace(/\/index$/, '')),
+  const modules = new Set(wrappers.flatMap((wrapper) => wrapper.filePaths));
+  const names = new RegExp(
+    `\\b(?:${[...new Set(wrappers.map((wrapper) => wrapper.name.replace(/[$]/g, '\\$')))].join('|')})\\b`,
   );
-  const names = wrappers.map((wrapper) => new RegExp(`\\b${wrapper.name.replace(/[$]/g, '\\$')}\\b`));
+  const reExporting = new Map<string, boolean>();
+  const leadsToModule = (file: string, depth: number): boolean => {
+    if (modules.has(file)) return true;
+    if (depth > 3) return false;
+    const known = reExporting.get(file);
+    if (known !== undefined) return known;
+    reExporting.set(file, false); // cycles
+    let text: string | undefined = texts.get(file);
+    if (text === undefined) text = readSourceFile(file).text;
+    let leads = false;
+    for (const match of (text ?? '').matchAll(RE_EXPORT)) {
+      const target = resolveImport(match[1], file, options);
+      if (target && leadsToModule(target, depth + 1)) {
+        leads = true;
+        break;
+      }
+    }
+    reExporting.set(file, leads);
+    return leads;
+  };
   const callers: string[] = [];
   for (const [file, text] of texts) {
-    if (!names.some((name) => name.test(text))) continue;
+    if (!names.test(text)) continue;
     for (const match of text.matchAll(IMPORT_SPECIFIER)) {
       const specifier = match[1];
-      if (specifier.startsWith('.')) {
-        const target = path
-          .resolve(path.dirname(file), specifier)
-          .replace(/\.[cm]?js$/, '')
-          .replace(/\/index$/, '');
-        if (!modules.has(target)) continue;
-      } else {
-        const workspace = workspaces.find(
-          (candidate) => specifier === candidate.name || specifier.startsWith(`${candidate.name}/`),
-        );
-        if (!workspace || !wrappers.some((wrapper) => wrapper.filePath.startsWith(workspace.directory + path.sep)))
-          continue;
-      }
+      const target = resolveImport(specifier, file, options);
+      const workspace =
+        !target || !leadsToModule(target, 0)
+          ? workspaces.find(
+              (candidate) =>
+                (specifier === candidate.name || specifier.startsWith(`${candidate.name}/`)) &&
+                [...modules].some((module) => module.startsWith(candidate.directory + path.sep)),
+            )
+          : undefined;
+      if (!(target && leadsToModule(target, 0)) && !workspace) continue;
       callers.push(file);
       break;
     }
   }
   return callers;
+}
+
+/** The project file an import specifier resolves to (relative, `paths`, workspace packages), if any. */
+function resolveImport(specifier: string, from: string, options: ts.CompilerOptions): string | undefined {
+  try {
+    const resolved = ts.resolveModuleName(specifier, from, options, ts.sys).resolvedModule;
+    if (!resolved || /[\\/]node_modules[\\/]/.test(resolved.resolvedFileName)) return undefined;
+    return path.resolve(resolved.resolvedFileName);
+  } catch {
+    return undefined;
+  }
 }

@@ -2,7 +2,7 @@
  * Program loading, the one way the CLI and the language server turn a folder into compiler
  * options and a TypeScript program:
  *
- * - `findTsconfig`: the nearest tsconfig.json above a path;
+ * - `findTsconfig`: the nearest tsconfig.json (or a monorepo root's tsconfig.base.json) above a path;
  * - `readTsconfig`: its compiler options and its errors, in TypeScript's words;
  * - `analysisOptions`: those options with ANALYSIS_OVERRIDES on top, or DEFAULT_COMPILER_OPTIONS
  *   without a usable tsconfig;
@@ -211,6 +211,8 @@ export class LoadedProgram {
   private readonly cache = new SourceCache();
   /** The parsed real files handed to a program (not a stand-in for a file left out). */
   private readonly realFiles = new WeakSet<ts.SourceFile>();
+  /** How many of `loaded` takeNewlyLoaded has returned. */
+  private taken = 0;
 
   constructor(
     rootFiles: readonly string[],
@@ -259,6 +261,16 @@ export class LoadedProgram {
       this.loaded.add(file);
       this.dirty = true;
     }
+  }
+
+  /**
+   * The texts of the files read in full since the last call (the report cache checks its
+   * whole-program searches against them).
+   */
+  takeNewlyLoaded(): string[] {
+    const names = [...this.loaded].slice(this.taken);
+    this.taken = this.loaded.size;
+    return names.map((fileName) => this.sourceFile(fileName, this.options.target ?? ts.ScriptTarget.ES2022).text);
   }
 
   /** Whether a file is read in full (not a stand-in). */
@@ -457,14 +469,21 @@ export function loadProgram(
   let options: ts.CompilerOptions | undefined;
   if (tsconfigPath) {
     const reading = readTsconfig(tsconfigPath);
-    const [first] = reading.errors;
-    if (first) {
-      const message = first.unreadable
+    // The roots are the broker files, not the tsconfig's `include`: "no inputs" is not a problem here.
+    const [first] = reading.errors.filter((error) => !error.noInputs);
+    if (first?.unreadable || !reading.options) {
+      const message = first?.unreadable
         ? `${tsconfigPath} could not be read (${first.message})`
-        : `${tsconfigPath}: ${first.message}`;
+        : `${tsconfigPath}: ${first?.message ?? 'no compiler options'}`;
       if (explicit) throw new LintInputError(message);
       warnings.push(`${message}; analysing with default compiler options`);
     } else {
+      // An `extends` that is not installed, an unknown option: the project's own options (its
+      // `paths`, say) still hold; only what the missing file would have added is lost.
+      if (first)
+        warnings.push(
+          `${tsconfigPath}: ${first.message.replace(/\.$/, '')}; analysing with the options it sets itself`,
+        );
       options = reading.options;
     }
   } else {

@@ -3,18 +3,28 @@
  * (pipeline/analyze.ts, `analyzeReached`; ARCHITECTURE.md, "Program").
  */
 import type { ts } from 'ts-morph';
+import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
 import type { ConsumerReport } from '../model';
+
+/** The text test of a whole-program search: a file that fails it cannot change what the search found. */
+type SearchTest = (text: string) => boolean;
+
+const PROGRAM_WIDE_TESTS: readonly SearchTest[] = PROGRAM_WIDE_TEXT.map((pattern) => (text) => pattern.test(text));
 
 /** What one consumer's report read: the files of the nodes it asked about, or the whole program. */
 interface Reads {
   files: Set<ts.SourceFile>;
   /** It listed the program's files (a NestJS bootstrap search, CQRS handlers): more files can change it. */
   wholeProgram: boolean;
+  /** The text tests of those searches: only a file passing one can change what they found. */
+  searches: Set<SearchTest>;
 }
 
 /**
  * Consumer reports kept across the rounds of analyzeReached (and its second pass), so that a
- * round re-builds only the consumers whose reading can still change.
+ * round re-builds only the consumers whose reading can still change. A report that searched the
+ * whole program stays valid while every file its searches' text tests match is settled and no file
+ * read since matches one: a file that fails them all holds nothing the searches look for.
  */
 export class ReportCache {
   private readonly entries = new Map<string, { report: ConsumerReport; reads: Reads; final: boolean }>();
@@ -32,12 +42,25 @@ export class ReportCache {
     return new Set([...this.entries.values()].filter((entry) => entry.reads.wholeProgram).map((entry) => entry.report));
   }
 
-  /** Marks final the reports whose every read file is settled. */
-  settle(isSettled: (sourceFile: ts.SourceFile) => boolean): void {
+  /**
+   * Marks final the reports whose every read file is settled, and, for a whole-program search,
+   * every file of `programFiles` its tests match.
+   */
+  settle(isSettled: (sourceFile: ts.SourceFile) => boolean, programFiles: readonly ts.SourceFile[]): void {
     for (const entry of this.entries.values()) {
-      if (entry.final || entry.reads.wholeProgram) continue;
-      entry.final = [...entry.reads.files].every(isSettled);
+      if (entry.final) continue;
+      entry.final =
+        [...entry.reads.files].every(isSettled) &&
+        (!entry.reads.wholeProgram ||
+          programFiles.every((file) => isSettled(file) || !searchMatches(entry.reads, file.text)));
     }
+  }
+
+  /** Files read in full since the last settle: a whole-program search that matches one must run again. */
+  added(texts: readonly string[]): void {
+    for (const entry of this.entries.values())
+      if (entry.final && entry.reads.wholeProgram && texts.some((text) => searchMatches(entry.reads, text)))
+        entry.final = false;
   }
 }
 
@@ -57,9 +80,13 @@ export class EditorReportCache {
   private program: ts.Program | undefined;
   private config: object | undefined;
   private recorder = new ReadRecorder();
+  /** The keys the last analysis asked for: the others (a site whose position moved) are dropped. */
+  private used = new Set<string>();
 
   /** Starts an analysis of `program` under `config`; returns the program to analyse (it records reads). */
   begin(program: ts.Program, config: object): ts.Program {
+    for (const key of this.entries.keys()) if (!this.used.has(key)) this.entries.delete(key);
+    this.used = new Set();
     const names = program
       .getSourceFiles()
       .map((file) => file.fileName)
@@ -76,6 +103,7 @@ export class EditorReportCache {
 
   build(key: string, build: () => ConsumerReport | undefined): ConsumerReport | undefined {
     const program = this.program!;
+    this.used.add(key);
     const entry = this.entries.get(key);
     if (
       entry &&
@@ -103,6 +131,11 @@ export class EditorReportCache {
   }
 }
 
+function searchMatches(reads: Reads, text: string): boolean {
+  for (const test of reads.searches) if (test(text)) return true;
+  return false;
+}
+
 /**
  * Notes the files the analysis reads through the type checker: those of the nodes it asks about,
  * and of the declarations and signatures it gets back (it goes on to read those). The next round
@@ -114,7 +147,7 @@ export class ReadRecorder {
 
   forConsumer<T>(build: () => T): { value: T; reads: Reads } {
     const outer = this.current;
-    const reads: Reads = { files: new Set(), wholeProgram: false };
+    const reads: Reads = { files: new Set(), wholeProgram: false, searches: new Set() };
     this.current = reads;
     try {
       return { value: build(), reads };
@@ -123,9 +156,11 @@ export class ReadRecorder {
     }
   }
 
-  /** The consumer being built searched the whole project (analysis/source/project-sources.ts). */
-  readsWholeProgram(): void {
-    if (this.current) this.current.wholeProgram = true;
+  /** The consumer being built searched the whole project for files passing `test` (analysis/source/project-sources.ts). */
+  readsWholeProgram(test: SearchTest): void {
+    if (!this.current) return;
+    this.current.wholeProgram = true;
+    this.current.searches.add(test);
   }
 
   recording(program: ts.Program): ts.Program {
@@ -162,7 +197,12 @@ export class ReadRecorder {
     return new Proxy(program, {
       get: (target, property, receiver): unknown => {
         if (property === 'getTypeChecker') return () => recording;
-        if (property === 'getSourceFiles' && this.current) this.current.wholeProgram = true;
+        // The program-wide scans (libraries/index.ts, PROGRAM_WIDE_TEXT); the project indexes of
+        // symbols.ts list the files too, and each of their queries tells its own test.
+        if (property === 'getSourceFiles' && this.current) {
+          this.current.wholeProgram = true;
+          for (const test of PROGRAM_WIDE_TESTS) this.current.searches.add(test);
+        }
         if (property === 'getSourceFile') {
           return (fileName: string): ts.SourceFile | undefined => {
             const sourceFile = target.getSourceFile(fileName);

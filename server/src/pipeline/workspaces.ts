@@ -12,7 +12,10 @@ const MAX_DEPTH = 4;
 export interface WorkspacePackage {
   name: string;
   directory: string;
+  /** Its main entry's source ('' when it only has subpath exports). */
   entry: string;
+  /** Subpath exports as `paths` patterns relative to the name (`queues/*` -> `<dir>/src/queues/*.ts`). */
+  subpaths?: Record<string, string[]>;
 }
 
 function readJson(file: string): Record<string, unknown> | undefined {
@@ -21,6 +24,54 @@ function readJson(file: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A built file's TypeScript source: `./dist/x.js` -> `src/x.ts`, then `x.ts` beside it. */
+function sourceCandidates(entry: string): string[] {
+  return [
+    entry.replace(/\.d\.ts$/, '.ts'),
+    entry.replace(/\.(c|m)?js$/, '.ts'),
+    entry
+      .replace(/^\.?\/?(dist|build|lib)\//, 'src/')
+      .replace(/\.(c|m)?js$/, '.ts')
+      .replace(/\.d\.ts$/, '.ts'),
+  ];
+}
+
+/** The target of one `exports` entry: a string, or the first of its conditions that names a file. */
+function exportTarget(value: unknown, depth = 0): string[] {
+  if (typeof value === 'string') return [value];
+  if (!value || typeof value !== 'object' || Array.isArray(value) || depth > 3) return [];
+  const conditions = value as Record<string, unknown>;
+  return ['types', 'source', 'import', 'require', 'node', 'default'].flatMap((key) =>
+    key in conditions ? exportTarget(conditions[key], depth + 1) : [],
+  );
+}
+
+/**
+ * Subpath exports (`"./queues": "./dist/queues.js"`, `"./*": { "types": "./src/*.ts" }`) as `paths`
+ * patterns: the package-relative key, and the sources it maps to (wildcards kept).
+ */
+function subpathsOf(directory: string, manifest: Record<string, unknown>): Record<string, string[]> | undefined {
+  const exportsField = manifest.exports;
+  if (!exportsField || typeof exportsField !== 'object' || Array.isArray(exportsField)) return undefined;
+  const subpaths: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(exportsField as Record<string, unknown>)) {
+    if (!key.startsWith('./') || key === './package.json' || (key.match(/\*/g) ?? []).length > 1) continue;
+    const targets = exportTarget(value).filter((target) => (target.match(/\*/g) ?? []).length <= 1);
+    const sources = [
+      ...new Set(
+        targets.flatMap((target) =>
+          sourceCandidates(target)
+            .filter((candidate) => /\.(ts|tsx|mts|cts|js|mjs|cjs)$/.test(candidate) && !candidate.endsWith('.d.ts'))
+            .map((candidate) => path.resolve(directory, candidate))
+            .filter((file) => file.includes('*') || fs.existsSync(file)),
+        ),
+      ),
+    ];
+    if (sources.length) subpaths[key.slice(2)] = sources;
+  }
+  return Object.keys(subpaths).length ? subpaths : undefined;
 }
 
 /** The TypeScript source a package's manifest points at (types, main, exports, or src/index.ts). */
@@ -73,7 +124,9 @@ export function findWorkspacePackages(root: string): WorkspacePackage[] {
       const manifest = readJson(path.join(directory, 'package.json'));
       const name = manifest?.name;
       const entry = manifest && typeof name === 'string' ? entryOf(directory, manifest) : undefined;
-      if (typeof name === 'string' && entry) packages.push({ name, directory, entry });
+      const subpaths = manifest ? subpathsOf(directory, manifest) : undefined;
+      if (typeof name === 'string' && (entry || subpaths))
+        packages.push({ name, directory, entry: entry ?? '', ...(subpaths ? { subpaths } : {}) });
     }
     if (depth >= MAX_DEPTH) return;
     for (const entry of entries) {
@@ -97,8 +150,12 @@ export function workspacePaths(
   let added = 0;
   for (const workspace of findWorkspacePackages(root)) {
     if (mapped[workspace.name] || fs.existsSync(path.join(root, 'node_modules', workspace.name))) continue;
-    mapped[workspace.name] = [workspace.entry];
-    mapped[`${workspace.name}/*`] = [path.join(workspace.directory, '*')];
+    if (workspace.entry) mapped[workspace.name] = [workspace.entry];
+    // Subpath exports first (`@acme/bus/queues` -> its source), then any file of the package.
+    for (const [subpath, sources] of Object.entries(workspace.subpaths ?? {}))
+      mapped[`${workspace.name}/${subpath}`] = sources;
+    const wildcard = `${workspace.name}/*`;
+    mapped[wildcard] = [...(mapped[wildcard] ?? []), path.join(workspace.directory, '*')];
     added++;
   }
   return added ? mapped : undefined;

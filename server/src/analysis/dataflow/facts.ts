@@ -49,6 +49,13 @@ interface Witness {
   readonly length: number;
 }
 
+/** A try the path entered and has not left yet: a stack, innermost first. */
+interface TryEntry {
+  readonly step: Extract<Step, { t: 'try' }>;
+  readonly processed: boolean;
+  readonly outer: TryEntry | undefined;
+}
+
 /** After the first failure of the processing is caught: what the path has done with it. */
 interface FailureWatch {
   clause: ts.CatchClause;
@@ -84,13 +91,19 @@ interface FactState {
   atomic: boolean;
   /** Before the ack: the first message-level identity check that passed. */
   messageCheck?: GuardOccurrence;
-  /** Before the ack: the last entity-level identity check that passed. */
-  entityCheck?: GuardOccurrence;
+  /**
+   * Before the ack: the last entity-level identity check that passed, on each of the merged paths
+   * (carried, not keyed: an effect is charged to each, as some path ran it after that check).
+   */
+  entityChecks: ReadonlySet<GuardOccurrence>;
   failure: 'idle' | 'done' | FailureWatch | FailureSettled;
   /** An awaited processing effect (not a dedup record) completed on this path. */
   processed: boolean;
-  /** The last try entered, and whether processing had completed before it (it then guards one step). */
-  tryEntry?: { step: Extract<Step, { t: 'try' }>; processed: boolean };
+  /**
+   * The trys (with a catch) the path is inside, innermost first, and whether processing had
+   * completed when each was entered (its catch then guards one step, not the processing).
+   */
+  tryEntry?: TryEntry;
   /** A failure was caught on this path (any catch). */
   failing: boolean;
   lastCaught?: { location: SourceLocation; enclosesProcessing: boolean };
@@ -137,6 +150,7 @@ export function computeFacts(steps: readonly Step[], registry: OccurrenceRegistr
     uncommitted: EMPTY,
     beforeSettle: EMPTY,
     passed: EMPTY,
+    entityChecks: EMPTY,
     afterClaim: EMPTY,
     witness: undefined,
   };
@@ -189,6 +203,12 @@ function materialize(witness: Witness | undefined): PathEvent[] {
   return events;
 }
 
+/** The entry of `step` in a path's try stack (trys a throw left early are still above it). */
+function entryOf(entry: TryEntry | undefined, step: Extract<Step, { t: 'try' }>): TryEntry | undefined {
+  for (let at = entry; at; at = at.outer) if (at.step === step) return at;
+  return undefined;
+}
+
 function isIdentityGuard(guard: GuardOccurrence): boolean {
   return guard.keyedByIdentity && !guard.invalidReason;
 }
@@ -216,19 +236,45 @@ class FactDomain implements Domain<FactState> {
     return id;
   }
 
+  /** States are immutable and merged at every step: their keys are computed once. */
+  private readonly keys = new WeakMap<FactState, { coarse: string; full?: string }>();
+
   key(state: FactState): string {
+    const keys = this.keysOf(state);
+    return (keys.full ??= `${keys.coarse}|${this.details(state)}`);
+  }
+
+  coarseKey(state: FactState): string {
+    return this.keysOf(state).coarse;
+  }
+
+  private keysOf(state: FactState): { coarse: string; full?: string } {
+    let keys = this.keys.get(state);
+    if (!keys) {
+      keys = { coarse: this.typestate(state) };
+      this.keys.set(state, keys);
+    }
+    return keys;
+  }
+
+  /** Where the path leaves and through which catch: only the messages read them (walker.ts, DETAILED_STATES). */
+  private details(state: FactState): string {
+    const exit = state.exit ? `${state.exit.location.filePath}:${state.exit.location.start}` : '';
+    const caught = state.lastCaught ? state.lastCaught.location.start : '';
+    const via = state.via ? `${state.via.location.filePath}:${state.via.location.start}` : '';
+    return `${exit}|${caught}|${via}`;
+  }
+
+  /** What decides later transitions (the key without the details). */
+  private typestate(state: FactState): string {
     const failure =
       typeof state.failure === 'string'
         ? state.failure
         : 'settle' in state.failure
           ? `s${state.failure.caught.start}:${this.id(state.failure.settle)}`
           : `${this.id(state.failure.clause)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}${state.failure.inCatch ? 'c' : ''}${state.failure.detached ? 'd' : ''}`;
-    const exit = state.exit
-      ? `${state.exit.kind}@${state.exit.location.filePath}:${state.exit.location.start}${state.exit.returnsMessage ? 'm' : ''}`
-      : '';
-    const caught = state.lastCaught
-      ? `${state.lastCaught.location.start}${state.lastCaught.enclosesProcessing ? 'p' : ''}`
-      : '';
+    const exit = state.exit ? `${state.exit.kind}${state.exit.returnsMessage ? 'm' : ''}` : '';
+    const caught = state.lastCaught ? (state.lastCaught.enclosesProcessing ? 'p' : 'c') : '';
     return [
       this.id(state.ack),
       this.id(state.firstSettle),
@@ -236,10 +282,9 @@ class FactDomain implements Domain<FactState> {
       state.guardPassed ? 1 : 0,
       state.atomic ? 1 : 0,
       this.id(state.messageCheck),
-      this.id(state.entityCheck),
       failure,
       state.processed ? 1 : 0,
-      state.tryEntry ? `${this.id(state.tryEntry.step)}${state.tryEntry.processed ? 'p' : ''}` : '',
+      this.tryKey(state.tryEntry),
       state.failing ? 1 : 0,
       caught,
       state.hasEvents ? 1 : 0,
@@ -247,8 +292,14 @@ class FactDomain implements Domain<FactState> {
       state.handedOff ? 1 : 0,
       state.maybeGuarded ? 1 : 0,
       exit,
-      state.via ? `${state.via.location.filePath}:${state.via.location.start}` : '',
+      state.via ? 'v' : '',
     ].join('|');
+  }
+
+  private tryKey(entry: TryEntry | undefined): string {
+    let key = '';
+    for (let at = entry; at; at = at.outer) key += `${this.id(at.step)}${at.processed ? 'p' : ''},`;
+    return key;
   }
 
   join(into: FactState, other: FactState): FactState {
@@ -257,6 +308,7 @@ class FactDomain implements Domain<FactState> {
     const uncommitted = union(into.uncommitted, other.uncommitted);
     const beforeSettle = union(into.beforeSettle, other.beforeSettle);
     const passed = union(into.passed, other.passed);
+    const entityChecks = union(into.entityChecks, other.entityChecks);
     const afterClaim = union(into.afterClaim, other.afterClaim);
     if (
       unguarded === into.unguarded &&
@@ -264,10 +316,11 @@ class FactDomain implements Domain<FactState> {
       uncommitted === into.uncommitted &&
       beforeSettle === into.beforeSettle &&
       passed === into.passed &&
+      entityChecks === into.entityChecks &&
       afterClaim === into.afterClaim
     )
       return into;
-    return { ...into, unguarded, dropped, uncommitted, beforeSettle, passed, afterClaim };
+    return { ...into, unguarded, dropped, uncommitted, beforeSettle, passed, entityChecks, afterClaim };
   }
 
   mark(state: FactState, exit: ExitMark | undefined): FactState {
@@ -342,8 +395,8 @@ class FactDomain implements Domain<FactState> {
     guarded: boolean,
   ): void {
     if (state.atomic || step.completion !== 'awaited') return;
-    const guard = state.messageCheck ?? (guarded ? state.entityCheck : undefined);
-    if (guard) this.facts.chargedToCheck(guard, effect);
+    if (state.messageCheck) this.facts.chargedToCheck(state.messageCheck, effect);
+    else if (guarded) for (const check of state.entityChecks) this.facts.chargedToCheck(check, effect);
   }
 
   settle(state: FactState, step: Extract<Step, { t: 'settle' }>, context: WalkContext): FactState {
@@ -400,7 +453,7 @@ class FactDomain implements Domain<FactState> {
         next.atomic = true;
       else if (guard.kind === 'check' && isIdentityGuard(guard)) {
         if (guard.scope === 'message') next.messageCheck = state.messageCheck ?? guard;
-        else next.entityCheck = guard;
+        else next.entityChecks = new Set([guard]);
       }
     }
     if (guard.kind === 'check' || guard.kind === 'claim') {
@@ -471,7 +524,7 @@ class FactDomain implements Domain<FactState> {
       // A try inside a loop over items (not the message loop) guards one step; the loop goes on.
       if (insideItemLoop(clause.parent, this.options.handlerRange)) return { ...state, failure: 'done' };
       // Processing completed before the try: it encloses one further step, not the processing as a whole.
-      if (state.tryEntry?.step === caught.step && state.tryEntry.processed) return { ...state, failure: 'done' };
+      if (entryOf(state.tryEntry, caught.step)?.processed) return { ...state, failure: 'done' };
       return { ...state, failure: this.watch(clause, caught) };
     }
     // Caught again: inside this catch (something in it threw and was caught there), or after it
@@ -500,7 +553,13 @@ class FactDomain implements Domain<FactState> {
 
   enterTry(state: FactState, step: Extract<Step, { t: 'try' }>): FactState {
     if (!step.handler) return state;
-    return { ...state, tryEntry: { step, processed: state.processed } };
+    return { ...state, tryEntry: { step, processed: state.processed, outer: state.tryEntry } };
+  }
+
+  /** The path leaves the try statement (by any exit): later catches belong to the trys around it. */
+  leftTry(state: FactState, step: Extract<Step, { t: 'try' }>): FactState {
+    const entry = entryOf(state.tryEntry, step);
+    return entry ? { ...state, tryEntry: entry.outer } : state;
   }
 
   leftCatch(state: FactState, step: Extract<Step, { t: 'try' }>): FactState {

@@ -29,6 +29,11 @@ export interface ExitMark {
 export interface Domain<S> {
   /** States with equal keys are merged by `join`. */
   key(state: S): string;
+  /**
+   * The key without what only the messages read (where a path leaves, through which catch): past
+   * DETAILED_STATES states at one point, states are merged by it, and the first one's details stay.
+   */
+  coarseKey?(state: S): string;
   /** Merges two states of the same key; returns the first when nothing is added. */
   join(into: S, other: S): S;
   /** A step that produces an event (effect, settle, guard outcome, caught failure). */
@@ -42,6 +47,8 @@ export interface Domain<S> {
   enterTry?(state: S, step: Extract<Step, { t: 'try' }>): S;
   /** The state leaves the catch block of `step` (normally, or by return, throw, break, continue). */
   leftCatch?(state: S, step: Extract<Step, { t: 'try' }>): S;
+  /** The state leaves the try statement `step` (after its finally), by any exit. */
+  leftTry?(state: S, step: Extract<Step, { t: 'try' }>): S;
   unknown(state: S, step: Extract<Step, { t: 'unknown' }>, context: WalkContext): S;
   /** A state leaves a callback transaction's body: it commits, or (thrown) rolls back. */
   leaveTransaction?(state: S, transaction: TransactionScope): S;
@@ -113,6 +120,17 @@ function withFlag(flags: string, id: string, truth: Truth): string {
   return [...entries, `${id}=${truth}`].sort().join('\n');
 }
 
+/** How many paths that differ only in their flags are kept apart at one point before the flags are forgotten. */
+const FLAGGED_STATES = 16;
+
+/**
+ * How many states are kept apart at one point before those that differ only in their details
+ * (Domain.coarseKey) merge. The details multiply with every callee's exits and catches, and
+ * nothing later depends on them: merging them loses some exit and catch locations of the
+ * messages, never a transition.
+ */
+const DETAILED_STATES = 32;
+
 /** Applies a domain transfer to each path, keeping what the path knows of its flags. */
 function lift<S>(states: Tagged<S>[], transfer: (state: S) => S): Tagged<S>[] {
   return states.map((tagged) => ({ ...tagged, s: transfer(tagged.s) }));
@@ -175,19 +193,29 @@ class Walker<S> {
   /** Merges states with equal keys, keeping the first one's position (and witness). */
   private merge(states: Tagged<S>[]): Tagged<S>[] {
     if (states.length < 2) return states;
-    const byKey = new Map<string, Tagged<S>>();
-    for (const state of states) {
-      const key = `${this.domain.key(state.s)}\u0000${state.flags}\u0000${state.returning ?? ''}`;
-      const previous = byKey.get(key);
-      byKey.set(key, previous === undefined ? state : { ...previous, s: this.domain.join(previous.s, state.s) });
-    }
-    const merged = [...byKey.values()];
+    let merged = this.mergeBy(states, (state) => this.domain.key(state));
+    // Paths kept apart only by what they know of tested flags can multiply with every flagged call
+    // and return; past a few, forget the flags (both sides of a later test are taken, as without them).
+    if (merged.length > FLAGGED_STATES && merged.some((state) => state.flags || state.returning))
+      merged = this.merge(merged.map(({ s }) => ({ s, flags: '' })));
+    const coarseKey = this.domain.coarseKey?.bind(this.domain);
+    if (coarseKey && merged.length > DETAILED_STATES) merged = this.mergeBy(merged, coarseKey);
     const cap = this.domain.cap;
     if (cap !== undefined && merged.length > cap) {
       this.domain.overflowed?.();
       return merged.slice(0, cap);
     }
     return merged;
+  }
+
+  private mergeBy(states: Tagged<S>[], key: (state: S) => string): Tagged<S>[] {
+    const byKey = new Map<string, Tagged<S>>();
+    for (const state of states) {
+      const tagged = `${key(state.s)}\u0000${state.flags}\u0000${state.returning ?? ''}`;
+      const previous = byKey.get(tagged);
+      byKey.set(tagged, previous === undefined ? state : { ...previous, s: this.domain.join(previous.s, state.s) });
+    }
+    return [...byKey.values()];
   }
 
   private step(step: Step, states: Tagged<S>[], context: WalkContext, outcome: Outcome<S>): Tagged<S>[] {
@@ -287,9 +315,10 @@ class Walker<S> {
           transaction && domain.leaveTransaction
             ? lift(group, (state) => domain.leaveTransaction!(state, transaction))
             : group;
-        outcome.thrown.push(...leave(out.thrown));
+        // Merged here: a callee's exits would otherwise pile up, unmerged, along the whole call chain.
+        outcome.thrown.push(...this.merge(leave(out.thrown)));
         // A callee's return ends the callee, not the handler.
-        const returned = lift(leave(out.returned), (state) => domain.mark(state, undefined));
+        const returned = this.merge(lift(leave(out.returned), (state) => domain.mark(state, undefined)));
         // Falling off the callee's end returns `undefined`; a `return <literal>` says its truth.
         const result = step.result;
         const back = [
@@ -374,11 +403,13 @@ class Walker<S> {
       returned = finalize(returned);
       thrown = finalize(thrown);
     }
-    outcome.returned.push(...returned);
-    outcome.broke.push(...broke);
-    outcome.continued.push(...continued);
-    outcome.thrown.push(...thrown);
-    return normal;
+    const leave = (group: Tagged<S>[]): Tagged<S>[] =>
+      domain.leftTry && group.length ? this.merge(lift(group, (state) => domain.leftTry!(state, step))) : group;
+    outcome.returned.push(...leave(returned));
+    outcome.broke.push(...leave(broke));
+    outcome.continued.push(...leave(continued));
+    outcome.thrown.push(...leave(thrown));
+    return leave(normal);
   }
 
   /** Exits of a nested construct go on to the enclosing one: `all`, only `continue`s (switch), or `none` of break/continue (loop). */

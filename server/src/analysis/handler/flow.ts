@@ -26,7 +26,15 @@ import {
   unwrap,
   unwrapAwait,
 } from '../source/ast';
-import { calledFunction, implementationsOf, resolveFunction, subscribersOf, type Subscribers } from '../source/symbols';
+import {
+  type ParameterBinding,
+  calledFunction,
+  implementationsOf,
+  resolveCallable,
+  resolveFunction,
+  subscribersOf,
+  type Subscribers,
+} from '../source/symbols';
 import { CALLBACK_TRANSACTION, callTransaction, transactionOf } from './transactions';
 import { objectLiteral as objectLiteralOf } from '../effects/objects';
 import type { EffectDescription } from '../../model';
@@ -110,6 +118,11 @@ interface BoundArgument {
   callback: FunctionWithBody;
   /** The values of the function that passed it (the callback's closure). */
   values: MessageValues;
+  /**
+   * A callback the user wrote, handed to a wrapper (bindCallback): what happens in it is located in
+   * it, and its depth counts afresh (docs/model.md, "Wrappers, dispatch tables and where findings go").
+   */
+  anchored?: boolean;
 }
 
 interface WalkState {
@@ -123,19 +136,23 @@ export class FlowBuilder {
   private readonly functionIds = new WeakMap<ts.Node, number>();
   private nextFunctionId = 0;
   private readonly stack: ts.Node[] = [];
-  /** Wrapper callbacks (bindCallback): the whole analysis long. */
+  /**
+   * Wrapper callbacks (bindCallback) and a factory's parameters bound to the arguments that made
+   * its closure (bindParameters): the whole analysis long.
+   */
   private readonly callbacks = new Map<ts.ParameterDeclaration, FunctionWithBody>();
+  /** Calls bound to the function they run (a wrapper's callback reached through a field or an options object). */
+  private readonly boundCalls = new Map<ts.CallExpression, FunctionWithBody>();
   /**
    * Callbacks passed to the project function being inlined, by its parameter: `withRetry(() => …)`
    * runs the arrow where `withRetry` calls `fn()`. Scoped to the inlining of that call.
    */
-  private readonly boundArguments = new Map<
-    ts.ParameterDeclaration,
-    { callback: FunctionWithBody; values: MessageValues }
-  >();
+  private readonly boundArguments = new Map<ts.ParameterDeclaration, BoundArgument>();
   /** Part of every summary key: a body built with callbacks bound is not the body without them. */
   private bindingKey = '';
   private readonly promiseReturning = new WeakMap<ts.Node, boolean>();
+  /** Where the depth limit counts from: a callback the user wrote, run by a wrapper, starts afresh. */
+  private depthBase = 0;
   /** Above zero while the steps of an `if` condition are built (an unseen call there may be a check). */
   private conditionDepth = 0;
   /** The files whose code the steps were built from: the handler's and every function inlined. */
@@ -213,6 +230,35 @@ export class FlowBuilder {
    */
   bindCallback(parameter: ts.ParameterDeclaration, callback: FunctionWithBody): void {
     this.callbacks.set(parameter, callback);
+  }
+
+  /** The callback a wrapper's call site passes runs where the handler makes this call (`this.onMessage(m)`, `opts.handler(m)`). */
+  bindCall(call: ts.CallExpression, callback: FunctionWithBody): void {
+    this.boundCalls.set(call, callback);
+  }
+
+  /**
+   * A factory's parameters bound to the arguments of the call that made a closure
+   * (`createWorkerHandler(executeEmail)`): where the closure calls them, those functions run.
+   */
+  bindParameters(bindings: readonly ParameterBinding[]): void {
+    for (const binding of bindings) {
+      const callback = this.resolveValue(binding.argument);
+      if (callback) this.callbacks.set(binding.parameter, callback);
+    }
+  }
+
+  /** The function an expression stands for, through parameters already bound to functions. */
+  private resolveValue(expression: ts.Expression): FunctionWithBody | undefined {
+    const value = unwrap(expression);
+    if (ts.isIdentifier(value)) {
+      const declaration = symbolOf(value, this.options.checker)?.valueDeclaration;
+      if (declaration && ts.isParameter(declaration)) return this.callbacks.get(declaration);
+    }
+    const resolved = resolveCallable(value, this.options.checker);
+    if (!resolved || !isProjectCode(resolved.fn)) return undefined;
+    this.bindParameters(resolved.bindings);
+    return resolved.fn;
   }
 
   private functionSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
@@ -713,7 +759,7 @@ export class FlowBuilder {
         );
         continue;
       }
-      const named = referencedFunction(callback, this.options.checker);
+      const named = this.projectCallable(callback);
       if (named)
         steps.push(
           ...this.inlineCallback(
@@ -778,9 +824,22 @@ export class FlowBuilder {
     values.include(bound.values);
     if (call) state.values.bindCallee(call, callback, values);
     values.propagateThrough(callback.body);
-    const body = this.functionSteps(callback, values);
+    const base = this.depthBase;
+    if (bound.anchored) this.depthBase = this.stack.length;
+    let body: Step[];
+    try {
+      body = this.functionSteps(callback, values);
+    } finally {
+      this.depthBase = base;
+    }
     const async = isAsyncFunction(callback) || this.returnsPromise(callback);
-    return [{ t: 'scope', body: async && completion === 'dropped' ? leftRunning(body) : body }];
+    return [
+      {
+        t: 'scope',
+        body: async && completion === 'dropped' ? leftRunning(body) : body,
+        ...(bound.anchored ? { anchored: true } : {}),
+      },
+    ];
   }
 
   /**
@@ -797,7 +856,7 @@ export class FlowBuilder {
     const steps: Step[] = [];
     for (const subscriber of subscribers.functions) {
       if (this.stack.includes(subscriber)) continue;
-      if (this.stack.length > this.options.config.maxDepth) {
+      if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
         const reason = `${functionName(subscriber)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
         steps.push({ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 });
         continue;
@@ -821,11 +880,23 @@ export class FlowBuilder {
     return steps;
   }
 
-  /** The callback bound to the parameter a call invokes (`handler(payload)` inside a wrapper). */
+  /** The callback bound to the parameter (or the call) a call invokes (`handler(payload)` inside a wrapper). */
   private boundCallback(call: ts.CallExpression): FunctionWithBody | undefined {
+    const bound = this.boundCalls.get(call);
+    if (bound) return bound;
     if (!this.callbacks.size) return undefined;
     const declaration = this.calledParameter(call);
     return declaration ? this.callbacks.get(declaration) : undefined;
+  }
+
+  /**
+   * The project function an argument names (a function, a method, `x.bind(this)`), not an inline
+   * one; a factory's result (`createHandler(send)`) with the factory's parameters bound (bindParameters).
+   */
+  private projectCallable(argument: ts.Expression): FunctionWithBody | undefined {
+    if (!ts.isIdentifier(argument) && !ts.isPropertyAccessExpression(argument) && !ts.isCallExpression(argument))
+      return undefined;
+    return this.resolveValue(argument);
   }
 
   /** The callback the caller passed for the parameter a call invokes (`fn()` inside `withRetry(fn)`). */
@@ -845,11 +916,18 @@ export class FlowBuilder {
     return declaration && ts.isParameter(declaration) ? declaration : undefined;
   }
 
-  /** The bound callback an argument names: a parameter of the function being inlined. */
+  /**
+   * The bound callback an argument names: a parameter of the function being inlined, or a
+   * parameter a wrapper's callback (or a factory's argument) is bound to.
+   */
   private boundArgumentOf(argument: ts.Expression): BoundArgument | undefined {
-    if (!this.boundArguments.size || !ts.isIdentifier(argument)) return undefined;
+    if ((!this.boundArguments.size && !this.callbacks.size) || !ts.isIdentifier(argument)) return undefined;
     const declaration = symbolOf(argument, this.options.checker)?.valueDeclaration;
-    return declaration && ts.isParameter(declaration) ? this.boundArguments.get(declaration) : undefined;
+    if (!declaration || !ts.isParameter(declaration)) return undefined;
+    const bound = this.boundArguments.get(declaration);
+    if (bound) return bound;
+    const callback = this.callbacks.get(declaration);
+    return callback && { callback, values: new MessageValues(this.options.checker), anchored: true };
   }
 
   /**
@@ -876,7 +954,9 @@ export class FlowBuilder {
         bindings.push([parameter, passedOn]);
         return;
       }
-      const named = referencedFunction(value, this.options.checker);
+      // A function of the project by name, a method, or a factory's result (`createHandler(send)`,
+      // its parameters bound to the factory call's arguments).
+      const named = this.projectCallable(value);
       if (named) bindings.push([parameter, { callback: named, values: state.values }]);
     });
     return bindings;
@@ -917,7 +997,7 @@ export class FlowBuilder {
   ): Step[] {
     if (this.stack.includes(target)) return []; // recursion: cut the cycle
     this.options.tick?.();
-    if (this.stack.length > this.options.config.maxDepth) {
+    if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
       // Not the end of the analysis: an unknown step on this path (docs/model.md, "What the analysis cannot see").
       const reason = `${functionName(target)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
       return [{ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 }];
@@ -932,6 +1012,9 @@ export class FlowBuilder {
     // What the callee does with an argument it forwards (`prisma.order.create(args)`), or a closure
     // reads from its caller, depends on this call site: such bodies are built per call.
     const perCall = dependsOnCaller(target) ? `@${call.getSourceFile().fileName}:${call.pos}` : '';
+    // A callback the user wrote, run by a wrapper, counts its depth afresh.
+    const base = this.depthBase;
+    if (!link) this.depthBase = this.stack.length;
     let body: Step[] | undefined;
     try {
       const key = `${this.functionId(target)}:${flags.join('')}${this.bindingKey}${perCall}`;
@@ -947,6 +1030,7 @@ export class FlowBuilder {
         else this.boundArguments.delete(parameter);
       }
       this.bindingKey = previousKey;
+      this.depthBase = base;
     }
     // A helper with nothing to see is left out, unless it throws: an explicit throw in an effect-free
     // helper (a payload check) leaves the handler like one written in it (docs/model.md, "NestJS").
@@ -965,6 +1049,7 @@ export class FlowBuilder {
         call,
         callee: functionName(target),
         ...(result && { result }),
+        ...(link ? {} : { anchored: true }),
       },
     ];
   }
@@ -1475,14 +1560,6 @@ function isPromiseFactory(call: ts.CallExpression): boolean {
   );
 }
 
-/** A project function an argument names (`this.handle`, `handle.bind(this)`), not an inline one. */
-function referencedFunction(argument: ts.Expression, checker: ts.TypeChecker): FunctionWithBody | undefined {
-  if (!ts.isIdentifier(argument) && !ts.isPropertyAccessExpression(argument) && !ts.isCallExpression(argument))
-    return undefined;
-  const resolved = resolveFunction(argument, checker);
-  return resolved && isProjectCode(resolved) ? resolved : undefined;
-}
-
 /**
  * Un-awaited work (docs/model.md, "Order"): what a dropped promise does completes at some unknown
  * later time. Awaitedness is judged against the settle: when the dropped scope itself settles the
@@ -1523,30 +1600,54 @@ function dropAll(steps: Step[]): Step[] {
 /**
  * The steps of a callee, reached through `link`. What is written in the caller itself outside the
  * callee (a callback it passed to the callee: `withRetry(() => db.insert(…))`) is reached without
- * a chain: its node is where the caller's reader sees it.
+ * a chain: its node is where the caller's reader sees it. So is what happens in a callback the user
+ * wrote, run by a wrapper (an anchored scope): the chain stops there.
  */
 function prefixChain(steps: Step[], link: CallChainLink, caller: ts.Node, callee: ts.Node): Step[] {
   const chain = (node: ts.Node, rest: CallChainLink[]): CallChainLink[] =>
     containsNode(caller, node) && !containsNode(callee, node) ? [] : [link, ...rest];
-  return mapSteps(steps, (step) => {
-    if (step.t === 'effect')
-      return { ...step, effect: { ...step.effect, chain: chain(step.effect.node, step.effect.chain) } };
-    if (step.t === 'settle')
-      return { ...step, settle: { ...step.settle, chain: chain(step.settle.node, step.settle.chain) } };
-    if (step.t === 'if' && step.guard)
-      return {
-        ...step,
-        guard: {
-          ...step.guard,
-          guard: { ...step.guard.guard, chain: chain(step.guard.guard.node, step.guard.guard.chain) },
-        },
-      };
-    if (step.t === 'guarded')
-      return { ...step, guard: { ...step.guard, chain: chain(step.guard.node, step.guard.chain) } };
-    if (step.t === 'try' && step.claim)
-      return { ...step, claim: { ...step.claim, chain: chain(step.claim.node, step.claim.chain) } };
-    return step;
-  });
+  const visit = (list: Step[]): Step[] =>
+    list.map((step): Step => {
+      switch (step.t) {
+        case 'effect':
+          return { ...step, effect: { ...step.effect, chain: chain(step.effect.node, step.effect.chain) } };
+        case 'settle':
+          return { ...step, settle: { ...step.settle, chain: chain(step.settle.node, step.settle.chain) } };
+        case 'if':
+          return {
+            ...step,
+            guard: step.guard && {
+              ...step.guard,
+              guard: { ...step.guard.guard, chain: chain(step.guard.guard.node, step.guard.guard.chain) },
+            },
+            then: visit(step.then),
+            else: visit(step.else),
+          };
+        case 'guarded':
+          return {
+            ...step,
+            guard: { ...step.guard, chain: chain(step.guard.node, step.guard.chain) },
+            body: visit(step.body),
+          };
+        case 'try':
+          return {
+            ...step,
+            claim: step.claim && { ...step.claim, chain: chain(step.claim.node, step.claim.chain) },
+            body: visit(step.body),
+            handler: step.handler && visit(step.handler),
+            finalizer: step.finalizer && visit(step.finalizer),
+          };
+        case 'scope':
+          return step.anchored ? step : { ...step, body: visit(step.body) };
+        case 'loop':
+          return { ...step, body: visit(step.body) };
+        case 'switch':
+          return { ...step, cases: step.cases.map(visit) };
+        default:
+          return step;
+      }
+    });
+  return visit(steps);
 }
 
 function markLocallyGuarded(steps: Step[]): Step[] {

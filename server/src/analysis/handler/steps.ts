@@ -96,7 +96,9 @@ export type Step =
   /**
    * A callee's or a callback's body; `call` is the call of the project function it inlines, and
    * `callee` that function's name. `transaction`: a callback transaction's body, which commits (or
-   * rolls back) as it is left.
+   * rolls back) as it is left. `anchored`: the body of a callback the user wrote, run by a wrapper
+   * (docs/model.md, "Wrappers, dispatch tables and where findings go"): what happens in it is
+   * located in it, not at the wrapper's calls that lead there.
    */
   | {
       t: 'scope';
@@ -115,6 +117,7 @@ export type Step =
        * `if (processed)`. A helper that catches and returns a flag hands the failure on this way.
        */
       result?: string;
+      anchored?: boolean;
     }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**

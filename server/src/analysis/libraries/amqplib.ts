@@ -40,6 +40,9 @@ export const amqplib: LibraryModule = {
     registration: '`channel.consume(queue, fn, opts)`, also in `createChannel({ setup })`',
     ackModes: 'explicit (`ack`/`nack`/`reject`), or auto-before-handler with `noAck: true`',
     identity: '`msg.properties.messageId`',
+    // A channel a project helper returns (`const channel = await getChannel()`): the file consuming
+    // from it need not import amqplib; its origin is followed through the helper.
+    mentions: /^(?=[\s\S]*\.consume\s*\()(?=[\s\S]*(?:\.(?:ack|nack|reject)\s*\(|\bnoAck\b))/,
   },
   traits: {
     sourceNoun: 'queue',
@@ -118,9 +121,10 @@ export const amqplib: LibraryModule = {
 
 /**
  * The requeue argument of nack(msg, allUpTo, requeue), reject(msg, requeue), nackAll(requeue):
- * amqplib's default is true; undefined when it is not a literal.
+ * amqplib's default is true; undefined when it is not a literal. NestJS RMQ settles on amqplib's
+ * channel too.
  */
-function requeueOf(name: string, call: ts.CallExpression): boolean | undefined {
+export function requeueOf(name: string, call: ts.CallExpression): boolean | undefined {
   const index = name === 'nack' ? 2 : name === 'reject' ? 1 : 0;
   const argument = call.arguments[index];
   if (!argument) return true;

@@ -28,7 +28,7 @@
 import * as path from 'node:path';
 import { ts } from 'ts-morph';
 import type { AckMode, LibraryTraits, Transport } from '../../model';
-import { RABBITMQ } from './amqplib';
+import { RABBITMQ, requeueOf } from './amqplib';
 import { KAFKA_TRAITS } from './kafkajs';
 import {
   booleanValue,
@@ -204,17 +204,6 @@ export const nestjsMicroservices: LibraryModule = {
     return { kind, label: `channel.${name}()`, requeue: kind === 'ack' ? undefined : requeueOf(name, call) };
   },
 };
-
-/**
- * The requeue argument of nack(msg, allUpTo, requeue), reject(msg, requeue), nackAll(requeue): the
- * channel is amqplib's, whose default is true; undefined when it is not a literal.
- */
-function requeueOf(name: string, call: ts.CallExpression): boolean | undefined {
-  const index = name === 'nack' ? 2 : name === 'reject' ? 1 : 0;
-  const argument = call.arguments[index];
-  if (!argument) return true;
-  return booleanValue(argument);
-}
 
 // ---- handlers ----------------------------------------------------------------------------
 

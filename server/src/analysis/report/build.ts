@@ -11,7 +11,7 @@ import { FlowBuilder } from '../handler/flow';
 import type { Step } from '../handler/steps';
 import { MessageValues } from '../source/message-values';
 import { LIBRARIES, type ConsumerSite } from '../libraries';
-import type { WrapperCall } from '../libraries/wrappers';
+import { type WrapperCall, forwardedCall, handlerBindings } from '../libraries/wrappers';
 import type { ConsumerReport, FlowFacts, Semantics, SourceLocation } from '../../model';
 import { computeFacts } from '../dataflow/facts';
 import { OccurrenceRegistry } from '../dataflow/occurrences';
@@ -20,9 +20,9 @@ import { Budget, BudgetExceeded, type BudgetLimits } from '../dataflow/budget';
 import { effectiveSemantics } from './semantics';
 import { crashTimeline } from './derive-timeline';
 import { annotateTransactions } from '../handler/transactions';
-import { functionName, locationOf } from '../source/ast';
+import { type FunctionWithBody, functionName, isProjectCode, locationOf } from '../source/ast';
 import { handlerTags } from '../source/directives';
-import { importedModules } from '../source/symbols';
+import { type ParameterBinding, importedModules, resolveFunction } from '../source/symbols';
 
 /** The consumers the libraries recognise in one file (before wrappers are followed). */
 export function findSites(sourceFile: ts.SourceFile, program: ts.Program, config: ResolvedConfig): ConsumerSite[] {
@@ -73,10 +73,24 @@ export function buildConsumerReport(
     identity: site.library.identity,
     tick: () => budget.tick(),
   });
-  if (call) builder.bindCallback(call.wrapper.parameter, call.callback);
+  const factory = handlerBindings(site, checker);
+  builder.bindParameters(factory);
+  for (const binding of call?.bindings ?? []) {
+    builder.bindParameters(binding.parameters);
+    if (binding.call) builder.bindCall(binding.call, binding.callback);
+    if (binding.parameter) builder.bindCallback(binding.parameter, binding.callback);
+  }
+  // Through a wrapper, the handler the user wrote is the callback passed at the call site; through a
+  // factory (`new Worker(q, createWorkerHandler(executeEmail))`), the function it was given; and a
+  // callback that only forwards the message (`(m) => this.handle(m)`) stands for the function it calls.
+  let written = call?.callback ?? (site.body ? undefined : factoryCallback(factory, site.handler, checker));
+  const forward = site.body && !call ? undefined : forwardedCall(written ?? site.handler, checker);
+  if (forward) {
+    builder.bindCall(forward.call, forward.target);
+    written = forward.target;
+  }
   const implicitAck = site.ackMode === 'implicit-after-return';
-  // Through a wrapper, the handler the user wrote is the callback passed at the call site.
-  const handler = call?.callback ?? site.handler;
+  const handler = written ?? site.handler;
   const handlerRange = locationOf(site.body && !call ? site.body : handler);
   let registry = new OccurrenceRegistry();
   let steps: Step[] = [];
@@ -148,9 +162,9 @@ export function buildConsumerReport(
     handlerRange,
     identityHint: site.identityHint,
     // Fixes write code into the handler: only where the identity is expressible in its scope.
-    identityExpression: call ? undefined : site.identityExpression,
+    identityExpression: written ? undefined : site.identityExpression,
     identityBinding:
-      site.identityBinding && !call
+      site.identityBinding && !written
         ? {
             filePath: site.handler.getSourceFile().fileName,
             start: site.identityBinding.position,
@@ -179,6 +193,19 @@ export function buildConsumerReport(
   report.semanticsReasons = effective.reasons;
   if (timeline) report.timeline = crashTimeline(report);
   return report;
+}
+
+/** The function a factory was given that its closure runs: the handler as the user wrote it. */
+function factoryCallback(
+  bindings: readonly ParameterBinding[],
+  closure: FunctionWithBody,
+  checker: ts.TypeChecker,
+): FunctionWithBody | undefined {
+  for (const binding of bindings) {
+    const fn = resolveFunction(binding.argument, checker);
+    if (fn && fn !== closure && isProjectCode(fn)) return fn;
+  }
+  return undefined;
 }
 
 /** The head of a loop-style handler: `for (const message of Messages)`. */

@@ -17,8 +17,8 @@ export interface ProjectSources {
   readonly unread: ReadonlyMap<string, string>;
   /** Files a search asked for: read them in full in the next round. */
   readonly wanted: Set<string>;
-  /** Told of every search: its result can change as more files are read. */
-  readonly searched?: () => void;
+  /** Told of every search and its text test: its result can change as files passing it are read. */
+  readonly searched?: (test: (text: string) => boolean) => void;
 }
 
 const registry = new WeakMap<ts.Program, ProjectSources>();
@@ -34,7 +34,7 @@ export function setProjectSources(program: ts.Program, sources: ProjectSources |
 export function wantUnread(program: ts.Program | undefined, test: (text: string) => boolean): void {
   const sources = program && registry.get(program);
   if (!sources) return;
-  sources.searched?.();
+  sources.searched?.(test);
   for (const [fileName, text] of sources.unread) {
     if (sources.wanted.has(fileName) || TEST_FILE.test(fileName)) continue;
     if (test(text)) sources.wanted.add(fileName);

@@ -16,46 +16,105 @@ import {
   unwrapAwait,
 } from './ast';
 
-/** The function an expression refers to: inline, named, imported, a method, `x.bind(this)`. */
+/** The function an expression refers to: inline, named, imported, a method, `x.bind(this)`, a factory's result. */
 export function resolveFunction(
   node: ts.Node | undefined,
   checker: ts.TypeChecker,
   depth = 0,
 ): FunctionWithBody | undefined {
+  return resolveCallable(node, checker, depth)?.fn;
+}
+
+/**
+ * A function value and how it was made. A closure returned by a project factory
+ * (`createWorkerHandler(executeEmail)`, `metricWrapper(processor)`) runs with the factory's
+ * parameters bound to the arguments of the call that made it: `bindings` lists them, innermost
+ * factory last (docs/model.md, "Wrappers, dispatch tables and where findings go").
+ */
+export interface ResolvedCallable {
+  fn: FunctionWithBody;
+  bindings: ParameterBinding[];
+}
+
+/** A parameter of a factory or wrapper, and the argument expression its call gave it. */
+export interface ParameterBinding {
+  parameter: ts.ParameterDeclaration;
+  argument: ts.Expression;
+}
+
+export function resolveCallable(
+  node: ts.Node | undefined,
+  checker: ts.TypeChecker,
+  depth = 0,
+): ResolvedCallable | undefined {
   if (!node || depth > 6) return undefined;
-  if (isFunctionWithBody(node)) return node;
+  if (isFunctionWithBody(node)) return { fn: node, bindings: [] };
   if (!ts.isExpression(node) && !ts.isIdentifier(node)) return undefined;
   const expression = unwrap(node);
-  if (isFunctionWithBody(expression)) return expression;
+  if (isFunctionWithBody(expression)) return { fn: expression, bindings: [] };
   if (ts.isCallExpression(expression)) {
     const callee = unwrap(expression.expression);
     // handler.bind(this) -> handler
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'bind')
-      return resolveFunction(callee.expression, checker, depth + 1);
-    return undefined;
+      return resolveCallable(callee.expression, checker, depth + 1);
+    return factoryResult(expression, checker, depth);
   }
   if (ts.isIdentifier(expression) || ts.isPropertyAccessExpression(expression)) {
     const symbol = symbolOf(ts.isPropertyAccessExpression(expression) ? expression.name : expression, checker);
-    return symbol ? functionOfSymbol(symbol, checker, depth) : undefined;
+    return symbol ? callableOfSymbol(symbol, checker, depth) : undefined;
   }
   return undefined;
 }
 
+/**
+ * `factory(args)` where the project's `factory` returns a function: that function, with the
+ * factory's parameters bound to `args`. A factory returning something else gives nothing.
+ */
+function factoryResult(call: ts.CallExpression, checker: ts.TypeChecker, depth: number): ResolvedCallable | undefined {
+  const factory = calledFunction(call, checker, depth + 1);
+  if (!factory || !isProjectCode(factory)) return undefined;
+  const returned = returnedFunction(factory, checker, depth + 1);
+  if (!returned) return undefined;
+  const bindings: ParameterBinding[] = [];
+  factory.parameters.forEach((parameter, index) => {
+    const argument = call.arguments[index];
+    if (argument && !parameter.dotDotDotToken) bindings.push({ parameter, argument });
+  });
+  return { fn: returned.fn, bindings: [...bindings, ...returned.bindings] };
+}
+
+/** The function a function returns: its concise body, or the value of its `return` statements. */
+function returnedFunction(fn: FunctionWithBody, checker: ts.TypeChecker, depth: number): ResolvedCallable | undefined {
+  if (!ts.isBlock(fn.body)) return resolveCallable(fn.body, checker, depth);
+  let found: ResolvedCallable | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionLike(node)) return;
+    if (ts.isReturnStatement(node) && node.expression) found = resolveCallable(node.expression, checker, depth);
+    else ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(fn.body, visit);
+  return found;
+}
+
 export function functionOfSymbol(symbol: ts.Symbol, checker: ts.TypeChecker, depth = 0): FunctionWithBody | undefined {
+  return callableOfSymbol(symbol, checker, depth)?.fn;
+}
+
+function callableOfSymbol(symbol: ts.Symbol, checker: ts.TypeChecker, depth = 0): ResolvedCallable | undefined {
   for (const declaration of symbol.declarations ?? []) {
-    if (isFunctionWithBody(declaration)) return declaration;
+    if (isFunctionWithBody(declaration)) return { fn: declaration, bindings: [] };
     if (
       (ts.isVariableDeclaration(declaration) ||
         ts.isPropertyDeclaration(declaration) ||
         ts.isPropertyAssignment(declaration)) &&
       declaration.initializer
     ) {
-      const resolved = resolveFunction(declaration.initializer, checker, depth + 1);
+      const resolved = resolveCallable(declaration.initializer, checker, depth + 1);
       if (resolved) return resolved;
     }
     if (ts.isShorthandPropertyAssignment(declaration)) {
       const value = checker.getShorthandAssignmentValueSymbol(declaration);
-      if (value && value !== symbol) return functionOfSymbol(value, checker, depth + 1);
+      if (value && value !== symbol) return callableOfSymbol(value, checker, depth + 1);
     }
     // A class field assigned a function in a method or the constructor: `this.processor = async (job) => …`.
     if (ts.isPropertyDeclaration(declaration) && !declaration.initializer && ts.isIdentifier(declaration.name)) {
@@ -71,8 +130,8 @@ function functionAssignedToField(
   field: string,
   checker: ts.TypeChecker,
   depth: number,
-): FunctionWithBody | undefined {
-  let found: FunctionWithBody | undefined;
+): ResolvedCallable | undefined {
+  let found: ResolvedCallable | undefined;
   const visit = (node: ts.Node): void => {
     if (found) return;
     if (
@@ -82,7 +141,7 @@ function functionAssignedToField(
       node.left.expression.kind === ts.SyntaxKind.ThisKeyword &&
       node.left.name.text === field
     ) {
-      found = resolveFunction(node.right, checker, depth + 1);
+      found = resolveCallable(node.right, checker, depth + 1);
       return;
     }
     ts.forEachChild(node, visit);
@@ -92,7 +151,12 @@ function functionAssignedToField(
 }
 
 /** The function a call invokes, when it is the project's own code. */
-export function calledFunction(call: ts.CallExpression, checker: ts.TypeChecker): FunctionWithBody | undefined {
+export function calledFunction(
+  call: ts.CallExpression,
+  checker: ts.TypeChecker,
+  depth = 0,
+): FunctionWithBody | undefined {
+  if (depth > 6) return undefined;
   const callee = unwrap(call.expression);
   if (isFunctionWithBody(callee)) return callee; // IIFE
   let target: ts.Node = callee;
@@ -100,7 +164,7 @@ export function calledFunction(call: ts.CallExpression, checker: ts.TypeChecker)
   if (!ts.isIdentifier(target)) return undefined;
   const symbol = symbolOf(target, checker);
   if (!symbol) return undefined; // untyped: nothing to follow
-  const resolved = functionOfSymbol(symbol, checker);
+  const resolved = functionOfSymbol(symbol, checker, depth);
   if (resolved) return resolved;
   // Methods called through the project's own interfaces: ask the checker for the signature.
   // (Overload resolution is costly, and library declarations have no body to follow anyway.)
@@ -208,7 +272,7 @@ function aliasOfProjectCode(symbol: ts.Symbol, checker: ts.TypeChecker): boolean
 /** The package a declared type comes from: `Redis`, `Redis | undefined`, `typeof Order`, `Promise<Channel>`. */
 function typeNodeOrigin(typeNode: ts.TypeNode | undefined, checker: ts.TypeChecker, depth: number): string | undefined {
   if (!typeNode || depth > 8) return undefined;
-  if (ts.isTypeReferenceNode(typeNode)) return symbolOrigin(rightmostName(typeNode.typeName), checker, depth + 1);
+  if (ts.isTypeReferenceNode(typeNode)) return typeNameOrigin(typeNode.typeName, checker, depth + 1);
   if (ts.isTypeQueryNode(typeNode)) return symbolOrigin(rightmostName(typeNode.exprName), checker, depth + 1);
   if (ts.isUnionTypeNode(typeNode) || ts.isIntersectionTypeNode(typeNode)) {
     for (const member of typeNode.types) {
@@ -326,6 +390,18 @@ function assignedInConstructorOrigin(
     if (origin) return origin;
   }
   return undefined;
+}
+
+/**
+ * The package a type name comes from: `Channel` imported from it, or `amqp.Channel` of a namespace
+ * import (whose member the checker cannot resolve when the package is not installed).
+ */
+function typeNameOrigin(name: ts.EntityName, checker: ts.TypeChecker, depth: number): string | undefined {
+  const fromName = symbolOrigin(rightmostName(name), checker, depth);
+  if (fromName || ts.isIdentifier(name)) return fromName;
+  let left: ts.EntityName = name;
+  while (ts.isQualifiedName(left)) left = left.left;
+  return symbolOrigin(left, checker, depth);
 }
 
 function rightmostName(name: ts.EntityName): ts.Identifier {
