@@ -100,7 +100,7 @@ export function analyzeReached(
     const sources: ProjectSources = {
       unread: new Map([...(projectTexts ?? [])].filter(([fileName]) => !loaded.isLoaded(fileName))),
       wanted: new Set(),
-      searched: (test) => reads.readsWholeProgram(test),
+      searched: (search) => reads.readsWholeProgram(search),
     };
     const result = analyzeFiles({
       ...options,

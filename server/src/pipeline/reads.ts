@@ -4,20 +4,21 @@
  */
 import type { ts } from 'ts-morph';
 import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
+import type { TextSearch } from '../analysis/source/project-sources';
 import type { ConsumerReport } from '../model';
 
-/** The text test of a whole-program search: a file that fails it cannot change what the search found. */
-type SearchTest = (text: string) => boolean;
-
-const PROGRAM_WIDE_TESTS: readonly SearchTest[] = PROGRAM_WIDE_TEXT.map((pattern) => (text) => pattern.test(text));
+const PROGRAM_WIDE_SEARCHES: readonly TextSearch[] = PROGRAM_WIDE_TEXT.map((pattern) => ({
+  key: `program-wide:${pattern.source}`,
+  test: (text) => pattern.test(text),
+}));
 
 /** What one consumer's report read: the files of the nodes it asked about, or the whole program. */
 interface Reads {
   files: Set<ts.SourceFile>;
   /** It listed the program's files (a NestJS bootstrap search, CQRS handlers): more files can change it. */
   wholeProgram: boolean;
-  /** The text tests of those searches: only a file passing one can change what they found. */
-  searches: Set<SearchTest>;
+  /** Those searches, by key: only a file passing one's test can change what they found. */
+  searches: Map<string, TextSearch>;
 }
 
 /**
@@ -47,19 +48,21 @@ export class ReportCache {
    * every file of `programFiles` its tests match.
    */
   settle(isSettled: (sourceFile: ts.SourceFile) => boolean, programFiles: readonly ts.SourceFile[]): void {
+    const unsettled = programFiles.filter((file) => !isSettled(file)).map((file) => file.text);
+    const matches = matchingSearches(unsettled);
     for (const entry of this.entries.values()) {
       if (entry.final) continue;
       entry.final =
         [...entry.reads.files].every(isSettled) &&
-        (!entry.reads.wholeProgram ||
-          programFiles.every((file) => isSettled(file) || !searchMatches(entry.reads, file.text)));
+        (!entry.reads.wholeProgram || ![...entry.reads.searches.values()].some(matches));
     }
   }
 
   /** Files read in full since the last settle: a whole-program search that matches one must run again. */
   added(texts: readonly string[]): void {
+    const matches = matchingSearches(texts);
     for (const entry of this.entries.values())
-      if (entry.final && entry.reads.wholeProgram && texts.some((text) => searchMatches(entry.reads, text)))
+      if (entry.final && entry.reads.wholeProgram && [...entry.reads.searches.values()].some(matches))
         entry.final = false;
   }
 }
@@ -131,9 +134,17 @@ export class EditorReportCache {
   }
 }
 
-function searchMatches(reads: Reads, text: string): boolean {
-  for (const test of reads.searches) if (test(text)) return true;
-  return false;
+/** Whether a search's test passes on one of `texts`: each search (by key) is run once. */
+function matchingSearches(texts: readonly string[]): (search: TextSearch) => boolean {
+  const answers = new Map<string, boolean>();
+  return (search) => {
+    let answer = answers.get(search.key);
+    if (answer === undefined) {
+      answer = texts.some((text) => search.test(text));
+      answers.set(search.key, answer);
+    }
+    return answer;
+  };
 }
 
 /**
@@ -147,7 +158,7 @@ export class ReadRecorder {
 
   forConsumer<T>(build: () => T): { value: T; reads: Reads } {
     const outer = this.current;
-    const reads: Reads = { files: new Set(), wholeProgram: false, searches: new Set() };
+    const reads: Reads = { files: new Set(), wholeProgram: false, searches: new Map() };
     this.current = reads;
     try {
       return { value: build(), reads };
@@ -156,11 +167,11 @@ export class ReadRecorder {
     }
   }
 
-  /** The consumer being built searched the whole project for files passing `test` (analysis/source/project-sources.ts). */
-  readsWholeProgram(test: SearchTest): void {
+  /** The consumer being built searched the whole project (analysis/source/project-sources.ts). */
+  readsWholeProgram(search: TextSearch): void {
     if (!this.current) return;
     this.current.wholeProgram = true;
-    this.current.searches.add(test);
+    this.current.searches.set(search.key, search);
   }
 
   recording(program: ts.Program): ts.Program {
@@ -201,7 +212,7 @@ export class ReadRecorder {
         // symbols.ts list the files too, and each of their queries tells its own test.
         if (property === 'getSourceFiles' && this.current) {
           this.current.wholeProgram = true;
-          for (const test of PROGRAM_WIDE_TESTS) this.current.searches.add(test);
+          for (const search of PROGRAM_WIDE_SEARCHES) this.current.searches.set(search.key, search);
         }
         if (property === 'getSourceFile') {
           return (fileName: string): ts.SourceFile | undefined => {

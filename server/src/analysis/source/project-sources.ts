@@ -12,33 +12,63 @@
  */
 import type { ts } from 'ts-morph';
 
+/**
+ * What a search looks for in a file's text. The key names the test (`heritage:Base`): the same
+ * key is the same test, so each runs once per round over the unread files, however many
+ * consumers and calls ask (on a large monorepo thousands of calls ask about the same interface).
+ */
+export interface TextSearch {
+  readonly key: string;
+  readonly test: (text: string) => boolean;
+}
+
 export interface ProjectSources {
   /** The text of each project file not read in full yet, by path. */
   readonly unread: ReadonlyMap<string, string>;
   /** Files a search asked for: read them in full in the next round. */
   readonly wanted: Set<string>;
-  /** Told of every search and its text test: its result can change as files passing it are read. */
-  readonly searched?: (test: (text: string) => boolean) => void;
+  /** Told of every search: its result can change as files passing its test are read. */
+  readonly searched?: (search: TextSearch) => void;
 }
 
-const registry = new WeakMap<ts.Program, ProjectSources>();
+interface Registered {
+  sources: ProjectSources;
+  /** The unread files that are not test files: what the searches look at. */
+  candidates: readonly (readonly [string, string])[];
+  /** The keys of the searches already run over them. */
+  done: Set<string>;
+}
+
+const registry = new WeakMap<ts.Program, Registered>();
 
 export function setProjectSources(program: ts.Program, sources: ProjectSources | undefined): void {
-  if (sources) registry.set(program, sources);
+  if (!sources) return;
+  const candidates = [...sources.unread].filter(([fileName]) => !TEST_FILE.test(fileName));
+  registry.set(program, { sources, candidates, done: new Set() });
 }
 
 /**
- * Asks for the unread project files whose text passes `test` (for the next round). Test files are
- * left out, as the searches leave them out.
+ * Asks for the unread project files whose text passes the search's test (for the next round). Test
+ * files are left out, as the searches leave them out.
  */
-export function wantUnread(program: ts.Program | undefined, test: (text: string) => boolean): void {
-  const sources = program && registry.get(program);
-  if (!sources) return;
-  sources.searched?.(test);
-  for (const [fileName, text] of sources.unread) {
-    if (sources.wanted.has(fileName) || TEST_FILE.test(fileName)) continue;
-    if (test(text)) sources.wanted.add(fileName);
+export function wantUnread(program: ts.Program | undefined, search: TextSearch): void {
+  const registered = program && registry.get(program);
+  if (!registered) return;
+  const { sources, candidates, done } = registered;
+  sources.searched?.(search);
+  if (done.has(search.key)) return;
+  done.add(search.key);
+  for (const [fileName, text] of candidates) {
+    if (!sources.wanted.has(fileName) && search.test(text)) sources.wanted.add(fileName);
   }
+}
+
+/** A search for files whose text names `name` (and, if given, passes `also`). */
+export function naming(name: string, also?: { key: string; test: (text: string) => boolean }): TextSearch {
+  return {
+    key: also ? `${also.key}:${name}` : `names:${name}`,
+    test: also ? (text) => text.includes(name) && also.test(text) : (text) => text.includes(name),
+  };
 }
 
 /** Test files: their doubles are not what runs. */

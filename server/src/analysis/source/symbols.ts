@@ -4,7 +4,7 @@
  * fall back to import declarations and `new X()` / `x.factory()` shapes when they are not.
  */
 import { ts } from 'ts-morph';
-import { TEST_FILE, wantUnread } from './project-sources';
+import { TEST_FILE, naming, wantUnread } from './project-sources';
 import {
   FunctionWithBody,
   forEachDescendant,
@@ -601,7 +601,7 @@ class ClassHierarchy {
     const visit = (symbol: ts.Symbol, depth: number): void => {
       if (depth > 4) return;
       const heritage = new RegExp(`\\b(extends|implements)\\b[^{;]*\\b${escapeRegExp(symbol.name)}\\b`);
-      wantUnread(this.program, (text) => heritage.test(text));
+      wantUnread(this.program, naming(symbol.name, { key: 'heritage', test: (text) => heritage.test(text) }));
       for (const heir of this.heirs.get(symbol) ?? []) {
         if (seen.has(heir)) continue;
         seen.add(heir);
@@ -640,6 +640,8 @@ class ClassHierarchy {
    * list, `useClass: X`), the type of a constructor parameter (injected), or an injectable decorator.
    */
   isLive(cls: ts.ClassDeclaration): boolean {
+    // Told on every ask, cached or not: each consumer's report depends on the files it names.
+    if (cls.name) wantUnread(this.program, naming(cls.name.text));
     const cached = this.live.get(cls);
     if (cached !== undefined) return cached;
     const result = this.computeLive(cls);
@@ -661,7 +663,6 @@ class ClassHierarchy {
     const name = cls.name.text;
     const symbol = symbolOf(cls.name, this.checker);
     if (!symbol) return false;
-    wantUnread(this.program, (text) => text.includes(name));
     for (const file of this.files) {
       if (TEST_FILE.test(file.fileName) || !file.text.includes(name)) continue;
       let found = false;
@@ -756,7 +757,7 @@ export function subscribersOf(
   const found = new Set<FunctionWithBody>();
   if (channel) {
     const name = channel.name;
-    wantUnread(program, (text) => text.includes(name) && SUBSCRIBING.test(text));
+    wantUnread(program, naming(name, { key: 'subscribes', test: (text) => SUBSCRIBING.test(text) }));
   }
   for (const subscription of channel ? index.subscriptions() : []) {
     const name = calledMethod(subscription);
@@ -997,7 +998,7 @@ class ProjectIndex {
     const found: ts.CallExpression[] = [];
     const name = fn.name && ts.isIdentifier(fn.name) ? fn.name.text : undefined;
     if (name) {
-      wantUnread(this.program, (text) => text.includes(name));
+      wantUnread(this.program, naming(name));
       for (const file of this.files) {
         if (!file.text.includes(name)) continue;
         forEachDescendant(
@@ -1023,7 +1024,7 @@ class ProjectIndex {
   /** Methods decorated `@OnEvent(event)` (NestJS event emitter). */
   eventListeners(event: ts.Expression, checker: ts.TypeChecker): FunctionWithBody[] {
     const found: FunctionWithBody[] = [];
-    wantUnread(this.program, (text) => text.includes('OnEvent'));
+    wantUnread(this.program, naming('OnEvent'));
     for (const file of this.files) {
       if (!file.text.includes('OnEvent')) continue;
       forEachDescendant(
