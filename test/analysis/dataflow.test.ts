@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
+import { PATH_SAMPLE_CAP } from '../../server/src/analysis/dataflow/paths';
 import { MODES, TestProject, configWith } from '../helpers/project';
 
 /** A kafkajs handler whose body is `count` independent optional inserts (no key from the message): 2^count paths. */
@@ -274,6 +275,21 @@ for (const mode of MODES) {
       const count = (ruleId: string): number => result.findings.filter((finding) => finding.ruleId === ruleId).length;
       assert.equal(count('non-idempotent-handler'), 30, 'every relative stock update');
       assert.equal(count('swallowed-failure-ack'), 1, 'a caught failure that is not rethrown, then the ack');
+    });
+
+    test('the crash timeline of a handler with more paths than the cap follows a sample of them', () => {
+      for (const [name, source] of [
+        ['fan-out-sample.ts', fanOut(24)],
+        ['catching-sample.ts', catchingHelpers(30)],
+      ]) {
+        const consumer = onlyConsumer(project.analyze(project.write({ [name]: source })));
+        assert.equal(consumer.pathsSampled, true, name);
+        assert.ok(
+          consumer.paths.length > 0 && consumer.paths.length <= 4 * PATH_SAMPLE_CAP,
+          `${name}: ${consumer.paths.length}`,
+        );
+        assert.ok((consumer.timeline?.steps.length ?? 0) > 0, `${name}: a timeline`);
+      }
     });
 
     test("a try's catch is judged by where that try began, whatever trys ran inside it", () => {

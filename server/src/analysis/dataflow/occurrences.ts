@@ -18,6 +18,8 @@ export class OccurrenceRegistry {
   readonly settles: SettleOccurrence[] = [];
   readonly guards: GuardOccurrence[] = [];
   private readonly byKey = new Map<string, EffectOccurrence | SettleOccurrence | GuardOccurrence>();
+  /** A template is reached once per state at each step: its occurrence is looked up by identity first. */
+  private readonly byTemplate = new WeakMap<object, EffectOccurrence | SettleOccurrence | GuardOccurrence>();
   private nextId = 1;
 
   private key(
@@ -29,6 +31,8 @@ export class OccurrenceRegistry {
   }
 
   effect(template: EffectTemplate): EffectOccurrence {
+    const known = this.byTemplate.get(template) as EffectOccurrence | undefined;
+    if (known) return known;
     const key = this.key('e', template.node, template.chain);
     let occurrence = this.byKey.get(key) as EffectOccurrence | undefined;
     if (!occurrence) {
@@ -45,10 +49,13 @@ export class OccurrenceRegistry {
       this.byKey.set(key, occurrence);
       this.effects.push(occurrence);
     }
+    this.byTemplate.set(template, occurrence);
     return occurrence;
   }
 
   settle(template: SettleTemplate): SettleOccurrence {
+    const known = this.byTemplate.get(template) as SettleOccurrence | undefined;
+    if (known) return known;
     const key = this.key('s', template.node, template.chain);
     let occurrence = this.byKey.get(key) as SettleOccurrence | undefined;
     if (!occurrence) {
@@ -65,10 +72,13 @@ export class OccurrenceRegistry {
       this.byKey.set(key, occurrence);
       this.settles.push(occurrence);
     }
+    this.byTemplate.set(template, occurrence);
     return occurrence;
   }
 
   guard(template: GuardTemplate): GuardOccurrence {
+    const known = this.byTemplate.get(template) as GuardOccurrence | undefined;
+    if (known) return known;
     const key = this.key('g', template.node, template.chain);
     let occurrence = this.byKey.get(key) as GuardOccurrence | undefined;
     if (!occurrence) {
@@ -89,6 +99,7 @@ export class OccurrenceRegistry {
       this.byKey.set(key, occurrence);
       this.guards.push(occurrence);
     }
+    this.byTemplate.set(template, occurrence);
     return occurrence;
   }
 }

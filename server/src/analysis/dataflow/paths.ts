@@ -11,11 +11,19 @@ import { OccurrenceRegistry, eventKey } from './occurrences';
 import type { Budget } from './budget';
 import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type WalkContext } from './walker';
 
-export const PATH_SAMPLE_CAP = 256;
+export const PATH_SAMPLE_CAP = 64;
+
+/** A path's events, newest first: paths share their common prefix. */
+interface Trail {
+  readonly event: PathEvent;
+  readonly previous: Trail | undefined;
+  readonly length: number;
+}
 
 interface PathState {
-  events: PathEvent[];
-  key: string;
+  trail: Trail | undefined;
+  /** The event sequence, interned as a number (PathDomain.keyAfter): equal sequences, equal keys. */
+  key: number;
   /** A valid message-level guard said "new" on this path. */
   guardPassed: boolean;
   exit?: ExitMark;
@@ -29,12 +37,12 @@ export interface PathSample {
 
 export function samplePaths(steps: readonly Step[], registry: OccurrenceRegistry, budget?: Budget): PathSample {
   const domain = new PathDomain();
-  const result = walk(steps, { events: [], key: '', guardPassed: false }, domain, registry, budget);
+  const result = walk(steps, { trail: undefined, key: 0, guardPassed: false }, domain, registry, budget);
   const paths: HandlerPath[] = [];
   const add = (states: PathState[], exit: HandlerPath['exit']): void => {
     for (const state of states)
       paths.push({
-        events: state.events,
+        events: eventsOf(state.trail),
         exit,
         exitLocation: state.exit?.location,
         returnsMessage: !!state.exit?.returnsMessage,
@@ -50,6 +58,8 @@ export function samplePaths(steps: readonly Step[], registry: OccurrenceRegistry
 class PathDomain implements Domain<PathState> {
   readonly cap = PATH_SAMPLE_CAP;
   sampled = false;
+  /** Interned event sequences: a sequence's key and an event's key name the sequence one longer. */
+  private readonly sequences = new Map<string, number>();
 
   key(state: PathState): string {
     return `${state.key}|${state.guardPassed ? 1 : 0}`;
@@ -66,33 +76,40 @@ class PathDomain implements Domain<PathState> {
   effect(state: PathState, step: Extract<Step, { t: 'effect' }>, context: WalkContext): PathState {
     const effect = context.registry.effect(step.effect);
     const guarded = state.guardPassed || context.wrapperGuarded || step.effect.locallyGuarded;
-    return append(state, { kind: 'effect', effect, completion: step.completion, guarded });
+    return this.append(state, { kind: 'effect', effect, completion: step.completion, guarded });
   }
 
   settle(state: PathState, step: Extract<Step, { t: 'settle' }>, context: WalkContext): PathState {
-    return append(state, { kind: 'settle', settle: context.registry.settle(step.settle), completion: step.completion });
+    return this.append(state, {
+      kind: 'settle',
+      settle: context.registry.settle(step.settle),
+      completion: step.completion,
+    });
   }
 
   guardOutcome(state: PathState, guard: GuardStep, outcome: 'pass' | 'skip', context: WalkContext): PathState {
     switch (guard.source) {
       case 'if': {
         const occurrence = context.registry.guard(guard.step.guard!.guard);
-        if (outcome === 'skip') return append(state, { kind: 'guard-skip', guard: occurrence });
+        if (outcome === 'skip') return this.append(state, { kind: 'guard-skip', guard: occurrence });
         const valid = occurrence.keyedByIdentity && !occurrence.invalidReason && occurrence.scope === 'message';
-        return { ...append(state, { kind: 'guard-pass', guard: occurrence }), guardPassed: state.guardPassed || valid };
+        return {
+          ...this.append(state, { kind: 'guard-pass', guard: occurrence }),
+          guardPassed: state.guardPassed || valid,
+        };
       }
       case 'guarded':
-        return append(state, { kind: 'guard-pass', guard: context.registry.guard(guard.step.guard) });
+        return this.append(state, { kind: 'guard-pass', guard: context.registry.guard(guard.step.guard) });
       case 'claim':
         return {
-          ...append(state, { kind: 'guard-pass', guard: context.registry.guard(guard.step.claim!) }),
+          ...this.append(state, { kind: 'guard-pass', guard: context.registry.guard(guard.step.claim!) }),
           guardPassed: true,
         };
     }
   }
 
   caught(state: PathState, caught: CaughtStep): PathState {
-    return append(state, {
+    return this.append(state, {
       kind: 'caught',
       location: caught.location,
       enclosesProcessing: caught.step.enclosesProcessing,
@@ -106,8 +123,25 @@ class PathDomain implements Domain<PathState> {
   mark(state: PathState, exit: ExitMark | undefined): PathState {
     return { ...state, exit };
   }
+
+  private append(state: PathState, event: PathEvent): PathState {
+    const trail: Trail = { event, previous: state.trail, length: (state.trail?.length ?? 0) + 1 };
+    return { trail, key: this.keyAfter(state.key, event), guardPassed: state.guardPassed };
+  }
+
+  private keyAfter(key: number, event: PathEvent): number {
+    const name = `${key},${eventKey(event)}`;
+    let next = this.sequences.get(name);
+    if (next === undefined) {
+      next = this.sequences.size + 1;
+      this.sequences.set(name, next);
+    }
+    return next;
+  }
 }
 
-function append(state: PathState, event: PathEvent): PathState {
-  return { events: [...state.events, event], key: `${state.key},${eventKey(event)}`, guardPassed: state.guardPassed };
+function eventsOf(trail: Trail | undefined): PathEvent[] {
+  const events = new Array<PathEvent>(trail?.length ?? 0);
+  for (let node = trail; node; node = node.previous) events[node.length - 1] = node.event;
+  return events;
 }

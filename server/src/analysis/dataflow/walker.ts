@@ -131,6 +131,11 @@ const FLAGGED_STATES = 16;
  */
 const DETAILED_STATES = 32;
 
+/** How long a list of exits grows before it is merged (Walker.bound). */
+const OUTCOME_MERGE_AT = 256;
+
+const OUTCOME_LISTS = ['normal', 'returned', 'thrown', 'escaped', 'broke', 'continued'] as const;
+
 /** Applies a domain transfer to each path, keeping what the path knows of its flags. */
 function lift<S>(states: Tagged<S>[], transfer: (state: S) => S): Tagged<S>[] {
   return states.map((tagged) => ({ ...tagged, s: transfer(tagged.s) }));
@@ -185,9 +190,20 @@ class Walker<S> {
       if (!states.length) break;
       this.budget?.tick(states.length);
       states = this.merge(this.step(step, states, context, outcome));
+      this.bound(outcome);
     }
     outcome.normal.push(...states);
     return outcome;
+  }
+
+  /**
+   * The exits gathered so far (every effect in a try adds every state to `thrown`) are merged once
+   * a list passes OUTCOME_MERGE_AT, as they would be where they are caught: unmerged, a long try
+   * body held thousands of them.
+   */
+  private bound(outcome: Outcome<S>): void {
+    for (const name of OUTCOME_LISTS)
+      if (outcome[name].length > OUTCOME_MERGE_AT) outcome[name] = this.merge(outcome[name]);
   }
 
   /** Merges states with equal keys, keeping the first one's position (and witness). */
