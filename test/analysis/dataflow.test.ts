@@ -110,6 +110,27 @@ export async function start(): Promise<void> {
 }
 `;
 
+/** An amqplib consumer of 'orders' whose callback parses `event` and then runs `body`. */
+function ordersConsumer(eventFields: string, helpers: string, body: string): string {
+  return `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+interface OrderEvent { ${eventFields} }
+const pool = new Pool();
+
+${helpers}
+export async function start(): Promise<void> {
+  const connection = await amqp.connect('amqp://localhost');
+  const channel = await connection.createChannel();
+  await channel.consume('orders', async (msg) => {
+    if (!msg) return;
+    const event = JSON.parse(msg.content.toString()) as OrderEvent;
+${body}
+  });
+}
+`;
+}
+
 /**
  * An amqplib handler calling `count` helpers, each with an optional entity check and a try whose
  * catch rethrows one error code: the paths' exits, catches and checks multiply (count^3 and more
@@ -132,29 +153,17 @@ function catchingHelpers(count: number): string {
 `,
   ).join('\n');
   const calls = Array.from({ length: count }, (_, index) => `      await step${index}(event);`).join('\n');
-  return `import amqp from 'amqplib';
-import { Pool } from 'pg';
-
-interface OrderEvent { orderId: string; sku: string; [flag: string]: string }
-const pool = new Pool();
-
-${helpers}
-export async function start(): Promise<void> {
-  const connection = await amqp.connect('amqp://localhost');
-  const channel = await connection.createChannel();
-  await channel.consume('orders', async (msg) => {
-    if (!msg) return;
-    const event = JSON.parse(msg.content.toString()) as OrderEvent;
-    try {
+  return ordersConsumer(
+    'orderId: string; sku: string; [flag: string]: string',
+    helpers,
+    `    try {
 ${calls}
     } catch (error) {
       channel.nack(msg);
       return;
     }
-    channel.ack(msg);
-  });
-}
-`;
+    channel.ack(msg);`,
+  );
 }
 
 /** The order is stored before the outer try; `inner` puts a try of its own first inside it. */
@@ -167,28 +176,17 @@ function tryAfterProcessing(inner: boolean): string {
       }
 `
     : '';
-  return `import amqp from 'amqplib';
-import { Pool } from 'pg';
-
-interface OrderEvent { orderId: string; email: string }
-const pool = new Pool();
-
-export async function start(): Promise<void> {
-  const connection = await amqp.connect('amqp://localhost');
-  const channel = await connection.createChannel();
-  await channel.consume('orders', async (msg) => {
-    if (!msg) return;
-    const event = JSON.parse(msg.content.toString()) as OrderEvent;
-    await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [event.orderId]);
+  return ordersConsumer(
+    'orderId: string; email: string',
+    '',
+    `    await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [event.orderId]);
     try {
 ${mail}      await fetch('https://hooks.example.com/order', { method: 'POST', body: event.orderId });
     } catch (error) {
       console.warn('webhook failed', error);
     }
-    channel.ack(msg);
-  });
-}
-`;
+    channel.ack(msg);`,
+  );
 }
 
 function onlyConsumer(result: AnalysisResult): ConsumerReport {

@@ -160,6 +160,33 @@ const UNRELATED = `export function unrelated(): number {
 }
 `;
 
+/**
+ * analyzeReached over `roots`, noting every report built: with the report cache as it is, or
+ * (`keepReports` false) never final, so that every round builds every report.
+ */
+function analyzeCounting(
+  project: TestProject,
+  roots: string[],
+  keepReports: boolean,
+  texts?: ReadonlyMap<string, string>,
+): { built: string[]; summary: string[]; searched: number } {
+  const loaded = loadProgram(roots, path.join(project.root, 'tsconfig.json'), true);
+  const cache = loaded.reportCache;
+  const built: string[] = [];
+  const build = cache.build.bind(cache);
+  cache.build = (key, recorder, report) =>
+    build(key, recorder, () => {
+      built.push(key);
+      return report();
+    });
+  if (!keepReports) cache.settle = () => undefined;
+  const result = analyzeReached(loaded, { files: roots, config: configWith() }, texts);
+  const summary = result.findings.map(
+    (finding) => `${finding.ruleId} ${finding.location.filePath}:${finding.location.line}`,
+  );
+  return { built, summary, searched: result.searched?.size ?? 0 };
+}
+
 for (const mode of MODES) {
   describe(`whole-project searches read the files nothing loaded imports (${mode})`, () => {
     let project: TestProject;
@@ -218,25 +245,8 @@ for (const mode of MODES) {
           .filter((file) => !roots.includes(file))
           .map((file) => [file, fs.readFileSync(file, 'utf8')] as const),
       );
-      const run = (keepReports: boolean) => {
-        const loaded = loadProgram(roots, path.join(project.root, 'tsconfig.json'), true);
-        const cache = loaded.reportCache;
-        const built: string[] = [];
-        const build = cache.build.bind(cache);
-        cache.build = (key, recorder, report) =>
-          build(key, recorder, () => {
-            built.push(key);
-            return report();
-          });
-        if (!keepReports) cache.settle = () => undefined; // never final: every round builds every report
-        const result = analyzeReached(loaded, { files: roots, config: configWith() }, texts);
-        const summary = result.findings.map(
-          (finding) => `${finding.ruleId} ${finding.location.filePath}:${finding.location.line}`,
-        );
-        return { built, summary, searched: result.searched?.size ?? 0 };
-      };
-      const kept = run(true);
-      const fresh = run(false);
+      const kept = analyzeCounting(project, roots, true, texts);
+      const fresh = analyzeCounting(project, roots, false, texts);
       assert.deepEqual(kept.summary, fresh.summary);
       assert.ok(kept.searched > 0, 'the subclass search looked at the whole project');
       const builds = (keys: string[]) => keys.filter((key) => key.includes(project.path('base.ts'))).length;
@@ -291,25 +301,8 @@ for (const mode of MODES) {
 
     test('a report is built again only while what it read can still change, and the result is the same', () => {
       const files = [project.path('consumer.ts'), project.path('local.ts')];
-      const run = (keepReports: boolean) => {
-        const loaded = loadProgram(files, path.join(project.root, 'tsconfig.json'), true);
-        const cache = loaded.reportCache;
-        const built: string[] = [];
-        const build = cache.build.bind(cache);
-        cache.build = (key, recorder, report) =>
-          build(key, recorder, () => {
-            built.push(key);
-            return report();
-          });
-        if (!keepReports) cache.settle = () => undefined; // never final: every round builds every report
-        const result = analyzeReached(loaded, { files, config: configWith() });
-        const summary = result.findings.map(
-          (finding) => `${finding.ruleId} ${finding.location.filePath}:${finding.location.line}`,
-        );
-        return { built, summary };
-      };
-      const kept = run(true);
-      const fresh = run(false);
+      const kept = analyzeCounting(project, files, true);
+      const fresh = analyzeCounting(project, files, false);
       assert.deepEqual(kept.summary, fresh.summary);
       assert.equal(kept.summary.length, 2, 'an unguarded insert in each consumer');
       const builds = (keys: string[], file: string) => keys.filter((key) => key.includes(project.path(file))).length;

@@ -9,37 +9,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EslintResult } from '../../server/src/cli/formatters/json';
-import { parseAs, type ExplainedJson, type SarifLog } from './helpers';
+import { parseAs, runCli, writeProject, type CliResult, type ExplainedJson, type SarifLog } from './helpers';
 
 const REPO = path.resolve(__dirname, '../..');
 const CLI = path.join(REPO, 'dist/cli.js');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let root: string;
 
 function project(name: string, files: Record<string, string>): string {
-  const dir = path.join(root, name);
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), text);
-  }
-  return dir;
+  return writeProject(root, name, files);
 }
 
-function run(args: string[], cwd: string): Result {
-  const env = { ...process.env };
-  delete env.NO_COLOR;
-  delete env.DELIVERY_LINT_DEBUG;
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
-  if (result.error) throw result.error;
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function run(args: string[], cwd: string): CliResult {
+  return runCli(args, cwd);
 }
 
 const TSCONFIG = JSON.stringify({

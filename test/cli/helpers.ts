@@ -1,4 +1,6 @@
 /** Hand-built findings, runs and rule metadata for the CLI tests. */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crashTimeline } from '../../server/src/analysis/report/derive-timeline';
 import type { LintRun } from '../../server/src/pipeline/api';
@@ -179,4 +181,45 @@ export interface ExplainedJson {
 /** Output read back as the type its formatter wrote (the assertions check what matters). */
 export function parseAs<T>(text: string): T {
   return JSON.parse(text) as T;
+}
+
+/** The built CLI of this checkout. */
+export const BUILT_CLI = path.resolve(__dirname, '../../dist/cli.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Writes `files` (relative paths) into `root/name` and returns that folder. */
+export function writeProject(root: string, name: string, files: Record<string, string>): string {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}
+
+/** Runs the built CLI in `cwd`, without the environment that changes its output (colours, debug). */
+export function runCli(
+  args: string[],
+  cwd: string,
+  options: SpawnSyncOptions & { nodeArgs?: string[] } = {},
+): CliResult {
+  const { nodeArgs = [], ...spawnOptions } = options;
+  const env = { ...process.env };
+  delete env.NO_COLOR;
+  delete env.DELIVERY_LINT_DEBUG;
+  const result = spawnSync(process.execPath, [...nodeArgs, BUILT_CLI, ...args], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+    ...spawnOptions,
+  });
+  if (result.error) throw result.error;
+  return { code: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }

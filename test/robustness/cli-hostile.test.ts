@@ -12,10 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EslintResult } from '../../server/src/cli/formatters/json';
-import { parseAs, type SarifLog } from '../cli/helpers';
-
-const REPO = path.resolve(__dirname, '../..');
-const CLI = path.join(REPO, 'dist/cli.js');
+import { parseAs, runCli, writeProject, type CliResult, type SarifLog } from '../cli/helpers';
 
 /** A consumer with one finding (missing-event-id-check on line 5): the "other file" whose result must survive. */
 export const GOOD_CONSUMER = `import { Kafka } from 'kafkajs';
@@ -29,38 +26,15 @@ export async function start(): Promise<void> {
 }
 `;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let root: string;
 
 function project(name: string, files: Record<string, string>): string {
-  const dir = path.join(root, name);
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), text);
-  }
-  return dir;
+  return writeProject(root, name, files);
 }
 
-function run(args: string[], cwd: string, options: SpawnSyncOptions = {}): Result {
-  const env = { ...process.env };
-  delete env.NO_COLOR;
-  delete env.DELIVERY_LINT_DEBUG;
+function run(args: string[], cwd: string, options: SpawnSyncOptions = {}): CliResult {
   // A heap cap: an unbounded read fails here instead of eating the machine.
-  const result = spawnSync(process.execPath, ['--max-old-space-size=400', CLI, ...args], {
-    cwd,
-    env,
-    encoding: 'utf8',
-    timeout: 90_000,
-    ...options,
-  });
-  if (result.error) throw result.error;
-  return { code: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return runCli(args, cwd, { nodeArgs: ['--max-old-space-size=400'], timeout: 90_000, ...options });
 }
 
 function messagesOf(stdout: string): string[] {

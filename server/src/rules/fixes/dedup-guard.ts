@@ -14,6 +14,7 @@ import type { SettleWriter } from './settle';
 import { fillPhrase } from '../describe';
 import { CodeStyle, detectStyle, indentLines, indentationAt, quoted } from './style';
 import { nodeAt } from '../../analysis/source/locate';
+import { identifierNames } from './statements';
 import { type ProjectRedis, projectRedis } from './project-clients';
 import { originModule, typeName } from '../../analysis/source/symbols';
 import { creationOf } from '../../analysis/libraries/shared';
@@ -40,16 +41,6 @@ function freshName(base: string, used: ReadonlySet<string>): string {
   let index = 2;
   while (used.has(`${base}${index}`)) index++;
   return `${base}${index}`;
-}
-
-function identifiersIn(node: ts.Node): Set<string> {
-  const names = new Set<string>();
-  const visit = (child: ts.Node): void => {
-    if (ts.isIdentifier(child)) names.add(child.text);
-    ts.forEachChild(child, visit);
-  };
-  visit(node);
-  return names;
 }
 
 /** Builds one strategy's fix; `preferred` is the strategy the config names (its fix is marked preferred). */
@@ -120,7 +111,7 @@ function handlerShape(consumer: ConsumerReport, context: SourceReader): HandlerS
   if (containsReturn(work)) return undefined;
   // The work moves into a block (a try, a transaction's callback): what the tail uses must not be declared in it.
   if (usesNamesDeclaredIn(statements.slice(tailStart), work)) return undefined;
-  const used = identifiersIn(handler);
+  const used = identifierNames(handler);
   return {
     work,
     tail: statements.slice(tailStart),

@@ -26,7 +26,7 @@ import { ts } from 'ts-morph';
 import type { ConsumerReport, EffectOccurrence, FixSuggestion, GuardOccurrence } from '../../model';
 import { calledName, receiverOf, unwrap, unwrapAwait } from '../../analysis/source/ast';
 import type { SourceReader } from '../../analysis/source/reader';
-import { statementInBlock } from './statements';
+import { identifierNames, statementInBlock } from './statements';
 import { settleWriter } from './settle';
 import { detectStyle, indentLines, indentationAt, lineStartOf, quoted } from './style';
 import { nodeAt } from '../../analysis/source/locate';
@@ -83,7 +83,7 @@ export function safeClaimFix(
       : [],
   );
   const after = statements.slice(to + 1);
-  if (declared.some((name) => after.some((statement) => namesIn(statement).has(name)))) return [];
+  if (declared.some((name) => after.some((statement) => identifierNames(statement).has(name)))) return [];
 
   const sourceFile = check.block.getSourceFile();
   const text = sourceFile.text;
@@ -91,7 +91,7 @@ export function safeClaimFix(
   const { semicolon: s, newline: n, indentUnit: u } = style;
   const q = (value: string) => quoted(value, style);
   const i = indentationAt(text, check.first.getStart());
-  const taken = namesIn(check.block);
+  const taken = identifierNames(check.block);
   const hoist = !ts.isIdentifier(unwrap(check.key));
   const keyName = hoist ? freeName('claimKey', taken) : check.key.getText();
   const claimed = freeName('claimed', taken);
@@ -275,16 +275,6 @@ function inFlight(
     return [`${exit}${s} // not settled: it comes back after the visibility timeout`];
   }
   return [`throw new Error(${quoted('message is being processed by another delivery: retry later', style)})${s}`];
-}
-
-function namesIn(node: ts.Node): Set<string> {
-  const names = new Set<string>();
-  const visit = (child: ts.Node): void => {
-    if (ts.isIdentifier(child)) names.add(child.text);
-    ts.forEachChild(child, visit);
-  };
-  visit(node);
-  return names;
 }
 
 function bindingNames(name: ts.BindingName): string[] {

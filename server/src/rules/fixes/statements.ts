@@ -26,3 +26,14 @@ export function fullLineRange(text: string, statement: ts.Statement): { start: n
   if (text[end] === '\n') end++;
   return { start, end };
 }
+
+/** Every identifier written in `node`: the names a fix's new declarations must not take. */
+export function identifierNames(node: ts.Node): Set<string> {
+  const names = new Set<string>();
+  const visit = (child: ts.Node): void => {
+    if (ts.isIdentifier(child)) names.add(child.text);
+    ts.forEachChild(child, visit);
+  };
+  visit(node);
+  return names;
+}
