@@ -290,6 +290,32 @@ for (const mode of MODES) {
       }
     });
 
+    test('a consumer over its state budget is incomplete with the reason: its rules stay quiet', () => {
+      const files = project.write({ 'over-budget.ts': fanOut(6) });
+      const result = project.analyze(files, configWith(), { budget: { milliseconds: 60_000, states: 20 } });
+      assert.match(onlyConsumer(result).incomplete ?? '', /more states than the analysis follows \(20\)/);
+      assert.deepEqual(rules(result), []);
+    });
+
+    test('a budget that runs out while the timeline is sampled keeps the findings, without the timeline', () => {
+      const files = project.write({ 'sampling-budget.ts': fanOut(6) });
+      const analyzeWith = (states: number, timelines: boolean) =>
+        project.analyze(files, configWith(), { budget: { milliseconds: 60_000, states }, timelines });
+      // The smallest budget the findings fit in (the facts' walk alone): the sampling needs more.
+      let [low, high] = [1, 1_000_000];
+      while (low < high) {
+        const middle = Math.floor((low + high) / 2);
+        if (onlyConsumer(analyzeWith(middle, false)).incomplete) low = middle + 1;
+        else high = middle;
+      }
+      const result = analyzeWith(low, true);
+      const consumer = onlyConsumer(result);
+      assert.equal(consumer.incomplete, undefined);
+      assert.deepEqual(rules(result), ['missing-event-id-check']);
+      assert.equal(consumer.paths.length, 0);
+      assert.equal(consumer.pathsSampled, true);
+    });
+
     test("a try's catch is judged by where that try began, whatever trys ran inside it", () => {
       // The outer try begins after the order is stored: its catch guards the webhook step, not the
       // processing. An inner try that ran first does not change that.

@@ -3,6 +3,7 @@
  * the broker libraries' types in its node_modules; `untyped` ones live in the OS temp folder,
  * where nothing resolves: the CI-without-node_modules case.
  */
+import type { BudgetLimits } from '../../server/src/analysis/dataflow/budget';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -90,9 +91,10 @@ export class TestProject {
   analyze(
     files: readonly string[],
     config: ResolvedConfig = configWith(),
+    options: { budget?: BudgetLimits; timelines?: boolean } = {},
   ): AnalysisResult & { semanticErrors: (file: string) => string[] } {
     const loaded = loadProgram(files, path.join(this.root, 'tsconfig.json'), true);
-    const result = analyzeReached(loaded, { files, config });
+    const result = analyzeReached(loaded, { files, config, ...options });
     return {
       ...result,
       // Type errors as tsc reports them: a program of its own that, unlike the analysis (which

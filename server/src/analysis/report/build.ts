@@ -118,7 +118,6 @@ export function buildConsumerReport(
         ]
       : handlerSteps;
     flow = computeFacts(steps, registry, { implicitAck, handlerRange, budget });
-    if (timeline) sample = samplePaths(steps, registry, budget);
   } catch (error) {
     // A pathological handler: what was built is dropped and the consumer is incomplete, so every
     // rule stays quiet on it (docs/model.md, "What the analysis cannot see").
@@ -127,8 +126,8 @@ export function buildConsumerReport(
     steps = [];
     registry = new OccurrenceRegistry();
     flow = computeFacts(steps, registry, { implicitAck, handlerRange });
-    sample = { paths: [], sampled: false };
   }
+  if (timeline && !overBudget) sample = sampleWithin(steps, registry, budget);
   annotateTransactions(steps, registry, checker);
   const tags = handlerTags(handler);
   const registrationNode = call?.node ?? site.registrationNode;
@@ -245,4 +244,17 @@ function dedupScope(site: ConsumerSite, source: string | undefined): string | un
   if (site.dedupScope === undefined && source && !source.includes('${…}') && !source.includes(','))
     return source.replace(/[`\\]|\$\{/g, (text) => '\\' + text);
   return (site.traits ?? site.library.traits).code?.identityUniquePerQueue ? '' : undefined;
+}
+
+/**
+ * The crash timeline's sample of paths, or none when the budget runs out there: the timeline only
+ * explains, so the facts the rules read are kept (docs/model.md, "What the analysis cannot see").
+ */
+function sampleWithin(steps: Step[], registry: OccurrenceRegistry, budget: Budget): PathSample {
+  try {
+    return samplePaths(steps, registry, budget);
+  } catch (error) {
+    if (!(error instanceof BudgetExceeded)) throw error;
+    return { paths: [], sampled: true };
+  }
 }
