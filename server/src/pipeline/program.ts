@@ -211,6 +211,8 @@ export class LoadedProgram {
   private readonly cache = new SourceCache();
   /** The parsed real files handed to a program (not a stand-in for a file left out). */
   private readonly realFiles = new WeakSet<ts.SourceFile>();
+  /** The text read for each real file. */
+  private readonly texts = new Map<string, string>();
   /** How many of `loaded` takeNewlyLoaded has returned. */
   private taken = 0;
 
@@ -388,8 +390,13 @@ export class LoadedProgram {
     const real = lib !== undefined || this.loaded.has(fileName);
     const key = `${real ? 'real' : 'stub'}:${fileName}`;
     if (real && lib === undefined) {
-      // Read bounded, parsed in a guard; a file left out reads as an empty stand-in.
-      const text = readSourceFile(path.resolve(fileName), this.contents).text ?? '';
+      // Read bounded (once: one run sees one state of the disk), parsed in a guard; a file left
+      // out reads as an empty stand-in.
+      let text = this.texts.get(fileName);
+      if (text === undefined) {
+        text = readSourceFile(path.resolve(fileName), this.contents).text ?? '';
+        this.texts.set(fileName, text);
+      }
       const parsed = this.cache.get(fileName, text, languageVersion);
       if (parsed.sourceFile) {
         this.realFiles.add(parsed.sourceFile);
