@@ -489,6 +489,36 @@ export const worker = new Worker(
 );
 `;
 
+/** A helper whose catch only warns: a best-effort send of one e-mail. */
+function bullmqHelperCalled(perRecipient: boolean): string {
+  const call = perRecipient
+    ? `    for (const email of job.data.emails) {
+      await sendMention(email);
+    }`
+    : `    await sendMention(job.data.emails[0]);`;
+  return `import { Worker, type Job } from 'bullmq';
+import nodemailer from 'nodemailer';
+
+const transporter = nodemailer.createTransport({ host: 'smtp.example.com' });
+
+async function sendMention(email: string): Promise<void> {
+  try {
+    await transporter.sendMail({ to: email, subject: 'You were mentioned', text: 'Hello' });
+  } catch (err) {
+    console.warn('mention email failed', email, err);
+  }
+}
+
+export const worker = new Worker(
+  'mentions',
+  async (job: Job<{ emails: string[] }>) => {
+${call}
+  },
+  { connection: { host: 'redis' } },
+);
+`;
+}
+
 const SERVICE_BUS_AUTO = `import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { Pool } from 'pg';
 
@@ -1024,6 +1054,12 @@ const SHAPES_INVALID: InvalidRuleTestCase[] = [
 
 ruleTester(RULE, {
   valid: [
+    {
+      // docs/rules/swallowed-failure-ack.md: a try around one item of a loop over items is best-effort;
+      // so is the try of a helper called once per item of such a loop.
+      name: 'BullMQ Worker: a helper whose catch only warns, called once per recipient in a loop',
+      code: bullmqHelperCalled(true),
+    },
     {
       name: 'amqplib: a helper catches and returns false, and the caller nacks on it',
       code: A_HELPER_RETURNS_FLAG,
@@ -1568,6 +1604,12 @@ export class QuotesController {
       '} catch (err) {',
       { messageId: 'returnAfterCaughtFailure' },
       { files: { 'package.json': SQS_CONSUMER_14 } },
+    ),
+    invalid(
+      'BullMQ Worker: a helper called once for the job only warns in its catch, so the job completes',
+      bullmqHelperCalled(false),
+      'await sendMention(job.data.emails[0]);',
+      { messageId: 'returnAfterCaughtFailure', data: ['bullmq consumer', "'mentions'", 'sendMail'] },
     ),
     invalid('BullMQ Worker: the catch only warns, so the job completes', BULLMQ_CATCH, '} catch (err) {', {
       messageId: 'returnAfterCaughtFailure',

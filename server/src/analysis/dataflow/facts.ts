@@ -463,7 +463,7 @@ class FactDomain implements Domain<FactState> {
     return next;
   }
 
-  caught(state: FactState, caught: CaughtStep): FactState {
+  caught(state: FactState, caught: CaughtStep, context: WalkContext): FactState {
     const event: PathEvent = {
       kind: 'caught',
       location: caught.location,
@@ -475,7 +475,7 @@ class FactDomain implements Domain<FactState> {
     // Effects after a claim on this path now run on a failure path: releases count.
     for (const key of state.afterClaim) this.facts.failureWorkAfterClaimKey(key);
     next.afterClaim = EMPTY;
-    next = this.watchCaught(next, caught);
+    next = this.watchCaught(next, caught, context);
     return next;
   }
 
@@ -514,15 +514,18 @@ class FactDomain implements Domain<FactState> {
 
   // ---- failures: swallowed-failure-ack ----------------------------------------------------------
 
-  private watchCaught(state: FactState, caught: CaughtStep): FactState {
+  private watchCaught(state: FactState, caught: CaughtStep, context: WalkContext): FactState {
     const clause = caught.step.catchNode;
     if (!clause || !ts.isCatchClause(clause)) return state;
     const failure = state.failure;
     if (failure === 'done' || (typeof failure === 'object' && 'settle' in failure)) return state;
     if (failure === 'idle') {
       if (!caught.step.enclosesProcessing) return state;
-      // A try inside a loop over items (not the message loop) guards one step; the loop goes on.
-      if (insideItemLoop(clause.parent, this.options.handlerRange)) return { ...state, failure: 'done' };
+      // A try inside a loop over items (not the message loop) guards one step; the loop goes on. So
+      // does a try in a function called from inside such a loop (it guards that item's step).
+      const range = this.options.handlerRange;
+      if (insideItemLoop(clause.parent, range) || context.calls.some((call) => insideItemLoop(call, range)))
+        return { ...state, failure: 'done' };
       // Processing completed before the try: it encloses one further step, not the processing as a whole.
       if (entryOf(state.tryEntry, caught.step)?.processed) return { ...state, failure: 'done' };
       return { ...state, failure: this.watch(clause, caught) };
@@ -822,8 +825,9 @@ function leftRunning(body: Step[]): boolean {
  * Whether the try sits in a loop over items inside the handler (a best-effort step per item,
  * after which the loop goes on), rather than in the loop that receives the messages.
  */
-function insideItemLoop(tryStatement: ts.TryStatement, handlerRange: SourceLocation): boolean {
-  let node: ts.Node = tryStatement.parent;
+/** Whether `from` (a try statement, or a call) sits in a loop over items of its own function. */
+function insideItemLoop(from: ts.Node, handlerRange: SourceLocation): boolean {
+  let node: ts.Node = from.parent;
   while (node && !ts.isFunctionLike(node) && !ts.isSourceFile(node)) {
     if (ts.isIterationStatement(node, false)) {
       const body = node.statement;

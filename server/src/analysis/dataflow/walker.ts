@@ -12,6 +12,7 @@
  * iterations of an item loop are different items (a settle per item is the double-ack rule's
  * own check, not the walker's).
  */
+import type { ts } from 'ts-morph';
 import type { SourceLocation, TransactionScope } from '../../model';
 import { locationOf } from '../source/ast';
 import type { Step, Truth } from '../handler/steps';
@@ -72,6 +73,8 @@ export interface WalkContext {
   caller: { inTry: boolean; catching: boolean };
   /** Inside a library guard wrapper keyed by the message (Powertools `makeIdempotent`). */
   wrapperGuarded: boolean;
+  /** The calls into project functions that led here, outermost first. */
+  calls: readonly ts.CallExpression[];
   registry: OccurrenceRegistry;
 }
 
@@ -166,6 +169,7 @@ export function walk<S>(
     catching: false,
     caller: { inTry: false, catching: false },
     wrapperGuarded: false,
+    calls: [],
     registry,
   });
   // The exits are not merged: each keeps where it leaves (the domain's key need not say).
@@ -310,7 +314,11 @@ class Walker<S> {
         if (step.returnedPromise) {
           // `return promise` (without await) in a try: a rejection passes this function's try/catch
           // and reaches its caller, as a failure of the call.
-          const out = this.run(step.body, states, { ...context, ...context.caller });
+          const out = this.run(step.body, states, {
+            ...context,
+            ...context.caller,
+            calls: step.call ? [...context.calls, step.call] : context.calls,
+          });
           outcome.escaped.push(...out.thrown, ...out.escaped);
           return [
             ...out.normal,
@@ -323,6 +331,7 @@ class Walker<S> {
         const out = this.run(step.body, states, {
           ...context,
           caller: { inTry: context.inTry, catching: context.catching },
+          calls: step.call ? [...context.calls, step.call] : context.calls,
         });
         // What escaped the callee's catches (a promise it returned from a try) is thrown at its call.
         out.thrown.push(...out.escaped);
