@@ -369,9 +369,9 @@ function wrapperCallsOf(
   program: ts.Program,
   fail: (filePath: string, error: unknown, what?: string) => void,
 ): ReturnType<typeof findWrapperCalls> {
+  if (!wrappers.length) return { calls: [], wrappers: [] };
   const checker = program.getTypeChecker();
   const sourceFiles = files.map((file) => program.getSourceFile(file)).filter((file): file is ts.SourceFile => !!file);
-  if (!wrappers.length) return { calls: [], wrappers: [] };
   try {
     return findWrapperCalls(wrappers, sourceFiles, checker);
   } catch {

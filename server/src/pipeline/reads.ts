@@ -48,8 +48,10 @@ export class ReportCache {
    * every file of `programFiles` its tests match.
    */
   settle(isSettled: (sourceFile: ts.SourceFile) => boolean, programFiles: readonly ts.SourceFile[]): void {
-    const unsettled = programFiles.filter((file) => !isSettled(file)).map((file) => file.text);
-    const matches = matchingSearches(unsettled);
+    // The unsettled files are listed only when a whole-program report asks: each check resolves imports.
+    let answers: ((search: TextSearch) => boolean) | undefined;
+    const matches = (search: TextSearch): boolean =>
+      (answers ??= matchingSearches(programFiles.filter((file) => !isSettled(file)).map((file) => file.text)))(search);
     for (const entry of this.entries.values()) {
       if (entry.final) continue;
       entry.final =

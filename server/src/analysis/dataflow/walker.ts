@@ -218,8 +218,9 @@ class Walker<S> {
     // and return; past a few, forget the flags (both sides of a later test are taken, as without them).
     if (merged.length > FLAGGED_STATES && merged.some((state) => state.flags || state.returning))
       merged = this.merge(merged.map(({ s }) => ({ s, flags: '' })));
-    const coarseKey = this.domain.coarseKey?.bind(this.domain);
-    if (coarseKey && merged.length > DETAILED_STATES) merged = this.mergeBy(merged, coarseKey);
+    const domain = this.domain;
+    if (domain.coarseKey && merged.length > DETAILED_STATES)
+      merged = this.mergeBy(merged, (state) => domain.coarseKey!(state));
     const cap = this.domain.cap;
     if (cap !== undefined && merged.length > cap) {
       this.domain.overflowed?.();
