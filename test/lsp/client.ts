@@ -38,6 +38,7 @@ export class LspClient {
     predicate: (params: PublishDiagnosticsParams) => boolean;
     resolve: (params: PublishDiagnosticsParams) => void;
   }[] = [];
+  private readonly publishListeners: ((params: PublishDiagnosticsParams) => void)[] = [];
   readonly logs: string[] = [];
   readonly stderr: string[] = [];
   settings: ServerSettings = { enable: true, rules: {}, guardStrategy: 'redis' };
@@ -53,6 +54,7 @@ export class LspClient {
     );
     this.connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
       this.diagnostics.set(params.uri, [...(this.diagnostics.get(params.uri) ?? []), params]);
+      for (const listener of this.publishListeners) listener(params);
       for (const waiter of [...this.waiters]) {
         if (waiter.uri === params.uri && waiter.predicate(params)) {
           this.waiters.splice(this.waiters.indexOf(waiter), 1);
@@ -167,6 +169,34 @@ export class LspClient {
         },
       });
     });
+  }
+
+  /** Calls `listener` on every diagnostics notification. */
+  onPublish(listener: (params: PublishDiagnosticsParams) => void): void {
+    this.publishListeners.push(listener);
+  }
+
+  /** The version of the file the client sent last. */
+  versionOf(filePath: string): number | undefined {
+    return this.versions.get(filePath);
+  }
+
+  /** The last diagnostics notification of a file. */
+  latestPublication(filePath: string): PublishDiagnosticsParams | undefined {
+    const all = this.diagnostics.get(this.uri(filePath)) ?? [];
+    return all[all.length - 1];
+  }
+
+  /** How many diagnostics notifications a file has received so far. */
+  publications(filePath: string): number {
+    return this.diagnostics.get(this.uri(filePath))?.length ?? 0;
+  }
+
+  /** Diagnostics notifications received so far, all files. */
+  get publicationTotal(): number {
+    let total = 0;
+    for (const list of this.diagnostics.values()) total += list.length;
+    return total;
   }
 
   latestDiagnostics(filePath: string): Diagnostic[] {

@@ -11,6 +11,20 @@ export interface ConsumerReportsParams {
   uri: string;
 }
 
+/**
+ * `deliveryLint/memory`: the server's memory after a full garbage collection (when the runtime
+ * allows one), for the soak and the benchmarks.
+ */
+export const MEMORY_REQUEST = 'deliveryLint/memory';
+export interface MemoryReport {
+  rssMb: number;
+  heapUsedMb: number;
+  /** Whether a full collection ran before the figures were read. */
+  collected: boolean;
+  projects: number;
+  openDocuments: number;
+}
+
 /** `deliveryLint/status`: consumers found so far, for the status bar. */
 export const STATUS_NOTIFICATION = 'deliveryLint/status';
 export interface StatusParams {

@@ -54,6 +54,8 @@ export interface AnalyzeOptions {
   budget?: BudgetLimits;
   /** Only find the consumers and the wrappers (for the CLI's rounds that add wrapper callers): no reports, no rules. */
   discoverOnly?: boolean;
+  /** A lint file whose result is no longer wanted (the server: its buffer changed): its consumers are skipped. */
+  isStale?: (filePath: string) => boolean;
 }
 
 /** What analyzeFiles returns: the analysis result, and what the CLI's run needs to know about it. */
@@ -246,7 +248,7 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
   const origin = new Map<ConsumerReport, string>();
   const build = (site: ConsumerSite, call?: WrapperCall): ConsumerReport | undefined => {
     const filePath = call ? call.node.getSourceFile().fileName : fileOf(site);
-    if (failed.has(filePath)) return undefined;
+    if (failed.has(filePath) || options.isStale?.(filePath)) return undefined;
     const key = call ? `${siteKey(site)} called at ${nodeKey(call.node)}` : siteKey(site);
     try {
       return buildReport(key, () =>

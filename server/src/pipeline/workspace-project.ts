@@ -1,25 +1,27 @@
 /**
- * The language server's program: one analysed project per workspace folder, kept alive across edits. Text reaches TypeScript as
- * versioned snapshots through a LanguageService, so an edit re-parses one file and the program's
- * structure is reused; nothing is rebuilt per keystroke.
+ * The language server's program: a project per workspace folder (the folder's broker files are its
+ * roots), or one shared project for the files open outside any folder (its roots are those files,
+ * and no folder is scanned for them). Programs are made through the same compiler host as the
+ * CLI's (sources.ts): bounded reads, guarded parses, files cached by text so that a program made
+ * after an edit re-parses the edited file only (incrementally) and TypeScript reuses the rest of
+ * its structure.
+ *
+ * A project holds no editor state beyond the text of the open files; the server frees it when its
+ * last file closes.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getLibFiles, libFolderInMemoryPath } from '@ts-morph/common';
 import { ts } from 'ts-morph';
-import { analyzeFiles } from './analyze';
-import { collectFiles, isSourceFile, MAX_FILE_BYTES } from './files';
-import type { AnalysisResult } from '../model';
+import { analyzeFiles, analyzeFilesInSlices } from './analyze';
+import { collectFiles, isSourceFile, readSourceFile } from './files';
+import type { AnalysisResult, FileProblem } from '../model';
 import { mentionsBroker } from './prefilter';
-import { EditorReportCache } from './reads';
 import { analysisOptions, findTsconfig, readTsconfig, resolveProjectModules } from './program';
+import { EditorReportCache } from './reads';
+import { SourceCache, checkedProgram, createAnalysisHost, isLibFile } from './sources';
 import { ConfigError, findConfigFile } from '../config/load';
 import { loadProjectConfig } from './config';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/resolved-config';
-
-const LIB_FILES = new Map(
-  getLibFiles().map((file) => [path.posix.join(libFolderInMemoryPath, file.fileName), file.text]),
-);
+import type { BudgetLimits } from '../analysis/dataflow/budget';
 
 export interface Logger {
   info(message: string): void;
@@ -41,6 +43,13 @@ export interface ConfigProblem {
   fallback: 'last-valid' | 'defaults';
 }
 
+export interface ProjectAnalysis {
+  files: readonly string[];
+  budget?: BudgetLimits;
+  /** A file whose result is no longer wanted (its buffer changed): its consumers are skipped. */
+  isStale?: (filePath: string) => boolean;
+}
+
 export class WorkspaceProject {
   config: ResolvedConfig = structuredClone(DEFAULT_CONFIG);
   /** Set while delivery-lint.config.json cannot be used. */
@@ -49,19 +58,25 @@ export class WorkspaceProject {
   private lastValidConfig: ResolvedConfig | undefined;
   tsconfigPath: string | undefined;
   private options: ts.CompilerOptions = {};
-  private service!: ts.LanguageService;
-  private readonly versions = new Map<string, number>();
   private readonly overlays = new Map<string, string>();
   private readonly diskTexts = new Map<string, string | undefined>();
-  private readonly snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot }>();
   private rootFiles = new Set<string>();
-  private projectVersion = 0;
+  private cache = new SourceCache();
+  private program: ts.Program | undefined;
+  /** The program must be made again: a text, a root or the options changed. */
+  private stale = true;
+  /** A file was created or removed: module resolutions are redone for every file. */
+  private resolutionsInvalidated = false;
   private lastScanSummary = '';
   /** Reports reused across edits while what they read is unchanged. */
   private readonly reports = new EditorReportCache();
 
+  /**
+   * `root`: the workspace folder; undefined for the shared project of loose files, which reads no
+   * config file and no tsconfig (the defaults and the editor's settings apply).
+   */
   constructor(
-    readonly root: string,
+    readonly root: string | undefined,
     private readonly logger: Logger,
     private readonly settingsOverrides: () => Partial<ResolvedConfig>,
   ) {
@@ -75,55 +90,148 @@ export class WorkspaceProject {
     this.loadCompilerOptions();
     this.scanRootFiles();
     this.diskTexts.clear();
-    this.snapshots.clear();
-    this.projectVersion++;
-    this.service = ts.createLanguageService(this.host(), ts.createDocumentRegistry());
+    this.cache = new SourceCache();
+    this.program = undefined;
+    this.stale = true;
   }
 
   owns(filePath: string): boolean {
+    if (this.root === undefined) return this.overlays.has(filePath);
     return (
       filePath === this.root || filePath.startsWith(this.root.endsWith(path.sep) ? this.root : this.root + path.sep)
     );
   }
 
+  /** The number of files open in the editor that this project holds. */
+  get openFiles(): number {
+    return this.overlays.size;
+  }
+
   /** The editor's text for an open file. */
   setOverlay(filePath: string, text: string): void {
+    // Opening a file shows the program nothing new when the buffer holds what the disk does.
+    const unchanged = (this.overlays.get(filePath) ?? this.readDisk(filePath)) === text;
     this.overlays.set(filePath, text);
+    if (unchanged && (this.rootFiles.has(filePath) || !isSourceFile(filePath))) return;
     this.touch(filePath, text);
   }
 
   clearOverlay(filePath: string): void {
     this.overlays.delete(filePath);
     this.diskTexts.delete(filePath);
+    if (this.root === undefined) {
+      // A loose file closed: it leaves the program, and so does what only it imported.
+      this.rootFiles.delete(filePath);
+      this.cache.delete(filePath);
+      this.stale = true;
+      return;
+    }
     this.touch(filePath, this.readDisk(filePath));
   }
 
-  /** A file changed on disk (not open in the editor). */
-  fileChangedOnDisk(filePath: string): void {
+  /** A file changed on disk (not open in the editor); `createdOrDeleted` redoes module resolution. */
+  fileChangedOnDisk(filePath: string, createdOrDeleted = false): void {
     this.diskTexts.delete(filePath);
+    if (createdOrDeleted) this.resolutionsInvalidated = true;
     if (!this.overlays.has(filePath)) this.touch(filePath, this.readDisk(filePath));
+    this.stale = true;
   }
 
   isBrokerFile(filePath: string): boolean {
     return this.rootFiles.has(filePath);
   }
 
-  /** Lints the given files against the current program. */
-  analyze(files: readonly string[]): AnalysisResult {
-    const program = this.service.getProgram();
-    if (!program) return { consumers: [], findings: [], problems: [], filesLinted: [], filesAnalyzed: 0 };
-    const targets = files.filter((file) => program.getSourceFile(file));
-    const brokerFiles = [...this.rootFiles].filter(
-      (file) => !this.overlays.has(file) || mentionsBroker(this.overlays.get(file)!),
-    );
-    const recording = this.reports.begin(program, this.config);
-    return analyzeFiles({
-      program: recording,
-      files: targets,
-      brokerFiles,
-      config: this.config,
-      buildReport: (key, build) => this.reports.build(key, build),
+  /** The program over the current texts, made again only when something changed. */
+  getProgram(): ts.Program {
+    if (this.program && !this.stale) return this.program;
+    const oldProgram = this.program;
+    this.program = undefined; // if making it throws, the next call starts afresh
+    const invalidated = this.resolutionsInvalidated;
+    this.resolutionsInvalidated = false;
+    const host = createAnalysisHost({
+      options: this.options,
+      cache: this.cache,
+      readText: (fileName) => this.overlays.get(fileName) ?? this.readDisk(fileName),
+      resolveModuleNames: (moduleNames, containingFile) =>
+        resolveProjectModules(moduleNames, containingFile, this.options, host),
+      currentDirectory: this.root ?? process.cwd(),
+      hasInvalidatedResolutions: () => invalidated,
+      known: (fileName) => this.overlays.has(fileName),
     });
+    this.program = checkedProgram(
+      () =>
+        ts.createProgram({
+          rootNames: [...this.rootFiles],
+          options: this.options,
+          host,
+          oldProgram: invalidated ? undefined : oldProgram,
+        }),
+      this.cache,
+    );
+    this.stale = false;
+    return this.program;
+  }
+
+  /** Files left out of the program (unparseable, nested too deeply), with why. */
+  problems(): FileProblem[] {
+    return this.cache.problems();
+  }
+
+  /** Lints the given files against the current program, in one go. */
+  analyze(files: readonly string[], budget?: BudgetLimits): AnalysisResult {
+    const program = this.getProgram();
+    return analyzeFiles(this.analysisOptions(program, { files, budget }));
+  }
+
+  /** Lints the given files in slices (pausing between consumers); undefined when cancelled. */
+  async analyzeInSlices(request: ProjectAnalysis, pause: () => Promise<void>): Promise<AnalysisResult | undefined> {
+    const program = this.getProgram();
+    return analyzeFilesInSlices(this.analysisOptions(program, request), pause);
+  }
+
+  private analysisOptions(program: ts.Program, request: ProjectAnalysis): Parameters<typeof analyzeFiles>[0] {
+    const targets = request.files.filter((file) => program.getSourceFile(file));
+    return {
+      program: this.reports.begin(program, this.config),
+      files: targets,
+      brokerFiles: this.brokerFilesFor(program, targets),
+      config: this.config,
+      budget: request.budget,
+      isStale: request.isStale,
+      buildReport: (key, build) => this.reports.build(key, build),
+    };
+  }
+
+  /**
+   * Where wrappers the lint files call can be defined: the broker files among those the lint files
+   * import, directly or through other files. Not the whole folder: an edit costs what the edited
+   * file reaches, not what the folder holds.
+   */
+  private brokerFilesFor(program: ts.Program, files: readonly string[]): string[] {
+    const checker = program.getTypeChecker();
+    const seen = new Set<string>(files);
+    const queue = [...files];
+    while (queue.length) {
+      const sourceFile = program.getSourceFile(queue.pop()!);
+      if (!sourceFile) continue;
+      for (const statement of sourceFile.statements) {
+        const specifier =
+          (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) && statement.moduleSpecifier;
+        if (!specifier) continue;
+        const declaration = checker.getSymbolAtLocation(specifier)?.valueDeclaration;
+        if (!declaration || !ts.isSourceFile(declaration)) continue;
+        const target = declaration.fileName;
+        if (seen.has(target) || isLibFile(target) || declaration.isDeclarationFile) continue;
+        seen.add(target);
+        queue.push(target);
+      }
+    }
+    return [...seen].filter((file) => this.rootFiles.has(file) && this.isBrokerText(file));
+  }
+
+  private isBrokerText(filePath: string): boolean {
+    const text = this.overlays.get(filePath) ?? this.readDisk(filePath);
+    return text !== undefined && mentionsBroker(text);
   }
 
   /** The text the last analysis saw for a file (offsets in findings refer to it). */
@@ -132,46 +240,50 @@ export class WorkspaceProject {
   }
 
   private touch(filePath: string, text: string | undefined): void {
-    this.versions.set(filePath, (this.versions.get(filePath) ?? 0) + 1);
-    this.projectVersion++;
+    this.stale = true;
     if (!isSourceFile(filePath)) return;
     // Membership follows the text: a file that imports a broker is a root, and so is an open
     // file (it may call a wrapper that registers a consumer).
     const open = this.overlays.has(filePath);
-    if (text !== undefined && text.length <= MAX_FILE_BYTES && (open || mentionsBroker(text)))
-      this.rootFiles.add(filePath);
+    if (text !== undefined && (open || (this.root !== undefined && mentionsBroker(text)))) this.rootFiles.add(filePath);
     else this.rootFiles.delete(filePath);
   }
 
   private loadConfig(): void {
-    let base: ResolvedConfig;
+    const base = this.root === undefined ? structuredClone(DEFAULT_CONFIG) : this.loadConfigFile(this.root);
+    const overrides = this.settingsOverrides();
+    this.config = { ...base, ...overrides, rules: { ...base.rules, ...(overrides.rules ?? {}) } };
+  }
+
+  /** The folder's delivery-lint.config.json; while it is broken, the last valid one (or the defaults). */
+  private loadConfigFile(root: string): ResolvedConfig {
     try {
-      base = loadProjectConfig(this.root);
+      const base = loadProjectConfig(root);
       this.lastValidConfig = base;
       this.configProblem = undefined;
+      return base;
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : (error as Error).message;
       const fallback = this.lastValidConfig ? 'last-valid' : 'defaults';
-      base = this.lastValidConfig ?? structuredClone(DEFAULT_CONFIG);
       const position = /:(\d+):(\d+):/.exec(message);
       this.configProblem = {
         message,
-        filePath: findConfigFile(this.root),
+        filePath: findConfigFile(root),
         ...(position ? { line: Number(position[1]), column: Number(position[2]) } : {}),
         fallback,
       };
       this.logger.warn(
         `delivery-lint: ${message}; using ${fallback === 'last-valid' ? 'the last valid configuration' : 'the default configuration'} until it is fixed`,
       );
+      return this.lastValidConfig ?? structuredClone(DEFAULT_CONFIG);
     }
-    const overrides = this.settingsOverrides();
-    this.config = { ...base, ...overrides, rules: { ...base.rules, ...(overrides.rules ?? {}) } };
   }
 
   private loadCompilerOptions(): void {
-    this.tsconfigPath = findTsconfig(this.root);
+    this.tsconfigPath = this.root === undefined ? undefined : findTsconfig(this.root);
     if (!this.tsconfigPath) {
-      this.logger.info(`delivery-lint: no tsconfig.json above ${this.root}; using default compiler options`);
+      if (this.root !== undefined)
+        this.logger.info(`delivery-lint: no tsconfig.json above ${this.root}; using default compiler options`);
       this.options = analysisOptions(undefined);
       return;
     }
@@ -183,62 +295,32 @@ export class WorkspaceProject {
   }
 
   private scanRootFiles(): void {
-    const collected = collectFiles([this.root], this.root, this.config.ignore);
     this.rootFiles = new Set();
+    if (this.root === undefined) {
+      // Loose files: the open ones are the roots, and nothing around them is scanned.
+      for (const file of this.overlays.keys()) this.rootFiles.add(file);
+      return;
+    }
+    const collected = collectFiles([this.root], this.root, this.config.ignore);
+    for (const problem of collected.problems)
+      this.logger.warn(`delivery-lint: ${problem.filePath}: ${problem.message}`);
     for (const file of collected.files) {
       const text = this.overlays.get(file) ?? this.readDisk(file);
-      if (text !== undefined && text.length <= MAX_FILE_BYTES && mentionsBroker(text)) this.rootFiles.add(file);
+      if (text !== undefined && mentionsBroker(text)) this.rootFiles.add(file);
     }
-    for (const [file, text] of this.overlays) if (mentionsBroker(text)) this.rootFiles.add(file);
+    for (const [file, text] of this.overlays) if (isSourceFile(file) || mentionsBroker(text)) this.rootFiles.add(file);
     const summary = `delivery-lint: ${this.rootFiles.size} of ${collected.files.length} files in ${this.root} import a broker library`;
     if (summary !== this.lastScanSummary) this.logger.info(summary);
     this.lastScanSummary = summary;
   }
 
+  /** A file's text on disk, read bounded (files.ts) and kept until it changes. */
   private readDisk(filePath: string): string | undefined {
     if (this.diskTexts.has(filePath)) return this.diskTexts.get(filePath);
-    let text: string | undefined;
-    try {
-      text = fs.readFileSync(filePath, 'utf8');
-    } catch {
-      text = undefined;
-    }
-    this.diskTexts.set(filePath, text);
-    return text;
-  }
-
-  private host(): ts.LanguageServiceHost {
-    const host: ts.LanguageServiceHost = {
-      getProjectVersion: () => String(this.projectVersion),
-      getScriptFileNames: () => [...this.rootFiles],
-      getScriptVersion: (fileName) => String(this.versions.get(fileName) ?? 0),
-      getScriptSnapshot: (fileName) => {
-        const lib = LIB_FILES.get(fileName);
-        if (lib !== undefined) return ts.ScriptSnapshot.fromString(lib);
-        const version = String(this.versions.get(fileName) ?? 0);
-        const cached = this.snapshots.get(fileName);
-        if (cached && cached.version === version) return cached.snapshot;
-        const text = this.overlays.get(fileName) ?? this.readDisk(fileName);
-        if (text === undefined) return undefined;
-        const snapshot = ts.ScriptSnapshot.fromString(text);
-        this.snapshots.set(fileName, { version, snapshot });
-        return snapshot;
-      },
-      getCurrentDirectory: () => this.root,
-      getCompilationSettings: () => this.options,
-      getDefaultLibFileName: (options) => path.posix.join(libFolderInMemoryPath, ts.getDefaultLibFileName(options)),
-      fileExists: (fileName) => LIB_FILES.has(fileName) || this.overlays.has(fileName) || ts.sys.fileExists(fileName),
-      readFile: (fileName) => LIB_FILES.get(fileName) ?? this.overlays.get(fileName) ?? ts.sys.readFile(fileName),
-      readDirectory: (...args) => ts.sys.readDirectory(...args),
-      directoryExists: (directory) => directory === libFolderInMemoryPath || ts.sys.directoryExists(directory),
-      getDirectories: (directory) => ts.sys.getDirectories(directory),
-      realpath: ts.sys.realpath && ((file) => ts.sys.realpath!(file)),
-      useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
-      // Installed packages are never read, as in the CLI (pipeline/program.ts).
-      resolveModuleNames: (moduleNames, containingFile) =>
-        resolveProjectModules(moduleNames, containingFile, this.options, host),
-      resolveTypeReferenceDirectives: (names) => names.map(() => undefined),
-    };
-    return host;
+    const read = readSourceFile(filePath);
+    if (read.problem && this.root !== undefined && this.owns(filePath) && isSourceFile(filePath))
+      this.logger.warn(`delivery-lint: ${filePath}: ${read.problem}`);
+    this.diskTexts.set(filePath, read.text);
+    return read.text;
   }
 }
