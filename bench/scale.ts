@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LspClient } from '../test/lsp/client';
 import { globMatcher } from '../server/src/pipeline/glob';
+import { MEMORY_REQUEST, type MemoryReport } from '../server/src/lsp/protocol';
 
 const FILES = 200;
 const HELPERS = 20;
@@ -202,6 +203,7 @@ async function looseFiles(): Promise<Record<string, number>> {
     await client.initialize(workspace);
     await sleep(500);
     const startRss = rssMb(client.pid);
+    const startHeap = await client.request<MemoryReport>(MEMORY_REQUEST, {});
     const files: string[] = [];
     for (let index = 0; index < FILES; index++) {
       const file = path.join(looseRoot, `folder-${index}`, 'consumer.ts');
@@ -215,22 +217,38 @@ async function looseFiles(): Promise<Record<string, number>> {
       files.push(file);
     }
     let peak = startRss;
-    const started = performance.now();
-    for (const file of files) {
-      const published = client.waitForDiagnostics(file, undefined, 60_000);
-      await client.open(file, fs.readFileSync(file, 'utf8'));
-      await published;
-      peak = Math.max(peak, rssMb(client.pid));
-    }
-    const openAllMs = performance.now() - started;
-    for (const file of files) await client.close(file);
-    await sleep(3000);
+    /** Opens every file, waits for its diagnostics, closes them all; gives the time the opening took. */
+    const round = async (): Promise<number> => {
+      const started = performance.now();
+      for (const file of files) {
+        const published = client.waitForDiagnostics(file, undefined, 60_000);
+        await client.open(file, fs.readFileSync(file, 'utf8'));
+        await published;
+        peak = Math.max(peak, rssMb(client.pid));
+      }
+      const elapsed = performance.now() - started;
+      for (const file of files) await client.close(file);
+      await sleep(3000);
+      return elapsed;
+    };
+    const openAllMs = await round();
     const endRss = rssMb(client.pid);
+    const firstHeap = await client.request<MemoryReport>(MEMORY_REQUEST, {});
+    // A second round: memory a leak keeps grows again; memory the process keeps once (parsed
+    // standard libraries, the heap's own reserve) does not.
+    await round();
+    const secondEndRss = rssMb(client.pid);
+    const heap = await client.request<MemoryReport>(MEMORY_REQUEST, {});
     return {
       startRssMb: Math.round(startRss),
       peakRssMb: Math.round(peak),
       endRssMb: Math.round(endRss),
       growthMb: Math.round(endRss - startRss),
+      secondEndRssMb: Math.round(secondEndRss),
+      startHeapMb: startHeap.heapUsedMb,
+      firstHeapMb: firstHeap.heapUsedMb,
+      heapUsedMb: heap.heapUsedMb,
+      projects: heap.projects,
       openAllMs: Math.round(openAllMs),
       alive: client.exited ? 0 : 1,
     };
@@ -305,6 +323,9 @@ async function main(): Promise<void> {
   console.log(`\n${FILES} loose files opened and closed`);
   console.log(
     `  RSS start / peak / end     ${loose.startRssMb} / ${loose.peakRssMb} / ${loose.endRssMb} MB (growth ${loose.growthMb} MB, target ≤ ${TARGETS.looseRssMb}) ${loose.growthMb <= TARGETS.looseRssMb ? 'met' : 'MISSED'}`,
+  );
+  console.log(
+    `  live heap start / after / after a second round ${loose.startHeapMb} / ${loose.firstHeapMb} / ${loose.heapUsedMb} MB; RSS after the second ${loose.secondEndRssMb} MB; projects left ${loose.projects}`,
   );
   console.log(`  opening all (sequentially) ${loose.openAllMs} ms, server alive: ${loose.alive ? 'yes' : 'NO'}`);
   const glob = globs();
