@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Finding, FixSuggestion } from '../../server/src/model';
 import type { GuardStrategy } from '../../server/src/config/resolved-config';
 import { MODES, TestProject, applyFix, configWith, findingsOf } from '../helpers/project';
+import { assertCrlfAndTabs, indentWidthOf, withCrlfAndTabs } from '../helpers/file-conventions';
 
 const RULE = 'missing-event-id-check';
 const STRATEGIES = ['redis', 'sql', 'memory'] as const;
@@ -574,6 +575,22 @@ for (const mode of MODES) {
         );
         if (mode === 'typed') assert.ok(after.semanticErrors(prepared.file).length <= prepared.errorsBefore.length);
       });
+    }
+
+    // ---- the file's own line endings and indentation ----
+
+    for (const { library, code, sql } of LIBRARIES) {
+      for (const strategy of STRATEGIES) {
+        if (strategy === 'sql' && !sql) continue;
+        test(`${library}: the ${strategy} fix in a CRLF, tab-indented file keeps both`, () => {
+          const prepared = prepare(withCrlfAndTabs(code, indentWidthOf(code)), strategy);
+          const text = applyAndRead(prepared, strategy);
+          assertCrlfAndTabs(text, `after the ${strategy} guard`);
+          const left = findingsOf(prepared.reanalyze(), RULE, prepared.file);
+          // The in-memory guard is for tests: the finding stays, saying so (above).
+          assert.equal(left.length, strategy === 'memory' ? 1 : 0, 'the finding goes as in the LF file');
+        });
+      }
     }
 
     // ---- a fix applied is not offered again; a second guard still compiles ----

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Finding, FixSuggestion } from '../../server/src/model';
 import { MODES, TestProject, applyFix, findingsOf } from '../helpers/project';
+import { assertCrlfAndTabs, indentWidthOf, withCrlfAndTabs } from '../helpers/file-conventions';
 
 const RULE = 'missing-event-id-check';
 
@@ -369,7 +370,25 @@ for (const mode of MODES) {
       assert.deepEqual(first.problems, []);
       const findings = findingsOf(first, RULE, file);
       assert.equal(findings.length, 1, `one ${RULE} finding before the fix`);
-      return { file, relative, analyze, finding: findings[0], errorsBefore: first.semanticErrors(file) };
+      return { file, relative, analyze, finding: findings[0], errorsBefore: first.semanticErrors(file), code, files };
+    }
+
+    /** The same case written with CRLF line endings and tabs: the fix keeps both and leaves what it leaves in the LF file. */
+    function assertKeepsFileConventions(setupResult: ReturnType<typeof setup>, title: string, left: number): void {
+      const width = indentWidthOf(setupResult.code);
+      const copy = setup(
+        withCrlfAndTabs(setupResult.code, width),
+        Object.fromEntries(
+          Object.entries(setupResult.files).map(([name, text]) => [name, withCrlfAndTabs(text, width)]),
+        ),
+      );
+      applyFix(fixTitled(copy.finding, title)[0]);
+      assertCrlfAndTabs(project.read(copy.relative), `after '${title}'`);
+      assert.equal(
+        findingsOf(copy.analyze(), RULE, copy.file).length,
+        left,
+        'the same findings are left as in the LF file',
+      );
     }
 
     /** Applies the single fix with this title, re-analyses, and returns the new text and result. */
@@ -384,7 +403,9 @@ for (const mode of MODES) {
       assert.notEqual(fixes[0].preferred, true, 'the dedup guard of the configured strategy is the preferred fix');
       applyFix(fixes[0]);
       const result = setupResult.analyze();
-      return { text: project.read(setupResult.relative), result };
+      const text = project.read(setupResult.relative);
+      assertKeepsFileConventions(setupResult, title, findingsOf(result, RULE, setupResult.file).length);
+      return { text, result };
     }
 
     function assertResolved(setupResult: ReturnType<typeof setup>, result: ReturnType<TestProject['analyze']>): void {
@@ -501,7 +522,7 @@ for (const mode of MODES) {
       let result = s.analyze();
       const remaining = findingsOf(result, RULE, s.file);
       assert.equal(remaining.length, 1, 'one INSERT is still unsafe');
-      s = { ...s, finding: remaining[0] };
+      s = { ...s, finding: remaining[0], code: project.read(s.relative) };
       const second = applyOnly(s, TITLE.sql);
       result = second.result;
       assert.match(second.text, /VALUES \(\$1, \$2, \$3\) ON CONFLICT \(source_message_id\) DO NOTHING/);

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
 import { MODES, TestProject, applyFix, findingsOf } from '../helpers/project';
+import { assertCrlfAndTabs, indentWidthOf, withCrlfAndTabs } from '../helpers/file-conventions';
 
 const RULE = 'ack-before-process';
 
@@ -707,6 +708,27 @@ for (const mode of MODES) {
         test('the fixed file has exactly the expected text', () => {
           assert.ok(fix, 'no fix to apply');
           assert.equal(project.read('consumer.ts'), scenario.expected);
+        });
+
+        test('in a CRLF, tab-indented copy the fix keeps both', () => {
+          const width = indentWidthOf(scenario.files['consumer.ts']);
+          const copy = new TestProject(mode, 'ordering-fix-crlf');
+          try {
+            const files = copy.write(
+              Object.fromEntries(
+                Object.entries(scenario.files).map(([name, text]) => [name, withCrlfAndTabs(text, width)]),
+              ),
+            );
+            const copied = findingAt(analyzeAll(copy, files), copy.path('consumer.ts'), scenario.line);
+            const copiedFix = copied?.fixes.find((candidate) => candidate.title === scenario.title);
+            assert.ok(copiedFix, 'the copy offers the fix too');
+            applyFix(copiedFix);
+            const text = copy.read('consumer.ts');
+            assertCrlfAndTabs(text, `after '${copiedFix.title}'`);
+            assert.equal(text, withCrlfAndTabs(scenario.expected, width));
+          } finally {
+            copy.remove();
+          }
         });
 
         test('after the fix the ack-before-process finding is gone and no finding of any rule is new', () => {

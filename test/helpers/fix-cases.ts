@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Finding, FixSuggestion } from '../../server/src/model';
+import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
 import type { ResolvedConfig } from '../../server/src/config/resolved-config';
 import { MODES, type Mode, TestProject, applyFix, configWith, findingsOf } from './project';
 import { firstLineOf } from './lines';
+import { assertCrlfAndTabs, indentWidthOf, withCrlfAndTabs } from './file-conventions';
 
 export interface FixCase {
   name: string;
@@ -120,10 +121,59 @@ export function fixTests(rule: string, cases: FixCase[]): void {
               `the fix adds type errors:\n${errorsAfter.join('\n')}\n---\n${text}`,
             );
           }
+          assertNotOfferedAgain(reanalyzed, rule, file, finding, fix);
         });
+        if (c.fix) test(`${c.name} (CRLF, tabs)`, () => crlfAndTabsCase(project, `case-${counter++}`, rule, c));
       }
     });
   }
+}
+
+/**
+ * The case written with CRLF line endings and tab indentation: the fix's edits keep both, the
+ * finding goes, and (with an exact expected text) the result is that text written the same way.
+ */
+function crlfAndTabsCase(project: TestProject, folder: string, rule: string, c: FixCase): void {
+  const width = indentWidthOf(c.code);
+  const files = { 'consumer.ts': c.code, ...(c.files ?? {}) };
+  const written = project.write(
+    Object.fromEntries(
+      Object.entries(files).map(([name, text]) => [`${folder}/${name}`, withCrlfAndTabs(text, width)]),
+    ),
+  );
+  const file = project.path(`${folder}/consumer.ts`);
+  const config = configWith(c.config ?? {});
+  const code = written.filter((name) => /\.[cm]?[jt]sx?$/.test(name));
+  let findings = findingsOf(project.analyze(code, config), rule, file);
+  if (c.on) findings = findings.filter((finding) => finding.location.line === firstLineOf(c.code, c.on!));
+  assert.equal(findings.length, 1, 'the finding is the same in the CRLF, tab-indented file');
+  const fix = pick(findings[0], c.fix!);
+  applyFix(fix);
+  const text = project.read(`${folder}/consumer.ts`);
+  assertCrlfAndTabs(text, `after '${fix.title}'`);
+  if (c.expected !== undefined) assert.equal(text, withCrlfAndTabs(c.expected, width));
+  const reanalyzed = project.analyze(code, config);
+  for (const absent of c.absent ?? [rule])
+    assert.deepEqual(
+      listFindings(findingsOf(reanalyzed, absent, file)),
+      '',
+      `no ${absent} after the fix in the CRLF, tab-indented file`,
+    );
+}
+
+/** A fix that was applied is not offered again for the same place (a second application would repeat its code). */
+function assertNotOfferedAgain(
+  result: AnalysisResult,
+  rule: string,
+  file: string,
+  fixed: Finding,
+  fix: FixSuggestion,
+): void {
+  const again = findingsOf(result, rule, file).filter(
+    (finding) =>
+      finding.location.line === fixed.location.line && finding.fixes.some((offered) => offered.title === fix.title),
+  );
+  assert.deepEqual(listFindings(again), '', `'${fix.title}' is offered again after it was applied`);
 }
 
 function pick(finding: Finding, title: string): FixSuggestion {

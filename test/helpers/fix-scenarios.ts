@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, Finding, FixSuggestion } from '../../server/src/model';
-import { MODES, TestProject, applyFix, findingsOf } from './project';
+import { MODES, type Mode, TestProject, applyFix, findingsOf } from './project';
+import { assertCrlfAndTabs, indentWidthOf, withCrlfAndTabs } from './file-conventions';
 import { lineOf } from './lines';
 
 export interface FixScenario {
@@ -74,6 +75,31 @@ function analyzeAll(project: TestProject, files: string[]): ReturnType<TestProje
 
 function findingAt(result: AnalysisResult, rule: string, file: string, line: number): Finding | undefined {
   return findingsOf(result, rule, file).find((finding) => finding.location.line === line);
+}
+
+/** The scenario written with CRLF line endings and tab indentation: the fix keeps both and does its work. */
+function crlfAndTabsScenario(mode: Mode, rule: string, scenario: FixScenario): void {
+  const relative = scenario.file ?? 'consumer.ts';
+  const width = indentWidthOf(scenario.files[relative]);
+  const project = new TestProject(mode, `${rule}-fix-crlf`);
+  try {
+    const files = project.write(
+      Object.fromEntries(Object.entries(scenario.files).map(([name, text]) => [name, withCrlfAndTabs(text, width)])),
+    );
+    const target = project.path(relative);
+    const original = scenario.files[relative];
+    const finding = findingAt(analyzeAll(project, files), rule, target, lineOf(original, scenario.at));
+    const fix = finding?.fixes.find((candidate) => candidate.title === scenario.title);
+    assert.ok(fix, `the CRLF, tab-indented copy offers ${JSON.stringify(scenario.title)} too`);
+    applyFix(fix);
+    const text = project.read(relative);
+    assertCrlfAndTabs(text, `after '${fix.title}'`);
+    const expected = typeof scenario.expected === 'function' ? scenario.expected(original) : scenario.expected;
+    assert.equal(text, withCrlfAndTabs(expected, width));
+    assert.deepEqual(findingsOf(analyzeAll(project, files), rule, target), [], 'the finding is gone');
+  } finally {
+    project.remove();
+  }
 }
 
 export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFixScenario[] = []): void {
@@ -149,6 +175,20 @@ export function fixScenarios(rule: string, scenarios: FixScenario[], noFix: NoFi
               result.findings.filter((entry) => !allowed.has(entry.ruleId)).map(findingKey);
             const added = newEntries(keys(beforeResult), keys(afterResult));
             assert.deepEqual(added, [], `new findings after the fix:\n${added.join('\n')}`);
+          });
+
+          test('a fix that was applied is not offered again for the same place', () => {
+            assert.ok(afterResult && finding && fix, 'no fix was applied');
+            const again = findingsOf(afterResult, rule, target).filter(
+              (entry) =>
+                entry.location.line === finding!.location.line &&
+                entry.fixes.some((offered) => offered.title === fix!.title),
+            );
+            assert.deepEqual(again, []);
+          });
+
+          test('in a CRLF, tab-indented copy the fix keeps both', () => {
+            crlfAndTabsScenario(mode, rule, scenario);
           });
 
           if (mode === 'typed') {

@@ -4,7 +4,7 @@
  * template, related locations deduplicated.
  */
 import type { ts } from 'ts-morph';
-import type { ConsumerReport, Finding, FindingSeverity, RelatedLocation } from '../model';
+import type { ConsumerReport, Finding, FindingSeverity, FixSuggestion, RelatedLocation } from '../model';
 import type { ResolvedConfig } from '../config/resolved-config';
 import type { SourceReader } from '../analysis/source/reader';
 import { allRules } from '.';
@@ -18,7 +18,7 @@ export function runRules(consumer: ConsumerReport, config: ResolvedConfig, sourc
     rule.check(consumer, {
       config,
       source,
-      report: (report) => findings.push(toFinding(rule, report, severity, consumer.id)),
+      report: (report) => findings.push(toFinding(rule, report, severity, consumer.id, source)),
     });
   }
   return findings;
@@ -40,7 +40,7 @@ export function runFileRules(
       source,
       checker,
       sourceFile,
-      report: (report) => findings.push(toFinding(rule, report, severity, '')),
+      report: (report) => findings.push(toFinding(rule, report, severity, '', source)),
     });
   }
   return findings;
@@ -52,7 +52,13 @@ function severityOf(rule: Rule, config: ResolvedConfig): FindingSeverity | undef
   return severity === 'off' ? undefined : severity;
 }
 
-function toFinding(rule: Rule, report: RuleReport, severity: FindingSeverity, consumerId: string): Finding {
+function toFinding(
+  rule: Rule,
+  report: RuleReport,
+  severity: FindingSeverity,
+  consumerId: string,
+  source: SourceReader,
+): Finding {
   const template = rule.meta.messages[report.messageId];
   if (template === undefined)
     throw new Error(`${rule.meta.id} reported an unknown message id ${JSON.stringify(report.messageId)}`);
@@ -68,7 +74,30 @@ function toFinding(rule: Rule, report: RuleReport, severity: FindingSeverity, co
     location: report.location,
     related: uniqueRelated(report.related),
     consumerId,
-    fixes: report.fixes ?? [],
+    fixes: (report.fixes ?? []).map((fix) => withFileLineEndings(fix, source)),
+  };
+}
+
+/**
+ * A fix whose inserted lines end as the edited file's do: the fixes write `\n`, a CRLF file gets
+ * `\r\n` (docs/model.md, "Edits that respect the file"). One place, so no fix can forget it.
+ */
+function withFileLineEndings(fix: FixSuggestion, source: SourceReader): FixSuggestion {
+  const crlf = new Map<string, boolean>();
+  const isCrlf = (filePath: string): boolean => {
+    let answer = crlf.get(filePath);
+    if (answer === undefined) {
+      answer = /\r\n/.test(source.sourceText(filePath) ?? '');
+      crlf.set(filePath, answer);
+    }
+    return answer;
+  };
+  if (!fix.edits.some((edit) => edit.newText.includes('\n') && isCrlf(edit.filePath))) return fix;
+  return {
+    ...fix,
+    edits: fix.edits.map((edit) =>
+      isCrlf(edit.filePath) ? { ...edit, newText: edit.newText.replace(/(?<!\r)\n/g, '\r\n') } : edit,
+    ),
   };
 }
 

@@ -91,7 +91,7 @@ export function appendToBlock(block: ts.Block, lines: string[]): TextEdit[] {
     // After the last statement (and a trailing comment on its line).
     let at = last.getEnd();
     const newline = text.indexOf('\n', at);
-    if (newline >= 0 && newline < closeBrace) at = newline;
+    if (newline >= 0 && newline < closeBrace) at = text[newline - 1] === '\r' ? newline - 1 : newline;
     return [
       { filePath, start: at, end: at, newText: lines.map((line) => `${style.newline}${indent}${line}`).join('') },
     ];
