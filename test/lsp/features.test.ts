@@ -78,6 +78,65 @@ describe('the suppress quick-fix', () => {
   });
 });
 
+describe('versioned fix edits', () => {
+  const filePath = '/project/src/consumer.ts';
+  const other = '/project/src/helper.ts';
+  const text = "export async function handle() {\n  await pool.query('INSERT INTO t VALUES (1)');\n}\n";
+  const insert = (title: string, safe: boolean, at: string) => ({
+    title,
+    safe,
+    edits: [{ filePath: at, start: 35, end: 35, newText: '/* guard */ ' }],
+  });
+  const finding = {
+    ruleId: 'missing-event-id-check',
+    messageId: 'noIdentityCheck',
+    severity: 'warning' as const,
+    message: 'm',
+    location: { filePath, start: 35, end: 79, line: 2, column: 3, endLine: 2, endColumn: 47 },
+    related: [],
+    consumerId: 'c',
+    fixes: [insert('Add a guard', false, filePath), insert('Tidy the helper', true, other)],
+  };
+  const analysis: DocumentAnalysis = {
+    uri: `file://${filePath}`,
+    filePath,
+    version: 12,
+    text,
+    findings: [finding],
+    consumers: [],
+    textOf: () => text,
+  };
+  const range = { start: { line: 1, character: 4 }, end: { line: 1, character: 4 } };
+  type Change = { textDocument: { uri: string; version: number | null }; edits: { newText: string }[] };
+
+  it('name the version they were computed for, so a client refuses them once the file changed', () => {
+    const actions = codeActions(analysis, range, undefined, { versioned: true });
+    for (const action of actions) {
+      const changes = (action.edit?.documentChanges ?? []) as Change[];
+      assert.ok(changes.length, `${action.title}: documentChanges`);
+      assert.equal(action.edit?.changes, undefined, `${action.title}: no unversioned changes`);
+      for (const change of changes)
+        assert.equal(change.textDocument.version, change.textDocument.uri === analysis.uri ? 12 : null);
+    }
+  });
+
+  it('fix-all merges the safe fixes per file, versioned', () => {
+    const [fixAll] = codeActions(analysis, range, ['source.fixAll'], { versioned: true }).filter(
+      (action) => action.kind === 'source.fixAll.delivery-lint',
+    );
+    const changes = fixAll.edit?.documentChanges as Change[];
+    assert.deepEqual(
+      changes.map((change) => [change.textDocument.uri, change.textDocument.version, change.edits.length]),
+      [[`file://${other}`, null, 1]],
+    );
+  });
+
+  it('stay a plain changes map for clients without documentChanges', () => {
+    const [guard] = codeActions(analysis, range, undefined).filter((action) => action.title === 'Add a guard');
+    assert.equal(guard.edit?.changes?.[analysis.uri]?.[0].newText, '/* guard */ ');
+  });
+});
+
 describe('hover escapes workspace-derived strings', () => {
   const hostile = 'orders`) ![x](https://evil.example/p.png) [y](command:evil) <img src=x> **b** _i_';
 

@@ -6,6 +6,7 @@ import {
   DiagnosticSeverity,
   DiagnosticTag,
   Range,
+  TextDocumentEdit,
   TextEdit,
   WorkspaceEdit,
 } from 'vscode-languageserver';
@@ -72,18 +73,41 @@ function positionAt(text: string, offset: number): { line: number; character: nu
   return { line, character: offset - lineStart };
 }
 
+/**
+ * The document version each edited file's edits were computed for: the analysed document's
+ * version, `null` for another file (no version is checked for it). Given, the edit names it and a client
+ * refuses it once the document has changed (a code action kept from before an edit, or one applied
+ * twice); absent, the edit is an unversioned `changes` map for clients without `documentChanges`.
+ */
+export type EditVersions = (uri: string) => number | null;
+
+/** The edits of one or more fixes, grouped by file, as a workspace edit. */
 export function toWorkspaceEdit(
-  fix: FixSuggestion,
+  fixes: FixSuggestion | readonly FixSuggestion[],
   textOf: (filePath: string) => string | undefined,
+  versionOf?: EditVersions,
 ): WorkspaceEdit | undefined {
   const changes: Record<string, TextEdit[]> = {};
-  for (const edit of fix.edits) {
-    const text = textOf(edit.filePath);
-    if (text === undefined) return undefined;
-    const uri = uriOf(edit.filePath);
-    (changes[uri] ??= []).push(
-      TextEdit.replace(Range.create(positionAt(text, edit.start), positionAt(text, edit.end)), edit.newText),
-    );
+  const list: readonly FixSuggestion[] = 'edits' in fixes ? [fixes] : fixes;
+  for (const fix of list) {
+    const edits: [string, TextEdit][] = [];
+    for (const edit of fix.edits) {
+      const text = textOf(edit.filePath);
+      if (text === undefined) return undefined;
+      const range = Range.create(positionAt(text, edit.start), positionAt(text, edit.end));
+      edits.push([uriOf(edit.filePath), TextEdit.replace(range, edit.newText)]);
+    }
+    for (const [uri, edit] of edits) (changes[uri] ??= []).push(edit);
   }
-  return { changes };
+  return byVersion(changes, versionOf);
+}
+
+/** `changes` as versioned `documentChanges` when the versions are known. */
+export function byVersion(changes: Record<string, TextEdit[]>, versionOf?: EditVersions): WorkspaceEdit {
+  if (!versionOf) return { changes };
+  return {
+    documentChanges: Object.entries(changes).map(([uri, edits]) =>
+      TextDocumentEdit.create({ uri, version: versionOf(uri) }, edits),
+    ),
+  };
 }

@@ -19,7 +19,7 @@ import { crashTimeline } from '../analysis/report/derive-timeline';
 import { COMMANDS, FIX_ALL_KIND } from './protocol';
 import { DIRECTIVE_FINDING_ID } from '../pipeline/analyze';
 import * as path from 'node:path';
-import { rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
+import { byVersion, type EditVersions, rangeOf, toDiagnostic, toWorkspaceEdit, uriOf } from './convert';
 import { detectStyle } from '../rules/fixes/style';
 
 export interface DocumentAnalysis {
@@ -45,6 +45,8 @@ function contains(location: SourceLocation, position: Position): boolean {
 export interface CodeActionOptions {
   /** The client applies snippet text edits (LSP 3.18 `workspace.workspaceEdit.snippetEditSupport`). */
   snippets?: boolean;
+  /** The client takes versioned `documentChanges` (`workspace.workspaceEdit.documentChanges`). */
+  versioned?: boolean;
 }
 
 export function codeActions(
@@ -57,11 +59,12 @@ export function codeActions(
   const wantsQuickFix =
     !only || only.some((kind) => CodeActionKind.QuickFix.startsWith(kind) || kind.startsWith(CodeActionKind.QuickFix));
   const wantsFixAll = !!only && only.some((kind) => FIX_ALL_KIND.startsWith(kind) || kind === CodeActionKind.Source);
+  const versionOf = options.versioned ? versionsOf(analysis) : undefined;
   analysis.findings.forEach((finding, index) => {
     if (!wantsQuickFix || !intersects(rangeOf(finding.location), range)) return;
     const diagnostic = toDiagnostic(finding, index);
     for (const fix of finding.fixes) {
-      const edit = toWorkspaceEdit(fix, analysis.textOf);
+      const edit = toWorkspaceEdit(fix, analysis.textOf, versionOf);
       if (!edit) continue;
       actions.push({
         title: fix.title,
@@ -76,15 +79,17 @@ export function codeActions(
   if (wantsFixAll) {
     // Only fixes marked safe (behaviour-preserving) run unattended; the rest are offered one by one.
     const safe = analysis.findings.flatMap((finding) => finding.fixes.filter((fix) => fix.safe));
-    if (safe.length) {
-      const edits = safe.map((fix) => toWorkspaceEdit(fix, analysis.textOf)).filter((edit) => !!edit);
-      const changes: Record<string, TextEdit[]> = {};
-      for (const edit of edits)
-        for (const [uri, list] of Object.entries(edit.changes ?? {})) (changes[uri] ??= []).push(...list);
-      actions.push({ title: 'Fix all safe delivery-lint problems', kind: FIX_ALL_KIND, edit: { changes } });
-    }
+    // A fix whose text is unknown is left out, as in the quick fixes.
+    const applicable = safe.filter((fix) => toWorkspaceEdit(fix, analysis.textOf));
+    const edit = applicable.length ? toWorkspaceEdit(applicable, analysis.textOf, versionOf) : undefined;
+    if (edit) actions.push({ title: 'Fix all safe delivery-lint problems', kind: FIX_ALL_KIND, edit });
   }
   return actions;
+}
+
+/** The analysed document's edits name its version; another file's (rarely edited by a fix) is not checked. */
+function versionsOf(analysis: DocumentAnalysis): EditVersions {
+  return (uri) => (uri === analysis.uri ? analysis.version : null);
 }
 
 /** What the suppress fix leaves for the user to replace; a directive still saying it is reported (directives.ts). */
@@ -122,7 +127,10 @@ function suppressAction(
           ]),
         ],
       }
-    : { changes: { [analysis.uri]: [TextEdit.insert(position, `${head}${REASON_PLACEHOLDER}${newline}`)] } };
+    : byVersion(
+        { [analysis.uri]: [TextEdit.insert(position, `${head}${REASON_PLACEHOLDER}${newline}`)] },
+        options.versioned ? versionsOf(analysis) : undefined,
+      );
   return {
     title: `Suppress ${finding.ruleId} on this line (give a reason)`,
     kind: CodeActionKind.QuickFix,

@@ -96,6 +96,7 @@ export class DeliveryLintServer {
   private supportsConfiguration = false;
   private supportsWorkspaceFolders = false;
   private supportsSnippetEdits = false;
+  private supportsVersionedEdits = false;
   private supportsCodeLensRefresh = false;
   private supportsShowDocument = false;
   /** The config error last announced, so each new one is announced once. */
@@ -146,7 +147,10 @@ export class DeliveryLintServer {
     this.documents.onDidClose((event) => this.guard('close', () => this.onClose(event.document)));
     connection.onCodeAction((params, token) =>
       this.request('code action', params.textDocument.uri, token, [], (analysis) =>
-        codeActions(analysis, params.range, params.context.only, { snippets: this.supportsSnippetEdits }),
+        codeActions(analysis, params.range, params.context.only, {
+          snippets: this.supportsSnippetEdits,
+          versioned: this.supportsVersionedEdits,
+        }),
       ),
     );
     connection.onHover((params, token) =>
@@ -215,6 +219,7 @@ export class DeliveryLintServer {
     this.supportsConfiguration = !!params.capabilities.workspace?.configuration;
     this.supportsWorkspaceFolders = !!params.capabilities.workspace?.workspaceFolders;
     this.supportsSnippetEdits = !!params.capabilities.workspace?.workspaceEdit?.snippetEditSupport;
+    this.supportsVersionedEdits = !!params.capabilities.workspace?.workspaceEdit?.documentChanges;
     this.supportsCodeLensRefresh = !!params.capabilities.workspace?.codeLens?.refreshSupport;
     this.supportsShowDocument = !!params.capabilities.window?.showDocument?.support;
     const folders =
