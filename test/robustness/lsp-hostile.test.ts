@@ -298,3 +298,44 @@ describe('scheduling', () => {
     }
   });
 });
+
+describe('a large handler under typing', () => {
+  it('grown by 120 quick edits to 30 branches with nested trys, it answers hover and catches up', async () => {
+    // Issue 12 measured 36 s for a hover and 39 s to catch up on a handler grown to 29 ifs.
+    const dir = folder('ws-large-handler', {});
+    const file = path.join(dir, 'consumer.ts');
+    const head = GOOD_CONSUMER.split('\n').slice(0, 5).join('\n');
+    const tail = '    },\n  });\n}\n';
+    const branch = (index: number): string =>
+      `      if (message.headers?.f${index}) {\n` +
+      `        try {\n          await fetch('https://svc.example/${index}', { method: 'POST' });\n` +
+      `        } catch (error) {\n          if (${index} % 2) throw error;\n        }\n      }\n`;
+    const client = new LspClient();
+    try {
+      await client.initialize(dir);
+      await client.open(file, `${head}\n${tail}`);
+      // Typed one branch in four keystrokes each (a partial line, then the rest), with no pause.
+      let body = '';
+      for (let index = 0; index < 30; index++) {
+        const whole = branch(index);
+        for (const cut of [8, whole.length >> 1, whole.length - 3, whole.length])
+          await client.change(file, `${head}\n${body}${whole.slice(0, cut)}${tail}`);
+        body += whole;
+      }
+      const text = `${head}\n${body}${tail}`;
+      assert.ok(text.split('\n').length > 200, 'a large handler');
+      const hover = await client.hover(file, 5, 8);
+      assert.ok(hover, 'hover answers on the latest version');
+      // Hover waited for the analysis of the latest version, which published its diagnostics first.
+      const latest = client.latestPublication(file);
+      assert.equal(latest?.version, client.versionOf(file), 'the last publication is for the last version');
+      const diagnostics = latest?.diagnostics ?? [];
+      assert.ok(
+        diagnostics.some((diagnostic) => diagnostic.code === 'missing-event-id-check'),
+        'the unguarded POSTs are reported on the last version',
+      );
+    } finally {
+      await client.shutdown();
+    }
+  });
+});

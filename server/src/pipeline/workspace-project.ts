@@ -9,6 +9,7 @@
  * A project holds no editor state beyond the text of the open files; the server frees it when its
  * last file closes.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ts } from 'ts-morph';
 import { analyzeFiles, analyzeFilesInSlices } from './analyze';
@@ -318,7 +319,15 @@ export class WorkspaceProject {
   private readDisk(filePath: string): string | undefined {
     if (this.diskTexts.has(filePath)) return this.diskTexts.get(filePath);
     const read = readSourceFile(filePath);
-    if (read.problem && this.root !== undefined && this.owns(filePath) && isSourceFile(filePath))
+    // A file that is not there is no problem here: a buffer not saved yet, or a file just removed
+    // (a dangling symlink in the folder is named by the folder scan).
+    if (
+      read.problem &&
+      this.root !== undefined &&
+      this.owns(filePath) &&
+      isSourceFile(filePath) &&
+      fs.existsSync(filePath)
+    )
       this.logger.warn(`delivery-lint: ${filePath}: ${read.problem}`);
     this.diskTexts.set(filePath, read.text);
     return read.text;
