@@ -5,6 +5,7 @@
 import type { ts } from 'ts-morph';
 import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
 import type { TextSearch } from '../analysis/source/project-sources';
+import { registerReadCapture, type CapturedReads, type ReadCapture } from '../analysis/source/read-capture';
 import type { ConsumerReport } from '../model';
 
 const PROGRAM_WIDE_SEARCHES: readonly TextSearch[] = PROGRAM_WIDE_TEXT.map((pattern) => ({
@@ -154,9 +155,40 @@ function matchingSearches(texts: readonly string[]): (search: TextSearch) => boo
  * and of the declarations and signatures it gets back (it goes on to read those). The next round
  * loads their imports. While a consumer's report is built, its own reads are noted apart.
  */
-export class ReadRecorder {
+export class ReadRecorder implements ReadCapture {
   readonly all = new Set<ts.SourceFile>();
   private current: Reads | undefined;
+  /** Builds whose reads are noted apart too (a function summary other consumers may reuse). */
+  private readonly captures: Reads[] = [];
+
+  /** Runs a build and gives what it read; the reads count for the consumer as well. */
+  capture<T>(build: () => T): { value: T; reads: Reads } {
+    const reads: Reads = { files: new Set(), wholeProgram: false, searches: new Map() };
+    this.captures.push(reads);
+    try {
+      return { value: build(), reads };
+    } finally {
+      this.captures.pop();
+    }
+  }
+
+  /** What a reused build read, read again by the consumer reusing it (and the builds around it). */
+  replay(captured: CapturedReads): void {
+    const reads = captured as Reads;
+    for (const file of reads.files) this.noteFile(file);
+    for (const search of reads.searches.values()) this.readsWholeProgram(search);
+    if (reads.wholeProgram) for (const target of this.targets()) target.wholeProgram = true;
+  }
+
+  /** The reads a read goes to: the consumer's and every capture under way. */
+  private targets(): Reads[] {
+    return this.current ? [this.current, ...this.captures] : this.captures;
+  }
+
+  private noteFile(sourceFile: ts.SourceFile): void {
+    this.all.add(sourceFile);
+    for (const target of this.targets()) target.files.add(sourceFile);
+  }
 
   forConsumer<T>(build: () => T): { value: T; reads: Reads } {
     const outer = this.current;
@@ -171,18 +203,17 @@ export class ReadRecorder {
 
   /** The consumer being built searched the whole project (analysis/source/project-sources.ts). */
   readsWholeProgram(search: TextSearch): void {
-    if (!this.current) return;
-    this.current.wholeProgram = true;
-    this.current.searches.set(search.key, search);
+    for (const target of this.targets()) {
+      target.wholeProgram = true;
+      target.searches.set(search.key, search);
+    }
   }
 
   recording(program: ts.Program): ts.Program {
     const checker = program.getTypeChecker();
     const noteNode = (value: object): void => {
       if (!('kind' in value && 'parent' in value && 'pos' in value)) return;
-      const sourceFile = (value as ts.Node).getSourceFile();
-      this.all.add(sourceFile);
-      this.current?.files.add(sourceFile);
+      this.noteFile((value as ts.Node).getSourceFile());
     };
     const note = (value: unknown): void => {
       if (!value || typeof value !== 'object') return;
@@ -194,7 +225,7 @@ export class ReadRecorder {
         if (declaration) noteNode(declaration);
       }
     };
-    const recording = new Proxy(checker, {
+    const recording: ts.TypeChecker = new Proxy(checker, {
       get(target, property, receiver) {
         const member: unknown = Reflect.get(target, property, receiver);
         if (typeof member !== 'function') return member;
@@ -207,19 +238,17 @@ export class ReadRecorder {
         };
       },
     });
+    registerReadCapture(recording, this);
     return new Proxy(program, {
       get: (target, property, receiver): unknown => {
         if (property === 'getTypeChecker') return () => recording;
         // The program-wide scans (libraries/index.ts, PROGRAM_WIDE_TEXT); the project indexes of
         // symbols.ts list the files too, and each of their queries tells its own test.
-        if (property === 'getSourceFiles' && this.current) {
-          this.current.wholeProgram = true;
-          for (const search of PROGRAM_WIDE_SEARCHES) this.current.searches.set(search.key, search);
-        }
+        if (property === 'getSourceFiles') for (const search of PROGRAM_WIDE_SEARCHES) this.readsWholeProgram(search);
         if (property === 'getSourceFile') {
           return (fileName: string): ts.SourceFile | undefined => {
             const sourceFile = target.getSourceFile(fileName);
-            if (sourceFile) this.current?.files.add(sourceFile);
+            if (sourceFile) for (const reads of this.targets()) reads.files.add(sourceFile);
             return sourceFile;
           };
         }
