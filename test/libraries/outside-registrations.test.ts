@@ -210,6 +210,19 @@ function wrap<T>(fn: T): T {
     expect: [],
   },
   {
+    name: 'not a registration: a test handing the handler to a test double',
+    consumer: 'shipment.test.ts',
+    files: {
+      'listeners/shipment.ts': SHIPMENT_LISTENER,
+      'shipment.test.ts': `import { vi } from 'vitest';
+import { onShipmentBooked } from './listeners/shipment';
+
+export const spy = vi.fn(onShipmentBooked);
+`,
+    },
+    expect: [],
+  },
+  {
     name: 'not a registration: a parameter typed with another package’s JsMsg, or an untyped one',
     consumer: 'server.ts',
     files: {

@@ -14,11 +14,12 @@
  * Not a registration: a call of a project function (relative import, `paths` alias, workspace
  * package), of the broker library itself (its own registrations are its module's), of a Node
  * built-in, or of a global; a function given through a factory's result (`wrap(handler)`) rather
- * than as the argument itself.
+ * than as the argument itself; a call in a test file (a test double, not what runs).
  */
 import { builtinModules } from 'node:module';
 import { ts } from 'ts-morph';
 import { type FunctionWithBody, forEachDescendant, isProjectCode, unwrap } from '../source/ast';
+import { TEST_FILE } from '../source/project-sources';
 import { importModuleOf, resolveFunction } from '../source/symbols';
 import type { ConsumerSite, LibraryModule } from './module';
 
@@ -93,6 +94,8 @@ export function outsideRegistrations(
   libraries: readonly LibraryModule[],
   program: ts.Program,
 ): ConsumerSite[] {
+  // A test hands the handler to a test double (`vi.fn(handler)`), not to what runs.
+  if (TEST_FILE.test(sourceFile.fileName)) return [];
   const checker = program.getTypeChecker();
   const ownPackages = libraries.flatMap((library) => library.info.packages);
   const sites: ConsumerSite[] = [];
