@@ -33,6 +33,11 @@ export interface ConsumerRegistration {
   requestReply?: boolean;
   /** For consumers registered through a wrapper: where the wrapper registers with the library. */
   wrapperLocation?: SourceLocation;
+  /**
+   * The handler is registered by code outside the project (an installed package's function it was
+   * handed: "`subscribe` of @acme/events"); its options, and any settle it makes, are unseen.
+   */
+  outside?: string;
   /** The library settles only what the handler returns (sqs-consumer 14+). */
   settlesByReturn?: boolean;
   /**

@@ -2,7 +2,8 @@
  * analyzeFiles: the analysis of a set of files in a TypeScript program, from library sites to
  * suppressed findings (ARCHITECTURE.md, "Pipeline"):
  *
- *   1. library sites: every library module looks for registrations in the broker files;
+ *   1. library sites: every library module looks for registrations in the broker files, and the lint
+ *      files' calls that hand a typed handler to an installed package are consumers registered there;
  *   2. wrappers: a registration whose handler runs a callback its callers supply makes their calls consumers;
  *   3. consumer reports: analysis/report/ builds one per consumer registered in the lint files;
  *   4. rules: every enabled rule judges each report, and the file-level rules each lint file;
@@ -17,7 +18,8 @@ import type { LoadedProgram } from './program';
 import { ReadRecorder } from './reads';
 import { type ProjectSources, setProjectSources } from '../analysis/source/project-sources';
 import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
-import type { ConsumerSite } from '../analysis/libraries';
+import { type ConsumerSite, LIBRARIES } from '../analysis/libraries';
+import { outsideRegistrations, typedHandlersIn } from '../analysis/libraries/outside-registrations';
 import {
   findWrapper,
   findWrapperCalls,
@@ -28,7 +30,7 @@ import {
 import { AnalysisCancelled, type BudgetLimits } from '../analysis/dataflow/budget';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
-import { locationOf } from '../analysis/source/ast';
+import { type FunctionWithBody, locationOf } from '../analysis/source/ast';
 import type { ResolvedConfig } from '../config/resolved-config';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding } from '../model';
 import { runFileRules, runRules } from '../rules/runner';
@@ -74,7 +76,8 @@ export interface AnalyzedFiles extends AnalysisResult {
   searched?: ReadonlySet<ConsumerReport>;
   /**
    * Every wrapper found (at every level of a chain), whether or not its callers were analysed: its
-   * name, the file that defines it, and the files a caller imports to reach it.
+   * name, the file that defines it, and the files a caller imports to reach it. Functions declared to
+   * take a library's message are listed too: a caller may register them with an installed package.
    */
   wrappers: { name: string; filePath: string; filePaths: string[] }[];
 }
@@ -187,6 +190,8 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
   // 1. Registrations in every file that imports a broker library.
   const sites: ConsumerSite[] = [];
   const brokerFiles = [...new Set([...(options.brokerFiles ?? []), ...options.files])];
+  // Functions declared to take a library's message: their callers may hand them to an installed package.
+  const typedHandlers: FunctionWithBody[] = [];
   for (const filePath of brokerFiles) {
     const sourceFile = program.getSourceFile(filePath);
     if (!sourceFile) {
@@ -196,6 +201,21 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
     }
     try {
       sites.push(...findSites(sourceFile, program, config));
+      typedHandlers.push(...typedHandlersIn(sourceFile, LIBRARIES, checker).map((handler) => handler.fn));
+    } catch (error) {
+      fail(filePath, error);
+    }
+    yield;
+  }
+  // 1b. Handlers registered outside the project: a lint file hands a typed handler to an installed
+  // package's function (docs/model.md, "Handlers registered outside the project"). A handler a
+  // library already recognises is that registration's.
+  const handlers = new Set(sites.map((site) => site.handler));
+  for (const filePath of options.files) {
+    const sourceFile = program.getSourceFile(filePath);
+    if (!sourceFile || failed.has(filePath)) continue;
+    try {
+      sites.push(...outsideRegistrations(sourceFile, LIBRARIES, program).filter((site) => !handlers.has(site.handler)));
     } catch (error) {
       fail(filePath, error);
     }
@@ -229,6 +249,13 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
     const entry = wrapperNames.get(`${name}\0${filePath}`) ?? { name, filePath, filePaths: new Set<string>() };
     for (const file of wrapperModules(wrapper.wrapper, checker)) entry.filePaths.add(file);
     wrapperNames.set(`${name}\0${filePath}`, entry);
+  }
+  // A typed handler's callers are loaded as a wrapper's are: the call that registers it may be there.
+  for (const fn of typedHandlers) {
+    const name = wrapperName(fn);
+    const filePath = fn.getSourceFile().fileName;
+    if (!name || wrapperNames.has(`${name}\0${filePath}`)) continue;
+    wrapperNames.set(`${name}\0${filePath}`, { name, filePath, filePaths: new Set([filePath]) });
   }
   const wrapperList = [...wrapperNames.values()].map((entry) => ({ ...entry, filePaths: [...entry.filePaths] }));
   if (options.discoverOnly)

@@ -42,6 +42,11 @@ export const googlePubsub: LibraryModule = {
     code: { settle: { via: 'message', ack: '{{message}}.ack()', nackRequeue: '{{message}}.nack()' } },
   },
   identity: { idProperties: ['id', 'attributes'], nonUniqueProperties: [] },
+  messageTypes: {
+    names: ['Message'],
+    identityHint: 'message.id (or an event-ID attribute)',
+    identity: (message) => `${message}.id`,
+  },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
     const sites: ConsumerSite[] = [];

@@ -89,6 +89,12 @@ export interface ConsumerSite {
    */
   dedupScope?: string | null;
   /**
+   * The handler was handed to a function of an installed package (docs/model.md, "Handlers
+   * registered outside the project"), named so (`subscribe` of @acme/events): that code registers
+   * it, and what it decides is unseen. A handler that settles nothing itself is incomplete.
+   */
+  registeredOutside?: string;
+  /**
    * Why the library cannot tell this consumer's delivery (a NestJS handler with no bootstrap to name
    * its transport): the report is marked incomplete, so the rules stay quiet on it.
    */
@@ -111,5 +117,16 @@ export interface LibraryModule extends SettleRecognizer {
   /** Libraries whose delivery depends on a transport (NestJS): the traits of each; `traits` holds when it is unknown. */
   traitsByTransport?: Readonly<Record<Transport, LibraryTraits>>;
   identity: IdentityRules;
+  /**
+   * The types the library's package exports for a delivered message that settles itself
+   * (`m.ack()`): a project function declared to take one, handed to an installed package's
+   * function, is a consumer registered outside the project (outside-registrations.ts).
+   */
+  messageTypes?: {
+    names: readonly string[];
+    identityHint: string;
+    /** The identity as an expression on the parameter's name. */
+    identity: (message: string) => string;
+  };
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[];
 }

@@ -67,6 +67,12 @@ export const natsJetstream: LibraryModule = {
     },
   },
   identity: { idProperties: ['seq', 'streamSequence', 'headers'], nonUniqueProperties: [] },
+  // A JetStream message acks itself; core NATS `Msg` has no acks and is left out.
+  messageTypes: {
+    names: ['JsMsg'],
+    identityHint: 'm.seq (the stream sequence) or the Nats-Msg-Id header',
+    identity: (message) => `${message}.seq`,
+  },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
     const natsFile = [...context.imports].some((module) =>

@@ -153,6 +153,7 @@ export function buildConsumerReport(
       batch: site.batch,
       requestReply: site.requestReply,
       wrapperLocation: call ? locationOf(site.registrationNode) : undefined,
+      outside: site.registeredOutside,
       settlesByReturn: site.settlesByReturn,
       deadLetterRoute: site.deadLetterRoute,
     },
@@ -179,7 +180,7 @@ export function buildConsumerReport(
     pathsSampled: sample.sampled || undefined,
     flow,
     partial: flow.unknown.length ? flow.unknown : undefined,
-    incomplete: site.incomplete ?? overBudget,
+    incomplete: site.incomplete ?? overBudget ?? settledOutside(site, registry),
     vouchedIdempotent: tags.idempotent,
     declaredSemanticsOverride: override,
     declaredSemantics: declared,
@@ -192,6 +193,16 @@ export function buildConsumerReport(
   report.semanticsReasons = effective.reasons;
   if (timeline) report.timeline = crashTimeline(report);
   return report;
+}
+
+/**
+ * A handler registered outside the project that settles nothing itself: whether the unseen code
+ * settles the message before or after it, or at all, decides its delivery, so no rule may judge it
+ * (docs/model.md, "Handlers registered outside the project").
+ */
+function settledOutside(site: ConsumerSite, registry: OccurrenceRegistry): string | undefined {
+  if (!site.registeredOutside || registry.settles.length) return undefined;
+  return `registered by ${site.registeredOutside}, outside the project, and the handler settles nothing itself: when the message is settled is unseen`;
 }
 
 /** The function a factory was given that its closure runs: the handler as the user wrote it. */

@@ -73,6 +73,10 @@ export function formatExplainText(consumers: readonly ConsumerReport[], cwd: str
       facts.push(`@idempotent${consumer.vouchedIdempotent ? ` (${consumer.vouchedIdempotent})` : ''}`);
     lines.push(`  ${facts.join(' · ')}`);
     lines.push(`  ${c.dim(`identity: ${consumer.identityExpression ?? consumer.identityHint}`)}`);
+    if (consumer.registration.outside)
+      lines.push(
+        `  ${c.dim(`registered outside the project by ${consumer.registration.outside}: its options are unseen`)}`,
+      );
     if (consumer.incomplete) lines.push(`  ${c.yellow(`not fully analysed: ${consumer.incomplete}`)}`);
     for (const reason of consumer.partial ?? []) lines.push(`  ${c.yellow(`partly analysed: ${reason}`)}`);
 
