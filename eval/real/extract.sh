@@ -27,12 +27,22 @@ dest="$checkouts/${repo/\//__}"
 if [ -e "$dest" ]; then echo "error: $dest exists" >&2; exit 1; fi
 mkdir -p "$dest"
 export GIT_DIR=$gitdir SHA=$sha DEST=$dest
-git ls-tree -r -z --name-only "$sha" \
-  | grep -zE '\.(ts|tsx|mts|cts|js|jsx|mjs|cjs|json|prisma|sql)$' \
-  | grep -zvE '(^|/)node_modules/' \
+# A snapshot may lack blobs of 4 MiB and more, and `git archive` stops at the first missing one
+# (the rest of its batch is lost): only paths whose blob is present are archived, the others named.
+git ls-tree -r -z "$sha" \
+  | node -e '
+    const { execFileSync } = require("node:child_process");
+    const entries = require("node:fs").readFileSync(0, "utf8").split("\0").filter(Boolean)
+      .map((line) => { const [meta, path] = line.split("\t"); return { oid: meta.split(" ")[2], path }; })
+      .filter(({ path }) => /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs|json|prisma|sql)$/.test(path) && !/(^|\/)node_modules\//.test(path));
+    const present = new Set(execFileSync("git", ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+      { input: entries.map((entry) => entry.oid).join("\n") + "\n", maxBuffer: 1 << 28 })
+      .toString().split("\n").filter((line) => line.endsWith(" blob")).map((line) => line.split(" ")[0]));
+    for (const { oid, path } of entries)
+      if (present.has(oid)) process.stdout.write(path + "\0");
+      else process.stderr.write(`missing from ${process.env.GIT_DIR}: ${path}\n`);
+  ' \
   | xargs -0 -r sh -c 'git --literal-pathspecs archive --format=tar "$SHA" -- "$@" | tar -x -C "$DEST"' sh
-# A snapshot may lack blobs of 4 MiB and more: git archive then reports the missing object and
-# still writes the rest. Count what arrived.
 count=$(find "$dest" -type f | wc -l)
 [ "$count" -gt 0 ] || { echo "error: nothing extracted for $repo@$sha" >&2; exit 1; }
 echo "extracted $repo@$sha: $count files into $dest"
