@@ -57,19 +57,6 @@ export async function start(): Promise<void> {
 }
 `;
 
-/** A second consumer calling the same helper the same way: it reuses the helper's summary (handler/summaries.ts). */
-const REFUNDS = ORDERS.replace("groupId: 'orders'", "groupId: 'refunds'");
-
-/** The helper delegating to a store one file further: only the summary's build reads store.ts. */
-const DELEGATING_LEDGER = `import { insertOrder } from './store';
-
-export async function recordOrder(order: { id: string; total: number }): Promise<void> {
-  await insertOrder(order);
-}
-`;
-const UNGUARDED_STORE = UNGUARDED_LEDGER.replace('recordOrder', 'insertOrder');
-const KEYED_STORE = KEYED_LEDGER.replace('recordOrder', 'insertOrder');
-
 for (const mode of MODES) {
   describe(`the server's reports across edits (${mode})`, () => {
     let project: TestProject;
@@ -110,42 +97,6 @@ for (const mode of MODES) {
       assert.notEqual(reportOf(third, 'orders.ts'), reportOf(second, 'orders.ts'), 're-built');
       assert.deepEqual(rules(third, 'orders.ts'), [], 'the keyed insert is idempotent');
       assert.equal(reportOf(third, 'audit.ts'), reportOf(second, 'audit.ts'), 'reused');
-    });
-
-    test('a consumer that reused a helper summary built for another is rebuilt when a file only the summary read changes', () => {
-      const shared = new TestProject(mode, 'editor-report-cache-shared');
-      try {
-        shared.write({
-          'orders.ts': ORDERS,
-          'refunds.ts': REFUNDS,
-          'ledger.ts': DELEGATING_LEDGER,
-          'store.ts': UNGUARDED_STORE,
-        });
-        const workspace = new WorkspaceProject(
-          shared.root,
-          { info: () => undefined, warn: () => undefined },
-          () => ({}),
-        );
-        const files = [shared.path('orders.ts'), shared.path('refunds.ts')];
-        workspace.setOverlay(files[0], ORDERS);
-        workspace.setOverlay(files[1], REFUNDS);
-        const first = workspace.analyze(files);
-        assert.equal(first.consumers.length, 2);
-        for (const consumer of first.consumers)
-          assert.ok(consumer.files?.includes(shared.path('store.ts')), 'both consumers reach the store');
-        assert.deepEqual(
-          first.findings.map((finding) => finding.ruleId),
-          ['missing-event-id-check', 'missing-event-id-check'],
-        );
-
-        workspace.setOverlay(shared.path('store.ts'), KEYED_STORE);
-        const second = workspace.analyze(files);
-        for (const consumer of second.consumers)
-          assert.ok(!first.consumers.includes(consumer), `${consumer.id} is re-built`);
-        assert.deepEqual(second.findings, [], 'both consumers see the keyed insert');
-      } finally {
-        shared.remove();
-      }
     });
   });
 }

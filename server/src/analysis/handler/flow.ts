@@ -10,8 +10,6 @@ import type { ResolvedConfig } from '../../config/resolved-config';
 import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchContext } from '../effects';
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
 import { busDispatch } from './cqrs';
-import { objectId, sharedSummaries, type BindingQuery, type Summary } from './summaries';
-import { readCaptureOf, type ReadCapture } from '../source/read-capture';
 import { MessageValues } from '../source/message-values';
 import {
   FunctionWithBody,
@@ -134,13 +132,10 @@ interface WalkState {
 }
 
 export class FlowBuilder {
-  /** This consumer's summaries by call key; those that do not depend on the caller are also shared (summaries.ts). */
-  private readonly summaryCache = new Map<string, Summary>();
+  private readonly summaryCache = new Map<string, Step[]>();
+  private readonly functionIds = new WeakMap<ts.Node, number>();
+  private nextFunctionId = 0;
   private readonly stack: ts.Node[] = [];
-  /** The summaries being built, outermost first: what each one's body depends on is noted as it is built. */
-  private readonly frames: BuildFrame[] = [];
-  /** The recorder of the checker's reads, when the pipeline keeps one: a reused summary replays its reads. */
-  private readonly reads: ReadCapture | undefined;
   /**
    * Wrapper callbacks (bindCallback) and a factory's parameters bound to the arguments that made
    * its closure (bindParameters): the whole analysis long.
@@ -163,9 +158,7 @@ export class FlowBuilder {
   /** The files whose code the steps were built from: the handler's and every function inlined. */
   readonly files = new Set<string>();
 
-  constructor(private readonly options: FlowOptions) {
-    this.reads = readCaptureOf(options.checker);
-  }
+  constructor(private readonly options: FlowOptions) {}
 
   /**
    * Steps of a handler whose message-bearing bindings are already in `values`. `detachedAck`: the
@@ -195,7 +188,7 @@ export class FlowBuilder {
   ): Step[] {
     values.propagateThrough(body);
     const owner = isFunctionWithBody(body.parent) && body.parent.body === body ? body.parent : fn;
-    this.addFile(fn.getSourceFile().fileName);
+    this.files.add(fn.getSourceFile().fileName);
     this.stack.push(fn);
     if (owner !== fn) this.stack.push(owner);
     try {
@@ -258,8 +251,10 @@ export class FlowBuilder {
   /** The function an expression stands for, through parameters already bound to functions. */
   private resolveValue(expression: ts.Expression): FunctionWithBody | undefined {
     const value = unwrap(expression);
-    if (ts.isIdentifier(value) && this.parameterOf(value))
-      return this.noted({ kind: 'value', node: value, result: this.parameterCallback(value) });
+    if (ts.isIdentifier(value)) {
+      const declaration = symbolOf(value, this.options.checker)?.valueDeclaration;
+      if (declaration && ts.isParameter(declaration)) return this.callbacks.get(declaration);
+    }
     const resolved = resolveCallable(value, this.options.checker);
     if (!resolved || !isProjectCode(resolved.fn)) return undefined;
     this.bindParameters(resolved.bindings);
@@ -267,7 +262,7 @@ export class FlowBuilder {
   }
 
   private functionSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
-    this.addFile(fn.getSourceFile().fileName);
+    this.files.add(fn.getSourceFile().fileName);
     this.stack.push(fn);
     try {
       const state: WalkState = { values, fn };
@@ -805,7 +800,7 @@ export class FlowBuilder {
   }
 
   private inlineCallback(callback: FunctionWithBody, state: WalkState, completion: Completion): Step[] {
-    if (this.onStack(callback)) return [];
+    if (this.stack.includes(callback)) return [];
     const values = state.values;
     values.propagateThrough(callback.body);
     const body = this.functionSteps(callback, values);
@@ -824,7 +819,7 @@ export class FlowBuilder {
     completion: Completion,
   ): Step[] {
     const callback = bound.callback;
-    if (this.onStack(callback)) return [];
+    if (this.stack.includes(callback)) return [];
     const values = new MessageValues(this.options.checker);
     values.include(bound.values);
     if (call) state.values.bindCallee(call, callback, values);
@@ -860,8 +855,8 @@ export class FlowBuilder {
   ): Step[] {
     const steps: Step[] = [];
     for (const subscriber of subscribers.functions) {
-      if (this.onStack(subscriber)) continue;
-      if (this.exceedsDepth()) {
+      if (this.stack.includes(subscriber)) continue;
+      if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
         const reason = `${functionName(subscriber)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
         steps.push({ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 });
         continue;
@@ -887,10 +882,6 @@ export class FlowBuilder {
 
   /** The callback bound to the parameter (or the call) a call invokes (`handler(payload)` inside a wrapper). */
   private boundCallback(call: ts.CallExpression): FunctionWithBody | undefined {
-    return this.noted({ kind: 'call', node: call, result: this.boundCallbackHere(call) });
-  }
-
-  private boundCallbackHere(call: ts.CallExpression): FunctionWithBody | undefined {
     const bound = this.boundCalls.get(call);
     if (bound) return bound;
     if (!this.callbacks.size) return undefined;
@@ -930,12 +921,6 @@ export class FlowBuilder {
    * parameter a wrapper's callback (or a factory's argument) is bound to.
    */
   private boundArgumentOf(argument: ts.Expression): BoundArgument | undefined {
-    const bound = this.boundArgumentHere(argument);
-    if (ts.isIdentifier(argument)) this.noted({ kind: 'argument', node: argument, result: bound?.callback });
-    return bound;
-  }
-
-  private boundArgumentHere(argument: ts.Expression): BoundArgument | undefined {
     if ((!this.boundArguments.size && !this.callbacks.size) || !ts.isIdentifier(argument)) return undefined;
     const declaration = symbolOf(argument, this.options.checker)?.valueDeclaration;
     if (!declaration || !ts.isParameter(declaration)) return undefined;
@@ -1010,9 +995,9 @@ export class FlowBuilder {
     completion: Completion,
     link = true,
   ): Step[] {
-    if (this.onStack(target)) return []; // recursion: cut the cycle
+    if (this.stack.includes(target)) return []; // recursion: cut the cycle
     this.options.tick?.();
-    if (this.exceedsDepth()) {
+    if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
       // Not the end of the analysis: an unknown step on this path (docs/model.md, "What the analysis cannot see").
       const reason = `${functionName(target)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
       return [{ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 }];
@@ -1032,7 +1017,13 @@ export class FlowBuilder {
     if (!link) this.depthBase = this.stack.length;
     let body: Step[] | undefined;
     try {
-      body = this.summary(`${objectId(target)}:${flags.join('')}${this.bindingKey}${perCall}`, target, calleeValues);
+      const key = `${this.functionId(target)}:${flags.join('')}${this.bindingKey}${perCall}`;
+      body = this.summaryCache.get(key);
+      if (!body) {
+        calleeValues.propagateThrough(target.body);
+        body = this.functionSteps(target, calleeValues);
+        this.summaryCache.set(key, body);
+      }
     } finally {
       for (const [parameter, bound] of previous) {
         if (bound) this.boundArguments.set(parameter, bound);
@@ -1119,7 +1110,7 @@ export class FlowBuilder {
   private currentBindingKey(): string {
     if (!this.boundArguments.size) return '';
     const pairs = [...this.boundArguments].map(
-      ([parameter, bound]) => `${objectId(parameter)}=${objectId(bound.callback)}`,
+      ([parameter, bound]) => `${this.functionId(parameter)}=${this.functionId(bound.callback)}`,
     );
     return `|${pairs.sort().join(',')}`;
   }
@@ -1164,159 +1155,14 @@ export class FlowBuilder {
     });
   }
 
-  // ---- summaries ---------------------------------------------------------------------------
-
-  /**
-   * The steps of a project function called with these bindings (`key`): this consumer's summary,
-   * or one another consumer built that holds here (summaries.ts), or a new one.
-   */
-  private summary(key: string, target: FunctionWithBody, values: MessageValues): Step[] {
-    const depth = this.stack.length - this.depthBase;
-    const local = this.summaryCache.get(key);
-    if (local) {
-      this.reuse(local, depth);
-      return local.body;
+  private functionId(node: ts.Node): number {
+    let id = this.functionIds.get(node);
+    if (id === undefined) {
+      id = this.nextFunctionId++;
+      this.functionIds.set(node, id);
     }
-    const sharedKey = this.sharedKey(key, target);
-    const shared = sharedKey === undefined ? undefined : sharedSummaries(this.options.checker);
-    // Reused only where every call it inlined is within the depth limit from here too; a summary
-    // with a call cut for depth holds for a call at the same depth only.
-    const free = sharedKey === undefined ? undefined : shared?.get(sharedKey);
-    const found =
-      free && depth + free.need <= this.options.config.maxDepth ? free : shared?.get(`${sharedKey}@${depth}`);
-    if (found && this.bindingsHold(found)) {
-      this.summaryCache.set(key, found);
-      this.reuse(found, depth);
-      return found.body;
-    }
-    const built = this.buildSummary(target, values, depth);
-    this.summaryCache.set(key, built);
-    if (sharedKey !== undefined && !built.outer) shared?.set(built.cut ? `${sharedKey}@${depth}` : sharedKey, built);
-    return built.body;
+    return id;
   }
-
-  private buildSummary(target: FunctionWithBody, values: MessageValues, depth: number): Summary {
-    const frame: BuildFrame = {
-      stackLength: this.stack.length,
-      depthBase: this.depthBase,
-      start: depth,
-      need: 0,
-      cut: false,
-      outer: false,
-      files: new Set(),
-      queries: [],
-    };
-    this.frames.push(frame);
-    try {
-      const build = (): Step[] => {
-        values.propagateThrough(target.body);
-        return this.functionSteps(target, values);
-      };
-      const { value: body, reads } = this.reads ? this.reads.capture(build) : { value: build(), reads: undefined };
-      return {
-        body,
-        need: frame.need,
-        cut: frame.cut,
-        outer: frame.outer,
-        files: frame.files,
-        reads,
-        queries: frame.queries,
-      };
-    } finally {
-      this.frames.pop();
-    }
-  }
-
-  /**
-   * The key under which other consumers may reuse a summary, or undefined when its body depends on
-   * this consumer's handler: a function nested in it (whose conditions are judged against it). The
-   * wrapper callbacks a consumer binds are checked where a summary is reused (`bindingsHold`).
-   */
-  private sharedKey(key: string, target: FunctionWithBody): string | undefined {
-    const handler = this.stack[0];
-    if (handler && containsNode(handler, target)) return undefined;
-    const { library, config } = this.options;
-    return `${objectId(library)}|${objectId(config)}|${this.conditionDepth > 0 ? 'if' : ''}|${key}`;
-  }
-
-  /** A summary used where this call is: its files and reads are this consumer's too, its depth counts. */
-  private reuse(summary: Summary, depth: number): void {
-    for (const file of summary.files) this.addFile(file);
-    if (summary.reads) this.reads?.replay(summary.reads);
-    for (const frame of this.frames) {
-      if (frame.depthBase === this.depthBase) {
-        frame.need = Math.max(frame.need, depth - frame.start + summary.need);
-        if (summary.cut) frame.cut = true;
-      }
-      if (summary.outer) frame.outer = true;
-      frame.queries.push(...summary.queries);
-    }
-  }
-
-  /** Notes what a wrapper binding answered while summaries are built: a consumer reusing one must get the same. */
-  private noted<T extends FunctionWithBody | undefined>(query: BindingQuery & { result: T }): T {
-    for (const frame of this.frames) frame.queries.push(query);
-    return query.result;
-  }
-
-  /** Whether this consumer's wrapper bindings answer a summary's questions as the consumer that built it did. */
-  private bindingsHold(summary: Summary): boolean {
-    return summary.queries.every((query) => {
-      if (query.kind === 'call') return this.boundCallbackHere(query.node) === query.result;
-      if (query.kind === 'argument') return this.boundArgumentHere(query.node)?.callback === query.result;
-      return this.parameterCallback(query.node) === query.result;
-    });
-  }
-
-  /** The callback bound to the parameter a name refers to (`value` queries). */
-  private parameterCallback(name: ts.Expression): FunctionWithBody | undefined {
-    const declaration = ts.isIdentifier(name) ? this.parameterOf(name) : undefined;
-    return declaration && this.callbacks.get(declaration);
-  }
-
-  private parameterOf(name: ts.Identifier): ts.ParameterDeclaration | undefined {
-    const declaration = symbolOf(name, this.options.checker)?.valueDeclaration;
-    return declaration && ts.isParameter(declaration) ? declaration : undefined;
-  }
-
-  /** Whether a call here is past the depth limit; the summaries being built note how deep they went. */
-  private exceedsDepth(): boolean {
-    const depth = this.stack.length - this.depthBase;
-    const exceeded = depth > this.options.config.maxDepth;
-    for (const frame of this.frames)
-      if (frame.depthBase === this.depthBase) {
-        frame.need = Math.max(frame.need, depth - frame.start);
-        if (exceeded) frame.cut = true;
-      }
-    return exceeded;
-  }
-
-  /** Whether a function is being inlined already (a cycle); a summary cut by a caller's frame depends on it. */
-  private onStack(fn: ts.Node): boolean {
-    const index = this.stack.indexOf(fn);
-    if (index < 0) return false;
-    for (const frame of this.frames) if (index < frame.stackLength) frame.outer = true;
-    return true;
-  }
-
-  private addFile(fileName: string): void {
-    this.files.add(fileName);
-    for (const frame of this.frames) frame.files.add(fileName);
-  }
-}
-
-/** A summary under construction: how deep its calls went, and whether its body depends on the caller. */
-interface BuildFrame {
-  /** The stack's length at the call: a recursion cut by a function below it depends on the caller. */
-  stackLength: number;
-  depthBase: number;
-  /** The call's depth, counted from `depthBase`. */
-  start: number;
-  need: number;
-  cut: boolean;
-  outer: boolean;
-  files: Set<string>;
-  queries: BindingQuery[];
 }
 
 // ---- returned flags -----------------------------------------------------------------------
