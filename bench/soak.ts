@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const originals = new Map(files.map((file) => [file, fs.readFileSync(file, 'utf8')]));
   const texts = new Map(originals);
   const next = random(12);
-  const client = new LspClient();
+  const client = new LspClient(process.env.SOAK_SERVER || undefined);
   /** The highest version published per file, to catch a publication going back. */
   const highest = new Map<string, number>();
   let stale = 0;
@@ -159,10 +159,15 @@ async function main(): Promise<void> {
       if (now >= nextSample) {
         rss.push({ x: (now - started) / 3_600_000, y: rssMb(client.pid) });
         nextSample += SAMPLE_MS;
+        if (process.env.SOAK_PROGRESS)
+          fs.appendFileSync(
+            process.env.SOAK_PROGRESS,
+            `${Math.round((now - started) / 1000)} s: RSS ${Math.round(rss[rss.length - 1].y)} MB, edits ${edits}, heap ${heap[heap.length - 1]?.y ?? '?'} MB\n`,
+          );
         if (now >= nextHeap) {
           // The live heap after a full collection: what the server really keeps.
-          const memory = await client.request<MemoryReport>(MEMORY_REQUEST, {});
-          heap.push({ x: (now - started) / 3_600_000, y: memory.heapUsedMb });
+          const memory = await client.request<MemoryReport>(MEMORY_REQUEST, {}).catch(() => undefined);
+          if (memory) heap.push({ x: (now - started) / 3_600_000, y: memory.heapUsedMb });
           nextHeap = now + 60_000;
         }
       }
@@ -284,7 +289,20 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(`bench/soak: ${(error as Error).stack ?? (error as Error).message}`);
+// The event loop emptied before the report: something the session awaited can no longer happen
+// (the server went away without the client noticing). Say so instead of exiting silently.
+let reported = false;
+process.on('beforeExit', () => {
+  if (reported) return;
+  reported = true;
+  console.error('bench/soak: the session ended before its report: a request or a wait could not complete');
   process.exitCode = 1;
 });
+
+main()
+  .then(() => (reported = true))
+  .catch((error) => {
+    reported = true;
+    console.error(`bench/soak: ${(error as Error).stack ?? (error as Error).message}`);
+    process.exitCode = 1;
+  });
