@@ -20,24 +20,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LspClient } from '../test/lsp/client';
+import { HALF_TYPED, seeded } from '../test/helpers/seeded';
 import { MEMORY_REQUEST, type MemoryReport } from '../server/src/lsp/protocol';
 
 const ROOT = path.resolve(__dirname, '..');
 const MINUTES = Number(process.argv[2] ?? process.env.SOAK_MINUTES ?? 30);
 const SAMPLE_MS = 5_000;
 const PAUSE_EVERY_MS = 20_000;
-
-/** Deterministic randomness, so a run can be repeated. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SNIPPETS = [
   "await fetch('https://x.example/hook', { method: 'POST' });\n",
@@ -47,12 +36,7 @@ const SNIPPETS = [
   'const seen = new Set<string>();\n',
   "throw new Error('bad');\n",
   '// a comment\n',
-  'await (',
-  'if (',
-  '{',
-  '}',
-  '`${',
-  "'",
+  ...HALF_TYPED,
 ];
 
 function rssMb(pid: number | undefined): number {
@@ -114,7 +98,7 @@ async function main(): Promise<void> {
   const files = sourceFiles(dir);
   const originals = new Map(files.map((file) => [file, fs.readFileSync(file, 'utf8')]));
   const texts = new Map(originals);
-  const next = random(12);
+  const next = seeded(12);
   const client = new LspClient(process.env.SOAK_SERVER || undefined);
   /** The highest version published per file, to catch a publication going back. */
   const highest = new Map<string, number>();

@@ -27,9 +27,13 @@ describe('code lens', () => {
   });
 });
 
-describe('the suppress quick-fix', () => {
-  const filePath = '/project/src/consumer.ts';
-  const text = "export async function handle() {\n  await pool.query('INSERT INTO t VALUES (1)');\n}\n";
+/** A document with one missing-event-id-check finding on the insert of line 2, offering `fixes`. */
+function handlerAnalysis(
+  filePath: string,
+  text: string,
+  version: number,
+  fixes: DocumentAnalysis['findings'][number]['fixes'],
+): DocumentAnalysis {
   const finding = {
     ruleId: 'missing-event-id-check',
     messageId: 'noIdentityCheck',
@@ -38,17 +42,15 @@ describe('the suppress quick-fix', () => {
     location: { filePath, start: 35, end: 79, line: 2, column: 3, endLine: 2, endColumn: 47 },
     related: [],
     consumerId: 'c',
-    fixes: [],
+    fixes,
   };
-  const analysis: DocumentAnalysis = {
-    uri: `file://${filePath}`,
-    filePath,
-    version: 7,
-    text,
-    findings: [finding],
-    consumers: [],
-    textOf: () => text,
-  };
+  return { uri: `file://${filePath}`, filePath, version, text, findings: [finding], consumers: [], textOf: () => text };
+}
+
+describe('the suppress quick-fix', () => {
+  const filePath = '/project/src/consumer.ts';
+  const text = "export async function handle() {\n  await pool.query('INSERT INTO t VALUES (1)');\n}\n";
+  const analysis = handlerAnalysis(filePath, text, 7, []);
   const range = { start: { line: 1, character: 4 }, end: { line: 1, character: 4 } };
 
   it('is a snippet whose reason is a selected placeholder, where the client takes snippet edits', () => {
@@ -87,25 +89,10 @@ describe('versioned fix edits', () => {
     safe,
     edits: [{ filePath: at, start: 35, end: 35, newText: '/* guard */ ' }],
   });
-  const finding = {
-    ruleId: 'missing-event-id-check',
-    messageId: 'noIdentityCheck',
-    severity: 'warning' as const,
-    message: 'm',
-    location: { filePath, start: 35, end: 79, line: 2, column: 3, endLine: 2, endColumn: 47 },
-    related: [],
-    consumerId: 'c',
-    fixes: [insert('Add a guard', false, filePath), insert('Tidy the helper', true, other)],
-  };
-  const analysis: DocumentAnalysis = {
-    uri: `file://${filePath}`,
-    filePath,
-    version: 12,
-    text,
-    findings: [finding],
-    consumers: [],
-    textOf: () => text,
-  };
+  const analysis = handlerAnalysis(filePath, text, 12, [
+    insert('Add a guard', false, filePath),
+    insert('Tidy the helper', true, other),
+  ]);
   const range = { start: { line: 1, character: 4 }, end: { line: 1, character: 4 } };
   type Change = { textDocument: { uri: string; version: number | null }; edits: { newText: string }[] };
 

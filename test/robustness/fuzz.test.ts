@@ -12,37 +12,12 @@ import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult } from '../../server/src/model';
 import { mentionsBroker } from '../../server/src/pipeline/prefilter';
 import { TestProject, applyFix } from '../helpers/project';
+import { HALF_TYPED, seeded } from '../helpers/seeded';
 
 const EXAMPLES = path.resolve(__dirname, '../../examples');
 const VARIANTS_PER_FILE = 8;
 
-/** mulberry32: small, seeded, good enough to pick offsets. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const TYPED = [
-  'await (',
-  'if (',
-  '{',
-  '}',
-  '`${',
-  "'",
-  'try {',
-  '} catch (',
-  '=>',
-  '/*',
-  'channel.ack(',
-  'return',
-  ';;',
-];
+const TYPED = [...HALF_TYPED, 'channel.ack(', 'return'];
 
 type Mutation = (text: string, random: () => number) => string;
 

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { LspClient } from '../lsp/client';
+import { writeProject } from '../cli/helpers';
 import { GOOD_CONSUMER, NESTING_SHAPES } from './fixtures';
 
 const SERVER = path.resolve(__dirname, '..', '..', 'dist', 'server.js');
@@ -28,13 +29,7 @@ after(() => {
 });
 
 function folder(name: string, files: Record<string, string>): string {
-  const dir = path.join(root, name);
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), text);
-  }
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
+  return writeProject(root, name, files);
 }
 
 /** Frames a JSON-RPC message for the wire. */
