@@ -22,7 +22,7 @@ import {
   findWrapper,
   findWrapperCalls,
   wrapperModules,
-  wrapperName,
+  callerNames,
   type WrapperCall,
 } from '../analysis/libraries/wrappers';
 import { AnalysisCancelled, type BudgetLimits } from '../analysis/dataflow/budget';
@@ -221,12 +221,12 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
   // By name and the file that defines it (the cache's key for a wrapper's files, lint.ts).
   const wrapperNames = new Map<string, { name: string; filePath: string; filePaths: Set<string> }>();
   for (const wrapper of found.wrappers) {
-    const name = wrapperName(wrapper.wrapper);
-    if (!name) continue;
-    const filePath = wrapper.wrapper.getSourceFile().fileName;
-    const entry = wrapperNames.get(`${name}\0${filePath}`) ?? { name, filePath, filePaths: new Set<string>() };
-    for (const file of wrapperModules(wrapper.wrapper, checker)) entry.filePaths.add(file);
-    wrapperNames.set(`${name}\0${filePath}`, entry);
+    for (const name of callerNames(wrapper)) {
+      const filePath = wrapper.wrapper.getSourceFile().fileName;
+      const entry = wrapperNames.get(`${name}\0${filePath}`) ?? { name, filePath, filePaths: new Set<string>() };
+      for (const file of wrapperModules(wrapper.wrapper, checker)) entry.filePaths.add(file);
+      wrapperNames.set(`${name}\0${filePath}`, entry);
+    }
   }
   const wrapperList = [...wrapperNames.values()].map((entry) => ({ ...entry, filePaths: [...entry.filePaths] }));
   if (options.discoverOnly)
