@@ -247,7 +247,7 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
   const build = (site: ConsumerSite, call?: WrapperCall): ConsumerReport | undefined => {
     const filePath = call ? call.node.getSourceFile().fileName : fileOf(site);
     if (failed.has(filePath)) return undefined;
-    const key = call ? `${siteKey(site)} called at ${nodeKey(call.node)}` : siteKey(site);
+    const key = call ? `${siteKey(site)} called at ${nodeKey(call.node)} for ${nodeKey(call.callback)}` : siteKey(site);
     try {
       return buildReport(key, () =>
         buildConsumerReport(site, checker, config, call, options.timelines ?? true, program, options.budget),

@@ -11,6 +11,8 @@
  *   `for (const c of this.consumers) … c.worker.process(m)`);
  * - through a factory's parameter, when the handler is a closure a project factory returned
  *   (`new Worker(q, metricWrapper(processor))`).
+ * - through the item of a list the caller iterates (`workers.forEach((w) => subscribe(…, (m) =>
+ *   w.handler(m)))`): each item of the constant list is a consumer, its handler the item's function;
  * - through a plugin's `register(server, options)` (`options.messageHandler(m)`), which the server
  *   calls with the `options` of each registration object `{ plugin, options }` naming the plugin.
  *
@@ -29,6 +31,7 @@ import {
   forEachDescendant,
   isFunctionWithBody,
   isProjectCode,
+  propertyOf,
   staticText,
   symbolOf,
   unwrap,
@@ -270,6 +273,20 @@ export function findWrapperCalls(
           };
           all.push(next);
           queue.push(next);
+          continue;
+        }
+        // A closure that runs the handler of the list item the call is made for: one consumer per item.
+        const dispatch = isInside(callback.fn, node) ? listDispatch(callback.fn, node, checker) : undefined;
+        if (dispatch) {
+          for (const target of dispatch.targets)
+            calls.push({
+              wrapper,
+              node,
+              callback: target.fn,
+              source: target.source ?? sourceName(node, checker),
+              site: { ...wrapper.site },
+              bindings: [...bindings, { call: dispatch.call, callback: target.fn, parameters: [] }],
+            });
           continue;
         }
         calls.push({
@@ -935,5 +952,154 @@ function pluginObject(
   }
   if ((ts.isVariableDeclaration(declaration) || ts.isPropertyAssignment(declaration)) && declaration.initializer)
     return pluginObject(declaration.initializer, checker, depth + 1);
+  return undefined;
+}
+
+// ---- lists of handlers ------------------------------------------------------------------------
+
+const MAX_LIST_ITEMS = 400;
+
+/**
+ * A wrapper called once per item of a list of handler objects (`workers.forEach((worker) =>
+ * subscribe(worker.subscription, (m) => worker.handler(m)))`, or a `for…of` over the list): the
+ * callback runs the item's function (`worker.handler`), so each item the list holds is a consumer
+ * registered at that call, its handler the item's function. The list is a constant array literal
+ * (through variables, imports and spreads), its items object literals the analysis can trace;
+ * an item it cannot trace is left out.
+ */
+function listDispatch(
+  callback: FunctionWithBody,
+  node: WrapperCall['node'],
+  checker: ts.TypeChecker,
+): { call: ts.CallExpression; targets: { fn: FunctionWithBody; source?: string }[] } | undefined {
+  const found: { call: ts.CallExpression; item: ts.Identifier; member: string; list: ts.Expression }[] = [];
+  const visit = (child: ts.Node): void => {
+    if (!ts.isCallExpression(child)) return;
+    const callee = unwrap(child.expression);
+    if (!ts.isPropertyAccessExpression(callee)) return;
+    const item = unwrap(callee.expression);
+    if (!ts.isIdentifier(item)) return;
+    const list = iteratedList(item, node, checker);
+    if (list) found.push({ call: child, item, member: callee.name.text, list });
+  };
+  if (ts.isCallExpression(callback.body)) visit(callback.body);
+  forEachDescendant(callback.body, visit, true);
+  // One call of the item's function: with more (`job.validate(m) && job.run(m)`) it stays as it was.
+  if (found.length !== 1) return undefined;
+  const [{ call, item, member, list }] = found;
+  const targets: { fn: FunctionWithBody; source?: string }[] = [];
+  for (const element of listItems(list, checker, 0, [])) {
+    const object = itemObject(element, checker, 0);
+    const value = object && propertyOf(object, member);
+    const fn = value && (ts.isMethodDeclaration(value) ? value : undefined);
+    const handler =
+      fn && isFunctionWithBody(fn)
+        ? fn
+        : value && ts.isPropertyAssignment(value)
+          ? resolveCallable(value.initializer, checker)?.fn
+          : undefined;
+    if (!object || !handler || !isProjectCode(handler)) continue;
+    targets.push({ fn: handler, source: itemSource(node, item, object, checker) });
+  }
+  return targets.length ? { call, targets } : undefined;
+}
+
+/**
+ * The list an identifier iterates, when it is the item of a loop around the call: the parameter of
+ * an array callback (`list.forEach((item) => …)`, `map`, `flatMap`) or the variable of a `for…of`.
+ */
+function iteratedList(item: ts.Identifier, node: ts.Node, checker: ts.TypeChecker): ts.Expression | undefined {
+  const declaration = symbolOf(item, checker)?.valueDeclaration;
+  if (!declaration) return undefined;
+  if (ts.isParameter(declaration) && ts.isIdentifier(declaration.name)) {
+    const fn = declaration.parent;
+    if (fn.parameters[0] !== declaration || !containsNode(fn, node)) return undefined;
+    const loop = fn.parent;
+    if (!ts.isCallExpression(loop) || loop.arguments[0] !== fn) return undefined;
+    const callee = unwrap(loop.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !/^(forEach|map|flatMap)$/.test(callee.name.text)) return undefined;
+    return callee.expression;
+  }
+  if (
+    ts.isVariableDeclaration(declaration) &&
+    ts.isIdentifier(declaration.name) &&
+    ts.isVariableDeclarationList(declaration.parent)
+  ) {
+    const loop = declaration.parent.parent;
+    if (ts.isForOfStatement(loop) && loop.initializer === declaration.parent && containsNode(loop.statement, node))
+      return loop.expression;
+  }
+  return undefined;
+}
+
+/** The items of a constant array literal, through variables, imports and spreads. */
+function listItems(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+  depth: number,
+  items: ts.Expression[],
+): ts.Expression[] {
+  if (depth > 4 || items.length >= MAX_LIST_ITEMS) return items;
+  const value = unwrap(expression);
+  if (ts.isArrayLiteralExpression(value)) {
+    for (const element of value.elements) {
+      if (items.length >= MAX_LIST_ITEMS) break;
+      if (ts.isSpreadElement(element)) listItems(element.expression, checker, depth + 1, items);
+      else if (!ts.isOmittedExpression(element)) items.push(element);
+    }
+    return items;
+  }
+  if (!ts.isIdentifier(value)) return items;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  if (
+    declaration &&
+    ts.isVariableDeclaration(declaration) &&
+    declaration.initializer &&
+    ts.isVariableDeclarationList(declaration.parent) &&
+    declaration.parent.flags & ts.NodeFlags.Const
+  )
+    return listItems(declaration.initializer, checker, depth + 1, items);
+  return items;
+}
+
+/** The object literal an item is: written there, or a constant (or default export) it names, through imports. */
+function itemObject(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+  depth: number,
+): ts.ObjectLiteralExpression | undefined {
+  if (depth > 4) return undefined;
+  const value = unwrap(expression);
+  if (ts.isObjectLiteralExpression(value)) return value;
+  if (!ts.isIdentifier(value)) return undefined;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  if (!declaration) return undefined;
+  if (ts.isExportAssignment(declaration)) return itemObject(declaration.expression, checker, depth + 1);
+  if (
+    ts.isVariableDeclaration(declaration) &&
+    declaration.initializer &&
+    ts.isVariableDeclarationList(declaration.parent) &&
+    declaration.parent.flags & ts.NodeFlags.Const
+  )
+    return itemObject(declaration.initializer, checker, depth + 1);
+  return undefined;
+}
+
+/** The queue or topic an item names, when the call passes one of its properties (`worker.subscription`). */
+function itemSource(
+  node: WrapperCall['node'],
+  item: ts.Identifier,
+  object: ts.ObjectLiteralExpression,
+  checker: ts.TypeChecker,
+): string | undefined {
+  if (ts.isObjectLiteralExpression(node)) return undefined;
+  for (const argument of node.arguments ?? []) {
+    const value = unwrap(argument);
+    if (!ts.isPropertyAccessExpression(value) || !ts.isIdentifier(value.expression)) continue;
+    if (symbolOf(value.expression, checker) !== symbolOf(item, checker)) continue;
+    const property = propertyOf(object, value.name.text);
+    const text = property && ts.isPropertyAssignment(property) ? staticText(property.initializer, checker) : undefined;
+    if (text && !text.includes('${')) return text;
+  }
   return undefined;
 }
