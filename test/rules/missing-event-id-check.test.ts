@@ -1832,8 +1832,8 @@ ruleTester(RULE, {
       errors: [
         {
           line: lineOf(S_DECORATED_STATE_UNKEYED, 'handleMessage:'),
-          messageId: 'invalidIdentityCheck',
-          data: ['HTTP POST', 'does not come from the message'],
+          messageId: 'noIdentityCheck',
+          data: 'HTTP POST',
         },
       ],
     },

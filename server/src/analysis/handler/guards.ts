@@ -7,7 +7,7 @@ import { ts } from 'ts-morph';
 import type { ResolvedConfig } from '../../config/resolved-config';
 import { classifyChain, isInnerChainLink, type GuardSignal, type MatchContext } from '../effects';
 import { MessageValues, containsFreshValue, mentionsIdentityProperty } from '../source/message-values';
-import { calledName, isFunctionWithBody, receiverOf, unwrap, unwrapAwait } from '../source/ast';
+import { calledName, isFunctionWithBody, receiverOf, symbolOf, unwrap, unwrapAwait } from '../source/ast';
 import { calledFunction, typeName } from '../source/symbols';
 
 export interface ConditionGuard {
@@ -291,21 +291,25 @@ const LOAD_NAME = /^(get|find|load|fetch|read|lookup|retrieve)([A-Z_$\d]|$)/;
 
 /**
  * A load the analysis cannot see into (docs/model.md, "Guards"): a method call that nothing
- * classifies and that resolves to no function of the project (a client decorated onto a framework
- * object, an untyped parameter), whose name says it loads, with an argument. Its key is the first
- * argument derived from the message (else the first). It is a check only of a state of what it
- * loaded (`if (upload.notifiedAt) return`): whether such a call found something says nothing of
- * what it does.
+ * classifies, that resolves to no function of the project (a client decorated onto a framework
+ * object, an untyped parameter) nor to the standard library (`items.find(…)`, `map.get(…)` are
+ * memory), whose name says it loads, keyed by an argument derived from the message that is not a
+ * callback. It is a check only of a state of what it loaded (`if (upload.notifiedAt) return`):
+ * whether such a call found something says nothing of what it does.
  */
 function loadOfCall(
   call: ts.CallExpression,
   context: MatchContext,
 ): { signal: GuardSignal; label: string } | undefined {
   const callee = unwrap(call.expression);
-  if (!ts.isPropertyAccessExpression(callee) || !LOAD_NAME.test(callee.name.text) || !call.arguments.length)
-    return undefined;
+  if (!ts.isPropertyAccessExpression(callee) || !LOAD_NAME.test(callee.name.text)) return undefined;
+  const key = call.arguments.find(
+    (argument) => !ts.isFunctionLike(unwrap(argument)) && context.values.derivesFrom(argument),
+  );
+  if (!key) return undefined;
+  const declarations = symbolOf(callee.name, context.checker)?.declarations ?? [];
+  if (declarations.some((declaration) => declaration.getSourceFile().hasNoDefaultLib)) return undefined;
   if (calledFunction(call, context.checker) || classifyChain(call, context)) return undefined;
-  const key = call.arguments.find((argument) => context.values.derivesFrom(argument)) ?? call.arguments[0];
   return { signal: { kind: 'check', key, truthyMeans: 'seen' }, label: `${callee.getText().slice(0, 60)}()` };
 }
 
@@ -409,18 +413,19 @@ function guardFromVariable(
   if (!ts.isVariableDeclaration(holder) || !holder.initializer) return undefined;
   let value = unwrapAwait(holder.initializer);
   // const item = (await ddb.send(new GetCommand(…))).Item; const row = result.rows[0];
-  // const upload = JSON.parse(stored ?? '{}'): what was loaded, decoded.
+  // const upload = JSON.parse(stored ?? '{}'): what was loaded, decoded (the fallback is a default text).
   for (;;) {
-    if (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value))
+    if (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value)) {
       value = unwrapAwait(value.expression);
-    else if (isJsonParse(value)) value = unwrapAwait(value.arguments[0]);
-    else if (
-      ts.isBinaryExpression(value) &&
-      (value.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
-        value.operatorToken.kind === ts.SyntaxKind.BarBarToken)
-    )
-      value = unwrapAwait(value.left);
-    else break;
+    } else if (isJsonParse(value)) {
+      value = unwrapAwait(value.arguments[0]);
+      if (
+        ts.isBinaryExpression(value) &&
+        (value.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
+          value.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+      )
+        value = unwrapAwait(value.left);
+    } else break;
   }
   if (ts.isIdentifier(value) && value !== identifier && depth < 4) return guardFromVariable(value, context, depth + 1);
   if (!ts.isCallExpression(value)) return undefined;
