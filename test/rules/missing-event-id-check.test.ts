@@ -1696,6 +1696,42 @@ export const refunds = Consumer.create({
 });
 `;
 
+/**
+ * A business state loaded by a message-derived key through a store the analysis cannot see into
+ * (decorated onto the server object the registering function is given): leaving when the callback
+ * was already acknowledged, and recording the acknowledgement after the POST, is a (non-atomic)
+ * dedup check (docs/model.md, "Guards"). `load` is the call that loads; `record` what follows the POST.
+ */
+const sqsDecoratedStore = (
+  load = 'server.app.uploads.findUpload(uploadId)',
+  record = 'upload.acknowledged = new Date().toISOString();',
+): string => `import { Consumer } from 'sqs-consumer';
+
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/upload-callbacks';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function startCallbacks(server: { app: any }): Consumer {
+  return Consumer.create({
+    queueUrl: QUEUE_URL,
+    handleMessage: async (message) => {
+      const { uploadId } = JSON.parse(message.Body ?? '{}') as { uploadId: string };
+      const upload = await ${load};
+      if (!upload) return;
+      if (upload.acknowledged) return;
+      await fetch(upload.callbackUrl, { method: 'POST', body: JSON.stringify({ uploadId, status: upload.status }) });
+      ${record}
+      await server.app.uploads.saveUpload(uploadId, upload);
+    },
+  });
+}
+`;
+
+const S_DECORATED_STATE_UNKEYED = sqsDecoratedStore('server.app.uploads.findUpload(server.app.currentUploadId)');
+const S_DECORATED_STATE_UNRECORDED = sqsDecoratedStore(undefined, 'upload.callbackStatus = response.status;').replace(
+  'await fetch(',
+  'const response = await fetch(',
+);
+
 ruleTester(RULE, {
   valid: [
     // ---- kafkajs ----
@@ -1767,6 +1803,10 @@ ruleTester(RULE, {
       files: { 'db.ts': PRISMA_DB },
     },
     { name: 'sqs-consumer: business key guard on payload orderId', code: S_BUSINESS_KEY_GUARD },
+    {
+      name: 'sqs-consumer: a state loaded by the payload id through a store decorated onto the server, recorded after the POST',
+      code: sqsDecoratedStore(),
+    },
     { name: 'sqs-consumer: DELETE statements only', code: S_DELETE_ONLY },
     {
       name: 'sqs-consumer: Stripe paymentIntents.create with idempotencyKey from MessageId',
@@ -1786,6 +1826,28 @@ ruleTester(RULE, {
     { name: 'sqs-consumer: fetch POST with an Idempotency-Key header from MessageId', code: S_IDEMPOTENCY_HEADER },
   ],
   invalid: [
+    {
+      name: 'sqs-consumer: a state loaded by a key that does not come from the message is no dedup check',
+      code: S_DECORATED_STATE_UNKEYED,
+      errors: [
+        {
+          line: lineOf(S_DECORATED_STATE_UNKEYED, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+          data: 'HTTP POST',
+        },
+      ],
+    },
+    {
+      name: 'sqs-consumer: a state loaded by the payload id that nothing records after the POST is validation, no dedup check',
+      code: S_DECORATED_STATE_UNRECORDED,
+      errors: [
+        {
+          line: lineOf(S_DECORATED_STATE_UNRECORDED, 'handleMessage:'),
+          messageId: 'noIdentityCheck',
+          data: 'HTTP POST',
+        },
+      ],
+    },
     // ---- kafkajs ----
     {
       name: 'kafkajs: raw pg INSERT without ON CONFLICT',

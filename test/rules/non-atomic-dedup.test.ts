@@ -121,6 +121,47 @@ export const worker = new Worker('payments', async (job) => {
 }, { connection: { host: 'redis' } });
 `;
 
+/**
+ * A business state loaded by a message-derived key through a store the analysis cannot see into
+ * (decorated onto the server object it is given): the handler leaves when the callback was already
+ * acknowledged, and records the acknowledgement after the POST (docs/model.md, "Guards").
+ */
+const SQS_DECORATED_STORE_STATE = `import { Consumer } from 'sqs-consumer';
+
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/upload-callbacks';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function startCallbacks(server: { app: any }): Consumer {
+  return Consumer.create({
+    queueUrl: QUEUE_URL,
+    handleMessage: async (message) => {
+      const { uploadId } = JSON.parse(message.Body ?? '{}') as { uploadId: string };
+      const upload = await server.app.uploads.findUpload(uploadId);
+      if (!upload) return;
+      if (upload.acknowledged) return;
+      await fetch(upload.callbackUrl, { method: 'POST', body: JSON.stringify({ uploadId, status: upload.status }) });
+      upload.acknowledged = new Date().toISOString();
+      await server.app.uploads.saveUpload(uploadId, upload);
+    },
+  });
+}
+`;
+
+/** The same shape with a Redis client the analysis knows: the record is stored as JSON. */
+const SQS_REDIS_JSON_STATE = `${SQS_HEAD}
+export const callbacks = Consumer.create({
+  queueUrl: '${QUEUE}',
+  handleMessage: async (message) => {
+    const { uploadId } = JSON.parse(message.Body ?? '{}') as { uploadId: string };
+    const upload = JSON.parse((await redis.get(\`upload:\${uploadId}\`)) ?? '{}') as { email: string; receiptSentAt?: string };
+    if (upload.receiptSentAt) return;
+    await mailer.sendMail({ to: upload.email, subject: 'Upload received', text: uploadId });
+    upload.receiptSentAt = new Date().toISOString();
+    await redis.set(\`upload:\${uploadId}\`, JSON.stringify(upload));
+  },
+});
+`;
+
 /** Get-or-create: the existence check gates one insert inside larger processing (entity level). */
 const KAFKA_GET_OR_CREATE = `${KAFKA_HEAD}
 export async function start(): Promise<void> {
@@ -585,6 +626,28 @@ const invalidCases: InvalidRuleTestCase[] = [
         at: "if (rows[0]?.status === 'paid') return;",
         messageId: 'checkThenRecord',
         data: ['bullmq consumer', 'Stripe charges.create'],
+      },
+    ],
+  }),
+  invalid({
+    name: 'sqs-consumer: a state loaded through a store decorated onto the server (acknowledged), the POST, then the state recorded',
+    code: SQS_DECORATED_STORE_STATE,
+    findings: [
+      {
+        at: 'if (upload.acknowledged) return;',
+        messageId: 'checkThenRecord',
+        data: ['sqs-consumer consumer', 'HTTP POST'],
+      },
+    ],
+  }),
+  invalid({
+    name: 'sqs-consumer: a state decoded from a Redis GET by the payload id (JSON.parse), the email, then the state stored',
+    code: SQS_REDIS_JSON_STATE,
+    findings: [
+      {
+        at: 'if (upload.receiptSentAt) return;',
+        messageId: 'checkThenRecord',
+        data: ['sqs-consumer consumer', 'sendMail'],
       },
     ],
   }),

@@ -174,6 +174,73 @@ export async function poll(): Promise<void> {
 }
 `;
 
+/**
+ * A helper whose catch leaves the response undefined (assigned only when the POST succeeds) and
+ * returns it; the caller deletes only when the response is there and ok (docs/model.md, "Failure
+ * routing and handing failures on"). `settle` is the caller's code after the call.
+ */
+const sqsWebhookLoop = (
+  settle: string,
+  fallback = '',
+): string => `import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { logger } from './logger';
+
+const sqs = new SQSClient({});
+const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/webhooks';
+
+async function deliverWebhook(target: string, payload: unknown) {
+  let response;
+  try {
+    response = await fetch(target, { method: 'POST', body: JSON.stringify(payload) });
+  } catch (err) {
+    logger.error('webhook delivery failed', { err, target });${fallback}
+  }
+  return response;
+}
+
+export async function poll(): Promise<void> {
+  for (;;) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 5 }));
+    for (const message of Messages ?? []) {
+      const job = JSON.parse(message.Body ?? '{}') as { target: string; payload: unknown };
+      const response = await deliverWebhook(job.target, job.payload);
+${settle}
+    }
+  }
+}
+`;
+
+const DELETE_WHEN_OK = `      if (response?.ok) {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      } else {
+        logger.error('webhook not delivered, kept for a retry', { status: response?.status });
+      }`;
+
+/** A success flag set in the try, after the work: the catch's path leaves it false. */
+const SQS_CONSUMER_SUCCESS_FLAG = (afterCatch: string): string => `import { Consumer } from 'sqs-consumer';
+import { SQSClient, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { Pool } from 'pg';
+
+const sqs = new SQSClient({});
+const pool = new Pool();
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ledger';
+
+export const ledger = Consumer.create({
+  queueUrl: QUEUE_URL,
+  shouldDeleteMessages: false,
+  handleMessage: async (message) => {
+    let recorded = false;
+    try {
+      await pool.query('INSERT INTO ledger_entries (raw) VALUES ($1)', [message.Body]);
+      recorded = true;
+    } catch (err) {
+      console.error('ledger entry failed', err);
+    }
+${afterCatch}
+  },
+});
+`;
+
 const A_CATCH_LOGS_THEN_ACK = `import amqp from 'amqplib';
 import { Pool } from 'pg';
 import { logger } from './logger';
@@ -1078,6 +1145,23 @@ ruleTester(RULE, {
       code: SQS_LOOP_FLAG,
       files: { 'logger.ts': LOGGER },
     },
+    {
+      name: 'SQS receive loop: a helper catches and leaves the response undefined; the loop deletes only when response?.ok',
+      code: sqsWebhookLoop(DELETE_WHEN_OK),
+      files: { 'logger.ts': LOGGER },
+    },
+    {
+      name: 'SQS receive loop: the same, the caller leaves on a missing response before deleting',
+      code: sqsWebhookLoop(`      if (!response || !response.ok) continue;
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));`),
+      files: { 'logger.ts': LOGGER },
+    },
+    {
+      name: 'sqs-consumer (shouldDeleteMessages: false): a success flag set after the insert guards the delete',
+      code: SQS_CONSUMER_SUCCESS_FLAG(`    if (recorded) {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: message.ReceiptHandle }));
+    }`),
+    },
     // ---- amqplib ------------------------------------------------------------------------------
     {
       name: 'amqplib: the catch nacks with requeue and returns; the ack is on the success path only',
@@ -1674,6 +1758,36 @@ export class QuotesController {
       REDIS_STREAM_CATCH_THEN_XACK,
       "await redis.xack(stream, 'billing', id);",
       { messageId: 'ackAfterCaughtFailure', data: 'xack()' },
+    ),
+    invalid(
+      'SQS receive loop: the helper leaves the response undefined, but the loop deletes whatever it returned',
+      sqsWebhookLoop(`      if (!response?.ok) logger.error('webhook not delivered', { status: response?.status });
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));`),
+      'await sqs.send(new DeleteMessageCommand',
+      { messageId: 'ackAfterCaughtFailure', data: 'DeleteMessageCommand' },
+      { files: { 'logger.ts': LOGGER } },
+    ),
+    invalid(
+      'SQS receive loop: the catch falls back to a response of its own, and the loop deletes when it is ok',
+      sqsWebhookLoop(
+        DELETE_WHEN_OK,
+        `
+    response = new Response(null, { status: 202 });`,
+      ),
+      'await sqs.send(new DeleteMessageCommand',
+      { messageId: 'ackAfterCaughtFailure', data: 'DeleteMessageCommand' },
+      { files: { 'logger.ts': LOGGER } },
+    ),
+    invalid(
+      'sqs-consumer (shouldDeleteMessages: false): the catch sets the success flag too, so the delete follows the failure',
+      SQS_CONSUMER_SUCCESS_FLAG(`    if (recorded) {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: message.ReceiptHandle }));
+    }`).replace(
+        "console.error('ledger entry failed', err);",
+        "console.error('ledger entry failed', err);\n      recorded = true;",
+      ),
+      'await sqs.send(new DeleteMessageCommand',
+      { messageId: 'ackAfterCaughtFailure', data: 'DeleteMessageCommand' },
     ),
     ...SHAPES_INVALID,
   ],

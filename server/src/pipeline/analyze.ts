@@ -24,6 +24,7 @@ import {
   findWrapper,
   findWrapperCalls,
   wrapperModules,
+  callerNames,
   wrapperName,
   type WrapperCall,
 } from '../analysis/libraries/wrappers';
@@ -243,12 +244,12 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
   // By name and the file that defines it (the cache's key for a wrapper's files, lint.ts).
   const wrapperNames = new Map<string, { name: string; filePath: string; filePaths: Set<string> }>();
   for (const wrapper of found.wrappers) {
-    const name = wrapperName(wrapper.wrapper);
-    if (!name) continue;
-    const filePath = wrapper.wrapper.getSourceFile().fileName;
-    const entry = wrapperNames.get(`${name}\0${filePath}`) ?? { name, filePath, filePaths: new Set<string>() };
-    for (const file of wrapperModules(wrapper.wrapper, checker)) entry.filePaths.add(file);
-    wrapperNames.set(`${name}\0${filePath}`, entry);
+    for (const name of callerNames(wrapper)) {
+      const filePath = wrapper.wrapper.getSourceFile().fileName;
+      const entry = wrapperNames.get(`${name}\0${filePath}`) ?? { name, filePath, filePaths: new Set<string>() };
+      for (const file of wrapperModules(wrapper.wrapper, checker)) entry.filePaths.add(file);
+      wrapperNames.set(`${name}\0${filePath}`, entry);
+    }
   }
   // A typed handler's callers are loaded as a wrapper's are: the call that registers it may be there.
   for (const fn of typedHandlers) {
@@ -276,7 +277,7 @@ function* analysisSteps(options: AnalyzeOptions): Generator<void, AnalyzedFiles>
   const build = (site: ConsumerSite, call?: WrapperCall): ConsumerReport | undefined => {
     const filePath = call ? call.node.getSourceFile().fileName : fileOf(site);
     if (failed.has(filePath) || options.isStale?.(filePath)) return undefined;
-    const key = call ? `${siteKey(site)} called at ${nodeKey(call.node)}` : siteKey(site);
+    const key = call ? `${siteKey(site)} called at ${nodeKey(call.node)} for ${nodeKey(call.callback)}` : siteKey(site);
     try {
       return buildReport(key, () =>
         buildConsumerReport(site, checker, config, call, options.timelines ?? true, program, options.budget),

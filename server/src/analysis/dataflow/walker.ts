@@ -15,7 +15,7 @@
 import type { ts } from 'ts-morph';
 import type { SourceLocation, TransactionScope } from '../../model';
 import { locationOf } from '../source/ast';
-import type { Step, Truth } from '../handler/steps';
+import type { Side, Step, Truth } from '../handler/steps';
 import type { OccurrenceRegistry } from './occurrences';
 import type { Budget } from './budget';
 
@@ -118,9 +118,9 @@ function flagOf(flags: string, id: string): Truth | undefined {
   return undefined;
 }
 
-function withFlag(flags: string, id: string, truth: Truth): string {
+function withFlag(flags: string, id: string, truth: Truth | undefined): string {
   const entries = (flags ? flags.split('\n') : []).filter((entry) => entry.slice(0, entry.lastIndexOf('=')) !== id);
-  return [...entries, `${id}=${truth}`].sort().join('\n');
+  return (truth ? [...entries, `${id}=${truth}`] : entries).sort().join('\n');
 }
 
 /** How many paths that differ only in their flags are kept apart at one point before the flags are forgotten. */
@@ -252,6 +252,11 @@ class Walker<S> {
         return lift(states, (state) => domain.settle(state, step, context));
       case 'unknown':
         return lift(states, (state) => domain.unknown(state, step, context));
+      case 'assign':
+        return states.map((state) => {
+          const flags = withFlag(state.flags, step.id, step.value);
+          return flags === state.flags ? state : { ...state, flags };
+        });
       case 'exit': {
         const mark: ExitMark = {
           kind: step.kind,
@@ -259,7 +264,9 @@ class Walker<S> {
           returnsMessage: !!step.returnsMessage,
         };
         const exited = lift(states, (state) => domain.mark(state, mark)).map((state) =>
-          step.kind === 'return' ? { ...state, returning: step.value } : state,
+          step.kind === 'return'
+            ? { ...state, returning: step.value ?? (step.valueFlag ? flagOf(state.flags, step.valueFlag) : undefined) }
+            : state,
         );
         const target =
           step.kind === 'return'
@@ -284,12 +291,12 @@ class Walker<S> {
         const flag = step.flag;
         if (flag) {
           // A path that knows the flag takes only the side its truth decides.
-          const known = (state: Tagged<S>): Truth | undefined => flagOf(state.flags, flag.id);
-          thenInput = thenInput.filter((state) => (known(state) ?? flag.thenWhen) === flag.thenWhen);
-          elseInput = elseInput.filter((state) => {
-            const truth = known(state);
-            return truth === undefined || truth !== flag.thenWhen;
-          });
+          const side = (state: Tagged<S>): Side => {
+            const truth = flagOf(state.flags, flag.id);
+            return truth === 'truthy' ? flag.whenTruthy : truth === 'falsy' ? flag.whenFalsy : 'both';
+          };
+          thenInput = thenInput.filter((state) => side(state) !== 'else');
+          elseInput = elseInput.filter((state) => side(state) !== 'then');
         }
         const thenOut = this.run(step.then, thenInput, context);
         const elseOut = this.run(step.else, elseInput, context);
@@ -351,8 +358,9 @@ class Walker<S> {
           ...leave(out.normal).map((state) =>
             result ? { ...state, flags: withFlag(state.flags, result, 'falsy') } : state,
           ),
+          // A result the callee's return does not tell forgets what an earlier call said.
           ...returned.map(({ returning, ...state }) =>
-            result && returning ? { ...state, flags: withFlag(state.flags, result, returning) } : state,
+            result ? { ...state, flags: withFlag(state.flags, result, returning) } : state,
           ),
         ];
         const came = domain.returnedFrom && step.call ? lift(back, (state) => domain.returnedFrom!(state, step)) : back;

@@ -46,6 +46,8 @@ import {
   type EffectTemplate,
   type GuardTemplate,
   type SettleRecognizer,
+  type FlagTest,
+  type Side,
   type Step,
   type Truth,
 } from './steps';
@@ -298,13 +300,33 @@ export class FlowBuilder {
   private statement(statement: ts.Statement, state: WalkState): Step[] {
     this.options.tick?.();
     if (ts.isBlock(statement)) return this.block(statement.statements, state);
-    if (ts.isExpressionStatement(statement)) return this.expression(statement.expression, state, 'statement');
+    if (ts.isExpressionStatement(statement)) {
+      const steps = this.expression(statement.expression, state, 'statement');
+      // `response = await fetch(…)` of a tracked `let`: what the path knew of it is replaced.
+      const assigned = unwrap(statement.expression);
+      if (
+        ts.isBinaryExpression(assigned) &&
+        assigned.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        ts.isIdentifier(assigned.left)
+      ) {
+        const declaration = symbolOf(assigned.left, this.options.checker)?.valueDeclaration;
+        const id =
+          declaration && ts.isVariableDeclaration(declaration)
+            ? trackedLetId(declaration, this.options.checker)
+            : undefined;
+        if (id) steps.push({ t: 'assign', id, value: literalTruth(assigned.right) });
+      }
+      return steps;
+    }
     if (ts.isVariableStatement(statement)) {
-      return statement.declarationList.declarations.flatMap((declaration) =>
-        declaration.initializer
+      return statement.declarationList.declarations.flatMap((declaration): Step[] => {
+        const steps = declaration.initializer
           ? this.expression(declaration.initializer, state, this.variableCompletion(declaration, state))
-          : [],
-      );
+          : [];
+        // `let response;` (undefined) or `let ok = false`: a tracked `let` starts with what it holds.
+        const id = trackedLetId(declaration, this.options.checker);
+        return id ? [...steps, { t: 'assign', id, value: literalTruth(declaration.initializer) }] : steps;
+      });
     }
     if (ts.isReturnStatement(statement)) {
       const returnsMessage = !!statement.expression && state.values.derivesFrom(statement.expression);
@@ -315,7 +337,14 @@ export class FlowBuilder {
         value.length && !ts.isAwaitExpression(unwrap(statement.expression!)) && insideTryBlock(statement, state.fn);
       return [
         ...(escapes ? returnedPromise(value) : value),
-        { t: 'exit', kind: 'return', node: statement, returnsMessage, value: literalTruth(statement.expression) },
+        {
+          t: 'exit',
+          kind: 'return',
+          node: statement,
+          returnsMessage,
+          value: literalTruth(statement.expression),
+          valueFlag: statement.expression && flagIdOf(statement.expression, this.options.checker),
+        },
       ];
     }
     if (ts.isThrowStatement(statement)) {
@@ -1212,18 +1241,133 @@ function constantId(declaration: ts.VariableDeclaration): string | undefined {
   return `${declaration.getSourceFile().fileName}:${declaration.getStart()}`;
 }
 
-/** `if (processed)` / `if (!processed)` on a `const`: which truth of it takes the then side. */
-function flagTest(condition: ts.Expression, checker: ts.TypeChecker): { id: string; thenWhen: Truth } | undefined {
-  let value = unwrap(condition);
-  let thenWhen: Truth = 'truthy';
-  while (ts.isPrefixUnaryExpression(value) && value.operator === ts.SyntaxKind.ExclamationToken) {
-    thenWhen = thenWhen === 'truthy' ? 'falsy' : 'truthy';
-    value = unwrap(value.operand);
-  }
+/**
+ * The flag an expression names: a `const` (its value set by a project function's return, see
+ * `scope.result`) or a tracked `let`.
+ */
+function flagIdOf(expression: ts.Expression, checker: ts.TypeChecker): string | undefined {
+  const value = unwrap(expression);
   if (!ts.isIdentifier(value)) return undefined;
   const declaration = symbolOf(value, checker)?.valueDeclaration;
-  const id = declaration && ts.isVariableDeclaration(declaration) ? constantId(declaration) : undefined;
-  return id ? { id, thenWhen } : undefined;
+  if (!declaration || !ts.isVariableDeclaration(declaration)) return undefined;
+  return constantId(declaration) ?? trackedLetId(declaration, checker);
+}
+
+/**
+ * A test of a flag: which side a path takes when it knows the flag truthy or falsy. `if (saved)`
+ * and `if (!saved)` decide both ways; a falsy flag makes `saved && more` and `response?.ok`
+ * falsy, and a truthy one makes `saved || more` truthy, the other truth deciding nothing.
+ */
+function flagTest(condition: ts.Expression, checker: ts.TypeChecker): FlagTest | undefined {
+  const value = unwrap(condition);
+  if (ts.isPrefixUnaryExpression(value) && value.operator === ts.SyntaxKind.ExclamationToken) {
+    const inner = flagTest(value.operand, checker);
+    const swap = (side: Side): Side => (side === 'then' ? 'else' : side === 'else' ? 'then' : 'both');
+    return inner && { id: inner.id, whenTruthy: swap(inner.whenTruthy), whenFalsy: swap(inner.whenFalsy) };
+  }
+  if (ts.isBinaryExpression(value)) {
+    const operator = value.operatorToken.kind;
+    if (operator !== ts.SyntaxKind.AmpersandAmpersandToken && operator !== ts.SyntaxKind.BarBarToken) return undefined;
+    const inner = flagTest(value.left, checker) ?? flagTest(value.right, checker);
+    if (!inner) return undefined;
+    // `a && b` is falsy when either is, and only then decided; `a || b` truthy when either is.
+    const decided: Side = operator === ts.SyntaxKind.AmpersandAmpersandToken ? 'else' : 'then';
+    const narrow = (side: Side): Side => (side === decided ? side : 'both');
+    return { id: inner.id, whenTruthy: narrow(inner.whenTruthy), whenFalsy: narrow(inner.whenFalsy) };
+  }
+  // `response?.ok`, `response?.body.status`: an optional chain from the flag is undefined when it is.
+  let link: ts.Expression = value;
+  while (
+    (ts.isPropertyAccessExpression(link) || ts.isElementAccessExpression(link) || ts.isCallExpression(link)) &&
+    link.flags & ts.NodeFlags.OptionalChain
+  ) {
+    const base = unwrap(link.expression);
+    if (link.questionDotToken && ts.isIdentifier(base)) {
+      const id = flagIdOf(base, checker);
+      return id ? { id, whenTruthy: 'both', whenFalsy: 'else' } : undefined;
+    }
+    if (base !== link.expression) return undefined; // `(a?.b).c` ends the chain
+    link = base;
+  }
+  const id = flagIdOf(value, checker);
+  return id ? { id, whenTruthy: 'then', whenFalsy: 'else' } : undefined;
+}
+
+const trackedLets = new WeakMap<ts.TypeChecker, WeakMap<ts.VariableDeclaration, string | null>>();
+
+/**
+ * A `let` whose value a path can know (docs/model.md, "Failure routing and handing failures on"):
+ * declared by a statement inside a function, and assigned only by plain `name = value` statements
+ * of that function, never in a callback, by `+=`, `++` or destructuring, so every change of its
+ * value is a step of the function's own flow. Its id, or undefined.
+ */
+function trackedLetId(declaration: ts.VariableDeclaration, checker: ts.TypeChecker): string | undefined {
+  const list = declaration.parent;
+  if (!ts.isIdentifier(declaration.name) || !ts.isVariableDeclarationList(list)) return undefined;
+  if (!(list.flags & ts.NodeFlags.Let) || !ts.isVariableStatement(list.parent)) return undefined;
+  let cache = trackedLets.get(checker);
+  if (!cache) trackedLets.set(checker, (cache = new WeakMap()));
+  const known = cache.get(declaration);
+  if (known !== undefined) return known ?? undefined;
+  let fn: ts.Node | undefined = list.parent.parent;
+  while (fn && !ts.isFunctionLike(fn) && !ts.isSourceFile(fn)) fn = fn.parent;
+  const body = fn && ts.isFunctionLike(fn) ? (fn as ts.FunctionLikeDeclaration).body : undefined;
+  const name = declaration.name;
+  const symbol = symbolOf(name, checker);
+  let tracked = !!body && !!symbol;
+  if (body && symbol)
+    forEachDescendant(
+      body,
+      (node) => {
+        if (!tracked || !ts.isIdentifier(node) || node === name || node.text !== name.text) return;
+        if (symbolOf(node, checker) !== symbol) return;
+        const write = writeOf(node);
+        if (!write) return;
+        let owner: ts.Node | undefined = node.parent;
+        while (owner && !ts.isFunctionLike(owner)) owner = owner.parent;
+        if (write !== 'plain' || owner !== fn) tracked = false;
+      },
+      true,
+    );
+  const id = tracked ? `${declaration.getSourceFile().fileName}:${declaration.getStart()}` : undefined;
+  cache.set(declaration, id ?? null);
+  return id;
+}
+
+/** How an identifier is written: a plain `name = value;` statement, some other write, or not at all. */
+function writeOf(identifier: ts.Identifier): 'plain' | 'other' | undefined {
+  const parent = identifier.parent;
+  if (
+    (ts.isPrefixUnaryExpression(parent) || ts.isPostfixUnaryExpression(parent)) &&
+    (parent.operator === ts.SyntaxKind.PlusPlusToken || parent.operator === ts.SyntaxKind.MinusMinusToken)
+  )
+    return 'other';
+  if ((ts.isForOfStatement(parent) || ts.isForInStatement(parent)) && parent.initializer === identifier) return 'other';
+  // Destructuring: `[a, name] = …`, `({ name } = …)`.
+  let node: ts.Node = identifier;
+  while (
+    ts.isArrayLiteralExpression(node.parent) ||
+    ts.isObjectLiteralExpression(node.parent) ||
+    ts.isShorthandPropertyAssignment(node.parent) ||
+    (ts.isPropertyAssignment(node.parent) && node.parent.initializer === node) ||
+    ts.isSpreadElement(node.parent) ||
+    ts.isSpreadAssignment(node.parent) ||
+    ts.isParenthesizedExpression(node.parent)
+  )
+    node = node.parent;
+  const assignment = node.parent;
+  if (
+    !ts.isBinaryExpression(assignment) ||
+    assignment.left !== node ||
+    assignment.operatorToken.kind < ts.SyntaxKind.FirstAssignment ||
+    assignment.operatorToken.kind > ts.SyntaxKind.LastAssignment
+  )
+    return undefined;
+  return node === identifier &&
+    assignment.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+    ts.isExpressionStatement(assignment.parent)
+    ? 'plain'
+    : 'other';
 }
 
 // ---- helpers over steps ------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { ts } from 'ts-morph';
 import type { ResolvedConfig } from '../../config/resolved-config';
 import { classifyChain, isInnerChainLink, type GuardSignal, type MatchContext } from '../effects';
 import { MessageValues, containsFreshValue, mentionsIdentityProperty } from '../source/message-values';
-import { calledName, isFunctionWithBody, receiverOf, unwrap, unwrapAwait } from '../source/ast';
+import { calledName, isFunctionWithBody, receiverOf, symbolOf, unwrap, unwrapAwait } from '../source/ast';
 import { calledFunction, typeName } from '../source/symbols';
 
 export interface ConditionGuard {
@@ -24,7 +24,10 @@ export interface ConditionGuard {
   stateProperty?: string;
 }
 
-/** Properties of a read's result that say whether something was found, not what state it is in. */
+/**
+ * Properties of a read's result that say whether something was found, not what state it is in.
+ * (MongoDB's `acknowledged` is a write's result, never a read's: on a loaded record it is a state.)
+ */
 const EXISTENCE_PROPERTIES = new Set([
   'length',
   'size',
@@ -43,7 +46,6 @@ const EXISTENCE_PROPERTIES = new Set([
   'modifiedCount',
   'deletedCount',
   'upsertedCount',
-  'acknowledged',
 ]);
 
 /**
@@ -284,6 +286,33 @@ function projectGuard(
   return { signal: { ...signal, key: call.arguments[keyParameter] }, label: summary.label };
 }
 
+/** A method name that says it loads (`findUpload`, `getOrder`, `load`, `fetchState`). */
+const LOAD_NAME = /^(get|find|load|fetch|read|lookup|retrieve)([A-Z_$\d]|$)/;
+
+/**
+ * A load the analysis cannot see into (docs/model.md, "Guards"): a method call that nothing
+ * classifies, that resolves to no function of the project (a client decorated onto a framework
+ * object, an untyped parameter) nor to the standard library (`items.find(…)`, `map.get(…)` are
+ * memory), whose name says it loads, keyed by an argument derived from the message that is not a
+ * callback. It is a check only of a state of what it loaded (`if (upload.notifiedAt) return`):
+ * whether such a call found something says nothing of what it does.
+ */
+function loadOfCall(
+  call: ts.CallExpression,
+  context: MatchContext,
+): { signal: GuardSignal; label: string } | undefined {
+  const callee = unwrap(call.expression);
+  if (!ts.isPropertyAccessExpression(callee) || !LOAD_NAME.test(callee.name.text)) return undefined;
+  const key = call.arguments.find(
+    (argument) => !ts.isFunctionLike(unwrap(argument)) && context.values.derivesFrom(argument),
+  );
+  if (!key) return undefined;
+  const declarations = symbolOf(callee.name, context.checker)?.declarations ?? [];
+  if (declarations.some((declaration) => declaration.getSourceFile().hasNoDefaultLib)) return undefined;
+  if (calledFunction(call, context.checker) || classifyChain(call, context)) return undefined;
+  return { signal: { kind: 'check', key, truthyMeans: 'seen' }, label: `${callee.getText().slice(0, 60)}()` };
+}
+
 /** The guard signal of a single call, if it is one. */
 function guardOfCall(
   call: ts.CallExpression,
@@ -308,7 +337,7 @@ export function findConditionGuard(
   context: MatchContext,
   depth = 0,
 ): ConditionGuard | undefined {
-  type Found = { call: ts.CallExpression; signal: GuardSignal; label: string; anchor: ts.Node };
+  type Found = { call: ts.CallExpression; signal: GuardSignal; label: string; anchor: ts.Node; loadOnly?: boolean };
   let found: Found | undefined;
   let state: { found: Found; property: string } | undefined;
   // `item && evt.at <= item.sentAt`: a state read of the value wins over the test of its existence.
@@ -318,7 +347,7 @@ export function findConditionGuard(
       state = { found: candidate, property };
       return true;
     }
-    found ??= candidate;
+    if (!candidate.loadOnly) found ??= candidate;
     return false;
   };
   const visit = (node: ts.Node): void => {
@@ -327,6 +356,11 @@ export function findConditionGuard(
       const guard = guardOfCall(node, context, depth);
       if (guard) {
         consider({ call: node, ...guard, anchor: node });
+        return;
+      }
+      const load = loadOfCall(node, context);
+      if (load) {
+        consider({ call: node, ...load, anchor: node, loadOnly: true });
         return;
       }
     }
@@ -365,7 +399,7 @@ function guardFromVariable(
   identifier: ts.Identifier,
   context: MatchContext,
   depth: number,
-): { call: ts.CallExpression; signal: GuardSignal; label: string } | undefined {
+): { call: ts.CallExpression; signal: GuardSignal; label: string; loadOnly?: boolean } | undefined {
   let declaration: ts.Declaration | undefined;
   try {
     declaration = context.checker.getSymbolAtLocation(identifier)?.valueDeclaration;
@@ -378,13 +412,39 @@ function guardFromVariable(
   while (ts.isBindingElement(holder)) holder = holder.parent.parent;
   if (!ts.isVariableDeclaration(holder) || !holder.initializer) return undefined;
   let value = unwrapAwait(holder.initializer);
-  // const item = (await ddb.send(new GetCommand(…))).Item; const row = result.rows[0]
-  while (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value))
-    value = unwrapAwait(value.expression);
+  // const item = (await ddb.send(new GetCommand(…))).Item; const row = result.rows[0];
+  // const upload = JSON.parse(stored ?? '{}'): what was loaded, decoded (the fallback is a default text).
+  for (;;) {
+    if (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value)) {
+      value = unwrapAwait(value.expression);
+    } else if (isJsonParse(value)) {
+      value = unwrapAwait(value.arguments[0]);
+      if (
+        ts.isBinaryExpression(value) &&
+        (value.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken ||
+          value.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+      )
+        value = unwrapAwait(value.left);
+    } else break;
+  }
   if (ts.isIdentifier(value) && value !== identifier && depth < 4) return guardFromVariable(value, context, depth + 1);
   if (!ts.isCallExpression(value)) return undefined;
   const guard = guardOfCall(value, context, depth);
-  return guard ? { call: value, ...guard } : undefined;
+  if (guard) return { call: value, ...guard };
+  const load = loadOfCall(value, context);
+  return load && { call: value, ...load, loadOnly: true };
+}
+
+/** `JSON.parse(text)`, with its text. */
+function isJsonParse(node: ts.Expression): node is ts.CallExpression & { arguments: [ts.Expression] } {
+  return (
+    ts.isCallExpression(node) &&
+    node.arguments.length >= 1 &&
+    ts.isPropertyAccessExpression(node.expression) &&
+    node.expression.name.text === 'parse' &&
+    ts.isIdentifier(node.expression.expression) &&
+    node.expression.expression.text === 'JSON'
+  );
 }
 
 /**

@@ -63,14 +63,28 @@ export interface GuardTemplate {
 /** Whether a value is truthy or falsy when a condition tests it. */
 export type Truth = 'truthy' | 'falsy';
 
+/** Which side of an `if` a path takes: one, or both when the value tested does not decide. */
+export type Side = 'then' | 'else' | 'both';
+
+/**
+ * A condition on a flag (a `const` holding a project function's result, or a `let` assigned only
+ * in the function that declares it): the side a path takes when it knows the flag is truthy, or
+ * falsy. `if (saved)` decides both; `if (response?.ok)` and `if (saved && ok)` only the falsy one.
+ */
+export interface FlagTest {
+  id: string;
+  whenTruthy: Side;
+  whenFalsy: Side;
+}
+
 export type Step =
   | { t: 'effect'; effect: EffectTemplate; completion: Completion }
   | { t: 'settle'; settle: SettleTemplate; completion: Completion }
   | {
       t: 'if';
       guard?: { guard: GuardTemplate; thenMeans: 'seen' | 'new' };
-      /** A test of a `const` holding a project function's result (`if (processed)`): see `scope.result`. */
-      flag?: { id: string; thenWhen: Truth };
+      /** A test of a `const` holding a project function's result (`if (processed)`, see `scope.result`) or of a tracked `let` (`assign`). */
+      flag?: FlagTest;
       then: Step[];
       else: Step[];
     }
@@ -81,7 +95,15 @@ export type Step =
       returnsMessage?: boolean;
       /** `return false`, `return true`, `return null`: what a test of the returned value decides. */
       value?: Truth;
+      /** `return response` of a flag (`assign`): the returned value's truth is what the path knows of it. */
+      valueFlag?: string;
     }
+  /**
+   * An assignment of a tracked `let` (declared in this function, assigned only here by plain
+   * statements): `value` is the truth of a literal (`let ok = false`, `let response;`), absent when
+   * the value assigned is not a literal (`response = await fetch(…)`), which forgets what was known.
+   */
+  | { t: 'assign'; id: string; value?: Truth }
   | {
       t: 'try';
       body: Step[];

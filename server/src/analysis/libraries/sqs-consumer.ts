@@ -3,12 +3,16 @@
  * `new Consumer({...})`. The library deletes the message when the handler resolves; from version
  * 14 only what the handler returns (the message, or for a batch the messages), unless
  * `alwaysAcknowledge: true`. The version is read from the nearest package.json that declares it.
+ * With `shouldDeleteMessages: false` it deletes nothing: the handler deletes the message itself
+ * (`DeleteMessageCommand`, as in a receive loop), and one it leaves comes back after the visibility
+ * timeout.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ts } from 'ts-morph';
 import { booleanValue, propertyFunctionNode, propertyOf, propertyValue, unwrap } from '../source/ast';
 import { resolveFunction } from '../source/symbols';
+import { clientSqs } from './client-sqs';
 import { callsNamed, firstParameterName, newExpressions, refersToImport, shortName, SQS_DEAD_LETTER } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
@@ -20,7 +24,8 @@ export const sqsConsumer: LibraryModule = {
     displayName: 'sqs-consumer',
     packages: PACKAGES,
     registration: '`Consumer.create({ handleMessage })`, `new Consumer({ handleMessageBatch })`',
-    ackModes: 'implicit-after-return (deleted when the handler resolves)',
+    ackModes:
+      'implicit-after-return (deleted when the handler resolves); explicit with `shouldDeleteMessages: false` (the handler deletes it)',
     identity: '`message.MessageId`',
   },
   traits: {
@@ -71,6 +76,23 @@ export const sqsConsumer: LibraryModule = {
       // `>=13` admits 14 and later too: only a lower bound of 14 or more says the handler must return.
       const major = declared && declared.lowerBoundOnly && declared.major < 14 ? undefined : declared?.major;
       const alwaysAcknowledge = booleanValue(propertyValue(object, 'alwaysAcknowledge'));
+      const shouldDelete = propertyValue(object, 'shouldDeleteMessages');
+      if (booleanValue(shouldDelete) === false) {
+        sites.push({
+          library: sqsConsumerManualDelete,
+          form,
+          ...(form === 'handleMessageBatch' ? { batch: true } : {}),
+          registrationNode: node,
+          handler,
+          messageBindings: handler.parameters.slice(0, 1).map((parameter) => parameter.name),
+          ackMode: 'explicit',
+          ackModeNode: shouldDelete?.parent,
+          source: shortName(propertyValue(object, 'queueUrl'), context.checker),
+          identityHint: 'message.MessageId',
+          identityExpression: message && form === 'handleMessage' ? `${message}.MessageId` : undefined,
+        });
+        continue;
+      }
       sites.push({
         library: sqsConsumer,
         form,
@@ -145,3 +167,24 @@ function majorOf(range: string): { major: number; lowerBoundOnly: boolean } | un
   if (!match) return undefined;
   return { major: Number(match[2]), lowerBoundOnly: !!match[1]?.startsWith('>') };
 }
+
+/**
+ * sqs-consumer with `shouldDeleteMessages: false`: the handler deletes the message
+ * (`DeleteMessageCommand` with its receipt handle) or leaves it to come back after the visibility
+ * timeout, SQS's timed retry, as in a receive loop.
+ */
+const sqsConsumerManualDelete: LibraryModule = {
+  ...sqsConsumer,
+  traits: {
+    sourceNoun: 'queue',
+    redeliveryCause: {
+      default:
+        'a crash, a failed step or an expired visibility timeout before DeleteMessage makes SQS deliver it again',
+    },
+    settleMeaning: 'the handler deletes the message',
+    failureOutcome: 'sqs-consumer leaves the message for redelivery',
+    deadLetter: SQS_DEAD_LETTER,
+    code: { identityUniquePerQueue: true },
+  },
+  settleOf: (call, values, checker) => clientSqs.settleOf(call, values, checker),
+};

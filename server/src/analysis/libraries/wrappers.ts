@@ -11,6 +11,10 @@
  *   `for (const c of this.consumers) … c.worker.process(m)`);
  * - through a factory's parameter, when the handler is a closure a project factory returned
  *   (`new Worker(q, metricWrapper(processor))`).
+ * - through the item of a list the caller iterates (`workers.forEach((w) => subscribe(…, (m) =>
+ *   w.handler(m)))`): each item of the constant list is a consumer, its handler the item's function;
+ * - through a plugin's `register(server, options)` (`options.messageHandler(m)`), which the server
+ *   calls with the `options` of each registration object `{ plugin, options }` naming the plugin.
  *
  * The callbacks passed at that function's call sites are the real handlers: each call is a
  * consumer, with the ack order of the registration. A caller that forwards its own parameter, or
@@ -27,6 +31,7 @@ import {
   forEachDescendant,
   isFunctionWithBody,
   isProjectCode,
+  propertyOf,
   staticText,
   symbolOf,
   unwrap,
@@ -70,8 +75,11 @@ export interface WrapperInfo {
 
 export interface WrapperCall {
   wrapper: WrapperInfo;
-  /** The call of the wrapper: the consumer's registration as the user sees it. */
-  node: ts.CallExpression | ts.NewExpression;
+  /**
+   * The call of the wrapper: the consumer's registration as the user sees it; for a plugin, the
+   * registration object that gives it its options (`{ plugin, options }`).
+   */
+  node: ts.CallExpression | ts.NewExpression | ts.ObjectLiteralExpression;
   callback: FunctionWithBody;
   /** The queue or topic named at the call site, when it is a static string. */
   source?: string;
@@ -164,39 +172,38 @@ function slotCalls(
   const search = (node: ts.Node, depth: number): void => {
     if (visited.has(node)) return;
     visited.add(node);
-    forEachDescendant(
-      node,
-      (child) => {
-        if (!ts.isCallExpression(child)) return;
-        const target = calledFunction(child, checker);
-        if (target) {
-          if (depth < MAX_SEARCH_DEPTH && isProjectCode(target)) {
-            if (!containsNode(target, child)) entered.add(target);
-            target.parameters.forEach((parameter, index) => {
-              const argument = child.arguments[index];
-              if (argument && !parameter.dotDotDotToken && !bindings.has(parameter)) bindings.set(parameter, argument);
-            });
-            search(target.body, depth + 1);
-          }
-          return;
-        }
-        const callee = unwrap(child.expression);
-        const parameter = ts.isIdentifier(callee) ? parameterOf(callee, checker) : undefined;
-        for (const source of sourcesOf(callee, 0)) {
-          if (!callableByProject(source.fn) || !accept(source.fn)) continue;
-          const rank = source.path.length ? callbackMember(source, checker) : 0;
-          if (rank === undefined) continue;
-          found.push({
-            call: child,
-            source,
-            direct: !source.path.length && !!parameter && !bound.has(parameter),
-            rank,
+    const visit = (child: ts.Node): void => {
+      if (!ts.isCallExpression(child)) return;
+      const target = calledFunction(child, checker);
+      if (target) {
+        if (depth < MAX_SEARCH_DEPTH && isProjectCode(target)) {
+          if (!containsNode(target, child)) entered.add(target);
+          target.parameters.forEach((parameter, index) => {
+            const argument = child.arguments[index];
+            if (argument && !parameter.dotDotDotToken && !bindings.has(parameter)) bindings.set(parameter, argument);
           });
-          return;
+          search(target.body, depth + 1);
         }
-      },
-      true,
-    );
+        return;
+      }
+      const callee = unwrap(child.expression);
+      const parameter = ts.isIdentifier(callee) ? parameterOf(callee, checker) : undefined;
+      for (const source of sourcesOf(callee, 0)) {
+        if (!callableByProject(source.fn) || !accept(source.fn)) continue;
+        const rank = source.path.length ? callbackMember(source, checker) : 0;
+        if (rank === undefined) continue;
+        found.push({
+          call: child,
+          source,
+          direct: !source.path.length && !!parameter && !bound.has(parameter),
+          rank,
+        });
+        return;
+      }
+    };
+    // An arrow whose body is the call itself (`(m) => handle(m)`) has it as the scope.
+    if (ts.isCallExpression(node)) visit(node);
+    forEachDescendant(node, visit, true);
   };
   search(scope, 0);
   return found.sort((a, b) => a.rank - b.rank);
@@ -212,6 +219,7 @@ export function findWrapperCalls(
   const all: WrapperInfo[] = [...wrappers];
   if (!wrappers.length) return { calls, wrappers: all };
   const candidates = callExpressions(files);
+  let registrations: PluginRegistration[] | undefined;
   const seen = new Set<string>();
   const queue = [...wrappers];
   while (queue.length) {
@@ -220,10 +228,16 @@ export function findWrapperCalls(
     if (seen.has(key)) continue;
     seen.add(key);
     const name = wrapperName(wrapper.wrapper);
-    if (!name) continue;
-    for (const node of candidates.get(name) ?? []) {
-      if (!callsWrapper(node, wrapper.wrapper, checker)) continue;
-      const argument = node.arguments?.[wrapper.parameterIndex];
+    const uses: { node: WrapperCall['node']; argument: ts.Expression | undefined }[] = [];
+    for (const node of name ? (candidates.get(name) ?? []) : [])
+      if (callsWrapper(node, wrapper.wrapper, checker))
+        uses.push({ node, argument: node.arguments?.[wrapper.parameterIndex] });
+    // A plugin's `register(server, options)`: each registration object that names the plugin gives its options.
+    if (wrapper.parameterIndex === 1)
+      for (const registration of (registrations ??= pluginRegistrations(files)))
+        if (registersPlugin(registration.plugin, wrapper.wrapper, checker))
+          uses.push({ node: registration.node, argument: registration.options });
+    for (const { node, argument } of uses) {
       if (!argument) continue;
       const value = valueAt(argument, wrapper.path, checker);
       const callback = value.callback;
@@ -261,6 +275,20 @@ export function findWrapperCalls(
           queue.push(next);
           continue;
         }
+        // A closure that runs the handler of the list item the call is made for: one consumer per item.
+        const dispatch = isInside(callback.fn, node) ? listDispatch(callback.fn, node, checker) : undefined;
+        if (dispatch) {
+          for (const target of dispatch.targets)
+            calls.push({
+              wrapper,
+              node,
+              callback: target.fn,
+              source: target.source ?? sourceName(node, checker),
+              site: { ...wrapper.site },
+              bindings: [...bindings, { call: dispatch.call, callback: target.fn, parameters: [] }],
+            });
+          continue;
+        }
         calls.push({
           wrapper,
           node,
@@ -291,6 +319,16 @@ export function findWrapperCalls(
     }
   }
   return { calls, wrappers: all };
+}
+
+/**
+ * The names a caller of the wrapper writes: the wrapper's own, and `plugin` for a plugin's
+ * `register(server, options)`, which registration objects (`{ plugin, options }`) supply.
+ */
+export function callerNames(wrapper: WrapperInfo): string[] {
+  const name = wrapperName(wrapper.wrapper);
+  if (!name) return [];
+  return name === 'register' && wrapper.parameterIndex === 1 ? [name, 'plugin'] : [name];
 }
 
 /** The name a call of the wrapper uses: the function's, the method's, or the class's (`new X(…)`). */
@@ -809,8 +847,14 @@ function isInside(fn: FunctionWithBody, call: ts.Node): boolean {
 }
 
 /** The queue or topic a call names: its first static string argument, or a queue-like property of an options argument. */
-function sourceName(node: ts.CallExpression | ts.NewExpression, checker: ts.TypeChecker): string | undefined {
-  const args = node.arguments ?? [];
+function sourceName(node: WrapperCall['node'], checker: ts.TypeChecker): string | undefined {
+  const args = ts.isObjectLiteralExpression(node)
+    ? node.properties.flatMap((property) =>
+        ts.isPropertyAssignment(property) && property.name && memberName(property.name) === 'options'
+          ? [property.initializer]
+          : [],
+      )
+    : (node.arguments ?? []);
   const direct = args.map((candidate) => staticText(candidate, checker)).find((text) => !!text && !text.includes('${'));
   if (direct) return direct;
   for (const argument of args) {
@@ -824,6 +868,238 @@ function sourceName(node: ts.CallExpression | ts.NewExpression, checker: ts.Type
       const text = staticText(property.initializer, checker);
       if (text && !text.includes('${')) return text;
     }
+  }
+  return undefined;
+}
+
+// ---- plugin registrations --------------------------------------------------------------------
+
+/** A registration object `{ plugin, options }` (hapi's `server.register({ plugin, options })`). */
+interface PluginRegistration {
+  node: ts.ObjectLiteralExpression;
+  plugin: ts.Expression;
+  options: ts.Expression;
+}
+
+/** Every object literal in the files with a `plugin` and an `options` property. */
+function pluginRegistrations(files: readonly ts.SourceFile[]): PluginRegistration[] {
+  const found: PluginRegistration[] = [];
+  for (const file of files) {
+    if (!file.text.includes('plugin')) continue;
+    forEachDescendant(
+      file,
+      (node) => {
+        if (!ts.isObjectLiteralExpression(node)) return;
+        const plugin = propertyValue(node, 'plugin');
+        const options = propertyValue(node, 'options');
+        if (plugin && options) found.push({ node, plugin, options });
+      },
+      true,
+    );
+  }
+  return found;
+}
+
+/** The value of an object literal's property written `name: value` or `name` (shorthand). */
+function propertyValue(object: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
+  for (const property of object.properties) {
+    if (!property.name || memberName(property.name) !== name) continue;
+    if (ts.isPropertyAssignment(property)) return property.initializer;
+    if (ts.isShorthandPropertyAssignment(property)) return property.name;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a registration's `plugin` is the plugin whose `register` is the wrapper: an object with a
+ * `register` function and a `name` (or `pkg`), written there or held in a variable, an import, or
+ * the `plugin` property of a module's object or exports (`{ plugin: { name, register } }`, `export
+ * const plugin = …`).
+ */
+function registersPlugin(expression: ts.Expression, wrapper: FunctionWithBody, checker: ts.TypeChecker): boolean {
+  const plugin = pluginObject(expression, checker, 0);
+  if (!plugin || !(propertyValue(plugin, 'name') || propertyValue(plugin, 'pkg'))) return false;
+  const register = plugin.properties.find((property) => property.name && memberName(property.name) === 'register');
+  if (!register) return false;
+  if (ts.isMethodDeclaration(register)) return register === wrapper;
+  const value = propertyValue(plugin, 'register');
+  return !!value && resolveCallable(value, checker)?.fn === wrapper;
+}
+
+function pluginObject(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+  depth: number,
+): ts.ObjectLiteralExpression | undefined {
+  if (depth > 4) return undefined;
+  const value = unwrap(expression);
+  if (ts.isObjectLiteralExpression(value)) {
+    if (value.properties.some((property) => property.name && memberName(property.name) === 'register')) return value;
+    const inner = propertyValue(value, 'plugin');
+    return inner ? pluginObject(inner, checker, depth + 1) : undefined;
+  }
+  if (!ts.isIdentifier(value) && !ts.isPropertyAccessExpression(value)) return undefined;
+  const symbol = symbolOf(ts.isPropertyAccessExpression(value) ? value.name : value, checker);
+  const declaration = symbol?.valueDeclaration;
+  if (!symbol || !declaration) return undefined;
+  // `import * as listener from './listener'`: the module's exported `plugin`.
+  if (ts.isSourceFile(declaration)) {
+    const exported = checker.getExportsOfModule(symbol).find((entry) => entry.name === 'plugin');
+    const target = exported?.valueDeclaration;
+    return target && ts.isVariableDeclaration(target) && target.initializer
+      ? pluginObject(target.initializer, checker, depth + 1)
+      : undefined;
+  }
+  if ((ts.isVariableDeclaration(declaration) || ts.isPropertyAssignment(declaration)) && declaration.initializer)
+    return pluginObject(declaration.initializer, checker, depth + 1);
+  return undefined;
+}
+
+// ---- lists of handlers ------------------------------------------------------------------------
+
+const MAX_LIST_ITEMS = 400;
+
+/**
+ * A wrapper called once per item of a list of handler objects (`workers.forEach((worker) =>
+ * subscribe(worker.subscription, (m) => worker.handler(m)))`, or a `for…of` over the list): the
+ * callback runs the item's function (`worker.handler`), so each item the list holds is a consumer
+ * registered at that call, its handler the item's function. The list is a constant array literal
+ * (through variables, imports and spreads), its items object literals the analysis can trace;
+ * an item it cannot trace is left out.
+ */
+function listDispatch(
+  callback: FunctionWithBody,
+  node: WrapperCall['node'],
+  checker: ts.TypeChecker,
+): { call: ts.CallExpression; targets: { fn: FunctionWithBody; source?: string }[] } | undefined {
+  const found: { call: ts.CallExpression; item: ts.Identifier; member: string; list: ts.Expression }[] = [];
+  const visit = (child: ts.Node): void => {
+    if (!ts.isCallExpression(child)) return;
+    const callee = unwrap(child.expression);
+    if (!ts.isPropertyAccessExpression(callee)) return;
+    const item = unwrap(callee.expression);
+    if (!ts.isIdentifier(item)) return;
+    const list = iteratedList(item, node, checker);
+    if (list) found.push({ call: child, item, member: callee.name.text, list });
+  };
+  if (ts.isCallExpression(callback.body)) visit(callback.body);
+  forEachDescendant(callback.body, visit, true);
+  // One call of the item's function: with more (`job.validate(m) && job.run(m)`) it stays as it was.
+  if (found.length !== 1) return undefined;
+  const [{ call, item, member, list }] = found;
+  const targets: { fn: FunctionWithBody; source?: string }[] = [];
+  for (const element of listItems(list, checker, 0, [])) {
+    const object = itemObject(element, checker, 0);
+    const value = object && propertyOf(object, member);
+    const fn = value && (ts.isMethodDeclaration(value) ? value : undefined);
+    const handler =
+      fn && isFunctionWithBody(fn)
+        ? fn
+        : value && ts.isPropertyAssignment(value)
+          ? resolveCallable(value.initializer, checker)?.fn
+          : undefined;
+    if (!object || !handler || !isProjectCode(handler)) continue;
+    targets.push({ fn: handler, source: itemSource(node, item, object, checker) });
+  }
+  return targets.length ? { call, targets } : undefined;
+}
+
+/**
+ * The list an identifier iterates, when it is the item of a loop around the call: the parameter of
+ * an array callback (`list.forEach((item) => …)`, `map`, `flatMap`) or the variable of a `for…of`.
+ */
+function iteratedList(item: ts.Identifier, node: ts.Node, checker: ts.TypeChecker): ts.Expression | undefined {
+  const declaration = symbolOf(item, checker)?.valueDeclaration;
+  if (!declaration) return undefined;
+  if (ts.isParameter(declaration) && ts.isIdentifier(declaration.name)) {
+    const fn = declaration.parent;
+    if (fn.parameters[0] !== declaration || !containsNode(fn, node)) return undefined;
+    const loop = fn.parent;
+    if (!ts.isCallExpression(loop) || loop.arguments[0] !== fn) return undefined;
+    const callee = unwrap(loop.expression);
+    if (!ts.isPropertyAccessExpression(callee) || !/^(forEach|map|flatMap)$/.test(callee.name.text)) return undefined;
+    return callee.expression;
+  }
+  if (
+    ts.isVariableDeclaration(declaration) &&
+    ts.isIdentifier(declaration.name) &&
+    ts.isVariableDeclarationList(declaration.parent)
+  ) {
+    const loop = declaration.parent.parent;
+    if (ts.isForOfStatement(loop) && loop.initializer === declaration.parent && containsNode(loop.statement, node))
+      return loop.expression;
+  }
+  return undefined;
+}
+
+/** The items of a constant array literal, through variables, imports and spreads. */
+function listItems(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+  depth: number,
+  items: ts.Expression[],
+): ts.Expression[] {
+  if (depth > 4 || items.length >= MAX_LIST_ITEMS) return items;
+  const value = unwrap(expression);
+  if (ts.isArrayLiteralExpression(value)) {
+    for (const element of value.elements) {
+      if (items.length >= MAX_LIST_ITEMS) break;
+      if (ts.isSpreadElement(element)) listItems(element.expression, checker, depth + 1, items);
+      else if (!ts.isOmittedExpression(element)) items.push(element);
+    }
+    return items;
+  }
+  if (!ts.isIdentifier(value)) return items;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  if (
+    declaration &&
+    ts.isVariableDeclaration(declaration) &&
+    declaration.initializer &&
+    ts.isVariableDeclarationList(declaration.parent) &&
+    declaration.parent.flags & ts.NodeFlags.Const
+  )
+    return listItems(declaration.initializer, checker, depth + 1, items);
+  return items;
+}
+
+/** The object literal an item is: written there, or a constant (or default export) it names, through imports. */
+function itemObject(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+  depth: number,
+): ts.ObjectLiteralExpression | undefined {
+  if (depth > 4) return undefined;
+  const value = unwrap(expression);
+  if (ts.isObjectLiteralExpression(value)) return value;
+  if (!ts.isIdentifier(value)) return undefined;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  if (!declaration) return undefined;
+  if (ts.isExportAssignment(declaration)) return itemObject(declaration.expression, checker, depth + 1);
+  if (
+    ts.isVariableDeclaration(declaration) &&
+    declaration.initializer &&
+    ts.isVariableDeclarationList(declaration.parent) &&
+    declaration.parent.flags & ts.NodeFlags.Const
+  )
+    return itemObject(declaration.initializer, checker, depth + 1);
+  return undefined;
+}
+
+/** The queue or topic an item names, when the call passes one of its properties (`worker.subscription`). */
+function itemSource(
+  node: WrapperCall['node'],
+  item: ts.Identifier,
+  object: ts.ObjectLiteralExpression,
+  checker: ts.TypeChecker,
+): string | undefined {
+  if (ts.isObjectLiteralExpression(node)) return undefined;
+  for (const argument of node.arguments ?? []) {
+    const value = unwrap(argument);
+    if (!ts.isPropertyAccessExpression(value) || !ts.isIdentifier(value.expression)) continue;
+    if (symbolOf(value.expression, checker) !== symbolOf(item, checker)) continue;
+    const property = propertyOf(object, value.name.text);
+    const text = property && ts.isPropertyAssignment(property) ? staticText(property.initializer, checker) : undefined;
+    if (text && !text.includes('${')) return text;
   }
   return undefined;
 }
