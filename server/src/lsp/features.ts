@@ -80,7 +80,7 @@ export function codeActions(
     // Only fixes marked safe (behaviour-preserving) run unattended; the rest are offered one by one.
     const safe = analysis.findings.flatMap((finding) => finding.fixes.filter((fix) => fix.safe));
     // A fix whose text is unknown is left out, as in the quick fixes.
-    const applicable = safe.filter((fix) => toWorkspaceEdit(fix, analysis.textOf));
+    const applicable = safe.filter((fix) => fix.edits.every((edit) => analysis.textOf(edit.filePath) !== undefined));
     const edit = applicable.length ? toWorkspaceEdit(applicable, analysis.textOf, versionOf) : undefined;
     if (edit) actions.push({ title: 'Fix all safe delivery-lint problems', kind: FIX_ALL_KIND, edit });
   }
