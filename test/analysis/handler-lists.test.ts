@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
-import { MODES, TestProject } from '../helpers/project';
+import { MODES, TestProject, findingLinesIn } from '../helpers/project';
 
 const base = (file: string): string => file.split('/').pop()!;
 const where = (consumer: ConsumerReport): string =>
@@ -142,10 +142,7 @@ for (const mode of MODES) {
     });
     after(() => project.remove());
 
-    const findingsIn = (file: string): string[] =>
-      result.findings
-        .filter((finding) => finding.location.filePath.endsWith(`/${file}`))
-        .map((finding) => `${finding.ruleId}:${finding.location.line}`);
+    const findingsIn = (file: string): string[] => findingLinesIn(result, file);
     const consumerOf = (source: string): ConsumerReport => {
       const found = result.consumers.filter((consumer) => consumer.registration.source === source);
       assert.equal(found.length, 1, `one consumer of '${source}': ${result.consumers.map(where).join(', ')}`);

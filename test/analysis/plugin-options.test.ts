@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { runLint } from '../../server/src/pipeline/lint';
-import { MODES, TestProject, configWith } from '../helpers/project';
+import { MODES, TestProject, configWith, findingLinesIn } from '../helpers/project';
 
 const base = (file: string): string => file.split('/').pop()!;
 const where = (consumer: ConsumerReport): string =>
@@ -109,10 +109,7 @@ for (const mode of MODES) {
     });
     after(() => project.remove());
 
-    const findingsIn = (file: string): string[] =>
-      result.findings
-        .filter((finding) => finding.location.filePath.endsWith(`/${file}`))
-        .map((finding) => `${finding.ruleId}:${finding.location.line}`);
+    const findingsIn = (file: string): string[] => findingLinesIn(result, file);
 
     test('a registration object naming the plugin held in a module object: its options callback is the handler', () => {
       const orders = result.consumers.filter((consumer) => consumer.handlerName === 'recordOrder');

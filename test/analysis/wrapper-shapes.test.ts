@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { runLint } from '../../server/src/pipeline/lint';
-import { MODES, TestProject, configWith } from '../helpers/project';
+import { MODES, TestProject, configWith, findingLinesIn } from '../helpers/project';
 
 const base = (file: string): string => file.split('/').pop()!;
 const where = (consumer: ConsumerReport): string =>
@@ -354,10 +354,7 @@ for (const mode of MODES) {
       assert.equal(found.length, 1, `one consumer of '${source}': ${result.consumers.map(where).join(', ')}`);
       return found[0];
     };
-    const findingsIn = (file: string): string[] =>
-      result.findings
-        .filter((finding) => finding.location.filePath.endsWith(`/${file}`))
-        .map((finding) => `${finding.ruleId}:${finding.location.line}`);
+    const findingsIn = (file: string): string[] => findingLinesIn(result, file);
 
     test("a factory's closure runs the function it was given: that function is the handler", () => {
       const invoices = consumerOf('invoices');

@@ -121,6 +121,13 @@ export function applyFix(fix: FixSuggestion): void {
   }
 }
 
+/** A file's findings as `rule:line`, the file named by the end of its path (`jobs/insert.ts`). */
+export function findingLinesIn(result: AnalysisResult, file: string): string[] {
+  return result.findings
+    .filter((finding) => finding.location.filePath.endsWith(`/${file}`))
+    .map((finding) => `${finding.ruleId}:${finding.location.line}`);
+}
+
 export function findingsOf(result: AnalysisResult, ruleId: string, file?: string): Finding[] {
   return result.findings.filter(
     (finding) => finding.ruleId === ruleId && (!file || finding.location.filePath === file),
