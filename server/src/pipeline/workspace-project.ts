@@ -149,16 +149,7 @@ export class WorkspaceProject {
     this.program = undefined; // if making it throws, the next call starts afresh
     const invalidated = this.resolutionsInvalidated;
     this.resolutionsInvalidated = false;
-    const host = createAnalysisHost({
-      options: this.options,
-      cache: this.cache,
-      readText: (fileName) => this.overlays.get(fileName) ?? this.readDisk(fileName),
-      resolveModuleNames: (moduleNames, containingFile) =>
-        resolveProjectModules(moduleNames, containingFile, this.options, host),
-      currentDirectory: this.root ?? process.cwd(),
-      hasInvalidatedResolutions: () => invalidated,
-      known: (fileName) => this.overlays.has(fileName),
-    });
+    const host = this.compilerHost(invalidated);
     this.program = checkedProgram(
       () =>
         ts.createProgram({
@@ -171,6 +162,25 @@ export class WorkspaceProject {
     );
     this.stale = false;
     return this.program;
+  }
+
+  /**
+   * The host a program is made with, which the program keeps. Made here, apart from getProgram:
+   * closures made in one scope share its variables, so a host made beside `oldProgram` would keep
+   * the previous program alive, and each program every one before it.
+   */
+  private compilerHost(invalidated: boolean): ts.CompilerHost {
+    const host = createAnalysisHost({
+      options: this.options,
+      cache: this.cache,
+      readText: (fileName) => this.overlays.get(fileName) ?? this.readDisk(fileName),
+      resolveModuleNames: (moduleNames, containingFile) =>
+        resolveProjectModules(moduleNames, containingFile, this.options, host),
+      currentDirectory: this.root ?? process.cwd(),
+      hasInvalidatedResolutions: () => invalidated,
+      known: (fileName) => this.overlays.has(fileName),
+    });
+    return host;
   }
 
   /** Files left out of the program (unparseable, nested too deeply), with why. */
