@@ -164,7 +164,6 @@ function analyse(
   // too: they are added as roots, and looked for again, until no wrapper has callers left to add (a
   // caller may forward its own callback, making it a wrapper in turn). The rounds only find the
   // consumers and wrappers; the reports and rules run once, over everything found.
-  const compilerOptions = loaded.program.getCompilerOptions();
   const others = new Map(sources.others);
   let linted = [...files];
   let callers: string[] = [];
@@ -174,7 +173,7 @@ function analyse(
       { files: linted, brokerFiles: files, config: request.config, discoverOnly: true },
       others,
     );
-    const added = wrapperCallers(discovered.wrappers, others, compilerOptions, setting.workspaces);
+    const added = wrapperCallers(discovered.wrappers, others, importResolver(loaded), setting.workspaces);
     if (!added.length) break;
     loaded.addRoots(added);
     for (const file of added) others.delete(file);
@@ -476,7 +475,7 @@ const RE_EXPORT = /export\s+(?:\*|\{[^}]*\}|\*\s+as\s+\w+)\s*from\s*['"]([^'"]+)
 function wrapperCallers(
   wrappers: readonly { name: string; filePaths: string[] }[],
   texts: ReadonlyMap<string, string>,
-  options: ts.CompilerOptions,
+  resolveImport: (specifier: string, from: string) => string | undefined,
   workspaces: readonly WorkspacePackage[] = [],
 ): string[] {
   if (!wrappers.length) return [];
@@ -495,7 +494,7 @@ function wrapperCallers(
     if (text === undefined) text = readSourceFile(file).text;
     let leads = false;
     for (const match of (text ?? '').matchAll(RE_EXPORT)) {
-      const target = resolveImport(match[1], file, options);
+      const target = resolveImport(match[1], file);
       if (target && leadsToModule(target, depth + 1)) {
         leads = true;
         break;
@@ -509,7 +508,7 @@ function wrapperCallers(
     if (!names.test(text)) continue;
     for (const match of text.matchAll(IMPORT_SPECIFIER)) {
       const specifier = match[1];
-      const target = resolveImport(specifier, file, options);
+      const target = resolveImport(specifier, file);
       const workspace =
         !target || !leadsToModule(target, 0)
           ? workspaces.find(
@@ -526,13 +525,16 @@ function wrapperCallers(
   return callers;
 }
 
-/** The project file an import specifier resolves to (relative, `paths`, workspace packages), if any. */
-function resolveImport(specifier: string, from: string, options: ts.CompilerOptions): string | undefined {
-  try {
-    const resolved = ts.resolveModuleName(specifier, from, options, ts.sys).resolvedModule;
-    if (!resolved || /[\\/]node_modules[\\/]/.test(resolved.resolvedFileName)) return undefined;
-    return path.resolve(resolved.resolvedFileName);
-  } catch {
-    return undefined;
-  }
+/**
+ * The project file an import specifier resolves to (relative, `paths`, workspace packages), if any,
+ * resolved as the program resolves it: with the importing file's own package's tsconfig.
+ */
+function importResolver(loaded: LoadedProgram): (specifier: string, from: string) => string | undefined {
+  return (specifier, from) => {
+    try {
+      return loaded.resolveImport(specifier, from);
+    } catch {
+      return undefined; // a malformed specifier: no caller found through it
+    }
+  };
 }

@@ -66,6 +66,95 @@ export function resolveProjectModules(
   });
 }
 
+/** One tsconfig.json's module resolution: its options (with ANALYSIS_OVERRIDES) and a cache for them. */
+interface ResolutionScope {
+  options: ts.CompilerOptions;
+  cache: ts.ModuleResolutionCache;
+}
+
+/**
+ * Module resolution the way each file's own package sees it. A monorepo package (a Lambda, an app)
+ * often has its own tsconfig.json with its own `paths` and `baseUrl` (`@lib/*` → `src/lib/*`) and
+ * is linted from the repository root, whose tsconfig (if any) knows nothing of them. So a file
+ * resolves its imports with the nearest tsconfig.json between it and the project's tsconfig, as
+ * tsc run in that package would; what that leaves unresolved (a bare name) is tried with the
+ * project's options, which also map the workspace packages (workspaces.ts). A file with no such
+ * tsconfig, and every file under an explicit --project, resolves with the project's options alone.
+ */
+export class ModuleResolver {
+  private readonly projectScope: ResolutionScope;
+  /** The folder of the project's tsconfig: the walk up from a file stops there. */
+  private readonly projectFolder: string | undefined;
+  private readonly scopeByFolder = new Map<string, ResolutionScope | undefined>();
+  private readonly scopeByTsconfig = new Map<string, ResolutionScope | undefined>();
+
+  constructor(
+    options: ts.CompilerOptions,
+    tsconfigPath: string | undefined,
+    /** Whether files may resolve with their own package's tsconfig (not under an explicit --project). */
+    private readonly nested: boolean,
+  ) {
+    this.projectScope = { options, cache: ts.createModuleResolutionCache(process.cwd(), (name) => name, options) };
+    this.projectFolder = tsconfigPath ? path.resolve(path.dirname(tsconfigPath)) : undefined;
+  }
+
+  resolve(
+    moduleNames: readonly string[],
+    containingFile: string,
+    host: ts.ModuleResolutionHost,
+  ): (ts.ResolvedModuleFull | undefined)[] {
+    const project = this.projectScope;
+    const scope = this.nested ? this.scopeOf(path.dirname(path.resolve(containingFile))) : undefined;
+    if (!scope) return resolveProjectModules(moduleNames, containingFile, project.options, host, project.cache);
+    const resolved = resolveProjectModules(moduleNames, containingFile, scope.options, host, scope.cache);
+    const retry = moduleNames.flatMap((name, index) => (resolved[index] || isRelative(name) ? [] : [index]));
+    if (retry.length) {
+      const again = resolveProjectModules(
+        retry.map((index) => moduleNames[index]),
+        containingFile,
+        project.options,
+        host,
+        project.cache,
+      );
+      retry.forEach((index, position) => (resolved[index] = again[position]));
+    }
+    return resolved;
+  }
+
+  /** The nearest tsconfig.json's scope from `folder` up to (not including) the project's folder. */
+  private scopeOf(folder: string): ResolutionScope | undefined {
+    if (this.scopeByFolder.has(folder)) return this.scopeByFolder.get(folder);
+    let scope: ResolutionScope | undefined;
+    const parent = path.dirname(folder);
+    if (folder !== this.projectFolder && parent !== folder && path.basename(folder) !== 'node_modules') {
+      const candidate = path.join(folder, 'tsconfig.json');
+      scope = fs.existsSync(candidate) ? this.scopeFor(candidate) : this.scopeOf(parent);
+    }
+    this.scopeByFolder.set(folder, scope);
+    return scope;
+  }
+
+  private scopeFor(tsconfigPath: string): ResolutionScope | undefined {
+    if (this.scopeByTsconfig.has(tsconfigPath)) return this.scopeByTsconfig.get(tsconfigPath);
+    const reading = readTsconfig(tsconfigPath);
+    // A tsconfig that cannot be read resolves nothing of its own: the project's options apply.
+    const options =
+      reading.options && !reading.errors.some((error) => error.unreadable)
+        ? analysisOptions(reading.options)
+        : undefined;
+    const scope = options && {
+      options,
+      cache: ts.createModuleResolutionCache(path.dirname(tsconfigPath), (name) => name, options),
+    };
+    this.scopeByTsconfig.set(tsconfigPath, scope);
+    return scope;
+  }
+}
+
+function isRelative(moduleName: string): boolean {
+  return moduleName.startsWith('./') || moduleName.startsWith('../') || moduleName === '.' || moduleName === '..';
+}
+
 /** The options for a project without a usable tsconfig.json. */
 export const DEFAULT_COMPILER_OPTIONS: ts.CompilerOptions = {
   ...ANALYSIS_OVERRIDES,
@@ -195,7 +284,7 @@ export class LoadedProgram {
   private readonly loaded = new Set<string>();
   /** Parsed files, by `real:` or `stub:` and name, so a rebuild reuses them. */
   private readonly sourceFiles = new Map<string, ts.SourceFile>();
-  private readonly resolutionCache: ts.ModuleResolutionCache;
+  private readonly resolver: ModuleResolver;
   private current: ts.Program | undefined;
   private dirty = true;
   /** Files whose imports are all loaded: what the analysis reads in them can no longer change. */
@@ -225,6 +314,8 @@ export class LoadedProgram {
      * a path need not exist on disk, and its folder is taken to exist.
      */
     private readonly contents: ReadonlyMap<string, string> = new Map(),
+    /** Whether files resolve with their own package's tsconfig (ModuleResolver); not under --project. */
+    nestedResolution = false,
   ) {
     this.options = options;
     for (const file of contents.keys())
@@ -232,7 +323,7 @@ export class LoadedProgram {
         this.overlayFolders.add(folder);
         if (path.dirname(folder) === folder) break;
       }
-    this.resolutionCache = ts.createModuleResolutionCache(process.cwd(), (name) => name, options);
+    this.resolver = new ModuleResolver(options, tsconfigPath, nestedResolution);
     this.host = this.createHost();
     this.addRoots(rootFiles);
   }
@@ -345,9 +436,15 @@ export class LoadedProgram {
     return this.resolve(specifiers, sourceFile.fileName).flatMap((module) => (module ? [module.resolvedFileName] : []));
   }
 
+  /** The project file an import resolves to from `containingFile`, as the program resolves it (not recorded). */
+  resolveImport(moduleName: string, containingFile: string): string | undefined {
+    const [resolved] = this.resolver.resolve([moduleName], containingFile, this.host);
+    return resolved && path.resolve(resolved.resolvedFileName);
+  }
+
   /** Resolves module names as the program does, and records the result in `resolutions`. */
   private resolve(moduleNames: string[], containingFile: string): (ts.ResolvedModuleFull | undefined)[] {
-    const resolved = resolveProjectModules(moduleNames, containingFile, this.options, this.host, this.resolutionCache);
+    const resolved = this.resolver.resolve(moduleNames, containingFile, this.host);
     const file = path.resolve(containingFile);
     const byName = this.resolutions.get(file) ?? new Map<string, string | undefined>();
     moduleNames.forEach((name, index) => byName.set(name, resolved[index]?.resolvedFileName));
@@ -501,7 +598,7 @@ export function loadProgram(
   const root = workspaceRoot ?? (tsconfigPath ? path.dirname(tsconfigPath) : undefined);
   const paths = root ? workspacePaths(root, compilerOptions.paths) : undefined;
   if (paths) compilerOptions.paths = paths;
-  const loaded = new LoadedProgram(rootFiles, tsconfigPath, compilerOptions, contents);
+  const loaded = new LoadedProgram(rootFiles, tsconfigPath, compilerOptions, contents, !explicit);
   loaded.warnings.push(...warnings);
   return loaded;
 }

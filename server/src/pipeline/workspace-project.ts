@@ -16,7 +16,7 @@ import { analyzeFiles, analyzeFilesInSlices } from './analyze';
 import { collectFiles, isSourceFile, readSourceFile } from './files';
 import type { AnalysisResult, FileProblem } from '../model';
 import { mentionsBroker } from './prefilter';
-import { analysisOptions, findTsconfig, readTsconfig, resolveProjectModules } from './program';
+import { ModuleResolver, analysisOptions, findTsconfig, readTsconfig } from './program';
 import { EditorReportCache } from './reads';
 import { SourceCache, checkedProgram, createAnalysisHost, isLibFile } from './sources';
 import { ConfigError, findConfigFile } from '../config/load';
@@ -59,6 +59,8 @@ export class WorkspaceProject {
   private lastValidConfig: ResolvedConfig | undefined;
   tsconfigPath: string | undefined;
   private options: ts.CompilerOptions = {};
+  /** Module resolution with each file's own package's tsconfig; made again when files come or go. */
+  private resolver = new ModuleResolver(this.options, undefined, false);
   private readonly overlays = new Map<string, string>();
   private readonly diskTexts = new Map<string, string | undefined>();
   private rootFiles = new Set<string>();
@@ -170,12 +172,13 @@ export class WorkspaceProject {
    * the previous program alive, and each program every one before it.
    */
   private compilerHost(invalidated: boolean): ts.CompilerHost {
+    if (invalidated) this.resolver = this.newResolver();
+    const resolver = this.resolver;
     const host = createAnalysisHost({
       options: this.options,
       cache: this.cache,
       readText: (fileName) => this.overlays.get(fileName) ?? this.readDisk(fileName),
-      resolveModuleNames: (moduleNames, containingFile) =>
-        resolveProjectModules(moduleNames, containingFile, this.options, host),
+      resolveModuleNames: (moduleNames, containingFile) => resolver.resolve(moduleNames, containingFile, host),
       currentDirectory: this.root ?? process.cwd(),
       hasInvalidatedResolutions: () => invalidated,
       known: (fileName) => this.overlays.has(fileName),
@@ -296,6 +299,7 @@ export class WorkspaceProject {
       if (this.root !== undefined)
         this.logger.info(`delivery-lint: no tsconfig.json above ${this.root}; using default compiler options`);
       this.options = analysisOptions(undefined);
+      this.resolver = this.newResolver();
       return;
     }
     const reading = readTsconfig(this.tsconfigPath);
@@ -303,6 +307,12 @@ export class WorkspaceProject {
     for (const error of reading.errors.filter((candidate) => !candidate.noInputs).slice(0, 3))
       this.logger.warn(`delivery-lint: ${this.tsconfigPath}: ${error.message}`);
     this.options = analysisOptions(reading.options);
+    this.resolver = this.newResolver();
+  }
+
+  private newResolver(): ModuleResolver {
+    // The loose files' project has no folder of its own: its files resolve with the defaults.
+    return new ModuleResolver(this.options, this.tsconfigPath, this.root !== undefined);
   }
 
   private scanRootFiles(): void {
