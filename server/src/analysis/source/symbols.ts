@@ -321,7 +321,12 @@ function aliasOfProjectCode(symbol: ts.Symbol, checker: ts.TypeChecker): boolean
 /** The package a declared type comes from: `Redis`, `Redis | undefined`, `typeof Order`, `Promise<Channel>`. */
 function typeNodeOrigin(typeNode: ts.TypeNode | undefined, checker: ts.TypeChecker, depth: number): string | undefined {
   if (!typeNode || depth > 8) return undefined;
-  if (ts.isTypeReferenceNode(typeNode)) return typeNameOrigin(typeNode.typeName, checker, depth + 1);
+  if (ts.isTypeReferenceNode(typeNode)) {
+    const fromName = typeNameOrigin(typeNode.typeName, checker, depth + 1);
+    if (fromName || !typeNode.typeArguments?.length || !isStandardWrapperType(typeNode.typeName, checker))
+      return fromName;
+    return typeNodeOrigin(typeNode.typeArguments[0], checker, depth + 1);
+  }
   if (ts.isTypeQueryNode(typeNode)) return symbolOrigin(rightmostName(typeNode.exprName), checker, depth + 1);
   if (ts.isUnionTypeNode(typeNode) || ts.isIntersectionTypeNode(typeNode)) {
     for (const member of typeNode.types) {
@@ -331,6 +336,30 @@ function typeNodeOrigin(typeNode: ts.TypeNode | undefined, checker: ts.TypeCheck
   }
   if (ts.isParenthesizedTypeNode(typeNode)) return typeNodeOrigin(typeNode.type, checker, depth + 1);
   return undefined;
+}
+
+/**
+ * TypeScript's own types that stand for a version of their first argument: the value of an
+ * `InstanceType<typeof Redis>` is a Redis client, of `Awaited<ReturnType<typeof connect>>` what
+ * `connect` gives. Only the standard library's (a project's own `Box<Redis>` may be anything).
+ */
+const STANDARD_WRAPPER_TYPES = new Set([
+  'InstanceType',
+  'ReturnType',
+  'Awaited',
+  'Promise',
+  'NonNullable',
+  'Readonly',
+  'Required',
+  'Partial',
+  'Pick',
+  'Omit',
+]);
+
+function isStandardWrapperType(name: ts.EntityName, checker: ts.TypeChecker): boolean {
+  if (!ts.isIdentifier(name) || !STANDARD_WRAPPER_TYPES.has(name.text)) return false;
+  const declarations = checker.getSymbolAtLocation(name)?.declarations ?? [];
+  return declarations.length > 0 && declarations.every((declaration) => declaration.getSourceFile().hasNoDefaultLib);
 }
 
 function declarationOrigin(declaration: ts.Declaration, checker: ts.TypeChecker, depth: number): string | undefined {
@@ -360,6 +389,10 @@ function computeDeclarationOrigin(
     }
     if (ts.isPropertyDeclaration(declaration) || ts.isParameter(declaration)) {
       return assignedInConstructorOrigin(declaration, checker, depth);
+    }
+    if (ts.isVariableDeclaration(declaration)) {
+      const fromAssignment = assignedLaterOrigin(declaration, checker, depth);
+      if (fromAssignment) return fromAssignment;
     }
   }
   if (ts.isClassDeclaration(declaration)) {
@@ -444,6 +477,45 @@ function assignedInConstructorOrigin(
     if ((ts.isConstructorDeclaration(member) || ts.isMethodDeclaration(member)) && member.body)
       ts.forEachChild(member.body, visit);
   }
+  for (const right of assigned) {
+    const origin = originModule(right, checker, depth + 1);
+    if (origin) return origin;
+  }
+  return undefined;
+}
+
+/**
+ * A `let` set up later: `let client; … client = new NotifyClient(key)` in a function that creates
+ * it on first use (a lazy singleton) or an `init()`. The assignments to it in its scope give its
+ * origin.
+ */
+function assignedLaterOrigin(
+  declaration: ts.VariableDeclaration,
+  checker: ts.TypeChecker,
+  depth: number,
+): string | undefined {
+  const list = declaration.parent;
+  if (!ts.isIdentifier(declaration.name) || !ts.isVariableDeclarationList(list) || list.flags & ts.NodeFlags.Const)
+    return undefined;
+  const name = declaration.name.text;
+  const symbol = checker.getSymbolAtLocation(declaration.name);
+  const scope = ts.findAncestor(list, (node) => ts.isBlock(node) || ts.isSourceFile(node) || ts.isModuleBlock(node));
+  if (!symbol || !scope) return undefined;
+  const assigned: ts.Expression[] = [];
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isBinaryExpression(node) &&
+      (node.operatorToken.kind === ts.SyntaxKind.EqualsToken ||
+        node.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken ||
+        node.operatorToken.kind === ts.SyntaxKind.BarBarEqualsToken) &&
+      ts.isIdentifier(node.left) &&
+      node.left.text === name &&
+      checker.getSymbolAtLocation(node.left) === symbol
+    )
+      assigned.push(node.right);
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(scope, visit);
   for (const right of assigned) {
     const origin = originModule(right, checker, depth + 1);
     if (origin) return origin;
