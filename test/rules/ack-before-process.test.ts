@@ -90,8 +90,59 @@ export async function indexProduct(message: KafkaMessage): Promise<void> {
 }
 `;
 
+const SEQUELIZE_ORDERS = `import { DataTypes, Model, Sequelize } from 'sequelize';
+
+export const sequelize = new Sequelize('postgres://db/orders');
+
+export class Order extends Model {
+  declare id: number;
+  declare status: string;
+}
+
+Order.init({ id: { type: DataTypes.INTEGER, primaryKey: true }, status: DataTypes.STRING }, { sequelize });
+`;
+
+/**
+ * A JetStream listener whose order is loaded into a \`let\` declared empty (in a try of its own) and
+ * saved under another name inside a transaction: \`after\` is what follows the save in the callback.
+ */
+const loadedThenSaved = (after: string, outside = '') => `import { JsMsg } from 'nats';
+import { Order, sequelize } from './models';
+
+export const onOrderExpired = async (m: JsMsg) => {
+  const { orderId } = JSON.parse(m.string()) as { orderId: number };
+  let found: Order | null;
+  try {
+    found = await Order.findByPk(orderId);
+    if (!found) return m.term();
+  } catch {
+    return m.nak();
+  }
+  await sequelize.transaction(async () => {
+    const order = found!;
+    order.status = 'cancelled';
+    await order.save();
+${after}  });
+${outside}};
+`;
+
+const JETSTREAM_SUBSCRIBE = `import { connect } from 'nats';
+import { onOrderExpired } from './listener';
+
+export async function start(): Promise<void> {
+  const js = (await connect({ servers: 'nats://nats:4222' })).jetstream();
+  const subscription = await js.pullSubscribe('orders.expired', { config: { durable_name: 'orders' } });
+  for await (const m of subscription) await onOrderExpired(m);
+}
+`;
+
 ruleTester('ack-before-process', {
   valid: [
+    {
+      name: 'nats: a loaded order saved in a transaction, acked after the transaction commits',
+      code: JETSTREAM_SUBSCRIBE,
+      files: { 'models.ts': SEQUELIZE_ORDERS, 'listener.ts': loadedThenSaved('', '  m.ack();\n') },
+    },
     // ---- kafkajs ----------------------------------------------------------------------------
     {
       name: 'kafkajs eachMessage (autoCommit) awaits the upsert before returning',
@@ -1133,6 +1184,12 @@ export const publishedConsumer = Consumer.create({
   ],
 
   invalid: [
+    {
+      name: 'nats: a loaded order (let, assigned in a try) saved in a transaction, acked inside it before the commit',
+      code: JETSTREAM_SUBSCRIBE,
+      files: { 'models.ts': SEQUELIZE_ORDERS, 'listener.ts': loadedThenSaved('    m.ack();\n') },
+      errors: [{ line: 7, messageId: 'ackBeforeCommit' }],
+    },
     // ---- kafkajs ----------------------------------------------------------------------------
     {
       name: 'kafkajs autoCommit:false commits the offset before the insert',

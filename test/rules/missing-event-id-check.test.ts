@@ -1732,8 +1732,50 @@ const S_DECORATED_STATE_UNRECORDED = sqsDecoratedStore(undefined, 'upload.callba
   'const response = await fetch(',
 );
 
+/**
+ * A kafkajs handler whose account is loaded into a \`let\` declared empty, then changed under
+ * another name and saved: \`change\` is the change (relative to what was loaded, or not).
+ */
+const K_LOADED_LET = (change: string) => `import { Kafka } from 'kafkajs';
+import { DataTypes, Model, Sequelize } from 'sequelize';
+
+const sequelize = new Sequelize('postgres://db/ledger');
+
+class Account extends Model {
+  declare id: string;
+  declare balance: number;
+  declare tier: string;
+}
+Account.init({ id: { type: DataTypes.STRING, primaryKey: true }, balance: DataTypes.INTEGER, tier: DataTypes.STRING }, { sequelize });
+
+const consumer = new Kafka({ clientId: 'ledger', brokers: ['kafka:9092'] }).consumer({ groupId: 'ledger' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const deposit = JSON.parse(message.value!.toString()) as { accountId: string; amount: number };
+      let found: Account | null = null;
+      try {
+        found = await Account.findByPk(deposit.accountId);
+      } catch (error) {
+        console.error('lookup failed', error);
+        throw error;
+      }
+      if (!found) return;
+      const account = found;
+      ${change}
+      await account.save();
+    },
+  });
+}
+`;
+
 ruleTester(RULE, {
   valid: [
+    {
+      name: 'sequelize: a loaded account (let declared empty) given an absolute value and saved is an idempotent update',
+      code: K_LOADED_LET("account.tier = 'gold';"),
+    },
     // ---- kafkajs ----
     {
       name: 'kafkajs: Redis SET NX EX claim on topic/partition/offset, checked, released on failure',
@@ -1826,6 +1868,17 @@ ruleTester(RULE, {
     { name: 'sqs-consumer: fetch POST with an Idempotency-Key header from MessageId', code: S_IDEMPOTENCY_HEADER },
   ],
   invalid: [
+    {
+      name: 'sequelize: a loaded account (let declared empty) changed relative to itself under another name is a read-modify-write',
+      code: K_LOADED_LET('account.balance = account.balance + deposit.amount;'),
+      errors: [
+        {
+          line: lineOf(K_LOADED_LET(''), 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+          data: 'account.save (read-modify-write)',
+        },
+      ],
+    },
     {
       name: 'sqs-consumer: a state loaded by a key that does not come from the message is no dedup check',
       code: S_DECORATED_STATE_UNKEYED,

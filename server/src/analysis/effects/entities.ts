@@ -388,9 +388,7 @@ export function entityValue(expression: ts.Expression | undefined, reader: Objec
   const original = unwrapAwait(expression);
   const resolved = resolveIdentifier(original, reader);
   const value = resolved.value;
-  const name = resolved.name;
-  const scope = name ? enclosingFunction(name) : undefined;
-  const assigned = name && scope?.body ? fieldAssignments(scope.body, name.text) : undefined;
+  const assigned = assignmentsToAll(resolved.names);
   if (ts.isObjectLiteralExpression(value)) {
     const fields = literalFields(value, reader);
     for (const [field, right] of assigned?.fields ?? []) fields.set(field, right);
@@ -426,13 +424,17 @@ export function entityValue(expression: ts.Expression | undefined, reader: Objec
   return { kind: 'unknown' };
 }
 
+/**
+ * What a variable holds, through the variables it is copied from (`const order = found!`): the
+ * value, and the names it went through (the fields set on any of them are the entity's).
+ */
 function resolveIdentifier(
   expression: ts.Expression,
   reader: ObjectReader,
-): { value: ts.Expression; name?: ts.Identifier } {
+): { value: ts.Expression; names: ts.Identifier[] } {
   const checker = 'getTypeAtLocation' in reader ? reader : reader.checker;
   let value = unwrapAwait(expression);
-  let name: ts.Identifier | undefined;
+  let names: ts.Identifier[] = [];
   for (let depth = 0; depth < 4 && ts.isIdentifier(value); depth++) {
     let declaration: ts.Declaration | undefined;
     try {
@@ -441,21 +443,76 @@ function resolveIdentifier(
       break;
     }
     if (declaration && ts.isVariableDeclaration(declaration) && ts.isIdentifier(declaration.name)) {
-      name = declaration.name;
-      if (!declaration.initializer) break;
-      value = unwrapAwait(declaration.initializer);
+      names.push(declaration.name);
+      const initial = declaration.initializer && unwrapAwait(declaration.initializer);
+      const held = initial && !isEmptyValue(initial) ? initial : soleAssignment(declaration, checker);
+      if (!held) break;
+      value = unwrapAwait(held);
       continue;
     }
     if (declaration && ts.isParameter(declaration)) {
       const passed = resolveValue(value, reader);
       if (!passed || passed === value) break;
       value = unwrapAwait(passed);
-      name = undefined;
+      names = [];
       continue;
     }
     break;
   }
-  return { value, name };
+  return { value, names };
+}
+
+function isEmptyValue(expression: ts.Expression): boolean {
+  return (
+    expression.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(expression) && expression.text === 'undefined')
+  );
+}
+
+/**
+ * The one value a `let` declared empty is given in its function: `let found; try { found = await
+ * Order.findByPk(id) } catch { … }`. None when it is given several (which one holds is a matter of
+ * the path), or is not a `let`.
+ */
+function soleAssignment(declaration: ts.VariableDeclaration, checker: ts.TypeChecker): ts.Expression | undefined {
+  const list = declaration.parent;
+  if (!ts.isVariableDeclarationList(list) || list.flags & ts.NodeFlags.Const || !ts.isIdentifier(declaration.name))
+    return undefined;
+  const scope = enclosingFunction(declaration)?.body;
+  if (!scope) return undefined;
+  const name = declaration.name.text;
+  const symbol = checker.getSymbolAtLocation(declaration.name);
+  const values: ts.Expression[] = [];
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+      ts.isIdentifier(node.left) &&
+      node.left.text === name &&
+      checker.getSymbolAtLocation(node.left) === symbol &&
+      !isEmptyValue(unwrapAwait(node.right))
+    )
+      values.push(node.right);
+    ts.forEachChild(node, visit);
+  };
+  visit(scope);
+  return values.length === 1 ? values[0] : undefined;
+}
+
+/** The fields set on an entity under any of its names, each name in its own function. */
+function assignmentsToAll(names: readonly ts.Identifier[]): ReturnType<typeof fieldAssignments> | undefined {
+  let merged: ReturnType<typeof fieldAssignments> | undefined;
+  for (const name of [...names].reverse()) {
+    const body = enclosingFunction(name)?.body;
+    if (!body) continue;
+    const assigned = fieldAssignments(body, name.text);
+    if (!merged) merged = assigned;
+    else {
+      for (const [field, right] of assigned.fields) merged.fields.set(field, right);
+      merged.objectAssigned.push(...assigned.objectAssigned);
+      merged.relative ||= assigned.relative;
+    }
+  }
+  return merged;
 }
 
 function returnedExpressions(fn: ts.FunctionLikeDeclaration): ts.Expression[] {
