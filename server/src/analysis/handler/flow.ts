@@ -398,6 +398,10 @@ export class FlowBuilder {
       this.conditionDepth--;
     }
     let thenSteps = this.statement(statement.thenStatement, state);
+    // `if (!this.agents[userId]) { …; this.agents[userId] = … }`: set up once per key for the
+    // process's life. With a key from the message it is an in-memory dedup instead (not this).
+    if (isKeyedMemoInit(statement, this.options.checker, (key) => state.values.derivesFrom(key)))
+      thenSteps = oncePerProcess(thenSteps);
     let elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
     // `if (options.autoAck) msg.ack()`: whether the message is settled here is the callers' choice.
     const settlesThen = hasSettle(thenSteps);
@@ -1691,6 +1695,66 @@ function assignsMemo(node: ts.Node, memo: string, checker: ts.TypeChecker): bool
 function isMemoInit(statement: ts.IfStatement, checker: ts.TypeChecker): boolean {
   const tested = testedMemo(statement.expression, checker);
   return !!tested && tested.negated && assignsMemo(statement.thenStatement, tested.memo, checker);
+}
+
+/**
+ * A per-key memo: `holder[key]` or `holder.get(key)` / `holder.has(key)`, with the holder kept for
+ * the process's life (a field of `this`, a module variable).
+ */
+function keyedMemo(expression: ts.Expression, checker: ts.TypeChecker): { holder: string; key: string } | undefined {
+  const value = unwrap(expression);
+  if (ts.isElementAccessExpression(value)) {
+    const holder = memoTarget(value.expression, checker);
+    return holder ? { holder, key: value.argumentExpression.getText() } : undefined;
+  }
+  if (ts.isCallExpression(value) && ts.isPropertyAccessExpression(value.expression) && value.arguments.length === 1) {
+    if (!/^(get|has)$/.test(value.expression.name.text)) return undefined;
+    const holder = memoTarget(value.expression.expression, checker);
+    return holder ? { holder, key: value.arguments[0].getText() } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * `if (!this.agents[userId]) { …; this.agents[userId] = … }` or `if (!this.clients.has(tenant)) {
+ * …; this.clients.set(tenant, …) }`: what the block does runs once per key while the process
+ * lives, not once per message, unless the key comes from the message (`perMessage`).
+ */
+function isKeyedMemoInit(
+  statement: ts.IfStatement,
+  checker: ts.TypeChecker,
+  perMessage: (key: ts.Expression) => boolean,
+): boolean {
+  const condition = unwrap(statement.expression);
+  if (!ts.isPrefixUnaryExpression(condition) || condition.operator !== ts.SyntaxKind.ExclamationToken) return false;
+  const tested = keyedMemo(condition.operand, checker);
+  const operand = unwrap(condition.operand);
+  const keyNode = ts.isElementAccessExpression(operand)
+    ? operand.argumentExpression
+    : ts.isCallExpression(operand)
+      ? operand.arguments[0]
+      : undefined;
+  if (!tested || !keyNode || perMessage(keyNode)) return false;
+  let assigns = false;
+  const visit = (node: ts.Node): void => {
+    if (assigns) return;
+    const target =
+      ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken
+        ? keyedMemo(node.left, checker)
+        : ts.isCallExpression(node) &&
+            ts.isPropertyAccessExpression(node.expression) &&
+            node.expression.name.text === 'set' &&
+            node.arguments.length === 2
+          ? (() => {
+              const holder = memoTarget(node.expression.expression, checker);
+              return holder ? { holder, key: node.arguments[0].getText() } : undefined;
+            })()
+          : undefined;
+    if (target && target.holder === tested.holder && target.key === tested.key) assigns = true;
+    else ts.forEachChild(node, visit);
+  };
+  visit(statement.thenStatement);
+  return assigns;
 }
 
 /** `Promise.resolve(…)`, `Promise.reject(…)`. */
