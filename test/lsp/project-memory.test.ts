@@ -13,27 +13,25 @@ import type { ts } from 'ts-morph';
 import { WorkspaceProject } from '../../server/src/pipeline/workspace-project';
 import { MODES, TestProject } from '../helpers/project';
 
-const ORDERS = `import { Kafka } from 'kafkajs';
-import { recordOrder } from './ledger';
+const WORKER = `import amqp from 'amqplib';
+import { saveShipment } from './store';
 
-const consumer = new Kafka({ clientId: 'svc', brokers: ['kafka:9092'] }).consumer({ groupId: 'orders' });
-
-export async function start(): Promise<void> {
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const order = JSON.parse(message.value!.toString()) as { id: string; total: number };
-      await recordOrder(order);
-    },
+export async function startShipments(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbit')).createChannel();
+  await channel.consume('shipments', async (msg) => {
+    if (!msg) return;
+    await saveShipment(JSON.parse(msg.content.toString()) as { trackingId: string });
+    channel.ack(msg);
   });
 }
 `;
 
-const LEDGER = `import { Pool } from 'pg';
+const STORE = `import { Pool } from 'pg';
 
 const pool = new Pool();
 
-export async function recordOrder(order: { id: string; total: number }): Promise<void> {
-  await pool.query('INSERT INTO orders (total) VALUES ($1)', [order.total]);
+export async function saveShipment(shipment: { trackingId: string }): Promise<void> {
+  await pool.query('INSERT INTO shipments (tracking_id) VALUES ($1)', [shipment.trackingId]);
 }
 `;
 
@@ -58,7 +56,7 @@ for (const mode of MODES) {
     let project: TestProject;
     before(() => {
       project = new TestProject(mode, 'project-memory');
-      project.write({ 'orders.ts': ORDERS, 'ledger.ts': LEDGER });
+      project.write({ 'worker.ts': WORKER, 'store.ts': STORE });
     });
     after(() => project.remove());
 
@@ -68,21 +66,21 @@ for (const mode of MODES) {
         { info: () => undefined, warn: () => undefined },
         () => ({}),
       );
-      const orders = project.path('orders.ts');
-      const ledger = project.path('ledger.ts');
-      workspace.setOverlay(orders, ORDERS);
+      const worker = project.path('worker.ts');
+      const store = project.path('store.ts');
+      workspace.setOverlay(worker, WORKER);
       const earlier: WeakRef<ts.Program>[] = [];
       for (let edit = 1; edit <= 6; edit++) {
         earlier.push(new WeakRef(workspace.getProgram()));
         // Alternate the edited file and whether the edit is analysed: both paths make programs.
-        workspace.setOverlay(edit % 2 ? orders : ledger, `${edit % 2 ? ORDERS : LEDGER}\n// edit ${edit}\n`);
-        if (edit % 3) assert.equal(workspace.analyze([orders]).consumers.length, 1);
+        workspace.setOverlay(edit % 2 ? worker : store, `${edit % 2 ? WORKER : STORE}\n// edit ${edit}\n`);
+        if (edit % 3) assert.equal(workspace.analyze([worker]).consumers.length, 1);
       }
       // The report cache holds the program it last analysed: analyse the current one.
-      assert.equal(workspace.analyze([orders]).consumers.length, 1);
+      assert.equal(workspace.analyze([worker]).consumers.length, 1);
       const current = workspace.getProgram();
       assert.deepEqual(await collected(earlier), [true, true, true, true, true, true]);
-      assert.ok(current.getSourceFile(orders)?.text.endsWith('// edit 5\n'), 'the current program is kept');
+      assert.ok(current.getSourceFile(worker)?.text.endsWith('// edit 5\n'), 'the current program is kept');
     });
   });
 }

@@ -10,7 +10,7 @@
  */
 import { ts } from 'ts-morph';
 import { calledName, isFunctionWithBody, unwrap, unwrapAwait } from '../source/ast';
-import { calledFunction } from '../source/symbols';
+import { calledFunction, letAssignments } from '../source/symbols';
 import { resolveValue, type ObjectReader } from './objects';
 
 /** The primary and unique keys of an entity class: each a set of property names. */
@@ -474,27 +474,10 @@ function isEmptyValue(expression: ts.Expression): boolean {
  * the path), or is not a `let`.
  */
 function soleAssignment(declaration: ts.VariableDeclaration, checker: ts.TypeChecker): ts.Expression | undefined {
-  const list = declaration.parent;
-  if (!ts.isVariableDeclarationList(list) || list.flags & ts.NodeFlags.Const || !ts.isIdentifier(declaration.name))
-    return undefined;
   const scope = enclosingFunction(declaration)?.body;
-  if (!scope) return undefined;
-  const name = declaration.name.text;
-  const symbol = checker.getSymbolAtLocation(declaration.name);
-  const values: ts.Expression[] = [];
-  const visit = (node: ts.Node): void => {
-    if (
-      ts.isBinaryExpression(node) &&
-      node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
-      ts.isIdentifier(node.left) &&
-      node.left.text === name &&
-      checker.getSymbolAtLocation(node.left) === symbol &&
-      !isEmptyValue(unwrapAwait(node.right))
-    )
-      values.push(node.right);
-    ts.forEachChild(node, visit);
-  };
-  visit(scope);
+  const values = scope
+    ? letAssignments(declaration, scope, checker).filter((value) => !isEmptyValue(unwrapAwait(value)))
+    : [];
   return values.length === 1 ? values[0] : undefined;
 }
 

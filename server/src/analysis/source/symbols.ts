@@ -494,13 +494,32 @@ function assignedLaterOrigin(
   checker: ts.TypeChecker,
   depth: number,
 ): string | undefined {
+  const scope = ts.findAncestor(
+    declaration.parent,
+    (node) => ts.isBlock(node) || ts.isSourceFile(node) || ts.isModuleBlock(node),
+  );
+  for (const right of scope ? letAssignments(declaration, scope, checker) : []) {
+    const origin = originModule(right, checker, depth + 1);
+    if (origin) return origin;
+  }
+  return undefined;
+}
+
+/**
+ * The values assigned to a `let` (or `var`) within `scope` (`x = …`, `x ??= …`, `x ||= …`), in
+ * source order; none for a `const` or a destructured declaration.
+ */
+export function letAssignments(
+  declaration: ts.VariableDeclaration,
+  scope: ts.Node,
+  checker: ts.TypeChecker,
+): ts.Expression[] {
   const list = declaration.parent;
   if (!ts.isIdentifier(declaration.name) || !ts.isVariableDeclarationList(list) || list.flags & ts.NodeFlags.Const)
-    return undefined;
+    return [];
   const name = declaration.name.text;
   const symbol = checker.getSymbolAtLocation(declaration.name);
-  const scope = ts.findAncestor(list, (node) => ts.isBlock(node) || ts.isSourceFile(node) || ts.isModuleBlock(node));
-  if (!symbol || !scope) return undefined;
+  if (!symbol) return [];
   const assigned: ts.Expression[] = [];
   const visit = (node: ts.Node): void => {
     if (
@@ -516,11 +535,7 @@ function assignedLaterOrigin(
     ts.forEachChild(node, visit);
   };
   ts.forEachChild(scope, visit);
-  for (const right of assigned) {
-    const origin = originModule(right, checker, depth + 1);
-    if (origin) return origin;
-  }
-  return undefined;
+  return assigned;
 }
 
 /**
