@@ -326,6 +326,26 @@ export const onStock = async (m: JsMsg) => {
   ],
 });
 
+/** A listener that re-publishes through `publishFrom`'s package what it received, after an absolute update. */
+const relayListener = (publishFrom: string) => `import { JsMsg } from 'nats';
+import { publish, subjects } from '${publishFrom}';
+
+const statuses = new Map<string, string>();
+
+export const onPaymentCreated = async (m: JsMsg) => {
+  const { orderId } = JSON.parse(m.string()) as { orderId: string };
+  statuses.set(orderId, 'paid');
+  await publish({ orderId, status: 'paid' }, subjects.OrderUpdated);
+  m.ack();
+};
+`;
+
+const RELAY_SERVER = `import { subscribe } from '@acme/bus-kit/dist/events';
+import { onPaymentCreated } from './payment';
+
+void subscribe('payments.created', 'orders', onPaymentCreated);
+`;
+
 ruleTester('missing-event-id-check', {
   valid: [
     {
@@ -337,8 +357,19 @@ bus.subscribe('site.visits', countVisit);
 `,
       files: { 'metrics.ts': METRICS_LISTENER },
     },
+    {
+      name: "outside registration: a publish of another installed package is not the registering package's",
+      code: RELAY_SERVER,
+      files: { 'payment.ts': relayListener('@acme/notifications') },
+    },
   ],
   invalid: [
+    {
+      name: 'outside registration: the registering package publishes again what the handler received, unchecked',
+      code: RELAY_SERVER,
+      files: { 'payment.ts': relayListener('@acme/bus-kit/dist/events') },
+      errors: [{ line: 6, file: 'payment.ts', messageId: 'noIdentityCheck' }],
+    },
     {
       name: 'outside registration: an insert before the ack with no check of the message',
       code: `import { subscribe } from '@acme/bus-kit';

@@ -78,6 +78,11 @@ export interface MatchContext {
   checker: ts.TypeChecker;
   values: MessageValues;
   config: ResolvedConfig;
+  /**
+   * The installed package that registers the consumer's handler outside the project (`subscribe`
+   * of @acme/events): its publishing functions publish to the same broker.
+   */
+  brokerPackage?: string;
 }
 
 export type CallMatcher = (link: CallLink, context: MatchContext) => ClassifiedCall | undefined;

@@ -18,12 +18,37 @@ function publish(link: CallLink, label: string, destination: string | undefined,
   return result;
 }
 
+/** The package of a module specifier: `@acme/events` of `@acme/events/dist/bus`, `kafkajs` of `kafkajs`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/** Where an unseen publish function sends: a static argument, or a constant of a package (`subjects.OrderUpdated`). */
+function publishedTo(link: CallLink, context: MatchContext): string | undefined {
+  for (const argument of link.call.arguments) {
+    const text = staticText(argument, context.checker);
+    if (text) return text;
+  }
+  return link.call.arguments.find((argument) => ts.isPropertyAccessExpression(unwrap(argument)))?.getText();
+}
+
 export function matchPublishes(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   if (!link.method) return undefined;
   const origin = link.origin() ?? '';
   const names = link.receiverNames.filter((name) => name !== 'this');
   const receiver = names[names.length - 1] ?? '';
   const method = link.method;
+
+  // A handler registered by an installed package (`subscribe` of @acme/events) publishes through
+  // the same package's `publish…`, `emit…` and `send…` (docs/model.md, "Handlers registered outside
+  // the project").
+  if (
+    context.brokerPackage &&
+    packageName(origin) === packageName(context.brokerPackage) &&
+    /^(publish|emit|send)([A-Z_$\d]|$)/.test(method)
+  )
+    return publish(link, `${method}() of ${origin}`, publishedTo(link, context), false);
 
   // socket.io emit to live connections: nothing durable, lost on a restart like in-memory state, so
   // not a processing effect (docs/model.md, "Effects").

@@ -76,6 +76,8 @@ export interface FlowOptions {
   identity: IdentityRules;
   /** Counts one unit of work against the consumer's budget (dataflow/budget.ts); may throw. */
   tick?: () => void;
+  /** The installed package that registers the handler, when it is registered outside the project. */
+  brokerPackage?: string;
 }
 
 const DEFERRING_CALLS = new Set([
@@ -276,7 +278,12 @@ export class FlowBuilder {
   }
 
   private matchContext(values: MessageValues): MatchContext {
-    return { checker: this.options.checker, config: this.options.config, values };
+    return {
+      checker: this.options.checker,
+      config: this.options.config,
+      values,
+      brokerPackage: this.options.brokerPackage,
+    };
   }
 
   // ---- statements ------------------------------------------------------------------------

@@ -93,7 +93,7 @@ export interface ConsumerSite {
    * registered outside the project"), named so (`subscribe` of @acme/events): that code registers
    * it, and what it decides is unseen. A handler that settles nothing itself is incomplete.
    */
-  registeredOutside?: string;
+  registeredOutside?: { name: string; module: string };
   /**
    * Why the library cannot tell this consumer's delivery (a NestJS handler with no bootstrap to name
    * its transport): the report is marked incomplete, so the rules stay quiet on it.

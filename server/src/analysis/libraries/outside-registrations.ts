@@ -176,7 +176,7 @@ function siteOf(handler: TypedHandler, call: ts.CallExpression, callee: OutsideC
     identityExpression: ts.isIdentifier(binding) ? types.identity(binding.text) : undefined,
     // The stream, subscription or group is the unseen code's: nothing names this consumer among others.
     dedupScope: null,
-    registeredOutside: `\`${callee.name}\` of ${callee.module}`,
+    registeredOutside: { name: callee.name, module: callee.module },
   };
 }
 

@@ -71,6 +71,7 @@ export function buildConsumerReport(
     config,
     library: site.library,
     identity: site.library.identity,
+    brokerPackage: site.registeredOutside?.module,
     tick: () => budget.tick(),
   });
   const factory = handlerBindings(site, checker);
@@ -153,7 +154,7 @@ export function buildConsumerReport(
       batch: site.batch,
       requestReply: site.requestReply,
       wrapperLocation: call ? locationOf(site.registrationNode) : undefined,
-      outside: site.registeredOutside,
+      outside: site.registeredOutside && `\`${site.registeredOutside.name}\` of ${site.registeredOutside.module}`,
       settlesByReturn: site.settlesByReturn,
       deadLetterRoute: site.deadLetterRoute,
     },
@@ -202,7 +203,8 @@ export function buildConsumerReport(
  */
 function settledOutside(site: ConsumerSite, registry: OccurrenceRegistry): string | undefined {
   if (!site.registeredOutside || registry.settles.length) return undefined;
-  return `registered by ${site.registeredOutside}, outside the project, and the handler settles nothing itself: when the message is settled is unseen`;
+  const { name, module } = site.registeredOutside;
+  return `registered by \`${name}\` of ${module}, outside the project, and the handler settles nothing itself: when the message is settled is unseen`;
 }
 
 /** The function a factory was given that its closure runs: the handler as the user wrote it. */
