@@ -95,47 +95,41 @@ for (const mode of MODES) {
     const lintRoot = (project: TestProject) =>
       runLint({ cwd: project.root, paths: [project.root], config: configWith() });
 
-    test('with no tsconfig at the root, the effect behind the alias is found', () => {
-      const project = new TestProject(mode, 'package-tsconfig-no-root');
+    /** A repository (with no root tsconfig unless `files` has one) holding `files`, removed after `check`. */
+    const inRepository = (files: Record<string, string>, check: (project: TestProject) => void) => {
+      const project = new TestProject(mode, 'package-tsconfig');
       try {
         fs.rmSync(project.path('tsconfig.json'));
-        project.write(FILES);
-        assert.deepEqual(findingLinesIn(lintRoot(project), 'receipts/src/main.ts'), ['missing-event-id-check:5']);
+        project.write(files);
+        check(project);
       } finally {
         project.remove();
       }
-    });
+    };
 
-    test("the package's alias wins over the root's alias of the same name", () => {
-      const project = new TestProject(mode, 'package-tsconfig-root-alias');
-      try {
-        project.write({ 'tsconfig.json': ROOT_TSCONFIG, 'shared/receipts.ts': SHARED_RECEIPTS, ...FILES });
-        assert.deepEqual(findingLinesIn(lintRoot(project), 'receipts/src/main.ts'), ['missing-event-id-check:5']);
-      } finally {
-        project.remove();
-      }
-    });
+    test('with no tsconfig at the root, the effect behind the alias is found', () =>
+      inRepository(FILES, (project) =>
+        assert.deepEqual(findingLinesIn(lintRoot(project), 'receipts/src/main.ts'), ['missing-event-id-check:5']),
+      ));
 
-    test("the callers of a wrapper imported through the package's alias are consumers", () => {
-      const project = new TestProject(mode, 'package-tsconfig-wrapper');
-      try {
-        fs.rmSync(project.path('tsconfig.json'));
-        project.write({
+    test("the package's alias wins over the root's alias of the same name", () =>
+      inRepository({ 'tsconfig.json': ROOT_TSCONFIG, 'shared/receipts.ts': SHARED_RECEIPTS, ...FILES }, (project) =>
+        assert.deepEqual(findingLinesIn(lintRoot(project), 'receipts/src/main.ts'), ['missing-event-id-check:5']),
+      ));
+
+    test("the callers of a wrapper imported through the package's alias are consumers", () =>
+      inRepository(
+        {
           'services/signups/tsconfig.json': PACKAGE_TSCONFIG,
           'services/signups/src/lib/queue.ts': WRAPPER,
           'services/signups/src/worker.ts': WORKER,
-        });
-        assert.deepEqual(findingLinesIn(lintRoot(project), 'signups/src/worker.ts'), ['missing-event-id-check:7']);
-      } finally {
-        project.remove();
-      }
-    });
+        },
+        (project) =>
+          assert.deepEqual(findingLinesIn(lintRoot(project), 'signups/src/worker.ts'), ['missing-event-id-check:7']),
+      ));
 
-    test('the language server, with the repository root open, finds it too', () => {
-      const project = new TestProject(mode, 'package-tsconfig-server');
-      try {
-        fs.rmSync(project.path('tsconfig.json'));
-        project.write(FILES);
+    test('the language server, with the repository root open, finds it too', () =>
+      inRepository(FILES, (project) => {
         const workspace = new WorkspaceProject(
           project.root,
           { info: () => undefined, warn: () => undefined },
@@ -146,9 +140,6 @@ for (const mode of MODES) {
         assert.deepEqual(findingLinesIn(workspace.analyze([handler]), 'receipts/src/main.ts'), [
           'missing-event-id-check:5',
         ]);
-      } finally {
-        project.remove();
-      }
-    });
+      }));
   });
 }
