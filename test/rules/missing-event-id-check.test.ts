@@ -1770,6 +1770,40 @@ export async function start(): Promise<void> {
 }
 `;
 
+/**
+ * A lock, not a dedup: the SET NX key is deleted in a \`finally\`, on success too, so a redelivery
+ * after the release takes it again and repeats the insert. \`release\` is the finally's call.
+ */
+const K_REDIS_LOCK = (release: string) => `import { Kafka } from 'kafkajs';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+const redis = new Redis();
+const pool = new Pool();
+const consumer = new Kafka({ clientId: 'ledger', brokers: ['kafka:9092'] }).consumer({ groupId: 'ledger-writer' });
+
+async function releaseLock(client: Redis, key: string, token: string): Promise<void> {
+  if ((await client.get(key)) === token) await client.del(key);
+}
+
+export async function run() {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const payment = JSON.parse(message.value!.toString()) as { accountId: string; amountCents: number };
+      const key = \`lock:account:\${payment.accountId}\`;
+      const token = String(Date.now());
+      const locked = await redis.set(key, token, 'PX', 30000, 'NX');
+      if (!locked) throw new Error('account busy, retry later');
+      try {
+        await pool.query('INSERT INTO ledger_entries (account_id, amount_cents) VALUES ($1, $2)', [payment.accountId, payment.amountCents]);
+      } finally {
+        ${release};
+      }
+    },
+  });
+}
+`;
+
 ruleTester(RULE, {
   valid: [
     {
@@ -1868,6 +1902,28 @@ ruleTester(RULE, {
     { name: 'sqs-consumer: fetch POST with an Idempotency-Key header from MessageId', code: S_IDEMPOTENCY_HEADER },
   ],
   invalid: [
+    {
+      name: 'kafkajs: a Redis lock (SET NX, deleted in a finally) is no dedup: a redelivery after the release repeats the insert',
+      code: K_REDIS_LOCK('await redis.del(key)'),
+      errors: [
+        {
+          line: lineOf(K_REDIS_LOCK(''), 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+          data: 'INSERT INTO ledger_entries',
+        },
+      ],
+    },
+    {
+      name: 'kafkajs: a Redis lock released by a helper in a finally is no dedup either',
+      code: K_REDIS_LOCK('await releaseLock(redis, key, token)'),
+      errors: [
+        {
+          line: lineOf(K_REDIS_LOCK(''), 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+          data: 'INSERT INTO ledger_entries',
+        },
+      ],
+    },
     {
       name: 'sequelize: a loaded account (let declared empty) changed relative to itself under another name is a read-modify-write',
       code: K_LOADED_LET('account.balance = account.balance + deposit.amount;'),

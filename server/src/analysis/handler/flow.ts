@@ -420,6 +420,10 @@ export class FlowBuilder {
     const flag = flagTest(statement.expression, this.options.checker);
     const found = findConditionGuard(statement.expression, this.matchContext(state.values));
     if (!found) return [...condition, { t: 'if', ...(flag && { flag }), then: thenSteps, else: elseSteps }];
+    // A claim whose key a `finally` releases is a lock: it keeps two copies from running at once, but
+    // a redelivery after the release passes it again. No dedup check, and its SET no dedup record.
+    if (found.signal.kind === 'claim' && found.signal.key && releasedInFinally(statement, found.signal.key))
+      return [...asLock(condition), { t: 'if', ...(flag && { flag }), then: thenSteps, else: elseSteps }];
     if (found.stateProperty) {
       // A business-state check (docs/model.md, "Guards"): "seen" is the side that skips the work,
       // and it is a guard only when the work then records that state.
@@ -1762,6 +1766,61 @@ function isKeyedMemoInit(
   };
   visit(statement.thenStatement);
   return assigns;
+}
+
+const RELEASE_NAME = /^(del|unlink|release|unlock)/i;
+
+/**
+ * Whether a `finally` releases the key a claim in `statement` takes: a call named as a release
+ * (`redis.del(key)`, `releaseLock(redis, key, token)`, `unlock(key)`) given the same key, in the
+ * finally of a try around the statement or of one after it in its block.
+ */
+function releasedInFinally(statement: ts.Statement, key: ts.Node): boolean {
+  const keyText = key.getText().replace(/\s+/g, '');
+  const releases = (finallyBlock: ts.Block | undefined): boolean => {
+    let found = false;
+    const visit = (node: ts.Node): void => {
+      if (found) return;
+      if (
+        ts.isCallExpression(node) &&
+        RELEASE_NAME.test(calledName(node) ?? '') &&
+        node.arguments.some((argument) => argument.getText().replace(/\s+/g, '') === keyText)
+      )
+        found = true;
+      else ts.forEachChild(node, visit);
+    };
+    if (finallyBlock) visit(finallyBlock);
+    return found;
+  };
+  for (let node: ts.Node = statement; node.parent && !ts.isFunctionLike(node); node = node.parent) {
+    const parent = node.parent;
+    if (ts.isTryStatement(parent) && parent.tryBlock === node && releases(parent.finallyBlock)) return true;
+    if (ts.isBlock(parent) || ts.isSourceFile(parent)) {
+      const after = parent.statements.slice(parent.statements.indexOf(node as ts.Statement) + 1);
+      if (after.some((sibling) => ts.isTryStatement(sibling) && releases(sibling.finallyBlock))) return true;
+    }
+  }
+  return false;
+}
+
+/** The condition's steps with the lock's claim made a plain write: no record of the message. */
+function asLock(steps: Step[]): Step[] {
+  return mapSteps(steps, (step) =>
+    step.t === 'effect' && step.effect.description.class === 'dedup-record'
+      ? {
+          ...step,
+          effect: {
+            ...step.effect,
+            description: {
+              ...step.effect.description,
+              class: 'idempotent',
+              processing: false,
+              label: `${step.effect.description.label} (lock)`,
+            },
+          },
+        }
+      : step,
+  );
 }
 
 /** `Promise.resolve(…)`, `Promise.reject(…)`. */
