@@ -1805,19 +1805,24 @@ function releasedInFinally(statement: ts.Statement, key: ts.Node): boolean {
 
 /** The condition's steps with the lock's claim made a plain write: no record of the message. */
 function asLock(steps: Step[]): Step[] {
+  return relabelEffects(
+    steps,
+    (description) => description.class === 'dedup-record',
+    (description) => ({ class: 'idempotent', processing: false, label: `${description.label} (lock)` }),
+  );
+}
+
+/** The steps with each effect whose description passes `test` changed by `change`. */
+function relabelEffects(
+  steps: Step[],
+  test: (description: EffectDescription) => boolean,
+  change: (description: EffectDescription) => Partial<EffectDescription>,
+): Step[] {
   return mapSteps(steps, (step) =>
-    step.t === 'effect' && step.effect.description.class === 'dedup-record'
+    step.t === 'effect' && test(step.effect.description)
       ? {
           ...step,
-          effect: {
-            ...step.effect,
-            description: {
-              ...step.effect.description,
-              class: 'idempotent',
-              processing: false,
-              label: `${step.effect.description.label} (lock)`,
-            },
-          },
+          effect: { ...step.effect, description: { ...step.effect.description, ...change(step.effect.description) } },
         }
       : step,
   );
@@ -2156,23 +2161,15 @@ function claimByUniqueInsert(steps: Step[]): Step[] {
 
 /** Effects that run once per process (a memoised initialisation): not processing, not per message. */
 function oncePerProcess(steps: Step[]): Step[] {
-  return mapSteps(steps, (step) =>
-    step.t === 'effect' && step.effect.description.processing
-      ? {
-          ...step,
-          effect: {
-            ...step.effect,
-            description: {
-              ...step.effect.description,
-              class:
-                step.effect.description.class === 'duplicate-unsafe' ? 'idempotent' : step.effect.description.class,
-              processing: false,
-              onDuplicate: undefined,
-              label: `${step.effect.description.label} (once per process)`,
-            },
-          },
-        }
-      : step,
+  return relabelEffects(
+    steps,
+    (description) => description.processing,
+    (description) => ({
+      class: description.class === 'duplicate-unsafe' ? 'idempotent' : description.class,
+      processing: false,
+      onDuplicate: undefined,
+      label: `${description.label} (once per process)`,
+    }),
   );
 }
 
