@@ -7,6 +7,7 @@
  */
 import { type ExpectedFinding, type InvalidRuleTestCase, type RuleTestCase, ruleTester } from '../helpers/rule-tester';
 import { lineOf } from '../helpers/lines';
+import { sqsDecoratedStore } from '../helpers/shared-fixtures';
 
 const RULE = 'non-atomic-dedup';
 
@@ -126,26 +127,7 @@ export const worker = new Worker('payments', async (job) => {
  * (decorated onto the server object it is given): the handler leaves when the callback was already
  * acknowledged, and records the acknowledgement after the POST (docs/model.md, "Guards").
  */
-const SQS_DECORATED_STORE_STATE = `import { Consumer } from 'sqs-consumer';
-
-const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/upload-callbacks';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function startCallbacks(server: { app: any }): Consumer {
-  return Consumer.create({
-    queueUrl: QUEUE_URL,
-    handleMessage: async (message) => {
-      const { uploadId } = JSON.parse(message.Body ?? '{}') as { uploadId: string };
-      const upload = await server.app.uploads.findUpload(uploadId);
-      if (!upload) return;
-      if (upload.acknowledged) return;
-      await fetch(upload.callbackUrl, { method: 'POST', body: JSON.stringify({ uploadId, status: upload.status }) });
-      upload.acknowledged = new Date().toISOString();
-      await server.app.uploads.saveUpload(uploadId, upload);
-    },
-  });
-}
-`;
+const SQS_DECORATED_STORE_STATE = sqsDecoratedStore();
 
 /** The same shape with a Redis client the analysis knows: the record is stored as JSON. */
 const SQS_REDIS_JSON_STATE = `${SQS_HEAD}
