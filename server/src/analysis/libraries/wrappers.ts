@@ -32,6 +32,7 @@ import {
   isFunctionWithBody,
   isProjectCode,
   propertyOf,
+  propertyValue,
   staticText,
   symbolOf,
   unwrap,
@@ -900,16 +901,6 @@ function pluginRegistrations(files: readonly ts.SourceFile[]): PluginRegistratio
   return found;
 }
 
-/** The value of an object literal's property written `name: value` or `name` (shorthand). */
-function propertyValue(object: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
-  for (const property of object.properties) {
-    if (!property.name || memberName(property.name) !== name) continue;
-    if (ts.isPropertyAssignment(property)) return property.initializer;
-    if (ts.isShorthandPropertyAssignment(property)) return property.name;
-  }
-  return undefined;
-}
-
 /**
  * Whether a registration's `plugin` is the plugin whose `register` is the wrapper: an object with a
  * `register` function and a `name` (or `pkg`), written there or held in a variable, an import, or
@@ -919,7 +910,7 @@ function propertyValue(object: ts.ObjectLiteralExpression, name: string): ts.Exp
 function registersPlugin(expression: ts.Expression, wrapper: FunctionWithBody, checker: ts.TypeChecker): boolean {
   const plugin = pluginObject(expression, checker, 0);
   if (!plugin || !(propertyValue(plugin, 'name') || propertyValue(plugin, 'pkg'))) return false;
-  const register = plugin.properties.find((property) => property.name && memberName(property.name) === 'register');
+  const register = propertyOf(plugin, 'register');
   if (!register) return false;
   if (ts.isMethodDeclaration(register)) return register === wrapper;
   const value = propertyValue(plugin, 'register');
@@ -934,7 +925,7 @@ function pluginObject(
   if (depth > 4) return undefined;
   const value = unwrap(expression);
   if (ts.isObjectLiteralExpression(value)) {
-    if (value.properties.some((property) => property.name && memberName(property.name) === 'register')) return value;
+    if (propertyOf(value, 'register')) return value;
     const inner = propertyValue(value, 'plugin');
     return inner ? pluginObject(inner, checker, depth + 1) : undefined;
   }
