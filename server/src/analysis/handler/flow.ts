@@ -1709,19 +1709,38 @@ function isMemoInit(statement: ts.IfStatement, checker: ts.TypeChecker): boolean
 }
 
 /**
- * A per-key memo: `holder[key]` or `holder.get(key)` / `holder.has(key)`, with the holder kept for
- * the process's life (a field of `this`, a module variable).
+ * A per-key memo read: `holder[key]`, `holder.get(key)` or `holder.has(key)`, with the holder kept
+ * for the process's life (a field of `this`, a module variable).
  */
-function keyedMemo(expression: ts.Expression, checker: ts.TypeChecker): { holder: string; key: string } | undefined {
+function keyedMemo(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+): { holder: string; key: ts.Expression } | undefined {
   const value = unwrap(expression);
   if (ts.isElementAccessExpression(value)) {
     const holder = memoTarget(value.expression, checker);
-    return holder ? { holder, key: value.argumentExpression.getText() } : undefined;
+    return holder ? { holder, key: value.argumentExpression } : undefined;
   }
   if (ts.isCallExpression(value) && ts.isPropertyAccessExpression(value.expression) && value.arguments.length === 1) {
     if (!/^(get|has)$/.test(value.expression.name.text)) return undefined;
     const holder = memoTarget(value.expression.expression, checker);
-    return holder ? { holder, key: value.arguments[0].getText() } : undefined;
+    return holder ? { holder, key: value.arguments[0] } : undefined;
+  }
+  return undefined;
+}
+
+/** A per-key memo write: `holder[key] = …` or `holder.set(key, …)`. */
+function keyedMemoWrite(node: ts.Node, checker: ts.TypeChecker): { holder: string; key: ts.Expression } | undefined {
+  if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken)
+    return keyedMemo(node.left, checker);
+  if (
+    ts.isCallExpression(node) &&
+    ts.isPropertyAccessExpression(node.expression) &&
+    node.expression.name.text === 'set' &&
+    node.arguments.length === 2
+  ) {
+    const holder = memoTarget(node.expression.expression, checker);
+    return holder ? { holder, key: node.arguments[0] } : undefined;
   }
   return undefined;
 }
@@ -1739,29 +1758,13 @@ function isKeyedMemoInit(
   const condition = unwrap(statement.expression);
   if (!ts.isPrefixUnaryExpression(condition) || condition.operator !== ts.SyntaxKind.ExclamationToken) return false;
   const tested = keyedMemo(condition.operand, checker);
-  const operand = unwrap(condition.operand);
-  const keyNode = ts.isElementAccessExpression(operand)
-    ? operand.argumentExpression
-    : ts.isCallExpression(operand)
-      ? operand.arguments[0]
-      : undefined;
-  if (!tested || !keyNode || perMessage(keyNode)) return false;
+  if (!tested || perMessage(tested.key)) return false;
+  const key = tested.key.getText();
   let assigns = false;
   const visit = (node: ts.Node): void => {
     if (assigns) return;
-    const target =
-      ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken
-        ? keyedMemo(node.left, checker)
-        : ts.isCallExpression(node) &&
-            ts.isPropertyAccessExpression(node.expression) &&
-            node.expression.name.text === 'set' &&
-            node.arguments.length === 2
-          ? (() => {
-              const holder = memoTarget(node.expression.expression, checker);
-              return holder ? { holder, key: node.arguments[0].getText() } : undefined;
-            })()
-          : undefined;
-    if (target && target.holder === tested.holder && target.key === tested.key) assigns = true;
+    const written = keyedMemoWrite(node, checker);
+    if (written && written.holder === tested.holder && written.key.getText() === key) assigns = true;
     else ts.forEachChild(node, visit);
   };
   visit(statement.thenStatement);
