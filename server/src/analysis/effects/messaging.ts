@@ -1,7 +1,7 @@
 /** Publishing another message: a duplicate upstream becomes a duplicate downstream. */
 import { ts } from 'ts-morph';
 import { calledName, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
-import { typeName } from '../source/symbols';
+import { packageOfSpecifier, typeName } from '../source/symbols';
 import { commandOf, findProperty, keyedByMessage, topProperty } from './objects';
 import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
 
@@ -16,12 +16,6 @@ function publish(link: CallLink, label: string, destination: string | undefined,
     : effect(link, 'duplicate-unsafe', 'publish', target, { onDuplicate: DUPLICATE });
   if (destination) result.description.destination = destination;
   return result;
-}
-
-/** The package of a module specifier: `@acme/events` of `@acme/events/dist/bus`, `kafkajs` of `kafkajs`. */
-function packageName(specifier: string): string {
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
 /** Where an unseen publish function sends: a static argument, or a constant of a package (`subjects.OrderUpdated`). */
@@ -45,7 +39,7 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
   // the project").
   if (
     context.brokerPackage &&
-    packageName(origin) === packageName(context.brokerPackage) &&
+    packageOfSpecifier(origin) === packageOfSpecifier(context.brokerPackage) &&
     /^(publish|emit|send)([A-Z_$\d]|$)/.test(method)
   )
     return publish(link, `${method}() of ${origin}`, publishedTo(link, context), false);

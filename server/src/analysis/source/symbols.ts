@@ -583,8 +583,13 @@ export function packageOfFile(fileName: string): string | undefined {
   // TypeScript's own lib files (Promise, Array…) say nothing about which library a value is from.
   if (parts[0] === 'typescript') return undefined;
   if (parts[0] === '@types') return parts[1]?.replace(/^(.+)__(.+)$/, '@$1/$2');
-  if (parts[0]?.startsWith('@')) return `${parts[0]}/${parts[1]}`;
-  return parts[0];
+  return packageOfSpecifier(parts.join('/'));
+}
+
+/** The package of a module specifier: `@acme/events` of `@acme/events/dist/bus`, `kafkajs` of `kafkajs`. */
+export function packageOfSpecifier(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
 /** The name of the type of a value, e.g. `Channel`, `PrismaClient` (undefined when untyped). */
