@@ -59,8 +59,11 @@ export class WorkspaceProject {
   private lastValidConfig: ResolvedConfig | undefined;
   tsconfigPath: string | undefined;
   private options: ts.CompilerOptions = {};
-  /** Module resolution with each file's own package's tsconfig; made again when files come or go. */
-  private resolver = new ModuleResolver(this.options, undefined, false);
+  /**
+   * Module resolution with each file's own package's tsconfig: made with the compiler options
+   * (loadCompilerOptions), and again when files come or go.
+   */
+  private resolver!: ModuleResolver;
   private readonly overlays = new Map<string, string>();
   private readonly diskTexts = new Map<string, string | undefined>();
   private rootFiles = new Set<string>();
@@ -295,19 +298,21 @@ export class WorkspaceProject {
 
   private loadCompilerOptions(): void {
     this.tsconfigPath = this.root === undefined ? undefined : findTsconfig(this.root);
-    if (!this.tsconfigPath) {
+    this.options = this.readCompilerOptions(this.tsconfigPath);
+    this.resolver = this.newResolver();
+  }
+
+  private readCompilerOptions(tsconfigPath: string | undefined): ts.CompilerOptions {
+    if (!tsconfigPath) {
       if (this.root !== undefined)
         this.logger.info(`delivery-lint: no tsconfig.json above ${this.root}; using default compiler options`);
-      this.options = analysisOptions(undefined);
-      this.resolver = this.newResolver();
-      return;
+      return analysisOptions(undefined);
     }
-    const reading = readTsconfig(this.tsconfigPath);
+    const reading = readTsconfig(tsconfigPath);
     // The roots are the broker files, not the tsconfig's `include`: "no inputs" is not a problem here.
     for (const error of reading.errors.filter((candidate) => !candidate.noInputs).slice(0, 3))
-      this.logger.warn(`delivery-lint: ${this.tsconfigPath}: ${error.message}`);
-    this.options = analysisOptions(reading.options);
-    this.resolver = this.newResolver();
+      this.logger.warn(`delivery-lint: ${tsconfigPath}: ${error.message}`);
+    return analysisOptions(reading.options);
   }
 
   private newResolver(): ModuleResolver {
