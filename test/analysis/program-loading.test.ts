@@ -1,7 +1,8 @@
 /**
- * The CLI's program grows to what the analysis reaches (pipeline/program.ts, `LoadedProgram`):
- * the files the analysis reads have their imports loaded, barrels are followed through, and the
- * rest of the import graph is never parsed. The findings are those of the full program.
+ * The CLI's program holds the files to lint that matter and their import closure
+ * (pipeline/program.ts, `LoadedProgram`), barrels followed through, and grows only for what the
+ * whole-project searches ask for; the rest of the project is never parsed. The findings are those
+ * of the full program.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -56,7 +57,7 @@ export function alreadyInvoiced(id: string): boolean {
 const CONSTANTS = `export const INVOICED: Set<string> = new Set();
 `;
 
-/** Re-exported by the barrel, but nothing the handler reaches uses it: its imports stay unread. */
+/** Re-exported by the barrel, though nothing the handler reaches uses it. */
 const REPORTS = `import { render } from './heavy';
 
 export function monthlyReport(): string {
@@ -117,6 +118,32 @@ const pool = new Pool();
 
 uploads$.subscribe(async (upload) => {
   await pool.query('INSERT INTO uploads (name) VALUES ($1)', [upload.name]);
+});
+`;
+
+/** Subjects for a chain of subscribers, each pushing on to the next. */
+const CHAIN_BUS = `import { Subject } from 'rxjs';
+export interface Upload {
+  name: string;
+}
+export const uploads$ = new Subject<Upload>();
+export const audits$ = new Subject<Upload>();
+export const archives$ = new Subject<Upload>();
+`;
+
+const CHAIN_SUBSCRIBER = `import { audits$, uploads$ } from './bus';
+uploads$.subscribe((upload) => audits$.next(upload));
+`;
+
+const CHAIN_AUDITOR = `import { archives$, audits$ } from './bus';
+audits$.subscribe((upload) => archives$.next(upload));
+`;
+
+const CHAIN_ARCHIVER = `import { Pool } from 'pg';
+import { archives$ } from './bus';
+const pool = new Pool();
+archives$.subscribe(async (upload) => {
+  await pool.query('INSERT INTO archive (name) VALUES ($1)', [upload.name]);
 });
 `;
 
@@ -226,21 +253,19 @@ for (const mode of MODES) {
     });
 
     test('a report that searched the whole project is built again only when a file its searches match is read', () => {
-      // A second consumer whose calls go three imports deep: the rounds that load them find nothing
-      // the subclass search looks for.
-      const deep = {
-        'deep/consumer.ts': CONSUMER,
-        'deep/services/index.ts': BARREL,
-        'deep/services/billing.ts': BILLING,
-        'deep/services/ledger.ts': LEDGER,
-        'deep/services/constants.ts': CONSTANTS,
-        'deep/services/reports.ts': REPORTS,
-        'deep/services/heavy.ts': HEAVY,
+      // Subjects pushed on by their subscribers, a hop per file: each round's search finds the next
+      // subscriber, so the rounds go on after the subclass search has found all it looks for.
+      const chain = {
+        'chain/consumer.ts': PUSHING_CONSUMER,
+        'chain/bus.ts': CHAIN_BUS,
+        'chain/subscriber.ts': CHAIN_SUBSCRIBER,
+        'chain/auditor.ts': CHAIN_AUDITOR,
+        'chain/archiver.ts': CHAIN_ARCHIVER,
       };
-      project.write(deep);
-      const roots = [project.path('consumer.ts'), project.path('base.ts'), project.path('deep/consumer.ts')];
+      project.write(chain);
+      const roots = [project.path('base.ts'), project.path('chain/consumer.ts')];
       const texts = new Map(
-        [...Object.keys(FILES), ...Object.keys(deep)]
+        [...Object.keys(FILES), ...Object.keys(chain)]
           .map((name) => project.path(name))
           .filter((file) => !roots.includes(file))
           .map((file) => [file, fs.readFileSync(file, 'utf8')] as const),
@@ -248,6 +273,10 @@ for (const mode of MODES) {
       const kept = analyzeCounting(project, roots, true, texts);
       const fresh = analyzeCounting(project, roots, false, texts);
       assert.deepEqual(kept.summary, fresh.summary);
+      assert.ok(
+        kept.summary.some((line) => line.includes(project.path('chain/consumer.ts'))),
+        "the archiver's insert, three subscribers away, is followed",
+      );
       assert.ok(kept.searched > 0, 'the subclass search looked at the whole project');
       const builds = (keys: string[]) => keys.filter((key) => key.includes(project.path('base.ts'))).length;
       // Built while the search found new files (the subclass, the file that constructs it), not in every round.
@@ -255,7 +284,7 @@ for (const mode of MODES) {
     });
   });
 
-  describe(`loading the program as far as the analysis reaches (${mode})`, () => {
+  describe(`loading the program: the import closure of the files to lint (${mode})`, () => {
     let project: TestProject;
     before(() => {
       project = new TestProject(mode, 'program-loading');
@@ -289,17 +318,18 @@ for (const mode of MODES) {
       );
     });
 
-    test('parses only what it reaches: a module behind an unused re-export stays unread', () => {
+    test('loads the import closure and nothing else: a module behind an unused re-export is read, an unimported one is not', () => {
       const consumer = project.path('consumer.ts');
       const loaded = loadProgram([consumer], path.join(project.root, 'tsconfig.json'), true);
       analyzeReached(loaded, { files: [consumer], config: configWith() });
       const text = (file: string): string | undefined => loaded.program.getSourceFile(project.path(file))?.text;
       assert.ok(text('services/constants.ts')?.includes('new Set'), 'reached: read in full');
       assert.ok(text('services/reports.ts')?.includes('monthlyReport'), 'a barrel re-export: read in full');
-      assert.equal(text('services/heavy.ts'), '', 'never reached: an empty stand-in');
+      assert.ok(text('services/heavy.ts')?.includes('render'), 'imported by a re-exported module: read in full');
+      assert.equal(text('local.ts'), undefined, 'nothing the consumer imports leads to it: not in the program');
     });
 
-    test('a report is built again only while what it read can still change, and the result is the same', () => {
+    test('every report is built once: the closure is loaded before the first analysis', () => {
       const files = [project.path('consumer.ts'), project.path('local.ts')];
       const kept = analyzeCounting(project, files, true);
       const fresh = analyzeCounting(project, files, false);
@@ -307,11 +337,8 @@ for (const mode of MODES) {
       assert.equal(kept.summary.length, 2, 'an unguarded insert in each consumer');
       const builds = (keys: string[], file: string) => keys.filter((key) => key.includes(project.path(file))).length;
       assert.equal(builds(kept.built, 'local.ts'), 1, 'read only its own file: built once');
-      assert.ok(builds(fresh.built, 'local.ts') >= 2, 'without the cache it is built in every round');
-      assert.ok(
-        builds(kept.built, 'consumer.ts') >= 2,
-        'reached files three imports away: built until they are loaded',
-      );
+      assert.equal(builds(kept.built, 'consumer.ts'), 1, 'reached files three imports away: loaded already');
+      assert.equal(builds(fresh.built, 'consumer.ts'), 1, 'no second round, even with no report kept');
     });
   });
 }

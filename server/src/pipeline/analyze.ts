@@ -88,8 +88,9 @@ const MAX_LOADING_ROUNDS = 16;
 
 /**
  * analyzeFiles over a program that grows to what the analysis reaches (program.ts,
- * `LoadedProgram`): analyse, load the imports of every file the analysis read, and again, until a
- * round loads nothing new. The result of the last round is the result.
+ * `LoadedProgram`): load the import closure of the files given, analyse, load the files the
+ * whole-project searches asked for (and their closure), and again, until a round loads nothing
+ * new. The result of the last round is the result.
  */
 export function analyzeReached(
   loaded: LoadedProgram,
@@ -97,6 +98,7 @@ export function analyzeReached(
   projectTexts?: ReadonlyMap<string, string>,
 ): AnalyzedFiles {
   const reports = loaded.reportCache;
+  loaded.loadImportClosure();
   for (let round = 1; ; round++) {
     // Files read since the last analysis (this loop's loading, or wrapper callers added by the CLI).
     reports.added(loaded.takeNewlyLoaded());
@@ -117,8 +119,8 @@ export function analyzeReached(
     // A report is final once every file it read, and every file those import, is loaded: a
     // later round would read the same nodes (loaded files are reused across rebuilds).
     reports.settle((sourceFile) => loaded.isSettled(sourceFile), loaded.program.getSourceFiles());
-    // Both, not short-circuited: the files a whole-project search asked for, and the imports of those read.
-    const added = loaded.loadFiles(sources.wanted) + loaded.loadImportsOf(reads.all);
+    // Both, not short-circuited: the files a whole-project search asked for, and what they import.
+    const added = loaded.loadFiles(sources.wanted) + loaded.loadImportClosure();
     if (added === 0) return { ...result, searched: reports.searchedWholeProgram() };
     if (round === MAX_LOADING_ROUNDS) {
       loaded.warnings.push(

@@ -151,12 +151,10 @@ function matchingSearches(texts: readonly string[]): (search: TextSearch) => boo
 }
 
 /**
- * Notes the files the analysis reads through the type checker: those of the nodes it asks about,
- * and of the declarations and signatures it gets back (it goes on to read those). The next round
- * loads their imports. While a consumer's report is built, its own reads are noted apart.
+ * Notes the files each consumer's analysis reads through the type checker: those of the nodes it
+ * asks about, and of the declarations and signatures it gets back (it goes on to read those).
  */
 export class ReadRecorder implements ReadCapture {
-  readonly all = new Set<ts.SourceFile>();
   private current: Reads | undefined;
   /** Builds whose reads are noted apart too (a function summary other consumers may reuse). */
   private readonly captures: Reads[] = [];
@@ -186,7 +184,6 @@ export class ReadRecorder implements ReadCapture {
   }
 
   private noteFile(sourceFile: ts.SourceFile): void {
-    this.all.add(sourceFile);
     for (const target of this.targets()) target.files.add(sourceFile);
   }
 
