@@ -222,17 +222,28 @@ export class ReadRecorder implements ReadCapture {
         if (declaration) noteNode(declaration);
       }
     };
+    const noteResult = (result: unknown): void => {
+      if (Array.isArray(result)) result.forEach(note);
+      else note(result);
+    };
+    const methods = new Map<PropertyKey, unknown>();
     const recording: ts.TypeChecker = new Proxy(checker, {
       get(target, property, receiver) {
+        const known = methods.get(property);
+        if (known) return known;
         const member: unknown = Reflect.get(target, property, receiver);
         if (typeof member !== 'function') return member;
-        return (...args: unknown[]): unknown => {
-          args.forEach(note);
-          const result = (member as (...parameters: unknown[]) => unknown).apply(target, args);
-          if (Array.isArray(result)) result.forEach(note);
-          else note(result);
-          return result;
-        };
+        const call = (member as (...parameters: unknown[]) => unknown).bind(target);
+        const recorded = NODE_QUERIES.has(property)
+          ? answeredOnce(call, note, noteResult)
+          : (...args: unknown[]): unknown => {
+              args.forEach(note);
+              const result = call(...args);
+              noteResult(result);
+              return result;
+            };
+        methods.set(property, recorded);
+        return recorded;
       },
     });
     registerReadCapture(recording, this);
@@ -253,4 +264,32 @@ export class ReadRecorder implements ReadCapture {
       },
     });
   }
+}
+
+/**
+ * Checker queries whose answer depends on their node alone. TypeScript caches the symbol of a
+ * name it resolves, but not the failure to resolve one: without installed packages most property
+ * accesses fail, and each ask re-checks the expression (on langfuse 7 of 8 asks were repeats).
+ */
+const NODE_QUERIES = new Set<PropertyKey>(['getSymbolAtLocation', 'getTypeAtLocation']);
+
+/** A node query answered once per node (a program's checker never changes); every ask is still noted. */
+function answeredOnce(
+  query: (node: unknown) => unknown,
+  note: (value: unknown) => void,
+  noteResult: (result: unknown) => void,
+): (node: unknown) => unknown {
+  const answers = new WeakMap<object, unknown>();
+  return (node) => {
+    note(node);
+    if (!node || typeof node !== 'object') return query(node);
+    let result: unknown;
+    if (answers.has(node)) result = answers.get(node);
+    else {
+      result = query(node);
+      answers.set(node, result);
+    }
+    noteResult(result);
+    return result;
+  };
 }
