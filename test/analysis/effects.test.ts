@@ -729,6 +729,21 @@ const sms = twilio(process.env.TWILIO_SID, process.env.TWILIO_TOKEN);`,
     at: 'getMessaging().send',
     expect: unsafe,
   },
+  {
+    name: 'worker_threads postMessage: a thread of this process, not a notification',
+    setup: `import { Worker } from 'node:worker_threads';
+const tokenizer = new Worker('./tokenizer.js');`,
+    body: `tokenizer.postMessage({ text: evt.body });`,
+    at: 'tokenizer.postMessage',
+    expect: 'unknown',
+  },
+  {
+    name: 'cluster worker send: a process of this machine, not a notification',
+    setup: `import cluster from 'cluster';`,
+    body: `for (const worker of Object.values(cluster.workers ?? {})) worker?.send({ reload: evt.id });`,
+    at: 'worker?.send',
+    expect: 'unknown',
+  },
 
   // ---- payments -----------------------------------------------------------------------------------
   {

@@ -147,9 +147,12 @@ const NOTIFICATION_PACKAGE =
 /** Methods that send, named so: on any package's client they send one more message per call. */
 const SENDING_METHOD =
   /^(send(Email|Emails|Mail|Sms|SMS|Text|Message|Messages|Notification|Notifications|Push|PushNotification|Template|TemplateEmail|TemplatedEmail|BatchEmails?|Bulk\w*)|postMessage|createNotification|notify)$/;
-/** Packages whose `send`-named calls are publishes or storage, judged by their own matchers. */
+/**
+ * Packages whose `send`-named calls are publishes or storage, judged by their own matchers; and
+ * Node's modules for threads and processes, whose `postMessage`/`send` stay on the machine.
+ */
 const NOT_NOTIFICATION =
-  /^(aws-sdk|@aws-sdk\/|kafkajs|amqplib|amqp-connection-manager|bullmq|bull|@google-cloud\/pubsub|nats|@azure\/service-bus|ioredis|redis|socket\.io|ws$)/;
+  /^(aws-sdk|@aws-sdk\/|kafkajs|amqplib|amqp-connection-manager|bullmq|bull|@google-cloud\/pubsub|nats|@azure\/service-bus|ioredis|redis|socket\.io|ws$|(node:)?(worker_threads|child_process|cluster)$)/;
 const DEDUP_OPTIONS = [
   'transactionId',
   'idempotencyKey',
