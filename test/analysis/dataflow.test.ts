@@ -52,6 +52,37 @@ ${Array.from({ length: 12 }, (_, index) => `      if (seen.has(event.items[${ind
 }
 `;
 
+/**
+ * Helpers that each call the next on both sides of a branch: every call site gets its own copy of
+ * the callee's steps, 2^depth in all. Called after an unguarded write.
+ */
+function doublingChain(depth: number): string {
+  const helpers = Array.from({ length: depth }, (_, index) => {
+    const body =
+      index === depth - 1
+        ? `  await pool.query('INSERT INTO audit (tag) VALUES ($1)', [tag]);`
+        : `  if (tag.length > ${index}) await step${index + 1}(tag);\n  else await step${index + 1}(tag + '!');`;
+    return `async function step${index}(tag: string): Promise<void> {\n${body}\n}`;
+  }).join('\n\n');
+  return `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+${helpers}
+
+export async function start(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders', async (msg) => {
+    if (!msg) return;
+    await pool.query('INSERT INTO audit (at) VALUES (now())');
+    await step0(msg.content.toString());
+    channel.ack(msg);
+  });
+}
+`;
+}
+
 /** A chain of helpers deeper than maxDepth, called after a write and before the ack. */
 function deepChain(depth: number, settleInside: boolean): string {
   const helpers = Array.from({ length: depth }, (_, index) => {
@@ -247,6 +278,29 @@ for (const mode of MODES) {
       assert.equal(consumer.partial, undefined);
       assert.equal(consumer.settles.length, 1);
       assert.ok(!rules(result).includes('unsettled-message'));
+    });
+
+    test('by default a chain of 30 helpers is followed to its ack, as real call chains are', () => {
+      const files = project.write({ 'thirty.ts': deepChain(30, true) });
+      const result = project.analyze(files);
+      const consumer = onlyConsumer(result);
+      assert.equal(consumer.partial, undefined);
+      assert.equal(consumer.settles.length, 1);
+    });
+
+    test('helpers that each call the next twice stop being followed, not the analysis: partial, and the rest judged', () => {
+      const files = project.write({ 'doubling.ts': doublingChain(24) });
+      const result = project.analyze(files);
+      const consumer = onlyConsumer(result);
+      assert.equal(consumer.incomplete, undefined);
+      assert.ok(
+        consumer.partial?.some((reason) =>
+          /was not followed: the handler's calls, each followed where it is made, add up to more than/.test(reason),
+        ),
+        `partial: ${consumer.partial?.join('; ')}`,
+      );
+      // The insert before the doubling calls is unprotected: that evidence is complete.
+      assert.ok(rules(result).includes('missing-event-id-check'), rules(result).join(', '));
     });
 
     test('an unseen call that decides a branch may be a dedup check: the writes after it are not reported', () => {

@@ -192,10 +192,10 @@ describe('validateConfig', () => {
       [{ guards: [3] }, '"guards[0]" must be a function name or an object { name, returns, keyArgument? } (got 3)'],
       [{ identityFields: ['eventId', ' '] }, '"identityFields[1]" must be a non-empty string (got " ")'],
       [{ kafkaKeysUnique: 'yes' }, '"kafkaKeysUnique" must be true or false (got "yes")'],
-      [{ maxDepth: 0 }, '"maxDepth" must be an integer from 1 to 20 (got 0)'],
-      [{ maxDepth: 21 }, '"maxDepth" must be an integer from 1 to 20 (got 21)'],
-      [{ maxDepth: 2.5 }, '"maxDepth" must be an integer from 1 to 20 (got 2.5)'],
-      [{ maxDepth: '6' }, '"maxDepth" must be an integer from 1 to 20 (got "6")'],
+      [{ maxDepth: 0 }, '"maxDepth" must be an integer from 1 to 64 (got 0)'],
+      [{ maxDepth: 65 }, '"maxDepth" must be an integer from 1 to 64 (got 65)'],
+      [{ maxDepth: 2.5 }, '"maxDepth" must be an integer from 1 to 64 (got 2.5)'],
+      [{ maxDepth: '6' }, '"maxDepth" must be an integer from 1 to 64 (got "6")'],
       [
         { semantics: { orders: 'twice' } },
         '"semantics.orders" must be one of at-most-once, at-least-once, effectively-once, exactly-once (got "twice")',
@@ -213,7 +213,7 @@ describe('validateConfig', () => {
 
   it('accepts the edge values of maxDepth and a "__proto__" queue name', () => {
     assert.equal(validateConfig({ maxDepth: 1 }, LABEL, options).maxDepth, 1);
-    assert.equal(validateConfig({ maxDepth: 20 }, LABEL, options).maxDepth, 20);
+    assert.equal(validateConfig({ maxDepth: 64 }, LABEL, options).maxDepth, 64);
     const config = parseConfigText('{"semantics": {"__proto__": "at-most-once"}}', LABEL, options);
     assert.equal(Object.getOwnPropertyDescriptor(config.semantics, '__proto__')?.value, 'at-most-once');
     assert.equal(Object.getPrototypeOf(config.semantics), Object.prototype);

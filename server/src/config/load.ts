@@ -50,7 +50,7 @@ export const IDENTITY_VALUES = ['any', 'message-id'] as const;
 export const GUARD_STRATEGY_VALUES = ['redis', 'sql', 'powertools', 'memory'] as const;
 export const SEMANTICS_VALUES = ['at-most-once', 'at-least-once', 'effectively-once', 'exactly-once'] as const;
 export const MAX_DEPTH_MIN = 1;
-export const MAX_DEPTH_MAX = 20;
+export const MAX_DEPTH_MAX = 64;
 /** What a guard written as a plain string means: a function the config names as a guard is a wrapper (docs/model.md, "Guards"). */
 export const DEFAULT_GUARD_RETURNS: GuardFunctionConfig['returns'] = 'wrapper';
 /**

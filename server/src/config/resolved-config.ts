@@ -29,7 +29,10 @@ export interface ResolvedConfig {
   guardStrategy: GuardStrategy;
   /** Kafka message keys are unique per event (then `message.key` is an identity). */
   kafkaKeysUnique: boolean;
-  /** How deep calls into the project's own functions are followed. */
+  /**
+   * How deep calls into the project's own functions are followed. Real call chains are shallower
+   * than the default: it bounds the flow builder's recursion, not what is seen.
+   */
   maxDepth: number;
   /** Declared semantics by queue/topic name. */
   semantics: Record<string, Semantics>;
@@ -47,7 +50,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
   identityFields: [],
   guardStrategy: 'redis',
   kafkaKeysUnique: false,
-  maxDepth: 8,
+  maxDepth: 64,
   semantics: {},
   ignore: [],
 };

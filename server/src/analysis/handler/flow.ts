@@ -74,8 +74,8 @@ export interface FlowOptions {
   config: ResolvedConfig;
   library: SettleRecognizer;
   identity: IdentityRules;
-  /** Counts one unit of work against the consumer's budget (dataflow/budget.ts); may throw. */
-  tick?: () => void;
+  /** Counts units of work (one by default) against the consumer's budget (dataflow/budget.ts); may throw. */
+  tick?: (count?: number) => void;
   /** The installed package that registers the handler, when it is registered outside the project. */
   brokerPackage?: string;
 }
@@ -157,6 +157,8 @@ export class FlowBuilder {
   private readonly promiseReturning = new WeakMap<ts.Node, boolean>();
   /** Where the depth limit counts from: a callback the user wrote, run by a wrapper, starts afresh. */
   private depthBase = 0;
+  /** Steps copied into call sites so far (each call site gets its own copy of the callee's steps). */
+  private copiedSteps = 0;
   /** Above zero while the steps of an `if` condition are built (an unseen call there may be a check). */
   private conditionDepth = 0;
   /** The files whose code the steps were built from: the handler's and every function inlined. */
@@ -1080,6 +1082,18 @@ export class FlowBuilder {
     // helper (a payload check) leaves the handler like one written in it (docs/model.md, "NestJS").
     if (!hasEvents(body) && !throwsExplicitly(body)) return [];
     const async = isAsyncFunction(target) || this.returnsPromise(target);
+    // Each call site gets its own copy of the callee's steps (its chain differs). A chain of
+    // functions that each call the next twice doubles them at every level: past the limit a call
+    // is an unknown step, as one too deep is, and what was seen is still judged.
+    if (link) {
+      const size = stepCount(body);
+      if (this.copiedSteps + size > COPIED_STEPS_LIMIT) {
+        const reason = `${functionName(target)}() was not followed: the handler's calls, each followed where it is made, add up to more than ${COPIED_STEPS_LIMIT.toLocaleString('en-US')} steps`;
+        return [{ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 }];
+      }
+      this.copiedSteps += size;
+      this.options.tick?.(size);
+    }
     // A wrapper's callback is the handler itself: its effects are reported where they are.
     const linked = link
       ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }, state.fn, target)
@@ -1930,6 +1944,15 @@ function prefixChain(steps: Step[], link: CallChainLink, caller: ts.Node, callee
       }
     });
   return visit(steps);
+}
+
+/** The steps one consumer's calls may copy into their call sites (inlineCall). */
+const COPIED_STEPS_LIMIT = 200_000;
+
+function stepCount(steps: Step[]): number {
+  let count = 0;
+  forEachStep(steps, () => count++);
+  return count;
 }
 
 function markLocallyGuarded(steps: Step[]): Step[] {

@@ -72,7 +72,7 @@ export function buildConsumerReport(
     library: site.library,
     identity: site.library.identity,
     brokerPackage: site.registeredOutside?.module,
-    tick: () => budget.tick(),
+    tick: (count) => budget.tick(count),
   });
   const factory = handlerBindings(site, checker);
   builder.bindParameters(factory);
