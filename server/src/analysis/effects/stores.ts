@@ -6,6 +6,8 @@ import { commandOf, findProperty, hasNxOption, hasProperty, keyedByMessage, keye
 import { CallLink, ClassifiedCall, DEDUP_STORE_NAME, MatchContext, effect } from './matcher';
 
 const REDIS_MODULES = new Set(['ioredis', 'redis', '@redis/client', '@upstash/redis', 'ioredis-mock']);
+/** Packages named after Redis that wrap its client (pools, framework modules): their clients are Redis's. */
+const REDIS_WRAPPER = /(^|[/-])(io)?redis([/-]|$)/;
 const REDIS_RELATIVE = new Set([
   'incr',
   'incrby',
@@ -63,7 +65,7 @@ const REDIS_READS = new Set([
 
 function isRedis(link: CallLink): boolean {
   const origin = link.origin();
-  if (origin && REDIS_MODULES.has(origin)) return true;
+  if (origin && (REDIS_MODULES.has(origin) || REDIS_WRAPPER.test(origin))) return true;
   if (origin) return false;
   const receiver = link.receiverNames[link.receiverNames.length - 1] ?? '';
   return /redis/.test(receiver);

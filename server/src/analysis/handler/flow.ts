@@ -157,6 +157,8 @@ export class FlowBuilder {
   private readonly promiseReturning = new WeakMap<ts.Node, boolean>();
   /** Where the depth limit counts from: a callback the user wrote, run by a wrapper, starts afresh. */
   private depthBase = 0;
+  /** The calls inlineCall is inside, with the callbacks bound to their parameters (reenters). */
+  private readonly entries: { target: FunctionWithBody; callbacks: string; at: number }[] = [];
   /** Steps copied into call sites so far (each call site gets its own copy of the callee's steps). */
   private copiedSteps = 0;
   /** Above zero while the steps of an `if` condition are built (an unseen call there may be a check). */
@@ -846,7 +848,7 @@ export class FlowBuilder {
   }
 
   private inlineCallback(callback: FunctionWithBody, state: WalkState, completion: Completion): Step[] {
-    if (this.stack.includes(callback)) return [];
+    if (this.callbackUnderWay(callback)) return [];
     const values = state.values;
     values.propagateThrough(callback.body);
     const body = this.functionSteps(callback, values);
@@ -1041,7 +1043,8 @@ export class FlowBuilder {
     completion: Completion,
     link = true,
   ): Step[] {
-    if (this.stack.includes(target)) return []; // recursion: cut the cycle
+    const bindings = this.argumentBindings(call, target, state);
+    if (this.reenters(target, bindings)) return []; // recursion: cut the cycle
     this.options.tick?.();
     if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
       // Not the end of the analysis: an unknown step on this path (docs/model.md, "What the analysis cannot see").
@@ -1050,7 +1053,6 @@ export class FlowBuilder {
     }
     const calleeValues = new MessageValues(this.options.checker, state.values);
     const flags = state.values.bindCallee(call, target, calleeValues);
-    const bindings = this.argumentBindings(call, target, state);
     const previousKey = this.bindingKey;
     const previous = bindings.map(([parameter]) => [parameter, this.boundArguments.get(parameter)] as const);
     for (const [parameter, bound] of bindings) this.boundArguments.set(parameter, bound);
@@ -1062,6 +1064,7 @@ export class FlowBuilder {
     const base = this.depthBase;
     if (!link) this.depthBase = this.stack.length;
     let body: Step[] | undefined;
+    this.entries.push({ target, callbacks: this.callbacksKey(bindings), at: this.stack.length });
     try {
       const key = `${this.functionId(target)}:${flags.join('')}${this.bindingKey}${perCall}`;
       body = this.summaryCache.get(key);
@@ -1071,6 +1074,7 @@ export class FlowBuilder {
         this.summaryCache.set(key, body);
       }
     } finally {
+      this.entries.pop();
       for (const [parameter, bound] of previous) {
         if (bound) this.boundArguments.set(parameter, bound);
         else this.boundArguments.delete(parameter);
@@ -1163,6 +1167,38 @@ export class FlowBuilder {
     return inlined.map((step) =>
       step.t === 'scope' ? { ...step, body: mark(step.body, !handle), transaction: scope } : step,
     );
+  }
+
+  /**
+   * Whether calling `target` with these callbacks repeats a call under way: the same function with
+   * the same callbacks bound (a callback-free function already on the stack). A helper entered again
+   * with another callback is not a cycle: `runInSpan('handler', () => handle(msg))` inside the
+   * callback an outer `runInSpan` runs does the handler's work.
+   */
+  private reenters(target: FunctionWithBody, bindings: [ts.ParameterDeclaration, BoundArgument][]): boolean {
+    if (!this.stack.includes(target)) return false;
+    const callbacks = this.callbacksKey(bindings);
+    return !callbacks || this.entries.some((entry) => entry.target === target && entry.callbacks === callbacks);
+  }
+
+  /**
+   * Whether a callback written in the code is already being run: since the last entry into the
+   * function it is written in, when that function is inlined (entered again with other callbacks,
+   * its own callbacks run again: `startActiveSpan(name, async (span) => func(span))` in a helper
+   * that each call gives another `func`).
+   */
+  private callbackUnderWay(callback: FunctionWithBody): boolean {
+    const at = this.stack.lastIndexOf(callback);
+    if (at < 0) return false;
+    const enclosing = [...this.entries].reverse().find((entry) => containsNode(entry.target, callback));
+    return !enclosing || at >= enclosing.at;
+  }
+
+  private callbacksKey(bindings: [ts.ParameterDeclaration, BoundArgument][]): string {
+    return bindings
+      .map(([parameter, bound]) => `${this.functionId(parameter)}=${this.functionId(bound.callback)}`)
+      .sort()
+      .join(',');
   }
 
   private currentBindingKey(): string {

@@ -62,7 +62,50 @@ export function resolveCallable(
   }
   if (ts.isIdentifier(expression) || ts.isPropertyAccessExpression(expression)) {
     const symbol = symbolOf(ts.isPropertyAccessExpression(expression) ? expression.name : expression, checker);
-    return symbol ? callableOfSymbol(symbol, checker, depth) : undefined;
+    const callable = symbol && callableOfSymbol(symbol, checker, depth);
+    if (callable || !ts.isPropertyAccessExpression(expression)) return callable;
+    // `worker.handler` where `const worker: Worker = { handler: async … }`: the checker answers with
+    // the interface's member, which has no body; the object literal the name holds has one.
+    const member = literalMember(expression, checker);
+    return member ? resolveCallable(member, checker, depth + 1) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The member `access` names in the object literal its receiver's variable holds, read through an
+ * import and an `export default` of that variable.
+ */
+function literalMember(access: ts.PropertyAccessExpression, checker: ts.TypeChecker): ts.Node | undefined {
+  const receiver = unwrap(access.expression);
+  if (!ts.isIdentifier(receiver)) return undefined;
+  let symbol = symbolOf(receiver, checker);
+  for (let hops = 0; symbol && hops < 4; hops++) {
+    if (symbol.flags & ts.SymbolFlags.Alias) {
+      try {
+        symbol = checker.getAliasedSymbol(symbol);
+      } catch {
+        return undefined;
+      }
+      continue;
+    }
+    const declaration = symbol.valueDeclaration ?? symbol.declarations?.[0];
+    if (declaration && ts.isExportAssignment(declaration) && ts.isIdentifier(declaration.expression)) {
+      symbol = symbolOf(declaration.expression, checker);
+      continue;
+    }
+    const initializer =
+      declaration && ts.isVariableDeclaration(declaration) && declaration.initializer
+        ? unwrap(declaration.initializer)
+        : undefined;
+    if (!initializer || !ts.isObjectLiteralExpression(initializer)) return undefined;
+    const property = initializer.properties.find(
+      (candidate) => candidate.name && ts.isIdentifier(candidate.name) && candidate.name.text === access.name.text,
+    );
+    if (!property) return undefined;
+    if (ts.isPropertyAssignment(property)) return property.initializer;
+    if (ts.isShorthandPropertyAssignment(property)) return property.name;
+    return isFunctionWithBody(property) ? property : undefined;
   }
   return undefined;
 }
@@ -167,6 +210,8 @@ export function calledFunction(
   if (!symbol) return undefined; // untyped: nothing to follow
   const resolved = functionOfSymbol(symbol, checker, depth);
   if (resolved) return resolved;
+  const member = ts.isPropertyAccessExpression(callee) ? literalMember(callee, checker) : undefined;
+  if (member) return resolveFunction(member, checker, depth + 1);
   // Methods called through the project's own interfaces: ask the checker for the signature.
   // (Overload resolution is costly, and library declarations have no body to follow anyway.)
   if (!(symbol.declarations ?? []).some((declaration) => isProjectCode(declaration))) return undefined;
@@ -387,6 +432,10 @@ function computeDeclarationOrigin(
       const fromInit = originModule(declaration.initializer, checker, depth + 1);
       if (fromInit) return fromInit;
     }
+    if (ts.isParameter(declaration)) {
+      const fromCallback = callbackParameterOrigin(declaration, checker, depth);
+      if (fromCallback) return fromCallback;
+    }
     if (ts.isPropertyDeclaration(declaration) || ts.isParameter(declaration)) {
       return assignedInConstructorOrigin(declaration, checker, depth);
     }
@@ -414,6 +463,48 @@ function computeDeclarationOrigin(
       return originModule(holder.initializer, checker, depth + 1);
   }
   return undefined;
+}
+
+/**
+ * The origin of a callback's parameter written without a type:
+ * - the type its context declares for it: `const worker: Worker = { handler: async (msg, con) => … }`
+ *   where the project's `Worker` says `con: DataSource` (imported from typeorm);
+ * - else the package of the call it is passed to: `redisPool.execute((client) => client.set(…))`,
+ *   `dataSource.transaction(async (manager) => …)`: a client's method hands its callback one of its
+ *   own objects.
+ */
+function callbackParameterOrigin(
+  parameter: ts.ParameterDeclaration,
+  checker: ts.TypeChecker,
+  depth: number,
+): string | undefined {
+  const fn = parameter.parent;
+  if (parameter.type || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+  const declared = contextualParameterType(fn, fn.parameters.indexOf(parameter), checker);
+  const fromContext = typeNodeOrigin(declared, checker, depth + 1);
+  if (fromContext) return fromContext;
+  const call = fn.parent;
+  if (!ts.isCallExpression(call) || !call.arguments.includes(fn)) return undefined;
+  const callee = unwrap(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  const origin = originModule(callee.expression, checker, depth + 1);
+  return origin && !origin.startsWith('.') ? origin : undefined;
+}
+
+/** The type node the contextual signature of a function expression gives its parameter at `index`. */
+function contextualParameterType(
+  fn: ts.ArrowFunction | ts.FunctionExpression,
+  index: number,
+  checker: ts.TypeChecker,
+): ts.TypeNode | undefined {
+  try {
+    const [signature] = checker.getContextualType(fn)?.getCallSignatures() ?? [];
+    const declaration = signature?.getDeclaration();
+    if (!declaration || ts.isJSDocSignature(declaration)) return undefined;
+    return declaration.parameters[index]?.type;
+  } catch {
+    return undefined; // half-typed code
+  }
 }
 
 /** A function declared by this declaration: `function f()`, a method, or `const f = () => …`. */
