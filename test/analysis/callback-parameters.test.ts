@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult } from '../../server/src/model';
-import { MODES, TestProject, findingLinesIn } from '../helpers/project';
+import { MODES, TestProject, effectLabelsIn, findingLinesIn } from '../helpers/project';
 
 /** The project's worker contract: the handler gets the message and the database. */
 const WORKER = `import { DataSource } from 'typeorm';
@@ -145,12 +145,7 @@ for (const mode of MODES) {
     });
     after(() => project.remove());
 
-    const effectsOf = (file: string) =>
-      result.consumers
-        .filter((consumer) => consumer.registration.location.filePath.endsWith(`/${file}`))
-        .flatMap((consumer) =>
-          consumer.effects.map((effect) => `${effect.description.class} ${effect.description.label}`),
-        );
+    const effectsOf = (file: string) => effectLabelsIn(result, file);
 
     test("a parameter without a type takes the contract's, and a typed object's member is its literal's", () => {
       assert.deepEqual(

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AnalysisResult } from '../../server/src/model';
-import { MODES, TestProject, findingLinesIn } from '../helpers/project';
+import { MODES, TestProject, effectLabelsIn, findingLinesIn } from '../helpers/project';
 
 const handlerUsing = (module: string) => `import { Kafka } from 'kafkajs';
 import { notifier } from './${module}';
@@ -91,12 +91,7 @@ for (const mode of MODES) {
     });
     after(() => project.remove());
 
-    const effectsOf = (file: string) =>
-      result.consumers
-        .filter((consumer) => consumer.registration.location.filePath.endsWith(`/${file}`))
-        .flatMap((consumer) =>
-          consumer.effects.map((effect) => `${effect.description.class} ${effect.description.label}`),
-        );
+    const effectsOf = (file: string) => effectLabelsIn(result, file);
 
     for (const variant of ['lazy-untyped', 'lazy-typed', 'init-typed']) {
       test(`${variant}: the client's sendEmail is the package's, and unguarded`, () => {

@@ -64,7 +64,17 @@ function doublingChain(depth: number): string {
         : `  if (tag.length > ${index}) await step${index + 1}(tag);\n  else await step${index + 1}(tag + '!');`;
     return `async function step${index}(tag: string): Promise<void> {\n${body}\n}`;
   }).join('\n\n');
-  return `import amqp from 'amqplib';
+  return helperChainConsumer(
+    'amqp',
+    helpers,
+    `await step0(msg.content.toString());
+    channel.ack(msg);`,
+  );
+}
+
+/** An amqplib consumer that writes, then calls into `helpers` as `call` says. */
+function helperChainConsumer(amqpImport: string, helpers: string, call: string): string {
+  return `import ${amqpImport} from 'amqplib';
 import { Pool } from 'pg';
 
 const pool = new Pool();
@@ -76,8 +86,7 @@ export async function start(): Promise<void> {
   await channel.consume('orders', async (msg) => {
     if (!msg) return;
     await pool.query('INSERT INTO audit (at) VALUES (now())');
-    await step0(msg.content.toString());
-    channel.ack(msg);
+    ${call}
   });
 }
 `;
@@ -94,22 +103,7 @@ function deepChain(depth: number, settleInside: boolean): string {
         : `  await level${index + 1}(channel, msg);`;
     return `async function level${index}(channel: Channel, msg: ConsumeMessage): Promise<void> {\n${body}\n}`;
   }).join('\n\n');
-  return `import amqp, { type Channel, type ConsumeMessage } from 'amqplib';
-import { Pool } from 'pg';
-
-const pool = new Pool();
-
-${helpers}
-
-export async function start(): Promise<void> {
-  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
-  await channel.consume('orders', async (msg) => {
-    if (!msg) return;
-    await pool.query('INSERT INTO audit (at) VALUES (now())');
-    await level0(channel, msg);
-  });
-}
-`;
+  return helperChainConsumer('amqp, { type Channel, type ConsumeMessage }', helpers, 'await level0(channel, msg);');
 }
 
 /**

@@ -122,6 +122,13 @@ export function applyFix(fix: FixSuggestion): void {
 }
 
 /** A file's findings as `rule:line`, the file named by the end of its path (`jobs/insert.ts`). */
+/** `class label` of every effect of the consumers registered in `file` (a path's last segments). */
+export function effectLabelsIn(result: AnalysisResult, file: string): string[] {
+  return result.consumers
+    .filter((consumer) => consumer.registration.location.filePath.endsWith(`/${file}`))
+    .flatMap((consumer) => consumer.effects.map((effect) => `${effect.description.class} ${effect.description.label}`));
+}
+
 export function findingLinesIn(result: AnalysisResult, file: string): string[] {
   return result.findings
     .filter((finding) => finding.location.filePath.endsWith(`/${file}`))
