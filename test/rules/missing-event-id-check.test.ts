@@ -531,6 +531,34 @@ export async function invoice() {
 }
 `;
 
+/** The check-then-record runs in one element of a Promise.allSettled; the CRM POST in the other. */
+const K_CONCURRENT_CHECK = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+import { isProcessed, markProcessed } from './dedup';
+
+const pool = new Pool();
+const consumer = new Kafka({ clientId: 'leads', brokers: ['kafka:9092'] }).consumer({ groupId: 'leads' });
+
+async function persistLead(eventId: string, email: string): Promise<void> {
+  if (await isProcessed(eventId)) return;
+  await pool.query('INSERT INTO leads (email) VALUES ($1)', [email]);
+  await markProcessed(eventId);
+}
+
+export async function start() {
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const eventId = \`\${topic}:\${partition}:\${message.offset}\`;
+      const lead = JSON.parse(message.value!.toString()) as { email: string };
+      await Promise.allSettled([
+        fetch('https://crm.example.com/contacts', { method: 'POST', body: JSON.stringify(lead) }),
+        persistLead(eventId, lead.email),
+      ]);
+    },
+  });
+}
+`;
+
 const K_DYNAMO_PUT_KEYED = `import { Kafka } from 'kafkajs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -1873,6 +1901,18 @@ ruleTester(RULE, {
     { name: 'sqs-consumer: fetch POST with an Idempotency-Key header from MessageId', code: S_IDEMPOTENCY_HEADER },
   ],
   invalid: [
+    {
+      name: "kafkajs: a check in one element of Promise.allSettled is that element's own: the other element's POST is unguarded",
+      code: K_CONCURRENT_CHECK,
+      files: { 'dedup.ts': K_HELPER_GUARD_FILE },
+      errors: [
+        {
+          line: lineOf(K_CONCURRENT_CHECK, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+          data: 'HTTP POST',
+        },
+      ],
+    },
     {
       name: 'kafkajs: a Redis lock (SET NX, deleted in a finally) is no dedup: a redelivery after the release repeats the insert',
       code: K_REDIS_LOCK('await redis.del(key)'),

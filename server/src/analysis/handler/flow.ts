@@ -711,7 +711,11 @@ export class FlowBuilder {
    * when the combinator does.
    */
   private combined(elements: ts.ArrayLiteralExpression, state: WalkState, mode: Completion): Step[] {
-    const parts = elements.elements.map((element) => this.expression(element, state, mode));
+    let parts = elements.elements.map((element) => this.expression(element, state, mode));
+    // The elements run at the same time: a check in one that leaves early skips that element's
+    // work only, so it is that element's own check, never the handler's guard (docs/model.md, "Guards").
+    if (parts.filter((part) => hasProcessing(part)).length > 1)
+      parts = parts.map((part) => judgeGuards(part, { afterList: true, afterFunction: true, afterBreak: false }));
     if (mode !== 'awaited') return parts.flat();
     const settling = parts.findIndex((part) => settlesPositively(part));
     if (settling <= 0) return parts.flat();
