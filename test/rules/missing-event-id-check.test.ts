@@ -559,6 +559,28 @@ export async function start() {
 }
 `;
 
+/** A per-item existence check that skips one tag with `continue`; the CRM POST runs before the loop. */
+const K_ITEM_LOOP_CHECK = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ clientId: 'tags', brokers: ['kafka:9092'] }).consumer({ groupId: 'tags' });
+
+export async function start() {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const order = JSON.parse(message.value!.toString()) as { id: string; tags: string[] };
+      await fetch('https://crm.example.com/orders', { method: 'POST', body: JSON.stringify(order) });
+      for (const tag of order.tags) {
+        const found = await pool.query('SELECT 1 FROM order_tags WHERE order_id = $1 AND tag = $2', [order.id, tag]);
+        if (found.rowCount) continue;
+        await pool.query('INSERT INTO order_tags (order_id, tag) VALUES ($1, $2)', [order.id, tag]);
+      }
+    },
+  });
+}
+`;
+
 const K_DYNAMO_PUT_KEYED = `import { Kafka } from 'kafkajs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -1901,6 +1923,17 @@ ruleTester(RULE, {
     { name: 'sqs-consumer: fetch POST with an Idempotency-Key header from MessageId', code: S_IDEMPOTENCY_HEADER },
   ],
   invalid: [
+    {
+      name: "kafkajs: a check that skips one item of a loop with `continue` is that item's own: the POST before the loop is unguarded",
+      code: K_ITEM_LOOP_CHECK,
+      errors: [
+        {
+          line: lineOf(K_ITEM_LOOP_CHECK, 'eachMessage:'),
+          messageId: 'noIdentityCheck',
+          data: 'HTTP POST',
+        },
+      ],
+    },
     {
       name: "kafkajs: a check in one element of Promise.allSettled is that element's own: the other element's POST is unguarded",
       code: K_CONCURRENT_CHECK,

@@ -26,7 +26,7 @@ import type {
   WitnessedExit,
 } from '../../model';
 import { forEachStep, type Step } from '../handler/steps';
-import { locationOf } from '../source/ast';
+import { iteratesMessageBatch, locationOf } from '../source/ast';
 import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
 import { reachedWithin } from '../source/locate';
 import { OccurrenceRegistry, isPositiveSettle } from './occurrences';
@@ -834,9 +834,7 @@ function insideItemLoop(from: ts.Node, handlerRange: SourceLocation): boolean {
       const isHandlerBody =
         body.getStart() === handlerRange.start && body.getSourceFile().fileName === handlerRange.filePath;
       // eachBatch / handleMessageBatch / Lambda: the loop over the batch is the message loop.
-      const overBatch =
-        ts.isForOfStatement(node) &&
-        /\b(messages|Messages|Records|records|entries|batch)\b/.test(node.expression.getText());
+      const overBatch = ts.isForOfStatement(node) && iteratesMessageBatch(node);
       return !isHandlerBody && !overBatch;
     }
     node = node.parent;

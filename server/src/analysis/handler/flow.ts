@@ -21,6 +21,7 @@ import {
   isAsyncFunction,
   isFunctionWithBody,
   isProjectCode,
+  iteratesMessageBatch,
   locationOf,
   symbolOf,
   unwrap,
@@ -367,9 +368,10 @@ export class FlowBuilder {
     if (ts.isIfStatement(statement)) return this.ifStatement(statement, state);
     if (ts.isTryStatement(statement)) return this.tryStatement(statement, state);
     if (ts.isForOfStatement(statement) || ts.isForInStatement(statement)) {
+      const overItems = ts.isForInStatement(statement) || !iteratesMessageBatch(statement);
       return [
         ...this.expression(statement.expression, state, 'awaited'),
-        { t: 'loop', body: this.statement(statement.statement, state) },
+        { t: 'loop', body: this.statement(statement.statement, state), ...(overItems && { overItems }) },
       ];
     }
     if (ts.isForStatement(statement)) {
@@ -715,7 +717,9 @@ export class FlowBuilder {
     // The elements run at the same time: a check in one that leaves early skips that element's
     // work only, so it is that element's own check, never the handler's guard (docs/model.md, "Guards").
     if (parts.filter((part) => hasProcessing(part)).length > 1)
-      parts = parts.map((part) => judgeGuards(part, { afterList: true, afterFunction: true, afterBreak: false }));
+      parts = parts.map((part) =>
+        judgeGuards(part, { afterList: true, afterFunction: true, afterBreak: false, afterContinue: false }),
+      );
     if (mode !== 'awaited') return parts.flat();
     const settling = parts.findIndex((part) => settlesPositively(part));
     if (settling <= 0) return parts.flat();
@@ -2025,6 +2029,11 @@ interface Continuation {
   afterFunction: boolean;
   /** Processing can follow a `break` out of the nearest loop or switch. */
   afterBreak: boolean;
+  /**
+   * A `continue` goes on with the next item of a loop inside the handler: it skips one item's work,
+   * not the message's (the consumer's own message loop is not such a loop: its body is the handler).
+   */
+  afterContinue: boolean;
 }
 
 /**
@@ -2038,7 +2047,7 @@ interface Continuation {
  */
 function judgeGuards(
   steps: Step[],
-  continuation: Continuation = { afterList: false, afterFunction: false, afterBreak: false },
+  continuation: Continuation = { afterList: false, afterFunction: false, afterBreak: false, afterContinue: false },
 ): Step[] {
   const judged: Step[] = [];
   // An entity-level check whose "seen" side leaves early gates the rest of its list.
@@ -2073,7 +2082,9 @@ function judgeStep(step: Step, after: boolean, continuation: Continuation, inner
       let newSide = seenIsThen ? otherwise : then;
       const exits = exitsOf(seenSide);
       const seenContinues = exits
-        ? (exits.has('return') && continuation.afterFunction) || (exits.has('break') && continuation.afterBreak)
+        ? (exits.has('return') && continuation.afterFunction) ||
+          (exits.has('break') && continuation.afterBreak) ||
+          (exits.has('continue') && continuation.afterContinue)
         : after;
       // A check whose "seen" side skips nothing (`if (seen) log(…)`, a lookup used by what follows)
       // protects nothing: it is not the handler's guard.
@@ -2088,11 +2099,22 @@ function judgeStep(step: Step, after: boolean, continuation: Continuation, inner
     }
     case 'scope':
       // A function boundary: a `return` inside resumes after it.
-      return { ...step, body: judgeGuards(step.body, { afterList: after, afterFunction: after, afterBreak: false }) };
+      return {
+        ...step,
+        body: judgeGuards(step.body, {
+          afterList: after,
+          afterFunction: after,
+          afterBreak: false,
+          afterContinue: false,
+        }),
+      };
     case 'guarded':
       return { ...step, body: judgeGuards(step.body, inner) };
     case 'loop':
-      return { ...step, body: judgeGuards(step.body, { ...inner, afterBreak: after }) };
+      return {
+        ...step,
+        body: judgeGuards(step.body, { ...inner, afterBreak: after, afterContinue: !!step.overItems }),
+      };
     case 'switch':
       return { ...step, cases: step.cases.map((body) => judgeGuards(body, { ...inner, afterBreak: after })) };
     case 'try': {

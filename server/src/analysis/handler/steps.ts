@@ -113,7 +113,8 @@ export type Step =
       catchNode?: ts.Node;
       enclosesProcessing: boolean;
     }
-  | { t: 'loop'; body: Step[] }
+  /** `overItems`: a `for…of`/`for…in` over the items of one message, not over a batch of messages. */
+  | { t: 'loop'; body: Step[]; overItems?: boolean }
   | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
   /**
    * A callee's or a callback's body; `call` is the call of the project function it inlines, and

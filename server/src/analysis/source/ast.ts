@@ -274,3 +274,11 @@ export function chainCalls(
     }
   }
 }
+
+/**
+ * Whether a `for…of` goes over the batch of messages (eachBatch, handleMessageBatch, a Lambda's
+ * `Records`): then its body handles one message, not one item of a message.
+ */
+export function iteratesMessageBatch(loop: ts.ForOfStatement): boolean {
+  return /\b(messages|Messages|Records|records|entries|batch)\b/.test(loop.expression.getText());
+}
