@@ -717,9 +717,7 @@ export class FlowBuilder {
     // The elements run at the same time: a check in one that leaves early skips that element's
     // work only, so it is that element's own check, never the handler's guard (docs/model.md, "Guards").
     if (parts.filter((part) => hasProcessing(part)).length > 1)
-      parts = parts.map((part) =>
-        judgeGuards(part, { afterList: true, afterFunction: true, afterBreak: false, afterContinue: false }),
-      );
+      parts = parts.map((part) => judgeGuards(part, functionBoundary(true)));
     if (mode !== 'awaited') return parts.flat();
     const settling = parts.findIndex((part) => settlesPositively(part));
     if (settling <= 0) return parts.flat();
@@ -1052,7 +1050,8 @@ export class FlowBuilder {
     link = true,
   ): Step[] {
     const bindings = this.argumentBindings(call, target, state);
-    if (this.reenters(target, bindings)) return []; // recursion: cut the cycle
+    const callbacks = this.callbacksKey(bindings);
+    if (this.reenters(target, callbacks)) return []; // recursion: cut the cycle
     this.options.tick?.();
     if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
       // Not the end of the analysis: an unknown step on this path (docs/model.md, "What the analysis cannot see").
@@ -1072,7 +1071,7 @@ export class FlowBuilder {
     const base = this.depthBase;
     if (!link) this.depthBase = this.stack.length;
     let body: Step[] | undefined;
-    this.entries.push({ target, callbacks: this.callbacksKey(bindings), at: this.stack.length });
+    this.entries.push({ target, callbacks, at: this.stack.length });
     try {
       const key = `${this.functionId(target)}:${flags.join('')}${this.bindingKey}${perCall}`;
       body = this.summaryCache.get(key);
@@ -1183,9 +1182,8 @@ export class FlowBuilder {
    * with another callback is not a cycle: `runInSpan('handler', () => handle(msg))` inside the
    * callback an outer `runInSpan` runs does the handler's work.
    */
-  private reenters(target: FunctionWithBody, bindings: [ts.ParameterDeclaration, BoundArgument][]): boolean {
+  private reenters(target: FunctionWithBody, callbacks: string): boolean {
     if (!this.stack.includes(target)) return false;
-    const callbacks = this.callbacksKey(bindings);
     return !callbacks || this.entries.some((entry) => entry.target === target && entry.callbacks === callbacks);
   }
 
@@ -2036,6 +2034,11 @@ interface Continuation {
   afterContinue: boolean;
 }
 
+/** Inside a function: processing follows when it leaves (a `return`) exactly when it follows the call. */
+function functionBoundary(after: boolean): Continuation {
+  return { afterList: after, afterFunction: after, afterBreak: false, afterContinue: false };
+}
+
 /**
  * Decides, over the whole handler, which identity checks are the handler's guard (docs/model.md,
  * "Guards"): a check is message-level when its "seen" outcome skips the processing of the message,
@@ -2045,10 +2048,7 @@ interface Continuation {
  * helper after which the caller goes on) is entity-level: that part's own check, and the writes it
  * gates count as protected by it.
  */
-function judgeGuards(
-  steps: Step[],
-  continuation: Continuation = { afterList: false, afterFunction: false, afterBreak: false, afterContinue: false },
-): Step[] {
+function judgeGuards(steps: Step[], continuation: Continuation = functionBoundary(false)): Step[] {
   const judged: Step[] = [];
   // An entity-level check whose "seen" side leaves early gates the rest of its list.
   let gatesRest = false;
@@ -2099,15 +2099,7 @@ function judgeStep(step: Step, after: boolean, continuation: Continuation, inner
     }
     case 'scope':
       // A function boundary: a `return` inside resumes after it.
-      return {
-        ...step,
-        body: judgeGuards(step.body, {
-          afterList: after,
-          afterFunction: after,
-          afterBreak: false,
-          afterContinue: false,
-        }),
-      };
+      return { ...step, body: judgeGuards(step.body, functionBoundary(after)) };
     case 'guarded':
       return { ...step, body: judgeGuards(step.body, inner) };
     case 'loop':

@@ -37,7 +37,7 @@ import {
   symbolOf,
   unwrap,
 } from '../source/ast';
-import { type ParameterBinding, calledFunction, resolveCallable } from '../source/symbols';
+import { type ParameterBinding, calledFunction, constObjectLiteral, resolveCallable } from '../source/symbols';
 
 /** Where a value comes from: a parameter of a function, and the properties read from it. */
 export interface ParameterSource {
@@ -980,7 +980,7 @@ function listDispatch(
   const [{ call, item, member, list }] = found;
   const targets: { fn: FunctionWithBody; source?: string }[] = [];
   for (const element of listItems(list, checker, 0, [])) {
-    const object = itemObject(element, checker, 0);
+    const object = constObjectLiteral(element, checker);
     const value = object && propertyOf(object, member);
     const fn = value && (ts.isMethodDeclaration(value) ? value : undefined);
     const handler =
@@ -1051,29 +1051,6 @@ function listItems(
   )
     return listItems(declaration.initializer, checker, depth + 1, items);
   return items;
-}
-
-/** The object literal an item is: written there, or a constant (or default export) it names, through imports. */
-function itemObject(
-  expression: ts.Expression,
-  checker: ts.TypeChecker,
-  depth: number,
-): ts.ObjectLiteralExpression | undefined {
-  if (depth > 4) return undefined;
-  const value = unwrap(expression);
-  if (ts.isObjectLiteralExpression(value)) return value;
-  if (!ts.isIdentifier(value)) return undefined;
-  const declaration = symbolOf(value, checker)?.valueDeclaration;
-  if (!declaration) return undefined;
-  if (ts.isExportAssignment(declaration)) return itemObject(declaration.expression, checker, depth + 1);
-  if (
-    ts.isVariableDeclaration(declaration) &&
-    declaration.initializer &&
-    ts.isVariableDeclarationList(declaration.parent) &&
-    declaration.parent.flags & ts.NodeFlags.Const
-  )
-    return itemObject(declaration.initializer, checker, depth + 1);
-  return undefined;
 }
 
 /** The queue or topic an item names, when the call passes one of its properties (`worker.subscription`). */

@@ -11,6 +11,7 @@ import {
   forEachDescendant,
   isFunctionWithBody,
   isProjectCode,
+  propertyFunctionNode,
   staticText,
   symbolOf,
   unwrap,
@@ -72,41 +73,32 @@ export function resolveCallable(
   return undefined;
 }
 
-/**
- * The member `access` names in the object literal its receiver's variable holds, read through an
- * import and an `export default` of that variable.
- */
+/** The member `access` names in the object literal its receiver holds (constObjectLiteral). */
 function literalMember(access: ts.PropertyAccessExpression, checker: ts.TypeChecker): ts.Node | undefined {
-  const receiver = unwrap(access.expression);
-  if (!ts.isIdentifier(receiver)) return undefined;
-  let symbol = symbolOf(receiver, checker);
-  for (let hops = 0; symbol && hops < 4; hops++) {
-    if (symbol.flags & ts.SymbolFlags.Alias) {
-      try {
-        symbol = checker.getAliasedSymbol(symbol);
-      } catch {
-        return undefined;
-      }
-      continue;
-    }
-    const declaration = symbol.valueDeclaration ?? symbol.declarations?.[0];
-    if (declaration && ts.isExportAssignment(declaration) && ts.isIdentifier(declaration.expression)) {
-      symbol = symbolOf(declaration.expression, checker);
-      continue;
-    }
-    const initializer =
-      declaration && ts.isVariableDeclaration(declaration) && declaration.initializer
-        ? unwrap(declaration.initializer)
-        : undefined;
-    if (!initializer || !ts.isObjectLiteralExpression(initializer)) return undefined;
-    const property = initializer.properties.find(
-      (candidate) => candidate.name && ts.isIdentifier(candidate.name) && candidate.name.text === access.name.text,
-    );
-    if (!property) return undefined;
-    if (ts.isPropertyAssignment(property)) return property.initializer;
-    if (ts.isShorthandPropertyAssignment(property)) return property.name;
-    return isFunctionWithBody(property) ? property : undefined;
-  }
+  const object = constObjectLiteral(access.expression, checker);
+  return object && propertyFunctionNode(object, access.name.text);
+}
+
+/** The object literal an expression is: written there, or a constant (or default export) it names, through imports. */
+export function constObjectLiteral(
+  expression: ts.Expression,
+  checker: ts.TypeChecker,
+  depth = 0,
+): ts.ObjectLiteralExpression | undefined {
+  if (depth > 4) return undefined;
+  const value = unwrap(expression);
+  if (ts.isObjectLiteralExpression(value)) return value;
+  if (!ts.isIdentifier(value)) return undefined;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  if (!declaration) return undefined;
+  if (ts.isExportAssignment(declaration)) return constObjectLiteral(declaration.expression, checker, depth + 1);
+  if (
+    ts.isVariableDeclaration(declaration) &&
+    declaration.initializer &&
+    ts.isVariableDeclarationList(declaration.parent) &&
+    declaration.parent.flags & ts.NodeFlags.Const
+  )
+    return constObjectLiteral(declaration.initializer, checker, depth + 1);
   return undefined;
 }
 
