@@ -37,7 +37,13 @@ import {
   symbolOf,
   unwrap,
 } from '../source/ast';
-import { type ParameterBinding, calledFunction, constObjectLiteral, resolveCallable } from '../source/symbols';
+import {
+  type ParameterBinding,
+  aliasBases,
+  calledFunction,
+  constObjectLiteral,
+  resolveCallable,
+} from '../source/symbols';
 
 /** Where a value comes from: a parameter of a function, and the properties read from it. */
 export interface ParameterSource {
@@ -72,6 +78,11 @@ export interface WrapperInfo {
   bindings: CallbackBinding[];
   /** 0 for the function around the registration; one more for each caller that forwards. */
   level: number;
+  /**
+   * The consumers this level stands in for (a class's method that calls the object the class was
+   * constructed with): each is reported only when no construction of the class is found.
+   */
+  lineage?: WrapperCall[];
 }
 
 export interface WrapperCall {
@@ -153,6 +164,7 @@ function slotCalls(
   checker: ts.TypeChecker,
   bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>,
   accept: (fn: FunctionWithBody) => boolean,
+  strategyFields = false,
 ): SlotCall[] {
   const found: SlotCall[] = [];
   const visited = new Set<ts.Node>();
@@ -191,7 +203,7 @@ function slotCalls(
       const parameter = ts.isIdentifier(callee) ? parameterOf(callee, checker) : undefined;
       for (const source of sourcesOf(callee, 0)) {
         if (!callableByProject(source.fn) || !accept(source.fn)) continue;
-        const rank = source.path.length ? callbackMember(source, checker) : 0;
+        const rank = source.path.length ? callbackMember(source, checker, strategyFields) : 0;
         if (rank === undefined) continue;
         found.push({
           call: child,
@@ -223,6 +235,7 @@ export function findWrapperCalls(
   let registrations: PluginRegistration[] | undefined;
   const seen = new Set<string>();
   const queue = [...wrappers];
+  const fallbacks: WrapperCall[] = [];
   while (queue.length) {
     const wrapper = queue.shift()!;
     const key = `${wrapper.site.registrationNode.pos}:${wrapper.site.registrationNode.getSourceFile().fileName}:${wrapper.wrapper.pos}:${wrapper.wrapper.getSourceFile().fileName}:${wrapper.parameterIndex}:${wrapper.path.join('.')}`;
@@ -250,16 +263,49 @@ export function findWrapperCalls(
           parameters: callback.bindings,
         };
         const bindings = [...wrapper.bindings, binding];
+        const bound = new Map(callback.bindings.map((entry) => [entry.parameter, entry.argument]));
         // A closure that calls a parameter of the function around this call forwards to its callers.
         const forwarded =
           wrapper.level < MAX_LEVELS && isInside(callback.fn, node)
             ? slotCalls(
                 callback.fn.body,
                 checker,
-                new Map(callback.bindings.map((entry) => [entry.parameter, entry.argument])),
+                bound,
                 (fn) => containsNode(fn, node) && !containsNode(callback.fn, fn),
               )[0]
             : undefined;
+        // A method of the class that registers it (`this.onMessage.bind(this)`), calling a method of
+        // the object the class was constructed with (`this.handler.process(m)`): each construction
+        // is a consumer, its handler that object's method. Where no construction is found, the
+        // method itself stays the handler (the fallback).
+        const strategy =
+          !forwarded && wrapper.level < MAX_LEVELS ? strategySlot(callback.fn, node, bound, checker) : undefined;
+        if (strategy) {
+          const fallback: WrapperCall = {
+            wrapper,
+            node,
+            callback: callback.fn,
+            source: sourceName(node, checker),
+            site: { ...wrapper.site },
+            bindings,
+          };
+          const next: WrapperInfo = {
+            site: wrapper.site,
+            wrapper: strategy.source.fn,
+            parameter: strategy.source.parameter,
+            parameterIndex: strategy.source.index,
+            path: strategy.source.path,
+            slot: strategy.call,
+            direct: false,
+            bindings,
+            level: wrapper.level + 1,
+            lineage: [...(wrapper.lineage ?? []), fallback],
+          };
+          fallbacks.push(fallback);
+          all.push(next);
+          queue.push(next);
+          continue;
+        }
         if (forwarded) {
           const next: WrapperInfo = {
             site: wrapper.site,
@@ -271,6 +317,7 @@ export function findWrapperCalls(
             direct: forwarded.direct,
             bindings,
             level: wrapper.level + 1,
+            lineage: wrapper.lineage,
           };
           all.push(next);
           queue.push(next);
@@ -319,7 +366,77 @@ export function findWrapperCalls(
       }
     }
   }
-  return { calls, wrappers: all };
+  // Innermost first: a fallback reported stands for the outer ones it descends from. The same
+  // call reached along another route of the chain is the same fallback.
+  const same = (a: WrapperCall, b: WrapperCall): boolean => a.node === b.node && a.callback === b.callback;
+  for (const fallback of fallbacks.reverse())
+    if (!calls.some((call) => call.wrapper.lineage?.some((entry) => same(entry, fallback)))) calls.push(fallback);
+  // One consumer per registration, call and callback, whatever route of the chain found it first.
+  const unique = calls.filter(
+    (call, index) =>
+      calls.findIndex((other) => other.site.registrationNode === call.site.registrationNode && same(other, call)) ===
+      index,
+  );
+  return { calls: unique, wrappers: all };
+}
+
+/**
+ * The callback is a method of the class that registers it (`this.processMessage.bind(this)`) and
+ * calls a method of an object a constructor parameter holds (`this.handler.process(m)`): the slot
+ * the class's constructions fill.
+ */
+function strategySlot(
+  fn: FunctionWithBody,
+  registration: ts.Node,
+  bound: ReadonlyMap<ts.ParameterDeclaration, ts.Expression>,
+  checker: ts.TypeChecker,
+): SlotCall | undefined {
+  const owner = fn.parent;
+  if (!ts.isMethodDeclaration(fn) || !ts.isClassLike(owner) || !containsNode(owner, registration)) return undefined;
+  const slots = slotCalls(
+    fn.body,
+    checker,
+    bound,
+    (candidate) => ts.isConstructorDeclaration(candidate) && candidate.parent === owner,
+    true,
+  );
+  // The object's method that does the work, not one whose answer is only tested (`validate(m)`).
+  return slots.find((slot) => !isTested(slot.call, checker));
+}
+
+/** A call whose result only decides a branch: `if (x.validate(m))`, `!x.accepts(m)`, `const ok = x.check(m); if (!ok)`. */
+function isTested(call: ts.CallExpression, checker: ts.TypeChecker): boolean {
+  let node: ts.Node = call;
+  while (ts.isParenthesizedExpression(node.parent) || ts.isAwaitExpression(node.parent)) node = node.parent;
+  const parent = node.parent;
+  if (isConditionOf(node)) return true;
+  if (!ts.isVariableDeclaration(parent) || parent.initializer !== node || !ts.isIdentifier(parent.name)) return false;
+  const symbol = symbolOf(parent.name, checker);
+  const scope = parent.parent.parent?.parent;
+  if (!symbol || !scope) return false;
+  let uses = 0;
+  let tested = 0;
+  forEachDescendant(scope, (child) => {
+    if (!ts.isIdentifier(child) || child === parent.name || symbolOf(child, checker) !== symbol) return;
+    uses++;
+    if (isConditionOf(child)) tested++;
+  });
+  return uses > 0 && uses === tested;
+}
+
+function isConditionOf(node: ts.Node): boolean {
+  const parent = node.parent;
+  if (ts.isPrefixUnaryExpression(parent) && parent.operator === ts.SyntaxKind.ExclamationToken) return true;
+  if (
+    ts.isBinaryExpression(parent) &&
+    (parent.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken ||
+      parent.operatorToken.kind === ts.SyntaxKind.BarBarToken)
+  )
+    return isConditionOf(parent);
+  return (
+    ((ts.isIfStatement(parent) || ts.isWhileStatement(parent)) && parent.expression === node) ||
+    (ts.isConditionalExpression(parent) && parent.condition === node)
+  );
 }
 
 /**
@@ -596,12 +713,13 @@ function callableByProject(fn: FunctionWithBody): boolean {
  * (a type literal, or the project's own interface, type alias or abstract class) declares it as a
  * function-typed property (1), or as a method signature of an object the caller gives (2: a
  * strategy such as `worker.process`, only through a function's own parameter, never through a
- * field, where it is a dependency such as `this.ctx.with`). An untyped parameter is taken at its
- * word one property deep (`options.messageHandler(…)`).
+ * field, where it is a dependency such as `this.ctx.with`, unless `strategyFields`: the object a
+ * class was constructed with for one registration, whose method the registered callback calls).
+ * An untyped parameter is taken at its word one property deep (`options.messageHandler(…)`).
  */
-function callbackMember(source: ParameterSource, checker: ts.TypeChecker): number | undefined {
+function callbackMember(source: ParameterSource, checker: ts.TypeChecker, strategyFields = false): number | undefined {
   const typeNode = source.parameter.type;
-  const field = isParameterProperty(source.parameter);
+  const field = isParameterProperty(source.parameter) && !strategyFields;
   if (!typeNode) return source.path.length === 1 && !field ? 1 : undefined;
   let members = membersOfType(typeNode, checker, 0);
   for (let index = 0; index < source.path.length; index++) {
@@ -611,7 +729,7 @@ function callbackMember(source: ParameterSource, checker: ts.TypeChecker): numbe
     const last = index === source.path.length - 1;
     if (last) {
       if (ts.isMethodSignature(member) || (ts.isMethodDeclaration(member) && !member.body))
-        return field || !isFieldOfFunction(source) ? undefined : 2;
+        return strategyFields || (!field && isFieldOfFunction(source)) ? 2 : undefined;
       if (ts.isMethodDeclaration(member)) return undefined;
       const type = (member as ts.PropertySignature | ts.PropertyDeclaration).type;
       return !!type && isFunctionType(type, checker) ? 1 : undefined;
@@ -764,7 +882,12 @@ function heritage(
   if (depth > 5) return found;
   for (const clause of owner.heritageClauses ?? []) {
     for (const type of clause.types) {
-      for (const declaration of symbolOf(type.expression, checker)?.declarations ?? []) {
+      const declarations = (symbolOf(type.expression, checker)?.declarations ?? []).flatMap((declaration) =>
+        ts.isTypeAliasDeclaration(declaration)
+          ? aliasBases(declaration, checker).flatMap((base) => base.declarations ?? [])
+          : [declaration],
+      );
+      for (const declaration of declarations) {
         if ((!ts.isClassLike(declaration) && !ts.isInterfaceDeclaration(declaration)) || found.includes(declaration))
           continue;
         found.push(declaration);

@@ -781,10 +781,57 @@ function hierarchyOf(program: ts.Program, checker: ts.TypeChecker): ClassHierarc
   return index;
 }
 
-/** The classes and interfaces of the project's own files, by what they extend or implement. */
+/**
+ * The project's interfaces and classes a type alias is built from, which a class that implements
+ * the alias implements too: `type Client = Pick<Api, 'publish' | 'subscribe'> & { close(): void }`
+ * gives Api (through intersections, unions, utility types' first argument and other aliases).
+ */
+export function aliasBases(alias: ts.TypeAliasDeclaration, checker: ts.TypeChecker): ts.Symbol[] {
+  const found: ts.Symbol[] = [];
+  const visit = (node: ts.TypeNode, depth: number): void => {
+    if (depth > 4) return;
+    if (ts.isParenthesizedTypeNode(node)) return visit(node.type, depth + 1);
+    if (ts.isIntersectionTypeNode(node) || ts.isUnionTypeNode(node)) {
+      for (const part of node.types) visit(part, depth + 1);
+      return;
+    }
+    if (!ts.isTypeReferenceNode(node)) return;
+    const symbol = symbolOf(ts.isIdentifier(node.typeName) ? node.typeName : node.typeName.right, checker);
+    const declarations = (symbol?.declarations ?? []).filter(isProjectCode);
+    if (
+      declarations.some((declaration) => ts.isInterfaceDeclaration(declaration) || ts.isClassDeclaration(declaration))
+    ) {
+      if (!found.includes(symbol!)) found.push(symbol!);
+      return;
+    }
+    const inner = declarations.find(ts.isTypeAliasDeclaration);
+    if (inner) return visit(inner.type, depth + 1);
+    // A library's utility type over the project's type: `Pick<Api, …>`, `Partial<Api>`.
+    const [first] = node.typeArguments ?? [];
+    if (first) visit(first, depth + 1);
+  };
+  visit(alias.type, 0);
+  return found;
+}
+
+/** The names a type alias's definition mentions: where to look for the aliases built from a type. */
+function namesIn(node: ts.Node, names: Set<string> = new Set()): Set<string> {
+  if (ts.isIdentifier(node)) names.add(node.text);
+  ts.forEachChild(node, (child) => void namesIn(child, names));
+  return names;
+}
+
+type Heir = ts.ClassDeclaration | ts.InterfaceDeclaration | ts.TypeAliasDeclaration;
+
+/**
+ * The classes and interfaces of the project's own files, by what they extend or implement; a type
+ * alias built from an interface stands between it and the classes that implement the alias.
+ */
 class ClassHierarchy {
   /** Heritage (interface or class symbol) to the classes and interfaces that name it. */
-  private readonly heirs = new Map<ts.Symbol, (ts.ClassDeclaration | ts.InterfaceDeclaration)[]>();
+  private readonly heirs = new Map<ts.Symbol, Heir[]>();
+  /** Type aliases by the names their definitions mention, checked with the checker when asked. */
+  private readonly aliases = new Map<string, ts.TypeAliasDeclaration[]>();
   private readonly files: ts.SourceFile[];
   private readonly live = new Map<ts.ClassDeclaration, boolean>();
 
@@ -808,6 +855,12 @@ class ClassHierarchy {
               this.heirs.set(heritage, list);
             }
         }
+        if (ts.isTypeAliasDeclaration(node))
+          for (const name of namesIn(node.type)) {
+            const list = this.aliases.get(name) ?? [];
+            list.push(node);
+            this.aliases.set(name, list);
+          }
         ts.forEachChild(node, visit);
       };
       visit(file);
@@ -822,7 +875,7 @@ class ClassHierarchy {
       if (depth > 4) return;
       const heritage = new RegExp(`\\b(extends|implements)\\b[^{;]*\\b${escapeRegExp(symbol.name)}\\b`);
       wantUnread(this.program, naming(symbol.name, { key: 'heritage', test: (text) => heritage.test(text) }));
-      for (const heir of this.heirs.get(symbol) ?? []) {
+      for (const heir of [...(this.heirs.get(symbol) ?? []), ...this.aliasesOf(symbol)]) {
         if (seen.has(heir)) continue;
         seen.add(heir);
         if (
@@ -836,6 +889,11 @@ class ClassHierarchy {
     };
     visit(root, 0);
     return result;
+  }
+
+  /** The type aliases built from a class or interface (`type Client = Pick<Api, 'send'>`). */
+  private aliasesOf(symbol: ts.Symbol): ts.TypeAliasDeclaration[] {
+    return (this.aliases.get(symbol.name) ?? []).filter((alias) => aliasBases(alias, this.checker).includes(symbol));
   }
 
   /** The method a class runs for `name`: its own, or the nearest project base class's below `owner`. */
