@@ -336,13 +336,17 @@ class Walker<S> {
             ),
           ];
         }
+        const detached = step.detached === true;
         const out = this.run(step.body, states, {
           ...context,
-          caller: { inTry: context.inTry, catching: context.catching },
+          ...(detached && { inTry: false, catching: false }),
+          caller: detached ? { inTry: false, catching: false } : { inTry: context.inTry, catching: context.catching },
           calls: step.call ? [...context.calls, step.call] : context.calls,
         });
-        // What escaped the callee's catches (a promise it returned from a try) is thrown at its call.
+        // What escaped the callee's catches (a promise it returned from a try) is thrown at its call;
+        // a failure of un-awaited work reaches no catch of the caller's.
         out.thrown.push(...out.escaped);
+        if (detached) out.thrown.length = 0;
         const transaction = step.transaction;
         const leave = (group: Tagged<S>[]): Tagged<S>[] =>
           transaction && domain.leaveTransaction

@@ -23,6 +23,8 @@ import {
   isProjectCode,
   iteratesMessageBatch,
   locationOf,
+  propertyFunctionNode,
+  staticText,
   symbolOf,
   unwrap,
   unwrapAwait,
@@ -30,6 +32,7 @@ import {
 import {
   type ParameterBinding,
   calledFunction,
+  constObjectLiteral,
   implementationsOf,
   resolveCallable,
   resolveFunction,
@@ -128,6 +131,17 @@ interface BoundArgument {
    * it, and its depth counts afresh (docs/model.md, "Wrappers, dispatch tables and where findings go").
    */
   anchored?: boolean;
+  /**
+   * A function of an object literal the caller passed (`message.ack()` running `ack: () => …`): the
+   * call that runs it leads into it, as a call of a helper does (its chain starts at that call).
+   */
+  linked?: boolean;
+}
+
+/** An object literal passed for a parameter, with the values of the function that wrote it. */
+interface BoundObject {
+  object: ts.ObjectLiteralExpression;
+  values: MessageValues;
 }
 
 interface WalkState {
@@ -153,6 +167,12 @@ export class FlowBuilder {
    * runs the arrow where `withRetry` calls `fn()`. Scoped to the inlining of that call.
    */
   private readonly boundArguments = new Map<ts.ParameterDeclaration, BoundArgument>();
+  /**
+   * Object literals with functions in them passed to the project function being inlined, by its
+   * parameter: `listener({ data, ack: () => channel.ack(raw) })` runs that arrow where the listener
+   * calls `message.ack()`. Scoped as boundArguments are.
+   */
+  private readonly boundObjects = new Map<ts.ParameterDeclaration, BoundObject>();
   /** Part of every summary key: a body built with callbacks bound is not the body without them. */
   private bindingKey = '';
   private readonly promiseReturning = new WeakMap<ts.Node, boolean>();
@@ -758,7 +778,7 @@ export class FlowBuilder {
 
     const bound = this.boundCallback(call);
     if (bound) return this.inlineCall(call, bound, state, completion, false);
-    const argument = this.boundArgumentCalled(call);
+    const argument = this.boundArgumentCalled(call) ?? this.boundMemberCalled(call);
     if (argument) return this.inlineBoundArgument(call, argument, state, completion);
     const dispatch = this.options.program && busDispatch(call, this.options.checker, this.options.program);
     if (dispatch) {
@@ -858,7 +878,7 @@ export class FlowBuilder {
     const values = state.values;
     values.propagateThrough(callback.body);
     const body = this.functionSteps(callback, values);
-    return [{ t: 'scope', body: completion === 'dropped' ? leftRunning(body) : body }];
+    return [{ t: 'scope', ...(completion === 'dropped' ? leftRunning(body) : { body }) }];
   }
 
   /**
@@ -887,10 +907,12 @@ export class FlowBuilder {
       this.depthBase = base;
     }
     const async = isAsyncFunction(callback) || this.returnsPromise(callback);
+    if (call && bound.linked)
+      body = prefixChain(body, { location: locationOf(call), callee: functionName(callback) }, state.fn, callback);
     return [
       {
         t: 'scope',
-        body: async && completion === 'dropped' ? leftRunning(body) : body,
+        ...(async && completion === 'dropped' ? leftRunning(body) : { body }),
         ...(bound.anchored ? { anchored: true } : {}),
       },
     ];
@@ -929,7 +951,7 @@ export class FlowBuilder {
         subscriber,
       );
       const waited = subscribers.awaited && completion === 'awaited';
-      steps.push({ t: 'scope', body: waited ? linked : leftRunning(linked) });
+      steps.push({ t: 'scope', ...(waited ? { body: linked } : leftRunning(linked)) });
     }
     return steps;
   }
@@ -958,6 +980,37 @@ export class FlowBuilder {
     if (!this.boundArguments.size) return undefined;
     const declaration = this.calledParameter(call);
     return declaration ? this.boundArguments.get(declaration) : undefined;
+  }
+
+  /** The function of an object literal bound to a parameter that a call runs (`message.ack()`). */
+  private boundMemberCalled(call: ts.CallExpression): BoundArgument | undefined {
+    if (!this.boundObjects.size) return undefined;
+    const callee = unwrap(call.expression);
+    if (!ts.isPropertyAccessExpression(callee)) return undefined;
+    const holder = unwrap(callee.expression);
+    if (!ts.isIdentifier(holder)) return undefined;
+    const declaration = symbolOf(holder, this.options.checker)?.valueDeclaration;
+    const bound = declaration && ts.isParameter(declaration) ? this.boundObjects.get(declaration) : undefined;
+    if (!bound) return undefined;
+    const member = resolveFunction(propertyFunctionNode(bound.object, callee.name.text), this.options.checker);
+    return member && isProjectCode(member) ? { callback: member, values: bound.values, linked: true } : undefined;
+  }
+
+  /** The object literals with functions in them that a call passes to a project function, by its parameter. */
+  private objectBindings(
+    call: ts.CallExpression,
+    target: FunctionWithBody,
+    state: WalkState,
+  ): [ts.ParameterDeclaration, BoundObject][] {
+    const bindings: [ts.ParameterDeclaration, BoundObject][] = [];
+    target.parameters.forEach((parameter, index) => {
+      const argument = call.arguments[index];
+      if (!argument || parameter.dotDotDotToken || !ts.isIdentifier(parameter.name)) return;
+      const object = constObjectLiteral(argument, this.options.checker);
+      if (object?.properties.some((property) => isFunctionMember(property)))
+        bindings.push([parameter, { object, values: state.values }]);
+    });
+    return bindings;
   }
 
   private calledParameter(call: ts.CallExpression): ts.ParameterDeclaration | undefined {
@@ -1050,7 +1103,8 @@ export class FlowBuilder {
     link = true,
   ): Step[] {
     const bindings = this.argumentBindings(call, target, state);
-    const callbacks = this.callbacksKey(bindings);
+    const objects = this.objectBindings(call, target, state);
+    const callbacks = this.callbacksKey(bindings, objects);
     if (this.reenters(target, callbacks)) return []; // recursion: cut the cycle
     this.options.tick?.();
     if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
@@ -1062,8 +1116,11 @@ export class FlowBuilder {
     const flags = state.values.bindCallee(call, target, calleeValues);
     const previousKey = this.bindingKey;
     const previous = bindings.map(([parameter]) => [parameter, this.boundArguments.get(parameter)] as const);
+    const previousObjects = objects.map(([parameter]) => [parameter, this.boundObjects.get(parameter)] as const);
     for (const [parameter, bound] of bindings) this.boundArguments.set(parameter, bound);
-    if (bindings.length || this.boundArguments.size) this.bindingKey = this.currentBindingKey();
+    for (const [parameter, bound] of objects) this.boundObjects.set(parameter, bound);
+    if (bindings.length || objects.length || this.boundArguments.size || this.boundObjects.size)
+      this.bindingKey = this.currentBindingKey();
     // What the callee does with an argument it forwards (`prisma.order.create(args)`), or a closure
     // reads from its caller, depends on this call site: such bodies are built per call.
     const perCall = dependsOnCaller(target) ? `@${call.getSourceFile().fileName}:${call.pos}` : '';
@@ -1086,6 +1143,10 @@ export class FlowBuilder {
         if (bound) this.boundArguments.set(parameter, bound);
         else this.boundArguments.delete(parameter);
       }
+      for (const [parameter, bound] of previousObjects) {
+        if (bound) this.boundObjects.set(parameter, bound);
+        else this.boundObjects.delete(parameter);
+      }
       this.bindingKey = previousKey;
       this.depthBase = base;
     }
@@ -1107,14 +1168,19 @@ export class FlowBuilder {
     }
     // A wrapper's callback is the handler itself: its effects are reported where they are.
     const linked = link
-      ? prefixChain(body, { location: locationOf(call), callee: functionName(target) }, state.fn, target)
+      ? prefixChain(
+          bindDestinations(body, call, target, this.options.checker),
+          { location: locationOf(call), callee: functionName(target) },
+          state.fn,
+          target,
+        )
       : body;
     // A concise arrow body returns its expression, not `undefined`, when it ends.
     const result = ts.isBlock(target.body) ? resultConstant(call, async) : undefined;
     return [
       {
         t: 'scope',
-        body: async && completion === 'dropped' ? leftRunning(linked) : linked,
+        ...(async && completion === 'dropped' ? leftRunning(linked) : { body: linked }),
         call,
         callee: functionName(target),
         ...(result && { result }),
@@ -1200,19 +1266,21 @@ export class FlowBuilder {
     return !enclosing || at >= enclosing.at;
   }
 
-  private callbacksKey(bindings: [ts.ParameterDeclaration, BoundArgument][]): string {
-    return bindings
-      .map(([parameter, bound]) => `${this.functionId(parameter)}=${this.functionId(bound.callback)}`)
+  private callbacksKey(
+    bindings: [ts.ParameterDeclaration, BoundArgument][],
+    objects: [ts.ParameterDeclaration, BoundObject][] = [],
+  ): string {
+    return [
+      ...bindings.map(([parameter, bound]) => `${this.functionId(parameter)}=${this.functionId(bound.callback)}`),
+      ...objects.map(([parameter, bound]) => `${this.functionId(parameter)}={${this.functionId(bound.object)}}`),
+    ]
       .sort()
       .join(',');
   }
 
   private currentBindingKey(): string {
-    if (!this.boundArguments.size) return '';
-    const pairs = [...this.boundArguments].map(
-      ([parameter, bound]) => `${this.functionId(parameter)}=${this.functionId(bound.callback)}`,
-    );
-    return `|${pairs.sort().join(',')}`;
+    if (!this.boundArguments.size && !this.boundObjects.size) return '';
+    return `|${this.callbacksKey([...this.boundArguments], [...this.boundObjects])}`;
   }
 
   /**
@@ -1263,6 +1331,53 @@ export class FlowBuilder {
     }
     return id;
   }
+}
+
+/**
+ * A publish whose destination is a parameter of the function called (`send(topic, …)` publishing to
+ * `topic`) goes where the call's argument says: `handleError` calling `publish(this.topics.error, …)`
+ * publishes to an error topic, which is failure routing (docs/model.md, "Failure routing").
+ */
+function bindDestinations(
+  steps: Step[],
+  call: ts.CallExpression,
+  target: FunctionWithBody,
+  checker: ts.TypeChecker,
+): Step[] {
+  const passed = new Map<string, ts.Expression>();
+  target.parameters.forEach((parameter, index) => {
+    const argument = call.arguments[index];
+    if (argument && ts.isIdentifier(parameter.name) && !parameter.dotDotDotToken)
+      passed.set(parameter.name.text, argument);
+  });
+  // A destination may name the exchange and the routing key (`exchange/routingKey`): each part is bound.
+  const parts = (step: Step): string[] =>
+    step.t === 'effect' && step.effect.description.category === 'publish'
+      ? (step.effect.description.destination ?? '').split('/')
+      : [];
+  let bound = false;
+  if (passed.size) forEachStep(steps, (step) => void (bound ||= parts(step).some((part) => passed.has(part))));
+  if (!bound) return steps;
+  return mapSteps(steps, (step) => {
+    if (step.t !== 'effect' || !parts(step).some((part) => passed.has(part))) return step;
+    let label = step.effect.description.label;
+    const destination = parts(step)
+      .map((part) => {
+        const argument = passed.get(part);
+        if (!argument) return part;
+        const text = staticText(argument, checker) ?? unwrap(argument).getText();
+        label = label.replace(` → ${part}`, ` → ${text}`);
+        return text;
+      })
+      .join('/');
+    return { ...step, effect: { ...step.effect, description: { ...step.effect.description, destination, label } } };
+  });
+}
+
+/** A function written in an object literal: `ack() {…}`, `ack: () => …`. */
+function isFunctionMember(property: ts.ObjectLiteralElementLike): boolean {
+  if (ts.isMethodDeclaration(property)) return !!property.body;
+  return ts.isPropertyAssignment(property) && isFunctionWithBody(unwrap(property.initializer));
 }
 
 // ---- returned flags -----------------------------------------------------------------------
@@ -1902,10 +2017,11 @@ function isPromiseFactory(call: ts.CallExpression): boolean {
  * Un-awaited work (docs/model.md, "Order"): what a dropped promise does completes at some unknown
  * later time. Awaitedness is judged against the settle: when the dropped scope itself settles the
  * message positively after its own awaited work (`void this.process(msg)` where `process` awaits
- * the write, then acks), that work has completed at the ack, so the scope keeps its own order.
+ * the write, then acks), that work has completed at the ack, so the scope keeps its own order; its
+ * failures reject a promise nobody awaits, which no catch around the call sees (`detached`).
  */
-function leftRunning(steps: Step[]): Step[] {
-  return settlesPositively(steps) ? steps : dropAll(steps);
+function leftRunning(steps: Step[]): { body: Step[]; detached?: true } {
+  return settlesPositively(steps) ? { body: steps, detached: true } : { body: dropAll(steps) };
 }
 
 function settlesPositively(steps: Step[]): boolean {
@@ -2405,7 +2521,7 @@ function hasCaughtProcessing(steps: Step[]): boolean {
       case 'effect':
         return step.effect.description.processing && step.effect.description.class !== 'dedup-record';
       case 'scope':
-        return !step.returnedPromise && hasCaughtProcessing(step.body);
+        return !step.returnedPromise && !step.detached && hasCaughtProcessing(step.body);
       case 'if':
         return hasCaughtProcessing(step.then) || hasCaughtProcessing(step.else);
       case 'try':

@@ -135,6 +135,11 @@ export type Step =
        */
       returnedPromise?: boolean;
       /**
+       * Un-awaited work that settles the message itself (flow.ts `leftRunning`): a failure in it
+       * rejects a promise nobody awaits, so no catch around the call sees it and the caller goes on.
+       */
+      detached?: boolean;
+      /**
        * The call's result is kept in a `const` (`const processed = await handle(msg)`): a path
        * that leaves the callee by `return false` takes only the matching side of a later
        * `if (processed)`. A helper that catches and returns a flag hands the failure on this way.
