@@ -1336,7 +1336,8 @@ export class FlowBuilder {
 /**
  * A publish whose destination is a parameter of the function called (`send(topic, …)` publishing to
  * `topic`) goes where the call's argument says: `handleError` calling `publish(this.topics.error, …)`
- * publishes to an error topic, which is failure routing (docs/model.md, "Failure routing").
+ * publishes to an error topic, which is failure routing (docs/model.md, "Failure routing and handing
+ * failures on").
  */
 function bindDestinations(
   steps: Step[],

@@ -280,15 +280,16 @@ export function findWrapperCalls(
         // method itself stays the handler (the fallback).
         const strategy =
           !forwarded && wrapper.level < MAX_LEVELS ? strategySlot(callback.fn, node, bound, checker) : undefined;
+        const direct: WrapperCall = {
+          wrapper,
+          node,
+          callback: callback.fn,
+          source: sourceName(node, checker),
+          site: { ...wrapper.site },
+          bindings,
+        };
         if (strategy) {
-          const fallback: WrapperCall = {
-            wrapper,
-            node,
-            callback: callback.fn,
-            source: sourceName(node, checker),
-            site: { ...wrapper.site },
-            bindings,
-          };
+          const fallback = direct;
           const next: WrapperInfo = {
             site: wrapper.site,
             wrapper: strategy.source.fn,
@@ -337,14 +338,7 @@ export function findWrapperCalls(
             });
           continue;
         }
-        calls.push({
-          wrapper,
-          node,
-          callback: callback.fn,
-          source: sourceName(node, checker),
-          site: { ...wrapper.site },
-          bindings,
-        });
+        calls.push(direct);
         continue;
       }
       if (wrapper.level >= MAX_LEVELS) continue;
