@@ -181,19 +181,23 @@ function scoreRepository(repo, checkout, report) {
   const handlers = repo.handlers.map((handler) => ({
     handler,
     ranges: [{ file: handler.file, lines: handler.lines }, ...(handler.also ?? [])],
-    size: handler.lines[1] - handler.lines[0],
   }));
-  // A finding belongs to the smallest labelled range that holds it (handlers may nest).
+  // A finding belongs to the smallest labelled range that holds it (handlers may nest); between
+  // equal ranges, to the handler whose own lines they are (a wrapper's, before its callers' `also`).
   const got = new Map(handlers.map((entry) => [entry.handler.id, new Set()]));
   let unlabelled = 0;
   for (const finding of findings) {
-    const owners = handlers.filter((entry) => entry.ranges.some((range) => within(range, finding.file, finding.line)));
+    const owners = handlers.flatMap((entry) =>
+      entry.ranges
+        .filter((range) => within(range, finding.file, finding.line))
+        .map((range) => ({ entry, size: range.lines[1] - range.lines[0], own: range === entry.ranges[0] })),
+    );
     if (!owners.length) {
       unlabelled++;
       continue;
     }
-    owners.sort((a, b) => a.size - b.size);
-    got.get(owners[0].handler.id).add(finding.rule);
+    owners.sort((a, b) => a.size - b.size || Number(b.own) - Number(a.own));
+    got.get(owners[0].entry.handler.id).add(finding.rule);
   }
   return handlers.map(({ handler }) => {
     const expected = new Set((handler.expected ?? []).map((entry) => entry.rule));
