@@ -591,6 +591,33 @@ export class Worker {
 `,
     },
     {
+      name: 'amqplib: acked when the handler object asks for it and the wrapped message carries an ack',
+      code: `import amqp from 'amqplib';
+
+interface Delivery {
+  body: string;
+  ack?: () => void;
+}
+
+export class Subscription {
+  constructor(private readonly handler: { options?: { ack?: boolean }; process(body: string): Promise<void> }) {}
+
+  async start(queue: string): Promise<void> {
+    const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+    await channel.consume(queue, (raw) => {
+      if (!raw) return;
+      void this.deliver({ body: raw.content.toString(), ack: () => channel.ack(raw) });
+    });
+  }
+
+  private async deliver(delivery: Delivery): Promise<void> {
+    await this.handler.process(delivery.body);
+    if (this.handler?.options?.ack && delivery?.ack) delivery.ack();
+  }
+}
+`,
+    },
+    {
       name: 'amqplib: the message is kept in a map of pending replies, acked when the reply comes',
       code: `import amqp, { type ConsumeMessage } from 'amqplib';
 

@@ -375,7 +375,10 @@ export class FlowBuilder {
           node: statement,
           returnsMessage,
           value: literalTruth(statement.expression),
-          valueFlag: statement.expression && flagIdOf(statement.expression, this.options.checker),
+          valueFlag:
+            statement.expression &&
+            (flagIdOf(statement.expression, this.options.checker) ??
+              (ts.isCallExpression(unwrapAwait(statement.expression)) ? returnedResultId(statement) : undefined)),
         },
       ];
     }
@@ -497,7 +500,9 @@ export class FlowBuilder {
    */
   private isConfiguration(condition: ts.Expression, state: WalkState): boolean {
     const handler = this.stack[0];
-    if (!handler || state.values.derivesFrom(condition)) return false;
+    // `options.ack && message.ack`: whether the message has the settle method is not a choice.
+    const choices = conjuncts(condition).filter((part) => !settleMethodPresence(part, state.values));
+    if (!handler || !choices.length || choices.some((part) => state.values.derivesFrom(part))) return false;
     let configuration = true;
     let reads = 0;
     const visit = (node: ts.Node): void => {
@@ -517,7 +522,7 @@ export class FlowBuilder {
       if (ts.isCallExpression(node)) configuration = false; // a call may read anything
       ts.forEachChild(node, visit);
     };
-    visit(condition);
+    for (const part of choices) visit(part);
     return configuration && reads > 0;
   }
 
@@ -1150,10 +1155,13 @@ export class FlowBuilder {
       this.bindingKey = previousKey;
       this.depthBase = base;
     }
-    // A helper with nothing to see is left out, unless it throws: an explicit throw in an effect-free
-    // helper (a payload check) leaves the handler like one written in it (docs/model.md, "NestJS").
-    if (!hasEvents(body) && !throwsExplicitly(body)) return [];
     const async = isAsyncFunction(target) || this.returnsPromise(target);
+    // A concise arrow body returns its expression, not `undefined`, when it ends.
+    const result = ts.isBlock(target.body) ? resultConstant(call, async) : undefined;
+    // A helper with nothing to see is left out, unless it throws (an explicit throw in an effect-free
+    // helper, a payload check, leaves the handler like one written in it: docs/model.md, "NestJS")
+    // or its result is tested later (what it returns decides that test).
+    if (!hasEvents(body) && !throwsExplicitly(body) && !result) return [];
     // Each call site gets its own copy of the callee's steps (its chain differs). A chain of
     // functions that each call the next twice doubles them at every level: past the limit a call
     // is an unknown step, as one too deep is, and what was seen is still judged.
@@ -1175,8 +1183,6 @@ export class FlowBuilder {
           target,
         )
       : body;
-    // A concise arrow body returns its expression, not `undefined`, when it ends.
-    const result = ts.isBlock(target.body) ? resultConstant(call, async) : undefined;
     return [
       {
         t: 'scope',
@@ -1416,9 +1422,17 @@ function resultConstant(call: ts.CallExpression, async: boolean): string | undef
     } else break;
   }
   const declaration = node.parent;
+  // `return handle(m)`: the function returns what the callee returns (a returned promise is
+  // unwrapped by whoever awaits the function), so the callee's exits set the returned flag.
+  if (ts.isReturnStatement(declaration) && declaration.expression === node) return returnedResultId(declaration);
   if (async && !awaited) return undefined; // the promise itself, always truthy
   if (!ts.isVariableDeclaration(declaration) || declaration.initializer !== node) return undefined;
   return constantId(declaration);
+}
+
+/** The flag a `return <call>` sets from the callee's exits, and returns (see resultConstant). */
+function returnedResultId(statement: ts.ReturnStatement): string {
+  return `${statement.getSourceFile().fileName}:return:${statement.getStart()}`;
 }
 
 function constantId(declaration: ts.VariableDeclaration): string | undefined {
@@ -1637,6 +1651,23 @@ function handoff(node: ts.Node, target: string): Step {
 }
 
 /** Whether the message is settled on this side depends on what the handler's callers configure. */
+/** The parts of `a && b && c`, or the condition itself. */
+function conjuncts(condition: ts.Expression): ts.Expression[] {
+  const value = unwrap(condition);
+  if (ts.isBinaryExpression(value) && value.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken)
+    return [...conjuncts(value.left), ...conjuncts(value.right)];
+  return [value];
+}
+
+const SETTLE_METHOD = /^(ack|nack|reject|complete|abandon|term|nak|delete|commit)/i;
+
+/** `message.ack`, `message?.ack`: a test that the message has a settle method (not a call of it). */
+function settleMethodPresence(part: ts.Expression, values: MessageValues): boolean {
+  return (
+    ts.isPropertyAccessExpression(part) && SETTLE_METHOD.test(part.name.text) && values.derivesFrom(part.expression)
+  );
+}
+
 function configured(node: ts.Node, condition: string): Step {
   return {
     t: 'unknown',
