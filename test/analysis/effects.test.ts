@@ -20,11 +20,14 @@ interface EffectCase {
   /** Text on the line of the call of interest. */
   at: string;
   /**
-   * The expected class and keyedByMessage. `unknown` means no effect is recorded for the call;
-   * `not-unsafe` means either nothing is recorded or something other than duplicate-unsafe.
+   * The expected class, keyedByMessage and (when given) whether it is processing. `unknown` means
+   * no effect is recorded for the call; `not-unsafe` means either nothing is recorded or something
+   * other than duplicate-unsafe.
    */
   expect:
-    { class: Exclude<EffectClass, 'unknown' | 'ack' | 'dedup-check'>; keyed?: boolean } | 'unknown' | 'not-unsafe';
+    | { class: Exclude<EffectClass, 'unknown' | 'ack' | 'dedup-check'>; keyed?: boolean; processing?: boolean }
+    | 'unknown'
+    | 'not-unsafe';
 }
 
 function fileOf(c: EffectCase): string {
@@ -470,7 +473,23 @@ const sql = postgres(process.env.DATABASE_URL ?? '');`,
     setup: REDIS,
     body: `await redis.set(\`customer:\${evt.customerId}:tier\`, evt.tier);`,
     at: 'redis.set',
-    expect: idempotent,
+    expect: { ...idempotent, processing: true },
+  },
+  {
+    name: 'Redis set through a client named a cache: a cache fill, not processing',
+    setup: `import Redis from 'ioredis';
+const quoteCache = new Redis();`,
+    body: `await quoteCache.set(\`quote:\${evt.symbol}\`, JSON.stringify(evt.quote), 'EX', 60);`,
+    at: 'quoteCache.set',
+    expect: { ...idempotent, processing: false },
+  },
+  {
+    name: 'Redis set of a processed marker through a cache client is still the dedup record',
+    setup: `import Redis from 'ioredis';
+const cache = new Redis();`,
+    body: `await cache.set(\`processed:\${message.offset}\`, '1');`,
+    at: 'cache.set',
+    expect: record,
   },
   {
     name: 'Redis hset',
@@ -1073,6 +1092,8 @@ for (const mode of MODES) {
         );
         if (c.expect.keyed !== undefined)
           assert.equal(effect.keyedByMessage, c.expect.keyed, `keyedByMessage of ${effect.description.label}`);
+        if ('processing' in c.expect && c.expect.processing !== undefined)
+          assert.equal(effect.description.processing, c.expect.processing, `processing of ${effect.description.label}`);
         if (c.expect.class === 'duplicate-unsafe')
           assert.equal(effect.description.processing, true, 'duplicate-unsafe effects are processing effects');
         if (c.expect.class === 'read')

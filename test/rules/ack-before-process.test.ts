@@ -143,6 +143,28 @@ ruleTester('ack-before-process', {
       code: JETSTREAM_SUBSCRIBE,
       files: { 'models.ts': SEQUELIZE_ORDERS, 'listener.ts': loadedThenSaved('', '  m.ack();\n') },
     },
+    {
+      name: 'BullMQ: a quote cache filled without await while the job computes: a cache fill, not processing',
+      code: `import { Worker, type Job } from 'bullmq';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+const quoteCache = new Redis();
+const pool = new Pool();
+
+async function quoteOf(symbol: string): Promise<number> {
+  const response = await fetch(\`https://quotes.example.com/\${symbol}\`);
+  const quote = Number(await response.text());
+  quoteCache.set(\`quote:\${symbol}\`, String(quote), 'EX', 60);
+  return quote;
+}
+
+export const snapshots = new Worker('snapshots', async (job: Job<{ portfolioId: string; symbol: string }>) => {
+  const quote = await quoteOf(job.data.symbol);
+  await pool.query('UPDATE portfolios SET value = $1 WHERE id = $2', [quote, job.data.portfolioId]);
+});
+`,
+    },
     // ---- kafkajs ----------------------------------------------------------------------------
     {
       name: 'kafkajs eachMessage (autoCommit) awaits the upsert before returning',

@@ -1122,6 +1122,31 @@ const SHAPES_INVALID: InvalidRuleTestCase[] = [
 ruleTester(RULE, {
   valid: [
     {
+      name: 'BullMQ: a best-effort price write in a quote helper, then the computed snapshot cached: the work goes on',
+      code: `import { Worker, type Job } from 'bullmq';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+const snapshotCache = new Redis();
+const pool = new Pool();
+
+async function latestPrice(symbol: string): Promise<number> {
+  const response = await fetch(\`https://quotes.example.com/\${symbol}\`);
+  const price = Number(await response.text());
+  try {
+    await pool.query('UPDATE prices SET value = $1 WHERE symbol = $2', [price, symbol]);
+  } catch {}
+  return price;
+}
+
+export const snapshots = new Worker('snapshots', async (job: Job<{ userId: string; symbols: string[] }>) => {
+  const prices = await Promise.all(job.data.symbols.map((symbol) => latestPrice(symbol)));
+  const total = prices.reduce((sum, price) => sum + price, 0);
+  await snapshotCache.set(\`snapshot:\${job.data.userId}\`, String(total), 'EX', 600);
+});
+`,
+    },
+    {
       // docs/rules/swallowed-failure-ack.md: a try around one item of a loop over items is best-effort;
       // so is the try of a helper called once per item of such a loop.
       name: 'BullMQ Worker: a helper whose catch only warns, called once per recipient in a loop',

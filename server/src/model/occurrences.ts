@@ -40,6 +40,8 @@ export type EffectCategory =
   | 'publish'
   | 'file'
   | 'search-index'
+  /** A cache fill (docs/model.md, "Effects"): not processing, but the handler's work going on. */
+  | 'cache'
   /** A cloud API that creates or starts something (AWS SDK `RunTask`, `StartExecution`, `Invoke`). */
   | 'cloud'
   | 'config'

@@ -584,8 +584,8 @@ class FactDomain implements Domain<FactState> {
       return { ...state, failure: { ...failure, handedOn, replied } };
     }
     if (tryStatement.finallyBlock && reachedWithin(effect, tryStatement.finallyBlock)) return state;
-    // Processing goes on after the catch: the try was a best-effort step.
-    if (effect.description.processing) return { ...state, failure: 'done' };
+    // Processing goes on after the catch (a cache fill of its result too): the try was a best-effort step.
+    if (effect.description.processing || effect.description.category === 'cache') return { ...state, failure: 'done' };
     return state;
   }
 }

@@ -71,6 +71,12 @@ function isRedis(link: CallLink): boolean {
   return /redis/.test(receiver);
 }
 
+/** A receiver the code names a cache: `this.cache`, `redisCacheService`, `quoteCache`. */
+function isCacheReceiver(link: CallLink): boolean {
+  const receiver = link.receiverNames[link.receiverNames.length - 1] ?? '';
+  return /cache/i.test(receiver);
+}
+
 function redisMethod(method: string): string {
   // node-redis v4 uses camelCase (hIncrBy, setNX); ioredis lower-case.
   return method.toLowerCase();
@@ -116,6 +122,10 @@ export function matchRedis(link: CallLink, context: MatchContext): ClassifiedCal
       (DEDUP_STORE_NAME.test(keyText) ||
         /^(1|true|done|processed|seen)$/i.test(valueText) ||
         /\b(done|seen)\b/i.test(keyText));
+    // A cache fill (`cache.set`, `redisCacheService.set`): losing it costs a recomputation, so it
+    // is not work an early ack can lose (docs/model.md, "Effects").
+    if (!record && method !== 'del' && isCacheReceiver(link))
+      return effect(link, 'idempotent', 'cache', `${label} (cache)`, { keyedByMessage: keyed, processing: false });
     return effect(link, record ? 'dedup-record' : 'idempotent', 'redis', label, { keyedByMessage: keyed, record });
   }
   if (REDIS_READS.has(method)) {
