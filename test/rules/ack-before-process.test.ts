@@ -136,8 +136,31 @@ export async function start(): Promise<void> {
 }
 `;
 
+const CHAINED_ACK = (chain: string): string => `import type { Channel, ConsumeMessage } from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function handle(msg: ConsumeMessage): Promise<void> {
+  await pool.query('UPDATE orders SET state = $1 WHERE id = $2', ['paid', msg.properties.messageId]);
+}
+
+export function start(channel: Channel): void {
+  channel.consume('orders', (msg: ConsumeMessage | null) => {
+    if (!msg) return;
+${chain}
+  });
+}
+`;
+
 ruleTester('ack-before-process', {
   valid: [
+    {
+      name: 'amqplib: the ack in the finally of the chain the handler starts runs after the work',
+      code: CHAINED_ACK(`    handle(msg)
+      .then(() => console.log('handled'))
+      .finally(() => channel.ack(msg));`),
+    },
     {
       name: 'nats: a loaded order saved in a transaction, acked after the transaction commits',
       code: JETSTREAM_SUBSCRIBE,
@@ -1206,6 +1229,12 @@ export const publishedConsumer = Consumer.create({
   ],
 
   invalid: [
+    {
+      name: 'amqplib: a chain left running, and the ack after the statement that starts it',
+      code: CHAINED_ACK(`    handle(msg).then(() => console.log('handled'));
+    channel.ack(msg);`),
+      errors: [{ line: 13, messageId: 'unawaitedBeforeAck' }],
+    },
     {
       name: 'nats: a loaded order (let, assigned in a try) saved in a transaction, acked inside it before the commit',
       code: JETSTREAM_SUBSCRIBE,

@@ -725,7 +725,15 @@ export class FlowBuilder {
       }
       return steps;
     }
-    for (const link of chainCalls(call)) steps.push(...this.singleCall(link, state, completion, call));
+    const links = chainCalls(call);
+    // `handle(msg).catch(log).finally(() => channel.ack(msg))` left running: inside the chain each
+    // callback runs after the promise before it, so the chain keeps its own order (and, when it
+    // settles, is judged as one un-awaited scope that settles: docs/model.md, "Order").
+    if (completion === 'dropped' && links.length > 1 && links.slice(1).some(isPromiseCallbackLink)) {
+      const chained = links.flatMap((link) => this.singleCall(link, state, 'awaited', call));
+      return [...steps, { t: 'scope', ...leftRunning(chained) }];
+    }
+    for (const link of links) steps.push(...this.singleCall(link, state, completion, call));
     return steps;
   }
 
@@ -1379,6 +1387,16 @@ function bindDestinations(
       .join('/');
     return { ...step, effect: { ...step.effect, description: { ...step.effect.description, destination, label } } };
   });
+}
+
+/** `.then(cb)`, `.catch(cb)`, `.finally(cb)` with a function written there: it runs after the promise it is called on. */
+function isPromiseCallbackLink(link: ts.CallExpression): boolean {
+  const callee = unwrap(link.expression);
+  return (
+    ts.isPropertyAccessExpression(callee) &&
+    /^(then|catch|finally)$/.test(callee.name.text) &&
+    link.arguments.some((argument) => isFunctionWithBody(unwrap(argument)))
+  );
 }
 
 /** A function written in an object literal: `ack() {…}`, `ack: () => …`. */
