@@ -156,6 +156,42 @@ ${chain}
 ruleTester('ack-before-process', {
   valid: [
     {
+      name: 'kafkajs: a measuring helper keeps the callback promise in a const and returns its finally chain',
+      code: `import { Kafka } from 'kafkajs';
+
+class Measure {
+  with<T>(name: string, op: (ctx: Measure) => T | Promise<T>): Promise<T> {
+    let needFinally = true;
+    try {
+      const value = op(this);
+      if (value instanceof Promise) {
+        needFinally = false;
+        return value.finally(() => console.log('done', name));
+      }
+      return Promise.resolve(value);
+    } finally {
+      if (needFinally) console.log('done', name);
+    }
+  }
+}
+
+const ctx = new Measure();
+const consumer = new Kafka({ clientId: 'mail', brokers: ['kafka:9092'] }).consumer({ groupId: 'mail' });
+
+async function notify(body: string): Promise<void> {
+  await fetch('https://mail.example.com/send', { method: 'PUT', body });
+}
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      await ctx.with('handle', () => notify(String(message.value)));
+    },
+  });
+}
+`,
+    },
+    {
       name: 'amqplib: the ack in the finally of the chain the handler starts runs after the work',
       code: CHAINED_ACK(`    handle(msg)
       .then(() => console.log('handled'))

@@ -573,13 +573,24 @@ export class FlowBuilder {
       if (awaitedLater) return;
       if (ts.isIdentifier(node) && node.text === name && node !== declaration.name) {
         let parent: ts.Node = node.parent;
-        while (
-          parent &&
-          (ts.isArrayLiteralExpression(parent) ||
+        for (;;) {
+          // `p.finally(cb)`, `p.then(cb)`: the chain on the promise completes after it.
+          if (
+            ts.isPropertyAccessExpression(parent) &&
+            PROMISE_CHAIN_METHODS.test(parent.name.text) &&
+            ts.isCallExpression(parent.parent) &&
+            parent.parent.expression === parent
+          ) {
+            parent = parent.parent.parent;
+            continue;
+          }
+          if (!(
+            ts.isArrayLiteralExpression(parent) ||
             ts.isParenthesizedExpression(parent) ||
             ts.isSpreadElement(parent) ||
-            ts.isCallExpression(parent))
-        ) {
+            ts.isCallExpression(parent)
+          ))
+            break;
           if (ts.isCallExpression(parent) && !PROMISE_COMBINATORS.has(calledName(parent) ?? '')) break;
           parent = parent.parent;
         }
@@ -1389,12 +1400,14 @@ function bindDestinations(
   });
 }
 
+const PROMISE_CHAIN_METHODS = /^(then|catch|finally)$/;
+
 /** `.then(cb)`, `.catch(cb)`, `.finally(cb)` with a function written there: it runs after the promise it is called on. */
 function isPromiseCallbackLink(link: ts.CallExpression): boolean {
   const callee = unwrap(link.expression);
   return (
     ts.isPropertyAccessExpression(callee) &&
-    /^(then|catch|finally)$/.test(callee.name.text) &&
+    PROMISE_CHAIN_METHODS.test(callee.name.text) &&
     link.arguments.some((argument) => isFunctionWithBody(unwrap(argument)))
   );
 }
