@@ -1571,6 +1571,28 @@ export class QuotesController {
       code: LAMBDA_BATCH_ITEM_FAILURES,
     },
     {
+      name: 'Lambda SQS: a whole-batch write whose catch returns every record as failed, built with map',
+      code: `import type { SQSEvent, SQSBatchResponse } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+
+const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  try {
+    const items = event.Records.map((record) => ({ PutRequest: { Item: { id: record.messageId, body: record.body } } }));
+    await dynamo.send(new BatchWriteCommand({ RequestItems: { AuditLogs: items } }));
+    return { batchItemFailures: [] };
+  } catch (error) {
+    console.error('audit batch failed', error);
+    return {
+      batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })),
+    };
+  }
+};
+`,
+    },
+    {
       name: 'JetStream: the catch naks the message for redelivery',
       code: NATS_NAK,
     },

@@ -142,6 +142,9 @@ export const lambdaSqs: LibraryModule = {
   },
 
   settleOf(call: ts.CallExpression, values: MessageValues, checker: ts.TypeChecker) {
+    // { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) }:
+    // every record mapped is delivered again.
+    if (calledName(call) === 'map') return mappedFailures(call, values) ? MAPPED_FAILURES : undefined;
     // batchItemFailures.push({ itemIdentifier: record.messageId }): the record is delivered again.
     if (calledName(call) !== 'push') return undefined;
     const receiver = receiverOf(call);
@@ -153,6 +156,35 @@ export const lambdaSqs: LibraryModule = {
     return { kind: 'nack' as const, label: 'batchItemFailures.push()', requeue: true };
   },
 };
+
+const MAPPED_FAILURES = { kind: 'nack' as const, label: 'batchItemFailures (mapped)', requeue: true };
+
+/**
+ * `records.map((record) => ({ itemIdentifier: record.messageId }))` given as `batchItemFailures`
+ * (the property of a returned object, or a variable named so): the records of the message's batch
+ * reported as failed.
+ */
+function mappedFailures(call: ts.CallExpression, values: MessageValues): boolean {
+  let holder: ts.Node = call.parent;
+  while (ts.isParenthesizedExpression(holder) || ts.isAsExpression(holder)) holder = holder.parent;
+  const named =
+    (ts.isPropertyAssignment(holder) || ts.isVariableDeclaration(holder)) &&
+    ts.isIdentifier(holder.name) &&
+    /fail/i.test(holder.name.text);
+  const receiver = receiverOf(call);
+  if (!named || !receiver || !values.derivesFrom(receiver)) return false;
+  const callback = unwrap(call.arguments[0] ?? call);
+  if (!isFunctionWithBody(callback)) return false;
+  const returned = ts.isBlock(callback.body)
+    ? callback.body.statements.find(ts.isReturnStatement)?.expression
+    : callback.body;
+  const item = returned && unwrap(returned);
+  return (
+    !!item &&
+    ts.isObjectLiteralExpression(item) &&
+    item.properties.some((property) => property.name?.getText() === 'itemIdentifier')
+  );
+}
 
 function loopSite(handler: FunctionWithBody, loop: MessageBinding, guardedBy: ConsumerSite['guardedBy']): ConsumerSite {
   return {
