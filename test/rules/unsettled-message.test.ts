@@ -591,6 +591,30 @@ export class Worker {
 `,
     },
     {
+      name: 'amqplib: a null message (the consumer cancelled) tested with a null predicate, in the catch too',
+      code: `import amqp, { type ConsumeMessage } from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const isNull = (value: unknown): value is null => value === null;
+
+export async function start(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders', async (msg: ConsumeMessage | null) => {
+    try {
+      if (isNull(msg)) throw new Error('consumer cancelled');
+      await pool.query('UPDATE orders SET state = $1 WHERE id = $2', ['seen', msg.properties.messageId]);
+      channel.ack(msg);
+    } catch (error) {
+      if (isNull(msg)) return;
+      console.error(error);
+      channel.nack(msg, false, true);
+    }
+  });
+}
+`,
+    },
+    {
       name: 'amqplib: acked when the handler object asks for it and the wrapped message carries an ack',
       code: `import amqp from 'amqplib';
 

@@ -169,7 +169,10 @@ function handlerBody(consumer: ConsumerReport, context: SourceReader): ts.Concis
   return ts.isStatement(node) ? node : undefined;
 }
 
-/** `if (!msg) return;` in an amqplib callback: the consumer was cancelled, there is nothing to settle. */
+/**
+ * `if (!msg) return;` (or `if (isNull(msg)) return;`) in an amqplib callback: the consumer was
+ * cancelled, there is nothing to settle.
+ */
 function nullMessageGuard(exit: ts.Statement): boolean {
   const handler = functionOf(exit);
   const parameter = handler?.parameters[0];
@@ -182,7 +185,9 @@ function nullMessageGuard(exit: ts.Statement): boolean {
       if (
         condition === `!${name}` ||
         new RegExp(`^${name}(===?|!==?)(null|undefined)$`).test(condition) ||
-        new RegExp(`^(null|undefined)(===?)${name}$`).test(condition)
+        new RegExp(`^(null|undefined)(===?)${name}$`).test(condition) ||
+        // a null-test predicate of a utility library or the project: isNull(msg), _.isNil(msg)
+        new RegExp(`^([\\w$]+\\.)?is(Null|Nil|Nullish|Undefined)\\(${name}\\)$`).test(condition)
       ) {
         return !/!==?/.test(condition);
       }
