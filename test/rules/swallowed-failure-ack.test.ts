@@ -1791,6 +1791,33 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       data: 'lambda-sqs consumer',
     }),
     invalid(
+      'Lambda SQS: a record helper swallows its failure and reports success, so the mapped failures leave it out',
+      `import type { SQSEvent } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
+const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+async function archive(record: { messageId: string; body: string }): Promise<{ messageId: string; ok: boolean }> {
+  try {
+    await dynamo.send(new UpdateCommand({ TableName: 'Submissions', Key: { id: record.body }, UpdateExpression: 'SET archived = :t', ExpressionAttributeValues: { ':t': true } }));
+  } catch (err) {
+    console.warn('archive failed', err);
+  }
+  return { messageId: record.messageId, ok: true };
+}
+
+export const handler = async (event: SQSEvent) => {
+  const batch = event.Records.map((record) => ({ messageId: record.messageId, body: record.body }));
+  const results = await Promise.all(batch.map((item) => archive(item)));
+  const batchItemFailures = results.filter((result) => !result.ok).map((result) => ({ itemIdentifier: result.messageId }));
+  return { batchItemFailures };
+};
+`,
+      'const results = await Promise.all',
+      { messageId: 'returnAfterCaughtFailure', data: 'lambda-sqs consumer' },
+    ),
+    invalid(
       'SQS receive loop: the catch logs, then DeleteMessageCommand',
       SQS_LOOP_CATCH_THEN_DELETE,
       'await sqs.send(new DeleteMessageCommand',

@@ -160,9 +160,9 @@ export const lambdaSqs: LibraryModule = {
 const MAPPED_FAILURES = { kind: 'nack' as const, label: 'batchItemFailures (mapped)', requeue: true };
 
 /**
- * `records.map((record) => ({ itemIdentifier: record.messageId }))` given as `batchItemFailures`
- * (the property of a returned object, or a variable named so): the records of the message's batch
- * reported as failed.
+ * `event.Records.map((record) => ({ itemIdentifier: record.messageId }))` given as
+ * `batchItemFailures` (the property of a returned object, or a variable named so): every record of
+ * the batch reported as failed. A map over a filtered list (the failed results) names only some.
  */
 function mappedFailures(call: ts.CallExpression, values: MessageValues): boolean {
   let holder: ts.Node = call.parent;
@@ -171,8 +171,11 @@ function mappedFailures(call: ts.CallExpression, values: MessageValues): boolean
     (ts.isPropertyAssignment(holder) || ts.isVariableDeclaration(holder)) &&
     ts.isIdentifier(holder.name) &&
     /fail/i.test(holder.name.text);
+  // Every record of the batch (`event.Records.map(…)`), not a filtered list of results.
   const receiver = receiverOf(call);
-  if (!named || !receiver || !values.derivesFrom(receiver)) return false;
+  const records = receiver && unwrap(receiver);
+  if (!named || !records || !ts.isPropertyAccessExpression(records) || records.name.text !== 'Records') return false;
+  if (!values.derivesFrom(records)) return false;
   const callback = unwrap(call.arguments[0] ?? call);
   if (!isFunctionWithBody(callback)) return false;
   const returned = ts.isBlock(callback.body)
