@@ -2211,6 +2211,11 @@ interface Continuation {
    * not the message's (the consumer's own message loop is not such a loop: its body is the handler).
    */
   afterContinue: boolean;
+  /**
+   * A `return` of this truth makes the caller leave without more processing: the caller keeps the
+   * function's result and returns on it (`const seen = await isDuplicate(id); if (seen) return;`).
+   */
+  skipsOnReturn?: Truth;
 }
 
 /** Inside a function: processing follows when it leaves (a `return`) exactly when it follows the call. */
@@ -2234,7 +2239,9 @@ function judgeGuards(steps: Step[], continuation: Continuation = functionBoundar
   steps.forEach((step, index) => {
     const after = continuation.afterList || steps.slice(index + 1).some((rest) => hasProcessing([rest]));
     const inner: Continuation = { ...continuation, afterList: after };
-    let next = judgeStep(step, after, continuation, inner);
+    const skipsOnReturn =
+      step.t === 'scope' && step.result ? leavesOnResult(steps, index, step.result, continuation) : undefined;
+    let next = judgeStep(step, after, continuation, inner, skipsOnReturn);
     if (gatesRest) next = markLocallyGuarded([next])[0];
     if (
       next.t === 'if' &&
@@ -2250,7 +2257,13 @@ function judgeGuards(steps: Step[], continuation: Continuation = functionBoundar
   return judged;
 }
 
-function judgeStep(step: Step, after: boolean, continuation: Continuation, inner: Continuation): Step {
+function judgeStep(
+  step: Step,
+  after: boolean,
+  continuation: Continuation,
+  inner: Continuation,
+  skipsOnReturn?: Truth,
+): Step {
   switch (step.t) {
     case 'if': {
       const then = judgeGuards(step.then, inner);
@@ -2261,7 +2274,9 @@ function judgeStep(step: Step, after: boolean, continuation: Continuation, inner
       let newSide = seenIsThen ? otherwise : then;
       const exits = exitsOf(seenSide);
       const seenContinues = exits
-        ? (exits.has('return') && continuation.afterFunction) ||
+        ? (exits.has('return') &&
+            continuation.afterFunction &&
+            !(continuation.skipsOnReturn && returnedTruth(seenSide) === continuation.skipsOnReturn)) ||
           (exits.has('break') && continuation.afterBreak) ||
           (exits.has('continue') && continuation.afterContinue)
         : after;
@@ -2277,8 +2292,8 @@ function judgeStep(step: Step, after: boolean, continuation: Continuation, inner
       return { ...step, guard, then: seenIsThen ? seenSide : newSide, else: seenIsThen ? newSide : seenSide };
     }
     case 'scope':
-      // A function boundary: a `return` inside resumes after it.
-      return { ...step, body: judgeGuards(step.body, functionBoundary(after)) };
+      // A function boundary: a `return` inside resumes after it (unless the caller leaves on what it returned).
+      return { ...step, body: judgeGuards(step.body, { ...functionBoundary(after), skipsOnReturn }) };
     case 'guarded':
       return { ...step, body: judgeGuards(step.body, inner) };
     case 'loop':
@@ -2301,6 +2316,41 @@ function judgeStep(step: Step, after: boolean, continuation: Continuation, inner
     default:
       return step;
   }
+}
+
+/**
+ * The truth of a function's result on which its caller leaves with no more processing: the caller
+ * keeps the result (`scope.result`) and, before any processing, tests it with a side that returns
+ * (and nothing after the caller's return goes on).
+ */
+function leavesOnResult(steps: Step[], index: number, result: string, continuation: Continuation): Truth | undefined {
+  if (continuation.afterFunction) return undefined;
+  for (const step of steps.slice(index + 1)) {
+    if (step.t === 'if' && step.flag?.id === result) {
+      const leaves = (side: 'then' | 'else'): boolean => {
+        const taken = side === 'then' ? step.then : step.else;
+        return !!exitsOf(taken)?.has('return') && !hasProcessing(taken);
+      };
+      if (step.flag.whenTruthy !== 'both' && leaves(step.flag.whenTruthy)) return 'truthy';
+      if (step.flag.whenFalsy !== 'both' && leaves(step.flag.whenFalsy)) return 'falsy';
+      return undefined;
+    }
+    if (hasProcessing([step])) return undefined;
+  }
+  return undefined;
+}
+
+/** The truth of the literal every `return` ending these steps returns, when they all agree. */
+function returnedTruth(steps: Step[]): Truth | undefined {
+  for (const step of steps) {
+    if (step.t === 'exit') return step.kind === 'return' ? step.value : undefined;
+    if (step.t === 'if' && step.then.length) {
+      const then = exitsOf(step.then) && returnedTruth(step.then);
+      const otherwise = then && exitsOf(step.else) && returnedTruth(step.else);
+      if (then && otherwise) return then === otherwise ? then : undefined;
+    }
+  }
+  return undefined;
 }
 
 /**
