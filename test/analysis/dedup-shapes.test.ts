@@ -88,6 +88,40 @@ const PRISMA = `import { PrismaClient } from '@prisma/client';
 export const prisma = new PrismaClient();
 `;
 
+/** A helper that checks Redis for the request, records it, and answers whether it was there. */
+const SEEN_BEFORE = `import Redis from 'ioredis';
+
+const redis = new Redis();
+
+export async function seenBefore(requestId: string): Promise<boolean> {
+  const key = \`request:\${requestId}\`;
+  if (await redis.exists(key)) return true;
+  await redis.set(key, 'processed', 'EX', 86400);
+  return false;
+}
+`;
+
+/** An amqplib consumer that asks `seenBefore` (as `check` does), then e-mails and acks. */
+function emailConsumer(check: string): string {
+  return `${AMQP}import nodemailer from 'nodemailer';
+import { seenBefore } from './dedup';
+
+const mailer = nodemailer.createTransport({ host: 'smtp.internal', port: 587 });
+
+export async function start(): Promise<void> {
+  const connection = await amqp.connect('amqp://rabbit');
+  const channel = await connection.createChannel();
+  await channel.consume('emails', async (msg) => {
+    if (!msg) return;
+    const request = JSON.parse(msg.content.toString());
+    ${check}
+    await mailer.sendMail({ to: request.email, subject: request.subject, text: request.body });
+    channel.ack(msg);
+  });
+}
+`;
+}
+
 const cases: ShapeCase[] = [
   // ---- guards: which checks are the handler's --------------------------------------------------
   {
@@ -146,74 +180,18 @@ export async function start(): Promise<void> {
   },
   {
     name: 'a helper that checks, records and answers whether it was seen; the caller returns on the answer: the handler guard',
-    files: {
-      'dedup.ts': `import Redis from 'ioredis';
-
-const redis = new Redis();
-
-export async function seenBefore(requestId: string): Promise<boolean> {
-  const key = \`request:\${requestId}\`;
-  if (await redis.exists(key)) return true;
-  await redis.set(key, 'processed', 'EX', 86400);
-  return false;
-}
-`,
-    },
-    code: `${AMQP}import nodemailer from 'nodemailer';
-import { seenBefore } from './dedup';
-
-const mailer = nodemailer.createTransport({ host: 'smtp.internal', port: 587 });
-
-export async function start(): Promise<void> {
-  const connection = await amqp.connect('amqp://rabbit');
-  const channel = await connection.createChannel();
-  await channel.consume('emails', async (msg) => {
-    if (!msg) return;
-    const request = JSON.parse(msg.content.toString());
-    const duplicate = await seenBefore(request.requestId);
+    files: { 'dedup.ts': SEEN_BEFORE },
+    code: emailConsumer(`const duplicate = await seenBefore(request.requestId);
     if (duplicate) {
       channel.ack(msg);
       return;
-    }
-    await mailer.sendMail({ to: request.email, subject: request.subject, text: request.body });
-    channel.ack(msg);
-  });
-}
-`,
+    }`),
     dedup: [{ rule: 'non-atomic-dedup', at: 'const duplicate = await seenBefore(' }],
   },
   {
     name: 'the same helper whose answer the caller ignores: its check guards nothing of the e-mail',
-    files: {
-      'dedup.ts': `import Redis from 'ioredis';
-
-const redis = new Redis();
-
-export async function seenBefore(requestId: string): Promise<boolean> {
-  const key = \`request:\${requestId}\`;
-  if (await redis.exists(key)) return true;
-  await redis.set(key, 'processed', 'EX', 86400);
-  return false;
-}
-`,
-    },
-    code: `${AMQP}import nodemailer from 'nodemailer';
-import { seenBefore } from './dedup';
-
-const mailer = nodemailer.createTransport({ host: 'smtp.internal', port: 587 });
-
-export async function start(): Promise<void> {
-  const connection = await amqp.connect('amqp://rabbit');
-  const channel = await connection.createChannel();
-  await channel.consume('emails', async (msg) => {
-    if (!msg) return;
-    const request = JSON.parse(msg.content.toString());
-    await seenBefore(request.requestId);
-    await mailer.sendMail({ to: request.email, subject: request.subject, text: request.body });
-    channel.ack(msg);
-  });
-}
-`,
+    files: { 'dedup.ts': SEEN_BEFORE },
+    code: emailConsumer('await seenBefore(request.requestId);'),
     dedup: [{ rule: 'missing-event-id-check', at: 'channel.consume' }],
   },
   {
