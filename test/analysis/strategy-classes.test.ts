@@ -132,43 +132,41 @@ export class HandlerSubscription {
 `,
 };
 
+/** A handler object: its topic name, a check of the payload, and the SQL its process runs. */
+function processor(className: string, topic: string, validate: string, sql: string): string {
+  return `import { Pool } from 'pg';
+import { Handler } from '../bus/api';
+
+const pool = new Pool();
+
+export class ${className} implements Handler {
+  name = '${topic}';
+  errorTopic = '${topic}.errors';
+
+  validate(data: { id: string }): boolean {
+    return ${validate};
+  }
+
+  async process(data: { id: string }): Promise<void> {
+    await pool.query('${sql}', [data.id]);
+  }
+}
+`;
+}
+
 const PROCESSORS: Record<string, string> = {
-  'orders/invoices.ts': `import { Pool } from 'pg';
-import { Handler } from '../bus/api';
-
-const pool = new Pool();
-
-export class InvoiceProcessor implements Handler {
-  name = 'invoices';
-  errorTopic = 'invoices.errors';
-
-  validate(data: { id: string }): boolean {
-    return !!data.id;
-  }
-
-  async process(data: { id: string }): Promise<void> {
-    await pool.query('INSERT INTO invoices (order_id) VALUES ($1)', [data.id]);
-  }
-}
-`,
-  'orders/audit.ts': `import { Pool } from 'pg';
-import { Handler } from '../bus/api';
-
-const pool = new Pool();
-
-export class AuditProcessor implements Handler {
-  name = 'audit';
-  errorTopic = 'audit.errors';
-
-  validate(data: { id: string }): boolean {
-    return typeof data.id === 'string';
-  }
-
-  async process(data: { id: string }): Promise<void> {
-    await pool.query('INSERT INTO audit (order_id) VALUES ($1) ON CONFLICT DO NOTHING', [data.id]);
-  }
-}
-`,
+  'orders/invoices.ts': processor(
+    'InvoiceProcessor',
+    'invoices',
+    '!!data.id',
+    'INSERT INTO invoices (order_id) VALUES ($1)',
+  ),
+  'orders/audit.ts': processor(
+    'AuditProcessor',
+    'audit',
+    "typeof data.id === 'string'",
+    'INSERT INTO audit (order_id) VALUES ($1) ON CONFLICT DO NOTHING',
+  ),
   // A registry function forwards the handler object to the subscription's constructor.
   'orders/main.ts': `import { BrokerClient } from '../bus/client';
 import { RabbitBus } from '../bus/rabbit-bus';
