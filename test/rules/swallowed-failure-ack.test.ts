@@ -1122,6 +1122,38 @@ const SHAPES_INVALID: InvalidRuleTestCase[] = [
 ruleTester(RULE, {
   valid: [
     {
+      name: 'BullMQ: the work runs in a queue helper whose catch rejects the promise the processor awaits',
+      code: `import { Worker, type Job } from 'bullmq';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+class TaskQueue {
+  push<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      void this.run(task, resolve, reject);
+    });
+  }
+
+  private async run<T>(task: () => Promise<T>, resolve: (value: T) => void, reject: (reason: unknown) => void) {
+    try {
+      resolve(await task());
+    } catch (error) {
+      reject(error);
+    }
+  }
+}
+
+const queue = new TaskQueue();
+
+export const indexer = new Worker('index-products', async (job: Job<{ productId: string; name: string }>) => {
+  await queue.push(() =>
+    pool.query('UPDATE search_index SET name = $1 WHERE product_id = $2', [job.data.name, job.data.productId]),
+  );
+});
+`,
+    },
+    {
       name: 'BullMQ: a best-effort price write in a quote helper, then the computed snapshot cached: the work goes on',
       code: `import { Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';

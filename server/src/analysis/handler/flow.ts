@@ -776,6 +776,8 @@ export class FlowBuilder {
   ): Step[] {
     const settle = this.options.library.settleOf(call, state.values, this.options.checker);
     if (settle) return [{ t: 'settle', completion, settle: { ...settle, node: call, chain: [] } }];
+    // `reject(err)` of a promise the caller awaits fails that await, as a `throw` would.
+    if (rejectsPromise(call, this.options.checker)) return [{ t: 'exit', kind: 'throw', node: call }];
 
     const wrapper = wrapperGuard(call, this.options.config);
     if (wrapper && isFunctionWithBody(wrapper.callback)) {
@@ -1401,6 +1403,27 @@ function bindDestinations(
 }
 
 const PROMISE_CHAIN_METHODS = /^(then|catch|finally)$/;
+
+/**
+ * A call of a promise executor's `reject`: the executor's second parameter (`new Promise((resolve,
+ * reject) => …)`), or a parameter named `reject` it was handed to (`this.runTask(task, resolve, reject)`).
+ */
+function rejectsPromise(call: ts.CallExpression, checker: ts.TypeChecker): boolean {
+  const callee = unwrap(call.expression);
+  if (!ts.isIdentifier(callee)) return false;
+  const declaration = symbolOf(callee, checker)?.valueDeclaration;
+  if (!declaration || !ts.isParameter(declaration) || !ts.isIdentifier(declaration.name)) return false;
+  if (declaration.name.text === 'reject') return true;
+  const executor = declaration.parent;
+  const created = executor.parent;
+  return (
+    isFunctionWithBody(executor) &&
+    executor.parameters.indexOf(declaration) === 1 &&
+    ts.isNewExpression(created) &&
+    ts.isIdentifier(created.expression) &&
+    created.expression.text === 'Promise'
+  );
+}
 
 /** `.then(cb)`, `.catch(cb)`, `.finally(cb)` with a function written there: it runs after the promise it is called on. */
 function isPromiseCallbackLink(link: ts.CallExpression): boolean {
