@@ -1266,6 +1266,38 @@ export const publishedConsumer = Consumer.create({
 
   invalid: [
     {
+      name: 'Pub/Sub: a download whose error listener rejects, then an upload started without await before the ack',
+      code: `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+
+function download(url: string, path: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const file = createWriteStream(path);
+    Readable.from([url])
+      .on('error', (err) => {
+        file.destroy();
+        reject(err);
+      })
+      .pipe(file)
+      .on('finish', resolve);
+  });
+}
+
+async function mirror(path: string): Promise<void> {
+  await fetch('https://mirror.example.com/uploads', { method: 'POST', body: path });
+}
+
+new PubSub().subscription('clips').on('message', async (message: Message) => {
+  const path = '/tmp/' + message.id;
+  await download(message.data.toString(), path);
+  void mirror(path);
+  message.ack();
+});
+`,
+      errors: [{ line: 25, messageId: 'unawaitedBeforeAck' }],
+    },
+    {
       name: 'amqplib: a chain left running, and the ack after the statement that starts it',
       code: CHAINED_ACK(`    handle(msg).then(() => console.log('handled'));
     channel.ack(msg);`),

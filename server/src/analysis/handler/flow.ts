@@ -1404,13 +1404,22 @@ function bindDestinations(
 
 const PROMISE_CHAIN_METHODS = /^(then|catch|finally)$/;
 
+/** Whether a node is inside a `catch` block of the function it is written in. */
+function inCatchOfOwnFunction(node: ts.Node): boolean {
+  for (let current = node.parent; current && !isFunctionWithBody(current); current = current.parent)
+    if (ts.isCatchClause(current)) return true;
+  return false;
+}
+
 /**
- * A call of a promise executor's `reject`: the executor's second parameter (`new Promise((resolve,
- * reject) => …)`), or a parameter named `reject` it was handed to (`this.runTask(task, resolve, reject)`).
+ * A call of a promise executor's `reject` in a `catch` (`catch (e) { reject(e) }`): the executor's
+ * second parameter (`new Promise((resolve, reject) => …)`), or a parameter named `reject` it was
+ * handed to (`this.runTask(task, resolve, reject)`). Elsewhere (an `error` listener's callback)
+ * it is left as a call: the listener runs only if that event comes.
  */
 function rejectsPromise(call: ts.CallExpression, checker: ts.TypeChecker): boolean {
   const callee = unwrap(call.expression);
-  if (!ts.isIdentifier(callee)) return false;
+  if (!ts.isIdentifier(callee) || !inCatchOfOwnFunction(call)) return false;
   const declaration = symbolOf(callee, checker)?.valueDeclaration;
   if (!declaration || !ts.isParameter(declaration) || !ts.isIdentifier(declaration.name)) return false;
   if (declaration.name.text === 'reject') return true;
