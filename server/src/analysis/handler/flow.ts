@@ -1029,13 +1029,11 @@ export class FlowBuilder {
     state: WalkState,
   ): [ts.ParameterDeclaration, BoundObject][] {
     const bindings: [ts.ParameterDeclaration, BoundObject][] = [];
-    target.parameters.forEach((parameter, index) => {
-      const argument = call.arguments[index];
-      if (!argument || parameter.dotDotDotToken || !ts.isIdentifier(parameter.name)) return;
+    for (const [parameter, argument] of passedArguments(call, target)) {
       const object = constObjectLiteral(argument, this.options.checker);
       if (object?.properties.some((property) => isFunctionMember(property)))
         bindings.push([parameter, { object, values: state.values }]);
-    });
+    }
     return bindings;
   }
 
@@ -1074,24 +1072,22 @@ export class FlowBuilder {
     state: WalkState,
   ): [ts.ParameterDeclaration, BoundArgument][] {
     const bindings: [ts.ParameterDeclaration, BoundArgument][] = [];
-    target.parameters.forEach((parameter, index) => {
-      const argument = call.arguments[index];
-      if (!argument || parameter.dotDotDotToken || !ts.isIdentifier(parameter.name)) return;
+    for (const [parameter, argument] of passedArguments(call, target)) {
       const value = unwrap(argument);
       if (isFunctionWithBody(value)) {
         bindings.push([parameter, { callback: value, values: state.values }]);
-        return;
+        continue;
       }
       const passedOn = this.boundArgumentOf(value);
       if (passedOn) {
         bindings.push([parameter, passedOn]);
-        return;
+        continue;
       }
       // A function of the project by name, a method, or a factory's result (`createHandler(send)`,
       // its parameters bound to the factory call's arguments).
       const named = this.projectCallable(value);
       if (named) bindings.push([parameter, { callback: named, values: state.values }]);
-    });
+    }
     return bindings;
   }
 
@@ -1338,7 +1334,7 @@ export class FlowBuilder {
       if (ts.isNewExpression(value)) return ts.isIdentifier(value.expression) && value.expression.text === 'Promise';
       if (!ts.isCallExpression(value)) return false;
       const name = calledName(value) ?? '';
-      if (/^(then|catch|finally)$/.test(name) || isPromiseCombinator(value) || isPromiseFactory(value)) return true;
+      if (PROMISE_CHAIN_METHODS.test(name) || isPromiseCombinator(value) || isPromiseFactory(value)) return true;
       try {
         const classified = classifyChain(value, this.matchContext(new MessageValues(this.options.checker)));
         if (classified && !classified.description.synchronous) return true;
@@ -1372,17 +1368,14 @@ function bindDestinations(
   target: FunctionWithBody,
   checker: ts.TypeChecker,
 ): Step[] {
-  const passed = new Map<string, ts.Expression>();
-  target.parameters.forEach((parameter, index) => {
-    const argument = call.arguments[index];
-    if (argument && ts.isIdentifier(parameter.name) && !parameter.dotDotDotToken)
-      passed.set(parameter.name.text, argument);
-  });
   // A destination may name the exchange and the routing key (`exchange/routingKey`): each part is bound.
   const parts = (step: Step): string[] =>
     step.t === 'effect' && step.effect.description.category === 'publish'
       ? (step.effect.description.destination ?? '').split('/')
       : [];
+  const passed = new Map(
+    passedArguments(call, target).map(([parameter, argument]) => [parameter.name.getText(), argument] as const),
+  );
   let bound = false;
   if (passed.size) forEachStep(steps, (step) => void (bound ||= parts(step).some((part) => passed.has(part))));
   if (!bound) return steps;
@@ -1442,6 +1435,19 @@ function isPromiseCallbackLink(link: ts.CallExpression): boolean {
     PROMISE_CHAIN_METHODS.test(callee.name.text) &&
     link.arguments.some((argument) => isFunctionWithBody(unwrap(argument)))
   );
+}
+
+/** The call's argument for each named (not rest) parameter of the function it runs. */
+function passedArguments(
+  call: ts.CallExpression,
+  target: FunctionWithBody,
+): [ts.ParameterDeclaration, ts.Expression][] {
+  const passed: [ts.ParameterDeclaration, ts.Expression][] = [];
+  target.parameters.forEach((parameter, index) => {
+    const argument = call.arguments[index];
+    if (argument && !parameter.dotDotDotToken && ts.isIdentifier(parameter.name)) passed.push([parameter, argument]);
+  });
+  return passed;
 }
 
 /** A function written in an object literal: `ack() {…}`, `ack: () => …`. */
@@ -1713,7 +1719,6 @@ function handoff(node: ts.Node, target: string): Step {
   };
 }
 
-/** Whether the message is settled on this side depends on what the handler's callers configure. */
 /** The parts of `a && b && c`, or the condition itself. */
 function conjuncts(condition: ts.Expression): ts.Expression[] {
   const value = unwrap(condition);
@@ -1731,6 +1736,7 @@ function settleMethodPresence(part: ts.Expression, values: MessageValues): boole
   );
 }
 
+/** Whether the message is settled on this side depends on what the handler's callers configure. */
 function configured(node: ts.Node, condition: string): Step {
   return {
     t: 'unknown',

@@ -289,7 +289,6 @@ export function findWrapperCalls(
           bindings,
         };
         if (strategy) {
-          const fallback = direct;
           const next: WrapperInfo = {
             site: wrapper.site,
             wrapper: strategy.source.fn,
@@ -300,9 +299,9 @@ export function findWrapperCalls(
             direct: false,
             bindings,
             level: wrapper.level + 1,
-            lineage: [...(wrapper.lineage ?? []), fallback],
+            lineage: [...(wrapper.lineage ?? []), direct],
           };
-          fallbacks.push(fallback);
+          fallbacks.push(direct);
           all.push(next);
           queue.push(next);
           continue;
