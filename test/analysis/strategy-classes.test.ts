@@ -260,6 +260,45 @@ for (const mode of MODES) {
   });
 }
 
+// A handler object whose process catches its own failure and only logs it.
+const LOGGING_PROCESSOR = processor(
+  'LedgerProcessor',
+  'ledger',
+  '!!data.id',
+  'INSERT INTO ledger (order_id) VALUES ($1)',
+).replace(
+  "    await pool.query('INSERT INTO ledger (order_id) VALUES ($1)', [data.id]);",
+  `    try {
+      await pool.query('INSERT INTO ledger (order_id) VALUES ($1)', [data.id]);
+    } catch (err) {
+      console.error('ledger write failed', err);
+    }`,
+);
+
+describe("a handler's own catch under a shared subscription that acks after it", () => {
+  for (const mode of MODES)
+    test(`reported on that catch, not on the subscription's ack that serves every handler (${mode})`, () => {
+      const project = new TestProject(mode, 'strategy-classes-swallowed');
+      try {
+        project.write({
+          ...TRANSPORT,
+          ...PROCESSORS,
+          'orders/ledger.ts': LOGGING_PROCESSOR,
+          'orders/main.ts': PROCESSORS['orders/main.ts']
+            .replace("import { AuditProcessor } from './audit';", "import { LedgerProcessor } from './ledger';")
+            .replace('new AuditProcessor()', 'new LedgerProcessor()'),
+        });
+        const run = lint(project);
+        assert.deepEqual(findingLinesIn(run, 'orders/ledger.ts'), ['missing-event-id-check:14', 'swallowed-failure-ack:17']);
+        // The invoice processor hands its failures on: the ack it shares with the ledger is not reported.
+        assert.deepEqual(findingLinesIn(run, 'orders/invoices.ts'), ['missing-event-id-check:14']);
+        assert.deepEqual(findingLinesIn(run, 'bus/subscription.ts'), []);
+      } finally {
+        project.remove();
+      }
+    });
+});
+
 describe('a subscription class whose constructions are not found', () => {
   for (const mode of MODES)
     test(`its registered method stays the handler (${mode})`, () => {

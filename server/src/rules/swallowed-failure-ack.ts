@@ -136,9 +136,16 @@ function judgeCaughtFailure(
     // `finally { if (ok) ack(msg); else nack(msg) }`: a success flag decides, not this path.
     const inFinally = enclosingFinally(context, settle.location);
     if (inFinally && conditionalWithin(context, settle.location, inFinally.block)) return undefined;
-    const base = { location: settle.handlerLocation, catchLocation: outcome.caught, clause, settle };
-    if (isPositiveSettle(settle)) return { kind: 'ack', ...base, effects: enclosedEffects(consumer, tryStatement) };
-    if (drops(consumer, settle)) return { kind: 'drop', ...base, effects: enclosedEffects(consumer, tryStatement) };
+    const effects = enclosedEffects(consumer, tryStatement);
+    const base = {
+      location: settleReportLocation(consumer, settle, outcome.caught, effects, clause),
+      catchLocation: outcome.caught,
+      clause,
+      settle,
+      effects,
+    };
+    if (isPositiveSettle(settle)) return { kind: 'ack', ...base };
+    if (drops(consumer, settle)) return { kind: 'drop', ...base };
     return undefined; // nack with requeue, dead-letter: handed on
   }
   if (outcome.exit.exit === 'throw') return undefined;
@@ -384,6 +391,26 @@ function callsParameter(block: ts.Block): boolean {
  * Where a catch is reported: on it, when it is in the handler (or the wrapper); when it is in a helper,
  * on the handler's call that leads into that helper (docs/model.md, "Wrappers, dispatch tables and where findings go").
  */
+/**
+ * Where a swallow followed by a settle is reported: on the settle, unless the settle is in a wrapper
+ * (outside the handler) and the swallowing catch is the handler's own, in the handler or in a helper
+ * it calls. The wrapper's settle serves every handler it is given, those that hand failures on too,
+ * so the fix (rethrow) goes in the handler's catch: reported there, as a return after it is.
+ */
+function settleReportLocation(
+  consumer: ConsumerReport,
+  settle: SettleOccurrence,
+  caught: SourceLocation,
+  effects: EffectOccurrence[],
+  clause: ts.CatchClause,
+): SourceLocation {
+  if (locationWithin(settle.handlerLocation, consumer.handlerRange)) return settle.handlerLocation;
+  const handlersOwn =
+    locationWithin(caught, consumer.handlerRange) ||
+    effects.some((effect) => effect.chain.some((link) => within(link.location, clause.parent.tryBlock)));
+  return handlersOwn ? catchReportLocation(caught, effects, clause) : settle.handlerLocation;
+}
+
 function catchReportLocation(
   catchLocation: SourceLocation,
   effects: EffectOccurrence[],
