@@ -45,6 +45,69 @@ const SQS_CONSUMER_14 = JSON.stringify(
   2,
 );
 
+// `.catch(cb)` on the promise of the whole processing catches its failures as a try around it would.
+const A_PROMISE_CATCH_THEN_ACK = `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function recordOrder(id: string): Promise<void> {
+  await pool.query('INSERT INTO orders (id) VALUES ($1)', [id]);
+}
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    await recordOrder(msg.properties.messageId).catch((err) => console.error('order failed', err));
+    channel.ack(msg);
+  });
+}
+`;
+
+// A wrapper that runs the handler it is given, logs a failure and acks in any case.
+const A_WRAPPER_CATCH_FINALLY_ACK = `import amqp, { type ConsumeMessage } from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+async function subscribe(queue: string, fn: (msg: ConsumeMessage) => Promise<void>): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume(queue, (msg) => {
+    if (!msg) return;
+    fn(msg)
+      .catch((error) => console.error(\`\${queue} failed\`, error))
+      .finally(() => channel.ack(msg));
+  });
+}
+
+export function start(): Promise<void> {
+  return subscribe('orders.placed', async (msg) => {
+    await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+  });
+}
+`;
+
+const K_PROMISE_CATCH_RETURNS = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ brokers: ['kafka:9092'] }).consumer({ groupId: 'ledger' });
+
+async function post(entry: string): Promise<void> {
+  await pool.query('INSERT INTO ledger (entry) VALUES ($1)', [entry]);
+}
+
+export async function start(): Promise<void> {
+  await consumer.subscribe({ topic: 'payments' });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      await post(String(message.value)).catch((err) => console.warn('ledger post failed', err));
+    },
+  });
+}
+`;
+
 const NEST_RMQ_MAIN = `import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { AppModule } from './app.module';
@@ -1365,6 +1428,30 @@ export async function declareTopology(channel: Channel): Promise<void> {
       ).replace(/chargebacks/g, 'appeals'),
     },
     {
+      name: 'amqplib: .then(ack).catch(nack): the failure is nacked for redelivery',
+      code: A_PROMISE_CATCH_THEN_ACK.replace(
+        "    await recordOrder(msg.properties.messageId).catch((err) => console.error('order failed', err));\n    channel.ack(msg);",
+        "    await recordOrder(msg.properties.messageId)\n      .then(() => channel.ack(msg))\n      .catch(() => channel.nack(msg));",
+      ),
+    },
+    {
+      name: "kafkajs: the .catch() result kept in a const is tested and thrown on: the failure is handed on",
+      code: K_PROMISE_CATCH_RETURNS.replace(
+        "async function post(entry: string): Promise<void> {\n  await pool.query(",
+        'async function post(entry: string) {\n  return pool.query(',
+      ).replace(
+        "      await post(String(message.value)).catch((err) => console.warn('ledger post failed', err));",
+        "      const posted = await post(String(message.value)).catch((err) => {\n        console.warn('ledger post failed', err);\n      });\n      if (!posted) throw new Error('ledger post failed');",
+      ),
+    },
+    {
+      name: 'amqplib: a .catch() that rethrows hands the failure on',
+      code: A_PROMISE_CATCH_THEN_ACK.replace(
+        "console.error('order failed', err));",
+        "{\n      console.error('order failed', err);\n      throw err;\n    });",
+      ),
+    },
+    {
       name: 'amqplib: a .catch() on one best-effort promise, then the ack',
       code: `import amqp from 'amqplib';
 import { Pool } from 'pg';
@@ -1625,6 +1712,32 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
 `,
     },
     {
+      name: "Lambda SQS: each record's .catch() returns a failure marker that the batch response reports",
+      code: `import type { SQSEvent, SQSBatchResponse } from 'aws-lambda';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+type Outcome = { ok: true } | { ok: false; id: string };
+
+async function store(body: string): Promise<void> {
+  await pool.query('INSERT INTO receipts (body) VALUES ($1)', [body]);
+}
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const outcomes = await Promise.all(
+    event.Records.map((record) =>
+      store(record.body)
+        .then((): Outcome => ({ ok: true }))
+        .catch((): Outcome => ({ ok: false, id: record.messageId })),
+    ),
+  );
+  const failed = outcomes.filter((outcome): outcome is { ok: false; id: string } => !outcome.ok);
+  return { batchItemFailures: failed.map((outcome) => ({ itemIdentifier: outcome.id })) };
+};
+`,
+    },
+    {
       name: 'JetStream: the catch naks the message for redelivery',
       code: NATS_NAK,
     },
@@ -1662,6 +1775,24 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
         data: ["amqplib consumer of queue 'orders.placed'", 'INSERT INTO orders', 'channel.ack()', 'catch on line 14'],
       },
       { files: { 'logger.ts': LOGGER } },
+    ),
+    invalid(
+      'amqplib: a .catch() on the promise of the whole processing only logs, then the ack',
+      A_PROMISE_CATCH_THEN_ACK,
+      'channel.ack(msg);',
+      { messageId: 'ackAfterCaughtFailure', data: ['INSERT INTO orders', 'channel.ack()', '.catch() on line 14'] },
+    ),
+    invalid(
+      "amqplib: a wrapper's .catch(log).finally(ack) around the handler it is given acks every failure",
+      A_WRAPPER_CATCH_FINALLY_ACK,
+      '.finally(() => channel.ack(msg));',
+      { messageId: 'ackAfterCaughtFailure', data: ['INSERT INTO orders', '.catch() on line 11'] },
+    ),
+    invalid(
+      'kafkajs: eachMessage awaits the processing with a .catch() that only logs, then returns',
+      K_PROMISE_CATCH_RETURNS,
+      '.catch((err)',
+      { messageId: 'returnAfterCaughtFailure', data: ['INSERT INTO ledger', '.catch() on line 15'] },
     ),
     invalid(
       'amqplib: catch that logs, unconditional ack in the finally',

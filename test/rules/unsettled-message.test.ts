@@ -498,6 +498,38 @@ export const receipts = new Consumer({
 ruleTester(RULE, {
   valid: [
     {
+      name: "amqplib: a .catch(log) on a method whose own try/catch settles every path: nothing is left unsettled",
+      code: `import * as amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export class OrderConsumer {
+  private channel?: amqp.Channel;
+
+  async start(): Promise<void> {
+    await this.channel!.consume('orders', (msg) => {
+      if (!msg) return;
+      this.processMessage(msg).catch((error) => {
+        console.error('unhandled', error);
+      });
+    }, { noAck: false });
+  }
+
+  private async processMessage(msg: amqp.ConsumeMessage): Promise<void> {
+    try {
+      const order = JSON.parse(msg.content.toString());
+      await pool.query('INSERT INTO orders (id) VALUES ($1) ON CONFLICT DO NOTHING', [order.id]);
+      this.channel?.ack(msg);
+    } catch (error) {
+      console.error('failed', error);
+      this.channel?.nack(msg, false, true);
+    }
+  }
+}
+`,
+    },
+    {
       name: 'amqplib: bad input is nacked without requeue, the rest acked; the null message of a cancelled consumer is not settled',
       code: A_EARLY_RETURN.replace(
         "console.warn('order without id, skipping');",

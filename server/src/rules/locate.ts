@@ -8,6 +8,7 @@ import { ts } from 'ts-morph';
 import type { SourceLocation } from '../model';
 import { forEachNodeAround, nodeStartingAt, within } from '../analysis/source/locate';
 import type { SourceReader } from '../analysis/source/reader';
+import { catchSiteStartingAt, type CatchSite } from '../analysis/source/catches';
 
 /** Lookups by location, per parsed file (a handler has many paths through the same few catches). */
 const memo = new WeakMap<ts.SourceFile, Map<string, unknown>>();
@@ -28,6 +29,14 @@ function remembered<T>(context: SourceReader, location: SourceLocation, kind: st
 /** The catch clause a `caught` event points at (its location starts at the `catch` keyword). */
 export function catchClauseAt(context: SourceReader, location: SourceLocation): ts.CatchClause | undefined {
   return remembered(context, location, 'catch', () => nodeStartingAt(context, location, ts.isCatchClause));
+}
+
+/** The catch a `caught` event points at: a `catch` clause, or a `.catch(cb)` call (analysis/source/catches.ts). */
+export function catchSiteAt(context: SourceReader, location: SourceLocation): CatchSite | undefined {
+  return remembered(context, location, 'catch-site', () => {
+    const start = nodeStartingAt(context, location, (node): node is ts.Node => !!catchSiteStartingAt(node));
+    return start && catchSiteStartingAt(start);
+  });
 }
 
 /** The `finally` block holding a location, with the try it belongs to. */
@@ -84,24 +93,3 @@ export function conditionalWithin(context: SourceReader, location: SourceLocatio
   return conditional;
 }
 
-/** Whether every path through a block leaves it (its last statement returns, throws, continues or breaks). */
-export function blockAlwaysExits(block: ts.Block): boolean {
-  const last = block.statements[block.statements.length - 1];
-  if (!last) return false;
-  if (
-    ts.isReturnStatement(last) ||
-    ts.isThrowStatement(last) ||
-    ts.isContinueStatement(last) ||
-    ts.isBreakStatement(last)
-  )
-    return true;
-  if (ts.isBlock(last)) return blockAlwaysExits(last);
-  if (ts.isIfStatement(last) && last.elseStatement) {
-    const branch = (statement: ts.Statement): boolean =>
-      ts.isBlock(statement)
-        ? blockAlwaysExits(statement)
-        : ts.isReturnStatement(statement) || ts.isThrowStatement(statement);
-    return branch(last.thenStatement) && branch(last.elseStatement);
-  }
-  return false;
-}

@@ -39,7 +39,9 @@ import {
 } from './describe';
 import { appendToBlock, rethrowFix, replaceSettle } from './fixes/settle';
 import type { SourceReader } from '../analysis/source/reader';
-import { blockAlwaysExits, catchClauseAt, conditionalWithin, enclosingFinally } from './locate';
+import { catchSiteAt, conditionalWithin, enclosingFinally } from './locate';
+import { blockAlwaysExits } from '../analysis/source/ast';
+import type { CatchSite } from '../analysis/source/catches';
 import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
 import { functionOf, locationWithin, nodeAt, reachedWithin, within } from '../analysis/source/locate';
 
@@ -108,6 +110,7 @@ interface Swallow {
   location: SourceLocation;
   /** The catch that swallowed the failure (absent for a finally ack without catch). */
   catchLocation?: SourceLocation;
+  /** Its clause, for the fixes that edit it (a `.catch(cb)` callback has none). */
   clause?: ts.CatchClause;
   settle?: SettleOccurrence;
   /** The processing effects the failing try encloses. */
@@ -124,21 +127,21 @@ function judgeCaughtFailure(
   outcome: FailureOutcome,
   context: SourceReader,
 ): Swallow | undefined {
-  const clause = catchClauseAt(context, outcome.caught);
-  if (!clause) return undefined;
+  const site = catchSiteAt(context, outcome.caught);
+  if (!site) return undefined;
   // One class of failure dropped on purpose while the others are handed on (docs/model.md,
   // "Failure routing and handing failures on"): a decision about that failure, not a swallow.
-  if (dropsOneFailureClass(consumer, clause)) return undefined;
-  const tryStatement = clause.parent;
+  if (dropsOneFailureClass(consumer, site)) return undefined;
+  const clause = ts.isCatchClause(site.node) ? site.node : undefined;
   const settle = outcome.settle;
   if (settle) {
-    if (answeredOrCrashed(consumer, outcome.exit, clause)) return undefined;
+    if (answeredOrCrashed(consumer, outcome.exit, site)) return undefined;
     // `finally { if (ok) ack(msg); else nack(msg) }`: a success flag decides, not this path.
     const inFinally = enclosingFinally(context, settle.location);
     if (inFinally && conditionalWithin(context, settle.location, inFinally.block)) return undefined;
-    const effects = enclosedEffects(consumer, tryStatement);
+    const effects = enclosedEffects(consumer, site.tried);
     const base = {
-      location: settleReportLocation(consumer, settle, outcome.caught, effects, clause),
+      location: settleReportLocation(consumer, settle, outcome.caught, effects, site),
       catchLocation: outcome.caught,
       clause,
       settle,
@@ -152,11 +155,11 @@ function judgeCaughtFailure(
   if (consumer.registration.ackMode !== 'implicit-after-return') return undefined; // held or retried: not settled here
   // sqs-consumer 14+ deletes only a returned message; otherwise it is unsettled-message's.
   if (consumer.registration.settlesByReturn && !outcome.exit.returnsMessage) return undefined;
-  if (answeredOrCrashed(consumer, outcome.exit, clause)) return undefined;
-  const effects = enclosedEffects(consumer, tryStatement);
+  if (answeredOrCrashed(consumer, outcome.exit, site)) return undefined;
+  const effects = enclosedEffects(consumer, site.tried);
   return {
     kind: 'return',
-    location: catchReportLocation(outcome.caught, effects, clause),
+    location: catchReportLocation(outcome.caught, effects, site),
     catchLocation: outcome.caught,
     clause,
     effects,
@@ -169,11 +172,11 @@ function judgeCaughtFailure(
  * `RpcException` back as the reply; also after acking the request: the caller gets the error), or
  * the catch ends the process (the broker redelivers).
  */
-function answeredOrCrashed(consumer: ConsumerReport, exit: FailureOutcome['exit'], clause: ts.CatchClause): boolean {
-  if (/\bprocess\.(exit|abort)\s*\(/.test(clause.block.getText())) return true; // a crash: nothing is settled, the broker redelivers
+function answeredOrCrashed(consumer: ConsumerReport, exit: FailureOutcome['exit'], site: CatchSite): boolean {
+  if (/\bprocess\.(exit|abort)\s*\(/.test(site.body.getText())) return true; // a crash: nothing is settled, the broker redelivers
   if (!consumer.registration.requestReply) return false;
   if (exit.exit === 'throw') return true;
-  return exit.exit === 'return' && !!exit.location && within(exit.location, clause.block);
+  return exit.exit === 'return' && !!exit.location && within(exit.location, site.body);
 }
 
 /**
@@ -184,13 +187,13 @@ function answeredOrCrashed(consumer: ConsumerReport, exit: FailureOutcome['exit'
  * is a deliberate drop of that class of failure. A test whose singled-out side is the one handed on
  * (`if (err instanceof Timeout) throw err;` then a log) swallows every other failure: not a drop.
  */
-function dropsOneFailureClass(consumer: ConsumerReport, clause: ts.CatchClause): boolean {
-  const binding = clause.variableDeclaration?.name;
-  if (!binding || !ts.isIdentifier(binding)) return false;
-  const error = binding.text;
+function dropsOneFailureClass(consumer: ConsumerReport, site: CatchSite): boolean {
+  const error = site.errorName;
+  if (!error || !ts.isBlock(site.body)) return false;
+  const block = site.body;
   // Locals holding what a helper (or a property) made of the error: `const retry = classify(err)`.
   const derived = new Set<string>();
-  forEachStatementOf(clause.block, (node) => {
+  forEachStatementOf(block, (node) => {
     if (
       ts.isVariableDeclaration(node) &&
       ts.isIdentifier(node.name) &&
@@ -201,13 +204,13 @@ function dropsOneFailureClass(consumer: ConsumerReport, clause: ts.CatchClause):
   });
   const handsOn = (nodes: readonly ts.Node[]): boolean => nodes.some((node) => handsFailureOnWithin(consumer, node));
   let found = false;
-  forEachStatementOf(clause.block, (node) => {
+  forEachStatementOf(block, (node) => {
     if (found) return;
     if (ts.isIfStatement(node)) {
       const test = failureTest(node.expression, error, derived);
       if (!test) return;
       const thenSide = [node.thenStatement];
-      const elseSide = node.elseStatement ? [node.elseStatement] : statementsAfter(node, clause.block);
+      const elseSide = node.elseStatement ? [node.elseStatement] : statementsAfter(node, block);
       if (test === 'derived') found = handsOn(thenSide) !== handsOn(elseSide);
       else {
         // The side the test singles out must be the dropping one, the other side hands on.
@@ -333,7 +336,7 @@ function judgeFinallyAck(
       return undefined;
     // A success flag (`finally { if (ok) channel.ack(msg) }`) makes it an ack of the success path only.
     if (conditionalWithin(context, place, found.block)) return undefined;
-    const effects = enclosedEffects(consumer, found.tryStatement).filter((effect) =>
+    const effects = enclosedEffects(consumer, found.tryStatement.tryBlock).filter((effect) =>
       reachedWithin(effect, found.tryStatement.tryBlock),
     );
     if (!effects.length) return undefined;
@@ -350,15 +353,15 @@ function drops(consumer: ConsumerReport, settle: SettleOccurrence): boolean {
   return settle.requeue === false && consumer.registration.deadLetterRoute === false;
 }
 
-/** The processing effects a try encloses (directly or through calls made inside it). */
-function enclosedEffects(consumer: ConsumerReport, tryStatement: ts.TryStatement): EffectOccurrence[] {
+/** The processing effects a try block (or the promise `.catch` is called on) encloses, directly or through calls made inside it. */
+function enclosedEffects(consumer: ConsumerReport, tried: ts.Node): EffectOccurrence[] {
   const seen = new Set<string>();
   // In a wrapper, `try { await handler(payload) }` encloses the callback's effects, written elsewhere.
-  const callsCallback = !!consumer.registration.wrapperLocation && callsParameter(tryStatement.tryBlock);
+  const callsCallback = !!consumer.registration.wrapperLocation && callsParameter(tried);
   return consumer.effects.filter((effect) => {
     if (!effect.description.processing) return false;
     if (
-      !reachedWithin(effect, tryStatement.tryBlock) &&
+      !reachedWithin(effect, tried) &&
       !(callsCallback && locationWithin(effect.handlerLocation, consumer.handlerRange))
     )
       return false;
@@ -370,7 +373,7 @@ function enclosedEffects(consumer: ConsumerReport, tryStatement: ts.TryStatement
 }
 
 /** Whether a block calls a parameter of a function around it (a wrapper calling its handler callback). */
-function callsParameter(block: ts.Block): boolean {
+function callsParameter(block: ts.Node): boolean {
   let found = false;
   const visit = (node: ts.Node): void => {
     if (found) return;
@@ -402,27 +405,26 @@ function settleReportLocation(
   settle: SettleOccurrence,
   caught: SourceLocation,
   effects: EffectOccurrence[],
-  clause: ts.CatchClause,
+  site: CatchSite,
 ): SourceLocation {
   if (locationWithin(settle.handlerLocation, consumer.handlerRange)) return settle.handlerLocation;
   const handlersOwn =
     locationWithin(caught, consumer.handlerRange) ||
-    effects.some((effect) => effect.chain.some((link) => within(link.location, clause.parent.tryBlock)));
-  return handlersOwn ? catchReportLocation(caught, effects, clause) : settle.handlerLocation;
+    effects.some((effect) => effect.chain.some((link) => within(link.location, site.tried)));
+  return handlersOwn ? catchReportLocation(caught, effects, site) : settle.handlerLocation;
 }
 
 function catchReportLocation(
   catchLocation: SourceLocation,
   effects: EffectOccurrence[],
-  clause: ts.CatchClause,
+  site: CatchSite,
 ): SourceLocation {
-  const tryStatement = clause.parent;
   for (const effect of effects) {
     // chain[j] is a call in the j-th function from the handler; the effect is in the last one.
     // The function holding the try is reached through the links before the one inside the try.
-    const depth = within(effect.location, tryStatement.tryBlock)
+    const depth = within(effect.location, site.tried)
       ? effect.chain.length
-      : effect.chain.findIndex((link) => within(link.location, tryStatement.tryBlock));
+      : effect.chain.findIndex((link) => within(link.location, site.tried));
     if (depth < 0) continue;
     return depth > 0 ? effect.chain[0].location : catchLocation;
   }
@@ -434,7 +436,7 @@ function render(consumer: ConsumerReport, finding: Swallow, context: SourceReade
   const work = finding.effects.length ? listPhrases(finding.effects.map(effectPhrase)) : 'the processing';
   const fails = finding.effects.length > 1 ? 'fail' : 'fails';
   const catchLine = finding.catchLocation
-    ? `the catch on line ${finding.catchLocation.line}${finding.catchLocation.filePath !== finding.location.filePath ? ` of ${baseName(finding.catchLocation.filePath)}` : ''}`
+    ? `the ${finding.clause || finding.kind === 'finally' ? 'catch' : '.catch()'} on line ${finding.catchLocation.line}${finding.catchLocation.filePath !== finding.location.filePath ? ` of ${baseName(finding.catchLocation.filePath)}` : ''}`
     : '';
   const related: RelatedLocation[] = [];
   if (finding.catchLocation && finding.catchLocation.start !== finding.location.start)

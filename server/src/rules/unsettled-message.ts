@@ -26,7 +26,8 @@ import { consumerName, failureOutcome, heldUnsettled, registrationRelated } from
 import type { SourceReader } from '../analysis/source/reader';
 import { appendToBlock, insertBefore, rethrowFix, settleWriter } from './fixes/settle';
 import { detectStyle } from './fixes/style';
-import { blockAlwaysExits, catchClauseAt } from './locate';
+import { catchClauseAt } from './locate';
+import { blockAlwaysExits } from '../analysis/source/ast';
 import { Rule, RuleContext, RuleReport, docsUrl } from './rule';
 import { functionOf, nodeAt, nodeContaining, placesOf, reachedWithin } from '../analysis/source/locate';
 

@@ -29,6 +29,7 @@ import { forEachStep, type Step } from '../handler/steps';
 import { iteratesMessageBatch, locationOf } from '../source/ast';
 import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
 import { reachedWithin } from '../source/locate';
+import { catchSiteOf, type CatchSite } from '../source/catches';
 import { OccurrenceRegistry, isPositiveSettle } from './occurrences';
 import type { Budget } from './budget';
 import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type WalkContext } from './walker';
@@ -58,7 +59,7 @@ interface TryEntry {
 
 /** After the first failure of the processing is caught: what the path has done with it. */
 interface FailureWatch {
-  clause: ts.CatchClause;
+  clause: CatchSite;
   caught: SourceLocation;
   /** The path is still in the catch block (it has not left it yet). */
   inCatch: boolean;
@@ -272,7 +273,7 @@ class FactDomain implements Domain<FactState> {
         ? state.failure
         : 'settle' in state.failure
           ? `s${state.failure.caught.start}:${this.id(state.failure.settle)}`
-          : `${this.id(state.failure.clause)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}${state.failure.inCatch ? 'c' : ''}${state.failure.detached ? 'd' : ''}`;
+          : `${this.id(state.failure.clause.node)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}${state.failure.inCatch ? 'c' : ''}${state.failure.detached ? 'd' : ''}`;
     const exit = state.exit ? `${state.exit.kind}${state.exit.returnsMessage ? 'm' : ''}` : '';
     const caught = state.lastCaught ? (state.lastCaught.enclosesProcessing ? 'p' : 'c') : '';
     return [
@@ -515,8 +516,8 @@ class FactDomain implements Domain<FactState> {
   // ---- failures: swallowed-failure-ack ----------------------------------------------------------
 
   private watchCaught(state: FactState, caught: CaughtStep, context: WalkContext): FactState {
-    const clause = caught.step.catchNode;
-    if (!clause || !ts.isCatchClause(clause)) return state;
+    const clause = catchSiteOf(caught.step.catchNode);
+    if (!clause) return state;
     const failure = state.failure;
     if (failure === 'done' || (typeof failure === 'object' && 'settle' in failure)) return state;
     if (failure === 'idle') {
@@ -524,7 +525,7 @@ class FactDomain implements Domain<FactState> {
       // A try inside a loop over items (not the message loop) guards one step; the loop goes on. So
       // does a try in a function called from inside such a loop (it guards that item's step).
       const range = this.options.handlerRange;
-      if (insideItemLoop(clause.parent, range) || context.calls.some((call) => insideItemLoop(call, range)))
+      if (insideItemLoop(clause.construct, range) || context.calls.some((call) => insideItemLoop(call, range)))
         return { ...state, failure: 'done' };
       // Processing completed before the try: it encloses one further step, not the processing as a whole.
       if (entryOf(state.tryEntry, caught.step)?.processed) return { ...state, failure: 'done' };
@@ -537,8 +538,8 @@ class FactDomain implements Domain<FactState> {
     return { ...state, failure: this.watch(clause, caught) };
   }
 
-  private watch(clause: ts.CatchClause, caught: CaughtStep): FailureWatch {
-    const handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(clause.block.getText());
+  private watch(clause: CatchSite, caught: CaughtStep): FailureWatch {
+    const handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(clause.body.getText());
     return {
       clause,
       caught: caught.location,
@@ -567,7 +568,7 @@ class FactDomain implements Domain<FactState> {
 
   leftCatch(state: FactState, step: Extract<Step, { t: 'try' }>): FactState {
     const failure = state.failure;
-    if (typeof failure !== 'object' || 'settle' in failure || !failure.inCatch || failure.clause !== step.catchNode)
+    if (typeof failure !== 'object' || 'settle' in failure || !failure.inCatch || failure.clause.node !== step.catchNode)
       return state;
     return { ...state, failure: { ...failure, inCatch: false } };
   }
@@ -575,7 +576,6 @@ class FactDomain implements Domain<FactState> {
   private watchFailure(state: FactState, effect: EffectOccurrence, node: ts.Node): FactState {
     const failure = state.failure;
     if (typeof failure !== 'object' || 'settle' in failure) return state;
-    const tryStatement = failure.clause.parent;
     if (failure.inCatch) {
       const text = `${node.getText()} ${effect.chain.map((link) => link.callee).join(' ')}`;
       const handedOn = failure.handedOn || (effect.description.processing && handsFailureOn(effect, text));
@@ -583,7 +583,8 @@ class FactDomain implements Domain<FactState> {
       if (handedOn === failure.handedOn && replied === failure.replied) return state;
       return { ...state, failure: { ...failure, handedOn, replied } };
     }
-    if (tryStatement.finallyBlock && reachedWithin(effect, tryStatement.finallyBlock)) return state;
+    const finallyBlock = failure.clause.finallyBlock;
+    if (finallyBlock && reachedWithin(effect, finallyBlock)) return state;
     // Processing goes on after the catch (a cache fill of its result too): the try was a best-effort step.
     if (effect.description.processing || effect.description.category === 'cache') return { ...state, failure: 'done' };
     return state;

@@ -15,6 +15,7 @@
 import type { ts } from 'ts-morph';
 import type { SourceLocation, TransactionScope } from '../../model';
 import { locationOf } from '../source/ast';
+import { catchSiteOf } from '../source/catches';
 import type { Side, Step, Truth } from '../handler/steps';
 import type { OccurrenceRegistry } from './occurrences';
 import type { Budget } from './budget';
@@ -400,8 +401,9 @@ class Walker<S> {
       catching: context.catching || !!step.handler,
     });
     outcome.escaped.push(...body.escaped);
-    // Something in the try (parsing, validation) may throw before any effect.
-    const bodyThrown = [...entered, ...body.thrown];
+    // Something in the try (parsing, validation) may throw before any effect; a chained `.catch`
+    // sees only the failures of the work it is called on.
+    const bodyThrown = step.chained ? body.thrown : [...entered, ...body.thrown];
     let normal = body.normal;
     if (step.claim) {
       const guard: GuardStep = { source: 'claim', step };
@@ -412,9 +414,8 @@ class Walker<S> {
     let broke = body.broke;
     let continued = body.continued;
     if (step.handler) {
-      const location = step.catchNode
-        ? locationOf(step.catchNode, step.catchNode.getStart(), step.catchNode.getStart() + 5)
-        : undefined;
+      const site = catchSiteOf(step.catchNode);
+      const location = site ? locationOf(site.node, site.keyword.start, site.keyword.end) : undefined;
       const entering = location
         ? lift(this.merge(bodyThrown), (state) => domain.caught(state, { step, location }, context))
         : this.merge(bodyThrown);

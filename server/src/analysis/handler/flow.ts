@@ -11,6 +11,7 @@ import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchCont
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
 import { busDispatch } from './cqrs';
 import { MessageValues } from '../source/message-values';
+import { catchCallback } from '../source/catches';
 import {
   FunctionWithBody,
   calledName,
@@ -27,6 +28,7 @@ import {
   staticText,
   symbolOf,
   unwrap,
+  blockAlwaysExits,
   unwrapAwait,
 } from '../source/ast';
 import {
@@ -728,24 +730,55 @@ export class FlowBuilder {
       }
     }
     if (classified) {
-      steps.push(this.effectStep(classified, state, completion));
+      let chained: Step[] = [...steps, this.effectStep(classified, state, completion)];
       // Callbacks of the links after the effect (.then(() => channel.ack(msg))) run after it.
       for (const link of chainCalls(call)) {
         if (link.pos > classified.node.pos || (link.pos === classified.node.pos && link.end > classified.node.end))
-          steps.push(...this.singleCall(link, state, completion, call));
+          chained = this.chainLink(chained, link, state, completion, call);
       }
-      return steps;
+      return chained;
     }
     const links = chainCalls(call);
     // `handle(msg).catch(log).finally(() => channel.ack(msg))` left running: inside the chain each
     // callback runs after the promise before it, so the chain keeps its own order (and, when it
     // settles, is judged as one un-awaited scope that settles: docs/model.md, "Order").
     if (completion === 'dropped' && links.length > 1 && links.slice(1).some(isPromiseCallbackLink)) {
-      const chained = links.flatMap((link) => this.singleCall(link, state, 'awaited', call));
+      const chained = links.reduce<Step[]>((before, link) => this.chainLink(before, link, state, 'awaited', call), []);
       return [...steps, { t: 'scope', ...leftRunning(chained) }];
     }
-    for (const link of links) steps.push(...this.singleCall(link, state, completion, call));
-    return steps;
+    return links.reduce((before, link) => this.chainLink(before, link, state, completion, call), steps);
+  }
+
+  /**
+   * One link of a call chain, after the steps of what it is called on. A `.catch(cb)` catches the
+   * failures of the work before it, as a `try` around that work would, its callback the catch
+   * (analysis/source/catches.ts); any other link runs after it.
+   */
+  private chainLink(
+    before: Step[],
+    link: ts.CallExpression,
+    state: WalkState,
+    completion: Completion,
+    outermost: ts.CallExpression,
+  ): Step[] {
+    const after = this.singleCall(link, state, completion, outermost);
+    const callback = catchCallback(link);
+    if (!callback || !before.length || turnsFailureIntoValue(callback, outermost)) return [...before, ...after];
+    // `const response = await post(…).catch(log)`: on the failure path the constant holds what the
+    // callback returned (nothing, when it only logs), so `if (!response) throw …` hands the failure on.
+    const kept = link === outermost ? keptIn(outermost) : undefined;
+    const id = kept && constantId(kept);
+    const handler: Step[] = id ? [...after, { t: 'assign', id, value: callbackResultTruth(callback) }] : after;
+    return [
+      {
+        t: 'try',
+        body: before,
+        handler,
+        catchNode: callback,
+        enclosesProcessing: hasCaughtProcessing(before),
+        chained: true,
+      },
+    ];
   }
 
   /**
@@ -1509,6 +1542,51 @@ function constantId(declaration: ts.VariableDeclaration): string | undefined {
   if (!ts.isIdentifier(declaration.name) || !ts.isVariableDeclarationList(list)) return undefined;
   if (!(list.flags & ts.NodeFlags.Const)) return undefined;
   return `${declaration.getSourceFile().fileName}:${declaration.getStart()}`;
+}
+
+/**
+ * A `.catch(cb)` whose callback returns a value (`.catch(() => ({ status: 'failure', id }))`) on a
+ * chain whose value the code goes on to use: the failure becomes a value that code reads (a Lambda
+ * batch response built from it, say), which the flow does not follow, so the callback is not judged
+ * as a catch; it stays a step after the work, as any other link.
+ */
+function turnsFailureIntoValue(callback: FunctionWithBody, outermost: ts.CallExpression): boolean {
+  let node: ts.Node = outermost;
+  while (ts.isParenthesizedExpression(node.parent) || ts.isAwaitExpression(node.parent)) node = node.parent;
+  if (ts.isExpressionStatement(node.parent)) return false;
+  if (!ts.isBlock(callback.body)) return !ts.isCallExpression(unwrap(callback.body)) && literalTruth(callback.body) !== 'falsy';
+  let returnsValue = false;
+  const visit = (child: ts.Node): void => {
+    if (returnsValue || ts.isFunctionLike(child)) return;
+    if (ts.isReturnStatement(child) && child.expression && literalTruth(child.expression) !== 'falsy') returnsValue = true;
+    else ts.forEachChild(child, visit);
+  };
+  ts.forEachChild(callback.body, visit);
+  return returnsValue;
+}
+
+/** The declaration whose initializer is this call, awaited or not (`const x = await call`). */
+function keptIn(call: ts.CallExpression): ts.VariableDeclaration | undefined {
+  let node: ts.Node = call;
+  while (ts.isParenthesizedExpression(node.parent) || ts.isAwaitExpression(node.parent)) node = node.parent;
+  return ts.isVariableDeclaration(node.parent) && node.parent.initializer === node ? node.parent : undefined;
+}
+
+/**
+ * The truth of what a function returns, when every way out agrees: a body that never returns a
+ * value returns `undefined` (falsy); `() => null` is falsy. Otherwise unknown.
+ */
+function callbackResultTruth(fn: FunctionWithBody): Truth | undefined {
+  if (!ts.isBlock(fn.body)) return literalTruth(fn.body);
+  const truths = new Set<Truth | undefined>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node)) return;
+    if (ts.isReturnStatement(node)) truths.add(literalTruth(node.expression));
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(fn.body, visit);
+  if (!blockAlwaysExits(fn.body)) truths.add('falsy');
+  return truths.size === 1 ? [...truths][0] : undefined;
 }
 
 /**

@@ -112,6 +112,11 @@ export type Step =
       claim?: GuardTemplate;
       catchNode?: ts.Node;
       enclosesProcessing: boolean;
+      /**
+       * A `.catch(cb)` of a promise chain (analysis/source/catches.ts): only failures of the work it is
+       * called on reach it, none from before that work started (a `try` block's parsing can throw).
+       */
+      chained?: boolean;
     }
   /** `overItems`: a `for…of`/`for…in` over the items of one message, not over a batch of messages. */
   | { t: 'loop'; body: Step[]; overItems?: boolean }

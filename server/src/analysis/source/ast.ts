@@ -282,3 +282,25 @@ export function chainCalls(
 export function iteratesMessageBatch(loop: ts.ForOfStatement): boolean {
   return /\b(messages|Messages|Records|records|entries|batch)\b/.test(loop.expression.getText());
 }
+
+/** Whether every path through a block leaves it (its last statement returns, throws, continues or breaks). */
+export function blockAlwaysExits(block: ts.Block): boolean {
+  const last = block.statements[block.statements.length - 1];
+  if (!last) return false;
+  if (
+    ts.isReturnStatement(last) ||
+    ts.isThrowStatement(last) ||
+    ts.isContinueStatement(last) ||
+    ts.isBreakStatement(last)
+  )
+    return true;
+  if (ts.isBlock(last)) return blockAlwaysExits(last);
+  if (ts.isIfStatement(last) && last.elseStatement) {
+    const branch = (statement: ts.Statement): boolean =>
+      ts.isBlock(statement)
+        ? blockAlwaysExits(statement)
+        : ts.isReturnStatement(statement) || ts.isThrowStatement(statement);
+    return branch(last.thenStatement) && branch(last.elseStatement);
+  }
+  return false;
+}
