@@ -1551,25 +1551,22 @@ function constantId(declaration: ts.VariableDeclaration): string | undefined {
  * as a catch; it stays a step after the work, as any other link.
  */
 function turnsFailureIntoValue(callback: FunctionWithBody, outermost: ts.CallExpression): boolean {
-  let node: ts.Node = outermost;
+  if (ts.isExpressionStatement(valueOf(outermost).parent)) return false;
+  if (!ts.isBlock(callback.body) && ts.isCallExpression(unwrap(callback.body))) return false; // `(e) => log(e)`
+  return callbackResultTruth(callback) !== 'falsy';
+}
+
+/** The expression that holds a call's value: the call, or the `await` (in parentheses) around it. */
+function valueOf(call: ts.CallExpression): ts.Expression {
+  let node: ts.Expression = call;
   while (ts.isParenthesizedExpression(node.parent) || ts.isAwaitExpression(node.parent)) node = node.parent;
-  if (ts.isExpressionStatement(node.parent)) return false;
-  if (!ts.isBlock(callback.body)) return !ts.isCallExpression(unwrap(callback.body)) && literalTruth(callback.body) !== 'falsy';
-  let returnsValue = false;
-  const visit = (child: ts.Node): void => {
-    if (returnsValue || ts.isFunctionLike(child)) return;
-    if (ts.isReturnStatement(child) && child.expression && literalTruth(child.expression) !== 'falsy') returnsValue = true;
-    else ts.forEachChild(child, visit);
-  };
-  ts.forEachChild(callback.body, visit);
-  return returnsValue;
+  return node;
 }
 
 /** The declaration whose initializer is this call, awaited or not (`const x = await call`). */
 function keptIn(call: ts.CallExpression): ts.VariableDeclaration | undefined {
-  let node: ts.Node = call;
-  while (ts.isParenthesizedExpression(node.parent) || ts.isAwaitExpression(node.parent)) node = node.parent;
-  return ts.isVariableDeclaration(node.parent) && node.parent.initializer === node ? node.parent : undefined;
+  const value = valueOf(call);
+  return ts.isVariableDeclaration(value.parent) && value.parent.initializer === value ? value.parent : undefined;
 }
 
 /**
