@@ -28,14 +28,20 @@ function remembered<T>(context: SourceReader, location: SourceLocation, kind: st
 
 /** The catch clause a `caught` event points at (its location starts at the `catch` keyword). */
 export function catchClauseAt(context: SourceReader, location: SourceLocation): ts.CatchClause | undefined {
-  return remembered(context, location, 'catch', () => nodeStartingAt(context, location, ts.isCatchClause));
+  const site = catchSiteAt(context, location);
+  return site && ts.isCatchClause(site.node) ? site.node : undefined;
 }
 
 /** The catch a `caught` event points at: a `catch` clause, or a `.catch(cb)` call (analysis/source/catches.ts). */
 export function catchSiteAt(context: SourceReader, location: SourceLocation): CatchSite | undefined {
   return remembered(context, location, 'catch-site', () => {
-    const start = nodeStartingAt(context, location, (node): node is ts.Node => !!catchSiteStartingAt(node));
-    return start && catchSiteStartingAt(start);
+    let site: CatchSite | undefined;
+    nodeStartingAt(context, location, (node): node is ts.Node => {
+      const found = catchSiteStartingAt(node);
+      if (found) site = found;
+      return !!found;
+    });
+    return site;
   });
 }
 

@@ -59,7 +59,7 @@ interface TryEntry {
 
 /** After the first failure of the processing is caught: what the path has done with it. */
 interface FailureWatch {
-  clause: CatchSite;
+  site: CatchSite;
   caught: SourceLocation;
   /** The path is still in the catch block (it has not left it yet). */
   inCatch: boolean;
@@ -273,7 +273,7 @@ class FactDomain implements Domain<FactState> {
         ? state.failure
         : 'settle' in state.failure
           ? `s${state.failure.caught.start}:${this.id(state.failure.settle)}`
-          : `${this.id(state.failure.clause.node)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}${state.failure.inCatch ? 'c' : ''}${state.failure.detached ? 'd' : ''}`;
+          : `${this.id(state.failure.site.node)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}${state.failure.inCatch ? 'c' : ''}${state.failure.detached ? 'd' : ''}`;
     const exit = state.exit ? `${state.exit.kind}${state.exit.returnsMessage ? 'm' : ''}` : '';
     const caught = state.lastCaught ? (state.lastCaught.enclosesProcessing ? 'p' : 'c') : '';
     return [
@@ -516,8 +516,8 @@ class FactDomain implements Domain<FactState> {
   // ---- failures: swallowed-failure-ack ----------------------------------------------------------
 
   private watchCaught(state: FactState, caught: CaughtStep, context: WalkContext): FactState {
-    const clause = catchSiteOf(caught.step.catchNode);
-    if (!clause) return state;
+    const site = catchSiteOf(caught.step.catchNode);
+    if (!site) return state;
     const failure = state.failure;
     if (failure === 'done' || (typeof failure === 'object' && 'settle' in failure)) return state;
     if (failure === 'idle') {
@@ -525,23 +525,23 @@ class FactDomain implements Domain<FactState> {
       // A try inside a loop over items (not the message loop) guards one step; the loop goes on. So
       // does a try in a function called from inside such a loop (it guards that item's step).
       const range = this.options.handlerRange;
-      if (insideItemLoop(clause.construct, range) || context.calls.some((call) => insideItemLoop(call, range)))
+      if (insideItemLoop(site.construct, range) || context.calls.some((call) => insideItemLoop(call, range)))
         return { ...state, failure: 'done' };
       // Processing completed before the try: it encloses one further step, not the processing as a whole.
       if (entryOf(state.tryEntry, caught.step)?.processed) return { ...state, failure: 'done' };
-      return { ...state, failure: this.watch(clause, caught) };
+      return { ...state, failure: this.watch(site, caught) };
     }
     // Caught again: inside this catch (something in it threw and was caught there), or after it
     // (the failure was rethrown): then the outer catch is the one that decides.
     if (failure.inCatch) return state;
     if (!caught.step.enclosesProcessing) return { ...state, failure: 'done' };
-    return { ...state, failure: this.watch(clause, caught) };
+    return { ...state, failure: this.watch(site, caught) };
   }
 
-  private watch(clause: CatchSite, caught: CaughtStep): FailureWatch {
-    const handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(clause.body.getText());
+  private watch(site: CatchSite, caught: CaughtStep): FailureWatch {
+    const handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(site.body.getText());
     return {
-      clause,
+      site,
       caught: caught.location,
       inCatch: true,
       detached: leftRunning(caught.step.body),
@@ -568,7 +568,7 @@ class FactDomain implements Domain<FactState> {
 
   leftCatch(state: FactState, step: Extract<Step, { t: 'try' }>): FactState {
     const failure = state.failure;
-    if (typeof failure !== 'object' || 'settle' in failure || !failure.inCatch || failure.clause.node !== step.catchNode)
+    if (typeof failure !== 'object' || 'settle' in failure || !failure.inCatch || failure.site.node !== step.catchNode)
       return state;
     return { ...state, failure: { ...failure, inCatch: false } };
   }
@@ -583,7 +583,7 @@ class FactDomain implements Domain<FactState> {
       if (handedOn === failure.handedOn && replied === failure.replied) return state;
       return { ...state, failure: { ...failure, handedOn, replied } };
     }
-    const finallyBlock = failure.clause.finallyBlock;
+    const finallyBlock = failure.site.finallyBlock;
     if (finallyBlock && reachedWithin(effect, finallyBlock)) return state;
     // Processing goes on after the catch (a cache fill of its result too): the try was a best-effort step.
     if (effect.description.processing || effect.description.category === 'cache') return { ...state, failure: 'done' };
