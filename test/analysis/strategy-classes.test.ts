@@ -289,7 +289,10 @@ describe("a handler's own catch under a shared subscription that acks after it",
             .replace('new AuditProcessor()', 'new LedgerProcessor()'),
         });
         const run = lint(project);
-        assert.deepEqual(findingLinesIn(run, 'orders/ledger.ts'), ['missing-event-id-check:14', 'swallowed-failure-ack:17']);
+        assert.deepEqual(findingLinesIn(run, 'orders/ledger.ts'), [
+          'missing-event-id-check:14',
+          'swallowed-failure-ack:17',
+        ]);
         // The invoice processor hands its failures on: the ack it shares with the ledger is not reported.
         assert.deepEqual(findingLinesIn(run, 'orders/invoices.ts'), ['missing-event-id-check:14']);
         assert.deepEqual(findingLinesIn(run, 'bus/subscription.ts'), []);

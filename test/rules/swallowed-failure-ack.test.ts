@@ -1431,13 +1431,13 @@ export async function declareTopology(channel: Channel): Promise<void> {
       name: 'amqplib: .then(ack).catch(nack): the failure is nacked for redelivery',
       code: A_PROMISE_CATCH_THEN_ACK.replace(
         "    await recordOrder(msg.properties.messageId).catch((err) => console.error('order failed', err));\n    channel.ack(msg);",
-        "    await recordOrder(msg.properties.messageId)\n      .then(() => channel.ack(msg))\n      .catch(() => channel.nack(msg));",
+        '    await recordOrder(msg.properties.messageId)\n      .then(() => channel.ack(msg))\n      .catch(() => channel.nack(msg));',
       ),
     },
     {
-      name: "kafkajs: the .catch() result kept in a const is tested and thrown on: the failure is handed on",
+      name: 'kafkajs: the .catch() result kept in a const is tested and thrown on: the failure is handed on',
       code: K_PROMISE_CATCH_RETURNS.replace(
-        "async function post(entry: string): Promise<void> {\n  await pool.query(",
+        'async function post(entry: string): Promise<void> {\n  await pool.query(',
         'async function post(entry: string) {\n  return pool.query(',
       ).replace(
         "      await post(String(message.value)).catch((err) => console.warn('ledger post failed', err));",

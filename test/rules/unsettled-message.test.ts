@@ -498,7 +498,7 @@ export const receipts = new Consumer({
 ruleTester(RULE, {
   valid: [
     {
-      name: "amqplib: a .catch(log) on a method whose own try/catch settles every path: nothing is left unsettled",
+      name: 'amqplib: a .catch(log) on a method whose own try/catch settles every path: nothing is left unsettled',
       code: `import * as amqp from 'amqplib';
 import { Pool } from 'pg';
 

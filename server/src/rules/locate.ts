@@ -98,4 +98,3 @@ export function conditionalWithin(context: SourceReader, location: SourceLocatio
   });
   return conditional;
 }
-
