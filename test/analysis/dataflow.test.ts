@@ -214,6 +214,45 @@ ${mail}      await fetch('https://hooks.example.com/order', { method: 'POST', bo
   );
 }
 
+/**
+ * A helper that tries `count` optional field checks, each with its own catch, then calls billing
+ * through `.catch(log)` and throws when the call gave nothing: every path that reaches the test
+ * carries a different last catch, and only the failure path knows the result is empty.
+ */
+function manyCatchesThenKeptResult(count: number): string {
+  const checks = Array.from(
+    { length: count },
+    (_, index) => `  try {
+    requireField(event, 'f${index}');
+  } catch (error) {
+    console.warn('optional field f${index} missing', error);
+  }`,
+  ).join('\n');
+  return ordersConsumer(
+    'orderId: string; [field: string]: unknown',
+    `function requireField(event: OrderEvent, field: string): void {
+  if (event[field] === undefined) throw new Error(\`missing \${field}\`);
+}
+
+async function charge(event: OrderEvent): Promise<void> {
+${checks}
+  const response = await fetch('https://billing.example.com/charge', { method: 'POST', body: event.orderId }).catch(
+    (error) => {
+      console.error('billing failed', error);
+    },
+  );
+  if (!response) throw new Error('billing failed');
+}
+`,
+    `    try {
+      await charge(event);
+      channel.ack(msg);
+    } catch (error) {
+      channel.nack(msg);
+    }`,
+  );
+}
+
 function onlyConsumer(result: AnalysisResult): ConsumerReport {
   assert.equal(result.consumers.length, 1, `expected one consumer, got ${result.consumers.length}`);
   return result.consumers[0];
@@ -321,6 +360,17 @@ for (const mode of MODES) {
       const count = (ruleId: string): number => result.findings.filter((finding) => finding.ruleId === ruleId).length;
       assert.equal(count('non-idempotent-handler'), 30, 'every relative stock update');
       assert.equal(count('swallowed-failure-ack'), 1, 'a caught failure that is not rethrown, then the ack');
+    });
+
+    test('a result kept from a .catch() is still known after many catches: the failure it hands on is not swallowed', () => {
+      // 18 earlier catches keep 19 paths apart by where they were last caught; only the billing
+      // failure knows \`response\` is empty, so only it takes the throw to the nack.
+      for (const count of [3, 18]) {
+        const files = project.write({ [`kept-result-${count}.ts`]: manyCatchesThenKeptResult(count) });
+        const result = project.analyze(files);
+        assert.equal(onlyConsumer(result).incomplete, undefined);
+        assert.deepEqual(rules(result), ['missing-event-id-check'], `${count} earlier catches`);
+      }
     });
 
     test('the crash timeline of a handler with more paths than the cap follows a sample of them', () => {

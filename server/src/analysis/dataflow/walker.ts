@@ -214,11 +214,7 @@ class Walker<S> {
   /** Merges states with equal keys, keeping the first one's position (and witness). */
   private merge(states: Tagged<S>[]): Tagged<S>[] {
     if (states.length < 2) return states;
-    let merged = this.mergeBy(states, (state) => this.domain.key(state));
-    // Paths kept apart only by what they know of tested flags can multiply with every flagged call
-    // and return; past a few, forget the flags (both sides of a later test are taken, as without them).
-    if (merged.length > FLAGGED_STATES && merged.some((state) => state.flags || state.returning))
-      merged = this.merge(merged.map(({ s }) => ({ s, flags: '' })));
+    let merged = this.forgetCrowdedFlags(this.mergeBy(states, (state) => this.domain.key(state)));
     const domain = this.domain;
     if (domain.coarseKey && merged.length > DETAILED_STATES)
       merged = this.mergeBy(merged, (state) => domain.coarseKey!(state));
@@ -228,6 +224,29 @@ class Walker<S> {
       return merged.slice(0, cap);
     }
     return merged;
+  }
+
+  /**
+   * Paths kept apart only by what they know of tested flags can multiply with every flagged call
+   * and return; past FLAGGED_STATES with one state key, those forget their flags (both sides of a
+   * later test are taken, as without them). Counted per key: states kept apart by where they came
+   * from (a callee's many throws) are not flag variants, and forgetting a flag they do not share
+   * sent a caught failure past its own `if (!result) throw`.
+   */
+  private forgetCrowdedFlags(states: Tagged<S>[]): Tagged<S>[] {
+    if (states.length <= FLAGGED_STATES) return states;
+    const variants = new Map<string, number>();
+    for (const state of states) {
+      if (!state.flags && !state.returning) continue;
+      const key = this.domain.key(state.s);
+      variants.set(key, (variants.get(key) ?? 0) + 1);
+    }
+    const crowded = new Set([...variants].filter(([, count]) => count > FLAGGED_STATES).map(([key]) => key));
+    if (!crowded.size) return states;
+    const forgotten = states.map((state) =>
+      crowded.has(this.domain.key(state.s)) ? { s: state.s, flags: '' } : state,
+    );
+    return this.mergeBy(forgotten, (state) => this.domain.key(state));
   }
 
   private mergeBy(states: Tagged<S>[], key: (state: S) => string): Tagged<S>[] {
