@@ -15,6 +15,30 @@ import type { ResolvedConfig } from '../../server/src/config/resolved-config';
 
 const RULE = 'missing-event-id-check';
 
+/**
+ * The order is loaded through a `.catch()` that wraps the error and rethrows: it is a catch like any
+ * other, so the insert after it runs on the load's success path.
+ */
+const K_WRAPPING_CATCH = `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const consumer = new Kafka({ brokers: ['kafka:9092'] }).consumer({ groupId: 'shipping' });
+
+export async function start(): Promise<void> {
+  await consumer.subscribe({ topic: 'orders' });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const orderId = String(message.key);
+      const order = await pool.query('SELECT total FROM orders WHERE id = $1', [orderId]).catch((error) => {
+        throw new Error(\`order \${orderId} could not be loaded: \${error}\`);
+      });
+      await pool.query('INSERT INTO shipments (total, created_at) VALUES ($1, now())', [order.rows[0].total]);
+    },
+  });
+}
+`;
+
 // ---- shared project files ----------------------------------------------------------------
 
 /** Prisma is not installed: this client is untyped in both modes. */
@@ -1923,6 +1947,13 @@ ruleTester(RULE, {
     { name: 'sqs-consumer: fetch POST with an Idempotency-Key header from MessageId', code: S_IDEMPOTENCY_HEADER },
   ],
   invalid: [
+    {
+      name: 'kafkajs: a .catch() that wraps the error and rethrows is a catch: the insert after the load is unguarded',
+      code: K_WRAPPING_CATCH,
+      errors: [
+        { line: lineOf(K_WRAPPING_CATCH, 'eachMessage:'), messageId: 'noIdentityCheck', data: 'INSERT INTO shipments' },
+      ],
+    },
     {
       name: "kafkajs: a check that skips one item of a loop with `continue` is that item's own: the POST before the loop is unguarded",
       code: K_ITEM_LOOP_CHECK,

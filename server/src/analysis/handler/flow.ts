@@ -1552,8 +1552,17 @@ function constantId(declaration: ts.VariableDeclaration): string | undefined {
  */
 function turnsFailureIntoValue(callback: FunctionWithBody, outermost: ts.CallExpression): boolean {
   if (ts.isExpressionStatement(valueOf(outermost).parent)) return false;
-  if (!ts.isBlock(callback.body) && ts.isCallExpression(unwrap(callback.body))) return false; // `(e) => log(e)`
-  return callbackResultTruth(callback) !== 'falsy';
+  if (!ts.isBlock(callback.body))
+    return !ts.isCallExpression(unwrap(callback.body)) && literalTruth(callback.body) !== 'falsy'; // `(e) => log(e)` is no value
+  // Some return gives a value: a callback that only logs or rethrows (`{ throw new Error(…) }`) is a catch.
+  let returnsValue = false;
+  const visit = (node: ts.Node): void => {
+    if (returnsValue || ts.isFunctionLike(node)) return;
+    if (ts.isReturnStatement(node)) returnsValue = literalTruth(node.expression) !== 'falsy';
+    else ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(callback.body, visit);
+  return returnsValue;
 }
 
 /** The expression that holds a call's value: the call, or the `await` (in parentheses) around it. */
