@@ -124,8 +124,8 @@ function withFlag(flags: string, id: string, truth: Truth | undefined): string {
   return (truth ? [...entries, `${id}=${truth}`] : entries).sort().join('\n');
 }
 
-/** How many paths that differ only in their flags are kept apart at one point before the flags are forgotten. */
-const FLAGGED_STATES = 16;
+/** How many paths holding one typestate are kept apart by their flags before the flags are forgotten. */
+const FLAGGED_STATES = 4;
 
 /**
  * How many states are kept apart at one point before those that differ only in their details
@@ -228,25 +228,29 @@ class Walker<S> {
 
   /**
    * Paths kept apart only by what they know of tested flags can multiply with every flagged call
-   * and return; past FLAGGED_STATES with one state key, those forget their flags (both sides of a
-   * later test are taken, as without them). Counted per key: states kept apart by where they came
-   * from (a callee's many throws) are not flag variants, and forgetting a flag they do not share
-   * sent a caught failure past its own `if (!result) throw`.
+   * and return. Where more than FLAGGED_STATES paths hold one typestate (Domain.coarseKey) and some
+   * know flags, they forget them (both sides of a later test are taken, as without them). Counted
+   * per typestate: a caught failure that alone knows `if (!result) throw` hands it on keeps that,
+   * however many other paths reach the same point.
    */
   private forgetCrowdedFlags(states: Tagged<S>[]): Tagged<S>[] {
     if (states.length <= FLAGGED_STATES) return states;
-    const variants = new Map<string, number>();
+    const domain = this.domain;
+    const typestate = (state: S): string => (domain.coarseKey ? domain.coarseKey(state) : domain.key(state));
+    const groups = new Map<string, { size: number; flagged: boolean }>();
     for (const state of states) {
-      if (!state.flags && !state.returning) continue;
-      const key = this.domain.key(state.s);
-      variants.set(key, (variants.get(key) ?? 0) + 1);
+      const key = typestate(state.s);
+      const group = groups.get(key) ?? { size: 0, flagged: false };
+      group.size++;
+      group.flagged ||= !!state.flags || !!state.returning;
+      groups.set(key, group);
     }
-    const crowded = new Set([...variants].filter(([, count]) => count > FLAGGED_STATES).map(([key]) => key));
-    if (!crowded.size) return states;
-    const forgotten = states.map((state) =>
-      crowded.has(this.domain.key(state.s)) ? { s: state.s, flags: '' } : state,
+    const crowded = new Set(
+      [...groups].filter(([, group]) => group.flagged && group.size > FLAGGED_STATES).map(([key]) => key),
     );
-    return this.mergeBy(forgotten, (state) => this.domain.key(state));
+    if (!crowded.size) return states;
+    const forgotten = states.map((state) => (crowded.has(typestate(state.s)) ? { s: state.s, flags: '' } : state));
+    return this.mergeBy(forgotten, (state) => domain.key(state));
   }
 
   private mergeBy(states: Tagged<S>[], key: (state: S) => string): Tagged<S>[] {
