@@ -800,6 +800,30 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
 };
 `;
 
+// Each record's mail is sent under Promise.allSettled and the results are never read: a failure
+// that escapes sendReceipt is dropped there, and the batch is deleted with it.
+const LAMBDA_ALL_SETTLED = `import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+
+const ses = new SESv2Client({});
+
+async function sendReceipt(record: SQSRecord): Promise<void> {
+  const order = JSON.parse(record.body) as { email: string; total: number };
+  await ses.send(
+    new SendEmailCommand({
+      Destination: { ToAddresses: [order.email] },
+      Content: { Simple: { Subject: { Data: 'Receipt' }, Body: { Text: { Data: String(order.total) } } } },
+    }),
+  );
+}
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const batchItemFailures: { itemIdentifier: string }[] = [];
+  await Promise.allSettled(event.Records.map((record) => sendReceipt(record)));
+  return { batchItemFailures };
+};
+`;
+
 const SQS_LOOP_CATCH_THEN_DELETE = `import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { Pool } from 'pg';
 
@@ -1428,6 +1452,29 @@ export async function declareTopology(channel: Channel): Promise<void> {
       ).replace(/chargebacks/g, 'appeals'),
     },
     {
+      name: 'Lambda SQS: Promise.allSettled results read, each rejected record reported in batchItemFailures',
+      code: LAMBDA_ALL_SETTLED.replace(
+        '  await Promise.allSettled(event.Records.map((record) => sendReceipt(record)));\n',
+        `  const results = await Promise.allSettled(event.Records.map((record) => sendReceipt(record)));
+  results.forEach((result, index) => {
+    if (result.status === 'rejected') batchItemFailures.push({ itemIdentifier: event.Records[index].messageId });
+  });
+`,
+      ),
+    },
+    {
+      name: 'Lambda SQS: Promise.allSettled over records whose helper reports its own failures',
+      code: LAMBDA_ALL_SETTLED.replace(
+        'async function sendReceipt(record: SQSRecord): Promise<void> {\n  const order',
+        'async function sendReceipt(record: SQSRecord, failures: { itemIdentifier: string }[]): Promise<void> {\n  try {\n  const order',
+      )
+        .replace(
+          '    }),\n  );\n}',
+          '    }),\n  );\n  } catch (error) {\n    console.error(error);\n    failures.push({ itemIdentifier: record.messageId });\n  }\n}',
+        )
+        .replace('sendReceipt(record))', 'sendReceipt(record, batchItemFailures))'),
+    },
+    {
       name: 'amqplib: .then(ack).catch(nack): the failure is nacked for redelivery',
       code: A_PROMISE_CATCH_THEN_ACK.replace(
         "    await recordOrder(msg.properties.messageId).catch((err) => console.error('order failed', err));\n    channel.ack(msg);",
@@ -1783,6 +1830,30 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       { messageId: 'ackAfterCaughtFailure', data: ['INSERT INTO orders', 'channel.ack()', '.catch() on line 14'] },
     ),
     invalid(
+      'amqplib: Promise.allSettled over the processing, its results never read, then the ack',
+      A_PROMISE_CATCH_THEN_ACK.replace(
+        "    await recordOrder(msg.properties.messageId).catch((err) => console.error('order failed', err));",
+        '    await Promise.allSettled([recordOrder(msg.properties.messageId)]);',
+      ),
+      'channel.ack(msg);',
+      {
+        messageId: 'ackAfterCaughtFailure',
+        data: ['INSERT INTO orders', 'channel.ack()', 'Promise.allSettled() on line 14'],
+      },
+    ),
+    invalid(
+      "amqplib: a wrapper's Promise.allSettled over the handler it is given, then the ack",
+      A_WRAPPER_CATCH_FINALLY_ACK.replace(
+        'channel.consume(queue, (msg) => {',
+        'channel.consume(queue, async (msg) => {',
+      ).replace(
+        '    fn(msg)\n      .catch((error) => console.error(`${queue} failed`, error))\n      .finally(() => channel.ack(msg));',
+        '    await Promise.allSettled([fn(msg)]);\n    channel.ack(msg);',
+      ),
+      'channel.ack(msg);',
+      { messageId: 'ackAfterCaughtFailure', data: ['INSERT INTO orders', 'Promise.allSettled() on line 10'] },
+    ),
+    invalid(
       "amqplib: a wrapper's .catch(log).finally(ack) around the handler it is given acks every failure",
       A_WRAPPER_CATCH_FINALLY_ACK,
       '.finally(() => channel.ack(msg));',
@@ -1948,6 +2019,16 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       '} catch (err) {',
       { messageId: 'returnAfterCaughtFailure', data: 'Nest commits the offset' },
       { files: { 'main.ts': NEST_KAFKA_MAIN, 'app.module.ts': APP_MODULE } },
+    ),
+    invalid(
+      'Lambda SQS: Promise.allSettled over the records, its results never read, drops every failure',
+      LAMBDA_ALL_SETTLED,
+      'await Promise.allSettled(',
+      {
+        messageId: 'returnAfterCaughtFailure',
+        data: 'lambda-sqs consumer',
+        message: 'the Promise.allSettled() on line',
+      },
     ),
     invalid('Lambda SQS: the catch in the record loop logs, the batch is deleted', LAMBDA_CATCH, '} catch (err) {', {
       messageId: 'returnAfterCaughtFailure',

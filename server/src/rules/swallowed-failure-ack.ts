@@ -110,6 +110,8 @@ interface Swallow {
   location: SourceLocation;
   /** The catch that swallowed the failure (absent for a finally ack without catch). */
   catchLocation?: SourceLocation;
+  /** How the message names that catch (CatchSite.label). */
+  catchLabel?: string;
   /** Its clause, for the fixes that edit it (a `.catch(cb)` callback has none). */
   clause?: ts.CatchClause;
   settle?: SettleOccurrence;
@@ -143,6 +145,7 @@ function judgeCaughtFailure(
     const base = {
       location: settleReportLocation(consumer, settle, outcome.caught, effects, site),
       catchLocation: outcome.caught,
+      catchLabel: site.label,
       clause,
       settle,
       effects,
@@ -161,6 +164,7 @@ function judgeCaughtFailure(
     kind: 'return',
     location: catchReportLocation(outcome.caught, effects, site),
     catchLocation: outcome.caught,
+    catchLabel: site.label,
     clause,
     effects,
   };
@@ -436,7 +440,7 @@ function render(consumer: ConsumerReport, finding: Swallow, context: SourceReade
   const work = finding.effects.length ? listPhrases(finding.effects.map(effectPhrase)) : 'the processing';
   const fails = finding.effects.length > 1 ? 'fail' : 'fails';
   const catchLine = finding.catchLocation
-    ? `the ${finding.clause || finding.kind === 'finally' ? 'catch' : '.catch()'} on line ${finding.catchLocation.line}${finding.catchLocation.filePath !== finding.location.filePath ? ` of ${baseName(finding.catchLocation.filePath)}` : ''}`
+    ? `the ${finding.kind === 'finally' ? 'catch' : (finding.catchLabel ?? 'catch')} on line ${finding.catchLocation.line}${finding.catchLocation.filePath !== finding.location.filePath ? ` of ${baseName(finding.catchLocation.filePath)}` : ''}`
     : '';
   const related: RelatedLocation[] = [];
   if (finding.catchLocation && finding.catchLocation.start !== finding.location.start)

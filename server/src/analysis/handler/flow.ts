@@ -11,7 +11,7 @@ import { classifyChain, classifyTaggedTemplate, isInnerChainLink, type MatchCont
 import { IdentityRules, findConditionGuard, judgeGuardKey, wrapperGuard } from './guards';
 import { busDispatch } from './cqrs';
 import { MessageValues } from '../source/message-values';
-import { catchCallback } from '../source/catches';
+import { catchCallback, isSettledAll } from '../source/catches';
 import {
   FunctionWithBody,
   calledName,
@@ -231,6 +231,10 @@ export class FlowBuilder {
         steps = this.expression(body, state, 'awaited'); // a concise arrow returns its value
       else steps = this.statement(body as ts.Statement, state);
       steps = judgeGuards(steps);
+      // `await Promise.allSettled(records.map(async (record) => …))`, its results unread: a
+      // failure of one message's work is caught there and dropped.
+      const settledAllCall = owner !== fn ? unreadSettledAllAround(owner) : undefined;
+      if (settledAllCall) steps = settledAll(steps, settledAllCall);
       const settles: Step[] = (options.settlesAfter ?? []).flatMap((call): Step[] => {
         const settle = this.options.library.settleOf(call, values, this.options.checker);
         return settle
@@ -720,9 +724,11 @@ export class FlowBuilder {
         if (isFunctionWithBody(unwrap(argument))) continue;
         const mode = isRaceCombinator(link) ? 'dropped' : pushedToAwaitedArray(link, state.fn) ? 'awaited' : completion;
         const elements = unwrap(argument);
-        if (isPromiseCombinator(link) && ts.isArrayLiteralExpression(elements))
-          steps.push(...this.combined(elements, state, mode));
-        else steps.push(...this.expression(argument, state, mode));
+        const argumentSteps =
+          isPromiseCombinator(link) && ts.isArrayLiteralExpression(elements)
+            ? this.combined(elements, state, mode)
+            : this.expression(argument, state, mode);
+        steps.push(...(link === call && settlesAllUnread(call) ? settledAll(argumentSteps, call) : argumentSteps));
       }
       const callee = unwrap(link.expression);
       if (ts.isPropertyAccessExpression(callee) && !ts.isCallExpression(unwrap(callee.expression))) {
@@ -1563,6 +1569,52 @@ function turnsFailureIntoValue(callback: FunctionWithBody, outermost: ts.CallExp
   };
   ts.forEachChild(callback.body, visit);
   return returnsValue;
+}
+
+/**
+ * `await Promise.allSettled(promises)` as a statement: nobody reads the results, so a failure of
+ * any of the promises is caught there and dropped, as by a catch that does nothing (docs/model.md,
+ * "Order"). Results kept or chained on (`.then(report)`) are read: the flow does not judge them.
+ */
+function settlesAllUnread(call: ts.CallExpression): boolean {
+  return isSettledAll(call) && ts.isExpressionStatement(valueOf(call).parent);
+}
+
+/** The unread `Promise.allSettled` an array callback's promises go to (`allSettled(items.map(cb))`). */
+function unreadSettledAllAround(callback: FunctionWithBody): ts.CallExpression | undefined {
+  let node: ts.Node = callback;
+  while (ts.isParenthesizedExpression(node.parent)) node = node.parent;
+  const iteration = node.parent;
+  if (!ts.isCallExpression(iteration) || !iteration.arguments.some((argument) => argument === node)) return undefined;
+  let value: ts.Node = iteration;
+  while (
+    ts.isParenthesizedExpression(value.parent) ||
+    ts.isAsExpression(value.parent) ||
+    ts.isSpreadElement(value.parent) ||
+    ts.isArrayLiteralExpression(value.parent)
+  )
+    value = value.parent;
+  const combinator = value.parent;
+  return ts.isCallExpression(combinator) &&
+    combinator.arguments.some((argument) => argument === value) &&
+    settlesAllUnread(combinator)
+    ? combinator
+    : undefined;
+}
+
+/** The steps of allSettled's promises inside a `try` whose catch is the call and does nothing. */
+function settledAll(promises: Step[], call: ts.CallExpression): Step[] {
+  if (!promises.length) return promises;
+  return [
+    {
+      t: 'try',
+      body: promises,
+      handler: [],
+      catchNode: call,
+      enclosesProcessing: hasCaughtProcessing(promises),
+      chained: true,
+    },
+  ];
 }
 
 /** The expression that holds a call's value: the call, or the `await` (in parentheses) around it. */

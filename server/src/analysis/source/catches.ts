@@ -1,21 +1,24 @@
 /**
- * Where a failure is caught: a `try` statement's `catch` clause, or the callback of a `.catch(cb)`
+ * Where a failure is caught: a `try` statement's `catch` clause, the callback of a `.catch(cb)`
  * chained on a promise (`handle(msg).catch(log)`), which catches the failures of the promise it is
- * called on as a `try` around it would (docs/model.md, "Order"). The flow reads both as a `try`
- * step; the failure watch of the dataflow and the rules that judge what a catch did with the
- * failure read them through this one shape.
+ * called on as a `try` around it would, or a `Promise.allSettled(…)` whose results nobody reads,
+ * which catches its promises' failures and does nothing with them (docs/model.md, "Order"). The
+ * flow reads each as a `try` step; the failure watch of the dataflow and the rules that judge what
+ * a catch did with the failure read them through this one shape.
  */
 import { ts } from 'ts-morph';
 import { isFunctionWithBody, unwrap, type FunctionWithBody } from './ast';
 
 export interface CatchSite {
-  /** The node the flow's `try` step names: the catch clause, or the callback. */
-  node: ts.CatchClause | FunctionWithBody;
-  /** What runs when the failure is caught: the catch block, or the callback's body. */
+  /** The node the flow's `try` step names: the catch clause, the callback, or the `allSettled` call. */
+  node: ts.CatchClause | FunctionWithBody | ts.CallExpression;
+  /** How a message names it: `catch`, `.catch()`, `Promise.allSettled()`. */
+  label: string;
+  /** What runs when the failure is caught: the catch block, the callback's body, or (allSettled) nothing: its callee. */
   body: ts.Node;
-  /** What it catches the failures of: the try block, or the promise `.catch` is called on. */
+  /** What it catches the failures of: the try block, the promise `.catch` is called on, allSettled's argument. */
   tried: ts.Node;
-  /** The whole construct: the try statement, or the `.catch(cb)` call. */
+  /** The whole construct: the try statement, or the `.catch(cb)` or `allSettled` call. */
   construct: ts.Node;
   /** The try's `finally` block (a callback has none: a later `.finally(cb)` is a link of its own). */
   finallyBlock?: ts.Block;
@@ -33,6 +36,7 @@ export function catchSiteOf(node: ts.Node | undefined): CatchSite | undefined {
     const start = node.getStart();
     return {
       node,
+      label: 'catch',
       body: node.block,
       tried: node.parent.tryBlock,
       construct: node.parent,
@@ -41,6 +45,7 @@ export function catchSiteOf(node: ts.Node | undefined): CatchSite | undefined {
       keyword: { start, end: start + 'catch'.length },
     };
   }
+  if (ts.isCallExpression(node)) return settledAllSite(node);
   if (!isFunctionWithBody(node)) return undefined;
   const call = promiseCatchCall(node);
   if (!call) return undefined;
@@ -48,6 +53,7 @@ export function catchSiteOf(node: ts.Node | undefined): CatchSite | undefined {
   const parameter = node.parameters[0]?.name;
   return {
     node,
+    label: '.catch()',
     body: node.body,
     tried: callee.expression,
     construct: call,
@@ -56,15 +62,39 @@ export function catchSiteOf(node: ts.Node | undefined): CatchSite | undefined {
   };
 }
 
-/** The catch site whose `caught` location starts at `position`: a `catch` keyword or a `.catch` name. */
+/** The catch site whose `caught` location starts at `node`: a `catch` keyword, a `.catch` or `allSettled` name. */
 export function catchSiteStartingAt(node: ts.Node): CatchSite | undefined {
   if (ts.isCatchClause(node)) return catchSiteOf(node);
-  if (!ts.isIdentifier(node) || node.text !== 'catch') return undefined;
+  if (!ts.isIdentifier(node) || (node.text !== 'catch' && node.text !== 'allSettled')) return undefined;
   const access = node.parent;
   if (!ts.isPropertyAccessExpression(access) || access.name !== node) return undefined;
   const call = access.parent;
   if (!ts.isCallExpression(call) || call.expression !== access) return undefined;
-  return catchSiteOf(catchCallback(call));
+  return node.text === 'catch' ? catchSiteOf(catchCallback(call)) : settledAllSite(call);
+}
+
+/** `Promise.allSettled(…)`: it catches what its promises throw. */
+export function isSettledAll(call: ts.CallExpression): boolean {
+  const callee = unwrap(call.expression);
+  return (
+    ts.isPropertyAccessExpression(callee) &&
+    callee.name.text === 'allSettled' &&
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === 'Promise'
+  );
+}
+
+function settledAllSite(call: ts.CallExpression): CatchSite | undefined {
+  if (!isSettledAll(call) || !call.arguments.length) return undefined;
+  const callee = unwrap(call.expression) as ts.PropertyAccessExpression;
+  return {
+    node: call,
+    label: 'Promise.allSettled()',
+    body: callee,
+    tried: call.arguments[0],
+    construct: call,
+    keyword: { start: callee.name.getStart(), end: callee.name.getEnd() },
+  };
 }
 
 /** The function a `.catch(cb)` call is given, written there. */
