@@ -247,6 +247,38 @@ export const receipts = Consumer.create({
 
 const valid: RuleTestCase[] = [
   {
+    // The lookup only fills in the subject: its found side skips nothing and its other side gates
+    // nothing, so it is no check, and the later claim in a helper is no record of it.
+    name: 'BullMQ: a lookup that only personalises the mail, then a helper claiming a cooldown with SET NX',
+    code: `import { Worker, type Job } from 'bullmq';
+import { PrismaClient } from '@prisma/client';
+import Redis from 'ioredis';
+import nodemailer from 'nodemailer';
+
+const db = new PrismaClient();
+const redis = new Redis();
+const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
+
+async function notifyLimitReached(teamId: string): Promise<void> {
+  const acquired = await redis.set(\`limit:notify:\${teamId}\`, '1', 'EX', 86400, 'NX');
+  if (acquired !== 'OK') return;
+  await mailer.sendMail({ to: 'owner@example.com', subject: 'Limit reached', text: teamId });
+}
+
+async function sendEmail(job: Job<{ emailId: string; contactId: string; teamId: string }>): Promise<void> {
+  let subject = 'Hello';
+  const contact = await db.contact.findUnique({ where: { id: job.data.contactId } });
+  if (contact) {
+    subject = \`Hello \${contact.name}\`;
+  }
+  await notifyLimitReached(job.data.teamId);
+  await mailer.sendMail({ to: 'someone@example.com', subject, text: job.data.emailId });
+}
+
+new Worker('emails', sendEmail);
+`,
+  },
+  {
     name: 'kafkajs: SET NX with a short lease, released in the catch, marked done after the work',
     code: `${KAFKA_HEAD}
 export async function start(): Promise<void> {

@@ -2454,6 +2454,9 @@ function judgeStep(
           (exits.has('break') && continuation.afterBreak) ||
           (exits.has('continue') && continuation.afterContinue)
         : after;
+      // A lookup whose found side only uses what it found and whose other side does nothing
+      // (`if (contact) subject = contact.name`) skips nothing and gates nothing: no check at all.
+      if (!exits && !hasProcessing(newSide)) return { ...step, guard: undefined, then, else: otherwise };
       // A check whose "seen" side skips nothing (`if (seen) log(…)`, a lookup used by what follows)
       // protects nothing: it is not the handler's guard.
       const messageLevel =
