@@ -113,6 +113,39 @@ const GOT = `import got from 'got';`;
 const RANDOM = `import { randomUUID } from 'node:crypto';`;
 
 const cases: EffectCase[] = [
+  // ---- Google Cloud client libraries -----------------------------------------------------------
+  {
+    name: 'Cloud Run runJob: starts another run of the job',
+    setup: `import { JobsClient } from '@google-cloud/run';
+const jobsClient = new JobsClient();`,
+    body: `await jobsClient.runJob({ name: 'projects/p/locations/l/jobs/render', overrides: { containerOverrides: [{ env: [{ name: 'ID', value: evt.id }] }] } });`,
+    at: 'runJob(',
+    expect: unsafe,
+  },
+  {
+    name: 'Cloud Tasks createTask with a task name from the message: the queue refuses a second',
+    setup: `import { CloudTasksClient } from '@google-cloud/tasks';
+const tasks = new CloudTasksClient();`,
+    body: `await tasks.createTask({ parent: 'projects/p/locations/l/queues/q', task: { name: \`projects/p/locations/l/queues/q/tasks/\${evt.id}\`, httpRequest: { url: 'https://hooks.example.com' } } });`,
+    at: 'createTask(',
+    expect: keyedIdempotent,
+  },
+  {
+    name: 'Cloud Tasks createTask without a name: one more task per delivery',
+    setup: `import { CloudTasksClient } from '@google-cloud/tasks';
+const tasks = new CloudTasksClient();`,
+    body: `await tasks.createTask({ parent: 'projects/p/locations/l/queues/q', task: { httpRequest: { url: 'https://hooks.example.com' } } });`,
+    at: 'createTask(',
+    expect: unsafe,
+  },
+  {
+    name: 'Cloud Storage file save: the object put again under its name',
+    setup: `import { Storage } from '@google-cloud/storage';
+const storage = new Storage();`,
+    body: `await storage.bucket('requests').file(\`\${evt.id}.json\`).save(JSON.stringify(evt));`,
+    at: '.save(',
+    expect: idempotent,
+  },
   // ---- SQL by statement text -------------------------------------------------------------------
   {
     name: 'SQL INSERT without a conflict clause',

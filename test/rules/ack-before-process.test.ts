@@ -1266,6 +1266,30 @@ export const publishedConsumer = Consumer.create({
 
   invalid: [
     {
+      name: 'Pub/Sub: a Cloud Run job started through a helper without await, the client made in another module, then the ack',
+      code: `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { jobs } from './clients';
+
+async function startRender(siteId: string): Promise<void> {
+  const [operation] = await jobs.runJob({ name: 'projects/sites/locations/eu/jobs/render', overrides: { containerOverrides: [{ env: [{ name: 'SITE_ID', value: siteId }] }] } });
+  await operation.promise();
+}
+
+new PubSub().subscription('site-renders').on('message', async (message: Message) => {
+  const { siteId } = JSON.parse(message.data.toString()) as { siteId: string };
+  startRender(siteId);
+  message.ack();
+});
+`,
+      files: {
+        'clients.ts': `import { JobsClient } from '@google-cloud/run';
+
+export const jobs = new JobsClient();
+`,
+      },
+      errors: [{ line: 11, messageId: 'unawaitedBeforeAck', data: 'Cloud Run runJob' }],
+    },
+    {
       name: 'Pub/Sub: a download whose error listener rejects, then an upload started without await before the ack',
       code: `import { PubSub, type Message } from '@google-cloud/pubsub';
 import { createWriteStream } from 'node:fs';

@@ -298,3 +298,47 @@ export function matchCloudCommands(link: CallLink, context: MatchContext): Class
     onDuplicate: `runs ${command.name.replace(/Command$/, '')} a second time`,
   });
 }
+
+/** Google Cloud client methods that create or start something: each call makes one more. */
+const GOOGLE_CREATING = /^(run|create|start|execute|insert|launch|submit)([A-Z]\w*)?$/;
+/** How a message names the services of `@google-cloud/<service>`. */
+const GOOGLE_SERVICES: Record<string, string> = {
+  run: 'Cloud Run',
+  tasks: 'Cloud Tasks',
+  cloudbuild: 'Cloud Build',
+  scheduler: 'Cloud Scheduler',
+  workflows: 'Workflows',
+  compute: 'Compute Engine',
+  dataflow: 'Dataflow',
+};
+
+/** Cloud Storage writes: an object put under its name, absolute. */
+const GOOGLE_STORAGE_WRITES = new Set(['save', 'upload']);
+
+/**
+ * Google Cloud client libraries (`@google-cloud/*`, Pub/Sub and Firestore have matchers of their
+ * own): a method that creates or starts something (Cloud Run `runJob`, Cloud Tasks `createTask`,
+ * Cloud Build `createBuild`) runs again on redelivery, unless a Cloud Tasks task is named from the
+ * message (the queue then refuses the second); a Cloud Storage `save`/`upload` puts the object
+ * under its name again, which is idempotent.
+ */
+export function matchGoogleCloud(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+  if (!link.method) return undefined;
+  const origin = link.origin();
+  if (!origin?.startsWith('@google-cloud/') || origin === '@google-cloud/pubsub' || /firestore/.test(origin))
+    return undefined;
+  const service = origin.slice('@google-cloud/'.length);
+  if (service === 'storage')
+    return GOOGLE_STORAGE_WRITES.has(link.method)
+      ? effect(link, 'idempotent', 'file', `Cloud Storage ${link.method}`)
+      : undefined;
+  if (!GOOGLE_CREATING.test(link.method)) return undefined;
+  const label = `${GOOGLE_SERVICES[service] ?? origin} ${link.method}`;
+  if (link.method === 'createTask') {
+    const task = findProperty(link.argument(0), (name) => name === 'task', context);
+    const name = task && findProperty(task, (property) => property === 'name', context);
+    if (name && context.values.isIdentityKey(name))
+      return effect(link, 'idempotent', 'cloud', `${label} (task name)`, { keyedByMessage: true });
+  }
+  return effect(link, 'duplicate-unsafe', 'cloud', label, { onDuplicate: `runs ${link.method} a second time` });
+}

@@ -7,7 +7,14 @@ import { ts } from 'ts-morph';
 import { chainCalls } from '../source/ast';
 import { matchConfigured } from './configured';
 import { matchMongo, matchPrisma, matchQueryBuilders, matchTypeOrmSequelize } from './databases';
-import { matchCloudCommands, matchFiles, matchHttp, matchNotifications, matchStripe } from './external';
+import {
+  matchCloudCommands,
+  matchFiles,
+  matchGoogleCloud,
+  matchHttp,
+  matchNotifications,
+  matchStripe,
+} from './external';
 import { matchPublishes } from './messaging';
 import { matchSqlCall, matchSqlTemplate } from './sql';
 import { matchDynamo, matchFirestore, matchRedis, matchSearchIndex } from './stores';
@@ -31,6 +38,7 @@ const MATCHERS: CallMatcher[] = [
   matchNotifications,
   matchPublishes,
   matchCloudCommands,
+  matchGoogleCloud,
   matchHttp,
   matchFiles,
 ];
