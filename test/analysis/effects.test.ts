@@ -343,6 +343,24 @@ const sql = postgres(process.env.DATABASE_URL ?? '');`,
     expect: unsafe,
   },
   {
+    name: 'Sequelize instance set({ … }).save() of a loaded row, fields from the message: an absolute update',
+    setup: SEQUELIZE,
+    body: `const order = await Order.findByPk(evt.orderId);
+if (!order) return;
+await order.set({ total: evt.total }).save();`,
+    at: '.save()',
+    expect: idempotent,
+  },
+  {
+    name: 'Sequelize instance set({ … }).save() from its own old value: a read-modify-write',
+    setup: SEQUELIZE,
+    body: `const order = await Order.findByPk(evt.orderId);
+if (!order) return;
+await order.set({ total: order.total + evt.total }).save();`,
+    at: '.save()',
+    expect: unsafe,
+  },
+  {
     name: 'Sequelize bulkCreate',
     setup: SEQUELIZE,
     body: `await Order.bulkCreate(evt.orders);`,

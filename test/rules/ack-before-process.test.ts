@@ -1333,6 +1333,27 @@ new PubSub().subscription('clips').on('message', async (message: Message) => {
       files: { 'models.ts': SEQUELIZE_ORDERS, 'listener.ts': loadedThenSaved('    m.ack();\n') },
       errors: [{ line: 7, messageId: 'ackBeforeCommit' }],
     },
+    {
+      name: 'nats: an order changed through set({ … }).save() in a transaction, acked inside it before the commit',
+      code: JETSTREAM_SUBSCRIBE,
+      files: {
+        'models.ts': SEQUELIZE_ORDERS,
+        'listener.ts': `import { JsMsg } from 'nats';
+import { Order, sequelize } from './models';
+
+export const onOrderExpired = async (m: JsMsg) => {
+  const { orderId } = JSON.parse(m.string()) as { orderId: number };
+  await sequelize.transaction(async (t) => {
+    const order = await Order.findByPk(orderId, { transaction: t, lock: true });
+    if (!order) return m.term();
+    await order.set({ status: 'cancelled' }).save({ transaction: t });
+    m.ack();
+  });
+};
+`,
+      },
+      errors: [{ line: 7, messageId: 'ackBeforeCommit', data: 'order.set(…).save' }],
+    },
     // ---- kafkajs ----------------------------------------------------------------------------
     {
       name: 'kafkajs autoCommit:false commits the offset before the insert',

@@ -179,8 +179,15 @@ export function matchTypeOrmSequelize(link: CallLink, context: MatchContext): Cl
       // entity.save(): the receiver is the entity (Sequelize instances, TypeORM BaseEntity, Mongoose documents).
       const onHandle = /(repo|repository|manager)$/.test(receiver) || !!target;
       if (!link.call.arguments.length || (!onHandle && value && ts.isObjectLiteralExpression(unwrap(value)))) {
-        const instance = entityValue(link.receiver, context);
-        if (instance.kind === 'loaded') return updateOfLoaded(link, label, instance.relative);
+        // `ticket.set({ … }).save()`: Sequelize's `set` returns the instance it changes.
+        const changes = setChanges(link.receiver);
+        const instance = entityValue(changes?.instance ?? link.receiver, context);
+        if (instance.kind === 'loaded')
+          return updateOfLoaded(
+            link,
+            changes ? `${unwrap(changes.instance).getText()}.set(…).save` : label,
+            instance.relative || (!!changes && changesRelatively(changes)),
+          );
         if (instance.kind === 'new')
           return insertOfFields(link, instance.fields, instance.entity, context, label, true);
         return undefined;
@@ -240,6 +247,40 @@ export function matchTypeOrmSequelize(link: CallLink, context: MatchContext): Cl
 }
 
 /** An update of an entity loaded from the database: absolute, unless changed relative to what was loaded. */
+/** `instance.set({ … })`, the receiver of a chained `save()`: the instance and the fields it sets. */
+function setChanges(
+  receiver: ts.Expression | undefined,
+): { instance: ts.Expression; fields: ts.ObjectLiteralExpression } | undefined {
+  const call = receiver && unwrap(receiver);
+  if (!call || !ts.isCallExpression(call) || call.arguments.length !== 1) return undefined;
+  const callee = unwrap(call.expression);
+  const fields = unwrap(call.arguments[0]);
+  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'set' || !ts.isObjectLiteralExpression(fields))
+    return undefined;
+  return { instance: callee.expression, fields };
+}
+
+/** Whether a field is set from its own old value (`count: ticket.count + 1`): a read-modify-write. */
+function changesRelatively(changes: { instance: ts.Expression; fields: ts.ObjectLiteralExpression }): boolean {
+  const instance = unwrap(changes.instance).getText();
+  return changes.fields.properties.some((property) => {
+    if (!ts.isPropertyAssignment(property)) return false;
+    const field = property.name.getText();
+    let reads = false;
+    const visit = (node: ts.Node): void => {
+      if (
+        ts.isPropertyAccessExpression(node) &&
+        node.name.text === field &&
+        unwrap(node.expression).getText() === instance
+      )
+        reads = true;
+      else ts.forEachChild(node, visit);
+    };
+    visit(property.initializer);
+    return reads;
+  });
+}
+
 function updateOfLoaded(link: CallLink, label: string, relative: boolean): ClassifiedCall {
   if (relative)
     return effect(link, 'duplicate-unsafe', 'orm', `${label} (read-modify-write)`, {
