@@ -1492,6 +1492,16 @@ export async function declareTopology(channel: Channel): Promise<void> {
       ),
     },
     {
+      name: 'kafkajs: the result of a .catch() that only logs (an arrow returning the log call) is tested and thrown on',
+      code: K_PROMISE_CATCH_RETURNS.replace(
+        'async function post(entry: string): Promise<void> {\n  await pool.query(',
+        'async function post(entry: string) {\n  return pool.query(',
+      ).replace(
+        "      await post(String(message.value)).catch((err) => console.warn('ledger post failed', err));",
+        "      const posted = await post(String(message.value)).catch((err) => console.warn('ledger post failed', err));\n      if (!posted) throw new Error('ledger post failed');",
+      ),
+    },
+    {
       name: 'amqplib: a .catch() that rethrows hands the failure on',
       code: A_PROMISE_CATCH_THEN_ACK.replace(
         "console.error('order failed', err));",

@@ -1635,7 +1635,7 @@ function keptIn(call: ts.CallExpression): ts.VariableDeclaration | undefined {
  * value returns `undefined` (falsy); `() => null` is falsy. Otherwise unknown.
  */
 function callbackResultTruth(fn: FunctionWithBody): Truth | undefined {
-  if (!ts.isBlock(fn.body)) return literalTruth(fn.body);
+  if (!ts.isBlock(fn.body)) return literalTruth(fn.body) ?? (isLoggingCall(fn.body) ? 'falsy' : undefined);
   const truths = new Set<Truth | undefined>();
   const visit = (node: ts.Node): void => {
     if (ts.isFunctionLike(node)) return;
@@ -1819,6 +1819,17 @@ function isShortCircuit(kind: ts.SyntaxKind): boolean {
     kind === ts.SyntaxKind.BarBarToken ||
     kind === ts.SyntaxKind.QuestionQuestionToken
   );
+}
+
+/** The methods of a logger, which return nothing. */
+const LOGGING_METHODS = /^(log|info|warn|warning|error|debug|trace|fatal|verbose|silly)$/;
+
+/** `console.error(e)`, `this.logger.warn(…)`: a call whose value is nothing (`.catch((e) => logger.error(e))`). */
+function isLoggingCall(expression: ts.Expression): boolean {
+  const call = unwrap(expression);
+  if (!ts.isCallExpression(call)) return false;
+  const callee = unwrap(call.expression);
+  return ts.isPropertyAccessExpression(callee) && LOGGING_METHODS.test(callee.name.text) && observesOnly(call);
 }
 
 /** Roots of calls that only look at a value (logging, metrics, error trackers, built-ins): not a hand-off. */
