@@ -112,6 +112,25 @@ export async function startOrders(): Promise<void> {
 }
 `;
 
+// The consumer waits for the reply to one request: a message for any other request is left as it is.
+const A_REPLY_UNDER_IF_MSG = `import amqp from 'amqplib';
+
+export async function waitForReply(correlationId: string): Promise<unknown> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  return new Promise((resolve) => {
+    void channel.consume('replies', (msg) => {
+      if (msg) {
+        const reply = JSON.parse(msg.content.toString()) as { correlationId: string };
+        if (reply.correlationId === correlationId) {
+          resolve(reply);
+          channel.ack(msg);
+        }
+      }
+    });
+  });
+}
+`;
+
 const A_CATCH_ONLY_LOGS = `import amqp from 'amqplib';
 import { Pool } from 'pg';
 
@@ -892,6 +911,12 @@ receiver.subscribe(
       'amqplib: the handler falls off its end when the status is not PLACED',
       A_FALLS_OFF_END,
       lastLineExactly(A_FALLS_OFF_END, '  });'),
+      { messageId: 'exitUnsettled', data: 'reaches its end' },
+    ),
+    invalid(
+      'amqplib: under if (msg), a reply for another request is neither acked nor nacked',
+      A_REPLY_UNDER_IF_MSG,
+      lastLineExactly(A_REPLY_UNDER_IF_MSG, '    });'),
       { messageId: 'exitUnsettled', data: 'reaches its end' },
     ),
     invalid(

@@ -97,8 +97,6 @@ export const unsettledMessage: Rule<MessageId> = {
       if (exit.node && noContextMessageGuard(exit.node)) continue;
       // `if (!channel || !message) throw …`: without them there is nothing to settle with.
       if (exit.node && missingSettleOperand(consumer, exit.node, context.source)) continue;
-      if (held.cancelledWithoutMessage && !exit.node && !path.hasEvents && exit.body && checksMessagePresent(exit.body))
-        continue;
       const key = `${exit.location.filePath}:${exit.location.start}`;
       if (reported.has(key)) continue;
       reported.add(key);
@@ -307,19 +305,6 @@ function localInitializer(name: ts.Identifier): ts.Expression | undefined {
 
 function compact(text: string): string {
   return text.replace(/\s+/g, '').replace(/\?\./g, '.');
-}
-
-/** `if (msg) { … }` at the top of an amqplib callback: the path that skips it has no message to settle. */
-function checksMessagePresent(body: ts.Block): boolean {
-  const handler = body.parent;
-  const parameter = ts.isFunctionLike(handler) ? handler.parameters[0] : undefined;
-  if (!parameter || !ts.isIdentifier(parameter.name)) return false;
-  const name = parameter.name.text;
-  return body.statements.some((statement) => {
-    if (!ts.isIfStatement(statement) || statement.elseStatement) return false;
-    const condition = statement.expression.getText().replace(/\s+/g, '');
-    return condition === name || new RegExp(`^${name}!==?(null|undefined)$`).test(condition);
-  });
 }
 
 /** The message for a path that leaves the message unsettled: which exit, and whether a failure was caught on the way. */

@@ -445,6 +445,11 @@ export class FlowBuilder {
     if (isKeyedMemoInit(statement, this.options.checker, (key) => state.values.derivesFrom(key)))
       thenSteps = oncePerProcess(thenSteps);
     let elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
+    // `if (msg) { … }`, `if (!msg) return`: on the side where the library gave no message (a
+    // cancelled amqplib consumer's `null`) there is nothing to settle.
+    const present = messagePresenceTest(statement.expression, state.values);
+    if (present === 'then') elseSteps = [noMessage(statement), ...elseSteps];
+    else if (present === 'else') thenSteps = [noMessage(statement), ...thenSteps];
     // `if (options.autoAck) msg.ack()`: whether the message is settled here is the callers' choice.
     const settlesThen = hasSettle(thenSteps);
     if (settlesThen !== hasSettle(elseSteps) && this.isConfiguration(statement.expression, state)) {
@@ -1819,6 +1824,37 @@ function isShortCircuit(kind: ts.SyntaxKind): boolean {
     kind === ts.SyntaxKind.BarBarToken ||
     kind === ts.SyntaxKind.QuestionQuestionToken
   );
+}
+
+/** Which side of `if (msg)` / `if (!msg)` / `if (msg !== null)` has the message object itself. */
+function messagePresenceTest(condition: ts.Expression, values: MessageValues): 'then' | 'else' | undefined {
+  const value = unwrap(condition);
+  if (ts.isPrefixUnaryExpression(value) && value.operator === ts.SyntaxKind.ExclamationToken) {
+    const inner = messagePresenceTest(value.operand, values);
+    return inner === 'then' ? 'else' : inner === 'else' ? 'then' : undefined;
+  }
+  if (ts.isIdentifier(value)) return values.carriesMessage(value) ? 'then' : undefined;
+  if (!ts.isBinaryExpression(value)) return undefined;
+  const absent = (side: ts.Expression): boolean =>
+    side.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(side) && side.text === 'undefined');
+  const [message, other] = absent(value.right) ? [value.left, value.right] : [value.right, value.left];
+  if (!absent(other) || !ts.isIdentifier(unwrap(message)) || !values.carriesMessage(message)) return undefined;
+  const operator = value.operatorToken.kind;
+  if (operator === ts.SyntaxKind.ExclamationEqualsEqualsToken || operator === ts.SyntaxKind.ExclamationEqualsToken)
+    return 'then';
+  if (operator === ts.SyntaxKind.EqualsEqualsEqualsToken || operator === ts.SyntaxKind.EqualsEqualsToken) return 'else';
+  return undefined;
+}
+
+/** The side of a test where there is no message: nothing is there to settle (unsettled-message). */
+function noMessage(statement: ts.IfStatement): Step {
+  return {
+    t: 'unknown',
+    node: statement,
+    reason: 'there is no message on this side of the test',
+    inCondition: false,
+    handoff: true,
+  };
 }
 
 /** The methods of a logger, which return nothing. */
