@@ -16,6 +16,7 @@ import {
   FunctionWithBody,
   calledName,
   chainCalls,
+  combinatorArgument,
   containsNode,
   forEachDescendant,
   functionName,
@@ -1591,20 +1592,8 @@ function unreadSettledAllAround(callback: FunctionWithBody): ts.CallExpression |
   while (ts.isParenthesizedExpression(node.parent)) node = node.parent;
   const iteration = node.parent;
   if (!ts.isCallExpression(iteration) || !iteration.arguments.some((argument) => argument === node)) return undefined;
-  let value: ts.Node = iteration;
-  while (
-    ts.isParenthesizedExpression(value.parent) ||
-    ts.isAsExpression(value.parent) ||
-    ts.isSpreadElement(value.parent) ||
-    ts.isArrayLiteralExpression(value.parent)
-  )
-    value = value.parent;
-  const combinator = value.parent;
-  return ts.isCallExpression(combinator) &&
-    combinator.arguments.some((argument) => argument === value) &&
-    settlesAllUnread(combinator)
-    ? combinator
-    : undefined;
+  const combinator = combinatorArgument(iteration);
+  return combinator && settlesAllUnread(combinator) ? combinator : undefined;
 }
 
 /** The steps of allSettled's promises inside a `try` whose catch is the call and does nothing. */

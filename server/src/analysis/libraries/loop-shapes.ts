@@ -14,6 +14,7 @@ import { ts } from 'ts-morph';
 import {
   FunctionWithBody,
   calledName,
+  combinatorArgument,
   forEachDescendant,
   isAsyncFunction,
   isFunctionWithBody,
@@ -310,27 +311,6 @@ function isAwaitedValue(node: ts.Node): boolean {
 function combinatorAwaited(node: ts.Node): boolean {
   const combinator = combinatorArgument(node);
   return !!combinator && isAwaitedValue(combinator);
-}
-
-/** The `Promise.all`/`allSettled` call a value is passed to (directly, spread, or in an array literal). */
-function combinatorArgument(node: ts.Node): ts.CallExpression | undefined {
-  let current: ts.Node = node;
-  while (
-    ts.isArrayLiteralExpression(current.parent) ||
-    ts.isSpreadElement(current.parent) ||
-    ts.isParenthesizedExpression(current.parent) ||
-    ts.isAsExpression(current.parent)
-  )
-    current = current.parent;
-  const parent = current.parent;
-  if (!ts.isCallExpression(parent) || !parent.arguments.includes(current as ts.Expression)) return undefined;
-  const callee = unwrap(parent.expression);
-  const combinator =
-    ts.isPropertyAccessExpression(callee) &&
-    ts.isIdentifier(callee.expression) &&
-    callee.expression.text === 'Promise' &&
-    /^(all|allSettled)$/.test(callee.name.text);
-  return combinator ? parent : undefined;
 }
 
 /** Calls after a loop (outside it and outside other message bodies) in the function holding it. */

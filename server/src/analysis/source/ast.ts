@@ -304,3 +304,24 @@ export function blockAlwaysExits(block: ts.Block): boolean {
   }
   return false;
 }
+
+/** The `Promise.all`/`allSettled` call a value is passed to (directly, spread, or in an array literal). */
+export function combinatorArgument(node: ts.Node): ts.CallExpression | undefined {
+  let current: ts.Node = node;
+  while (
+    ts.isArrayLiteralExpression(current.parent) ||
+    ts.isSpreadElement(current.parent) ||
+    ts.isParenthesizedExpression(current.parent) ||
+    ts.isAsExpression(current.parent)
+  )
+    current = current.parent;
+  const parent = current.parent;
+  if (!ts.isCallExpression(parent) || !parent.arguments.includes(current as ts.Expression)) return undefined;
+  const callee = unwrap(parent.expression);
+  const combinator =
+    ts.isPropertyAccessExpression(callee) &&
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === 'Promise' &&
+    /^(all|allSettled)$/.test(callee.name.text);
+  return combinator ? parent : undefined;
+}
