@@ -247,6 +247,39 @@ export const receipts = Consumer.create({
 
 const valid: RuleTestCase[] = [
   {
+    // The subject check gates its own update only; the mail after the helper's claim is that
+    // claim's, and no write after the check's `if` is its record.
+    name: 'BullMQ: a state check gating one update, then a helper whose SET NX claim gates a mail',
+    code: `import { Worker, type Job } from 'bullmq';
+import { PrismaClient } from '@prisma/client';
+import Redis from 'ioredis';
+import nodemailer from 'nodemailer';
+
+const db = new PrismaClient();
+const redis = new Redis();
+const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
+
+async function notifyLimitReached(teamId: string): Promise<void> {
+  const acquired = await redis.set(\`limit:notify:\${teamId}\`, '1', 'EX', 86400, 'NX');
+  if (acquired !== 'OK') return;
+  await mailer.sendMail({ to: 'owner@example.com', subject: 'Limit reached', text: teamId });
+}
+
+async function sendEmail(job: Job<{ emailId: string }>): Promise<void> {
+  const email = await db.email.findUnique({ where: { id: job.data.emailId } });
+  if (!email) return;
+  const subject = email.subject.replace('{{name}}', email.name);
+  if (subject !== email.subject) {
+    await db.email.update({ where: { id: email.id }, data: { subject } });
+  }
+  await notifyLimitReached(email.teamId);
+  await mailer.sendMail({ to: email.to, subject, text: email.text });
+}
+
+new Worker('emails', sendEmail);
+`,
+  },
+  {
     // The lookup only fills in the subject: its found side skips nothing and its other side gates
     // nothing, so it is no check, and the later claim in a helper is no record of it.
     name: 'BullMQ: a lookup that only personalises the mail, then a helper claiming a cooldown with SET NX',

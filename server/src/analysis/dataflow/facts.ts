@@ -25,7 +25,7 @@ import type {
   TransactionScope,
   WitnessedExit,
 } from '../../model';
-import { forEachStep, type Step } from '../handler/steps';
+import { forEachStep, type EffectTemplate, type Step } from '../handler/steps';
 import { iteratesMessageBatch, locationOf } from '../source/ast';
 import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
 import { reachedWithin } from '../source/locate';
@@ -210,6 +210,11 @@ function entryOf(entry: TryEntry | undefined, step: Extract<Step, { t: 'try' }>)
   return undefined;
 }
 
+/** Whether an entity-level check gates this effect (judgeGuards marks what it gates). */
+function gates(effect: EffectTemplate, check: GuardOccurrence, context: WalkContext): boolean {
+  return !!effect.gatedBy?.some((template) => context.registry.guard(template) === check);
+}
+
 function isIdentityGuard(guard: GuardOccurrence): boolean {
   return guard.keyedByIdentity && !guard.invalidReason;
 }
@@ -362,7 +367,7 @@ class FactDomain implements Domain<FactState> {
         this.commits.set(effect, step.effect.commitsWith);
         next.uncommitted = added(next.uncommitted, effect);
       }
-      this.dedupChecks(next, effect, step, guarded);
+      this.dedupChecks(next, effect, step, guarded, context);
       for (const guard of state.passed) {
         if (guard.kind === 'claim') this.facts.claimWork(guard, effect);
       }
@@ -379,8 +384,10 @@ class FactDomain implements Domain<FactState> {
     if (processing && awaited && effect.description.class !== 'dedup-record' && !isFailureRouting(effect))
       next.processed = true;
     for (const guard of state.passed) {
-      if (guard.kind === 'check') this.facts.writeAfterCheck(guard, effect);
-      else if (guard.kind === 'claim') {
+      // An entity-level check records only a write it gates: a write after its `if` is not its record.
+      if (guard.kind === 'check') {
+        if (guard.scope !== 'entity' || gates(step.effect, guard, context)) this.facts.writeAfterCheck(guard, effect);
+      } else if (guard.kind === 'claim') {
         if (state.failing) this.facts.failureWorkAfterClaim(guard, effect);
         else next.afterClaim = added(next.afterClaim, `${guard.id}:${effect.id}`);
       }
@@ -394,10 +401,13 @@ class FactDomain implements Domain<FactState> {
     effect: EffectOccurrence,
     step: Extract<Step, { t: 'effect' }>,
     guarded: boolean,
+    context: WalkContext,
   ): void {
     if (state.atomic || step.completion !== 'awaited') return;
     if (state.messageCheck) this.facts.chargedToCheck(state.messageCheck, effect);
-    else if (guarded) for (const check of state.entityChecks) this.facts.chargedToCheck(check, effect);
+    else if (guarded)
+      for (const check of state.entityChecks)
+        if (gates(step.effect, check, context)) this.facts.chargedToCheck(check, effect);
   }
 
   settle(state: FactState, step: Extract<Step, { t: 'settle' }>, context: WalkContext): FactState {

@@ -2386,9 +2386,14 @@ function stepCount(steps: Step[]): number {
   return count;
 }
 
-function markLocallyGuarded(steps: Step[]): Step[] {
+function markLocallyGuarded(steps: Step[], gates: readonly GuardTemplate[]): Step[] {
   return mapSteps(steps, (step) =>
-    step.t === 'effect' ? { ...step, effect: { ...step.effect, locallyGuarded: true } } : step,
+    step.t === 'effect'
+      ? {
+          ...step,
+          effect: { ...step.effect, locallyGuarded: true, gatedBy: [...(step.effect.gatedBy ?? []), ...gates] },
+        }
+      : step,
   );
 }
 
@@ -2445,14 +2450,14 @@ function functionBoundary(after: boolean): Continuation {
 function judgeGuards(steps: Step[], continuation: Continuation = functionBoundary(false)): Step[] {
   const judged: Step[] = [];
   // An entity-level check whose "seen" side leaves early gates the rest of its list.
-  let gatesRest = false;
+  const gatesRest: GuardTemplate[] = [];
   steps.forEach((step, index) => {
     const after = continuation.afterList || steps.slice(index + 1).some((rest) => hasProcessing([rest]));
     const inner: Continuation = { ...continuation, afterList: after };
     const skipsOnReturn =
       step.t === 'scope' && step.result ? leavesOnResult(steps, index, step.result, continuation) : undefined;
     let next = judgeStep(step, after, continuation, inner, skipsOnReturn);
-    if (gatesRest) next = markLocallyGuarded([next])[0];
+    if (gatesRest.length) next = markLocallyGuarded([next], gatesRest)[0];
     if (
       next.t === 'if' &&
       next.guard?.guard.scope === 'entity' &&
@@ -2460,7 +2465,7 @@ function judgeGuards(steps: Step[], continuation: Continuation = functionBoundar
       !next.guard.guard.invalidReason
     ) {
       const seenSide = next.guard.thenMeans === 'seen' ? next.then : next.else;
-      if (exitsOf(seenSide)) gatesRest = true;
+      if (exitsOf(seenSide)) gatesRest.push(next.guard.guard);
     }
     judged.push(next);
   });
@@ -2500,7 +2505,8 @@ function judgeStep(
       let guard = step.guard;
       if (!messageLevel) {
         guard = { ...guard, guard: { ...guard.guard, scope: 'entity' } };
-        if (guard.guard.keyedByIdentity && !guard.guard.invalidReason) newSide = markLocallyGuarded(newSide);
+        if (guard.guard.keyedByIdentity && !guard.guard.invalidReason)
+          newSide = markLocallyGuarded(newSide, [guard.guard]);
       }
       return { ...step, guard, then: seenIsThen ? seenSide : newSide, else: seenIsThen ? newSide : seenSide };
     }

@@ -16,6 +16,8 @@ export interface EffectTemplate {
   keyedByMessage: boolean;
   /** Protected by an entity-level check around it (get-or-create), not by the handler's guard. */
   locallyGuarded: boolean;
+  /** The entity-level checks that gate it (their "new" side, or the rest of a list they leave early). */
+  gatedBy?: readonly GuardTemplate[];
   /** An insert keyed by the message that fails on a duplicate (effects/matcher.ts, ClassifiedCall). */
   uniqueInsert?: boolean;
   chain: CallChainLink[];
