@@ -337,6 +337,12 @@ export function findConditionGuard(
   context: MatchContext,
   depth = 0,
 ): ConditionGuard | undefined {
+  // `const alreadySent = order.sentAt && order.sentAt >= start; if (!alreadySent) …`: the test the const holds.
+  const held = depth < 4 ? heldTest(condition, context.checker) : undefined;
+  if (held) {
+    const inner = findConditionGuard(held.test, context, depth + 1);
+    if (inner) return held.negated ? { ...inner, thenMeans: inner.thenMeans === 'seen' ? 'new' : 'seen' } : inner;
+  }
   type Found = { call: ts.CallExpression; signal: GuardSignal; label: string; anchor: ts.Node; loadOnly?: boolean };
   let found: Found | undefined;
   let state: { found: Found; property: string } | undefined;
@@ -394,6 +400,46 @@ export function findConditionGuard(
     thenMeans: polarity > 0 === truthyIsSeen ? 'seen' : 'new',
   };
 }
+
+/** A condition that is a `const` (negated or not) holding a test: `&&`, `||`, a comparison, a `!`. */
+function heldTest(
+  condition: ts.Expression,
+  checker: ts.TypeChecker,
+): { test: ts.Expression; negated: boolean } | undefined {
+  let value = unwrap(condition);
+  let negated = false;
+  while (ts.isPrefixUnaryExpression(value) && value.operator === ts.SyntaxKind.ExclamationToken) {
+    negated = !negated;
+    value = unwrap(value.operand);
+  }
+  if (!ts.isIdentifier(value)) return undefined;
+  let declaration: ts.Declaration | undefined;
+  try {
+    declaration = checker.getSymbolAtLocation(value)?.valueDeclaration;
+  } catch {
+    return undefined;
+  }
+  if (!declaration || !ts.isVariableDeclaration(declaration) || !declaration.initializer) return undefined;
+  if (!(ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const)) return undefined;
+  const test = unwrap(declaration.initializer);
+  const isTest =
+    (ts.isBinaryExpression(test) && TEST_OPERATORS.has(test.operatorToken.kind)) ||
+    (ts.isPrefixUnaryExpression(test) && test.operator === ts.SyntaxKind.ExclamationToken);
+  return isTest ? { test, negated } : undefined;
+}
+
+const TEST_OPERATORS: ReadonlySet<ts.SyntaxKind> = new Set([
+  ts.SyntaxKind.AmpersandAmpersandToken,
+  ts.SyntaxKind.BarBarToken,
+  ts.SyntaxKind.EqualsEqualsEqualsToken,
+  ts.SyntaxKind.ExclamationEqualsEqualsToken,
+  ts.SyntaxKind.EqualsEqualsToken,
+  ts.SyntaxKind.ExclamationEqualsToken,
+  ts.SyntaxKind.LessThanToken,
+  ts.SyntaxKind.LessThanEqualsToken,
+  ts.SyntaxKind.GreaterThanToken,
+  ts.SyntaxKind.GreaterThanEqualsToken,
+]);
 
 function guardFromVariable(
   identifier: ts.Identifier,
