@@ -624,6 +624,78 @@ export async function start(): Promise<void> {
 
 const invalidCases: InvalidRuleTestCase[] = [
   invalid({
+    // Each alert is an item of the organisation loaded by the message's key: loaded too, so its
+    // triggeredAt is a state the processing records.
+    name: 'BullMQ: each alert of the loaded organisation, skipped when already sent this period, recorded after the mail',
+    code: `import { Worker, type Job } from 'bullmq';
+import { PrismaClient } from '@prisma/client';
+import nodemailer from 'nodemailer';
+
+const prisma = new PrismaClient();
+const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
+
+async function handleSpendAlerts(job: Job<{ orgId: string }>): Promise<void> {
+  const { orgId } = job.data;
+  const org = await prisma.organization.findFirst({ where: { id: orgId }, include: { spendAlerts: true } });
+  if (!org) return;
+  const periodStart = new Date(Date.now() - 30 * 86400_000);
+  for (const alert of org.spendAlerts) {
+    const alreadyTriggered = alert.triggeredAt && alert.triggeredAt >= periodStart;
+    if (!alreadyTriggered) {
+      await mailer.sendMail({ to: 'billing@example.com', subject: \`Spend alert \${alert.title}\`, text: orgId });
+      await prisma.spendAlert.update({ where: { id: alert.id }, data: { triggeredAt: new Date() } });
+    }
+  }
+}
+
+new Worker('spend-alerts', handleSpendAlerts);
+`,
+    findings: [
+      {
+        at: 'if (!alreadyTriggered) {',
+        messageId: 'checkThenRecord',
+        data: ['triggeredAt', 'sendMail'],
+        severity: 'warning',
+      },
+    ],
+  }),
+  invalid({
+    // `org.spendAlerts` is the loaded row's, through the literal that holds it.
+    name: 'BullMQ: the same, the alerts taken from an object literal built from the loaded row',
+    code: `import { Worker, type Job } from 'bullmq';
+import { PrismaClient } from '@prisma/client';
+import nodemailer from 'nodemailer';
+
+const prisma = new PrismaClient();
+const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
+
+async function handleSpendAlerts(job: Job<{ orgId: string }>): Promise<void> {
+  const { orgId } = job.data;
+  const row = await prisma.organization.findFirst({ where: { id: orgId }, include: { spendAlerts: true } });
+  if (!row) return;
+  const org = { ...row, name: row.name.trim(), spendAlerts: row.spendAlerts };
+  const periodStart = new Date(Date.now() - 30 * 86400_000);
+  for (const alert of org.spendAlerts) {
+    const alreadyTriggered = alert.triggeredAt && alert.triggeredAt >= periodStart;
+    if (!alreadyTriggered) {
+      await mailer.sendMail({ to: 'billing@example.com', subject: \`Spend alert \${alert.title}\`, text: orgId });
+      await prisma.spendAlert.update({ where: { id: alert.id }, data: { triggeredAt: new Date() } });
+    }
+  }
+}
+
+new Worker('spend-alerts', handleSpendAlerts);
+`,
+    findings: [
+      {
+        at: 'if (!alreadyTriggered) {',
+        messageId: 'checkThenRecord',
+        data: ['triggeredAt', 'sendMail'],
+        severity: 'warning',
+      },
+    ],
+  }),
+  invalid({
     // The test is held in a const: `if (!alreadyTriggered)` reads the alert's triggeredAt as
     // `if (!(alert.triggeredAt && …))` would.
     name: 'BullMQ: an alert already sent this period, tested through a const, recorded after the mail',

@@ -456,12 +456,19 @@ function guardFromVariable(
   let holder: ts.Node = declaration;
   // const { rowCount } = await client.query(...); const [existing] = await …
   while (ts.isBindingElement(holder)) holder = holder.parent.parent;
-  if (!ts.isVariableDeclaration(holder) || !holder.initializer) return undefined;
-  let value = unwrapAwait(holder.initializer);
+  if (!ts.isVariableDeclaration(holder)) return undefined;
+  // for (const alert of org.alerts): an item of what was loaded is loaded too.
+  const loop = holder.parent.parent;
+  const source = holder.initializer ?? (ts.isForOfStatement(loop) ? loop.expression : undefined);
+  if (!source) return undefined;
+  let value = unwrapAwait(source);
   // const item = (await ddb.send(new GetCommand(…))).Item; const row = result.rows[0];
   // const upload = JSON.parse(stored ?? '{}'): what was loaded, decoded (the fallback is a default text).
   for (;;) {
-    if (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value)) {
+    // `org.alerts` of `const org = { ...toOrg(row), alerts: row.alerts }`: the property's value.
+    const assigned = ts.isPropertyAccessExpression(value) ? literalProperty(value, context.checker) : undefined;
+    if (assigned) value = unwrapAwait(assigned);
+    else if (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value)) {
       value = unwrapAwait(value.expression);
     } else if (isJsonParse(value)) {
       value = unwrapAwait(value.arguments[0]);
@@ -479,6 +486,27 @@ function guardFromVariable(
   if (guard) return { call: value, ...guard };
   const load = loadOfCall(value, context);
   return load && { call: value, ...load, loadOnly: true };
+}
+
+/** The value a `const`'s object literal gives a property (`org.alerts` of `const org = { alerts: … }`). */
+function literalProperty(access: ts.PropertyAccessExpression, checker: ts.TypeChecker): ts.Expression | undefined {
+  const holder = unwrap(access.expression);
+  if (!ts.isIdentifier(holder)) return undefined;
+  let declaration: ts.Declaration | undefined;
+  try {
+    declaration = checker.getSymbolAtLocation(holder)?.valueDeclaration;
+  } catch {
+    return undefined;
+  }
+  if (!declaration || !ts.isVariableDeclaration(declaration) || !declaration.initializer) return undefined;
+  if (!(ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const)) return undefined;
+  const literal = unwrap(declaration.initializer);
+  if (!ts.isObjectLiteralExpression(literal)) return undefined;
+  const property = literal.properties.find(
+    (candidate): candidate is ts.PropertyAssignment =>
+      ts.isPropertyAssignment(candidate) && candidate.name.getText() === access.name.text,
+  );
+  return property?.initializer;
 }
 
 /** `JSON.parse(text)`, with its text. */
