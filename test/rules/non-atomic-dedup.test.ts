@@ -247,6 +247,34 @@ export const receipts = Consumer.create({
 
 const valid: RuleTestCase[] = [
   {
+    // The helper's query selects doubleOptIn: that reads the flag, it does not record it, so the
+    // flag is validation, not a state the processing records.
+    name: "BullMQ: a contact book's double-opt-in flag tested through a const, a helper selecting it",
+    code: `import { Worker, type Job } from 'bullmq';
+import { PrismaClient } from '@prisma/client';
+import nodemailer from 'nodemailer';
+
+const db = new PrismaClient();
+const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
+
+async function sendConfirmation(bookId: string, email: string): Promise<void> {
+  const book = await db.contactBook.findUnique({ where: { id: bookId }, select: { doubleOptIn: true, name: true } });
+  await mailer.sendMail({ to: email, subject: \`Confirm your subscription to \${book?.name}\` });
+}
+
+async function addContact(job: Job<{ bookId: string; email: string; subscribed?: boolean }>): Promise<void> {
+  const book = await db.contactBook.findUnique({ where: { id: job.data.bookId }, select: { doubleOptIn: true } });
+  if (!book) throw new Error('contact book not found');
+  const shouldConfirm = book.doubleOptIn && job.data.subscribed !== false;
+  if (shouldConfirm) {
+    await sendConfirmation(job.data.bookId, job.data.email);
+  }
+}
+
+new Worker('contacts', addContact);
+`,
+  },
+  {
     // The subject check gates its own update only; the mail after the helper's claim is that
     // claim's, and no write after the check's `if` is its record.
     name: 'BullMQ: a state check gating one update, then a helper whose SET NX claim gates a mail',

@@ -2613,6 +2613,8 @@ function recordsState(
   const followed = new Set<ts.Node>();
   const visit = (node: ts.Node, depth: number): void => {
     if (found) return;
+    // `select: { status: true }`, `where: { status }`: a query's shape reads the property, it records nothing.
+    if (ts.isObjectLiteralExpression(node) && inQueryShape(node)) return;
     if (
       ((ts.isPropertyAssignment(node) || ts.isShorthandPropertyAssignment(node)) &&
         node.name.getText().replace(/['"]/g, '').toLowerCase() === name) ||
@@ -2646,6 +2648,17 @@ function recordsState(
       if (ts.isBlock(block)) for (const later of block.statements) if (later.pos >= statement.end) visit(later, 0);
   }
   return found;
+}
+
+/** The keys of an ORM call's options that say what to read, not what to write. */
+const QUERY_SHAPE_KEYS = new Set(['select', 'where', 'include', 'orderBy', 'omit', 'distinct', 'cursor']);
+
+/** An object literal given as a query's `select`, `where`, `include` … */
+function inQueryShape(literal: ts.ObjectLiteralExpression): boolean {
+  const holder = literal.parent;
+  return (
+    ts.isPropertyAssignment(holder) && holder.initializer === literal && QUERY_SHAPE_KEYS.has(holder.name.getText())
+  );
 }
 
 /** The first insert keyed by the message that fails on a duplicate, at the top of these steps (or of a helper they call). */
