@@ -650,12 +650,8 @@ export async function start(): Promise<void> {
 
 // ---- invalid ---------------------------------------------------------------------------------------
 
-const invalidCases: InvalidRuleTestCase[] = [
-  invalid({
-    // Each alert is an item of the organisation loaded by the message's key: loaded too, so its
-    // triggeredAt is a state the processing records.
-    name: 'BullMQ: each alert of the loaded organisation, skipped when already sent this period, recorded after the mail',
-    code: `import { Worker, type Job } from 'bullmq';
+/** Spend alerts of an organisation loaded by the job's key, each mailed once per period. */
+const SPEND_ALERTS = `import { Worker, type Job } from 'bullmq';
 import { PrismaClient } from '@prisma/client';
 import nodemailer from 'nodemailer';
 
@@ -677,7 +673,14 @@ async function handleSpendAlerts(job: Job<{ orgId: string }>): Promise<void> {
 }
 
 new Worker('spend-alerts', handleSpendAlerts);
-`,
+`;
+
+const invalidCases: InvalidRuleTestCase[] = [
+  invalid({
+    // Each alert is an item of the organisation loaded by the message's key: loaded too, so its
+    // triggeredAt is a state the processing records.
+    name: 'BullMQ: each alert of the loaded organisation, skipped when already sent this period, recorded after the mail',
+    code: SPEND_ALERTS,
     findings: [
       {
         at: 'if (!alreadyTriggered) {',
@@ -690,30 +693,10 @@ new Worker('spend-alerts', handleSpendAlerts);
   invalid({
     // `org.spendAlerts` is the loaded row's, through the literal that holds it.
     name: 'BullMQ: the same, the alerts taken from an object literal built from the loaded row',
-    code: `import { Worker, type Job } from 'bullmq';
-import { PrismaClient } from '@prisma/client';
-import nodemailer from 'nodemailer';
-
-const prisma = new PrismaClient();
-const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
-
-async function handleSpendAlerts(job: Job<{ orgId: string }>): Promise<void> {
-  const { orgId } = job.data;
-  const row = await prisma.organization.findFirst({ where: { id: orgId }, include: { spendAlerts: true } });
-  if (!row) return;
-  const org = { ...row, name: row.name.trim(), spendAlerts: row.spendAlerts };
-  const periodStart = new Date(Date.now() - 30 * 86400_000);
-  for (const alert of org.spendAlerts) {
-    const alreadyTriggered = alert.triggeredAt && alert.triggeredAt >= periodStart;
-    if (!alreadyTriggered) {
-      await mailer.sendMail({ to: 'billing@example.com', subject: \`Spend alert \${alert.title}\`, text: orgId });
-      await prisma.spendAlert.update({ where: { id: alert.id }, data: { triggeredAt: new Date() } });
-    }
-  }
-}
-
-new Worker('spend-alerts', handleSpendAlerts);
-`,
+    code: SPEND_ALERTS.replace(
+      '  const org = await prisma.organization.findFirst({ where: { id: orgId }, include: { spendAlerts: true } });\n  if (!org) return;',
+      '  const row = await prisma.organization.findFirst({ where: { id: orgId }, include: { spendAlerts: true } });\n  if (!row) return;\n  const org = { ...row, name: row.name.trim(), spendAlerts: row.spendAlerts };',
+    ),
     findings: [
       {
         at: 'if (!alreadyTriggered) {',

@@ -412,16 +412,9 @@ function heldTest(
     negated = !negated;
     value = unwrap(value.operand);
   }
-  if (!ts.isIdentifier(value)) return undefined;
-  let declaration: ts.Declaration | undefined;
-  try {
-    declaration = checker.getSymbolAtLocation(value)?.valueDeclaration;
-  } catch {
-    return undefined;
-  }
-  if (!declaration || !ts.isVariableDeclaration(declaration) || !declaration.initializer) return undefined;
-  if (!(ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const)) return undefined;
-  const test = unwrap(declaration.initializer);
+  const initializer = ts.isIdentifier(value) ? constInitializer(value, checker) : undefined;
+  if (!initializer) return undefined;
+  const test = unwrap(initializer);
   const isTest =
     (ts.isBinaryExpression(test) && TEST_OPERATORS.has(test.operatorToken.kind)) ||
     (ts.isPrefixUnaryExpression(test) && test.operator === ts.SyntaxKind.ExclamationToken);
@@ -488,19 +481,24 @@ function guardFromVariable(
   return load && { call: value, ...load, loadOnly: true };
 }
 
-/** The value a `const`'s object literal gives a property (`org.alerts` of `const org = { alerts: … }`). */
-function literalProperty(access: ts.PropertyAccessExpression, checker: ts.TypeChecker): ts.Expression | undefined {
-  const holder = unwrap(access.expression);
-  if (!ts.isIdentifier(holder)) return undefined;
+/** What a `const` is initialised with. */
+function constInitializer(name: ts.Identifier, checker: ts.TypeChecker): ts.Expression | undefined {
   let declaration: ts.Declaration | undefined;
   try {
-    declaration = checker.getSymbolAtLocation(holder)?.valueDeclaration;
+    declaration = checker.getSymbolAtLocation(name)?.valueDeclaration;
   } catch {
     return undefined;
   }
-  if (!declaration || !ts.isVariableDeclaration(declaration) || !declaration.initializer) return undefined;
-  if (!(ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const)) return undefined;
-  const literal = unwrap(declaration.initializer);
+  if (!declaration || !ts.isVariableDeclaration(declaration)) return undefined;
+  return ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const ? declaration.initializer : undefined;
+}
+
+/** The value a `const`'s object literal gives a property (`org.alerts` of `const org = { alerts: … }`). */
+function literalProperty(access: ts.PropertyAccessExpression, checker: ts.TypeChecker): ts.Expression | undefined {
+  const holder = unwrap(access.expression);
+  const initializer = ts.isIdentifier(holder) ? constInitializer(holder, checker) : undefined;
+  if (!initializer) return undefined;
+  const literal = unwrap(initializer);
   if (!ts.isObjectLiteralExpression(literal)) return undefined;
   const property = literal.properties.find(
     (candidate): candidate is ts.PropertyAssignment =>
