@@ -25,7 +25,7 @@ import type {
   TransactionScope,
   WitnessedExit,
 } from '../../model';
-import { forEachStep, type EffectTemplate, type Step } from '../handler/steps';
+import { forEachStep, locallyGuarded, type EffectTemplate, type Step } from '../handler/steps';
 import { iteratesMessageBatch, locationOf } from '../source/ast';
 import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
 import { reachedWithin } from '../source/locate';
@@ -346,7 +346,7 @@ class FactDomain implements Domain<FactState> {
 
   effect(state: FactState, step: Extract<Step, { t: 'effect' }>, context: WalkContext): FactState {
     const effect = context.registry.effect(step.effect);
-    const guarded = state.guardPassed || context.wrapperGuarded || step.effect.locallyGuarded;
+    const guarded = state.guardPassed || context.wrapperGuarded || locallyGuarded(step.effect);
     const event: PathEvent = { kind: 'effect', effect, completion: step.completion, guarded };
     const next = this.record(state, event);
     const processing = effect.description.processing;

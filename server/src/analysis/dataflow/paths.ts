@@ -6,7 +6,7 @@
  * the timeline says it follows a sample.
  */
 import type { HandlerPath, PathEvent } from '../../model';
-import type { Step } from '../handler/steps';
+import { locallyGuarded, type Step } from '../handler/steps';
 import { OccurrenceRegistry, eventKey } from './occurrences';
 import type { Budget } from './budget';
 import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type WalkContext } from './walker';
@@ -75,7 +75,7 @@ class PathDomain implements Domain<PathState> {
 
   effect(state: PathState, step: Extract<Step, { t: 'effect' }>, context: WalkContext): PathState {
     const effect = context.registry.effect(step.effect);
-    const guarded = state.guardPassed || context.wrapperGuarded || step.effect.locallyGuarded;
+    const guarded = state.guardPassed || context.wrapperGuarded || locallyGuarded(step.effect);
     return this.append(state, { kind: 'effect', effect, completion: step.completion, guarded });
   }
 

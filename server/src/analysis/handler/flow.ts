@@ -706,7 +706,6 @@ export class FlowBuilder {
           ? classified.node.arguments[0]?.getText().slice(0, 200)
           : undefined,
         keyedByMessage: classified.keyedByMessage,
-        locallyGuarded: false,
         uniqueInsert: classified.uniqueInsert,
         chain: [],
         connection: connectionOf(classified.node, this.options.checker),
@@ -781,16 +780,7 @@ export class FlowBuilder {
     const kept = link === outermost ? keptIn(outermost) : undefined;
     const id = kept && constantId(kept);
     const handler: Step[] = id ? [...after, { t: 'assign', id, value: callbackResultTruth(callback) }] : after;
-    return [
-      {
-        t: 'try',
-        body: before,
-        handler,
-        catchNode: callback,
-        enclosesProcessing: hasCaughtProcessing(before),
-        chained: true,
-      },
-    ];
+    return [caughtBy(before, handler, callback)];
   }
 
   /**
@@ -1598,17 +1588,15 @@ function unreadSettledAllAround(callback: FunctionWithBody): ts.CallExpression |
 
 /** The steps of allSettled's promises inside a `try` whose catch is the call and does nothing. */
 function settledAll(promises: Step[], call: ts.CallExpression): Step[] {
-  if (!promises.length) return promises;
-  return [
-    {
-      t: 'try',
-      body: promises,
-      handler: [],
-      catchNode: call,
-      enclosesProcessing: hasCaughtProcessing(promises),
-      chained: true,
-    },
-  ];
+  return promises.length ? [caughtBy(promises, [], call)] : promises;
+}
+
+/**
+ * The `try` step of a catch written on a promise (`.catch(cb)`, an unread `allSettled`): it catches
+ * only the failures of the work it is called on (`chained`), never one before that work started.
+ */
+function caughtBy(work: Step[], handler: Step[], catchNode: ts.Node): Step {
+  return { t: 'try', body: work, handler, catchNode, enclosesProcessing: hasCaughtProcessing(work), chained: true };
 }
 
 /** The expression that holds a call's value: the call, or the `await` (in parentheses) around it. */
@@ -2389,10 +2377,7 @@ function stepCount(steps: Step[]): number {
 function markLocallyGuarded(steps: Step[], gates: readonly GuardTemplate[]): Step[] {
   return mapSteps(steps, (step) =>
     step.t === 'effect'
-      ? {
-          ...step,
-          effect: { ...step.effect, locallyGuarded: true, gatedBy: [...(step.effect.gatedBy ?? []), ...gates] },
-        }
+      ? { ...step, effect: { ...step.effect, gatedBy: [...(step.effect.gatedBy ?? []), ...gates] } }
       : step,
   );
 }

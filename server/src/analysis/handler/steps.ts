@@ -14,9 +14,10 @@ export interface EffectTemplate {
   node: ts.Node;
   keyText?: string;
   keyedByMessage: boolean;
-  /** Protected by an entity-level check around it (get-or-create), not by the handler's guard. */
-  locallyGuarded: boolean;
-  /** The entity-level checks that gate it (their "new" side, or the rest of a list they leave early). */
+  /**
+   * The entity-level checks that gate it (their "new" side, or the rest of a list they leave
+   * early): it is protected by them (get-or-create), not by the handler's guard.
+   */
   gatedBy?: readonly GuardTemplate[];
   /** An insert keyed by the message that fails on a duplicate (effects/matcher.ts, ClassifiedCall). */
   uniqueInsert?: boolean;
@@ -229,4 +230,9 @@ export function forEachStep(steps: Step[], visit: (step: Step) => void): void {
         break;
     }
   }
+}
+
+/** Protected by an entity-level check around it (`gatedBy`), not by the handler's guard. */
+export function locallyGuarded(effect: EffectTemplate): boolean {
+  return !!effect.gatedBy?.length;
 }
