@@ -9,7 +9,7 @@
  * their name-based defaults.
  */
 import { ts } from 'ts-morph';
-import { calledName, isFunctionWithBody, unwrap, unwrapAwait } from '../source/ast';
+import { calledName, isFunctionWithBody, returnedExpressions, unwrap, unwrapAwait } from '../source/ast';
 import { calledFunction, letAssignments } from '../source/symbols';
 import { resolveValue, type ObjectReader } from './objects';
 
@@ -413,7 +413,7 @@ export function entityValue(expression: ts.Expression | undefined, reader: Objec
     }
     if (LOADS.test(method)) return { kind: 'loaded', relative: assigned?.relative ?? false };
     const target = calledFunction(value, checker);
-    if (target?.body) {
+    if (target) {
       const returned = returnedExpressions(target);
       for (const expression of returned) {
         const inner = entityValue(expression, checker, depth + 1);
@@ -496,18 +496,4 @@ function assignmentsToAll(names: readonly ts.Identifier[]): ReturnType<typeof fi
     }
   }
   return merged;
-}
-
-function returnedExpressions(fn: ts.FunctionLikeDeclaration): ts.Expression[] {
-  const body = fn.body;
-  if (!body) return [];
-  if (!ts.isBlock(body)) return [body];
-  const found: ts.Expression[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isFunctionLike(node)) return;
-    if (ts.isReturnStatement(node) && node.expression) found.push(node.expression);
-    ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(body, visit);
-  return found;
 }

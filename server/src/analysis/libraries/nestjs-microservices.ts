@@ -38,6 +38,7 @@ import {
   isFunctionWithBody,
   isProjectCode,
   propertyValue,
+  returnedExpressions,
   staticText,
   symbolOf,
   unwrap,
@@ -1008,20 +1009,11 @@ function literalShape(literal: ts.ObjectLiteralExpression, checker: ts.TypeCheck
 function returnedShape(call: ts.CallExpression, checker: ts.TypeChecker, depth: number): Shape | undefined {
   const fn = calledFunction(call, checker);
   if (!fn) return undefined;
-  const returned = returnedExpressions(fn);
+  const returned = returnedExpressions(fn).map(unwrapAwait);
   const declared = declaredTransportOf(fn.type);
   const shape = returned.length === 1 ? shapeOf(returned[0], checker, depth + 1) : undefined;
   if (shape) return { ...shape, declaredTransport: shape.declaredTransport ?? declared };
   return declared ? { properties: new Map(), open: true, declaredTransport: declared } : undefined;
-}
-
-function returnedExpressions(fn: FunctionWithBody): ts.Expression[] {
-  if (!ts.isBlock(fn.body)) return [fn.body];
-  const found: ts.Expression[] = [];
-  forEachDescendant(fn.body, (node) => {
-    if (ts.isReturnStatement(node) && node.expression) found.push(unwrapAwait(node.expression));
-  });
-  return found;
 }
 
 /** `KafkaOptions`, `Promise<RmqOptions>`: the transport a type annotation names. */

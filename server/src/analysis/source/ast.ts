@@ -246,6 +246,16 @@ export function forEachDescendant(node: ts.Node, visit: (child: ts.Node) => void
   ts.forEachChild(node, walk);
 }
 
+/** The expressions a function returns: its concise body, or every `return x` not inside a nested function. */
+export function returnedExpressions(fn: FunctionWithBody): ts.Expression[] {
+  if (!ts.isBlock(fn.body)) return [fn.body];
+  const found: ts.Expression[] = [];
+  forEachDescendant(fn.body, (node) => {
+    if (ts.isReturnStatement(node) && node.expression) found.push(node.expression);
+  });
+  return found;
+}
+
 export function containsNode(outer: ts.Node, inner: ts.Node): boolean {
   return inner.pos >= outer.pos && inner.end <= outer.end && inner.getSourceFile() === outer.getSourceFile();
 }
