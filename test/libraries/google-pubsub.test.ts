@@ -188,6 +188,76 @@ export function start(): void {
     ],
   },
   {
+    name: "a subscription a service's getter returns, listened to in another module",
+    files: {
+      'pubsub.service.ts': `import { PubSub, type Subscription } from '@google-cloud/pubsub';
+
+export class PubSubService {
+  private readonly client: PubSub;
+  private subscription: Subscription;
+
+  constructor() {
+    this.client = new PubSub({ projectId: 'acme' });
+    this.subscription = this.client.topic('students').subscription('students-evaluation');
+  }
+
+  getSubscription() {
+    return this.subscription;
+  }
+}
+`,
+      'consumer.ts': `import type { Message } from '@google-cloud/pubsub';
+import { PubSubService } from './pubsub.service';
+
+export class StudentListener {
+  constructor(private readonly pubsub: PubSubService) {}
+
+  listen(): void {
+    this.pubsub.getSubscription().on('message', (message: Message) => {
+      console.log(message.id);
+      message.ack();
+    });
+  }
+}
+`,
+    },
+    expect: [
+      {
+        library: 'google-pubsub',
+        form: "on('message')",
+        ackMode: 'explicit',
+        source: 'students-evaluation',
+        identityExpression: 'message.id',
+        registrationAt: "this.pubsub.getSubscription().on('message', (message: Message) => {",
+      },
+    ],
+  },
+  {
+    name: "negative: a getter that returns another emitter with 'message' events",
+    files: {
+      'channels.ts': `import { EventEmitter } from 'node:events';
+
+export class Channels {
+  private readonly local = new EventEmitter();
+
+  getLocal() {
+    return this.local;
+  }
+}
+`,
+      'consumer.ts': `import { PubSub } from '@google-cloud/pubsub';
+import type { Channels } from './channels';
+
+export const pubsub = new PubSub();
+
+export function attach(channels: Channels): void {
+  channels.getLocal().on('message', (payload: string) => console.log(payload));
+}
+`,
+    },
+    expect: [],
+  },
+  {
     name: 'a Subscription parameter: recognised by its declared type; no static source',
     files: {
       'consumer.ts': `import type { Message, Subscription } from '@google-cloud/pubsub';

@@ -254,6 +254,58 @@ export async function legacyCallback(): Promise<void> {
     ],
   },
   {
+    name: 'a subscription a method of another module makes and returns, iterated where it is called',
+    files: {
+      'bus.ts': `import { connect, consumerOpts, createInbox, type JetStreamClient } from 'nats';
+
+export class EventBus {
+  private js?: JetStreamClient;
+
+  async start(): Promise<void> {
+    this.js = (await connect({ servers: 'nats://nats:4222' })).jetstream();
+  }
+
+  async subscribeTo(subject: string) {
+    if (!this.js) throw new Error('not connected');
+    const options = consumerOpts();
+    options.durable('relay');
+    options.manualAck();
+    options.deliverTo(createInbox());
+    return this.js.subscribe(subject, options);
+  }
+}
+`,
+      'relay.ts': `import { StringCodec } from 'nats';
+import type { EventBus } from './bus';
+
+const codec = StringCodec();
+
+export async function relay(bus: EventBus): Promise<void> {
+  const subscription = await bus.subscribeTo('sales.*');
+  for await (const m of subscription) {
+    console.log(m.subject, codec.decode(m.data));
+    m.ack();
+  }
+}
+`,
+    },
+    consumer: 'bus.ts',
+    roots: ['bus.ts', 'relay.ts'],
+    expect: [
+      {
+        library: 'nats-jetstream',
+        form: 'subscribe',
+        ackMode: 'explicit',
+        source: null,
+        handlerName: 'relay',
+        identityExpression: 'm.seq',
+        handlerAt: { file: 'relay.ts', text: 'for await (const m of subscription) {' },
+        registrationAt: 'return this.js.subscribe(subject, options);',
+        ackModeAt: 'options.manualAck();',
+      },
+    ],
+  },
+  {
     name: 'an ordered consumer (consumers.get(stream) without a durable name) has no acks',
     files: {
       'consumer.ts': `${HEAD}

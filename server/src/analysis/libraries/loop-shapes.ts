@@ -18,11 +18,13 @@ import {
   forEachDescendant,
   isAsyncFunction,
   isFunctionWithBody,
+  isProjectCode,
   receiverOf,
+  returnedExpressions,
   symbolOf,
   unwrap,
 } from '../source/ast';
-import { resolveFunction } from '../source/symbols';
+import { calledFunction, resolveFunction } from '../source/symbols';
 
 /** A value in a receive chain: its kind (module-defined) and the receive call it comes from. */
 export interface Shape {
@@ -79,6 +81,8 @@ export class ShapeTracker {
   constructor(
     private readonly checker: ts.TypeChecker,
     private readonly rules: ShapeRules,
+    /** The project functions whose returned value is being followed (a cycle ends there). */
+    private readonly following: ReadonlySet<FunctionWithBody> = new Set(),
   ) {}
 
   /** Seeds a binding (a Lambda handler's event parameter) with a shape. */
@@ -121,9 +125,27 @@ export class ShapeTracker {
     }
     if (ts.isCallExpression(value)) {
       const receiver = receiverOf(value);
-      return this.rules.call(value, receiver ? this.shapeOf(receiver, depth + 1) : undefined);
+      return (
+        this.rules.call(value, receiver ? this.shapeOf(receiver, depth + 1) : undefined) ??
+        this.returnedShape(value, depth)
+      );
     }
     return undefined;
+  }
+
+  /**
+   * What a project function returns, when it is a receive value: a helper or a method of another
+   * module that subscribes, receives or picks the message (docs/model.md, "Consumers"). Its body
+   * is scanned by a tracker of its own, so the loops in it stay that file's consumers.
+   */
+  private returnedShape(call: ts.CallExpression, depth: number): Shape | undefined {
+    const fn = calledFunction(call, this.checker);
+    if (!fn || !isProjectCode(fn) || this.following.has(fn)) return undefined;
+    const returned = returnedExpressions(fn);
+    if (returned.length !== 1) return undefined;
+    const inner = new ShapeTracker(this.checker, this.rules, new Set([...this.following, fn]));
+    inner.scan(fn.body);
+    return inner.shapeOf(returned[0], depth + 1);
   }
 
   private symbolShape(identifier: ts.Identifier): Shape | undefined {

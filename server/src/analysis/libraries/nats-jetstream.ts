@@ -30,7 +30,7 @@ import {
   symbolOf,
   unwrap,
 } from '../source/ast';
-import { originModule, resolveFunction, typeName } from '../source/symbols';
+import { importedModules, originModule, resolveFunction, typeName } from '../source/symbols';
 import { type MessageBinding, type Shape, MESSAGE, ShapeTracker } from './loop-shapes';
 import { callsNamed } from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
@@ -75,13 +75,13 @@ export const natsJetstream: LibraryModule = {
   },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
-    const natsFile = [...context.imports].some((module) =>
-      PACKAGES.some((name) => module === name || module.startsWith(`${name}/`)),
-    );
+    const natsFile = [...context.imports].some(isNatsModule);
     if (!natsFile && !/\b(consumers|jetstream|JetStream|JsMsg)\b/.test(sourceFile.text)) return [];
-    if (!/\.(consume|fetch|next|subscribe|pullSubscribe)\s*\(/.test(sourceFile.text)) return []; // no receive, no consumer
+    // No receive, no consumer. A `for await` may iterate a subscription a project helper returns
+    // (`for await (const m of await bus.subscribeTo(subject))`).
+    if (!/\.(consume|fetch|next|subscribe|pullSubscribe)\s*\(|\bfor\s+await\b/.test(sourceFile.text)) return [];
     const tracker: ShapeTracker = new ShapeTracker(context.checker, {
-      call: (call, receiver) => shapeOfCall(call, receiver, natsFile, context),
+      call: (call, receiver) => shapeOfCall(call, receiver, context),
       property,
       element,
     });
@@ -95,7 +95,7 @@ export const natsJetstream: LibraryModule = {
     for (const call of callsNamed(sourceFile, ['consume'])) {
       const options = call.arguments[0] && unwrap(call.arguments[0]);
       if (!options || !ts.isObjectLiteralExpression(options) || !propertyOf(options, 'callback')) continue;
-      const consumer = consumerShape(receiverOf(call), tracker, natsFile, context);
+      const consumer = consumerShape(receiverOf(call), tracker, context);
       const handler = consumer && resolveFunction(propertyFunctionNode(options, 'callback'), context.checker);
       if (!consumer || !handler?.parameters[0]) continue;
       sites.push(
@@ -113,7 +113,7 @@ export const natsJetstream: LibraryModule = {
 
     // js.subscribe(subject, opts) with opts.callback((err, m) => …)
     for (const call of callsNamed(sourceFile, ['subscribe', 'pullSubscribe'])) {
-      if (!isJetStreamClient(receiverOf(call), tracker, natsFile, context)) continue;
+      if (!isJetStreamClient(receiverOf(call), tracker, context)) continue;
       const options = legacyOptions(call.arguments[1], sourceFile, context.checker);
       if (!options.callback) continue;
       const handler = resolveFunction(options.callback, context.checker);
@@ -154,25 +154,22 @@ function element(shape: Shape): Shape | undefined {
   return shape.kind === 'messages' || shape.kind === 'subscription' ? { ...shape, kind: MESSAGE } : undefined;
 }
 
-function shapeOfCall(
-  call: ts.CallExpression,
-  receiver: Shape | undefined,
-  natsFile: boolean,
-  context: LibraryContext,
-): Shape | undefined {
+function shapeOfCall(call: ts.CallExpression, receiver: Shape | undefined, context: LibraryContext): Shape | undefined {
   const name = calledName(call);
   const callee = receiverOf(call);
   switch (name) {
     case 'jetstream':
       // nc.jetstream() (nats 2) or jetstream(nc) (@nats-io/jetstream)
-      return natsFile || fromNats(callee ?? call.expression, context) ? { kind: 'js', origin: call } : undefined;
+      return inNatsFile(call) || fromNats(callee ?? call.expression, context)
+        ? { kind: 'js', origin: call }
+        : undefined;
     case 'get': {
       const onConsumers =
         receiver?.kind === 'consumers' ||
         (!!callee &&
           ts.isPropertyAccessExpression(unwrap(callee)) &&
           (unwrap(callee) as ts.PropertyAccessExpression).name.text === 'consumers' &&
-          (natsFile || fromNats(callee, context)));
+          (inNatsFile(call) || fromNats(callee, context)));
       if (!onConsumers) return undefined;
       const durable = call.arguments[1] && unwrap(call.arguments[1]);
       // consumers.get(stream) or get(stream, { filterSubjects }) is an ordered consumer: no acks.
@@ -189,7 +186,7 @@ function shapeOfCall(
       const consumer =
         receiver && (receiver.kind === 'consumer' || receiver.kind === 'ordered')
           ? receiver
-          : fallbackConsumer(callee, natsFile, context);
+          : fallbackConsumer(callee, context);
       if (!consumer) return undefined;
       const options = call.arguments[0] && unwrap(call.arguments[0]);
       if (name === 'consume' && options && ts.isObjectLiteralExpression(options) && propertyOf(options, 'callback'))
@@ -198,7 +195,7 @@ function shapeOfCall(
     }
     case 'subscribe':
     case 'pullSubscribe': {
-      const js = receiver?.kind === 'js' || (!!callee && isJetStreamReceiverText(callee, natsFile, context));
+      const js = receiver?.kind === 'js' || (!!callee && isJetStreamReceiverText(callee, context));
       if (!js || legacyOptions(call.arguments[1], call.getSourceFile(), context.checker).callback) return undefined;
       return { kind: 'subscription', origin: call, source: staticText(call.arguments[0], context.checker) };
     }
@@ -208,45 +205,57 @@ function shapeOfCall(
 }
 
 /** A consumer the tracker cannot trace (a parameter, a field set elsewhere): by type, or by name in a nats file. */
-function fallbackConsumer(
-  receiver: ts.Expression | undefined,
-  natsFile: boolean,
-  context: LibraryContext,
-): Shape | undefined {
+function fallbackConsumer(receiver: ts.Expression | undefined, context: LibraryContext): Shape | undefined {
   if (!receiver) return undefined;
   const type = typeName(receiver, context.checker);
   if (type && CONSUMER_TYPES.has(type) && fromNats(receiver, context))
     return { kind: type === 'OrderedConsumer' ? 'ordered' : 'consumer', origin: receiver };
-  if (natsFile && !type && /consumer$/i.test(unwrap(receiver).getText())) return { kind: 'consumer', origin: receiver };
+  if (inNatsFile(receiver) && !type && /consumer$/i.test(unwrap(receiver).getText()))
+    return { kind: 'consumer', origin: receiver };
   return undefined;
 }
 
 function consumerShape(
   receiver: ts.Expression | undefined,
   tracker: ShapeTracker,
-  natsFile: boolean,
   context: LibraryContext,
 ): Shape | undefined {
   if (!receiver) return undefined;
   const shape = tracker.shapeOf(receiver);
   if (shape && (shape.kind === 'consumer' || shape.kind === 'ordered')) return shape;
-  return fallbackConsumer(receiver, natsFile, context);
+  return fallbackConsumer(receiver, context);
 }
 
 function isJetStreamClient(
   receiver: ts.Expression | undefined,
   tracker: ShapeTracker,
-  natsFile: boolean,
   context: LibraryContext,
 ): boolean {
   if (!receiver) return false;
-  return tracker.shapeOf(receiver)?.kind === 'js' || isJetStreamReceiverText(receiver, natsFile, context);
+  return tracker.shapeOf(receiver)?.kind === 'js' || isJetStreamReceiverText(receiver, context);
 }
 
-function isJetStreamReceiverText(receiver: ts.Expression, natsFile: boolean, context: LibraryContext): boolean {
+function isJetStreamReceiverText(receiver: ts.Expression, context: LibraryContext): boolean {
   const type = typeName(receiver, context.checker);
   if (type === 'JetStreamClient') return true;
-  return natsFile && !type && /(^|\.)(js|jetstream\w*|jetStream\w*)$/i.test(unwrap(receiver).getText());
+  return inNatsFile(receiver) && !type && /(^|\.)(js|jetstream\w*|jetStream\w*)$/i.test(unwrap(receiver).getText());
+}
+
+function isNatsModule(module: string): boolean {
+  return PACKAGES.some((name) => module === name || module.startsWith(`${name}/`));
+}
+
+const natsFiles = new WeakMap<ts.SourceFile, boolean>();
+
+/**
+ * Whether the file a node is in imports nats: there names alone (`js`, `consumer`) are read as
+ * JetStream's. Per file, as a helper that subscribes may live in another file than the loop.
+ */
+function inNatsFile(node: ts.Node): boolean {
+  const sourceFile = node.getSourceFile();
+  let known = natsFiles.get(sourceFile);
+  if (known === undefined) natsFiles.set(sourceFile, (known = [...importedModules(sourceFile)].some(isNatsModule)));
+  return known;
 }
 
 function fromNats(expression: ts.Expression, context: LibraryContext): boolean {
@@ -265,7 +274,7 @@ function iteratorSite(
   let ackMode: ConsumerSite['ackMode'] = 'explicit';
   let ackModeNode: ts.Node | undefined;
   if (name === 'subscribe' || name === 'pullSubscribe') {
-    const mode = legacyAckMode(legacyOptions(origin.arguments[1], sourceFile, context.checker));
+    const mode = legacyAckMode(legacyOptions(origin.arguments[1], origin.getSourceFile(), context.checker));
     ackMode = mode.ackMode;
     ackModeNode = mode.node;
   } else {

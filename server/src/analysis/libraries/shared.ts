@@ -1,7 +1,17 @@
 /** Helpers the library modules share: finding registration calls and naming the message. */
 import { ts } from 'ts-morph';
-import { calledName, forEachDescendant, receiverOf, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
-import { importModuleOf, originModule, typeName } from '../source/symbols';
+import {
+  calledName,
+  forEachDescendant,
+  isProjectCode,
+  receiverOf,
+  returnedExpressions,
+  staticText,
+  symbolOf,
+  unwrap,
+  unwrapAwait,
+} from '../source/ast';
+import { calledFunction, importModuleOf, originModule, typeName } from '../source/symbols';
 import type { LibraryContext } from './module';
 
 /** Where SQS sends a message that keeps failing, for every SQS consumer (sqs-consumer, receive loops, Lambda). */
@@ -148,7 +158,8 @@ export function creationOf(
   if (ts.isIdentifier(value)) name = value;
   else if (ts.isPropertyAccessExpression(value) && value.expression.kind === ts.SyntaxKind.ThisKeyword)
     name = value.name;
-  else return ts.isCallExpression(value) || ts.isNewExpression(value) ? value : undefined;
+  else if (ts.isCallExpression(value)) return returnedCreation(value, checker, depth) ?? value;
+  else return ts.isNewExpression(value) ? value : undefined;
   const symbol = symbolOf(name, checker);
   for (const declaration of symbol?.declarations ?? []) {
     if (
@@ -178,6 +189,18 @@ export function creationOf(
     }
   }
   return undefined;
+}
+
+/**
+ * What a project function called for a client returns (`this.pubsub.getSubscription()`, a helper
+ * that subscribes): where its one returned value was made. Undefined for library calls, and for
+ * functions that return more than one value.
+ */
+function returnedCreation(call: ts.CallExpression, checker: ts.TypeChecker, depth: number): ts.Expression | undefined {
+  const fn = calledFunction(call, checker);
+  if (!fn || !isProjectCode(fn)) return undefined;
+  const returned = returnedExpressions(fn);
+  return returned.length === 1 ? creationOf(returned[0], checker, depth + 1) : undefined;
 }
 
 /** The right-hand side of the first `this.<field> = …` in a class's members. */
