@@ -327,6 +327,47 @@ export async function startInventory(): Promise<void> {
 `,
     },
     {
+      name: "kafkajs eachMessage awaits a measuring helper that returns its callback's promise through a conditional",
+      files: {
+        'events.ts': EVENTS,
+        'measure.ts': `export class Measure {
+  constructor(private readonly prefix: string) {}
+
+  with<T>(name: string, op: (child: Measure) => T | Promise<T>): Promise<T> {
+    const result = op(new Measure(\`\${this.prefix}.\${name}\`));
+    return result instanceof Promise ? result : Promise.resolve(result);
+  }
+}
+`,
+      },
+      code: `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+import { parseOrderPlaced } from './events';
+import { Measure } from './measure';
+
+const kafka = new Kafka({ clientId: 'invoices', brokers: ['kafka:9092'] });
+const consumer = kafka.consumer({ groupId: 'invoices' });
+const pool = new Pool();
+const measure = new Measure('invoices');
+
+export async function startInvoices(): Promise<void> {
+  await consumer.subscribe({ topics: ['orders.placed'] });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      await measure.with('handle', async () => {
+        const order = parseOrderPlaced(message.value);
+        if (!order) return;
+        await pool.query('INSERT INTO invoices (order_id, total_cents) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING', [
+          order.orderId,
+          order.totalCents,
+        ]);
+      });
+    },
+  });
+}
+`,
+    },
+    {
       name: 'kafkajs eachMessage awaits Promise.all(lines.map(async ...)) before returning',
       files: { 'events.ts': EVENTS, 'metrics.ts': METRICS },
       code: `import { Kafka } from 'kafkajs';

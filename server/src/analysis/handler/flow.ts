@@ -584,6 +584,7 @@ export class FlowBuilder {
     const visit = (node: ts.Node): void => {
       if (awaitedLater) return;
       if (ts.isIdentifier(node) && node.text === name && node !== declaration.name) {
+        let child: ts.Node = node;
         let parent: ts.Node = node.parent;
         for (;;) {
           // `p.finally(cb)`, `p.then(cb)`: the chain on the promise completes after it.
@@ -593,17 +594,27 @@ export class FlowBuilder {
             ts.isCallExpression(parent.parent) &&
             parent.parent.expression === parent
           ) {
+            child = parent.parent;
             parent = parent.parent.parent;
+            continue;
+          }
+          // `return r instanceof Promise ? r : Promise.resolve(r)`: either branch is the value.
+          if (ts.isConditionalExpression(parent) && parent.condition !== child) {
+            child = parent;
+            parent = parent.parent;
             continue;
           }
           if (!(
             ts.isArrayLiteralExpression(parent) ||
             ts.isParenthesizedExpression(parent) ||
+            ts.isAsExpression(parent) ||
+            ts.isNonNullExpression(parent) ||
             ts.isSpreadElement(parent) ||
             ts.isCallExpression(parent)
           ))
             break;
           if (ts.isCallExpression(parent) && !PROMISE_COMBINATORS.has(calledName(parent) ?? '')) break;
+          child = parent;
           parent = parent.parent;
         }
         if (parent && (ts.isAwaitExpression(parent) || ts.isReturnStatement(parent))) awaitedLater = true;
