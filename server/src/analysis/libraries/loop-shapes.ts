@@ -73,6 +73,9 @@ export interface MessageBinding {
 
 const ARRAY_ITERATORS = new Set(['forEach', 'map', 'flatMap']);
 
+/** How many project functions deep a returned receive value is followed (a helper, and the one it calls). */
+const MAX_HELPERS_FOLLOWED = 2;
+
 /** Follows receive shapes through a file; `bindings()` lists where single messages are bound. */
 export class ShapeTracker {
   private readonly shapes = new Map<ts.Symbol, Shape>();
@@ -139,6 +142,8 @@ export class ShapeTracker {
    * is scanned by a tracker of its own, so the loops in it stay that file's consumers.
    */
   private returnedShape(call: ts.CallExpression, depth: number): Shape | undefined {
+    // Two helpers deep at most: every call a broker file keeps in a variable may come here.
+    if (this.following.size >= MAX_HELPERS_FOLLOWED) return undefined;
     const fn = calledFunction(call, this.checker);
     if (!fn || !isProjectCode(fn) || this.following.has(fn)) return undefined;
     const returned = returnedExpressions(fn);
