@@ -9,7 +9,14 @@ import { ts } from 'ts-morph';
 import type { MessageValues } from '../source/message-values';
 import { calledName, receiverOf, staticText, unwrap } from '../source/ast';
 import { resolveFunction } from '../source/symbols';
-import { callsNamed, creationOf, firstParameterName, receiverFromPackages, refersToImport } from './shared';
+import {
+  callsNamed,
+  creationOf,
+  firstParameterName,
+  receiverFromPackages,
+  refersToImport,
+  returnedCreation,
+} from './shared';
 import type { ConsumerSite, LibraryContext, LibraryModule } from './module';
 
 const PACKAGES = ['@google-cloud/pubsub'];
@@ -90,7 +97,9 @@ export const googlePubsub: LibraryModule = {
  * a subscription factory, or be typed or named as a subscription in a file that uses Pub/Sub.
  */
 function subscriptionOf(receiver: ts.Expression, context: LibraryContext): { name?: string } | undefined {
-  const created = creationOf(receiver, context.checker);
+  let created = creationOf(receiver, context.checker);
+  // A subscription a project function returns (a service's getter) was made where it made it.
+  if (created && ts.isCallExpression(created)) created = returnedCreation(created, context.checker) ?? created;
   if (created && (ts.isCallExpression(created) || ts.isNewExpression(created))) {
     const factory = ts.isNewExpression(created)
       ? refersToImport(created.expression, PACKAGES, 'Subscription', context.checker)

@@ -158,8 +158,7 @@ export function creationOf(
   if (ts.isIdentifier(value)) name = value;
   else if (ts.isPropertyAccessExpression(value) && value.expression.kind === ts.SyntaxKind.ThisKeyword)
     name = value.name;
-  else if (ts.isCallExpression(value)) return returnedCreation(value, checker, depth) ?? value;
-  else return ts.isNewExpression(value) ? value : undefined;
+  else return ts.isCallExpression(value) || ts.isNewExpression(value) ? value : undefined;
   const symbol = symbolOf(name, checker);
   for (const declaration of symbol?.declarations ?? []) {
     if (
@@ -192,15 +191,16 @@ export function creationOf(
 }
 
 /**
- * What a project function called for a client returns (`this.pubsub.getSubscription()`, a helper
- * that subscribes): where its one returned value was made. Undefined for library calls, and for
- * functions that return more than one value.
+ * Where the one value a project function returns was made (`this.pubsub.getSubscription()`
+ * returning a field set to `topic.subscription(name)`). Undefined for library calls, and for
+ * functions that return more than one value. Not part of creationOf: a call named like a
+ * library's factory (`producer.transaction()`) can resolve to project code that wraps it.
  */
-function returnedCreation(call: ts.CallExpression, checker: ts.TypeChecker, depth: number): ts.Expression | undefined {
+export function returnedCreation(call: ts.CallExpression, checker: ts.TypeChecker): ts.Expression | undefined {
   const fn = calledFunction(call, checker);
   if (!fn || !isProjectCode(fn)) return undefined;
   const returned = returnedExpressions(fn);
-  return returned.length === 1 ? creationOf(returned[0], checker, depth + 1) : undefined;
+  return returned.length === 1 ? creationOf(returned[0], checker, 1) : undefined;
 }
 
 /** The right-hand side of the first `this.<field> = …` in a class's members. */
