@@ -666,6 +666,26 @@ export async function start(): Promise<void> {
 `,
     },
     {
+      name: 'Pub/Sub: a defensive null predicate on the message returns with nothing to settle',
+      code: `import { PubSub, type Message } from '@google-cloud/pubsub';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const isNil = (value: unknown): value is null | undefined => value === null || value === undefined;
+
+export function listen(): void {
+  new PubSub().subscription('ledger').on('message', async (message: Message | undefined) => {
+    if (isNil(message)) return;
+    await pool.query('INSERT INTO ledger (id, body) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [
+      message.id,
+      message.data.toString(),
+    ]);
+    message.ack();
+  });
+}
+`,
+    },
+    {
       name: 'amqplib: acked when the handler object asks for it and the wrapped message carries an ack',
       code: `import amqp from 'amqplib';
 

@@ -69,7 +69,11 @@ export interface HeldUnsettled {
   explanation: string;
   /** An exception escaping the handler leaves the message held too: who catches it ("Nest"). */
   exceptionCaughtBy?: string;
-  /** The library calls the handler with no message when the consumer is cancelled (amqplib's `null`): a path that checks for it has nothing to settle. */
+  /**
+   * The library calls the handler with no message when the consumer is cancelled (amqplib's
+   * `null`), stated in the docs. The flow treats the side of any null test of the message as
+   * having nothing to settle, for every library (handler/flow.ts, messagePresenceTest).
+   */
   cancelledWithoutMessage?: boolean;
 }
 

@@ -93,7 +93,6 @@ export const unsettledMessage: Rule<MessageId> = {
       if (path.handedOff && held.kind !== 'until-returned') continue;
       const exit = exitOf(consumer, path, context.source);
       if (!exit) continue;
-      if (held.cancelledWithoutMessage && exit.node && nullMessageGuard(exit.node)) continue;
       if (exit.node && noContextMessageGuard(exit.node)) continue;
       // `if (!channel || !message) throw …`: without them there is nothing to settle with.
       if (exit.node && missingSettleOperand(consumer, exit.node, context.source)) continue;
@@ -166,33 +165,6 @@ function handlerBody(consumer: ConsumerReport, context: SourceReader): ts.Concis
   if (!node) return undefined;
   if (ts.isFunctionLike(node)) return (node as ts.FunctionLikeDeclaration).body;
   return ts.isStatement(node) ? node : undefined;
-}
-
-/**
- * `if (!msg) return;` (or `if (isNull(msg)) return;`) in an amqplib callback: the consumer was
- * cancelled, there is nothing to settle.
- */
-function nullMessageGuard(exit: ts.Statement): boolean {
-  const handler = functionOf(exit);
-  const parameter = handler?.parameters[0];
-  if (!parameter || !ts.isIdentifier(parameter.name)) return false;
-  const name = parameter.name.text;
-  for (let node: ts.Node = exit; node.parent && node !== handler; node = node.parent) {
-    const parent = node.parent;
-    if (ts.isIfStatement(parent) && parent.thenStatement === node) {
-      const condition = parent.expression.getText().replace(/\s+/g, '');
-      if (
-        condition === `!${name}` ||
-        new RegExp(`^${name}(===?|!==?)(null|undefined)$`).test(condition) ||
-        new RegExp(`^(null|undefined)(===?)${name}$`).test(condition) ||
-        // a null-test predicate of a utility library or the project: isNull(msg), _.isNil(msg)
-        new RegExp(`^([\\w$]+\\.)?is(Null|Nil|Nullish|Undefined)\\(${name}\\)$`).test(condition)
-      ) {
-        return !/!==?/.test(condition);
-      }
-    }
-  }
-  return false;
 }
 
 /**

@@ -446,8 +446,8 @@ export class FlowBuilder {
     if (isKeyedMemoInit(statement, this.options.checker, (key) => state.values.derivesFrom(key)))
       thenSteps = oncePerProcess(thenSteps);
     let elseSteps = statement.elseStatement ? this.statement(statement.elseStatement, state) : [];
-    // `if (msg) { … }`, `if (!msg) return`: on the side where the library gave no message (a
-    // cancelled amqplib consumer's `null`) there is nothing to settle.
+    // `if (msg) { … }`, `if (!msg) return`, `if (isNull(msg)) return`: on the side where the library
+    // gave no message (a cancelled amqplib consumer's `null`) there is nothing to settle.
     const present = messagePresenceTest(statement.expression, state.values);
     if (present === 'then') elseSteps = [noMessage(statement), ...elseSteps];
     else if (present === 'else') thenSteps = [noMessage(statement), ...thenSteps];
@@ -1822,6 +1822,12 @@ function messagePresenceTest(condition: ts.Expression, values: MessageValues): '
     return inner === 'then' ? 'else' : inner === 'else' ? 'then' : undefined;
   }
   if (ts.isIdentifier(value)) return values.carriesMessage(value) ? 'then' : undefined;
+  // A null-test predicate of a utility library or the project: `isNull(msg)`, `_.isNil(msg)`.
+  if (ts.isCallExpression(value)) {
+    const [argument] = value.arguments;
+    const nullTest = NULL_PREDICATES.test(calledName(value) ?? '') && value.arguments.length === 1;
+    return nullTest && ts.isIdentifier(unwrap(argument)) && values.carriesMessage(argument) ? 'else' : undefined;
+  }
   if (!ts.isBinaryExpression(value)) return undefined;
   const absent = (side: ts.Expression): boolean =>
     side.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(side) && side.text === 'undefined');
@@ -1833,6 +1839,9 @@ function messagePresenceTest(condition: ts.Expression, values: MessageValues): '
   if (operator === ts.SyntaxKind.EqualsEqualsEqualsToken || operator === ts.SyntaxKind.EqualsEqualsToken) return 'else';
   return undefined;
 }
+
+/** Predicates that test for null or undefined (lodash's `isNil`, a project's `isNull`). */
+const NULL_PREDICATES = /^is(Null|Nil|Nullish|Undefined)$/;
 
 /** The side of a test where there is no message: nothing is there to settle (unsettled-message). */
 function noMessage(statement: ts.IfStatement): Step {
