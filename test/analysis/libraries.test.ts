@@ -73,7 +73,8 @@ export async function start(): Promise<void> {
   {
     name: 'kafkajs eachBatch with eachBatchAutoResolve: false is explicit',
     files: {
-      'consumer.ts': `${KAFKA}
+      'consumer.ts': `${KAFKA}import type { ConsumerRunConfig } from 'kafkajs';
+
 const consumer = kafka.consumer({ groupId: 'ledger' });
 
 export async function start(): Promise<void> {
@@ -319,6 +320,52 @@ export async function start(): Promise<void> {
     expect: [{ library: 'kafkajs', form: 'eachMessage', ackMode: 'implicit-after-return', source: 'products.updated' }],
   },
 
+  {
+    name: 'kafkajs run options held in a variable whose handler each branch assigns',
+    files: {
+      'consumer.ts': `${KAFKA}import type { ConsumerRunConfig } from 'kafkajs';
+
+const consumer = kafka.consumer({ groupId: 'ledger' });
+
+async function onBatch({ batch }: EachBatchPayload): Promise<void> {
+  console.log('batch', batch.messages.length);
+}
+
+export async function start(batchProcessing: boolean): Promise<void> {
+  await consumer.subscribe({ topic: 'ledger.entries' });
+  const runConfig: ConsumerRunConfig = { autoCommit: false, partitionsConsumedConcurrently: 4 };
+  if (batchProcessing) {
+    runConfig.eachBatch = onBatch;
+  } else {
+    runConfig.eachMessage = async ({ topic, partition, message }) => {
+      console.log(topic, partition, message.offset);
+    };
+  }
+  await consumer.run(runConfig);
+}
+`,
+    },
+    expect: [
+      {
+        library: 'kafkajs',
+        form: 'eachBatch',
+        ackMode: 'explicit',
+        source: 'ledger.entries',
+        handlerName: 'onBatch',
+        handlerAt: { text: 'async function onBatch(' },
+        registrationAt: 'await consumer.run(runConfig);',
+        ackModeAt: 'const runConfig: ConsumerRunConfig = { autoCommit: false, partitionsConsumedConcurrently: 4 };',
+      },
+      {
+        library: 'kafkajs',
+        form: 'eachMessage',
+        ackMode: 'explicit',
+        source: 'ledger.entries',
+        handlerAt: { text: 'runConfig.eachMessage = async ({ topic, partition, message }) => {' },
+        registrationAt: 'await consumer.run(runConfig);',
+      },
+    ],
+  },
   {
     name: 'kafkajs two consumers in one file each get their own subscribed topic (one from a const)',
     files: {

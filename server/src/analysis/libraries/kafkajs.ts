@@ -13,7 +13,9 @@ import {
   propertyOf,
   propertyValue,
   staticText,
+  symbolOf,
   unwrap,
+  forEachDescendant,
 } from '../source/ast';
 import { originModule, resolveFunction, typeName } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
@@ -45,7 +47,8 @@ export const kafkajs: LibraryModule = {
     id: 'kafkajs',
     displayName: 'kafkajs',
     packages: PACKAGES,
-    registration: '`consumer.run({ eachMessage })`, `consumer.run({ eachBatch })`',
+    registration:
+      '`consumer.run({ eachMessage })`, `consumer.run({ eachBatch })`, also with the options in a variable and the handler assigned before the call (`config.eachMessage = fn`)',
     ackModes: 'implicit-after-return (autoCommit) or explicit (`commitOffsets`, `resolveOffset`)',
     identity: 'topic + partition + `message.offset`; an ID header',
   },
@@ -128,20 +131,58 @@ export function runRegistrations(
 ): RunRegistration[] {
   const found: RunRegistration[] = [];
   for (const call of callsNamed(sourceFile, ['run'])) {
-    const options = call.arguments[0] && unwrap(call.arguments[0]);
-    if (!options || !ts.isObjectLiteralExpression(options)) continue;
-    const form = propertyOf(options, 'eachMessage')
-      ? 'eachMessage'
-      : propertyOf(options, 'eachBatch')
-        ? 'eachBatch'
-        : undefined;
-    if (!form) continue;
+    const run = runOptions(call.arguments[0], context.checker);
+    if (!run) continue;
     const receiver = ts.isPropertyAccessExpression(call.expression) ? call.expression.expression : undefined;
-    if (kafkaClientOf(receiver, context) !== client) continue;
-    const handler = resolveFunction(propertyFunctionNode(options, form), context.checker);
-    if (handler) found.push({ call, options, form, handler, receiver });
+    const slots = run.assigned.length ? run.assigned : literalSlot(run.options);
+    if (!slots.length || kafkaClientOf(receiver, context) !== client) continue;
+    for (const { form, value } of slots) {
+      const handler = resolveFunction(value, context.checker);
+      if (handler) found.push({ call, options: run.options, form, handler, receiver });
+    }
   }
   return found;
+}
+
+type RunForm = RunRegistration['form'];
+
+/** The handler a `run` options literal names: `eachMessage`, else `eachBatch`. */
+function literalSlot(options: ts.ObjectLiteralExpression): { form: RunForm; value: ts.Node }[] {
+  for (const form of ['eachMessage', 'eachBatch'] as const) {
+    const value = propertyFunctionNode(options, form);
+    if (value) return [{ form, value }];
+  }
+  return [];
+}
+
+/**
+ * The options `run` is given: a literal, or a variable holding one (`const config:
+ * ConsumerRunConfig = { autoCommit: true }`) whose handler the function that runs it assigns
+ * (`config.eachMessage = async (payload) => …`, one per branch when it chooses between them).
+ */
+function runOptions(
+  argument: ts.Expression | undefined,
+  checker: ts.TypeChecker,
+): { options: ts.ObjectLiteralExpression; assigned: { form: RunForm; value: ts.Node }[] } | undefined {
+  const value = argument && unwrap(argument);
+  if (!value) return undefined;
+  if (ts.isObjectLiteralExpression(value)) return { options: value, assigned: [] };
+  if (!ts.isIdentifier(value)) return undefined;
+  const declaration = symbolOf(value, checker)?.valueDeclaration;
+  const initializer = declaration && ts.isVariableDeclaration(declaration) && declaration.initializer;
+  const options = initializer && unwrap(initializer);
+  if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
+  const scope = declaration.parent.parent.parent;
+  const assigned: { form: RunForm; value: ts.Node }[] = [];
+  forEachDescendant(scope, (node) => {
+    if (!ts.isBinaryExpression(node) || node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return;
+    const target = unwrap(node.left);
+    if (!ts.isPropertyAccessExpression(target) || !ts.isIdentifier(target.expression)) return;
+    if (symbolOf(target.expression, checker)?.valueDeclaration !== declaration) return;
+    const form = target.name.text;
+    if (form === 'eachMessage' || form === 'eachBatch') assigned.push({ form, value: node.right });
+  });
+  return { options, assigned };
 }
 
 export type KafkaClient = 'kafkajs' | 'confluent';
