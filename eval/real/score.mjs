@@ -172,6 +172,7 @@ function scoreRepository(repo, checkout, report) {
     result.messages.filter((message) => message.ruleId).map((message) => ({ file: relativeTo(checkout, result.filePath), line: message.line, rule: message.ruleId })),
   );
   const consumers = (report.consumers ?? []).map((consumer) => ({
+    repo: repo.repo,
     file: relativeTo(checkout, consumer.handlerRange.filePath),
     startLine: consumer.handlerRange.line,
     endLine: consumer.handlerRange.endLine,
@@ -268,6 +269,7 @@ function summarize(scored, repoRuns) {
     consumers: consumers.length,
     incompleteConsumers: incomplete.length,
     incompleteReasons: Object.fromEntries([...reasons].sort((a, b) => b[1] - a[1])),
+    incompleteList: incomplete.map(({ repo, file, startLine, incomplete: reason }) => ({ repo, file, line: startLine, reason })),
     undetected: handlers.filter((entry) => !entry.detected).length,
     unlabelledFindings: scored.filter((entry) => entry.summaryOnly).reduce((sum, entry) => sum + entry.unlabelled, 0),
     wrong: handlers.filter((entry) => entry.expected.join() !== entry.reported.join()),
