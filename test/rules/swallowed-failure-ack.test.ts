@@ -1285,6 +1285,22 @@ export const snapshots = new Worker('snapshots', async (job: Job<{ userId: strin
       files: { 'logger.ts': LOGGER },
     },
     {
+      name: 'amqplib: the helper result kept in a let never assigned again; the caller requeues on false',
+      code: A_HELPER_RETURNS_FLAG.replace(
+        '    const saved = await saveOrder(msg);',
+        '    let saved = await saveOrder(msg);',
+      ),
+      files: { 'logger.ts': LOGGER },
+    },
+    {
+      name: 'amqplib: the helper result assigned to a let declared before it; the caller requeues on false',
+      code: A_HELPER_RETURNS_FLAG.replace(
+        '    const saved = await saveOrder(msg);',
+        '    let saved = false;\n    saved = await saveOrder(msg);',
+      ),
+      files: { 'logger.ts': LOGGER },
+    },
+    {
       name: 'SQS receive loop: a helper catches and returns false, and the loop deletes only when it returned true',
       code: SQS_LOOP_FLAG,
       files: { 'logger.ts': LOGGER },

@@ -353,7 +353,7 @@ export class FlowBuilder {
           declaration && ts.isVariableDeclaration(declaration)
             ? trackedLetId(declaration, this.options.checker)
             : undefined;
-        if (id) steps.push({ t: 'assign', id, value: literalTruth(assigned.right) });
+        if (id && !setsResult(steps, id)) steps.push({ t: 'assign', id, value: literalTruth(assigned.right) });
       }
       return steps;
     }
@@ -364,7 +364,8 @@ export class FlowBuilder {
           : [];
         // `let response;` (undefined) or `let ok = false`: a tracked `let` starts with what it holds.
         const id = trackedLetId(declaration, this.options.checker);
-        return id ? [...steps, { t: 'assign', id, value: literalTruth(declaration.initializer) }] : steps;
+        if (!id || setsResult(steps, id)) return steps;
+        return [...steps, { t: 'assign', id, value: literalTruth(declaration.initializer) }];
       });
     }
     if (ts.isReturnStatement(statement)) {
@@ -1220,7 +1221,7 @@ export class FlowBuilder {
     }
     const async = isAsyncFunction(target) || this.returnsPromise(target);
     // A concise arrow body returns its expression, not `undefined`, when it ends.
-    const result = ts.isBlock(target.body) ? resultConstant(call, async) : undefined;
+    const result = ts.isBlock(target.body) ? resultConstant(call, async, this.options.checker) : undefined;
     // A helper with nothing to see is left out, unless it throws (an explicit throw in an effect-free
     // helper, a payload check, leaves the handler like one written in it: docs/model.md, "NestJS")
     // or its result is tested later (what it returns decides that test).
@@ -1523,8 +1524,11 @@ function literalTruth(expression: ts.Expression | undefined): Truth | undefined 
   return undefined;
 }
 
-/** A name for the `const` a call's result is kept in (awaited when the callee is async). */
-function resultConstant(call: ts.CallExpression, async: boolean): string | undefined {
+/**
+ * A name for the `const` (or tracked `let`, see trackedLetId) a call's result is kept in (awaited
+ * when the callee is async).
+ */
+function resultConstant(call: ts.CallExpression, async: boolean, checker: ts.TypeChecker): string | undefined {
   let node: ts.Node = call;
   let awaited = false;
   for (;;) {
@@ -1541,8 +1545,26 @@ function resultConstant(call: ts.CallExpression, async: boolean): string | undef
   // unwrapped by whoever awaits the function), so the callee's exits set the returned flag.
   if (ts.isReturnStatement(declaration) && declaration.expression === node) return returnedResultId(declaration);
   if (async && !awaited) return undefined; // the promise itself, always truthy
+  // `ok = await publish(…)` of a tracked `let`.
+  if (
+    ts.isBinaryExpression(declaration) &&
+    declaration.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+    declaration.right === node &&
+    ts.isIdentifier(declaration.left)
+  ) {
+    const assigned = symbolOf(declaration.left, checker)?.valueDeclaration;
+    return assigned && ts.isVariableDeclaration(assigned) ? trackedLetId(assigned, checker) : undefined;
+  }
   if (!ts.isVariableDeclaration(declaration) || declaration.initializer !== node) return undefined;
-  return constantId(declaration);
+  return constantId(declaration) ?? trackedLetId(declaration, checker);
+}
+
+/**
+ * Whether the steps of a value end in the call of a project function that sets this flag from
+ * what it returns (`scope.result`): then the variable holds that, not something unknown.
+ */
+function setsResult(steps: readonly Step[], id: string): boolean {
+  return steps.some((step) => step.t === 'scope' && step.result === id);
 }
 
 /** The flag a `return <call>` sets from the callee's exits, and returns (see resultConstant). */
