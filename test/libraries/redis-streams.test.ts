@@ -152,6 +152,44 @@ export class ShipmentWorker {
     ],
   },
   {
+    name: 'the entries passed to a method of the same class, which runs a callback per entry',
+    files: {
+      'consumer.ts': `import Redis from 'ioredis';
+
+export class StreamServer {
+  private readonly redis = new Redis();
+
+  private async dispatch(stream: string, entries: [string, string[]][]): Promise<void> {
+    await Promise.all(
+      entries.map(async (entry) => {
+        console.log(stream, entry[1]);
+        await this.redis.xack(stream, 'workers', entry[0]);
+      }),
+    );
+  }
+
+  async listen(): Promise<void> {
+    const reply = (await this.redis.xreadgroup('GROUP', 'workers', 'w1', 'STREAMS', 'jobs', '>')) as [string, [string, string[]][]][] | null;
+    if (!reply) return;
+    for (const [stream, entries] of reply) await this.dispatch(stream, entries);
+  }
+}
+`,
+    },
+    expect: [
+      {
+        library: 'redis-streams',
+        form: 'xreadgroup',
+        ackMode: 'explicit',
+        source: 'jobs',
+        handlerName: 'StreamServer.dispatch',
+        identityExpression: 'entry[0]',
+        handlerAt: { text: 'entries.map(async (entry) => {' },
+        registrationAt: "const reply = (await this.redis.xreadgroup('GROUP', 'workers', 'w1', 'STREAMS', 'jobs', '>'))",
+      },
+    ],
+  },
+  {
     name: 'negative: other ioredis calls (xrange, xadd, set) and a loop over xrange entries',
     files: {
       'consumer.ts': `${HEAD}

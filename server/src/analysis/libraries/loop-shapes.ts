@@ -212,7 +212,11 @@ export class ShapeTracker {
       else this.bind(declarations[0].name, element);
       return;
     }
-    if (ts.isCallExpression(node) && ARRAY_ITERATORS.has(calledName(node) ?? '')) {
+    if (ts.isCallExpression(node) && !ARRAY_ITERATORS.has(calledName(node) ?? '')) {
+      this.bindParameters(node);
+      return;
+    }
+    if (ts.isCallExpression(node)) {
       const receiver = receiverOf(node);
       const list = receiver && this.shapeOf(receiver);
       const element = list && this.rules.element?.(list);
@@ -226,6 +230,25 @@ export class ShapeTracker {
         if (runsHandlers) this.callback(node, callback, parameter.name, element);
       } else this.bind(parameter.name, element);
     }
+  }
+
+  /**
+   * A list of messages (or what holds one) passed to a function of the same file, by name: that
+   * function's parameter holds it (`await this.notifyHandlers(stream, entries)`, which maps over
+   * `entries`). The scan's second pass reaches the callee when it comes first in the file.
+   */
+  private bindParameters(call: ts.CallExpression): void {
+    const shapes = call.arguments.map((argument) => {
+      const value = unwrap(argument);
+      return ts.isIdentifier(value) ? this.symbolShape(value) : undefined;
+    });
+    if (!shapes.some((shape) => shape && shape.kind !== MESSAGE)) return;
+    const callee = calledFunction(call, this.checker);
+    if (!callee || callee.getSourceFile() !== call.getSourceFile()) return;
+    shapes.forEach((shape, index) => {
+      const parameter = callee.parameters[index];
+      if (shape && shape.kind !== MESSAGE && parameter && !parameter.dotDotDotToken) this.bind(parameter.name, shape);
+    });
   }
 
   private loop(statement: ts.ForOfStatement, binding: ts.BindingName, shape: Shape): void {
