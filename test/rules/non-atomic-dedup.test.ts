@@ -820,6 +820,34 @@ new Worker('spend-alerts', handleSpendAlerts);
     ],
   }),
   invalid({
+    name: 'sqs-consumer: the same, the state held in a const with a falsy default (?? false)',
+    code: SQS_REDIS_JSON_STATE.replace(
+      '    if (upload.receiptSentAt) return;',
+      '    const receiptSent = upload.receiptSentAt ?? false;\n    if (receiptSent) return;',
+    ),
+    findings: [
+      {
+        at: 'if (receiptSent) return;',
+        messageId: 'checkThenRecord',
+        data: ['sqs-consumer consumer', 'sendMail'],
+      },
+    ],
+  }),
+  invalid({
+    name: 'sqs-consumer: the same, that const tested beside another condition',
+    code: SQS_REDIS_JSON_STATE.replace(
+      '    if (upload.receiptSentAt) return;',
+      "    const receiptSent = upload.receiptSentAt ?? false;\n    if (uploadId === '' || receiptSent) return;",
+    ),
+    findings: [
+      {
+        at: "const upload = JSON.parse((await redis.get(`upload:${uploadId}`)) ?? '{}')",
+        messageId: 'checkThenRecord',
+        data: ['sqs-consumer consumer', 'sendMail'],
+      },
+    ],
+  }),
+  invalid({
     name: 'kafkajs: get-or-create of a customer by email (entity level), the insert not keyed by the message',
     code: KAFKA_GET_OR_CREATE,
     findings: [

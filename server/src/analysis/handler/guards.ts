@@ -401,7 +401,7 @@ export function findConditionGuard(
   };
 }
 
-/** A condition that is a `const` (negated or not) holding a test: `&&`, `||`, a comparison, a `!`. */
+/** A condition that is a `const` (negated or not) holding a test (`&&`, `||`, a comparison, a `!`) or a state read (`row.sentAt`). */
 function heldTest(
   condition: ts.Expression,
   checker: ts.TypeChecker,
@@ -415,9 +415,13 @@ function heldTest(
   const initializer = ts.isIdentifier(value) ? constInitializer(value, checker) : undefined;
   if (!initializer) return undefined;
   const test = unwrap(initializer);
+  // `const sent = row.Item?.SentAt ?? false`: a state read, whatever falsy default it falls back to.
+  const read = falsyDefault(test) ? unwrap(test.left) : test;
   const isTest =
     (ts.isBinaryExpression(test) && TEST_OPERATORS.has(test.operatorToken.kind)) ||
-    (ts.isPrefixUnaryExpression(test) && test.operator === ts.SyntaxKind.ExclamationToken);
+    (ts.isPrefixUnaryExpression(test) && test.operator === ts.SyntaxKind.ExclamationToken) ||
+    ts.isPropertyAccessExpression(read) ||
+    ts.isElementAccessExpression(read);
   return isTest ? { test, negated } : undefined;
 }
 
@@ -463,6 +467,9 @@ function guardFromVariable(
     if (assigned) value = unwrapAwait(assigned);
     else if (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value)) {
       value = unwrapAwait(value.expression);
+    } else if (falsyDefault(value)) {
+      // `row.Item?.Processed ?? false`: a falsy default tests as the value it stands in for.
+      value = unwrapAwait(value.left);
     } else if (isJsonParse(value)) {
       value = unwrapAwait(value.arguments[0]);
       if (
@@ -505,6 +512,21 @@ function literalProperty(access: ts.PropertyAccessExpression, checker: ts.TypeCh
       ts.isPropertyAssignment(candidate) && candidate.name.getText() === access.name.text,
   );
   return property?.initializer;
+}
+
+/** `x ?? false`, `x || null`: a default that is falsy, so the whole is truthy exactly when `x` is. */
+function falsyDefault(node: ts.Expression): node is ts.BinaryExpression {
+  if (!ts.isBinaryExpression(node)) return false;
+  const operator = node.operatorToken.kind;
+  if (operator !== ts.SyntaxKind.QuestionQuestionToken && operator !== ts.SyntaxKind.BarBarToken) return false;
+  const fallback = unwrap(node.right);
+  return (
+    fallback.kind === ts.SyntaxKind.FalseKeyword ||
+    fallback.kind === ts.SyntaxKind.NullKeyword ||
+    (ts.isIdentifier(fallback) && fallback.text === 'undefined') ||
+    (ts.isNumericLiteral(fallback) && Number(fallback.text) === 0) ||
+    (ts.isStringLiteral(fallback) && fallback.text === '')
+  );
 }
 
 /** `JSON.parse(text)`, with its text. */
