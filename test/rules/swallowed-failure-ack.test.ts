@@ -1301,6 +1301,90 @@ export const snapshots = new Worker('snapshots', async (job: Job<{ userId: strin
       files: { 'logger.ts': LOGGER },
     },
     {
+      // The caught failure's falsy result is shared by every path that reaches the helper's end
+      // from it, however many ways the helper's own flags vary: it is kept when they are forgotten.
+      name: 'redis-streams: a helper returns false from its catch; a later helper with many flagged paths runs before the test',
+      code: `import Redis from 'ioredis';
+
+interface Options {
+  serializer?: (payload: unknown) => Promise<string[]>;
+  maxLen?: number;
+}
+
+const redis = new Redis();
+
+async function encode(payload: unknown): Promise<string[]> {
+  const fields: string[] = [];
+  for (const [key, value] of Object.entries(payload as Record<string, unknown>)) fields.push(key, JSON.stringify(value));
+  return fields;
+}
+
+async function decode(fields: string[]): Promise<unknown> {
+  let data: string | undefined;
+  data = fields[fields.indexOf('data') + 1];
+  if (!data) throw new Error('no data field');
+  return JSON.parse(data);
+}
+
+async function trace(step: number, id: string): Promise<void> {
+  let level: string | undefined;
+  let sampled = false;
+  let tag: string | undefined;
+  if (id.endsWith(String(step))) level = 'debug';
+  if (id.length > step) sampled = true;
+  if (id.startsWith('x')) tag = 'replay';
+  const configured = await redis.get(\`trace:\${step}\`);
+  console.log(level ?? configured, sampled, tag, step, id);
+}
+
+export class Responder {
+  constructor(private readonly options: Options) {}
+
+  private async publishAll(responses: { stream: string; payload: unknown }[]): Promise<boolean> {
+    try {
+      await Promise.all(
+        responses.map(async (response) => {
+          let fields: string[];
+          if (this.options.serializer) fields = await this.options.serializer(response.payload);
+          else fields = await encode(response.payload);
+          const args: (string | number)[] = [];
+          if (this.options.maxLen) args.push('MAXLEN', '~', this.options.maxLen);
+          await redis.xadd(response.stream, ...args, '*', ...fields);
+        }),
+      );
+      return true;
+    } catch (error) {
+      console.error(error);
+      return false;
+    }
+  }
+
+  async respond(id: string, fields: string[]): Promise<void> {
+    try {
+      const responses = (await decode(fields)) as { stream: string; payload: unknown }[] | null;
+      if (!responses) return;
+      const published = await this.publishAll(responses);
+      await trace(1, id);
+      if (!published) throw new Error('could not publish the responses');
+      await redis.xack('requests', 'workers', id);
+    } catch (error) {
+      console.error(error);
+    }
+  }
+
+  async run(): Promise<void> {
+    for (;;) {
+      const streams = (await redis.xreadgroup('GROUP', 'workers', 'w1', 'COUNT', 10, 'STREAMS', 'requests', '>')) as [string, [string, string[]][]][] | null;
+      if (!streams) continue;
+      for (const [, entries] of streams) {
+        for (const [id, fields] of entries) await this.respond(id, fields);
+      }
+    }
+  }
+}
+`,
+    },
+    {
       name: 'SQS receive loop: a helper catches and returns false, and the loop deletes only when it returned true',
       code: SQS_LOOP_FLAG,
       files: { 'logger.ts': LOGGER },

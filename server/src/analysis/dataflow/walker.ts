@@ -229,7 +229,8 @@ class Walker<S> {
   /**
    * Paths kept apart only by what they know of tested flags can multiply with every flagged call
    * and return. Where more than FLAGGED_STATES paths hold one typestate (Domain.coarseKey) and some
-   * know flags, they forget them (both sides of a later test are taken, as without them). Counted
+   * know flags, they forget those they do not all share (both sides of a later test that reads one
+   * are taken, as without them); what all of them know alike is kept. Counted
    * per typestate: a caught failure that alone knows `if (!result) throw` hands it on keeps that,
    * however many other paths reach the same point.
    */
@@ -249,7 +250,25 @@ class Walker<S> {
       [...groups].filter(([, group]) => group.flagged && group.size > FLAGGED_STATES).map(([key]) => key),
     );
     if (!crowded.size) return states;
-    const forgotten = states.map((state) => (crowded.has(typestate(state.s)) ? { s: state.s, flags: '' } : state));
+    // What every path of a crowded typestate knows alike splits none of them: that is kept.
+    const shared = new Map<string, { flags: Set<string>; returning: Truth | undefined | null }>();
+    for (const state of states) {
+      const key = typestate(state.s);
+      if (!crowded.has(key)) continue;
+      const entries = state.flags ? state.flags.split('\n') : [];
+      const known = shared.get(key);
+      if (!known) shared.set(key, { flags: new Set(entries), returning: state.returning });
+      else {
+        for (const entry of known.flags) if (!entries.includes(entry)) known.flags.delete(entry);
+        if (known.returning !== state.returning) known.returning = null;
+      }
+    }
+    const forgotten = states.map((state): Tagged<S> => {
+      const known = shared.get(typestate(state.s));
+      if (!known) return state;
+      const flags = [...known.flags].join('\n');
+      return known.returning ? { s: state.s, flags, returning: known.returning } : { s: state.s, flags };
+    });
     return this.mergeBy(forgotten, (state) => domain.key(state));
   }
 
