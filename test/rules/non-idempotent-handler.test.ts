@@ -742,6 +742,30 @@ export async function start(): Promise<void> {
     escapes: [{ at: 'stripe.refunds.create', messageId: 'effectBypassesCheck', data: 'Stripe refunds.create' }],
   }),
   invalid({
+    // The state check runs only for delayed events: every other status goes on without it.
+    name: 'BullMQ: a business-state check for one kind of event only (status === "DELAYED" in its condition)',
+    code: `import { Worker } from 'bullmq';
+import { PrismaClient } from '@prisma/client';
+
+const db = new PrismaClient();
+
+interface DeliveryEvent {
+  messageId: string;
+  status: 'DELIVERED' | 'BOUNCED' | 'DELAYED';
+}
+
+export const worker = new Worker<DeliveryEvent>('delivery-events', async (job) => {
+  const event = job.data;
+  const email = await db.email.findUnique({ where: { messageId: event.messageId } });
+  if (!email) return;
+  if (email.latestStatus === event.status && event.status === 'DELAYED') return;
+  await db.emailEvent.create({ data: { emailId: email.id, status: event.status } });
+  await db.email.update({ where: { id: email.id }, data: { latestStatus: event.status } });
+});
+`,
+    escapes: [{ at: 'db.emailEvent.create', messageId: 'effectBypassesCheck', data: 'prisma.emailEvent.create' }],
+  }),
+  invalid({
     name: 'sqs-consumer: an insert in a helper of another file runs before the guard (finding on the handler call)',
     files: {
       'audit.ts': `import { Pool } from 'pg';

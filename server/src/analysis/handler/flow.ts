@@ -494,16 +494,21 @@ export class FlowBuilder {
       scope: 'message',
       chain: [],
     };
-    return [
-      ...condition,
-      {
-        t: 'if',
-        guard: { guard, thenMeans: found.thenMeans },
-        ...(flag && { flag }),
-        then: thenSteps,
-        else: elseSteps,
-      },
-    ];
+    const guarded: Step = {
+      t: 'if',
+      guard: { guard, thenMeans: found.thenMeans },
+      ...(flag && { flag }),
+      then: thenSteps,
+      else: elseSteps,
+    };
+    // `if (row.status === status && status === 'DELAYED') return`: the check only runs for that
+    // kind of message; the others go on without passing it (docs/model.md, "Guards").
+    const kind =
+      found.thenMeans === 'seen' && !statement.elseStatement
+        ? messageKindTest(statement.expression, state.values, this.matchContext(state.values))
+        : undefined;
+    if (kind) return [...condition, { t: 'if', then: [guarded], else: elseSteps }];
+    return [...condition, guarded];
   }
 
   /**
@@ -1864,6 +1869,38 @@ function messagePresenceTest(condition: ts.Expression, values: MessageValues): '
 
 /** Predicates that test for null or undefined (lodash's `isNil`, a project's `isNull`). */
 const NULL_PREDICATES = /^is(Null|Nil|Nullish|Undefined)$/;
+
+/**
+ * A conjunct of a check's `&&` condition that compares the message with a value and reads no
+ * check of its own (`status === EmailStatus.DELIVERY_DELAYED`): it picks the kind of message the
+ * check is for. Not a bare truthiness test (`event.id && seen(event.id)`), which only asks whether
+ * the key is there.
+ */
+function messageKindTest(
+  condition: ts.Expression,
+  values: MessageValues,
+  context: MatchContext,
+): ts.Expression | undefined {
+  const value = unwrap(condition);
+  if (!ts.isBinaryExpression(value) || value.operatorToken.kind !== ts.SyntaxKind.AmpersandAmpersandToken)
+    return undefined;
+  return conjuncts(value).find((part) => {
+    const test = unwrap(part);
+    return (
+      ts.isBinaryExpression(test) &&
+      COMPARISONS.has(test.operatorToken.kind) &&
+      values.derivesFrom(test) &&
+      !findConditionGuard(test, context)
+    );
+  });
+}
+
+const COMPARISONS: ReadonlySet<ts.SyntaxKind> = new Set([
+  ts.SyntaxKind.EqualsEqualsEqualsToken,
+  ts.SyntaxKind.ExclamationEqualsEqualsToken,
+  ts.SyntaxKind.EqualsEqualsToken,
+  ts.SyntaxKind.ExclamationEqualsToken,
+]);
 
 /** The side of a test where there is no message: nothing is there to settle (unsettled-message). */
 function noMessage(statement: ts.IfStatement): Step {
