@@ -9,13 +9,13 @@ import {
   FunctionWithBody,
   booleanValue,
   calledName,
+  forEachDescendant,
   propertyFunctionNode,
   propertyOf,
   propertyValue,
   staticText,
   symbolOf,
   unwrap,
-  forEachDescendant,
 } from '../source/ast';
 import { originModule, resolveFunction, typeName } from '../source/symbols';
 import type { MessageValues } from '../source/message-values';
