@@ -54,6 +54,23 @@ const mailer = nodemailer.createTransport({ host: 'smtp.internal', port: 587 });
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/receipts';
 
+/** A BullMQ mail worker's set-up with a helper that claims a per-team cooldown (SET NX) before its mail. */
+const BULLMQ_LIMIT_NOTIFIER = `import { Worker, type Job } from 'bullmq';
+import { PrismaClient } from '@prisma/client';
+import Redis from 'ioredis';
+import nodemailer from 'nodemailer';
+
+const db = new PrismaClient();
+const redis = new Redis();
+const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
+
+async function notifyLimitReached(teamId: string): Promise<void> {
+  const acquired = await redis.set(\`limit:notify:\${teamId}\`, '1', 'EX', 86400, 'NX');
+  if (acquired !== 'OK') return;
+  await mailer.sendMail({ to: 'owner@example.com', subject: 'Limit reached', text: teamId });
+}
+`;
+
 // ---- invalid: (a) check-then-record ------------------------------------------------------------
 
 const AMQP_EXISTS = `${AMQP_HEAD}
@@ -278,21 +295,7 @@ new Worker('contacts', addContact);
     // The subject check gates its own update only; the mail after the helper's claim is that
     // claim's, and no write after the check's `if` is its record.
     name: 'BullMQ: a state check gating one update, then a helper whose SET NX claim gates a mail',
-    code: `import { Worker, type Job } from 'bullmq';
-import { PrismaClient } from '@prisma/client';
-import Redis from 'ioredis';
-import nodemailer from 'nodemailer';
-
-const db = new PrismaClient();
-const redis = new Redis();
-const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
-
-async function notifyLimitReached(teamId: string): Promise<void> {
-  const acquired = await redis.set(\`limit:notify:\${teamId}\`, '1', 'EX', 86400, 'NX');
-  if (acquired !== 'OK') return;
-  await mailer.sendMail({ to: 'owner@example.com', subject: 'Limit reached', text: teamId });
-}
-
+    code: `${BULLMQ_LIMIT_NOTIFIER}
 async function sendEmail(job: Job<{ emailId: string }>): Promise<void> {
   const email = await db.email.findUnique({ where: { id: job.data.emailId } });
   if (!email) return;
@@ -311,21 +314,7 @@ new Worker('emails', sendEmail);
     // The lookup only fills in the subject: its found side skips nothing and its other side gates
     // nothing, so it is no check, and the later claim in a helper is no record of it.
     name: 'BullMQ: a lookup that only personalises the mail, then a helper claiming a cooldown with SET NX',
-    code: `import { Worker, type Job } from 'bullmq';
-import { PrismaClient } from '@prisma/client';
-import Redis from 'ioredis';
-import nodemailer from 'nodemailer';
-
-const db = new PrismaClient();
-const redis = new Redis();
-const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
-
-async function notifyLimitReached(teamId: string): Promise<void> {
-  const acquired = await redis.set(\`limit:notify:\${teamId}\`, '1', 'EX', 86400, 'NX');
-  if (acquired !== 'OK') return;
-  await mailer.sendMail({ to: 'owner@example.com', subject: 'Limit reached', text: teamId });
-}
-
+    code: `${BULLMQ_LIMIT_NOTIFIER}
 async function sendEmail(job: Job<{ emailId: string; contactId: string; teamId: string }>): Promise<void> {
   let subject = 'Hello';
   const contact = await db.contact.findUnique({ where: { id: job.data.contactId } });
