@@ -18,13 +18,11 @@ import {
   forEachDescendant,
   isAsyncFunction,
   isFunctionWithBody,
-  isProjectCode,
   receiverOf,
-  returnedExpressions,
   symbolOf,
   unwrap,
 } from '../source/ast';
-import { calledFunction, resolveFunction } from '../source/symbols';
+import { calledFunction, resolveFunction, soleReturnedValue } from '../source/symbols';
 
 /** A value in a receive chain: its kind (module-defined) and the receive call it comes from. */
 export interface Shape {
@@ -144,13 +142,11 @@ export class ShapeTracker {
   private returnedShape(call: ts.CallExpression, depth: number): Shape | undefined {
     // Two helpers deep at most: every call a broker file keeps in a variable may come here.
     if (this.following.size >= MAX_HELPERS_FOLLOWED) return undefined;
-    const fn = calledFunction(call, this.checker);
-    if (!fn || !isProjectCode(fn) || this.following.has(fn)) return undefined;
-    const returned = returnedExpressions(fn);
-    if (returned.length !== 1) return undefined;
-    const inner = new ShapeTracker(this.checker, this.rules, new Set([...this.following, fn]));
-    inner.scan(fn.body);
-    return inner.shapeOf(returned[0], depth + 1);
+    const returned = soleReturnedValue(call, this.checker);
+    if (!returned || this.following.has(returned.fn)) return undefined;
+    const inner = new ShapeTracker(this.checker, this.rules, new Set([...this.following, returned.fn]));
+    inner.scan(returned.fn.body);
+    return inner.shapeOf(returned.value, depth + 1);
   }
 
   private symbolShape(identifier: ts.Identifier): Shape | undefined {

@@ -1,17 +1,7 @@
 /** Helpers the library modules share: finding registration calls and naming the message. */
 import { ts } from 'ts-morph';
-import {
-  calledName,
-  forEachDescendant,
-  isProjectCode,
-  receiverOf,
-  returnedExpressions,
-  staticText,
-  symbolOf,
-  unwrap,
-  unwrapAwait,
-} from '../source/ast';
-import { calledFunction, importModuleOf, originModule, typeName } from '../source/symbols';
+import { calledName, forEachDescendant, receiverOf, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
+import { importModuleOf, originModule, soleReturnedValue, typeName } from '../source/symbols';
 import type { LibraryContext } from './module';
 
 /** Where SQS sends a message that keeps failing, for every SQS consumer (sqs-consumer, receive loops, Lambda). */
@@ -197,10 +187,8 @@ export function creationOf(
  * library's factory (`producer.transaction()`) can resolve to project code that wraps it.
  */
 export function returnedCreation(call: ts.CallExpression, checker: ts.TypeChecker): ts.Expression | undefined {
-  const fn = calledFunction(call, checker);
-  if (!fn || !isProjectCode(fn)) return undefined;
-  const returned = returnedExpressions(fn);
-  return returned.length === 1 ? creationOf(returned[0], checker, 1) : undefined;
+  const returned = soleReturnedValue(call, checker);
+  return returned && creationOf(returned.value, checker, 1);
 }
 
 /** The right-hand side of the first `this.<field> = …` in a class's members. */

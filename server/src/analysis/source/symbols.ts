@@ -12,6 +12,7 @@ import {
   isFunctionWithBody,
   isProjectCode,
   propertyFunctionNode,
+  returnedExpressions,
   staticText,
   symbolOf,
   unwrap,
@@ -215,6 +216,21 @@ export function calledFunction(
     return undefined;
   }
   return undefined;
+}
+
+/**
+ * The project function a call invokes and the one value it returns (`return this.subscription`,
+ * `return js.subscribe(subject, opts)`); undefined for a library call or a function with several
+ * `return`s.
+ */
+export function soleReturnedValue(
+  call: ts.CallExpression,
+  checker: ts.TypeChecker,
+): { fn: FunctionWithBody; value: ts.Expression } | undefined {
+  const fn = calledFunction(call, checker);
+  if (!fn || !isProjectCode(fn)) return undefined;
+  const returned = returnedExpressions(fn);
+  return returned.length === 1 ? { fn, value: returned[0] } : undefined;
 }
 
 /**
