@@ -503,11 +503,11 @@ export class FlowBuilder {
     };
     // `if (row.status === status && status === 'DELAYED') return`: the check only runs for that
     // kind of message; the others go on without passing it (docs/model.md, "Guards").
-    const kind =
-      found.thenMeans === 'seen' && !statement.elseStatement
-        ? messageKindTest(statement.expression, state.values, this.matchContext(state.values))
-        : undefined;
-    if (kind) return [...condition, { t: 'if', then: [guarded], else: elseSteps }];
+    const forOneKind =
+      found.thenMeans === 'seen' &&
+      !statement.elseStatement &&
+      picksMessageKind(statement.expression, state.values, this.matchContext(state.values));
+    if (forOneKind) return [...condition, { t: 'if', then: [guarded], else: elseSteps }];
     return [...condition, guarded];
   }
 
@@ -1871,20 +1871,15 @@ function messagePresenceTest(condition: ts.Expression, values: MessageValues): '
 const NULL_PREDICATES = /^is(Null|Nil|Nullish|Undefined)$/;
 
 /**
- * A conjunct of a check's `&&` condition that compares the message with a value and reads no
- * check of its own (`status === EmailStatus.DELIVERY_DELAYED`): it picks the kind of message the
+ * Whether a check's `&&` condition has a conjunct that compares the message with a value and reads
+ * no check of its own (`status === EmailStatus.DELIVERY_DELAYED`): it picks the kind of message the
  * check is for. Not a bare truthiness test (`event.id && seen(event.id)`), which only asks whether
  * the key is there.
  */
-function messageKindTest(
-  condition: ts.Expression,
-  values: MessageValues,
-  context: MatchContext,
-): ts.Expression | undefined {
+function picksMessageKind(condition: ts.Expression, values: MessageValues, context: MatchContext): boolean {
   const value = unwrap(condition);
-  if (!ts.isBinaryExpression(value) || value.operatorToken.kind !== ts.SyntaxKind.AmpersandAmpersandToken)
-    return undefined;
-  return conjuncts(value).find((part) => {
+  if (!ts.isBinaryExpression(value) || value.operatorToken.kind !== ts.SyntaxKind.AmpersandAmpersandToken) return false;
+  return conjuncts(value).some((part) => {
     const test = unwrap(part);
     return (
       ts.isBinaryExpression(test) &&
