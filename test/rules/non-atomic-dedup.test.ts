@@ -664,20 +664,23 @@ async function handleSpendAlerts(job: Job<{ orgId: string }>): Promise<void> {
 new Worker('spend-alerts', handleSpendAlerts);
 `;
 
+/** Both spend-alert shapes: the check on the alert's triggeredAt, recorded after the mail. */
+const SPEND_ALERT_FINDINGS: Located[] = [
+  {
+    at: 'if (!alreadyTriggered) {',
+    messageId: 'checkThenRecord',
+    data: ['triggeredAt', 'sendMail'],
+    severity: 'warning',
+  },
+];
+
 const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     // Each alert is an item of the organisation loaded by the message's key: loaded too, so its
     // triggeredAt is a state the processing records.
     name: 'BullMQ: each alert of the loaded organisation, skipped when already sent this period, recorded after the mail',
     code: SPEND_ALERTS,
-    findings: [
-      {
-        at: 'if (!alreadyTriggered) {',
-        messageId: 'checkThenRecord',
-        data: ['triggeredAt', 'sendMail'],
-        severity: 'warning',
-      },
-    ],
+    findings: SPEND_ALERT_FINDINGS,
   }),
   invalid({
     // `org.spendAlerts` is the loaded row's, through the literal that holds it.
@@ -686,14 +689,7 @@ const invalidCases: InvalidRuleTestCase[] = [
       '  const org = await prisma.organization.findFirst({ where: { id: orgId }, include: { spendAlerts: true } });\n  if (!org) return;',
       '  const row = await prisma.organization.findFirst({ where: { id: orgId }, include: { spendAlerts: true } });\n  if (!row) return;\n  const org = { ...row, name: row.name.trim(), spendAlerts: row.spendAlerts };',
     ),
-    findings: [
-      {
-        at: 'if (!alreadyTriggered) {',
-        messageId: 'checkThenRecord',
-        data: ['triggeredAt', 'sendMail'],
-        severity: 'warning',
-      },
-    ],
+    findings: SPEND_ALERT_FINDINGS,
   }),
   invalid({
     // The test is held in a const: `if (!alreadyTriggered)` reads the alert's triggeredAt as
