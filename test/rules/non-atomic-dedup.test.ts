@@ -695,31 +695,10 @@ const invalidCases: InvalidRuleTestCase[] = [
     // The test is held in a const: `if (!alreadyTriggered)` reads the alert's triggeredAt as
     // `if (!(alert.triggeredAt && …))` would.
     name: 'BullMQ: an alert already sent this period, tested through a const, recorded after the mail',
-    code: `import { Worker, type Job } from 'bullmq';
-import { PrismaClient } from '@prisma/client';
-import nodemailer from 'nodemailer';
-
-const prisma = new PrismaClient();
-const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
-
-async function handleSpendAlerts(job: Job<{ orgId: string }>): Promise<void> {
-  const { orgId } = job.data;
-  const org = await prisma.organization.findFirst({ where: { id: orgId }, include: { spendAlerts: true } });
-  if (!org) return;
-  const periodStart = new Date(Date.now() - 30 * 86400_000);
-  {
-    const alert = await prisma.spendAlert.findFirst({ where: { orgId } });
-    if (!alert) return;
-    const alreadyTriggered = alert.triggeredAt && alert.triggeredAt >= periodStart;
-    if (!alreadyTriggered) {
-      await mailer.sendMail({ to: 'billing@example.com', subject: \`Spend alert \${alert.title}\`, text: orgId });
-      await prisma.spendAlert.update({ where: { id: alert.id }, data: { triggeredAt: new Date() } });
-    }
-  }
-}
-
-new Worker('spend-alerts', handleSpendAlerts);
-`,
+    code: SPEND_ALERTS.replace(
+      '  for (const alert of org.spendAlerts) {\n',
+      '  {\n    const alert = await prisma.spendAlert.findFirst({ where: { orgId } });\n    if (!alert) return;\n',
+    ),
     findings: [
       {
         at: 'if (!alreadyTriggered) {',
