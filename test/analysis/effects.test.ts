@@ -110,6 +110,31 @@ import { randomUUID } from 'node:crypto';
 const es = new Client({ node: 'http://elastic:9200' });`;
 const AXIOS = `import axios from 'axios';`;
 const GOT = `import got from 'got';`;
+/**
+ * A project's HTTP client: the public methods name the verb, and the one `fetch` reads it from
+ * the options each layer passes down (spread into a new object, then read as `options.method`).
+ */
+const REQUEST_WRAPPER = `interface RequestOptions { method: string; path: string; body?: unknown }
+class ErpClient {
+  post(path: string, body: unknown) {
+    return this.request({ method: 'POST', path, body });
+  }
+  get(path: string) {
+    return this.request({ method: 'GET', path });
+  }
+  call(method: string, path: string, body: unknown) {
+    return this.request({ method, path, body });
+  }
+  private async request(options: RequestOptions) {
+    const withHeaders = { ...options, headers: { 'content-type': 'application/json' } };
+    return this.send(withHeaders);
+  }
+  private async send(options: RequestOptions & { headers: Record<string, string> }) {
+    const init = { method: options.method, headers: options.headers, body: JSON.stringify(options.body) };
+    return fetch(\`https://erp.internal\${options.path}\`, init);
+  }
+}
+const erp = new ErpClient();`;
 const RANDOM = `import { randomUUID } from 'node:crypto';`;
 
 const cases: EffectCase[] = [
@@ -715,6 +740,34 @@ const cache = new Redis();`,
     body: `await fetch('https://payments.internal/v1/payouts', { method: 'POST', headers: { 'Idempotency-Key': evt.eventId }, body: JSON.stringify(evt) });`,
     at: 'fetch(',
     expect: keyedIdempotent,
+  },
+  {
+    name: 'a request wrapper: the method its caller passes decides (POST)',
+    setup: REQUEST_WRAPPER,
+    body: `await erp.post('/api/orders', evt);`,
+    at: 'return fetch(',
+    expect: unsafe,
+  },
+  {
+    name: 'a request wrapper: the method its caller passes decides (GET)',
+    setup: REQUEST_WRAPPER,
+    body: `const order = await erp.get(\`/api/orders/\${evt.orderId}\`);\nconsole.log(order);`,
+    at: 'return fetch(',
+    expect: read,
+  },
+  {
+    name: 'a request wrapper whose caller passes a method that is not known records nothing',
+    setup: REQUEST_WRAPPER,
+    body: `await erp.call(evt.verb, '/api/orders', evt);`,
+    at: 'return fetch(',
+    expect: 'unknown',
+  },
+  {
+    name: 'undici request(url, options) reads the method from the options',
+    setup: `import { request } from 'undici';`,
+    body: `await request('https://erp.internal/api/orders', { method: 'POST', body: JSON.stringify(evt) });`,
+    at: 'await request(',
+    expect: unsafe,
   },
   {
     name: 'axios.post',

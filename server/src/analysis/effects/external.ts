@@ -2,7 +2,15 @@
 import { ts } from 'ts-morph';
 import { staticText, unwrap } from '../source/ast';
 import { calledFunction, originModule } from '../source/symbols';
-import { commandOf, findProperty, keyedByMessage, methodOption, resolveValue, topProperty } from './objects';
+import {
+  commandOf,
+  findProperty,
+  keyedByMessage,
+  objectLiteral,
+  requestMethod,
+  resolveValue,
+  topProperty,
+} from './objects';
 import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
 
 const HTTP_MODULES = new Set([
@@ -59,9 +67,7 @@ export function matchHttp(link: CallLink, context: MatchContext): ClassifiedCall
   const isGlobalFetch = link.path.length === 1 && link.method === 'fetch';
   if (isGlobalFetch || (link.method === 'fetch' && /^(globalthis|window)$/.test(link.receiverNames[0] ?? ''))) {
     const init = link.argument(1);
-    const method = init
-      ? (methodOption(init, context.checker) ?? (topProperty(init, 'method', context) ? undefined : 'GET'))
-      : 'GET';
+    const method = requestMethod(init, context);
     if (!method) return undefined; // method not static: cannot tell
     return httpEffect(link, method, init, urlText(link.argument(0), context), context);
   }
@@ -77,9 +83,13 @@ export function matchHttp(link: CallLink, context: MatchContext): ClassifiedCall
     return httpEffect(link, verb, config, urlText(link.argument(0), context), context);
   }
   if (link.method === 'request' || (link.path.length === 1 && origin === 'axios')) {
-    const config = link.argument(0);
-    const method = methodOption(config, context.checker) ?? 'GET';
-    return httpEffect(link, method, config, urlText(topProperty(config, 'url', context), context), context);
+    // axios.request(config), axios(config); undici's request(url, options)
+    const urlFirst = origin === 'undici' || !objectLiteral(link.argument(0), context);
+    const config = urlFirst ? (link.argument(1) ?? link.argument(0)) : link.argument(0);
+    const method = requestMethod(config, context);
+    if (!method) return undefined; // method not static: cannot tell
+    const url = urlFirst && link.argument(1) ? link.argument(0) : topProperty(config, 'url', context);
+    return httpEffect(link, method, config, urlText(url, context), context);
   }
   return undefined;
 }

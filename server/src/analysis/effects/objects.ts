@@ -187,10 +187,58 @@ export function keyedFresh(expression: ts.Expression | undefined, context: Match
   return value && !context.values.derivesFrom(value) ? value : undefined;
 }
 
-/** An HTTP method string from `{ method: 'POST' }`. */
-export function methodOption(expression: ts.Expression | undefined, checker: ts.TypeChecker): string | undefined {
-  const value = topProperty(expression, 'method', checker);
-  return staticText(value, checker)?.toUpperCase();
+/**
+ * The value an object gives a property, spreads included, the last one winning as at run time:
+ * `{ ...options, headers }` gives `method` from `options`. A spread that cannot be read is passed
+ * over, as a property outside any literal is.
+ */
+export function ownPropertyValue(
+  expression: ts.Expression | undefined,
+  name: string,
+  reader: ObjectReader,
+  depth = 0,
+): ts.Expression | undefined {
+  const object = objectLiteral(expression, reader);
+  if (!object || depth > 4) return undefined;
+  for (const property of [...object.properties].reverse()) {
+    if (propertyKeyName(property) === name) {
+      if (ts.isPropertyAssignment(property)) return property.initializer;
+      if (ts.isShorthandPropertyAssignment(property)) return property.name;
+    }
+    if (ts.isSpreadAssignment(property)) {
+      const spread = ownPropertyValue(property.expression, name, reader, depth + 1);
+      if (spread) return spread;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The text a value is known to hold: a literal or a const, the argument the caller passed for a
+ * parameter, or a property read of an object literal those lead to (`options.method` in a
+ * request wrapper whose caller passed `{ method: 'POST', ...options }`).
+ */
+export function staticValue(
+  expression: ts.Expression | undefined,
+  reader: ObjectReader,
+  depth = 0,
+): string | undefined {
+  const value = resolveValue(expression, reader);
+  if (!value) return undefined;
+  const text = staticText(value, readerParts(reader).checker);
+  if (text !== undefined || depth > 4 || !ts.isPropertyAccessExpression(value)) return text;
+  return staticValue(ownPropertyValue(value.expression, value.name.text, reader), reader, depth + 1);
+}
+
+/**
+ * The HTTP method of a request's options (`{ method: 'POST' }`), read through consts, spreads
+ * and a wrapper's parameters: GET when the options name none, undefined when they name one that
+ * is not known.
+ */
+export function requestMethod(options: ts.Expression | undefined, reader: ObjectReader): string | undefined {
+  const method = ownPropertyValue(options, 'method', reader);
+  if (!method) return 'GET';
+  return staticValue(method, reader)?.toUpperCase();
 }
 
 /** The class name of `new X(...)` passed as the argument (`send(new SendMessageCommand({...}))`). */
