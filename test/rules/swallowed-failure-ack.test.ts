@@ -1107,6 +1107,41 @@ export const handler = async (event: SQSEvent): Promise<void> => {
 `,
   },
   {
+    // On the path where the update has nothing to write, the audit is the only work left; it is
+    // still the step after the processing, as it is on every other path through that call.
+    name: 'Lambda SQS: a best-effort audit after an update whose helper returns early when there is nothing to change',
+    code: `import type { SQSEvent } from 'aws-lambda';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Pool } from 'pg';
+
+const sqs = new SQSClient({});
+const pool = new Pool();
+
+async function updateAccount(id: string, changes: Record<string, string>): Promise<void> {
+  const columns = Object.keys(changes);
+  if (columns.length === 0) return;
+  const assignments = columns.map((column, index) => column + ' = $' + (index + 2)).join(', ');
+  await pool.query('UPDATE accounts SET ' + assignments + ' WHERE id = $1', [id, ...Object.values(changes)]);
+}
+
+async function audit(step: string, id: string): Promise<void> {
+  try {
+    await sqs.send(new SendMessageCommand({ QueueUrl: process.env.AUDIT_QUEUE_URL, MessageBody: JSON.stringify({ step, id }) }));
+  } catch (error) {
+    console.warn('audit event not sent', error);
+  }
+}
+
+export const handler = async (event: SQSEvent): Promise<void> => {
+  for (const record of event.Records) {
+    const body = JSON.parse(record.body);
+    await updateAccount(body.accountId, body.changes);
+    await audit('applied', record.messageId);
+  }
+};
+`,
+  },
+  {
     name: 'amqplib: a helper returns the insert promise without await from its try; the rejection reaches the nacking catch',
     code: A_RETURNED_PAST_CATCH,
   },

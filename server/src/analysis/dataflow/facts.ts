@@ -72,12 +72,15 @@ interface FailureWatch {
   handedOn: boolean;
   /** A request/reply handler answered its caller inside the catch. */
   replied: boolean;
+  /** The catch and the calls that led to it: where the try stands in the handler's code. */
+  position: string;
 }
 
 /** The first settle after a caught failure: judged with how the path leaves. */
 interface FailureSettled {
   caught: SourceLocation;
   settle: SettleOccurrence;
+  position: string;
 }
 
 interface FactState {
@@ -435,7 +438,9 @@ class FactDomain implements Domain<FactState> {
       // A catch in a chain the handler left running runs after the handler's own settle.
       const afterIt = state.failure.detached && step.completion !== 'dropped';
       next.failure =
-        state.failure.handedOn || state.failure.replied || afterIt ? 'done' : { caught: state.failure.caught, settle };
+        state.failure.handedOn || state.failure.replied || afterIt
+          ? 'done'
+          : { caught: state.failure.caught, settle, position: state.failure.position };
     }
     return next;
   }
@@ -537,18 +542,23 @@ class FactDomain implements Domain<FactState> {
       const range = this.options.handlerRange;
       if (insideItemLoop(site.construct, range) || context.calls.some((call) => insideItemLoop(call, range)))
         return { ...state, failure: 'done' };
-      // Processing completed before the try: it encloses one further step, not the processing as a whole.
-      if (entryOf(state.tryEntry, caught.step)?.processed) return { ...state, failure: 'done' };
-      return { ...state, failure: this.watch(site, caught) };
+      // Processing completed before the try: it encloses one further step, not the processing as a
+      // whole. That is where the try stands, so it holds on every path through it (facts: furtherStep).
+      const position = positionOf(caught, context);
+      if (entryOf(state.tryEntry, caught.step)?.processed) {
+        this.facts.furtherStep(position);
+        return { ...state, failure: 'done' };
+      }
+      return { ...state, failure: this.watch(site, caught, position) };
     }
     // Caught again: inside this catch (something in it threw and was caught there), or after it
     // (the failure was rethrown): then the outer catch is the one that decides.
     if (failure.inCatch) return state;
     if (!caught.step.enclosesProcessing) return { ...state, failure: 'done' };
-    return { ...state, failure: this.watch(site, caught) };
+    return { ...state, failure: this.watch(site, caught, positionOf(caught, context)) };
   }
 
-  private watch(site: CatchSite, caught: CaughtStep): FailureWatch {
+  private watch(site: CatchSite, caught: CaughtStep, position: string): FailureWatch {
     const handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(site.body.getText());
     return {
       site,
@@ -557,6 +567,7 @@ class FactDomain implements Domain<FactState> {
       detached: leftRunning(caught.step.body),
       handedOn,
       replied: false,
+      position,
     };
   }
 
@@ -620,6 +631,9 @@ class FactCollector {
   private readonly escapeCandidates = new Set<EffectOccurrence>();
   private readonly failureOutcomes: FlowFacts['failures'] = [];
   private readonly failureKeys = new Set<string>();
+  private readonly failurePositions = new Map<FlowFacts['failures'][number], string>();
+  /** Catches (with the calls that led to them) that some path reached with the processing done. */
+  private readonly furtherSteps = new Set<string>();
   private readonly exits: WitnessedExit[] = [];
   private readonly exitKeys = new Set<string>();
   private readonly throwAfterSettle = new Map<string, { settle: SettleOccurrence; exitLocation?: SourceLocation }>();
@@ -697,6 +711,14 @@ class FactCollector {
     if (guard && effect) addTo(this.failureWork, guard, effect);
   }
 
+  /**
+   * A path reached this catch (at this position) with the processing already done: its try is a
+   * further step there, so no path's failure through it is the processing's.
+   */
+  furtherStep(position: string): void {
+    this.furtherSteps.add(position);
+  }
+
   passedGuard(guard: GuardOccurrence): void {
     this.passedGuards.add(guard);
   }
@@ -736,12 +758,14 @@ class FactCollector {
       const key = `${failure.caught.filePath}:${failure.caught.start}:${settle?.id ?? ''}:${exit}:${mark?.location.start ?? ''}:${mark?.returnsMessage ? 1 : 0}`;
       if (!this.failureKeys.has(key)) {
         this.failureKeys.add(key);
-        this.failureOutcomes.push({
+        const outcome = {
           caught: failure.caught,
           settle,
           exit: { exit, location: mark?.location, returnsMessage: !!mark?.returnsMessage },
           witness: materialize(state.witness),
-        });
+        };
+        this.failureOutcomes.push(outcome);
+        this.failurePositions.set(outcome, failure.position);
       }
     }
     const via = !mark && exit !== 'throw' ? state.via : undefined;
@@ -804,7 +828,7 @@ class FactCollector {
       soleSettles: [...this.soleSettles],
       settlesBeforeThrow: [...this.throwAfterSettle.values()],
       escapeCandidates: [...this.escapeCandidates].sort(bySource),
-      failures: this.failureOutcomes,
+      failures: this.failureOutcomes.filter((outcome) => !this.furtherSteps.has(this.failurePositions.get(outcome)!)),
       exits: this.exits,
       unknown: [...this.unknownReasons],
     };
@@ -851,4 +875,10 @@ function insideItemLoop(from: ts.Node, handlerRange: SourceLocation): boolean {
     node = node.parent;
   }
   return false;
+}
+
+/** Where a caught try stands: the catch, and the calls into project functions that led to it. */
+function positionOf(caught: CaughtStep, context: WalkContext): string {
+  const calls = context.calls.map((call) => `${call.getSourceFile().fileName}:${call.pos}`).join('>');
+  return `${caught.location.filePath}:${caught.location.start}<${calls}`;
 }
