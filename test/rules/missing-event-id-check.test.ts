@@ -39,6 +39,32 @@ export async function start(): Promise<void> {
 }
 `;
 
+// The same, around a library call nothing classifies (an S3 HEAD in a helper): the callback runs
+// only when that call fails, so the insert after it still runs on the other side.
+const L_UNSEEN_WORK_CATCH = `import type { SQSEvent } from 'aws-lambda';
+import { S3Client, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const s3 = new S3Client({});
+
+async function checksumOf(key: string): Promise<string | undefined> {
+  const head = await s3.send(new HeadObjectCommand({ Bucket: 'uploads', Key: key })).catch((error) => {
+    console.error(error);
+    throw new Error(\`no metadata for \${key}\`);
+  });
+  return head.Metadata?.md5;
+}
+
+export const handler = async (event: SQSEvent): Promise<void> => {
+  for (const record of event.Records) {
+    const body = JSON.parse(record.body);
+    const md5 = await checksumOf(body.file);
+    await pool.query('INSERT INTO receipts (submission, md5) VALUES ($1, $2)', [body.submissionId, md5]);
+  }
+};
+`;
+
 // ---- shared project files ----------------------------------------------------------------
 
 /** Prisma is not installed: this client is untyped in both modes. */
@@ -1952,6 +1978,17 @@ ruleTester(RULE, {
       code: K_WRAPPING_CATCH,
       errors: [
         { line: lineOf(K_WRAPPING_CATCH, 'eachMessage:'), messageId: 'noIdentityCheck', data: 'INSERT INTO shipments' },
+      ],
+    },
+    {
+      name: 'Lambda SQS: a .catch() that rethrows around a library call nothing classifies runs only on its failure: the insert after it is unguarded',
+      code: L_UNSEEN_WORK_CATCH,
+      errors: [
+        {
+          line: lineOf(L_UNSEEN_WORK_CATCH, 'for (const record'),
+          messageId: 'noIdentityCheck',
+          data: 'INSERT INTO receipts',
+        },
       ],
     },
     {

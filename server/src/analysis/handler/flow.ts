@@ -791,12 +791,15 @@ export class FlowBuilder {
   ): Step[] {
     const after = this.singleCall(link, state, completion, outermost);
     const callback = catchCallback(link);
-    if (!callback || !before.length || turnsFailureIntoValue(callback, outermost)) return [...before, ...after];
+    if (!callback || turnsFailureIntoValue(callback, outermost)) return [...before, ...after];
     // `const response = await post(…).catch(log)`: on the failure path the constant holds what the
     // callback returned (nothing, when it only logs), so `if (!response) throw …` hands the failure on.
     const kept = link === outermost ? keptIn(outermost) : undefined;
     const id = kept && constantId(kept);
     const handler: Step[] = id ? [...after, { t: 'assign', id, value: callbackResultTruth(callback) }] : after;
+    // Work the analysis does not see (a library call it does not classify) fails too, or not: the
+    // callback runs on one side only, never on every path.
+    if (!before.length) return [{ t: 'if', then: handler, else: [] }];
     return [caughtBy(before, handler, callback)];
   }
 
