@@ -620,6 +620,47 @@ export async function start(): Promise<void> {
 }
 `,
   },
+  {
+    // A message without a request ID has nothing to be checked by: its side is not a path around the check.
+    name: 'kafkajs: the check runs when the message carries its request ID; the inserts after it are not a bypass',
+    code: `${KAFKA_HEAD}
+export async function start(): Promise<void> {
+  await consumer.subscribe({ topic: 'forms.submitted' });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = JSON.parse(message.value!.toString());
+      if (event.requestId) {
+        const { rows } = await pool.query('SELECT 1 FROM scored_requests WHERE request_id = $1', [event.requestId]);
+        if (rows.length > 0) return;
+      }
+      await pool.query('INSERT INTO lead_scores (form_id, score) VALUES ($1, $2)', [event.formId, event.score]);
+      await pool.query('INSERT INTO scored_requests (request_id) VALUES ($1)', [event.requestId]);
+    },
+  });
+}
+`,
+  },
+  {
+    // The response found by the request ID, then its score: "new" when either is missing.
+    name: 'kafkajs: a check in two steps (the row found by the message key, then the row that records it) guards the inserts after it',
+    code: `${KAFKA_HEAD}
+export async function start(): Promise<void> {
+  await consumer.subscribe({ topic: 'forms.answered' });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = JSON.parse(message.value!.toString());
+      const response = (await pool.query('SELECT id FROM form_responses WHERE request_id = $1', [event.requestId])).rows[0];
+      if (response) {
+        const scored = (await pool.query('SELECT id FROM lead_scores WHERE response_id = $1', [response.id])).rows[0];
+        if (scored) return;
+      }
+      await pool.query('INSERT INTO form_responses (request_id, answers) VALUES ($1, $2)', [event.requestId, event.answers]);
+      await pool.query('INSERT INTO lead_scores (request_id, score) VALUES ($1, $2)', [event.requestId, event.score]);
+    },
+  });
+}
+`,
+  },
 ];
 
 /** Valid cases that have, on purpose, no valid identity guard (the rule must then stay quiet). */
@@ -639,6 +680,30 @@ for (const name of WITHOUT_VALID_GUARD)
 // ---- invalid --------------------------------------------------------------------------------
 
 const invalidCases: InvalidRuleTestCase[] = [
+  invalid({
+    // The test is of another value than the check's key: its other side is a path around the check.
+    name: 'kafkajs: a check by the request ID that runs only for messages with a tenant goes around the inserts of the others',
+    code: `${KAFKA_HEAD}
+export async function start(): Promise<void> {
+  await consumer.subscribe({ topic: 'forms.submitted' });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = JSON.parse(message.value!.toString());
+      if (event.tenantId) {
+        const { rows } = await pool.query('SELECT 1 FROM scored_requests WHERE request_id = $1', [event.requestId]);
+        if (rows.length > 0) return;
+      }
+      await pool.query('INSERT INTO lead_scores (form_id, score) VALUES ($1, $2)', [event.formId, event.score]);
+      await pool.query('INSERT INTO scored_requests (request_id) VALUES ($1)', [event.requestId]);
+    },
+  });
+}
+`,
+    escapes: [
+      { at: 'INSERT INTO lead_scores', messageId: 'effectBypassesCheck', data: 'INSERT INTO lead_scores' },
+      { at: 'INSERT INTO scored_requests', messageId: 'effectBypassesCheck', data: 'INSERT INTO scored_requests' },
+    ],
+  }),
   invalid({
     name: 'kafkajs: an audit insert runs before the SET NX claim',
     code: `${KAFKA_HEAD}

@@ -518,6 +518,7 @@ class FactDomain implements Domain<FactState> {
         failure: watching && !this.options.implicitAck ? 'done' : state.failure,
       };
     }
+    if (step.noIdentity) return state.maybeGuarded ? state : { ...state, maybeGuarded: true };
     this.facts.unknownStep(step.reason);
     // What the unseen call did to a caught failure (handed it on?) cannot be told either.
     return {

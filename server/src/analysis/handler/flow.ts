@@ -36,6 +36,7 @@ import {
   type ParameterBinding,
   calledFunction,
   constObjectLiteral,
+  escapeRegExp,
   implementationsOf,
   resolveCallable,
   resolveFunction,
@@ -452,6 +453,9 @@ export class FlowBuilder {
     const present = messagePresenceTest(statement.expression, state.values);
     if (present === 'then') elseSteps = [noMessage(statement), ...elseSteps];
     else if (present === 'else') thenSteps = [noMessage(statement), ...thenSteps];
+    // `if (event.requestId) { …check by it… }`: a message without the key has nothing to be checked by.
+    if (!statement.elseStatement && checksByPresentKey(statement.expression, thenSteps, state.values))
+      elseSteps = [noIdentity(statement)];
     // `if (options.autoAck) msg.ack()`: whether the message is settled here is the callers' choice.
     const settlesThen = hasSettle(thenSteps);
     if (settlesThen !== hasSettle(elseSteps) && this.isConfiguration(statement.expression, state)) {
@@ -1901,6 +1905,35 @@ const COMPARISONS: ReadonlySet<ts.SyntaxKind> = new Set([
 ]);
 
 /** The side of a test where there is no message: nothing is there to settle (unsettled-message). */
+/**
+ * Whether an `if` tests that the message carries a key (`if (event.requestId)`, a value read from
+ * the message) and its side where it does holds a check of the message's identity by that key
+ * (docs/model.md, "Guards").
+ */
+function checksByPresentKey(condition: ts.Expression, thenSteps: Step[], values: MessageValues): boolean {
+  const key = unwrap(condition);
+  if (!ts.isIdentifier(key) && !ts.isPropertyAccessExpression(key)) return false;
+  if (!values.derivesFrom(key)) return false;
+  const keyName = new RegExp(`(^|[^\\w$.])${escapeRegExp(key.getText())}(?![\\w$])`);
+  let found = false;
+  forEachStep(thenSteps, (step) => {
+    const guard = step.t === 'if' ? step.guard?.guard : undefined;
+    if (guard && (guard.kind === 'check' || guard.kind === 'claim') && keyName.test(guard.keyText ?? '')) found = true;
+  });
+  return found;
+}
+
+/** The side of a key-presence test where the message has no key: nothing to check it by. */
+function noIdentity(statement: ts.IfStatement): Step {
+  return {
+    t: 'unknown',
+    node: statement,
+    reason: 'the message has no key to be checked by on this side of the test',
+    inCondition: false,
+    noIdentity: true,
+  };
+}
+
 function noMessage(statement: ts.IfStatement): Step {
   return {
     t: 'unknown',
@@ -2557,13 +2590,17 @@ function judgeStep(
           (exits.has('break') && continuation.afterBreak) ||
           (exits.has('continue') && continuation.afterContinue)
         : after;
+      // `if (response) { const result = await findResult(response.id); if (result) return result }`:
+      // a message check nested in the found side is the second step of one check, whose "new" is
+      // either step's (docs/model.md, "Guards").
+      const firstOfTwo = !exits && !hasProcessing(newSide) && isValidCheck(step) && holdsMessageCheck(seenSide);
       // A lookup whose found side only uses what it found and whose other side does nothing
       // (`if (contact) subject = contact.name`) skips nothing and gates nothing: no check at all.
-      if (!exits && !hasProcessing(newSide)) return { ...step, guard: undefined, then, else: otherwise };
+      if (!exits && !hasProcessing(newSide) && !firstOfTwo) return { ...step, guard: undefined, then, else: otherwise };
       // A check whose "seen" side skips nothing (`if (seen) log(…)`, a lookup used by what follows)
       // protects nothing: it is not the handler's guard.
       const messageLevel =
-        (!!exits && !seenContinues) || (hasProcessing(newSide) && !after && !hasProcessing(seenSide));
+        firstOfTwo || (!!exits && !seenContinues) || (hasProcessing(newSide) && !after && !hasProcessing(seenSide));
       let guard = step.guard;
       if (!messageLevel) {
         guard = { ...guard, guard: { ...guard.guard, scope: 'entity' } };
@@ -2597,6 +2634,21 @@ function judgeStep(
     default:
       return step;
   }
+}
+
+/** An `if` on a check of the message's identity that is valid (keyed by it, no reason against it). */
+function isValidCheck(step: Step): boolean {
+  return (
+    step.t === 'if' &&
+    step.guard?.guard.kind === 'check' &&
+    step.guard.guard.keyedByIdentity &&
+    !step.guard.guard.invalidReason
+  );
+}
+
+/** A judged list that holds, at its top level, a valid message-level check of the message. */
+function holdsMessageCheck(steps: Step[]): boolean {
+  return steps.some((step) => isValidCheck(step) && step.t === 'if' && step.guard?.guard.scope !== 'entity');
 }
 
 /**

@@ -170,6 +170,11 @@ export type Step =
        * does not see (an external call, a stored reference): a settle may happen there.
        */
       handoff?: boolean;
+      /**
+       * Not a call either: the side of `if (event.requestId) { …check by it… }` where the message
+       * has no such key. It has nothing to be checked by, so the dedup rules do not judge it.
+       */
+      noIdentity?: boolean;
     };
 
 /** What a library contributes to reading a handler: which calls settle the message. */

@@ -1227,7 +1227,7 @@ function sameEvent(a: ts.Expression | undefined, b: ts.Expression, checker: ts.T
 /** Text that may subscribe to a Subject or listen on an emitter. */
 const SUBSCRIBING = /\.(subscribe|on|once|addListener|prependListener|prependOnceListener)\s*\(/;
 
-function escapeRegExp(text: string): string {
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
