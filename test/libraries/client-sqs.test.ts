@@ -19,6 +19,26 @@ const pool = new Pool();
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-placed';
 `;
 
+/** Receives one message and returns it in a result object, or the failure (a helper module). */
+const RECEIVE_HELPER = `import { SQSClient, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+
+export type Received = { ok: true; message?: Message } | { ok: false; error: unknown };
+
+export async function receiveOne(client: SQSClient, queueUrl: string): Promise<Received> {
+  try {
+    const response = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }));
+    const messages = response.Messages;
+    if (messages && messages.length > 0) {
+      const message = messages[0];
+      return { ok: true, message };
+    }
+    return { ok: true, message: undefined };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+`;
+
 const cases: RecognitionCase[] = [
   {
     name: 'const { Messages } = await sqs.send(new ReceiveMessageCommand(…)); for (const m of Messages ?? [])',
@@ -211,6 +231,45 @@ export function start(): Promise<void> {
         registrationAt: "return pollQueue('payments', async (message) => {",
       },
     ],
+  },
+  {
+    // The helper receives one message and returns it inside a result object; its caller handles it.
+    name: 'a receive helper in another module returns { ok, message } with Messages[0]: the caller handles received.message',
+    files: {
+      'queue.ts': RECEIVE_HELPER,
+      'consumer.ts': `import { SQSClient, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { receiveOne } from './queue';
+
+const sqs = new SQSClient({});
+const TASKS = 'https://sqs.eu-west-1.amazonaws.com/123456789012/transcription-tasks';
+
+export async function pollOnce(): Promise<void> {
+  const received = await receiveOne(sqs, TASKS);
+  if (!received.ok || !received.message) return;
+  console.log('task', received.message.Body);
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: TASKS, ReceiptHandle: received.message.ReceiptHandle }));
+}
+`,
+    },
+    consumer: 'queue.ts',
+    roots: ['consumer.ts', 'queue.ts'],
+    expect: [
+      {
+        library: 'client-sqs',
+        form: 'ReceiveMessageCommand (one message)',
+        ackMode: 'explicit',
+        source: null,
+        handlerName: 'pollOnce',
+        identityExpression: 'received.message.MessageId',
+        handlerAt: { file: 'consumer.ts', text: 'export async function pollOnce(): Promise<void> {' },
+        registrationAt: 'const response = await client.send(',
+      },
+    ],
+  },
+  {
+    name: 'negative: the receive helper alone is no consumer (it returns the message to its callers)',
+    files: { 'consumer.ts': RECEIVE_HELPER },
+    expect: [],
   },
   {
     name: 'negative: a send of SendMessageCommand, and a synchronous map building batch entries',

@@ -29,7 +29,7 @@ export const clientSqs: LibraryModule = {
     displayName: '@aws-sdk/client-sqs (receive loops)',
     packages: PACKAGES,
     registration:
-      '`send(new ReceiveMessageCommand(…))` (or `receiveMessage`) then a loop over `Messages`: `for…of`, `map` in `Promise.all`, `forEach`',
+      '`send(new ReceiveMessageCommand(…))` (or `receiveMessage`) then a loop over `Messages`: `for…of`, `map` in `Promise.all`, `forEach`; or one message taken by index (`Messages[0]`), also returned by a receive helper, handled by the rest of its block',
     ackModes:
       'explicit (`DeleteMessageCommand`, `DeleteMessageBatchCommand` after the loop; `ChangeMessageVisibilityCommand` with `VisibilityTimeout: 0` is a nack)',
     identity: '`message.MessageId`; FIFO `MessageDeduplicationId` attribute',
@@ -48,14 +48,17 @@ export const clientSqs: LibraryModule = {
   identity: { idProperties: ['MessageId', 'MessageDeduplicationId'], nonUniqueProperties: [] },
 
   findConsumers(sourceFile: ts.SourceFile, context: LibraryContext): ConsumerSite[] {
-    if (!/ReceiveMessageCommand|receiveMessage/.test(sourceFile.text)) return []; // no receive, no consumer
+    // No receive, no consumer: here, or in a helper this file calls with its SQS client.
+    if (!/ReceiveMessageCommand|receiveMessage|@aws-sdk\/client-sqs/.test(sourceFile.text)) return [];
     const tracker = new ShapeTracker(context.checker, {
       call: (call) => receiveCall(call, context),
       property: (shape, name) =>
         shape.kind === 'response' && name === 'Messages' ? { ...shape, kind: 'list' } : undefined,
       element: (shape) => (shape.kind === 'list' ? { ...shape, kind: MESSAGE } : undefined),
+      // `Messages[0]` of a receive of one message: handled by the rest of its block.
+      index: (shape) => (shape.kind === 'list' ? { ...shape, kind: MESSAGE } : undefined),
     });
-    const found = tracker.scan(sourceFile).filter((binding) => binding.kind !== 'single');
+    const found = tracker.scan(sourceFile);
     return found.map((binding) => siteOf(binding, found, context.checker));
   },
 
@@ -125,16 +128,20 @@ function ofThisMessage(input: ts.Expression | undefined, values: MessageValues, 
 }
 
 function siteOf(binding: MessageBinding, all: readonly MessageBinding[], checker: ts.TypeChecker): ConsumerSite {
-  const name = ts.isIdentifier(binding.binding) ? binding.binding.text : undefined;
+  const name = ts.isIdentifier(binding.binding) ? [binding.binding.text, ...(binding.path ?? [])].join('.') : undefined;
   const messageId = name ? `${name}.MessageId` : bindingProperty(binding.binding, 'MessageId');
   const origin = binding.origin as ts.CallExpression;
+  const receive = calledName(origin) === 'receiveMessage' ? 'receiveMessage' : 'ReceiveMessageCommand';
   return {
     library: clientSqs,
-    form: calledName(origin) === 'receiveMessage' ? 'receiveMessage loop' : 'ReceiveMessageCommand loop',
+    form: binding.kind === 'single' ? `${receive} (one message)` : `${receive} loop`,
     registrationNode: origin,
     handler: binding.handler,
     body: binding.body,
-    loop: { settlesAfter: callsAfter(binding, all, (call) => isBatchSettle(call, checker)) },
+    loop: {
+      from: binding.from,
+      settlesAfter: callsAfter(binding, all, (call) => isBatchSettle(call, checker)),
+    },
     detached: binding.detached,
     messageBindings: [binding.binding],
     ackMode: 'explicit',

@@ -18,11 +18,13 @@ import {
   forEachDescendant,
   isAsyncFunction,
   isFunctionWithBody,
+  isProjectCode,
   receiverOf,
+  returnedExpressions,
   symbolOf,
   unwrap,
 } from '../source/ast';
-import { calledFunction, resolveFunction, soleReturnedValue } from '../source/symbols';
+import { calledFunction, resolveFunction } from '../source/symbols';
 
 /** A value in a receive chain: its kind (module-defined) and the receive call it comes from. */
 export interface Shape {
@@ -31,7 +33,12 @@ export interface Shape {
   origin: ts.Node;
   /** The queue, stream or subject, when static. */
   source?: string;
+  /** A project object literal holding receive values in its properties (`return { ok: true, message }`). */
+  fields?: ReadonlyMap<string, Shape>;
 }
+
+/** The kind of a project object literal that holds receive values (`Shape.fields`). */
+export const RECORD = 'record';
 
 export interface ShapeRules {
   /** The shape a call produces, given its receiver's shape (undefined when the receiver has none). */
@@ -57,6 +64,11 @@ export interface MessageBinding {
   node: ts.Node;
   /** The binding that holds the message (loop variable, callback parameter, variable). */
   binding: ts.BindingName;
+  /**
+   * For `single`: the properties read from the binding to reach the message, when the variable
+   * holds a helper's result object (`received.message`); empty when it is the message.
+   */
+  path?: readonly string[];
   /** The code that handles one message: the loop body, the callback's body, or (single) the enclosing block. */
   body: ts.Statement | ts.Expression;
   /** For `single`: the statement the body starts at (the rest of the block). */
@@ -114,16 +126,17 @@ export class ShapeTracker {
       const fromSymbol = ts.isIdentifier(value.name) ? this.symbolShape(value.name) : undefined;
       if (fromSymbol) return fromSymbol; // this.consumer assigned a shape elsewhere
       const receiver = this.shapeOf(value.expression, depth + 1);
-      return receiver && this.rules.property?.(receiver, value.name.text);
+      return receiver && this.propertyShape(receiver, value.name.text);
     }
     if (ts.isElementAccessExpression(value)) {
       const receiver = this.shapeOf(value.expression, depth + 1);
       const argument = unwrap(value.argumentExpression);
       if (!receiver) return undefined;
       if (ts.isNumericLiteral(argument)) return this.rules.index?.(receiver, Number(argument.text));
-      if (ts.isStringLiteralLike(argument)) return this.rules.property?.(receiver, argument.text);
+      if (ts.isStringLiteralLike(argument)) return this.propertyShape(receiver, argument.text);
       return undefined;
     }
+    if (ts.isObjectLiteralExpression(value)) return this.recordShape(value, depth);
     if (ts.isCallExpression(value)) {
       const receiver = receiverOf(value);
       return (
@@ -142,11 +155,41 @@ export class ShapeTracker {
   private returnedShape(call: ts.CallExpression, depth: number): Shape | undefined {
     // Two helpers deep at most: every call a broker file keeps in a variable may come here.
     if (this.following.size >= MAX_HELPERS_FOLLOWED) return undefined;
-    const returned = soleReturnedValue(call, this.checker);
-    if (!returned || this.following.has(returned.fn)) return undefined;
-    const inner = new ShapeTracker(this.checker, this.rules, new Set([...this.following, returned.fn]));
-    inner.scan(returned.fn.body);
-    return inner.shapeOf(returned.value, depth + 1);
+    const fn = calledFunction(call, this.checker);
+    if (!fn || !isProjectCode(fn) || this.following.has(fn)) return undefined;
+    const inner = new ShapeTracker(this.checker, this.rules, new Set([...this.following, fn]));
+    inner.scan(fn.body);
+    // `return { ok: true, message }` beside `return { ok: false, error }`: the one that holds a receive value.
+    for (const value of returnedExpressions(fn)) {
+      const shape = inner.shapeOf(value, depth + 1);
+      if (shape) return shape;
+    }
+    return undefined;
+  }
+
+  /** `x.name` of a shape: a field of a project object, or what the module says. */
+  private propertyShape(shape: Shape, name: string): Shape | undefined {
+    return shape.fields ? shape.fields.get(name) : this.rules.property?.(shape, name);
+  }
+
+  /** `{ ok: true, message }`: an object literal whose properties hold receive values. */
+  private recordShape(object: ts.ObjectLiteralExpression, depth: number): Shape | undefined {
+    const fields = new Map<string, Shape>();
+    for (const property of object.properties) {
+      let shape: Shape | undefined;
+      if (ts.isPropertyAssignment(property)) shape = this.shapeOf(property.initializer, depth + 1);
+      else if (ts.isShorthandPropertyAssignment(property)) {
+        const symbol = this.checker.getShorthandAssignmentValueSymbol(property);
+        shape = symbol && this.shapes.get(symbol);
+      }
+      const name =
+        property.name && (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name))
+          ? property.name.text
+          : undefined;
+      if (shape && name) fields.set(name, shape);
+    }
+    const [first] = fields.values();
+    return first && { kind: RECORD, origin: first.origin, source: first.source, fields };
   }
 
   private symbolShape(identifier: ts.Identifier): Shape | undefined {
@@ -171,7 +214,7 @@ export class ShapeTracker {
       for (const element of name.elements) {
         const key = element.propertyName ?? element.name;
         if (!ts.isIdentifier(key) && !ts.isStringLiteral(key)) continue;
-        this.bind(element.name, this.rules.property?.(shape, key.text));
+        this.bind(element.name, this.propertyShape(shape, key.text));
       }
       return;
     }
@@ -186,8 +229,11 @@ export class ShapeTracker {
   private visit(node: ts.Node): void {
     if (ts.isVariableDeclaration(node) && node.initializer) {
       const shape = this.shapeOf(node.initializer);
-      if (shape?.kind === MESSAGE) this.single(node, shape);
-      else this.bind(node.name, shape);
+      if (shape?.kind === MESSAGE) this.single(node, shape, []);
+      // `const received = await getNextMessage(…)` holding `{ ok, message }`: the message is `received.message`.
+      const field = shape?.fields && [...shape.fields].find(([, inner]) => inner.kind === MESSAGE);
+      if (field) this.single(node, field[1], [field[0]]);
+      this.bind(node.name, shape);
       return;
     }
     if (
@@ -278,24 +324,47 @@ export class ShapeTracker {
     });
   }
 
-  /** `const m = await consumer.next()`: the message is handled by the rest of the block. */
-  private single(declaration: ts.VariableDeclaration, shape: Shape): void {
+  /**
+   * `const m = await consumer.next()`: the message is handled by the rest of the block. Not in a
+   * receive helper, a function that returns the message (or an object holding it) to its callers:
+   * they handle it.
+   */
+  private single(declaration: ts.VariableDeclaration, shape: Shape, path: readonly string[]): void {
     const statement = declaration.parent.parent;
     if (!ts.isVariableStatement(statement) || !ts.isBlock(statement.parent) || this.found.has(statement)) return;
     const handler = enclosingFunction(statement);
-    if (!handler) return;
+    if (!handler || (ts.isIdentifier(declaration.name) && returnsValueOf(handler, declaration.name, this.checker)))
+      return;
     this.found.set(statement, {
       kind: 'single',
       origin: shape.origin,
       source: shape.source,
       node: statement,
       binding: declaration.name,
+      path,
       body: statement.parent,
       from: statement,
       handler,
       detached: false,
     });
   }
+}
+
+/** Whether a function returns a variable, alone or as a property of an object literal (`return { ok, message }`). */
+function returnsValueOf(fn: FunctionWithBody, name: ts.Identifier, checker: ts.TypeChecker): boolean {
+  const symbol = symbolOf(name, checker);
+  if (!symbol) return false;
+  const isIt = (expression: ts.Expression): boolean => {
+    const value = unwrap(expression);
+    if (ts.isIdentifier(value)) return symbolOf(value, checker) === symbol;
+    if (!ts.isObjectLiteralExpression(value)) return false;
+    return value.properties.some((property) =>
+      ts.isShorthandPropertyAssignment(property)
+        ? checker.getShorthandAssignmentValueSymbol(property) === symbol
+        : ts.isPropertyAssignment(property) && isIt(property.initializer),
+    );
+  };
+  return returnedExpressions(fn).some(isIt);
 }
 
 /** The function a node is in (not crossing into the file's top level). */
