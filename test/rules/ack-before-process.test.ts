@@ -156,6 +156,39 @@ ${chain}
 ruleTester('ack-before-process', {
   valid: [
     {
+      // A helper sends to the queue URL its caller passes: here the dead-letter queue's. The delete
+      // after it moves the message there; the failure notice after that is failure handling.
+      name: 'client-sqs: a notice after the message is moved to the dead-letter queue (send, then delete) is no processing the delete loses',
+      code: `import { SQSClient, ReceiveMessageCommand, SendMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+
+const sqs = new SQSClient({});
+const config = {
+  tasks: 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks',
+  results: 'https://sqs.eu-west-1.amazonaws.com/123456789012/results',
+  deadLetterQueueUrl: process.env.TASKS_DLQ_URL ?? '',
+};
+
+async function sendTo(queueUrl: string, body: string): Promise<void> {
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+}
+
+export async function poll(): Promise<void> {
+  const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: config.tasks, MaxNumberOfMessages: 10 }));
+  for (const message of Messages ?? []) {
+    const task = JSON.parse(message.Body ?? '{}');
+    if (!task.file) {
+      await sendTo(config.deadLetterQueueUrl, message.Body ?? '');
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: config.tasks, ReceiptHandle: message.ReceiptHandle }));
+      await sendTo(config.results, JSON.stringify({ id: task.id, failed: true }));
+      continue;
+    }
+    await sendTo(config.results, JSON.stringify({ id: task.id, transcript: 'text' }));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: config.tasks, ReceiptHandle: message.ReceiptHandle }));
+  }
+}
+`,
+    },
+    {
       name: 'kafkajs: a measuring helper keeps the callback promise in a const and returns its finally chain',
       code: `import { Kafka } from 'kafkajs';
 

@@ -104,6 +104,12 @@ interface FactState {
   /** An awaited processing effect (not a dedup record) completed on this path. */
   processed: boolean;
   /**
+   * Before the ack: the message was published to a dead-letter or failure destination (awaited).
+   * The ack after it moves the message there: what follows is failure handling, not processing
+   * the ack loses.
+   */
+  deadLettered: boolean;
+  /**
    * The trys (with a catch) the path is inside, innermost first, and whether processing had
    * completed when each was entered (its catch then guards one step, not the processing).
    */
@@ -146,6 +152,7 @@ export function computeFacts(steps: readonly Step[], registry: OccurrenceRegistr
     atomic: false,
     failure: 'idle',
     processed: false,
+    deadLettered: false,
     failing: false,
     hasEvents: false,
     maybeGuarded: false,
@@ -293,6 +300,7 @@ class FactDomain implements Domain<FactState> {
       this.id(state.messageCheck),
       failure,
       state.processed ? 1 : 0,
+      state.deadLettered ? 1 : 0,
       this.tryKey(state.tryEntry),
       state.failing ? 1 : 0,
       caught,
@@ -358,7 +366,7 @@ class FactDomain implements Domain<FactState> {
 
     // Ordering: the ack-before-process and dedup rules.
     if (state.ack) {
-      if (processing) this.facts.afterAck(state.ack, effect, next.witness);
+      if (processing && !state.deadLettered) this.facts.afterAck(state.ack, effect, next.witness);
     } else {
       // After an unseen call that decided a branch, a guard may have passed: the dedup rules cannot tell.
       if (awaited && !guarded && !state.maybeGuarded) {
@@ -386,6 +394,7 @@ class FactDomain implements Domain<FactState> {
       next.beforeSettle = added(next.beforeSettle, effect);
     if (processing && awaited && effect.description.class !== 'dedup-record' && !isFailureRouting(effect))
       next.processed = true;
+    if (!state.ack && awaited && isFailureRouting(effect)) next.deadLettered = true;
     for (const guard of state.passed) {
       // An entity-level check records only a write it gates: a write after its `if` is not its record.
       if (guard.kind === 'check') {

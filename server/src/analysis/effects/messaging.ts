@@ -91,14 +91,14 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
     if (command && /^(SendMessage|SendMessageBatch|Publish|PublishBatch)Command$/.test(command.name)) {
       const dedup = findProperty(command.input, (name) => name === 'MessageDeduplicationId', context);
       const keyed = !!dedup && context.values.isIdentityKey(dedup);
-      const queue = staticText(
-        topProperty(command.input, 'QueueUrl', context) ?? topProperty(command.input, 'TopicArn', context),
-        context.checker,
-      );
+      const queue = topProperty(command.input, 'QueueUrl', context) ?? topProperty(command.input, 'TopicArn', context);
+      // A URL or ARN gives its last part; a name that is not static (a helper's `queueUrl`
+      // parameter, `config.deadLetterQueueUrl`) still tells where it goes, as its text.
+      const destination = staticText(queue, context.checker)?.split(/[/:]/).pop() ?? (queue && unwrap(queue).getText());
       const result = publish(
         link,
         command.name.startsWith('Send') ? 'SQS SendMessage' : 'SNS Publish',
-        queue?.split(/[/:]/).pop(),
+        destination,
         keyed,
       );
       if (!keyed && command.name === 'SendMessageCommand') result.description.effectFix = 'sqs-deduplication-id';
