@@ -156,6 +156,49 @@ ${chain}
 ruleTester('ack-before-process', {
   valid: [
     {
+      // The helper catches a failed send and returns { ok: false }; on that path the move throws
+      // before its delete, but the analysis does not read the result's property: it keeps the path,
+      // which is still moving the message to the dead-letter queue.
+      name: 'client-sqs: a dead-letter move whose send helper catches its failure and returns a result object',
+      code: `import { SQSClient, ReceiveMessageCommand, SendMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+
+const sqs = new SQSClient({});
+const TASKS = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks';
+const RESULTS = 'https://sqs.eu-west-1.amazonaws.com/123456789012/results';
+const TASKS_DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks-dlq';
+
+async function sendTo(queueUrl: string, body: string): Promise<{ ok: boolean }> {
+  try {
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    return { ok: true };
+  } catch (error) {
+    console.error('send failed', error);
+    return { ok: false };
+  }
+}
+
+async function moveToDeadLetterQueue(body: string, receiptHandle: string | undefined): Promise<void> {
+  const sent = await sendTo(TASKS_DLQ, body);
+  if (!sent.ok) throw new Error('the task could not be dead-lettered');
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: TASKS, ReceiptHandle: receiptHandle }));
+}
+
+export async function poll(): Promise<void> {
+  const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: TASKS, MaxNumberOfMessages: 10 }));
+  for (const message of Messages ?? []) {
+    const task = JSON.parse(message.Body ?? '{}');
+    if (!task.file) {
+      await moveToDeadLetterQueue(message.Body ?? '', message.ReceiptHandle);
+      await sendTo(RESULTS, JSON.stringify({ id: task.id, failed: true }));
+      continue;
+    }
+    await sendTo(RESULTS, JSON.stringify({ id: task.id, transcript: 'text' }));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: TASKS, ReceiptHandle: message.ReceiptHandle }));
+  }
+}
+`,
+    },
+    {
       // A helper sends to the queue URL its caller passes: here the dead-letter queue's. The delete
       // after it moves the message there; the failure notice after that is failure handling.
       name: 'client-sqs: a notice after the message is moved to the dead-letter queue (send, then delete) is no processing the delete loses',

@@ -496,6 +496,9 @@ class FactDomain implements Domain<FactState> {
     };
     let next = this.record(state, event);
     next.failing = true;
+    // The publish to a dead-letter destination failed and was caught: the path was still moving the
+    // message there, and what follows is failure handling as after a published one.
+    if (!state.ack && routesFailure(caught.step)) next.deadLettered = true;
     next.lastCaught = { location: caught.location, enclosesProcessing: caught.step.enclosesProcessing };
     // Effects after a claim on this path now run on a failure path: releases count.
     for (const key of state.afterClaim) this.facts.failureWorkAfterClaimKey(key);
@@ -891,4 +894,17 @@ function insideItemLoop(from: ts.Node, handlerRange: SourceLocation): boolean {
 function positionOf(caught: CaughtStep, context: WalkContext): string {
   const calls = context.calls.map((call) => `${call.getSourceFile().fileName}:${call.pos}`).join('>');
   return `${caught.location.filePath}:${caught.location.start}<${calls}`;
+}
+
+const failureRoutingTrys = new WeakMap<Extract<Step, { t: 'try' }>, boolean>();
+
+/** A try whose work publishes the message to a dead-letter or failure destination. */
+function routesFailure(step: Extract<Step, { t: 'try' }>): boolean {
+  let routes = failureRoutingTrys.get(step);
+  if (routes === undefined) {
+    routes = false;
+    forEachStep(step.body, (inner) => void (routes ||= inner.t === 'effect' && isFailureRouting(inner.effect)));
+    failureRoutingTrys.set(step, routes);
+  }
+  return routes;
 }

@@ -3,11 +3,11 @@
  * retry or failure destination (or of an event about the failure), or a write that records the
  * failure in a store (a `failed` status, an error row, an entity marked inactive).
  */
-import type { EffectOccurrence } from '../../model';
+import type { EffectDescription, EffectOccurrence } from '../../model';
 import { FAILURE_DESTINATION } from './messaging';
 
 /** Publishing to a dead-letter, retry or failure destination is failure routing (docs/model.md, "Failure routing and handing failures on"). */
-export function isFailureRouting(effect: EffectOccurrence): boolean {
+export function isFailureRouting(effect: { description: EffectDescription }): boolean {
   return (
     effect.description.category === 'publish' &&
     !!effect.description.destination &&
