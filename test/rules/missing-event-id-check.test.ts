@@ -65,6 +65,24 @@ export const handler = async (event: SQSEvent): Promise<void> => {
 };
 `;
 
+// One message at a time, taken by index, sent on to another queue, then deleted.
+const L_FORWARD_ONE = `import { SQSClient, ReceiveMessageCommand, SendMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+
+const sqs = new SQSClient({});
+const ORDERS_QUEUE_URL = process.env.ORDERS_QUEUE_URL;
+const SHIPPING_QUEUE_URL = process.env.SHIPPING_QUEUE_URL;
+
+export async function forward(): Promise<void> {
+  for (;;) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: ORDERS_QUEUE_URL, MaxNumberOfMessages: 1 }));
+    if (!Messages) return;
+    const message = Messages[0];
+    await sqs.send(new SendMessageCommand({ QueueUrl: SHIPPING_QUEUE_URL, MessageBody: message.Body }));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: ORDERS_QUEUE_URL, ReceiptHandle: message.ReceiptHandle }));
+  }
+}
+`;
+
 // ---- shared project files ----------------------------------------------------------------
 
 /** Prisma is not installed: this client is untyped in both modes. */
@@ -1878,6 +1896,26 @@ export async function run() {
 ruleTester(RULE, {
   valid: [
     {
+      // A consumer of the dead-letter queue sends each message back to the queue it came from.
+      name: 'client-sqs: a redrive of the dead-letter queue (receive there, send to the main queue, delete) is failure routing',
+      code: `import { SQSClient, ReceiveMessageCommand, SendMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+
+const sqs = new SQSClient({});
+const ORDERS_DLQ_URL = process.env.ORDERS_DLQ_URL;
+const ORDERS_QUEUE_URL = process.env.ORDERS_QUEUE_URL;
+
+export async function redrive(): Promise<void> {
+  for (;;) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: ORDERS_DLQ_URL, MaxNumberOfMessages: 1 }));
+    if (!Messages) return;
+    const message = Messages[0];
+    await sqs.send(new SendMessageCommand({ QueueUrl: ORDERS_QUEUE_URL, MessageBody: message.Body }));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: ORDERS_DLQ_URL, ReceiptHandle: message.ReceiptHandle }));
+  }
+}
+`,
+    },
+    {
       name: 'sequelize: a loaded account (let declared empty) given an absolute value and saved is an idempotent update',
       code: K_LOADED_LET("account.tier = 'gold';"),
     },
@@ -1973,6 +2011,17 @@ ruleTester(RULE, {
     { name: 'sqs-consumer: fetch POST with an Idempotency-Key header from MessageId', code: S_IDEMPOTENCY_HEADER },
   ],
   invalid: [
+    {
+      name: 'client-sqs: the same forwarding from a queue that is no dead-letter queue publishes a duplicate on redelivery',
+      code: L_FORWARD_ONE,
+      errors: [
+        {
+          line: lineOf(L_FORWARD_ONE, 'for (;;) {'),
+          messageId: 'noIdentityCheck',
+          data: 'SQS SendMessage',
+        },
+      ],
+    },
     {
       name: 'kafkajs: a .catch() that wraps the error and rethrows is a catch: the insert after the load is unguarded',
       code: K_WRAPPING_CATCH,

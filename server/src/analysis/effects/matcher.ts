@@ -83,6 +83,8 @@ export interface MatchContext {
    * of @acme/events): its publishing functions publish to the same broker.
    */
   brokerPackage?: string;
+  /** The consumer reads a dead-letter queue: what it publishes is a redrive (failure routing). */
+  redrive?: boolean;
 }
 
 export type CallMatcher = (link: CallLink, context: MatchContext) => ClassifiedCall | undefined;

@@ -28,6 +28,20 @@ function publishedTo(link: CallLink, context: MatchContext): string | undefined 
 }
 
 export function matchPublishes(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
+  const published = matchPublish(link, context);
+  // A consumer of a dead-letter queue that publishes the message on redrives it (docs/model.md,
+  // "Failure routing and handing failures on"): failure routing, not a duplicate downstream.
+  if (published && context.redrive && published.description.category === 'publish') {
+    const { destination, label } = published.description;
+    return {
+      ...published,
+      description: { ...published.description, class: 'idempotent', label: `${label} (redrive)`, destination },
+    };
+  }
+  return published;
+}
+
+function matchPublish(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   if (!link.method) return undefined;
   const origin = link.origin() ?? '';
   const names = link.receiverNames.filter((name) => name !== 'this');

@@ -86,6 +86,8 @@ export interface FlowOptions {
   tick?: (count?: number) => void;
   /** The installed package that registers the handler, when it is registered outside the project. */
   brokerPackage?: string;
+  /** The consumer reads a dead-letter queue: what it publishes is a redrive (failure routing). */
+  redrive?: boolean;
 }
 
 const DEFERRING_CALLS = new Set([
@@ -316,6 +318,7 @@ export class FlowBuilder {
       config: this.options.config,
       values,
       brokerPackage: this.options.brokerPackage,
+      redrive: this.options.redrive,
     };
   }
 

@@ -113,11 +113,8 @@ function receiveCall(call: ts.CallExpression, context: LibraryContext): Shape | 
   } else {
     input = call.arguments[0];
   }
-  return {
-    kind: 'response',
-    origin: call,
-    source: shortName(topProperty(input, 'QueueUrl', context.checker), context.checker),
-  };
+  const queue = topProperty(input, 'QueueUrl', context.checker);
+  return { kind: 'response', origin: call, source: shortName(queue, context.checker), sourceText: queue?.getText() };
 }
 
 /** A delete or visibility change whose `ReceiptHandle` is this message's (or cannot be read). */
@@ -146,6 +143,7 @@ function siteOf(binding: MessageBinding, all: readonly MessageBinding[], checker
     messageBindings: [binding.binding],
     ackMode: 'explicit',
     source: binding.source,
+    sourceText: binding.sourceText,
     identityHint: 'message.MessageId',
     identityExpression: messageId,
   };

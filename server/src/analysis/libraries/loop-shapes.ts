@@ -33,6 +33,8 @@ export interface Shape {
   origin: ts.Node;
   /** The queue, stream or subject, when static. */
   source?: string;
+  /** Its expression's text, when it is not static (`process.env.ORDERS_DLQ_URL`). */
+  sourceText?: string;
   /** A project object literal holding receive values in its properties (`return { ok: true, message }`). */
   fields?: ReadonlyMap<string, Shape>;
 }
@@ -60,6 +62,8 @@ export interface MessageBinding {
   origin: ts.Node;
   /** The queue, stream or subject, when static. */
   source?: string;
+  /** Its expression's text, when it is not static. */
+  sourceText?: string;
   /** The loop statement, the array-method call, or the statement holding `const m = await consumer.next()`. */
   node: ts.Node;
   /** The binding that holds the message (loop variable, callback parameter, variable). */
@@ -189,7 +193,7 @@ export class ShapeTracker {
       if (shape && name) fields.set(name, shape);
     }
     const [first] = fields.values();
-    return first && { kind: RECORD, origin: first.origin, source: first.source, fields };
+    return first && { kind: RECORD, origin: first.origin, source: first.source, sourceText: first.sourceText, fields };
   }
 
   private symbolShape(identifier: ts.Identifier): Shape | undefined {
@@ -300,6 +304,7 @@ export class ShapeTracker {
       kind: 'loop',
       origin: shape.origin,
       source: shape.source,
+      sourceText: shape.sourceText,
       node: statement,
       binding,
       body: statement.statement,
@@ -315,6 +320,7 @@ export class ShapeTracker {
       kind: 'callback',
       origin: shape.origin,
       source: shape.source,
+      sourceText: shape.sourceText,
       node: call,
       binding,
       body: callback.body,
@@ -339,6 +345,7 @@ export class ShapeTracker {
       kind: 'single',
       origin: shape.origin,
       source: shape.source,
+      sourceText: shape.sourceText,
       node: statement,
       binding: declaration.name,
       path,

@@ -75,6 +75,11 @@ export interface ConsumerSite {
   settleBindings?: ts.BindingName[];
   ackMode: AckMode;
   ackModeNode?: ts.Node;
+  /**
+   * The queue's expression when it is not static (`process.env.ORDERS_DLQ_URL`): it may still
+   * name a dead-letter queue, whose consumer's publishes are a redrive.
+   */
+  sourceText?: string;
   source?: string;
   identityHint: string;
   /** A TypeScript expression, valid at the top of the handler, for the message identity. */

@@ -5,6 +5,7 @@
  * asked for, concrete paths and the crash timeline (derive-timeline.ts).
  * The result is plain data (model/consumer.ts); the rules read nothing else about the consumer.
  */
+import { FAILURE_DESTINATION } from '../effects/messaging';
 import { ts } from 'ts-morph';
 import type { ResolvedConfig } from '../../config/resolved-config';
 import { FlowBuilder } from '../handler/flow';
@@ -72,6 +73,7 @@ export function buildConsumerReport(
     library: site.library,
     identity: site.library.identity,
     brokerPackage: site.registeredOutside?.module,
+    redrive: FAILURE_DESTINATION.test(site.source ?? site.sourceText ?? ''),
     tick: (count) => budget.tick(count),
   });
   const factory = handlerBindings(site, checker);
