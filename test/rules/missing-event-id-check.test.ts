@@ -1896,6 +1896,29 @@ export async function run() {
 ruleTester(RULE, {
   valid: [
     {
+      // On the side that skips the ack, whether the message is settled at all is the caller's
+      // configuration (an auto-ack consumer is never redelivered): no duplicate is judged there.
+      name: 'amqplib: a publish after an ack the caller configures (if (options.ack) channel.ack(msg)) is not judged for duplicates on the side without the ack',
+      code: `import amqp from 'amqplib';
+
+export interface Processor {
+  queue: string;
+  options: { ack: boolean };
+  process(order: { id: string }): Promise<{ invoiceId: string } | undefined>;
+}
+
+export async function start(processor: Processor): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume(processor.queue, async (msg) => {
+    if (!msg) return;
+    const result = await processor.process(JSON.parse(msg.content.toString()));
+    if (processor.options.ack) channel.ack(msg);
+    if (result) channel.publish('billing', 'invoice.created', Buffer.from(JSON.stringify(result)), { messageId: result.invoiceId });
+  });
+}
+`,
+    },
+    {
       // A consumer of the dead-letter queue sends each message back to the queue it came from.
       name: 'client-sqs: a redrive of the dead-letter queue (receive there, send to the main queue, delete) is failure routing',
       code: `import { SQSClient, ReceiveMessageCommand, SendMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';

@@ -528,6 +528,9 @@ class FactDomain implements Domain<FactState> {
         ...state,
         handedOff: state.handedOff ?? step.reason,
         failure: watching && !this.options.implicitAck ? 'done' : state.failure,
+        // Whether this message is settled at all is the configuration's: so is whether what
+        // follows can run twice. The dedup rules do not judge it (docs/model.md, "Settles").
+        maybeGuarded: state.maybeGuarded || !!step.configured,
       };
     }
     if (step.noIdentity) return state.maybeGuarded ? state : { ...state, maybeGuarded: true };

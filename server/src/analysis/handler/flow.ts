@@ -2017,6 +2017,7 @@ function configured(node: ts.Node, condition: string): Step {
     reason: `whether the message is settled depends on the configuration it is given (${condition})`,
     inCondition: false,
     handoff: true,
+    configured: true,
   };
 }
 

@@ -171,6 +171,12 @@ export type Step =
        */
       handoff?: boolean;
       /**
+       * With `handoff`: the side of `if (options.ack) msg.ack()` that does not settle here; the
+       * configuration decides whether the message is settled at all, so its delivery, and whether
+       * what follows can run twice, is the configuration's too.
+       */
+      configured?: boolean;
+      /**
        * Not a call either: the side of `if (event.requestId) { …check by it… }` where the message
        * has no such key. It has nothing to be checked by, so the dedup rules do not judge it.
        */
