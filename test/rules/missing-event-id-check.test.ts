@@ -65,20 +65,24 @@ export const handler = async (event: SQSEvent): Promise<void> => {
 };
 `;
 
-// One message at a time, taken by index, sent on to another queue, then deleted.
-const L_FORWARD_ONE = `import { SQSClient, ReceiveMessageCommand, SendMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+// One message at a time, taken by index, sent on to another queue, then deleted: a redrive when
+// the queue it reads is a dead-letter queue.
+const L_FORWARD_ONE = (
+  from: string,
+  to: string,
+): string => `import { SQSClient, ReceiveMessageCommand, SendMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 
 const sqs = new SQSClient({});
-const ORDERS_QUEUE_URL = process.env.ORDERS_QUEUE_URL;
-const SHIPPING_QUEUE_URL = process.env.SHIPPING_QUEUE_URL;
+const ${from} = process.env.${from};
+const ${to} = process.env.${to};
 
 export async function forward(): Promise<void> {
   for (;;) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: ORDERS_QUEUE_URL, MaxNumberOfMessages: 1 }));
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: ${from}, MaxNumberOfMessages: 1 }));
     if (!Messages) return;
     const message = Messages[0];
-    await sqs.send(new SendMessageCommand({ QueueUrl: SHIPPING_QUEUE_URL, MessageBody: message.Body }));
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: ORDERS_QUEUE_URL, ReceiptHandle: message.ReceiptHandle }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: ${to}, MessageBody: message.Body }));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: ${from}, ReceiptHandle: message.ReceiptHandle }));
   }
 }
 `;
@@ -1921,22 +1925,7 @@ export async function start(processor: Processor): Promise<void> {
     {
       // A consumer of the dead-letter queue sends each message back to the queue it came from.
       name: 'client-sqs: a redrive of the dead-letter queue (receive there, send to the main queue, delete) is failure routing',
-      code: `import { SQSClient, ReceiveMessageCommand, SendMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
-
-const sqs = new SQSClient({});
-const ORDERS_DLQ_URL = process.env.ORDERS_DLQ_URL;
-const ORDERS_QUEUE_URL = process.env.ORDERS_QUEUE_URL;
-
-export async function redrive(): Promise<void> {
-  for (;;) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: ORDERS_DLQ_URL, MaxNumberOfMessages: 1 }));
-    if (!Messages) return;
-    const message = Messages[0];
-    await sqs.send(new SendMessageCommand({ QueueUrl: ORDERS_QUEUE_URL, MessageBody: message.Body }));
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: ORDERS_DLQ_URL, ReceiptHandle: message.ReceiptHandle }));
-  }
-}
-`,
+      code: L_FORWARD_ONE('ORDERS_DLQ_URL', 'ORDERS_QUEUE_URL'),
     },
     {
       name: 'sequelize: a loaded account (let declared empty) given an absolute value and saved is an idempotent update',
@@ -2036,10 +2025,10 @@ export async function redrive(): Promise<void> {
   invalid: [
     {
       name: 'client-sqs: the same forwarding from a queue that is no dead-letter queue publishes a duplicate on redelivery',
-      code: L_FORWARD_ONE,
+      code: L_FORWARD_ONE('ORDERS_QUEUE_URL', 'SHIPPING_QUEUE_URL'),
       errors: [
         {
-          line: lineOf(L_FORWARD_ONE, 'for (;;) {'),
+          line: lineOf(L_FORWARD_ONE('ORDERS_QUEUE_URL', 'SHIPPING_QUEUE_URL'), 'for (;;) {'),
           messageId: 'noIdentityCheck',
           data: 'SQS SendMessage',
         },

@@ -57,6 +57,27 @@ const pool = new Pool();
 
 const SQS_QUEUE = `https://sqs.eu-west-1.amazonaws.com/123456789012/payments-queue`;
 
+/**
+ * A check by the request ID inside an `if` on a value of the message: on the key itself, the
+ * messages without it have nothing to be checked by; on another value, the others go around it.
+ */
+const REQUEST_ID_CHECK = (tested: string): string => `${KAFKA_HEAD}
+export async function start(): Promise<void> {
+  await consumer.subscribe({ topic: 'forms.submitted' });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = JSON.parse(message.value!.toString());
+      if (${tested}) {
+        const { rows } = await pool.query('SELECT 1 FROM scored_requests WHERE request_id = $1', [event.requestId]);
+        if (rows.length > 0) return;
+      }
+      await pool.query('INSERT INTO lead_scores (form_id, score) VALUES ($1, $2)', [event.formId, event.score]);
+      await pool.query('INSERT INTO scored_requests (request_id) VALUES ($1)', [event.requestId]);
+    },
+  });
+}
+`;
+
 // ---- valid ----------------------------------------------------------------------------------
 
 const valid: RuleTestCase[] = [
@@ -623,22 +644,7 @@ export async function start(): Promise<void> {
   {
     // A message without a request ID has nothing to be checked by: its side is not a path around the check.
     name: 'kafkajs: the check runs when the message carries its request ID; the inserts after it are not a bypass',
-    code: `${KAFKA_HEAD}
-export async function start(): Promise<void> {
-  await consumer.subscribe({ topic: 'forms.submitted' });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const event = JSON.parse(message.value!.toString());
-      if (event.requestId) {
-        const { rows } = await pool.query('SELECT 1 FROM scored_requests WHERE request_id = $1', [event.requestId]);
-        if (rows.length > 0) return;
-      }
-      await pool.query('INSERT INTO lead_scores (form_id, score) VALUES ($1, $2)', [event.formId, event.score]);
-      await pool.query('INSERT INTO scored_requests (request_id) VALUES ($1)', [event.requestId]);
-    },
-  });
-}
-`,
+    code: REQUEST_ID_CHECK('event.requestId'),
   },
   {
     // The response found by the request ID, then its score: "new" when either is missing.
@@ -683,22 +689,7 @@ const invalidCases: InvalidRuleTestCase[] = [
   invalid({
     // The test is of another value than the check's key: its other side is a path around the check.
     name: 'kafkajs: a check by the request ID that runs only for messages with a tenant goes around the inserts of the others',
-    code: `${KAFKA_HEAD}
-export async function start(): Promise<void> {
-  await consumer.subscribe({ topic: 'forms.submitted' });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const event = JSON.parse(message.value!.toString());
-      if (event.tenantId) {
-        const { rows } = await pool.query('SELECT 1 FROM scored_requests WHERE request_id = $1', [event.requestId]);
-        if (rows.length > 0) return;
-      }
-      await pool.query('INSERT INTO lead_scores (form_id, score) VALUES ($1, $2)', [event.formId, event.score]);
-      await pool.query('INSERT INTO scored_requests (request_id) VALUES ($1)', [event.requestId]);
-    },
-  });
-}
-`,
+    code: REQUEST_ID_CHECK('event.tenantId'),
     escapes: [
       { at: 'INSERT INTO lead_scores', messageId: 'effectBypassesCheck', data: 'INSERT INTO lead_scores' },
       { at: 'INSERT INTO scored_requests', messageId: 'effectBypassesCheck', data: 'INSERT INTO scored_requests' },

@@ -28,6 +28,23 @@ function invalid(
 /** What the finding of a case says: its message id and the data it names. */
 type Expected = Pick<ExpectedFinding, 'messageId' | 'data' | 'message'>;
 
+/** A Lambda's clients and a best-effort audit helper whose catch only logs. */
+const AUDITED_LAMBDA = `import type { SQSEvent } from 'aws-lambda';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Pool } from 'pg';
+
+const sqs = new SQSClient({});
+const pool = new Pool();
+
+async function audit(step: string, id: string): Promise<void> {
+  try {
+    await sqs.send(new SendMessageCommand({ QueueUrl: process.env.AUDIT_QUEUE_URL, MessageBody: JSON.stringify({ step, id }) }));
+  } catch (error) {
+    console.warn('audit event not sent', error);
+  }
+}
+`;
+
 const LOGGER = `export const logger = {
   info: (message: string, fields: Record<string, unknown> = {}) => console.info(JSON.stringify({ message, ...fields })),
   error: (message: string, fields: Record<string, unknown> = {}) => console.error(JSON.stringify({ message, ...fields })),
@@ -1082,21 +1099,7 @@ export async function run(): Promise<void> {
   },
   {
     name: 'Lambda SQS: a best-effort audit helper is called twice; its catch is followed by more processing',
-    code: `import type { SQSEvent } from 'aws-lambda';
-import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { Pool } from 'pg';
-
-const sqs = new SQSClient({});
-const pool = new Pool();
-
-async function audit(step: string, id: string): Promise<void> {
-  try {
-    await sqs.send(new SendMessageCommand({ QueueUrl: process.env.AUDIT_QUEUE_URL, MessageBody: JSON.stringify({ step, id }) }));
-  } catch (error) {
-    console.warn('audit event not sent', error);
-  }
-}
-
+    code: `${AUDITED_LAMBDA}
 export const handler = async (event: SQSEvent): Promise<void> => {
   for (const record of event.Records) {
     await audit('received', record.messageId);
@@ -1110,26 +1113,12 @@ export const handler = async (event: SQSEvent): Promise<void> => {
     // On the path where the update has nothing to write, the audit is the only work left; it is
     // still the step after the processing, as it is on every other path through that call.
     name: 'Lambda SQS: a best-effort audit after an update whose helper returns early when there is nothing to change',
-    code: `import type { SQSEvent } from 'aws-lambda';
-import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { Pool } from 'pg';
-
-const sqs = new SQSClient({});
-const pool = new Pool();
-
+    code: `${AUDITED_LAMBDA}
 async function updateAccount(id: string, changes: Record<string, string>): Promise<void> {
   const columns = Object.keys(changes);
   if (columns.length === 0) return;
   const assignments = columns.map((column, index) => column + ' = $' + (index + 2)).join(', ');
   await pool.query('UPDATE accounts SET ' + assignments + ' WHERE id = $1', [id, ...Object.values(changes)]);
-}
-
-async function audit(step: string, id: string): Promise<void> {
-  try {
-    await sqs.send(new SendMessageCommand({ QueueUrl: process.env.AUDIT_QUEUE_URL, MessageBody: JSON.stringify({ step, id }) }));
-  } catch (error) {
-    console.warn('audit event not sent', error);
-  }
 }
 
 export const handler = async (event: SQSEvent): Promise<void> => {

@@ -89,6 +89,13 @@ export function objectLiteral(
   return undefined;
 }
 
+/** The value a property gives its name: `name: value`, or the shorthand `name`. */
+function assignedValue(property: ts.ObjectLiteralElementLike): ts.Expression | undefined {
+  if (ts.isPropertyAssignment(property)) return property.initializer;
+  if (ts.isShorthandPropertyAssignment(property)) return property.name;
+  return undefined;
+}
+
 function propertyKeyName(property: ts.ObjectLiteralElementLike): string | undefined {
   const name = property.name;
   if (!name) return undefined;
@@ -107,10 +114,8 @@ export function findProperty(
   if (!object || depth > 5) return undefined;
   for (const property of object.properties) {
     const name = propertyKeyName(property);
-    if (name !== undefined && predicate(name)) {
-      if (ts.isPropertyAssignment(property)) return property.initializer;
-      if (ts.isShorthandPropertyAssignment(property)) return property.name;
-    }
+    const value = name !== undefined && predicate(name) ? assignedValue(property) : undefined;
+    if (value) return value;
     if (ts.isPropertyAssignment(property)) {
       const nested = findProperty(property.initializer, predicate, checker, depth + 1);
       if (nested) return nested;
@@ -140,9 +145,8 @@ export function topProperty(
   const object = objectLiteral(expression, checker);
   if (!object) return undefined;
   for (const property of object.properties) {
-    if (propertyKeyName(property) !== name) continue;
-    if (ts.isPropertyAssignment(property)) return property.initializer;
-    if (ts.isShorthandPropertyAssignment(property)) return property.name;
+    const value = propertyKeyName(property) === name ? assignedValue(property) : undefined;
+    if (value) return value;
   }
   return undefined;
 }
@@ -169,10 +173,8 @@ export function findOwnProperty(
   if (!object || depth > 4) return undefined;
   for (const property of object.properties) {
     const name = propertyKeyName(property);
-    if (name !== undefined && predicate(name)) {
-      if (ts.isPropertyAssignment(property)) return property.initializer;
-      if (ts.isShorthandPropertyAssignment(property)) return property.name;
-    }
+    const value = name !== undefined && predicate(name) ? assignedValue(property) : undefined;
+    if (value) return value;
     if (ts.isSpreadAssignment(property)) {
       const nested = findOwnProperty(property.expression, predicate, reader, depth + 1);
       if (nested) return nested;
@@ -201,10 +203,8 @@ export function ownPropertyValue(
   const object = objectLiteral(expression, reader);
   if (!object || depth > 4) return undefined;
   for (const property of [...object.properties].reverse()) {
-    if (propertyKeyName(property) === name) {
-      if (ts.isPropertyAssignment(property)) return property.initializer;
-      if (ts.isShorthandPropertyAssignment(property)) return property.name;
-    }
+    const value = propertyKeyName(property) === name ? assignedValue(property) : undefined;
+    if (value) return value;
     if (ts.isSpreadAssignment(property)) {
       const spread = ownPropertyValue(property.expression, name, reader, depth + 1);
       if (spread) return spread;

@@ -1926,25 +1926,24 @@ function checksByPresentKey(condition: ts.Expression, thenSteps: Step[], values:
   return found;
 }
 
+/** A side of a test on which the analysis knows something of the message, not of a call. */
+function sideOfTest(
+  node: ts.Node,
+  reason: string,
+  marks: Pick<Extract<Step, { t: 'unknown' }>, 'handoff' | 'configured' | 'noIdentity'>,
+): Step {
+  return { t: 'unknown', node, reason, inCondition: false, ...marks };
+}
+
 /** The side of a key-presence test where the message has no key: nothing to check it by. */
 function noIdentity(statement: ts.IfStatement): Step {
-  return {
-    t: 'unknown',
-    node: statement,
-    reason: 'the message has no key to be checked by on this side of the test',
-    inCondition: false,
+  return sideOfTest(statement, 'the message has no key to be checked by on this side of the test', {
     noIdentity: true,
-  };
+  });
 }
 
 function noMessage(statement: ts.IfStatement): Step {
-  return {
-    t: 'unknown',
-    node: statement,
-    reason: 'there is no message on this side of the test',
-    inCondition: false,
-    handoff: true,
-  };
+  return sideOfTest(statement, 'there is no message on this side of the test', { handoff: true });
 }
 
 /** The methods of a logger, which return nothing. */
@@ -2011,14 +2010,10 @@ function settleMethodPresence(part: ts.Expression, values: MessageValues): boole
 
 /** Whether the message is settled on this side depends on what the handler's callers configure. */
 function configured(node: ts.Node, condition: string): Step {
-  return {
-    t: 'unknown',
-    node,
-    reason: `whether the message is settled depends on the configuration it is given (${condition})`,
-    inCondition: false,
+  return sideOfTest(node, `whether the message is settled depends on the configuration it is given (${condition})`, {
     handoff: true,
     configured: true,
-  };
+  });
 }
 
 function isRaceCombinator(call: ts.CallExpression): boolean {
