@@ -457,7 +457,7 @@ export class FlowBuilder {
     if (present === 'then') elseSteps = [noMessage(statement), ...elseSteps];
     else if (present === 'else') thenSteps = [noMessage(statement), ...thenSteps];
     // `if (event.requestId) { …check by it… }`: a message without the key has nothing to be checked by.
-    if (!statement.elseStatement && checksByPresentKey(statement.expression, thenSteps, state.values))
+    if (!statement.elseStatement && checksByPresentKey(statement.expression, thenSteps))
       elseSteps = [noIdentity(statement)];
     // `if (options.autoAck) msg.ack()`: whether the message is settled here is the callers' choice.
     const settlesThen = hasSettle(thenSteps);
@@ -1911,19 +1911,21 @@ const COMPARISONS: ReadonlySet<ts.SyntaxKind> = new Set([
 /**
  * Whether an `if` tests that the message carries a key (`if (event.requestId)`, a value read from
  * the message) and its side where it does holds a check of the message's identity by that key
- * (docs/model.md, "Guards").
+ * (docs/model.md, "Guards"). A check by another value (a cache keyed by a tenant) is no such check.
  */
-function checksByPresentKey(condition: ts.Expression, thenSteps: Step[], values: MessageValues): boolean {
+function checksByPresentKey(condition: ts.Expression, thenSteps: Step[]): boolean {
   const key = unwrap(condition);
   if (!ts.isIdentifier(key) && !ts.isPropertyAccessExpression(key)) return false;
-  if (!values.derivesFrom(key)) return false;
-  const keyName = new RegExp(`(^|[^\\w$.])${escapeRegExp(key.getText())}(?![\\w$])`);
-  let found = false;
+  const keyTexts: string[] = [];
   forEachStep(thenSteps, (step) => {
     const guard = step.t === 'if' ? step.guard?.guard : undefined;
-    if (guard && (guard.kind === 'check' || guard.kind === 'claim') && keyName.test(guard.keyText ?? '')) found = true;
+    if (guard?.keyText && guard.keyedByIdentity && (guard.kind === 'check' || guard.kind === 'claim'))
+      keyTexts.push(guard.keyText);
   });
-  return found;
+  // A check keyed by the message's identity whose key names the tested value: that value is the key.
+  if (!keyTexts.length) return false;
+  const keyName = new RegExp(`(^|[^\\w$.])${escapeRegExp(key.getText())}(?![\\w$])`);
+  return keyTexts.some((text) => keyName.test(text));
 }
 
 /** A side of a test on which the analysis knows something of the message, not of a call. */
