@@ -20,6 +20,7 @@
  */
 import type { ConsumerReport, EffectOccurrence, GuardOccurrence, RelatedLocation } from '../model';
 import { dedupRulesApply, isUnsafe } from '../analysis/report/ordering';
+import { isIdentityGuard } from '../analysis/handler/steps';
 import { consumerName, effectPhrase, effectRelated, listPhrases, registrationRelated } from './describe';
 import type { SourceReader } from '../analysis/source/reader';
 import { safeClaimFix } from './fixes/safe-claim';
@@ -145,10 +146,6 @@ interface RacyCheck {
   effects: EffectOccurrence[];
   /** The separate record of the key, when one is found after the check. */
   record?: EffectOccurrence;
-}
-
-function isIdentityGuard(guard: GuardOccurrence): boolean {
-  return guard.keyedByIdentity && !guard.invalidReason;
 }
 
 /**

@@ -25,7 +25,7 @@ import type {
   TransactionScope,
   WitnessedExit,
 } from '../../model';
-import { forEachStep, locallyGuarded, type EffectTemplate, type Step } from '../handler/steps';
+import { forEachStep, isIdentityGuard, locallyGuarded, type EffectTemplate, type Step } from '../handler/steps';
 import { iteratesMessageBatch, locationOf } from '../source/ast';
 import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
 import { reachedWithin } from '../source/locate';
@@ -223,10 +223,6 @@ function entryOf(entry: TryEntry | undefined, step: Extract<Step, { t: 'try' }>)
 /** Whether an entity-level check gates this effect (judgeGuards marks what it gates). */
 function gates(effect: EffectTemplate, check: GuardOccurrence, context: WalkContext): boolean {
   return !!effect.gatedBy?.some((template) => context.registry.guard(template) === check);
-}
-
-function isIdentityGuard(guard: GuardOccurrence): boolean {
-  return guard.keyedByIdentity && !guard.invalidReason;
 }
 
 class FactDomain implements Domain<FactState> {

@@ -6,7 +6,7 @@
  * the timeline says it follows a sample.
  */
 import type { HandlerPath, PathEvent } from '../../model';
-import { locallyGuarded, type Step } from '../handler/steps';
+import { isIdentityGuard, locallyGuarded, type Step } from '../handler/steps';
 import { OccurrenceRegistry, eventKey } from './occurrences';
 import type { Budget } from './budget';
 import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type WalkContext } from './walker';
@@ -92,7 +92,7 @@ class PathDomain implements Domain<PathState> {
       case 'if': {
         const occurrence = context.registry.guard(guard.step.guard!.guard);
         if (outcome === 'skip') return this.append(state, { kind: 'guard-skip', guard: occurrence });
-        const valid = occurrence.keyedByIdentity && !occurrence.invalidReason && occurrence.scope === 'message';
+        const valid = isIdentityGuard(occurrence) && occurrence.scope === 'message';
         return {
           ...this.append(state, { kind: 'guard-pass', guard: occurrence }),
           guardPassed: state.guardPassed || valid,

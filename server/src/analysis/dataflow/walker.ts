@@ -16,7 +16,7 @@ import type { ts } from 'ts-morph';
 import type { SourceLocation, TransactionScope } from '../../model';
 import { locationOf } from '../source/ast';
 import { catchSiteOf } from '../source/catches';
-import type { Side, Step, Truth } from '../handler/steps';
+import { isIdentityGuard, type Side, type Step, type Truth } from '../handler/steps';
 import type { OccurrenceRegistry } from './occurrences';
 import type { Budget } from './budget';
 
@@ -416,7 +416,7 @@ class Walker<S> {
       case 'guarded': {
         const guard: GuardStep = { source: 'guarded', step };
         const entered = lift(states, (state) => domain.guardOutcome(state, guard, 'pass', context));
-        const valid = step.guard.keyedByIdentity && !step.guard.invalidReason;
+        const valid = isIdentityGuard(step.guard);
         const out = this.run(step.body, entered, { ...context, wrapperGuarded: context.wrapperGuarded || valid });
         outcome.thrown.push(...out.thrown);
         outcome.escaped.push(...out.escaped);

@@ -32,10 +32,10 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
   // A consumer of a dead-letter queue that publishes the message on redrives it (docs/model.md,
   // "Failure routing and handing failures on"): failure routing, not a duplicate downstream.
   if (published && context.redrive && published.description.category === 'publish') {
-    const { destination, label } = published.description;
+    const description = published.description;
     return {
       ...published,
-      description: { ...published.description, class: 'idempotent', label: `${label} (redrive)`, destination },
+      description: { ...description, class: 'idempotent', label: `${description.label} (redrive)` },
     };
   }
   return published;

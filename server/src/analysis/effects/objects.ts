@@ -1,6 +1,6 @@
 /** Reading option objects passed to effect calls: `{ data: { id } }`, `{ idempotencyKey }`. */
 import { ts } from 'ts-morph';
-import { staticText, unwrap } from '../source/ast';
+import { assignedValue, staticText, unwrap } from '../source/ast';
 import type { MessageValues } from '../source/message-values';
 import type { MatchContext } from './matcher';
 
@@ -86,13 +86,6 @@ export function objectLiteral(
       return undefined;
     }
   }
-  return undefined;
-}
-
-/** The value a property gives its name: `name: value`, or the shorthand `name`. */
-function assignedValue(property: ts.ObjectLiteralElementLike): ts.Expression | undefined {
-  if (ts.isPropertyAssignment(property)) return property.initializer;
-  if (ts.isShorthandPropertyAssignment(property)) return property.name;
   return undefined;
 }
 

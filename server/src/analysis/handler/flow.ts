@@ -49,6 +49,7 @@ import type { EffectDescription } from '../../model';
 import {
   POSITIVE_SETTLE_KINDS,
   forEachStep,
+  isIdentityGuard,
   mapSteps,
   type Completion,
   type EffectTemplate,
@@ -1907,7 +1908,6 @@ const COMPARISONS: ReadonlySet<ts.SyntaxKind> = new Set([
   ts.SyntaxKind.ExclamationEqualsToken,
 ]);
 
-/** The side of a test where there is no message: nothing is there to settle (unsettled-message). */
 /**
  * Whether an `if` tests that the message carries a key (`if (event.requestId)`, a value read from
  * the message) and its side where it does holds a check of the message's identity by that key
@@ -1919,7 +1919,7 @@ function checksByPresentKey(condition: ts.Expression, thenSteps: Step[]): boolea
   const keyTexts: string[] = [];
   forEachStep(thenSteps, (step) => {
     const guard = step.t === 'if' ? step.guard?.guard : undefined;
-    if (guard?.keyText && guard.keyedByIdentity && (guard.kind === 'check' || guard.kind === 'claim'))
+    if (guard?.keyText && isIdentityGuard(guard) && (guard.kind === 'check' || guard.kind === 'claim'))
       keyTexts.push(guard.keyText);
   });
   // A check keyed by the message's identity whose key names the tested value: that value is the key.
@@ -1944,6 +1944,7 @@ function noIdentity(statement: ts.IfStatement): Step {
   });
 }
 
+/** The side of a test where there is no message: nothing is there to settle (unsettled-message). */
 function noMessage(statement: ts.IfStatement): Step {
   return sideOfTest(statement, 'there is no message on this side of the test', { handoff: true });
 }
@@ -2605,8 +2606,7 @@ function judgeStep(
       let guard = step.guard;
       if (!messageLevel) {
         guard = { ...guard, guard: { ...guard.guard, scope: 'entity' } };
-        if (guard.guard.keyedByIdentity && !guard.guard.invalidReason)
-          newSide = markLocallyGuarded(newSide, [guard.guard]);
+        if (isIdentityGuard(guard.guard)) newSide = markLocallyGuarded(newSide, [guard.guard]);
       }
       return { ...step, guard, then: seenIsThen ? seenSide : newSide, else: seenIsThen ? newSide : seenSide };
     }
@@ -2637,19 +2637,14 @@ function judgeStep(
   }
 }
 
-/** An `if` on a check of the message's identity that is valid (keyed by it, no reason against it). */
-function isValidCheck(step: Step): boolean {
-  return (
-    step.t === 'if' &&
-    step.guard?.guard.kind === 'check' &&
-    step.guard.guard.keyedByIdentity &&
-    !step.guard.guard.invalidReason
-  );
+/** An `if` on a check of the message's identity (isIdentityGuard). */
+function isValidCheck(step: Step): step is Extract<Step, { t: 'if' }> {
+  return step.t === 'if' && step.guard?.guard.kind === 'check' && isIdentityGuard(step.guard.guard);
 }
 
 /** A judged list that holds, at its top level, a valid message-level check of the message. */
 function holdsMessageCheck(steps: Step[]): boolean {
-  return steps.some((step) => isValidCheck(step) && step.t === 'if' && step.guard?.guard.scope !== 'entity');
+  return steps.some((step) => isValidCheck(step) && step.guard?.guard.scope !== 'entity');
 }
 
 /**

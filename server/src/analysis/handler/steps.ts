@@ -51,6 +51,14 @@ export interface SettleTemplate {
   chain: CallChainLink[];
 }
 
+/**
+ * A guard that counts as a dedup check of this message: keyed by its identity, with no reason
+ * against it (an in-memory Set, a key made fresh). Its scope says whether it is the handler's.
+ */
+export function isIdentityGuard(guard: { keyedByIdentity: boolean; invalidReason?: string }): boolean {
+  return guard.keyedByIdentity && !guard.invalidReason;
+}
+
 export interface GuardTemplate {
   kind: GuardKind;
   label: string;

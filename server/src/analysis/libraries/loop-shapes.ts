@@ -19,6 +19,7 @@ import {
   isAsyncFunction,
   isFunctionWithBody,
   isProjectCode,
+  propertyName,
   receiverOf,
   returnedExpressions,
   symbolOf,
@@ -186,10 +187,7 @@ export class ShapeTracker {
         const symbol = this.checker.getShorthandAssignmentValueSymbol(property);
         shape = symbol && this.shapes.get(symbol);
       }
-      const name =
-        property.name && (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name))
-          ? property.name.text
-          : undefined;
+      const name = propertyName(property);
       if (shape && name) fields.set(name, shape);
     }
     const [first] = fields.values();

@@ -5,9 +5,9 @@
  * asked for, concrete paths and the crash timeline (derive-timeline.ts).
  * The result is plain data (model/consumer.ts); the rules read nothing else about the consumer.
  */
-import { FAILURE_DESTINATION } from '../effects/messaging';
 import { ts } from 'ts-morph';
 import type { ResolvedConfig } from '../../config/resolved-config';
+import { FAILURE_DESTINATION } from '../effects/messaging';
 import { FlowBuilder } from '../handler/flow';
 import type { Step } from '../handler/steps';
 import { MessageValues } from '../source/message-values';

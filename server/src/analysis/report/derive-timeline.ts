@@ -33,6 +33,7 @@ import type {
   TimelineStep,
   WorstOutcome,
 } from '../../model';
+import { isIdentityGuard } from '../handler/steps';
 import { FAILURE_DESTINATION } from '../effects/messaging';
 import { isPositiveSettle } from './ordering';
 import { eventKey } from '../dataflow/occurrences';
@@ -239,7 +240,7 @@ class TimelineBuilder {
         case 'guard-pass':
         case 'guard-skip': {
           const { guard } = event;
-          const valid = guard.scope === 'message' && guard.keyedByIdentity && !guard.invalidReason;
+          const valid = guard.scope === 'message' && isIdentityGuard(guard);
           steps.push({
             ...base,
             kind: 'guard',

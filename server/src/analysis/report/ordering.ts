@@ -10,6 +10,7 @@ import type {
   SettleOccurrence,
   TransactionScope,
 } from '../../model';
+import { isIdentityGuard } from '../handler/steps';
 import { isPositiveSettle } from '../dataflow/occurrences';
 import { isFailureRouting } from '../effects/failure-routing';
 
@@ -21,7 +22,7 @@ export function isUnsafe(effect: EffectOccurrence): boolean {
 
 /** The guards that count as the handler's identity guard. */
 export function validMessageGuards(consumer: ConsumerReport): GuardOccurrence[] {
-  return consumer.guards.filter((guard) => guard.scope === 'message' && guard.keyedByIdentity && !guard.invalidReason);
+  return consumer.guards.filter((guard) => guard.scope === 'message' && isIdentityGuard(guard));
 }
 
 /** Guards that look like dedup checks but do not count (random key, in-memory set). */

@@ -159,21 +159,26 @@ export function symbolOf(node: ts.Node, checker: ts.TypeChecker): ts.Symbol | un
 }
 
 /** An object literal's property initializer by name (`{ eachMessage: fn }`, `{ eachMessage }`, method). */
+/** A property's name when it is written as a name or a string (`onMessage`, `'onMessage'`). */
+export function propertyName(property: ts.ObjectLiteralElementLike): string | undefined {
+  const key = property.name;
+  return key && (ts.isIdentifier(key) || ts.isStringLiteral(key)) ? key.text : undefined;
+}
+
+/** The value a property gives its name: `name: value`, or the shorthand `name`. */
+export function assignedValue(property: ts.ObjectLiteralElementLike): ts.Expression | undefined {
+  if (ts.isPropertyAssignment(property)) return property.initializer;
+  if (ts.isShorthandPropertyAssignment(property)) return property.name;
+  return undefined;
+}
+
 export function propertyOf(object: ts.ObjectLiteralExpression, name: string): ts.ObjectLiteralElementLike | undefined {
-  return object.properties.find((property) => {
-    const key = property.name;
-    if (!key) return false;
-    if (ts.isIdentifier(key) || ts.isStringLiteral(key)) return key.text === name;
-    return false;
-  });
+  return object.properties.find((property) => propertyName(property) === name);
 }
 
 export function propertyValue(object: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
   const property = propertyOf(object, name);
-  if (!property) return undefined;
-  if (ts.isPropertyAssignment(property)) return property.initializer;
-  if (ts.isShorthandPropertyAssignment(property)) return property.name;
-  return undefined;
+  return property && assignedValue(property);
 }
 
 /** The function a property stands for (`handleMessage: fn`, `handleMessage`, `async handleMessage() {}`). */
