@@ -80,7 +80,66 @@ export async function start(): Promise<void> {
 
 // ---- valid ----------------------------------------------------------------------------------
 
+/**
+ * A Service Bus handler whose catch re-queues the message through a wrapper (`Outbox.enqueue`,
+ * whose `body` parameter receives the caller's object) with the given `attempt` property.
+ */
+const SERVICE_BUS_REQUEUE = (
+  attempt: string,
+): string => `import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusSender } from '@azure/service-bus';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const client = new ServiceBusClient(process.env.SB ?? '');
+const receiver = client.createReceiver('invoices');
+
+class Outbox {
+  constructor(private readonly sender: ServiceBusSender) {}
+
+  async enqueue(body: Record<string, unknown>, delaySeconds: number): Promise<void> {
+    const scheduledEnqueueTimeUtc = new Date(Date.now() + delaySeconds * 1000);
+    await this.sender.sendMessages({ body, scheduledEnqueueTimeUtc });
+  }
+}
+
+const outbox = new Outbox(client.createSender(process.env.INVOICE_QUEUE ?? 'invoices'));
+
+receiver.subscribe(
+  {
+    processMessage: async (message: ServiceBusReceivedMessage) => {
+      const attempt = Number(message.body.attempt ?? 0);
+      try {
+        const seen = await pool.query('SELECT 1 FROM processed_messages WHERE id = $1', [message.messageId]);
+        if (seen.rowCount) {
+          await receiver.completeMessage(message);
+          return;
+        }
+        await pool.query('INSERT INTO invoices (customer, total) VALUES ($1, $2)', [message.body.customer, message.body.total]);
+        await pool.query('INSERT INTO processed_messages (id) VALUES ($1)', [message.messageId]);
+      } catch (err) {
+        if (attempt < 5) {
+          const next = attempt + 1;
+          await outbox.enqueue({ ...message.body, ${attempt} }, 30);
+          await receiver.completeMessage(message);
+          return;
+        }
+        throw err;
+      }
+      await receiver.completeMessage(message);
+    },
+    processError: async (args) => console.error(args.error),
+  },
+  { autoCompleteMessages: false },
+);
+`;
+
 const valid: RuleTestCase[] = [
+  {
+    // docs/model.md, "Failure routing and handing failures on": a publish that counts one more
+    // attempt re-queues the message for another try; it is failure routing, not a duplicate downstream.
+    name: 'Service Bus: the catch re-publishes the message with its attempt count plus one (a retry, failure routing)',
+    code: SERVICE_BUS_REQUEUE('attempt: next'),
+  },
   {
     name: 'kafkajs: every unsafe effect runs after a Redis SET NX claim on topic/partition/offset',
     code: `${KAFKA_HEAD}
@@ -686,6 +745,12 @@ for (const name of WITHOUT_VALID_GUARD)
 // ---- invalid --------------------------------------------------------------------------------
 
 const invalidCases: InvalidRuleTestCase[] = [
+  invalid({
+    // The same count is not one more attempt: the re-publish is a second copy downstream.
+    name: 'Service Bus: the catch re-publishes the message with the attempt count it came with',
+    code: SERVICE_BUS_REQUEUE('attempt'),
+    escapes: [{ at: 'await outbox.enqueue', messageId: 'effectBypassesCheck', data: 'Service Bus sendMessages' }],
+  }),
   invalid({
     // The test is of another value than the check's key: its other side is a path around the check.
     name: 'kafkajs: a check by the request ID that runs only for messages with a tenant goes around the inserts of the others',

@@ -1230,6 +1230,49 @@ const SHAPES_INVALID: InvalidRuleTestCase[] = [
   ),
 ];
 
+/**
+ * An amqplib consumer whose catch runs `catchBody`, beside a dead-letter helper that skips its
+ * publish while its channel is not open (`deadLetters.send(content, reason)`).
+ */
+const A_DEAD_LETTER_HELPER = (catchBody: string): string => `import amqp, { type Channel } from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+class DeadLetters {
+  private channel: Channel | undefined;
+
+  async open(connection: amqp.Connection): Promise<void> {
+    this.channel = await connection.createChannel();
+  }
+
+  async send(content: Buffer, reason: string): Promise<void> {
+    if (!this.channel) {
+      console.warn('dead-letter channel not open, dropping', reason);
+      return;
+    }
+    this.channel.sendToQueue('orders.placed.dlq', content, { headers: { reason } });
+  }
+}
+
+const deadLetters = new DeadLetters();
+
+export async function startOrders(): Promise<void> {
+  const connection = await amqp.connect('amqp://rabbitmq');
+  await deadLetters.open(connection);
+  const channel = await connection.createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+    } catch (err) {
+${catchBody}
+    }
+    channel.ack(msg);
+  });
+}
+`;
+
 ruleTester(RULE, {
   valid: [
     {
@@ -1490,6 +1533,35 @@ export async function startOrders(): Promise<void> {
       await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
     } catch (err) {
       channel.publish('orders.retry', 'orders.placed', msg.content, { messageId: msg.properties.messageId });
+    }
+    channel.ack(msg);
+  });
+}
+`,
+    },
+    {
+      // docs/model.md, "Failure routing and handing failures on": every branch of the catch hands the
+      // failure on; the helper skips its publish only while its channel is not open.
+      name: 'amqplib: the catch hands the message to a dead-letter helper that returns early while it has no channel',
+      code: A_DEAD_LETTER_HELPER('      await deadLetters.send(msg.content, String(err));'),
+    },
+    {
+      // docs/model.md, "Failure routing and handing failures on": one more attempt counted in a header.
+      name: 'amqplib: the catch re-publishes the message to its own queue with its attempt count plus one, then acks',
+      code: `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+    } catch (err) {
+      const attempts = Number(msg.properties.headers?.['x-attempts'] ?? 0);
+      channel.sendToQueue('orders.placed', msg.content, { headers: { 'x-attempts': attempts + 1 } });
     }
     channel.ack(msg);
   });
@@ -1926,6 +1998,13 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   ],
 
   invalid: [
+    invalid(
+      // A branch of the catch's own code falls off without the hand-on: first deliveries are lost.
+      'amqplib: the catch dead-letters the message only when it was redelivered, then acks',
+      A_DEAD_LETTER_HELPER('      if (msg.fields.redelivered) await deadLetters.send(msg.content, String(err));'),
+      'channel.ack(msg);',
+      { messageId: 'ackAfterCaughtFailure' },
+    ),
     // ---- amqplib ------------------------------------------------------------------------------
     invalid(
       'amqplib: a helper catches and returns false, but the caller acks whatever it returned',

@@ -25,6 +25,8 @@ export interface EffectDescription {
   effectFix?: EffectFixKind;
   /** For publishes: the queue, topic or exchange written to, when static (failure routing reads it). */
   destination?: string;
+  /** For publishes: a retry (one more attempt counted), failure routing whatever the destination. */
+  failureRouting?: boolean;
 }
 
 export type EffectCategory =

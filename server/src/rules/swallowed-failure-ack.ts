@@ -134,6 +134,13 @@ function judgeCaughtFailure(
   // One class of failure dropped on purpose while the others are handed on (docs/model.md,
   // "Failure routing and handing failures on"): a decision about that failure, not a swallow.
   if (dropsOneFailureClass(consumer, site)) return undefined;
+  // Every branch of the catch's own code hands the failure on, and the settle comes after the try:
+  // a path that still reaches it skipped the hand-on inside a helper (a publish wrapper returning
+  // early while its client is not configured), on that helper's state, not on this failure
+  // (docs/model.md, same section). An ack in the catch or its finally is judged as it stands.
+  const settledAfter = !outcome.settle || !reachedWithin(outcome.settle, site.construct);
+  if (settledAfter && ts.isBlock(site.body) && handOnOfStatements(consumer, site.body.statements) === 'handed')
+    return undefined;
   const clause = ts.isCatchClause(site.node) ? site.node : undefined;
   const settle = outcome.settle;
   if (settle) {
@@ -297,6 +304,44 @@ function failureTest(
     return undefined;
   }
   return undefined;
+}
+
+/**
+ * What a catch's statements do with the failure on all their branches: `handed` when every branch
+ * rethrows or runs a hand-on (a nack, a failure-routing publish) before it ends, `dropped` when one
+ * returns or falls off the end without, `unknown` for control flow this does not follow (loops,
+ * switches, nested trys, labels).
+ */
+function handOnOfStatements(
+  consumer: ConsumerReport,
+  statements: readonly ts.Statement[],
+): 'handed' | 'dropped' | 'open' | 'unknown' {
+  for (const statement of statements) {
+    const outcome = handOnOfStatement(consumer, statement);
+    if (outcome !== 'open') return outcome;
+  }
+  return 'open';
+}
+
+function handOnOfStatement(
+  consumer: ConsumerReport,
+  statement: ts.Statement,
+): 'handed' | 'dropped' | 'open' | 'unknown' {
+  if (ts.isThrowStatement(statement)) return 'handed';
+  if (ts.isReturnStatement(statement))
+    return statement.expression && handsFailureOnWithin(consumer, statement.expression) ? 'handed' : 'dropped';
+  if (ts.isBlock(statement)) return handOnOfStatements(consumer, statement.statements);
+  if (ts.isIfStatement(statement)) {
+    const sides = [statement.thenStatement, statement.elseStatement].map((side) =>
+      side ? handOnOfStatement(consumer, side) : 'open',
+    );
+    if (sides.includes('unknown')) return 'unknown';
+    if (sides.includes('dropped')) return 'dropped';
+    return sides.every((side) => side === 'handed') ? 'handed' : 'open';
+  }
+  if (ts.isExpressionStatement(statement) || ts.isVariableStatement(statement) || ts.isEmptyStatement(statement))
+    return handsFailureOnWithin(consumer, statement) ? 'handed' : 'open';
+  return 'unknown';
 }
 
 /** Whether the code of a node hands the failure on: rethrows, nacks for redelivery, or routes it. */

@@ -6,13 +6,13 @@
 import type { EffectDescription, EffectOccurrence } from '../../model';
 import { FAILURE_DESTINATION } from './messaging';
 
-/** Publishing to a dead-letter, retry or failure destination is failure routing (docs/model.md, "Failure routing and handing failures on"). */
+/**
+ * Publishing to a dead-letter, retry or failure destination, and a re-publish counting one more
+ * attempt, are failure routing (docs/model.md, "Failure routing and handing failures on").
+ */
 export function isFailureRouting(effect: { description: EffectDescription }): boolean {
-  return (
-    effect.description.category === 'publish' &&
-    !!effect.description.destination &&
-    FAILURE_DESTINATION.test(effect.description.destination)
-  );
+  const { category, destination, failureRouting } = effect.description;
+  return category === 'publish' && (!!failureRouting || (!!destination && FAILURE_DESTINATION.test(destination)));
 }
 
 /** Effects that write a failure down (a `failed` status, an error row) hand it on, like a dead-letter publish. */
@@ -22,8 +22,8 @@ const FAILURE_STATE = /\b(status|state|isActive|active|enabled|disabled|failed|f
 
 /** `text`: the call's source and the names of the calls leading to it. */
 export function handsFailureOn(effect: EffectOccurrence, text: string): boolean {
-  const { category, destination } = effect.description;
-  if (category === 'publish') return FAILURE_DESTINATION.test(destination ?? '') || FAILURE_DESTINATION.test(text);
+  const { category } = effect.description;
+  if (category === 'publish') return isFailureRouting(effect) || FAILURE_DESTINATION.test(text);
   if (STORE_CATEGORIES.has(category)) return FAILURE_DESTINATION.test(text) || FAILURE_STATE.test(text);
   return false;
 }

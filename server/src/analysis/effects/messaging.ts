@@ -1,8 +1,8 @@
 /** Publishing another message: a duplicate upstream becomes a duplicate downstream. */
 import { ts } from 'ts-morph';
-import { calledName, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
+import { assignedValue, calledName, propertyName, staticText, symbolOf, unwrap, unwrapAwait } from '../source/ast';
 import { packageOfSpecifier, typeName } from '../source/symbols';
-import { commandOf, findProperty, keyedByMessage, topProperty } from './objects';
+import { commandOf, findProperty, keyedByMessage, objectLiteral, resolveValue, topProperty } from './objects';
 import { CallLink, ClassifiedCall, MatchContext, effect } from './matcher';
 
 const DUPLICATE = 'publishes a duplicate message downstream';
@@ -29,16 +29,62 @@ function publishedTo(link: CallLink, context: MatchContext): string | undefined 
 
 export function matchPublishes(link: CallLink, context: MatchContext): ClassifiedCall | undefined {
   const published = matchPublish(link, context);
-  // A consumer of a dead-letter queue that publishes the message on redrives it (docs/model.md,
-  // "Failure routing and handing failures on"): failure routing, not a duplicate downstream.
-  if (published && context.redrive && published.description.category === 'publish') {
-    const description = published.description;
+  if (!published || published.description.category !== 'publish') return published;
+  // A consumer of a dead-letter queue that publishes the message on redrives it, and a publish
+  // that counts one more attempt re-queues it for another try (docs/model.md, "Failure routing
+  // and handing failures on"): failure routing, not a duplicate downstream.
+  const description = published.description;
+  if (context.redrive)
     return {
       ...published,
       description: { ...description, class: 'idempotent', label: `${description.label} (redrive)` },
     };
-  }
-  return published;
+  if (!countsNextAttempt(link, context)) return published;
+  return {
+    ...published,
+    description: { ...description, class: 'idempotent', label: `${description.label} (retry)`, failureRouting: true },
+  };
+}
+
+/** A retry counter's name: `retryCount`, `x-retry-count`, `retries`, `attempt`, `deliveryAttempts`. */
+const RETRY_COUNTER = /retr(y|ies)|attempt/i;
+
+/**
+ * Whether a publish carries a retry counter set to one more than before (`retryCount: n + 1`,
+ * `headers: { 'x-retry': next }` with `const next = n + 1`), in its message, options or headers,
+ * also inside `Buffer.from(JSON.stringify({ ... }))`. A fixed count (`attempts: 3`) is a job
+ * option, not a retry.
+ */
+function countsNextAttempt(link: CallLink, context: MatchContext): boolean {
+  return link.call.arguments.some((argument) => carriesIncrement(argument, context, 0));
+}
+
+function carriesIncrement(expression: ts.Expression, context: MatchContext, depth: number): boolean {
+  if (depth > 5) return false;
+  const value = unwrap(expression);
+  if (ts.isCallExpression(value) && /^(from|stringify)$/.test(calledName(value) ?? '') && value.arguments[0])
+    return carriesIncrement(value.arguments[0], context, depth + 1);
+  const object = objectLiteral(value, context);
+  if (!object) return false;
+  return object.properties.some((property) => {
+    if (ts.isSpreadAssignment(property)) return carriesIncrement(property.expression, context, depth + 1);
+    const assigned = assignedValue(property);
+    if (!assigned) return false;
+    const name = propertyName(property);
+    if (name && RETRY_COUNTER.test(name) && isIncrement(resolveValue(assigned, context))) return true;
+    return carriesIncrement(assigned, context, depth + 1);
+  });
+}
+
+/** `n + 1`, `1 + n`, `++n`, `n++`. */
+function isIncrement(expression: ts.Expression | undefined): boolean {
+  if (!expression) return false;
+  const value = unwrap(expression);
+  if (ts.isPrefixUnaryExpression(value) || ts.isPostfixUnaryExpression(value))
+    return value.operator === ts.SyntaxKind.PlusPlusToken;
+  if (!ts.isBinaryExpression(value) || value.operatorToken.kind !== ts.SyntaxKind.PlusToken) return false;
+  const isOne = (side: ts.Expression): boolean => ts.isNumericLiteral(unwrap(side)) && unwrap(side).getText() === '1';
+  return isOne(value.left) || isOne(value.right);
 }
 
 function matchPublish(link: CallLink, context: MatchContext): ClassifiedCall | undefined {

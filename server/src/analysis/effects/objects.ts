@@ -1,6 +1,6 @@
 /** Reading option objects passed to effect calls: `{ data: { id } }`, `{ idempotencyKey }`. */
 import { ts } from 'ts-morph';
-import { assignedValue, staticText, unwrap } from '../source/ast';
+import { assignedValue, staticText, symbolOf, unwrap } from '../source/ast';
 import type { MessageValues } from '../source/message-values';
 import type { MatchContext } from './matcher';
 
@@ -25,7 +25,7 @@ export function resolveValue(expression: ts.Expression | undefined, reader: Obje
   for (let depth = 0; depth < 6 && ts.isIdentifier(value); depth++) {
     let next: ts.Expression | undefined;
     try {
-      const declaration = checker.getSymbolAtLocation(value)?.valueDeclaration;
+      const declaration = symbolOf(value, checker)?.valueDeclaration;
       if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer) {
         const list = declaration.parent;
         if (ts.isVariableDeclarationList(list) && list.flags & ts.NodeFlags.Const) next = declaration.initializer;
@@ -73,7 +73,7 @@ export function objectLiteral(
   if (ts.isIdentifier(value)) {
     const { checker, values } = readerParts(reader);
     try {
-      const declaration = checker.getSymbolAtLocation(value)?.valueDeclaration;
+      const declaration = symbolOf(value, checker)?.valueDeclaration;
       if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer) {
         const init = unwrap(declaration.initializer);
         if (ts.isObjectLiteralExpression(init)) return init;
