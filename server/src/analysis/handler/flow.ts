@@ -378,8 +378,7 @@ export class FlowBuilder {
       const value = statement.expression ? this.expression(statement.expression, state, 'awaited') : [];
       // `try { return db.save(x) } catch {…}`: the promise is returned, not awaited, so its
       // rejection reaches the caller past this catch (`return await` would be caught).
-      const escapes =
-        value.length && !ts.isAwaitExpression(unwrap(statement.expression!)) && insideTryBlock(statement, state.fn);
+      const escapes = value.length && mayReturnPromise(statement.expression!) && insideTryBlock(statement, state.fn);
       return [
         ...(escapes ? returnedPromise(value) : value),
         {
@@ -2132,6 +2131,28 @@ function isAwaitedThroughCombinator(call: ts.CallExpression): boolean {
   const parent = current.parent;
   return !!parent && ts.isCallExpression(parent) && isPromiseCombinator(parent) && isAwaited(parent);
 }
+
+/**
+ * Whether a returned value may be the promise of work in it, whose rejection then passes the try's
+ * catch: not `await x`, not a property of an awaited value (`(await this.delete(row)).deleted`),
+ * which settled inside the try, nor a literal; either side of `??`, `||`, `&&` and `? :` may be.
+ */
+function mayReturnPromise(expression: ts.Expression): boolean {
+  const value = unwrap(expression);
+  if (ts.isAwaitExpression(value)) return false;
+  if (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value))
+    return !ts.isAwaitExpression(unwrap(value.expression));
+  if (ts.isConditionalExpression(value)) return mayReturnPromise(value.whenTrue) || mayReturnPromise(value.whenFalse);
+  if (ts.isBinaryExpression(value) && LOGICAL_OPERATORS.has(value.operatorToken.kind))
+    return mayReturnPromise(value.left) || mayReturnPromise(value.right);
+  return !ts.isLiteralExpression(value);
+}
+
+const LOGICAL_OPERATORS: ReadonlySet<ts.SyntaxKind> = new Set([
+  ts.SyntaxKind.QuestionQuestionToken,
+  ts.SyntaxKind.BarBarToken,
+  ts.SyntaxKind.AmpersandAmpersandToken,
+]);
 
 /**
  * The steps of a value returned without `await` from a try: what rejects the returned promise goes in
