@@ -1273,8 +1273,56 @@ ${catchBody}
 }
 `;
 
+/**
+ * A kafkajs wrapper that retries the handler in a `while (true)` loop until it succeeds (an
+ * endless loop is left by its `break` only), and a handler whose helper runs `record`.
+ */
+const K_RETRY_LOOP_WRAPPER = (record: string): string => `import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+const kafka = new Kafka({ clientId: 'mailer', brokers: ['kafka:9092'] });
+
+type Handler = (event: { id: string; to: string }) => Promise<void>;
+
+export async function consume(topic: string, handle: Handler): Promise<void> {
+  const consumer = kafka.consumer({ groupId: \`\${topic}-mailer\` });
+  await consumer.connect();
+  await consumer.subscribe({ topic });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = JSON.parse(message.value?.toString() ?? '{}');
+      let delay = 1000;
+      while (true) {
+        try {
+          await handle(event);
+          break;
+        } catch (err) {
+          console.error('retrying', err);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          delay = Math.min(delay * 2, 30000);
+        }
+      }
+    },
+  });
+}
+
+async function recordDelivery(event: { id: string; to: string }): Promise<void> {
+${record}
+}
+
+void consume('mail.sent', async (event) => {
+  await recordDelivery(event);
+});
+`;
+
 ruleTester(RULE, {
   valid: [
+    {
+      // docs/model.md, "Order": an endless retry loop is left by its break, after the work succeeded.
+      name: 'kafkajs: a wrapper retries the handler in while (true) until it succeeds; the failure is not swallowed',
+      code: K_RETRY_LOOP_WRAPPER("  await pool.query('INSERT INTO deliveries (recipient) VALUES ($1)', [event.to]);"),
+    },
     {
       name: 'BullMQ: the work runs in a queue helper whose catch rejects the promise the processor awaits',
       code: `import { Worker, type Job } from 'bullmq';
@@ -1998,6 +2046,15 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   ],
 
   invalid: [
+    invalid(
+      // The retry loop is not a loop over items: the helper's catch swallows the failure of the message.
+      'kafkajs: inside a wrapper retrying in while (true), a helper catches the insert failure and only logs',
+      K_RETRY_LOOP_WRAPPER(
+        "  try {\n    await pool.query('INSERT INTO deliveries (recipient) VALUES ($1)', [event.to]);\n  } catch (error) {\n    console.error('delivery not recorded', error);\n  }",
+      ),
+      '} catch (error) {',
+      { messageId: 'returnAfterCaughtFailure', data: ['INSERT INTO deliveries'] },
+    ),
     invalid(
       // docs/model.md, "Order": the returned value is a property of an awaited result, not a promise.
       'amqplib: a helper returns a property of the awaited delete inside its try and only logs the failure; the caller acks',

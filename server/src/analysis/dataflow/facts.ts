@@ -26,7 +26,7 @@ import type {
   WitnessedExit,
 } from '../../model';
 import { forEachStep, isIdentityGuard, locallyGuarded, type EffectTemplate, type Step } from '../handler/steps';
-import { iteratesMessageBatch, locationOf } from '../source/ast';
+import { isEndlessLoop, iteratesMessageBatch, locationOf } from '../source/ast';
 import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
 import { reachedWithin } from '../source/locate';
 import { catchSiteOf, type CatchSite } from '../source/catches';
@@ -876,7 +876,7 @@ function leftRunning(body: Step[]): boolean {
 function insideItemLoop(from: ts.Node, handlerRange: SourceLocation): boolean {
   let node: ts.Node = from.parent;
   while (node && !ts.isFunctionLike(node) && !ts.isSourceFile(node)) {
-    if (ts.isIterationStatement(node, false)) {
+    if (ts.isIterationStatement(node, false) && !isEndlessLoop(node)) {
       const body = node.statement;
       const isHandlerBody =
         body.getStart() === handlerRange.start && body.getSourceFile().fileName === handlerRange.filePath;

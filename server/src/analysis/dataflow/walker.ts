@@ -350,6 +350,9 @@ class Walker<S> {
       case 'loop': {
         const body = this.run(step.body, states, context);
         this.passExits(outcome, body, 'none');
+        // An endless loop (`while (true)`) is left by `break` only: the turn that runs off its end
+        // goes round again, as a retry loop does until the work succeeds.
+        if (step.endless) return body.broke;
         return [...states, ...body.normal, ...body.continued, ...body.broke];
       }
       case 'switch': {

@@ -31,6 +31,7 @@ import {
   unwrap,
   blockAlwaysExits,
   unwrapAwait,
+  isEndlessLoop,
 } from '../source/ast';
 import {
   type ParameterBinding,
@@ -413,15 +414,17 @@ export class FlowBuilder {
       const header = [statement.initializer, statement.condition].filter(
         (node): node is ts.Expression => !!node && ts.isExpression(node),
       );
+      const endless = isEndlessLoop(statement);
       return [
         ...header.flatMap((node) => this.expression(node, state, 'awaited')),
-        { t: 'loop', body: this.statement(statement.statement, state) },
+        { t: 'loop', body: this.statement(statement.statement, state), ...(endless && { endless }) },
       ];
     }
     if (ts.isWhileStatement(statement) || ts.isDoStatement(statement)) {
+      const endless = isEndlessLoop(statement);
       return [
         ...this.expression(statement.expression, state, 'awaited'),
-        { t: 'loop', body: this.statement(statement.statement, state) },
+        { t: 'loop', body: this.statement(statement.statement, state), ...(endless && { endless }) },
       ];
     }
     if (ts.isSwitchStatement(statement)) {

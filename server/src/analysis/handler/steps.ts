@@ -129,8 +129,12 @@ export type Step =
        */
       chained?: boolean;
     }
-  /** `overItems`: a `for…of`/`for…in` over the items of one message, not over a batch of messages. */
-  | { t: 'loop'; body: Step[]; overItems?: boolean }
+  /**
+   * `overItems`: a `for…of`/`for…in` over the items of one message, not over a batch of messages.
+   * `endless`: `while (true)`, `do … while (true)`, `for (;;)`: a retry or poll loop, left only by
+   * `break` (or a return or throw), never skipped and never left by running off its body's end.
+   */
+  | { t: 'loop'; body: Step[]; overItems?: boolean; endless?: boolean }
   | { t: 'switch'; cases: Step[][]; hasDefault: boolean }
   /**
    * A callee's or a callback's body; `call` is the call of the project function it inlines, and

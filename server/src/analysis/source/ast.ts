@@ -290,6 +290,14 @@ export function chainCalls(
   }
 }
 
+/** `while (true)`, `do … while (true)`, `for (;;)`: a retry or poll loop, left only by `break`, not a loop over items. */
+export function isEndlessLoop(loop: ts.IterationStatement): boolean {
+  if (ts.isForStatement(loop)) return !loop.condition;
+  if (ts.isWhileStatement(loop) || ts.isDoStatement(loop))
+    return unwrap(loop.expression).kind === ts.SyntaxKind.TrueKeyword;
+  return false;
+}
+
 /**
  * Whether a `for…of` goes over the batch of messages (eachBatch, handleMessageBatch, a Lambda's
  * `Records`): then its body handles one message, not one item of a message.
