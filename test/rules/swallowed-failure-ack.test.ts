@@ -1316,6 +1316,26 @@ void consume('mail.sent', async (event) => {
 });
 `;
 
+/** An amqplib consumer of `orders.placed` whose insert's catch runs `catchBody`, then acks after the try. */
+const A_ORDERS_CATCH_THEN_ACK = (catchBody: string): string => `import amqp from 'amqplib';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function startOrders(): Promise<void> {
+  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
+  await channel.consume('orders.placed', async (msg) => {
+    if (!msg) return;
+    try {
+      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
+    } catch (err) {
+${catchBody}
+    }
+    channel.ack(msg);
+  });
+}
+`;
+
 ruleTester(RULE, {
   valid: [
     {
@@ -1524,68 +1544,23 @@ export class Responder {
     // ---- amqplib ------------------------------------------------------------------------------
     {
       name: 'amqplib: the catch nacks with requeue and returns; the ack is on the success path only',
-      code: `import amqp from 'amqplib';
-import { Pool } from 'pg';
-
-const pool = new Pool();
-
-export async function startOrders(): Promise<void> {
-  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
-  await channel.consume('orders.placed', async (msg) => {
-    if (!msg) return;
-    try {
-      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
-    } catch (err) {
-      console.error('insert failed, requeueing', err);
+      code: A_ORDERS_CATCH_THEN_ACK(
+        `      console.error('insert failed, requeueing', err);
       channel.nack(msg, false, true);
-      return;
-    }
-    channel.ack(msg);
-  });
-}
-`,
+      return;`,
+      ),
     },
     {
       name: 'amqplib: the catch publishes the message to a dead-letter queue, then acks (failure routing)',
-      code: `import amqp from 'amqplib';
-import { Pool } from 'pg';
-
-const pool = new Pool();
-
-export async function startOrders(): Promise<void> {
-  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
-  await channel.consume('orders.placed', async (msg) => {
-    if (!msg) return;
-    try {
-      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
-    } catch (err) {
-      channel.sendToQueue('orders.placed.dlq', msg.content, { messageId: msg.properties.messageId, headers: { error: String(err) } });
-    }
-    channel.ack(msg);
-  });
-}
-`,
+      code: A_ORDERS_CATCH_THEN_ACK(
+        `      channel.sendToQueue('orders.placed.dlq', msg.content, { messageId: msg.properties.messageId, headers: { error: String(err) } });`,
+      ),
     },
     {
       name: 'amqplib: re-publishing to a retry exchange in the catch, then acking',
-      code: `import amqp from 'amqplib';
-import { Pool } from 'pg';
-
-const pool = new Pool();
-
-export async function startOrders(): Promise<void> {
-  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
-  await channel.consume('orders.placed', async (msg) => {
-    if (!msg) return;
-    try {
-      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
-    } catch (err) {
-      channel.publish('orders.retry', 'orders.placed', msg.content, { messageId: msg.properties.messageId });
-    }
-    channel.ack(msg);
-  });
-}
-`,
+      code: A_ORDERS_CATCH_THEN_ACK(
+        `      channel.publish('orders.retry', 'orders.placed', msg.content, { messageId: msg.properties.messageId });`,
+      ),
     },
     {
       // docs/model.md, "Failure routing and handing failures on": every branch of the catch hands the
@@ -1596,25 +1571,10 @@ export async function startOrders(): Promise<void> {
     {
       // docs/model.md, "Failure routing and handing failures on": one more attempt counted in a header.
       name: 'amqplib: the catch re-publishes the message to its own queue with its attempt count plus one, then acks',
-      code: `import amqp from 'amqplib';
-import { Pool } from 'pg';
-
-const pool = new Pool();
-
-export async function startOrders(): Promise<void> {
-  const channel = await (await amqp.connect('amqp://rabbitmq')).createChannel();
-  await channel.consume('orders.placed', async (msg) => {
-    if (!msg) return;
-    try {
-      await pool.query('INSERT INTO orders (id) VALUES ($1)', [msg.properties.messageId]);
-    } catch (err) {
-      const attempts = Number(msg.properties.headers?.['x-attempts'] ?? 0);
-      channel.sendToQueue('orders.placed', msg.content, { headers: { 'x-attempts': attempts + 1 } });
-    }
-    channel.ack(msg);
-  });
-}
-`,
+      code: A_ORDERS_CATCH_THEN_ACK(
+        `      const attempts = Number(msg.properties.headers?.['x-attempts'] ?? 0);
+      channel.sendToQueue('orders.placed', msg.content, { headers: { 'x-attempts': attempts + 1 } });`,
+      ),
     },
     {
       name: 'amqplib: a catch around parsing alone drops a poison message on purpose (no processing enclosed)',
