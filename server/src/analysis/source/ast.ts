@@ -158,7 +158,6 @@ export function symbolOf(node: ts.Node, checker: ts.TypeChecker): ts.Symbol | un
   return symbol;
 }
 
-/** An object literal's property initializer by name (`{ eachMessage: fn }`, `{ eachMessage }`, method). */
 /** A property's name when it is written as a name or a string (`onMessage`, `'onMessage'`). */
 export function propertyName(property: ts.ObjectLiteralElementLike): string | undefined {
   const key = property.name;
@@ -176,6 +175,7 @@ export function propertyOf(object: ts.ObjectLiteralExpression, name: string): ts
   return object.properties.find((property) => propertyName(property) === name);
 }
 
+/** An object literal's property value by name (`{ eachMessage: fn }`, `{ eachMessage }`). */
 export function propertyValue(object: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
   const property = propertyOf(object, name);
   return property && assignedValue(property);
