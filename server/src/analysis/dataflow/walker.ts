@@ -272,14 +272,31 @@ class Walker<S> {
     return this.mergeBy(forgotten, (state) => domain.key(state));
   }
 
+  /**
+   * Joins the states that share a key, flags and returned value, in order of first appearance.
+   * The maps are nested rather than keyed by one concatenated string: the key and flag strings
+   * are shared between states and hash once, where a new concatenation of them would hash again
+   * on every lookup (the largest self time of the CLI on real monorepos).
+   */
   private mergeBy(states: Tagged<S>[], key: (state: S) => string): Tagged<S>[] {
-    const byKey = new Map<string, Tagged<S>>();
+    const byKey = new Map<string, Map<string, Map<Truth | undefined, number>>>();
+    const merged: Tagged<S>[] = [];
     for (const state of states) {
-      const tagged = `${key(state.s)}\u0000${state.flags}\u0000${state.returning ?? ''}`;
-      const previous = byKey.get(tagged);
-      byKey.set(tagged, previous === undefined ? state : { ...previous, s: this.domain.join(previous.s, state.s) });
+      const stateKey = key(state.s);
+      let byFlags = byKey.get(stateKey);
+      if (!byFlags) byKey.set(stateKey, (byFlags = new Map()));
+      let byReturning = byFlags.get(state.flags);
+      if (!byReturning) byFlags.set(state.flags, (byReturning = new Map()));
+      const index = byReturning.get(state.returning);
+      if (index === undefined) {
+        byReturning.set(state.returning, merged.length);
+        merged.push(state);
+      } else {
+        const previous = merged[index];
+        merged[index] = { ...previous, s: this.domain.join(previous.s, state.s) };
+      }
     }
-    return [...byKey.values()];
+    return merged;
   }
 
   private step(step: Step, states: Tagged<S>[], context: WalkContext, outcome: Outcome<S>): Tagged<S>[] {
