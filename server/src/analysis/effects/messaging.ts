@@ -33,16 +33,17 @@ export function matchPublishes(link: CallLink, context: MatchContext): Classifie
   // A consumer of a dead-letter queue that publishes the message on redrives it, and a publish
   // that counts one more attempt re-queues it for another try (docs/model.md, "Failure routing
   // and handing failures on"): failure routing, not a duplicate downstream.
+  const routing = context.redrive ? 'redrive' : countsNextAttempt(link, context) ? 'retry' : undefined;
+  if (!routing) return published;
   const description = published.description;
-  if (context.redrive)
-    return {
-      ...published,
-      description: { ...description, class: 'idempotent', label: `${description.label} (redrive)` },
-    };
-  if (!countsNextAttempt(link, context)) return published;
   return {
     ...published,
-    description: { ...description, class: 'idempotent', label: `${description.label} (retry)`, failureRouting: true },
+    description: {
+      ...description,
+      class: 'idempotent',
+      label: `${description.label} (${routing})`,
+      ...(routing === 'retry' && { failureRouting: true }),
+    },
   };
 }
 
