@@ -284,9 +284,9 @@ class Walker<S> {
     for (const state of states) {
       const stateKey = key(state.s);
       let byFlags = byKey.get(stateKey);
-      if (!byFlags) byKey.set(stateKey, (byFlags = new Map()));
+      if (!byFlags) byKey.set(stateKey, (byFlags = new Map<string, Map<Truth | undefined, number>>()));
       let byReturning = byFlags.get(state.flags);
-      if (!byReturning) byFlags.set(state.flags, (byReturning = new Map()));
+      if (!byReturning) byFlags.set(state.flags, (byReturning = new Map<Truth | undefined, number>()));
       const index = byReturning.get(state.returning);
       if (index === undefined) {
         byReturning.set(state.returning, merged.length);
