@@ -5,14 +5,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli, type Engine } from './cli';
+import { codeCacheFolder, requireWithCodeCache } from './code-cache';
 import { VERSION } from './version';
 
 function loadEngine(): Engine {
   // Loaded on demand so that --help, --version and usage errors answer without the analyzer. The
-  // build keeps './engine' out of dist/cli.js: it is dist/engine.js beside it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const module = require('./engine') as typeof import('./engine');
-  return module.engine();
+  // build keeps './engine' out of dist/cli.js: it is dist/engine.js beside it, compiled once and
+  // then loaded from V8's code cache (code-cache.ts).
+  const loaded = requireWithCodeCache(path.join(__dirname, 'engine.js'), codeCacheFolder(process.env), module);
+  process.once('exit', () => loaded.save());
+  return (loaded.exports as typeof import('./engine')).engine();
 }
 
 // `delivery-lint ... | head` closes the pipe early: that is not an error.
