@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const production = process.argv.includes('--production');
 
-/** dist/cli.js requires the analyzer ('./engine') at run time, from its own bundle beside it. */
+/** dist/cli.js loads the analyzer at run time from its own bundle beside it (dist/engine.js): never bundled in. */
 const engineApart = {
   name: 'engine-apart',
   setup(build) {
