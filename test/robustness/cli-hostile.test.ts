@@ -85,6 +85,21 @@ describe('special files in the tree', () => {
   });
 });
 
+describe('half-typed code', () => {
+  it('names the first syntax error of a broker file with its line, and reports what the parsed part shows', () => {
+    const dir = project('half-typed', {
+      'src/good.ts': `${GOOD_CONSUMER}\nexport function half(x: number) {\n  return x +\n`,
+    });
+    const result = run(['--format', 'json', '.'], dir);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(messagesOf(result.stdout), [GOOD_FINDING]);
+    assert.match(
+      result.stderr,
+      /warning: src\/good\.ts: has syntax errors \(line 12: Expression expected\.\); analysed what could be parsed/,
+    );
+  });
+});
+
 describe('paths named on the command line', () => {
   it('a FIFO named explicitly is an error (exit 2), not a hang, and the other file is still reported', () => {
     const dir = project('fifo-explicit', { 'good.ts': GOOD_CONSUMER });

@@ -147,19 +147,6 @@ function analyse(
     request.cwd,
     request.contents,
   );
-  const syntax: FileProblem[] = [];
-  for (const file of files) {
-    const sourceFile = loaded.program.getSourceFile(file);
-    const diagnostics = sourceFile ? loaded.program.getSyntacticDiagnostics(sourceFile) : [];
-    if (diagnostics.length) {
-      const first = diagnostics[0];
-      const line = first.start !== undefined ? sourceFile!.getLineAndCharacterOfPosition(first.start).line + 1 : 0;
-      syntax.push({
-        filePath: file,
-        message: `has syntax errors (line ${line}: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}); analysed what could be parsed`,
-      });
-    }
-  }
   // Files that call a wrapper (a function whose callers supply a consumer's handler) are consumers
   // too: they are added as roots, and looked for again, until no wrapper has callers left to add (a
   // caller may forward its own callback, making it a wrapper in turn). The rounds only find the
@@ -192,6 +179,21 @@ function analyse(
     },
     sources.others,
   );
+  // Syntax errors are read from the program the analysis built: asked before it, they would build
+  // a program of the broker files alone, then another with their imports (1.4 s on gauzy).
+  const syntax: FileProblem[] = [];
+  for (const file of files) {
+    const sourceFile = loaded.program.getSourceFile(file);
+    const diagnostics = sourceFile ? loaded.program.getSyntacticDiagnostics(sourceFile) : [];
+    if (diagnostics.length) {
+      const first = diagnostics[0];
+      const line = first.start !== undefined ? sourceFile!.getLineAndCharacterOfPosition(first.start).line + 1 : 0;
+      syntax.push({
+        filePath: file,
+        message: `has syntax errors (line ${line}: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}); analysed what could be parsed`,
+      });
+    }
+  }
   // Files left out of the program (nested too deeply, unreadable imports): named, with why.
   const skipped = loaded.problems;
   const skippedFiles = new Set(skipped.map((problem) => problem.filePath));
