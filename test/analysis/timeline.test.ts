@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import type { ConsumerReport } from '../../server/src/model';
 import { crashTimeline, worstOutcome } from '../../server/src/analysis/report/derive-timeline';
 import type { CrashOutcome, CrashTimeline } from '../../server/src/model';
-import { MODES, TestProject } from '../helpers/project';
+import { ensureTimeline } from '../../server/src/analysis/report/build';
+import { MODES, TestProject, configWith } from '../helpers/project';
 
 /** One line per step: `kind label | crash outcome / error outcome` (error `-` after the last step). */
 function table(timeline: CrashTimeline): string[] {
@@ -365,6 +366,14 @@ for (const mode of MODES) {
       assert.ok(consumer.timeline, 'the report carries its timeline');
       // Derived from the report alone: recomputing it gives the same timeline.
       assert.deepEqual(crashTimeline(consumer), consumer.timeline);
+      // The server's reports defer it to the first feature that reads it: the same paths and timeline.
+      const [deferred] = project.analyze([file], configWith(), { timelines: 'deferred' }).consumers;
+      assert.equal(deferred.timeline, undefined, 'not derived before it is asked for');
+      assert.deepEqual(ensureTimeline(deferred), consumer.timeline);
+      assert.deepEqual(
+        { paths: deferred.paths, sampled: deferred.pathsSampled, timeline: deferred.timeline },
+        { paths: consumer.paths, sampled: consumer.pathsSampled, timeline: consumer.timeline },
+      );
       return consumer;
     }
 

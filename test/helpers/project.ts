@@ -4,6 +4,7 @@
  * where nothing resolves: the CI-without-node_modules case.
  */
 import type { BudgetLimits } from '../../server/src/analysis/dataflow/budget';
+import type { TimelineMode } from '../../server/src/analysis/report/build';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -91,7 +92,7 @@ export class TestProject {
   analyze(
     files: readonly string[],
     config: ResolvedConfig = configWith(),
-    options: { budget?: BudgetLimits; timelines?: boolean } = {},
+    options: { budget?: BudgetLimits; timelines?: TimelineMode } = {},
   ): AnalysisResult & { semanticErrors: (file: string) => string[] } {
     const loaded = loadProgram(files, path.join(this.root, 'tsconfig.json'), true);
     const result = analyzeReached(loaded, { files, config, ...options });

@@ -85,13 +85,24 @@ describe('language server over stdio', () => {
 
   test('the consumer-report request returns the consumers of a document', async () => {
     const reports = await client.request<
-      { registration: { library: string; source: string }; effects: unknown[]; paths?: unknown }[]
+      {
+        registration: { library: string; source: string };
+        effects: unknown[];
+        paths?: unknown;
+        timeline?: { steps: { kind: string }[]; worst: { kind: string } };
+      }[]
     >('deliveryLint/consumerReports', { uri: client.uri(ORDER_PLACED) });
     assert.equal(reports.length, 1);
     assert.equal(reports[0].registration.library, 'kafkajs');
     assert.equal(reports[0].registration.source, 'orders.placed');
     assert.equal(reports[0].effects.length, 2);
     assert.equal(reports[0].paths, undefined);
+    // The server derives the crash timeline when a feature reads it; the panel gets it whole.
+    assert.deepEqual(
+      reports[0].timeline?.steps.map((step) => step.kind),
+      ['receive', 'effect', 'effect', 'return'],
+    );
+    assert.equal(reports[0].timeline?.worst.kind, 'duplicate');
   });
 
   test('the preferred quick-fix inserts a Redis guard and the diagnostic goes away', async () => {
@@ -169,6 +180,14 @@ describe('language server over stdio', () => {
     const republished = client.waitForDiagnostics(INVOICE_EMAIL);
     await client.change(INVOICE_EMAIL, fixed);
     assert.deepEqual(byRule((await republished).diagnostics, 'ack-before-process'), []);
+    // The edited version's report, asked for by the panel before any hover or lens: its crash
+    // timeline is derived for the request, and no step of it loses the message any more.
+    const [report] = await client.request<{ timeline?: { steps: { kind: string }[]; worst: { kind: string } } }[]>(
+      'deliveryLint/consumerReports',
+      { uri: client.uri(INVOICE_EMAIL) },
+    );
+    assert.ok(report.timeline?.steps.some((step) => step.kind === 'settle'));
+    assert.notEqual(report.timeline?.worst.kind, 'lost');
   });
 
   test('an edit to a helper file updates the consumer that reaches it', async () => {

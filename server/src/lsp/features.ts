@@ -15,7 +15,7 @@ import {
 } from 'vscode-languageserver';
 import type { ConsumerReport, Finding, SourceLocation } from '../model';
 import { validMessageGuards } from '../analysis/report/ordering';
-import { crashTimeline } from '../analysis/report/derive-timeline';
+import { ensureTimeline } from '../analysis/report/build';
 import { COMMANDS, FIX_ALL_KIND } from './protocol';
 import { DIRECTIVE_FINDING_ID } from '../pipeline/analyze';
 import * as path from 'node:path';
@@ -228,7 +228,7 @@ export function hover(analysis: DocumentAnalysis, position: Position): Hover | u
 
 /** One line: the effective semantics and the worst outcome of a crash or error in the handler. */
 function crashLine(consumer: ConsumerReport): string {
-  const timeline = consumer.timeline ?? crashTimeline(consumer);
+  const timeline = ensureTimeline(consumer);
   if (!timeline.steps.length) return `effective: **${consumer.effectiveSemantics}** · worst crash: unknown`;
   const worst = timeline.worst;
   const what = worst.kind === 'safe' ? '' : ` (${text(worst.summary)})`;

@@ -34,6 +34,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { AnalysisResult, ConsumerReport, Finding, PublicConsumerReport } from '../model';
 import type { ResolvedConfig } from '../config/resolved-config';
 import type { BudgetLimits } from '../analysis/dataflow/budget';
+import { ensureTimeline } from '../analysis/report/build';
 import { toConfiguredSeverity } from '../config/load';
 import { pathOf, toDiagnostic, uriOf } from './convert';
 import { codeActions, codeLenses, DocumentAnalysis, hover } from './features';
@@ -722,8 +723,12 @@ function cancelled(): ResponseError<void> {
   return new ResponseError(LSPErrorCodes.RequestCancelled, 'the request was cancelled');
 }
 
-/** Reports travel to the panel without the path lists and dataflow facts, which only the rules need. */
+/**
+ * Reports travel to the panel with their crash timeline (derived now if it was deferred) and
+ * without the path lists and dataflow facts, which only the rules need.
+ */
 function withoutPaths(consumer: ConsumerReport): PublicConsumerReport {
+  ensureTimeline(consumer);
   const { paths: _paths, pathsSampled: _sampled, flow: _flow, files: _files, ...rest } = consumer;
   return rest;
 }

@@ -17,7 +17,7 @@ import type { ts } from 'ts-morph';
 import type { LoadedProgram } from './program';
 import { ReadRecorder } from './reads';
 import { type ProjectSources, setProjectSources } from '../analysis/source/project-sources';
-import { assignIds, buildConsumerReport, findSites } from '../analysis/report/build';
+import { assignIds, buildConsumerReport, findSites, type TimelineMode } from '../analysis/report/build';
 import { type ConsumerSite, LIBRARIES } from '../analysis/libraries';
 import { outsideRegistrations, typedHandlersIn } from '../analysis/libraries/outside-registrations';
 import {
@@ -47,8 +47,11 @@ export interface AnalyzeOptions {
   brokerFiles?: readonly string[];
   config: ResolvedConfig;
   onProgress?: (done: number, total: number) => void;
-  /** Derive each consumer's crash timeline (default true; the CLI asks only for --explain). */
-  timelines?: boolean;
+  /**
+   * Derive each consumer's crash timeline (default true; the CLI asks only for --explain, the
+   * server defers it to the first hover, code lens or explainer request: ensureTimeline).
+   */
+  timelines?: TimelineMode;
   /** Builds a consumer's report, or gives one already built that is still valid (analyzeReached). */
   buildReport?: (key: string, build: () => ConsumerReport | undefined) => ConsumerReport | undefined;
   /** The project's files the program has not read, for the whole-project searches (project-sources.ts). */

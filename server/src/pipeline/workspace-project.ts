@@ -215,6 +215,8 @@ export class WorkspaceProject {
       config: this.config,
       budget: request.budget,
       isStale: request.isStale,
+      // Diagnostics first: a report's crash timeline is derived when a feature reads it (ensureTimeline).
+      timelines: 'deferred',
       buildReport: (key, build) => this.reports.build(key, build),
     };
   }

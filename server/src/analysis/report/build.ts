@@ -48,8 +48,11 @@ export function buildConsumerReport(
   checker: ts.TypeChecker,
   config: ResolvedConfig,
   call?: WrapperCall,
-  /** Derive concrete paths and the crash timeline (--explain, the server); a plain lint does not need them. */
-  timeline = true,
+  /**
+   * Derive concrete paths and the crash timeline (--explain); a plain lint does not need them, and
+   * the server derives them only when asked ('deferred': ensureTimeline).
+   */
+  timeline: TimelineMode = true,
   /**
    * The whole program: the project's classes behind an interface or an abstract method, and the
    * handlers a NestJS CQRS bus dispatches to.
@@ -130,7 +133,7 @@ export function buildConsumerReport(
     registry = new OccurrenceRegistry();
     flow = computeFacts(steps, registry, { implicitAck, handlerRange });
   }
-  if (timeline && !overBudget) sample = sampleWithin(steps, registry, budget);
+  if (timeline === true && !overBudget) sample = sampleWithin(steps, registry, budget);
   annotateTransactions(steps, registry, checker);
   const tags = handlerTags(handler);
   const registrationNode = call?.node ?? site.registrationNode;
@@ -194,8 +197,39 @@ export function buildConsumerReport(
   const effective = effectiveSemantics(report);
   report.effectiveSemantics = effective.semantics;
   report.semanticsReasons = effective.reasons;
-  if (timeline) report.timeline = crashTimeline(report);
+  if (timeline === true) report.timeline = crashTimeline(report);
+  else if (timeline === 'deferred' && !overBudget)
+    deferredSamples.set(report, () => {
+      const later = sampleWithin(steps, registry, new Budget(limits && { ...limits, cancelled: undefined }));
+      annotateTransactions(steps, registry, checker); // occurrences the sample met first
+      return later;
+    });
   return report;
+}
+
+/** Whether a report gets its crash timeline now, never, or when asked (ensureTimeline). */
+export type TimelineMode = boolean | 'deferred';
+
+/** The path samples of reports built with a deferred timeline, until ensureTimeline takes them. */
+const deferredSamples = new WeakMap<ConsumerReport, () => PathSample>();
+
+/**
+ * The report's crash timeline, derived now if its build deferred it: the server publishes
+ * diagnostics first and samples the paths only for a hover, a code lens or the explainer (a fifth
+ * of an edit's analysis on langfuse). A report built without one gets the timeline of no paths.
+ */
+export function ensureTimeline(report: ConsumerReport): NonNullable<ConsumerReport['timeline']> {
+  if (report.timeline) return report.timeline;
+  const sample = deferredSamples.get(report);
+  if (sample) {
+    deferredSamples.delete(report);
+    const { paths, sampled } = sample();
+    report.paths = paths;
+    if (sampled) report.pathsSampled = true;
+  }
+  const timeline = crashTimeline(report);
+  if (sample) report.timeline = timeline;
+  return timeline;
 }
 
 /**
