@@ -215,8 +215,8 @@ const deferredSamples = new WeakMap<ConsumerReport, () => PathSample>();
 
 /**
  * The report's crash timeline, derived now if its build deferred it: the server publishes
- * diagnostics first and samples the paths only for a hover, a code lens or the explainer (a fifth
- * of an edit's analysis on langfuse). A report built without one gets the timeline of no paths.
+ * diagnostics first and samples the paths only for a hover, a code lens or the explainer (up to
+ * half of a heavy handler's analysis). A report built without one gets the timeline of no paths.
  */
 export function ensureTimeline(report: ConsumerReport): NonNullable<ConsumerReport['timeline']> {
   if (report.timeline) return report.timeline;
