@@ -180,7 +180,8 @@ function analyse(
     sources.others,
   );
   // Syntax errors are read from the program the analysis built: asked before it, they would build
-  // a program of the broker files alone, then another with their imports (1.4 s on gauzy).
+  // a program of the broker files alone, then the analysis another with their imports (on gauzy
+  // 0.4 s of 9.5 s, and 36 MiB).
   const syntax: FileProblem[] = [];
   for (const file of files) {
     const sourceFile = loaded.program.getSourceFile(file);

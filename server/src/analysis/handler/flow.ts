@@ -2146,16 +2146,10 @@ function mayReturnPromise(expression: ts.Expression): boolean {
   if (ts.isPropertyAccessExpression(value) || ts.isElementAccessExpression(value))
     return !ts.isAwaitExpression(unwrap(value.expression));
   if (ts.isConditionalExpression(value)) return mayReturnPromise(value.whenTrue) || mayReturnPromise(value.whenFalse);
-  if (ts.isBinaryExpression(value) && LOGICAL_OPERATORS.has(value.operatorToken.kind))
+  if (ts.isBinaryExpression(value) && isShortCircuit(value.operatorToken.kind))
     return mayReturnPromise(value.left) || mayReturnPromise(value.right);
   return !ts.isLiteralExpression(value);
 }
-
-const LOGICAL_OPERATORS: ReadonlySet<ts.SyntaxKind> = new Set([
-  ts.SyntaxKind.QuestionQuestionToken,
-  ts.SyntaxKind.BarBarToken,
-  ts.SyntaxKind.AmpersandAmpersandToken,
-]);
 
 /**
  * The steps of a value returned without `await` from a try: what rejects the returned promise goes in
