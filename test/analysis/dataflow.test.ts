@@ -5,8 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ts } from 'ts-morph';
 import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { PATH_SAMPLE_CAP } from '../../server/src/analysis/dataflow/paths';
+import { type Domain, walk } from '../../server/src/analysis/dataflow/walker';
+import { OccurrenceRegistry } from '../../server/src/analysis/dataflow/occurrences';
+import type { FunctionText, Step, Truth } from '../../server/src/analysis/handler/steps';
 import { MODES, TestProject, configWith } from '../helpers/project';
 
 /** A kafkajs handler whose body is `count` independent optional inserts (no key from the message): 2^count paths. */
@@ -435,3 +439,55 @@ for (const mode of MODES) {
     });
   });
 }
+
+/** A `return` statement for exit steps (the walker locates where a path leaves). */
+const RETURN_NODE = (
+  ts.createSourceFile('/src/orders.ts', 'function saved() { return true; }', ts.ScriptTarget.Latest, true)
+    .statements[0] as ts.FunctionDeclaration
+).body!.statements[0];
+
+/** A domain with one typestate: the walker keeps paths apart by their flags alone. */
+const ONE_TYPESTATE: Domain<string> = {
+  key: () => 'state',
+  join: (into) => into,
+  effect: (state) => state,
+  settle: (state) => state,
+  guardOutcome: (state) => state,
+  caught: (state) => state,
+  unknown: (state) => state,
+  mark: (state) => state,
+};
+
+describe('the walker forgets the flags of a function it leaves', () => {
+  // A helper at 100–200 of the handler's file; the handler's own `const` is declared at 50.
+  const helper: FunctionText = { fileName: '/src/orders.ts', pos: 100, end: 200 };
+  const both = (id: string): Step => ({
+    t: 'if',
+    then: [{ t: 'assign', id, value: 'truthy' as Truth }],
+    else: [{ t: 'assign', id, value: 'falsy' as Truth }],
+  });
+  const pathsAfter = (steps: Step[]): number =>
+    walk(steps, 'start', ONE_TYPESTATE, new OccurrenceRegistry()).normal.length;
+
+  test("the helper's `const saved` splits paths inside it, and they merge as it returns", () => {
+    assert.equal(pathsAfter([both('/src/orders.ts:150')]), 2, 'known apart while the flag lives');
+    assert.equal(pathsAfter([{ t: 'scope', body: [both('/src/orders.ts:150')], locals: helper }]), 1);
+    // A `return <call>` result flag (`file:return:start`) of the helper's is its own too.
+    assert.equal(pathsAfter([{ t: 'scope', body: [both('/src/orders.ts:return:160')], locals: helper }]), 1);
+  });
+
+  test("flags the helper does not declare stay: the caller's, another file's, and its result", () => {
+    for (const id of ['/src/orders.ts:50', '/src/orders.ts:200', '/src/other.ts:150']) {
+      assert.equal(pathsAfter([{ t: 'scope', body: [both(id)], locals: helper }]), 2, id);
+    }
+    // `const saved = await helper()`: the caller's flag, set from how the helper returned.
+    const returns = (value: Truth): Step[] => [{ t: 'exit', kind: 'return', node: RETURN_NODE, value }];
+    const result: Step = {
+      t: 'scope',
+      body: [{ t: 'if', then: returns('truthy'), else: returns('falsy') }],
+      locals: helper,
+      result: '/src/orders.ts:50',
+    };
+    assert.equal(pathsAfter([result]), 2);
+  });
+});

@@ -16,7 +16,7 @@ import type { ts } from 'ts-morph';
 import type { SourceLocation, TransactionScope } from '../../model';
 import { locationOf } from '../source/ast';
 import { catchSiteOf } from '../source/catches';
-import { isIdentityGuard, type Side, type Step, type Truth } from '../handler/steps';
+import { type FunctionText, type Side, type Step, type Truth, isFlagIn, isIdentityGuard } from '../handler/steps';
 import type { OccurrenceRegistry } from './occurrences';
 import type { Budget } from './budget';
 
@@ -400,12 +400,15 @@ class Walker<S> {
           ];
         }
         const detached = step.detached === true;
-        const out = this.run(step.body, states, {
-          ...context,
-          ...(detached && { inTry: false, catching: false }),
-          caller: detached ? { inTry: false, catching: false } : { inTry: context.inTry, catching: context.catching },
-          calls: step.call ? [...context.calls, step.call] : context.calls,
-        });
+        const out = this.leftFunction(
+          this.run(step.body, states, {
+            ...context,
+            ...(detached && { inTry: false, catching: false }),
+            caller: detached ? { inTry: false, catching: false } : { inTry: context.inTry, catching: context.catching },
+            calls: step.call ? [...context.calls, step.call] : context.calls,
+          }),
+          step.locals,
+        );
         // What escaped the callee's catches (a promise it returned from a try) is thrown at its call;
         // a failure of un-awaited work reaches no catch of the caller's.
         out.thrown.push(...out.escaped);
@@ -511,6 +514,29 @@ class Walker<S> {
     outcome.continued.push(...leave(continued));
     outcome.thrown.push(...leave(thrown));
     return leave(normal);
+  }
+
+  /**
+   * Paths leaving a function forget what they knew of its flags: its `const`s and `let`s are gone,
+   * and paths that differed only in them (a helper's `if (saved)` on each side) become one.
+   */
+  private leftFunction(out: Outcome<S>, locals: FunctionText | undefined): Outcome<S> {
+    if (!locals) return out;
+    const forgotten = new Map<string, string>();
+    const forget = (state: Tagged<S>): Tagged<S> => {
+      if (!state.flags) return state;
+      let flags = forgotten.get(state.flags);
+      if (flags === undefined) {
+        flags = state.flags
+          .split('\n')
+          .filter((entry) => !isFlagIn(entry.slice(0, entry.lastIndexOf('=')), locals))
+          .join('\n');
+        forgotten.set(state.flags, flags);
+      }
+      return flags === state.flags ? state : { ...state, flags };
+    };
+    for (const name of OUTCOME_LISTS) out[name] = out[name].map(forget);
+    return out;
   }
 
   /** Exits of a nested construct go on to the enclosing one: `all`, only `continue`s (switch), or `none` of break/continue (loop). */

@@ -49,7 +49,9 @@ import { objectLiteral as objectLiteralOf } from '../effects/objects';
 import type { EffectDescription } from '../../model';
 import {
   POSITIVE_SETTLE_KINDS,
+  flagId,
   forEachStep,
+  functionText,
   isIdentityGuard,
   mapSteps,
   type Completion,
@@ -969,7 +971,9 @@ export class FlowBuilder {
     const values = state.values;
     values.propagateThrough(callback.body);
     const body = this.functionSteps(callback, values);
-    return [{ t: 'scope', ...(completion === 'dropped' ? leftRunning(body) : { body }) }];
+    return [
+      { t: 'scope', ...(completion === 'dropped' ? leftRunning(body) : { body }), locals: functionText(callback) },
+    ];
   }
 
   /**
@@ -1005,6 +1009,7 @@ export class FlowBuilder {
         t: 'scope',
         ...(async && completion === 'dropped' ? leftRunning(body) : { body }),
         ...(bound.anchored ? { anchored: true } : {}),
+        locals: functionText(callback),
       },
     ];
   }
@@ -1042,7 +1047,11 @@ export class FlowBuilder {
         subscriber,
       );
       const waited = subscribers.awaited && completion === 'awaited';
-      steps.push({ t: 'scope', ...(waited ? { body: linked } : leftRunning(linked)) });
+      steps.push({
+        t: 'scope',
+        ...(waited ? { body: linked } : leftRunning(linked)),
+        locals: functionText(subscriber),
+      });
     }
     return steps;
   }
@@ -1273,6 +1282,7 @@ export class FlowBuilder {
         callee: functionName(target),
         ...(result && { result }),
         ...(link ? {} : { anchored: true }),
+        locals: functionText(target),
       },
     ];
   }
@@ -1587,14 +1597,14 @@ function setsResult(steps: readonly Step[], id: string): boolean {
 
 /** The flag a `return <call>` sets from the callee's exits, and returns (see resultConstant). */
 function returnedResultId(statement: ts.ReturnStatement): string {
-  return `${statement.getSourceFile().fileName}:return:${statement.getStart()}`;
+  return flagId(statement, 'return');
 }
 
 function constantId(declaration: ts.VariableDeclaration): string | undefined {
   const list = declaration.parent;
   if (!ts.isIdentifier(declaration.name) || !ts.isVariableDeclarationList(list)) return undefined;
   if (!(list.flags & ts.NodeFlags.Const)) return undefined;
-  return `${declaration.getSourceFile().fileName}:${declaration.getStart()}`;
+  return flagId(declaration);
 }
 
 /**
@@ -1768,7 +1778,7 @@ function trackedLetId(declaration: ts.VariableDeclaration, checker: ts.TypeCheck
       },
       true,
     );
-  const id = tracked ? `${declaration.getSourceFile().fileName}:${declaration.getStart()}` : undefined;
+  const id = tracked ? flagId(declaration) : undefined;
   cache.set(declaration, id ?? null);
   return id;
 }

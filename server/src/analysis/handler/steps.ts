@@ -82,6 +82,34 @@ export type Side = 'then' | 'else' | 'both';
  * in the function that declares it): the side a path takes when it knows the flag is truthy, or
  * falsy. `if (saved)` decides both; `if (response?.ok)` and `if (saved && ok)` only the falsy one.
  */
+/**
+ * Where a flag is declared: its `const` or tracked `let` (`file:start`), or the `return <call>`
+ * whose result it is (`file:return:start`). The position says which function owns it.
+ */
+export function flagId(node: ts.Node, kind?: 'return'): string {
+  return `${node.getSourceFile().fileName}:${kind ? `${kind}:` : ''}${node.getStart()}`;
+}
+
+/** A function's text: the flags declared in it die when it returns (scope `locals`). */
+export interface FunctionText {
+  fileName: string;
+  pos: number;
+  end: number;
+}
+
+export function functionText(fn: ts.Node): FunctionText {
+  return { fileName: fn.getSourceFile().fileName, pos: fn.pos, end: fn.end };
+}
+
+/** Whether a flag (flagId) is declared inside a function's text. */
+export function isFlagIn(id: string, text: FunctionText): boolean {
+  const at = id.lastIndexOf(':');
+  const position = Number(id.slice(at + 1));
+  if (position < text.pos || position >= text.end) return false;
+  const owner = id.slice(0, at);
+  return owner === text.fileName || owner === `${text.fileName}:return`;
+}
+
 export interface FlagTest {
   id: string;
   whenTruthy: Side;
@@ -166,6 +194,11 @@ export type Step =
        */
       result?: string;
       anchored?: boolean;
+      /**
+       * The inlined function's text: what paths know of the flags declared in it is forgotten as they
+       * leave it (nothing after its return reads its locals), so paths that differ only there merge.
+       */
+      locals?: FunctionText;
     }
   | { t: 'guarded'; guard: GuardTemplate; body: Step[] }
   /**
