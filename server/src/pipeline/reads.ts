@@ -184,7 +184,8 @@ export class ReadRecorder implements ReadCapture {
   }
 
   private noteFile(sourceFile: ts.SourceFile): void {
-    for (const target of this.targets()) target.files.add(sourceFile);
+    this.current?.files.add(sourceFile);
+    for (const capture of this.captures) capture.files.add(sourceFile);
   }
 
   forConsumer<T>(build: () => T): { value: T; reads: Reads } {
@@ -208,19 +209,14 @@ export class ReadRecorder implements ReadCapture {
 
   recording(program: ts.Program): ts.Program {
     const checker = program.getTypeChecker();
-    const noteNode = (value: object): void => {
-      if (!('kind' in value && 'parent' in value && 'pos' in value)) return;
-      this.noteFile((value as ts.Node).getSourceFile());
-    };
+    // The same nodes and symbols are asked about and answered again and again (every consumer
+    // meets `Promise` and the project's helpers): their files are found once.
+    const known = new WeakMap<object, readonly ts.SourceFile[]>();
     const note = (value: unknown): void => {
       if (!value || typeof value !== 'object') return;
-      noteNode(value);
-      if ('declarations' in value && 'flags' in value && 'escapedName' in value) {
-        for (const declaration of (value as ts.Symbol).declarations ?? []) noteNode(declaration);
-      } else if ('declaration' in value && 'parameters' in value) {
-        const declaration = (value as ts.Signature).declaration;
-        if (declaration) noteNode(declaration);
-      }
+      let files = known.get(value);
+      if (!files) known.set(value, (files = filesOf(value)));
+      for (const file of files) this.noteFile(file);
     };
     const noteResult = (result: unknown): void => {
       if (Array.isArray(result)) result.forEach(note);
@@ -264,6 +260,21 @@ export class ReadRecorder implements ReadCapture {
       },
     });
   }
+}
+
+/** The files a checker argument or answer leads to: a node's, a symbol's declarations', a signature's declaration's. */
+function filesOf(value: object): readonly ts.SourceFile[] {
+  const files = new Set<ts.SourceFile>();
+  const add = (node: object | undefined): void => {
+    if (node && 'kind' in node && 'parent' in node && 'pos' in node) files.add((node as ts.Node).getSourceFile());
+  };
+  add(value);
+  if ('declarations' in value && 'flags' in value && 'escapedName' in value) {
+    for (const declaration of (value as ts.Symbol).declarations ?? []) add(declaration);
+  } else if ('declaration' in value && 'parameters' in value) {
+    add((value as ts.Signature).declaration);
+  }
+  return [...files];
 }
 
 /**
