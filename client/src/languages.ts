@@ -10,14 +10,16 @@ export const LANGUAGE_IDS = ['typescript', 'typescriptreact', 'javascript', 'jav
 export const SCHEMES = ['file'] as const;
 
 /**
- * Files whose change can change an analysis: the project and delivery-lint configs, and any
- * source file (a helper called by an open consumer can change on disk). Watched by the client
- * and forwarded to the server as workspace/didChangeWatchedFiles.
+ * Files whose change can change an analysis: the project and delivery-lint configs, package.json
+ * files (their `imports` and `type` steer module resolution), and any source file (a helper called
+ * by an open consumer can change on disk). Watched by the client and forwarded to the server as
+ * workspace/didChangeWatchedFiles.
  */
 export const WATCHED_FILES = [
   '**/tsconfig.json',
   '**/jsconfig.json',
   '**/delivery-lint.config.json',
+  '**/package.json',
   '**/*.{ts,tsx,js,jsx,mts,cts,mjs,cjs}',
 ] as const;
 

@@ -47,7 +47,12 @@ test('the client serves TS and JS files on disk (the analysis needs their projec
     assert.ok(selector.some((entry) => entry.language === language && entry.scheme === 'file'));
   }
   assert.ok(selector.every((entry) => entry.scheme !== 'untitled'));
-  for (const pattern of ['**/tsconfig.json', '**/delivery-lint.config.json', '**/*.{ts,tsx,js,jsx,mts,cts,mjs,cjs}']) {
+  for (const pattern of [
+    '**/tsconfig.json',
+    '**/delivery-lint.config.json',
+    '**/package.json',
+    '**/*.{ts,tsx,js,jsx,mts,cts,mjs,cjs}',
+  ]) {
     assert.ok((WATCHED_FILES as readonly string[]).includes(pattern), pattern);
   }
 });

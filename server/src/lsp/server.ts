@@ -395,7 +395,9 @@ export class DeliveryLintServer {
         for (const document of this.documents.all())
           if (this.existingProjectFor(pathOf(document.uri) ?? '') === project) this.dirty.add(document.uri);
       } else if (!this.documents.get(uri) || type === FileChangeType.Deleted) {
-        const createdOrDeleted = type !== FileChangeType.Changed;
+        // A package.json's `imports` and `type` decide where `#name` imports lead and which files
+        // are ES modules: its change redoes module resolution, as a file created or deleted does.
+        const createdOrDeleted = type !== FileChangeType.Changed || path.basename(filePath) === 'package.json';
         project.fileChangedOnDisk(filePath, createdOrDeleted);
         this.markChanged(filePath);
         if (createdOrDeleted)

@@ -98,6 +98,15 @@ export class ModuleResolver {
     this.projectFolder = tsconfigPath ? path.resolve(path.dirname(tsconfigPath)) : undefined;
   }
 
+  /**
+   * The project's resolution cache, for the programs made with this resolver: its package.json
+   * cache also answers whether each file is an ES module. Without it every program made (one per
+   * edit in the server) looked up the package.json above every file again on the disk.
+   */
+  get cache(): ts.ModuleResolutionCache {
+    return this.projectScope.cache;
+  }
+
   resolve(
     moduleNames: readonly string[],
     containingFile: string,
@@ -487,6 +496,7 @@ export class LoadedProgram {
         this.contents.has(path.resolve(fileName)) ? path.resolve(fileName) : (base.realpath?.(fileName) ?? fileName),
       getSourceFile: (fileName, languageVersion) => this.sourceFile(fileName, languageVersion),
       resolveModuleNames: (moduleNames, containingFile) => this.resolve(moduleNames, containingFile),
+      getModuleResolutionCache: () => this.resolver.cache,
       resolveTypeReferenceDirectives: (names) => names.map(() => undefined),
     };
     return host;

@@ -216,6 +216,8 @@ export interface AnalysisHostOptions {
   readText: (fileName: string) => string | undefined;
   /** Module resolution for a file (program.ts, `resolveProjectModules`). */
   resolveModuleNames: ts.CompilerHost['resolveModuleNames'];
+  /** The cache of that resolution (ModuleResolver.cache), which the program reads package.json files through. */
+  moduleResolutionCache?: ts.ModuleResolutionCache;
   currentDirectory: string;
   /** Whether a file's module resolutions must be redone (a file was created or removed). */
   hasInvalidatedResolutions?: (fileName: string) => boolean;
@@ -246,6 +248,7 @@ export function createAnalysisHost(host: AnalysisHostOptions): ts.CompilerHost {
     getDirectories: (directory) => ts.sys.getDirectories(directory),
     realpath: ts.sys.realpath && ((fileName) => (LIB_TEXTS.has(fileName) ? fileName : ts.sys.realpath!(fileName))),
     resolveModuleNames: host.resolveModuleNames,
+    getModuleResolutionCache: host.moduleResolutionCache && (() => host.moduleResolutionCache),
     resolveTypeReferenceDirectives: (names) => names.map(() => undefined),
     hasInvalidatedResolutions: host.hasInvalidatedResolutions
       ? (filePath) => host.hasInvalidatedResolutions!(filePath)

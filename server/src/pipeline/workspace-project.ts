@@ -182,6 +182,7 @@ export class WorkspaceProject {
       cache: this.cache,
       readText: (fileName) => this.overlays.get(fileName) ?? this.readDisk(fileName),
       resolveModuleNames: (moduleNames, containingFile) => resolver.resolve(moduleNames, containingFile, host),
+      moduleResolutionCache: resolver.cache,
       currentDirectory: this.root ?? process.cwd(),
       hasInvalidatedResolutions: () => invalidated,
       known: (fileName) => this.overlays.has(fileName),
