@@ -74,10 +74,34 @@ export async function notifier() {
   return client;
 }
 `,
+  // Two lets named alike: the module's is the project's own; the package's client is another
+  // function's local. Only the assignments to the module's `let` say where it comes from.
+  'shadowed.ts': `import { NotifyClient } from 'notifications-node-client';
+
+class ConsoleNotifier {
+  async sendEmail(template: string, to: string, options: object): Promise<void> {
+    console.log('would send', template, to, options);
+  }
+}
+
+let client;
+
+export async function packageNotifier() {
+  let client;
+  client = new NotifyClient(process.env.NOTIFY_KEY ?? '');
+  return client;
+}
+
+export async function notifier() {
+  if (!client) client = new ConsoleNotifier();
+  return client;
+}
+`,
   'welcome-lazy-untyped.ts': handlerUsing('lazy-untyped'),
   'welcome-lazy-typed.ts': handlerUsing('lazy-typed'),
   'welcome-init-typed.ts': handlerUsing('init-typed'),
   'welcome-local.ts': handlerUsing('local'),
+  'welcome-shadowed.ts': handlerUsing('shadowed'),
 };
 
 for (const mode of MODES) {
@@ -105,6 +129,11 @@ for (const mode of MODES) {
     test("a let set to the project's own class is not a package's client", () => {
       assert.deepEqual(effectsOf('welcome-local.ts'), []);
       assert.deepEqual(findingLinesIn(result, 'welcome-local.ts'), []);
+    });
+
+    test("another function's `let` of the same name does not give the module's its origin", () => {
+      assert.deepEqual(effectsOf('welcome-shadowed.ts'), []);
+      assert.deepEqual(findingLinesIn(result, 'welcome-shadowed.ts'), []);
     });
   });
 }

@@ -616,25 +616,42 @@ export function letAssignments(
   const list = declaration.parent;
   if (!ts.isIdentifier(declaration.name) || !ts.isVariableDeclarationList(list) || list.flags & ts.NodeFlags.Const)
     return [];
-  const name = declaration.name.text;
   const symbol = checker.getSymbolAtLocation(declaration.name);
   if (!symbol) return [];
-  const assigned: ts.Expression[] = [];
+  const candidates = assignmentsIn(scope).get(declaration.name.text) ?? [];
+  return candidates.filter((node) => checker.getSymbolAtLocation(node.left) === symbol).map((node) => node.right);
+}
+
+/**
+ * The assignments to plain names in a scope, by name, in source order. Kept per scope node: every
+ * `let` of a file (and every read of one) asked for its own walk of the whole file, and the server
+ * keeps the parsed nodes of unchanged files from one edit to the next.
+ */
+const assignmentsByScope = new WeakMap<ts.Node, Map<string, (ts.BinaryExpression & { left: ts.Identifier })[]>>();
+
+function assignmentsIn(scope: ts.Node): Map<string, (ts.BinaryExpression & { left: ts.Identifier })[]> {
+  let byName = assignmentsByScope.get(scope);
+  if (byName) return byName;
+  const found = new Map<string, (ts.BinaryExpression & { left: ts.Identifier })[]>();
   const visit = (node: ts.Node): void => {
     if (
       ts.isBinaryExpression(node) &&
       (node.operatorToken.kind === ts.SyntaxKind.EqualsToken ||
         node.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken ||
         node.operatorToken.kind === ts.SyntaxKind.BarBarEqualsToken) &&
-      ts.isIdentifier(node.left) &&
-      node.left.text === name &&
-      checker.getSymbolAtLocation(node.left) === symbol
-    )
-      assigned.push(node.right);
+      ts.isIdentifier(node.left)
+    ) {
+      const assignment = node as ts.BinaryExpression & { left: ts.Identifier };
+      const named = found.get(assignment.left.text);
+      if (named) named.push(assignment);
+      else found.set(assignment.left.text, [assignment]);
+    }
     ts.forEachChild(node, visit);
   };
   ts.forEachChild(scope, visit);
-  return assigned;
+  byName = found;
+  assignmentsByScope.set(scope, byName);
+  return byName;
 }
 
 /**
