@@ -78,11 +78,6 @@ export type Truth = 'truthy' | 'falsy';
 export type Side = 'then' | 'else' | 'both';
 
 /**
- * A condition on a flag (a `const` holding a project function's result, or a `let` assigned only
- * in the function that declares it): the side a path takes when it knows the flag is truthy, or
- * falsy. `if (saved)` decides both; `if (response?.ok)` and `if (saved && ok)` only the falsy one.
- */
-/**
  * Where a flag is declared: its `const` or tracked `let` (`file:start`), or the `return <call>`
  * whose result it is (`file:return:start`). The position says which function owns it.
  */
@@ -110,6 +105,11 @@ export function isFlagIn(id: string, text: FunctionText): boolean {
   return owner === text.fileName || owner === `${text.fileName}:return`;
 }
 
+/**
+ * A condition on a flag (a `const` holding a project function's result, or a `let` assigned only
+ * in the function that declares it): the side a path takes when it knows the flag is truthy, or
+ * falsy. `if (saved)` decides both; `if (response?.ok)` and `if (saved && ok)` only the falsy one.
+ */
 export interface FlagTest {
   id: string;
   whenTruthy: Side;
