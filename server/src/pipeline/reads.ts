@@ -252,7 +252,7 @@ export class ReadRecorder implements ReadCapture {
         if (property === 'getSourceFile') {
           return (fileName: string): ts.SourceFile | undefined => {
             const sourceFile = target.getSourceFile(fileName);
-            if (sourceFile) for (const reads of this.targets()) reads.files.add(sourceFile);
+            if (sourceFile) this.noteFile(sourceFile);
             return sourceFile;
           };
         }
