@@ -627,12 +627,15 @@ export function letAssignments(
  * `let` of a file (and every read of one) asked for its own walk of the whole file, and the server
  * keeps the parsed nodes of unchanged files from one edit to the next.
  */
-const assignmentsByScope = new WeakMap<ts.Node, Map<string, (ts.BinaryExpression & { left: ts.Identifier })[]>>();
+const assignmentsByScope = new WeakMap<ts.Node, Map<string, NameAssignment[]>>();
 
-function assignmentsIn(scope: ts.Node): Map<string, (ts.BinaryExpression & { left: ts.Identifier })[]> {
+/** `name = value`, `name ??= value`, `name ||= value`. */
+type NameAssignment = ts.BinaryExpression & { left: ts.Identifier };
+
+function assignmentsIn(scope: ts.Node): Map<string, NameAssignment[]> {
   let byName = assignmentsByScope.get(scope);
   if (byName) return byName;
-  const found = new Map<string, (ts.BinaryExpression & { left: ts.Identifier })[]>();
+  const found = new Map<string, NameAssignment[]>();
   const visit = (node: ts.Node): void => {
     if (
       ts.isBinaryExpression(node) &&
@@ -641,7 +644,7 @@ function assignmentsIn(scope: ts.Node): Map<string, (ts.BinaryExpression & { lef
         node.operatorToken.kind === ts.SyntaxKind.BarBarEqualsToken) &&
       ts.isIdentifier(node.left)
     ) {
-      const assignment = node as ts.BinaryExpression & { left: ts.Identifier };
+      const assignment = node as NameAssignment;
       const named = found.get(assignment.left.text);
       if (named) named.push(assignment);
       else found.set(assignment.left.text, [assignment]);
