@@ -329,6 +329,16 @@ for (const mode of MODES) {
       assert.equal(text('local.ts'), undefined, 'nothing the consumer imports leads to it: not in the program');
     });
 
+    test('each file of the closure is parsed once: the program takes the parses the closure made', () => {
+      const loaded = loadProgram([project.path('consumer.ts')], path.join(project.root, 'tsconfig.json'), true);
+      loaded.loadImportClosure();
+      const parsed = loaded.parses;
+      const read = loaded.program.getSourceFiles().filter((file) => loaded.isLoaded(file.fileName));
+      assert.equal(read.length, 7, 'the consumer, the barrel and the five modules behind it');
+      assert.equal(parsed, read.length, 'the closure parsed each once');
+      assert.equal(loaded.parses, parsed, 'building the program parsed none of them again');
+    });
+
     test('every report is built once: the closure is loaded before the first analysis', () => {
       const files = [project.path('consumer.ts'), project.path('local.ts')];
       const kept = analyzeCounting(project, files, true);

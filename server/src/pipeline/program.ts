@@ -262,6 +262,15 @@ export function analysisOptions(options: ts.CompilerOptions | undefined): ts.Com
   return options ? { ...options, ...ANALYSIS_OVERRIDES } : { ...DEFAULT_COMPILER_OPTIONS };
 }
 
+/**
+ * How TypeScript's program decides a file's parse (its getCreateSourceFileOptions): internal to
+ * TypeScript, present in 5.x and 6.x. Without them the closure is parsed with the target alone.
+ */
+const parseInternals = ts as unknown as {
+  getEmitScriptTarget?: (options: ts.CompilerOptions) => ts.ScriptTarget;
+  getSetExternalModuleIndicator?: (options: ts.CompilerOptions) => (file: ts.SourceFile) => void;
+};
+
 /** In-memory copies of TypeScript's lib files (ts-morph ships them; its compiler has no lib folder on disk). */
 const LIB_FILES = new Map(
   getLibFiles().map((file) => [path.posix.join(libFolderInMemoryPath, file.fileName), file.text] as const),
@@ -311,6 +320,8 @@ export class LoadedProgram {
   private readonly realFiles = new WeakSet<ts.SourceFile>();
   /** The text read for each real file. */
   private readonly texts = new Map<string, string>();
+  /** How each file loaded is parsed (parseOptions). */
+  private readonly parseOptionsByFile = new Map<string, ts.CreateSourceFileOptions | ts.ScriptTarget>();
   /** How many of `loaded` takeNewlyLoaded has returned. */
   private taken = 0;
 
@@ -350,6 +361,11 @@ export class LoadedProgram {
     return this.current;
   }
 
+  /** How many times a file of the project was parsed: once each, unless it changed. */
+  get parses(): number {
+    return this.cache.parses;
+  }
+
   /** Files left out of the program (too deep to parse or bind, unreadable), with why. */
   get problems(): FileProblem[] {
     return this.cache.problems();
@@ -372,7 +388,7 @@ export class LoadedProgram {
   takeNewlyLoaded(): string[] {
     const names = [...this.loaded].slice(this.taken);
     this.taken = this.loaded.size;
-    return names.map((fileName) => this.sourceFile(fileName, this.options.target ?? ts.ScriptTarget.ES2022).text);
+    return names.map((fileName) => this.sourceFile(fileName, this.parseOptions(fileName)).text);
   }
 
   /** Whether a file is read in full (not a stand-in). */
@@ -403,12 +419,11 @@ export class LoadedProgram {
    */
   loadImportClosure(): number {
     const before = this.loaded.size;
-    const languageVersion = this.options.target ?? ts.ScriptTarget.ES2022;
     // A Set's iteration visits what is added during it: the loop runs until the closure is complete.
     for (const fileName of this.loaded) {
       if (this.expanded.has(fileName)) continue;
       this.expanded.add(fileName);
-      const sourceFile = this.sourceFile(fileName, languageVersion);
+      const sourceFile = this.sourceFile(fileName, this.parseOptions(fileName));
       if (!this.realFiles.has(sourceFile)) continue; // left out: a stand-in imports nothing
       for (const target of this.importsOf(sourceFile)) this.load(target);
     }
@@ -440,7 +455,7 @@ export class LoadedProgram {
   private load(fileName: string): void {
     if (this.loaded.has(fileName) || LIB_FILES.has(fileName)) return;
     this.loaded.add(fileName);
-    const sourceFile = this.sourceFile(fileName, this.options.target ?? ts.ScriptTarget.ES2022);
+    const sourceFile = this.sourceFile(fileName, this.parseOptions(fileName));
     const reexported = sourceFile.statements.flatMap((statement) =>
       ts.isExportDeclaration(statement) &&
       statement.moduleSpecifier &&
@@ -449,6 +464,35 @@ export class LoadedProgram {
         : [],
     );
     for (const target of this.resolvedImports(sourceFile, reexported)) this.load(target);
+  }
+
+  /**
+   * The options the program parses a file with (TypeScript's getCreateSourceFileOptions: the
+   * target, the file's module format from its package.json, how modules are detected). The
+   * closure is parsed with them, so that the program takes those parses from the cache: parsed
+   * with the target alone, every file was parsed a second time (gauzy: 7,657 parses of 3,773 files).
+   */
+  private parseOptions(fileName: string): ts.CreateSourceFileOptions | ts.ScriptTarget {
+    let known = this.parseOptionsByFile.get(fileName);
+    if (known === undefined) {
+      const { getEmitScriptTarget, getSetExternalModuleIndicator } = parseInternals;
+      known =
+        getEmitScriptTarget && getSetExternalModuleIndicator
+          ? {
+              languageVersion: getEmitScriptTarget(this.options),
+              impliedNodeFormat: ts.getImpliedNodeFormatForFile(
+                fileName,
+                this.resolver.cache.getPackageJsonInfoCache(),
+                this.host,
+                this.options,
+              ),
+              setExternalModuleIndicator: getSetExternalModuleIndicator(this.options),
+              jsDocParsingMode: this.host.jsDocParsingMode,
+            }
+          : (this.options.target ?? ts.ScriptTarget.ES2022);
+      this.parseOptionsByFile.set(fileName, known);
+    }
+    return known;
   }
 
   private resolvedImports(sourceFile: ts.SourceFile, specifiers: string[]): string[] {

@@ -126,6 +126,12 @@ export class SourceCache {
   private readonly entries = new Map<string, CachedSource>();
   /** Files left out whatever their text: TypeScript's binder could not take them. */
   private readonly excluded = new Map<string, string>();
+  private parseCount = 0;
+
+  /** How many times a project file was parsed (again after an edit, or for other options). */
+  get parses(): number {
+    return this.parseCount;
+  }
 
   get(
     fileName: string,
@@ -147,6 +153,7 @@ export class SourceCache {
       }
     }
     parsed ??= parseSource(fileName, text, languageVersionOrOptions);
+    if (store === this.entries) this.parseCount++;
     store.set(fileName, { key, text, parsed });
     return parsed;
   }
