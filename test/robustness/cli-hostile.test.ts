@@ -85,6 +85,18 @@ describe('special files in the tree', () => {
   });
 });
 
+describe('symlinked folders in the tree', () => {
+  it('lints a file reached directly, through a symlinked folder and through a symlink once; a link to the parent is walked once', () => {
+    const dir = project('folder-links', { 'src/good.ts': GOOD_CONSUMER });
+    fs.symlinkSync('src', path.join(dir, 'alias'), 'dir');
+    fs.symlinkSync('src/good.ts', path.join(dir, 'link.ts'));
+    fs.symlinkSync('..', path.join(dir, 'src', 'up'), 'dir');
+    const result = run(['--format', 'json', '.'], dir);
+    assert.equal(result.code, 0, result.stderr); // the finding is a warning
+    assert.deepEqual(messagesOf(result.stdout), [GOOD_FINDING]);
+  });
+});
+
 describe('half-typed code', () => {
   it('names the first syntax error of a broker file with its line, and reports what the parsed part shows', () => {
     const dir = project('half-typed', {
