@@ -113,3 +113,14 @@ describe('code cache for the analyzer bundle', () => {
     assert.equal(codeCacheFolder({}), path.join(os.tmpdir(), 'delivery-lint-code-cache'));
   });
 });
+
+describe('the built bundles', () => {
+  it('are ASCII: one other character makes V8 hold a whole bundle as a two-byte string', () => {
+    const dist = path.resolve(__dirname, '../../dist');
+    for (const bundle of ['cli.js', 'engine.js', 'server.js', 'extension.js']) {
+      const text = fs.readFileSync(path.join(dist, bundle), 'utf8');
+      const at = text.search(/[\u0080-\uffff]/);
+      assert.equal(at, -1, `${bundle}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}`);
+    }
+  });
+});
