@@ -304,8 +304,9 @@ const READ_CHUNK = 64 * 1024;
 /**
  * Reads a source file, bounded: a symlink is followed only to a regular file; devices, FIFOs and
  * sockets are refused (the file is opened non-blocking and judged by what was opened, so a FIFO
- * cannot hang the read); at most `maxBytes` are read, whatever `stat` says; a file with NUL bytes in its first 8 KB is binary. A file in `contents` (standard input,
- * fixes not written yet) is read from there. Never throws.
+ * cannot hang the read); at most `maxBytes` are read, whatever `stat` says; a file with NUL bytes
+ * in its first 8 KB is binary. A file in `contents` (standard input, fixes not written yet) is read
+ * from there. Never throws.
  */
 export function readSourceFile(
   file: string,
