@@ -15,7 +15,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
+import * as path from 'node:path';
+import { analyzeReached } from '../../server/src/pipeline/analyze';
 import { mentionsBroker } from '../../server/src/pipeline/prefilter';
+import { loadProgram } from '../../server/src/pipeline/program';
 import { runLint } from '../../server/src/pipeline/lint';
 import { MODES, TestProject, configWith, findingsOf } from '../helpers/project';
 import { ruleTester } from '../helpers/rule-tester';
@@ -1433,7 +1436,8 @@ describe('NestJS through the CLI runner', () => {
       mentionsBroker("import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"),
     );
     assert.ok(mentionsBroker("import { Ctx, EventPattern } from '@nestjs/microservices';\n"));
-    assert.ok(mentionsBroker('@CommandHandler(RecordPaymentCommand)\nexport class RecordPaymentHandler {}\n'));
+    // A CQRS handler is read when a dispatch names its command (the test after next), not as a root.
+    assert.ok(!mentionsBroker('@CommandHandler(RecordPaymentCommand)\nexport class RecordPaymentHandler {}\n'));
   });
 
   for (const mode of MODES) {
@@ -1537,6 +1541,49 @@ export class PaymentsModule {}
         const findings = findingsOf(run, 'missing-event-id-check');
         assert.equal(findings.length, 1);
         assert.equal(findings[0].location.filePath, project.path('src/payments.controller.ts'));
+      } finally {
+        project.remove();
+      }
+    });
+  }
+  for (const mode of MODES) {
+    test(`the CLI reads the CQRS handler a dispatch names, found by its text, and not one no dispatch names (${mode})`, () => {
+      const project = new TestProject(mode, 'nestjs-cqrs-search');
+      try {
+        const files: Record<string, string> = {
+          'src/main.ts': createMicroservice(KAFKA),
+          'src/payments.controller.ts': KAFKA_COMMAND_BUS,
+          'src/record-payment.command.ts': RECORD_PAYMENT_COMMAND,
+          'src/record-payment.handler.ts': RECORD_PAYMENT_HANDLER,
+          'src/refund.command.ts': 'export class RefundCommand {\n  constructor(readonly paymentId: string) {}\n}\n',
+          'src/refund.handler.ts': `import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { RefundCommand } from './refund.command';
+
+@CommandHandler(RefundCommand)
+export class RefundHandler implements ICommandHandler<RefundCommand> {
+  async execute(command: RefundCommand): Promise<void> {
+    console.log('refund', command.paymentId);
+  }
+}
+`,
+        };
+        project.write(files);
+        // As the CLI does: the files the prefilter selects are roots, the others' texts are searched.
+        const all = Object.keys(files).map((file) => project.path(file));
+        const roots = all.filter((file) => mentionsBroker(files[path.relative(project.root, file)]));
+        const texts = new Map(
+          all.filter((file) => !roots.includes(file)).map((file) => [file, files[path.relative(project.root, file)]]),
+        );
+        assert.deepEqual(roots.map((file) => path.basename(file)).sort(), ['main.ts', 'payments.controller.ts']);
+        const loaded = loadProgram(roots, path.join(project.root, 'tsconfig.json'), true);
+        const result = analyzeReached(loaded, { files: roots, config: configWith() }, texts);
+        assert.deepEqual(
+          result.findings.map((finding) => `${path.basename(finding.location.filePath)} ${finding.ruleId}`),
+          ['payments.controller.ts missing-event-id-check'],
+          "the handler's insert is followed from the dispatch",
+        );
+        assert.ok(loaded.isLoaded(project.path('src/record-payment.handler.ts')), 'named by a dispatch: read');
+        assert.ok(!loaded.isLoaded(project.path('src/refund.handler.ts')), 'named by no dispatch: never read');
       } finally {
         project.remove();
       }

@@ -6,11 +6,13 @@
  * waiting for it: the bus runs the handlers, and their failures do not reach the publisher.
  *
  * Only the class of the message decides: a bus whose message is not a `new` of a project class, or
- * a class no handler of the program declares, is not followed.
+ * a class no handler of the program declares, is not followed. The CLI's program reads a handler's
+ * file when a dispatch names its message class: nothing the consumer imports leads there.
  */
 import { ts } from 'ts-morph';
 import { calledName, forEachDescendant, isFunctionWithBody, isProjectCode, symbolOf, unwrap } from '../source/ast';
 import type { FunctionWithBody } from '../source/ast';
+import { naming, wantUnread } from '../source/project-sources';
 import { typeName } from '../source/symbols';
 
 export interface BusDispatch {
@@ -65,6 +67,9 @@ export function busDispatch(
   if (!(type && bus.types.includes(type)) && !(receiverName && bus.receiver.test(receiverName))) return undefined;
   const message = call.arguments[0] && createdClass(call.arguments[0], checker);
   if (!message) return undefined;
+  // Only the module that provides a handler class imports it: the CLI reads the project's files
+  // that declare a handler and name the message (source/project-sources.ts).
+  if (message.name) wantUnread(program, naming(message.name.text, HANDLER_FILE));
   const targets = (handlerIndex(program, checker).get(message) ?? [])
     .filter((handler) => bus.decorators.includes(handler.decorator))
     .map((handler) => handler.classDeclaration.members.find((member) => isMethod(member, bus.method)))
@@ -106,6 +111,8 @@ interface HandlerClass {
 
 /** The text of a file that may declare a CQRS handler class (a program-wide scan: see PROGRAM_WIDE_TEXT). */
 export const CQRS_HANDLER_TEXT = /(Command|Query|Events)Handler\s*\(/;
+
+const HANDLER_FILE = { key: 'cqrs-handler', test: (text: string) => CQRS_HANDLER_TEXT.test(text) };
 
 /** Keyed by the program's file list: asking for it is what marks a report as reading the whole program (pipeline/reads.ts). */
 const indexCache = new WeakMap<readonly ts.SourceFile[], Map<ts.ClassDeclaration, HandlerClass[]>>();

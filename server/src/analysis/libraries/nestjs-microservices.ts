@@ -149,9 +149,6 @@ export const nestjsMicroservices: LibraryModule = {
     // @nestjs/core too: a bootstrap that takes its options from another file imports only NestFactory,
     // and the bootstrap decides every handler's ack mode, so it must be in the program.
     packages: [...PACKAGES, '@nestjs/core'],
-    // A CQRS handler class (docs/model.md, "NestJS"): nothing the consumer imports leads to it (the
-    // module that provides it does), so it is read as a root for the bus to reach it.
-    mentions: /@(?:CommandHandler|EventsHandler|QueryHandler)\s*\(/,
     registration:
       '`@EventPattern(pattern)` / `@MessagePattern(pattern)` methods (with `@Payload()`, `@Ctx()`), transport from the bootstrap (`createMicroservice`, `connectMicroservice`)',
     ackModes:
