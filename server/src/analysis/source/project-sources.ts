@@ -1,7 +1,8 @@
 /**
  * The project's files the program has not read yet, for the searches that look at the whole
  * project rather than along imports (symbols.ts: a class's subclasses and implementations, the
- * subscribers of a Subject, the callers of a function, `@OnEvent` listeners).
+ * subscribers of a Subject, the callers of a function, `@OnEvent` listeners; cqrs.ts: the handler
+ * classes of a CQRS dispatch).
  *
  * The CLI's program holds only what the analysis reaches through imports (pipeline/program.ts,
  * `LoadedProgram`), and a subclass or a subscriber lives in a file that imports the base class or
