@@ -327,9 +327,8 @@ export function readSourceFile(
   }
   try {
     const stat = fs.fstatSync(fd);
-    if (stat.isDirectory()) return { problem: 'is a folder; skipped' };
-    const special = specialKind(stat);
-    if (special) return { problem: `is ${special}; skipped` };
+    const notText = notAFile(stat);
+    if (notText) return { problem: notText };
     if (stat.size > maxBytes) return tooLarge(stat.size);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -361,9 +360,14 @@ function unopenedProblem(file: string, error: unknown): string {
   } catch (statError) {
     return statProblem(statError);
   }
+  return notAFile(stat) ?? `cannot be read (${errorCode(error)})`;
+}
+
+/** Why what `stat` describes is not read as a source file: a folder, a device, a FIFO, a socket. */
+function notAFile(stat: fs.Stats): string | undefined {
   if (stat.isDirectory()) return 'is a folder; skipped';
   const special = specialKind(stat);
-  return special ? `is ${special}; skipped` : `cannot be read (${errorCode(error)})`;
+  return special && `is ${special}; skipped`;
 }
 
 /** The bounded read for callers that only want the text (TypeScript's hosts): undefined when it cannot be had. */
