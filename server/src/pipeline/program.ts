@@ -321,7 +321,9 @@ export class LoadedProgram {
   /** The text read for each real file. */
   private readonly texts = new Map<string, string>();
   /** How each file loaded is parsed (parseOptions). */
-  private readonly parseOptionsByFile = new Map<string, ts.CreateSourceFileOptions | ts.ScriptTarget>();
+  private readonly parseOptionsByFile = new Map<string, ts.CreateSourceFileOptions>();
+  /** What parseOptions gives every file, or undefined without TypeScript's internals. */
+  private readonly sharedParseOptions: Omit<ts.CreateSourceFileOptions, 'impliedNodeFormat'> | undefined;
   /** How many of `loaded` takeNewlyLoaded has returned. */
   private taken = 0;
 
@@ -345,6 +347,13 @@ export class LoadedProgram {
       }
     this.resolver = new ModuleResolver(options, tsconfigPath, nestedResolution);
     this.host = this.createHost();
+    const { getEmitScriptTarget, getSetExternalModuleIndicator } = parseInternals;
+    if (getEmitScriptTarget && getSetExternalModuleIndicator)
+      this.sharedParseOptions = {
+        languageVersion: getEmitScriptTarget(options),
+        setExternalModuleIndicator: getSetExternalModuleIndicator(options),
+        jsDocParsingMode: this.host.jsDocParsingMode,
+      };
     this.addRoots(rootFiles);
   }
 
@@ -473,23 +482,13 @@ export class LoadedProgram {
    * with the target alone, every file was parsed a second time (gauzy: 7,657 parses of 3,829 files).
    */
   private parseOptions(fileName: string): ts.CreateSourceFileOptions | ts.ScriptTarget {
+    const shared = this.sharedParseOptions;
+    if (!shared) return this.options.target ?? ts.ScriptTarget.ES2022;
     let known = this.parseOptionsByFile.get(fileName);
     if (known === undefined) {
-      const { getEmitScriptTarget, getSetExternalModuleIndicator } = parseInternals;
-      known =
-        getEmitScriptTarget && getSetExternalModuleIndicator
-          ? {
-              languageVersion: getEmitScriptTarget(this.options),
-              impliedNodeFormat: ts.getImpliedNodeFormatForFile(
-                fileName,
-                this.resolver.cache.getPackageJsonInfoCache(),
-                this.host,
-                this.options,
-              ),
-              setExternalModuleIndicator: getSetExternalModuleIndicator(this.options),
-              jsDocParsingMode: this.host.jsDocParsingMode,
-            }
-          : (this.options.target ?? ts.ScriptTarget.ES2022);
+      const packageJsons = this.resolver.cache.getPackageJsonInfoCache();
+      const impliedNodeFormat = ts.getImpliedNodeFormatForFile(fileName, packageJsons, this.host, this.options);
+      known = { ...shared, impliedNodeFormat };
       this.parseOptionsByFile.set(fileName, known);
     }
     return known;
