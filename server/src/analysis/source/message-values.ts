@@ -15,6 +15,12 @@ export class MessageValues {
   private readonly passed = new Map<ts.Symbol, ts.Expression>();
   /** Names holding the message object itself (or a wrapper around it): what a settle needs. */
   private readonly carriers = new Set<ts.Symbol>();
+  /**
+   * The names the marked symbols are declared with. A name read in the code is one of them when it
+   * refers to one: the checker is asked only about those (every other name of a body it would
+   * have to resolve, `job.data.payload` member by member, for nothing).
+   */
+  private readonly names = new Set<string>();
 
   /**
    * `caller`: the values of the function that called this one. Code from the caller's scope (a
@@ -44,6 +50,7 @@ export class MessageValues {
     while (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isNonNullExpression(node))
       node = node.expression;
     if (ts.isIdentifier(node)) {
+      if (!this.mayName(node)) return false;
       const symbol = this.safeSymbol(node);
       return !!symbol && this.isCarrier(symbol);
     }
@@ -71,6 +78,7 @@ export class MessageValues {
   /** Marks a parameter or variable (and every name bound in its pattern) as message-derived. */
   addBinding(name: ts.BindingName): void {
     if (ts.isIdentifier(name)) {
+      this.names.add(name.text);
       const symbol = this.safeSymbol(name);
       if (symbol) this.symbols.add(symbol);
       return;
@@ -84,6 +92,20 @@ export class MessageValues {
   include(other: MessageValues): void {
     for (const symbol of other.symbols) this.symbols.add(symbol);
     for (const symbol of other.carriers) this.carriers.add(symbol);
+    for (const name of other.names) this.names.add(name);
+  }
+
+  /** Whether an identifier may refer to a marked symbol: it has the name of one. */
+  private mayName(identifier: ts.Identifier): boolean {
+    return this.names.has(identifier.text) || (this.caller?.mayName(identifier) ?? false);
+  }
+
+  /** Marks the symbol a name refers to (an assignment's target, a list pushed to). */
+  private markReferenced(identifier: ts.Identifier): void {
+    const symbol = this.safeSymbol(identifier);
+    if (!symbol) return;
+    this.symbols.add(symbol);
+    this.names.add(identifier.text);
   }
 
   get isEmpty(): boolean {
@@ -132,10 +154,8 @@ export class MessageValues {
             node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
             ts.isIdentifier(node.left) &&
             this.derivesFrom(node.right)
-          ) {
-            const symbol = this.safeSymbol(node.left);
-            if (symbol) this.symbols.add(symbol);
-          }
+          )
+            this.markReferenced(node.left);
           // A list the key is assembled in: `parts.push(event.tenantId, event.id); parts.join(':')`.
           if (
             ts.isCallExpression(node) &&
@@ -143,10 +163,8 @@ export class MessageValues {
             ts.isIdentifier(node.expression.expression) &&
             (node.expression.name.text === 'push' || node.expression.name.text === 'unshift') &&
             node.arguments.some((argument) => this.derivesFrom(argument))
-          ) {
-            const symbol = this.safeSymbol(node.expression.expression);
-            if (symbol) this.symbols.add(symbol);
-          }
+          )
+            this.markReferenced(node.expression.expression);
           // Callback parameters of array methods over message values: event.items.map((item) => …)
           if (
             ts.isCallExpression(node) &&
@@ -171,6 +189,7 @@ export class MessageValues {
     const visit = (node: ts.Node): void => {
       if (found) return;
       if (ts.isIdentifier(node)) {
+        if (!this.mayName(node)) return;
         const symbol = this.safeSymbol(node);
         if (symbol && this.has(symbol)) found = true;
         return;
@@ -201,6 +220,7 @@ export class MessageValues {
       if (ts.isPropertyAccessExpression(node) && excluded.has(node.name.text) && this.derivesFrom(node.expression))
         return;
       if (ts.isIdentifier(node)) {
+        if (!this.mayName(node)) return;
         const symbol = this.safeSymbol(node);
         if (!symbol || !this.has(symbol)) return;
         const declaration = symbol.valueDeclaration;
