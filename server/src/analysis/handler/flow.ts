@@ -45,6 +45,17 @@ import {
   type Subscribers,
 } from '../source/symbols';
 import { CALLBACK_TRANSACTION, callTransaction, transactionOf } from './transactions';
+import {
+  holdsAt,
+  noDependencies,
+  objectId,
+  sharedSummaries,
+  type CallPoint,
+  type SharedSummaries,
+  type Summary,
+  type SummaryDependencies,
+} from './summaries';
+import { captured, readCaptureOf, type CapturedReads } from '../source/read-capture';
 import { objectLiteral as objectLiteralOf } from '../effects/objects';
 import type { EffectDescription } from '../../model';
 import {
@@ -161,7 +172,18 @@ interface WalkState {
 }
 
 export class FlowBuilder {
-  private readonly summaryCache = new Map<string, Step[]>();
+  private readonly summaryCache = new Map<string, Summary>();
+  /** Summaries the program's other consumers built, and where this one's go (handler/summaries.ts). */
+  private readonly shared: SharedSummaries;
+  /** What every step built here depends on besides the code: the config and the library's recognisers. */
+  private readonly contextKey: string;
+  /**
+   * The function builds under way, innermost last, with the depth each started at and, for a build
+   * other consumers may share, what names it among them (its function and key).
+   */
+  private readonly open: { dependencies: SummaryDependencies; depth: number; shared?: string }[] = [];
+  /** Budget ticks so far (a build's share is replayed where it is reused). */
+  private ticks = 0;
   private readonly functionIds = new WeakMap<ts.Node, number>();
   private nextFunctionId = 0;
   private readonly stack: ts.Node[] = [];
@@ -197,7 +219,16 @@ export class FlowBuilder {
   /** The files whose code the steps were built from: the handler's and every function inlined. */
   readonly files = new Set<string>();
 
-  constructor(private readonly options: FlowOptions) {}
+  constructor(private readonly options: FlowOptions) {
+    this.shared = sharedSummaries(options.checker);
+    this.contextKey = [
+      objectId(options.config),
+      objectId(options.library),
+      objectId(options.identity),
+      options.brokerPackage ?? '',
+      options.redrive ? 'redrive' : '',
+    ].join(':');
+  }
 
   /**
    * Steps of a handler whose message-bearing bindings are already in `values`. `detachedAck`: the
@@ -287,7 +318,11 @@ export class FlowBuilder {
   bindParameters(bindings: readonly ParameterBinding[]): void {
     for (const binding of bindings) {
       const callback = this.resolveValue(binding.argument);
-      if (callback) this.callbacks.set(binding.parameter, callback);
+      if (!callback) continue;
+      // Bound while a function is built (a factory's result passed on): later builds of this
+      // consumer see it, a reuse of this one elsewhere would not.
+      this.dependsOnConsumer();
+      this.callbacks.set(binding.parameter, callback);
     }
   }
 
@@ -296,7 +331,7 @@ export class FlowBuilder {
     const value = unwrap(expression);
     if (ts.isIdentifier(value)) {
       const declaration = symbolOf(value, this.options.checker)?.valueDeclaration;
-      if (declaration && ts.isParameter(declaration)) return this.callbacks.get(declaration);
+      if (declaration && ts.isParameter(declaration)) return this.consumerCallback(declaration);
     }
     const resolved = resolveCallable(value, this.options.checker);
     if (!resolved || !isProjectCode(resolved.fn)) return undefined;
@@ -306,6 +341,7 @@ export class FlowBuilder {
 
   private functionSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
     this.files.add(fn.getSourceFile().fileName);
+    for (const build of this.open) build.dependencies.entered.add(fn);
     this.stack.push(fn);
     try {
       const state: WalkState = { values, fn };
@@ -345,7 +381,7 @@ export class FlowBuilder {
   }
 
   private statement(statement: ts.Statement, state: WalkState): Step[] {
-    this.options.tick?.();
+    this.tick();
     if (ts.isBlock(statement)) return this.block(statement.statements, state);
     if (ts.isExpressionStatement(statement)) {
       const steps = this.expression(statement.expression, state, 'statement');
@@ -529,6 +565,7 @@ export class FlowBuilder {
    * function's parameters, module constants).
    */
   private isConfiguration(condition: ts.Expression, state: WalkState): boolean {
+    this.dependsOnConsumer(); // the handler the consumer's analysis started from
     const handler = this.stack[0];
     // `options.ack && message.ack`: whether the message has the settle method is not a choice.
     const choices = conjuncts(condition).filter((part) => !settleMethodPresence(part, state.values));
@@ -967,7 +1004,7 @@ export class FlowBuilder {
   }
 
   private inlineCallback(callback: FunctionWithBody, state: WalkState, completion: Completion): Step[] {
-    if (this.callbackUnderWay(callback)) return [];
+    if (this.callbackUnderWay(callback)) return this.cut();
     const values = state.values;
     values.propagateThrough(callback.body);
     const body = this.functionSteps(callback, values);
@@ -988,13 +1025,13 @@ export class FlowBuilder {
     completion: Completion,
   ): Step[] {
     const callback = bound.callback;
-    if (this.stack.includes(callback)) return [];
+    if (this.stack.includes(callback)) return this.cut();
     const values = new MessageValues(this.options.checker);
     values.include(bound.values);
     if (call) state.values.bindCallee(call, callback, values);
     values.propagateThrough(callback.body);
     const base = this.depthBase;
-    if (bound.anchored) this.depthBase = this.stack.length;
+    if (bound.anchored) this.restartDepth();
     let body: Step[];
     try {
       body = this.functionSteps(callback, values);
@@ -1027,8 +1064,11 @@ export class FlowBuilder {
   ): Step[] {
     const steps: Step[] = [];
     for (const subscriber of subscribers.functions) {
-      if (this.stack.includes(subscriber)) continue;
-      if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
+      if (this.stack.includes(subscriber)) {
+        this.dependsOnConsumer(); // a cycle cut where this consumer's call chain puts it
+        continue;
+      }
+      if (this.tooDeep()) {
         const reason = `${functionName(subscriber)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
         steps.push({ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 });
         continue;
@@ -1059,10 +1099,13 @@ export class FlowBuilder {
   /** The callback bound to the parameter (or the call) a call invokes (`handler(payload)` inside a wrapper). */
   private boundCallback(call: ts.CallExpression): FunctionWithBody | undefined {
     const bound = this.boundCalls.get(call);
-    if (bound) return bound;
+    if (bound) {
+      this.dependsOnConsumer();
+      return bound;
+    }
     if (!this.callbacks.size) return undefined;
     const declaration = this.calledParameter(call);
-    return declaration ? this.callbacks.get(declaration) : undefined;
+    return declaration ? this.consumerCallback(declaration) : undefined;
   }
 
   /**
@@ -1131,7 +1174,7 @@ export class FlowBuilder {
     if (!declaration || !ts.isParameter(declaration)) return undefined;
     const bound = this.boundArguments.get(declaration);
     if (bound) return bound;
-    const callback = this.callbacks.get(declaration);
+    const callback = this.consumerCallback(declaration);
     return callback && { callback, values: new MessageValues(this.options.checker), anchored: true };
   }
 
@@ -1201,15 +1244,18 @@ export class FlowBuilder {
     const bindings = this.argumentBindings(call, target, state);
     const objects = this.objectBindings(call, target, state);
     const callbacks = this.callbacksKey(bindings, objects);
-    if (this.reenters(target, callbacks)) return []; // recursion: cut the cycle
-    this.options.tick?.();
-    if (this.stack.length - this.depthBase > this.options.config.maxDepth) {
+    if (this.reenters(target, callbacks)) return this.cut(); // recursion: cut the cycle
+    this.tick();
+    if (this.tooDeep()) {
       // Not the end of the analysis: an unknown step on this path (docs/model.md, "What the analysis cannot see").
       const reason = `${functionName(target)}() is more than ${this.options.config.maxDepth} calls deep and was not followed`;
       return [{ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 }];
     }
     const calleeValues = new MessageValues(this.options.checker, state.values);
     const flags = state.values.bindCallee(call, target, calleeValues);
+    // A body built with the caller's callbacks bound in it holds the caller's closures: not shared.
+    // Those bound further up are parameters of functions under way, which this body cannot name.
+    const passesCallbacks = bindings.length > 0 || objects.length > 0;
     const previousKey = this.bindingKey;
     const previous = bindings.map(([parameter]) => [parameter, this.boundArguments.get(parameter)] as const);
     const previousObjects = objects.map(([parameter]) => [parameter, this.boundObjects.get(parameter)] as const);
@@ -1222,17 +1268,13 @@ export class FlowBuilder {
     const perCall = dependsOnCaller(target) ? `@${call.getSourceFile().fileName}:${call.pos}` : '';
     // A callback the user wrote, run by a wrapper, counts its depth afresh.
     const base = this.depthBase;
-    if (!link) this.depthBase = this.stack.length;
-    let body: Step[] | undefined;
+    if (!link) this.restartDepth();
+    let body: Step[];
     this.entries.push({ target, callbacks, at: this.stack.length });
     try {
       const key = `${this.functionId(target)}:${flags.join('')}${this.bindingKey}${perCall}`;
-      body = this.summaryCache.get(key);
-      if (!body) {
-        calleeValues.propagateThrough(target.body);
-        body = this.functionSteps(target, calleeValues);
-        this.summaryCache.set(key, body);
-      }
+      const sharedKey = passesCallbacks ? undefined : this.sharedKey(flags, perCall);
+      body = this.summary(target, calleeValues, key, sharedKey).steps;
     } finally {
       this.entries.pop();
       for (const [parameter, bound] of previous) {
@@ -1259,11 +1301,12 @@ export class FlowBuilder {
     if (link) {
       const size = stepCount(body);
       if (this.copiedSteps + size > COPIED_STEPS_LIMIT) {
+        this.dependsOnConsumer(); // where the limit falls depends on what this consumer copied before
         const reason = `${functionName(target)}() was not followed: the handler's calls, each followed where it is made, add up to more than ${COPIED_STEPS_LIMIT.toLocaleString('en-US')} steps`;
         return [{ t: 'unknown', node: call, reason, inCondition: this.conditionDepth > 0 }];
       }
       this.copiedSteps += size;
-      this.options.tick?.(size);
+      this.tick(size);
     }
     // A wrapper's callback is the handler itself: its effects are reported where they are.
     const linked = link
@@ -1285,6 +1328,133 @@ export class FlowBuilder {
         locals: functionText(target),
       },
     ];
+  }
+
+  /**
+   * The steps of `target`'s body for a call: this consumer's build for the same key, another
+   * consumer's that holds at this call (`sharedKey`: the body reads nothing of its caller), or a
+   * new build, kept for both (handler/summaries.ts).
+   */
+  private summary(target: FunctionWithBody, values: MessageValues, key: string, sharedKey?: string): Summary {
+    const depth = this.depth();
+    const own = this.summaryCache.get(key);
+    if (own) {
+      // Reused as before; a build around it that another consumer could take is now this consumer's
+      // when a build of its own here would differ (a cycle or the depth limit cut elsewhere).
+      this.reused(own, depth, !holdsAt(own, this.callPoint(depth)));
+      return own;
+    }
+    const found = sharedKey && this.shared.find(target, sharedKey, this.callPoint(depth));
+    if (found) {
+      this.reused(found, depth, false);
+      this.tick(found.ticks);
+      this.copiedSteps += found.copied;
+      for (const fn of found.dependencies.entered) this.files.add(fn.getSourceFile().fileName);
+      if (found.reads) readCaptureOf(this.options.checker)?.replay(found.reads);
+      this.summaryCache.set(key, found);
+      return found;
+    }
+    const dependencies = noDependencies();
+    const ticks = this.ticks;
+    const copied = this.copiedSteps;
+    this.open.push({ dependencies, depth, shared: sharedKey && `${objectId(target)}/${sharedKey}` });
+    let built: { value: Step[]; reads?: CapturedReads };
+    try {
+      built = captured(this.options.checker, () => {
+        values.propagateThrough(target.body);
+        return this.functionSteps(target, values);
+      });
+    } finally {
+      this.open.pop();
+    }
+    const summary: Summary = {
+      steps: built.value,
+      dependencies,
+      ticks: this.ticks - ticks,
+      copied: this.copiedSteps - copied,
+      reads: built.reads,
+    };
+    this.summaryCache.set(key, summary);
+    if (sharedKey && !dependencies.ownConsumer) this.shared.add(target, sharedKey, summary);
+    return summary;
+  }
+
+  /**
+   * The key of a body other consumers may share: its binding, whether it is built inside a
+   * condition (an unseen call there may be a check), and the consumer's config and library. A body
+   * that reads its call site (`perCall`) is shared only inside a shared build of its caller, whose
+   * key then fixes what the call site passes.
+   */
+  private sharedKey(flags: readonly number[], perCall: string): string | undefined {
+    const enclosing = perCall ? this.open[this.open.length - 1]?.shared : '';
+    if (enclosing === undefined) return undefined;
+    return `${flags.join('')}:${this.conditionDepth > 0 ? 'condition' : ''}:${this.contextKey}${enclosing && ` in ${enclosing}${perCall}`}`;
+  }
+
+  /** A summary reused at `depth`: the builds under way depend on what it depended on. */
+  private reused(summary: Summary, depth: number, differsHere: boolean): void {
+    const { entered, deepest, ownConsumer } = summary.dependencies;
+    for (const build of this.open) {
+      if (ownConsumer || differsHere) build.dependencies.ownConsumer = true;
+      for (const fn of entered) build.dependencies.entered.add(fn);
+      build.dependencies.deepest = Math.max(build.dependencies.deepest, depth - build.depth + deepest);
+    }
+    // The builds under way note what it read, as they would had they built it.
+    if (summary.reads && this.open.length) readCaptureOf(this.options.checker)?.replay(summary.reads);
+  }
+
+  private callPoint(depth: number): CallPoint {
+    return {
+      depth,
+      maxDepth: this.options.config.maxDepth,
+      stack: this.stack,
+      bound: [...this.callbacks.keys(), ...this.boundCalls.keys()],
+      copyable: COPIED_STEPS_LIMIT - this.copiedSteps,
+    };
+  }
+
+  /** Calls between the handler (or the callback a wrapper runs) and the function being built. */
+  private depth(): number {
+    return this.stack.length - this.depthBase;
+  }
+
+  /** Whether a call here is past the depth limit; the builds under way note how deep they went. */
+  private tooDeep(): boolean {
+    const depth = this.depth();
+    for (const build of this.open)
+      build.dependencies.deepest = Math.max(build.dependencies.deepest, depth - build.depth);
+    if (depth <= this.options.config.maxDepth) return false;
+    this.dependsOnConsumer(); // where the limit falls depends on the consumer's call chain
+    return true;
+  }
+
+  /** The depth counts afresh from here (a callback the user wrote, run by a wrapper). */
+  private restartDepth(): void {
+    this.dependsOnConsumer();
+    this.depthBase = this.stack.length;
+  }
+
+  /** Nothing is followed here: a cycle cut where this consumer's call chain closes it. */
+  private cut(): Step[] {
+    this.dependsOnConsumer();
+    return [];
+  }
+
+  /** The callback this consumer bound to a parameter (a wrapper's, a factory's), if any. */
+  private consumerCallback(declaration: ts.ParameterDeclaration): FunctionWithBody | undefined {
+    const callback = this.callbacks.get(declaration);
+    if (callback) this.dependsOnConsumer();
+    return callback;
+  }
+
+  /** The builds under way read what only this consumer has: none of them is shared. */
+  private dependsOnConsumer(): void {
+    for (const build of this.open) build.dependencies.ownConsumer = true;
+  }
+
+  private tick(count = 1): void {
+    this.ticks += count;
+    this.options.tick?.(count);
   }
 
   /**

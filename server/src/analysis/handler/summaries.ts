@@ -1,0 +1,109 @@
+/**
+ * Function summaries shared by the consumers of one program (docs/model.md, "Following the work").
+ *
+ * The flow builder turns each project function a handler calls into steps, once per consumer and
+ * binding. The consumers of a service call the same helpers (the repository, the logger, the
+ * client of another service), so most of those builds repeat what another consumer built: on
+ * langfuse 5,767 of 8,090 builds were of a function and binding another consumer had built.
+ * A build is kept here for the next consumer when nothing in it depended on its consumer; what it
+ * depended on of its place in the call chain is noted with it, and a consumer reuses it only
+ * where a build of its own would give the same steps.
+ */
+import type { ts } from 'ts-morph';
+import { containsNode, type FunctionWithBody } from '../source/ast';
+import type { CapturedReads } from '../source/read-capture';
+import type { Step } from './steps';
+
+/** What a build of a function's steps depended on, besides the function and its binding. */
+export interface SummaryDependencies {
+  /** The functions whose bodies the build entered (the function itself too). */
+  readonly entered: Set<FunctionWithBody>;
+  /** How many calls below the function the build went (the depth limit counts them). */
+  deepest: number;
+  /**
+   * The build read what only its consumer has: a wrapper's or factory's bound callback, the
+   * handler it was reached from, a cycle or a depth limit cut where the consumer's call chain
+   * put them. Such a build is never shared.
+   */
+  ownConsumer: boolean;
+}
+
+export interface Summary {
+  readonly steps: Step[];
+  readonly dependencies: SummaryDependencies;
+  /** The budget ticks the build made (a consumer reusing it counts them too). */
+  readonly ticks: number;
+  /** The steps the build's own calls copied into their call sites (COPIED_STEPS_LIMIT). */
+  readonly copied: number;
+  /** What the build read through the checker (pipeline/reads.ts), replayed where it is reused. */
+  readonly reads?: CapturedReads;
+}
+
+/** Where a consumer stands when it would reuse a summary. */
+export interface CallPoint {
+  /** Calls between the handler and this call, as the depth limit counts them. */
+  depth: number;
+  maxDepth: number;
+  /** The functions being built around this call. */
+  stack: readonly ts.Node[];
+  /** The parameters and calls the consumer binds to callbacks (a wrapper's, a factory's). */
+  bound: Iterable<ts.Node>;
+  /** Steps left before the consumer's copying limit. */
+  copyable: number;
+}
+
+export function noDependencies(): SummaryDependencies {
+  return { entered: new Set(), deepest: 0, ownConsumer: false };
+}
+
+/**
+ * Whether a consumer at `point` would build the same steps: the depth limit is not reached below
+ * it, no function the summary entered is under way (its cycle would be cut), none binds a
+ * parameter or call of the consumer's own, and the copies fit in what is left.
+ */
+export function holdsAt(summary: Summary, point: CallPoint): boolean {
+  const { entered, deepest } = summary.dependencies;
+  if (point.depth + deepest > point.maxDepth || summary.copied > point.copyable) return false;
+  if (point.stack.some((fn) => entered.has(fn as FunctionWithBody))) return false;
+  for (const node of point.bound) for (const fn of entered) if (containsNode(fn, node)) return false;
+  return true;
+}
+
+/** The summaries of one program's checker, by function and by what else their steps depend on. */
+export class SharedSummaries {
+  private readonly byFunction = new Map<FunctionWithBody, Map<string, Summary[]>>();
+
+  find(fn: FunctionWithBody, key: string, point: CallPoint): Summary | undefined {
+    return this.byFunction
+      .get(fn)
+      ?.get(key)
+      ?.find((summary) => holdsAt(summary, point));
+  }
+
+  add(fn: FunctionWithBody, key: string, summary: Summary): void {
+    let byKey = this.byFunction.get(fn);
+    if (!byKey) this.byFunction.set(fn, (byKey = new Map<string, Summary[]>()));
+    const summaries = byKey.get(key);
+    if (summaries) summaries.push(summary);
+    else byKey.set(key, [summary]);
+  }
+}
+
+const perChecker = new WeakMap<ts.TypeChecker, SharedSummaries>();
+
+/** The summaries shared by the consumers analysed with `checker` (a checker is one program's). */
+export function sharedSummaries(checker: ts.TypeChecker): SharedSummaries {
+  let summaries = perChecker.get(checker);
+  if (!summaries) perChecker.set(checker, (summaries = new SharedSummaries()));
+  return summaries;
+}
+
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+
+/** A number naming an object (a library's recogniser, a config) in a summary's key. */
+export function objectId(value: object): number {
+  let id = objectIds.get(value);
+  if (id === undefined) objectIds.set(value, (id = nextObjectId++));
+  return id;
+}

@@ -1,0 +1,182 @@
+/**
+ * Function summaries shared by the consumers of one program (analysis/handler/summaries.ts): a
+ * helper two consumers call is built once, and a consumer reuses another's build only where a
+ * build of its own would give the same steps (docs/model.md, "Following the work").
+ *
+ * Every case runs typed (node_modules types resolve) and untyped (no node_modules at all).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ts } from 'ts-morph';
+import { FlowBuilder } from '../../server/src/analysis/handler/flow';
+import { holdsAt, type CallPoint, type Summary } from '../../server/src/analysis/handler/summaries';
+import { functionName, type FunctionWithBody } from '../../server/src/analysis/source/ast';
+import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
+import { MODES, TestProject, configWith } from '../helpers/project';
+
+/** The helpers both consumers reach: `relay` reaches the insert one call further down than `record`. */
+const RECEIPTS = `import { Pool } from 'pg';
+
+const pool = new Pool();
+
+export async function record(receipt: { id: string }): Promise<void> {
+  console.log('receipt', receipt.id);
+  await pool.query('INSERT INTO receipt_log (received_at) VALUES (now())');
+}
+
+export async function relay(receipt: { id: string }): Promise<void> {
+  await record({ id: receipt.id });
+}
+`;
+
+/** Calls \`relay\` from the handler: with maxDepth 2 the insert is within reach. */
+const NEAR = `import { Kafka } from 'kafkajs';
+import { relay } from './receipts';
+
+const consumer = new Kafka({ clientId: 'near', brokers: ['kafka:9092'] }).consumer({ groupId: 'near' });
+
+export async function startNear(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const receipt = JSON.parse(message.value!.toString()) as { id: string };
+      await relay({ id: receipt.id });
+    },
+  });
+}
+`;
+
+/** Reaches \`relay\` one call deeper: with maxDepth 2 its insert is past the limit. */
+const FAR = `import { Kafka } from 'kafkajs';
+import { relay } from './receipts';
+
+const consumer = new Kafka({ clientId: 'far', brokers: ['kafka:9092'] }).consumer({ groupId: 'far' });
+
+async function forward(receipt: { id: string }): Promise<void> {
+  await relay({ id: receipt.id });
+}
+
+export async function startFar(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const receipt = JSON.parse(message.value!.toString()) as { id: string };
+      await forward({ id: receipt.id });
+    },
+  });
+}
+`;
+
+function consumerIn(result: AnalysisResult, file: string): ConsumerReport {
+  const found = result.consumers.filter((consumer) => consumer.registration.location.filePath.endsWith(`/${file}`));
+  assert.equal(found.length, 1, `one consumer in ${file}`);
+  return found[0];
+}
+
+function rulesIn(result: AnalysisResult, file: string): string[] {
+  return result.findings
+    .filter((finding) => finding.location.filePath.endsWith(`/${file}`))
+    .map((finding) => finding.ruleId)
+    .sort();
+}
+
+/** Counts the builds of each function's steps while `run` runs (a spy on FlowBuilder). */
+function countingBuilds<T>(run: () => T): { value: T; builds: Map<string, number> } {
+  const prototype = FlowBuilder.prototype as unknown as {
+    functionSteps: (this: unknown, fn: FunctionWithBody, ...rest: unknown[]) => unknown;
+  };
+  const original = prototype.functionSteps;
+  const builds = new Map<string, number>();
+  prototype.functionSteps = function (this: unknown, fn: FunctionWithBody, ...rest: unknown[]) {
+    const name = functionName(fn);
+    builds.set(name, (builds.get(name) ?? 0) + 1);
+    return original.call(this, fn, ...rest);
+  };
+  try {
+    return { value: run(), builds };
+  } finally {
+    prototype.functionSteps = original;
+  }
+}
+
+for (const mode of MODES) {
+  describe(`shared function summaries (${mode})`, () => {
+    let project: TestProject;
+    before(() => {
+      project = new TestProject(mode, 'shared-summaries');
+    });
+    after(() => project.remove());
+
+    test('a helper two consumers call is built once, and both report its insert', () => {
+      const files = project.write({ 'receipts.ts': RECEIPTS, 'near.ts': NEAR, 'far.ts': FAR });
+      const { value: result, builds } = countingBuilds(() =>
+        project.analyze(files.filter((file) => !file.endsWith('receipts.ts'))),
+      );
+      assert.deepEqual(rulesIn(result, 'near.ts'), ['missing-event-id-check']);
+      assert.deepEqual(rulesIn(result, 'far.ts'), ['missing-event-id-check']);
+      assert.equal(builds.get('relay'), 1);
+      assert.equal(builds.get('record'), 1);
+    });
+
+    test("a helper built by one consumer is not reused where another's depth limit cuts inside it", () => {
+      const files = project.write({ 'receipts.ts': RECEIPTS, 'near.ts': NEAR, 'far.ts': FAR });
+      // near.ts is analysed first: its build of relay() reaches the insert two calls down.
+      const result = project.analyze(
+        files.filter((file) => !file.endsWith('receipts.ts')),
+        configWith({ maxDepth: 2 }),
+      );
+      assert.deepEqual(rulesIn(result, 'near.ts'), ['missing-event-id-check']);
+      const far = consumerIn(result, 'far.ts');
+      assert.ok(
+        far.partial?.some((reason) => /record\(\) is more than 2 calls deep/.test(reason)),
+        `far.ts is partial past the limit: ${JSON.stringify(far.partial)}`,
+      );
+      assert.deepEqual(rulesIn(result, 'far.ts'), []);
+    });
+  });
+}
+
+describe('holdsAt: where another consumer may reuse a summary', () => {
+  const fn = (name: string): FunctionWithBody => ({ name }) as unknown as FunctionWithBody;
+  const helper = fn('helper');
+  const inner = fn('inner');
+  const summary: Summary = {
+    steps: [],
+    dependencies: { entered: new Set([helper, inner]), deepest: 2, ownConsumer: false },
+    ticks: 10,
+    copied: 50,
+  };
+  const point = (overrides: Partial<CallPoint> = {}): CallPoint => ({
+    depth: 1,
+    maxDepth: 8,
+    stack: [fn('handler')],
+    bound: [],
+    copyable: 1_000,
+    ...overrides,
+  });
+
+  test('holds where the calls below fit the depth limit and nothing it entered is under way', () => {
+    assert.equal(holdsAt(summary, point()), true);
+    assert.equal(holdsAt(summary, point({ depth: 6 })), true);
+  });
+
+  test('not where the depth limit would cut below it', () => {
+    assert.equal(holdsAt(summary, point({ depth: 7 })), false);
+  });
+
+  test('not where a function it entered is under way (its cycle would be cut)', () => {
+    assert.equal(holdsAt(summary, point({ stack: [fn('handler'), inner] })), false);
+  });
+
+  test('not where its copies pass what the consumer may still copy', () => {
+    assert.equal(holdsAt(summary, point({ copyable: 49 })), false);
+  });
+
+  test('not where the consumer binds a parameter or call inside a function it entered', () => {
+    const file = {};
+    const body = { pos: 10, end: 90, getSourceFile: () => file } as unknown as FunctionWithBody;
+    const parameter = { pos: 20, end: 30, getSourceFile: () => file } as unknown as ts.Node;
+    const elsewhere = { pos: 120, end: 130, getSourceFile: () => file } as unknown as ts.Node;
+    const entered: Summary = { ...summary, dependencies: { ...summary.dependencies, entered: new Set([body]) } };
+    assert.equal(holdsAt(entered, point({ bound: [parameter] })), false);
+    assert.equal(holdsAt(entered, point({ bound: [elsewhere] })), true);
+  });
+});
