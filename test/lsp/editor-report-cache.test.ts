@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { FlowBuilder } from '../../server/src/analysis/handler/flow';
+import { functionName, type FunctionWithBody } from '../../server/src/analysis/source/ast';
 import { WorkspaceProject } from '../../server/src/pipeline/workspace-project';
 import { MODES, TestProject } from '../helpers/project';
 
@@ -57,6 +59,20 @@ export async function start(): Promise<void> {
 }
 `;
 
+/** Counts the builds of a function's steps by its name (a spy on FlowBuilder) until `stop` is called. */
+function countBuilds(name: string): { count: () => number; stop: () => void } {
+  const prototype = FlowBuilder.prototype as unknown as {
+    functionSteps: (this: unknown, fn: FunctionWithBody, ...rest: unknown[]) => unknown;
+  };
+  const original = prototype.functionSteps;
+  let builds = 0;
+  prototype.functionSteps = function (this: unknown, fn: FunctionWithBody, ...rest: unknown[]) {
+    if (functionName(fn) === name) builds++;
+    return original.call(this, fn, ...rest);
+  };
+  return { count: () => builds, stop: () => (prototype.functionSteps = original) };
+}
+
 for (const mode of MODES) {
   describe(`the server's reports across edits (${mode})`, () => {
     let project: TestProject;
@@ -97,6 +113,36 @@ for (const mode of MODES) {
       assert.notEqual(reportOf(third, 'orders.ts'), reportOf(second, 'orders.ts'), 're-built');
       assert.deepEqual(rules(third, 'orders.ts'), [], 'the keyed insert is idempotent');
       assert.equal(reportOf(third, 'audit.ts'), reportOf(second, 'audit.ts'), 'reused');
+    });
+
+    test("an edit of the consumer's file re-builds its report but not the helpers it calls in other files", () => {
+      project.write({ 'ledger.ts': UNGUARDED_LEDGER });
+      const workspace = new WorkspaceProject(
+        project.root,
+        { info: () => undefined, warn: () => undefined },
+        () => ({}),
+      );
+      const orders = project.path('orders.ts');
+      const rules = (result: ReturnType<WorkspaceProject['analyze']>) =>
+        result.findings.map((finding) => finding.ruleId);
+      const builds = countBuilds('recordOrder');
+      try {
+        workspace.setOverlay(orders, ORDERS);
+        assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+        assert.equal(builds.count(), 1);
+
+        // A comment in orders.ts: its report is built again, recordOrder's steps (ledger.ts) are not.
+        workspace.setOverlay(orders, `${ORDERS}\n// edited\n`);
+        assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+        assert.equal(builds.count(), 1, 'the summary of recordOrder is reused');
+
+        // An edit of ledger.ts: recordOrder is built again, from its new code.
+        workspace.setOverlay(project.path('ledger.ts'), KEYED_LEDGER);
+        assert.deepEqual(rules(workspace.analyze([orders])), [], 'the keyed insert is idempotent');
+        assert.equal(builds.count(), 2);
+      } finally {
+        builds.stop();
+      }
     });
   });
 }

@@ -6,6 +6,7 @@ import type { ts } from 'ts-morph';
 import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
 import type { TextSearch } from '../analysis/source/project-sources';
 import { registerReadCapture, type CapturedReads, type ReadCapture } from '../analysis/source/read-capture';
+import { SharedSummaries, useSummaries, type Summary } from '../analysis/handler/summaries';
 import type { ConsumerReport } from '../model';
 
 const PROGRAM_WIDE_SEARCHES: readonly TextSearch[] = PROGRAM_WIDE_TEXT.map((pattern) => ({
@@ -88,6 +89,11 @@ export class EditorReportCache {
   private recorder = new ReadRecorder();
   /** The keys the last analysis asked for: the others (a site whose position moved) are dropped. */
   private used = new Set<string>();
+  /**
+   * Function summaries kept from one edit to the next, as reports are: a summary stays while every
+   * file it read and every function it entered is the same parsed file in the new program.
+   */
+  private readonly summaries = new SharedSummaries();
 
   /** Starts an analysis of `program` under `config`; returns the program to analyse (it records reads). */
   begin(program: ts.Program, config: object): ts.Program {
@@ -97,6 +103,8 @@ export class EditorReportCache {
       .getSourceFiles()
       .map((file) => file.fileName)
       .join('\n');
+    if (names !== this.fileNames || config !== this.config) this.summaries.clear();
+    else this.summaries.retain((summary) => summaryHolds(summary, program));
     if (names !== this.fileNames) {
       this.fileNames = names;
       this.fileSet++;
@@ -104,7 +112,9 @@ export class EditorReportCache {
     this.program = program;
     this.config = config;
     this.recorder = new ReadRecorder();
-    return this.recorder.recording(program);
+    const recording = this.recorder.recording(program);
+    useSummaries(recording.getTypeChecker(), this.summaries);
+    return recording;
   }
 
   build(key: string, build: () => ConsumerReport | undefined): ConsumerReport | undefined {
@@ -135,6 +145,20 @@ export class EditorReportCache {
   clear(): void {
     this.entries.clear();
   }
+}
+
+/**
+ * Whether a summary built against an earlier program holds in `program`: it did not search the
+ * whole program, and every file it read (through the checker) and every function it entered is
+ * the same parsed file there.
+ */
+function summaryHolds(summary: Summary, program: ts.Program): boolean {
+  const reads = summary.reads as Reads | undefined;
+  if (!reads || reads.wholeProgram) return false;
+  const unchanged = (sourceFile: ts.SourceFile): boolean => program.getSourceFile(sourceFile.fileName) === sourceFile;
+  for (const file of reads.files) if (!unchanged(file)) return false;
+  for (const fn of summary.dependencies.entered) if (!unchanged(fn.getSourceFile())) return false;
+  return true;
 }
 
 /** Whether a search's test passes on one of `texts`: each search (by key) is run once. */

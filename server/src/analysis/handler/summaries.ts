@@ -87,9 +87,33 @@ export class SharedSummaries {
     if (summaries) summaries.push(summary);
     else byKey.set(key, [summary]);
   }
+
+  /** Keeps the summaries `stillValid` accepts (the server's, after an edit) and drops the others. */
+  retain(stillValid: (summary: Summary) => boolean): void {
+    for (const [fn, byKey] of this.byFunction) {
+      for (const [key, summaries] of byKey) {
+        const kept = summaries.filter(stillValid);
+        if (kept.length) byKey.set(key, kept);
+        else byKey.delete(key);
+      }
+      if (!byKey.size) this.byFunction.delete(fn);
+    }
+  }
+
+  clear(): void {
+    this.byFunction.clear();
+  }
 }
 
 const perChecker = new WeakMap<ts.TypeChecker, SharedSummaries>();
+
+/**
+ * The consumers analysed with `checker` share `summaries`: the language server keeps one store from
+ * edit to edit (pipeline/reads.ts), where a summary stays while what it read is unchanged.
+ */
+export function useSummaries(checker: ts.TypeChecker, summaries: SharedSummaries): void {
+  perChecker.set(checker, summaries);
+}
 
 /** The summaries shared by the consumers analysed with `checker` (a checker is one program's). */
 export function sharedSummaries(checker: ts.TypeChecker): SharedSummaries {
