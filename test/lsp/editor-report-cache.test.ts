@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { FlowBuilder } from '../../server/src/analysis/handler/flow';
 import { functionName, type FunctionWithBody } from '../../server/src/analysis/source/ast';
 import { WorkspaceProject } from '../../server/src/pipeline/workspace-project';
+import type { ResolvedConfig } from '../../server/src/config/resolved-config';
 import { MODES, TestProject } from '../helpers/project';
 
 const ORDERS = `import { Kafka } from 'kafkajs';
@@ -113,6 +114,29 @@ for (const mode of MODES) {
       assert.notEqual(reportOf(third, 'orders.ts'), reportOf(second, 'orders.ts'), 're-built');
       assert.deepEqual(rules(third, 'orders.ts'), [], 'the keyed insert is idempotent');
       assert.equal(reportOf(third, 'audit.ts'), reportOf(second, 'audit.ts'), 'reused');
+    });
+
+    test('a change of the editor settings applies them and parses nothing again', () => {
+      project.write({ 'ledger.ts': UNGUARDED_LEDGER });
+      let overrides: Partial<ResolvedConfig> = {};
+      const workspace = new WorkspaceProject(
+        project.root,
+        { info: () => undefined, warn: () => undefined },
+        () => overrides,
+      );
+      const orders = project.path('orders.ts');
+      const rules = (result: ReturnType<WorkspaceProject['analyze']>) =>
+        result.findings.map((finding) => finding.ruleId);
+      workspace.setOverlay(orders, ORDERS);
+      assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+      const before = workspace.getProgram();
+
+      overrides = { rules: { 'missing-event-id-check': 'off' } };
+      workspace.settingsChanged();
+      assert.deepEqual(rules(workspace.analyze([orders])), [], 'the rule the settings turn off is off');
+      const after = workspace.getProgram();
+      for (const file of [orders, project.path('ledger.ts')])
+        assert.equal(after.getSourceFile(file), before.getSourceFile(file), `${file} is not parsed again`);
     });
 
     test("an edit of the consumer's file re-builds its report but not the helpers it calls in other files", () => {

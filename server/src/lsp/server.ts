@@ -286,7 +286,7 @@ export class DeliveryLintServer {
         this.log.warn(`delivery-lint: could not read settings: ${(error as Error).message}`);
       }
     }
-    for (const project of this.allProjects()) project.reload();
+    for (const project of this.allProjects()) project.settingsChanged();
     this.runGeneration++;
     for (const uri of this.openUris()) this.dirty.add(uri);
     this.schedule(0);

@@ -89,6 +89,18 @@ export class WorkspaceProject {
     this.reload();
   }
 
+  /**
+   * The editor's settings changed: they are layered over the config again. They name rules and a
+   * guard strategy, nothing the program is made from, so its parsed files stay (reload would
+   * parse the project again: at start-up the settings arrive while the first program is made).
+   */
+  settingsChanged(): void {
+    const ignore = JSON.stringify(this.config.ignore);
+    this.loadConfig();
+    if (JSON.stringify(this.config.ignore) !== ignore) return this.reload(); // the config file changed meanwhile
+    this.reports.clear();
+  }
+
   /** Re-reads tsconfig and delivery-lint.config.json and rescans the folder (watched-file changes). */
   reload(): void {
     this.reports.clear();
