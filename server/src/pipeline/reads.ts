@@ -144,6 +144,7 @@ export class EditorReportCache {
 
   clear(): void {
     this.entries.clear();
+    this.summaries.clear();
   }
 }
 

@@ -1342,6 +1342,8 @@ export class FlowBuilder {
       // Reused as before; a build around it that another consumer could take is now this consumer's
       // when a build of its own here would differ (a cycle or the depth limit cut elsewhere).
       this.reused(own, depth, !holdsAt(own, this.callPoint(depth)));
+      // The builds under way note what it read, as they would had they built it.
+      if (own.reads && this.open.length) readCaptureOf(this.options.checker)?.replay(own.reads);
       return own;
     }
     const found = sharedKey && this.shared.find(target, sharedKey, this.callPoint(depth));
@@ -1399,8 +1401,6 @@ export class FlowBuilder {
       for (const fn of entered) build.dependencies.entered.add(fn);
       build.dependencies.deepest = Math.max(build.dependencies.deepest, depth - build.depth + deepest);
     }
-    // The builds under way note what it read, as they would had they built it.
-    if (summary.reads && this.open.length) readCaptureOf(this.options.checker)?.replay(summary.reads);
   }
 
   private callPoint(depth: number): CallPoint {
