@@ -46,6 +46,7 @@ import {
 } from '../source/symbols';
 import { CALLBACK_TRANSACTION, callTransaction, transactionOf } from './transactions';
 import {
+  dependOn,
   holdsAt,
   noDependencies,
   objectId,
@@ -171,6 +172,15 @@ interface WalkState {
   fn: FunctionWithBody;
 }
 
+/** A function build under way (FlowBuilder.summary). */
+interface OpenBuild {
+  dependencies: SummaryDependencies;
+  /** The depth it started at (FlowBuilder.depth). */
+  depth: number;
+  /** What names it among the summaries other consumers may share: its function and key. */
+  shared?: string;
+}
+
 export class FlowBuilder {
   private readonly summaryCache = new Map<string, Summary>();
   /** Summaries the program's other consumers built, and where this one's go (handler/summaries.ts). */
@@ -178,10 +188,10 @@ export class FlowBuilder {
   /** What every step built here depends on besides the code: the config and the library's recognisers. */
   private readonly contextKey: string;
   /**
-   * The function builds under way, innermost last, with the depth each started at and, for a build
-   * other consumers may share, what names it among them (its function and key).
+   * The function builds under way, innermost last. What a build reads is noted on the innermost
+   * one, which passes it on to the one around it as it ends.
    */
-  private readonly open: { dependencies: SummaryDependencies; depth: number; shared?: string }[] = [];
+  private readonly open: OpenBuild[] = [];
   /** Budget ticks so far (a build's share is replayed where it is reused). */
   private ticks = 0;
   private readonly functionIds = new WeakMap<ts.Node, number>();
@@ -341,7 +351,7 @@ export class FlowBuilder {
 
   private functionSteps(fn: FunctionWithBody, values: MessageValues): Step[] {
     this.files.add(fn.getSourceFile().fileName);
-    for (const build of this.open) build.dependencies.entered.add(fn);
+    this.innermost()?.dependencies.entered.add(fn);
     this.stack.push(fn);
     try {
       const state: WalkState = { values, fn };
@@ -1369,6 +1379,8 @@ export class FlowBuilder {
     } finally {
       this.open.pop();
     }
+    const around = this.innermost();
+    if (around) dependOn(around.dependencies, dependencies, depth - around.depth);
     const summary: Summary = {
       steps: built.value,
       dependencies,
@@ -1388,19 +1400,21 @@ export class FlowBuilder {
    * key then fixes what the call site passes.
    */
   private sharedKey(flags: readonly number[], perCall: string): string | undefined {
-    const enclosing = perCall ? this.open[this.open.length - 1]?.shared : '';
+    const enclosing = perCall ? this.innermost()?.shared : '';
     if (enclosing === undefined) return undefined;
     return `${flags.join('')}:${this.conditionDepth > 0 ? 'condition' : ''}:${this.contextKey}${enclosing && ` in ${enclosing}${perCall}`}`;
   }
 
-  /** A summary reused at `depth`: the builds under way depend on what it depended on. */
+  /** A summary reused at `depth`: the build under way depends on what it depended on. */
   private reused(summary: Summary, depth: number, differsHere: boolean): void {
-    const { entered, deepest, ownConsumer } = summary.dependencies;
-    for (const build of this.open) {
-      if (ownConsumer || differsHere) build.dependencies.ownConsumer = true;
-      for (const fn of entered) build.dependencies.entered.add(fn);
-      build.dependencies.deepest = Math.max(build.dependencies.deepest, depth - build.depth + deepest);
-    }
+    const build = this.innermost();
+    if (!build) return;
+    dependOn(build.dependencies, summary.dependencies, depth - build.depth);
+    if (differsHere) build.dependencies.ownConsumer = true;
+  }
+
+  private innermost(): OpenBuild | undefined {
+    return this.open[this.open.length - 1];
   }
 
   private callPoint(depth: number): CallPoint {
@@ -1418,11 +1432,11 @@ export class FlowBuilder {
     return this.stack.length - this.depthBase;
   }
 
-  /** Whether a call here is past the depth limit; the builds under way note how deep they went. */
+  /** Whether a call here is past the depth limit; the build under way notes how deep it went. */
   private tooDeep(): boolean {
     const depth = this.depth();
-    for (const build of this.open)
-      build.dependencies.deepest = Math.max(build.dependencies.deepest, depth - build.depth);
+    const build = this.innermost();
+    if (build) build.dependencies.deepest = Math.max(build.dependencies.deepest, depth - build.depth);
     if (depth <= this.options.config.maxDepth) return false;
     this.dependsOnConsumer(); // where the limit falls depends on the consumer's call chain
     return true;
@@ -1447,9 +1461,10 @@ export class FlowBuilder {
     return callback;
   }
 
-  /** The builds under way read what only this consumer has: none of them is shared. */
+  /** The build under way read what only this consumer has: it (and every build around it) is not shared. */
   private dependsOnConsumer(): void {
-    for (const build of this.open) build.dependencies.ownConsumer = true;
+    const build = this.innermost();
+    if (build) build.dependencies.ownConsumer = true;
   }
 
   private tick(count = 1): void {

@@ -56,6 +56,13 @@ export function noDependencies(): SummaryDependencies {
   return { entered: new Set(), deepest: 0, ownConsumer: false };
 }
 
+/** A build ran, `below` calls under it, work that depended on `inner`: it depends on that too. */
+export function dependOn(outer: SummaryDependencies, inner: SummaryDependencies, below: number): void {
+  if (inner.ownConsumer) outer.ownConsumer = true;
+  for (const fn of inner.entered) outer.entered.add(fn);
+  outer.deepest = Math.max(outer.deepest, below + inner.deepest);
+}
+
 /**
  * Whether a consumer at `point` would build the same steps: the depth limit is not reached below
  * it, no function the summary entered is under way (its cycle would be cut), none binds a
