@@ -27,6 +27,8 @@ export async function handle(job: Job): Promise<void> {
 interface Fixture {
   handler: ts.FunctionDeclaration;
   values: MessageValues;
+  /** The checker the values ask (counting). */
+  checker: ts.TypeChecker;
   /** The names the checker was asked to resolve, in order. */
   asked: string[];
   expression: (text: string) => ts.Expression;
@@ -64,7 +66,7 @@ function fixture(): Fixture {
     assert.ok(found, `a declaration of ${name}`);
     return found;
   };
-  return { handler, values, asked, expression };
+  return { handler, values, checker: counting, asked, expression };
 }
 
 /** An identifier of the handler's body by its text and occurrence. */
@@ -105,8 +107,8 @@ describe('MessageValues', () => {
   });
 
   test("a callee's values see the caller's names (a closure reads them)", () => {
-    const { handler, values } = fixture();
-    const callee = new MessageValues((values as unknown as { checker: ts.TypeChecker }).checker, values);
+    const { handler, values, checker } = fixture();
+    const callee = new MessageValues(checker, values);
     assert.equal(callee.derivesFrom(identifier(handler, 'eventId', 2)), true);
     assert.equal(callee.derivesFrom(identifier(handler, 'unrelated', 1)), false);
   });

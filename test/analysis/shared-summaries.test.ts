@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ts } from 'ts-morph';
-import { FlowBuilder } from '../../server/src/analysis/handler/flow';
 import { holdsAt, type CallPoint, type Summary } from '../../server/src/analysis/handler/summaries';
-import { functionName, type FunctionWithBody } from '../../server/src/analysis/source/ast';
+import type { FunctionWithBody } from '../../server/src/analysis/source/ast';
 import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
+import { countBuilds } from '../helpers/flow-builds';
 import { MODES, TestProject, configWith } from '../helpers/project';
 
 /** The helpers both consumers reach: `relay` reaches the insert one call further down than `record`. */
@@ -78,25 +78,6 @@ function rulesIn(result: AnalysisResult, file: string): string[] {
     .sort();
 }
 
-/** Counts the builds of each function's steps while `run` runs (a spy on FlowBuilder). */
-function countingBuilds<T>(run: () => T): { value: T; builds: Map<string, number> } {
-  const prototype = FlowBuilder.prototype as unknown as {
-    functionSteps: (this: unknown, fn: FunctionWithBody, ...rest: unknown[]) => unknown;
-  };
-  const original = prototype.functionSteps;
-  const builds = new Map<string, number>();
-  prototype.functionSteps = function (this: unknown, fn: FunctionWithBody, ...rest: unknown[]) {
-    const name = functionName(fn);
-    builds.set(name, (builds.get(name) ?? 0) + 1);
-    return original.call(this, fn, ...rest);
-  };
-  try {
-    return { value: run(), builds };
-  } finally {
-    prototype.functionSteps = original;
-  }
-}
-
 for (const mode of MODES) {
   describe(`shared function summaries (${mode})`, () => {
     let project: TestProject;
@@ -107,9 +88,14 @@ for (const mode of MODES) {
 
     test('a helper two consumers call is built once, and both report its insert', () => {
       const files = project.write({ 'receipts.ts': RECEIPTS, 'near.ts': NEAR, 'far.ts': FAR });
-      const { value: result, builds } = countingBuilds(() =>
-        project.analyze(files.filter((file) => !file.endsWith('receipts.ts'))),
-      );
+      const counter = countBuilds();
+      let result: AnalysisResult;
+      try {
+        result = project.analyze(files.filter((file) => !file.endsWith('receipts.ts')));
+      } finally {
+        counter.restore();
+      }
+      const builds = counter.builds;
       assert.deepEqual(rulesIn(result, 'near.ts'), ['missing-event-id-check']);
       assert.deepEqual(rulesIn(result, 'far.ts'), ['missing-event-id-check']);
       assert.equal(builds.get('relay'), 1);

@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FlowBuilder } from '../../server/src/analysis/handler/flow';
-import { functionName, type FunctionWithBody } from '../../server/src/analysis/source/ast';
 import { WorkspaceProject } from '../../server/src/pipeline/workspace-project';
 import type { ResolvedConfig } from '../../server/src/config/resolved-config';
+import { countBuilds } from '../helpers/flow-builds';
 import { MODES, TestProject } from '../helpers/project';
 
 const ORDERS = `import { Kafka } from 'kafkajs';
@@ -59,20 +58,6 @@ export async function start(): Promise<void> {
   });
 }
 `;
-
-/** Counts the builds of a function's steps by its name (a spy on FlowBuilder) until `stop` is called. */
-function countBuilds(name: string): { count: () => number; stop: () => void } {
-  const prototype = FlowBuilder.prototype as unknown as {
-    functionSteps: (this: unknown, fn: FunctionWithBody, ...rest: unknown[]) => unknown;
-  };
-  const original = prototype.functionSteps;
-  let builds = 0;
-  prototype.functionSteps = function (this: unknown, fn: FunctionWithBody, ...rest: unknown[]) {
-    if (functionName(fn) === name) builds++;
-    return original.call(this, fn, ...rest);
-  };
-  return { count: () => builds, stop: () => (prototype.functionSteps = original) };
-}
 
 for (const mode of MODES) {
   describe(`the server's reports across edits (${mode})`, () => {
@@ -149,23 +134,24 @@ for (const mode of MODES) {
       const orders = project.path('orders.ts');
       const rules = (result: ReturnType<WorkspaceProject['analyze']>) =>
         result.findings.map((finding) => finding.ruleId);
-      const builds = countBuilds('recordOrder');
+      const counter = countBuilds();
+      const recordOrderBuilds = () => counter.builds.get('recordOrder') ?? 0;
       try {
         workspace.setOverlay(orders, ORDERS);
         assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
-        assert.equal(builds.count(), 1);
+        assert.equal(recordOrderBuilds(), 1);
 
         // A comment in orders.ts: its report is built again, recordOrder's steps (ledger.ts) are not.
         workspace.setOverlay(orders, `${ORDERS}\n// edited\n`);
         assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
-        assert.equal(builds.count(), 1, 'the summary of recordOrder is reused');
+        assert.equal(recordOrderBuilds(), 1, 'the summary of recordOrder is reused');
 
         // An edit of ledger.ts: recordOrder is built again, from its new code.
         workspace.setOverlay(project.path('ledger.ts'), KEYED_LEDGER);
         assert.deepEqual(rules(workspace.analyze([orders])), [], 'the keyed insert is idempotent');
-        assert.equal(builds.count(), 2);
+        assert.equal(recordOrderBuilds(), 2);
       } finally {
-        builds.stop();
+        counter.restore();
       }
     });
   });
