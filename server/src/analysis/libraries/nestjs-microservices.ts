@@ -518,28 +518,59 @@ function settlesThroughChannel(
 ): boolean {
   if (seen.has(fn)) return false;
   seen.add(fn);
-  let found = false;
-  if (/getChannelRef\s*\(/.test(fn.body.getText())) {
-    forEachDescendant(
-      fn.body,
-      (node) => {
-        if (!found && ts.isCallExpression(node) && Object.hasOwn(SETTLES, calledName(node) ?? '')) found = true;
-      },
-      true,
-    );
-    if (found) return true;
-  }
+  const facts = channelFactsOf(fn, checker);
+  if (facts.settles) return true;
   if (depth >= 3) return false;
+  facts.callees ??= argumentCallees(fn, checker);
+  return facts.callees.some((target) => settlesThroughChannel(target, checker, depth + 1, seen));
+}
+
+/**
+ * What one function shows of channel settles, kept per checker: a module's handlers share their
+ * services, and each handler's search went through them again.
+ */
+interface ChannelFacts {
+  /** A settle call in a body that reaches the channel (`getChannelRef()`). */
+  settles: boolean;
+  /** The project functions its calls with arguments reach, in source order (found when first searched). */
+  callees?: FunctionWithBody[];
+}
+
+const channelFactsCache = new WeakMap<ts.TypeChecker, WeakMap<FunctionWithBody, ChannelFacts>>();
+
+function channelFactsOf(fn: FunctionWithBody, checker: ts.TypeChecker): ChannelFacts {
+  let cache = channelFactsCache.get(checker);
+  if (!cache) channelFactsCache.set(checker, (cache = new WeakMap()));
+  let facts = cache.get(fn);
+  if (!facts) cache.set(fn, (facts = { settles: settlesInBody(fn) }));
+  return facts;
+}
+
+function settlesInBody(fn: FunctionWithBody): boolean {
+  if (!/getChannelRef\s*\(/.test(fn.body.getText())) return false;
+  let found = false;
   forEachDescendant(
     fn.body,
     (node) => {
-      if (found || !ts.isCallExpression(node) || !node.arguments.length) return;
-      const target = calledFunction(node, checker);
-      if (target && isProjectCode(target) && settlesThroughChannel(target, checker, depth + 1, seen)) found = true;
+      if (!found && ts.isCallExpression(node) && Object.hasOwn(SETTLES, calledName(node) ?? '')) found = true;
     },
     true,
   );
   return found;
+}
+
+function argumentCallees(fn: FunctionWithBody, checker: ts.TypeChecker): FunctionWithBody[] {
+  const callees: FunctionWithBody[] = [];
+  forEachDescendant(
+    fn.body,
+    (node) => {
+      if (!ts.isCallExpression(node) || !node.arguments.length) return;
+      const target = calledFunction(node, checker);
+      if (target && isProjectCode(target)) callees.push(target);
+    },
+    true,
+  );
+  return callees;
 }
 
 interface Bootstrap {
