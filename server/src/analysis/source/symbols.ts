@@ -859,6 +859,38 @@ function namesIn(node: ts.Node, names: Set<string> = new Set()): Set<string> {
 
 type Heir = ts.ClassDeclaration | ts.InterfaceDeclaration | ts.TypeAliasDeclaration;
 
+/** What one file declares of the hierarchy, read from its syntax alone. */
+interface FileHeritage {
+  /** Classes and interfaces with heritage clauses, with the expressions they extend or implement. */
+  heirs: { node: ts.ClassDeclaration | ts.InterfaceDeclaration; expressions: ts.Expression[] }[];
+  /** Type aliases with the names their definitions mention. */
+  aliases: { alias: ts.TypeAliasDeclaration; names: Set<string> }[];
+}
+
+/**
+ * Kept per parsed file: a program after an edit reuses the files the edit left alone, and walking
+ * every node of every file again was most of an edit's time in the language server.
+ */
+const heritageCache = new WeakMap<ts.SourceFile, FileHeritage>();
+
+export function heritageIn(file: ts.SourceFile): FileHeritage {
+  const cached = heritageCache.get(file);
+  if (cached) return cached;
+  const found: FileHeritage = { heirs: [], aliases: [] };
+  const visit = (node: ts.Node): void => {
+    if ((ts.isClassDeclaration(node) || ts.isInterfaceDeclaration(node)) && node.heritageClauses)
+      found.heirs.push({
+        node,
+        expressions: node.heritageClauses.flatMap((clause) => clause.types.map((type) => type.expression)),
+      });
+    if (ts.isTypeAliasDeclaration(node)) found.aliases.push({ alias: node, names: namesIn(node.type) });
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  heritageCache.set(file, found);
+  return found;
+}
+
 /**
  * The classes and interfaces of the project's own files, by what they extend or implement; a type
  * alias built from an interface stands between it and the classes that implement the alias.
@@ -880,26 +912,22 @@ class ClassHierarchy {
       .filter((file) => !file.isDeclarationFile && !file.fileName.includes('/node_modules/'));
     for (const file of this.files) {
       if (TEST_FILE.test(file.fileName)) continue;
-      const visit = (node: ts.Node): void => {
-        if ((ts.isClassDeclaration(node) || ts.isInterfaceDeclaration(node)) && node.heritageClauses) {
-          for (const clause of node.heritageClauses)
-            for (const type of clause.types) {
-              const heritage = symbolOf(type.expression, checker);
-              if (!heritage) continue;
-              const list = this.heirs.get(heritage) ?? [];
-              list.push(node);
-              this.heirs.set(heritage, list);
-            }
+      const { heirs, aliases } = heritageIn(file);
+      for (const heir of heirs) {
+        for (const expression of heir.expressions) {
+          const heritage = symbolOf(expression, checker);
+          if (!heritage) continue;
+          const list = this.heirs.get(heritage) ?? [];
+          list.push(heir.node);
+          this.heirs.set(heritage, list);
         }
-        if (ts.isTypeAliasDeclaration(node))
-          for (const name of namesIn(node.type)) {
-            const list = this.aliases.get(name) ?? [];
-            list.push(node);
-            this.aliases.set(name, list);
-          }
-        ts.forEachChild(node, visit);
-      };
-      visit(file);
+      }
+      for (const { alias, names } of aliases)
+        for (const name of names) {
+          const list = this.aliases.get(name) ?? [];
+          list.push(alias);
+          this.aliases.set(name, list);
+        }
     }
   }
 

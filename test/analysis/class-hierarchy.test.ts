@@ -1,0 +1,117 @@
+/**
+ * The class hierarchy behind calls through an interface (analysis/source/symbols.ts,
+ * `implementationsOf`) across programs: the language server makes a program per edit, reusing the
+ * parsed files the edit left alone. What a file declares of the hierarchy is read once per parsed
+ * file, so a new program reads only the edited file's; a class the edit adds is an implementation
+ * at once.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ts } from 'ts-morph';
+import { heritageIn, implementationsOf } from '../../server/src/analysis/source/symbols';
+import { functionName } from '../../server/src/analysis/source/ast';
+
+const NOTIFIER = `export interface Notifier {
+  notify(customerId: string): Promise<void>;
+}
+`;
+
+const WEBHOOK = `import type { Notifier } from './notifier';
+
+export class WebhookNotifier implements Notifier {
+  async notify(customerId: string): Promise<void> {
+    await fetch('https://hooks.example.com/shipped', { method: 'POST', body: customerId });
+  }
+}
+`;
+
+const SHIPPING = `import type { Notifier } from './notifier';
+import { WebhookNotifier } from './webhook';
+
+export async function onShipped(notifier: Notifier, customerId: string): Promise<void> {
+  await notifier.notify(customerId);
+}
+
+export const notifiers = [new WebhookNotifier()];
+`;
+
+/** The edit: a second implementation, in the file that calls through the interface. */
+const SHIPPING_WITH_LEDGER = `${SHIPPING.replace('[new WebhookNotifier()]', '[new WebhookNotifier(), new LedgerNotifier()]')}
+class LedgerNotifier implements Notifier {
+  async notify(customerId: string): Promise<void> {
+    console.log('shipped', customerId);
+  }
+}
+`;
+
+/** Programs over in-memory files, each reusing the last one's parsed files that did not change. */
+class EditedProject {
+  private readonly texts = new Map<string, string>();
+  private readonly parsed = new Map<string, ts.SourceFile>();
+  private last: ts.Program | undefined;
+  private readonly options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    noLib: true,
+  };
+
+  write(name: string, text: string): void {
+    this.texts.set(`/project/${name}`, text);
+    this.parsed.delete(`/project/${name}`);
+  }
+
+  program(): ts.Program {
+    const host = ts.createCompilerHost(this.options);
+    host.fileExists = (file) => this.texts.has(file);
+    host.directoryExists = (folder) => [...this.texts.keys()].some((file) => file.startsWith(`${folder}/`));
+    host.readFile = (file) => this.texts.get(file);
+    host.getSourceFile = (file) => {
+      const text = this.texts.get(file);
+      if (text === undefined) return undefined;
+      let sourceFile = this.parsed.get(file);
+      if (!sourceFile) {
+        sourceFile = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+        this.parsed.set(file, sourceFile);
+      }
+      return sourceFile;
+    };
+    this.last = ts.createProgram([...this.texts.keys()], this.options, host, this.last);
+    return this.last;
+  }
+}
+
+function notifyCall(program: ts.Program): ts.CallExpression {
+  let found: ts.CallExpression | undefined;
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && node.expression.getText() === 'notifier.notify') found = node;
+    ts.forEachChild(node, visit);
+  };
+  visit(program.getSourceFile('/project/shipping.ts')!);
+  return found!;
+}
+
+function implementationNames(program: ts.Program): string[] {
+  const checker = program.getTypeChecker();
+  const found = implementationsOf(notifyCall(program), checker, program) ?? [];
+  return found.map(functionName).sort();
+}
+
+describe('the class hierarchy across edits', () => {
+  test('a new program reads the hierarchy of the files the edit left alone from their last reading', () => {
+    const project = new EditedProject();
+    project.write('notifier.ts', NOTIFIER);
+    project.write('webhook.ts', WEBHOOK);
+    project.write('shipping.ts', SHIPPING);
+    const before = project.program();
+    assert.deepEqual(implementationNames(before), ['WebhookNotifier.notify']);
+    const webhookBefore = heritageIn(before.getSourceFile('/project/webhook.ts')!);
+    const shippingBefore = heritageIn(before.getSourceFile('/project/shipping.ts')!);
+
+    project.write('shipping.ts', SHIPPING_WITH_LEDGER);
+    const after = project.program();
+    assert.equal(after.getSourceFile('/project/webhook.ts'), before.getSourceFile('/project/webhook.ts'));
+    assert.equal(heritageIn(after.getSourceFile('/project/webhook.ts')!), webhookBefore);
+    assert.notEqual(heritageIn(after.getSourceFile('/project/shipping.ts')!), shippingBefore);
+    assert.deepEqual(implementationNames(after), ['LedgerNotifier.notify', 'WebhookNotifier.notify']);
+  });
+});
