@@ -59,6 +59,46 @@ export async function start(): Promise<void> {
 }
 `;
 
+/** A NestJS app: the bootstrap in main.ts decides the ack mode of the handler in orders.controller.ts. */
+function nestMain(options: string): string {
+  return `import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule, {
+    transport: Transport.RMQ,
+    options: { urls: ['amqp://rabbitmq:5672'], queue: 'shipments'${options} },
+  });
+  await app.listen();
+}
+void bootstrap();
+`;
+}
+
+const NEST_MODULE = `import { Module } from '@nestjs/common';
+import { ShipmentsController } from './shipments.controller';
+
+@Module({ controllers: [ShipmentsController] })
+export class AppModule {}
+`;
+
+const NEST_CONTROLLER = `import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload, RmqContext } from '@nestjs/microservices';
+import { Pool } from 'pg';
+
+const pool = new Pool();
+
+@Controller()
+export class ShipmentsController {
+  @EventPattern('shipment_sent')
+  async onSent(@Payload() shipment: { id: string }, @Ctx() context: RmqContext): Promise<void> {
+    await pool.query('INSERT INTO shipment_log (shipment_id) VALUES ($1)', [shipment.id]);
+    context.getChannelRef().ack(context.getMessage());
+  }
+}
+`;
+
 for (const mode of MODES) {
   describe(`the server's reports across edits (${mode})`, () => {
     let project: TestProject;
@@ -153,6 +193,29 @@ for (const mode of MODES) {
       } finally {
         counter.restore();
       }
+    });
+    test("an edit of a NestJS controller keeps its bootstrap's ack mode; an edit of the bootstrap changes it", () => {
+      project.write({
+        'nest/main.ts': nestMain(', noAck: false'),
+        'nest/app.module.ts': NEST_MODULE,
+        'nest/shipments.controller.ts': NEST_CONTROLLER,
+      });
+      const workspace = new WorkspaceProject(
+        project.root,
+        { info: () => undefined, warn: () => undefined },
+        () => ({}),
+      );
+      const controller = project.path('nest/shipments.controller.ts');
+      const ackMode = (result: ReturnType<WorkspaceProject['analyze']>) =>
+        result.consumers.find((consumer) => consumer.handlerRange.filePath === controller)?.registration.ackMode;
+      workspace.setOverlay(controller, NEST_CONTROLLER);
+      assert.equal(ackMode(workspace.analyze([controller])), 'explicit');
+
+      workspace.setOverlay(controller, `${NEST_CONTROLLER}\n// edited\n`);
+      assert.equal(ackMode(workspace.analyze([controller])), 'explicit', 'the bootstrap read before still holds');
+
+      workspace.setOverlay(project.path('nest/main.ts'), nestMain(''));
+      assert.equal(ackMode(workspace.analyze([controller])), 'auto-before-handler', 'the edited bootstrap is read');
     });
   });
 }

@@ -37,6 +37,7 @@ import {
   forEachDescendant,
   isFunctionWithBody,
   isProjectCode,
+  perParsedFile,
   propertyValue,
   returnedExpressions,
   staticText,
@@ -650,24 +651,32 @@ export function bootstrapsOf(program: ts.Program, checker: ts.TypeChecker): Boot
   if (cached) return cached;
   const found: Bootstrap[] = [];
   for (const sourceFile of files) {
-    if (!isProjectCode(sourceFile) || !BOOTSTRAP_TEXT.test(sourceFile.text)) continue;
-    forEachDescendant(
-      sourceFile,
-      (node) => {
-        if (!ts.isCallExpression(node)) return;
-        const name = calledName(node);
-        if (name !== 'createMicroservice' && name !== 'connectMicroservice') return;
-        if (!isNestBootstrapCall(node, checker)) return;
-        const argument = node.arguments[name === 'createMicroservice' ? 1 : 0];
-        if (!argument) return;
-        found.push(...readBootstraps(node, argument, program, checker));
-      },
-      true,
-    );
+    if (!isProjectCode(sourceFile)) continue;
+    for (const call of microserviceCalls(sourceFile)) {
+      if (!isNestBootstrapCall(call, checker)) continue;
+      const argument = call.arguments[calledName(call) === 'createMicroservice' ? 1 : 0];
+      if (argument) found.push(...readBootstraps(call, argument, program, checker));
+    }
   }
   bootstrapCache.set(files, found);
   return found;
 }
+
+/** The calls named `createMicroservice` / `connectMicroservice` in a file, in source order. */
+const microserviceCalls = perParsedFile((sourceFile: ts.SourceFile): ts.CallExpression[] => {
+  const calls: ts.CallExpression[] = [];
+  if (!BOOTSTRAP_TEXT.test(sourceFile.text)) return calls;
+  forEachDescendant(
+    sourceFile,
+    (node) => {
+      if (!ts.isCallExpression(node)) return;
+      const name = calledName(node);
+      if (name === 'createMicroservice' || name === 'connectMicroservice') calls.push(node);
+    },
+    true,
+  );
+  return calls;
+});
 
 /**
  * Nest's bootstrap is a method (`NestFactory.createMicroservice`, `app.connectMicroservice`). A
@@ -858,36 +867,47 @@ function moduleIndex(program: ts.Program, checker: ts.TypeChecker): ModuleIndex 
   const index: ModuleIndex = { declaring: new Map(), imports: new Map() };
   moduleCache.set(files, index);
   for (const sourceFile of files) {
-    if (!isProjectCode(sourceFile) || !MODULE_TEXT.test(sourceFile.text)) continue;
+    if (!isProjectCode(sourceFile)) continue;
+    for (const { node, call } of moduleDecorators(sourceFile)) {
+      const metadata = call.arguments[0] && unwrap(call.arguments[0]);
+      if (!metadata || !ts.isObjectLiteralExpression(metadata)) {
+        index.imports.set(node, { modules: [], open: true });
+        continue;
+      }
+      const controllers = listOf(propertyValue(metadata, 'controllers'), checker);
+      for (const element of controllers.elements) {
+        const controller = classOf(element, checker);
+        if (controller) index.declaring.set(controller, [...(index.declaring.get(controller) ?? []), node]);
+      }
+      const imported = listOf(propertyValue(metadata, 'imports'), checker);
+      const modules: ts.ClassDeclaration[] = [];
+      let open = imported.open;
+      for (const element of imported.elements) {
+        const module = importedModule(element, checker);
+        if (module) modules.push(module);
+        else open = true;
+      }
+      index.imports.set(node, { modules, open });
+    }
+  }
+  return index;
+}
+
+/** The classes of a file with their `@Module(…)` decorator calls, in source order. */
+const moduleDecorators = perParsedFile(
+  (sourceFile: ts.SourceFile): { node: ts.ClassDeclaration; call: ts.CallExpression }[] => {
+    const found: { node: ts.ClassDeclaration; call: ts.CallExpression }[] = [];
+    if (!MODULE_TEXT.test(sourceFile.text)) return found;
     forEachDescendant(sourceFile, (node) => {
       if (!ts.isClassDeclaration(node)) return;
       for (const decorator of decoratorsOf(node)) {
         const call = decorator.expression;
-        if (!ts.isCallExpression(call) || calledName(call) !== 'Module') continue;
-        const metadata = call.arguments[0] && unwrap(call.arguments[0]);
-        if (!metadata || !ts.isObjectLiteralExpression(metadata)) {
-          index.imports.set(node, { modules: [], open: true });
-          continue;
-        }
-        const controllers = listOf(propertyValue(metadata, 'controllers'), checker);
-        for (const element of controllers.elements) {
-          const controller = classOf(element, checker);
-          if (controller) index.declaring.set(controller, [...(index.declaring.get(controller) ?? []), node]);
-        }
-        const imported = listOf(propertyValue(metadata, 'imports'), checker);
-        const modules: ts.ClassDeclaration[] = [];
-        let open = imported.open;
-        for (const element of imported.elements) {
-          const module = importedModule(element, checker);
-          if (module) modules.push(module);
-          else open = true;
-        }
-        index.imports.set(node, { modules, open });
+        if (ts.isCallExpression(call) && calledName(call) === 'Module') found.push({ node, call });
       }
     });
-  }
-  return index;
-}
+    return found;
+  },
+);
 
 /** The elements of an array literal (through consts and spreads); `open` when some are out of sight. */
 function listOf(

@@ -241,6 +241,20 @@ export function isProjectCode(node: ts.Node): boolean {
   return !file.isDeclarationFile && !file.fileName.includes('/node_modules/');
 }
 
+/**
+ * A reading of a parsed file's syntax alone, kept as long as the file is: the program made after
+ * an edit reuses the parsed files the edit left alone, so a scan of every file reads again only the
+ * edited ones. What the reading finds is resolved with the checker of each program.
+ */
+export function perParsedFile<T>(read: (file: ts.SourceFile) => T): (file: ts.SourceFile) => T {
+  const readings = new WeakMap<ts.SourceFile, { value: T }>();
+  return (file) => {
+    let reading = readings.get(file);
+    if (!reading) readings.set(file, (reading = { value: read(file) }));
+    return reading.value;
+  };
+}
+
 /** Calls `visit` on every descendant, without entering nested functions unless asked. */
 export function forEachDescendant(node: ts.Node, visit: (child: ts.Node) => void, enterFunctions = false): void {
   const walk = (child: ts.Node): void => {

@@ -11,6 +11,7 @@ import {
   forEachDescendant,
   isFunctionWithBody,
   isProjectCode,
+  perParsedFile,
   propertyFunctionNode,
   returnedExpressions,
   staticText,
@@ -867,15 +868,8 @@ interface FileHeritage {
   aliases: { alias: ts.TypeAliasDeclaration; names: Set<string> }[];
 }
 
-/**
- * Kept per parsed file: a program after an edit reuses the files the edit left alone, and walking
- * every node of every file again was most of an edit's time in the language server.
- */
-const heritageCache = new WeakMap<ts.SourceFile, FileHeritage>();
-
-export function heritageIn(file: ts.SourceFile): FileHeritage {
-  const cached = heritageCache.get(file);
-  if (cached) return cached;
+/** Read once per parsed file (perParsedFile): every program after an edit builds the hierarchy anew. */
+export const heritageIn = perParsedFile((file: ts.SourceFile): FileHeritage => {
   const found: FileHeritage = { heirs: [], aliases: [] };
   const visit = (node: ts.Node): void => {
     if ((ts.isClassDeclaration(node) || ts.isInterfaceDeclaration(node)) && node.heritageClauses)
@@ -887,9 +881,8 @@ export function heritageIn(file: ts.SourceFile): FileHeritage {
     ts.forEachChild(node, visit);
   };
   visit(file);
-  heritageCache.set(file, found);
   return found;
-}
+});
 
 /**
  * The classes and interfaces of the project's own files, by what they extend or implement; a type

@@ -1,15 +1,15 @@
 /**
- * The class hierarchy behind calls through an interface (analysis/source/symbols.ts,
- * `implementationsOf`) across programs: the language server makes a program per edit, reusing the
- * parsed files the edit left alone. What a file declares of the hierarchy is read once per parsed
- * file, so a new program reads only the edited file's; a class the edit adds is an implementation
- * at once.
+ * Readings of a parsed file's syntax kept across programs (analysis/source/ast.ts,
+ * `perParsedFile`): the language server makes a program per edit, reusing the parsed files the
+ * edit left alone, and the scans of every file (the class hierarchy behind calls through an
+ * interface, NestJS bootstraps and modules) read again only the edited ones. A class the edit adds
+ * is an implementation at once.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ts } from 'ts-morph';
 import { heritageIn, implementationsOf } from '../../server/src/analysis/source/symbols';
-import { functionName } from '../../server/src/analysis/source/ast';
+import { functionName, perParsedFile } from '../../server/src/analysis/source/ast';
 
 const NOTIFIER = `export interface Notifier {
   notify(customerId: string): Promise<void>;
@@ -95,6 +95,28 @@ function implementationNames(program: ts.Program): string[] {
   const found = implementationsOf(notifyCall(program), checker, program) ?? [];
   return found.map(functionName).sort();
 }
+
+describe('a reading of a parsed file', () => {
+  test('is made once per parsed file, and again for the file an edit parses anew', () => {
+    const read: string[] = [];
+    const classNames = perParsedFile((file: ts.SourceFile) => {
+      read.push(file.fileName);
+      return file.statements.filter(ts.isClassDeclaration).map((node) => node.name?.text);
+    });
+    const webhook = ts.createSourceFile('/project/webhook.ts', WEBHOOK, ts.ScriptTarget.ES2022, true);
+    assert.deepEqual(classNames(webhook), ['WebhookNotifier']);
+    assert.deepEqual(classNames(webhook), ['WebhookNotifier']);
+    assert.deepEqual(read, ['/project/webhook.ts']);
+    const edited = ts.createSourceFile(
+      '/project/webhook.ts',
+      `${WEBHOOK}\nexport class Quiet {}\n`,
+      ts.ScriptTarget.ES2022,
+      true,
+    );
+    assert.deepEqual(classNames(edited), ['WebhookNotifier', 'Quiet']);
+    assert.deepEqual(read, ['/project/webhook.ts', '/project/webhook.ts']);
+  });
+});
 
 describe('the class hierarchy across edits', () => {
   test('a new program reads the hierarchy of the files the edit left alone from their last reading', () => {
