@@ -571,13 +571,12 @@ class FactDomain implements Domain<FactState> {
   }
 
   private watch(site: CatchSite, caught: CaughtStep, position: string): FailureWatch {
-    const handedOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(site.body.getText());
     return {
       site,
       caught: caught.location,
       inCatch: true,
-      detached: leftRunning(caught.step.body),
-      handedOn,
+      detached: leftRunning(caught.step),
+      handedOn: handsOnInCatch(site),
       replied: false,
       position,
     };
@@ -856,16 +855,38 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   set.add(value);
 }
 
-/** Whether every processing effect a try encloses was left running (not awaited by the handler). */
-function leftRunning(body: Step[]): boolean {
-  let processing = 0;
-  let dropped = 0;
-  forEachStep(body, (step) => {
-    if (step.t !== 'effect' || !step.effect.description.processing) return;
-    processing++;
-    if (step.completion === 'dropped') dropped++;
-  });
-  return processing > 0 && processing === dropped;
+const detachedTrys = new WeakMap<Extract<Step, { t: 'try' }>, boolean>();
+
+/**
+ * Whether every processing effect a try encloses was left running (not awaited by the handler).
+ * Asked for every path a failure reaches the catch on: kept per try.
+ */
+function leftRunning(step: Extract<Step, { t: 'try' }>): boolean {
+  let detached = detachedTrys.get(step);
+  if (detached === undefined) {
+    let processing = 0;
+    let dropped = 0;
+    forEachStep(step.body, (inner) => {
+      if (inner.t !== 'effect' || !inner.effect.description.processing) return;
+      processing++;
+      if (inner.completion === 'dropped') dropped++;
+    });
+    detached = processing > 0 && processing === dropped;
+    detachedTrys.set(step, detached);
+  }
+  return detached;
+}
+
+const handingOnCatches = new WeakMap<ts.Node, boolean>();
+
+/** A catch that hands the failure to the broker's own failure handling (`job.discard()`, `moveToFailed`). */
+function handsOnInCatch(site: CatchSite): boolean {
+  let handsOn = handingOnCatches.get(site.body);
+  if (handsOn === undefined) {
+    handsOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(site.body.getText());
+    handingOnCatches.set(site.body, handsOn);
+  }
+  return handsOn;
 }
 
 /**
