@@ -99,6 +99,38 @@ export class ShipmentsController {
 }
 `;
 
+/** A wrapper that registers a kafkajs consumer for the handler its caller gives, behind a barrel. */
+const BUS = `import { Kafka } from 'kafkajs';
+
+const kafka = new Kafka({ clientId: 'bus', brokers: ['kafka:9092'] });
+
+export async function onTopic(topic: string, handle: (body: { id: string }) => Promise<void>): Promise<void> {
+  const consumer = kafka.consumer({ groupId: topic });
+  await consumer.subscribe({ topic });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      await handle(JSON.parse(message.value!.toString()) as { id: string });
+    },
+  });
+}
+`;
+
+const BUS_BARREL = `export { onTopic } from './bus';
+`;
+
+const REFUNDS = `import { Pool } from 'pg';
+import { onTopic } from './messaging';
+
+const pool = new Pool();
+
+export async function start(): Promise<void> {
+  await onTopic('refunds', async (refund) => {
+    await pool.query('INSERT INTO refunds (amount) VALUES (1)');
+    console.log('refund', refund.id);
+  });
+}
+`;
+
 for (const mode of MODES) {
   describe(`the server's reports across edits (${mode})`, () => {
     let project: TestProject;
@@ -216,6 +248,28 @@ for (const mode of MODES) {
 
       workspace.setOverlay(project.path('nest/main.ts'), nestMain(''));
       assert.equal(ackMode(workspace.analyze([controller])), 'auto-before-handler', 'the edited bootstrap is read');
+    });
+    test('a wrapper in a file the open file imports through a barrel registers its callback', () => {
+      project.write({
+        'wrapped/messaging/bus.ts': BUS,
+        'wrapped/messaging/index.ts': BUS_BARREL,
+        'wrapped/refunds.ts': REFUNDS,
+      });
+      const workspace = new WorkspaceProject(
+        project.root,
+        { info: () => undefined, warn: () => undefined },
+        () => ({}),
+      );
+      const refunds = project.path('wrapped/refunds.ts');
+      workspace.setOverlay(refunds, REFUNDS);
+      const result = workspace.analyze([refunds]);
+      const consumer = result.consumers.find((candidate) => candidate.handlerRange.filePath === refunds);
+      assert.ok(consumer, 'the callback in refunds.ts is a consumer');
+      assert.equal(consumer.registration.library, 'kafkajs');
+      assert.deepEqual(
+        result.findings.filter((finding) => finding.consumerId === consumer.id).map((finding) => finding.ruleId),
+        ['missing-event-id-check'],
+      );
     });
   });
 }
