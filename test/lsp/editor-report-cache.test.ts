@@ -131,6 +131,11 @@ export async function start(): Promise<void> {
 }
 `;
 
+/** The server's project over the test folder, quiet, with the editor settings `settings` gives. */
+function openWorkspace(project: TestProject, settings: () => Partial<ResolvedConfig> = () => ({})): WorkspaceProject {
+  return new WorkspaceProject(project.root, { info: () => undefined, warn: () => undefined }, settings);
+}
+
 for (const mode of MODES) {
   describe(`the server's reports across edits (${mode})`, () => {
     let project: TestProject;
@@ -141,11 +146,7 @@ for (const mode of MODES) {
     after(() => project.remove());
 
     test('an edit re-builds the reports that read the edited file, and only those', () => {
-      const workspace = new WorkspaceProject(
-        project.root,
-        { info: () => undefined, warn: () => undefined },
-        () => ({}),
-      );
+      const workspace = openWorkspace(project);
       const files = [project.path('orders.ts'), project.path('audit.ts')];
       for (const file of files) workspace.setOverlay(file, file.endsWith('orders.ts') ? ORDERS : AUDIT);
       const reportOf = (result: ReturnType<WorkspaceProject['analyze']>, file: string) =>
@@ -176,11 +177,7 @@ for (const mode of MODES) {
     test('a change of the editor settings applies them and parses nothing again', () => {
       project.write({ 'ledger.ts': UNGUARDED_LEDGER });
       let overrides: Partial<ResolvedConfig> = {};
-      const workspace = new WorkspaceProject(
-        project.root,
-        { info: () => undefined, warn: () => undefined },
-        () => overrides,
-      );
+      const workspace = openWorkspace(project, () => overrides);
       const orders = project.path('orders.ts');
       const rules = (result: ReturnType<WorkspaceProject['analyze']>) =>
         result.findings.map((finding) => finding.ruleId);
@@ -198,11 +195,7 @@ for (const mode of MODES) {
 
     test("an edit of the consumer's file re-builds its report but not the helpers it calls in other files", () => {
       project.write({ 'ledger.ts': UNGUARDED_LEDGER });
-      const workspace = new WorkspaceProject(
-        project.root,
-        { info: () => undefined, warn: () => undefined },
-        () => ({}),
-      );
+      const workspace = openWorkspace(project);
       const orders = project.path('orders.ts');
       const rules = (result: ReturnType<WorkspaceProject['analyze']>) =>
         result.findings.map((finding) => finding.ruleId);
@@ -232,11 +225,7 @@ for (const mode of MODES) {
         'nest/app.module.ts': NEST_MODULE,
         'nest/shipments.controller.ts': NEST_CONTROLLER,
       });
-      const workspace = new WorkspaceProject(
-        project.root,
-        { info: () => undefined, warn: () => undefined },
-        () => ({}),
-      );
+      const workspace = openWorkspace(project);
       const controller = project.path('nest/shipments.controller.ts');
       const ackMode = (result: ReturnType<WorkspaceProject['analyze']>) =>
         result.consumers.find((consumer) => consumer.handlerRange.filePath === controller)?.registration.ackMode;
@@ -255,11 +244,7 @@ for (const mode of MODES) {
         'wrapped/messaging/index.ts': BUS_BARREL,
         'wrapped/refunds.ts': REFUNDS,
       });
-      const workspace = new WorkspaceProject(
-        project.root,
-        { info: () => undefined, warn: () => undefined },
-        () => ({}),
-      );
+      const workspace = openWorkspace(project);
       const refunds = project.path('wrapped/refunds.ts');
       workspace.setOverlay(refunds, REFUNDS);
       const result = workspace.analyze([refunds]);
