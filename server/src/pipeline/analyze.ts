@@ -31,7 +31,7 @@ import {
 import { AnalysisCancelled, type BudgetLimits } from '../analysis/dataflow/budget';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
-import { type FunctionWithBody, locationOf } from '../analysis/source/ast';
+import { type FunctionWithBody, locationOf, perParsedFile } from '../analysis/source/ast';
 import type { ResolvedConfig } from '../config/resolved-config';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding } from '../model';
 import { runFileRules, runRules } from '../rules/runner';
@@ -434,16 +434,7 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const suppressionCache = new WeakMap<ts.SourceFile, Suppressions>();
-
-function suppressionsOf(sourceFile: ts.SourceFile): Suppressions {
-  let suppressions = suppressionCache.get(sourceFile);
-  if (!suppressions) {
-    suppressions = new Suppressions(sourceFile.getFullText(), sourceFile);
-    suppressionCache.set(sourceFile, suppressions);
-  }
-  return suppressions;
-}
+const suppressionsOf = perParsedFile((sourceFile) => new Suppressions(sourceFile.getFullText(), sourceFile));
 
 function isSuppressed(finding: Finding, program: ts.Program): boolean {
   const sourceFile = program.getSourceFile(finding.location.filePath);

@@ -24,6 +24,7 @@ import * as path from 'node:path';
 import { getLibFiles, libFolderInMemoryPath } from '@ts-morph/common';
 import { ts } from 'ts-morph';
 import type { FileProblem } from '../model';
+import { perParsedFile } from '../analysis/source/ast';
 import { readSourceFile } from './files';
 import { SourceCache, checkedProgram } from './sources';
 import { LintInputError } from './api';
@@ -585,17 +586,8 @@ function memoize(answer: (name: string) => boolean): (name: string) => boolean {
   };
 }
 
-const specifierCache = new WeakMap<ts.SourceFile, string[]>();
-
 /** The module specifiers a file imports, re-exports, requires or imports dynamically. */
-function moduleSpecifiers(sourceFile: ts.SourceFile): string[] {
-  let specifiers = specifierCache.get(sourceFile);
-  if (!specifiers) {
-    specifiers = collectModuleSpecifiers(sourceFile);
-    specifierCache.set(sourceFile, specifiers);
-  }
-  return specifiers;
-}
+const moduleSpecifiers = perParsedFile(collectModuleSpecifiers);
 
 function collectModuleSpecifiers(sourceFile: ts.SourceFile): string[] {
   const specifiers: string[] = [];

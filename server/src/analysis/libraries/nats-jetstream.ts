@@ -22,6 +22,7 @@ import {
   calledName,
   forEachDescendant,
   isAsyncFunction,
+  perParsedFile,
   propertyFunctionNode,
   propertyOf,
   propertyValue,
@@ -245,17 +246,14 @@ function isNatsModule(module: string): boolean {
   return PACKAGES.some((name) => module === name || module.startsWith(`${name}/`));
 }
 
-const natsFiles = new WeakMap<ts.SourceFile, boolean>();
+const importsNats = perParsedFile((sourceFile) => [...importedModules(sourceFile)].some(isNatsModule));
 
 /**
  * Whether the file a node is in imports nats: there names alone (`js`, `consumer`) are read as
  * JetStream's. Per file, as a helper that subscribes may live in another file than the loop.
  */
 function inNatsFile(node: ts.Node): boolean {
-  const sourceFile = node.getSourceFile();
-  let known = natsFiles.get(sourceFile);
-  if (known === undefined) natsFiles.set(sourceFile, (known = [...importedModules(sourceFile)].some(isNatsModule)));
-  return known;
+  return importsNats(node.getSourceFile());
 }
 
 function fromNats(expression: ts.Expression, context: LibraryContext): boolean {

@@ -871,16 +871,18 @@ interface FileHeritage {
 /** Read once per parsed file (perParsedFile): every program after an edit builds the hierarchy anew. */
 export const heritageIn = perParsedFile((file: ts.SourceFile): FileHeritage => {
   const found: FileHeritage = { heirs: [], aliases: [] };
-  const visit = (node: ts.Node): void => {
-    if ((ts.isClassDeclaration(node) || ts.isInterfaceDeclaration(node)) && node.heritageClauses)
-      found.heirs.push({
-        node,
-        expressions: node.heritageClauses.flatMap((clause) => clause.types.map((type) => type.expression)),
-      });
-    if (ts.isTypeAliasDeclaration(node)) found.aliases.push({ alias: node, names: namesIn(node.type) });
-    ts.forEachChild(node, visit);
-  };
-  visit(file);
+  forEachDescendant(
+    file,
+    (node) => {
+      if ((ts.isClassDeclaration(node) || ts.isInterfaceDeclaration(node)) && node.heritageClauses)
+        found.heirs.push({
+          node,
+          expressions: node.heritageClauses.flatMap((clause) => clause.types.map((type) => type.expression)),
+        });
+      if (ts.isTypeAliasDeclaration(node)) found.aliases.push({ alias: node, names: namesIn(node.type) });
+    },
+    true,
+  );
   return found;
 });
 
