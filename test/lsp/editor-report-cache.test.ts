@@ -2,6 +2,9 @@
  * The language server re-builds only the consumer reports an edit can change
  * (pipeline/reads.ts, `EditorReportCache`): a report is reused while every file it read is the
  * same parsed file, and an edit to a helper it calls re-builds it with the helper's new code.
+ * What the server keeps between programs besides reports is checked here too: a NestJS bootstrap
+ * read before an edit (and read anew when it is edited), and the imports an open file is followed
+ * through to the wrappers it calls.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
