@@ -448,7 +448,7 @@ const RETURN_NODE = (
 
 /** A domain with one typestate: the walker keeps paths apart by their flags alone. */
 const ONE_TYPESTATE: Domain<string> = {
-  key: () => 'state',
+  keys: () => ({ key: 'state' }),
   join: (into) => into,
   effect: (state) => state,
   settle: (state) => state,

@@ -9,7 +9,7 @@ import type { HandlerPath, PathEvent } from '../../model';
 import { isIdentityGuard, locallyGuarded, type Step } from '../handler/steps';
 import { OccurrenceRegistry, eventKey } from './occurrences';
 import type { Budget } from './budget';
-import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type WalkContext } from './walker';
+import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type StateKeys, type WalkContext } from './walker';
 
 export const PATH_SAMPLE_CAP = 64;
 
@@ -61,8 +61,8 @@ class PathDomain implements Domain<PathState> {
   /** Interned event sequences: a sequence's key and an event's key name the sequence one longer. */
   private readonly sequences = new Map<string, number>();
 
-  key(state: PathState): string {
-    return `${state.key}|${state.guardPassed ? 1 : 0}`;
+  keys(state: PathState): StateKeys {
+    return { key: `${state.key}|${state.guardPassed ? 1 : 0}` };
   }
 
   join(into: PathState): PathState {

@@ -27,16 +27,26 @@ export interface ExitMark {
   returnsMessage: boolean;
 }
 
-/** What the walker needs from a domain. States are immutable values. */
-export interface Domain<S> {
+/** How the walker tells a domain's states apart. */
+export interface StateKeys {
   /** States with equal keys are merged by `join`. */
-  key(state: S): string;
+  key: string;
   /**
    * The key without what only the messages read (where a path leaves, through which catch): past
    * DETAILED_STATES states at one point, states are merged by it, and the first one's details stay.
+   * Without it, the key is the typestate.
    */
-  coarseKey?(state: S): string;
-  /** Merges two states of the same key; returns the first when nothing is added. */
+  coarse?: string;
+}
+
+/** What the walker needs from a domain. States are immutable values. */
+export interface Domain<S> {
+  /** The state's keys: asked once per state (the walker keeps them with the path). */
+  keys(state: S): StateKeys;
+  /**
+   * Merges two states of the same key (or coarse key); returns the first when nothing is added.
+   * What it returns has the first one's keys.
+   */
   join(into: S, other: S): S;
   /** A step that produces an event (effect, settle, guard outcome, caught failure). */
   effect(state: S, step: Extract<Step, { t: 'effect' }>, context: WalkContext): S;
@@ -99,6 +109,8 @@ interface Tagged<S> {
   s: S;
   flags: string;
   returning?: Truth;
+  /** The domain's keys of `s`, once merging asked for them: a copy with another `s` leaves them out. */
+  keys?: StateKeys;
 }
 
 interface Outcome<S> {
@@ -143,7 +155,7 @@ const FLAGGED_STATES = 4;
 
 /**
  * How many states are kept apart at one point before those that differ only in their details
- * (Domain.coarseKey) merge. The details multiply with every callee's exits and catches, and
+ * (StateKeys.coarse) merge. The details multiply with every callee's exits and catches, and
  * nothing later depends on them: merging them loses some exit and catch locations of the
  * messages, never a transition.
  */
@@ -154,9 +166,16 @@ const OUTCOME_MERGE_AT = 256;
 
 const OUTCOME_LISTS = ['normal', 'returned', 'thrown', 'escaped', 'broke', 'continued'] as const;
 
-/** Applies a domain transfer to each path, keeping what the path knows of its flags. */
+/**
+ * Applies a domain transfer to each path, keeping what the path knows of its flags. A path the
+ * transfer leaves as it was is kept as it was: most paths come back from a call or leave a try
+ * unchanged, and a copy of each was a new object to hash and merge.
+ */
 function lift<S>(states: Tagged<S>[], transfer: (state: S) => S): Tagged<S>[] {
-  return states.map((tagged) => ({ ...tagged, s: transfer(tagged.s) }));
+  return states.map((tagged) => {
+    const next = transfer(tagged.s);
+    return next === tagged.s ? tagged : { ...tagged, s: next, keys: undefined };
+  });
 }
 
 const unwrapped = <S>(states: Tagged<S>[]): S[] => states.map((tagged) => tagged.s);
@@ -228,10 +247,9 @@ class Walker<S> {
   /** Merges states with equal keys, keeping the first one's position (and witness). */
   private merge(states: Tagged<S>[]): Tagged<S>[] {
     if (states.length < 2) return states;
-    let merged = this.forgetCrowdedFlags(this.mergeBy(states, (state) => this.domain.key(state)));
-    const domain = this.domain;
-    if (domain.coarseKey && merged.length > DETAILED_STATES)
-      merged = this.mergeBy(merged, (state) => domain.coarseKey!(state));
+    let merged = this.forgetCrowdedFlags(this.mergeBy(states, (keys) => keys.key));
+    if (merged.length > DETAILED_STATES && this.keysOf(merged[0]).coarse !== undefined)
+      merged = this.mergeBy(merged, (keys) => keys.coarse!);
     const cap = this.domain.cap;
     if (cap !== undefined && merged.length > cap) {
       this.domain.overflowed?.();
@@ -242,7 +260,7 @@ class Walker<S> {
 
   /**
    * Paths kept apart only by what they know of tested flags can multiply with every flagged call
-   * and return. Where more than FLAGGED_STATES paths hold one typestate (Domain.coarseKey) and some
+   * and return. Where more than FLAGGED_STATES paths hold one typestate (StateKeys.coarse) and some
    * know flags, they forget those they do not all share (both sides of a later test that reads one
    * are taken, as without them); what all of them know alike is kept. Counted
    * per typestate: a caught failure that alone knows `if (!result) throw` hands it on keeps that,
@@ -250,11 +268,13 @@ class Walker<S> {
    */
   private forgetCrowdedFlags(states: Tagged<S>[]): Tagged<S>[] {
     if (states.length <= FLAGGED_STATES) return states;
-    const domain = this.domain;
-    const typestate = (state: S): string => (domain.coarseKey ? domain.coarseKey(state) : domain.key(state));
+    const typestate = (state: Tagged<S>): string => {
+      const keys = this.keysOf(state);
+      return keys.coarse ?? keys.key;
+    };
     const groups = new Map<string, { size: number; flagged: boolean }>();
     for (const state of states) {
-      const key = typestate(state.s);
+      const key = typestate(state);
       const group = groups.get(key) ?? { size: 0, flagged: false };
       group.size++;
       group.flagged ||= !!state.flags || !!state.returning;
@@ -267,7 +287,7 @@ class Walker<S> {
     // What every path of a crowded typestate knows alike splits none of them: that is kept.
     const shared = new Map<string, { flags: Set<string>; returning: Truth | undefined | null }>();
     for (const state of states) {
-      const key = typestate(state.s);
+      const key = typestate(state);
       if (!crowded.has(key)) continue;
       const entries = state.flags ? state.flags.split('\n') : [];
       const known = shared.get(key);
@@ -278,12 +298,14 @@ class Walker<S> {
       }
     }
     const forgotten = states.map((state): Tagged<S> => {
-      const known = shared.get(typestate(state.s));
+      const known = shared.get(typestate(state));
       if (!known) return state;
       const flags = [...known.flags].join('\n');
-      return known.returning ? { s: state.s, flags, returning: known.returning } : { s: state.s, flags };
+      return known.returning
+        ? { s: state.s, flags, returning: known.returning, keys: state.keys }
+        : { s: state.s, flags, keys: state.keys };
     });
-    return this.mergeBy(forgotten, (state) => domain.key(state));
+    return this.mergeBy(forgotten, (keys) => keys.key);
   }
 
   /**
@@ -293,11 +315,11 @@ class Walker<S> {
    * real monorepos). The few states of one key are told apart by flags and returned value in a
    * list: a map per key for them was a ninth of what a run on langfuse allocated (396 of 3,643 MB).
    */
-  private mergeBy(states: Tagged<S>[], key: (state: S) => string): Tagged<S>[] {
+  private mergeBy(states: Tagged<S>[], key: (keys: StateKeys) => string): Tagged<S>[] {
     const byKey = new Map<string, number | number[]>();
     const merged: Tagged<S>[] = [];
     for (const state of states) {
-      const stateKey = key(state.s);
+      const stateKey = key(this.keysOf(state));
       const known = byKey.get(stateKey);
       const index = known === undefined ? undefined : sameTags(merged, known, state);
       if (index !== undefined) {
@@ -311,6 +333,11 @@ class Walker<S> {
       merged.push(state);
     }
     return merged;
+  }
+
+  /** A path's keys, asked of the domain once for its state. */
+  private keysOf(state: Tagged<S>): StateKeys {
+    return (state.keys ??= this.domain.keys(state.s));
   }
 
   private step(step: Step, states: Tagged<S>[], context: WalkContext, outcome: Outcome<S>): Tagged<S>[] {
