@@ -61,4 +61,23 @@ describe('whole-project searches over the unread files', () => {
     assert.notEqual(naming('X').key, naming('Y').key);
     assert.equal(naming('X', { key: 'subscribes', test: () => false }).test('X'), false, 'both parts must pass');
   });
+
+  test('a file names what it mentions as a whole identifier, not inside a longer one', () => {
+    const logger = naming('Logger');
+    for (const text of [
+      'new Logger()',
+      'constructor(private readonly log: Logger) {}',
+      'import { Logger as Log } from "x";',
+    ])
+      assert.equal(logger.test(text), true, text);
+    for (const text of [
+      'private readonly logger: AmplicationLogger',
+      'const Loggers = [];',
+      'const $Logger = 1;',
+      'Logger_v2',
+    ])
+      assert.equal(logger.test(text), false, text);
+    assert.equal(naming('$store').test('this.$store.commit()'), true, 'a name that starts with $');
+    assert.equal(naming('$store').test('this.my$store'), false);
+  });
 });

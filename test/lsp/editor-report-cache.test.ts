@@ -4,7 +4,8 @@
  * same parsed file, and an edit to a helper it calls re-builds it with the helper's new code.
  * What the server keeps between programs besides reports is checked here too: a NestJS bootstrap
  * read before an edit (and read anew when it is edited), and the imports an open file is followed
- * through to the wrappers it calls.
+ * through to the wrappers it calls. A report that searched the whole project (the implementations
+ * of an interface) is kept while no edited file names what it searched for.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -134,6 +135,56 @@ export async function start(): Promise<void> {
 }
 `;
 
+/** A consumer that calls through an interface: the implementation is found by a whole-project search. */
+const LEDGER_PORT = `export interface Ledger {
+  record(order: { id: string; total: number }): Promise<void>;
+}
+`;
+
+const PG_LEDGER = `import { Pool } from 'pg';
+import type { Ledger } from './ports';
+
+const pool = new Pool();
+
+export class PgLedger implements Ledger {
+  async record(order: { id: string; total: number }): Promise<void> {
+    await pool.query('INSERT INTO orders (total) VALUES ($1)', [order.total]);
+  }
+}
+`;
+
+const BILLING = `import { Kafka } from 'kafkajs';
+import type { Ledger } from './ports';
+import { PgLedger } from './pg-ledger';
+import './notes';
+
+const consumer = new Kafka({ clientId: 'svc', brokers: ['kafka:9092'] }).consumer({ groupId: 'billing' });
+
+export class Billing {
+  constructor(private readonly ledger: Ledger) {}
+
+  async start(): Promise<void> {
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        await this.ledger.record(JSON.parse(message.value!.toString()) as { id: string; total: number });
+      },
+    });
+  }
+}
+
+export const billing = new Billing(new PgLedger());
+`;
+
+/** A second implementation of the port, in a file the consumer's file imports but does not read. */
+const MEMORY_LEDGER = `import type { Ledger } from './ports';
+
+export class MemoryLedger implements Ledger {
+  async record(): Promise<void> {}
+}
+
+export const memory = new MemoryLedger();
+`;
+
 /** The server's project over the test folder, quiet, with the editor settings `settings` gives. */
 function openWorkspace(project: TestProject, settings: () => Partial<ResolvedConfig> = () => ({})): WorkspaceProject {
   return new WorkspaceProject(project.root, { info: () => undefined, warn: () => undefined }, settings);
@@ -241,6 +292,54 @@ for (const mode of MODES) {
       workspace.setOverlay(project.path('nest/main.ts'), nestMain(''));
       assert.equal(ackMode(workspace.analyze([controller])), 'auto-before-handler', 'the edited bootstrap is read');
     });
+    test('a report that searched the whole project is kept until an edited file names what it searched for', () => {
+      project.write({
+        'ledger/ports.ts': LEDGER_PORT,
+        'ledger/pg-ledger.ts': PG_LEDGER,
+        'ledger/billing.ts': BILLING,
+        'ledger/notes.ts': 'export const note = 1;\n',
+      });
+      const workspace = openWorkspace(project);
+      const billing = project.path('ledger/billing.ts');
+      const notes = project.path('ledger/notes.ts');
+      const reportOf = (result: ReturnType<WorkspaceProject['analyze']>) =>
+        result.consumers.find((consumer) => consumer.handlerRange.filePath === billing)!;
+      const counter = countBuilds();
+      const recordBuilds = () => counter.builds.get('PgLedger.record') ?? 0;
+      try {
+        workspace.setOverlay(billing, BILLING);
+        const first = workspace.analyze([billing]);
+        assert.deepEqual(
+          first.findings.map((finding) => finding.ruleId),
+          ['missing-event-id-check'],
+          'the insert of the implementation is found through the interface',
+        );
+        const builds = recordBuilds();
+
+        // notes.ts names neither the port nor its implementations: the report and the summary stay.
+        workspace.setOverlay(notes, 'export const note = 2;\n');
+        const second = workspace.analyze([billing]);
+        assert.equal(reportOf(second), reportOf(first), 'reused');
+        assert.equal(recordBuilds(), builds, 'the summary of PgLedger.record is reused');
+
+        // notes.ts now implements the port: the implementations the report searched for may differ.
+        workspace.setOverlay(notes, MEMORY_LEDGER);
+        const third = workspace.analyze([billing]);
+        assert.notEqual(reportOf(third), reportOf(second), 're-built');
+
+        // ...and again when the implementation is taken out (the text before the edit named it).
+        workspace.setOverlay(notes, 'export const note = 3;\n');
+        const fourth = workspace.analyze([billing]);
+        assert.notEqual(reportOf(fourth), reportOf(third), 're-built');
+        assert.deepEqual(
+          fourth.findings.map((finding) => finding.ruleId),
+          ['missing-event-id-check'],
+        );
+      } finally {
+        counter.restore();
+      }
+    });
+
     test('a wrapper in a file the open file imports through a barrel registers its callback', () => {
       project.write({
         'wrapped/messaging/bus.ts': BUS,

@@ -4,7 +4,7 @@
  */
 import type { ts } from 'ts-morph';
 import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
-import type { TextSearch } from '../analysis/source/project-sources';
+import type { ProjectSources, TextSearch } from '../analysis/source/project-sources';
 import { registerReadCapture, type CapturedReads, type ReadCapture } from '../analysis/source/read-capture';
 import { SharedSummaries, useSummaries, type Summary } from '../analysis/handler/summaries';
 import type { ConsumerReport } from '../model';
@@ -75,12 +75,21 @@ export class ReportCache {
  * The language server's consumer reports, kept from one edit to the next: a report is reused while
  * every file it read (and its registration's and handler's files) is the same parsed file in the
  * new program, no file was added to or removed from the program, and the config is the same. An
- * edit to one file re-builds only the reports that read it.
+ * edit to one file re-builds only the reports that read it. A report (or summary) that searched
+ * the whole program is kept as well while no edited file, before or after the edit, passes one of
+ * its searches' text tests: as in the CLI's rounds (ReportCache), a file that fails them all holds
+ * nothing those searches look for.
  */
 export class EditorReportCache {
   private readonly entries = new Map<
     string,
-    { report: ConsumerReport; files: Map<string, ts.SourceFile>; fileSet: number; config: object }
+    {
+      report: ConsumerReport;
+      files: Map<string, ts.SourceFile>;
+      searches: Map<string, TextSearch>;
+      fileSet: number;
+      config: object;
+    }
   >();
   private fileSet = 0;
   private fileNames = '';
@@ -104,7 +113,11 @@ export class EditorReportCache {
       .map((file) => file.fileName)
       .join('\n');
     if (names !== this.fileNames || config !== this.config) this.summaries.clear();
-    else this.summaries.retain((summary) => summaryHolds(summary, program));
+    else {
+      const edited = matchingSearches(this.editedTexts(program));
+      this.summaries.retain((summary) => summaryHolds(summary, program, edited));
+      for (const [key, entry] of this.entries) if ([...entry.searches.values()].some(edited)) this.entries.delete(key);
+    }
     if (names !== this.fileNames) {
       this.fileNames = names;
       this.fileSet++;
@@ -115,6 +128,15 @@ export class EditorReportCache {
     const recording = this.recorder.recording(program);
     useSummaries(recording.getTypeChecker(), this.summaries);
     return recording;
+  }
+
+  /**
+   * What the analysis of the program `begin` gave is told of its searches through: the server reads
+   * no file beyond its program, so nothing is unread, but each search is noted with the report (and
+   * summary) that made it, for the test above.
+   */
+  projectSources(): ProjectSources {
+    return { unread: new Map(), wanted: new Set(), searched: (search) => this.recorder.readsWholeProgram(search) };
   }
 
   build(key: string, build: () => ConsumerReport | undefined): ConsumerReport | undefined {
@@ -129,7 +151,7 @@ export class EditorReportCache {
     )
       return entry.report;
     const { value, reads } = this.recorder.forConsumer(build);
-    if (!value || reads.wholeProgram) {
+    if (!value) {
       this.entries.delete(key);
       return value;
     }
@@ -138,8 +160,28 @@ export class EditorReportCache {
       const sourceFile = program.getSourceFile(fileName);
       if (sourceFile) files.set(fileName, sourceFile);
     }
-    this.entries.set(key, { report: value, files, fileSet: this.fileSet, config: this.config! });
+    this.entries.set(key, {
+      report: value,
+      files,
+      searches: reads.searches,
+      fileSet: this.fileSet,
+      config: this.config!,
+    });
     return value;
+  }
+
+  /** The texts of the files `program` parsed anew since the last analysis: before the edit and after. */
+  private editedTexts(program: ts.Program): string[] {
+    const previous = this.program;
+    if (!previous) return [];
+    const texts: string[] = [];
+    for (const sourceFile of program.getSourceFiles()) {
+      const before = previous.getSourceFile(sourceFile.fileName);
+      if (before === sourceFile) continue;
+      texts.push(sourceFile.text);
+      if (before) texts.push(before.text);
+    }
+    return texts;
   }
 
   clear(): void {
@@ -149,13 +191,13 @@ export class EditorReportCache {
 }
 
 /**
- * Whether a summary built against an earlier program holds in `program`: it did not search the
- * whole program, and every file it read (through the checker) and every function it entered is
- * the same parsed file there.
+ * Whether a summary built against an earlier program holds in `program`: no edited file passes one
+ * of its whole-program searches' tests (`edited`), and every file it read (through the checker)
+ * and every function it entered is the same parsed file there.
  */
-function summaryHolds(summary: Summary, program: ts.Program): boolean {
+function summaryHolds(summary: Summary, program: ts.Program, edited: (search: TextSearch) => boolean): boolean {
   const reads = summary.reads as Reads | undefined;
-  if (!reads || reads.wholeProgram) return false;
+  if (!reads || [...reads.searches.values()].some(edited)) return false;
   const unchanged = (sourceFile: ts.SourceFile): boolean => program.getSourceFile(sourceFile.fileName) === sourceFile;
   for (const file of reads.files) if (!unchanged(file)) return false;
   for (const fn of summary.dependencies.entered) if (!unchanged(fn.getSourceFile())) return false;

@@ -227,6 +227,7 @@ export class WorkspaceProject {
     const targets = request.files.filter((file) => program.getSourceFile(file));
     return {
       program: this.reports.begin(program, this.config),
+      sources: this.reports.projectSources(),
       files: targets,
       brokerFiles: this.brokerFilesFor(program, targets),
       config: this.config,

@@ -37,13 +37,13 @@ import {
   type ParameterBinding,
   calledFunction,
   constObjectLiteral,
-  escapeRegExp,
   implementationsOf,
   resolveCallable,
   resolveFunction,
   subscribersOf,
   type Subscribers,
 } from '../source/symbols';
+import { escapeRegExp } from '../source/project-sources';
 import { CALLBACK_TRANSACTION, callTransaction, transactionOf } from './transactions';
 import {
   dependOn,

@@ -8,8 +8,9 @@
  * `LoadedProgram`), and a subclass or a subscriber lives in a file that imports the base class or
  * the subject, not the other way round. So a search also looks at the raw text of the project's
  * other files, and asks for those whose text could hold what it looks for (the name it searches);
- * the next round of analysis reads them in full (pipeline/analyze.ts, `analyzeReached`). A program
- * without sources (the language server's, which holds the whole project) is searched as it is.
+ * the next round of analysis reads them in full (pipeline/analyze.ts, `analyzeReached`). The
+ * language server's program holds the whole project: nothing is unread there, and its searches are
+ * only told, so that what made them can be kept across edits (pipeline/reads.ts, `EditorReportCache`).
  */
 import type { ts } from 'ts-morph';
 
@@ -64,12 +65,35 @@ export function wantUnread(program: ts.Program | undefined, search: TextSearch):
   }
 }
 
-/** A search for files whose text names `name` (and, if given, passes `also`). */
+/**
+ * A search for files whose text names `name` as a whole identifier (and, if given, passes `also`):
+ * a file that names `AppLogger` says nothing of `Logger`, and in the server every edit of it would
+ * otherwise re-build what asked about `Logger`.
+ */
 export function naming(name: string, also?: { key: string; test: (text: string) => boolean }): TextSearch {
+  const word = wholeWord(name);
+  const names = (text: string): boolean => text.includes(name) && word.test(text);
   return {
     key: also ? `${also.key}:${name}` : `names:${name}`,
-    test: also ? (text) => text.includes(name) && also.test(text) : (text) => text.includes(name),
+    test: also ? (text) => names(text) && also.test(text) : names,
   };
+}
+
+const wholeWords = new Map<string, RegExp>();
+
+/** `name` where no identifier character touches it on either side. */
+function wholeWord(name: string): RegExp {
+  let word = wholeWords.get(name);
+  if (!word) {
+    const edge = '[\\p{ID_Continue}$\\u200c\\u200d]';
+    word = new RegExp(`(?<!${edge})${escapeRegExp(name)}(?!${edge})`, 'u');
+    wholeWords.set(name, word);
+  }
+  return word;
+}
+
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Test files: their doubles are not what runs. */

@@ -4,7 +4,7 @@
  * fall back to import declarations and `new X()` / `x.factory()` shapes when they are not.
  */
 import { ts } from 'ts-morph';
-import { TEST_FILE, naming, wantUnread } from './project-sources';
+import { TEST_FILE, naming, wantUnread, escapeRegExp } from './project-sources';
 import { captured, readCaptureOf, type CapturedReads } from './read-capture';
 import {
   FunctionWithBody,
@@ -1269,10 +1269,6 @@ function sameEvent(a: ts.Expression | undefined, b: ts.Expression, checker: ts.T
 
 /** Text that may subscribe to a Subject or listen on an emitter. */
 const SUBSCRIBING = /\.(subscribe|on|once|addListener|prependListener|prependOnceListener)\s*\(/;
-
-export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 const projectIndexes = new WeakMap<ts.Program, ProjectIndex>();
 
