@@ -32,7 +32,15 @@ import { reachedWithin } from '../source/locate';
 import { catchSiteOf, type CatchSite } from '../source/catches';
 import { OccurrenceRegistry, isPositiveSettle } from './occurrences';
 import type { Budget } from './budget';
-import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type StateKeys, type WalkContext } from './walker';
+import {
+  walk,
+  type CaughtStep,
+  type Domain,
+  type ExitMark,
+  type GuardStep,
+  type StateKeys,
+  type WalkContext,
+} from './walker';
 
 export interface FactOptions {
   /** The library acks when the handler returns (implicit-after-return). */

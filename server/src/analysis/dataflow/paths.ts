@@ -9,7 +9,15 @@ import type { HandlerPath, PathEvent } from '../../model';
 import { isIdentityGuard, locallyGuarded, type Step } from '../handler/steps';
 import { OccurrenceRegistry, eventKey } from './occurrences';
 import type { Budget } from './budget';
-import { walk, type CaughtStep, type Domain, type ExitMark, type GuardStep, type StateKeys, type WalkContext } from './walker';
+import {
+  walk,
+  type CaughtStep,
+  type Domain,
+  type ExitMark,
+  type GuardStep,
+  type StateKeys,
+  type WalkContext,
+} from './walker';
 
 export const PATH_SAMPLE_CAP = 64;
 
