@@ -168,8 +168,8 @@ const OUTCOME_LISTS = ['normal', 'returned', 'thrown', 'escaped', 'broke', 'cont
 
 /**
  * Applies a domain transfer to each path, keeping what the path knows of its flags. A path the
- * transfer leaves as it was is kept as it was: most paths come back from a call or leave a try
- * unchanged, and a copy of each was a new object to hash and merge.
+ * transfer leaves as it was (leaving a try whose catch it never entered, an exit mark it already
+ * has) is kept as it was, keys and all: a copy was a new object to key and merge.
  */
 function lift<S>(states: Tagged<S>[], transfer: (state: S) => S): Tagged<S>[] {
   return states.map((tagged) => {
