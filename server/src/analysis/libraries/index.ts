@@ -10,7 +10,7 @@ import { kafkajs } from './kafkajs';
 import { lambdaSqs } from './lambda-sqs';
 import { natsJetstream } from './nats-jetstream';
 import { redisStreams } from './redis-streams';
-import { BOOTSTRAP_TEXT, MODULE_TEXT, nestjsMicroservices } from './nestjs-microservices';
+import { BOOTSTRAP_TEXT, CHANNEL_SETTLE_TEXT, MODULE_TEXT, nestjsMicroservices } from './nestjs-microservices';
 import { CQRS_HANDLER_TEXT } from '../handler/cqrs';
 import { sqsConsumer } from './sqs-consumer';
 import type { LibraryModule } from './module';
@@ -42,4 +42,10 @@ export const BROKER_PACKAGES: readonly string[] = LIBRARIES.flatMap((library) =>
  * every consumer (pipeline/cache.ts); a new program-wide scan adds its test here
  * (test/cli/cache.test.ts checks that every `getSourceFiles()` scan has one).
  */
-export const PROGRAM_WIDE_TEXT: readonly RegExp[] = [DEAD_LETTER_TEXT, BOOTSTRAP_TEXT, MODULE_TEXT, CQRS_HANDLER_TEXT];
+export const PROGRAM_WIDE_TEXT: readonly RegExp[] = [
+  DEAD_LETTER_TEXT,
+  BOOTSTRAP_TEXT,
+  MODULE_TEXT,
+  CHANNEL_SETTLE_TEXT,
+  CQRS_HANDLER_TEXT,
+];

@@ -476,7 +476,7 @@ function handlerEvidence(
   decorator: PatternDecorator,
   context: LibraryContext,
 ): HandlerEvidence {
-  const settles = settlesThroughChannel(method, context.checker);
+  const settles = programCallsChannel(context.program) && settlesThroughChannel(method, context.checker);
   const commits = /getConsumer\s*\(\s*\)\s*\.\s*commitOffsets\s*\(/.test(method.body.getText());
   const bound = decoratorTransport(decorator, context.checker);
   const { ctx } = messageParameters(method as ts.MethodDeclaration, context);
@@ -526,6 +526,27 @@ function settlesThroughChannel(
   return facts.callees.some((target) => settlesThroughChannel(target, checker, depth + 1, seen));
 }
 
+/** The text of a file that may settle through a channel (a program-wide scan: see PROGRAM_WIDE_TEXT). */
+export const CHANNEL_SETTLE_TEXT = /getChannelRef\s*\(/;
+
+/** Keyed by the program's file list, like every whole-program index (pipeline/reads.ts). */
+const channelCallers = new WeakMap<readonly ts.SourceFile[], boolean>();
+
+/**
+ * Whether some file of the program calls `getChannelRef()`. A channel settle can only be in such a
+ * file, so without one no handler's search for it can succeed and none is made: the search
+ * resolves the calls of every service a handler reaches, three calls deep (on amplication, which
+ * has no RMQ consumer, 12 ms of every edit of a controller in the editor).
+ */
+function programCallsChannel(program: ts.Program): boolean {
+  const files = program.getSourceFiles();
+  let calls = channelCallers.get(files);
+  if (calls === undefined) channelCallers.set(files, (calls = files.some(callsChannel)));
+  return calls;
+}
+
+const callsChannel = perParsedFile((sourceFile: ts.SourceFile): boolean => CHANNEL_SETTLE_TEXT.test(sourceFile.text));
+
 /**
  * What one function shows of channel settles, kept per checker: a module's handlers share their
  * services, and each handler's search went through them again.
@@ -548,7 +569,7 @@ function channelFactsOf(fn: FunctionWithBody, checker: ts.TypeChecker): ChannelF
 }
 
 function settlesInBody(fn: FunctionWithBody): boolean {
-  if (!/getChannelRef\s*\(/.test(fn.body.getText())) return false;
+  if (!CHANNEL_SETTLE_TEXT.test(fn.body.getText())) return false;
   let found = false;
   forEachDescendant(
     fn.body,
