@@ -23,6 +23,7 @@ import { ConfigError, findConfigFile } from '../config/load';
 import { loadProjectConfig } from './config';
 import { DEFAULT_CONFIG, type ResolvedConfig } from '../config/resolved-config';
 import type { BudgetLimits } from '../analysis/dataflow/budget';
+import { perObject } from '../analysis/source/ast';
 
 export interface Logger {
   info(message: string): void;
@@ -66,7 +67,10 @@ export class WorkspaceProject {
   private resolver!: ModuleResolver;
   /** The host the current program was made with: imports resolve through it as they did for the program. */
   private host: ts.CompilerHost | undefined;
-  private readonly importTargets = new WeakMap<ModuleResolver, WeakMap<ts.SourceFile, string[]>>();
+  /** What each parsed file's imports resolve to, by resolver (importedFiles). */
+  private readonly importTargets = perObject((resolver: ModuleResolver) =>
+    perObject((sourceFile: ts.SourceFile) => this.resolveImports(resolver, sourceFile)),
+  );
   private readonly overlays = new Map<string, string>();
   private readonly diskTexts = new Map<string, string | undefined>();
   private rootFiles = new Set<string>();
@@ -267,17 +271,11 @@ export class WorkspaceProject {
    * resolves to are kept while the resolver is (a file created or deleted makes a new one).
    */
   private importedFiles(program: ts.Program, sourceFile: ts.SourceFile): ts.SourceFile[] {
-    let byFile = this.importTargets.get(this.resolver);
-    if (!byFile) this.importTargets.set(this.resolver, (byFile = new WeakMap()));
-    let targets = byFile.get(sourceFile);
-    if (!targets) {
-      targets = this.resolveImports(sourceFile);
-      byFile.set(sourceFile, targets);
-    }
+    const targets = this.importTargets(this.resolver)(sourceFile);
     return targets.flatMap((fileName) => program.getSourceFile(fileName) ?? []);
   }
 
-  private resolveImports(sourceFile: ts.SourceFile): string[] {
+  private resolveImports(resolver: ModuleResolver, sourceFile: ts.SourceFile): string[] {
     const specifiers = sourceFile.statements.flatMap((statement) =>
       (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) &&
       statement.moduleSpecifier &&
@@ -286,7 +284,7 @@ export class WorkspaceProject {
         : [],
     );
     if (!specifiers.length || !this.host) return [];
-    return this.resolver
+    return resolver
       .resolve(specifiers, sourceFile.fileName, this.host)
       .flatMap((module) => (module ? [module.resolvedFileName] : []));
   }

@@ -26,7 +26,7 @@ import type {
   WitnessedExit,
 } from '../../model';
 import { forEachStep, isIdentityGuard, locallyGuarded, type EffectTemplate, type Step } from '../handler/steps';
-import { isEndlessLoop, iteratesMessageBatch, locationOf } from '../source/ast';
+import { isEndlessLoop, iteratesMessageBatch, locationOf, perObject } from '../source/ast';
 import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
 import { reachedWithin } from '../source/locate';
 import { catchSiteOf, type CatchSite } from '../source/catches';
@@ -579,7 +579,7 @@ class FactDomain implements Domain<FactState> {
       caught: caught.location,
       inCatch: true,
       detached: leftRunning(caught.step),
-      handedOn: handsOnInCatch(site),
+      handedOn: handsOnInCatch(site.body),
       replied: false,
       position,
     };
@@ -858,39 +858,25 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   set.add(value);
 }
 
-const detachedTrys = new WeakMap<Extract<Step, { t: 'try' }>, boolean>();
-
 /**
  * Whether every processing effect a try encloses was left running (not awaited by the handler).
  * Asked for every path a failure reaches the catch on: kept per try.
  */
-function leftRunning(step: Extract<Step, { t: 'try' }>): boolean {
-  let detached = detachedTrys.get(step);
-  if (detached === undefined) {
-    let processing = 0;
-    let dropped = 0;
-    forEachStep(step.body, (inner) => {
-      if (inner.t !== 'effect' || !inner.effect.description.processing) return;
-      processing++;
-      if (inner.completion === 'dropped') dropped++;
-    });
-    detached = processing > 0 && processing === dropped;
-    detachedTrys.set(step, detached);
-  }
-  return detached;
-}
+const leftRunning = perObject((step: Extract<Step, { t: 'try' }>): boolean => {
+  let processing = 0;
+  let dropped = 0;
+  forEachStep(step.body, (inner) => {
+    if (inner.t !== 'effect' || !inner.effect.description.processing) return;
+    processing++;
+    if (inner.completion === 'dropped') dropped++;
+  });
+  return processing > 0 && processing === dropped;
+});
 
-const handingOnCatches = new WeakMap<ts.Node, boolean>();
-
-/** A catch that hands the failure to the broker's own failure handling (`job.discard()`, `moveToFailed`). */
-function handsOnInCatch(site: CatchSite): boolean {
-  let handsOn = handingOnCatches.get(site.body);
-  if (handsOn === undefined) {
-    handsOn = /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(site.body.getText());
-    handingOnCatches.set(site.body, handsOn);
-  }
-  return handsOn;
-}
+/** A catch body that hands the failure to the broker's own failure handling (`job.discard()`, `moveToFailed`). */
+const handsOnInCatch = perObject((body: ts.Node): boolean =>
+  /\.(discard|moveToFailed|moveToDelayed|deadLetterMessage)\s*\(/.test(body.getText()),
+);
 
 /**
  * Whether the try sits in a loop over items inside the handler (a best-effort step per item,

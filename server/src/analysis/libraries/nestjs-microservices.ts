@@ -37,6 +37,7 @@ import {
   forEachDescendant,
   isFunctionWithBody,
   isProjectCode,
+  perObject,
   perParsedFile,
   propertyValue,
   returnedExpressions,
@@ -529,9 +530,6 @@ function settlesThroughChannel(
 /** The text of a file that may settle through a channel (a program-wide scan: see PROGRAM_WIDE_TEXT). */
 export const CHANNEL_SETTLE_TEXT = /getChannelRef\s*\(/;
 
-/** Keyed by the program's file list, like every whole-program index (pipeline/reads.ts). */
-const channelCallers = new WeakMap<readonly ts.SourceFile[], boolean>();
-
 /**
  * Whether some file of the program calls `getChannelRef()`. A channel settle can only be in such a
  * file, so without one no handler's search for it can succeed and none is made: the search
@@ -539,11 +537,11 @@ const channelCallers = new WeakMap<readonly ts.SourceFile[], boolean>();
  * has no RMQ consumer, 12 ms of every edit of a controller in the editor).
  */
 function programCallsChannel(program: ts.Program): boolean {
-  const files = program.getSourceFiles();
-  let calls = channelCallers.get(files);
-  if (calls === undefined) channelCallers.set(files, (calls = files.some(callsChannel)));
-  return calls;
+  return filesCallChannel(program.getSourceFiles());
 }
+
+/** Keyed by the program's file list, like every whole-program index (pipeline/reads.ts). */
+const filesCallChannel = perObject((files: readonly ts.SourceFile[]): boolean => files.some(callsChannel));
 
 const callsChannel = perParsedFile((sourceFile: ts.SourceFile): boolean => CHANNEL_SETTLE_TEXT.test(sourceFile.text));
 
@@ -558,14 +556,12 @@ interface ChannelFacts {
   callees?: FunctionWithBody[];
 }
 
-const channelFactsCache = new WeakMap<ts.TypeChecker, WeakMap<FunctionWithBody, ChannelFacts>>();
+const channelFactsByChecker = perObject((_checker: ts.TypeChecker) =>
+  perObject((fn: FunctionWithBody): ChannelFacts => ({ settles: settlesInBody(fn) })),
+);
 
 function channelFactsOf(fn: FunctionWithBody, checker: ts.TypeChecker): ChannelFacts {
-  let cache = channelFactsCache.get(checker);
-  if (!cache) channelFactsCache.set(checker, (cache = new WeakMap()));
-  let facts = cache.get(fn);
-  if (!facts) cache.set(fn, (facts = { settles: settlesInBody(fn) }));
-  return facts;
+  return channelFactsByChecker(checker)(fn);
 }
 
 function settlesInBody(fn: FunctionWithBody): boolean {

@@ -247,11 +247,16 @@ export function isProjectCode(node: ts.Node): boolean {
  * edited ones. What the reading finds is resolved with the checker of each program.
  */
 export function perParsedFile<T>(read: (file: ts.SourceFile) => T): (file: ts.SourceFile) => T {
-  const readings = new WeakMap<ts.SourceFile, { value: T }>();
-  return (file) => {
-    let reading = readings.get(file);
-    if (!reading) readings.set(file, (reading = { value: read(file) }));
-    return reading.value;
+  return perObject(read);
+}
+
+/** `compute`, run once per key object and kept as long as the key is (a parsed file, a node, a step). */
+export function perObject<K extends object, T>(compute: (key: K) => T): (key: K) => T {
+  const values = new WeakMap<K, { value: T }>();
+  return (key) => {
+    let known = values.get(key);
+    if (!known) values.set(key, (known = { value: compute(key) }));
+    return known.value;
   };
 }
 
