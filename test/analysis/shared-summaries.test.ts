@@ -65,6 +65,74 @@ export async function startFar(): Promise<void> {
 }
 `;
 
+/** A kafkajs consumer in its own group whose handler runs `body` on the parsed message `order`. */
+function consumerCalling(group: string, imports: string, body: string): string {
+  return `import { Kafka } from 'kafkajs';
+${imports}
+
+const consumer = new Kafka({ clientId: '${group}', brokers: ['kafka:9092'] }).consumer({ groupId: '${group}' });
+
+export async function start(): Promise<void> {
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const order = JSON.parse(message.value!.toString()) as { id: string; total: number; parts: [] };
+      ${body}
+    },
+  });
+}
+`;
+}
+
+/** \`archive\` passes its parameter on to a helper that only formats it: no call's argument changes its steps. */
+const ARCHIVE = `import { Pool } from 'pg';
+
+const pool = new Pool();
+
+function describeOrder(order: { id: string }): string {
+  return \`order \${order.id}\`;
+}
+
+export async function archive(order: { id: string }): Promise<void> {
+  console.log(describeOrder(order));
+  await pool.query('INSERT INTO archive (archived_at) VALUES (now())');
+}
+`;
+
+/** \`recordPart\` and \`recordChildren\` call each other: the cycle closes inside recordPart's build. */
+const PARTS = `import { Pool } from 'pg';
+
+const pool = new Pool();
+
+interface Part {
+  id: string;
+  total: number;
+  parts: Part[];
+}
+
+export async function recordPart(part: Part): Promise<void> {
+  await pool.query('INSERT INTO parts (total) VALUES ($1)', [part.total]);
+  await recordChildren(part);
+}
+
+export async function recordChildren(part: Part): Promise<void> {
+  for (const child of part.parts) await recordPart(child);
+}
+`;
+
+/** \`saveOrder\` passes its args to \`createOrder\`, whose create reads them: keyed or not is the caller's. */
+const ORDERS_DB = `import { PrismaClient } from '@prisma/client';
+
+const prisma = new PrismaClient();
+
+export async function createOrder(args: { data: { id?: string; total: number } }) {
+  return prisma.order.create(args);
+}
+
+export async function saveOrder(args: { data: { id?: string; total: number } }) {
+  return createOrder(args);
+}
+`;
+
 function consumerIn(result: AnalysisResult, file: string): ConsumerReport {
   const found = result.consumers.filter((consumer) => consumer.registration.location.filePath.endsWith(`/${file}`));
   assert.equal(found.length, 1, `one consumer in ${file}`);
@@ -102,6 +170,72 @@ for (const mode of MODES) {
       assert.equal(builds.get('record'), 1);
     });
 
+    test('a helper that passes its parameter on is built once when no build reads what a call passed', () => {
+      const files = project.write({
+        'archive.ts': ARCHIVE,
+        'shipping.ts': consumerCalling('shipping', "import { archive } from './archive';", 'await archive(order);'),
+        'billing.ts': consumerCalling(
+          'billing',
+          "import { archive } from './archive';",
+          'await archive({ id: order.id });',
+        ),
+      });
+      const counter = countBuilds();
+      let result: AnalysisResult;
+      try {
+        result = project.analyze(files.filter((file) => !file.endsWith('archive.ts')));
+      } finally {
+        counter.restore();
+      }
+      assert.deepEqual(rulesIn(result, 'shipping.ts'), ['missing-event-id-check']);
+      assert.deepEqual(rulesIn(result, 'billing.ts'), ['missing-event-id-check']);
+      assert.equal(counter.builds.get('archive'), 1);
+    });
+
+    test('a function a recursion enters is built once; the function inside the cycle is built per consumer', () => {
+      const calling = (group: string, helper: string) =>
+        consumerCalling(group, `import { ${helper} } from './parts';`, `await ${helper}(order);`);
+      const files = project.write({
+        'parts.ts': PARTS,
+        'assembly.ts': calling('assembly', 'recordPart'),
+        'repair.ts': calling('repair', 'recordPart'),
+        'stock.ts': calling('stock', 'recordChildren'),
+      });
+      const counter = countBuilds();
+      let result: AnalysisResult;
+      try {
+        result = project.analyze(files.filter((file) => !file.endsWith('parts.ts')));
+      } finally {
+        counter.restore();
+      }
+      for (const file of ['assembly.ts', 'repair.ts', 'stock.ts'])
+        assert.deepEqual(rulesIn(result, file), ['missing-event-id-check'], file);
+      // assembly.ts builds both; repair.ts reuses recordPart whole; stock.ts enters the cycle at
+      // recordChildren, where recordPart's build (which cut the cycle at recordPart) does not hold.
+      assert.equal(counter.builds.get('recordPart'), 2);
+      assert.equal(counter.builds.get('recordChildren'), 2);
+    });
+
+    test("a helper that read what its caller's call passed is built again at the caller's next call", () => {
+      const files = project.write({
+        'orders-db.ts': ORDERS_DB,
+        'checkout.ts': consumerCalling(
+          'checkout',
+          "import { saveOrder } from './orders-db';",
+          `await saveOrder({ data: { id: order.id, total: order.total } });
+      await saveOrder({ data: { total: order.total } });`,
+        ),
+      });
+      const result = project.analyze(files.filter((file) => file.endsWith('checkout.ts')));
+      const creates = consumerIn(result, 'checkout.ts')
+        .effects.filter((effect) => effect.location.filePath.endsWith('/orders-db.ts'))
+        .map((effect) => `${effect.chain[0]?.location.line}: keyed ${effect.keyedByMessage}`)
+        .sort();
+      // The first call passes the message's ID as the row's key; the second passes none.
+      assert.deepEqual(creates, ['10: keyed true', '11: keyed false']);
+      assert.deepEqual(rulesIn(result, 'checkout.ts'), ['missing-event-id-check']);
+    });
+
     test("a helper built by one consumer is not reused where another's depth limit cuts inside it", () => {
       const files = project.write({ 'receipts.ts': RECEIPTS, 'near.ts': NEAR, 'far.ts': FAR });
       // near.ts is analysed first: its build of relay() reaches the insert two calls down.
@@ -126,7 +260,13 @@ describe('holdsAt: where another consumer may reuse a summary', () => {
   const inner = fn('inner');
   const summary: Summary = {
     steps: [],
-    dependencies: { entered: new Set([helper, inner]), deepest: 2, ownConsumer: false },
+    dependencies: {
+      entered: new Set([helper, inner]),
+      deepest: 2,
+      ownConsumer: false,
+      argumentLevels: 0,
+      cycleLevels: 0,
+    },
     ticks: 10,
     copied: 50,
   };

@@ -48,6 +48,30 @@ export async function recordOrder(order: { id: string; total: number }): Promise
 }
 `;
 
+/**
+ * recordOrder passes the order on to recordLines, which calls recordOrder again for each line: a
+ * helper that forwards its parameter, and a recursion that closes inside recordOrder's build.
+ */
+const RECURSIVE_LEDGER = `import { Pool } from 'pg';
+
+const pool = new Pool();
+
+interface Order {
+  id: string;
+  total: number;
+  lines?: Order[];
+}
+
+export async function recordOrder(order: Order): Promise<void> {
+  await pool.query('INSERT INTO orders (total) VALUES ($1)', [order.total]);
+  await recordLines(order);
+}
+
+async function recordLines(order: Order): Promise<void> {
+  for (const line of order.lines ?? []) await recordOrder(line);
+}
+`;
+
 const AUDIT = `import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 
@@ -273,6 +297,28 @@ for (const mode of MODES) {
         counter.restore();
       }
     });
+    test("an edit of the consumer's file re-builds neither a helper that passes its parameter on nor one a recursion enters", () => {
+      project.write({ 'ledger.ts': RECURSIVE_LEDGER });
+      const workspace = openWorkspace(project);
+      const orders = project.path('orders.ts');
+      const rules = (result: ReturnType<WorkspaceProject['analyze']>) =>
+        result.findings.map((finding) => finding.ruleId);
+      const counter = countBuilds();
+      const builds = () => [counter.builds.get('recordOrder') ?? 0, counter.builds.get('recordLines') ?? 0];
+      try {
+        workspace.setOverlay(orders, ORDERS);
+        assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+        assert.deepEqual(builds(), [1, 1]);
+
+        workspace.setOverlay(orders, `${ORDERS}\n// edited\n`);
+        assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+        assert.deepEqual(builds(), [1, 1], 'the summary of recordOrder, recordLines inside it, is reused');
+      } finally {
+        counter.restore();
+        project.write({ 'ledger.ts': UNGUARDED_LEDGER });
+      }
+    });
+
     test("an edit of a NestJS controller keeps its bootstrap's ack mode; an edit of the bootstrap changes it", () => {
       project.write({
         'nest/main.ts': nestMain(', noAck: false'),

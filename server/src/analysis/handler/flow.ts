@@ -49,6 +49,8 @@ import {
   dependOn,
   holdsAt,
   noDependencies,
+  readsCallerArguments,
+  shareable,
   objectId,
   sharedSummaries,
   type CallPoint,
@@ -179,6 +181,10 @@ interface OpenBuild {
   depth: number;
   /** What names it among the summaries other consumers may share: its function and key. */
   shared?: string;
+  /** The message values of the function it builds (their reads of its call's arguments are noted here). */
+  values: MessageValues;
+  /** Where the function it builds is on the call stack (FlowBuilder.stack). */
+  stackAt: number;
 }
 
 export class FlowBuilder {
@@ -1254,7 +1260,7 @@ export class FlowBuilder {
     const bindings = this.argumentBindings(call, target, state);
     const objects = this.objectBindings(call, target, state);
     const callbacks = this.callbacksKey(bindings, objects);
-    if (this.reenters(target, callbacks)) return this.cut(); // recursion: cut the cycle
+    if (this.reenters(target, callbacks)) return this.cutCycle(target, callbacks);
     this.tick();
     if (this.tooDeep()) {
       // Not the end of the analysis: an unknown step on this path (docs/model.md, "What the analysis cannot see").
@@ -1273,9 +1279,10 @@ export class FlowBuilder {
     for (const [parameter, bound] of objects) this.boundObjects.set(parameter, bound);
     if (bindings.length || objects.length || this.boundArguments.size || this.boundObjects.size)
       this.bindingKey = this.currentBindingKey();
-    // What the callee does with an argument it forwards (`prisma.order.create(args)`), or a closure
-    // reads from its caller, depends on this call site: such bodies are built per call.
-    const perCall = dependsOnCaller(target) ? `@${call.getSourceFile().fileName}:${call.pos}` : '';
+    // A closure reads from its caller: its body is built per call. Another function's body is the
+    // same at every call unless its build reads what this call passed (summary()).
+    const callSite = `@${call.getSourceFile().fileName}:${call.pos}`;
+    const perCall = isClosure(target) ? callSite : '';
     // A callback the user wrote, run by a wrapper, counts its depth afresh.
     const base = this.depthBase;
     if (!link) this.restartDepth();
@@ -1284,7 +1291,10 @@ export class FlowBuilder {
     try {
       const key = `${this.functionId(target)}:${flags.join('')}${this.bindingKey}${perCall}`;
       const sharedKey = passesCallbacks ? undefined : this.sharedKey(flags, perCall);
-      body = this.summary(target, calleeValues, key, sharedKey).steps;
+      const atCall = perCall
+        ? undefined
+        : { key: `${key}${callSite}`, sharedKey: passesCallbacks ? undefined : this.sharedKey(flags, callSite) };
+      body = this.summary(target, calleeValues, key, sharedKey, atCall).steps;
     } finally {
       this.entries.pop();
       for (const [parameter, bound] of previous) {
@@ -1343,11 +1353,18 @@ export class FlowBuilder {
   /**
    * The steps of `target`'s body for a call: this consumer's build for the same key, another
    * consumer's that holds at this call (`sharedKey`: the body reads nothing of its caller), or a
-   * new build, kept for both (handler/summaries.ts).
+   * new build, kept for both (handler/summaries.ts). `atCall` names the builds of this call alone:
+   * a new build is kept under it when it read what the call passed for a parameter.
    */
-  private summary(target: FunctionWithBody, values: MessageValues, key: string, sharedKey?: string): Summary {
+  private summary(
+    target: FunctionWithBody,
+    values: MessageValues,
+    key: string,
+    sharedKey?: string,
+    atCall?: { key: string; sharedKey?: string },
+  ): Summary {
     const depth = this.depth();
-    const own = this.summaryCache.get(key);
+    const own = this.summaryCache.get(key) ?? (atCall && this.summaryCache.get(atCall.key));
     if (own) {
       // Reused as before; a build around it that another consumer could take is now this consumer's
       // when a build of its own here would differ (a cycle or the depth limit cut elsewhere).
@@ -1356,20 +1373,30 @@ export class FlowBuilder {
       if (own.reads && this.open.length) readCaptureOf(this.options.checker)?.replay(own.reads);
       return own;
     }
-    const found = sharedKey && this.shared.find(target, sharedKey, this.callPoint(depth));
+    const foundFor = (shared: string | undefined): Summary | undefined =>
+      shared ? this.shared.find(target, shared, this.callPoint(depth)) : undefined;
+    const anyCall = foundFor(sharedKey);
+    const found = anyCall ?? (atCall && foundFor(atCall.sharedKey));
     if (found) {
       this.reused(found, depth, false);
       this.tick(found.ticks);
       this.copiedSteps += found.copied;
       for (const fn of found.dependencies.entered) this.files.add(fn.getSourceFile().fileName);
       if (found.reads) readCaptureOf(this.options.checker)?.replay(found.reads);
-      this.summaryCache.set(key, found);
+      this.summaryCache.set(anyCall ? key : atCall!.key, found);
       return found;
     }
     const dependencies = noDependencies();
     const ticks = this.ticks;
     const copied = this.copiedSteps;
-    this.open.push({ dependencies, depth, shared: sharedKey && `${objectId(target)}/${sharedKey}` });
+    this.open.push({
+      dependencies,
+      depth,
+      shared: sharedKey && `${objectId(target)}/${sharedKey}`,
+      values,
+      stackAt: this.stack.length,
+    });
+    values.onArgumentRead = () => this.argumentRead(values);
     let built: { value: Step[]; reads?: CapturedReads };
     try {
       built = captured(this.options.checker, () => {
@@ -1388,9 +1415,24 @@ export class FlowBuilder {
       copied: this.copiedSteps - copied,
       reads: built.reads,
     };
-    this.summaryCache.set(key, summary);
-    if (sharedKey && !dependencies.ownConsumer) this.shared.add(target, sharedKey, summary);
+    // Built from what a caller's call passed: the caller's next call may pass something else.
+    if (readsCallerArguments(dependencies)) return summary;
+    // Built from what this call passed: it holds at this call only.
+    const kept = atCall && dependencies.argumentLevels ? atCall : { key, sharedKey };
+    this.summaryCache.set(kept.key, summary);
+    if (kept.sharedKey && shareable(dependencies)) this.shared.add(target, kept.sharedKey, summary);
     return summary;
+  }
+
+  /**
+   * What the call that `values` are bound at passed was read: the build of that call depends on it,
+   * and each build under way inside it on its caller's call, a level further up.
+   */
+  private argumentRead(values: MessageValues): void {
+    const at = this.open.findIndex((build) => build.values === values);
+    if (at < 0) return; // read after its build: what was kept was built without it
+    for (let level = at; level < this.open.length; level++)
+      this.open[level].dependencies.argumentLevels |= 1 << (level - at);
   }
 
   /**
@@ -1410,7 +1452,8 @@ export class FlowBuilder {
     const build = this.innermost();
     if (!build) return;
     dependOn(build.dependencies, summary.dependencies, depth - build.depth);
-    if (differsHere) build.dependencies.ownConsumer = true;
+    // A cycle cut inside it closed where this consumer's chain was then: here it may close elsewhere.
+    if (differsHere || summary.dependencies.cycleLevels > 0) build.dependencies.ownConsumer = true;
   }
 
   private innermost(): OpenBuild | undefined {
@@ -1446,6 +1489,27 @@ export class FlowBuilder {
   private restartDepth(): void {
     this.dependsOnConsumer();
     this.depthBase = this.stack.length;
+  }
+
+  /**
+   * A recursion into `target` is not followed. The builds under way since `target` was entered
+   * would follow it where it is not under way: they are this consumer's. The build of `target`
+   * and those around it hold the whole cycle, and other consumers may reuse them.
+   */
+  private cutCycle(target: FunctionWithBody, callbacks: string): Step[] {
+    const entry = callbacks
+      ? this.entries.find((entry) => entry.target === target && entry.callbacks === callbacks)
+      : undefined;
+    const entered = entry ? entry.at : this.stack.indexOf(target);
+    let holding = -1;
+    this.open.forEach((build, index) => {
+      if (build.stackAt <= entered) holding = index;
+    });
+    if (holding < 0) return this.cut(); // entered by the handler or a callback, not a build
+    const innermost = this.open.length - 1;
+    const dependencies = this.open[innermost].dependencies;
+    dependencies.cycleLevels = Math.max(dependencies.cycleLevels, innermost - holding);
+    return [];
   }
 
   /** Nothing is followed here: a cycle cut where this consumer's call chain closes it. */
@@ -2006,39 +2070,11 @@ function writeOf(identifier: ts.Identifier): 'plain' | 'other' | undefined {
 
 // ---- helpers over steps ------------------------------------------------------------------
 
-const callerDependence = new WeakMap<ts.Node, boolean>();
-
-/**
- * Whether what a function's effects are depends on its caller: it passes one of its parameters on
- * to a call as is (a helper forwarding `args`, a `save(entity)` wrapper), or it is a closure
- * declared inside another function (it may read the caller's message values).
- */
-function dependsOnCaller(fn: FunctionWithBody): boolean {
-  let known = callerDependence.get(fn);
-  if (known !== undefined) return known;
-  known = false;
+/** Whether a function is declared inside another one: it may read that one's values (a closure). */
+function isClosure(fn: FunctionWithBody): boolean {
   for (let parent = fn.parent; parent && !ts.isSourceFile(parent); parent = parent.parent)
-    if (ts.isFunctionLike(parent)) {
-      known = true;
-      break;
-    }
-  if (!known) {
-    const parameters = new Set(
-      fn.parameters.flatMap((parameter) => (ts.isIdentifier(parameter.name) ? [parameter.name.text] : [])),
-    );
-    const visit = (node: ts.Node): void => {
-      if (known || ts.isFunctionLike(node)) return;
-      if (ts.isCallExpression(node) || ts.isNewExpression(node))
-        for (const argument of node.arguments ?? []) {
-          const value = unwrap(ts.isSpreadElement(argument) ? argument.expression : argument);
-          if (ts.isIdentifier(value) && parameters.has(value.text)) known = true;
-        }
-      ts.forEachChild(node, visit);
-    };
-    if (parameters.size) ts.forEachChild(fn.body, visit);
-  }
-  callerDependence.set(fn, known);
-  return known;
+    if (ts.isFunctionLike(parent)) return true;
+  return false;
 }
 
 function isShortCircuit(kind: ts.SyntaxKind): boolean {

@@ -26,6 +26,20 @@ export interface SummaryDependencies {
    * put them. Such a build is never shared.
    */
   ownConsumer: boolean;
+  /**
+   * Whose call the build read the arguments of, a bit per level: bit 0 its own call's (a parameter
+   * read as what the call passed: `prisma.order.create(args)`), bit 1 its caller's call's, and so
+   * on. A build that read none is the same at every call of its function; one that read only its
+   * own is kept for that call; one that read a caller's is not kept (its caller's next call may
+   * pass something else).
+   */
+  argumentLevels: number;
+  /**
+   * The build cut a recursion whose function was entered this many builds further out: it would
+   * follow that function where it is not under way. The build of that function, and those around
+   * it, hold the whole cycle wherever they are reused (holdsAt: none of it is under way there).
+   */
+  cycleLevels: number;
 }
 
 export interface Summary {
@@ -53,7 +67,7 @@ export interface CallPoint {
 }
 
 export function noDependencies(): SummaryDependencies {
-  return { entered: new Set(), deepest: 0, ownConsumer: false };
+  return { entered: new Set(), deepest: 0, ownConsumer: false, argumentLevels: 0, cycleLevels: 0 };
 }
 
 /** A build ran, `below` calls under it, work that depended on `inner`: it depends on that too. */
@@ -61,6 +75,19 @@ export function dependOn(outer: SummaryDependencies, inner: SummaryDependencies,
   if (inner.ownConsumer) outer.ownConsumer = true;
   for (const fn of inner.entered) outer.entered.add(fn);
   outer.deepest = Math.max(outer.deepest, below + inner.deepest);
+  // The inner build's caller is the outer build: what it read one level up, the outer read of its own call.
+  outer.argumentLevels |= inner.argumentLevels >>> 1;
+  outer.cycleLevels = Math.max(outer.cycleLevels, inner.cycleLevels - 1);
+}
+
+/** Whether other consumers may reuse a build: it read nothing only its consumer has, here or above it. */
+export function shareable(dependencies: SummaryDependencies): boolean {
+  return !dependencies.ownConsumer && dependencies.cycleLevels === 0;
+}
+
+/** Whether a build read the arguments of a call above its own: it is not reused. */
+export function readsCallerArguments(dependencies: SummaryDependencies): boolean {
+  return dependencies.argumentLevels >>> 1 !== 0;
 }
 
 /**

@@ -13,6 +13,13 @@ export class MessageValues {
   private readonly symbols = new Set<ts.Symbol>();
   /** What the caller passed for each parameter of the function these values are about (bindCallee). */
   private readonly passed = new Map<ts.Symbol, ts.Expression>();
+  /** The parameters bindCallee bound, passed an argument or not: reading one reads the call. */
+  private readonly parameters = new Set<ts.Symbol>();
+  /**
+   * Told when what the call passed for one of `parameters` is read (or found missing): what was
+   * built from these values then holds for this call only (handler/flow.ts, `summary`).
+   */
+  onArgumentRead?: () => void;
   /** Names holding the message object itself (or a wrapper around it): what a settle needs. */
   private readonly carriers = new Set<ts.Symbol>();
   /**
@@ -127,6 +134,7 @@ export class MessageValues {
   }
 
   private lookupArgument(symbol: ts.Symbol): ts.Expression | undefined {
+    if (this.parameters.has(symbol)) this.onArgumentRead?.();
     return this.passed.get(symbol) ?? this.caller?.lookupArgument(symbol);
   }
 
@@ -257,9 +265,10 @@ export class MessageValues {
       flags.push(carried ? 2 : derived ? 1 : 0);
       if (carried) calleeValues.addCarrier(parameter.name);
       else if (derived) calleeValues.addBinding(parameter.name);
-      if (argument && ts.isIdentifier(parameter.name) && !parameter.dotDotDotToken) {
+      if (ts.isIdentifier(parameter.name) && !parameter.dotDotDotToken) {
         const symbol = calleeValues.safeSymbol(parameter.name);
-        if (symbol) calleeValues.passed.set(symbol, argument);
+        if (symbol) calleeValues.parameters.add(symbol);
+        if (symbol && argument) calleeValues.passed.set(symbol, argument);
       }
     });
     // `this.handle(message)` where the callee reads `this` state seeded from the message is not tracked.
