@@ -8,6 +8,7 @@ import type { ProjectSources, TextSearch } from '../analysis/source/project-sour
 import { registerReadCapture, type CapturedReads, type ReadCapture } from '../analysis/source/read-capture';
 import { SharedSummaries, useSummaries, type Summary } from '../analysis/handler/summaries';
 import type { ConsumerReport } from '../model';
+import { CarriedAnswers, type EditedFile, type ImportsOf } from './carried-answers';
 
 const PROGRAM_WIDE_SEARCHES: readonly TextSearch[] = PROGRAM_WIDE_TEXT.map((pattern) => ({
   key: `program-wide:${pattern.source}`,
@@ -103,20 +104,32 @@ export class EditorReportCache {
    * file it read and every function it entered is the same parsed file in the new program.
    */
   private readonly summaries = new SharedSummaries();
+  /** The checker's answers about unchanged files, kept from one program to the next (carried-answers.ts). */
+  private readonly carried = new CarriedAnswers();
 
-  /** Starts an analysis of `program` under `config`; returns the program to analyse (it records reads). */
-  begin(program: ts.Program, config: object): ts.Program {
+  /**
+   * Starts an analysis of `program` under `config`; returns the program to analyse (it records
+   * reads). `importsOf` says what each file imports: without it no checker answer is carried over.
+   */
+  begin(program: ts.Program, config: object, importsOf?: ImportsOf): ts.Program {
     for (const key of this.entries.keys()) if (!this.used.has(key)) this.entries.delete(key);
     this.used = new Set();
     const names = program
       .getSourceFiles()
       .map((file) => file.fileName)
       .join('\n');
-    if (names !== this.fileNames || config !== this.config) this.summaries.clear();
-    else {
-      const edited = matchingSearches(this.editedTexts(program));
+    if (names !== this.fileNames || config !== this.config) {
+      this.summaries.clear();
+      this.carried.clear();
+    } else {
+      const editedFiles = this.editedFiles(program);
+      const edited = matchingSearches(
+        editedFiles.flatMap(({ before, after }) => (before ? [after.text, before.text] : [after.text])),
+      );
       this.summaries.retain((summary) => summaryHolds(summary, program, edited));
       for (const [key, entry] of this.entries) if ([...entry.searches.values()].some(edited)) this.entries.delete(key);
+      if (importsOf) this.carried.retain(program, editedFiles, importsOf);
+      else this.carried.clear();
     }
     if (names !== this.fileNames) {
       this.fileNames = names;
@@ -125,7 +138,7 @@ export class EditorReportCache {
     this.program = program;
     this.config = config;
     this.recorder = new ReadRecorder();
-    const recording = this.recorder.recording(program);
+    const recording = this.recorder.recording(program, importsOf && this.carried);
     useSummaries(recording.getTypeChecker(), this.summaries);
     return recording;
   }
@@ -170,23 +183,22 @@ export class EditorReportCache {
     return value;
   }
 
-  /** The texts of the files `program` parsed anew since the last analysis: before the edit and after. */
-  private editedTexts(program: ts.Program): string[] {
+  /** The files `program` parsed anew since the last analysis, as they were and as they are. */
+  private editedFiles(program: ts.Program): EditedFile[] {
     const previous = this.program;
     if (!previous) return [];
-    const texts: string[] = [];
-    for (const sourceFile of program.getSourceFiles()) {
-      const before = previous.getSourceFile(sourceFile.fileName);
-      if (before === sourceFile) continue;
-      texts.push(sourceFile.text);
-      if (before) texts.push(before.text);
+    const edited: EditedFile[] = [];
+    for (const after of program.getSourceFiles()) {
+      const before = previous.getSourceFile(after.fileName);
+      if (before !== after) edited.push({ fileName: after.fileName, before, after });
     }
-    return texts;
+    return edited;
   }
 
   clear(): void {
     this.entries.clear();
     this.summaries.clear();
+    this.carried.clear();
   }
 }
 
@@ -274,7 +286,8 @@ export class ReadRecorder implements ReadCapture {
     }
   }
 
-  recording(program: ts.Program): ts.Program {
+  /** `program`, its checker noting what it is asked and answers; `carried` answers symbol queries kept from earlier programs. */
+  recording(program: ts.Program, carried?: CarriedAnswers): ts.Program {
     const checker = program.getTypeChecker();
     // The same nodes and symbols are asked about and answered again and again (every consumer
     // meets `Promise` and the project's helpers): their files are found once.
@@ -297,8 +310,13 @@ export class ReadRecorder implements ReadCapture {
         const member: unknown = Reflect.get(target, property, receiver);
         if (typeof member !== 'function') return member;
         const call = (member as (...parameters: unknown[]) => unknown).bind(target);
+        const carry = carried && property === 'getSymbolAtLocation' ? carried : undefined;
         const recorded = NODE_QUERIES.has(property)
-          ? answeredOnce(call, note, noteResult)
+          ? answeredOnce(
+              carry ? (node) => (isNode(node) ? carry.answer(node, () => call(node) as ts.Symbol) : call(node)) : call,
+              note,
+              noteResult,
+            )
           : (...args: unknown[]): unknown => {
               args.forEach(note);
               const result = call(...args);
@@ -329,11 +347,15 @@ export class ReadRecorder implements ReadCapture {
   }
 }
 
+function isNode(value: unknown): value is ts.Node {
+  return !!value && typeof value === 'object' && 'kind' in value && 'parent' in value && 'pos' in value;
+}
+
 /** The files a checker argument or answer leads to: a node's, a symbol's declarations', a signature's declaration's. */
 function filesOf(value: object): readonly ts.SourceFile[] {
   const files = new Set<ts.SourceFile>();
   const add = (node: object | undefined): void => {
-    if (node && 'kind' in node && 'parent' in node && 'pos' in node) files.add((node as ts.Node).getSourceFile());
+    if (isNode(node)) files.add(node.getSourceFile());
   };
   add(value);
   if ('declarations' in value && 'flags' in value && 'escapedName' in value) {

@@ -230,7 +230,7 @@ export class WorkspaceProject {
   private analysisOptions(program: ts.Program, request: ProjectAnalysis): Parameters<typeof analyzeFiles>[0] {
     const targets = request.files.filter((file) => program.getSourceFile(file));
     return {
-      program: this.reports.begin(program, this.config),
+      program: this.reports.begin(program, this.config, this.importTargets(this.resolver)),
       sources: this.reports.projectSources(),
       files: targets,
       brokerFiles: this.brokerFilesFor(program, targets),
