@@ -133,6 +133,20 @@ export async function saveOrder(args: { data: { id?: string; total: number } }) 
 }
 `;
 
+/** Analyses the files written but `helpers`, counting the builds of each function's steps. */
+function analyzeCountingBuilds(
+  project: TestProject,
+  files: string[],
+  helpers: string,
+): { result: AnalysisResult; builds: Map<string, number> } {
+  const counter = countBuilds();
+  try {
+    return { result: project.analyze(files.filter((file) => !file.endsWith(helpers))), builds: counter.builds };
+  } finally {
+    counter.restore();
+  }
+}
+
 function consumerIn(result: AnalysisResult, file: string): ConsumerReport {
   const found = result.consumers.filter((consumer) => consumer.registration.location.filePath.endsWith(`/${file}`));
   assert.equal(found.length, 1, `one consumer in ${file}`);
@@ -156,14 +170,7 @@ for (const mode of MODES) {
 
     test('a helper two consumers call is built once, and both report its insert', () => {
       const files = project.write({ 'receipts.ts': RECEIPTS, 'near.ts': NEAR, 'far.ts': FAR });
-      const counter = countBuilds();
-      let result: AnalysisResult;
-      try {
-        result = project.analyze(files.filter((file) => !file.endsWith('receipts.ts')));
-      } finally {
-        counter.restore();
-      }
-      const builds = counter.builds;
+      const { result, builds } = analyzeCountingBuilds(project, files, 'receipts.ts');
       assert.deepEqual(rulesIn(result, 'near.ts'), ['missing-event-id-check']);
       assert.deepEqual(rulesIn(result, 'far.ts'), ['missing-event-id-check']);
       assert.equal(builds.get('relay'), 1);
@@ -180,16 +187,10 @@ for (const mode of MODES) {
           'await archive({ id: order.id });',
         ),
       });
-      const counter = countBuilds();
-      let result: AnalysisResult;
-      try {
-        result = project.analyze(files.filter((file) => !file.endsWith('archive.ts')));
-      } finally {
-        counter.restore();
-      }
+      const { result, builds } = analyzeCountingBuilds(project, files, 'archive.ts');
       assert.deepEqual(rulesIn(result, 'shipping.ts'), ['missing-event-id-check']);
       assert.deepEqual(rulesIn(result, 'billing.ts'), ['missing-event-id-check']);
-      assert.equal(counter.builds.get('archive'), 1);
+      assert.equal(builds.get('archive'), 1);
     });
 
     test('a function a recursion enters is built once; the function inside the cycle is built per consumer', () => {
@@ -201,19 +202,13 @@ for (const mode of MODES) {
         'repair.ts': calling('repair', 'recordPart'),
         'stock.ts': calling('stock', 'recordChildren'),
       });
-      const counter = countBuilds();
-      let result: AnalysisResult;
-      try {
-        result = project.analyze(files.filter((file) => !file.endsWith('parts.ts')));
-      } finally {
-        counter.restore();
-      }
+      const { result, builds } = analyzeCountingBuilds(project, files, 'parts.ts');
       for (const file of ['assembly.ts', 'repair.ts', 'stock.ts'])
         assert.deepEqual(rulesIn(result, file), ['missing-event-id-check'], file);
       // assembly.ts builds both; repair.ts reuses recordPart whole; stock.ts enters the cycle at
       // recordChildren, where recordPart's build (which cut the cycle at recordPart) does not hold.
-      assert.equal(counter.builds.get('recordPart'), 2);
-      assert.equal(counter.builds.get('recordChildren'), 2);
+      assert.equal(builds.get('recordPart'), 2);
+      assert.equal(builds.get('recordChildren'), 2);
     });
 
     test("a helper that read what its caller's call passed is built again at the caller's next call", () => {

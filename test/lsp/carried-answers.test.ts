@@ -75,130 +75,121 @@ const FILES = {
   'orders.ts': 'export function place(id: string): string {\n  return id;\n}\n',
 };
 
-/** Asks through `carried`, counting the asks that reached the checker. */
-function asker(carried: CarriedAnswers, program: ts.Program) {
-  const checker = program.getTypeChecker();
-  let asked = 0;
-  return {
-    answer: (node: ts.Node) =>
-      carried.answer(node, () => {
-        asked++;
-        return checker.getSymbolAtLocation(node);
-      }),
-    asked: () => asked,
-  };
+/** One server's programs: each edit makes the next, and the answers are carried over to it. */
+class Session {
+  private readonly carried = new CarriedAnswers();
+  private current!: { program: ts.Program; edited: EditedFile[] };
+  /** The asks that reached a checker so far. */
+  asks = 0;
+
+  constructor(private readonly project: VirtualProject) {
+    this.edit({});
+  }
+
+  get program(): ts.Program {
+    return this.current.program;
+  }
+
+  /** The next program, with `edits` (file name to new text), seen through `imports` (a module resolver's). */
+  edit(edits: Record<string, string>, imports: ImportsOf = importsOf): void {
+    this.current = this.project.next(edits);
+    this.carried.retain(this.current.program, this.current.edited, imports);
+  }
+
+  /** The symbol `name` (where `file` uses it last) stands for, in the current program. */
+  ask(file: string, name: string): ts.Symbol | undefined {
+    const node = nameIn(this.program, file, name);
+    const checker = this.program.getTypeChecker();
+    return this.carried.answer(node, () => {
+      this.asks++;
+      return checker.getSymbolAtLocation(node);
+    });
+  }
+
+  /** How many of the asks about `name` in `file` reach the checker after `edits`. */
+  asksAfter(edits: Record<string, string>, file: string, name: string, imports?: ImportsOf): number {
+    this.edit(edits, imports);
+    const before = this.asks;
+    this.ask(file, name);
+    return this.asks - before;
+  }
 }
+
+const PLACE_EDITED = { 'orders.ts': 'export const place = (id: string): string => `#${id}`;\n' };
+
+/** Edits after which no answer is carried, and the answer asked about before and after. */
+const DROPPING_EDITS: {
+  name: string;
+  files: Record<string, string>;
+  edits: Record<string, string>;
+  ask: [string, string];
+}[] = [
+  {
+    name: 'an edit that declares something global drops every answer',
+    files: { 'globals.ts': 'export {};\n' },
+    edits: { 'globals.ts': 'export {};\ndeclare global {\n  var entries: string[];\n}\n' },
+    ask: ['ledger.ts', 'entries'],
+  },
+  {
+    name: 'an edited script (a file with no import or export) drops every answer',
+    files: { 'setup.ts': 'const started = Date.now;\n' },
+    edits: { 'setup.ts': 'const started = 0;\n' },
+    ask: ['ledger.ts', 'entries'],
+  },
+  {
+    name: 'a file that imports by `import()` is taken to reach every edited file',
+    files: {
+      'lazy.ts':
+        "export async function load(): Promise<number> {\n  const rates = await import('./rates');\n  return rates.rate;\n}\n",
+    },
+    edits: PLACE_EDITED,
+    ask: ['lazy.ts', 'load'],
+  },
+];
 
 describe('checker answers carried from one program to the next', () => {
   test("an unchanged file's answers are reused, and they are the new checker's own", () => {
-    const project = new VirtualProject({ ...FILES });
-    const carried = new CarriedAnswers();
-    const first = project.next();
-    carried.retain(first.program, first.edited, importsOf);
-    const before = asker(carried, first.program);
-    const entries = before.answer(nameIn(first.program, 'ledger.ts', 'entries'));
+    const session = new Session(new VirtualProject({ ...FILES }));
+    const entries = session.ask('ledger.ts', 'entries');
     assert.ok(entries);
-    assert.equal(before.asked(), 1);
-
-    const second = project.next({
-      'orders.ts': 'export function place(id: string): string {\n  return `#${id}`;\n}\n',
-    });
-    carried.retain(second.program, second.edited, importsOf);
-    const after = asker(carried, second.program);
-    const node = nameIn(second.program, 'ledger.ts', 'entries');
-    assert.equal(after.answer(node), entries);
-    assert.equal(after.asked(), 0, 'not asked again');
-    assert.equal(second.program.getTypeChecker().getSymbolAtLocation(node), entries, "the new checker's answer");
+    assert.equal(session.asksAfter(PLACE_EDITED, 'ledger.ts', 'entries'), 0, 'not asked again');
+    assert.equal(session.ask('ledger.ts', 'entries'), entries);
+    const node = nameIn(session.program, 'ledger.ts', 'entries');
+    assert.equal(session.program.getTypeChecker().getSymbolAtLocation(node), entries, "the new checker's answer");
   });
 
   test('an answer about a file that imports an edited file is asked again', () => {
-    const project = new VirtualProject({ ...FILES });
-    const carried = new CarriedAnswers();
-    const first = project.next();
-    carried.retain(first.program, first.edited, importsOf);
-    const before = asker(carried, first.program);
-    before.answer(nameIn(first.program, 'invoice.ts', 'rate'));
-    before.answer(nameIn(first.program, 'ledger.ts', 'entries'));
-
-    const second = project.next({ 'rates.ts': 'export const rate = 3;\nexport const fee = 1;\n' });
-    carried.retain(second.program, second.edited, importsOf);
-    const after = asker(carried, second.program);
-    after.answer(nameIn(second.program, 'invoice.ts', 'rate'));
-    assert.equal(after.asked(), 1, 'invoice.ts imports the edited rates.ts');
-    after.answer(nameIn(second.program, 'ledger.ts', 'entries'));
-    assert.equal(after.asked(), 1, 'ledger.ts reaches nothing edited');
+    const session = new Session(new VirtualProject({ ...FILES }));
+    session.ask('invoice.ts', 'rate');
+    session.ask('ledger.ts', 'entries');
+    const edit = { 'rates.ts': 'export const rate = 3;\nexport const fee = 1;\n' };
+    assert.equal(session.asksAfter(edit, 'invoice.ts', 'rate'), 1, 'invoice.ts imports the edited rates.ts');
+    const before = session.asks;
+    session.ask('ledger.ts', 'entries');
+    assert.equal(session.asks, before, 'ledger.ts reaches nothing edited');
   });
 
-  test('an edit that declares something global drops every answer', () => {
-    const project = new VirtualProject({ ...FILES, 'globals.ts': 'export {};\n' });
-    const carried = new CarriedAnswers();
-    const first = project.next();
-    carried.retain(first.program, first.edited, importsOf);
-    asker(carried, first.program).answer(nameIn(first.program, 'ledger.ts', 'entries'));
-
-    const second = project.next({ 'globals.ts': 'export {};\ndeclare global {\n  var entries: string[];\n}\n' });
-    carried.retain(second.program, second.edited, importsOf);
-    const after = asker(carried, second.program);
-    after.answer(nameIn(second.program, 'ledger.ts', 'entries'));
-    assert.equal(after.asked(), 1);
-  });
-
-  test('an edited script (a file with no import or export) drops every answer', () => {
-    const project = new VirtualProject({ ...FILES, 'setup.ts': 'const started = Date.now;\n' });
-    const carried = new CarriedAnswers();
-    const first = project.next();
-    carried.retain(first.program, first.edited, importsOf);
-    asker(carried, first.program).answer(nameIn(first.program, 'ledger.ts', 'entries'));
-
-    const second = project.next({ 'setup.ts': 'const started = 0;\n' });
-    carried.retain(second.program, second.edited, importsOf);
-    const after = asker(carried, second.program);
-    after.answer(nameIn(second.program, 'ledger.ts', 'entries'));
-    assert.equal(after.asked(), 1);
-  });
-
-  test('a file that imports by `import()` is taken to reach every edited file', () => {
-    const project = new VirtualProject({
-      ...FILES,
-      'lazy.ts':
-        "export async function load(): Promise<number> {\n  const rates = await import('./rates');\n  return rates.rate;\n}\n",
+  for (const { name, files, edits, ask } of DROPPING_EDITS)
+    test(name, () => {
+      const session = new Session(new VirtualProject({ ...FILES, ...files }));
+      session.ask(...ask);
+      assert.equal(session.asksAfter(edits, ...ask), 1);
     });
-    const carried = new CarriedAnswers();
-    const first = project.next();
-    carried.retain(first.program, first.edited, importsOf);
-    asker(carried, first.program).answer(nameIn(first.program, 'lazy.ts', 'load'));
-
-    const second = project.next({ 'orders.ts': 'export const place = (id: string): string => id;\n' });
-    carried.retain(second.program, second.edited, importsOf);
-    const after = asker(carried, second.program);
-    after.answer(nameIn(second.program, 'lazy.ts', 'load'));
-    assert.equal(after.asked(), 1);
-  });
 
   test("a symbol the checker makes (a union's property) is not carried; a new resolver drops everything", () => {
-    const project = new VirtualProject({
-      ...FILES,
-      'shapes.ts':
-        'export function size(shape: { width: number } | { width: string }): string {\n  return `${shape.width}`;\n}\n',
-    });
-    const carried = new CarriedAnswers();
-    const first = project.next();
-    carried.retain(first.program, first.edited, importsOf);
-    const before = asker(carried, first.program);
-    const width = before.answer(nameIn(first.program, 'shapes.ts', 'width'));
-    assert.ok(width && width.flags & ts.SymbolFlags.Transient, 'a union property is the checker’s own');
-    before.answer(nameIn(first.program, 'ledger.ts', 'entries'));
-
-    const second = project.next({ 'orders.ts': 'export const place = (id: string): string => id;\n' });
-    carried.retain(second.program, second.edited, importsOf);
-    const after = asker(carried, second.program);
-    after.answer(nameIn(second.program, 'shapes.ts', 'width'));
-    assert.equal(after.asked(), 1, 'the transient symbol is asked again');
-
-    const third = project.next({ 'orders.ts': 'export const place = (id: string): string => `#${id}`;\n' });
-    carried.retain(third.program, third.edited, (file) => importsOf(file));
-    const resolved = asker(carried, third.program);
-    resolved.answer(nameIn(third.program, 'ledger.ts', 'entries'));
-    assert.equal(resolved.asked(), 1, 'another resolver: nothing carried');
+    const session = new Session(
+      new VirtualProject({
+        ...FILES,
+        'shapes.ts':
+          'export function size(shape: { width: number } | { width: string }): string {\n  return `${shape.width}`;\n}\n',
+      }),
+    );
+    const width = session.ask('shapes.ts', 'width');
+    assert.ok(width && width.flags & ts.SymbolFlags.Transient, "a union property is the checker's own");
+    session.ask('ledger.ts', 'entries');
+    assert.equal(session.asksAfter(PLACE_EDITED, 'shapes.ts', 'width'), 1, 'the union property is asked again');
+    const otherResolver: ImportsOf = (file) => importsOf(file);
+    const edit = { 'orders.ts': 'export const place = (id: string): string => id;\n' };
+    assert.equal(session.asksAfter(edit, 'ledger.ts', 'entries', otherResolver), 1, 'nothing carried');
   });
 });
