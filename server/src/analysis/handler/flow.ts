@@ -1431,8 +1431,9 @@ export class FlowBuilder {
   private argumentRead(values: MessageValues): void {
     const at = this.open.findIndex((build) => build.values === values);
     if (at < 0) return; // read after its build: what was kept was built without it
+    // Past 30 levels a read is noted as 30 up: still a caller's, never (by wrapping) the build's own.
     for (let level = at; level < this.open.length; level++)
-      this.open[level].dependencies.argumentLevels |= 1 << (level - at);
+      this.open[level].dependencies.argumentLevels |= 1 << Math.min(level - at, 30);
   }
 
   /**
