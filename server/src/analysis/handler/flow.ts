@@ -1502,10 +1502,9 @@ export class FlowBuilder {
       ? this.entries.find((entry) => entry.target === target && entry.callbacks === callbacks)
       : undefined;
     const entered = entry ? entry.at : this.stack.indexOf(target);
-    let holding = -1;
-    this.open.forEach((build, index) => {
-      if (build.stackAt <= entered) holding = index;
-    });
+    // The innermost build begun before `target` was entered (builds begin deeper on the stack inward).
+    let holding = this.open.length - 1;
+    while (holding >= 0 && this.open[holding].stackAt > entered) holding--;
     if (holding < 0) return this.cut(); // entered by the handler or a callback, not a build
     const innermost = this.open.length - 1;
     const dependencies = this.open[innermost].dependencies;
