@@ -214,6 +214,11 @@ function openWorkspace(project: TestProject, settings: () => Partial<ResolvedCon
   return new WorkspaceProject(project.root, { info: () => undefined, warn: () => undefined }, settings);
 }
 
+/** The rule of each finding an analysis gave. */
+function ruleIds(result: ReturnType<WorkspaceProject['analyze']>): string[] {
+  return result.findings.map((finding) => finding.ruleId);
+}
+
 for (const mode of MODES) {
   describe(`the server's reports across edits (${mode})`, () => {
     let project: TestProject;
@@ -257,15 +262,13 @@ for (const mode of MODES) {
       let overrides: Partial<ResolvedConfig> = {};
       const workspace = openWorkspace(project, () => overrides);
       const orders = project.path('orders.ts');
-      const rules = (result: ReturnType<WorkspaceProject['analyze']>) =>
-        result.findings.map((finding) => finding.ruleId);
       workspace.setOverlay(orders, ORDERS);
-      assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+      assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
       const before = workspace.getProgram();
 
       overrides = { rules: { 'missing-event-id-check': 'off' } };
       workspace.settingsChanged();
-      assert.deepEqual(rules(workspace.analyze([orders])), [], 'the rule the settings turn off is off');
+      assert.deepEqual(ruleIds(workspace.analyze([orders])), [], 'the rule the settings turn off is off');
       const after = workspace.getProgram();
       for (const file of [orders, project.path('ledger.ts')])
         assert.equal(after.getSourceFile(file), before.getSourceFile(file), `${file} is not parsed again`);
@@ -275,43 +278,40 @@ for (const mode of MODES) {
       project.write({ 'ledger.ts': UNGUARDED_LEDGER });
       const workspace = openWorkspace(project);
       const orders = project.path('orders.ts');
-      const rules = (result: ReturnType<WorkspaceProject['analyze']>) =>
-        result.findings.map((finding) => finding.ruleId);
       const counter = countBuilds();
       const recordOrderBuilds = () => counter.builds.get('recordOrder') ?? 0;
       try {
         workspace.setOverlay(orders, ORDERS);
-        assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
         assert.equal(recordOrderBuilds(), 1);
 
         // A comment in orders.ts: its report is built again, recordOrder's steps (ledger.ts) are not.
         workspace.setOverlay(orders, `${ORDERS}\n// edited\n`);
-        assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
         assert.equal(recordOrderBuilds(), 1, 'the summary of recordOrder is reused');
 
         // An edit of ledger.ts: recordOrder is built again, from its new code.
         workspace.setOverlay(project.path('ledger.ts'), KEYED_LEDGER);
-        assert.deepEqual(rules(workspace.analyze([orders])), [], 'the keyed insert is idempotent');
+        assert.deepEqual(ruleIds(workspace.analyze([orders])), [], 'the keyed insert is idempotent');
         assert.equal(recordOrderBuilds(), 2);
       } finally {
         counter.restore();
       }
     });
+
     test("an edit of the consumer's file re-builds neither a helper that passes its parameter on nor one a recursion enters", () => {
       project.write({ 'ledger.ts': RECURSIVE_LEDGER });
       const workspace = openWorkspace(project);
       const orders = project.path('orders.ts');
-      const rules = (result: ReturnType<WorkspaceProject['analyze']>) =>
-        result.findings.map((finding) => finding.ruleId);
       const counter = countBuilds();
       const builds = () => [counter.builds.get('recordOrder') ?? 0, counter.builds.get('recordLines') ?? 0];
       try {
         workspace.setOverlay(orders, ORDERS);
-        assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
         assert.deepEqual(builds(), [1, 1]);
 
         workspace.setOverlay(orders, `${ORDERS}\n// edited\n`);
-        assert.deepEqual(rules(workspace.analyze([orders])), ['missing-event-id-check']);
+        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
         assert.deepEqual(builds(), [1, 1], 'the summary of recordOrder, recordLines inside it, is reused');
       } finally {
         counter.restore();
