@@ -280,8 +280,17 @@ class FactDomain implements Domain<FactState> {
     return `${exit}|${caught}|${via}`;
   }
 
-  /** What decides later transitions (the key without the details). */
+  /**
+   * What decides later transitions (the key without the details). A field no later transition or
+   * exit can read is left out, so paths that differ only there merge: what the dedup checks
+   * passed (`atomic`, `messageCheck`) and whether an unseen call may have been one (`maybeGuarded`)
+   * are read only before the ack; the trys a path is in, and whether processing had completed
+   * when it entered them, only while no caught failure has been seen (`failure` 'idle'), and a
+   * failure never goes back to 'idle'.
+   */
   private typestate(state: FactState): string {
+    const acked = !!state.ack;
+    const failureIdle = state.failure === 'idle';
     const failure =
       typeof state.failure === 'string'
         ? state.failure
@@ -295,18 +304,18 @@ class FactDomain implements Domain<FactState> {
       this.id(state.firstSettle),
       state.otherSettle ? 1 : 0,
       state.guardPassed ? 1 : 0,
-      state.atomic ? 1 : 0,
-      this.id(state.messageCheck),
+      state.atomic && !acked ? 1 : 0,
+      acked ? 0 : this.id(state.messageCheck),
       failure,
-      state.processed ? 1 : 0,
+      state.processed && failureIdle ? 1 : 0,
       state.deadLettered ? 1 : 0,
-      this.tryKey(state.tryEntry),
+      failureIdle ? this.tryKey(state.tryEntry) : '',
       state.failing ? 1 : 0,
       caught,
       state.hasEvents ? 1 : 0,
       state.unknown ? 1 : 0,
       state.handedOff ? 1 : 0,
-      state.maybeGuarded ? 1 : 0,
+      state.maybeGuarded && !acked ? 1 : 0,
       exit,
       state.via ? 'v' : '',
     ].join('|');

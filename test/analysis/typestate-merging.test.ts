@@ -1,0 +1,134 @@
+/**
+ * The facts' typestate leaves out what no later transition reads (facts.ts, `typestate`): paths
+ * that differ only there merge, so a long tail after them is walked once, not once per difference.
+ * Each test counts the states the walk steps (the budget's ticks) over a hand-built step tree, with
+ * and without the difference, and checks that a difference still read later keeps paths apart.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ts } from 'ts-morph';
+import { computeFacts } from '../../server/src/analysis/dataflow/facts';
+import { Budget } from '../../server/src/analysis/dataflow/budget';
+import { OccurrenceRegistry } from '../../server/src/analysis/dataflow/occurrences';
+import { locationOf } from '../../server/src/analysis/source/ast';
+import type { GuardTemplate, Step } from '../../server/src/analysis/handler/steps';
+
+/** Counts the states the walk steps. */
+class CountingBudget extends Budget {
+  ticks = 0;
+  override tick(count = 1): void {
+    this.ticks += count;
+    super.tick(count);
+  }
+}
+
+/** A handler with many calls, one node per effect, and a try/catch for the catch steps. */
+const SOURCE = ts.createSourceFile(
+  '/src/handler.ts',
+  `async function handle(msg) {
+  try { await work(); } catch (error) { console.warn(error); }
+${Array.from({ length: 40 }, (_, index) => `  await call${index}(msg);`).join('\n')}
+}`,
+  ts.ScriptTarget.Latest,
+  true,
+);
+const HANDLER = SOURCE.statements[0] as ts.FunctionDeclaration;
+const TRY = HANDLER.body!.statements[0] as ts.TryStatement;
+const CALLS = HANDLER.body!.statements.slice(1).map((statement) => (statement as ts.ExpressionStatement).expression);
+
+function effect(index: number): Step {
+  return {
+    t: 'effect',
+    completion: 'awaited',
+    effect: {
+      description: { class: 'duplicate-unsafe', label: `INSERT into t${index}`, category: 'sql', processing: true },
+      node: CALLS[index],
+      keyedByMessage: false,
+      chain: [],
+    },
+  };
+}
+
+function check(index: number): GuardTemplate {
+  return {
+    kind: 'check',
+    label: `seen ${index}`,
+    node: CALLS[index],
+    keyedByIdentity: true,
+    scope: 'message',
+    chain: [],
+  };
+}
+
+/** `if (await seen(id)) return;`: the path that goes on passed the check. */
+function skipSeen(index: number): Step {
+  return {
+    t: 'if',
+    guard: { guard: check(index), thenMeans: 'seen' },
+    then: [{ t: 'exit', kind: 'return', node: CALLS[index] }],
+    else: [],
+  };
+}
+
+const ACK: Step = {
+  t: 'settle',
+  completion: 'awaited',
+  settle: { kind: 'ack', label: 'channel.ack', node: CALLS[39], chain: [] },
+};
+
+/** `try { await work(); } catch (error) { console.warn(error); }`: a failure of `work` is caught and logged. */
+const BEST_EFFORT: Step = {
+  t: 'try',
+  body: [effect(38)],
+  handler: [],
+  catchNode: TRY.catchClause,
+  enclosesProcessing: true,
+};
+
+/** A call the analysis cannot follow: what it did with a caught failure cannot be told. */
+const UNSEEN: Step = { t: 'unknown', node: CALLS[37], reason: 'not followed', inCondition: false };
+
+/** `count` optional writes: each keeps the paths it meets, and splits none by what they carry. */
+function tail(count: number): Step[] {
+  return Array.from({ length: count }, (_, index) => ({ t: 'if', then: [effect(10 + index)], else: [] }));
+}
+
+function ticks(steps: Step[]): number {
+  const budget = new CountingBudget();
+  computeFacts(steps, new OccurrenceRegistry(), { implicitAck: false, handlerRange: locationOf(HANDLER), budget });
+  return budget.ticks;
+}
+
+/** The states stepped by a tail of 20 optional writes after `prefix`. */
+function tailTicks(prefix: Step[], suffix: Step[] = []): number {
+  return ticks([...prefix, ...tail(20), ...suffix]) - ticks([...prefix, ...suffix]);
+}
+
+describe('paths that differ only in what no later step reads merge', () => {
+  test('after the ack, which dedup check passed no longer keeps paths apart', () => {
+    // Two paths: one passed check 0, the other check 1 (or check 0 too).
+    const twoChecks: Step[] = [{ t: 'if', then: [skipSeen(0)], else: [skipSeen(1)] }, ACK];
+    const oneCheck: Step[] = [{ t: 'if', then: [skipSeen(0)], else: [skipSeen(0)] }, ACK];
+    assert.equal(tailTicks(twoChecks), tailTicks(oneCheck));
+  });
+
+  test('before the ack, which dedup check passed still keeps paths apart', () => {
+    const twoChecks: Step[] = [{ t: 'if', then: [skipSeen(0)], else: [skipSeen(1)] }];
+    const oneCheck: Step[] = [{ t: 'if', then: [skipSeen(0)], else: [skipSeen(0)] }];
+    assert.equal(tailTicks(twoChecks, [ACK]), 2 * tailTicks(oneCheck, [ACK]));
+  });
+
+  test('once a caught failure is decided, whether processing ran no longer keeps paths apart', () => {
+    // The logged failure of `work`, then an unseen call: on that path the failure is decided. Then
+    // an optional write: the decided paths differ only in whether processing ran.
+    const optional: Step[] = [BEST_EFFORT, UNSEEN, { t: 'if', then: [effect(0)], else: [] }];
+    const always: Step[] = [BEST_EFFORT, UNSEEN, effect(0)];
+    assert.equal(tailTicks(optional), tailTicks(always));
+  });
+
+  test('while no failure was caught, whether processing ran still keeps paths apart (a later catch reads it)', () => {
+    const optional: Step[] = [UNSEEN, { t: 'if', then: [effect(0)], else: [] }];
+    const always: Step[] = [UNSEEN, effect(0)];
+    assert.equal(tailTicks(optional), 2 * tailTicks(always));
+  });
+});
