@@ -299,26 +299,22 @@ class FactDomain implements Domain<FactState> {
           : `${this.id(state.failure.site.node)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}${state.failure.inCatch ? 'c' : ''}${state.failure.detached ? 'd' : ''}`;
     const exit = state.exit ? `${state.exit.kind}${state.exit.returnsMessage ? 'm' : ''}` : '';
     const caught = state.lastCaught ? (state.lastCaught.enclosesProcessing ? 'p' : 'c') : '';
-    return [
-      this.id(state.ack),
-      this.id(state.firstSettle),
-      state.otherSettle ? 1 : 0,
-      state.guardPassed ? 1 : 0,
-      state.atomic && !acked ? 1 : 0,
-      acked ? 0 : this.id(state.messageCheck),
-      failure,
-      state.processed && failureIdle ? 1 : 0,
-      state.deadLettered ? 1 : 0,
-      failureIdle ? this.tryKey(state.tryEntry) : '',
-      state.failing ? 1 : 0,
-      caught,
-      state.hasEvents ? 1 : 0,
-      state.unknown ? 1 : 0,
-      state.handedOff ? 1 : 0,
-      state.maybeGuarded && !acked ? 1 : 0,
-      exit,
-      state.via ? 'v' : '',
-    ].join('|');
+    // The yes/no fields as bits of one number: this runs for every new state the walk makes.
+    const bits =
+      (state.otherSettle ? 1 : 0) |
+      (state.guardPassed ? 2 : 0) |
+      (state.atomic && !acked ? 4 : 0) |
+      (state.processed && failureIdle ? 8 : 0) |
+      (state.deadLettered ? 16 : 0) |
+      (state.failing ? 32 : 0) |
+      (state.hasEvents ? 64 : 0) |
+      (state.unknown ? 128 : 0) |
+      (state.handedOff ? 256 : 0) |
+      (state.maybeGuarded && !acked ? 512 : 0) |
+      (state.via ? 1024 : 0);
+    const ids = `${this.id(state.ack)}|${this.id(state.firstSettle)}|${acked ? 0 : this.id(state.messageCheck)}`;
+    const tries = failureIdle ? this.tryKey(state.tryEntry) : '';
+    return `${ids}|${bits}|${failure}|${tries}|${caught}|${exit}`;
   }
 
   private tryKey(entry: TryEntry | undefined): string {
@@ -594,9 +590,9 @@ class FactDomain implements Domain<FactState> {
     };
   }
 
-  returnedFrom(state: FactState, step: Extract<Step, { t: 'scope' }>): FactState {
-    if (!step.call || step.callee === undefined) return state;
-    return { ...state, via: { location: locationOf(step.call), callee: step.callee } };
+  returnedFrom(state: FactState, step: Extract<Step, { t: 'scope' }>, byReturn: boolean): FactState {
+    if (!step.call || step.callee === undefined) return byReturn ? this.mark(state, undefined) : state;
+    return { ...state, via: returnVia(step), exit: byReturn ? undefined : state.exit };
   }
 
   enterTry(state: FactState, step: Extract<Step, { t: 'try' }>): FactState {
@@ -871,6 +867,12 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
  * Whether every processing effect a try encloses was left running (not awaited by the handler).
  * Asked for every path a failure reaches the catch on: kept per try.
  */
+/** The call a path came back from: one per scope step, shared by every path that returns through it. */
+const returnVia = perObject((step: Extract<Step, { t: 'scope' }>): NonNullable<FactState['via']> => ({
+  location: locationOf(step.call!),
+  callee: step.callee!,
+}));
+
 const leftRunning = perObject((step: Extract<Step, { t: 'try' }>): boolean => {
   let processing = 0;
   let dropped = 0;

@@ -14,7 +14,7 @@
  */
 import type { ts } from 'ts-morph';
 import type { SourceLocation, TransactionScope } from '../../model';
-import { locationOf } from '../source/ast';
+import { locationOf, perObject } from '../source/ast';
 import { catchSiteOf } from '../source/catches';
 import { type FunctionText, type Side, type Step, type Truth, isFlagIn, isIdentityGuard } from '../handler/steps';
 import type { OccurrenceRegistry } from './occurrences';
@@ -53,8 +53,11 @@ export interface Domain<S> {
   settle(state: S, step: Extract<Step, { t: 'settle' }>, context: WalkContext): S;
   guardOutcome(state: S, guard: GuardStep, outcome: 'pass' | 'skip', context: WalkContext): S;
   caught(state: S, caught: CaughtStep, context: WalkContext): S;
-  /** The state comes back from a call into a project function (by its end or a `return`). */
-  returnedFrom?(state: S, step: Extract<Step, { t: 'scope' }>): S;
+  /**
+   * The state comes back from a call into a project function, by its end or (`byReturn`) a
+   * `return`, whose exit mark it then clears as `mark(state, undefined)` would.
+   */
+  returnedFrom?(state: S, step: Extract<Step, { t: 'scope' }>, byReturn: boolean): S;
   /** The state enters the try block of `step`. */
   enterTry?(state: S, step: Extract<Step, { t: 'try' }>): S;
   /** The state leaves the catch block of `step` (normally, or by return, throw, break, continue). */
@@ -166,6 +169,13 @@ const OUTCOME_MERGE_AT = 256;
 
 const OUTCOME_LISTS = ['normal', 'returned', 'thrown', 'escaped', 'broke', 'continued'] as const;
 
+/** Where and how an exit step leaves: one mark per step, shared by every path that takes it. */
+const exitMark = perObject((step: Extract<Step, { t: 'exit' }>): ExitMark => ({
+  kind: step.kind,
+  location: locationOf(step.node),
+  returnsMessage: !!step.returnsMessage,
+}));
+
 /**
  * Applies a domain transfer to each path, keeping what the path knows of its flags. A path the
  * transfer leaves as it was (leaving a try whose catch it never entered, an exit mark it already
@@ -267,7 +277,7 @@ class Walker<S> {
    * however many other paths reach the same point.
    */
   private forgetCrowdedFlags(states: Tagged<S>[]): Tagged<S>[] {
-    if (states.length <= FLAGGED_STATES) return states;
+    if (states.length <= FLAGGED_STATES || !states.some((state) => state.flags || state.returning)) return states;
     const typestate = (state: Tagged<S>): string => {
       const keys = this.keysOf(state);
       return keys.coarse ?? keys.key;
@@ -324,7 +334,8 @@ class Walker<S> {
       const index = known === undefined ? undefined : sameTags(merged, known, state);
       if (index !== undefined) {
         const previous = merged[index];
-        merged[index] = { ...previous, s: this.domain.join(previous.s, state.s) };
+        const joined = this.domain.join(previous.s, state.s);
+        if (joined !== previous.s) merged[index] = { ...previous, s: joined };
         continue;
       }
       if (known === undefined) byKey.set(stateKey, merged.length);
@@ -359,16 +370,17 @@ class Walker<S> {
           return flags === state.flags ? state : { ...state, flags };
         });
       case 'exit': {
-        const mark: ExitMark = {
-          kind: step.kind,
-          location: locationOf(step.node),
-          returnsMessage: !!step.returnsMessage,
-        };
-        const exited = lift(states, (state) => domain.mark(state, mark)).map((state) =>
-          step.kind === 'return'
-            ? { ...state, returning: step.value ?? (step.valueFlag ? flagOf(state.flags, step.valueFlag) : undefined) }
-            : state,
-        );
+        const mark = exitMark(step);
+        // One copy per path: the domain's mark, and the truth of the value a `return` leaves with.
+        const exited = states.map((state): Tagged<S> => {
+          const s = domain.mark(state.s, mark);
+          const returning =
+            step.kind === 'return'
+              ? (step.value ?? (step.valueFlag ? flagOf(state.flags, step.valueFlag) : undefined))
+              : state.returning;
+          if (s === state.s && returning === state.returning) return state;
+          return { s, flags: state.flags, returning, keys: s === state.s ? state.keys : undefined };
+        });
         const target =
           step.kind === 'return'
             ? outcome.returned
@@ -461,21 +473,28 @@ class Walker<S> {
             : group;
         // Merged here: a callee's exits would otherwise pile up, unmerged, along the whole call chain.
         outcome.thrown.push(...this.merge(leave(out.thrown)));
-        // A callee's return ends the callee, not the handler.
-        const returned = this.merge(lift(leave(out.returned), (state) => domain.mark(state, undefined)));
+        // A callee's return ends the callee, not the handler: its mark goes (in the same copy as the
+        // domain's note of the call, where it keeps one).
+        const cameBack = (group: Tagged<S>[], byReturn: boolean): Tagged<S>[] =>
+          domain.returnedFrom && step.call
+            ? lift(group, (state) => domain.returnedFrom!(state, step, byReturn))
+            : byReturn
+              ? lift(group, (state) => domain.mark(state, undefined))
+              : group;
+        const returned = this.merge(cameBack(leave(out.returned), true));
         // Falling off the callee's end returns `undefined`; a `return <literal>` says its truth.
         const result = step.result;
         const back = [
-          ...leave(out.normal).map((state) =>
+          ...cameBack(leave(out.normal), false).map((state) =>
             result ? { ...state, flags: withFlag(state.flags, result, 'falsy') } : state,
           ),
           // A result the callee's return does not tell forgets what an earlier call said.
-          ...returned.map(({ returning, ...state }) =>
-            result ? { ...state, flags: withFlag(state.flags, result, returning) } : state,
-          ),
+          ...returned.map((state): Tagged<S> => {
+            if (result) return { s: state.s, flags: withFlag(state.flags, result, state.returning), keys: state.keys };
+            return state.returning === undefined ? state : { s: state.s, flags: state.flags, keys: state.keys };
+          }),
         ];
-        const came = domain.returnedFrom && step.call ? lift(back, (state) => domain.returnedFrom!(state, step)) : back;
-        return [...came, ...leave(out.broke), ...leave(out.continued)];
+        return [...back, ...leave(out.broke), ...leave(out.continued)];
       }
       case 'guarded': {
         const guard: GuardStep = { source: 'guarded', step };
