@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ts } from 'ts-morph';
 import { CarriedAnswers, type EditedFile, type ImportsOf } from '../../server/src/pipeline/carried-answers';
+import { ReadRecorder } from '../../server/src/pipeline/reads';
+import { calledFunction } from '../../server/src/analysis/source/symbols';
 
 const ROOT = '/virtual';
 
@@ -24,6 +26,7 @@ class VirtualProject {
     const options: ts.CompilerOptions = { noLib: true, module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
     const host = ts.createCompilerHost(options);
     host.fileExists = (fileName) => fileName.slice(ROOT.length + 1) in this.texts;
+    host.directoryExists = (directory) => directory === ROOT || directory.startsWith(`${ROOT}/`);
     host.readFile = (fileName) => this.texts[fileName.slice(ROOT.length + 1)];
     host.getSourceFile = (fileName) => {
       const text = this.texts[fileName.slice(ROOT.length + 1)];
@@ -66,6 +69,13 @@ function nameIn(program: ts.Program, file: string, name: string): ts.Identifier 
   return found;
 }
 
+/** The call of `name` (`store.add(1)` for `add`) in `file`. */
+function callOf(program: ts.Program, file: string, name: string): ts.CallExpression {
+  const call = nameIn(program, file, name).parent.parent;
+  assert.ok(ts.isCallExpression(call), `a call of ${name} in ${file}`);
+  return call;
+}
+
 const FILES = {
   'rates.ts': 'export const rate = 2;\n',
   'invoice.ts':
@@ -73,6 +83,10 @@ const FILES = {
   'ledger.ts':
     'export class Ledger {\n  entries: number[] = [];\n  add(entry: number): void {\n    this.entries.push(entry);\n  }\n}\n',
   'orders.ts': 'export function place(id: string): string {\n  return id;\n}\n',
+  // A call through the project's own interface: which method runs is the resolved signature's.
+  'store.ts': 'export interface Store {\n  add(entry: number): void;\n}\n',
+  'billing.ts':
+    "import type { Store } from './store';\nexport function bill(store: Store): void {\n  store.add(1);\n}\n",
 };
 
 /** One server's programs: each edit makes the next, and the answers are carried over to it. */
@@ -103,6 +117,16 @@ class Session {
     return this.carried.answer(node, () => {
       this.asks++;
       return checker.getSymbolAtLocation(node);
+    });
+  }
+
+  /** The declaration the call of `name` in `file` resolves to, in the current program. */
+  declarationOf(file: string, name: string): ts.Declaration | undefined {
+    const call = callOf(this.program, file, name);
+    const checker = this.program.getTypeChecker();
+    return this.carried.declaration(call, () => {
+      this.asks++;
+      return checker.getResolvedSignature(call)?.getDeclaration();
     });
   }
 
@@ -191,5 +215,43 @@ describe('checker answers carried from one program to the next', () => {
     const otherResolver: ImportsOf = (file) => importsOf(file);
     const edit = { 'orders.ts': 'export const place = (id: string): string => id;\n' };
     assert.equal(session.asksAfter(edit, 'ledger.ts', 'entries', otherResolver), 1, 'nothing carried');
+  });
+  test("a call's resolved declaration is carried while its file reaches nothing edited", () => {
+    const session = new Session(new VirtualProject({ ...FILES }));
+    const declaration = session.declarationOf('billing.ts', 'add');
+    assert.ok(declaration && ts.isMethodSignature(declaration));
+    session.edit(PLACE_EDITED);
+    const before = session.asks;
+    assert.equal(session.declarationOf('billing.ts', 'add'), declaration, 'the same declaration node');
+    assert.equal(session.asks, before, 'not asked again');
+    const call = callOf(session.program, 'billing.ts', 'add');
+    assert.equal(session.program.getTypeChecker().getResolvedSignature(call)?.getDeclaration(), declaration);
+    session.edit({ 'store.ts': 'export interface Store {\n  add(entry: number, note?: string): void;\n}\n' });
+    session.declarationOf('billing.ts', 'add');
+    assert.equal(session.asks, before + 1, 'billing.ts imports the edited store.ts');
+  });
+
+  test("the server's analysis asks the next checker to resolve a call only where an edit reached it", () => {
+    const project = new VirtualProject({ ...FILES });
+    const carried = new CarriedAnswers();
+    let resolutions = 0;
+    const resolveAdd = (edits: Record<string, string>): void => {
+      const { program, edited } = project.next(edits);
+      carried.retain(program, edited, importsOf);
+      const checker = program.getTypeChecker();
+      const resolve = checker.getResolvedSignature.bind(checker);
+      checker.getResolvedSignature = (...args) => {
+        resolutions++;
+        return resolve(...args);
+      };
+      const recording = new ReadRecorder().recording(program, carried);
+      calledFunction(callOf(program, 'billing.ts', 'add'), recording.getTypeChecker());
+    };
+    resolveAdd({});
+    assert.equal(resolutions, 1);
+    resolveAdd(PLACE_EDITED);
+    assert.equal(resolutions, 1, 'orders.ts does not reach billing.ts');
+    resolveAdd({ 'store.ts': 'export interface Store {\n  add(entry: number, note?: string): void;\n}\n' });
+    assert.equal(resolutions, 2, 'store.ts does');
   });
 });

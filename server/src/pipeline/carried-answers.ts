@@ -1,6 +1,7 @@
 /**
- * The checker's answers to `getSymbolAtLocation`, kept by the language server from one program to
- * the next (EditorReportCache in pipeline/reads.ts) for the files an edit cannot change them in.
+ * The checker's answers to `getSymbolAtLocation`, and the declarations calls resolve to
+ * (`getResolvedSignature`), kept by the language server from one program to the next
+ * (EditorReportCache in pipeline/reads.ts) for the files an edit cannot change them in.
  *
  * After an edit the server makes a new program, which reuses every unchanged parsed file with its
  * bindings, and a new checker, which knows nothing yet: the analysis asks it again about the same
@@ -9,7 +10,8 @@
  * any file declares globally. So an answer is kept while its file is the same parsed file, no file
  * it reaches was edited, and no edited file declares anything global (a script, `declare global`,
  * `declare module`). Only answers the next checker would give as the same object are kept: none,
- * or a symbol the binder made (merged and instantiated symbols are each checker's own).
+ * a symbol the binder made (merged and instantiated symbols are each checker's own), or a
+ * declaration (a node of a parsed file; the signature around it is the checker's own).
  */
 import { ts } from 'ts-morph';
 import { perParsedFile } from '../analysis/source/ast';
@@ -24,8 +26,42 @@ export interface EditedFile {
 /** The files a parsed file's imports and re-exports resolve to (by one module resolver). */
 export type ImportsOf = (file: ts.SourceFile) => readonly string[];
 
+/** Answers about the nodes of each parsed file. */
+class AnswersByFile<T> {
+  private readonly byFile = new Map<ts.SourceFile, WeakMap<ts.Node, T>>();
+
+  get size(): number {
+    return this.byFile.size;
+  }
+
+  files(): IterableIterator<ts.SourceFile> {
+    return this.byFile.keys();
+  }
+
+  drop(file: ts.SourceFile): void {
+    this.byFile.delete(file);
+  }
+
+  clear(): void {
+    this.byFile.clear();
+  }
+
+  /** The answer about `node`: the one kept, or `ask`'s, kept when `keep` says the next checker would give it too. */
+  answer(node: ts.Node, ask: () => T, keep: (answer: T) => boolean): T {
+    const file = node.getSourceFile();
+    const kept = this.byFile.get(file);
+    if (kept?.has(node)) return kept.get(node)!;
+    const answer = ask();
+    if (!keep(answer)) return answer;
+    if (kept) kept.set(node, answer);
+    else this.byFile.set(file, new WeakMap([[node, answer]]));
+    return answer;
+  }
+}
+
 export class CarriedAnswers {
-  private readonly byFile = new Map<ts.SourceFile, WeakMap<ts.Node, ts.Symbol | undefined>>();
+  private readonly symbols = new AnswersByFile<ts.Symbol | undefined>();
+  private readonly declarations = new AnswersByFile<ts.Declaration | undefined>();
   private importsOf: ImportsOf | undefined;
 
   /**
@@ -34,33 +70,33 @@ export class CarriedAnswers {
    */
   retain(program: ts.Program, edited: readonly EditedFile[], importsOf: ImportsOf): void {
     if (importsOf !== this.importsOf || edited.some(({ before, after }) => declaresGlobally(before, after)))
-      this.byFile.clear();
+      this.clear();
     this.importsOf = importsOf;
-    if (!this.byFile.size || !edited.length) return;
+    if ((!this.symbols.size && !this.declarations.size) || !edited.length) return;
     const reaching = filesReaching(
       program,
       edited.map((file) => file.fileName),
       importsOf,
     );
-    for (const file of this.byFile.keys())
-      if (program.getSourceFile(file.fileName) !== file || reaching.has(file.fileName)) this.byFile.delete(file);
+    for (const answers of [this.symbols, this.declarations])
+      for (const file of [...answers.files()])
+        if (program.getSourceFile(file.fileName) !== file || reaching.has(file.fileName)) answers.drop(file);
   }
 
   clear(): void {
-    this.byFile.clear();
+    this.symbols.clear();
+    this.declarations.clear();
     this.importsOf = undefined;
   }
 
-  /** The answer about `node`: the one kept, or `ask`'s (kept when the next checker would give it too). */
+  /** The symbol at `node`: the one kept, or `ask`'s (kept when the next checker would give it too). */
   answer(node: ts.Node, ask: () => ts.Symbol | undefined): ts.Symbol | undefined {
-    const file = node.getSourceFile();
-    const kept = this.byFile.get(file);
-    if (kept?.has(node)) return kept.get(node);
-    const symbol = ask();
-    if (symbol && symbol.flags & ts.SymbolFlags.Transient) return symbol;
-    if (kept) kept.set(node, symbol);
-    else this.byFile.set(file, new WeakMap([[node, symbol]]));
-    return symbol;
+    return this.symbols.answer(node, ask, (symbol) => !symbol || !(symbol.flags & ts.SymbolFlags.Transient));
+  }
+
+  /** The declaration `call` resolves to: the one kept, or `ask`'s. */
+  declaration(call: ts.CallExpression, ask: () => ts.Declaration | undefined): ts.Declaration | undefined {
+    return this.declarations.answer(call, ask, () => true);
   }
 }
 

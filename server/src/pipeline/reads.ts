@@ -6,6 +6,7 @@ import type { ts } from 'ts-morph';
 import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
 import type { ProjectSources, TextSearch } from '../analysis/source/project-sources';
 import { registerReadCapture, type CapturedReads, type ReadCapture } from '../analysis/source/read-capture';
+import { useResolvedDeclarations } from '../analysis/source/symbols';
 import { SharedSummaries, useSummaries, type Summary } from '../analysis/handler/summaries';
 import type { ConsumerReport } from '../model';
 import { CarriedAnswers, type EditedFile, type ImportsOf } from './carried-answers';
@@ -328,6 +329,14 @@ export class ReadRecorder implements ReadCapture {
       },
     });
     registerReadCapture(recording, this);
+    if (carried)
+      useResolvedDeclarations(recording, (call, ask) => {
+        // A kept answer asks nothing of the checker: what it read is noted here.
+        const declaration = carried.declaration(call, ask);
+        note(call);
+        note(declaration);
+        return declaration;
+      });
     return new Proxy(program, {
       get: (target, property, receiver): unknown => {
         if (property === 'getTypeChecker') return () => recording;

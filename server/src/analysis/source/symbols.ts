@@ -210,13 +210,33 @@ export function calledFunction(
   // (Overload resolution is costly, and library declarations have no body to follow anyway.)
   if (!(symbol.declarations ?? []).some((declaration) => isProjectCode(declaration))) return undefined;
   try {
-    const signature = checker.getResolvedSignature(call);
-    const declaration = signature?.getDeclaration();
+    const declaration = resolvedDeclaration(call, checker);
     if (declaration && isFunctionWithBody(declaration)) return declaration;
   } catch {
     return undefined;
   }
   return undefined;
+}
+
+/** Where a checker's resolved declarations may come from before it is asked (`useResolvedDeclarations`). */
+type DeclarationSource = (call: ts.CallExpression, ask: () => ts.Declaration | undefined) => ts.Declaration | undefined;
+
+const declarationSources = new WeakMap<ts.TypeChecker, DeclarationSource>();
+
+/**
+ * The declarations `checker` resolves calls to are looked up in `source` first: the language
+ * server's answers kept from the last program for files an edit did not reach
+ * (pipeline/carried-answers.ts). Overload resolution is the costliest question the analysis asks.
+ */
+export function useResolvedDeclarations(checker: ts.TypeChecker, source: DeclarationSource): void {
+  declarationSources.set(checker, source);
+}
+
+/** The declaration of the signature `call` resolves to. */
+function resolvedDeclaration(call: ts.CallExpression, checker: ts.TypeChecker): ts.Declaration | undefined {
+  const ask = (): ts.Declaration | undefined => checker.getResolvedSignature(call)?.getDeclaration();
+  const source = declarationSources.get(checker);
+  return source ? source(call, ask) : ask();
 }
 
 /**
