@@ -863,16 +863,16 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   set.add(value);
 }
 
-/**
- * Whether every processing effect a try encloses was left running (not awaited by the handler).
- * Asked for every path a failure reaches the catch on: kept per try.
- */
 /** The call a path came back from: one per scope step, shared by every path that returns through it. */
 const returnVia = perObject((step: Extract<Step, { t: 'scope' }>): NonNullable<FactState['via']> => ({
   location: locationOf(step.call!),
   callee: step.callee!,
 }));
 
+/**
+ * Whether every processing effect a try encloses was left running (not awaited by the handler).
+ * Asked for every path a failure reaches the catch on: kept per try.
+ */
 const leftRunning = perObject((step: Extract<Step, { t: 'try' }>): boolean => {
   let processing = 0;
   let dropped = 0;
