@@ -254,4 +254,20 @@ describe('checker answers carried from one program to the next', () => {
     resolveAdd({ 'store.ts': 'export interface Store {\n  add(entry: number, note?: string): void;\n}\n' });
     assert.equal(resolutions, 2, 'store.ts does');
   });
+  test('a value computed from a file is kept while the file reaches nothing edited', () => {
+    const project = new VirtualProject({ ...FILES });
+    const carried = new CarriedAnswers();
+    let computed = 0;
+    const KIND = {};
+    const totalIn = (edits: Record<string, string>): void => {
+      const { program, edited } = project.next(edits);
+      carried.retain(program, edited, importsOf);
+      carried.fileValue(program.getSourceFile(`${ROOT}/invoice.ts`)!, KIND, () => ++computed);
+    };
+    totalIn({});
+    totalIn(PLACE_EDITED);
+    assert.equal(computed, 1, 'invoice.ts does not reach orders.ts');
+    totalIn({ 'rates.ts': 'export const rate = 3;\n' });
+    assert.equal(computed, 2, 'invoice.ts imports rates.ts');
+  });
 });

@@ -127,6 +127,55 @@ export class ShipmentsController {
 }
 `;
 
+/** Two Nest apps in one folder; which one serves the shipments controller is the module graph's. */
+function nestApp(main: string, rootModule: string, options: string): string {
+  return `import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { ${rootModule} } from './${main}.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createMicroservice(${rootModule}, {
+    transport: Transport.RMQ,
+    options: { queue: '${main}-events'${options} },
+  });
+  await app.listen();
+}
+void bootstrap();
+`;
+}
+
+/** A root module importing the shipments module, or not. */
+function rootModule(name: string, importsShipments: boolean): string {
+  return `import { Module } from '@nestjs/common';
+${importsShipments ? "import { ShipmentsModule } from './shipments.module';\n" : ''}
+@Module({ imports: [${importsShipments ? 'ShipmentsModule' : ''}] })
+export class ${name} {}
+`;
+}
+
+const SHIPMENTS_MODULE = `import { Module } from '@nestjs/common';
+import { ShipmentsController } from './shipments.controller';
+
+@Module({ controllers: [ShipmentsController] })
+export class ShipmentsModule {}
+`;
+
+/** The controllers a module lists, kept in a file of their own. */
+function CONTROLLER_LIST(names: string): string {
+  return `import { ShipmentsController } from './shipments.controller';
+
+export const CONTROLLERS = [${names}];
+void ShipmentsController;
+`;
+}
+
+const SHIPMENTS_MODULE_BY_LIST = `import { Module } from '@nestjs/common';
+import { CONTROLLERS } from './controllers';
+
+@Module({ controllers: CONTROLLERS })
+export class ShipmentsModule {}
+`;
+
 /** A wrapper that registers a kafkajs consumer for the handler its caller gives, behind a barrel. */
 const BUS = `import { Kafka } from 'kafkajs';
 
@@ -338,6 +387,57 @@ for (const mode of MODES) {
       workspace.setOverlay(project.path('nest/main.ts'), nestMain(''));
       assert.equal(ackMode(workspace.analyze([controller])), 'auto-before-handler', 'the edited bootstrap is read');
     });
+    test("an edit of a Nest module re-reads the module graph: the app whose root imports the controller's module serves it", () => {
+      project.write({
+        'apps/api.ts': nestApp('api', 'ApiModule', ''),
+        'apps/api.module.ts': rootModule('ApiModule', false),
+        'apps/worker.ts': nestApp('worker', 'WorkerModule', ', noAck: false'),
+        'apps/worker.module.ts': rootModule('WorkerModule', true),
+        'apps/shipments.module.ts': SHIPMENTS_MODULE,
+        'apps/shipments.controller.ts': NEST_CONTROLLER,
+        'apps/notes.ts': 'export const note = 1;\n',
+      });
+      const workspace = openWorkspace(project);
+      const controller = project.path('apps/shipments.controller.ts');
+      const served = () =>
+        workspace
+          .analyze([controller])
+          .consumers.filter((consumer) => consumer.handlerRange.filePath === controller)
+          .map((consumer) => consumer.registration.ackMode);
+      workspace.setOverlay(controller, NEST_CONTROLLER);
+      assert.deepEqual(served(), ['explicit'], 'the worker app (noAck: false)');
+
+      workspace.setOverlay(project.path('apps/notes.ts'), 'export const note = 2;\n');
+      assert.deepEqual(served(), ['explicit'], 'an edit outside the graph');
+
+      workspace.setOverlay(project.path('apps/worker.module.ts'), rootModule('WorkerModule', false));
+      workspace.setOverlay(project.path('apps/api.module.ts'), rootModule('ApiModule', true));
+      assert.deepEqual(served(), ['auto-before-handler'], 'the shipments module moved to the api app');
+
+      workspace.setOverlay(controller, `${NEST_CONTROLLER}\n// edited\n`);
+      assert.deepEqual(served(), ['auto-before-handler'], 'the graph read after the move still holds');
+
+      // The shipments module's controllers come from a list in another file: an edit of that file
+      // changes what the module declares, though the module's own file is the same.
+      workspace.setOverlay(project.path('apps/controllers.ts'), CONTROLLER_LIST('ShipmentsController'));
+      workspace.setOverlay(project.path('apps/shipments.module.ts'), SHIPMENTS_MODULE_BY_LIST);
+      assert.deepEqual(served(), ['auto-before-handler'], 'declared through the list');
+      workspace.setOverlay(project.path('apps/controllers.ts'), CONTROLLER_LIST(''));
+      // As a server that never saw the list name it reads the same files.
+      project.write({
+        'apps/worker.module.ts': rootModule('WorkerModule', false),
+        'apps/api.module.ts': rootModule('ApiModule', true),
+        'apps/controllers.ts': CONTROLLER_LIST(''),
+        'apps/shipments.module.ts': SHIPMENTS_MODULE_BY_LIST,
+      });
+      const fresh = openWorkspace(project)
+        .analyze([controller])
+        .consumers.filter((consumer) => consumer.handlerRange.filePath === controller)
+        .map((consumer) => consumer.registration.ackMode);
+      assert.notDeepEqual(fresh, ['auto-before-handler'], 'no module declares the controller now');
+      assert.deepEqual(served(), fresh, 'the list no longer names the controller');
+    });
+
     test('a report that searched the whole project is kept until an edited file names what it searched for', () => {
       project.write({
         'ledger/ports.ts': LEDGER_PORT,

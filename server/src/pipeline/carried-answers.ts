@@ -10,8 +10,9 @@
  * any file declares globally. So an answer is kept while its file is the same parsed file, no file
  * it reaches was edited, and no edited file declares anything global (a script, `declare global`,
  * `declare module`). Only answers the next checker would give as the same object are kept: none,
- * a symbol the binder made (merged and instantiated symbols are each checker's own), or a
- * declaration (a node of a parsed file; the signature around it is the checker's own).
+ * a symbol the binder made (merged and instantiated symbols are each checker's own), a
+ * declaration (a node of a parsed file; the signature around it is the checker's own), or a value
+ * the analysis computed from a whole file out of such nodes (a file's Nest modules).
  */
 import { ts } from 'ts-morph';
 import { perParsedFile } from '../analysis/source/ast';
@@ -62,6 +63,8 @@ class AnswersByFile<T> {
 export class CarriedAnswers {
   private readonly symbols = new AnswersByFile<ts.Symbol | undefined>();
   private readonly declarations = new AnswersByFile<ts.Declaration | undefined>();
+  /** Values computed from a whole file, by the computation's kind (analysis/source/carried.ts). */
+  private readonly fileValues = new AnswersByFile<unknown>();
   private importsOf: ImportsOf | undefined;
 
   /**
@@ -70,23 +73,25 @@ export class CarriedAnswers {
    */
   retain(program: ts.Program, edited: readonly EditedFile[], importsOf: ImportsOf): void {
     if (importsOf !== this.importsOf || edited.some(({ before, after }) => declaresGlobally(before, after)))
-      this.clear();
-    this.importsOf = importsOf;
-    if ((!this.symbols.size && !this.declarations.size) || !edited.length) return;
+      this.clear(importsOf);
+    const tables = [this.symbols, this.declarations, this.fileValues];
+    if (tables.every((answers) => !answers.size) || !edited.length) return;
     const reaching = filesReaching(
       program,
       edited.map((file) => file.fileName),
       importsOf,
     );
-    for (const answers of [this.symbols, this.declarations])
+    for (const answers of tables)
       for (const file of [...answers.files()])
         if (program.getSourceFile(file.fileName) !== file || reaching.has(file.fileName)) answers.drop(file);
   }
 
-  clear(): void {
+  /** Drops every answer; those given from here on are made under `importsOf` (none: kept by no edit). */
+  clear(importsOf?: ImportsOf): void {
     this.symbols.clear();
     this.declarations.clear();
-    this.importsOf = undefined;
+    this.fileValues.clear();
+    this.importsOf = importsOf;
   }
 
   /** The symbol at `node`: the one kept, or `ask`'s (kept when the next checker would give it too). */
@@ -97,6 +102,22 @@ export class CarriedAnswers {
   /** The declaration `call` resolves to: the one kept, or `ask`'s. */
   declaration(call: ts.CallExpression, ask: () => ts.Declaration | undefined): ts.Declaration | undefined {
     return this.declarations.answer(call, ask, () => true);
+  }
+
+  /**
+   * What `compute` makes of `file` and the files it reaches (`kind` names the computation): the
+   * value kept, or `compute`'s. Its nodes must be parsed files' own (no symbol or type of a checker).
+   */
+  fileValue<T>(file: ts.SourceFile, kind: object, compute: () => T): T {
+    const byKind = this.fileValues.answer(
+      file,
+      () => new Map<object, unknown>(),
+      () => true,
+    ) as Map<object, unknown>;
+    if (byKind.has(kind)) return byKind.get(kind) as T;
+    const value = compute();
+    byKind.set(kind, value);
+    return value;
   }
 }
 

@@ -6,7 +6,7 @@ import type { ts } from 'ts-morph';
 import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
 import type { ProjectSources, TextSearch } from '../analysis/source/project-sources';
 import { registerReadCapture, type CapturedReads, type ReadCapture } from '../analysis/source/read-capture';
-import { useResolvedDeclarations } from '../analysis/source/symbols';
+import { useCarrier } from '../analysis/source/carried';
 import { SharedSummaries, useSummaries, type Summary } from '../analysis/handler/summaries';
 import type { ConsumerReport } from '../model';
 import { CarriedAnswers, type EditedFile, type ImportsOf } from './carried-answers';
@@ -121,7 +121,8 @@ export class EditorReportCache {
       .join('\n');
     if (names !== this.fileNames || config !== this.config) {
       this.summaries.clear();
-      this.carried.clear();
+      // The answers from here on are made under this resolver: the next edit keeps them.
+      this.carried.clear(importsOf);
     } else {
       const editedFiles = this.editedFiles(program);
       const edited = matchingSearches(
@@ -330,12 +331,19 @@ export class ReadRecorder implements ReadCapture {
     });
     registerReadCapture(recording, this);
     if (carried)
-      useResolvedDeclarations(recording, (call, ask) => {
-        // A kept answer asks nothing of the checker: what it read is noted here.
-        const declaration = carried.declaration(call, ask);
-        note(call);
-        note(declaration);
-        return declaration;
+      useCarrier(recording, {
+        declaration: (call, ask) => {
+          // A kept answer asks nothing of the checker: what it read is noted here.
+          const declaration = carried.declaration(call, ask);
+          note(call);
+          note(declaration);
+          return declaration;
+        },
+        fileValue: (file, kind, compute) => {
+          const { value, reads } = carried.fileValue(file, kind, () => this.capture(compute));
+          this.replay(reads);
+          return value;
+        },
       });
     return new Proxy(program, {
       get: (target, property, receiver): unknown => {

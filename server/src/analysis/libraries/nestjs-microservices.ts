@@ -48,6 +48,7 @@ import {
   type FunctionWithBody,
 } from '../source/ast';
 import { calledFunction, functionOfSymbol, packageOfFile } from '../source/symbols';
+import { fileValue } from '../source/carried';
 import { hasDeadLetterRoute } from './dead-letter';
 import type { MessageValues } from '../source/message-values';
 import { refersToImport } from './shared';
@@ -884,30 +885,43 @@ function moduleIndex(program: ts.Program, checker: ts.TypeChecker): ModuleIndex 
   const index: ModuleIndex = { declaring: new Map(), imports: new Map() };
   moduleCache.set(files, index);
   for (const sourceFile of files) {
-    if (!isProjectCode(sourceFile)) continue;
-    for (const { node, call } of moduleDecorators(sourceFile)) {
-      const metadata = call.arguments[0] && unwrap(call.arguments[0]);
-      if (!metadata || !ts.isObjectLiteralExpression(metadata)) {
-        index.imports.set(node, { modules: [], open: true });
-        continue;
-      }
-      const controllers = listOf(propertyValue(metadata, 'controllers'), checker);
-      for (const element of controllers.elements) {
-        const controller = classOf(element, checker);
-        if (controller) index.declaring.set(controller, [...(index.declaring.get(controller) ?? []), node]);
-      }
-      const imported = listOf(propertyValue(metadata, 'imports'), checker);
-      const modules: ts.ClassDeclaration[] = [];
-      let open = imported.open;
-      for (const element of imported.elements) {
-        const module = importedModule(element, checker);
-        if (module) modules.push(module);
-        else open = true;
-      }
-      index.imports.set(node, { modules, open });
+    if (!isProjectCode(sourceFile) || !moduleDecorators(sourceFile).length) continue;
+    // Read from the file and the files it imports: the server keeps it while none of them changes.
+    for (const module of fileValue(checker, sourceFile, modulesIn, () => modulesIn(sourceFile, checker))) {
+      for (const controller of module.controllers)
+        index.declaring.set(controller, [...(index.declaring.get(controller) ?? []), module.node]);
+      index.imports.set(module.node, { modules: module.imports, open: module.open });
     }
   }
   return index;
+}
+
+/** A `@Module` class: the controllers it lists, the modules it imports, and whether some import is out of sight. */
+interface DeclaredModule {
+  node: ts.ClassDeclaration;
+  controllers: ts.ClassDeclaration[];
+  imports: ts.ClassDeclaration[];
+  open: boolean;
+}
+
+/** The Nest modules a file declares, with what their metadata names resolved to classes. */
+function modulesIn(sourceFile: ts.SourceFile, checker: ts.TypeChecker): DeclaredModule[] {
+  return moduleDecorators(sourceFile).map(({ node, call }): DeclaredModule => {
+    const metadata = call.arguments[0] && unwrap(call.arguments[0]);
+    if (!metadata || !ts.isObjectLiteralExpression(metadata)) return { node, controllers: [], imports: [], open: true };
+    const controllers = listOf(propertyValue(metadata, 'controllers'), checker).elements.flatMap(
+      (element) => classOf(element, checker) ?? [],
+    );
+    const imported = listOf(propertyValue(metadata, 'imports'), checker);
+    const imports: ts.ClassDeclaration[] = [];
+    let open = imported.open;
+    for (const element of imported.elements) {
+      const module = importedModule(element, checker);
+      if (module) imports.push(module);
+      else open = true;
+    }
+    return { node, controllers, imports, open };
+  });
 }
 
 /** The classes of a file with their `@Module(…)` decorator calls, in source order. */

@@ -6,6 +6,7 @@
 import { ts } from 'ts-morph';
 import { TEST_FILE, naming, wantUnread, escapeRegExp } from './project-sources';
 import { captured, readCaptureOf, type CapturedReads } from './read-capture';
+import { resolvedDeclaration } from './carried';
 import {
   FunctionWithBody,
   forEachDescendant,
@@ -216,27 +217,6 @@ export function calledFunction(
     return undefined;
   }
   return undefined;
-}
-
-/** Where a checker's resolved declarations may come from before it is asked (`useResolvedDeclarations`). */
-type DeclarationSource = (call: ts.CallExpression, ask: () => ts.Declaration | undefined) => ts.Declaration | undefined;
-
-const declarationSources = new WeakMap<ts.TypeChecker, DeclarationSource>();
-
-/**
- * The declarations `checker` resolves calls to are looked up in `source` first: the language
- * server's answers kept from the last program for files an edit did not reach
- * (pipeline/carried-answers.ts). Overload resolution is the costliest question the analysis asks.
- */
-export function useResolvedDeclarations(checker: ts.TypeChecker, source: DeclarationSource): void {
-  declarationSources.set(checker, source);
-}
-
-/** The declaration of the signature `call` resolves to. */
-function resolvedDeclaration(call: ts.CallExpression, checker: ts.TypeChecker): ts.Declaration | undefined {
-  const ask = (): ts.Declaration | undefined => checker.getResolvedSignature(call)?.getDeclaration();
-  const source = declarationSources.get(checker);
-  return source ? source(call, ask) : ask();
 }
 
 /**
