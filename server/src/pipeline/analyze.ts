@@ -31,7 +31,7 @@ import {
 import { AnalysisCancelled, type BudgetLimits } from '../analysis/dataflow/budget';
 import { Suppressions } from '../analysis/source/directives';
 import type { SourceReader } from '../analysis/source/reader';
-import { type FunctionWithBody, locationOf, perParsedFile } from '../analysis/source/ast';
+import { type FunctionWithBody, isNode, locationOf, perParsedFile } from '../analysis/source/ast';
 import type { ResolvedConfig } from '../config/resolved-config';
 import type { AnalysisResult, ConsumerReport, FileProblem, Finding } from '../model';
 import { runFileRules, runRules } from '../rules/runner';
@@ -386,7 +386,7 @@ function siteKey(site: ConsumerSite): string {
 
 function fingerprint(value: unknown, depth: number): string {
   if (value === null || typeof value !== 'object') return typeof value === 'function' ? 'fn' : String(value);
-  if ('kind' in value && 'parent' in value && 'pos' in value) return nodeKey(value as ts.Node);
+  if (isNode(value)) return nodeKey(value);
   if (depth > 6) return '…';
   if (Array.isArray(value)) return `[${value.map((item) => fingerprint(item, depth + 1)).join(',')}]`;
   if ('info' in value && 'findConsumers' in value) return (value as ConsumerSite['library']).info.id;

@@ -64,7 +64,7 @@ export class CarriedAnswers {
   private readonly symbols = new AnswersByFile<ts.Symbol | undefined>();
   private readonly declarations = new AnswersByFile<ts.Declaration | undefined>();
   /** Values computed from a whole file, by the computation's kind (analysis/source/carried.ts). */
-  private readonly fileValues = new AnswersByFile<unknown>();
+  private readonly fileValues = new AnswersByFile<Map<object, unknown>>();
   private importsOf: ImportsOf | undefined;
 
   /**
@@ -113,7 +113,7 @@ export class CarriedAnswers {
       file,
       () => new Map<object, unknown>(),
       () => true,
-    ) as Map<object, unknown>;
+    );
     if (byKind.has(kind)) return byKind.get(kind) as T;
     const value = compute();
     byKind.set(kind, value);

@@ -7,6 +7,7 @@ import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
 import type { ProjectSources, TextSearch } from '../analysis/source/project-sources';
 import { registerReadCapture, type CapturedReads, type ReadCapture } from '../analysis/source/read-capture';
 import { useCarrier } from '../analysis/source/carried';
+import { isNode } from '../analysis/source/ast';
 import { SharedSummaries, useSummaries, type Summary } from '../analysis/handler/summaries';
 import type { ConsumerReport } from '../model';
 import { CarriedAnswers, type EditedFile, type ImportsOf } from './carried-answers';
@@ -288,7 +289,11 @@ export class ReadRecorder implements ReadCapture {
     }
   }
 
-  /** `program`, its checker noting what it is asked and answers; `carried` answers symbol queries kept from earlier programs. */
+  /**
+   * `program`, its checker noting what it is asked and answers. With `carried`, its symbol answers
+   * and, through the carrier it registers (analysis/source/carried.ts), resolved declarations and
+   * file values are first looked up among those kept from earlier programs.
+   */
   recording(program: ts.Program, carried?: CarriedAnswers): ts.Program {
     const checker = program.getTypeChecker();
     // The same nodes and symbols are asked about and answered again and again (every consumer
@@ -362,10 +367,6 @@ export class ReadRecorder implements ReadCapture {
       },
     });
   }
-}
-
-function isNode(value: unknown): value is ts.Node {
-  return !!value && typeof value === 'object' && 'kind' in value && 'parent' in value && 'pos' in value;
 }
 
 /** The files a checker argument or answer leads to: a node's, a symbol's declarations', a signature's declaration's. */

@@ -250,6 +250,11 @@ export function perParsedFile<T>(read: (file: ts.SourceFile) => T): (file: ts.So
   return perObject(read);
 }
 
+/** Whether a value the checker was asked about or answered is a syntax node (not a symbol or signature). */
+export function isNode(value: unknown): value is ts.Node {
+  return !!value && typeof value === 'object' && 'kind' in value && 'parent' in value && 'pos' in value;
+}
+
 /** `compute`, run once per key object and kept as long as the key is (a parsed file, a node, a step). */
 export function perObject<K extends object, T>(compute: (key: K) => T): (key: K) => T {
   const values = new WeakMap<K, { value: T }>();
