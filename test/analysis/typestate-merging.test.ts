@@ -27,6 +27,7 @@ const SOURCE = ts.createSourceFile(
   '/src/handler.ts',
   `async function handle(msg) {
   try { await work(); } catch (error) { console.warn(error); }
+  try { await work(); } catch (error) { console.warn(error); }
 ${Array.from({ length: 40 }, (_, index) => `  await call${index}(msg);`).join('\n')}
 }`,
   ts.ScriptTarget.Latest,
@@ -34,7 +35,8 @@ ${Array.from({ length: 40 }, (_, index) => `  await call${index}(msg);`).join('\
 );
 const HANDLER = SOURCE.statements[0] as ts.FunctionDeclaration;
 const TRY = HANDLER.body!.statements[0] as ts.TryStatement;
-const CALLS = HANDLER.body!.statements.slice(1).map((statement) => (statement as ts.ExpressionStatement).expression);
+const OTHER_TRY = HANDLER.body!.statements[1] as ts.TryStatement;
+const CALLS = HANDLER.body!.statements.slice(2).map((statement) => (statement as ts.ExpressionStatement).expression);
 
 function effect(index: number): Step {
   return {
@@ -85,6 +87,9 @@ const BEST_EFFORT: Step = {
   enclosesProcessing: true,
 };
 
+/** The same, caught by the second `try`'s catch. */
+const BEST_EFFORT_ELSEWHERE: Step = { ...BEST_EFFORT, catchNode: OTHER_TRY.catchClause };
+
 /** A call the analysis cannot follow: what it did with a caught failure cannot be told. */
 const UNSEEN: Step = { t: 'unknown', node: CALLS[37], reason: 'not followed', inCondition: false };
 
@@ -93,15 +98,16 @@ function tail(count: number): Step[] {
   return Array.from({ length: count }, (_, index) => ({ t: 'if', then: [effect(10 + index)], else: [] }));
 }
 
-function ticks(steps: Step[]): number {
+function ticks(steps: Step[], exitDetails: boolean): number {
   const budget = new CountingBudget();
-  computeFacts(steps, new OccurrenceRegistry(), { implicitAck: false, handlerRange: locationOf(HANDLER), budget });
+  const handlerRange = locationOf(HANDLER);
+  computeFacts(steps, new OccurrenceRegistry(), { implicitAck: false, handlerRange, budget, exitDetails });
   return budget.ticks;
 }
 
-/** The states stepped by a tail of 20 optional writes after `prefix`. */
-function tailTicks(prefix: Step[], suffix: Step[] = []): number {
-  return ticks([...prefix, ...tail(20), ...suffix]) - ticks([...prefix, ...suffix]);
+/** The states stepped by a tail of 20 optional writes after `prefix` (exit details kept unless told). */
+function tailTicks(prefix: Step[], suffix: Step[] = [], exitDetails = true): number {
+  return ticks([...prefix, ...tail(20), ...suffix], exitDetails) - ticks([...prefix, ...suffix], exitDetails);
 }
 
 describe('paths that differ only in what no later step reads merge', () => {
@@ -130,5 +136,27 @@ describe('paths that differ only in what no later step reads merge', () => {
     const optional: Step[] = [UNSEEN, { t: 'if', then: [effect(0)], else: [] }];
     const always: Step[] = [UNSEEN, effect(0)];
     assert.equal(tailTicks(optional), 2 * tailTicks(always));
+  });
+});
+
+describe('what only an exit record reads keeps paths apart only where a rule reads it', () => {
+  // Two paths caught by different catches, then an unseen call that decides both failures: they
+  // differ only in the last catch they went through, which only unsettled-message's exits read.
+  const twoCatches: Step[] = [{ t: 'if', then: [BEST_EFFORT], else: [BEST_EFFORT_ELSEWHERE] }, UNSEEN];
+  const oneCatch: Step[] = [{ t: 'if', then: [BEST_EFFORT], else: [BEST_EFFORT] }, UNSEEN];
+
+  test('without exit details, paths that went through different catches merge', () => {
+    assert.equal(tailTicks(twoCatches, [], false), tailTicks(oneCatch, [], false));
+  });
+
+  test('with exit details (a library that holds unsettled messages), they stay apart', () => {
+    assert.ok(tailTicks(twoCatches, [], true) > tailTicks(oneCatch, [], true));
+  });
+
+  test('without exit details, an unseen call on one side no longer doubles the tail after the ack', () => {
+    const unseenOnOneSide: Step[] = [ACK, { t: 'if', then: [UNSEEN], else: [] }];
+    const unseenOnBoth: Step[] = [ACK, UNSEEN];
+    assert.equal(tailTicks(unseenOnOneSide, [], false), tailTicks(unseenOnBoth, [], false));
+    assert.equal(tailTicks(unseenOnOneSide, [], true), 2 * tailTicks(unseenOnBoth, [], true));
   });
 });

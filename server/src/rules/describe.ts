@@ -3,6 +3,7 @@
  * library does is read from its traits (model/library.ts, set by its module in analysis/libraries/):
  * nothing here knows a library by name.
  */
+import { heldUnsettled as heldBy } from '../analysis/report/semantics';
 import type { ByAckMode, ConsumerReport, EffectOccurrence, HeldUnsettled, RelatedLocation } from '../model';
 
 /** "kafkajs consumer of topic 'orders.placed'" */
@@ -38,12 +39,7 @@ export function secondSettleConsequence(consumer: ConsumerReport): string | unde
 
 /** How the library holds a message this consumer leaves unsettled, or undefined where it retries it. */
 export function heldUnsettled(consumer: ConsumerReport): HeldUnsettled | undefined {
-  const { traits, ackMode, settlesByReturn } = consumer.registration;
-  const held = traits.holdsUnsettled;
-  if (!held) return undefined;
-  // sqs-consumer 14+ holds what the handler does not return; the others hold only in explicit-ack mode.
-  if (held.kind === 'until-returned') return settlesByReturn === true ? held : undefined;
-  return ackMode === 'explicit' ? held : undefined;
+  return heldBy(consumer.registration);
 }
 
 /**

@@ -49,6 +49,12 @@ export interface FactOptions {
   handlerRange: SourceLocation;
   /** The consumer's budget (budget.ts). */
   budget?: Budget;
+  /**
+   * A rule reads through which catch and after which call each path leaves the handler (the
+   * unsettled-message rule, where the library holds what the handler leaves unsettled): paths are
+   * kept apart by them. Elsewhere nothing reads them, and paths that differ only there merge.
+   */
+  exitDetails?: boolean;
 }
 
 /** A persistent list of events, newest first: states share their common prefix. */
@@ -272,9 +278,13 @@ class FactDomain implements Domain<FactState> {
     return { key: `${coarse}|${this.details(state)}`, coarse };
   }
 
-  /** Where the path leaves and through which catch: only the messages read them (walker.ts, DETAILED_STATES). */
+  /**
+   * Where the path leaves, and (exitDetails) through which catch and after which call: only the
+   * messages read them (walker.ts, DETAILED_STATES).
+   */
   private details(state: FactState): string {
     const exit = state.exit ? `${state.exit.location.filePath}:${state.exit.location.start}` : '';
+    if (!this.options.exitDetails) return exit;
     const caught = state.lastCaught ? state.lastCaught.location.start : '';
     const via = state.via ? `${state.via.location.filePath}:${state.via.location.start}` : '';
     return `${exit}|${caught}|${via}`;
@@ -286,7 +296,9 @@ class FactDomain implements Domain<FactState> {
    * passed (`atomic`, `messageCheck`) and whether an unseen call may have been one (`maybeGuarded`)
    * are read only before the ack; the trys a path is in, and whether processing had completed
    * when it entered them, only while no caught failure has been seen (`failure` 'idle'), and a
-   * failure never goes back to 'idle'.
+   * failure never goes back to 'idle'. Whether the path had events, met an unseen call, handed the
+   * message off, which catch it went through and whether it came back from a call are read only
+   * by its exit record, and kept only where a rule reads that (FactOptions.exitDetails).
    */
   private typestate(state: FactState): string {
     const acked = !!state.ack;
@@ -298,7 +310,8 @@ class FactDomain implements Domain<FactState> {
           ? `s${state.failure.caught.start}:${this.id(state.failure.settle)}`
           : `${this.id(state.failure.site.node)}${state.failure.handedOn ? 'h' : ''}${state.failure.replied ? 'r' : ''}${state.failure.inCatch ? 'c' : ''}${state.failure.detached ? 'd' : ''}`;
     const exit = state.exit ? `${state.exit.kind}${state.exit.returnsMessage ? 'm' : ''}` : '';
-    const caught = state.lastCaught ? (state.lastCaught.enclosesProcessing ? 'p' : 'c') : '';
+    const exitDetails = this.options.exitDetails;
+    const caught = state.lastCaught && exitDetails ? (state.lastCaught.enclosesProcessing ? 'p' : 'c') : '';
     // The yes/no fields as bits of one number: this runs for every new state the walk makes.
     const bits =
       (state.otherSettle ? 1 : 0) |
@@ -307,14 +320,18 @@ class FactDomain implements Domain<FactState> {
       (state.processed && failureIdle ? 8 : 0) |
       (state.deadLettered ? 16 : 0) |
       (state.failing ? 32 : 0) |
-      (state.hasEvents ? 64 : 0) |
-      (state.unknown ? 128 : 0) |
-      (state.handedOff ? 256 : 0) |
       (state.maybeGuarded && !acked ? 512 : 0) |
-      (state.via ? 1024 : 0);
+      (exitDetails ? this.exitBits(state) : 0);
     const ids = `${this.id(state.ack)}|${this.id(state.firstSettle)}|${acked ? 0 : this.id(state.messageCheck)}`;
     const tries = failureIdle ? this.tryKey(state.tryEntry) : '';
     return `${ids}|${bits}|${failure}|${tries}|${caught}|${exit}`;
+  }
+
+  /** What only a path's exit record reads (FactOptions.exitDetails). */
+  private exitBits(state: FactState): number {
+    return (
+      (state.hasEvents ? 64 : 0) | (state.unknown ? 128 : 0) | (state.handedOff ? 256 : 0) | (state.via ? 1024 : 0)
+    );
   }
 
   private tryKey(entry: TryEntry | undefined): string {

@@ -18,7 +18,7 @@ import { computeFacts } from '../dataflow/facts';
 import { OccurrenceRegistry } from '../dataflow/occurrences';
 import { samplePaths, type PathSample } from '../dataflow/paths';
 import { Budget, BudgetExceeded, type BudgetLimits } from '../dataflow/budget';
-import { effectiveSemantics } from './semantics';
+import { effectiveSemantics, heldUnsettled } from './semantics';
 import { crashTimeline } from './derive-timeline';
 import { annotateTransactions } from '../handler/transactions';
 import { type FunctionWithBody, functionName, isProjectCode, locationOf } from '../source/ast';
@@ -123,7 +123,12 @@ export function buildConsumerReport(
           },
         ]
       : handlerSteps;
-    flow = computeFacts(steps, registry, { implicitAck, handlerRange, budget });
+    const exitDetails = !!heldUnsettled({
+      traits: site.traits ?? site.library.traits,
+      ackMode: site.ackMode,
+      settlesByReturn: site.settlesByReturn,
+    });
+    flow = computeFacts(steps, registry, { implicitAck, handlerRange, budget, exitDetails });
   } catch (error) {
     // A pathological handler: what was built is dropped and the consumer is incomplete, so every
     // rule stays quiet on it (docs/model.md, "What the analysis cannot see").

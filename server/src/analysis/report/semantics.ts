@@ -2,8 +2,22 @@
  * Declared versus effective delivery semantics of a consumer (docs/model.md, "Semantics"): what the broker
  * and ack mode promise, and what the handler's code actually achieves, with the reasons.
  */
-import type { ConsumerReport, Semantics } from '../../model';
+import type { ConsumerRegistration, ConsumerReport, HeldUnsettled, Semantics } from '../../model';
 import { settledTooEarly, unprotectedEffects } from './ordering';
+
+/**
+ * How the library holds a message this consumer leaves unsettled, or undefined where it retries
+ * it: sqs-consumer 14+ holds what the handler does not return; the others hold only in explicit-ack
+ * mode (docs/model.md, "Ack modes"; docs/rules/unsettled-message.md).
+ */
+export function heldUnsettled(
+  registration: Pick<ConsumerRegistration, 'traits' | 'ackMode' | 'settlesByReturn'>,
+): HeldUnsettled | undefined {
+  const held = registration.traits.holdsUnsettled;
+  if (!held) return undefined;
+  if (held.kind === 'until-returned') return registration.settlesByReturn === true ? held : undefined;
+  return registration.ackMode === 'explicit' ? held : undefined;
+}
 
 export interface EffectiveSemantics {
   semantics: Semantics;
