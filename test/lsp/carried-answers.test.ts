@@ -10,6 +10,7 @@ import { ts } from 'ts-morph';
 import { CarriedAnswers, type EditedFile, type ImportsOf } from '../../server/src/pipeline/carried-answers';
 import { ReadRecorder } from '../../server/src/pipeline/reads';
 import { calledFunction } from '../../server/src/analysis/source/symbols';
+import { resolvedDeclaration } from '../../server/src/analysis/source/carried';
 
 const ROOT = '/virtual';
 
@@ -124,7 +125,7 @@ class Session {
   declarationOf(file: string, name: string): ts.Declaration | undefined {
     const call = callOf(this.program, file, name);
     const checker = this.program.getTypeChecker();
-    return this.carried.declaration(call, () => {
+    return this.carried.value(call, resolvedDeclaration, () => {
       this.asks++;
       return checker.getResolvedSignature(call)?.getDeclaration();
     });
@@ -254,6 +255,44 @@ describe('checker answers carried from one program to the next', () => {
     resolveAdd({ 'store.ts': 'export interface Store {\n  add(entry: number, note?: string): void;\n}\n' });
     assert.equal(resolutions, 2, 'store.ts does');
   });
+  test('the function a call on an instantiated type invokes is carried: the next checker is not asked about it', () => {
+    // `box.open()` on a `Box<number>`: `open` is an instantiated member, a symbol the checker makes,
+    // which is not carried; the function the call runs (the method's declaration) is.
+    const project = new VirtualProject({
+      ...FILES,
+      'box.ts':
+        'export class Box<T> {\n  constructor(private item: T) {}\n  open(): T {\n    return this.item;\n  }\n}\n',
+      'unpack.ts':
+        "import type { Box } from './box';\nexport function unpack(box: Box<number>): number {\n  return box.open();\n}\n",
+    });
+    const carried = new CarriedAnswers();
+    let asks = 0;
+    const openIn = (edits: Record<string, string>): ts.Node | undefined => {
+      const { program, edited } = project.next(edits);
+      carried.retain(program, edited, importsOf);
+      const checker = program.getTypeChecker();
+      const symbolAt = checker.getSymbolAtLocation.bind(checker);
+      checker.getSymbolAtLocation = (node) => {
+        asks++;
+        return symbolAt(node);
+      };
+      const recording = new ReadRecorder().recording(program, carried);
+      return calledFunction(callOf(program, 'unpack.ts', 'open'), recording.getTypeChecker());
+    };
+    const open = openIn({});
+    assert.ok(open && ts.isMethodDeclaration(open), 'the method of Box');
+    const first = asks;
+    assert.ok(first > 0);
+    assert.equal(openIn(PLACE_EDITED), open, 'the same declaration node');
+    assert.equal(asks, first, 'orders.ts does not reach unpack.ts: nothing asked');
+    const edited = openIn({
+      'box.ts':
+        'export class Box<T> {\n  constructor(private item: T) {}\n  open(): T {\n    return this.item!;\n  }\n}\n',
+    });
+    assert.ok(edited && edited !== open && ts.isMethodDeclaration(edited), "the edited file's method");
+    assert.ok(asks > first, 'unpack.ts imports the edited box.ts: asked again');
+  });
+
   test('a value computed from a file is kept while the file reaches nothing edited', () => {
     const project = new VirtualProject({ ...FILES });
     const carried = new CarriedAnswers();
@@ -262,7 +301,7 @@ describe('checker answers carried from one program to the next', () => {
     const totalIn = (edits: Record<string, string>): void => {
       const { program, edited } = project.next(edits);
       carried.retain(program, edited, importsOf);
-      carried.fileValue(program.getSourceFile(`${ROOT}/invoice.ts`)!, KIND, () => ++computed);
+      carried.value(program.getSourceFile(`${ROOT}/invoice.ts`)!, KIND, () => ++computed);
     };
     totalIn({});
     totalIn(PLACE_EDITED);

@@ -1,7 +1,7 @@
 /**
- * The checker's answers to `getSymbolAtLocation`, and the declarations calls resolve to
- * (`getResolvedSignature`), kept by the language server from one program to the next
- * (EditorReportCache in pipeline/reads.ts) for the files an edit cannot change them in.
+ * The checker's answers to `getSymbolAtLocation`, and values the analysis computes from a node with
+ * the checker's help (analysis/source/carried.ts), kept by the language server from one program to
+ * the next (EditorReportCache in pipeline/reads.ts) for the files an edit cannot change them in.
  *
  * After an edit the server makes a new program, which reuses every unchanged parsed file with its
  * bindings, and a new checker, which knows nothing yet: the analysis asks it again about the same
@@ -10,9 +10,10 @@
  * any file declares globally. So an answer is kept while its file is the same parsed file, no file
  * it reaches was edited, and no edited file declares anything global (a script, `declare global`,
  * `declare module`). Only answers the next checker would give as the same object are kept: none,
- * a symbol the binder made (merged and instantiated symbols are each checker's own), a
- * declaration (a node of a parsed file; the signature around it is the checker's own), or a value
- * the analysis computed from a whole file out of such nodes (a file's Nest modules).
+ * a symbol the binder made (merged and instantiated symbols are each checker's own), or a value
+ * that holds only parsed files' nodes (the declaration a call resolves to, the project function it
+ * calls, a file's Nest modules): whatever symbols of its own the checker made while it was
+ * computed, the next checker's answers would give the same value.
  */
 import { ts } from 'ts-morph';
 import { perParsedFile } from '../analysis/source/ast';
@@ -62,9 +63,8 @@ class AnswersByFile<T> {
 
 export class CarriedAnswers {
   private readonly symbols = new AnswersByFile<ts.Symbol | undefined>();
-  private readonly declarations = new AnswersByFile<ts.Declaration | undefined>();
-  /** Values computed from a whole file, by the computation's kind (analysis/source/carried.ts). */
-  private readonly fileValues = new AnswersByFile<Map<object, unknown>>();
+  /** Values computed from a node, by the computation's kind (analysis/source/carried.ts). */
+  private readonly values = new AnswersByFile<Map<object, unknown>>();
   private importsOf: ImportsOf | undefined;
 
   /**
@@ -74,7 +74,7 @@ export class CarriedAnswers {
   retain(program: ts.Program, edited: readonly EditedFile[], importsOf: ImportsOf): void {
     if (importsOf !== this.importsOf || edited.some(({ before, after }) => declaresGlobally(before, after)))
       this.clear(importsOf);
-    const tables = [this.symbols, this.declarations, this.fileValues];
+    const tables = [this.symbols, this.values];
     if (tables.every((answers) => !answers.size) || !edited.length) return;
     const reaching = filesReaching(
       program,
@@ -89,8 +89,7 @@ export class CarriedAnswers {
   /** Drops every answer; those given from here on are made under `importsOf` (none: kept by no edit). */
   clear(importsOf?: ImportsOf): void {
     this.symbols.clear();
-    this.declarations.clear();
-    this.fileValues.clear();
+    this.values.clear();
     this.importsOf = importsOf;
   }
 
@@ -99,24 +98,20 @@ export class CarriedAnswers {
     return this.symbols.answer(node, ask, (symbol) => !symbol || !(symbol.flags & ts.SymbolFlags.Transient));
   }
 
-  /** The declaration `call` resolves to: the one kept, or `ask`'s. */
-  declaration(call: ts.CallExpression, ask: () => ts.Declaration | undefined): ts.Declaration | undefined {
-    return this.declarations.answer(call, ask, () => true);
-  }
-
   /**
-   * What `compute` makes of `file` and the files it reaches (`kind` names the computation): the
-   * value kept, or `compute`'s. Its nodes must be parsed files' own (no symbol or type of a checker).
+   * What `compute` makes of `node` and the files its file reaches (`kind` names the computation):
+   * the value kept, or `compute`'s, kept unless `keep` says otherwise. Its nodes must be parsed
+   * files' own (no symbol or type of a checker).
    */
-  fileValue<T>(file: ts.SourceFile, kind: object, compute: () => T): T {
-    const byKind = this.fileValues.answer(
-      file,
+  value<T>(node: ts.Node, kind: object, compute: () => T, keep: (value: T) => boolean = () => true): T {
+    const byKind = this.values.answer(
+      node,
       () => new Map<object, unknown>(),
       () => true,
     );
     if (byKind.has(kind)) return byKind.get(kind) as T;
     const value = compute();
-    byKind.set(kind, value);
+    if (keep(value)) byKind.set(kind, value);
     return value;
   }
 }

@@ -291,8 +291,8 @@ export class ReadRecorder implements ReadCapture {
 
   /**
    * `program`, its checker noting what it is asked and answers. With `carried`, its symbol answers
-   * and, through the carrier it registers (analysis/source/carried.ts), resolved declarations and
-   * file values are first looked up among those kept from earlier programs.
+   * and, through the carrier it registers (analysis/source/carried.ts), the values the analysis
+   * computes from a node are first looked up among those kept from earlier programs.
    */
   recording(program: ts.Program, carried?: CarriedAnswers): ts.Program {
     const checker = program.getTypeChecker();
@@ -337,15 +337,15 @@ export class ReadRecorder implements ReadCapture {
     registerReadCapture(recording, this);
     if (carried)
       useCarrier(recording, {
-        declaration: (call, ask) => {
-          // A kept answer asks nothing of the checker: what it read is noted here.
-          const declaration = carried.declaration(call, ask);
-          note(call);
-          note(declaration);
-          return declaration;
-        },
-        fileValue: (file, kind, compute) => {
-          const { value, reads } = carried.fileValue(file, kind, () => this.capture(compute));
+        // A kept value asks nothing of the checker: what computing it read is read again here. A
+        // value whose computation searched the whole program is not kept (an edit of any file may change it).
+        value: (node, kind, compute) => {
+          const { value, reads } = carried.value(
+            node,
+            kind,
+            () => this.capture(compute),
+            (captured) => !captured.reads.wholeProgram,
+          );
           this.replay(reads);
           return value;
         },

@@ -48,7 +48,7 @@ import {
   type FunctionWithBody,
 } from '../source/ast';
 import { calledFunction, functionOfSymbol, packageOfFile } from '../source/symbols';
-import { fileValue } from '../source/carried';
+import { carriedValue } from '../source/carried';
 import { hasDeadLetterRoute } from './dead-letter';
 import type { MessageValues } from '../source/message-values';
 import { refersToImport } from './shared';
@@ -887,7 +887,7 @@ function moduleIndex(program: ts.Program, checker: ts.TypeChecker): ModuleIndex 
   for (const sourceFile of files) {
     if (!isProjectCode(sourceFile) || !moduleDecorators(sourceFile).length) continue;
     // Read from the file and the files it imports: the server keeps it while none of them changes.
-    for (const module of fileValue(checker, sourceFile, modulesIn, () => modulesIn(sourceFile, checker))) {
+    for (const module of carriedValue(checker, sourceFile, modulesIn, () => modulesIn(sourceFile, checker))) {
       for (const controller of module.controllers)
         index.declaring.set(controller, [...(index.declaring.get(controller) ?? []), module.node]);
       index.imports.set(module.node, { modules: module.imports, open: module.open });

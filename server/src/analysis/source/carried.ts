@@ -6,13 +6,11 @@
 import type { ts } from 'ts-morph';
 
 export interface Carrier {
-  /** The declaration `call` resolves to: the one kept, or `ask`'s. */
-  declaration(call: ts.CallExpression, ask: () => ts.Declaration | undefined): ts.Declaration | undefined;
   /**
-   * A value computed from `file` and the files it reaches through its imports (`kind` names the
-   * computation): the one kept, or `compute`'s. What computing it read counts as read either way.
+   * A value computed from `node` and the files its file reaches through its imports (`kind` names
+   * the computation): the one kept, or `compute`'s. What computing it read counts as read either way.
    */
-  fileValue<T>(file: ts.SourceFile, kind: object, compute: () => T): T;
+  value<T>(node: ts.Node, kind: object, compute: () => T): T;
 }
 
 const carriers = new WeakMap<ts.TypeChecker, Carrier>();
@@ -23,17 +21,18 @@ export function useCarrier(checker: ts.TypeChecker, carrier: Carrier): void {
 }
 
 /**
+ * What `compute` makes of `node` (and the files its file reaches), kept where a carrier keeps it.
+ * The value must hold no symbol or type of the checker, only parsed files' nodes and plain data.
+ */
+export function carriedValue<T>(checker: ts.TypeChecker, node: ts.Node, kind: object, compute: () => T): T {
+  const carrier = carriers.get(checker);
+  return carrier ? carrier.value(node, kind, compute) : compute();
+}
+
+/**
  * The declaration of the signature `call` resolves to. Overload resolution is the costliest
  * question the analysis asks, and the same calls of unchanged files are asked about after every edit.
  */
 export function resolvedDeclaration(call: ts.CallExpression, checker: ts.TypeChecker): ts.Declaration | undefined {
-  const ask = (): ts.Declaration | undefined => checker.getResolvedSignature(call)?.getDeclaration();
-  const carrier = carriers.get(checker);
-  return carrier ? carrier.declaration(call, ask) : ask();
-}
-
-/** What `compute` makes of `file` (and the files it reaches), kept where a carrier keeps it. */
-export function fileValue<T>(checker: ts.TypeChecker, file: ts.SourceFile, kind: object, compute: () => T): T {
-  const carrier = carriers.get(checker);
-  return carrier ? carrier.fileValue(file, kind, compute) : compute();
+  return carriedValue(checker, call, resolvedDeclaration, () => checker.getResolvedSignature(call)?.getDeclaration());
 }

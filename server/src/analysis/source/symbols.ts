@@ -6,7 +6,7 @@
 import { ts } from 'ts-morph';
 import { TEST_FILE, naming, wantUnread, escapeRegExp } from './project-sources';
 import { captured, readCaptureOf, type CapturedReads } from './read-capture';
-import { resolvedDeclaration } from './carried';
+import { carriedValue, resolvedDeclaration } from './carried';
 import {
   FunctionWithBody,
   forEachDescendant,
@@ -189,13 +189,26 @@ function functionAssignedToField(
   return found;
 }
 
-/** The function a call invokes, when it is the project's own code. */
+/**
+ * The function a call invokes, when it is the project's own code. The server keeps the answer for
+ * the calls of files an edit did not reach (carried.ts): a call on an instantiated type
+ * (`items.map(…)`, a generic class's method) has a symbol of the checker's own, so the next checker
+ * would type its receiver anew for every such call of the unchanged services.
+ */
 export function calledFunction(
   call: ts.CallExpression,
   checker: ts.TypeChecker,
   depth = 0,
 ): FunctionWithBody | undefined {
-  if (depth > 6) return undefined;
+  if (depth > MAX_CALL_DEPTH) return undefined;
+  return carriedValue(checker, call, CALLED_AT_DEPTH[depth], () => followCall(call, checker, depth));
+}
+
+const MAX_CALL_DEPTH = 6;
+/** What calledFunction computes, one kind per depth: how deep it may still follow decides the answer. */
+const CALLED_AT_DEPTH = Array.from({ length: MAX_CALL_DEPTH + 1 }, () => ({}));
+
+function followCall(call: ts.CallExpression, checker: ts.TypeChecker, depth: number): FunctionWithBody | undefined {
   const callee = unwrap(call.expression);
   if (isFunctionWithBody(callee)) return callee; // IIFE
   let target: ts.Node = callee;
