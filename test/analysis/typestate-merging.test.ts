@@ -153,6 +153,22 @@ describe('what only an exit record reads keeps paths apart only where a rule rea
     assert.ok(tailTicks(twoCatches, [], true) > tailTicks(oneCatch, [], true));
   });
 
+  test('without exit details, coming back from a helper on one side no longer splits the paths', () => {
+    // `if (…) await helper(msg);` with nothing after it before the tail: one path came back from
+    // the helper, the other did not; only an exit record would say "after helper() returns".
+    const helper: Step = { t: 'scope', call: CALLS[35] as ts.CallExpression, callee: 'helper', body: [] };
+    const helperOnOneSide: Step[] = [ACK, { t: 'if', then: [helper], else: [] }];
+    const noHelper: Step[] = [ACK];
+    const tailAfter = (prefix: Step[], exitDetails: boolean): number => {
+      // A tail whose first write is unconditional: the difference lives until that write, then the
+      // paths are one either way.
+      const steps = (tailed: boolean): Step[] => [...prefix, ...(tailed ? tail(20) : [])];
+      return ticks(steps(true), exitDetails) - ticks(steps(false), exitDetails);
+    };
+    assert.equal(tailAfter(helperOnOneSide, false), tailAfter(noHelper, false));
+    assert.ok(tailAfter(helperOnOneSide, true) > tailAfter(noHelper, true));
+  });
+
   test('without exit details, an unseen call on one side no longer doubles the tail after the ack', () => {
     const unseenOnOneSide: Step[] = [ACK, { t: 'if', then: [UNSEEN], else: [] }];
     const unseenOnBoth: Step[] = [ACK, UNSEEN];

@@ -139,7 +139,10 @@ interface FactState {
   /** A call that could not be followed decided a branch on this path: it may have been a dedup check. */
   maybeGuarded: boolean;
   exit?: ExitMark;
-  /** The last step was a return from a call into a project function (cleared by the next event). */
+  /**
+   * The last step was a return from a call into a project function (cleared by the next event);
+   * noted only where exit details are read (FactOptions.exitDetails).
+   */
   via?: { location: SourceLocation; callee: string };
   // ---- carried along, merged by union ----
   /** Unguarded effects before the ack, waiting to learn whether a message guard comes later. */
@@ -608,7 +611,9 @@ class FactDomain implements Domain<FactState> {
   }
 
   returnedFrom(state: FactState, step: Extract<Step, { t: 'scope' }>, byReturn: boolean): FactState {
-    if (!step.call || step.callee === undefined) return byReturn ? this.mark(state, undefined) : state;
+    // Which call a path came back from is read only by its exit record (FactOptions.exitDetails).
+    if (!step.call || step.callee === undefined || !this.options.exitDetails)
+      return byReturn ? this.mark(state, undefined) : state;
     return { ...state, via: returnVia(step), exit: byReturn ? undefined : state.exit };
   }
 

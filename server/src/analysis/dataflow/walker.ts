@@ -126,17 +126,71 @@ interface Outcome<S> {
   continued: Tagged<S>[];
 }
 
-function flagOf(flags: string, id: string): Truth | undefined {
-  for (const entry of flags ? flags.split('\n') : []) {
-    const at = entry.lastIndexOf('=');
-    if (entry.slice(0, at) === id) return entry.slice(at + 1) as Truth;
+/**
+ * What paths know of flags, as strings of sorted `id=truth` lines: equal knowledge is one string,
+ * which merging compares and hashes once. The few strings a walk makes are read and changed over
+ * and over (every flagged call, return and test): each is split, and each change made, once.
+ */
+class FlagTable {
+  private readonly lines = new Map<string, readonly string[]>();
+  private readonly truths = new Map<string, Map<string, Truth>>();
+  private readonly changes = new Map<string, Map<string, string>>();
+  private readonly forgotten = new WeakMap<FunctionText, Map<string, string>>();
+
+  /** The `id=truth` lines of `flags`. */
+  linesOf(flags: string): readonly string[] {
+    let lines = this.lines.get(flags);
+    if (!lines) {
+      lines = flags ? flags.split('\n') : [];
+      this.lines.set(flags, lines);
+    }
+    return lines;
   }
-  return undefined;
+
+  truthOf(flags: string, id: string): Truth | undefined {
+    if (!flags) return undefined;
+    let truths = this.truths.get(flags);
+    if (!truths) {
+      truths = new Map();
+      for (const line of this.linesOf(flags))
+        if (!truths.has(idOf(line))) truths.set(idOf(line), line.slice(line.lastIndexOf('=') + 1) as Truth);
+      this.truths.set(flags, truths);
+    }
+    return truths.get(id);
+  }
+
+  /** `flags` knowing `truth` of `id` (nothing of it when undefined). */
+  with(flags: string, id: string, truth: Truth | undefined): string {
+    let changes = this.changes.get(flags);
+    if (!changes) this.changes.set(flags, (changes = new Map<string, string>()));
+    const change = truth ? `${id}=${truth}` : `${id}=`;
+    let changed = changes.get(change);
+    if (changed === undefined) {
+      const lines = this.linesOf(flags).filter((line) => idOf(line) !== id);
+      changed = (truth ? [...lines, change] : lines).sort().join('\n');
+      changes.set(change, changed);
+    }
+    return changed;
+  }
+
+  /** `flags` without what they knew of a function's `const`s, tracked `let`s and results. */
+  without(flags: string, locals: FunctionText): string {
+    if (!flags) return flags;
+    let byFlags = this.forgotten.get(locals);
+    if (!byFlags) this.forgotten.set(locals, (byFlags = new Map<string, string>()));
+    let kept = byFlags.get(flags);
+    if (kept === undefined) {
+      kept = this.linesOf(flags)
+        .filter((line) => !isFlagIn(idOf(line), locals))
+        .join('\n');
+      byFlags.set(flags, kept);
+    }
+    return kept;
+  }
 }
 
-function withFlag(flags: string, id: string, truth: Truth | undefined): string {
-  const entries = (flags ? flags.split('\n') : []).filter((entry) => entry.slice(0, entry.lastIndexOf('=')) !== id);
-  return (truth ? [...entries, `${id}=${truth}`] : entries).sort().join('\n');
+function idOf(line: string): string {
+  return line.slice(0, line.lastIndexOf('='));
 }
 
 /** Which of the states at `indexes` of `merged` has the flags and returned value of `state`. */
@@ -226,6 +280,8 @@ export function walk<S>(
 }
 
 class Walker<S> {
+  private readonly flags = new FlagTable();
+
   constructor(
     private readonly domain: Domain<S>,
     private readonly budget: Budget | undefined,
@@ -299,7 +355,7 @@ class Walker<S> {
     for (const state of states) {
       const key = typestate(state);
       if (!crowded.has(key)) continue;
-      const entries = state.flags ? state.flags.split('\n') : [];
+      const entries = this.flags.linesOf(state.flags);
       const known = shared.get(key);
       if (!known) shared.set(key, { flags: new Set(entries), returning: state.returning });
       else {
@@ -307,10 +363,13 @@ class Walker<S> {
         if (known.returning !== state.returning) known.returning = null;
       }
     }
+    const joined = new Map<string, string>();
     const forgotten = states.map((state): Tagged<S> => {
-      const known = shared.get(typestate(state));
+      const key = typestate(state);
+      const known = shared.get(key);
       if (!known) return state;
-      const flags = [...known.flags].join('\n');
+      let flags = joined.get(key);
+      if (flags === undefined) joined.set(key, (flags = [...known.flags].join('\n')));
       return known.returning
         ? { s: state.s, flags, returning: known.returning, keys: state.keys }
         : { s: state.s, flags, keys: state.keys };
@@ -366,7 +425,7 @@ class Walker<S> {
         return lift(states, (state) => domain.unknown(state, step, context));
       case 'assign':
         return states.map((state) => {
-          const flags = withFlag(state.flags, step.id, step.value);
+          const flags = this.flags.with(state.flags, step.id, step.value);
           return flags === state.flags ? state : { ...state, flags };
         });
       case 'exit': {
@@ -376,7 +435,7 @@ class Walker<S> {
           const s = domain.mark(state.s, mark);
           const returning =
             step.kind === 'return'
-              ? (step.value ?? (step.valueFlag ? flagOf(state.flags, step.valueFlag) : undefined))
+              ? (step.value ?? (step.valueFlag ? this.flags.truthOf(state.flags, step.valueFlag) : undefined))
               : state.returning;
           if (s === state.s && returning === state.returning) return state;
           return { s, flags: state.flags, returning, keys: s === state.s ? state.keys : undefined };
@@ -405,7 +464,7 @@ class Walker<S> {
         if (flag) {
           // A path that knows the flag takes only the side its truth decides.
           const side = (state: Tagged<S>): Side => {
-            const truth = flagOf(state.flags, flag.id);
+            const truth = this.flags.truthOf(state.flags, flag.id);
             return truth === 'truthy' ? flag.whenTruthy : truth === 'falsy' ? flag.whenFalsy : 'both';
           };
           thenInput = thenInput.filter((state) => side(state) !== 'else');
@@ -486,11 +545,12 @@ class Walker<S> {
         const result = step.result;
         const back = [
           ...cameBack(leave(out.normal), false).map((state) =>
-            result ? { ...state, flags: withFlag(state.flags, result, 'falsy') } : state,
+            result ? { ...state, flags: this.flags.with(state.flags, result, 'falsy') } : state,
           ),
           // A result the callee's return does not tell forgets what an earlier call said.
           ...returned.map((state): Tagged<S> => {
-            if (result) return { s: state.s, flags: withFlag(state.flags, result, state.returning), keys: state.keys };
+            if (result)
+              return { s: state.s, flags: this.flags.with(state.flags, result, state.returning), keys: state.keys };
             return state.returning === undefined ? state : { s: state.s, flags: state.flags, keys: state.keys };
           }),
         ];
@@ -582,17 +642,8 @@ class Walker<S> {
    */
   private leftFunction(out: Outcome<S>, locals: FunctionText | undefined): Outcome<S> {
     if (!locals) return out;
-    const forgotten = new Map<string, string>();
     const forget = (state: Tagged<S>): Tagged<S> => {
-      if (!state.flags) return state;
-      let flags = forgotten.get(state.flags);
-      if (flags === undefined) {
-        flags = state.flags
-          .split('\n')
-          .filter((entry) => !isFlagIn(entry.slice(0, entry.lastIndexOf('=')), locals))
-          .join('\n');
-        forgotten.set(state.flags, flags);
-      }
+      const flags = this.flags.without(state.flags, locals);
       return flags === state.flags ? state : { ...state, flags };
     };
     for (const name of OUTCOME_LISTS) out[name] = out[name].map(forget);
