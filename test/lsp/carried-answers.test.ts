@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ts } from 'ts-morph';
 import { CarriedAnswers, type EditedFile, type ImportsOf } from '../../server/src/pipeline/carried-answers';
-import { ReadRecorder } from '../../server/src/pipeline/reads';
+import { EditorReportCache, ReadRecorder } from '../../server/src/pipeline/reads';
 import { calledFunction } from '../../server/src/analysis/source/symbols';
 import { resolvedDeclaration } from '../../server/src/analysis/source/carried';
 
@@ -88,6 +88,13 @@ const FILES = {
   'store.ts': 'export interface Store {\n  add(entry: number): void;\n}\n',
   'billing.ts':
     "import type { Store } from './store';\nexport function bill(store: Store): void {\n  store.add(1);\n}\n",
+};
+
+/** `box.open()` on a `Box<number>`: `open` is an instantiated member, a symbol the checker makes. */
+const BOX_FILES = {
+  'box.ts': 'export class Box<T> {\n  constructor(private item: T) {}\n  open(): T {\n    return this.item;\n  }\n}\n',
+  'unpack.ts':
+    "import type { Box } from './box';\nexport function unpack(box: Box<number>): number {\n  return box.open();\n}\n",
 };
 
 /** One server's programs: each edit makes the next, and the answers are carried over to it. */
@@ -258,13 +265,7 @@ describe('checker answers carried from one program to the next', () => {
   test('the function a call on an instantiated type invokes is carried: the next checker is not asked about it', () => {
     // `box.open()` on a `Box<number>`: `open` is an instantiated member, a symbol the checker makes,
     // which is not carried; the function the call runs (the method's declaration) is.
-    const project = new VirtualProject({
-      ...FILES,
-      'box.ts':
-        'export class Box<T> {\n  constructor(private item: T) {}\n  open(): T {\n    return this.item;\n  }\n}\n',
-      'unpack.ts':
-        "import type { Box } from './box';\nexport function unpack(box: Box<number>): number {\n  return box.open();\n}\n",
-    });
+    const project = new VirtualProject({ ...FILES, ...BOX_FILES });
     const carried = new CarriedAnswers();
     let asks = 0;
     const openIn = (edits: Record<string, string>): ts.Node | undefined => {
@@ -291,6 +292,30 @@ describe('checker answers carried from one program to the next', () => {
     });
     assert.ok(edited && edited !== open && ts.isMethodDeclaration(edited), "the edited file's method");
     assert.ok(asks > first, 'unpack.ts imports the edited box.ts: asked again');
+  });
+
+  test("a change of delivery-lint's config keeps the checker's answers (they do not depend on it)", () => {
+    // The editor's settings arrive while the server analyses its first files: the answers made
+    // then are still good for the next edit.
+    const project = new VirtualProject({ ...FILES, ...BOX_FILES });
+    const reports = new EditorReportCache();
+    let asks = 0;
+    const openUnder = (edits: Record<string, string>, config: object): ts.Node | undefined => {
+      const { program } = project.next(edits);
+      const checker = program.getTypeChecker();
+      const symbolAt = checker.getSymbolAtLocation.bind(checker);
+      checker.getSymbolAtLocation = (node) => {
+        asks++;
+        return symbolAt(node);
+      };
+      const recording = reports.begin(program, config, importsOf);
+      return calledFunction(callOf(recording, 'unpack.ts', 'open'), recording.getTypeChecker());
+    };
+    const open = openUnder({}, { rules: {} });
+    const first = asks;
+    assert.ok(open && first > 0);
+    assert.equal(openUnder(PLACE_EDITED, { rules: { 'unsettled-message': 'off' } }), open);
+    assert.equal(asks, first, 'nothing asked again under the new config');
   });
 
   test('a value computed from a file is kept while the file reaches nothing edited', () => {

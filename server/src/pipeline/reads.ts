@@ -120,7 +120,7 @@ export class EditorReportCache {
       .getSourceFiles()
       .map((file) => file.fileName)
       .join('\n');
-    if (names !== this.fileNames || config !== this.config) {
+    if (names !== this.fileNames) {
       this.summaries.clear();
       // The answers from here on are made under this resolver: the next edit keeps them.
       this.carried.clear(importsOf);
@@ -129,7 +129,9 @@ export class EditorReportCache {
       const edited = matchingSearches(
         editedFiles.flatMap(({ before, after }) => (before ? [after.text, before.text] : [after.text])),
       );
-      this.summaries.retain((summary) => summaryHolds(summary, program, edited));
+      // A summary reads the config (configured effects and guards); the checker's answers do not.
+      if (config !== this.config) this.summaries.clear();
+      else this.summaries.retain((summary) => summaryHolds(summary, program, edited));
       for (const [key, entry] of this.entries) if ([...entry.searches.values()].some(edited)) this.entries.delete(key);
       if (importsOf) this.carried.retain(program, editedFiles, importsOf);
       else this.carried.clear();

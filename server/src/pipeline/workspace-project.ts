@@ -100,12 +100,14 @@ export class WorkspaceProject {
    * The editor's settings changed: they are layered over the config again. They name rules and a
    * guard strategy, nothing the program is made from, so its parsed files stay (reload would
    * parse the project again: at start-up the settings arrive while the first program is made).
+   * The reports and summaries made under the old config are not reused (EditorReportCache.begin
+   * sees a new config); the checker's answers carried between programs are, as they do not depend
+   * on it.
    */
   settingsChanged(): void {
     const ignore = JSON.stringify(this.config.ignore);
     this.loadConfig();
     if (JSON.stringify(this.config.ignore) !== ignore) return this.reload(); // the config file changed meanwhile
-    this.reports.clear();
   }
 
   /** Re-reads tsconfig and delivery-lint.config.json and rescans the folder (watched-file changes). */

@@ -22,7 +22,8 @@ export function useCarrier(checker: ts.TypeChecker, carrier: Carrier): void {
 
 /**
  * What `compute` makes of `node` (and the files its file reaches), kept where a carrier keeps it.
- * The value must hold no symbol or type of the checker, only parsed files' nodes and plain data.
+ * The value must hold no symbol or type of the checker, only parsed files' nodes and plain data,
+ * and must not depend on delivery-lint's config (it is kept when only the config changes).
  */
 export function carriedValue<T>(checker: ts.TypeChecker, node: ts.Node, kind: object, compute: () => T): T {
   const carrier = carriers.get(checker);
