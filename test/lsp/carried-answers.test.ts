@@ -97,6 +97,16 @@ const BOX_FILES = {
     "import type { Box } from './box';\nexport function unpack(box: Box<number>): number {\n  return box.open();\n}\n",
 };
 
+/** Calls `count` whenever `program`'s own checker is asked for a symbol (past any carried answer). */
+function countSymbolAsks(program: ts.Program, count: () => void): void {
+  const checker = program.getTypeChecker();
+  const symbolAt = checker.getSymbolAtLocation.bind(checker);
+  checker.getSymbolAtLocation = (node) => {
+    count();
+    return symbolAt(node);
+  };
+}
+
 /** One server's programs: each edit makes the next, and the answers are carried over to it. */
 class Session {
   private readonly carried = new CarriedAnswers();
@@ -271,12 +281,7 @@ describe('checker answers carried from one program to the next', () => {
     const openIn = (edits: Record<string, string>): ts.Node | undefined => {
       const { program, edited } = project.next(edits);
       carried.retain(program, edited, importsOf);
-      const checker = program.getTypeChecker();
-      const symbolAt = checker.getSymbolAtLocation.bind(checker);
-      checker.getSymbolAtLocation = (node) => {
-        asks++;
-        return symbolAt(node);
-      };
+      countSymbolAsks(program, () => asks++);
       const recording = new ReadRecorder().recording(program, carried);
       return calledFunction(callOf(program, 'unpack.ts', 'open'), recording.getTypeChecker());
     };
@@ -302,12 +307,7 @@ describe('checker answers carried from one program to the next', () => {
     let asks = 0;
     const openUnder = (edits: Record<string, string>, config: object): ts.Node | undefined => {
       const { program } = project.next(edits);
-      const checker = program.getTypeChecker();
-      const symbolAt = checker.getSymbolAtLocation.bind(checker);
-      checker.getSymbolAtLocation = (node) => {
-        asks++;
-        return symbolAt(node);
-      };
+      countSymbolAsks(program, () => asks++);
       const recording = reports.begin(program, config, importsOf);
       return calledFunction(callOf(recording, 'unpack.ts', 'open'), recording.getTypeChecker());
     };

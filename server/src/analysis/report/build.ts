@@ -96,6 +96,9 @@ export function buildConsumerReport(
     written = forward.target;
   }
   const implicitAck = site.ackMode === 'implicit-after-return';
+  const traits = site.traits ?? site.library.traits;
+  // Where the library holds what the handler leaves unsettled, a rule reads how each path leaves.
+  const exitDetails = !!heldUnsettled({ traits, ackMode: site.ackMode, settlesByReturn: site.settlesByReturn });
   const handler = written ?? site.handler;
   const handlerRange = locationOf(site.body && !call ? site.body : handler);
   let registry = new OccurrenceRegistry();
@@ -123,11 +126,6 @@ export function buildConsumerReport(
           },
         ]
       : handlerSteps;
-    const exitDetails = !!heldUnsettled({
-      traits: site.traits ?? site.library.traits,
-      ackMode: site.ackMode,
-      settlesByReturn: site.settlesByReturn,
-    });
     flow = computeFacts(steps, registry, { implicitAck, handlerRange, budget, exitDetails });
   } catch (error) {
     // A pathological handler: what was built is dropped and the consumer is incomplete, so every
@@ -154,7 +152,7 @@ export function buildConsumerReport(
       library: site.library.info.id,
       libraryDisplayName: site.library.info.displayName,
       packageName: importedPackage(site),
-      traits: site.traits ?? site.library.traits,
+      traits,
       transport: site.transport,
       source,
       location: registration,
