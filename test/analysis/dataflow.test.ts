@@ -8,9 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import { ts } from 'ts-morph';
 import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { PATH_SAMPLE_CAP } from '../../server/src/analysis/dataflow/paths';
-import { type Domain, walk } from '../../server/src/analysis/dataflow/walker';
+import { type Domain, type ExitMark, walk } from '../../server/src/analysis/dataflow/walker';
 import { OccurrenceRegistry } from '../../server/src/analysis/dataflow/occurrences';
-import type { FunctionText, Step, Truth } from '../../server/src/analysis/handler/steps';
+import type { FunctionText, GuardTemplate, Step, Truth } from '../../server/src/analysis/handler/steps';
 import { MODES, TestProject, configWith } from '../helpers/project';
 
 /** A kafkajs handler whose body is `count` independent optional inserts (no key from the message): 2^count paths. */
@@ -489,5 +489,66 @@ describe('the walker forgets the flags of a function it leaves', () => {
       result: '/src/orders.ts:50',
     };
     assert.equal(pathsAfter([result]), 2);
+  });
+});
+
+describe("the walker leaves a helper's `return` unmarked: its caller clears the mark", () => {
+  /** Each state is the exit marks it holds, `>`-separated; the domain counts the marks it is asked to set. */
+  const marking = (): Domain<string> & { marked: number } => {
+    const domain = {
+      ...ONE_TYPESTATE,
+      keys: (state: string) => ({ key: state }),
+      marked: 0,
+      mark: (state: string, exit: ExitMark | undefined): string => {
+        if (!exit) return '';
+        domain.marked++;
+        return exit.kind;
+      },
+    };
+    return domain;
+  };
+  const returns: Step = { t: 'exit', kind: 'return', node: RETURN_NODE };
+  const throws: Step = { t: 'exit', kind: 'throw', node: RETURN_NODE };
+  const run = (steps: Step[]) => {
+    const domain = marking();
+    const result = walk(steps, '', domain, new OccurrenceRegistry());
+    return { ...result, marked: domain.marked };
+  };
+
+  test("the handler's own return is marked: the path leaves there", () => {
+    const result = run([returns]);
+    assert.deepEqual(result.returned, ['return']);
+    assert.equal(result.marked, 1);
+  });
+
+  test("a helper's return is not: the path comes back to its caller without a mark", () => {
+    const result = run([{ t: 'scope', body: [returns] }]);
+    assert.deepEqual(result.normal, ['']);
+    assert.equal(result.marked, 0);
+    const returnedPromise = run([{ t: 'scope', body: [returns], returnedPromise: true }]);
+    assert.deepEqual(returnedPromise.normal, ['']);
+    assert.equal(returnedPromise.marked, 0);
+  });
+
+  test("a helper's throw is marked: it leaves the handler there", () => {
+    const result = run([{ t: 'scope', body: [throws] }]);
+    assert.deepEqual(result.thrown, ['throw']);
+    assert.equal(result.marked, 1);
+  });
+
+  test("a return in a wrapper's body is marked, also inside a helper: it goes on as the wrapper's", () => {
+    const guard: GuardTemplate = {
+      kind: 'wrapper',
+      label: 'makeIdempotent',
+      node: RETURN_NODE,
+      keyedByIdentity: true,
+      scope: 'message',
+      chain: [],
+    };
+    const wrapped: Step = { t: 'guarded', guard, body: [returns] };
+    assert.deepEqual(run([wrapped]).normal, ['return']);
+    const inHelper = run([{ t: 'scope', body: [wrapped] }]);
+    assert.deepEqual(inHelper.normal, ['return']);
+    assert.equal(inHelper.marked, 1);
   });
 });

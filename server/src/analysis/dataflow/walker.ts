@@ -87,6 +87,13 @@ export interface WalkContext {
   caller: { inTry: boolean; catching: boolean };
   /** Inside a library guard wrapper keyed by the message (Powertools `makeIdempotent`). */
   wrapperGuarded: boolean;
+  /**
+   * A `return` here ends a function the walk entered as a scope, whose caller clears the exit
+   * mark as the path comes back: the mark is not set (a copy of every returning path, cleared at
+   * once). Not at the handler's own level, nor directly in a wrapper's body, whose returns go on
+   * as the wrapper's.
+   */
+  returnEndsScope: boolean;
   /** The calls into project functions that led here, outermost first. */
   calls: readonly ts.CallExpression[];
   registry: OccurrenceRegistry;
@@ -267,6 +274,7 @@ export function walk<S>(
     catching: false,
     caller: { inTry: false, catching: false },
     wrapperGuarded: false,
+    returnEndsScope: false,
     calls: [],
     registry,
   });
@@ -430,9 +438,10 @@ class Walker<S> {
         });
       case 'exit': {
         const mark = exitMark(step);
+        const marks = step.kind !== 'return' || !context.returnEndsScope;
         // One copy per path: the domain's mark, and the truth of the value a `return` leaves with.
         const exited = states.map((state): Tagged<S> => {
-          const s = domain.mark(state.s, mark);
+          const s = marks ? domain.mark(state.s, mark) : state.s;
           const returning =
             step.kind === 'return'
               ? (step.value ?? (step.valueFlag ? this.flags.truthOf(state.flags, step.valueFlag) : undefined))
@@ -500,6 +509,7 @@ class Walker<S> {
           const out = this.run(step.body, states, {
             ...context,
             ...context.caller,
+            returnEndsScope: true,
             calls: step.call ? [...context.calls, step.call] : context.calls,
           });
           outcome.escaped.push(...out.thrown, ...out.escaped);
@@ -517,6 +527,7 @@ class Walker<S> {
             ...context,
             ...(detached && { inTry: false, catching: false }),
             caller: detached ? { inTry: false, catching: false } : { inTry: context.inTry, catching: context.catching },
+            returnEndsScope: true,
             calls: step.call ? [...context.calls, step.call] : context.calls,
           }),
           step.locals,
@@ -560,7 +571,11 @@ class Walker<S> {
         const guard: GuardStep = { source: 'guarded', step };
         const entered = lift(states, (state) => domain.guardOutcome(state, guard, 'pass', context));
         const valid = isIdentityGuard(step.guard);
-        const out = this.run(step.body, entered, { ...context, wrapperGuarded: context.wrapperGuarded || valid });
+        const out = this.run(step.body, entered, {
+          ...context,
+          wrapperGuarded: context.wrapperGuarded || valid,
+          returnEndsScope: false,
+        });
         outcome.thrown.push(...out.thrown);
         outcome.escaped.push(...out.escaped);
         return [...out.normal, ...out.returned.map(({ returning: _, ...state }) => state)];
