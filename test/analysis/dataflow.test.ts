@@ -10,7 +10,7 @@ import type { AnalysisResult, ConsumerReport } from '../../server/src/model';
 import { PATH_SAMPLE_CAP } from '../../server/src/analysis/dataflow/paths';
 import { type Domain, type ExitMark, walk } from '../../server/src/analysis/dataflow/walker';
 import { OccurrenceRegistry } from '../../server/src/analysis/dataflow/occurrences';
-import type { FunctionText, GuardTemplate, Step, Truth } from '../../server/src/analysis/handler/steps';
+import type { FunctionText, Step, Truth } from '../../server/src/analysis/handler/steps';
 import { MODES, TestProject, configWith } from '../helpers/project';
 
 /** A kafkajs handler whose body is `count` independent optional inserts (no key from the message): 2^count paths. */
@@ -493,7 +493,7 @@ describe('the walker forgets the flags of a function it leaves', () => {
 });
 
 describe("the walker leaves a helper's `return` unmarked: its caller clears the mark", () => {
-  /** Each state is the exit marks it holds, `>`-separated; the domain counts the marks it is asked to set. */
+  /** A state is the kind of the exit mark it holds ('' for none); the domain counts the marks it is asked to set. */
   const marking = (): Domain<string> & { marked: number } => {
     const domain = {
       ...ONE_TYPESTATE,
@@ -509,46 +509,67 @@ describe("the walker leaves a helper's `return` unmarked: its caller clears the 
   };
   const returns: Step = { t: 'exit', kind: 'return', node: RETURN_NODE };
   const throws: Step = { t: 'exit', kind: 'throw', node: RETURN_NODE };
-  const run = (steps: Step[]) => {
-    const domain = marking();
-    const result = walk(steps, '', domain, new OccurrenceRegistry());
-    return { ...result, marked: domain.marked };
-  };
-
-  test("the handler's own return is marked: the path leaves there", () => {
-    const result = run([returns]);
-    assert.deepEqual(result.returned, ['return']);
-    assert.equal(result.marked, 1);
-  });
-
-  test("a helper's return is not: the path comes back to its caller without a mark", () => {
-    const result = run([{ t: 'scope', body: [returns] }]);
-    assert.deepEqual(result.normal, ['']);
-    assert.equal(result.marked, 0);
-    const returnedPromise = run([{ t: 'scope', body: [returns], returnedPromise: true }]);
-    assert.deepEqual(returnedPromise.normal, ['']);
-    assert.equal(returnedPromise.marked, 0);
-  });
-
-  test("a helper's throw is marked: it leaves the handler there", () => {
-    const result = run([{ t: 'scope', body: [throws] }]);
-    assert.deepEqual(result.thrown, ['throw']);
-    assert.equal(result.marked, 1);
-  });
-
-  test("a return in a wrapper's body is marked, also inside a helper: it goes on as the wrapper's", () => {
-    const guard: GuardTemplate = {
+  const wrapped: Step = {
+    t: 'guarded',
+    guard: {
       kind: 'wrapper',
       label: 'makeIdempotent',
       node: RETURN_NODE,
       keyedByIdentity: true,
       scope: 'message',
       chain: [],
-    };
-    const wrapped: Step = { t: 'guarded', guard, body: [returns] };
-    assert.deepEqual(run([wrapped]).normal, ['return']);
-    const inHelper = run([{ t: 'scope', body: [wrapped] }]);
-    assert.deepEqual(inHelper.normal, ['return']);
-    assert.equal(inHelper.marked, 1);
-  });
+    },
+    body: [returns],
+  };
+  const cases: {
+    name: string;
+    steps: Step[];
+    ends: 'normal' | 'returned' | 'thrown';
+    states: string[];
+    marked: number;
+  }[] = [
+    {
+      name: "the handler's own return: the path leaves there",
+      steps: [returns],
+      ends: 'returned',
+      states: ['return'],
+      marked: 1,
+    },
+    {
+      name: "a helper's return: the path comes back to its caller without a mark",
+      steps: [{ t: 'scope', body: [returns] }],
+      ends: 'normal',
+      states: [''],
+      marked: 0,
+    },
+    {
+      name: 'a return from a promise a helper returns, the same',
+      steps: [{ t: 'scope', body: [returns], returnedPromise: true }],
+      ends: 'normal',
+      states: [''],
+      marked: 0,
+    },
+    {
+      name: "a helper's throw: it leaves the handler there",
+      steps: [{ t: 'scope', body: [throws] }],
+      ends: 'thrown',
+      states: ['throw'],
+      marked: 1,
+    },
+    {
+      name: "a return in a wrapper's body, also inside a helper: it goes on as the wrapper's",
+      steps: [{ t: 'scope', body: [wrapped] }],
+      ends: 'normal',
+      states: ['return'],
+      marked: 1,
+    },
+  ];
+
+  for (const { name, steps, ends, states, marked } of cases)
+    test(name, () => {
+      const domain = marking();
+      const result = walk(steps, '', domain, new OccurrenceRegistry());
+      assert.deepEqual(result[ends], states);
+      assert.equal(domain.marked, marked, 'marks set');
+    });
 });
