@@ -31,6 +31,7 @@ import { handsFailureOn, isFailureRouting } from '../effects/failure-routing';
 import { reachedWithin } from '../source/locate';
 import { catchSiteOf, type CatchSite } from '../source/catches';
 import { OccurrenceRegistry, isPositiveSettle } from './occurrences';
+import { type OccurrenceSet, OccurrenceUniverse } from './occurrence-set';
 import type { Budget } from './budget';
 import {
   walk,
@@ -113,7 +114,7 @@ interface FactState {
    * Before the ack: the last entity-level identity check that passed, on each of the merged paths
    * (carried, not keyed: an effect is charged to each, as some path ran it after that check).
    */
-  entityChecks: ReadonlySet<GuardOccurrence>;
+  entityChecks: OccurrenceSet<GuardOccurrence>;
   failure: 'idle' | 'done' | FailureWatch | FailureSettled;
   /** An awaited processing effect (not a dedup record) completed on this path. */
   processed: boolean;
@@ -146,15 +147,15 @@ interface FactState {
   via?: { location: SourceLocation; callee: string };
   // ---- carried along, merged by union ----
   /** Unguarded effects before the ack, waiting to learn whether a message guard comes later. */
-  unguarded: ReadonlySet<EffectOccurrence>;
+  unguarded: OccurrenceSet<EffectOccurrence>;
   /** Un-awaited processing effects before the ack, waiting for the ack (or the end). */
-  dropped: ReadonlySet<EffectOccurrence>;
+  dropped: OccurrenceSet<EffectOccurrence>;
   /** Database writes before the ack in a callback transaction that has not committed yet. */
-  uncommitted: ReadonlySet<EffectOccurrence>;
+  uncommitted: OccurrenceSet<EffectOccurrence>;
   /** Awaited processing effects before the first settle (what may throw before it). */
-  beforeSettle: ReadonlySet<EffectOccurrence>;
+  beforeSettle: OccurrenceSet<EffectOccurrence>;
   /** Identity checks and claims that passed. */
-  passed: ReadonlySet<GuardOccurrence>;
+  passed: OccurrenceSet<GuardOccurrence>;
   /** Effects after a claim on a path not (yet) failing: a release if the path then throws. */
   afterClaim: ReadonlySet<string>;
   witness: Witness | undefined;
@@ -184,12 +185,12 @@ export function computeFacts(steps: readonly Step[], registry: OccurrenceRegistr
     failing: false,
     hasEvents: false,
     maybeGuarded: false,
-    unguarded: EMPTY,
-    dropped: EMPTY,
-    uncommitted: EMPTY,
-    beforeSettle: EMPTY,
-    passed: EMPTY,
-    entityChecks: EMPTY,
+    unguarded: domain.effects.empty,
+    dropped: domain.effects.empty,
+    uncommitted: domain.effects.empty,
+    beforeSettle: domain.effects.empty,
+    passed: domain.guards.empty,
+    entityChecks: domain.guards.empty,
     afterClaim: EMPTY,
     witness: undefined,
   };
@@ -204,6 +205,7 @@ export function computeFacts(steps: readonly Step[], registry: OccurrenceRegistr
   return collector.facts(registry);
 }
 
+/** The claim keys of `afterClaim`: few, and strings, so a hash set. */
 const EMPTY: ReadonlySet<never> = new Set();
 
 function union<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
@@ -216,17 +218,6 @@ function union<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
     merged.add(item);
   }
   return merged ?? a;
-}
-
-function without<T>(set: ReadonlySet<T>, drop: (item: T) => boolean): ReadonlySet<T> {
-  if (!set.size) return set;
-  let kept: Set<T> | undefined;
-  for (const item of set) {
-    if (!drop(item)) continue;
-    kept ??= new Set(set);
-    kept.delete(item);
-  }
-  return kept ?? set;
 }
 
 function added<T>(set: ReadonlySet<T>, item: T): ReadonlySet<T> {
@@ -260,6 +251,9 @@ class FactDomain implements Domain<FactState> {
   private readonly commits = new Map<EffectOccurrence, TransactionScope>();
   /** The connection (a transaction's) each effect runs on. */
   private readonly connections = new Map<EffectOccurrence, string>();
+  /** What the states' sets of effects and of guards are made of. */
+  readonly effects = new OccurrenceUniverse<EffectOccurrence>();
+  readonly guards = new OccurrenceUniverse<GuardOccurrence>();
 
   constructor(
     private readonly facts: FactCollector,
@@ -344,12 +338,12 @@ class FactDomain implements Domain<FactState> {
   }
 
   join(into: FactState, other: FactState): FactState {
-    const unguarded = union(into.unguarded, other.unguarded);
-    const dropped = union(into.dropped, other.dropped);
-    const uncommitted = union(into.uncommitted, other.uncommitted);
-    const beforeSettle = union(into.beforeSettle, other.beforeSettle);
-    const passed = union(into.passed, other.passed);
-    const entityChecks = union(into.entityChecks, other.entityChecks);
+    const unguarded = into.unguarded.union(other.unguarded);
+    const dropped = into.dropped.union(other.dropped);
+    const uncommitted = into.uncommitted.union(other.uncommitted);
+    const beforeSettle = into.beforeSettle.union(other.beforeSettle);
+    const passed = into.passed.union(other.passed);
+    const entityChecks = into.entityChecks.union(other.entityChecks);
     const afterClaim = union(into.afterClaim, other.afterClaim);
     if (
       unguarded === into.unguarded &&
@@ -395,12 +389,12 @@ class FactDomain implements Domain<FactState> {
       // After an unseen call that decided a branch, a guard may have passed: the dedup rules cannot tell.
       if (awaited && !guarded && !state.maybeGuarded) {
         this.facts.unprotected(effect, next.witness);
-        next.unguarded = added(next.unguarded, effect);
+        next.unguarded = next.unguarded.with(effect);
       }
-      if (processing && !awaited) next.dropped = added(next.dropped, effect);
+      if (processing && !awaited) next.dropped = next.dropped.with(effect);
       if (step.effect.commitsWith) {
         this.commits.set(effect, step.effect.commitsWith);
-        next.uncommitted = added(next.uncommitted, effect);
+        next.uncommitted = next.uncommitted.with(effect);
       }
       this.dedupChecks(next, effect, step, guarded, context);
       for (const guard of state.passed) {
@@ -415,7 +409,7 @@ class FactDomain implements Domain<FactState> {
     }
     // A failure here leaves the handler unless a catch (here or in a caller) takes it.
     if (!state.firstSettle && processing && awaited && !context.catching)
-      next.beforeSettle = added(next.beforeSettle, effect);
+      next.beforeSettle = next.beforeSettle.with(effect);
     if (processing && awaited && effect.description.class !== 'dedup-record' && !isFailureRouting(effect))
       next.processed = true;
     if (!state.ack && awaited && isFailureRouting(effect)) next.deadLettered = true;
@@ -453,7 +447,7 @@ class FactDomain implements Domain<FactState> {
     if (!state.firstSettle) {
       next.firstSettle = settle;
       for (const effect of state.beforeSettle) this.facts.beforeFirstSettle(effect);
-      next.beforeSettle = EMPTY;
+      next.beforeSettle = this.effects.empty;
     } else {
       if (settle !== state.firstSettle) next.otherSettle = true;
       if (settle !== state.firstSettle) this.facts.secondSettle(settle, state.firstSettle, next.witness);
@@ -461,10 +455,10 @@ class FactDomain implements Domain<FactState> {
     if (!state.ack && isPositiveSettle(settle)) {
       next.ack = settle;
       for (const effect of state.dropped) this.facts.unawaited(effect, settle);
-      next.dropped = EMPTY;
+      next.dropped = this.effects.empty;
       for (const effect of state.uncommitted)
         this.facts.beforeCommit(settle, this.commits.get(effect)!, effect, next.witness);
-      next.uncommitted = EMPTY;
+      next.uncommitted = this.effects.empty;
     }
     if (typeof state.failure === 'object' && !('settle' in state.failure)) {
       // The first settle after a caught failure decides whether it was swallowed (with how the path leaves).
@@ -502,12 +496,12 @@ class FactDomain implements Domain<FactState> {
         next.atomic = true;
       else if (guard.kind === 'check' && isIdentityGuard(guard)) {
         if (guard.scope === 'message') next.messageCheck = state.messageCheck ?? guard;
-        else next.entityChecks = new Set([guard]);
+        else next.entityChecks = this.guards.of(guard);
       }
     }
     if (guard.kind === 'check' || guard.kind === 'claim') {
       if (!state.passed.has(guard)) this.facts.passedGuard(guard);
-      next.passed = added(state.passed, guard);
+      next.passed = state.passed.with(guard);
     }
     return next;
   }
@@ -533,14 +527,14 @@ class FactDomain implements Domain<FactState> {
 
   /** The transaction commits (or rolls back): its writes are no longer waiting, nor its queued queries. */
   leaveTransaction(state: FactState, transaction: TransactionScope): FactState {
-    const uncommitted = without(state.uncommitted, (effect) => this.commits.get(effect)?.id === transaction.id);
+    const uncommitted = state.uncommitted.without((effect) => this.commits.get(effect)?.id === transaction.id);
     const dropped = this.completedOn(state.dropped, transaction.id);
     if (uncommitted === state.uncommitted && dropped === state.dropped) return state;
     return { ...state, uncommitted, dropped };
   }
 
-  private completedOn(dropped: ReadonlySet<EffectOccurrence>, connection: string): ReadonlySet<EffectOccurrence> {
-    return without(dropped, (effect) => this.connections.get(effect) === connection);
+  private completedOn(dropped: OccurrenceSet<EffectOccurrence>, connection: string): OccurrenceSet<EffectOccurrence> {
+    return dropped.without((effect) => this.connections.get(effect) === connection);
   }
 
   unknown(state: FactState, step: Extract<Step, { t: 'unknown' }>): FactState {
