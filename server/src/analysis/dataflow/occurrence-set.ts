@@ -3,7 +3,7 @@
  * occurrences 1, 2, 3, …). The facts walk carries a few such sets on every path (the unguarded
  * effects, the un-awaited ones, the checks passed): a path adds one occurrence at a time and paths
  * merge at every join. As hash sets, each addition copied the whole set, and the copies were a
- * third of what the walk allocated on amplication's largest handler; a bitset copies a few words.
+ * quarter of what the walk allocated on amplication's largest handler; a bitset copies a few words.
  *
  * Iteration is in id order, which is the order the walk first met the occurrences.
  */
@@ -30,6 +30,9 @@ export class OccurrenceUniverse<T extends { readonly id: number }> {
 }
 
 const BITS = 32;
+/** The word of a bitset that holds `id`, and its bit in that word. */
+const wordOf = (id: number): number => Math.floor(id / BITS);
+const bitOf = (id: number): number => 1 << (id % BITS);
 
 export class OccurrenceSet<T extends { readonly id: number }> implements Iterable<T> {
   /** @internal Use the universe's `empty` and `of`. */
@@ -40,7 +43,7 @@ export class OccurrenceSet<T extends { readonly id: number }> implements Iterabl
   ) {}
 
   has(item: T): boolean {
-    return ((this.words[item.id >>> 5] ?? 0) & (1 << (item.id & (BITS - 1)))) !== 0;
+    return ((this.words[wordOf(item.id)] ?? 0) & bitOf(item.id)) !== 0;
   }
 
   /** This set with `item`: itself when it has it already. */
@@ -48,9 +51,9 @@ export class OccurrenceSet<T extends { readonly id: number }> implements Iterabl
     if (this.has(item)) return this;
     this.universe.remember(item);
     const words = this.words.slice();
-    const index = item.id >>> 5;
+    const index = wordOf(item.id);
     for (let at = words.length; at < index; at++) words.push(0);
-    words[index] = (words[index] ?? 0) | (1 << (item.id & (BITS - 1)));
+    words[index] = (words[index] ?? 0) | bitOf(item.id);
     return new OccurrenceSet(this.universe, words, this.size + 1);
   }
 
@@ -76,7 +79,7 @@ export class OccurrenceSet<T extends { readonly id: number }> implements Iterabl
     for (const item of this) {
       if (!drop(item)) continue;
       words ??= this.words.slice();
-      words[item.id >>> 5] &= ~(1 << (item.id & (BITS - 1)));
+      words[wordOf(item.id)] &= ~bitOf(item.id);
       size--;
     }
     return words ? new OccurrenceSet(this.universe, words, size) : this;
