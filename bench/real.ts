@@ -7,8 +7,8 @@
  * ../tools/ts7), run one after the other so that machine load falls on all three alike; the
  * table gives medians, the ratios CLI/tsc, and peak memory. Then the language server on the same
  * corpus, in three sessions (the medians): cold open of a consumer file to its first diagnostics,
- * and didChange → diagnostics over 50 edits of consumer files (p50, p95). Then small projects: the CLI on examples/ against
- * `tsc --noEmit` on it, and `--help`.
+ * and didChange → diagnostics over 50 edits of consumer files (p50, p95). Then small projects:
+ * the CLI on examples/ against `tsc --noEmit` on it, and `--help`.
  *
  * A measurement, not a test: it exits 0 whatever the figures (2 on bad arguments).
  */
