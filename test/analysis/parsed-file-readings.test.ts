@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ts } from 'ts-morph';
 import { heritageIn, implementationsOf } from '../../server/src/analysis/source/symbols';
-import { functionName, perParsedFile } from '../../server/src/analysis/source/ast';
+import { functionName, holdsFile, perParsedFile, sourceFilesByName } from '../../server/src/analysis/source/ast';
 
 const NOTIFIER = `export interface Notifier {
   notify(customerId: string): Promise<void>;
@@ -135,5 +135,29 @@ describe('the class hierarchy across edits', () => {
     assert.equal(heritageIn(after.getSourceFile('/project/webhook.ts')!), webhookBefore);
     assert.notEqual(heritageIn(after.getSourceFile('/project/shipping.ts')!), shippingBefore);
     assert.deepEqual(implementationNames(after), ['LedgerNotifier.notify', 'WebhookNotifier.notify']);
+  });
+});
+
+describe('the parsed files a program holds', () => {
+  test('are those it reuses and those the edit parsed anew, not the ones the edit replaced', () => {
+    const project = new EditedProject();
+    project.write('notifier.ts', NOTIFIER);
+    project.write('webhook.ts', WEBHOOK);
+    project.write('shipping.ts', SHIPPING);
+    const before = project.program();
+    project.write('shipping.ts', SHIPPING_WITH_LEDGER);
+    const after = project.program();
+    const [webhook, shippingBefore, shippingAfter] = [
+      before.getSourceFile('/project/webhook.ts')!,
+      before.getSourceFile('/project/shipping.ts')!,
+      after.getSourceFile('/project/shipping.ts')!,
+    ];
+    assert.equal(holdsFile(after, webhook), true, 'the file the edit left alone');
+    assert.equal(holdsFile(after, shippingAfter), true, 'the file parsed anew');
+    assert.equal(holdsFile(after, shippingBefore), false, 'the file the edit replaced');
+    assert.equal(holdsFile(before, shippingAfter), false, 'a file of a later program');
+    for (const program of [before, after])
+      for (const file of program.getSourceFiles())
+        assert.equal(sourceFilesByName(program).get(file.fileName), program.getSourceFile(file.fileName));
   });
 });

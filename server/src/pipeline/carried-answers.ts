@@ -16,7 +16,7 @@
  * computed, the next checker's answers would give the same value.
  */
 import { ts } from 'ts-morph';
-import { perParsedFile } from '../analysis/source/ast';
+import { holdsFile, perParsedFile } from '../analysis/source/ast';
 
 /** A file the new program parsed anew: as it was (absent when created) and as it is. */
 export interface EditedFile {
@@ -83,7 +83,7 @@ export class CarriedAnswers {
     );
     for (const answers of tables)
       for (const file of [...answers.files()])
-        if (program.getSourceFile(file.fileName) !== file || reaching.has(file.fileName)) answers.drop(file);
+        if (!holdsFile(program, file) || reaching.has(file.fileName)) answers.drop(file);
   }
 
   /** Drops every answer; those given from here on are made under `importsOf` (none: kept by no edit). */

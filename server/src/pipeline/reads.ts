@@ -7,7 +7,7 @@ import { PROGRAM_WIDE_TEXT } from '../analysis/libraries';
 import type { ProjectSources, TextSearch } from '../analysis/source/project-sources';
 import { registerReadCapture, type CapturedReads, type ReadCapture } from '../analysis/source/read-capture';
 import { useCarrier } from '../analysis/source/carried';
-import { isNode } from '../analysis/source/ast';
+import { holdsFile, isNode, sourceFilesByName } from '../analysis/source/ast';
 import { SharedSummaries, useSummaries, type Summary } from '../analysis/handler/summaries';
 import type { ConsumerReport } from '../model';
 import { CarriedAnswers, type EditedFile, type ImportsOf } from './carried-answers';
@@ -131,7 +131,10 @@ export class EditorReportCache {
       );
       // A summary reads the config (configured effects and guards); the checker's answers do not.
       if (config !== this.config) this.summaries.clear();
-      else this.summaries.retain((summary) => summaryHolds(summary, program, edited));
+      else {
+        const replaced = new Set(editedFiles.flatMap(({ before }) => before ?? []));
+        this.summaries.retain((summary) => summaryHolds(summary, replaced, edited));
+      }
       for (const [key, entry] of this.entries) if ([...entry.searches.values()].some(edited)) this.entries.delete(key);
       if (importsOf) this.carried.retain(program, editedFiles, importsOf);
       else this.carried.clear();
@@ -165,7 +168,7 @@ export class EditorReportCache {
       entry &&
       entry.fileSet === this.fileSet &&
       entry.config === this.config &&
-      [...entry.files].every(([fileName, sourceFile]) => program.getSourceFile(fileName) === sourceFile)
+      [...entry.files.values()].every((sourceFile) => holdsFile(program, sourceFile))
     )
       return entry.report;
     const { value, reads } = this.recorder.forConsumer(build);
@@ -193,8 +196,9 @@ export class EditorReportCache {
     const previous = this.program;
     if (!previous) return [];
     const edited: EditedFile[] = [];
+    const previousFiles = sourceFilesByName(previous);
     for (const after of program.getSourceFiles()) {
-      const before = previous.getSourceFile(after.fileName);
+      const before = previousFiles.get(after.fileName);
       if (before !== after) edited.push({ fileName: after.fileName, before, after });
     }
     return edited;
@@ -208,16 +212,21 @@ export class EditorReportCache {
 }
 
 /**
- * Whether a summary built against an earlier program holds in `program`: no edited file passes one
- * of its whole-program searches' tests (`edited`), and every file it read (through the checker)
- * and every function it entered is the same parsed file there.
+ * Whether a summary kept from the last program holds in the next one, which has the same file
+ * names: no edited file passes one of its whole-program searches' tests (`edited`), and no file it
+ * read (through the checker) or whose function it entered is one the edit `replaced`. Every file it
+ * read was in the last program (it was built or kept there), so the files not replaced are the
+ * same parsed files in the next.
  */
-function summaryHolds(summary: Summary, program: ts.Program, edited: (search: TextSearch) => boolean): boolean {
+function summaryHolds(
+  summary: Summary,
+  replaced: ReadonlySet<ts.SourceFile>,
+  edited: (search: TextSearch) => boolean,
+): boolean {
   const reads = summary.reads as Reads | undefined;
   if (!reads || [...reads.searches.values()].some(edited)) return false;
-  const unchanged = (sourceFile: ts.SourceFile): boolean => program.getSourceFile(sourceFile.fileName) === sourceFile;
-  for (const file of reads.files) if (!unchanged(file)) return false;
-  for (const fn of summary.dependencies.entered) if (!unchanged(fn.getSourceFile())) return false;
+  for (const file of replaced) if (reads.files.has(file)) return false;
+  for (const fn of summary.dependencies.entered) if (replaced.has(fn.getSourceFile())) return false;
   return true;
 }
 
