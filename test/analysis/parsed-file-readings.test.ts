@@ -80,6 +80,15 @@ class EditedProject {
   }
 }
 
+/** The notifier, its webhook implementation and the shipping code that calls through the interface. */
+function shippingProject(): EditedProject {
+  const project = new EditedProject();
+  project.write('notifier.ts', NOTIFIER);
+  project.write('webhook.ts', WEBHOOK);
+  project.write('shipping.ts', SHIPPING);
+  return project;
+}
+
 function notifyCall(program: ts.Program): ts.CallExpression {
   let found: ts.CallExpression | undefined;
   const visit = (node: ts.Node): void => {
@@ -120,10 +129,7 @@ describe('a reading of a parsed file', () => {
 
 describe('the class hierarchy across edits', () => {
   test('a new program reads the hierarchy of the files the edit left alone from their last reading', () => {
-    const project = new EditedProject();
-    project.write('notifier.ts', NOTIFIER);
-    project.write('webhook.ts', WEBHOOK);
-    project.write('shipping.ts', SHIPPING);
+    const project = shippingProject();
     const before = project.program();
     assert.deepEqual(implementationNames(before), ['WebhookNotifier.notify']);
     const webhookBefore = heritageIn(before.getSourceFile('/project/webhook.ts')!);
@@ -140,10 +146,7 @@ describe('the class hierarchy across edits', () => {
 
 describe('the parsed files a program holds', () => {
   test('are those it reuses and those the edit parsed anew, not the ones the edit replaced', () => {
-    const project = new EditedProject();
-    project.write('notifier.ts', NOTIFIER);
-    project.write('webhook.ts', WEBHOOK);
-    project.write('shipping.ts', SHIPPING);
+    const project = shippingProject();
     const before = project.program();
     project.write('shipping.ts', SHIPPING_WITH_LEDGER);
     const after = project.program();
