@@ -48,6 +48,20 @@ export async function recordOrder(order: { id: string; total: number }): Promise
 }
 `;
 
+/** The helper takes its statement from another module: a file its summary reads but does not enter. */
+const LEDGER_WITH_IMPORTED_STATEMENT = `import { Pool } from 'pg';
+import { INSERT_ORDER } from './statements';
+
+const pool = new Pool();
+
+export async function recordOrder(order: { id: string; total: number }): Promise<void> {
+  await pool.query(INSERT_ORDER, [order.id, order.total]);
+}
+`;
+
+const PLAIN_STATEMENT = `export const INSERT_ORDER = 'INSERT INTO order_totals (order_id, total) VALUES ($1, $2)';\n`;
+const KEYED_STATEMENT = `export const INSERT_ORDER =\n  'INSERT INTO order_totals (order_id, total) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING';\n`;
+
 /**
  * recordOrder passes the order on to recordLines, which calls recordOrder again for each line: a
  * helper that forwards its parameter, and a recursion that closes inside recordOrder's build.
@@ -345,6 +359,29 @@ for (const mode of MODES) {
         assert.equal(recordOrderBuilds(), 2);
       } finally {
         counter.restore();
+      }
+    });
+
+    test("an edit of a file a helper's summary read without entering it re-builds the summary", () => {
+      project.write({ 'ledger.ts': LEDGER_WITH_IMPORTED_STATEMENT, 'statements.ts': PLAIN_STATEMENT });
+      const workspace = openWorkspace(project);
+      const orders = project.path('orders.ts');
+      const counter = countBuilds();
+      const recordOrderBuilds = () => counter.builds.get('recordOrder') ?? 0;
+      try {
+        workspace.setOverlay(orders, ORDERS);
+        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
+        workspace.setOverlay(orders, `${ORDERS}\n// edited\n`);
+        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
+        assert.equal(recordOrderBuilds(), 1, 'an edit of the consumer keeps the summary');
+
+        // The statement becomes a keyed upsert: recordOrder's summary read it, so it is built again.
+        workspace.setOverlay(project.path('statements.ts'), KEYED_STATEMENT);
+        assert.deepEqual(ruleIds(workspace.analyze([orders])), [], 'the keyed insert is idempotent');
+        assert.equal(recordOrderBuilds(), 2);
+      } finally {
+        counter.restore();
+        project.write({ 'ledger.ts': UNGUARDED_LEDGER });
       }
     });
 
