@@ -3,13 +3,15 @@
  * `perParsedFile`): the language server makes a program per edit, reusing the parsed files the
  * edit left alone, and the scans of every file (the class hierarchy behind calls through an
  * interface, NestJS bootstraps and modules) read again only the edited ones. A class the edit adds
- * is an implementation at once.
+ * is an implementation at once. Which parsed files a program holds after an edit (the server's
+ * caches ask it of every file a kept report read; pipeline/program-files.ts) is checked here too.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ts } from 'ts-morph';
 import { heritageIn, implementationsOf } from '../../server/src/analysis/source/symbols';
-import { functionName, holdsFile, perParsedFile, sourceFilesByName } from '../../server/src/analysis/source/ast';
+import { functionName, perParsedFile } from '../../server/src/analysis/source/ast';
+import { holdsFile, sourceFilesByName } from '../../server/src/pipeline/program-files';
 
 const NOTIFIER = `export interface Notifier {
   notify(customerId: string): Promise<void>;

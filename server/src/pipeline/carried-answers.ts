@@ -16,7 +16,8 @@
  * computed, the next checker's answers would give the same value.
  */
 import { ts } from 'ts-morph';
-import { holdsFile, perParsedFile } from '../analysis/source/ast';
+import { perParsedFile } from '../analysis/source/ast';
+import { holdsFile } from './program-files';
 
 /** A file the new program parsed anew: as it was (absent when created) and as it is. */
 export interface EditedFile {

@@ -265,23 +265,6 @@ export function perObject<K extends object, T>(compute: (key: K) => T): (key: K)
   };
 }
 
-/**
- * Whether `file` is the parsed file `program` holds under its name: what
- * `program.getSourceFile(file.fileName) === file` asks, without normalizing the path on every ask
- * (the editor's caches ask it for every file each kept report read, on every edit).
- */
-export function holdsFile(program: ts.Program, file: ts.SourceFile): boolean {
-  return filesOf(program).has(file);
-}
-
-const filesOf = perObject((program: ts.Program): ReadonlySet<ts.SourceFile> => new Set(program.getSourceFiles()));
-
-/** The files of `program` by name, as `program.getSourceFile` finds them for the names it gives. */
-export const sourceFilesByName = perObject(
-  (program: ts.Program): ReadonlyMap<string, ts.SourceFile> =>
-    new Map(program.getSourceFiles().map((file) => [file.fileName, file])),
-);
-
 /** Calls `visit` on every descendant, without entering nested functions unless asked. */
 export function forEachDescendant(node: ts.Node, visit: (child: ts.Node) => void, enterFunctions = false): void {
   const walk = (child: ts.Node): void => {
