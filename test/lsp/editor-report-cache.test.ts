@@ -337,53 +337,46 @@ for (const mode of MODES) {
         assert.equal(after.getSourceFile(file), before.getSourceFile(file), `${file} is not parsed again`);
     });
 
-    test("an edit of the consumer's file re-builds its report but not the helpers it calls in other files", () => {
-      project.write({ 'ledger.ts': UNGUARDED_LEDGER });
-      const workspace = openWorkspace(project);
-      const orders = project.path('orders.ts');
-      const counter = countBuilds();
-      const recordOrderBuilds = () => counter.builds.get('recordOrder') ?? 0;
-      try {
-        workspace.setOverlay(orders, ORDERS);
-        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
-        assert.equal(recordOrderBuilds(), 1);
+    // A comment in orders.ts re-builds its report but not recordOrder's summary (ledger.ts); an edit
+    // of a file the summary read makes the insert a keyed upsert, and the summary is built again.
+    const helperEdits = [
+      {
+        name: "an edit of the consumer's file re-builds its report but not the helpers it calls in other files; an edit of the helper's re-builds it",
+        files: { 'ledger.ts': UNGUARDED_LEDGER },
+        edited: 'ledger.ts',
+        text: KEYED_LEDGER,
+      },
+      {
+        name: "an edit of a file a helper's summary read without entering it re-builds the summary",
+        files: { 'ledger.ts': LEDGER_WITH_IMPORTED_STATEMENT, 'statements.ts': PLAIN_STATEMENT },
+        edited: 'statements.ts',
+        text: KEYED_STATEMENT,
+      },
+    ];
+    for (const { name, files, edited, text } of helperEdits)
+      test(name, () => {
+        project.write(files);
+        const workspace = openWorkspace(project);
+        const orders = project.path('orders.ts');
+        const counter = countBuilds();
+        const recordOrderBuilds = () => counter.builds.get('recordOrder') ?? 0;
+        try {
+          workspace.setOverlay(orders, ORDERS);
+          assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
+          assert.equal(recordOrderBuilds(), 1);
 
-        // A comment in orders.ts: its report is built again, recordOrder's steps (ledger.ts) are not.
-        workspace.setOverlay(orders, `${ORDERS}\n// edited\n`);
-        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
-        assert.equal(recordOrderBuilds(), 1, 'the summary of recordOrder is reused');
+          workspace.setOverlay(orders, `${ORDERS}\n// edited\n`);
+          assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
+          assert.equal(recordOrderBuilds(), 1, 'the summary of recordOrder is reused');
 
-        // An edit of ledger.ts: recordOrder is built again, from its new code.
-        workspace.setOverlay(project.path('ledger.ts'), KEYED_LEDGER);
-        assert.deepEqual(ruleIds(workspace.analyze([orders])), [], 'the keyed insert is idempotent');
-        assert.equal(recordOrderBuilds(), 2);
-      } finally {
-        counter.restore();
-      }
-    });
-
-    test("an edit of a file a helper's summary read without entering it re-builds the summary", () => {
-      project.write({ 'ledger.ts': LEDGER_WITH_IMPORTED_STATEMENT, 'statements.ts': PLAIN_STATEMENT });
-      const workspace = openWorkspace(project);
-      const orders = project.path('orders.ts');
-      const counter = countBuilds();
-      const recordOrderBuilds = () => counter.builds.get('recordOrder') ?? 0;
-      try {
-        workspace.setOverlay(orders, ORDERS);
-        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
-        workspace.setOverlay(orders, `${ORDERS}\n// edited\n`);
-        assert.deepEqual(ruleIds(workspace.analyze([orders])), ['missing-event-id-check']);
-        assert.equal(recordOrderBuilds(), 1, 'an edit of the consumer keeps the summary');
-
-        // The statement becomes a keyed upsert: recordOrder's summary read it, so it is built again.
-        workspace.setOverlay(project.path('statements.ts'), KEYED_STATEMENT);
-        assert.deepEqual(ruleIds(workspace.analyze([orders])), [], 'the keyed insert is idempotent');
-        assert.equal(recordOrderBuilds(), 2);
-      } finally {
-        counter.restore();
-        project.write({ 'ledger.ts': UNGUARDED_LEDGER });
-      }
-    });
+          workspace.setOverlay(project.path(edited), text);
+          assert.deepEqual(ruleIds(workspace.analyze([orders])), [], 'the keyed insert is idempotent');
+          assert.equal(recordOrderBuilds(), 2, 'recordOrder is built again, from the new code');
+        } finally {
+          counter.restore();
+          project.write({ 'ledger.ts': UNGUARDED_LEDGER });
+        }
+      });
 
     test("an edit of the consumer's file re-builds neither a helper that passes its parameter on nor one a recursion enters", () => {
       project.write({ 'ledger.ts': RECURSIVE_LEDGER });
