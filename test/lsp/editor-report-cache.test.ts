@@ -339,7 +339,7 @@ for (const mode of MODES) {
 
     // A comment in orders.ts re-builds its report but not recordOrder's summary (ledger.ts); an edit
     // of a file the summary read makes the insert a keyed upsert, and the summary is built again.
-    const helperEdits = [
+    const helperEdits: { name: string; files: Record<string, string>; edited: string; text: string }[] = [
       {
         name: "an edit of the consumer's file re-builds its report but not the helpers it calls in other files; an edit of the helper's re-builds it",
         files: { 'ledger.ts': UNGUARDED_LEDGER },
