@@ -89,7 +89,7 @@ export class EditorReportCache {
     string,
     {
       report: ConsumerReport;
-      files: Map<string, ts.SourceFile>;
+      files: Set<ts.SourceFile>;
       searches: Map<string, TextSearch>;
       fileSet: number;
       config: object;
@@ -132,10 +132,7 @@ export class EditorReportCache {
       );
       // A summary reads the config (configured effects and guards); the checker's answers do not.
       if (config !== this.config) this.summaries.clear();
-      else {
-        const replaced = new Set(editedFiles.flatMap(({ before }) => before ?? []));
-        this.summaries.retain((summary) => summaryHolds(summary, replaced, edited));
-      }
+      else this.summaries.retain((summary) => summaryHolds(summary, program, edited));
       for (const [key, entry] of this.entries) if ([...entry.searches.values()].some(edited)) this.entries.delete(key);
       if (importsOf) this.carried.retain(program, editedFiles, importsOf);
       else this.carried.clear();
@@ -169,7 +166,7 @@ export class EditorReportCache {
       entry &&
       entry.fileSet === this.fileSet &&
       entry.config === this.config &&
-      [...entry.files.values()].every((sourceFile) => holdsFile(program, sourceFile))
+      [...entry.files].every((sourceFile) => holdsFile(program, sourceFile))
     )
       return entry.report;
     const { value, reads } = this.recorder.forConsumer(build);
@@ -177,10 +174,10 @@ export class EditorReportCache {
       this.entries.delete(key);
       return value;
     }
-    const files = new Map([...reads.files].map((file) => [file.fileName, file] as const));
+    const files = new Set(reads.files);
     for (const fileName of [value.registration.location.filePath, value.handlerRange.filePath]) {
       const sourceFile = program.getSourceFile(fileName);
-      if (sourceFile) files.set(fileName, sourceFile);
+      if (sourceFile) files.add(sourceFile);
     }
     this.entries.set(key, {
       report: value,
@@ -213,21 +210,15 @@ export class EditorReportCache {
 }
 
 /**
- * Whether a summary kept from the last program holds in the next one, which has the same file
- * names: no edited file passes one of its whole-program searches' tests (`edited`), and no file it
- * read (through the checker) or whose function it entered is one the edit `replaced`. Every file it
- * read was in the last program (it was built or kept there), so the files not replaced are the
- * same parsed files in the next.
+ * Whether a summary built against an earlier program holds in `program`: no edited file passes one
+ * of its whole-program searches' tests (`edited`), and every file it read (through the checker)
+ * and every function it entered is the same parsed file there.
  */
-function summaryHolds(
-  summary: Summary,
-  replaced: ReadonlySet<ts.SourceFile>,
-  edited: (search: TextSearch) => boolean,
-): boolean {
+function summaryHolds(summary: Summary, program: ts.Program, edited: (search: TextSearch) => boolean): boolean {
   const reads = summary.reads as Reads | undefined;
   if (!reads || [...reads.searches.values()].some(edited)) return false;
-  for (const file of replaced) if (reads.files.has(file)) return false;
-  for (const fn of summary.dependencies.entered) if (replaced.has(fn.getSourceFile())) return false;
+  for (const file of reads.files) if (!holdsFile(program, file)) return false;
+  for (const fn of summary.dependencies.entered) if (!holdsFile(program, fn.getSourceFile())) return false;
   return true;
 }
 
